@@ -1,0 +1,41 @@
+/**
+ * synker's command line. Commands are thin: they parse flags and call the
+ * modules under src/. Logs go to stderr, results to stdout.
+ */
+import { Command, CommanderError } from 'commander';
+import { setLogLevel } from '../log.js';
+import { SYNKER_VERSION } from '../version.js';
+import { commands } from './commands/index.js';
+import { EXIT } from './run.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('synker')
+    .description('Prove that a backup copy of a folder on another machine matches the original, and fix it when it does not.')
+    .version(SYNKER_VERSION, '-V, --version')
+    .option('--debug', 'verbose logs and stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .hook('preAction', (thisCommand) => {
+      if (thisCommand.opts()['debug']) setLogLevel('debug');
+    });
+  for (const register of commands) register(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors with 2.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.error;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main(process.argv);

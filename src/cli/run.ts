@@ -1,0 +1,48 @@
+/**
+ * The one place where errors become exit codes and user-facing words.
+ * Commands throw typed errors; this prints `error: <message>` and the hint to
+ * stderr, and a stack trace only with --debug. Programmer errors (TypeError
+ * and friends) always show their stack: they are bugs to report.
+ */
+import { SynkerError } from '../errors.js';
+import { isLogLevelEnabled } from '../log.js';
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, differences: 1, error: 2 } as const;
+
+/** An error that carries its own exit code (e.g. `synker peers` finding nobody exits 1). */
+export class ExitError extends SynkerError {
+  readonly exitCode: number;
+  constructor(exitCode: number, code: string, message: string, hint?: string) {
+    super(code, message, hint === undefined ? {} : { hint });
+    this.exitCode = exitCode;
+  }
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof SynkerError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    if (isLogLevelEnabled('debug') && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err instanceof ExitError ? err.exitCode : EXIT.error;
+  }
+  const bug = err instanceof Error ? err.stack ?? err.message : String(err);
+  process.stderr.write(`internal error (please report it): ${bug}\n`);
+  return EXIT.error;
+}
+
+/**
+ * Wrap a commander action: the action returns the exit code (default 0);
+ * thrown errors are reported. Sets process.exitCode rather than exiting so
+ * pending output is flushed.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const code = await fn(...args);
+      process.exitCode = code ?? EXIT.ok;
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  };
+}

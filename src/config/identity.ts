@@ -1,0 +1,112 @@
+/**
+ * This device's identity: an ECDSA P-256 key and a long-lived self-signed
+ * certificate. The device ID is a hash of the certificate, so the
+ * certificate is created once and never regenerated (validity: 100 years).
+ * Files are written mode 0600 in the config dir.
+ */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SynkerError, errnoCode } from '../errors.js';
+import { deviceIdFromCertificate } from './device-id.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export interface Identity {
+  /** PEM certificate and private key, as TLS wants them. */
+  certPem: string;
+  keyPem: string;
+  /** Canonical device ID (see device-id.ts). */
+  deviceId: string;
+}
+
+export class IdentityError extends SynkerError {}
+
+export const CERT_FILE = 'cert.pem';
+export const KEY_FILE = 'key.pem';
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+/** Make a new identity in memory (tests use this directly; agents use loadOrCreateIdentity). */
+export async function createIdentity(commonName = 'synker'): Promise<Identity> {
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const notBefore = new Date(Date.UTC(2000, 0, 1));
+  const notAfter = new Date(Date.UTC(2125, 0, 1));
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: webcrypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '').replace(/^[89a-f]/, '1'),
+    name: `CN=${commonName.replace(/[,=+<>#;"\\]/g, '_')}`,
+    notBefore,
+    notAfter,
+    signingAlgorithm: ALGORITHM,
+    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
+    extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const keyPem = toPem('PRIVATE KEY', Buffer.from(pkcs8));
+  const certPem = cert.toString('pem');
+  return { certPem, keyPem, deviceId: deviceIdOfPem(certPem) };
+}
+
+/** Device ID of a PEM certificate. */
+export function deviceIdOfPem(certPem: string): string {
+  return deviceIdFromCertificate(new X509Certificate(certPem).raw);
+}
+
+/**
+ * Load the identity from `dir`, creating it on first run. A half-present
+ * identity (key without certificate or the reverse) is an error, never
+ * silently replaced: replacing it would change the device ID every peer pinned.
+ */
+export async function loadOrCreateIdentity(dir: string, commonName = os.hostname()): Promise<{ identity: Identity; created: boolean }> {
+  const certPath = path.join(dir, CERT_FILE);
+  const keyPath = path.join(dir, KEY_FILE);
+  const [cert, key] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
+  if (cert !== undefined && key !== undefined) {
+    try {
+      return { identity: { certPem: cert, keyPem: key, deviceId: deviceIdOfPem(cert) }, created: false };
+    } catch (err) {
+      throw new IdentityError('E_IDENTITY_CORRUPT', `the certificate in ${certPath} cannot be read`, {
+        cause: err,
+        hint: 'Restore it from a backup of that folder; deleting it gives this device a new ID that every peer must trust again.',
+      });
+    }
+  }
+  if (cert !== undefined || key !== undefined) {
+    const missing = cert === undefined ? certPath : keyPath;
+    throw new IdentityError('E_IDENTITY_INCOMPLETE', `the identity is incomplete: ${missing} is missing`, {
+      hint: `Restore ${missing} from a backup, or delete both ${CERT_FILE} and ${KEY_FILE} in ${dir} to create a new identity (peers must then trust the new device ID).`,
+    });
+  }
+  const identity = await createIdentity(commonName);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writePrivate(keyPath, identity.keyPem);
+  await writePrivate(certPath, identity.certPem);
+  return { identity, created: true };
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw new IdentityError('E_IDENTITY_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'Check the file permissions: the identity files belong to the user running synker.',
+    });
+  }
+}
+
+async function writePrivate(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+}
+
+function toPem(label: string, der: Buffer): string {
+  const body = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}

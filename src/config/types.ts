@@ -1,0 +1,51 @@
+/**
+ * The user config's shape (one JSON file, documented key by key in
+ * docs/configuration.md). The config module owns loading, validation,
+ * migration and atomic writes; everyone else reads these types.
+ */
+
+/** `source` holds the originals (users also say `master`); `backup` holds the copy (`slave`). */
+export type FolderRole = 'source' | 'backup';
+
+export interface FolderConfig {
+  /** Pairs folders across machines: must be the same on the source and the backup. */
+  id: string;
+  /** Absolute path of the folder root on this machine. */
+  path: string;
+  role: FolderRole;
+  /** Device IDs (canonical form) this folder is shared with; nobody else can see it exists. */
+  shareWith: string[];
+}
+
+export interface TrustedDevice {
+  /** Canonical device ID (56 characters, no dashes). */
+  deviceId: string;
+  /** A name the user gave it (`synker trust ID --name nas`), or the name it announced. */
+  name?: string;
+}
+
+export interface SynkerConfig {
+  version: number;
+  /** This agent's name, shown to peers and in reports (default: the host name). */
+  name: string;
+  /** TCP port the agent listens on (wss). */
+  port: number;
+  folders: FolderConfig[];
+  trusted: TrustedDevice[];
+  /** Static peers (`host:port`) for networks where multicast does not work. */
+  peers: string[];
+}
+
+/** Accepts the words users use for roles: source/master and backup/slave. */
+export function parseRole(word: string): FolderRole | undefined {
+  switch (word.trim().toLowerCase()) {
+    case 'source':
+    case 'master':
+      return 'source';
+    case 'backup':
+    case 'slave':
+      return 'backup';
+    default:
+      return undefined;
+  }
+}
