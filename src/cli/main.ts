@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { setLogLevel } from '../log.js';
 import { SYNKER_VERSION } from '../version.js';
 import { commands } from './commands/index.js';
-import { EXIT } from './run.js';
+import { EXIT, reportError } from './run.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +16,8 @@ export function buildProgram(): Command {
     .version(SYNKER_VERSION, '-V, --version')
     .option('--debug', 'verbose logs and stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
+    // Before the commands are added, so they inherit it: usage errors anywhere exit 2, not 1.
+    .exitOverride()
     .hook('preAction', (thisCommand) => {
       if (thisCommand.opts()['debug']) setLogLevel('debug');
     });
@@ -25,7 +27,6 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.error;
       return;
     }
-    throw err;
+    process.exitCode = reportError(err);
   }
 }
 

@@ -2,7 +2,7 @@
  * The one place where errors become exit codes and user-facing words.
  * Commands throw typed errors; this prints `error: <message>` and the hint to
  * stderr, and a stack trace only with --debug. Programmer errors (TypeError
- * and friends) always show their stack: they are bugs to report.
+ * and friends) are called bugs to report, with their stack under --debug.
  */
 import { SynkerError } from '../errors.js';
 import { isLogLevelEnabled } from '../log.js';
@@ -26,8 +26,11 @@ export function reportError(err: unknown): number {
     if (isLogLevelEnabled('debug') && err.stack) process.stderr.write(`${err.stack}\n`);
     return err instanceof ExitError ? err.exitCode : EXIT.error;
   }
-  const bug = err instanceof Error ? err.stack ?? err.message : String(err);
+  // A bug: the stack is what a report needs, but a user sees it only when asking for it.
+  const debug = isLogLevelEnabled('debug');
+  const bug = err instanceof Error ? (debug ? err.stack ?? err.message : err.message) : String(err);
   process.stderr.write(`internal error (please report it): ${bug}\n`);
+  if (!debug) process.stderr.write('hint: Run the same command with --debug and include its output in the report.\n');
   return EXIT.error;
 }
 

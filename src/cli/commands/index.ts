@@ -3,7 +3,8 @@
  * command group) under src/cli/commands/, each exporting `register(program)`.
  */
 import type { Command } from 'commander';
+import { register as registerService } from './service.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerService];

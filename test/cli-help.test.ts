@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { commands } from '../src/cli/commands/index.js';
+import { runSynker } from './helpers/run-cli.js';
+
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+function helpOf(command: Command): string {
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+  command.outputHelp();
+  return text;
+}
+
+test('every command shows at least one example in its --help', () => {
+  const program = new Command('synker');
+  for (const register of commands) register(program);
+  const missing = allCommands(program)
+    .slice(1)
+    .filter((cmd) => !/\nExamples:\n\s+\$ synker /.test(helpOf(cmd)))
+    .map((cmd) => cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name());
+  assert.deepEqual(missing, [], `add examples with addExamples() from src/cli/help.ts to: ${missing.join(', ')}`);
+});
+
+test('an unknown option is a usage error with exit code 2 and no stack trace', async () => {
+  const result = await runSynker(['service', 'print', '--no-such-flag']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown option '--no-such-flag'/);
+  assert.doesNotMatch(result.stderr, /\n\s+at /);
+});
