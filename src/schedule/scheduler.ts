@@ -1,0 +1,182 @@
+/**
+ * The backup agent's check schedule. A short periodic tick compares the wall
+ * clock with each folder's next due time, instead of one long timer: Node's
+ * timers follow a monotonic clock that stops while a laptop sleeps, so a long
+ * timer would fire hours late after wake. The tick also notices the jump in
+ * wall-clock time after a sleep and treats it like a fresh start: a check
+ * missed meanwhile runs `catchUpDelay` later (time for the network to come
+ * back), not at once and not at the next slot a day later.
+ *
+ * One check runs at a time. After each, the result is recorded in the state
+ * file and the e-mail policy (policy.ts) decides what to send.
+ */
+import { SynkerError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { Clock } from './clock.js';
+import { afterCheck, type Notice } from './policy.js';
+import { createCron, type ScheduleSettings } from './settings.js';
+import type { CheckResultSummary, FolderScheduleState, ScheduleState, ScheduleStateStore } from './state.js';
+
+const log = createLogger('schedule');
+
+export interface CheckRun<R> {
+  summary: CheckResultSummary;
+  /** The full report, for the e-mail (absent when the check failed). */
+  report?: R;
+}
+
+export interface SchedulerOptions<R> {
+  settings: ScheduleSettings;
+  clock: Clock;
+  store: ScheduleStateStore;
+  /** Backup-role folder IDs, asked on every tick so config changes apply without a restart. */
+  folders: () => string[] | Promise<string[]>;
+  runCheck: (folderId: string) => Promise<CheckRun<R>>;
+  /** Queue the e-mail for a notice (through the outbox). */
+  notify: (notice: Notice, run: CheckRun<R>) => Promise<void>;
+  /** Retry what waits in the outbox. */
+  retryOutbox?: () => Promise<void>;
+  /** How often the wall clock is compared with the schedule (default 30 s). */
+  tickMs?: number;
+}
+
+export class CheckScheduler<R> {
+  private readonly options: SchedulerOptions<R>;
+  private readonly cron;
+  private readonly tickMs: number;
+  /** Last start or wake-up: slots missed before it are caught up `catchUpDelay` after it. */
+  private wokeAt: number;
+  private lastTickAt: number;
+  private lastOutboxRetryAt: number;
+  private cancelTimer: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private state: ScheduleState | undefined;
+
+  constructor(options: SchedulerOptions<R>) {
+    this.options = options;
+    this.cron = createCron(options.settings.check, options.settings.timezone);
+    this.tickMs = options.tickMs ?? 30_000;
+    const now = options.clock.now();
+    this.wokeAt = now;
+    this.lastTickAt = now;
+    this.lastOutboxRetryAt = now - options.settings.outboxRetryMs; // retry the outbox on the first tick
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.wokeAt = this.options.clock.now();
+    this.lastTickAt = this.wokeAt;
+    this.arm(0);
+  }
+
+  /** Stops ticking and waits for a running check to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    await this.running;
+  }
+
+  /**
+   * When a folder's next check is due: the first scheduled slot after its last
+   * attempt, sooner after a failure (retryAfter), and never earlier than
+   * `catchUpDelay` after a start or wake-up when the slot was missed.
+   */
+  dueAt(folder: FolderScheduleState): number {
+    const { settings } = this.options;
+    const lastAttempt = Date.parse(folder.lastAttemptAt ?? folder.firstSeenAt);
+    let due = this.cron.nextRun(new Date(lastAttempt))?.getTime() ?? Number.POSITIVE_INFINITY;
+    if (folder.lastResult?.status === 'error') due = Math.min(due, lastAttempt + settings.retryAfterMs);
+    if (due < this.wokeAt) due = this.wokeAt + settings.catchUpDelayMs;
+    return due;
+  }
+
+  /** One pass: run whatever is due, retry the outbox when it is time. Safe to call directly (tests). */
+  tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private arm(ms: number): void {
+    if (this.stopped) return;
+    this.cancelTimer = this.options.clock.setTimer(ms, () => {
+      void this.tick().catch((err: unknown) => log.error('scheduled work failed', err)).finally(() => this.arm(this.tickMs));
+    });
+  }
+
+  private async pass(): Promise<void> {
+    const { clock, store, settings } = this.options;
+    const now = clock.now();
+    // A gap much longer than the tick means the machine slept (or synker was stopped).
+    if (now - this.lastTickAt > Math.max(4 * this.tickMs, 120_000)) {
+      log.info(`woke up after ${Math.round((now - this.lastTickAt) / 60_000)} min; missed checks run in ${Math.round(settings.catchUpDelayMs / 1000)} s`);
+      this.wokeAt = now;
+    }
+    this.lastTickAt = now;
+
+    // Only this scheduler writes the state file: read it once, then keep it in memory.
+    this.state ??= await store.load();
+    const state = this.state;
+    const folderIds = await this.options.folders();
+    let changed = false;
+    for (const id of folderIds) {
+      if (!state.folders[id]) {
+        state.folders[id] = { firstSeenAt: new Date(now).toISOString() };
+        changed = true;
+      }
+    }
+    if (changed) await store.save(state);
+
+    for (const id of folderIds) {
+      if (this.stopped) break;
+      const folder = state.folders[id]!;
+      if (clock.now() < this.dueAt(folder)) continue;
+      await this.runOne(state, id);
+    }
+
+    if (this.options.retryOutbox && clock.now() - this.lastOutboxRetryAt >= settings.outboxRetryMs) {
+      this.lastOutboxRetryAt = clock.now();
+      try {
+        await this.options.retryOutbox();
+      } catch (err) {
+        log.warn('retrying the outbox failed:', err);
+      }
+    }
+  }
+
+  private async runOne(state: ScheduleState, id: string): Promise<void> {
+    const { clock, store, settings } = this.options;
+    log.info(`scheduled check of ${id}`);
+    let run: CheckRun<R>;
+    try {
+      run = await this.options.runCheck(id);
+    } catch (err) {
+      // A failing check must not stop the schedule of the others; it is recorded like any failure.
+      if (!(err instanceof SynkerError)) log.error(`the check of ${id} failed unexpectedly`, err);
+      run = { summary: errorSummary(err, clock.now()) };
+    }
+    const decided = afterCheck(settings, id, state.folders[id]!, run.summary, clock.now());
+    for (const notice of decided.notices) {
+      try {
+        await this.options.notify(notice, run);
+      } catch (err) {
+        log.error(`could not queue the ${notice.kind} e-mail for ${id}:`, err);
+      }
+    }
+    state.folders[id] = decided.state;
+    await store.save(state);
+    log.info(`check of ${id}: ${run.summary.summary}`);
+  }
+}
+
+export function errorSummary(err: unknown, now: number): CheckResultSummary {
+  const error =
+    err instanceof SynkerError
+      ? { code: err.code, message: err.message, ...(err.hint !== undefined ? { hint: err.hint } : {}) }
+      : { code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { status: 'error', at: new Date(now).toISOString(), summary: error.message, error };
+}
