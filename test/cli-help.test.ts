@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { commands } from '../src/cli/commands/index.js';
-import { runSynker } from './helpers/run-cli.js';
+import { runSynker } from './helpers/synker-cli.js';
 
 function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];

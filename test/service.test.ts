@@ -6,7 +6,7 @@ import { serviceFile } from '../src/service/file.js';
 import { agentServiceSpec } from '../src/service/spec.js';
 import { quoteSystemdWord } from '../src/service/systemd.js';
 import { quoteWindowsArg } from '../src/service/windows-task.js';
-import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/run-cli.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
 test('service print shows the systemd user unit that runs this synker as `agent`, with SYNKER_HOME passed on', async (t) => {
