@@ -1,0 +1,345 @@
+/**
+ * Applies a sync plan to the backup folder. Moves first (local renames, no
+ * transfer), then folders, then pulls (several files in flight, each written
+ * through IncomingFile and landed atomically), then metadata, then deletions
+ * (into versions), then folder times. Everything replaced or removed is kept
+ * in the versions folder. One file's failure is recorded and the run goes
+ * on; a transport failure ends the run with partial files kept for resuming.
+ */
+import { constants } from 'node:fs';
+import { access, chmod, lstat, lutimes, mkdir, open, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { MARKER_FILE } from '../manifest/layout.js';
+import { IntegrityError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
+import type { FileSource } from './file-source.js';
+import { fsyncDir } from './fsync-dir.js';
+import { IncomingFile } from './incoming-file.js';
+import { landFile, NameCollisionError } from './land.js';
+import type { PlanEntry, SyncAction, SyncPlan } from './plan.js';
+import { assertSafeRelPath, prepareParents, resolveUnderRoot } from './safe-path.js';
+import { VersionKeeper } from './versions.js';
+
+const log = createLogger('sync');
+
+export interface SyncProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Bytes that came over the wire (less than bytesDone when resumed or copied locally). */
+  bytesReceived: number;
+  startedAt: number;
+  currentPath?: string;
+}
+
+export interface ApplyOptions {
+  /** The backup folder root. */
+  root: string;
+  source: FileSource;
+  /** Files in flight at once (default 8): small files do not wait on each other's round trips. */
+  concurrency?: number;
+  /** Extra attempts for a file that fails verification or changed on the source (default 2). */
+  retries?: number;
+  keeper?: VersionKeeper;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface FailedItem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  pulled: number;
+  pulledBytes: number;
+  bytesReceived: number;
+  moved: number;
+  created: number;
+  metadataFixed: number;
+  deleted: number;
+  /** Versions kept of what was replaced or removed (paths relative to the root). */
+  versions: string[];
+  failed: FailedItem[];
+  /** Set when the run stopped early (transport failure); what was done so far stays done. */
+  aborted?: FailedItem;
+}
+
+export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<ApplyResult> {
+  if (plan.stops.length > 0) {
+    const first = plan.stops[0]!;
+    throw new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, plan.stops.map((s) => s.message).join('; '), { hint: first.hint });
+  }
+  await assertMarker(options.root);
+  const keeper = options.keeper ?? new VersionKeeper(options.root);
+  const runner = new PlanRunner(plan, options, keeper);
+  await runner.run();
+  return runner.result;
+}
+
+async function assertMarker(root: string): Promise<void> {
+  try {
+    await access(path.join(root, ...MARKER_FILE.split('/')));
+  } catch {
+    throw new SyncError('E_SYNC_NO_MARKER', `${root} has no ${MARKER_FILE}: it is not a synker folder, or its disk is not mounted; nothing was written`, {
+      hint: 'mount the disk, or set the folder up with `synker folder add`',
+    });
+  }
+}
+
+class PlanRunner {
+  readonly result: ApplyResult = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
+  private readonly progress: SyncProgress;
+  private readonly root: string;
+  /** Content landed in this run, by hash: later files with the same content are copied locally. */
+  private readonly landedByHash = new Map<string, Promise<string | undefined>>();
+  private lastProgress = 0;
+
+  constructor(
+    private readonly plan: SyncPlan,
+    private readonly options: ApplyOptions,
+    private readonly keeper: VersionKeeper,
+  ) {
+    this.root = options.root;
+    this.progress = { filesDone: 0, filesTotal: plan.totals.pullFiles, bytesDone: 0, bytesTotal: plan.totals.pullBytes, bytesReceived: 0, startedAt: Date.now() };
+  }
+
+  async run(): Promise<void> {
+    const byOp = (op: SyncAction['op']) => this.plan.actions.filter((a) => a.op === op);
+    try {
+      for (const a of byOp('move')) await this.step(a, () => this.move(a as Extract<SyncAction, { op: 'move' }>));
+      for (const a of byOp('set-aside')) await this.step(a, () => this.setAside(a as Extract<SyncAction, { op: 'set-aside' }>));
+      for (const a of byOp('mkdir')) await this.step(a, () => this.mkdir(a as Extract<SyncAction, { op: 'mkdir' }>));
+      await this.pullAll(byOp('pull') as Array<Extract<SyncAction, { op: 'pull' }>>);
+      for (const a of byOp('symlink')) await this.step(a, () => this.symlink(a as Extract<SyncAction, { op: 'symlink' }>));
+      for (const a of byOp('metadata')) await this.step(a, () => this.metadata(a as Extract<SyncAction, { op: 'metadata' }>));
+      for (const a of byOp('delete')) await this.step(a, () => this.delete(a as Extract<SyncAction, { op: 'delete' }>));
+      // Writing into a folder changes its mtime: restore folder times last, deepest first.
+      const dirs = byOp('mkdir') as Array<Extract<SyncAction, { op: 'mkdir' }>>;
+      for (const a of dirs.reverse()) await this.step(a, () => setTimes(resolveUnderRoot(this.root, a.at.disk), a.entry, false));
+    } catch (err) {
+      rethrowIfBug(err);
+      this.result.aborted = toFailed('', err);
+    }
+    this.result.versions = [...this.keeper.kept];
+    this.emitProgress(true);
+  }
+
+  /** Runs one action; a failure of that item is recorded, a transport failure propagates. */
+  private async step(action: SyncAction, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      rethrowIfBug(err);
+      if (!isItemError(err)) throw err;
+      const p = 'at' in action ? action.at.path : action.to.path;
+      log.warn(`${p}: ${(err as Error).message}`);
+      this.result.failed.push(toFailed(p, err));
+    }
+  }
+
+  private async move(a: Extract<SyncAction, { op: 'move' }>): Promise<void> {
+    const from = resolveUnderRoot(this.root, a.from.disk);
+    const to = await prepareParents(this.root, a.to.disk);
+    const present = await lstatOrUndefined(from);
+    if (present === undefined) {
+      throw new SyncError('E_SYNC_MOVE_SOURCE_GONE', `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`);
+    }
+    if ((await lstatOrUndefined(to)) !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
+    await rename(from, to);
+    await fsyncDir(path.dirname(to));
+    if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+    if (a.entry && a.entry.type === 'file') await setTimes(to, a.entry, true);
+    this.result.moved += a.fileCount;
+  }
+
+  private async setAside(a: Extract<SyncAction, { op: 'set-aside' }>): Promise<void> {
+    await this.keeper.moveAway(a.at.disk);
+  }
+
+  private async mkdir(a: Extract<SyncAction, { op: 'mkdir' }>): Promise<void> {
+    const abs = await prepareParents(this.root, a.at.disk);
+    const existing = await lstatOrUndefined(abs);
+    if (existing !== undefined && !existing.isDirectory()) await this.keeper.moveAway(a.at.disk);
+    if (existing === undefined || !existing.isDirectory()) {
+      await mkdir(abs);
+      await fsyncDir(path.dirname(abs));
+      this.result.created++;
+    }
+    await setMode(abs, a.entry.mode);
+  }
+
+  private async symlink(a: Extract<SyncAction, { op: 'symlink' }>): Promise<void> {
+    const abs = await prepareParents(this.root, a.at.disk);
+    const existing = await lstatOrUndefined(abs);
+    if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
+    else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
+    const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.synker-link`);
+    await rm(temp, { force: true });
+    await symlink(a.entry.target, temp);
+    await lutimes(temp, new Date(a.entry.mtime), new Date(a.entry.mtime)).catch(() => undefined);
+    await rename(temp, abs);
+    await fsyncDir(path.dirname(abs));
+    this.result.created++;
+  }
+
+  private async metadata(a: Extract<SyncAction, { op: 'metadata' }>): Promise<void> {
+    const abs = resolveUnderRoot(this.root, a.at.disk);
+    const stats = await lstat(abs);
+    await setTimes(abs, a.entry, !stats.isSymbolicLink());
+    this.result.metadataFixed++;
+  }
+
+  private async delete(a: Extract<SyncAction, { op: 'delete' }>): Promise<void> {
+    if (a.entry.type === 'dir') {
+      try {
+        await rmdir(resolveUnderRoot(this.root, a.at.disk));
+      } catch (err) {
+        // Not empty: something in it was kept (skipped or failed); leave it.
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'EEXIST') throw err;
+      }
+      return;
+    }
+    if ((await this.keeper.moveAway(a.at.disk)) !== undefined) this.result.deleted++;
+  }
+
+  private async pullAll(pulls: Array<Extract<SyncAction, { op: 'pull' }>>): Promise<void> {
+    const limit = Math.max(1, this.options.concurrency ?? 8);
+    let next = 0;
+    let fatal: unknown;
+    const worker = async (): Promise<void> => {
+      while (fatal === undefined && next < pulls.length) {
+        const a = pulls[next++]!;
+        this.progress.currentPath = a.at.path;
+        try {
+          await this.step(a, () => this.pull(a));
+        } catch (err) {
+          fatal ??= err;
+        }
+        this.progress.filesDone++;
+        this.progress.bytesDone += a.entry.size;
+        this.emitProgress(false);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, pulls.length) }, worker));
+    if (fatal !== undefined) throw fatal;
+  }
+
+  private async pull(a: Extract<SyncAction, { op: 'pull' }>): Promise<void> {
+    // Refuse a hostile path before asking the source for a single byte.
+    assertSafeRelPath(a.at.disk);
+    assertSafeRelPath(a.at.path);
+    const hash = a.entry.hash;
+    // One transfer per content: a second file with the same hash waits and copies the first locally.
+    const earlier = this.landedByHash.get(hash);
+    let settle!: (landed: string | undefined) => void;
+    this.landedByHash.set(hash, new Promise((resolve) => (settle = resolve)));
+    let landedAt: string | undefined;
+    try {
+      const localCopy = earlier === undefined ? undefined : await earlier;
+      if (a.replaces?.type === 'dir') await this.keeper.moveAway(a.at.disk);
+      await this.receive(a, localCopy);
+      landedAt = a.at.disk;
+      this.result.pulled++;
+      this.result.pulledBytes += a.entry.size;
+    } finally {
+      settle(landedAt);
+    }
+  }
+
+  private async receive(a: Extract<SyncAction, { op: 'pull' }>, localCopy: string | undefined): Promise<void> {
+    const retries = this.options.retries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      const incoming = await IncomingFile.open(this.root, a.at.path, a.entry);
+      try {
+        let sourceHash: string | undefined;
+        if (localCopy !== undefined) {
+          await copyLocal(resolveUnderRoot(this.root, localCopy), incoming);
+        } else {
+          const got = await this.options.source.fetch({ path: a.at.path, hash: a.entry.hash, size: a.entry.size, offset: incoming.resumeOffset }, async (chunk) => {
+            this.result.bytesReceived += chunk.length;
+            this.progress.bytesReceived += chunk.length;
+            await incoming.write(chunk);
+            this.emitProgress(false);
+          });
+          sourceHash = got.hash;
+        }
+        await incoming.complete(sourceHash);
+        await landFile(this.root, incoming.partialPath, a.at.disk, this.keeper, a.reason !== 'missing');
+        return;
+      } catch (err) {
+        await incoming.close();
+        rethrowIfBug(err);
+        const retryable = err instanceof IntegrityError || (err instanceof SourceFileError && err.reason === 'changed');
+        if (!retryable || attempt >= retries) throw err;
+        localCopy = undefined;
+        log.info(`${a.at.path}: ${(err as Error).message}; retrying (${attempt + 1} of ${retries})`);
+      }
+    }
+  }
+
+  private emitProgress(force: boolean): void {
+    if (!this.options.onProgress) return;
+    const now = Date.now();
+    if (!force && now - this.lastProgress < 200) return;
+    this.lastProgress = now;
+    this.options.onProgress({ ...this.progress });
+  }
+}
+
+/** Errors that concern one item: the run records them and goes on. */
+function isItemError(err: unknown): boolean {
+  if (err instanceof IntegrityError || err instanceof SourceFileError || err instanceof UnsafePathError || err instanceof NameCollisionError) return true;
+  if (err instanceof SyncError) return true;
+  if (err instanceof SynkerError) return false; // protocol and transport errors end the run
+  const code = errnoCode(err);
+  return code !== undefined && code !== 'ENOSPC' && code !== 'EROFS' && code !== 'EIO';
+}
+
+function toFailed(p: string, err: unknown): FailedItem {
+  if (err instanceof SynkerError) return { path: p, code: err.code, message: err.message };
+  return { path: p, code: errnoCode(err) ?? 'E_UNKNOWN', message: err instanceof Error ? err.message : String(err) };
+}
+
+async function copyLocal(from: string, incoming: IncomingFile): Promise<void> {
+  const handle = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = incoming.resumeOffset;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      await incoming.write(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function setTimes(abs: string, entry: PlanEntry, withMode: boolean): Promise<void> {
+  if (withMode) await setMode(abs, entry.mode);
+  const t = new Date(entry.mtime);
+  await utimes(abs, t, t);
+}
+
+async function setMode(abs: string, mode: number): Promise<void> {
+  try {
+    await chmod(abs, mode & 0o7777);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'ENOSYS' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+}
+
+
+async function lstatOrUndefined(abs: string) {
+  try {
+    return await lstat(abs);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The source side of a transfer: reads one file of the current manifest and
+ * hashes it as it goes. It serves only a regular file under the folder root,
+ * reached without following any symlink, whose size and mtime still match
+ * the manifest; the hash of the whole file (including a skipped prefix when
+ * resuming) is returned so the receiver can compare it with its own.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+import { SourceFileError } from './errors.js';
+import { resolveUnderRoot } from './safe-path.js';
+
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+
+export interface ReadOptions {
+  offset: number;
+  chunkBytes?: number;
+  /** Awaited per chunk: the reader does not read ahead of the consumer. */
+  onData: (chunk: Uint8Array) => Promise<void> | void;
+}
+
+/**
+ * Streams `entry` (a manifest entry of the folder at `root`) from `offset`.
+ * Throws SourceFileError when the file is not there, not a regular file, not
+ * under the root, or changed since the manifest (before or while reading).
+ */
+export async function readManifestFile(root: string, entry: ManifestEntry, options: ReadOptions): Promise<{ hash: string; bytesSent: number }> {
+  const rel = entry.raw ?? entry.path;
+  if (entry.type !== 'file' || entry.hash === undefined) throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
+  if (!Number.isSafeInteger(options.offset) || options.offset < 0 || options.offset > entry.size) {
+    throw new SourceFileError(entry.path, 'refused', `offset ${options.offset} is outside the file (${entry.size} bytes)`);
+  }
+  const abs = resolveUnderRoot(root, rel);
+  const realRoot = await realpath(root);
+  let realParent: string;
+  try {
+    realParent = await realpath(path.dirname(abs));
+  } catch (err) {
+    throw new SourceFileError(entry.path, 'not-found', `its folder is gone (${errnoCode(err) ?? 'error'})`);
+  }
+  if (realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) {
+    throw new SourceFileError(entry.path, 'refused', 'a folder on its path is a symlink leading outside the folder root');
+  }
+  let handle;
+  try {
+    handle = await open(path.join(realParent, path.basename(abs)), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') throw new SourceFileError(entry.path, 'not-found', 'no longer exists on the source');
+    if (code === 'ELOOP') throw new SourceFileError(entry.path, 'refused', 'is a symlink now, not a file');
+    throw new SourceFileError(entry.path, 'unreadable', `cannot be opened (${code ?? 'error'})`);
+  }
+  try {
+    const before = await handle.stat();
+    if (!before.isFile()) throw new SourceFileError(entry.path, 'refused', 'is not a regular file');
+    if (before.size !== entry.size || Math.trunc(before.mtimeMs) !== entry.mtime) {
+      throw new SourceFileError(entry.path, 'changed', 'changed on the source since its manifest was made');
+    }
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const hash = createHash('sha256');
+    let pos = 0;
+    let sent = 0;
+    while (pos < entry.size) {
+      const buf = Buffer.allocUnsafe(Math.min(chunkBytes, entry.size - pos));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      const end = pos + bytesRead;
+      if (end > options.offset) {
+        const part = pos >= options.offset ? chunk : chunk.subarray(options.offset - pos);
+        await options.onData(part);
+        sent += part.length;
+      }
+      pos = end;
+    }
+    const after = await handle.stat();
+    if (after.size !== entry.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+      throw new SourceFileError(entry.path, 'changed', 'changed on the source while it was sent');
+    }
+    return { hash: hash.digest('hex'), bytesSent: sent };
+  } finally {
+    await handle.close();
+  }
+}

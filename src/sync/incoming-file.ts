@@ -1,0 +1,160 @@
+/**
+ * Receiving one file safely. Bytes go to a partial file under
+ * `.synker/partial/`, named by the expected SHA-256, inside the folder root
+ * (so on the same file system as the target, and never scanned). The hash is
+ * computed while writing; more bytes than announced are refused; when the
+ * last byte is in, the hash must equal the manifest's before the file is
+ * fsynced, given its mode and mtime, and renamed into place (see land.ts).
+ *
+ * An interrupted transfer leaves the partial behind: the next attempt for the
+ * same content re-reads and hashes that prefix and asks the source only for
+ * the rest. The final hash check covers the whole file, so a damaged prefix
+ * can never land; it is discarded and the file fetched again from byte 0.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { META_DIR } from '../manifest/layout.js';
+import { IntegrityError } from './errors.js';
+
+export const PARTIAL_DIR = `${META_DIR}/partial`;
+const HASH_RE = /^[0-9a-f]{64}$/;
+const READ_CHUNK = 1 << 20;
+
+/** What the manifest promises about the file being received. */
+export interface ExpectedContent {
+  hash: string;
+  size: number;
+  /** Modification time in ms since the epoch, restored on the landed file. */
+  mtime: number;
+  /** Permission bits, restored where the file system supports them. */
+  mode: number;
+}
+
+export function partialPathFor(root: string, hash: string): string {
+  if (!HASH_RE.test(hash)) throw new TypeError(`not a SHA-256 hex digest: ${hash}`);
+  return path.join(root, ...PARTIAL_DIR.split('/'), `${hash}.part`);
+}
+
+export class IncomingFile {
+  private received: number;
+  private closed = false;
+
+  private constructor(
+    readonly relPath: string,
+    readonly expected: ExpectedContent,
+    readonly partialPath: string,
+    private readonly handle: FileHandle,
+    private readonly hash: Hash,
+    /** Bytes already present from an earlier attempt: ask the source to start here. */
+    readonly resumeOffset: number,
+  ) {
+    this.received = resumeOffset;
+  }
+
+  /**
+   * Opens (or resumes) the partial file for `expected`. `relPath` is only used
+   * in messages. Only one IncomingFile per hash may be open at a time in a
+   * folder: callers receive each distinct content once.
+   */
+  static async open(root: string, relPath: string, expected: ExpectedContent): Promise<IncomingFile> {
+    const partialPath = partialPathFor(root, expected.hash);
+    await mkdir(path.dirname(partialPath), { recursive: true });
+    const handle = await open(partialPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      const hash = createHash('sha256');
+      let size = (await handle.stat()).size;
+      if (size > expected.size) {
+        // Never produced by us; a stale or foreign file. Start over.
+        await handle.truncate(0);
+        size = 0;
+      }
+      // Re-hash the prefix so the running digest covers the bytes on disk.
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size, 1)));
+      let pos = 0;
+      while (pos < size) {
+        const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - pos), pos);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      return new IncomingFile(relPath, expected, partialPath, handle, hash, pos);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  /** Appends the next bytes; refuses anything past the announced size. */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('write after close');
+    if (this.received + chunk.length > this.expected.size) {
+      await this.discard();
+      throw new IntegrityError(this.relPath, `the source sent more than the ${this.expected.size} bytes it announced`);
+    }
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off, this.received + off);
+      off += bytesWritten;
+    }
+    this.hash.update(chunk);
+    this.received += chunk.length;
+  }
+
+  /**
+   * All bytes are in: checks size and hash (and the source's own re-verified
+   * hash, when given), then fsyncs and restores mode and mtime. On success the
+   * partial is complete and ready for landFile(); on failure it is deleted.
+   */
+  async complete(sourceHash?: string): Promise<void> {
+    if (this.closed) throw new Error('complete after close');
+    if (this.received !== this.expected.size) {
+      // A short file is a dropped connection, not corruption: keep the prefix to resume.
+      await this.close();
+      throw new IntegrityError(this.relPath, `the transfer ended after ${this.received} of ${this.expected.size} bytes`);
+    }
+    const actual = this.hash.digest('hex');
+    if (actual !== this.expected.hash) {
+      await this.discard();
+      throw new IntegrityError(this.relPath, `received content has SHA-256 ${actual.slice(0, 12)}…, the manifest says ${this.expected.hash.slice(0, 12)}…`);
+    }
+    if (sourceHash !== undefined && sourceHash !== this.expected.hash) {
+      await this.discard();
+      throw new IntegrityError(this.relPath, 'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)');
+    }
+    await setModeIfSupported(this.handle, this.expected.mode);
+    const mtime = new Date(this.expected.mtime);
+    await this.handle.utimes(mtime, mtime);
+    await this.handle.sync();
+    await this.close();
+  }
+
+  /** Stops receiving but keeps the verified-so-far prefix for a later resume. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+
+  /** Stops receiving and deletes the partial: its content cannot be trusted. */
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.partialPath, { force: true });
+  }
+}
+
+/** FAT, exFAT and some network mounts have no permission bits: not an error there. */
+async function setModeIfSupported(handle: FileHandle, mode: number): Promise<void> {
+  try {
+    await handle.chmod(mode & 0o7777);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'ENOSYS' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Sync onto a real FAT file system (case-insensitive, no permission bits,
+ * 2-second times) mounted through FUSE: needs fusefat, dosfstools and
+ * /dev/fuse (Debian: `apt-get install fusefat fuse3 dosfstools`, as root).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { ManifestEntry } from '../src/manifest/entry.js';
+import { applyPlan } from '../src/sync/apply.js';
+import { probeFolding } from '../src/sync/folding.js';
+import { LocalFolderSource } from '../src/sync/local-source.js';
+import { planSync } from '../src/sync/plan.js';
+import { listTree, simpleDiff, writeTree } from './helpers/tree.js';
+import { tempDir } from './helpers/tmp.js';
+
+function missingTool(): string | undefined {
+  if (!existsSync('/dev/fuse')) return '/dev/fuse is not available';
+  for (const tool of ['fusefat', 'mkfs.vfat', 'fusermount3']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install fusefat fuse3 dosfstools)`;
+  }
+  return undefined;
+}
+const skip = missingTool();
+
+async function mountFat(t: TestContext): Promise<string> {
+  // Not tempDir(): the file system must be unmounted before its folder is removed.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-fat-'));
+  const image = path.join(dir, 'fat.img');
+  const mount = path.join(dir, 'mnt');
+  mkdirSync(mount);
+  assert.equal(spawnSync('truncate', ['-s', '32M', image]).status, 0);
+  assert.equal(spawnSync('mkfs.vfat', [image]).status, 0);
+  const r = spawnSync('fusefat', ['-o', 'rw+', image, mount], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  t.after(async () => {
+    spawnSync('fusermount3', ['-u', mount]);
+    await rm(dir, { recursive: true, force: true });
+  });
+  return mount;
+}
+
+const lookupOf = (entries: ManifestEntry[]) => {
+  const m = new Map(entries.map((e) => [e.path, e]));
+  return (p: string) => m.get(p);
+};
+
+test('a FAT backup is detected as case-insensitive and colliding names are reported, not overwritten', { skip }, async (t) => {
+  const fat = await mountFat(t);
+  const src = await tempDir(t);
+  writeTree(src, { 'Readme.md': 'first', 'README.md': 'second', 'notes/a.txt': 'a' });
+  writeTree(fat, {});
+  assert.deepEqual(await probeFolding(fat), { case: true, normalization: true });
+  assert.deepEqual(await probeFolding(src), { case: false, normalization: false });
+
+  const s = listTree(src);
+  const folding = await probeFolding(fat);
+  const plan = planSync(simpleDiff(s, listTree(fat)), { sourceFiles: s.length, backupFiles: 0, folding });
+  assert.deepEqual(plan.skipped.map((x) => [x.reason, x.path]), [['collision', 'Readme.md']]);
+  const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
+  assert.deepEqual(result.failed, []);
+  assert.deepEqual(readdirSync(fat).filter((n) => n !== '.synker').sort(), ['README.md', 'notes']);
+  assert.equal(readFileSync(path.join(fat, 'README.md'), 'utf8'), 'second');
+});
+
+test('a name that already exists on FAT in another case is never overwritten, even by an unprobed plan', { skip }, async (t) => {
+  const fat = await mountFat(t);
+  const src = await tempDir(t);
+  writeTree(fat, { 'notes.txt': 'backup copy of notes.txt' });
+  writeTree(src, { 'notes.txt': 'backup copy of notes.txt', 'NOTES.TXT': 'a different file' });
+  const s = listTree(src);
+  const b = listTree(fat);
+  // The backup's `notes.txt` equals the source's: only NOTES.TXT is missing.
+  const diffs = simpleDiff(s, b);
+  assert.deepEqual(diffs.filter((d) => d.category !== 'metadata').map((d) => [d.category, d.path]), [['missing', 'NOTES.TXT']]);
+  const plan = planSync(diffs, { sourceFiles: 2, backupFiles: 1 });
+  const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
+  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['NOTES.TXT', 'E_SYNC_NAME_COLLISION']]);
+  assert.equal(readFileSync(path.join(fat, 'notes.txt'), 'utf8'), 'backup copy of notes.txt');
+});
