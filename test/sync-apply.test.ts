@@ -94,7 +94,7 @@ test('every kind of difference is fixed and the trees then match byte for byte',
   // A second run finds nothing to do.
   const again = await syncLocal(src, dst);
   assert.deepEqual(
-    again.plan.actions.map((a) => a.op),
+    again.plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : a.to.path}`),
     [],
   );
   assert.equal(again.source.bytesSent, 0);

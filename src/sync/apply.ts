@@ -14,6 +14,7 @@ import { createLogger } from '../log.js';
 import { MARKER_FILE } from '../manifest/layout.js';
 import { IntegrityError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
 import type { FileSource } from './file-source.js';
+import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
 import { IncomingFile } from './incoming-file.js';
 import { landFile, NameCollisionError } from './land.js';
@@ -179,7 +180,10 @@ class PlanRunner {
     const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.synker-link`);
     await rm(temp, { force: true });
     await symlink(a.entry.target, temp);
-    await lutimes(temp, new Date(a.entry.mtime), new Date(a.entry.mtime)).catch(() => undefined);
+    await lutimes(temp, fsTime(a.entry.mtime), fsTime(a.entry.mtime)).catch((err: unknown) => {
+      // Some platforms cannot set a symlink's own time; the link itself is what matters.
+      if (!['ENOSYS', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoCode(err) ?? '')) throw err;
+    });
     await rename(temp, abs);
     await fsyncDir(path.dirname(abs));
     this.result.created++;
@@ -321,8 +325,7 @@ async function copyLocal(from: string, incoming: IncomingFile): Promise<void> {
 
 async function setTimes(abs: string, entry: PlanEntry, withMode: boolean): Promise<void> {
   if (withMode) await setMode(abs, entry.mode);
-  const t = new Date(entry.mtime);
-  await utimes(abs, t, t);
+  await utimes(abs, fsTime(entry.mtime), fsTime(entry.mtime));
 }
 
 async function setMode(abs: string, mode: number): Promise<void> {

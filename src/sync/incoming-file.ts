@@ -18,6 +18,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { META_DIR } from '../manifest/layout.js';
 import { IntegrityError } from './errors.js';
+import { fsTime } from './fs-time.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -129,8 +130,7 @@ export class IncomingFile {
       throw new IntegrityError(this.relPath, 'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)');
     }
     await setModeIfSupported(this.handle, this.expected.mode);
-    const mtime = new Date(this.expected.mtime);
-    await this.handle.utimes(mtime, mtime);
+    await this.handle.utimes(fsTime(this.expected.mtime), fsTime(this.expected.mtime));
     await this.handle.sync();
     await this.close();
   }

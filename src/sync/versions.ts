@@ -11,6 +11,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
+import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
 import { prepareParents, resolveUnderRoot } from './safe-path.js';
 
@@ -163,8 +164,7 @@ export async function restoreVersion(root: string, version: VersionInfo, options
   const source = path.join(root, ...version.versionPath.split('/'));
   const temp = `${target}.synker-restore-${process.pid}`;
   await copyFile(source, temp, constants.COPYFILE_FICLONE);
-  const mtime = new Date(version.mtime);
-  await utimes(temp, mtime, mtime);
+  await utimes(temp, fsTime(version.mtime), fsTime(version.mtime));
   if (options.toDir === undefined) await (options.keeper ?? new VersionKeeper(root)).keepBeforeReplace(version.path);
   await rename(temp, target);
   await fsyncDir(path.dirname(target));
