@@ -1,0 +1,272 @@
+/**
+ * The diff: a streaming merge-join of the source's and the backup's sorted
+ * manifests. Both streams are read once, in step; an entry is kept only when
+ * it is a difference, so memory grows with the number of differences, not
+ * with the size of the tree. Missing and extra entries are paired into moves
+ * and case-only renames at the end. Rules in docs/diff.md.
+ */
+import type { ManifestEntry } from '../manifest/entry.js';
+import { comparePaths } from '../manifest/order.js';
+import { contentChanges, factsOf, isUnstable, provenEqual } from './compare.js';
+import { GroupReader } from './groups.js';
+import { MtimeTolerance } from './mtime.js';
+import { isInside, WithinSideClashFinder } from './names.js';
+import { pairMissingAndExtra } from './pairing.js';
+import {
+  CATEGORIES,
+  type Category,
+  type CategoryTotal,
+  type Change,
+  type DiffOptions,
+  type DiffResult,
+  type Difference,
+  type SideTotals,
+} from './types.js';
+import { attachVerdicts } from './verdict.js';
+
+type SideName = 'source' | 'backup';
+
+function emptyTotals(): SideTotals {
+  return { files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 };
+}
+
+export async function diffManifests(
+  source: AsyncIterable<ManifestEntry>,
+  backup: AsyncIterable<ManifestEntry>,
+  options: DiffOptions = {},
+): Promise<DiffResult> {
+  const join = new Join(options);
+  const sourceGroups = new GroupReader(source, 'source');
+  const backupGroups = new GroupReader(backup, 'backup');
+  try {
+    let s = await sourceGroups.next();
+    let b = await backupGroups.next();
+    while (s !== undefined || b !== undefined) {
+      const order = s === undefined ? 1 : b === undefined ? -1 : comparePaths(s[0]!.path, b[0]!.path);
+      if (order === 0) {
+        join.both(s!, b!);
+        s = await sourceGroups.next();
+        b = await backupGroups.next();
+      } else if (order < 0) {
+        for (const entry of s!) join.only('source', entry);
+        s = await sourceGroups.next();
+      } else {
+        for (const entry of b!) join.only('backup', entry);
+        b = await backupGroups.next();
+      }
+    }
+  } finally {
+    await Promise.all([sourceGroups.close(), backupGroups.close()]);
+  }
+  return join.finish();
+}
+
+interface PendingMtime {
+  difference: Difference;
+  deltaMs: number;
+}
+
+class Join {
+  private readonly differences: Difference[] = [];
+  private readonly missing: Difference[] = [];
+  private readonly extra: Difference[] = [];
+  private pending: PendingMtime[] = [];
+  private readonly withinClashes = new Map<string, Difference>();
+  private readonly finders = { source: new WithinSideClashFinder(), backup: new WithinSideClashFinder() };
+  private readonly totals = { source: emptyTotals(), backup: emptyTotals() };
+  private readonly tolerance: MtimeTolerance;
+  private readonly compareMode: boolean;
+  /** An unreadable entry: what lies below it on the other side cannot be compared. */
+  private shadow: { prefix: string; record: Difference; side: SideName } | undefined;
+  private matchedFiles = 0;
+
+  constructor(private readonly options: DiffOptions) {
+    this.tolerance = new MtimeTolerance(options.mtimeToleranceMs ?? 'auto');
+    this.compareMode = options.compareMode ?? true;
+  }
+
+  only(side: SideName, entry: ManifestEntry): void {
+    if (this.shadowed(side, entry)) return;
+    this.see(side, entry);
+    if (entry.type === 'error') {
+      this.unreadable(side, side === 'source' ? entry : undefined, side === 'backup' ? entry : undefined);
+      return;
+    }
+    const facts = factsOf(entry);
+    const bytes = entry.type === 'file' ? entry.size : 0;
+    if (side === 'source') this.missing.push({ category: 'missing', path: entry.path, source: facts, bytes, failing: true });
+    else this.extra.push({ category: 'extra', path: entry.path, backup: facts, bytes, failing: true });
+  }
+
+  both(sourceGroup: ManifestEntry[], backupGroup: ManifestEntry[]): void {
+    if (this.shadowed('source', sourceGroup[0]!)) {
+      for (const entry of sourceGroup.slice(1)) this.shadowed('source', entry);
+      for (const entry of backupGroup) this.shadowed('backup', entry);
+      return;
+    }
+    // Usually one entry each. Several share a key only when raw names normalise alike:
+    // pair identical raw names first, then the rest in order (same name up to normalisation).
+    const rawOf = (e: ManifestEntry) => e.raw ?? e.path;
+    const restSource: ManifestEntry[] = [];
+    const restBackup = [...backupGroup];
+    for (const s of sourceGroup) {
+      const i = restBackup.findIndex((b) => rawOf(b) === rawOf(s));
+      if (i < 0) restSource.push(s);
+      else this.compare(s, restBackup.splice(i, 1)[0]!);
+    }
+    const n = Math.min(restSource.length, restBackup.length);
+    for (let i = 0; i < n; i++) {
+      const s = restSource[i]!;
+      const b = restBackup[i]!;
+      this.compare(s, b);
+      this.differences.push({
+        category: 'name-clash',
+        clash: 'normalization',
+        path: s.path,
+        source: factsOf(s),
+        backup: factsOf(b),
+        bytes: s.type === 'file' ? s.size : 0,
+        failing: false,
+      });
+    }
+    for (const s of restSource.slice(n)) this.only('source', s);
+    for (const b of restBackup.slice(n)) this.only('backup', b);
+  }
+
+  private compare(s: ManifestEntry, b: ManifestEntry): void {
+    this.see('source', s);
+    this.see('backup', b);
+    if (s.type === 'error' || b.type === 'error') {
+      this.unreadable(s.type === 'error' ? (b.type === 'error' ? 'both' : 'source') : 'backup', s, b);
+      return;
+    }
+    const source = factsOf(s);
+    const backup = factsOf(b);
+    const bytes = s.type === 'file' ? s.size : 0;
+    if (s.type !== b.type) {
+      this.differences.push({ category: 'type', path: s.path, source, backup, bytes, failing: true });
+      return;
+    }
+    if (isUnstable(s) || isUnstable(b)) {
+      const side = isUnstable(s) ? (isUnstable(b) ? 'both' : 'source') : 'backup';
+      this.differences.push({ category: 'unstable', path: s.path, source, backup, bytes, failing: true, side });
+      return;
+    }
+    const content = contentChanges(source, backup);
+    if (content.length > 0) {
+      this.differences.push({ category: 'content', path: s.path, source, backup, bytes, failing: true, changes: content });
+      return;
+    }
+    if (provenEqual(source, backup)) {
+      this.matchedFiles++;
+      this.options.onMatch?.({ path: s.path, ...source }, { path: b.path, ...backup });
+    }
+    this.metadata(s, b, source, backup);
+  }
+
+  /** Same content: permissions and (files only) modification time. */
+  private metadata(s: ManifestEntry, b: ManifestEntry, source: Difference['source'], backup: Difference['backup']): void {
+    const changes: Change[] = [];
+    // Symlink permissions mean nothing on Linux; folder mtimes change whenever their
+    // contents do and no copy tool keeps them reliably.
+    if (this.compareMode && s.type !== 'symlink' && s.mode !== b.mode) changes.push('mode');
+    const deltaMs = s.type === 'file' ? Math.abs(s.mtime - b.mtime) : 0;
+    let waits = false;
+    if (deltaMs > 0) {
+      if (!this.tolerance.mayTolerate(deltaMs)) changes.push('mtime');
+      else if (this.tolerance.decided === undefined) waits = true;
+    }
+    if (changes.length === 0 && !waits) return;
+    const record: Difference = { category: 'metadata', path: s.path, source, backup, bytes: 0, failing: false, changes };
+    if (waits) this.pending.push({ difference: record, deltaMs });
+    else this.differences.push(record);
+  }
+
+  private unreadable(side: 'source' | 'backup' | 'both', s: ManifestEntry | undefined, b: ManifestEntry | undefined): void {
+    const path = (s ?? b)!.path;
+    const record: Difference = { category: 'unreadable', path, bytes: 0, failing: true, side, fileCount: 0 };
+    if (s !== undefined) record.source = factsOf(s);
+    if (b !== undefined) record.backup = factsOf(b);
+    const other = side === 'source' ? b : side === 'backup' ? s : undefined;
+    if (other !== undefined && other.type === 'file') record.bytes = other.size;
+    this.differences.push(record);
+    this.shadow = { prefix: path, record, side: side === 'both' ? 'source' : side };
+  }
+
+  /** Entries below an unreadable one are not compared; those on the readable side are counted. */
+  private shadowed(side: SideName, entry: ManifestEntry): boolean {
+    if (this.shadow === undefined) return false;
+    if (!isInside(entry.path, this.shadow.prefix)) {
+      this.shadow = undefined;
+      return false;
+    }
+    this.count(side, entry);
+    if (side !== this.shadow.side) this.shadow.record.fileCount = (this.shadow.record.fileCount ?? 0) + 1;
+    return true;
+  }
+
+  private see(side: SideName, entry: ManifestEntry): void {
+    this.count(side, entry);
+    if (entry.type === 'file') {
+      this.tolerance.observe(side, entry.mtime);
+      if (this.pending.length > 0 && this.tolerance.decided !== undefined) this.settlePending(this.tolerance.decided);
+    }
+    const earlier = this.finders[side].add(entry);
+    if (earlier !== undefined) this.withinClash(side, earlier, entry.raw ?? entry.path);
+  }
+
+  private count(side: SideName, entry: ManifestEntry): void {
+    const totals = this.totals[side];
+    if (entry.type === 'file') {
+      totals.files++;
+      totals.bytes += entry.size;
+    } else if (entry.type === 'dir') totals.dirs++;
+    else if (entry.type === 'symlink') totals.symlinks++;
+    else totals.errors++;
+  }
+
+  private withinClash(side: SideName, first: string, second: string): void {
+    const key = `${first}\0${second}`;
+    const known = this.withinClashes.get(key);
+    if (known !== undefined) {
+      if (known.side !== side) known.side = 'both';
+      return;
+    }
+    this.withinClashes.set(key, { category: 'name-clash', clash: 'within', path: first, otherPath: second, bytes: 0, failing: false, side });
+  }
+
+  private settlePending(toleranceMs: number): void {
+    for (const { difference, deltaMs } of this.pending) {
+      if (deltaMs > toleranceMs) difference.changes!.push('mtime');
+      if (difference.changes!.length > 0) this.differences.push(difference);
+    }
+    this.pending = [];
+  }
+
+  async finish(): Promise<DiffResult> {
+    const tolerance = this.tolerance.final();
+    this.settlePending(tolerance.ms);
+    const { differences: paired } = pairMissingAndExtra(this.missing, this.extra);
+    const differences = [...this.differences, ...paired, ...this.withinClashes.values()];
+    differences.sort((x, y) => comparePaths(x.path, y.path) || CATEGORIES.indexOf(x.category) - CATEGORIES.indexOf(y.category));
+    if (this.options.verified !== undefined) await attachVerdicts(differences, this.options.verified, tolerance.ms);
+    return {
+      differences,
+      byCategory: totalsByCategory(differences),
+      sourceTotals: this.totals.source,
+      backupTotals: this.totals.backup,
+      matchedFiles: this.matchedFiles,
+      mtimeToleranceMs: tolerance.ms,
+      mtimeToleranceReason: tolerance.reason,
+    };
+  }
+}
+
+export function totalsByCategory(differences: Difference[]): Record<Category, CategoryTotal> {
+  const totals = Object.fromEntries(CATEGORIES.map((c) => [c, { count: 0, bytes: 0 }])) as Record<Category, CategoryTotal>;
+  for (const d of differences) {
+    totals[d.category].count++;
+    totals[d.category].bytes += d.bytes;
+  }
+  return totals;
+}

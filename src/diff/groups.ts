@@ -1,0 +1,70 @@
+/**
+ * Reads a sorted manifest stream one NFC key at a time. Two entries share a
+ * key only when a folder holds two raw names that normalise alike. Refuses a
+ * stream that is out of order: a merge-join over unsorted input would report
+ * nonsense, so a buggy or hostile peer gets an error instead.
+ */
+import type { ManifestEntry } from '../manifest/entry.js';
+import { compareEntries } from '../manifest/order.js';
+import { DiffError } from './errors.js';
+
+export class GroupReader {
+  private readonly iterator: AsyncIterator<ManifestEntry>;
+  private lookahead: ManifestEntry | undefined;
+  private previous: ManifestEntry | undefined;
+  private done = false;
+
+  constructor(
+    entries: AsyncIterable<ManifestEntry>,
+    private readonly side: 'source' | 'backup',
+  ) {
+    this.iterator = entries[Symbol.asyncIterator]();
+  }
+
+  /** The next run of entries with one NFC key, or undefined at the end. */
+  async next(): Promise<ManifestEntry[] | undefined> {
+    const first = this.lookahead ?? (await this.pull());
+    this.lookahead = undefined;
+    if (first === undefined) return undefined;
+    const group = [first];
+    for (;;) {
+      const entry = await this.pull();
+      if (entry === undefined) break;
+      if (entry.path !== first.path) {
+        this.lookahead = entry;
+        break;
+      }
+      group.push(entry);
+    }
+    return group;
+  }
+
+  private async pull(): Promise<ManifestEntry | undefined> {
+    if (this.done) return undefined;
+    const step = await this.iterator.next();
+    if (step.done === true) {
+      this.done = true;
+      return undefined;
+    }
+    const entry = step.value;
+    if (this.previous !== undefined && compareEntries(this.previous, entry) >= 0) {
+      await this.iterator.return?.();
+      this.done = true;
+      throw new DiffError(
+        'E_DIFF_ORDER',
+        `the ${this.side}'s manifest is not in manifest order: "${entry.path}" came after "${this.previous.path}"`,
+        { hint: `the ${this.side} runs an incompatible or faulty synker; update it to this version and check again` },
+      );
+    }
+    this.previous = entry;
+    return entry;
+  }
+
+  /** Stops the underlying stream early (on error elsewhere). */
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.iterator.return?.();
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * What the diff produces: a list of differences between the source's and the
+ * backup's manifests of one folder, each in one category. These shapes are
+ * also the report's (src/report/model.ts) and are part of the documented JSON
+ * schema (docs/report-schema.md): add fields, never change their meaning.
+ */
+import type { EntryType } from '../manifest/entry.js';
+
+export const CATEGORIES = [
+  'missing',
+  'extra',
+  'content',
+  'type',
+  'moved',
+  'name-clash',
+  'unreadable',
+  'unstable',
+  'metadata',
+] as const;
+/**
+ * - `missing`: on the source, not on the backup.
+ * - `extra`: on the backup, not on the source.
+ * - `content`: same path, different content (hash, or size when not hashed; symlink target).
+ * - `type`: same path, different kind (file replaced by a folder, ...).
+ * - `moved`: a missing and an extra file with the same hash and size, paired one to one
+ *   (a moved folder is one record with its file count).
+ * - `name-clash`: names equal up to case or Unicode normalisation.
+ * - `unreadable`: an error entry on either side; nothing below it was compared.
+ * - `unstable`: the file changed while it was hashed; it could not be compared.
+ * - `metadata`: same content, modification time or permissions differ.
+ */
+export type Category = (typeof CATEGORIES)[number];
+
+/** Which side a difference comes from, judged against the hashes last verified as matching. */
+export const VERDICTS = ['source', 'source-suspicious', 'backup', 'both', 'unknown'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export type Side = 'source' | 'backup' | 'both';
+
+/** What the report keeps of one side's manifest entry. */
+export interface EntryFacts {
+  type: EntryType;
+  size: number;
+  mtime: number;
+  mode: number;
+  hash?: string;
+  target?: string;
+  /** The on-disk name when it differs from the NFC path. */
+  raw?: string;
+  errorCode?: string;
+  error?: string;
+}
+
+/** What differs between two entries at the same path. */
+export type Change = 'size' | 'hash' | 'target' | 'mtime' | 'mode';
+
+export interface Difference {
+  category: Category;
+  /** The path on the source (for `extra`: on the backup). NFC, relative, `/`-separated. */
+  path: string;
+  /** `moved`: where the backup has it. */
+  newPath?: string;
+  /** `name-clash`: the other name (on the backup for `case`/`normalization`; same side for `within`). */
+  otherPath?: string;
+  /** The source's entry at `path` (absent for `extra`). */
+  source?: EntryFacts;
+  /** The backup's entry (at `newPath`/`otherPath` when set, else at `path`). */
+  backup?: EntryFacts;
+  /** Bytes concerned: the source's size when it has the entry, else the backup's; a folder's total for folder moves. */
+  bytes: number;
+  /** False for differences that do not make the backup incomplete (metadata, normalisation-only names). */
+  failing: boolean;
+  /** `content`/`metadata`: what differs. */
+  changes?: Change[];
+  /**
+   * `name-clash`: `case` (the backup's name differs from the source's only in case), `normalization`
+   * (only in Unicode normalisation: the same name to a person and to macOS), `within` (two names on
+   * one side that collide on case-insensitive or normalising file systems).
+   */
+  clash?: 'case' | 'normalization' | 'within';
+  /** `unreadable`/`unstable`/`name-clash` within one side: where the problem is. */
+  side?: Side;
+  /** `missing`/`extra`/`content`/`type`: which side changed since the last verified match. */
+  changedOn?: Verdict;
+  /**
+   * `moved` folder / case-renamed folder: files that went with it. `unreadable`: entries below it on
+   * the readable side, which could not be compared.
+   */
+  fileCount?: number;
+  /**
+   * `moved` folder, or `name-clash` folder renamed only in case: every entry inside that went with
+   * it (files, folders, symlinks), source path and backup path.
+   */
+  members?: Array<{ path: string; newPath: string }>;
+}
+
+/** What the backup remembers of a file it last verified as matching the source. */
+export interface VerifiedRecord {
+  hash: string;
+  size: number;
+  mtime: number;
+}
+
+/** Looks up the last verified record of a path (NFC key). */
+export type VerifiedLookup = (path: string) => VerifiedRecord | undefined | Promise<VerifiedRecord | undefined>;
+
+export interface DiffOptions {
+  /**
+   * Modification times closer than this count as equal. `'auto'` (default): 2000 ms when either side
+   * looks FAT-like (every file's mtime a multiple of 2 s), 1000 ms when either side keeps whole
+   * seconds only, else 0. See docs/diff.md.
+   */
+  mtimeToleranceMs?: number | 'auto';
+  /** Compare permission bits (default true; turn off for file systems without POSIX modes). */
+  compareMode?: boolean;
+  /** Last verified hashes, for the which-side-changed verdicts. */
+  verified?: VerifiedLookup;
+  /** Called for each file whose content is proven equal on both sides (hashes match). */
+  onMatch?: (source: EntryFactsWithPath, backup: EntryFactsWithPath) => void;
+}
+
+export interface EntryFactsWithPath extends EntryFacts {
+  path: string;
+}
+
+export interface CategoryTotal {
+  count: number;
+  bytes: number;
+}
+
+/** Counts of what was compared, per side. */
+export interface SideTotals {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  errors: number;
+  /** Sum of file sizes. */
+  bytes: number;
+}
+
+export interface DiffResult {
+  differences: Difference[];
+  byCategory: Record<Category, CategoryTotal>;
+  sourceTotals: SideTotals;
+  backupTotals: SideTotals;
+  /** Files proven equal (same hash on both sides). */
+  matchedFiles: number;
+  /** The tolerance applied and why. */
+  mtimeToleranceMs: number;
+  mtimeToleranceReason: 'configured' | 'auto-fat' | 'auto-seconds' | 'auto-exact';
+}

@@ -1,0 +1,175 @@
+/**
+ * The check report: ONE versioned data structure that the terminal, JSON
+ * and e-mail renderers read. It holds facts only (who, when, what differs);
+ * renderers choose words and layout and hold no diff logic. Its JSON form is
+ * the stable schema documented in docs/report-schema.md: within a schema
+ * version fields are only ever added, never renamed or given a new meaning.
+ */
+import type { FolderRole } from '../config/types.js';
+import { CATEGORIES, totalsByCategory, type Category, type CategoryTotal, type DiffResult, type Difference, type SideTotals } from '../diff/index.js';
+import { SYNKER_VERSION } from '../version.js';
+
+export const REPORT_SCHEMA = 'synker/check-report';
+export const REPORT_VERSION = 1;
+
+/** Exit codes of a check: 0 the backup is complete, 1 it differs, 2 the check could not be done. */
+export const CHECK_EXIT = { complete: 0, differences: 1, error: 2 } as const;
+export type CheckExitCode = (typeof CHECK_EXIT)[keyof typeof CHECK_EXIT];
+
+export interface ScanTimes {
+  /** ISO 8601, UTC. */
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface PeerReport {
+  /** The name the machine announces (its agent's name); null when never reached. */
+  name: string | null;
+  /** Canonical device ID; null when never reached. */
+  deviceId: string | null;
+  role: FolderRole;
+  /** Where it was reached (`host:port`), for the source; the local folder path, for the backup. */
+  location: string | null;
+  /** When its manifest was produced; null when the check stopped before. */
+  scan: ScanTimes | null;
+  totals: SideTotals | null;
+}
+
+export interface CheckSettings {
+  /** Every file re-hashed on both sides, caches ignored. */
+  verify: boolean;
+  /** Sizes compared, no hashing: an edit that keeps the size goes unseen. */
+  sizeOnly: boolean;
+  mtimeToleranceMs: number;
+  mtimeToleranceReason: DiffResult['mtimeToleranceReason'];
+}
+
+export interface ReportSummary {
+  /** All differences listed, failing or not. */
+  differences: number;
+  /** Differences that make the backup incomplete. */
+  failing: number;
+  /** Bytes concerned by the failing differences. */
+  failingBytes: number;
+  /** Files proven equal by hash. */
+  matchedFiles: number;
+  byCategory: Record<Category, CategoryTotal>;
+}
+
+export interface ReportError {
+  code: string;
+  message: string;
+  hint: string | null;
+}
+
+export interface CheckReport {
+  schema: typeof REPORT_SCHEMA;
+  version: typeof REPORT_VERSION;
+  synkerVersion: string;
+  folderId: string;
+  /** ISO 8601, UTC: when the check started and ended. */
+  startedAt: string;
+  finishedAt: string;
+  source: PeerReport;
+  backup: PeerReport;
+  settings: CheckSettings | null;
+  /** True only when the check ran to the end and found no failing difference. */
+  complete: boolean;
+  exitCode: CheckExitCode;
+  summary: ReportSummary;
+  /** Every difference, in manifest order of `path`. */
+  differences: Difference[];
+  /** Why the check could not be done (exit code 2); null when it ran. */
+  error: ReportError | null;
+}
+
+export interface PeerFacts {
+  name: string | null;
+  deviceId: string | null;
+  location: string | null;
+  scan: ScanTimes | null;
+}
+
+export interface ReportInput {
+  folderId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  source: PeerFacts;
+  backup: PeerFacts;
+  verify: boolean;
+  sizeOnly: boolean;
+  diff: DiffResult;
+}
+
+/** The exit code a set of differences deserves: metadata-only and other notices do not fail. */
+export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
+  return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
+}
+
+export function summarize(differences: Difference[], matchedFiles: number): ReportSummary {
+  const failing = differences.filter((d) => d.failing);
+  return {
+    differences: differences.length,
+    failing: failing.length,
+    failingBytes: failing.reduce((sum, d) => sum + d.bytes, 0),
+    matchedFiles,
+    byCategory: totalsByCategory(differences),
+  };
+}
+
+export function buildReport(input: ReportInput): CheckReport {
+  const exitCode = exitCodeOf(input.diff.differences);
+  return {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    synkerVersion: SYNKER_VERSION,
+    folderId: input.folderId,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    source: { ...input.source, role: 'source', totals: input.diff.sourceTotals },
+    backup: { ...input.backup, role: 'backup', totals: input.diff.backupTotals },
+    settings: {
+      verify: input.verify,
+      sizeOnly: input.sizeOnly,
+      mtimeToleranceMs: input.diff.mtimeToleranceMs,
+      mtimeToleranceReason: input.diff.mtimeToleranceReason,
+    },
+    complete: exitCode === CHECK_EXIT.complete,
+    exitCode,
+    summary: summarize(input.diff.differences, input.diff.matchedFiles),
+    differences: input.diff.differences,
+    error: null,
+  };
+}
+
+export interface FailedReportInput {
+  folderId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  source: PeerFacts;
+  backup: PeerFacts;
+  error: { code: string; message: string; hint?: string | undefined };
+}
+
+/** A check that could not be done still yields a report (exit code 2), so scheduled checks can say why. */
+export function buildFailedReport(input: FailedReportInput): CheckReport {
+  return {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    synkerVersion: SYNKER_VERSION,
+    folderId: input.folderId,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    source: { ...input.source, role: 'source', totals: null },
+    backup: { ...input.backup, role: 'backup', totals: null },
+    settings: null,
+    complete: false,
+    exitCode: CHECK_EXIT.error,
+    summary: summarize([], 0),
+    differences: [],
+    error: { code: input.error.code, message: input.error.message, hint: input.error.hint ?? null },
+  };
+}
+
+/** Categories in the order reports present them: what fails first, worst first. */
+export const REPORT_CATEGORY_ORDER: readonly Category[] = CATEGORIES;

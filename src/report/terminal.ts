@@ -1,0 +1,131 @@
+/**
+ * The report for a person at a terminal: the verdict and a summary first,
+ * then the differences grouped by category and by folder. Long lists are cut
+ * (with how many more there are and `--all`). Colour only on a terminal,
+ * never when NO_COLOR is set (https://no-color.org).
+ */
+import { parentOf, baseName } from '../diff/names.js';
+import type { Category, Difference } from '../diff/index.js';
+import { shortDeviceId } from '../config/device-id.js';
+import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport } from './model.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, formatBytes, formatCount, plural } from './words.js';
+
+export interface TerminalOptions {
+  color: boolean;
+  /** List every difference instead of the first `limit` per category. */
+  all: boolean;
+  /** Lines per category when not `all` (default 20). */
+  limit?: number;
+}
+
+/** Colour when writing to a terminal and NO_COLOR is unset or empty. */
+export function shouldUseColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const noColor = env['NO_COLOR'];
+  if (noColor !== undefined && noColor !== '') return false;
+  return stream.isTTY === true;
+}
+
+type Paint = (text: string) => string;
+interface Palette {
+  bad: Paint;
+  good: Paint;
+  warn: Paint;
+  dim: Paint;
+  bold: Paint;
+}
+
+function palette(color: boolean): Palette {
+  const sgr = (open: number, close: number): Paint => (color ? (t) => `\x1b[${open}m${t}\x1b[${close}m` : (t) => t);
+  return { bad: sgr(31, 39), good: sgr(32, 39), warn: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
+}
+
+export function renderTerminal(report: CheckReport, options: TerminalOptions): string {
+  const p = palette(options.color);
+  const limit = options.all ? Infinity : options.limit ?? 20;
+  const lines: string[] = [];
+  lines.push(headline(report, p));
+  lines.push(...peers(report, p));
+  if (report.error !== null) {
+    lines.push('', `${p.bad('error:')} ${report.error.message}`);
+    if (report.error.hint !== null) lines.push(`hint: ${report.error.hint}`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(...summaryTable(report, p));
+  for (const category of REPORT_CATEGORY_ORDER) {
+    const items = report.differences.filter((d) => d.category === category);
+    if (items.length > 0) lines.push('', ...section(category, items, limit, p));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function headline(report: CheckReport, p: Palette): string {
+  const folder = `folder ${JSON.stringify(report.folderId)}`;
+  if (report.error !== null) return `${p.bold(folder)}: ${p.bad('CHECK FAILED')}`;
+  const s = report.summary;
+  if (report.complete) {
+    const notes = s.differences > 0 ? ` (${plural(s.differences, 'notice')}: metadata or names only)` : '';
+    return `${p.bold(folder)}: ${p.good('backup complete')}, ${plural(s.matchedFiles, 'file')} verified${notes}`;
+  }
+  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)} (${formatBytes(s.failingBytes)})`;
+}
+
+function peers(report: CheckReport, p: Palette): string[] {
+  return [peerLine('source', report.source, p), peerLine('backup', report.backup, p)];
+}
+
+function peerLine(label: string, peer: PeerReport, p: Palette): string {
+  const who = peer.name ?? 'unknown';
+  const id = peer.deviceId === null ? '' : ` ${p.dim(`(${shortDeviceId(peer.deviceId)})`)}`;
+  const where = peer.location === null ? '' : ` ${peer.location}`;
+  const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${formatBytes(peer.totals.bytes)}`;
+  const when = peer.scan === null ? '' : p.dim(`, scanned ${peer.scan.finishedAt}`);
+  return `  ${label.padEnd(8)}${who}${id}${where}${totals}${when}`;
+}
+
+function summaryTable(report: CheckReport, p: Palette): string[] {
+  const rows = REPORT_CATEGORY_ORDER.filter((c) => report.summary.byCategory[c].count > 0);
+  if (rows.length === 0) return [];
+  const width = Math.max(...rows.map((c) => CATEGORY_LABELS[c].length));
+  return [
+    '',
+    ...rows.map((c) => {
+      const t = report.summary.byCategory[c];
+      const paint = c === 'metadata' ? p.dim : t.count > 0 ? p.warn : (x: string) => x;
+      return `  ${paint(CATEGORY_LABELS[c].padEnd(width))}  ${formatCount(t.count).padStart(8)}  ${formatBytes(t.bytes).padStart(10)}`;
+    }),
+  ];
+}
+
+function pathOf(d: Difference): string {
+  const to = d.newPath ?? (d.clash === 'case' || d.clash === 'within' ? d.otherPath : undefined);
+  const suffix = d.category === 'moved' && d.fileCount !== undefined ? '/' : '';
+  return to === undefined ? d.path + suffix : `${d.path}${suffix} -> ${to}${suffix}`;
+}
+
+/** One category: entries grouped under their folder when a folder holds several. */
+function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
+  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : '';
+  const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
+  const shown = items.slice(0, limit);
+  for (let i = 0; i < shown.length; ) {
+    const folder = parentOf(shown[i]!.path);
+    let j = i;
+    while (j < shown.length && parentOf(shown[j]!.path) === folder && shown[j]!.newPath === undefined && shown[j]!.otherPath === undefined) j++;
+    if (j - i >= 3 && folder !== '') {
+      lines.push(`  ${folder}/`);
+      for (const d of shown.slice(i, j)) lines.push(`    ${line(baseName(pathOf(d)), d, p)}`);
+      i = j;
+    } else {
+      lines.push(`  ${line(pathOf(shown[i]!), shown[i]!, p)}`);
+      i++;
+    }
+  }
+  if (items.length > shown.length) lines.push(p.dim(`  ... and ${formatCount(items.length - shown.length)} more (use --all to list them)`));
+  return lines;
+}
+
+function line(path: string, d: Difference, p: Palette): string {
+  const detail = describeDifference(d);
+  if (d.changedOn === 'source-suspicious') return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
+  return detail === '' ? path : `${path}  ${p.dim(detail)}`;
+}

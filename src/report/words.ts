@@ -1,0 +1,117 @@
+/**
+ * The words every renderer (terminal, e-mail) uses for the report's facts,
+ * so a category or a verdict reads the same everywhere.
+ */
+import type { Category, Difference, Verdict } from '../diff/index.js';
+
+export const CATEGORY_TITLES: Record<Category, string> = {
+  missing: 'Missing on backup',
+  extra: 'Extra on backup',
+  content: 'Content differs',
+  type: 'Type changed',
+  moved: 'Moved or renamed',
+  'name-clash': 'Name clashes',
+  unreadable: 'Unreadable',
+  unstable: 'Changed while scanned',
+  metadata: 'Metadata only',
+};
+
+/** Short labels for the summary table. */
+export const CATEGORY_LABELS: Record<Category, string> = {
+  missing: 'missing on backup',
+  extra: 'extra on backup',
+  content: 'content differs',
+  type: 'type changed',
+  moved: 'moved/renamed',
+  'name-clash': 'name clashes',
+  unreadable: 'unreadable',
+  unstable: 'changed while scanned',
+  metadata: 'metadata only',
+};
+
+export const VERDICT_WORDS: Record<Verdict, string> = {
+  source: 'changed on source',
+  'source-suspicious': 'SUSPICIOUS: changed on source with size and mtime unchanged (possible corruption or tampering on the source)',
+  backup: 'changed on backup (the backup copy was damaged or edited)',
+  both: 'changed on both sides since last verified',
+  unknown: 'which side changed is unknown (never verified)',
+};
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+const TYPE_WORDS = { file: 'file', dir: 'folder', symlink: 'symlink', error: 'unreadable entry' } as const;
+
+/** One line of detail about a difference, without its path. */
+export function describeDifference(d: Difference): string {
+  const parts: string[] = [];
+  const s = d.source;
+  const b = d.backup;
+  switch (d.category) {
+    case 'missing':
+    case 'extra': {
+      const facts = (s ?? b)!;
+      parts.push(facts.type === 'file' ? formatBytes(facts.size) : TYPE_WORDS[facts.type]);
+      break;
+    }
+    case 'content':
+      if (d.changes?.includes('target')) parts.push(`link points to ${JSON.stringify(s!.target)} on source, ${JSON.stringify(b!.target)} on backup`);
+      else if (d.changes?.includes('size')) parts.push(`${formatBytes(s!.size)} on source, ${formatBytes(b!.size)} on backup`);
+      else parts.push(`same size (${formatBytes(s!.size)}), different content`);
+      break;
+    case 'type':
+      parts.push(`${TYPE_WORDS[s!.type]} on source, ${TYPE_WORDS[b!.type]} on backup`);
+      break;
+    case 'moved':
+      parts.push(d.fileCount !== undefined ? `folder, ${plural(d.fileCount, 'file')}, ${formatBytes(d.bytes)}` : formatBytes(d.bytes));
+      break;
+    case 'name-clash':
+      if (d.clash === 'case') parts.push(d.fileCount !== undefined ? `names differ only in case (folder, ${plural(d.fileCount, 'file')})` : 'names differ only in case');
+      else if (d.clash === 'normalization') parts.push('same name in a different Unicode normalisation (NFC/NFD); equal on macOS');
+      else parts.push(`both exist on ${d.side === 'both' ? 'both sides' : `the ${d.side}`} and collide on case-insensitive file systems (macOS, Windows)`);
+      if (d.changes !== undefined) parts.push('content differs too');
+      break;
+    case 'unreadable': {
+      const bad = d.side === 'backup' ? b : s;
+      parts.push(`${d.side === 'both' ? 'on both sides' : `on ${d.side}`}: ${bad?.error ?? bad?.errorCode ?? 'unreadable'}`);
+      if (d.fileCount) parts.push(`${plural(d.fileCount, 'entry', 'entries')} below it not compared`);
+      break;
+    }
+    case 'unstable':
+      parts.push(`kept changing while it was hashed on ${d.side === 'both' ? 'both sides' : `the ${d.side}`}; check again later`);
+      break;
+    case 'metadata': {
+      if (d.changes?.includes('mtime')) parts.push(`modified ${new Date(s!.mtime).toISOString()} on source, ${new Date(b!.mtime).toISOString()} on backup`);
+      if (d.changes?.includes('mode')) parts.push(`permissions ${s!.mode.toString(8)} on source, ${b!.mode.toString(8)} on backup`);
+      break;
+    }
+  }
+  const verdict = verdictWords(d);
+  if (verdict !== undefined) parts.push(verdict);
+  return parts.join('; ');
+}
+
+/** The which-side-changed verdict in words fitting the difference, or undefined when there is nothing to say. */
+export function verdictWords(d: Difference): string | undefined {
+  if (d.changedOn === undefined || d.changedOn === 'unknown') return undefined;
+  if (d.category === 'missing' && d.changedOn === 'backup') return 'deleted from the backup since last verified';
+  if (d.category === 'extra' && d.changedOn === 'source') return 'deleted on the source since last verified';
+  return VERDICT_WORDS[d.changedOn];
+}

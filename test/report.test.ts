@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diffManifests, type DiffOptions } from '../src/diff/index.js';
+import type { ManifestEntry } from '../src/manifest/entry.js';
+import { buildFailedReport, buildReport, CHECK_EXIT, REPORT_SCHEMA, REPORT_VERSION, type CheckReport } from '../src/report/model.js';
+import { renderJson, renderJsonLines } from '../src/report/json.js';
+import { renderTerminal, shouldUseColor } from '../src/report/terminal.js';
+import { dir, file, sha, stream, T0 } from './helpers/manifest.js';
+
+const SOURCE_ID = 'A'.repeat(56);
+const BACKUP_ID = 'B'.repeat(56);
+
+async function reportOf(source: ManifestEntry[], backup: ManifestEntry[], options: DiffOptions = {}): Promise<CheckReport> {
+  const diff = await diffManifests(stream(source), stream(backup), options);
+  const scan = { startedAt: '2026-01-15T10:00:00.000Z', finishedAt: '2026-01-15T10:00:01.000Z' };
+  return buildReport({
+    folderId: 'photos',
+    startedAt: new Date('2026-01-15T10:00:00Z'),
+    finishedAt: new Date('2026-01-15T10:00:02Z'),
+    source: { name: 'laptop', deviceId: SOURCE_ID, location: '127.0.0.1:22000', scan },
+    backup: { name: 'nas', deviceId: BACKUP_ID, location: '/srv/backup/photos', scan },
+    verify: false,
+    sizeOnly: false,
+    diff,
+  });
+}
+
+const tree = [dir('a'), file('a/1', 'one'), file('a/2', 'two'), file('a/3', 'three'), file('b', 'bee')];
+
+test('a complete backup: exit 0, complete, and metadata-only differences do not fail', async () => {
+  const same = await reportOf(tree, tree);
+  assert.equal(same.complete, true);
+  assert.equal(same.exitCode, CHECK_EXIT.complete);
+  const touched = await reportOf(tree, tree.map((e) => (e.path === 'b' ? { ...e, mtime: T0 + 90_000 } : e)));
+  assert.equal(touched.exitCode, CHECK_EXIT.complete);
+  assert.equal(touched.summary.differences, 1);
+  assert.equal(touched.summary.failing, 0);
+  assert.match(renderTerminal(touched, { color: false, all: false }), /backup complete, 4 files verified \(1 notice/);
+});
+
+test('differences: exit 1 with totals per category, and the model names both peers', async () => {
+  const report = await reportOf(tree, [dir('a'), file('a/1', 'ONE'), file('a/3', 'three'), file('c', 'new!')]);
+  assert.equal(report.schema, REPORT_SCHEMA);
+  assert.equal(report.version, REPORT_VERSION);
+  assert.equal(report.exitCode, CHECK_EXIT.differences);
+  assert.equal(report.complete, false);
+  assert.deepEqual(report.summary.byCategory.missing, { count: 2, bytes: 6 });
+  assert.deepEqual(report.summary.byCategory.extra, { count: 1, bytes: 4 });
+  assert.deepEqual(report.summary.byCategory.content, { count: 1, bytes: 3 });
+  assert.equal(report.summary.failing, 4);
+  assert.equal(report.summary.failingBytes, 13);
+  assert.equal(report.source.deviceId, SOURCE_ID);
+  assert.equal(report.backup.name, 'nas');
+  assert.equal(report.source.totals!.files, 4);
+  assert.equal(report.settings!.mtimeToleranceReason, 'auto-exact');
+});
+
+test('the terminal report puts the summary first, groups by category and folder, and cuts long lists', async () => {
+  const many = Array.from({ length: 30 }, (_, i) => file(`big/f${String(i).padStart(2, '0')}`, `content ${i}`));
+  const report = await reportOf([dir('big'), ...many, file('x', 'x'), file('y', 'same')], [dir('big'), file('x', 'X'), file('z', 'same')]);
+  const text = renderTerminal(report, { color: false, all: false });
+  const lines = text.split('\n');
+  assert.match(lines[0]!, /^folder "photos": backup INCOMPLETE: 32 differences/);
+  assert.match(lines[1]!, /source {2}laptop \(AAAAAAA\) 127\.0\.0\.1:22000: 32 files/);
+  assert.match(lines[2]!, /backup {2}nas \(BBBBBBB\)/);
+  assert.ok(text.indexOf('missing on backup') < text.indexOf('Missing on backup (30)'), 'summary before the lists');
+  assert.match(text, /Missing on backup \(30\)\n {2}big\/\n {4}f00 {2}9 B\n/);
+  assert.match(text, /\.\.\. and 10 more \(use --all to list them\)/);
+  assert.match(text, /Moved or renamed \(1\)\n {2}y -> z {2}4 B/);
+  assert.match(text, /Content differs \(1\)\n {2}x {2}same size \(1 B\), different content/);
+  assert.doesNotMatch(text, /\x1b\[/, 'no colour when not asked');
+  const all = renderTerminal(report, { color: false, all: true });
+  assert.match(all, /f29/);
+  assert.doesNotMatch(all, /more \(use --all/);
+  assert.match(renderTerminal(report, { color: true, all: false }), /\x1b\[31m/);
+});
+
+test('colour only on a terminal, and never with NO_COLOR', () => {
+  assert.equal(shouldUseColor({ isTTY: true }, {}), true);
+  assert.equal(shouldUseColor({ isTTY: false }, {}), false);
+  assert.equal(shouldUseColor({}, {}), false);
+  assert.equal(shouldUseColor({ isTTY: true }, { NO_COLOR: '1' }), false);
+  assert.equal(shouldUseColor({ isTTY: true }, { NO_COLOR: '' }), true, 'an empty NO_COLOR does not count (no-color.org)');
+});
+
+test('the suspicious source change stands out in the terminal report', async () => {
+  const verified = { hash: sha('abc'), size: 3, mtime: T0 };
+  const report = await reportOf([file('doc', 'abd')], [file('doc', 'abc')], { verified: () => verified });
+  assert.equal(report.differences[0]!.changedOn, 'source-suspicious');
+  assert.match(renderTerminal(report, { color: false, all: false }), /! doc {2}same size \(3 B\), different content; SUSPICIOUS: changed on source with size and mtime unchanged/);
+});
+
+test('JSON is the model itself: parses back to the same report, one line per report', async () => {
+  const report = await reportOf(tree, [file('b', 'bee')]);
+  const json = renderJson(report);
+  assert.deepEqual(JSON.parse(json), report);
+  assert.equal(json.split('\n').length, 2);
+  const lines = renderJsonLines([report, report]).trimEnd().split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal((JSON.parse(lines[1]!) as CheckReport).folderId, 'photos');
+});
+
+test('a check that could not be done is a report too: exit 2 with the error and what to do', () => {
+  const report = buildFailedReport({
+    folderId: 'photos',
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    source: { name: null, deviceId: null, location: '127.0.0.1:1', scan: null },
+    backup: { name: 'nas', deviceId: BACKUP_ID, location: '/srv/backup/photos', scan: null },
+    error: { code: 'E_PEER_UNREACHABLE', message: 'cannot reach the source at 127.0.0.1:1', hint: 'start synker agent on the source' },
+  });
+  assert.equal(report.exitCode, CHECK_EXIT.error);
+  assert.equal(report.complete, false);
+  const text = renderTerminal(report, { color: false, all: false });
+  assert.match(text, /CHECK FAILED/);
+  assert.match(text, /error: cannot reach the source/);
+  assert.match(text, /hint: start synker agent on the source/);
+});
