@@ -44,6 +44,8 @@ export interface ApplyOptions {
   /** Extra attempts for a file that fails verification or changed on the source (default 2). */
   retries?: number;
   keeper?: VersionKeeper;
+  /** Refuse a root without the folder marker (default true; false for `restore --to DIR`). */
+  requireMarker?: boolean;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -73,7 +75,8 @@ export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<
     const first = plan.stops[0]!;
     throw new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, plan.stops.map((s) => s.message).join('; '), { hint: first.hint });
   }
-  await assertMarker(options.root);
+  if (options.requireMarker ?? true) await assertMarker(options.root);
+  else await mkdir(options.root, { recursive: true });
   const keeper = options.keeper ?? new VersionKeeper(options.root);
   const runner = new PlanRunner(plan, options, keeper);
   await runner.run();

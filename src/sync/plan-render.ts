@@ -1,0 +1,77 @@
+/**
+ * Words for a sync plan (what `--dry-run` prints, and what a run did) and
+ * its JSON form. Renderers only read the plan and the result.
+ */
+import type { ApplyResult } from './apply.js';
+import type { SyncAction, SyncPlan } from './plan.js';
+import { formatBytes, plural } from './units.js';
+
+export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
+export const SYNC_RESULT_VERSION = 1;
+
+export function describeAction(a: SyncAction): string {
+  switch (a.op) {
+    case 'pull':
+      return `copy      ${a.at.path} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'})`;
+    case 'move':
+      return `rename    ${a.from.path} -> ${a.to.path}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
+    case 'mkdir':
+      return `mkdir     ${a.at.path}/`;
+    case 'symlink':
+      return `symlink   ${a.at.path} -> ${a.entry.target}`;
+    case 'metadata':
+      return `set time  ${a.at.path}`;
+    case 'set-aside':
+      return `set aside ${a.at.path} (to versions)`;
+    case 'delete':
+      return `delete    ${a.at.path}${a.entry.type === 'dir' ? '/' : ''} (to versions)`;
+  }
+}
+
+export function summarizePlan(plan: SyncPlan): string {
+  const t = plan.totals;
+  const parts = [`${plural(t.pullFiles, 'file')} to copy (${formatBytes(t.pullBytes)})`];
+  if (t.moves) parts.push(`${plural(t.moves, 'rename')}`);
+  if (t.mkdirs) parts.push(`${plural(t.mkdirs, 'folder')} to create`);
+  if (t.symlinks) parts.push(`${plural(t.symlinks, 'symlink')}`);
+  if (t.metadata) parts.push(`${plural(t.metadata, 'time/permission fix', 'time/permission fixes')}`);
+  if (t.deletes) parts.push(`${plural(t.deletes, 'file')} to delete (${formatBytes(t.deleteBytes)}, kept in versions)`);
+  if (plan.skipped.length) parts.push(`${plan.skipped.length} skipped`);
+  return parts.join(', ');
+}
+
+/** The plan as lines of text; long lists are cut at `limit` lines unless `all`. */
+export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: number } = {}): string {
+  const limit = options.all ? Number.POSITIVE_INFINITY : options.limit ?? 50;
+  const out: string[] = [summarizePlan(plan)];
+  const list = (title: string, lines: string[]): void => {
+    if (lines.length === 0) return;
+    out.push('', `${title}:`);
+    for (const line of lines.slice(0, limit)) out.push(`  ${line}`);
+    if (lines.length > limit) out.push(`  … and ${lines.length - limit} more (--all lists them)`);
+  };
+  list('would stop', plan.stops.map((s) => `${s.message}\n    hint: ${s.hint}`));
+  list('actions', plan.actions.map(describeAction));
+  list('skipped', plan.skipped.map((s) => `${s.reason.padEnd(17)} ${s.path}: ${s.detail}`));
+  return out.join('\n');
+}
+
+export function renderResult(result: ApplyResult): string {
+  const lines = [
+    `copied ${plural(result.pulled, 'file')} (${formatBytes(result.pulledBytes)}; ${formatBytes(result.bytesReceived)} over the network)` +
+      `, renamed ${result.moved}, created ${result.created}, fixed times/permissions of ${result.metadataFixed}, deleted ${result.deleted}`,
+  ];
+  if (result.versions.length) lines.push(`${plural(result.versions.length, 'replaced or deleted item')} kept in .synker/versions/`);
+  for (const f of result.failed) lines.push(`failed: ${f.path}: ${f.message}`);
+  if (result.aborted) lines.push(`stopped early: ${result.aborted.message}`);
+  return lines.join('\n');
+}
+
+export function planToJson(plan: SyncPlan): object {
+  return {
+    totals: plan.totals,
+    stops: plan.stops,
+    actions: plan.actions,
+    skipped: plan.skipped,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Planning a restore: the source side pulls from a backup. Without paths it
+ * brings back everything missing on the source and every file damaged there
+ * (content changed with size and mtime kept); with paths it brings back those
+ * files and folders. A source file newer than the backup's copy is never
+ * overwritten without `--force`. What is replaced goes to the source's
+ * versions folder. With `--to DIR`, the backup's files are written under DIR
+ * and nothing on the source is touched.
+ */
+import { comparePaths } from '../manifest/order.js';
+import type { PlanDifference, PlanEntry, SkippedItem, SyncAction, SyncPlan } from './plan.js';
+
+export interface RestoreOptions {
+  /** Files or folders to restore (source paths); empty: everything missing or damaged. */
+  paths?: string[];
+  /** Overwrite source files that are newer than the backup's copy. */
+  force?: boolean;
+}
+
+function matches(paths: string[], p: string): boolean {
+  return paths.length === 0 || paths.some((w) => p === w || p.startsWith(`${w}/`));
+}
+
+function normalizePaths(paths: string[] | undefined): string[] {
+  return (paths ?? []).map((p) => p.replace(/^\.\/+/, '').replace(/\/+$/, '')).filter((p) => p !== '' && p !== '.');
+}
+
+/** Actions that recreate `entry` (the backup's) at `path`. */
+function recreate(path: string, entry: PlanEntry, reason: 'missing' | 'content' | 'type', skipped: SkippedItem[], replaces?: PlanEntry): SyncAction | undefined {
+  const at = { path, disk: entry.raw ?? path };
+  const rep = replaces ? { replaces } : {};
+  if (entry.type === 'dir') return { op: 'mkdir', at, entry, ...rep };
+  if (entry.type === 'symlink' && entry.target !== undefined) return { op: 'symlink', at, entry: { ...entry, target: entry.target }, reason, ...rep };
+  if (entry.type === 'file') {
+    if (entry.hash === undefined) {
+      skipped.push({ path, reason: 'no-hash', detail: 'the backup did not hash this file, so a copy could not be verified' });
+      return undefined;
+    }
+    return { op: 'pull', at, entry: { ...entry, hash: entry.hash }, reason, ...rep };
+  }
+  return undefined;
+}
+
+/** Restore into place, from the check's differences (source = this side, backup = the peer). */
+export function planRestore(differences: Iterable<PlanDifference>, options: RestoreOptions = {}): SyncPlan {
+  const paths = normalizePaths(options.paths);
+  const explicit = paths.length > 0;
+  const actions: SyncAction[] = [];
+  const skipped: SkippedItem[] = [];
+  for (const d of differences) {
+    if (!matches(paths, d.path)) continue;
+    if (d.category === 'extra' && d.backup) {
+      const a = recreate(d.path, d.backup, 'missing', skipped);
+      if (a) actions.push(a);
+    } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
+      const damaged = d.changedOn === 'source-suspicious';
+      if (!damaged && !explicit) continue; // a normal edit on the source: the source is right
+      if (d.source.mtime > d.backup.mtime && !options.force) {
+        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'the source file is newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        continue;
+      }
+      if (d.source.type === 'dir' && d.backup.type !== 'dir') {
+        skipped.push({ path: d.path, reason: 'folder-in-the-way', detail: 'the source has a folder where the backup has a file; move it away first' });
+        continue;
+      }
+      const a = recreate(d.path, d.backup, d.category, skipped, d.source);
+      if (a) actions.push(a);
+    }
+  }
+  return finish(actions, skipped);
+}
+
+/** Restore under another folder: every backup entry under the requested paths. */
+export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: string }>, options: RestoreOptions = {}): SyncPlan {
+  const paths = normalizePaths(options.paths);
+  const actions: SyncAction[] = [];
+  const skipped: SkippedItem[] = [];
+  for (const e of backupEntries) {
+    if (!matches(paths, e.path)) continue;
+    const a = recreate(e.path, e, 'missing', skipped);
+    if (a) actions.push(a);
+  }
+  return finish(actions, skipped);
+}
+
+function finish(actions: SyncAction[], skipped: SkippedItem[]): SyncPlan {
+  const key = (a: SyncAction) => ('at' in a ? a.at.path : a.to.path);
+  actions.sort((a, b) => comparePaths(key(a), key(b)));
+  const totals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
+  for (const a of actions) {
+    if (a.op === 'pull') {
+      totals.pullFiles++;
+      totals.pullBytes += a.entry.size;
+    } else if (a.op === 'mkdir') totals.mkdirs++;
+    else if (a.op === 'symlink') totals.symlinks++;
+  }
+  return { actions, skipped, stops: [], totals };
+}

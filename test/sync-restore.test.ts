@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ManifestEntry } from '../src/manifest/entry.js';
+import { applyPlan } from '../src/sync/apply.js';
+import { LocalFolderSource } from '../src/sync/local-source.js';
+import type { PlanDifference } from '../src/sync/plan.js';
+import { planRestore, planRestoreInto } from '../src/sync/restore-plan.js';
+import { listVersions } from '../src/sync/versions.js';
+import { listTree, simpleDiff, T0, writeTree } from './helpers/tree.js';
+import { tempDir } from './helpers/tmp.js';
+
+const lookupOf = (entries: ManifestEntry[]) => {
+  const m = new Map(entries.map((e) => [e.path, e]));
+  return (p: string) => m.get(p);
+};
+
+async function pair(t: import('node:test').TestContext) {
+  const source = await tempDir(t);
+  const backup = await tempDir(t);
+  const spec = { 'docs/a.txt': 'A', 'docs/b.txt': 'B', 'photo.jpg': 'pixels' };
+  writeTree(source, spec);
+  writeTree(backup, spec);
+  return { source, backup };
+}
+
+test('restore brings back a file deleted on the source, with its time', async (t) => {
+  const { source, backup } = await pair(t);
+  rmSync(path.join(source, 'docs'), { recursive: true });
+  const b = listTree(backup);
+  const plan = planRestore(simpleDiff(listTree(source), b));
+  assert.deepEqual(plan.actions.map((a) => a.op), ['mkdir', 'pull', 'pull']);
+  const result = await applyPlan(plan, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
+  assert.deepEqual(result.failed, []);
+  assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
+  assert.equal(readFileSync(path.join(source, 'docs/b.txt'), 'utf8'), 'B');
+});
+
+test('restore of a damaged source file; a newer source file is not overwritten without --force', async (t) => {
+  const { source, backup } = await pair(t);
+  writeFileSync(path.join(source, 'photo.jpg'), 'PIXELS'); // bit rot: same size, same mtime
+  utimesSync(path.join(source, 'photo.jpg'), new Date(T0), new Date(T0));
+  writeFileSync(path.join(source, 'docs/a.txt'), 'A, edited today');
+  const s = listTree(source);
+  const b = listTree(backup);
+  const diffs: PlanDifference[] = simpleDiff(s, b).map((d) => (d.path === 'photo.jpg' ? { ...d, changedOn: 'source-suspicious' } : { ...d, changedOn: 'source' }));
+  const everything = planRestore(diffs);
+  assert.deepEqual(everything.actions.map((a) => ('at' in a ? a.at.path : '')), ['photo.jpg'], 'only the damaged file; the edit is the source\'s to keep');
+  const asked = planRestore(diffs, { paths: ['docs/a.txt', 'photo.jpg'] });
+  assert.deepEqual(asked.skipped.map((x) => [x.reason, x.path]), [['newer-on-source', 'docs/a.txt']]);
+  const result = await applyPlan(asked, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
+  assert.deepEqual(result.failed, []);
+  assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels');
+  assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A, edited today');
+  assert.deepEqual((await listVersions(source)).map((v) => v.path), ['photo.jpg'], 'the damaged copy is kept too');
+  const forced = planRestore(diffs, { paths: ['docs'], force: true });
+  await applyPlan(forced, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
+  assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
+});
+
+test('restore --to DIR writes the backup\'s files elsewhere and leaves the source alone', async (t) => {
+  const { source, backup } = await pair(t);
+  const elsewhere = path.join(await tempDir(t), 'restored');
+  writeFileSync(path.join(source, 'docs/a.txt'), 'A, edited today');
+  const b = listTree(backup);
+  const plan = planRestoreInto(b, { paths: ['docs/'] });
+  const result = await applyPlan(plan, { root: elsewhere, source: new LocalFolderSource(backup, lookupOf(b)), requireMarker: false });
+  assert.deepEqual(result.failed, []);
+  assert.equal(readFileSync(path.join(elsewhere, 'docs/a.txt'), 'utf8'), 'A');
+  assert.equal(existsSync(path.join(elsewhere, 'photo.jpg')), false);
+  assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A, edited today');
+});
