@@ -7,10 +7,10 @@ import type { ManifestEntry } from '../src/manifest/entry.js';
 import { applyPlan } from '../src/sync/apply.js';
 import { SourceFileError, SyncError, SyncGuardError } from '../src/sync/errors.js';
 import { LocalFolderSource } from '../src/sync/local-source.js';
-import { planSync, type PlanDifference } from '../src/sync/plan.js';
+import { planSync } from '../src/sync/plan.js';
 import { readManifestFile } from '../src/sync/file-reader.js';
 import { listVersions, restoreVersion } from '../src/sync/versions.js';
-import { contentMap, listTree, simpleDiff, T0, writeTree } from './helpers/tree.js';
+import { contentMap, diffTrees, listTree, T0, writeTree } from './helpers/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 function lookupOf(entries: ManifestEntry[]) {
@@ -18,10 +18,10 @@ function lookupOf(entries: ManifestEntry[]) {
   return (p: string) => byPath.get(p);
 }
 
-async function syncLocal(src: string, dst: string, opts: { delete?: boolean; extra?: PlanDifference[] } = {}) {
+async function syncLocal(src: string, dst: string, opts: { delete?: boolean } = {}) {
   const s = listTree(src);
   const b = listTree(dst);
-  const diffs = [...(opts.extra ?? []), ...simpleDiff(s, b)];
+  const diffs = await diffTrees(src, dst);
   const plan = planSync(diffs, { sourceFiles: s.length, backupFiles: b.length, delete: opts.delete ?? false, maxDelete: { percent: 100 } });
   const source = new LocalFolderSource(src, lookupOf(s));
   const result = await applyPlan(plan, { root: dst, source });
@@ -44,6 +44,10 @@ test('every kind of difference is fixed and the trees then match byte for byte',
     'dup2.txt': 'duplicate content',
     'renamed/to.txt': 'moved content',
     'empty-dir': { dir: true },
+    'album/1.jpg': 'photo one',
+    'album/2.jpg': 'photo two',
+    'album/new.jpg': 'photo three',
+    'Case.txt': 'case-only rename',
   });
   writeTree(dst, {
     'same.txt': 'unchanged',
@@ -52,32 +56,39 @@ test('every kind of difference is fixed and the trees then match byte for byte',
     'type/now-a-file': { link: 'elsewhere' },
     'extra.txt': 'only on the backup',
     'renamed/from.txt': 'moved content',
+    'old-album/1.jpg': 'photo one',
+    'old-album/2.jpg': 'photo two',
+    'old-album/stray.txt': 'left in the old folder',
+    'case.txt': 'case-only rename',
   });
   chmodSync(path.join(src, 'meta.txt'), 0o600);
   utimesSync(path.join(src, 'meta.txt'), new Date(T0 + 60_000), new Date(T0 + 60_000));
   const s = listTree(src);
   const b = listTree(dst);
-  const move: PlanDifference = {
-    category: 'moved',
-    path: 'renamed/to.txt',
-    newPath: 'renamed/from.txt',
-    source: s.find((e) => e.path === 'renamed/to.txt')!,
-    backup: b.find((e) => e.path === 'renamed/from.txt')!,
-  };
-  const sans = (list: PlanDifference[]) => list.filter((d) => d.path !== 'renamed/to.txt' && d.path !== 'renamed/from.txt');
-  const plan = planSync([move, ...sans(simpleDiff(s, b))], { sourceFiles: s.length, backupFiles: b.length });
+  const diffs = await diffTrees(src, dst);
+  assert.deepEqual(
+    diffs.filter((d) => d.category === 'moved' || d.category === 'name-clash').map((d) => [d.category, d.path, d.newPath ?? d.otherPath]),
+    [
+      ['name-clash', 'Case.txt', 'case.txt'],
+      ['moved', 'album', 'old-album'],
+      ['moved', 'renamed/to.txt', 'renamed/from.txt'],
+    ],
+  );
+  const plan = planSync(diffs, { sourceFiles: s.length, backupFiles: b.length });
   const source = new LocalFolderSource(src, lookupOf(s));
   const result = await applyPlan(plan, { root: dst, source });
   assert.deepEqual(result.failed, []);
   assert.equal(result.aborted, undefined);
-  assert.equal(result.moved, 1);
+  assert.equal(result.moved, 1 + 2 + 1);
   // The move and the second duplicate were not transferred.
-  assert.equal(source.bytesSent, big.length + 'only on the source'.length + 'version 2'.length + 'duplicate content'.length + 'was a folder name on the backup? no: was a symlink'.length);
+  assert.equal(source.bytesSent, big.length + 'photo three'.length + 'only on the source'.length + 'version 2'.length + 'duplicate content'.length + 'was a folder name on the backup? no: was a symlink'.length);
 
   const expected = contentMap(src);
   const actual = contentMap(dst);
   assert.equal(actual['extra.txt'] !== undefined, true, 'extras are kept without --delete');
+  assert.equal(actual['album/stray.txt'] !== undefined, true, 'and stay in their renamed folder');
   delete actual['extra.txt'];
+  delete actual['album/stray.txt'];
   assert.deepEqual(actual, expected);
   for (const e of listTree(src)) {
     if (e.type === 'file') {
@@ -92,10 +103,10 @@ test('every kind of difference is fixed and the trees then match byte for byte',
   assert.equal(readFileSync(path.join(dst, versions.find((v) => v.path === 'edited.txt')!.versionPath), 'utf8'), 'version 1');
 
   // A second run finds nothing to do.
-  const again = await syncLocal(src, dst);
+  const again = await syncLocal(src, dst, { delete: true });
   assert.deepEqual(
     again.plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : a.to.path}`),
-    [],
+    ['delete album/stray.txt', 'delete extra.txt'],
   );
   assert.equal(again.source.bytesSent, 0);
 });
@@ -123,7 +134,7 @@ test('a plan stopped by a guard changes nothing', async (t) => {
   writeTree(dst, spec);
   const s = listTree(src);
   const b = listTree(dst);
-  const plan = planSync(simpleDiff(s, b), { sourceFiles: 0, backupFiles: b.length, delete: true });
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: 0, backupFiles: b.length, delete: true });
   assert.equal(plan.stops[0]?.guard, 'max-delete');
   await assert.rejects(applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }), (err: unknown) => err instanceof SyncGuardError && /remove 30 files/.test(err.message));
   assert.equal(listTree(dst).length, 30);
@@ -134,7 +145,7 @@ test('a backup folder without its marker is never written into', async (t) => {
   const dst = await tempDir(t);
   writeTree(src, { 'a.txt': 'a' });
   const s = listTree(src);
-  const plan = planSync(simpleDiff(s, []), { sourceFiles: 1, backupFiles: 0 });
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: 1, backupFiles: 0 });
   await assert.rejects(applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }), (err: unknown) => err instanceof SyncError && err.code === 'E_SYNC_NO_MARKER');
   assert.equal(existsSync(path.join(dst, 'a.txt')), false);
 });
@@ -146,7 +157,7 @@ test('a file that changes on the source during the sync is retried, then reporte
   writeTree(dst, {});
   const s = listTree(src);
   writeFileSync(path.join(src, 'busy.log'), 'line 1\nline 2\n'); // changed after the manifest
-  const plan = planSync(simpleDiff(s, listTree(dst)), { sourceFiles: 2, backupFiles: 0 });
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: 2, backupFiles: 0 });
   const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['busy.log', 'E_SYNC_SOURCE_CHANGED']]);
   assert.equal(existsSync(path.join(dst, 'busy.log')), false);

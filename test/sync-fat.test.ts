@@ -15,7 +15,7 @@ import { applyPlan } from '../src/sync/apply.js';
 import { probeFolding } from '../src/sync/folding.js';
 import { LocalFolderSource } from '../src/sync/local-source.js';
 import { planSync } from '../src/sync/plan.js';
-import { listTree, simpleDiff, writeTree } from './helpers/tree.js';
+import { diffTrees, listTree, writeTree } from './helpers/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 function missingTool(): string | undefined {
@@ -59,7 +59,7 @@ test('a FAT backup is detected as case-insensitive and colliding names are repor
 
   const s = listTree(src);
   const folding = await probeFolding(fat);
-  const plan = planSync(simpleDiff(s, listTree(fat)), { sourceFiles: s.length, backupFiles: 0, folding });
+  const plan = planSync(await diffTrees(src, fat), { sourceFiles: s.length, backupFiles: 0, folding });
   assert.deepEqual(plan.skipped.map((x) => [x.reason, x.path]), [['collision', 'Readme.md']]);
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed, []);
@@ -73,10 +73,12 @@ test('a name that already exists on FAT in another case is never overwritten, ev
   writeTree(fat, { 'notes.txt': 'backup copy of notes.txt' });
   writeTree(src, { 'notes.txt': 'backup copy of notes.txt', 'NOTES.TXT': 'a different file' });
   const s = listTree(src);
-  const b = listTree(fat);
   // The backup's `notes.txt` equals the source's: only NOTES.TXT is missing.
-  const diffs = simpleDiff(s, b);
-  assert.deepEqual(diffs.filter((d) => d.category !== 'metadata').map((d) => [d.category, d.path]), [['missing', 'NOTES.TXT']]);
+  const diffs = await diffTrees(src, fat);
+  assert.deepEqual(
+    diffs.filter((d) => d.category !== 'metadata').map((d) => [d.category, d.path, d.clash]),
+    [['missing', 'NOTES.TXT', undefined], ['name-clash', 'NOTES.TXT', 'within']],
+  );
   const plan = planSync(diffs, { sourceFiles: 2, backupFiles: 1 });
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['NOTES.TXT', 'E_SYNC_NAME_COLLISION']]);

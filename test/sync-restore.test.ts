@@ -8,7 +8,7 @@ import { LocalFolderSource } from '../src/sync/local-source.js';
 import type { PlanDifference } from '../src/sync/plan.js';
 import { planRestore, planRestoreInto } from '../src/sync/restore-plan.js';
 import { listVersions } from '../src/sync/versions.js';
-import { listTree, simpleDiff, T0, writeTree } from './helpers/tree.js';
+import { diffTrees, listTree, T0, writeTree } from './helpers/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 const lookupOf = (entries: ManifestEntry[]) => {
@@ -29,7 +29,7 @@ test('restore brings back a file deleted on the source, with its time', async (t
   const { source, backup } = await pair(t);
   rmSync(path.join(source, 'docs'), { recursive: true });
   const b = listTree(backup);
-  const plan = planRestore(simpleDiff(listTree(source), b));
+  const plan = planRestore(await diffTrees(source, backup));
   assert.deepEqual(plan.actions.map((a) => a.op), ['mkdir', 'pull', 'pull']);
   const result = await applyPlan(plan, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.deepEqual(result.failed, []);
@@ -42,9 +42,8 @@ test('restore of a damaged source file; a newer source file is not overwritten w
   writeFileSync(path.join(source, 'photo.jpg'), 'PIXELS'); // bit rot: same size, same mtime
   utimesSync(path.join(source, 'photo.jpg'), new Date(T0), new Date(T0));
   writeFileSync(path.join(source, 'docs/a.txt'), 'A, edited today');
-  const s = listTree(source);
   const b = listTree(backup);
-  const diffs: PlanDifference[] = simpleDiff(s, b).map((d) => (d.path === 'photo.jpg' ? { ...d, changedOn: 'source-suspicious' } : { ...d, changedOn: 'source' }));
+  const diffs: PlanDifference[] = (await diffTrees(source, backup)).map((d) => (d.path === 'photo.jpg' ? { ...d, changedOn: 'source-suspicious' } : { ...d, changedOn: 'source' }));
   const everything = planRestore(diffs);
   assert.deepEqual(everything.actions.map((a) => ('at' in a ? a.at.path : '')), ['photo.jpg'], 'only the damaged file; the edit is the source\'s to keep');
   const asked = planRestore(diffs, { paths: ['docs/a.txt', 'photo.jpg'] });

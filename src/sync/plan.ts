@@ -190,7 +190,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
       case 'name-clash':
         if ((d.clash === 'case' || d.clash === 'normalization') && d.otherPath !== undefined && d.source && d.backup) {
           // The backup holds the file under a name that differs only in case or normalisation.
-          const sameContent = d.source.type === d.backup.type && d.source.hash !== undefined && d.source.hash === d.backup.hash;
+          // A folder renamed only in case is one record: rename it, what differs inside is listed separately.
+          const sameContent = d.source.type === d.backup.type && (d.source.type === 'dir' || (d.source.hash !== undefined && d.source.hash === d.backup.hash));
           if (d.clash === 'normalization' && (options.folding?.normalization ?? false)) break; // one name there
           if (sameContent) {
             moves.push({ op: 'move', from: onDisk(d.otherPath, d.backup), to: onDisk(d.path, d.source), fileCount: 1, bytes: d.source.size, entry: d.source });
@@ -221,6 +222,17 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   }
 
+  // A folder move renames the whole folder: what was left over in it (extras) is then under the new name.
+  for (const m of moves) {
+    if (m.op !== 'move' || m.entry?.type !== 'dir') continue;
+    const from = `${m.from.path}/`;
+    for (const del of deletes) {
+      if (del.at.path.startsWith(from)) {
+        const rest = del.at.path.slice(from.length);
+        del.at = { path: `${m.to.path}/${rest}`, disk: `${m.to.disk}/${del.at.disk.slice(m.from.disk.length + 1)}` };
+      }
+    }
+  }
   const collided = collisions(moves, creates, options.folding);
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);

@@ -1,7 +1,7 @@
 /**
  * Real folders for sync tests: write a tree from a spec, list it as manifest
- * entries (a small, obviously-correct walk + SHA-256), and compare two trees
- * the simple way (no move detection) to feed the planner.
+ * entries (a small, obviously-correct walk + SHA-256), and diff two trees
+ * with the check's diff to feed the planner.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { MARKER_FILE, META_DIR } from '../../src/manifest/layout.js';
 import { compareEntries } from '../../src/manifest/order.js';
-import type { PlanDifference } from '../../src/sync/plan.js';
+import { diffManifests, type DiffOptions, type Difference } from '../../src/diff/index.js';
 
 export type TreeSpec = Record<string, string | Buffer | { link: string } | { dir: true }>;
 
@@ -63,18 +63,12 @@ export function contentMap(root: string): Record<string, string> {
   return map;
 }
 
-/** A plain comparison: missing, extra, content, type, metadata (no moves, no verdicts). */
-export function simpleDiff(source: ManifestEntry[], backup: ManifestEntry[]): PlanDifference[] {
-  const b = new Map(backup.map((e) => [e.path, e]));
-  const out: PlanDifference[] = [];
-  for (const s of source) {
-    const o = b.get(s.path);
-    b.delete(s.path);
-    if (!o) out.push({ category: 'missing', path: s.path, source: s });
-    else if (o.type !== s.type) out.push({ category: 'type', path: s.path, source: s, backup: o });
-    else if (s.hash !== o.hash || s.target !== o.target || (s.type === 'file' && s.size !== o.size)) out.push({ category: 'content', path: s.path, source: s, backup: o, changedOn: 'unknown' });
-    else if (s.type !== 'dir' && (s.mtime !== o.mtime || s.mode !== o.mode)) out.push({ category: 'metadata', path: s.path, source: s, backup: o });
-  }
-  for (const o of b.values()) out.push({ category: 'extra', path: o.path, backup: o });
-  return out;
+/** The check's own diff of two real folders (source first), as the planner gets it. */
+export async function diffTrees(source: string, backup: string, options: DiffOptions = {}): Promise<Difference[]> {
+  const result = await diffManifests(iterate(listTree(source)), iterate(listTree(backup)), options);
+  return result.differences;
+}
+
+async function* iterate(entries: ManifestEntry[]): AsyncIterable<ManifestEntry> {
+  yield* entries;
 }
