@@ -1,0 +1,458 @@
+/**
+ * E-mail rendering of the check report (model.ts) and of the agent's notices
+ * (backup not verified since..., verified again, test mail). Every message has
+ * a subject that states the result at a glance, and the same content as plain
+ * text and as HTML built to survive real mail clients: inline styles only,
+ * tables for layout, no images, fonts, scripts or links to anything outside
+ * the message. The body stays under BODY_BUDGET bytes (Gmail clips larger
+ * messages); when the list of differences does not fit, the body shows part
+ * of it and the full list goes along as a CSV attachment.
+ */
+import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
+import { SYNKER_VERSION } from '../version.js';
+import type { MailAttachment, MailContent } from './compose.js';
+import type { CheckReport } from './model.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, formatBytes, formatCount, plural } from './words.js';
+
+/** Text + HTML together stay below this (Gmail clips a message body at 102 KB). */
+export const BODY_BUDGET = 95 * 1024;
+/** Never list more than this many differences in the body, whatever their size. */
+const MAX_ROWS = 500;
+
+export interface EmailContext {
+  /** Now, for relative words ("4 days"); injected so tests are stable. */
+  now: Date;
+  /** IANA time zone for dates in the mail (default: this machine's). */
+  timeZone?: string;
+  /** This agent's name, when the report does not carry the backup's name. */
+  agentName: string;
+}
+
+// ---------------------------------------------------------------- words
+
+function folderPhrase(folderId: string, machine: string): string {
+  return `Backup of ${folderId} on ${machine}`;
+}
+
+function backupName(report: CheckReport, ctx: EmailContext): string {
+  return report.backup.name ?? ctx.agentName;
+}
+
+function sourceName(report: CheckReport): string {
+  return report.source.name ?? report.source.location ?? 'the source';
+}
+
+/** Noun for a category's entries: "files" when they are all files, else "entries". */
+function noun(differences: Difference[], category: Category, count: number): string {
+  const allFiles = differences.every((d) => d.category !== category || (d.source ?? d.backup)?.type === 'file' || d.fileCount !== undefined);
+  return allFiles ? (count === 1 ? 'file' : 'files') : count === 1 ? 'entry' : 'entries';
+}
+
+const SUBJECT_PHRASE: Partial<Record<Category, (n: number, what: string) => string>> = {
+  missing: (n, what) => `${formatCount(n)} ${what} missing`,
+  content: (n, what) => `${formatCount(n)} ${what} differ${n === 1 ? 's' : ''}`,
+  extra: (n, what) => `${formatCount(n)} extra ${what}`,
+  type: (n, what) => `${formatCount(n)} ${what} changed type`,
+  moved: (n) => `${formatCount(n)} moved`,
+  'name-clash': (n) => `${plural(n, 'name clash', 'name clashes')}`,
+  unreadable: (n) => `${formatCount(n)} unreadable`,
+  unstable: (n) => `${formatCount(n)} changed while scanned`,
+};
+
+/** "12 files missing (340 MiB), 3 files differ, 2 extra files" — the worst three failing categories. */
+export function differencePhrase(report: CheckReport): string {
+  const parts: string[] = [];
+  for (const category of CATEGORIES) {
+    const total = report.summary.byCategory[category];
+    const phrase = SUBJECT_PHRASE[category];
+    if (!phrase || total.count === 0) continue;
+    if (!report.differences.some((d) => d.category === category && d.failing)) continue;
+    const text = phrase(total.count, noun(report.differences, category, total.count));
+    parts.push(parts.length === 0 && total.bytes > 0 ? `${text} (${formatBytes(total.bytes)})` : text);
+  }
+  if (parts.length === 0) return plural(report.summary.failing, 'difference');
+  return parts.length > 3 ? `${parts.slice(0, 3).join(', ')} and more` : parts.join(', ');
+}
+
+export function reportSubject(report: CheckReport, ctx: EmailContext): string {
+  const head = folderPhrase(report.folderId, backupName(report, ctx));
+  if (report.error) return `${head} NOT verified: ${oneLine(report.error.message, 120)}`;
+  if (report.complete) return `${head} is complete`;
+  return `${head}: ${differencePhrase(report)}`;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function formatDate(iso: string | Date, ctx: EmailContext): string {
+  const date = typeof iso === 'string' ? new Date(iso) : iso;
+  return new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+    ...(ctx.timeZone !== undefined ? { timeZone: ctx.timeZone } : {}),
+  }).format(date);
+}
+
+/** "3 Nov", with the year only when it is not this year. */
+function shortDate(iso: string, ctx: EmailContext): string {
+  const date = new Date(iso);
+  const tz = ctx.timeZone !== undefined ? { timeZone: ctx.timeZone } : {};
+  const year = (d: Date) => new Intl.DateTimeFormat('en-GB', { year: 'numeric', ...tz }).format(d);
+  return new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric', month: 'short', ...(year(date) !== year(ctx.now) ? { year: 'numeric' } : {}), ...tz,
+  }).format(date);
+}
+
+function ago(iso: string, now: Date): string {
+  const ms = now.getTime() - Date.parse(iso);
+  const days = Math.floor(ms / 86_400_000);
+  if (days >= 1) return plural(days, 'day');
+  return plural(Math.max(1, Math.floor(ms / 3_600_000)), 'hour');
+}
+
+/**
+ * File names come from disk and may hold control or bidirectional-override
+ * characters that would garble a line or make one name look like another:
+ * show them as escapes.
+ */
+export function printablePath(p: string): string {
+  return p.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+function pathOf(d: Difference): string {
+  if (d.newPath !== undefined) return `${printablePath(d.path)} → ${printablePath(d.newPath)}`;
+  if (d.otherPath !== undefined) return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath)}`;
+  return printablePath(d.path);
+}
+
+// ---------------------------------------------------------------- choosing rows
+
+/** Shares `limit` rows among categories round-robin, so a flood in one category does not hide the others. */
+function allocateRows(report: CheckReport, limit: number): Map<Category, Difference[]> {
+  const groups = new Map<Category, Difference[]>();
+  for (const category of CATEGORIES) groups.set(category, []);
+  for (const d of report.differences) groups.get(d.category)!.push(d);
+  const shown = new Map<Category, Difference[]>();
+  const taken = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
+  let left = limit;
+  let progress = true;
+  while (left > 0 && progress) {
+    progress = false;
+    for (const category of CATEGORIES) {
+      const n = taken.get(category)!;
+      if (left > 0 && n < groups.get(category)!.length) {
+        taken.set(category, n + 1);
+        left--;
+        progress = true;
+      }
+    }
+  }
+  for (const category of CATEGORIES) {
+    const all = groups.get(category)!;
+    if (all.length > 0) shown.set(category, all.slice(0, taken.get(category)!));
+  }
+  return shown;
+}
+
+// ---------------------------------------------------------------- HTML kit
+
+const FONT = 'font-family:Arial,Helvetica,sans-serif;';
+const MONO = "font-family:Consolas,Menlo,'Courier New',monospace;";
+const COLORS = { ok: '#15803d', bad: '#b91c1c', warn: '#b45309', muted: '#6b7280', line: '#e5e7eb' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function page(title: string, banner: { color: string; text: string }, rows: string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
+    `<title>${escapeHtml(title)}</title></head>`,
+    `<body style="margin:0;padding:0;background-color:#f3f4f6;">`,
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f3f4f6;">`,
+    `<tr><td align="center" style="padding:24px 8px;">`,
+    `<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:640px;background-color:#ffffff;border:1px solid ${COLORS.line};${FONT}color:#111827;">`,
+    `<tr><td style="background-color:${banner.color};color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;${FONT}">${escapeHtml(banner.text)}</td></tr>`,
+    ...rows.map((r) => `<tr><td style="padding:12px 24px;font-size:14px;line-height:1.5;${FONT}">${r}</td></tr>`),
+    `</table></td></tr></table></body></html>`,
+  ].join('\n');
+}
+
+function paragraph(html: string, style = ''): string {
+  return `<p style="margin:0 0 8px 0;${style}">${html}</p>`;
+}
+
+function callout(color: string, html: string): string {
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td style="border-left:4px solid ${color};background-color:#fef3c7;padding:8px 12px;font-size:14px;${FONT}">${html}</td></tr></table>`;
+}
+
+function dataTable(header: string[], rows: string[][], align: Array<'left' | 'right'>): string {
+  const cell = (tag: 'th' | 'td', text: string, i: number) =>
+    `<${tag} align="${align[i] ?? 'left'}" style="padding:4px 8px;border-bottom:1px solid ${COLORS.line};font-size:13px;${tag === 'th' ? 'color:#374151;' : ''}${FONT}">${text}</${tag}>`;
+  return [
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">`,
+    `<tr>${header.map((h, i) => cell('th', h, i)).join('')}</tr>`,
+    ...rows.map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`),
+    '</table>',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------- report body
+
+interface Rendered {
+  text: string;
+  html: string;
+}
+
+function summaryRows(report: CheckReport): Array<{ label: string; count: number; bytes: number; failing: boolean }> {
+  return CATEGORIES.filter((c) => report.summary.byCategory[c].count > 0).map((c) => ({
+    label: CATEGORY_LABELS[c],
+    count: report.summary.byCategory[c].count,
+    bytes: report.summary.byCategory[c].bytes,
+    failing: report.differences.some((d) => d.category === c && d.failing),
+  }));
+}
+
+function suspiciousCount(report: CheckReport): number {
+  return report.differences.filter((d) => d.changedOn === 'source-suspicious').length;
+}
+
+function leadSentence(report: CheckReport, ctx: EmailContext): string {
+  const src = sourceName(report);
+  const totals = report.source.totals;
+  const compared = totals ? `${plural(totals.files, 'file')} (${formatBytes(totals.bytes)}) on ${src}` : `the files on ${src}`;
+  if (report.error) return `synker on ${backupName(report, ctx)} could not check the backup of ${report.folderId}.`;
+  if (report.complete) {
+    const notes = report.summary.differences > 0 ? ` ${plural(report.summary.differences, 'difference')} that do${report.summary.differences === 1 ? 'es' : ''} not make it incomplete (listed below).` : '';
+    return `The backup of ${report.folderId} on ${backupName(report, ctx)} matches ${compared}.${notes}`;
+  }
+  return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${plural(report.summary.failing, 'difference')} (${formatBytes(report.summary.failingBytes)}).`;
+}
+
+function footerLines(report: CheckReport, ctx: EmailContext): string[] {
+  const lines: string[] = [];
+  const src = report.source;
+  lines.push(`Source: ${src.name ?? 'not reached'}${src.deviceId ? ` (device ${src.deviceId.slice(0, 7)})` : ''}${src.location ? ` at ${src.location}` : ''}`);
+  lines.push(`Backup: ${report.backup.name ?? ctx.agentName}${report.backup.location ? `, ${report.backup.location}` : ''}`);
+  lines.push(`Checked ${formatDate(report.startedAt, ctx)}, took ${Math.max(0, Math.round((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000))} s`);
+  if (report.settings?.sizeOnly) lines.push('Compared sizes only (--size-only): edits that keep the size are not detected.');
+  if (report.settings?.verify) lines.push('Every file was re-read and hashed on both sides (--verify).');
+  lines.push(`synker ${report.synkerVersion} · report schema ${report.schema} v${report.version}`);
+  return lines;
+}
+
+function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachmentName: string): Rendered {
+  const shown = allocateRows(report, rowLimit);
+  const shownCount = [...shown.values()].reduce((n, list) => n + list.length, 0);
+  const truncated = shownCount < report.differences.length;
+  const text: string[] = [];
+  const html: string[] = [];
+
+  for (const line of intro) {
+    text.push(line, '');
+    html.push(paragraph(escapeHtml(line)));
+  }
+  const lead = leadSentence(report, ctx);
+  text.push(lead, '');
+  html.push(paragraph(escapeHtml(lead)));
+
+  if (report.error) {
+    text.push(`Error: ${report.error.message}`);
+    html.push(paragraph(`<strong>Error:</strong> ${escapeHtml(report.error.message)}`));
+    if (report.error.hint) {
+      text.push(`What to do: ${report.error.hint}`);
+      html.push(paragraph(`<strong>What to do:</strong> ${escapeHtml(report.error.hint)}`));
+    }
+    text.push('');
+  }
+
+  const suspicious = suspiciousCount(report);
+  if (suspicious > 0) {
+    const warning = `${plural(suspicious, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source. Look at them before the backup is updated from the source.`;
+    text.push(`WARNING: ${warning}`, '');
+    html.push(callout(COLORS.warn, `<strong>Warning:</strong> ${escapeHtml(warning)}`));
+  }
+
+  const rows = summaryRows(report);
+  if (rows.length > 0) {
+    const width = Math.max(...rows.map((r) => r.label.length), 'Total failing'.length);
+    text.push('Summary');
+    for (const r of rows) text.push(`  ${r.label.padEnd(width)}  ${formatCount(r.count).padStart(9)}  ${formatBytes(r.bytes).padStart(10)}${r.failing ? '' : '  (does not fail)'}`);
+    text.push(`  ${'Total failing'.padEnd(width)}  ${formatCount(report.summary.failing).padStart(9)}  ${formatBytes(report.summary.failingBytes).padStart(10)}`, '');
+    html.push(
+      dataTable(
+        ['Difference', 'Count', 'Size'],
+        [
+          ...rows.map((r) => [escapeHtml(r.label) + (r.failing ? '' : ` <span style="color:${COLORS.muted};">(does not fail)</span>`), formatCount(r.count), formatBytes(r.bytes)]),
+          ['<strong>Total failing</strong>', `<strong>${formatCount(report.summary.failing)}</strong>`, `<strong>${formatBytes(report.summary.failingBytes)}</strong>`],
+        ],
+        ['left', 'right', 'right'],
+      ),
+    );
+  }
+
+  if (truncated) {
+    const note = `This message lists ${formatCount(shownCount)} of ${formatCount(report.differences.length)} differences; the full list is attached (${attachmentName}).`;
+    text.push(note, '');
+    html.push(paragraph(escapeHtml(note), `color:${COLORS.muted};`));
+  }
+
+  for (const [category, list] of shown) {
+    const total = report.summary.byCategory[category].count;
+    const title = `${CATEGORY_TITLES[category]} (${formatCount(total)})`;
+    text.push(title);
+    const items: string[] = [];
+    for (const d of list) {
+      const detail = describeDifference(d);
+      text.push(`  ${pathOf(d)}${detail ? `  (${detail})` : ''}`);
+      const suspiciousStyle = d.changedOn === 'source-suspicious' ? `color:${COLORS.bad};font-weight:bold;` : `color:${COLORS.muted};`;
+      items.push(
+        `<tr><td style="padding:4px 0;border-bottom:1px solid ${COLORS.line};font-size:13px;${FONT}">` +
+          `<div style="${MONO}word-break:break-all;">${escapeHtml(pathOf(d))}</div>` +
+          (detail ? `<div style="font-size:12px;${suspiciousStyle}">${escapeHtml(detail)}</div>` : '') +
+          `</td></tr>`,
+      );
+    }
+    if (list.length < total) {
+      const more = `… and ${formatCount(total - list.length)} more in ${attachmentName}`;
+      text.push(`  ${more}`);
+      items.push(`<tr><td style="padding:4px 0;font-size:12px;color:${COLORS.muted};${FONT}">${escapeHtml(more)}</td></tr>`);
+    }
+    text.push('');
+    html.push(
+      `<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>` +
+        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">${items.join('')}</table>`,
+    );
+  }
+
+  const footer = footerLines(report, ctx);
+  text.push('--', ...footer);
+  html.push(`<div style="font-size:12px;color:${COLORS.muted};border-top:1px solid ${COLORS.line};padding-top:8px;${FONT}">${footer.map(escapeHtml).join('<br>')}</div>`);
+
+  return { text: text.join('\n') + '\n', html: page(banner.text, banner, html) };
+}
+
+function bannerFor(report: CheckReport): { color: string; text: string } {
+  if (report.error) return { color: COLORS.warn, text: 'Backup NOT verified' };
+  if (report.complete) return { color: COLORS.ok, text: 'Backup complete' };
+  return { color: COLORS.bad, text: `Backup incomplete: ${plural(report.summary.failing, 'difference')}` };
+}
+
+/** Fits the body into BODY_BUDGET by listing fewer rows; the CSV carries the rest. */
+function fitted(report: CheckReport, render: (rows: number) => Rendered): { body: Rendered; complete: boolean } {
+  let rows = Math.min(MAX_ROWS, report.differences.length);
+  for (;;) {
+    const body = render(rows);
+    const size = Buffer.byteLength(body.text) + Buffer.byteLength(body.html);
+    if (size <= BODY_BUDGET || rows === 0) return { body, complete: rows >= report.differences.length };
+    rows = Math.floor(rows * Math.min(0.8, BODY_BUDGET / size));
+  }
+}
+
+function csvField(value: string | number | boolean | undefined): string {
+  if (value === undefined) return '';
+  const text = String(value);
+  // A leading = + - @ would run as a formula in a spreadsheet: neutralise it.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Every difference, one per line, for spreadsheets and scripts (RFC 4180, UTF-8 with BOM for Excel). */
+export function differencesCsv(report: CheckReport): string {
+  const header = ['category', 'path', 'new_path', 'other_path', 'bytes', 'failing', 'changed_on', 'changes', 'side', 'detail'];
+  const lines = [header.join(',')];
+  for (const d of report.differences) {
+    lines.push(
+      [d.category, d.path, d.newPath, d.otherPath, d.bytes, d.failing, d.changedOn, d.changes?.join(' '), d.side, describeDifference(d)].map(csvField).join(','),
+    );
+  }
+  return '\ufeff' + lines.join('\r\n') + '\r\n';
+}
+
+function csvName(report: CheckReport): string {
+  const safeId = report.folderId.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return `synker-${safeId}-${report.startedAt.slice(0, 10)}-differences.csv`;
+}
+
+function withAttachment(report: CheckReport, body: Rendered, complete: boolean, subject: string): MailContent {
+  const attachments: MailAttachment[] = complete ? [] : [{ filename: csvName(report), content: differencesCsv(report), contentType: 'text/csv; charset=utf-8' }];
+  return { subject, text: body.text, html: body.html, attachments };
+}
+
+export function renderReportEmail(report: CheckReport, ctx: EmailContext): MailContent {
+  const subject = reportSubject(report, ctx);
+  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, bannerFor(report), [], csvName(report)));
+  return withAttachment(report, body, complete, subject);
+}
+
+// ---------------------------------------------------------------- notices
+
+export interface StaleNotice {
+  folderId: string;
+  /** Last time the backup was verified (or the agent started watching it). */
+  since: string;
+  /** When the agent last tried. */
+  lastAttemptAt: string;
+  error?: { code: string; message: string; hint?: string };
+  /** How often the agent tries again. */
+  retryEvery: string;
+}
+
+export function renderStaleEmail(notice: StaleNotice, ctx: EmailContext): MailContent {
+  const subject = `${folderPhrase(notice.folderId, ctx.agentName)} NOT verified since ${shortDate(notice.since, ctx)}`;
+  const lines = [
+    `synker on ${ctx.agentName} has not been able to verify the backup of ${notice.folderId} for ${ago(notice.since, ctx.now)}, since ${formatDate(notice.since, ctx)}.`,
+    'Until a check succeeds, nobody knows whether the backup still matches the source.',
+    `Last attempt: ${formatDate(notice.lastAttemptAt, ctx)}${notice.error ? `: ${notice.error.message}` : ''}`,
+  ];
+  if (notice.error?.hint) lines.push(`What to do: ${notice.error.hint}`);
+  lines.push(`synker keeps trying every ${notice.retryEvery} and will write again once the backup is verified.`);
+  const footer = `synker ${SYNKER_VERSION} on ${ctx.agentName}`;
+  const text = [...lines, '', '--', footer].join('\n') + '\n';
+  const html = page(subject, { color: COLORS.warn, text: `Backup of ${notice.folderId} NOT verified` }, [
+    ...lines.map((l) => paragraph(escapeHtml(l))),
+    `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(footer)}</div>`,
+  ]);
+  return { subject, text, html };
+}
+
+/** The first successful check after a "not verified" alert: the report, introduced by the good news. */
+export function renderRecoveredEmail(report: CheckReport, since: string, ctx: EmailContext): MailContent {
+  const state = report.complete ? 'complete' : differencePhrase(report);
+  const subject = `${folderPhrase(report.folderId, backupName(report, ctx))} verified again: ${state}`;
+  const intro = [`The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`];
+  const banner = report.complete ? { color: COLORS.ok, text: 'Backup verified again: complete' } : { color: COLORS.bad, text: `Backup verified again: ${plural(report.summary.failing, 'difference')}` };
+  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, banner, intro, csvName(report)));
+  return withAttachment(report, body, complete, subject);
+}
+
+export interface TestEmailFacts {
+  host: string;
+  port: number;
+  security: string;
+  user?: string;
+  from: string;
+  to: string[];
+}
+
+export function renderTestEmail(facts: TestEmailFacts, ctx: EmailContext): MailContent {
+  const subject = `synker test e-mail from ${ctx.agentName}`;
+  const rows: Array<[string, string]> = [
+    ['Server', `${facts.host}:${facts.port} (${facts.security})`],
+    ['Login', facts.user ?? 'none'],
+    ['From', facts.from],
+    ['To', facts.to.join(', ')],
+    ['Sent', formatDate(ctx.now, ctx)],
+  ];
+  const lead = `If you can read this, synker on ${ctx.agentName} can send you its backup reports.`;
+  const text = [lead, '', ...rows.map(([k, v]) => `${k.padEnd(7)} ${v}`), '', '--', `synker ${SYNKER_VERSION}`].join('\n') + '\n';
+  const html = page(subject, { color: COLORS.ok, text: 'synker can reach you' }, [
+    paragraph(escapeHtml(lead)),
+    dataTable(['Setting', 'Value'], rows.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]), ['left', 'left']),
+    `<div style="font-size:12px;color:${COLORS.muted};">synker ${escapeHtml(SYNKER_VERSION)}</div>`,
+  ]);
+  return { subject, text, html };
+}
+

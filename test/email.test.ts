@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ParsedMail } from 'mailparser';
+import { sendThroughOutbox } from '../src/report/deliver.js';
+import { BODY_BUDGET, differencesCsv, renderReportEmail, renderStaleEmail, renderTestEmail, type EmailContext } from '../src/report/email.js';
+import { Outbox } from '../src/report/outbox.js';
+import type { CheckReport } from '../src/report/model.js';
+import { formatBytes, formatCount } from '../src/report/words.js';
+import type { ManifestEntry } from '../src/manifest/entry.js';
+import { TestSmtpServer, testSmtpSettings } from './helpers/smtp.js';
+import { file, reportOf } from './helpers/report.js';
+import { tempDir } from './helpers/tmp.js';
+
+const CTX: EmailContext = { now: new Date('2026-11-25T03:20:00Z'), timeZone: 'UTC', agentName: 'nas' };
+
+/** Anything that would make a mail client fetch from outside the message. */
+const EXTERNAL = /https?:|\/\/[a-z]|\bsrc\s*=|url\s*\(|@import|<script|<img|<link|<style|<iframe|<object|<form/i;
+
+async function deliver(t: import('node:test').TestContext, report: CheckReport): Promise<{ mail: ParsedMail; raw: Buffer }> {
+  const server = await new TestSmtpServer().start();
+  t.after(() => server.stop());
+  const outbox = new Outbox(path.join(await tempDir(t), 'outbox'));
+  const content = renderReportEmail(report, CTX);
+  const outcome = await sendThroughOutbox({ settings: testSmtpSettings(server.port), outbox }, content, `report:${report.folderId}:${report.startedAt}`, CTX.now);
+  assert.equal(outcome.status, 'sent');
+  assert.equal(server.received.length, 1);
+  return { mail: await server.parsed(0), raw: server.received[0]!.raw };
+}
+
+/** The "Summary" block of the text part: label -> [count, size]. */
+function textSummary(text: string): Map<string, string[]> {
+  const lines = text.split('\n');
+  const start = lines.indexOf('Summary');
+  assert.ok(start >= 0, 'the text part has a summary');
+  const rows = new Map<string, string[]>();
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('  ')) break;
+    const m = /^ {2}(.+?)\s{2,}([\d,]+)\s+([\d.]+ \w+)/.exec(line);
+    assert.ok(m, `summary line: ${line}`);
+    rows.set(m[1]!.trim(), [m[2]!, m[3]!]);
+  }
+  return rows;
+}
+
+function bigBackupPair(): { source: ManifestEntry[]; backup: ManifestEntry[] } {
+  const source: ManifestEntry[] = [];
+  const backup: ManifestEntry[] = [];
+  for (let i = 0; i < 3000; i++) source.push(file(`2026/trip/IMG_${String(i).padStart(5, '0')}.jpg`, `photo ${i} `.repeat(40)));
+  for (let i = 0; i < 50; i++) {
+    const same = file(`kept/${i}.txt`, `kept ${i}`);
+    source.push(same);
+    backup.push(same);
+  }
+  source.push(file('notes/todo.txt', 'new text'));
+  backup.push(file('notes/todo.txt', 'old text, longer'));
+  backup.push(file('only-on-backup.tmp', 'leftover'));
+  source.push(file('suspicious/ledger.db', 'new'));
+  backup.push(file('suspicious/ledger.db', 'old'));
+  source.push(file('=cmd|calc.csv', 'formula'));
+  return { source, backup };
+}
+
+test('a large report: subject at a glance, both parts with the same totals as the JSON, CSV of everything, under the size limit', async (t) => {
+  const { source, backup } = bigBackupPair();
+  const report = await reportOf(source, backup);
+  assert.equal(report.summary.byCategory.missing.count, 3001);
+  const { mail } = await deliver(t, report);
+
+  const missing = report.summary.byCategory.missing;
+  assert.equal(mail.subject, `Backup of pictures on nas: 3,001 files missing (${formatBytes(missing.bytes)}), 1 extra file, 2 files differ`);
+  assert.ok(mail.text && mail.html, 'multipart: text and HTML');
+
+  // The text part carries the same totals as the report's JSON.
+  const summary = textSummary(mail.text);
+  assert.deepEqual(summary.get('missing on backup'), [formatCount(missing.count), formatBytes(missing.bytes)]);
+  assert.deepEqual(summary.get('content differs'), [formatCount(report.summary.byCategory.content.count), formatBytes(report.summary.byCategory.content.bytes)]);
+  assert.deepEqual(summary.get('Total failing'), [formatCount(report.summary.failing), formatBytes(report.summary.failingBytes)]);
+  // ... and so does the HTML.
+  assert.match(mail.html, new RegExp(`<strong>${formatCount(report.summary.failing)}</strong>`));
+  assert.ok(mail.html.includes(formatBytes(report.summary.failingBytes)));
+
+  // The suspicious source change is called out at the top of both parts.
+  assert.match(mail.text, /WARNING: 1 file changed on the source while keeping size and modification time/);
+  assert.match(mail.html, /possible corruption or tampering on the source/);
+
+  // Body under the limit, and it says it shows only part.
+  const bodyBytes = Buffer.byteLength(mail.text) + Buffer.byteLength(mail.html);
+  assert.ok(bodyBytes <= BODY_BUDGET && bodyBytes < 100 * 1024, `body is ${bodyBytes} bytes`);
+  assert.match(mail.text, /This message lists [\d,]+ of 3,004 differences; the full list is attached \(synker-pictures-2026-11-25-differences\.csv\)/);
+  // Small categories are never crowded out by a big one.
+  assert.ok(mail.text.includes('only-on-backup.tmp') && mail.text.includes('notes/todo.txt'));
+
+  // No external resources anywhere in the HTML; inline styles only.
+  assert.doesNotMatch(mail.html, EXTERNAL);
+  assert.doesNotMatch(mail.html, /<style|class=/i);
+
+  // The CSV holds every difference.
+  assert.equal(mail.attachments.length, 1);
+  const csv = mail.attachments[0]!;
+  assert.equal(csv.filename, 'synker-pictures-2026-11-25-differences.csv');
+  assert.equal(csv.contentType, 'text/csv');
+  const csvText = csv.content.toString('utf8').replace(/^\ufeff/, '');
+  const lines = csvText.trimEnd().split('\r\n');
+  assert.equal(lines[0], 'category,path,new_path,other_path,bytes,failing,changed_on,changes,side,detail');
+  assert.equal(lines.length - 1, report.differences.length);
+  const perCategory = new Map<string, number>();
+  for (const line of lines.slice(1)) perCategory.set(line.split(',')[0]!, (perCategory.get(line.split(',')[0]!) ?? 0) + 1);
+  for (const [category, total] of Object.entries(report.summary.byCategory)) assert.equal(perCategory.get(category) ?? 0, total.count, category);
+  // A name that starts like a spreadsheet formula is neutralised.
+  assert.ok(lines.some((l) => l.startsWith("missing,'=cmd|calc.csv,")));
+});
+
+test('a complete backup: short mail, no attachment', async (t) => {
+  const files = [file('a.jpg', 'a'), file('b.jpg', 'b')];
+  const report = await reportOf(files, files);
+  const { mail } = await deliver(t, report);
+  assert.equal(mail.subject, 'Backup of pictures on nas is complete');
+  assert.match(mail.text ?? '', /matches 2 files \(2 B\) on laptop\./);
+  assert.equal(mail.attachments.length, 0);
+  assert.doesNotMatch(mail.html || '', EXTERNAL);
+});
+
+test('a few differences are all listed in the body, with no attachment', async (t) => {
+  const report = await reportOf([file('a.jpg', 'a'), file('b.jpg', 'b')], [file('a.jpg', 'a')]);
+  const content = renderReportEmail(report, CTX);
+  assert.equal(content.subject, 'Backup of pictures on nas: 1 file missing (1 B)');
+  assert.equal(content.attachments?.length, 0);
+  assert.match(content.text, /Missing on backup \(1\)\n {2}b\.jpg/);
+  await deliver(t, report);
+});
+
+test('hostile file names are escaped in both parts', async () => {
+  const evil = '<script>alert(1)</script>\u202egpj.exe';
+  const report = await reportOf([file(evil, 'x'), file('ok', 'y')], [file('ok', 'y')]);
+  const content = renderReportEmail(report, CTX);
+  assert.ok(!content.html.includes('<script>'));
+  assert.ok(content.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;\\u{202e}gpj.exe'));
+  assert.ok(content.text.includes('<script>alert(1)</script>\\u{202e}gpj.exe'));
+  assert.ok(!content.text.includes('\u202e'));
+  assert.match(differencesCsv(report), /"?<script>alert\(1\)<\/script>\u202egpj\.exe/, 'the CSV keeps the real name for scripts');
+});
+
+test('a failed check reads "NOT verified" and says what to do', async () => {
+  const { buildFailedReport } = await import('../src/report/model.js');
+  const report = buildFailedReport({
+    folderId: 'pictures',
+    startedAt: new Date('2026-11-25T03:17:00Z'),
+    finishedAt: new Date('2026-11-25T03:17:30Z'),
+    source: { name: null, deviceId: null, location: null, scan: null },
+    backup: { name: 'nas', deviceId: null, location: '/srv/backup/pictures', scan: null },
+    error: { code: 'E_PEER_UNREACHABLE', message: 'the source laptop cannot be reached', hint: 'Wake the laptop or check the network.' },
+  });
+  const content = renderReportEmail(report, CTX);
+  assert.equal(content.subject, 'Backup of pictures on nas NOT verified: the source laptop cannot be reached');
+  assert.match(content.text, /What to do: Wake the laptop or check the network\./);
+});
+
+test('staleness mail: "NOT verified since <date>"', () => {
+  const content = renderStaleEmail(
+    { folderId: 'pictures', since: '2026-11-03T03:17:00Z', lastAttemptAt: '2026-11-06T04:17:00Z', retryEvery: '1 h', error: { code: 'E_PEER_UNREACHABLE', message: 'the source laptop cannot be reached' } },
+    { ...CTX, now: new Date('2026-11-06T04:17:00Z') },
+  );
+  assert.equal(content.subject, 'Backup of pictures on nas NOT verified since 3 Nov');
+  assert.match(content.text, /for 3 days, since 3 Nov 2026, 03:17 UTC/);
+  assert.doesNotMatch(content.html, EXTERNAL);
+});
+
+test('test e-mail lists the settings, never a password', () => {
+  const content = renderTestEmail({ host: '127.0.0.1', port: 2525, security: 'STARTTLS required', user: 'synker', from: 'a@b.test', to: ['c@d.test', 'e@f.test'] }, CTX);
+  assert.equal(content.subject, 'synker test e-mail from nas');
+  assert.match(content.text, /Server {2}127\.0\.0\.1:2525 \(STARTTLS required\)/);
+  assert.match(content.text, /To {6}c@d\.test, e@f\.test/);
+});
