@@ -158,7 +158,7 @@ test('a failed check reads "NOT verified" and says what to do', async () => {
 
 test('staleness mail: "NOT verified since <date>"', () => {
   const content = renderStaleEmail(
-    { folderId: 'pictures', since: '2026-11-03T03:17:00Z', lastAttemptAt: '2026-11-06T04:17:00Z', retryEvery: '1 h', error: { code: 'E_PEER_UNREACHABLE', message: 'the source laptop cannot be reached' } },
+    { folderId: 'pictures', since: '2026-11-03T03:17:00Z', lastAttemptAt: '2026-11-06T04:17:00Z', retryEvery: 'hour', error: { code: 'E_PEER_UNREACHABLE', message: 'the source laptop cannot be reached' } },
     { ...CTX, now: new Date('2026-11-06T04:17:00Z') },
   );
   assert.equal(content.subject, 'Backup of pictures on nas NOT verified since 3 Nov');

@@ -1,0 +1,91 @@
+/**
+ * The mail side of the agent and of `synker check --email`: turns a check
+ * report or a schedule notice into a message, sends it through the outbox
+ * (so nothing is lost), and retries the outbox. Message keys are derived from
+ * what a message is about, so the same report or alert is never sent twice.
+ */
+import type { Notice } from '../schedule/policy.js';
+import type { CheckRun } from '../schedule/scheduler.js';
+import { sendThroughOutbox, flushOutbox, type SendOutcome } from './deliver.js';
+import { renderRecoveredEmail, renderReportEmail, renderStaleEmail, type EmailContext } from './email.js';
+import type { Mailer } from './mailer.js';
+import type { CheckReport } from './model.js';
+import type { FlushResult, Outbox } from './outbox.js';
+import type { SmtpSettings } from './smtp-settings.js';
+
+export interface ReportMailerOptions {
+  settings: SmtpSettings;
+  outbox: Outbox;
+  /** This agent's name (the backup machine), used in subjects. */
+  agentName: string;
+  timeZone?: string;
+  /** How often a failed check is retried, for the wording of the alert (ms). */
+  retryAfterMs?: number;
+  now?: () => number;
+  env?: NodeJS.ProcessEnv;
+  /** For tests: send through this instead of a transport built from `settings`. */
+  mailer?: Mailer;
+}
+
+export class ReportMailer {
+  constructor(private readonly options: ReportMailerOptions) {}
+
+  private context(): EmailContext {
+    const ctx: EmailContext = { now: new Date(this.now()), agentName: this.options.agentName };
+    if (this.options.timeZone !== undefined) ctx.timeZone = this.options.timeZone;
+    return ctx;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private setup() {
+    const { settings, outbox, env, mailer } = this.options;
+    return { settings, outbox, ...(env !== undefined ? { env } : {}), ...(mailer !== undefined ? { mailer } : {}) };
+  }
+
+  /** Sends (or queues) the report of one check. */
+  sendReport(report: CheckReport): Promise<SendOutcome> {
+    return sendThroughOutbox(this.setup(), renderReportEmail(report, this.context()), `report:${report.folderId}:${report.startedAt}`, new Date(this.now()));
+  }
+
+  /** Sends (or queues) what the schedule decided to tell the user. */
+  async sendNotice(notice: Notice, run: CheckRun<CheckReport>): Promise<SendOutcome> {
+    const ctx = this.context();
+    const date = new Date(this.now());
+    switch (notice.kind) {
+      case 'report':
+        if (!run.report) throw new Error(`a report notice for ${notice.folderId} came without a report`);
+        return this.sendReport(run.report);
+      case 'recovered':
+        if (!run.report) throw new Error(`a recovery notice for ${notice.folderId} came without a report`);
+        return sendThroughOutbox(this.setup(), renderRecoveredEmail(run.report, notice.since, ctx), `recovered:${notice.folderId}:${notice.since}`, date);
+      case 'stale': {
+        const content = renderStaleEmail(
+          {
+            folderId: notice.folderId,
+            since: notice.since,
+            lastAttemptAt: notice.lastResult.at,
+            retryEvery: everyWords(this.options.retryAfterMs ?? 3_600_000),
+            ...(notice.lastResult.error !== undefined ? { error: notice.lastResult.error } : {}),
+          },
+          ctx,
+        );
+        return sendThroughOutbox(this.setup(), content, `stale:${notice.folderId}:${notice.since}`, date);
+      }
+    }
+  }
+
+  /** Retries whatever waits in the outbox. */
+  retry(): Promise<FlushResult> {
+    return flushOutbox(this.setup());
+  }
+}
+
+/** "hour", "6 hours", "30 minutes": for "keeps trying every ...". */
+function everyWords(ms: number): string {
+  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  return minutes === 1 ? 'minute' : `${minutes} minutes`;
+}
