@@ -1,0 +1,158 @@
+/**
+ * `synker scan DIR`: print the manifest of a folder. NDJSON (--json), a
+ * msgpack stream (--msgpack: one map per entry, concatenated) or an aligned
+ * listing; a summary (and, on a terminal, progress) on stderr.
+ */
+import type { Command } from 'commander';
+import { Packr } from 'msgpackr';
+import { errnoCode, UsageError } from '../../errors.js';
+import type { ManifestEntry } from '../../manifest/entry.js';
+import { scanFolder, type FolderScan, type ScanStats } from '../../scan/index.js';
+import { action, EXIT } from '../run.js';
+
+interface ScanFlags {
+  json?: boolean;
+  msgpack?: boolean;
+  hash: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  jobs?: string;
+  io?: string;
+  verify?: boolean;
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('scan')
+    .description('list and hash a folder: its manifest (path, type, size, mtime, mode, SHA-256) in manifest order')
+    .argument('<dir>', 'folder to scan')
+    .option('--json', 'one JSON object per line (NDJSON)')
+    .option('--msgpack', 'a stream of msgpack maps, one per entry')
+    .option('--no-hash', 'sizes and times only: do not read file contents')
+    .option('--jobs <n>', 'files hashed at once (default: number of cores)')
+    .option('--io <n>', 'files read at once; cold disks like more than --jobs (default: max(8, jobs))')
+    .option('--cache-dir <dir>', 'where hash caches live (default: the user cache directory)')
+    .option('--no-cache', 'neither use nor update the hash cache')
+    .option('--verify', 'ignore cached hashes and re-read every file (the cache is refreshed)')
+    .option('--no-progress', 'no progress line on stderr, even on a terminal')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 scanned (unreadable items are listed as error entries), 2 usage or fatal error.\nThe manifest format is described in docs/manifest.md.',
+    )
+    .action(action((dir: string, flags: ScanFlags) => scanCommand(dir, flags)));
+}
+
+async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
+  if (flags.json && flags.msgpack) throw new UsageError('--json and --msgpack cannot be used together', 'pick one output format');
+  const scan = scanFolder(dir, {
+    ...(flags.jobs !== undefined ? { jobs: parseCount('--jobs', flags.jobs) } : {}),
+    ...(flags.io !== undefined ? { ioConcurrency: parseCount('--io', flags.io) } : {}),
+    hash: flags.hash,
+    cache: flags.cache,
+    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+    verify: flags.verify ?? false,
+  });
+  const format = flags.json ? json : flags.msgpack ? msgpack() : listing;
+  const stopProgress = flags.progress && process.stderr.isTTY ? showProgress(scan) : () => {};
+  const out = process.stdout;
+  let closed = false;
+  out.on('error', () => {
+    closed = true; // reader went away (e.g. `| head`): stop scanning quietly
+  });
+  try {
+    for await (const entry of scan) {
+      if (closed) break;
+      let flowing: boolean;
+      try {
+        flowing = out.write(format(entry));
+      } catch (err) {
+        if (errnoCode(err) === 'EPIPE') break;
+        throw err;
+      }
+      if (!flowing) await drained(out);
+    }
+  } finally {
+    stopProgress();
+  }
+  process.stderr.write(summary(scan.stats) + '\n');
+  return EXIT.ok;
+}
+
+/** Resolves when the stream can take more, or failed (the 'error' listener records that). */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
+}
+
+function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new UsageError(`${flag} must be a whole number from 1 to 256, got "${value}"`);
+  return n;
+}
+
+function json(entry: ManifestEntry): string {
+  return JSON.stringify(entry) + '\n';
+}
+
+function msgpack(): (entry: ManifestEntry) => Buffer {
+  // Plain maps (no msgpackr records) so any msgpack reader can decode the stream.
+  const packr = new Packr({ useRecords: false });
+  return (entry) => packr.pack(entry);
+}
+
+const TYPE_LETTER: Record<ManifestEntry['type'], string> = { file: 'f', dir: 'd', symlink: 'l', error: '!' };
+
+/** One aligned line per entry: type, mode, size, mtime (UTC), short hash, path. */
+function listing(entry: ManifestEntry): string {
+  const mode = entry.mode.toString(8).padStart(4, '0');
+  const size = String(entry.size).padStart(12);
+  const mtime = new Date(entry.mtime).toISOString().slice(0, 19).replace('T', ' ');
+  const hash = (entry.hash ?? '-').slice(0, 16).padEnd(16);
+  let line = `${TYPE_LETTER[entry.type]} ${mode} ${size} ${mtime} ${hash} ${printable(entry.path)}`;
+  if (entry.target !== undefined) line += ` -> ${printable(entry.target)}`;
+  if (entry.flags) line += ` [${entry.flags.join(',')}]`;
+  if (entry.type === 'error') line += `  (${entry.errorCode}: ${entry.error})`;
+  return line + '\n';
+}
+
+/** Control characters (a newline in a name) would break the listing: show them escaped. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function summary(stats: ScanStats): string {
+  const seconds = stats.elapsedMs / 1000;
+  const mb = stats.bytes / 1e6;
+  const rate = seconds > 0 ? stats.hashedBytes / 1e6 / seconds : 0;
+  const parts = [
+    `${stats.files} files (${mb.toFixed(1)} MB), ${stats.dirs} folders, ${stats.symlinks} symlinks`,
+    `hashed ${stats.hashedFiles}, from cache ${stats.cachedFiles}`,
+    `${stats.errors} errors`,
+  ];
+  if (stats.unstable > 0) parts.push(`${stats.unstable} changing while read (unstable)`);
+  if (stats.skippedSpecial > 0) parts.push(`${stats.skippedSpecial} sockets/FIFOs/devices skipped`);
+  if (stats.ignored > 0) parts.push(`${stats.ignored} ignored`);
+  parts.push(`${seconds.toFixed(2)} s, ${rate.toFixed(0)} MB/s hashed`);
+  return `scan: ${parts.join('; ')}`;
+}
+
+function showProgress(scan: FolderScan): () => void {
+  const timer = setInterval(() => {
+    const s = scan.stats;
+    process.stderr.write(`\r\x1b[Kscanning: ${s.files} files, ${(s.bytes / 1e6).toFixed(0)} MB, ${s.errors} errors`);
+  }, 250);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    process.stderr.write('\r\x1b[K');
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The persistent hash cache: one LMDB environment per folder, kept outside
+ * the folder (default: synkerDirs().cache/hash-cache/<name>-<id>/). It maps
+ * a file's on-disk path (relative to the root) to the hash of its content
+ * and the state it had when hashed: size, mtime, inode and ctime. A file
+ * whose lstat still shows that state is not read again. ctime catches edits
+ * that restore size and mtime (and also changes on chmod/chown, which then
+ * cost one re-read).
+ *
+ * LMDB commits are atomic and crash-safe (a killed scan leaves every
+ * committed transaction), and several processes may use one environment at
+ * once. The schema version is stored with the data: another version is
+ * rebuilt from scratch, never misread.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { createLogger } from '../log.js';
+
+const log = createLogger('hash-cache');
+
+/** Bump when the stored value layout changes; older caches are rebuilt. */
+export const HASH_CACHE_SCHEMA = 1;
+
+/** [size, mtimeMs, ctimeMs, ino, sha256 hex, path (only for hashed long keys)] */
+type CachedValue = [number, number, number, number, string] | [number, number, number, number, string, string];
+
+export interface FileState {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+// LMDB keys are limited to 1978 bytes; longer paths are stored under their hash.
+const MAX_KEY_BYTES = 1900;
+
+/** Where the cache of the folder at `realRoot` (an absolute, resolved path) lives under `cacheDir`. */
+export function hashCachePath(cacheDir: string, realRoot: string): string {
+  const id = createHash('sha256').update(realRoot).digest('hex').slice(0, 16);
+  const name = (path.basename(realRoot) || 'root').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return path.join(cacheDir, 'hash-cache', `${name}-${id}`);
+}
+
+export class HashCache {
+  readonly location: string;
+  private readonly env: RootDatabase;
+  private readonly files: Database<CachedValue, string>;
+  private readonly meta: Database<unknown, string>;
+  private writes = 0;
+  private firstCommitLogged = false;
+
+  private constructor(location: string, env: RootDatabase) {
+    this.location = location;
+    this.env = env;
+    this.files = env.openDB<CachedValue, string>('files', {});
+    this.meta = env.openDB<unknown, string>('meta', {});
+  }
+
+  /** Open (creating if needed) the cache of the folder at `realRoot`. */
+  static open(cacheDir: string, realRoot: string): HashCache {
+    const location = hashCachePath(cacheDir, realRoot);
+    mkdirSync(location, { recursive: true });
+    const cache = new HashCache(location, open({ path: location, maxDbs: 4 }));
+    cache.checkSchema(realRoot);
+    return cache;
+  }
+
+  private checkSchema(realRoot: string): void {
+    const found = this.meta.get('schema');
+    if (found === HASH_CACHE_SCHEMA) return;
+    if (found !== undefined) log.info(`hash cache schema ${String(found)} is not ${HASH_CACHE_SCHEMA}: rebuilding ${this.location}`);
+    this.env.transactionSync(() => {
+      this.files.clearSync();
+      this.meta.putSync('schema', HASH_CACHE_SCHEMA);
+      this.meta.putSync('root', realRoot);
+    });
+  }
+
+  /** The cached hash when `state` is exactly the state it was computed for. */
+  lookup(relPath: string, state: FileState): string | undefined {
+    const value = this.files.get(keyOf(relPath));
+    if (value === undefined) return undefined;
+    if (value.length === 6 && value[5] !== relPath) return undefined;
+    const [size, mtimeMs, ctimeMs, ino, hash] = value;
+    if (size !== state.size || mtimeMs !== state.mtimeMs || ctimeMs !== state.ctimeMs || ino !== state.ino) return undefined;
+    return hash;
+  }
+
+  /** Remember a hash; written in the next batched LMDB transaction. */
+  store(relPath: string, state: FileState, hash: string): void {
+    const key = keyOf(relPath);
+    const value: CachedValue =
+      key === relPath ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash] : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
+    this.writes++;
+    void this.files.put(key, value).then(
+      () => {
+        if (!this.firstCommitLogged) {
+          this.firstCommitLogged = true;
+          log.debug(`first commit to ${this.location}`);
+        }
+      },
+      (err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err),
+    );
+  }
+
+  /** Forget one path (used when a file turned out unreadable or unstable). */
+  forget(relPath: string): void {
+    void this.files.remove(keyOf(relPath)).catch((err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err));
+  }
+
+  /** Number of paths the cache holds. */
+  count(): number {
+    return this.files.getCount();
+  }
+
+  /** Wait for every write to be committed, then close the environment. */
+  async close(): Promise<void> {
+    if (this.writes > 0) await this.files.committed;
+    await this.env.close();
+  }
+}
+
+function keyOf(relPath: string): string {
+  if (Buffer.byteLength(relPath) <= MAX_KEY_BYTES) return relPath;
+  return '\u0001' + createHash('sha256').update(relPath).digest('hex');
+}

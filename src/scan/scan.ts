@@ -1,0 +1,280 @@
+/**
+ * scanFolder: the manifest of a folder as an async stream of entries in
+ * manifest order (compareEntries), never collected whole.
+ *
+ * The walk (walk.ts) yields items in order; files are looked up in the hash
+ * cache or sent to the hash pool, and each item takes a slot in a bounded
+ * reorder window (default 8192 entries, options.reorderWindow). Entries
+ * leave from the head of the window as soon as they are complete, so output
+ * stays sorted while up to a window's worth of files hash concurrently; when
+ * the window is full the walk waits for the head.
+ */
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { errnoCode } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
+import { ScanError } from './errors.js';
+import { HashCache } from './hash-cache.js';
+import { HashPool } from './hash-pool.js';
+import type { HashResponse } from './hash-protocol.js';
+import { buildIgnoreMatcher, readIgnoreRules } from './ignore-rules.js';
+import { resolveScanOptions, type ResolvedScanOptions, type ScanOptions } from './options.js';
+import { ReorderWindow } from './reorder-window.js';
+import { describeErrno, TreeWalker, type WalkItem } from './walk.js';
+
+const log = createLogger('scan');
+
+/** Let worker messages in at least this often while the synchronous walk runs. */
+const ITEMS_PER_TURN = 64;
+
+export interface ScanStats {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Total size of the files listed. */
+  bytes: number;
+  /** Files read and hashed by this scan. */
+  hashedFiles: number;
+  hashedBytes: number;
+  /** Files whose hash came from the hash cache (not read). */
+  cachedFiles: number;
+  /** Error entries (unreadable, vanished, invalid names...). */
+  errors: number;
+  /** Files that kept changing while hashed (flagged `unstable`, no hash). */
+  unstable: number;
+  /** Sockets, FIFOs and devices: skipped, never opened. */
+  skippedSpecial: number;
+  /** Items left out by ignore rules. */
+  ignored: number;
+  /** Hash threads started. */
+  hashThreads: number;
+  elapsedMs: number;
+}
+
+function emptyStats(): ScanStats {
+  return {
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    bytes: 0,
+    hashedFiles: 0,
+    hashedBytes: 0,
+    cachedFiles: 0,
+    errors: 0,
+    unstable: 0,
+    skippedSpecial: 0,
+    ignored: 0,
+    hashThreads: 0,
+    elapsedMs: 0,
+  };
+}
+
+/**
+ * One scan of one folder. Iterate it once (for await); `stats` is live while
+ * it runs and final once iteration ends. Breaking out of the loop or aborting
+ * the signal stops the scan and releases its threads and cache.
+ */
+export class FolderScan implements AsyncIterable<ManifestEntry> {
+  readonly root: string;
+  readonly stats: ScanStats = emptyStats();
+  /** Where the hash cache lives (known once the scan started; undefined without a cache). */
+  cacheLocation: string | undefined;
+  private readonly options: ResolvedScanOptions;
+  private started = false;
+
+  constructor(root: string, options: ScanOptions = {}) {
+    this.root = path.resolve(root);
+    this.options = resolveScanOptions(this.root, options);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
+    if (this.started) throw new Error('a FolderScan can be iterated only once; call scanFolder again');
+    this.started = true;
+    return this.run();
+  }
+
+  private async *run(): AsyncGenerator<ManifestEntry, void, undefined> {
+    const startedAt = performance.now();
+    const { options, stats, root } = this;
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const realRoot = checkRoot(root);
+    const folderRules = options.useIgnoreFile ? await readIgnoreRules(root) : '';
+    const walker = new TreeWalker(root, buildIgnoreMatcher(folderRules, options.extraIgnore));
+    let cache: HashCache | undefined;
+    if (options.cacheDir !== undefined) {
+      try {
+        cache = HashCache.open(options.cacheDir, realRoot);
+      } catch (err) {
+        throw new ScanError('E_SCAN_CACHE', root, `cannot open the hash cache under ${options.cacheDir}: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'check that the directory is writable, choose another with --cache-dir, or scan with --no-cache',
+        });
+      }
+      this.cacheLocation = cache.location;
+    }
+    const pool = options.hash ? new HashPool({ jobs: options.jobs, ioConcurrency: options.ioConcurrency }) : undefined;
+    const window = new ReorderWindow<ManifestEntry>();
+    try {
+      let items: Generator<WalkItem>;
+      let sinceTurn = 0;
+      try {
+        items = walker.walk();
+      } catch (err) {
+        throw rootError(root, err);
+      }
+      for (;;) {
+        let next: IteratorResult<WalkItem>;
+        try {
+          next = items.next();
+        } catch (err) {
+          throw rootError(root, err);
+        }
+        if (next.done) break;
+        window.push(this.resolve(next.value, cache, pool));
+        while (window.headReady() || window.size >= options.reorderWindow) {
+          yield this.count(await window.shift());
+          signal?.throwIfAborted();
+        }
+        if (++sinceTurn >= ITEMS_PER_TURN) {
+          sinceTurn = 0;
+          await nextTurn();
+          signal?.throwIfAborted();
+        }
+      }
+      while (window.size > 0) {
+        yield this.count(await window.shift());
+        signal?.throwIfAborted();
+      }
+    } finally {
+      stats.skippedSpecial = walker.counters.skippedSpecial;
+      stats.ignored = walker.counters.ignored;
+      stats.hashThreads = pool?.threads ?? 0;
+      await pool?.close();
+      await window.settle();
+      await cache?.close();
+      stats.elapsedMs = performance.now() - startedAt;
+      log.debug('scan finished', stats);
+    }
+  }
+
+  private count(entry: ManifestEntry): ManifestEntry {
+    const { stats } = this;
+    if (entry.type === 'file') {
+      stats.files++;
+      stats.bytes += entry.size;
+      if (entry.flags?.includes('unstable')) stats.unstable++;
+    } else if (entry.type === 'dir') stats.dirs++;
+    else if (entry.type === 'symlink') stats.symlinks++;
+    else stats.errors++;
+    return entry;
+  }
+
+  /** The entry for one walk item: immediately, or once its file is hashed. */
+  private resolve(item: WalkItem, cache: HashCache | undefined, pool: HashPool | undefined): ManifestEntry | Promise<ManifestEntry> {
+    if (item.kind !== 'file') return entryOf(item);
+    const entry = entryOf(item);
+    if (pool === undefined) return entry;
+    const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
+    if (cache && !this.options.verify) {
+      const cached = cache.lookup(item.raw, state);
+      if (cached !== undefined) {
+        this.stats.cachedFiles++;
+        entry.hash = cached;
+        return entry;
+      }
+    }
+    return pool.hash(path.join(this.root, item.raw), item.stat.size).then((response) => this.hashed(item, entry, response, cache));
+  }
+
+  private hashed(item: WalkItem, entry: ManifestEntry, response: HashResponse, cache: HashCache | undefined): ManifestEntry {
+    if (!response.ok) {
+      cache?.forget(item.raw);
+      return {
+        ...errorFields(entry),
+        errorCode: response.errorCode,
+        error: `could not read the file: ${describeErrno(response.errorCode, new Error(response.message))}`,
+      };
+    }
+    // The entry describes the state that was hashed (it may be newer than the walk's lstat).
+    entry.size = response.stat.size;
+    entry.mtime = Math.floor(response.stat.mtimeMs);
+    entry.mode = response.stat.mode & 0o7777;
+    this.stats.hashedFiles++;
+    this.stats.hashedBytes += response.stat.size;
+    if ('unstable' in response) {
+      cache?.forget(item.raw);
+      entry.flags = [...(entry.flags ?? []), 'unstable'];
+      return entry;
+    }
+    entry.hash = response.hash;
+    cache?.store(item.raw, response.stat, response.hash);
+    return entry;
+  }
+}
+
+/** Start scanning `root`. Nothing happens until the result is iterated. */
+export function scanFolder(root: string, options?: ScanOptions): FolderScan {
+  return new FolderScan(root, options);
+}
+
+function checkRoot(root: string): string {
+  let stat: Stats;
+  try {
+    stat = statSync(root);
+  } catch (err) {
+    throw rootError(root, err);
+  }
+  if (!stat.isDirectory()) {
+    throw new ScanError('E_SCAN_ROOT_NOT_DIR', root, `${root} is not a folder`, { hint: 'give the path of the folder to scan' });
+  }
+  return realpathSync(root);
+}
+
+function rootError(root: string, err: unknown): ScanError {
+  const code = errnoCode(err);
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new ScanError('E_SCAN_ROOT_MISSING', root, `folder ${root} does not exist`, {
+      cause: err,
+      hint: 'check the path; if it is on a removable or network disk, mount it first',
+    });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ScanError('E_SCAN_ROOT_UNREADABLE', root, `cannot list folder ${root}: permission denied`, {
+      cause: err,
+      hint: 'run synker as a user that can read the folder',
+    });
+  }
+  if (code !== undefined) {
+    return new ScanError('E_SCAN_ROOT_UNREADABLE', root, `cannot list folder ${root}: ${describeErrno(code, err)}`, { cause: err });
+  }
+  return err as ScanError;
+}
+
+function entryOf(item: WalkItem): ManifestEntry {
+  const entry: ManifestEntry = {
+    path: item.key,
+    type: item.kind,
+    size: item.kind === 'file' ? item.stat.size : 0,
+    mtime: item.stat ? Math.floor(item.stat.mtimeMs) : 0,
+    mode: item.stat ? item.stat.mode & 0o7777 : 0,
+  };
+  if (item.kind === 'symlink') entry.target = item.target;
+  if (item.raw !== item.key) entry.raw = item.raw;
+  if (item.flags.length > 0) entry.flags = item.flags as EntryFlag[];
+  if (item.kind === 'error') {
+    entry.errorCode = item.errorCode;
+    entry.error = item.error;
+  }
+  return entry;
+}
+
+function errorFields(entry: ManifestEntry): ManifestEntry {
+  const { path: p, mtime, mode, raw, flags } = entry;
+  const out: ManifestEntry = { path: p, type: 'error', size: 0, mtime, mode };
+  if (raw !== undefined) out.raw = raw;
+  if (flags !== undefined) out.flags = flags;
+  return out;
+}
