@@ -8,6 +8,7 @@ import { Packr } from 'msgpackr';
 import { errnoCode, UsageError } from '../../errors.js';
 import type { ManifestEntry } from '../../manifest/entry.js';
 import { scanFolder, type FolderScan, type ScanStats } from '../../scan/index.js';
+import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
 
 interface ScanFlags {
@@ -23,7 +24,7 @@ interface ScanFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('scan')
     .description('list and hash a folder: its manifest (path, type, size, mtime, mode, SHA-256) in manifest order')
     .argument('<dir>', 'folder to scan')
@@ -41,6 +42,12 @@ export function register(program: Command): void {
       '\nExit codes: 0 scanned (unreadable items are listed as error entries), 2 usage or fatal error.\nThe manifest format is described in docs/manifest.md.',
     )
     .action(action((dir: string, flags: ScanFlags) => scanCommand(dir, flags)));
+  addExamples(command, [
+    ['synker scan ~/Photos', 'aligned listing; a summary on stderr'],
+    ['synker scan ~/Photos --json > manifest.ndjson', 'one JSON entry per line, for scripts'],
+    ['synker scan /mnt/backup --verify', 're-read every file instead of trusting the hash cache'],
+    ['synker scan . --no-hash', 'sizes and times only, no file contents read'],
+  ]);
 }
 
 async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
