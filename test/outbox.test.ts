@@ -138,3 +138,26 @@ test('two processes flushing at once send each message once (outbox lock)', asyn
   assert.deepEqual(subjects, ['report 0', 'report 1', 'report 2', 'report 3', 'report 4']);
   assert.equal(await first.size(), 0);
 });
+
+test('TLS problems name smtp.starttls / smtp.tlsVerify; tlsVerify false reaches a self-signed relay', async (t) => {
+  const plain = await new TestSmtpServer().start();
+  t.after(() => plain.stop());
+  const outbox = new Outbox(path.join(await tempDir(t), 'outbox'));
+  const required = await sendThroughOutbox({ settings: testSmtpSettings(plain.port, { starttls: 'required' }), outbox }, CONTENT, 'report:tls1', WHEN);
+  assert.ok(required.status === 'queued');
+  assert.equal(required.error.code, 'E_SMTP_TLS');
+  assert.match(required.error.hint ?? '', /smtp\.starttls/);
+
+  const selfSigned = await new TestSmtpServer().start({ starttls: true });
+  t.after(() => selfSigned.stop());
+  const outbox2 = new Outbox(path.join(await tempDir(t), 'outbox'));
+  const refused = await sendThroughOutbox({ settings: testSmtpSettings(selfSigned.port, { starttls: 'required' }), outbox: outbox2 }, CONTENT, 'report:tls2', WHEN);
+  assert.ok(refused.status === 'queued');
+  assert.equal(refused.error.code, 'E_SMTP_TLS');
+  assert.match(refused.error.hint ?? '', /smtp\.tlsVerify: false/);
+  assert.equal(selfSigned.received.length, 0);
+
+  const accepted = await flushOutbox({ settings: testSmtpSettings(selfSigned.port, { starttls: 'required', tlsVerify: false }), outbox: outbox2 });
+  assert.equal(accepted.sent.length, 1);
+  assert.equal(selfSigned.received.length, 1);
+});

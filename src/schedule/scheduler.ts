@@ -10,6 +10,7 @@
  * One check runs at a time. After each, the result is recorded in the state
  * file and the e-mail policy (policy.ts) decides what to send.
  */
+import type { Cron } from 'croner';
 import { SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Clock } from './clock.js';
@@ -42,7 +43,7 @@ export interface SchedulerOptions<R> {
 
 export class CheckScheduler<R> {
   private readonly options: SchedulerOptions<R>;
-  private readonly cron;
+  private readonly cron: Cron;
   private readonly tickMs: number;
   /** Last start or wake-up: slots missed before it are caught up `catchUpDelay` after it. */
   private wokeAt: number;
@@ -84,12 +85,7 @@ export class CheckScheduler<R> {
    * `catchUpDelay` after a start or wake-up when the slot was missed.
    */
   dueAt(folder: FolderScheduleState): number {
-    const { settings } = this.options;
-    const lastAttempt = Date.parse(folder.lastAttemptAt ?? folder.firstSeenAt);
-    let due = this.cron.nextRun(new Date(lastAttempt))?.getTime() ?? Number.POSITIVE_INFINITY;
-    if (folder.lastResult?.status === 'error') due = Math.min(due, lastAttempt + settings.retryAfterMs);
-    if (due < this.wokeAt) due = this.wokeAt + settings.catchUpDelayMs;
-    return due;
+    return nextCheckAt(this.cron, this.options.settings, folder, this.wokeAt);
   }
 
   /** One pass: run whatever is due, retry the outbox when it is time. Safe to call directly (tests). */
@@ -171,6 +167,19 @@ export class CheckScheduler<R> {
     await store.save(state);
     log.info(`check of ${id}: ${run.summary.summary}`);
   }
+}
+
+/**
+ * When a folder's next check is due: the first scheduled slot after its last
+ * attempt, sooner after a failure (retryAfter), and never earlier than
+ * `catchUpDelay` after a start or wake-up (`wokeAt`) when the slot was missed.
+ */
+export function nextCheckAt(cron: Cron, settings: ScheduleSettings, folder: FolderScheduleState, wokeAt: number): number {
+  const lastAttempt = Date.parse(folder.lastAttemptAt ?? folder.firstSeenAt);
+  let due = cron.nextRun(new Date(lastAttempt))?.getTime() ?? Number.POSITIVE_INFINITY;
+  if (folder.lastResult?.status === 'error') due = Math.min(due, lastAttempt + settings.retryAfterMs);
+  if (due < wokeAt) due = wokeAt + settings.catchUpDelayMs;
+  return due;
 }
 
 export function errorSummary(err: unknown, now: number): CheckResultSummary {

@@ -19,6 +19,8 @@ export interface TestSmtpOptions {
   users?: Record<string, string>;
   /** Listen on this port (to bring a "down" server back on the same address). */
   port?: number;
+  /** Offer STARTTLS (with smtp-server's built-in self-signed certificate). */
+  starttls?: boolean;
 }
 
 export class TestSmtpServer {
@@ -30,7 +32,7 @@ export class TestSmtpServer {
     const users = options.users;
     const server = new SMTPServer({
       disableReverseLookup: true,
-      hideSTARTTLS: true,
+      hideSTARTTLS: !options.starttls,
       authOptional: users === undefined,
       allowInsecureAuth: true,
       ...(users === undefined ? { disabledCommands: ['AUTH'] } : {}),

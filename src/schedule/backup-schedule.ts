@@ -1,0 +1,100 @@
+/**
+ * Everything the agent needs for its backup role, in one call: the check
+ * schedule of every backup folder in the config, the e-mails it decides on,
+ * and the periodic outbox retry. The agent starts it once and stops it on
+ * shutdown; the folders and the SMTP settings are read from the live config
+ * at each use, so `synker folder add` or a fixed password apply without a
+ * restart (the schedule itself is read at start).
+ */
+import type { FolderConfig } from '../config/types.js';
+import { createLogger } from '../log.js';
+import type { CheckReport } from '../report/model.js';
+import { ReportMailer } from '../report/notify.js';
+import { Outbox } from '../report/outbox.js';
+import { parseSmtpSettings } from '../report/smtp-settings.js';
+import { runCheckProcess } from './check-process.js';
+import { systemClock, type Clock } from './clock.js';
+import { outboxDir, scheduleStateFile } from './paths.js';
+import { CheckScheduler, type CheckRun } from './scheduler.js';
+import { parseScheduleSettings } from './settings.js';
+import { ScheduleStateStore } from './state.js';
+
+const log = createLogger('schedule');
+
+/** The parts of the config the schedule reads (the `smtp` and `schedule` sections as written). */
+export interface ScheduleConfigView {
+  name: string;
+  folders: readonly FolderConfig[];
+  smtp?: unknown;
+  schedule?: unknown;
+}
+
+export interface BackupScheduleOptions {
+  config: () => ScheduleConfigView;
+  dataDir: string;
+  /** `--config FILE` the agent was started with, passed on to the check processes. */
+  configPath?: string;
+  clock?: Clock;
+  /** How a check runs (default: `synker check FOLDER --json` at low priority). */
+  runCheck?: (folderId: string) => Promise<CheckRun<CheckReport>>;
+  env?: NodeJS.ProcessEnv;
+  tickMs?: number;
+}
+
+export interface BackupSchedule {
+  scheduler: CheckScheduler<CheckReport>;
+  stop(): Promise<void>;
+}
+
+export function startBackupSchedule(options: BackupScheduleOptions): BackupSchedule {
+  const clock = options.clock ?? systemClock;
+  const settings = parseScheduleSettings(options.config().schedule);
+  const outbox = new Outbox(outboxDir(options.dataDir), () => clock.now());
+  let warnedNoSmtp = false;
+
+  /** A mailer for the current config, or undefined (logged once) when e-mail is not set up. */
+  const mailer = (): ReportMailer | undefined => {
+    const config = options.config();
+    if (config.smtp === undefined) {
+      if (!warnedNoSmtp && settings.email !== 'never') log.warn('e-mail is not set up (no "smtp" section in the config): check results are recorded but not mailed');
+      warnedNoSmtp = true;
+      return undefined;
+    }
+    return new ReportMailer({
+      settings: parseSmtpSettings(config.smtp),
+      outbox,
+      agentName: config.name,
+      retryAfterMs: settings.retryAfterMs,
+      now: () => clock.now(),
+      ...(settings.timezone !== undefined ? { timeZone: settings.timezone } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+    });
+  };
+
+  const scheduler = new CheckScheduler<CheckReport>({
+    settings,
+    clock,
+    store: new ScheduleStateStore(scheduleStateFile(options.dataDir)),
+    folders: () => options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id),
+    runCheck:
+      options.runCheck ??
+      ((folderId) => runCheckProcess(folderId, { ...(options.configPath !== undefined ? { configPath: options.configPath } : {}), ...(options.env !== undefined ? { env: options.env } : {}) })),
+    notify: async (notice, run) => {
+      const m = mailer();
+      if (!m) return;
+      const outcome = await m.sendNotice(notice, run);
+      if (outcome.status === 'queued') log.warn(`the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`);
+    },
+    retryOutbox: async () => {
+      if ((await outbox.size()) === 0) return;
+      const m = mailer();
+      if (!m) return;
+      const result = await m.retry();
+      if (result.failed.length > 0) log.warn(`${result.remaining} e-mail(s) still wait in the outbox: ${result.failed[0]!.error.message}`);
+    },
+    ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+  });
+  scheduler.start();
+  log.info(`checks scheduled "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);
+  return { scheduler, stop: () => scheduler.stop() };
+}

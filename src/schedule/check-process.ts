@@ -1,0 +1,105 @@
+/**
+ * Runs a scheduled check as a child process, `synker check FOLDER --json`,
+ * at the lowest CPU and I/O priority (priority.ts), and reads its report (the
+ * documented JSON schema) from stdout. A separate process keeps a check's
+ * hashing threads and memory out of the agent, which must stay responsive to
+ * its peers, and lets every one of those threads start at low priority.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SynkerError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { differencePhrase } from '../report/email.js';
+import type { CheckReport } from '../report/model.js';
+import { lowPriorityCommand, lowerPriority } from './priority.js';
+import type { CheckRun } from './scheduler.js';
+import type { CheckResultSummary } from './state.js';
+
+const log = createLogger('schedule');
+
+/** bin/synker.js, next to the compiled dist/ tree. */
+export const SYNKER_BIN = fileURLToPath(new URL('../../../bin/synker.js', import.meta.url));
+
+export interface CheckProcessOptions {
+  /** `--config FILE` for the child, when the agent was started with one. */
+  configPath?: string;
+  /** Extra arguments for `synker check` (e.g. `--timeout 30s`). */
+  extraArgs?: string[];
+  /** Node binary and CLI entry (tests point these elsewhere). */
+  node?: string;
+  bin?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Stop a check that runs longer than this (ms; default 12 h). */
+  maxRunMs?: number;
+}
+
+export class CheckProcessError extends SynkerError {
+  constructor(message: string, hint: string, cause?: unknown) {
+    super('E_CHECK_PROCESS', message, { hint, cause });
+  }
+}
+
+/** The one-line summary the state and `synker status` keep of a report. */
+export function summarizeReport(report: CheckReport): CheckResultSummary {
+  const at = report.finishedAt;
+  if (report.error) {
+    const error = { code: report.error.code, message: report.error.message, ...(report.error.hint !== null ? { hint: report.error.hint } : {}) };
+    return { status: 'error', at, summary: report.error.message, error, ...(report.source.name ? { peer: report.source.name } : {}) };
+  }
+  return {
+    status: report.complete ? 'complete' : 'differences',
+    at,
+    summary: report.complete ? 'complete' : differencePhrase(report),
+    differences: report.summary.failing,
+    ...(report.source.name ? { peer: report.source.name } : {}),
+  };
+}
+
+export function runCheckProcess(folderId: string, options: CheckProcessOptions = {}): Promise<CheckRun<CheckReport>> {
+  const args = [options.bin ?? SYNKER_BIN, 'check', folderId, '--json', ...(options.configPath ? ['--config', options.configPath] : []), ...(options.extraArgs ?? [])];
+  const { command, args: argv, wrapped } = lowPriorityCommand(options.node ?? process.execPath, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    if (!wrapped && child.pid !== undefined) lowerPriority(child.pid);
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      // Keep the tail only: a long check may log a lot.
+      err = (err + chunk.toString()).slice(-8192);
+    });
+    const timer = setTimeout(() => {
+      log.warn(`the check of ${folderId} ran longer than ${Math.round((options.maxRunMs ?? 43_200_000) / 60_000)} min; stopping it`);
+      child.kill('SIGTERM');
+    }, options.maxRunMs ?? 43_200_000);
+    timer.unref();
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new CheckProcessError(`cannot start the check of ${folderId}: ${e.message}`, 'Reinstall synker; the agent runs `synker check` for scheduled checks.', e));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(out).toString('utf8').trim();
+      const line = text.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        try {
+          const report = JSON.parse(line) as CheckReport;
+          if (report.folderId === folderId) {
+            resolve({ summary: summarizeReport(report), report });
+            return;
+          }
+        } catch {
+          // fall through: reported below with what the process said
+        }
+      }
+      const said = /^error: (.*)$/m.exec(err)?.[1] ?? err.trim().split('\n').pop() ?? '';
+      const hint = /^hint: (.*)$/m.exec(err)?.[1];
+      reject(
+        new CheckProcessError(
+          `the check of ${folderId} ended without a report (${signal ? `signal ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ''}`,
+          hint ?? 'Run synker check ' + folderId + ' by hand to see what goes wrong.',
+        ),
+      );
+    });
+  });
+}
