@@ -17,7 +17,7 @@ const base = [dir('docs'), file('docs/a.txt', 'alpha'), file('docs/b.txt', 'brav
 
 test('identical manifests have no differences and every file is proven equal', async () => {
   const matched: string[] = [];
-  const result = await diff(base, base, { onMatch: (s) => matched.push(s.path) });
+  const result = await diff(base, base, { onMatch: (s) => void matched.push(s.path) });
   assert.deepEqual(result.differences, []);
   assert.equal(result.matchedFiles, 3);
   assert.deepEqual(matched, ['docs/a.txt', 'docs/b.txt', 'top.txt']);
@@ -192,4 +192,22 @@ test('an out-of-order manifest is refused with a clear error', async () => {
     assert.ok(err.hint);
     return true;
   });
+});
+
+test('a slow onMatch holds the diff back (backpressure for whoever stores the matches)', async () => {
+  const entries = Array.from({ length: 50 }, (_, i) => file(`f${String(i).padStart(2, '0')}`, `c${i}`));
+  let inFlight = 0;
+  let most = 0;
+  const result = await diff(entries, entries, {
+    onMatch: () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      return new Promise((resolve) => setImmediate(() => {
+        inFlight--;
+        resolve();
+      }));
+    },
+  });
+  assert.equal(result.matchedFiles, 50);
+  assert.equal(most, 1, 'each match is awaited before the next pair is read');
 });

@@ -45,6 +45,8 @@ export async function diffManifests(
       const order = s === undefined ? 1 : b === undefined ? -1 : comparePaths(s[0]!.path, b[0]!.path);
       if (order === 0) {
         join.both(s!, b!);
+        const wait = join.takeBackpressure();
+        if (wait !== undefined) await wait;
         s = await sourceGroups.next();
         b = await backupGroups.next();
       } else if (order < 0) {
@@ -79,10 +81,18 @@ class Join {
   /** An unreadable entry: what lies below it on the other side cannot be compared. */
   private shadow: { prefix: string; record: Difference; side: SideName } | undefined;
   private matchedFiles = 0;
+  private backpressure: Promise<void> | undefined;
 
   constructor(private readonly options: DiffOptions) {
     this.tolerance = new MtimeTolerance(options.mtimeToleranceMs ?? 'auto');
     this.compareMode = options.compareMode ?? true;
+  }
+
+  /** What onMatch asked the diff to wait for, if anything. */
+  takeBackpressure(): Promise<void> | undefined {
+    const wait = this.backpressure;
+    this.backpressure = undefined;
+    return wait;
   }
 
   only(side: SideName, entry: ManifestEntry): void {
@@ -159,7 +169,8 @@ class Join {
     }
     if (provenEqual(source, backup)) {
       this.matchedFiles++;
-      this.options.onMatch?.({ path: s.path, ...source }, { path: b.path, ...backup });
+      const wait = this.options.onMatch?.({ path: s.path, ...source }, { path: b.path, ...backup });
+      if (wait !== undefined) this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
     }
     this.metadata(s, b, source, backup);
   }

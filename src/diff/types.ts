@@ -115,8 +115,11 @@ export interface DiffOptions {
   compareMode?: boolean;
   /** Last verified hashes, for the which-side-changed verdicts. */
   verified?: VerifiedLookup;
-  /** Called for each file whose content is proven equal on both sides (hashes match). */
-  onMatch?: (source: EntryFactsWithPath, backup: EntryFactsWithPath) => void;
+  /**
+   * Called for each file whose content is proven equal on both sides (hashes match). When it returns a
+   * promise the diff waits for it before reading on (backpressure for whoever stores the matches).
+   */
+  onMatch?: (source: EntryFactsWithPath, backup: EntryFactsWithPath) => void | Promise<void>;
 }
 
 export interface EntryFactsWithPath extends EntryFacts {
