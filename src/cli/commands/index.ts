@@ -3,9 +3,10 @@
  * command group) under src/cli/commands/, each exporting `register(program)`.
  */
 import type { Command } from 'commander';
+import { register as peers } from './peers.js';
 import { register as registerScan } from './scan.js';
 import { register as registerService } from './service.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerService, registerScan];
+export const commands: RegisterCommand[] = [registerService, registerScan, peers];

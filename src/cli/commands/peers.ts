@@ -1,0 +1,120 @@
+/**
+ * `synker peers`: which agents this machine can see on the LAN (mDNS) and
+ * whether the configured static peers answer. Exits 1 when nothing is
+ * found, with the usual causes and the --peer fallback.
+ */
+import type { Command } from 'commander';
+import { shortDeviceId } from '../../config/device-id.js';
+import type { PeerEntry } from '../../discovery/peer-table.js';
+import { surveyPeers, type Survey } from '../../discovery/survey.js';
+import { formatDuration, parseDuration } from '../../duration.js';
+import { UsageError } from '../../errors.js';
+import { action, EXIT, ExitError } from '../run.js';
+
+export type PeerStatus = 'this device' | 'trusted' | 'not trusted' | 'wants to pair' | 'not a synker agent' | 'trust not checked';
+
+/** What the local config and agent state say about a device (undefined: no config to ask). */
+export type TrustLookup = (deviceId: string) => Exclude<PeerStatus, 'not a synker agent' | 'trust not checked'>;
+
+interface PeersOptions {
+  timeout: string;
+  json?: boolean;
+  interface: string[];
+  peer: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command('peers')
+    .description('list the synker agents on the local network and check static peers')
+    .option('--timeout <duration>', 'how long to listen (500ms, 3s, 2m or seconds)', '3s')
+    .option('--json', 'machine-readable output')
+    .option('--interface <name>', 'search only on this network interface (repeatable)', collect, [])
+    .option('--peer <host:port>', 'also check an agent at this address (repeatable)', collect, [])
+    .action(action(async (opts: PeersOptions) => runPeers(opts)));
+}
+
+async function runPeers(opts: PeersOptions, trustOf?: TrustLookup): Promise<number> {
+  const timeoutMs = parseDuration(opts.timeout);
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than zero');
+  const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers: opts.peer });
+  const now = Date.now();
+  const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf ? trustOf(e.deviceId) : 'trust not checked');
+  const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.reachable);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(toJson(survey, statusOf), null, 2)}\n`);
+  } else {
+    process.stdout.write(render(survey, statusOf, now, timeoutMs));
+  }
+  if (!found) {
+    throw new ExitError(
+      EXIT.differences,
+      'E_PEERS_NONE',
+      survey.interfaces.length === 0
+        ? `no agent found: no network interface to search on${opts.interface.length ? ` (${opts.interface.join(', ')} is not up with an IPv4 address)` : ''}`
+        : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
+      [
+        'Likely causes:',
+        '  - the agent is not running on the other machine (start it with `synker agent`);',
+        '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
+        "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
+        '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
+        'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
+      ].join('\n'),
+    );
+  }
+  return EXIT.ok;
+}
+
+function addressList(e: PeerEntry): string {
+  if (e.addresses.length === 0) return '(no address)';
+  return e.addresses.map((a) => `${a.address}${a.interface ? ` (${a.interface})` : ''}`).join(', ');
+}
+
+function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, now: number, timeoutMs: number): string {
+  const lines: string[] = [];
+  if (survey.agents.length > 0) {
+    lines.push(`${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`);
+    const rows = survey.agents.map((e) => [
+      e.name,
+      e.deviceId ? shortDeviceId(e.deviceId) : '-',
+      statusOf(e),
+      `${addressList(e)} port ${e.port}`,
+      `seen ${formatDuration(Math.max(0, now - e.lastSeen))} ago`,
+    ]);
+    lines.push(...table(rows));
+    for (const e of survey.agents) if (e.deviceId === undefined) lines.push(`  note: "${e.name}" advertises _synker._tcp but is not a synker agent: ${e.problems.join('; ')}`);
+  }
+  if (survey.staticPeers.length > 0) {
+    lines.push('Static peers:');
+    lines.push(...table(survey.staticPeers.map((s) => [s.peer.text, s.reachable ? 'TCP port open' : `unreachable: ${s.error ?? ''}`])));
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
+  return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`);
+}
+
+function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus): unknown {
+  return {
+    interfaces: survey.interfaces,
+    agents: survey.agents.map((e) => ({
+      name: e.name,
+      deviceId: e.deviceId ?? null,
+      status: statusOf(e),
+      protocolVersion: e.protocolVersion ?? null,
+      instance: e.instance,
+      host: e.host,
+      port: e.port,
+      addresses: e.addresses.map((a) => ({ address: a.address, family: a.family, interface: a.interface ?? null, lastSeen: new Date(a.lastSeen).toISOString() })),
+      firstSeen: new Date(e.firstSeen).toISOString(),
+      lastSeen: new Date(e.lastSeen).toISOString(),
+      problems: e.problems,
+    })),
+    staticPeers: survey.staticPeers.map((s) => ({ address: s.peer.text, host: s.peer.host, port: s.peer.port, reachable: s.reachable, error: s.error ?? null })),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Publishes this agent as `<name> (<short device ID>)._synker._tcp.local` on
+ * every link: announces on start and whenever a link's addresses change
+ * (RFC 6762 §8.3 spacing), answers queries on the link they came in on with
+ * that link's addresses only (§14), and says goodbye (TTL 0) on stop.
+ * Nothing is sent periodically: when idle, it only answers.
+ */
+import os from 'node:os';
+import type { Answer, DecodedPacket, Question } from 'dns-packet';
+import { shortDeviceId } from '../config/device-id.js';
+import { createLogger } from '../log.js';
+import { ANNOUNCE_DELAYS_MS, MDNS_PORT, RECORD_TTL_S, SERVICE_TYPE, SERVICES_ENUMERATION, SHARED_ANSWER_DELAY_MS } from './constants.js';
+import { isLoopbackAddress } from './interfaces.js';
+import type { InboundPacket, LinkSet } from './link-set.js';
+import type { MdnsLink } from './link.js';
+import { cleanAgentName, encodeTxt, MAX_NAME_BYTES, truncateUtf8, type SynkerTxt } from './txt.js';
+
+const log = createLogger('discovery');
+
+export interface AdvertiserOptions extends SynkerTxt {
+  /** TCP port the agent listens on. */
+  port: number;
+  /** Host name without `.local` (default: this machine's, first label). */
+  hostname?: string;
+}
+
+/** `<name> (<short ID>)`: unique per device even when two laptops share a name. */
+export function instanceName(name: string, deviceId: string): string {
+  const suffix = ` (${shortDeviceId(deviceId)})`;
+  return `${truncateUtf8(cleanAgentName(name), MAX_NAME_BYTES - Buffer.byteLength(suffix))}${suffix}`;
+}
+
+/** `<hostname>.local`, the SRV target (a bare host name would not resolve over mDNS). */
+export function localHostName(hostname = os.hostname()): string {
+  const label = hostname.split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'synker-host';
+  return `${label.slice(0, 63)}.local`;
+}
+
+export class Advertiser {
+  readonly instance: string;
+  readonly fqdn: string;
+  readonly host: string;
+  private readonly txt: Buffer[];
+  private readonly timers = new Map<MdnsLink, NodeJS.Timeout[]>();
+  private running = false;
+  private readonly onUp = (link: MdnsLink): void => this.announce(link);
+  private readonly onDown = (link: MdnsLink): void => this.cancel(link);
+  private readonly onPacket = (p: InboundPacket): void => this.answer(p);
+
+  constructor(
+    private readonly links: LinkSet,
+    private readonly options: AdvertiserOptions,
+  ) {
+    this.instance = instanceName(options.name, options.deviceId);
+    this.fqdn = `${this.instance}.${SERVICE_TYPE}`;
+    this.host = localHostName(options.hostname);
+    this.txt = encodeTxt(options);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.links.on('up', this.onUp);
+    this.links.on('changed', this.onUp);
+    this.links.on('down', this.onDown);
+    this.links.on('packet', this.onPacket);
+    for (const link of this.links.list()) this.announce(link);
+  }
+
+  /** Goodbye on every link (service records with TTL 0), then stop answering. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.links.off('up', this.onUp);
+    this.links.off('changed', this.onUp);
+    this.links.off('down', this.onDown);
+    this.links.off('packet', this.onPacket);
+    for (const link of [...this.timers.keys()]) this.cancel(link);
+    await Promise.all(this.links.list().map((link) => link.send({ type: 'response', answers: this.serviceRecords(0) })));
+  }
+
+  /** PTR, SRV, TXT with the given TTL. Address records belong to the host, so goodbyes leave them alone. */
+  private serviceRecords(ttl: number): Answer[] {
+    return [
+      { name: SERVICE_TYPE, type: 'PTR', ttl, data: this.fqdn },
+      { name: this.fqdn, type: 'SRV', ttl, flush: true, data: { port: this.options.port, target: this.host, priority: 0, weight: 0 } },
+      { name: this.fqdn, type: 'TXT', ttl, flush: true, data: this.txt },
+    ];
+  }
+
+  /** This link's addresses only (RFC 6762 §14); loopback addresses only on a loopback link. */
+  addressRecords(link: MdnsLink, ttl = RECORD_TTL_S): Answer[] {
+    return link.iface.addresses
+      .filter((a) => link.iface.loopback || !isLoopbackAddress(a.address))
+      .map((a) => ({ name: this.host, type: a.family === 4 ? 'A' : 'AAAA', ttl, flush: true, data: a.address }) as Answer);
+  }
+
+  private announce(link: MdnsLink): void {
+    if (!this.running) return;
+    this.cancel(link);
+    const timers = ANNOUNCE_DELAYS_MS.map((delay) =>
+      setTimeout(() => void link.send({ type: 'response', answers: [...this.serviceRecords(RECORD_TTL_S), ...this.addressRecords(link)] }), delay),
+    );
+    this.timers.set(link, timers);
+    log.debug(`announcing ${this.instance} on ${link.name}`);
+  }
+
+  private cancel(link: MdnsLink): void {
+    for (const t of this.timers.get(link) ?? []) clearTimeout(t);
+    this.timers.delete(link);
+  }
+
+  private answer({ packet, rinfo, link }: InboundPacket): void {
+    if (packet.type !== 'query' || !packet.questions?.length) return;
+    // A query whose sender is on none of our subnets is answered on every link, each with its own addresses.
+    const targets = link ? [link] : this.links.list();
+    const legacy = rinfo.port !== MDNS_PORT;
+    for (const target of targets) {
+      const reply = this.replyFor(target, packet.questions, packet.answers ?? []);
+      if (!reply) continue;
+      if (legacy) {
+        // RFC 6762 §6.7: a one-shot resolver (not on port 5353) gets a unicast DNS reply.
+        const answers = reply.answers.concat(reply.additionals).map((a) => ({ ...a, ttl: Math.min((a as { ttl?: number }).ttl ?? 10, 10), flush: false }) as Answer);
+        void target.send({ type: 'response', id: packet.id ?? 0, questions: packet.questions, answers }, { address: rinfo.address, port: rinfo.port });
+        continue;
+      }
+      const [min, max] = SHARED_ANSWER_DELAY_MS;
+      const delay = reply.shared ? min + Math.random() * (max - min) : 0;
+      setTimeout(() => {
+        if (this.running) void target.send({ type: 'response', answers: reply.answers, additionals: reply.additionals });
+      }, delay).unref();
+    }
+  }
+
+  private replyFor(link: MdnsLink, questions: Question[], known: DecodedPacket['answers']): { answers: Answer[]; additionals: Answer[]; shared: boolean } | undefined {
+    const answers: Answer[] = [];
+    const additionals: Answer[] = [];
+    let shared = false;
+    const [ptr, srv, txt] = this.serviceRecords(RECORD_TTL_S);
+    const addresses = this.addressRecords(link);
+    // dns-packet decodes QTYPE 255 as 'ANY', which its types do not list.
+    const typeOf = (q: Question): string => q.type as string;
+    const is = (q: Question, name: string, ...types: string[]): boolean => q.name.toLowerCase() === name.toLowerCase() && (types.includes(typeOf(q)) || typeOf(q) === 'ANY');
+    for (const q of questions) {
+      if (is(q, SERVICE_TYPE, 'PTR')) {
+        // Known-answer suppression (RFC 6762 §7.1): the asker already holds our PTR with at least half its TTL.
+        const knows = (known ?? []).some((a) => a.type === 'PTR' && a.name.toLowerCase() === SERVICE_TYPE && String(a.data).toLowerCase() === this.fqdn.toLowerCase() && (a.ttl ?? 0) >= RECORD_TTL_S / 2);
+        if (knows) continue;
+        answers.push(ptr!);
+        additionals.push(srv!, txt!, ...addresses);
+        shared = true;
+      } else if (is(q, SERVICES_ENUMERATION, 'PTR')) {
+        answers.push({ name: SERVICES_ENUMERATION, type: 'PTR', ttl: RECORD_TTL_S, data: SERVICE_TYPE });
+        shared = true;
+      } else if (is(q, this.fqdn, 'SRV', 'TXT')) {
+        if (typeOf(q) !== 'TXT') answers.push(srv!);
+        if (typeOf(q) !== 'SRV') answers.push(txt!);
+        additionals.push(...addresses);
+      } else if (is(q, this.host, 'A', 'AAAA')) {
+        answers.push(...addresses.filter((a) => typeOf(q) === 'ANY' || a.type === typeOf(q)));
+      }
+    }
+    if (answers.length === 0) return undefined;
+    const inAnswers = new Set(answers);
+    return { answers, additionals: [...new Set(additionals)].filter((a) => !inAnswers.has(a)), shared };
+  }
+}

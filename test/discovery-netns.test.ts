@@ -1,0 +1,156 @@
+/**
+ * Discovery over real mDNS between network namespaces this test creates
+ * (veth pairs; nothing reaches the machine's own interfaces). Skipped when
+ * not root. Generous timeouts, no timing assertions.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { shortDeviceId } from '../src/config/device-id.js';
+import { startAdvertiser } from './helpers/advertiser-process.js';
+import { netLab, netnsUnavailableReason, stopProcess, waitFor, type Netns } from './helpers/netns.js';
+import { announcedAddresses, readPcap } from './helpers/pcap.js';
+import { SYNKER_BIN } from './helpers/synker-bin.js';
+
+const skip = netnsUnavailableReason();
+
+interface PeersJson {
+  interfaces: string[];
+  agents: Array<{ name: string; deviceId: string | null; status: string; port: number; addresses: Array<{ address: string; family: number; interface: string | null }> }>;
+  staticPeers: Array<{ address: string; reachable: boolean; error: string | null }>;
+}
+
+async function peers(ns: Netns, ...args: string[]) {
+  const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], { timeoutMs: 60_000 });
+  return { ...result, json: args.includes('--json') && result.stdout ? (JSON.parse(result.stdout) as PeersJson) : undefined };
+}
+
+/** `synker peers --json` until it lists `deviceId` (an mDNS packet can be lost; the test does not time anything). */
+async function peersUntilListed(ns: Netns, deviceId: string, ...args: string[]) {
+  return waitFor(`synker peers to list ${deviceId}`, async () => {
+    const r = await peers(ns, '--json', '--timeout', '2s', ...args);
+    return r.json?.agents.some((a) => a.deviceId === deviceId) ? r : undefined;
+  }, 60_000, 0);
+}
+
+test('synker peers in one namespace lists the agent advertising in another, with its device ID', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const agentNs = await lab.namespace('agent');
+  const cliNs = await lab.namespace('cli');
+  const link = await lab.link(agentNs, cliNs, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
+  const agent = await startAdvertiser(agentNs, ['--name', 'laptop', '--port', '22000']);
+
+  const { json, code } = await peersUntilListed(cliNs, agent.deviceId);
+  assert.equal(code, 0);
+  const found = json!.agents.find((a) => a.deviceId === agent.deviceId)!;
+  assert.equal(found.name, 'laptop');
+  assert.equal(found.port, 22000);
+  assert.equal(found.status, 'trust not checked');
+  assert.deepEqual(json!.interfaces, [link.b]);
+  assert.ok(found.addresses.some((a) => a.address === '10.99.0.1' && a.interface === link.b), JSON.stringify(found.addresses));
+  // IPv6 link-local address of the agent's end of the link, seen on our end.
+  const agentV6 = (await agentNs.addresses(link.a)).find((a) => a.startsWith('fe80'));
+  if (agentV6) assert.ok(found.addresses.some((a) => a.address === agentV6 && a.interface === link.b));
+
+  const human = await peers(cliNs, '--timeout', '2s');
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, new RegExp(`laptop\\s+${shortDeviceId(agent.deviceId)}\\s+trust not checked\\s+10\\.99\\.0\\.1 \\(${link.b}\\)`));
+});
+
+test('nothing found: exit 1 with the likely causes and the --peer fallback; static peers are checked', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const a = await lab.namespace('quiet');
+  const b = await lab.namespace('cli');
+  await lab.link(a, b, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
+
+  const none = await peers(b, '--timeout', '1s');
+  assert.equal(none.code, 1);
+  assert.equal(none.stdout, '');
+  for (const cause of [/no agent found after listening/, /multicast/, /isolates its clients/, /UDP port 5353/, /TCP port/, /--peer HOST:PORT/]) assert.match(none.stderr, cause);
+
+  const closed = await peers(b, '--timeout', '1s', '--json', '--peer', '10.99.0.1:9');
+  assert.equal(closed.code, 1);
+  assert.deepEqual(closed.json!.staticPeers, [{ address: '10.99.0.1:9', host: '10.99.0.1', port: 9, reachable: false, error: 'connection refused (nothing listens on that port)' }]);
+
+  const listener = a.spawn(process.execPath, ['-e', "require('net').createServer(s=>s.end()).listen(22000,'10.99.0.1',()=>console.log('up'))"]);
+  await waitFor('a TCP listener', () => new Promise<true | undefined>((r) => listener.stdout!.once('data', () => r(true))), 20_000);
+  const open = await peers(b, '--timeout', '1s', '--peer', '10.99.0.1:22000');
+  assert.equal(open.code, 0, open.stderr);
+  assert.match(open.stdout, /Static peers:\n\s+10\.99\.0\.1:22000\s+TCP port open/);
+
+  const badFlag = await peers(b, '--timeout', 'soon');
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /"soon" is not a duration/);
+  const badPeer = await peers(b, '--timeout', '1s', '--peer', 'nas.local');
+  assert.equal(badPeer.code, 2);
+  assert.match(badPeer.stderr, /port is missing/);
+});
+
+test('the live table follows an agent: found, found again at its new address, gone on goodbye', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const agentNs = await lab.namespace('agent');
+  const watchNs = await lab.namespace('watch');
+  const link = await lab.link(agentNs, watchNs, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
+  const watcher = await startAdvertiser(watchNs, ['--name', 'watcher', '--browse']);
+  const agent = await startAdvertiser(agentNs, ['--name', 'mover', '--poll-ms', '300']);
+
+  await watcher.waitForEvent('the agent to appear', (e) => e.deviceId === agent.deviceId && e.addresses.includes('10.99.0.1'));
+  await agentNs.ip('addr', 'del', '10.99.0.1/24', 'dev', link.a);
+  await agentNs.ip('addr', 'add', '10.99.0.11/24', 'dev', link.a);
+  const moved = await watcher.waitForEvent('the agent at its new address', (e) => e.event === 'updated' && e.deviceId === agent.deviceId && e.addresses.includes('10.99.0.11'));
+  assert.ok(!moved.addresses.includes('10.99.0.1'), `old address kept: ${moved.addresses.join(', ')}`);
+
+  const { json } = await peersUntilListed(watchNs, agent.deviceId);
+  const listed = json!.agents.find((a) => a.deviceId === agent.deviceId)!;
+  assert.ok(listed.addresses.some((a) => a.address === '10.99.0.11'));
+  assert.ok(!listed.addresses.some((a) => a.address === '10.99.0.1'));
+
+  await agent.stop();
+  await watcher.waitForEvent('the goodbye to remove the agent', (e) => e.event === 'removed' && e.deviceId === agent.deviceId);
+});
+
+test('multi-homed: found from both links, and each link carries only its own addresses', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const home = await lab.namespace('multi');
+  const left = await lab.namespace('left');
+  const right = await lab.namespace('right');
+  const l = await lab.link(home, left, { a: '10.91.1.1/24', b: '10.91.1.2/24', aExtra: ['fd91:1::1/64'] });
+  const r = await lab.link(home, right, { a: '10.91.2.1/24', b: '10.91.2.2/24', aExtra: ['fd91:2::1/64'] });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-pcap-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+
+  const captures = [];
+  for (const [ns, ifname, file] of [[left, l.b, 'left.pcap'], [right, r.b, 'right.pcap']] as const) {
+    const dump = ns.spawn('tcpdump', ['-i', ifname, '-U', '-n', '-w', path.join(dir, file), 'udp', 'port', '5353']);
+    let err = '';
+    dump.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(`tcpdump on ${ifname}`, () => (/listening on/.test(err) ? true : undefined), 20_000);
+    captures.push({ dump, file: path.join(dir, file) });
+  }
+
+  const agent = await startAdvertiser(home, ['--name', 'multi']);
+  const leftAddrs = await home.addresses(l.a);
+  const rightAddrs = await home.addresses(r.a);
+  for (const [ns, own, other, ownV4] of [[left, leftAddrs, rightAddrs, '10.91.1.1'], [right, rightAddrs, leftAddrs, '10.91.2.1']] as const) {
+    const { json } = await peersUntilListed(ns, agent.deviceId);
+    const seen = json!.agents.find((a) => a.deviceId === agent.deviceId)!.addresses.map((a) => a.address);
+    assert.ok(seen.includes(ownV4), `${ownV4} missing from ${seen.join(', ')}`);
+    assert.deepEqual(seen.filter((a) => other.includes(a)), [], `addresses of the other link leaked: ${seen.join(', ')}`);
+    assert.ok(seen.every((a) => own.includes(a)));
+  }
+  await agent.stop();
+  for (const c of captures) await stopProcess(c.dump);
+
+  for (const [file, own, other, ownV4] of [[captures[0]!.file, leftAddrs, rightAddrs, '10.91.1.1'], [captures[1]!.file, rightAddrs, leftAddrs, '10.91.2.1']] as const) {
+    const answers = (await readPcap(file)).filter((p) => p.dns?.type === 'response' && p.source === ownV4);
+    assert.ok(answers.length > 0, `no answer from the agent captured in ${file}`);
+    const carried = new Set(answers.flatMap(announcedAddresses));
+    assert.ok(carried.has(ownV4));
+    for (const a of carried) {
+      assert.ok(own.includes(a), `${file}: ${a} is not an address of this link`);
+      assert.ok(!other.includes(a), `${file}: ${a} belongs to the other link`);
+    }
+  }
+});
