@@ -9,6 +9,7 @@ import type { PeerEntry } from '../../discovery/peer-table.js';
 import { surveyPeers, type Survey } from '../../discovery/survey.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import { UsageError } from '../../errors.js';
+import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
 
 export type PeerStatus = 'this device' | 'trusted' | 'not trusted' | 'wants to pair' | 'not a synker agent' | 'trust not checked';
@@ -26,7 +27,7 @@ interface PeersOptions {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('peers')
     .description('list the synker agents on the local network and check static peers')
     .option('--timeout <duration>', 'how long to listen (500ms, 3s, 2m or seconds)', '3s')
@@ -34,6 +35,12 @@ export function register(program: Command): void {
     .option('--interface <name>', 'search only on this network interface (repeatable)', collect, [])
     .option('--peer <host:port>', 'also check an agent at this address (repeatable)', collect, [])
     .action(action(async (opts: PeersOptions) => runPeers(opts)));
+  addExamples(command, [
+    ['synker peers', 'agents visible on the local network'],
+    ['synker peers --timeout 10s --interface wlan0', 'listen longer, on the Wi-Fi only'],
+    ['synker peers --peer 192.168.1.20:22000', 'also check an agent at a fixed address'],
+    ['synker peers --json', 'for scripts'],
+  ]);
 }
 
 async function runPeers(opts: PeersOptions, trustOf?: TrustLookup): Promise<number> {
