@@ -1,0 +1,320 @@
+/**
+ * The client API used by check, sync and discovery: connect to an agent at
+ * host:port, pin its device ID, exchange hellos, then stream manifests.
+ *
+ *   const session = await connectToPeer({ host, port, identity, expectDeviceId });
+ *   const manifest = session.requestManifest('photos');
+ *   const { ignoreRules } = await manifest.info;
+ *   for await (const entry of manifest) ...;   // throws unless complete
+ *   await session.close();
+ */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import os from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import WebSocket from 'ws';
+import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import type { Identity } from '../config/identity.js';
+import { SynkerError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
+import { Connection } from './connection.js';
+import { PeerError } from './errors.js';
+import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
+import { SOFTWARE } from './server-session.js';
+import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
+import { TLS_VERSION, peerDeviceId } from './tls.js';
+
+export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  identity: Identity;
+  /** The device we mean to reach; any other certificate aborts the connection. */
+  expectDeviceId: string;
+  /** The name this device announces (default: the host name). */
+  name?: string;
+  signal?: AbortSignal;
+  timeouts?: Partial<SessionTimeouts>;
+  logger?: Logger;
+}
+
+export interface RemoteAgent {
+  name: string;
+  deviceId: string;
+  software: string;
+  features: string[];
+  host: string;
+  port: number;
+}
+
+export interface PeerSession {
+  readonly remote: RemoteAgent;
+  /**
+   * Ask for a folder's manifest. Requests run one after another in a
+   * session; iterate each stream to its end (or break out of it) before the
+   * next one starts.
+   */
+  requestManifest(folderId: string): ManifestStream;
+  /** Close the session cleanly. */
+  close(): Promise<void>;
+  /** Resolves when the session is over, with the error that ended it, if any. */
+  readonly ended: Promise<SynkerError | undefined>;
+}
+
+export async function connectToPeer(options: ConnectOptions): Promise<PeerSession> {
+  const timeouts = resolveTimeouts(options.timeouts);
+  const log = options.logger ?? createLogger('peer');
+  const { host, port, identity } = options;
+  const where = `${host}:${port}`;
+  const expected = options.expectDeviceId;
+  options.signal?.throwIfAborted();
+
+  const url = `wss://${isIP(host) === 6 ? `[${host}]` : host}:${port}${WS_PATH}`;
+  const ws = new WebSocket(url, {
+    cert: identity.certPem,
+    key: identity.keyPem,
+    ...TLS_VERSION,
+    // No CA: the server's certificate is pinned by its hash on 'upgrade' below.
+    rejectUnauthorized: false,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    handshakeTimeout: timeouts.handshakeTimeout,
+    followRedirects: false,
+  });
+
+  return new Promise<PeerSession>((resolve, reject) => {
+    let settled = false;
+    let connection: Connection | undefined;
+    const fail = (error: SynkerError): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (connection !== undefined) connection.terminate(error);
+      else ws.terminate();
+      reject(error);
+    };
+    const deadline = setTimeout(() => {
+      fail(
+        new PeerError('E_HANDSHAKE_TIMEOUT', `${where} did not complete the synker handshake within ${timeouts.handshakeTimeout} ms`, {
+          hint: 'Check that a synker agent listens at that address and port.',
+        }),
+      );
+    }, timeouts.handshakeTimeout);
+    const onAbort = (): void => fail(new PeerError('E_ABORTED', `connecting to ${where} was aborted`, { cause: options.signal?.reason }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanup = (): void => {
+      clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+
+    ws.on('upgrade', (res: IncomingMessage) => {
+      const actual = peerDeviceId(res.socket as TLSSocket);
+      if (actual !== expected) {
+        fail(
+          new PeerError(
+            'E_WRONG_DEVICE',
+            `${where} presented the certificate of ${actual === undefined ? 'no device' : formatDeviceId(actual)}, not of the expected device ${formatDeviceId(expected)}`,
+            { hint: 'Another machine answers at that address (an address changed, or someone impersonates the device). Nothing was sent to it.' },
+          ),
+        );
+      }
+    });
+    ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
+      fail(new PeerError('E_CONNECT', `${where} is not a synker agent (it answered HTTP ${res.statusCode})`, { hint: 'Check the port.' }));
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (connection !== undefined) return;
+      fail(connectError(where, err));
+    });
+    ws.on('close', () => {
+      if (connection !== undefined) return;
+      fail(new PeerError('E_CONNECT', `${where} closed the connection during the handshake`, { hint: 'The agent may be busy or stopping; try again.' }));
+    });
+
+    ws.on('open', () => {
+      if (settled) return;
+      const conn = new Connection(ws, timeouts, log, where);
+      connection = conn;
+      const session = new ClientSession(conn, options, timeouts);
+      conn.start({
+        onMessage: (message) => {
+          if (!settled) {
+            const refusal = session.acceptHello(message);
+            if (refusal !== undefined) {
+              fail(refusal);
+              return;
+            }
+            settled = true;
+            cleanup();
+            resolve(session);
+            return;
+          }
+          session.onMessage(message);
+        },
+        onClose: (error) => {
+          if (!settled) fail(error ?? new PeerError('E_CONNECT', `${where} closed the connection during the handshake`));
+          session.onClose(error);
+        },
+      });
+      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [] });
+    });
+  });
+}
+
+function defaultName(): string {
+  return os.hostname() || 'synker';
+}
+
+function truncate(name: string): string {
+  return Buffer.byteLength(name) <= LIMITS.nameBytes && name.length > 0 ? name : (name.slice(0, 40) || 'synker');
+}
+
+function connectError(where: string, err: Error & { code?: string }): PeerError {
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'the connection was refused (no agent listens there)',
+    EHOSTUNREACH: 'the host is unreachable',
+    ENETUNREACH: 'the network is unreachable',
+    ETIMEDOUT: 'the connection timed out',
+    ECONNRESET: 'the connection was reset (the agent may be busy or refused this address)',
+    ENOTFOUND: 'the host name is unknown',
+    EAI_AGAIN: 'the host name could not be resolved',
+  };
+  const reason = (err.code !== undefined ? reasons[err.code] : undefined) ?? err.message;
+  return new PeerError('E_CONNECT', `cannot connect to ${where}: ${reason}`, {
+    cause: err,
+    hint: 'Check that `synker agent` runs on that machine and that its port is reachable.',
+  });
+}
+
+class ClientSession implements PeerSession {
+  remote!: RemoteAgent;
+  readonly ended: Promise<SynkerError | undefined>;
+  private endedResolve!: (error: SynkerError | undefined) => void;
+  private nextReq = 1;
+  private active: ClientManifestStream | undefined;
+  private tail: Promise<void> = Promise.resolve();
+  private closedWith: SynkerError | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: ConnectOptions,
+    _timeouts: SessionTimeouts,
+  ) {
+    this.ended = new Promise((resolve) => (this.endedResolve = resolve));
+  }
+
+  /** Check the server's hello; returns the reason to refuse it, if any. */
+  acceptHello(message: Message): SynkerError | undefined {
+    const where = `${this.options.host}:${this.options.port}`;
+    if (message.kind === 'error') {
+      return new PeerError(message.code, message.message, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) });
+    }
+    if (message.kind !== 'hello') {
+      const error = new ProtocolError('E_UNEXPECTED_MESSAGE', `${where} sent ${message.kind} before its hello`);
+      this.connection.fail(error);
+      return error;
+    }
+    if (message.version !== PROTOCOL_VERSION) {
+      const error = new ProtocolError(
+        'E_VERSION',
+        `${message.name} (${message.software}) speaks protocol version ${message.version}; this device (${SOFTWARE}) speaks version ${PROTOCOL_VERSION}`,
+        { hint: 'Install the same synker version on both devices.' },
+      );
+      this.connection.fail(error);
+      return error;
+    }
+    if (message.deviceId !== this.options.expectDeviceId) {
+      const error = new ProtocolError(
+        'E_DEVICE_MISMATCH',
+        `${where} announced device ${shortDeviceId(message.deviceId)} but presented the certificate of ${shortDeviceId(this.options.expectDeviceId)}`,
+      );
+      this.connection.fail(error);
+      return error;
+    }
+    this.remote = {
+      name: message.name,
+      deviceId: message.deviceId,
+      software: message.software,
+      features: message.features,
+      host: this.options.host,
+      port: this.options.port,
+    };
+    this.connection.peerLabel = `${message.name} (${where})`;
+    return undefined;
+  }
+
+  onMessage(message: Message): void {
+    const stream = this.active;
+    switch (message.kind) {
+      case 'error':
+        if (message.req === undefined) {
+          this.connection.endByPeer(
+            new PeerError(message.code, `${this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
+          );
+        } else if (stream !== undefined && stream.req === message.req) {
+          stream.onError(
+            new PeerError(message.code, message.message, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
+          );
+        }
+        // An error for a request that is no longer active (a cancel raced it) needs nothing.
+        return;
+      case 'manifestBegin':
+        if (this.check(stream, message.req)) stream!.onBegin(message.folder, message.role, message.ignore);
+        return;
+      case 'manifestEntries':
+        if (this.check(stream, message.req)) stream!.onEntries(message.entries);
+        return;
+      case 'manifestEnd':
+        if (this.check(stream, message.req)) stream!.onEnd(message);
+        return;
+      default:
+        this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${message.kind}, which a server never sends`));
+    }
+  }
+
+  private check(stream: ClientManifestStream | undefined, req: number): boolean {
+    if (stream !== undefined && stream.req === req) return true;
+    this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent data for request ${req}, which is not running`));
+    return false;
+  }
+
+  onClose(error: SynkerError | undefined): void {
+    this.closed = true;
+    this.closedWith = error ?? new PeerError('E_SESSION_CLOSED', `the session with ${this.connection.peerLabel} is closed`);
+    this.active?.onError(this.closedWith);
+    this.endedResolve(error);
+  }
+
+  requestManifest(folderId: string): ManifestStream {
+    const req = this.nextReq++;
+    const connection = this.connection;
+    const stream: ClientManifestStream = new ClientManifestStream(req, folderId, {
+      get peerLabel() {
+        return connection.peerLabel;
+      },
+      pauseReading: () => connection.pauseReading(),
+      resumeReading: () => connection.resumeReading(),
+      cancel: (r) => connection.send({ kind: 'cancel', req: r }),
+      fail: (error) => connection.fail(error),
+    });
+    this.tail = this.tail.then(() => {
+      if (this.closed) {
+        stream.onError(this.closedWith);
+        return;
+      }
+      this.active = stream;
+      connection.send({ kind: 'manifestRequest', req, folder: folderId });
+      return stream.done.then(() => {
+        if (this.active === stream) this.active = undefined;
+      });
+    });
+    return stream;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

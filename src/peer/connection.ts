@@ -1,0 +1,269 @@
+/**
+ * One WebSocket carrying protocol frames, the same on both ends: decoding
+ * through the one validating decoder, paced sending, keepalive and the idle
+ * deadline, and "send an error frame, then close" for every failure.
+ */
+import type WebSocket from 'ws';
+import { SynkerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  LIMITS,
+  ProtocolError,
+  SEND_HIGH_WATER_BYTES,
+  decodeFrame,
+  encodeMessage,
+  type DecodedMessage,
+  type OutgoingMessage,
+} from '../protocol/index.js';
+import { PeerError } from './errors.js';
+import type { SessionTimeouts } from './timeouts.js';
+import { formatDuration } from '../duration.js';
+
+export interface ConnectionHandlers {
+  /** Every decoded message except unknown types, which the connection answers itself. */
+  onMessage(message: Exclude<DecodedMessage, { kind: 'unknown' }>): void;
+  /** Called once, when the connection is over; `error` is undefined for a clean close. */
+  onClose(error: SynkerError | undefined): void;
+}
+
+// WebSocket close codes (RFC 6455): normal, policy violation, internal error.
+const CLOSE_NORMAL = 1000;
+const CLOSE_POLICY = 1008;
+const CLOSE_INTERNAL = 1011;
+const MAX_CLOSE_REASON = 123;
+
+export class Connection {
+  /** Who is on the other end, for messages: "nas (192.0.2.7)". Updated once the hello is in. */
+  peerLabel: string;
+  private lastReceived = Date.now();
+  private readingPaused = false;
+  private unknownFrames = 0;
+  private finished = false;
+  private handlers: ConnectionHandlers | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly closeWaiters: Array<() => void> = [];
+  private readonly sendWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly timeouts: SessionTimeouts,
+    private readonly log: Logger,
+    peerLabel: string,
+  ) {
+    this.peerLabel = peerLabel;
+  }
+
+  /** Start reading: handlers get every message from now on. */
+  start(handlers: ConnectionHandlers): void {
+    this.handlers = handlers;
+    const ws = this.ws;
+    ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    ws.on('pong', () => this.touch());
+    ws.on('ping', () => this.touch());
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws reports protocol-level problems (oversized frame: WS_ERR_UNSUPPORTED_MESSAGE_LENGTH) and socket errors here.
+      const error =
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? new ProtocolError('E_FRAME_TOO_LARGE', `${this.peerLabel} sent a message larger than the protocol's limit of 1 MiB`)
+          : new PeerError('E_PEER_CLOSED', `the connection to ${this.peerLabel} failed: ${err.message}`, { cause: err });
+      this.finish(error);
+    });
+    ws.on('close', (code, reason) => {
+      this.finish(
+        new PeerError('E_PEER_CLOSED', `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`, {
+          hint: 'The other agent may have stopped or restarted; try again.',
+        }),
+      );
+      for (const wake of this.closeWaiters.splice(0)) wake();
+    });
+    const keepalive = setInterval(() => {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    }, this.timeouts.keepaliveInterval);
+    const idleCheck = setInterval(() => this.checkIdle(), Math.max(10, Math.floor(this.timeouts.idleTimeout / 10)));
+    this.timers.push(keepalive, idleCheck);
+    for (const timer of this.timers) timer.unref();
+  }
+
+  get isOpen(): boolean {
+    return !this.finished && this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Send without waiting (small control messages). */
+  send(message: OutgoingMessage): void {
+    if (!this.isOpen) return;
+    this.ws.send(encodeMessage(message), (err) => {
+      if (err) this.log.debug(`send to ${this.peerLabel} failed: ${err.message}`);
+    });
+  }
+
+  /**
+   * Send, then wait while more than SEND_HIGH_WATER_BYTES are queued for the
+   * socket: a slow reader slows the producer instead of growing our memory.
+   */
+  async sendPaced(message: OutgoingMessage): Promise<void> {
+    if (!this.isOpen) throw this.closedError();
+    const frame = encodeMessage(message);
+    if (this.ws.bufferedAmount + frame.length <= SEND_HIGH_WATER_BYTES) {
+      this.ws.send(frame, (err) => {
+        if (err) this.log.debug(`send to ${this.peerLabel} failed: ${err.message}`);
+      });
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const done = (err?: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        const index = this.sendWaiters.indexOf(wake);
+        if (index !== -1) this.sendWaiters.splice(index, 1);
+        if (err) reject(this.closedError());
+        else resolve();
+      };
+      // The callback runs once this frame (and so everything before it) is handed to the kernel.
+      const wake = (): void => done(new Error('closed'));
+      this.sendWaiters.push(wake);
+      this.ws.send(frame, done);
+    });
+  }
+
+  /** Stop reading the socket (the consumer is behind); the idle clock stops too. */
+  pauseReading(): void {
+    if (this.readingPaused || !this.isOpen) return;
+    this.readingPaused = true;
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.lastReceived = Date.now();
+    if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
+  }
+
+  /**
+   * End the session because of `error`: tell the peer (an `error` frame with
+   * the full text), then close with a short reason. Handlers get `error`.
+   */
+  fail(error: SynkerError): void {
+    if (this.finished) return;
+    if (this.ws.readyState === this.ws.OPEN) {
+      const wire: OutgoingMessage = { kind: 'error', code: error.code, message: truncate(error.message, LIMITS.errorMessageBytes) };
+      if (error.hint !== undefined) wire.hint = truncate(error.hint, LIMITS.errorHintBytes);
+      this.ws.send(encodeMessage(wire), () => undefined);
+      this.ws.close(error.code === 'E_INTERNAL' ? CLOSE_INTERNAL : CLOSE_POLICY, truncate(error.code, MAX_CLOSE_REASON));
+      this.forceCloseLater();
+    } else {
+      this.ws.terminate();
+    }
+    this.finish(error);
+  }
+
+  /** The peer ended the session with an `error` frame: close our side too. */
+  endByPeer(error: SynkerError): void {
+    if (this.finished) return;
+    this.ws.close(CLOSE_NORMAL);
+    this.forceCloseLater();
+    this.finish(error);
+  }
+
+  /** Clean close; resolves when the socket is closed (or after a grace period). */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (this.ws.readyState === this.ws.CLOSED) resolve();
+      else this.closeWaiters.push(resolve);
+    });
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.ws.close(CLOSE_NORMAL);
+      this.forceCloseLater();
+    }
+    this.finish(undefined);
+    await closed;
+  }
+
+  /** Resolves when the socket is closed, however that happened. */
+  whenClosed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.ws.readyState === this.ws.CLOSED) resolve();
+      else this.closeWaiters.push(resolve);
+    });
+  }
+
+  /** Abort at once, without a goodbye (wrong certificate, shutdown of a frozen peer). */
+  terminate(error: SynkerError): void {
+    this.ws.terminate();
+    this.finish(error);
+  }
+
+  private closedError(): PeerError {
+    return new PeerError('E_SESSION_CLOSED', `the session with ${this.peerLabel} is closed`);
+  }
+
+  /** A peer that ignores our close frame must not hold the socket open. */
+  private forceCloseLater(): void {
+    const timer = setTimeout(() => this.ws.terminate(), Math.min(2000, this.timeouts.idleTimeout));
+    timer.unref();
+    this.ws.once('close', () => clearTimeout(timer));
+  }
+
+  private touch(): void {
+    this.lastReceived = Date.now();
+  }
+
+  private checkIdle(): void {
+    if (this.finished || this.readingPaused) return;
+    const silent = Date.now() - this.lastReceived;
+    if (silent > this.timeouts.idleTimeout) {
+      this.fail(
+        new PeerError('E_PEER_UNRESPONSIVE', `${this.peerLabel} sent nothing for ${formatDuration(silent)}: it is frozen, asleep or unreachable`, {
+          hint: 'Check that the other machine is awake and on the network, then try again.',
+        }),
+      );
+    }
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    if (this.finished) return;
+    this.touch();
+    if (!isBinary) {
+      this.fail(new ProtocolError('E_MALFORMED', `${this.peerLabel} sent a text message; the protocol uses binary frames only`));
+      return;
+    }
+    let message: DecodedMessage;
+    try {
+      message = decodeFrame(data);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.log.warn(`closing the session with ${this.peerLabel}: ${err.message}`);
+      this.fail(err);
+      return;
+    }
+    if (message.kind === 'unknown') {
+      if (++this.unknownFrames > LIMITS.unknownFrames) {
+        this.fail(new ProtocolError('E_LIMIT', `${this.peerLabel} sent more than ${LIMITS.unknownFrames} messages of unknown types`));
+        return;
+      }
+      this.log.debug(`${this.peerLabel} sent a message of unknown type ${message.type}`);
+      if (message.req !== undefined) {
+        this.send({ kind: 'error', req: message.req, code: 'E_UNSUPPORTED', message: `this synker does not know message type ${message.type}` });
+      }
+      return;
+    }
+    this.handlers?.onMessage(message);
+  }
+
+  private finish(error: SynkerError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const wake of this.sendWaiters.splice(0)) wake();
+    this.handlers?.onClose(error);
+  }
+}
+
+/** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncate(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let out = Buffer.from(text, 'utf8').subarray(0, maxBytes - 3).toString('utf8');
+  if (out.endsWith('\uFFFD')) out = out.slice(0, -1);
+  return `${out}...`;
+}

@@ -1,0 +1,19 @@
+/**
+ * Failures of a session with another agent: connection-level problems
+ * (refused, wrong device, frozen peer) and errors the peer sent us, which
+ * keep the peer's code. Codes are documented in docs/protocol.md section 7.
+ */
+import { SynkerError } from '../errors.js';
+
+/** Codes only raised locally (never sent in an `error` frame). */
+export const LOCAL_PEER_ERROR_CODES = ['E_WRONG_DEVICE', 'E_CONNECT', 'E_PEER_CLOSED', 'E_SESSION_CLOSED', 'E_ABORTED'] as const;
+
+export class PeerError extends SynkerError {
+  /** True when the peer sent this error (its code, its words); false when detected here. */
+  readonly remote: boolean;
+  constructor(code: string, message: string, options: { cause?: unknown; hint?: string; remote?: boolean } = {}) {
+    const { remote = false, ...rest } = options;
+    super(code, message, rest);
+    this.remote = remote;
+  }
+}

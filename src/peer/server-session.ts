@@ -1,0 +1,267 @@
+/**
+ * One session on the agent's side: the hello checks (version, device ID
+ * against the certificate, trust), then manifest requests one at a time,
+ * streamed in batches at the pace the client reads them.
+ */
+import type { Identity } from '../config/identity.js';
+import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import type { FolderConfig, TrustedDevice } from '../config/types.js';
+import { SynkerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  addToTotals,
+  emptyTotals,
+  estimateWireBytes,
+  type HelloMessage,
+  type Message,
+  type OutgoingMessage,
+} from '../protocol/index.js';
+import { SYNKER_VERSION } from '../version.js';
+import type { Connection } from './connection.js';
+import { truncate } from './connection.js';
+import { PeerError } from './errors.js';
+import type { QuietLog } from './quiet-log.js';
+import type { SessionTimeouts } from './timeouts.js';
+
+/** What the server needs from the config, read afresh at each session (config changes apply live). */
+export interface AgentDirectory {
+  agentName(): string;
+  trusted(deviceId: string): TrustedDevice | undefined;
+  folders(): FolderConfig[];
+}
+
+/** A folder's manifest as the scanner produces it: ignore rules first, then sorted entries. */
+export interface FolderManifest {
+  ignoreRules: string[];
+  entries: AsyncIterable<ManifestEntry>;
+}
+
+/** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
+export type ManifestSource = (folder: FolderConfig, signal: AbortSignal) => Promise<FolderManifest>;
+
+export interface UntrustedAttempt {
+  deviceId: string;
+  /** The name the device announced in its hello. */
+  name: string;
+  address: string;
+  at: Date;
+}
+
+export interface ServerSessionContext {
+  certDeviceId: string | undefined;
+  address: string;
+  identity: Identity;
+  directory: AgentDirectory;
+  manifestSource: ManifestSource;
+  onUntrustedDevice: ((attempt: UntrustedAttempt) => void) | undefined;
+  timeouts: SessionTimeouts;
+  log: Logger;
+  quiet: QuietLog;
+  onEnd: () => void;
+}
+
+export const SOFTWARE = `synker ${SYNKER_VERSION}`;
+
+export class ServerSession {
+  private state: 'hello' | 'ready' | 'over' = 'hello';
+  private peerId: string | undefined;
+  private running: { req: number; abort: AbortController; cancelled: boolean } | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly ctx: ServerSessionContext,
+  ) {}
+
+  start(): void {
+    const { connection, ctx } = this;
+    connection.start({
+      onMessage: (message) => this.onMessage(message),
+      onClose: (error) => this.onClose(error),
+    });
+    if (ctx.certDeviceId === undefined) {
+      connection.fail(
+        new ProtocolError('E_NO_CERTIFICATE', `${this.name()} requires a device certificate; none was presented`, {
+          hint: 'Connect with synker, which presents this device\'s certificate.',
+        }),
+      );
+      return;
+    }
+    this.helloTimer = setTimeout(() => {
+      if (this.state !== 'hello') return;
+      ctx.quiet.warn(`hello:${ctx.address}`, `closing a connection from ${ctx.address}: no hello within ${ctx.timeouts.handshakeTimeout} ms`);
+      connection.fail(new PeerError('E_HANDSHAKE_TIMEOUT', `no hello within ${ctx.timeouts.handshakeTimeout} ms`, { hint: 'Connect with synker.' }));
+    }, ctx.timeouts.handshakeTimeout);
+    this.helloTimer.unref();
+  }
+
+  /** End the session because the agent is stopping; resolves when the socket is closed. */
+  async shutdown(): Promise<void> {
+    this.connection.fail(new PeerError('E_SHUTTING_DOWN', `${this.name()} is stopping`, { hint: 'Try again when the agent runs again.' }));
+    await this.connection.whenClosed();
+  }
+
+  private name(): string {
+    return this.ctx.directory.agentName();
+  }
+
+  private onClose(error: SynkerError | undefined): void {
+    this.state = 'over';
+    clearTimeout(this.helloTimer);
+    this.running?.abort.abort(error ?? new PeerError('E_SESSION_CLOSED', 'the session closed'));
+    if (error !== undefined && this.peerId !== undefined && error.code !== 'E_SHUTTING_DOWN') {
+      this.ctx.log.debug(`session with ${this.connection.peerLabel} ended: ${error.message}`);
+    }
+    this.ctx.onEnd();
+  }
+
+  private onMessage(message: Message): void {
+    if (this.state === 'hello') {
+      if (message.kind === 'hello') this.onHello(message);
+      else if (message.kind === 'error') this.onPeerError(message.code, message.message);
+      else this.unexpected(`${message.kind} before hello`);
+      return;
+    }
+    if (this.state !== 'ready') return;
+    switch (message.kind) {
+      case 'manifestRequest':
+        if (this.running !== undefined) {
+          this.unexpected('a second manifest-request while one is running (version 1 serves one at a time)');
+          return;
+        }
+        void this.serveManifest(message.req, message.folder);
+        return;
+      case 'cancel':
+        // A cancel for a request that already ended is normal (it crossed the end marker).
+        if (this.running !== undefined && this.running.req === message.req) {
+          this.running.cancelled = true;
+          this.running.abort.abort(new PeerError('E_CANCELLED', 'cancelled by the client'));
+        }
+        return;
+      case 'error':
+        if (message.req === undefined) this.onPeerError(message.code, message.message);
+        return;
+      default:
+        this.unexpected(`${message.kind} from a client`);
+    }
+  }
+
+  private onHello(hello: HelloMessage): void {
+    const { ctx, connection } = this;
+    const name = this.name();
+    clearTimeout(this.helloTimer);
+    if (hello.version !== PROTOCOL_VERSION) {
+      const text = `${name} (${SOFTWARE}) speaks protocol version ${PROTOCOL_VERSION}; ${hello.name} (${hello.software}) sent version ${hello.version}`;
+      ctx.quiet.warn(`version:${ctx.address}`, `refused ${hello.name} at ${ctx.address}: ${text}`);
+      connection.fail(new ProtocolError('E_VERSION', text, { hint: 'Install the same synker version on both devices.' }));
+      return;
+    }
+    if (hello.deviceId !== ctx.certDeviceId) {
+      const text = `${hello.name} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
+      ctx.quiet.warn(`mismatch:${ctx.address}`, `refused: ${text}`);
+      connection.fail(new ProtocolError('E_DEVICE_MISMATCH', text, { hint: 'The other device is misconfigured or impersonating another one.' }));
+      return;
+    }
+    connection.peerLabel = `${hello.name} (${ctx.address})`;
+    const trusted = ctx.directory.trusted(hello.deviceId);
+    if (trusted === undefined) {
+      const id = formatDeviceId(hello.deviceId);
+      ctx.quiet.warn(
+        `untrusted:${hello.deviceId}`,
+        `refused ${hello.name} at ${ctx.address}: device ${id} is not trusted; run \`synker trust ${id}\` to allow it`,
+      );
+      try {
+        ctx.onUntrustedDevice?.({ deviceId: hello.deviceId, name: hello.name, address: ctx.address, at: new Date() });
+      } catch (err) {
+        ctx.log.error(`could not record the pairing attempt from ${id}`, err);
+      }
+      const fix = `run \`synker trust ${id}\` on ${name}`;
+      connection.fail(new ProtocolError('E_UNTRUSTED', `${name} does not trust this device (${id}); to allow it, ${fix}`, { hint: `To allow this device, ${fix}.` }));
+      return;
+    }
+    this.peerId = hello.deviceId;
+    this.state = 'ready';
+    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [] });
+    ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
+  }
+
+  private onPeerError(code: string, text: string): void {
+    this.ctx.log.info(`${this.connection.peerLabel} ended the session: ${code} ${text}`);
+    this.connection.endByPeer(new PeerError(code, text, { remote: true }));
+  }
+
+  private unexpected(what: string): void {
+    this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `unexpected message: ${what}`));
+  }
+
+  private send(message: OutgoingMessage): void {
+    this.connection.send(message);
+  }
+
+  private async serveManifest(req: number, folderId: string): Promise<void> {
+    const { ctx, connection } = this;
+    const name = this.name();
+    // A folder not shared with this device answers exactly like a folder that does not exist.
+    const folder = ctx.directory.folders().find((f) => f.id === folderId && f.shareWith.includes(this.peerId!));
+    if (folder === undefined) {
+      this.send({
+        kind: 'error',
+        req,
+        code: 'E_FOLDER_NOT_FOUND',
+        message: `no folder "${folderId}" is shared with this device on ${name}`,
+        hint: `Check the folder ID, and share the folder with this device on ${name} (\`synker folder add ... --share <this device's ID>\`).`,
+      });
+      return;
+    }
+    const running = { req, abort: new AbortController(), cancelled: false };
+    this.running = running;
+    try {
+      const manifest = await ctx.manifestSource(folder, running.abort.signal);
+      running.abort.signal.throwIfAborted();
+      this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore: manifest.ignoreRules });
+      const totals = emptyTotals();
+      let batch: ManifestEntry[] = [];
+      let batchBytes = 0;
+      for await (const entry of manifest.entries) {
+        running.abort.signal.throwIfAborted();
+        batch.push(entry);
+        batchBytes += estimateWireBytes(entry);
+        addToTotals(totals, entry);
+        if (batch.length >= LIMITS.batchEntries || batchBytes >= LIMITS.batchTargetBytes) {
+          await connection.sendPaced({ kind: 'manifestEntries', req, entries: batch });
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      running.abort.signal.throwIfAborted();
+      if (batch.length > 0) await connection.sendPaced({ kind: 'manifestEntries', req, entries: batch });
+      this.send({ kind: 'manifestEnd', req, ...totals });
+    } catch (err) {
+      if (!connection.isOpen) return;
+      if (running.cancelled) {
+        this.send({ kind: 'error', req, code: 'E_CANCELLED', message: 'the request was cancelled' });
+        return;
+      }
+      if (err instanceof SynkerError) {
+        ctx.log.warn(`could not serve folder "${folder.id}" to ${connection.peerLabel}: ${err.message}`);
+        this.send({
+          kind: 'error',
+          req,
+          code: /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_FOLDER_UNAVAILABLE',
+          message: truncate(`${name}: ${err.message}`, LIMITS.errorMessageBytes),
+          ...(err.hint === undefined ? {} : { hint: truncate(err.hint, LIMITS.errorHintBytes) }),
+        });
+        return;
+      }
+      // A bug on this side: log it in full, tell the client in general terms, keep the agent running.
+      ctx.log.error(`internal error (please report it) while serving folder "${folder.id}": ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.send({ kind: 'error', req, code: 'E_INTERNAL', message: `${name} failed while reading folder "${folder.id}"; its log has the details` });
+    } finally {
+      if (this.running === running) this.running = undefined;
+    }
+  }
+}

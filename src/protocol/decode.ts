@@ -1,0 +1,127 @@
+/**
+ * The one validating decoder (docs/protocol.md section 2). Checks, in this
+ * order: frame size, envelope, version, type, then fields and invariants.
+ * Whatever it returns is safe for the rest of synker to use.
+ */
+import { Unpackr } from 'msgpackr';
+import type { ManifestEntry } from '../manifest/entry.js';
+import { ProtocolError } from './errors.js';
+import { codeString, isMap, malformed, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
+import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
+import { MESSAGE_TYPES, type DecodedMessage } from './messages.js';
+import { fromWireEntry } from './wire-entry.js';
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const DEVICE_ID = /^[A-Z2-7]{56}$/;
+
+export function decodeFrame(frame: Uint8Array): DecodedMessage {
+  // 1. Frame size, before reading anything.
+  if (frame.byteLength > MAX_FRAME_BYTES) {
+    throw new ProtocolError('E_FRAME_TOO_LARGE', `the peer sent a frame of ${frame.byteLength} bytes; the limit is ${MAX_FRAME_BYTES}`);
+  }
+  // 2. Envelope.
+  let value: unknown;
+  try {
+    value = unpackr.unpack(frame);
+  } catch (err) {
+    throw new ProtocolError('E_MALFORMED', `the peer sent a frame that is not valid msgpack (${(err as Error).message})`);
+  }
+  if (!Array.isArray(value) || value.length !== 3) throw malformed('frame', 'frame', 'an array [version, type, body]', value);
+  const [version, type, body] = value as [unknown, unknown, unknown];
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw malformed('frame', 'version', 'a non-negative integer', version);
+  if (typeof type !== 'number' || !Number.isSafeInteger(type) || type < 0) throw malformed('frame', 'type', 'a non-negative integer', type);
+  if (!isMap(body)) throw malformed('frame', 'body', 'a map', body);
+
+  // 3. Version: hello and error are frozen across versions so a mismatch can be explained.
+  if (type === MESSAGE_TYPES.hello) return decodeHello(version, body);
+  if (type === MESSAGE_TYPES.error) return decodeError(version, body);
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError('E_VERSION', `the peer sent a protocol version ${version} frame; this synker speaks version ${PROTOCOL_VERSION}`);
+  }
+
+  // 4. Type, 5. fields.
+  switch (type) {
+    case MESSAGE_TYPES.manifestRequest: {
+      const where = 'manifest-request';
+      return { kind: 'manifestRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
+    }
+    case MESSAGE_TYPES.manifestBegin: {
+      const where = 'manifest-begin';
+      const role = body['role'];
+      if (role !== 'source' && role !== 'backup') throw malformed(where, 'role', '"source" or "backup"', role);
+      return {
+        kind: 'manifestBegin',
+        req: uint(body, 'req', where, LIMITS.maxReq),
+        folder: folderId(body, where),
+        role,
+        ignore: stringArray(body, 'ignore', where, LIMITS.ignoreLines, LIMITS.ignoreLineBytes),
+      };
+    }
+    case MESSAGE_TYPES.manifestEntries: {
+      const where = 'manifest-entries';
+      const req = uint(body, 'req', where, LIMITS.maxReq);
+      const wire = body['entries'];
+      if (!Array.isArray(wire)) throw malformed(where, 'entries', 'an array', wire);
+      if (wire.length === 0) throw new ProtocolError('E_MALFORMED', `${where}: the batch is empty`);
+      if (wire.length > LIMITS.batchEntries) {
+        throw new ProtocolError('E_LIMIT', `${where}: ${wire.length} entries in one batch, more than the limit ${LIMITS.batchEntries}`);
+      }
+      const entries: ManifestEntry[] = new Array<ManifestEntry>(wire.length);
+      for (let i = 0; i < wire.length; i++) entries[i] = fromWireEntry(wire[i]);
+      return { kind: 'manifestEntries', req, entries };
+    }
+    case MESSAGE_TYPES.manifestEnd: {
+      const where = 'manifest-end';
+      const max = LIMITS.manifestEntries;
+      return {
+        kind: 'manifestEnd',
+        req: uint(body, 'req', where, LIMITS.maxReq),
+        count: uint(body, 'count', where, max),
+        files: uint(body, 'files', where, max),
+        dirs: uint(body, 'dirs', where, max),
+        symlinks: uint(body, 'symlinks', where, max),
+        errors: uint(body, 'errors', where, max),
+        bytes: uint(body, 'bytes', where),
+      };
+    }
+    case MESSAGE_TYPES.cancel:
+      return { kind: 'cancel', req: uint(body, 'req', 'cancel', LIMITS.maxReq) };
+    default: {
+      // Unknown type: not fatal (a newer peer probing); its req, when valid, gets an E_UNSUPPORTED answer.
+      const req = body['req'];
+      return typeof req === 'number' && Number.isSafeInteger(req) && req >= 0 && req <= LIMITS.maxReq
+        ? { kind: 'unknown', type, req }
+        : { kind: 'unknown', type };
+    }
+  }
+}
+
+function decodeHello(version: number, body: Body): DecodedMessage {
+  const where = 'hello';
+  const name = string(body, 'name', where, LIMITS.nameBytes, 1);
+  const deviceId = string(body, 'deviceId', where, 56, 56);
+  if (!DEVICE_ID.test(deviceId)) throw malformed(where, 'deviceId', 'a canonical device ID', deviceId);
+  const software = string(body, 'software', where, LIMITS.softwareBytes);
+  const features = body['features'] === undefined ? [] : stringArray(body, 'features', where, LIMITS.features, LIMITS.featureBytes);
+  return { kind: 'hello', version, name, deviceId, software, features };
+}
+
+function decodeError(version: number, body: Body): DecodedMessage {
+  const where = 'error';
+  const message = {
+    kind: 'error' as const,
+    version,
+    code: codeString(body, 'code', where, LIMITS.errorCodeBytes),
+    message: string(body, 'message', where, LIMITS.errorMessageBytes),
+  };
+  const hint = optionalString(body, 'hint', where, LIMITS.errorHintBytes);
+  const req = optionalUint(body, 'req', where, LIMITS.maxReq);
+  return { ...message, ...(hint === undefined ? {} : { hint }), ...(req === undefined ? {} : { req }) };
+}
+
+function folderId(body: Body, where: string): string {
+  const folder = string(body, 'folder', where, LIMITS.folderIdBytes, 1);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(folder)) throw malformed(where, 'folder', 'a folder ID without control characters', folder);
+  return folder;
+}

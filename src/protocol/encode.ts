@@ -1,0 +1,52 @@
+/**
+ * The one encoder: domain messages to frames `[version, type, body]`.
+ * It only ever emits what decode.ts accepts (see the round-trip tests);
+ * hostile-peer tests build bad frames with raw msgpackr instead.
+ */
+import { Packr } from 'msgpackr';
+import { MESSAGE_TYPES, type OutgoingMessage } from './messages.js';
+import { PROTOCOL_VERSION } from './limits.js';
+import { toWireEntry } from './wire-entry.js';
+
+// Plain maps both ways: records would make the wire depend on shared state.
+const packr = new Packr({ useRecords: false });
+
+export function encodeMessage(message: OutgoingMessage): Buffer {
+  return packr.pack([PROTOCOL_VERSION, MESSAGE_TYPES[message.kind], wireBody(message)]);
+}
+
+function wireBody(message: OutgoingMessage): Record<string, unknown> {
+  switch (message.kind) {
+    case 'hello':
+      return { name: message.name, deviceId: message.deviceId, software: message.software, features: message.features };
+    case 'error': {
+      const body: Record<string, unknown> = { code: message.code, message: message.message };
+      if (message.hint !== undefined) body['hint'] = message.hint;
+      if (message.req !== undefined) body['req'] = message.req;
+      return body;
+    }
+    case 'manifestRequest':
+      return { req: message.req, folder: message.folder };
+    case 'manifestBegin':
+      return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
+    case 'manifestEntries':
+      return { req: message.req, entries: message.entries.map(toWireEntry) };
+    case 'manifestEnd':
+      return {
+        req: message.req,
+        count: message.count,
+        files: message.files,
+        dirs: message.dirs,
+        symlinks: message.symlinks,
+        errors: message.errors,
+        bytes: message.bytes,
+      };
+    case 'cancel':
+      return { req: message.req };
+  }
+}
+
+/** Encode a hello the way any version must, for tests and version refusals. */
+export function encodeFrame(version: number, type: number, body: Record<string, unknown>): Buffer {
+  return packr.pack([version, type, body]);
+}

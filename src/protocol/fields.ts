@@ -1,0 +1,73 @@
+/**
+ * Field checks for the decoder: each either returns the value with its
+ * domain type or throws a ProtocolError naming the message and field.
+ */
+import { ProtocolError } from './errors.js';
+
+export type Body = Record<string, unknown>;
+
+export function isMap(value: unknown): value is Body {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'nil';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return 'binary data';
+  return typeof value === 'object' ? 'a map' : `a ${typeof value}`;
+}
+
+export function malformed(where: string, field: string, expected: string, value: unknown): ProtocolError {
+  return new ProtocolError('E_MALFORMED', `${where}: "${field}" must be ${expected}, got ${describe(value)}`);
+}
+
+export function string(body: Body, field: string, where: string, maxBytes: number, minBytes = 0): string {
+  const value = body[field];
+  if (typeof value !== 'string') throw malformed(where, field, 'a string', value);
+  checkStringSize(value, field, where, maxBytes, minBytes);
+  return value;
+}
+
+export function optionalString(body: Body, field: string, where: string, maxBytes: number, minBytes = 0): string | undefined {
+  return body[field] === undefined || body[field] === null ? undefined : string(body, field, where, maxBytes, minBytes);
+}
+
+export function checkStringSize(value: string, field: string, where: string, maxBytes: number, minBytes = 0): void {
+  if (value.length * 3 > maxBytes && Buffer.byteLength(value, 'utf8') > maxBytes) {
+    throw new ProtocolError('E_LIMIT', `${where}: "${field}" is longer than ${maxBytes} bytes`);
+  }
+  if (value.length < minBytes) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is empty`);
+}
+
+export function uint(body: Body, field: string, where: string, max = Number.MAX_SAFE_INTEGER): number {
+  const value = body[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw malformed(where, field, 'a non-negative integer', value);
+  }
+  if (value > max) throw new ProtocolError('E_LIMIT', `${where}: "${field}" is ${value}, more than the limit ${max}`);
+  return value;
+}
+
+export function optionalUint(body: Body, field: string, where: string, max?: number): number | undefined {
+  return body[field] === undefined || body[field] === null ? undefined : uint(body, field, where, max);
+}
+
+export function stringArray(body: Body, field: string, where: string, maxItems: number, maxItemBytes: number): string[] {
+  const value = body[field];
+  if (!Array.isArray(value)) throw malformed(where, field, 'an array of strings', value);
+  if (value.length > maxItems) throw new ProtocolError('E_LIMIT', `${where}: "${field}" has ${value.length} items, more than the limit ${maxItems}`);
+  for (const item of value) {
+    if (typeof item !== 'string') throw malformed(where, `${field}[]`, 'a string', item);
+    checkStringSize(item, `${field}[]`, where, maxItemBytes);
+  }
+  return value as string[];
+}
+
+const CODE = /^[A-Z0-9_]+$/;
+export function codeString(body: Body, field: string, where: string, maxBytes: number): string {
+  const value = string(body, field, where, maxBytes, 1);
+  if (!CODE.test(value)) throw malformed(where, field, 'a code of A-Z, 0-9 and _', value);
+  return value;
+}

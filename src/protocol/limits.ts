@@ -1,0 +1,46 @@
+/**
+ * Protocol version 1's numbers: every peer-controlled count and size has a
+ * cap here, and docs/protocol.md documents each one.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame either side ever sends; also the WebSocket `maxPayload`. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Path to request on the server; the version is in the path so a later one can live beside it. */
+export const WS_PATH = '/synker/v1';
+export const DEFAULT_PORT = 22100;
+
+export const LIMITS = {
+  nameBytes: 128,
+  softwareBytes: 64,
+  features: 32,
+  featureBytes: 64,
+  errorCodeBytes: 64,
+  errorMessageBytes: 2048,
+  errorHintBytes: 2048,
+  /** Request IDs are uint32. */
+  maxReq: 0xffffffff,
+  folderIdBytes: 256,
+  ignoreLines: 10_000,
+  ignoreLineBytes: 4096,
+  batchEntries: 1000,
+  /** A sender starts a new batch past this estimated size, so a batch always fits a frame. */
+  batchTargetBytes: 256 * 1024,
+  pathBytes: 4096,
+  targetBytes: 4096,
+  entryFlags: 8,
+  entryFlagBytes: 32,
+  entryErrorCodeBytes: 32,
+  entryErrorBytes: 1024,
+  hashBytes: 32,
+  maxMode: 0o7777,
+  manifestEntries: 100_000_000,
+  unknownFrames: 100,
+} as const;
+
+/** Server stops pulling from its source while this much is waiting in the send buffer. */
+export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/** Client stops reading the socket above this many undelivered batches, resumes at the low mark. */
+export const RECEIVE_HIGH_WATER_BATCHES = 4;
+export const RECEIVE_LOW_WATER_BATCHES = 1;

@@ -1,0 +1,138 @@
+/**
+ * The messages of protocol version 1 in their domain form (what the rest of
+ * synker handles). Their wire form is in encode.ts / decode.ts; the two are
+ * kept apart so the wire can stay compact and stable while code evolves.
+ */
+import type { ManifestEntry } from '../manifest/entry.js';
+import type { FolderRole } from '../config/types.js';
+
+export const MESSAGE_TYPES = {
+  hello: 1,
+  error: 2,
+  manifestRequest: 3,
+  manifestBegin: 4,
+  manifestEntries: 5,
+  manifestEnd: 6,
+  cancel: 7,
+} as const;
+
+export type MessageKind = keyof typeof MESSAGE_TYPES;
+
+export interface HelloMessage {
+  kind: 'hello';
+  /** The sender's protocol version (from the frame envelope). */
+  version: number;
+  name: string;
+  deviceId: string;
+  software: string;
+  features: string[];
+}
+
+export interface ErrorMessage {
+  kind: 'error';
+  version: number;
+  code: string;
+  message: string;
+  hint?: string;
+  /** Present: ends this request only. Absent: ends the session. */
+  req?: number;
+}
+
+export interface ManifestRequestMessage {
+  kind: 'manifestRequest';
+  req: number;
+  folder: string;
+}
+
+export interface ManifestBeginMessage {
+  kind: 'manifestBegin';
+  req: number;
+  folder: string;
+  role: FolderRole;
+  ignore: string[];
+}
+
+export interface ManifestEntriesMessage {
+  kind: 'manifestEntries';
+  req: number;
+  entries: ManifestEntry[];
+}
+
+export interface ManifestTotals {
+  count: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  errors: number;
+  /** Sum of file sizes. */
+  bytes: number;
+}
+
+export interface ManifestEndMessage extends ManifestTotals {
+  kind: 'manifestEnd';
+  req: number;
+}
+
+export interface CancelMessage {
+  kind: 'cancel';
+  req: number;
+}
+
+/** A frame of a type this version does not know; answered or ignored, never fatal by itself. */
+export interface UnknownMessage {
+  kind: 'unknown';
+  type: number;
+  req?: number;
+}
+
+export type Message =
+  | HelloMessage
+  | ErrorMessage
+  | ManifestRequestMessage
+  | ManifestBeginMessage
+  | ManifestEntriesMessage
+  | ManifestEndMessage
+  | CancelMessage;
+
+export type DecodedMessage = Message | UnknownMessage;
+
+/** Messages as the encoder takes them: version is always ours. */
+export type OutgoingMessage =
+  | Omit<HelloMessage, 'version'>
+  | Omit<ErrorMessage, 'version'>
+  | ManifestRequestMessage
+  | ManifestBeginMessage
+  | ManifestEntriesMessage
+  | ManifestEndMessage
+  | CancelMessage;
+
+export function emptyTotals(): ManifestTotals {
+  return { count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 };
+}
+
+export function addToTotals(totals: ManifestTotals, entry: ManifestEntry): void {
+  totals.count++;
+  switch (entry.type) {
+    case 'file':
+      totals.files++;
+      totals.bytes += entry.size;
+      break;
+    case 'dir':
+      totals.dirs++;
+      break;
+    case 'symlink':
+      totals.symlinks++;
+      break;
+    case 'error':
+      totals.errors++;
+      break;
+  }
+}
+
+/** The first differing total, in words, or undefined when equal. */
+export function diffTotals(expected: ManifestTotals, received: ManifestTotals): string | undefined {
+  for (const key of ['count', 'files', 'dirs', 'symlinks', 'errors', 'bytes'] as const) {
+    if (expected[key] !== received[key]) return `${key}: the peer announced ${expected[key]}, received ${received[key]}`;
+  }
+  return undefined;
+}
