@@ -39,6 +39,8 @@ export class MailDeliveryError extends SynkerError {
 
 export interface Mailer {
   send(raw: Buffer, envelope: Envelope): Promise<DeliveryResult>;
+  /** Connect, say EHLO, upgrade to TLS and log in as configured, without sending anything (`synker doctor`). */
+  verify(): Promise<void>;
   close(): void;
 }
 
@@ -82,6 +84,13 @@ export function createMailer(settings: SmtpSettings, password: string | undefine
         };
         if (result.rejected.length > 0) log.warn(`the server refused some recipients: ${result.rejected.join(', ')}`);
         return result;
+      } catch (err) {
+        throw describeSmtpError(err, settings);
+      }
+    },
+    async verify() {
+      try {
+        await transport.verify();
       } catch (err) {
         throw describeSmtpError(err, settings);
       }

@@ -1,0 +1,132 @@
+/**
+ * Can this machine hear *other hosts'* mDNS traffic on each interface? Our
+ * own queries always come back through the kernel's multicast loopback, so
+ * hearing them proves nothing about the network. On each up IPv4 interface
+ * we join 224.0.0.251:5353, send standard DNS-SD queries (for all services,
+ * and for `_synker._tcp`) out of that interface, and listen: any mDNS packet
+ * whose source is another host on that interface's subnet — an answer from a
+ * phone, printer, TV, another synker agent, or a query of its own — proves
+ * multicast from other hosts arrives. Hearing only ourselves points at AP
+ * client isolation, a firewall on UDP 5353, or an empty network.
+ */
+import os from 'node:os';
+import makeMdns from 'multicast-dns';
+import { fail, ok, warn, type Finding } from './finding.js';
+
+const CHECK = 'multicast';
+
+export interface InterfaceResult {
+  name: string;
+  address: string;
+  /** Our own query came back (sending and receiving on the socket work). */
+  heardSelf: boolean;
+  /** Other hosts heard on this interface's subnet. */
+  others: string[];
+  error?: string;
+}
+
+interface Ipv4Interface {
+  name: string;
+  address: string;
+  netmask: string;
+}
+
+export function multicastInterfaces(only?: string[]): Ipv4Interface[] {
+  const result: Ipv4Interface[] = [];
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    if (only && only.length > 0 && !only.includes(name)) continue;
+    const v4 = (addrs ?? []).find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) result.push({ name, address: v4.address, netmask: v4.netmask });
+  }
+  return result;
+}
+
+export async function listenForOtherHosts(listenMs: number, only?: string[]): Promise<InterfaceResult[]> {
+  const interfaces = multicastInterfaces(only);
+  const ownAddresses = new Set(
+    Object.values(os.networkInterfaces())
+      .flat()
+      .map((a) => a?.address)
+      .filter((a): a is string => a !== undefined),
+  );
+  const results = interfaces.map((iface) => ({ name: iface.name, address: iface.address, heardSelf: false, others: [] as string[] }) as InterfaceResult);
+  const sockets = interfaces.map((iface, i) => {
+    const result = results[i]!;
+    // bind 0.0.0.0 and pick the interface explicitly: multicast-dns alone sends on one OS-chosen interface.
+    const mdns = makeMdns({ interface: iface.address, bind: '0.0.0.0', reuseAddr: true, loopback: true });
+    mdns.on('error', (err: Error) => (result.error = err.message));
+    mdns.on('warning', () => {});
+    mdns.on('packet', (_packet: unknown, rinfo: { address: string }) => {
+      // With IP_MULTICAST_ALL a socket also gets other interfaces' packets: attribute by subnet.
+      const from = rinfo.address;
+      if (from === iface.address) result.heardSelf = true;
+      else if (!ownAddresses.has(from)) {
+        for (const target of interfaces) {
+          if (sameSubnet(from, target.address, target.netmask)) {
+            const r = results[interfaces.indexOf(target)]!;
+            if (!r.others.includes(from)) r.others.push(from);
+          }
+        }
+      }
+    });
+    mdns.on('ready', () => {
+      mdns.query({ questions: [
+        { name: '_services._dns-sd._udp.local', type: 'PTR' },
+        { name: '_synker._tcp.local', type: 'PTR' },
+      ] }, (err?: Error | null) => {
+        if (err) result.error = err.message;
+      });
+    });
+    return mdns;
+  });
+  await new Promise((resolve) => setTimeout(resolve, listenMs));
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.destroy(() => resolve()))));
+  return results;
+}
+
+export async function checkMulticast(listenMs: number, only?: string[]): Promise<Finding[]> {
+  const results = await listenForOtherHosts(listenMs, only);
+  if (results.length === 0) {
+    return [
+      fail(
+        CHECK,
+        only && only.length > 0 ? `no up IPv4 interface named ${only.join(', ')}` : 'no network interface with an IPv4 address is up (only loopback)',
+        'Connect to the network the other machine is on; or use `--peer host:port` where discovery cannot work.',
+      ),
+    ];
+  }
+  const seconds = `${(listenMs / 1000).toFixed(listenMs % 1000 === 0 ? 0 : 1)} s`;
+  return results.map((r) => {
+    const where = `${r.name} (${r.address})`;
+    if (r.error) {
+      return fail(CHECK, `${where}: cannot use mDNS: ${r.error}`, 'Another program may hold UDP 5353 exclusively, or the interface went down; run doctor again.');
+    }
+    if (r.others.length > 0) {
+      const list = r.others.slice(0, 3).join(', ') + (r.others.length > 3 ? ` and ${r.others.length - 3} more` : '');
+      return ok(CHECK, `${where}: hears other hosts' mDNS traffic (${list})`);
+    }
+    if (!r.heardSelf) {
+      return fail(
+        CHECK,
+        `${where}: our own mDNS query did not even come back: multicast does not work on this interface`,
+        `Check that a multicast route exists (\`ip route get 224.0.0.251\`) and that no firewall drops UDP 5353; otherwise use \`--peer host:port\`.`,
+      );
+    }
+    return warn(
+      CHECK,
+      `${where}: heard only our own packets in ${seconds}, nothing from any other host`,
+      'Start synker (or any mDNS device) on another machine and re-run; if still silent: Wi-Fi client isolation or a firewall dropping UDP 5353 — use `--peer host:port`.',
+    );
+  });
+}
+
+function sameSubnet(a: string, b: string, netmask: string): boolean {
+  const [x, y, m] = [toInt(a), toInt(b), toInt(netmask)];
+  return x !== undefined && y !== undefined && m !== undefined && (x & m) === (y & m);
+}
+
+function toInt(ip: string): number | undefined {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}

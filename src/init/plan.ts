@@ -1,0 +1,107 @@
+/**
+ * What `synker init` will set up, gathered from flags and (on a terminal)
+ * answers: checked here, in one place, before anything is written.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { parseRole, type FolderRole } from '../config/types.js';
+
+export interface PlannedFolder {
+  id: string;
+  /** Absolute path. */
+  path: string;
+  role: FolderRole;
+}
+
+export interface PlannedEmail {
+  to: string[];
+  from: string;
+  host: string;
+  port: number;
+  /** Implicit TLS (port 465). */
+  secure: boolean;
+  user?: string;
+  /** Exactly one password source when `user` is set. */
+  passwordEnv?: string;
+  passwordFile?: string;
+  /** Typed at the prompt: written to a 0600 file next to the config. Never from a flag. */
+  password?: string;
+}
+
+export interface InitPlan {
+  name: string;
+  port?: number;
+  folders: PlannedFolder[];
+  email?: PlannedEmail;
+}
+
+/** Folder IDs travel in the protocol: short and plain (the config module enforces the same rule). */
+const FOLDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+
+export function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+/** A folder ID from a path: its last component, lowercased, plain characters only. */
+export function folderIdFromPath(p: string): string {
+  const base = path.basename(path.resolve(p)).toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|-+$/g, '');
+  return (base || 'folder').slice(0, 64);
+}
+
+/** `--folder [ID=]PATH`: the ID is the part before `=` when it looks like one. */
+export function parseFolderSpec(spec: string, role: FolderRole): PlannedFolder {
+  const eq = spec.indexOf('=');
+  const maybeId = eq > 0 ? spec.slice(0, eq) : undefined;
+  const hasId = maybeId !== undefined && FOLDER_ID.test(maybeId);
+  const rawPath = hasId ? spec.slice(eq + 1) : spec;
+  if (rawPath.trim() === '') throw new UsageError(`--folder ${spec}: the path is empty`, 'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.');
+  const abs = path.resolve(expandHome(rawPath.trim()));
+  return { id: hasId ? maybeId : folderIdFromPath(abs), path: abs, role };
+}
+
+export function checkFolderId(id: string): string | undefined {
+  return FOLDER_ID.test(id) ? undefined : 'A folder ID is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+}
+
+export function checkRole(word: string): FolderRole {
+  const role = parseRole(word);
+  if (!role) throw new UsageError(`unknown role "${word}"`, 'Use source (alias master: holds the originals) or backup (alias slave: holds the copy).');
+  return role;
+}
+
+export function checkAddress(value: string, flag: string): string {
+  if (!ADDRESS.test(value.trim())) throw new UsageError(`${flag} ${value}: not an e-mail address`, `Give an address like me@example.org.`);
+  return value.trim();
+}
+
+export function checkPort(value: string | number, flag: string): number {
+  const port = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag} ${value}: not a port number`, 'Use a number from 1 to 65535.');
+  return port;
+}
+
+/** Rejects contradictions before anything is written. */
+export function checkPlan(plan: InitPlan): void {
+  const ids = new Set<string>();
+  for (const folder of plan.folders) {
+    const problem = checkFolderId(folder.id);
+    if (problem) throw new UsageError(`folder ID "${folder.id}" is not valid`, problem);
+    if (ids.has(folder.id)) throw new UsageError(`two folders have the ID "${folder.id}"`, 'Give each one its own ID: --folder ID=PATH.');
+    ids.add(folder.id);
+  }
+  const email = plan.email;
+  if (email?.user !== undefined) {
+    const sources = [email.password, email.passwordEnv, email.passwordFile].filter((s) => s !== undefined).length;
+    if (sources === 0) {
+      throw new UsageError(
+        `--smtp-user ${email.user} needs a password source`,
+        'Pass --smtp-password-env VAR (a variable holding it) or --smtp-password-file FILE (mode 0600); passwords are never taken on the command line.',
+      );
+    }
+    if (sources > 1) throw new UsageError('give the SMTP password one way only', 'Keep either --smtp-password-env or --smtp-password-file.');
+  }
+}
