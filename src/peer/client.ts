@@ -17,15 +17,17 @@ import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
 import type { Identity } from '../config/identity.js';
 import { SynkerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
+import { FEATURE_FILE_DATA, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { PeerError } from './errors.js';
+import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_VERSION, peerDeviceId } from './tls.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
+export type { FileRequestOptions } from './file-receiving.js';
 
 export interface ConnectOptions {
   host: string;
@@ -57,6 +59,14 @@ export interface PeerSession {
    * next one starts.
    */
   requestManifest(folderId: string): ManifestStream;
+  /**
+   * Fetch one file of a folder whose manifest was requested earlier in this
+   * session, from `offset` to its end; `onData` gets the chunks in order
+   * (the next one waits for it). Resolves with the SHA-256 the peer computed
+   * while reading. Several may run at once. A file the peer cannot serve
+   * rejects with SourceFileError; a session failure with PeerError.
+   */
+  requestFile(options: FileRequestOptions): Promise<{ hash: string }>;
   /** Close the session cleanly. */
   close(): Promise<void>;
   /** Resolves when the session is over, with the error that ended it, if any. */
@@ -158,7 +168,7 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
           session.onClose(error);
         },
       });
-      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [] });
+      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA] });
     });
   });
 }
@@ -197,6 +207,7 @@ class ClientSession implements PeerSession {
   private tail: Promise<void> = Promise.resolve();
   private closedWith: SynkerError | undefined;
   private closed = false;
+  private readonly files: FileReceiving;
 
   constructor(
     private readonly connection: Connection,
@@ -204,6 +215,7 @@ class ClientSession implements PeerSession {
     _timeouts: SessionTimeouts,
   ) {
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
+    this.files = new FileReceiving(connection, () => this.nextReq++);
   }
 
   /** Check the server's hello; returns the reason to refuse it, if any. */
@@ -254,6 +266,8 @@ class ClientSession implements PeerSession {
           this.connection.endByPeer(
             new PeerError(message.code, `${this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
           );
+        } else if (this.files.owns(message.req)) {
+          this.files.onError(message.req, message.code, message.message, message.hint);
         } else if (stream !== undefined && stream.req === message.req) {
           stream.onError(
             new PeerError(message.code, message.message, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
@@ -270,6 +284,12 @@ class ClientSession implements PeerSession {
       case 'manifestEnd':
         if (this.check(stream, message.req)) stream!.onEnd(message);
         return;
+      case 'fileData':
+        this.files.onData(message);
+        return;
+      case 'fileEnd':
+        this.files.onEnd(message);
+        return;
       default:
         this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${message.kind}, which a server never sends`));
     }
@@ -285,6 +305,7 @@ class ClientSession implements PeerSession {
     this.closed = true;
     this.closedWith = error ?? new PeerError('E_SESSION_CLOSED', `the session with ${this.connection.peerLabel} is closed`);
     this.active?.onError(this.closedWith);
+    this.files.onClose(this.closedWith);
     this.endedResolve(error);
   }
 
@@ -312,6 +333,16 @@ class ClientSession implements PeerSession {
       });
     });
     return stream;
+  }
+
+  async requestFile(options: FileRequestOptions): Promise<{ hash: string }> {
+    if (!this.remote.features.includes(FEATURE_FILE_DATA)) {
+      throw new PeerError('E_UNSUPPORTED', `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`, {
+        hint: `Update synker on ${this.remote.name}.`,
+      });
+    }
+    if (this.closed) throw this.closedWith;
+    return this.files.request(options);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { SynkerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
+  FEATURE_FILE_DATA,
   LIMITS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -24,6 +25,7 @@ import { SYNKER_VERSION } from '../version.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
+import { FileServing } from './file-serving.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
 
@@ -71,11 +73,14 @@ export class ServerSession {
   private peerId: string | undefined;
   private running: { req: number; abort: AbortController; cancelled: boolean } | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
+  private readonly files: FileServing;
 
   constructor(
     private readonly connection: Connection,
     private readonly ctx: ServerSessionContext,
-  ) {}
+  ) {
+    this.files = new FileServing(connection, () => ctx.directory.agentName(), ctx.log);
+  }
 
   start(): void {
     const { connection, ctx } = this;
@@ -113,6 +118,7 @@ export class ServerSession {
     this.state = 'over';
     clearTimeout(this.helloTimer);
     this.running?.abort.abort(error ?? new PeerError('E_SESSION_CLOSED', 'the session closed'));
+    this.files.abortAll(error ?? new PeerError('E_SESSION_CLOSED', 'the session closed'));
     if (error !== undefined && this.peerId !== undefined && error.code !== 'E_SHUTTING_DOWN') {
       this.ctx.log.debug(`session with ${this.connection.peerLabel} ended: ${error.message}`);
     }
@@ -135,7 +141,11 @@ export class ServerSession {
         }
         void this.serveManifest(message.req, message.folder);
         return;
+      case 'fileRequest':
+        this.files.onRequest(message, this.sharedFolder(message.folder));
+        return;
       case 'cancel':
+        if (this.files.onCancel(message.req)) return;
         // A cancel for a request that already ended is normal (it crossed the end marker).
         if (this.running !== undefined && this.running.req === message.req) {
           this.running.cancelled = true;
@@ -185,7 +195,7 @@ export class ServerSession {
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
-    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [] });
+    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA] });
     ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
   }
 
@@ -202,11 +212,16 @@ export class ServerSession {
     this.connection.send(message);
   }
 
+  /** The folder if it exists and is shared with the peer; a folder not shared is as good as absent. */
+  private sharedFolder(folderId: string): FolderConfig | undefined {
+    return this.ctx.directory.folders().find((f) => f.id === folderId && f.shareWith.includes(this.peerId!));
+  }
+
   private async serveManifest(req: number, folderId: string): Promise<void> {
     const { ctx, connection } = this;
     const name = this.name();
     // A folder not shared with this device answers exactly like a folder that does not exist.
-    const folder = ctx.directory.folders().find((f) => f.id === folderId && f.shareWith.includes(this.peerId!));
+    const folder = this.sharedFolder(folderId);
     if (folder === undefined) {
       this.send({
         kind: 'error',
@@ -224,6 +239,7 @@ export class ServerSession {
       running.abort.signal.throwIfAborted();
       this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore: manifest.ignoreRules });
       const totals = emptyTotals();
+      const served = this.files.beginManifest(folder.id);
       let batch: ManifestEntry[] = [];
       let batchBytes = 0;
       for await (const entry of manifest.entries) {
@@ -231,6 +247,7 @@ export class ServerSession {
         batch.push(entry);
         batchBytes += estimateWireBytes(entry);
         addToTotals(totals, entry);
+        served.add(entry);
         if (batch.length >= LIMITS.batchEntries || batchBytes >= LIMITS.batchTargetBytes) {
           await connection.sendPaced({ kind: 'manifestEntries', req, entries: batch });
           batch = [];

@@ -9,6 +9,7 @@ import { ProtocolError } from './errors.js';
 import { codeString, isMap, malformed, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
 import { MESSAGE_TYPES, type DecodedMessage } from './messages.js';
+import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -86,6 +87,28 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
     }
     case MESSAGE_TYPES.cancel:
       return { kind: 'cancel', req: uint(body, 'req', 'cancel', LIMITS.maxReq) };
+    case MESSAGE_TYPES.fileRequest: {
+      const where = 'file-request';
+      const path = string(body, 'path', where, LIMITS.pathBytes, 1);
+      const problem = peerPathProblem(path, true);
+      if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${JSON.stringify(path.slice(0, 200))}`);
+      const size = uint(body, 'size', where);
+      const offset = uint(body, 'offset', where);
+      if (offset > size) throw new ProtocolError('E_MALFORMED', `${where}: offset ${offset} is past the end of the ${size}-byte file`);
+      return { kind: 'fileRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where), path, hash: sha256(body, where), size, offset };
+    }
+    case MESSAGE_TYPES.fileData: {
+      const where = 'file-data';
+      const data = body['data'];
+      if (!(data instanceof Uint8Array)) throw malformed(where, 'data', 'binary data', data);
+      if (data.length === 0) throw new ProtocolError('E_MALFORMED', `${where}: the chunk is empty`);
+      if (data.length > LIMITS.fileDataBytes) throw new ProtocolError('E_LIMIT', `${where}: a chunk of ${data.length} bytes, more than the limit ${LIMITS.fileDataBytes}`);
+      return { kind: 'fileData', req: uint(body, 'req', where, LIMITS.maxReq), offset: uint(body, 'offset', where), data };
+    }
+    case MESSAGE_TYPES.fileEnd: {
+      const where = 'file-end';
+      return { kind: 'fileEnd', req: uint(body, 'req', where, LIMITS.maxReq), size: uint(body, 'size', where), hash: sha256(body, where) };
+    }
     default: {
       // Unknown type: not fatal (a newer peer probing); its req, when valid, gets an E_UNSUPPORTED answer.
       const req = body['req'];
@@ -117,6 +140,13 @@ function decodeError(version: number, body: Body): DecodedMessage {
   const hint = optionalString(body, 'hint', where, LIMITS.errorHintBytes);
   const req = optionalUint(body, 'req', where, LIMITS.maxReq);
   return { ...message, ...(hint === undefined ? {} : { hint }), ...(req === undefined ? {} : { req }) };
+}
+
+function sha256(body: Body, where: string): string {
+  const hash = body['hash'];
+  if (!(hash instanceof Uint8Array)) throw malformed(where, 'hash', '32 bytes of binary', hash);
+  if (hash.length !== LIMITS.hashBytes) throw new ProtocolError('E_MALFORMED', `${where}: the hash has ${hash.length} bytes instead of ${LIMITS.hashBytes}`);
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
 }
 
 function folderId(body: Body, where: string): string {

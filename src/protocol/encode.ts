@@ -11,6 +11,13 @@ import { toWireEntry } from './wire-entry.js';
 // Plain maps both ways: records would make the wire depend on shared state.
 const packr = new Packr({ useRecords: false });
 
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+function hashBytes(hash: string): Buffer {
+  if (!HEX_HASH.test(hash)) throw new TypeError(`not a SHA-256 hex digest: ${hash}`);
+  return Buffer.from(hash, 'hex');
+}
+
 export function encodeMessage(message: OutgoingMessage): Buffer {
   return packr.pack([PROTOCOL_VERSION, MESSAGE_TYPES[message.kind], wireBody(message)]);
 }
@@ -43,6 +50,19 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       };
     case 'cancel':
       return { req: message.req };
+    case 'fileRequest':
+      return {
+        req: message.req,
+        folder: message.folder,
+        path: message.path,
+        hash: hashBytes(message.hash),
+        size: message.size,
+        offset: message.offset,
+      };
+    case 'fileData':
+      return { req: message.req, offset: message.offset, data: message.data };
+    case 'fileEnd':
+      return { req: message.req, size: message.size, hash: hashBytes(message.hash) };
   }
 }
 

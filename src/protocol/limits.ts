@@ -37,6 +37,10 @@ export const LIMITS = {
   maxMode: 0o7777,
   manifestEntries: 100_000_000,
   unknownFrames: 100,
+  /** Bytes of file content in one file-data frame. */
+  fileDataBytes: 256 * 1024,
+  /** File requests a client may have running at once in one session. */
+  filesInFlight: 16,
 } as const;
 
 /** Server stops pulling from its source while this much is waiting in the send buffer. */
@@ -44,3 +48,5 @@ export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 /** Client stops reading the socket above this many undelivered batches, resumes at the low mark. */
 export const RECEIVE_HIGH_WATER_BATCHES = 4;
 export const RECEIVE_LOW_WATER_BATCHES = 1;
+/** Client stops reading the socket while this many received file bytes wait to be written, resumes below half. */
+export const RECEIVE_HIGH_WATER_FILE_BYTES = 4 * 1024 * 1024;

@@ -14,7 +14,13 @@ export const MESSAGE_TYPES = {
   manifestEntries: 5,
   manifestEnd: 6,
   cancel: 7,
+  fileRequest: 16,
+  fileData: 17,
+  fileEnd: 18,
 } as const;
+
+/** Announced in `hello.features` by a peer that serves and understands types 16–18. */
+export const FEATURE_FILE_DATA = 'file-data';
 
 export type MessageKind = keyof typeof MESSAGE_TYPES;
 
@@ -78,6 +84,34 @@ export interface CancelMessage {
   req: number;
 }
 
+/** Ask for one file of a folder's manifest, from `offset` to its end (section 6). */
+export interface FileRequestMessage {
+  kind: 'fileRequest';
+  req: number;
+  folder: string;
+  /** The manifest path (NFC key). */
+  path: string;
+  /** SHA-256 (hex) and size the requester's manifest lists: the server refuses a file that no longer has them. */
+  hash: string;
+  size: number;
+  offset: number;
+}
+
+export interface FileDataMessage {
+  kind: 'fileData';
+  req: number;
+  offset: number;
+  data: Uint8Array;
+}
+
+export interface FileEndMessage {
+  kind: 'fileEnd';
+  req: number;
+  size: number;
+  /** SHA-256 (hex) of the whole file as the server read it while sending. */
+  hash: string;
+}
+
 /** A frame of a type this version does not know; answered or ignored, never fatal by itself. */
 export interface UnknownMessage {
   kind: 'unknown';
@@ -92,7 +126,10 @@ export type Message =
   | ManifestBeginMessage
   | ManifestEntriesMessage
   | ManifestEndMessage
-  | CancelMessage;
+  | CancelMessage
+  | FileRequestMessage
+  | FileDataMessage
+  | FileEndMessage;
 
 export type DecodedMessage = Message | UnknownMessage;
 
@@ -104,7 +141,10 @@ export type OutgoingMessage =
   | ManifestBeginMessage
   | ManifestEntriesMessage
   | ManifestEndMessage
-  | CancelMessage;
+  | CancelMessage
+  | FileRequestMessage
+  | FileDataMessage
+  | FileEndMessage;
 
 export function emptyTotals(): ManifestTotals {
   return { count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 };
