@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeFrame, encodeFrame, encodeMessage, LIMITS, ProtocolError, type OutgoingMessage } from '../src/protocol/index.js';
+
+const hash = 'ab'.repeat(32);
+
+test('file-data messages round-trip through the encoder and the one decoder', () => {
+  const messages: OutgoingMessage[] = [
+    { kind: 'fileRequest', req: 7, folder: 'photos', path: '2024/é.jpg', hash, size: 10, offset: 4 },
+    { kind: 'fileData', req: 7, offset: 4, data: Buffer.from('abcdef') },
+    { kind: 'fileEnd', req: 7, size: 10, hash },
+  ];
+  for (const m of messages) {
+    const decoded = decodeFrame(encodeMessage(m)) as unknown as Record<string, unknown>;
+    if (m.kind === 'fileData') assert.deepEqual(Buffer.from(decoded['data'] as Uint8Array), Buffer.from(m.data));
+    else assert.deepEqual(decoded, m);
+  }
+});
+
+test('hostile file-data frames are refused by the decoder with the documented codes', () => {
+  const h = Buffer.from(hash, 'hex');
+  const cases: Array<[number, Record<string, unknown>, string]> = [
+    [16, { req: 1, folder: 'photos', path: '../../etc/passwd', hash: h, size: 1, offset: 0 }, 'E_BAD_PATH'],
+    [16, { req: 1, folder: 'photos', path: '/etc/passwd', hash: h, size: 1, offset: 0 }, 'E_BAD_PATH'],
+    [16, { req: 1, folder: 'photos', path: '.synker/folder.json', hash: h, size: 1, offset: 0 }, 'E_BAD_PATH'],
+    [16, { req: 1, folder: 'photos', path: 'a', hash: h.subarray(0, 31), size: 1, offset: 0 }, 'E_MALFORMED'],
+    [16, { req: 1, folder: 'photos', path: 'a', hash: hash, size: 1, offset: 0 }, 'E_MALFORMED'],
+    [16, { req: 1, folder: 'photos', path: 'a', hash: h, size: 1, offset: 2 }, 'E_MALFORMED'],
+    [16, { req: 1, folder: 'photos', path: 'a', hash: h, size: -1, offset: 0 }, 'E_MALFORMED'],
+    [17, { req: 1, offset: 0, data: Buffer.alloc(LIMITS.fileDataBytes + 1) }, 'E_LIMIT'],
+    [17, { req: 1, offset: 0, data: Buffer.alloc(0) }, 'E_MALFORMED'],
+    [17, { req: 1, offset: 0, data: 'text' }, 'E_MALFORMED'],
+    [18, { req: 1, size: 3 }, 'E_MALFORMED'],
+  ];
+  for (const [type, body, code] of cases) {
+    assert.throws(() => decodeFrame(encodeFrame(1, type, body)), (err: unknown) => err instanceof ProtocolError && err.code === code, `${type} ${JSON.stringify(body).slice(0, 80)}`);
+  }
+});
