@@ -1,0 +1,101 @@
+/**
+ * One sync of one backup folder, after its check: the check (src/check/run.ts)
+ * has found the source, streamed its manifest in a session that is still
+ * open, scanned the local copy and diffed; this plans the fixes and applies
+ * them over that same session, under the check's folder lock. The source is
+ * never written to.
+ */
+import type { FolderConfig } from '../config/types.js';
+import type { DiffResult } from '../diff/index.js';
+import { createLogger } from '../log.js';
+import type { PeerSession } from '../peer/index.js';
+import { applyPlan, type ApplyResult, type SyncProgress } from './apply.js';
+import { SyncGuardError } from './errors.js';
+import { probeFolding } from './folding.js';
+import { PeerFileSource } from './peer-source.js';
+import { planSync, type MaxDelete, type SyncPlan } from './plan.js';
+import { pruneVersions, VersionKeeper, type VersionRetention } from './versions.js';
+
+const log = createLogger('sync');
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  delete?: boolean;
+  maxDelete?: MaxDelete;
+  force?: boolean;
+  /** Versions older or beyond this are pruned after a successful run (default: kept forever). */
+  retention?: VersionRetention;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+/** What the check hands over while its session and lock are still held. */
+export interface CheckedFolder {
+  folder: FolderConfig;
+  /** Open session with the source; the folder's manifest was sent in it. */
+  session: PeerSession;
+  diff: DiffResult;
+}
+
+export interface SyncOutcome {
+  plan: SyncPlan;
+  /** Absent for a dry run or a run stopped by a guard. */
+  result?: ApplyResult;
+  dryRun: boolean;
+  /** 0: the backup now matches (extras kept by choice aside); 1: some files were skipped or failed; 2: nothing or not everything could be done. */
+  exitCode: 0 | 1 | 2;
+}
+
+/** The part of the agent state sync uses (AgentState.store): remembers the source's size per folder. */
+export interface SyncStateStore {
+  store<V>(folderId: string, namespace: string): { get(key: string): V | undefined; put(key: string, value: V): Promise<void> };
+}
+
+interface SyncMemory {
+  sourceFiles: number;
+  at: number;
+}
+
+const NAMESPACE = 'sync';
+
+export async function syncCheckedFolder(checked: CheckedFolder, state: SyncStateStore, options: SyncOptions = {}): Promise<SyncOutcome> {
+  const { folder, diff } = checked;
+  const memory = state.store<SyncMemory>(folder.id, NAMESPACE);
+  const last = memory.get('last');
+  const folding = await probeFolding(folder.path);
+  const plan = planSync(diff.differences, {
+    delete: options.delete ?? false,
+    ...(options.maxDelete === undefined ? {} : { maxDelete: options.maxDelete }),
+    force: options.force ?? false,
+    sourceFiles: diff.sourceTotals.files,
+    backupFiles: diff.backupTotals.files,
+    ...(last === undefined ? {} : { lastSourceFiles: last.sourceFiles }),
+    folding,
+  });
+  const dryRun = options.dryRun ?? false;
+  if (dryRun) return { plan, dryRun, exitCode: plan.stops.length > 0 ? 2 : exitCodeOf(plan) };
+  if (plan.stops.length > 0) {
+    const first = plan.stops[0]!;
+    throw new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, plan.stops.map((s) => s.message).join('; '), { hint: first.hint });
+  }
+  const keeper = new VersionKeeper(folder.path);
+  const result = await applyPlan(plan, {
+    root: folder.path,
+    source: new PeerFileSource(checked.session, folder.id),
+    keeper,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  if (result.aborted === undefined) {
+    await memory.put('last', { sourceFiles: diff.sourceTotals.files, at: Date.now() });
+    if (options.retention !== undefined) {
+      const pruned = await pruneVersions(folder.path, options.retention);
+      if (pruned.length > 0) log.info(`pruned ${pruned.length} old versions of "${folder.id}"`);
+    }
+  }
+  const exitCode = result.aborted !== undefined ? 2 : result.failed.length > 0 ? 1 : exitCodeOf(plan);
+  return { plan, result, dryRun, exitCode };
+}
+
+/** Skipped files other than extras kept on purpose leave the backup incomplete. */
+function exitCodeOf(plan: SyncPlan): 0 | 1 {
+  return plan.skipped.some((s) => s.reason !== 'extra-kept') ? 1 : 0;
+}
