@@ -226,3 +226,27 @@ test('versions are pruned by age and by count per path', async (t) => {
   assert.deepEqual(removedByAge.map((v) => v.stamp), ['20261116-000000']);
   assert.deepEqual((await listVersions(root)).map((v) => readFileSync(path.join(root, v.versionPath), 'utf8')), ['v3', 'v2']);
 });
+
+test('files the sync wrote are recorded in the hash cache: the next scan reads none of them', async (t) => {
+  const { HashCache } = await import('../src/scan/hash-cache.js');
+  const { scanFolder } = await import('../src/scan/index.js');
+  const { realpathSync } = await import('node:fs');
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  writeTree(src, { 'a.txt': 'a', 'd/b.bin': randomBytes(100_000), 'moved.txt': 'moved' });
+  writeTree(dst, { 'old-name.txt': 'moved' });
+  const s = listTree(src);
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 1 });
+  const cache = HashCache.open(cacheDir, realpathSync(dst));
+  const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)), hashCache: cache });
+  await cache.close();
+  assert.deepEqual(result.failed, []);
+  const scan = scanFolder(dst, { cacheDir });
+  const entries = [];
+  for await (const e of scan) entries.push(e);
+  assert.equal(scan.stats.files, 3);
+  assert.equal(scan.stats.hashedFiles, 0, 'no file was read again');
+  assert.equal(scan.stats.cachedFiles, 3);
+  assert.deepEqual(entries.filter((e) => e.type === 'file').map((e) => e.hash), s.filter((e) => e.type === 'file').map((e) => e.hash));
+});

@@ -44,9 +44,20 @@ export interface ApplyOptions {
   /** Extra attempts for a file that fails verification or changed on the source (default 2). */
   retries?: number;
   keeper?: VersionKeeper;
+  /**
+   * The backup's hash cache (the scanner's HashCache): files this run wrote
+   * or renamed are recorded with their verified hash, so the next scan does
+   * not read them again.
+   */
+  hashCache?: HashRecorder;
   /** Refuse a root without the folder marker (default true; false for `restore --to DIR`). */
   requireMarker?: boolean;
   onProgress?: (progress: SyncProgress) => void;
+}
+
+/** What the applier needs of the scanner's hash cache. */
+export interface HashRecorder {
+  store(relPath: string, state: { size: number; mtimeMs: number; ctimeMs: number; ino: number }, hash: string): void;
 }
 
 export interface FailedItem {
@@ -99,6 +110,12 @@ class PlanRunner {
   private readonly root: string;
   /** Content landed in this run, by hash: later files with the same content are copied locally. */
   private readonly landedByHash = new Map<string, Promise<string | undefined>>();
+  /**
+   * Folders whose entries changed, fsynced once at the end of the run rather
+   * than after every file: until then a power cut can only undo a rename,
+   * leaving the old file (or the partial) in place, never losing data.
+   */
+  private readonly dirtyDirs = new Set<string>();
   private lastProgress = 0;
 
   constructor(
@@ -127,6 +144,7 @@ class PlanRunner {
       rethrowIfBug(err);
       this.result.aborted = toFailed('', err);
     }
+    for (const dir of this.dirtyDirs) await fsyncDir(dir);
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);
   }
@@ -155,7 +173,10 @@ class PlanRunner {
     await rename(from, to);
     await fsyncDir(path.dirname(to));
     if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
-    if (a.entry && a.entry.type === 'file') await setTimes(to, a.entry, true);
+    if (a.entry && a.entry.type === 'file') {
+      await setTimes(to, a.entry, true);
+      if (a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
+    }
     this.result.moved += a.fileCount;
   }
 
@@ -196,6 +217,7 @@ class PlanRunner {
     const abs = resolveUnderRoot(this.root, a.at.disk);
     const stats = await lstat(abs);
     await setTimes(abs, a.entry, !stats.isSymbolicLink());
+    if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);
     this.result.metadataFixed++;
   }
 
@@ -274,7 +296,8 @@ class PlanRunner {
           sourceHash = got.hash;
         }
         await incoming.complete(sourceHash);
-        await landFile(this.root, incoming.partialPath, a.at.disk, this.keeper, a.reason !== 'missing');
+        await landFile(this.root, incoming.partialPath, a.at.disk, this.keeper, a.reason !== 'missing', this.dirtyDirs);
+        await this.remember(a.at.disk, a.entry.hash);
         return;
       } catch (err) {
         await incoming.close();
@@ -285,6 +308,14 @@ class PlanRunner {
         log.info(`${a.at.path}: ${(err as Error).message}; retrying (${attempt + 1} of ${retries})`);
       }
     }
+  }
+
+  /** Records a file's verified hash against its state now, for the next scan. */
+  private async remember(disk: string, hash: string): Promise<void> {
+    const cache = this.options.hashCache;
+    if (cache === undefined) return;
+    const st = await lstat(resolveUnderRoot(this.root, disk));
+    if (st.isFile()) cache.store(disk, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, hash);
   }
 
   private emitProgress(force: boolean): void {

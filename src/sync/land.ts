@@ -31,7 +31,15 @@ export interface LandResult {
  * `expectExisting` says whether the plan saw a file there: a file found where
  * none was expected is checked for a case or normalisation collision first.
  */
-export async function landFile(root: string, partialPath: string, targetRel: string, keeper: VersionKeeper, expectExisting: boolean): Promise<LandResult> {
+export async function landFile(
+  root: string,
+  partialPath: string,
+  targetRel: string,
+  keeper: VersionKeeper,
+  expectExisting: boolean,
+  /** Collects folders to fsync later (a run syncs each changed folder once); default: fsync now. */
+  dirtyDirs?: Set<string>,
+): Promise<LandResult> {
   const target = await prepareParents(root, targetRel);
   const existing = await lstatOrUndefined(target);
   const result: LandResult = {};
@@ -60,7 +68,8 @@ export async function landFile(root: string, partialPath: string, targetRel: str
     await rename(temp, target);
     await rm(partialPath, { force: true });
   }
-  await fsyncDir(path.dirname(target));
+  if (dirtyDirs) dirtyDirs.add(path.dirname(target));
+  else await fsyncDir(path.dirname(target));
   return result;
 }
 

@@ -59,6 +59,8 @@ export class VersionKeeper {
     if (stats.isFile()) {
       try {
         await link(abs, dest.abs);
+        // The kept version must be durable before the live name is replaced.
+        await fsyncDir(path.dirname(dest.abs));
         this.kept.push(dest.rel);
         return dest.rel;
       } catch (err) {
@@ -81,6 +83,7 @@ export class VersionKeeper {
 
   private async move(abs: string, dest: { abs: string; rel: string }): Promise<void> {
     await rename(abs, dest.abs);
+    await fsyncDir(path.dirname(dest.abs));
     await fsyncDir(path.dirname(abs));
     this.kept.push(dest.rel);
   }
