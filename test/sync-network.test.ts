@@ -263,3 +263,33 @@ test('a source killed in the middle of a large file: the next sync resumes, send
   assert.ok(Number(sent[1]) < big.length);
 });
 
+
+test('restore over a session: a file deleted on the source comes back from the backup agent', async (t) => {
+  const { restoreFromSession } = await import('../src/sync/restore.js');
+  const backup = await tempDir(t);
+  const source = await tempDir(t);
+  writeTree(backup, { 'docs/report.pdf': 'the report', 'keep.txt': 'same' });
+  writeTree(source, { 'keep.txt': 'same' });
+  const { agent, connect } = await agentFor(t, backup);
+  agent.directory.folderList[0]!.role = 'backup';
+  const folder = { id: 'photos', path: source, role: 'source' as const, shareWith: [] };
+  const dry = await restoreFromSession(folder, await connect(), { dryRun: true, cacheDir: await tempDir(t) });
+  assert.deepEqual(dry.plan.actions.map((a) => ('at' in a ? `${a.op} ${a.at.path}` : a.op)), ['mkdir docs', 'pull docs/report.pdf']);
+  assert.equal(existsSync(path.join(source, 'docs')), false, 'a dry run changes nothing');
+  const outcome = await restoreFromSession(folder, await connect(), { cacheDir: await tempDir(t) });
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(readFileSync(path.join(source, 'docs/report.pdf'), 'utf8'), 'the report');
+  const elsewhere = path.join(await tempDir(t), 'out');
+  const into = await restoreFromSession(folder, await connect(), { toDir: elsewhere, paths: ['keep.txt'] });
+  assert.equal(into.exitCode, 0);
+  assert.deepEqual(readdirSync(elsewhere).filter((n) => n !== '.synker'), ['keep.txt']);
+});
+
+test('restore refuses a peer that holds the folder as a source', async (t) => {
+  const { restoreFromSession } = await import('../src/sync/restore.js');
+  const other = await tempDir(t);
+  writeTree(other, {});
+  const { connect } = await agentFor(t, other);
+  const folder = { id: 'photos', path: await tempDir(t), role: 'source' as const, shareWith: [] };
+  await assert.rejects(restoreFromSession(folder, await connect()), (e: unknown) => (e as { code?: string }).code === 'E_RESTORE_NOT_A_BACKUP');
+});

@@ -54,7 +54,11 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';
-      if (!damaged && !explicit) continue; // a normal edit on the source: the source is right
+      if (!damaged && !explicit) {
+        // Which copy is right is not known here (an edit on the source, or damage on either side).
+        skipped.push({ path: d.path, reason: 'differs', detail: 'differs from the backup\'s copy; name it to restore it (a newer source file still needs --force)' });
+        continue;
+      }
       if (d.source.mtime > d.backup.mtime && !options.force) {
         skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'the source file is newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
         continue;

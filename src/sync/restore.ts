@@ -1,0 +1,79 @@
+/**
+ * One restore of one source folder from a backup, once connected: ask the
+ * backup agent for its manifest, compare with the local folder (or, with
+ * `--to DIR`, take the backup's files as they are), plan, and pull over the
+ * same session with the same verification as a sync.
+ */
+import type { FolderConfig } from '../config/types.js';
+import { diffManifests } from '../diff/index.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+import type { PeerSession } from '../peer/index.js';
+import { scanFolder } from '../scan/index.js';
+import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
+import { SyncError } from './errors.js';
+import { PeerFileSource } from './peer-source.js';
+import type { SyncPlan } from './plan.js';
+import { planRestore, planRestoreInto } from './restore-plan.js';
+
+export interface RestoreOptions {
+  /** Files or folders to bring back; none: everything missing on the source. */
+  paths?: string[];
+  /** Write under this folder instead of into the source folder. */
+  toDir?: string;
+  dryRun?: boolean;
+  /** Overwrite source files newer than the backup's copy. */
+  force?: boolean;
+  /** Re-hash every local file (find damage the hash cache would hide). */
+  verify?: boolean;
+  /** Hash cache dir for the local scan (default: the scanner's). */
+  cacheDir?: string;
+  hashCache?: HashRecorder;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface RestoreOutcome {
+  plan: SyncPlan;
+  result?: ApplyResult;
+  dryRun: boolean;
+  exitCode: 0 | 1 | 2;
+}
+
+export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}): Promise<RestoreOutcome> {
+  const manifest = session.requestManifest(folder.id);
+  const info = await manifest.info;
+  if (info.role !== 'backup') {
+    // Drain nothing more: the session closes with the caller.
+    throw new SyncError('E_RESTORE_NOT_A_BACKUP', `${session.remote.name} holds folder "${folder.id}" as a ${info.role}, not as a backup`, {
+      hint: 'Restore from the device that keeps the backup copy (--peer NAME).',
+    });
+  }
+  let plan: SyncPlan;
+  if (options.toDir !== undefined) {
+    const wanted: ManifestEntry[] = [];
+    const paths = options.paths ?? [];
+    for await (const e of manifest) {
+      if (paths.length === 0 || paths.some((p) => e.path === p.replace(/\/+$/, '') || e.path.startsWith(`${p.replace(/\/+$/, '')}/`))) wanted.push(e);
+    }
+    plan = planRestoreInto(wanted, { paths });
+  } else {
+    // The source's own ignore rules apply to its own scan.
+    const local = scanFolder(folder.path, {
+      verify: options.verify ?? false,
+      ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    });
+    const diff = await diffManifests(local, manifest);
+    plan = planRestore(diff.differences, { ...(options.paths ? { paths: options.paths } : {}), force: options.force ?? false });
+  }
+  const dryRun = options.dryRun ?? false;
+  const skippedExit = plan.skipped.length > 0 ? 1 : 0;
+  if (dryRun) return { plan, dryRun, exitCode: skippedExit };
+  const result = await applyPlan(plan, {
+    root: options.toDir ?? folder.path,
+    source: new PeerFileSource(session, folder.id),
+    requireMarker: options.toDir === undefined,
+    ...(options.hashCache && options.toDir === undefined ? { hashCache: options.hashCache } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const exitCode = result.aborted ? 2 : result.failed.length > 0 ? 1 : skippedExit;
+  return { plan, result, dryRun, exitCode };
+}
