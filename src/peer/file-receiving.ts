@@ -133,7 +133,8 @@ export class FileReceiving {
   }
 
   onEnd(message: FileEndMessage): void {
-    if (this.dropping.has(message.req)) return;
+    // A transfer we cancelled may have ended before the server saw the cancel: then no error follows.
+    if (this.dropping.delete(message.req)) return;
     const r = this.expect(message.req, 'file-end');
     if (r === undefined) return;
     if (message.size !== r.options.size || r.next !== r.options.size) {
