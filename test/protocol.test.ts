@@ -84,7 +84,7 @@ test('the decoder checks size, envelope, version, type, then fields, in that ord
   const hello = decodeFrame(packr.pack([7, 1, { name: 'new', deviceId: ID, software: 'synker 9', features: [] }]));
   assert.equal(hello.kind === 'hello' && hello.version, 7);
   // Unknown types are not fatal; a valid req is kept so it can be answered.
-  assert.deepEqual(decodeFrame(packr.pack([1, 17, { req: 4, data: Buffer.alloc(3) }])), { kind: 'unknown', type: 17, req: 4 });
+  assert.deepEqual(decodeFrame(packr.pack([1, 19, { req: 4, data: Buffer.alloc(3) }])), { kind: 'unknown', type: 19, req: 4 });
   assert.deepEqual(decodeFrame(packr.pack([1, 40, {}])), { kind: 'unknown', type: 40 });
   assert.equal(decodeError([1, 3, { req: -1, folder: 'x' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 3, { req: 2 ** 32, folder: 'x' }]).code, 'E_LIMIT');
