@@ -4,15 +4,17 @@
  * not root. Generous timeouts, no timing assertions.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { shortDeviceId } from '../src/config/device-id.js';
+import { loadOrCreateIdentity } from '../src/config/identity.js';
 import { startAdvertiser } from './helpers/advertiser-process.js';
 import { netLab, netnsUnavailableReason, stopProcess, waitFor, type Netns } from './helpers/netns.js';
 import { announcedAddresses, readPcap } from './helpers/pcap.js';
-import { SYNKER_BIN } from './helpers/synker-bin.js';
+import { FETCH_FIXTURE, SERVE_FIXTURE, SYNKER_BIN } from './helpers/synker-bin.js';
 
 const skip = netnsUnavailableReason();
 
@@ -153,4 +155,34 @@ test('multi-homed: found from both links, and each link carries only its own add
       assert.ok(!other.includes(a), `${file}: ${a} belongs to the other link`);
     }
   }
+});
+
+test('end to end: a manifest fetched across namespaces by device ID alone, no address given anywhere', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const sourceNs = await lab.namespace('source');
+  const backupNs = await lab.namespace('backup');
+  await lab.link(sourceNs, backupNs, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
+  const home = await mkdtemp(path.join(os.tmpdir(), 'synker-e2e-'));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const folder = path.join(home, 'photos');
+  await mkdir(path.join(folder, '2024'), { recursive: true });
+  await writeFile(path.join(folder, '2024', 'a.jpg'), 'pixels');
+  await writeFile(path.join(folder, 'notes.txt'), 'hello');
+  // Identities are made here (no network) so each side can be told the other's device ID.
+  const source = (await loadOrCreateIdentity(path.join(home, 'source-id'))).identity;
+  const backup = (await loadOrCreateIdentity(path.join(home, 'backup-id'))).identity;
+
+  const server = sourceNs.spawn(process.execPath, [SERVE_FIXTURE, '--identity', path.join(home, 'source-id'), '--folder', folder, '--folder-id', 'photos', '--trust', backup.deviceId]);
+  let serverOut = '';
+  server.stdout!.on('data', (d: Buffer) => (serverOut += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (serverOut += d.toString()));
+  await waitFor(`the source agent to listen (${serverOut})`, () => (serverOut.includes(source.deviceId) ? true : undefined), 30_000);
+
+  const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos'], { timeoutMs: 60_000 });
+  assert.equal(fetched.code, 0, fetched.stderr);
+  const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; size: number; hash?: string }> };
+  assert.deepEqual(result.via.host, '10.99.0.1');
+  assert.equal(result.via.source, 'mdns');
+  assert.deepEqual(result.entries.map((e) => [e.path, e.type]), [['2024', 'dir'], ['2024/a.jpg', 'file'], ['notes.txt', 'file']]);
+  assert.equal(result.entries.find((e) => e.path === 'notes.txt')!.hash, createHash('sha256').update('hello').digest('hex'));
 });

@@ -14,6 +14,8 @@ export interface AdvertiserProcess {
   child: ChildProcess;
   deviceId: string;
   instance: string;
+  /** When its links were up and the first announcement due (ms since the epoch). */
+  readyAt: number;
   events: FixtureEvent[];
   /** Wait for a peer-table event (needs --browse) matching `predicate`. */
   waitForEvent(what: string, predicate: (e: FixtureEvent) => boolean, timeoutMs?: number): Promise<FixtureEvent>;
@@ -36,12 +38,13 @@ export async function startAdvertiser(ns: Netns, args: string[]): Promise<Advert
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const first = (await waitFor(`the advertiser to start (stderr: ${stderr.slice(-1500)})`, () => lines[0], 30_000)) as { deviceId: string; instance: string };
+  const first = (await waitFor(`the advertiser to start (stderr: ${stderr.slice(-1500)})`, () => lines[0], 30_000)) as { deviceId: string; instance: string; readyAt: number };
   const events = (): FixtureEvent[] => lines.slice(1) as FixtureEvent[];
   return {
     child,
     deviceId: first.deviceId,
     instance: first.instance,
+    readyAt: first.readyAt,
     get events() {
       return events();
     },

@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
 import { waitFor, type Netns } from './netns.js';
 
 export interface Avahi {
@@ -15,7 +14,12 @@ export interface Avahi {
   env: NodeJS.ProcessEnv;
 }
 
-export async function startAvahi(t: TestContext, ns: Netns, ifname: string): Promise<Avahi> {
+/** Anything with after(): a TestContext, or a benchmark's own cleanup list. */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export async function startAvahi(t: Cleanup, ns: Netns, ifname: string): Promise<Avahi> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-avahi-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const busSocket = path.join(dir, 'bus');

@@ -126,6 +126,12 @@ export class NetLab {
   private readonly routed = new Set<string>();
   private links = 0;
   private disposed = false;
+  private readonly onExit = (): void => this.disposeNow();
+
+  constructor() {
+    // Even when a test process ends with work pending (or exits early), its namespaces go.
+    process.on('exit', this.onExit);
+  }
 
   /** A new namespace with `lo` up and nothing else. */
   async namespace(label: string): Promise<Netns> {
@@ -170,8 +176,16 @@ export class NetLab {
   /** Kill every process started in the lab, then delete its namespaces (and with them the veths). */
   async dispose(): Promise<void> {
     if (this.disposed) return;
+    // Stopping politely first lets processes say goodbye and flush captures; bounded, so a stuck child cannot keep the namespaces.
+    await Promise.race([Promise.all([...this.children].map((c) => stopProcess(c))), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    this.disposeNow();
+  }
+
+  /** Synchronous teardown: SIGKILL whatever runs inside, delete the namespaces. Also runs on process exit. */
+  disposeNow(): void {
+    if (this.disposed) return;
     this.disposed = true;
-    await Promise.all([...this.children].map((c) => stopProcess(c)));
+    process.off('exit', this.onExit);
     for (const ns of this.namespaces.reverse()) {
       // Whatever is still running inside (a daemon that forked away) would keep the namespace alive.
       const pids = spawnSync('ip', ['netns', 'pids', ns.name], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);

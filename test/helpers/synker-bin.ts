@@ -4,3 +4,7 @@ import { fileURLToPath } from 'node:url';
 export { SYNKER_BIN } from './synker-cli.js';
 /** A process that only advertises (and optionally browses): test/fixtures/advertise.ts. */
 export const ADVERTISE_FIXTURE = fileURLToPath(new URL('../fixtures/advertise.js', import.meta.url));
+/** A minimal agent serving one folder and advertising it: test/fixtures/serve-folder.ts. */
+export const SERVE_FIXTURE = fileURLToPath(new URL('../fixtures/serve-folder.js', import.meta.url));
+/** Fetches a manifest by device ID alone: test/fixtures/fetch-manifest.ts. */
+export const FETCH_FIXTURE = fileURLToPath(new URL('../fixtures/fetch-manifest.js', import.meta.url));
