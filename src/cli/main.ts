@@ -15,6 +15,7 @@ export function buildProgram(): Command {
     .description('Prove that a backup copy of a folder on another machine matches the original, and fix it when it does not.')
     .version(SYNKER_VERSION, '-V, --version')
     .option('--debug', 'verbose logs and stack traces on errors')
+    .option('--config <file>', 'the config file to use (default: config.json in the config dir; see docs/configuration.md)')
     .showHelpAfterError('(run with --help for usage)')
     // Before the commands are added, so they inherit it: usage errors anywhere exit 2, not 1.
     .exitOverride()

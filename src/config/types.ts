@@ -34,6 +34,16 @@ export interface SynkerConfig {
   trusted: TrustedDevice[];
   /** Static peers (`host:port`) for networks where multicast does not work. */
   peers: string[];
+  /**
+   * The `smtp` and `schedule` sections exactly as written in the file (they
+   * are validated when the config loads, so parsing them again cannot fail):
+   * read them with parseSmtpSettings (src/report/smtp-settings.ts) and
+   * parseScheduleSettings (src/schedule/settings.ts). Kept raw so a save
+   * writes back what the user wrote ("30s", "3d"), not computed values.
+   * No `smtp`: reports are not e-mailed. No `schedule`: the defaults.
+   */
+  smtp?: Readonly<Record<string, unknown>>;
+  schedule?: Readonly<Record<string, unknown>>;
 }
 
 /** Accepts the words users use for roles: source/master and backup/slave. */

@@ -3,10 +3,13 @@
  * command group) under src/cli/commands/, each exporting `register(program)`.
  */
 import type { Command } from 'commander';
+import { register as registerFolder } from './folder.js';
+import { register as registerId } from './id.js';
 import { register as peers } from './peers.js';
 import { register as registerScan } from './scan.js';
 import { register as registerService } from './service.js';
+import { register as registerTrust } from './trust.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerService, registerScan, peers];
+export const commands: RegisterCommand[] = [registerService, registerScan, peers, registerId, registerTrust, registerFolder];

@@ -26,9 +26,10 @@ export function register(program: Command): void {
     service
       .command('install')
       .description('write the service file for this platform and enable it (starts the agent now)')
-      .option('--config <file>', 'config file the agent should use (default: the standard location)')
       .action(
-        action(async (options: ServiceOptions) => {
+        // --config is the global option (the agent gets the same file): read it with the globals.
+        action(async (_options: ServiceOptions, command: Command) => {
+          const options = command.optsWithGlobals<ServiceOptions>();
           const platform = currentServicePlatform();
           const result = await installService(platform, agentServiceSpec(specOptions(options)));
           const out = process.stdout;
@@ -67,9 +68,9 @@ export function register(program: Command): void {
       .command('print')
       .description('show the service file `install` would write, without installing anything')
       .option('--platform <name>', 'linux, macos or windows (default: this machine)')
-      .option('--config <file>', 'config file the agent should use')
       .action(
-        action((options: ServiceOptions) => {
+        action((_options: ServiceOptions, command: Command) => {
+          const options = command.optsWithGlobals<ServiceOptions>();
           const platform = options.platform ? parseServicePlatform(options.platform) : currentServicePlatform();
           const file = serviceFile(platform, agentServiceSpec(specOptions(options)));
           process.stderr.write(`# ${PLATFORM_NAMES[platform]}: \`synker service install\` writes this to ${file.path}\n`);

@@ -1,0 +1,139 @@
+/**
+ * `synker trust <DEVICE-ID> [--name N]`, `synker untrust <ID|NAME>`,
+ * `synker trusted [--json]`. A running agent picks the change up by itself.
+ */
+import type { Command } from 'commander';
+import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../config/device-id.js';
+import { describeDevice, resolveTrustedDevice } from '../../config/device-ref.js';
+import { MAX_NAME_BYTES } from '../../config/validate.js';
+import { isDeviceId } from '../../config/device-id.js';
+import { UsageError } from '../../errors.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { action, EXIT, ExitError } from '../run.js';
+import { formatTable } from '../table.js';
+
+export function register(program: Command): void {
+  const trust = program
+    .command('trust')
+    .description('trust another device, so it may connect and see the folders shared with it')
+    .argument('<device-id>', 'the ID that `synker id` prints on the other device')
+    .option('--name <name>', 'a name for it (default: the name it announced when it tried to connect)')
+    .action(
+      action(async (ref: string, opts: { name?: string }, command: Command) => {
+        const deviceId = parseDeviceId(ref);
+        if (opts.name !== undefined) checkDeviceName(opts.name);
+        return withCliContext(command.optsWithGlobals(), async (ctx) => {
+          const own = await ctx.identity();
+          if (own.deviceId === deviceId) {
+            throw new UsageError('that is this device\'s own ID', 'Run `synker id` on the other device and trust the ID it prints.');
+          }
+          const state = await ctx.state();
+          const announced = state.pairingAttempts().find((a) => a.deviceId === deviceId)?.name;
+          const outcome = await ctx.store.update((config) => {
+            const name = opts.name?.trim() ?? (announced && isUsableName(config, announced, deviceId) ? announced.trim() : undefined);
+            if (name !== undefined) {
+              const clash = config.trusted.find((t) => t.deviceId !== deviceId && t.name?.toLowerCase() === name.toLowerCase());
+              if (clash) throw new UsageError(`the name "${name}" is already used by ${formatDeviceId(clash.deviceId)}`, 'Pick another --name.');
+            }
+            const existing = config.trusted.find((t) => t.deviceId === deviceId);
+            if (existing) {
+              if (opts.name !== undefined) existing.name = name;
+              return { added: false, name: existing.name };
+            }
+            config.trusted.push(name === undefined ? { deviceId } : { deviceId, name });
+            return { added: true, name };
+          });
+          await state.forgetPairingAttempt(deviceId);
+          const who = `${outcome.name ? `${outcome.name} ` : ''}${formatDeviceId(deviceId)}`;
+          process.stdout.write(outcome.added ? `trusted ${who}\n` : `already trusted: ${who}\n`);
+          if (outcome.added) process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
+        });
+      }),
+    );
+
+  addExamples(trust, [
+    ['synker trust MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD --name nas', 'trust the device whose `synker id` is that'],
+  ]);
+
+  const untrust = program
+    .command('untrust')
+    .description('stop trusting a device (it is also removed from every folder shared with it)')
+    .argument('<device>', 'device ID, the name given to it, or the first group of its ID')
+    .action(
+      action(async (ref: string, _opts: unknown, command: Command) =>
+        withCliContext(command.optsWithGlobals(), async (ctx) => {
+          const removed = await ctx.store.update((config) => {
+            let device;
+            try {
+              device = resolveTrustedDevice(config, ref);
+            } catch (err) {
+              throw new ExitError(EXIT.differences, 'E_UNKNOWN_DEVICE', (err as Error).message, 'Run `synker trusted` to list trusted devices.');
+            }
+            config.trusted = config.trusted.filter((t) => t.deviceId !== device.deviceId);
+            const unshared: string[] = [];
+            for (const folder of config.folders) {
+              if (folder.shareWith.includes(device.deviceId)) {
+                folder.shareWith = folder.shareWith.filter((id) => id !== device.deviceId);
+                unshared.push(folder.id);
+              }
+            }
+            return { device, unshared };
+          });
+          process.stdout.write(`untrusted ${describeDevice(removed.device, removed.device.deviceId)}\n`);
+          if (removed.unshared.length > 0) process.stdout.write(`no longer shared with it: ${removed.unshared.join(', ')}\n`);
+        }),
+      ),
+    );
+
+  addExamples(untrust, [
+    ['synker untrust nas', 'by the name given with --name'],
+    ['synker untrust MFZWI3D', 'by the first group of its device ID'],
+  ]);
+
+  const trusted = program
+    .command('trusted')
+    .description('list trusted devices and the folders shared with each')
+    .option('--json', 'print a JSON array')
+    .action(
+      action(async (opts: { json?: boolean }, command: Command) =>
+        withCliContext(command.optsWithGlobals(), async (ctx) => {
+          const config = ctx.store.current();
+          const rows = config.trusted.map((t) => ({
+            deviceId: t.deviceId,
+            name: t.name ?? null,
+            folders: config.folders.filter((f) => f.shareWith.includes(t.deviceId)).map((f) => f.id),
+          }));
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          } else if (rows.length === 0) {
+            process.stderr.write('no trusted devices (add one with `synker trust DEVICE-ID`)\n');
+          } else {
+            process.stdout.write(formatTable(['NAME', 'DEVICE ID', 'FOLDERS'], rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-'])));
+          }
+        }),
+      ),
+    );
+  addExamples(trusted, [
+    ['synker trusted', 'names, device IDs and shared folders'],
+    ['synker trusted --json', 'the same as JSON'],
+  ]);
+}
+
+function checkDeviceName(name: string): void {
+  const trimmed = name.trim();
+  if (trimmed === '' || Buffer.byteLength(trimmed) > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new UsageError(`--name must be 1-${MAX_NAME_BYTES} bytes of printable text`);
+  }
+  if (isDeviceId(trimmed)) throw new UsageError('--name must not look like a device ID');
+}
+
+/** A name a device announced is used only if it is valid and not taken (it is peer-controlled). */
+function isUsableName(config: { trusted: Array<{ deviceId: string; name?: string }> }, name: string, deviceId: string): boolean {
+  try {
+    checkDeviceName(name);
+  } catch {
+    return false;
+  }
+  return !config.trusted.some((t) => t.deviceId !== deviceId && t.name?.toLowerCase() === name.trim().toLowerCase());
+}

@@ -1,0 +1,30 @@
+/**
+ * Errors about the user config file. Messages start with `FILE:LINE:COLUMN:`
+ * (the form compilers use, so editors and terminals can jump to it) and name
+ * the key path, e.g. `config.json:7:7: folders[0].role: ...`.
+ */
+import { SynkerError } from '../errors.js';
+import type { SourcePosition } from './json-source.js';
+
+export class ConfigError extends SynkerError {
+  readonly file: string;
+  readonly position: SourcePosition | undefined;
+  /** The key path the error is about (`folders[0].role`), when it is about one. */
+  readonly key: string | undefined;
+
+  constructor(
+    code: string,
+    file: string,
+    message: string,
+    options: { position?: SourcePosition; key?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    const where = options.position ? `${file}:${options.position.line}:${options.position.column}` : file;
+    super(code, `${where}: ${options.key ? `${options.key}: ` : ''}${message}`, {
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.file = file;
+    this.position = options.position;
+    this.key = options.key;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Reading and writing the user config file. Loading: parse (with positions),
+ * migrate to the current version, validate; any problem is a ConfigError
+ * naming the file, line, column and key. A missing file means "all
+ * defaults". Writing: fixed key order, 2-space JSON, atomic, mode 0600
+ * (the file lists the devices this one trusts).
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { ConfigError } from './config-error.js';
+import { CONFIG_VERSION, defaultConfig } from './defaults.js';
+import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from './json-source.js';
+import { migrateConfig, UnsupportedVersionError } from './migrate.js';
+import type { SynkerConfig } from './types.js';
+import { ConfigValidationError, validateConfig } from './validate.js';
+
+export interface LoadedConfig {
+  config: SynkerConfig;
+  /** False when there is no file yet (the config is all defaults). */
+  exists: boolean;
+  /** The version the file was written in (before migration). */
+  fromVersion: number;
+  /** The file's text as read (undefined when there is no file). */
+  text: string | undefined;
+}
+
+const HINT = 'Fix the file by hand (docs/configuration.md lists every key), or move it away to start from defaults.';
+
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { config: defaultConfig(), exists: false, fromVersion: CONFIG_VERSION, text: undefined };
+    throw new ConfigError('E_CONFIG_UNREADABLE', file, `cannot read the config file: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'Check that the file is readable by the user running synker.',
+    });
+  }
+  return { ...parseConfigText(text, file), exists: true, text };
+}
+
+/** Parse, migrate and validate config text; `file` is only used in messages. */
+export function parseConfigText(text: string, file: string): { config: SynkerConfig; fromVersion: number } {
+  let parsed;
+  try {
+    parsed = parseJsonWithLocations(text);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    return fail(new ConfigError('E_CONFIG_SYNTAX', file, `invalid JSON: ${err.message}`, { position: err.position, hint: HINT }));
+  }
+  const raw = parsed.value;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return fail(new ConfigError('E_CONFIG_INVALID', file, 'the file must hold a JSON object ({...})', { position: parsed.locate([]), hint: HINT }));
+  }
+  let migrated;
+  try {
+    migrated = migrateConfig(raw as Record<string, unknown>);
+  } catch (err) {
+    if (!(err instanceof UnsupportedVersionError)) throw err;
+    return fail(new ConfigError('E_CONFIG_VERSION', file, err.message, { position: parsed.locate(['version']), key: 'version', hint: 'Upgrade synker, or fix the version key.' }));
+  }
+  try {
+    return { config: validateConfig(migrated.raw), fromVersion: migrated.from };
+  } catch (err) {
+    if (!(err instanceof ConfigValidationError)) throw err;
+    const [first, ...rest] = err.issues;
+    const lines = rest.map((issue) => {
+      const at = parsed.locate(issue.path);
+      return `\n${file}${at ? `:${at.line}:${at.column}` : ''}: ${formatJsonPath(issue.path)}: ${issue.message}`;
+    });
+    const position = parsed.locate(first!.path);
+    return fail(
+      new ConfigError('E_CONFIG_INVALID', file, first!.message + lines.join(''), {
+        ...(position ? { position } : {}),
+        key: formatJsonPath(first!.path),
+        hint: first!.hint ?? HINT,
+      }),
+    );
+  }
+}
+
+function fail(err: ConfigError): never {
+  throw err;
+}
+
+/** The file's text: fixed key order so diffs of hand edits stay readable. */
+export function serializeConfig(config: SynkerConfig): string {
+  const ordered = {
+    version: config.version,
+    name: config.name,
+    port: config.port,
+    folders: config.folders.map((f) => ({ id: f.id, path: f.path, role: f.role, shareWith: [...f.shareWith] })),
+    trusted: config.trusted.map((t) => (t.name === undefined ? { deviceId: t.deviceId } : { deviceId: t.deviceId, name: t.name })),
+    peers: [...config.peers],
+    ...(config.smtp === undefined ? {} : { smtp: config.smtp }),
+    ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
+  };
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+export async function saveConfigFile(file: string, config: SynkerConfig): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, serializeConfig(config), { mode: 0o600 });
+}

@@ -1,0 +1,114 @@
+/**
+ * The folder marker `.synker/folder.json` (Syncthing's `.stfolder` is the
+ * model), written by `synker folder add`. It holds the folder ID, so a check
+ * can tell three cases apart before it trusts what it sees under the root:
+ * - ok: the marker names this folder;
+ * - absent: no root or no marker — maybe a disk that is not mounted, which
+ *   must never be mistaken for a folder whose files were all deleted;
+ * - another folder's marker: the path points at the wrong folder (error).
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SynkerError, errnoCode } from '../errors.js';
+import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
+import { SYNKER_VERSION } from '../version.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export interface FolderMarker {
+  folderId: string;
+  /** When `folder add` wrote it (ISO time). */
+  created: string;
+  /** The synker version that wrote it. */
+  synker: string;
+}
+
+export type FolderRootStatus =
+  | { state: 'ok'; marker: FolderMarker }
+  | { state: 'absent'; reason: 'no-root' | 'not-a-directory' | 'no-marker' }
+  | { state: 'other-folder'; foundId: string };
+
+export class FolderMarkerError extends SynkerError {}
+
+export function markerPath(root: string): string {
+  return path.join(root, MARKER_FILE);
+}
+
+/** Read the marker; undefined when there is none. Throws FolderMarkerError when it is unreadable or not a marker. */
+export async function readFolderMarker(root: string): Promise<FolderMarker | undefined> {
+  const file = markerPath(root);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new FolderMarkerError('E_MARKER_UNREADABLE', `cannot read the folder marker ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'Check the permissions of the folder and its .synker directory.',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const folderId = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['folderId'] : undefined;
+  if (typeof folderId !== 'string' || folderId === '') {
+    throw new FolderMarkerError('E_MARKER_CORRUPT', `the folder marker ${file} is damaged (no folder ID in it)`, {
+      hint: 'Run `synker folder add` again for this folder to rewrite it, after checking the path is the right one.',
+    });
+  }
+  const record = parsed as Record<string, unknown>;
+  return { folderId, created: String(record['created'] ?? ''), synker: String(record['synker'] ?? '') };
+}
+
+/** What is at a folder root, without throwing for the expected cases. */
+export async function checkFolderRoot(root: string, folderId: string): Promise<FolderRootStatus> {
+  try {
+    if (!(await stat(root)).isDirectory()) return { state: 'absent', reason: 'not-a-directory' };
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent', reason: 'no-root' };
+    throw new FolderMarkerError('E_FOLDER_UNREADABLE', `cannot open the folder ${root}: ${(err as Error).message}`, { cause: err });
+  }
+  const marker = await readFolderMarker(root);
+  if (!marker) return { state: 'absent', reason: 'no-marker' };
+  if (marker.folderId !== folderId) return { state: 'other-folder', foundId: marker.folderId };
+  return { state: 'ok', marker };
+}
+
+/** Like checkFolderRoot, but anything other than ok is a typed error saying what to do. */
+export async function verifyFolderRoot(root: string, folderId: string): Promise<FolderMarker> {
+  const status = await checkFolderRoot(root, folderId);
+  switch (status.state) {
+    case 'ok':
+      return status.marker;
+    case 'absent':
+      throw new FolderMarkerError(
+        'E_FOLDER_ABSENT',
+        status.reason === 'no-marker'
+          ? `folder "${folderId}" is absent: ${root} has no ${MARKER_FILE} marker (an unmounted disk?)`
+          : `folder "${folderId}" is absent: ${root} ${status.reason === 'no-root' ? 'does not exist' : 'is not a directory'} (an unmounted disk?)`,
+        { hint: `Mount the disk that holds ${root}. If the folder really moved, run \`synker folder remove ${folderId}\` and \`synker folder add\` with the new path.` },
+      );
+    case 'other-folder':
+      throw new FolderMarkerError('E_FOLDER_MISMATCH', `${root} is marked as folder "${status.foundId}", not "${folderId}"`, {
+        hint: `The path points at another folder: fix the path of "${folderId}" in the config.`,
+      });
+  }
+}
+
+/** Write the marker (folder add). Refuses a root that is another folder's. */
+export async function writeFolderMarker(root: string, folderId: string): Promise<void> {
+  const existing = await readFolderMarker(root);
+  if (existing && existing.folderId !== folderId) {
+    throw new FolderMarkerError('E_FOLDER_MISMATCH', `${root} is already marked as folder "${existing.folderId}"`, {
+      hint: `Use the same ID ("${existing.folderId}") or pick the right path. To reuse this directory for another folder, delete ${markerPath(root)} first.`,
+    });
+  }
+  if (existing) return;
+  await mkdir(path.join(root, META_DIR), { recursive: true });
+  const marker: FolderMarker = { folderId, created: new Date().toISOString(), synker: SYNKER_VERSION };
+  await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
+}

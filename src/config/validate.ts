@@ -1,0 +1,271 @@
+/**
+ * Schema check of a (migrated) raw config: returns a complete SynkerConfig
+ * with defaults filled in and values normalised (device IDs canonical, role
+ * aliases resolved, `~` expanded), or every problem found, each with the key
+ * path it is about. Unknown keys are refused (with a suggestion) because a
+ * misspelt key would otherwise be silently ignored.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { SynkerError } from '../errors.js';
+import { parseSmtpSettings } from '../report/smtp-settings.js';
+import { parseScheduleSettings } from '../schedule/settings.js';
+import { isDeviceId, parseDeviceId } from './device-id.js';
+import { CONFIG_VERSION, defaultConfig } from './defaults.js';
+import type { JsonPath } from './json-source.js';
+import { parsePeerAddress } from './peer-address.js';
+import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
+
+export interface ConfigIssue {
+  path: JsonPath;
+  message: string;
+  /** What to do, when the section's own parser says. */
+  hint?: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map((i) => i.message).join('; '));
+  }
+}
+
+/** Folder IDs travel in the protocol and name state entries: keep them short and plain. */
+export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MAX_NAME_BYTES = 63;
+
+const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
+const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith'] as const;
+const TRUSTED_KEYS = ['deviceId', 'name'] as const;
+
+type Raw = Record<string, unknown>;
+
+export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
+  const issues: ConfigIssue[] = [];
+  const issue = (p: JsonPath, message: string): void => {
+    issues.push({ path: p, message });
+  };
+  const defaults = defaultConfig(hostname);
+
+  if (!isObject(raw)) throw new ConfigValidationError([{ path: [], message: `the file must hold a JSON object ({...}), found ${kind(raw)}` }]);
+  checkKeys(raw, TOP_KEYS, [], issue);
+
+  if (raw['version'] !== CONFIG_VERSION) issue(['version'], `must be ${CONFIG_VERSION}`);
+
+  let name = defaults.name;
+  if (raw['name'] !== undefined) name = checkName(raw['name'], ['name'], issue) ?? name;
+
+  let port = defaults.port;
+  if (raw['port'] !== undefined) {
+    const p = raw['port'];
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) issue(['port'], `must be a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(p)}`);
+    else port = p;
+  }
+
+  const trusted: TrustedDevice[] = [];
+  const trustedIds = new Set<string>();
+  const trustedNames = new Map<string, number>();
+  for (const [index, entry] of arrayAt(raw, 'trusted', issue)) {
+    const at = ['trusted', index];
+    if (!isObject(entry)) {
+      issue(at, `must be an object like {"deviceId": "...", "name": "nas"}, found ${kind(entry)}`);
+      continue;
+    }
+    checkKeys(entry, TRUSTED_KEYS, at, issue);
+    let deviceId: string | undefined;
+    try {
+      if (typeof entry['deviceId'] !== 'string') throw new Error(entry['deviceId'] === undefined ? 'is missing' : `must be a string, found ${kind(entry['deviceId'])}`);
+      deviceId = parseDeviceId(entry['deviceId']);
+    } catch (err) {
+      issue([...at, 'deviceId'], (err as Error).message);
+    }
+    if (deviceId !== undefined && trustedIds.has(deviceId)) issue([...at, 'deviceId'], 'this device is listed twice');
+    let deviceName: string | undefined;
+    if (entry['name'] !== undefined) {
+      deviceName = checkName(entry['name'], [...at, 'name'], issue);
+      if (deviceName !== undefined && isDeviceId(deviceName)) {
+        issue([...at, 'name'], 'a name must not look like a device ID');
+        deviceName = undefined;
+      }
+      const folded = deviceName?.toLowerCase();
+      if (folded !== undefined && trustedNames.has(folded)) issue([...at, 'name'], `the name "${deviceName}" is already used by trusted[${trustedNames.get(folded)}]`);
+      if (folded !== undefined) trustedNames.set(folded, index);
+    }
+    if (deviceId !== undefined && !trustedIds.has(deviceId)) {
+      trustedIds.add(deviceId);
+      trusted.push(deviceName === undefined ? { deviceId } : { deviceId, name: deviceName });
+    }
+  }
+
+  const folders: FolderConfig[] = [];
+  const folderIds = new Map<string, number>();
+  const folderPaths = new Map<string, number>();
+  for (const [index, entry] of arrayAt(raw, 'folders', issue)) {
+    const at = ['folders', index];
+    if (!isObject(entry)) {
+      issue(at, `must be an object like {"id": "photos", "path": "/data/photos", "role": "source"}, found ${kind(entry)}`);
+      continue;
+    }
+    checkKeys(entry, FOLDER_KEYS, at, issue);
+    const id = entry['id'];
+    let okId: string | undefined;
+    if (typeof id !== 'string' || !FOLDER_ID_PATTERN.test(id)) {
+      issue([...at, 'id'], id === undefined ? 'is missing' : `must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." "_" "-"), found ${JSON.stringify(id)}`);
+    } else if (folderIds.has(id)) {
+      issue([...at, 'id'], `"${id}" is already used by folders[${folderIds.get(id)}]`);
+    } else {
+      folderIds.set(id, index);
+      okId = id;
+    }
+    const rawPath = entry['path'];
+    let okPath: string | undefined;
+    if (typeof rawPath !== 'string' || rawPath === '') {
+      issue([...at, 'path'], rawPath === undefined ? 'is missing' : `must be a path, found ${JSON.stringify(rawPath)}`);
+    } else {
+      const expanded = expandHome(rawPath);
+      if (!path.isAbsolute(expanded)) issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
+      else {
+        okPath = path.normalize(expanded);
+        if (okPath.length > 1) okPath = okPath.replace(/[\\/]+$/, '');
+        if (folderPaths.has(okPath)) issue([...at, 'path'], `${okPath} is already the path of folders[${folderPaths.get(okPath)}]`);
+        folderPaths.set(okPath, index);
+      }
+    }
+    const role = typeof entry['role'] === 'string' ? parseRole(entry['role']) : undefined;
+    if (role === undefined) {
+      issue([...at, 'role'], entry['role'] === undefined ? 'is missing (source or backup)' : `must be "source" (or "master") or "backup" (or "slave"), found ${JSON.stringify(entry['role'])}`);
+    }
+    const shareWith: string[] = [];
+    for (const [i, device] of arrayAt(entry, 'shareWith', issue, at)) {
+      const where = [...at, 'shareWith', i];
+      if (typeof device !== 'string') {
+        issue(where, `must be a device ID string, found ${kind(device)}`);
+        continue;
+      }
+      let deviceId: string;
+      try {
+        deviceId = parseDeviceId(device);
+      } catch (err) {
+        issue(where, (err as Error).message);
+        continue;
+      }
+      if (!trustedIds.has(deviceId)) issue(where, 'this device is not in "trusted": trust it first (synker trust ID)');
+      else if (shareWith.includes(deviceId)) issue(where, 'this device is listed twice');
+      else shareWith.push(deviceId);
+    }
+    if (okId !== undefined && okPath !== undefined && role !== undefined) folders.push({ id: okId, path: okPath, role, shareWith });
+  }
+
+  const peers: string[] = [];
+  for (const [index, entry] of arrayAt(raw, 'peers', issue)) {
+    if (typeof entry !== 'string') {
+      issue(['peers', index], `must be a "host:port" string, found ${kind(entry)}`);
+      continue;
+    }
+    const parsed = parsePeerAddress(entry);
+    if (typeof parsed === 'string') issue(['peers', index], parsed);
+    else if (peers.includes(entry.trim())) issue(['peers', index], `"${entry}" is listed twice`);
+    else peers.push(entry.trim());
+  }
+
+  // Sections owned by other modules are checked by their own parsers (which name the key they refuse).
+  const sections: Pick<SynkerConfig, 'smtp' | 'schedule'> = {};
+  for (const [section, parse] of [
+    ['smtp', parseSmtpSettings],
+    ['schedule', parseScheduleSettings],
+  ] as const) {
+    const value = raw[section];
+    if (value === undefined) continue;
+    try {
+      parse(value);
+      // A plain copy: the parser's objects have no prototype (so `__proto__` is just a key); JSON.parse keeps that safe.
+      sections[section] = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    } catch (err) {
+      if (!(err instanceof SynkerError)) throw err;
+      const key = new RegExp(`\\b${section}\\.(\\w+)`).exec(err.message)?.[1];
+      const at: JsonPath = key !== undefined && isObject(value) && key in value ? [section, key] : [section];
+      const prefix = `${section}.${key} `;
+      issues.push({ path: at, message: at.length === 2 && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    }
+  }
+
+  if (issues.length > 0) throw new ConfigValidationError(issues);
+  return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
+}
+
+function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') {
+    issue(at, `must be a non-empty string, found ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    issue(at, 'must not contain control characters');
+    return undefined;
+  }
+  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) {
+    issue(at, `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`);
+    return undefined;
+  }
+  return value.trim();
+}
+
+function* arrayAt(obj: Raw, key: string, issue: (p: JsonPath, m: string) => void, at: JsonPath = []): Generator<[number, unknown]> {
+  const value = obj[key];
+  if (value === undefined) return;
+  if (!Array.isArray(value)) {
+    issue([...at, key], `must be a list ([...]), found ${kind(value)}`);
+    return;
+  }
+  for (let i = 0; i < value.length; i++) yield [i, value[i]];
+}
+
+function checkKeys(obj: Raw, known: readonly string[], at: JsonPath, issue: (p: JsonPath, m: string) => void): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const suggestion = closest(key, known);
+    issue([...at, key], `unknown key${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known keys here: ${known.join(', ')}`);
+  }
+}
+
+/** The known key within edit distance 2 of a misspelt one. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,82 @@
+/**
+ * A generic keyed store for one folder and one purpose (namespace), e.g.
+ * `store(folderId, 'verified')` for the hashes last verified as matching or
+ * `store(folderId, 'outbox')`. Entries live in the agent-state database
+ * under the key [folderId, namespace, key], so one folder's data is a
+ * contiguous range that can be listed or dropped at once. Values are
+ * anything msgpack can hold (objects, arrays, strings, numbers, Dates,
+ * Buffers). Writes are transactional and visible to other processes.
+ */
+import type { Database, Key } from 'lmdb';
+
+/** Keys: strings (no NUL character) or numbers, or lists of them. */
+export type StoreKey = string | number | Array<string | number>;
+
+export class FolderStore<V = unknown> {
+  constructor(
+    private readonly db: Database<unknown, Key>,
+    readonly folderId: string,
+    readonly namespace: string,
+  ) {}
+
+  private full(key: StoreKey): Key {
+    const parts = Array.isArray(key) ? key : [key];
+    for (const part of parts) {
+      if (typeof part === 'string' && part.includes('\0')) throw new TypeError('store keys cannot contain a NUL character');
+    }
+    return [this.folderId, this.namespace, ...parts];
+  }
+
+  get(key: StoreKey): V | undefined {
+    this.db.resetReadTxn();
+    return this.db.get(this.full(key)) as V | undefined;
+  }
+
+  async put(key: StoreKey, value: V): Promise<void> {
+    await this.db.put(this.full(key), value);
+  }
+
+  async remove(key: StoreKey): Promise<boolean> {
+    return this.db.remove(this.full(key));
+  }
+
+  /** Every entry in key order (a lazy snapshot: fine for millions of entries). */
+  *entries(): Generator<[StoreKey, V]> {
+    this.db.resetReadTxn();
+    for (const { key, value } of this.db.getRange({ start: [this.folderId, this.namespace] })) {
+      const parts = key as unknown[];
+      if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) break;
+      if (parts.length < 3) continue;
+      const rest = parts.slice(2) as Array<string | number>;
+      yield [rest.length === 1 ? rest[0]! : rest, value as V];
+    }
+  }
+
+  count(): number {
+    let n = 0;
+    for (const _ of this.entries()) n++;
+    return n;
+  }
+
+  /** Replace the whole namespace in one transaction: readers see the old set or the new one, never a mix. */
+  async replaceAll(entries: Iterable<[StoreKey, V]>): Promise<void> {
+    await this.db.transaction(() => {
+      this.clearInTransaction();
+      for (const [key, value] of entries) void this.db.put(this.full(key), value);
+    });
+  }
+
+  async clear(): Promise<void> {
+    await this.db.transaction(() => this.clearInTransaction());
+  }
+
+  private clearInTransaction(): void {
+    const keys: Key[] = [];
+    for (const key of this.db.getKeys({ start: [this.folderId, this.namespace] })) {
+      const parts = key as unknown[];
+      if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) break;
+      keys.push(key);
+    }
+    for (const key of keys) void this.db.remove(key);
+  }
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { commands } from '../src/cli/commands/index.js';
+import { deviceIdFromCertificate, formatDeviceId } from '../src/config/device-id.js';
+import { isolatedEnv, runSynker } from './helpers/synker-cli.js';
+
+/** The real CLI with HOME=home and SYNKER_HOME=home/synker. */
+function runCli(args: string[], options: { home: string; cwd?: string }) {
+  return runSynker(args, { env: isolatedEnv(options.home), ...(options.cwd ? { cwd: options.cwd } : {}) });
+}
+import { tempDir } from './helpers/tmp.js';
+
+const deviceA = deviceIdFromCertificate(Buffer.from('cli device a'));
+const deviceB = deviceIdFromCertificate(Buffer.from('cli device b'));
+
+test('`synker id` creates the identity once and prints the grouped device ID', async (t) => {
+  const home = await tempDir(t);
+  const first = await runCli(['id'], { home });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^([A-Z2-7]{7}-){7}[A-Z2-7]{7}\n$/);
+  assert.match(first.stderr, /created this device's identity/);
+  assert.equal((await stat(path.join(home, 'synker', 'config', 'key.pem'))).mode & 0o777, 0o600);
+  const second = await runCli(['id', '--json'], { home });
+  const parsed = JSON.parse(second.stdout) as { deviceId: string; formatted: string };
+  assert.equal(parsed.formatted, first.stdout.trim());
+  assert.doesNotMatch(second.stderr, /created/);
+});
+
+test('`synker trust` refuses a mistyped ID and this device\'s own ID', async (t) => {
+  const home = await tempDir(t);
+  const shown = formatDeviceId(deviceA);
+  const typo = shown.slice(0, 10) + (shown[10] === 'A' ? 'B' : 'A') + shown.slice(11);
+  const bad = await runCli(['trust', typo], { home });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error: ".*" is not a valid device ID: a check character does not match \(typo\?\)/);
+  assert.match(bad.stderr, /hint: Copy the ID exactly/);
+  assert.equal(bad.stdout, '');
+  const own = (await runCli(['id'], { home })).stdout.trim();
+  const self = await runCli(['trust', own], { home });
+  assert.equal(self.code, 2);
+  assert.match(self.stderr, /this device's own ID/);
+  const list = await runCli(['trusted', '--json'], { home });
+  assert.deepEqual(JSON.parse(list.stdout), []);
+});
+
+test('trust, trusted and untrust by name, ID or first group', async (t) => {
+  const home = await tempDir(t);
+  assert.equal((await runCli(['trust', formatDeviceId(deviceA).toLowerCase(), '--name', 'nas'], { home })).code, 0);
+  const again = await runCli(['trust', deviceA], { home });
+  assert.match(again.stdout, /^already trusted: nas /);
+  assert.equal((await runCli(['trust', deviceB], { home })).code, 0);
+  const clash = await runCli(['trust', deviceB, '--name', 'NAS'], { home });
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /the name "NAS" is already used/);
+
+  const table = await runCli(['trusted'], { home });
+  assert.match(table.stdout, /^NAME\s+DEVICE ID\s+FOLDERS\n/);
+  assert.match(table.stdout, new RegExp(`nas\\s+${formatDeviceId(deviceA)}\\s+-`));
+  const json = JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as Array<{ deviceId: string; name: string | null }>;
+  assert.deepEqual(json.map((d) => [d.deviceId, d.name]), [
+    [deviceA, 'nas'],
+    [deviceB, null],
+  ]);
+
+  const missing = await runCli(['untrust', 'laptop'], { home });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /"laptop" is not a trusted device/);
+  assert.equal((await runCli(['untrust', 'NAS'], { home })).code, 0);
+  const byShort = await runCli(['untrust', deviceB.slice(0, 7).toLowerCase()], { home });
+  assert.equal(byShort.code, 0, byShort.stderr);
+  assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
+});
+
+test('folder add writes the marker, accepts role aliases, and refuses a missing path', async (t) => {
+  const home = await tempDir(t);
+  const data = await tempDir(t);
+  const photos = path.join(data, 'photos');
+  const copy = path.join(data, 'copy');
+  await mkdir(photos);
+  await mkdir(copy);
+  await runCli(['trust', deviceA, '--name', 'nas'], { home });
+
+  const add = await runCli(['folder', 'add', 'photos', photos, '--role', 'master', '--share', 'nas'], { home });
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stdout, /added folder "photos" \(source\) at .*, shared with nas/);
+  const marker = JSON.parse(await readFile(path.join(photos, '.synker', 'folder.json'), 'utf8')) as { folderId: string };
+  assert.equal(marker.folderId, 'photos');
+  const slave = await runCli(['folder', 'add', 'copy', path.relative(data, copy), '--role', 'SLAVE'], { home, cwd: data });
+  assert.equal(slave.code, 0, slave.stderr);
+  assert.match(slave.stderr, /hint: no device can see it yet/);
+
+  const missing = await runCli(['folder', 'add', 'gone', path.join(data, 'nope'), '--role', 'source'], { home });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /error: .*nope does not exist\nhint: Create it/);
+  const badRole = await runCli(['folder', 'add', 'x', photos, '--role', 'mirror'], { home });
+  assert.equal(badRole.code, 2);
+  assert.match(badRole.stderr, /--role must be source \(or master\) or backup \(or slave\)/);
+  const badId = await runCli(['folder', 'add', '../x', photos, '--role', 'source'], { home });
+  assert.match(badId.stderr, /not a valid folder ID/);
+  const dupId = await runCli(['folder', 'add', 'photos', copy, '--role', 'source'], { home });
+  assert.match(dupId.stderr, /folder "photos" already exists/);
+  const untrusted = await runCli(['folder', 'add', 'more', data, '--role', 'source', '--share', deviceB], { home });
+  assert.equal(untrusted.code, 2);
+  assert.match(untrusted.stderr, /is not a trusted device/);
+  // A directory that is already another folder's root is refused.
+  const other = await runCli(['folder', 'add', 'photos2', photos, '--role', 'source'], { home });
+  assert.match(other.stderr, /is already folder "photos"/);
+
+  const list = JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{ id: string; role: string; path: string; status: string; shareWith: Array<{ name: string }> }>;
+  assert.deepEqual(
+    list.map((f) => [f.id, f.role, f.path, f.status, f.shareWith.map((s) => s.name)]),
+    [
+      ['photos', 'source', photos, 'ok', ['nas']],
+      ['copy', 'backup', copy, 'ok', []],
+    ],
+  );
+
+  // An unmounted disk: the root is there but the marker is not.
+  await rm(path.join(copy, '.synker'), { recursive: true });
+  const table = await runCli(['folder', 'list'], { home });
+  assert.match(table.stdout, /copy\s+backup\s+absent \(no marker: disk not mounted\?\)/);
+});
+
+test('folder share, unshare and remove; untrust unshares', async (t) => {
+  const home = await tempDir(t);
+  const root = await tempDir(t);
+  await runCli(['trust', deviceA, '--name', 'nas'], { home });
+  await runCli(['trust', deviceB, '--name', 'laptop'], { home });
+  await runCli(['folder', 'add', 'docs', root, '--role', 'source'], { home });
+  const share = await runCli(['folder', 'share', 'docs', 'nas', 'laptop'], { home });
+  assert.equal(share.code, 0, share.stderr);
+  assert.match(share.stdout, /shared "docs" with nas \(.{7}\), laptop/);
+  assert.match((await runCli(['folder', 'share', 'docs', 'nas'], { home })).stdout, /nothing to change/);
+  assert.equal((await runCli(['folder', 'unshare', 'docs', 'laptop'], { home })).code, 0);
+  const untrust = await runCli(['untrust', 'nas'], { home });
+  assert.match(untrust.stdout, /no longer shared with it: docs/);
+  const config = JSON.parse(await readFile(path.join(home, 'synker', 'config', 'config.json'), 'utf8')) as { folders: Array<{ shareWith: string[] }> };
+  assert.deepEqual(config.folders[0]!.shareWith, []);
+  assert.equal((await runCli(['folder', 'remove', 'docs'], { home })).code, 0);
+  const again = await runCli(['folder', 'remove', 'docs'], { home });
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /there is no folder "docs"/);
+  // The marker stays, so adding the folder back at the same place works.
+  assert.equal((await runCli(['folder', 'add', 'docs', root, '--role', 'backup'], { home })).code, 0);
+  const mismatch = await runCli(['folder', 'add', 'papers', root, '--role', 'backup'], { home });
+  assert.match(mismatch.stderr, /already/);
+});
+
+test('--config points every command at another file; a broken one is refused with file and line', async (t) => {
+  const home = await tempDir(t);
+  const file = path.join(home, 'elsewhere.json');
+  assert.equal((await runCli(['--config', file, 'trust', deviceA], { home })).code, 0);
+  assert.match(await readFile(file, 'utf8'), new RegExp(deviceA));
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  await assert.rejects(stat(path.join(home, 'synker', 'config', 'config.json')), /ENOENT/);
+
+  await writeFile(file, '{\n  "version": 1,\n  "trusted": [\n    {"deviceID": "x"}\n  ]\n}\n');
+  const broken = await runCli(['--config', file, 'trusted'], { home });
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, new RegExp(`error: .*elsewhere\\.json:4:6: trusted\\[0\\]\\.deviceID: unknown key \\(did you mean "deviceId"\\?\\)`));
+  assert.match(broken.stderr, /hint: Fix the file by hand/);
+});
+
+test('no command defines its own --config: the global one would take its value first', () => {
+  const program = new Command('synker');
+  for (const register of commands) register(program);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  const shadowing = all(program)
+    .filter((c) => c.options.some((o) => o.long === '--config'))
+    .map((c) => c.name());
+  assert.deepEqual(shadowing, [], 'read it with command.optsWithGlobals() (or loadCliContext) instead');
+});
