@@ -5,11 +5,14 @@
 import type { Command } from 'commander';
 import { register as registerFolder } from './folder.js';
 import { register as registerId } from './id.js';
+import { register as registerOutbox } from './outbox.js';
 import { register as peers } from './peers.js';
 import { register as registerScan } from './scan.js';
 import { register as registerService } from './service.js';
+import { register as registerStatus } from './status.js';
+import { register as registerTestEmail } from './test-email.js';
 import { register as registerTrust } from './trust.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerService, registerScan, peers, registerId, registerTrust, registerFolder];
+export const commands: RegisterCommand[] = [registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];

@@ -1,0 +1,89 @@
+/**
+ * `synker outbox [--send] [--json]`: the e-mails waiting to be sent. Reports
+ * that could not be sent (server down, login refused) wait here until the
+ * agent's next retry; `--send` tries now.
+ * Exit code: 0 nothing waits (or everything was sent), 1 messages still wait, 2 error.
+ */
+import type { Command } from 'commander';
+import { SynkerError } from '../../errors.js';
+import { flushOutbox } from '../../report/deliver.js';
+import { Outbox, type OutboxEntry } from '../../report/outbox.js';
+import { SmtpConfigError, parseSmtpSettings } from '../../report/smtp-settings.js';
+import { outboxDir } from '../../schedule/paths.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { EXIT, action } from '../run.js';
+import { formatTable } from '../table.js';
+
+interface OutboxFlags {
+  send?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const outbox = program
+    .command('outbox')
+    .description('list the e-mails waiting to be sent, or send them now (exit 0 none waiting, 1 some wait, 2 error)')
+    .option('--send', 'try to send every waiting e-mail now')
+    .option('--json', 'machine-readable output');
+  addExamples(outbox, [
+    ['synker outbox', 'what waits, and why it was not sent'],
+    ['synker outbox --send', 'send now (after fixing the smtp settings)'],
+  ]);
+  outbox.action(
+    action(async (flags: OutboxFlags, command: Command) =>
+      withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const box = new Outbox(outboxDir(ctx.dirs.data));
+        let sent: Array<{ entry: OutboxEntry; response: string }> = [];
+        let sendError: SynkerError | undefined;
+        let busy = false;
+        if (flags.send && (await box.size()) > 0) {
+          const smtp = ctx.store.current().smtp;
+          if (smtp === undefined) throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker outbox --send.');
+          const result = await flushOutbox({ settings: parseSmtpSettings(smtp), outbox: box });
+          sent = result.sent.map((s) => ({ entry: s.entry, response: s.result.response }));
+          sendError = result.failed[0]?.error;
+          busy = result.busy;
+        }
+        const waiting = await box.list();
+        if (flags.json) {
+          process.stdout.write(
+            JSON.stringify({
+              waiting,
+              sent: sent.map((s) => ({ ...s.entry, response: s.response })),
+              ...(sendError ? { error: { code: sendError.code, message: sendError.message, hint: sendError.hint ?? null } } : {}),
+              busy,
+            }) + '\n',
+          );
+        } else {
+          for (const s of sent) process.stdout.write(`sent: ${s.entry.subject} (${s.response})\n`);
+          if (busy) process.stdout.write('another synker process (the agent) is sending right now; run again in a moment\n');
+          if (waiting.length === 0) process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
+          else {
+            const now = Date.now();
+            process.stdout.write(
+              formatTable(
+                ['QUEUED', 'TRIES', 'TO', 'SUBJECT'],
+                waiting.map((e) => [age(now - Date.parse(e.createdAt)), String(e.attempts), e.envelope.to.join(', '), e.subject]),
+              ),
+            );
+            const last = waiting.find((e) => e.lastError)?.lastError;
+            if (last && !sendError) process.stdout.write(`last error: ${last.message}${last.hint ? `\nhint: ${last.hint}` : ''}\n`);
+          }
+        }
+        if (sendError) {
+          process.stderr.write(`error: ${sendError.message}\n`);
+          if (sendError.hint) process.stderr.write(`hint: ${sendError.hint}\n`);
+          return EXIT.error;
+        }
+        return waiting.length === 0 ? EXIT.ok : EXIT.differences;
+      }),
+    ),
+  );
+}
+
+function age(ms: number): string {
+  if (ms < 3_600_000) return `${Math.max(0, Math.round(ms / 60_000))} min ago`;
+  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h ago`;
+  return `${Math.round(ms / 86_400_000)} days ago`;
+}

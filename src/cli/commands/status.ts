@@ -1,0 +1,139 @@
+/**
+ * `synker status [--json]`: per folder, its role, its peer(s), the last
+ * scheduled check and the last one that verified the backup, when the next
+ * check is due, and how many e-mails wait in the outbox.
+ * Exit code: 0 every backup verified and complete, 1 something needs
+ * attention (differences, not verified, mail waiting), 2 error.
+ */
+import type { Command } from 'commander';
+import { shortDeviceId } from '../../config/device-id.js';
+import type { FolderConfig, SynkerConfig } from '../../config/types.js';
+import { Outbox } from '../../report/outbox.js';
+import { outboxDir, scheduleStateFile } from '../../schedule/paths.js';
+import { nextCheckAt } from '../../schedule/scheduler.js';
+import { createCron, parseScheduleSettings, type ScheduleSettings } from '../../schedule/settings.js';
+import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { EXIT, action } from '../run.js';
+import { formatTable } from '../table.js';
+
+export interface FolderStatus {
+  id: string;
+  role: FolderConfig['role'];
+  path: string;
+  peers: string[];
+  lastCheck: CheckResultSummary | null;
+  lastVerified: CheckResultSummary | null;
+  /** ISO time of the next scheduled check (backup folders). */
+  nextCheck: string | null;
+  /** The next check's slot already passed: it runs soon after the agent starts or wakes. */
+  overdue: boolean;
+  /** A "not verified since" alert is out. */
+  staleAlertAt: string | null;
+}
+
+export interface StatusReport {
+  folders: FolderStatus[];
+  outbox: { waiting: number; oldest: string | null };
+  schedule: { check: string; timezone: string | null; email: ScheduleSettings['email'] };
+}
+
+export async function collectStatus(config: SynkerConfig, dataDir: string, now: number): Promise<StatusReport> {
+  const settings = parseScheduleSettings(config.schedule);
+  const cron = createCron(settings.check, settings.timezone);
+  const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
+  const waiting = await new Outbox(outboxDir(dataDir)).list();
+  const names = new Map(config.trusted.map((d) => [d.deviceId, d.name ?? shortDeviceId(d.deviceId)]));
+  const folders = config.folders.map((folder): FolderStatus => {
+    const fs: FolderScheduleState | undefined = state.folders[folder.id];
+    let nextCheck: string | null = null;
+    let overdue = false;
+    if (folder.role === 'backup') {
+      // Without a running agent to say when it woke, compute the plain schedule; a passed slot is "overdue".
+      const due = nextCheckAt(cron, settings, fs ?? { firstSeenAt: new Date(now).toISOString() }, Number.NEGATIVE_INFINITY);
+      overdue = due <= now;
+      nextCheck = Number.isFinite(due) ? new Date(due).toISOString() : null;
+    }
+    return {
+      id: folder.id,
+      role: folder.role,
+      path: folder.path,
+      peers: folder.shareWith.map((id) => names.get(id) ?? shortDeviceId(id)),
+      lastCheck: fs?.lastResult ?? null,
+      lastVerified: fs?.lastVerified ?? null,
+      nextCheck,
+      overdue,
+      staleAlertAt: fs?.staleAlertAt ?? null,
+    };
+  });
+  return {
+    folders,
+    outbox: { waiting: waiting.length, oldest: waiting[0]?.createdAt ?? null },
+    schedule: { check: settings.check, timezone: settings.timezone ?? null, email: settings.email },
+  };
+}
+
+function when(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function resultWords(r: CheckResultSummary | null): string {
+  if (!r) return 'never';
+  const word = r.status === 'complete' ? 'complete' : r.status === 'differences' ? r.summary : `failed: ${r.summary}`;
+  return `${when(r.at)}: ${word}`;
+}
+
+export function needsAttention(status: StatusReport): boolean {
+  return (
+    status.outbox.waiting > 0 ||
+    status.folders.some((f) => f.role === 'backup' && (f.staleAlertAt !== null || f.lastVerified === null || f.lastVerified.status !== 'complete'))
+  );
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('status')
+    .description('per folder: role, peers, last check and its result, next scheduled check; e-mails waiting in the outbox')
+    .option('--json', 'machine-readable output');
+  addExamples(command, [
+    ['synker status', 'is every backup verified?'],
+    ['synker status --json', 'for monitoring scripts'],
+  ]);
+  command.action(
+    action(async (flags: { json?: boolean }, cmd: Command) =>
+      withCliContext(cmd.optsWithGlobals(), async (ctx) => {
+        const status = await collectStatus(ctx.store.current(), ctx.dirs.data, Date.now());
+        if (flags.json) process.stdout.write(JSON.stringify(status) + '\n');
+        else {
+          if (status.folders.length === 0) process.stdout.write('no folders yet: add one with synker folder add\n');
+          else {
+            process.stdout.write(
+              formatTable(
+                ['FOLDER', 'ROLE', 'PEERS', 'LAST CHECK', 'LAST VERIFIED', 'NEXT CHECK'],
+                status.folders.map((f) => [
+                  f.id,
+                  f.role,
+                  f.peers.join(', ') || '-',
+                  f.role === 'backup' ? resultWords(f.lastCheck) : '(checked by the backup)',
+                  f.role === 'backup' ? resultWords(f.lastVerified) : '-',
+                  f.role !== 'backup' ? '-' : f.overdue ? 'overdue: runs when the agent runs' : when(f.nextCheck),
+                ]),
+              ),
+            );
+          }
+          for (const f of status.folders) {
+            if (f.staleAlertAt) process.stdout.write(`${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`);
+          }
+          process.stdout.write(`schedule: "${status.schedule.check}"${status.schedule.timezone ? ` ${status.schedule.timezone}` : ' (local time)'}, e-mail ${status.schedule.email}\n`);
+          process.stdout.write(
+            status.outbox.waiting === 0 ? 'outbox: empty\n' : `outbox: ${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)} (synker outbox)\n`,
+          );
+        }
+        return needsAttention(status) ? EXIT.differences : EXIT.ok;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * `synker test-email [--to ADDRESS...]`: sends a sample message with the
+ * config's smtp settings, straight to the server (not through the outbox: a
+ * test should say at once whether mail works, and what to fix if not).
+ * Exit code: 0 sent, 2 error (the message names the setting to fix).
+ */
+import type { Command } from 'commander';
+import { composeMessage } from '../../report/compose.js';
+import { renderTestEmail } from '../../report/email.js';
+import { createMailer } from '../../report/mailer.js';
+import { SmtpConfigError, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../report/smtp-settings.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { action } from '../run.js';
+
+interface TestEmailFlags {
+  to?: string[];
+  json?: boolean;
+}
+
+export function securityWords(settings: SmtpSettings): string {
+  if (settings.secure) return 'TLS';
+  return { required: 'STARTTLS required', opportunistic: 'STARTTLS when offered', never: 'no encryption' }[settings.starttls];
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('test-email')
+    .description('send a test e-mail with the smtp settings from the config (exit 0 sent, 2 error)')
+    .option('--to <address...>', 'send to these addresses instead of smtp.to')
+    .option('--json', 'machine-readable result');
+  addExamples(command, [
+    ['synker test-email', 'check that reports will reach smtp.to'],
+    ['synker test-email --to me@example.org', 'try one address first'],
+  ]);
+  command.action(
+    action(async (flags: TestEmailFlags, cmd: Command) =>
+      withCliContext(cmd.optsWithGlobals(), async (ctx) => {
+        const config = ctx.store.current();
+        const smtp = config.smtp;
+        if (smtp === undefined) {
+          throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker test-email again.');
+        }
+        const raw = flags.to ? { ...(smtp as Record<string, unknown>), to: flags.to } : smtp;
+        const settings = parseSmtpSettings(raw);
+        const now = new Date();
+        const content = renderTestEmail(
+          { host: settings.host, port: settings.port, security: securityWords(settings), ...(settings.user !== undefined ? { user: settings.user } : {}), from: settings.from, to: settings.to },
+          { now, agentName: config.name },
+        );
+        const message = await composeMessage(settings, content, `test:${now.toISOString()}`, now);
+        const mailer = createMailer(settings, readSmtpPassword(settings));
+        try {
+          const result = await mailer.send(message.raw, message.envelope);
+          if (flags.json) process.stdout.write(JSON.stringify({ sent: true, messageId: message.messageId, accepted: result.accepted, rejected: result.rejected, response: result.response }) + '\n');
+          else {
+            process.stdout.write(`sent a test e-mail to ${result.accepted.join(', ')} through ${settings.host}:${settings.port}\n`);
+            process.stdout.write(`server said: ${result.response}\n`);
+            if (result.rejected.length > 0) process.stdout.write(`refused recipients: ${result.rejected.join(', ')} (check smtp.to)\n`);
+          }
+        } finally {
+          mailer.close();
+        }
+      }),
+    ),
+  );
+}

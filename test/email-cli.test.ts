@@ -1,0 +1,159 @@
+/**
+ * `synker test-email`, `synker outbox`, `synker status` as a user runs them,
+ * against a real SMTP server on loopback.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { composeMessage } from '../src/report/compose.js';
+import { Outbox } from '../src/report/outbox.js';
+import { outboxDir, scheduleStateFile } from '../src/schedule/paths.js';
+import { ScheduleStateStore } from '../src/schedule/state.js';
+import { TestSmtpServer, freePort, testSmtpSettings } from './helpers/smtp.js';
+import { isolatedEnv, runSynker } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
+
+interface Setup {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  writeConfig(extra: Record<string, unknown>): Promise<void>;
+}
+
+async function setup(t: import('node:test').TestContext): Promise<Setup> {
+  const home = await tempDir(t);
+  const env = isolatedEnv(home);
+  const root = env['SYNKER_HOME']!;
+  const configDir = path.join(root, 'config');
+  await mkdir(configDir, { recursive: true });
+  return {
+    env,
+    dataDir: path.join(root, 'data'),
+    async writeConfig(extra) {
+      await writeFile(path.join(configDir, 'config.json'), JSON.stringify({ version: 1, name: 'nas', port: 7780, folders: [], trusted: [], peers: [], ...extra }, null, 2));
+    },
+  };
+}
+
+function smtpSection(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { host: '127.0.0.1', port, starttls: 'never', from: 'synker on nas <synker@nas.test>', to: ['owner@example.test', 'admin@example.test'], clientName: 'nas.test', timeout: '5s', ...extra };
+}
+
+test('synker test-email sends a sample to every recipient, or to --to', async (t) => {
+  const s = await setup(t);
+  const server = await new TestSmtpServer().start();
+  t.after(() => server.stop());
+  await s.writeConfig({ smtp: smtpSection(server.port) });
+
+  const result = await runSynker(['test-email'], { env: s.env });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /sent a test e-mail to owner@example\.test, admin@example\.test through 127\.0\.0\.1:\d+/);
+  assert.equal(server.received.length, 1);
+  const mail = await server.parsed(0);
+  assert.equal(mail.subject, 'synker test e-mail from nas');
+  assert.match(mail.text ?? '', /If you can read this, synker on nas can send you its backup reports\./);
+
+  const one = await runSynker(['test-email', '--to', 'me@example.test'], { env: s.env });
+  assert.equal(one.code, 0, one.stderr);
+  assert.deepEqual(server.received[1]!.to, ['me@example.test']);
+});
+
+test('synker test-email names the setting to fix', async (t) => {
+  const s = await setup(t);
+  const port = await freePort();
+  await s.writeConfig({ smtp: smtpSection(port) });
+  const down = await runSynker(['test-email'], { env: s.env });
+  assert.equal(down.code, 2);
+  assert.match(down.stderr, new RegExp(`error: the mail server 127\\.0\\.0\\.1:${port} refused the connection`));
+  assert.match(down.stderr, /hint: Check smtp\.host and smtp\.port/);
+
+  const passwordFile = path.join(s.dataDir, '..', 'smtp-password');
+  await writeFile(passwordFile, 'secret\n', { mode: 0o644 });
+  await s.writeConfig({ smtp: smtpSection(port, { user: 'synker', passwordFile: path.resolve(passwordFile) }) });
+  const open = await runSynker(['test-email'], { env: s.env });
+  assert.equal(open.code, 2);
+  assert.match(open.stderr, /error: smtp\.passwordFile .* can be read by other users \(mode 644\)/);
+  assert.match(open.stderr, /hint: Run: chmod 600 /);
+  assert.doesNotMatch(open.stderr + open.stdout, /secret/);
+
+  await s.writeConfig({});
+  const none = await runSynker(['test-email'], { env: s.env });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /error: e-mail is not set up: the config has no "smtp" section/);
+});
+
+test('synker outbox lists what waits and --send delivers it once', async (t) => {
+  const s = await setup(t);
+  const port = await freePort();
+  await s.writeConfig({ smtp: smtpSection(port) });
+  const outbox = new Outbox(outboxDir(s.dataDir));
+  const message = await composeMessage(testSmtpSettings(port), { subject: 'Backup of pictures on nas: 3 files missing (3 B)', text: 't', html: '<p>t</p>' }, 'report:pictures:x', new Date());
+  await outbox.add(message);
+
+  const listed = await runSynker(['outbox'], { env: s.env });
+  assert.equal(listed.code, 1, 'messages wait');
+  assert.match(listed.stdout, /QUEUED\s+TRIES\s+TO\s+SUBJECT/);
+  assert.match(listed.stdout, /Backup of pictures on nas: 3 files missing \(3 B\)/);
+
+  const failed = await runSynker(['outbox', '--send'], { env: s.env });
+  assert.equal(failed.code, 2);
+  assert.match(failed.stderr, /error: the mail server 127\.0\.0\.1:\d+ refused the connection/);
+  const json = JSON.parse((await runSynker(['outbox', '--json'], { env: s.env })).stdout) as { waiting: Array<{ attempts: number; lastError: { code: string } }> };
+  assert.equal(json.waiting.length, 1);
+  assert.equal(json.waiting[0]!.attempts, 1);
+  assert.equal(json.waiting[0]!.lastError.code, 'E_SMTP_CONNECT');
+
+  const server = await new TestSmtpServer().start({ port });
+  t.after(() => server.stop());
+  const sent = await runSynker(['outbox', '--send'], { env: s.env });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /sent: Backup of pictures on nas: 3 files missing/);
+  assert.equal(server.received.length, 1);
+  const empty = await runSynker(['outbox', '--send'], { env: s.env });
+  assert.equal(empty.code, 0);
+  assert.match(empty.stdout, /the outbox is empty/);
+  assert.equal(server.received.length, 1, 'delivered once');
+});
+
+test('synker status shows each folder, its last check, next check and the outbox', async (t) => {
+  const s = await setup(t);
+  const backupDir = path.join(s.dataDir, '..', 'pictures');
+  const sourceDir = path.join(s.dataDir, '..', 'documents');
+  await s.writeConfig({
+    folders: [
+      { id: 'pictures', path: path.resolve(backupDir), role: 'backup', shareWith: [] },
+      { id: 'documents', path: path.resolve(sourceDir), role: 'source', shareWith: [] },
+    ],
+    schedule: { check: '17 3 * * *', timezone: 'UTC' },
+  });
+  const now = Date.now();
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  await new ScheduleStateStore(scheduleStateFile(s.dataDir)).save({
+    version: 1,
+    folders: {
+      pictures: {
+        firstSeenAt: iso(now - 10 * 86_400_000),
+        lastAttemptAt: iso(now - 3_600_000),
+        lastResult: { status: 'differences', at: iso(now - 3_600_000), summary: '12 files missing (340 MiB)', differences: 12 },
+        lastVerified: { status: 'differences', at: iso(now - 3_600_000), summary: '12 files missing (340 MiB)', differences: 12 },
+        lastMailedStatus: 'differences',
+      },
+    },
+  });
+
+  const json = await runSynker(['status', '--json'], { env: s.env });
+  assert.equal(json.code, 1, 'differences need attention');
+  const status = JSON.parse(json.stdout) as { folders: Array<{ id: string; role: string; lastVerified: { summary: string } | null; nextCheck: string | null }>; outbox: { waiting: number } };
+  const pictures = status.folders.find((f) => f.id === 'pictures')!;
+  assert.equal(pictures.role, 'backup');
+  assert.equal(pictures.lastVerified?.summary, '12 files missing (340 MiB)');
+  assert.match(pictures.nextCheck ?? '', /T03:17:00\.000Z$/);
+  assert.equal(status.folders.find((f) => f.id === 'documents')!.nextCheck, null);
+  assert.equal(status.outbox.waiting, 0);
+
+  const text = await runSynker(['status'], { env: s.env });
+  assert.match(text.stdout, /FOLDER\s+ROLE\s+PEERS\s+LAST CHECK\s+LAST VERIFIED\s+NEXT CHECK/);
+  assert.match(text.stdout, /pictures\s+backup\s+-\s+.*12 files missing \(340 MiB\)/);
+  assert.match(text.stdout, /documents\s+source\s+-\s+\(checked by the backup\)/);
+  assert.match(text.stdout, /outbox: empty/);
+});
