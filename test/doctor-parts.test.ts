@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -28,7 +28,7 @@ test('doctor identity: healthy, then too open, then half missing, then a key of 
 
   const other = await tempDir(t);
   await loadOrCreateIdentity(other, 'other');
-  await writeFile(path.join(dir, 'cert.pem'), await import('node:fs/promises').then((fs) => fs.readFile(path.join(other, 'cert.pem'))));
+  await writeFile(path.join(dir, 'cert.pem'), await readFile(path.join(other, 'cert.pem')));
   findings = await checkIdentity(dir);
   assert.match(findings.find((f) => f.status === 'fail')!.message, /does not belong to/);
   assert.ok(identity.deviceId);

@@ -3,8 +3,10 @@
  * command group) under src/cli/commands/, each exporting `register(program)`.
  */
 import type { Command } from 'commander';
+import { register as registerDoctor } from './doctor.js';
 import { register as registerFolder } from './folder.js';
 import { register as registerId } from './id.js';
+import { register as registerInit } from './init.js';
 import { register as registerOutbox } from './outbox.js';
 import { register as peers } from './peers.js';
 import { register as registerScan } from './scan.js';
@@ -15,4 +17,4 @@ import { register as registerTrust } from './trust.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];
+export const commands: RegisterCommand[] = [registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseDeviceId } from '../src/config/device-id.js';
+import { isolatedEnv, runSynker } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
+
+async function setup(t: Parameters<typeof tempDir>[0]): Promise<{ home: string; env: NodeJS.ProcessEnv; configFile: string; folder: string }> {
+  const home = await tempDir(t);
+  const folder = path.join(home, 'Pictures');
+  await mkdir(folder);
+  return { home, env: isolatedEnv(home), configFile: path.join(home, 'synker/config/config.json'), folder };
+}
+
+test('init --yes writes the config, the identity and the folder marker, then prints the device ID and the next steps', async (t) => {
+  const { home, env, configFile, folder } = await setup(t);
+  const result = await runSynker(['init', '--yes', '--role', 'master', '--folder', `pictures=${folder}`, '--name', 'anna-laptop'], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  assert.equal(config['name'], 'anna-laptop');
+  assert.deepEqual(config['folders'], [{ id: 'pictures', path: folder, role: 'source', shareWith: [] }]);
+  assert.equal(config['smtp'], undefined);
+  for (const file of ['cert.pem', 'key.pem']) assert.equal((await stat(path.join(home, 'synker/config', file))).mode & 0o777, 0o600);
+  const marker = JSON.parse(await readFile(path.join(folder, '.synker/folder.json'), 'utf8')) as { folderId: string };
+  assert.equal(marker.folderId, 'pictures');
+
+  const id = /Device ID\s+(\S+)\s+\(new\)/.exec(result.stdout)?.[1];
+  assert.ok(id && parseDeviceId(id), result.stdout);
+  assert.match(result.stdout, /On the other machine:\s+synker init --role backup --folder pictures=PATH/);
+  assert.ok(result.stdout.includes(`synker trust ${id} --name anna-laptop`), result.stdout);
+  assert.match(result.stdout, /synker folder share pictures OTHER/);
+  assert.match(result.stdout, /synker service install/);
+
+  // The CLI's own view agrees: `synker id` prints the same device.
+  const shown = await runSynker(['id'], { env });
+  assert.equal(shown.stdout.trim(), id);
+
+  // A second init does not overwrite anything...
+  const again = await runSynker(['init', '--yes', '--folder', folder], { env });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /error: synker is already set up here: .*config\.json \(agent "anna-laptop", 1 folder\)/);
+  assert.match(again.stderr, /hint: .*synker init --force/);
+  // ...and --force rewrites the set-up but keeps the identity.
+  const forced = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${path.join(home, 'copy')}`, '--name', 'nas', '--json'], { env });
+  assert.equal(forced.code, 0, forced.stderr);
+  const json = JSON.parse(forced.stdout) as { deviceId: string; identityCreated: boolean; folders: unknown[]; createdFolders: string[] };
+  assert.equal(json.identityCreated, false);
+  assert.equal(json.deviceId, parseDeviceId(id));
+  assert.deepEqual(json.folders, [{ id: 'pics', path: path.join(home, 'copy'), role: 'backup' }]);
+  assert.deepEqual(json.createdFolders, [path.join(home, 'copy')]);
+});
+
+test('init sets up e-mail from flags: provider preset, login defaults to the address, password only from a file or a variable', async (t) => {
+  const { home, env, configFile, folder } = await setup(t);
+  const passwordFile = path.join(home, 'gmail-app-password');
+  await writeFile(passwordFile, 'abcd efgh ijkl mnop\n', { mode: 0o600 });
+  const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', folder, '--email-to', 'anna@gmail.com', '--smtp-password-file', passwordFile], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { smtp: Record<string, unknown> };
+  assert.deepEqual(config.smtp, { host: 'smtp.gmail.com', port: 587, user: 'anna@gmail.com', passwordFile, from: 'anna@gmail.com', to: ['anna@gmail.com'] });
+  assert.match(result.stdout, /E-mail\s+reports to anna@gmail.com via smtp.gmail.com:587, login anna@gmail.com \(password in /);
+
+  const noHost = await runSynker(['init', '--yes', '--force', '--email-to', 'me@example.org'], { env });
+  assert.equal(noHost.code, 2);
+  assert.match(noHost.stderr, /--smtp-host is needed/);
+  const noPassword = await runSynker(['init', '--yes', '--force', '--email-to', 'me@example.org', '--smtp-host', 'mail.example.org', '--smtp-user', 'me'], { env });
+  assert.equal(noPassword.code, 2);
+  assert.match(noPassword.stderr, /passwords are never taken on the command line/);
+});
+
+test('init refuses what would hide a problem: a missing source, a backup on an unmounted disk, no terminal without --yes', async (t) => {
+  const { home, env } = await setup(t);
+  const missing = await runSynker(['init', '--yes', '--role', 'source', '--folder', path.join(home, 'nope')], { env });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /the source folder .*nope does not exist/);
+  const unmounted = await runSynker(['init', '--yes', '--role', 'backup', '--folder', path.join(home, 'media/disk/copy')], { env });
+  assert.equal(unmounted.code, 2);
+  assert.match(unmounted.stderr, /hint: Mount the backup disk first/);
+  const noTty = await runSynker(['init'], { env });
+  assert.equal(noTty.code, 2);
+  assert.match(noTty.stderr, /no terminal to ask the questions on/);
+  assert.match(noTty.stderr, /hint: Pass --yes/);
+  await assert.rejects(stat(path.join(home, 'synker/config/config.json')), { code: 'ENOENT' }, 'nothing was written');
+});
