@@ -21,7 +21,7 @@ const skip = netnsUnavailableReason();
 interface PeersJson {
   interfaces: string[];
   agents: Array<{ name: string; deviceId: string | null; status: string; port: number; addresses: Array<{ address: string; family: number; interface: string | null }> }>;
-  staticPeers: Array<{ address: string; reachable: boolean; error: string | null }>;
+  staticPeers: Array<{ address: string; reachable: boolean; deviceId: string | null; status: string | null; error: string | null }>;
 }
 
 async function peers(ns: Netns, ...args: string[]) {
@@ -74,13 +74,16 @@ test('nothing found: exit 1 with the likely causes and the --peer fallback; stat
 
   const closed = await peers(b, '--timeout', '1s', '--json', '--peer', '10.99.0.1:9');
   assert.equal(closed.code, 1);
-  assert.deepEqual(closed.json!.staticPeers, [{ address: '10.99.0.1:9', host: '10.99.0.1', port: 9, reachable: false, error: 'connection refused (nothing listens on that port)' }]);
+  assert.deepEqual(closed.json!.staticPeers, [
+    { address: '10.99.0.1:9', host: '10.99.0.1', port: 9, reachable: false, deviceId: null, status: null, error: 'connection refused (nothing listens on that port)' },
+  ]);
 
+  // Something answers on the port, but it is not a synker agent: still nothing found.
   const listener = a.spawn(process.execPath, ['-e', "require('net').createServer(s=>s.end()).listen(22000,'10.99.0.1',()=>console.log('up'))"]);
   await waitFor('a TCP listener', () => new Promise<true | undefined>((r) => listener.stdout!.once('data', () => r(true))), 20_000);
-  const open = await peers(b, '--timeout', '1s', '--peer', '10.99.0.1:22000');
-  assert.equal(open.code, 0, open.stderr);
-  assert.match(open.stdout, /Static peers:\n\s+10\.99\.0\.1:22000\s+TCP port open/);
+  const other = await peers(b, '--timeout', '1s', '--peer', '10.99.0.1:22000');
+  assert.equal(other.code, 1, other.stderr);
+  assert.match(other.stdout, /Static peers:\n\s+10\.99\.0\.1:22000\s+-\s+reachable\s+.*not a synker agent/);
 
   const badFlag = await peers(b, '--timeout', 'soon');
   assert.equal(badFlag.code, 2);
@@ -111,6 +114,8 @@ test('the live table follows an agent: found, found again at its new address, go
 
   await agent.stop();
   await watcher.waitForEvent('the goodbye to remove the agent', (e) => e.event === 'removed' && e.deviceId === agent.deviceId);
+  // Its own announcements come back to it (multicast loopback) but never into its table.
+  assert.deepEqual(watcher.events.filter((e) => e.deviceId === watcher.deviceId), []);
 });
 
 test('multi-homed: found from both links, and each link carries only its own addresses', { skip }, async (t) => {
@@ -174,9 +179,16 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
 
   const server = sourceNs.spawn(process.execPath, [SERVE_FIXTURE, '--identity', path.join(home, 'source-id'), '--folder', folder, '--folder-id', 'photos', '--trust', backup.deviceId]);
   let serverOut = '';
+  let serverErr = '';
   server.stdout!.on('data', (d: Buffer) => (serverOut += d.toString()));
-  server.stderr!.on('data', (d: Buffer) => (serverOut += d.toString()));
-  await waitFor(`the source agent to listen (${serverOut})`, () => (serverOut.includes(source.deviceId) ? true : undefined), 30_000);
+  server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+  await waitFor(`the source agent to listen (${serverErr})`, () => (serverOut.includes(source.deviceId) ? true : undefined), 30_000);
+
+  const port = (JSON.parse(serverOut.split('\n')[0]!) as { port: number }).port;
+  // Given its address, synker peers tells who answers there (from its TLS certificate).
+  const statik = await peers(backupNs, '--timeout', '1s', '--json', '--peer', `10.99.0.1:${port}`);
+  assert.equal(statik.code, 0, statik.stderr);
+  assert.equal(statik.json!.staticPeers[0]!.deviceId, source.deviceId);
 
   const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos'], { timeoutMs: 60_000 });
   assert.equal(fetched.code, 0, fetched.stderr);

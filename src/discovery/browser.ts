@@ -28,6 +28,8 @@ const SERVICE_SUFFIX = `.${SERVICE_TYPE}`;
 
 export interface BrowserOptions {
   now?: () => number;
+  /** This agent's own device ID: its own announcements (looped back) stay out of the table. */
+  selfDeviceId?: string;
 }
 
 export class Browser {
@@ -37,6 +39,7 @@ export class Browser {
   private interval = BROWSE_FIRST_INTERVAL_MS;
   private running = false;
   private readonly now: () => number;
+  private readonly selfDeviceId: string | undefined;
   private readonly onUp = (link: MdnsLink): void => {
     void this.query(link);
     this.restartBrowsing();
@@ -49,6 +52,7 @@ export class Browser {
     options: BrowserOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.selfDeviceId = options.selfDeviceId;
   }
 
   start(): void {
@@ -166,6 +170,7 @@ export class Browser {
         if (link) void this.query(link, [{ name: state.fqdn, type: 'SRV' }, { name: state.fqdn, type: 'TXT' }]);
         continue;
       }
+      if (this.selfDeviceId !== undefined && state.txt.synker?.deviceId === this.selfDeviceId) continue;
       const found = hosts.get(state.srv.host.toLowerCase());
       let addresses = found?.addresses ?? [];
       if (addresses.length === 0 && rinfo.address && !this.table.get(state.txt.synker?.deviceId ?? '')) {

@@ -62,7 +62,10 @@ export async function startDiscovery(options: DiscoveryOptions = {}): Promise<Di
   });
   const table = new PeerTable(options.now ? { now: options.now } : {});
   const advertiser = options.advertise ? new Advertiser(links, options.advertise) : undefined;
-  const browser = options.browse === false ? undefined : new Browser(links, table, options.now ? { now: options.now } : {});
+  const browser =
+    options.browse === false
+      ? undefined
+      : new Browser(links, table, { ...(options.now ? { now: options.now } : {}), ...(options.advertise ? { selfDeviceId: options.advertise.deviceId } : {}) });
   // Listen before the first links open, so their 'up' starts announcing and browsing.
   advertiser?.start();
   browser?.start();

@@ -1,8 +1,10 @@
 /**
  * One look around the network, for `synker peers`: browse for a while on
- * every link, and check each static peer's TCP port. No advertising.
+ * every link, and ask each static peer who it is (a TLS handshake shows its
+ * certificate, hence its device ID; nothing else is exchanged). No advertising.
  */
-import net from 'node:net';
+import tls from 'node:tls';
+import { peerDeviceId, TLS_VERSION } from '../peer/tls.js';
 import { startDiscovery } from './index.js';
 import type { PeerEntry } from './peer-table.js';
 import { StaticPeers, type StaticPeer } from './static-peers.js';
@@ -11,7 +13,9 @@ export interface StaticPeerReport {
   peer: StaticPeer;
   /** TCP port open at that address. */
   reachable: boolean;
-  /** Why not, in words (connection refused, timed out...). */
+  /** Device ID of the certificate presented there: set when a synker agent answers. */
+  deviceId: string | undefined;
+  /** What went wrong, in words (connection refused, timed out, not TLS...). */
   error: string | undefined;
 }
 
@@ -35,7 +39,7 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
   discovery.links.on('up', (l) => interfaces.add(l.name));
   try {
     const [staticPeers] = await Promise.all([
-      Promise.all(statics.peers.map((p) => probeTcp(p, options.timeoutMs))),
+      Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs))),
       new Promise((r) => setTimeout(r, options.timeoutMs)),
     ]);
     return { interfaces: [...interfaces].sort(), agents: discovery.table.list(), staticPeers };
@@ -44,18 +48,24 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
   }
 }
 
-/** Is the peer's TCP port open? (A full hello needs the protocol client; this tells reachable from not.) */
-export function probeTcp(peer: StaticPeer, timeoutMs: number): Promise<StaticPeerReport> {
+/** Who answers at a static address: TCP reachability, then the device ID from its TLS certificate. */
+export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<StaticPeerReport> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: peer.host, port: peer.port });
-    const done = (error: string | undefined): void => {
+    let connected = false;
+    const socket = tls.connect({ host: peer.host, port: peer.port, ...TLS_VERSION, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const done = (deviceId: string | undefined, error: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve({ peer, reachable: error === undefined, error });
+      resolve({ peer, reachable: connected, deviceId, error });
     };
-    const timer = setTimeout(() => done(`no answer within ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
-    socket.once('connect', () => done(undefined));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(describeSocketError(err)));
+    const timer = setTimeout(() => done(undefined, connected ? 'no TLS answer (not a synker agent?)' : `no answer within ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
+    socket.once('connect', () => (connected = true));
+    socket.once('secureConnect', () => {
+      const id = peerDeviceId(socket);
+      done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => done(undefined, connected ? `the port answers, but it is not a synker agent (${err.message})` : describeSocketError(err)));
+    socket.once('close', () => done(undefined, 'the connection was closed before the TLS handshake (not a synker agent?)'));
   });
 }
 

@@ -49,11 +49,11 @@ async function runPeers(opts: PeersOptions, trustOf?: TrustLookup): Promise<numb
   const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers: opts.peer });
   const now = Date.now();
   const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf ? trustOf(e.deviceId) : 'trust not checked');
-  const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.reachable);
+  const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.deviceId !== undefined);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(toJson(survey, statusOf), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(toJson(survey, statusOf, trustOf), null, 2)}\n`);
   } else {
-    process.stdout.write(render(survey, statusOf, now, timeoutMs));
+    process.stdout.write(render(survey, statusOf, trustOf, now, timeoutMs));
   }
   if (!found) {
     throw new ExitError(
@@ -80,7 +80,7 @@ function addressList(e: PeerEntry): string {
   return e.addresses.map((a) => `${a.address}${a.interface ? ` (${a.interface})` : ''}`).join(', ');
 }
 
-function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, now: number, timeoutMs: number): string {
+function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup | undefined, now: number, timeoutMs: number): string {
   const lines: string[] = [];
   if (survey.agents.length > 0) {
     lines.push(`${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`);
@@ -96,7 +96,15 @@ function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, now: num
   }
   if (survey.staticPeers.length > 0) {
     lines.push('Static peers:');
-    lines.push(...table(survey.staticPeers.map((s) => [s.peer.text, s.reachable ? 'TCP port open' : `unreachable: ${s.error ?? ''}`])));
+    lines.push(
+      ...table(
+        survey.staticPeers.map((s) =>
+          s.deviceId !== undefined
+            ? [s.peer.text, shortDeviceId(s.deviceId), trustOf ? trustOf(s.deviceId) : 'trust not checked', 'a synker agent answers']
+            : [s.peer.text, '-', s.reachable ? 'reachable' : 'unreachable', s.error ?? ''],
+        ),
+      ),
+    );
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
@@ -106,7 +114,7 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`);
 }
 
-function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus): unknown {
+function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup | undefined): unknown {
   return {
     interfaces: survey.interfaces,
     agents: survey.agents.map((e) => ({
@@ -122,6 +130,14 @@ function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus): unknown
       lastSeen: new Date(e.lastSeen).toISOString(),
       problems: e.problems,
     })),
-    staticPeers: survey.staticPeers.map((s) => ({ address: s.peer.text, host: s.peer.host, port: s.peer.port, reachable: s.reachable, error: s.error ?? null })),
+    staticPeers: survey.staticPeers.map((s) => ({
+      address: s.peer.text,
+      host: s.peer.host,
+      port: s.peer.port,
+      reachable: s.reachable,
+      deviceId: s.deviceId ?? null,
+      status: s.deviceId === undefined ? null : trustOf ? trustOf(s.deviceId) : 'trust not checked',
+      error: s.error ?? null,
+    })),
   };
 }
