@@ -198,3 +198,27 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
   assert.deepEqual(result.entries.map((e) => [e.path, e.type]), [['2024', 'dir'], ['2024/a.jpg', 'file'], ['notes.txt', 'file']]);
   assert.equal(result.entries.find((e) => e.path === 'notes.txt')!.hash, createHash('sha256').update('hello').digest('hex'));
 });
+
+test('interfaces that appear later are used without a restart; --interface restricts; a vanished one is dropped', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const home = await lab.namespace('late');
+  const left = await lab.namespace('left');
+  const right = await lab.namespace('right');
+  const wanted = lab.linkNames();
+  // Started with no network at all, restricted to an interface that does not exist yet.
+  const agent = await startAdvertiser(home, ['--name', 'late', '--poll-ms', '300', '--interface', wanted.a]);
+  assert.match(agent.stderr(), new RegExp(`interface ${wanted.a} is not up`));
+  await lab.link(home, left, { a: '10.92.1.1/24', b: '10.92.1.2/24', names: wanted });
+  await lab.link(home, right, { a: '10.92.2.1/24', b: '10.92.2.2/24' });
+
+  const { json } = await peersUntilListed(left, agent.deviceId).catch((err: Error) => {
+    throw new Error(`${err.message}; agent log: ${agent.stderr()}`);
+  });
+  assert.deepEqual(json!.agents.find((a) => a.deviceId === agent.deviceId)!.addresses.filter((a) => a.family === 4).map((a) => a.address), ['10.92.1.1']);
+  const fromRight = await peers(right, '--json', '--timeout', '3s');
+  assert.equal(fromRight.code, 1, 'the agent must not answer on an interface --interface left out');
+  assert.deepEqual(fromRight.json!.agents, []);
+
+  await home.ip('link', 'del', wanted.a);
+  await waitFor('the agent to drop the vanished interface', () => (/interface \S+ is gone/.test(agent.stderr()) ? true : undefined), 30_000);
+});

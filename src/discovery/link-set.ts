@@ -63,8 +63,9 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
   /** Open links on the current interfaces, then keep following them. */
   async start(): Promise<void> {
     await this.poll();
+    // Not unref'd: like a listening socket, running discovery keeps the process alive until stop(),
+    // also while no interface is up yet.
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? INTERFACE_POLL_MS);
-    this.timer.unref();
   }
 
   list(): MdnsLink[] {

@@ -111,6 +111,8 @@ export interface LinkOptions {
    * interface fails with ENETUNREACH (see docs/discovery.md).
    */
   multicastRoute?: boolean;
+  /** Interface names (≤ 15 characters) when the test must know them in advance; see NetLab.linkNames(). */
+  names?: Link;
 }
 
 export interface Link {
@@ -144,12 +146,17 @@ export class NetLab {
     return ns;
   }
 
-  /** A veth pair between two namespaces, both ends up, addresses assigned. */
-  async link(a: Netns, b: Netns, options: LinkOptions = {}): Promise<Link> {
+  /** Fresh, unique interface names for a link to be made later (e.g. to start a process restricted to it first). */
+  linkNames(): Link {
     this.links += 1;
     // Interface names are limited to 15 characters.
     const base = `sk${this.tag}${this.links.toString(36)}`.slice(0, 13);
-    const link = { a: `${base}a`, b: `${base}b` };
+    return { a: `${base}a`, b: `${base}b` };
+  }
+
+  /** A veth pair between two namespaces, both ends up, addresses assigned. */
+  async link(a: Netns, b: Netns, options: LinkOptions = {}): Promise<Link> {
+    const link = options.names ?? this.linkNames();
     await ipCommand(['link', 'add', link.a, 'netns', a.name, 'type', 'veth', 'peer', 'name', link.b, 'netns', b.name]);
     for (const [ns, ifname, addr, extra] of [
       [a, link.a, options.a, options.aExtra],
