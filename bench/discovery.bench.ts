@@ -26,9 +26,11 @@ function median(values: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+let home = '';
+
 async function peersJson(ns: Netns, timeout: string): Promise<{ startedAt: number; firstSeen: Map<string, number> }> {
   const startedAt = Date.now();
-  const child = ns.spawn(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', timeout]);
+  const child = ns.spawn(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', timeout], { env: { ...process.env, SYNKER_HOME: home } });
   const r = await collect(child, 60_000);
   if (!r.stdout) throw new Error(`synker peers printed nothing (exit ${r.code}): ${r.stderr}`);
   const json = JSON.parse(r.stdout) as { agents: Array<{ deviceId: string | null; firstSeen: string }> };
@@ -129,6 +131,7 @@ export async function run(): Promise<void> {
   const minutes = Number(process.env['SYNKER_BENCH_IDLE_MINUTES'] ?? 5);
   const lab = new NetLab();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-bench-'));
+  home = path.join(dir, 'home');
   try {
     process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)\n`);
     const { agentFirst, readyFirst, peersFirst } = await timeToAppear(lab);

@@ -5,6 +5,9 @@
  * agent. Skipped when not root; fails when Avahi is missing (CI installs it).
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { startAdvertiser } from './helpers/advertiser-process.js';
 import { startAvahi } from './helpers/avahi.js';
@@ -19,6 +22,9 @@ test('avahi-browse lists a synker agent with its TXT record; synker peers lists 
   const avahiNs = await lab.namespace('avahi');
   const link = await lab.link(agentNs, avahiNs, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
   const avahi = await startAvahi(t, avahiNs, link.b);
+  const home = await mkdtemp(path.join(os.tmpdir(), 'synker-avahi-home-'));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const env = { ...process.env, SYNKER_HOME: home };
   const agent = await startAdvertiser(agentNs, ['--name', 'laptop', '--port', '22000']);
 
   // avahi-browse -r resolves, -p parsable, -t stops after the cache dump; ask until our answer is in.
@@ -41,7 +47,7 @@ test('avahi-browse lists a synker agent with its TXT record; synker peers lists 
   await waitFor(`avahi-publish to register (${published})`, () => (/Established under name/.test(published) ? true : undefined), 30_000);
 
   const listed = await waitFor('synker peers to list the avahi-published service', async () => {
-    const r = await agentNs.run(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', '2s'], { timeoutMs: 60_000 });
+    const r = await agentNs.run(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', '2s'], { timeoutMs: 60_000, env });
     const json = JSON.parse(r.stdout || '{"agents":[]}') as { agents: Array<{ name: string; deviceId: string | null; status: string; port: number; addresses: Array<{ address: string }>; problems: string[] }> };
     return json.agents.find((a) => a.name === 'nas-from-avahi');
   }, 60_000, 0);
@@ -51,7 +57,7 @@ test('avahi-browse lists a synker agent with its TXT record; synker peers lists 
   assert.ok(listed.addresses.some((a) => a.address === '10.99.0.2'), JSON.stringify(listed.addresses));
   assert.ok(listed.problems.includes('no device ID (id=)'));
 
-  const human = await agentNs.run(process.execPath, [SYNKER_BIN, 'peers', '--timeout', '2s'], { timeoutMs: 60_000 });
+  const human = await agentNs.run(process.execPath, [SYNKER_BIN, 'peers', '--timeout', '2s'], { timeoutMs: 60_000, env });
   assert.match(human.stdout, /nas-from-avahi\s+-\s+not a synker agent/);
   assert.match(human.stdout, /note: "nas-from-avahi" advertises _synker._tcp but is not a synker agent: no device ID/);
 });

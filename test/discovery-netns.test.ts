@@ -8,13 +8,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { shortDeviceId } from '../src/config/device-id.js';
 import { loadOrCreateIdentity } from '../src/config/identity.js';
 import { startAdvertiser } from './helpers/advertiser-process.js';
 import { netLab, netnsUnavailableReason, stopProcess, waitFor, type Netns } from './helpers/netns.js';
 import { announcedAddresses, readPcap } from './helpers/pcap.js';
 import { FETCH_FIXTURE, SERVE_FIXTURE, SYNKER_BIN } from './helpers/synker-bin.js';
+import { runSynker } from './helpers/synker-cli.js';
+import { AgentState } from '../src/state/agent-state.js';
+import { ConfigStore } from '../src/config/config-store.js';
 
 const skip = netnsUnavailableReason();
 
@@ -24,9 +27,17 @@ interface PeersJson {
   staticPeers: Array<{ address: string; reachable: boolean; deviceId: string | null; status: string | null; error: string | null }>;
 }
 
-async function peers(ns: Netns, ...args: string[]) {
-  const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], { timeoutMs: 60_000 });
+// The CLI's config, identity and state live here, never in the real user's folders.
+const sharedHome = await mkdtemp(path.join(os.tmpdir(), 'synker-peers-home-'));
+after(() => rm(sharedHome, { recursive: true, force: true }));
+
+async function peersAt(home: string, ns: Netns, ...args: string[]) {
+  const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], { timeoutMs: 60_000, env: { ...process.env, SYNKER_HOME: home } });
   return { ...result, json: args.includes('--json') && result.stdout ? (JSON.parse(result.stdout) as PeersJson) : undefined };
+}
+
+function peers(ns: Netns, ...args: string[]) {
+  return peersAt(sharedHome, ns, ...args);
 }
 
 /** `synker peers --json` until it lists `deviceId` (an mDNS packet can be lost; the test does not time anything). */
@@ -49,7 +60,7 @@ test('synker peers in one namespace lists the agent advertising in another, with
   const found = json!.agents.find((a) => a.deviceId === agent.deviceId)!;
   assert.equal(found.name, 'laptop');
   assert.equal(found.port, 22000);
-  assert.equal(found.status, 'trust not checked');
+  assert.equal(found.status, 'not trusted');
   assert.deepEqual(json!.interfaces, [link.b]);
   assert.ok(found.addresses.some((a) => a.address === '10.99.0.1' && a.interface === link.b), JSON.stringify(found.addresses));
   // IPv6 link-local address of the agent's end of the link, seen on our end.
@@ -58,7 +69,27 @@ test('synker peers in one namespace lists the agent advertising in another, with
 
   const human = await peers(cliNs, '--timeout', '2s');
   assert.equal(human.code, 0, human.stderr);
-  assert.match(human.stdout, new RegExp(`laptop\\s+${shortDeviceId(agent.deviceId)}\\s+trust not checked\\s+10\\.99\\.0\\.1 \\(${link.b}\\)`));
+  assert.match(human.stdout, new RegExp(`laptop\\s+${shortDeviceId(agent.deviceId)}\\s+not trusted\\s+10\\.99\\.0\\.1 \\(${link.b}\\)`));
+
+  // Status from this device's config and agent state: trusted (by the name given), wants to pair, this device.
+  const home = await mkdtemp(path.join(os.tmpdir(), 'synker-peers-trust-'));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  const own = (await loadOrCreateIdentity(path.join(home, 'config'))).identity;
+  const trust = await runSynker(['trust', agent.deviceId, '--name', 'lap'], { env: { ...process.env, SYNKER_HOME: home } });
+  assert.equal(trust.code, 0, trust.stderr);
+  const asker = await startAdvertiser(agentNs, ['--name', 'asker']);
+  const state = await AgentState.open(path.join(home, 'data'));
+  await state.recordPairingAttempt({ deviceId: asker.deviceId, name: 'asker', address: '10.99.0.1:40000' });
+  await state.close();
+  await startAdvertiser(agentNs, ['--name', 'me', '--device-id', own.deviceId]);
+  const statuses = await waitFor('all three agents listed', async () => {
+    const r = await peersAt(home, cliNs, '--json', '--timeout', '2s');
+    const byId = new Map(r.json?.agents.map((a) => [a.deviceId, a.status]));
+    return byId.size >= 3 ? byId : undefined;
+  }, 60_000, 0);
+  assert.equal(statuses.get(agent.deviceId), 'trusted as "lap"');
+  assert.equal(statuses.get(asker.deviceId), 'wants to pair');
+  assert.equal(statuses.get(own.deviceId), 'this device');
 });
 
 test('nothing found: exit 1 with the likely causes and the --peer fallback; static peers are checked', { skip }, async (t) => {
@@ -88,9 +119,9 @@ test('nothing found: exit 1 with the likely causes and the --peer fallback; stat
   const badFlag = await peers(b, '--timeout', 'soon');
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /"soon" is not a duration/);
-  const badPeer = await peers(b, '--timeout', '1s', '--peer', 'nas.local');
+  const badPeer = await peers(b, '--timeout', '1s', '--peer', 'nas.local:http');
   assert.equal(badPeer.code, 2);
-  assert.match(badPeer.stderr, /port is missing/);
+  assert.match(badPeer.stderr, /"http" is not a port number/);
 });
 
 test('the live table follows an agent: found, found again at its new address, gone on goodbye', { skip }, async (t) => {
@@ -189,6 +220,16 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
   const statik = await peers(backupNs, '--timeout', '1s', '--json', '--peer', `10.99.0.1:${port}`);
   assert.equal(statik.code, 0, statik.stderr);
   assert.equal(statik.json!.staticPeers[0]!.deviceId, source.deviceId);
+  // The same from `peers` in the config.
+  const configured = path.join(home, 'cli-home');
+  const store = await ConfigStore.open(path.join(configured, 'config', 'config.json'));
+  await store.update((config) => {
+    config.peers.push(`10.99.0.1:${port}`);
+  });
+  await store.close();
+  const fromConfig = await peersAt(configured, backupNs, '--timeout', '1s', '--json');
+  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.deepEqual(fromConfig.json!.staticPeers.map((p) => [p.address, p.deviceId]), [[`10.99.0.1:${port}`, source.deviceId]]);
 
   const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos'], { timeoutMs: 60_000 });
   assert.equal(fetched.code, 0, fetched.stderr);

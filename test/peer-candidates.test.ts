@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import net from 'node:net';
 import { createIdentity } from '../src/config/identity.js';
+import { DEFAULT_PORT } from '../src/config/defaults.js';
 import { orderCandidates, PeerFinder, type Candidate, type CandidateSource } from '../src/discovery/candidates.js';
 import { connectToDevice } from '../src/discovery/connect.js';
 import { DiscoveryError } from '../src/discovery/errors.js';
@@ -20,12 +21,12 @@ test('static peer addresses: host:port, IPv4, bracketed IPv6 with zone; clear er
   assert.deepEqual(parsePeerAddress(' 192.168.1.20:22000 '), { text: '192.168.1.20:22000', host: '192.168.1.20', port: 22000 });
   assert.deepEqual(parsePeerAddress('nas.local:8384'), { text: 'nas.local:8384', host: 'nas.local', port: 8384 });
   assert.equal(parsePeerAddress('[fe80::1%eth0]:22000').host, 'fe80::1%eth0');
+  assert.deepEqual(parsePeerAddress('nas.local'), { text: 'nas.local', host: 'nas.local', port: DEFAULT_PORT });
   for (const [bad, why] of [
-    ['nas.local', /port is missing/],
     ['fe80::1:22000', /brackets/],
     ['[nope]:1', /not an IPv6/],
-    ['host:0', /outside 1-65535/],
-    ['host:99999', /outside/],
+    ['host:0', /not a port number/],
+    ['host:99999', /not a port number/],
     ['host:http', /not a port/],
     ['a b:1', /not a host name/],
   ] as const) {

@@ -6,6 +6,7 @@
  * connect either way.
  */
 import { isIP } from 'node:net';
+import { parsePeerAddress as parseConfigPeerAddress } from '../config/peer-address.js';
 import type { Candidate, CandidateSource } from './candidates.js';
 import { DiscoveryError } from './errors.js';
 
@@ -16,32 +17,19 @@ export interface StaticPeer {
   port: number;
 }
 
-/** Parse `host:port`, `1.2.3.4:port`, `[v6]:port` or `[fe80::1%eth0]:port`. */
+/**
+ * Parse `host:port`, `host` (the default agent port), `1.2.3.4:port`,
+ * `[v6]:port` or `[fe80::1%eth0]:port` — the same rules as `peers` in the
+ * config, so a static peer means the same on the command line and there.
+ */
 export function parsePeerAddress(text: string): StaticPeer {
-  const input = text.trim();
-  const bad = (why: string): DiscoveryError =>
-    new DiscoveryError('E_PEER_ADDRESS', `"${text}" is not a peer address: ${why}`, {
-      hint: 'Write it as host:port, e.g. 192.168.1.20:22000, nas.local:22000 or [fe80::1%eth0]:22000.',
+  const parsed = parseConfigPeerAddress(text);
+  if (typeof parsed === 'string') {
+    throw new DiscoveryError('E_PEER_ADDRESS', `"${text}" is not a peer address: ${parsed}`, {
+      hint: 'Write it as host:port, e.g. 192.168.1.20:7780, nas.local:7780 or [fe80::1%eth0]:7780.',
     });
-  let host: string;
-  let portText: string;
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(input);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2]!;
-    if (isIP(host.split('%')[0]!) !== 6) throw bad(`${host} is not an IPv6 address`);
-  } else {
-    const colon = input.lastIndexOf(':');
-    if (colon <= 0) throw bad('the port is missing');
-    host = input.slice(0, colon);
-    portText = input.slice(colon + 1);
-    if (host.includes(':')) throw bad('put an IPv6 address in brackets: [address]:port');
-    if (!/^[A-Za-z0-9.-]+$/.test(host)) throw bad(`"${host}" is not a host name or IPv4 address`);
   }
-  if (!/^\d{1,5}$/.test(portText)) throw bad(`"${portText}" is not a port number`);
-  const port = Number(portText);
-  if (port < 1 || port > 65535) throw bad(`port ${port} is outside 1-65535`);
-  return { text: input, host, port };
+  return { text: text.trim(), host: parsed.host, port: parsed.port };
 }
 
 export class StaticPeers implements CandidateSource {

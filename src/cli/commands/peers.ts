@@ -4,18 +4,24 @@
  * found, with the usual causes and the --peer fallback.
  */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CERT_FILE, deviceIdOfPem } from '../../config/identity.js';
+import { parsePeerAddress } from '../../discovery/static-peers.js';
+import { createLogger } from '../../log.js';
+import { withCliContext, type CliContext } from '../context.js';
 import { shortDeviceId } from '../../config/device-id.js';
 import type { PeerEntry } from '../../discovery/peer-table.js';
 import { surveyPeers, type Survey } from '../../discovery/survey.js';
 import { formatDuration, parseDuration } from '../../duration.js';
-import { UsageError } from '../../errors.js';
+import { errnoCode, rethrowIfBug, UsageError } from '../../errors.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
 
-export type PeerStatus = 'this device' | 'trusted' | 'not trusted' | 'wants to pair' | 'not a synker agent' | 'trust not checked';
+export type PeerStatus = 'this device' | 'trusted' | `trusted as "${string}"` | 'not trusted' | 'wants to pair' | 'not a synker agent';
 
-/** What the local config and agent state say about a device (undefined: no config to ask). */
-export type TrustLookup = (deviceId: string) => Exclude<PeerStatus, 'not a synker agent' | 'trust not checked'>;
+/** What the local config and agent state say about a device. */
+export type TrustLookup = (deviceId: string) => Exclude<PeerStatus, 'not a synker agent'>;
 
 interface PeersOptions {
   timeout: string;
@@ -23,6 +29,8 @@ interface PeersOptions {
   interface: string[];
   peer: string[];
 }
+
+const log = createLogger('peers');
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -34,7 +42,18 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--interface <name>', 'search only on this network interface (repeatable)', collect, [])
     .option('--peer <host:port>', 'also check an agent at this address (repeatable)', collect, [])
-    .action(action(async (opts: PeersOptions) => runPeers(opts)));
+    .action(
+      action(async (opts: PeersOptions, command: Command) => {
+        // Bad flags are refused before anything is opened.
+        const timeoutMs = parseDuration(opts.timeout);
+        if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than zero');
+        for (const p of opts.peer) parsePeerAddress(p);
+        return withCliContext(command.optsWithGlobals(), async (ctx) => {
+          const config = ctx.store.current();
+          return runPeers(opts, timeoutMs, await trustLookup(ctx), [...config.peers, ...opts.peer]);
+        });
+      }),
+    );
   addExamples(command, [
     ['synker peers', 'agents visible on the local network'],
     ['synker peers --timeout 10s --interface wlan0', 'listen longer, on the Wi-Fi only'],
@@ -43,12 +62,37 @@ export function register(program: Command): void {
   ]);
 }
 
-async function runPeers(opts: PeersOptions, trustOf?: TrustLookup): Promise<number> {
-  const timeoutMs = parseDuration(opts.timeout);
-  if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than zero');
-  const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers: opts.peer });
+/**
+ * Status of a device from the config (trusted), the agent state (tried to
+ * connect: wants to pair) and this device's identity — read, never created.
+ */
+async function trustLookup(ctx: CliContext): Promise<TrustLookup> {
+  const config = ctx.store.current();
+  let self: string | undefined;
+  try {
+    self = deviceIdOfPem(await readFile(path.join(ctx.dirs.config, CERT_FILE), 'utf8'));
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') log.warn('cannot read this device\'s identity:', err as Error);
+  }
+  let pairing = new Set<string>();
+  try {
+    pairing = new Set((await ctx.state()).pairingAttempts().map((a) => a.deviceId));
+  } catch (err) {
+    rethrowIfBug(err);
+    log.warn('cannot read pairing attempts (agent state); "wants to pair" is not shown:', err as Error);
+  }
+  return (deviceId) => {
+    if (deviceId === self) return 'this device';
+    const trusted = config.trusted.find((t) => t.deviceId === deviceId);
+    if (trusted) return trusted.name ? `trusted as "${trusted.name}"` : 'trusted';
+    return pairing.has(deviceId) ? 'wants to pair' : 'not trusted';
+  };
+}
+
+async function runPeers(opts: PeersOptions, timeoutMs: number, trustOf: TrustLookup, staticPeers: string[]): Promise<number> {
+  const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers });
   const now = Date.now();
-  const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf ? trustOf(e.deviceId) : 'trust not checked');
+  const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf(e.deviceId));
   const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.deviceId !== undefined);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(toJson(survey, statusOf, trustOf), null, 2)}\n`);
@@ -80,7 +124,7 @@ function addressList(e: PeerEntry): string {
   return e.addresses.map((a) => `${a.address}${a.interface ? ` (${a.interface})` : ''}`).join(', ');
 }
 
-function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup | undefined, now: number, timeoutMs: number): string {
+function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, now: number, timeoutMs: number): string {
   const lines: string[] = [];
   if (survey.agents.length > 0) {
     lines.push(`${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`);
@@ -100,7 +144,7 @@ function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       ...table(
         survey.staticPeers.map((s) =>
           s.deviceId !== undefined
-            ? [s.peer.text, shortDeviceId(s.deviceId), trustOf ? trustOf(s.deviceId) : 'trust not checked', 'a synker agent answers']
+            ? [s.peer.text, shortDeviceId(s.deviceId), trustOf(s.deviceId), 'a synker agent answers']
             : [s.peer.text, '-', s.reachable ? 'reachable' : 'unreachable', s.error ?? ''],
         ),
       ),
@@ -114,7 +158,7 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`);
 }
 
-function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup | undefined): unknown {
+function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup): unknown {
   return {
     interfaces: survey.interfaces,
     agents: survey.agents.map((e) => ({
@@ -136,7 +180,7 @@ function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       port: s.peer.port,
       reachable: s.reachable,
       deviceId: s.deviceId ?? null,
-      status: s.deviceId === undefined ? null : trustOf ? trustOf(s.deviceId) : 'trust not checked',
+      status: s.deviceId === undefined ? null : trustOf(s.deviceId),
       error: s.error ?? null,
     })),
   };
