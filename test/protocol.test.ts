@@ -65,7 +65,7 @@ test('every message kind survives encode then decode', () => {
 
 test('the hash travels as 32 bytes of binary and comes back as hex', () => {
   const wire = toWireEntry(file);
-  assert.ok(wire.h instanceof Uint8Array && wire.h.length === 32);
+  assert.ok(wire[5] instanceof Uint8Array && wire[5].length === 32);
   assert.deepEqual(fromWireEntry(wire), file);
 });
 
@@ -106,7 +106,7 @@ test('hostile paths are refused', () => {
   const bad = ['', '/etc/passwd', '../../etc/passwd', 'a/../../b', 'a/./b', '.', '..', 'a//b', 'a/', 'a\\b', 'a\0b', 'cafe\u0301', '.synker/folder.json', '.synker', 'x'.repeat(4097)];
   for (const path of bad) {
     assert.notEqual(peerPathProblem(path, true), undefined, JSON.stringify(path));
-    const err = decodeError([1, 5, { req: 1, entries: [{ p: path, k: 1, s: 0, m: 0, o: 0 }] }]);
+    const err = decodeError([1, 5, { req: 1, entries: [[path, 1, 0, 0, 0]] }]);
     assert.ok(err.code === 'E_BAD_PATH' || err.code === 'E_LIMIT', `${JSON.stringify(path)}: ${err.code}`);
   }
   for (const path of ['a', 'a/b', '.hidden', 'a/..b', 'a/b..', '...', 'café', '.synkerignore', 'x/.synker', 'x'.repeat(4096)]) {
@@ -115,22 +115,31 @@ test('hostile paths are refused', () => {
 });
 
 test('entry invariants are enforced', () => {
-  const entry = (fields: Record<string, unknown>) => [1, 5, { req: 1, entries: [{ p: 'a', k: 0, s: 1, m: 0, o: 0o644, ...fields }] }];
-  assert.equal(decodeError(entry({ k: 4 })).code, 'E_LIMIT');
-  assert.equal(decodeError(entry({ k: 1 })).code, 'E_BAD_ENTRY'); // a dir with a size
-  assert.equal(decodeError(entry({ h: Buffer.alloc(31) })).code, 'E_BAD_ENTRY');
-  assert.equal(decodeError(entry({ h: 'ab'.repeat(32) })).code, 'E_MALFORMED');
-  assert.equal(decodeError(entry({ k: 2, s: 0 })).code, 'E_BAD_ENTRY'); // symlink without target
-  assert.equal(decodeError(entry({ l: 'x' })).code, 'E_BAD_ENTRY');
-  assert.equal(decodeError(entry({ k: 3, s: 0 })).code, 'E_MALFORMED'); // error without code
-  assert.equal(decodeError(entry({ o: 0o10000 })).code, 'E_LIMIT');
-  assert.equal(decodeError(entry({ m: 1.5 })).code, 'E_MALFORMED');
-  assert.equal(decodeError(entry({ s: 2 ** 60 })).code, 'E_MALFORMED'); // not a safe integer
-  assert.equal(decodeError(entry({ r: 'b' })).code, 'E_BAD_ENTRY'); // raw must normalise to the key
-  assert.equal(decodeError(entry({ r: '../a' })).code, 'E_BAD_PATH');
-  assert.equal(decodeError(entry({ f: new Array(9).fill('unstable') })).code, 'E_LIMIT');
-  // Unknown flags from newer peers are dropped, known ones kept once.
-  const ok = decodeFrame(packr.pack(entry({ f: ['future-flag', 'unstable', 'unstable'] })));
+  // [path, type, size, mtime, mode, hash, target, raw, flags, errorCode, error]
+  const entry = (fields: Record<number, unknown>) => {
+    const tuple: unknown[] = ['a', 0, 1, 0, 0o644];
+    for (const [i, v] of Object.entries(fields)) tuple[Number(i)] = v;
+    for (let i = 0; i < tuple.length; i++) if (tuple[i] === undefined) tuple[i] = null;
+    return [1, 5, { req: 1, entries: [tuple] }];
+  };
+  assert.equal(decodeError([1, 5, { req: 1, entries: [{ p: 'a', k: 1, s: 0, m: 0, o: 0 }] }]).code, 'E_MALFORMED');
+  assert.equal(decodeError([1, 5, { req: 1, entries: [['a', 1, 0, 0]] }]).code, 'E_MALFORMED');
+  assert.equal(decodeError(entry({ 1: 4 })).code, 'E_MALFORMED');
+  assert.equal(decodeError(entry({ 1: 1 })).code, 'E_BAD_ENTRY'); // a dir with a size
+  assert.equal(decodeError(entry({ 5: Buffer.alloc(31) })).code, 'E_BAD_ENTRY');
+  assert.equal(decodeError(entry({ 5: 'ab'.repeat(32) })).code, 'E_MALFORMED');
+  assert.equal(decodeError(entry({ 1: 2, 2: 0 })).code, 'E_BAD_ENTRY'); // symlink without target
+  assert.equal(decodeError(entry({ 6: 'x' })).code, 'E_BAD_ENTRY');
+  assert.equal(decodeError(entry({ 1: 3, 2: 0 })).code, 'E_MALFORMED'); // error without code
+  assert.equal(decodeError(entry({ 4: 0o10000 })).code, 'E_LIMIT');
+  assert.equal(decodeError(entry({ 3: 1.5 })).code, 'E_MALFORMED');
+  assert.equal(decodeError(entry({ 2: 2 ** 60 })).code, 'E_MALFORMED'); // not a safe integer
+  assert.equal(decodeError(entry({ 7: 'b' })).code, 'E_BAD_ENTRY'); // raw must normalise to the key
+  assert.equal(decodeError(entry({ 7: '../a' })).code, 'E_BAD_PATH');
+  assert.equal(decodeError(entry({ 8: new Array(9).fill('unstable') })).code, 'E_LIMIT');
+  assert.equal(decodeError(entry({ 0: 7 })).code, 'E_MALFORMED');
+  // Unknown flags from newer peers are dropped, known ones kept once; fields past the 11th are ignored.
+  const ok = decodeFrame(packr.pack(entry({ 8: ['future-flag', 'unstable', 'unstable'], 11: 'a later field' })));
   assert.deepEqual(ok.kind === 'manifestEntries' && ok.entries[0]!.flags, ['unstable']);
 });
 

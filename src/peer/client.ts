@@ -304,7 +304,16 @@ class ClientSession implements PeerSession {
   onClose(error: SynkerError | undefined): void {
     this.closed = true;
     this.closedWith = error ?? new PeerError('E_SESSION_CLOSED', `the session with ${this.connection.peerLabel} is closed`);
-    this.active?.onError(this.closedWith);
+    const stream = this.active;
+    if (stream !== undefined && !stream.finished) {
+      // Say which manifest was cut short, so nobody mistakes it for a complete one.
+      const cut = this.closedWith instanceof ProtocolError ? this.closedWith : new PeerError(
+        this.closedWith.code,
+        `${this.closedWith.message}, before the manifest of "${stream.folder}" was complete`,
+        { cause: this.closedWith, ...(this.closedWith.hint === undefined ? {} : { hint: this.closedWith.hint }), remote: this.closedWith instanceof PeerError && this.closedWith.remote },
+      );
+      stream.onError(cut);
+    }
     this.files.onClose(this.closedWith);
     this.endedResolve(error);
   }

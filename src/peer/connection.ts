@@ -66,6 +66,7 @@ export class Connection {
         err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
           ? new ProtocolError('E_FRAME_TOO_LARGE', `${this.peerLabel} sent a message larger than the protocol's limit of 1 MiB`)
           : new PeerError('E_PEER_CLOSED', `the connection to ${this.peerLabel} failed: ${err.message}`, { cause: err });
+      if (error instanceof ProtocolError) this.log.warn(`closing the session with ${this.peerLabel}: ${error.message}`);
       this.finish(error);
     });
     ws.on('close', (code, reason) => {
@@ -233,8 +234,9 @@ export class Connection {
       message = decodeFrame(data);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.log.warn(`closing the session with ${this.peerLabel}: ${err.message}`);
-      this.fail(err);
+      const error = new ProtocolError(err.code, `${this.peerLabel} broke the protocol: ${err.message}`, { cause: err });
+      this.log.warn(`closing the session: ${error.message}`);
+      this.fail(error);
       return;
     }
     if (message.kind === 'unknown') {

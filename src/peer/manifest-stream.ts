@@ -24,7 +24,7 @@ export interface ManifestInfo {
   folder: string;
   /** The folder's role on the peer. */
   role: FolderRole;
-  /** The peer's ignore rules (gitignore syntax, one rule per line). */
+  /** The lines of the peer's `.synkerignore` (gitignore syntax; join with '\n' for the scanner's extraIgnore). */
   ignoreRules: string[];
 }
 

@@ -38,6 +38,7 @@ export interface AgentDirectory {
 
 /** A folder's manifest as the scanner produces it: ignore rules first, then sorted entries. */
 export interface FolderManifest {
+  /** The lines of the folder's `.synkerignore` ([] when it has none; `readIgnoreRules(root).split(/\r?\n/)`). */
   ignoreRules: string[];
   entries: AsyncIterable<ManifestEntry>;
 }
@@ -237,7 +238,8 @@ export class ServerSession {
     try {
       const manifest = await ctx.manifestSource(folder, running.abort.signal);
       running.abort.signal.throwIfAborted();
-      this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore: manifest.ignoreRules });
+      const ignore = ignoreLines(manifest.ignoreRules, folder.id);
+      this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore });
       const totals = emptyTotals();
       const served = this.files.beginManifest(folder.id);
       let batch: ManifestEntry[] = [];
@@ -281,4 +283,19 @@ export class ServerSession {
       if (this.running === running) this.running = undefined;
     }
   }
+}
+
+/** The ignore rules, refused (for this request) when over the protocol's caps rather than cut. */
+function ignoreLines(lines: string[], folderId: string): string[] {
+  const tooLong = lines.findIndex((line) => Buffer.byteLength(line, 'utf8') > LIMITS.ignoreLineBytes);
+  if (lines.length > LIMITS.ignoreLines || tooLong !== -1) {
+    throw new SynkerError(
+      'E_LIMIT',
+      tooLong !== -1
+        ? `line ${tooLong + 1} of the .synkerignore of folder "${folderId}" is longer than ${LIMITS.ignoreLineBytes} bytes`
+        : `the .synkerignore of folder "${folderId}" has ${lines.length} lines; at most ${LIMITS.ignoreLines} can be shared`,
+      { hint: 'Shorten the .synkerignore file in that folder.' },
+    );
+  }
+  return lines;
 }

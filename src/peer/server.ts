@@ -29,7 +29,7 @@ export interface AgentServerOptions {
   onUntrustedDevice?: (attempt: UntrustedAttempt) => void;
   /** Default: all interfaces. */
   host?: string;
-  /** Default 22100; 0 picks a free port. */
+  /** Default 7780; 0 picks a free port. */
   port?: number;
   caps?: Partial<ConnectionCaps>;
   timeouts?: Partial<SessionTimeouts>;

@@ -27,7 +27,7 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   } catch (err) {
     throw new ProtocolError('E_MALFORMED', `the peer sent a frame that is not valid msgpack (${(err as Error).message})`);
   }
-  if (!Array.isArray(value) || value.length !== 3) throw malformed('frame', 'frame', 'an array [version, type, body]', value);
+  if (!Array.isArray(value) || value.length !== 3) throw malformed('frame', 'frame', 'an array of three: [version, type, body]', value);
   const [version, type, body] = value as [unknown, unknown, unknown];
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw malformed('frame', 'version', 'a non-negative integer', version);
   if (typeof type !== 'number' || !Number.isSafeInteger(type) || type < 0) throw malformed('frame', 'type', 'a non-negative integer', type);

@@ -5,8 +5,8 @@
  */
 import { Packr } from 'msgpackr';
 import { MESSAGE_TYPES, type OutgoingMessage } from './messages.js';
-import { PROTOCOL_VERSION } from './limits.js';
-import { toWireEntry } from './wire-entry.js';
+import { LIMITS, PROTOCOL_VERSION } from './limits.js';
+import { toWireEntryWithScratch } from './wire-entry.js';
 
 // Plain maps both ways: records would make the wire depend on shared state.
 const packr = new Packr({ useRecords: false });
@@ -36,8 +36,12 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       return { req: message.req, folder: message.folder };
     case 'manifestBegin':
       return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
-    case 'manifestEntries':
-      return { req: message.req, entries: message.entries.map(toWireEntry) };
+    case 'manifestEntries': {
+      const hashes = { buffer: Buffer.allocUnsafe(message.entries.length * LIMITS.hashBytes), offset: 0 };
+      const entries = new Array<unknown>(message.entries.length);
+      for (let i = 0; i < entries.length; i++) entries[i] = toWireEntryWithScratch(message.entries[i]!, hashes);
+      return { req: message.req, entries };
+    }
     case 'manifestEnd':
       return {
         req: message.req,

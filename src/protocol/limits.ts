@@ -9,7 +9,8 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 
 /** Path to request on the server; the version is in the path so a later one can live beside it. */
 export const WS_PATH = '/synker/v1';
-export const DEFAULT_PORT = 22100;
+/** The agent's default TCP port (the config's `port` overrides it). */
+export const DEFAULT_PORT = 7780;
 
 export const LIMITS = {
   nameBytes: 128,

@@ -79,7 +79,7 @@ export async function startTestAgent(
     port: 0,
     logger: log,
     onUntrustedDevice: (a) => attempts.push(a),
-    manifestSource: async () => ({ ignoreRules: options.ignore ?? ['*.tmp'], entries: toAsync(entries()) }),
+    manifestSource: async () => ({ ignoreRules: options.ignore ?? ['*.tmp', '/cache/'], entries: toAsync(entries()) }),
     ...options,
   });
   return { server, directory, log, attempts, port: server.port };
