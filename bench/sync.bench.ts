@@ -62,7 +62,7 @@ async function synkerSync(port: number, server: Identity, client: Identity, dst:
   const t0 = performance.now();
   const session = await connectToPeer({ host: '127.0.0.1', port, identity: client, expectDeviceId: server.deviceId });
   try {
-    const manifest = session.requestManifest('bench');
+    const manifest = session.requestManifest('bench', { files: true });
     const info = await manifest.info;
     const local = scanFolder(dst, { cacheDir, extraIgnore: info.ignoreRules.join('\n'), useIgnoreFile: false });
     const diff = await diffManifests(manifest, local);

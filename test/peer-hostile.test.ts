@@ -91,8 +91,8 @@ test('hostile clients get a clear error and the agent keeps serving', async (t) 
   const probe = await rawClient(agent.port, client);
   probe.send(rawHello(client));
   await probe.waitFor(isFrameOfType(1));
-  probe.send([1, 17, { req: 5, folder: 'photos', path: 'x', offset: 0 }]);
-  probe.send([1, 40, {}]);
+  probe.send([1, 40, { req: 5, folder: 'photos', path: 'x', offset: 0 }]);
+  probe.send([1, 41, {}]);
   const unsupported = await errorFrame(probe);
   assert.deepEqual([unsupported.code, unsupported.req], ['E_UNSUPPORTED', 5]);
   probe.send([1, 3, { req: 6, folder: 'photos' }]);

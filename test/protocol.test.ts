@@ -38,6 +38,7 @@ test('every message kind survives encode then decode', () => {
     { kind: 'error', code: 'E_FOLDER_NOT_FOUND', message: 'no', hint: 'do this', req: 3 },
     { kind: 'error', code: 'E_VERSION', message: 'no' },
     { kind: 'manifestRequest', req: 1, folder: 'photos' },
+    { kind: 'manifestRequest', req: 2, folder: 'photos', files: true },
     { kind: 'manifestBegin', req: 1, folder: 'photos', role: 'backup', ignore: ['*.tmp', '/cache/'] },
     {
       kind: 'manifestEntries',
@@ -89,6 +90,7 @@ test('the decoder checks size, envelope, version, type, then fields, in that ord
   assert.equal(decodeError([1, 3, { req: -1, folder: 'x' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 3, { req: 2 ** 32, folder: 'x' }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 3, { req: 1, folder: 'a\nb' }]).code, 'E_MALFORMED');
+  assert.equal(decodeError([1, 3, { req: 1, folder: 'a', files: 'yes' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 3, { req: 1, folder: 'x'.repeat(LIMITS.folderIdBytes + 1) }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 1, { name: 'n', deviceId: 'short', software: 's' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 1, { name: 'n'.repeat(200), deviceId: ID, software: 's' }]).code, 'E_LIMIT');

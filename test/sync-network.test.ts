@@ -29,7 +29,7 @@ async function* iterate<T>(items: Iterable<T>): AsyncIterable<T> {
 /** What `synker sync` does once connected: manifest, diff, plan, apply over the same session. */
 async function syncFrom(session: PeerSession, dst: string, wrap: (s: FileSource) => FileSource = (s) => s): Promise<ApplyResult> {
   const entries: ManifestEntry[] = [];
-  for await (const e of session.requestManifest('photos')) entries.push(e);
+  for await (const e of session.requestManifest('photos', { files: true })) entries.push(e);
   const { differences, sourceTotals, backupTotals } = await diffManifests(iterate(entries), iterate(listTree(dst)));
   const plan = planSync(differences, { sourceFiles: sourceTotals.files, backupFiles: backupTotals.files });
   return applyPlan(plan, { root: dst, source: wrap(new PeerFileSource(session, 'photos')) });
@@ -81,7 +81,7 @@ test('a backup asking for ../../etc/passwd, an unlisted path or an unshared fold
   let raw = await open();
   raw.send([1, 16, { req: 1, folder: 'photos', path: 'a.txt', hash, size: 6, offset: 0 }]);
   assert.equal(((await raw.waitFor(isFrameOfType(2))) as [number, number, { code: string }])[2].code, 'E_FILE_NOT_IN_MANIFEST');
-  raw.send([1, 3, { req: 2, folder: 'photos' }]);
+  raw.send([1, 3, { req: 2, folder: 'photos', files: true }]);
   await raw.waitFor(isFrameOfType(6));
   const answer = async (req: number, body: Record<string, unknown>) => {
     raw.send([1, 16, { req, hash, size: 6, offset: 0, folder: 'photos', ...body }]);
@@ -122,7 +122,8 @@ async function hostileSource(t: TestContext, entries: Array<Record<string, unkno
         if (type === 1) peer.send(rawHello(ids.server, { features: ['file-data'] }));
         if (type === 3) {
           peer.send([1, 4, { req: body['req'], folder: 'photos', role: 'source', ignore: [] }]);
-          peer.send([1, 5, { req: body['req'], entries }]);
+          // Entries travel as positional arrays: [path, type, size, mtime, mode, hash, target].
+          peer.send([1, 5, { req: body['req'], entries: entries.map((e) => [e['p'], e['k'], e['s'], e['m'], e['o'], e['h'] ?? null, e['l'] ?? null]) }]);
           const files = entries.filter((e) => e['k'] === 0);
           peer.send([1, 6, { req: body['req'], count: entries.length, files: files.length, dirs: entries.filter((e) => e['k'] === 1).length, symlinks: entries.filter((e) => e['k'] === 2).length, errors: 0, bytes: files.reduce((n, e) => n + (e['s'] as number), 0) }]);
         }

@@ -51,6 +51,16 @@ export interface RemoteAgent {
   port: number;
 }
 
+export interface ManifestRequestOptions {
+  /**
+   * Set when files of this manifest will be fetched (sync, restore): the
+   * peer then keeps an index of the files it sent, so it serves exactly
+   * those. Without it (a check) the peer streams in bounded memory and
+   * refuses file requests for the folder.
+   */
+  files?: boolean;
+}
+
 export interface PeerSession {
   readonly remote: RemoteAgent;
   /**
@@ -58,7 +68,7 @@ export interface PeerSession {
    * session; iterate each stream to its end (or break out of it) before the
    * next one starts.
    */
-  requestManifest(folderId: string): ManifestStream;
+  requestManifest(folderId: string, options?: ManifestRequestOptions): ManifestStream;
   /**
    * Fetch one file of a folder whose manifest was requested earlier in this
    * session, from `offset` to its end; `onData` gets the chunks in order
@@ -318,7 +328,7 @@ class ClientSession implements PeerSession {
     this.endedResolve(error);
   }
 
-  requestManifest(folderId: string): ManifestStream {
+  requestManifest(folderId: string, options: ManifestRequestOptions = {}): ManifestStream {
     const req = this.nextReq++;
     const connection = this.connection;
     const stream: ClientManifestStream = new ClientManifestStream(req, folderId, {
@@ -336,7 +346,7 @@ class ClientSession implements PeerSession {
         return;
       }
       this.active = stream;
-      connection.send({ kind: 'manifestRequest', req, folder: folderId });
+      connection.send(options.files === true ? { kind: 'manifestRequest', req, folder: folderId, files: true } : { kind: 'manifestRequest', req, folder: folderId });
       return stream.done.then(() => {
         if (this.active === stream) this.active = undefined;
       });

@@ -74,8 +74,8 @@ export class FileServing {
         kind: 'error',
         req,
         code: 'E_FILE_NOT_IN_MANIFEST',
-        message: `${name} serves files only from the manifest of "${folder.id}" it sent in this session; none was requested`,
-        hint: 'Request the folder\'s manifest first, in the same session.',
+        message: `${name} serves files only from a manifest of "${folder.id}" it sent in this session for fetching files; none was requested`,
+        hint: 'Request the folder\'s manifest first, in the same session, with { files: true }.',
       });
       return;
     }

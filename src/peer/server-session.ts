@@ -140,7 +140,7 @@ export class ServerSession {
           this.unexpected('a second manifest-request while one is running (version 1 serves one at a time)');
           return;
         }
-        void this.serveManifest(message.req, message.folder);
+        void this.serveManifest(message.req, message.folder, message.files === true);
         return;
       case 'fileRequest':
         this.files.onRequest(message, this.sharedFolder(message.folder));
@@ -218,7 +218,7 @@ export class ServerSession {
     return this.ctx.directory.folders().find((f) => f.id === folderId && f.shareWith.includes(this.peerId!));
   }
 
-  private async serveManifest(req: number, folderId: string): Promise<void> {
+  private async serveManifest(req: number, folderId: string, forFiles: boolean): Promise<void> {
     const { ctx, connection } = this;
     const name = this.name();
     // A folder not shared with this device answers exactly like a folder that does not exist.
@@ -241,7 +241,8 @@ export class ServerSession {
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
       this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore });
       const totals = emptyTotals();
-      const served = this.files.beginManifest(folder.id);
+      // The index of served files costs memory: only for a client that said it will fetch files.
+      const served = forFiles ? this.files.beginManifest(folder.id) : undefined;
       let batch: ManifestEntry[] = [];
       let batchBytes = 0;
       for await (const entry of manifest.entries) {
@@ -249,7 +250,7 @@ export class ServerSession {
         batch.push(entry);
         batchBytes += estimateWireBytes(entry);
         addToTotals(totals, entry);
-        served.add(entry);
+        served?.add(entry);
         if (batch.length >= LIMITS.batchEntries || batchBytes >= LIMITS.batchTargetBytes) {
           await connection.sendPaced({ kind: 'manifestEntries', req, entries: batch });
           batch = [];

@@ -44,7 +44,10 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   switch (type) {
     case MESSAGE_TYPES.manifestRequest: {
       const where = 'manifest-request';
-      return { kind: 'manifestRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
+      const files = body['files'];
+      if (files !== undefined && files !== null && typeof files !== 'boolean') throw malformed(where, 'files', 'a boolean', files);
+      const request = { kind: 'manifestRequest' as const, req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
+      return files === true ? { ...request, files } : request;
     }
     case MESSAGE_TYPES.manifestBegin: {
       const where = 'manifest-begin';

@@ -33,7 +33,7 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       return body;
     }
     case 'manifestRequest':
-      return { req: message.req, folder: message.folder };
+      return message.files === true ? { req: message.req, folder: message.folder, files: true } : { req: message.req, folder: message.folder };
     case 'manifestBegin':
       return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
     case 'manifestEntries': {

@@ -48,6 +48,12 @@ export interface ManifestRequestMessage {
   kind: 'manifestRequest';
   req: number;
   folder: string;
+  /**
+   * The client will fetch files of this manifest (sync, restore): only then
+   * does the server keep an index of the files it sent, which costs memory
+   * for the session's life; a plain check streams in bounded memory.
+   */
+  files?: boolean;
 }
 
 export interface ManifestBeginMessage {

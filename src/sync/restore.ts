@@ -39,7 +39,7 @@ export interface RestoreOutcome {
 }
 
 export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}): Promise<RestoreOutcome> {
-  const manifest = session.requestManifest(folder.id);
+  const manifest = session.requestManifest(folder.id, { files: true });
   const info = await manifest.info;
   if (info.role !== 'backup') {
     // Drain nothing more: the session closes with the caller.

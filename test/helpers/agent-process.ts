@@ -57,7 +57,13 @@ const server = await startAgentServer({
 
 global.gc?.();
 const stats: AgentProcessStats = { baselineBytes: used(), peakBytes: 0, peakRss: 0 };
-if (config.sampleHeap) setInterval(() => (stats.peakBytes = Math.max(stats.peakBytes, used())), 5).unref();
+// Live memory, not garbage V8 has not collected yet: collect first (the child runs with --expose-gc).
+if (config.sampleHeap) {
+  setInterval(() => {
+    global.gc?.();
+    stats.peakBytes = Math.max(stats.peakBytes, used());
+  }, 50).unref();
+}
 setInterval(() => (stats.peakRss = Math.max(stats.peakRss, process.memoryUsage.rss())), 50).unref();
 
 process.on('message', (message) => {
