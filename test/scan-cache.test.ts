@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
@@ -184,4 +184,18 @@ test('the cache lives outside the folder, under the cache directory', async (t) 
   assert.ok((await stat(path.join(location, 'data.mdb'))).size > 0);
   assert.deepEqual((await readFile(path.join(root, 'doc'), 'utf8')), 'content');
   assert.equal(parseNdjson(scan.stdout).length, 1, 'nothing was added to the folder');
+});
+
+test('entries of deleted files are pruned once the cache has clearly outgrown the folder', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  for (let i = 0; i < 1500; i++) await writeFile(path.join(root, `f${i}`), `file ${i}`);
+  await collect(root, { cacheDir });
+  for (let i = 100; i < 1500; i++) await rm(path.join(root, `f${i}`));
+  const { entries } = await collect(root, { cacheDir });
+  assert.equal(entries.length, 100);
+  const cache = HashCache.open(cacheDir, realpathSync(root));
+  const remaining = cache.count();
+  await cache.close();
+  assert.equal(remaining, 100);
 });

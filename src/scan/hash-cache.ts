@@ -33,6 +33,9 @@ export interface FileState {
   ino: number;
 }
 
+/** Changes per transaction: one commit (and fsync) per batch, not per file. */
+const WRITE_BATCH = 512;
+
 // LMDB keys are limited to 1978 bytes; longer paths are stored under their hash.
 const MAX_KEY_BYTES = 1900;
 
@@ -48,8 +51,10 @@ export class HashCache {
   private readonly env: RootDatabase;
   private readonly files: Database<CachedValue, string>;
   private readonly meta: Database<unknown, string>;
-  private writes = 0;
+  private pending: Array<[string, CachedValue | undefined]> = [];
+  private readonly commits = new Set<Promise<void>>();
   private firstCommitLogged = false;
+  private lastCommit = performance.now();
 
   private constructor(location: string, env: RootDatabase) {
     this.location = location;
@@ -88,36 +93,79 @@ export class HashCache {
     return hash;
   }
 
-  /** Remember a hash; written in the next batched LMDB transaction. */
+  /** Remember a hash; written with the next batch (one LMDB transaction per WRITE_BATCH changes). */
   store(relPath: string, state: FileState, hash: string): void {
     const key = keyOf(relPath);
     const value: CachedValue =
       key === relPath ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash] : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
-    this.writes++;
-    void this.files.put(key, value).then(
-      () => {
-        if (!this.firstCommitLogged) {
-          this.firstCommitLogged = true;
-          log.debug(`first commit to ${this.location}`);
-        }
-      },
-      (err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err),
-    );
+    this.queueWrite(key, value);
   }
 
   /** Forget one path (used when a file turned out unreadable or unstable). */
   forget(relPath: string): void {
-    void this.files.remove(keyOf(relPath)).catch((err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err));
+    this.queueWrite(keyOf(relPath), undefined);
+  }
+
+  private queueWrite(key: string, value: CachedValue | undefined): void {
+    this.pending.push([key, value]);
+    // Large files arrive slowly: commit at least every second so a crash loses little work.
+    if (this.pending.length >= WRITE_BATCH || performance.now() - this.lastCommit > 1000) this.commit();
+  }
+
+  /** Write the queued changes in one transaction, committed off the main thread. */
+  private commit(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.lastCommit = performance.now();
+    const done = this.files
+      .transaction(() => {
+        for (const [key, value] of batch) {
+          if (value === undefined) this.files.removeSync(key);
+          else this.files.putSync(key, value);
+        }
+      })
+      .then(
+        () => {
+          if (!this.firstCommitLogged) {
+            this.firstCommitLogged = true;
+            log.debug(`first commit to ${this.location}`);
+          }
+        },
+        (err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err),
+      )
+      .finally(() => this.commits.delete(done));
+    this.commits.add(done);
   }
 
   /** Number of paths the cache holds. */
   count(): number {
-    return this.files.getCount();
+    const stats = this.files.getStats() as { entryCount?: number };
+    return stats.entryCount ?? this.files.getCount();
   }
 
-  /** Wait for every write to be committed, then close the environment. */
+  /**
+   * Drop the entries of paths that are no longer files. Costs one lstat per
+   * cached path, so the scan calls it only when the cache has clearly
+   * outgrown the folder.
+   */
+  prune(isFile: (relPath: string) => boolean): number {
+    let removed = 0;
+    for (const { key, value } of this.files.getRange({})) {
+      const relPath = value.length === 6 ? value[5] : key;
+      if (!isFile(relPath)) {
+        this.forget(relPath);
+        removed++;
+      }
+    }
+    if (removed > 0) log.debug(`pruned ${removed} entries of deleted files from ${this.location}`);
+    return removed;
+  }
+
+  /** Commit what is queued, wait for every commit, then close the environment. */
   async close(): Promise<void> {
-    if (this.writes > 0) await this.files.committed;
+    this.commit();
+    await Promise.all(this.commits);
     await this.env.close();
   }
 }

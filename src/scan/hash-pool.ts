@@ -1,7 +1,10 @@
 /**
- * The pool of hash threads. `ioConcurrency` threads (lanes) read files, at
- * most `jobs` of them hash at any moment (CPU tokens). Threads start lazily,
- * so a scan served entirely from the hash cache starts none.
+ * The pool of hash threads. Up to `ioConcurrency` threads (lanes) read files,
+ * at most `jobs` of them hash at any moment (CPU tokens). Threads start
+ * lazily: none for a scan served entirely from the hash cache, `jobs` while
+ * reads are fast (page cache), and more, up to `ioConcurrency`, only when
+ * the threads report that they mostly wait on the disk (cold small files
+ * need many reads in flight; a warm tree would only pay for idle threads).
  *
  * Jobs are dispatched oldest first, which is what the reorder window needs
  * (the oldest job blocks the output). Large files may occupy at most
@@ -10,23 +13,36 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createCpuTokens } from './cpu-tokens.js';
-import type { HashRequest, HashResponse, HashWorkerData } from './hash-protocol.js';
+import type { HashBatchResult, HashResponse, HashWorkerData } from './hash-protocol.js';
+import type { FileState } from './hash-cache.js';
 
 /** Files at least this big count as large for lane reservation. */
 export const LARGE_FILE_BYTES = 16 * 1024 * 1024;
+/** Consecutive files under this size travel to a thread together (one message), */
+export const SMALL_FILE_BYTES = 256 * 1024;
+/** up to this many at a time. */
+export const MAX_BATCH = 32;
+/** A batch whose open+read calls averaged more than this per file, and ran below IO_BOUND_MB_PER_S, */
+const IO_BOUND_MS_PER_FILE = 0.25;
+/** means the disk is the bottleneck: another lane helps. */
+const IO_BOUND_MB_PER_S = 400;
 /** Read size of the hash threads (NOTES: 64 KiB-1 MiB reads; 256 KiB balances cold and warm). */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
+/** Called once per file, with the response or with the error that stopped the pool. */
+export type HashCallback = (response: HashResponse | Error) => void;
+
 interface Job {
-  request: HashRequest;
+  path: string;
+  state: FileState;
   large: boolean;
-  resolve: (response: HashResponse) => void;
-  reject: (err: Error) => void;
+  done: HashCallback;
 }
 
 interface Lane {
   worker: Worker;
-  job: Job | undefined;
+  /** The jobs sent to this lane and not answered yet (empty: idle). */
+  jobs: Job[];
 }
 
 export interface HashPoolOptions {
@@ -36,17 +52,21 @@ export interface HashPoolOptions {
 
 export class HashPool {
   private readonly lanes: Lane[] = [];
-  private readonly queue: Job[] = [];
+  private readonly queue = new Deque<Job>();
   private readonly maxLanes: number;
+  /** Lanes started without evidence of a slow disk: one per CPU token. */
+  private readonly cpuLanes: number;
+  private diskBound = false;
   private readonly largeLanes: number;
   private readonly workerData: HashWorkerData;
-  private nextId = 1;
   private busyLarge = 0;
   private failure: Error | undefined;
   private closed = false;
+  private dispatchScheduled = false;
 
   constructor(options: HashPoolOptions) {
     this.maxLanes = Math.max(options.jobs, options.ioConcurrency);
+    this.cpuLanes = options.jobs;
     this.largeLanes = Math.max(1, Math.min(options.jobs, this.maxLanes - 1));
     this.workerData = { cpuTokens: createCpuTokens(options.jobs), chunkSize: READ_CHUNK_BYTES };
   }
@@ -56,70 +76,167 @@ export class HashPool {
     return this.lanes.length;
   }
 
-  hash(absolutePath: string, size: number): Promise<HashResponse> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error('hash pool is closed'));
-    return new Promise<HashResponse>((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path: absolutePath }, large: size >= LARGE_FILE_BYTES, resolve, reject });
-      this.dispatch();
-    });
+  /** Hash one file; `state` is what the walk's lstat saw. */
+  hash(absolutePath: string, state: FileState, done: HashCallback): void {
+    if (this.failure || this.closed) {
+      const error = this.failure ?? new Error('hash pool is closed');
+      queueMicrotask(() => done(error));
+      return;
+    }
+    this.queue.push({ path: absolutePath, state, large: state.size >= LARGE_FILE_BYTES, done });
+    this.scheduleDispatch();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const error = new Error('hash pool closed');
-    for (const job of this.queue.splice(0)) job.reject(error);
-    for (const lane of this.lanes) this.finish(lane)?.reject(error);
+    for (const job of this.queue.drain()) job.done(error);
+    for (const lane of this.lanes) for (const job of this.finish(lane)) job.done(error);
     await Promise.all(this.lanes.map((lane) => lane.worker.terminate()));
     this.lanes.length = 0;
   }
 
+  /**
+   * Dispatch once per event-loop turn rather than per file: jobs pile up
+   * while the walk runs, and go out in batches (a message costs more than
+   * hashing a small file).
+   */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const index = this.busyLarge >= this.largeLanes ? this.queue.findIndex((job) => !job.large) : 0;
-      if (index < 0) return;
       const lane = this.freeLane();
       if (!lane) return;
-      const [job] = this.queue.splice(index, 1);
-      this.start(lane, job!);
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      this.start(lane, batch);
     }
   }
 
+  /**
+   * The oldest job, plus the small jobs right behind a small one. When large
+   * files already hold their share of lanes, the oldest small job instead.
+   */
+  private takeBatch(): Job[] {
+    const first = this.busyLarge >= this.largeLanes ? this.queue.removeFirstWhere((job) => !job.large) : this.queue.shift();
+    if (first === undefined) return [];
+    const batch = [first];
+    if (first.large || first.state.size >= SMALL_FILE_BYTES) return batch;
+    // Spread what is queued over the lanes, in batches of up to MAX_BATCH.
+    const share = Math.ceil((this.queue.length + 1) / this.maxLanes);
+    while (batch.length < Math.min(MAX_BATCH, share)) {
+      const next = this.queue.peek();
+      if (next === undefined || next.state.size >= SMALL_FILE_BYTES) break;
+      batch.push(this.queue.shift()!);
+    }
+    return batch;
+  }
+
   private freeLane(): Lane | undefined {
-    const idle = this.lanes.find((lane) => lane.job === undefined);
+    const idle = this.lanes.find((lane) => lane.jobs.length === 0);
     if (idle) return idle;
+    // Beyond one lane per CPU token only for a slow disk, or so that small
+    // files get a lane while every lane is busy with a large file.
+    const needed = this.diskBound || this.busyLarge >= this.lanes.length;
+    if (this.lanes.length >= this.cpuLanes && !needed) return undefined;
     if (this.lanes.length >= this.maxLanes) return undefined;
+    this.diskBound = false; // one more lane per disk-bound report
     return this.spawn();
   }
 
-  private start(lane: Lane, job: Job): void {
-    lane.job = job;
-    if (job.large) this.busyLarge++;
-    lane.worker.postMessage(job.request);
+  private start(lane: Lane, batch: Job[]): void {
+    lane.jobs = batch;
+    for (const job of batch) if (job.large) this.busyLarge++;
+    const states = new Float64Array(batch.length * 4);
+    batch.forEach((job, i) => states.set([job.state.size, job.state.mtimeMs, job.state.ctimeMs, job.state.ino], i * 4));
+    lane.worker.postMessage({ paths: batch.map((job) => job.path), states });
   }
 
-  private finish(lane: Lane): Job | undefined {
-    const job = lane.job;
-    lane.job = undefined;
-    if (job?.large) this.busyLarge--;
-    return job;
+  private finish(lane: Lane): Job[] {
+    const jobs = lane.jobs;
+    lane.jobs = [];
+    for (const job of jobs) if (job.large) this.busyLarge--;
+    return jobs;
   }
 
   private spawn(): Lane {
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: this.workerData });
-    const lane: Lane = { worker, job: undefined };
-    worker.on('message', (response: HashResponse) => {
-      const job = this.finish(lane);
-      job?.resolve(response);
+    // A hash thread holds one read buffer and a batch of results: small heaps
+    // keep eight of them well inside the scan's memory budget.
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), {
+      workerData: this.workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
+    });
+    const lane: Lane = { worker, jobs: [] };
+    worker.on('message', ({ responses, waitMs }: HashBatchResult) => {
+      const jobs = this.finish(lane);
+      const bytes = jobs.reduce((sum, job) => sum + job.state.size, 0);
+      if (waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S) this.diskBound = true;
+      jobs.forEach((job, i) => job.done(responses[i]!));
       this.dispatch();
     });
     worker.on('error', (err) => {
       // A crashed hash thread is a bug: fail the scan rather than guess.
       this.failure = err;
-      this.finish(lane)?.reject(err);
-      for (const job of this.queue.splice(0)) job.reject(err);
+      for (const job of this.finish(lane)) job.done(err);
+      for (const job of this.queue.drain()) job.done(err);
     });
     this.lanes.push(lane);
     return lane;
+  }
+}
+
+/** A FIFO with O(1) shift (Array#shift/splice copy the whole queue). */
+class Deque<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Remove and return the oldest item matching `test` (rare path: large files hold their lanes). */
+  removeFirstWhere(test: (item: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (test(item)) {
+        if (i === this.head) return this.shift();
+        this.items.splice(i, 1);
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  drain(): T[] {
+    const rest = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return rest;
   }
 }

@@ -4,15 +4,16 @@
  * it with node:crypto SHA-256. It holds a CPU token only while hashing, so
  * more threads than cores can wait on a cold disk at once.
  *
- * The file is stat'ed through the open descriptor before and after the read;
- * if it changed, it is read once more, then reported unstable (syncthing
+ * The file is stat'ed through the open descriptor after the read and
+ * compared with the walk's lstat; if it changed, it is read once more
+ * between two fstats, then reported unstable (syncthing
  * does the same: no hash is recorded that matches no real state).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CpuTokens } from './cpu-tokens.js';
-import type { HashRequest, HashResponse, HashWorkerData, HashedStat } from './hash-protocol.js';
+import type { HashBatch, HashBatchResult, HashResponse, HashWorkerData, HashedStat } from './hash-protocol.js';
 
 const data = workerData as HashWorkerData;
 const tokens = new CpuTokens(data.cpuTokens);
@@ -23,35 +24,51 @@ const port = parentPort!;
 // O_NONBLOCK: a name that became a FIFO since the walk does not hang the open.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-port.on('message', (req: HashRequest) => {
-  port.postMessage(hashFile(req));
+// Small files come in batches: one message per file would cost more than hashing it.
+// Small files come in batches: one message per file would cost more than hashing it.
+port.on('message', (batch: HashBatch) => {
+  const responses: HashResponse[] = [];
+  waitMs = 0;
+  for (let i = 0; i < batch.paths.length; i++) responses.push(hashFile(batch.paths[i]!, batch.states, i * 4));
+  const reply: HashBatchResult = { responses, waitMs };
+  port.postMessage(reply);
 });
 
-function hashFile(req: HashRequest): HashResponse {
+/** Time spent in open and read calls for the current batch (disk wait, mostly). */
+let waitMs = 0;
+
+function hashFile(file: string, states: Float64Array, at: number): HashResponse {
   let fd: number;
   try {
-    fd = openSync(req.path, OPEN_FLAGS);
+    const start = performance.now();
+    fd = openSync(file, OPEN_FLAGS);
+    waitMs += performance.now() - start;
   } catch (err) {
-    return failure(req.id, err);
+    return failure(err);
   }
   try {
-    const first = fstatSync(fd);
-    if (!first.isFile()) {
-      return { id: req.id, ok: false, errorCode: 'ECHANGED', message: 'replaced by something that is not a file during the scan' };
+    // First attempt: the walk's lstat is the state before the read.
+    const expectedSize = states[at]!;
+    const hash = readAndHash(fd, expectedSize);
+    let after = fstatSync(fd);
+    if (!after.isFile()) return { ok: false, errorCode: 'ECHANGED', message: 'replaced by something that is not a file during the scan' };
+    if (
+      hash !== undefined &&
+      after.size === expectedSize &&
+      after.mtimeMs === states[at + 1] &&
+      after.ctimeMs === states[at + 2] &&
+      after.ino === states[at + 3]
+    ) {
+      return { ok: true, hash, stat: toHashedStat(after), attempts: 1 };
     }
-    let before = first;
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const hash = readAndHash(fd, before.size);
-      const after = fstatSync(fd);
-      if (hash !== undefined && sameState(before, after)) {
-        return { id: req.id, ok: true, hash, stat: toHashedStat(after), attempts: attempt };
-      }
-      if (attempt === 2) return { id: req.id, ok: true, unstable: true, stat: toHashedStat(after), attempts: attempt };
-      before = after;
-    }
-    throw new Error('unreachable');
+    // It changed since the walk, or while read: read once more between two stats.
+    const before = after;
+    const again = readAndHash(fd, before.size);
+    after = fstatSync(fd);
+    if (again !== undefined && sameState(before, after)) return { ok: true, hash: again, stat: toHashedStat(after), attempts: 2 };
+    return { ok: true, unstable: true, stat: toHashedStat(after), attempts: 2 };
   } catch (err) {
-    return failure(req.id, err);
+    return failure(err);
   } finally {
     closeSync(fd);
   }
@@ -63,7 +80,9 @@ function readAndHash(fd: number, size: number): string | undefined {
   let position = 0;
   while (position < size) {
     const want = Math.min(buffer.length, size - position);
+    const start = performance.now();
     const got = readSync(fd, buffer, 0, want, position);
+    waitMs += performance.now() - start;
     if (got === 0) return undefined;
     tokens.acquire();
     try {
@@ -84,8 +103,8 @@ function toHashedStat(s: Stats): HashedStat {
   return { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, mode: s.mode };
 }
 
-function failure(id: number, err: unknown): HashResponse {
+function failure(err: unknown): HashResponse {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'EIO';
   const message = err instanceof Error ? err.message : String(err);
-  return { id, ok: false, errorCode: code, message };
+  return { ok: false, errorCode: code, message };
 }

@@ -32,7 +32,7 @@ export interface ScanOptions {
 }
 
 /** Entries the output may hold back while earlier files are still hashing. */
-export const DEFAULT_REORDER_WINDOW = 8192;
+export const DEFAULT_REORDER_WINDOW = 1024;
 
 export interface ResolvedScanOptions {
   jobs: number;

@@ -4,12 +4,12 @@
  *
  * The walk (walk.ts) yields items in order; files are looked up in the hash
  * cache or sent to the hash pool, and each item takes a slot in a bounded
- * reorder window (default 8192 entries, options.reorderWindow). Entries
+ * reorder window (default 1024 entries, options.reorderWindow). Entries
  * leave from the head of the window as soon as they are complete, so output
  * stays sorted while up to a window's worth of files hash concurrently; when
  * the window is full the walk waits for the head.
  */
-import { realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../errors.js';
@@ -27,7 +27,7 @@ import { describeErrno, TreeWalker, type WalkItem } from './walk.js';
 const log = createLogger('scan');
 
 /** Let worker messages in at least this often while the synchronous walk runs. */
-const ITEMS_PER_TURN = 64;
+const ITEMS_PER_TURN = 256;
 
 export interface ScanStats {
   files: number;
@@ -133,9 +133,9 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
           throw rootError(root, err);
         }
         if (next.done) break;
-        window.push(this.resolve(next.value, cache, pool));
+        this.add(window, next.value, cache, pool);
         while (window.headReady() || window.size >= options.reorderWindow) {
-          yield this.count(await window.shift());
+          yield this.count(window.headReady() ? window.shiftReady() : await window.shift());
           signal?.throwIfAborted();
         }
         if (++sinceTurn >= ITEMS_PER_TURN) {
@@ -148,16 +148,27 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
         yield this.count(await window.shift());
         signal?.throwIfAborted();
       }
+      if (cache) this.pruneIfOutgrown(cache);
     } finally {
       stats.skippedSpecial = walker.counters.skippedSpecial;
       stats.ignored = walker.counters.ignored;
       stats.hashThreads = pool?.threads ?? 0;
       await pool?.close();
-      await window.settle();
       await cache?.close();
       stats.elapsedMs = performance.now() - startedAt;
       log.debug('scan finished', stats);
     }
+  }
+
+  /**
+   * Entries of deleted files are harmless (never served unless size, mtime,
+   * ctime and inode all match) but take space: after a complete scan, prune
+   * when the cache holds clearly more paths than the folder has files.
+   */
+  private pruneIfOutgrown(cache: HashCache): void {
+    const live = this.stats.hashedFiles + this.stats.cachedFiles;
+    if (cache.count() <= live * 1.25 + 1000) return;
+    cache.prune((relPath) => lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false })?.isFile() ?? false);
   }
 
   private count(entry: ManifestEntry): ManifestEntry {
@@ -172,21 +183,24 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
     return entry;
   }
 
-  /** The entry for one walk item: immediately, or once its file is hashed. */
-  private resolve(item: WalkItem, cache: HashCache | undefined, pool: HashPool | undefined): ManifestEntry | Promise<ManifestEntry> {
-    if (item.kind !== 'file') return entryOf(item);
+  /** Put one walk item's entry in the window: complete now, or once its file is hashed. */
+  private add(window: ReorderWindow<ManifestEntry>, item: WalkItem, cache: HashCache | undefined, pool: HashPool | undefined): void {
     const entry = entryOf(item);
-    if (pool === undefined) return entry;
+    if (item.kind !== 'file' || pool === undefined) return window.push(entry);
     const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
     if (cache && !this.options.verify) {
       const cached = cache.lookup(item.raw, state);
       if (cached !== undefined) {
         this.stats.cachedFiles++;
         entry.hash = cached;
-        return entry;
+        return window.push(entry);
       }
     }
-    return pool.hash(path.join(this.root, item.raw), item.stat.size).then((response) => this.hashed(item, entry, response, cache));
+    const slot = window.reserve();
+    pool.hash(path.join(this.root, item.raw), state, (response) => {
+      if (response instanceof Error) window.fail(slot, response);
+      else window.complete(slot, this.hashed(item, entry, response, cache));
+    });
   }
 
   private hashed(item: WalkItem, entry: ManifestEntry, response: HashResponse, cache: HashCache | undefined): ManifestEntry {

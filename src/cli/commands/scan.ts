@@ -62,28 +62,67 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
   });
   const format = flags.json ? json : flags.msgpack ? msgpack() : listing;
   const stopProgress = flags.progress && process.stderr.isTTY ? showProgress(scan) : () => {};
-  const out = process.stdout;
-  let closed = false;
-  out.on('error', () => {
-    closed = true; // reader went away (e.g. `| head`): stop scanning quietly
-  });
+  const out = new BatchedOutput(process.stdout);
   try {
     for await (const entry of scan) {
-      if (closed) break;
-      let flowing: boolean;
-      try {
-        flowing = out.write(format(entry));
-      } catch (err) {
-        if (errnoCode(err) === 'EPIPE') break;
-        throw err;
-      }
-      if (!flowing) await drained(out);
+      if (!(await out.write(format(entry)))) break; // reader went away (`| head`): stop quietly
     }
+    await out.flush();
   } finally {
+    out.stop();
     stopProgress();
   }
   process.stderr.write(summary(scan.stats) + '\n');
   return EXIT.ok;
+}
+
+/**
+ * Entries are small: writing each one is a system call (stdout to a file or
+ * pipe is synchronous). Batch up to 64 KiB, and flush at least every 200 ms
+ * so a slow scan still streams.
+ */
+class BatchedOutput {
+  private chunks: Array<string | Buffer> = [];
+  private bytes = 0;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    out.on('error', () => {
+      this.closed = true;
+    });
+    this.timer = setInterval(() => void this.flush(), 200);
+    this.timer.unref();
+  }
+
+  /** false once the reader went away. */
+  async write(chunk: string | Buffer): Promise<boolean> {
+    if (this.closed) return false;
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes >= 64 * 1024) await this.flush();
+    return !this.closed;
+  }
+
+  async flush(): Promise<void> {
+    if (this.chunks.length === 0 || this.closed) return;
+    const data = typeof this.chunks[0] === 'string' ? this.chunks.join('') : Buffer.concat(this.chunks as Buffer[]);
+    this.chunks = [];
+    this.bytes = 0;
+    let flowing: boolean;
+    try {
+      flowing = this.out.write(data);
+    } catch (err) {
+      if (errnoCode(err) !== 'EPIPE') throw err;
+      this.closed = true;
+      return;
+    }
+    if (!flowing) await drained(this.out);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 /** Resolves when the stream can take more, or failed (the 'error' listener records that). */

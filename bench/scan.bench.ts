@@ -1,0 +1,128 @@
+/**
+ * Scan benchmark (`npm run bench -- scan`). On the trees of bench/trees.ts
+ * (photos: 1,000 x 2 MiB; small: 100,000 x 1-16 KiB), measured in the same
+ * run, median of SYNKER_BENCH_RUNS (default 5) runs each:
+ *
+ * - cold (empty hash cache, page cache warm): `synker scan --json` against a
+ *   minimal Node walker hashing in 2 worker threads (bench/baseline-hash.ts)
+ *   and `find | xargs -0 -P2 openssl dgst -sha256`;
+ * - warm (hash cache present): against `find -printf` (the metadata floor)
+ *   and `rsync -an` from the tree to its mutated copy;
+ * - peak RSS of synker (GNU time's %M);
+ * - SYNKER_BENCH_DROP_CACHES=1 (root): page cache dropped before each run,
+ *   synker scanning both trees (two processes, as source and backup would)
+ *   against `rsync -anc` between them.
+ *
+ * Other processes may load the CPU at the same time: medians, and the load
+ * average is printed. SYNKER_BENCH_ONLY=photos|small runs one tree.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTree, type BenchTree, type TreeName } from './trees.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SYNKER = path.resolve(here, '../../bin/synker.js');
+const BASELINE = path.join(here, 'baseline-hash.js');
+const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 5);
+const DROP_CACHES = process.env['SYNKER_BENCH_DROP_CACHES'] === '1';
+
+interface Sample {
+  seconds: number;
+  rssKiB: number;
+}
+
+/** Run a shell command under GNU time; wall time from here, peak RSS from time. */
+function measure(command: string, before?: () => void): Sample {
+  before?.();
+  const rssFile = path.join(os.tmpdir(), `synker-bench-rss-${process.pid}`);
+  const start = performance.now();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, 'sh', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = (performance.now() - start) / 1000;
+  if (result.status !== 0) throw new Error(`benchmark command failed (${String(result.status)}): ${command}\n${result.stderr.toString()}`);
+  const rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  rmSync(rssFile, { force: true });
+  return { seconds, rssKiB };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function repeat(command: string, before?: () => void): { seconds: number; rssKiB: number } {
+  const samples = Array.from({ length: RUNS }, () => measure(command, before));
+  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)) };
+}
+
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function dropCaches(): void {
+  spawnSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
+function row(label: string, seconds: number, note = ''): void {
+  process.stdout.write(`  ${label.padEnd(46)} ${seconds.toFixed(3).padStart(8)} s  ${note}\n`);
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'ok' : 'MISSED';
+}
+
+function benchTree(tree: BenchTree): number {
+  process.stdout.write(`\n${tree.name}: ${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB (${tree.root})\n`);
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'synker-bench-cache-'));
+  try {
+    const scan = `node ${q(SYNKER)} scan ${q(tree.root)} --json --cache-dir ${q(cacheDir)} > /dev/null`;
+    const emptyCache = (): void => rmSync(path.join(cacheDir, 'hash-cache'), { recursive: true, force: true });
+    // One untimed pass so that the page cache holds the tree.
+    measure(`find ${q(tree.root)} -type f -print0 | xargs -0 cat > /dev/null`);
+
+    const cold = repeat(scan, emptyCache);
+    const baseline = repeat(`node ${q(BASELINE)} ${q(tree.root)} 2 > /dev/null`);
+    const openssl = repeat(`find ${q(tree.root)} -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256 > /dev/null`);
+    const warm = repeat(scan); // the cache of the last cold run is present
+    const find = repeat(`find ${q(tree.root)} -printf '%P %s %T@ %m\\n' > /dev/null`);
+    const rsync = repeat(`rsync -an --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`);
+
+    process.stdout.write(`  median of ${RUNS} runs; cold = empty hash cache, page cache warm\n`);
+    row('cold: synker scan', cold.seconds);
+    row('cold: Node baseline (walk + 2 hash workers)', baseline.seconds, `synker/baseline ${(cold.seconds / baseline.seconds).toFixed(2)} (target <= 1.15: ${verdict(cold.seconds <= 1.15 * baseline.seconds)})`);
+    row('cold: find | xargs -0 -P2 openssl dgst -sha256', openssl.seconds, `synker/openssl ${(cold.seconds / openssl.seconds).toFixed(2)}`);
+    row('warm: synker scan (hash cache present)', warm.seconds, `cold/warm ${(cold.seconds / warm.seconds).toFixed(1)}x`);
+    row('warm: find -printf (metadata floor)', find.seconds, `synker/find ${(warm.seconds / find.seconds).toFixed(2)}`);
+    row('warm: rsync -an tree -> mutated copy', rsync.seconds, `synker/rsync ${(warm.seconds / rsync.seconds).toFixed(2)}`);
+    if (tree.name === 'small') {
+      process.stdout.write(`  target warm small <= 2x find: ${verdict(warm.seconds <= 2 * find.seconds)}\n`);
+    } else {
+      process.stdout.write(`  target warm photos >= 15x faster than cold: ${verdict(cold.seconds >= 15 * warm.seconds)}\n`);
+    }
+    const rss = Math.max(cold.rssKiB, warm.rssKiB);
+    process.stdout.write(`  peak RSS of synker scan: ${(rss / 1024).toFixed(0)} MiB (target < 200 MiB: ${verdict(rss < 200 * 1024)})\n`);
+
+    if (DROP_CACHES) {
+      const both = (dir: string): string => `node ${q(SYNKER)} scan ${q(dir)} --json --no-cache > /dev/null`;
+      const synkerCold = repeat(`${both(tree.root)} & ${both(tree.mutated)} & wait`, dropCaches);
+      const rsyncC = repeat(`rsync -anc --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`, dropCaches);
+      row('page cache dropped: synker scan, both trees', synkerCold.seconds);
+      row('page cache dropped: rsync -anc', rsyncC.seconds, `synker/rsync ${(synkerCold.seconds / rsyncC.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 0.5: ${verdict(synkerCold.seconds < 0.5 * rsyncC.seconds)})` : ''));
+    }
+    return rss;
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const only = process.env['SYNKER_BENCH_ONLY'];
+  const names: TreeName[] = only === 'photos' || only === 'small' ? [only] : ['photos', 'small'];
+  const trees = names.map((name) => ensureTree(name));
+  process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.availableParallelism()} cores, shared)\n`);
+  if (!DROP_CACHES) process.stdout.write('page-cache-cold runs skipped: set SYNKER_BENCH_DROP_CACHES=1 (root) to run them\n');
+  for (const tree of trees) benchTree(tree);
+  process.stdout.write(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { HashPool, LARGE_FILE_BYTES } from '../src/scan/hash-pool.js';
+import type { HashResponse } from '../src/scan/hash-protocol.js';
+import { sha256sumAll } from './helpers/scan.js';
+import { tempDir } from './helpers/tmp.js';
+
+test('large files wait for a lane of their own; a small file behind them is not starved', async (t) => {
+  const root = await tempDir(t);
+  const large = ['L1', 'L2', 'L3'].map((n) => path.join(root, n));
+  for (const [i, file] of large.entries()) await writeFile(file, Buffer.alloc(LARGE_FILE_BYTES, i + 1));
+  const small = path.join(root, 'small');
+  await writeFile(small, 'small');
+  // One hashing at a time, two lanes: the large files may only use one lane.
+  const pool = new HashPool({ jobs: 1, ioConcurrency: 2 });
+  t.after(() => pool.close());
+  const finished: string[] = [];
+  const track = (name: string, file: string, size: number) =>
+    new Promise<HashResponse>((resolve, reject) =>
+      pool.hash(file, { size, mtimeMs: 0, ctimeMs: 0, ino: 0 }, (r) => {
+        finished.push(name);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      }),
+    );
+  const results = await Promise.all([
+    track('L1', large[0]!, LARGE_FILE_BYTES),
+    track('L2', large[1]!, LARGE_FILE_BYTES),
+    track('L3', large[2]!, LARGE_FILE_BYTES),
+    track('small', small, 5),
+  ]);
+  // L3 cannot start before L2 has finished, nor L2 before L1: the small file
+  // had the second lane and finished before the last large file.
+  assert.ok(finished.indexOf('small') < finished.indexOf('L3'), finished.join(' '));
+  assert.deepEqual(finished.filter((n) => n !== 'small'), ['L1', 'L2', 'L3']);
+  const digests = await sha256sumAll([...large, small]);
+  assert.deepEqual(
+    results.map((r) => (r.ok && 'hash' in r ? r.hash : r)),
+    digests,
+  );
+  assert.equal(pool.threads, 2);
+});
