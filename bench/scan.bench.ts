@@ -53,9 +53,17 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function repeat(command: string, before?: () => void): { seconds: number; rssKiB: number } {
-  const samples = Array.from({ length: RUNS }, () => measure(command, before));
-  return { seconds: median(samples.map((s) => s.seconds)), rssKiB: Math.max(...samples.map((s) => s.rssKiB)) };
+/**
+ * Run the commands round-robin, RUNS rounds: a burst of load from other
+ * processes then hits every command alike. Medians of the wall times, the
+ * highest peak RSS.
+ */
+function interleaved(commands: Array<{ command: string; before?: () => void }>): Array<{ seconds: number; rssKiB: number }> {
+  const samples: Sample[][] = commands.map(() => []);
+  for (let round = 0; round < RUNS; round++) {
+    commands.forEach(({ command, before }, i) => samples[i]!.push(measure(command, before)));
+  }
+  return samples.map((list) => ({ seconds: median(list.map((s) => s.seconds)), rssKiB: Math.max(...list.map((s) => s.rssKiB)) }));
 }
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -82,14 +90,19 @@ function benchTree(tree: BenchTree): number {
     // One untimed pass so that the page cache holds the tree.
     measure(`find ${q(tree.root)} -type f -print0 | xargs -0 cat > /dev/null`);
 
-    const cold = repeat(scan, emptyCache);
-    const baseline = repeat(`node ${q(BASELINE)} ${q(tree.root)} 2 > /dev/null`);
-    const openssl = repeat(`find ${q(tree.root)} -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256 > /dev/null`);
-    const warm = repeat(scan); // the cache of the last cold run is present
-    const find = repeat(`find ${q(tree.root)} -printf '%P %s %T@ %m\\n' > /dev/null`);
-    const rsync = repeat(`rsync -an --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`);
+    const [cold, baseline, openssl] = interleaved([
+      { command: scan, before: emptyCache },
+      { command: `node ${q(BASELINE)} ${q(tree.root)} 2 > /dev/null` },
+      { command: `find ${q(tree.root)} -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256 > /dev/null` },
+    ]) as [Sample, Sample, Sample];
+    measure(scan, emptyCache); // leaves a full cache for the warm runs
+    const [warm, find, rsync] = interleaved([
+      { command: scan },
+      { command: `find ${q(tree.root)} -printf '%P %s %T@ %m\\n' > /dev/null` },
+      { command: `rsync -an --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}` },
+    ]) as [Sample, Sample, Sample];
 
-    process.stdout.write(`  median of ${RUNS} runs; cold = empty hash cache, page cache warm\n`);
+    process.stdout.write(`  median of ${RUNS} interleaved runs; cold = empty hash cache, page cache warm; synker with its defaults (--jobs = cores)\n`);
     row('cold: synker scan', cold.seconds);
     row('cold: Node baseline (walk + 2 hash workers)', baseline.seconds, `synker/baseline ${(cold.seconds / baseline.seconds).toFixed(2)} (target <= 1.15: ${verdict(cold.seconds <= 1.15 * baseline.seconds)})`);
     row('cold: find | xargs -0 -P2 openssl dgst -sha256', openssl.seconds, `synker/openssl ${(cold.seconds / openssl.seconds).toFixed(2)}`);
@@ -106,8 +119,10 @@ function benchTree(tree: BenchTree): number {
 
     if (DROP_CACHES) {
       const both = (dir: string): string => `node ${q(SYNKER)} scan ${q(dir)} --json --no-cache > /dev/null`;
-      const synkerCold = repeat(`${both(tree.root)} & ${both(tree.mutated)} & wait`, dropCaches);
-      const rsyncC = repeat(`rsync -anc --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`, dropCaches);
+      const [synkerCold, rsyncC] = interleaved([
+        { command: `${both(tree.root)} & ${both(tree.mutated)} & wait`, before: dropCaches },
+        { command: `rsync -anc --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`, before: dropCaches },
+      ]) as [Sample, Sample];
       row('page cache dropped: synker scan, both trees', synkerCold.seconds);
       row('page cache dropped: rsync -anc', rsyncC.seconds, `synker/rsync ${(synkerCold.seconds / rsyncC.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 0.5: ${verdict(synkerCold.seconds < 0.5 * rsyncC.seconds)})` : ''));
     }

@@ -4,10 +4,9 @@
  * listing; a summary (and, on a terminal, progress) on stderr.
  */
 import type { Command } from 'commander';
-import { Packr } from 'msgpackr';
 import { errnoCode, UsageError } from '../../errors.js';
 import type { ManifestEntry } from '../../manifest/entry.js';
-import { scanFolder, type FolderScan, type ScanStats } from '../../scan/index.js';
+import type { FolderScan, ScanStats } from '../../scan/index.js';
 import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
 
@@ -52,6 +51,8 @@ export function register(program: Command): void {
 
 async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
   if (flags.json && flags.msgpack) throw new UsageError('--json and --msgpack cannot be used together', 'pick one output format');
+  // Loaded on use: other commands should not pay for LMDB and the hash threads at start-up.
+  const { scanFolder } = await import('../../scan/index.js');
   const scan = scanFolder(dir, {
     ...(flags.jobs !== undefined ? { jobs: parseCount('--jobs', flags.jobs) } : {}),
     ...(flags.io !== undefined ? { ioConcurrency: parseCount('--io', flags.io) } : {}),
@@ -60,7 +61,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
     ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
     verify: flags.verify ?? false,
   });
-  const format = flags.json ? json : flags.msgpack ? msgpack() : listing;
+  const format = flags.json ? json : flags.msgpack ? await msgpack() : listing;
   const stopProgress = flags.progress && process.stderr.isTTY ? showProgress(scan) : () => {};
   const out = new BatchedOutput(process.stdout);
   try {
@@ -148,7 +149,8 @@ function json(entry: ManifestEntry): string {
   return JSON.stringify(entry) + '\n';
 }
 
-function msgpack(): (entry: ManifestEntry) => Buffer {
+async function msgpack(): Promise<(entry: ManifestEntry) => Buffer> {
+  const { Packr } = await import('msgpackr');
   // Plain maps (no msgpackr records) so any msgpack reader can decode the stream.
   const packr = new Packr({ useRecords: false });
   return (entry) => packr.pack(entry);
