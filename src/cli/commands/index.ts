@@ -3,6 +3,7 @@
  * command group) under src/cli/commands/, each exporting `register(program)`.
  */
 import type { Command } from 'commander';
+import { register as registerAgent } from './agent.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerFolder } from './folder.js';
 import { register as registerId } from './id.js';
@@ -17,4 +18,4 @@ import { register as registerTrust } from './trust.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];
+export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];

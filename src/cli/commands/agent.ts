@@ -1,0 +1,87 @@
+/**
+ * `synker agent [--port N] [--name NAME] [--no-discovery] [--no-schedule]`:
+ * serve this device's folders to trusted peers until SIGINT or SIGTERM.
+ * Logs go to stderr; config changes apply without a restart.
+ */
+import type { Command } from 'commander';
+import { createLogger } from '../../log.js';
+import { startAgent } from '../../peer/agent.js';
+import { UsageError } from '../../errors.js';
+import { loadCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { action } from '../run.js';
+
+interface AgentFlags {
+  port?: string;
+  name?: string;
+  discovery: boolean;
+  schedule: boolean;
+}
+
+const log = createLogger('agent');
+
+export function register(program: Command): void {
+  const command = program
+    .command('agent')
+    .description('run the agent: serve the folders in the config to trusted devices, advertise on the LAN, run scheduled checks')
+    .option('--port <n>', 'TCP port to listen on (default: the config\'s port; 0 picks a free one)')
+    .option('--name <name>', 'the name peers see (default: the config\'s name)')
+    .option('--no-discovery', 'do not advertise over mDNS (peers then need this machine\'s address)')
+    .option('--no-schedule', 'do not run the scheduled checks of backup folders')
+    .action(
+      action(async (flags: AgentFlags, cmd: Command) => {
+        const port = flags.port === undefined ? undefined : parsePort(flags.port);
+        if (flags.name !== undefined && flags.name.trim() === '') throw new UsageError('--name cannot be empty');
+        const ctx = await loadCliContext(cmd.optsWithGlobals(), { watch: true });
+        try {
+          const agent = await startAgent({
+            store: ctx.store,
+            identity: await ctx.identity(),
+            state: await ctx.state(),
+            dataDir: ctx.dirs.data,
+            configPath: ctx.configPath,
+            discovery: flags.discovery,
+            schedule: flags.schedule,
+            ...(port !== undefined ? { port } : {}),
+            ...(flags.name !== undefined ? { name: flags.name.trim() } : {}),
+          });
+          const signal = await stopSignal();
+          log.info(`${signal}: stopping (sessions are told the agent is stopping)`);
+          await agent.stop();
+          log.info('stopped');
+        } finally {
+          await ctx.close();
+        }
+      }),
+    );
+  addExamples(command, [
+    ['synker agent', 'serve the folders in the config until Ctrl-C'],
+    ['synker agent --port 7781 --name nas', 'another port and name than the config\'s'],
+    ['synker agent --no-discovery', 'no mDNS (peers list this machine under "peers")'],
+  ]);
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
+/** Resolves with the first SIGINT or SIGTERM; a second one exits at once. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const force = (again: NodeJS.Signals): void => {
+        log.warn(`${again} again: exiting without waiting`);
+        process.exit(2);
+      };
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

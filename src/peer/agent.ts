@@ -1,0 +1,133 @@
+/**
+ * The long-running agent: the wss server over the live config (trust,
+ * folders and name are read at each session, so `synker trust` and `folder
+ * add` apply without a restart), folder manifests from a real scan, pairing
+ * attempts recorded in the agent state, and, when enabled, mDNS
+ * advertising and the backup schedule. `stop()` ends every part cleanly.
+ */
+import type { ConfigStore } from '../config/config-store.js';
+import { formatDeviceId } from '../config/device-id.js';
+import { verifyFolderRoot } from '../config/folder-marker.js';
+import type { Identity } from '../config/identity.js';
+import type { FolderConfig } from '../config/types.js';
+import { startDiscovery, type Discovery } from '../discovery/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
+import { readIgnoreRules, scanFolder } from '../scan/index.js';
+import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
+import type { AgentState } from '../state/agent-state.js';
+import { startAgentServer, type AgentServer, type ManifestSource } from './server.js';
+import type { ConnectionCaps } from './limiter.js';
+import type { SessionTimeouts } from './timeouts.js';
+
+export interface AgentOptions {
+  store: ConfigStore;
+  identity: Identity;
+  state: AgentState;
+  dataDir: string;
+  /** The config file, passed on to scheduled check processes. */
+  configPath?: string;
+  /** Overrides the config's `port` (0: any free port). */
+  port?: number;
+  /** Overrides the config's `name`. */
+  name?: string;
+  host?: string;
+  /** Advertise over mDNS (default true). */
+  discovery?: boolean;
+  /** Run the backup folders' check schedule (default true). */
+  schedule?: boolean;
+  caps?: Partial<ConnectionCaps>;
+  timeouts?: Partial<SessionTimeouts>;
+  logger?: Logger;
+}
+
+export interface RunningAgent {
+  readonly port: number;
+  readonly server: AgentServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * A folder's manifest from a real scan. The folder marker is checked first
+ * so an unmounted disk is reported as absent, never served as an empty folder.
+ */
+export function scanningSource(scanOptions: { cacheDir?: string } = {}): ManifestSource {
+  return async (folder: FolderConfig, signal: AbortSignal) => {
+    await verifyFolderRoot(folder.path, folder.id);
+    const text = await readIgnoreRules(folder.path);
+    return {
+      ignoreRules: text === '' ? [] : text.split(/\r?\n/),
+      entries: scanFolder(folder.path, { signal, ...(scanOptions.cacheDir !== undefined ? { cacheDir: scanOptions.cacheDir } : {}) }),
+    };
+  };
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const log = options.logger ?? createLogger('agent');
+  const { store, identity, state } = options;
+  const agentName = (): string => options.name ?? store.current().name;
+
+  const server = await startAgentServer({
+    identity,
+    directory: {
+      agentName,
+      trusted: (deviceId) => store.current().trusted.find((t) => t.deviceId === deviceId),
+      folders: () => store.current().folders,
+    },
+    manifestSource: scanningSource(),
+    onUntrustedDevice: (attempt) => {
+      state.recordPairingAttempt(attempt).catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
+    },
+    port: options.port ?? store.current().port,
+    logger: log,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.caps !== undefined ? { caps: options.caps } : {}),
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
+  });
+
+  const onChange = (config: { folders: FolderConfig[]; trusted: unknown[]; port: number }, previous: { port: number }): void => {
+    log.info(`config changed: ${describeFolders(config.folders)}; ${config.trusted.length} trusted device(s)`);
+    if (config.port !== previous.port && options.port === undefined) log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
+  };
+  store.on('change', onChange);
+
+  let discovery: Discovery | undefined;
+  let schedule: BackupSchedule | undefined;
+  try {
+    if (options.discovery !== false) {
+      discovery = await startDiscovery({ advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION }, browse: false });
+    }
+    if (options.schedule !== false) {
+      schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
+    }
+  } catch (err) {
+    await Promise.allSettled([discovery?.stop(), server.close()]);
+    throw err;
+  }
+
+  log.info(
+    `synker agent "${agentName()}" (${formatDeviceId(identity.deviceId)}) on port ${server.port}: ${describeFolders(store.current().folders)}` +
+      `${discovery ? '' : '; mDNS off'}${schedule ? '' : '; schedule off'}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    server,
+    stop() {
+      stopping ??= (async () => {
+        store.off('change', onChange);
+        // Each part stops even if another fails; the first failure is reported.
+        const results = await Promise.allSettled([schedule?.stop(), discovery?.stop(), server.close()]);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      })();
+      return stopping;
+    },
+  };
+}
+
+function describeFolders(folders: readonly FolderConfig[]): string {
+  if (folders.length === 0) return 'no folders yet (synker folder add)';
+  return `serving ${folders.map((f) => `${f.id} (${f.role}, shared with ${f.shareWith.length})`).join(', ')}`;
+}
