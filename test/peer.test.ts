@@ -130,3 +130,20 @@ test('an unreachable agent is a clear connection error', async () => {
   assert.equal(err.code, 'E_CONNECT');
   assert.match(err.message, /refused/);
 });
+
+test('the caller\'s signal aborts a running manifest', async (t) => {
+  const { server, client } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(1_000_000) });
+  t.after(() => agent.server.close());
+  const controller = new AbortController();
+  const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId, signal: controller.signal });
+  let seen = 0;
+  const err = await rejection(
+    (async () => {
+      for await (const _ of session.requestManifest('photos')) if (++seen === 2000) controller.abort(new Error('user pressed Ctrl-C'));
+    })(),
+  );
+  assert.equal(err.code, 'E_ABORTED');
+  assert.ok(seen < 1_000_000);
+  assert.equal(await session.ended.then((e) => e?.code), 'E_ABORTED');
+});

@@ -37,6 +37,7 @@ export interface ConnectOptions {
   expectDeviceId: string;
   /** The name this device announces (default: the host name). */
   name?: string;
+  /** Aborts connecting and, once connected, the session (running requests fail with E_ABORTED). */
   signal?: AbortSignal;
   timeouts?: Partial<SessionTimeouts>;
   logger?: Logger;
@@ -225,6 +226,13 @@ class ClientSession implements PeerSession {
     _timeouts: SessionTimeouts,
   ) {
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
+    const signal = options.signal;
+    if (signal !== undefined) {
+      const onAbort = (): void =>
+        connection.terminate(new PeerError('E_ABORTED', `the session with ${connection.peerLabel} was aborted`, { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.ended.then(() => signal.removeEventListener('abort', onAbort));
+    }
     this.files = new FileReceiving(connection, () => this.nextReq++);
   }
 
