@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { commands } from '../src/cli/commands/index.js';
 import { deviceIdFromCertificate, formatDeviceId } from '../src/config/device-id.js';
-import { isolatedEnv, runSynker } from './helpers/synker-cli.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 
 /** The real CLI with HOME=home and SYNKER_HOME=home/synker. */
 function runCli(args: string[], options: { home: string; cwd?: string }) {
@@ -173,3 +174,49 @@ test('no command defines its own --config: the global one would take its value f
     .map((c) => c.name());
   assert.deepEqual(shadowing, [], 'read it with command.optsWithGlobals() (or loadCliContext) instead');
 });
+
+/** Root ignores file modes; dropping these capabilities makes a read-only folder read-only again. */
+function withoutDacOverride(): boolean {
+  try {
+    execFileSync('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a read-only folder root or config dir is a clear error, and nothing is half-written', async (t) => {
+  const root0 = process.getuid?.() === 0;
+  if (root0 && !withoutDacOverride()) {
+    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
+    return;
+  }
+  const home = await tempDir(t);
+  const root = await tempDir(t);
+  const limited = (args: string[]) => (root0 ? runSetpriv(args, home) : runSynker(args, { env: isolatedEnv(home) }));
+  assert.equal((await runCli(['id'], { home })).code, 0);
+  const configDir = path.join(home, 'synker', 'config');
+  await chmod(root, 0o555);
+  await chmod(configDir, 0o555);
+  try {
+    const add = await limited(['folder', 'add', 'photos', root, '--role', 'source']);
+    assert.equal(add.code, 2, add.stderr);
+    assert.match(add.stderr, /error: cannot write the folder marker .*folder\.json: EACCES\nhint: .*read-write/);
+    const trust = await limited(['trust', deviceA]);
+    assert.equal(trust.code, 2, trust.stderr);
+    assert.match(trust.stderr, /error: .*config\.json: cannot save the config: EACCES/);
+  } finally {
+    await chmod(root, 0o755);
+    await chmod(configDir, 0o700);
+  }
+  assert.deepEqual(JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout), []);
+  assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
+});
+
+function runSetpriv(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, SYNKER_BIN, ...args], { env: isolatedEnv(home) }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}

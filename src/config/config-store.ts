@@ -87,8 +87,14 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     return this.config.trusted.find((t) => t.deviceId === deviceId);
   }
 
-  folders(): readonly FolderConfig[] {
-    return this.config.folders;
+  /** This agent's name (the peer server asks for it at each session). */
+  agentName(): string {
+    return this.config.name;
+  }
+
+  /** The folders (a fresh array of the read-only folder objects). */
+  folders(): FolderConfig[] {
+    return [...this.config.folders];
   }
 
   folder(id: string): FolderConfig | undefined {
@@ -130,9 +136,20 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
         const first = err.issues[0]!;
         throw new ConfigError('E_CONFIG_INVALID', this.file, `the change was refused: ${err.message}`, { key: formatJsonPath(first.path) });
       }
-      if (loaded.exists && loaded.fromVersion < CONFIG_VERSION) await keepOldVersion(this.file, loaded.fromVersion);
-      await saveConfigFile(this.file, next);
-      this.accept(next, serializeConfig(next));
+      const text = serializeConfig(next);
+      // Nothing to write when the change changed nothing (e.g. trusting a device twice).
+      if (text !== loaded.text) {
+        try {
+          if (loaded.exists && loaded.fromVersion < CONFIG_VERSION) await keepOldVersion(this.file, loaded.fromVersion);
+          await saveConfigFile(this.file, next);
+        } catch (err) {
+          throw new ConfigError('E_CONFIG_WRITE', this.file, `cannot save the config: ${errnoCode(err) ?? (err as Error).message}`, {
+            cause: err,
+            hint: 'Check that the config dir is writable by this user and the disk is not full.',
+          });
+        }
+      }
+      this.accept(next, text);
       this.fileStamp = await stampOf(this.file);
       return result;
     } finally {

@@ -108,7 +108,14 @@ export async function writeFolderMarker(root: string, folderId: string): Promise
     });
   }
   if (existing) return;
-  await mkdir(path.join(root, META_DIR), { recursive: true });
   const marker: FolderMarker = { folderId, created: new Date().toISOString(), synker: SYNKER_VERSION };
-  await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
+  try {
+    await mkdir(path.join(root, META_DIR), { recursive: true });
+    await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
+  } catch (err) {
+    throw new FolderMarkerError('E_MARKER_WRITE', `cannot write the folder marker ${markerPath(root)}: ${errnoCode(err) ?? (err as Error).message}`, {
+      cause: err,
+      hint: 'synker needs to write .synker/folder.json in the folder root: check that the disk is mounted read-write and the folder is writable by this user.',
+    });
+  }
 }
