@@ -17,19 +17,21 @@ import { tempDir } from './helpers/tmp.js';
 
 const idA = deviceIdFromCertificate(Buffer.from('store device a'));
 
-/** The store's watcher does not keep a process alive (the agent's server does); the timer here does. */
-async function nextEvent<T extends unknown[]>(store: ConfigStore, event: 'change' | 'invalid', timeoutMs = 5000): Promise<T> {
+/**
+ * The next `event` of the store. The store's watcher does not keep a process
+ * alive (the agent's server does); the timer here does. The promise never
+ * rejects unobserved: callers await it after doing the change.
+ */
+function nextEvent<T extends unknown[]>(store: ConfigStore, event: 'change' | 'invalid', timeoutMs = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      once(store, event) as Promise<T>,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no ${event} event within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = Promise.race([
+    once(store, event) as Promise<T>,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no ${event} event within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  result.catch(() => undefined);
+  return result;
 }
 
 test('a running store picks up `synker trust` and `folder add` run by another process', async (t) => {

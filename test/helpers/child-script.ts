@@ -13,7 +13,7 @@ export function spawnHelper(name: string, args: string[], env: NodeJS.ProcessEnv
 }
 
 /** Resolve with the first stdout line matching `pattern`; reject if the child exits first or after `timeoutMs`. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${buffer}`)), timeoutMs);
