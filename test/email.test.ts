@@ -172,3 +172,9 @@ test('test e-mail lists the settings, never a password', () => {
   assert.match(content.text, /Server {2}127\.0\.0\.1:2525 \(STARTTLS required\)/);
   assert.match(content.text, /To {6}c@d\.test, e@f\.test/);
 });
+
+test('the subject counts files and folders separately', async () => {
+  const dir = (p: string): import('../src/manifest/entry.js').ManifestEntry => ({ path: p, type: 'dir', size: 0, mtime: 0, mode: 0o755 });
+  const report = await reportOf([dir('new'), file('new/a.jpg', 'aa'), file('new/b.jpg', 'bb'), file('kept', 'k')], [file('kept', 'k'), file('old.tmp', 'o')]);
+  assert.equal(renderReportEmail(report, CTX).subject, 'Backup of pictures on nas: 2 files and 1 folder missing (4 B), 1 extra file');
+});

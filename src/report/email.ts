@@ -42,21 +42,37 @@ function sourceName(report: CheckReport): string {
   return report.source.name ?? report.source.location ?? 'the source';
 }
 
-/** Noun for a category's entries: "files" when they are all files, else "entries". */
-function noun(differences: Difference[], category: Category, count: number): string {
-  const allFiles = differences.every((d) => d.category !== category || (d.source ?? d.backup)?.type === 'file' || d.fileCount !== undefined);
-  return allFiles ? (count === 1 ? 'file' : 'files') : count === 1 ? 'entry' : 'entries';
+const KIND_NOUNS = { file: ['file', 'files'], folder: ['folder', 'folders'], symlink: ['symlink', 'symlinks'], entry: ['entry', 'entries'] } as const;
+type Kind = keyof typeof KIND_NOUNS;
+
+function kindOf(d: Difference): Kind {
+  if (d.fileCount !== undefined && d.category === 'moved') return 'folder';
+  const type = (d.source ?? d.backup)?.type;
+  return type === 'file' ? 'file' : type === 'dir' ? 'folder' : type === 'symlink' ? 'symlink' : 'entry';
 }
 
-const SUBJECT_PHRASE: Partial<Record<Category, (n: number, what: string) => string>> = {
-  missing: (n, what) => `${formatCount(n)} ${what} missing`,
-  content: (n, what) => `${formatCount(n)} ${what} differ${n === 1 ? 's' : ''}`,
-  extra: (n, what) => `${formatCount(n)} extra ${what}`,
-  type: (n, what) => `${formatCount(n)} ${what} changed type`,
-  moved: (n) => `${formatCount(n)} moved`,
-  'name-clash': (n) => `${plural(n, 'name clash', 'name clashes')}`,
-  unreadable: (n) => `${formatCount(n)} unreadable`,
-  unstable: (n) => `${formatCount(n)} changed while scanned`,
+/** "2 files and 1 folder", "1 extra file": what a category holds, counted by kind. */
+function countedNoun(differences: Difference[], category: Category, adjective = ''): string {
+  const counts = new Map<Kind, number>();
+  for (const d of differences) if (d.category === category) counts.set(kindOf(d), (counts.get(kindOf(d)) ?? 0) + 1);
+  const parts = (Object.keys(KIND_NOUNS) as Kind[])
+    .filter((k) => (counts.get(k) ?? 0) > 0)
+    .map((k, i) => {
+      const n = counts.get(k)!;
+      return `${formatCount(n)} ${i === 0 && adjective ? `${adjective} ` : ''}${KIND_NOUNS[k][n === 1 ? 0 : 1]}`;
+    });
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+const SUBJECT_PHRASE: Partial<Record<Category, (differences: Difference[], n: number) => string>> = {
+  missing: (ds) => `${countedNoun(ds, 'missing')} missing`,
+  content: (ds, n) => `${countedNoun(ds, 'content')} differ${n === 1 ? 's' : ''}`,
+  extra: (ds) => countedNoun(ds, 'extra', 'extra'),
+  type: (ds) => `${countedNoun(ds, 'type')} changed type`,
+  moved: (ds) => `${countedNoun(ds, 'moved')} moved`,
+  'name-clash': (_ds, n) => `${plural(n, 'name clash', 'name clashes')}`,
+  unreadable: (ds) => `${countedNoun(ds, 'unreadable')} unreadable`,
+  unstable: (ds) => `${countedNoun(ds, 'unstable')} changed while scanned`,
 };
 
 /** "12 files missing (340 MiB), 3 files differ, 2 extra files" — the worst three failing categories. */
@@ -67,7 +83,7 @@ export function differencePhrase(report: CheckReport): string {
     const phrase = SUBJECT_PHRASE[category];
     if (!phrase || total.count === 0) continue;
     if (!report.differences.some((d) => d.category === category && d.failing)) continue;
-    const text = phrase(total.count, noun(report.differences, category, total.count));
+    const text = phrase(report.differences, total.count);
     parts.push(parts.length === 0 && total.bytes > 0 ? `${text} (${formatBytes(total.bytes)})` : text);
   }
   if (parts.length === 0) return plural(report.summary.failing, 'difference');
