@@ -8,6 +8,7 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createIdentity } from '../src/config/identity.js';
 import type { AgentProcessStats } from '../test/helpers/agent-process.js';
@@ -21,6 +22,7 @@ const execArgv = (process.env['SYNKER_BENCH_NODE_ARGS'] ?? '').split(' ').filter
 interface ClientResult {
   count: number;
   seconds: number;
+  cpuSeconds: number;
   peakRss: number;
   totalsCount: number;
 }
@@ -51,7 +53,7 @@ async function streamOnce(): Promise<{ client: ClientResult; server: AgentProces
 }
 
 export async function run(): Promise<void> {
-  let started = performance.now();
+  const started = performance.now();
   let generated = 0;
   for (const _ of generateEntries(ENTRIES)) generated++;
   const sourceAlone = generated / ((performance.now() - started) / 1000);
@@ -68,7 +70,10 @@ export async function run(): Promise<void> {
   row('seconds', median.client.seconds.toFixed(2), '', true);
   row('peak RSS, agent (server)', `${(Math.max(...runs.map((r) => r.server.peakRss)) / MiB).toFixed(0)} MiB`, '< 250 MiB', runs.every((r) => r.server.peakRss < 250 * MiB));
   row('peak RSS, client', `${(Math.max(...runs.map((r) => r.client.peakRss)) / MiB).toFixed(0)} MiB`, '< 250 MiB', runs.every((r) => r.client.peakRss < 250 * MiB));
+  const perEntry = (seconds: number) => `${((seconds / ENTRIES) * 1e6).toFixed(2)} µs`;
+  row('CPU per entry, agent (server)', perEntry(median.server.cpuSeconds), 'incl. generating', true);
+  row('CPU per entry, client', perEntry(median.client.cpuSeconds), '', true);
   row('entries/s (source alone)', Math.round(sourceAlone).toLocaleString('en'), 'ceiling', true);
-  process.stdout.write(`stream / source alone: ${(rate / sourceAlone).toFixed(2)}; all runs (s): ${runs.map((r) => r.client.seconds.toFixed(2)).join(', ')}\n`);
-  started = 0;
+  const load = os.loadavg()[0]!;
+  process.stdout.write(`all runs (s): ${runs.map((r) => r.client.seconds.toFixed(2)).join(', ')}; load average during the run: ${load.toFixed(1)} on ${os.availableParallelism()} cores${load > os.availableParallelism() ? ' (a busy machine: entries/s is pessimistic; the CPU per entry is the steadier figure)' : ''}\n`);
 }

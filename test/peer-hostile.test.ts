@@ -234,3 +234,28 @@ test('connection caps: per address, refused attempts logged once', async (t) => 
   await new Promise((r) => setTimeout(r, 50));
   await goodClientStillServed(agent, client, server);
 });
+
+test('TLS below 1.3 is refused, and an untrusted device gets one error frame and nothing else', async (t) => {
+  const { server, client, stranger } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId], shareWith: [client.deviceId, stranger.deviceId], entries: () => generateEntries(3000) });
+  t.after(() => agent.server.close());
+  const tls = await import('node:tls');
+  const refused = await new Promise<Error>((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: agent.port, maxVersion: 'TLSv1.2', rejectUnauthorized: false, cert: client.certPem, key: client.keyPem });
+    socket.on('secureConnect', () => resolve(new Error(`negotiated ${socket.getProtocol()}`)));
+    socket.on('error', resolve);
+  });
+  assert.match(refused.message, /protocol version|version/i);
+  assert.doesNotMatch(refused.message, /negotiated/);
+
+  const intruder = await rawClient(agent.port, stranger);
+  intruder.send(rawHello(stranger, { name: 'intruder' }));
+  intruder.send([1, 3, { req: 1, folder: 'photos' }]);
+  const closed = await intruder.closed;
+  assert.equal(closed.code, 1008);
+  assert.equal(intruder.frames.length, 1, JSON.stringify(intruder.frames));
+  const [version, type, body] = intruder.frames[0] as [number, number, { code: string; message: string; hint: string }];
+  assert.deepEqual([version, type, body.code], [1, ERROR, 'E_UNTRUSTED']);
+  assert.match(body.hint, /synker trust/);
+  await goodClientStillServed(agent, client, server);
+});

@@ -24,6 +24,8 @@ export interface AgentProcessStats {
   baselineBytes: number;
   peakBytes: number;
   peakRss: number;
+  /** CPU time (user + system) since the agent started listening. */
+  cpuSeconds: number;
 }
 
 const config = JSON.parse(process.env['SYNKER_TEST_AGENT']!) as AgentProcessConfig;
@@ -56,7 +58,8 @@ const server = await startAgentServer({
 });
 
 global.gc?.();
-const stats: AgentProcessStats = { baselineBytes: used(), peakBytes: 0, peakRss: 0 };
+const stats: AgentProcessStats = { baselineBytes: used(), peakBytes: 0, peakRss: 0, cpuSeconds: 0 };
+const cpuStart = process.cpuUsage();
 // Live memory, not garbage V8 has not collected yet: collect first (the child runs with --expose-gc).
 if (config.sampleHeap) {
   setInterval(() => {
@@ -67,7 +70,10 @@ if (config.sampleHeap) {
 setInterval(() => (stats.peakRss = Math.max(stats.peakRss, process.memoryUsage.rss())), 50).unref();
 
 process.on('message', (message) => {
-  if (message === 'stats') process.send!(stats);
+  if (message === 'stats') {
+    const cpu = process.cpuUsage(cpuStart);
+    process.send!({ ...stats, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  }
   if (message === 'stop') void server.close().then(() => process.exit(0));
 });
 process.send!({ port: server.port });
