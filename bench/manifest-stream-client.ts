@@ -8,7 +8,7 @@ import type { Identity } from '../src/config/identity.js';
 
 const { port, identity, expectDeviceId } = JSON.parse(process.env['SYNKER_BENCH_CLIENT']!) as { port: number; identity: Identity; expectDeviceId: string };
 let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
 const session = await connectToPeer({ host: '127.0.0.1', port, identity, expectDeviceId });
 const started = performance.now();
 const cpuStart = process.cpuUsage();

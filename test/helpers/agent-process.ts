@@ -67,7 +67,7 @@ if (config.sampleHeap) {
     stats.peakBytes = Math.max(stats.peakBytes, used());
   }, 50).unref();
 }
-setInterval(() => (stats.peakRss = Math.max(stats.peakRss, process.memoryUsage.rss())), 50).unref();
+setInterval(() => (stats.peakRss = Math.max(stats.peakRss, process.memoryUsage.rss())), 200).unref();
 
 process.on('message', (message) => {
   if (message === 'stats') {
