@@ -147,3 +147,30 @@ test('the caller\'s signal aborts a running manifest', async (t) => {
   assert.ok(seen < 1_000_000);
   assert.equal(await session.ended.then((e) => e?.code), 'E_ABORTED');
 });
+
+test('a trusted pair streams a real 50,000-entry scan equal to the server\'s own scan', async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { tempDir } = await import('./helpers/tmp.js');
+  const { scanningSource } = await import('../src/peer/agent.js');
+  const { scanFolder } = await import('../src/scan/index.js');
+  const { writeFolderMarker } = await import('../src/config/folder-marker.js');
+  const { server, client } = await identities();
+  const root = await tempDir(t);
+  const cache = await tempDir(t);
+  for (let d = 0; d < 50; d++) {
+    const dir = path.join(root, `dir-${String(d).padStart(2, '0')}`);
+    mkdirSync(dir);
+    for (let f = 0; f < 999; f++) writeFileSync(path.join(dir, `file-${f}.txt`), `${d}/${f}`);
+  }
+  await writeFolderMarker(root, 'photos');
+  const agent = await startTestAgent(server, { trust: [client.deviceId], manifestSource: scanningSource({ cacheDir: cache }) });
+  agent.directory.folderList = [{ id: 'photos', path: root, role: 'source', shareWith: [client.deviceId] }];
+  t.after(() => agent.server.close());
+  const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId });
+  t.after(() => session.close());
+  const received = await collect(session.requestManifest('photos'));
+  const local = await collect(scanFolder(root, { cache: false }));
+  assert.ok(received.length >= 50_000, String(received.length));
+  assert.deepEqual(received, local);
+});
