@@ -203,7 +203,7 @@ test('a hostile source: a symlink leading outside the root is never written thro
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function startChildAgent(t: TestContext, specFile: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  const child = spawn(process.execPath, [path.join(here, 'helpers/file-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(here, 'helpers/file-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNKER_LOG: 'debug' } });
   t.after(() => {
     child.kill('SIGKILL');
   });

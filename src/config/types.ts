@@ -15,6 +15,10 @@ export interface FolderConfig {
   role: FolderRole;
   /** Device IDs (canonical form) this folder is shared with; nobody else can see it exists. */
   shareWith: string[];
+  /** Backup folders: the agent's schedule syncs after each check (`synker sync`). Default false. */
+  sync?: boolean;
+  /** How long sync keeps replaced and deleted files in `.synker/versions/` (`maxAge`: "36h", "90d", "8w"). Default: forever. */
+  versions?: { maxAge?: string; keep?: number };
 }
 
 export interface TrustedDevice {

@@ -34,10 +34,39 @@ export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const MAX_NAME_BYTES = 63;
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
-const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith'] as const;
+const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
+const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
 
 type Raw = Record<string, unknown>;
+
+/** "36h", "90d", "8w" in milliseconds, or undefined when not such a duration. */
+export function parseAge(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([hdw])\s*$/.exec(text);
+  return m === null ? undefined : Number(m[1]) * { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'h' | 'd' | 'w'];
+}
+
+/** `versions: {"maxAge": "90d", "keep": 5}`: retention of what sync replaces or deletes. */
+function folderVersions(raw: unknown, at: JsonPath, issue: (p: JsonPath, message: string) => void): FolderConfig['versions'] {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) {
+    issue(at, `must be an object like {"maxAge": "90d", "keep": 5}, found ${kind(raw)}`);
+    return undefined;
+  }
+  checkKeys(raw, VERSIONS_KEYS, at, issue);
+  const out: NonNullable<FolderConfig['versions']> = {};
+  const maxAge = raw['maxAge'];
+  if (maxAge !== undefined) {
+    if (typeof maxAge !== 'string' || parseAge(maxAge) === undefined) issue([...at, 'maxAge'], `must be a duration in hours, days or weeks like "36h", "90d" or "8w", found ${JSON.stringify(maxAge)}`);
+    else out.maxAge = maxAge;
+  }
+  const keep = raw['keep'];
+  if (keep !== undefined) {
+    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) issue([...at, 'keep'], `must be a whole number of versions, 1 or more, found ${JSON.stringify(keep)}`);
+    else out.keep = keep;
+  }
+  return out;
+}
 
 export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   const issues: ConfigIssue[] = [];
@@ -152,7 +181,12 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       else if (shareWith.includes(deviceId)) issue(where, 'this device is listed twice');
       else shareWith.push(deviceId);
     }
-    if (okId !== undefined && okPath !== undefined && role !== undefined) folders.push({ id: okId, path: okPath, role, shareWith });
+    const sync = entry['sync'];
+    if (sync !== undefined && typeof sync !== 'boolean') issue([...at, 'sync'], `must be true or false, found ${JSON.stringify(sync)}`);
+    const versions = folderVersions(entry['versions'], [...at, 'versions'], issue);
+    if (okId !== undefined && okPath !== undefined && role !== undefined) {
+      folders.push({ id: okId, path: okPath, role, shareWith, ...(sync === true ? { sync } : {}), ...(versions === undefined ? {} : { versions }) });
+    }
   }
 
   const peers: string[] = [];

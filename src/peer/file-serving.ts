@@ -31,6 +31,8 @@ export class FileServing {
   private readonly running = new Map<number, AbortController>();
   /** Bytes of file content sent in this session. */
   bytesSent = 0;
+  /** Files sent to the end in this session. */
+  filesSent = 0;
 
   constructor(
     private readonly channel: FileServingChannel,
@@ -92,9 +94,10 @@ export class FileServing {
     return true;
   }
 
-  /** The session ended: stop every transfer. */
+  /** The session ended: stop every transfer, and say what was sent. */
   abortAll(reason: unknown): void {
     for (const abort of this.running.values()) abort.abort(reason);
+    if (this.bytesSent > 0) this.log.info(`sent ${this.filesSent} files (${this.bytesSent} bytes) to ${this.channel.peerLabel}`);
   }
 
   private async serve(message: FileRequestMessage, folder: FolderConfig, index: ServedManifestIndex, signal: AbortSignal): Promise<void> {
@@ -115,7 +118,9 @@ export class FileServing {
       );
       signal.throwIfAborted();
       this.channel.send({ kind: 'fileEnd', req, size: message.size, hash });
-      this.log.info(`sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`);
+      this.filesSent++;
+      // One line per file only when debugging: a sync of 100,000 files must not flood the agent's log.
+      this.log.debug(`sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`);
     } catch (err) {
       if (!this.channel.isOpen) return;
       if (signal.aborted) {

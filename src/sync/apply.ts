@@ -24,6 +24,9 @@ import { VersionKeeper } from './versions.js';
 
 const log = createLogger('sync');
 
+/** Bytes of files being pulled at once (the files-in-flight cap applies too). */
+const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+
 export interface SyncProgress {
   filesDone: number;
   filesTotal: number;
@@ -39,7 +42,7 @@ export interface ApplyOptions {
   /** The backup folder root. */
   root: string;
   source: FileSource;
-  /** Files in flight at once (default 8): small files do not wait on each other's round trips. */
+  /** Files in flight at once (default 16, and at most ~8 MiB of them): small files do not wait on each other's round trips. */
   concurrency?: number;
   /** Extra attempts for a file that fails verification or changed on the source (default 2). */
   retries?: number;
@@ -235,17 +238,33 @@ class PlanRunner {
   }
 
   private async pullAll(pulls: Array<Extract<SyncAction, { op: 'pull' }>>): Promise<void> {
-    const limit = Math.max(1, this.options.concurrency ?? 8);
+    const limit = Math.max(1, this.options.concurrency ?? 16);
     let next = 0;
     let fatal: unknown;
+    // Many small files in flight hide round trips; a few large ones are enough to fill the link,
+    // and more would only make the disk seek between them.
+    let inFlightBytes = 0;
+    let inFlight = 0;
+    const waiting: Array<() => void> = [];
     const worker = async (): Promise<void> => {
       while (fatal === undefined && next < pulls.length) {
+        const candidate = pulls[next]!;
+        if (inFlight > 0 && inFlightBytes + candidate.entry.size > IN_FLIGHT_BYTES) {
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          continue;
+        }
         const a = pulls[next++]!;
+        inFlight++;
+        inFlightBytes += a.entry.size;
         this.progress.currentPath = a.at.path;
         try {
           await this.step(a, () => this.pull(a));
         } catch (err) {
           fatal ??= err;
+        } finally {
+          inFlight--;
+          inFlightBytes -= a.entry.size;
+          for (const wake of waiting.splice(0)) wake();
         }
         this.progress.filesDone++;
         this.progress.bytesDone += a.entry.size;

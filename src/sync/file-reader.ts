@@ -19,7 +19,10 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 export interface ReadOptions {
   offset: number;
   chunkBytes?: number;
-  /** Awaited per chunk: the reader does not read ahead of the consumer. */
+  /**
+   * Awaited per chunk: the reader does not read ahead of the consumer. The
+   * chunk's memory is reused once the returned promise settles: copy it to keep it.
+   */
   onData: (chunk: Uint8Array) => Promise<void> | void;
 }
 
@@ -64,9 +67,10 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     const hash = createHash('sha256');
     let pos = 0;
     let sent = 0;
+    // One buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size)));
     while (pos < entry.size) {
-      const buf = Buffer.allocUnsafe(Math.min(chunkBytes, entry.size - pos));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, entry.size - pos), pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
       const chunk = buf.subarray(0, bytesRead);
       hash.update(chunk);

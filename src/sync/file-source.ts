@@ -18,7 +18,8 @@ export interface FileSource {
   /**
    * Delivers bytes [offset, size) of the file to `onData`, one chunk at a
    * time; the next chunk is not delivered before the returned promise settles
-   * (backpressure). Resolves with the SHA-256 the source computed over the
+   * (backpressure), and a chunk's memory may be reused after that: consume
+   * it (write it, hash it) before settling. Resolves with the SHA-256 the source computed over the
    * whole file as it read it. Throws SourceFileError for a file that cannot be
    * served (only that file fails); any other error ends the run.
    */

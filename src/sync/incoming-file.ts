@@ -34,6 +34,34 @@ export interface ExpectedContent {
   mode: number;
 }
 
+/**
+ * fsync blocks a libuv thread until the disk has the data; with many files in
+ * flight, unbounded fsyncs would occupy every thread of the pool (4 by
+ * default) and stall all other file I/O of the process. Two at a time keep
+ * the disk busy and leave threads for reads and writes.
+ */
+class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+  constructor(count: number) {
+    this.free = count;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+const fsyncSlots = new Slots(2);
+/** Partial folders known to exist (created once per process, not once per file). */
+const partialDirs = new Set<string>();
+
 export function partialPathFor(root: string, hash: string): string {
   if (!HASH_RE.test(hash)) throw new TypeError(`not a SHA-256 hex digest: ${hash}`);
   return path.join(root, ...PARTIAL_DIR.split('/'), `${hash}.part`);
@@ -62,8 +90,18 @@ export class IncomingFile {
    */
   static async open(root: string, relPath: string, expected: ExpectedContent): Promise<IncomingFile> {
     const partialPath = partialPathFor(root, expected.hash);
-    await mkdir(path.dirname(partialPath), { recursive: true });
-    const handle = await open(partialPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const dir = path.dirname(partialPath);
+    if (!partialDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      partialDirs.add(dir);
+    }
+    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+    const handle = await open(partialPath, flags, 0o600).catch(async (err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      // The partial folder was removed since it was made: make it again.
+      await mkdir(dir, { recursive: true });
+      return open(partialPath, flags, 0o600);
+    });
     try {
       const hash = createHash('sha256');
       let size = (await handle.stat()).size;
@@ -131,7 +169,7 @@ export class IncomingFile {
     }
     await setModeIfSupported(this.handle, this.expected.mode);
     await this.handle.utimes(fsTime(this.expected.mtime), fsTime(this.expected.mtime));
-    await this.handle.sync();
+    await fsyncSlots.run(() => this.handle.sync());
     await this.close();
   }
 

@@ -7,7 +7,7 @@
 import type { FolderConfig } from '../config/types.js';
 import { diffManifests } from '../diff/index.js';
 import type { ManifestEntry } from '../manifest/entry.js';
-import type { PeerSession } from '../peer/index.js';
+import type { ManifestStream, PeerSession } from '../peer/index.js';
 import { scanFolder } from '../scan/index.js';
 import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
 import { SyncError } from './errors.js';
@@ -38,8 +38,11 @@ export interface RestoreOutcome {
   exitCode: 0 | 1 | 2;
 }
 
-export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}): Promise<RestoreOutcome> {
-  const manifest = session.requestManifest(folder.id, { files: true });
+/**
+ * `manifest` is the backup's manifest of the folder, requested in `session`
+ * with `files: true` (requested here when not given).
+ */
+export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}, manifest: ManifestStream = session.requestManifest(folder.id, { files: true })): Promise<RestoreOutcome> {
   const info = await manifest.info;
   if (info.role !== 'backup') {
     // Drain nothing more: the session closes with the caller.

@@ -9,7 +9,7 @@ import type { FolderConfig } from '../config/types.js';
 import type { DiffResult } from '../diff/index.js';
 import { createLogger } from '../log.js';
 import type { PeerSession } from '../peer/index.js';
-import { applyPlan, type ApplyResult, type SyncProgress } from './apply.js';
+import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
 import { SyncGuardError } from './errors.js';
 import { probeFolding } from './folding.js';
 import { PeerFileSource } from './peer-source.js';
@@ -25,6 +25,8 @@ export interface SyncOptions {
   force?: boolean;
   /** Versions older or beyond this are pruned after a successful run (default: kept forever). */
   retention?: VersionRetention;
+  /** The backup's hash cache: what the sync writes is recorded, so the next scan does not re-read it. */
+  hashCache?: HashRecorder;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -82,6 +84,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     root: folder.path,
     source: new PeerFileSource(checked.session, folder.id),
     keeper,
+    ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
   if (result.aborted === undefined) {

@@ -15,7 +15,8 @@ import { register as registerService } from './service.js';
 import { register as registerStatus } from './status.js';
 import { register as registerTestEmail } from './test-email.js';
 import { register as registerTrust } from './trust.js';
+import { register as registerVersions } from './versions.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail];
+export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail, registerVersions];
