@@ -178,3 +178,17 @@ test('the subject counts files and folders separately', async () => {
   const report = await reportOf([dir('new'), file('new/a.jpg', 'aa'), file('new/b.jpg', 'bb'), file('kept', 'k')], [file('kept', 'k'), file('old.tmp', 'o')]);
   assert.equal(renderReportEmail(report, CTX).subject, 'Backup of pictures on nas: 2 files and 1 folder missing (4 B), 1 extra file');
 });
+
+test('a very long list goes as a gzipped CSV, so the message stays small enough for mail servers', async (t) => {
+  const source: ManifestEntry[] = [];
+  for (let i = 0; i < 15_000; i++) source.push(file(`archive/2019/holiday-in-the-mountains/raw-exports/IMG_${String(i).padStart(6, '0')}.cr2`, `raw ${i}`));
+  const report = await reportOf(source, []);
+  const { mail, raw } = await deliver(t, report);
+  assert.ok(raw.length < 1024 * 1024, `message is ${raw.length} bytes`);
+  assert.match(mail.text ?? '', /the full list is attached \(synker-pictures-2026-11-25-differences\.csv\.gz\)/);
+  const attachment = mail.attachments[0]!;
+  assert.equal(attachment.filename, 'synker-pictures-2026-11-25-differences.csv.gz');
+  const { gunzipSync } = await import('node:zlib');
+  const rows = gunzipSync(attachment.content).toString('utf8').trimEnd().split('\r\n');
+  assert.equal(rows.length - 1, 15_000);
+});

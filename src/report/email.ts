@@ -8,6 +8,7 @@
  * messages); when the list of differences does not fit, the body shows part
  * of it and the full list goes along as a CSV attachment.
  */
+import { gzipSync } from 'node:zlib';
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import { SYNKER_VERSION } from '../version.js';
 import type { MailAttachment, MailContent } from './compose.js';
@@ -259,10 +260,12 @@ function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   return lines;
 }
 
-function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachmentName: string): Rendered {
+function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachment: () => string): Rendered {
   const shown = allocateRows(report, rowLimit);
   const shownCount = [...shown.values()].reduce((n, list) => n + list.length, 0);
   const truncated = shownCount < report.differences.length;
+  // Only a cut list needs the attachment (and its name): a short report never builds the CSV.
+  const attachmentName = truncated ? attachment() : '';
   const text: string[] = [];
   const html: string[] = [];
 
@@ -392,15 +395,26 @@ function csvName(report: CheckReport): string {
   return `synker-${safeId}-${report.startedAt.slice(0, 10)}-differences.csv`;
 }
 
-function withAttachment(report: CheckReport, body: Rendered, complete: boolean, subject: string): MailContent {
-  const attachments: MailAttachment[] = complete ? [] : [{ filename: csvName(report), content: differencesCsv(report), contentType: 'text/csv; charset=utf-8' }];
-  return { subject, text: body.text, html: body.html, attachments };
+/** Above this the CSV goes gzipped: a list of 100,000 differences is ~6 MB as text, ~10x less compressed. */
+const GZIP_CSV_ABOVE = 1024 * 1024;
+
+/** The full list as an attachment; large lists are gzipped so the message stays within mail servers' size limits. */
+function csvAttachment(report: CheckReport): MailAttachment {
+  const csv = differencesCsv(report);
+  if (Buffer.byteLength(csv) <= GZIP_CSV_ABOVE) return { filename: csvName(report), content: csv, contentType: 'text/csv; charset=utf-8' };
+  return { filename: `${csvName(report)}.gz`, content: gzipSync(csv), contentType: 'application/gzip' };
+}
+
+function withAttachment(body: Rendered, complete: boolean, subject: string, attachment: () => MailAttachment): MailContent {
+  return { subject, text: body.text, html: body.html, attachments: complete ? [] : [attachment()] };
 }
 
 export function renderReportEmail(report: CheckReport, ctx: EmailContext): MailContent {
   const subject = reportSubject(report, ctx);
-  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, bannerFor(report), [], csvName(report)));
-  return withAttachment(report, body, complete, subject);
+  let attachment: MailAttachment | undefined;
+  const csv = (): MailAttachment => (attachment ??= csvAttachment(report));
+  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, bannerFor(report), [], () => csv().filename));
+  return withAttachment(body, complete, subject, csv);
 }
 
 // ---------------------------------------------------------------- notices
@@ -440,8 +454,10 @@ export function renderRecoveredEmail(report: CheckReport, since: string, ctx: Em
   const subject = `${folderPhrase(report.folderId, backupName(report, ctx))} verified again: ${state}`;
   const intro = [`The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`];
   const banner = report.complete ? { color: COLORS.ok, text: 'Backup verified again: complete' } : { color: COLORS.bad, text: `Backup verified again: ${plural(report.summary.failing, 'difference')}` };
-  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, banner, intro, csvName(report)));
-  return withAttachment(report, body, complete, subject);
+  let attachment: MailAttachment | undefined;
+  const csv = (): MailAttachment => (attachment ??= csvAttachment(report));
+  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, banner, intro, () => csv().filename));
+  return withAttachment(body, complete, subject, csv);
 }
 
 export interface TestEmailFacts {
