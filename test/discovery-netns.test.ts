@@ -231,13 +231,16 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
   assert.equal(fromConfig.code, 0, fromConfig.stderr);
   assert.deepEqual(fromConfig.json!.staticPeers.map((p) => [p.address, p.deviceId]), [[`10.99.0.1:${port}`, source.deviceId]]);
 
-  const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos'], { timeoutMs: 60_000 });
-  assert.equal(fetched.code, 0, fetched.stderr);
-  const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; size: number; hash?: string }> };
-  assert.deepEqual(result.via.host, '10.99.0.1');
-  assert.equal(result.via.source, 'mdns');
-  assert.deepEqual(result.entries.map((e) => [e.path, e.type]), [['2024', 'dir'], ['2024/a.jpg', 'file'], ['notes.txt', 'file']]);
-  assert.equal(result.entries.find((e) => e.path === 'notes.txt')!.hash, createHash('sha256').update('hello').digest('hex'));
+  // Both ways of connecting by device ID: dialDevice() over a PeerFinder, and the locator `synker check` uses.
+  for (const mode of [[], ['--locator']]) {
+    const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos', ...mode], { timeoutMs: 60_000 });
+    assert.equal(fetched.code, 0, fetched.stderr);
+    const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; size: number; hash?: string }> };
+    assert.deepEqual(result.via.host, '10.99.0.1');
+    assert.equal(result.via.source, 'mdns');
+    assert.deepEqual(result.entries.map((e) => [e.path, e.type]), [['2024', 'dir'], ['2024/a.jpg', 'file'], ['notes.txt', 'file']]);
+    assert.equal(result.entries.find((e) => e.path === 'notes.txt')!.hash, createHash('sha256').update('hello').digest('hex'));
+  }
 });
 
 test('interfaces that appear later are used without a restart; --interface restricts; a vanished one is dropped', { skip }, async (t) => {

@@ -1,0 +1,63 @@
+/**
+ * Addresses of a device, one by one, for callers that try them in turn
+ * (`synker check` finding the source of a folder): the static peers first
+ * (cheap, no network), then — started only when asked for more — what mDNS
+ * finds on the LAN. Addresses are hints; the caller pins the device ID.
+ *
+ *   const locator = new DiscoveryLocator({ staticPeers: config.peers });
+ *   for await (const { host, port, via } of locator.addresses(deviceId, { waitMs: 5000 })) ...
+ *   await locator.close();
+ */
+import { PeerFinder } from './candidates.js';
+import { startDiscovery, type Discovery } from './index.js';
+import { StaticPeers } from './static-peers.js';
+
+export interface LocatedAddress {
+  host: string;
+  port: number;
+  /** Where it came from, for messages: `config` (static peers) or `mdns`. */
+  via: string;
+}
+
+export interface DiscoveryLocatorOptions {
+  /** `peers` from the config (and any other static addresses). */
+  staticPeers?: readonly string[];
+  /** Restrict mDNS to these interfaces. */
+  interfaces?: readonly string[];
+  /** Do not use mDNS at all (static peers only). */
+  mdns?: boolean;
+}
+
+export class DiscoveryLocator {
+  readonly statics: StaticPeers;
+  private discovery: Promise<Discovery> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: DiscoveryLocatorOptions = {}) {
+    this.statics = new StaticPeers(options.staticPeers ?? []);
+  }
+
+  async *addresses(deviceId: string, options: { waitMs: number; signal?: AbortSignal | undefined }): AsyncGenerator<LocatedAddress> {
+    const given = new Set<string>();
+    for (const c of this.statics.candidates(deviceId)) {
+      given.add(`${c.host}|${c.port}`);
+      yield { host: c.host, port: c.port, via: 'config' };
+    }
+    if (this.options.mdns === false || this.closed) return;
+    this.discovery ??= startDiscovery(this.options.interfaces && this.options.interfaces.length > 0 ? { interfaces: this.options.interfaces } : {});
+    const discovery = await this.discovery;
+    const found = await new PeerFinder([discovery.candidates]).waitForCandidates(deviceId, options.waitMs, options.signal);
+    for (const c of found) {
+      // IPv6 link-local needs its zone, which the peer client cannot dial (docs/discovery.md).
+      if (c.host.includes('%') || given.has(`${c.host}|${c.port}`)) continue;
+      given.add(`${c.host}|${c.port}`);
+      yield { host: c.host, port: c.port, via: 'mdns' };
+    }
+  }
+
+  /** Stop mDNS if it was started. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.discovery) await (await this.discovery).stop();
+  }
+}
