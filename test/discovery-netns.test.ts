@@ -266,3 +266,44 @@ test('interfaces that appear later are used without a restart; --interface restr
   await home.ip('link', 'del', wanted.a);
   await waitFor('the agent to drop the vanished interface', () => (/interface \S+ is gone/.test(agent.stderr()) ? true : undefined), 30_000);
 });
+
+test('end to end with the real agent: synker agent in one namespace, found and asked for a manifest by device ID from another', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const sourceNs = await lab.namespace('source');
+  const backupNs = await lab.namespace('backup');
+  const link = await lab.link(sourceNs, backupNs, { a: '10.99.0.1/24', b: '10.99.0.2/24' });
+  const root = await mkdtemp(path.join(os.tmpdir(), 'synker-e2e-agent-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const srcHome = path.join(root, 'source-home');
+  const bkHome = path.join(root, 'backup-home');
+  const srcEnv = { ...process.env, SYNKER_HOME: srcHome };
+  const source = (await loadOrCreateIdentity(path.join(srcHome, 'config'))).identity;
+  const backup = (await loadOrCreateIdentity(path.join(bkHome, 'config'))).identity;
+  const folder = path.join(root, 'photos');
+  await mkdir(folder);
+  await writeFile(path.join(folder, 'a.jpg'), 'pixels');
+  for (const args of [['trust', backup.deviceId, '--name', 'backup'], ['folder', 'add', 'photos', folder, '--role', 'source', '--share', 'backup']]) {
+    const r = await runSynker(args, { env: srcEnv });
+    assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stderr}`);
+  }
+  const trust = await runSynker(['trust', source.deviceId, '--name', 'source'], { env: { ...process.env, SYNKER_HOME: bkHome } });
+  assert.equal(trust.code, 0, trust.stderr);
+
+  const agent = sourceNs.spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-schedule', '--interface', link.a], { env: srcEnv });
+  let agentLog = '';
+  agent.stderr!.on('data', (d: Buffer) => (agentLog += d.toString()));
+  await waitFor(`synker agent to start (${agentLog})`, () => (/on port \d+/.test(agentLog) ? true : undefined), 60_000);
+
+  const listed = await waitFor('synker peers to list the agent as trusted', async () => {
+    const r = await peersAt(bkHome, backupNs, '--json', '--timeout', '2s');
+    return r.json?.agents.find((a) => a.deviceId === source.deviceId);
+  }, 60_000, 0);
+  assert.equal(listed.status, 'trusted as "source"');
+
+  const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(bkHome, 'config'), '--device', source.deviceId, '--folder-id', 'photos', '--locator'], { timeoutMs: 60_000 });
+  assert.equal(fetched.code, 0, `${fetched.stderr}\nagent: ${agentLog}`);
+  const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; hash?: string }> };
+  assert.equal(result.via.host, '10.99.0.1');
+  assert.equal(result.via.source, 'mdns');
+  assert.deepEqual(result.entries.filter((e) => e.type === 'file').map((e) => [e.path, e.hash]), [['a.jpg', createHash('sha256').update('pixels').digest('hex')]]);
+});

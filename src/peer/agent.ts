@@ -34,6 +34,8 @@ export interface AgentOptions {
   host?: string;
   /** Advertise over mDNS (default true). */
   discovery?: boolean;
+  /** Advertise only on these network interfaces (`--interface`; default: every eligible one). */
+  interfaces?: readonly string[];
   /** Run the backup folders' check schedule (default true). */
   schedule?: boolean;
   caps?: Partial<ConnectionCaps>;
@@ -95,7 +97,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let schedule: BackupSchedule | undefined;
   try {
     if (options.discovery !== false) {
-      discovery = await startDiscovery({ advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION }, browse: false });
+      discovery = await startDiscovery({
+        advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION },
+        browse: false,
+        ...(options.interfaces !== undefined && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {}),
+      });
     }
     if (options.schedule !== false) {
       schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });

@@ -1,5 +1,5 @@
 /**
- * `synker agent [--port N] [--name NAME] [--no-discovery] [--no-schedule]`:
+ * `synker agent [--port N] [--name NAME] [--no-discovery] [--interface IFACE]... [--no-schedule]`:
  * serve this device's folders to trusted peers until SIGINT or SIGTERM.
  * Logs go to stderr; config changes apply without a restart.
  */
@@ -12,6 +12,7 @@ import { addExamples } from '../help.js';
 import { action } from '../run.js';
 
 interface AgentFlags {
+  interface: string[];
   port?: string;
   name?: string;
   discovery: boolean;
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port to listen on (default: the config\'s port; 0 picks a free one)')
     .option('--name <name>', 'the name peers see (default: the config\'s name)')
     .option('--no-discovery', 'do not advertise over mDNS (peers then need this machine\'s address)')
+    .option('--interface <name>', 'advertise only on this network interface (repeatable; default: every LAN interface)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--no-schedule', 'do not run the scheduled checks of backup folders')
     .action(
       action(async (flags: AgentFlags, cmd: Command) => {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
             dataDir: ctx.dirs.data,
             configPath: ctx.configPath,
             discovery: flags.discovery,
+            interfaces: flags.interface,
             schedule: flags.schedule,
             ...(port !== undefined ? { port } : {}),
             ...(flags.name !== undefined ? { name: flags.name.trim() } : {}),
