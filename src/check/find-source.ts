@@ -1,0 +1,187 @@
+/**
+ * Finding the source of a backup folder: the devices the folder is shared
+ * with (or the one `--peer` names), at the addresses the locator knows
+ * (static peers, `--peer host:port`, discovery), each connection pinned to
+ * the device ID it must present. The first device that serves the folder as
+ * its source wins; every failed attempt is kept for the error message.
+ */
+import { resolveTrustedDevice } from '../config/device-ref.js';
+import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import type { Identity } from '../config/identity.js';
+import { parsePeerAddress, type PeerAddress } from '../config/peer-address.js';
+import type { FolderConfig, SynkerConfig, TrustedDevice } from '../config/types.js';
+import { SynkerError, rethrowIfBug } from '../errors.js';
+import { createLogger } from '../log.js';
+import { connectToPeer, type ManifestInfo, type ManifestStream, type PeerSession } from '../peer/index.js';
+import { CheckError } from './errors.js';
+
+const log = createLogger('check');
+
+export interface SourceAddress extends PeerAddress {
+  /** Where the address came from, for messages: `--peer`, `config`, `mdns`. */
+  via: string;
+}
+
+/**
+ * Where a device may be reached (static peers, discovery); addresses are
+ * hints, never trusted. Yields the cheap ones first (static addresses) and
+ * only looks further (e.g. starts mDNS) when asked for more.
+ */
+export interface SourceLocator {
+  addresses(deviceId: string, options: { waitMs: number; signal?: AbortSignal | undefined }): AsyncIterable<SourceAddress>;
+}
+
+/** Addresses from the config's static `peers` list, then nothing else. */
+export function staticLocator(addresses: readonly string[], via = 'config'): SourceLocator {
+  const parsed = addresses.map((text) => {
+    const address = parsePeerAddress(text);
+    if (typeof address === 'string') {
+      throw new CheckError('E_CHECK_PEER', `the peer address "${text}" in the config is not valid: ${address}`, {
+        hint: 'Fix "peers" in the config (host:port, IPv6 in brackets).',
+      });
+    }
+    return { ...address, via };
+  });
+  return {
+    async *addresses() {
+      yield* parsed;
+    },
+  };
+}
+
+export interface FindSourceInput {
+  config: SynkerConfig;
+  folder: FolderConfig;
+  identity: Identity;
+  locator: SourceLocator;
+  /** `--peer`: a trusted device (name, ID, short ID) or `host:port`. */
+  peer?: string | undefined;
+  /** Reaching the source: waiting for addresses, and each connection's handshake. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface FoundSource {
+  session: PeerSession;
+  manifest: ManifestStream;
+  info: ManifestInfo;
+  device: TrustedDevice;
+  address: string;
+}
+
+interface Attempt {
+  device: TrustedDevice;
+  address: string;
+  error: SynkerError;
+}
+
+/** `--peer` value: an address when it has a port or is an IP literal, else a device reference. */
+function peerAsAddress(peer: string): PeerAddress | undefined {
+  if (!/:\d+$|^\[.*\]|^\d+\.\d+\.\d+\.\d+$/.test(peer.trim())) return undefined;
+  const parsed = parsePeerAddress(peer);
+  if (typeof parsed === 'string') {
+    throw new CheckError('E_CHECK_PEER', `--peer ${peer}: ${parsed}`, {
+      hint: 'Give a trusted device (name or device ID) or an address as host:port, e.g. 192.168.1.20:7780.',
+    });
+  }
+  return parsed;
+}
+
+function label(device: TrustedDevice): string {
+  return device.name ? `${device.name} (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
+}
+
+function candidateDevices(config: SynkerConfig, folder: FolderConfig, peer: string | undefined, address: PeerAddress | undefined): TrustedDevice[] {
+  const shared = folder.shareWith.map((id) => config.trusted.find((t) => t.deviceId === id) ?? { deviceId: id });
+  if (peer !== undefined && address === undefined) {
+    const device = resolveTrustedDevice(config, peer);
+    if (!folder.shareWith.includes(device.deviceId)) {
+      throw new CheckError('E_CHECK_NOT_SHARED', `folder "${folder.id}" is not shared with ${label(device)}`, {
+        hint: `Share it first: synker folder share ${folder.id} ${device.name ?? formatDeviceId(device.deviceId)}`,
+      });
+    }
+    return [device];
+  }
+  if (shared.length === 0) {
+    throw new CheckError('E_CHECK_NO_SOURCE', `folder "${folder.id}" is not shared with any device, so there is no source to compare it with`, {
+      hint: `Share it with the machine that holds the originals: synker folder share ${folder.id} DEVICE`,
+    });
+  }
+  return shared;
+}
+
+async function* only(address: SourceAddress): AsyncGenerator<SourceAddress> {
+  yield address;
+}
+
+export async function findSource(input: FindSourceInput): Promise<FoundSource> {
+  const { config, folder, identity } = input;
+  const explicit = input.peer === undefined ? undefined : peerAsAddress(input.peer);
+  const devices = candidateDevices(config, folder, input.peer, explicit);
+  const attempts: Attempt[] = [];
+  const notSource: TrustedDevice[] = [];
+  for (const device of devices) {
+    const addresses: AsyncIterable<SourceAddress> =
+      explicit !== undefined
+        ? only({ ...explicit, via: '--peer' })
+        : input.locator.addresses(device.deviceId, { waitMs: input.timeoutMs, signal: input.signal });
+    for await (const address of addresses) {
+      input.signal?.throwIfAborted();
+      const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      let session: PeerSession | undefined;
+      try {
+        session = await connectToPeer({
+          host: address.host,
+          port: address.port,
+          identity,
+          expectDeviceId: device.deviceId,
+          name: config.name,
+          timeouts: { handshakeTimeout: input.timeoutMs },
+          signal: input.signal,
+        });
+        const manifest = session.requestManifest(folder.id);
+        const info = await manifest.info;
+        if (info.role !== 'source') {
+          log.debug(`${label(device)} at ${where} holds "${folder.id}" as ${info.role}, not as the source`);
+          notSource.push(device);
+          await session.close();
+          break;
+        }
+        log.debug(`source of "${folder.id}": ${label(device)} at ${where} (${address.via})`);
+        return { session, manifest, info, device: { ...device, name: device.name ?? session.remote.name }, address: where };
+      } catch (err) {
+        rethrowIfBug(err);
+        if (session !== undefined) await session.close().catch(() => undefined);
+        if (!(err instanceof SynkerError)) throw err;
+        log.debug(`${label(device)} at ${where} (${address.via}): ${err.message}`);
+        attempts.push({ device, address: `${where} (${address.via})`, error: err });
+      }
+    }
+  }
+  throw noSourceError(folder, devices, attempts, notSource);
+}
+
+function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts: Attempt[], notSource: TrustedDevice[]): CheckError {
+  const refused = attempts.find((a) => a.error.code === 'E_FOLDER_NOT_FOUND');
+  if (refused !== undefined && attempts.every((a) => a.error.code === 'E_FOLDER_NOT_FOUND' || a.error.code === 'E_WRONG_DEVICE')) {
+    return new CheckError('E_CHECK_NOT_SHARED', `${label(refused.device)} does not share folder "${folder.id}" with this device`, {
+      hint: `On ${refused.device.name ?? 'the source'}, run: synker folder share ${folder.id} <this device's ID from \`synker id\`>`,
+    });
+  }
+  if (attempts.length === 0 && notSource.length > 0) {
+    return new CheckError('E_CHECK_NO_SOURCE', `no device serves folder "${folder.id}" as its source (${notSource.map(label).join(', ')} hold it as a backup)`, {
+      hint: 'Set the role on the machine with the originals: synker folder add ID PATH --role source',
+    });
+  }
+  if (attempts.length === 0) {
+    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${devices.map(label).join(', ')}) was not found on the network`, {
+      hint: 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
+    });
+  }
+  const tried = attempts.map((a) => `${a.address}: ${a.error.message}`).join('; ');
+  const last = attempts[attempts.length - 1]!.error;
+  return new CheckError('E_SOURCE_UNREACHABLE', `cannot reach the source of folder "${folder.id}": ${tried}`, {
+    cause: last,
+    hint: last.hint ?? 'Check that synker agent runs on the source and that a firewall lets its port through; --timeout gives it longer.',
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * One check of one backup folder, end to end: refuse an absent root, take
+ * the folder's lock, find the source, stream its manifest while scanning the
+ * local copy through the hash cache under the source's ignore rules, diff,
+ * remember what was verified, and build the report. Used by `synker check`,
+ * the agent's schedule and the e-mail reports alike.
+ *
+ * A check that cannot be done still returns a report (exit code 2, with the
+ * error and what to do), so a scheduled check can say why it failed.
+ */
+import { verifyFolderRoot } from '../config/folder-marker.js';
+import type { Identity } from '../config/identity.js';
+import type { FolderConfig, SynkerConfig } from '../config/types.js';
+import { diffManifests } from '../diff/index.js';
+import { SynkerError, rethrowIfBug } from '../errors.js';
+import { createLogger } from '../log.js';
+import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
+import { scanFolder } from '../scan/index.js';
+import type { AgentState } from '../state/agent-state.js';
+import { CheckError } from './errors.js';
+import { findSource, type SourceLocator } from './find-source.js';
+import { TimedStream } from './timed.js';
+import { VerifiedHashes } from './verified-store.js';
+
+const log = createLogger('check');
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+
+export interface CheckEnvironment {
+  config: SynkerConfig;
+  identity: Identity;
+  state: AgentState;
+  locator: SourceLocator;
+}
+
+export interface CheckOptions {
+  /** `--peer`: a trusted device (name, ID) or host:port. */
+  peer?: string | undefined;
+  /** Re-hash every local file, ignoring the hash cache. */
+  verify?: boolean;
+  /** No hashing: compare sizes (weaker, documented). */
+  sizeOnly?: boolean;
+  /** Reaching the source (default 10 s). */
+  timeoutMs?: number;
+  mtimeToleranceMs?: number | 'auto';
+  /** Hashing threads (default: the scanner's). */
+  jobs?: number | undefined;
+  /** Hash cache directory (default: the scanner's). */
+  cacheDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Checks one backup folder against its source. Never throws a SynkerError: failures are reports with exit code 2. */
+export async function checkFolder(env: CheckEnvironment, folder: FolderConfig, options: CheckOptions = {}): Promise<CheckReport> {
+  const startedAt = new Date();
+  const source: PeerFacts = { name: null, deviceId: null, location: null, scan: null };
+  const backup: PeerFacts = { name: env.config.name, deviceId: env.identity.deviceId, location: folder.path, scan: null };
+  try {
+    return await runLocked(env, folder, options, startedAt, source, backup);
+  } catch (err) {
+    rethrowIfBug(err);
+    if (!(err instanceof SynkerError)) throw err;
+    log.debug(`check of "${folder.id}" failed: ${err.code} ${err.message}`);
+    return buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
+  }
+}
+
+async function runLocked(
+  env: CheckEnvironment,
+  folder: FolderConfig,
+  options: CheckOptions,
+  startedAt: Date,
+  source: PeerFacts,
+  backup: PeerFacts,
+): Promise<CheckReport> {
+  if (folder.role !== 'backup') {
+    throw new CheckError('E_CHECK_ROLE', `folder "${folder.id}" is the source on this machine: a check runs on the backup side`, {
+      hint: `Run synker check ${folder.id} on the machine that holds the backup copy.`,
+    });
+  }
+  // An unmounted disk must never read as "every file is missing".
+  await verifyFolderRoot(folder.path, folder.id);
+  const lock = await env.state.acquireFolderLock(folder.id, { purpose: 'check' });
+  try {
+    const found = await findSource({
+      config: env.config,
+      folder,
+      identity: env.identity,
+      locator: env.locator,
+      peer: options.peer,
+      timeoutMs: options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      signal: options.signal,
+    });
+    source.name = found.device.name ?? found.session.remote.name;
+    source.deviceId = found.device.deviceId;
+    source.location = found.address;
+    const verified = await VerifiedHashes.open(env.state, folder.id);
+    try {
+      const sizeOnly = options.sizeOnly ?? false;
+      const remote = new TimedStream(found.manifest);
+      // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
+      const scan = scanFolder(folder.path, {
+        hash: !sizeOnly,
+        verify: options.verify ?? false,
+        extraIgnore: found.info.ignoreRules.join('\n'),
+        useIgnoreFile: false,
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+        ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      const local = new TimedStream(scan);
+      const diff = await diffManifests(remote, local, {
+        mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
+        ...(sizeOnly ? {} : { verified: verified.lookup, onMatch: verified.record }),
+      });
+      await found.manifest.totals;
+      const st = scan.stats;
+      log.debug(
+        `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
+          `${st.cachedFiles} from the hash cache; ${diff.matchedFiles} proven equal, ${diff.differences.length} differences`,
+      );
+      // The disk could have gone away during the scan: then what was read proves nothing.
+      await verifyFolderRoot(folder.path, folder.id);
+      await verified.commit(diff.differences);
+      source.scan = remote.times;
+      backup.scan = local.times;
+      return buildReport({
+        folderId: folder.id,
+        startedAt,
+        finishedAt: new Date(),
+        source,
+        backup,
+        verify: options.verify ?? false,
+        sizeOnly,
+        diff,
+      });
+    } catch (err) {
+      await verified.abandon().catch(() => undefined);
+      throw err;
+    } finally {
+      await found.session.close().catch(() => undefined);
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The folders a check covers: the one named, or every backup folder in the config. */
+export function foldersToCheck(config: SynkerConfig, folderId: string | undefined): FolderConfig[] {
+  if (folderId !== undefined) {
+    const folder = config.folders.find((f) => f.id === folderId);
+    if (folder === undefined) {
+      const known = config.folders.map((f) => f.id).join(', ');
+      throw new CheckError('E_CHECK_NO_FOLDER', `there is no folder "${folderId}" in the config`, {
+        hint: known === '' ? 'Add one first: synker folder add ID PATH --role backup --share SOURCE' : `Folders here: ${known}.`,
+      });
+    }
+    return [folder];
+  }
+  const backups = config.folders.filter((f) => f.role === 'backup');
+  if (backups.length === 0) {
+    throw new CheckError('E_CHECK_NO_FOLDER', 'this machine has no backup folder to check', {
+      hint: 'Add the backup copy: synker folder add ID PATH --role backup --share SOURCE',
+    });
+  }
+  return backups;
+}

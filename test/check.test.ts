@@ -1,0 +1,186 @@
+/**
+ * `synker check` end to end over loopback: a real source agent serving a
+ * real folder, a backup checking its real copy. Each test applies the
+ * mutations a user makes and expects exactly the matching categories.
+ */
+import assert from 'node:assert/strict';
+import { chmod, open, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Difference } from '../src/diff/index.js';
+import { MARKER_FILE } from '../src/manifest/layout.js';
+import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
+import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
+import { runSynker } from './helpers/synker-cli.js';
+
+const FILES: Record<string, string> = {
+  'a.txt': 'alpha',
+  'b.txt': 'bravo',
+  'docs/readme.md': '# readme',
+  'docs/notes.txt': 'notes',
+  'albums/2024/1.jpg': 'jpeg one',
+  'albums/2024/2.jpg': 'jpeg two',
+  'albums/2024/3.jpg': 'jpeg three',
+  'keep/same.bin': 'same',
+};
+
+function brief(d: Difference): string {
+  const to = d.newPath ?? d.otherPath;
+  return `${d.category} ${d.path}${to === undefined ? '' : ` -> ${to}`}`;
+}
+
+/** Rewrites a file's bytes in place, keeping its size and mtime (what bit rot or tampering looks like). */
+async function corruptKeepingSizeAndMtime(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, 0);
+  byte[0] = byte[0]! ^ 0x20;
+  await handle.write(byte, 0, 1, 0);
+  await handle.close();
+  await utimes(file, FIXED_MTIME_S, FIXED_MTIME_S);
+}
+
+test('an identical copy is complete: exit 0, both peers named, every file verified', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  const report = await pair.check();
+  assert.equal(report.error, null);
+  assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.differences));
+  assert.equal(report.complete, true);
+  assert.equal(report.summary.matchedFiles, Object.keys(FILES).length);
+  assert.equal(report.source.name, 'laptop');
+  assert.equal(report.source.deviceId, pair.sourceIdentity.deviceId);
+  assert.equal(report.backup.deviceId, pair.backupIdentity.deviceId);
+  assert.equal(report.source.location, `127.0.0.1:${pair.server.port}`);
+  assert.ok(report.source.scan !== null && report.backup.scan !== null);
+});
+
+test('the mutations a user makes come out as exactly the matching categories, exit 1', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  const s = pair.sourceRoot;
+  await rm(path.join(pair.backupRoot, 'b.txt')); // missing on backup
+  await writeTree(pair.backupRoot, { 'stray.log': 'extra' }); // extra on backup
+  // Edited in place, same size and mtime: only a hash sees it.
+  const a = path.join(s, 'a.txt');
+  await writeFile(a, 'ALPHA');
+  await utimes(a, FIXED_MTIME_S, FIXED_MTIME_S);
+  // Touched: metadata only.
+  await utimes(path.join(s, 'docs/notes.txt'), new Date(), new Date(Date.now() + 3_600_000));
+  // Renamed file and moved folder on the source.
+  await rename(path.join(s, 'docs/readme.md'), path.join(s, 'docs/README-2.md'));
+  await rename(path.join(s, 'albums/2024'), path.join(s, 'albums/2024-summer'));
+  await chmod(path.join(s, 'keep/same.bin'), 0o600);
+
+  const report = await pair.check();
+  assert.equal(report.exitCode, CHECK_EXIT.differences);
+  assert.deepEqual(report.differences.map(brief), [
+    'content a.txt',
+    'moved albums/2024-summer -> albums/2024',
+    'missing b.txt',
+    'moved docs/README-2.md -> docs/readme.md',
+    'metadata docs/notes.txt',
+    'metadata keep/same.bin',
+    'extra stray.log',
+  ]);
+  assert.equal(report.differences[1]!.fileCount, 3);
+  assert.deepEqual(report.differences.find((d) => d.path === 'keep/same.bin')!.changes, ['mode']);
+});
+
+test('only metadata differences: listed, exit 0', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  await utimes(path.join(pair.backupRoot, 'a.txt'), new Date(), new Date(Date.now() - 86_400_000));
+  const report = await pair.check();
+  assert.equal(report.exitCode, CHECK_EXIT.complete);
+  assert.deepEqual(report.differences.map(brief), ['metadata a.txt']);
+});
+
+test("the source's ignore rules govern the backup's scan", async (t) => {
+  const pair = await startCheckPair(t, { ...FILES, '.synkerignore': '*.tmp\n' });
+  await writeTree(pair.backupRoot, { 'scratch.tmp': 'ignored on both sides' });
+  await writeTree(pair.sourceRoot, { 'other.tmp': 'ignored on both sides' });
+  const report = await pair.check();
+  assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.differences.map(brief)));
+});
+
+test('a backup root without its marker (an unmounted disk) is an error, never "everything is missing"', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  await rm(path.join(pair.backupRoot, MARKER_FILE));
+  const report = await pair.check();
+  assert.equal(report.exitCode, CHECK_EXIT.error);
+  assert.equal(report.complete, false);
+  assert.deepEqual(report.differences, []);
+  assert.equal(report.error!.code, 'E_FOLDER_ABSENT');
+  assert.match(report.error!.message, /unmounted disk/);
+  assert.ok(report.error!.hint);
+});
+
+test('which side changed: after a verified check, damage on each side with size and mtime kept', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  const first = await pair.check({ verify: true });
+  assert.equal(first.exitCode, CHECK_EXIT.complete);
+  await corruptKeepingSizeAndMtime(path.join(pair.sourceRoot, 'docs/notes.txt'));
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'albums/2024/2.jpg'));
+  // The source hashes through its cache; the in-place write changed the file's ctime, so the cache
+  // does not vouch for the old hash.
+  const report = await pair.check({ verify: true });
+  assert.equal(report.exitCode, CHECK_EXIT.differences);
+  const verdicts = Object.fromEntries(report.differences.map((d) => [d.path, [d.category, d.changedOn]]));
+  assert.deepEqual(verdicts, {
+    'albums/2024/2.jpg': ['content', 'backup'],
+    'docs/notes.txt': ['content', 'source-suspicious'],
+  });
+  // The verdicts hold on the next check too: paths in dispute keep their verified record.
+  const again = await pair.check({ verify: true });
+  assert.deepEqual(Object.fromEntries(again.differences.map((d) => [d.path, d.changedOn])), {
+    'albums/2024/2.jpg': 'backup',
+    'docs/notes.txt': 'source-suspicious',
+  });
+});
+
+test('an unreachable source is exit 2 with what to do', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  await pair.server.close();
+  const report = await pair.check({ timeoutMs: 2000 });
+  assert.equal(report.exitCode, CHECK_EXIT.error);
+  assert.equal(report.error!.code, 'E_SOURCE_UNREACHABLE');
+  assert.match(report.error!.message, /cannot reach the source of folder "photos"/);
+  assert.ok(report.error!.hint);
+});
+
+test('synker check on the command line: exit codes, JSON, --output, and errors on stderr with a hint', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  await pair.writeBackupHome();
+  const env = { ...process.env, SYNKER_HOME: pair.backupHome, NO_COLOR: '1' };
+
+  const complete = await runSynker(['check', '--json'], { env });
+  assert.equal(complete.code, 0, complete.stderr);
+  const report = JSON.parse(complete.stdout) as CheckReport;
+  assert.equal(report.schema, 'synker/check-report');
+  assert.equal(report.complete, true);
+  assert.equal(report.backup.name, 'nas');
+
+  await rm(path.join(pair.backupRoot, 'b.txt'));
+  const incomplete = await runSynker(['check', 'photos'], { env });
+  assert.equal(incomplete.code, 1, incomplete.stderr);
+  assert.match(incomplete.stdout, /^folder "photos": backup INCOMPLETE: 1 difference/);
+  assert.match(incomplete.stdout, /Missing on backup \(1\)\n {2}b\.txt {2}5 B/);
+  assert.doesNotMatch(incomplete.stdout, /\x1b\[/);
+
+  const out = path.join(pair.backupHome, 'report.json');
+  const toFile = await runSynker(['check', 'photos', '--json', '--output', out, '--peer', `127.0.0.1:${pair.server.port}`], { env });
+  assert.equal(toFile.code, 1, toFile.stderr);
+  assert.equal(toFile.stdout, '');
+  assert.equal((JSON.parse(await readFile(out, 'utf8')) as CheckReport).summary.byCategory.missing.count, 1);
+
+  await rm(path.join(pair.backupRoot, MARKER_FILE));
+  const absent = await runSynker(['check', 'photos'], { env });
+  assert.equal(absent.code, 2);
+  assert.match(absent.stderr, /error: folder "photos" is absent: .* \(an unmounted disk\?\)/);
+  assert.match(absent.stderr, /hint: Mount the disk/);
+
+  const unknown = await runSynker(['check', 'nope'], { env });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /error: there is no folder "nope" in the config\nhint: Folders here: photos\./);
+  const bad = await runSynker(['check', '--timeout', 'soon'], { env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--timeout soon is not a duration/);
+});
