@@ -4,6 +4,7 @@
  * mutations a user makes and expects exactly the matching categories.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmod, open, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +12,8 @@ import type { Difference } from '../src/diff/index.js';
 import { MARKER_FILE } from '../src/manifest/layout.js';
 import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
 import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
-import { runSynker } from './helpers/synker-cli.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FILES: Record<string, string> = {
   'a.txt': 'alpha',
@@ -183,4 +185,62 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   const bad = await runSynker(['check', '--timeout', 'soon'], { env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--timeout soon is not a duration/);
+});
+
+test('two real agents: `synker agent` serves the source, `synker check --peer host:port` checks the backup', async (t) => {
+  const dir = await tempDir(t, 'synker-check-agents-');
+  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'));
+  const backupEnv = isolatedEnv(path.join(dir, 'nas'));
+  const sourceRoot = path.join(dir, 'originals');
+  const backupRoot = path.join(dir, 'copy');
+  await writeTree(sourceRoot, FILES);
+  await writeTree(backupRoot, FILES);
+  const idOf = async (env: NodeJS.ProcessEnv) => {
+    const id = await runSynker(['id'], { env });
+    assert.equal(id.code, 0, id.stderr);
+    return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;
+  };
+  const laptop = await idOf(sourceEnv);
+  const nas = await idOf(backupEnv);
+  for (const [env, args] of [
+    [sourceEnv, ['trust', nas, '--name', 'nas']],
+    [sourceEnv, ['folder', 'add', 'photos', sourceRoot, '--role', 'source', '--share', 'nas']],
+    [backupEnv, ['trust', laptop, '--name', 'laptop']],
+    [backupEnv, ['folder', 'add', 'photos', backupRoot, '--role', 'backup', '--share', 'laptop']],
+  ] as const) {
+    const r = await runSynker([...args], { env });
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  const agent = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--no-schedule'], { env: sourceEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => {
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let err = '';
+    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const match = /on port (\d+)/.exec(err);
+      if (match) resolve(Number(match[1]));
+    });
+    agent.once('exit', () => reject(new Error(`synker agent exited: ${err}`)));
+  });
+  const check = (...extra: string[]) => runSynker(['check', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
+
+  const complete = await check();
+  assert.equal(complete.code, 0, complete.stderr);
+  assert.equal((JSON.parse(complete.stdout) as CheckReport).source.name, 'laptop');
+
+  await rm(path.join(backupRoot, 'docs/notes.txt'));
+  await rename(path.join(sourceRoot, 'a.txt'), path.join(sourceRoot, 'a-renamed.txt'));
+  const differs = await check();
+  assert.equal(differs.code, 1, differs.stderr);
+  assert.deepEqual((JSON.parse(differs.stdout) as CheckReport).differences.map(brief), ['moved a-renamed.txt -> a.txt', 'missing docs/notes.txt']);
+
+  const stopped = new Promise((resolve) => agent.once('exit', resolve));
+  agent.kill('SIGTERM');
+  await stopped;
+  const unreachable = await check('--timeout', '2s');
+  assert.equal(unreachable.code, 2);
+  assert.match(unreachable.stderr, /error: cannot reach the source of folder "photos"/);
+  assert.match(unreachable.stderr, /hint: /);
 });
