@@ -15,6 +15,7 @@ import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { withCliContext } from '../context.js';
+import { emailReports, reportMailerFor } from '../email-reports.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 
@@ -28,6 +29,7 @@ interface CheckFlags {
   timeout?: string;
   mtimeTolerance?: string;
   jobs?: string;
+  email?: boolean;
 }
 
 export function register(program: Command): void {
@@ -43,12 +45,14 @@ export function register(program: Command): void {
     .option('--all', 'list every difference (long lists are cut otherwise)')
     .option('--timeout <duration>', `how long to try reaching the source (e.g. 30s; default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
     .option('--mtime-tolerance <duration>', 'modification times this close count as equal (default: auto, 2s on FAT-like disks)')
-    .option('--jobs <n>', 'hashing threads (default: one per core)');
+    .option('--jobs <n>', 'hashing threads (default: one per core)')
+    .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox');
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
     ['synker check photos --peer 192.168.1.20:7780', 'reach the source at a fixed address'],
     ['synker check photos --json --output report.json', 'for scripts'],
     ['synker check photos --verify', 're-read every file (slow; finds silent corruption)'],
+    ['synker check photos --email', 'mail the report to smtp.to'],
   ]);
   check.action(
     action(async (folderId: string | undefined, flags: CheckFlags, command: Command) => {
@@ -65,10 +69,12 @@ export function register(program: Command): void {
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
         const folders = foldersToCheck(config, folderId);
+        const mailer = flags.email ? reportMailerFor(config, ctx.dirs.data) : undefined;
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator: staticLocator(config.peers) };
         const reports: CheckReport[] = [];
         for (const folder of folders) reports.push(await checkFolder(env, folder, options));
         await output(reports, flags);
+        if (mailer) await emailReports(mailer, reports);
         for (const report of reports) {
           if (report.error === null) continue;
           process.stderr.write(`error: ${report.error.message}\n`);

@@ -1,0 +1,35 @@
+/**
+ * `synker check --email`: the report mailer from the config (refused before
+ * any checking when e-mail is not set up), and sending each report through
+ * the outbox with a line on stderr saying what happened. A report that could
+ * not be sent waits in the outbox; the check's exit code still describes the
+ * backup, and the error line says why the mail did not go out.
+ */
+import type { SynkerConfig } from '../config/types.js';
+import type { CheckReport } from '../report/model.js';
+import { ReportMailer } from '../report/notify.js';
+import { Outbox } from '../report/outbox.js';
+import { SmtpConfigError, parseSmtpSettings } from '../report/smtp-settings.js';
+import { outboxDir } from '../schedule/paths.js';
+import { parseScheduleSettings } from '../schedule/settings.js';
+
+export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
+  if (config.smtp === undefined) {
+    throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.');
+  }
+  const settings = parseSmtpSettings(config.smtp);
+  const timeZone = parseScheduleSettings(config.schedule).timezone;
+  return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, ...(timeZone !== undefined ? { timeZone } : {}) });
+}
+
+export async function emailReports(mailer: ReportMailer, reports: readonly CheckReport[], write: (line: string) => void = (l) => process.stderr.write(l)): Promise<void> {
+  for (const report of reports) {
+    const outcome = await mailer.sendReport(report);
+    if (outcome.status === 'sent') write(`e-mailed the report of ${report.folderId} to ${outcome.result.accepted.join(', ')}\n`);
+    else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
+    else {
+      write(`error: the report of ${report.folderId} was not e-mailed now (it waits in the outbox): ${outcome.error.message}\n`);
+      if (outcome.error.hint) write(`hint: ${outcome.error.hint}\n`);
+    }
+  }
+}
