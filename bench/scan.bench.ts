@@ -32,6 +32,8 @@ const DROP_CACHES = process.env['SYNKER_BENCH_DROP_CACHES'] === '1';
 interface Sample {
   seconds: number;
   rssKiB: number;
+  /** For synker: the scan's own time from its summary line (start-up of the CLI excluded). */
+  scanSeconds: number;
 }
 
 /** Run a shell command under GNU time; wall time from here, peak RSS from time. */
@@ -44,7 +46,8 @@ function measure(command: string, before?: () => void): Sample {
   if (result.status !== 0) throw new Error(`benchmark command failed (${String(result.status)}): ${command}\n${result.stderr.toString()}`);
   const rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
   rmSync(rssFile, { force: true });
-  return { seconds, rssKiB };
+  const summary = /^scan: .*; ([\d.]+) s, /m.exec(result.stderr.toString());
+  return { seconds, rssKiB, scanSeconds: summary ? Number(summary[1]) : NaN };
 }
 
 function median(values: number[]): number {
@@ -58,12 +61,16 @@ function median(values: number[]): number {
  * processes then hits every command alike. Medians of the wall times, the
  * highest peak RSS.
  */
-function interleaved(commands: Array<{ command: string; before?: () => void }>): Array<{ seconds: number; rssKiB: number }> {
+function interleaved(commands: Array<{ command: string; before?: () => void }>): Sample[] {
   const samples: Sample[][] = commands.map(() => []);
   for (let round = 0; round < RUNS; round++) {
     commands.forEach(({ command, before }, i) => samples[i]!.push(measure(command, before)));
   }
-  return samples.map((list) => ({ seconds: median(list.map((s) => s.seconds)), rssKiB: Math.max(...list.map((s) => s.rssKiB)) }));
+  return samples.map((list) => ({
+    seconds: median(list.map((s) => s.seconds)),
+    rssKiB: Math.max(...list.map((s) => s.rssKiB)),
+    scanSeconds: median(list.map((s) => s.scanSeconds)),
+  }));
 }
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -96,23 +103,28 @@ function benchTree(tree: BenchTree): number {
       { command: `find ${q(tree.root)} -type f -print0 | xargs -0 -P2 -n 256 openssl dgst -sha256 > /dev/null` },
     ]) as [Sample, Sample, Sample];
     measure(scan, emptyCache); // leaves a full cache for the warm runs
-    const [warm, find, rsync] = interleaved([
+    const [warm, find, rsync, startup] = interleaved([
       { command: scan },
       { command: `find ${q(tree.root)} -printf '%P %s %T@ %m\\n' > /dev/null` },
       { command: `rsync -an --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}` },
-    ]) as [Sample, Sample, Sample];
+      { command: `node ${q(SYNKER)} --version > /dev/null` },
+    ]) as [Sample, Sample, Sample, Sample];
 
+    const ratio = (a: number, b: number): string => (a / b).toFixed(2);
     process.stdout.write(`  median of ${RUNS} interleaved runs; cold = empty hash cache, page cache warm; synker with its defaults (--jobs = cores)\n`);
-    row('cold: synker scan', cold.seconds);
-    row('cold: Node baseline (walk + 2 hash workers)', baseline.seconds, `synker/baseline ${(cold.seconds / baseline.seconds).toFixed(2)} (target <= 1.15: ${verdict(cold.seconds <= 1.15 * baseline.seconds)})`);
-    row('cold: find | xargs -0 -P2 openssl dgst -sha256', openssl.seconds, `synker/openssl ${(cold.seconds / openssl.seconds).toFixed(2)}`);
-    row('warm: synker scan (hash cache present)', warm.seconds, `cold/warm ${(cold.seconds / warm.seconds).toFixed(1)}x`);
-    row('warm: find -printf (metadata floor)', find.seconds, `synker/find ${(warm.seconds / find.seconds).toFixed(2)}`);
-    row('warm: rsync -an tree -> mutated copy', rsync.seconds, `synker/rsync ${(warm.seconds / rsync.seconds).toFixed(2)}`);
+    process.stdout.write(`  synker: wall time of the CLI process [in brackets: the scan's own time from its summary line, CLI start-up excluded]\n`);
+    row('CLI start-up alone: synker --version', startup.seconds);
+    row('cold: synker scan', cold.seconds, `[${cold.scanSeconds.toFixed(3)} s]`);
+    row('cold: Node baseline (walk + 2 hash workers)', baseline.seconds, `synker/baseline ${ratio(cold.seconds, baseline.seconds)} [${ratio(cold.scanSeconds, baseline.seconds)}]`);
+    row('cold: find | xargs -0 -P2 openssl dgst -sha256', openssl.seconds, `synker/openssl ${ratio(cold.seconds, openssl.seconds)} [${ratio(cold.scanSeconds, openssl.seconds)}]`);
+    row('warm: synker scan (hash cache present)', warm.seconds, `[${warm.scanSeconds.toFixed(3)} s] cold/warm ${ratio(cold.seconds, warm.seconds)}x [${ratio(cold.scanSeconds, warm.scanSeconds)}x]`);
+    row('warm: find -printf (metadata floor)', find.seconds, `synker/find ${ratio(warm.seconds, find.seconds)} [${ratio(warm.scanSeconds, find.seconds)}]`);
+    row('warm: rsync -an tree -> mutated copy', rsync.seconds, `synker/rsync ${ratio(warm.seconds, rsync.seconds)} [${ratio(warm.scanSeconds, rsync.seconds)}]`);
+    process.stdout.write(`  target cold <= 1.15x baseline: ${verdict(cold.seconds <= 1.15 * baseline.seconds)} [${verdict(cold.scanSeconds <= 1.15 * baseline.seconds)}]\n`);
     if (tree.name === 'small') {
-      process.stdout.write(`  target warm small <= 2x find: ${verdict(warm.seconds <= 2 * find.seconds)}\n`);
+      process.stdout.write(`  target warm small <= 2x find: ${verdict(warm.seconds <= 2 * find.seconds)} [${verdict(warm.scanSeconds <= 2 * find.seconds)}]\n`);
     } else {
-      process.stdout.write(`  target warm photos >= 15x faster than cold: ${verdict(cold.seconds >= 15 * warm.seconds)}\n`);
+      process.stdout.write(`  target warm photos >= 15x faster than cold: ${verdict(cold.seconds >= 15 * warm.seconds)} [${verdict(cold.scanSeconds >= 15 * warm.scanSeconds)}]\n`);
     }
     const rss = Math.max(cold.rssKiB, warm.rssKiB);
     process.stdout.write(`  peak RSS of synker scan: ${(rss / 1024).toFixed(0)} MiB (target < 200 MiB: ${verdict(rss < 200 * 1024)})\n`);
@@ -123,7 +135,7 @@ function benchTree(tree: BenchTree): number {
         { command: `${both(tree.root)} & ${both(tree.mutated)} & wait`, before: dropCaches },
         { command: `rsync -anc --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`, before: dropCaches },
       ]) as [Sample, Sample];
-      row('page cache dropped: synker scan, both trees', synkerCold.seconds);
+      row('page cache dropped: synker scan, both trees', synkerCold.seconds, '(two processes at once, --no-cache)');
       row('page cache dropped: rsync -anc', rsyncC.seconds, `synker/rsync ${(synkerCold.seconds / rsyncC.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 0.5: ${verdict(synkerCold.seconds < 0.5 * rsyncC.seconds)})` : ''));
     }
     return rss;
