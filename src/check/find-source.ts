@@ -9,7 +9,7 @@ import { resolveTrustedDevice } from '../config/device-ref.js';
 import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
 import type { Identity } from '../config/identity.js';
 import { parsePeerAddress, type PeerAddress } from '../config/peer-address.js';
-import type { FolderConfig, SynkerConfig, TrustedDevice } from '../config/types.js';
+import type { FolderConfig, FolderRole, SynkerConfig, TrustedDevice } from '../config/types.js';
 import { SynkerError, rethrowIfBug } from '../errors.js';
 import { createLogger } from '../log.js';
 import { connectToPeer, type ManifestInfo, type ManifestStream, type PeerSession } from '../peer/index.js';
@@ -58,6 +58,10 @@ export interface FindSourceInput {
   peer?: string | undefined;
   /** Reaching the source: waiting for addresses, and each connection's handshake. */
   timeoutMs: number;
+  /** The role the peer must hold the folder in (default `source`; `synker restore` looks for a `backup`). */
+  wantRole?: FolderRole;
+  /** Files of the manifest will be fetched in this session (sync, restore): the peer then indexes what it sends. */
+  requestFiles?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -139,10 +143,10 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
           timeouts: { handshakeTimeout: input.timeoutMs },
           signal: input.signal,
         });
-        const manifest = session.requestManifest(folder.id);
+        const manifest = session.requestManifest(folder.id, input.requestFiles === true ? { files: true } : {});
         const info = await manifest.info;
-        if (info.role !== 'source') {
-          log.debug(`${label(device)} at ${where} holds "${folder.id}" as ${info.role}, not as the source`);
+        if (info.role !== (input.wantRole ?? 'source')) {
+          log.debug(`${label(device)} at ${where} holds "${folder.id}" as ${info.role}, not as the ${input.wantRole ?? 'source'}`);
           notSource.push(device);
           await session.close();
           break;

@@ -11,7 +11,8 @@
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../config/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
-import { diffManifests } from '../diff/index.js';
+import { diffManifests, type DiffResult } from '../diff/index.js';
+import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
@@ -48,6 +49,23 @@ export interface CheckOptions {
   /** Hash cache directory (default: the scanner's). */
   cacheDir?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Runs after a successful diff, while the source's session and the folder
+   * lock are still held (`synker sync` applies its plan here). It must not
+   * throw a SynkerError it wants reported as a failed check.
+   */
+  whileConnected?: ((connected: ConnectedCheck) => Promise<void>) | undefined;
+  /** `whileConnected` will fetch files of the source's manifest (sync): the source then indexes what it sends. */
+  fetchFiles?: boolean | undefined;
+}
+
+/** What a finished check hands to `whileConnected`. */
+export interface ConnectedCheck {
+  folder: FolderConfig;
+  /** The session with the source; the folder's manifest was sent in it. */
+  session: PeerSession;
+  diff: DiffResult;
+  report: CheckReport;
 }
 
 /** Checks one backup folder against its source. Never throws a SynkerError: failures are reports with exit code 2. */
@@ -89,6 +107,7 @@ async function runLocked(
       locator: env.locator,
       peer: options.peer,
       timeoutMs: options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      requestFiles: options.fetchFiles === true,
       signal: options.signal,
     });
     source.name = found.device.name ?? found.session.remote.name;
@@ -124,7 +143,7 @@ async function runLocked(
       await verified.commit(diff.differences);
       source.scan = remote.times;
       backup.scan = local.times;
-      return buildReport({
+      const report = buildReport({
         folderId: folder.id,
         startedAt,
         finishedAt: new Date(),
@@ -134,6 +153,8 @@ async function runLocked(
         sizeOnly,
         diff,
       });
+      if (options.whileConnected !== undefined) await options.whileConnected({ folder, session: found.session, diff, report });
+      return report;
     } catch (err) {
       await verified.abandon().catch(() => undefined);
       throw err;

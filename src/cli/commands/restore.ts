@@ -1,0 +1,155 @@
+/**
+ * `synker restore [FOLDER] [PATH...]`: on the source machine, bring files
+ * back from a backup (docs/sync.md): everything missing here, or the paths
+ * given; into place, or under `--to DIR`. A source file newer than the
+ * backup's copy is kept unless `--force`; what is replaced goes to
+ * `.synker/versions/`. Exit code: 0 done, 1 files skipped or failed, 2 error.
+ */
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { findSource, staticLocator } from '../../check/find-source.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/run.js';
+import { verifyFolderRoot } from '../../config/folder-marker.js';
+import type { FolderConfig, SynkerConfig } from '../../config/types.js';
+import { parseDuration } from '../../duration.js';
+import { SynkerError, UsageError } from '../../errors.js';
+import { HashCache } from '../../scan/hash-cache.js';
+import { SyncError } from '../../sync/errors.js';
+import { planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
+import { createProgressPrinter } from '../../sync/progress.js';
+import { restoreFromSession } from '../../sync/restore.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { action } from '../run.js';
+
+interface RestoreFlags {
+  peer?: string;
+  to?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  verify?: boolean;
+  json?: boolean;
+  all?: boolean;
+  timeout?: string;
+}
+
+export function register(program: Command): void {
+  const restore = program
+    .command('restore')
+    .description('bring files back from a backup onto this (source) machine, verified')
+    .argument('[folder]', 'folder ID (default: the only source folder on this machine)')
+    .argument('[paths...]', 'files or folders to restore, relative to the folder (default: everything missing here)')
+    .option('--peer <peer>', 'the backup: a trusted device (name or device ID) or host:port')
+    .option('--to <dir>', 'write the files under DIR instead of into the folder (the folder is not touched)')
+    .option('--dry-run', 'print what would be restored, change nothing')
+    .option('--force', 'also overwrite files that are newer here than on the backup')
+    .option('--verify', 're-hash every local file first (finds damaged files the hash cache would hide)')
+    .option('--json', 'print the result as JSON')
+    .option('--all', 'list every action (long lists are cut otherwise)')
+    .option('--timeout <duration>', `how long to try reaching the backup (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`);
+  addExamples(restore, [
+    ['synker restore photos --dry-run', 'what is missing here and would come back'],
+    ['synker restore photos 2024/IMG_0001.jpg', 'bring back one file'],
+    ['synker restore photos 2024 --to /tmp/restored', 'a folder, somewhere else'],
+  ]);
+  restore.action(
+    action(async (first: string | undefined, rest: string[], flags: RestoreFlags, command: Command) => {
+      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag(flags.timeout);
+      return withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const config = ctx.store.current();
+        const { folder, paths } = pickFolder(config, first, rest);
+        const relPaths = paths.map((p) => toFolderPath(folder, p));
+        const state = await ctx.state();
+        if (flags.to === undefined) await verifyFolderRoot(folder.path, folder.id);
+        const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
+        try {
+          const found = await findSource({ config, folder, identity: await ctx.identity(), locator: staticLocator(config.peers), peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
+            if (err instanceof SynkerError) {
+              throw new SyncError('E_RESTORE_NO_BACKUP', `no backup of folder "${folder.id}" could be reached: ${err.message.replace(/the source/g, 'a backup')}`, {
+                hint: 'Start synker agent on the backup machine, or name it: --peer NAME or --peer host:port.',
+              });
+            }
+            throw err;
+          });
+          const cache = flags.to === undefined && !flags.dryRun ? HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
+          const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
+          try {
+            const outcome = await restoreFromSession(
+              folder,
+              found.session,
+              {
+                paths: relPaths,
+                ...(flags.to === undefined ? {} : { toDir: path.resolve(flags.to) }),
+                dryRun: flags.dryRun ?? false,
+                force: flags.force ?? false,
+                verify: flags.verify ?? false,
+                ...(cache ? { hashCache: cache } : {}),
+                ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+              },
+              found.manifest,
+            );
+            progress?.done();
+            if (flags.json) {
+              process.stdout.write(
+                `${JSON.stringify({ schema: 'synker/restore-result', version: SYNC_RESULT_VERSION, folderId: folder.id, from: found.device.name ?? found.device.deviceId, dryRun: outcome.dryRun, exitCode: outcome.exitCode, plan: planToJson(outcome.plan), result: outcome.result ?? null })}\n`,
+              );
+            } else {
+              const from = `${found.device.name ?? 'the backup'} (${found.address})`;
+              const text = outcome.dryRun ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}` : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
+              process.stdout.write(`${text}\n`);
+              if (outcome.result?.aborted) process.stderr.write(`error: ${outcome.result.aborted.message}\n`);
+            }
+            return outcome.exitCode;
+          } finally {
+            await cache?.close();
+            await found.session.close().catch(() => undefined);
+          }
+        } finally {
+          await lock.release();
+        }
+      });
+    }),
+  );
+}
+
+/** FOLDER is optional: a first word that is not a folder ID is a path of the only source folder. */
+function pickFolder(config: SynkerConfig, first: string | undefined, rest: string[]): { folder: FolderConfig; paths: string[] } {
+  const named = first === undefined ? undefined : config.folders.find((f) => f.id === first);
+  if (named !== undefined) {
+    if (named.role !== 'source') {
+      throw new UsageError(`folder "${named.id}" is a backup on this machine; restore runs on the machine with the originals`, 'to get files out of this backup, use synker versions, or copy them; or run synker restore on the source machine');
+    }
+    return { folder: named, paths: rest };
+  }
+  const sources = config.folders.filter((f) => f.role === 'source');
+  if (sources.length !== 1) {
+    throw new UsageError(
+      first === undefined ? 'name the folder to restore' : `there is no folder "${first}" in the config`,
+      sources.length === 0 ? 'restore runs on a machine with a source folder (synker folder add ID PATH --role source)' : `source folders here: ${sources.map((f) => f.id).join(', ')}`,
+    );
+  }
+  return { folder: sources[0]!, paths: first === undefined ? rest : [first, ...rest] };
+}
+
+/** A path given on the command line, as the folder-relative manifest path. */
+function toFolderPath(folder: FolderConfig, given: string): string {
+  const abs = path.resolve(given);
+  const rel = path.isAbsolute(given) || given.startsWith('./') || given.startsWith('../') ? path.relative(folder.path, abs) : given;
+  const clean = rel.split(path.sep).join('/').replace(/\/+$/, '').normalize('NFC');
+  if (clean === '' || clean.startsWith('../') || clean === '..' || path.isAbsolute(clean)) {
+    throw new UsageError(`${given} is not inside folder "${folder.id}" (${folder.path})`);
+  }
+  return clean;
+}
+
+function durationFlag(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    throw new UsageError(`--timeout ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
+  }
+  if (ms <= 0) throw new UsageError(`--timeout must be more than zero, not ${value}`);
+  return ms;
+}

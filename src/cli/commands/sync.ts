@@ -1,0 +1,142 @@
+/**
+ * `synker sync [FOLDER]`: make the backup match the source. Runs a check,
+ * then applies the plan over the same session (docs/sync.md). Prints the
+ * plan (`--dry-run`) or what was done; `--json` for scripts. Exit code: 0
+ * the backup matches, 1 files were skipped or failed, 2 the run could not
+ * be done.
+ */
+import type { Command } from 'commander';
+import { staticLocator } from '../../check/find-source.js';
+import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/run.js';
+import { parseDuration } from '../../duration.js';
+import { UsageError } from '../../errors.js';
+import { planToJson, renderPlan, renderResult, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION, summarizePlan } from '../../sync/plan-render.js';
+import { parseMaxDelete } from '../../sync/plan.js';
+import { createProgressPrinter } from '../../sync/progress.js';
+import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
+import { withCliContext } from '../context.js';
+import { addExamples } from '../help.js';
+import { action } from '../run.js';
+
+interface SyncFlags {
+  peer?: string;
+  dryRun?: boolean;
+  delete?: boolean;
+  maxDelete?: string;
+  force?: boolean;
+  json?: boolean;
+  all?: boolean;
+  timeout?: string;
+  jobs?: string;
+}
+
+export function register(program: Command): void {
+  const sync = program
+    .command('sync')
+    .description('copy what the backup lacks from the source, verified (exit 0 in sync, 1 files skipped or failed, 2 error)')
+    .argument('[folder]', 'folder ID (default: every backup folder on this machine)')
+    .option('--peer <peer>', 'the source: a trusted device (name or device ID) or host:port')
+    .option('--dry-run', 'print what would be done, change nothing')
+    .option('--delete', 'also remove what the source no longer has (kept in .synker/versions/)')
+    .option('--max-delete <n|n%>', 'stop instead of deleting more than N files or N% of the backup (default 10%, at least 10)')
+    .option('--force', 'copy suspicious source changes too, and go on despite a mass change or a shrunken source')
+    .option('--json', 'print the result as JSON (docs/sync.md), one line per folder')
+    .option('--all', 'list every action and skipped file (long lists are cut otherwise)')
+    .option('--timeout <duration>', `how long to try reaching the source (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
+    .option('--jobs <n>', 'hashing threads (default: one per core)');
+  addExamples(sync, [
+    ['synker sync photos --dry-run', 'show what a sync would copy, rename and keep'],
+    ['synker sync photos', 'copy missing and changed files from the source'],
+    ['synker sync photos --delete', 'also move files the source deleted into .synker/versions/'],
+    ['synker sync --json', 'every backup folder, for scripts'],
+  ]);
+  sync.action(
+    action(async (folderId: string | undefined, flags: SyncFlags, command: Command) => {
+      const maxDelete = flags.maxDelete === undefined ? undefined : parseMaxDelete(flags.maxDelete);
+      if (flags.maxDelete !== undefined && maxDelete === undefined) {
+        throw new UsageError(`--max-delete ${flags.maxDelete} is not a number of files or a percentage`, 'write it like 100 or 5%');
+      }
+      if (flags.maxDelete !== undefined && !flags.delete) throw new UsageError('--max-delete only applies with --delete');
+      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag(flags.timeout);
+      const jobs = flags.jobs === undefined ? undefined : jobsFlag(flags.jobs);
+      return withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const config = ctx.store.current();
+        const folders = foldersToCheck(config, folderId);
+        const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator: staticLocator(config.peers) };
+        let worst = 0;
+        for (const folder of folders) {
+          const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
+          const result = await syncFolder(env, folder, {
+            peer: flags.peer,
+            timeoutMs,
+            jobs,
+            dryRun: flags.dryRun ?? false,
+            delete: flags.delete ?? false,
+            ...(maxDelete === undefined ? {} : { maxDelete }),
+            force: flags.force ?? false,
+            ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+          });
+          progress?.done();
+          process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false));
+          if (result.error) {
+            process.stderr.write(`error: ${result.error.message}\n`);
+            if (result.error.hint) process.stderr.write(`hint: ${result.error.hint}\n`);
+          }
+          worst = Math.max(worst, result.exitCode);
+        }
+        return worst;
+      });
+    }),
+  );
+}
+
+function render(result: SyncFolderResult, all: boolean): string {
+  const { report, outcome } = result;
+  const source = report.source.name ?? 'the source';
+  const lines = [`${result.folderId}: ${report.summary.failing} differences with ${source}`];
+  if (outcome) {
+    if (outcome.dryRun) lines.push(`dry run: ${renderPlan(outcome.plan, { all })}`);
+    else {
+      lines.push(`plan: ${summarizePlan(outcome.plan)}`);
+      if (outcome.result) lines.push(renderResult(outcome.result));
+      const skipped = outcome.plan.skipped.filter((s) => s.reason !== 'extra-kept');
+      const shown = all ? skipped : skipped.slice(0, 50);
+      for (const s of shown) lines.push(`skipped (${s.reason}): ${s.path}: ${s.detail}`);
+      if (shown.length < skipped.length) lines.push(`… and ${skipped.length - shown.length} more skipped (--all lists them)`);
+      const kept = outcome.plan.skipped.length - skipped.length;
+      if (kept > 0) lines.push(`${kept} files only on the backup were kept (--delete moves them to .synker/versions/)`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function toJson(result: SyncFolderResult): object {
+  return {
+    schema: SYNC_RESULT_SCHEMA,
+    version: SYNC_RESULT_VERSION,
+    folderId: result.folderId,
+    dryRun: result.outcome?.dryRun ?? false,
+    exitCode: result.exitCode,
+    check: result.report,
+    plan: result.outcome ? planToJson(result.outcome.plan) : null,
+    result: result.outcome?.result ?? null,
+    error: result.error ?? null,
+  };
+}
+
+function durationFlag(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    throw new UsageError(`--timeout ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
+  }
+  if (ms <= 0) throw new UsageError(`--timeout must be more than zero, not ${value}`);
+  return ms;
+}
+
+function jobsFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not ${value}`);
+  return n;
+}

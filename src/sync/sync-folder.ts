@@ -1,0 +1,71 @@
+/**
+ * `synker sync` for one backup folder, and what the agent's schedule calls
+ * for a folder whose config says `sync: true`: a check (src/check/run.ts),
+ * then, while its session with the source and the folder lock are still
+ * held, the plan applied (run.ts). Never throws a SynkerError: a check that
+ * could not be done, or a sync a guard stopped, comes back as an error with
+ * exit code 2, so a scheduled run can report it.
+ */
+import { realpath } from 'node:fs/promises';
+import { checkFolder, type CheckEnvironment, type CheckOptions } from '../check/run.js';
+import { synkerDirs } from '../config/dirs.js';
+import type { FolderConfig } from '../config/types.js';
+import { parseAge } from '../config/validate.js';
+import { rethrowIfBug, SynkerError } from '../errors.js';
+import type { CheckReport } from '../report/model.js';
+import { HashCache } from '../scan/hash-cache.js';
+import { syncCheckedFolder, type SyncOptions, type SyncOutcome } from './run.js';
+import type { VersionRetention } from './versions.js';
+
+export interface SyncFolderOptions extends SyncOptions, Omit<CheckOptions, 'whileConnected' | 'sizeOnly' | 'fetchFiles'> {}
+
+export interface SyncFolderResult {
+  folderId: string;
+  /** The check that preceded the sync (with its own error when it could not be done). */
+  report: CheckReport;
+  /** The plan and what was done; absent when the check failed or a guard stopped the run. */
+  outcome?: SyncOutcome;
+  /** Why nothing (or not everything) could be done. */
+  error?: { code: string; message: string; hint: string | null };
+  exitCode: 0 | 1 | 2;
+}
+
+/** The folder's `versions` setting as a retention policy. */
+function retentionOf(folder: FolderConfig): VersionRetention | undefined {
+  if (folder.versions === undefined) return undefined;
+  const maxAgeMs = folder.versions.maxAge === undefined ? undefined : parseAge(folder.versions.maxAge);
+  return { ...(maxAgeMs === undefined ? {} : { maxAgeMs }), ...(folder.versions.keep === undefined ? {} : { keepPerPath: folder.versions.keep }) };
+}
+
+export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, options: SyncFolderOptions = {}): Promise<SyncFolderResult> {
+  let outcome: SyncOutcome | undefined;
+  let failure: SynkerError | undefined;
+  const report = await checkFolder(env, folder, {
+    ...options,
+    sizeOnly: false, // a sync verifies every byte it copies against the source's hashes
+    fetchFiles: !(options.dryRun ?? false),
+    whileConnected: async ({ session, diff }) => {
+      let cache: HashCache | undefined;
+      try {
+        cache = HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
+        const retention = retentionOf(folder) ?? options.retention;
+        outcome = await syncCheckedFolder({ folder, session, diff }, env.state, { ...options, hashCache: cache, ...(retention ? { retention } : {}) });
+      } catch (err) {
+        rethrowIfBug(err);
+        if (!(err instanceof SynkerError)) throw err;
+        failure = err;
+      } finally {
+        await cache?.close();
+      }
+    },
+  });
+  const result: SyncFolderResult = { folderId: folder.id, report, exitCode: 2 };
+  if (outcome !== undefined) result.outcome = outcome;
+  if (report.error !== null) result.error = report.error;
+  else if (failure !== undefined) result.error = { code: failure.code, message: failure.message, hint: failure.hint ?? null };
+  if (result.error === undefined && outcome !== undefined) {
+    result.exitCode = outcome.exitCode;
+    if (outcome.result?.aborted) result.error = { code: outcome.result.aborted.code, message: outcome.result.aborted.message, hint: null };
+  }
+  return result;
+}
