@@ -35,11 +35,11 @@ test('synker check --email mails the report with the same totals as --json; SMTP
   await pair.writeBackupHome();
   const env = isolatedEnv(path.dirname(pair.backupHome), { SYNKER_HOME: pair.backupHome });
 
-  const json = await runSynker(['check', 'photos', '--json'], { env });
+  const json = await runSynker(['check', '--no-discovery', 'photos', '--json'], { env });
   assert.equal(json.code, 1, json.stderr);
   const report = JSON.parse(json.stdout) as CheckReport;
 
-  const mailed = await runSynker(['check', 'photos', '--email'], { env });
+  const mailed = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
   assert.equal(mailed.code, 1, mailed.stderr);
   assert.match(mailed.stderr, /e-mailed the report of photos to owner@example\.test/);
   assert.equal(server.received.length, 1);
@@ -49,7 +49,7 @@ test('synker check --email mails the report with the same totals as --json; SMTP
 
   // The mail server goes away: the report waits in the outbox, the check's exit code stands.
   await server.stop();
-  const down = await runSynker(['check', 'photos', '--email'], { env });
+  const down = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
   assert.equal(down.code, 1);
   assert.match(down.stderr, /error: the report of photos was not e-mailed now \(it waits in the outbox\): the mail server 127\.0\.0\.1:\d+ refused the connection/);
   assert.match(down.stderr, /hint: Check smtp\.host and smtp\.port/);
@@ -60,7 +60,7 @@ test('--email without smtp settings is refused before checking', async (t) => {
   const pair = await startCheckPair(t, FILES);
   await pair.writeBackupHome();
   const env = isolatedEnv(path.dirname(pair.backupHome), { SYNKER_HOME: pair.backupHome });
-  const result = await runSynker(['check', 'photos', '--email'], { env });
+  const result = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /error: e-mail is not set up: the config has no "smtp" section/);
 });

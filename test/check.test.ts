@@ -153,7 +153,7 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   await pair.writeBackupHome();
   const env = { ...process.env, SYNKER_HOME: pair.backupHome, NO_COLOR: '1' };
 
-  const complete = await runSynker(['check', '--json'], { env });
+  const complete = await runSynker(['check', '--no-discovery', '--json'], { env });
   assert.equal(complete.code, 0, complete.stderr);
   const report = JSON.parse(complete.stdout) as CheckReport;
   assert.equal(report.schema, 'synker/check-report');
@@ -161,28 +161,28 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   assert.equal(report.backup.name, 'nas');
 
   await rm(path.join(pair.backupRoot, 'b.txt'));
-  const incomplete = await runSynker(['check', 'photos'], { env });
+  const incomplete = await runSynker(['check', '--no-discovery', 'photos'], { env });
   assert.equal(incomplete.code, 1, incomplete.stderr);
   assert.match(incomplete.stdout, /^folder "photos": backup INCOMPLETE: 1 difference/);
   assert.match(incomplete.stdout, /Missing on backup \(1\)\n {2}b\.txt {2}5 B/);
   assert.doesNotMatch(incomplete.stdout, /\x1b\[/);
 
   const out = path.join(pair.backupHome, 'report.json');
-  const toFile = await runSynker(['check', 'photos', '--json', '--output', out, '--peer', `127.0.0.1:${pair.server.port}`], { env });
+  const toFile = await runSynker(['check', '--no-discovery', 'photos', '--json', '--output', out, '--peer', `127.0.0.1:${pair.server.port}`], { env });
   assert.equal(toFile.code, 1, toFile.stderr);
   assert.equal(toFile.stdout, '');
   assert.equal((JSON.parse(await readFile(out, 'utf8')) as CheckReport).summary.byCategory.missing.count, 1);
 
   await rm(path.join(pair.backupRoot, MARKER_FILE));
-  const absent = await runSynker(['check', 'photos'], { env });
+  const absent = await runSynker(['check', '--no-discovery', 'photos'], { env });
   assert.equal(absent.code, 2);
   assert.match(absent.stderr, /error: folder "photos" is absent: .* \(an unmounted disk\?\)/);
   assert.match(absent.stderr, /hint: Mount the disk/);
 
-  const unknown = await runSynker(['check', 'nope'], { env });
+  const unknown = await runSynker(['check', '--no-discovery', 'nope'], { env });
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /error: there is no folder "nope" in the config\nhint: Folders here: photos\./);
-  const bad = await runSynker(['check', '--timeout', 'soon'], { env });
+  const bad = await runSynker(['check', '--no-discovery', '--timeout', 'soon'], { env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--timeout soon is not a duration/);
 });
@@ -224,7 +224,7 @@ test('two real agents: `synker agent` serves the source, `synker check --peer ho
     });
     agent.once('exit', () => reject(new Error(`synker agent exited: ${err}`)));
   });
-  const check = (...extra: string[]) => runSynker(['check', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
+  const check = (...extra: string[]) => runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
 
   const complete = await check();
   assert.equal(complete.code, 0, complete.stderr);

@@ -104,7 +104,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     }
     if (options.schedule !== false) {
-      schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
+      // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
+      const checkArgs = options.discovery === false ? ['--no-discovery'] : options.interfaces && options.interfaces.length > 0 ? ['--interface', ...options.interfaces] : [];
+      schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, checkArgs, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
     }
   } catch (err) {
     await Promise.allSettled([discovery?.stop(), server.close()]);

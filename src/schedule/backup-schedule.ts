@@ -34,6 +34,8 @@ export interface BackupScheduleOptions {
   dataDir: string;
   /** `--config FILE` the agent was started with, passed on to the check processes. */
   configPath?: string;
+  /** Extra flags for each `synker check` (the agent passes its discovery settings on). */
+  checkArgs?: string[];
   clock?: Clock;
   /** How a check runs (default: `synker check FOLDER --json` at low priority). */
   runCheck?: (folderId: string) => Promise<CheckRun<CheckReport>>;
@@ -78,7 +80,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     folders: () => options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id),
     runCheck:
       options.runCheck ??
-      ((folderId) => runCheckProcess(folderId, { ...(options.configPath !== undefined ? { configPath: options.configPath } : {}), ...(options.env !== undefined ? { env: options.env } : {}) })),
+      ((folderId) => runCheckProcess(folderId, { ...(options.configPath !== undefined ? { configPath: options.configPath } : {}), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}) })),
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;

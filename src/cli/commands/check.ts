@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { checkFolder, foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS, type CheckOptions } from '../../check/run.js';
-import { staticLocator } from '../../check/find-source.js';
+import { DiscoveryLocator } from '../../discovery/locator.js';
 import { parseDuration } from '../../duration.js';
 import { UsageError } from '../../errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
@@ -30,6 +30,8 @@ interface CheckFlags {
   mtimeTolerance?: string;
   jobs?: string;
   email?: boolean;
+  discovery?: boolean;
+  interface?: string[];
 }
 
 export function register(program: Command): void {
@@ -46,6 +48,8 @@ export function register(program: Command): void {
     .option('--timeout <duration>', `how long to try reaching the source (e.g. 30s; default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
     .option('--mtime-tolerance <duration>', 'modification times this close count as equal (default: auto, 2s on FAT-like disks)')
     .option('--jobs <n>', 'hashing threads (default: one per core)')
+    .option('--no-discovery', 'do not look for the source on the LAN (mDNS); use the config\'s peers and --peer only')
+    .option('--interface <name...>', 'look for the source over mDNS on these network interfaces only')
     .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox');
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
@@ -70,9 +74,15 @@ export function register(program: Command): void {
         const config = ctx.store.current();
         const folders = foldersToCheck(config, folderId);
         const mailer = flags.email ? reportMailerFor(config, ctx.dirs.data) : undefined;
-        const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator: staticLocator(config.peers) };
+        // Static peers are tried first; mDNS starts only if none of them is the source.
+        const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns: flags.discovery !== false, interfaces: flags.interface ?? [] });
         const reports: CheckReport[] = [];
-        for (const folder of folders) reports.push(await checkFolder(env, folder, options));
+        try {
+          const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
+          for (const folder of folders) reports.push(await checkFolder(env, folder, options));
+        } finally {
+          await locator.close();
+        }
         await output(reports, flags);
         if (mailer) await emailReports(mailer, reports);
         for (const report of reports) {
