@@ -21,6 +21,7 @@ import { landFile, NameCollisionError } from './land.js';
 import type { PlanEntry, SyncAction, SyncPlan } from './plan.js';
 import { assertSafeRelPath, prepareParents, resolveUnderRoot } from './safe-path.js';
 import { VersionKeeper } from './versions.js';
+import { lstatOrUndefined } from './lstat-optional.js';
 
 const log = createLogger('sync');
 
@@ -391,11 +392,3 @@ async function setMode(abs: string, mode: number): Promise<void> {
 }
 
 
-async function lstatOrUndefined(abs: string) {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}

@@ -4,13 +4,14 @@
  * atomic rename and an fsync of the folder so the new name is durable.
  */
 import { constants } from 'node:fs';
-import { copyFile, lstat, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { SyncError } from './errors.js';
 import { fsyncDir } from './fsync-dir.js';
 import { prepareParents } from './safe-path.js';
 import type { VersionKeeper } from './versions.js';
+import { lstatOrUndefined } from './lstat-optional.js';
 
 /** Two names that are one on this file system (FAT, APFS, NTFS fold case): neither overwrites the other. */
 export class NameCollisionError extends SyncError {
@@ -86,11 +87,3 @@ function foldName(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
 
-async function lstatOrUndefined(abs: string) {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}

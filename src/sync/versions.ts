@@ -14,6 +14,7 @@ import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
 import { prepareParents, resolveUnderRoot } from './safe-path.js';
+import { lstatOrUndefined } from './lstat-optional.js';
 
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
@@ -199,11 +200,3 @@ export async function pruneVersions(root: string, retention: VersionRetention, n
   return removed;
 }
 
-async function lstatOrUndefined(abs: string) {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}

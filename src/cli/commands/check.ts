@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { checkFolder, foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS, type CheckOptions } from '../../check/run.js';
 import { DiscoveryLocator } from '../../discovery/locator.js';
-import { parseDuration } from '../../duration.js';
 import { UsageError } from '../../errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
@@ -18,6 +17,7 @@ import { withCliContext } from '../context.js';
 import { emailReports, reportMailerFor } from '../email-reports.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
+import { durationFlag, jobsFlag } from '../flags.js';
 
 interface CheckFlags {
   peer?: string;
@@ -108,19 +108,4 @@ async function output(reports: CheckReport[], flags: CheckFlags): Promise<void> 
   else process.stdout.write(text);
 }
 
-function durationFlag(flag: string, value: string, allowZero = false): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch {
-    throw new UsageError(`${flag} ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
-  }
-  if (ms < 0 || (!allowZero && ms === 0)) throw new UsageError(`${flag} must be ${allowZero ? 'zero or more' : 'more than zero'}, not ${value}`);
-  return ms;
-}
 
-function jobsFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not ${value}`);
-  return n;
-}

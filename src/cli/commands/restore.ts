@@ -12,7 +12,6 @@ import { findSource, staticLocator } from '../../check/find-source.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/run.js';
 import { verifyFolderRoot } from '../../config/folder-marker.js';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
-import { parseDuration } from '../../duration.js';
 import { SynkerError, UsageError } from '../../errors.js';
 import { HashCache } from '../../scan/hash-cache.js';
 import { SyncError } from '../../sync/errors.js';
@@ -22,6 +21,7 @@ import { restoreFromSession } from '../../sync/restore.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
+import { durationFlag } from '../flags.js';
 
 interface RestoreFlags {
   peer?: string;
@@ -55,7 +55,7 @@ export function register(program: Command): void {
   ]);
   restore.action(
     action(async (first: string | undefined, rest: string[], flags: RestoreFlags, command: Command) => {
-      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag(flags.timeout);
+      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag('--timeout', flags.timeout);
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
         const { folder, paths } = pickFolder(config, first, rest);
@@ -143,13 +143,3 @@ function toFolderPath(folder: FolderConfig, given: string): string {
   return clean;
 }
 
-function durationFlag(value: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch {
-    throw new UsageError(`--timeout ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
-  }
-  if (ms <= 0) throw new UsageError(`--timeout must be more than zero, not ${value}`);
-  return ms;
-}

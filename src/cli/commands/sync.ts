@@ -8,7 +8,6 @@
 import type { Command } from 'commander';
 import { staticLocator } from '../../check/find-source.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/run.js';
-import { parseDuration } from '../../duration.js';
 import { UsageError } from '../../errors.js';
 import { planToJson, renderPlan, renderResult, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION, summarizePlan } from '../../sync/plan-render.js';
 import { parseMaxDelete } from '../../sync/plan.js';
@@ -17,6 +16,7 @@ import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
+import { durationFlag, jobsFlag } from '../flags.js';
 
 interface SyncFlags {
   peer?: string;
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         throw new UsageError(`--max-delete ${flags.maxDelete} is not a number of files or a percentage`, 'write it like 100 or 5%');
       }
       if (flags.maxDelete !== undefined && !flags.delete) throw new UsageError('--max-delete only applies with --delete');
-      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag(flags.timeout);
+      const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag('--timeout', flags.timeout);
       const jobs = flags.jobs === undefined ? undefined : jobsFlag(flags.jobs);
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
@@ -124,19 +124,4 @@ function toJson(result: SyncFolderResult): object {
   };
 }
 
-function durationFlag(value: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch {
-    throw new UsageError(`--timeout ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
-  }
-  if (ms <= 0) throw new UsageError(`--timeout must be more than zero, not ${value}`);
-  return ms;
-}
 
-function jobsFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not ${value}`);
-  return n;
-}
