@@ -4,7 +4,7 @@
  * also the report's (src/report/model.ts) and are part of the documented JSON
  * schema (docs/report-schema.md): add fields, never change their meaning.
  */
-import type { EntryType } from '../manifest/entry.js';
+import type { ManifestEntry } from '../manifest/entry.js';
 
 export const CATEGORIES = [
   'missing',
@@ -37,19 +37,8 @@ export type Verdict = (typeof VERDICTS)[number];
 
 export type Side = 'source' | 'backup' | 'both';
 
-/** What the report keeps of one side's manifest entry. */
-export interface EntryFacts {
-  type: EntryType;
-  size: number;
-  mtime: number;
-  mode: number;
-  hash?: string;
-  target?: string;
-  /** The on-disk name when it differs from the NFC path. */
-  raw?: string;
-  errorCode?: string;
-  error?: string;
-}
+/** What the report keeps of one side's manifest entry: all of it but the path (the difference's key) and flags. */
+export type EntryFacts = Omit<ManifestEntry, 'path' | 'flags'>;
 
 /** What differs between two entries at the same path. */
 export type Change = 'size' | 'hash' | 'target' | 'mtime' | 'mode';

@@ -140,17 +140,7 @@ export type Message =
 export type DecodedMessage = Message | UnknownMessage;
 
 /** Messages as the encoder takes them: version is always ours. */
-export type OutgoingMessage =
-  | Omit<HelloMessage, 'version'>
-  | Omit<ErrorMessage, 'version'>
-  | ManifestRequestMessage
-  | ManifestBeginMessage
-  | ManifestEntriesMessage
-  | ManifestEndMessage
-  | CancelMessage
-  | FileRequestMessage
-  | FileDataMessage
-  | FileEndMessage;
+export type OutgoingMessage = Omit<HelloMessage, 'version'> | Omit<ErrorMessage, 'version'> | Exclude<Message, HelloMessage | ErrorMessage>;
 
 export function emptyTotals(): ManifestTotals {
   return { count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 };

@@ -16,21 +16,13 @@
  * - two names that are one on the backup's file system are reported and
  *   neither overwrites the other.
  */
-import type { EntryType } from '../manifest/entry.js';
+import type { EntryFacts } from '../diff/types.js';
 import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
 import { foldKey } from './folding.js';
 
-/** What the planner reads of one side's entry (the check's EntryFacts). */
-export interface PlanEntry {
-  type: EntryType;
-  size: number;
-  mtime: number;
-  mode: number;
-  hash?: string;
-  target?: string;
-  raw?: string;
-}
+/** What the planner reads of one side's entry (the check's EntryFacts, less the error fields). */
+export type PlanEntry = Omit<EntryFacts, 'errorCode' | 'error'>;
 
 /** What the planner reads of one difference (the check's Difference, src/diff/types.ts). */
 export interface PlanDifference {
