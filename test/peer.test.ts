@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
+import { PeerFinder } from '../src/discovery/candidates.js';
+import { dialDevice } from '../src/discovery/dial.js';
+import { StaticPeers } from '../src/discovery/static-peers.js';
+import { WrongDeviceError } from '../src/peer/errors.js';
 import { connectToPeer, PeerError, type PeerSession } from '../src/peer/index.js';
 import { generateEntries } from './helpers/manifests.js';
 import { identities, startTestAgent } from './helpers/peers.js';
@@ -68,9 +72,26 @@ test('a client expecting another device ID aborts before sending anything', asyn
   const err = await rejection(connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: stranger.deviceId }));
   assert.equal(err.code, 'E_WRONG_DEVICE');
   assert.match(err.message, /not of the expected device/);
+  assert.ok(err instanceof WrongDeviceError);
+  assert.equal(err.presentedDeviceId, server.deviceId);
   // The server never saw a hello: trust was never looked up.
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(agent.directory.trustedLookups, 0);
+});
+
+test('a static address that answers as another device is remembered as that device', async (t) => {
+  const { server, client, stranger } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId] });
+  t.after(() => agent.server.close());
+  const statics = new StaticPeers([`127.0.0.1:${agent.port}`]);
+  const finder = new PeerFinder([statics]);
+  const err = await rejection(dialDevice({ deviceId: stranger.deviceId, identity: client, finder, statics, waitMs: 100 }));
+  assert.match(err.message, /not of the expected device/);
+  assert.equal(statics.deviceAt(statics.peers[0]!), server.deviceId);
+  // Looking for the stranger again skips that address; the device that is there still finds it.
+  assert.deepEqual(statics.candidates(stranger.deviceId), []);
+  const { session } = await dialDevice({ deviceId: server.deviceId, identity: client, finder, statics });
+  await session.close();
 });
 
 test('a folder not shared with the device answers exactly like a missing one', async (t) => {

@@ -7,7 +7,7 @@
  */
 import type { Identity } from '../config/identity.js';
 import { connectToPeer, type PeerSession } from '../peer/client.js';
-import { PeerError } from '../peer/errors.js';
+import { PeerError, WrongDeviceError } from '../peer/errors.js';
 import type { Candidate, PeerFinder } from './candidates.js';
 import { connectToDevice } from './connect.js';
 import type { StaticPeers } from './static-peers.js';
@@ -44,7 +44,7 @@ export async function dialDevice(options: DialDeviceOptions): Promise<{ session:
       });
     } catch (err) {
       // A static address that answered with another device's certificate belongs to that device.
-      const other = err instanceof PeerError && err.code === 'E_WRONG_DEVICE' ? /certificate of ([A-Z2-7-]{63})/.exec(err.message)?.[1]?.replace(/-/g, '') : undefined;
+      const other = err instanceof WrongDeviceError ? err.presentedDeviceId : undefined;
       if (candidate.source === 'static' && other && options.statics) options.statics.learn(candidate.host, candidate.port, other);
       throw err;
     }

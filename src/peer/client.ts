@@ -19,7 +19,7 @@ import { SynkerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { FEATURE_FILE_DATA, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
 import { Connection } from './connection.js';
-import { PeerError } from './errors.js';
+import { PeerError, WrongDeviceError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
@@ -134,9 +134,9 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
       const actual = peerDeviceId(res.socket as TLSSocket);
       if (actual !== expected) {
         fail(
-          new PeerError(
-            'E_WRONG_DEVICE',
+          new WrongDeviceError(
             `${where} presented the certificate of ${actual === undefined ? 'no device' : formatDeviceId(actual)}, not of the expected device ${formatDeviceId(expected)}`,
+            actual,
             { hint: 'Another machine answers at that address (an address changed, or someone impersonates the device). Nothing was sent to it.' },
           ),
         );

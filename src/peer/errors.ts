@@ -17,3 +17,16 @@ export class PeerError extends SynkerError {
     this.remote = remote;
   }
 }
+
+/**
+ * The address answered, but with another device's certificate. Carries the
+ * device that did answer, so discovery can remember whose address it is.
+ */
+export class WrongDeviceError extends PeerError {
+  /** Device ID (unformatted) of the certificate presented, if any. */
+  readonly presentedDeviceId: string | undefined;
+  constructor(message: string, presentedDeviceId: string | undefined, options: { hint?: string } = {}) {
+    super('E_WRONG_DEVICE', message, options);
+    this.presentedDeviceId = presentedDeviceId;
+  }
+}
