@@ -12,8 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import { SYNKER_VERSION } from '../version.js';
 import type { MailAttachment, MailContent } from './compose.js';
-import type { CheckReport } from './model.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, formatBytes, formatCount, plural } from './words.js';
+import type { CheckReport, SyncReport } from './model.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
 /** Text + HTML together stay below this (Gmail clips a message body at 102 KB). */
 export const BODY_BUDGET = 95 * 1024;
@@ -260,7 +260,15 @@ function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   return lines;
 }
 
-function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachment: () => string): Rendered {
+/** Parts of the body that replace or come before the default ones (the sync section). */
+interface BodyParts {
+  lead?: string;
+  /** Rendered after the lead and warnings, before the summary of differences. */
+  blocks?: Rendered[];
+  summaryTitle?: string;
+}
+
+function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachment: () => string, parts: BodyParts = {}): Rendered {
   const shown = allocateRows(report, rowLimit);
   const shownCount = [...shown.values()].reduce((n, list) => n + list.length, 0);
   const truncated = shownCount < report.differences.length;
@@ -273,7 +281,7 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
     text.push(line, '');
     html.push(paragraph(escapeHtml(line)));
   }
-  const lead = leadSentence(report, ctx);
+  const lead = parts.lead ?? leadSentence(report, ctx);
   text.push(lead, '');
   html.push(paragraph(escapeHtml(lead)));
 
@@ -294,10 +302,17 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
     html.push(callout(COLORS.warn, `<strong>Warning:</strong> ${escapeHtml(warning)}`));
   }
 
+  for (const block of parts.blocks ?? []) {
+    text.push(block.text);
+    html.push(block.html);
+  }
+
   const rows = summaryRows(report);
   if (rows.length > 0) {
     const width = Math.max(...rows.map((r) => r.label.length), 'Total failing'.length);
-    text.push('Summary');
+    const title = parts.summaryTitle ?? 'Summary';
+    text.push(title);
+    if (parts.summaryTitle !== undefined) html.push(`<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>`);
     for (const r of rows) text.push(`  ${r.label.padEnd(width)}  ${formatCount(r.count).padStart(9)}  ${formatBytes(r.bytes).padStart(10)}${r.failing ? '' : '  (does not fail)'}`);
     text.push(`  ${'Total failing'.padEnd(width)}  ${formatCount(report.summary.failing).padStart(9)}  ${formatBytes(report.summary.failingBytes).padStart(10)}`, '');
     html.push(
@@ -410,10 +425,122 @@ function withAttachment(body: Rendered, complete: boolean, subject: string, atta
 }
 
 export function renderReportEmail(report: CheckReport, ctx: EmailContext): MailContent {
+  if (report.sync !== null && report.error === null) return renderSyncEmail(report, report.sync, ctx);
   const subject = reportSubject(report, ctx);
   let attachment: MailAttachment | undefined;
   const csv = (): MailAttachment => (attachment ??= csvAttachment(report));
   const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, bannerFor(report), [], () => csv().filename));
+  return withAttachment(body, complete, subject, csv);
+}
+
+// ---------------------------------------------------------------- sync
+
+/** The report as the sync left it: the differences still there, with their counts. */
+function afterSync(report: CheckReport, sync: SyncReport): CheckReport {
+  const left = sync.remaining;
+  return {
+    ...report,
+    complete: sync.complete,
+    differences: left.differences,
+    summary: { ...report.summary, differences: left.differences.length, failing: left.failing, failingBytes: left.failingBytes, byCategory: left.byCategory },
+  };
+}
+
+/** "synced: 3 files copied (1.2 MiB), 1 renamed; complete", "sync STOPPED (mass change on the source), nothing changed". */
+export function syncPhrase(report: CheckReport, sync: SyncReport): string {
+  if (sync.stops.length > 0) return `sync STOPPED (${GUARD_WORDS[sync.stops[0]!.guard] ?? sync.stops[0]!.guard}), nothing changed`;
+  const fixed = fixedPhrase(sync.fixed);
+  if (sync.aborted !== null) return `sync interrupted (${fixed}): ${oneLine(sync.aborted.message, 80)}`;
+  if (sync.complete) return `synced: ${fixed}; complete`;
+  return `synced: ${fixed}; not fixed: ${differencePhrase(afterSync(report, sync))}`;
+}
+
+export function syncSubject(report: CheckReport, sync: SyncReport, ctx: EmailContext): string {
+  const phrase = syncPhrase(report, sync);
+  return `${folderPhrase(report.folderId, backupName(report, ctx))}${phrase.startsWith('synced') ? ' ' : ': '}${phrase}`;
+}
+
+/** Up to `max` lines of a list, and how many more there are. */
+function listBlock(title: string, items: Array<{ path: string; detail: string }>, max: number): Rendered {
+  const shown = items.slice(0, max);
+  const more = items.length - shown.length;
+  const text = [title, ...shown.map((i) => `  ${printablePath(i.path)}  (${i.detail})`), ...(more > 0 ? [`  … and ${formatCount(more)} more`] : []), ''];
+  const rows = shown.map(
+    (i) =>
+      `<tr><td style="padding:4px 0;border-bottom:1px solid ${COLORS.line};font-size:13px;${FONT}"><div style="${MONO}word-break:break-all;">${escapeHtml(printablePath(i.path))}</div>` +
+      `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(i.detail)}</div></td></tr>`,
+  );
+  if (more > 0) rows.push(`<tr><td style="padding:4px 0;font-size:12px;color:${COLORS.muted};${FONT}">… and ${formatCount(more)} more</td></tr>`);
+  const html =
+    `<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">${rows.join('')}</table>`;
+  return { text: text.join('\n'), html };
+}
+
+const SYNC_LIST_ROWS = 100;
+
+function syncBlocks(sync: SyncReport): Rendered[] {
+  const blocks: Rendered[] = [];
+  for (const stop of sync.stops) {
+    const line = `STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}): ${stop.message}.`;
+    blocks.push({ text: `${line}\nWhat to do: ${stop.hint}\n`, html: callout(COLORS.bad, `<strong>${escapeHtml(line)}</strong><br>What to do: ${escapeHtml(stop.hint)}`) });
+  }
+  if (sync.aborted !== null) {
+    const line = `The sync stopped part-way: ${sync.aborted.message}`;
+    const hint = sync.aborted.hint ? `What to do: ${sync.aborted.hint}` : '';
+    blocks.push({ text: `${line}\n${hint}\n`, html: callout(COLORS.bad, `${escapeHtml(line)}${hint ? `<br>${escapeHtml(hint)}` : ''}`) });
+  }
+  const f = sync.fixed;
+  const rows: Array<[string, number, string]> = [
+    ['Copied from the source', f.pulledFiles, formatBytes(f.pulledBytes)],
+    ['Renamed locally (moves)', f.moved, ''],
+    ['Folders and links created', f.created, ''],
+    ['Times and permissions set', f.metadataFixed, ''],
+    ['Removed (deleted on the source)', f.deleted, ''],
+    ['Old copies kept in .synker/versions/', f.versions.length, ''],
+  ];
+  const shown = rows.filter(([, n]) => n > 0);
+  if (shown.length > 0) {
+    const width = Math.max(...shown.map(([l]) => l.length));
+    const received = f.bytesReceived < f.pulledBytes ? `${formatBytes(f.bytesReceived)} came over the network; the rest was resumed or copied locally.` : '';
+    blocks.push({
+      text: ['What the sync fixed', ...shown.map(([l, n, b]) => `  ${l.padEnd(width)}  ${formatCount(n).padStart(9)}  ${b.padStart(10)}`.trimEnd()), ...(received ? [`  ${received}`] : []), ''].join('\n'),
+      html:
+        `<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">What the sync fixed</div>` +
+        dataTable(['', 'Count', 'Size'], shown.map(([l, n, b]) => [escapeHtml(l), formatCount(n), b]), ['left', 'right', 'right']) +
+        (received ? paragraph(escapeHtml(received), `color:${COLORS.muted};`) : ''),
+    });
+  }
+  if (sync.refused.length > 0) {
+    blocks.push(listBlock(`Not synced on purpose (${formatCount(sync.refused.length)})`, sync.refused.map((r) => ({ path: r.path, detail: `${REFUSAL_WORDS[r.reason] ?? r.reason}: ${r.detail}` })), SYNC_LIST_ROWS));
+  }
+  if (sync.failed.length > 0) blocks.push(listBlock(`Failed (${formatCount(sync.failed.length)})`, sync.failed.map((x) => ({ path: x.path, detail: x.message })), SYNC_LIST_ROWS));
+  if (sync.keptExtras > 0) {
+    const line = `${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'was' : 'were'} kept (a sync with --delete moves them to .synker/versions/).`;
+    blocks.push({ text: `${line}\n`, html: paragraph(escapeHtml(line)) });
+  }
+  return blocks;
+}
+
+function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): string {
+  const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
+  if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
+  const state = sync.complete ? 'The backup now matches the source.' : `Still different after the sync: ${plural(sync.remaining.failing, 'difference')} (${formatBytes(sync.remaining.failingBytes)}).`;
+  return `synker synced ${where}: ${fixedPhrase(sync.fixed)}. ${state}`;
+}
+
+function renderSyncEmail(report: CheckReport, sync: SyncReport, ctx: EmailContext, intro: string[] = [], subject = syncSubject(report, sync, ctx)): MailContent {
+  const view = afterSync(report, sync);
+  const banner =
+    sync.stops.length > 0 || sync.aborted !== null
+      ? { color: COLORS.bad, text: sync.stops.length > 0 ? 'Sync STOPPED: nothing changed' : 'Sync interrupted' }
+      : sync.complete
+        ? { color: COLORS.ok, text: 'Backup synced: complete' }
+        : { color: COLORS.bad, text: `Backup synced: ${plural(sync.remaining.failing, 'difference')} left` };
+  let attachment: MailAttachment | undefined;
+  const csv = (): MailAttachment => (attachment ??= csvAttachment(view));
+  const parts: BodyParts = { lead: syncLead(report, sync, ctx), blocks: syncBlocks(sync), summaryTitle: 'Still differs after the sync' };
+  const { body, complete } = fitted(view, (rows) => renderReportBody(view, ctx, rows, banner, intro, () => csv().filename, parts));
   return withAttachment(body, complete, subject, csv);
 }
 
@@ -450,9 +577,10 @@ export function renderStaleEmail(notice: StaleNotice, ctx: EmailContext): MailCo
 
 /** The first successful check after a "not verified" alert: the report, introduced by the good news. */
 export function renderRecoveredEmail(report: CheckReport, since: string, ctx: EmailContext): MailContent {
+  const intro = [`The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`];
+  if (report.sync !== null) return renderSyncEmail(report, report.sync, ctx, intro, `${folderPhrase(report.folderId, backupName(report, ctx))} verified again, ${syncPhrase(report, report.sync)}`);
   const state = report.complete ? 'complete' : differencePhrase(report);
   const subject = `${folderPhrase(report.folderId, backupName(report, ctx))} verified again: ${state}`;
-  const intro = [`The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`];
   const banner = report.complete ? { color: COLORS.ok, text: 'Backup verified again: complete' } : { color: COLORS.bad, text: `Backup verified again: ${plural(report.summary.failing, 'difference')}` };
   let attachment: MailAttachment | undefined;
   const csv = (): MailAttachment => (attachment ??= csvAttachment(report));

@@ -81,6 +81,61 @@ export interface CheckReport {
   differences: Difference[];
   /** Why the check could not be done (exit code 2); null when it ran. */
   error: ReportError | null;
+  /** What a sync did after this check (`synker sync`, the agent's scheduled sync); null for a check alone. */
+  sync: SyncReport | null;
+}
+
+/**
+ * What a sync fixed, what it refused and why, and what still differs after
+ * it. `differences` above are what the check found before the sync.
+ */
+export interface SyncReport {
+  /** Nothing was changed: the plan was only shown. */
+  dryRun: boolean;
+  fixed: {
+    /** Files copied from the source (verified by hash), and their bytes. */
+    pulledFiles: number;
+    pulledBytes: number;
+    /** Bytes that came over the network (fewer when resumed or copied locally). */
+    bytesReceived: number;
+    /** Files renamed locally instead of copied (a folder move counts its files). */
+    moved: number;
+    /** Folders and symlinks created. */
+    created: number;
+    /** Files whose modification time or permissions were set. */
+    metadataFixed: number;
+    /** Files the source no longer has, moved into the versions folder (`--delete`). */
+    deleted: number;
+    /** Every file the sync replaced or removed, kept under `.synker/versions/` (paths relative to the folder). */
+    versions: string[];
+  };
+  /** Safety guards that stopped the whole run before anything changed. */
+  stops: SyncStop[];
+  /** Files the sync would not touch, and why (extras kept without `--delete` are only counted, in `keptExtras`). */
+  refused: SyncRefusal[];
+  keptExtras: number;
+  /** Files that could not be fixed (after retries). */
+  failed: Array<{ path: string; code: string; message: string }>;
+  /** Why the run stopped part-way (e.g. the connection dropped); null when it ran to the end. */
+  aborted: ReportError | null;
+  /** The check's differences the sync did not resolve, in manifest order, with their counts. */
+  remaining: { failing: number; failingBytes: number; byCategory: Record<Category, CategoryTotal>; differences: Difference[] };
+  /** True when nothing failing remains, extras kept on purpose aside. */
+  complete: boolean;
+}
+
+/** `mass-change`, `source-shrank` or `max-delete` (may gain values). */
+export interface SyncStop {
+  guard: string;
+  message: string;
+  hint: string;
+}
+
+/** `reason`: `suspicious`, `collision`, `unreadable`, `unstable`, `no-hash`, `folder-in-the-way`... (may gain values). */
+export interface SyncRefusal {
+  path: string;
+  reason: string;
+  detail: string;
 }
 
 export interface PeerFacts {
@@ -139,6 +194,7 @@ export function buildReport(input: ReportInput): CheckReport {
     summary: summarize(input.diff.differences, input.diff.matchedFiles),
     differences: input.diff.differences,
     error: null,
+    sync: null,
   };
 }
 
@@ -168,6 +224,7 @@ export function buildFailedReport(input: FailedReportInput): CheckReport {
     summary: summarize([], 0),
     differences: [],
     error: { code: input.error.code, message: input.error.message, hint: input.error.hint ?? null },
+    sync: null,
   };
 }
 

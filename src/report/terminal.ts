@@ -7,8 +7,8 @@
 import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../config/device-id.js';
-import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport } from './model.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, formatBytes, formatCount, plural } from './words.js';
+import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -50,17 +50,65 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
     if (report.error.hint !== null) lines.push(`hint: ${report.error.hint}`);
     return `${lines.join('\n')}\n`;
   }
+  if (report.sync !== null) {
+    lines.push(...syncLines(report, report.sync, limit, p));
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(...summaryTable(report, p));
+  lines.push(...differenceSections(report.differences, limit, p));
+  return `${lines.join('\n')}\n`;
+}
+
+function differenceSections(differences: readonly Difference[], limit: number, p: Palette): string[] {
+  const lines: string[] = [];
   for (const category of REPORT_CATEGORY_ORDER) {
-    const items = report.differences.filter((d) => d.category === category);
+    const items = differences.filter((d) => d.category === category);
     if (items.length > 0) lines.push('', ...section(category, items, limit, p));
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+/** After a sync: what it fixed, what it refused and why, what still differs. */
+function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Palette): string[] {
+  const lines: string[] = ['', `${p.bold('sync')}: ${fixedPhrase(sync.fixed)}${sync.dryRun ? ' (dry run: nothing changed)' : ''}`];
+  const f = sync.fixed;
+  if (f.bytesReceived < f.pulledBytes) lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
+  if (f.versions.length > 0) lines.push(`  ${plural(f.versions.length, 'replaced or removed file')} kept in .synker/versions/`);
+  for (const stop of sync.stops) lines.push(`${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${stop.message}`, `hint: ${stop.hint}`);
+  if (sync.aborted !== null) lines.push(`${p.bad('sync stopped part-way:')} ${sync.aborted.message}`, ...(sync.aborted.hint ? [`hint: ${sync.aborted.hint}`] : []));
+  const refused = sync.refused.slice(0, limit);
+  if (refused.length > 0) {
+    lines.push('', p.bold(`Not synced on purpose (${formatCount(sync.refused.length)})`));
+    for (const r of refused) lines.push(`  ${r.reason === 'suspicious' ? `${p.bad('!')} ` : ''}${r.path}  ${p.dim(`${REFUSAL_WORDS[r.reason] ?? r.reason}: ${r.detail}`)}`);
+    if (sync.refused.length > refused.length) lines.push(p.dim(`  ... and ${formatCount(sync.refused.length - refused.length)} more (use --all to list them)`));
+  }
+  const failed = sync.failed.slice(0, limit);
+  if (failed.length > 0) {
+    lines.push('', p.bold(`Failed (${formatCount(sync.failed.length)})`));
+    for (const x of failed) lines.push(`  ${x.path}  ${p.bad(x.message)}`);
+    if (sync.failed.length > failed.length) lines.push(p.dim(`  ... and ${formatCount(sync.failed.length - failed.length)} more (use --all to list them)`));
+  }
+  if (sync.keptExtras > 0) lines.push(p.dim(`${plural(sync.keptExtras, 'file')} only on the backup kept (--delete moves them to .synker/versions/)`));
+  const left = sync.remaining;
+  lines.push(
+    '',
+    sync.complete
+      ? p.good(`after the sync: backup complete`)
+      : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) + p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
+  );
+  lines.push(...differenceSections(left.differences, limit, p));
+  return lines;
 }
 
 function headline(report: CheckReport, p: Palette): string {
   const folder = `folder ${JSON.stringify(report.folderId)}`;
   if (report.error !== null) return `${p.bold(folder)}: ${p.bad('CHECK FAILED')}`;
+  const sync = report.sync;
+  if (sync !== null && !sync.dryRun) {
+    if (sync.stops.length > 0) return `${p.bold(folder)}: ${p.bad('sync STOPPED by a safety guard, nothing changed')}`;
+    if (sync.aborted !== null) return `${p.bold(folder)}: ${p.bad('sync INTERRUPTED')}`;
+    return `${p.bold(folder)}: ${sync.complete ? p.good('synced, backup complete') : p.bad(`synced, ${plural(sync.remaining.failing, 'difference')} left`)}`;
+  }
   const s = report.summary;
   if (report.complete) {
     const notes = s.differences > 0 ? ` (${plural(s.differences, 'notice')}: metadata or names only)` : '';

@@ -3,6 +3,7 @@
  * so a category or a verdict reads the same everywhere.
  */
 import type { Category, Difference, Verdict } from '../diff/index.js';
+import type { SyncReport } from './model.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   missing: 'Missing on backup',
@@ -114,4 +115,34 @@ export function verdictWords(d: Difference): string | undefined {
   if (d.category === 'missing' && d.changedOn === 'backup') return 'deleted from the backup since last verified';
   if (d.category === 'extra' && d.changedOn === 'source') return 'deleted on the source since last verified';
   return VERDICT_WORDS[d.changedOn];
+}
+
+/** Why a sync left a file alone, in a few words (the refusal's `detail` says more). */
+export const REFUSAL_WORDS: Record<string, string> = {
+  suspicious: 'suspicious change on the source, not copied',
+  collision: 'name collides on the backup\'s file system',
+  unreadable: 'unreadable',
+  unstable: 'kept changing while scanned',
+  'no-hash': 'not hashed, cannot be verified',
+  'folder-in-the-way': 'a folder is in the way',
+  differs: 'differs; which copy is right is unknown',
+  'newer-on-source': 'newer on the source',
+};
+
+/** Which safety guard stopped a sync. */
+export const GUARD_WORDS: Record<string, string> = {
+  'mass-change': 'mass change on the source',
+  'source-shrank': 'the source lists far fewer files',
+  'max-delete': 'more deletions than --max-delete allows',
+};
+
+/** What a sync fixed, in one phrase: "12 files copied (340 MiB), 3 renamed, 1 moved to versions". */
+export function fixedPhrase(fixed: SyncReport['fixed']): string {
+  const parts: string[] = [];
+  if (fixed.pulledFiles > 0) parts.push(`${plural(fixed.pulledFiles, 'file')} copied (${formatBytes(fixed.pulledBytes)})`);
+  if (fixed.moved > 0) parts.push(`${formatCount(fixed.moved)} renamed`);
+  if (fixed.created > 0) parts.push(`${formatCount(fixed.created)} ${fixed.created === 1 ? 'folder or link' : 'folders and links'} created`);
+  if (fixed.metadataFixed > 0) parts.push(`${formatCount(fixed.metadataFixed)} ${fixed.metadataFixed === 1 ? 'time or permission' : 'times and permissions'} set`);
+  if (fixed.deleted > 0) parts.push(`${formatCount(fixed.deleted)} removed into versions`);
+  return parts.length === 0 ? 'nothing needed fixing' : parts.join(', ');
 }

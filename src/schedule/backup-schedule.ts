@@ -34,10 +34,10 @@ export interface BackupScheduleOptions {
   dataDir: string;
   /** `--config FILE` the agent was started with, passed on to the check processes. */
   configPath?: string;
-  /** Extra flags for each `synker check` (the agent passes its discovery settings on). */
+  /** Extra flags for each `synker check` / `synker sync` (the agent passes its discovery settings on). */
   checkArgs?: string[];
   clock?: Clock;
-  /** How a check runs (default: `synker check FOLDER --json` at low priority). */
+  /** How a check runs (default: `synker check FOLDER --json`, or `synker sync FOLDER --json` for `sync: true` folders, at low priority). */
   runCheck?: (folderId: string) => Promise<CheckRun<CheckReport>>;
   env?: NodeJS.ProcessEnv;
   tickMs?: number;
@@ -80,7 +80,14 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     folders: () => options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id),
     runCheck:
       options.runCheck ??
-      ((folderId) => runCheckProcess(folderId, { ...(options.configPath !== undefined ? { configPath: options.configPath } : {}), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}) })),
+      ((folderId) =>
+        runCheckProcess(folderId, {
+          // A folder whose config says `sync: true` is synced after its check (`synker sync`), the report saying what was fixed.
+          command: options.config().folders.find((f) => f.id === folderId)?.sync === true ? 'sync' : 'check',
+          ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+          ...(options.env !== undefined ? { env: options.env } : {}),
+          ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}),
+        })),
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;

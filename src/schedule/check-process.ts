@@ -1,7 +1,9 @@
 /**
- * Runs a scheduled check as a child process, `synker check FOLDER --json`,
- * at the lowest CPU and I/O priority (priority.ts), and reads its report (the
- * documented JSON schema) from stdout. A separate process keeps a check's
+ * Runs a scheduled check as a child process, `synker check FOLDER --json`
+ * (or `synker sync FOLDER --json` for a folder whose config says `sync:
+ * true`), at the lowest CPU and I/O priority (priority.ts), and reads its
+ * report (the documented JSON schema; a sync's report carries its `sync`
+ * section) from stdout. A separate process keeps a check's
  * hashing threads and memory out of the agent, which must stay responsive to
  * its peers, and lets every one of those threads start at low priority.
  */
@@ -9,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { differencePhrase } from '../report/email.js';
+import { differencePhrase, syncPhrase } from '../report/email.js';
 import type { CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';
@@ -21,6 +23,8 @@ const log = createLogger('schedule');
 export const SYNKER_BIN = fileURLToPath(new URL('../../../bin/synker.js', import.meta.url));
 
 export interface CheckProcessOptions {
+  /** `check` (default), or `sync`: check, then fix what differs. */
+  command?: 'check' | 'sync';
   /** `--config FILE` for the child, when the agent was started with one. */
   configPath?: string;
   /** Extra arguments for `synker check` (e.g. `--timeout 30s`). */
@@ -46,6 +50,19 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
     const error = { code: report.error.code, message: report.error.message, ...(report.error.hint !== null ? { hint: report.error.hint } : {}) };
     return { status: 'error', at, summary: report.error.message, error, ...(report.source.name ? { peer: report.source.name } : {}) };
   }
+  const sync = report.sync;
+  if (sync !== null && !sync.dryRun) {
+    // The backup was verified; what counts is how it stands after the sync.
+    const f = sync.fixed;
+    return {
+      status: sync.complete ? 'complete' : 'differences',
+      at,
+      summary: syncPhrase(report, sync),
+      differences: sync.remaining.failing,
+      fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted,
+      ...(report.source.name ? { peer: report.source.name } : {}),
+    };
+  }
   return {
     status: report.complete ? 'complete' : 'differences',
     at,
@@ -56,7 +73,8 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
 }
 
 export function runCheckProcess(folderId: string, options: CheckProcessOptions = {}): Promise<CheckRun<CheckReport>> {
-  const args = [options.bin ?? SYNKER_BIN, 'check', folderId, '--json', ...(options.configPath ? ['--config', options.configPath] : []), ...(options.extraArgs ?? [])];
+  const what = options.command ?? 'check';
+  const args = [options.bin ?? SYNKER_BIN, what, folderId, '--json', ...(options.configPath ? ['--config', options.configPath] : []), ...(options.extraArgs ?? [])];
   const { command, args: argv, wrapped } = lowPriorityCommand(options.node ?? process.execPath, args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
@@ -69,13 +87,13 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
       err = (err + chunk.toString()).slice(-8192);
     });
     const timer = setTimeout(() => {
-      log.warn(`the check of ${folderId} ran longer than ${Math.round((options.maxRunMs ?? 43_200_000) / 60_000)} min; stopping it`);
+      log.warn(`the ${what} of ${folderId} ran longer than ${Math.round((options.maxRunMs ?? 43_200_000) / 60_000)} min; stopping it`);
       child.kill('SIGTERM');
     }, options.maxRunMs ?? 43_200_000);
     timer.unref();
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new CheckProcessError(`cannot start the check of ${folderId}: ${e.message}`, 'Reinstall synker; the agent runs `synker check` for scheduled checks.', e));
+      reject(new CheckProcessError(`cannot start the ${what} of ${folderId}: ${e.message}`, `Reinstall synker; the agent runs \`synker ${what}\` for scheduled runs.`, e));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -83,7 +101,9 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
       const line = text.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         try {
-          const report = JSON.parse(line) as CheckReport;
+          const parsed = JSON.parse(line) as CheckReport | { schema: 'synker/sync-result'; check: CheckReport };
+          // `synker sync --json` wraps the check report (with its sync section) in its own result.
+          const report = parsed.schema === 'synker/sync-result' ? parsed.check : parsed;
           if (report.folderId === folderId) {
             resolve({ summary: summarizeReport(report), report });
             return;
@@ -96,8 +116,8 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
       const hint = /^hint: (.*)$/m.exec(err)?.[1];
       reject(
         new CheckProcessError(
-          `the check of ${folderId} ended without a report (${signal ? `signal ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ''}`,
-          hint ?? 'Run synker check ' + folderId + ' by hand to see what goes wrong.',
+          `the ${what} of ${folderId} ended without a report (${signal ? `signal ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ''}`,
+          hint ?? `Run synker ${what} ${folderId} by hand to see what goes wrong.`,
         ),
       );
     });

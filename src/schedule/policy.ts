@@ -4,8 +4,9 @@
  * the timer code so every rule is tested directly.
  *
  * - A verified backup (complete or with differences) is reported per policy:
- *   `always` every time; `on-difference` when there are differences, and once
- *   more when it is complete again; `never` not at all.
+ *   `always` every time; `on-difference` when there are differences, when a
+ *   sync fixed something, and once more when it is complete again; `never`
+ *   not at all.
  * - A failed check (source unreachable, backup disk missing, ...) sends
  *   nothing by itself, so hourly retries do not flood the inbox. When no check
  *   has succeeded for `staleAfter`, one "not verified since <date>" alert goes
@@ -32,7 +33,8 @@ export function afterCheck(
   result: CheckResultSummary,
   now: number,
 ): { state: FolderScheduleState; notices: Notice[] } {
-  const next: FolderScheduleState = { ...state, lastAttemptAt: result.at, lastResult: result };
+  // The attempt is dated on the schedule's clock (the one `dueAt` reads), not by the check's report.
+  const next: FolderScheduleState = { ...state, lastAttemptAt: new Date(now).toISOString(), lastResult: result };
   const notices: Notice[] = [];
   const since = state.lastVerified?.at ?? state.firstSeenAt;
   const mail = settings.email !== 'never';
@@ -58,7 +60,7 @@ export function afterCheck(
   }
   const report =
     settings.email === 'always' ||
-    (settings.email === 'on-difference' && (result.status === 'differences' || state.lastMailedStatus === 'differences'));
+    (settings.email === 'on-difference' && (result.status === 'differences' || (result.fixed ?? 0) > 0 || state.lastMailedStatus === 'differences'));
   if (report) {
     notices.push({ kind: 'report', folderId, result });
     next.lastMailedStatus = result.status;

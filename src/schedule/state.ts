@@ -16,8 +16,10 @@ export interface CheckResultSummary {
   at: string;
   /** One line a person understands: "12 files missing (340 MB)", "source unreachable: ...". */
   summary: string;
-  /** Differences that make the backup incomplete (complete: 0). */
+  /** Differences that make the backup incomplete (complete: 0); after a sync, those it left. */
   differences?: number;
+  /** A scheduled sync: files and folders it fixed (copied, renamed, created, set, removed). */
+  fixed?: number;
   peer?: string;
   error?: { code: string; message: string; hint?: string };
 }

@@ -57,6 +57,8 @@ export interface ApplyOptions {
   /** Refuse a root without the folder marker (default true; false for `restore --to DIR`). */
   requireMarker?: boolean;
   onProgress?: (progress: SyncProgress) => void;
+  /** Called once an action has been carried out (not for failed ones): what the run fixed, for its report. */
+  onActionDone?: (action: SyncAction) => void;
 }
 
 /** What the applier needs of the scanner's hash cache. */
@@ -86,10 +88,7 @@ export interface ApplyResult {
 }
 
 export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<ApplyResult> {
-  if (plan.stops.length > 0) {
-    const first = plan.stops[0]!;
-    throw new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, plan.stops.map((s) => s.message).join('; '), { hint: first.hint });
-  }
+  if (plan.stops.length > 0) throw SyncGuardError.of(plan.stops);
   if (options.requireMarker ?? true) await assertMarker(options.root);
   else await mkdir(options.root, { recursive: true });
   const keeper = options.keeper ?? new VersionKeeper(options.root);
@@ -157,6 +156,7 @@ class PlanRunner {
   private async step(action: SyncAction, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
+      this.options.onActionDone?.(action);
     } catch (err) {
       rethrowIfBug(err);
       if (!isItemError(err)) throw err;

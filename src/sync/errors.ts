@@ -25,7 +25,13 @@ export class IntegrityError extends SyncError {
 }
 
 /** A safety guard stopped the run before anything was changed. */
-export class SyncGuardError extends SyncError {}
+export class SyncGuardError extends SyncError {
+  /** The error for a plan's guard stops: the first one's code and hint, every message. */
+  static of(stops: ReadonlyArray<{ guard: string; message: string; hint: string }>): SyncGuardError {
+    const first = stops[0]!;
+    return new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, stops.map((s) => s.message).join('; '), { hint: first.hint });
+  }
+}
 
 /**
  * The source could not serve one file (gone, changed since its manifest, not

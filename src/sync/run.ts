@@ -10,7 +10,6 @@ import type { DiffResult } from '../diff/index.js';
 import { createLogger } from '../log.js';
 import type { PeerSession } from '../peer/index.js';
 import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
-import { SyncGuardError } from './errors.js';
 import { probeFolding } from './folding.js';
 import { PeerFileSource } from './peer-source.js';
 import { planSync, type MaxDelete, type SyncPlan } from './plan.js';
@@ -40,8 +39,10 @@ export interface CheckedFolder {
 
 export interface SyncOutcome {
   plan: SyncPlan;
-  /** Absent for a dry run or a run stopped by a guard. */
+  /** Absent for a dry run or a run stopped by a guard (`plan.stops`). */
   result?: ApplyResult;
+  /** Paths (NFC, as in the check's differences) of the actions carried out. */
+  donePaths?: ReadonlySet<string>;
   dryRun: boolean;
   /** 0: the backup now matches (extras kept by choice aside); 1: some files were skipped or failed; 2: nothing or not everything could be done. */
   exitCode: 0 | 1 | 2;
@@ -75,17 +76,17 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   });
   const dryRun = options.dryRun ?? false;
   if (dryRun) return { plan, dryRun, exitCode: plan.stops.length > 0 ? 2 : exitCodeOf(plan) };
-  if (plan.stops.length > 0) {
-    const first = plan.stops[0]!;
-    throw new SyncGuardError(`E_SYNC_GUARD_${first.guard.toUpperCase().replace('-', '_')}`, plan.stops.map((s) => s.message).join('; '), { hint: first.hint });
-  }
+  // A guard stops the run before anything changes; the plan says which (syncFolder turns it into the run's error).
+  if (plan.stops.length > 0) return { plan, dryRun, exitCode: 2 };
   const keeper = new VersionKeeper(folder.path);
+  const donePaths = new Set<string>();
   const result = await applyPlan(plan, {
     root: folder.path,
     source: new PeerFileSource(checked.session, folder.id),
     keeper,
     ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    onActionDone: (action) => donePaths.add('at' in action ? action.at.path : action.to.path),
   });
   if (result.aborted === undefined) {
     await memory.put('last', { sourceFiles: diff.sourceTotals.files, at: Date.now() });
@@ -95,7 +96,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     }
   }
   const exitCode = result.aborted !== undefined ? 2 : result.failed.length > 0 ? 1 : exitCodeOf(plan);
-  return { plan, result, dryRun, exitCode };
+  return { plan, result, donePaths, dryRun, exitCode };
 }
 
 /** Skipped files other than extras kept on purpose leave the backup incomplete. */

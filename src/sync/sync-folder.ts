@@ -14,14 +14,19 @@ import { parseAge } from '../config/validate.js';
 import { rethrowIfBug, SynkerError } from '../errors.js';
 import type { CheckReport } from '../report/model.js';
 import { HashCache } from '../scan/hash-cache.js';
+import { SyncGuardError } from './errors.js';
 import { syncCheckedFolder, type SyncOptions, type SyncOutcome } from './run.js';
+import { buildSyncReport } from './sync-report.js';
 import type { VersionRetention } from './versions.js';
 
 export interface SyncFolderOptions extends SyncOptions, Omit<CheckOptions, 'whileConnected' | 'sizeOnly' | 'fetchFiles'> {}
 
 export interface SyncFolderResult {
   folderId: string;
-  /** The check that preceded the sync (with its own error when it could not be done). */
+  /**
+   * The check that preceded the sync (with its own error when it could not
+   * be done), and in its `sync` section what the sync did.
+   */
   report: CheckReport;
   /** The plan and what was done; absent when the check failed or a guard stopped the run. */
   outcome?: SyncOutcome;
@@ -50,6 +55,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
         cache = HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
         const retention = retentionOf(folder) ?? options.retention;
         outcome = await syncCheckedFolder({ folder, session, diff }, env.state, { ...options, hashCache: cache, ...(retention ? { retention } : {}) });
+        if (!outcome.dryRun && outcome.plan.stops.length > 0) failure = SyncGuardError.of(outcome.plan.stops);
       } catch (err) {
         rethrowIfBug(err);
         if (!(err instanceof SynkerError)) throw err;
@@ -67,5 +73,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
     result.exitCode = outcome.exitCode;
     if (outcome.result?.aborted) result.error = { code: outcome.result.aborted.code, message: outcome.result.aborted.message, hint: null };
   }
+  // The check ran: the report says what the sync then did (or why it could not).
+  if (report.error === null) report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);
   return result;
 }

@@ -8,7 +8,7 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findSource, staticLocator } from '../../check/find-source.js';
+import { findSource } from '../../check/find-source.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/run.js';
 import { verifyFolderRoot } from '../../config/folder-marker.js';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
@@ -19,11 +19,12 @@ import { planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../..
 import { createProgressPrinter } from '../../sync/progress.js';
 import { restoreFromSession } from '../../sync/restore.js';
 import { withCliContext } from '../context.js';
+import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 import { durationFlag } from '../flags.js';
 
-interface RestoreFlags {
+interface RestoreFlags extends DiscoveryFlags {
   peer?: string;
   to?: string;
   dryRun?: boolean;
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--all', 'list every action (long lists are cut otherwise)')
     .option('--timeout <duration>', `how long to try reaching the backup (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`);
+  addDiscoveryOptions(restore, 'the backup');
   addExamples(restore, [
     ['synker restore photos --dry-run', 'what is missing here and would come back'],
     ['synker restore photos 2024/IMG_0001.jpg', 'bring back one file'],
@@ -63,8 +65,9 @@ export function register(program: Command): void {
         const state = await ctx.state();
         if (flags.to === undefined) await verifyFolderRoot(folder.path, folder.id);
         const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
+        const locator = locatorFor(config.peers, flags);
         try {
-          const found = await findSource({ config, folder, identity: await ctx.identity(), locator: staticLocator(config.peers), peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
+          const found = await findSource({ config, folder, identity: await ctx.identity(), locator, peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
             if (err instanceof SynkerError) {
               throw new SyncError('E_RESTORE_NO_BACKUP', `no backup of folder "${folder.id}" could be reached: ${err.message.replace(/the source/g, 'a backup')}`, {
                 hint: 'Start synker agent on the backup machine, or name it: --peer NAME or --peer host:port.',
@@ -106,6 +109,7 @@ export function register(program: Command): void {
             await found.session.close().catch(() => undefined);
           }
         } finally {
+          await locator.close();
           await lock.release();
         }
       });

@@ -6,19 +6,20 @@
  * be done.
  */
 import type { Command } from 'commander';
-import { staticLocator } from '../../check/find-source.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/run.js';
 import { UsageError } from '../../errors.js';
-import { planToJson, renderPlan, renderResult, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION, summarizePlan } from '../../sync/plan-render.js';
+import { planToJson, renderPlan, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
 import { parseMaxDelete } from '../../sync/plan.js';
+import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
 import { withCliContext } from '../context.js';
+import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 
-interface SyncFlags {
+interface SyncFlags extends DiscoveryFlags {
   peer?: string;
   dryRun?: boolean;
   delete?: boolean;
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--all', 'list every action and skipped file (long lists are cut otherwise)')
     .option('--timeout <duration>', `how long to try reaching the source (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
     .option('--jobs <n>', 'hashing threads (default: one per core)');
+  addDiscoveryOptions(sync, 'the source');
   addExamples(sync, [
     ['synker sync photos --dry-run', 'show what a sync would copy, rename and keep'],
     ['synker sync photos', 'copy missing and changed files from the source'],
@@ -62,27 +64,33 @@ export function register(program: Command): void {
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
         const folders = foldersToCheck(config, folderId);
-        const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator: staticLocator(config.peers) };
+        // Static peers are tried first; mDNS starts only if none of them is the source.
+        const locator = locatorFor(config.peers, flags);
+        const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
         let worst = 0;
-        for (const folder of folders) {
-          const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
-          const result = await syncFolder(env, folder, {
-            peer: flags.peer,
-            timeoutMs,
-            jobs,
-            dryRun: flags.dryRun ?? false,
-            delete: flags.delete ?? false,
-            ...(maxDelete === undefined ? {} : { maxDelete }),
-            force: flags.force ?? false,
-            ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
-          });
-          progress?.done();
-          process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false));
-          if (result.error) {
-            process.stderr.write(`error: ${result.error.message}\n`);
-            if (result.error.hint) process.stderr.write(`hint: ${result.error.hint}\n`);
+        try {
+          for (const folder of folders) {
+            const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
+            const result = await syncFolder(env, folder, {
+              peer: flags.peer,
+              timeoutMs,
+              jobs,
+              dryRun: flags.dryRun ?? false,
+              delete: flags.delete ?? false,
+              ...(maxDelete === undefined ? {} : { maxDelete }),
+              force: flags.force ?? false,
+              ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+            });
+            progress?.done();
+            process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)));
+            if (result.error) {
+              process.stderr.write(`error: ${result.error.message}\n`);
+              if (result.error.hint) process.stderr.write(`hint: ${result.error.hint}\n`);
+            }
+            worst = Math.max(worst, result.exitCode);
           }
-          worst = Math.max(worst, result.exitCode);
+        } finally {
+          await locator.close();
         }
         return worst;
       });
@@ -90,24 +98,13 @@ export function register(program: Command): void {
   );
 }
 
-function render(result: SyncFolderResult, all: boolean): string {
+function render(result: SyncFolderResult, all: boolean, color: boolean): string {
   const { report, outcome } = result;
-  const source = report.source.name ?? 'the source';
-  const lines = [`${result.folderId}: ${report.summary.failing} differences with ${source}`];
-  if (outcome) {
-    if (outcome.dryRun) lines.push(`dry run: ${renderPlan(outcome.plan, { all })}`);
-    else {
-      lines.push(`plan: ${summarizePlan(outcome.plan)}`);
-      if (outcome.result) lines.push(renderResult(outcome.result));
-      const skipped = outcome.plan.skipped.filter((s) => s.reason !== 'extra-kept');
-      const shown = all ? skipped : skipped.slice(0, 50);
-      for (const s of shown) lines.push(`skipped (${s.reason}): ${s.path}: ${s.detail}`);
-      if (shown.length < skipped.length) lines.push(`… and ${skipped.length - shown.length} more skipped (--all lists them)`);
-      const kept = outcome.plan.skipped.length - skipped.length;
-      if (kept > 0) lines.push(`${kept} files only on the backup were kept (--delete moves them to .synker/versions/)`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
+  const head = `${result.folderId}: ${report.summary.failing} differences with ${report.source.name ?? 'the source'}`;
+  if (outcome?.dryRun) return `${head}\ndry run: ${renderPlan(outcome.plan, { all })}\n`;
+  // A real run: the report with its sync section (what was fixed, refused, left).
+  if (report.sync !== null) return renderTerminal(report, { color, all });
+  return `${head}\n`;
 }
 
 function toJson(result: SyncFolderResult): object {

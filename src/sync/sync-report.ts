@@ -1,0 +1,41 @@
+/**
+ * The sync section of the report (src/report/model.ts SyncReport): what a
+ * sync fixed, what it refused and why, and which of the check's differences
+ * it left as they were. Built from facts the run already has (the plan, what
+ * was carried out), so reporting costs no second scan.
+ */
+import { totalsByCategory, type Difference } from '../diff/index.js';
+import type { ReportError, SyncReport } from '../report/model.js';
+import type { SyncOutcome } from './run.js';
+
+export function buildSyncReport(differences: readonly Difference[], outcome: SyncOutcome | undefined, error?: ReportError): SyncReport {
+  const result = outcome?.result;
+  const done = outcome?.donePaths ?? new Set<string>();
+  const keptExtras = new Set((outcome?.plan.skipped ?? []).filter((s) => s.reason === 'extra-kept').map((s) => s.path));
+  // A difference is resolved when the action made for its path was carried out.
+  const remaining = differences.filter((d) => !done.has(d.path));
+  const failing = remaining.filter((d) => d.failing);
+  const stops = outcome?.plan.stops ?? [];
+  const aborted = result?.aborted !== undefined ? { code: result.aborted.code, message: result.aborted.message, hint: 'what was done stays done; sync again to finish (interrupted files resume)' } : (error ?? null);
+  return {
+    dryRun: outcome?.dryRun ?? false,
+    fixed: {
+      pulledFiles: result?.pulled ?? 0,
+      pulledBytes: result?.pulledBytes ?? 0,
+      bytesReceived: result?.bytesReceived ?? 0,
+      moved: result?.moved ?? 0,
+      created: result?.created ?? 0,
+      metadataFixed: result?.metadataFixed ?? 0,
+      deleted: result?.deleted ?? 0,
+      versions: result?.versions ?? [],
+    },
+    stops: stops.map((s) => ({ guard: s.guard, message: s.message, hint: s.hint })),
+    refused: (outcome?.plan.skipped ?? []).filter((s) => s.reason !== 'extra-kept').map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
+    keptExtras: keptExtras.size,
+    failed: result?.failed ?? [],
+    aborted: stops.length > 0 ? null : aborted,
+    remaining: { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0), byCategory: totalsByCategory(remaining), differences: remaining },
+    // Extras stay without --delete (a folder of extras is kept whole): that is a choice, not a failure.
+    complete: result !== undefined && aborted === null && failing.every((d) => d.category === 'extra' && (keptExtras.has(d.path) || d.backup?.type === 'dir')),
+  };
+}
