@@ -62,6 +62,8 @@ export interface FindSourceInput {
   wantRole?: FolderRole;
   /** Files of the manifest will be fetched in this session (sync, restore): the peer then indexes what it sends. */
   requestFiles?: boolean;
+  /** How the source should hash: re-hash everything (`verify`) or not at all (`hash: false`). */
+  scan?: { verify?: boolean; hash?: boolean };
   signal?: AbortSignal | undefined;
 }
 
@@ -143,7 +145,7 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
           timeouts: { handshakeTimeout: input.timeoutMs },
           signal: input.signal,
         });
-        const manifest = session.requestManifest(folder.id, input.requestFiles === true ? { files: true } : {});
+        const manifest = session.requestManifest(folder.id, { ...input.scan, ...(input.requestFiles === true ? { files: true } : {}) });
         const info = await manifest.info;
         if (info.role !== (input.wantRole ?? 'source')) {
           log.debug(`${label(device)} at ${where} holds "${folder.id}" as ${info.role}, not as the ${input.wantRole ?? 'source'}`);

@@ -14,6 +14,7 @@ import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { diffManifests, type DiffResult } from '../diff/index.js';
 import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../errors.js';
+import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
 import { createLogger } from '../log.js';
 import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
 import { scanFolder } from '../scan/index.js';
@@ -37,9 +38,9 @@ export interface CheckEnvironment {
 export interface CheckOptions {
   /** `--peer`: a trusted device (name, ID) or host:port. */
   peer?: string | undefined;
-  /** Re-hash every local file, ignoring the hash cache. */
+  /** Re-hash every file on both sides, ignoring the hash caches (bit rot); the source must speak `scan-options`. */
   verify?: boolean;
-  /** No hashing: compare sizes (weaker, documented). */
+  /** No hashing on either side: compare sizes (weaker, documented); the verified hashes are left as they are. */
   sizeOnly?: boolean;
   /** Reaching the source (default 10 s). */
   timeoutMs?: number;
@@ -96,6 +97,9 @@ async function runLocked(
       hint: `Run synker check ${folder.id} on the machine that holds the backup copy.`,
     });
   }
+  const verify = options.verify ?? false;
+  const sizeOnly = options.sizeOnly ?? false;
+  if (verify && sizeOnly) throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', { hint: 'Use one of them.' });
   // An unmounted disk must never read as "every file is missing".
   await verifyFolderRoot(folder.path, folder.id);
   const lock = await env.state.acquireFolderLock(folder.id, { purpose: 'check' });
@@ -108,19 +112,30 @@ async function runLocked(
       peer: options.peer,
       timeoutMs: options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
       requestFiles: options.fetchFiles === true,
+      scan: { ...(verify ? { verify: true } : {}), ...(sizeOnly ? { hash: false } : {}) },
       signal: options.signal,
     });
     source.name = found.device.name ?? found.session.remote.name;
     source.deviceId = found.device.deviceId;
     source.location = found.address;
-    const verified = await VerifiedHashes.open(env.state, folder.id);
+    if ((verify || sizeOnly) && !found.session.remote.features.includes(FEATURE_SCAN_OPTIONS)) {
+      if (verify) {
+        await found.session.close().catch(() => undefined);
+        // Half a verify would vouch for the source's cache: refuse rather than report it as re-read.
+        throw new CheckError('E_CHECK_VERIFY_UNSUPPORTED', `${source.name} runs ${found.session.remote.software}, which cannot re-hash its files on request (--verify)`, {
+          hint: `Update synker on ${source.name}, or check without --verify.`,
+        });
+      }
+      log.debug(`${source.name} (${found.session.remote.software}) hashes anyway: --size-only saves only this side's reads`);
+    }
+    // A size-only check proves no content: it must neither use nor replace what earlier checks verified.
+    const verified = sizeOnly ? undefined : await VerifiedHashes.open(env.state, folder.id);
     try {
-      const sizeOnly = options.sizeOnly ?? false;
       const remote = new TimedStream(found.manifest);
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
       const scan = scanFolder(folder.path, {
         hash: !sizeOnly,
-        verify: options.verify ?? false,
+        verify,
         extraIgnore: found.info.ignoreRules.join('\n'),
         useIgnoreFile: false,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
@@ -130,17 +145,17 @@ async function runLocked(
       const local = new TimedStream(scan);
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
-        ...(sizeOnly ? {} : { verified: verified.lookup, onMatch: verified.record }),
+        ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
       });
       await found.manifest.totals;
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
-          `${st.cachedFiles} from the hash cache; ${diff.matchedFiles} proven equal, ${diff.differences.length} differences`,
+          `${st.cachedFiles} from the hash cache, ${st.silentChanges} changed silently; ${diff.matchedFiles} proven equal, ${diff.differences.length} differences`,
       );
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);
-      await verified.commit(diff.differences);
+      await verified?.commit(diff.differences);
       source.scan = remote.times;
       backup.scan = local.times;
       const report = buildReport({
@@ -149,14 +164,14 @@ async function runLocked(
         finishedAt: new Date(),
         source,
         backup,
-        verify: options.verify ?? false,
+        verify,
         sizeOnly,
         diff,
       });
       if (options.whileConnected !== undefined) await options.whileConnected({ folder, session: found.session, diff, report });
       return report;
     } catch (err) {
-      await verified.abandon().catch(() => undefined);
+      await verified?.abandon().catch(() => undefined);
       throw err;
     } finally {
       await found.session.close().catch(() => undefined);

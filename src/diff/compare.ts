@@ -1,6 +1,6 @@
 /** Comparing two entries known to be at the same path. */
 import { hasFlag, type ManifestEntry } from '../manifest/entry.js';
-import type { Change, EntryFacts } from './types.js';
+import type { Change, EntryFacts, Side } from './types.js';
 
 export function factsOf(entry: ManifestEntry): EntryFacts {
   const facts: EntryFacts = { type: entry.type, size: entry.size, mtime: entry.mtime, mode: entry.mode };
@@ -10,6 +10,13 @@ export function factsOf(entry: ManifestEntry): EntryFacts {
   if (entry.errorCode !== undefined) facts.errorCode = entry.errorCode;
   if (entry.error !== undefined) facts.error = entry.error;
   return facts;
+}
+
+/** The side(s) whose entry carries the `silent-change` flag, if any. */
+export function silentSide(s: ManifestEntry, b: ManifestEntry): Side | undefined {
+  const source = hasFlag(s, 'silent-change');
+  const backup = hasFlag(b, 'silent-change');
+  return source ? (backup ? 'both' : 'source') : backup ? 'backup' : undefined;
 }
 
 export function isUnstable(entry: ManifestEntry): boolean {

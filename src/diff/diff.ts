@@ -7,7 +7,7 @@
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 import { comparePaths } from '../manifest/order.js';
-import { contentChanges, factsOf, isUnstable, provenEqual } from './compare.js';
+import { contentChanges, factsOf, isUnstable, provenEqual, silentSide } from './compare.js';
 import { GroupReader } from './groups.js';
 import { MtimeTolerance } from './mtime.js';
 import { isInside, WithinSideClashFinder } from './names.js';
@@ -81,6 +81,9 @@ class Join {
   /** An unreadable entry: what lies below it on the other side cannot be compared. */
   private shadow: { prefix: string; record: Difference; side: SideName } | undefined;
   private matchedFiles = 0;
+  /** Files whose sizes were equal but that no hash compared (a size-only check). */
+  private sizeMatchedFiles = 0;
+  private silentChanges = false;
   private backpressure: Promise<void> | undefined;
 
   constructor(private readonly options: DiffOptions) {
@@ -164,13 +167,21 @@ class Join {
     }
     const content = contentChanges(source, backup);
     if (content.length > 0) {
-      this.differences.push({ category: 'content', path: s.path, source, backup, bytes, failing: true, changes: content });
+      const record: Difference = { category: 'content', path: s.path, source, backup, bytes, failing: true, changes: content };
+      const silent = silentSide(s, b);
+      if (silent !== undefined) {
+        record.silentChange = silent;
+        this.silentChanges = true;
+      }
+      this.differences.push(record);
       return;
     }
     if (provenEqual(source, backup)) {
       this.matchedFiles++;
       const wait = this.options.onMatch?.({ path: s.path, ...source }, { path: b.path, ...backup });
       if (wait !== undefined) this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
+    } else if (s.type === 'file') {
+      this.sizeMatchedFiles++;
     }
     this.metadata(s, b, source, backup);
   }
@@ -260,18 +271,21 @@ class Join {
     const { differences: paired } = pairMissingAndExtra(this.missing, this.extra);
     const differences = [...this.differences, ...paired, ...this.withinClashes.values()];
     differences.sort((x, y) => comparePaths(x.path, y.path) || CATEGORIES.indexOf(x.category) - CATEGORIES.indexOf(y.category));
-    if (this.options.verified !== undefined) await attachVerdicts(differences, this.options.verified, tolerance.ms);
+    if (this.options.verified !== undefined || this.silentChanges) await attachVerdicts(differences, this.options.verified ?? noRecords, tolerance.ms);
     return {
       differences,
       byCategory: totalsByCategory(differences),
       sourceTotals: this.totals.source,
       backupTotals: this.totals.backup,
       matchedFiles: this.matchedFiles,
+      sizeMatchedFiles: this.sizeMatchedFiles,
       mtimeToleranceMs: tolerance.ms,
       mtimeToleranceReason: tolerance.reason,
     };
   }
 }
+
+const noRecords = (): undefined => undefined;
 
 export function totalsByCategory(differences: Difference[]): Record<Category, CategoryTotal> {
   const totals = Object.fromEntries(CATEGORIES.map((c) => [c, { count: 0, bytes: 0 }])) as Record<Category, CategoryTotal>;

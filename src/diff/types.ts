@@ -72,6 +72,12 @@ export interface Difference {
   /** `missing`/`extra`/`content`/`type`: which side changed since the last verified match. */
   changedOn?: Verdict;
   /**
+   * `content`: the side(s) whose re-hash (`--verify`) found other bytes than its hash cache recorded
+   * while size, mtime, ctime and inode stayed the same (entry flag `silent-change`): bit rot or
+   * tampering there. Decides `changedOn` (`source-suspicious`, `backup` or `both`).
+   */
+  silentChange?: Side;
+  /**
    * `moved` folder / case-renamed folder: files that went with it. `unreadable`: entries below it on
    * the readable side, which could not be compared.
    */
@@ -137,6 +143,8 @@ export interface DiffResult {
   backupTotals: SideTotals;
   /** Files proven equal (same hash on both sides). */
   matchedFiles: number;
+  /** Files of equal size whose content no hash compared (a side sent no hash: size-only). */
+  sizeMatchedFiles: number;
   /** The tolerance applied and why. */
   mtimeToleranceMs: number;
   mtimeToleranceReason: 'configured' | 'auto-fat' | 'auto-seconds' | 'auto-exact';

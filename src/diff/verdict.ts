@@ -8,6 +8,8 @@
  * exactly as verified is flagged `source-suspicious`: editors and copy tools
  * update the mtime, so this pattern points to corruption (bit rot, a failing
  * disk) or tampering on the source, which a sync would copy over the backup.
+ * A `--verify` re-hash that caught a side's bytes changing under unchanged
+ * size, mtime and ctime (`silentChange`) names that side outright.
  */
 import type { Difference, EntryFacts, VerifiedLookup, VerifiedRecord, Verdict } from './types.js';
 
@@ -28,6 +30,10 @@ function stateOf(facts: EntryFacts | undefined, record: VerifiedRecord): SideSta
 }
 
 function verdictOf(d: Difference, record: VerifiedRecord | undefined, toleranceMs: number): Verdict {
+  // A side that re-read other bytes than it had recorded for an untouched file is direct evidence,
+  // stronger than any record: no edit leaves size, mtime and ctime as they were.
+  if (d.silentChange === 'source') return 'source-suspicious';
+  if (d.silentChange !== undefined) return d.silentChange;
   if (record === undefined) return 'unknown';
   const source = stateOf(d.source, record);
   const backup = stateOf(d.backup, record);

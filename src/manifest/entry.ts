@@ -12,8 +12,11 @@ export type EntryType = (typeof ENTRY_TYPES)[number];
  * - `windows-name`: the name would break on Windows (reserved device name,
  *   `<>:"|?*`, a control character, a trailing dot or space).
  * - `unstable`: the file kept changing while it was hashed; it has no hash.
+ * - `silent-change`: a re-hash (verify) found content other than the hash
+ *   cache recorded, while size, mtime, ctime and inode are all unchanged:
+ *   bit rot, a failing disk, or a write that went around the file system.
  */
-export const ENTRY_FLAGS = ['nfc-clash', 'windows-name', 'unstable'] as const;
+export const ENTRY_FLAGS = ['nfc-clash', 'windows-name', 'unstable', 'silent-change'] as const;
 export type EntryFlag = (typeof ENTRY_FLAGS)[number];
 
 export interface ManifestEntry {

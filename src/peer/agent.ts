@@ -13,10 +13,10 @@ import type { FolderConfig } from '../config/types.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
-import { readIgnoreRules, scanFolder } from '../scan/index.js';
+import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js';
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
-import { startAgentServer, type AgentServer, type ManifestSource } from './server.js';
+import { startAgentServer, type AgentServer, type ManifestScanRequest, type ManifestSource } from './server.js';
 import type { ConnectionCaps } from './limiter.js';
 import type { SessionTimeouts } from './timeouts.js';
 
@@ -50,16 +50,19 @@ export interface RunningAgent {
 }
 
 /**
- * A folder's manifest from a real scan. The folder marker is checked first
- * so an unmounted disk is reported as absent, never served as an empty folder.
+ * A folder's manifest from a real scan, hashed the way the client asked:
+ * through the hash cache, re-hashing everything (`verify`: the cache is
+ * bypassed and refreshed), or not at all (`hash: false`). The folder marker
+ * is checked first so an unmounted disk is reported as absent, never served
+ * as an empty folder.
  */
-export function scanningSource(scanOptions: { cacheDir?: string } = {}): ManifestSource {
-  return async (folder: FolderConfig, signal: AbortSignal) => {
+export function scanningSource(scanOptions: Pick<ScanOptions, 'cacheDir' | 'jobs'> = {}): ManifestSource {
+  return async (folder: FolderConfig, signal: AbortSignal, request: ManifestScanRequest = { verify: false, hash: true }) => {
     await verifyFolderRoot(folder.path, folder.id);
     const text = await readIgnoreRules(folder.path);
     return {
       ignoreRules: text === '' ? [] : text.split(/\r?\n/),
-      entries: scanFolder(folder.path, { signal, ...(scanOptions.cacheDir !== undefined ? { cacheDir: scanOptions.cacheDir } : {}) }),
+      entries: scanFolder(folder.path, { ...scanOptions, signal, verify: request.verify, hash: request.hash }),
     };
   };
 }

@@ -60,6 +60,10 @@ export interface ManifestRequestOptions {
    * refuses file requests for the folder.
    */
   files?: boolean;
+  /** Ask the peer to re-hash every file, bypassing its hash cache (needs its `scan-options` feature). */
+  verify?: boolean;
+  /** false: ask the peer not to hash at all (size-only). */
+  hash?: boolean;
 }
 
 export interface PeerSession {
@@ -354,7 +358,14 @@ class ClientSession implements PeerSession {
         return;
       }
       this.active = stream;
-      connection.send(options.files === true ? { kind: 'manifestRequest', req, folder: folderId, files: true } : { kind: 'manifestRequest', req, folder: folderId });
+      connection.send({
+        kind: 'manifestRequest',
+        req,
+        folder: folderId,
+        ...(options.files === true ? { files: true } : {}),
+        ...(options.verify === true ? { verify: true } : {}),
+        ...(options.hash === false ? { hash: false } : {}),
+      });
       return stream.done.then(() => {
         if (this.active === stream) this.active = undefined;
       });

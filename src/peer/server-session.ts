@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
   FEATURE_FILE_DATA,
+  FEATURE_SCAN_OPTIONS,
   LIMITS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -43,8 +44,16 @@ export interface FolderManifest {
   entries: AsyncIterable<ManifestEntry>;
 }
 
+/** How the client asked the folder to be scanned (manifest-request `verify` and `hash`). */
+export interface ManifestScanRequest {
+  /** Re-hash every file, bypassing the hash cache (and refreshing it with what was read). */
+  verify: boolean;
+  /** false: read no file, list sizes and times only. */
+  hash: boolean;
+}
+
 /** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
-export type ManifestSource = (folder: FolderConfig, signal: AbortSignal) => Promise<FolderManifest>;
+export type ManifestSource = (folder: FolderConfig, signal: AbortSignal, scan: ManifestScanRequest) => Promise<FolderManifest>;
 
 export interface UntrustedAttempt {
   deviceId: string;
@@ -140,7 +149,7 @@ export class ServerSession {
           this.unexpected('a second manifest-request while one is running (version 1 serves one at a time)');
           return;
         }
-        void this.serveManifest(message.req, message.folder, message.files === true);
+        void this.serveManifest(message.req, message.folder, message.files === true, { verify: message.verify === true, hash: message.hash !== false });
         return;
       case 'fileRequest':
         this.files.onRequest(message, this.sharedFolder(message.folder));
@@ -196,7 +205,7 @@ export class ServerSession {
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
-    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA] });
+    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS] });
     ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
   }
 
@@ -218,7 +227,7 @@ export class ServerSession {
     return this.ctx.directory.folders().find((f) => f.id === folderId && f.shareWith.includes(this.peerId!));
   }
 
-  private async serveManifest(req: number, folderId: string, forFiles: boolean): Promise<void> {
+  private async serveManifest(req: number, folderId: string, forFiles: boolean, scan: ManifestScanRequest): Promise<void> {
     const { ctx, connection } = this;
     const name = this.name();
     // A folder not shared with this device answers exactly like a folder that does not exist.
@@ -236,7 +245,7 @@ export class ServerSession {
     const running = { req, abort: new AbortController(), cancelled: false };
     this.running = running;
     try {
-      const manifest = await ctx.manifestSource(folder, running.abort.signal);
+      const manifest = await ctx.manifestSource(folder, running.abort.signal, scan);
       running.abort.signal.throwIfAborted();
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
       this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore });

@@ -19,7 +19,7 @@ import { ServerSession, type AgentDirectory, type ManifestSource, type Untrusted
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_VERSION, peerDeviceId } from './tls.js';
 
-export type { AgentDirectory, ManifestSource, FolderManifest, UntrustedAttempt } from './server-session.js';
+export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './server-session.js';
 
 export interface AgentServerOptions {
   identity: Identity;

@@ -6,9 +6,9 @@
 import { Unpackr } from 'msgpackr';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { ProtocolError } from './errors.js';
-import { codeString, isMap, malformed, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
+import { codeString, isMap, malformed, optionalBoolean, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { MESSAGE_TYPES, type DecodedMessage } from './messages.js';
+import { MESSAGE_TYPES, type DecodedMessage, type ManifestRequestMessage } from './messages.js';
 import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
 
@@ -44,10 +44,16 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   switch (type) {
     case MESSAGE_TYPES.manifestRequest: {
       const where = 'manifest-request';
-      const files = body['files'];
-      if (files !== undefined && files !== null && typeof files !== 'boolean') throw malformed(where, 'files', 'a boolean', files);
-      const request = { kind: 'manifestRequest' as const, req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
-      return files === true ? { ...request, files } : request;
+      const files = optionalBoolean(body, 'files', where);
+      const verify = optionalBoolean(body, 'verify', where);
+      const hash = optionalBoolean(body, 'hash', where);
+      if (verify === true && hash === false) throw new ProtocolError('E_MALFORMED', `${where}: "verify" (re-hash every file) contradicts "hash": false (hash nothing)`);
+      const request: ManifestRequestMessage = { kind: 'manifestRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
+      // Only what differs from the defaults is kept: absent means false, false, true.
+      if (files === true) request.files = true;
+      if (verify === true) request.verify = true;
+      if (hash === false) request.hash = false;
+      return request;
     }
     case MESSAGE_TYPES.manifestBegin: {
       const where = 'manifest-begin';

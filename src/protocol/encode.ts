@@ -32,8 +32,14 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       if (message.req !== undefined) body['req'] = message.req;
       return body;
     }
-    case 'manifestRequest':
-      return message.files === true ? { req: message.req, folder: message.folder, files: true } : { req: message.req, folder: message.folder };
+    case 'manifestRequest': {
+      // Defaults stay off the wire, so a plain request reads the same to every version-1 peer.
+      const body: Record<string, unknown> = { req: message.req, folder: message.folder };
+      if (message.files === true) body['files'] = true;
+      if (message.verify === true) body['verify'] = true;
+      if (message.hash === false) body['hash'] = false;
+      return body;
+    }
     case 'manifestBegin':
       return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
     case 'manifestEntries': {

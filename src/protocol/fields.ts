@@ -54,6 +54,13 @@ export function optionalUint(body: Body, field: string, where: string, max?: num
   return body[field] === undefined || body[field] === null ? undefined : uint(body, field, where, max);
 }
 
+export function optionalBoolean(body: Body, field: string, where: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw malformed(where, field, 'a boolean', value);
+  return value;
+}
+
 export function stringArray(body: Body, field: string, where: string, maxItems: number, maxItemBytes: number): string[] {
   const value = body[field];
   if (!Array.isArray(value)) throw malformed(where, field, 'an array of strings', value);

@@ -21,6 +21,8 @@ export const MESSAGE_TYPES = {
 
 /** Announced in `hello.features` by a peer that serves and understands types 16–18. */
 export const FEATURE_FILE_DATA = 'file-data';
+/** Announced in `hello.features` by a server that honours `verify` and `hash` in a manifest request. */
+export const FEATURE_SCAN_OPTIONS = 'scan-options';
 
 export type MessageKind = keyof typeof MESSAGE_TYPES;
 
@@ -54,6 +56,13 @@ export interface ManifestRequestMessage {
    * for the session's life; a plain check streams in bounded memory.
    */
   files?: boolean;
+  /**
+   * Re-hash every file, bypassing the server's hash cache (`check --verify`,
+   * bit rot). Absent: false. Never together with `hash: false`.
+   */
+  verify?: boolean;
+  /** false: read no file, send no hashes (`check --size-only`). Absent: true. */
+  hash?: boolean;
 }
 
 export interface ManifestBeginMessage {

@@ -38,7 +38,7 @@ export interface PeerReport {
 export interface CheckSettings {
   /** Every file re-hashed on both sides, caches ignored. */
   verify: boolean;
-  /** Sizes compared, no hashing: an edit that keeps the size goes unseen. */
+  /** Sizes compared, no hashing on either side: an edit that keeps the size goes unseen, nothing is proven equal. */
   sizeOnly: boolean;
   mtimeToleranceMs: number;
   mtimeToleranceReason: DiffResult['mtimeToleranceReason'];
@@ -53,6 +53,10 @@ export interface ReportSummary {
   failingBytes: number;
   /** Files proven equal by hash. */
   matchedFiles: number;
+  /** Files of equal size compared without hashes (size-only): not proven equal. */
+  sizeMatchedFiles: number;
+  /** Content differences caused by a side's bytes changing under unchanged size, mtime and ctime (`--verify`). */
+  silentChanges: { source: number; backup: number };
   byCategory: Record<Category, CategoryTotal>;
 }
 
@@ -161,13 +165,16 @@ export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
   return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
 }
 
-export function summarize(differences: Difference[], matchedFiles: number): ReportSummary {
+export function summarize(differences: Difference[], matchedFiles: number, sizeMatchedFiles = 0): ReportSummary {
   const failing = differences.filter((d) => d.failing);
+  const silent = (side: 'source' | 'backup') => differences.filter((d) => d.silentChange === side || d.silentChange === 'both').length;
   return {
     differences: differences.length,
     failing: failing.length,
     failingBytes: failing.reduce((sum, d) => sum + d.bytes, 0),
     matchedFiles,
+    sizeMatchedFiles,
+    silentChanges: { source: silent('source'), backup: silent('backup') },
     byCategory: totalsByCategory(differences),
   };
 }
@@ -191,7 +198,7 @@ export function buildReport(input: ReportInput): CheckReport {
     },
     complete: exitCode === CHECK_EXIT.complete,
     exitCode,
-    summary: summarize(input.diff.differences, input.diff.matchedFiles),
+    summary: summarize(input.diff.differences, input.diff.matchedFiles, input.diff.sizeMatchedFiles),
     differences: input.diff.differences,
     error: null,
     sync: null,

@@ -50,6 +50,7 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
     if (report.error.hint !== null) lines.push(`hint: ${report.error.hint}`);
     return `${lines.join('\n')}\n`;
   }
+  lines.push(...modeLines(report, p));
   if (report.sync !== null) {
     lines.push(...syncLines(report, report.sync, limit, p));
     return `${lines.join('\n')}\n`;
@@ -112,7 +113,9 @@ function headline(report: CheckReport, p: Palette): string {
   const s = report.summary;
   if (report.complete) {
     const notes = s.differences > 0 ? ` (${plural(s.differences, 'notice')}: metadata or names only)` : '';
-    return `${p.bold(folder)}: ${p.good('backup complete')}, ${plural(s.matchedFiles, 'file')} verified${notes}`;
+    // A size-only check proves no content: say what it did compare, never "verified".
+    const proof = report.settings?.sizeOnly ? `${plural(s.sizeMatchedFiles, 'file')} of the same size (content not compared)` : `${plural(s.matchedFiles, 'file')} verified`;
+    return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${notes}`;
   }
   return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)} (${formatBytes(s.failingBytes)})`;
 }
@@ -128,6 +131,22 @@ function peerLine(label: string, peer: PeerReport, p: Palette): string {
   const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${formatBytes(peer.totals.bytes)}`;
   const when = peer.scan === null ? '' : p.dim(`, scanned ${peer.scan.finishedAt}`);
   return `  ${label.padEnd(8)}${who}${id}${where}${totals}${when}`;
+}
+
+/** How content was compared, when not the usual way, and any silent change found. */
+function modeLines(report: CheckReport, p: Palette): string[] {
+  const lines: string[] = [];
+  if (report.settings?.sizeOnly) {
+    lines.push('', p.warn('size-only check (weaker): no file was hashed on either side; an edit that keeps the size goes unseen, and nothing counts as verified.'));
+  } else if (report.settings?.verify) {
+    lines.push('', 'verify: every file was re-read and hashed on both sides, hash caches ignored.');
+  }
+  const silent = report.summary.silentChanges;
+  if (silent.source + silent.backup > 0) {
+    const sides = [silent.source > 0 ? `${formatCount(silent.source)} on the source` : '', silent.backup > 0 ? `${formatCount(silent.backup)} on the backup` : ''].filter((x) => x !== '');
+    lines.push(p.bad(`! ${plural(silent.source + silent.backup, 'file')} changed content without any change of size or dates (${sides.join(', ')}): bit rot, a failing disk, or tampering.`));
+  }
+  return lines;
 }
 
 function summaryTable(report: CheckReport, p: Palette): string[] {
@@ -174,6 +193,6 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
 
 function line(path: string, d: Difference, p: Palette): string {
   const detail = describeDifference(d);
-  if (d.changedOn === 'source-suspicious') return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
+  if (d.changedOn === 'source-suspicious' || d.silentChange !== undefined) return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
   return detail === '' ? path : `${path}  ${p.dim(detail)}`;
 }

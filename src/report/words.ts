@@ -2,7 +2,7 @@
  * The words every renderer (terminal, e-mail) uses for the report's facts,
  * so a category or a verdict reads the same everywhere.
  */
-import type { Category, Difference, Verdict } from '../diff/index.js';
+import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
@@ -104,9 +104,19 @@ export function describeDifference(d: Difference): string {
       break;
     }
   }
-  const verdict = verdictWords(d);
+  // Direct evidence replaces the verdict's inference.
+  const verdict = d.silentChange !== undefined ? silentChangeWords(d.silentChange) : verdictWords(d);
   if (verdict !== undefined) parts.push(verdict);
   return parts.join('; ');
+}
+
+/** A `--verify` re-read found other bytes than recorded for a file whose size, mtime and ctime never changed. */
+export function silentChangeWords(side: Side): string {
+  if (side === 'source') {
+    return 'SUSPICIOUS: content changed on the source without any change of size or dates (bit rot, a failing disk, or tampering on the source); a sync would copy the damage to the backup';
+  }
+  if (side === 'backup') return 'content changed on the backup without any change of size or dates (bit rot, a failing disk, or tampering on the backup)';
+  return 'content changed on both sides without any change of size or dates (bit rot, failing disks, or tampering)';
 }
 
 /** The which-side-changed verdict in words fitting the difference, or undefined when there is nothing to say. */

@@ -16,7 +16,7 @@ import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
-import { HashCache } from './hash-cache.js';
+import { HashCache, type FileState } from './hash-cache.js';
 import { HashPool } from './hash-pool.js';
 import type { HashResponse } from './hash-protocol.js';
 import { buildIgnoreMatcher, readIgnoreRules } from './ignore-rules.js';
@@ -40,6 +40,8 @@ export interface ScanStats {
   hashedBytes: number;
   /** Files whose hash came from the hash cache (not read). */
   cachedFiles: number;
+  /** Files re-hashed (verify) to other content than the cache held for the same size, mtime, ctime and inode: flagged `silent-change`. */
+  silentChanges: number;
   /** Error entries (unreadable, vanished, invalid names...). */
   errors: number;
   /** Files that kept changing while hashed (flagged `unstable`, no hash). */
@@ -62,6 +64,7 @@ function emptyStats(): ScanStats {
     hashedFiles: 0,
     hashedBytes: 0,
     cachedFiles: 0,
+    silentChanges: 0,
     errors: 0,
     unstable: 0,
     skippedSpecial: 0,
@@ -188,22 +191,27 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
     const entry = entryOf(item);
     if (item.kind !== 'file' || pool === undefined) return window.push(entry);
     const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
-    if (cache && !this.options.verify) {
-      const cached = cache.lookup(item.raw, state);
-      if (cached !== undefined) {
-        this.stats.cachedFiles++;
-        entry.hash = cached;
-        return window.push(entry);
-      }
+    // Verify re-reads every file, but keeps what the cache vouched for to compare with what is read.
+    const cached = cache?.lookup(item.raw, state);
+    if (cached !== undefined && !this.options.verify) {
+      this.stats.cachedFiles++;
+      entry.hash = cached;
+      return window.push(entry);
     }
     const slot = window.reserve();
     pool.hash(path.join(this.root, item.raw), state, (response) => {
       if (response instanceof Error) window.fail(slot, response);
-      else window.complete(slot, this.hashed(item, entry, response, cache));
+      else window.complete(slot, this.hashed(item, entry, response, cache, cached === undefined ? undefined : { hash: cached, state }));
     });
   }
 
-  private hashed(item: WalkItem, entry: ManifestEntry, response: HashResponse, cache: HashCache | undefined): ManifestEntry {
+  private hashed(
+    item: WalkItem,
+    entry: ManifestEntry,
+    response: HashResponse,
+    cache: HashCache | undefined,
+    vouched: { hash: string; state: FileState } | undefined,
+  ): ManifestEntry {
     if (!response.ok) {
       cache?.forget(item.raw);
       return {
@@ -224,6 +232,13 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
       return entry;
     }
     entry.hash = response.hash;
+    if (vouched !== undefined && vouched.hash !== response.hash && sameState(vouched.state, response.stat)) {
+      // Nothing the file system records changed, yet the bytes did: only the disk (or someone
+      // writing around the file system) can do that. The cache is refreshed with what was read.
+      this.stats.silentChanges++;
+      entry.flags = [...(entry.flags ?? []), 'silent-change'];
+      log.warn(`${path.join(this.root, item.raw)}: content changed without any change of size, mtime or ctime (bit rot or tampering?)`);
+    }
     cache?.store(item.raw, response.stat, response.hash);
     return entry;
   }
@@ -232,6 +247,10 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
 /** Start scanning `root`. Nothing happens until the result is iterated. */
 export function scanFolder(root: string, options?: ScanOptions): FolderScan {
   return new FolderScan(root, options);
+}
+
+function sameState(a: FileState, b: FileState): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
 
 function checkRoot(root: string): string {

@@ -9,14 +9,14 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { saveConfigFile } from '../../src/config/config-file.js';
 import { CONFIG_FILE_NAME } from '../../src/config/defaults.js';
-import { verifyFolderRoot, writeFolderMarker } from '../../src/config/folder-marker.js';
+import { writeFolderMarker } from '../../src/config/folder-marker.js';
 import { CERT_FILE, KEY_FILE, createIdentity, type Identity } from '../../src/config/identity.js';
 import type { FolderConfig, SynkerConfig } from '../../src/config/types.js';
 import { staticLocator } from '../../src/check/find-source.js';
 import { checkFolder, type CheckEnvironment, type CheckOptions } from '../../src/check/run.js';
+import { scanningSource } from '../../src/peer/agent.js';
 import { startAgentServer, type AgentServer } from '../../src/peer/index.js';
 import type { CheckReport } from '../../src/report/model.js';
-import { readIgnoreRules, scanFolder } from '../../src/scan/index.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { tempDir } from './tmp.js';
 
@@ -32,6 +32,10 @@ export const FIXED_MTIME_S = 1_760_000_000.25;
 export interface CheckPair {
   sourceRoot: string;
   backupRoot: string;
+  /** The source agent's hash cache directory. */
+  sourceCacheDir: string;
+  /** The backup's hash cache directory (what `check()` uses). */
+  backupCacheDir: string;
   sourceIdentity: Identity;
   backupIdentity: Identity;
   server: AgentServer;
@@ -58,6 +62,7 @@ export async function startCheckPair(t: TestContext, files: Record<string, strin
   const sourceRoot = path.join(dir, 'source');
   const backupRoot = path.join(dir, 'backup');
   const backupHome = path.join(dir, 'backup-home');
+  const sourceCacheDir = path.join(dir, 'source-cache');
   for (const root of [sourceRoot, backupRoot]) {
     await mkdir(root, { recursive: true });
     await writeFolderMarker(root, FOLDER_ID);
@@ -74,14 +79,8 @@ export async function startCheckPair(t: TestContext, files: Record<string, strin
       trusted: (id) => (id === backupIdentity.deviceId ? { deviceId: id, name: 'nas' } : undefined),
       folders: () => [sourceFolder],
     },
-    manifestSource: async (folder, signal) => {
-      await verifyFolderRoot(folder.path, folder.id);
-      const rules = await readIgnoreRules(folder.path);
-      return {
-        ignoreRules: rules.split('\n').filter((line) => line.trim() !== ''),
-        entries: scanFolder(folder.path, { signal, cacheDir: path.join(dir, 'source-cache'), jobs: 2 }),
-      };
-    },
+    // The agent's own source: it honours the request's verify and hash options.
+    manifestSource: scanningSource({ cacheDir: sourceCacheDir, jobs: 2 }),
   });
   t.after(() => server.close());
   const backupConfig: SynkerConfig = {
@@ -98,6 +97,8 @@ export async function startCheckPair(t: TestContext, files: Record<string, strin
   return {
     sourceRoot,
     backupRoot,
+    sourceCacheDir,
+    backupCacheDir: path.join(backupHome, 'cache'),
     sourceIdentity,
     backupIdentity,
     server,
