@@ -138,8 +138,8 @@ test('the CLI: synker sync --dry-run, sync, --json, versions list, and exit code
   assert.equal(readFileSync(path.join(pair.backupRoot, 'gone.txt'), 'utf8'), 'deleted on the source');
 });
 
-test('the CLI: synker restore brings a deleted source file back from the backup agent', async (t) => {
-  const { runSynker } = await import('./helpers/synker-cli.js');
+/** A source machine's SYNKER_HOME restoring from the backup machine's agent, which serves its copy (role backup). */
+async function restorePair(t: TestContext) {
   const { startAgentServer } = await import('../src/peer/index.js');
   const { scanFolder } = await import('../src/scan/index.js');
   const { saveConfigFile } = await import('../src/config/config-file.js');
@@ -173,7 +173,12 @@ test('the CLI: synker restore brings a deleted source file back from the backup 
   await writeFile(path.join(sourceHome, 'config', CERT_FILE), pair.sourceIdentity.certPem);
   await writeFile(path.join(sourceHome, 'config', KEY_FILE), pair.sourceIdentity.keyPem, { mode: 0o600 });
   const env = { ...process.env, SYNKER_HOME: sourceHome, SYNKER_LOG: 'warn' };
+  return { pair, env, sourceHome };
+}
 
+test('the CLI: synker restore brings a deleted source file back from the backup agent', async (t) => {
+  const { runSynker } = await import('./helpers/synker-cli.js');
+  const { pair, env, sourceHome } = await restorePair(t);
   rmSync(path.join(pair.sourceRoot, 'gone.txt'));
   writeFileSync(path.join(pair.sourceRoot, 'edit.txt'), 'edited today, newer than the backup');
   const dry = await runSynker(['restore', 'photos', '--dry-run', '--no-discovery'], { env });
@@ -194,4 +199,32 @@ test('the CLI: synker restore brings a deleted source file back from the backup 
   const forced = await runSynker(['restore', 'photos', 'edit.txt', '--force', '--no-discovery'], { env });
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(readFileSync(path.join(pair.sourceRoot, 'edit.txt'), 'utf8'), 'first version');
+});
+
+test('the CLI: synker restore without paths brings back what is missing or damaged, never a newer source file', async (t) => {
+  const { runSynker } = await import('./helpers/synker-cli.js');
+  const { pair, env } = await restorePair(t);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  rmSync(s('gone.txt'));
+  rmSync(s('album'), { recursive: true });
+  // Damaged: other bytes, same size and mtime (bit rot, tampering).
+  writeFileSync(s('same.txt'), 'UNCHANGED');
+  utimesSync(s('same.txt'), FIXED_MTIME_S, FIXED_MTIME_S);
+  // An edit made today: newer than the backup's copy, the user's to keep.
+  writeFileSync(s('edit.txt'), 'edited today, newer than the backup');
+  const dry = await runSynker(['restore', 'photos', '--dry-run', '--no-discovery'], { env });
+  assert.match(dry.stdout, /copy +same\.txt/);
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'UNCHANGED', 'a dry run changes nothing');
+  const all = await runSynker(['restore', 'photos', '--force', '--json', '--no-discovery'], { env });
+  assert.equal(all.code, 1, all.stdout + all.stderr);
+  const json = JSON.parse(all.stdout) as { result: { pulled: number; failed: unknown[] }; plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.deepEqual(json.result.failed, []);
+  assert.equal(json.result.pulled, 4, 'gone.txt, album/1.jpg, album/2.jpg and the damaged same.txt');
+  assert.deepEqual(json.plan.skipped.map((x) => [x.reason, x.path]), [['differs', 'edit.txt']], 'a newer source file is not overwritten, even with --force, unless named');
+  assert.equal(readFileSync(s('gone.txt'), 'utf8'), 'deleted on the source');
+  assert.equal(readFileSync(s('album/2.jpg'), 'utf8'), 'photo two');
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged', 'the damaged file is restored');
+  assert.equal(readFileSync(s('edit.txt'), 'utf8'), 'edited today, newer than the backup');
+  // The damaged copy is not destroyed: it went to the source's versions folder.
+  assert.deepEqual((await listVersions(pair.sourceRoot)).map((v) => v.path), ['same.txt']);
 });

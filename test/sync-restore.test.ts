@@ -70,3 +70,27 @@ test('restore --to DIR writes the backup\'s files elsewhere and leaves the sourc
   assert.equal(existsSync(path.join(elsewhere, 'photo.jpg')), false);
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A, edited today');
 });
+
+test('restore without paths also brings back a file unreadable on the source, unless the source copy is newer', async (t) => {
+  const { source, backup } = await pair(t);
+  const b = listTree(backup);
+  const facts = (p: string) => {
+    const { path: _p, ...rest } = b.find((e) => e.path === p)!;
+    return rest;
+  };
+  const unreadable = (p: string, mtime: number): PlanDifference => ({ category: 'unreadable', path: p, side: 'source', source: { type: 'error', size: 0, mtime, mode: 0 }, backup: facts(p) });
+  const plan = planRestore([
+    unreadable('photo.jpg', T0),
+    unreadable('docs/a.txt', T0 + 60_000),
+    { category: 'unreadable', path: 'docs', side: 'source', source: { type: 'error', size: 0, mtime: T0, mode: 0 }, backup: facts('docs') },
+  ]);
+  assert.deepEqual(plan.actions.map((a) => [a.op, 'at' in a ? a.at.path : '']), [['pull', 'photo.jpg']]);
+  assert.deepEqual(plan.skipped.map((x) => [x.reason, x.path]), [['newer-on-source', 'docs/a.txt'], ['unreadable', 'docs']]);
+  writeFileSync(path.join(source, 'photo.jpg'), 'garbled');
+  const result = await applyPlan(plan, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
+  assert.deepEqual(result.failed, []);
+  assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels');
+  assert.deepEqual((await listVersions(source)).map((v) => v.path), ['photo.jpg'], 'what it replaced is kept');
+  const forced = planRestore([unreadable('docs/a.txt', T0 + 60_000)], { force: true });
+  assert.deepEqual(forced.actions.map((a) => a.op), ['pull']);
+});

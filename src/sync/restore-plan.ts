@@ -1,8 +1,8 @@
 /**
  * Planning a restore: the source side pulls from a backup. Without paths it
  * brings back everything missing on the source and every file damaged there
- * (content changed with size and mtime kept); with paths it brings back those
- * files and folders. A source file newer than the backup's copy is never
+ * (content changed with size and mtime kept, or unreadable); with paths it
+ * brings back those files and folders. A source file newer than the backup's copy is never
  * overwritten without `--force`. What is replaced goes to the source's
  * versions folder. With `--to DIR`, the backup's files are written under DIR
  * and nothing on the source is touched.
@@ -51,6 +51,18 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
       const a = recreate(d.path, d.backup, 'missing', skipped);
+      if (a) actions.push(a);
+    } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {
+      // Damaged on the source: it cannot be read there, the backup has a readable copy.
+      if (d.backup.type === 'dir') {
+        skipped.push({ path: d.path, reason: 'unreadable', detail: 'this folder cannot be read on the source; fix its permissions (chmod), then restore again for what is missing inside' });
+        continue;
+      }
+      if (d.source && d.source.mtime > d.backup.mtime && !options.force) {
+        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'unreadable here but newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        continue;
+      }
+      const a = recreate(d.path, d.backup, 'content', skipped, d.source);
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';

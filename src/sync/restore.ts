@@ -5,7 +5,8 @@
  * same session with the same verification as a sync.
  */
 import type { FolderConfig } from '../config/types.js';
-import { diffManifests } from '../diff/index.js';
+import { diffManifests, type Difference, type VerifiedRecord } from '../diff/index.js';
+import { attachVerdicts } from '../diff/verdict.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import type { ManifestStream, PeerSession } from '../peer/index.js';
 import { scanFolder } from '../scan/index.js';
@@ -16,19 +17,40 @@ import type { SyncPlan } from './plan.js';
 import { planRestore, planRestoreInto } from './restore-plan.js';
 
 export interface RestoreOptions {
-  /** Files or folders to bring back; none: everything missing on the source. */
+  /** Files or folders to bring back; none: everything missing or damaged on the source. */
   paths?: string[];
   /** Write under this folder instead of into the source folder. */
   toDir?: string;
   dryRun?: boolean;
   /** Overwrite source files newer than the backup's copy. */
   force?: boolean;
-  /** Re-hash every local file (find damage the hash cache would hide). */
+  /** Re-hash every local file: finds damage the hash cache would hide (bit rot keeps a file's size and times). */
   verify?: boolean;
   /** Hash cache dir for the local scan (default: the scanner's). */
   cacheDir?: string;
   hashCache?: HashRecorder;
   onProgress?: (progress: SyncProgress) => void;
+}
+
+/**
+ * Which side changed, seen from the source: the backup's copy stands for the
+ * last verified state (what the source had when it was last synced), so a
+ * source file whose bytes differ while its size and mtime are the backup's
+ * is judged `source-suspicious`: damaged, and restored without being named.
+ * Should the backup's copy be the damaged one instead, its bytes must still
+ * match the hash the backup announces, and the source file it replaces is
+ * kept in the versions folder.
+ */
+async function judgeAgainstBackup(differences: Difference[], toleranceMs: number): Promise<void> {
+  const backupCopy = new Map<string, VerifiedRecord>();
+  for (const d of differences) {
+    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined) backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
+  }
+  await attachVerdicts(
+    differences.filter((d) => d.category === 'content'),
+    (p) => backupCopy.get(p),
+    toleranceMs,
+  );
 }
 
 export interface RestoreOutcome {
@@ -65,6 +87,7 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
     const diff = await diffManifests(local, manifest);
+    await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
     plan = planRestore(diff.differences, { ...(options.paths ? { paths: options.paths } : {}), force: options.force ?? false });
   }
   const dryRun = options.dryRun ?? false;

@@ -1,7 +1,7 @@
 /**
  * `synker restore [FOLDER] [PATH...]`: on the source machine, bring files
- * back from a backup (docs/sync.md): everything missing here, or the paths
- * given; into place, or under `--to DIR`. A source file newer than the
+ * back from a backup (docs/sync.md): everything missing or damaged here
+ * (changed with size and mtime kept, or unreadable), or the paths given; into place, or under `--to DIR`. A source file newer than the
  * backup's copy is kept unless `--force`; what is replaced goes to
  * `.synker/versions/`. Exit code: 0 done, 1 files skipped or failed, 2 error.
  */
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .command('restore')
     .description('bring files back from a backup onto this (source) machine, verified')
     .argument('[folder]', 'folder ID (default: the only source folder on this machine)')
-    .argument('[paths...]', 'files or folders to restore, relative to the folder (default: everything missing here)')
+    .argument('[paths...]', 'files or folders to restore, relative to the folder (default: everything missing or damaged here)')
     .option('--peer <peer>', 'the backup: a trusted device (name or device ID) or host:port')
     .option('--to <dir>', 'write the files under DIR instead of into the folder (the folder is not touched)')
     .option('--dry-run', 'print what would be restored, change nothing')
@@ -51,7 +51,8 @@ export function register(program: Command): void {
     .option('--timeout <duration>', `how long to try reaching the backup (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`);
   addDiscoveryOptions(restore, 'the backup');
   addExamples(restore, [
-    ['synker restore photos --dry-run', 'what is missing here and would come back'],
+    ['synker restore photos --dry-run', 'what is missing or damaged here and would come back'],
+    ['synker restore photos --verify', 're-read every file here first, to find damage that kept size and times'],
     ['synker restore photos 2024/IMG_0001.jpg', 'bring back one file'],
     ['synker restore photos 2024 --to /tmp/restored', 'a folder, somewhere else'],
   ]);
