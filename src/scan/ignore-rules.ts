@@ -38,23 +38,43 @@ export async function readIgnoreRules(root: string): Promise<string> {
 // matcher every so often keeps memory bounded on trees of millions of files.
 const LOOKUPS_PER_MATCHER = 4096;
 
+/**
+ * A rule without a slash inside (`*.tmp`, `.DS_Store`, `cache/`) matches a
+ * name at any depth, whatever the folders above it.
+ */
+function matchesNameOnly(rule: string): boolean {
+  const line = rule.trim();
+  if (line === '' || line.startsWith('#')) return true;
+  const body = (line.startsWith('!') ? line.slice(1) : line).replace(/\/+$/, '');
+  return !body.includes('/');
+}
+
 export class IgnoreMatcher {
   private readonly rules: string[];
   private matcher: Ignore;
   private lookups = 0;
+  /**
+   * Every rule matches names only: then a path is ignored exactly when its
+   * last name is, because the walker never enters an ignored folder (and git
+   * never re-includes anything inside one). Matching the name alone spares
+   * the parent-by-parent walk the matcher does for a full path.
+   */
+  private readonly namesOnly: boolean;
 
   constructor(rules: string[]) {
     this.rules = rules;
     this.matcher = this.build();
+    this.namesOnly = rules.every((text) => text.split(/\r?\n/).every(matchesNameOnly));
   }
 
-  /** `key` is a path relative to the root (NFC, `/`-separated). */
+  /** `key` is a path relative to the root (NFC, `/`-separated) whose parent folders are not ignored. */
   ignores(key: string, isDir: boolean): boolean {
     if (++this.lookups > LOOKUPS_PER_MATCHER) {
       this.matcher = this.build();
       this.lookups = 0;
     }
-    return this.matcher.ignores(isDir ? key + '/' : key);
+    const subject = this.namesOnly ? key.slice(key.lastIndexOf('/') + 1) : key;
+    return this.matcher.ignores(isDir ? subject + '/' : subject);
   }
 
   private build(): Ignore {

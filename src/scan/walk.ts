@@ -65,8 +65,11 @@ export class TreeWalker {
   private readonly root: string;
   private readonly matcher: IgnoreMatcher;
 
+  private readonly rootPrefix: string;
+
   constructor(root: string, matcher: IgnoreMatcher) {
     this.root = root;
+    this.rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
     this.matcher = matcher;
   }
 
@@ -93,8 +96,9 @@ export class TreeWalker {
     }
   }
 
+  /** `raw` is relative and clean (names joined by `/`): a concatenation is enough, no normalising join per file. */
   private absolute(raw: string): string {
-    return path.join(this.root, raw);
+    return this.rootPrefix + raw;
   }
 
   /** lstat one child and turn it into an item (undefined: ignored or skipped). */
