@@ -1,12 +1,13 @@
 /**
- * `synker agent [--port N] [--name NAME] [--no-discovery] [--interface IFACE]... [--no-schedule]`:
+ * `synker agent [--port N] [--listen ADDRESS] [--name NAME] [--no-discovery] [--interface IFACE]... [--no-schedule]`:
  * serve this device's folders to trusted peers until SIGINT or SIGTERM.
  * Logs go to stderr; config changes apply without a restart.
  */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../peer/agent.js';
-import { UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
@@ -14,6 +15,7 @@ import { action } from '../run.js';
 interface AgentFlags {
   interface: string[];
   port?: string;
+  listen?: string;
   name?: string;
   discovery: boolean;
   schedule: boolean;
@@ -26,6 +28,7 @@ export function register(program: Command): void {
     .command('agent')
     .description('run the agent: serve the folders in the config to trusted devices, advertise on the LAN, run scheduled checks')
     .option('--port <n>', 'TCP port to listen on (default: the config\'s port; 0 picks a free one)')
+    .option('--listen <address>', 'accept connections on this local address only, e.g. 127.0.0.1 (default: every interface)')
     .option('--name <name>', 'the name peers see (default: the config\'s name)')
     .option('--no-discovery', 'do not advertise over mDNS (peers then need this machine\'s address)')
     .option('--interface <name>', 'advertise only on this network interface (repeatable; default: every LAN interface)', (v: string, prev: string[]) => [...prev, v], [] as string[])
@@ -34,6 +37,7 @@ export function register(program: Command): void {
       action(async (flags: AgentFlags, cmd: Command) => {
         const port = flags.port === undefined ? undefined : parsePort(flags.port);
         if (flags.name !== undefined && flags.name.trim() === '') throw new UsageError('--name cannot be empty');
+        if (flags.listen !== undefined && isIP(flags.listen) === 0) throw new UsageError(`--listen must be an IP address of this machine, got "${flags.listen}"`, 'e.g. --listen 127.0.0.1 (this machine only) or --listen 192.168.1.20');
         const ctx = await loadCliContext(cmd.optsWithGlobals(), { watch: true });
         try {
           const agent = await startAgent({
@@ -46,7 +50,12 @@ export function register(program: Command): void {
             interfaces: flags.interface,
             schedule: flags.schedule,
             ...(port !== undefined ? { port } : {}),
+            ...(flags.listen !== undefined ? { host: flags.listen } : {}),
             ...(flags.name !== undefined ? { name: flags.name.trim() } : {}),
+          }).catch((err: unknown) => {
+            throw errnoCode(err) === 'EADDRNOTAVAIL'
+              ? new UsageError(`--listen ${flags.listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.')
+              : err;
           });
           const signal = await stopSignal();
           log.info(`${signal}: stopping (sessions are told the agent is stopping)`);

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { register as registerAgent } from './agent.js';
 import { register as registerCheck } from './check.js';
+import { register as registerDemo } from './demo.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerFolder } from './folder.js';
 import { register as registerId } from './id.js';
@@ -22,4 +23,4 @@ import { register as registerVersions } from './versions.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail, registerVersions, registerCheck, registerSync, registerRestore];
+export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail, registerVersions, registerCheck, registerSync, registerRestore, registerDemo];
