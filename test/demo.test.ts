@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { sampleDifferences } from '../src/demo/sample.js';
-import { DEMO_TIMEOUT_MS, processesIn, runDemoIn, spawnDemoIn } from './helpers/demo.js';
+import { blockMdns, DEMO_TIMEOUT_MS, processesIn, runDemoIn, spawnDemoIn } from './helpers/demo.js';
 import { collect, netLab, netnsUnavailableReason, stopProcess, waitFor } from './helpers/netns.js';
 import { ADVERTISE_FIXTURE } from './helpers/synker-bin.js';
 import { tempDir } from './helpers/tmp.js';
@@ -125,6 +125,23 @@ test('the demo announces nothing on the LAN: an mDNS listener across a link from
   await new Promise((r) => setTimeout(r, 1000));
   await stopProcess(listener);
   assert.equal(heard, '', `mDNS packets reached the LAN:\n${heard}`);
+});
+
+test('where multicast does not work, the demo says so and uses the loopback address, and still runs to the end', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {
+  const work = await tempDir(t, 'synker-demo-nomc-');
+  const lab = await netLab(t);
+  const machine = await lab.namespace('nomdns');
+  blockMdns(machine);
+  const run = await runDemoIn(machine, work);
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  assert.match(run.stdout, /note: multicast does not work on lo here, so mDNS did not find the source within 5 s;\n\s+the demo gives its loopback address instead \(--peer 127\.0\.0\.1:(\d+)\)/);
+  assert.doesNotMatch(run.stdout, /found demo-laptop/);
+  assert.match(run.stdout, /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery --email\n\s+folder "family": backup INCOMPLETE: 6 differences/);
+  assert.match(run.stdout, /\$ synker sync family --peer 127\.0\.0\.1:\d+ --no-discovery --delete/);
+  assert.match(run.stdout, /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery\n\s+folder "family": backup complete, 21 files verified/);
+  const mail = await simpleParser(await readFile(path.join(work, 'demo', 'report.eml')));
+  assert.match(mail.subject ?? '', /^Backup of family on demo-backup: 3 files missing/);
+  assert.deepEqual(processesIn(machine), [], 'no process of the demo is left running');
 });
 
 test('Ctrl-C stops the demo and everything it started; it exits 130', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {

@@ -37,3 +37,13 @@ export function processesIn(ns: Netns): string[] {
     }
   });
 }
+
+/**
+ * Drops every mDNS packet sent inside the namespace (nftables), so multicast
+ * "does not work" there: what a machine with a strict firewall looks like.
+ */
+export function blockMdns(ns: Netns): void {
+  const rules = 'table inet synker_test_no_mdns {\n  chain out {\n    type filter hook output priority 0;\n    udp dport 5353 drop\n  }\n}\n';
+  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], { input: rules, encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`nft could not block mDNS in ${ns.name} (apt-get install nftables; .ci/run does): ${r.error?.message ?? r.stderr}`);
+}

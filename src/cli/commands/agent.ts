@@ -39,6 +39,8 @@ export function register(program: Command): void {
         if (flags.name !== undefined && flags.name.trim() === '') throw new UsageError('--name cannot be empty');
         if (flags.listen !== undefined && isIP(flags.listen) === 0) throw new UsageError(`--listen must be an IP address of this machine, got "${flags.listen}"`, 'e.g. --listen 127.0.0.1 (this machine only) or --listen 192.168.1.20');
         const ctx = await loadCliContext(cmd.optsWithGlobals(), { watch: true });
+        // Listening for the signal before starting: a stop asked for during start-up still stops the agent cleanly.
+        const stopping = stopSignal();
         try {
           const agent = await startAgent({
             store: ctx.store,
@@ -57,7 +59,7 @@ export function register(program: Command): void {
               ? new UsageError(`--listen ${flags.listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.')
               : err;
           });
-          const signal = await stopSignal();
+          const signal = await stopping;
           log.info(`${signal}: stopping (sessions are told the agent is stopping)`);
           await agent.stop();
           log.info('stopped');

@@ -1,0 +1,38 @@
+/** `synker agent --listen ADDRESS`: one local address only, and clear errors for the wrong ones. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { collect } from './helpers/netns.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
+
+test('synker agent --listen 127.0.0.1 listens there only and stops cleanly', async (t) => {
+  const env = isolatedEnv(await tempDir(t));
+  const child = spawn(process.execPath, [SYNKER_BIN, 'agent', '--listen', '127.0.0.1', '--port', '0', '--no-discovery', '--no-schedule'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  let stopped = false;
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (!stopped && /on port \d+/.test(stderr)) {
+      // Right after the ready line: the agent must already be listening for it.
+      stopped = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const result = await collect(child, 30_000);
+  assert.equal(result.code, 0, stderr);
+  assert.match(stderr, /listening on 127\.0\.0\.1:\d+ \(wss, TLS 1\.3\)/);
+  assert.match(stderr, /SIGTERM: stopping[^]*stopped/);
+});
+
+test('synker agent --listen refuses a name and an address this machine does not have, with a hint', async (t) => {
+  const env = isolatedEnv(await tempDir(t));
+  const name = await runSynker(['agent', '--listen', 'localhost', '--port', '0', '--no-discovery', '--no-schedule'], { env });
+  assert.equal(name.code, 2);
+  assert.match(name.stderr, /error: --listen must be an IP address of this machine, got "localhost"\nhint: /);
+  // TEST-NET-3 (RFC 5737): never assigned to a machine; binding it fails with EADDRNOTAVAIL, nothing is sent.
+  const foreign = await runSynker(['agent', '--listen', '203.0.113.7', '--port', '0', '--no-discovery', '--no-schedule'], { env });
+  assert.equal(foreign.code, 2);
+  assert.match(foreign.stderr, /error: --listen 203\.0\.113\.7: no interface of this machine has that address\nhint: /);
+});
