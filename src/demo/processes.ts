@@ -27,6 +27,8 @@ export class SynkerProcess {
   private stdout = '';
   private stderr = '';
   private readonly watchers = new Set<() => void>();
+  /** Set when the process could not be started at all (spawn failed). */
+  private spawnFailed = false;
 
   constructor(
     readonly label: string,
@@ -43,7 +45,9 @@ export class SynkerProcess {
     });
     this.exited = new Promise((resolve) => {
       child.once('error', (err) => {
+        this.spawnFailed = true;
         this.stderr += `\n${err.message}`;
+        this.notify();
         resolve({ code: null, signal: null, stdout: this.stdout, stderr: this.stderr });
       });
       child.once('close', (code, signal) => {
@@ -54,7 +58,7 @@ export class SynkerProcess {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return !this.spawnFailed && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** stderr so far (the agents' logs). */

@@ -14,8 +14,9 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatDeviceId } from '../config/device-id.js';
-import { PeerFinder, startDiscovery, type Discovery } from '../discovery/index.js';
+import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import { PeerFinder, startDiscovery, type Candidate, type Discovery } from '../discovery/index.js';
+import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
 import { formatBytes } from '../report/words.js';
 import { DemoError } from './errors.js';
 import { prepareDemoDir } from './folder.js';
@@ -76,7 +77,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const source = path.join(dir, 'source');
   const backup = path.join(dir, 'backup');
-  const stats = await createSample(source, backup);
+  const stats = await writing('the sample folders', () => createSample(source, backup));
+  signal.throwIfAborted();
   const diff = sampleDifferences();
   say('1. Sample folders');
   say(`   source/  the originals: ${stats.sourceFiles} files, ${formatBytes(stats.sourceBytes)} of photos and documents`);
@@ -89,7 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let discovery: Discovery | undefined;
   try {
     const smtpPort = await mailbox.start();
-    const sides = await setUpSides(dir, source, backup, smtpPort);
+    const sides = await writing('the demo agents\' settings', () => setUpSides(dir, source, backup, smtpPort));
+    signal.throwIfAborted();
     say();
     say('2. Two agents, each with its own identity and SYNKER_HOME, trusting each other');
     const agents = [sides.source, sides.backup].map((side) =>
@@ -107,18 +110,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say();
     say(`3. The backup looks for the source over mDNS on ${loopback}`);
     const t0 = performance.now();
-    discovery = await startDiscovery({ browse: true, interfaces: [loopback] });
-    const found = await new PeerFinder([discovery.candidates]).waitForCandidates(sides.source.identity.deviceId, DISCOVERY_WAIT_MS, signal);
-    await discovery.stop();
-    discovery = undefined;
+    let heard: Candidate | undefined;
+    let why = `mDNS did not find the source within ${DISCOVERY_WAIT_MS / 1000} s`;
+    try {
+      discovery = await startDiscovery({ browse: true, interfaces: [loopback] });
+      const found = await new PeerFinder([discovery.candidates]).waitForCandidates(sides.source.identity.deviceId, DISCOVERY_WAIT_MS, signal);
+      heard = found.find((c) => c.port === sourcePort);
+    } catch (err) {
+      rethrowIfBug(err);
+      why = `mDNS could not start (${(err as Error).message})`;
+    } finally {
+      await discovery?.stop();
+      discovery = undefined;
+    }
     signal.throwIfAborted();
-    const heard = found.find((c) => c.port === sourcePort);
     const foundVia: DemoResult['foundVia'] = heard ? 'mdns' : 'loopback';
     const reach = heard ? ['--interface', loopback] : ['--peer', `127.0.0.1:${sourcePort}`, '--no-discovery'];
     if (heard) {
-      say(`   found ${sides.source.name} (${formatDeviceId(sides.source.identity.deviceId).slice(0, 7)}) at ${heard.host}:${heard.port} in ${seconds(performance.now() - t0)}`);
+      say(`   found ${sides.source.name} (${shortDeviceId(sides.source.identity.deviceId)}) at ${heard.host}:${heard.port} in ${seconds(performance.now() - t0)}`);
     } else {
-      say(`   note: multicast does not work on ${loopback} here, so mDNS did not find the source within ${DISCOVERY_WAIT_MS / 1000} s;`);
+      say(`   note: multicast does not work on ${loopback} here, so ${why};`);
       say(`         the demo gives its loopback address instead (--peer 127.0.0.1:${sourcePort}), as you would on a network without multicast.`);
     }
     phase('discovery');
@@ -135,8 +146,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const message = readReportMessage(mail.raw);
     const eml = path.join(dir, 'report.eml');
     const html = path.join(dir, 'report.html');
-    await writeFile(eml, mail.raw);
-    await writeFile(html, message.html);
+    await writing('the report files', async () => {
+      await writeFile(eml, mail.raw);
+      await writeFile(html, message.html);
+    });
     say(`   To: ${mail.to.join(', ')}   (the demo's own SMTP server on 127.0.0.1:${smtpPort}: nothing leaves this machine)`);
     say(`   Subject: ${message.subject}`);
     say(`   saved ${shown(eml)}`);
@@ -165,6 +178,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await discovery?.stop();
     await group.close();
     await mailbox.stop();
+  }
+}
+
+/** File-system work in the demo folder; what fails there (disk full, permissions) is a DemoError with a hint. */
+async function writing<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    rethrowIfBug(err);
+    if (err instanceof SynkerError) throw err;
+    throw new DemoError('E_DEMO_DIR', `cannot write ${what}: ${errnoCode(err) ?? (err as Error).message}`, {
+      cause: err,
+      hint: 'Check the free space and permissions of the demo folder, or choose another with --dir.',
+    });
   }
 }
 
