@@ -29,7 +29,7 @@ import { writeFolderMarker } from '../src/config/folder-marker.js';
 import { CERT_FILE, KEY_FILE, createIdentity } from '../src/config/identity.js';
 import { META_DIR } from '../src/manifest/layout.js';
 import type { CheckReport } from '../src/report/model.js';
-import { startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
+import { rsyncAvailable, startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { ensureTree, type BenchTree, type Mutations, type TreeName } from './trees.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -210,7 +210,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
   let rsyncd: RsyncDaemon | undefined;
   try {
     await agent.start();
-    rsyncd = await startRsyncDaemon({ backup: tree.mutated });
+    const hasRsync = rsyncAvailable();
+    if (hasRsync) rsyncd = await startRsyncDaemon({ backup: tree.mutated });
     const writeConfig = () =>
       saveConfigFile(backupConfig, {
         version: 1,
@@ -223,8 +224,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
     await writeConfig();
     const check = `SYNKER_HOME=${q(backupHome)} node ${q(SYNKER)} check ${q(folderId)} --json --timeout 60s`;
     const exclude = `--exclude=/${META_DIR}/`;
-    const rsyncAn = `rsync -an --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
-    const rsyncAnc = `rsync -anc --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
+    const rsyncAn = rsyncd && `rsync -an --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
+    const rsyncAnc = rsyncd && `rsync -anc --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
     const rclone = `rclone check ${q(tree.root)} ${q(tree.mutated)} --combined - --exclude '/${META_DIR}/**' --config /dev/null 2>/dev/null`;
     const baselineBoth = `node ${q(BASELINE)} ${q(tree.root)} 2 > /dev/null & node ${q(BASELINE)} ${q(tree.mutated)} 2 > /dev/null & wait`;
     const hasRclone = rcloneAvailable();
@@ -244,18 +245,22 @@ async function benchTree(tree: BenchTree): Promise<void> {
     const baseline = repeat(baselineBoth, undefined, [0]);
     const warm = repeat(check);
     const report = reportOf(warm);
-    const an = repeat(rsyncAn);
-    const anc = repeat(rsyncAnc);
+    const an = rsyncAn === undefined ? undefined : repeat(rsyncAn);
+    const anc = rsyncAnc === undefined ? undefined : repeat(rsyncAnc);
     const rc = hasRclone ? repeat(rclone, () => warmPageCache(tree.root, tree.mutated)) : undefined;
 
     process.stdout.write(`  median of ${RUNS} runs; page cache warm unless said otherwise\n`);
     row('warm: synker check (hash caches present)', warm.seconds, `exit ${report.exitCode}, ${report.summary.differences} differences`);
-    row(
-      'warm: rsync -an to the loopback daemon',
-      an.seconds,
-      `synker/rsync ${(warm.seconds / an.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 1: ${verdict(warm.seconds < an.seconds)})` : ''),
-    );
-    row('warm: rsync -anc to the loopback daemon', anc.seconds, `synker/rsync-c ${(warm.seconds / anc.seconds).toFixed(2)}`);
+    if (an !== undefined && anc !== undefined) {
+      row(
+        'warm: rsync -an to the loopback daemon',
+        an.seconds,
+        `synker/rsync ${(warm.seconds / an.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 1: ${verdict(warm.seconds < an.seconds)})` : ''),
+      );
+      row('warm: rsync -anc to the loopback daemon', anc.seconds, `synker/rsync-c ${(warm.seconds / anc.seconds).toFixed(2)}`);
+    } else {
+      process.stdout.write('  rsync is not installed: rsync -an / -anc skipped, no rsync target can be judged (apt-get install rsync)\n');
+    }
     if (rc !== undefined) {
       row(
         'rclone check (page cache warmed before each run)',
@@ -278,11 +283,13 @@ async function benchTree(tree: BenchTree): Promise<void> {
       }
       const dropped = median(droppedSamples);
       const droppedWarmCache = repeat(check, dropCaches);
-      const ancDropped = repeat(rsyncAnc, dropCaches);
+      const ancDropped = rsyncAnc === undefined ? undefined : repeat(rsyncAnc, dropCaches);
       const baseDropped = repeat(baselineBoth, dropCaches, [0]);
       row('page cache dropped: synker check, empty hash caches', dropped);
       row('page cache dropped: synker check, hash caches present', droppedWarmCache.seconds);
-      row('page cache dropped: rsync -anc to the daemon', ancDropped.seconds, `synker(empty caches)/rsync-c ${(dropped / ancDropped.seconds).toFixed(2)} (target < 1: ${verdict(dropped < ancDropped.seconds)})`);
+      if (ancDropped !== undefined) {
+        row('page cache dropped: rsync -anc to the daemon', ancDropped.seconds, `synker(empty caches)/rsync-c ${(dropped / ancDropped.seconds).toFixed(2)} (target < 1: ${verdict(dropped < ancDropped.seconds)})`);
+      }
       row('page cache dropped: Node baseline, both trees', baseDropped.seconds, `synker/baseline ${(dropped / baseDropped.seconds).toFixed(2)}`);
       if (hasRclone) row('page cache dropped: rclone check', repeat(rclone, dropCaches).seconds);
     } else {
@@ -293,8 +300,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
     const synker = flaggedBySynker(report);
     const tools: Array<[string, Record<Kind, number> | undefined]> = [
       ['synker check', found(synker.flagged, tree.mutations)],
-      ['rsync -an', found(flaggedByRsync(an.stdout), tree.mutations)],
-      ['rsync -anc', found(flaggedByRsync(anc.stdout), tree.mutations)],
+      ['rsync -an', an === undefined ? undefined : found(flaggedByRsync(an.stdout), tree.mutations)],
+      ['rsync -anc', anc === undefined ? undefined : found(flaggedByRsync(anc.stdout), tree.mutations)],
       ['rclone check', rc === undefined ? undefined : found(flaggedByRclone(rc.stdout), tree.mutations)],
     ];
     process.stdout.write(`  mutations found     ${tools.map(([name]) => name.padStart(13)).join('')}\n`);

@@ -10,12 +10,14 @@ import { existsSync } from 'node:fs';
 import { lstat, open, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { diffManifests } from '../src/diff/index.js';
+import { VerifiedHashes } from '../src/check/verified-store.js';
+import { diffManifests, type Difference } from '../src/diff/index.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { decodeFrame, encodeFrame, encodeMessage, FEATURE_SCAN_OPTIONS, MESSAGE_TYPES, ProtocolError } from '../src/protocol/index.js';
 import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { HashCache, hashCachePath } from '../src/scan/hash-cache.js';
+import { AgentState } from '../src/state/agent-state.js';
 import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 import { tempDir } from './helpers/tmp.js';
@@ -297,3 +299,30 @@ async function waitFor(done: () => boolean, describe: () => string, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+test('verified records: an unchanged folder writes none, a new match writes one, records of files gone from both sides are pruned', async (t) => {
+  const dir = await tempDir(t, 'synker-verified-');
+  const root = path.join(dir, 'backup');
+  await writeTree(root, { 'a.txt': 'alpha', 'b.txt': 'bravo', 'c.txt': 'charlie' });
+  const state = await AgentState.open(path.join(dir, 'data'));
+  t.after(() => state.close());
+  const facts = (p: string, hash: string) => ({ path: p, type: 'file' as const, size: 5, mtime: 1000, mode: 0o644, hash: hash.repeat(64) });
+  const check = async (matches: Array<[string, string]>, differences: Difference[] = []) => {
+    const verified = await VerifiedHashes.open(state, 'photos', root, { pruneSlack: 0 });
+    for (const [p, h] of matches) await verified.record(facts(p, h));
+    await verified.commit(differences);
+    return verified;
+  };
+  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'b'], ['c.txt', 'c']])).stats, { written: 3, pruned: 0 });
+  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'b'], ['c.txt', 'c']])).stats, { written: 0, pruned: 0 });
+  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'B'], ['c.txt', 'c']])).stats, { written: 1, pruned: 0 });
+  // c.txt is gone from both sides: its record goes; b.txt is in dispute: its record stays.
+  await rm(path.join(root, 'c.txt'));
+  await rm(path.join(root, 'b.txt'));
+  const dispute: Difference = { category: 'missing', path: 'b.txt', bytes: 5, failing: true };
+  assert.deepEqual((await check([['a.txt', 'a']], [dispute])).stats, { written: 0, pruned: 1 });
+  const after = await VerifiedHashes.open(state, 'photos', root);
+  assert.equal(after.lookup('a.txt')?.hash, 'a'.repeat(64));
+  assert.equal(after.lookup('b.txt')?.hash, 'B'.repeat(64));
+  assert.equal(after.lookup('c.txt'), undefined);
+});

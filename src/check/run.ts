@@ -129,7 +129,7 @@ async function runLocked(
       log.debug(`${source.name} (${found.session.remote.software}) hashes anyway: --size-only saves only this side's reads`);
     }
     // A size-only check proves no content: it must neither use nor replace what earlier checks verified.
-    const verified = sizeOnly ? undefined : await VerifiedHashes.open(env.state, folder.id);
+    const verified = sizeOnly ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
     try {
       const remote = new TimedStream(found.manifest);
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
@@ -156,6 +156,7 @@ async function runLocked(
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);
       await verified?.commit(diff.differences);
+      if (verified !== undefined) log.debug(`"${folder.id}": verified records written ${verified.stats.written}, pruned ${verified.stats.pruned}`);
       source.scan = remote.times;
       backup.scan = local.times;
       const report = buildReport({

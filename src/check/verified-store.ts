@@ -2,15 +2,24 @@
  * The hashes the backup last verified as matching the source, per folder:
  * what "which side changed" is judged against (docs/diff.md).
  *
- * A check reads the current set while it writes the next one as matches
- * stream out of the diff, so memory stays bounded however many files the
- * folder holds. The two sets live in two namespaces of the agent state
- * (`verified.a`, `verified.b`); a pointer names the current one. Only a
- * check that ran to the end switches the pointer: an interrupted check
- * leaves the previous set in force. Paths still in dispute keep their old
- * record, so the verdict stays known until the difference is resolved.
+ * One record per path: hash, size and mtime of the last match. A check
+ * writes a record only when a match differs from it (a new file, or both
+ * sides changed alike since), so checking an unchanged folder writes
+ * nothing; a million-file folder is not rewritten at every check. Each
+ * record is true on its own (that content was seen equal on both sides), so
+ * an interrupted check leaves a valid set behind. Paths in dispute keep their
+ * old record, so the verdict stays known until the difference is resolved.
+ *
+ * Records of files gone from both sides would linger: after a complete check
+ * that proved clearly fewer files than there are records, those whose path
+ * is no longer in the backup folder (and not in dispute) are dropped.
+ *
+ * Older versions kept two generations (`verified.a`/`verified.b` and a
+ * pointer); the current generation is used as it is and the other emptied.
  */
 import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
 import type { Difference, EntryFactsWithPath, VerifiedRecord } from '../diff/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { FolderStore } from '../state/folder-store.js';
@@ -22,42 +31,85 @@ const POINTER_KEY = 'current';
 const MAX_PLAIN_KEY_BYTES = 1500;
 /** Writes in flight before the diff waits for them (LMDB batches them into transactions). */
 const WRITE_BATCH = 5000;
+/** Records beyond the files proven equal (plus disputed paths) before stale ones are pruned. */
+const PRUNE_SLACK = 1000;
 
 function keyOf(path: string): string {
   return Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
 }
 
+/**
+ * A record as stored: [hash, size, mtime] plus, under a hashed key, the
+ * path it belongs to. An array, not a map: a million of them decode several
+ * times faster. Older versions stored maps; both are read.
+ */
+type StoredRecord = [hash: string, size: number, mtime: number, path?: string] | (VerifiedRecord & { path?: string });
+
+function recordOf(stored: StoredRecord | undefined, key: string, path: string): VerifiedRecord | undefined {
+  if (stored === undefined) return undefined;
+  if (Array.isArray(stored)) return key === path || stored[3] === path ? { hash: stored[0], size: stored[1], mtime: stored[2] } : undefined;
+  return key === path || stored.path === path ? stored : undefined;
+}
+
+function pathOf(stored: StoredRecord, key: string): string {
+  return (Array.isArray(stored) ? stored[3] : stored.path) ?? key;
+}
+
+const COUNT_KEY = 'count';
+
 export class VerifiedHashes {
-  private readonly pointer: FolderStore<Generation>;
-  private readonly current: FolderStore<VerifiedRecord>;
-  private readonly next: FolderStore<VerifiedRecord>;
-  private readonly nextGeneration: Generation;
+  private readonly records: FolderStore<StoredRecord>;
+  private readonly meta: FolderStore<unknown>;
+  /** Records in the set (kept in the meta store, so deciding whether to prune costs no scan). */
+  private count: number;
   private writes: Promise<void>[] = [];
   private failure: unknown;
+  private matched = 0;
+  /** What this check changed: records written (new or different matches) and stale records pruned. */
+  readonly stats = { written: 0, pruned: 0 };
 
-  private constructor(state: AgentState, folderId: string, current: Generation) {
-    this.pointer = state.store<Generation>(folderId, 'verified');
-    this.nextGeneration = current === 'a' ? 'b' : 'a';
-    this.current = state.store<VerifiedRecord>(folderId, `verified.${current}`);
-    this.next = state.store<VerifiedRecord>(folderId, `verified.${this.nextGeneration}`);
+  private constructor(
+    state: AgentState,
+    folderId: string,
+    current: Generation,
+    private readonly root: string,
+    private readonly pruneSlack: number,
+  ) {
+    this.records = state.store<StoredRecord>(folderId, `verified.${current}`);
+    this.meta = state.store<unknown>(folderId, 'verified');
+    const count = this.meta.get(COUNT_KEY);
+    this.count = typeof count === 'number' ? count : this.records.count();
   }
 
-  /** Opens the folder's verified set and empties the next one (left over by an interrupted check). */
-  static async open(state: AgentState, folderId: string): Promise<VerifiedHashes> {
+  /** Opens the folder's verified set (`root`: the backup folder, for pruning). */
+  static async open(state: AgentState, folderId: string, root: string, options: { pruneSlack?: number } = {}): Promise<VerifiedHashes> {
     const stored = state.store<Generation>(folderId, 'verified').get(POINTER_KEY);
-    const hashes = new VerifiedHashes(state, folderId, stored === 'b' ? 'b' : 'a');
-    await hashes.next.clear();
-    return hashes;
+    const current: Generation = stored === 'b' ? 'b' : 'a';
+    const other = state.store<StoredRecord>(folderId, `verified.${current === 'a' ? 'b' : 'a'}`);
+    // Left over by an interrupted check of an older version.
+    if (!other.isEmpty()) await other.clear();
+    return new VerifiedHashes(state, folderId, current, root, options.pruneSlack ?? PRUNE_SLACK);
   }
 
   /** The last verified record of a path (for the diff's `verified` option). */
-  readonly lookup = (path: string): VerifiedRecord | undefined => this.current.get(keyOf(path));
+  readonly lookup = (path: string): VerifiedRecord | undefined => {
+    const key = keyOf(path);
+    return recordOf(this.records.peek(key), key, path);
+  };
 
   /** Records a file proven equal on both sides (for the diff's `onMatch` option). */
   readonly record = (source: EntryFactsWithPath): Promise<void> | undefined => {
     if (source.hash === undefined) return undefined;
+    this.matched++;
+    const key = keyOf(source.path);
+    const stored = this.records.peek(key);
+    const old = recordOf(stored, key, source.path);
+    if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime) return undefined;
+    if (stored === undefined) this.count++;
+    const record: StoredRecord = key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
+    this.stats.written++;
     this.writes.push(
-      this.next.put(keyOf(source.path), { hash: source.hash, size: source.size, mtime: source.mtime }).catch((err: unknown) => {
+      this.records.put(key, record).catch((err: unknown) => {
         this.failure ??= err;
       }),
     );
@@ -69,27 +121,33 @@ export class VerifiedHashes {
   };
 
   /**
-   * The check ran to the end: keep the old records of paths still in
-   * dispute, make the new set current, drop the old one.
+   * The check ran to the end: wait for the writes, and drop the records of
+   * files gone from both sides once they clearly outnumber the live ones.
    */
   async commit(differences: readonly Difference[]): Promise<void> {
     await Promise.all(this.writes);
     this.writes = [];
     if (this.failure !== undefined) throw this.failure;
-    for (const d of differences) {
-      if (d.category === 'metadata' || d.category === 'moved') continue;
-      const key = keyOf(d.path);
-      const old = this.current.get(key);
-      if (old !== undefined && this.next.get(key) === undefined) await this.next.put(key, old);
+    const live = this.matched + differences.length;
+    if (this.count > live + this.pruneSlack) {
+      const disputed = new Set(differences.map((d) => d.path));
+      const stale: string[] = [];
+      for (const [key, stored] of this.records.entries()) {
+        const relPath = pathOf(stored, String(key));
+        if (disputed.has(relPath)) continue;
+        if (lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false }) === undefined) stale.push(String(key));
+      }
+      await this.records.removeAll(stale);
+      this.stats.pruned = stale.length;
+      this.count = this.records.count();
     }
-    await this.pointer.put(POINTER_KEY, this.nextGeneration);
-    await this.current.clear();
+    if (this.stats.written > 0 || this.stats.pruned > 0 || this.meta.get(COUNT_KEY) !== this.count) await this.meta.put(COUNT_KEY, this.count);
   }
 
-  /** The check failed: forget what was written of the next set. */
+  /** The check failed: what was recorded is true all the same; just let the writes finish. */
   async abandon(): Promise<void> {
     await Promise.allSettled(this.writes);
     this.writes = [];
-    await this.next.clear();
+    await this.meta.put(COUNT_KEY, this.count).catch(() => undefined);
   }
 }

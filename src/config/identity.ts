@@ -4,16 +4,13 @@
  * certificate is created once and never regenerated (validity: 100 years).
  * Files are written mode 0600 in the config dir.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../errors.js';
 import { deviceIdFromCertificate } from './device-id.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import type * as X509Library from '@peculiar/x509';
 
 export interface Identity {
   /** PEM certificate and private key, as TLS wants them. */
@@ -32,6 +29,7 @@ const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as con
 
 /** Make a new identity in memory (tests use this directly; agents use loadOrCreateIdentity). */
 export async function createIdentity(commonName = 'synker'): Promise<Identity> {
+  const x509 = await certificateLibrary();
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const notBefore = new Date(Date.UTC(2000, 0, 1));
   const notAfter = new Date(Date.UTC(2125, 0, 1));
@@ -41,13 +39,25 @@ export async function createIdentity(commonName = 'synker'): Promise<Identity> {
     notBefore,
     notAfter,
     signingAlgorithm: ALGORITHM,
-    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
+    keys: keys as unknown as X509Library.X509CertificateCreateSelfSignedParams['keys'],
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const keyPem = toPem('PRIVATE KEY', Buffer.from(pkcs8));
   const certPem = cert.toString('pem');
   return { certPem, keyPem, deviceId: deviceIdOfPem(certPem) };
+}
+
+/**
+ * The certificate generator, loaded only to create an identity: it and its
+ * ASN.1 modules cost every command start-up ~0.1-0.2 s otherwise, and
+ * loading an existing identity needs only node:crypto.
+ */
+async function certificateLibrary(): Promise<typeof X509Library> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  return x509;
 }
 
 /** Device ID of a PEM certificate. */

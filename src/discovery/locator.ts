@@ -9,7 +9,7 @@
  *   await locator.close();
  */
 import { PeerFinder } from './candidates.js';
-import { startDiscovery, type Discovery } from './index.js';
+import type { Discovery } from './index.js';
 import { StaticPeers } from './static-peers.js';
 
 export interface LocatedAddress {
@@ -44,7 +44,10 @@ export class DiscoveryLocator {
       yield { host: c.host, port: c.port, via: 'config' };
     }
     if (this.options.mdns === false || this.closed) return;
-    this.discovery ??= startDiscovery(this.options.interfaces && this.options.interfaces.length > 0 ? { interfaces: this.options.interfaces } : {});
+    // Loaded only now: a check whose source answers at a known address never pays for the mDNS stack.
+    this.discovery ??= import('./index.js').then(({ startDiscovery }) =>
+      startDiscovery(this.options.interfaces && this.options.interfaces.length > 0 ? { interfaces: this.options.interfaces } : {}),
+    );
     const discovery = await this.discovery;
     const found = await new PeerFinder([discovery.candidates]).waitForCandidates(deviceId, options.waitMs, options.signal);
     for (const c of found) {

@@ -39,47 +39,69 @@ export async function readIgnoreRules(root: string): Promise<string> {
 const LOOKUPS_PER_MATCHER = 4096;
 
 /**
- * A rule without a slash inside (`*.tmp`, `.DS_Store`, `cache/`) matches a
- * name at any depth, whatever the folders above it.
+ * Answers for paths whose parent folders the walk already found not ignored
+ * (it never descends into an ignored folder), so only the path itself is
+ * tested, never its parents.
  */
-function matchesNameOnly(rule: string): boolean {
-  const line = rule.trim();
-  if (line === '' || line.startsWith('#')) return true;
-  const body = (line.startsWith('!') ? line.slice(1) : line).replace(/\/+$/, '');
-  return !body.includes('/');
-}
-
 export class IgnoreMatcher {
   private readonly rules: string[];
-  private matcher: Ignore;
+  private readonly byName: NameRule[] | undefined;
+  private matcher: Ignore | undefined;
   private lookups = 0;
-  /**
-   * Every rule matches names only: then a path is ignored exactly when its
-   * last name is, because the walker never enters an ignored folder (and git
-   * never re-includes anything inside one). Matching the name alone spares
-   * the parent-by-parent walk the matcher does for a full path.
-   */
-  private readonly namesOnly: boolean;
 
   constructor(rules: string[]) {
     this.rules = rules;
-    this.matcher = this.build();
-    this.namesOnly = rules.every((text) => text.split(/\r?\n/).every(matchesNameOnly));
+    this.byName = nameRules(rules.join('\n'));
   }
 
-  /** `key` is a path relative to the root (NFC, `/`-separated) whose parent folders are not ignored. */
+  /** `key` is a path relative to the root (NFC, `/`-separated). */
   ignores(key: string, isDir: boolean): boolean {
-    if (++this.lookups > LOOKUPS_PER_MATCHER) {
-      this.matcher = this.build();
+    if (this.byName !== undefined) return ignoredByName(this.byName, key.slice(key.lastIndexOf('/') + 1), isDir);
+    if (this.matcher === undefined || ++this.lookups > LOOKUPS_PER_MATCHER) {
+      this.matcher = ignore({ ignorecase: false }).add(this.rules.join('\n'));
       this.lookups = 0;
     }
-    const subject = this.namesOnly ? key.slice(key.lastIndexOf('/') + 1) : key;
-    return this.matcher.ignores(isDir ? subject + '/' : subject);
+    return this.matcher.ignores(isDir ? key + '/' : key);
   }
+}
 
-  private build(): Ignore {
-    return ignore({ ignorecase: false }).add(this.rules.join('\n'));
+/**
+ * The common case, every rule a plain name pattern (`.DS_Store`, `*.tmp`,
+ * `cache/`, `!keep.tmp`): gitignore matches those against the last path
+ * component at any depth, the last matching rule deciding. Tested per name
+ * with one regular expression each, that is some ten times faster than the
+ * general matcher, which splits every path and tests its parents too.
+ */
+interface NameRule {
+  regex: RegExp;
+  negated: boolean;
+  dirOnly: boolean;
+}
+
+function ignoredByName(rules: readonly NameRule[], name: string, isDir: boolean): boolean {
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const rule = rules[i]!;
+    if ((isDir || !rule.dirOnly) && rule.regex.test(name)) return !rule.negated;
   }
+  return false;
+}
+
+/** The rules as name patterns, or undefined when any rule needs the general matcher (a `/`, `**`, `[...]`, an escape). */
+export function nameRules(text: string): NameRule[] | undefined {
+  const rules: NameRule[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    // Trailing spaces are not part of a pattern (unless escaped, which the general matcher handles).
+    const line = raw.replace(/ +$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    let pattern = negated ? line.slice(1) : line;
+    const dirOnly = pattern.endsWith('/');
+    if (dirOnly) pattern = pattern.slice(0, -1);
+    if (pattern === '' || /[/\\[\]]|\*\*/.test(pattern)) return undefined;
+    const body = pattern.replace(/[.+^${}()|]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    rules.push({ regex: new RegExp(`^${body}$`), negated, dirOnly });
+  }
+  return rules;
 }
 
 /** Defaults, then the folder's rules, then the caller's. */

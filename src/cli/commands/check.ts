@@ -14,7 +14,6 @@ import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { withCliContext } from '../context.js';
-import { emailReports, reportMailerFor } from '../email-reports.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
@@ -73,7 +72,9 @@ export function register(program: Command): void {
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
         const folders = foldersToCheck(config, folderId);
-        const mailer = flags.email ? reportMailerFor(config, ctx.dirs.data) : undefined;
+        // The mail stack is loaded only for --email: start-up time counts in every check.
+        const email = flags.email ? await import('../email-reports.js') : undefined;
+        const mailer = email?.reportMailerFor(config, ctx.dirs.data);
         // Static peers are tried first; mDNS starts only if none of them is the source.
         const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns: flags.discovery !== false, interfaces: flags.interface ?? [] });
         const reports: CheckReport[] = [];
@@ -84,7 +85,7 @@ export function register(program: Command): void {
           await locator.close();
         }
         await output(reports, flags);
-        if (mailer) await emailReports(mailer, reports);
+        if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         for (const report of reports) {
           if (report.error === null) continue;
           process.stderr.write(`error: ${report.error.message}\n`);
