@@ -321,6 +321,9 @@ test('verified records: an unchanged folder writes none, a new match writes one,
   await rm(path.join(root, 'b.txt'));
   const dispute: Difference = { category: 'missing', path: 'b.txt', bytes: 5, failing: true };
   assert.deepEqual((await check([['a.txt', 'a']], [dispute])).stats, { written: 0, pruned: 1 });
+  // Paths whose manifest order and key order differ ('/' first, or not), and beyond ASCII.
+  assert.deepEqual((await check([['a.txt', 'a'], ['x/1', '1'], ['x-2', '2'], ['é', 'e']], [dispute])).stats, { written: 3, pruned: 0 });
+  assert.deepEqual((await check([['a.txt', 'a'], ['x/1', '1'], ['x-2', '2'], ['é', 'e']], [dispute])).stats, { written: 0, pruned: 0 });
   const after = await VerifiedHashes.open(state, 'photos', root);
   assert.equal(after.lookup('a.txt')?.hash, 'a'.repeat(64));
   assert.equal(after.lookup('b.txt')?.hash, 'B'.repeat(64));

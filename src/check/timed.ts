@@ -8,10 +8,18 @@ export class TimedStream implements AsyncIterable<ManifestEntry> {
 
   constructor(private readonly inner: AsyncIterable<ManifestEntry>) {}
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<ManifestEntry> {
+  // A plain iterator, not an async generator: it passes each entry on without another queued promise.
+  [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
     this.started = new Date();
-    for await (const entry of this.inner) yield entry;
-    this.finished = new Date();
+    const inner = this.inner[Symbol.asyncIterator]();
+    const onStep = (step: IteratorResult<ManifestEntry>): IteratorResult<ManifestEntry> => {
+      if (step.done === true) this.finished ??= new Date();
+      return step;
+    };
+    return {
+      next: () => inner.next().then(onStep),
+      return: async (value?: unknown) => (inner.return === undefined ? { done: true, value: undefined } : inner.return(value)),
+    };
   }
 
   get times(): ScanTimes | null {
