@@ -106,7 +106,9 @@ export class ProcessGroup {
 
   /** `synker ARGS...` with its own environment (its own SYNKER_HOME). */
   start(label: string, args: string[], env: NodeJS.ProcessEnv): SynkerProcess {
-    const child = spawn(process.execPath, [synkerLauncherPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Own process group (POSIX): a Ctrl-C at the terminal reaches the demo only, which then stops them in order.
+    // On Windows `detached` would open a console window per child instead.
+    const child = spawn(process.execPath, [synkerLauncherPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
     const p = new SynkerProcess(label, child);
     this.processes.add(p);
     void p.exited.then(() => this.processes.delete(p));
