@@ -1,6 +1,7 @@
-/** `synker agent --listen ADDRESS`: one local address only, and clear errors for the wrong ones. */
+/** `synker agent --listen ADDRESS`: one local address only, and clear errors for the wrong ones and for a port in use. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { collect } from './helpers/netns.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
@@ -35,4 +36,16 @@ test('synker agent --listen refuses a name and an address this machine does not 
   const foreign = await runSynker(['agent', '--listen', '203.0.113.7', '--port', '0', '--no-discovery', '--no-schedule'], { env });
   assert.equal(foreign.code, 2);
   assert.match(foreign.stderr, /error: --listen 203\.0\.113\.7: no interface of this machine has that address\nhint: /);
+});
+
+test('synker agent on a port another program holds says so, with a hint, instead of an internal error', async (t) => {
+  const env = isolatedEnv(await tempDir(t));
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  const port = (holder.address() as AddressInfo).port;
+  const result = await runSynker(['agent', '--listen', '127.0.0.1', '--port', String(port), '--no-discovery', '--no-schedule'], { env });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, new RegExp(`error: cannot listen: address already in use 127\\.0\\.0\\.1:${port}\nhint: Another program`));
+  assert.doesNotMatch(result.stderr, /internal error/);
 });

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../peer/agent.js';
-import { errnoCode, UsageError } from '../../errors.js';
+import { errnoCode, SynkerError, UsageError } from '../../errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
@@ -55,9 +55,7 @@ export function register(program: Command): void {
             ...(flags.listen !== undefined ? { host: flags.listen } : {}),
             ...(flags.name !== undefined ? { name: flags.name.trim() } : {}),
           }).catch((err: unknown) => {
-            throw errnoCode(err) === 'EADDRNOTAVAIL'
-              ? new UsageError(`--listen ${flags.listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.')
-              : err;
+            throw listenError(err, flags.listen);
           });
           const signal = await stopping;
           log.info(`${signal}: stopping (sessions are told the agent is stopping)`);
@@ -79,6 +77,21 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got "${text}"`);
   return port;
+}
+
+/** What stops the agent from listening, in words: an address this machine lacks, a port already taken. */
+function listenError(err: unknown, listen: string | undefined): unknown {
+  switch (errnoCode(err)) {
+    case 'EADDRNOTAVAIL':
+      return new UsageError(`--listen ${listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.');
+    case 'EADDRINUSE':
+      return new SynkerError('E_PORT_IN_USE', `cannot listen: ${(err as Error).message.replace(/^listen EADDRINUSE: /, '')}`, {
+        cause: err,
+        hint: 'Another program (or another synker agent) holds that port: stop it, or choose another with --port (or "port" in the config); synker doctor shows who answers there.',
+      });
+    default:
+      return err;
+  }
 }
 
 /** Resolves with the first SIGINT or SIGTERM; a second one exits at once. */
