@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { commands } from '../src/cli/commands/index.js';
+import { loadAllCommands } from '../src/cli/commands/index.js';
 import { deviceIdFromCertificate, formatDeviceId } from '../src/config/device-id.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 
@@ -165,9 +165,9 @@ test('--config points every command at another file; a broken one is refused wit
   assert.match(broken.stderr, /hint: Fix the file by hand/);
 });
 
-test('no command defines its own --config: the global one would take its value first', () => {
+test('no command defines its own --config: the global one would take its value first', async () => {
   const program = new Command('synker');
-  for (const register of commands) register(program);
+  for (const register of await loadAllCommands()) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   const shadowing = all(program)
     .filter((c) => c.options.some((o) => o.long === '--config'))

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { commands } from '../src/cli/commands/index.js';
+import { commandWord, loadAllCommands, loadCommandsFor } from '../src/cli/commands/index.js';
 import { runSynker } from './helpers/synker-cli.js';
 
 function allCommands(command: Command): Command[] {
@@ -15,9 +15,9 @@ function helpOf(command: Command): string {
   return text;
 }
 
-test('every command shows at least one example in its --help', () => {
+test('every command shows at least one example in its --help', async () => {
   const program = new Command('synker');
-  for (const register of commands) register(program);
+  for (const register of await loadAllCommands()) register(program);
   const missing = allCommands(program)
     .slice(1)
     .filter((cmd) => !/\nExamples:\n\s+\$ synker /.test(helpOf(cmd)))
@@ -30,4 +30,21 @@ test('an unknown option is a usage error with exit code 2 and no stack trace', a
   assert.equal(result.code, 2);
   assert.match(result.stderr, /unknown option '--no-such-flag'/);
   assert.doesNotMatch(result.stderr, /\n\s+at /);
+});
+
+test('only the command being run is loaded; help and typos see every command', async () => {
+  assert.equal(commandWord(['--debug', 'check', 'photos']), 'check');
+  assert.equal(commandWord(['--config', 'check', 'sync', '--peer', 'x']), 'sync');
+  assert.equal(commandWord(['--debug', '--help']), undefined);
+  assert.equal(commandWord(['--', 'scan']), 'scan');
+  const names = async (word: string | undefined): Promise<string[]> => {
+    const program = new Command('synker');
+    for (const register of await loadCommandsFor(word)) register(program);
+    return program.commands.map((c) => c.name());
+  };
+  assert.deepEqual(await names('untrust'), ['trust', 'untrust', 'trusted']);
+  assert.deepEqual(await names('check'), ['check']);
+  const all = await names(undefined);
+  assert.ok(all.length > 15 && all.includes('demo') && all.includes('check'), all.join(' '));
+  assert.deepEqual(await names('chekc'), all);
 });

@@ -5,10 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { setLogLevel } from '../log.js';
 import { SYNKER_VERSION } from '../version.js';
-import { commands } from './commands/index.js';
+import { commandWord, loadAllCommands, loadCommandsFor, type RegisterCommand } from './commands/index.js';
 import { EXIT, reportError } from './run.js';
 
-export function buildProgram(): Command {
+/** The program with the given commands (default: all of them). */
+export async function buildProgram(commands?: RegisterCommand[]): Promise<Command> {
   const program = new Command();
   program
     .name('synker')
@@ -22,12 +23,12 @@ export function buildProgram(): Command {
     .hook('preAction', (thisCommand) => {
       if (thisCommand.opts()['debug']) setLogLevel('debug');
     });
-  for (const register of commands) register(program);
+  for (const register of commands ?? (await loadAllCommands())) register(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(await loadCommandsFor(commandWord(argv.slice(2))));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,26 +1,67 @@
 /**
  * Every `synker` command registers itself here: one module per command (or
  * command group) under src/cli/commands/, each exporting `register(program)`.
+ * Modules are imported only when needed: a run of `synker check` loads the
+ * check command and what it uses, not the demo's mail server or the service
+ * installer, which keeps start-up short for scripts and the agent's
+ * scheduled checks.
  */
 import type { Command } from 'commander';
-import { register as registerAgent } from './agent.js';
-import { register as registerCheck } from './check.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerDoctor } from './doctor.js';
-import { register as registerFolder } from './folder.js';
-import { register as registerId } from './id.js';
-import { register as registerInit } from './init.js';
-import { register as registerOutbox } from './outbox.js';
-import { register as peers } from './peers.js';
-import { register as registerScan } from './scan.js';
-import { register as registerRestore } from './restore.js';
-import { register as registerService } from './service.js';
-import { register as registerStatus } from './status.js';
-import { register as registerSync } from './sync.js';
-import { register as registerTestEmail } from './test-email.js';
-import { register as registerTrust } from './trust.js';
-import { register as registerVersions } from './versions.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAgent, registerInit, registerDoctor, registerService, registerScan, peers, registerId, registerTrust, registerFolder, registerStatus, registerOutbox, registerTestEmail, registerVersions, registerCheck, registerSync, registerRestore, registerDemo];
+interface CommandModule {
+  /** The top-level command names the module registers. */
+  names: readonly string[];
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
+/** In the order `synker --help` lists them. */
+const modules: readonly CommandModule[] = [
+  { names: ['agent'], load: () => import('./agent.js') },
+  { names: ['init'], load: () => import('./init.js') },
+  { names: ['doctor'], load: () => import('./doctor.js') },
+  { names: ['service'], load: () => import('./service.js') },
+  { names: ['scan'], load: () => import('./scan.js') },
+  { names: ['peers'], load: () => import('./peers.js') },
+  { names: ['id'], load: () => import('./id.js') },
+  { names: ['trust', 'untrust', 'trusted'], load: () => import('./trust.js') },
+  { names: ['folder'], load: () => import('./folder.js') },
+  { names: ['status'], load: () => import('./status.js') },
+  { names: ['outbox'], load: () => import('./outbox.js') },
+  { names: ['test-email'], load: () => import('./test-email.js') },
+  { names: ['versions'], load: () => import('./versions.js') },
+  { names: ['check'], load: () => import('./check.js') },
+  { names: ['sync'], load: () => import('./sync.js') },
+  { names: ['restore'], load: () => import('./restore.js') },
+  { names: ['demo'], load: () => import('./demo.js') },
+];
+
+/** Every command's register function: for the full help and for tests that walk all commands. */
+export async function loadAllCommands(): Promise<RegisterCommand[]> {
+  return Promise.all(modules.map(async (m) => (await m.load()).register));
+}
+
+/**
+ * The commands needed to run `name`: just its module when it names one;
+ * otherwise (no command, `help`, a typo) all of them, so help and "did you
+ * mean" suggestions see every command.
+ */
+export async function loadCommandsFor(name: string | undefined): Promise<RegisterCommand[]> {
+  const module = name === undefined ? undefined : modules.find((m) => m.names.includes(name));
+  return module === undefined ? loadAllCommands() : [(await module.load()).register];
+}
+
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--config']);
+
+/** The command word of the arguments after `synker` (`--debug check x` → `check`), if any. */
+export function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return args[i + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+  }
+  return undefined;
+}
