@@ -29,6 +29,9 @@ import { ensureTree, type TreeName } from './trees.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
+/** `SYNKER_BENCH_ONLY=photos|small` measures one tree (as in check.bench.ts). */
+const ONLY = process.env['SYNKER_BENCH_ONLY'];
+const TREES: TreeName[] = ONLY === 'photos' || ONLY === 'small' ? [ONLY] : ['photos', 'small'];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,7 +96,7 @@ export async function run(): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'synker-bench-sync-'));
   const rows: string[] = [];
   try {
-    for (const name of ['photos', 'small'] as TreeName[]) {
+    for (const name of TREES) {
       const tree = ensureTree(name);
       const srcCache = path.join(work, `cache-src-${name}`);
       const dstCache = path.join(work, `cache-dst-${name}`);
