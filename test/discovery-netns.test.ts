@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -267,7 +267,7 @@ test('interfaces that appear later are used without a restart; --interface restr
   await waitFor('the agent to drop the vanished interface', () => (/interface \S+ is gone/.test(agent.stderr()) ? true : undefined), 30_000);
 });
 
-test('end to end with the real agent: synker agent in one namespace, found and asked for a manifest by device ID from another', { skip }, async (t) => {
+test('end to end with the real agent: synker agent in one namespace, found and asked for a manifest by device ID from another, then synker sync with no address configured', { skip }, async (t) => {
   const lab = await netLab(t);
   const sourceNs = await lab.namespace('source');
   const backupNs = await lab.namespace('backup');
@@ -306,4 +306,17 @@ test('end to end with the real agent: synker agent in one namespace, found and a
   assert.equal(result.via.host, '10.99.0.1');
   assert.equal(result.via.source, 'mdns');
   assert.deepEqual(result.entries.filter((e) => e.type === 'file').map((e) => [e.path, e.hash]), [['a.jpg', createHash('sha256').update('pixels').digest('hex')]]);
+
+  // synker sync finds the source the same way: no address in the backup's config, mDNS on the link only.
+  const bkEnv = { ...process.env, SYNKER_HOME: bkHome, SYNKER_LOG: 'warn' };
+  const copy = path.join(root, 'photos-backup');
+  await mkdir(copy);
+  const added = await runSynker(['folder', 'add', 'photos', copy, '--role', 'backup', '--share', 'source'], { env: bkEnv });
+  assert.equal(added.code, 0, added.stderr);
+  const synced = await backupNs.run(process.execPath, [SYNKER_BIN, 'sync', 'photos', '--interface', link.b, '--json'], { env: bkEnv, timeoutMs: 60_000 });
+  assert.equal(synced.code, 0, `${synced.stdout}\n${synced.stderr}\nagent: ${agentLog}`);
+  const sync = JSON.parse(synced.stdout) as { check: { source: { location: string }; sync: { fixed: { pulledFiles: number } } } };
+  assert.match(sync.check.source.location, /^10\.99\.0\.1:\d+$/);
+  assert.equal(sync.check.sync.fixed.pulledFiles, 1);
+  assert.equal(await readFile(path.join(copy, 'a.jpg'), 'utf8'), 'pixels');
 });
