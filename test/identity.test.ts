@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { loadOrCreateIdentity, IdentityError } from '../src/config/identity.js';
 import { parseDeviceId } from '../src/config/device-id.js';
+import { spawnHelper, waitForLine } from './helpers/child-script.js';
 import { tempDir } from './helpers/tmp.js';
 
 test('identity is created once, private, and stable across loads', async (t) => {
@@ -29,4 +30,16 @@ test('a half-deleted identity is refused, never silently replaced', async (t) =>
   await loadOrCreateIdentity(dir);
   await unlink(path.join(dir, 'cert.pem'));
   await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_INCOMPLETE');
+});
+
+test('processes starting at once on a new machine agree on one identity, with a matching key', async (t) => {
+  const dir = path.join(await tempDir(t), 'config');
+  const children = Array.from({ length: 6 }, () => spawnHelper('load-identity', [dir]));
+  const lines = await Promise.all(children.map((child) => waitForLine(child, /^device /, 60_000)));
+  const ids = new Set(lines.map((line) => line.split(' ')[1]));
+  assert.equal(ids.size, 1, lines.join('\n'));
+  assert.equal(lines.filter((line) => line.endsWith(' created')).length, 1, lines.join('\n'));
+  const cert = new X509Certificate(await readFile(path.join(dir, 'cert.pem')));
+  assert.ok(cert.checkPrivateKey(createPrivateKey(await readFile(path.join(dir, 'key.pem')))));
+  assert.equal((await loadOrCreateIdentity(dir)).identity.deviceId, [...ids][0]);
 });

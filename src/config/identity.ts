@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../errors.js';
+import { acquireLock } from '../state/lock.js';
 import { deviceIdFromCertificate } from './device-id.js';
 import type * as X509Library from '@peculiar/x509';
 
@@ -71,12 +72,42 @@ export function deviceIdOfPem(certPem: string): string {
  * silently replaced: replacing it would change the device ID every peer pinned.
  */
 export async function loadOrCreateIdentity(dir: string, commonName = os.hostname()): Promise<{ identity: Identity; created: boolean }> {
+  const existing = await readIdentity(dir);
+  if (existing !== undefined) return { identity: existing, created: false };
+  // Two synker processes starting at once (an agent and a `synker trust`) must
+  // not both create an identity: one could end up with the other's key next to
+  // its own certificate. The first creates both files under a lock; the other
+  // waits, then reads what was written.
+  const lock = await acquireLock(`identity\0${path.resolve(dir)}`, {
+    purpose: 'creating the device identity',
+    waitMs: 30_000,
+    description: `the identity in ${dir}`,
+  });
+  try {
+    const written = await readIdentity(dir, { complete: true });
+    if (written !== undefined) return { identity: written, created: false };
+    const identity = await createIdentity(commonName);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writePrivate(path.join(dir, KEY_FILE), identity.keyPem);
+    await writePrivate(path.join(dir, CERT_FILE), identity.certPem);
+    return { identity, created: true };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The identity in `dir`, or undefined when it has none yet. A half-written
+ * one (one file only) is undefined while another process may still be
+ * writing it; with `complete` (under the lock, so nobody is) it is an error.
+ */
+async function readIdentity(dir: string, options: { complete?: boolean } = {}): Promise<Identity | undefined> {
   const certPath = path.join(dir, CERT_FILE);
   const keyPath = path.join(dir, KEY_FILE);
   const [cert, key] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
   if (cert !== undefined && key !== undefined) {
     try {
-      return { identity: { certPem: cert, keyPem: key, deviceId: deviceIdOfPem(cert) }, created: false };
+      return { certPem: cert, keyPem: key, deviceId: deviceIdOfPem(cert) };
     } catch (err) {
       throw new IdentityError('E_IDENTITY_CORRUPT', `the certificate in ${certPath} cannot be read`, {
         cause: err,
@@ -84,17 +115,13 @@ export async function loadOrCreateIdentity(dir: string, commonName = os.hostname
       });
     }
   }
-  if (cert !== undefined || key !== undefined) {
+  if ((cert !== undefined || key !== undefined) && options.complete) {
     const missing = cert === undefined ? certPath : keyPath;
     throw new IdentityError('E_IDENTITY_INCOMPLETE', `the identity is incomplete: ${missing} is missing`, {
       hint: `Restore ${missing} from a backup, or delete both ${CERT_FILE} and ${KEY_FILE} in ${dir} to create a new identity (peers must then trust the new device ID).`,
     });
   }
-  const identity = await createIdentity(commonName);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writePrivate(keyPath, identity.keyPem);
-  await writePrivate(certPath, identity.certPem);
-  return { identity, created: true };
+  return undefined;
 }
 
 async function readOptional(file: string): Promise<string | undefined> {
