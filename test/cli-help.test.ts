@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { commandWord, loadAllCommands, loadCommandsFor } from '../src/cli/commands/index.js';
+import { commandWord, loadAllCommands, loadCommandsFor, loadCommandsForArgs } from '../src/cli/commands/index.js';
 import { runSynker } from './helpers/synker-cli.js';
 
 function allCommands(command: Command): Command[] {
@@ -47,4 +47,6 @@ test('only the command being run is loaded; help and typos see every command', a
   const all = await names(undefined);
   assert.ok(all.length > 15 && all.includes('demo') && all.includes('check'), all.join(' '));
   assert.deepEqual(await names('chekc'), all);
+  assert.deepEqual(await loadCommandsForArgs(['--version']), []);
+  assert.equal((await loadCommandsForArgs(['check', '--version'])).length, 1);
 });

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { setLogLevel } from '../log.js';
 import { SYNKER_VERSION } from '../version.js';
-import { commandWord, loadAllCommands, loadCommandsFor, type RegisterCommand } from './commands/index.js';
+import { loadAllCommands, loadCommandsForArgs, type RegisterCommand } from './commands/index.js';
 import { EXIT, reportError } from './run.js';
 
 /** The program with the given commands (default: all of them). */
@@ -28,7 +28,7 @@ export async function buildProgram(commands?: RegisterCommand[]): Promise<Comman
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram(await loadCommandsFor(commandWord(argv.slice(2))));
+  const program = await buildProgram(await loadCommandsForArgs(argv.slice(2)));
   try {
     await program.parseAsync(argv);
   } catch (err) {

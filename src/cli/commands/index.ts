@@ -65,3 +65,13 @@ export function commandWord(args: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The commands to register for the arguments after `synker`: none for a bare
+ * `--version`, otherwise those `loadCommandsFor` picks for the command word.
+ */
+export async function loadCommandsForArgs(args: readonly string[]): Promise<RegisterCommand[]> {
+  const word = commandWord(args);
+  if (word === undefined && args.some((a) => a === '-V' || a === '--version')) return [];
+  return loadCommandsFor(word);
+}
