@@ -4,7 +4,6 @@
  * source agent, and what each mode finds and proves.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, open, realpath, rm, utimes, writeFile } from 'node:fs/promises';
@@ -19,7 +18,8 @@ import { renderTerminal } from '../src/report/terminal.js';
 import { HashCache, hashCachePath } from '../src/scan/hash-cache.js';
 import { AgentState } from '../src/state/agent-state.js';
 import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
-import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
+import { runSynker } from './helpers/synker-cli.js';
+import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES: Record<string, string> = {
@@ -218,47 +218,12 @@ test('a silent-change flag on either manifest decides the content verdict', asyn
 
 test('synker check --size-only against a real `synker agent`: its scan hashes nothing; --verify with --size-only is a usage error', async (t) => {
   const dir = await tempDir(t, 'synker-check-modes-');
-  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'));
-  const backupEnv = isolatedEnv(path.join(dir, 'nas'));
-  const sourceRoot = path.join(dir, 'originals');
-  const backupRoot = path.join(dir, 'copy');
-  await writeTree(sourceRoot, FILES);
-  await writeTree(backupRoot, FILES);
-  const idOf = async (env: NodeJS.ProcessEnv) => {
-    const id = await runSynker(['id'], { env });
-    assert.equal(id.code, 0, id.stderr);
-    return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;
-  };
-  const laptop = await idOf(sourceEnv);
-  const nas = await idOf(backupEnv);
-  for (const [env, args] of [
-    [sourceEnv, ['trust', nas, '--name', 'nas']],
-    [sourceEnv, ['folder', 'add', 'photos', sourceRoot, '--role', 'source', '--share', 'nas']],
-    [backupEnv, ['trust', laptop, '--name', 'laptop']],
-    [backupEnv, ['folder', 'add', 'photos', backupRoot, '--role', 'backup', '--share', 'laptop']],
-  ] as const) {
-    const r = await runSynker([...args], { env });
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  }
-  const agent = spawn(process.execPath, [SYNKER_BIN, '--debug', 'agent', '--port', '0', '--no-discovery', '--no-schedule'], {
-    env: sourceEnv,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  t.after(() => {
-    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
-  });
-  let agentLog = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
-      agentLog += d;
-      const match = /on port (\d+)/.exec(agentLog);
-      if (match) resolve(Number(match[1]));
-    });
-    agent.once('exit', () => reject(new Error(`synker agent exited: ${agentLog}`)));
-  });
+  const { sourceEnv, backupEnv, backupRoot } = await configureCliPair(dir, FILES);
+  const source = await startCliAgent(t, sourceEnv, ['--debug']);
+  const port = source.port;
   /** The stats of the agent's scans, from its debug log. */
   const agentScans = () =>
-    [...agentLog.matchAll(/\[scan\] scan finished (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as { files: number; hashedFiles: number; cachedFiles: number });
+    [...source.log().matchAll(/\[scan\] scan finished (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as { files: number; hashedFiles: number; cachedFiles: number });
   const check = (...extra: string[]) => runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
 
   await rm(path.join(backupRoot, 'b.txt'));
@@ -267,7 +232,7 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   const report = JSON.parse(sized.stdout) as CheckReport;
   assert.equal(report.settings?.sizeOnly, true);
   assert.deepEqual(report.differences.map((d) => `${d.category} ${d.path}`), ['missing b.txt']);
-  await waitFor(() => agentScans().length === 1, () => agentLog);
+  await waitFor(() => agentScans().length === 1, () => source.log());
   assert.deepEqual(
     agentScans().map(({ files, hashedFiles, cachedFiles }) => ({ files, hashedFiles, cachedFiles })),
     [{ files: Object.keys(FILES).length, hashedFiles: 0, cachedFiles: 0 }],
@@ -276,7 +241,7 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   // The same agent hashes when asked normally, and re-hashes everything when asked to verify.
   assert.equal((await check()).code, 1);
   assert.equal((await check('--verify')).code, 1);
-  await waitFor(() => agentScans().length === 3, () => agentLog);
+  await waitFor(() => agentScans().length === 3, () => source.log());
   assert.deepEqual(
     agentScans().map(({ hashedFiles, cachedFiles }) => ({ hashedFiles, cachedFiles })),
     [

@@ -4,7 +4,6 @@
  * mutations a user makes and expects exactly the matching categories.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmod, open, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,7 +11,8 @@ import type { Difference } from '../src/diff/index.js';
 import { MARKER_FILE } from '../src/manifest/layout.js';
 import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
 import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
-import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
+import { runSynker } from './helpers/synker-cli.js';
+import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES: Record<string, string> = {
@@ -189,41 +189,10 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
 
 test('two real agents: `synker agent` serves the source, `synker check --peer host:port` checks the backup', async (t) => {
   const dir = await tempDir(t, 'synker-check-agents-');
-  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'));
-  const backupEnv = isolatedEnv(path.join(dir, 'nas'));
-  const sourceRoot = path.join(dir, 'originals');
-  const backupRoot = path.join(dir, 'copy');
-  await writeTree(sourceRoot, FILES);
-  await writeTree(backupRoot, FILES);
-  const idOf = async (env: NodeJS.ProcessEnv) => {
-    const id = await runSynker(['id'], { env });
-    assert.equal(id.code, 0, id.stderr);
-    return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;
-  };
-  const laptop = await idOf(sourceEnv);
-  const nas = await idOf(backupEnv);
-  for (const [env, args] of [
-    [sourceEnv, ['trust', nas, '--name', 'nas']],
-    [sourceEnv, ['folder', 'add', 'photos', sourceRoot, '--role', 'source', '--share', 'nas']],
-    [backupEnv, ['trust', laptop, '--name', 'laptop']],
-    [backupEnv, ['folder', 'add', 'photos', backupRoot, '--role', 'backup', '--share', 'laptop']],
-  ] as const) {
-    const r = await runSynker([...args], { env });
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  }
-  const agent = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--no-schedule'], { env: sourceEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => {
-    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let err = '';
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const match = /on port (\d+)/.exec(err);
-      if (match) resolve(Number(match[1]));
-    });
-    agent.once('exit', () => reject(new Error(`synker agent exited: ${err}`)));
-  });
+  const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, FILES);
+  const source = await startCliAgent(t, sourceEnv);
+  const agent = source.process;
+  const port = source.port;
   const check = (...extra: string[]) => runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
 
   const complete = await check();
