@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, open, realpath, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { VerifiedHashes } from '../src/check/verified-store.js';
@@ -17,7 +17,7 @@ import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
 import { renderTerminal } from '../src/report/terminal.js';
 import { HashCache, hashCachePath } from '../src/scan/hash-cache.js';
 import { AgentState } from '../src/state/agent-state.js';
-import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
+import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
 import { tempDir } from './helpers/tmp.js';
@@ -47,13 +47,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 async function rotInPlace(cacheDir: string, root: string, rel: string, oldContent: string): Promise<void> {
   const file = path.join(root, rel);
-  const handle = await open(file, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, 0);
-  byte[0] = byte[0]! ^ 0x20;
-  await handle.write(byte, 0, 1, 0);
-  await handle.close();
-  await utimes(file, FIXED_MTIME_S, FIXED_MTIME_S);
+  await corruptKeepingSizeAndMtime(file);
   const st = await lstat(file);
   const cache = HashCache.open(cacheDir, await realpath(root));
   try {

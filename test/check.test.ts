@@ -4,13 +4,13 @@
  * mutations a user makes and expects exactly the matching categories.
  */
 import assert from 'node:assert/strict';
-import { chmod, open, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Difference } from '../src/diff/index.js';
 import { MARKER_FILE } from '../src/manifest/layout.js';
 import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
-import { FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
+import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
 import { tempDir } from './helpers/tmp.js';
@@ -31,16 +31,6 @@ function brief(d: Difference): string {
   return `${d.category} ${d.path}${to === undefined ? '' : ` -> ${to}`}`;
 }
 
-/** Rewrites a file's bytes in place, keeping its size and mtime (what bit rot or tampering looks like). */
-async function corruptKeepingSizeAndMtime(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, 0);
-  byte[0] = byte[0]! ^ 0x20;
-  await handle.write(byte, 0, 1, 0);
-  await handle.close();
-  await utimes(file, FIXED_MTIME_S, FIXED_MTIME_S);
-}
 
 test('an identical copy is complete: exit 0, both peers named, every file verified', async (t) => {
   const pair = await startCheckPair(t, FILES);

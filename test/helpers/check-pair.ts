@@ -4,7 +4,7 @@
  * folder through the scanner, the backup checks with its own identity,
  * agent state and hash cache. Tests mutate the two real folders and check.
  */
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { saveConfigFile } from '../../src/config/config-file.js';
@@ -113,4 +113,15 @@ export async function startCheckPair(t: TestContext, files: Record<string, strin
     },
     check: (options = {}) => checkFolder(env, backupConfig.folders[0]!, { cacheDir: path.join(backupHome, 'cache'), jobs: 2, ...options }),
   };
+}
+
+/** Rewrites a file's bytes in place, keeping its size and mtime (what bit rot or tampering looks like). */
+export async function corruptKeepingSizeAndMtime(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, 0);
+  byte[0] = byte[0]! ^ 0x20;
+  await handle.write(byte, 0, 1, 0);
+  await handle.close();
+  await utimes(file, FIXED_MTIME_S, FIXED_MTIME_S);
 }
