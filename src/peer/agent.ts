@@ -11,16 +11,15 @@ import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../config/identity.js';
 import type { FolderConfig } from '../config/types.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger } from '../log.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js';
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
-import { startAgentServer, type AgentServer, type ManifestScanRequest, type ManifestSource } from './server.js';
-import type { ConnectionCaps } from './limiter.js';
-import type { SessionTimeouts } from './timeouts.js';
+import { startAgentServer, type AgentServer, type AgentServerOptions, type ManifestScanRequest, type ManifestSource } from './server.js';
 
-export interface AgentOptions {
+/** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
+export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
   store: ConfigStore;
   identity: Identity;
   state: AgentState;
@@ -31,16 +30,12 @@ export interface AgentOptions {
   port?: number;
   /** Overrides the config's `name`. */
   name?: string;
-  host?: string;
   /** Advertise over mDNS (default true). */
   discovery?: boolean;
   /** Advertise only on these network interfaces (`--interface`; default: every eligible one). */
   interfaces?: readonly string[];
   /** Run the backup folders' check schedule (default true). */
   schedule?: boolean;
-  caps?: Partial<ConnectionCaps>;
-  timeouts?: Partial<SessionTimeouts>;
-  logger?: Logger;
 }
 
 export interface RunningAgent {
