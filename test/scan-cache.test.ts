@@ -76,6 +76,23 @@ test('the hash cache serves unchanged files without reading them; touched or edi
   assert.match(third.stderr, /hashed 1, from cache 3; 2 errors/);
 });
 
+test('the cache serves files whose manifest order differs from the byte order of their paths', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  // Manifest order puts the folder `a` and all it holds before `a-b`, `a.txt` and `a b`; byte order does not.
+  const names = ['a/x', 'a/y/z', 'a-b', 'a.txt', 'a b', 'a!', 'b/\u00e9t\u00e9', 'b/e\u0301t\u0301e', 'b/\u{1f600}', 'b/\ue000', 'c'];
+  await mkdir(path.join(root, 'a', 'y'), { recursive: true });
+  await mkdir(path.join(root, 'b'));
+  for (const name of names) await writeFile(path.join(root, name), `content of ${name}\n`);
+  const first = await collect(root, { cacheDir });
+  assert.equal(first.stats.hashedFiles, names.length);
+  const second = await collect(root, { cacheDir });
+  assert.equal(second.stats.cachedFiles, names.length);
+  assert.equal(second.stats.hashedFiles, 0);
+  assert.deepEqual(second.entries, first.entries);
+  await expectSha256sum(root, second.entries);
+});
+
 test('a scan killed after its first cache commit leaves a usable cache', async (t) => {
   const root = await tempDir(t);
   const cacheDir = await tempDir(t);

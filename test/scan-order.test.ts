@@ -172,6 +172,22 @@ test('names that are not UTF-8 or contain a backslash become error entries with 
   assert.match(entries.find((e) => e.path === 'dir%80')!.error!, /folder not scanned/);
 });
 
+test('a valid name holding U+FFFD is a normal entry, next to one that is not UTF-8', async (t) => {
+  const root = await tempDir(t);
+  await writeFile(path.join(root, 'replacement \ufffd.txt'), 'x');
+  writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
+  await writeFile(path.join(root, 'plain.txt'), 'x');
+  const { entries } = await collect(root, { cache: false });
+  assert.deepEqual(
+    entries.map((e) => [e.path, e.type, e.errorCode ?? null]),
+    [
+      ['bad %FF', 'error', 'INVALID_NAME'],
+      ['plain.txt', 'file', null],
+      ['replacement \ufffd.txt', 'file', null],
+    ],
+  );
+});
+
 test('names that would break on Windows are flagged', async (t) => {
   const root = await tempDir(t);
   for (const name of ['aux.txt', 'a:b', 'trail.', 'trail ', 'CON', 'fine.txt', 'auxiliary', 'q?']) {

@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { Difference, EntryFactsWithPath, VerifiedRecord } from '../diff/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { FolderStore } from '../state/folder-store.js';
+import type { OrderedLookup } from '../state/ordered-lookup.js';
 
 const GENERATIONS = ['a', 'b'] as const;
 type Generation = (typeof GENERATIONS)[number];
@@ -65,6 +66,8 @@ export class VerifiedHashes {
   private writes: Promise<void>[] = [];
   private failure: unknown;
   private matched = 0;
+  /** Matches arrive in manifest order: their records are read in one cursor pass. */
+  private reads: OrderedLookup<StoredRecord> | undefined;
   /** What this check changed: records written (new or different matches) and stale records pruned. */
   readonly stats = { written: 0, pruned: 0 };
 
@@ -102,7 +105,8 @@ export class VerifiedHashes {
     if (source.hash === undefined) return undefined;
     this.matched++;
     const key = keyOf(source.path);
-    const stored = this.records.peek(key);
+    this.reads ??= this.records.orderedReads();
+    const stored = this.reads.get(key);
     const old = recordOf(stored, key, source.path);
     if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime) return undefined;
     if (stored === undefined) this.count++;
@@ -125,6 +129,7 @@ export class VerifiedHashes {
    * files gone from both sides once they clearly outnumber the live ones.
    */
   async commit(differences: readonly Difference[]): Promise<void> {
+    this.reads?.close();
     await Promise.all(this.writes);
     this.writes = [];
     if (this.failure !== undefined) throw this.failure;
@@ -146,6 +151,7 @@ export class VerifiedHashes {
 
   /** The check failed: what was recorded is true all the same; just let the writes finish. */
   async abandon(): Promise<void> {
+    this.reads?.close();
     await Promise.allSettled(this.writes);
     this.writes = [];
     await this.meta.put(COUNT_KEY, this.count).catch(() => undefined);

@@ -153,21 +153,20 @@ class Join {
       this.unreadable(s.type === 'error' ? (b.type === 'error' ? 'both' : 'source') : 'backup', s, b);
       return;
     }
-    const source = factsOf(s);
-    const backup = factsOf(b);
+    // Most pairs are equal: their facts are copied out only when a difference keeps them.
     const bytes = s.type === 'file' ? s.size : 0;
     if (s.type !== b.type) {
-      this.differences.push({ category: 'type', path: s.path, source, backup, bytes, failing: true });
+      this.differences.push({ category: 'type', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: true });
       return;
     }
     if (isUnstable(s) || isUnstable(b)) {
       const side = isUnstable(s) ? (isUnstable(b) ? 'both' : 'source') : 'backup';
-      this.differences.push({ category: 'unstable', path: s.path, source, backup, bytes, failing: true, side });
+      this.differences.push({ category: 'unstable', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: true, side });
       return;
     }
-    const content = contentChanges(source, backup);
+    const content = contentChanges(s, b);
     if (content.length > 0) {
-      const record: Difference = { category: 'content', path: s.path, source, backup, bytes, failing: true, changes: content };
+      const record: Difference = { category: 'content', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: true, changes: content };
       const silent = silentSide(s, b);
       if (silent !== undefined) {
         record.silentChange = silent;
@@ -176,30 +175,31 @@ class Join {
       this.differences.push(record);
       return;
     }
-    if (provenEqual(source, backup)) {
+    if (provenEqual(s, b)) {
       this.matchedFiles++;
-      const wait = this.options.onMatch?.({ path: s.path, ...source }, { path: b.path, ...backup });
+      const wait = this.options.onMatch?.(s, b);
       if (wait !== undefined) this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
     } else if (s.type === 'file') {
       this.sizeMatchedFiles++;
     }
-    this.metadata(s, b, source, backup);
+    this.metadata(s, b);
   }
 
   /** Same content: permissions and (files only) modification time. */
-  private metadata(s: ManifestEntry, b: ManifestEntry, source: Difference['source'], backup: Difference['backup']): void {
-    const changes: Change[] = [];
+  private metadata(s: ManifestEntry, b: ManifestEntry): void {
     // Symlink permissions mean nothing on Linux; folder mtimes change whenever their
     // contents do and no copy tool keeps them reliably.
-    if (this.compareMode && s.type !== 'symlink' && s.mode !== b.mode) changes.push('mode');
+    const modeDiffers = this.compareMode && s.type !== 'symlink' && s.mode !== b.mode;
     const deltaMs = s.type === 'file' ? Math.abs(s.mtime - b.mtime) : 0;
+    if (!modeDiffers && deltaMs === 0) return;
+    const changes: Change[] = modeDiffers ? ['mode'] : [];
     let waits = false;
     if (deltaMs > 0) {
       if (!this.tolerance.mayTolerate(deltaMs)) changes.push('mtime');
       else if (this.tolerance.decided === undefined) waits = true;
     }
     if (changes.length === 0 && !waits) return;
-    const record: Difference = { category: 'metadata', path: s.path, source, backup, bytes: 0, failing: false, changes };
+    const record: Difference = { category: 'metadata', path: s.path, source: factsOf(s), backup: factsOf(b), bytes: 0, failing: false, changes };
     if (waits) this.pending.push({ difference: record, deltaMs });
     else this.differences.push(record);
   }

@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { createLogger } from '../log.js';
+import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 
 const log = createLogger('hash-cache');
 
@@ -55,6 +56,8 @@ export class HashCache {
   private readonly commits = new Set<Promise<void>>();
   private firstCommitLogged = false;
   private lastCommit = performance.now();
+  /** A scan asks in (nearly) key order: one cursor pass instead of a search per file. */
+  private reads: OrderedLookup<CachedValue> | undefined;
 
   private constructor(location: string, env: RootDatabase) {
     this.location = location;
@@ -85,7 +88,12 @@ export class HashCache {
 
   /** The cached hash when `state` is exactly the state it was computed for. */
   lookup(relPath: string, state: FileState): string | undefined {
-    const value = this.files.get(keyOf(relPath));
+    this.reads ??= new OrderedLookup(
+      // snapshot: false lets LMDB renew the read transaction while a long scan goes on.
+      this.files.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<CachedValue>>,
+      (key) => this.files.get(key),
+    );
+    const value = this.reads.get(keyOf(relPath));
     if (value === undefined) return undefined;
     if (value.length === 6 && value[5] !== relPath) return undefined;
     const [size, mtimeMs, ctimeMs, ino, hash] = value;
@@ -164,6 +172,7 @@ export class HashCache {
 
   /** Commit what is queued, wait for every commit, then close the environment. */
   async close(): Promise<void> {
+    this.reads?.close();
     this.commit();
     await Promise.all(this.commits);
     await this.env.close();

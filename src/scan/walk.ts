@@ -19,7 +19,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { EntryFlag } from '../manifest/entry.js';
 import { META_DIR } from '../manifest/layout.js';
-import { compareEntries } from '../manifest/order.js';
+import { comparePaths, compareUtf8 } from '../manifest/order.js';
 import type { IgnoreMatcher } from './ignore-rules.js';
 import { decodeName, escapeName, isWindowsUnsafeName } from './names.js';
 
@@ -57,7 +57,7 @@ interface Child {
 interface DirMember {
   key: string;
   raw: string;
-  names: Buffer[];
+  names: string[] | { bytes: Buffer[] };
 }
 
 export class TreeWalker {
@@ -75,7 +75,7 @@ export class TreeWalker {
 
   /** Throws (errno error) when the root itself cannot be listed. */
   *walk(): Generator<WalkItem, void, undefined> {
-    const rootNames = readdirSync(this.root, { encoding: 'buffer' });
+    const rootNames = readNames(this.root);
     const stack: { children: Child[]; next: number }[] = [{ children: this.childrenOf([{ key: '', raw: '', names: rootNames }]), next: 0 }];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
@@ -103,10 +103,10 @@ export class TreeWalker {
 
   /** lstat one child and turn it into an item (undefined: ignored or skipped). */
   private visit(child: Child, dirs: DirMember[]): WalkItem | undefined {
-    const flags: EntryFlag[] = [];
-    if (child.clash) flags.push('nfc-clash');
+    // Most items have no flag: they share one empty list instead of allocating their own.
+    let flags: EntryFlag[] = child.clash ? ['nfc-clash'] : NO_FLAGS;
     if (child.invalid) return this.invalidName(child, flags);
-    if (isWindowsUnsafeName(child.name)) flags.push('windows-name');
+    if (isWindowsUnsafeName(child.name)) flags = [...flags, 'windows-name'];
 
     let stat: Stats;
     try {
@@ -119,9 +119,9 @@ export class TreeWalker {
 
     if (stat.isFile()) return { kind: 'file', key: child.key, raw: child.raw, stat, flags };
     if (stat.isDirectory()) {
-      let names: Buffer[];
+      let names: DirMember['names'];
       try {
-        names = readdirSync(this.absolute(child.raw), { encoding: 'buffer' });
+        names = readNames(this.absolute(child.raw));
       } catch (err) {
         return errorItem(child, stat, err, 'could not list the folder', flags);
       }
@@ -184,10 +184,19 @@ export class TreeWalker {
   private childrenOf(members: DirMember[]): Child[] {
     const children: Child[] = [];
     for (const member of members) {
-      for (const bytes of member.names) {
+      const names = member.names;
+      if (Array.isArray(names)) {
+        for (const name of names) {
+          // The folder's own metadata is never listed.
+          if (member.key === '' && name === META_DIR) continue;
+          const nfc = isAscii(name) ? name : name.normalize('NFC');
+          children.push({ key: join(member.key, nfc), raw: join(member.raw, name), name: nfc, clash: false });
+        }
+        continue;
+      }
+      for (const bytes of names.bytes) {
         const decoded = decodeName(bytes);
         if (decoded.ok) {
-          // The folder's own metadata is never listed.
           if (member.key === '' && decoded.name === META_DIR) continue;
           const nfc = decoded.name.normalize('NFC');
           children.push({ key: join(member.key, nfc), raw: join(member.raw, decoded.name), name: nfc, clash: false });
@@ -202,7 +211,7 @@ export class TreeWalker {
         }
       }
     }
-    children.sort((a, b) => compareEntries(entryOrderKey(a), entryOrderKey(b)));
+    children.sort(compareSiblings);
     for (let i = 1; i < children.length; i++) {
       if (children[i]!.key === children[i - 1]!.key) {
         children[i]!.clash = true;
@@ -213,8 +222,38 @@ export class TreeWalker {
   }
 }
 
-function entryOrderKey(child: Child): { path: string; raw?: string } {
-  return child.raw === child.key ? { path: child.key } : { path: child.key, raw: child.raw };
+/**
+ * compareEntries for children of one directory group: their keys share the
+ * group's key as prefix, so comparing the last components orders them alike;
+ * equal keys are ordered by their raw paths' bytes.
+ */
+function compareSiblings(a: Child, b: Child): number {
+  return comparePaths(a.name, b.name) || compareUtf8(a.raw, b.raw);
+}
+
+// Frozen: a push onto the shared list would fail loudly instead of flagging every item.
+const NO_FLAGS = Object.freeze([]) as unknown as EntryFlag[];
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** ASCII names are already NFC: normalising them is wasted work. */
+function isAscii(name: string): boolean {
+  return ASCII.test(name);
+}
+
+/**
+ * A directory's names. Read as strings when every name is valid UTF-8 and
+ * free of backslashes (the C++ decoder is faster than decoding each name in
+ * JavaScript); read again as bytes when one is not: an undecodable byte shows
+ * up as U+FFFD, and a name really holding U+FFFD is read as bytes too, to
+ * be told apart.
+ */
+function readNames(dir: string): string[] | { bytes: Buffer[] } {
+  const names = readdirSync(dir);
+  for (const name of names) {
+    if (name.includes('\ufffd') || name.includes('\\')) return { bytes: readdirSync(dir, { encoding: 'buffer' }) };
+  }
+  return names;
 }
 
 function join(parent: string, name: string): string {

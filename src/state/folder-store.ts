@@ -8,6 +8,7 @@
  * Buffers). Writes are transactional and visible to other processes.
  */
 import type { Database, Key } from 'lmdb';
+import { OrderedLookup, type KeyedRecord } from './ordered-lookup.js';
 
 /** Keys: strings (no NUL character) or numbers, or lists of them. */
 export type StoreKey = string | number | Array<string | number>;
@@ -38,6 +39,23 @@ export class FolderStore<V = unknown> {
    */
   peek(key: StoreKey): V | undefined {
     return this.db.get(this.full(key)) as V | undefined;
+  }
+
+  /**
+   * Like many peek()s of string keys asked in (nearly) key order, made as one
+   * cursor pass over the namespace (see OrderedLookup). Close it when done.
+   */
+  orderedReads(): OrderedLookup<V> {
+    return new OrderedLookup(this.stringKeyed(), (key) => this.peek(key));
+  }
+
+  private *stringKeyed(): Generator<KeyedRecord<V>> {
+    // snapshot: false lets LMDB renew the read transaction while a long check goes on.
+    for (const { key, value } of this.db.getRange({ start: [this.folderId, this.namespace], snapshot: false })) {
+      const parts = key as unknown[];
+      if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) return;
+      if (parts.length === 3 && typeof parts[2] === 'string') yield { key: parts[2], value: value as V };
+    }
   }
 
   async put(key: StoreKey, value: V): Promise<void> {
