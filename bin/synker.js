@@ -1,3 +1,8 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` via the prepare script).
-import '../dist/src/cli/main.js';
+'use strict';
+require('./io-threads.js');
+import('../dist/src/cli/main.js').catch((err) => {
+  process.stderr.write(`synker could not start: ${err && err.stack ? err.stack : err}\n`);
+  process.exitCode = 2;
+});

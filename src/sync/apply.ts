@@ -6,7 +6,7 @@
  * in the versions folder. One file's failure is recorded and the run goes
  * on; a transport failure ends the run with partial files kept for resuming.
  */
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { access, chmod, lstat, lutimes, mkdir, open, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
@@ -25,8 +25,15 @@ import { lstatOrUndefined } from './lstat-optional.js';
 
 const log = createLogger('sync');
 
-/** Bytes of files being pulled at once (the files-in-flight cap applies too). */
+/** Bytes of files being received at once (the files-in-flight cap applies too). */
 const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+/**
+ * Files being pulled at once, from request to landing. The protocol allows 16
+ * requests in flight (LIMITS.filesInFlight); the rest are files whose data is
+ * in and which wait on fsync, so the disk gets many flushes at once and the
+ * network does not wait on it.
+ */
+const DEFAULT_FILES_IN_FLIGHT = 48;
 
 export interface SyncProgress {
   filesDone: number;
@@ -43,7 +50,7 @@ export interface ApplyOptions {
   /** The backup folder root. */
   root: string;
   source: FileSource;
-  /** Files in flight at once (default 16, and at most ~8 MiB of them): small files do not wait on each other's round trips. */
+  /** Files in flight at once, from request to landing (default 48; at most ~8 MiB of them still receiving): small files do not wait on each other's round trips or fsyncs. */
   concurrency?: number;
   /** Extra attempts for a file that fails verification or changed on the source (default 2). */
   retries?: number;
@@ -114,11 +121,14 @@ class PlanRunner {
   /** Content landed in this run, by hash: later files with the same content are copied locally. */
   private readonly landedByHash = new Map<string, Promise<string | undefined>>();
   /**
-   * Folders whose entries changed, fsynced once at the end of the run rather
-   * than after every file: until then a power cut can only undo a rename,
-   * leaving the old file (or the partial) in place, never losing data.
+   * What landing files needs across the run. `dirtyDirs`: folders whose
+   * entries changed, fsynced once at the end of the run rather than after
+   * every file: until then a power cut can only undo a rename, leaving the old
+   * file (or the partial) in place, never losing data. `checkedDirs`: folders
+   * this run has made or found to be real folders (not symlinks), checked once
+   * rather than per file.
    */
-  private readonly dirtyDirs = new Set<string>();
+  private readonly landing = { dirtyDirs: new Set<string>(), checkedDirs: new Set<string>() };
   private lastProgress = 0;
 
   constructor(
@@ -147,7 +157,7 @@ class PlanRunner {
       rethrowIfBug(err);
       this.result.aborted = toFailed('', err);
     }
-    for (const dir of this.dirtyDirs) await fsyncDir(dir);
+    for (const dir of this.landing.dirtyDirs) await fsyncDir(dir);
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);
   }
@@ -169,11 +179,11 @@ class PlanRunner {
   private async move(a: Extract<SyncAction, { op: 'move' }>): Promise<void> {
     const from = resolveUnderRoot(this.root, a.from.disk);
     const to = await prepareParents(this.root, a.to.disk);
-    const present = await lstatOrUndefined(from);
+    const present = lstatOrUndefined(from);
     if (present === undefined) {
       throw new SyncError('E_SYNC_MOVE_SOURCE_GONE', `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`);
     }
-    if ((await lstatOrUndefined(to)) !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
+    if (lstatOrUndefined(to) !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
     await rename(from, to);
     await fsyncDir(path.dirname(to));
     if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
@@ -190,7 +200,7 @@ class PlanRunner {
 
   private async mkdir(a: Extract<SyncAction, { op: 'mkdir' }>): Promise<void> {
     const abs = await prepareParents(this.root, a.at.disk);
-    const existing = await lstatOrUndefined(abs);
+    const existing = lstatOrUndefined(abs);
     if (existing !== undefined && !existing.isDirectory()) await this.keeper.moveAway(a.at.disk);
     if (existing === undefined || !existing.isDirectory()) {
       await mkdir(abs);
@@ -202,7 +212,7 @@ class PlanRunner {
 
   private async symlink(a: Extract<SyncAction, { op: 'symlink' }>): Promise<void> {
     const abs = await prepareParents(this.root, a.at.disk);
-    const existing = await lstatOrUndefined(abs);
+    const existing = lstatOrUndefined(abs);
     if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
     else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
     const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.synker-link`);
@@ -239,33 +249,41 @@ class PlanRunner {
   }
 
   private async pullAll(pulls: Array<Extract<SyncAction, { op: 'pull' }>>): Promise<void> {
-    const limit = Math.max(1, this.options.concurrency ?? 16);
+    const limit = Math.max(1, this.options.concurrency ?? DEFAULT_FILES_IN_FLIGHT);
     let next = 0;
     let fatal: unknown;
     // Many small files in flight hide round trips; a few large ones are enough to fill the link,
-    // and more would only make the disk seek between them.
-    let inFlightBytes = 0;
-    let inFlight = 0;
+    // and more would only make the disk seek between them. The byte budget covers files whose data
+    // is still arriving: one being fsynced and renamed no longer holds it, so the next transfer
+    // overlaps with the disk's flush.
+    let receivingBytes = 0;
+    let receiving = 0;
     const waiting: Array<() => void> = [];
     const worker = async (): Promise<void> => {
       while (fatal === undefined && next < pulls.length) {
         const candidate = pulls[next]!;
-        if (inFlight > 0 && inFlightBytes + candidate.entry.size > IN_FLIGHT_BYTES) {
+        if (receiving > 0 && receivingBytes + candidate.entry.size > IN_FLIGHT_BYTES) {
           await new Promise<void>((resolve) => waiting.push(resolve));
           continue;
         }
         const a = pulls[next++]!;
-        inFlight++;
-        inFlightBytes += a.entry.size;
+        receiving++;
+        receivingBytes += a.entry.size;
+        let received = false;
+        const doneReceiving = (): void => {
+          if (received) return;
+          received = true;
+          receiving--;
+          receivingBytes -= a.entry.size;
+          for (const wake of waiting.splice(0)) wake();
+        };
         this.progress.currentPath = a.at.path;
         try {
-          await this.step(a, () => this.pull(a));
+          await this.step(a, () => this.pull(a, doneReceiving));
         } catch (err) {
           fatal ??= err;
         } finally {
-          inFlight--;
-          inFlightBytes -= a.entry.size;
-          for (const wake of waiting.splice(0)) wake();
+          doneReceiving();
         }
         this.progress.filesDone++;
         this.progress.bytesDone += a.entry.size;
@@ -276,7 +294,7 @@ class PlanRunner {
     if (fatal !== undefined) throw fatal;
   }
 
-  private async pull(a: Extract<SyncAction, { op: 'pull' }>): Promise<void> {
+  private async pull(a: Extract<SyncAction, { op: 'pull' }>, onReceived: () => void): Promise<void> {
     // Refuse a hostile path before asking the source for a single byte.
     assertSafeRelPath(a.at.disk);
     assertSafeRelPath(a.at.path);
@@ -288,8 +306,11 @@ class PlanRunner {
     let landedAt: string | undefined;
     try {
       const localCopy = earlier === undefined ? undefined : await earlier;
-      if (a.replaces?.type === 'dir') await this.keeper.moveAway(a.at.disk);
-      await this.receive(a, localCopy);
+      if (a.replaces?.type === 'dir') {
+        await this.keeper.moveAway(a.at.disk);
+        this.landing.checkedDirs.clear();
+      }
+      await this.receive(a, localCopy, onReceived);
       landedAt = a.at.disk;
       this.result.pulled++;
       this.result.pulledBytes += a.entry.size;
@@ -298,7 +319,7 @@ class PlanRunner {
     }
   }
 
-  private async receive(a: Extract<SyncAction, { op: 'pull' }>, localCopy: string | undefined): Promise<void> {
+  private async receive(a: Extract<SyncAction, { op: 'pull' }>, localCopy: string | undefined, onReceived: () => void): Promise<void> {
     const retries = this.options.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
       const incoming = await IncomingFile.open(this.root, a.at.path, a.entry);
@@ -315,8 +336,9 @@ class PlanRunner {
           });
           sourceHash = got.hash;
         }
+        onReceived();
         await incoming.complete(sourceHash);
-        await landFile(this.root, incoming.partialPath, a.at.disk, this.keeper, a.reason !== 'missing', this.dirtyDirs);
+        await landFile(this.root, incoming.partialPath, a.at.disk, this.keeper, a.reason !== 'missing', this.landing);
         await this.remember(a.at.disk, a.entry.hash);
         return;
       } catch (err) {
@@ -334,7 +356,7 @@ class PlanRunner {
   private async remember(disk: string, hash: string): Promise<void> {
     const cache = this.options.hashCache;
     if (cache === undefined) return;
-    const st = await lstat(resolveUnderRoot(this.root, disk));
+    const st = lstatSync(resolveUnderRoot(this.root, disk));
     if (st.isFile()) cache.store(disk, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, hash);
   }
 

@@ -6,15 +6,17 @@
  * resuming) is returned so the receiver can compare it with its own.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { SourceFileError } from './errors.js';
+import { fdRead } from './fd-io.js';
 import { resolveUnderRoot } from './safe-path.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** Files up to this size are read synchronously (see below). */
+const SYNC_READ_BYTES = 64 * 1024;
 
 export interface ReadOptions {
   offset: number;
@@ -38,19 +40,24 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     throw new SourceFileError(entry.path, 'refused', `offset ${options.offset} is outside the file (${entry.size} bytes)`);
   }
   const abs = resolveUnderRoot(root, rel);
-  const realRoot = await realpath(root);
+  // Path checks, open, fstat, close and the read of a small file are
+  // synchronous: each is cheaper than the thread-pool hand-off of its async
+  // form, which dominated the serving of small files (measured: ~150 µs of
+  // main-thread time per call on a busy 2-core machine). Reads of larger
+  // files, which may wait on the disk for longer, leave the thread.
+  const realRoot = realpathSync.native(root);
   let realParent: string;
   try {
-    realParent = await realpath(path.dirname(abs));
+    realParent = realpathSync.native(path.dirname(abs));
   } catch (err) {
     throw new SourceFileError(entry.path, 'not-found', `its folder is gone (${errnoCode(err) ?? 'error'})`);
   }
   if (realParent !== realRoot && !realParent.startsWith(realRoot + path.sep)) {
     throw new SourceFileError(entry.path, 'refused', 'a folder on its path is a symlink leading outside the folder root');
   }
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path.join(realParent, path.basename(abs)), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path.join(realParent, path.basename(abs)), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') throw new SourceFileError(entry.path, 'not-found', 'no longer exists on the source');
@@ -58,7 +65,7 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     throw new SourceFileError(entry.path, 'unreadable', `cannot be opened (${code ?? 'error'})`);
   }
   try {
-    const before = await handle.stat();
+    const before = fstatSync(fd);
     if (!before.isFile()) throw new SourceFileError(entry.path, 'refused', 'is not a regular file');
     if (before.size !== entry.size || Math.trunc(before.mtimeMs) !== entry.mtime) {
       throw new SourceFileError(entry.path, 'changed', 'changed on the source since its manifest was made');
@@ -70,7 +77,8 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     // One buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size)));
     while (pos < entry.size) {
-      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, entry.size - pos), pos);
+      const length = Math.min(buf.length, entry.size - pos);
+      const bytesRead = entry.size <= SYNC_READ_BYTES ? readSync(fd, buf, 0, length, pos) : await fdRead(fd, buf, 0, length, pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
       const chunk = buf.subarray(0, bytesRead);
       hash.update(chunk);
@@ -82,12 +90,12 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
       }
       pos = end;
     }
-    const after = await handle.stat();
+    const after = fstatSync(fd);
     if (after.size !== entry.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
       throw new SourceFileError(entry.path, 'changed', 'changed on the source while it was sent');
     }
     return { hash: hash.digest('hex'), bytesSent: sent };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

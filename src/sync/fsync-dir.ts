@@ -3,19 +3,21 @@
  * Some file systems (and Windows) cannot open or sync a folder: that is not
  * an error worth failing a sync for.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
+import { fdSync } from './fd-io.js';
 
 const UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES', 'EBADF', 'ENOSYS']);
 
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    // Opening a folder is cheap; only the fsync waits on the disk.
+    fd = openSync(dir, 'r');
+    await fdSync(fd);
   } catch (err) {
     if (!UNSUPPORTED.has(errnoCode(err) ?? '')) throw err;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

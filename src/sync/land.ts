@@ -3,7 +3,7 @@
  * following symlinks, whatever is at the target kept as a version, then one
  * atomic rename and an fsync of the folder so the new name is durable.
  */
-import { constants } from 'node:fs';
+import { constants, renameSync } from 'node:fs';
 import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
@@ -38,11 +38,11 @@ export async function landFile(
   targetRel: string,
   keeper: VersionKeeper,
   expectExisting: boolean,
-  /** Collects folders to fsync later (a run syncs each changed folder once); default: fsync now. */
-  dirtyDirs?: Set<string>,
+  /** A run's bookkeeping: folders to fsync once at its end (default: fsync now), and folders it has checked. */
+  run?: { dirtyDirs: Set<string>; checkedDirs: Set<string> },
 ): Promise<LandResult> {
-  const target = await prepareParents(root, targetRel);
-  const existing = await lstatOrUndefined(target);
+  const target = await prepareParents(root, targetRel, run?.checkedDirs);
+  const existing = lstatOrUndefined(target);
   const result: LandResult = {};
   if (existing !== undefined) {
     if (!expectExisting) {
@@ -60,7 +60,7 @@ export async function landFile(
     if (kept !== undefined) result.keptVersion = kept;
   }
   try {
-    await rename(partialPath, target);
+    renameSync(partialPath, target);
   } catch (err) {
     if (errnoCode(err) !== 'EXDEV') throw err;
     // The target is on another mount inside the root: copy next to it, then rename there.
@@ -69,7 +69,7 @@ export async function landFile(
     await rename(temp, target);
     await rm(partialPath, { force: true });
   }
-  if (dirtyDirs) dirtyDirs.add(path.dirname(target));
+  if (run) run.dirtyDirs.add(path.dirname(target));
   else await fsyncDir(path.dirname(target));
   return result;
 }
