@@ -9,6 +9,8 @@ test('file-data messages round-trip through the encoder and the one decoder', ()
     { kind: 'fileRequest', req: 7, folder: 'photos', path: '2024/é.jpg', hash, size: 10, offset: 4 },
     { kind: 'fileData', req: 7, offset: 4, data: Buffer.from('abcdef') },
     { kind: 'fileEnd', req: 7, size: 10, hash },
+    // This version's server leaves the hash out: the client checks against the manifest.
+    { kind: 'fileEnd', req: 8, size: 10 },
   ];
   for (const m of messages) {
     const decoded = decodeFrame(encodeMessage(m)) as unknown as Record<string, unknown>;
@@ -30,7 +32,8 @@ test('hostile file-data frames are refused by the decoder with the documented co
     [17, { req: 1, offset: 0, data: Buffer.alloc(LIMITS.fileDataBytes + 1) }, 'E_LIMIT'],
     [17, { req: 1, offset: 0, data: Buffer.alloc(0) }, 'E_MALFORMED'],
     [17, { req: 1, offset: 0, data: 'text' }, 'E_MALFORMED'],
-    [18, { req: 1, size: 3 }, 'E_MALFORMED'],
+    [18, { req: 1 }, 'E_MALFORMED'],
+    [18, { req: 1, size: 3, hash: h.subarray(0, 31) }, 'E_MALFORMED'],
   ];
   for (const [type, body, code] of cases) {
     assert.throws(() => decodeFrame(encodeFrame(1, type, body)), (err: unknown) => err instanceof ProtocolError && err.code === code, `${type} ${JSON.stringify(body).slice(0, 80)}`);

@@ -78,10 +78,10 @@ export interface PeerSession {
    * Fetch one file of a folder whose manifest was requested earlier in this
    * session, from `offset` to its end; `onData` gets the chunks in order
    * (the next one waits for it). Resolves with the SHA-256 the peer computed
-   * while reading. Several may run at once. A file the peer cannot serve
+   * while reading, if it sent one (this version's server does not). Several may run at once. A file the peer cannot serve
    * rejects with SourceFileError; a session failure with PeerError.
    */
-  requestFile(options: FileRequestOptions): Promise<{ hash: string }>;
+  requestFile(options: FileRequestOptions): Promise<{ hash?: string }>;
   /** Close the session cleanly. */
   close(): Promise<void>;
   /** Resolves when the session is over, with the error that ended it, if any. */
@@ -373,7 +373,7 @@ class ClientSession implements PeerSession {
     return stream;
   }
 
-  async requestFile(options: FileRequestOptions): Promise<{ hash: string }> {
+  async requestFile(options: FileRequestOptions): Promise<{ hash?: string }> {
     if (!this.remote.features.includes(FEATURE_FILE_DATA)) {
       throw new PeerError('E_UNSUPPORTED', `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`, {
         hint: `Update synker on ${this.remote.name}.`,

@@ -42,7 +42,7 @@ interface Receiving {
   /** Chunks are written one after another. */
   tail: Promise<void>;
   failed?: unknown;
-  resolve(result: { hash: string }): void;
+  resolve(result: { hash?: string }): void;
   reject(error: unknown): void;
 }
 
@@ -71,13 +71,13 @@ export class FileReceiving {
     return this.active.has(req) || this.dropping.has(req);
   }
 
-  async request(options: FileRequestOptions): Promise<{ hash: string }> {
+  async request(options: FileRequestOptions): Promise<{ hash?: string }> {
     while (this.active.size >= LIMITS.filesInFlight && this.closedWith === undefined) {
       await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     }
     if (this.closedWith !== undefined) throw this.closedWith;
     const req = this.nextReq();
-    return new Promise<{ hash: string }>((resolve, reject) => {
+    return new Promise<{ hash?: string }>((resolve, reject) => {
       const settle = (): void => {
         this.active.delete(req);
         this.slotWaiters.shift()?.();
@@ -144,7 +144,7 @@ export class FileReceiving {
       return;
     }
     void r.tail.then(() => {
-      if (r.failed === undefined) r.resolve({ hash: message.hash });
+      if (r.failed === undefined) r.resolve(message.hash === undefined ? {} : { hash: message.hash });
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * The server's half of file transfer (docs/protocol.md section 6): serves
  * `file-request`s from the manifest this session sent, several at a time,
- * in `file-data` chunks paced by the socket, then `file-end` with the hash
- * computed while reading. Only regular files of that manifest, under the
+ * in `file-data` chunks paced by the socket, then `file-end`. The client
+ * verifies the bytes against the manifest's hash, so the server does not
+ * hash them again. Only regular files of that manifest, under the
  * folder root, reached without symlinks, with the requested hash: anything
  * else gets an `error` for that request and the session goes on.
  */
@@ -104,7 +105,7 @@ export class FileServing {
     const { req } = message;
     let offset = message.offset;
     try {
-      const { hash, bytesSent } = await serveFileRequest(
+      const { bytesSent } = await serveFileRequest(
         folder.path,
         (p) => index.lookup(p),
         { path: message.path, hash: message.hash, size: message.size, offset: message.offset },
@@ -117,7 +118,7 @@ export class FileServing {
         LIMITS.fileDataBytes,
       );
       signal.throwIfAborted();
-      this.channel.send({ kind: 'fileEnd', req, size: message.size, hash });
+      this.channel.send({ kind: 'fileEnd', req, size: message.size });
       this.filesSent++;
       // One line per file only when debugging: a sync of 100,000 files must not flood the agent's log.
       this.log.debug(`sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`);

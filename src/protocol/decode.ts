@@ -8,7 +8,7 @@ import type { ManifestEntry } from '../manifest/entry.js';
 import { ProtocolError } from './errors.js';
 import { codeString, isMap, malformed, optionalBoolean, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { MESSAGE_TYPES, type DecodedMessage, type ManifestRequestMessage } from './messages.js';
+import { MESSAGE_TYPES, type DecodedMessage, type FileEndMessage, type ManifestRequestMessage } from './messages.js';
 import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
 
@@ -116,7 +116,10 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
     }
     case MESSAGE_TYPES.fileEnd: {
       const where = 'file-end';
-      return { kind: 'fileEnd', req: uint(body, 'req', where, LIMITS.maxReq), size: uint(body, 'size', where), hash: sha256(body, where) };
+      const end: FileEndMessage = { kind: 'fileEnd', req: uint(body, 'req', where, LIMITS.maxReq), size: uint(body, 'size', where) };
+      // Optional: the client verifies what it stored against the manifest; a server that hashed while reading may say so too.
+      if (body['hash'] !== undefined) end.hash = sha256(body, where);
+      return end;
     }
     default: {
       // Unknown type: not fatal (a newer peer probing); its req, when valid, gets an E_UNSUPPORTED answer.

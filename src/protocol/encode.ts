@@ -72,7 +72,7 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
     case 'fileData':
       return { req: message.req, offset: message.offset, data: message.data };
     case 'fileEnd':
-      return { req: message.req, size: message.size, hash: hashBytes(message.hash) };
+      return { req: message.req, size: message.size, ...(message.hash === undefined ? {} : { hash: hashBytes(message.hash) }) };
   }
 }
 

@@ -123,8 +123,12 @@ export interface FileEndMessage {
   kind: 'fileEnd';
   req: number;
   size: number;
-  /** SHA-256 (hex) of the whole file as the server read it while sending. */
-  hash: string;
+  /**
+   * SHA-256 (hex) of the whole file as the server read it while sending, if
+   * it hashed it (this version does not: the client's own check against the
+   * manifest covers every byte). The client compares it when present.
+   */
+  hash?: string;
 }
 
 /** A frame of a type this version does not know; answered or ignored, never fatal by itself. */

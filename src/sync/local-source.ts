@@ -15,11 +15,11 @@ export class LocalFolderSource implements FileSource {
     private readonly lookup: ManifestLookup,
   ) {}
 
-  async fetch(request: FileRequest, onData: (chunk: Uint8Array) => Promise<void>): Promise<{ hash: string }> {
-    const { hash } = await serveFileRequest(this.root, this.lookup, request, async (chunk) => {
+  async fetch(request: FileRequest, onData: (chunk: Uint8Array) => Promise<void>): Promise<{ hash?: string }> {
+    await serveFileRequest(this.root, this.lookup, request, async (chunk) => {
       this.bytesSent += chunk.length;
       await onData(chunk);
     });
-    return { hash };
+    return {};
   }
 }

@@ -12,7 +12,7 @@ export class PeerFileSource implements FileSource {
     private readonly folderId: string,
   ) {}
 
-  fetch(request: FileRequest, onData: (chunk: Uint8Array) => Promise<void>): Promise<{ hash: string }> {
+  fetch(request: FileRequest, onData: (chunk: Uint8Array) => Promise<void>): Promise<{ hash?: string }> {
     return this.session.requestFile({ folder: this.folderId, ...request, onData });
   }
 }

@@ -19,7 +19,7 @@ export async function serveFileRequest(
   request: FileRequest,
   onData: (chunk: Uint8Array) => Promise<void> | void,
   chunkBytes?: number,
-): Promise<{ hash: string; bytesSent: number }> {
+): Promise<{ bytesSent: number }> {
   const reason = unsafePathReason(request.path);
   if (reason !== undefined) throw new SourceFileError(String(request.path).slice(0, 200), 'refused', `unsafe path (${reason})`);
   const entry = await lookup(request.path);
