@@ -134,7 +134,9 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
       options.signal?.removeEventListener('abort', onAbort);
     };
 
+    let socket: TLSSocket | undefined;
     ws.on('upgrade', (res: IncomingMessage) => {
+      socket = res.socket as TLSSocket;
       const actual = peerDeviceId(res.socket as TLSSocket);
       if (actual !== expected) {
         fail(
@@ -160,7 +162,7 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
 
     ws.on('open', () => {
       if (settled) return;
-      const conn = new Connection(ws, timeouts, log, where);
+      const conn = new Connection(ws, timeouts, log, where, socket);
       connection = conn;
       const session = new ClientSession(conn, options, timeouts);
       conn.start({

@@ -27,6 +27,12 @@ export interface ConnectionHandlers {
 }
 
 // WebSocket close codes (RFC 6455): normal, policy violation, internal error.
+/** What the connection needs of its socket to batch writes. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY = 1008;
 const CLOSE_INTERNAL = 1011;
@@ -43,12 +49,15 @@ export class Connection {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly closeWaiters: Array<() => void> = [];
   private readonly sendWaiters: Array<() => void> = [];
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly timeouts: SessionTimeouts,
     private readonly log: Logger,
     peerLabel: string,
+    /** The TLS socket under `ws`, to group the frames of one event-loop turn into one write. */
+    private readonly socket?: Corkable,
   ) {
     this.peerLabel = peerLabel;
   }
@@ -92,6 +101,7 @@ export class Connection {
   /** Send without waiting (small control messages). */
   send(message: OutgoingMessage): void {
     if (!this.isOpen) return;
+    this.corkUntilNextTurn();
     this.ws.send(encodeMessage(message), (err) => {
       if (err) this.log.debug(`send to ${this.peerLabel} failed: ${err.message}`);
     });
@@ -104,6 +114,7 @@ export class Connection {
   async sendPaced(message: OutgoingMessage): Promise<void> {
     if (!this.isOpen) throw this.closedError();
     const frame = encodeMessage(message);
+    this.corkUntilNextTurn();
     if (this.ws.bufferedAmount + frame.length <= SEND_HIGH_WATER_BYTES) {
       this.ws.send(frame, (err) => {
         if (err) this.log.debug(`send to ${this.peerLabel} failed: ${err.message}`);
@@ -124,6 +135,23 @@ export class Connection {
       const wake = (): void => done(new Error('closed'));
       this.sendWaiters.push(wake);
       this.ws.send(frame, done);
+    });
+  }
+
+  /**
+   * Holds this turn's frames in the socket and writes them together at the
+   * next one: a sync of small files sends a request, or a chunk and an end,
+   * per file, and each frame on its own cost a TLS record and a system call
+   * (ws corks each frame's header and body itself; corks nest).
+   */
+  private corkUntilNextTurn(): void {
+    const socket = this.socket;
+    if (this.corked || socket === undefined) return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      socket.uncork();
     });
   }
 
