@@ -17,6 +17,11 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+/** The level in force (for threads, which start with their own copy of this module). */
+export function currentLogLevel(): LogLevel {
+  return threshold;
+}
+
 export function isLogLevelEnabled(level: LogLevel): boolean {
   return ORDER[level] <= ORDER[threshold];
 }

@@ -17,7 +17,7 @@ import { SynkerError, rethrowIfBug } from '../errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
 import { createLogger } from '../log.js';
 import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
-import { scanFolder } from '../scan/index.js';
+import { scanFolderInThread } from '../scan/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import { CheckError } from './errors.js';
 import { findSource, type SourceLocator } from './find-source.js';
@@ -133,7 +133,8 @@ async function runLocked(
     try {
       const remote = new TimedStream(found.manifest);
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
-      const scan = scanFolder(folder.path, {
+      // The local scan runs in a thread of its own: this one decodes and diffs the source's manifest meanwhile.
+      const scan = scanFolderInThread(folder.path, {
         hash: !sizeOnly,
         verify,
         extraIgnore: found.info.ignoreRules.join('\n'),

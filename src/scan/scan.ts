@@ -55,7 +55,7 @@ export interface ScanStats {
   elapsedMs: number;
 }
 
-function emptyStats(): ScanStats {
+export function emptyStats(): ScanStats {
   return {
     files: 0,
     dirs: 0,

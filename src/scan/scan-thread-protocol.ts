@@ -1,0 +1,32 @@
+/** Messages between a threaded scan (scan-thread.ts) and its thread (scan-worker.ts). */
+import type { LogLevel } from '../log.js';
+import type { EntryBatch } from './entry-batch.js';
+import type { ScanStats } from './scan.js';
+import type { ScanOptions } from './options.js';
+
+export interface ScanThreadData {
+  root: string;
+  /** scanFolder's options without the signal (aborts travel as a `stop` message). */
+  options: Omit<ScanOptions, 'signal'>;
+  logLevel: LogLevel;
+}
+
+/** To the thread: one batch was taken (flow control), or stop scanning and clean up. */
+export type ToScanThread = { kind: 'taken' } | { kind: 'stop' };
+
+/** An error, as far as it can cross a thread boundary. */
+export interface ThreadError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  code: string | undefined;
+  hint: string | undefined;
+}
+
+export type FromScanThread =
+  | { kind: 'batch'; batch: EntryBatch; stats: ScanStats; cacheLocation: string | undefined }
+  | { kind: 'end'; stats: ScanStats; cacheLocation: string | undefined }
+  | { kind: 'error'; error: ThreadError; stats: ScanStats };
+
+/** Batches the thread may post before the other side has taken them. */
+export const MAX_BATCHES_AHEAD = 4;

@@ -1,0 +1,130 @@
+/**
+ * scanFolderInThread: the same scan as scanFolder, run in a thread of its
+ * own. The walk's lstat calls, the hash-cache reads and the reorder window
+ * then cost the calling thread nothing but unpacking batches, so a check
+ * can decode and diff the source's manifest while its own folder is
+ * scanned on another core.
+ *
+ * The iteration is the same as FolderScan's: entries in manifest order,
+ * `stats` live while it runs and final at the end, errors thrown as the
+ * scan threw them (ScanError keeps its code and hint), the signal or an
+ * early break stopping the scan and releasing its threads and cache.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { currentLogLevel } from '../log.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+import { unpackEntries } from './entry-batch.js';
+import { ScanError, type ScanErrorCode } from './errors.js';
+import { resolveScanOptions, type ScanOptions } from './options.js';
+import { emptyStats, type ScanStats } from './scan.js';
+import type { FromScanThread, ScanThreadData, ThreadError, ToScanThread } from './scan-thread-protocol.js';
+
+export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
+  readonly root: string;
+  readonly stats: ScanStats = emptyStats();
+  cacheLocation: string | undefined;
+  private readonly options: ScanOptions;
+  private started = false;
+
+  constructor(root: string, options: ScanOptions = {}) {
+    this.root = path.resolve(root);
+    // Bad options throw here, as scanFolder's do, not later from the thread.
+    resolveScanOptions(this.root, options);
+    this.options = options;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
+    if (this.started) throw new Error('a scan can be iterated only once; call scanFolderInThread again');
+    this.started = true;
+    return this.run();
+  }
+
+  private async *run(): AsyncGenerator<ManifestEntry, void, undefined> {
+    const { signal, ...options } = this.options;
+    signal?.throwIfAborted();
+    const data: ScanThreadData = { root: this.root, options, logLevel: currentLogLevel() };
+    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: data });
+    const inbox: FromScanThread[] = [];
+    let crash: Error | undefined;
+    let exited = false;
+    /** The thread said its last word: its scan ended and released the cache and hash threads. */
+    let finished = false;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const send = (message: ToScanThread): void => worker.postMessage(message);
+    const exit = new Promise<void>((resolve) =>
+      worker.once('exit', () => {
+        exited = true;
+        resolve();
+        notify();
+      }),
+    );
+    worker.on('message', (message: FromScanThread) => {
+      inbox.push(message);
+      notify();
+    });
+    worker.on('error', (err) => {
+      crash = err;
+      notify();
+    });
+    const onAbort = (): void => {
+      send({ kind: 'stop' });
+      notify();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const message = inbox.shift();
+        if (message === undefined) {
+          signal?.throwIfAborted();
+          if (crash !== undefined) throw crash;
+          if (exited) throw new Error(`the scan thread of ${this.root} ended before the scan did`);
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        Object.assign(this.stats, message.stats);
+        if (message.kind !== 'batch') finished = true;
+        if (message.kind === 'error') throw errorFrom(message.error, this.root);
+        this.cacheLocation = message.cacheLocation;
+        if (message.kind === 'end') return;
+        send({ kind: 'taken' });
+        for (const entry of unpackEntries(message.batch)) {
+          yield entry;
+          signal?.throwIfAborted();
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (finished) {
+        // Only the thread's own teardown is left: nobody needs to wait for it.
+        worker.unref();
+      } else if (!exited) {
+        send({ kind: 'stop' });
+        await exit;
+      }
+    }
+  }
+}
+
+/** Start scanning `root` in a thread of its own. Nothing happens until the result is iterated. */
+export function scanFolderInThread(root: string, options?: ScanOptions): ThreadedFolderScan {
+  return new ThreadedFolderScan(root, options);
+}
+
+const BUG_CLASSES: Record<string, ErrorConstructor> = { TypeError, RangeError, ReferenceError, SyntaxError };
+
+/** The scan's error on this side: a ScanError with its code and hint, a bug as the same class of error. */
+function errorFrom(error: ThreadError, root: string): Error {
+  if (error.code?.startsWith('E_SCAN_')) {
+    return new ScanError(error.code as ScanErrorCode, root, error.message, error.hint === undefined ? {} : { hint: error.hint });
+  }
+  const err = new (BUG_CLASSES[error.name] ?? Error)(error.message);
+  if (error.stack !== undefined) err.stack = error.stack;
+  if (error.code !== undefined) (err as Error & { code: string }).code = error.code;
+  return err;
+}

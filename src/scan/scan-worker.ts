@@ -1,0 +1,78 @@
+/**
+ * The thread of a threaded scan (scan-thread.ts): runs scanFolder and posts
+ * its entries in packed batches, at most MAX_BATCHES_AHEAD ahead of what the
+ * other thread has taken, so a slow consumer holds the scan back instead of
+ * queueing the whole manifest in memory.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setLogLevel } from '../log.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+import { packEntries } from './entry-batch.js';
+import { scanFolder } from './scan.js';
+import { MAX_BATCHES_AHEAD, type FromScanThread, type ScanThreadData, type ThreadError, type ToScanThread } from './scan-thread-protocol.js';
+
+/** Entries per batch: large enough that a message's fixed cost vanishes, small enough to flow early. */
+const BATCH_ENTRIES = 512;
+/** A partial batch still goes out after this long, so slow hashing does not hold back what is ready. */
+const BATCH_MAX_MS = 20;
+
+const port = parentPort!;
+const data = workerData as ScanThreadData;
+setLogLevel(data.logLevel);
+
+const abort = new AbortController();
+const scan = scanFolder(data.root, { ...data.options, signal: abort.signal });
+let ahead = 0;
+let wakeSender: (() => void) | undefined;
+
+port.on('message', (message: ToScanThread) => {
+  if (message.kind === 'taken') ahead--;
+  else abort.abort(new Error('the scan was stopped'));
+  const wake = wakeSender;
+  wakeSender = undefined;
+  wake?.();
+});
+
+function post(message: FromScanThread): void {
+  port.postMessage(message);
+}
+
+async function send(entries: ManifestEntry[]): Promise<void> {
+  while (ahead >= MAX_BATCHES_AHEAD && !abort.signal.aborted) await new Promise<void>((resolve) => (wakeSender = resolve));
+  abort.signal.throwIfAborted();
+  ahead++;
+  post({ kind: 'batch', batch: packEntries(entries), stats: { ...scan.stats }, cacheLocation: scan.cacheLocation });
+}
+
+function threadError(err: unknown): ThreadError {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const { code, hint } = error as { code?: unknown; hint?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    code: typeof code === 'string' ? code : undefined,
+    hint: typeof hint === 'string' ? hint : undefined,
+  };
+}
+
+try {
+  let batch: ManifestEntry[] = [];
+  let lastSent = performance.now();
+  for await (const entry of scan) {
+    batch.push(entry);
+    if (batch.length >= BATCH_ENTRIES || performance.now() - lastSent > BATCH_MAX_MS) {
+      await send(batch);
+      batch = [];
+      lastSent = performance.now();
+    }
+  }
+  if (batch.length > 0) await send(batch);
+  post({ kind: 'end', stats: scan.stats, cacheLocation: scan.cacheLocation });
+} catch (err) {
+  // Stopped on request: the other side no longer listens.
+  if (!abort.signal.aborted) post({ kind: 'error', error: threadError(err), stats: scan.stats });
+} finally {
+  // Nothing more to say: let the thread end once the scan has closed its cache and threads.
+  port.unref();
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ManifestEntry } from '../src/manifest/entry.js';
+import { packEntries, unpackEntries } from '../src/scan/entry-batch.js';
+import { ScanError, scanFolderInThread } from '../src/scan/index.js';
+import { collect } from './helpers/scan.js';
+import { tempDir } from './helpers/tmp.js';
+
+async function collectInThread(root: string, options: Parameters<typeof scanFolderInThread>[1]) {
+  const scan = scanFolderInThread(root, options);
+  const entries: ManifestEntry[] = [];
+  for await (const entry of scan) entries.push(entry);
+  return { entries, stats: scan.stats, cacheLocation: scan.cacheLocation };
+}
+
+async function assortedTree(root: string): Promise<void> {
+  await mkdir(path.join(root, 'a', 'b'), { recursive: true });
+  for (let i = 0; i < 1500; i++) await writeFile(path.join(root, 'a', `f${i}`), `file ${i}\n`);
+  await writeFile(path.join(root, 'a', 'b', 'deep'), 'deep');
+  await writeFile(path.join(root, 'a-b'), 'dash');
+  await writeFile(path.join(root, '\u00e9'), 'nfc');
+  await writeFile(path.join(root, 'e\u0301'), 'nfd');
+  await writeFile(path.join(root, 'aux.txt'), 'windows');
+  await writeFile(path.join(root, 'new\nline'), 'newline');
+  writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
+  await symlink('a-b', path.join(root, 'link'));
+}
+
+test('a scan in a thread gives the same entries and counts as one in this thread, from the cache too', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  await assortedTree(root);
+  const here = await collect(root, { cacheDir });
+  const there = await collectInThread(root, { cacheDir });
+  assert.deepEqual(there.entries, here.entries);
+  assert.ok(there.entries.some((e) => e.flags?.includes('nfc-clash')) && there.entries.some((e) => e.type === 'error') && there.entries.some((e) => e.target === 'a-b'));
+  assert.equal(there.stats.files, here.stats.files);
+  assert.equal(there.stats.cachedFiles, here.stats.files, 'every file from the cache the first scan filled');
+  assert.equal(there.stats.hashedFiles, 0);
+  assert.ok(there.stats.elapsedMs > 0);
+  assert.match(there.cacheLocation ?? '', /hash-cache/);
+});
+
+test('packed entries come back field for field', () => {
+  const entries: ManifestEntry[] = [
+    { path: 'a', type: 'dir', size: 0, mtime: 1, mode: 0o755 },
+    { path: 'a/f', type: 'file', size: 2 ** 40, mtime: -5, mode: 0o644, hash: 'ab'.repeat(32) },
+    { path: 'a/g', type: 'file', size: 0, mtime: 1_700_000_000_123, mode: 0o600, flags: ['unstable'] },
+    { path: 'l', type: 'symlink', size: 0, mtime: 3, mode: 0o777, target: '../x y' },
+    { path: '\u00e9', type: 'file', size: 1, mtime: 3, mode: 0o644, raw: 'e\u0301', flags: ['nfc-clash', 'windows-name'], hash: 'cd'.repeat(32) },
+    { path: 'bad %FF', type: 'error', size: 0, mtime: 0, mode: 0, errorCode: 'INVALID_NAME', error: 'name is not valid UTF-8' },
+  ];
+  assert.deepEqual(unpackEntries(packEntries(entries)), entries);
+  assert.deepEqual(unpackEntries(packEntries([])), []);
+});
+
+test('a scan in a thread reports a missing folder as the same ScanError', async (t) => {
+  const root = path.join(await tempDir(t), 'not-there');
+  await assert.rejects(collectInThread(root, { cache: false }), (err: unknown) => {
+    assert.ok(err instanceof ScanError);
+    assert.equal(err.code, 'E_SCAN_ROOT_MISSING');
+    assert.match(err.hint ?? '', /mount/);
+    return true;
+  });
+  assert.throws(() => scanFolderInThread(root, { jobs: 0 }), (err: unknown) => err instanceof ScanError && err.code === 'E_SCAN_OPTIONS');
+});
+
+test('breaking out early or aborting stops the thread', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  await assortedTree(root);
+  let seen = 0;
+  for await (const _ of scanFolderInThread(root, { cacheDir })) if (++seen === 10) break;
+  assert.equal(seen, 10);
+
+  const abort = new AbortController();
+  const reason = new Error('stopped by the test');
+  seen = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const _ of scanFolderInThread(root, { cacheDir, signal: abort.signal })) if (++seen === 700) abort.abort(reason);
+    })(),
+    (err: unknown) => err === reason,
+  );
+  // The cache was closed cleanly both times: a full scan still finds every file in it.
+  const after = await collectInThread(root, { cacheDir });
+  assert.equal(after.stats.cachedFiles + after.stats.hashedFiles, after.stats.files);
+});
