@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { packEntries, unpackEntries } from '../src/scan/entry-batch.js';
-import { ScanError, scanFolderInThread } from '../src/scan/index.js';
+import { ScanError, ScanThread, scanFolderInThread } from '../src/scan/index.js';
 import { collect } from './helpers/scan.js';
 import { tempDir } from './helpers/tmp.js';
+
+const SCAN_INDEX = fileURLToPath(new URL('../src/scan/index.js', import.meta.url));
 
 async function collectInThread(root: string, options: Parameters<typeof scanFolderInThread>[1]) {
   const scan = scanFolderInThread(root, options);
@@ -88,4 +92,25 @@ test('breaking out early or aborting stops the thread', async (t) => {
   // The cache was closed cleanly both times: a full scan still finds every file in it.
   const after = await collectInThread(root, { cacheDir });
   assert.equal(after.stats.cachedFiles + after.stats.hashedFiles, after.stats.files);
+});
+
+test('a thread started ahead runs the scan given later; one never given a scan is closed, or left without holding the process', async (t) => {
+  const root = await tempDir(t);
+  await assortedTree(root);
+  const here = await collect(root, { cache: false });
+  const thread = new ScanThread();
+  // The thread is up (or starting) before its scan is known.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const entries: ManifestEntry[] = [];
+  for await (const entry of thread.scan(root, { cache: false })) entries.push(entry);
+  assert.deepEqual(entries, here.entries);
+  assert.throws(() => thread.scan(root), /already has its scan/);
+  await thread.close();
+
+  await new ScanThread().close();
+
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { ScanThread } from ${JSON.stringify(SCAN_INDEX)}; new ScanThread();`], { timeout: 20_000 });
+  assert.equal(child.status, 0, child.stderr.toString());
+  assert.ok(Date.now() - started < 20_000);
 });

@@ -17,7 +17,7 @@ import { SynkerError, rethrowIfBug } from '../errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
 import { createLogger } from '../log.js';
 import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
-import { scanFolderInThread } from '../scan/index.js';
+import { ScanThread } from '../scan/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import { CheckError } from './errors.js';
 import { findSource, type SourceLocator } from './find-source.js';
@@ -103,6 +103,8 @@ async function runLocked(
   // An unmounted disk must never read as "every file is missing".
   await verifyFolderRoot(folder.path, folder.id);
   const lock = await env.state.acquireFolderLock(folder.id, { purpose: 'check' });
+  // The local scan's thread starts now, while the source is reached (the scan needs its ignore rules).
+  const scanThread = new ScanThread();
   try {
     const found = await findSource({
       config: env.config,
@@ -134,7 +136,7 @@ async function runLocked(
       const remote = new TimedStream(found.manifest);
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
       // The local scan runs in a thread of its own: this one decodes and diffs the source's manifest meanwhile.
-      const scan = scanFolderInThread(folder.path, {
+      const scan = scanThread.scan(folder.path, {
         hash: !sizeOnly,
         verify,
         extraIgnore: found.info.ignoreRules.join('\n'),
@@ -179,6 +181,7 @@ async function runLocked(
       await found.session.close().catch(() => undefined);
     }
   } finally {
+    await scanThread.close();
     await lock.release();
   }
 }

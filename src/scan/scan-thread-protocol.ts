@@ -4,15 +4,17 @@ import type { EntryBatch } from './entry-batch.js';
 import type { ScanStats } from './scan.js';
 import type { ScanOptions } from './options.js';
 
-export interface ScanThreadData {
+/** The scan a thread is to run: the first message it receives (it may start before its scan is known). */
+export interface ScanThreadStart {
+  kind: 'start';
   root: string;
   /** scanFolder's options without the signal (aborts travel as a `stop` message). */
   options: Omit<ScanOptions, 'signal'>;
   logLevel: LogLevel;
 }
 
-/** To the thread: one batch was taken (flow control), or stop scanning and clean up. */
-export type ToScanThread = { kind: 'taken' } | { kind: 'stop' };
+/** To the thread: its scan, then: one batch was taken (flow control), or stop scanning and clean up. */
+export type ToScanThread = ScanThreadStart | { kind: 'taken' } | { kind: 'stop' };
 
 /** An error, as far as it can cross a thread boundary. */
 export interface ThreadError {

@@ -18,7 +18,7 @@ import { unpackEntries } from './entry-batch.js';
 import { ScanError, type ScanErrorCode } from './errors.js';
 import { resolveScanOptions, type ScanOptions } from './options.js';
 import { emptyStats, type ScanStats } from './scan.js';
-import type { FromScanThread, ScanThreadData, ThreadError, ToScanThread } from './scan-thread-protocol.js';
+import type { FromScanThread, ThreadError, ToScanThread } from './scan-thread-protocol.js';
 
 export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   readonly root: string;
@@ -27,7 +27,8 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   private readonly options: ScanOptions;
   private started = false;
 
-  constructor(root: string, options: ScanOptions = {}) {
+  /** `thread`: one started ahead (ScanThread); otherwise one starts at the first iteration. */
+  constructor(root: string, options: ScanOptions = {}, private thread?: WorkerHandle) {
     this.root = path.resolve(root);
     // Bad options throw here, as scanFolder's do, not later from the thread.
     resolveScanOptions(this.root, options);
@@ -42,49 +43,36 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
 
   private async *run(): AsyncGenerator<ManifestEntry, void, undefined> {
     const { signal, ...options } = this.options;
-    signal?.throwIfAborted();
-    const data: ScanThreadData = { root: this.root, options, logLevel: currentLogLevel() };
-    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: data });
+    const thread = this.thread ?? new WorkerHandle();
+    this.thread = undefined;
+    if (signal?.aborted) {
+      await thread.worker.terminate();
+      signal.throwIfAborted();
+    }
+    const { worker } = thread;
+    worker.ref();
     const inbox: FromScanThread[] = [];
-    let crash: Error | undefined;
-    let exited = false;
     /** The thread said its last word: its scan ended and released the cache and hash threads. */
     let finished = false;
-    let wake: (() => void) | undefined;
-    const notify = (): void => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
     const send = (message: ToScanThread): void => worker.postMessage(message);
-    const exit = new Promise<void>((resolve) =>
-      worker.once('exit', () => {
-        exited = true;
-        resolve();
-        notify();
-      }),
-    );
     worker.on('message', (message: FromScanThread) => {
       inbox.push(message);
-      notify();
-    });
-    worker.on('error', (err) => {
-      crash = err;
-      notify();
+      thread.notify();
     });
     const onAbort = (): void => {
       send({ kind: 'stop' });
-      notify();
+      thread.notify();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    send({ kind: 'start', root: this.root, options, logLevel: currentLogLevel() });
     try {
       for (;;) {
         const message = inbox.shift();
         if (message === undefined) {
           signal?.throwIfAborted();
-          if (crash !== undefined) throw crash;
-          if (exited) throw new Error(`the scan thread of ${this.root} ended before the scan did`);
-          await new Promise<void>((resolve) => (wake = resolve));
+          if (thread.crash !== undefined) throw thread.crash;
+          if (thread.exited) throw new Error(`the scan thread of ${this.root} ended before the scan did`);
+          await thread.change();
           continue;
         }
         Object.assign(this.stats, message.stats);
@@ -103,11 +91,74 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
       if (finished) {
         // Only the thread's own teardown is left: nobody needs to wait for it.
         worker.unref();
-      } else if (!exited) {
+      } else if (!thread.exited) {
         send({ kind: 'stop' });
-        await exit;
+        await thread.exit;
       }
     }
+  }
+}
+
+/** A scan thread and what became of it, watched from the moment it starts. */
+class WorkerHandle {
+  readonly worker = new Worker(new URL('./scan-worker.js', import.meta.url));
+  crash: Error | undefined;
+  exited = false;
+  readonly exit: Promise<void>;
+  private wake: (() => void) | undefined;
+
+  constructor() {
+    this.exit = new Promise<void>((resolve) =>
+      this.worker.once('exit', () => {
+        this.exited = true;
+        resolve();
+        this.notify();
+      }),
+    );
+    this.worker.on('error', (err) => {
+      this.crash = err;
+      this.notify();
+    });
+  }
+
+  /** Resolves at the next message, crash or exit (or stop request). */
+  change(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * A scan thread started before its scan is known, so that its start-up (its
+ * own copy of the scanner's modules, LMDB) overlaps with what the caller
+ * must do first: a check connects to the source, whose ignore rules the scan
+ * needs. An idle thread does not keep the process alive.
+ */
+export class ScanThread {
+  private thread: WorkerHandle | undefined = new WorkerHandle();
+
+  constructor() {
+    this.thread!.worker.unref();
+  }
+
+  /** The scan this thread is to run (at most one). */
+  scan(root: string, options?: ScanOptions): ThreadedFolderScan {
+    const thread = this.thread;
+    if (thread === undefined) throw new Error('this scan thread already has its scan');
+    this.thread = undefined;
+    return new ThreadedFolderScan(root, options, thread);
+  }
+
+  /** Ends the thread if no scan took it (a scan ends its own thread). */
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.worker.terminate();
   }
 }
 

@@ -4,12 +4,12 @@
  * other thread has taken, so a slow consumer holds the scan back instead of
  * queueing the whole manifest in memory.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { setLogLevel } from '../log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { packEntries } from './entry-batch.js';
-import { scanFolder } from './scan.js';
-import { MAX_BATCHES_AHEAD, type FromScanThread, type ScanThreadData, type ThreadError, type ToScanThread } from './scan-thread-protocol.js';
+import { scanFolder, type FolderScan } from './scan.js';
+import { MAX_BATCHES_AHEAD, type FromScanThread, type ThreadError, type ToScanThread } from './scan-thread-protocol.js';
 
 /** Entries per batch: large enough that a message's fixed cost vanishes, small enough to flow early. */
 const BATCH_ENTRIES = 512;
@@ -17,15 +17,19 @@ const BATCH_ENTRIES = 512;
 const BATCH_MAX_MS = 20;
 
 const port = parentPort!;
-const data = workerData as ScanThreadData;
-setLogLevel(data.logLevel);
-
 const abort = new AbortController();
-const scan = scanFolder(data.root, { ...data.options, signal: abort.signal });
 let ahead = 0;
 let wakeSender: (() => void) | undefined;
+let started = false;
 
 port.on('message', (message: ToScanThread) => {
+  if (message.kind === 'start') {
+    if (started) return;
+    started = true;
+    setLogLevel(message.logLevel);
+    void run(scanFolder(message.root, { ...message.options, signal: abort.signal }));
+    return;
+  }
   if (message.kind === 'taken') ahead--;
   else abort.abort(new Error('the scan was stopped'));
   const wake = wakeSender;
@@ -37,7 +41,7 @@ function post(message: FromScanThread): void {
   port.postMessage(message);
 }
 
-async function send(entries: ManifestEntry[]): Promise<void> {
+async function send(scan: FolderScan, entries: ManifestEntry[]): Promise<void> {
   while (ahead >= MAX_BATCHES_AHEAD && !abort.signal.aborted) await new Promise<void>((resolve) => (wakeSender = resolve));
   abort.signal.throwIfAborted();
   ahead++;
@@ -56,23 +60,25 @@ function threadError(err: unknown): ThreadError {
   };
 }
 
-try {
-  let batch: ManifestEntry[] = [];
-  let lastSent = performance.now();
-  for await (const entry of scan) {
-    batch.push(entry);
-    if (batch.length >= BATCH_ENTRIES || performance.now() - lastSent > BATCH_MAX_MS) {
-      await send(batch);
-      batch = [];
-      lastSent = performance.now();
+async function run(scan: FolderScan): Promise<void> {
+  try {
+    let batch: ManifestEntry[] = [];
+    let lastSent = performance.now();
+    for await (const entry of scan) {
+      batch.push(entry);
+      if (batch.length >= BATCH_ENTRIES || performance.now() - lastSent > BATCH_MAX_MS) {
+        await send(scan, batch);
+        batch = [];
+        lastSent = performance.now();
+      }
     }
+    if (batch.length > 0) await send(scan, batch);
+    post({ kind: 'end', stats: scan.stats, cacheLocation: scan.cacheLocation });
+  } catch (err) {
+    // Stopped on request: the other side no longer listens.
+    if (!abort.signal.aborted) post({ kind: 'error', error: threadError(err), stats: scan.stats });
+  } finally {
+    // Nothing more to say: let the thread end once the scan has closed its cache and threads.
+    port.unref();
   }
-  if (batch.length > 0) await send(batch);
-  post({ kind: 'end', stats: scan.stats, cacheLocation: scan.cacheLocation });
-} catch (err) {
-  // Stopped on request: the other side no longer listens.
-  if (!abort.signal.aborted) post({ kind: 'error', error: threadError(err), stats: scan.stats });
-} finally {
-  // Nothing more to say: let the thread end once the scan has closed its cache and threads.
-  port.unref();
 }
