@@ -13,6 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createCpuTokens } from './cpu-tokens.js';
+import { idleShare, readCpuTimes, type CpuTimes } from './cpu-idle.js';
 import type { HashBatchResult, HashResponse, HashWorkerData } from './hash-protocol.js';
 import type { FileState } from './hash-cache.js';
 
@@ -24,8 +25,12 @@ export const SMALL_FILE_BYTES = 256 * 1024;
 export const MAX_BATCH = 32;
 /** A batch whose open+read calls averaged more than this per file, and ran below IO_BOUND_MB_PER_S, */
 const IO_BOUND_MS_PER_FILE = 0.25;
-/** means the disk is the bottleneck: another lane helps. */
+/** means the disk is the bottleneck: another lane helps, */
 const IO_BOUND_MB_PER_S = 400;
+/** if at least this share of the CPUs' time went unused meanwhile (cpu-idle.ts). */
+const IO_BOUND_MIN_IDLE = 0.2;
+/** Readings of the CPU counters this far apart at least, so that a share means something. */
+const CPU_READING_MS = 100;
 /** Read size of the hash threads (NOTES: 64 KiB reads beat 1 MiB on a cold disk; warm, the difference is noise). */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -63,6 +68,7 @@ export class HashPool {
   private failure: Error | undefined;
   private closed = false;
   private dispatchScheduled = false;
+  private cpuReading: { at: number; times: CpuTimes | undefined } | undefined;
 
   constructor(options: HashPoolOptions) {
     this.maxLanes = Math.max(options.jobs, options.ioConcurrency);
@@ -151,6 +157,21 @@ export class HashPool {
     return this.spawn();
   }
 
+  /**
+   * Whether the CPUs left time unused since the last reading (or no reading
+   * is possible here): only then are slow reads the disk's doing.
+   */
+  private cpusWait(): boolean {
+    const now = performance.now();
+    const last = this.cpuReading;
+    if (last !== undefined && now - last.at < CPU_READING_MS) return false;
+    const times = readCpuTimes();
+    this.cpuReading = { at: now, times };
+    if (times === undefined) return true;
+    const share = idleShare(last?.times, times);
+    return share !== undefined && share >= IO_BOUND_MIN_IDLE;
+  }
+
   private start(lane: Lane, batch: Job[]): void {
     lane.jobs = batch;
     for (const job of batch) if (job.large) this.busyLarge++;
@@ -180,7 +201,7 @@ export class HashPool {
       // Only small files gain from more reads in flight; for bigger ones more
       // readers on one disk mostly add seeks (NOTES: cold photos read best sequentially in 64 KiB).
       const allSmall = jobs.every((job) => job.state.size < SMALL_FILE_BYTES);
-      if (allSmall && waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S) this.diskBound = true;
+      if (allSmall && waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S && this.cpusWait()) this.diskBound = true;
       jobs.forEach((job, i) => job.done(responses[i]!));
       this.dispatch();
     });
