@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { diffManifests, type Difference } from '../src/diff/index.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { compareEntries } from '../src/manifest/order.js';
+import type { ReadyEntries } from '../src/manifest/ready-entries.js';
 import { dir, file, stream, T0 } from './helpers/manifest.js';
 
 function prng(seed: number): () => number {
@@ -159,6 +160,29 @@ function describe(d: Difference): string {
   return `${d.category} ${d.path} ${d.side ?? ''}`;
 }
 
+/** Entries handed over partly through takeReady (a few at a time, at random), as the peer stream and the scan thread do. */
+function readyStream(entries: ManifestEntry[], random: () => number): AsyncIterable<ManifestEntry> {
+  return {
+    [Symbol.asyncIterator]() {
+      let i = 0;
+      let atHand = 0;
+      const iterator: AsyncIterator<ManifestEntry> & ReadyEntries = {
+        next: async () => {
+          if (i >= entries.length) return { done: true, value: undefined };
+          atHand = Math.floor(random() * 4);
+          return { done: false, value: entries[i++]! };
+        },
+        takeReady: () => {
+          if (atHand === 0 || i >= entries.length) return undefined;
+          atHand--;
+          return entries[i++];
+        },
+      };
+      return iterator;
+    },
+  };
+}
+
 test('random manifests: the diff agrees with the reference, diff(A, A) is empty and diff(B, A) mirrors diff(A, B)', async () => {
   const random = prng(20260115);
   for (let round = 0; round < 400; round++) {
@@ -177,6 +201,9 @@ test('random manifests: the diff agrees with the reference, diff(A, A) is empty 
         assert.equal(d.source!.hash, d.backup!.hash, `${context}\na move pairs equal content`);
       }
     }
+
+    const abReady = await diffManifests(readyStream(sorted(a), random), readyStream(sorted(b), random), options);
+    assert.deepEqual(abReady.differences, ab.differences, `${context}\nentries at hand read without awaiting`);
 
     const ba = await diffManifests(stream(sorted(b)), stream(sorted(a)), options);
     assert.deepEqual(ba.differences.map(describe).sort(), ab.differences.map(mirror).sort(), context);
@@ -201,4 +228,14 @@ test('a large pair: a handful of differences among 200,000 entries', async () =>
   assert.equal(result.byCategory.missing.count, 4);
   assert.equal(result.byCategory.content.count, 4);
   assert.equal(result.matchedFiles, n - 8);
+});
+
+test('an out-of-order entry is refused also when it was at hand', async () => {
+  const entries = [file('a', 'a'), file('c', 'c'), file('b', 'b'), file('d', 'd')];
+  const always = (): number => 0.99; // three entries at hand after each awaited one
+  await assert.rejects(diffManifests(stream(entries.slice().sort(compareEntries)), readyStream(entries, always)), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'E_DIFF_ORDER');
+    assert.match(err.message, /backup's manifest is not in manifest order: "b" came after "c"/);
+    return true;
+  });
 });

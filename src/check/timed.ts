@@ -1,5 +1,6 @@
 /** Notes when a manifest stream started and finished being read (the report's scan times). */
 import type { ManifestEntry } from '../manifest/entry.js';
+import { readyEntriesOf, type ReadyEntries } from '../manifest/ready-entries.js';
 import type { ScanTimes } from '../report/model.js';
 
 export class TimedStream implements AsyncIterable<ManifestEntry> {
@@ -16,10 +17,14 @@ export class TimedStream implements AsyncIterable<ManifestEntry> {
       if (step.done === true) this.finished ??= new Date();
       return step;
     };
-    return {
+    const iterator: AsyncIterator<ManifestEntry> & Partial<ReadyEntries> = {
       next: () => inner.next().then(onStep),
       return: async (value?: unknown) => (inner.return === undefined ? { done: true, value: undefined } : inner.return(value)),
     };
+    // The end is always seen through next(): entries at hand can pass without it.
+    const takeReady = readyEntriesOf(inner);
+    if (takeReady !== undefined) iterator.takeReady = takeReady;
+    return iterator;
   }
 
   get times(): ScanTimes | null {

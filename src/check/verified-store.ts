@@ -36,7 +36,8 @@ const WRITE_BATCH = 5000;
 const PRUNE_SLACK = 1000;
 
 function keyOf(path: string): string {
-  return Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
+  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
 }
 
 /**

@@ -6,11 +6,15 @@
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
+import { readyEntriesOf } from '../manifest/ready-entries.js';
 import { DiffError } from './errors.js';
 
 export class GroupReader {
   private readonly iterator: AsyncIterator<ManifestEntry>;
+  private readonly takeReady: (() => ManifestEntry | undefined) | undefined;
   private lookahead: ManifestEntry | undefined;
+  /** An entry at hand that breaks the order: left for pull() to refuse, as it refuses any other. */
+  private outOfOrder: ManifestEntry | undefined;
   private previous: ManifestEntry | undefined;
   private done = false;
 
@@ -19,16 +23,17 @@ export class GroupReader {
     private readonly side: 'source' | 'backup',
   ) {
     this.iterator = entries[Symbol.asyncIterator]();
+    this.takeReady = readyEntriesOf(this.iterator);
   }
 
   /** The next run of entries with one NFC key, or undefined at the end. */
   async next(): Promise<ManifestEntry[] | undefined> {
-    const first = this.lookahead ?? (await this.pull());
+    const first = this.lookahead ?? this.pullReady() ?? (await this.pull());
     this.lookahead = undefined;
     if (first === undefined) return undefined;
     const group = [first];
     for (;;) {
-      const entry = await this.pull();
+      const entry = this.pullReady() ?? (await this.pull());
       if (entry === undefined) break;
       if (entry.path !== first.path) {
         this.lookahead = entry;
@@ -39,14 +44,31 @@ export class GroupReader {
     return group;
   }
 
-  private async pull(): Promise<ManifestEntry | undefined> {
-    if (this.done) return undefined;
-    const step = await this.iterator.next();
-    if (step.done === true) {
-      this.done = true;
+  /** An entry already at hand and in order, without awaiting; undefined otherwise. */
+  private pullReady(): ManifestEntry | undefined {
+    if (this.done || this.takeReady === undefined || this.outOfOrder !== undefined) return undefined;
+    const entry = this.takeReady();
+    if (entry === undefined) return undefined;
+    if (this.previous !== undefined && compareEntries(this.previous, entry) >= 0) {
+      this.outOfOrder = entry;
       return undefined;
     }
-    const entry = step.value;
+    this.previous = entry;
+    return entry;
+  }
+
+  private async pull(): Promise<ManifestEntry | undefined> {
+    if (this.done) return undefined;
+    let entry = this.outOfOrder;
+    this.outOfOrder = undefined;
+    if (entry === undefined) {
+      const step = await this.iterator.next();
+      if (step.done === true) {
+        this.done = true;
+        return undefined;
+      }
+      entry = step.value;
+    }
     if (this.previous !== undefined && compareEntries(this.previous, entry) >= 0) {
       await this.iterator.return?.();
       this.done = true;

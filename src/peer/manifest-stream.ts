@@ -9,6 +9,7 @@ import type { FolderRole } from '../config/types.js';
 import type { SynkerError } from '../errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
+import type { ReadyEntries } from '../manifest/ready-entries.js';
 import {
   LIMITS,
   ProtocolError,
@@ -196,27 +197,32 @@ export class ClientManifestStream implements ManifestStream {
   [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
     if (this.iterating) throw new TypeError('a manifest stream can be iterated only once');
     this.iterating = true;
-    return {
+    const iterator: AsyncIterator<ManifestEntry> & ReadyEntries = {
       next: () => this.next(),
+      takeReady: () => this.takeReady(),
       return: async () => {
         this.stop();
         return { done: true, value: undefined };
       },
     };
+    return iterator;
+  }
+
+  /** The next received entry, if one is at hand (received batches are never empty). */
+  private takeReady(): ManifestEntry | undefined {
+    if (this.index < this.current.length) return this.current[this.index++];
+    const batch = this.queue.shift();
+    if (batch === undefined) return undefined;
+    this.current = batch;
+    this.index = 0;
+    if (this.queue.length <= RECEIVE_LOW_WATER_BATCHES) this.channel.resumeReading();
+    return this.current[this.index++];
   }
 
   private async next(): Promise<IteratorResult<ManifestEntry>> {
     for (;;) {
-      if (this.index < this.current.length) {
-        return { done: false, value: this.current[this.index++]! };
-      }
-      const batch = this.queue.shift();
-      if (batch !== undefined) {
-        this.current = batch;
-        this.index = 0;
-        if (this.queue.length <= RECEIVE_LOW_WATER_BATCHES) this.channel.resumeReading();
-        continue;
-      }
+      const ready = this.takeReady();
+      if (ready !== undefined) return { done: false, value: ready };
       this.current = [];
       this.index = 0;
       if (this.state === 'ended') return { done: true, value: undefined };

@@ -180,6 +180,7 @@ export class HashCache {
 }
 
 function keyOf(relPath: string): string {
-  if (Buffer.byteLength(relPath) <= MAX_KEY_BYTES) return relPath;
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
+  if (relPath.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(relPath) <= MAX_KEY_BYTES) return relPath;
   return '\u0001' + createHash('sha256').update(relPath).digest('hex');
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { currentLogLevel } from '../log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
+import type { ReadyEntries } from '../manifest/ready-entries.js';
 import { unpackEntries } from './entry-batch.js';
 import { ScanError, type ScanErrorCode } from './errors.js';
 import { resolveScanOptions, type ScanOptions } from './options.js';
@@ -26,6 +27,9 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   cacheLocation: string | undefined;
   private readonly options: ScanOptions;
   private started = false;
+  /** The unpacked batch being handed out, and how far. */
+  private ready: ManifestEntry[] = [];
+  private readyIndex = 0;
 
   /** `thread`: one started ahead (ScanThread); otherwise one starts at the first iteration. */
   constructor(root: string, options: ScanOptions = {}, private thread?: WorkerHandle) {
@@ -38,7 +42,14 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
     if (this.started) throw new Error('a scan can be iterated only once; call scanFolderInThread again');
     this.started = true;
-    return this.run();
+    const run = this.run();
+    const iterator: AsyncIterator<ManifestEntry> & ReadyEntries = {
+      next: () => run.next(),
+      return: (value?: unknown) => run.return(value as undefined),
+      // Entries of the batch at hand, without a promise each; the next batch, the end and errors come through next().
+      takeReady: () => (this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined),
+    };
+    return iterator;
   }
 
   private async *run(): AsyncGenerator<ManifestEntry, void, undefined> {
@@ -81,12 +92,17 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
         this.cacheLocation = message.cacheLocation;
         if (message.kind === 'end') return;
         send({ kind: 'taken' });
-        for (const entry of unpackEntries(message.batch)) {
-          yield entry;
+        this.ready = unpackEntries(message.batch);
+        this.readyIndex = 0;
+        // takeReady() may move readyIndex on while this waits at the yield.
+        while (this.readyIndex < this.ready.length) {
+          yield this.ready[this.readyIndex++]!;
           signal?.throwIfAborted();
         }
       }
     } finally {
+      this.ready = [];
+      this.readyIndex = 0;
       signal?.removeEventListener('abort', onAbort);
       if (finished) {
         // Only the thread's own teardown is left: nobody needs to wait for it.
