@@ -45,9 +45,10 @@ export interface ExpectedContent {
 }
 
 /**
- * fsync blocks a libuv thread until the disk has the data. Several at once let
- * the file system commit them together (one journal commit for many files:
- * measured 3x faster per small file than one at a time), but unbounded fsyncs
+ * fsync blocks a libuv thread until the disk has the data. Several at once
+ * keep the disk's queue full (and on a journaling file system share one
+ * commit): measured 3x faster per small file than one at a time on this
+ * project's test machine. Unbounded fsyncs
  * would occupy every thread of the pool and stall all other file I/O of the
  * process. The launcher sizes the pool (bin/io-threads.js); fsyncs may take
  * all but 8 of its threads, and at least 2.
