@@ -139,6 +139,31 @@ async function hostileSource(t: TestContext, entries: Array<Record<string, unkno
 
 const fileEntry = (p: string, content: Buffer) => ({ p, k: 0, s: content.length, m: 1_700_000_000_000, o: 0o644, h: Buffer.from(sha256(content), 'hex') });
 
+test('file-end carries the source\'s own hash only for a client of an earlier version, which asks for it', async (t) => {
+  const src = await tempDir(t);
+  const content = randomBytes(300_000);
+  writeTree(src, { 'a.bin': content });
+  const { agent, ids } = await agentFor(t, src);
+  const fetchFrom = async (features: string[], offset: number) => {
+    const raw = await rawClient(agent.port, ids.client);
+    t.after(() => raw.ws.terminate());
+    raw.send(rawHello(ids.client, { features }));
+    await raw.waitFor(isFrameOfType(1));
+    raw.send([1, 3, { req: 1, folder: 'photos', files: true }]);
+    await raw.waitFor(isFrameOfType(6));
+    raw.send([1, 16, { req: 2, folder: 'photos', path: 'a.bin', hash: Buffer.from(sha256(content), 'hex'), size: content.length, offset }]);
+    const end = (await raw.waitFor(isFrameOfType(18))) as [number, number, { size: number; hash?: Uint8Array }];
+    const data = Buffer.concat(raw.frames.filter(isFrameOfType(17)).map((f) => Buffer.from((f as [number, number, { data: Uint8Array }])[2].data)));
+    return { end: end[2], data };
+  };
+  const earlier = await fetchFrom(['file-data'], 1000);
+  assert.equal(Buffer.from(earlier.end.hash!).toString('hex'), sha256(content), 'the whole file\'s hash, the skipped prefix included');
+  assert.deepEqual(earlier.data, content.subarray(1000));
+  const current = await fetchFrom(['file-data', 'file-end-unhashed'], 1000);
+  assert.equal(current.end.hash, undefined);
+  assert.deepEqual(current.data, content.subarray(1000));
+});
+
 test('a hostile source: data that does not match the hash never lands', async (t) => {
   const good = Buffer.from('the real content');
   let requests = 0;

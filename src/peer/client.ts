@@ -17,7 +17,7 @@ import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
 import type { Identity } from '../config/identity.js';
 import { SynkerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { FEATURE_FILE_DATA, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
+import { FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { PeerError, WrongDeviceError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
@@ -185,7 +185,7 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
           session.onClose(error);
         },
       });
-      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA] });
+      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END] });
     });
   });
 }

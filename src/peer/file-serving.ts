@@ -1,9 +1,9 @@
 /**
  * The server's half of file transfer (docs/protocol.md section 6): serves
  * `file-request`s from the manifest this session sent, several at a time,
- * in `file-data` chunks paced by the socket, then `file-end`. The client
- * verifies the bytes against the manifest's hash, so the server does not
- * hash them again. Only regular files of that manifest, under the
+ * in `file-data` chunks paced by the socket, then `file-end` (with the hash
+ * computed while reading only for a client that asks for it: see
+ * hashWhileSending). Only regular files of that manifest, under the
  * folder root, reached without symlinks, with the requested hash: anything
  * else gets an `error` for that request and the session goes on.
  */
@@ -34,6 +34,12 @@ export class FileServing {
   bytesSent = 0;
   /** Files sent to the end in this session. */
   filesSent = 0;
+  /**
+   * Hash each file while sending it and put the hash in `file-end`: only for
+   * a client that does not announce FEATURE_UNHASHED_FILE_END (the client
+   * checks the manifest's hash itself; a second SHA-256 here only costs CPU).
+   */
+  hashWhileSending = true;
 
   constructor(
     private readonly channel: FileServingChannel,
@@ -105,7 +111,7 @@ export class FileServing {
     const { req } = message;
     let offset = message.offset;
     try {
-      const { bytesSent } = await serveFileRequest(
+      const { hash, bytesSent } = await serveFileRequest(
         folder.path,
         (p) => index.lookup(p),
         { path: message.path, hash: message.hash, size: message.size, offset: message.offset },
@@ -115,10 +121,10 @@ export class FileServing {
           offset += chunk.length;
           this.bytesSent += chunk.length;
         },
-        LIMITS.fileDataBytes,
+        { chunkBytes: LIMITS.fileDataBytes, hash: this.hashWhileSending },
       );
       signal.throwIfAborted();
-      this.channel.send({ kind: 'fileEnd', req, size: message.size });
+      this.channel.send({ kind: 'fileEnd', req, size: message.size, ...(hash === undefined ? {} : { hash }) });
       this.filesSent++;
       // One line per file only when debugging: a sync of 100,000 files must not flood the agent's log.
       this.log.debug(`sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`);

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
   FEATURE_FILE_DATA,
+  FEATURE_UNHASHED_FILE_END,
   FEATURE_SCAN_OPTIONS,
   LIMITS,
   PROTOCOL_VERSION,
@@ -205,6 +206,8 @@ export class ServerSession {
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
+    // A client from before unhashed file-ends requires the hash: hash for it as before.
+    this.files.hashWhileSending = !hello.features.includes(FEATURE_UNHASHED_FILE_END);
     connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS] });
     ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
   }

@@ -23,6 +23,13 @@ export const MESSAGE_TYPES = {
 export const FEATURE_FILE_DATA = 'file-data';
 /** Announced in `hello.features` by a server that honours `verify` and `hash` in a manifest request. */
 export const FEATURE_SCAN_OPTIONS = 'scan-options';
+/**
+ * Announced in `hello.features` by a client that checks every received file
+ * against the manifest itself and accepts a `file-end` without `hash`: its
+ * server does not hash what it sends. Clients that do not announce it get the
+ * hash, computed over the whole file as before.
+ */
+export const FEATURE_UNHASHED_FILE_END = 'file-end-unhashed';
 
 export type MessageKind = keyof typeof MESSAGE_TYPES;
 

@@ -2,12 +2,15 @@
  * The source side of a transfer: reads one file of the current manifest. It
  * serves only a regular file under the folder root, reached without following
  * any symlink, whose size and mtime still match the manifest, and fails the
- * file if its size, mtime or ctime change while it is read. It does not hash
- * what it sends: the receiver checks every byte against the manifest's
- * SHA-256 before using the file (hashing here too cost a second SHA-256 of
- * every byte, on the machine whose CPU the transfer shares), and a resumed
- * transfer reads only the missing part.
+ * file if its size, mtime or ctime change while it is read. By default it
+ * does not hash what it sends: the receiver checks every byte against the
+ * manifest's SHA-256 before using the file (hashing here too cost a second
+ * SHA-256 of every byte, on the machine whose CPU the transfer shares), and a
+ * resumed transfer reads only the missing part. With `hash`, for a peer that
+ * wants the source's own hash, the whole file is read and hashed, including
+ * a prefix that is not sent.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
@@ -23,6 +26,8 @@ const SYNC_READ_BYTES = 64 * 1024;
 export interface ReadOptions {
   offset: number;
   chunkBytes?: number;
+  /** Hash the whole file while reading it (default false). */
+  hash?: boolean;
   /**
    * Awaited per chunk: the reader does not read ahead of the consumer. The
    * chunk's memory is reused once the returned promise settles: copy it to keep it.
@@ -35,7 +40,7 @@ export interface ReadOptions {
  * Throws SourceFileError when the file is not there, not a regular file, not
  * under the root, or changed since the manifest (before or while reading).
  */
-export async function readManifestFile(root: string, entry: ManifestEntry, options: ReadOptions): Promise<{ bytesSent: number }> {
+export async function readManifestFile(root: string, entry: ManifestEntry, options: ReadOptions): Promise<{ hash?: string; bytesSent: number }> {
   const rel = entry.raw ?? entry.path;
   if (entry.type !== 'file' || entry.hash === undefined) throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
   if (!Number.isSafeInteger(options.offset) || options.offset < 0 || options.offset > entry.size) {
@@ -73,21 +78,26 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
       throw new SourceFileError(entry.path, 'changed', 'changed on the source since its manifest was made');
     }
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    let pos = options.offset;
+    const hash = options.hash === true ? createHash('sha256') : undefined;
+    // Without a hash to compute, the prefix a resuming receiver has is not read at all.
+    let pos = hash === undefined ? options.offset : 0;
     // One buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos)));
     while (pos < entry.size) {
       const length = Math.min(buf.length, entry.size - pos);
       const bytesRead = entry.size <= SYNC_READ_BYTES ? readSync(fd, buf, 0, length, pos) : await fdRead(fd, buf, 0, length, pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
-      await options.onData(buf.subarray(0, bytesRead));
-      pos += bytesRead;
+      const chunk = buf.subarray(0, bytesRead);
+      hash?.update(chunk);
+      const end = pos + bytesRead;
+      if (end > options.offset) await options.onData(pos >= options.offset ? chunk : chunk.subarray(options.offset - pos));
+      pos = end;
     }
     const after = fstatSync(fd);
     if (after.size !== entry.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
       throw new SourceFileError(entry.path, 'changed', 'changed on the source while it was sent');
     }
-    return { bytesSent: entry.size - options.offset };
+    return { ...(hash === undefined ? {} : { hash: hash.digest('hex') }), bytesSent: entry.size - options.offset };
   } finally {
     closeSync(fd);
   }

@@ -7,7 +7,7 @@
 import type { ManifestEntry } from '../manifest/entry.js';
 import { SourceFileError } from './errors.js';
 import type { FileRequest } from './file-source.js';
-import { readManifestFile } from './file-reader.js';
+import { readManifestFile, type ReadOptions } from './file-reader.js';
 import { unsafePathReason } from './safe-path.js';
 
 /** Finds a path (NFC key) in the folder's current manifest. */
@@ -18,13 +18,13 @@ export async function serveFileRequest(
   lookup: ManifestLookup,
   request: FileRequest,
   onData: (chunk: Uint8Array) => Promise<void> | void,
-  chunkBytes?: number,
-): Promise<{ bytesSent: number }> {
+  options: Pick<ReadOptions, 'chunkBytes' | 'hash'> = {},
+): Promise<{ hash?: string; bytesSent: number }> {
   const reason = unsafePathReason(request.path);
   if (reason !== undefined) throw new SourceFileError(String(request.path).slice(0, 200), 'refused', `unsafe path (${reason})`);
   const entry = await lookup(request.path);
   if (entry === undefined || entry.type !== 'file') throw new SourceFileError(request.path, 'not-found', 'is not a file in the source\'s manifest');
   if (entry.hash === undefined) throw new SourceFileError(request.path, 'refused', 'has no hash in the source\'s manifest');
   if (entry.hash !== request.hash || entry.size !== request.size) throw new SourceFileError(request.path, 'changed', 'changed on the source since the manifest the request is based on');
-  return readManifestFile(root, entry, { offset: request.offset, onData, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+  return readManifestFile(root, entry, { ...options, offset: request.offset, onData });
 }
