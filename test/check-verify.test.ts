@@ -9,7 +9,12 @@ import { existsSync } from 'node:fs';
 import { lstat, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { staticLocator } from '../src/check/find-source.js';
+import { checkFolder } from '../src/check/run.js';
 import { VerifiedHashes } from '../src/check/verified-store.js';
+import { writeFolderMarker } from '../src/config/folder-marker.js';
+import { createIdentity } from '../src/config/identity.js';
+import type { SynkerConfig } from '../src/config/types.js';
 import { diffManifests, type Difference } from '../src/diff/index.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { decodeFrame, encodeFrame, encodeMessage, FEATURE_SCAN_OPTIONS, MESSAGE_TYPES, ProtocolError } from '../src/protocol/index.js';
@@ -20,6 +25,7 @@ import { AgentState } from '../src/state/agent-state.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
+import { rawHello, startRawServer } from './helpers/peers.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES: Record<string, string> = {
@@ -287,4 +293,53 @@ test('verified records: an unchanged folder writes none, a new match writes one,
   assert.equal(after.lookup('a.txt')?.hash, 'a'.repeat(64));
   assert.equal(after.lookup('b.txt')?.hash, 'B'.repeat(64));
   assert.equal(after.lookup('c.txt'), undefined);
+});
+
+test('--verify against a source of an earlier version (no scan-options) is refused with what to do; --size-only goes ahead', async (t) => {
+  const dir = await tempDir(t);
+  const backupRoot = path.join(dir, 'backup');
+  await writeFolderMarker(backupRoot, 'photos');
+  await writeTree(backupRoot, FILES);
+  const [sourceIdentity, backupIdentity] = await Promise.all([createIdentity('old-laptop'), createIdentity('nas')]);
+  // A source as an earlier synker answers: file-data but no scan-options; verify and hash are ignored.
+  const requests: Array<Record<string, unknown>> = [];
+  const server = await startRawServer(sourceIdentity, (peer) => {
+    peer.ws.on('message', () => {
+      for (const frame of peer.frames.splice(0)) {
+        const [, type, body] = frame as [number, number, Record<string, unknown>];
+        if (type === 1) peer.send(rawHello(sourceIdentity, { name: 'old-laptop', software: 'synker 0.0.9', features: ['file-data'] }));
+        if (type === 3) {
+          requests.push(body);
+          peer.send([1, 4, { req: body['req'], folder: 'photos', role: 'source', ignore: [] }]);
+          peer.send([1, 6, { req: body['req'], count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 }]);
+        }
+      }
+    });
+  });
+  t.after(() => server.close());
+  const config: SynkerConfig = {
+    version: 1,
+    name: 'nas',
+    port: 7781,
+    folders: [{ id: 'photos', path: backupRoot, role: 'backup', shareWith: [sourceIdentity.deviceId] }],
+    trusted: [{ deviceId: sourceIdentity.deviceId, name: 'old-laptop' }],
+    peers: [`127.0.0.1:${server.port}`],
+  };
+  const state = await AgentState.open(path.join(dir, 'state'));
+  t.after(() => state.close());
+  const env = { config, identity: backupIdentity, state, locator: staticLocator(config.peers) };
+  const options = { cacheDir: path.join(dir, 'cache'), jobs: 1 };
+
+  const refused = await checkFolder(env, config.folders[0]!, { ...options, verify: true });
+  assert.equal(refused.exitCode, CHECK_EXIT.error);
+  assert.equal(refused.error?.code, 'E_CHECK_VERIFY_UNSUPPORTED');
+  assert.match(refused.error!.message, /old-laptop runs synker 0\.0\.9, which cannot re-hash its files on request/);
+  assert.match(refused.error!.hint ?? '', /Update synker on old-laptop, or check without --verify/);
+  assert.equal(refused.differences.length, 0, 'nothing is reported as verified');
+
+  // --size-only needs nothing of the source: the check runs (the old source hashes anyway).
+  const sizeOnly = await checkFolder(env, config.folders[0]!, { ...options, sizeOnly: true });
+  assert.equal(sizeOnly.error, null);
+  assert.equal(sizeOnly.exitCode, CHECK_EXIT.differences, 'every backup file is extra against the empty source');
+  assert.equal(requests.length, 2);
 });
