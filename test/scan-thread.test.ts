@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,19 @@ test('a thread started ahead runs the scan given later; one never given a scan i
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { ScanThread } from ${JSON.stringify(SCAN_INDEX)}; new ScanThread();`], { timeout: 20_000 });
   assert.equal(child.status, 0, child.stderr.toString());
   assert.ok(Date.now() - started < 20_000);
+});
+
+test('a scan stopped before its first entry ends the thread started for it', async (t) => {
+  if (!existsSync('/proc/self/task')) return t.skip('counts threads in /proc/self/task (Linux)');
+  const root = await tempDir(t);
+  const threads = (): number => readdirSync('/proc/self/task').length;
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+  await settle();
+  const before = threads();
+  const iterator = new ScanThread().scan(root, { cache: false })[Symbol.asyncIterator]();
+  await settle();
+  assert.ok(threads() > before, 'the thread started ahead');
+  await iterator.return!();
+  await settle();
+  assert.equal(threads(), before);
 });

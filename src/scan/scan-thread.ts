@@ -45,7 +45,13 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
     const run = this.run();
     const iterator: AsyncIterator<ManifestEntry> & ReadyEntries = {
       next: () => run.next(),
-      return: (value?: unknown) => run.return(value as undefined),
+      return: async (value?: unknown) => {
+        // Stopped before its first entry was asked for: the thread started ahead never got its scan.
+        const idle = this.thread;
+        this.thread = undefined;
+        await idle?.worker.terminate();
+        return run.return(value as undefined);
+      },
       // Entries of the batch at hand, without a promise each; the next batch, the end and errors come through next().
       takeReady: () => (this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined),
     };
@@ -167,7 +173,12 @@ export class ScanThread {
     const thread = this.thread;
     if (thread === undefined) throw new Error('this scan thread already has its scan');
     this.thread = undefined;
-    return new ThreadedFolderScan(root, options, thread);
+    try {
+      return new ThreadedFolderScan(root, options, thread);
+    } catch (err) {
+      void thread.worker.terminate();
+      throw err;
+    }
   }
 
   /** Ends the thread if no scan took it (a scan ends its own thread). */
