@@ -12,15 +12,7 @@ import type { ManifestEntry } from '../src/manifest/entry.js';
 import { compareEntries } from '../src/manifest/order.js';
 import type { ReadyEntries } from '../src/manifest/ready-entries.js';
 import { dir, file, stream, T0 } from './helpers/manifest.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 const NAMES = ['a', 'b', 'A', 'c.txt', 'C.txt', 'é', 'x-y', 'x'];
 const CONTENTS = ['', 'one', 'two', 'three', 'four!'];

@@ -7,17 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import ignore from 'ignore';
 import { IgnoreMatcher, nameRules } from '../src/scan/ignore-rules.js';
-
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 const NAMES = ['a', 'b.tmp', 'keep.tmp', '.DS_Store', 'cache', 'x.log', 'a.b', '._a', 'Cache', 'tmp', 'a$b', 'a(1)', 'b+c'];
 const PATTERNS = ['a', '*.tmp', 'keep.tmp', '.DS_Store', 'cache', '*.log', 'a.?', '._*', 'tmp', 'a$b', 'a(1)', 'b+c', '*', '?', 'c*e'];

@@ -4,17 +4,7 @@ import { open } from 'lmdb';
 import { comparePaths } from '../src/manifest/order.js';
 import { OrderedLookup, type KeyedRecord } from '../src/state/ordered-lookup.js';
 import { tempDir } from './helpers/tmp.js';
-
-/** Seeded PRNG (mulberry32): the same random keys on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 // Characters below and above '/', a combining accent, an astral character and one at U+E000 and up,
 // where UTF-16 order and UTF-8 byte order disagree.
