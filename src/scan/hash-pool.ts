@@ -29,8 +29,10 @@ const IO_BOUND_MS_PER_FILE = 0.25;
 const IO_BOUND_MB_PER_S = 400;
 /** if at least this share of the CPUs' time went unused meanwhile (cpu-idle.ts). */
 const IO_BOUND_MIN_IDLE = 0.2;
-/** Readings of the CPU counters this far apart at least, so that a share means something. */
-const CPU_READING_MS = 100;
+/** Readings of the CPU counters this far apart at least, so that a share means something, */
+const CPU_WINDOW_MIN_MS = 100;
+/** and at most, so that it says what the CPUs did just now. */
+const CPU_WINDOW_MAX_MS = 1000;
 /** Read size of the hash threads (NOTES: 64 KiB reads beat 1 MiB on a cold disk; warm, the difference is noise). */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -158,17 +160,21 @@ export class HashPool {
   }
 
   /**
-   * Whether the CPUs left time unused since the last reading (or no reading
-   * is possible here): only then are slow reads the disk's doing.
+   * Whether the CPUs left time unused recently: only then are slow reads the
+   * disk's doing. The window between two readings of the counters is 100 ms
+   * to 1 s; a slow batch with no recent reading only starts a window. Where
+   * the counters cannot be read (no /proc/stat), read times alone decide.
    */
   private cpusWait(): boolean {
     const now = performance.now();
     const last = this.cpuReading;
-    if (last !== undefined && now - last.at < CPU_READING_MS) return false;
+    if (last !== undefined && last.times === undefined) return true;
+    if (last !== undefined && now - last.at < CPU_WINDOW_MIN_MS) return false;
     const times = readCpuTimes();
     this.cpuReading = { at: now, times };
     if (times === undefined) return true;
-    const share = idleShare(last?.times, times);
+    if (last === undefined || now - last.at > CPU_WINDOW_MAX_MS) return false;
+    const share = idleShare(last.times, times);
     return share !== undefined && share >= IO_BOUND_MIN_IDLE;
   }
 
