@@ -12,7 +12,7 @@ import { copyFile, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { sampleDifferences } from '../src/demo/sample.js';
 import { blockMdns, DEMO_TIMEOUT_MS, processesIn, runDemoIn, spawnDemoIn } from './helpers/demo.js';
@@ -145,15 +145,7 @@ test('where multicast does not work, the demo says so and uses the loopback addr
 });
 
 test('Ctrl-C stops the demo and everything it started; it exits 130', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {
-  const work = await tempDir(t, 'synker-demo-int-');
-  const lab = await netLab(t);
-  const machine = await lab.namespace('demoint');
-  const demo = spawnDemoIn(machine, work);
-  const ended = collect(demo, DEMO_TIMEOUT_MS);
-  let out = '';
-  demo.stdout!.on('data', (d: string | Buffer) => (out += d.toString()));
-  // Both agents are running once the demo starts looking for the source.
-  await waitFor('the demo to start its agents', () => (out.includes('3. The backup looks for the source') ? true : undefined), DEMO_TIMEOUT_MS);
+  const { machine, demo, ended } = await demoWithAgentsRunning(t, 'int');
   assert.ok(processesIn(machine).filter((p) => / agent /.test(p)).length === 2, processesIn(machine).join('\n'));
   process.kill(demo.pid!, 'SIGINT');
   const result = await ended;
@@ -164,14 +156,7 @@ test('Ctrl-C stops the demo and everything it started; it exits 130', { skip, ti
 });
 
 test('a demo that fails half-way (its source agent dies) says which step failed, exits 2 and leaves nothing running', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {
-  const work = await tempDir(t, 'synker-demo-fail-');
-  const lab = await netLab(t);
-  const machine = await lab.namespace('demofail');
-  const demo = spawnDemoIn(machine, work);
-  const ended = collect(demo, DEMO_TIMEOUT_MS);
-  let out = '';
-  demo.stdout!.on('data', (d: string | Buffer) => (out += d.toString()));
-  await waitFor('the demo to start its agents', () => (out.includes('3. The backup looks for the source') ? true : undefined), DEMO_TIMEOUT_MS);
+  const { work, machine, ended } = await demoWithAgentsRunning(t, 'fail');
   const source = processesIn(machine).find((p) => / agent /.test(p) && processEnv(p).includes(`${path.join(work, 'demo', 'homes', 'source')}`));
   assert.ok(source, processesIn(machine).join('\n'));
   process.kill(Number(source.split(':')[0]), 'SIGKILL');
@@ -181,6 +166,19 @@ test('a demo that fails half-way (its source agent dies) says which step failed,
   assert.match(result.stderr, /hint: /);
   assert.deepEqual(processesIn(machine), [], 'no process of the demo is left running');
 });
+
+/** Starts the demo in a namespace of its own and returns once both its agents run (it then looks for the source). */
+async function demoWithAgentsRunning(t: TestContext, name: string) {
+  const work = await tempDir(t, `synker-demo-${name}-`);
+  const lab = await netLab(t);
+  const machine = await lab.namespace(`demo${name}`);
+  const demo = spawnDemoIn(machine, work);
+  const ended = collect(demo, DEMO_TIMEOUT_MS);
+  let out = '';
+  demo.stdout!.on('data', (d: string | Buffer) => (out += d.toString()));
+  await waitFor('the demo to start its agents', () => (out.includes('3. The backup looks for the source') ? true : undefined), DEMO_TIMEOUT_MS);
+  return { work, machine, demo, ended };
+}
 
 /** The environment of a process listed by processesIn() (the agents differ only by SYNKER_HOME). */
 function processEnv(line: string): string {
