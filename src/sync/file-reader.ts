@@ -16,12 +16,10 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { SourceFileError } from './errors.js';
-import { fdRead } from './fd-io.js';
+import { fdRead, SYNC_IO_MAX_BYTES } from './fd-io.js';
 import { resolveUnderRoot } from './safe-path.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
-/** Files up to this size are read synchronously (see below). */
-const SYNC_READ_BYTES = 64 * 1024;
 
 export interface ReadOptions {
   offset: number;
@@ -48,10 +46,7 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
   }
   const abs = resolveUnderRoot(root, rel);
   // Path checks, open, fstat, close and the read of a small file are
-  // synchronous: each is cheaper than the thread-pool hand-off of its async
-  // form, which dominated the serving of small files (measured: ~150 µs of
-  // main-thread time per call on a busy 2-core machine). Reads of larger
-  // files, which may wait on the disk for longer, leave the thread.
+  // synchronous (SYNC_IO_MAX_BYTES says why); larger reads leave the thread.
   const realRoot = realpathSync.native(root);
   let realParent: string;
   try {
@@ -85,7 +80,7 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos)));
     while (pos < entry.size) {
       const length = Math.min(buf.length, entry.size - pos);
-      const bytesRead = entry.size <= SYNC_READ_BYTES ? readSync(fd, buf, 0, length, pos) : await fdRead(fd, buf, 0, length, pos);
+      const bytesRead = entry.size <= SYNC_IO_MAX_BYTES ? readSync(fd, buf, 0, length, pos) : await fdRead(fd, buf, 0, length, pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
       const chunk = buf.subarray(0, bytesRead);
       hash?.update(chunk);

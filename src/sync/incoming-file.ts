@@ -18,21 +18,11 @@ import { errnoCode } from '../errors.js';
 import { META_DIR } from '../manifest/layout.js';
 import { IntegrityError } from './errors.js';
 import { fsTime } from './fs-time.js';
-import { fdRead, fdSync, fdWrite } from './fd-io.js';
+import { fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1 << 20;
-/**
- * Chunks up to this size are written synchronously, like the open, chmod,
- * utimes and close of each file: a write into the page cache takes a few
- * microseconds, while handing it to libuv's thread pool costs tens of
- * microseconds of main-thread time in the wake-up alone (measured: 40-90 µs a
- * call on a 2-core VM, where a sync of 100,000 small files made twelve such
- * calls per file). Larger chunks, which may wait on the disk's write-back,
- * and every fsync stay off the main thread.
- */
-const SYNC_WRITE_BYTES = 64 * 1024;
 
 /** What the manifest promises about the file being received. */
 export interface ExpectedContent {
@@ -161,7 +151,7 @@ export class IncomingFile {
     while (off < chunk.length) {
       const length = chunk.length - off;
       const position = this.received + off;
-      off += length <= SYNC_WRITE_BYTES ? writeSync(this.fd, chunk, off, length, position) : await fdWrite(this.fd, chunk, off, length, position);
+      off += length <= SYNC_IO_MAX_BYTES ? writeSync(this.fd, chunk, off, length, position) : await fdWrite(this.fd, chunk, off, length, position);
     }
     this.hash.update(chunk);
     this.received += chunk.length;
