@@ -3,7 +3,7 @@
  * at most `jobs` of them hash at any moment (CPU tokens). Threads start
  * lazily: none for a scan served entirely from the hash cache, `jobs` while
  * reads are fast (page cache), and more, up to `ioConcurrency`, only when
- * the threads report that they mostly wait on the disk (cold small files
+ * the threads report that they mostly wait on the disk (cold files
  * need many reads in flight; a warm tree would only pay for idle threads).
  *
  * Jobs are dispatched oldest first, which is what the reorder window needs
@@ -204,10 +204,11 @@ export class HashPool {
     worker.on('message', ({ responses, waitMs }: HashBatchResult) => {
       const jobs = this.finish(lane);
       const bytes = jobs.reduce((sum, job) => sum + job.state.size, 0);
-      // Only small files gain from more reads in flight; for bigger ones more
-      // readers on one disk mostly add seeks (NOTES: cold photos read best sequentially in 64 KiB).
-      const allSmall = jobs.every((job) => job.state.size < SMALL_FILE_BYTES);
-      if (allSmall && waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S && this.cpusWait()) this.diskBound = true;
+      // Files up to a few MiB (photos, documents) gain from more reads in flight: one
+      // lane's reads and hashing never overlap. Large files (videos) do not add lanes:
+      // more readers of long files on a spinning disk mostly add seeks.
+      const noneLarge = jobs.every((job) => !job.large);
+      if (noneLarge && waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S && this.cpusWait()) this.diskBound = true;
       jobs.forEach((job, i) => job.done(responses[i]!));
       this.dispatch();
     });
