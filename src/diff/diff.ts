@@ -8,7 +8,7 @@
 import type { ManifestEntry } from '../manifest/entry.js';
 import { comparePaths } from '../manifest/order.js';
 import { contentChanges, factsOf, isUnstable, provenEqual, silentSide } from './compare.js';
-import { GroupReader } from './groups.js';
+import { GroupReader, PENDING } from './groups.js';
 import { MtimeTolerance } from './mtime.js';
 import { isInside, WithinSideClashFinder } from './names.js';
 import { pairMissingAndExtra } from './pairing.js';
@@ -38,23 +38,30 @@ export async function diffManifests(
   const join = new Join(options);
   const sourceGroups = new GroupReader(source, 'source');
   const backupGroups = new GroupReader(backup, 'backup');
+  // Awaits only when a side has nothing at hand: a promise per entry would cost more than the comparison.
   try {
-    let s = await sourceGroups.next();
-    let b = await backupGroups.next();
+    let s: ManifestEntry[] | undefined | typeof PENDING = sourceGroups.tryNext();
+    if (s === PENDING) s = await sourceGroups.next();
+    let b: ManifestEntry[] | undefined | typeof PENDING = backupGroups.tryNext();
+    if (b === PENDING) b = await backupGroups.next();
     while (s !== undefined || b !== undefined) {
       const order = s === undefined ? 1 : b === undefined ? -1 : comparePaths(s[0]!.path, b[0]!.path);
       if (order === 0) {
         join.both(s!, b!);
         const wait = join.takeBackpressure();
         if (wait !== undefined) await wait;
-        s = await sourceGroups.next();
-        b = await backupGroups.next();
+        s = sourceGroups.tryNext();
+        if (s === PENDING) s = await sourceGroups.next();
+        b = backupGroups.tryNext();
+        if (b === PENDING) b = await backupGroups.next();
       } else if (order < 0) {
         for (const entry of s!) join.only('source', entry);
-        s = await sourceGroups.next();
+        s = sourceGroups.tryNext();
+        if (s === PENDING) s = await sourceGroups.next();
       } else {
         for (const entry of b!) join.only('backup', entry);
-        b = await backupGroups.next();
+        b = backupGroups.tryNext();
+        if (b === PENDING) b = await backupGroups.next();
       }
     }
   } finally {
@@ -117,7 +124,16 @@ class Join {
       for (const entry of backupGroup) this.shadowed('backup', entry);
       return;
     }
-    // Usually one entry each. Several share a key only when raw names normalise alike:
+    // Usually one entry each, with the same name.
+    if (sourceGroup.length === 1 && backupGroup.length === 1) {
+      const s = sourceGroup[0]!;
+      const b = backupGroup[0]!;
+      if ((s.raw ?? s.path) === (b.raw ?? b.path)) {
+        this.compare(s, b);
+        return;
+      }
+    }
+    // Several share a key only when raw names normalise alike:
     // pair identical raw names first, then the rest in order (same name up to normalisation).
     const rawOf = (e: ManifestEntry) => e.raw ?? e.path;
     const restSource: ManifestEntry[] = [];

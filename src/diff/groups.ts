@@ -9,10 +9,15 @@ import { compareEntries } from '../manifest/order.js';
 import { readyEntriesOf } from '../manifest/ready-entries.js';
 import { DiffError } from './errors.js';
 
+/** tryNext(): the answer needs an await. */
+export const PENDING = Symbol('pending');
+
 export class GroupReader {
   private readonly iterator: AsyncIterator<ManifestEntry>;
   private readonly takeReady: (() => ManifestEntry | undefined) | undefined;
   private lookahead: ManifestEntry | undefined;
+  /** A group begun by tryNext() whose end is not at hand yet. */
+  private partial: ManifestEntry[] | undefined;
   /** An entry at hand that breaks the order: left for pull() to refuse, as it refuses any other. */
   private outOfOrder: ManifestEntry | undefined;
   private previous: ManifestEntry | undefined;
@@ -26,16 +31,45 @@ export class GroupReader {
     this.takeReady = readyEntriesOf(this.iterator);
   }
 
+  /**
+   * The next run of entries with one NFC key, or undefined at the end; PENDING
+   * when that cannot be told without awaiting (then call next()). Most groups
+   * are at hand: the diff then pays no promise per entry.
+   */
+  tryNext(): ManifestEntry[] | typeof PENDING {
+    let group = this.partial;
+    if (group === undefined) {
+      const first = this.lookahead ?? this.pullReady();
+      if (first === undefined) return PENDING;
+      this.lookahead = undefined;
+      group = this.partial = [first];
+    }
+    for (;;) {
+      const entry = this.pullReady();
+      if (entry === undefined) return PENDING;
+      if (entry.path !== group[0]!.path) {
+        this.lookahead = entry;
+        this.partial = undefined;
+        return group;
+      }
+      group.push(entry);
+    }
+  }
+
   /** The next run of entries with one NFC key, or undefined at the end. */
   async next(): Promise<ManifestEntry[] | undefined> {
-    const first = this.lookahead ?? this.pullReady() ?? (await this.pull());
-    this.lookahead = undefined;
-    if (first === undefined) return undefined;
-    const group = [first];
+    let group = this.partial;
+    this.partial = undefined;
+    if (group === undefined) {
+      const first = this.lookahead ?? this.pullReady() ?? (await this.pull());
+      this.lookahead = undefined;
+      if (first === undefined) return undefined;
+      group = [first];
+    }
     for (;;) {
       const entry = this.pullReady() ?? (await this.pull());
       if (entry === undefined) break;
-      if (entry.path !== first.path) {
+      if (entry.path !== group[0]!.path) {
         this.lookahead = entry;
         break;
       }

@@ -123,50 +123,51 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   if (typeof path !== 'string') throw malformed(WHERE, 'path', 'a string', path);
   const pathProblem = peerPathProblem(path, true);
   if (pathProblem !== undefined) throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe path ${JSON.stringify(path)}: ${pathProblem}`);
-  const where = `manifest entry ${JSON.stringify(path)}`;
+  // Named in errors only: not built for each of a million good entries.
+  const where = (): string => `manifest entry ${JSON.stringify(path)}`;
   if (typeof typeCode !== 'number' || !Number.isInteger(typeCode) || typeCode < 0 || typeCode >= TYPES_BY_CODE.length) {
-    throw malformed(where, 'type', 'a type code from 0 to 3', typeCode);
+    throw malformed(where(), 'type', 'a type code from 0 to 3', typeCode);
   }
   const type = TYPES_BY_CODE[typeCode]!;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where, 'size', 'a non-negative integer', size);
-  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime)) throw malformed(where, 'mtime', 'an integer', mtime);
-  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw malformed(where, 'mode', 'a non-negative integer', mode);
-  if (mode > LIMITS.maxMode) throw new ProtocolError('E_LIMIT', `${where}: mode ${mode} is over ${LIMITS.maxMode}`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where(), 'size', 'a non-negative integer', size);
+  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime)) throw malformed(where(), 'mtime', 'an integer', mtime);
+  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw malformed(where(), 'mode', 'a non-negative integer', mode);
+  if (mode > LIMITS.maxMode) throw new ProtocolError('E_LIMIT', `${where()}: mode ${mode} is over ${LIMITS.maxMode}`);
   const entry: ManifestEntry = { path, type, size, mtime, mode };
-  if (type !== 'file' && size !== 0) throw bad(where, `a ${type} must have size 0`);
+  if (type !== 'file' && size !== 0) throw bad(where(), `a ${type} must have size 0`);
 
   if (hash !== undefined && hash !== null) {
-    if (!(hash instanceof Uint8Array)) throw malformed(where, 'hash', '32 bytes of binary', hash);
-    if (hash.length !== LIMITS.hashBytes) throw bad(where, `the hash has ${hash.length} bytes instead of ${LIMITS.hashBytes}`);
-    if (type !== 'file') throw bad(where, `a ${type} cannot have a hash`);
+    if (!(hash instanceof Uint8Array)) throw malformed(where(), 'hash', '32 bytes of binary', hash);
+    if (hash.length !== LIMITS.hashBytes) throw bad(where(), `the hash has ${hash.length} bytes instead of ${LIMITS.hashBytes}`);
+    if (type !== 'file') throw bad(where(), `a ${type} cannot have a hash`);
     entry.hash = (Buffer.isBuffer(hash) ? hash : Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength)).toString('hex');
   }
 
   if (target !== undefined && target !== null) {
-    if (typeof target !== 'string') throw malformed(where, 'target', 'a string', target);
-    checkStringSize(target, 'target', where, LIMITS.targetBytes, 1);
-    if (type !== 'symlink') throw bad(where, `a ${type} cannot have a symlink target`);
-    if (target.includes('\0')) throw new ProtocolError('E_BAD_PATH', `${where}: the symlink target contains a NUL character`);
+    if (typeof target !== 'string') throw malformed(where(), 'target', 'a string', target);
+    checkStringSize(target, 'target', where(), LIMITS.targetBytes, 1);
+    if (type !== 'symlink') throw bad(where(), `a ${type} cannot have a symlink target`);
+    if (target.includes('\0')) throw new ProtocolError('E_BAD_PATH', `${where()}: the symlink target contains a NUL character`);
     entry.target = target;
   } else if (type === 'symlink') {
-    throw bad(where, 'a symlink must have a target');
+    throw bad(where(), 'a symlink must have a target');
   }
 
   if (raw !== undefined && raw !== null) {
-    if (typeof raw !== 'string') throw malformed(where, 'raw', 'a string', raw);
+    if (typeof raw !== 'string') throw malformed(where(), 'raw', 'a string', raw);
     const rawProblem = peerPathProblem(raw, false);
     if (rawProblem !== undefined) throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe on-disk name ${JSON.stringify(raw)}: ${rawProblem}`);
-    if (raw === path || raw.normalize('NFC') !== path) throw bad(where, 'the on-disk name must differ from the key and normalise to it');
+    if (raw === path || raw.normalize('NFC') !== path) throw bad(where(), 'the on-disk name must differ from the key and normalise to it');
     entry.raw = raw;
   }
 
   if (flags !== undefined && flags !== null) {
-    if (!Array.isArray(flags)) throw malformed(where, 'flags', 'an array of strings', flags);
-    if (flags.length > LIMITS.entryFlags) throw new ProtocolError('E_LIMIT', `${where}: more than ${LIMITS.entryFlags} flags`);
+    if (!Array.isArray(flags)) throw malformed(where(), 'flags', 'an array of strings', flags);
+    if (flags.length > LIMITS.entryFlags) throw new ProtocolError('E_LIMIT', `${where()}: more than ${LIMITS.entryFlags} flags`);
     const known: EntryFlag[] = [];
     for (const flag of flags as unknown[]) {
-      if (typeof flag !== 'string') throw malformed(where, 'flags[]', 'a string', flag);
-      checkStringSize(flag, 'flags[]', where, LIMITS.entryFlagBytes);
+      if (typeof flag !== 'string') throw malformed(where(), 'flags[]', 'a string', flag);
+      checkStringSize(flag, 'flags[]', where(), LIMITS.entryFlagBytes);
       // Unknown flags come from newer peers: dropped, as documented.
       if (KNOWN_FLAGS.has(flag) && !known.includes(flag as EntryFlag)) known.push(flag as EntryFlag);
     }
@@ -174,15 +175,15 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   }
 
   if (type === 'error') {
-    if (typeof errorCode !== 'string' || !/^[A-Z0-9_]{1,32}$/.test(errorCode)) throw malformed(where, 'errorCode', 'a code of 1-32 A-Z, 0-9 and _', errorCode);
+    if (typeof errorCode !== 'string' || !/^[A-Z0-9_]{1,32}$/.test(errorCode)) throw malformed(where(), 'errorCode', 'a code of 1-32 A-Z, 0-9 and _', errorCode);
     entry.errorCode = errorCode;
     if (error !== undefined && error !== null) {
-      if (typeof error !== 'string') throw malformed(where, 'error', 'a string', error);
-      checkStringSize(error, 'error', where, LIMITS.entryErrorBytes);
+      if (typeof error !== 'string') throw malformed(where(), 'error', 'a string', error);
+      checkStringSize(error, 'error', where(), LIMITS.entryErrorBytes);
       entry.error = error;
     }
   } else if ((errorCode !== undefined && errorCode !== null) || (error !== undefined && error !== null)) {
-    throw bad(where, `a ${type} cannot carry an error`);
+    throw bad(where(), `a ${type} cannot carry an error`);
   }
   return entry;
 }
