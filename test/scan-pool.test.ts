@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { HashPool, LARGE_FILE_BYTES } from '../src/scan/hash-pool.js';
+import { HashPool, LARGE_FILE_BYTES, readsLookDiskBound } from '../src/scan/hash-pool.js';
 import type { HashResponse } from '../src/scan/hash-protocol.js';
 import { sha256sumAll } from './helpers/scan.js';
 import { tempDir } from './helpers/tmp.js';
@@ -41,4 +41,20 @@ test('large files wait for a lane of their own; a small file behind them is not 
     digests,
   );
   assert.equal(pool.threads, 2);
+});
+
+test('slow reads of small files and of photos call for more lanes; slow reads of videos and fast reads do not', () => {
+  const MiB = 1024 * 1024;
+  // 32 small files whose opens and reads took 1 ms each: a cold disk.
+  assert.equal(readsLookDiskBound(Array(32).fill(8 * 1024), 32), true);
+  // A 2 MiB photo read in 10 ms (210 MB/s): a cold disk, and its lane did not hash meanwhile.
+  assert.equal(readsLookDiskBound([2 * MiB], 10), true);
+  // The same photo from the page cache in 0.4 ms.
+  assert.equal(readsLookDiskBound([2 * MiB], 0.4), false);
+  // Small files from the page cache.
+  assert.equal(readsLookDiskBound(Array(32).fill(8 * 1024), 2), false);
+  // A video read slowly still adds no reader: long reads in parallel seek on a spinning disk.
+  assert.equal(readsLookDiskBound([LARGE_FILE_BYTES], 200), false);
+  assert.equal(readsLookDiskBound([8 * 1024, 64 * MiB], 500), false);
+  assert.equal(readsLookDiskBound([], 5), false);
 });

@@ -36,6 +36,19 @@ const CPU_WINDOW_MAX_MS = 1000;
 /** Read size of the hash threads (NOTES: 64 KiB reads beat 1 MiB on a cold disk; warm, the difference is noise). */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
+/**
+ * Whether a batch's open and read calls (`waitMs` in all, for files of
+ * `sizes` bytes) were slow enough to call the disk the bottleneck. Files up
+ * to a few MiB (photos, documents) gain from more reads in flight: a lane's
+ * reads and hashing never overlap. Large files (videos) never count: more
+ * readers of long files on a spinning disk mostly add seeks.
+ */
+export function readsLookDiskBound(sizes: readonly number[], waitMs: number): boolean {
+  if (sizes.length === 0 || sizes.some((size) => size >= LARGE_FILE_BYTES)) return false;
+  const bytes = sizes.reduce((sum, size) => sum + size, 0);
+  return waitMs > IO_BOUND_MS_PER_FILE * sizes.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S;
+}
+
 /** Called once per file, with the response or with the error that stopped the pool. */
 export type HashCallback = (response: HashResponse | Error) => void;
 
@@ -203,12 +216,7 @@ export class HashPool {
     const lane: Lane = { worker, jobs: [] };
     worker.on('message', ({ responses, waitMs }: HashBatchResult) => {
       const jobs = this.finish(lane);
-      const bytes = jobs.reduce((sum, job) => sum + job.state.size, 0);
-      // Files up to a few MiB (photos, documents) gain from more reads in flight: one
-      // lane's reads and hashing never overlap. Large files (videos) do not add lanes:
-      // more readers of long files on a spinning disk mostly add seeks.
-      const noneLarge = jobs.every((job) => !job.large);
-      if (noneLarge && waitMs > IO_BOUND_MS_PER_FILE * jobs.length && bytes / 1000 / waitMs < IO_BOUND_MB_PER_S && this.cpusWait()) this.diskBound = true;
+      if (readsLookDiskBound(jobs.map((job) => job.state.size), waitMs) && this.cpusWait()) this.diskBound = true;
       jobs.forEach((job, i) => job.done(responses[i]!));
       this.dispatch();
     });
