@@ -118,14 +118,36 @@ test('a thread started ahead runs the scan given later; one never given a scan i
 test('a scan stopped before its first entry ends the thread started for it', async (t) => {
   if (!existsSync('/proc/self/task')) return t.skip('counts threads in /proc/self/task (Linux)');
   const root = await tempDir(t);
+  // More entries than the thread may send ahead unasked: its scan is still under way when stopped.
+  await assortedTree(root);
+  for (let i = 0; i < 6000; i++) writeFileSync(path.join(root, `g${i}`), '');
   const threads = (): number => readdirSync('/proc/self/task').length;
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
   await settle();
   const before = threads();
   const iterator = new ScanThread().scan(root, { cache: false })[Symbol.asyncIterator]();
   await settle();
-  assert.ok(threads() > before, 'the thread started ahead');
+  assert.ok(threads() > before, 'the thread is scanning');
   await iterator.return!();
   await settle();
   assert.equal(threads(), before);
+});
+
+test('the scan starts with the iteration, before the first entry is asked for', async (t) => {
+  // A diff asks for the backup's first entry only once the source's has come: the scan must not wait for that.
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  await writeFile(path.join(root, 'photo.jpg'), 'pixels');
+  const scan = new ScanThread().scan(root, { cacheDir });
+  const iterator = scan[Symbol.asyncIterator]();
+  // The thread opens the hash cache as its scan begins: wait for it without asking for an entry.
+  const deadline = Date.now() + 10_000;
+  while (readdirSync(cacheDir, { recursive: true }).length === 0) {
+    assert.ok(Date.now() < deadline, 'the scan did not start before the first entry was asked for');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const paths: string[] = [];
+  for (let step = await iterator.next(); step.done !== true; step = await iterator.next()) paths.push(step.value.path);
+  assert.deepEqual(paths, ['photo.jpg']);
+  assert.equal(scan.stats.hashedFiles, 1);
 });

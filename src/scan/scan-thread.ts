@@ -39,17 +39,27 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
     this.options = options;
   }
 
+  /**
+   * Starting the iteration starts the scan in its thread, before the first
+   * next(): a diff asks for the backup's first entry only once the source's
+   * has come, and the scan should not wait for that (with the page cache
+   * dropped, the two scans ran one after the other). The thread works at
+   * most MAX_BATCHES_AHEAD batches ahead of what is taken.
+   */
   [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
     if (this.started) throw new Error('a scan can be iterated only once; call scanFolderInThread again');
     this.started = true;
-    const run = this.run();
+    const session = this.begin();
+    const run = this.run(session);
+    let stepped = false;
     const iterator: AsyncIterator<ManifestEntry> & ReadyEntries = {
-      next: () => run.next(),
+      next: () => {
+        stepped = true;
+        return run.next();
+      },
       return: async (value?: unknown) => {
-        // Stopped before its first entry was asked for: the thread started ahead never got its scan.
-        const idle = this.thread;
-        this.thread = undefined;
-        await idle?.worker.terminate();
+        // A generator that never stepped skips its finally: end the thread's scan here.
+        if (!stepped) await session.end();
         return run.return(value as undefined);
       },
       // Entries of the batch at hand, without a promise each; the next batch, the end and errors come through next().
@@ -58,31 +68,58 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
     return iterator;
   }
 
-  private async *run(): AsyncGenerator<ManifestEntry, void, undefined> {
+  /** Hands the thread its scan and starts collecting what it sends. */
+  private begin(): ScanSession {
     const { signal, ...options } = this.options;
     const thread = this.thread ?? new WorkerHandle();
     this.thread = undefined;
-    if (signal?.aborted) {
-      await thread.worker.terminate();
-      signal.throwIfAborted();
-    }
     const { worker } = thread;
-    worker.ref();
     const inbox: FromScanThread[] = [];
-    /** The thread said its last word: its scan ended and released the cache and hash threads. */
     let finished = false;
+    let ended: Promise<void> | undefined;
     const send = (message: ToScanThread): void => worker.postMessage(message);
-    worker.on('message', (message: FromScanThread) => {
-      inbox.push(message);
-      thread.notify();
-    });
     const onAbort = (): void => {
       send({ kind: 'stop' });
       thread.notify();
     };
+    const session: ScanSession = {
+      thread,
+      inbox,
+      send,
+      markFinished: () => {
+        finished = true;
+      },
+      end: () =>
+        (ended ??= (async () => {
+          signal?.removeEventListener('abort', onAbort);
+          if (finished) {
+            // Only the thread's own teardown is left: nobody needs to wait for it.
+            worker.unref();
+          } else if (!thread.exited) {
+            send({ kind: 'stop' });
+            await thread.exit;
+          }
+        })()),
+    };
+    if (signal?.aborted) {
+      session.end = () => (ended ??= thread.worker.terminate().then(() => undefined));
+      return session;
+    }
+    worker.ref();
+    worker.on('message', (message: FromScanThread) => {
+      inbox.push(message);
+      thread.notify();
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
     send({ kind: 'start', root: this.root, options, logLevel: currentLogLevel() });
+    return session;
+  }
+
+  private async *run(session: ScanSession): AsyncGenerator<ManifestEntry, void, undefined> {
+    const { signal } = this.options;
+    const { thread, inbox, send } = session;
     try {
+      signal?.throwIfAborted();
       for (;;) {
         const message = inbox.shift();
         if (message === undefined) {
@@ -93,7 +130,7 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
           continue;
         }
         Object.assign(this.stats, message.stats);
-        if (message.kind !== 'batch') finished = true;
+        if (message.kind !== 'batch') session.markFinished();
         if (message.kind === 'error') throw errorFrom(message.error, this.root);
         this.cacheLocation = message.cacheLocation;
         if (message.kind === 'end') return;
@@ -109,16 +146,20 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
     } finally {
       this.ready = [];
       this.readyIndex = 0;
-      signal?.removeEventListener('abort', onAbort);
-      if (finished) {
-        // Only the thread's own teardown is left: nobody needs to wait for it.
-        worker.unref();
-      } else if (!thread.exited) {
-        send({ kind: 'stop' });
-        await thread.exit;
-      }
+      await session.end();
     }
   }
+}
+
+/** One scan's link to its thread, from begin() to the end of the iteration. */
+interface ScanSession {
+  thread: WorkerHandle;
+  inbox: FromScanThread[];
+  send: (message: ToScanThread) => void;
+  /** The thread said its last word: its scan ended and released the cache and hash threads. */
+  markFinished: () => void;
+  /** Stops the thread's scan if it still runs, once; later calls get the same promise. */
+  end: () => Promise<void>;
 }
 
 /** A scan thread and what became of it, watched from the moment it starts. */
@@ -189,7 +230,7 @@ export class ScanThread {
   }
 }
 
-/** Start scanning `root` in a thread of its own. Nothing happens until the result is iterated. */
+/** Scan `root` in a thread of its own. The scan starts when the result's iteration starts. */
 export function scanFolderInThread(root: string, options?: ScanOptions): ThreadedFolderScan {
   return new ThreadedFolderScan(root, options);
 }
