@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { createIdentity, type Identity } from '../src/config/identity.js';
-import { LIMITS, MAX_FRAME_BYTES } from '../src/protocol/limits.js';
+import { wssClientOptions } from '../src/peer/client.js';
 import { TLS_VERSION } from '../src/peer/tls.js';
+import { LIMITS } from '../src/protocol/limits.js';
 
 const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
 /** The *photos* tree: 1,000 files of 2 MiB. */
@@ -51,14 +52,7 @@ function receive(mode: Mode, port: number, identity: Identity): Promise<void> {
       }
     };
     if (mode === 'wss') {
-      const ws = new WebSocket(`wss://127.0.0.1:${port}/`, {
-        cert: identity.certPem,
-        key: identity.keyPem,
-        ...TLS_VERSION,
-        rejectUnauthorized: false,
-        maxPayload: MAX_FRAME_BYTES,
-        perMessageDeflate: false,
-      });
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/`, wssClientOptions(identity));
       ws.on('message', (data: Buffer) => count(data.length, () => ws.terminate()));
       ws.on('error', reject);
     } else {

@@ -88,6 +88,19 @@ export interface PeerSession {
   readonly ended: Promise<SynkerError | undefined>;
 }
 
+/** The TLS and WebSocket settings of a client connection (the transport benchmark measures these too). */
+export function wssClientOptions(identity: Identity): WebSocket.ClientOptions {
+  return {
+    cert: identity.certPem,
+    key: identity.keyPem,
+    ...TLS_VERSION,
+    // No CA: the server's certificate is pinned by its hash on 'upgrade' (connectToPeer).
+    rejectUnauthorized: false,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  };
+}
+
 export async function connectToPeer(options: ConnectOptions): Promise<PeerSession> {
   const timeouts = resolveTimeouts(options.timeouts);
   const log = options.logger ?? createLogger('peer');
@@ -97,17 +110,7 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
   options.signal?.throwIfAborted();
 
   const url = `wss://${isIP(host) === 6 ? `[${host}]` : host}:${port}${WS_PATH}`;
-  const ws = new WebSocket(url, {
-    cert: identity.certPem,
-    key: identity.keyPem,
-    ...TLS_VERSION,
-    // No CA: the server's certificate is pinned by its hash on 'upgrade' below.
-    rejectUnauthorized: false,
-    maxPayload: MAX_FRAME_BYTES,
-    perMessageDeflate: false,
-    handshakeTimeout: timeouts.handshakeTimeout,
-    followRedirects: false,
-  });
+  const ws = new WebSocket(url, { ...wssClientOptions(identity), handshakeTimeout: timeouts.handshakeTimeout, followRedirects: false });
 
   return new Promise<PeerSession>((resolve, reject) => {
     let settled = false;
