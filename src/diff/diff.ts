@@ -39,29 +39,35 @@ export async function diffManifests(
   const sourceGroups = new GroupReader(source, 'source');
   const backupGroups = new GroupReader(backup, 'backup');
   // Awaits only when a side has nothing at hand: a promise per entry would cost more than the comparison.
+  let s: ManifestEntry[] | undefined;
+  let b: ManifestEntry[] | undefined;
+  let takeSource = true;
+  let takeBackup = true;
   try {
-    let s: ManifestEntry[] | undefined | typeof PENDING = sourceGroups.tryNext();
-    if (s === PENDING) s = await sourceGroups.next();
-    let b: ManifestEntry[] | undefined | typeof PENDING = backupGroups.tryNext();
-    if (b === PENDING) b = await backupGroups.next();
-    while (s !== undefined || b !== undefined) {
+    for (;;) {
+      if (takeSource) {
+        const group = sourceGroups.tryNext();
+        s = group === PENDING ? await sourceGroups.next() : group;
+        takeSource = false;
+      }
+      if (takeBackup) {
+        const group = backupGroups.tryNext();
+        b = group === PENDING ? await backupGroups.next() : group;
+        takeBackup = false;
+      }
+      if (s === undefined && b === undefined) break;
       const order = s === undefined ? 1 : b === undefined ? -1 : comparePaths(s[0]!.path, b[0]!.path);
       if (order === 0) {
         join.both(s!, b!);
         const wait = join.takeBackpressure();
         if (wait !== undefined) await wait;
-        s = sourceGroups.tryNext();
-        if (s === PENDING) s = await sourceGroups.next();
-        b = backupGroups.tryNext();
-        if (b === PENDING) b = await backupGroups.next();
+        takeSource = takeBackup = true;
       } else if (order < 0) {
         for (const entry of s!) join.only('source', entry);
-        s = sourceGroups.tryNext();
-        if (s === PENDING) s = await sourceGroups.next();
+        takeSource = true;
       } else {
         for (const entry of b!) join.only('backup', entry);
-        b = backupGroups.tryNext();
-        if (b === PENDING) b = await backupGroups.next();
+        takeBackup = true;
       }
     }
   } finally {

@@ -26,13 +26,13 @@ export interface ConnectionHandlers {
   onClose(error: SynkerError | undefined): void;
 }
 
-// WebSocket close codes (RFC 6455): normal, policy violation, internal error.
 /** What the connection needs of its socket to batch writes. */
 export interface Corkable {
   cork(): void;
   uncork(): void;
 }
 
+// WebSocket close codes (RFC 6455): normal, policy violation, internal error.
 const CLOSE_NORMAL = 1000;
 const CLOSE_POLICY = 1008;
 const CLOSE_INTERNAL = 1011;

@@ -76,7 +76,7 @@ export class VersionKeeper {
   /** Moves `relPath` (file, symlink or whole folder) into the versions folder. */
   async moveAway(relPath: string): Promise<string | undefined> {
     const abs = resolveUnderRoot(this.root, relPath);
-    if ((lstatOrUndefined(abs)) === undefined) return undefined;
+    if (lstatOrUndefined(abs) === undefined) return undefined;
     const dest = await this.freeVersionPath(relPath);
     await this.move(abs, dest);
     return dest.rel;
@@ -94,7 +94,7 @@ export class VersionKeeper {
     for (let n = 1; ; n++) {
       const rel = `${relPath}~${this.stamp}${n === 1 ? '' : `-${n}`}`;
       const abs = await prepareParents(versionsRoot(this.root), rel);
-      if ((lstatOrUndefined(abs)) === undefined) return { abs, rel: `${VERSIONS_DIR}/${rel}` };
+      if (lstatOrUndefined(abs) === undefined) return { abs, rel: `${VERSIONS_DIR}/${rel}` };
     }
   }
 }
