@@ -29,6 +29,7 @@ import { writeFolderMarker } from '../src/config/folder-marker.js';
 import { CERT_FILE, KEY_FILE, createIdentity } from '../src/config/identity.js';
 import { META_DIR } from '../src/manifest/layout.js';
 import type { CheckReport } from '../src/report/model.js';
+import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 import { rsyncAvailable, startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { ensureTree, type BenchTree, type Mutations, type TreeName } from './trees.js';
 
@@ -326,7 +327,7 @@ async function benchTree(tree: BenchTree): Promise<void> {
 }
 
 function diffPeak(entries: number): void {
-  const result = spawnSync(process.execPath, [DIFF_PEAK, String(entries)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = spawnSync(process.execPath, [...LAUNCHER_NODE_ARGS, DIFF_PEAK, String(entries)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = JSON.parse(result.stdout.toString()) as { differences: number; seconds: number; peakRssMiB: number };
   process.stdout.write(
     `\ndiff of two ${entries.toLocaleString('en-US')}-entry manifests (${line.differences} differences): ${line.seconds.toFixed(2)} s, ` +

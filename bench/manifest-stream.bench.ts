@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { createIdentity } from '../src/config/identity.js';
 import type { AgentProcessStats } from '../test/helpers/agent-process.js';
 import { generateEntries } from '../test/helpers/manifests.js';
+import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
 const ENTRIES = Number(process.env['SYNKER_BENCH_ENTRIES'] ?? 1_000_000);
 const MiB = 1024 * 1024;
 /** Extra node flags for both processes, e.g. SYNKER_BENCH_NODE_ARGS='--cpu-prof' to profile them. */
-const execArgv = (process.env['SYNKER_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+const execArgv = [...LAUNCHER_NODE_ARGS, ...(process.env['SYNKER_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
 
 interface ClientResult {
   count: number;

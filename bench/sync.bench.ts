@@ -25,6 +25,7 @@ import { scanFolder, scanFolderInThread } from '../src/scan/index.js';
 import { applyPlan } from '../src/sync/apply.js';
 import { PeerFileSource } from '../src/sync/peer-source.js';
 import { planSync } from '../src/sync/plan.js';
+import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 import { rsyncAvailable, startRsyncDaemon } from './rsync-daemon.js';
 import { ensureTree, type TreeName } from './trees.js';
 
@@ -48,7 +49,7 @@ async function emptyBackup(dir: string): Promise<void> {
 async function startSource(spec: object): Promise<{ child: ChildProcess; port: number }> {
   const specFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'synker-bench-agent-')), 'spec.json');
   await writeFile(specFile, JSON.stringify(spec));
-  const child = spawn(process.execPath, [path.join(here, 'source-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SYNKER_LOG: 'warn' } });
+  const child = spawn(process.execPath, [...LAUNCHER_NODE_ARGS, path.join(here, 'source-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SYNKER_LOG: 'warn' } });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

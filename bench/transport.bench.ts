@@ -16,6 +16,7 @@ import { createIdentity, type Identity } from '../src/config/identity.js';
 import { wssClientOptions } from '../src/peer/client.js';
 import { TLS_VERSION } from '../src/peer/tls.js';
 import { LIMITS } from '../src/protocol/limits.js';
+import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
 const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
 /** The *photos* tree: 1,000 files of 2 MiB. */
@@ -64,7 +65,7 @@ function receive(mode: Mode, port: number, identity: Identity): Promise<void> {
 }
 
 async function measureOnce(mode: Mode, identity: Identity): Promise<Run> {
-  const child: ChildProcess = fork(SENDER, [mode, String(TOTAL), String(CHUNK)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(SENDER, [mode, String(TOTAL), String(CHUNK)], { execArgv: [...LAUNCHER_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     // One listener for both reports: the sender may finish writing before the last bytes are read.
     let portReported!: (port: number) => void;

@@ -1,0 +1,40 @@
+/**
+ * What bin/synker.js sets up before the CLI loads. The GC tuning is checked
+ * through V8's own trace of the limit it sets after a full collection (forced
+ * at exit): the factor in parentheses is the one in use. A Node release whose
+ * V8 no longer knows the flag fails here rather than slowing sync silently.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SYNKER_BIN } from './helpers/synker-cli.js';
+
+/** Runs `node [nodeArgs] bin/synker.js --version` with a full GC at exit; returns the growing factors V8 used. */
+async function growingFactors(nodeArgs: string[]): Promise<string[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-launcher-'));
+  try {
+    const gcAtExit = path.join(dir, 'gc-at-exit.cjs');
+    await writeFile(gcAtExit, 'process.on("exit", () => globalThis.gc());\n');
+    const args = [...nodeArgs, '--expose-gc', '--trace-gc-verbose', '--require', gcAtExit, SYNKER_BIN, '--version'];
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    return [...stdout.matchAll(/\[HeapController\] Limit: .*\((\d+\.\d)\)/g)].map((m) => m[1]!);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('the launcher fixes the heap growing factor at 5, so streamed file data does not trigger a full GC every few MiB', async () => {
+  const factors = await growingFactors([]);
+  assert.ok(factors.length > 0, 'V8 printed no heap limit: the forced GC did not run');
+  assert.equal(factors.at(-1), '5.0');
+});
+
+test('a --heap-growing-percent given to node wins over the launcher', async () => {
+  const factors = await growingFactors(['--heap-growing-percent=100']);
+  assert.equal(factors.at(-1), '2.0');
+});
