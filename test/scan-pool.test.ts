@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { HashPool, LARGE_FILE_BYTES, readsLookDiskBound } from '../src/scan/hash-pool.js';
-import type { HashResponse } from '../src/scan/hash-protocol.js';
+import { packResponses, unpackResponses, type HashResponse } from '../src/scan/hash-protocol.js';
 import { sha256sumAll } from './helpers/scan.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -57,4 +57,20 @@ test('slow reads of small files and of photos call for more lanes; slow reads of
   assert.equal(readsLookDiskBound([LARGE_FILE_BYTES], 200), false);
   assert.equal(readsLookDiskBound([8 * 1024, 64 * MiB], 500), false);
   assert.equal(readsLookDiskBound([], 5), false);
+});
+
+test('a batch of answers crosses to the scan as packed and comes out as it went in: hashed, unstable and failed, in order', () => {
+  const stat = (n: number) => ({ size: n, mtimeMs: 1_700_000_000_000.25 + n, ctimeMs: 1_700_000_000_001.5 + n, ino: 2 ** 40 + n, mode: 0o100644 });
+  const answers: HashResponse[] = [
+    { ok: true, hash: 'a'.repeat(64), stat: stat(1), attempts: 1 },
+    { ok: false, errorCode: 'EACCES', message: "EACCES: permission denied, open '/x/é'" },
+    { ok: true, unstable: true, stat: stat(2), attempts: 2 },
+    { ok: true, hash: '0123456789abcdef'.repeat(4), stat: stat(3), attempts: 2 },
+    { ok: false, errorCode: 'ECHANGED', message: 'replaced by something that is not a file during the scan' },
+  ];
+  const packed = packResponses(answers, 12.5);
+  assert.equal(packed.waitMs, 12.5);
+  assert.deepEqual(unpackResponses(structuredClone(packed)), answers);
+  assert.deepEqual(unpackResponses(packResponses([], 0)), []);
+  assert.throws(() => packResponses([{ ok: true, hash: 'abc', stat: stat(4), attempts: 1 }], 0), /64 hex digits/);
 });

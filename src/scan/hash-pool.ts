@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { createCpuTokens } from './cpu-tokens.js';
 import { idleShare, readCpuTimes, type CpuTimes } from './cpu-idle.js';
-import type { HashBatchResult, HashResponse, HashWorkerData } from './hash-protocol.js';
+import { unpackResponses, type HashBatchResult, type HashResponse, type HashWorkerData } from './hash-protocol.js';
 import type { FileState } from './hash-cache.js';
 
 /** Files at least this big count as large for lane reservation. */
@@ -214,7 +214,9 @@ export class HashPool {
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
     });
     const lane: Lane = { worker, jobs: [] };
-    worker.on('message', ({ responses, waitMs }: HashBatchResult) => {
+    worker.on('message', (result: HashBatchResult) => {
+      const { waitMs } = result;
+      const responses = unpackResponses(result);
       const jobs = this.finish(lane);
       if (readsLookDiskBound(jobs.map((job) => job.state.size), waitMs) && this.cpusWait()) this.diskBound = true;
       jobs.forEach((job, i) => job.done(responses[i]!));

@@ -25,11 +25,76 @@ export type HashResponse =
   | { ok: true; unstable: true; stat: HashedStat; attempts: number }
   | { ok: false; errorCode: string; message: string };
 
-/** A thread's answer to a batch, in the batch's order. */
+/**
+ * A thread's answer to a batch, in the batch's order, packed as entry
+ * batches are (entry-batch.ts): the structured clone of one object per file
+ * cost more than the main thread's whole share of hashing a small file.
+ */
 export interface HashBatchResult {
-  responses: HashResponse[];
+  /** Per file, RESULT_NUMBERS numbers: outcome, size, mtimeMs, ctimeMs, ino, mode, attempts. */
+  numbers: Float64Array;
+  /** The hashes of the files with outcome "hashed", 64 hex digits each, in order. */
+  hashes: string;
+  /** [index, errorCode, message] of the files that could not be read. */
+  failures: Array<[number, string, string]>;
   /** Milliseconds spent in open and read calls: tells the pool whether the disk is the bottleneck. */
   waitMs: number;
+}
+
+const RESULT_NUMBERS = 7;
+const HASH_CHARS = 64;
+const HASHED = 0;
+const UNSTABLE = 1;
+const FAILED = 2;
+
+export function packResponses(responses: readonly HashResponse[], waitMs: number): HashBatchResult {
+  const numbers = new Float64Array(responses.length * RESULT_NUMBERS);
+  const failures: Array<[number, string, string]> = [];
+  let hashes = '';
+  responses.forEach((response, i) => {
+    const at = i * RESULT_NUMBERS;
+    if (!response.ok) {
+      numbers[at] = FAILED;
+      failures.push([i, response.errorCode, response.message]);
+      return;
+    }
+    if ('hash' in response) {
+      if (response.hash.length !== HASH_CHARS) throw new TypeError(`hash is not ${HASH_CHARS} hex digits`);
+      numbers[at] = HASHED;
+      hashes += response.hash;
+    } else {
+      numbers[at] = UNSTABLE;
+    }
+    const { stat } = response;
+    numbers[at + 1] = stat.size;
+    numbers[at + 2] = stat.mtimeMs;
+    numbers[at + 3] = stat.ctimeMs;
+    numbers[at + 4] = stat.ino;
+    numbers[at + 5] = stat.mode;
+    numbers[at + 6] = response.attempts;
+  });
+  return { numbers, hashes, failures, waitMs };
+}
+
+export function unpackResponses(result: HashBatchResult): HashResponse[] {
+  const { numbers, hashes } = result;
+  const responses = new Array<HashResponse>(numbers.length / RESULT_NUMBERS);
+  let hashAt = 0;
+  for (let i = 0; i < responses.length; i++) {
+    const at = i * RESULT_NUMBERS;
+    const outcome = numbers[at];
+    if (outcome === FAILED) continue;
+    const stat: HashedStat = { size: numbers[at + 1]!, mtimeMs: numbers[at + 2]!, ctimeMs: numbers[at + 3]!, ino: numbers[at + 4]!, mode: numbers[at + 5]! };
+    const attempts = numbers[at + 6]!;
+    if (outcome === HASHED) {
+      responses[i] = { ok: true, hash: hashes.slice(hashAt, hashAt + HASH_CHARS), stat, attempts };
+      hashAt += HASH_CHARS;
+    } else {
+      responses[i] = { ok: true, unstable: true, stat, attempts };
+    }
+  }
+  for (const [index, errorCode, message] of result.failures) responses[index] = { ok: false, errorCode, message };
+  return responses;
 }
 
 export interface HashWorkerData {

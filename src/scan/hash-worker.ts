@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CpuTokens } from './cpu-tokens.js';
-import type { HashBatch, HashBatchResult, HashResponse, HashWorkerData, HashedStat } from './hash-protocol.js';
+import { packResponses, type HashBatch, type HashResponse, type HashWorkerData, type HashedStat } from './hash-protocol.js';
 
 const data = workerData as HashWorkerData;
 const tokens = new CpuTokens(data.cpuTokens);
@@ -25,13 +25,11 @@ const port = parentPort!;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 // Small files come in batches: one message per file would cost more than hashing it.
-// Small files come in batches: one message per file would cost more than hashing it.
 port.on('message', (batch: HashBatch) => {
   const responses: HashResponse[] = [];
   waitMs = 0;
   for (let i = 0; i < batch.paths.length; i++) responses.push(hashFile(batch.paths[i]!, batch.states, i * 4));
-  const reply: HashBatchResult = { responses, waitMs };
-  port.postMessage(reply);
+  port.postMessage(packResponses(responses, waitMs));
 });
 
 /** Time spent in open and read calls for the current batch (disk wait, mostly). */
