@@ -1,8 +1,8 @@
 /**
  * What bin/synker.js sets up before the CLI loads. The GC tuning is checked
  * through V8's own trace of the limit it sets after a full collection (forced
- * at exit): the factor in parentheses is the one in use. A Node release whose
- * V8 no longer knows the flag fails here rather than slowing sync silently.
+ * at exit). A Node release whose V8 no longer knows the flag fails here
+ * rather than slowing sync silently.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,7 +22,10 @@ async function growingFactors(nodeArgs: string[]): Promise<string[]> {
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out)));
     });
-    return [...stdout.matchAll(/\[HeapController\] Limit: .*\((\d+\.\d)\)/g)].map((m) => m[1]!);
+    // V8 11 (Node 20) prints the factor in use on its "Limit:" line (its "factor ... based on" line shows
+    // the value before the flag applies); later versions print it on the "factor" line only.
+    const limits = [...stdout.matchAll(/\[HeapController\] Limit: .*\((\d+\.\d)\)/g)].map((m) => m[1]!);
+    return limits.length > 0 ? limits : [...stdout.matchAll(/\[HeapController\] factor (\d+\.\d) based on/g)].map((m) => m[1]!);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
