@@ -83,6 +83,15 @@ async function synkerSync(port: number, server: Identity, client: Identity, dst:
   }
 }
 
+/**
+ * Each timed run starts with the file system's write-back done: the previous
+ * copy was just deleted, and whoever ran before left dirty pages and journal
+ * work that would otherwise be flushed during, and billed to, the next run.
+ */
+function settleDisk(): void {
+  spawnSync('sync');
+}
+
 function rsyncTo(src: string, url: string): number {
   const t0 = performance.now();
   const r = spawnSync('rsync', ['-a', '--fsync', `${src}/`, url], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -117,11 +126,13 @@ export async function run(): Promise<void> {
           const runRsync = async (): Promise<void> => {
             await rm(rsyncDst, { recursive: true, force: true });
             await mkdir(rsyncDst);
+            settleDisk();
             rsyncTimes.push(rsyncTo(tree.root, daemon.url('dst')));
           };
           const runSynker = async (): Promise<void> => {
             await emptyBackup(synkerDst);
             await rm(dstCache, { recursive: true, force: true });
+            settleDisk();
             synkerTimes.push((await synkerSync(source.port, server, client, synkerDst, dstCache)).ms);
           };
           // Alternate who goes first: the second writer meets the page cache and the disk's
