@@ -3,10 +3,10 @@
 // heap; V8 counts it as allocation and, seeing a high allocation rate against a small live heap
 // (about 10 MiB), drops its own growing factor towards 1.3 and runs a full mark-compact every
 // 15-20 MiB of data: about 200 for the 2 GB photos sync, each finding almost nothing to free.
-// A fixed factor of 5 takes that to a handful, and the backup's CPU for the transfer from 9 to 5 s.
-// Memory stays bounded: the Buffers die young and are freed by the cheap scavenges either way
-// (peak RSS measured unchanged: docs/sync.md, "Garbage collection"). V8 reads the flag each time it sets a
-// limit, so setting it first thing is the same as passing it to node; a flag given to node wins.
+// A fixed factor of 5 takes that to a handful (measured: docs/sync.md, "Garbage collection").
+// Memory stays bounded: the Buffers die young and are freed by the cheap scavenges either way.
+// V8 reads the flag each time it sets a limit, so setting it first thing is the same as passing
+// it to node; a flag given to node wins.
 'use strict';
 const FLAG = '--heap-growing-percent';
 if (!process.execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`))) {

@@ -27,8 +27,8 @@ export type HashResponse =
 
 /**
  * A thread's answer to a batch, in the batch's order, packed as entry
- * batches are (entry-batch.ts): the structured clone of one object per file
- * cost more than the main thread's whole share of hashing a small file.
+ * batches are (entry-batch.ts): cloned as one object per file, 100,000
+ * answers cost the two threads 0.35-0.56 CPU-s; packed, 0.19-0.21 CPU-s.
  */
 export interface HashBatchResult {
   /** Per file, RESULT_NUMBERS numbers: outcome, size, mtimeMs, ctimeMs, ino, mode, attempts. */
