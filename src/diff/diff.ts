@@ -134,14 +134,13 @@ class Join {
     if (sourceGroup.length === 1 && backupGroup.length === 1) {
       const s = sourceGroup[0]!;
       const b = backupGroup[0]!;
-      if ((s.raw ?? s.path) === (b.raw ?? b.path)) {
+      if (rawOf(s) === rawOf(b)) {
         this.compare(s, b);
         return;
       }
     }
     // Several share a key only when raw names normalise alike:
     // pair identical raw names first, then the rest in order (same name up to normalisation).
-    const rawOf = (e: ManifestEntry) => e.raw ?? e.path;
     const restSource: ManifestEntry[] = [];
     const restBackup = [...backupGroup];
     for (const s of sourceGroup) {
@@ -316,4 +315,9 @@ export function totalsByCategory(differences: Difference[]): Record<Category, Ca
     totals[d.category].bytes += d.bytes;
   }
   return totals;
+}
+
+/** The name on disk: the raw name where it differs from the NFC key. */
+function rawOf(entry: ManifestEntry): string {
+  return entry.raw ?? entry.path;
 }

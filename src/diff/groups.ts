@@ -39,13 +39,12 @@ export class GroupReader {
   tryNext(): ManifestEntry[] | typeof PENDING {
     let group = this.partial;
     if (group === undefined) {
-      const first = this.lookahead ?? this.pullReady();
+      const first = this.takeAtHand();
       if (first === undefined) return PENDING;
-      this.lookahead = undefined;
       group = this.partial = [first];
     }
     for (;;) {
-      const entry = this.pullReady();
+      const entry = this.takeAtHand();
       if (entry === undefined) return PENDING;
       if (entry.path !== group[0]!.path) {
         this.lookahead = entry;
@@ -58,24 +57,26 @@ export class GroupReader {
 
   /** The next run of entries with one NFC key, or undefined at the end. */
   async next(): Promise<ManifestEntry[] | undefined> {
-    let group = this.partial;
-    this.partial = undefined;
-    if (group === undefined) {
-      const first = this.lookahead ?? this.pullReady() ?? (await this.pull());
-      this.lookahead = undefined;
-      if (first === undefined) return undefined;
-      group = [first];
-    }
     for (;;) {
-      const entry = this.pullReady() ?? (await this.pull());
-      if (entry === undefined) break;
-      if (entry.path !== group[0]!.path) {
-        this.lookahead = entry;
-        break;
+      const group = this.tryNext();
+      if (group !== PENDING) return group;
+      const entry = await this.pull();
+      if (entry === undefined) {
+        const last = this.partial;
+        this.partial = undefined;
+        return last;
       }
-      group.push(entry);
+      // tryNext() takes it first: it continues the partial group or ends it.
+      this.lookahead = entry;
     }
-    return group;
+  }
+
+  /** The entry put back at the end of a group, else one already at hand. */
+  private takeAtHand(): ManifestEntry | undefined {
+    const entry = this.lookahead;
+    if (entry === undefined) return this.pullReady();
+    this.lookahead = undefined;
+    return entry;
   }
 
   /** An entry already at hand and in order, without awaiting; undefined otherwise. */
