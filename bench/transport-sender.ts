@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Identity } from '../src/config/identity.js';
 import { MAX_FRAME_BYTES } from '../src/protocol/limits.js';
-import { TLS_VERSION } from '../src/peer/tls.js';
+import { TLS_SETTINGS } from '../src/peer/tls.js';
 
 const [mode, totalArg, chunkArg] = process.argv.slice(2);
 const total = Number(totalArg);
@@ -41,7 +41,7 @@ function pump(write: (data: Buffer) => void, socket: tls.TLSSocket): void {
 }
 
 process.once('message', (identity: Identity) => {
-  const options = { cert: identity.certPem, key: identity.keyPem, ...TLS_VERSION, requestCert: true, rejectUnauthorized: false };
+  const options = { cert: identity.certPem, key: identity.keyPem, ...TLS_SETTINGS, requestCert: true, rejectUnauthorized: false };
   const listening = (address: AddressInfo): void => {
     process.send!({ port: address.port });
   };

@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { createIdentity, type Identity } from '../src/config/identity.js';
 import { wssClientOptions } from '../src/peer/client.js';
-import { TLS_VERSION } from '../src/peer/tls.js';
+import { TLS_SETTINGS } from '../src/peer/tls.js';
 import { LIMITS } from '../src/protocol/limits.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
@@ -57,7 +57,7 @@ function receive(mode: Mode, port: number, identity: Identity): Promise<void> {
       ws.on('message', (data: Buffer) => count(data.length, () => ws.terminate()));
       ws.on('error', reject);
     } else {
-      const socket = tls.connect({ host: '127.0.0.1', port, cert: identity.certPem, key: identity.keyPem, ...TLS_VERSION, rejectUnauthorized: false });
+      const socket = tls.connect({ host: '127.0.0.1', port, cert: identity.certPem, key: identity.keyPem, ...TLS_SETTINGS, rejectUnauthorized: false });
       socket.on('data', (data: Buffer) => count(data.length, () => socket.destroy()));
       socket.on('error', reject);
     }

@@ -259,3 +259,26 @@ test('TLS below 1.3 is refused, and an untrusted device gets one error frame and
   assert.match(body.hint, /synker trust/);
   await goodClientStillServed(agent, client, server);
 });
+
+test('the source picks AES-128-GCM, whatever order the client lists its suites in, and still serves a client offering only AES-256', async (t) => {
+  const { server, client } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(3000) });
+  t.after(() => agent.server.close());
+  const tls = await import('node:tls');
+  const { TLS_SETTINGS } = await import('../src/peer/tls.js');
+  const negotiated = (extra: Record<string, unknown>): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: agent.port, rejectUnauthorized: false, cert: client.certPem, key: client.keyPem, ...extra });
+      socket.on('secureConnect', () => {
+        resolve(socket.getCipher().standardName);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+  assert.equal(await negotiated({ ...TLS_SETTINGS }), 'TLS_AES_128_GCM_SHA256');
+  // Node's default list (an older synker) puts AES-256 first: the server's preference wins.
+  assert.match(tls.DEFAULT_CIPHERS, /^TLS_AES_256_GCM_SHA384/);
+  assert.equal(await negotiated({ minVersion: 'TLSv1.3' }), 'TLS_AES_128_GCM_SHA256');
+  assert.equal(await negotiated({ minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }), 'TLS_AES_256_GCM_SHA384');
+  await goodClientStillServed(agent, client, server);
+});

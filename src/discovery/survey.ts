@@ -4,7 +4,7 @@
  * certificate, hence its device ID; nothing else is exchanged). No advertising.
  */
 import tls from 'node:tls';
-import { peerDeviceId, TLS_VERSION } from '../peer/tls.js';
+import { peerDeviceId, TLS_SETTINGS } from '../peer/tls.js';
 import { startDiscovery } from './index.js';
 import type { PeerEntry } from './peer-table.js';
 import { StaticPeers, type StaticPeer } from './static-peers.js';
@@ -52,7 +52,7 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
 export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<StaticPeerReport> {
   return new Promise((resolve) => {
     let connected = false;
-    const socket = tls.connect({ host: peer.host, port: peer.port, ...TLS_VERSION, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({ host: peer.host, port: peer.port, ...TLS_SETTINGS, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
     const done = (deviceId: string | undefined, error: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();

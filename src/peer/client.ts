@@ -24,7 +24,7 @@ import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
-import { TLS_VERSION, peerDeviceId } from './tls.js';
+import { TLS_SETTINGS, peerDeviceId } from './tls.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
 export type { FileRequestOptions } from './file-receiving.js';
@@ -93,7 +93,7 @@ export function wssClientOptions(identity: Identity): WebSocket.ClientOptions {
   return {
     cert: identity.certPem,
     key: identity.keyPem,
-    ...TLS_VERSION,
+    ...TLS_SETTINGS,
     // No CA: the server's certificate is pinned by its hash on 'upgrade' (connectToPeer).
     rejectUnauthorized: false,
     maxPayload: MAX_FRAME_BYTES,

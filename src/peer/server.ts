@@ -17,7 +17,7 @@ import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.
 import { QuietLog } from './quiet-log.js';
 import { ServerSession, type AgentDirectory, type ManifestSource, type UntrustedAttempt } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
-import { TLS_VERSION, peerDeviceId } from './tls.js';
+import { TLS_SETTINGS, peerDeviceId } from './tls.js';
 
 export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './server-session.js';
 
@@ -58,7 +58,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const server = https.createServer({
     cert: options.identity.certPem,
     key: options.identity.keyPem,
-    ...TLS_VERSION,
+    ...TLS_SETTINGS,
     // Every client must present a certificate, but there is no CA: the device ID is checked by hash.
     requestCert: true,
     rejectUnauthorized: false,
