@@ -111,9 +111,13 @@ export class Connection {
    * Send, then wait while more than SEND_HIGH_WATER_BYTES are queued for the
    * socket: a slow reader slows the producer instead of growing our memory.
    */
-  async sendPaced(message: OutgoingMessage): Promise<void> {
+  sendPaced(message: OutgoingMessage): Promise<void> {
+    return this.sendPacedFrame(encodeMessage(message));
+  }
+
+  /** sendPaced for a frame already encoded (encodeFileDataInHeadroom). */
+  async sendPacedFrame(frame: Buffer): Promise<void> {
     if (!this.isOpen) throw this.closedError();
-    const frame = encodeMessage(message);
     this.corkUntilNextTurn();
     if (this.ws.bufferedAmount + frame.length <= SEND_HIGH_WATER_BYTES) {
       this.ws.send(frame, (err) => {

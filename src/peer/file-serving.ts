@@ -10,7 +10,7 @@
 import type { FolderConfig } from '../config/types.js';
 import { errnoCode, SynkerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { LIMITS, ProtocolError, type FileRequestMessage, type OutgoingMessage } from '../protocol/index.js';
+import { encodeFileDataInHeadroom, FILE_DATA_HEADROOM, LIMITS, ProtocolError, type FileRequestMessage, type OutgoingMessage } from '../protocol/index.js';
 import { SourceFileError } from '../sync/errors.js';
 import { ServedManifestIndex } from '../sync/served-index.js';
 import { serveFileRequest } from '../sync/serve-file.js';
@@ -22,7 +22,7 @@ export interface FileServingChannel {
   readonly peerLabel: string;
   readonly isOpen: boolean;
   send(message: OutgoingMessage): void;
-  sendPaced(message: OutgoingMessage): Promise<void>;
+  sendPacedFrame(frame: Buffer): Promise<void>;
   fail(error: SynkerError): void;
 }
 
@@ -117,11 +117,11 @@ export class FileServing {
         { path: message.path, hash: message.hash, size: message.size, offset: message.offset },
         async (chunk) => {
           signal.throwIfAborted();
-          await this.channel.sendPaced({ kind: 'fileData', req, offset, data: chunk });
+          await this.channel.sendPacedFrame(encodeFileDataInHeadroom(req, offset, chunk));
           offset += chunk.length;
           this.bytesSent += chunk.length;
         },
-        { chunkBytes: LIMITS.fileDataBytes, hash: this.hashWhileSending },
+        { chunkBytes: LIMITS.fileDataBytes, hash: this.hashWhileSending, headroom: FILE_DATA_HEADROOM },
       );
       signal.throwIfAborted();
       this.channel.send({ kind: 'fileEnd', req, size: message.size, ...(hash === undefined ? {} : { hash }) });

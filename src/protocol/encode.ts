@@ -18,6 +18,43 @@ function hashBytes(hash: string): Buffer {
   return Buffer.from(hash, 'hex');
 }
 
+/**
+ * Free bytes a file reader leaves before each chunk (ReadOptions.headroom) so
+ * that encodeFileDataInHeadroom can build the frame around the chunk: the
+ * frame's head is at most 1+1+1 (array, version, type) + 1+4+9 (map, "req",
+ * uint64) + 7+9 ("offset", uint64) + 5+5 ("data", bin32 length) = 43 bytes.
+ */
+export const FILE_DATA_HEADROOM = 64;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The `fileData` frame for `data`, exactly as encodeMessage would make it,
+ * built without copying the data: the head is written into the
+ * FILE_DATA_HEADROOM bytes before `data` in its ArrayBuffer. The caller
+ * must own those bytes (a reader given `headroom`, never a pooled Buffer):
+ * at 2 GB per sync, the copy into a fresh frame cost the source 0.2 s of CPU.
+ */
+export function encodeFileDataInHeadroom(req: number, offset: number, data: Uint8Array): Buffer {
+  // The data is the last field: the head is the frame of an empty chunk less its empty bin (c4 00).
+  const empty = packr.pack([PROTOCOL_VERSION, MESSAGE_TYPES.fileData, { req, offset, data: EMPTY }]);
+  const fieldsLength = empty.length - 2;
+  const n = data.length;
+  const binHead = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const start = data.byteOffset - fieldsLength - binHead;
+  if (start < 0) {
+    // No room before the data: a plain frame, copied.
+    return encodeMessage({ kind: 'fileData', req, offset, data });
+  }
+  const frame = Buffer.from(data.buffer, start, fieldsLength + binHead + n);
+  empty.copy(frame, 0, 0, fieldsLength);
+  if (binHead === 2) frame.writeUInt8(n, fieldsLength + 1);
+  else if (binHead === 3) frame.writeUInt16BE(n, fieldsLength + 1);
+  else frame.writeUInt32BE(n, fieldsLength + 1);
+  frame[fieldsLength] = binHead === 2 ? 0xc4 : binHead === 3 ? 0xc5 : 0xc6;
+  return frame;
+}
+
 export function encodeMessage(message: OutgoingMessage): Buffer {
   return packr.pack([PROTOCOL_VERSION, MESSAGE_TYPES[message.kind], wireBody(message)]);
 }

@@ -2,7 +2,7 @@
 export * from './limits.js';
 export * from './messages.js';
 export * from './errors.js';
-export { encodeMessage, encodeFrame } from './encode.js';
+export { encodeMessage, encodeFrame, encodeFileDataInHeadroom, FILE_DATA_HEADROOM } from './encode.js';
 export { decodeFrame } from './decode.js';
 export { toWireEntry, fromWireEntry, estimateWireBytes, type WireEntry } from './wire-entry.js';
 export { peerPathProblem } from './paths.js';

@@ -28,9 +28,16 @@ export interface ReadOptions {
   hash?: boolean;
   /**
    * Awaited per chunk: the reader does not read ahead of the consumer. The
-   * chunk's memory is reused once the returned promise settles: copy it to keep it.
+   * chunk's memory is reused once the returned promise settles: copy it to
+   * keep it. With `headroom`, each chunk has memory of its own to keep.
    */
   onData: (chunk: Uint8Array) => Promise<void> | void;
+  /**
+   * Read each chunk into a buffer of its own, after this many free bytes that
+   * belong to the consumer: a sender writes its frame's head there and sends
+   * the file's bytes where they were read (encodeFileDataInHeadroom).
+   */
+  headroom?: number;
 }
 
 /**
@@ -76,13 +83,17 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     const hash = options.hash === true ? createHash('sha256') : undefined;
     // Without a hash to compute, the prefix a resuming receiver has is not read at all.
     let pos = hash === undefined ? options.offset : 0;
-    // One buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
-    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos)));
+    const headroom = options.headroom;
+    // Without headroom, one buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
+    const reused = headroom === undefined ? Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos))) : undefined;
     while (pos < entry.size) {
-      const length = Math.min(buf.length, entry.size - pos);
-      const bytesRead = entry.size <= SYNC_IO_MAX_BYTES ? readSync(fd, buf, 0, length, pos) : await fdRead(fd, buf, 0, length, pos);
+      const length = Math.min(chunkBytes, entry.size - pos);
+      // Never from Buffer's shared pool: the bytes before the chunk must be the consumer's alone.
+      const buf = reused ?? Buffer.allocUnsafeSlow(headroom! + length);
+      const at = reused === undefined ? headroom! : 0;
+      const bytesRead = entry.size <= SYNC_IO_MAX_BYTES ? readSync(fd, buf, at, length, pos) : await fdRead(fd, buf, at, length, pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
-      const chunk = buf.subarray(0, bytesRead);
+      const chunk = buf.subarray(at, at + bytesRead);
       hash?.update(chunk);
       const end = pos + bytesRead;
       if (end > options.offset) await options.onData(pos >= options.offset ? chunk : chunk.subarray(options.offset - pos));

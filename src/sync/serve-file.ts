@@ -18,7 +18,7 @@ export async function serveFileRequest(
   lookup: ManifestLookup,
   request: FileRequest,
   onData: (chunk: Uint8Array) => Promise<void> | void,
-  options: Pick<ReadOptions, 'chunkBytes' | 'hash'> = {},
+  options: Pick<ReadOptions, 'chunkBytes' | 'hash' | 'headroom'> = {},
 ): Promise<{ hash?: string; bytesSent: number }> {
   const reason = unsafePathReason(request.path);
   if (reason !== undefined) throw new SourceFileError(String(request.path).slice(0, 200), 'refused', `unsafe path (${reason})`);
