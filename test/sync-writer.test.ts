@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -32,6 +32,23 @@ test('a verified file lands atomically with its mtime and mode, and no partial i
   assert.equal(statSync(abs).mtimeMs, T0);
   assert.equal(statSync(abs).mode & 0o777, 0o640);
   assert.deepEqual(readdirSync(path.join(root, '.synker/partial')), []);
+});
+
+test('a large file is created off the calling thread, a small one on it', async (t) => {
+  const root = await tempDir(t);
+  writeTree(root, {});
+  // Occupy libuv's thread pool: a create made there completes only after some of these jobs.
+  let jobsDone = 0;
+  const jobs = Array.from({ length: 32 }, () => new Promise<void>((resolve) => pbkdf2('x', 'y', 20_000, 32, 'sha256', () => resolve(void jobsDone++))));
+  const small = randomBytes(1000);
+  const opened = await IncomingFile.open(root, 'small.bin', expectFor(small));
+  assert.equal(jobsDone, 0, 'a small file is created synchronously');
+  const large = { hash: 'ab'.repeat(32), size: 10 * 1024 * 1024, mtime: T0, mode: 0o644 };
+  const big = await IncomingFile.open(root, 'large.bin', large);
+  assert.ok(jobsDone > 0, 'a large file\'s create waited its turn in the thread pool');
+  await Promise.all(jobs);
+  await opened.discard();
+  await big.discard();
 });
 
 test('more bytes than announced are refused and the partial is deleted', async (t) => {
