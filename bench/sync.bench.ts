@@ -5,12 +5,13 @@
  * trees; then a no-op re-sync of each. The source agent runs in its own
  * process with a warm hash cache (as a running agent has); the backup side
  * runs the whole pipeline as `synker sync` does: manifest stream, local scan
- * (in its own thread), diff, plan, pull.
+ * (in its own thread), diff, plan, pull. Beside the times, the CPU the whole
+ * machine was busy during each tool's runs (both ends and the kernel).
  * Targets (issue #7): >= 0.8x rsync's throughput on photos, faster than rsync
  * on small, no-op re-sync of small < 3 s.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,34 @@ function settleDisk(): void {
   spawnSync('sync');
 }
 
+/**
+ * Seconds of CPU the whole machine has spent busy so far (every process and
+ * the kernel: user, nice, system, irq, softirq, steal), from /proc/stat;
+ * undefined where there is none. Both tools' processes and the kernel's page
+ * cache and loopback work all count, which is what a 2-core box pays.
+ */
+function machineBusySeconds(): number | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  // USER_HZ is 100 on every Linux architecture Node runs on.
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Runs `fn`, noting the machine's busy CPU seconds during it in `cpu`. */
+async function withMachineCpu<T>(cpu: number[], fn: () => T | Promise<T>): Promise<T> {
+  const before = machineBusySeconds();
+  const result = await fn();
+  const after = machineBusySeconds();
+  if (before !== undefined && after !== undefined) cpu.push(after - before);
+  return result;
+}
+
+function cpuRow(synkerCpu: number[], rsyncCpu: number[]): string {
+  if (synkerCpu.length === 0 || rsyncCpu.length === 0) return '';
+  return `  machine CPU busy: synker ${median(synkerCpu).toFixed(1)} s, rsync ${median(rsyncCpu).toFixed(1)} s`;
+}
+
 function rsyncTo(src: string, url: string): number {
   const t0 = performance.now();
   const r = spawnSync('rsync', ['-a', '--fsync', `${src}/`, url], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -122,18 +151,20 @@ export async function run(): Promise<void> {
       try {
         const synkerTimes: number[] = [];
         const rsyncTimes: number[] = [];
+        const synkerCpu: number[] = [];
+        const rsyncCpu: number[] = [];
         const runRsync = async (times?: number[]): Promise<void> => {
           await rm(rsyncDst, { recursive: true, force: true });
           await mkdir(rsyncDst);
           settleDisk();
-          const ms = rsyncTo(tree.root, daemon.url('dst'));
+          const ms = await withMachineCpu(times === undefined ? [] : rsyncCpu, () => rsyncTo(tree.root, daemon.url('dst')));
           times?.push(ms);
         };
         const runSynker = async (times?: number[]): Promise<void> => {
           await emptyBackup(synkerDst);
           await rm(dstCache, { recursive: true, force: true });
           settleDisk();
-          const { ms } = await synkerSync(source.port, server, client, synkerDst, dstCache);
+          const { ms } = await withMachineCpu(times === undefined ? [] : synkerCpu, () => synkerSync(source.port, server, client, synkerDst, dstCache));
           times?.push(ms);
         };
         // One untimed copy by each tool first. On the development VM, a photos sync that wrote into
@@ -165,7 +196,7 @@ export async function run(): Promise<void> {
         const s = median(synkerTimes) / 1000;
         const r = median(rsyncTimes) / 1000;
         rows.push(
-          `${name.padEnd(7)} full  synker ${s.toFixed(2)} s (${(mb / s).toFixed(0)} MB/s)  rsync -a --fsync ${r.toFixed(2)} s (${(mb / r).toFixed(0)} MB/s)  synker/rsync throughput ${(r / s).toFixed(2)}x`,
+          `${name.padEnd(7)} full  synker ${s.toFixed(2)} s (${(mb / s).toFixed(0)} MB/s)  rsync -a --fsync ${r.toFixed(2)} s (${(mb / r).toFixed(0)} MB/s)  synker/rsync throughput ${(r / s).toFixed(2)}x${cpuRow(synkerCpu, rsyncCpu)}`,
           `${name.padEnd(7)} no-op synker ${(median(noopSynker) / 1000).toFixed(2)} s  rsync ${(median(noopRsync) / 1000).toFixed(2)} s`,
         );
         process.stdout.write(`${rows.slice(-2).join('\n')}\n`);

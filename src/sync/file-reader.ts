@@ -83,14 +83,13 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
     const hash = options.hash === true ? createHash('sha256') : undefined;
     // Without a hash to compute, the prefix a resuming receiver has is not read at all.
     let pos = hash === undefined ? options.offset : 0;
-    const headroom = options.headroom;
+    const at = options.headroom ?? 0;
     // Without headroom, one buffer per file, reused: a chunk is only valid until onData settles (FileSource's contract).
-    const reused = headroom === undefined ? Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos))) : undefined;
+    const reused = options.headroom === undefined ? Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, entry.size - pos))) : undefined;
     while (pos < entry.size) {
       const length = Math.min(chunkBytes, entry.size - pos);
       // Never from Buffer's shared pool: the bytes before the chunk must be the consumer's alone.
-      const buf = reused ?? Buffer.allocUnsafeSlow(headroom! + length);
-      const at = reused === undefined ? headroom! : 0;
+      const buf = reused ?? Buffer.allocUnsafeSlow(at + length);
       const bytesRead = entry.size <= SYNC_IO_MAX_BYTES ? readSync(fd, buf, at, length, pos) : await fdRead(fd, buf, at, length, pos);
       if (bytesRead === 0) throw new SourceFileError(entry.path, 'changed', 'became shorter while it was read');
       const chunk = buf.subarray(at, at + bytesRead);
