@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { packEntries, unpackEntries } from '../src/scan/entry-batch.js';
-import { ScanError, ScanThread, scanFolderInThread } from '../src/scan/index.js';
+import { closeIdleScanThreads, ScanError, ScanThread, scanFolderInThread } from '../src/scan/index.js';
 import { collect } from './helpers/scan.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -115,6 +115,29 @@ test('a thread started ahead runs the scan given later; one never given a scan i
   assert.ok(Date.now() - started < 20_000);
 });
 
+test('a thread whose scan ended cleanly takes the next scan of the process; one whose scan was stopped does not', async (t) => {
+  const root = await tempDir(t);
+  await assortedTree(root);
+  await closeIdleScanThreads();
+  let created = 0;
+  const onWorker = (): void => void created++;
+  process.on('worker', onWorker);
+  t.after(() => process.off('worker', onWorker));
+  const first = await collectInThread(root, { cache: false, hash: false });
+  assert.equal(created, 1);
+  const second = await collectInThread(root, { cache: false, hash: false });
+  assert.equal(created, 1, 'the second scan ran in the first one\'s thread');
+  assert.deepEqual(second.entries, first.entries);
+  const ahead = new ScanThread();
+  assert.equal(created, 1, 'a thread started ahead is the idle one');
+  await ahead.close();
+  for await (const _ of scanFolderInThread(root, { cache: false, hash: false })) break;
+  assert.equal(created, 1);
+  const third = await collectInThread(root, { cache: false, hash: false });
+  assert.equal(created, 2, 'a stopped scan\'s thread is not reused');
+  assert.deepEqual(third.entries, first.entries);
+});
+
 test('a scan stopped before its first entry ends the thread started for it', async (t) => {
   if (!existsSync('/proc/self/task')) return t.skip('counts threads in /proc/self/task (Linux)');
   const root = await tempDir(t);
@@ -123,6 +146,7 @@ test('a scan stopped before its first entry ends the thread started for it', asy
   for (let i = 0; i < 6000; i++) writeFileSync(path.join(root, `g${i}`), '');
   const threads = (): number => readdirSync('/proc/self/task').length;
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
+  await closeIdleScanThreads();
   await settle();
   const before = threads();
   const iterator = new ScanThread().scan(root, { cache: false })[Symbol.asyncIterator]();

@@ -7,7 +7,7 @@
  *   console.log(scan.stats.hashedFiles, scan.stats.cachedFiles);
  */
 export { scanFolder, FolderScan, type ScanStats } from './scan.js';
-export { scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
+export { closeIdleScanThreads, scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
 export { type ScanOptions, DEFAULT_REORDER_WINDOW } from './options.js';
 export { ScanError, type ScanErrorCode } from './errors.js';
 export { readIgnoreRules, DEFAULT_IGNORE_RULES } from './ignore-rules.js';

@@ -71,12 +71,17 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   /** Hands the thread its scan and starts collecting what it sends. */
   private begin(): ScanSession {
     const { signal, ...options } = this.options;
-    const thread = this.thread ?? new WorkerHandle();
+    const thread = this.thread ?? takeThread();
     this.thread = undefined;
     const { worker } = thread;
     const inbox: FromScanThread[] = [];
     let finished = false;
+    let cleanEnd = false;
     let ended: Promise<void> | undefined;
+    const onMessage = (message: FromScanThread): void => {
+      inbox.push(message);
+      thread.notify();
+    };
     const send = (message: ToScanThread): void => worker.postMessage(message);
     const onAbort = (): void => {
       send({ kind: 'stop' });
@@ -86,13 +91,18 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
       thread,
       inbox,
       send,
-      markFinished: () => {
+      markFinished: (clean) => {
         finished = true;
+        cleanEnd = clean;
       },
       end: () =>
         (ended ??= (async () => {
           signal?.removeEventListener('abort', onAbort);
-          if (finished) {
+          worker.off('message', onMessage);
+          if (cleanEnd) {
+            // The thread waits for another scan: keep it for the next one in this process.
+            releaseThread(thread);
+          } else if (finished) {
             // Only the thread's own teardown is left: nobody needs to wait for it.
             worker.unref();
           } else if (!thread.exited) {
@@ -106,10 +116,7 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
       return session;
     }
     worker.ref();
-    worker.on('message', (message: FromScanThread) => {
-      inbox.push(message);
-      thread.notify();
-    });
+    worker.on('message', onMessage);
     signal?.addEventListener('abort', onAbort, { once: true });
     send({ kind: 'start', root: this.root, options, logLevel: currentLogLevel() });
     return session;
@@ -130,7 +137,7 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
           continue;
         }
         Object.assign(this.stats, message.stats);
-        if (message.kind !== 'batch') session.markFinished();
+        if (message.kind !== 'batch') session.markFinished(message.kind === 'end');
         if (message.kind === 'error') throw errorFrom(message.error, this.root);
         this.cacheLocation = message.cacheLocation;
         if (message.kind === 'end') return;
@@ -156,8 +163,8 @@ interface ScanSession {
   thread: WorkerHandle;
   inbox: FromScanThread[];
   send: (message: ToScanThread) => void;
-  /** The thread said its last word: its scan ended and released the cache and hash threads. */
-  markFinished: () => void;
+  /** The thread said its last word: its scan ended (cleanly: it can take another) and released the cache and hash threads. */
+  markFinished: (clean: boolean) => void;
   /** Stops the thread's scan if it still runs, once; later calls get the same promise. */
   end: () => Promise<void>;
 }
@@ -174,6 +181,8 @@ class WorkerHandle {
     this.exit = new Promise<void>((resolve) =>
       this.worker.once('exit', () => {
         this.exited = true;
+        const idle = idleThreads.indexOf(this);
+        if (idle !== -1) idleThreads.splice(idle, 1);
         resolve();
         this.notify();
       }),
@@ -197,13 +206,39 @@ class WorkerHandle {
 }
 
 /**
- * A scan thread started before its scan is known, so that its start-up (its
- * own copy of the scanner's modules, LMDB) overlaps with what the caller
- * must do first: a check connects to the source, whose ignore rules the scan
- * needs. An idle thread does not keep the process alive.
+ * Threads whose scan ended cleanly, waiting for the next scan of this
+ * process: a long-lived process (the agent checking on request) skips the
+ * thread's start-up (its own copy of the scanner's modules, LMDB) and its
+ * compiled code stays warm. At most one is kept; an idle thread does not
+ * keep the process alive.
+ */
+const idleThreads: WorkerHandle[] = [];
+const MAX_IDLE_THREADS = 1;
+
+function takeThread(): WorkerHandle {
+  return idleThreads.pop() ?? new WorkerHandle();
+}
+
+function releaseThread(thread: WorkerHandle): void {
+  thread.worker.unref();
+  if (thread.exited || thread.crash !== undefined) return;
+  if (idleThreads.length < MAX_IDLE_THREADS) idleThreads.push(thread);
+  else void thread.worker.terminate();
+}
+
+/** Ends the threads kept for a next scan (a process that wants to count or stop its threads). */
+export async function closeIdleScanThreads(): Promise<void> {
+  await Promise.all(idleThreads.splice(0).map((thread) => thread.worker.terminate()));
+}
+
+/**
+ * A scan thread started before its scan is known, so that its start-up
+ * overlaps with what the caller must do first: a check connects to the
+ * source, whose ignore rules the scan needs. An idle thread does not keep
+ * the process alive.
  */
 export class ScanThread {
-  private thread: WorkerHandle | undefined = new WorkerHandle();
+  private thread: WorkerHandle | undefined = takeThread();
 
   constructor() {
     this.thread!.worker.unref();
@@ -222,11 +257,11 @@ export class ScanThread {
     }
   }
 
-  /** Ends the thread if no scan took it (a scan ends its own thread). */
+  /** Gives the thread back if no scan took it (a scan hands its own thread on). */
   async close(): Promise<void> {
     const thread = this.thread;
     this.thread = undefined;
-    await thread?.worker.terminate();
+    if (thread !== undefined) releaseThread(thread);
   }
 }
 

@@ -2,7 +2,8 @@
  * The thread of a threaded scan (scan-thread.ts): runs scanFolder and posts
  * its entries in packed batches, at most MAX_BATCHES_AHEAD ahead of what the
  * other thread has taken, so a slow consumer holds the scan back instead of
- * queueing the whole manifest in memory.
+ * queueing the whole manifest in memory. After a scan that ended cleanly it
+ * waits for the next one; after an error or a stop it ends.
  */
 import { parentPort } from 'node:worker_threads';
 import { setLogLevel } from '../log.js';
@@ -17,19 +18,21 @@ const BATCH_ENTRIES = 512;
 const BATCH_MAX_MS = 20;
 
 const port = parentPort!;
-const abort = new AbortController();
+/** The scan running now, if any: a thread runs one scan at a time, and another after a clean end. */
+let abort: AbortController | undefined;
 let ahead = 0;
 let wakeSender: (() => void) | undefined;
-let started = false;
 
 port.on('message', (message: ToScanThread) => {
   if (message.kind === 'start') {
-    if (started) return;
-    started = true;
+    if (abort !== undefined) return;
+    abort = new AbortController();
+    ahead = 0;
     setLogLevel(message.logLevel);
-    void run(scanFolder(message.root, { ...message.options, signal: abort.signal }));
+    void run(scanFolder(message.root, { ...message.options, signal: abort.signal }), abort.signal);
     return;
   }
+  if (abort === undefined) return;
   if (message.kind === 'taken') ahead--;
   else abort.abort(new Error('the scan was stopped'));
   const wake = wakeSender;
@@ -41,9 +44,9 @@ function post(message: FromScanThread): void {
   port.postMessage(message);
 }
 
-async function send(scan: FolderScan, entries: ManifestEntry[]): Promise<void> {
-  while (ahead >= MAX_BATCHES_AHEAD && !abort.signal.aborted) await new Promise<void>((resolve) => (wakeSender = resolve));
-  abort.signal.throwIfAborted();
+async function send(scan: FolderScan, entries: ManifestEntry[], signal: AbortSignal): Promise<void> {
+  while (ahead >= MAX_BATCHES_AHEAD && !signal.aborted) await new Promise<void>((resolve) => (wakeSender = resolve));
+  signal.throwIfAborted();
   ahead++;
   post({ kind: 'batch', batch: packEntries(entries), stats: { ...scan.stats }, cacheLocation: scan.cacheLocation });
 }
@@ -60,25 +63,31 @@ function threadError(err: unknown): ThreadError {
   };
 }
 
-async function run(scan: FolderScan): Promise<void> {
+async function run(scan: FolderScan, signal: AbortSignal): Promise<void> {
+  let clean = false;
   try {
     let batch: ManifestEntry[] = [];
     let lastSent = performance.now();
     for await (const entry of scan) {
       batch.push(entry);
       if (batch.length >= BATCH_ENTRIES || performance.now() - lastSent > BATCH_MAX_MS) {
-        await send(scan, batch);
+        await send(scan, batch, signal);
         batch = [];
         lastSent = performance.now();
       }
     }
-    if (batch.length > 0) await send(scan, batch);
-    post({ kind: 'end', stats: scan.stats, cacheLocation: scan.cacheLocation });
+    if (batch.length > 0) await send(scan, batch, signal);
+    clean = true;
   } catch (err) {
     // Stopped on request: the other side no longer listens.
-    if (!abort.signal.aborted) post({ kind: 'error', error: threadError(err), stats: scan.stats });
-  } finally {
-    // Nothing more to say: let the thread end once the scan has closed its cache and threads.
+    if (!signal.aborted) post({ kind: 'error', error: threadError(err), stats: scan.stats });
+  }
+  if (clean) {
+    // The scan has closed its cache and hash threads: the thread may take the next scan (scan-thread.ts keeps it idle).
+    abort = undefined;
+    post({ kind: 'end', stats: scan.stats, cacheLocation: scan.cacheLocation });
+  } else {
+    // Nothing more to say: let the thread end.
     port.unref();
   }
 }
