@@ -6,7 +6,8 @@
  *
  * - the source is a real `synker agent` process serving the original tree;
  *   the backup runs `synker check FOLDER --json` (a real CLI process) over the
- *   mutated copy;
+ *   mutated copy, warm both with the backup's own agent running (which then
+ *   does the check: the usual setup) and with `--no-agent` (the CLI alone);
  * - `rsync -an` and `rsync -anc` to an rsync daemon on 127.0.0.1 serving the
  *   mutated copy; `rclone check` between the two trees (rclone drops what it
  *   read from the page cache, so each of its runs is preceded by a warm-up);
@@ -93,8 +94,8 @@ function reportOf(sample: Sample): CheckReport {
   return JSON.parse(line) as CheckReport;
 }
 
-/** The source: a real `synker agent` process (discovery and schedule off) serving the original tree. */
-class SourceAgent {
+/** A real `synker agent` process (discovery and schedule off): the source's, serving the original tree, or the backup's. */
+class AgentProcess {
   private child: ChildProcess | undefined;
   port = 0;
 
@@ -207,7 +208,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
     peers: [],
   });
   const backupConfig = home(backupHome, backupIdentity);
-  const agent = new SourceAgent(sourceHome);
+  const agent = new AgentProcess(sourceHome);
+  const backupAgent = new AgentProcess(backupHome);
   let rsyncd: RsyncDaemon | undefined;
   try {
     await agent.start();
@@ -244,14 +246,22 @@ async function benchTree(tree: BenchTree): Promise<void> {
     }
     const cold = median(coldSamples);
     const baseline = repeat(baselineBoth, undefined, [0]);
+    const warmCli = repeat(`${check} --no-agent`);
+    // With synker installed on both machines, the backup's agent runs too and does the checks asked of
+    // `synker check` there (docs/check.md). Its first check, untimed, starts its scan thread.
+    await backupAgent.start();
+    reportOf(measure(check));
     const warm = repeat(check);
+    await backupAgent.stop();
     const report = reportOf(warm);
+    if (JSON.stringify(reportOf(warmCli).differences) !== JSON.stringify(report.differences)) throw new Error('the agent and the CLI alone reported different differences');
     const an = rsyncAn === undefined ? undefined : repeat(rsyncAn);
     const anc = rsyncAnc === undefined ? undefined : repeat(rsyncAnc);
     const rc = hasRclone ? repeat(rclone, () => warmPageCache(tree.root, tree.mutated)) : undefined;
 
     process.stdout.write(`  median of ${RUNS} runs; page cache warm unless said otherwise\n`);
-    row('warm: synker check (hash caches present)', warm.seconds, `exit ${report.exitCode}, ${report.summary.differences} differences`);
+    row('warm: synker check, done by the backup\'s agent', warm.seconds, `exit ${report.exitCode}, ${report.summary.differences} differences`);
+    row('warm: synker check --no-agent (in the CLI process)', warmCli.seconds, `synker(agent)/synker(CLI) ${(warm.seconds / warmCli.seconds).toFixed(2)}`);
     if (an !== undefined && anc !== undefined) {
       row(
         'warm: rsync -an to the loopback daemon',
@@ -318,6 +328,7 @@ async function benchTree(tree: BenchTree): Promise<void> {
       .join(', ');
     process.stdout.write(`  synker's categories: ${categories}\n`);
   } finally {
+    await backupAgent.stop();
     await agent.stop();
     await rsyncd?.stop();
     rmSync(path.join(tree.root, META_DIR), { recursive: true, force: true });

@@ -20,13 +20,12 @@ import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from
 import { ScanThread } from '../scan/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import { CheckError } from './errors.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
 
 const log = createLogger('check');
-
-export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 
 export interface CheckEnvironment {
   config: SynkerConfig;
@@ -184,25 +183,4 @@ async function runLocked(
     await scanThread.close();
     await lock.release();
   }
-}
-
-/** The folders a check covers: the one named, or every backup folder in the config. */
-export function foldersToCheck(config: SynkerConfig, folderId: string | undefined): FolderConfig[] {
-  if (folderId !== undefined) {
-    const folder = config.folders.find((f) => f.id === folderId);
-    if (folder === undefined) {
-      const known = config.folders.map((f) => f.id).join(', ');
-      throw new CheckError('E_CHECK_NO_FOLDER', `there is no folder "${folderId}" in the config`, {
-        hint: known === '' ? 'Add one first: synker folder add ID PATH --role backup --share SOURCE' : `Folders here: ${known}.`,
-      });
-    }
-    return [folder];
-  }
-  const backups = config.folders.filter((f) => f.role === 'backup');
-  if (backups.length === 0) {
-    throw new CheckError('E_CHECK_NO_FOLDER', 'this machine has no backup folder to check', {
-      hint: 'Add the backup copy: synker folder add ID PATH --role backup --share SOURCE',
-    });
-  }
-  return backups;
 }

@@ -2,14 +2,18 @@
  * The long-running agent: the wss server over the live config (trust,
  * folders and name are read at each session, so `synker trust` and `folder
  * add` apply without a restart), folder manifests from a real scan, pairing
- * attempts recorded in the agent state, and, when enabled, mDNS
- * advertising and the backup schedule. `stop()` ends every part cleanly.
+ * attempts recorded in the agent state, the control socket through which
+ * `synker check` on this machine has the agent do its checks, and, when
+ * enabled, mDNS advertising and the backup schedule. `stop()` ends every
+ * part cleanly.
  */
 import type { ConfigStore } from '../config/config-store.js';
 import { formatDeviceId } from '../config/device-id.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../config/identity.js';
 import type { FolderConfig } from '../config/types.js';
+import { agentChecks } from '../control/agent-checks.js';
+import { startControlServer, type ControlServer } from '../control/server.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
 import { createLogger } from '../log.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
@@ -93,7 +97,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   let discovery: Discovery | undefined;
   let schedule: BackupSchedule | undefined;
+  let control: ControlServer | undefined;
   try {
+    // Without its config file's path the agent cannot tell whether a CLI reads the same config.
+    if (options.configPath !== undefined) {
+      control = await startControlServer({ dataDir: options.dataDir, logger: log, check: agentChecks({ store, identity, state, configPath: options.configPath }) });
+    }
     if (options.discovery !== false) {
       discovery = await startDiscovery({
         advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION },
@@ -107,7 +116,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, checkArgs, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
     }
   } catch (err) {
-    await Promise.allSettled([discovery?.stop(), server.close()]);
+    await Promise.allSettled([discovery?.stop(), control?.close(), server.close()]);
     throw err;
   }
 
@@ -124,7 +133,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopping ??= (async () => {
         store.off('change', onChange);
         // Each part stops even if another fails; the first failure is reported.
-        const results = await Promise.allSettled([schedule?.stop(), discovery?.stop(), server.close()]);
+        const results = await Promise.allSettled([schedule?.stop(), discovery?.stop(), control?.close(), server.close()]);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       })();

@@ -74,7 +74,16 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
 
 export function runCheckProcess(folderId: string, options: CheckProcessOptions = {}): Promise<CheckRun<CheckReport>> {
   const what = options.command ?? 'check';
-  const args = [options.bin ?? SYNKER_BIN, what, folderId, '--json', ...(options.configPath ? ['--config', options.configPath] : []), ...(options.extraArgs ?? [])];
+  // A scheduled check runs in this low-priority process, not in the agent that started it.
+  const args = [
+    options.bin ?? SYNKER_BIN,
+    what,
+    folderId,
+    '--json',
+    ...(what === 'check' ? ['--no-agent'] : []),
+    ...(options.configPath ? ['--config', options.configPath] : []),
+    ...(options.extraArgs ?? []),
+  ];
   const { command, args: argv, wrapped } = lowPriorityCommand(options.node ?? process.execPath, args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });

@@ -7,8 +7,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../atomic-file.js';
-import { checkFolder, foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS, type CheckOptions } from '../../check/run.js';
-import { DiscoveryLocator } from '../../discovery/locator.js';
+import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
+import { checkThroughAgent } from '../../control/client.js';
+import type { RequestedCheckOptions } from '../../control/protocol.js';
 import { UsageError } from '../../errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
@@ -31,6 +32,7 @@ interface CheckFlags {
   email?: boolean;
   discovery?: boolean;
   interface?: string[];
+  agent?: boolean;
 }
 
 export function register(program: Command): void {
@@ -49,7 +51,8 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'hashing threads (default: one per core)')
     .option('--no-discovery', 'do not look for the source on the LAN (mDNS); use the config\'s peers and --peer only')
     .option('--interface <name...>', 'look for the source over mDNS on these network interfaces only')
-    .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox');
+    .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox')
+    .option('--no-agent', 'check in this process even when this machine\'s agent runs (by default the agent does it: its code and scan thread are warm)');
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
     ['synker check photos --peer 192.168.1.20:7780', 'reach the source at a fixed address'],
@@ -60,7 +63,7 @@ export function register(program: Command): void {
   check.action(
     action(async (folderId: string | undefined, flags: CheckFlags, command: Command) => {
       if (flags.verify && flags.sizeOnly) throw new UsageError('--verify and --size-only contradict each other', 'use one of them');
-      const options: CheckOptions = {
+      const options: RequestedCheckOptions = {
         peer: flags.peer,
         verify: flags.verify ?? false,
         sizeOnly: flags.sizeOnly ?? false,
@@ -75,14 +78,25 @@ export function register(program: Command): void {
         // The mail stack is loaded only for --email: start-up time counts in every check.
         const email = flags.email ? await import('../email-reports.js') : undefined;
         const mailer = email?.reportMailerFor(config, ctx.dirs.data);
-        // Static peers are tried first; mDNS starts only if none of them is the source.
-        const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns: flags.discovery !== false, interfaces: flags.interface ?? [] });
-        const reports: CheckReport[] = [];
-        try {
-          const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
-          for (const folder of folders) reports.push(await checkFolder(env, folder, options));
-        } finally {
-          await locator.close();
+        const mdns = flags.discovery !== false;
+        const interfaces = flags.interface ?? [];
+        const byAgent =
+          flags.agent === false
+            ? undefined
+            : await checkThroughAgent(ctx.dirs.data, { command: 'check', configPath: ctx.configPath, folder: folderId ?? null, options: { ...options, mdns, interfaces } });
+        let reports: CheckReport[] | undefined = byAgent;
+        if (reports === undefined) {
+          // Loaded only now: a check the agent does needs none of this in the CLI.
+          const [{ checkFolder }, { DiscoveryLocator }] = await Promise.all([import('../../check/run.js'), import('../../discovery/locator.js')]);
+          reports = [];
+          // Static peers are tried first; mDNS starts only if none of them is the source.
+          const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns, interfaces });
+          try {
+            const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
+            for (const folder of folders) reports.push(await checkFolder(env, folder, options));
+          } finally {
+            await locator.close();
+          }
         }
         await output(reports, flags);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);

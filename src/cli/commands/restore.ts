@@ -9,7 +9,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findSource } from '../../check/find-source.js';
-import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/run.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { verifyFolderRoot } from '../../config/folder-marker.js';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { SynkerError, UsageError } from '../../errors.js';

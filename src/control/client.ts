@@ -1,0 +1,66 @@
+/**
+ * The CLI's end of the control socket (protocol.ts): asks the running agent
+ * of this data directory to do a check. Undefined means "do it yourself":
+ * no agent runs, it serves another config, or it went away before it
+ * answered; the caller then checks in its own process, so a stopped or
+ * older agent never makes a check fail.
+ */
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { errnoCode } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { CheckReport } from '../report/model.js';
+import { controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
+
+const log = createLogger('check');
+
+export async function checkThroughAgent(dataDir: string, request: ControlCheckRequest): Promise<CheckReport[] | undefined> {
+  const socketPath = controlSocketPath(dataDir);
+  if (socketPath === undefined) return undefined;
+  const socket = await connect(socketPath);
+  if (socket === undefined) return undefined;
+  return new Promise((resolve) => {
+    const reports: CheckReport[] = [];
+    let settled = false;
+    const settle = (result: CheckReport[] | undefined, why?: string): void => {
+      if (settled) return;
+      settled = true;
+      if (why !== undefined) log.debug(`checking in this process: ${why}`);
+      socket.destroy();
+      resolve(result);
+    };
+    socket.on('error', (err) => settle(undefined, `the agent's control socket failed (${errnoCode(err) ?? err.message})`));
+    socket.once('close', () => settle(undefined, 'the agent closed the control socket before it finished'));
+    const lines = createInterface({ input: socket, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      let reply: ControlReply;
+      try {
+        reply = JSON.parse(line) as ControlReply;
+      } catch {
+        settle(undefined, 'the agent answered something that is not JSON');
+        return;
+      }
+      if ('report' in reply) reports.push(reply.report);
+      else if ('done' in reply) {
+        log.debug(`the agent ran the check (${reports.length} folder(s))`);
+        settle(reports);
+      } else settle(undefined, `the agent refused (${reply.refused.code}: ${reply.refused.message})`);
+    });
+    socket.write(`${JSON.stringify(request)}\n`);
+  });
+}
+
+/** The socket, or undefined when no agent listens there. */
+function connect(socketPath: string): Promise<net.Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      log.debug(`no agent on ${socketPath} (${errnoCode(err) ?? err.message}): checking in this process`);
+      resolve(undefined);
+    });
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The agent's local control socket: how `synker check` on this machine asks
+ * the running agent to do the check. The agent's process is warm (its code
+ * compiled, its scan thread started, its hash cache open), which a new CLI
+ * process is not: a warm check of 100,000 files took 1.3-1.65 s there
+ * against 1.9-2.6 s in a CLI process on the 2-core test machine.
+ *
+ * One request per connection, JSON on one line; the agent answers with one
+ * line per folder (`report`), then `done`, or with `refused` (the CLI then
+ * checks in its own process). The socket is a Unix domain socket in the data
+ * directory, which only its owner can enter: whoever can reach it could
+ * read the agent's state anyway.
+ */
+import path from 'node:path';
+import type { CheckReport } from '../report/model.js';
+
+/** What `synker check` hands the agent: its folder and flags, and the config file it read. */
+export interface ControlCheckRequest {
+  command: 'check';
+  /** The config file the CLI uses: an agent serving another config refuses. */
+  configPath: string;
+  /** The folder ID, or null for every backup folder. */
+  folder: string | null;
+  options: {
+    peer?: string | undefined;
+    verify: boolean;
+    sizeOnly: boolean;
+    timeoutMs: number;
+    mtimeToleranceMs: number | 'auto';
+    jobs?: number | undefined;
+    /** How the CLI would look for the source: mDNS or not, on which interfaces (none: all). */
+    mdns: boolean;
+    interfaces: string[];
+  };
+}
+
+/** The check's own settings, as the CLI's flags give them (checkFolder's options). */
+export type RequestedCheckOptions = Omit<ControlCheckRequest['options'], 'mdns' | 'interfaces'>;
+
+export type ControlReply = { report: CheckReport } | { done: true } | { refused: { code: string; message: string } };
+
+/** Unix socket paths longer than this fail to bind on Linux (108 with the NUL) and macOS (104). */
+const MAX_SOCKET_PATH = 100;
+
+/** Where the agent of the data directory `dataDir` listens; undefined where there is no such socket (Windows, too long a path). */
+export function controlSocketPath(dataDir: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const socket = path.join(dataDir, 'agent.sock');
+  return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
+}

@@ -1,0 +1,148 @@
+/**
+ * The agent's end of the control socket (protocol.ts): one check request per
+ * connection, run by the agent, its reports sent back one line each. The
+ * check stops when the client goes away.
+ */
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { errnoCode, SynkerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CheckReport } from '../report/model.js';
+import { controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
+
+/** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
+export class ControlRefusal extends SynkerError {}
+
+export interface ControlServerOptions {
+  dataDir: string;
+  logger: Logger;
+  check: (request: ControlCheckRequest, signal: AbortSignal) => Promise<CheckReport[]>;
+}
+
+export interface ControlServer {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** A request line is a folder ID and a few flags: anything longer is not from synker. */
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Listens on the data directory's control socket; undefined where there is none, or another agent holds it. */
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer | undefined> {
+  const socketPath = controlSocketPath(options.dataDir);
+  if (socketPath === undefined) return undefined;
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  if (await answers(socketPath)) {
+    options.logger.warn(`another synker agent answers on ${socketPath}: \`synker check\` here will ask that one`);
+    return undefined;
+  }
+  // Left by an agent that did not stop cleanly.
+  await rm(socketPath, { force: true });
+  const running = new Set<AbortController>();
+  const server = net.createServer((socket) => serve(socket, options, running));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // The socket file is made by the bind inside listen(): owner-only from its first moment.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
+  await chmod(socketPath, 0o600);
+  server.on('error', (err) => options.logger.warn(`control socket ${socketPath}: ${err.message}`));
+  return {
+    path: socketPath,
+    async close() {
+      for (const abort of running) abort.abort(new Error('the agent is stopping'));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(socketPath, { force: true });
+    },
+  };
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+function serve(socket: net.Socket, options: ControlServerOptions, running: Set<AbortController>): void {
+  const abort = new AbortController();
+  const reply = (message: ControlReply): void => {
+    if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+  };
+  socket.once('close', () => abort.abort(new Error('the client went away')));
+  socket.on('error', () => socket.destroy());
+  socket.on('data', () => {
+    if (socket.bytesRead > MAX_REQUEST_BYTES) socket.destroy();
+  });
+  const lines = createInterface({ input: socket, crlfDelay: Infinity });
+  lines.once('line', (line) => {
+    lines.close();
+    // Nothing more is read, but the client's going away must still be seen (it stops the check).
+    socket.resume();
+    const request = parseRequest(line);
+    if (request === undefined) {
+      reply({ refused: { code: 'E_CONTROL_REQUEST', message: 'not a check request of this synker version' } });
+      socket.end();
+      return;
+    }
+    running.add(abort);
+    options
+      .check(request, abort.signal)
+      .then(
+        (reports) => {
+          for (const report of reports) reply({ report });
+          reply({ done: true });
+        },
+        (err: unknown) => {
+          if (!(err instanceof SynkerError)) options.logger.error('a check asked for over the control socket failed', err);
+          const refusal = err instanceof SynkerError ? { code: err.code, message: err.message } : { code: errnoCode(err) ?? 'E_CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) };
+          reply({ refused: refusal });
+        },
+      )
+      .finally(() => {
+        running.delete(abort);
+        socket.end();
+      });
+  });
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** The request, if it is a well-formed one; the agent runs nothing else. */
+export function parseRequest(line: string): ControlCheckRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const o = r['options'] as Record<string, unknown> | undefined;
+  if (r['command'] !== 'check' || !isString(r['configPath']) || !(r['folder'] === null || isString(r['folder'])) || typeof o !== 'object' || o === null) return undefined;
+  const { peer, verify, sizeOnly, timeoutMs, mtimeToleranceMs, jobs, mdns, interfaces } = o;
+  if (peer !== undefined && !isString(peer)) return undefined;
+  if (typeof verify !== 'boolean' || typeof sizeOnly !== 'boolean' || !isCount(timeoutMs) || typeof mdns !== 'boolean') return undefined;
+  if (mtimeToleranceMs !== 'auto' && !isCount(mtimeToleranceMs)) return undefined;
+  if (jobs !== undefined && !(isCount(jobs) && jobs > 0)) return undefined;
+  if (!Array.isArray(interfaces) || !interfaces.every(isString)) return undefined;
+  return {
+    command: 'check',
+    configPath: r['configPath'],
+    folder: r['folder'] as string | null,
+    options: { ...(peer === undefined ? {} : { peer }), verify, sizeOnly, timeoutMs, mtimeToleranceMs, ...(jobs === undefined ? {} : { jobs }), mdns, interfaces },
+  };
+}

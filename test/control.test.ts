@@ -1,0 +1,89 @@
+/**
+ * `synker check` on a machine whose agent runs: the agent does the check
+ * (through the control socket in the data dir), the CLI prints the same
+ * report, and without a usable agent the CLI checks by itself.
+ */
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseRequest } from '../src/control/server.js';
+import { controlSocketPath } from '../src/control/protocol.js';
+import type { CheckReport } from '../src/report/model.js';
+import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
+import { runSynker } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
+
+const FILES: Record<string, string> = { 'a.txt': 'alpha', 'b.txt': 'bravo', 'docs/readme.md': '# readme' };
+
+test('with its agent running, `synker check` has the agent check; --no-agent, a killed agent or another config check in the CLI, with the same report', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv, backupRoot } = await configureCliPair(dir, FILES);
+  const source = await startCliAgent(t, sourceEnv);
+  await rm(path.join(backupRoot, 'b.txt'));
+  const backupAgent = await startCliAgent(t, backupEnv);
+  const socket = controlSocketPath(path.join(backupEnv['SYNKER_HOME']!, 'data'))!;
+  assert.equal(statSync(socket).mode & 0o777, 0o600, 'only the owner may ask the agent');
+
+  const checkWith = (globalArgs: string[], ...extra: string[]) =>
+    runSynker(['--debug', ...globalArgs, 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json', ...extra], { env: backupEnv });
+  const check = (...extra: string[]) => checkWith([], ...extra);
+  const summary = (stdout: string): unknown => {
+    const r = JSON.parse(stdout) as CheckReport;
+    return [r.exitCode, r.source.name, r.backup.name, r.differences.map((d) => `${d.category} ${d.path}`)];
+  };
+  const here = await check('--no-agent');
+  assert.equal(here.code, 1, here.stderr);
+  assert.doesNotMatch(here.stderr, /the agent ran the check/);
+  const expected = summary(here.stdout);
+  assert.deepEqual((expected as unknown[])[3], ['missing b.txt']);
+
+  const byAgent = await check();
+  assert.equal(byAgent.code, 1, byAgent.stderr);
+  assert.deepEqual(summary(byAgent.stdout), expected);
+  assert.match(byAgent.stderr, /the agent ran the check/);
+  assert.match(backupAgent.log(), /checked "photos" for `synker check` on this machine: 1 difference/);
+
+  // A CLI reading another config file than the agent's is refused, and checks by itself.
+  const configPath = path.join(backupEnv['SYNKER_HOME']!, 'config', 'config.json');
+  const same = await checkWith(['--config', path.join(path.dirname(configPath), '.', 'config.json')]);
+  assert.match(same.stderr, /the agent ran the check/, 'the same file, spelled differently, is the same config');
+  const copy = path.join(dir, 'other-config.json');
+  await copyFile(configPath, copy);
+  const refused = await checkWith(['--config', copy]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /E_CONTROL_CONFIG/);
+  assert.deepEqual(summary(refused.stdout), expected);
+
+  // An agent killed without cleaning up leaves its socket file: the next check is done in the CLI.
+  backupAgent.process.kill('SIGKILL');
+  await new Promise((resolve) => backupAgent.process.once('exit', resolve));
+  const afterKill = await check();
+  assert.equal(afterKill.code, 1, afterKill.stderr);
+  assert.deepEqual(summary(afterKill.stdout), expected);
+  assert.match(afterKill.stderr, /no agent on .*agent\.sock/);
+
+  // A restarted agent takes the socket over again.
+  await startCliAgent(t, backupEnv);
+  const again = await check();
+  assert.match(again.stderr, /the agent ran the check/);
+});
+
+test('the agent runs only well-formed check requests', () => {
+  const good = { command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
+  assert.deepEqual(parseRequest(JSON.stringify(good)), good);
+  const bad: unknown[] = [
+    'not json',
+    null,
+    { ...good, command: 'sync' },
+    { ...good, configPath: 3 },
+    { ...good, folder: ['photos'] },
+    { ...good, options: { ...good.options, verify: 'yes' } },
+    { ...good, options: { ...good.options, timeoutMs: -1 } },
+    { ...good, options: { ...good.options, mtimeToleranceMs: 'soon' } },
+    { ...good, options: { ...good.options, jobs: 0 } },
+    { ...good, options: { ...good.options, interfaces: 'eth0' } },
+  ];
+  for (const b of bad) assert.equal(parseRequest(typeof b === 'string' ? b : JSON.stringify(b)), undefined, JSON.stringify(b));
+});
