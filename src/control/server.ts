@@ -41,20 +41,27 @@ export async function startControlServer(options: ControlServerOptions): Promise
   await rm(socketPath, { force: true });
   const running = new Set<AbortController>();
   const server = net.createServer((socket) => serve(socket, options, running));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // The socket file is made by the bind inside listen(): owner-only from its first moment.
-    const umask = process.umask(0o177);
-    try {
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    } finally {
-      process.umask(umask);
-    }
-  });
-  await chmod(socketPath, 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // The socket file is made by the bind inside listen(): owner-only from its first moment.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
+    });
+    await chmod(socketPath, 0o600);
+  } catch (err) {
+    // Not fatal: without the socket, synker check here checks in its own process.
+    options.logger.warn(`cannot open the control socket ${socketPath} (${errnoCode(err) ?? String(err)}): synker check on this machine will check by itself`);
+    server.close();
+    return undefined;
+  }
   server.on('error', (err) => options.logger.warn(`control socket ${socketPath}: ${err.message}`));
   return {
     path: socketPath,
