@@ -8,7 +8,8 @@ import { statSync } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseRequest } from '../src/control/server.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseRequest, startControlServer } from '../src/control/server.js';
 import { controlSocketPath } from '../src/control/protocol.js';
 import type { CheckReport } from '../src/report/model.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
@@ -86,4 +87,17 @@ test('the agent runs only well-formed check requests', () => {
     { ...good, options: { ...good.options, interfaces: 'eth0' } },
   ];
   for (const b of bad) assert.equal(parseRequest(typeof b === 'string' ? b : JSON.stringify(b)), undefined, JSON.stringify(b));
+});
+
+test('an agent that cannot open its control socket goes on without it, and says why', async (t) => {
+  const dataDir = await tempDir(t);
+  // Something that is not a socket sits where the socket goes.
+  await mkdir(path.join(dataDir, 'agent.sock'));
+  await writeFile(path.join(dataDir, 'agent.sock', 'keep'), 'x');
+  const warnings: string[] = [];
+  const logger = { error: () => {}, info: () => {}, debug: () => {}, warn: (m: string) => void warnings.push(m) };
+  const server = await startControlServer({ dataDir, logger, check: async () => [] });
+  assert.equal(server, undefined);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /cannot open the control socket .*agent\.sock .*synker check on this machine will check by itself/);
 });

@@ -37,11 +37,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
     options.logger.warn(`another synker agent answers on ${socketPath}: \`synker check\` here will ask that one`);
     return undefined;
   }
-  // Left by an agent that did not stop cleanly.
-  await rm(socketPath, { force: true });
   const running = new Set<AbortController>();
   const server = net.createServer((socket) => serve(socket, options, running));
   try {
+    // Left by an agent that did not stop cleanly.
+    await rm(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // The socket file is made by the bind inside listen(): owner-only from its first moment.
