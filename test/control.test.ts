@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { parseRequest, startControlServer } from '../src/control/server.js';
 import { controlSocketPath } from '../src/control/protocol.js';
 import type { CheckReport } from '../src/report/model.js';
+import { runCheckProcess } from '../src/schedule/check-process.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { tempDir } from './helpers/tmp.js';
@@ -45,6 +46,13 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
   assert.deepEqual(summary(byAgent.stdout), expected);
   assert.match(byAgent.stderr, /the agent ran the check/);
   assert.match(backupAgent.log(), /checked "photos" for `synker check` on this machine: 1 difference/);
+
+  // A scheduled check keeps its own low-priority process: the agent does not run it.
+  const agentChecksSoFar = (): number => backupAgent.log().split('for `synker check`').length;
+  const before = agentChecksSoFar();
+  const scheduled = await runCheckProcess('photos', { env: backupEnv, extraArgs: ['--no-discovery', '--peer', `127.0.0.1:${source.port}`] });
+  assert.equal(scheduled.report?.exitCode, 1);
+  assert.equal(agentChecksSoFar(), before);
 
   // A CLI reading another config file than the agent's is refused, and checks by itself.
   const configPath = path.join(backupEnv['SYNKER_HOME']!, 'config', 'config.json');
