@@ -11,7 +11,7 @@ import { CONFIG_FILE_NAME } from '../config/defaults.js';
 import { synkerDirs, type SynkerDirs } from '../config/dirs.js';
 import { loadOrCreateIdentity, type Identity } from '../config/identity.js';
 import { createLogger } from '../log.js';
-import { AgentState } from '../state/agent-state.js';
+import type { AgentState } from '../state/agent-state.js';
 
 const log = createLogger('cli');
 
@@ -49,7 +49,8 @@ export async function loadCliContext(opts: CliGlobalOptions = {}, storeOptions: 
       return identity;
     },
     state() {
-      state ??= AgentState.open(dirs.data);
+      // Loaded on first use (LMDB and its codec: ~75 ms of start-up that most commands, and a check the agent does, never need).
+      state ??= import('../state/agent-state.js').then(({ AgentState }) => AgentState.open(dirs.data));
       return state;
     },
     async close() {
