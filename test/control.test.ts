@@ -79,13 +79,16 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
   assert.match(again.stderr, /the agent ran the check/);
 });
 
-test('the agent runs only well-formed check requests', () => {
-  const good = { command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
+test('the agent runs only well-formed check requests of its own version, with no field it does not know', () => {
+  const good = { version: 1, command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
   assert.deepEqual(parseRequest(JSON.stringify(good)), good);
   const bad: unknown[] = [
     'not json',
     null,
     { ...good, command: 'sync' },
+    { ...good, version: 2 },
+    { ...good, extra: true },
+    { ...good, options: { ...good.options, dryRun: true } },
     { ...good, configPath: 3 },
     { ...good, folder: ['photos'] },
     { ...good, options: { ...good.options, verify: 'yes' } },

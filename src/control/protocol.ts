@@ -5,17 +5,22 @@
  * process is not: a warm check of 100,000 files took 1.3-1.65 s there
  * against 1.9-2.6 s in a CLI process on the 2-core test machine.
  *
- * One request per connection, JSON on one line; the agent answers with one
- * line per folder (`report`), then `done`, or with `refused` (the CLI then
- * checks in its own process). The socket is a Unix domain socket in the data
+ * One request per connection, JSON on one line, carrying CONTROL_VERSION;
+ * the agent answers with one line per folder (`report`), then `done`, or
+ * with `refused` (the CLI then checks in its own process): another version,
+ * or a field the agent does not know, is refused, never half-understood. The socket is a Unix domain socket in the data
  * directory, which only its owner can enter: whoever can reach it could
  * read the agent's state anyway.
  */
 import path from 'node:path';
 import type { CheckReport } from '../report/model.js';
 
+/** The request format this version writes and runs; an agent refuses any other (the CLI then checks by itself). */
+export const CONTROL_VERSION = 1;
+
 /** What `synker check` hands the agent: its folder and flags, and the config file it read. */
 export interface ControlCheckRequest {
+  version: typeof CONTROL_VERSION;
   command: 'check';
   /** The config file the CLI uses: an agent serving another config refuses. */
   configPath: string;

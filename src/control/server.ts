@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { errnoCode, SynkerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CheckReport } from '../report/model.js';
-import { controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import { CONTROL_VERSION, controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
 
 /** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
 export class ControlRefusal extends SynkerError {}
@@ -128,7 +128,15 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Set<A
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** The request, if it is a well-formed one; the agent runs nothing else. */
+const REQUEST_KEYS = new Set(['version', 'command', 'configPath', 'folder', 'options']);
+const OPTION_KEYS = new Set(['peer', 'verify', 'sizeOnly', 'timeoutMs', 'mtimeToleranceMs', 'jobs', 'mdns', 'interfaces']);
+const onlyKeys = (o: object, known: Set<string>): boolean => Object.keys(o).every((k) => known.has(k));
+
+/**
+ * The request, if it is a well-formed one of this version; the agent runs
+ * nothing else. A field it does not know is refused rather than ignored: a
+ * newer CLI's option would otherwise be silently dropped from the check.
+ */
 export function parseRequest(line: string): ControlCheckRequest | undefined {
   let value: unknown;
   try {
@@ -136,10 +144,11 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null || !onlyKeys(value, REQUEST_KEYS)) return undefined;
   const r = value as Record<string, unknown>;
   const o = r['options'] as Record<string, unknown> | undefined;
-  if (r['command'] !== 'check' || !isString(r['configPath']) || !(r['folder'] === null || isString(r['folder'])) || typeof o !== 'object' || o === null) return undefined;
+  if (r['version'] !== CONTROL_VERSION || r['command'] !== 'check') return undefined;
+  if (!isString(r['configPath']) || !(r['folder'] === null || isString(r['folder'])) || typeof o !== 'object' || o === null || !onlyKeys(o, OPTION_KEYS)) return undefined;
   const { peer, verify, sizeOnly, timeoutMs, mtimeToleranceMs, jobs, mdns, interfaces } = o;
   if (peer !== undefined && !isString(peer)) return undefined;
   if (typeof verify !== 'boolean' || typeof sizeOnly !== 'boolean' || !isCount(timeoutMs) || typeof mdns !== 'boolean') return undefined;
@@ -147,6 +156,7 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
   if (jobs !== undefined && !(isCount(jobs) && jobs > 0)) return undefined;
   if (!Array.isArray(interfaces) || !interfaces.every(isString)) return undefined;
   return {
+    version: CONTROL_VERSION,
     command: 'check',
     configPath: r['configPath'],
     folder: r['folder'] as string | null,

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { checkThroughAgent } from '../../control/client.js';
-import type { RequestedCheckOptions } from '../../control/protocol.js';
+import { CONTROL_VERSION, type RequestedCheckOptions } from '../../control/protocol.js';
 import { UsageError } from '../../errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
@@ -83,7 +83,13 @@ export function register(program: Command): void {
         const byAgent =
           flags.agent === false
             ? undefined
-            : await checkThroughAgent(ctx.dirs.data, { command: 'check', configPath: ctx.configPath, folder: folderId ?? null, options: { ...options, mdns, interfaces } });
+            : await checkThroughAgent(ctx.dirs.data, {
+                version: CONTROL_VERSION,
+                command: 'check',
+                configPath: ctx.configPath,
+                folder: folderId ?? null,
+                options: { ...options, mdns, interfaces },
+              });
         let reports: CheckReport[] | undefined = byAgent;
         if (reports === undefined) {
           // Loaded only now: a check the agent does needs none of this in the CLI.
