@@ -112,3 +112,16 @@ test('an agent that cannot open its control socket goes on without it, and says 
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /cannot open the control socket .*agent\.sock .*synker check on this machine will check by itself/);
 });
+
+test('a client that connects and says nothing does not hold the agent\'s stop', async (t) => {
+  const dataDir = await tempDir(t);
+  const logger = { error: () => {}, info: () => {}, debug: () => {}, warn: () => {} };
+  const server = await startControlServer({ dataDir, logger, check: async () => [] });
+  assert.ok(server);
+  const net = await import('node:net');
+  const silent = net.connect(server.path);
+  await new Promise((resolve) => silent.once('connect', resolve));
+  const closedBy = await Promise.race([server.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('timeout'), 5000))]);
+  assert.equal(closedBy, 'closed');
+  silent.destroy();
+});

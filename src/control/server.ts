@@ -38,7 +38,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
     return undefined;
   }
   const running = new Set<AbortController>();
-  const server = net.createServer((socket) => serve(socket, options, running));
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serve(socket, options, running);
+  });
   try {
     // Left by an agent that did not stop cleanly.
     await rm(socketPath, { force: true });
@@ -67,7 +72,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
     path: socketPath,
     async close() {
       for (const abort of running) abort.abort(new Error('the agent is stopping'));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A client that connected and said nothing must not hold the agent's stop.
+      for (const socket of sockets) socket.destroy();
+      await closed;
       await rm(socketPath, { force: true });
     },
   };
@@ -89,7 +97,11 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Set<A
     if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
   };
   socket.once('close', () => abort.abort(new Error('the client went away')));
-  socket.on('error', () => socket.destroy());
+  socket.on('error', (err) => {
+    // The CLI went away mid-answer (Ctrl-C): its check is stopped by the close that follows.
+    options.logger.debug(`control socket client: ${err.message}`);
+    socket.destroy();
+  });
   socket.on('data', () => {
     if (socket.bytesRead > MAX_REQUEST_BYTES) socket.destroy();
   });
