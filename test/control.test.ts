@@ -9,6 +9,7 @@ import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { checkThroughAgent } from '../src/control/client.js';
 import { parseRequest, startControlServer } from '../src/control/server.js';
 import { controlSocketPath } from '../src/control/protocol.js';
 import type { CheckReport } from '../src/report/model.js';
@@ -124,4 +125,18 @@ test('a client that connects and says nothing does not hold the agent\'s stop', 
   const closedBy = await Promise.race([server.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('timeout'), 5000))]);
   assert.equal(closedBy, 'closed');
   silent.destroy();
+});
+
+test('the CLI checks by itself when the agent answers what it does not understand', async (t) => {
+  const dataDir = await tempDir(t);
+  const net = await import('node:net');
+  const request = { version: 1 as const, command: 'check' as const, configPath: '/c.json', folder: null, options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto' as const, mdns: false, interfaces: [] } };
+  for (const answer of ['5\n', 'not json\n', '{"refused":{"code":3}}\n', '{"report":{"folderId":"photos"}}\n', '{"report":{"folderId":"photos"}}\n{"done":true}\n']) {
+    const server = net.createServer((socket) => socket.once('data', () => socket.end(answer)));
+    await new Promise<void>((resolve) => server.listen(controlSocketPath(dataDir)!, resolve));
+    const reports = await checkThroughAgent(dataDir, request);
+    await new Promise((resolve) => server.close(resolve));
+    if (answer.includes('done')) assert.deepEqual(reports, [{ folderId: 'photos' }], answer);
+    else assert.equal(reports, undefined, answer);
+  }
 });

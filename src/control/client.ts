@@ -33,14 +33,9 @@ export async function checkThroughAgent(dataDir: string, request: ControlCheckRe
     socket.once('close', () => settle(undefined, 'the agent closed the control socket before it finished'));
     const lines = createInterface({ input: socket, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      let reply: ControlReply;
-      try {
-        reply = JSON.parse(line) as ControlReply;
-      } catch {
-        settle(undefined, 'the agent answered something that is not JSON');
-        return;
-      }
-      if ('report' in reply) reports.push(reply.report);
+      const reply = parseReply(line);
+      if (reply === undefined) settle(undefined, 'the agent answered something this version does not understand');
+      else if ('report' in reply) reports.push(reply.report);
       else if ('done' in reply) {
         log.debug(`the agent ran the check (${reports.length} folder(s))`);
         settle(reports);
@@ -48,6 +43,24 @@ export async function checkThroughAgent(dataDir: string, request: ControlCheckRe
     });
     socket.write(`${JSON.stringify(request)}\n`);
   });
+}
+
+function parseReply(line: string): ControlReply | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  if (typeof r['report'] === 'object' && r['report'] !== null) return { report: r['report'] as CheckReport };
+  if (r['done'] === true) return { done: true };
+  const refused = r['refused'] as Record<string, unknown> | undefined;
+  if (typeof refused === 'object' && refused !== null && typeof refused['code'] === 'string' && typeof refused['message'] === 'string') {
+    return { refused: { code: refused['code'], message: refused['message'] } };
+  }
+  return undefined;
 }
 
 /** The socket, or undefined when no agent listens there. */
