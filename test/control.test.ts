@@ -57,8 +57,11 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
 
   // A CLI reading another config file than the agent's is refused, and checks by itself.
   const configPath = path.join(backupEnv['SYNKER_HOME']!, 'config', 'config.json');
-  const same = await checkWith(['--config', path.join(path.dirname(configPath), '.', 'config.json')]);
-  assert.match(same.stderr, /the agent ran the check/, 'the same file, spelled differently, is the same config');
+  const same = await runSynker(['--debug', '--config', path.join('config', '.', 'config.json'), 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json'], {
+    env: backupEnv,
+    cwd: backupEnv['SYNKER_HOME']!,
+  });
+  assert.match(same.stderr, /the agent ran the check/, 'the same file, given relative to another folder, is the same config');
   const copy = path.join(dir, 'other-config.json');
   await copyFile(configPath, copy);
   const refused = await checkWith(['--config', copy]);

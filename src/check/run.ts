@@ -12,6 +12,7 @@ import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../config/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { diffManifests, type DiffResult } from '../diff/index.js';
+import { DiscoveryLocator } from '../discovery/locator.js';
 import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
@@ -66,6 +67,33 @@ export interface ConnectedCheck {
   session: PeerSession;
   diff: DiffResult;
   report: CheckReport;
+}
+
+/** Where to look for the sources: the config's static peers, then mDNS unless off, on these interfaces (none: all). */
+export interface SourceSearch {
+  mdns: boolean;
+  interfaces: readonly string[];
+}
+
+/**
+ * Checks `folders` one after the other, looking for their sources through one
+ * locator (static peers first; mDNS starts only if none of them is the
+ * source): what `synker check` runs, in the CLI or in the agent for it.
+ */
+export async function checkFolders(
+  env: Omit<CheckEnvironment, 'locator'>,
+  folders: readonly FolderConfig[],
+  options: CheckOptions,
+  search: SourceSearch,
+): Promise<CheckReport[]> {
+  const locator = new DiscoveryLocator({ staticPeers: env.config.peers, mdns: search.mdns, interfaces: search.interfaces });
+  try {
+    const reports: CheckReport[] = [];
+    for (const folder of folders) reports.push(await checkFolder({ ...env, locator }, folder, options));
+    return reports;
+  } finally {
+    await locator.close();
+  }
 }
 
 /** Checks one backup folder against its source. Never throws a SynkerError: failures are reports with exit code 2. */

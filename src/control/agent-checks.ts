@@ -6,10 +6,9 @@
  */
 import path from 'node:path';
 import { foldersToCheck } from '../check/folders.js';
-import { checkFolder } from '../check/run.js';
+import { checkFolders } from '../check/run.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { Identity } from '../config/identity.js';
-import { DiscoveryLocator } from '../discovery/locator.js';
 import { createLogger } from '../log.js';
 import type { CheckReport } from '../report/model.js';
 import type { AgentState } from '../state/agent-state.js';
@@ -34,18 +33,10 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const config = ctx.store.current();
     const folders = foldersToCheck(config, request.folder ?? undefined);
     const { mdns, interfaces, ...options } = request.options;
-    const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns, interfaces });
-    try {
-      const env = { config, identity: ctx.identity, state: ctx.state, locator };
-      const reports: CheckReport[] = [];
-      for (const folder of folders) {
-        const report = await checkFolder(env, folder, { ...options, signal });
-        log.info(`checked "${folder.id}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`);
-        reports.push(report);
-      }
-      return reports;
-    } finally {
-      await locator.close();
+    const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, { mdns, interfaces });
+    for (const report of reports) {
+      log.info(`checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`);
     }
+    return reports;
   };
 }

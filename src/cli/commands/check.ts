@@ -90,20 +90,10 @@ export function register(program: Command): void {
                 folder: folderId ?? null,
                 options: { ...options, mdns, interfaces },
               });
-        let reports: CheckReport[] | undefined = byAgent;
-        if (reports === undefined) {
-          // Loaded only now: a check the agent does needs none of this in the CLI.
-          const [{ checkFolder }, { DiscoveryLocator }] = await Promise.all([import('../../check/run.js'), import('../../discovery/locator.js')]);
-          reports = [];
-          // Static peers are tried first; mDNS starts only if none of them is the source.
-          const locator = new DiscoveryLocator({ staticPeers: config.peers, mdns, interfaces });
-          try {
-            const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
-            for (const folder of folders) reports.push(await checkFolder(env, folder, options));
-          } finally {
-            await locator.close();
-          }
-        }
+        // The check's modules are loaded only here: a check the agent does needs none of them in the CLI.
+        const reports =
+          byAgent ??
+          (await (await import('../../check/run.js')).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
         await output(reports, flags);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         for (const report of reports) {
