@@ -1,10 +1,11 @@
 /**
- * How `synker sync` and `synker restore` find the other machine, the same way
- * `synker check` does: the config's static peers first, then mDNS on the LAN
- * (`--no-discovery` turns it off, `--interface` limits it).
+ * How `synker check`, `sync` and `restore` find the other machine: the
+ * config's static peers first, then mDNS on the LAN (`--no-discovery` turns
+ * it off, `--interface` limits it). Discovery itself is loaded only when a
+ * locator is made, so a check the agent runs never loads it.
  */
 import type { Command } from 'commander';
-import { DiscoveryLocator } from '../discovery/locator.js';
+import type { DiscoveryLocator } from '../discovery/locator.js';
 
 export interface DiscoveryFlags {
   discovery?: boolean;
@@ -18,6 +19,7 @@ export function addDiscoveryOptions(command: Command, what: string): Command {
 }
 
 /** A locator for the flags; close it when done (it stops mDNS if it was started). */
-export function locatorFor(staticPeers: readonly string[], flags: DiscoveryFlags): DiscoveryLocator {
+export async function locatorFor(staticPeers: readonly string[], flags: DiscoveryFlags): Promise<DiscoveryLocator> {
+  const { DiscoveryLocator } = await import('../discovery/locator.js');
   return new DiscoveryLocator({ staticPeers, mdns: flags.discovery !== false, interfaces: flags.interface ?? [] });
 }

@@ -15,11 +15,12 @@ import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { withCliContext } from '../context.js';
+import { addDiscoveryOptions, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 
-interface CheckFlags {
+interface CheckFlags extends DiscoveryFlags {
   peer?: string;
   json?: boolean;
   output?: string;
@@ -30,8 +31,6 @@ interface CheckFlags {
   mtimeTolerance?: string;
   jobs?: string;
   email?: boolean;
-  discovery?: boolean;
-  interface?: string[];
   agent?: boolean;
 }
 
@@ -48,9 +47,8 @@ export function register(program: Command): void {
     .option('--all', 'list every difference (long lists are cut otherwise)')
     .option('--timeout <duration>', `how long to try reaching the source (e.g. 30s; default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
     .option('--mtime-tolerance <duration>', 'modification times this close count as equal (default: auto, 2s on FAT-like disks)')
-    .option('--jobs <n>', 'hashing threads (default: one per core)')
-    .option('--no-discovery', 'do not look for the source on the LAN (mDNS); use the config\'s peers and --peer only')
-    .option('--interface <name...>', 'look for the source over mDNS on these network interfaces only')
+    .option('--jobs <n>', 'hashing threads (default: one per core)');
+  addDiscoveryOptions(check, 'the source')
     .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox')
     .option('--no-agent', 'check in this process even when this machine\'s agent runs (by default the agent does it: its code and scan thread are warm)');
   addExamples(check, [

@@ -66,7 +66,7 @@ export function register(program: Command): void {
         const state = await ctx.state();
         if (flags.to === undefined) await verifyFolderRoot(folder.path, folder.id);
         const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
-        const locator = locatorFor(config.peers, flags);
+        const locator = await locatorFor(config.peers, flags);
         try {
           const found = await findSource({ config, folder, identity: await ctx.identity(), locator, peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
             if (err instanceof SynkerError) {

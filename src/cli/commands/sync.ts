@@ -65,7 +65,7 @@ export function register(program: Command): void {
         const config = ctx.store.current();
         const folders = foldersToCheck(config, folderId);
         // Static peers are tried first; mDNS starts only if none of them is the source.
-        const locator = locatorFor(config.peers, flags);
+        const locator = await locatorFor(config.peers, flags);
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
         let worst = 0;
         try {
