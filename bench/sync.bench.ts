@@ -195,11 +195,15 @@ export async function run(): Promise<void> {
         const mb = tree.bytes / 1e6;
         const s = median(synkerTimes) / 1000;
         const r = median(rsyncTimes) / 1000;
+        // Each round's two runs are minutes apart at most; this machine's speed drifts over
+        // longer spans, so the per-round ratios say more than the ratio of the medians alone.
+        const rounds = synkerTimes.map((ms, i) => rsyncTimes[i]! / ms);
         rows.push(
           `${name.padEnd(7)} full  synker ${s.toFixed(2)} s (${(mb / s).toFixed(0)} MB/s)  rsync -a --fsync ${r.toFixed(2)} s (${(mb / r).toFixed(0)} MB/s)  synker/rsync throughput ${(r / s).toFixed(2)}x${cpuRow(synkerCpu, rsyncCpu)}`,
+          `${name.padEnd(7)} full  per round: ${rounds.map((x) => `${x.toFixed(2)}x`).join(' ')} (median ${median(rounds).toFixed(2)}x)`,
           `${name.padEnd(7)} no-op synker ${(median(noopSynker) / 1000).toFixed(2)} s  rsync ${(median(noopRsync) / 1000).toFixed(2)} s`,
         );
-        process.stdout.write(`${rows.slice(-2).join('\n')}\n`);
+        process.stdout.write(`${rows.slice(-3).join('\n')}\n`);
       } finally {
         await daemon.stop();
         source.child.kill('SIGTERM');
