@@ -5,6 +5,7 @@ import type { ManifestEntry } from '../src/manifest/entry.js';
 import { buildFailedReport, buildReport, CHECK_EXIT, REPORT_SCHEMA, REPORT_VERSION, type CheckReport } from '../src/report/model.js';
 import { renderJson, renderJsonLines } from '../src/report/json.js';
 import { renderTerminal, shouldUseColor } from '../src/report/terminal.js';
+import { fixedPhrase } from '../src/report/words.js';
 import { dir, file, sha, stream, T0 } from './helpers/manifest.js';
 
 const SOURCE_ID = 'A'.repeat(56);
@@ -115,4 +116,14 @@ test('a check that could not be done is a report too: exit 2 with the error and 
   assert.match(text, /CHECK FAILED/);
   assert.match(text, /error: cannot reach the source/);
   assert.match(text, /hint: start synker agent on the source/);
+});
+
+test('a sync that fixed nothing says whether nothing needed fixing or nothing could be fixed', () => {
+  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const clean = { fixed, stops: [], aborted: null, failed: [], complete: true };
+  assert.equal(fixedPhrase(clean), 'nothing needed fixing');
+  assert.equal(fixedPhrase({ ...clean, complete: false, aborted: { code: 'E_SYNC_DISK_FULL', message: 'full', hint: null } }), 'nothing was fixed');
+  assert.equal(fixedPhrase({ ...clean, complete: false, failed: [{ path: 'a', code: 'EACCES', message: 'denied' }] }), 'nothing was fixed');
+  assert.equal(fixedPhrase({ ...clean, complete: false, stops: [{ guard: 'max-delete', message: 'm', hint: 'h' }] }), 'nothing was fixed');
+  assert.equal(fixedPhrase({ ...clean, fixed: { ...fixed, pulledFiles: 2, pulledBytes: 2048 } }), '2 files copied (2.0 KiB)');
 });

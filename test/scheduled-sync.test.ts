@@ -88,7 +88,7 @@ test('a scheduled sync fixes the backup, mails what it fixed and refused, and a 
   await tickUntil('2026-11-26T04:30:00Z');
   assert.equal(smtp.received.length, 2);
   const second = await smtp.parsed(1);
-  assert.equal(second.subject, 'Backup of photos on nas synced: nothing needed fixing; not fixed: 1 file differs (9 B)');
+  assert.equal(second.subject, 'Backup of photos on nas synced: nothing was fixed; not fixed: 1 file differs (9 B)');
   const text2 = second.text ?? '';
   assert.match(text2, /WARNING: 1 file changed on the source while keeping size and modification time/);
   assert.match(text2, /Not synced on purpose \(1\)\n +same\.txt +\(suspicious change on the source, not copied: /);

@@ -4,14 +4,16 @@
  * scanner, the backup running check + sync, then a fresh check.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { staticLocator } from '../src/check/find-source.js';
 import { AgentState } from '../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../src/sync/sync-folder.js';
-import { listVersions } from '../src/sync/versions.js';
+import { listVersions, restoreVersion } from '../src/sync/versions.js';
 import { FIXED_MTIME_S, startCheckPair, type CheckPair } from './helpers/check-pair.js';
+import { isRoot } from './helpers/scan.js';
 import { contentMap } from './helpers/tree.js';
 
 async function syncer(t: TestContext, pair: CheckPair) {
@@ -227,4 +229,127 @@ test('the CLI: synker restore without paths brings back what is missing or damag
   assert.equal(readFileSync(s('edit.txt'), 'utf8'), 'edited today, newer than the backup');
   // The damaged copy is not destroyed: it went to the source's versions folder.
   assert.deepEqual((await listVersions(pair.sourceRoot)).map((v) => v.path), ['same.txt']);
+});
+
+const rootOnly = isRoot() ? false : 'needs root (mount); CI runs as root';
+
+/**
+ * Runs `body` with a tmpfs of `size` mounted over `dir`, holding what `dir`
+ * held (marker included). Unmounted before the test's own cleanup removes
+ * the folders around it.
+ */
+async function withTmpfsOver(dir: string, size: string, body: () => Promise<void>): Promise<void> {
+  const saved = `${dir}.saved`;
+  renameSync(dir, saved);
+  mkdirSync(dir);
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status, 0);
+  try {
+    assert.equal(spawnSync('cp', ['-a', `${saved}/.`, dir]).status, 0);
+    await body();
+  } finally {
+    spawnSync('umount', ['-l', dir]);
+  }
+}
+
+test('a read-only backup: --dry-run still plans, a real sync says the disk is read-only and changes nothing', { skip: rootOnly }, async (t) => {
+  const pair = await startCheckPair(t, files);
+  writeFileSync(path.join(pair.sourceRoot, 'new.txt'), 'brand new');
+  const sync = await syncer(t, pair);
+  await withTmpfsOver(pair.backupRoot, '4m', async () => {
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', pair.backupRoot]).status, 0);
+    const dry = await sync({ dryRun: true });
+    assert.equal(dry.error, undefined, JSON.stringify(dry.error));
+    assert.deepEqual(dry.outcome!.plan.actions.map((a) => ('at' in a ? a.at.path : a.to.path)), ['new.txt']);
+    const real = await sync();
+    assert.equal(real.exitCode, 2);
+    assert.equal(real.error?.code, 'E_SYNC_NOT_WRITABLE');
+    assert.match(real.error!.message, /read-only file system \(EROFS\); nothing was changed/);
+    assert.match(real.error!.hint!, /remount/);
+  });
+});
+
+test('a full backup disk stops the run naming the file, and stale partials do not hold the space for ever', { skip: rootOnly }, async (t) => {
+  const pair = await startCheckPair(t, { 'small.txt': 'small' });
+  writeFileSync(path.join(pair.sourceRoot, 'big.bin'), Buffer.alloc(3 << 20, 7));
+  const sync = await syncer(t, pair);
+  await withTmpfsOver(pair.backupRoot, '2m', async () => {
+    // What an interrupted transfer of content the source no longer has left behind.
+    const stale = path.join(pair.backupRoot, '.synker/partial', `${'ab'.repeat(32)}.part`);
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, Buffer.alloc(1 << 20));
+    const full = await sync();
+    assert.equal(full.exitCode, 2);
+    assert.equal(full.error?.code, 'E_SYNC_DISK_FULL');
+    assert.match(full.error!.message, /the backup disk is full \(ENOSPC\) while writing big\.bin/);
+    assert.match(full.error!.hint!, /free some space/);
+    assert.equal(existsSync(stale), false, 'the stale partial was removed');
+    assert.equal(existsSync(path.join(pair.backupRoot, 'big.bin')), false, 'nothing half-landed');
+    assert.equal(spawnSync('mount', ['-o', 'remount,size=8m', pair.backupRoot]).status, 0);
+    const again = await sync();
+    assert.equal(again.exitCode, 0, JSON.stringify(again.error));
+    assert.deepEqual(contentMap(pair.backupRoot), contentMap(pair.sourceRoot));
+  });
+});
+
+test('names of 255 bytes: edited files and new links land, and the replaced file is kept as a version', async (t) => {
+  const long = `${'L'.repeat(251)}.txt`;
+  const pair = await startCheckPair(t, { [long]: 'v1', 'dir/keep.txt': 'k' });
+  writeFileSync(path.join(pair.sourceRoot, long), 'v2, longer');
+  symlinkSync(long, path.join(pair.sourceRoot, `${'S'.repeat(255)}`));
+  const sync = await syncer(t, pair);
+  const result = await sync();
+  assert.deepEqual(result.outcome?.result?.failed, []);
+  assert.equal(result.exitCode, 0);
+  assert.equal(readFileSync(path.join(pair.backupRoot, long), 'utf8'), 'v2, longer');
+  assert.deepEqual(contentMap(pair.backupRoot), contentMap(pair.sourceRoot));
+  const kept = await listVersions(pair.backupRoot);
+  assert.deepEqual(kept.map((v) => v.path), [long]);
+  assert.match(kept[0]!.versionPath, new RegExp(`^\\.synker/versions/~\\d{8}-\\d{6}/${long}$`));
+  assert.equal(readFileSync(path.join(pair.backupRoot, kept[0]!.versionPath), 'utf8'), 'v1');
+});
+
+test('a folder replaced by a file on the source: sync --delete keeps the folder as a version and ends complete', async (t) => {
+  const pair = await startCheckPair(t, { 'sub/one': '1', 'sub/two': '2', 'x.txt': 'x' });
+  rmSync(path.join(pair.sourceRoot, 'sub'), { recursive: true });
+  writeFileSync(path.join(pair.sourceRoot, 'sub'), 'now a file');
+  const sync = await syncer(t, pair);
+  const result = await sync({ delete: true });
+  assert.deepEqual(result.outcome?.result?.failed, []);
+  assert.equal(result.exitCode, 0);
+  assert.equal(readFileSync(path.join(pair.backupRoot, 'sub'), 'utf8'), 'now a file');
+  assert.deepEqual((await listVersions(pair.backupRoot)).map((v) => v.path), ['sub/one', 'sub/two']);
+});
+
+test('versions restore: a kept symlink comes back as the symlink, and --to makes its folder', async (t) => {
+  const pair = await startCheckPair(t, { 'a.txt': 'a' });
+  const outside = path.join(path.dirname(pair.backupRoot), 'outside.txt');
+  writeFileSync(outside, 'outside secret');
+  symlinkSync(outside, path.join(pair.backupRoot, 'lnk'));
+  const sync = await syncer(t, pair);
+  assert.equal((await sync({ delete: true })).exitCode, 0);
+  const [version] = await listVersions(pair.backupRoot, ['lnk']);
+  assert.ok(version, 'the extra symlink was kept as a version');
+  const back = await restoreVersion(pair.backupRoot, version);
+  assert.equal(readlinkSync(back), outside, 'restored as the link, not as what it points to');
+  const to = path.join(path.dirname(pair.backupRoot), 'not-yet', 'there');
+  const copy = await restoreVersion(pair.backupRoot, version, { toDir: to });
+  assert.equal(copy, path.join(to, 'lnk'));
+  assert.equal(readlinkSync(copy), outside);
+});
+
+test('the CLI: synker restore of a path renamed here brings the old name back; a path the backup lacks is named, exit 1', async (t) => {
+  const { runSynker } = await import('./helpers/synker-cli.js');
+  const { pair, env, sourceHome } = await restorePair(t);
+  renameSync(path.join(pair.sourceRoot, 'same.txt'), path.join(pair.sourceRoot, 'renamed.txt'));
+  const renamed = await runSynker(['restore', 'photos', 'same.txt', '--no-discovery'], { env });
+  assert.equal(renamed.code, 0, renamed.stdout + renamed.stderr);
+  assert.equal(readFileSync(path.join(pair.sourceRoot, 'same.txt'), 'utf8'), 'unchanged');
+  assert.equal(readFileSync(path.join(pair.sourceRoot, 'renamed.txt'), 'utf8'), 'unchanged', 'the renamed copy stays');
+  const missing = await runSynker(['restore', 'photos', 'no-such-file', '--no-discovery'], { env });
+  assert.equal(missing.code, 1, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /warning: no-such-file: the backup on nas has nothing at this path; nothing was restored for it/);
+  const out = path.join(sourceHome, 'restored');
+  const copy = await runSynker(['restore', 'photos', 'album', '--to', out, '--no-discovery'], { env });
+  assert.equal(copy.code, 0, copy.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['album'], 'only what was asked for: no .synker folder left behind');
 });

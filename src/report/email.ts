@@ -449,7 +449,7 @@ function afterSync(report: CheckReport, sync: SyncReport): CheckReport {
 /** "synced: 3 files copied (1.2 MiB), 1 renamed; complete", "sync STOPPED (mass change on the source), nothing changed". */
 export function syncPhrase(report: CheckReport, sync: SyncReport): string {
   if (sync.stops.length > 0) return `sync STOPPED (${GUARD_WORDS[sync.stops[0]!.guard] ?? sync.stops[0]!.guard}), nothing changed`;
-  const fixed = fixedPhrase(sync.fixed);
+  const fixed = fixedPhrase(sync);
   if (sync.aborted !== null) return `sync interrupted (${fixed}): ${oneLine(sync.aborted.message, 80)}`;
   if (sync.complete) return `synced: ${fixed}; complete`;
   return `synced: ${fixed}; not fixed: ${differencePhrase(afterSync(report, sync))}`;
@@ -526,7 +526,7 @@ function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): str
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
   if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
   const state = sync.complete ? 'The backup now matches the source.' : `Still different after the sync: ${plural(sync.remaining.failing, 'difference')} (${formatBytes(sync.remaining.failingBytes)}).`;
-  return `synker synced ${where}: ${fixedPhrase(sync.fixed)}. ${state}`;
+  return `synker synced ${where}: ${fixedPhrase(sync)}. ${state}`;
 }
 
 function renderSyncEmail(report: CheckReport, sync: SyncReport, ctx: EmailContext, intro: string[] = [], subject = syncSubject(report, sync, ctx)): MailContent {

@@ -71,7 +71,7 @@ function differenceSections(differences: readonly Difference[], limit: number, p
 
 /** After a sync: what it fixed, what it refused and why, what still differs. */
 function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Palette): string[] {
-  const lines: string[] = ['', `${p.bold('sync')}: ${fixedPhrase(sync.fixed)}${sync.dryRun ? ' (dry run: nothing changed)' : ''}`];
+  const lines: string[] = ['', `${p.bold('sync')}: ${fixedPhrase(sync)}${sync.dryRun ? ' (dry run: nothing changed)' : ''}`];
   const f = sync.fixed;
   if (f.bytesReceived < f.pulledBytes) lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
   if (f.versions.length > 0) lines.push(`  ${plural(f.versions.length, 'replaced or removed file')} kept in .synker/versions/`);

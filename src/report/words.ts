@@ -146,13 +146,20 @@ export const GUARD_WORDS: Record<string, string> = {
   'max-delete': 'more deletions than --max-delete allows',
 };
 
-/** What a sync fixed, in one phrase: "12 files copied (340 MiB), 3 renamed, 1 moved to versions". */
-export function fixedPhrase(fixed: SyncReport['fixed']): string {
+/**
+ * What a sync fixed, in one phrase: "12 files copied (340 MiB), 3 renamed, 1
+ * moved to versions". A run that fixed nothing says whether nothing needed
+ * fixing or nothing could be fixed (stopped, interrupted, every file failed).
+ */
+export function fixedPhrase(sync: Pick<SyncReport, 'fixed' | 'stops' | 'aborted' | 'failed' | 'complete'>): string {
+  const fixed = sync.fixed;
   const parts: string[] = [];
   if (fixed.pulledFiles > 0) parts.push(`${plural(fixed.pulledFiles, 'file')} copied (${formatBytes(fixed.pulledBytes)})`);
   if (fixed.moved > 0) parts.push(`${formatCount(fixed.moved)} renamed`);
   if (fixed.created > 0) parts.push(`${formatCount(fixed.created)} ${fixed.created === 1 ? 'folder or link' : 'folders and links'} created`);
   if (fixed.metadataFixed > 0) parts.push(`${formatCount(fixed.metadataFixed)} ${fixed.metadataFixed === 1 ? 'time or permission' : 'times and permissions'} set`);
   if (fixed.deleted > 0) parts.push(`${formatCount(fixed.deleted)} removed into versions`);
-  return parts.length === 0 ? 'nothing needed fixing' : parts.join(', ');
+  if (parts.length > 0) return parts.join(', ');
+  const blocked = sync.stops.length > 0 || sync.aborted !== null || sync.failed.length > 0 || !sync.complete;
+  return blocked ? 'nothing was fixed' : 'nothing needed fixing';
 }

@@ -12,16 +12,17 @@ import path from 'node:path';
 import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { MARKER_FILE } from '../manifest/layout.js';
-import { IntegrityError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
+import { BackupDiskError, IntegrityError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
 import type { FileSource } from './file-source.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
-import { IncomingFile } from './incoming-file.js';
+import { IncomingFile, prunePartials, removeEmptyPartialDir } from './incoming-file.js';
 import { landFile, NameCollisionError } from './land.js';
 import type { PlanEntry, SyncAction, SyncPlan } from './plan.js';
 import { assertSafeRelPath, prepareParents, resolveUnderRoot } from './safe-path.js';
 import { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';
+import { siblingTempPath } from './temp-name.js';
 
 const log = createLogger('sync');
 
@@ -77,6 +78,8 @@ export interface FailedItem {
   path: string;
   code: string;
   message: string;
+  /** What to do about it, when synker knows. */
+  hint?: string;
 }
 
 export interface ApplyResult {
@@ -100,7 +103,11 @@ export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<
   else await mkdir(options.root, { recursive: true });
   const keeper = options.keeper ?? new VersionKeeper(options.root);
   const runner = new PlanRunner(plan, options, keeper);
+  const pulls = new Set(plan.actions.flatMap((a) => (a.op === 'pull' ? [a.entry.hash] : [])));
+  const stale = await prunePartials(options.root, pulls);
+  if (stale.length > 0) log.info(`removed ${stale.length} partial files of content the source no longer has`);
   await runner.run();
+  if (runner.result.aborted === undefined) await removeEmptyPartialDir(options.root, !(options.requireMarker ?? true));
   return runner.result;
 }
 
@@ -155,7 +162,7 @@ class PlanRunner {
       for (const a of dirs.reverse()) await this.step(a, () => setTimes(resolveUnderRoot(this.root, a.at.disk), a.entry, false));
     } catch (err) {
       rethrowIfBug(err);
-      this.result.aborted = toFailed('', err);
+      this.result.aborted = toFailed(err instanceof BackupDiskError ? err.relPath : '', err);
     }
     for (const dir of this.landing.dirtyDirs) await fsyncDir(dir);
     this.result.versions = [...this.keeper.kept];
@@ -169,8 +176,8 @@ class PlanRunner {
       this.options.onActionDone?.(action);
     } catch (err) {
       rethrowIfBug(err);
-      if (!isItemError(err)) throw err;
       const p = 'at' in action ? action.at.path : action.to.path;
+      if (!isItemError(err)) throw BackupDiskError.of(p, err) ?? err;
       log.warn(`${p}: ${(err as Error).message}`);
       this.result.failed.push(toFailed(p, err));
     }
@@ -215,7 +222,7 @@ class PlanRunner {
     const existing = lstatOrUndefined(abs);
     if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
     else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
-    const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.synker-link`);
+    const temp = siblingTempPath(abs, 'synker-link');
     await rm(temp, { force: true });
     await symlink(a.entry.target, temp);
     await lutimes(temp, fsTime(a.entry.mtime), fsTime(a.entry.mtime)).catch((err: unknown) => {
@@ -372,6 +379,7 @@ class PlanRunner {
 /** Errors that concern one item: the run records them and goes on. */
 function isItemError(err: unknown): boolean {
   if (err instanceof IntegrityError || err instanceof SourceFileError || err instanceof UnsafePathError || err instanceof NameCollisionError) return true;
+  if (err instanceof BackupDiskError) return false;
   if (err instanceof SyncError) return true;
   if (err instanceof SynkerError) return false; // protocol and transport errors end the run
   const code = errnoCode(err);
@@ -379,7 +387,7 @@ function isItemError(err: unknown): boolean {
 }
 
 function toFailed(p: string, err: unknown): FailedItem {
-  if (err instanceof SynkerError) return { path: p, code: err.code, message: err.message };
+  if (err instanceof SynkerError) return { path: p, code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
   return { path: p, code: errnoCode(err) ?? 'E_UNKNOWN', message: err instanceof Error ? err.message : String(err) };
 }
 

@@ -24,6 +24,40 @@ export class IntegrityError extends SyncError {
   }
 }
 
+/** The backup folder cannot be written to at all: nothing was changed. */
+export class BackupNotWritableError extends SyncError {
+  constructor(root: string, errno: string, cause: unknown) {
+    const why = errno === 'EROFS' ? 'is on a read-only file system' : 'cannot be written to by this user';
+    super('E_SYNC_NOT_WRITABLE', `the backup folder ${root} ${why} (${errno}); nothing was changed`, {
+      cause,
+      hint:
+        errno === 'EROFS'
+          ? 'remount the disk read-write (a disk with errors is often remounted read-only: check it first), then sync again; `synker sync --dry-run` shows the plan meanwhile'
+          : 'give the user running synker write access to the folder, then sync again',
+    });
+  }
+}
+
+/**
+ * The backup's disk failed a write in a way no other file would escape (full,
+ * read-only, I/O error): the run stops. Partial files stay for resuming.
+ */
+export class BackupDiskError extends SyncError {
+  static of(relPath: string, err: unknown): BackupDiskError | undefined {
+    const errno = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+    if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+      return new BackupDiskError(relPath, 'E_SYNC_DISK_FULL', `the backup disk is full (${errno}) while writing ${relPath}`, err, 'free some space on the backup disk (or move the folder to a bigger one), then sync again: what was copied stays, and interrupted files resume');
+    }
+    if (errno === 'EROFS') return new BackupDiskError(relPath, 'E_SYNC_NOT_WRITABLE', `the backup disk became read-only (EROFS) while writing ${relPath}`, err, 'a disk is often remounted read-only after errors: check it (fsck), remount it read-write, then sync again');
+    if (errno === 'EIO') return new BackupDiskError(relPath, 'E_SYNC_DISK_IO', `the backup disk reported an I/O error (EIO) while writing ${relPath}`, err, 'the disk may be failing: check its health (smartctl, the system log) before trusting it with more files');
+    return undefined;
+  }
+
+  private constructor(readonly relPath: string, code: string, message: string, cause: unknown, hint: string) {
+    super(code, message, { cause, hint });
+  }
+}
+
 /** A safety guard stopped the run before anything was changed. */
 export class SyncGuardError extends SyncError {
   /** The error for a plan's guard stops: the first one's code and hint, every message. */

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
-import { META_DIR } from '../manifest/layout.js';
+import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
+import { BackupNotWritableError } from './errors.js';
 
 export interface FoldingInfo {
   /** `Foo` and `foo` are one name. */
@@ -25,17 +26,40 @@ export function foldKey(name: string, folding: FoldingInfo): string {
 }
 
 /**
- * Probes the file system holding `root` by creating two names in
- * `root/.synker/` and asking for their other spelling. Leaves nothing behind.
+ * Probes the file system holding `root`. Case: the folder marker is looked up
+ * by its other spelling, which needs no write. Normalization: two names are
+ * created in `root/.synker/` and looked up by their other spelling; nothing is
+ * left behind. A folder that cannot be written to (a read-only disk) raises
+ * BackupNotWritableError, unless `readOnly` is set (a dry run): then the
+ * platform's usual file system is assumed for normalization (only macOS'
+ * APFS and HFS+ fold it).
  */
-export async function probeFolding(root: string): Promise<FoldingInfo> {
+export async function probeFolding(root: string, options: { readOnly?: boolean } = {}): Promise<FoldingInfo> {
+  // Sync never runs without the marker; should it be missing, names are created for case too.
+  const byMarker = (await markerFoundBy(root, MARKER_FILE.toUpperCase())) || ((await markerFoundBy(root, MARKER_FILE)) ? false : undefined);
   const dir = path.join(root, META_DIR);
-  await mkdir(dir, { recursive: true });
   const tag = randomBytes(4).toString('hex');
-  return {
-    case: await sameName(path.join(dir, `probe-${tag}.tmp`), path.join(dir, `PROBE-${tag.toUpperCase()}.TMP`)),
-    normalization: await sameName(path.join(dir, `probe-${tag}-\u00e9`), path.join(dir, `probe-${tag}-e\u0301`)),
-  };
+  let foldsCase = byMarker ?? false;
+  try {
+    await mkdir(dir, { recursive: true });
+    if (byMarker === undefined) foldsCase = await sameName(path.join(dir, `probe-${tag}.tmp`), path.join(dir, `PROBE-${tag.toUpperCase()}.TMP`));
+    return { case: foldsCase, normalization: await sameName(path.join(dir, `probe-${tag}-\u00e9`), path.join(dir, `probe-${tag}-e\u0301`)) };
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
+    if (options.readOnly === true) return { case: foldsCase, normalization: process.platform === 'darwin' };
+    throw new BackupNotWritableError(root, code, err);
+  }
+}
+
+async function markerFoundBy(root: string, spelling: string): Promise<boolean> {
+  try {
+    await lstat(path.join(root, spelling));
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  }
 }
 
 async function sameName(created: string, other: string): Promise<boolean> {

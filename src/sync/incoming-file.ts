@@ -13,8 +13,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { createLogger } from '../log.js';
 import { META_DIR } from '../manifest/layout.js';
 import { IntegrityError } from './errors.js';
 import { fsTime } from './fs-time.js';
@@ -22,6 +24,7 @@ import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;
+const log = createLogger('sync');
 const READ_CHUNK = 1 << 20;
 
 /** What the manifest promises about the file being received. */
@@ -207,5 +210,50 @@ function setModeIfSupported(fd: number, mode: number): void {
   } catch (err) {
     const code = errnoCode(err);
     if (code !== 'ENOSYS' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+}
+
+/**
+ * Removes the partial files no pull of this run can resume: a partial is kept
+ * for the content it was receiving, and once the source file has changed
+ * that content will never be asked for again. Without this, an interrupted
+ * transfer of an edited file would hold its space on the backup disk forever.
+ */
+export async function prunePartials(root: string, wantedHashes: ReadonlySet<string>): Promise<string[]> {
+  const dir = path.join(root, ...PARTIAL_DIR.split('/'));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const hash = name.endsWith('.part') ? name.slice(0, -'.part'.length) : '';
+    if (!HASH_RE.test(hash) || wantedHashes.has(hash)) continue;
+    await rm(path.join(dir, name), { force: true });
+    removed.push(hash);
+  }
+  return removed;
+}
+
+/**
+ * Removes the partial folder when nothing is left in it, and `.synker/` too
+ * when `alsoMetaDir` and it is empty (a restore into a new folder leaves no
+ * trace of synker's own files there). Tidying only: a folder that cannot be
+ * removed (some FUSE file systems refuse rmdir) stays, and is reused.
+ */
+export async function removeEmptyPartialDir(root: string, alsoMetaDir: boolean): Promise<void> {
+  const dir = path.join(root, ...PARTIAL_DIR.split('/'));
+  for (const d of alsoMetaDir ? [dir, path.dirname(dir)] : [dir]) {
+    try {
+      if ((await readdir(d)).length > 0) return;
+      await rmdir(d);
+      partialDirs.delete(d);
+    } catch (err) {
+      log.debug(`${d} left in place: ${(err as Error).message}`);
+      return;
+    }
   }
 }

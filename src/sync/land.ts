@@ -12,6 +12,7 @@ import { fsyncDir } from './fsync-dir.js';
 import { prepareParents } from './safe-path.js';
 import type { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';
+import { siblingTempPath } from './temp-name.js';
 
 /** Two names that are one on this file system (FAT, APFS, NTFS fold case): neither overwrites the other. */
 export class NameCollisionError extends SyncError {
@@ -64,7 +65,7 @@ export async function landFile(
   } catch (err) {
     if (errnoCode(err) !== 'EXDEV') throw err;
     // The target is on another mount inside the root: copy next to it, then rename there.
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.synker-tmp`);
+    const temp = siblingTempPath(target, 'synker-tmp');
     await copyFile(partialPath, temp, constants.COPYFILE_FICLONE);
     await rename(temp, target);
     await rm(partialPath, { force: true });

@@ -21,7 +21,7 @@ function matches(paths: string[], p: string): boolean {
   return paths.length === 0 || paths.some((w) => p === w || p.startsWith(`${w}/`));
 }
 
-function normalizePaths(paths: string[] | undefined): string[] {
+export function normalizePaths(paths: string[] | undefined): string[] {
   return (paths ?? []).map((p) => p.replace(/^\.\/+/, '').replace(/\/+$/, '')).filter((p) => p !== '' && p !== '.');
 }
 
@@ -48,6 +48,16 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
   for (const d of differences) {
+    if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
+      // Renamed here since the backup was made: a named old path comes back from the backup's copy.
+      if (d.backup.type === 'dir') {
+        skipped.push({ path: d.newPath, reason: 'differs', detail: `this folder is here as ${d.path} (renamed); restore it with --to DIR to get the backup's copy elsewhere` });
+        continue;
+      }
+      const a = recreate(d.newPath, d.backup, 'missing', skipped);
+      if (a) actions.push(a);
+      continue;
+    }
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
       const a = recreate(d.path, d.backup, 'missing', skipped);

@@ -14,7 +14,7 @@ import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } fro
 import { SyncError } from './errors.js';
 import { PeerFileSource } from './peer-source.js';
 import type { SyncPlan } from './plan.js';
-import { planRestore, planRestoreInto } from './restore-plan.js';
+import { normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -57,7 +57,17 @@ export interface RestoreOutcome {
   plan: SyncPlan;
   result?: ApplyResult;
   dryRun: boolean;
+  /** Requested paths the backup has nothing at or under: nothing could be restored for them. */
+  notOnBackup: string[];
   exitCode: 0 | 1 | 2;
+}
+
+/** Passes the backup's entries through, noting which requested paths it has something at or under. */
+async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonly string[], seen: Set<string>): AsyncGenerator<ManifestEntry> {
+  for await (const e of entries) {
+    for (const p of requested) if (!seen.has(p) && (e.path === p || e.path.startsWith(`${p}/`))) seen.add(p);
+    yield e;
+  }
 }
 
 /**
@@ -73,26 +83,29 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
     });
   }
   let plan: SyncPlan;
+  const requested = normalizePaths(options.paths);
+  const seen = new Set<string>();
+  const backupEntries = requested.length === 0 ? manifest : noting(manifest, requested, seen);
   if (options.toDir !== undefined) {
     const wanted: ManifestEntry[] = [];
-    const paths = options.paths ?? [];
-    for await (const e of manifest) {
-      if (paths.length === 0 || paths.some((p) => e.path === p.replace(/\/+$/, '') || e.path.startsWith(`${p.replace(/\/+$/, '')}/`))) wanted.push(e);
+    for await (const e of backupEntries) {
+      if (requested.length === 0 || requested.some((p) => e.path === p || e.path.startsWith(`${p}/`))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths });
+    plan = planRestoreInto(wanted, { paths: requested });
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
       verify: options.verify ?? false,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
-    const diff = await diffManifests(local, manifest);
+    const diff = await diffManifests(local, backupEntries);
     await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
-    plan = planRestore(diff.differences, { ...(options.paths ? { paths: options.paths } : {}), force: options.force ?? false });
+    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false });
   }
+  const notOnBackup = requested.filter((p) => !seen.has(p));
   const dryRun = options.dryRun ?? false;
-  const skippedExit = plan.skipped.length > 0 ? 1 : 0;
-  if (dryRun) return { plan, dryRun, exitCode: skippedExit };
+  const skippedExit = plan.skipped.length > 0 || notOnBackup.length > 0 ? 1 : 0;
+  if (dryRun) return { plan, dryRun, notOnBackup, exitCode: skippedExit };
   const result = await applyPlan(plan, {
     root: options.toDir ?? folder.path,
     source: new PeerFileSource(session, folder.id),
@@ -101,5 +114,5 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const exitCode = result.aborted ? 2 : result.failed.length > 0 ? 1 : skippedExit;
-  return { plan, result, dryRun, exitCode };
+  return { plan, result, dryRun, notOnBackup, exitCode };
 }

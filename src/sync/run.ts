@@ -64,7 +64,8 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   const { folder, diff } = checked;
   const memory = state.store<SyncMemory>(folder.id, NAMESPACE);
   const last = memory.get('last');
-  const folding = await probeFolding(folder.path);
+  const dryRun = options.dryRun ?? false;
+  const folding = await probeFolding(folder.path, { readOnly: dryRun });
   const plan = planSync(diff.differences, {
     delete: options.delete ?? false,
     ...(options.maxDelete === undefined ? {} : { maxDelete: options.maxDelete }),
@@ -74,7 +75,6 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     ...(last === undefined ? {} : { lastSourceFiles: last.sourceFiles }),
     folding,
   });
-  const dryRun = options.dryRun ?? false;
   if (dryRun) return { plan, dryRun, exitCode: plan.stops.length > 0 ? 2 : exitCodeOf(plan) };
   // A guard stops the run before anything changes; the plan says which (syncFolder turns it into the run's error).
   if (plan.stops.length > 0) return { plan, dryRun, exitCode: 2 };

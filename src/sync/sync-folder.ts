@@ -71,7 +71,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
   else if (failure !== undefined) result.error = { code: failure.code, message: failure.message, hint: failure.hint ?? null };
   if (result.error === undefined && outcome !== undefined) {
     result.exitCode = outcome.exitCode;
-    if (outcome.result?.aborted) result.error = { code: outcome.result.aborted.code, message: outcome.result.aborted.message, hint: null };
+    if (outcome.result?.aborted) result.error = { code: outcome.result.aborted.code, message: outcome.result.aborted.message, hint: outcome.result.aborted.hint ?? null };
   }
   // The check ran: the report says what the sync then did (or why it could not).
   if (report.error === null) report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);

@@ -1,12 +1,14 @@
 /**
  * The versions folder: every file that sync overwrites or removes is first
  * kept under `.synker/versions/<path>~<UTC stamp>` inside the same folder
- * root (never scanned or transferred), so a sync never destroys data. One
+ * root (never scanned or transferred), so a sync never destroys data. A name
+ * too long to take the stamp (255 bytes) is kept as `<folder>/~<stamp>/<name>`
+ * instead: a stamp with no name before it applies to what is inside. One
  * stamp per run groups what that run replaced. Versions can be listed,
  * restored, and pruned by age or count.
  */
 import { constants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, rename, rm, utimes } from 'node:fs/promises';
+import { copyFile, link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
@@ -15,6 +17,7 @@ import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
 import { prepareParents, resolveUnderRoot } from './safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
+import { fitsInName, siblingTempPath } from './temp-name.js';
 
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
@@ -91,8 +94,11 @@ export class VersionKeeper {
 
   private async freeVersionPath(relPath: string): Promise<{ abs: string; rel: string }> {
     await mkdir(versionsRoot(this.root), { recursive: true });
+    const name = path.posix.basename(relPath);
+    const dir = relPath.slice(0, relPath.length - name.length);
     for (let n = 1; ; n++) {
-      const rel = `${relPath}~${this.stamp}${n === 1 ? '' : `-${n}`}`;
+      const suffix = `~${this.stamp}${n === 1 ? '' : `-${n}`}`;
+      const rel = fitsInName(name + suffix) ? `${relPath}${suffix}` : `${dir}${suffix}/${name}`;
       const abs = await prepareParents(versionsRoot(this.root), rel);
       if (lstatOrUndefined(abs) === undefined) return { abs, rel: `${VERSIONS_DIR}/${rel}` };
     }
@@ -132,7 +138,8 @@ export async function listVersions(root: string, paths: string[] = []): Promise<
       const rel = dirRel === '' ? name : `${dirRel}/${name}`;
       const m = stampFrom === undefined ? STAMP_SUFFIX.exec(name) : null;
       const origName = m ? name.slice(0, m.index) : name;
-      const orig = origRel === '' ? origName : `${origRel}/${origName}`;
+      // `~<stamp>` alone holds a version whose name was too long to take the stamp.
+      const orig = origName === '' ? origRel : origRel === '' ? origName : `${origRel}/${origName}`;
       const stamp = m ? m[1]! : stampFrom;
       const stats = await lstat(path.join(base, rel));
       if (stats.isDirectory()) {
@@ -158,17 +165,26 @@ export async function listVersions(root: string, paths: string[] = []): Promise<
 }
 
 /**
- * Copies a version back to its path (or under `toDir`). Whatever is there now
- * is itself kept as a version first, so restoring can be undone. The version
- * stays in the versions folder.
+ * Copies a version back to its path (or under `toDir`, created if need be).
+ * A symlink comes back as the same symlink, never as what it points to.
+ * Whatever is there now is itself kept as a version first, so restoring can
+ * be undone. The version stays in the versions folder.
  */
 export async function restoreVersion(root: string, version: VersionInfo, options: { toDir?: string; keeper?: VersionKeeper } = {}): Promise<string> {
   const targetRoot = options.toDir ?? root;
+  if (options.toDir !== undefined) await mkdir(options.toDir, { recursive: true });
   const target = await prepareParents(targetRoot, version.path);
   const source = path.join(root, ...version.versionPath.split('/'));
-  const temp = `${target}.synker-restore-${process.pid}`;
-  await copyFile(source, temp, constants.COPYFILE_FICLONE);
-  await utimes(temp, fsTime(version.mtime), fsTime(version.mtime));
+  const temp = siblingTempPath(target, `synker-restore-${process.pid}`);
+  const stats = await lstat(source);
+  await rm(temp, { force: true });
+  if (stats.isSymbolicLink()) {
+    await symlink(await readlink(source), temp);
+    await lutimes(temp, fsTime(version.mtime), fsTime(version.mtime));
+  } else {
+    await copyFile(source, temp, constants.COPYFILE_FICLONE);
+    await utimes(temp, fsTime(version.mtime), fsTime(version.mtime));
+  }
   if (options.toDir === undefined) await (options.keeper ?? new VersionKeeper(root)).keepBeforeReplace(version.path);
   await rename(temp, target);
   await fsyncDir(path.dirname(target));

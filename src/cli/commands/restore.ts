@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .command('restore')
     .description('bring files back from a backup onto this (source) machine, verified')
     .argument('[folder]', 'folder ID (default: the only source folder on this machine)')
-    .argument('[paths...]', 'files or folders to restore, relative to the folder (default: everything missing or damaged here)')
+    .argument('[paths...]', 'files or folders to restore, relative to the folder; a path starting with / ./ or ../ is taken from the current directory (default: everything missing or damaged here)')
     .option('--peer <peer>', 'the backup: a trusted device (name or device ID) or host:port')
     .option('--to <dir>', 'write the files under DIR instead of into the folder (the folder is not touched)')
     .option('--dry-run', 'print what would be restored, change nothing')
@@ -96,13 +96,16 @@ export function register(program: Command): void {
             progress?.done();
             if (flags.json) {
               process.stdout.write(
-                `${JSON.stringify({ schema: 'synker/restore-result', version: SYNC_RESULT_VERSION, folderId: folder.id, from: found.device.name ?? found.device.deviceId, dryRun: outcome.dryRun, exitCode: outcome.exitCode, plan: planToJson(outcome.plan), result: outcome.result ?? null })}\n`,
+                `${JSON.stringify({ schema: 'synker/restore-result', version: SYNC_RESULT_VERSION, folderId: folder.id, from: found.device.name ?? found.device.deviceId, dryRun: outcome.dryRun, exitCode: outcome.exitCode, plan: planToJson(outcome.plan), notOnBackup: outcome.notOnBackup, result: outcome.result ?? null })}\n`,
               );
             } else {
               const from = `${found.device.name ?? 'the backup'} (${found.address})`;
               const text = outcome.dryRun ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}` : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
               process.stdout.write(`${text}\n`);
               if (outcome.result?.aborted) process.stderr.write(`error: ${outcome.result.aborted.message}\n`);
+            }
+            for (const p of outcome.notOnBackup) {
+              process.stderr.write(`warning: ${p}: the backup on ${found.device.name ?? found.device.deviceId} has nothing at this path; nothing was restored for it\n`);
             }
             return outcome.exitCode;
           } finally {

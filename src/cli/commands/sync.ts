@@ -100,6 +100,8 @@ export function register(program: Command): void {
 
 function render(result: SyncFolderResult, all: boolean, color: boolean): string {
   const { report, outcome } = result;
+  // The check before the sync failed: nothing was compared, so no count of differences (the error follows on stderr).
+  if (report.error !== null) return `${result.folderId}: not synced, the check before it could not be done\n`;
   const head = `${result.folderId}: ${report.summary.failing} differences with ${report.source.name ?? 'the source'}`;
   if (outcome?.dryRun) return `${head}\ndry run: ${renderPlan(outcome.plan, { all })}\n`;
   // A real run: the report with its sync section (what was fixed, refused, left).
