@@ -139,3 +139,12 @@ test('synker agent refuses a bad --port', async (t) => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--port must be a number/);
 });
+
+test('synker agent refuses a --name its peers would refuse, before it starts', async (t) => {
+  const home = await tempDir(t);
+  for (const [name, why] of [['a'.repeat(200), /--name must be at most 63 bytes \(UTF-8\), found 200/], ['nas\nevil', /--name must not contain control characters/], [' ', /--name must be a non-empty string/]] as const) {
+    const result = await runSynker(['agent', '--name', name, '--no-discovery', '--no-schedule', '--port', '0'], { env: isolatedEnv(home) });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, why);
+  }
+});

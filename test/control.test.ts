@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { checkThroughAgent } from '../src/control/client.js';
 import { parseRequest, startControlServer } from '../src/control/server.js';
-import { controlSocketPath } from '../src/control/protocol.js';
+import { CONTROL_VERSION, controlSocketPath, type ControlCheckRequest } from '../src/control/protocol.js';
 import type { CheckReport } from '../src/report/model.js';
 import { runCheckProcess } from '../src/schedule/check-process.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
@@ -84,13 +84,14 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
 });
 
 test('the agent runs only well-formed check requests of its own version, with no field it does not know', () => {
-  const good = { version: 1, command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
+  const good = { version: CONTROL_VERSION, command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
   assert.deepEqual(parseRequest(JSON.stringify(good)), good);
   const bad: unknown[] = [
     'not json',
     null,
     { ...good, command: 'sync' },
-    { ...good, version: 2 },
+    { ...good, version: CONTROL_VERSION - 1 },
+    { ...good, version: CONTROL_VERSION + 1 },
     { ...good, extra: true },
     { ...good, options: { ...good.options, dryRun: true } },
     { ...good, configPath: 3 },
@@ -130,10 +131,12 @@ test('a client that connects and says nothing does not hold the agent\'s stop', 
   silent.destroy();
 });
 
+const aRequest: ControlCheckRequest = { version: CONTROL_VERSION, command: 'check', configPath: '/c.json', folder: null, options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto', mdns: false, interfaces: [] } };
+
 test('the CLI checks by itself when the agent answers what it does not understand', async (t) => {
   const dataDir = await tempDir(t);
   const net = await import('node:net');
-  const request = { version: 1 as const, command: 'check' as const, configPath: '/c.json', folder: null, options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto' as const, mdns: false, interfaces: [] } };
+  const request = aRequest;
   for (const answer of ['5\n', 'not json\n', '{"refused":{"code":3}}\n', '{"report":{"folderId":"photos"}}\n', '{"report":{"folderId":"photos"}}\n{"done":true}\n']) {
     const server = net.createServer((socket) => socket.once('data', () => socket.end(answer)));
     await new Promise<void>((resolve) => server.listen(controlSocketPath(dataDir)!, resolve));
@@ -142,4 +145,61 @@ test('the CLI checks by itself when the agent answers what it does not understan
     if (answer.includes('done')) assert.deepEqual(reports, [{ folderId: 'photos' }], answer);
     else assert.equal(reports, undefined, answer);
   }
+});
+
+
+test('the CLI stops waiting for an agent that says nothing, and waits as long as one says it is still at it', async (t) => {
+  const dataDir = await tempDir(t);
+  const net = await import('node:net');
+  // A suspended agent: the kernel accepts the connection, nobody answers.
+  const accepted: import('node:net').Socket[] = [];
+  const mute = net.createServer((socket) => void accepted.push(socket));
+  await new Promise<void>((resolve) => mute.listen(controlSocketPath(dataDir)!, resolve));
+  const started = Date.now();
+  assert.equal(await checkThroughAgent(dataDir, aRequest, 300), undefined);
+  assert.ok(Date.now() - started < 3000, 'gave up after the stall limit');
+  for (const socket of accepted) socket.destroy();
+  await new Promise((resolve) => mute.close(resolve));
+  // A slow agent with a heartbeat: 1 s of work, silences of 100 ms, against a stall limit of 300 ms.
+  const slow = net.createServer((socket) =>
+    socket.once('data', () => {
+      const beat = setInterval(() => socket.write('{"alive":true}\n'), 100);
+      setTimeout(() => {
+        clearInterval(beat);
+        socket.end('{"report":{"folderId":"photos"}}\n{"done":true}\n');
+      }, 1000);
+    }),
+  );
+  await new Promise<void>((resolve) => slow.listen(controlSocketPath(dataDir)!, resolve));
+  assert.deepEqual(await checkThroughAgent(dataDir, aRequest, 300), [{ folderId: 'photos' }]);
+  await new Promise((resolve) => slow.close(resolve));
+});
+
+test('an agent that stops during a check waits for it to wind down, and its client checks by itself', async (t) => {
+  const dataDir = await tempDir(t);
+  const { createLogger } = await import('../src/log.js');
+  let wound = false;
+  let began!: () => void;
+  const begun = new Promise<void>((resolve) => (began = resolve));
+  const server = await startControlServer({
+    dataDir,
+    logger: createLogger('test'),
+    check: (_request, signal) =>
+      new Promise<CheckReport[]>((resolve) => {
+        began();
+        // A check gives its lock and state back a little after it is told to stop.
+        signal.addEventListener('abort', () =>
+          setTimeout(() => {
+            wound = true;
+            resolve([{ folderId: 'photos' } as CheckReport]);
+          }, 200),
+        );
+      }),
+  });
+  assert.ok(server);
+  const answer = checkThroughAgent(dataDir, aRequest);
+  await begun;
+  await server.close();
+  assert.equal(wound, true, 'close() returned only after the running check had wound down');
+  assert.equal(await answer, undefined, 'a check cut short by the stop is no answer: the CLI checks by itself');
 });

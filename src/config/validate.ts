@@ -226,21 +226,22 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
 }
 
-function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') {
-    issue(at, `must be a non-empty string, found ${JSON.stringify(value)}`);
-    return undefined;
-  }
+/** What is wrong with an agent or device name (the config's, or one given on the command line); undefined when nothing. */
+export function nameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string, found ${JSON.stringify(value)}`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    issue(at, 'must not contain control characters');
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
+  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
+  return undefined;
+}
+
+function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
+  const problem = nameProblem(value);
+  if (problem !== undefined) {
+    issue(at, problem);
     return undefined;
   }
-  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) {
-    issue(at, `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`);
-    return undefined;
-  }
-  return value.trim();
+  return (value as string).trim();
 }
 
 function* arrayAt(obj: Raw, key: string, issue: (p: JsonPath, m: string) => void, at: JsonPath = []): Generator<[number, unknown]> {

@@ -10,11 +10,11 @@ import { createInterface } from 'node:readline';
 import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { CheckReport } from '../report/model.js';
-import { controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import { controlSocketPath, STALL_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
 
 const log = createLogger('check');
 
-export async function checkThroughAgent(dataDir: string, request: ControlCheckRequest): Promise<CheckReport[] | undefined> {
+export async function checkThroughAgent(dataDir: string, request: ControlCheckRequest, stallMs = STALL_MS): Promise<CheckReport[] | undefined> {
   const socketPath = controlSocketPath(dataDir);
   if (socketPath === undefined) return undefined;
   const socket = await connect(socketPath);
@@ -22,19 +22,28 @@ export async function checkThroughAgent(dataDir: string, request: ControlCheckRe
   return new Promise((resolve) => {
     const reports: CheckReport[] = [];
     let settled = false;
+    let stall: NodeJS.Timeout | undefined;
     const settle = (result: CheckReport[] | undefined, why?: string): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(stall);
       if (why !== undefined) log.debug(`checking in this process: ${why}`);
       socket.destroy();
       resolve(result);
     };
+    const heard = (): void => {
+      clearTimeout(stall);
+      stall = setTimeout(() => settle(undefined, `the agent said nothing for ${stallMs / 1000} s (stuck or suspended?)`), stallMs);
+    };
+    heard();
     socket.on('error', (err) => settle(undefined, `the agent's control socket failed (${errnoCode(err) ?? err.message})`));
     socket.once('close', () => settle(undefined, 'the agent closed the control socket before it finished'));
     const lines = createInterface({ input: socket, crlfDelay: Infinity });
     lines.on('line', (line) => {
+      heard();
       const reply = parseReply(line);
       if (reply === undefined) settle(undefined, 'the agent answered something this version does not understand');
+      else if ('alive' in reply) return;
       else if ('report' in reply) reports.push(reply.report);
       else if ('done' in reply) {
         log.debug(`the agent ran the check (${reports.length} folder(s))`);
@@ -56,6 +65,7 @@ function parseReply(line: string): ControlReply | undefined {
   const r = value as Record<string, unknown>;
   if (typeof r['report'] === 'object' && r['report'] !== null) return { report: r['report'] as CheckReport };
   if (r['done'] === true) return { done: true };
+  if (r['alive'] === true) return { alive: true };
   const refused = r['refused'] as Record<string, unknown> | undefined;
   if (typeof refused === 'object' && refused !== null && typeof refused['code'] === 'string' && typeof refused['message'] === 'string') {
     return { refused: { code: refused['code'], message: refused['message'] } };

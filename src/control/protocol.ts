@@ -8,7 +8,10 @@
  * One request per connection, JSON on one line, carrying CONTROL_VERSION;
  * the agent answers with one line per folder (`report`), then `done`, or
  * with `refused` (the CLI then checks in its own process): another version,
- * or a field the agent does not know, is refused, never half-understood. The socket is a Unix domain socket in the data
+ * or a field the agent does not know, is refused, never half-understood.
+ * While the check runs, the agent sends `alive` every HEARTBEAT_MS: a CLI
+ * that hears nothing for STALL_MS (a stuck or suspended agent) checks by
+ * itself rather than wait for ever. The socket is a Unix domain socket in the data
  * directory, which only its owner can enter: whoever can reach it could
  * read the agent's state anyway.
  */
@@ -16,7 +19,12 @@ import path from 'node:path';
 import type { CheckReport } from '../report/model.js';
 
 /** The request format this version writes and runs; an agent refuses any other (the CLI then checks by itself). */
-export const CONTROL_VERSION = 1;
+export const CONTROL_VERSION = 2;
+
+/** How often the agent says it is still at the check. */
+export const HEARTBEAT_MS = 2_000;
+/** Silence after which the CLI stops waiting for the agent (several heartbeats: a busy agent may be late). */
+export const STALL_MS = 15_000;
 
 /** What `synker check` hands the agent: its folder and flags, and the config file it read. */
 export interface ControlCheckRequest {
@@ -42,7 +50,7 @@ export interface ControlCheckRequest {
 /** The check's own settings, as the CLI's flags give them (checkFolder's options). */
 export type RequestedCheckOptions = Omit<ControlCheckRequest['options'], 'mdns' | 'interfaces'>;
 
-export type ControlReply = { report: CheckReport } | { done: true } | { refused: { code: string; message: string } };
+export type ControlReply = { report: CheckReport } | { done: true } | { alive: true } | { refused: { code: string; message: string } };
 
 /** Unix socket paths longer than this fail to bind on Linux (108 with the NUL) and macOS (104). */
 const MAX_SOCKET_PATH = 100;

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { errnoCode, SynkerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CheckReport } from '../report/model.js';
-import { CONTROL_VERSION, controlSocketPath, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import { CONTROL_VERSION, controlSocketPath, HEARTBEAT_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
 
 /** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
 export class ControlRefusal extends SynkerError {}
@@ -25,6 +25,9 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** How long the agent's stop waits for running checks to wind down. */
+const STOP_WAIT_MS = 10_000;
+
 /** A request line is a folder ID and a few flags: anything longer is not from synker. */
 const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -37,7 +40,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     options.logger.warn(`another synker agent answers on ${socketPath}: \`synker check\` here will ask that one`);
     return undefined;
   }
-  const running = new Set<AbortController>();
+  const running = new Map<AbortController, Promise<void>>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -71,7 +74,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
   return {
     path: socketPath,
     async close() {
-      for (const abort of running) abort.abort(new Error('the agent is stopping'));
+      // The checks stop first and are waited for: they hold folder locks and write the agent's state,
+      // which the agent closes next; their clients hear `refused` and check by themselves.
+      for (const abort of running.keys()) abort.abort(new AgentStoppingError());
+      // Bounded: a check that does not wind down must not keep the agent from stopping.
+      await Promise.race([Promise.allSettled(running.values()), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // A client that connected and said nothing must not hold the agent's stop.
       for (const socket of sockets) socket.destroy();
@@ -91,7 +98,14 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function serve(socket: net.Socket, options: ControlServerOptions, running: Set<AbortController>): void {
+/** Why a running check was stopped when the agent stops. */
+class AgentStoppingError extends SynkerError {
+  constructor() {
+    super('E_CONTROL_STOPPING', 'the agent is stopping');
+  }
+}
+
+function serve(socket: net.Socket, options: ControlServerOptions, running: Map<AbortController, Promise<void>>): void {
   const abort = new AbortController();
   const reply = (message: ControlReply): void => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
@@ -116,24 +130,34 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Set<A
       socket.end();
       return;
     }
-    running.add(abort);
-    options
+    const heartbeat = setInterval(() => reply({ alive: true }), HEARTBEAT_MS);
+    const done = options
       .check(request, abort.signal)
       .then(
         (reports) => {
+          // A check cut short by the agent's stop is no answer: the client checks by itself.
+          if (abort.signal.aborted) throw abort.signal.reason;
           for (const report of reports) reply({ report });
           reply({ done: true });
         },
-        (err: unknown) => {
-          if (!(err instanceof SynkerError)) options.logger.error('a check asked for over the control socket failed', err);
-          const refusal = err instanceof SynkerError ? { code: err.code, message: err.message } : { code: errnoCode(err) ?? 'E_CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) };
-          reply({ refused: refusal });
-        },
       )
+      .catch((err: unknown) => {
+        if (abort.signal.aborted) {
+          const why = abort.signal.reason instanceof Error ? abort.signal.reason.message : String(abort.signal.reason);
+          options.logger.info(`a check asked for over the control socket stopped: ${why}`);
+          reply({ refused: { code: 'E_CONTROL_STOPPED', message: why } });
+          return;
+        }
+        if (!(err instanceof SynkerError)) options.logger.error('a check asked for over the control socket failed:', err);
+        const refusal = err instanceof SynkerError ? { code: err.code, message: err.message } : { code: errnoCode(err) ?? 'E_CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) };
+        reply({ refused: refusal });
+      })
       .finally(() => {
+        clearInterval(heartbeat);
         running.delete(abort);
         socket.end();
       });
+    running.set(abort, done);
   });
 }
 

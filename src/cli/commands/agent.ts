@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { startAgent } from '../../peer/agent.js';
+import { nameProblem } from '../../config/validate.js';
 import { errnoCode, SynkerError, UsageError } from '../../errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -36,7 +37,9 @@ export function register(program: Command): void {
     .action(
       action(async (flags: AgentFlags, cmd: Command) => {
         const port = flags.port === undefined ? undefined : parsePort(flags.port);
-        if (flags.name !== undefined && flags.name.trim() === '') throw new UsageError('--name cannot be empty');
+        // Peers refuse a hello whose name breaks these rules: say so here, not on every peer.
+        const nameIssue = flags.name === undefined ? undefined : nameProblem(flags.name);
+        if (nameIssue !== undefined) throw new UsageError(`--name ${nameIssue}`);
         if (flags.listen !== undefined && isIP(flags.listen) === 0) throw new UsageError(`--listen must be an IP address of this machine, got "${flags.listen}"`, 'e.g. --listen 127.0.0.1 (this machine only) or --listen 192.168.1.20');
         const ctx = await loadCliContext(cmd.optsWithGlobals(), { watch: true });
         // Listening for the signal before starting: a stop asked for during start-up still stops the agent cleanly.
