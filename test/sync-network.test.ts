@@ -319,3 +319,20 @@ test('restore refuses a peer that holds the folder as a source', async (t) => {
   const folder = { id: 'photos', path: await tempDir(t), role: 'source' as const, shareWith: [] };
   await assert.rejects(restoreFromSession(folder, await connect()), (e: unknown) => (e as { code?: string }).code === 'E_RESTORE_NOT_A_BACKUP');
 });
+
+test('a file the source refuses fails with the source\'s reason, naming the file once', async (t) => {
+  const src = await tempDir(t);
+  writeTree(src, { 'a.txt': 'listed' });
+  const { connect } = await agentFor(t, src);
+  const session = await connect();
+  for await (const _ of session.requestManifest('photos', { files: true })) void _;
+  await assert.rejects(
+    session.requestFile({ folder: 'photos', path: 'a.txt', hash: '0'.repeat(64), size: 6, offset: 0, onData: async () => undefined }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'E_SYNC_SOURCE_CHANGED');
+      assert.match(err.message, /^a\.txt: .*changed on the source/);
+      assert.equal(err.message.split('a.txt').length - 1, 1, err.message);
+      return true;
+    },
+  );
+});

@@ -93,3 +93,20 @@ test('a case-only rename on the backup is a local rename when the content is the
   const changed = planSync([{ ...d, backup: file('b') }], base);
   assert.deepEqual(changed.actions.map((a) => a.op), ['set-aside', 'pull']);
 });
+
+test('an unreadable entry is left with the fix that fits its error: rename for a name that cannot travel, permissions for EACCES', () => {
+  const err = (errorCode: string) => ({ type: 'error' as const, size: 0, mtime: 1, mode: 0o644, errorCode });
+  const plan = planSync(
+    [
+      { category: 'unreadable', path: 'caf%E9.jpg', side: 'source', source: err('INVALID_NAME') },
+      { category: 'unreadable', path: 'locked', side: 'source', source: err('EACCES') },
+      { category: 'unreadable', path: 'bad-disk', side: 'backup', backup: err('EIO') },
+    ],
+    base,
+  );
+  const detail = new Map(plan.skipped.map((s) => [s.path, s.detail]));
+  assert.match(detail.get('caf%E9.jpg')!, /cannot be sent between machines .*rename it there/);
+  assert.doesNotMatch(detail.get('caf%E9.jpg')!, /permissions/);
+  assert.match(detail.get('locked')!, /permission denied\); fix its permissions/);
+  assert.match(detail.get('bad-disk')!, /unreadable on the backup \(EIO\)/);
+});

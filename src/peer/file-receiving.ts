@@ -156,7 +156,8 @@ export class FileReceiving {
     const reason = SOURCE_FILE_CODES[code];
     const error =
       reason !== undefined
-        ? new SourceFileError(r.options.path, reason, text)
+        ? // The source's words name the file again ("nas: photo.jpg: changed ..."): once is enough.
+          new SourceFileError(r.options.path, reason, text.replace(`${r.options.path}: `, ''))
         : new PeerError(code, text, { remote: true, ...(hint === undefined ? {} : { hint }) });
     void r.tail.then(() => r.reject(error));
   }

@@ -30,8 +30,8 @@ export interface PlanDifference {
   path: string;
   newPath?: string;
   otherPath?: string;
-  source?: PlanEntry;
-  backup?: PlanEntry;
+  source?: PlanEntry & { errorCode?: string };
+  backup?: PlanEntry & { errorCode?: string };
   clash?: 'case' | 'normalization' | 'within';
   side?: 'source' | 'backup' | 'both';
   changedOn?: 'source' | 'source-suspicious' | 'backup' | 'both' | 'unknown';
@@ -206,7 +206,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         if (d.source && d.backup) metadata.push({ op: 'metadata', at: onDisk(d.path, d.backup), entry: d.source });
         break;
       case 'unreadable':
-        skipped.push({ path: d.path, reason: 'unreadable', detail: `unreadable on the ${d.side ?? 'source'}; fix its permissions and sync again` });
+        skipped.push({ path: d.path, reason: 'unreadable', detail: unreadableDetail(d) });
         break;
       case 'unstable':
         skipped.push({ path: d.path, reason: 'unstable', detail: `kept changing while the ${d.side ?? 'source'} was scanned; sync again once it is still` });
@@ -343,4 +343,15 @@ export function parseMaxDelete(text: string): MaxDelete | undefined {
 
 function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
+}
+
+/** Why an unreadable entry was left alone, and the fix that fits its error. */
+function unreadableDetail(d: PlanDifference): string {
+  const side = d.side ?? 'source';
+  const code = (side === 'backup' ? d.backup : d.source)?.errorCode ?? (side === 'both' ? d.source?.errorCode : undefined);
+  if (code === 'INVALID_NAME') {
+    return `its name on the ${side} cannot be sent between machines (not valid UTF-8, or a backslash); rename it there (convmv can fix old non-UTF-8 names), then sync again`;
+  }
+  if (code === 'EACCES' || code === 'EPERM') return `unreadable on the ${side} (permission denied); fix its permissions and sync again`;
+  return `unreadable on the ${side}${code === undefined ? '' : ` (${code})`}; see the check report for why, fix it there and sync again`;
 }

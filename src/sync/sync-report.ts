@@ -32,7 +32,8 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
     stops: stops.map((s) => ({ guard: s.guard, message: s.message, hint: s.hint })),
     refused: (outcome?.plan.skipped ?? []).filter((s) => s.reason !== 'extra-kept').map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
     keptExtras: keptExtras.size,
-    failed: (result?.failed ?? []).map(({ path, code, message }) => ({ path, code, message })),
+    // The report shows each path next to its message: the message need not start with it again.
+    failed: (result?.failed ?? []).map(({ path, code, message }) => ({ path, code, message: message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message })),
     aborted: stops.length > 0 ? null : aborted,
     remaining: { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0), byCategory: totalsByCategory(remaining), differences: remaining },
     // Extras stay without --delete (a folder of extras is kept whole): that is a choice, not a failure.
