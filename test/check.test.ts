@@ -195,6 +195,20 @@ test('two real agents: `synker agent` serves the source, `synker check --peer ho
   assert.equal(differs.code, 1, differs.stderr);
   assert.deepEqual((JSON.parse(differs.stdout) as CheckReport).differences.map(brief), ['moved a-renamed.txt -> a.txt', 'missing docs/notes.txt']);
 
+  // The source's disk unmounted: the source was reached, and the fix is on that machine.
+  await rename(path.join(sourceRoot, MARKER_FILE), path.join(sourceRoot, '.synker', 'folder.json.off'));
+  const sourceAbsent = await check();
+  assert.equal(sourceAbsent.code, 2);
+  assert.match(sourceAbsent.stderr, /error: the source laptop \(\w+\) was reached, but on it folder "photos" is absent: .* \(an unmounted disk\?\)/);
+  assert.match(sourceAbsent.stderr, /hint: On laptop: Mount the disk that holds /);
+  await rename(path.join(sourceRoot, '.synker', 'folder.json.off'), path.join(sourceRoot, MARKER_FILE));
+
+  // No address to try and discovery off: the hint does not speak of multicast.
+  const nowhere = await runSynker(['check', '--no-discovery', 'photos', '--no-agent'], { env: backupEnv });
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /error: the source of folder "photos" \(laptop \(\w+\)\) was not found at any address in the config \(discovery is off\)/);
+  assert.doesNotMatch(nowhere.stderr, /multicast/);
+
   const stopped = new Promise((resolve) => agent.once('exit', resolve));
   agent.kill('SIGTERM');
   await stopped;

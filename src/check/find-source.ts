@@ -29,6 +29,8 @@ export interface SourceAddress extends PeerAddress {
  */
 export interface SourceLocator {
   addresses(deviceId: string, options: { waitMs: number; signal?: AbortSignal | undefined }): AsyncIterable<SourceAddress>;
+  /** True when it also looks on the LAN (mDNS); absent or false: static addresses only. */
+  readonly searchesLan?: boolean;
 }
 
 /** Addresses from the config's static `peers` list, then nothing else. */
@@ -164,10 +166,10 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
       }
     }
   }
-  throw noSourceError(folder, devices, attempts, notSource);
+  throw noSourceError(folder, devices, attempts, notSource, explicit === undefined && input.locator.searchesLan === true);
 }
 
-function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts: Attempt[], notSource: TrustedDevice[]): CheckError {
+function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts: Attempt[], notSource: TrustedDevice[], searchedLan: boolean): CheckError {
   const refused = attempts.find((a) => a.error.code === 'E_FOLDER_NOT_FOUND');
   if (refused !== undefined && attempts.every((a) => a.error.code === 'E_FOLDER_NOT_FOUND' || a.error.code === 'E_WRONG_DEVICE')) {
     return new CheckError('E_CHECK_NOT_SHARED', `${label(refused.device)} does not share folder "${folder.id}" with this device`, {
@@ -180,8 +182,21 @@ function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts:
     });
   }
   if (attempts.length === 0) {
-    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${devices.map(label).join(', ')}) was not found on the network`, {
-      hint: 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
+    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${devices.map(label).join(', ')}) was not found ${searchedLan ? 'on the network' : 'at any address in the config (discovery is off)'}`, {
+      hint: searchedLan
+        ? 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.'
+        : 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.',
+    });
+  }
+  // Reached, but the folder is missing over there (an unmounted disk on the source): say where to act.
+  const absent = attempts.find((a) => a.error.code === 'E_FOLDER_ABSENT');
+  if (absent !== undefined && attempts.every((a) => a.error.code === 'E_FOLDER_ABSENT')) {
+    const there = absent.device.name ?? 'the source';
+    // The source prefixes its own agent name ("vm: folder ... is absent"); the device is named here already.
+    const words = /^[^\n]{1,64}?: (folder "[\s\S]*)$/.exec(absent.error.message)?.[1] ?? absent.error.message;
+    return new CheckError('E_SOURCE_FOLDER_ABSENT', `the source ${label(absent.device)} was reached, but on it ${words}`, {
+      cause: absent.error,
+      hint: `On ${there}: ${absent.error.hint ?? 'mount the disk that holds the folder'}`,
     });
   }
   const tried = attempts.map((a) => `${a.address}: ${a.error.message}`).join('; ');

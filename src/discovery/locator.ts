@@ -37,6 +37,11 @@ export class DiscoveryLocator {
     this.statics = new StaticPeers(options.staticPeers ?? []);
   }
 
+  /** Whether it looks on the LAN (mDNS) beyond the static addresses: what a "not found" hint should suggest. */
+  get searchesLan(): boolean {
+    return this.options.mdns !== false;
+  }
+
   async *addresses(deviceId: string, options: { waitMs: number; signal?: AbortSignal | undefined }): AsyncGenerator<LocatedAddress> {
     const given = new Set<string>();
     for (const c of this.statics.candidates(deviceId)) {
