@@ -141,6 +141,16 @@ test('hostile file names are escaped in both parts', async () => {
   assert.match(differencesCsv(report), /"?<script>alert\(1\)<\/script>\u202egpj\.exe/, 'the CSV keeps the real name for scripts');
 });
 
+test('a symlink target is escaped like a name: control and bidirectional-override characters', async () => {
+  const link = (p: string, target: string): ManifestEntry => ({ path: p, type: 'symlink', size: 0, mtime: 0, mode: 0o777, target });
+  const report = await reportOf([link('a-link', 'photo\u202egpj.exe\x1b[8m')], [link('a-link', 'plain')]);
+  const content = renderReportEmail(report, CTX);
+  for (const part of [content.text, content.html]) {
+    assert.ok(!part.includes('\u202e') && !part.includes('\x1b'), 'no raw bidi or control character');
+    assert.ok(part.includes('photo\\u{202e}gpj.exe\\u{1b}[8m'), 'shown as escapes');
+  }
+});
+
 test('a failed check reads "NOT verified" and says what to do', async () => {
   const { buildFailedReport } = await import('../src/report/model.js');
   const report = buildFailedReport({

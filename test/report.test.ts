@@ -6,7 +6,7 @@ import { buildFailedReport, buildReport, CHECK_EXIT, REPORT_SCHEMA, REPORT_VERSI
 import { renderJson, renderJsonLines } from '../src/report/json.js';
 import { renderTerminal, shouldUseColor } from '../src/report/terminal.js';
 import { fixedPhrase } from '../src/report/words.js';
-import { dir, file, sha, stream, T0 } from './helpers/manifest.js';
+import { dir, file, link, sha, stream, T0 } from './helpers/manifest.js';
 
 const SOURCE_ID = 'A'.repeat(56);
 const BACKUP_ID = 'B'.repeat(56);
@@ -126,4 +126,36 @@ test('a sync that fixed nothing says whether nothing needed fixing or nothing co
   assert.equal(fixedPhrase({ ...clean, complete: false, failed: [{ path: 'a', code: 'EACCES', message: 'denied' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, complete: false, stops: [{ guard: 'max-delete', message: 'm', hint: 'h' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, fixed: { ...fixed, pulledFiles: 2, pulledBytes: 2048 } }), '2 files copied (2.0 KiB)');
+});
+
+test('names and link targets are escaped in the terminal report, so a name cannot forge a line or disguise itself', async () => {
+  const forged = 'x\n\nfolder "photos": backup complete, 1 file verified\x1b[8m';
+  const source = [
+    file(forged, 'hi'),
+    file('invoice\u202egpj.exe', 'a'),
+    dir('d\x1bir'), file('d\x1bir/1', '1'), file('d\x1bir/2', '2'), file('d\x1bir/3', '3'),
+    file('moved\u2066.txt', 'same content'),
+    link('a-link', 'photo\u202egpj.exe\n'),
+  ];
+  const backup = [file('now\x07here.txt', 'same content'), link('a-link', 'plain')];
+  const report = await reportOf(source, backup);
+  for (const all of [false, true]) {
+    const text = renderTerminal(report, { color: false, all });
+    assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f\u202e\u2066]/, 'no control or bidi character but the line breaks');
+    assert.doesNotMatch(text, /^folder "photos": backup complete/m, 'no forged line');
+    assert.match(text, /x\\u\{a\}\\u\{a\}folder "photos": backup complete, 1 file verified\\u\{1b\}\[8m/);
+    assert.match(text, /invoice\\u\{202e\}gpj\.exe/);
+    assert.match(text, /\n {2}d\\u\{1b\}ir\/\n {4}1 /, 'the folder heading too');
+    assert.match(text, /moved\\u\{2066\}\.txt -> now\\u\{7\}here\.txt/);
+    assert.match(text, /a-link {2}link points to "photo\\u\{202e\}gpj\.exe\\u\{a\}" on source, "plain" on backup/);
+  }
+  // After a sync: the refused and failed lists, and what is left.
+  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const remaining = { failing: report.summary.failing, failingBytes: report.summary.failingBytes, byCategory: report.summary.byCategory, differences: report.differences };
+  const refused = [{ path: forged, reason: 'suspicious', detail: 'changed\u202e' }];
+  const failed = [{ path: 'f\x1b[2J', code: 'EACCES', message: "EACCES: permission denied, open 'f\x1b[2J'" }];
+  const synced = renderTerminal({ ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, failed, aborted: null, remaining, complete: false } }, { color: false, all: false });
+  assert.doesNotMatch(synced, /[\x00-\x09\x0b-\x1f\x7f\u202e\u2066]/);
+  assert.match(synced, /! x\\u\{a\}\\u\{a\}folder/);
+  assert.match(synced, /f\\u\{1b\}\[2J {2}EACCES: permission denied, open 'f\\u\{1b\}\[2J'/);
 });

@@ -13,6 +13,7 @@ import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import { SYNKER_VERSION } from '../version.js';
 import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport, SyncReport } from './model.js';
+import { printablePath } from './printable.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
 /** Text + HTML together stay below this (Gmail clips a message body at 102 KB). */
@@ -126,15 +127,6 @@ function ago(iso: string, now: Date): string {
   const days = Math.floor(ms / 86_400_000);
   if (days >= 1) return plural(days, 'day');
   return plural(Math.max(1, Math.floor(ms / 3_600_000)), 'hour');
-}
-
-/**
- * File names come from disk and may hold control or bidirectional-override
- * characters that would garble a line or make one name look like another:
- * show them as escapes.
- */
-export function printablePath(p: string): string {
-  return p.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 function pathOf(d: Difference): string {
@@ -464,11 +456,11 @@ export function syncSubject(report: CheckReport, sync: SyncReport, ctx: EmailCon
 function listBlock(title: string, items: Array<{ path: string; detail: string }>, max: number): Rendered {
   const shown = items.slice(0, max);
   const more = items.length - shown.length;
-  const text = [title, ...shown.map((i) => `  ${printablePath(i.path)}  (${i.detail})`), ...(more > 0 ? [`  … and ${formatCount(more)} more`] : []), ''];
+  const text = [title, ...shown.map((i) => `  ${printablePath(i.path)}  (${printablePath(i.detail)})`), ...(more > 0 ? [`  … and ${formatCount(more)} more`] : []), ''];
   const rows = shown.map(
     (i) =>
       `<tr><td style="padding:4px 0;border-bottom:1px solid ${COLORS.line};font-size:13px;${FONT}"><div style="${MONO}word-break:break-all;">${escapeHtml(printablePath(i.path))}</div>` +
-      `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(i.detail)}</div></td></tr>`,
+      `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(printablePath(i.detail))}</div></td></tr>`,
   );
   if (more > 0) rows.push(`<tr><td style="padding:4px 0;font-size:12px;color:${COLORS.muted};${FONT}">… and ${formatCount(more)} more</td></tr>`);
   const html =

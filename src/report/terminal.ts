@@ -8,6 +8,7 @@ import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../config/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
+import { printablePath } from './printable.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
@@ -80,13 +81,13 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
   const refused = sync.refused.slice(0, limit);
   if (refused.length > 0) {
     lines.push('', p.bold(`Not synced on purpose (${formatCount(sync.refused.length)})`));
-    for (const r of refused) lines.push(`  ${r.reason === 'suspicious' ? `${p.bad('!')} ` : ''}${r.path}  ${p.dim(`${REFUSAL_WORDS[r.reason] ?? r.reason}: ${r.detail}`)}`);
+    for (const r of refused) lines.push(`  ${r.reason === 'suspicious' ? `${p.bad('!')} ` : ''}${printablePath(r.path)}  ${p.dim(`${REFUSAL_WORDS[r.reason] ?? r.reason}: ${printablePath(r.detail)}`)}`);
     if (sync.refused.length > refused.length) lines.push(p.dim(`  ... and ${formatCount(sync.refused.length - refused.length)} more (use --all to list them)`));
   }
   const failed = sync.failed.slice(0, limit);
   if (failed.length > 0) {
     lines.push('', p.bold(`Failed (${formatCount(sync.failed.length)})`));
-    for (const x of failed) lines.push(`  ${x.path}  ${p.bad(x.message)}`);
+    for (const x of failed) lines.push(`  ${printablePath(x.path)}  ${p.bad(printablePath(x.message))}`);
     if (sync.failed.length > failed.length) lines.push(p.dim(`  ... and ${formatCount(sync.failed.length - failed.length)} more (use --all to list them)`));
   }
   if (sync.keptExtras > 0) lines.push(p.dim(`${plural(sync.keptExtras, 'file')} only on the backup kept (--delete moves them to .synker/versions/)`));
@@ -163,10 +164,12 @@ function summaryTable(report: CheckReport, p: Palette): string[] {
   ];
 }
 
+/** The entry's name (and where it went), escaped: a name from disk must not forge or disguise a line. */
 function pathOf(d: Difference): string {
   const to = d.newPath ?? (d.clash === 'case' || d.clash === 'within' ? d.otherPath : undefined);
   const suffix = d.category === 'moved' && d.fileCount !== undefined ? '/' : '';
-  return to === undefined ? d.path + suffix : `${d.path}${suffix} -> ${to}${suffix}`;
+  const from = printablePath(d.path) + suffix;
+  return to === undefined ? from : `${from} -> ${printablePath(to)}${suffix}`;
 }
 
 /** One category: entries grouped under their folder when a folder holds several. */
@@ -179,7 +182,7 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
     let j = i;
     while (j < shown.length && parentOf(shown[j]!.path) === folder && shown[j]!.newPath === undefined && shown[j]!.otherPath === undefined) j++;
     if (j - i >= 3 && folder !== '') {
-      lines.push(`  ${folder}/`);
+      lines.push(`  ${printablePath(folder)}/`);
       for (const d of shown.slice(i, j)) lines.push(`    ${line(baseName(pathOf(d)), d, p)}`);
       i = j;
     } else {

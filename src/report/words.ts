@@ -4,6 +4,7 @@
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
+import { printablePath, printableTarget } from './printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   missing: 'Missing on backup',
@@ -73,7 +74,7 @@ export function describeDifference(d: Difference): string {
       break;
     }
     case 'content':
-      if (d.changes?.includes('target')) parts.push(`link points to ${JSON.stringify(s!.target)} on source, ${JSON.stringify(b!.target)} on backup`);
+      if (d.changes?.includes('target')) parts.push(`link points to ${printableTarget(s!.target)} on source, ${printableTarget(b!.target)} on backup`);
       else if (d.changes?.includes('size')) parts.push(`${formatBytes(s!.size)} on source, ${formatBytes(b!.size)} on backup`);
       else parts.push(`same size (${formatBytes(s!.size)}), different content`);
       break;
@@ -91,7 +92,7 @@ export function describeDifference(d: Difference): string {
       break;
     case 'unreadable': {
       const bad = d.side === 'backup' ? b : s;
-      parts.push(`${d.side === 'both' ? 'on both sides' : `on ${d.side}`}: ${bad?.error ?? bad?.errorCode ?? 'unreadable'}`);
+      parts.push(`${d.side === 'both' ? 'on both sides' : `on ${d.side}`}: ${printablePath(bad?.error ?? bad?.errorCode ?? 'unreadable')}`);
       if (d.fileCount) parts.push(`${plural(d.fileCount, 'entry', 'entries')} below it not compared`);
       break;
     }

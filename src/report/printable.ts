@@ -1,0 +1,19 @@
+/**
+ * Names as every renderer (terminal, e-mail) shows them. File names and
+ * symlink targets come from disk, or from the peer, and may hold control or
+ * bidirectional-override characters that would forge a report line, move the
+ * cursor, hide text, or make one name look like another (`gpj.exe` reversed
+ * to read `exe.jpg`): those are shown as `\u{...}` escapes, everything else
+ * as it is.
+ */
+
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function printablePath(p: string): string {
+  return p.replace(UNPRINTABLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** A symlink target in quotes, escaped like a name (a quote inside stays as it is: it cannot break a line). */
+export function printableTarget(target: string | undefined): string {
+  return `"${printablePath(target ?? '')}"`;
+}
