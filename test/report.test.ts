@@ -159,3 +159,8 @@ test('names and link targets are escaped in the terminal report, so a name canno
   assert.match(synced, /! x\\u\{a\}\\u\{a\}folder/);
   assert.match(synced, /f\\u\{1b\}\[2J {2}EACCES: permission denied, open 'f\\u\{1b\}\[2J'/);
 });
+
+test('permissions read as three octal digits, mode 0 too', async () => {
+  const report = await reportOf([file('m.txt', 'm')], [file('m.txt', 'm', { mode: 0 })]);
+  assert.match(renderTerminal(report, { color: false, all: false }), /m\.txt {2}permissions 644 on source, 000 on backup/);
+});

@@ -59,6 +59,11 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
+/** Permissions in octal with three digits at least: mode 0 reads "000", as 644 reads "644". */
+function modeDigits(mode: number): string {
+  return mode.toString(8).padStart(3, '0');
+}
+
 const TYPE_WORDS = { file: 'file', dir: 'folder', symlink: 'symlink', error: 'unreadable entry' } as const;
 
 /** One line of detail about a difference, without its path. */
@@ -101,7 +106,7 @@ export function describeDifference(d: Difference): string {
       break;
     case 'metadata': {
       if (d.changes?.includes('mtime')) parts.push(`modified ${new Date(s!.mtime).toISOString()} on source, ${new Date(b!.mtime).toISOString()} on backup`);
-      if (d.changes?.includes('mode')) parts.push(`permissions ${s!.mode.toString(8)} on source, ${b!.mode.toString(8)} on backup`);
+      if (d.changes?.includes('mode')) parts.push(`permissions ${modeDigits(s!.mode)} on source, ${modeDigits(b!.mode)} on backup`);
       break;
     }
   }
