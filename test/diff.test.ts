@@ -95,6 +95,18 @@ test('a moved folder is one move with its file count', async () => {
   assert.deepEqual(move.members!.map((m) => m.path), ['photos/2024/1.jpg', 'photos/2024/2.jpg', 'photos/2024/empty', 'photos/2024/sub', 'photos/2024/sub/3.jpg']);
 });
 
+test('a moved folder counts its files only: symlinks and sub-folders are members, not files', async () => {
+  const source = [dir('New'), file('New/p1.jpg', 'p1'), link('New/link1', 'p1.jpg'), link('New/link2', 'p1.jpg'), dir('New/sub')];
+  const backup = [dir('Old'), file('Old/p1.jpg', 'p1'), link('Old/link1', 'p1.jpg'), link('Old/link2', 'p1.jpg'), dir('Old/sub')];
+  const [move] = (await diff(source, backup)).differences;
+  assert.equal(brief(move!), 'moved New -> Old');
+  assert.equal(move!.fileCount, 1);
+  assert.deepEqual(move!.members!.map((m) => m.path), ['New/link1', 'New/link2', 'New/p1.jpg', 'New/sub']);
+  const [clash] = (await diff([dir('Music'), file('Music/a.mp3', 'a'), link('Music/l', 'a.mp3')], [dir('music'), file('music/a.mp3', 'a'), link('music/l', 'a.mp3')])).differences;
+  assert.equal(brief(clash!), 'name-clash Music -> music');
+  assert.equal(clash!.fileCount, 1);
+});
+
 test('a moved folder with one file edited: the move plus what differs', async () => {
   const source = [dir('a'), file('a/1', 'one'), file('a/2', 'two')];
   const backup = [dir('b'), file('b/1', 'one'), file('b/2', 'TWO!')];

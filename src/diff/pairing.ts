@@ -156,14 +156,15 @@ function collapseMovedFolders(moves: Move[], missing: Difference[], extra: Diffe
     const members = group.map((m) => ({ path: m.from.path, newPath: m.to.path }));
     let bytes = group.reduce((sum, m) => sum + m.from.bytes, 0);
     let files = group.length;
-    // Folders, empty files and symlinks that moved along with the folder.
+    // Sub-folders, empty files and symlinks that moved along with the folder.
     for (const m of missing) {
       if (used.has(m) || (m.path !== s && !isInside(m.path, s))) continue;
       const counterpart = extraByPath.get(d + m.path.slice(s.length));
       if (counterpart === undefined || used.has(counterpart) || !sameContent(m.source!, counterpart.backup!)) continue;
       used.add(m).add(counterpart);
       if (m.path !== s) members.push({ path: m.path, newPath: counterpart.path });
-      if (m.source!.type !== 'dir') {
+      // fileCount counts files; sub-folders and symlinks are in `members` only.
+      if (m.source!.type === 'file') {
         files++;
         bytes += m.bytes;
       }
@@ -219,7 +220,7 @@ function collapseCaseRenamedFolders(differences: Difference[]): Difference[] {
       continue;
     }
     (parent.members ??= []).push({ path: d.path, newPath: d.otherPath! });
-    if (d.source!.type !== 'dir') {
+    if (d.source!.type === 'file') {
       parent.fileCount = (parent.fileCount ?? 0) + 1;
       parent.bytes += d.bytes;
     }
