@@ -111,6 +111,36 @@ test('a large report: subject at a glance, both parts with the same totals as th
   assert.ok(lines.some((l) => l.startsWith("missing,'=cmd|calc.csv,")));
 });
 
+test('suspicious source changes are named in the warning and listed first, even when the list is cut', async () => {
+  const source: ManifestEntry[] = [];
+  const backup: ManifestEntry[] = [];
+  for (let i = 0; i < 600; i++) {
+    source.push(file(`a/file-${String(i).padStart(3, '0')}.txt`, `source ${i}`));
+    backup.push(file(`a/file-${String(i).padStart(3, '0')}.txt`, `backup copy ${i}`));
+  }
+  // Verified as 'old' (helpers/report.ts): changed on the source with size and mtime kept.
+  for (const p of ['suspicious/ledger.db', 'suspicious/z\u202e.db']) {
+    source.push(file(p, 'new'));
+    backup.push(file(p, 'old'));
+  }
+  const report = await reportOf(source, backup);
+  assert.equal(report.differences.filter((d) => d.changedOn === 'source-suspicious').length, 2);
+  const content = renderReportEmail(report, CTX);
+  assert.match(content.text, /This message lists [\d,]+ of 602 differences/, 'the list is cut');
+  assert.match(content.text, /WARNING: 2 files changed on the source [^\n]*Look at them before the backup is updated from the source:\n {2}suspicious\/ledger\.db\n {2}suspicious\/z\\u\{202e\}\.db\n\n/);
+  assert.match(content.text, /Content differs \(602\)\n {2}suspicious\/ledger\.db {2}\(same size \(3 B\), different content; SUSPICIOUS[^\n]*\n {2}suspicious\/z\\u\{202e\}\.db /);
+  const warning = content.html.indexOf('<strong>Warning:</strong>');
+  assert.ok(warning > 0 && content.html.indexOf('suspicious/ledger.db', warning) < content.html.indexOf('Total failing'), 'named in the HTML warning');
+
+  // Many: the first ones named, the rest counted and pointed to.
+  for (let i = 0; i < 30; i++) {
+    source.push(file(`suspicious/m${String(i).padStart(2, '0')}`, 'new'));
+    backup.push(file(`suspicious/m${String(i).padStart(2, '0')}`, 'old'));
+  }
+  const text = renderReportEmail(await reportOf(source, backup), CTX).text;
+  assert.match(text, /WARNING: 32 files changed[^\n]*\n(?: {2}suspicious\/[^\n]+\n){20} {2}… and 12 more in synker-pictures-2026-11-25-differences\.csv\n/);
+});
+
 test('a complete backup: short mail, no attachment', async (t) => {
   const files = [file('a.jpg', 'a'), file('b.jpg', 'b')];
   const report = await reportOf(files, files);

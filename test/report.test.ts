@@ -164,3 +164,27 @@ test('permissions read as three octal digits, mode 0 too', async () => {
   const report = await reportOf([file('m.txt', 'm')], [file('m.txt', 'm', { mode: 0 })]);
   assert.match(renderTerminal(report, { color: false, all: false }), /m\.txt {2}permissions 644 on source, 000 on backup/);
 });
+
+test('a suspicious source change is named near the top and listed first, however long its category', async () => {
+  const verified = { hash: sha('original'), size: 8, mtime: T0 };
+  const many = Array.from({ length: 30 }, (_, i) => `c/file-${String(i).padStart(2, '0')}.txt`);
+  const source = [dir('c'), ...many.map((p) => file(p, `s ${p}`)), file('zzz.txt', 'CORRUPT!')];
+  const backup = [dir('c'), ...many.map((p) => file(p, `backup ${p}`)), file('zzz.txt', 'original')];
+  const report = await reportOf(source, backup, { verified: (p) => (p === 'zzz.txt' ? verified : undefined) });
+  const text = renderTerminal(report, { color: false, all: false });
+  const lines = text.split('\n');
+  const warning = lines.findIndex((l) => l.startsWith('! 1 file changed on the source while keeping size and modification time'));
+  assert.ok(warning > 0 && warning < lines.findIndex((l) => l.includes('content differs')), 'the warning comes before the summary');
+  assert.equal(lines[warning + 1], '    zzz.txt');
+  assert.match(text, /Content differs \(31\)\n {2}! zzz\.txt {2}same size \(8 B\), different content; SUSPICIOUS/);
+  assert.match(text, /\.\.\. and 11 more \(use --all to list them\)/);
+
+  // Many of them: a bounded list, the rest counted.
+  const bad = Array.from({ length: 14 }, (_, i) => `bad-${String(i).padStart(2, '0')}`);
+  const many2 = await reportOf(bad.map((p) => file(p, 'CORRUPT!')), bad.map((p) => file(p, 'original')), { verified: () => verified });
+  const cut = renderTerminal(many2, { color: false, all: false });
+  assert.match(cut, /^! 14 files changed on the source.*Look at them before the backup is updated from the source:\n {4}bad-00\n(?: {4}bad-0\d\n){9} {4}\.\.\. and 4 more \(use --all to list them\)\n/m);
+  assert.match(renderTerminal(many2, { color: false, all: true }), /\n {4}bad-13\n\n/);
+  // No warning without a suspicious change.
+  assert.doesNotMatch(renderTerminal(await reportOf(source, backup), { color: false, all: false }), /^!/m);
+});

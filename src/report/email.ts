@@ -137,14 +137,28 @@ function pathOf(d: Difference): string {
 
 // ---------------------------------------------------------------- choosing rows
 
-/** Shares `limit` rows among categories round-robin, so a flood in one category does not hide the others. */
+function isSuspicious(d: Difference): boolean {
+  return d.changedOn === 'source-suspicious';
+}
+
+/**
+ * Shares `limit` rows among categories: suspicious source changes first, each
+ * at the top of its category, then round-robin, so a flood in one category
+ * does not hide the others.
+ */
 function allocateRows(report: CheckReport, limit: number): Map<Category, Difference[]> {
   const groups = new Map<Category, Difference[]>();
   for (const category of CATEGORIES) groups.set(category, []);
-  for (const d of report.differences) groups.get(d.category)!.push(d);
+  for (const d of report.differences) if (isSuspicious(d)) groups.get(d.category)!.push(d);
+  for (const d of report.differences) if (!isSuspicious(d)) groups.get(d.category)!.push(d);
   const shown = new Map<Category, Difference[]>();
   const taken = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
   let left = limit;
+  for (const category of CATEGORIES) {
+    const n = Math.min(left, groups.get(category)!.filter(isSuspicious).length);
+    taken.set(category, n);
+    left -= n;
+  }
   let progress = true;
   while (left > 0 && progress) {
     progress = false;
@@ -224,8 +238,22 @@ function summaryRows(report: CheckReport): Array<{ label: string; count: number;
   }));
 }
 
-function suspiciousCount(report: CheckReport): number {
-  return report.differences.filter((d) => d.changedOn === 'source-suspicious').length;
+/** Suspicious source changes named in the warning; the rest are counted (all are in the CSV). */
+const SUSPICIOUS_NAMES = 20;
+/** ... and no more than this many characters of their names, so long names cannot push the body over its budget. */
+const SUSPICIOUS_NAME_CHARS = 4000;
+
+/** The names the warning shows: the first few, within SUSPICIOUS_NAME_CHARS. */
+function suspiciousNames(suspicious: Difference[]): string[] {
+  const names: string[] = [];
+  let chars = 0;
+  for (const d of suspicious.slice(0, SUSPICIOUS_NAMES)) {
+    const name = pathOf(d);
+    if (names.length > 0 && chars + name.length > SUSPICIOUS_NAME_CHARS) break;
+    names.push(name);
+    chars += name.length;
+  }
+  return names;
 }
 
 function leadSentence(report: CheckReport, ctx: EmailContext): string {
@@ -287,11 +315,21 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
     text.push('');
   }
 
-  const suspicious = suspiciousCount(report);
-  if (suspicious > 0) {
-    const warning = `${plural(suspicious, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source. Look at them before the backup is updated from the source.`;
-    text.push(`WARNING: ${warning}`, '');
-    html.push(callout(COLORS.warn, `<strong>Warning:</strong> ${escapeHtml(warning)}`));
+  const suspicious = report.differences.filter(isSuspicious);
+  if (suspicious.length > 0) {
+    const them = suspicious.length === 1 ? 'it' : 'them';
+    const warning = `${plural(suspicious.length, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source. Look at ${them} before the backup is updated from the source:`;
+    const names = suspiciousNames(suspicious);
+    const more = suspicious.length > names.length ? `… and ${formatCount(suspicious.length - names.length)} more${truncated ? ` in ${attachmentName}` : ', listed below'}` : '';
+    text.push(`WARNING: ${warning}`, ...names.map((n) => `  ${n}`), ...(more ? [`  ${more}`] : []), '');
+    html.push(
+      callout(
+        COLORS.warn,
+        `<strong>Warning:</strong> ${escapeHtml(warning)}` +
+          names.map((n) => `<div style="${MONO}word-break:break-all;">${escapeHtml(n)}</div>`).join('') +
+          (more ? `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(more)}</div>` : ''),
+      ),
+    );
   }
 
   for (const block of parts.blocks ?? []) {

@@ -51,7 +51,9 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
     if (report.error.hint !== null) lines.push(`hint: ${report.error.hint}`);
     return `${lines.join('\n')}\n`;
   }
-  lines.push(...modeLines(report, p));
+  const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
+  if (notes.length > 0 && notes[0] !== '') notes.unshift('');
+  lines.push(...notes);
   if (report.sync !== null) {
     lines.push(...syncLines(report, report.sync, limit, p));
     return `${lines.join('\n')}\n`;
@@ -150,6 +152,31 @@ function modeLines(report: CheckReport, p: Palette): string[] {
   return lines;
 }
 
+/** Names of suspicious source changes listed at the top when lists are cut. */
+const SUSPICIOUS_NAMES = 10;
+
+/**
+ * Content changed on the source with size and mtime kept: named near the top,
+ * so a cut category list cannot hide one (a sync refuses to copy them without
+ * --force, and a person should look at them first).
+ */
+function suspiciousLines(report: CheckReport, limit: number, p: Palette): string[] {
+  const suspicious = report.differences.filter((d) => d.changedOn === 'source-suspicious');
+  if (suspicious.length === 0) return [];
+  const them = suspicious.length === 1 ? 'it' : 'them';
+  const advice = report.sync === null ? ` Look at ${them} before the backup is updated from the source:` : '';
+  const lines = [p.bad(`! ${plural(suspicious.length, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source.${advice}`)];
+  const shown = Number.isFinite(limit) ? suspicious.slice(0, Math.min(limit, SUSPICIOUS_NAMES)) : suspicious;
+  for (const d of shown) lines.push(`    ${pathOf(d)}`);
+  if (suspicious.length > shown.length) lines.push(p.dim(`    ... and ${formatCount(suspicious.length - shown.length)} more (use --all to list them)`));
+  return lines;
+}
+
+/** Marked "!" in the lists: a suspicious or silent change, listed first in its category. */
+function flagged(d: Difference): boolean {
+  return d.changedOn === 'source-suspicious' || d.silentChange !== undefined;
+}
+
 function summaryTable(report: CheckReport, p: Palette): string[] {
   const rows = REPORT_CATEGORY_ORDER.filter((c) => report.summary.byCategory[c].count > 0);
   if (rows.length === 0) return [];
@@ -176,7 +203,8 @@ function pathOf(d: Difference): string {
 function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
   const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : '';
   const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
-  const shown = items.slice(0, limit);
+  // Flagged entries first, so cutting the list never hides one.
+  const shown = [...items.filter(flagged), ...items.filter((d) => !flagged(d))].slice(0, limit);
   for (let i = 0; i < shown.length; ) {
     const folder = parentOf(shown[i]!.path);
     let j = i;
@@ -196,6 +224,6 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
 
 function line(path: string, d: Difference, p: Palette): string {
   const detail = describeDifference(d);
-  if (d.changedOn === 'source-suspicious' || d.silentChange !== undefined) return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
+  if (flagged(d)) return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
   return detail === '' ? path : `${path}  ${p.dim(detail)}`;
 }
