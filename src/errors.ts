@@ -1,7 +1,9 @@
 /**
  * Every error synker raises on purpose is a SynkerError with a stable `code`
- * (documented in docs/errors.md) and a message a user can act on. Modules
- * subclass it (ScanError, ProtocolError, ...) so callers can branch on type.
+ * and a message a user can act on. Every code has a row in docs/errors.md
+ * (test/error-codes-doc.test.ts reads the codes from src/ and fails on a
+ * missing or stale row). Modules subclass it (ScanError, ProtocolError, ...)
+ * so callers can branch on type.
  */
 export class SynkerError extends Error {
   readonly code: string;
