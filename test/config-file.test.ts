@@ -216,3 +216,19 @@ test('the smtp and schedule sections are checked by their own parsers, located, 
   assert.throws(() => parseConfigText('{"version": 1, "schedule": {"check": "not cron"}}', file), /config\.json:1:29: schedule\.check: .*not a usable schedule/);
   assert.throws(() => parseConfigText('{"version": 1, "smtp": {"host": "x", "passwrod": "y"}}', file), /config\.json:1:38: smtp\.passwrod: unknown setting smtp\.passwrod/);
 });
+
+test('every problem of the smtp and schedule sections is listed at once, each at its key', () => {
+  const text = JSON.stringify({
+    version: 1,
+    smtp: { host: 'mail', from: 'a@b.c', to: [], starttls: 'maybe', port: 0 },
+    schedule: { check: '17 3 * * *', timezone: 'Mars/Olympus', email: 'sometimes', staleAfter: 'never', retryAfter: '0' },
+  });
+  assert.throws(() => parseConfigText(text, 'config.json'), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    const keys = [...err.message.matchAll(/(smtp|schedule)\.(\w+): /g)].map((m) => `${m[1]}.${m[2]}`);
+    assert.deepEqual(keys.sort(), ['schedule.email', 'schedule.retryAfter', 'schedule.staleAfter', 'schedule.timezone', 'smtp.port', 'smtp.starttls', 'smtp.to'], err.message);
+    return true;
+  });
+  // A required key that is wrong does not hide what follows it.
+  assert.throws(() => parseConfigText(JSON.stringify({ version: 1, smtp: { host: 3, from: 'a@b.c', to: ['d@e.f'], secure: 'yes' } }), 'config.json'), /smtp\.host: [\s\S]*smtp\.secure: /);
+});

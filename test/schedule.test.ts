@@ -205,7 +205,7 @@ test('schedule settings: defaults and clear errors', () => {
   assert.equal(parseScheduleSettings({ staleAfter: 'off' }).staleAfterMs, 0);
   for (const [raw, pattern] of [
     [{ check: '61 * * * *' }, /schedule\.check "61 \* \* \* \*" is not a usable schedule/],
-    [{ check: '17 3 * * *', timezone: 'Mars/Olympus' }, /timezone Mars\/Olympus/],
+    [{ check: '17 3 * * *', timezone: 'Mars/Olympus' }, /schedule\.timezone is not a known time zone: "Mars\/Olympus"/],
     [{ email: 'sometimes' }, /schedule\.email must be/],
     [{ staleAfter: 'soon' }, /schedule\.staleAfter is not a duration/],
     [{ cron: '* * * * *' }, /unknown setting schedule\.cron/],

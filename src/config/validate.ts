@@ -209,16 +209,33 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   ] as const) {
     const value = raw[section];
     if (value === undefined) continue;
-    try {
-      parse(value);
-      // A plain copy: the parser's objects have no prototype (so `__proto__` is just a key); JSON.parse keeps that safe.
-      sections[section] = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-    } catch (err) {
-      if (!(err instanceof SynkerError)) throw err;
-      const key = new RegExp(`\\b${section}\\.(\\w+)`).exec(err.message)?.[1];
-      const at: JsonPath = key !== undefined && isObject(value) && key in value ? [section, key] : [section];
-      const prefix = `${section}.${key} `;
-      issues.push({ path: at, message: at.length === 2 && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    // The parsers stop at the first problem; every problem is listed at once by setting each
+    // refused key aside (or, for a required one, standing in a valid value) and parsing again.
+    let rest: unknown = isObject(value) ? { ...value } : value;
+    const reported = new Set<string>();
+    for (;;) {
+      try {
+        parse(rest);
+        // A plain copy: the parser's objects have no prototype (so `__proto__` is just a key); JSON.parse keeps that safe.
+        if (reported.size === 0) sections[section] = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+        break;
+      } catch (err) {
+        if (!(err instanceof SynkerError)) throw err;
+        const key = new RegExp(`\\b${section}\\.(\\w+)`).exec(err.message)?.[1];
+        if (key === undefined || !reported.has(key)) {
+          const at: JsonPath = key !== undefined && isObject(value) && key in value ? [section, key] : [section];
+          const prefix = `${section}.${key} `;
+          issues.push({ path: at, message: at.length === 2 && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, ...(err.hint ? { hint: err.hint } : {}) });
+        }
+        if (key === undefined || !isObject(rest)) break;
+        const standIn = STAND_INS[section][key];
+        const next: Record<string, unknown> = { ...rest };
+        if (!reported.has(key) && key in rest) delete next[key];
+        else if (standIn !== undefined && rest[key] !== standIn) next[key] = standIn;
+        else break;
+        reported.add(key);
+        rest = next;
+      }
     }
   }
 
@@ -234,6 +251,15 @@ export function nameProblem(value: unknown): string | undefined {
   if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
   return undefined;
 }
+
+/**
+ * Valid values standing in for a required key the config gets wrong, so the
+ * problems after it are found too.
+ */
+const STAND_INS: Record<'smtp' | 'schedule', Record<string, unknown>> = {
+  smtp: { host: 'smtp.example.org', from: 'synker@example.org', to: ['synker@example.org'] },
+  schedule: { check: '17 3 * * *' },
+};
 
 function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
   const problem = nameProblem(value);

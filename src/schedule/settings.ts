@@ -61,6 +61,15 @@ function duration(key: string, value: unknown, fallback: number, allowOff: boole
   }
 }
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Throws a ScheduleConfigError naming schedule.check when the expression is not valid cron. */
 export function createCron(expression: string, timezone?: string): Cron {
   try {
@@ -86,6 +95,9 @@ export function parseScheduleSettings(raw: unknown): ScheduleSettings {
   if (typeof check !== 'string') throw new ScheduleConfigError('schedule.check must be a cron expression string', 'E.g. "17 3 * * *" for daily at 03:17.');
   const timezone = obj['timezone'];
   if (timezone !== undefined && typeof timezone !== 'string') throw new ScheduleConfigError('schedule.timezone must be a string', 'E.g. "Europe/Berlin"; leave it out for local time.');
+  if (timezone !== undefined && !isTimeZone(timezone)) {
+    throw new ScheduleConfigError(`schedule.timezone is not a known time zone: ${JSON.stringify(timezone)}`, 'Use an IANA time zone name like "Europe/Berlin" or "America/New_York"; leave it out for local time.');
+  }
   createCron(check, timezone);
   const email = obj['email'] ?? 'on-difference';
   if (email !== 'on-difference' && email !== 'always' && email !== 'never') {
