@@ -30,10 +30,15 @@ export interface SurveyOptions {
   timeoutMs: number;
   interfaces?: readonly string[];
   staticPeers?: readonly string[];
+  /** Browse with mDNS (default true); false: only the static peers are asked. */
+  mdns?: boolean;
 }
 
 export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
   const statics = new StaticPeers(options.staticPeers ?? []);
+  if (options.mdns === false) {
+    return { interfaces: [], agents: [], staticPeers: await Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs))) };
+  }
   const discovery = await startDiscovery(options.interfaces && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {});
   const interfaces = new Set(discovery.links.list().map((l) => l.name));
   discovery.links.on('up', (l) => interfaces.add(l.name));
@@ -64,9 +69,17 @@ export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<St
       const id = peerDeviceId(socket);
       done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => done(undefined, connected ? `the port answers, but it is not a synker agent (${err.message})` : describeSocketError(err)));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)));
     socket.once('close', () => done(undefined, 'the connection was closed before the TLS handshake (not a synker agent?)'));
   });
+}
+
+/** OpenSSL's errors are long and span lines ("...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:..."): one short phrase. */
+function describeTlsError(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(err.message)) return 'it does not speak TLS';
+  if (err.code === 'ECONNRESET') return 'it closed the connection';
+  const reason = /SSL routines:[^:]*:([^:\n]+)/.exec(err.message)?.[1];
+  return reason ?? err.message.split('\n')[0]!.slice(0, 120);
 }
 
 function describeSocketError(err: NodeJS.ErrnoException): string {

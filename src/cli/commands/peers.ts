@@ -15,6 +15,7 @@ import type { PeerEntry } from '../../discovery/peer-table.js';
 import { surveyPeers, type Survey } from '../../discovery/survey.js';
 import { formatDuration, parseDuration } from '../../duration.js';
 import { errnoCode, rethrowIfBug, UsageError } from '../../errors.js';
+import type { PairingAttempt } from '../../state/agent-state.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
 
@@ -28,6 +29,14 @@ interface PeersOptions {
   json?: boolean;
   interface: string[];
   peer: string[];
+  discovery?: boolean;
+}
+
+/** What `trustLookup` learns besides the trust of each device. */
+interface Known {
+  trustOf: TrustLookup;
+  /** Untrusted devices that tried to connect to this machine's agent, newest first. */
+  attempts: PairingAttempt[];
 }
 
 const log = createLogger('peers');
@@ -42,6 +51,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--interface <name>', 'search only on this network interface (repeatable)', collect, [])
     .option('--peer <host:port>', 'also check an agent at this address (repeatable)', collect, [])
+    .option('--no-discovery', 'do not listen for agents on the LAN (mDNS): only ask the static peers (the config\'s and --peer)')
     .action(
       action(async (opts: PeersOptions, command: Command) => {
         // Bad flags are refused before anything is opened.
@@ -66,7 +76,7 @@ export function register(program: Command): void {
  * Status of a device from the config (trusted), the agent state (tried to
  * connect: wants to pair) and this device's identity — read, never created.
  */
-async function trustLookup(ctx: CliContext): Promise<TrustLookup> {
+async function trustLookup(ctx: CliContext): Promise<Known> {
   const config = ctx.store.current();
   let self: string | undefined;
   try {
@@ -74,38 +84,45 @@ async function trustLookup(ctx: CliContext): Promise<TrustLookup> {
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') log.warn('cannot read this device\'s identity:', err as Error);
   }
-  let pairing = new Set<string>();
+  let attempts: PairingAttempt[] = [];
   try {
-    pairing = new Set((await ctx.state()).pairingAttempts().map((a) => a.deviceId));
+    attempts = (await ctx.state()).pairingAttempts();
   } catch (err) {
     rethrowIfBug(err);
     log.warn('cannot read pairing attempts (agent state); "wants to pair" is not shown:', err as Error);
   }
-  return (deviceId) => {
+  const pairing = new Set(attempts.map((a) => a.deviceId));
+  const trustOf: TrustLookup = (deviceId) => {
     if (deviceId === self) return 'this device';
     const trusted = config.trusted.find((t) => t.deviceId === deviceId);
     if (trusted) return trusted.name ? `trusted as "${trusted.name}"` : 'trusted';
     return pairing.has(deviceId) ? 'wants to pair' : 'not trusted';
   };
+  // Trusted since it tried: nothing left to do about it.
+  return { trustOf, attempts: attempts.filter((a) => trustOf(a.deviceId) === 'wants to pair') };
 }
 
-async function runPeers(opts: PeersOptions, timeoutMs: number, trustOf: TrustLookup, staticPeers: string[]): Promise<number> {
-  const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers });
+async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, staticPeers: string[]): Promise<number> {
+  const { trustOf, attempts } = known;
+  const mdns = opts.discovery !== false;
+  const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers, mdns });
   const now = Date.now();
   const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf(e.deviceId));
   const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.deviceId !== undefined);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(toJson(survey, statusOf, trustOf), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(toJson(survey, statusOf, trustOf, attempts), null, 2)}\n`);
   } else {
-    process.stdout.write(render(survey, statusOf, trustOf, now, timeoutMs));
+    process.stdout.write(render(survey, statusOf, trustOf, now, timeoutMs, attempts));
   }
   if (!found) {
     throw new ExitError(
       EXIT.differences,
       'E_PEERS_NONE',
-      survey.interfaces.length === 0
-        ? `no agent found: no network interface to search on${opts.interface.length ? ` (${opts.interface.join(', ')} is not up with an IPv4 address)` : ''}`
-        : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
+      !mdns
+        ? `no agent answered at ${staticPeers.length === 0 ? 'any static peer: there are none (discovery is off; give --peer HOST:PORT)' : `the static peers (${staticPeers.join(', ')}); discovery is off`}`
+        : survey.interfaces.length === 0
+          ? `no agent found: no network interface to search on${opts.interface.length ? ` (${opts.interface.join(', ')} is not up with an IPv4 address)` : ''}`
+          : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
       [
         'Likely causes:',
         '  - the agent is not running on the other machine (start it with `synker agent`);',
@@ -124,7 +141,7 @@ function addressList(e: PeerEntry): string {
   return e.addresses.map((a) => `${a.address}${a.interface ? ` (${a.interface})` : ''}`).join(', ');
 }
 
-function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, now: number, timeoutMs: number): string {
+function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, now: number, timeoutMs: number, attempts: PairingAttempt[]): string {
   const lines: string[] = [];
   if (survey.agents.length > 0) {
     lines.push(`${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`);
@@ -150,6 +167,21 @@ function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       ),
     );
   }
+  // Recorded by this machine's agent whichever way they came (mDNS or not): the way to trust them.
+  if (attempts.length > 0) {
+    lines.push('Untrusted devices that tried to connect to this machine\'s agent:');
+    lines.push(
+      ...table(
+        attempts.map((a) => [
+          a.name ?? '?',
+          shortDeviceId(a.deviceId),
+          a.address ?? '',
+          `last ${formatDuration(Math.max(0, now - a.lastSeen.getTime()))} ago`,
+        ]),
+      ),
+    );
+    lines.push('  To let one in: synker trust DEVICE-ID --name NAME (its full ID: `synker id` on that machine, or --json here)');
+  }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
@@ -158,8 +190,9 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`);
 }
 
-function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup): unknown {
+function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, attempts: PairingAttempt[]): unknown {
   return {
+    pairingAttempts: attempts.map((a) => ({ deviceId: a.deviceId, name: a.name ?? null, address: a.address ?? null, firstSeen: a.firstSeen.toISOString(), lastSeen: a.lastSeen.toISOString() })),
     interfaces: survey.interfaces,
     agents: survey.agents.map((e) => ({
       name: e.name,
