@@ -152,7 +152,7 @@ test('synker status shows each folder, its last check, next check and the outbox
   assert.equal(status.outbox.waiting, 0);
 
   const text = await runSynker(['status'], { env: s.env });
-  assert.match(text.stdout, /FOLDER\s+ROLE\s+PEERS\s+LAST CHECK\s+LAST VERIFIED\s+NEXT CHECK/);
+  assert.match(text.stdout, /FOLDER\s+ROLE\s+PEERS\s+LAST SCHEDULED CHECK\s+LAST VERIFIED\s+NEXT CHECK/);
   assert.match(text.stdout, /pictures\s+backup\s+-\s+.*12 files missing \(340 MiB\)/);
   assert.match(text.stdout, /documents\s+source\s+-\s+\(checked by the backup\)/);
   assert.match(text.stdout, /outbox: empty/);

@@ -96,7 +96,7 @@ export function needsAttention(status: StatusReport): boolean {
 export function register(program: Command): void {
   const command = program
     .command('status')
-    .description('per folder: role, peers, last check and its result, next scheduled check; e-mails waiting in the outbox')
+    .description('per folder: role, peers, last scheduled check and its result, next scheduled check; e-mails waiting in the outbox (a manual synker check is not recorded)')
     .option('--json', 'machine-readable output');
   addExamples(command, [
     ['synker status', 'is every backup verified?'],
@@ -112,7 +112,7 @@ export function register(program: Command): void {
           else {
             process.stdout.write(
               formatTable(
-                ['FOLDER', 'ROLE', 'PEERS', 'LAST CHECK', 'LAST VERIFIED', 'NEXT CHECK'],
+                ['FOLDER', 'ROLE', 'PEERS', 'LAST SCHEDULED CHECK', 'LAST VERIFIED', 'NEXT CHECK'],
                 status.folders.map((f) => [
                   f.id,
                   f.role,
