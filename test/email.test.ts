@@ -194,6 +194,12 @@ test('a failed check reads "NOT verified" and says what to do', async () => {
   const content = renderReportEmail(report, CTX);
   assert.equal(content.subject, 'Backup of pictures on nas NOT verified: the source laptop cannot be reached');
   assert.match(content.text, /What to do: Wake the laptop or check the network\./);
+  // The check's own words are long ("cannot reach the source of folder ...: 127.0.0.1:7780 (config): ..."): the subject says it short,
+  // naming the source from the config when the check never reached it.
+  const unreachable = { ...report, error: { code: 'E_SOURCE_UNREACHABLE', message: 'cannot reach the source of folder "pictures": 192.168.1.20:7780 (config): cannot connect to 192.168.1.20:7780: the connection was refused', hint: null } };
+  assert.equal(renderReportEmail(unreachable, { ...CTX, sourceNameOf: (id) => (id === 'pictures' ? 'laptop' : undefined) }).subject, 'Backup of pictures on nas NOT verified: the source laptop cannot be reached');
+  assert.equal(renderReportEmail(unreachable, CTX).subject, 'Backup of pictures on nas NOT verified: the source cannot be reached');
+  assert.match(renderReportEmail(unreachable, CTX).text, /192\.168\.1\.20:7780 \(config\): cannot connect/, 'the body keeps the whole message');
 });
 
 test('staleness mail: "NOT verified since <date>"', () => {

@@ -7,7 +7,7 @@
  */
 import type { SynkerConfig } from '../config/types.js';
 import type { CheckReport } from '../report/model.js';
-import { ReportMailer } from '../report/notify.js';
+import { ReportMailer, sourceNameIn } from '../report/notify.js';
 import { Outbox } from '../report/outbox.js';
 import { SmtpConfigError, parseSmtpSettings } from '../report/smtp-settings.js';
 import { outboxDir } from '../schedule/paths.js';
@@ -19,7 +19,7 @@ export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMa
   }
   const settings = parseSmtpSettings(config.smtp);
   const timeZone = parseScheduleSettings(config.schedule).timezone;
-  return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, ...(timeZone !== undefined ? { timeZone } : {}) });
+  return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, sourceNameOf: sourceNameIn(config), ...(timeZone !== undefined ? { timeZone } : {}) });
 }
 
 export async function emailReports(mailer: ReportMailer, reports: readonly CheckReport[], write: (line: string) => void = (l) => process.stderr.write(l)): Promise<void> {

@@ -28,6 +28,8 @@ export interface EmailContext {
   timeZone?: string;
   /** This agent's name, when the report does not carry the backup's name. */
   agentName: string;
+  /** The source's name from the config, for a report whose check never reached it. */
+  sourceNameOf?: (folderId: string) => string | undefined;
 }
 
 // ---------------------------------------------------------------- words
@@ -92,9 +94,26 @@ export function differencePhrase(report: CheckReport): string {
   return parts.length > 3 ? `${parts.slice(0, 3).join(', ')} and more` : parts.join(', ');
 }
 
+/** Why a check could not be done, in a few words for a subject line; the body has the whole message. */
+function errorPhrase(report: CheckReport, error: NonNullable<CheckReport['error']>, ctx: EmailContext): string {
+  const name = report.source.name ?? ctx.sourceNameOf?.(report.folderId);
+  const source = name === undefined ? 'the source' : `the source ${name}`;
+  switch (error.code) {
+    case 'E_SOURCE_UNREACHABLE':
+    case 'E_SOURCE_NOT_FOUND':
+      return `${source} cannot be reached`;
+    case 'E_SOURCE_FOLDER_ABSENT':
+      return `the folder is absent on ${source} (disk not mounted?)`;
+    case 'E_FOLDER_ABSENT':
+      return 'the backup folder is absent (disk not mounted?)';
+    default:
+      return oneLine(error.message, 120);
+  }
+}
+
 export function reportSubject(report: CheckReport, ctx: EmailContext): string {
   const head = folderPhrase(report.folderId, backupName(report, ctx));
-  if (report.error) return `${head} NOT verified: ${oneLine(report.error.message, 120)}`;
+  if (report.error) return `${head} NOT verified: ${errorPhrase(report, report.error, ctx)}`;
   if (report.complete) return `${head} is complete`;
   return `${head}: ${differencePhrase(report)}`;
 }

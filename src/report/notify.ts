@@ -4,6 +4,7 @@
  * (so nothing is lost), and retries the outbox. Message keys are derived from
  * what a message is about, so the same report or alert is never sent twice.
  */
+import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import type { Notice } from '../schedule/policy.js';
 import type { CheckRun } from '../schedule/scheduler.js';
 import { sendThroughOutbox, flushOutbox, type SendOutcome } from './deliver.js';
@@ -18,6 +19,8 @@ export interface ReportMailerOptions {
   outbox: Outbox;
   /** This agent's name (the backup machine), used in subjects. */
   agentName: string;
+  /** The source's name for a folder, from the config: named in subjects when the source was not reached. */
+  sourceNameOf?: (folderId: string) => string | undefined;
   timeZone?: string;
   /** How often a failed check is retried, for the wording of the alert (ms). */
   retryAfterMs?: number;
@@ -27,12 +30,21 @@ export interface ReportMailerOptions {
   mailer?: Mailer;
 }
 
+/** The name of the one trusted device a folder is shared with (its source, on a backup machine). */
+export function sourceNameIn(config: { folders: readonly FolderConfig[]; trusted?: readonly TrustedDevice[] | undefined }): (folderId: string) => string | undefined {
+  return (folderId) => {
+    const shared = config.folders.find((f) => f.id === folderId)?.shareWith ?? [];
+    return shared.length === 1 ? config.trusted?.find((t) => t.deviceId === shared[0])?.name : undefined;
+  };
+}
+
 export class ReportMailer {
   constructor(private readonly options: ReportMailerOptions) {}
 
   private context(): EmailContext {
     const ctx: EmailContext = { now: new Date(this.now()), agentName: this.options.agentName };
     if (this.options.timeZone !== undefined) ctx.timeZone = this.options.timeZone;
+    if (this.options.sourceNameOf !== undefined) ctx.sourceNameOf = this.options.sourceNameOf;
     return ctx;
   }
 

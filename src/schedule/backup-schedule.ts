@@ -6,10 +6,10 @@
  * at each use, so `synker folder add` or a fixed password apply without a
  * restart (the schedule itself is read at start).
  */
-import type { FolderConfig } from '../config/types.js';
+import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import { createLogger } from '../log.js';
 import type { CheckReport } from '../report/model.js';
-import { ReportMailer } from '../report/notify.js';
+import { ReportMailer, sourceNameIn } from '../report/notify.js';
 import { Outbox } from '../report/outbox.js';
 import { parseSmtpSettings } from '../report/smtp-settings.js';
 import { runCheckProcess } from './check-process.js';
@@ -25,6 +25,8 @@ const log = createLogger('schedule');
 export interface ScheduleConfigView {
   name: string;
   folders: readonly FolderConfig[];
+  /** Names the source in a mail about a check that never reached it. */
+  trusted?: readonly TrustedDevice[];
   smtp?: unknown;
   schedule?: unknown;
 }
@@ -66,6 +68,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       settings: parseSmtpSettings(config.smtp),
       outbox,
       agentName: config.name,
+      sourceNameOf: sourceNameIn(config),
       retryAfterMs: settings.retryAfterMs,
       now: () => clock.now(),
       ...(settings.timezone !== undefined ? { timeZone: settings.timezone } : {}),
