@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { copyFile, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { loadOrCreateIdentity, IdentityError } from '../src/config/identity.js';
 import { parseDeviceId } from '../src/config/device-id.js';
 import { spawnHelper, waitForLine } from './helpers/child-script.js';
@@ -42,4 +42,21 @@ test('processes starting at once on a new machine agree on one identity, with a 
   const cert = new X509Certificate(await readFile(path.join(dir, 'cert.pem')));
   assert.ok(cert.checkPrivateKey(createPrivateKey(await readFile(path.join(dir, 'key.pem')))));
   assert.equal((await loadOrCreateIdentity(dir)).identity.deviceId, [...ids][0]);
+});
+
+test('a garbage or another identity\'s key.pem is an identity error, never regenerated', async (t) => {
+  const dir = await tempDir(t);
+  const other = await tempDir(t);
+  const { identity } = await loadOrCreateIdentity(dir);
+  await loadOrCreateIdentity(other);
+  const keyPath = path.join(dir, 'key.pem');
+  await writeFile(keyPath, 'garbage\n');
+  await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_CORRUPT' && err.message.includes(keyPath) && /backup/.test(err.hint ?? ''));
+  await copyFile(path.join(other, 'key.pem'), keyPath);
+  await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_MISMATCH' && /backup/.test(err.hint ?? ''));
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  await writeFile(keyPath, rsa);
+  await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_MISMATCH');
+  // Nothing was replaced: the certificate (the device ID) is the one created first.
+  assert.equal(await readFile(path.join(dir, 'cert.pem'), 'utf8'), identity.certPem);
 });

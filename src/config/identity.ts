@@ -4,7 +4,7 @@
  * certificate is created once and never regenerated (validity: 100 years).
  * Files are written mode 0600 in the config dir.
  */
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,14 +106,32 @@ async function readIdentity(dir: string, options: { complete?: boolean } = {}): 
   const keyPath = path.join(dir, KEY_FILE);
   const [cert, key] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
   if (cert !== undefined && key !== undefined) {
+    let certificate: X509Certificate;
     try {
-      return { certPem: cert, keyPem: key, deviceId: deviceIdOfPem(cert) };
+      certificate = new X509Certificate(cert);
     } catch (err) {
       throw new IdentityError('E_IDENTITY_CORRUPT', `the certificate in ${certPath} cannot be read`, {
         cause: err,
         hint: 'Restore it from a backup of that folder; deleting it gives this device a new ID that every peer must trust again.',
       });
     }
+    // Checked here, not when TLS first uses it: a broken or swapped key would
+    // otherwise surface as an OpenSSL message in the middle of a check.
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(key);
+    } catch (err) {
+      throw new IdentityError('E_IDENTITY_CORRUPT', `the private key in ${keyPath} cannot be read`, {
+        cause: err,
+        hint: `Restore ${KEY_FILE} from a backup of that folder (the one saved with this ${CERT_FILE}); deleting both gives this device a new ID that every peer must trust again.`,
+      });
+    }
+    if (!certificate.checkPrivateKey(privateKey)) {
+      throw new IdentityError('E_IDENTITY_MISMATCH', `the private key in ${keyPath} does not belong to the certificate in ${certPath}`, {
+        hint: `Restore both files from the same backup of that folder (${KEY_FILE} was replaced by another device's?); deleting both gives this device a new ID that every peer must trust again.`,
+      });
+    }
+    return { certPem: cert, keyPem: key, deviceId: deviceIdFromCertificate(certificate.raw) };
   }
   if ((cert !== undefined || key !== undefined) && options.complete) {
     const missing = cert === undefined ? certPath : keyPath;
