@@ -213,6 +213,28 @@ test('a read-only folder root or config dir is a clear error, and nothing is hal
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
 });
 
+test('a config dir that cannot be created is a clear error naming it, for every command that needs it', async (t) => {
+  const root0 = process.getuid?.() === 0;
+  if (root0 && !withoutDacOverride()) {
+    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
+    return;
+  }
+  // SYNKER_HOME under a folder this user may not write (e.g. another user's).
+  const home = await tempDir(t);
+  await chmod(home, 0o555);
+  const configDir = path.join(home, 'synker', 'config');
+  try {
+    for (const args of [['id'], ['init', '--yes'], ['trust', deviceA], ['agent', '--no-discovery', '--port', '0']]) {
+      const run = root0 ? await runSetpriv(args, home) : await runCli(args, { home });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`error: cannot create the config dir ${configDir}: EACCES: permission denied, mkdir `), `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /\nhint: Create it with write access for the user running synker .*SYNKER_HOME/, args.join(' '));
+    }
+  } finally {
+    await chmod(home, 0o755);
+  }
+});
+
 function runSetpriv(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, SYNKER_BIN, ...args], { env: isolatedEnv(home) }, (err, stdout, stderr) => {

@@ -5,10 +5,11 @@
  * defaults". Writing: fixed key order, 2-space JSON, atomic, mode 0600
  * (the file lists the devices this one trusts).
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { makeConfigDir } from './config-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from './json-source.js';
@@ -102,6 +103,6 @@ export function serializeConfig(config: SynkerConfig): string {
 }
 
 export async function saveConfigFile(file: string, config: SynkerConfig): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await makeConfigDir(path.dirname(file));
   await writeFileAtomic(file, serializeConfig(config), { mode: 0o600 });
 }

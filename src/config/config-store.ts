@@ -11,12 +11,13 @@
  * atomically, so two `synker trust` at once never lose an edit.
  */
 import { EventEmitter } from 'node:events';
-import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { copyFile, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { SynkerError, errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { acquireLock } from '../state/lock.js';
+import { makeConfigDir } from './config-dir.js';
 import { ConfigError } from './config-error.js';
 import { loadConfigFile, saveConfigFile, serializeConfig } from './config-file.js';
 import { CONFIG_VERSION } from './defaults.js';
@@ -67,7 +68,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     store.fileStamp = await stampOf(absolute);
     if (options.watch) {
       // Watching needs the directory; the agent may start before any config was written.
-      await mkdir(path.dirname(absolute), { recursive: true, mode: 0o700 });
+      await makeConfigDir(path.dirname(absolute));
       store.startWatching(options.pollMs ?? 2000);
     }
     return store;
@@ -143,6 +144,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
           if (loaded.exists && loaded.fromVersion < CONFIG_VERSION) await keepOldVersion(this.file, loaded.fromVersion);
           await saveConfigFile(this.file, next);
         } catch (err) {
+          if (err instanceof SynkerError) throw err;
           throw new ConfigError('E_CONFIG_WRITE', this.file, `cannot save the config: ${errnoCode(err) ?? (err as Error).message}`, {
             cause: err,
             hint: 'Check that the config dir is writable by this user and the disk is not full.',

@@ -5,11 +5,12 @@
  * Files are written mode 0600 in the config dir.
  */
 import { createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import { readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../errors.js';
 import { acquireLock } from '../state/lock.js';
+import { makeConfigDir } from './config-dir.js';
 import { deviceIdFromCertificate } from './device-id.js';
 import type * as X509Library from '@peculiar/x509';
 
@@ -87,7 +88,7 @@ export async function loadOrCreateIdentity(dir: string, commonName = os.hostname
     const written = await readIdentity(dir, { complete: true });
     if (written !== undefined) return { identity: written, created: false };
     const identity = await createIdentity(commonName);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeConfigDir(dir);
     await writePrivate(path.join(dir, KEY_FILE), identity.keyPem);
     await writePrivate(path.join(dir, CERT_FILE), identity.certPem);
     return { identity, created: true };
