@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Command } from 'commander';
 import { loadAllCommands } from '../src/cli/commands/index.js';
 import { deviceIdFromCertificate, formatDeviceId } from '../src/config/device-id.js';
+import { AgentState } from '../src/state/agent-state.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 
 /** The real CLI with HOME=home and SYNKER_HOME=home/synker. */
@@ -73,6 +74,32 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   const byShort = await runCli(['untrust', deviceB.slice(0, 7).toLowerCase()], { home });
   assert.equal(byShort.code, 0, byShort.stderr);
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
+});
+
+test('a name that is another device\'s first ID group is refused, from --name and from an announcement', async (t) => {
+  const home = await tempDir(t);
+  const shortA = deviceA.slice(0, 7);
+  assert.equal((await runCli(['trust', deviceA, '--name', 'nas'], { home })).code, 0);
+  const hijack = await runCli(['trust', deviceB, '--name', shortA], { home });
+  assert.equal(hijack.code, 2);
+  assert.match(hijack.stderr, new RegExp(`error: "${shortA}" is the first group of the device ID ${formatDeviceId(deviceA)} \\(nas\\)`));
+  // The name a device announced when it tried to connect is peer-controlled: such a name is dropped.
+  const state = await AgentState.open(path.join(home, 'synker', 'data'));
+  await state.recordPairingAttempt({ deviceId: deviceB, name: shortA.toLowerCase() });
+  await state.close();
+  const announced = await runCli(['trust', deviceB], { home });
+  assert.equal(announced.code, 0, announced.stderr);
+  assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), [
+    { deviceId: deviceA, name: 'nas', folders: [] },
+    { deviceId: deviceB, name: null, folders: [] },
+  ]);
+  // The reverse order: a device whose first group is already another device's name.
+  assert.equal((await runCli(['untrust', deviceA], { home })).code, 0);
+  assert.equal((await runCli(['trust', deviceB, '--name', shortA], { home })).code, 0);
+  const shadowed = await runCli(['trust', deviceA], { home });
+  assert.equal(shadowed.code, 2);
+  assert.match(shadowed.stderr, new RegExp(`this device's ID starts with "${shortA}", which is the name of ${formatDeviceId(deviceB)}\\nhint: Rename that device first`));
+  assert.deepEqual((JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as unknown[]).length, 1);
 });
 
 test('folder add writes the marker, accepts role aliases, and refuses a missing path', async (t) => {

@@ -93,6 +93,15 @@ test('a bad key is refused naming the key path and its line', () => {
   assert.throws(() => parseConfigText('[1, 2]', file), configError('E_CONFIG_INVALID', /must hold a JSON object/));
 });
 
+test('a device name that is another trusted device\'s first ID group is refused: it would hijack that reference', () => {
+  const file = '/etc/synker/config.json';
+  const text = `{\n  "version": 1,\n  "trusted": [\n    {"deviceId": "${idA}", "name": "nas"},\n    {"deviceId": "${idB}", "name": "${idA.slice(0, 7).toLowerCase()}"}\n  ]\n}\n`;
+  assert.throws(() => parseConfigText(text, file), configError('E_CONFIG_INVALID', /config\.json:5:\d+: trusted\[1\]\.name: ".*" is the first group of the ID of another trusted device/));
+  // Its own first group names no other device: allowed.
+  const own = `{"version": 1, "trusted": [{"deviceId": "${idA}", "name": "${idA.slice(0, 7)}"}, {"deviceId": "${idB}"}]}`;
+  assert.equal(parseConfigText(own, file).config.trusted[0]!.name, idA.slice(0, 7));
+});
+
 test('values are normalised: role aliases, dashed device IDs, ~ paths', () => {
   const { config } = parseConfigText(
     JSON.stringify({

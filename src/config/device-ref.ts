@@ -1,7 +1,10 @@
 /**
  * How users name a trusted device on the command line: its full device ID
  * (any case, with or without dashes), the name given to it, or the first
- * group of its ID (`MFZWI3D`) when that is unambiguous.
+ * group of its ID (`MFZWI3D`) when that is unambiguous. So that each of these
+ * names one device only, a name may be neither a device ID nor another
+ * trusted device's first group (deviceNameConflict; validate.ts refuses it in
+ * the file too).
  */
 import { SynkerError } from '../errors.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from './device-id.js';
@@ -22,15 +25,32 @@ export function resolveTrustedDevice(config: SynkerConfig, ref: string): Trusted
     return found;
   }
   const folded = ref.trim().toLowerCase();
-  const byName = config.trusted.find((t) => t.name?.toLowerCase() === folded);
-  if (byName) return byName;
   const short = ref.trim().toUpperCase();
-  if (/^[A-Z2-7]{7}$/.test(short)) {
-    const matches = config.trusted.filter((t) => shortDeviceId(t.deviceId) === short);
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new UnknownDeviceError(ref, 'matches several trusted devices: give the full device ID');
+  // A name and another device's first group are both references: never prefer one silently.
+  const matches = config.trusted.filter((t) => t.name?.toLowerCase() === folded || (/^[A-Z2-7]{7}$/.test(short) && shortDeviceId(t.deviceId) === short));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new UnknownDeviceError(ref, `matches several trusted devices (${matches.map((t) => describeDevice(t, t.deviceId)).join(', ')}): give the full device ID`);
   }
   throw new UnknownDeviceError(ref);
+}
+
+/**
+ * Why `name` cannot be the name of trusted device `deviceId`, or undefined
+ * when it can: it must not be another device's name (case-insensitive) nor
+ * the first group of another trusted device's ID, which commands also accept
+ * as that device.
+ */
+export function deviceNameConflict(trusted: readonly TrustedDevice[], name: string, deviceId: string): string | undefined {
+  const folded = name.trim().toLowerCase();
+  for (const t of trusted) {
+    if (t.deviceId === deviceId) continue;
+    if (t.name?.toLowerCase() === folded) return `the name "${name.trim()}" is already used by ${formatDeviceId(t.deviceId)}`;
+    if (shortDeviceId(t.deviceId).toLowerCase() === folded) {
+      return `"${name.trim()}" is the first group of the device ID ${formatDeviceId(t.deviceId)}${t.name ? ` (${t.name})` : ''}, which commands accept as that device`;
+    }
+  }
+  return undefined;
 }
 
 /** `nas (MFZWI3D)` or just the short ID: how lists name a device. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SynkerError } from '../errors.js';
 import { parseSmtpSettings } from '../report/smtp-settings.js';
 import { parseScheduleSettings } from '../schedule/settings.js';
-import { isDeviceId, parseDeviceId } from './device-id.js';
+import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from './device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
 import { parsePeerAddress } from './peer-address.js';
@@ -93,6 +93,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   const trusted: TrustedDevice[] = [];
   const trustedIds = new Set<string>();
   const trustedNames = new Map<string, number>();
+  const named: Array<{ index: number; deviceId: string; name: string }> = [];
   for (const [index, entry] of arrayAt(raw, 'trusted', issue)) {
     const at = ['trusted', index];
     if (!isObject(entry)) {
@@ -122,6 +123,15 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     if (deviceId !== undefined && !trustedIds.has(deviceId)) {
       trustedIds.add(deviceId);
       trusted.push(deviceName === undefined ? { deviceId } : { deviceId, name: deviceName });
+      if (deviceName !== undefined) named.push({ index, deviceId, name: deviceName });
+    }
+  }
+  // Commands take a device's name or the first group of its ID: a name equal to
+  // another device's first group would make that reference pick the wrong device.
+  for (const { index, deviceId, name: deviceName } of named) {
+    const shadowed = trusted.find((t) => t.deviceId !== deviceId && shortDeviceId(t.deviceId) === deviceName.toUpperCase());
+    if (shadowed) {
+      issue(['trusted', index, 'name'], `"${deviceName}" is the first group of the ID of another trusted device (${formatDeviceId(shadowed.deviceId)}), which commands accept as that device: pick another name`);
     }
   }
 

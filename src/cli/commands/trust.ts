@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../config/device-id.js';
-import { describeDevice, resolveTrustedDevice } from '../../config/device-ref.js';
+import { describeDevice, deviceNameConflict, resolveTrustedDevice } from '../../config/device-ref.js';
+import type { TrustedDevice } from '../../config/types.js';
 import { MAX_NAME_BYTES } from '../../config/validate.js';
 import { isDeviceId } from '../../config/device-id.js';
 import { UsageError } from '../../errors.js';
@@ -33,8 +34,16 @@ export function register(program: Command): void {
           const outcome = await ctx.store.update((config) => {
             const name = opts.name?.trim() ?? (announced && isUsableName(config, announced, deviceId) ? announced.trim() : undefined);
             if (name !== undefined) {
-              const clash = config.trusted.find((t) => t.deviceId !== deviceId && t.name?.toLowerCase() === name.toLowerCase());
-              if (clash) throw new UsageError(`the name "${name}" is already used by ${formatDeviceId(clash.deviceId)}`, 'Pick another --name.');
+              const conflict = deviceNameConflict(config.trusted, name, deviceId);
+              if (conflict) throw new UsageError(conflict, 'Pick another --name.');
+            }
+            // The reverse: this device's first group must not already be another device's name.
+            const shadowing = config.trusted.find((t) => t.deviceId !== deviceId && t.name?.toUpperCase() === shortDeviceId(deviceId));
+            if (shadowing) {
+              throw new UsageError(
+                `this device's ID starts with "${shortDeviceId(deviceId)}", which is the name of ${formatDeviceId(shadowing.deviceId)}`,
+                `Rename that device first: synker trust ${formatDeviceId(shadowing.deviceId)} --name OTHER-NAME`,
+              );
             }
             const existing = config.trusted.find((t) => t.deviceId === deviceId);
             if (existing) {
@@ -129,11 +138,11 @@ function checkDeviceName(name: string): void {
 }
 
 /** A name a device announced is used only if it is valid and not taken (it is peer-controlled). */
-function isUsableName(config: { trusted: Array<{ deviceId: string; name?: string }> }, name: string, deviceId: string): boolean {
+function isUsableName(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): boolean {
   try {
     checkDeviceName(name);
   } catch {
     return false;
   }
-  return !config.trusted.some((t) => t.deviceId !== deviceId && t.name?.toLowerCase() === name.trim().toLowerCase());
+  return deviceNameConflict(config.trusted, name, deviceId) === undefined;
 }
