@@ -163,6 +163,12 @@ test('folder share, unshare and remove; untrust unshares', async (t) => {
   assert.match(share.stdout, /shared "docs" with nas \(.{7}\), laptop/);
   assert.match((await runCli(['folder', 'share', 'docs', 'nas'], { home })).stdout, /nothing to change/);
   assert.equal((await runCli(['folder', 'unshare', 'docs', 'laptop'], { home })).code, 0);
+  for (const sub of ['share', 'unshare']) {
+    const unknown = await runCli(['folder', sub, 'docs', 'nobody'], { home });
+    assert.equal(unknown.code, 1, `folder ${sub}: ${unknown.stderr}`);
+    assert.match(unknown.stderr, /error: "nobody" is not a trusted device\nhint: Run `synker trusted`/);
+  }
+  assert.equal((await runCli(['folder', 'share', 'nothere', 'nas'], { home })).code, 1);
   const untrust = await runCli(['untrust', 'nas'], { home });
   assert.match(untrust.stdout, /no longer shared with it: docs/);
   const config = JSON.parse(await readFile(path.join(home, 'synker', 'config', 'config.json'), 'utf8')) as { folders: Array<{ shareWith: string[] }> };

@@ -7,9 +7,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeDevice, resolveTrustedDevice } from '../../config/device-ref.js';
+import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
-import { parseRole, type FolderConfig, type SynkerConfig } from '../../config/types.js';
+import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { FOLDER_ID_PATTERN } from '../../config/validate.js';
 import { SynkerError, UsageError, errnoCode } from '../../errors.js';
 import { withCliContext } from '../context.js';
@@ -137,7 +137,7 @@ export function register(program: Command): void {
           withCliContext(command.optsWithGlobals(), async (ctx) => {
             const changed = await ctx.store.update((config) => {
               const entry = findFolder(config, id);
-              const devices = refs.map((ref) => resolveTrustedDevice(config, ref));
+              const devices = refs.map((ref) => sharedDevice(config, ref));
               const changedNow = devices.filter((d) => entry.shareWith.includes(d.deviceId) !== sharing);
               entry.shareWith = sharing
                 ? [...new Set([...entry.shareWith, ...devices.map((d) => d.deviceId)])]
@@ -186,6 +186,16 @@ function findFolder(config: SynkerConfig, id: string): FolderConfig {
   const found = config.folders.find((f) => f.id === id);
   if (!found) throw new ExitError(EXIT.differences, 'E_UNKNOWN_FOLDER', `there is no folder "${id}"`, 'Run `synker folder list` to see the folders.');
   return found;
+}
+
+/** A device named to share or unshare with: like an unknown folder, an unknown device is exit 1 (docs/configuration.md). */
+function sharedDevice(config: SynkerConfig, ref: string): TrustedDevice {
+  try {
+    return resolveTrustedDevice(config, ref);
+  } catch (err) {
+    if (!(err instanceof UnknownDeviceError)) throw err;
+    throw new ExitError(EXIT.differences, err.code, err.message, err.hint);
+  }
 }
 
 function describeStatus(status: FolderRootStatus): string {
