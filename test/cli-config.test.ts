@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
@@ -100,6 +100,31 @@ test('a name that is another device\'s first ID group is refused, from --name an
   assert.equal(shadowed.code, 2);
   assert.match(shadowed.stderr, new RegExp(`this device's ID starts with "${shortA}", which is the name of ${formatDeviceId(deviceB)}\\nhint: Rename that device first`));
   assert.deepEqual((JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as unknown[]).length, 1);
+});
+
+test('folder add refuses a folder inside another folder, or around one, also through a symlink', async (t) => {
+  const home = await tempDir(t);
+  const data = await tempDir(t);
+  const f1 = path.join(data, 'f1');
+  await mkdir(path.join(f1, 'inner', 'deeper'), { recursive: true });
+  await mkdir(path.join(data, 'f1-sibling'));
+  await symlink(f1, path.join(data, 'link'));
+  assert.equal((await runCli(['folder', 'add', 'f1', f1, '--role', 'source'], { home })).code, 0);
+  for (const [id, root, words] of [
+    ['inner', path.join(f1, 'inner'), 'inside folder "f1"'],
+    ['deeper', path.join(data, 'link', 'inner', 'deeper'), 'inside folder "f1"'],
+    ['all', data, 'the parent of folder "f1"'],
+  ] as const) {
+    const nested = await runCli(['folder', 'add', id, root, '--role', 'backup'], { home });
+    assert.equal(nested.code, 2, nested.stderr);
+    assert.match(nested.stderr, new RegExp(`^error: .* is ${words} \\(${f1}\\): folders must not be inside one another\\nhint: `), id);
+  }
+  const viaLink = await runCli(['folder', 'add', 'again', path.join(data, 'link'), '--role', 'backup'], { home });
+  assert.match(viaLink.stderr, /is already folder "f1" \(at /);
+  // A sibling whose name merely starts the same is not inside.
+  assert.equal((await runCli(['folder', 'add', 'sibling', path.join(data, 'f1-sibling'), '--role', 'backup'], { home })).code, 0);
+  assert.deepEqual((JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{ id: string }>).map((f) => f.id), ['f1', 'sibling']);
+  await assert.rejects(stat(path.join(f1, 'inner', '.synker')), /ENOENT/);
 });
 
 test('folder add writes the marker, accepts role aliases, and refuses a missing path', async (t) => {

@@ -102,6 +102,15 @@ test('a device name that is another trusted device\'s first ID group is refused:
   assert.equal(parseConfigText(own, file).config.trusted[0]!.name, idA.slice(0, 7));
 });
 
+test('folders inside one another are refused in a hand-edited file', () => {
+  const file = '/etc/synker/config.json';
+  const text = (paths: string[]): string =>
+    JSON.stringify({ version: 1, folders: paths.map((p, i) => ({ id: `f${i}`, path: p, role: i === 0 ? 'source' : 'backup' })) }, null, 2);
+  assert.throws(() => parseConfigText(text(['/data/f1', '/data/f1/inner']), file), configError('E_CONFIG_INVALID', /folders\[1\]\.path: \/data\/f1\/inner is inside folders\[0\] \(\/data\/f1\): folders must not be inside one another/));
+  assert.throws(() => parseConfigText(text(['/data/f1/inner/', '/data']), file), /folders\[1\]\.path: \/data is the parent of folders\[0\] \(\/data\/f1\/inner\)/);
+  assert.equal(parseConfigText(text(['/data/f1', '/data/f10', '/data2']), file).config.folders.length, 3);
+});
+
 test('values are normalised: role aliases, dashed device IDs, ~ paths', () => {
   const { config } = parseConfigText(
     JSON.stringify({

@@ -13,6 +13,7 @@ import { parseScheduleSettings } from '../schedule/settings.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from './device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
+import { folderOverlap } from './folder-nesting.js';
 import { parsePeerAddress } from './peer-address.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
 
@@ -166,6 +167,15 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
         okPath = path.normalize(expanded);
         if (okPath.length > 1) okPath = okPath.replace(/[\\/]+$/, '');
         if (folderPaths.has(okPath)) issue([...at, 'path'], `${okPath} is already the path of folders[${folderPaths.get(okPath)}]`);
+        else {
+          for (const [other, otherIndex] of folderPaths) {
+            const overlap = folderOverlap(okPath, other);
+            if (overlap === 'inside' || overlap === 'contains') {
+              issue([...at, 'path'], `${okPath} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folders[${otherIndex}] (${other}): folders must not be inside one another`);
+              break;
+            }
+          }
+        }
         folderPaths.set(okPath, index);
       }
     }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
+import { folderOverlap, realFolderPath } from '../../config/folder-nesting.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { FOLDER_ID_PATTERN } from '../../config/validate.js';
 import { SynkerError, UsageError, errnoCode } from '../../errors.js';
@@ -44,10 +45,10 @@ export function register(program: Command): void {
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           // Check what can be checked before touching the folder, then again under the config lock.
           const shareWith = (opts.share ?? []).map((ref) => resolveTrustedDevice(ctx.store.current(), ref).deviceId);
-          assertCanAdd(ctx.store.current(), id, root);
+          await assertCanAdd(ctx.store.current(), id, root);
           await writeFolderMarker(root, id);
-          const added = await ctx.store.update((config) => {
-            assertCanAdd(config, id, root);
+          const added = await ctx.store.update(async (config) => {
+            await assertCanAdd(config, id, root);
             const entry: FolderConfig = { id, path: root, role, shareWith: [...new Set(shareWith)] };
             config.folders.push(entry);
             return entry;
@@ -173,13 +174,27 @@ async function checkRootExists(root: string): Promise<void> {
   }
 }
 
-function assertCanAdd(config: SynkerConfig, id: string, root: string): void {
+async function assertCanAdd(config: SynkerConfig, id: string, root: string): Promise<void> {
   const sameId = config.folders.find((f) => f.id === id);
   if (sameId) {
     throw new UsageError(`folder "${id}" already exists (at ${sameId.path})`, `Use \`synker folder share ${id} DEVICE\` to share it, or \`synker folder remove ${id}\` first to move it.`);
   }
-  const samePath = config.folders.find((f) => f.path === root);
-  if (samePath) throw new UsageError(`${root} is already folder "${samePath.id}"`);
+  // Real paths, so that a symlink or a bind-mounted spelling of a folder is seen for what it is.
+  const real = await realFolderPath(root);
+  for (const other of config.folders) {
+    const overlap = folderOverlap(real, await realFolderPath(other.path));
+    if (overlap === 'same') throw new UsageError(`${root} is already folder "${other.id}"${other.path === root ? '' : ` (at ${other.path})`}`);
+    if (overlap !== undefined) {
+      throw new FolderPathError(
+        'E_FOLDER_NESTED',
+        `${root} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folder "${other.id}" (${other.path}): folders must not be inside one another`,
+        {
+          hint:
+            'A sync writes into the whole backup folder and a check reads the whole source, so a folder inside another would be written to or read twice. Give each folder its own separate root (e.g. sibling folders).',
+        },
+      );
+    }
+  }
 }
 
 function findFolder(config: SynkerConfig, id: string): FolderConfig {
