@@ -5,7 +5,8 @@
  * process.
  */
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../src/report/model.js';
@@ -17,7 +18,7 @@ import { outboxDir } from '../src/schedule/paths.js';
 import { startCheckPair, writeTree } from './helpers/check-pair.js';
 import { ManualClock } from './helpers/clock.js';
 import { TestSmtpServer, freePort } from './helpers/smtp.js';
-import { isolatedEnv, runSynker } from './helpers/synker-cli.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
 
 const FILES: Record<string, string> = { 'a.jpg': 'alpha', 'b.jpg': 'bravo', 'docs/notes.txt': 'notes' };
 
@@ -54,6 +55,37 @@ test('synker check --email mails the report with the same totals as --json; SMTP
   assert.match(down.stderr, /error: the report of photos was not e-mailed now \(it waits in the outbox\): the mail server 127\.0\.0\.1:\d+ refused the connection/);
   assert.match(down.stderr, /hint: Check smtp\.host and smtp\.port/);
   assert.equal(await new Outbox(outboxDir(path.join(pair.backupHome, 'data'))).size(), 1);
+});
+
+test('a report that cannot be written to --output is still e-mailed, then the write error is reported', async (t) => {
+  const root0 = process.getuid?.() === 0;
+  // Root ignores file modes; without these capabilities a read-only folder is read-only for it too.
+  const wrap = root0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
+  if (root0 && spawnSync('setpriv', ['--bounding-set', '-dac_override', '--', 'true']).status !== 0) {
+    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only');
+    return;
+  }
+  const pair = await startCheckPair(t, FILES);
+  await rm(path.join(pair.backupRoot, 'b.jpg'));
+  const server = await new TestSmtpServer().start();
+  t.after(() => server.stop());
+  pair.backupConfig.smtp = smtpSection(server.port);
+  await pair.writeBackupHome();
+  const env = isolatedEnv(path.dirname(pair.backupHome), { SYNKER_HOME: pair.backupHome });
+  // The folder exists (so --output passes its check up front) but cannot be written.
+  const readOnly = path.join(path.dirname(pair.backupHome), 'reports');
+  await mkdir(readOnly, { mode: 0o555 });
+  const args = [SYNKER_BIN, 'check', '--no-discovery', 'photos', '--email', '--output', path.join(readOnly, 'report.txt')];
+  // Asynchronously: the SMTP server runs in this process.
+  const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const [command, ...rest] = [...wrap, process.execPath, ...args];
+    execFile(command!, rest, { env }, (err, _stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr }));
+  });
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /e-mailed the report of photos to owner@example\.test/);
+  assert.match(run.stderr, /error: cannot write the report to .*report\.txt: EACCES/);
+  assert.doesNotMatch(run.stderr, /internal error/);
+  assert.equal(server.received.length, 1);
 });
 
 test('--email without smtp settings is refused before checking', async (t) => {

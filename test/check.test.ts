@@ -4,7 +4,7 @@
  * mutations a user makes and expects exactly the matching categories.
  */
 import assert from 'node:assert/strict';
-import { chmod, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Difference } from '../src/diff/index.js';
@@ -162,6 +162,21 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   assert.equal(toFile.code, 1, toFile.stderr);
   assert.equal(toFile.stdout, '');
   assert.equal((JSON.parse(await readFile(out, 'utf8')) as CheckReport).summary.byCategory.missing.count, 1);
+  // A bad --output is refused before the check runs (the report would be lost after it); no folder is created for it.
+  const missingDir = path.join(pair.backupHome, 'no', 'such', 'dir');
+  for (const [where, words] of [
+    [pair.backupHome, 'is a directory'],
+    ['', 'needs a file name'],
+    [path.join(missingDir, 'report.txt'), `the folder ${missingDir} does not exist`],
+    [out + path.sep + 'x.txt', `${out} is not a folder`],
+  ] as const) {
+    const refused = await runSynker(['check', '--no-discovery', 'photos', '--output', where, '--peer', '127.0.0.1:1'], { env });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.ok(refused.stderr.startsWith(`error: --output ${where}`) && refused.stderr.includes(words), refused.stderr);
+    assert.doesNotMatch(refused.stderr, /internal error|cannot reach/);
+  }
+  await assert.rejects(stat(path.join(pair.backupHome, 'no')), /ENOENT/);
 
   await rm(path.join(pair.backupRoot, MARKER_FILE));
   const absent = await runSynker(['check', '--no-discovery', 'photos'], { env });

@@ -4,13 +4,14 @@
  * person on stdout, or as JSON (`--json`, schema in docs/report-schema.md).
  * Exit code: 0 complete, 1 differences, 2 the check could not be done.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../atomic-file.js';
 import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { checkThroughAgent } from '../../control/client.js';
 import { CONTROL_VERSION, type RequestedCheckOptions } from '../../control/protocol.js';
-import { UsageError } from '../../errors.js';
+import { SynkerError, UsageError, errnoCode } from '../../errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
@@ -19,6 +20,8 @@ import { addDiscoveryOptions, type DiscoveryFlags } from '../discovery-flags.js'
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
+
+export class OutputError extends SynkerError {}
 
 interface CheckFlags extends DiscoveryFlags {
   peer?: string;
@@ -61,6 +64,8 @@ export function register(program: Command): void {
   check.action(
     action(async (folderId: string | undefined, flags: CheckFlags, command: Command) => {
       if (flags.verify && flags.sizeOnly) throw new UsageError('--verify and --size-only contradict each other', 'use one of them');
+      // Before the check, which may take long: a report with nowhere to go would be lost after it.
+      const outputFile = flags.output === undefined ? undefined : await checkOutputFile(flags.output);
       const options: RequestedCheckOptions = {
         peer: flags.peer,
         verify: flags.verify ?? false,
@@ -92,8 +97,13 @@ export function register(program: Command): void {
         const reports =
           byAgent ??
           (await (await import('../../check/run.js')).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
-        await output(reports, flags);
+        // A report that cannot be written is still mailed; the write error is reported after.
+        const written = await output(reports, flags, outputFile).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
+        if (written !== undefined) throw written;
         for (const report of reports) {
           if (report.error === null) continue;
           process.stderr.write(`error: ${report.error.message}\n`);
@@ -105,16 +115,48 @@ export function register(program: Command): void {
   );
 }
 
-async function output(reports: CheckReport[], flags: CheckFlags): Promise<void> {
-  const toFile = flags.output !== undefined;
+async function output(reports: CheckReport[], flags: CheckFlags, outputFile: string | undefined): Promise<void> {
+  const toFile = outputFile !== undefined;
   const text = flags.json
     ? renderJsonLines(reports)
     : reports
         .filter((r) => r.exitCode !== CHECK_EXIT.error || reports.length > 1 || toFile)
         .map((r) => renderTerminal(r, { color: !toFile && shouldUseColor(process.stdout), all: flags.all ?? false }))
         .join('\n');
-  if (toFile) await writeFileAtomic(path.resolve(flags.output!), text, 0o644);
-  else process.stdout.write(text);
+  if (outputFile === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    await writeFileAtomic(outputFile, text, 0o644, { makeDir: false });
+  } catch (err) {
+    throw new OutputError('E_OUTPUT_WRITE', `cannot write the report to ${outputFile}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'Check that its folder still exists and is writable by this user, and that the disk is not full.',
+    });
+  }
+}
+
+/** `--output FILE` as an absolute path: a file (new, or one to replace) in a folder that exists. */
+async function checkOutputFile(raw: string): Promise<string> {
+  if (raw.trim() === '') throw new UsageError('--output needs a file name', 'e.g. --output report.txt, or leave it out to print the report.');
+  const file = path.resolve(raw);
+  const target = await stat(file).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw new UsageError(`--output ${raw}: ${(err as Error).message}`, 'Name a file this user can write.');
+  });
+  if (target?.isDirectory()) throw new UsageError(`--output ${raw} is a directory`, `Name a file in it, e.g. --output ${path.join(raw, 'report.txt')}.`);
+  // Writing replaces the file by a rename: a device or pipe (/dev/null) would itself be replaced.
+  if (target !== undefined && !target.isFile()) throw new UsageError(`--output ${raw} is not a regular file`, 'Leave --output out to print the report (and redirect it), or name a regular file.');
+  const dir = path.dirname(file);
+  const parent = await stat(dir).catch(() => undefined);
+  if (parent === undefined || !parent.isDirectory()) {
+    throw new UsageError(
+      `--output ${raw}: ${parent === undefined ? `the folder ${dir} does not exist` : `${dir} is not a folder`}`,
+      'Create the folder first (synker does not create folders for --output), or name a file in an existing folder.',
+    );
+  }
+  return file;
 }
 
 
