@@ -29,3 +29,28 @@ test('bad sync and versions settings are refused, naming the key', () => {
     );
   }
 });
+
+test('sync and versions survive every edit of the config (they were dropped when the file was written back)', async (t) => {
+  const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { ConfigStore } = await import('../src/config/config-store.js');
+  const { FOLDER_KEYS } = await import('../src/config/validate.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-config-keys-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'config.json');
+  const folder = { id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true, versions: { maxAge: '90d', keep: 5 } };
+  assert.deepEqual(Object.keys(folder).sort(), [...FOLDER_KEYS].sort(), 'this test sets every folder key the config takes');
+  await writeFile(file, JSON.stringify({ version: 1, name: 'nas', folders: [folder] }));
+  const store = await ConfigStore.open(file);
+  try {
+    await store.update((draft) => {
+      draft.name = 'nas2';
+    });
+  } finally {
+    await store.close();
+  }
+  const written = JSON.parse(await readFile(file, 'utf8')) as { name: string; folders: unknown[] };
+  assert.equal(written.name, 'nas2');
+  assert.deepEqual(written.folders, [folder]);
+});

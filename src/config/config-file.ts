@@ -93,7 +93,15 @@ export function serializeConfig(config: SynkerConfig): string {
     version: config.version,
     name: config.name,
     port: config.port,
-    folders: config.folders.map((f) => ({ id: f.id, path: f.path, role: f.role, shareWith: [...f.shareWith] })),
+    // Every folder key the config takes (validate.ts FOLDER_KEYS): a setting left out here is lost at the next edit.
+    folders: config.folders.map((f) => ({
+      id: f.id,
+      path: f.path,
+      role: f.role,
+      shareWith: [...f.shareWith],
+      ...(f.sync === undefined ? {} : { sync: f.sync }),
+      ...(f.versions === undefined ? {} : { versions: { ...f.versions } }),
+    })),
     trusted: config.trusted.map((t) => (t.name === undefined ? { deviceId: t.deviceId } : { deviceId: t.deviceId, name: t.name })),
     peers: [...config.peers],
     ...(config.smtp === undefined ? {} : { smtp: config.smtp }),

@@ -35,7 +35,7 @@ export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const MAX_NAME_BYTES = 63;
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
-const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
+export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
 
