@@ -83,3 +83,40 @@ test('init refuses what would hide a problem: a missing source, a backup on an u
   assert.match(noTty.stderr, /hint: Pass --yes/);
   await assert.rejects(stat(path.join(home, 'synker/config/config.json')), { code: 'ENOENT' }, 'nothing was written');
 });
+
+test('init --force keeps the folders and e-mail it is not given again; a folder given again keeps its shares; ports as the config takes them', async (t) => {
+  const { home, env, configFile, folder } = await setup(t);
+  const passwordFile = path.join(home, 'pw');
+  await writeFile(passwordFile, 'secret\n', { mode: 0o600 });
+  const first = await runSynker(['init', '--yes', '--role', 'backup', '--folder', `pics=${folder}`, '--email-to', 'me@example.org', '--smtp-host', 'mail.example.org', '--smtp-user', 'me', '--smtp-password-file', passwordFile], { env });
+  assert.equal(first.code, 0, first.stderr);
+  // With no folder, the next steps speak of the other role than the one given.
+  assert.match(first.stdout, /On the other machine:\s+synker init --role source --folder pics=PATH/);
+  const other = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--name', 'x'], { env: { ...env, SYNKER_HOME: path.join(home, 'second') } });
+  assert.match(other.stdout, /On the other machine:\s+synker init --role source\n/);
+  // Shared since, by hand.
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { folders: Array<Record<string, unknown>> };
+  config.folders[0]!['shareWith'] = ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'];
+  config.folders[0]!['sync'] = true;
+  await writeFile(configFile, JSON.stringify({ ...config, trusted: [{ deviceId: 'MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD', name: 'laptop' }] }));
+
+  const renamed = await runSynker(['init', '--yes', '--force', '--name', 'nas2'], { env });
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.match(renamed.stdout, /Folder\s+pics\s+\S+\s+\(backup, kept\)/);
+  assert.match(renamed.stdout, /E-mail\s+kept as it was/);
+  const after = JSON.parse(await readFile(configFile, 'utf8')) as { name: string; folders: Array<Record<string, unknown>>; smtp?: unknown };
+  assert.equal(after.name, 'nas2');
+  assert.equal(after.folders.length, 1);
+  assert.equal(after.folders[0]!['sync'], true);
+  assert.ok(after.smtp, 'e-mail kept');
+
+  const again = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${folder}`, '--no-email', '--port', '0'], { env });
+  assert.equal(again.code, 0, again.stderr);
+  const last = JSON.parse(await readFile(configFile, 'utf8')) as { port: number; folders: Array<Record<string, unknown>>; smtp?: unknown };
+  assert.deepEqual(last.folders[0]!['shareWith'], ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'], 'the folder given again keeps its shares');
+  assert.equal(last.smtp, undefined, '--no-email removes e-mail');
+  assert.equal(last.port, 0);
+  const scientific = await runSynker(['init', '--yes', '--force', '--port', '1e3'], { env });
+  assert.equal(scientific.code, 2);
+  assert.match(scientific.stderr, /--port 1e3: not a port number/);
+});

@@ -26,6 +26,10 @@ export interface InitTarget {
   configDir: string;
   /** Rewrite an existing config's name, port, folders and e-mail (identity and trusted devices are kept). */
   force: boolean;
+  /** With `force`: keep the existing folders (none were given again). */
+  keepFolders?: boolean;
+  /** With `force`: keep the existing e-mail settings (none were given, and --no-email was not). */
+  keepEmail?: boolean;
 }
 
 export interface InitResult {
@@ -34,6 +38,8 @@ export interface InitResult {
   identityCreated: boolean;
   /** Folders whose directory init created (backup side). */
   createdFolders: string[];
+  /** What `--force` kept from the existing config because it was not given again. */
+  kept: { folders: string[]; email: boolean };
   passwordFile?: string;
 }
 
@@ -42,7 +48,7 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
   if (existing.exists && !target.force) {
     const c = existing.config;
     throw new InitError('E_INIT_EXISTS', `synker is already set up here: ${target.configFile} (agent "${c.name}", ${c.folders.length} folder${c.folders.length === 1 ? '' : 's'})`, {
-      hint: 'Add folders with `synker folder add`, devices with `synker trust`; or run `synker init --force` to rewrite the name, folders and e-mail (identity and trusted devices are kept).',
+      hint: 'Add folders with `synker folder add`, devices with `synker trust`; or run `synker init --force` to rewrite the name and the folders and e-mail you give (the rest, the identity and trusted devices are kept).',
     });
   }
   // Refuse bad e-mail settings before anything is written (the same check the config applies).
@@ -59,19 +65,29 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
 
   const store = await ConfigStore.open(target.configFile);
   let config: SynkerConfig;
+  const kept = { folders: [] as string[], email: false };
   try {
     await store.update((draft) => {
       draft.name = plan.name;
       if (plan.port !== undefined) draft.port = plan.port;
-      draft.folders = plan.folders.map((f) => ({ id: f.id, path: f.path, role: f.role, shareWith: [] }));
+      if (target.keepFolders === true && draft.folders.length > 0) {
+        kept.folders = draft.folders.map((f) => f.id);
+      } else {
+        // A folder given again under its ID keeps what was set up for it since (shares, sync, versions).
+        draft.folders = plan.folders.map((f) => {
+          const before = draft.folders.find((d) => d.id === f.id);
+          return before !== undefined ? { ...before, path: f.path, role: f.role } : { id: f.id, path: f.path, role: f.role, shareWith: [] };
+        });
+      }
       if (smtp) draft.smtp = smtp;
+      else if (target.keepEmail === true && draft.smtp !== undefined) kept.email = true;
       else delete draft.smtp;
     });
     config = store.current();
   } finally {
     await store.close();
   }
-  return { config, identity, identityCreated: created, createdFolders, ...(passwordFile ? { passwordFile } : {}) };
+  return { config, identity, identityCreated: created, createdFolders, kept, ...(passwordFile ? { passwordFile } : {}) };
 }
 
 /** The config's `smtp` section as a user would write it (docs/configuration.md). */

@@ -78,9 +78,11 @@ export function checkAddress(value: string, flag: string): string {
   return value.trim();
 }
 
-export function checkPort(value: string | number, flag: string): number {
-  const port = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag} ${value}: not a port number`, 'Use a number from 1 to 65535.');
+/** A port as the user types it: digits only (no "1e3", no "0x50"); 0 only where it means "any free port". */
+export function checkPort(value: string | number, flag: string, options: { allowZero?: boolean } = {}): number {
+  const low = options.allowZero === true ? 0 : 1;
+  const port = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(port) || port < low || port > 65535) throw new UsageError(`${flag} ${value}: not a port number`, `Use a number from ${low} to 65535.`);
   return port;
 }
 

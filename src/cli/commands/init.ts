@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--smtp-password-file <file>', 'file (mode 0600) that holds the password')
     .option('--no-email', 'do not set up e-mail reports')
     .option('-y, --yes', 'ask nothing: flags and defaults only (for scripts)')
-    .option('--force', 'rewrite an existing set-up (name, folders, e-mail); the identity and trusted devices are kept')
+    .option('--force', 'rewrite an existing set-up: the name, and the folders and e-mail given (those not given again are kept; --no-email removes e-mail); the identity and trusted devices are kept')
     .option('--json', 'print the result as JSON')
     .action(
       action(async (flags: InitFlags, command: Command) => {
@@ -61,7 +61,8 @@ export function register(program: Command): void {
         const role: FolderRole = flags.role !== undefined ? checkRole(flags.role) : 'source';
         let plan: InitPlan = {
           name: flags.name?.trim() || defaultAgentName(),
-          ...(flags.port !== undefined ? { port: checkPort(flags.port, '--port') } : {}),
+          // 0: any free port, as in the config (docs/configuration.md).
+          ...(flags.port !== undefined ? { port: checkPort(flags.port, '--port', { allowZero: true }) } : {}),
           folders: flags.folder.map((spec) => parseFolderSpec(spec, role)),
           ...(flags.email && flags.emailTo.length > 0 ? { email: emailFromFlags(flags) } : {}),
         };
@@ -86,9 +87,16 @@ export function register(program: Command): void {
           }
         }
         checkPlan(plan);
-        const result = await applyInit(plan, { configFile, configDir: dirs.config, force: Boolean(flags.force) });
+        const result = await applyInit(plan, {
+          configFile,
+          configDir: dirs.config,
+          force: Boolean(flags.force),
+          // With --force, what was not given again is kept, not dropped: folders, and e-mail unless --no-email.
+          keepFolders: plan.folders.length === 0,
+          keepEmail: plan.email === undefined && flags.email,
+        });
         if (flags.json) process.stdout.write(`${JSON.stringify(jsonResult(result, configFile))}\n`);
-        else process.stdout.write(describe(result, configFile, plan));
+        else process.stdout.write(describe(result, configFile, plan, role));
       }),
     );
   addExamples(init, [
@@ -123,24 +131,26 @@ function emailFromFlags(flags: InitFlags): PlannedEmail {
   };
 }
 
-function describe(result: InitResult, configFile: string, plan: InitPlan): string {
+function describe(result: InitResult, configFile: string, plan: InitPlan, role: FolderRole): string {
   const c = result.config;
   const id = formatDeviceId(result.identity.deviceId);
   const rows: Array<[string, string]> = [
     ['Name', c.name],
     ['Device ID', `${id}${result.identityCreated ? '  (new)' : ''}`],
     ['Config', configFile],
-    ...c.folders.map((f): [string, string] => ['Folder', `${f.id}  ${f.path}  (${f.role}${result.createdFolders.includes(f.path) ? ', created' : ''})`]),
+    ...c.folders.map((f): [string, string] => ['Folder', `${f.id}  ${f.path}  (${f.role}${result.createdFolders.includes(f.path) ? ', created' : ''}${result.kept.folders.includes(f.id) ? ', kept' : ''})`]),
   ];
   const email = plan.email;
   if (email) {
     const login = email.user ? `, login ${email.user}` : '';
     const secret = result.passwordFile ? ` (password in ${result.passwordFile})` : email.passwordEnv ? ` (password from $${email.passwordEnv})` : email.passwordFile ? ` (password in ${email.passwordFile})` : '';
     rows.push(['E-mail', `reports to ${email.to.join(', ')} via ${email.host}:${email.port}${login}${secret}`]);
+  } else if (result.kept.email) {
+    rows.push(['E-mail', 'kept as it was (--no-email removes it)']);
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   const folder = c.folders[0];
-  const isSource = (folder?.role ?? 'source') === 'source';
+  const isSource = (folder?.role ?? role) === 'source';
   const otherRole = isSource ? 'backup' : 'source';
   const folderArg = folder ? ` --folder ${folder.id}=PATH` : '';
   const steps = [
@@ -171,6 +181,7 @@ function jsonResult(result: InitResult, configFile: string): Record<string, unkn
     configFile,
     folders: result.config.folders.map((f) => ({ id: f.id, path: f.path, role: f.role })),
     createdFolders: result.createdFolders,
+    kept: result.kept,
     email: result.config.smtp ?? null,
   };
 }
