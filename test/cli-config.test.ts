@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Command } from 'commander';
 import { loadAllCommands } from '../src/cli/commands/index.js';
 import { deviceIdFromCertificate, formatDeviceId } from '../src/config/device-id.js';
@@ -244,14 +244,10 @@ function withoutDacOverride(): boolean {
 }
 
 test('a read-only folder root or config dir is a clear error, and nothing is half-written', async (t) => {
-  const root0 = process.getuid?.() === 0;
-  if (root0 && !withoutDacOverride()) {
-    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
-    return;
-  }
   const home = await tempDir(t);
+  const limited = withoutPermissionOverride(t, home);
+  if (limited === undefined) return;
   const root = await tempDir(t);
-  const limited = (args: string[]) => (root0 ? runSetpriv(args, home) : runSynker(args, { env: isolatedEnv(home) }));
   assert.equal((await runCli(['id'], { home })).code, 0);
   const configDir = path.join(home, 'synker', 'config');
   await chmod(root, 0o555);
@@ -272,18 +268,15 @@ test('a read-only folder root or config dir is a clear error, and nothing is hal
 });
 
 test('a config dir that cannot be created is a clear error naming it, for every command that needs it', async (t) => {
-  const root0 = process.getuid?.() === 0;
-  if (root0 && !withoutDacOverride()) {
-    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
-    return;
-  }
   // SYNKER_HOME under a folder this user may not write (e.g. another user's).
   const home = await tempDir(t);
+  const limited = withoutPermissionOverride(t, home);
+  if (limited === undefined) return;
   await chmod(home, 0o555);
   const configDir = path.join(home, 'synker', 'config');
   try {
     for (const args of [['id'], ['init', '--yes'], ['trust', deviceA], ['agent', '--no-discovery', '--port', '0']]) {
-      const run = root0 ? await runSetpriv(args, home) : await runCli(args, { home });
+      const run = await limited(args);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.ok(run.stderr.startsWith(`error: cannot create the config dir ${configDir}: EACCES: permission denied, mkdir `), `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /\nhint: Create it with write access for the user running synker .*SYNKER_HOME/, args.join(' '));
@@ -292,6 +285,20 @@ test('a config dir that cannot be created is a clear error naming it, for every 
     await chmod(home, 0o755);
   }
 });
+
+/**
+ * Runs synker in `home` as a user whom permissions apply to: as root, under
+ * setpriv without the permission-override capabilities. Undefined (the test
+ * is skipped) as root without setpriv.
+ */
+function withoutPermissionOverride(t: TestContext, home: string): ((args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>) | undefined {
+  const root0 = process.getuid?.() === 0;
+  if (root0 && !withoutDacOverride()) {
+    t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
+    return undefined;
+  }
+  return (args) => (root0 ? runSetpriv(args, home) : runSynker(args, { env: isolatedEnv(home) }));
+}
 
 function runSetpriv(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
