@@ -105,6 +105,21 @@ test('a backup root without its marker (an unmounted disk) is an error, never "e
   assert.ok(report.error!.hint);
 });
 
+test('a folder stored in NFD on the backup is one notice however many entries it holds', async (t) => {
+  const nfc = 'caf\u00e9';
+  const files: Record<string, string> = { 'x.txt': 'x' };
+  for (let i = 0; i < 20; i++) files[`${nfc}/${i}.txt`] = `file ${i}`;
+  files[`${nfc}/inner/deep.txt`] = 'deep';
+  const pair = await startCheckPair(t, files);
+  // What a copy from a Mac leaves on Linux: the folder's name on disk decomposed.
+  await rename(path.join(pair.backupRoot, nfc), path.join(pair.backupRoot, 'cafe\u0301'));
+  const report = await pair.check();
+  assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.differences.map(brief)));
+  assert.deepEqual(report.differences.map((d) => [brief(d), d.clash, d.fileCount, d.members?.length]), [[`name-clash ${nfc}`, 'normalization', 21, 22]]);
+  assert.equal(report.differences[0]!.backup!.raw, 'cafe\u0301');
+  assert.equal(report.summary.matchedFiles, 22);
+});
+
 test('which side changed: after a verified check, damage on each side with size and mtime kept', async (t) => {
   const pair = await startCheckPair(t, FILES);
   const first = await pair.check({ verify: true });

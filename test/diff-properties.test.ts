@@ -3,7 +3,9 @@
  * one path at a time), on random manifests and random mutations of them.
  * Moves and case-only renames are expanded back into the missing and extra
  * paths they stand for, so the comparison also proves that pairing loses and
- * invents nothing.
+ * invents nothing. Accented names are stored in NFD on disk at random, on
+ * either side: the names that then differ only in normalisation are checked
+ * against a reference too.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -100,6 +102,32 @@ function mutate(random: () => number, original: Map<string, ManifestEntry>): Map
   return tree;
 }
 
+/**
+ * Which accented names a side stores in NFD (as macOS does), at random. A copy (`base`: the tree it
+ * was made from) mostly keeps the original's choices, as copy tools do.
+ */
+function randomNfd(random: () => number, tree: Map<string, ManifestEntry>, base?: Set<string>): Set<string> {
+  const nfd = new Set<string>();
+  for (const path of tree.keys()) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (name.normalize('NFD') === name) continue;
+    const was = base?.has(path) ?? false;
+    if (base !== undefined ? (random() < 0.25 ? !was : was) : random() < 0.3) nfd.add(path);
+  }
+  return nfd;
+}
+
+/** The tree as a scan lists it: every path NFC, and `raw`, the path on disk, where a name in it is stored in NFD. */
+function encode(tree: Map<string, ManifestEntry>, nfd: Set<string>): Map<string, ManifestEntry> {
+  const out = new Map<string, ManifestEntry>();
+  for (const [path, entry] of tree) {
+    const parts = path.split('/');
+    const raw = parts.map((part, i) => (nfd.has(parts.slice(0, i + 1).join('/')) ? part.normalize('NFD') : part)).join('/');
+    out.set(path, raw === path ? entry : { ...entry, raw });
+  }
+  return out;
+}
+
 function sorted(tree: Map<string, ManifestEntry>): ManifestEntry[] {
   return [...tree.values()].sort(compareEntries);
 }
@@ -117,6 +145,37 @@ function referenceDiff(a: Map<string, ManifestEntry>, b: Map<string, ManifestEnt
     else if (s.mode !== t.mode || (s.type === 'file' && s.mtime !== t.mtime)) out.push(`metadata ${path}`);
   }
   return out.sort();
+}
+
+/**
+ * The reference for names stored differently on disk: a path on both sides whose own name differs is a
+ * record; one whose own name is the same differs only because a folder above it does, and joins the
+ * record of the deepest such folder (with the files among them counted: a file on both sides).
+ */
+function referenceNormalization(a: Map<string, ManifestEntry>, b: Map<string, ManifestEntry>): string[] {
+  const rawOf = (e: ManifestEntry): string => e.raw ?? e.path;
+  const ownName = (e: ManifestEntry): string => rawOf(e).slice(rawOf(e).lastIndexOf('/') + 1);
+  const records = new Map<string, { members: string[]; files: number }>();
+  const recordOf = (path: string) => records.get(path) ?? records.set(path, { members: [], files: 0 }).get(path)!;
+  for (const [path, s] of a) {
+    const t = b.get(path);
+    if (t === undefined || rawOf(s) === rawOf(t)) continue;
+    let folder = path;
+    while (ownName(a.get(folder)!) === ownName(b.get(folder)!)) folder = folder.slice(0, folder.lastIndexOf('/'));
+    const record = recordOf(folder);
+    if (folder === path) continue;
+    record.members.push(path);
+    if (s.type === 'file' && t.type === 'file') record.files++;
+  }
+  return [...records].map(([path, r]) => `${path} [${r.members.sort().join(' ')}] ${r.files}`).sort();
+}
+
+/** The diff's normalisation records, as the reference writes them. */
+function normalizationRecords(differences: Difference[]): string[] {
+  return differences
+    .filter((d) => d.category === 'name-clash' && d.clash === 'normalization')
+    .map((d) => `${d.path} [${(d.members ?? []).map((m) => (m.newPath === m.path ? m.path : `${m.path}->${m.newPath}`)).sort().join(' ')}] ${d.fileCount ?? 0}`)
+    .sort();
 }
 
 /** The diff's records, moves and case renames expanded into the paths they stand for. */
@@ -142,14 +201,14 @@ function mirror(d: Difference): string {
   const to = d.newPath ?? d.otherPath;
   if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case')) return `${d.category} ${to} -> ${d.path} ${d.fileCount ?? ''}`;
   if (d.category === 'name-clash' && d.clash === 'within') return `${d.category} ${d.path} -> ${to} ${side}`;
-  return `${swap[d.category] ?? d.category} ${d.path} ${side ?? ''}`;
+  return `${swap[d.category] ?? d.category} ${d.path} ${side ?? ''} ${d.fileCount ?? ''}`;
 }
 
 function describe(d: Difference): string {
   const to = d.newPath ?? d.otherPath;
   if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case')) return `${d.category} ${d.path} -> ${to} ${d.fileCount ?? ''}`;
   if (d.category === 'name-clash' && d.clash === 'within') return `${d.category} ${d.path} -> ${to} ${d.side}`;
-  return `${d.category} ${d.path} ${d.side ?? ''}`;
+  return `${d.category} ${d.path} ${d.side ?? ''} ${d.fileCount ?? ''}`;
 }
 
 /** Entries handed over partly through takeReady (a few at a time, at random), as the peer stream and the scan thread do. */
@@ -177,10 +236,15 @@ function readyStream(entries: ManifestEntry[], random: () => number): AsyncItera
 
 test('random manifests: the diff agrees with the reference, diff(A, A) is empty and diff(B, A) mirrors diff(A, B)', async () => {
   const random = prng(20260115);
+  let foldedFolders = 0;
   for (let round = 0; round < 400; round++) {
-    const a = randomTree(random, 1 + Math.floor(random() * 12));
-    const b = round % 4 === 0 ? randomTree(random, Math.floor(random() * 12)) : mutate(random, a);
-    const context = `round ${round}\nA: ${[...a.keys()].join(' ')}\nB: ${[...b.keys()].join(' ')}`;
+    const nfcA = randomTree(random, 1 + Math.floor(random() * 12));
+    const copied = round % 4 !== 0;
+    const nfcB = copied ? mutate(random, nfcA) : randomTree(random, Math.floor(random() * 12));
+    const nfdA = randomNfd(random, nfcA);
+    const a = encode(nfcA, nfdA);
+    const b = encode(nfcB, randomNfd(random, nfcB, copied ? nfdA : undefined));
+    const context = `round ${round}\nA: ${[...a.values()].map((e) => e.raw ?? e.path).join(' ')}\nB: ${[...b.values()].map((e) => e.raw ?? e.path).join(' ')}`;
     const options = { mtimeToleranceMs: 0 };
 
     const same = await diffManifests(stream(sorted(a)), stream(sorted(a)), options);
@@ -188,6 +252,8 @@ test('random manifests: the diff agrees with the reference, diff(A, A) is empty 
 
     const ab = await diffManifests(stream(sorted(a)), stream(sorted(b)), options);
     assert.deepEqual(expand(ab.differences), referenceDiff(a, b), context);
+    assert.deepEqual(normalizationRecords(ab.differences), referenceNormalization(a, b), context);
+    foldedFolders += ab.differences.filter((d) => d.clash === 'normalization' && d.members !== undefined).length;
     for (const d of ab.differences) {
       if (d.category === 'moved' && d.source!.type === 'file') {
         assert.equal(d.source!.hash, d.backup!.hash, `${context}\na move pairs equal content`);
@@ -201,6 +267,7 @@ test('random manifests: the diff agrees with the reference, diff(A, A) is empty 
     assert.deepEqual(ba.differences.map(describe).sort(), ab.differences.map(mirror).sort(), context);
     assert.equal(ab.differences.filter((d) => d.failing).length, ba.differences.filter((d) => d.failing).length, context);
   }
+  assert.ok(foldedFolders >= 10, `the rounds reach folders stored in NFD with entries below (${foldedFolders})`);
 });
 
 test('a large pair: a handful of differences among 200,000 entries', async () => {

@@ -126,6 +126,12 @@ test('a folder renamed only in case is one clash with its file count', async () 
   const result = await diff([dir('Music'), file('Music/a.mp3', 'a'), file('Music/b.mp3', 'b')], [dir('music'), file('music/a.mp3', 'a'), file('music/b.mp3', 'b')]);
   assert.deepEqual(result.differences.map(brief), ['name-clash Music -> music']);
   assert.equal(result.differences[0]!.fileCount, 2);
+  // A sub-folder renamed too: its entries join it, the nearest renamed folder.
+  const nested = await diff([dir('Music'), dir('Music/Live'), file('Music/Live/a.mp3', 'a'), file('Music/b.mp3', 'b')], [dir('music'), dir('music/live'), file('music/live/a.mp3', 'a'), file('music/b.mp3', 'b')]);
+  assert.deepEqual(nested.differences.map((d) => [brief(d), d.fileCount, d.members?.map((m) => m.newPath)]), [
+    ['name-clash Music -> music', 1, ['music/b.mp3']],
+    ['name-clash Music/Live -> music/live', 1, ['music/live/a.mp3']],
+  ]);
 });
 
 test('an NFC/NFD pair: same name up to normalisation is compared, flagged, and does not fail', async () => {
@@ -135,6 +141,49 @@ test('an NFC/NFD pair: same name up to normalisation is compared, flagged, and d
   assert.deepEqual(result.differences.map((d) => [brief(d), d.clash, d.failing]), [[`name-clash ${nfc}`, 'normalization', false]]);
   assert.equal(result.differences[0]!.backup!.raw, nfd);
   assert.equal(result.matchedFiles, 1);
+});
+
+test('a folder stored in NFD on one side is one normalisation clash: what lies below is folded into it', async () => {
+  const nfc = 'd\u00e9caf\u00e9';
+  const nfd = 'de\u0301cafe\u0301';
+  const inner = `${nfc}/r\u00e9sum\u00e9`;
+  const innerNfd = `${nfd}/re\u0301sume\u0301`;
+  const source = [
+    dir(nfc), file(`${nfc}/a.txt`, 'a'), file(`${nfc}/b.txt`, 'bb'), dir(`${nfc}/sub`), file(`${nfc}/sub/c.txt`, 'ccc'),
+    link(`${nfc}/l`, 'a.txt'), file(`${nfc}/edited.txt`, 'old'), file(`${nfc}/caf\u00e9.txt`, 'k'),
+    dir(inner), file(`${inner}/1.pdf`, 'one'), file(`${inner}/2.pdf`, 'two'),
+  ];
+  // The backup's copy, every path below the folder on disk under its NFD name; one file's own name is NFD too.
+  const backup = source.map((e) => {
+    const rest = e.path.slice(nfc.length);
+    const raw = e.path === `${nfc}/caf\u00e9.txt` ? `${nfd}/cafe\u0301.txt` : e.path.startsWith(inner) ? innerNfd + e.path.slice(inner.length) : nfd + rest;
+    return e.path === `${nfc}/edited.txt` ? file(e.path, 'new', { raw }) : { ...e, raw };
+  });
+  const result = await diff(source, backup);
+  assert.deepEqual(result.differences.map((d) => [brief(d), d.clash, d.fileCount]), [
+    [`name-clash ${nfc}`, 'normalization', 4],
+    [`name-clash ${nfc}/caf\u00e9.txt`, 'normalization', undefined],
+    [`content ${nfc}/edited.txt`, undefined, undefined],
+    [`name-clash ${inner}`, 'normalization', 2],
+  ]);
+  const [folder, , , innerFolder] = result.differences;
+  assert.deepEqual(folder!.members, [
+    { path: `${nfc}/a.txt`, newPath: `${nfc}/a.txt` },
+    { path: `${nfc}/b.txt`, newPath: `${nfc}/b.txt` },
+    { path: `${nfc}/edited.txt`, newPath: `${nfc}/edited.txt` },
+    { path: `${nfc}/l`, newPath: `${nfc}/l` },
+    { path: `${nfc}/sub`, newPath: `${nfc}/sub` },
+    { path: `${nfc}/sub/c.txt`, newPath: `${nfc}/sub/c.txt` },
+  ]);
+  assert.equal(folder!.bytes, 1 + 2 + 3 + 3);
+  assert.equal(folder!.backup!.raw, nfd);
+  assert.equal(folder!.failing, false);
+  assert.deepEqual(innerFolder!.members!.map((m) => m.path), [`${inner}/1.pdf`, `${inner}/2.pdf`]);
+  assert.deepEqual(result.byCategory['name-clash'], { count: 3, bytes: 1 + 2 + 3 + 3 + 1 + 3 + 3 });
+  assert.equal(result.matchedFiles, 6);
+  // The other way round: the same records.
+  const mirrored = await diff(backup, source);
+  assert.deepEqual(mirrored.differences.map((d) => [brief(d), d.fileCount, d.members?.length]), result.differences.map((d) => [brief(d), d.fileCount, d.members?.length]));
 });
 
 test('two names on one side that collide on case-insensitive disks are reported once per pair', async () => {

@@ -188,3 +188,15 @@ test('a suspicious source change is named near the top and listed first, however
   // No warning without a suspicious change.
   assert.doesNotMatch(renderTerminal(await reportOf(source, backup), { color: false, all: false }), /^!/m);
 });
+
+test('a folder stored in NFD is one line in the terminal, with its file count', async () => {
+  const nfc = 'caf\u00e9';
+  const nfd = 'cafe\u0301';
+  const source = [dir(nfc), file(`${nfc}/a`, 'a'), file(`${nfc}/b`, 'b')];
+  const backup = [dir(nfc, { raw: nfd }), file(`${nfc}/a`, 'a', { raw: `${nfd}/a` }), file(`${nfc}/b`, 'b', { raw: `${nfd}/b` })];
+  const report = await reportOf(source, backup);
+  assert.equal(report.exitCode, CHECK_EXIT.complete);
+  assert.equal(report.summary.differences, 1);
+  const text = renderTerminal(report, { color: false, all: false });
+  assert.match(text, new RegExp(`\\n {2}${nfc} {2}same name in a different Unicode normalisation \\(NFC/NFD; folder, 2 files\\)`));
+});

@@ -12,6 +12,7 @@ import { GroupReader, PENDING } from './groups.js';
 import { MtimeTolerance } from './mtime.js';
 import { isInside, WithinSideClashFinder } from './names.js';
 import { pairMissingAndExtra } from './pairing.js';
+import { addMember, folderPairKey, renamedFolderKeyOf } from './renamed-folders.js';
 import {
   CATEGORIES,
   type Category,
@@ -87,6 +88,8 @@ class Join {
   private readonly extra: Difference[] = [];
   private pending: PendingMtime[] = [];
   private readonly withinClashes = new Map<string, Difference>();
+  /** Folders whose names differ only in normalisation, by their on-disk paths: what lies below joins their record. */
+  private readonly normalizedFolders = new Map<string, Difference>();
   private readonly finders = { source: new WithinSideClashFinder(), backup: new WithinSideClashFinder() };
   private readonly totals = { source: emptyTotals(), backup: emptyTotals() };
   private readonly tolerance: MtimeTolerance;
@@ -153,18 +156,28 @@ class Join {
       const s = restSource[i]!;
       const b = restBackup[i]!;
       this.compare(s, b);
-      this.differences.push({
-        category: 'name-clash',
-        clash: 'normalization',
-        path: s.path,
-        source: factsOf(s),
-        backup: factsOf(b),
-        bytes: s.type === 'file' ? s.size : 0,
-        failing: false,
-      });
+      this.normalizationClash(s, b);
     }
     for (const s of restSource.slice(n)) this.only('source', s);
     for (const b of restBackup.slice(n)) this.only('backup', b);
+  }
+
+  /**
+   * The same name on both sides up to Unicode normalisation. Below a folder stored in the other
+   * normalisation every path differs although the entry's own name does not (a folder copied from a
+   * Mac): such an entry joins the folder's record instead of being a notice of its own.
+   */
+  private normalizationClash(s: ManifestEntry, b: ManifestEntry): void {
+    const bytes = s.type === 'file' ? s.size : 0;
+    const key = renamedFolderKeyOf(rawOf(s), rawOf(b));
+    const folder = key === undefined ? undefined : this.normalizedFolders.get(key);
+    if (folder !== undefined) {
+      addMember(folder, s.path, b.path, s.type === 'file' && b.type === 'file', bytes);
+      return;
+    }
+    const record: Difference = { category: 'name-clash', clash: 'normalization', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: false };
+    this.differences.push(record);
+    if (s.type === 'dir' && b.type === 'dir') this.normalizedFolders.set(folderPairKey(rawOf(s), rawOf(b)), record);
   }
 
   private compare(s: ManifestEntry, b: ManifestEntry): void {

@@ -11,6 +11,7 @@
 import { comparePaths } from '../manifest/order.js';
 import { contentChanges, sameContent } from './compare.js';
 import { baseName, foldName, isInside } from './names.js';
+import { addMember, folderPairKey, renamedFolderKeyOf } from './renamed-folders.js';
 import type { Difference, EntryFacts } from './types.js';
 
 interface Pairing {
@@ -201,39 +202,26 @@ function moveRecord(move: Move): Difference {
 
 /**
  * A folder renamed only in case (`Photos` -> `photos`) would otherwise list
- * every file inside as its own clash: fold those whose own names match and
+ * every entry inside as its own clash: fold those whose own names match and
  * whose content is the same into the folder's record.
  */
 function collapseCaseRenamedFolders(differences: Difference[]): Difference[] {
   const folderClashes = new Map<string, Difference>();
   for (const d of differences) {
     if (d.category === 'name-clash' && d.clash === 'case' && d.source!.type === 'dir' && d.backup!.type === 'dir') {
-      folderClashes.set(`${d.path}\0${d.otherPath!}`, d);
+      folderClashes.set(folderPairKey(d.path, d.otherPath!), d);
     }
   }
   if (folderClashes.size === 0) return differences;
   const kept: Difference[] = [];
   for (const d of differences) {
-    const parent = d.category === 'name-clash' && d.clash === 'case' ? clashingFolderOf(d, folderClashes) : undefined;
+    const key = d.category === 'name-clash' && d.clash === 'case' ? renamedFolderKeyOf(d.path, d.otherPath!) : undefined;
+    const parent = key === undefined ? undefined : folderClashes.get(key);
     if (parent === undefined || !sameContent(d.source!, d.backup!)) {
       kept.push(d);
       continue;
     }
-    (parent.members ??= []).push({ path: d.path, newPath: d.otherPath! });
-    if (d.source!.type === 'file') {
-      parent.fileCount = (parent.fileCount ?? 0) + 1;
-      parent.bytes += d.bytes;
-    }
+    addMember(parent, d.path, d.otherPath!, d.source!.type === 'file', d.bytes);
   }
   return kept;
-}
-
-function clashingFolderOf(d: Difference, folderClashes: Map<string, Difference>): Difference | undefined {
-  const a = components(d.path);
-  const b = components(d.otherPath!);
-  if (a.length !== b.length) return undefined;
-  const k = a.findIndex((part, i) => part !== b[i]);
-  if (k < 0 || k === a.length - 1) return undefined;
-  for (let i = k + 1; i < a.length; i++) if (a[i] !== b[i]) return undefined;
-  return folderClashes.get(`${a.slice(0, k + 1).join('/')}\0${b.slice(0, k + 1).join('/')}`);
 }

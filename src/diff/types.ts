@@ -49,7 +49,7 @@ export interface Difference {
   path: string;
   /** `moved`: where the backup has it. */
   newPath?: string;
-  /** `name-clash`: the other name (on the backup for `case`/`normalization`; same side for `within`). */
+  /** `name-clash`: the other name (on the backup for `case`; on the same side for `within`). */
   otherPath?: string;
   /** The source's entry at `path` (absent for `extra`). */
   source?: EntryFacts;
@@ -78,13 +78,14 @@ export interface Difference {
    */
   silentChange?: Side;
   /**
-   * `moved` folder / case-renamed folder: files that went with it. `unreadable`: entries below it on
-   * the readable side, which could not be compared.
+   * `moved` folder / folder renamed only in case or normalisation: files that went with it.
+   * `unreadable`: entries below it on the readable side, which could not be compared.
    */
   fileCount?: number;
   /**
-   * `moved` folder, or `name-clash` folder renamed only in case: every entry inside that went with
-   * it (files, folders, symlinks), source path and backup path.
+   * `moved` folder, or `name-clash` folder renamed only in case or normalisation: every entry inside
+   * that went with it (files, folders, symlinks), source path and backup path (the same NFC path for
+   * `normalization`). These entries have no record of their own.
    */
   members?: Array<{ path: string; newPath: string }>;
 }

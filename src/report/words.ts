@@ -91,7 +91,7 @@ export function describeDifference(d: Difference): string {
       break;
     case 'name-clash':
       if (d.clash === 'case') parts.push(d.fileCount !== undefined ? `names differ only in case (folder, ${plural(d.fileCount, 'file')})` : 'names differ only in case');
-      else if (d.clash === 'normalization') parts.push('same name in a different Unicode normalisation (NFC/NFD); equal on macOS');
+      else if (d.clash === 'normalization') parts.push(`same name in a different Unicode normalisation (NFC/NFD${d.fileCount !== undefined ? `; folder, ${plural(d.fileCount, 'file')}` : ''}); equal on macOS`);
       else parts.push(`both exist on ${d.side === 'both' ? 'both sides' : `the ${d.side}`} and collide on case-insensitive file systems (macOS, Windows)`);
       if (d.changes !== undefined) parts.push('content differs too');
       break;
