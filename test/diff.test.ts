@@ -186,6 +186,13 @@ test('a folder stored in NFD on one side is one normalisation clash: what lies b
   assert.deepEqual(mirrored.differences.map((d) => [brief(d), d.fileCount, d.members?.length]), result.differences.map((d) => [brief(d), d.fileCount, d.members?.length]));
 });
 
+test('a name clash within one side names the two paths and its side, and carries no entry facts', async () => {
+  const both = [file('Notes.txt', 'n1'), file('notes.txt', 'n2')];
+  const [onBoth] = (await diff(both, both)).differences;
+  // As docs/report-schema.md says: the entries themselves are compared like any other.
+  assert.deepEqual(onBoth, { category: 'name-clash', clash: 'within', path: 'Notes.txt', otherPath: 'notes.txt', bytes: 0, failing: false, side: 'both' });
+});
+
 test('two names on one side that collide on case-insensitive disks are reported once per pair', async () => {
   const both = [file('Notes.txt', 'n1'), file('notes.txt', 'n2')];
   const result = await diff(both, both);

@@ -200,3 +200,11 @@ test('a folder stored in NFD is one line in the terminal, with its file count', 
   const text = renderTerminal(report, { color: false, all: false });
   assert.match(text, new RegExp(`\\n {2}${nfc} {2}same name in a different Unicode normalisation \\(NFC/NFD; folder, 2 files\\)`));
 });
+
+test('two names on one side that collide are not a rename: the terminal writes them as the e-mail does', async () => {
+  const both = [file('Notes.txt', 'n1'), file('notes.txt', 'n2')];
+  const report = await reportOf(both, both);
+  const text = renderTerminal(report, { color: false, all: false });
+  assert.match(text, /\n {2}Notes\.txt ≠ notes\.txt {2}both exist on both sides/);
+  assert.doesNotMatch(text, /Notes\.txt ->/);
+});

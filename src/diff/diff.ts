@@ -281,6 +281,11 @@ class Join {
     else totals.errors++;
   }
 
+  /**
+   * Two names on one side that collide. The record names them and carries no entry facts: giving the
+   * first name's would mean keeping every entry of every folder on the current path, not just its
+   * name (three times the memory in a wide folder). Both entries are compared like any other.
+   */
   private withinClash(side: SideName, first: string, second: string): void {
     const key = `${first}\0${second}`;
     const known = this.withinClashes.get(key);

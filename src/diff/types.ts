@@ -51,9 +51,9 @@ export interface Difference {
   newPath?: string;
   /** `name-clash`: the other name (on the backup for `case`; on the same side for `within`). */
   otherPath?: string;
-  /** The source's entry at `path` (absent for `extra`). */
+  /** The source's entry at `path` (absent for `extra`, and for a `within` name clash: two names on one side). */
   source?: EntryFacts;
-  /** The backup's entry (at `newPath`/`otherPath` when set, else at `path`). */
+  /** The backup's entry (at `newPath`/`otherPath` when set, else at `path`; absent for `missing` and `within`). */
   backup?: EntryFacts;
   /** Bytes concerned: the source's size when it has the entry, else the backup's; a folder's total for folder moves. */
   bytes: number;

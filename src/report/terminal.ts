@@ -193,7 +193,9 @@ function summaryTable(report: CheckReport, p: Palette): string[] {
 
 /** The entry's name (and where it went), escaped: a name from disk must not forge or disguise a line. */
 function pathOf(d: Difference): string {
-  const to = d.newPath ?? (d.clash === 'case' || d.clash === 'within' ? d.otherPath : undefined);
+  // Two names on one side are not a rename: the same notation as the e-mail.
+  if (d.clash === 'within') return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath!)}`;
+  const to = d.newPath ?? (d.clash === 'case' ? d.otherPath : undefined);
   const suffix = d.category === 'moved' && d.fileCount !== undefined ? '/' : '';
   const from = printablePath(d.path) + suffix;
   return to === undefined ? from : `${from} -> ${printablePath(to)}${suffix}`;
