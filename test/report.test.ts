@@ -208,3 +208,20 @@ test('two names on one side that collide are not a rename: the terminal writes t
   assert.match(text, /\n {2}Notes\.txt ≠ notes\.txt {2}both exist on both sides/);
   assert.doesNotMatch(text, /Notes\.txt ->/);
 });
+
+test('error messages and hints are escaped like names, their own line breaks kept', async () => {
+  const { printableText } = await import('../src/report/printable.js');
+  assert.equal(printableText('bad name "x\u001b[8my" from nas\nhint on two lines\u202e'), 'bad name "x\\u{1b}[8my" from nas\nhint on two lines\\u{202e}');
+  const report = buildFailedReport({
+    folderId: 'photos',
+    startedAt: new Date(0),
+    finishedAt: new Date(0),
+    source: { name: null, deviceId: null, location: null, scan: null },
+    backup: { name: 'nas', deviceId: null, location: '/b', scan: null },
+    error: { code: 'E_DIFF_ORDER', message: 'the peer sent "a\u001b]0;owned\u0007" out of order', hint: 'report it\u202e' },
+  });
+  const text = renderTerminal(report, { color: false, all: false });
+  assert.match(text, /error: the peer sent "a\\u\{1b\}\]0;owned\\u\{7\}" out of order/);
+  assert.match(text, /hint: report it\\u\{202e\}/);
+  assert.doesNotMatch(text, /[\u001b\u0007\u202e]/);
+});

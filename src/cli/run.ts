@@ -6,6 +6,7 @@
  */
 import { SynkerError } from '../errors.js';
 import { isLogLevelEnabled } from '../log.js';
+import { printableText } from '../report/printable.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, differences: 1, error: 2 } as const;
@@ -19,10 +20,15 @@ export class ExitError extends SynkerError {
   }
 }
 
+/** `error: MESSAGE` and `hint: HINT` on stderr, escaped: messages quote names that come from disk or from the peer. */
+export function printError(err: { message: string; hint?: string | null | undefined }): void {
+  process.stderr.write(`error: ${printableText(err.message)}\n`);
+  if (err.hint) process.stderr.write(`hint: ${printableText(err.hint)}\n`);
+}
+
 export function reportError(err: unknown): number {
   if (err instanceof SynkerError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    printError(err);
     if (isLogLevelEnabled('debug') && err.stack) process.stderr.write(`${err.stack}\n`);
     return err instanceof ExitError ? err.exitCode : EXIT.error;
   }

@@ -17,3 +17,11 @@ export function printablePath(p: string): string {
 export function printableTarget(target: string | undefined): string {
   return `"${printablePath(target ?? '')}"`;
 }
+
+/**
+ * A message or hint, which may quote names from disk or from the peer: the
+ * same escapes, but its own line breaks kept (a hint may list steps).
+ */
+export function printableText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => (c === '\n' ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+}

@@ -8,7 +8,7 @@ import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../config/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
-import { printablePath } from './printable.js';
+import { printablePath, printableText } from './printable.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
@@ -47,8 +47,8 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
   lines.push(headline(report, p));
   lines.push(...peers(report, p));
   if (report.error !== null) {
-    lines.push('', `${p.bad('error:')} ${report.error.message}`);
-    if (report.error.hint !== null) lines.push(`hint: ${report.error.hint}`);
+    lines.push('', `${p.bad('error:')} ${printableText(report.error.message)}`);
+    if (report.error.hint !== null) lines.push(`hint: ${printableText(report.error.hint)}`);
     return `${lines.join('\n')}\n`;
   }
   const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
@@ -78,8 +78,8 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
   const f = sync.fixed;
   if (f.bytesReceived < f.pulledBytes) lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
   if (f.versions.length > 0) lines.push(`  ${plural(f.versions.length, 'replaced or removed file')} kept in .synker/versions/`);
-  for (const stop of sync.stops) lines.push(`${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${stop.message}`, `hint: ${stop.hint}`);
-  if (sync.aborted !== null) lines.push(`${p.bad('sync stopped part-way:')} ${sync.aborted.message}`, ...(sync.aborted.hint ? [`hint: ${sync.aborted.hint}`] : []));
+  for (const stop of sync.stops) lines.push(`${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${printableText(stop.message)}`, `hint: ${printableText(stop.hint)}`);
+  if (sync.aborted !== null) lines.push(`${p.bad('sync stopped part-way:')} ${printableText(sync.aborted.message)}`, ...(sync.aborted.hint ? [`hint: ${printableText(sync.aborted.hint)}`] : []));
   const refused = sync.refused.slice(0, limit);
   if (refused.length > 0) {
     lines.push('', p.bold(`Not synced on purpose (${formatCount(sync.refused.length)})`));

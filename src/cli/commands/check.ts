@@ -18,7 +18,7 @@ import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
-import { action } from '../run.js';
+import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 
 export class OutputError extends SynkerError {}
@@ -106,8 +106,7 @@ export function register(program: Command): void {
         if (written !== undefined) throw written;
         for (const report of reports) {
           if (report.error === null) continue;
-          process.stderr.write(`error: ${report.error.message}\n`);
-          if (report.error.hint !== null) process.stderr.write(`hint: ${report.error.hint}\n`);
+          printError(report.error);
         }
         return Math.max(...reports.map((r) => r.exitCode));
       });

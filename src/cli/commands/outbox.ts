@@ -12,7 +12,7 @@ import { SmtpConfigError, parseSmtpSettings } from '../../report/smtp-settings.j
 import { outboxDir } from '../../schedule/paths.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
-import { EXIT, action } from '../run.js';
+import { EXIT, action, printError } from '../run.js';
 import { formatTable } from '../table.js';
 
 interface OutboxFlags {
@@ -72,8 +72,7 @@ export function register(program: Command): void {
           }
         }
         if (sendError) {
-          process.stderr.write(`error: ${sendError.message}\n`);
-          if (sendError.hint) process.stderr.write(`hint: ${sendError.hint}\n`);
+          printError(sendError);
           return EXIT.error;
         }
         return waiting.length === 0 ? EXIT.ok : EXIT.differences;

@@ -21,7 +21,7 @@ import { restoreFromSession } from '../../sync/restore.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
-import { action } from '../run.js';
+import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
 
 interface RestoreFlags extends DiscoveryFlags {
@@ -102,7 +102,7 @@ export function register(program: Command): void {
               const from = `${found.device.name ?? 'the backup'} (${found.address})`;
               const text = outcome.dryRun ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}` : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
               process.stdout.write(`${text}\n`);
-              if (outcome.result?.aborted) process.stderr.write(`error: ${outcome.result.aborted.message}\n`);
+              if (outcome.result?.aborted) printError(outcome.result.aborted);
             }
             for (const p of outcome.notOnBackup) {
               process.stderr.write(`warning: ${p}: the backup on ${found.device.name ?? found.device.deviceId} has nothing at this path; nothing was restored for it\n`);

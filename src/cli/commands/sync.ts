@@ -16,7 +16,7 @@ import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
-import { action } from '../run.js';
+import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 
 interface SyncFlags extends DiscoveryFlags {
@@ -84,8 +84,7 @@ export function register(program: Command): void {
             progress?.done();
             process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)));
             if (result.error) {
-              process.stderr.write(`error: ${result.error.message}\n`);
-              if (result.error.hint) process.stderr.write(`hint: ${result.error.hint}\n`);
+              printError(result.error);
             }
             worst = Math.max(worst, result.exitCode);
           }
