@@ -202,6 +202,12 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   const unknown = await runSynker(['check', '--no-discovery', 'nope'], { env });
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /error: there is no folder "nope" in the config\nhint: Folders here: photos\./);
+  // --interface takes one name: the folder after it stays the folder (for sync and restore too).
+  for (const command of ['check', 'sync', 'restore']) {
+    const after = await runSynker([command, '--no-discovery', '--interface', 'lo', 'nope'], { env });
+    assert.equal(after.code, 2, `${command}: ${after.stderr}`);
+    assert.match(after.stderr, /^error: there is no folder "nope" in the config\n/, command);
+  }
   const bad = await runSynker(['check', '--no-discovery', '--timeout', 'soon'], { env });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--timeout soon is not a duration/);
