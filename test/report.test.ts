@@ -67,7 +67,7 @@ test('the terminal report puts the summary first, groups by category and folder,
   assert.ok(text.indexOf('missing on backup') < text.indexOf('Missing on backup (30)'), 'summary before the lists');
   assert.match(text, /Missing on backup \(30\)\n {2}big\/\n {4}f00 {2}9 B\n/);
   assert.match(text, /\.\.\. and 10 more \(use --all to list them\)/);
-  assert.match(text, /Moved or renamed \(1\)\n {2}y -> z {2}4 B/);
+  assert.match(text, /Moved or renamed \(1\)\n {2}z -> y {2}4 B/);
   assert.match(text, /Content differs \(1\)\n {2}x {2}same size \(1 B\), different content/);
   assert.doesNotMatch(text, /\x1b\[/, 'no colour when not asked');
   const all = renderTerminal(report, { color: false, all: true });
@@ -146,7 +146,7 @@ test('names and link targets are escaped in the terminal report, so a name canno
     assert.match(text, /x\\u\{a\}\\u\{a\}folder "photos": backup complete, 1 file verified\\u\{1b\}\[8m/);
     assert.match(text, /invoice\\u\{202e\}gpj\.exe/);
     assert.match(text, /\n {2}d\\u\{1b\}ir\/\n {4}1 /, 'the folder heading too');
-    assert.match(text, /moved\\u\{2066\}\.txt -> now\\u\{7\}here\.txt/);
+    assert.match(text, /now\\u\{7\}here\.txt -> moved\\u\{2066\}\.txt/);
     assert.match(text, /a-link {2}link points to "photo\\u\{202e\}gpj\.exe\\u\{a\}" on source, "plain" on backup/);
   }
   // After a sync: the refused and failed lists, and what is left.

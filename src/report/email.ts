@@ -149,7 +149,8 @@ function ago(iso: string, now: Date): string {
 }
 
 function pathOf(d: Difference): string {
-  if (d.newPath !== undefined) return `${printablePath(d.path)} → ${printablePath(d.newPath)}`;
+  // Read as a rename, old name first: where the backup has it → what the source calls it now.
+  if (d.newPath !== undefined) return `${printablePath(d.newPath)} → ${printablePath(d.path)}`;
   if (d.otherPath !== undefined) return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath)}`;
   return printablePath(d.path);
 }

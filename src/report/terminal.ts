@@ -195,10 +195,11 @@ function summaryTable(report: CheckReport, p: Palette): string[] {
 function pathOf(d: Difference): string {
   // Two names on one side are not a rename: the same notation as the e-mail.
   if (d.clash === 'within') return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath!)}`;
-  const to = d.newPath ?? (d.clash === 'case' ? d.otherPath : undefined);
+  // Read as a rename, old name first: where the backup has it -> what the source calls it now.
+  const old = d.newPath ?? (d.clash === 'case' ? d.otherPath : undefined);
   const suffix = d.category === 'moved' && d.fileCount !== undefined ? '/' : '';
-  const from = printablePath(d.path) + suffix;
-  return to === undefined ? from : `${from} -> ${printablePath(to)}${suffix}`;
+  const now = printablePath(d.path) + suffix;
+  return old === undefined ? now : `${printablePath(old)}${suffix} -> ${now}`;
 }
 
 /** One category: entries grouped under their folder when a folder holds several. */
