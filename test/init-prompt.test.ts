@@ -71,3 +71,24 @@ test('folder specs and IDs', () => {
   assert.equal(providerFor('someone@Outlook.com')?.host, 'smtp-mail.outlook.com');
   assert.equal(providerFor('someone@example.org'), undefined);
 });
+
+test('init questions: --email-to without a server or login asks for the rest, not for the address again', async () => {
+  const { prompter, transcript } = scripted([
+    '', // login as: default = the address
+    '', // host: the provider's
+    '', // port
+    '', // from
+    'app-password-5678',
+  ]);
+  const plan = await askMissing(
+    prompter,
+    { name: 'nas', folders: [{ id: 'pictures', path: '/media/backup/pictures', role: 'backup' }] },
+    { nameGiven: true, roleGiven: true, foldersGiven: true, emailGiven: true, emailTo: 'anna@gmail.com' },
+    'backup',
+  );
+  prompter.close();
+  assert.deepEqual(plan.email, { to: ['anna@gmail.com'], from: 'anna@gmail.com', host: 'smtp.gmail.com', port: 587, secure: false, user: 'anna@gmail.com', password: 'app-password-5678' });
+  const shown = transcript();
+  assert.match(shown, /E-mail reports to anna@gmail\.com:/);
+  assert.doesNotMatch(shown, /Send reports to/);
+});

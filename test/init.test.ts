@@ -116,6 +116,10 @@ test('init --force keeps the folders and e-mail it is not given again; a folder 
   assert.deepEqual(last.folders[0]!['shareWith'], ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'], 'the folder given again keeps its shares');
   assert.equal(last.smtp, undefined, '--no-email removes e-mail');
   assert.equal(last.port, 0);
+  // A public provider never relays without a login: --yes without a password source is refused, naming the way to give one.
+  const noLogin = await runSynker(['init', '--yes', '--force', '--email-to', 'anna@gmail.com'], { env });
+  assert.equal(noLogin.code, 2);
+  assert.match(noLogin.stderr, /error: smtp\.gmail\.com needs a login: give the password's source\nhint: Gmail needs an app password .*--smtp-password-file FILE/);
   const scientific = await runSynker(['init', '--yes', '--force', '--port', '1e3'], { env });
   assert.equal(scientific.code, 2);
   assert.match(scientific.stderr, /--port 1e3: not a port number/);

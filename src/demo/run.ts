@@ -267,6 +267,7 @@ function twoLaptops(to: string): string {
     '  laptop:              synker trust <backup ID> --name backup && synker folder share pictures backup',
     '  backup machine:      synker trust <laptop ID> --name laptop && synker folder share pictures laptop',
     '  both:                synker service install                                       # the agent starts at login',
-    '  backup machine:      synker check pictures && synker sync pictures                 # synker doctor if they do not meet',
+    '  backup machine:      synker check pictures                                        # then synker sync pictures fixes what differs',
+    '                       (synker doctor if the two machines do not find each other)',
   ].join('\n');
 }

@@ -28,6 +28,8 @@ export interface AskedFlags {
   roleGiven: boolean;
   foldersGiven: boolean;
   emailGiven: boolean;
+  /** `--email-to` given without what sending needs (server, login): the rest is asked, the address is not. */
+  emailTo?: string;
 }
 
 /** Fill in what the flags left open by asking. `plan` arrives with flag values and defaults. */
@@ -69,7 +71,10 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     }
   }
   let email = plan.email;
-  if (!given.emailGiven) {
+  if (given.emailTo !== undefined) {
+    prompter.say(`\nE-mail reports to ${given.emailTo}:`);
+    email = await askEmail(prompter, given.emailTo);
+  } else if (!given.emailGiven) {
     const wantsMail = await prompter.confirm(
       role === 'backup' ? '\nE-mail a report after each scheduled check?' : '\nSet up e-mail reports on this machine (usually done on the backup)?',
       role === 'backup',
@@ -79,9 +84,9 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
   return { ...plan, name, folders, ...(email ? { email } : {}) };
 }
 
-async function askEmail(prompter: Prompter): Promise<PlannedEmail> {
+async function askEmail(prompter: Prompter, givenTo?: string): Promise<PlannedEmail> {
   const isAddress = (v: string): string | undefined => (/^[^\s@<>]+@[^\s@<>]+$/.test(v) ? undefined : 'That is not an e-mail address.');
-  const to = await prompter.ask('Send reports to', { validate: isAddress });
+  const to = givenTo ?? (await prompter.ask('Send reports to', { validate: isAddress }));
   const user = await prompter.ask('Log in to the mail server as (empty: no login, e.g. a local relay)', { default: to });
   const provider = providerFor(user || to);
   if (provider) prompter.say(`  ${provider.note}`);

@@ -64,7 +64,8 @@ export function register(program: Command): void {
           // 0: any free port, as in the config (docs/configuration.md).
           ...(flags.port !== undefined ? { port: checkPort(flags.port, '--port', { allowZero: true }) } : {}),
           folders: flags.folder.map((spec) => parseFolderSpec(spec, role)),
-          ...(flags.email && flags.emailTo.length > 0 ? { email: emailFromFlags(flags) } : {}),
+          // On a terminal, an --email-to without what sending needs asks for the rest (below) rather than failing.
+          ...(flags.email && flags.emailTo.length > 0 && (flags.yes || emailFlagsComplete(flags)) ? { email: emailFromFlags(flags) } : {}),
         };
         const interactive = !flags.yes;
         if (interactive) {
@@ -76,7 +77,13 @@ export function register(program: Command): void {
             plan = await askMissing(
               prompter,
               plan,
-              { nameGiven: flags.name !== undefined, roleGiven: flags.role !== undefined, foldersGiven: flags.folder.length > 0, emailGiven: flags.emailTo.length > 0 || !flags.email },
+              {
+                nameGiven: flags.name !== undefined,
+                roleGiven: flags.role !== undefined,
+                foldersGiven: flags.folder.length > 0,
+                emailGiven: flags.emailTo.length > 0 || !flags.email,
+                ...(flags.email && flags.emailTo.length > 0 && plan.email === undefined ? { emailTo: checkAddress(flags.emailTo[0]!, '--email-to') } : {}),
+              },
               role,
             );
           } catch (err) {
@@ -109,6 +116,13 @@ export function register(program: Command): void {
   ]);
 }
 
+/** The flags say where to send and how to log in: a server (given or a provider's) and, for a provider, a password source. */
+function emailFlagsComplete(flags: InitFlags): boolean {
+  const hasPassword = flags.smtpPasswordEnv !== undefined || flags.smtpPasswordFile !== undefined;
+  const provider = providerFor(flags.smtpUser?.trim() || flags.emailTo[0]!);
+  return flags.smtpHost !== undefined ? !(flags.smtpUser !== undefined && !hasPassword) : provider !== undefined && hasPassword;
+}
+
 function emailFromFlags(flags: InitFlags): PlannedEmail {
   const to = flags.emailTo.map((a) => checkAddress(a, '--email-to'));
   // A password without a login name: the providers' login is the mail address itself.
@@ -117,6 +131,10 @@ function emailFromFlags(flags: InitFlags): PlannedEmail {
   const provider = providerFor(user ?? to[0]!);
   const host = flags.smtpHost?.trim() || provider?.host;
   if (!host) throw new UsageError('--smtp-host is needed to send e-mail', 'Give your provider\'s SMTP server, e.g. --smtp-host smtp.example.org.');
+  // The public providers never relay without a login: a config without one could never send.
+  if (provider !== undefined && !flags.smtpHost && !hasPassword) {
+    throw new UsageError(`${provider.host} needs a login: give the password's source`, `${provider.note} Put it in a file only you can read and pass --smtp-password-file FILE, or pass --smtp-password-env VARIABLE.`);
+  }
   const port = flags.smtpPort !== undefined ? checkPort(flags.smtpPort, '--smtp-port') : flags.smtpHost ? 587 : provider?.port ?? 587;
   const from = flags.emailFrom !== undefined ? checkAddress(flags.emailFrom, '--email-from') : user && user.includes('@') ? user : to[0]!;
   return {
