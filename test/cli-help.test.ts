@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { commandWord, loadAllCommands, loadCommandsFor, loadCommandsForArgs } from '../src/cli/commands/index.js';
-import { runSynker } from './helpers/synker-cli.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from './helpers/synker-cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
@@ -49,4 +50,20 @@ test('only the command being run is loaded; help and typos see every command', a
   assert.deepEqual(await names('chekc'), all);
   assert.deepEqual(await loadCommandsForArgs(['--version']), []);
   assert.equal((await loadCommandsForArgs(['check', '--version'])).length, 1);
+});
+
+test('output into a pipe whose reader stopped (synker ... | head) ends quietly, without a stack trace', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { once } = await import('node:events').then((m) => m.default);
+  const dir = await tempDir(t);
+  for (const args of [['--help'], ['versions', 'prune', '--help'], ['id']]) {
+    const child = spawn(process.execPath, [SYNKER_BIN, ...args], { env: isolatedEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The reader is gone before synker writes a byte (it takes a while to start).
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled|at .*\(node:/, `${args.join(' ')}: ${stderr}`);
+    assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+  }
 });

@@ -41,4 +41,18 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * A reader that stopped reading (`synker scan DIR | head`) is not an error:
+ * the rest of the output has nowhere to go, so the command ends quietly, as
+ * Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
+
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
 await main(process.argv);

@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .command('check')
     .description('compare backup folders with their source and report what differs (exit 0 complete, 1 differences, 2 error)')
     .argument('[folder]', 'folder ID (default: every backup folder on this machine)')
-    .option('--peer <peer>', 'the source: a trusted device (name or device ID) or host:port')
+    .option('--peer <peer>', 'the source: a trusted device (name, device ID or its first group) or host:port')
     .option('--json', 'print the report as JSON (docs/report-schema.md), one line per folder')
     .option('--output <file>', 'write the report to FILE instead of stdout')
     .option('--verify', 're-hash every file on both sides, ignoring the hash caches (finds bit rot, and on which side)')

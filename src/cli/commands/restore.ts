@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .description('bring files back from a backup onto this (source) machine, verified')
     .argument('[folder]', 'folder ID (default: the only source folder on this machine)')
     .argument('[paths...]', 'files or folders to restore, relative to the folder; a path starting with / ./ or ../ is taken from the current directory (default: everything missing or damaged here)')
-    .option('--peer <peer>', 'the backup: a trusted device (name or device ID) or host:port')
+    .option('--peer <peer>', 'the backup: a trusted device (name, device ID or its first group) or host:port')
     .option('--to <dir>', 'write the files under DIR instead of into the folder (the folder is not touched)')
     .option('--dry-run', 'print what would be restored, change nothing')
     .option('--force', 'also overwrite files that are newer here than on the backup')

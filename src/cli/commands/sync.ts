@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .command('sync')
     .description('copy what the backup lacks from the source, verified (exit 0 in sync, 1 files skipped or failed, 2 error)')
     .argument('[folder]', 'folder ID (default: every backup folder on this machine)')
-    .option('--peer <peer>', 'the source: a trusted device (name or device ID) or host:port')
+    .option('--peer <peer>', 'the source: a trusted device (name, device ID or its first group) or host:port')
     .option('--dry-run', 'print what would be done, change nothing')
     .option('--delete', 'also remove what the source no longer has (kept in .synker/versions/)')
     .option('--max-delete <n|n%>', 'stop instead of deleting more than N files or N% of the backup (default 10%, at least 10)')
