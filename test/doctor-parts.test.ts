@@ -62,6 +62,20 @@ test('doctor port: free, then taken by another program', async (t) => {
   const free = await checkAgentPort({ port });
   assert.equal(free.status, 'ok');
   assert.match(free.message, /is free/);
+  // Free, while this machine's agent answers on its control socket: it runs on another port.
+  const elsewhere = await checkAgentPort({ port, agentRunning: true });
+  assert.equal(elsewhere.status, 'warn');
+  assert.match(elsewhere.message, new RegExp(`this machine's agent runs, but not on TCP port ${port}, the config's "port"`));
+  assert.match(elsewhere.fix!, /without --port/);
+});
+
+test('doctor multicast on the loopback interface says what loopback can and cannot do, and sends nothing', async () => {
+  const { checkMulticast } = await import('../src/doctor/multicast-check.js');
+  const loopback = Object.entries((await import('node:os')).default.networkInterfaces()).find(([, addrs]) => (addrs ?? []).some((a) => a.internal))?.[0];
+  assert.ok(loopback, 'this machine has a loopback interface');
+  const findings = await checkMulticast(100, [loopback]);
+  assert.deepEqual(findings.map((f) => f.status), ['skip']);
+  assert.match(findings[0]!.message, new RegExp(`${loopback} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`));
 });
 
 function setprivMissing(): string | false {

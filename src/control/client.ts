@@ -73,6 +73,14 @@ function parseReply(line: string): ControlReply | undefined {
   return undefined;
 }
 
+/** Whether this data dir's agent runs (its control socket takes a connection). */
+export async function agentAnswers(dataDir: string): Promise<boolean> {
+  const socketPath = controlSocketPath(dataDir);
+  const socket = socketPath === undefined ? undefined : await connect(socketPath);
+  socket?.destroy();
+  return socket !== undefined;
+}
+
 /** The socket, or undefined when no agent listens there. */
 function connect(socketPath: string): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {

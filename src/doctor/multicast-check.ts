@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import makeMdns from 'multicast-dns';
-import { fail, ok, warn, type Finding } from './finding.js';
+import { fail, ok, skip, warn, type Finding } from './finding.js';
 
 const CHECK = 'multicast';
 
@@ -85,18 +85,23 @@ export async function listenForOtherHosts(listenMs: number, only?: string[]): Pr
 }
 
 export async function checkMulticast(listenMs: number, only?: string[]): Promise<Finding[]> {
-  const results = await listenForOtherHosts(listenMs, only);
+  // Loopback can carry announcements between agents on this machine, but no other host is ever heard on it.
+  const loopbacks = (only ?? []).filter((name) => (os.networkInterfaces()[name] ?? []).some((a) => a.internal));
+  const others = only === undefined ? undefined : only.filter((name) => !loopbacks.includes(name));
+  const onLoopback = loopbacks.map((name) => skip(CHECK, `${name} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`));
+  if (others !== undefined && others.length === 0 && onLoopback.length > 0) return onLoopback;
+  const results = await listenForOtherHosts(listenMs, others);
   if (results.length === 0) {
     return [
       fail(
         CHECK,
-        only && only.length > 0 ? `no up IPv4 interface named ${only.join(', ')}` : 'no network interface with an IPv4 address is up (only loopback)',
+        others && others.length > 0 ? `no up IPv4 interface named ${others.join(', ')}` : 'no network interface with an IPv4 address is up (only loopback)',
         'Connect to the network the other machine is on; or use `--peer host:port` where discovery cannot work.',
       ),
     ];
   }
   const seconds = `${(listenMs / 1000).toFixed(listenMs % 1000 === 0 ? 0 : 1)} s`;
-  return results.map((r) => {
+  return [...onLoopback, ...results.map((r) => {
     const where = `${r.name} (${r.address})`;
     if (r.error) {
       return fail(CHECK, `${where}: cannot use mDNS: ${r.error}`, 'Another program may hold UDP 5353 exclusively, or the interface went down; run doctor again.');
@@ -117,7 +122,7 @@ export async function checkMulticast(listenMs: number, only?: string[]): Promise
       `${where}: heard only our own packets in ${seconds}, nothing from any other host`,
       'Start synker (or any mDNS device) on another machine and re-run; if still silent: Wi-Fi client isolation or a firewall dropping UDP 5353 — use `--peer host:port`.',
     );
-  });
+  })];
 }
 
 function sameSubnet(a: string, b: string, netmask: string): boolean {

@@ -8,13 +8,15 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { errnoCode } from '../errors.js';
 import { deviceIdFromCertificate, formatDeviceId, shortDeviceId } from '../config/device-id.js';
-import { fail, ok, type Finding } from './finding.js';
+import { fail, ok, warn, type Finding } from './finding.js';
 
 const CHECK = 'port';
 const PROBE_TIMEOUT_MS = 2000;
 
 export interface PortCheckOptions {
   port: number;
+  /** This machine's agent answers on its control socket (it runs, on whatever port). */
+  agentRunning?: boolean;
   /** This device's ID, to recognise its own agent on the port. */
   deviceId?: string;
   /** Where the agent would be reached from this machine. */
@@ -24,7 +26,16 @@ export interface PortCheckOptions {
 export async function checkAgentPort(options: PortCheckOptions): Promise<Finding> {
   const { port } = options;
   const bind = await tryBind(port);
-  if (bind === 'free') return ok(CHECK, `TCP port ${port} is free (the agent is not running here)`);
+  if (bind === 'free') {
+    if (options.agentRunning === true) {
+      return warn(
+        CHECK,
+        `this machine's agent runs, but not on TCP port ${port}, the config's "port" (started with --port?): peers that list this machine's address with port ${port} cannot reach it`,
+        `Restart the agent without --port, or set "port" in the config to the port it uses.`,
+      );
+    }
+    return ok(CHECK, `TCP port ${port} is free (the agent is not running here)`);
+  }
   if (bind !== 'in-use') {
     return fail(CHECK, `the agent cannot listen on TCP port ${port}: ${bind}`, port < 1024 ? 'Use a port above 1023 ("port" in the config).' : 'Choose another port ("port" in the config).');
   }

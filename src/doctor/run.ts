@@ -14,6 +14,7 @@ import { skip, summarize, type DoctorReport, type Finding } from './finding.js';
 import { checkIdentity } from './identity-check.js';
 import { checkMulticast } from './multicast-check.js';
 import { checkPeers } from './peers-check.js';
+import { agentAnswers } from '../control/client.js';
 import { checkAgentPort } from './port-check.js';
 import { checkSmtp } from './smtp-check.js';
 import { loadOrCreateIdentity } from '../config/identity.js';
@@ -28,6 +29,8 @@ export interface DoctorOptions {
   interfaces?: string[];
   /** Skip the multicast check (it sends mDNS queries on the LAN). */
   noMulticast?: boolean;
+  /** The data dir, where a running agent answers on its control socket. */
+  dataDir?: string;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -45,7 +48,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   try {
     const network = await Promise.all([
-      checkAgentPort({ port: config?.port ?? DEFAULT_PORT, ...(deviceId ? { deviceId } : {}) }).then((f) => [f]),
+      (options.dataDir === undefined ? Promise.resolve(false) : agentAnswers(options.dataDir))
+        .then((agentRunning) => checkAgentPort({ port: config?.port ?? DEFAULT_PORT, agentRunning, ...(deviceId ? { deviceId } : {}) }))
+        .then((f) => [f]),
       options.noMulticast ? Promise.resolve([skip('multicast', 'not checked (--no-multicast)')]) : checkMulticast(options.listenMs, options.interfaces),
       config && deviceId ? peersOf(config, options.configDir, discovery, options.listenMs) : Promise.resolve([]),
       checkSmtp(config?.smtp).then((f) => [f]),

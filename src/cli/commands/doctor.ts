@@ -32,6 +32,7 @@ export function register(program: Command): void {
         const report = await runDoctor({
           configFile: path.resolve(globals.config ?? path.join(dirs.config, CONFIG_FILE_NAME)),
           configDir: dirs.config,
+          dataDir: dirs.data,
           listenMs: parseDuration(flags.listen),
           ...(flags.interface ? { interfaces: flags.interface } : {}),
           noMulticast: !flags.multicast,
