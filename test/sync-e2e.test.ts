@@ -12,7 +12,7 @@ import { staticLocator } from '../src/check/find-source.js';
 import { AgentState } from '../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../src/sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../src/sync/versions.js';
-import { FIXED_MTIME_S, startCheckPair, type CheckPair } from './helpers/check-pair.js';
+import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, type CheckPair } from './helpers/check-pair.js';
 import { isRoot } from './helpers/scan.js';
 import { contentMap } from './helpers/tree.js';
 
@@ -352,4 +352,19 @@ test('the CLI: synker restore of a path renamed here brings the old name back; a
   const copy = await runSynker(['restore', 'photos', 'album', '--to', out, '--no-discovery'], { env });
   assert.equal(copy.code, 0, copy.stderr);
   assert.deepEqual(readdirSync(out).sort(), ['album'], 'only what was asked for: no .synker folder left behind');
+});
+
+test('a file the sync brought, then silently changed on the source, is suspicious at the next sync and not copied over the good copy', async (t) => {
+  const pair = await startCheckPair(t, { 'old.txt': 'verified by a check' });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  writeFileSync(path.join(pair.sourceRoot, 'new.txt'), 'brought by the sync');
+  utimesSync(path.join(pair.sourceRoot, 'new.txt'), FIXED_MTIME_S, FIXED_MTIME_S);
+  const brought = await sync();
+  assert.equal(brought.outcome?.result?.pulled, 1);
+  // Bit rot or tampering on the source: same size, same mtime, other bytes.
+  await corruptKeepingSizeAndMtime(path.join(pair.sourceRoot, 'new.txt'));
+  const next = await sync();
+  assert.deepEqual(next.outcome?.plan.skipped.map((s) => [s.reason, s.path]), [['suspicious', 'new.txt']]);
+  assert.equal(readFileSync(path.join(pair.backupRoot, 'new.txt'), 'utf8'), 'brought by the sync', 'the good copy stays');
 });

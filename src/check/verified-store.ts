@@ -126,6 +126,34 @@ export class VerifiedHashes {
   };
 
   /**
+   * A file a sync landed (or renamed, or whose times it set): its bytes were
+   * verified against the source's hash, so both sides now hold that content,
+   * as a check's match proves. Without this record, a file the sync brought
+   * and the source then silently damaged would read as "unknown" at the next
+   * run, not as suspicious, and be copied over the good copy. Any order.
+   */
+  recordLanded(source: EntryFactsWithPath): void {
+    if (source.hash === undefined) return;
+    const key = keyOf(source.path);
+    if (this.records.peek(key) === undefined) this.count++;
+    const record: StoredRecord = key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
+    this.stats.written++;
+    this.writes.push(
+      this.records.put(key, record).catch((err: unknown) => {
+        this.failure ??= err;
+      }),
+    );
+  }
+
+  /** The sync is over: wait for what recordLanded() wrote. */
+  async flush(): Promise<void> {
+    await Promise.all(this.writes);
+    this.writes = [];
+    if (this.failure !== undefined) throw this.failure;
+    if (this.stats.written > 0) await this.meta.put(COUNT_KEY, this.count);
+  }
+
+  /**
    * The check ran to the end: wait for the writes, and drop the records of
    * files gone from both sides once they clearly outnumber the live ones.
    */

@@ -26,7 +26,15 @@ export interface SyncOptions {
   retention?: VersionRetention;
   /** The backup's hash cache: what the sync writes is recorded, so the next scan does not re-read it. */
   hashCache?: HashRecorder;
+  /** The folder's verified hashes: what the sync lands is recorded as verified, as a check's matches are. */
+  verified?: LandedRecorder;
   onProgress?: (progress: SyncProgress) => void;
+}
+
+/** Where a sync records the files it proved equal to the source's (check/verified-store.ts VerifiedHashes). */
+export interface LandedRecorder {
+  recordLanded(source: { path: string; hash?: string | undefined; size: number; mtime: number }): void;
+  flush(): Promise<void>;
 }
 
 /** What the check hands over while its session and lock are still held. */
@@ -86,8 +94,13 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     keeper,
     ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    onActionDone: (action) => donePaths.add('at' in action ? action.at.path : action.to.path),
+    onActionDone: (action) => {
+      donePaths.add('at' in action ? action.at.path : action.to.path);
+      const landed = landedFile(action);
+      if (landed !== undefined) options.verified?.recordLanded(landed);
+    },
   });
+  await options.verified?.flush();
   if (result.aborted === undefined) {
     await memory.put('last', { sourceFiles: diff.sourceTotals.files, at: Date.now() });
     if (options.retention !== undefined) {
@@ -97,6 +110,15 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   }
   const exitCode = result.aborted !== undefined ? 2 : result.failed.length > 0 ? 1 : exitCodeOf(plan);
   return { plan, result, donePaths, dryRun, exitCode };
+}
+
+/** The source's file that an action left on the backup, byte for byte verified; undefined for anything else. */
+function landedFile(action: SyncPlan['actions'][number]): { path: string; hash: string; size: number; mtime: number } | undefined {
+  const at = action.op === 'move' ? action.to.path : action.at.path;
+  const entry = action.entry;
+  if (entry === undefined || entry.type !== 'file' || entry.hash === undefined) return undefined;
+  if (action.op !== 'pull' && action.op !== 'move' && action.op !== 'metadata') return undefined;
+  return { path: at, hash: entry.hash, size: entry.size, mtime: entry.mtime };
 }
 
 /** Skipped files other than extras kept on purpose leave the backup incomplete. */

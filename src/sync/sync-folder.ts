@@ -8,6 +8,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { checkFolder, type CheckEnvironment, type CheckOptions } from '../check/run.js';
+import { VerifiedHashes } from '../check/verified-store.js';
 import { synkerDirs } from '../config/dirs.js';
 import type { FolderConfig } from '../config/types.js';
 import { parseAge } from '../config/validate.js';
@@ -54,7 +55,8 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
       try {
         cache = HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
         const retention = retentionOf(folder) ?? options.retention;
-        outcome = await syncCheckedFolder({ folder, session, diff }, env.state, { ...options, hashCache: cache, ...(retention ? { retention } : {}) });
+        const verified = options.dryRun === true ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
+        outcome = await syncCheckedFolder({ folder, session, diff }, env.state, { ...options, hashCache: cache, ...(verified ? { verified } : {}), ...(retention ? { retention } : {}) });
         if (!outcome.dryRun && outcome.plan.stops.length > 0) failure = SyncGuardError.of(outcome.plan.stops);
       } catch (err) {
         rethrowIfBug(err);
