@@ -67,6 +67,13 @@ test('the backup schedule checks backup folders only, mails per the config, and 
   const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as { folders: Record<string, { lastVerified?: { status: string } }> };
   assert.equal(state.folders['pictures']?.lastVerified?.status, 'complete');
   assert.equal(state.folders['documents'], undefined);
+
+  // An edited schedule applies without a restart: checks every hour from now on, and no mail for a complete backup.
+  config.schedule = { check: '0 * * * *', timezone: 'UTC', email: 'on-difference' };
+  checked.length = 0;
+  await tickUntil('2026-11-25T08:30:00Z');
+  assert.deepEqual(checked, ['pictures', 'pictures', 'pictures', 'pictures'], 'the 05:00 slot (passed when the edit was read), then 06:00, 07:00 and 08:00');
+  assert.equal(server.received.length, 1, 'on-difference: a complete backup is not mailed');
 });
 
 test('without an smtp section results are recorded and nothing is queued', async (t) => {
@@ -91,4 +98,27 @@ test('without an smtp section results are recorded and nothing is queued', async
   const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as { folders: Record<string, { lastResult?: { status: string; summary: string } }> };
   assert.equal(state.folders['pictures']?.lastResult?.status, 'differences');
   assert.equal(state.folders['pictures']?.lastResult?.summary, '1 file missing (1 B)');
+});
+
+test('while the config file is broken, scheduled checks get the config still in force, not the broken file', async (t) => {
+  const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { ConfigStore } = await import('../src/config/config-store.js');
+  const { configInForceFile } = await import('../src/peer/agent.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-config-in-force-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({ version: 1, name: 'nas', folders: [{ id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true }] }));
+  const store = await ConfigStore.open(file, { watch: true, pollMs: 50 });
+  t.after(() => store.close());
+  assert.equal(await configInForceFile(store, dir), undefined, 'the file is fine: the checks read it');
+  await writeFile(file, '{"version": 1, "name": "nas",, }');
+  for (let i = 0; i < 100 && store.lastError() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(store.lastError(), 'the store noticed the broken edit');
+  const inForce = await configInForceFile(store, dir);
+  assert.ok(inForce);
+  const written = JSON.parse(await readFile(inForce, 'utf8')) as { name: string; folders: Array<{ id: string; sync?: boolean }> };
+  assert.equal(written.name, 'nas');
+  assert.deepEqual(written.folders.map((f) => [f.id, f.sync]), [['photos', true]]);
 });

@@ -7,6 +7,8 @@
  * enabled, mDNS advertising and the backup schedule. `stop()` ends every
  * part cleanly.
  */
+import path from 'node:path';
+import { saveConfigFile } from '../config/config-file.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { formatDeviceId } from '../config/device-id.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
@@ -113,7 +115,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
       const checkArgs = options.discovery === false ? ['--no-discovery'] : options.interfaces && options.interfaces.length > 0 ? ['--interface', ...options.interfaces] : [];
-      schedule = startBackupSchedule({ config: () => store.current(), dataDir: options.dataDir, checkArgs, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
+      schedule = startBackupSchedule({
+        config: () => store.current(),
+        dataDir: options.dataDir,
+        checkArgs,
+        configInForce: () => configInForceFile(store, options.dataDir),
+        ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+      });
     }
   } catch (err) {
     await Promise.allSettled([discovery?.stop(), control?.close(), server.close()]);
@@ -145,4 +153,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 function describeFolders(folders: readonly FolderConfig[]): string {
   if (folders.length === 0) return 'no folders yet (synker folder add)';
   return `serving ${folders.map((f) => `${f.id} (${f.role}, shared with ${f.shareWith.length})`).join(', ')}`;
+}
+
+/**
+ * While the config file is broken, the scheduled checks run with the config
+ * the agent keeps in force, written next to the agent state (owner only),
+ * as docs/configuration.md promises: "the last good config stays in force".
+ */
+export async function configInForceFile(store: ConfigStore, dataDir: string): Promise<string | undefined> {
+  if (store.lastError() === undefined) return undefined;
+  const file = path.join(dataDir, 'config.in-force.json');
+  await saveConfigFile(file, store.current());
+  return file;
 }

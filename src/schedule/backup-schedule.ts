@@ -2,9 +2,9 @@
  * Everything the agent needs for its backup role, in one call: the check
  * schedule of every backup folder in the config, the e-mails it decides on,
  * and the periodic outbox retry. The agent starts it once and stops it on
- * shutdown; the folders and the SMTP settings are read from the live config
- * at each use, so `synker folder add` or a fixed password apply without a
- * restart (the schedule itself is read at start).
+ * shutdown; the folders, the SMTP settings and the schedule are read from
+ * the live config at each use, so `synker folder add`, a fixed password or an
+ * edited schedule apply without a restart.
  */
 import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import { createLogger } from '../log.js';
@@ -36,6 +36,12 @@ export interface BackupScheduleOptions {
   dataDir: string;
   /** `--config FILE` the agent was started with, passed on to the check processes. */
   configPath?: string;
+  /**
+   * While the config file on disk is broken (an edit the agent ignores), a
+   * file holding the config still in force, for the check processes; they
+   * would otherwise read the broken file and fail. Undefined: the file is fine.
+   */
+  configInForce?: () => Promise<string | undefined>;
   /** Extra flags for each `synker check` / `synker sync` (the agent passes its discovery settings on). */
   checkArgs?: string[];
   clock?: Clock;
@@ -52,7 +58,17 @@ export interface BackupSchedule {
 
 export function startBackupSchedule(options: BackupScheduleOptions): BackupSchedule {
   const clock = options.clock ?? systemClock;
-  const settings = parseScheduleSettings(options.config().schedule);
+  let settings = parseScheduleSettings(options.config().schedule);
+  let scheduleText = JSON.stringify(options.config().schedule ?? null);
+  /** An edited `schedule` section applies from the next pass (the config store only ever holds a valid one). */
+  const followConfig = (): void => {
+    const now = JSON.stringify(options.config().schedule ?? null);
+    if (now === scheduleText) return;
+    scheduleText = now;
+    settings = parseScheduleSettings(options.config().schedule);
+    scheduler.updateSettings(settings);
+    log.info(`schedule changed: checks "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);
+  };
   const outbox = new Outbox(outboxDir(options.dataDir), () => clock.now());
   let warnedNoSmtp = false;
 
@@ -80,17 +96,23 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     settings,
     clock,
     store: new ScheduleStateStore(scheduleStateFile(options.dataDir)),
-    folders: () => options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id),
+    folders: () => {
+      // Asked at the start of every pass: the moment to pick up an edited schedule too.
+      followConfig();
+      return options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id);
+    },
     runCheck:
       options.runCheck ??
-      ((folderId) =>
-        runCheckProcess(folderId, {
+      (async (folderId) => {
+        const configPath = (await options.configInForce?.()) ?? options.configPath;
+        return runCheckProcess(folderId, {
           // A folder whose config says `sync: true` is synced after its check (`synker sync`), the report saying what was fixed.
           command: options.config().folders.find((f) => f.id === folderId)?.sync === true ? 'sync' : 'check',
-          ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+          ...(configPath !== undefined ? { configPath } : {}),
           ...(options.env !== undefined ? { env: options.env } : {}),
           ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}),
-        })),
+        });
+      }),
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;

@@ -43,7 +43,7 @@ export interface SchedulerOptions<R> {
 
 export class CheckScheduler<R> {
   private readonly options: SchedulerOptions<R>;
-  private readonly cron: Cron;
+  private cron: Cron;
   private readonly tickMs: number;
   /** Last start or wake-up: slots missed before it are caught up `catchUpDelay` after it. */
   private wokeAt: number;
@@ -62,6 +62,15 @@ export class CheckScheduler<R> {
     this.wokeAt = now;
     this.lastTickAt = now;
     this.lastOutboxRetryAt = now - options.settings.outboxRetryMs; // retry the outbox on the first tick
+  }
+
+  /**
+   * New settings from an edited config, from the next pass on: the schedule,
+   * retries, alerts and e-mail policy follow the file without a restart.
+   */
+  updateSettings(settings: ScheduleSettings): void {
+    this.cron = createCron(settings.check, settings.timezone);
+    this.options.settings = settings;
   }
 
   start(): void {
@@ -105,6 +114,8 @@ export class CheckScheduler<R> {
   }
 
   private async pass(): Promise<void> {
+    // First: asking for the folders is when an edited config (its schedule too) is taken in.
+    const folderIds = await this.options.folders();
     const { clock, store, settings } = this.options;
     const now = clock.now();
     // A gap much longer than the tick means the machine slept (or synker was stopped).
@@ -117,7 +128,6 @@ export class CheckScheduler<R> {
     // Only this scheduler writes the state file: read it once, then keep it in memory.
     this.state ??= await store.load();
     const state = this.state;
-    const folderIds = await this.options.folders();
     let changed = false;
     for (const id of folderIds) {
       if (!state.folders[id]) {
