@@ -208,8 +208,21 @@ test('staleness mail: "NOT verified since <date>"', () => {
     { ...CTX, now: new Date('2026-11-06T04:17:00Z') },
   );
   assert.equal(content.subject, 'Backup of pictures on nas NOT verified since 3 Nov');
-  assert.match(content.text, /for 3 days, since 3 Nov 2026, 03:17 UTC/);
+  assert.match(content.text, /for 3 days and 1 hour, since 3 Nov 2026, 03:17 UTC/);
   assert.doesNotMatch(content.html, EXTERNAL);
+});
+
+test('how long a backup went unverified is said as a person would: minutes, hours, days and hours', async () => {
+  const { ago } = await import('../src/report/email.js');
+  const now = new Date('2026-11-26T12:00:00Z');
+  const since = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  assert.equal(ago(since(3 * 60_000), now), '3 minutes');
+  assert.equal(ago(since(20_000), now), '1 minute');
+  assert.equal(ago(since(5 * 3_600_000), now), '5 hours');
+  assert.equal(ago(since(47 * 3_600_000), now), '47 hours');
+  assert.equal(ago(since(72 * 3_600_000), now), '3 days');
+  assert.equal(ago(since(71 * 3_600_000 + 50 * 60_000), now), '3 days');
+  assert.equal(ago(since(50 * 3_600_000), now), '2 days and 2 hours');
 });
 
 test('test e-mail lists the settings, never a password', () => {
@@ -237,4 +250,21 @@ test('a very long list goes as a gzipped CSV, so the message stays small enough 
   const { gunzipSync } = await import('node:zlib');
   const rows = gunzipSync(attachment.content).toString('utf8').trimEnd().split('\r\n');
   assert.equal(rows.length - 1, 15_000);
+});
+
+test('a sync that kept extra files by choice says so, and does not claim the backup matches', async () => {
+  const { buildSyncReport } = await import('../src/sync/sync-report.js');
+  const report = await reportOf([file('a.jpg', 'a')], [file('a.jpg', 'a'), file('only-here.txt', 'x')]);
+  const plan = {
+    actions: [],
+    skipped: [{ path: 'only-here.txt', reason: 'extra-kept' as const, detail: 'not on the source; kept' }],
+    stops: [],
+    totals: { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 },
+  };
+  const result = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
+  report.sync = buildSyncReport(report.differences, { plan, result, donePaths: new Set(), dryRun: false, exitCode: 0 });
+  const mail = renderReportEmail(report, CTX);
+  assert.equal(mail.subject, 'Backup of pictures on nas synced: nothing needed fixing; complete (1 extra file kept)');
+  assert.match(mail.text, /The backup now has everything the source has; 1 file only on the backup is kept \(synker sync --delete moves them to \.synker\/versions\/\)\./);
+  assert.doesNotMatch(mail.text, /The backup now matches the source/);
 });

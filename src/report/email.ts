@@ -141,11 +141,15 @@ function shortDate(iso: string, ctx: EmailContext): string {
   }).format(date);
 }
 
-function ago(iso: string, now: Date): string {
-  const ms = now.getTime() - Date.parse(iso);
-  const days = Math.floor(ms / 86_400_000);
-  if (days >= 1) return plural(days, 'day');
-  return plural(Math.max(1, Math.floor(ms / 3_600_000)), 'hour');
+/** How long since `iso`, rounded to what a person would say: "3 minutes", "5 hours", "2 days and 23 hours". */
+export function ago(iso: string, now: Date): string {
+  const minutes = Math.max(1, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return plural(hours, 'hour');
+  const days = Math.floor(hours / 24);
+  const rest = hours - days * 24;
+  return rest === 0 ? plural(days, 'day') : `${plural(days, 'day')} and ${plural(rest, 'hour')}`;
 }
 
 function pathOf(d: Difference): string {
@@ -501,7 +505,7 @@ export function syncPhrase(report: CheckReport, sync: SyncReport): string {
   if (sync.stops.length > 0) return `sync STOPPED (${GUARD_WORDS[sync.stops[0]!.guard] ?? sync.stops[0]!.guard}), nothing changed`;
   const fixed = fixedPhrase(sync);
   if (sync.aborted !== null) return `sync interrupted (${fixed}): ${oneLine(sync.aborted.message, 80)}`;
-  if (sync.complete) return `synced: ${fixed}; complete`;
+  if (sync.complete) return `synced: ${fixed}; complete${sync.keptExtras > 0 ? ` (${plural(sync.keptExtras, 'extra file')} kept)` : ''}`;
   return `synced: ${fixed}; not fixed: ${differencePhrase(afterSync(report, sync))}`;
 }
 
@@ -575,7 +579,11 @@ function syncBlocks(sync: SyncReport): Rendered[] {
 function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): string {
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
   if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
-  const state = sync.complete ? 'The backup now matches the source.' : `Still different after the sync: ${plural(sync.remaining.failing, 'difference')} (${formatBytes(sync.remaining.failingBytes)}).`;
+  const state = !sync.complete
+    ? `Still different after the sync: ${plural(sync.remaining.failing, 'difference')} (${formatBytes(sync.remaining.failingBytes)}).`
+    : sync.keptExtras > 0
+      ? `The backup now has everything the source has; ${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'is' : 'are'} kept (synker sync --delete moves them to .synker/versions/).`
+      : 'The backup now matches the source.';
   return `synker synced ${where}: ${fixedPhrase(sync)}. ${state}`;
 }
 

@@ -153,7 +153,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
           skipped.push({
             path: d.path,
             reason: 'suspicious',
-            detail: 'content changed on the source but its size and modification time did not: possible corruption or tampering; not copied (use --force once you have checked the source file)',
+            detail: 'content changed on the source but its size and modification time did not: possible corruption or tampering (use --force once you have checked the source file)',
           });
           break;
         }
