@@ -157,3 +157,31 @@ test('synker status shows each folder, its last check, next check and the outbox
   assert.match(text.stdout, /documents\s+source\s+-\s+\(checked by the backup\)/);
   assert.match(text.stdout, /outbox: empty/);
 });
+
+test('synker status needs attention as soon as the last scheduled check failed, before any alert', async () => {
+  const { needsAttention } = await import('../src/cli/commands/status.js');
+  const complete = { status: 'complete' as const, at: '2026-11-26T03:17:00Z', summary: 'complete' };
+  const folder = { id: 'photos', role: 'backup' as const, path: '/b', peers: [], lastCheck: complete, lastVerified: complete, nextCheck: null, overdue: false, staleAlertAt: null };
+  const report = { folders: [folder], outbox: { waiting: 0, oldest: null, damaged: 0 }, schedule: { check: '17 3 * * *', timezone: null, email: 'on-difference' as const } };
+  assert.equal(needsAttention(report), false);
+  const failed = { ...folder, lastCheck: { status: 'error' as const, at: '2026-11-27T03:17:00Z', summary: 'source unreachable' } };
+  assert.equal(needsAttention({ ...report, folders: [failed] }), true);
+  assert.equal(needsAttention({ ...report, outbox: { ...report.outbox, damaged: 1 } }), true, 'a damaged outbox message will never be sent');
+});
+
+test('synker outbox and status name a damaged message file instead of saying every report was sent', async (t) => {
+  const home = await tempDir(t);
+  const env = isolatedEnv(home);
+  const dir = outboxDir(path.join(home, 'synker', 'data'));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '0123456789abcdef01234567.json'), '{bad');
+  const listed = await runSynker(['outbox'], { env });
+  assert.equal(listed.code, 2, listed.stdout + listed.stderr);
+  assert.doesNotMatch(listed.stdout, /every report was sent/);
+  assert.match(listed.stderr, /error: a message file in the outbox is damaged and will never be sent: .*0123456789abcdef01234567\.json\nhint: They are kept as they are, never deleted/);
+  const json = JSON.parse((await runSynker(['outbox', '--json'], { env })).stdout) as { damaged: string[] };
+  assert.equal(json.damaged.length, 1);
+  const status = await runSynker(['status'], { env });
+  assert.equal(status.code, 1, status.stderr);
+  assert.match(status.stdout, /outbox: 1 damaged message file\(s\) that will never be sent/);
+});

@@ -116,7 +116,17 @@ export class Outbox {
 
   /** Waiting messages, oldest first. Files that cannot be read are reported, never deleted. */
   async list(): Promise<OutboxEntry[]> {
+    return (await this.inspect()).entries;
+  }
+
+  /**
+   * Waiting messages, oldest first, and the files that cannot be read (kept,
+   * never deleted: a person can still open them): a damaged message is one
+   * that will never be sent, which `synker outbox` and `status` must say.
+   */
+  async inspect(): Promise<{ entries: OutboxEntry[]; damaged: string[] }> {
     const entries: OutboxEntry[] = [];
+    const damaged: string[] = [];
     for (const id of await this.ids()) {
       try {
         const found = await this.read(id);
@@ -125,9 +135,11 @@ export class Outbox {
         // One damaged file must not hold back every other report.
         if (!(err instanceof OutboxStorageError) || !err.message.includes('is damaged')) throw err;
         log.warn(err.message);
+        damaged.push(this.fileOf(id));
       }
     }
-    return entries.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    entries.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return { entries, damaged };
   }
 
   async size(): Promise<number> {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { SynkerError } from '../../errors.js';
 import { flushOutbox } from '../../report/deliver.js';
-import { Outbox, type OutboxEntry } from '../../report/outbox.js';
+import { Outbox, OutboxStorageError, type OutboxEntry } from '../../report/outbox.js';
 import { SmtpConfigError, parseSmtpSettings } from '../../report/smtp-settings.js';
 import { outboxDir } from '../../schedule/paths.js';
 import { withCliContext } from '../context.js';
@@ -45,20 +45,22 @@ export function register(program: Command): void {
           sendError = result.failed[0]?.error;
           busy = result.busy;
         }
-        const waiting = await box.list();
+        const { entries: waiting, damaged } = await box.inspect();
         if (flags.json) {
           process.stdout.write(
             JSON.stringify({
               waiting,
               sent: sent.map((s) => ({ ...s.entry, response: s.response })),
               ...(sendError ? { error: { code: sendError.code, message: sendError.message, hint: sendError.hint ?? null } } : {}),
+              damaged,
               busy,
             }) + '\n',
           );
         } else {
           for (const s of sent) process.stdout.write(`sent: ${s.entry.subject} (${s.response})\n`);
           if (busy) process.stdout.write('another synker process (the agent) is sending right now; run again in a moment\n');
-          if (waiting.length === 0) process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
+          if (waiting.length === 0 && damaged.length === 0) process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
+          else if (waiting.length === 0) process.stdout.write('no message the outbox can send waits\n');
           else {
             const now = Date.now();
             process.stdout.write(
@@ -73,6 +75,15 @@ export function register(program: Command): void {
         }
         if (sendError) {
           printError(sendError);
+          return EXIT.error;
+        }
+        if (damaged.length > 0) {
+          printError(
+            new OutboxStorageError(
+              `${damaged.length === 1 ? 'a message file in the outbox is' : `${damaged.length} message files in the outbox are`} damaged and will never be sent: ${damaged.join(', ')}`,
+              'They are kept as they are, never deleted: open one to see what it held (JSON with the message in base64 under "raw"), then remove it by hand.',
+            ),
+          );
           return EXIT.error;
         }
         return waiting.length === 0 ? EXIT.ok : EXIT.differences;

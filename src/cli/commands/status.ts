@@ -35,7 +35,8 @@ export interface FolderStatus {
 
 export interface StatusReport {
   folders: FolderStatus[];
-  outbox: { waiting: number; oldest: string | null };
+  /** `damaged`: message files that cannot be read, so will never be sent (kept for a person to look at). */
+  outbox: { waiting: number; oldest: string | null; damaged: number };
   schedule: { check: string; timezone: string | null; email: ScheduleSettings['email'] };
 }
 
@@ -43,7 +44,7 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
   const settings = parseScheduleSettings(config.schedule);
   const cron = createCron(settings.check, settings.timezone);
   const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
-  const waiting = await new Outbox(outboxDir(dataDir)).list();
+  const { entries: waiting, damaged } = await new Outbox(outboxDir(dataDir)).inspect();
   const names = new Map(config.trusted.map((d) => [d.deviceId, d.name ?? shortDeviceId(d.deviceId)]));
   const folders = config.folders.map((folder): FolderStatus => {
     const fs: FolderScheduleState | undefined = state.folders[folder.id];
@@ -69,7 +70,7 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
   });
   return {
     folders,
-    outbox: { waiting: waiting.length, oldest: waiting[0]?.createdAt ?? null },
+    outbox: { waiting: waiting.length, oldest: waiting[0]?.createdAt ?? null, damaged: damaged.length },
     schedule: { check: settings.check, timezone: settings.timezone ?? null, email: settings.email },
   };
 }
@@ -89,7 +90,13 @@ function resultWords(r: CheckResultSummary | null): string {
 export function needsAttention(status: StatusReport): boolean {
   return (
     status.outbox.waiting > 0 ||
-    status.folders.some((f) => f.role === 'backup' && (f.staleAlertAt !== null || f.lastVerified === null || f.lastVerified.status !== 'complete'))
+    status.outbox.damaged > 0 ||
+    status.folders.some(
+      (f) =>
+        f.role === 'backup' &&
+        // The last scheduled check failing counts at once, not only once the stale alert is out (days later).
+        (f.staleAlertAt !== null || f.lastVerified === null || f.lastVerified.status !== 'complete' || (f.lastCheck !== null && f.lastCheck.status !== 'complete')),
+    )
   );
 }
 
@@ -129,7 +136,8 @@ export function register(program: Command): void {
           }
           process.stdout.write(`schedule: "${status.schedule.check}"${status.schedule.timezone ? ` ${status.schedule.timezone}` : ' (local time)'}, e-mail ${status.schedule.email}\n`);
           process.stdout.write(
-            status.outbox.waiting === 0 ? 'outbox: empty\n' : `outbox: ${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)} (synker outbox)\n`,
+            (status.outbox.waiting === 0 ? 'outbox: empty\n' : `outbox: ${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)} (synker outbox)\n`) +
+              (status.outbox.damaged === 0 ? '' : `outbox: ${status.outbox.damaged} damaged message file(s) that will never be sent (synker outbox names them)\n`),
           );
         }
         return needsAttention(status) ? EXIT.differences : EXIT.ok;
