@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
+import { ConfigStore } from '../src/config/config-store.js';
 import type { FolderConfig } from '../src/config/types.js';
 import type { CheckReport } from '../src/report/model.js';
 import { Outbox } from '../src/report/outbox.js';
 import { startBackupSchedule, type ScheduleConfigView } from '../src/schedule/backup-schedule.js';
 import { summarizeReport } from '../src/schedule/check-process.js';
+import { configInForceFile } from '../src/peer/agent.js';
 import { outboxDir, scheduleStateFile } from '../src/schedule/paths.js';
 import type { CheckRun } from '../src/schedule/scheduler.js';
 import { ManualClock } from './helpers/clock.js';
@@ -101,13 +104,7 @@ test('without an smtp section results are recorded and nothing is queued', async
 });
 
 test('while the config file is broken, scheduled checks get the config still in force, not the broken file', async (t) => {
-  const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const { ConfigStore } = await import('../src/config/config-store.js');
-  const { configInForceFile } = await import('../src/peer/agent.js');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-config-in-force-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({ version: 1, name: 'nas', folders: [{ id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true }] }));
   const store = await ConfigStore.open(file, { watch: true, pollMs: 50 });

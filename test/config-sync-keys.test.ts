@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigValidationError, parseAge, validateConfig } from '../src/config/validate.js';
+import { ConfigStore } from '../src/config/config-store.js';
+import { ConfigValidationError, FOLDER_KEYS, parseAge, validateConfig } from '../src/config/validate.js';
+import { tempDir } from './helpers/tmp.js';
 
 const base = (folder: Record<string, unknown>) => ({ version: 1, folders: [{ id: 'photos', path: '/data/photos', role: 'backup', ...folder }] });
 
@@ -31,13 +35,7 @@ test('bad sync and versions settings are refused, naming the key', () => {
 });
 
 test('sync and versions survive every edit of the config (they were dropped when the file was written back)', async (t) => {
-  const { mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const { ConfigStore } = await import('../src/config/config-store.js');
-  const { FOLDER_KEYS } = await import('../src/config/validate.js');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-config-keys-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
   const folder = { id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true, versions: { maxAge: '90d', keep: 5 } };
   assert.deepEqual(Object.keys(folder).sort(), [...FOLDER_KEYS].sort(), 'this test sets every folder key the config takes');
