@@ -124,3 +124,14 @@ test('init --force keeps the folders and e-mail it is not given again; a folder 
   assert.equal(scientific.code, 2);
   assert.match(scientific.stderr, /--port 1e3: not a port number/);
 });
+
+test('init refuses folders inside one another before it writes anything', async (t) => {
+  const { home, env, configFile } = await setup(t);
+  const outer = path.join(home, 'pictures');
+  const inner = path.join(outer, 'holidays');
+  const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', `pics=${outer}`, '--folder', `hol=${inner}`], { env });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /error: folder "hol" \(.*holidays\) is inside folder "pics" \(.*pictures\)\nhint: Folders must not be inside one another/);
+  await assert.rejects(readFile(configFile, 'utf8'), /ENOENT/, 'no config written');
+  await assert.rejects(readFile(path.join(outer, '.synker', 'folder.json'), 'utf8'), /ENOENT/, 'no folder marker written');
+});

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
+import { folderOverlap } from '../config/folder-nesting.js';
 
 export interface PlannedFolder {
   id: string;
@@ -94,6 +95,17 @@ export function checkPlan(plan: InitPlan): void {
     if (problem) throw new UsageError(`folder ID "${folder.id}" is not valid`, problem);
     if (ids.has(folder.id)) throw new UsageError(`two folders have the ID "${folder.id}"`, 'Give each one its own ID: --folder ID=PATH.');
     ids.add(folder.id);
+  }
+  // Refused here, before any folder marker is written (the config would refuse it only after).
+  for (const [i, a] of plan.folders.entries()) {
+    for (const b of plan.folders.slice(i + 1)) {
+      const overlap = folderOverlap(path.resolve(a.path), path.resolve(b.path));
+      if (overlap === 'same') throw new UsageError(`folders "${a.id}" and "${b.id}" have the same path ${a.path}`, 'Give each folder its own path.');
+      if (overlap !== undefined) {
+        const [inner, outer] = overlap === 'inside' ? [a, b] : [b, a];
+        throw new UsageError(`folder "${inner.id}" (${inner.path}) is inside folder "${outer.id}" (${outer.path})`, 'Folders must not be inside one another: give each its own separate root (e.g. sibling folders).');
+      }
+    }
   }
   const email = plan.email;
   if (email?.user !== undefined) {
