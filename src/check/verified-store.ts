@@ -110,14 +110,7 @@ export class VerifiedHashes {
     const stored = this.reads.get(key);
     const old = recordOf(stored, key, source.path);
     if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime) return undefined;
-    if (stored === undefined) this.count++;
-    const record: StoredRecord = key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
-    this.stats.written++;
-    this.writes.push(
-      this.records.put(key, record).catch((err: unknown) => {
-        this.failure ??= err;
-      }),
-    );
+    this.put(key, source as EntryFactsWithPath & { hash: string }, stored === undefined);
     if (this.writes.length < WRITE_BATCH) return undefined;
     // Make the diff wait for this batch, so writes never pile up faster than LMDB commits them.
     const batch = Promise.all(this.writes).then(() => undefined);
@@ -135,7 +128,12 @@ export class VerifiedHashes {
   recordLanded(source: EntryFactsWithPath): void {
     if (source.hash === undefined) return;
     const key = keyOf(source.path);
-    if (this.records.peek(key) === undefined) this.count++;
+    this.put(key, source as EntryFactsWithPath & { hash: string }, this.records.peek(key) === undefined);
+  }
+
+  /** Queues the record of `source` under `key`; a write error is thrown by commit() or flush(). */
+  private put(key: string, source: EntryFactsWithPath & { hash: string }, isNew: boolean): void {
+    if (isNew) this.count++;
     const record: StoredRecord = key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
     this.stats.written++;
     this.writes.push(

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { BackupNotWritableError } from './errors.js';
+import { lstatOrUndefined } from './lstat-optional.js';
 
 export interface FoldingInfo {
   /** `Foo` and `foo` are one name. */
@@ -36,7 +37,7 @@ export function foldKey(name: string, folding: FoldingInfo): string {
  */
 export async function probeFolding(root: string, options: { readOnly?: boolean } = {}): Promise<FoldingInfo> {
   // Sync never runs without the marker; should it be missing, names are created for case too.
-  const byMarker = (await markerFoundBy(root, MARKER_FILE.toUpperCase())) || ((await markerFoundBy(root, MARKER_FILE)) ? false : undefined);
+  const byMarker = markerFoundBy(root, MARKER_FILE.toUpperCase()) || (markerFoundBy(root, MARKER_FILE) ? false : undefined);
   const dir = path.join(root, META_DIR);
   const tag = randomBytes(4).toString('hex');
   let foldsCase = byMarker ?? false;
@@ -52,14 +53,8 @@ export async function probeFolding(root: string, options: { readOnly?: boolean }
   }
 }
 
-async function markerFoundBy(root: string, spelling: string): Promise<boolean> {
-  try {
-    await lstat(path.join(root, spelling));
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-    throw err;
-  }
+function markerFoundBy(root: string, spelling: string): boolean {
+  return lstatOrUndefined(path.join(root, spelling)) !== undefined;
 }
 
 async function sameName(created: string, other: string): Promise<boolean> {

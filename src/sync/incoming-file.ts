@@ -69,9 +69,13 @@ const fsyncSlots = new Slots(Math.max(2, Math.min(16, IO_THREADS - 8)));
 /** Partial folders known to exist (created once per process, not once per file). */
 const partialDirs = new Set<string>();
 
+function partialDirOf(root: string): string {
+  return path.join(root, ...PARTIAL_DIR.split('/'));
+}
+
 export function partialPathFor(root: string, hash: string): string {
   if (!HASH_RE.test(hash)) throw new TypeError(`not a SHA-256 hex digest: ${hash}`);
-  return path.join(root, ...PARTIAL_DIR.split('/'), `${hash}.part`);
+  return path.join(partialDirOf(root), `${hash}.part`);
 }
 
 export class IncomingFile {
@@ -220,7 +224,7 @@ function setModeIfSupported(fd: number, mode: number): void {
  * transfer of an edited file would hold its space on the backup disk forever.
  */
 export async function prunePartials(root: string, wantedHashes: ReadonlySet<string>): Promise<string[]> {
-  const dir = path.join(root, ...PARTIAL_DIR.split('/'));
+  const dir = partialDirOf(root);
   let names: string[];
   try {
     names = await readdir(dir);
@@ -245,7 +249,7 @@ export async function prunePartials(root: string, wantedHashes: ReadonlySet<stri
  * removed (some FUSE file systems refuse rmdir) stays, and is reused.
  */
 export async function removeEmptyPartialDir(root: string, alsoMetaDir: boolean): Promise<void> {
-  const dir = path.join(root, ...PARTIAL_DIR.split('/'));
+  const dir = partialDirOf(root);
   for (const d of alsoMetaDir ? [dir, path.dirname(dir)] : [dir]) {
     try {
       if ((await readdir(d)).length > 0) return;

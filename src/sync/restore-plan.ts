@@ -17,8 +17,13 @@ export interface RestoreOptions {
   force?: boolean;
 }
 
+/** `p` is the requested path `w` or lies under it. */
+export function isAtOrUnder(p: string, w: string): boolean {
+  return p === w || p.startsWith(`${w}/`);
+}
+
 function matches(paths: string[], p: string): boolean {
-  return paths.length === 0 || paths.some((w) => p === w || p.startsWith(`${w}/`));
+  return paths.length === 0 || paths.some((w) => isAtOrUnder(p, w));
 }
 
 export function normalizePaths(paths: string[] | undefined): string[] {

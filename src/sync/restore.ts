@@ -14,7 +14,7 @@ import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } fro
 import { SyncError } from './errors.js';
 import { PeerFileSource } from './peer-source.js';
 import type { SyncPlan } from './plan.js';
-import { normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
+import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -65,7 +65,7 @@ export interface RestoreOutcome {
 /** Passes the backup's entries through, noting which requested paths it has something at or under. */
 async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonly string[], seen: Set<string>): AsyncGenerator<ManifestEntry> {
   for await (const e of entries) {
-    for (const p of requested) if (!seen.has(p) && (e.path === p || e.path.startsWith(`${p}/`))) seen.add(p);
+    for (const p of requested) if (!seen.has(p) && isAtOrUnder(e.path, p)) seen.add(p);
     yield e;
   }
 }
@@ -87,9 +87,10 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
   const seen = new Set<string>();
   const backupEntries = requested.length === 0 ? manifest : noting(manifest, requested, seen);
   if (options.toDir !== undefined) {
+    // Kept only when asked for: the whole manifest need not be held to restore a few paths.
     const wanted: ManifestEntry[] = [];
     for await (const e of backupEntries) {
-      if (requested.length === 0 || requested.some((p) => e.path === p || e.path.startsWith(`${p}/`))) wanted.push(e);
+      if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
     plan = planRestoreInto(wanted, { paths: requested });
   } else {
