@@ -10,6 +10,9 @@
  * same content re-reads and hashes that prefix and asks the source only for
  * the rest. The final hash check covers the whole file, so a damaged prefix
  * can never land; it is discarded and the file fetched again from byte 0.
+ *
+ * A large file's data goes to the disk directly, past the page cache, through
+ * a block-aligned staging buffer (direct-write.ts says why).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { createLogger } from '../log.js';
 import { META_DIR } from '../manifest/layout.js';
 import { IntegrityError } from './errors.js';
 import { fsTime } from './fs-time.js';
+import { acquireStage, DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, isDirectUnsupported, releaseStage } from './direct-write.js';
 import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
@@ -68,6 +72,21 @@ const IO_THREADS = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
 const fsyncSlots = new Slots(Math.max(2, Math.min(16, IO_THREADS - 8)));
 /** Partial folders known to exist (created once per process, not once per file). */
 const partialDirs = new Set<string>();
+/** Folders whose file system refused direct writes: asked once per process, not once per file. */
+const noDirectRoots = new Set<string>();
+
+/**
+ * A file written past the page cache: `stage` holds the bytes from file
+ * offset `base` on (always a multiple of DIRECT_BLOCK), `fill` of them so far.
+ */
+interface DirectTarget {
+  fd: number;
+  stage: Buffer;
+  base: number;
+  fill: number;
+  /** The file system refused a direct write after the open: the rest goes through the page cache. */
+  refused: boolean;
+}
 
 function partialDirOf(root: string): string {
   return path.join(root, ...PARTIAL_DIR.split('/'));
@@ -91,6 +110,8 @@ export class IncomingFile {
     private readonly hash: Hash,
     /** Bytes already present from an earlier attempt: ask the source to start here. */
     readonly resumeOffset: number,
+    private readonly root: string,
+    private readonly direct: DirectTarget | undefined,
   ) {
     this.received = resumeOffset;
   }
@@ -119,7 +140,17 @@ export class IncomingFile {
       mkdirSync(dir, { recursive: true });
       fd = await create();
     }
+    let directFd: number | undefined;
     try {
+      if (expected.size >= DIRECT_MIN_FILE_BYTES && directWritesAvailable() && !noDirectRoots.has(root)) {
+        try {
+          directFd = await fdOpen(partialPath, constants.O_WRONLY | constants.O_NOFOLLOW | directOpenFlag(), 0o600);
+        } catch (err) {
+          if (!isDirectUnsupported(err)) throw err;
+          log.debug(`${root}: the file system does not take direct writes (${errnoCode(err)}); writing through the page cache`);
+          noDirectRoots.add(root);
+        }
+      }
       const hash = createHash('sha256');
       let size = fstatSync(fd).size;
       if (size > expected.size) {
@@ -138,8 +169,26 @@ export class IncomingFile {
           pos += bytesRead;
         }
       }
-      return new IncomingFile(relPath, expected, partialPath, fd, hash, pos);
+      let direct: DirectTarget | undefined;
+      const stage = directFd === undefined ? undefined : acquireStage();
+      if (directFd !== undefined && stage === undefined) {
+        log.debug(`${partialPath}: no staging memory for direct writes; writing through the page cache`);
+        closeSync(directFd);
+        directFd = undefined;
+      }
+      if (directFd !== undefined && stage !== undefined) {
+        // Direct writes start on a block boundary: the prefix's last partial block is staged again.
+        const base = pos - (pos % DIRECT_BLOCK);
+        direct = { fd: directFd, stage, base, fill: 0, refused: false };
+        while (direct.fill < pos - base) {
+          const bytesRead = await fdRead(fd, direct.stage, direct.fill, pos - base - direct.fill, base + direct.fill);
+          if (bytesRead === 0) throw new Error(`${partialPath} shrank while it was being resumed`);
+          direct.fill += bytesRead;
+        }
+      }
+      return new IncomingFile(relPath, expected, partialPath, fd, hash, pos, root, direct);
     } catch (err) {
+      if (directFd !== undefined) closeSync(directFd);
       closeSync(fd);
       throw err;
     }
@@ -156,14 +205,52 @@ export class IncomingFile {
       await this.discard();
       throw new IntegrityError(this.relPath, `the source sent more than the ${this.expected.size} bytes it announced`);
     }
-    let off = 0;
-    while (off < chunk.length) {
-      const length = chunk.length - off;
-      const position = this.received + off;
-      off += length <= SYNC_IO_MAX_BYTES ? writeSync(this.fd, chunk, off, length, position) : await fdWrite(this.fd, chunk, off, length, position);
-    }
+    if (this.direct === undefined) await writeThroughCache(this.fd, chunk, 0, chunk.length, this.received);
+    else await this.stage(this.direct, chunk);
     this.hash.update(chunk);
     this.received += chunk.length;
+  }
+
+  private async stage(d: DirectTarget, chunk: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, d.stage.length - d.fill);
+      d.stage.set(chunk.subarray(off, off + n), d.fill);
+      d.fill += n;
+      off += n;
+      if (d.fill === d.stage.length) await this.writeStaged(d, d.fill);
+    }
+  }
+
+  /**
+   * Writes the first `length` staged bytes at `base` and keeps the rest
+   * staged. Direct writes take whole blocks: `length` is a multiple of
+   * DIRECT_BLOCK unless the write goes through the page cache anyway.
+   */
+  private async writeStaged(d: DirectTarget, length: number): Promise<void> {
+    let off = 0;
+    if (!d.refused && length % DIRECT_BLOCK === 0) {
+      try {
+        while (off < length) off += await fdWrite(d.fd, d.stage, off, length - off, d.base + off);
+      } catch (err) {
+        if (!isDirectUnsupported(err)) throw err;
+        // The file system opened the file for direct I/O but refuses the writes (some FUSE and network mounts).
+        log.debug(`${this.root}: direct writes refused (${errnoCode(err)}); writing through the page cache`);
+        noDirectRoots.add(this.root);
+        d.refused = true;
+      }
+    }
+    if (off < length) await writeThroughCache(this.fd, d.stage, off, length - off, d.base + off);
+    d.stage.copy(d.stage, 0, length, d.fill);
+    d.fill -= length;
+    d.base += length;
+  }
+
+  /** Puts every staged byte on disk: whole blocks directly, the last partial block through the cache. */
+  private async flushStaged(d: DirectTarget): Promise<void> {
+    const whole = d.fill - (d.fill % DIRECT_BLOCK);
+    if (whole > 0) await this.writeStaged(d, whole);
+    if (d.fill > 0) await this.writeStaged(d, d.fill);
   }
 
   /**
@@ -187,6 +274,8 @@ export class IncomingFile {
       await this.discard();
       throw new IntegrityError(this.relPath, 'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)');
     }
+    // The data is written before the times: a write would move the mtime again.
+    if (this.direct !== undefined) await this.flushStaged(this.direct);
     setModeIfSupported(this.fd, this.expected.mode);
     futimesSync(this.fd, fsTime(this.expected.mtime), fsTime(this.expected.mtime));
     await fsyncSlots.run(() => fdSync(this.fd));
@@ -196,14 +285,42 @@ export class IncomingFile {
   /** Stops receiving but keeps the verified-so-far prefix for a later resume. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
+    const d = this.direct;
+    if (d !== undefined && d.fill > 0) {
+      try {
+        await writeThroughCache(this.fd, d.stage, 0, d.fill, d.base);
+      } catch (err) {
+        // Only the resume point moves back: whatever prefix is on disk is re-hashed on the next attempt.
+        log.debug(`${this.partialPath}: the last ${d.fill} received bytes were not kept for a resume: ${(err as Error).message}`);
+      }
+    }
+    this.closeDescriptors();
   }
 
   /** Stops receiving and deletes the partial: its content cannot be trusted. */
   async discard(): Promise<void> {
-    await this.close();
+    this.closeDescriptors();
     rmSync(this.partialPath, { force: true });
+  }
+
+  private closeDescriptors(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.direct !== undefined) {
+      closeSync(this.direct.fd);
+      releaseStage(this.direct.stage);
+      this.direct.fill = 0;
+    }
+    closeSync(this.fd);
+  }
+}
+
+/** Writes through the page cache: small writes on this thread, large ones on libuv's pool (fd-io.ts says why). */
+async function writeThroughCache(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+  let off = 0;
+  while (off < length) {
+    const n = length - off;
+    off += n <= SYNC_IO_MAX_BYTES ? writeSync(fd, data, offset + off, n, position + off) : await fdWrite(fd, data, offset + off, n, position + off);
   }
 }
 
