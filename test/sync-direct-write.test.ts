@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { directWritesSuit } from '../src/sync/direct-write.js';
 import { IncomingFile } from '../src/sync/incoming-file.js';
 import { landFile } from '../src/sync/land.js';
 import { VersionKeeper } from '../src/sync/versions.js';
@@ -56,6 +57,7 @@ async function receiveAndLand(root: string, rel: string, data: Buffer, chunk: nu
 test('a large file reaches the disk without filling the page cache; with SYNKER_DIRECT_IO=0 it goes through it', { skip }, async (t) => {
   const root = await diskFolder(t);
   if (root === undefined) return;
+  assert.equal(directWritesSuit(root), true, 'a local disk file system takes direct writes');
   const data = randomBytes(5 * 1024 * 1024 + 123);
   const direct = await receiveAndLand(root, 'direct.bin', data, 100_000);
   assert.deepEqual(readFileSync(direct), data);

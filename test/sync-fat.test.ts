@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { applyPlan } from '../src/sync/apply.js';
+import { directWritesSuit } from '../src/sync/direct-write.js';
 import { probeFolding } from '../src/sync/folding.js';
 import { LocalFolderSource } from '../src/sync/local-source.js';
 import { planSync } from '../src/sync/plan.js';
@@ -83,4 +85,19 @@ test('a name that already exists on FAT in another case is never overwritten, ev
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['NOTES.TXT', 'E_SYNC_NAME_COLLISION']]);
   assert.equal(readFileSync(path.join(fat, 'notes.txt'), 'utf8'), 'backup copy of notes.txt');
+});
+
+test('a large file synced onto a FUSE disk goes through the page cache and lands intact', { skip }, async (t) => {
+  const fat = await mountFat(t);
+  const src = await tempDir(t);
+  // Direct writes through FUSE would wait on the user-space daemon for every MiB (direct-write.ts).
+  assert.equal(directWritesSuit(fat), false);
+  const video = randomBytes(3 * 1024 * 1024 + 1);
+  writeTree(src, { 'clips/video.mp4': video });
+  writeTree(fat, {});
+  const s = listTree(src);
+  const plan = planSync(await diffTrees(src, fat), { sourceFiles: s.length, backupFiles: 0, folding: await probeFolding(fat) });
+  const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
+  assert.deepEqual(result.failed, []);
+  assert.deepEqual(readFileSync(path.join(fat, 'clips/video.mp4')), video);
 });

@@ -14,11 +14,12 @@
  * staging buffers are views into one. Only whole blocks go out directly; a
  * file's last partial block is written through the page cache.
  *
- * Where the file system refuses O_DIRECT (tmpfs on older kernels, many FUSE
- * file systems) the caller falls back to ordinary writes, once per folder.
+ * Network and FUSE file systems keep the page cache (see CACHED_FILE_SYSTEMS).
+ * Where a file system refuses O_DIRECT (ramfs, tmpfs before Linux 6.6) the
+ * caller falls back to ordinary writes, once per folder.
  * `SYNKER_DIRECT_IO=0` turns it off altogether.
  */
-import { constants } from 'node:fs';
+import { constants, statfsSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 
 /** Alignment asked of buffers, offsets and lengths: 4 KiB covers 512-byte and 4Kn disks. */
@@ -40,6 +41,29 @@ const wasm = (globalThis as { WebAssembly?: { Memory: new (descriptor: { initial
 /** Whether this process may try direct writes at all (platform and the user's switch). */
 export function directWritesAvailable(): boolean {
   return O_DIRECT !== undefined && process.env['SYNKER_DIRECT_IO'] !== '0' && wasm !== undefined;
+}
+
+/**
+ * File systems (statfs(2) f_type) whose direct I/O would make every 1 MiB
+ * write wait for a network round trip (NFS, SMB, Ceph…) or a user-space
+ * daemon (FUSE: sshfs, ntfs-3g, virtiofs…), where buffered writes are
+ * batched. A backup folder on one of them is written through the page cache.
+ */
+const CACHED_FILE_SYSTEMS = new Set([
+  0x6969, // NFS
+  0x517b, // SMB
+  0xff534d42, // CIFS
+  0xfe534d42, // SMB2
+  0x65735546, // FUSE
+  0x01021997, // 9P
+  0x00c36400, // Ceph
+  0x5346414f, // AFS
+  0x73757245, // Coda
+]);
+
+/** Whether direct writes suit the file system `root` is on (asked once per folder by the caller). */
+export function directWritesSuit(root: string): boolean {
+  return !CACHED_FILE_SYSTEMS.has(statfsSync(root).type);
 }
 
 /** The open flag for a direct descriptor; only call when directWritesAvailable(). */

@@ -23,7 +23,7 @@ import { createLogger } from '../log.js';
 import { META_DIR } from '../manifest/layout.js';
 import { IntegrityError } from './errors.js';
 import { fsTime } from './fs-time.js';
-import { acquireStage, DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, isDirectUnsupported, releaseStage } from './direct-write.js';
+import { acquireStage, DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, directWritesSuit, isDirectUnsupported, releaseStage } from './direct-write.js';
 import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
@@ -72,8 +72,19 @@ const IO_THREADS = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
 const fsyncSlots = new Slots(Math.max(2, Math.min(16, IO_THREADS - 8)));
 /** Partial folders known to exist (created once per process, not once per file). */
 const partialDirs = new Set<string>();
-/** Folders whose file system refused direct writes: asked once per process, not once per file. */
-const noDirectRoots = new Set<string>();
+/** Per folder, whether its file system takes direct writes: asked once per process, not once per file. */
+const directByRoot = new Map<string, boolean>();
+
+function mayWriteDirect(root: string): boolean {
+  if (!directWritesAvailable()) return false;
+  let suits = directByRoot.get(root);
+  if (suits === undefined) {
+    suits = directWritesSuit(root);
+    if (!suits) log.debug(`${root}: a network or FUSE file system; writing through the page cache`);
+    directByRoot.set(root, suits);
+  }
+  return suits;
+}
 
 /**
  * A file written past the page cache: `stage` holds the bytes from file
@@ -142,13 +153,13 @@ export class IncomingFile {
     }
     let directFd: number | undefined;
     try {
-      if (expected.size >= DIRECT_MIN_FILE_BYTES && directWritesAvailable() && !noDirectRoots.has(root)) {
+      if (expected.size >= DIRECT_MIN_FILE_BYTES && mayWriteDirect(root)) {
         try {
           directFd = await fdOpen(partialPath, constants.O_WRONLY | constants.O_NOFOLLOW | directOpenFlag(), 0o600);
         } catch (err) {
           if (!isDirectUnsupported(err)) throw err;
           log.debug(`${root}: the file system does not take direct writes (${errnoCode(err)}); writing through the page cache`);
-          noDirectRoots.add(root);
+          directByRoot.set(root, false);
         }
       }
       const hash = createHash('sha256');
@@ -236,7 +247,7 @@ export class IncomingFile {
         if (!isDirectUnsupported(err)) throw err;
         // The file system opened the file for direct I/O but refuses the writes (some FUSE and network mounts).
         log.debug(`${this.root}: direct writes refused (${errnoCode(err)}); writing through the page cache`);
-        noDirectRoots.add(this.root);
+        directByRoot.set(this.root, false);
         d.refused = true;
       }
     }
