@@ -144,10 +144,14 @@ function modeLines(report: CheckReport, p: Palette): string[] {
   } else if (report.settings?.verify) {
     lines.push('', 'verify: every file was re-read and hashed on both sides, hash caches ignored.');
   }
-  const silent = report.summary.silentChanges;
-  if (silent.source + silent.backup > 0) {
-    const sides = [silent.source > 0 ? `${formatCount(silent.source)} on the source` : '', silent.backup > 0 ? `${formatCount(silent.backup)} on the backup` : ''].filter((x) => x !== '');
-    lines.push(p.bad(`! ${plural(silent.source + silent.backup, 'file')} changed content without any change of size or dates (${sides.join(', ')}): bit rot, a failing disk, or tampering.`));
+  // A silent change on the source alone is a suspicious source change, named by suspiciousLines():
+  // only the others are counted here, so no file is warned about twice.
+  const unnamed = report.differences.filter((d) => d.silentChange !== undefined && d.changedOn !== 'source-suspicious');
+  const onSource = unnamed.filter((d) => d.silentChange !== 'backup').length;
+  const onBackup = unnamed.filter((d) => d.silentChange !== 'source').length;
+  if (unnamed.length > 0) {
+    const sides = [onSource > 0 ? `${formatCount(onSource)} on the source` : '', onBackup > 0 ? `${formatCount(onBackup)} on the backup` : ''].filter((x) => x !== '');
+    lines.push(p.bad(`! ${plural(unnamed.length, 'file')} changed content without any change of size or dates (${sides.join(', ')}): bit rot, a failing disk, or tampering.`));
   }
   return lines;
 }
