@@ -89,6 +89,9 @@ test('a name that is another device\'s first ID group is refused, from --name an
   await state.close();
   const announced = await runCli(['trust', deviceB], { home });
   assert.equal(announced.code, 0, announced.stderr);
+  // Not silently: the user learns the name was dropped, why, and how to give one.
+  assert.match(announced.stderr, new RegExp(`note: the name it announced was not kept: "${shortA.toLowerCase()}" is the first group of the device ID ${formatDeviceId(deviceA)} \\(nas\\)`));
+  assert.match(announced.stderr, new RegExp(`hint: give it a name: synker trust ${formatDeviceId(deviceB)} --name NAME\n`));
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), [
     { deviceId: deviceA, name: 'nas', folders: [] },
     { deviceId: deviceB, name: null, folders: [] },
@@ -100,6 +103,24 @@ test('a name that is another device\'s first ID group is refused, from --name an
   assert.equal(shadowed.code, 2);
   assert.match(shadowed.stderr, new RegExp(`this device's ID starts with "${shortA}", which is the name of ${formatDeviceId(deviceB)}\\nhint: Rename that device first`));
   assert.deepEqual((JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as unknown[]).length, 1);
+});
+
+test('an announced name another trusted device already has is dropped with a note; a free one is kept quietly', async (t) => {
+  const home = await tempDir(t);
+  const deviceC = deviceIdFromCertificate(Buffer.from('cli device c'));
+  assert.equal((await runCli(['trust', deviceA, '--name', 'nas'], { home })).code, 0);
+  const state = await AgentState.open(path.join(home, 'synker', 'data'));
+  await state.recordPairingAttempt({ deviceId: deviceB, name: 'NAS' });
+  await state.recordPairingAttempt({ deviceId: deviceC, name: 'laptop' });
+  await state.close();
+  const clash = await runCli(['trust', deviceB], { home });
+  assert.equal(clash.code, 0, clash.stderr);
+  assert.equal(clash.stdout, `trusted ${formatDeviceId(deviceB)}\n`);
+  assert.match(clash.stderr, new RegExp(`^note: the name it announced was not kept: the name "NAS" is already used by ${formatDeviceId(deviceA)}\n`));
+  assert.match(clash.stderr, /hint: give it a name: synker trust \S+ --name NAME\n/);
+  const free = await runCli(['trust', deviceC], { home });
+  assert.equal(free.stdout, `trusted laptop ${formatDeviceId(deviceC)}\n`);
+  assert.doesNotMatch(free.stderr, /not kept/);
 });
 
 test('folder add refuses a folder inside another folder, or around one, also through a symlink', async (t) => {

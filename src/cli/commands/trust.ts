@@ -32,7 +32,8 @@ export function register(program: Command): void {
           const state = await ctx.state();
           const announced = state.pairingAttempts().find((a) => a.deviceId === deviceId)?.name;
           const outcome = await ctx.store.update((config) => {
-            const name = opts.name?.trim() ?? (announced && isUsableName(config, announced, deviceId) ? announced.trim() : undefined);
+            const unusable = opts.name === undefined && announced ? whyUnusable(config, announced, deviceId) : undefined;
+            const name = opts.name?.trim() ?? (announced && unusable === undefined ? announced.trim() : undefined);
             if (name !== undefined) {
               const conflict = deviceNameConflict(config.trusted, name, deviceId);
               if (conflict) throw new UsageError(conflict, 'Pick another --name.');
@@ -48,14 +49,21 @@ export function register(program: Command): void {
             const existing = config.trusted.find((t) => t.deviceId === deviceId);
             if (existing) {
               if (opts.name !== undefined) existing.name = name;
-              return { added: false, name: existing.name };
+              return { added: false, name: existing.name, unusable: undefined };
             }
             config.trusted.push(name === undefined ? { deviceId } : { deviceId, name });
-            return { added: true, name };
+            return { added: true, name, unusable };
           });
           await state.forgetPairingAttempt(deviceId);
           const who = `${outcome.name ? `${outcome.name} ` : ''}${formatDeviceId(deviceId)}`;
           process.stdout.write(outcome.added ? `trusted ${who}\n` : `already trusted: ${who}\n`);
+          // Dropped quietly, the device would just show up nameless later: say why, and how to name it.
+          if (outcome.unusable !== undefined) {
+            process.stderr.write(
+              `note: the name it announced was not kept: ${outcome.unusable}\n` +
+                `hint: give it a name: synker trust ${formatDeviceId(deviceId)} --name NAME\n`,
+            );
+          }
           if (outcome.added) process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
         });
       }),
@@ -130,19 +138,22 @@ export function register(program: Command): void {
 }
 
 function checkDeviceName(name: string): void {
-  const trimmed = name.trim();
-  if (trimmed === '' || Buffer.byteLength(trimmed) > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new UsageError(`--name must be 1-${MAX_NAME_BYTES} bytes of printable text`);
-  }
-  if (isDeviceId(trimmed)) throw new UsageError('--name must not look like a device ID');
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new UsageError(`--name ${problem}`);
 }
 
-/** A name a device announced is used only if it is valid and not taken (it is peer-controlled). */
-function isUsableName(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): boolean {
-  try {
-    checkDeviceName(name);
-  } catch {
-    return false;
+/** What makes a name invalid as a device name, or undefined. */
+function nameProblem(name: string): string | undefined {
+  const trimmed = name.trim();
+  if (trimmed === '' || Buffer.byteLength(trimmed) > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    return `must be 1-${MAX_NAME_BYTES} bytes of printable text`;
   }
-  return deviceNameConflict(config.trusted, name, deviceId) === undefined;
+  if (isDeviceId(trimmed)) return 'must not look like a device ID';
+  return undefined;
+}
+
+/** Why a name a device announced cannot be its name (it is peer-controlled: it must be valid and not taken); undefined when it can. */
+function whyUnusable(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): string | undefined {
+  const problem = nameProblem(name);
+  return problem !== undefined ? `a name ${problem}` : deviceNameConflict(config.trusted, name, deviceId);
 }
