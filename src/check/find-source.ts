@@ -5,7 +5,7 @@
  * the device ID it must present. The first device that serves the folder as
  * its source wins; every failed attempt is kept for the error message.
  */
-import { resolveTrustedDevice } from '../config/device-ref.js';
+import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../config/device-ref.js';
 import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
 import type { Identity } from '../config/identity.js';
 import { parsePeerAddress, type PeerAddress } from '../config/peer-address.js';
@@ -13,6 +13,7 @@ import type { FolderConfig, FolderRole, SynkerConfig, TrustedDevice } from '../c
 import { SynkerError, rethrowIfBug } from '../errors.js';
 import { createLogger } from '../log.js';
 import { connectToPeer, type ManifestInfo, type ManifestStream, type PeerSession } from '../peer/index.js';
+import { WrongDeviceError } from '../peer/errors.js';
 import { CheckError } from './errors.js';
 
 const log = createLogger('check');
@@ -31,6 +32,8 @@ export interface SourceLocator {
   addresses(deviceId: string, options: { waitMs: number; signal?: AbortSignal | undefined }): AsyncIterable<SourceAddress>;
   /** True when it also looks on the LAN (mDNS); absent or false: static addresses only. */
   readonly searchesLan?: boolean;
+  /** Why the LAN search could not look anywhere (no interface up), after addresses() ran; undefined when it could. */
+  lanProblem?(): string | undefined;
 }
 
 /** Addresses from the config's static `peers` list, then nothing else. */
@@ -80,12 +83,21 @@ export interface FoundSource {
 interface Attempt {
   device: TrustedDevice;
   address: string;
+  /** Where the address came from (SourceAddress.via). */
+  via: string;
   error: SynkerError;
 }
 
-/** `--peer` value: an address when it has a port or is an IP literal, else a device reference. */
+/**
+ * `--peer` value: an address when it ends in a port (or a bare colon: a port
+ * left out), is bracketed or starts with an IPv4 literal; else a device reference.
+ */
 function peerAsAddress(peer: string): PeerAddress | undefined {
-  if (!/:\d+$|^\[.*\]|^\d+\.\d+\.\d+\.\d+$/.test(peer.trim())) return undefined;
+  if (!/:\d*$|^\[.*\]|^\d+\.\d+\.\d+\.\d+(:|$)/.test(peer.trim())) return undefined;
+  return parsedPeer(peer);
+}
+
+function parsedPeer(peer: string): PeerAddress {
   const parsed = parsePeerAddress(peer);
   if (typeof parsed === 'string') {
     throw new CheckError('E_CHECK_PEER', `--peer ${peer}: ${parsed}`, {
@@ -102,7 +114,14 @@ function label(device: TrustedDevice): string {
 function candidateDevices(config: SynkerConfig, folder: FolderConfig, peer: string | undefined, address: PeerAddress | undefined): TrustedDevice[] {
   const shared = folder.shareWith.map((id) => config.trusted.find((t) => t.deviceId === id) ?? { deviceId: id });
   if (peer !== undefined && address === undefined) {
-    const device = resolveTrustedDevice(config, peer);
+    let device: TrustedDevice;
+    try {
+      device = resolveTrustedDevice(config, peer);
+    } catch (err) {
+      // Not a device, and with a colon it was meant as host:port: say what is wrong with the address.
+      if (err instanceof UnknownDeviceError && peer.includes(':')) parsedPeer(peer);
+      throw err;
+    }
     if (!folder.shareWith.includes(device.deviceId)) {
       throw new CheckError('E_CHECK_NOT_SHARED', `folder "${folder.id}" is not shared with ${label(device)}`, {
         hint: `Share it first: synker folder share ${folder.id} ${device.name ?? formatDeviceId(device.deviceId)}`,
@@ -162,30 +181,77 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
         if (session !== undefined) await session.close().catch(() => undefined);
         if (!(err instanceof SynkerError)) throw err;
         log.debug(`${label(device)} at ${where} (${address.via}): ${err.message}`);
-        attempts.push({ device, address: `${where} (${address.via})`, error: err });
+        attempts.push({ device, address: `${where} (${address.via})`, via: address.via, error: err });
       }
     }
   }
-  throw noSourceError(folder, devices, attempts, notSource, explicit === undefined && input.locator.searchesLan === true);
+  const searchedLan = explicit === undefined && input.locator.searchesLan === true;
+  throw noSourceError({ config, folder, devices, attempts, notSource, searchedLan, lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined });
 }
 
-function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts: Attempt[], notSource: TrustedDevice[], searchedLan: boolean): CheckError {
+interface NoSource {
+  config: SynkerConfig;
+  folder: FolderConfig;
+  devices: TrustedDevice[];
+  attempts: Attempt[];
+  /** Devices that answered but hold the folder in another role. */
+  notSource: TrustedDevice[];
+  searchedLan: boolean;
+  lanProblem: string | undefined;
+}
+
+/**
+ * A static address is a candidate for every device: another trusted device
+ * answering there only means it is not this device's address, not an
+ * impersonation, and says nothing about where the source is.
+ */
+function isOtherDevicesAddress(config: SynkerConfig, attempt: Attempt): boolean {
+  const presented = attempt.error instanceof WrongDeviceError ? attempt.error.presentedDeviceId : undefined;
+  return attempt.via === 'config' && presented !== undefined && config.trusted.some((t) => t.deviceId === presented);
+}
+
+/** One failed attempt for the error message; a wrong certificate names both devices as the user knows them. */
+function describeAttempt(config: SynkerConfig, attempt: Attempt): string {
+  if (attempt.error instanceof WrongDeviceError) {
+    const id = attempt.error.presentedDeviceId;
+    const trusted = id === undefined ? undefined : config.trusted.find((t) => t.deviceId === id);
+    const presented = id === undefined ? 'no device' : trusted !== undefined ? describeDevice(trusted, id) : `the untrusted device ${formatDeviceId(id)}`;
+    return `${attempt.address}: presented the certificate of ${presented}, not of ${label(attempt.device)}`;
+  }
+  return `${attempt.address}: ${attempt.error.message}`;
+}
+
+function noSourceError({ config, folder, devices, attempts: all, notSource, searchedLan, lanProblem }: NoSource): CheckError {
+  // What counts: failures at the source's own addresses (not a backup's, whatever else it answered first).
+  const attempts = all.filter((a) => !isOtherDevicesAddress(config, a) && !notSource.some((n) => n.deviceId === a.device.deviceId));
   const refused = attempts.find((a) => a.error.code === 'E_FOLDER_NOT_FOUND');
   if (refused !== undefined && attempts.every((a) => a.error.code === 'E_FOLDER_NOT_FOUND' || a.error.code === 'E_WRONG_DEVICE')) {
     return new CheckError('E_CHECK_NOT_SHARED', `${label(refused.device)} does not share folder "${folder.id}" with this device`, {
       hint: `On ${refused.device.name ?? 'the source'}, run: synker folder share ${folder.id} <this device's ID from \`synker id\`>`,
     });
   }
-  if (attempts.length === 0 && notSource.length > 0) {
-    return new CheckError('E_CHECK_NO_SOURCE', `no device serves folder "${folder.id}" as its source (${notSource.map(label).join(', ')} hold it as a backup)`, {
+  const backups =
+    notSource.length === 0 ? undefined : `${notSource.map(label).join(', ')} ${notSource.length === 1 ? 'holds' : 'hold'} it as a backup`;
+  // Devices neither reached nor answering as a backup: where the source may be.
+  const missing = devices.filter((d) => !notSource.some((n) => n.deviceId === d.deviceId));
+  if (attempts.length === 0 && missing.length === 0) {
+    return new CheckError('E_CHECK_NO_SOURCE', `no device serves folder "${folder.id}" as its source (${backups})`, {
       hint: 'Set the role on the machine with the originals: synker folder add ID PATH --role source',
     });
   }
+  const also = backups === undefined ? '' : `; ${backups}`;
   if (attempts.length === 0) {
-    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${devices.map(label).join(', ')}) was not found ${searchedLan ? 'on the network' : 'at any address in the config (discovery is off)'}`, {
-      hint: searchedLan
-        ? 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.'
-        : 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.',
+    const where = !searchedLan
+      ? 'at any address in the config (discovery is off)'
+      : lanProblem !== undefined
+        ? `on the network: ${lanProblem}`
+        : 'on the network';
+    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not found ${where}${also}`, {
+      hint: !searchedLan
+        ? 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.'
+        : lanProblem !== undefined
+          ? 'Check the --interface name (`ip address` lists the interfaces that are up), or give the source\'s address: --peer host:port.'
+          : 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
     });
   }
   // Reached, but the folder is missing over there (an unmounted disk on the source): say where to act.
@@ -199,9 +265,10 @@ function noSourceError(folder: FolderConfig, devices: TrustedDevice[], attempts:
       hint: `On ${there}: ${absent.error.hint ?? 'mount the disk that holds the folder'}`,
     });
   }
-  const tried = attempts.map((a) => `${a.address}: ${a.error.message}`).join('; ');
+  const tried = attempts.map((a) => describeAttempt(config, a)).join('; ');
   const last = attempts[attempts.length - 1]!.error;
-  return new CheckError('E_SOURCE_UNREACHABLE', `cannot reach the source of folder "${folder.id}": ${tried}`, {
+  const lan = lanProblem === undefined ? '' : `; mDNS: ${lanProblem}`;
+  return new CheckError('E_SOURCE_UNREACHABLE', `cannot reach the source of folder "${folder.id}": ${tried}${lan}${also}`, {
     cause: last,
     hint: last.hint ?? 'Check that synker agent runs on the source and that a firewall lets its port through; --timeout gives it longer.',
   });

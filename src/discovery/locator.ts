@@ -31,6 +31,8 @@ export interface DiscoveryLocatorOptions {
 export class DiscoveryLocator {
   readonly statics: StaticPeers;
   private discovery: Promise<Discovery> | undefined;
+  /** Set once mDNS has started (lanProblem() reads its links). */
+  private started: Discovery | undefined;
   private closed = false;
 
   constructor(private readonly options: DiscoveryLocatorOptions = {}) {
@@ -54,6 +56,7 @@ export class DiscoveryLocator {
       startDiscovery(this.options.interfaces && this.options.interfaces.length > 0 ? { interfaces: this.options.interfaces } : {}),
     );
     const discovery = await this.discovery;
+    this.started = discovery;
     const found = await new PeerFinder([discovery.candidates]).waitForCandidates(deviceId, options.waitMs, options.signal);
     for (const c of found) {
       // IPv6 link-local needs its zone, which the peer client cannot dial (docs/discovery.md).
@@ -61,6 +64,18 @@ export class DiscoveryLocator {
       given.add(`${c.host}|${c.port}`);
       yield { host: c.host, port: c.port, via: 'mdns' };
     }
+  }
+
+  /**
+   * Why mDNS could not look anywhere: no interface was up to search on (an
+   * --interface typo, or a machine without a network). Otherwise the failure
+   * would read as "the source is not on the network"; the LinkSet's warning
+   * goes to the log only, which is the agent's when the agent does the check.
+   */
+  lanProblem(): string | undefined {
+    if (this.started === undefined || this.started.links.list().length > 0) return undefined;
+    const named = this.options.interfaces ?? [];
+    return `no network interface to search on${named.length > 0 ? ` (${named.join(', ')} ${named.length === 1 ? 'is' : 'are'} not up with an IPv4 address)` : ''}`;
   }
 
   /** Stop mDNS if it was started. */
