@@ -12,7 +12,7 @@ import path from 'node:path';
 import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { MARKER_FILE } from '../manifest/layout.js';
-import { BackupDiskError, IntegrityError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
+import { BackupDiskError, IntegrityError, PartialFileError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
 import type { FileSource } from './file-source.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
@@ -351,7 +351,7 @@ class PlanRunner {
       } catch (err) {
         await incoming.close();
         rethrowIfBug(err);
-        const retryable = err instanceof IntegrityError || (err instanceof SourceFileError && err.reason === 'changed');
+        const retryable = err instanceof IntegrityError || err instanceof PartialFileError || (err instanceof SourceFileError && err.reason === 'changed');
         if (!retryable || attempt >= retries) throw err;
         localCopy = undefined;
         log.info(`${a.at.path}: ${(err as Error).message}; retrying (${attempt + 1} of ${retries})`);

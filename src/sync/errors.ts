@@ -24,6 +24,21 @@ export class IntegrityError extends SyncError {
   }
 }
 
+/**
+ * The part of a file kept from an interrupted transfer could not be trusted
+ * on disk: it could not be extended, or after the resume the file read back
+ * differs from the bytes received. It is deleted, and the file fetched again
+ * from its first byte.
+ */
+export class PartialFileError extends SyncError {
+  constructor(relPath: string, detail: string, cause?: unknown) {
+    super('E_SYNC_PARTIAL', `${relPath}: ${detail}; it was deleted, and the file is fetched again from its first byte`, {
+      ...(cause === undefined ? {} : { cause }),
+      hint: 'if this repeats, the backup\'s file system loses writes (some FUSE drivers do, for files that are reopened): check the disk, and the folder with `synker check --verify`',
+    });
+  }
+}
+
 /** The backup folder cannot be written to at all: nothing was changed. */
 export class BackupNotWritableError extends SyncError {
   constructor(root: string, errno: string, cause: unknown) {

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
 import { META_DIR } from '../manifest/layout.js';
-import { IntegrityError } from './errors.js';
+import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { acquireStage, DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, directWritesSuit, isDirectUnsupported, releaseStage } from './direct-write.js';
 import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
@@ -70,6 +70,8 @@ class Slots {
 }
 const IO_THREADS = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
 const fsyncSlots = new Slots(Math.max(2, Math.min(16, IO_THREADS - 8)));
+/** Files being received and not yet closed, for keepReceivedBytesSync(). */
+const openFiles = new Set<IncomingFile>();
 /** Partial folders known to exist (created once per process, not once per file). */
 const partialDirs = new Set<string>();
 /** Per folder, whether its file system takes direct writes: asked once per process, not once per file. */
@@ -197,7 +199,9 @@ export class IncomingFile {
           direct.fill += bytesRead;
         }
       }
-      return new IncomingFile(relPath, expected, partialPath, fd, hash, pos, root, direct);
+      const file = new IncomingFile(relPath, expected, partialPath, fd, hash, pos, root, direct);
+      openFiles.add(file);
+      return file;
     } catch (err) {
       if (directFd !== undefined) closeSync(directFd);
       closeSync(fd);
@@ -216,8 +220,16 @@ export class IncomingFile {
       await this.discard();
       throw new IntegrityError(this.relPath, `the source sent more than the ${this.expected.size} bytes it announced`);
     }
-    if (this.direct === undefined) await writeThroughCache(this.fd, chunk, 0, chunk.length, this.received);
-    else await this.stage(this.direct, chunk);
+    try {
+      if (this.direct === undefined) await writeThroughCache(this.fd, chunk, 0, chunk.length, this.received);
+      else await this.stage(this.direct, chunk);
+    } catch (err) {
+      // A disk that is full or failing fails every file alike: keep the part for a later resume.
+      if (this.resumeOffset === 0 || errnoCode(err) === undefined || BackupDiskError.of(this.relPath, err) !== undefined) throw err;
+      // Seen on a FUSE FAT driver: a file kept from an earlier run refuses to grow (EPERM), for ever.
+      await this.discard();
+      throw new PartialFileError(this.relPath, `the part kept from an interrupted transfer could not be extended (${errnoCode(err)})`, err);
+    }
     this.hash.update(chunk);
     this.received += chunk.length;
   }
@@ -290,7 +302,55 @@ export class IncomingFile {
     setModeIfSupported(this.fd, this.expected.mode);
     futimesSync(this.fd, fsTime(this.expected.mtime), fsTime(this.expected.mtime));
     await fsyncSlots.run(() => fdSync(this.fd));
+    if (this.resumeOffset > 0 && !(await this.readsBackIntact())) {
+      await this.discard();
+      throw new PartialFileError(this.relPath, 'after resuming an interrupted transfer, the file read back from the backup disk differs from the bytes received');
+    }
     await this.close();
+  }
+
+  /**
+   * Whether the partial, read back through a new descriptor, hashes to the
+   * expected content. Only after a resume: the bytes appended to a file kept
+   * from an earlier run are where file systems have been seen to lose data
+   * (a FUSE FAT driver returned a short file while stat gave the full size),
+   * and the running hash only covers the bytes as received.
+   */
+  private async readsBackIntact(): Promise<boolean> {
+    const fd = await fdOpen(this.partialPath, constants.O_RDONLY | constants.O_NOFOLLOW, 0);
+    try {
+      const hash = createHash('sha256');
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      let pos = 0;
+      for (;;) {
+        let bytesRead: number;
+        try {
+          bytesRead = await fdRead(fd, buf, 0, buf.length, pos);
+        } catch (err) {
+          // The same driver refuses to read the bytes it lost (EPERM); a failing disk (EIO) stops the run.
+          if (errnoCode(err) === undefined || BackupDiskError.of(this.relPath, err) !== undefined) throw err;
+          log.debug(`${this.partialPath}: reading it back failed at byte ${pos}: ${(err as Error).message}`);
+          return false;
+        }
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      return pos === this.expected.size && hash.digest('hex') === this.expected.hash;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Writes the bytes staged for a direct write through the page cache, at
+   * once, for a process about to exit on a signal (keepReceivedBytesSync).
+   */
+  keepStagedSync(): void {
+    const d = this.direct;
+    if (this.closed || d === undefined || d.fill === 0) return;
+    let off = 0;
+    while (off < d.fill) off += writeSync(this.fd, d.stage, off, d.fill - off, d.base + off);
   }
 
   /** Stops receiving but keeps the verified-so-far prefix for a later resume. */
@@ -317,12 +377,29 @@ export class IncomingFile {
   private closeDescriptors(): void {
     if (this.closed) return;
     this.closed = true;
+    openFiles.delete(this);
     if (this.direct !== undefined) {
       closeSync(this.direct.fd);
       releaseStage(this.direct.stage);
       this.direct.fill = 0;
     }
     closeSync(this.fd);
+  }
+}
+
+/**
+ * For a process about to exit on a signal: puts the bytes staged for direct
+ * writes in every file being received on disk, so each partial holds every
+ * byte received and the next run resumes after the last one. A file that
+ * cannot take them only resumes from an earlier byte.
+ */
+export function keepReceivedBytesSync(): void {
+  for (const file of openFiles) {
+    try {
+      file.keepStagedSync();
+    } catch (err) {
+      log.debug(`${file.partialPath}: the last received bytes were not kept for a resume: ${(err as Error).message}`);
+    }
   }
 }
 

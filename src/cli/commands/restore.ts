@@ -21,6 +21,7 @@ import { restoreFromSession } from '../../sync/restore.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
+import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
 
@@ -67,6 +68,7 @@ export function register(program: Command): void {
         if (flags.to === undefined) await verifyFolderRoot(folder.path, folder.id);
         const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
         const locator = await locatorFor(config.peers, flags);
+        const releaseSignals = keepPartialsOnSignal();
         try {
           const found = await findSource({ config, folder, identity: await ctx.identity(), locator, peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
             if (err instanceof SynkerError) {
@@ -113,6 +115,7 @@ export function register(program: Command): void {
             await found.session.close().catch(() => undefined);
           }
         } finally {
+          releaseSignals();
           await locator.close();
           await lock.release();
         }

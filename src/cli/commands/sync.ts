@@ -16,6 +16,7 @@ import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
+import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 
@@ -68,6 +69,7 @@ export function register(program: Command): void {
         const locator = await locatorFor(config.peers, flags);
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
         let worst = 0;
+        const releaseSignals = keepPartialsOnSignal();
         try {
           for (const folder of folders) {
             const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
@@ -89,6 +91,7 @@ export function register(program: Command): void {
             worst = Math.max(worst, result.exitCode);
           }
         } finally {
+          releaseSignals();
           await locator.close();
         }
         return worst;

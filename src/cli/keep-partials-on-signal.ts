@@ -1,0 +1,25 @@
+/**
+ * Ctrl-C or SIGTERM during a sync or restore. Node's default is to exit at
+ * once, and a large file being received holds up to 1 MiB staged for its
+ * next direct write (sync/direct-write.ts): those bytes would be lost to the
+ * resume. The handler writes them out, then exits as the signal would have
+ * (128 + its number). Everything else is already safe to stop anywhere:
+ * nothing lands before it is verified.
+ */
+import os from 'node:os';
+import { keepReceivedBytesSync } from '../sync/incoming-file.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** Installs the handler; the returned function removes it. */
+export function keepPartialsOnSignal(): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    keepReceivedBytesSync();
+    process.stderr.write(`\n${signal}: stopped. Files not finished are kept in part; the next run resumes them.\n`);
+    process.exit(128 + (os.constants.signals[signal] ?? 0));
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  return () => {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  };
+}
