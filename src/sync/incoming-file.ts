@@ -164,7 +164,7 @@ export class IncomingFile {
           directByRoot.set(root, false);
         }
       }
-      const hash = createHash('sha256');
+      let hash = createHash('sha256');
       let size = fstatSync(fd).size;
       if (size > expected.size) {
         // Never produced by us; a stale or foreign file. Start over.
@@ -175,11 +175,20 @@ export class IncomingFile {
       let pos = 0;
       if (size > 0) {
         const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, size));
-        while (pos < size) {
-          const bytesRead = await fdRead(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-          if (bytesRead === 0) break;
-          hash.update(buf.subarray(0, bytesRead));
-          pos += bytesRead;
+        try {
+          while (pos < size) {
+            const bytesRead = await fdRead(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+            if (bytesRead === 0) break;
+            hash.update(buf.subarray(0, bytesRead));
+            pos += bytesRead;
+          }
+        } catch (err) {
+          // A part the file system cannot give back (EPERM from a FUSE FAT driver) would fail every run: start over.
+          if (errnoCode(err) === undefined || BackupDiskError.of(relPath, err) !== undefined) throw err;
+          log.info(`${relPath}: the part kept from an interrupted transfer cannot be read (${errnoCode(err)}); fetching the file from its first byte`);
+          ftruncateSync(fd, 0);
+          hash = createHash('sha256');
+          pos = 0;
         }
       }
       let direct: DirectTarget | undefined;
