@@ -112,9 +112,16 @@ export class Advertiser {
 
   private answer({ packet, rinfo, link }: InboundPacket): void {
     if (packet.type !== 'query' || !packet.questions?.length) return;
-    // A query whose sender is on none of our subnets is answered on every link, each with its own addresses.
-    const targets = link ? [link] : this.links.list();
     const legacy = rinfo.port !== MDNS_PORT;
+    if (legacy && !link) {
+      // A unicast reply goes wherever the routing table sends it, whichever link it is sent through: with the
+      // arrival interface unknown, any link's addresses could be the wrong ones for the asker (RFC 6762 §14).
+      log.debug(`not answering the one-shot query from ${rinfo.address}:${rinfo.port}: it is on the subnet of none (or several) of our interfaces, so the one it came in on is unknown`);
+      return;
+    }
+    // A multicast query whose sender is on none of our subnets is answered on every link, each with its own addresses:
+    // each answer stays on its own link.
+    const targets = link ? [link] : this.links.list();
     for (const target of targets) {
       const reply = this.replyFor(target, packet.questions, packet.answers ?? []);
       if (!reply) continue;

@@ -7,7 +7,12 @@
  * Every link's socket receives every mDNS packet arriving on any interface
  * (Linux delivers multicast to all sockets bound to the port), so the set
  * handles each packet once and works out which interface it came in on from
- * the sender's subnet.
+ * the sender's subnet. Node's dgram cannot tell the arrival interface
+ * (no IP_PKTINFO), so when the sender is on the subnet of none of the links,
+ * or of more than one, the interface is reported as unknown rather than
+ * guessed: a packet that came in on an interface left out with `--interface`
+ * (another local responder, such as Avahi, joined the group there) or
+ * through a router must not be taken for one of ours.
  */
 import { EventEmitter } from 'node:events';
 import type { RemoteInfo } from 'node:dgram';
@@ -23,7 +28,7 @@ const log = createLogger('discovery');
 export interface InboundPacket {
   packet: DecodedPacket;
   rinfo: RemoteInfo;
-  /** The interface the packet arrived on, when the sender's address tells (undefined: unknown). */
+  /** The interface the packet arrived on, when the sender is on the subnet of exactly one link (undefined: unknown). */
   link: MdnsLink | undefined;
   /** Sent from one of this machine's own addresses (this or another local process). */
   fromThisHost: boolean;
@@ -147,8 +152,8 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
     const key = `${rinfo.address}:${rinfo.port}:${raw.toString('latin1')}`;
     if (this.recent.has(key)) return;
     this.recent.set(key, now);
-    const links = this.list();
-    const link = links.find((l) => onSubnet(l.iface, rinfo.address)) ?? (links.length === 1 ? links[0] : undefined);
+    const matching = this.list().filter((l) => onSubnet(l.iface, rinfo.address));
+    const link = matching.length === 1 ? matching[0] : undefined;
     const fromThisHost = Object.values(os.networkInterfaces()).some((infos) => infos?.some((i) => i.address === rinfo.address));
     this.emit('packet', { packet, rinfo, link, fromThisHost });
   }
