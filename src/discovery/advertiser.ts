@@ -3,6 +3,8 @@
  * every link: announces on start and whenever a link's addresses change
  * (RFC 6762 §8.3 spacing), answers queries on the link they came in on with
  * that link's addresses only (§14), and says goodbye (TTL 0) on stop.
+ * An agent listening on one address only (`--listen`) is published with that
+ * address alone, on the link that has it.
  * Nothing is sent periodically: when idle, it only answers.
  */
 import os from 'node:os';
@@ -22,6 +24,12 @@ export interface AdvertiserOptions extends SynkerTxt {
   port: number;
   /** Host name without `.local` (default: this machine's, first label). */
   hostname?: string;
+  /**
+   * The address the agent accepts connections on. A specific one (`--listen`) is the only address
+   * published, and only on the link that has it; `0.0.0.0` publishes IPv4 addresses only; `::` or
+   * undefined, every address.
+   */
+  listenAddress?: string;
 }
 
 /** `<name> (<short ID>)`: unique per device even when two laptops share a name. */
@@ -34,6 +42,13 @@ export function instanceName(name: string, deviceId: string): string {
 export function localHostName(hostname = os.hostname()): string {
   const label = hostname.split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'synker-host';
   return `${label.slice(0, 63)}.local`;
+}
+
+/** Whether a connection to `address` reaches an agent listening on `listen` (both as Node prints them). */
+export function listensOn(listen: string | undefined, address: string, family: 4 | 6): boolean {
+  if (listen === undefined || listen === '::') return true;
+  if (listen === '0.0.0.0') return family === 4;
+  return listen.split('%')[0]!.toLowerCase() === address.split('%')[0]!.toLowerCase();
 }
 
 export class Advertiser {
@@ -57,6 +72,15 @@ export class Advertiser {
     this.txt = encodeTxt(options);
   }
 
+  /** The links this agent is announced on: all of them, or with a specific listen address the one(s) that have it. */
+  served(): MdnsLink[] {
+    return this.links.list().filter((link) => this.serves(link));
+  }
+
+  private serves(link: MdnsLink): boolean {
+    return link.iface.addresses.some((a) => listensOn(this.options.listenAddress, a.address, a.family));
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -76,7 +100,7 @@ export class Advertiser {
     this.links.off('down', this.onDown);
     this.links.off('packet', this.onPacket);
     for (const link of [...this.timers.keys()]) this.cancel(link);
-    await Promise.all(this.links.list().map((link) => link.send({ type: 'response', answers: this.serviceRecords(0) })));
+    await Promise.all(this.served().map((link) => link.send({ type: 'response', answers: this.serviceRecords(0) })));
   }
 
   /** PTR, SRV, TXT with the given TTL. Address records belong to the host, so goodbyes leave them alone. */
@@ -88,16 +112,20 @@ export class Advertiser {
     ];
   }
 
-  /** This link's addresses only (RFC 6762 §14); loopback addresses only on a loopback link. */
+  /** This link's addresses only (RFC 6762 §14) that the agent listens on; loopback addresses only on a loopback link. */
   addressRecords(link: MdnsLink, ttl = RECORD_TTL_S): Answer[] {
     return link.iface.addresses
-      .filter((a) => link.iface.loopback || !isLoopbackAddress(a.address))
+      .filter((a) => (link.iface.loopback || !isLoopbackAddress(a.address)) && listensOn(this.options.listenAddress, a.address, a.family))
       .map((a) => ({ name: this.host, type: a.family === 4 ? 'A' : 'AAAA', ttl, flush: true, data: a.address }) as Answer);
   }
 
   private announce(link: MdnsLink): void {
     if (!this.running) return;
     this.cancel(link);
+    if (!this.serves(link)) {
+      log.debug(`not announcing on ${link.name}: the agent listens on ${this.options.listenAddress} only`);
+      return;
+    }
     const timers = ANNOUNCE_DELAYS_MS.map((delay) =>
       setTimeout(() => void link.send({ type: 'response', answers: [...this.serviceRecords(RECORD_TTL_S), ...this.addressRecords(link)] }), delay),
     );
@@ -121,7 +149,7 @@ export class Advertiser {
     }
     // A multicast query whose sender is on none of our subnets is answered on every link, each with its own addresses:
     // each answer stays on its own link.
-    const targets = link ? [link] : this.links.list();
+    const targets = (link ? [link] : this.links.list()).filter((l) => this.serves(l));
     for (const target of targets) {
       const reply = this.replyFor(target, packet.questions, packet.answers ?? []);
       if (!reply) continue;

@@ -17,7 +17,7 @@ import type { FolderConfig } from '../config/types.js';
 import { agentChecks } from '../control/agent-checks.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js';
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
@@ -107,10 +107,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (options.discovery !== false) {
       discovery = await startDiscovery({
-        advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION },
+        advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION, listenAddress: server.host },
         browse: false,
         ...(options.interfaces !== undefined && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {}),
       });
+      if (options.host !== undefined) logListenAdvertising(log, discovery, server.host, server.port);
     }
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
@@ -148,6 +149,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return stopping;
     },
   };
+}
+
+/** With `--listen`, only that address is announced: say where, or that no interface discovery runs on has it. */
+function logListenAdvertising(log: Logger, discovery: Discovery, host: string, port: number): void {
+  if (host === '::' || host === '0.0.0.0') return;
+  const on = discovery.advertiser?.served().map((l) => l.name) ?? [];
+  if (on.length > 0) {
+    log.info(`mDNS announces ${host} only (--listen), on ${on.join(', ')}`);
+    return;
+  }
+  const loopback = host.startsWith('127.') || host === '::1';
+  log.warn(
+    `mDNS announces nothing: ${host} (--listen) is on no interface discovery runs on${loopback ? ' (loopback only with --interface lo)' : ''}; ` +
+      `peers need this agent's address (--peer ${host.includes(':') ? `[${host}]` : host}:${port})`,
+  );
 }
 
 function describeFolders(folders: readonly FolderConfig[]): string {

@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .command('agent')
     .description('run the agent: serve the folders in the config to trusted devices, advertise on the LAN, run scheduled checks')
     .option('--port <n>', 'TCP port to listen on (default: the config\'s port; 0 picks a free one)')
-    .option('--listen <address>', 'accept connections on this local address only, e.g. 127.0.0.1 (default: every interface)')
+    .option('--listen <address>', 'accept connections on this local address only, and announce only it over mDNS, e.g. 127.0.0.1 (default: every interface)')
     .option('--name <name>', 'the name peers see (default: the config\'s name)')
     .option('--no-discovery', 'do not advertise over mDNS (peers then need this machine\'s address)')
     .option('--interface <name>', 'advertise only on this network interface (repeatable; default: every LAN interface)', (v: string, prev: string[]) => [...prev, v], [] as string[])
