@@ -1,7 +1,7 @@
 /**
  * What the real `synker agent` announces over mDNS, between network
  * namespaces this test creates: with --listen, only the address it listens
- * on.
+ * on; after its config's name is edited, the new name without a restart.
  * Skipped when not root.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ConfigStore } from '../src/config/config-store.js';
 import { loadOrCreateIdentity } from '../src/config/identity.js';
+import { startAdvertiser } from './helpers/advertiser-process.js';
 import { netLab, netnsUnavailableReason, waitFor, type Netns } from './helpers/netns.js';
 import { SYNKER_BIN } from './helpers/synker-bin.js';
 
@@ -84,4 +85,26 @@ test('synker agent --listen an address on no interface discovery runs on announc
   assert.match(log(), /mDNS announces nothing: 127\.0\.0\.1 \(--listen\) is on no interface discovery runs on \(loopback only with --interface lo\); peers need this agent's address \(--peer 127\.0\.0\.1:\d+\)/);
   const seen = await peers(t, cliNs, '3s');
   assert.deepEqual(seen.json.agents, []);
+});
+
+test('a running agent whose config name is edited is announced under the new name, without a restart', { skip }, async (t) => {
+  const lab = await netLab(t);
+  const agentNs = await lab.namespace('agent');
+  const cliNs = await lab.namespace('cli');
+  await lab.link(agentNs, cliNs, { a: '10.95.4.1/24', b: '10.95.4.2/24' });
+  const { home, deviceId } = await agentHome(t, 'alpha');
+  const watcher = await startAdvertiser(cliNs, ['--name', 'watcher', '--browse']);
+
+  const log = await startAgent(agentNs, home, []);
+  await watcher.waitForEvent('the agent to appear as "alpha"', (e) => e.deviceId === deviceId && e.name === 'alpha' && e.event !== 'removed', 60_000);
+  await setName(home, 'alpha-new');
+  await watcher.waitForEvent('the agent to be seen as "alpha-new"', (e) => e.deviceId === deviceId && e.name === 'alpha-new' && e.event !== 'removed', 30_000);
+  assert.match(log(), /renamed: announcing "alpha-new \(\w+\)" \(and a goodbye for "alpha \(\w+\)"\)/);
+
+  // A browser started afresh hears the new instance only.
+  const fresh = await waitFor('synker peers to list the agent', async () => {
+    const listed = (await peers(t, cliNs, '2s')).json.agents.filter((a) => a.deviceId === deviceId);
+    return listed.length > 0 ? listed : undefined;
+  }, 60_000, 0);
+  assert.deepEqual(fresh.map((a) => [a.name, a.instance.replace(/ \(\w+\)\..*/, '')]), [['alpha-new', 'alpha-new']]);
 });

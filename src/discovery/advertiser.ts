@@ -4,7 +4,8 @@
  * (RFC 6762 §8.3 spacing), answers queries on the link they came in on with
  * that link's addresses only (§14), and says goodbye (TTL 0) on stop.
  * An agent listening on one address only (`--listen`) is published with that
- * address alone, on the link that has it.
+ * address alone, on the link that has it. A new name (config edited) is a
+ * goodbye for the old instance and announcements of the new one.
  * Nothing is sent periodically: when idle, it only answers.
  */
 import os from 'node:os';
@@ -52,10 +53,8 @@ export function listensOn(listen: string | undefined, address: string, family: 4
 }
 
 export class Advertiser {
-  readonly instance: string;
-  readonly fqdn: string;
+  private name!: { instance: string; fqdn: string; txt: Buffer[] };
   readonly host: string;
-  private readonly txt: Buffer[];
   private readonly timers = new Map<MdnsLink, NodeJS.Timeout[]>();
   private running = false;
   private readonly onUp = (link: MdnsLink): void => this.announce(link);
@@ -64,12 +63,24 @@ export class Advertiser {
 
   constructor(
     private readonly links: LinkSet,
-    private readonly options: AdvertiserOptions,
+    private options: AdvertiserOptions,
   ) {
-    this.instance = instanceName(options.name, options.deviceId);
-    this.fqdn = `${this.instance}.${SERVICE_TYPE}`;
     this.host = localHostName(options.hostname);
-    this.txt = encodeTxt(options);
+    this.setName(options.name);
+  }
+
+  get instance(): string {
+    return this.name.instance;
+  }
+
+  get fqdn(): string {
+    return this.name.fqdn;
+  }
+
+  private setName(name: string): void {
+    this.options = { ...this.options, name };
+    const instance = instanceName(name, this.options.deviceId);
+    this.name = { instance, fqdn: `${instance}.${SERVICE_TYPE}`, txt: encodeTxt(this.options) };
   }
 
   /** The links this agent is announced on: all of them, or with a specific listen address the one(s) that have it. */
@@ -79,6 +90,22 @@ export class Advertiser {
 
   private serves(link: MdnsLink): boolean {
     return link.iface.addresses.some((a) => listensOn(this.options.listenAddress, a.address, a.family));
+  }
+
+  /**
+   * Publish under a new name (the config's `name` changed): a goodbye for the old instance, so peers
+   * drop it at once instead of listing it until its TTL runs out, then the new one announced as on start.
+   */
+  async rename(name: string): Promise<void> {
+    if (name === this.options.name) return;
+    const before = { instance: this.instance, fqdn: this.fqdn };
+    const goodbye = this.serviceRecords(0);
+    this.setName(name);
+    if (!this.running) return;
+    for (const link of [...this.timers.keys()]) this.cancel(link);
+    log.info(`renamed: announcing "${this.instance}" (and a goodbye for "${before.instance}")`);
+    if (before.fqdn.toLowerCase() !== this.fqdn.toLowerCase()) await Promise.all(this.served().map((link) => link.send({ type: 'response', answers: goodbye })));
+    for (const link of this.links.list()) this.announce(link);
   }
 
   start(): void {
@@ -108,7 +135,7 @@ export class Advertiser {
     return [
       { name: SERVICE_TYPE, type: 'PTR', ttl, data: this.fqdn },
       { name: this.fqdn, type: 'SRV', ttl, flush: true, data: { port: this.options.port, target: this.host, priority: 0, weight: 0 } },
-      { name: this.fqdn, type: 'TXT', ttl, flush: true, data: this.txt },
+      { name: this.fqdn, type: 'TXT', ttl, flush: true, data: this.name.txt },
     ];
   }
 

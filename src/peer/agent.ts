@@ -91,13 +91,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
   });
 
-  const onChange = (config: { folders: FolderConfig[]; trusted: unknown[]; port: number }, previous: { port: number }): void => {
+  let discovery: Discovery | undefined;
+  const onChange = (config: { folders: FolderConfig[]; trusted: unknown[]; port: number; name: string }, previous: { port: number; name: string }): void => {
     log.info(`config changed: ${describeFolders(config.folders)}; ${config.trusted.length} trusted device(s)`);
     if (config.port !== previous.port && options.port === undefined) log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
+    // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.
+    if (config.name !== previous.name && options.name === undefined && discovery?.advertiser) {
+      discovery.advertiser.rename(config.name).catch((err: unknown) => log.warn(`could not announce the new name "${config.name}" over mDNS (restart the agent to do so)`, err as Error));
+    }
   };
   store.on('change', onChange);
 
-  let discovery: Discovery | undefined;
   let schedule: BackupSchedule | undefined;
   let control: ControlServer | undefined;
   try {
