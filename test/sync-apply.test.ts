@@ -164,6 +164,40 @@ test('a file that changes on the source during the sync is retried, then reporte
   assert.equal(readFileSync(path.join(dst, 'calm.txt'), 'utf8'), 'calm');
 });
 
+test('retry and failure log lines name the file once, and name it when the error does not', async (t) => {
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  writeTree(src, { 'busy.log': 'line 1\n', 'blocked/f.txt': 'f' });
+  writeTree(dst, { blocked: 'a file where the source has a folder' });
+  const s = listTree(src);
+  writeFileSync(path.join(src, 'busy.log'), 'line 1\nline 2\n');
+  const plan = planSync(
+    [
+      { category: 'missing', path: 'busy.log', source: s.find((e) => e.path === 'busy.log')! },
+      // A pull under a file on the backup: the unsafe-parent error does not start with the path.
+      { category: 'missing', path: 'blocked/f.txt', source: s.find((e) => e.path === 'blocked/f.txt')! },
+    ],
+    { sourceFiles: 2, backupFiles: 1 },
+  );
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  t.mock.method(process.stderr, 'write', (chunk: string | Uint8Array, ...rest: never[]) => {
+    lines.push(String(chunk));
+    return write(chunk, ...rest);
+  });
+  const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) });
+  t.mock.restoreAll();
+  assert.deepEqual(result.failed.map((f) => f.path).sort(), ['blocked/f.txt', 'busy.log']);
+  const about = (p: string) => lines.filter((l) => l.includes(`[sync] ${p}`));
+  const busy = about('busy.log');
+  assert.equal(busy.filter((l) => /retrying \(\d of 2\)/.test(l)).length, 2, busy.join(''));
+  assert.equal(busy.length, 3, busy.join(''));
+  for (const line of busy) assert.equal(line.split('busy.log').length - 1, 1, line);
+  const blocked = about('blocked/f.txt');
+  assert.equal(blocked.length, 1, lines.join(''));
+  assert.match(blocked[0]!, /\[sync\] blocked\/f\.txt: \S/);
+});
+
 test('the source refuses paths outside the manifest, symlink escapes and unsafe paths', async (t) => {
   const src = await tempDir(t);
   const outside = await tempDir(t);

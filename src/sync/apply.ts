@@ -178,7 +178,7 @@ class PlanRunner {
       rethrowIfBug(err);
       const p = 'at' in action ? action.at.path : action.to.path;
       if (!isItemError(err)) throw BackupDiskError.of(p, err) ?? err;
-      log.warn(`${p}: ${(err as Error).message}`);
+      log.warn(namingPath(p, (err as Error).message));
       this.result.failed.push(toFailed(p, err));
     }
   }
@@ -354,7 +354,7 @@ class PlanRunner {
         const retryable = err instanceof IntegrityError || err instanceof PartialFileError || (err instanceof SourceFileError && err.reason === 'changed');
         if (!retryable || attempt >= retries) throw err;
         localCopy = undefined;
-        log.info(`${a.at.path}: ${(err as Error).message}; retrying (${attempt + 1} of ${retries})`);
+        log.info(`${namingPath(a.at.path, (err as Error).message)}; retrying (${attempt + 1} of ${retries})`);
       }
     }
   }
@@ -384,6 +384,15 @@ function isItemError(err: unknown): boolean {
   if (err instanceof SynkerError) return false; // protocol and transport errors end the run
   const code = errnoCode(err);
   return code !== undefined && code !== 'ENOSPC' && code !== 'EROFS' && code !== 'EIO';
+}
+
+/**
+ * A log line about one item that names its path once: most item errors
+ * already start with it ("a.jpg: changed on the source…", "a.jpg is a folder
+ * on this side…"); a system error's or an unsafe path's message does not.
+ */
+function namingPath(p: string, message: string): string {
+  return message.startsWith(`${p}: `) || message.startsWith(`${p} `) ? message : `${p}: ${message}`;
 }
 
 function toFailed(p: string, err: unknown): FailedItem {
