@@ -77,6 +77,33 @@ test('sync fixes every kind of difference; a check afterwards finds the backup c
   assert.equal(result.outcome!.result!.moved, 1 + 2 + 1);
 });
 
+test('while a sync runs, whoever finds the folder locked is told it is a sync', async (t) => {
+  const pair = await startCheckPair(t, { 'a.txt': 'a' });
+  writeFileSync(path.join(pair.sourceRoot, 'b.txt'), 'new on the source');
+  const state = await AgentState.open(path.join(pair.backupHome, 'sync-data'));
+  t.after(() => state.close());
+  const env = { config: pair.backupConfig, identity: pair.backupIdentity, state, locator: staticLocator(pair.backupConfig.peers) };
+  const folder = pair.backupConfig.folders[0]!;
+  // Progress is reported while the files are applied, under the sync's lock.
+  let second: Promise<string> | undefined;
+  const result = await syncFolder(env, folder, {
+    cacheDir: path.join(pair.backupHome, 'cache'),
+    jobs: 2,
+    onProgress: () => {
+      second ??= state.acquireFolderLock(folder.id).then(
+        async (lock) => {
+          await lock.release();
+          return 'the lock was free';
+        },
+        (err: Error) => err.message,
+      );
+    },
+  });
+  assert.equal(result.exitCode, 0, JSON.stringify(result.error));
+  assert.ok(second, 'no progress was reported');
+  assert.match(await second, new RegExp(`folder "${folder.id}" is busy: sync by process ${process.pid} since `));
+});
+
 test('a suspicious change on the source is not copied over the good backup', async (t) => {
   const pair = await startCheckPair(t, files);
   const sync = await syncer(t, pair);

@@ -58,6 +58,8 @@ export interface CheckOptions {
   whileConnected?: ((connected: ConnectedCheck) => Promise<void>) | undefined;
   /** `whileConnected` will fetch files of the source's manifest (sync): the source then indexes what it sends. */
   fetchFiles?: boolean | undefined;
+  /** What the folder lock tells whoever finds it taken (default "check"; `synker sync` says "sync"). */
+  lockPurpose?: 'check' | 'sync' | undefined;
 }
 
 /** What a finished check hands to `whileConnected`. */
@@ -129,7 +131,7 @@ async function runLocked(
   if (verify && sizeOnly) throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', { hint: 'Use one of them.' });
   // An unmounted disk must never read as "every file is missing".
   await verifyFolderRoot(folder.path, folder.id);
-  const lock = await env.state.acquireFolderLock(folder.id, { purpose: 'check' });
+  const lock = await env.state.acquireFolderLock(folder.id, { purpose: options.lockPurpose ?? 'check' });
   // The local scan's thread starts now, while the source is reached (the scan needs its ignore rules).
   const scanThread = new ScanThread();
   try {

@@ -20,7 +20,7 @@ import { syncCheckedFolder, type SyncOptions, type SyncOutcome } from './run.js'
 import { buildSyncReport } from './sync-report.js';
 import type { VersionRetention } from './versions.js';
 
-export interface SyncFolderOptions extends SyncOptions, Omit<CheckOptions, 'whileConnected' | 'sizeOnly' | 'fetchFiles'> {}
+export interface SyncFolderOptions extends SyncOptions, Omit<CheckOptions, 'whileConnected' | 'sizeOnly' | 'fetchFiles' | 'lockPurpose'> {}
 
 export interface SyncFolderResult {
   folderId: string;
@@ -50,6 +50,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
     ...options,
     sizeOnly: false, // a sync verifies every byte it copies against the source's hashes
     fetchFiles: !(options.dryRun ?? false),
+    lockPurpose: 'sync', // a second sync or check is told it waits on a sync, not a check
     whileConnected: async ({ session, diff }) => {
       let cache: HashCache | undefined;
       try {
