@@ -6,21 +6,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { readFolderMarker, writeFolderMarker } from '../src/config/folder-marker.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { applyPlan } from '../src/sync/apply.js';
 import { PartialFileError } from '../src/sync/errors.js';
 import { IncomingFile } from '../src/sync/incoming-file.js';
 import { landFile } from '../src/sync/land.js';
-import { VersionKeeper } from '../src/sync/versions.js';
 import { directWritesSuit } from '../src/sync/direct-write.js';
 import { probeFolding } from '../src/sync/folding.js';
 import { LocalFolderSource } from '../src/sync/local-source.js';
 import { planSync } from '../src/sync/plan.js';
+import { listVersions, restoreVersion, VersionKeeper } from '../src/sync/versions.js';
 import { diffTrees, listTree, sha256, T0, writeTree } from './helpers/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -146,4 +147,24 @@ test('a sync resumed onto FAT lands the whole file, whichever way the driver fai
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed, []);
   assert.deepEqual(readFileSync(path.join(fat, 'film.mp4')), data);
+});
+
+test('the folder marker is written on FAT, where chmod is not supported (ENOSYS)', { skip }, async (t) => {
+  const fat = await mountFat(t);
+  await writeFolderMarker(fat, 'pics');
+  assert.equal((await readFolderMarker(fat))?.folderId, 'pics');
+  assert.deepEqual(readdirSync(path.join(fat, '.synker')), ['folder.json'], 'no temporary file is left behind');
+});
+
+test('a version kept on FAT is restored, though the copy cannot take the original\'s mode', { skip }, async (t) => {
+  const fat = await mountFat(t);
+  writeTree(fat, { 'notes.txt': 'first draft' });
+  const keeper = new VersionKeeper(fat);
+  assert.ok(await keeper.keepBeforeReplace('notes.txt'));
+  writeFileSync(path.join(fat, 'notes.txt'), 'second draft');
+  const [version] = await listVersions(fat);
+  await restoreVersion(fat, version!);
+  assert.equal(readFileSync(path.join(fat, 'notes.txt'), 'utf8'), 'first draft');
+  await restoreVersion(fat, version!, { toDir: path.join(fat, 'restored') });
+  assert.equal(readFileSync(path.join(fat, 'restored', 'notes.txt'), 'utf8'), 'first draft');
 });

@@ -7,10 +7,11 @@
  * on; a transport failure ends the run with partial files kept for resuming.
  */
 import { constants, lstatSync } from 'node:fs';
-import { access, chmod, lstat, lutimes, mkdir, open, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
+import { access, lstat, lutimes, mkdir, open, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, rethrowIfBug, SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { chmodIfSupported } from '../mode-bits.js';
 import { MARKER_FILE } from '../manifest/layout.js';
 import { BackupDiskError, IntegrityError, PartialFileError, SourceFileError, SyncError, SyncGuardError, UnsafePathError } from './errors.js';
 import type { FileSource } from './file-source.js';
@@ -421,13 +422,8 @@ async function setTimes(abs: string, entry: PlanEntry, withMode: boolean): Promi
   await utimes(abs, fsTime(entry.mtime), fsTime(entry.mtime));
 }
 
-async function setMode(abs: string, mode: number): Promise<void> {
-  try {
-    await chmod(abs, mode & 0o7777);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code !== 'ENOSYS' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-  }
+function setMode(abs: string, mode: number): Promise<void> {
+  return chmodIfSupported(abs, mode);
 }
 
 

@@ -20,6 +20,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
+import { isNoModeBits } from '../mode-bits.js';
 import { META_DIR } from '../manifest/layout.js';
 import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
@@ -421,13 +422,12 @@ async function writeThroughCache(fd: number, data: Uint8Array, offset: number, l
   }
 }
 
-/** FAT, exFAT and some network mounts have no permission bits: not an error there. */
+/** FAT, exFAT and some network mounts have no permission bits (mode-bits.ts): not an error there. */
 function setModeIfSupported(fd: number, mode: number): void {
   try {
     fchmodSync(fd, mode & 0o7777);
   } catch (err) {
-    const code = errnoCode(err);
-    if (code !== 'ENOSYS' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    if (!isNoModeBits(err)) throw err;
   }
 }
 

@@ -3,10 +3,11 @@
  * following symlinks, whatever is at the target kept as a version, then one
  * atomic rename and an fsync of the folder so the new name is durable.
  */
-import { constants, renameSync } from 'node:fs';
-import { copyFile, readdir, rename, rm } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { copyFileAnyDisk } from '../mode-bits.js';
 import { SyncError } from './errors.js';
 import { fsyncDir } from './fsync-dir.js';
 import { prepareParents } from './safe-path.js';
@@ -66,7 +67,7 @@ export async function landFile(
     if (errnoCode(err) !== 'EXDEV') throw err;
     // The target is on another mount inside the root: copy next to it, then rename there.
     const temp = siblingTempPath(target, 'synker-tmp');
-    await copyFile(partialPath, temp, constants.COPYFILE_FICLONE);
+    await copyFileAnyDisk(partialPath, temp);
     await rename(temp, target);
     await rm(partialPath, { force: true });
   }

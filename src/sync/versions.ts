@@ -7,10 +7,10 @@
  * stamp per run groups what that run replaced. Versions can be listed,
  * restored, and pruned by age or count.
  */
-import { constants } from 'node:fs';
-import { copyFile, link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { copyFileAnyDisk } from '../mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
@@ -182,7 +182,7 @@ export async function restoreVersion(root: string, version: VersionInfo, options
     await symlink(await readlink(source), temp);
     await lutimes(temp, fsTime(version.mtime), fsTime(version.mtime));
   } else {
-    await copyFile(source, temp, constants.COPYFILE_FICLONE);
+    await copyFileAnyDisk(source, temp);
     await utimes(temp, fsTime(version.mtime), fsTime(version.mtime));
   }
   if (options.toDir === undefined) await (options.keeper ?? new VersionKeeper(root)).keepBeforeReplace(version.path);
