@@ -225,6 +225,11 @@ test('the CLI: synker restore brings a deleted source file back from the backup 
   const copy = await runSynker(['restore', 'photos', 'edit.txt', '--to', elsewhere, '--no-discovery'], { env });
   assert.equal(copy.code, 0, copy.stderr);
   assert.equal(readFileSync(path.join(elsewhere, 'edit.txt'), 'utf8'), 'first version');
+  // Run again, the file already there is neither copied again nor kept as a version of itself.
+  const twice = await runSynker(['restore', 'photos', 'edit.txt', '--to', elsewhere, '--no-discovery'], { env });
+  assert.equal(twice.code, 0, twice.stderr);
+  assert.match(twice.stdout, /copied 0 files/);
+  assert.equal(existsSync(path.join(elsewhere, '.synker')), false);
   const forced = await runSynker(['restore', 'photos', 'edit.txt', '--force', '--no-discovery'], { env });
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(readFileSync(path.join(pair.sourceRoot, 'edit.txt'), 'utf8'), 'first version');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
@@ -7,8 +8,9 @@ import { applyPlan } from '../src/sync/apply.js';
 import { LocalFolderSource } from '../src/sync/local-source.js';
 import type { PlanDifference } from '../src/sync/plan.js';
 import { planRestore, planRestoreInto } from '../src/sync/restore-plan.js';
+import { findAlreadyRestored } from '../src/sync/restore-target.js';
 import { listVersions } from '../src/sync/versions.js';
-import { diffTrees, listTree, T0, writeTree } from './helpers/tree.js';
+import { diffTrees, listTree, sha256, T0, writeTree } from './helpers/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 const lookupOf = (entries: ManifestEntry[]) => {
@@ -69,6 +71,48 @@ test('restore --to DIR writes the backup\'s files elsewhere and leaves the sourc
   assert.equal(readFileSync(path.join(elsewhere, 'docs/a.txt'), 'utf8'), 'A');
   assert.equal(existsSync(path.join(elsewhere, 'photo.jpg')), false);
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A, edited today');
+});
+
+test('restore --to DIR again copies only what DIR lacks or holds differently, resumes a partial, and keeps no identical copies', async (t) => {
+  const { source, backup } = await pair(t);
+  const video = randomBytes(300_000);
+  writeTree(backup, { 'video.bin': video, 'link': { link: 'photo.jpg' } });
+  const elsewhere = path.join(await tempDir(t), 'restored');
+  const b = listTree(backup);
+  const restoreInto = async () => {
+    const plan = planRestoreInto(b, {}, await findAlreadyRestored(elsewhere, b));
+    const result = await applyPlan(plan, { root: elsewhere, source: new LocalFolderSource(backup, lookupOf(b)), requireMarker: false });
+    assert.deepEqual(result.failed, []);
+    return { plan, result };
+  };
+  const first = await restoreInto();
+  assert.equal(first.result.pulled, 4);
+  assert.deepEqual(listTree(elsewhere), b);
+
+  // The same restore again: nothing to copy, nothing kept as a version, no trace of synker's own files.
+  const again = await restoreInto();
+  assert.deepEqual(again.plan.actions.filter((a) => a.op !== 'mkdir').map((a) => a.op), []);
+  assert.equal(again.result.pulled, 0);
+  assert.equal(existsSync(path.join(elsewhere, '.synker')), false);
+
+  // Interrupted and changed meanwhile: a partial to resume, a file edited in DIR (same size), one of
+  // another size, one whose only change is its time.
+  rmSync(path.join(elsewhere, 'video.bin'));
+  mkdirSync(path.join(elsewhere, '.synker/partial'), { recursive: true });
+  writeFileSync(path.join(elsewhere, '.synker/partial', `${sha256(video)}.part`), video.subarray(0, 100_000));
+  writeFileSync(path.join(elsewhere, 'docs/a.txt'), 'Z');
+  writeFileSync(path.join(elsewhere, 'photo.jpg'), 'a longer edit of the photo');
+  utimesSync(path.join(elsewhere, 'docs/b.txt'), new Date(T0 + 60_000), new Date(T0 + 60_000));
+  const resumed = await restoreInto();
+  assert.deepEqual(
+    resumed.plan.actions.filter((a) => a.op !== 'mkdir').map((a) => [a.op, 'at' in a ? a.at.path : '']),
+    [['pull', 'docs/a.txt'], ['metadata', 'docs/b.txt'], ['pull', 'photo.jpg'], ['pull', 'video.bin']],
+  );
+  assert.equal(resumed.result.pulledBytes - resumed.result.bytesReceived, 100_000, 'the partial was resumed, not sent again');
+  assert.deepEqual(listTree(elsewhere), b);
+  // What differed in DIR is kept; what was the backup's already is not.
+  assert.deepEqual((await listVersions(elsewhere)).map((v) => v.path), ['docs/a.txt', 'photo.jpg']);
+  assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
 });
 
 test('restore without paths also brings back a file unreadable on the source, unless the source copy is newer', async (t) => {

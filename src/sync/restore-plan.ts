@@ -5,10 +5,11 @@
  * brings back those files and folders. A source file newer than the backup's copy is never
  * overwritten without `--force`. What is replaced goes to the source's
  * versions folder. With `--to DIR`, the backup's files are written under DIR
- * and nothing on the source is touched.
+ * (but for those already there) and nothing on the source is touched.
  */
 import { comparePaths } from '../manifest/order.js';
 import type { PlanDifference, PlanEntry, SkippedItem, SyncAction, SyncPlan } from './plan.js';
+import type { AlreadyThere } from './restore-target.js';
 
 export interface RestoreOptions {
   /** Files or folders to restore (source paths); empty: everything missing or damaged. */
@@ -101,13 +102,23 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   return finish(actions, skipped);
 }
 
-/** Restore under another folder: every backup entry under the requested paths. */
-export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: string }>, options: RestoreOptions = {}): SyncPlan {
+/**
+ * Restore under another folder: every backup entry under the requested paths,
+ * except what the folder already holds with the backup's content
+ * (restore-target.ts): those only get their time and mode set, if need be.
+ */
+export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: string }>, options: RestoreOptions = {}, already: ReadonlyMap<string, AlreadyThere> = new Map()): SyncPlan {
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
   for (const e of backupEntries) {
     if (!matches(paths, e.path)) continue;
+    const there = already.get(e.path);
+    if (there === 'same') continue;
+    if (there === 'same-content') {
+      actions.push({ op: 'metadata', at: { path: e.path, disk: e.raw ?? e.path }, entry: e });
+      continue;
+    }
     const a = recreate(e.path, e, 'missing', skipped);
     if (a) actions.push(a);
   }
@@ -124,6 +135,7 @@ function finish(actions: SyncAction[], skipped: SkippedItem[]): SyncPlan {
       totals.pullBytes += a.entry.size;
     } else if (a.op === 'mkdir') totals.mkdirs++;
     else if (a.op === 'symlink') totals.symlinks++;
+    else if (a.op === 'metadata') totals.metadata++;
   }
   return { actions, skipped, stops: [], totals };
 }

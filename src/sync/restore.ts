@@ -1,7 +1,7 @@
 /**
  * One restore of one source folder from a backup, once connected: ask the
  * backup agent for its manifest, compare with the local folder (or, with
- * `--to DIR`, take the backup's files as they are), plan, and pull over the
+ * `--to DIR`, with what DIR already holds), plan, and pull over the
  * same session with the same verification as a sync.
  */
 import type { FolderConfig } from '../config/types.js';
@@ -15,6 +15,7 @@ import { SyncError } from './errors.js';
 import { PeerFileSource } from './peer-source.js';
 import type { SyncPlan } from './plan.js';
 import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
+import { findAlreadyRestored } from './restore-target.js';
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -92,7 +93,7 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
     for await (const e of backupEntries) {
       if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths: requested });
+    plan = planRestoreInto(wanted, { paths: requested }, await findAlreadyRestored(options.toDir, wanted));
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
