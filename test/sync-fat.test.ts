@@ -45,7 +45,13 @@ async function mountFat(t: TestContext, size = '32M'): Promise<string> {
   const r = spawnSync('fusefat', ['-o', 'rw+', image, mount], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   t.after(async () => {
-    spawnSync('fusermount3', ['-u', mount]);
+    // The driver can still be busy with the last close: retry, then detach lazily, so the image is never
+    // removed from under a live mount (rm would recurse into it and fail on the mount point).
+    for (let attempt = 0; attempt < 5 && spawnSync('fusermount3', ['-u', mount]).status !== 0; attempt++) {
+      if (spawnSync('mountpoint', ['-q', mount]).status !== 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (spawnSync('mountpoint', ['-q', mount]).status === 0) spawnSync('fusermount3', ['-u', '-z', mount]);
     await rm(dir, { recursive: true, force: true });
   });
   return mount;
