@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import type { Identity } from '../src/config/identity.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { connectToPeer } from '../src/peer/index.js';
-import { toWireEntry, WS_PATH } from '../src/protocol/index.js';
+import { toWireEntry, UNREAD_ANSWERS_LIMIT_BYTES, WS_PATH } from '../src/protocol/index.js';
 import { generateEntries } from './helpers/manifests.js';
 import { identities, isFrameOfType, rawClient, rawHello, startRawServer, startTestAgent, type RawPeer, type TestAgent } from './helpers/peers.js';
 
@@ -115,6 +115,54 @@ test('a client without a certificate is refused with a message', async (t) => {
   const { rawDecode } = await import('./helpers/peers.js');
   const frame = rawDecode(frames[0]!) as [number, number, { code: string }];
   assert.equal(frame[2].code, 'E_NO_CERTIFICATE');
+  await goodClientStillServed(agent, client, server);
+});
+
+test('a trusted client that sends requests and never reads the answers is closed, the agent\'s memory bounded', async (t) => {
+  const { server, client } = await identities();
+  // Nothing is shared with the client: every request gets an E_FOLDER_NOT_FOUND answer, sent without pacing.
+  const agent = await startTestAgent(server, { trust: [client.deviceId], shareWith: [], entries: () => generateEntries(3000) });
+  t.after(() => agent.server.close());
+  // The agent runs in this process: record how much its sockets hold unsent each time it sends.
+  let mostQueued = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket & { _isServer?: boolean }, ...args: unknown[]) {
+    if (this._isServer === true) mostQueued = Math.max(mostQueued, this.bufferedAmount);
+    (send as (...a: unknown[]) => void).apply(this, args);
+  } as WebSocket['send'];
+  t.after(() => (WebSocket.prototype.send = send));
+
+  const folder = `no-such-folder-${'x'.repeat(200)}`;
+  const requests: Array<[string, (req: number) => unknown[]]> = [
+    ['manifest-request', (req) => [1, 3, { req, folder }]],
+    ['file-request', (req) => [1, 16, { req, folder, path: 'x', hash: Buffer.alloc(32), size: 1, offset: 0 }]],
+  ];
+  for (const [name, request] of requests) {
+    mostQueued = 0;
+    agent.log.lines = [];
+    const flooder = await rawClient(agent.port, client);
+    flooder.send(rawHello(client));
+    await flooder.waitFor(isFrameOfType(1));
+    flooder.ws.pause();
+    let over = false;
+    void flooder.closed.then(() => (over = true));
+    let sent = 0;
+    const started = Date.now();
+    while (!over && Date.now() - started < 20_000) {
+      for (let i = 0; i < 1000; i++) flooder.send(request(sent++));
+      // Our own send buffer must not grow either: wait for it to drain (the agent reads everything).
+      while (!over && flooder.ws.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(over, `${name}: the agent still holds the session after ${sent} requests`);
+    // The cap counts frame bodies; the socket also holds their few header bytes.
+    assert.ok(mostQueued <= UNREAD_ANSWERS_LIMIT_BYTES * 1.05, `${name}: the agent queued ${mostQueued} bytes for the flooder`);
+    assert.ok(
+      agent.log.lines.some((l) => /warn closing the session: raw \(127\.0\.0\.1\) sends requests without reading the answers/.test(l)),
+      `${name}: ${agent.log.lines.slice(-3).join('; ')}`,
+    );
+  }
+  WebSocket.prototype.send = send;
+  agent.directory.folderList[0]!.shareWith = [client.deviceId];
   await goodClientStillServed(agent, client, server);
 });
 

@@ -10,6 +10,7 @@ import {
   LIMITS,
   ProtocolError,
   SEND_HIGH_WATER_BYTES,
+  UNREAD_ANSWERS_LIMIT_BYTES,
   decodeFrame,
   encodeMessage,
   type DecodedMessage,
@@ -50,6 +51,8 @@ export class Connection {
   private readonly closeWaiters: Array<() => void> = [];
   private readonly sendWaiters: Array<() => void> = [];
   private corked = false;
+  /** Bytes of send() frames the socket has not yet handed to the kernel. */
+  private unpacedBytes = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -98,11 +101,30 @@ export class Connection {
     return !this.finished && this.ws.readyState === this.ws.OPEN;
   }
 
-  /** Send without waiting (small control messages). */
+  /**
+   * Send without waiting (small control messages: answers, ends). Each is
+   * cheap, but a peer that keeps sending requests and never reads would grow
+   * our memory one answer at a time: past UNREAD_ANSWERS_LIMIT_BYTES waiting
+   * unread, the session ends (E_LIMIT).
+   */
   send(message: OutgoingMessage): void {
     if (!this.isOpen) return;
+    const frame = encodeMessage(message);
+    if (this.unpacedBytes + frame.length > UNREAD_ANSWERS_LIMIT_BYTES) {
+      const error = new ProtocolError(
+        'E_LIMIT',
+        `${this.peerLabel} sends requests without reading the answers: more than ${UNREAD_ANSWERS_LIMIT_BYTES / (1024 * 1024)} MiB of answers wait unread`,
+        { hint: 'synker reads every answer before it asks for more: make sure both devices run the same synker version, and report it if they do.' },
+      );
+      this.log.warn(`closing the session: ${error.message}`);
+      this.fail(error);
+      return;
+    }
+    this.unpacedBytes += frame.length;
     this.corkUntilNextTurn();
-    this.ws.send(encodeMessage(message), (err) => {
+    this.ws.send(frame, (err) => {
+      // Called once the frame is in the kernel, or with an error when the socket is gone.
+      this.unpacedBytes -= frame.length;
       if (err) this.log.debug(`send to ${this.peerLabel} failed: ${err.message}`);
     });
   }

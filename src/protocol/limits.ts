@@ -46,6 +46,13 @@ export const LIMITS = {
 
 /** Server stops pulling from its source while this much is waiting in the send buffer. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * Answers sent without pacing (errors, ends) that may wait unread before the
+ * session fails with E_LIMIT. A client reads as it goes and has at most 17
+ * requests running, so it never gets near this; a peer that floods requests
+ * and reads nothing would otherwise grow the other side's memory without end.
+ */
+export const UNREAD_ANSWERS_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Client stops reading the socket above this many undelivered batches, resumes at the low mark. */
 export const RECEIVE_HIGH_WATER_BATCHES = 4;
 export const RECEIVE_LOW_WATER_BATCHES = 1;
