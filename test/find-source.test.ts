@@ -164,3 +164,44 @@ test('`synker check --interface TYPO` says the interface is not up, whether the 
     assert.match(r.stderr, /hint: Check the --interface name/);
   }
 });
+
+test('a source that was reached, then refused or failed, is not called unreachable and gets no firewall hint', async (t) => {
+  const x = await trio(t);
+  x.folder.shareWith = [x.alpha.deviceId];
+  let trustBeta = true;
+  const alpha = await startAgentServer({
+    identity: x.alpha,
+    host: '127.0.0.1',
+    port: 0,
+    logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined },
+    directory: {
+      agentName: () => 'alpha',
+      trusted: (id) => (trustBeta && id === x.beta.deviceId ? { deviceId: id, name: 'beta' } : undefined),
+      folders: () => [{ id: 'pics', path: '/srv/pics', role: 'source', shareWith: [x.beta.deviceId] }],
+    },
+    // The scan breaks before the manifest starts (a bug on the source): E_INTERNAL, without a hint.
+    manifestSource: async () => {
+      throw new Error('disk on fire');
+    },
+  });
+  t.after(() => alpha.close());
+  const where = `127.0.0.1:${alpha.port}`;
+
+  const failed = await failure(find(x, staticLocator([]), where));
+  assert.equal(failed.code, 'E_SOURCE_FAILED');
+  assert.match(failed.message, new RegExp(`^the source of folder "pics" answered but did not serve it: ${where} \\(--peer\\): alpha failed while reading folder "pics"`));
+  assert.doesNotMatch(failed.hint!, /firewall|--timeout/);
+  assert.match(failed.hint!, /log of synker agent on alpha/);
+
+  // A refusal before the hellos are exchanged: reached too, and the source's own hint is kept.
+  trustBeta = false;
+  const refused = await failure(find(x, staticLocator([]), where));
+  assert.equal(refused.code, 'E_SOURCE_FAILED');
+  assert.match(refused.message, /answered but did not serve it: .*alpha does not trust this device/);
+  assert.match(refused.hint!, /^To allow this device, run `synker trust [A-Z0-9-]+` on alpha\.$/);
+
+  // Nothing listening: still unreachable, with the firewall hint.
+  await alpha.close();
+  const unreachable = await failure(find(x, staticLocator([]), where));
+  assert.equal(unreachable.code, 'E_SOURCE_UNREACHABLE');
+});

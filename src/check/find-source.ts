@@ -13,7 +13,8 @@ import type { FolderConfig, FolderRole, SynkerConfig, TrustedDevice } from '../c
 import { SynkerError, rethrowIfBug } from '../errors.js';
 import { createLogger } from '../log.js';
 import { connectToPeer, type ManifestInfo, type ManifestStream, type PeerSession } from '../peer/index.js';
-import { WrongDeviceError } from '../peer/errors.js';
+import { PeerError, WrongDeviceError } from '../peer/errors.js';
+import { ProtocolError } from '../protocol/index.js';
 import { CheckError } from './errors.js';
 
 const log = createLogger('check');
@@ -265,11 +266,35 @@ function noSourceError({ config, folder, devices, attempts: all, notSource, sear
       hint: `On ${there}: ${absent.error.hint ?? 'mount the disk that holds the folder'}`,
     });
   }
+  const lan = lanProblem === undefined ? '' : `; mDNS: ${lanProblem}`;
+  // Reached, then refused or failed: a firewall or a longer --timeout would not help.
+  const answered = attempts.filter((a) => answeredThenFailed(a.error));
+  if (answered.length > 0) {
+    const notReached = attempts.filter((a) => !answered.includes(a));
+    const elsewhere = notReached.length === 0 ? '' : `; not reached: ${notReached.map((a) => describeAttempt(config, a)).join('; ')}`;
+    const last = answered[answered.length - 1]!;
+    return new CheckError(
+      'E_SOURCE_FAILED',
+      `the source of folder "${folder.id}" answered but did not serve it: ${answered.map((a) => describeAttempt(config, a)).join('; ')}${elsewhere}${lan}${also}`,
+      { cause: last.error, hint: last.error.hint ?? `The log of synker agent on ${last.device.name ?? 'the source'} says why; try again once it is fixed.` },
+    );
+  }
   const tried = attempts.map((a) => describeAttempt(config, a)).join('; ');
   const last = attempts[attempts.length - 1]!.error;
-  const lan = lanProblem === undefined ? '' : `; mDNS: ${lanProblem}`;
   return new CheckError('E_SOURCE_UNREACHABLE', `cannot reach the source of folder "${folder.id}": ${tried}${lan}${also}`, {
     cause: last,
     hint: last.hint ?? 'Check that synker agent runs on the source and that a firewall lets its port through; --timeout gives it longer.',
   });
+}
+
+/**
+ * True when the source was reached (its certificate checked) and then ended
+ * the attempt: an `error` frame it sent (a refusal, even before its hello;
+ * a failure mid-manifest), frames that break the protocol, or a connection
+ * it dropped or stopped answering after it opened.
+ */
+function answeredThenFailed(error: SynkerError): boolean {
+  if (error instanceof ProtocolError) return true;
+  if (!(error instanceof PeerError)) return false;
+  return error.remote || error.code === 'E_PEER_CLOSED' || error.code === 'E_PEER_UNRESPONSIVE';
 }

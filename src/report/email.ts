@@ -102,6 +102,8 @@ function errorPhrase(report: CheckReport, error: NonNullable<CheckReport['error'
     case 'E_SOURCE_UNREACHABLE':
     case 'E_SOURCE_NOT_FOUND':
       return `${source} cannot be reached`;
+    case 'E_SOURCE_FAILED':
+      return `${source} refused or failed`;
     case 'E_SOURCE_FOLDER_ABSENT':
       return `the folder is absent on ${source} (disk not mounted?)`;
     case 'E_FOLDER_ABSENT':
