@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { shortDeviceId } from '../src/config/device-id.js';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { PeerFinder } from '../src/discovery/candidates.js';
 import { dialDevice } from '../src/discovery/dial.js';
@@ -105,7 +106,9 @@ test('a folder not shared with the device answers exactly like a missing one', a
   assert.equal(unshared.code, 'E_FOLDER_NOT_FOUND');
   assert.equal(missing.code, 'E_FOLDER_NOT_FOUND');
   assert.equal(unshared.message.replace('private', 'X'), missing.message.replace('nothing-here', 'X'));
-  assert.equal(unshared.hint, missing.hint);
+  assert.equal(unshared.hint!.replace('private', 'X'), missing.hint!.replace('nothing-here', 'X'));
+  // The command that shares an existing folder, naming this device.
+  assert.equal(unshared.hint, `Check the folder ID; to share the folder with this device, run \`synker folder share private ${shortDeviceId(client.deviceId)}\` on nas.`);
   await rejection(session.requestManifest('private').info);
 });
 

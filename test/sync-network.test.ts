@@ -85,7 +85,7 @@ test('a backup asking for ../../etc/passwd, an unlisted path or an unshared fold
   await raw.waitFor(isFrameOfType(6));
   const answer = async (req: number, body: Record<string, unknown>) => {
     raw.send([1, 16, { req, hash, size: 6, offset: 0, folder: 'photos', ...body }]);
-    const frame = (await raw.waitFor((f) => Array.isArray(f) && f[1] === 2 && (f[2] as { req?: number }).req === req)) as [number, number, { code: string; message: string }];
+    const frame = (await raw.waitFor((f) => Array.isArray(f) && f[1] === 2 && (f[2] as { req?: number }).req === req)) as [number, number, { code: string; message: string; hint?: string }];
     return frame[2];
   };
   assert.equal((await answer(3, { path: 'secret.txt' })).code, 'E_FILE_NOT_FOUND');
@@ -93,6 +93,7 @@ test('a backup asking for ../../etc/passwd, an unlisted path or an unshared fold
   assert.equal((await answer(5, { path: 'a.txt' })).code, 'E_FILE_CHANGED', 'a hash other than the manifest\'s');
   const unshared = await answer(6, { folder: 'private', path: 'a.txt' });
   assert.equal(unshared.code, 'E_FOLDER_NOT_FOUND');
+  assert.match(unshared.hint!, /run `synker folder share private [A-Z2-7]{7}` on /);
   assert.equal((await answer(7, { folder: 'no-such-folder', path: 'a.txt' })).message, unshared.message.replace('"private"', '"no-such-folder"'), 'unshared looks like absent');
   assert.equal(raw.frames.filter(isFrameOfType(17)).length, 0, 'no byte of any file was sent');
   // A hostile path closes the session.

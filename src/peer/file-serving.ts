@@ -15,6 +15,7 @@ import { SourceFileError } from '../sync/errors.js';
 import { ServedManifestIndex } from '../sync/served-index.js';
 import { serveFileRequest } from '../sync/serve-file.js';
 import { truncate } from './connection.js';
+import { folderNotFound } from './folder-not-found.js';
 import { PeerError } from './errors.js';
 
 /** What file serving needs from its session's connection. */
@@ -45,6 +46,8 @@ export class FileServing {
     private readonly channel: FileServingChannel,
     private readonly agentName: () => string,
     private readonly log: Logger,
+    /** The asking device (known once its hello is in: file requests come after it). */
+    private readonly peerDeviceId: () => string,
   ) {}
 
   /** A fresh index for a manifest about to be streamed; the session adds each entry it sends. */
@@ -67,14 +70,7 @@ export class FileServing {
     }
     const name = this.agentName();
     if (folder === undefined) {
-      // Same words as for a manifest request: a device cannot learn which folders exist.
-      this.channel.send({
-        kind: 'error',
-        req,
-        code: 'E_FOLDER_NOT_FOUND',
-        message: `no folder "${message.folder}" is shared with this device on ${name}`,
-        hint: `Check the folder ID, and share the folder with this device on ${name} (\`synker folder add ... --share <this device's ID>\`).`,
-      });
+      this.channel.send(folderNotFound(req, message.folder, name, this.peerDeviceId()));
       return;
     }
     const index = this.served.get(folder.id);

@@ -28,6 +28,7 @@ import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
 import { FileServing } from './file-serving.js';
+import { folderNotFound } from './folder-not-found.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
 
@@ -90,7 +91,7 @@ export class ServerSession {
     private readonly connection: Connection,
     private readonly ctx: ServerSessionContext,
   ) {
-    this.files = new FileServing(connection, () => ctx.directory.agentName(), ctx.log);
+    this.files = new FileServing(connection, () => ctx.directory.agentName(), ctx.log, () => this.peerId!);
   }
 
   start(): void {
@@ -236,13 +237,7 @@ export class ServerSession {
     // A folder not shared with this device answers exactly like a folder that does not exist.
     const folder = this.sharedFolder(folderId);
     if (folder === undefined) {
-      this.send({
-        kind: 'error',
-        req,
-        code: 'E_FOLDER_NOT_FOUND',
-        message: `no folder "${folderId}" is shared with this device on ${name}`,
-        hint: `Check the folder ID, and share the folder with this device on ${name} (\`synker folder add ... --share <this device's ID>\`).`,
-      });
+      this.send(folderNotFound(req, folderId, name, this.peerId!));
       return;
     }
     const running = { req, abort: new AbortController(), cancelled: false };
