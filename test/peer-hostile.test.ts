@@ -53,7 +53,7 @@ test('hostile clients get a clear error and the agent keeps serving', async (t) 
     { name: 'msgpack of the wrong shape', act: (p) => p.send({ hello: 'there' }), code: 'E_MALFORMED' },
     { name: 'a hello with wrong field types', act: (p) => p.send([1, 1, { name: 42, deviceId: client.deviceId, software: 'x' }]), code: 'E_MALFORMED' },
     { name: 'a text message', act: (p) => p.ws.send('hello'), code: 'E_MALFORMED' },
-    { name: 'a request before hello', act: (p) => p.send([1, 3, { req: 1, folder: 'photos' }]), code: 'E_UNEXPECTED_MESSAGE' },
+    { name: 'a request before hello', act: (p) => p.send([1, 3, { req: 1, folder: 'photos' }]), code: 'E_UNEXPECTED_MESSAGE', match: /^unexpected message: manifest-request before hello$/ },
     {
       name: 'a hello of another version',
       act: (p) => p.send(rawHello(client, { software: 'synker 9.0.0' }, 2)),

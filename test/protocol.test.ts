@@ -104,6 +104,19 @@ test('the decoder checks size, envelope, version, type, then fields, in that ord
   assert.equal(decodeError([1, 5, { req: 1, entries: many }]).code, 'E_LIMIT');
 });
 
+test('field errors say what is wrong with the value: the limit of integers, a missing field', () => {
+  const bytes = { kind: 'file-request', req: 1, folder: 'f', path: 'a', hash: Buffer.alloc(32), offset: 0 };
+  assert.equal(
+    decodeError([1, 16, { ...bytes, size: 2 ** 60 }]).message,
+    'file-request: "size" must be a non-negative integer below 2^53, got 1152921504606846976',
+  );
+  assert.equal(decodeError([1, 3, { req: -1, folder: 'x' }]).message, 'manifest-request: "req" must be a non-negative integer below 2^53, got -1');
+  assert.equal(decodeError([1, 3, { folder: 'x' }]).message, 'manifest-request: "req" is missing (it must be a non-negative integer below 2^53)');
+  assert.equal(decodeError([1, 5, { req: 1, entries: [['a', 0, 2 ** 53, 0, 0]] }]).message.endsWith('"size" must be a non-negative integer below 2^53, got 9007199254740992'), true);
+  // Other values are named by their type, not echoed.
+  assert.match(decodeError([1, 3, { req: 'one', folder: 'x' }]).message, /"req" must be a non-negative integer below 2\^53, got a string$/);
+});
+
 test('hostile paths are refused', () => {
   const bad = ['', '/etc/passwd', '../../etc/passwd', 'a/../../b', 'a/./b', '.', '..', 'a//b', 'a/', 'a\\b', 'a\0b', 'cafe\u0301', '.synker/folder.json', '.synker', 'x'.repeat(4097)];
   for (const path of bad) {

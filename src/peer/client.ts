@@ -17,7 +17,7 @@ import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
 import type { Identity } from '../config/identity.js';
 import { SynkerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, type Message } from '../protocol/index.js';
+import { FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, wireName, type Message } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { PeerError, WrongDeviceError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
@@ -252,7 +252,7 @@ class ClientSession implements PeerSession {
       return new PeerError(message.code, message.message, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) });
     }
     if (message.kind !== 'hello') {
-      const error = new ProtocolError('E_UNEXPECTED_MESSAGE', `${where} sent ${message.kind} before its hello`);
+      const error = new ProtocolError('E_UNEXPECTED_MESSAGE', `${where} sent ${wireName(message.kind)} before its hello`);
       this.connection.fail(error);
       return error;
     }
@@ -318,7 +318,7 @@ class ClientSession implements PeerSession {
         this.files.onEnd(message);
         return;
       default:
-        this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${message.kind}, which a server never sends`));
+        this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${wireName(message.kind)}, which a server never sends`));
     }
   }
 

@@ -22,6 +22,7 @@ import {
   type HelloMessage,
   type Message,
   type OutgoingMessage,
+  wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../version.js';
 import type { Connection } from './connection.js';
@@ -141,7 +142,7 @@ export class ServerSession {
     if (this.state === 'hello') {
       if (message.kind === 'hello') this.onHello(message);
       else if (message.kind === 'error') this.onPeerError(message.code, message.message);
-      else this.unexpected(`${message.kind} before hello`);
+      else this.unexpected(`${wireName(message.kind)} before hello`);
       return;
     }
     if (this.state !== 'ready') return;
@@ -168,7 +169,7 @@ export class ServerSession {
         if (message.req === undefined) this.onPeerError(message.code, message.message);
         return;
       default:
-        this.unexpected(`${message.kind} from a client`);
+        this.unexpected(`${wireName(message.kind)} from a client`);
     }
   }
 

@@ -6,7 +6,7 @@
 import { Unpackr } from 'msgpackr';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { ProtocolError } from './errors.js';
-import { codeString, isMap, malformed, optionalBoolean, optionalString, optionalUint, string, stringArray, uint, type Body } from './fields.js';
+import { codeString, isMap, malformed, optionalBoolean, optionalString, optionalUint, string, stringArray, uint, UINT, type Body } from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
 import { MESSAGE_TYPES, type DecodedMessage, type FileEndMessage, type ManifestRequestMessage } from './messages.js';
 import { peerPathProblem } from './paths.js';
@@ -29,8 +29,8 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   }
   if (!Array.isArray(value) || value.length !== 3) throw malformed('frame', 'frame', 'an array of three: [version, type, body]', value);
   const [version, type, body] = value as [unknown, unknown, unknown];
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw malformed('frame', 'version', 'a non-negative integer', version);
-  if (typeof type !== 'number' || !Number.isSafeInteger(type) || type < 0) throw malformed('frame', 'type', 'a non-negative integer', type);
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) throw malformed('frame', 'version', UINT, version);
+  if (typeof type !== 'number' || !Number.isSafeInteger(type) || type < 0) throw malformed('frame', 'type', UINT, type);
   if (!isMap(body)) throw malformed('frame', 'body', 'a map', body);
 
   // 3. Version: hello and error are frozen across versions so a mismatch can be explained.

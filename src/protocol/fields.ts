@@ -14,14 +14,21 @@ export function isMap(value: unknown): value is Body {
 
 function describe(value: unknown): string {
   if (value === null) return 'nil';
+  // A number is shown: "got a number" for 2^60 or -1 does not say what is wrong with it.
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value).toString();
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return 'binary data';
   return typeof value === 'object' ? 'a map' : `a ${typeof value}`;
 }
 
 export function malformed(where: string, field: string, expected: string, value: unknown): ProtocolError {
+  if (value === undefined) return new ProtocolError('E_MALFORMED', `${where}: "${field}" is missing (it must be ${expected})`);
   return new ProtocolError('E_MALFORMED', `${where}: "${field}" must be ${expected}, got ${describe(value)}`);
 }
+
+/** What every protocol integer must be (docs/protocol.md, section 2). */
+export const UINT = 'a non-negative integer below 2^53';
 
 export function string(body: Body, field: string, where: string, maxBytes: number, minBytes = 0): string {
   const value = body[field];
@@ -44,7 +51,7 @@ export function checkStringSize(value: string, field: string, where: string, max
 export function uint(body: Body, field: string, where: string, max = Number.MAX_SAFE_INTEGER): number {
   const value = body[field];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw malformed(where, field, 'a non-negative integer', value);
+    throw malformed(where, field, UINT, value);
   }
   if (value > max) throw new ProtocolError('E_LIMIT', `${where}: "${field}" is ${value}, more than the limit ${max}`);
   return value;

@@ -6,7 +6,7 @@
  */
 import { ENTRY_FLAGS, type EntryFlag, type EntryType, type ManifestEntry } from '../manifest/entry.js';
 import { ProtocolError } from './errors.js';
-import { checkStringSize, malformed } from './fields.js';
+import { checkStringSize, malformed, UINT } from './fields.js';
 import { LIMITS } from './limits.js';
 import { peerPathProblem } from './paths.js';
 
@@ -129,8 +129,8 @@ export function fromWireEntry(value: unknown): ManifestEntry {
     throw malformed(where(), 'type', 'a type code from 0 to 3', typeCode);
   }
   const type = TYPES_BY_CODE[typeCode]!;
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where(), 'size', 'a non-negative integer', size);
-  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime)) throw malformed(where(), 'mtime', 'an integer', mtime);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where(), 'size', UINT, size);
+  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime)) throw malformed(where(), 'mtime', 'an integer between -2^53 and 2^53', mtime);
   if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw malformed(where(), 'mode', 'a non-negative integer', mode);
   if (mode > LIMITS.maxMode) throw new ProtocolError('E_LIMIT', `${where()}: mode ${mode} is over ${LIMITS.maxMode}`);
   const entry: ManifestEntry = { path, type, size, mtime, mode };
