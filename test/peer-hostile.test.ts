@@ -275,12 +275,33 @@ test('connection caps: per address, refused attempts logged once', async (t) => 
     assert.equal(err.code, 'E_CONNECT');
   }
   assert.equal(agent.log.lines.filter((l) => l.includes('refused a connection from 127.0.0.1')).length, 1);
+  // A connection refused at accept is not also a failed TLS handshake.
+  assert.deepEqual(agent.log.lines.filter((l) => l.includes('TLS handshake')), []);
   for (const peer of held) {
     peer.ws.close();
     await peer.closed;
   }
   await new Promise((r) => setTimeout(r, 50));
   await goodClientStillServed(agent, client, server);
+  // The refusals left out are counted, at the latest when the agent stops.
+  await agent.server.close();
+  assert.equal(agent.log.lines.filter((l) => /^warn refused 4 more connections from 127\.0\.0\.1 in the last \d+ s$/.test(l)).length, 1, agent.log.lines.join('\n'));
+});
+
+test('a failed TLS handshake is logged with the address it came from', async (t) => {
+  const { server, client } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId], timeouts: { handshakeTimeout: 300 } });
+  t.after(() => agent.server.close());
+  const net = await import('node:net');
+  // Connects, then says nothing: the TLS handshake times out.
+  const silent = net.connect(agent.port, '127.0.0.1');
+  silent.on('error', () => undefined);
+  await new Promise((resolve) => silent.on('close', resolve));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    agent.log.lines.filter((l) => l.includes('TLS handshake')),
+    ['warn TLS handshake with 127.0.0.1 failed: TLS handshake timeout'],
+  );
 });
 
 test('TLS below 1.3 is refused, and an untrusted device gets one error frame and nothing else', async (t) => {

@@ -53,6 +53,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const limiter = new ConnectionLimiter(caps);
   const sessions = new Set<ServerSession>();
   const sockets = new Set<Socket>();
+  /** Sockets refused at accept: their TLS layer then fails too, which is no news. */
+  const refused = new WeakSet<Socket>();
   let closing = false;
 
   const server = https.createServer({
@@ -72,7 +74,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     const address = socket.remoteAddress ?? 'unknown';
     const refusal = closing ? 'the agent is stopping' : limiter.admit(address);
     if (refusal !== undefined) {
-      quiet.warn(`refused:${address}`, `refused a connection from ${address}: ${refusal}`);
+      quiet.warn(`refused:${address}`, `refused a connection from ${address}: ${refusal}`, (n, s) => `refused ${n} more connections from ${address} in the last ${s} s`);
+      refused.add(socket);
       socket.destroy();
       return;
     }
@@ -93,8 +96,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   });
 
   server.on('tlsClientError', (err, socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
-    quiet.warn(`tls:${address}`, `TLS handshake with ${address} failed: ${err.message}`);
+    // By now the TLS socket is closed and has forgotten its peer; the TCP socket under it (read at accept) has not.
+    const tcp = (socket as TLSSocket & { _parent?: Socket })._parent;
+    if (tcp !== undefined && refused.has(tcp)) return;
+    const address = socket.remoteAddress ?? tcp?.remoteAddress ?? 'unknown';
+    quiet.warn(`tls:${address}`, `TLS handshake with ${address} failed: ${err.message}`, (n, s) => `${n} more TLS handshakes with ${address} failed in the last ${s} s`);
   });
 
   server.on('request', (_req, res) => {
@@ -158,6 +164,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       server.closeAllConnections();
       await closed;
       wss.close();
+      quiet.close();
     },
   };
 }
