@@ -13,6 +13,7 @@ import { CHECK_EXIT, type CheckReport } from '../src/report/model.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from './helpers/check-pair.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
+import { isFrameOfType, rawHello, startRawServer, type RawPeer } from './helpers/peers.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES: Record<string, string> = {
@@ -151,6 +152,69 @@ test('an unreachable source is exit 2 with what to do', async (t) => {
   assert.equal(report.error!.code, 'E_SOURCE_UNREACHABLE');
   assert.match(report.error!.message, /cannot reach the source of folder "photos"/);
   assert.ok(report.error!.hint);
+});
+
+/** The report of `check`, or a failure naming `what` if it takes longer than `ms` (a hang must fail the test, not stall it). */
+async function within<T>(ms: number, what: string, check: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Posing as the source (its certificate, raw msgpackr): a hello, then `script` answers the manifest request. */
+async function brokenSource(identity: Parameters<typeof startRawServer>[0], script: (peer: RawPeer, req: number) => void) {
+  return startRawServer(identity, (peer) => {
+    void peer
+      .waitFor(isFrameOfType(1))
+      .then(async () => {
+        peer.send(rawHello(identity, { name: 'laptop' }));
+        const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
+        script(peer, request[2].req);
+      })
+      .catch(() => undefined);
+  });
+}
+
+const manifestBegin = (req: number) => [1, 4, { req, folder: 'photos', role: 'source', ignore: [] }];
+const wireDir = (p: string) => [p, 1, 0, 0, 0o755];
+/** Long enough for the backup's scan of FILES to end before the source fails: the diff has then not read it. */
+const HASHING_MS = 800;
+
+test('a source whose manifest fails before the diff reads the backup: exit 2 with its error, and the folder is free again', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  const cases: Array<{ name: string; script: (peer: RawPeer, req: number) => void; code: string; match?: RegExp }> = [
+    {
+      name: 'begin, then the connection drops',
+      script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.ws.terminate(), HASHING_MS)),
+      code: 'E_PEER_CLOSED',
+      match: /before the manifest of "photos" was complete/,
+    },
+    { name: 'a first batch out of order', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('b'), wireDir('a')] }]), HASHING_MS)), code: 'E_ORDER' },
+    { name: 'a ../ path in the first batch', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('../escape')] }]), HASHING_MS)), code: 'E_BAD_PATH' },
+    {
+      name: 'an error for the request after begin',
+      script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 2, { req: r, code: 'E_SCAN_FAILED', message: 'laptop: the disk went away while scanning' }]), HASHING_MS)),
+      code: 'E_SCAN_FAILED',
+    },
+  ];
+  for (const c of cases) {
+    const evil = await brokenSource(pair.sourceIdentity, c.script);
+    try {
+      const report = await within(HASHING_MS + 5000, c.name, pair.check({ peer: `127.0.0.1:${evil.port}` }));
+      assert.equal(report.exitCode, CHECK_EXIT.error, c.name);
+      assert.equal(report.error?.code, c.code, `${c.name}: ${report.error?.message}`);
+      if (c.match) assert.match(report.error!.message, c.match, c.name);
+    } finally {
+      await evil.close();
+    }
+  }
+  // The lock was released and the scan thread left in order: the real source's check runs.
+  const report = await within(10_000, 'the check after the failed ones', pair.check());
+  assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.error));
 });
 
 test('synker check on the command line: exit codes, JSON, --output, and errors on stderr with a hint', async (t) => {

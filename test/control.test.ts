@@ -14,7 +14,9 @@ import { parseRequest, startControlServer } from '../src/control/server.js';
 import { CONTROL_VERSION, controlSocketPath, type ControlCheckRequest } from '../src/control/protocol.js';
 import type { CheckReport } from '../src/report/model.js';
 import { runCheckProcess } from '../src/schedule/check-process.js';
+import { loadOrCreateIdentity } from '../src/config/identity.js';
 import { configureCliPair, startCliAgent } from './helpers/cli-pair.js';
+import { isFrameOfType, rawHello, startRawServer } from './helpers/peers.js';
 import { runSynker } from './helpers/synker-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -81,6 +83,37 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
   await startCliAgent(t, backupEnv);
   const again = await check();
   assert.match(again.stderr, /the agent ran the check/);
+});
+
+test('a check whose source drops its manifest before the first entry ends with exit 2, in the agent and in the CLI, and frees the folder', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv } = await configureCliPair(dir, FILES);
+  // Posing as the source: it begins the manifest, "hashes" while the backup's scan ends, then drops the connection.
+  const { identity: laptop } = await loadOrCreateIdentity(path.join(sourceEnv['SYNKER_HOME']!, 'config'));
+  const evil = await startRawServer(laptop, (peer) => {
+    void (async () => {
+      await peer.waitFor(isFrameOfType(1));
+      peer.send(rawHello(laptop, { name: 'laptop' }));
+      const [, , { req }] = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
+      peer.send([1, 4, { req, folder: 'photos', role: 'source', ignore: [] }]);
+      setTimeout(() => peer.ws.terminate(), 800);
+    })().catch(() => undefined);
+  });
+  t.after(() => evil.close());
+  await startCliAgent(t, backupEnv);
+  const check = (...extra: string[]) =>
+    runSynker(['--debug', 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${evil.port}`, ...extra], { env: backupEnv, timeoutMs: 15_000 });
+  // Twice through the agent: the first check released the folder's lock there.
+  for (const attempt of ['first', 'second']) {
+    const byAgent = await check();
+    assert.equal(byAgent.code, 2, `${attempt}: ${byAgent.signal ?? ''} ${byAgent.stderr}`);
+    assert.match(byAgent.stderr, /the agent ran the check/, attempt);
+    assert.match(byAgent.stderr, /before the manifest of "photos" was complete/, attempt);
+    assert.doesNotMatch(byAgent.stderr, /E_LOCKED/, attempt);
+  }
+  const here = await check('--no-agent');
+  assert.equal(here.code, 2, `${here.signal ?? ''} ${here.stderr}`);
+  assert.match(here.stderr, /before the manifest of "photos" was complete/);
 });
 
 test('the agent runs only well-formed check requests of its own version, with no field it does not know', () => {

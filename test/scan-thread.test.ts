@@ -3,7 +3,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
 import { packEntries, unpackEntries } from '../src/scan/entry-batch.js';
@@ -174,4 +174,60 @@ test('the scan starts with the iteration, before the first entry is asked for', 
   for (let step = await iterator.next(); step.done !== true; step = await iterator.next()) paths.push(step.value.path);
   assert.deepEqual(paths, ['photo.jpg']);
   assert.equal(scan.stats.hashedFiles, 1);
+});
+
+test('a scan given up before its first step ends, whether or not its thread had finished the scan', async (t) => {
+  // A diff whose other side fails at once gives the scan up without taking an entry.
+  const root = await tempDir(t);
+  await writeFile(path.join(root, 'photo.jpg'), 'pixels');
+  await closeIdleScanThreads();
+  let created = 0;
+  const onWorker = (): void => void created++;
+  process.on('worker', onWorker);
+  t.after(() => process.off('worker', onWorker));
+  const settled = async (promise: Promise<unknown>, what: string): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} never settled`)), 5000)));
+    try {
+      await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const finishedScan = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 500));
+
+  // A warm thread: the scan below then ends well within finishedScan().
+  await collectInThread(root, { cache: false });
+  assert.equal(created, 1);
+  // The thread ended its scan cleanly before the iteration was given up: it waits for the next scan.
+  const iterator = new ScanThread().scan(root, { cache: false })[Symbol.asyncIterator]();
+  await finishedScan();
+  await settled(iterator.return!(), 'return() after the scan had ended');
+  assert.equal(created, 1);
+  const again = await collectInThread(root, { cache: false });
+  assert.deepEqual(again.entries.map((e) => e.path), ['photo.jpg']);
+  assert.equal(created, 1, 'the thread that had finished its scan took the next one');
+
+  // The same, aborted through the signal (which sends the thread a stop it no longer needs) before return().
+  const abort = new AbortController();
+  const aborted = scanFolderInThread(root, { cache: false, signal: abort.signal })[Symbol.asyncIterator]();
+  await finishedScan();
+  abort.abort(new Error('stopped by the test'));
+  await settled(aborted.return!(), 'return() after an abort that came after the end of the scan');
+
+  // A process whose only scan was given up that way ends on its own. (A script file: a worker inherits
+  // the --input-type of an `-e` script and could not load its own.)
+  const script = path.join(await tempDir(t), 'give-up.mjs');
+  await writeFile(
+    script,
+    `import { scanFolderInThread } from ${JSON.stringify(pathToFileURL(SCAN_INDEX).href)};
+     for await (const _ of scanFolderInThread(${JSON.stringify(root)}, { cache: false })) void _;
+     const iterator = scanFolderInThread(${JSON.stringify(root)}, { cache: false })[Symbol.asyncIterator]();
+     await new Promise((resolve) => setTimeout(resolve, 500));
+     await iterator.return();
+     console.log('given up');`,
+  );
+  const child = spawnSync(process.execPath, [script], { timeout: 10_000 });
+  assert.equal(child.status, 0, `the process did not end on its own: ${child.signal ?? child.stderr.toString()}`);
+  assert.equal(child.stdout.toString(), 'given up\n');
 });

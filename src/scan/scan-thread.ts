@@ -87,6 +87,14 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
       send({ kind: 'stop' });
       thread.notify();
     };
+    /** Reads past the batches nobody will take, up to the thread's end or error message. */
+    const takeLastWord = (): void => {
+      for (let message = inbox.shift(); message !== undefined && !finished; message = inbox.shift()) {
+        if (message.kind === 'batch') continue;
+        finished = true;
+        cleanEnd = message.kind === 'end';
+      }
+    };
     const session: ScanSession = {
       thread,
       inbox,
@@ -98,6 +106,17 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
       end: () =>
         (ended ??= (async () => {
           signal?.removeEventListener('abort', onAbort);
+          // A scan given up unread (a diff whose other side failed first) may have ended in the
+          // thread already: its last word is here or on its way, and a thread between scans
+          // ignores `stop`. So wait for that word or for the thread's exit, never for the exit alone.
+          takeLastWord();
+          if (!finished && !thread.exited) {
+            send({ kind: 'stop' });
+            while (!finished && !thread.exited) {
+              await thread.change();
+              takeLastWord();
+            }
+          }
           worker.off('message', onMessage);
           if (cleanEnd) {
             // The thread waits for another scan: keep it for the next one in this process.
@@ -105,9 +124,6 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
           } else if (finished) {
             // Only the thread's own teardown is left: nobody needs to wait for it.
             worker.unref();
-          } else if (!thread.exited) {
-            send({ kind: 'stop' });
-            await thread.exit;
           }
         })()),
     };

@@ -32,6 +32,7 @@ port.on('message', (message: ToScanThread) => {
     void run(scanFolder(message.root, { ...message.options, signal: abort.signal }), abort.signal);
     return;
   }
+  // Between scans, a `stop` crossed the `end` already posted: the other side waits for that end, not for an exit.
   if (abort === undefined) return;
   if (message.kind === 'taken') ahead--;
   else abort.abort(new Error('the scan was stopped'));
