@@ -109,9 +109,20 @@ test('a thread started ahead runs the scan given later; one never given a scan i
 
   await new ScanThread().close();
 
+  // A process that starts a thread and never gives it a scan ends on its own. (A script file: a worker
+  // inherits the --input-type of an `-e` script, and its start would fail instead of idling.)
+  const script = path.join(await tempDir(t), 'never-given.mjs');
+  await writeFile(
+    script,
+    `import { ScanThread } from ${JSON.stringify(pathToFileURL(SCAN_INDEX).href)};
+     const thread = new ScanThread();
+     await new Promise((resolve) => setTimeout(resolve, 300));
+     console.log('started');`,
+  );
   const started = Date.now();
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { ScanThread } from ${JSON.stringify(SCAN_INDEX)}; new ScanThread();`], { timeout: 20_000 });
+  const child = spawnSync(process.execPath, [script], { timeout: 20_000 });
   assert.equal(child.status, 0, child.stderr.toString());
+  assert.equal(child.stdout.toString().trim(), 'started');
   assert.ok(Date.now() - started < 20_000);
 });
 
