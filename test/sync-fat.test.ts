@@ -113,15 +113,20 @@ test('a large file synced onto a FUSE disk goes through the page cache and lands
   assert.deepEqual(readFileSync(path.join(fat, 'clips/video.mp4')), video);
 });
 
+/** What an earlier run left when its transfer of `data` to `rel` was cut after `bytes`: the part kept for a resume. */
+async function interruptedTransfer(root: string, rel: string, data: Buffer, bytes: number): Promise<void> {
+  const first = await IncomingFile.open(root, rel, { hash: sha256(data), size: data.length, mtime: T0, mode: 0o644 });
+  for (let i = 0; i < bytes; i += 262_144) await first.write(data.subarray(i, Math.min(i + 262_144, bytes)));
+  await first.close();
+}
+
 test('a resumed file is read back before it lands: a FUSE FAT driver that loses the appended bytes is caught', { skip }, async (t) => {
   const fat = await mountFat(t, '300M');
   writeTree(fat, {});
   // Image and file sizes at which fusefat is known to return a short file after a reopened file grows (stat shows the full size).
   const data = randomBytes(20 * 1024 * 1024);
   const expected = { hash: sha256(data), size: data.length, mtime: T0, mode: 0o644 };
-  const first = await IncomingFile.open(fat, 'film.mp4', expected);
-  for (let i = 0; i < 2_359_296; i += 262_144) await first.write(data.subarray(i, i + 262_144));
-  await first.close(); // the transfer was interrupted here
+  await interruptedTransfer(fat, 'film.mp4', data, 2_359_296);
 
   const resumed = await IncomingFile.open(fat, 'film.mp4', expected);
   assert.equal(resumed.resumeOffset, 2_359_296);
@@ -143,10 +148,7 @@ test('a sync resumed onto FAT lands the whole file, whichever way the driver fai
   const data = randomBytes(20 * 1024 * 1024);
   writeTree(src, { 'film.mp4': data });
   writeTree(fat, {});
-  // An earlier run was interrupted after 2,359,296 bytes.
-  const first = await IncomingFile.open(fat, 'film.mp4', { hash: sha256(data), size: data.length, mtime: T0, mode: 0o644 });
-  for (let i = 0; i < 2_359_296; i += 262_144) await first.write(data.subarray(i, i + 262_144));
-  await first.close();
+  await interruptedTransfer(fat, 'film.mp4', data, 2_359_296);
 
   const s = listTree(src);
   const plan = planSync(await diffTrees(src, fat), { sourceFiles: s.length, backupFiles: 0, folding: await probeFolding(fat) });
