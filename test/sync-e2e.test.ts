@@ -400,3 +400,37 @@ test('a file the sync brought, then silently changed on the source, is suspiciou
   assert.deepEqual(next.outcome?.plan.skipped.map((s) => [s.reason, s.path]), [['suspicious', 'new.txt']]);
   assert.equal(readFileSync(path.join(pair.backupRoot, 'new.txt'), 'utf8'), 'brought by the sync', 'the good copy stays');
 });
+
+test('the CLI: synker restore --to refuses a file, the folder itself or a folder in it, and a symlinked DIR/.synker, before connecting', async (t) => {
+  const { runSynker } = await import('./helpers/synker-cli.js');
+  const { pair, env, sourceHome } = await restorePair(t);
+  writeFileSync(path.join(pair.sourceRoot, 'edit.txt'), 'edited today, newer than the backup');
+  const aFile = path.join(sourceHome, 'a-file');
+  writeFileSync(aFile, 'not a folder');
+  const viaLink = path.join(sourceHome, 'link-to-folder');
+  symlinkSync(pair.sourceRoot, viaLink);
+  const elsewhere = path.join(sourceHome, 'elsewhere');
+  const outside = path.join(sourceHome, 'outside');
+  mkdirSync(outside);
+  mkdirSync(elsewhere);
+  symlinkSync(outside, path.join(elsewhere, '.synker'));
+  writeFileSync(path.join(elsewhere, 'edit.txt'), 'the user\'s own edit');
+  const cases: Array<[string, RegExp]> = [
+    [aFile, /is a file, not a folder/],
+    [path.join(aFile, 'x'), /is a file, not a folder/],
+    [pair.sourceRoot, /the folder itself[^]*leave out --to/],
+    [viaLink, /the folder itself/],
+    [path.join(pair.sourceRoot, 'restored'), /inside the folder/],
+    [elsewhere, /\.synker is a symlink/],
+  ];
+  for (const [to, message] of cases) {
+    const r = await runSynker(['restore', 'photos', 'edit.txt', '--to', to, '--json', '--no-discovery'], { env });
+    assert.equal(r.code, 2, `${to}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message, to);
+    assert.doesNotMatch(r.stderr, /internal error/, to);
+  }
+  assert.equal(readFileSync(path.join(pair.sourceRoot, 'edit.txt'), 'utf8'), 'edited today, newer than the backup');
+  assert.equal(existsSync(path.join(pair.sourceRoot, 'restored')), false);
+  assert.equal(readFileSync(path.join(elsewhere, 'edit.txt'), 'utf8'), 'the user\'s own edit');
+  assert.deepEqual(readdirSync(outside), []);
+});

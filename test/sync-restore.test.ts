@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../src/manifest/entry.js';
@@ -137,4 +137,38 @@ test('restore without paths also brings back a file unreadable on the source, un
   assert.deepEqual((await listVersions(source)).map((v) => v.path), ['photo.jpg'], 'what it replaced is kept');
   const forced = planRestore([unreadable('docs/a.txt', T0 + 60_000)], { force: true });
   assert.deepEqual(forced.actions.map((a) => a.op), ['pull']);
+});
+
+test('restore --to DIR never reads or changes what a symlinked folder in DIR points to', async (t) => {
+  const { source: _source, backup } = await pair(t);
+  const b = listTree(backup);
+  const elsewhere = path.join(await tempDir(t), 'restored');
+  const outside = await tempDir(t);
+  // Behind the link: the backup's a.txt with another mode and time, and a b.txt that differs.
+  writeTree(outside, { 'a.txt': 'A', 'b.txt': 'not B' });
+  chmodSync(path.join(outside, 'a.txt'), 0o600);
+  utimesSync(path.join(outside, 'a.txt'), new Date(T0 - 86_400_000), new Date(T0 - 86_400_000));
+  const before = JSON.stringify(listTree(outside).map((e) => [e.path, e.hash, e.mtime, e.mode]));
+  mkdirSync(elsewhere);
+  symlinkSync(outside, path.join(elsewhere, 'docs'));
+  const restoreInto = async (paths: string[]) => {
+    const wanted = paths.length === 0 ? b : b.filter((e) => paths.some((p) => e.path === p));
+    const plan = planRestoreInto(wanted, { paths }, await findAlreadyRestored(elsewhere, wanted));
+    return applyPlan(plan, { root: elsewhere, source: new LocalFolderSource(backup, lookupOf(b)), requireMarker: false });
+  };
+
+  // One file under the link: refused, not "fixed" through the link.
+  const one = await restoreInto(['docs/a.txt']);
+  assert.equal(one.metadataFixed, 0);
+  assert.deepEqual(one.failed.map((f) => [f.path, f.code]), [['docs/a.txt', 'E_SYNC_UNSAFE_PATH']]);
+  assert.equal(JSON.stringify(listTree(outside).map((e) => [e.path, e.hash, e.mtime, e.mode])), before);
+
+  // The whole folder: the link is kept as a version and replaced by a real folder holding the backup's files.
+  const all = await restoreInto([]);
+  assert.deepEqual(all.failed, []);
+  assert.equal(JSON.stringify(listTree(outside).map((e) => [e.path, e.hash, e.mtime, e.mode])), before);
+  assert.equal(lstatSync(path.join(elsewhere, 'docs')).isDirectory(), true);
+  assert.equal(readFileSync(path.join(elsewhere, 'docs/a.txt'), 'utf8'), 'A');
+  assert.equal(readFileSync(path.join(elsewhere, 'docs/b.txt'), 'utf8'), 'B');
+  assert.deepEqual((await listVersions(elsewhere)).map((v) => v.path), ['docs']);
 });

@@ -236,7 +236,8 @@ class PlanRunner {
   }
 
   private async metadata(a: Extract<SyncAction, { op: 'metadata' }>): Promise<void> {
-    const abs = resolveUnderRoot(this.root, a.at.disk);
+    // Checked like a pull's parents: a symlinked parent would point chmod and utimes outside the root.
+    const abs = await prepareParents(this.root, a.at.disk, this.landing.checkedDirs);
     const stats = await lstat(abs);
     await setTimes(abs, a.entry, !stats.isSymbolicLink());
     if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);

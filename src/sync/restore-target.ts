@@ -9,17 +9,64 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
+import { META_DIR } from '../manifest/layout.js';
+import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan.js';
-import { resolveUnderRoot, unsafePathReason } from './safe-path.js';
+import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from './safe-path.js';
 
 const log = createLogger('restore');
 
 /** `same`: nothing to do; `same-content`: the bytes are the backup's, its time or mode is not. */
 export type AlreadyThere = 'same' | 'same-content';
+
+/**
+ * Refuses a `--to DIR` that cannot hold the restore, before anything is
+ * downloaded: DIR (or a folder above it) being a file; DIR being the folder
+ * itself or inside it (the guards of an in-place restore would be bypassed,
+ * and DIR's `.synker/versions/` would become folder content the next check
+ * reports); `DIR/.synker` being a symlink or a file, which would put the
+ * versions and partial files somewhere else.
+ */
+export async function assertRestoreTarget(dir: string, folderRoot: string): Promise<void> {
+  const given = path.resolve(dir);
+  // The nearest part of DIR that exists; the rest is created by the restore.
+  let existing = given;
+  let rest: string[] = [];
+  for (;;) {
+    const st = await stat(existing).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (st !== undefined) {
+      if (!st.isDirectory()) {
+        throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${existing} is a file, not a folder; nothing was restored`, { hint: 'name a folder (it is created if need be), or move the file away' });
+      }
+      break;
+    }
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    rest = [path.basename(existing), ...rest];
+    existing = parent;
+  }
+  const real = path.join(await realpath(existing), ...rest);
+  const folderReal = await realpath(folderRoot).catch(() => path.resolve(folderRoot));
+  const relToFolder = path.relative(folderReal, real);
+  if (relToFolder === '' || (relToFolder !== '..' && !relToFolder.startsWith(`..${path.sep}`) && !path.isAbsolute(relToFolder))) {
+    throw new SyncError('E_RESTORE_TO_IN_FOLDER', `--to ${dir} is ${relToFolder === '' ? 'the folder itself' : 'inside the folder'} (${folderRoot}); nothing was restored`, {
+      hint: relToFolder === '' ? 'to restore into place, leave out --to (a newer file here is then kept unless --force)' : 'name a folder outside the folder being restored',
+    });
+  }
+  const meta = await lstat(path.join(given, META_DIR)).catch(() => undefined);
+  if (meta !== undefined && !meta.isDirectory()) {
+    throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${path.join(given, META_DIR)} is ${meta.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where restore keeps replaced files; nothing was restored`, {
+      hint: `remove or rename ${path.join(given, META_DIR)}, or restore into another folder`,
+    });
+  }
+}
 
 /** The backup's files and symlinks that DIR already holds, by path. */
 export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEntry & { path: string }>): Promise<Map<string, AlreadyThere>> {
@@ -40,6 +87,8 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const disk = entry.raw ?? entry.path;
     // A hostile path is refused when the plan is applied; it is never looked at here.
     if (unsafePathReason(disk) !== undefined) continue;
+    // Nor is anything behind a symlinked folder in DIR: the pull refuses it, and nothing outside DIR is read.
+    if (!parentsAreRealFolders(dir, disk)) continue;
     const abs = resolveUnderRoot(dir, disk);
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined || !(await hasExactName(abs))) continue;

@@ -40,6 +40,23 @@ export function resolveUnderRoot(root: string, relPath: string): string {
 }
 
 /**
+ * Whether every existing parent folder of `relPath` under `root` is a real
+ * folder (not a symlink, not a file), without creating any: reading through
+ * a symlinked parent would look at, and a later write change, what lies
+ * outside the root. A missing parent is fine: nothing is there to follow.
+ */
+export function parentsAreRealFolders(root: string, relPath: string): boolean {
+  let dir = root;
+  for (const part of relPath.split('/').slice(0, -1)) {
+    dir = path.join(dir, part);
+    const stats = lstatSync(dir, { throwIfNoEntry: false });
+    if (stats === undefined) return true;
+    if (!stats.isDirectory()) return false;
+  }
+  return true;
+}
+
+/**
  * Creates the parent folders of `relPath` under `root`, refusing any
  * existing component that is a symlink or not a folder: a hostile tree could
  * otherwise redirect a write outside the root (`a -> /etc`, then `a/passwd`).

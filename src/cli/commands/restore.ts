@@ -18,6 +18,7 @@ import { SyncError } from '../../sync/errors.js';
 import { planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { restoreFromSession } from '../../sync/restore.js';
+import { assertRestoreTarget } from '../../sync/restore-target.js';
 import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
@@ -66,6 +67,7 @@ export function register(program: Command): void {
         const relPaths = paths.map((p) => toFolderPath(folder, p));
         const state = await ctx.state();
         if (flags.to === undefined) await verifyFolderRoot(folder.path, folder.id);
+        else await assertRestoreTarget(flags.to, folder.path);
         const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
         const locator = await locatorFor(config.peers, flags);
         const releaseSignals = keepPartialsOnSignal();
