@@ -434,3 +434,27 @@ test('the CLI: synker restore --to refuses a file, the folder itself or a folder
   assert.equal(readFileSync(path.join(elsewhere, 'edit.txt'), 'utf8'), 'the user\'s own edit');
   assert.deepEqual(readdirSync(outside), []);
 });
+
+test('the CLI: synker restore keeps the reason a backup was not found: a refusal, a bad --peer', async (t) => {
+  const { runSynker } = await import('./helpers/synker-cli.js');
+  const { startAgentServer } = await import('../src/peer/index.js');
+  const { pair, env } = await restorePair(t);
+  // A backup agent that does not trust this device answers, and refuses.
+  const untrusting = await startAgentServer({
+    identity: pair.backupIdentity,
+    host: '127.0.0.1',
+    port: 0,
+    directory: { agentName: () => 'nas', trusted: () => undefined, folders: () => [{ id: 'photos', path: pair.backupRoot, role: 'backup', shareWith: [] }] },
+    manifestSource: async () => ({ ignoreRules: [], entries: (async function* () {})() }),
+  });
+  t.after(() => untrusting.close());
+  const refused = await runSynker(['restore', 'photos', '--dry-run', '--peer', `127.0.0.1:${untrusting.port}`, '--no-discovery'], { env });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.doesNotMatch(refused.stderr, /could be reached|Start synker agent on the backup machine/);
+  assert.doesNotMatch(refused.stderr, /the source/);
+  assert.match(refused.stderr, /hint: To allow this device, run `synker trust /);
+  const badPeer = await runSynker(['restore', 'photos', '--dry-run', '--peer', '127.0.0.1:99999', '--no-discovery'], { env });
+  assert.equal(badPeer.code, 2, badPeer.stderr);
+  assert.match(badPeer.stderr, /--peer 127\.0\.0\.1:99999/);
+  assert.doesNotMatch(badPeer.stderr, /could be reached|Start synker agent on the backup machine/);
+});

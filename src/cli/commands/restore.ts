@@ -73,12 +73,7 @@ export function register(program: Command): void {
         const releaseSignals = keepPartialsOnSignal();
         try {
           const found = await findSource({ config, folder, identity: await ctx.identity(), locator, peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
-            if (err instanceof SynkerError) {
-              throw new SyncError('E_RESTORE_NO_BACKUP', `no backup of folder "${folder.id}" could be reached: ${err.message.replace(/the source/g, 'a backup')}`, {
-                hint: 'Start synker agent on the backup machine, or name it: --peer NAME or --peer host:port.',
-              });
-            }
-            throw err;
+            throw err instanceof SynkerError ? asBackupError(err) : err;
           });
           const cache = flags.to === undefined && !flags.dryRun ? HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
           const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
@@ -124,6 +119,19 @@ export function register(program: Command): void {
       });
     }),
   );
+}
+
+/**
+ * findSource speaks of "the source"; restore looks for a backup. Its error
+ * keeps its own message and hint (a refusal by the backup, a bad --peer
+ * address, an --interface typo each say what to do), reworded; only "no
+ * backup was reached at all" becomes E_RESTORE_NO_BACKUP.
+ */
+function asBackupError(err: SynkerError): SyncError {
+  const message = err.message.replace(/the source's/g, "a backup's").replace(/the source/g, 'a backup');
+  const hint = err.hint?.replace(/the source's/g, "the backup's").replace(/the source/g, 'the backup');
+  const notReached = err.code === 'E_SOURCE_NOT_FOUND' || err.code === 'E_SOURCE_UNREACHABLE';
+  return new SyncError(notReached ? 'E_RESTORE_NO_BACKUP' : err.code, message, { cause: err, ...(hint === undefined ? {} : { hint }) });
 }
 
 /** FOLDER is optional: a first word that is not a folder ID is a path of the only source folder. */
