@@ -171,7 +171,8 @@ async function brokenSource(identity: Parameters<typeof startRawServer>[0], scri
     void peer
       .waitFor(isFrameOfType(1))
       .then(async () => {
-        peer.send(rawHello(identity, { name: 'laptop' }));
+        // It calls itself "src"; the backup trusts it as "laptop", the name its messages must use.
+        peer.send(rawHello(identity, { name: 'src' }));
         const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
         script(peer, request[2].req);
       })
@@ -191,7 +192,7 @@ test('a source whose manifest fails before the diff reads the backup: exit 2 wit
       name: 'begin, then the connection drops',
       script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.ws.terminate(), HASHING_MS)),
       code: 'E_PEER_CLOSED',
-      match: /before the manifest of "photos" was complete/,
+      match: /^laptop \(127\.0\.0\.1:\d+\) closed the connection .*before the manifest of "photos" was complete/,
     },
     { name: 'a first batch out of order', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('b'), wireDir('a')] }]), HASHING_MS)), code: 'E_ORDER' },
     { name: 'a ../ path in the first batch', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('../escape')] }]), HASHING_MS)), code: 'E_BAD_PATH' },

@@ -200,6 +200,12 @@ test('a failed check reads "NOT verified" and says what to do', async () => {
   assert.equal(renderReportEmail(unreachable, { ...CTX, sourceNameOf: (id) => (id === 'pictures' ? 'laptop' : undefined) }).subject, 'Backup of pictures on nas NOT verified: the source laptop cannot be reached');
   assert.equal(renderReportEmail(unreachable, CTX).subject, 'Backup of pictures on nas NOT verified: the source cannot be reached');
   assert.match(renderReportEmail(unreachable, CTX).text, /192\.168\.1\.20:7780 \(config\): cannot connect/, 'the body keeps the whole message');
+  // The source went away after its manifest began: a short phrase too, the long message in the body.
+  const dropped = { ...report, source: { ...report.source, name: 'laptop' }, error: { code: 'E_PEER_CLOSED', message: 'laptop (127.0.0.1:44040) closed the connection (code 1006), before the manifest of "pictures" was complete', hint: null } };
+  assert.equal(renderReportEmail(dropped, CTX).subject, 'Backup of pictures on nas NOT verified: the source laptop dropped the connection');
+  assert.match(renderReportEmail(dropped, CTX).text, /closed the connection \(code 1006\)/);
+  const frozen = { ...report, error: { code: 'E_PEER_UNRESPONSIVE', message: 'laptop (127.0.0.1:44040) sent nothing for 15 s: it is frozen, asleep or unreachable', hint: null } };
+  assert.equal(renderReportEmail(frozen, CTX).subject, 'Backup of pictures on nas NOT verified: the source stopped answering');
 });
 
 test('staleness mail: "NOT verified since <date>"', () => {

@@ -163,6 +163,7 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
           port: address.port,
           identity,
           expectDeviceId: device.deviceId,
+          expectName: device.name,
           name: config.name,
           timeouts: { handshakeTimeout: input.timeoutMs },
           signal: input.signal,

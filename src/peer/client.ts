@@ -37,6 +37,12 @@ export interface ConnectOptions {
   expectDeviceId: string;
   /** The name this device announces (default: the host name). */
   name?: string;
+  /**
+   * The name this device trusts the peer as, for messages ("laptop" rather
+   * than the "src" it announces): the user knows it by that name. Default:
+   * the name the peer announces.
+   */
+  expectName?: string | undefined;
   /** Aborts connecting and, once connected, the session (running requests fail with E_ABORTED). */
   signal?: AbortSignal;
   timeouts?: Partial<SessionTimeouts>;
@@ -281,7 +287,7 @@ class ClientSession implements PeerSession {
       host: this.options.host,
       port: this.options.port,
     };
-    this.connection.peerLabel = `${message.name} (${where})`;
+    this.connection.peerLabel = `${this.options.expectName ?? message.name} (${where})`;
     return undefined;
   }
 
@@ -291,7 +297,7 @@ class ClientSession implements PeerSession {
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(
-            new PeerError(message.code, `${this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
+            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
           );
         } else if (this.files.owns(message.req)) {
           this.files.onError(message.req, message.code, message.message, message.hint);

@@ -104,6 +104,11 @@ function errorPhrase(report: CheckReport, error: NonNullable<CheckReport['error'
       return `${source} cannot be reached`;
     case 'E_SOURCE_FAILED':
       return `${source} refused or failed`;
+    // The source was serving the manifest, then went away: the body says when and how.
+    case 'E_PEER_CLOSED':
+      return `${source} dropped the connection`;
+    case 'E_PEER_UNRESPONSIVE':
+      return `${source} stopped answering`;
     case 'E_SOURCE_FOLDER_ABSENT':
       return `the folder is absent on ${source} (disk not mounted?)`;
     case 'E_FOLDER_ABSENT':
