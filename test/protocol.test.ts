@@ -93,6 +93,12 @@ test('the decoder checks size, envelope, version, type, then fields, in that ord
   assert.equal(decodeError([1, 3, { req: 1, folder: 'a', files: 'yes' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 3, { req: 1, folder: 'x'.repeat(LIMITS.folderIdBytes + 1) }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 1, { name: 'n', deviceId: 'short', software: 's' }]).code, 'E_MALFORMED');
+  // A malformed ID is not called empty: the message says what a device ID is.
+  for (const id of ['y', 'ABC', 'a'.repeat(56)]) {
+    const bad = decodeError([1, 1, { name: 'n', deviceId: id, software: 's' }]);
+    assert.equal(bad.message, `hello: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${id.length} character${id.length === 1 ? '' : 's'})`, id);
+  }
+  assert.match(decodeError([1, 1, { name: 'n', deviceId: '', software: 's' }]).message, /"deviceId" is empty/);
   assert.equal(decodeError([1, 1, { name: 'n'.repeat(200), deviceId: ID, software: 's' }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 2, { code: 'bad code', message: 'm' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 4, { req: 1, folder: 'f', role: 'master', ignore: [] }]).code, 'E_MALFORMED');

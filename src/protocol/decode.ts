@@ -134,8 +134,11 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
 function decodeHello(version: number, body: Body): DecodedMessage {
   const where = 'hello';
   const name = string(body, 'name', where, LIMITS.nameBytes, 1);
-  const deviceId = string(body, 'deviceId', where, 56, 56);
-  if (!DEVICE_ID.test(deviceId)) throw malformed(where, 'deviceId', 'a canonical device ID', deviceId);
+  const deviceId = string(body, 'deviceId', where, 56, 1);
+  // "y" or "ABC" is not a device ID at all: say what one looks like rather than "is empty" or "got a string".
+  if (!DEVICE_ID.test(deviceId)) {
+    throw new ProtocolError('E_MALFORMED', `${where}: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${deviceId.length} character${deviceId.length === 1 ? '' : 's'})`);
+  }
   const software = string(body, 'software', where, LIMITS.softwareBytes);
   const features = body['features'] === undefined ? [] : stringArray(body, 'features', where, LIMITS.features, LIMITS.featureBytes);
   return { kind: 'hello', version, name, deviceId, software, features };

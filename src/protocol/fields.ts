@@ -45,7 +45,8 @@ export function checkStringSize(value: string, field: string, where: string, max
   if (value.length * 3 > maxBytes && Buffer.byteLength(value, 'utf8') > maxBytes) {
     throw new ProtocolError('E_LIMIT', `${where}: "${field}" is longer than ${maxBytes} bytes`);
   }
-  if (value.length < minBytes) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is empty`);
+  if (value.length === 0 && minBytes > 0) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is empty`);
+  if (value.length < minBytes) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is too short (${value.length} characters, at least ${minBytes})`);
 }
 
 export function uint(body: Body, field: string, where: string, max = Number.MAX_SAFE_INTEGER): number {
