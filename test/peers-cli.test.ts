@@ -27,6 +27,15 @@ test('synker peers --no-discovery asks only the static peers, and says in one li
   assert.doesNotMatch(result.stdout, /SSL routines|\.c:\d+/);
   assert.match(result.stderr, new RegExp(`no agent answered at the static peers \\(127\\.0\\.0\\.1:${port}\\); discovery is off`));
   assert.doesNotMatch(result.stderr, /listening/);
+  assert.doesNotMatch(result.stderr, /multicast|mDNS/, 'discovery is off: no multicast cause in the hint');
+  assert.match(result.stderr, /firewall drops the agent's TCP port/);
+
+  // No static peer at all: the hint says to give one (or to search), nothing about multicast.
+  const none = await runSynker(['peers', '--no-discovery', '--timeout', '500ms'], { env });
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /there are none \(discovery is off; give --peer HOST:PORT\)/);
+  assert.match(none.stderr, /hint: Give the address of the other machine's agent: synker peers --no-discovery --peer HOST:PORT/);
+  assert.doesNotMatch(none.stderr, /multicast|mDNS|Likely causes/);
 });
 
 test('synker peers lists the untrusted devices that tried to connect to this machine\'s agent, also without mDNS', async (t) => {

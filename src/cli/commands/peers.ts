@@ -123,7 +123,7 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
         : survey.interfaces.length === 0
           ? `no agent found: no network interface to search on${opts.interface.length ? ` (${opts.interface.join(', ')} is not up with an IPv4 address)` : ''}`
           : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
-      [
+      !mdns ? staticPeersHint(staticPeers) : [
         'Likely causes:',
         '  - the agent is not running on the other machine (start it with `synker agent`);',
         '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
@@ -134,6 +134,19 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
     );
   }
   return EXIT.ok;
+}
+
+/** With discovery off nothing was multicast: only the static addresses can be at fault. */
+function staticPeersHint(staticPeers: readonly string[]): string {
+  if (staticPeers.length === 0) {
+    return 'Give the address of the other machine\'s agent: synker peers --no-discovery --peer HOST:PORT (and "peers" in the config for the agent), or search the local network: synker peers';
+  }
+  return [
+    'Likely causes:',
+    '  - the agent is not running on the other machine (start it with `synker agent`);',
+    "  - the address or port is wrong (the agent's log says where it listens);",
+    "  - a firewall drops the agent's TCP port, on this machine or the other.",
+  ].join('\n');
 }
 
 function addressList(e: PeerEntry): string {
