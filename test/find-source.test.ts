@@ -205,3 +205,29 @@ test('a source that was reached, then refused or failed, is not called unreachab
   const unreachable = await failure(find(x, staticLocator([]), where));
   assert.equal(unreachable.code, 'E_SOURCE_UNREACHABLE');
 });
+
+test('an address shared by two candidate devices is tried once: one connection tells which device answers', async (t) => {
+  const x = await trio(t);
+  // Nothing listens there: refused, and it would be refused for gamma too.
+  const closed = await startAgentServer({ identity: x.alpha, host: '127.0.0.1', port: 0, directory: { agentName: () => 'alpha', trusted: () => undefined, folders: () => [] }, manifestSource: async () => assert.fail('not asked') });
+  const where = `127.0.0.1:${closed.port}`;
+  await closed.close();
+  for (const [locator, peer, via] of [[staticLocator([]), where, '--peer'], [staticLocator([where]), undefined, 'config']] as const) {
+    const err = await failure(find(x, locator, peer));
+    assert.equal(err.code, 'E_SOURCE_UNREACHABLE', via);
+    assert.equal(err.message.split(`${where} (${via})`).length - 1, 1, `${via}: ${err.message}`);
+  }
+});
+
+test('--peer at a backup while the source is shared too: the source is named as not tried, with the --peer to give', async (t) => {
+  const x = await trio(t);
+  x.folder.shareWith = [x.gamma.deviceId, x.alpha.deviceId];
+  const err = await failure(find(x, staticLocator([]), x.gammaAddress));
+  assert.equal(err.code, 'E_SOURCE_NOT_FOUND');
+  assert.match(
+    err.message,
+    new RegExp(`^the source of folder "pics" \\(${name('alpha', x.alpha)}\\) was not tried: ${x.gammaAddress} \\(--peer\\) is another device; ${name('gamma', x.gamma)} holds it as a backup$`),
+  );
+  assert.match(err.hint!, /^Point --peer at the source: --peer alpha \(its name\)/);
+  assert.doesNotMatch(err.hint!, /--role source/);
+});

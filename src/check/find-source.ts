@@ -148,6 +148,9 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
   const devices = candidateDevices(config, folder, input.peer, explicit);
   const attempts: Attempt[] = [];
   const notSource: TrustedDevice[] = [];
+  // Whose each address tried is (the device whose certificate answered, or the one it was tried for):
+  // the same address (--peer, a static peer) is a candidate for every device, but one connection tells.
+  const owners = new Map<string, string | undefined>();
   for (const device of devices) {
     const addresses: AsyncIterable<SourceAddress> =
       explicit !== undefined
@@ -156,6 +159,11 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
     for await (const address of addresses) {
       input.signal?.throwIfAborted();
       const where = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      if (owners.has(where) && owners.get(where) !== device.deviceId) {
+        log.debug(`${label(device)}: ${where} (${address.via}) was tried already, not for this device`);
+        continue;
+      }
+      owners.set(where, device.deviceId);
       let session: PeerSession | undefined;
       try {
         session = await connectToPeer({
@@ -182,13 +190,15 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
         rethrowIfBug(err);
         if (session !== undefined) await session.close().catch(() => undefined);
         if (!(err instanceof SynkerError)) throw err;
+        if (err instanceof WrongDeviceError) owners.set(where, err.presentedDeviceId);
         log.debug(`${label(device)} at ${where} (${address.via}): ${err.message}`);
         attempts.push({ device, address: `${where} (${address.via})`, via: address.via, error: err });
       }
     }
   }
   const searchedLan = explicit === undefined && input.locator.searchesLan === true;
-  throw noSourceError({ config, folder, devices, attempts, notSource, searchedLan, lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined });
+  const peerAddress = explicit === undefined ? undefined : `${explicit.host.includes(':') ? `[${explicit.host}]` : explicit.host}:${explicit.port}`;
+  throw noSourceError({ config, folder, devices, attempts, notSource, searchedLan, lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined, peerAddress });
 }
 
 interface NoSource {
@@ -200,6 +210,8 @@ interface NoSource {
   notSource: TrustedDevice[];
   searchedLan: boolean;
   lanProblem: string | undefined;
+  /** `--peer host:port`, when given: the only address tried. */
+  peerAddress?: string | undefined;
 }
 
 /**
@@ -223,7 +235,7 @@ function describeAttempt(config: SynkerConfig, attempt: Attempt): string {
   return `${attempt.address}: ${attempt.error.message}`;
 }
 
-function noSourceError({ config, folder, devices, attempts: all, notSource, searchedLan, lanProblem }: NoSource): CheckError {
+function noSourceError({ config, folder, devices, attempts: all, notSource, searchedLan, lanProblem, peerAddress }: NoSource): CheckError {
   // What counts: failures at the source's own addresses (not a backup's, whatever else it answered first).
   const attempts = all.filter((a) => !isOtherDevicesAddress(config, a) && !notSource.some((n) => n.deviceId === a.device.deviceId));
   const refused = attempts.find((a) => a.error.code === 'E_FOLDER_NOT_FOUND');
@@ -242,6 +254,13 @@ function noSourceError({ config, folder, devices, attempts: all, notSource, sear
     });
   }
   const also = backups === undefined ? '' : `; ${backups}`;
+  if (attempts.length === 0 && peerAddress !== undefined) {
+    // --peer pointed at another device (a backup): the source was never tried, say which one to point at.
+    const names = missing.map((d) => d.name ?? formatDeviceId(d.deviceId));
+    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not tried: ${peerAddress} (--peer) is another device${also}`, {
+      hint: `Point --peer at the source: --peer ${names[0]!} (its name), or its own address as host:port.`,
+    });
+  }
   if (attempts.length === 0) {
     const where = !searchedLan
       ? 'at any address in the config (discovery is off)'
