@@ -9,11 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { createLogger } from '../log.js';
+import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
+import { isNoModeBits } from '../mode-bits.js';
 import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from './safe-path.js';
@@ -82,6 +84,7 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     }
     return (await listing).has(path.basename(abs));
   };
+  const modes = new ModeKeeping();
   for (const entry of entries) {
     if (entry.type !== 'file' && entry.type !== 'symlink') continue;
     const disk = entry.raw ?? entry.path;
@@ -92,14 +95,49 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const abs = resolveUnderRoot(dir, disk);
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined || !(await hasExactName(abs))) continue;
-    const state = await compare(abs, st, entry);
+    const state = await compare(abs, st, entry, modes);
     if (state !== undefined) found.set(entry.path, state);
   }
   if (found.size > 0) log.info(`${found.size} ${found.size === 1 ? 'file is' : 'files are'} already in ${dir} with the backup's content: not copied again`);
   return found;
 }
 
-async function compare(abs: string, st: Stats, entry: PlanEntry): Promise<AlreadyThere | undefined> {
+/**
+ * Whether DIR's file system keeps permission bits, asked once, the first time
+ * a file's mode differs: FAT and some network mounts have none, and their
+ * files would count as "to fix" on every run, for ever. A chmod to the mode
+ * the file already has changes nothing where modes are kept.
+ */
+class ModeKeeping {
+  private kept: boolean | undefined;
+
+  async keeps(abs: string, st: Stats): Promise<boolean> {
+    if (this.kept === undefined) {
+      try {
+        await chmod(abs, st.mode & 0o7777);
+        this.kept = true;
+      } catch (err) {
+        if (!isNoModeBits(err)) throw err;
+        this.kept = false;
+      }
+    }
+    return this.kept;
+  }
+}
+
+/**
+ * Times a file system could not have stored more closely: FAT keeps 2 s, some
+ * disks whole seconds (the diff's MtimeTolerance reads the same evidence).
+ */
+function sameStoredTime(storedMs: number, wantedMs: number): boolean {
+  const stored = Math.trunc(storedMs);
+  const gap = Math.abs(stored - wantedMs);
+  if (gap === 0) return true;
+  if (stored % FAT_TOLERANCE_MS === 0) return gap < FAT_TOLERANCE_MS;
+  return stored % 1000 === 0 && gap < 1000;
+}
+
+async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeeping): Promise<AlreadyThere | undefined> {
   if (entry.type === 'symlink') {
     if (!st.isSymbolicLink()) return undefined;
     return (await readlink(abs).catch(() => undefined)) === entry.target ? 'same' : undefined;
@@ -107,8 +145,8 @@ async function compare(abs: string, st: Stats, entry: PlanEntry): Promise<Alread
   if (!st.isFile() || st.size !== entry.size || entry.hash === undefined) return undefined;
   const hash = await hashFile(abs);
   if (hash !== entry.hash) return undefined;
-  const sameTimes = Math.trunc(st.mtimeMs) === entry.mtime;
-  const sameMode = (st.mode & 0o7777) === entry.mode;
+  const sameTimes = sameStoredTime(st.mtimeMs, entry.mtime);
+  const sameMode = (st.mode & 0o7777) === (entry.mode & 0o7777) || !(await modes.keeps(abs, st));
   return sameTimes && sameMode ? 'same' : 'same-content';
 }
 
