@@ -54,6 +54,9 @@ export function envelopeOf(settings: SmtpSettings): Envelope {
   return { from: bareAddress(settings.from), to: settings.to.map(bareAddress) };
 }
 
+/** How long a closed connection waits for the server to close its side too. */
+const SOCKET_CLOSE_WAIT_MS = 500;
+
 export function createMailer(settings: SmtpSettings, password: string | undefined): Mailer {
   const transport = nodemailer.createTransport({
     host: settings.host,
@@ -66,6 +69,9 @@ export function createMailer(settings: SmtpSettings, password: string | undefine
     connectionTimeout: settings.timeoutMs,
     greetingTimeout: settings.timeoutMs,
     socketTimeout: settings.timeoutMs,
+    // After giving up on a server (one that never greets, say), nodemailer waits up to 5 s by default
+    // for it to close its side, and that timer kept `synker test-email` or `check --email` from exiting.
+    socketCloseTimeout: Math.min(SOCKET_CLOSE_WAIT_MS, settings.timeoutMs),
     tls: { rejectUnauthorized: settings.tlsVerify },
     ...(settings.user !== undefined ? { auth: { user: settings.user, pass: password ?? '' } } : {}),
     // Messages are pre-built bytes: nothing may be fetched from files or URLs.
