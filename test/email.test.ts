@@ -274,3 +274,25 @@ test('a sync that kept extra files by choice says so, and does not claim the bac
   assert.match(mail.text, /The backup now has everything the source has; 1 file only on the backup is kept \(synker sync --delete moves them to \.synker\/versions\/\)\./);
   assert.doesNotMatch(mail.text, /The backup now matches the source/);
 });
+
+test('extras kept by a sync without --delete are not counted as failing: mail total and status agree with "complete"', async () => {
+  const { buildSyncReport } = await import('../src/sync/sync-report.js');
+  const { summarizeReport } = await import('../src/schedule/check-process.js');
+  const report = await reportOf([file('a.jpg', 'a')], [file('a.jpg', 'a'), file('only-here.txt', 'x')]);
+  const plan = {
+    actions: [],
+    skipped: [{ path: 'only-here.txt', reason: 'extra-kept' as const, detail: 'not on the source; kept' }],
+    stops: [],
+    totals: { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 },
+  };
+  const result = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
+  report.sync = buildSyncReport(report.differences, { plan, result, donePaths: new Set(), dryRun: false, exitCode: 0 });
+  const summary = summarizeReport(report);
+  assert.equal(summary.status, 'complete');
+  assert.equal(summary.differences, 0);
+  const mail = renderReportEmail(report, CTX);
+  assert.match(mail.text, /Total failing\s+0\s/);
+  assert.match(mail.text, /\(does not fail\)/);
+  assert.doesNotMatch(mail.text, /Total failing\s+1\s/);
+  assert.match(mail.html ?? '', /<strong>Total failing<\/strong><\/td>[^]*?<strong>0<\/strong>/);
+});

@@ -496,14 +496,33 @@ export function renderReportEmail(report: CheckReport, ctx: EmailContext): MailC
 
 // ---------------------------------------------------------------- sync
 
+/**
+ * An extra the sync kept on purpose (no --delete; a folder of extras is kept
+ * whole), the same rule as `sync.complete`. Without --delete every extra file
+ * is kept, so `keptExtras > 0` tells which run this was.
+ */
+function keptOnPurpose(sync: SyncReport, d: Difference): boolean {
+  return d.category === 'extra' && (sync.keptExtras > 0 || d.backup?.type === 'dir');
+}
+
+/**
+ * What the sync left failing, kept extras aside: they do not make a synced
+ * backup incomplete, so they are neither counted nor shown as failing (the
+ * status, the mail's total and its banner all say the same).
+ */
+export function failingAfterSync(sync: SyncReport): { failing: number; failingBytes: number } {
+  const failing = sync.remaining.differences.filter((d) => d.failing && !keptOnPurpose(sync, d));
+  return { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0) };
+}
+
 /** The report as the sync left it: the differences still there, with their counts. */
 function afterSync(report: CheckReport, sync: SyncReport): CheckReport {
   const left = sync.remaining;
   return {
     ...report,
     complete: sync.complete,
-    differences: left.differences,
-    summary: { ...report.summary, differences: left.differences.length, failing: left.failing, failingBytes: left.failingBytes, byCategory: left.byCategory },
+    differences: left.differences.map((d) => (d.failing && keptOnPurpose(sync, d) ? { ...d, failing: false } : d)),
+    summary: { ...report.summary, differences: left.differences.length, ...failingAfterSync(sync), byCategory: left.byCategory },
   };
 }
 
@@ -587,7 +606,7 @@ function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): str
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
   if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
   const state = !sync.complete
-    ? `Still different after the sync: ${plural(sync.remaining.failing, 'difference')} (${formatBytes(sync.remaining.failingBytes)}).`
+    ? `Still different after the sync: ${plural(failingAfterSync(sync).failing, 'difference')} (${formatBytes(failingAfterSync(sync).failingBytes)}).`
     : sync.keptExtras > 0
       ? `The backup now has everything the source has; ${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'is' : 'are'} kept (synker sync --delete moves them to .synker/versions/).`
       : 'The backup now matches the source.';
@@ -601,7 +620,7 @@ function renderSyncEmail(report: CheckReport, sync: SyncReport, ctx: EmailContex
       ? { color: COLORS.bad, text: sync.stops.length > 0 ? 'Sync STOPPED: nothing changed' : 'Sync interrupted' }
       : sync.complete
         ? { color: COLORS.ok, text: 'Backup synced: complete' }
-        : { color: COLORS.bad, text: `Backup synced: ${plural(sync.remaining.failing, 'difference')} left` };
+        : { color: COLORS.bad, text: `Backup synced: ${plural(failingAfterSync(sync).failing, 'difference')} left` };
   let attachment: MailAttachment | undefined;
   const csv = (): MailAttachment => (attachment ??= csvAttachment(view));
   const parts: BodyParts = { lead: syncLead(report, sync, ctx), blocks: syncBlocks(sync), summaryTitle: 'Still differs after the sync' };

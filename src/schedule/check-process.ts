@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SynkerError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { differencePhrase, syncPhrase } from '../report/email.js';
+import { differencePhrase, failingAfterSync, syncPhrase } from '../report/email.js';
 import type { CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';
@@ -58,7 +58,8 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
       status: sync.complete ? 'complete' : 'differences',
       at,
       summary: syncPhrase(report, sync),
-      differences: sync.remaining.failing,
+      // Extras kept without --delete do not make the backup incomplete (sync.complete): not counted here either.
+      differences: failingAfterSync(sync).failing,
       fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted,
       ...(report.source.name ? { peer: report.source.name } : {}),
     };
