@@ -135,3 +135,17 @@ test('init refuses folders inside one another before it writes anything', async 
   await assert.rejects(readFile(configFile, 'utf8'), /ENOENT/, 'no config written');
   await assert.rejects(readFile(path.join(outer, '.synker', 'folder.json'), 'utf8'), /ENOENT/, 'no folder marker written');
 });
+
+test('init accepts "Name <address>" for --email-to and --email-from, as the config file does; the login is the bare address', async (t) => {
+  const { home, env, configFile, folder } = await setup(t);
+  const passwordFile = path.join(home, 'gmail-app-password');
+  await writeFile(passwordFile, 'abcd efgh ijkl mnop\n', { mode: 0o600 });
+  const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', folder, '--email-to', 'Ann <anna@gmail.com>', '--email-from', 'synker <nas@example.org>', '--smtp-password-file', passwordFile], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { smtp: Record<string, unknown> };
+  assert.deepEqual(config.smtp, { host: 'smtp.gmail.com', port: 587, user: 'anna@gmail.com', passwordFile, from: 'synker <nas@example.org>', to: ['Ann <anna@gmail.com>'] });
+
+  const bad = await runSynker(['init', '--yes', '--force', '--email-to', 'Ann <not an address>', '--smtp-host', 'mail.example.org'], { env });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--email-to Ann <not an address>: not an e-mail address/);
+});

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
 import { folderOverlap } from '../config/folder-nesting.js';
+import { isMailAddress } from '../report/smtp-settings.js';
 
 export interface PlannedFolder {
   id: string;
@@ -39,7 +40,6 @@ export interface InitPlan {
 
 /** Folder IDs travel in the protocol: short and plain (the config module enforces the same rule). */
 const FOLDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
 export function expandHome(p: string): string {
   if (p === '~') return os.homedir();
@@ -75,7 +75,7 @@ export function checkRole(word: string): FolderRole {
 }
 
 export function checkAddress(value: string, flag: string): string {
-  if (!ADDRESS.test(value.trim())) throw new UsageError(`${flag} ${value}: not an e-mail address`, `Give an address like me@example.org.`);
+  if (!isMailAddress(value)) throw new UsageError(`${flag} ${value}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
   return value.trim();
 }
 

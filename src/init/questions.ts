@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FolderRole } from '../config/types.js';
 import { parseRole } from '../config/types.js';
+import { addressPart, isMailAddress } from '../report/smtp-settings.js';
 import { checkFolderId, expandHome, folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
 import type { Prompter } from './prompt.js';
 
@@ -19,7 +20,7 @@ export const EMAIL_PROVIDERS: Array<{ domains: string[]; host: string; port: num
 ];
 
 export function providerFor(address: string): (typeof EMAIL_PROVIDERS)[number] | undefined {
-  const domain = address.split('@')[1]?.toLowerCase();
+  const domain = addressPart(address).split('@')[1]?.toLowerCase();
   return EMAIL_PROVIDERS.find((p) => domain !== undefined && p.domains.includes(domain));
 }
 
@@ -85,9 +86,10 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
 }
 
 async function askEmail(prompter: Prompter, givenTo?: string): Promise<PlannedEmail> {
-  const isAddress = (v: string): string | undefined => (/^[^\s@<>]+@[^\s@<>]+$/.test(v) ? undefined : 'That is not an e-mail address.');
+  const isAddress = (v: string): string | undefined => (isMailAddress(v) ? undefined : 'That is not an e-mail address.');
   const to = givenTo ?? (await prompter.ask('Send reports to', { validate: isAddress }));
-  const user = await prompter.ask('Log in to the mail server as (empty: no login, e.g. a local relay)', { default: to });
+  // The login is the bare address, not "Ann <ann@example.org>".
+  const user = await prompter.ask('Log in to the mail server as (empty: no login, e.g. a local relay)', { default: addressPart(to) });
   const provider = providerFor(user || to);
   if (provider) prompter.say(`  ${provider.note}`);
   const host = await prompter.ask('SMTP server', {

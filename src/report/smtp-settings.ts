@@ -52,13 +52,19 @@ const KNOWN_KEYS = new Set([
 /** A very small sanity check: one @, something on both sides, no spaces or angle brackets in the address. */
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
-function addressPart(value: string): string {
+/** The address itself: `ann@example.org` from `Ann <ann@example.org>`. */
+export function addressPart(value: string): string {
   const angle = /<([^<>]*)>\s*$/.exec(value);
   return (angle ? angle[1]! : value).trim();
 }
 
+/** `a@b` or `Name <a@b>`: the forms smtp.from and smtp.to accept (init and test-email use the same check). */
+export function isMailAddress(value: string): boolean {
+  return ADDRESS.test(addressPart(value));
+}
+
 function checkAddress(key: string, value: unknown): string {
-  if (typeof value !== 'string' || !ADDRESS.test(addressPart(value))) {
+  if (typeof value !== 'string' || !isMailAddress(value)) {
     throw new SmtpConfigError(
       `smtp.${key} is not an e-mail address: ${JSON.stringify(value)}`,
       `Set smtp.${key} to an address like "backup@example.org" or "Backup <backup@example.org>".`,

@@ -11,6 +11,7 @@ import { applyInit, type InitResult } from '../../init/apply.js';
 import { checkAddress, checkPlan, checkPort, checkRole, parseFolderSpec, type InitPlan, type PlannedEmail } from '../../init/plan.js';
 import { createPrompter, PromptClosedError } from '../../init/prompt.js';
 import { askMissing, providerFor } from '../../init/questions.js';
+import { addressPart } from '../../report/smtp-settings.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
 
@@ -127,7 +128,7 @@ function emailFromFlags(flags: InitFlags): PlannedEmail {
   const to = flags.emailTo.map((a) => checkAddress(a, '--email-to'));
   // A password without a login name: the providers' login is the mail address itself.
   const hasPassword = flags.smtpPasswordEnv !== undefined || flags.smtpPasswordFile !== undefined;
-  const user = flags.smtpUser?.trim() || (hasPassword ? to[0] : undefined);
+  const user = flags.smtpUser?.trim() || (hasPassword ? addressPart(to[0]!) : undefined);
   const provider = providerFor(user ?? to[0]!);
   const host = flags.smtpHost?.trim() || provider?.host;
   if (!host) throw new UsageError('--smtp-host is needed to send e-mail', 'Give your provider\'s SMTP server, e.g. --smtp-host smtp.example.org.');
