@@ -76,6 +76,11 @@ test('synker test-email names the setting to fix', async (t) => {
   assert.match(open.stderr, /hint: Run: chmod 600 /);
   assert.doesNotMatch(open.stderr + open.stdout, /secret/);
 
+  const badTo = await runSynker(['test-email', '--to', 'bad address'], { env: s.env });
+  assert.equal(badTo.code, 2);
+  assert.match(badTo.stderr, /error: --to bad address: not an e-mail address/);
+  assert.doesNotMatch(badTo.stderr, /smtp\.to/);
+
   await s.writeConfig({});
   const none = await runSynker(['test-email'], { env: s.env });
   assert.equal(none.code, 2);

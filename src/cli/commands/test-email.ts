@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { composeMessage } from '../../report/compose.js';
 import { renderTestEmail } from '../../report/email.js';
 import { createMailer } from '../../report/mailer.js';
-import { SmtpConfigError, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../report/smtp-settings.js';
+import { UsageError } from '../../errors.js';
+import { SmtpConfigError, isMailAddress, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../report/smtp-settings.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
@@ -41,6 +42,10 @@ export function register(program: Command): void {
         if (smtp === undefined) {
           throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker test-email again.');
         }
+        // Checked here so a bad --to is named as such, not as the config's smtp.to.
+        for (const address of flags.to ?? []) {
+          if (!isMailAddress(address)) throw new UsageError(`--to ${address}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
+        }
         const raw = flags.to ? { ...(smtp as Record<string, unknown>), to: flags.to } : smtp;
         const settings = parseSmtpSettings(raw);
         const now = new Date();
@@ -56,7 +61,7 @@ export function register(program: Command): void {
           else {
             process.stdout.write(`sent a test e-mail to ${result.accepted.join(', ')} through ${settings.host}:${settings.port}\n`);
             process.stdout.write(`server said: ${result.response}\n`);
-            if (result.rejected.length > 0) process.stdout.write(`refused recipients: ${result.rejected.join(', ')} (check smtp.to)\n`);
+            if (result.rejected.length > 0) process.stdout.write(`refused recipients: ${result.rejected.join(', ')} (check ${flags.to ? '--to' : 'smtp.to'})\n`);
           }
         } finally {
           mailer.close();
