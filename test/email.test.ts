@@ -296,3 +296,21 @@ test('extras kept by a sync without --delete are not counted as failing: mail to
   assert.doesNotMatch(mail.text, /Total failing\s+1\s/);
   assert.match(mail.html ?? '', /<strong>Total failing<\/strong><\/td>[^]*?<strong>0<\/strong>/);
 });
+
+test('machine names are escaped like file names in subjects and bodies: a bidi override cannot turn them around', async () => {
+  const name = 'nas\u202egpj.exe';
+  const ctx: EmailContext = { ...CTX, agentName: name };
+  const report = await reportOf([file('a', 'x'), file('b', 'y')], [file('a', 'x')]);
+  const mails = [
+    renderReportEmail({ ...report, backup: { ...report.backup, name }, source: { ...report.source, name } }, ctx),
+    renderReportEmail({ ...report, backup: { ...report.backup, name: null } }, ctx),
+    renderStaleEmail({ folderId: 'pictures', since: '2026-11-20T03:00:00Z', lastAttemptAt: '2026-11-25T03:00:00Z', retryEvery: '1 h' }, ctx),
+    renderTestEmail({ host: 'mail.example.org', port: 587, security: 'STARTTLS', from: 'a@example.org', to: ['b@example.org'] }, ctx),
+  ];
+  for (const mail of mails) {
+    for (const part of [mail.subject, mail.text, mail.html]) {
+      assert.ok(!part.includes('\u202e'), `no raw bidi override in: ${part.slice(0, 80)}`);
+    }
+    assert.ok(mail.subject.includes('nas\\u{202e}gpj.exe'), mail.subject);
+  }
+});

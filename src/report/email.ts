@@ -38,12 +38,20 @@ function folderPhrase(folderId: string, machine: string): string {
   return `Backup of ${folderId} on ${machine}`;
 }
 
+/**
+ * Machine names come from the config and from the peer: escaped like file
+ * names (printable.ts), so a bidi override cannot turn a subject around.
+ */
+function machineName(name: string): string {
+  return printablePath(name);
+}
+
 function backupName(report: CheckReport, ctx: EmailContext): string {
-  return report.backup.name ?? ctx.agentName;
+  return machineName(report.backup.name ?? ctx.agentName);
 }
 
 function sourceName(report: CheckReport): string {
-  return report.source.name ?? report.source.location ?? 'the source';
+  return printablePath(report.source.name ?? report.source.location ?? 'the source');
 }
 
 const KIND_NOUNS = { file: ['file', 'files'], folder: ['folder', 'folders'], symlink: ['symlink', 'symlinks'], entry: ['entry', 'entries'] } as const;
@@ -97,7 +105,7 @@ export function differencePhrase(report: CheckReport): string {
 /** Why a check could not be done, in a few words for a subject line; the body has the whole message. */
 function errorPhrase(report: CheckReport, error: NonNullable<CheckReport['error']>, ctx: EmailContext): string {
   const name = report.source.name ?? ctx.sourceNameOf?.(report.folderId);
-  const source = name === undefined ? 'the source' : `the source ${name}`;
+  const source = name === undefined ? 'the source' : `the source ${machineName(name)}`;
   switch (error.code) {
     case 'E_SOURCE_UNREACHABLE':
     case 'E_SOURCE_NOT_FOUND':
@@ -302,8 +310,8 @@ function leadSentence(report: CheckReport, ctx: EmailContext): string {
 function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   const lines: string[] = [];
   const src = report.source;
-  lines.push(`Source: ${src.name ?? 'not reached'}${src.deviceId ? ` (device ${src.deviceId.slice(0, 7)})` : ''}${src.location ? ` at ${src.location}` : ''}`);
-  lines.push(`Backup: ${report.backup.name ?? ctx.agentName}${report.backup.location ? `, ${report.backup.location}` : ''}`);
+  lines.push(printablePath(`Source: ${src.name ?? 'not reached'}${src.deviceId ? ` (device ${src.deviceId.slice(0, 7)})` : ''}${src.location ? ` at ${src.location}` : ''}`));
+  lines.push(printablePath(`Backup: ${report.backup.name ?? ctx.agentName}${report.backup.location ? `, ${report.backup.location}` : ''}`));
   lines.push(`Checked ${formatDate(report.startedAt, ctx)}, took ${Math.max(0, Math.round((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000))} s`);
   if (report.settings?.sizeOnly) lines.push('Compared sizes only (--size-only): edits that keep the size are not detected.');
   if (report.settings?.verify) lines.push('Every file was re-read and hashed on both sides (--verify).');
@@ -642,15 +650,16 @@ export interface StaleNotice {
 }
 
 export function renderStaleEmail(notice: StaleNotice, ctx: EmailContext): MailContent {
-  const subject = `${folderPhrase(notice.folderId, ctx.agentName)} NOT verified since ${shortDate(notice.since, ctx)}`;
+  const agent = machineName(ctx.agentName);
+  const subject = `${folderPhrase(notice.folderId, agent)} NOT verified since ${shortDate(notice.since, ctx)}`;
   const lines = [
-    `synker on ${ctx.agentName} has not been able to verify the backup of ${notice.folderId} for ${ago(notice.since, ctx.now)}, since ${formatDate(notice.since, ctx)}.`,
+    `synker on ${agent} has not been able to verify the backup of ${notice.folderId} for ${ago(notice.since, ctx.now)}, since ${formatDate(notice.since, ctx)}.`,
     'Until a check succeeds, nobody knows whether the backup still matches the source.',
     `Last attempt: ${formatDate(notice.lastAttemptAt, ctx)}${notice.error ? `: ${notice.error.message}` : ''}`,
   ];
   if (notice.error?.hint) lines.push(`What to do: ${notice.error.hint}`);
   lines.push(`synker keeps trying every ${notice.retryEvery} and will write again once the backup is verified.`);
-  const footer = `synker ${SYNKER_VERSION} on ${ctx.agentName}`;
+  const footer = `synker ${SYNKER_VERSION} on ${agent}`;
   const text = [...lines, '', '--', footer].join('\n') + '\n';
   const html = page(subject, { color: COLORS.warn, text: `Backup of ${notice.folderId} NOT verified` }, [
     ...lines.map((l) => paragraph(escapeHtml(l))),
@@ -682,7 +691,8 @@ export interface TestEmailFacts {
 }
 
 export function renderTestEmail(facts: TestEmailFacts, ctx: EmailContext): MailContent {
-  const subject = `synker test e-mail from ${ctx.agentName}`;
+  const agent = machineName(ctx.agentName);
+  const subject = `synker test e-mail from ${agent}`;
   const rows: Array<[string, string]> = [
     ['Server', `${facts.host}:${facts.port} (${facts.security})`],
     ['Login', facts.user ?? 'none'],
@@ -690,7 +700,7 @@ export function renderTestEmail(facts: TestEmailFacts, ctx: EmailContext): MailC
     ['To', facts.to.join(', ')],
     ['Sent', formatDate(ctx.now, ctx)],
   ];
-  const lead = `If you can read this, synker on ${ctx.agentName} can send you its backup reports.`;
+  const lead = `If you can read this, synker on ${agent} can send you its backup reports.`;
   const text = [lead, '', ...rows.map(([k, v]) => `${k.padEnd(7)} ${v}`), '', '--', `synker ${SYNKER_VERSION}`].join('\n') + '\n';
   const html = page(subject, { color: COLORS.ok, text: 'synker can reach you' }, [
     paragraph(escapeHtml(lead)),
