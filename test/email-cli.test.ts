@@ -160,7 +160,7 @@ test('synker status shows each folder, its last check, next check and the outbox
   assert.match(text.stdout, /FOLDER\s+ROLE\s+PEERS\s+LAST SCHEDULED CHECK\s+LAST VERIFIED\s+NEXT CHECK/);
   assert.match(text.stdout, /pictures\s+backup\s+-\s+.*12 files missing \(340 MiB\)/);
   assert.match(text.stdout, /documents\s+source\s+-\s+\(checked by the backup\)/);
-  assert.match(text.stdout, /outbox: empty/);
+  assert.match(text.stdout, /outbox: no message waiting\n/);
 });
 
 test('synker status needs attention as soon as the last scheduled check failed, before any alert', async () => {
@@ -188,5 +188,7 @@ test('synker outbox and status name a damaged message file instead of saying eve
   assert.equal(json.damaged.length, 1);
   const status = await runSynker(['status'], { env });
   assert.equal(status.code, 1, status.stderr);
-  assert.match(status.stdout, /outbox: 1 damaged message file\(s\) that will never be sent/);
+  assert.match(status.stdout, /^outbox: no message waiting, 1 damaged message file\(s\) that will never be sent \(synker outbox names them\)$/m);
+  assert.equal(status.stdout.match(/^outbox:/gm)?.length, 1, 'one outbox line');
+  assert.doesNotMatch(status.stdout, /outbox: empty/);
 });

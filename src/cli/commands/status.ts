@@ -135,10 +135,11 @@ export function register(program: Command): void {
             if (f.staleAlertAt) process.stdout.write(`${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`);
           }
           process.stdout.write(`schedule: "${status.schedule.check}"${status.schedule.timezone ? ` ${status.schedule.timezone}` : ' (local time)'}, e-mail ${status.schedule.email}\n`);
-          process.stdout.write(
-            (status.outbox.waiting === 0 ? 'outbox: empty\n' : `outbox: ${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)} (synker outbox)\n`) +
-              (status.outbox.damaged === 0 ? '' : `outbox: ${status.outbox.damaged} damaged message file(s) that will never be sent (synker outbox names them)\n`),
-          );
+          // One line: "empty" next to a damaged file would contradict it (a damaged file is in the outbox, just never sent).
+          const waiting = status.outbox.waiting === 0 ? 'no message waiting' : `${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)}`;
+          const damaged = status.outbox.damaged === 0 ? '' : `, ${status.outbox.damaged} damaged message file(s) that will never be sent`;
+          const see = status.outbox.waiting === 0 && status.outbox.damaged === 0 ? '' : status.outbox.damaged === 0 ? ' (synker outbox)' : ' (synker outbox names them)';
+          process.stdout.write(`outbox: ${waiting}${damaged}${see}\n`);
         }
         return needsAttention(status) ? EXIT.differences : EXIT.ok;
       }),
