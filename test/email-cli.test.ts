@@ -120,6 +120,20 @@ test('synker outbox lists what waits and --send delivers it once', async (t) => 
   assert.equal(server.received.length, 1, 'delivered once');
 });
 
+test('synker outbox --send while another process holds the outbox does not claim that process is the agent', async (t) => {
+  const s = await setup(t);
+  const port = await freePort();
+  await s.writeConfig({ smtp: smtpSection(port) });
+  const outbox = new Outbox(outboxDir(s.dataDir));
+  const message = await composeMessage(testSmtpSettings(port), { subject: 'Backup of pictures on nas: complete', text: 't', html: '<p>t</p>' }, 'report:pictures:y', new Date());
+  await outbox.add(message);
+  // A live process (this test) holds the lock, as a second `outbox --send` would.
+  await writeFile(path.join(outboxDir(s.dataDir), '.lock'), `${process.pid}\n`);
+  const busy = await runSynker(['outbox', '--send'], { env: s.env });
+  assert.match(busy.stdout, /^another synker process is sending right now; run again in a moment$/m);
+  assert.doesNotMatch(busy.stdout, /agent/);
+});
+
 test('synker status shows each folder, its last check, next check and the outbox', async (t) => {
   const s = await setup(t);
   const backupDir = path.join(s.dataDir, '..', 'pictures');

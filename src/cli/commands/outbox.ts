@@ -58,7 +58,8 @@ export function register(program: Command): void {
           );
         } else {
           for (const s of sent) process.stdout.write(`sent: ${s.entry.subject} (${s.response})\n`);
-          if (busy) process.stdout.write('another synker process (the agent) is sending right now; run again in a moment\n');
+          // The lock names a process, not which command it runs: it may be the agent or another `outbox --send`.
+          if (busy) process.stdout.write('another synker process is sending right now; run again in a moment\n');
           if (waiting.length === 0 && damaged.length === 0) process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
           else if (waiting.length === 0) process.stdout.write('no message the outbox can send waits\n');
           else {
