@@ -258,7 +258,8 @@ test('a very long list goes as a gzipped CSV, so the message stays small enough 
   assert.equal(rows.length - 1, 15_000);
 });
 
-test('a sync that kept extra files by choice says so, and does not claim the backup matches', async () => {
+/** A report whose sync (without --delete) had nothing to copy and kept the one extra file on the backup. */
+async function syncedKeepingOneExtra(): Promise<CheckReport> {
   const { buildSyncReport } = await import('../src/sync/sync-report.js');
   const report = await reportOf([file('a.jpg', 'a')], [file('a.jpg', 'a'), file('only-here.txt', 'x')]);
   const plan = {
@@ -269,6 +270,11 @@ test('a sync that kept extra files by choice says so, and does not claim the bac
   };
   const result = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
   report.sync = buildSyncReport(report.differences, { plan, result, donePaths: new Set(), dryRun: false, exitCode: 0 });
+  return report;
+}
+
+test('a sync that kept extra files by choice says so, and does not claim the backup matches', async () => {
+  const report = await syncedKeepingOneExtra();
   const mail = renderReportEmail(report, CTX);
   assert.equal(mail.subject, 'Backup of pictures on nas synced: nothing needed fixing; complete (1 extra file kept)');
   assert.match(mail.text, /The backup now has everything the source has; 1 file only on the backup is kept \(synker sync --delete moves them to \.synker\/versions\/\)\./);
@@ -276,17 +282,8 @@ test('a sync that kept extra files by choice says so, and does not claim the bac
 });
 
 test('extras kept by a sync without --delete are not counted as failing: mail total and status agree with "complete"', async () => {
-  const { buildSyncReport } = await import('../src/sync/sync-report.js');
   const { summarizeReport } = await import('../src/schedule/check-process.js');
-  const report = await reportOf([file('a.jpg', 'a')], [file('a.jpg', 'a'), file('only-here.txt', 'x')]);
-  const plan = {
-    actions: [],
-    skipped: [{ path: 'only-here.txt', reason: 'extra-kept' as const, detail: 'not on the source; kept' }],
-    stops: [],
-    totals: { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 },
-  };
-  const result = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
-  report.sync = buildSyncReport(report.differences, { plan, result, donePaths: new Set(), dryRun: false, exitCode: 0 });
+  const report = await syncedKeepingOneExtra();
   const summary = summarizeReport(report);
   assert.equal(summary.status, 'complete');
   assert.equal(summary.differences, 0);

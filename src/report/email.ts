@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import { SYNKER_VERSION } from '../version.js';
 import type { MailAttachment, MailContent } from './compose.js';
-import type { CheckReport, SyncReport } from './model.js';
+import { failingAfterSync, keptOnPurpose, type CheckReport, type SyncReport } from './model.js';
 import { printablePath } from './printable.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
 
@@ -51,7 +51,7 @@ function backupName(report: CheckReport, ctx: EmailContext): string {
 }
 
 function sourceName(report: CheckReport): string {
-  return printablePath(report.source.name ?? report.source.location ?? 'the source');
+  return machineName(report.source.name ?? report.source.location ?? 'the source');
 }
 
 const KIND_NOUNS = { file: ['file', 'files'], folder: ['folder', 'folders'], symlink: ['symlink', 'symlinks'], entry: ['entry', 'entries'] } as const;
@@ -504,32 +504,13 @@ export function renderReportEmail(report: CheckReport, ctx: EmailContext): MailC
 
 // ---------------------------------------------------------------- sync
 
-/**
- * An extra the sync kept on purpose (no --delete; a folder of extras is kept
- * whole), the same rule as `sync.complete`. Without --delete every extra file
- * is kept, so `keptExtras > 0` tells which run this was.
- */
-function keptOnPurpose(sync: SyncReport, d: Difference): boolean {
-  return d.category === 'extra' && (sync.keptExtras > 0 || d.backup?.type === 'dir');
-}
-
-/**
- * What the sync left failing, kept extras aside: they do not make a synced
- * backup incomplete, so they are neither counted nor shown as failing (the
- * status, the mail's total and its banner all say the same).
- */
-export function failingAfterSync(sync: SyncReport): { failing: number; failingBytes: number } {
-  const failing = sync.remaining.differences.filter((d) => d.failing && !keptOnPurpose(sync, d));
-  return { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0) };
-}
-
 /** The report as the sync left it: the differences still there, with their counts. */
 function afterSync(report: CheckReport, sync: SyncReport): CheckReport {
   const left = sync.remaining;
   return {
     ...report,
     complete: sync.complete,
-    differences: left.differences.map((d) => (d.failing && keptOnPurpose(sync, d) ? { ...d, failing: false } : d)),
+    differences: left.differences.map((d) => (d.failing && keptOnPurpose(sync.keptExtras, d) ? { ...d, failing: false } : d)),
     summary: { ...report.summary, differences: left.differences.length, ...failingAfterSync(sync), byCategory: left.byCategory },
   };
 }
@@ -613,8 +594,9 @@ function syncBlocks(sync: SyncReport): Rendered[] {
 function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): string {
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
   if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
+  const left = failingAfterSync(sync);
   const state = !sync.complete
-    ? `Still different after the sync: ${plural(failingAfterSync(sync).failing, 'difference')} (${formatBytes(failingAfterSync(sync).failingBytes)}).`
+    ? `Still different after the sync: ${plural(left.failing, 'difference')} (${formatBytes(left.failingBytes)}).`
     : sync.keptExtras > 0
       ? `The backup now has everything the source has; ${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'is' : 'are'} kept (synker sync --delete moves them to .synker/versions/).`
       : 'The backup now matches the source.';

@@ -161,6 +161,22 @@ export interface ReportInput {
 }
 
 /** The exit code a set of differences deserves: metadata-only and other notices do not fail. */
+/**
+ * An extra a sync kept on purpose: without --delete every extra file is kept
+ * (so `keptExtras > 0` tells which run this was), and a folder of extras is
+ * kept whole. Such extras do not make a synced backup incomplete: the one
+ * rule behind `SyncReport.complete`, the mail and the agent's status.
+ */
+export function keptOnPurpose(keptExtras: number, d: Difference): boolean {
+  return d.category === 'extra' && (keptExtras > 0 || d.backup?.type === 'dir');
+}
+
+/** What a sync left failing, kept extras aside (see keptOnPurpose). */
+export function failingAfterSync(sync: SyncReport): { failing: number; failingBytes: number } {
+  const failing = sync.remaining.differences.filter((d) => d.failing && !keptOnPurpose(sync.keptExtras, d));
+  return { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0) };
+}
+
 export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
   return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
 }

@@ -5,13 +5,13 @@
  * was carried out), so reporting costs no second scan.
  */
 import { totalsByCategory, type Difference } from '../diff/index.js';
-import type { ReportError, SyncReport } from '../report/model.js';
+import { keptOnPurpose, type ReportError, type SyncReport } from '../report/model.js';
 import type { SyncOutcome } from './run.js';
 
 export function buildSyncReport(differences: readonly Difference[], outcome: SyncOutcome | undefined, error?: ReportError): SyncReport {
   const result = outcome?.result;
   const done = outcome?.donePaths ?? new Set<string>();
-  const keptExtras = new Set((outcome?.plan.skipped ?? []).filter((s) => s.reason === 'extra-kept').map((s) => s.path));
+  const keptExtras = (outcome?.plan.skipped ?? []).filter((s) => s.reason === 'extra-kept').length;
   // A difference is resolved when the action made for its path was carried out.
   const remaining = differences.filter((d) => !done.has(d.path));
   const failing = remaining.filter((d) => d.failing);
@@ -31,12 +31,12 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
     },
     stops: stops.map((s) => ({ guard: s.guard, message: s.message, hint: s.hint })),
     refused: (outcome?.plan.skipped ?? []).filter((s) => s.reason !== 'extra-kept').map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
-    keptExtras: keptExtras.size,
+    keptExtras,
     // The report shows each path next to its message: the message need not start with it again.
     failed: (result?.failed ?? []).map(({ path, code, message }) => ({ path, code, message: message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message })),
     aborted: stops.length > 0 ? null : aborted,
     remaining: { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0), byCategory: totalsByCategory(remaining), differences: remaining },
     // Extras stay without --delete (a folder of extras is kept whole): that is a choice, not a failure.
-    complete: result !== undefined && aborted === null && failing.every((d) => d.category === 'extra' && (keptExtras.has(d.path) || d.backup?.type === 'dir')),
+    complete: result !== undefined && aborted === null && failing.every((d) => keptOnPurpose(keptExtras, d)),
   };
 }
