@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { saveConfigFile } from '../src/config/config-file.js';
 import { CONFIG_FILE_NAME } from '../src/config/defaults.js';
 import { writeFolderMarker } from '../src/config/folder-marker.js';
-import { CERT_FILE, KEY_FILE, createIdentity } from '../src/config/identity.js';
+import { CERT_FILE, KEY_FILE, createIdentity } from '../src/identity/identity.js';
 import { META_DIR } from '../src/manifest/layout.js';
 import type { CheckReport } from '../src/report/model.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';

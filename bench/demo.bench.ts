@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
-import { collect, NetLab, netnsUnavailableReason, removeStaleNamespaces, type RunResult } from '../test/helpers/netns.js';
-import { SYNKER_BIN } from '../test/helpers/synker-bin.js';
+import { collect, NetLab, netnsUnavailableReason, removeStaleNamespaces, type RunResult } from '../test/harness/netns.js';
+import { SYNKER_BIN } from '../test/harness/synker-bin.js';
 
 const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
 const TARGET_S = 15;

@@ -13,11 +13,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startAdvertiser } from '../test/helpers/advertiser-process.js';
-import { startAvahi } from '../test/helpers/avahi.js';
-import { collect, NetLab, netnsUnavailableReason, removeStaleNamespaces, stopProcess, waitFor, type Netns } from '../test/helpers/netns.js';
-import { readPcap } from '../test/helpers/pcap.js';
-import { SYNKER_BIN } from '../test/helpers/synker-bin.js';
+import { startAdvertiser } from '../test/harness/advertiser-process.js';
+import { startAvahi } from '../test/harness/avahi.js';
+import { collect, NetLab, netnsUnavailableReason, removeStaleNamespaces, stopProcess, waitFor, type Netns } from '../test/harness/netns.js';
+import { readPcap } from '../test/harness/pcap.js';
+import { SYNKER_BIN } from '../test/harness/synker-bin.js';
 
 const RUNS = 10;
 

@@ -4,7 +4,7 @@
  * back the count, the time and its peak RSS.
  */
 import { connectToPeer } from '../src/peer/index.js';
-import type { Identity } from '../src/config/identity.js';
+import type { Identity } from '../src/identity/identity.js';
 
 const { port, identity, expectDeviceId } = JSON.parse(process.env['SYNKER_BENCH_CLIENT']!) as { port: number; identity: Identity; expectDeviceId: string };
 let peakRss = process.memoryUsage.rss();

@@ -10,9 +10,9 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createIdentity } from '../src/config/identity.js';
-import type { AgentProcessStats } from '../test/helpers/agent-process.js';
-import { generateEntries } from '../test/helpers/manifests.js';
+import { createIdentity } from '../src/identity/identity.js';
+import type { AgentProcessStats } from '../test/programs/agent-process.js';
+import { generateEntries } from '../test/harness/manifests.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
 const ENTRIES = Number(process.env['SYNKER_BENCH_ENTRIES'] ?? 1_000_000);
@@ -30,7 +30,7 @@ interface ClientResult {
 
 async function streamOnce(): Promise<{ client: ClientResult; server: AgentProcessStats }> {
   const [server, client] = await Promise.all([createIdentity('bench-server'), createIdentity('bench-client')]);
-  const agent = fork(fileURLToPath(new URL('../test/helpers/agent-process.js', import.meta.url)), {
+  const agent = fork(fileURLToPath(new URL('../test/programs/agent-process.js', import.meta.url)), {
     env: { ...process.env, SYNKER_LOG: 'error', SYNKER_TEST_AGENT: JSON.stringify({ identity: server, trusted: [client.deviceId], entries: ENTRIES }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,

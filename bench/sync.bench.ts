@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createIdentity, type Identity } from '../src/config/identity.js';
+import { createIdentity, type Identity } from '../src/identity/identity.js';
 import { diffManifests } from '../src/diff/index.js';
 import { MARKER_FILE, META_DIR } from '../src/manifest/layout.js';
 import { connectToPeer } from '../src/peer/index.js';

@@ -11,9 +11,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Identity } from '../src/config/identity.js';
+import type { Identity } from '../src/identity/identity.js';
 import { MAX_FRAME_BYTES } from '../src/protocol/limits.js';
-import { TLS_SETTINGS } from '../src/peer/tls.js';
+import { TLS_SETTINGS } from '../src/identity/tls.js';
 
 const [mode, totalArg, chunkArg] = process.argv.slice(2);
 const total = Number(totalArg);

@@ -12,9 +12,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
-import { createIdentity, type Identity } from '../src/config/identity.js';
+import { createIdentity, type Identity } from '../src/identity/identity.js';
 import { wssClientOptions } from '../src/peer/client.js';
-import { TLS_SETTINGS } from '../src/peer/tls.js';
+import { TLS_SETTINGS } from '../src/identity/tls.js';
 import { LIMITS } from '../src/protocol/limits.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 

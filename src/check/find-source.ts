@@ -6,12 +6,12 @@
  * its source wins; every failed attempt is kept for the error message.
  */
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../config/device-ref.js';
-import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
-import type { Identity } from '../config/identity.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
+import type { Identity } from '../identity/identity.js';
 import { parsePeerAddress, type PeerAddress } from '../config/peer-address.js';
 import type { FolderConfig, FolderRole, SynkerConfig, TrustedDevice } from '../config/types.js';
-import { SynkerError, rethrowIfBug } from '../errors.js';
-import { createLogger } from '../log.js';
+import { SynkerError, rethrowIfBug } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import { connectToPeer, type ManifestInfo, type ManifestStream, type PeerSession } from '../peer/index.js';
 import { PeerError, WrongDeviceError } from '../peer/errors.js';
 import { ProtocolError } from '../protocol/index.js';

@@ -9,14 +9,14 @@
  * error and what to do), so a scheduled check can say why it failed.
  */
 import { verifyFolderRoot } from '../config/folder-marker.js';
-import type { Identity } from '../config/identity.js';
+import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
 import type { PeerSession } from '../peer/index.js';
-import { SynkerError, rethrowIfBug } from '../errors.js';
+import { SynkerError, rethrowIfBug } from '../base/errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { buildFailedReport, buildReport, type CheckReport, type PeerFacts } from '../report/model.js';
 import { ScanThread } from '../scan/index.js';
 import type { AgentState } from '../state/agent-state.js';

@@ -8,9 +8,9 @@
 import path from 'node:path';
 import { ConfigStore, type ConfigStoreOptions } from '../config/config-store.js';
 import { CONFIG_FILE_NAME } from '../config/defaults.js';
-import { synkerDirs, type SynkerDirs } from '../config/dirs.js';
-import { loadOrCreateIdentity, type Identity } from '../config/identity.js';
-import { createLogger } from '../log.js';
+import { synkerDirs, type SynkerDirs } from '../dirs/dirs.js';
+import { loadOrCreateIdentity, type Identity } from '../identity/identity.js';
+import { createLogger } from '../base/log.js';
 import type { AgentState } from '../state/agent-state.js';
 
 const log = createLogger('cli');

@@ -7,11 +7,11 @@
  */
 import type { SynkerConfig } from '../config/types.js';
 import type { CheckReport } from '../report/model.js';
-import { ReportMailer, sourceNameIn } from '../report/notify.js';
-import { Outbox } from '../report/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../report/smtp-settings.js';
-import { outboxDir } from '../schedule/paths.js';
-import { parseScheduleSettings } from '../schedule/settings.js';
+import { ReportMailer, sourceNameIn } from '../schedule/notify.js';
+import { Outbox } from '../mail/outbox.js';
+import { SmtpConfigError, parseSmtpSettings } from '../config/smtp.js';
+import { outboxDir } from '../dirs/data-files.js';
+import { parseScheduleSettings } from '../config/schedule.js';
 
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
   if (config.smtp === undefined) {

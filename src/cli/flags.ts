@@ -1,6 +1,6 @@
 /** Flag values shared by several commands, refused with words that say what to write. */
-import { parseDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
+import { parseDuration } from '../base/duration.js';
+import { UsageError } from '../base/errors.js';
 
 export function durationFlag(flag: string, value: string, allowZero = false): number {
   let ms: number;

@@ -3,8 +3,8 @@
  * modules under src/. Logs go to stderr, results to stdout.
  */
 import { Command, CommanderError } from 'commander';
-import { setLogLevel } from '../log.js';
-import { SYNKER_VERSION } from '../version.js';
+import { setLogLevel } from '../base/log.js';
+import { SYNKER_VERSION } from '../base/version.js';
 import { loadAllCommands, loadCommandsForArgs, type RegisterCommand } from './commands/index.js';
 import { EXIT, reportError } from './run.js';
 

@@ -4,8 +4,8 @@
  * stderr, and a stack trace only with --debug. Programmer errors (TypeError
  * and friends) are called bugs to report, with their stack under --debug.
  */
-import { SynkerError } from '../errors.js';
-import { isLogLevelEnabled } from '../log.js';
+import { SynkerError } from '../base/errors.js';
+import { isLogLevelEnabled } from '../base/log.js';
 import { printableText } from '../report/printable.js';
 
 /** Exit codes shared by every command. */

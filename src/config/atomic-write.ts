@@ -1,12 +1,12 @@
 /**
  * Atomic file replacement for config-side files (the config, folder markers,
- * password files): the shared writer in src/atomic-file.ts (temp file, fsync,
+ * password files): the shared writer in src/base/atomic-file.ts (temp file, fsync,
  * rename, fsync of the folder), with the mode as an option and a chmod so
  * the result is exactly that mode whatever the umask (where the file system
  * has modes at all).
  */
-import { writeFileAtomic as writeAtomic } from '../atomic-file.js';
-import { chmodIfSupported } from '../mode-bits.js';
+import { writeFileAtomic as writeAtomic } from '../base/atomic-file.js';
+import { chmodIfSupported } from '../base/mode-bits.js';
 
 export async function writeFileAtomic(file: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
   const mode = options.mode ?? 0o600;

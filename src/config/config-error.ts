@@ -3,7 +3,7 @@
  * (the form compilers use, so editors and terminals can jump to it) and name
  * the key path, e.g. `config.json:7:7: folders[0].role: ...`.
  */
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 import type { SourcePosition } from './json-source.js';
 
 export class ConfigError extends SynkerError {

@@ -7,9 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { makeConfigDir } from './config-dir.js';
+import { makeConfigDir } from '../dirs/config-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from './json-source.js';

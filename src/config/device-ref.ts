@@ -6,8 +6,8 @@
  * trusted device's first group (deviceNameConflict; validate.ts refuses it in
  * the file too).
  */
-import { SynkerError } from '../errors.js';
-import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from './device-id.js';
+import { SynkerError } from '../base/errors.js';
+import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { SynkerConfig, TrustedDevice } from './types.js';
 
 export class UnknownDeviceError extends SynkerError {

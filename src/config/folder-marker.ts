@@ -9,9 +9,9 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SynkerError, errnoCode } from '../errors.js';
+import { SynkerError, errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
-import { SYNKER_VERSION } from '../version.js';
+import { SYNKER_VERSION } from '../base/version.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface FolderMarker {

@@ -6,7 +6,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 
 /** True when `inner` is strictly inside `outer` (both absolute and normalised). */
 export function isInsidePath(inner: string, outer: string): boolean {

@@ -41,8 +41,8 @@ export interface SynkerConfig {
   /**
    * The `smtp` and `schedule` sections exactly as written in the file (they
    * are validated when the config loads, so parsing them again cannot fail):
-   * read them with parseSmtpSettings (src/report/smtp-settings.ts) and
-   * parseScheduleSettings (src/schedule/settings.ts). Kept raw so a save
+   * read them with parseSmtpSettings (src/config/smtp.ts) and
+   * parseScheduleSettings (src/config/schedule.ts). Kept raw so a save
    * writes back what the user wrote ("30s", "3d"), not computed values.
    * No `smtp`: reports are not e-mailed. No `schedule`: the defaults.
    */

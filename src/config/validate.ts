@@ -7,10 +7,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { SynkerError } from '../errors.js';
-import { parseSmtpSettings } from '../report/smtp-settings.js';
-import { parseScheduleSettings } from '../schedule/settings.js';
-import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from './device-id.js';
+import { SynkerError } from '../base/errors.js';
+import { parseSmtpSettings } from './smtp.js';
+import { parseScheduleSettings } from './schedule.js';
+import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
 import { folderOverlap } from './folder-nesting.js';

@@ -7,8 +7,8 @@
  */
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { errnoCode } from '../errors.js';
-import { createLogger } from '../log.js';
+import { errnoCode } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
 import { controlSocketPath, STALL_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
 

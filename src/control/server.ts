@@ -6,8 +6,8 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { errnoCode, SynkerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errnoCode, SynkerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
 import { CONTROL_VERSION, controlSocketPath, HEARTBEAT_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
 

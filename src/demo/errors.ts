@@ -1,4 +1,4 @@
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 /**
  * `synker demo` could not run or finish a step: the folder is not one a demo

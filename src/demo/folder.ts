@@ -5,7 +5,7 @@
  */
 import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 import { DemoError } from './errors.js';
 
 export const DEMO_MARKER = '.synker-demo';

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import { saveConfigFile } from '../config/config-file.js';
 import { CONFIG_FILE_NAME, defaultConfig } from '../config/defaults.js';
-import { synkerDirs } from '../config/dirs.js';
-import { loadOrCreateIdentity, type Identity } from '../config/identity.js';
+import { synkerDirs } from '../dirs/dirs.js';
+import { loadOrCreateIdentity, type Identity } from '../identity/identity.js';
 import type { FolderRole } from '../config/types.js';
 import { DEMO_FOLDER_ID } from './sample.js';
 

@@ -1,4 +1,4 @@
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 /** A manifest the diff cannot trust (out of order, duplicated entries). */
 export class DiffError extends SynkerError {}

@@ -10,8 +10,8 @@
  */
 import os from 'node:os';
 import type { Answer, DecodedPacket, Question } from 'dns-packet';
-import { shortDeviceId } from '../config/device-id.js';
-import { createLogger } from '../log.js';
+import { shortDeviceId } from '../identity/device-id.js';
+import { createLogger } from '../base/log.js';
 import { ANNOUNCE_DELAYS_MS, MDNS_PORT, RECORD_TTL_S, SERVICE_TYPE, SERVICES_ENUMERATION, SHARED_ANSWER_DELAY_MS } from './constants.js';
 import { isLoopbackAddress } from './interfaces.js';
 import type { InboundPacket, LinkSet } from './link-set.js';

@@ -6,7 +6,7 @@
  * or address records. Goodbyes and expiries remove entries.
  */
 import type { Answer, DecodedPacket, Question } from 'dns-packet';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { BROWSE_FIRST_INTERVAL_MS, BROWSE_MAX_INTERVAL_MS, RECORD_TTL_S, REFRESH_AT, SERVICE_TYPE } from './constants.js';
 import { isIpv6LinkLocal } from './interfaces.js';
 import type { InboundPacket, LinkSet } from './link-set.js';

@@ -4,8 +4,8 @@
  * The dial function (the peer client) must verify the device ID on connect:
  * an address is only a hint.
  */
-import { createLogger } from '../log.js';
-import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import { createLogger } from '../base/log.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { Candidate, PeerFinder } from './candidates.js';
 import { DiscoveryError } from './errors.js';
 

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { RemoteInfo } from 'node:dgram';
 import type { DecodedPacket } from 'dns-packet';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { INTERFACE_POLL_MS, MDNS_PORT } from './constants.js';
 import { eligibleInterfaces, interfaceSignature, onSubnet, type InterfaceLister, type NetInterface } from './interfaces.js';
 import { MdnsLink } from './link.js';

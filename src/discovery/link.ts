@@ -13,7 +13,7 @@ import type { RemoteInfo } from 'node:dgram';
 import makeMdns from 'multicast-dns';
 import type { Packet } from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { MDNS_GROUP_V4, MDNS_PORT } from './constants.js';
 import type { NetInterface } from './interfaces.js';
 

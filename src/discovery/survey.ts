@@ -4,7 +4,7 @@
  * certificate, hence its device ID; nothing else is exchanged). No advertising.
  */
 import tls from 'node:tls';
-import { peerDeviceId, TLS_SETTINGS } from '../peer/tls.js';
+import { peerDeviceId, TLS_SETTINGS } from '../identity/tls.js';
 import { startDiscovery } from './index.js';
 import type { PeerEntry } from './peer-table.js';
 import { StaticPeers, type StaticPeer } from './static-peers.js';

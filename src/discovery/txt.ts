@@ -8,7 +8,7 @@
  *   pv=<int>    protocol version the agent speaks
  *   name=<str>  short agent name (≤ 63 bytes UTF-8)
  */
-import { isDeviceId, parseDeviceId } from '../config/device-id.js';
+import { isDeviceId, parseDeviceId } from '../identity/device-id.js';
 import { DiscoveryError } from './errors.js';
 
 export const TXT_VERSION = 1;

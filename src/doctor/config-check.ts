@@ -3,7 +3,7 @@
  * marked (an unmounted disk shows here before a check trips on it).
  */
 import { stat } from 'node:fs/promises';
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { checkFolderRoot } from '../config/folder-marker.js';
 import type { SynkerConfig } from '../config/types.js';

@@ -6,9 +6,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { formatDeviceId } from '../config/device-id.js';
-import { CERT_FILE, KEY_FILE, deviceIdOfPem } from '../config/identity.js';
+import { errnoCode } from '../base/errors.js';
+import { formatDeviceId } from '../identity/device-id.js';
+import { CERT_FILE, KEY_FILE, deviceIdOfPem } from '../identity/identity.js';
 import { fail, ok, warn, type Finding } from './finding.js';
 
 const CHECK = 'identity';

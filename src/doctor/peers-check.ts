@@ -3,11 +3,11 @@
  * discovery or the static `peers` list, with the certificate it pinned and a
  * completed handshake? Each is dialled the way `synker check` dials a source.
  */
-import { shortDeviceId } from '../config/device-id.js';
-import type { Identity } from '../config/identity.js';
+import { shortDeviceId } from '../identity/device-id.js';
+import type { Identity } from '../identity/identity.js';
 import type { SynkerConfig, TrustedDevice } from '../config/types.js';
 import { connectToDevice, PeerFinder, StaticPeers, type CandidateSource } from '../discovery/index.js';
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 import { connectToPeer } from '../peer/index.js';
 import { fail, ok, type Finding } from './finding.js';
 

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { errnoCode } from '../errors.js';
-import { deviceIdFromCertificate, formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import { errnoCode } from '../base/errors.js';
+import { deviceIdFromCertificate, formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { fail, ok, warn, type Finding } from './finding.js';
 
 const CHECK = 'port';

@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CERT_FILE, deviceIdOfPem } from '../config/identity.js';
+import { CERT_FILE, deviceIdOfPem } from '../identity/identity.js';
 import { DEFAULT_PORT } from '../config/defaults.js';
 import type { SynkerConfig } from '../config/types.js';
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 import { checkConfig } from './config-check.js';
 import { skip, summarize, type DoctorReport, type Finding } from './finding.js';
 import { checkIdentity } from './identity-check.js';
@@ -17,7 +17,7 @@ import { checkPeers } from './peers-check.js';
 import { agentAnswers } from '../control/client.js';
 import { checkAgentPort } from './port-check.js';
 import { checkSmtp } from './smtp-check.js';
-import { loadOrCreateIdentity } from '../config/identity.js';
+import { loadOrCreateIdentity } from '../identity/identity.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
 
 export interface DoctorOptions {

@@ -3,9 +3,9 @@
  * server accepts a connection, TLS as configured and the login — everything
  * short of sending a message (`synker test-email` sends one).
  */
-import { SynkerError } from '../errors.js';
-import { createMailer } from '../report/mailer.js';
-import { parseSmtpSettings, readSmtpPassword } from '../report/smtp-settings.js';
+import { SynkerError } from '../base/errors.js';
+import { createMailer } from '../mail/mailer.js';
+import { parseSmtpSettings, readSmtpPassword } from '../config/smtp.js';
 import { fail, ok, skip, type Finding } from './finding.js';
 
 const CHECK = 'smtp';

@@ -5,14 +5,14 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SynkerError, errnoCode } from '../errors.js';
+import { SynkerError, errnoCode } from '../base/errors.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { ConfigStore } from '../config/config-store.js';
 import { writeFolderMarker } from '../config/folder-marker.js';
-import { loadOrCreateIdentity, type Identity } from '../config/identity.js';
+import { loadOrCreateIdentity, type Identity } from '../identity/identity.js';
 import type { SynkerConfig } from '../config/types.js';
-import { parseSmtpSettings } from '../report/smtp-settings.js';
+import { parseSmtpSettings } from '../config/smtp.js';
 import type { InitPlan, PlannedEmail, PlannedFolder } from './plan.js';
 
 export class InitError extends SynkerError {}

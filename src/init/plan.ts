@@ -4,10 +4,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
 import { folderOverlap } from '../config/folder-nesting.js';
-import { isMailAddress } from '../report/smtp-settings.js';
+import { isMailAddress } from '../config/smtp.js';
 
 export interface PlannedFolder {
   id: string;

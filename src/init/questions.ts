@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FolderRole } from '../config/types.js';
 import { parseRole } from '../config/types.js';
-import { addressPart, isMailAddress } from '../report/smtp-settings.js';
+import { addressPart, isMailAddress } from '../config/smtp.js';
 import { checkFolderId, expandHome, folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
 import type { Prompter } from './prompt.js';
 

@@ -4,8 +4,8 @@
  * deadline, and "send an error frame, then close" for every failure.
  */
 import type WebSocket from 'ws';
-import { SynkerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { SynkerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import {
   LIMITS,
   ProtocolError,
@@ -18,7 +18,7 @@ import {
 } from '../protocol/index.js';
 import { PeerError } from './errors.js';
 import type { SessionTimeouts } from './timeouts.js';
-import { formatDuration } from '../duration.js';
+import { formatDuration } from '../base/duration.js';
 
 export interface ConnectionHandlers {
   /** Every decoded message except unknown types, which the connection answers itself. */

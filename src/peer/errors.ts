@@ -3,7 +3,7 @@
  * (refused, wrong device, frozen peer) and errors the peer sent us, which
  * keep the peer's code. Codes are documented in docs/protocol.md section 7.
  */
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 /** Codes only raised locally (never sent in an `error` frame). */
 export const LOCAL_PEER_ERROR_CODES = ['E_WRONG_DEVICE', 'E_CONNECT', 'E_PEER_CLOSED', 'E_SESSION_CLOSED', 'E_ABORTED'] as const;

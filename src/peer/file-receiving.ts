@@ -6,7 +6,7 @@
  * slows the server down. A peer that sends data out of order or past the
  * requested size has broken the protocol: the session ends.
  */
-import type { SynkerError } from '../errors.js';
+import type { SynkerError } from '../base/errors.js';
 import {
   LIMITS,
   ProtocolError,
@@ -15,7 +15,7 @@ import {
   type FileEndMessage,
   type OutgoingMessage,
 } from '../protocol/index.js';
-import { SourceFileError } from '../sync/errors.js';
+import { SourceFileError } from '../transfer/errors.js';
 import { PeerError } from './errors.js';
 
 export interface FileRequestOptions {

@@ -8,12 +8,12 @@
  * else gets an `error` for that request and the session goes on.
  */
 import type { FolderConfig } from '../config/types.js';
-import { errnoCode, SynkerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errnoCode, SynkerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import { encodeFileDataInHeadroom, FILE_DATA_HEADROOM, LIMITS, ProtocolError, type FileRequestMessage, type OutgoingMessage } from '../protocol/index.js';
-import { SourceFileError } from '../sync/errors.js';
-import { ServedManifestIndex } from '../sync/served-index.js';
-import { serveFileRequest } from '../sync/serve-file.js';
+import { SourceFileError } from '../transfer/errors.js';
+import { ServedManifestIndex } from '../transfer/served-index.js';
+import { serveFileRequest } from '../transfer/serve-file.js';
 import { truncate } from './connection.js';
 import { folderNotFound } from './folder-not-found.js';
 import { PeerError } from './errors.js';

@@ -3,7 +3,7 @@
  * with the asking device: the same words either way, so a device cannot
  * learn which folders exist (docs/protocol.md, `manifest-request`).
  */
-import { shortDeviceId } from '../config/device-id.js';
+import { shortDeviceId } from '../identity/device-id.js';
 import type { OutgoingMessage } from '../protocol/index.js';
 
 /** `agentName`: this agent's name; `peerDeviceId`: the asking device, named in the command to run here. */

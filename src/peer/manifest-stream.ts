@@ -6,7 +6,7 @@
  * memory stays bounded however slow the consumer.
  */
 import type { FolderRole } from '../config/types.js';
-import type { SynkerError } from '../errors.js';
+import type { SynkerError } from '../base/errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
 import type { ReadyEntries } from '../manifest/ready-entries.js';

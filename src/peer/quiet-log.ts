@@ -4,7 +4,7 @@
  * when the interval ends, so a flood on the LAN cannot flood the log and a
  * flood that stops is still counted.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
 /** The line for `count` events left out over `seconds`, e.g. "refused 57 more connections from 192.0.2.7". */
 export type MoreLine = (count: number, seconds: number) => string;

@@ -3,11 +3,11 @@
  * against the certificate, trust), then manifest requests one at a time,
  * streamed in batches at the pace the client reads them.
  */
-import type { Identity } from '../config/identity.js';
-import { formatDeviceId, shortDeviceId } from '../config/device-id.js';
+import type { Identity } from '../identity/identity.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { FolderConfig, TrustedDevice } from '../config/types.js';
-import { SynkerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { SynkerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
   FEATURE_FILE_DATA,
@@ -24,7 +24,7 @@ import {
   type OutgoingMessage,
   wireName,
 } from '../protocol/index.js';
-import { SYNKER_VERSION } from '../version.js';
+import { SYNKER_VERSION } from '../base/version.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';

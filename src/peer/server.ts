@@ -9,15 +9,15 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Identity } from '../config/identity.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Identity } from '../identity/identity.js';
+import { createLogger, type Logger } from '../base/log.js';
 import { MAX_FRAME_BYTES, DEFAULT_PORT, WS_PATH } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.js';
 import { QuietLog } from './quiet-log.js';
 import { ServerSession, type AgentDirectory, type ManifestSource, type UntrustedAttempt } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
-import { TLS_SETTINGS, peerDeviceId } from './tls.js';
+import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
 
 export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './server-session.js';
 

@@ -2,7 +2,7 @@
  * Errors for frames and conversations that break docs/protocol.md. Each
  * code is documented there (section 7); a test keeps the two in step.
  */
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 /** Codes that travel in `error` frames. */
 export const WIRE_ERROR_CODES = [

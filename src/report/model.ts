@@ -7,7 +7,7 @@
  */
 import type { FolderRole } from '../config/types.js';
 import { CATEGORIES, totalsByCategory, type Category, type CategoryTotal, type DiffResult, type Difference, type SideTotals } from '../diff/index.js';
-import { SYNKER_VERSION } from '../version.js';
+import { SYNKER_VERSION } from '../base/version.js';
 
 export const REPORT_SCHEMA = 'synker/check-report';
 export const REPORT_VERSION = 1;

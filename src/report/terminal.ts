@@ -6,7 +6,7 @@
  */
 import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
-import { shortDeviceId } from '../config/device-id.js';
+import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from './printable.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';

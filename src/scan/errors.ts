@@ -2,7 +2,7 @@
  * Why a scan could not run at all. Problems with single items inside the
  * tree never throw: they become error entries in the manifest.
  */
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 export type ScanErrorCode =
   | 'E_SCAN_ROOT_MISSING'

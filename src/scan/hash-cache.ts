@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 
 const log = createLogger('hash-cache');

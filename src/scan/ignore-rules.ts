@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 import { IGNORE_FILE } from '../manifest/layout.js';
 
 /** Files that operating systems and desktop shells leave behind. */

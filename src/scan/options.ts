@@ -1,6 +1,6 @@
 /** Options of scanFolder, defaulted and checked in one place. */
 import os from 'node:os';
-import { synkerDirs } from '../config/dirs.js';
+import { synkerDirs } from '../dirs/dirs.js';
 import { ScanError } from './errors.js';
 
 export interface ScanOptions {

@@ -1,5 +1,5 @@
 /** Messages between a threaded scan (scan-thread.ts) and its thread (scan-worker.ts). */
-import type { LogLevel } from '../log.js';
+import type { LogLevel } from '../base/log.js';
 import type { EntryBatch } from './entry-batch.js';
 import type { ScanStats } from './scan.js';
 import type { ScanOptions } from './options.js';

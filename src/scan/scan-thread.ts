@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { currentLogLevel } from '../log.js';
+import { currentLogLevel } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import type { ReadyEntries } from '../manifest/ready-entries.js';
 import { unpackEntries } from './entry-batch.js';

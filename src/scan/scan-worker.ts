@@ -6,7 +6,7 @@
  * waits for the next one; after an error or a stop it ends.
  */
 import { parentPort } from 'node:worker_threads';
-import { setLogLevel } from '../log.js';
+import { setLogLevel } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { packEntries } from './entry-batch.js';
 import { scanFolder, type FolderScan } from './scan.js';

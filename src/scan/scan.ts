@@ -12,8 +12,8 @@
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { errnoCode } from '../errors.js';
-import { createLogger } from '../log.js';
+import { errnoCode } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
 import { HashCache, type FileState } from './hash-cache.js';

@@ -16,7 +16,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 import type { EntryFlag } from '../manifest/entry.js';
 import { META_DIR } from '../manifest/layout.js';
 import { comparePaths, compareUtf8 } from '../manifest/order.js';

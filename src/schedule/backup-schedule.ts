@@ -7,16 +7,16 @@
  * edited schedule apply without a restart.
  */
 import type { FolderConfig, TrustedDevice } from '../config/types.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
-import { ReportMailer, sourceNameIn } from '../report/notify.js';
-import { Outbox } from '../report/outbox.js';
-import { parseSmtpSettings } from '../report/smtp-settings.js';
+import { ReportMailer, sourceNameIn } from './notify.js';
+import { Outbox } from '../mail/outbox.js';
+import { parseSmtpSettings } from '../config/smtp.js';
 import { runCheckProcess } from './check-process.js';
 import { systemClock, type Clock } from './clock.js';
-import { outboxDir, scheduleStateFile } from './paths.js';
+import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { CheckScheduler, type CheckRun } from './scheduler.js';
-import { parseScheduleSettings } from './settings.js';
+import { parseScheduleSettings } from '../config/schedule.js';
 import { ScheduleStateStore } from './state.js';
 
 const log = createLogger('schedule');

@@ -9,9 +9,9 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SynkerError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { differencePhrase, syncPhrase } from '../report/email.js';
+import { SynkerError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
+import { differencePhrase, syncPhrase } from '../mail/email.js';
 import { failingAfterSync, type CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';

@@ -13,7 +13,7 @@
  *   out; the first successful check after it sends one recovery mail carrying
  *   the result.
  */
-import type { EmailPolicy } from './settings.js';
+import type { EmailPolicy } from '../config/schedule.js';
 import type { CheckResultSummary, FolderScheduleState } from './state.js';
 
 export type Notice =

@@ -10,7 +10,7 @@
 import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 
 const log = createLogger('priority');
 

@@ -11,11 +11,11 @@
  * file and the e-mail policy (policy.ts) decides what to send.
  */
 import type { Cron } from 'croner';
-import { SynkerError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { SynkerError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import type { Clock } from './clock.js';
 import { afterCheck, type Notice } from './policy.js';
-import { createCron, type ScheduleSettings } from './settings.js';
+import { createCron, type ScheduleSettings } from '../config/schedule.js';
 import type { CheckResultSummary, FolderScheduleState, ScheduleState, ScheduleStateStore } from './state.js';
 
 const log = createLogger('schedule');

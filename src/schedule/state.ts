@@ -5,8 +5,8 @@
  * (`schedule.json`), written atomically; `synker status` reads it.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../atomic-file.js';
-import { SynkerError, errnoCode } from '../errors.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
+import { SynkerError, errnoCode } from '../base/errors.js';
 
 export type CheckStatus = 'complete' | 'differences' | 'error';
 

@@ -1,5 +1,5 @@
 /** Which file each platform's service manager reads, where it lives, and its bytes. */
-import { synkerDirs } from '../config/dirs.js';
+import { synkerDirs } from '../dirs/dirs.js';
 import { launchdPlistPath, renderLaunchdPlist } from './launchd.js';
 import { homeOf, type ServicePlatform, type ServiceSpec } from './spec.js';
 import { renderSystemdUnit, systemdUnitPath } from './systemd.js';

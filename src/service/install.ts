@@ -5,7 +5,7 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 import { serviceFile, type ServiceFile } from './file.js';
 import { LAUNCHD_LABEL, launchdLogPath } from './launchd.js';
 import { runCommand, ServiceError, shellLine } from './manager.js';

@@ -5,7 +5,7 @@
  * the laptop reboots.
  */
 import { execFile } from 'node:child_process';
-import { SynkerError, errnoCode } from '../errors.js';
+import { SynkerError, errnoCode } from '../base/errors.js';
 
 export class ServiceError extends SynkerError {}
 

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 
 export type ServicePlatform = 'linux' | 'darwin' | 'win32';
 

@@ -11,7 +11,7 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 import { FolderStore } from './folder-store.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 

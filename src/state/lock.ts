@@ -17,7 +17,7 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SynkerError, errnoCode } from '../errors.js';
+import { SynkerError, errnoCode } from '../base/errors.js';
 
 export interface LockHolder {
   pid: number;

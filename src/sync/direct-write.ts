@@ -20,7 +20,7 @@
  * `SYNKER_DIRECT_IO=0` turns it off altogether.
  */
 import { constants, statfsSync } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 
 /** Alignment asked of buffers, offsets and lengths: 4 KiB covers 512-byte and 4Kn disks. */
 export const DIRECT_BLOCK = 4096;

@@ -2,18 +2,10 @@
  * Errors raised while planning or applying a sync. Codes are stable and
  * documented in docs/sync.md; every one says what to do next.
  */
-import { SynkerError } from '../errors.js';
+import { SynkerError } from '../base/errors.js';
 
 export class SyncError extends SynkerError {}
 
-/** A peer-supplied or manifest path that must never be written or read. */
-export class UnsafePathError extends SyncError {
-  constructor(relPath: string, reason: string) {
-    super('E_SYNC_UNSAFE_PATH', `refusing path ${JSON.stringify(relPath)}: ${reason}`, {
-      hint: 'the peer sent a path outside the folder root; nothing was written. Check that the peer runs a genuine synker.',
-    });
-  }
-}
 
 /** Bytes received do not match what the manifest promised: nothing lands. */
 export class IntegrityError extends SyncError {
@@ -82,18 +74,3 @@ export class SyncGuardError extends SyncError {
   }
 }
 
-/**
- * The source could not serve one file (gone, changed since its manifest, not
- * a regular file any more). Only that file fails; the run goes on.
- */
-export class SourceFileError extends SyncError {
-  constructor(
-    readonly relPath: string,
-    readonly reason: 'changed' | 'not-found' | 'refused' | 'unreadable',
-    detail: string,
-  ) {
-    super(`E_SYNC_SOURCE_${reason.toUpperCase().replace('-', '_')}`, `${relPath}: ${detail}`, {
-      hint: reason === 'changed' ? 'the file is being written on the source; sync again when it is still' : 'run `synker check` again to refresh the manifests',
-    });
-  }
-}

@@ -4,8 +4,8 @@
  * an error worth failing a sync for.
  */
 import { closeSync, openSync } from 'node:fs';
-import { errnoCode } from '../errors.js';
-import { fdSync } from './fd-io.js';
+import { errnoCode } from '../base/errors.js';
+import { fdSync } from '../transfer/fd-io.js';
 
 const UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES', 'EBADF', 'ENOSYS']);
 

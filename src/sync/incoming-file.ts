@@ -18,14 +18,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { createLogger } from '../log.js';
-import { isNoModeBits } from '../mode-bits.js';
+import { errnoCode } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
+import { isNoModeBits } from '../base/mode-bits.js';
 import { META_DIR } from '../manifest/layout.js';
 import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { acquireStage, DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, directWritesSuit, isDirectUnsupported, releaseStage } from './direct-write.js';
-import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from './fd-io.js';
+import { fdOpen, fdRead, fdSync, fdWrite, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;

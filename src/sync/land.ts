@@ -6,11 +6,11 @@
 import { renameSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { copyFileAnyDisk } from '../mode-bits.js';
+import { errnoCode } from '../base/errors.js';
+import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
 import { fsyncDir } from './fsync-dir.js';
-import { prepareParents } from './safe-path.js';
+import { prepareParents } from '../transfer/safe-path.js';
 import type { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { siblingTempPath } from './temp-name.js';

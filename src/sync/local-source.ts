@@ -3,8 +3,8 @@
  * serving rules as a network source, without the network. Used to sync
  * between two local folders and to exercise the sync engine in tests.
  */
-import type { FileRequest, FileSource } from './file-source.js';
-import { serveFileRequest, type ManifestLookup } from './serve-file.js';
+import type { FileRequest, FileSource } from '../transfer/file-source.js';
+import { serveFileRequest, type ManifestLookup } from '../transfer/serve-file.js';
 
 export class LocalFolderSource implements FileSource {
   /** Bytes handed to the receiver, for measuring resumes. */

@@ -1,5 +1,5 @@
 import { lstatSync, type Stats } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 
 /**
  * lstat that answers undefined for a path that does not exist, including one

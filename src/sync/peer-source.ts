@@ -4,7 +4,7 @@
  * the same session (the agent serves only what that manifest listed).
  */
 import type { PeerSession } from '../peer/index.js';
-import type { FileRequest, FileSource } from './file-source.js';
+import type { FileRequest, FileSource } from '../transfer/file-source.js';
 
 export class PeerFileSource implements FileSource {
   constructor(

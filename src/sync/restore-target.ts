@@ -11,14 +11,14 @@ import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { chmod, lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { createLogger } from '../log.js';
+import { errnoCode } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
-import { isNoModeBits } from '../mode-bits.js';
+import { isNoModeBits } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan.js';
-import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from './safe-path.js';
+import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
 
 const log = createLogger('restore');
 

@@ -7,7 +7,7 @@
  */
 import type { FolderConfig } from '../config/types.js';
 import type { DiffResult } from '../diff/index.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import type { PeerSession } from '../peer/index.js';
 import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
 import { probeFolding } from './folding.js';

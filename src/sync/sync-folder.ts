@@ -9,10 +9,10 @@
 import { realpath } from 'node:fs/promises';
 import { checkFolder, type CheckEnvironment, type CheckOptions } from '../check/run.js';
 import { VerifiedHashes } from '../check/verified-store.js';
-import { synkerDirs } from '../config/dirs.js';
+import { synkerDirs } from '../dirs/dirs.js';
 import type { FolderConfig } from '../config/types.js';
 import { parseAge } from '../config/validate.js';
-import { rethrowIfBug, SynkerError } from '../errors.js';
+import { rethrowIfBug, SynkerError } from '../base/errors.js';
 import type { CheckReport } from '../report/model.js';
 import { HashCache } from '../scan/hash-cache.js';
 import { SyncGuardError } from './errors.js';

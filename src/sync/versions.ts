@@ -9,13 +9,13 @@
  */
 import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
-import { copyFileAnyDisk } from '../mode-bits.js';
+import { errnoCode } from '../base/errors.js';
+import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
-import { prepareParents, resolveUnderRoot } from './safe-path.js';
+import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
 

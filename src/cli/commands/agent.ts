@@ -5,10 +5,10 @@
  */
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { createLogger } from '../../log.js';
-import { startAgent } from '../../peer/agent.js';
+import { createLogger } from '../../base/log.js';
+import { startAgent } from '../../agent/agent.js';
 import { nameProblem } from '../../config/validate.js';
-import { errnoCode, SynkerError, UsageError } from '../../errors.js';
+import { errnoCode, SynkerError, UsageError } from '../../base/errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';

@@ -7,11 +7,11 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../atomic-file.js';
+import { writeFileAtomic } from '../../base/atomic-file.js';
 import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { checkThroughAgent } from '../../control/client.js';
 import { CONTROL_VERSION, type RequestedCheckOptions } from '../../control/protocol.js';
-import { SynkerError, UsageError, errnoCode } from '../../errors.js';
+import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { renderJsonLines } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';

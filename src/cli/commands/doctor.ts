@@ -2,8 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE_NAME } from '../../config/defaults.js';
-import { synkerDirs } from '../../config/dirs.js';
-import { parseDuration } from '../../duration.js';
+import { synkerDirs } from '../../dirs/dirs.js';
+import { parseDuration } from '../../base/duration.js';
 import { renderDoctorReport } from '../../doctor/render.js';
 import { runDoctor } from '../../doctor/run.js';
 import { addExamples } from '../help.js';

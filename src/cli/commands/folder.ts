@@ -12,7 +12,7 @@ import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../..
 import { folderOverlap, realFolderPath } from '../../config/folder-nesting.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { FOLDER_ID_PATTERN } from '../../config/validate.js';
-import { SynkerError, UsageError, errnoCode } from '../../errors.js';
+import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';

@@ -1,6 +1,6 @@
 /** `synker id`: print this device's ID (creating the identity on first run). */
 import type { Command } from 'commander';
-import { formatDeviceId } from '../../config/device-id.js';
+import { formatDeviceId } from '../../identity/device-id.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';

@@ -5,11 +5,11 @@
  * Exit code: 0 nothing waits (or everything was sent), 1 messages still wait, 2 error.
  */
 import type { Command } from 'commander';
-import { SynkerError } from '../../errors.js';
-import { flushOutbox } from '../../report/deliver.js';
-import { Outbox, OutboxStorageError, type OutboxEntry } from '../../report/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../../report/smtp-settings.js';
-import { outboxDir } from '../../schedule/paths.js';
+import { SynkerError } from '../../base/errors.js';
+import { flushOutbox } from '../../mail/deliver.js';
+import { Outbox, OutboxStorageError, type OutboxEntry } from '../../mail/outbox.js';
+import { SmtpConfigError, parseSmtpSettings } from '../../config/smtp.js';
+import { outboxDir } from '../../dirs/data-files.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action, printError } from '../run.js';

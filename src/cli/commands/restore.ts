@@ -12,7 +12,7 @@ import { findSource } from '../../check/find-source.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { verifyFolderRoot } from '../../config/folder-marker.js';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
-import { SynkerError, UsageError } from '../../errors.js';
+import { SynkerError, UsageError } from '../../base/errors.js';
 import { HashCache } from '../../scan/hash-cache.js';
 import { SyncError } from '../../sync/errors.js';
 import { planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';

@@ -4,7 +4,7 @@
  * listing; a summary (and, on a terminal, progress) on stderr.
  */
 import type { Command } from 'commander';
-import { errnoCode, UsageError } from '../../errors.js';
+import { errnoCode, UsageError } from '../../base/errors.js';
 import type { ManifestEntry } from '../../manifest/entry.js';
 import type { FolderScan, ScanStats } from '../../scan/index.js';
 import { addExamples } from '../help.js';

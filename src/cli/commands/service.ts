@@ -1,6 +1,6 @@
 /** `synker service install|uninstall|print`: start the agent at login with the platform's own service manager. */
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../base/errors.js';
 import { PLATFORM_NAMES, serviceFile } from '../../service/file.js';
 import { installService, uninstallService } from '../../service/install.js';
 import { agentServiceSpec, currentServicePlatform, parseServicePlatform } from '../../service/spec.js';

@@ -6,12 +6,12 @@
  * attention (differences, not verified, mail waiting), 2 error.
  */
 import type { Command } from 'commander';
-import { shortDeviceId } from '../../config/device-id.js';
+import { shortDeviceId } from '../../identity/device-id.js';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
-import { Outbox } from '../../report/outbox.js';
-import { outboxDir, scheduleStateFile } from '../../schedule/paths.js';
+import { Outbox } from '../../mail/outbox.js';
+import { outboxDir, scheduleStateFile } from '../../dirs/data-files.js';
 import { nextCheckAt } from '../../schedule/scheduler.js';
-import { createCron, parseScheduleSettings, type ScheduleSettings } from '../../schedule/settings.js';
+import { createCron, parseScheduleSettings, type ScheduleSettings } from '../../config/schedule.js';
 import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';

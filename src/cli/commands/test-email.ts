@@ -5,11 +5,11 @@
  * Exit code: 0 sent, 2 error (the message names the setting to fix).
  */
 import type { Command } from 'commander';
-import { composeMessage } from '../../report/compose.js';
-import { renderTestEmail } from '../../report/email.js';
-import { createMailer } from '../../report/mailer.js';
-import { UsageError } from '../../errors.js';
-import { SmtpConfigError, isMailAddress, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../report/smtp-settings.js';
+import { composeMessage } from '../../mail/compose.js';
+import { renderTestEmail } from '../../mail/email.js';
+import { createMailer } from '../../mail/mailer.js';
+import { UsageError } from '../../base/errors.js';
+import { SmtpConfigError, isMailAddress, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../config/smtp.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';

@@ -3,12 +3,12 @@
  * `synker trusted [--json]`. A running agent picks the change up by itself.
  */
 import type { Command } from 'commander';
-import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../config/device-id.js';
+import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../identity/device-id.js';
 import { describeDevice, deviceNameConflict, resolveTrustedDevice } from '../../config/device-ref.js';
 import type { TrustedDevice } from '../../config/types.js';
 import { MAX_NAME_BYTES } from '../../config/validate.js';
-import { isDeviceId } from '../../config/device-id.js';
-import { UsageError } from '../../errors.js';
+import { isDeviceId } from '../../identity/device-id.js';
+import { UsageError } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';

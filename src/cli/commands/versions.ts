@@ -5,8 +5,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { FolderConfig, SynkerConfig } from '../../config/types.js';
-import { parseDuration } from '../../duration.js';
-import { UsageError } from '../../errors.js';
+import { parseDuration } from '../../base/duration.js';
+import { UsageError } from '../../base/errors.js';
 import { SyncError } from '../../sync/errors.js';
 import { formatBytes } from '../../sync/units.js';
 import { listVersions, pruneVersions, restoreVersion, type VersionInfo } from '../../sync/versions.js';

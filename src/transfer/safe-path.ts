@@ -1,0 +1,87 @@
+/**
+ * Turning manifest paths into on-disk paths without ever leaving the folder
+ * root. Peer-supplied paths are hostile: absolute paths, `..`, NUL,
+ * backslashes, empty components and anything under `.synker/` are refused,
+ * and a parent folder that is a symlink is never followed when writing.
+ */
+import { lstatSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../base/errors.js';
+import { META_DIR } from '../manifest/layout.js';
+import { UnsafePathError } from '../transfer/errors.js';
+
+/** Why a relative manifest path is unsafe, or undefined when it is fine. */
+export function unsafePathReason(relPath: string): string | undefined {
+  if (typeof relPath !== 'string' || relPath.length === 0) return 'empty path';
+  if (relPath.length > 4096) return 'path longer than 4096 characters';
+  if (relPath.includes('\0')) return 'contains a NUL character';
+  if (relPath.includes('\\')) return 'contains a backslash';
+  if (relPath.startsWith('/') || /^[A-Za-z]:/.test(relPath)) return 'absolute path';
+  const parts = relPath.split('/');
+  for (const part of parts) {
+    if (part === '') return 'empty path component';
+    if (part === '.' || part === '..') return `"${part}" component`;
+  }
+  // Case-insensitively: on a FAT or APFS disk `.SYNKER` is the same folder.
+  if (parts[0]!.toLowerCase() === META_DIR) return `inside ${META_DIR}/, which synker keeps to itself`;
+  return undefined;
+}
+
+export function assertSafeRelPath(relPath: string): void {
+  const reason = unsafePathReason(relPath);
+  if (reason !== undefined) throw new UnsafePathError(relPath, reason);
+}
+
+/** The absolute on-disk path of a checked relative path. */
+export function resolveUnderRoot(root: string, relPath: string): string {
+  assertSafeRelPath(relPath);
+  return path.join(root, ...relPath.split('/'));
+}
+
+/**
+ * Whether every existing parent folder of `relPath` under `root` is a real
+ * folder (not a symlink, not a file), without creating any: reading through
+ * a symlinked parent would look at, and a later write change, what lies
+ * outside the root. A missing parent is fine: nothing is there to follow.
+ */
+export function parentsAreRealFolders(root: string, relPath: string): boolean {
+  let dir = root;
+  for (const part of relPath.split('/').slice(0, -1)) {
+    dir = path.join(dir, part);
+    const stats = lstatSync(dir, { throwIfNoEntry: false });
+    if (stats === undefined) return true;
+    if (!stats.isDirectory()) return false;
+  }
+  return true;
+}
+
+/**
+ * Creates the parent folders of `relPath` under `root`, refusing any
+ * existing component that is a symlink or not a folder: a hostile tree could
+ * otherwise redirect a write outside the root (`a -> /etc`, then `a/passwd`).
+ * Returns the absolute path of the file itself. `checked` holds folders
+ * already made or verified by the caller's run, so a run landing thousands of
+ * files in one folder checks it once; the caller clears it when it moves a
+ * folder away.
+ */
+export async function prepareParents(root: string, relPath: string, checked?: Set<string>): Promise<string> {
+  const abs = resolveUnderRoot(root, relPath);
+  const parts = relPath.split('/');
+  let dir = root;
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part);
+    if (checked?.has(dir)) continue;
+    let stats = lstatSync(dir, { throwIfNoEntry: false });
+    if (stats === undefined) {
+      await mkdir(dir).catch((e: unknown) => {
+        if (errnoCode(e) !== 'EEXIST') throw e;
+      });
+      stats = lstatSync(dir);
+    }
+    if (stats.isSymbolicLink()) throw new UnsafePathError(relPath, `its parent ${path.relative(root, dir)} is a symlink`);
+    if (!stats.isDirectory()) throw new UnsafePathError(relPath, `its parent ${path.relative(root, dir)} is not a folder`);
+    checked?.add(dir);
+  }
+  return abs;
+}

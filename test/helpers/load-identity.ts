@@ -1,5 +1,0 @@
-/** Child process for the identity race test: loads or creates the identity in argv[2] and prints its device ID. */
-import { loadOrCreateIdentity } from '../../src/config/identity.js';
-
-const { identity, created } = await loadOrCreateIdentity(process.argv[2]!);
-process.stdout.write(`device ${identity.deviceId} ${created ? 'created' : 'loaded'}\n`);

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deleteLimit, parseMaxDelete, planSync, type PlanDifference, type PlanEntry } from '../../src/sync/plan.js';
+
+const file = (hash: string, extra: Partial<PlanEntry> = {}): PlanEntry => ({ type: 'file', size: 10, mtime: 1000, mode: 0o644, hash: hash.padEnd(64, '0'), ...extra });
+const base = { sourceFiles: 100, backupFiles: 100 };
+
+test('each category becomes the right action', () => {
+  const diffs: PlanDifference[] = [
+    { category: 'missing', path: 'b/new.txt', source: file('a') },
+    { category: 'missing', path: 'b', source: { type: 'dir', size: 0, mtime: 1, mode: 0o755 } },
+    { category: 'content', path: 'c.txt', source: file('b'), backup: file('c'), changedOn: 'source' },
+    { category: 'moved', path: 'to.txt', newPath: 'from.txt', source: file('d'), backup: file('d') },
+    { category: 'extra', path: 'x.txt', backup: file('e') },
+    { category: 'metadata', path: 'm.txt', source: file('f', { mode: 0o600 }), backup: file('f') },
+    { category: 'unreadable', path: 'locked', side: 'source' },
+    { category: 'missing', path: 'unhashed', source: { type: 'file', size: 3, mtime: 1, mode: 0o644 } },
+  ];
+  const plan = planSync(diffs, base);
+  assert.deepEqual(
+    plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : `${a.from.path} -> ${a.to.path}`}`),
+    ['move from.txt -> to.txt', 'mkdir b', 'pull b/new.txt', 'pull c.txt', 'metadata m.txt'],
+  );
+  assert.deepEqual(plan.skipped.map((s) => `${s.reason} ${s.path}`), ['extra-kept x.txt', 'unreadable locked', 'no-hash unhashed']);
+  assert.equal(plan.totals.pullBytes, 20);
+  assert.deepEqual(plan.stops, []);
+});
+
+test('a suspicious source change is not pulled without --force', () => {
+  const d: PlanDifference = { category: 'content', path: 'photo.jpg', source: file('bad'), backup: file('good'), changedOn: 'source-suspicious' };
+  const plan = planSync([d], base);
+  assert.deepEqual(plan.actions, []);
+  assert.equal(plan.skipped[0]?.reason, 'suspicious');
+  assert.match(plan.skipped[0]!.detail, /corruption or tampering/);
+  assert.equal(planSync([d], { ...base, force: true }).actions[0]?.op, 'pull');
+});
+
+test('a mass change on the source stops the run (ransomware-like)', () => {
+  const diffs: PlanDifference[] = [];
+  for (let i = 0; i < 30; i++) diffs.push({ category: 'content', path: `f${i}`, source: file(`n${i}`), backup: file(`o${i}`), changedOn: 'source' });
+  const plan = planSync(diffs, base);
+  assert.equal(plan.stops.length, 1);
+  assert.equal(plan.stops[0]!.guard, 'mass-change');
+  assert.match(plan.stops[0]!.message, /30 of 100 files changed/);
+  assert.deepEqual(planSync(diffs.slice(0, 10), base).stops, [], 'a few edits are normal');
+  assert.deepEqual(planSync(diffs, { ...base, force: true }).stops, []);
+});
+
+test('a source listing far fewer files than last time stops the run', () => {
+  const plan = planSync([], { sourceFiles: 400, backupFiles: 1000, lastSourceFiles: 1000 });
+  assert.equal(plan.stops[0]?.guard, 'source-shrank');
+  assert.deepEqual(planSync([], { sourceFiles: 900, backupFiles: 1000, lastSourceFiles: 1000 }).stops, []);
+});
+
+test('--max-delete limits deletions; extras are only removed with --delete', () => {
+  const extras: PlanDifference[] = [];
+  for (let i = 0; i < 15; i++) extras.push({ category: 'extra', path: `d/x${i}`, backup: file(`x${i}`) });
+  extras.push({ category: 'extra', path: 'd', backup: { type: 'dir', size: 0, mtime: 0, mode: 0o755 } });
+  assert.deepEqual(planSync(extras, base).actions, []);
+  const plan = planSync(extras, { ...base, delete: true });
+  assert.equal(plan.stops[0]?.guard, 'max-delete', 'default: 10% of 100 files, at least 10');
+  assert.equal(plan.totals.deletes, 15);
+  assert.deepEqual(planSync(extras, { ...base, delete: true, maxDelete: { count: 15 } }).stops, []);
+  const ok = planSync(extras, { ...base, delete: true, maxDelete: { percent: 20 } });
+  assert.deepEqual(ok.stops, []);
+  const last = ok.actions.at(-1)!;
+  assert.equal(last.op === 'delete' ? last.at.path : '', 'd', 'the folder after its files');
+  assert.deepEqual(parseMaxDelete('5%'), { percent: 5 });
+  assert.deepEqual(parseMaxDelete('250'), { count: 250 });
+  assert.equal(parseMaxDelete('-1'), undefined);
+  assert.equal(parseMaxDelete('150%'), undefined);
+  assert.equal(deleteLimit(undefined, 1000), 100);
+  assert.equal(deleteLimit(undefined, 20), 10);
+});
+
+test('names that collide on a case-insensitive backup are reported, neither is written over the other', () => {
+  const diffs: PlanDifference[] = [
+    { category: 'missing', path: 'Readme.md', source: file('a') },
+    { category: 'missing', path: 'README.md', source: file('b') },
+    { category: 'missing', path: 'other.md', source: file('c') },
+  ];
+  assert.equal(planSync(diffs, base).actions.length, 3, 'no collision on a case-sensitive backup');
+  const plan = planSync(diffs, { ...base, folding: { case: true, normalization: false } });
+  assert.deepEqual(plan.actions.map((a) => ('at' in a ? a.at.path : '')), ['README.md', 'other.md']);
+  assert.deepEqual(plan.skipped.map((s) => [s.reason, s.path]), [['collision', 'Readme.md']]);
+  assert.match(plan.skipped[0]!.detail, /collides with README\.md/);
+});
+
+test('a case-only rename on the backup is a local rename when the content is the same', () => {
+  const d: PlanDifference = { category: 'name-clash', clash: 'case', path: 'Photo.JPG', otherPath: 'photo.jpg', source: file('a'), backup: file('a') };
+  const plan = planSync([d], base);
+  assert.deepEqual(plan.actions.map((a) => a.op), ['move']);
+  const changed = planSync([{ ...d, backup: file('b') }], base);
+  assert.deepEqual(changed.actions.map((a) => a.op), ['set-aside', 'pull']);
+});
+
+test('an unreadable entry is left with the fix that fits its error: rename for a name that cannot travel, permissions for EACCES', () => {
+  const err = (errorCode: string) => ({ type: 'error' as const, size: 0, mtime: 1, mode: 0o644, errorCode });
+  const plan = planSync(
+    [
+      { category: 'unreadable', path: 'caf%E9.jpg', side: 'source', source: err('INVALID_NAME') },
+      { category: 'unreadable', path: 'locked', side: 'source', source: err('EACCES') },
+      { category: 'unreadable', path: 'bad-disk', side: 'backup', backup: err('EIO') },
+    ],
+    base,
+  );
+  const detail = new Map(plan.skipped.map((s) => [s.path, s.detail]));
+  assert.match(detail.get('caf%E9.jpg')!, /cannot be sent between machines .*rename it there/);
+  assert.doesNotMatch(detail.get('caf%E9.jpg')!, /permissions/);
+  assert.match(detail.get('locked')!, /permission denied\); fix its permissions/);
+  assert.match(detail.get('bad-disk')!, /unreadable on the backup \(EIO\)/);
+});
