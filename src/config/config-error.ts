@@ -16,7 +16,7 @@ export class ConfigError extends SynkerError {
     code: string,
     file: string,
     message: string,
-    options: { position?: SourcePosition; key?: string; hint?: string; cause?: unknown } = {},
+    options: { position?: SourcePosition | undefined; key?: string; hint?: string; cause?: unknown } = {},
   ) {
     const where = options.position ? `${file}:${options.position.line}:${options.position.column}` : file;
     super(code, `${where}: ${options.key ? `${options.key}: ` : ''}${message}`, {

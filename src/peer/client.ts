@@ -44,7 +44,7 @@ export interface ConnectOptions {
    */
   expectName?: string | undefined;
   /** Aborts connecting and, once connected, the session (running requests fail with E_ABORTED). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   timeouts?: Partial<SessionTimeouts>;
   logger?: Logger;
 }

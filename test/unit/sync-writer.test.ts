@@ -69,7 +69,7 @@ test('content that does not match the expected hash never lands', async (t) => {
   const data = randomBytes(5000);
   const incoming = await IncomingFile.open(root, 'x', expectFor(data));
   const wrong = Buffer.from(data);
-  wrong[4000] ^= 0xff;
+  wrong.writeUInt8(wrong.readUInt8(4000) ^ 0xff, 4000);
   await incoming.write(wrong);
   await assert.rejects(incoming.complete(), (err: unknown) => err instanceof IntegrityError && /SHA-256/.test(err.message));
   assert.equal(existsSync(incoming.partialPath), false);
@@ -108,7 +108,7 @@ test('a damaged prefix is caught by the final hash and discarded', async (t) => 
   const data = randomBytes(10_000);
   mkdirSync(path.dirname(partialPathFor(root, sha256(data))), { recursive: true });
   const damaged = Buffer.from(data.subarray(0, 4000));
-  damaged[10] ^= 1;
+  damaged.writeUInt8(damaged.readUInt8(10) ^ 1, 10);
   writeFileSync(partialPathFor(root, sha256(data)), damaged);
   const incoming = await IncomingFile.open(root, 'f', expectFor(data));
   assert.equal(incoming.resumeOffset, 4000);

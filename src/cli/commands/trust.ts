@@ -48,7 +48,7 @@ export function register(program: Command): void {
             }
             const existing = config.trusted.find((t) => t.deviceId === deviceId);
             if (existing) {
-              if (opts.name !== undefined) existing.name = name;
+              if (opts.name !== undefined && name !== undefined) existing.name = name;
               return { added: false, name: existing.name, unusable: undefined };
             }
             config.trusted.push(name === undefined ? { deviceId } : { deviceId, name });
