@@ -13,7 +13,7 @@
  * the holder answers a connection with who holds it, for the error message.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,21 +57,49 @@ export class LockBusyError extends SynkerError {
 
 const RETRY_MS = 100;
 
+/**
+ * The longest Unix socket path every platform binds: macOS's sun_path holds
+ * 104 bytes with the NUL (Linux 108). A macOS TMPDIR such as
+ * /var/folders/xx/<28 chars>/T/ leaves little room, so a path that does not
+ * fit moves to /tmp (short on every Mac), never a truncated name.
+ */
+export const MAX_SOCKET_PATH_BYTES = 103;
+
 /** The socket name for a lock key on this platform. */
-export function lockAddress(key: string, platform: NodeJS.Platform = process.platform): string {
+export function lockAddress(
+  key: string,
+  platform: NodeJS.Platform = process.platform,
+  tmpdir: string = os.tmpdir(),
+  uid: number = typeof process.getuid === 'function' ? process.getuid() : 0,
+): string {
   const digest = createHash('sha256').update(key).digest('hex').slice(0, 32);
   if (platform === 'linux') return `\0synker-lock-${digest}`;
   if (platform === 'win32') return `\\\\.\\pipe\\synker-lock-${digest}`;
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const dir = path.join(os.tmpdir(), `synker-locks-${uid}`);
+  const name = path.posix.join(`synker-locks-${uid}`, `${digest}.sock`);
+  const address = path.posix.join(tmpdir, name);
+  return Buffer.byteLength(address) <= MAX_SOCKET_PATH_BYTES ? address : path.posix.join('/tmp', name);
+}
+
+/** The folder of a lock socket file, made private to this user (not on Linux and Windows, which need none). */
+export function prepareLockDir(address: string): void {
+  if (address.startsWith('\0') || address.startsWith('\\\\')) return;
+  const dir = path.dirname(address);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return path.join(dir, `${digest}.sock`);
+  // A shared /tmp: a folder of that name made by another user would let them take or fake our locks.
+  const st = lstatSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new SynkerError('E_LOCK_DIR', `${dir} is not a private folder of this user, so synker cannot keep its locks there`, {
+      hint: `Remove ${dir} (another user or program made it), or set TMPDIR to a folder of your own.`,
+    });
+  }
 }
 
 export async function acquireLock(key: string, options: AcquireOptions = {}): Promise<HeldLock> {
   const description = options.description ?? `lock ${JSON.stringify(key)}`;
   const holder: LockHolder = { pid: process.pid, purpose: options.purpose ?? 'in use', since: new Date().toISOString() };
   const address = lockAddress(key);
+  prepareLockDir(address);
   const deadline = Date.now() + (options.waitMs ?? 0);
   let immediateRetries = 0;
   for (;;) {
