@@ -100,11 +100,39 @@ export async function checkMulticast(listenMs: number, only?: string[]): Promise
       ),
     ];
   }
+  return [...onLoopback, ...multicastFindings(results, listenMs)];
+}
+
+/**
+ * What the operating system itself may be doing to multicast, for the hint of
+ * a failed or silent interface: macOS 15 and later give a program mDNS only
+ * once the user allows it "Local Network" access (sends then fail with
+ * EHOSTUNREACH, or nothing is heard); Windows Defender Firewall drops inbound
+ * UDP 5353 for node.exe until it is allowed, often on "Public" networks.
+ */
+export function multicastPlatformHint(platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin') {
+    return ' On macOS 15 or later, allow Local Network access: System Settings > Privacy & Security > Local Network, for the terminal app (or node) that runs synker.';
+  }
+  if (platform === 'win32') {
+    return ' On Windows, allow node.exe through Windows Defender Firewall (private networks), and make sure this network is set to Private, not Public.';
+  }
+  return '';
+}
+
+/** The findings for what each interface heard (pure: tested with made-up results). */
+export function multicastFindings(results: InterfaceResult[], listenMs: number, platform: NodeJS.Platform = process.platform): Finding[] {
   const seconds = `${(listenMs / 1000).toFixed(listenMs % 1000 === 0 ? 0 : 1)} s`;
-  return [...onLoopback, ...results.map((r) => {
+  const systemHint = multicastPlatformHint(platform);
+  return results.map((r) => {
     const where = `${r.name} (${r.address})`;
     if (r.error) {
-      return fail(CHECK, `${where}: cannot use mDNS: ${r.error}`, 'Another program may hold UDP 5353 exclusively, or the interface went down; run doctor again.');
+      // macOS answers a program without Local Network access with EHOSTUNREACH on every send.
+      const hint =
+        platform === 'darwin' && r.error.includes('EHOSTUNREACH')
+          ? `macOS refused the multicast send.${systemHint}`
+          : `Another program may hold UDP 5353 exclusively, or the interface went down; run doctor again.${systemHint}`;
+      return fail(CHECK, `${where}: cannot use mDNS: ${r.error}`, hint.trim());
     }
     if (r.others.length > 0) {
       const list = r.others.slice(0, 3).join(', ') + (r.others.length > 3 ? ` and ${r.others.length - 3} more` : '');
@@ -114,15 +142,15 @@ export async function checkMulticast(listenMs: number, only?: string[]): Promise
       return fail(
         CHECK,
         `${where}: our own mDNS query did not even come back: multicast does not work on this interface`,
-        `Check that a multicast route exists (\`ip route get 224.0.0.251\`) and that no firewall drops UDP 5353; otherwise use \`--peer host:port\`.`,
+        `Check that a multicast route exists (\`ip route get 224.0.0.251\`) and that no firewall drops UDP 5353; otherwise use \`--peer host:port\`.${systemHint}`,
       );
     }
     return warn(
       CHECK,
       `${where}: heard only our own packets in ${seconds}, nothing from any other host`,
-      'Start synker (or any mDNS device) on another machine and re-run; if still silent: Wi-Fi client isolation or a firewall dropping UDP 5353 — use `--peer host:port`.',
+      `Start synker (or any mDNS device) on another machine and re-run; if still silent: Wi-Fi client isolation or a firewall dropping UDP 5353 — use \`--peer host:port\`.${systemHint}`,
     );
-  })];
+  });
 }
 
 function sameSubnet(a: string, b: string, netmask: string): boolean {
