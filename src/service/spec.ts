@@ -4,6 +4,7 @@
  * agent finds its files. Every platform's file (systemd unit, launchd plist,
  * Scheduled Task) is rendered from this one description.
  */
+import { lstatSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,7 @@ export interface AgentSpecOptions {
 
 export function agentServiceSpec(options: AgentSpecOptions = {}): ServiceSpec {
   const env = options.env ?? process.env;
-  const argv = [options.nodePath ?? process.execPath, options.launcherPath ?? synkerLauncherPath(), 'agent'];
+  const argv = [options.nodePath ?? stableNodePath(process.execPath, env['PATH']), options.launcherPath ?? synkerLauncherPath(), 'agent'];
   if (options.configFile) argv.push('--config', path.resolve(options.configFile));
   const serviceEnv: Record<string, string> = {};
   if (env['SYNKER_HOME']) serviceEnv['SYNKER_HOME'] = path.resolve(env['SYNKER_HOME']);
@@ -47,6 +48,43 @@ export function agentServiceSpec(options: AgentSpecOptions = {}): ServiceSpec {
     workingDirectory: homeOf(env),
     user: env['USER'] ?? env['USERNAME'] ?? safeUserName(),
   };
+}
+
+/**
+ * The path a service should start node by. process.execPath is the resolved
+ * binary, which a package manager replaces on upgrade: Homebrew's
+ * /opt/homebrew/Cellar/node/24.1.0/bin/node is gone after `brew upgrade`,
+ * while /opt/homebrew/bin/node, the link on PATH, follows it. So: the first
+ * `node` on PATH that is a link to this same binary, else this binary's own
+ * path (a folder link such as /bin -> /usr/bin is no reason to change it).
+ */
+export function stableNodePath(execPath: string, envPath: string | undefined, platform: NodeJS.Platform = process.platform): string {
+  const real = realOrUndefined(execPath);
+  if (real === undefined || envPath === undefined) return execPath;
+  const name = platform === 'win32' ? 'node.exe' : 'node';
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  for (const dir of envPath.split(platform === 'win32' ? ';' : ':')) {
+    if (!p.isAbsolute(dir)) continue; // a relative PATH entry means nothing to a service
+    const candidate = p.join(dir, name);
+    if (isLink(candidate) && realOrUndefined(candidate) === real) return candidate;
+  }
+  return execPath;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function realOrUndefined(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 export function homeOf(env: NodeJS.ProcessEnv): string {
