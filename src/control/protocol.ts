@@ -15,6 +15,7 @@
  * directory, which only its owner can enter: whoever can reach it could
  * read the agent's state anyway.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CheckReport } from '../report/model.js';
 
@@ -55,9 +56,24 @@ export type ControlReply = { report: CheckReport } | { done: true } | { alive: t
 /** Unix socket paths longer than this fail to bind on Linux (108 with the NUL) and macOS (104). */
 const MAX_SOCKET_PATH = 100;
 
-/** Where the agent of the data directory `dataDir` listens; undefined where there is no such socket (Windows, too long a path). */
-export function controlSocketPath(dataDir: string): string | undefined {
-  if (process.platform === 'win32') return undefined;
+/**
+ * Where the agent of the data directory `dataDir` listens; undefined where a
+ * Unix socket path would be too long. Windows has no Unix socket in a folder
+ * its owner alone can enter: there it is a named pipe whose name is a hash of
+ * the data directory (Node creates it with Windows' default pipe security:
+ * full control for its creator, SYSTEM and Administrators, read-only for
+ * others, who so cannot send a request).
+ */
+export function controlSocketPath(dataDir: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32') {
+    const digest = createHash('sha256').update(path.win32.resolve(dataDir).toLowerCase()).digest('hex').slice(0, 32);
+    return `\\\\.\\pipe\\synker-control-${digest}`;
+  }
   const socket = path.join(dataDir, 'agent.sock');
   return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
+}
+
+/** A named pipe, not a file: nothing to chmod or remove. */
+export function isNamedPipe(socketPath: string): boolean {
+  return socketPath.startsWith('\\\\.\\pipe\\');
 }

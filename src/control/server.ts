@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
-import { CONTROL_VERSION, controlSocketPath, HEARTBEAT_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import { CONTROL_VERSION, controlSocketPath, HEARTBEAT_MS, isNamedPipe, type ControlCheckRequest, type ControlReply } from './protocol.js';
 
 /** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
 export class ControlRefusal extends SynkerError {}
@@ -48,8 +48,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     serve(socket, options, running);
   });
   try {
-    // Left by an agent that did not stop cleanly.
-    await rm(socketPath, { force: true });
+    // Left by an agent that did not stop cleanly (a named pipe goes with its process).
+    if (!isNamedPipe(socketPath)) await rm(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // The socket file is made by the bind inside listen(): owner-only from its first moment.
@@ -63,7 +63,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         process.umask(umask);
       }
     });
-    await chmod(socketPath, 0o600);
+    if (!isNamedPipe(socketPath)) await chmod(socketPath, 0o600);
   } catch (err) {
     // Not fatal: without the socket, synker check here checks in its own process.
     options.logger.warn(`cannot open the control socket ${socketPath} (${errnoCode(err) ?? String(err)}): synker check on this machine will check by itself`);
@@ -83,7 +83,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       // A client that connected and said nothing must not hold the agent's stop.
       for (const socket of sockets) socket.destroy();
       await closed;
-      await rm(socketPath, { force: true });
+      if (!isNamedPipe(socketPath)) await rm(socketPath, { force: true });
     },
   };
 }

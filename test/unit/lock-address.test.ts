@@ -1,7 +1,8 @@
 /**
  * Where a lock lives on each platform (src/state/lock.ts). macOS binds Unix
  * socket paths of at most 104 bytes with the NUL; its per-user TMPDIR is
- * long, so the socket moves to /tmp rather than failing to bind.
+ * long, so the socket moves to /tmp rather than failing to bind. The agent's
+ * control socket is a named pipe on Windows.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
@@ -43,4 +44,16 @@ test('the folder of lock sockets must be a private folder of this user', async (
   assert.throws(() => prepareLockDir(path.join(open, 'x.sock')), { code: 'E_LOCK_DIR' });
   symlinkSync(path.join(root, 'own'), path.join(root, 'link'));
   assert.throws(() => prepareLockDir(path.join(root, 'link', 'x.sock')), { code: 'E_LOCK_DIR' });
+});
+
+test('the control socket is a named pipe on Windows, one per data folder, and a file elsewhere', async () => {
+  const { controlSocketPath, isNamedPipe } = await import('../../src/control/protocol.js');
+  const pipe = controlSocketPath('C:\\Users\\Ann\\AppData\\Local\\synker', 'win32');
+  assert.match(pipe ?? '', /^\\\\\.\\pipe\\synker-control-[0-9a-f]{32}$/);
+  assert.equal(controlSocketPath('c:\\users\\ann\\appdata\\local\\synker', 'win32'), pipe, 'Windows paths ignore case');
+  assert.notEqual(controlSocketPath('C:\\Users\\Bob\\AppData\\Local\\synker', 'win32'), pipe);
+  assert.ok(isNamedPipe(pipe ?? ''));
+  assert.equal(controlSocketPath('/home/ann/.local/share/synker', 'linux'), '/home/ann/.local/share/synker/agent.sock');
+  assert.equal(isNamedPipe('/home/ann/.local/share/synker/agent.sock'), false);
+  assert.equal(controlSocketPath(`/home/${'a'.repeat(100)}`, 'linux'), undefined, 'too long for a Unix socket: none');
 });
