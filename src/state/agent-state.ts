@@ -1,21 +1,35 @@
 /**
  * The agent's own state, kept apart from the user config in the platform
- * data dir (`state.lmdb`): pairing attempts from untrusted devices, and
- * per-folder stores (last checks, verified hashes, outbox) that later
- * features fill. LMDB (lmdb-js) because several processes (the agent and a
- * `synker check` run from cron) read and write it at once: its
- * transactions are atomic, crash-safe and multi-process safe, and a
- * folder's verified-hash set of a million entries is updated without
- * rewriting a whole file, which an atomic JSON file would need.
+ * data dir: pairing attempts from untrusted devices, and per-folder stores
+ * (last checks, verified hashes, outbox) that later features fill. A
+ * transactional store (docs/store.md: `state.sqlite` where Node.js has
+ * node:sqlite, else `state.lmdb`) because several processes (the agent and a
+ * `synker check` run from cron) read and write it at once: its transactions
+ * are atomic, crash-safe and multi-process safe, and a folder's
+ * verified-hash set of a million entries is updated without rewriting a
+ * whole file, which an atomic JSON file would need.
  */
-import { mkdir, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { SynkerError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
 import { FolderStore } from './folder-store.js';
+import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvStore, type KvTable } from './kv.js';
+import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
+import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 
+const log = createLogger('state');
+
+/** The agent state on the lmdb backend (and its lock file, `state.lmdb-lock`). */
 export const STATE_FILE = 'state.lmdb';
+/** The agent state on the sqlite backend (with `state.sqlite-wal` and `state.sqlite-shm` while in use). */
+export const SQLITE_STATE_FILE = 'state.sqlite';
+/** What state.lmdb is renamed to once its records are in state.sqlite. */
+export const MIGRATED_SUFFIX = '.migrated';
+const TABLES = ['pairing-attempts', 'folders'] as const;
+const MAX_DBS = 8;
 /** At most this many devices' pairing attempts are kept; the least recently seen go first. */
 export const MAX_PAIRING_ATTEMPTS = 100;
 /** Peer-supplied strings are cut to this length before they are stored. */
@@ -52,21 +66,42 @@ interface StoredAttempt {
 export class StateError extends SynkerError {}
 
 export class AgentState {
+  private readonly attempts: KvTable<StoredAttempt>;
+  private readonly folderData: KvTable<unknown>;
+
   private constructor(
     readonly dataDir: string,
-    private readonly root: RootDatabase,
-    private readonly attempts: Database<StoredAttempt, string>,
-    private readonly folderData: Database<unknown, Key>,
-  ) {}
+    private readonly root: KvStore,
+  ) {
+    this.attempts = root.table<StoredAttempt>('pairing-attempts');
+    this.folderData = root.table<unknown>('folders');
+  }
 
-  static async open(dataDir: string): Promise<AgentState> {
-    const file = path.join(dataDir, STATE_FILE);
+  /** Which backend holds this state (docs/store.md). */
+  get backend(): KvBackend {
+    return this.root.backend;
+  }
+
+  /** The store's file. */
+  get location(): string {
+    return this.root.location;
+  }
+
+  /**
+   * Open (creating if needed) the state in `dataDir`, on the process's store
+   * backend (storeBackend()) unless `options.backend` says which. The first
+   * open on sqlite moves the records of an existing state.lmdb across.
+   */
+  static async open(dataDir: string, options: { backend?: KvBackend } = {}): Promise<AgentState> {
+    const backend = options.backend ?? storeBackend();
+    const file = path.join(dataDir, backend === 'sqlite' ? SQLITE_STATE_FILE : STATE_FILE);
     try {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      const root = open({ path: file, maxDbs: 8 });
+      const root = backend === 'sqlite' ? await openSqliteState(dataDir) : LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
-      return new AgentState(await realpath(dataDir), root, root.openDB<StoredAttempt, string>({ name: 'pairing-attempts' }), root.openDB({ name: 'folders' }));
+      return new AgentState(await realpath(dataDir), root);
     } catch (err) {
+      if (err instanceof StoreDamagedError || err instanceof StateError) throw err;
       throw new StateError('E_STATE_OPEN', `cannot open the agent state ${file}: ${(err as Error).message}`, {
         cause: err,
         hint: 'Check that the data dir is writable by this user. The state holds no settings: if it is damaged, moving it away loses only history.',
@@ -77,7 +112,7 @@ export class AgentState {
   /** Remember that an untrusted device tried to connect (one entry per device, capped). */
   async recordPairingAttempt(input: PairingAttemptInput): Promise<void> {
     const at = input.at === undefined ? Date.now() : typeof input.at === 'number' ? input.at : input.at.getTime();
-    await this.attempts.transaction(() => {
+    await this.root.transaction(() => {
       const previous = this.attempts.get(input.deviceId);
       const entry: StoredAttempt = {
         deviceId: input.deviceId.slice(0, MAX_FIELD_CHARS),
@@ -89,19 +124,19 @@ export class AgentState {
       const address = input.address ?? previous?.address;
       if (name !== undefined) entry.name = cleanField(name);
       if (address !== undefined) entry.address = cleanField(address);
-      void this.attempts.put(entry.deviceId, entry);
-      const all = [...this.attempts.getRange({})].map(({ value }) => value);
+      this.attempts.putSync(entry.deviceId, entry);
+      const all = [...this.attempts.range()].map(({ value }) => value);
       if (all.length > MAX_PAIRING_ATTEMPTS) {
         all.sort((a, b) => a.lastSeen - b.lastSeen);
-        for (const old of all.slice(0, all.length - MAX_PAIRING_ATTEMPTS)) void this.attempts.remove(old.deviceId);
+        for (const old of all.slice(0, all.length - MAX_PAIRING_ATTEMPTS)) this.attempts.removeSync(old.deviceId);
       }
     });
   }
 
   /** Pairing attempts, most recent first. */
   pairingAttempts(): PairingAttempt[] {
-    this.root.resetReadTxn();
-    return [...this.attempts.getRange({})]
+    this.root.renewReads();
+    return [...this.attempts.range()]
       .map(({ value }) => ({ ...value, firstSeen: new Date(value.firstSeen), lastSeen: new Date(value.lastSeen) }))
       .sort((a, b) => b.lastSeen.getTime() - a.lastSeen.getTime());
   }
@@ -114,18 +149,18 @@ export class AgentState {
   /** The keyed store of one folder for one purpose, e.g. store('photos', 'verified'). */
   store<V = unknown>(folderId: string, namespace: string): FolderStore<V> {
     if (folderId.includes('\0') || namespace.includes('\0')) throw new TypeError('folder IDs and namespaces cannot contain NUL');
-    return new FolderStore<V>(this.folderData, folderId, namespace);
+    return new FolderStore<V>(this.root, this.folderData, folderId, namespace);
   }
 
   /** Drop everything stored for a folder (after `synker folder remove`). */
   async dropFolder(folderId: string): Promise<void> {
-    await this.folderData.transaction(() => {
-      const keys: Key[] = [];
-      for (const key of this.folderData.getKeys({ start: [folderId] })) {
+    await this.root.transaction(() => {
+      const keys: KvKey[] = [];
+      for (const key of this.folderData.keys({ start: [folderId] })) {
         if (!Array.isArray(key) || key[0] !== folderId) break;
         keys.push(key);
       }
-      for (const key of keys) void this.folderData.remove(key);
+      for (const key of keys) this.folderData.removeSync(key);
     });
   }
 
@@ -146,4 +181,66 @@ export class AgentState {
 function cleanField(value: string): string {
   // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_FIELD_CHARS);
+}
+
+/**
+ * Open state.sqlite. The open that creates it moves every record of an
+ * existing state.lmdb into it, in the transaction that creates its tables (a
+ * second process opening it meanwhile waits, then finds the records there),
+ * and renames state.lmdb to state.lmdb.migrated. The verified hashes are the
+ * tamper guard's memory: when they cannot be carried over, the open fails
+ * rather than start without them.
+ */
+async function openSqliteState(dataDir: string): Promise<SqliteStore> {
+  const lmdbFile = path.join(dataDir, STATE_FILE);
+  let old: LmdbStore | undefined;
+  let copied: number | undefined;
+  let migrating = false;
+  try {
+    const store = SqliteStore.open({
+      file: path.join(dataDir, SQLITE_STATE_FILE),
+      tables: TABLES,
+      durability: 'full',
+      onCreate: (created) => {
+        if (!existsSync(lmdbFile)) return;
+        migrating = true;
+        if (!lmdbLoads()) {
+          throw new StateError('E_STATE_MIGRATE', `${lmdbFile} holds synker's state from before, and the LMDB module does not load to carry it over`, {
+            hint: `Run this version once on Node.js where lmdb-js loads, or move ${lmdbFile} away to start without its history (the verified hashes are re-learnt by the next checks).`,
+          });
+        }
+        old = LmdbStore.open({ path: lmdbFile, maxDbs: MAX_DBS });
+        copied = 0;
+        for (const name of TABLES) {
+          const from = old.table<unknown>(name);
+          const to = created.table<unknown>(name);
+          for (const { key, value } of from.range()) {
+            to.putSync(key, value);
+            copied++;
+          }
+        }
+      },
+    });
+    if (copied !== undefined) {
+      await old?.close();
+      old = undefined;
+      await rename(lmdbFile, lmdbFile + MIGRATED_SUFFIX).then(
+        () => rm(`${lmdbFile}-lock`, { force: true }),
+        (err: unknown) => log.warn(`could not rename ${lmdbFile} after moving its records to ${store.location}: it is no longer used`, err),
+      );
+      log.info(`moved ${copied} records of the agent state from ${lmdbFile} to ${store.location}; the old file is ${lmdbFile}${MIGRATED_SUFFIX}`);
+    }
+    return store;
+  } catch (err) {
+    if (err instanceof StateError || err instanceof StoreDamagedError) throw err;
+    if (migrating) {
+      throw new StateError('E_STATE_MIGRATE', `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`, {
+        cause: err,
+        hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
+      });
+    }
+    throw err;
+  } finally {
+    await old?.close();
+  }
 }

@@ -1,13 +1,13 @@
 /**
  * A generic keyed store for one folder and one purpose (namespace), e.g.
  * `store(folderId, 'verified')` for the hashes last verified as matching or
- * `store(folderId, 'outbox')`. Entries live in the agent-state database
+ * `store(folderId, 'outbox')`. Entries live in the agent state's `folders` table
  * under the key [folderId, namespace, key], so one folder's data is a
  * contiguous range that can be listed or dropped at once. Values are
  * anything msgpack can hold (objects, arrays, strings, numbers, Dates,
  * Buffers). Writes are transactional and visible to other processes.
  */
-import type { Database, Key } from 'lmdb';
+import type { KvKey, KvStore, KvTable } from './kv.js';
 import { OrderedLookup, type KeyedRecord } from './ordered-lookup.js';
 
 /** Keys: strings (no NUL character) or numbers, or lists of them. */
@@ -15,12 +15,13 @@ export type StoreKey = string | number | Array<string | number>;
 
 export class FolderStore<V = unknown> {
   constructor(
-    private readonly db: Database<unknown, Key>,
+    private readonly store: KvStore,
+    private readonly db: KvTable<unknown>,
     readonly folderId: string,
     readonly namespace: string,
   ) {}
 
-  private full(key: StoreKey): Key {
+  private full(key: StoreKey): KvKey {
     const parts = Array.isArray(key) ? key : [key];
     for (const part of parts) {
       if (typeof part === 'string' && part.includes('\0')) throw new TypeError('store keys cannot contain a NUL character');
@@ -29,7 +30,7 @@ export class FolderStore<V = unknown> {
   }
 
   get(key: StoreKey): V | undefined {
-    this.db.resetReadTxn();
+    this.store.renewReads();
     return this.db.get(this.full(key)) as V | undefined;
   }
 
@@ -50,8 +51,8 @@ export class FolderStore<V = unknown> {
   }
 
   private *stringKeyed(): Generator<KeyedRecord<V>> {
-    // snapshot: false lets LMDB renew the read transaction while a long check goes on.
-    for (const { key, value } of this.db.getRange({ start: [this.folderId, this.namespace], snapshot: false })) {
+    // follow: a long check must not pin an old snapshot (LMDB renews its read transaction).
+    for (const { key, value } of this.db.range({ start: [this.folderId, this.namespace], follow: true })) {
       const parts = key as unknown[];
       if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) return;
       if (parts.length === 3 && typeof parts[2] === 'string') yield { key: parts[2], value: value as V };
@@ -66,10 +67,13 @@ export class FolderStore<V = unknown> {
     return this.db.remove(this.full(key));
   }
 
-  /** Every entry in key order (a lazy snapshot: fine for millions of entries). */
+  /**
+   * Every entry in key order, read lazily (fine for millions of entries): one
+   * snapshot on LMDB; on SQLite, pages that each see the latest commit.
+   */
   *entries(): Generator<[StoreKey, V]> {
-    this.db.resetReadTxn();
-    for (const { key, value } of this.db.getRange({ start: [this.folderId, this.namespace] })) {
+    this.store.renewReads();
+    for (const { key, value } of this.db.range({ start: [this.folderId, this.namespace] })) {
       const parts = key as unknown[];
       if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) break;
       if (parts.length < 3) continue;
@@ -97,30 +101,30 @@ export class FolderStore<V = unknown> {
 
   /** Remove these keys in one transaction. */
   async removeAll(keys: Iterable<StoreKey>): Promise<void> {
-    await this.db.transaction(() => {
-      for (const key of keys) void this.db.remove(this.full(key));
+    await this.store.transaction(() => {
+      for (const key of keys) this.db.removeSync(this.full(key));
     });
   }
 
   /** Replace the whole namespace in one transaction: readers see the old set or the new one, never a mix. */
   async replaceAll(entries: Iterable<[StoreKey, V]>): Promise<void> {
-    await this.db.transaction(() => {
+    await this.store.transaction(() => {
       this.clearInTransaction();
-      for (const [key, value] of entries) void this.db.put(this.full(key), value);
+      for (const [key, value] of entries) this.db.putSync(this.full(key), value);
     });
   }
 
   async clear(): Promise<void> {
-    await this.db.transaction(() => this.clearInTransaction());
+    await this.store.transaction(() => this.clearInTransaction());
   }
 
   private clearInTransaction(): void {
-    const keys: Key[] = [];
-    for (const key of this.db.getKeys({ start: [this.folderId, this.namespace] })) {
+    const keys: KvKey[] = [];
+    for (const key of this.db.keys({ start: [this.folderId, this.namespace] })) {
       const parts = key as unknown[];
       if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) break;
       keys.push(key);
     }
-    for (const key of keys) void this.db.remove(key);
+    for (const key of keys) this.db.removeSync(key);
   }
 }
