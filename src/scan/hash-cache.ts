@@ -1,22 +1,26 @@
 /**
- * The persistent hash cache: one LMDB environment per folder, kept outside
- * the folder (default: synkerDirs().cache/hash-cache/<name>-<id>/). It maps
+ * The persistent hash cache: one store per folder, kept outside the folder
+ * (default: synkerDirs().cache/hash-cache/<name>-<id>/, holding
+ * `cache.sqlite` on the sqlite backend or LMDB's `data.mdb`; docs/store.md). It maps
  * a file's on-disk path (relative to the root) to the hash of its content
  * and the state it had when hashed: size, mtime, inode and ctime. A file
  * whose lstat still shows that state is not read again. ctime catches edits
  * that restore size and mtime (and also changes on chmod/chown, which then
  * cost one re-read).
  *
- * LMDB commits are atomic and crash-safe (a killed scan leaves every
- * committed transaction), and several processes may use one environment at
- * once. The schema version is stored with the data: another version is
- * rebuilt from scratch, never misread.
+ * Commits are atomic and crash-safe (a killed scan leaves every committed
+ * transaction), and several processes may use one cache at once. The schema
+ * version is stored with the data: another version is rebuilt from scratch,
+ * never misread. A damaged SQLite file is moved aside (`cache.sqlite.damaged`)
+ * and the cache rebuilt, with a warning: it only costs re-reading the files.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
 import { createLogger } from '../base/log.js';
+import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from '../state/kv.js';
+import { LmdbStore } from '../state/kv-lmdb.js';
+import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 
 const log = createLogger('hash-cache');
@@ -37,8 +41,11 @@ export interface FileState {
 /** Changes per transaction: one commit (and fsync) per batch, not per file. */
 const WRITE_BATCH = 512;
 
-// LMDB keys are limited to 1978 bytes; longer paths are stored under their hash.
+// LMDB keys are limited to 1978 bytes; longer paths are stored under their hash (on both backends, alike).
 const MAX_KEY_BYTES = 1900;
+
+/** The cache's file on the sqlite backend, in its directory. */
+export const HASH_CACHE_SQLITE_FILE = 'cache.sqlite';
 
 /** Where the cache of the folder at `realRoot` (an absolute, resolved path) lives under `cacheDir`. */
 export function hashCachePath(cacheDir: string, realRoot: string): string {
@@ -49,9 +56,11 @@ export function hashCachePath(cacheDir: string, realRoot: string): string {
 
 export class HashCache {
   readonly location: string;
-  private readonly env: RootDatabase;
-  private readonly files: Database<CachedValue, string>;
-  private readonly meta: Database<unknown, string>;
+  private readonly env: KvStore;
+  private readonly files: KvTable<CachedValue>;
+  private readonly meta: KvTable<unknown>;
+  /** Set when the file turned out damaged mid-way: the cache answers nothing, and is moved aside at close. */
+  private damaged = false;
   private pending: Array<[string, CachedValue | undefined]> = [];
   private readonly commits = new Set<Promise<void>>();
   private firstCommitLogged = false;
@@ -59,20 +68,56 @@ export class HashCache {
   /** A scan asks in (nearly) key order: one cursor pass instead of a search per file. */
   private reads: OrderedLookup<CachedValue> | undefined;
 
-  private constructor(location: string, env: RootDatabase) {
+  private constructor(location: string, env: KvStore) {
     this.location = location;
     this.env = env;
-    this.files = env.openDB<CachedValue, string>('files', {});
-    this.meta = env.openDB<unknown, string>('meta', {});
+    this.files = env.table<CachedValue>('files');
+    this.meta = env.table<unknown>('meta');
+  }
+
+  /** Which backend holds the cache. */
+  get backend(): KvBackend {
+    return this.env.backend;
   }
 
   /** Open (creating if needed) the cache of the folder at `realRoot`. */
-  static open(cacheDir: string, realRoot: string): HashCache {
+  static open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): HashCache {
     const location = hashCachePath(cacheDir, realRoot);
     mkdirSync(location, { recursive: true });
-    const cache = new HashCache(location, open({ path: location, maxDbs: 4 }));
-    cache.checkSchema(realRoot);
-    return cache;
+    if ((options.backend ?? storeBackend()) === 'lmdb') {
+      const cache = new HashCache(location, LmdbStore.open({ path: location, maxDbs: 4 }));
+      cache.checkSchema(realRoot);
+      return cache;
+    }
+    try {
+      return HashCache.openSqlite(location, realRoot);
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError)) throw err;
+      log.warn(`the hash cache ${err.file} is damaged (${(err.cause as Error | undefined)?.message ?? err.message}): moved aside, rebuilding it; files are read again once`);
+      moveAside(path.join(location, HASH_CACHE_SQLITE_FILE));
+      return HashCache.openSqlite(location, realRoot);
+    }
+  }
+
+  private static openSqlite(location: string, realRoot: string): HashCache {
+    const store = SqliteStore.open({ file: path.join(location, HASH_CACHE_SQLITE_FILE), tables: ['files', 'meta'], durability: 'normal' });
+    try {
+      const cache = new HashCache(location, store);
+      cache.checkSchema(realRoot);
+      return cache;
+    } catch (err) {
+      void store.close();
+      throw err;
+    }
+  }
+
+  /** A damaged file found mid-way: answer nothing more, drop queued writes, move the file aside at close. */
+  private markDamaged(err: unknown): void {
+    if (this.damaged) return;
+    this.damaged = true;
+    this.pending = [];
+    this.reads?.close();
+    log.warn(`the hash cache ${this.env.location} is damaged: this scan reads every file; the cache is rebuilt next time`, err);
   }
 
   private checkSchema(realRoot: string): void {
@@ -88,12 +133,20 @@ export class HashCache {
 
   /** The cached hash when `state` is exactly the state it was computed for. */
   lookup(relPath: string, state: FileState): string | undefined {
+    if (this.damaged) return undefined;
     this.reads ??= new OrderedLookup(
-      // snapshot: false lets LMDB renew the read transaction while a long scan goes on.
-      this.files.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<CachedValue>>,
+      // follow: a long scan must not pin an old snapshot (LMDB renews its read transaction).
+      this.files.range({ follow: true })[Symbol.iterator]() as Iterator<KeyedRecord<CachedValue>>,
       (key) => this.files.get(key),
     );
-    const value = this.reads.get(keyOf(relPath));
+    let value: CachedValue | undefined;
+    try {
+      value = this.reads.get(keyOf(relPath));
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError)) throw err;
+      this.markDamaged(err);
+      return undefined;
+    }
     if (value === undefined) return undefined;
     if (value.length === 6 && value[5] !== relPath) return undefined;
     const [size, mtimeMs, ctimeMs, ino, hash] = value;
@@ -115,6 +168,7 @@ export class HashCache {
   }
 
   private queueWrite(key: string, value: CachedValue | undefined): void {
+    if (this.damaged) return;
     this.pending.push([key, value]);
     // Large files arrive slowly: commit at least every second so a crash loses little work.
     if (this.pending.length >= WRITE_BATCH || performance.now() - this.lastCommit > 1000) this.commit();
@@ -126,7 +180,7 @@ export class HashCache {
     const batch = this.pending;
     this.pending = [];
     this.lastCommit = performance.now();
-    const done = this.files
+    const done = this.env
       .transaction(() => {
         for (const [key, value] of batch) {
           if (value === undefined) this.files.removeSync(key);
@@ -140,7 +194,7 @@ export class HashCache {
             log.debug(`first commit to ${this.location}`);
           }
         },
-        (err: unknown) => log.warn(`could not write to the hash cache ${this.location}`, err),
+        (err: unknown) => (err instanceof StoreDamagedError ? this.markDamaged(err) : log.warn(`could not write to the hash cache ${this.location}`, err)),
       )
       .finally(() => this.commits.delete(done));
     this.commits.add(done);
@@ -148,8 +202,14 @@ export class HashCache {
 
   /** Number of paths the cache holds. */
   count(): number {
-    const stats = this.files.getStats() as { entryCount?: number };
-    return stats.entryCount ?? this.files.getCount();
+    if (this.damaged) return 0;
+    try {
+      return this.files.count();
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError)) throw err;
+      this.markDamaged(err);
+      return 0;
+    }
   }
 
   /**
@@ -159,12 +219,19 @@ export class HashCache {
    */
   prune(isFile: (relPath: string) => boolean): number {
     let removed = 0;
-    for (const { key, value } of this.files.getRange({})) {
-      const relPath = value.length === 6 ? value[5] : key;
-      if (!isFile(relPath)) {
-        this.forget(relPath);
-        removed++;
+    if (this.damaged) return 0;
+    try {
+      for (const { key, value } of this.files.range()) {
+        const relPath = value.length === 6 ? value[5] : (key as string);
+        if (!isFile(relPath)) {
+          this.forget(relPath);
+          removed++;
+        }
       }
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError)) throw err;
+      this.markDamaged(err);
+      return 0;
     }
     if (removed > 0) log.debug(`pruned ${removed} entries of deleted files from ${this.location}`);
     return removed;
@@ -176,7 +243,20 @@ export class HashCache {
     this.commit();
     await Promise.all(this.commits);
     await this.env.close();
+    if (this.damaged && this.env.backend === 'sqlite') {
+      try {
+        moveAside(this.env.location);
+      } catch (err) {
+        log.warn(`could not move the damaged hash cache ${this.env.location} aside`, err);
+      }
+    }
   }
+}
+
+/** Move a damaged SQLite file aside (replacing an older one moved aside), with its WAL and shared-memory files. */
+function moveAside(file: string): void {
+  renameSync(file, `${file}.damaged`);
+  for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
 }
 
 function keyOf(relPath: string): string {

@@ -4,13 +4,22 @@ import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { open } from 'lmdb';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
-import { HashCache, hashCachePath, HASH_CACHE_SCHEMA } from '../../src/scan/hash-cache.js';
+import { HashCache, hashCachePath, HASH_CACHE_SCHEMA, HASH_CACHE_SQLITE_FILE } from '../../src/scan/hash-cache.js';
+import { storeBackend, type KvStore } from '../../src/state/kv.js';
+import { LmdbStore } from '../../src/state/kv-lmdb.js';
+import { SqliteStore } from '../../src/state/kv-sqlite.js';
 import { collect, finished, isRoot, parseNdjson, runCli, sha256sum, sha256sumAll, startCli } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 
 const NEEDS_ROOT = 'needs root: the proof drops root\'s read override with setpriv';
+
+/** The cache's store as the CLI (same environment, so the same backend) opens it. */
+function openCacheStore(location: string): KvStore {
+  return storeBackend() === 'sqlite'
+    ? SqliteStore.open({ file: path.join(location, HASH_CACHE_SQLITE_FILE), tables: ['files', 'meta'], durability: 'normal' })
+    : LmdbStore.open({ path: location, maxDbs: 4 });
+}
 
 /** Rewrite a file's content keeping its size and exact (nanosecond) mtime: only ctime changes. */
 async function editKeepingSizeAndMtime(file: string, content: string): Promise<void> {
@@ -179,15 +188,17 @@ test('a cache written with another schema version is rebuilt, not misread', asyn
   await collect(root, { cacheDir });
   const info = await stat(path.join(root, 'doc'));
   const location = hashCachePath(cacheDir, realpathSync(root));
-  const env = open({ path: location, maxDbs: 4 });
-  env.openDB('meta', {}).putSync('schema', HASH_CACHE_SCHEMA + 1);
-  env.openDB('files', {}).putSync('doc', [info.size, info.mtimeMs, info.ctimeMs, info.ino, '0'.repeat(64)]);
+  const env = openCacheStore(location);
+  env.transactionSync(() => {
+    env.table('meta').putSync('schema', HASH_CACHE_SCHEMA + 1);
+    env.table('files').putSync('doc', [info.size, info.mtimeMs, info.ctimeMs, info.ino, '0'.repeat(64)]);
+  });
   await env.close();
 
   const { entries } = await collect(root, { cacheDir });
   assert.equal(entries[0]!.hash, await sha256sum(path.join(root, 'doc')));
-  const reopened = open({ path: location, maxDbs: 4 });
-  assert.equal(reopened.openDB('meta', {}).get('schema'), HASH_CACHE_SCHEMA);
+  const reopened = openCacheStore(location);
+  assert.equal(reopened.table('meta').get('schema'), HASH_CACHE_SCHEMA);
   await reopened.close();
 });
 
@@ -198,7 +209,7 @@ test('the cache lives outside the folder, under the cache directory', async (t) 
   const scan = await runCli(['scan', root, '--json'], { env: { SYNKER_HOME: home } });
   assert.equal(scan.code, 0, scan.stderr);
   const location = hashCachePath(path.join(home, 'cache'), realpathSync(root));
-  assert.ok((await stat(path.join(location, 'data.mdb'))).size > 0);
+  assert.ok((await stat(path.join(location, storeBackend() === 'sqlite' ? HASH_CACHE_SQLITE_FILE : 'data.mdb'))).size > 0);
   assert.deepEqual((await readFile(path.join(root, 'doc'), 'utf8')), 'content');
   assert.equal(parseNdjson(scan.stdout).length, 1, 'nothing was added to the folder');
 });
