@@ -65,11 +65,16 @@ async function main(): Promise<void> {
   const cacheDir = path.join(dir, 'cache');
   const dataDir = path.join(dir, 'data');
   const hash = (i: number): string => (i.toString(16) + 'a'.repeat(64)).slice(0, 64);
-  const stateOf = (i: number) => ({ size: 1000 + i, mtimeMs: 1_700_000_000_000 + i + 0.123, ctimeMs: 1_700_000_000_000 + i + 0.456, ino: 10_000 + i });
+  const stateOf = (i: number) => ({
+    size: 1000 + i,
+    mtimeMs: 1_700_000_000_000 + i + 0.123,
+    ctimeMs: 1_700_000_000_000 + i + 0.456,
+    ino: 10_000 + i,
+  });
 
   let t = performance.now();
   const cold = HashCache.open(cacheDir, root, { backend });
-  paths.forEach((p, i) => cold.store(p, stateOf(i), hash(i)));
+  for (const [i, p] of paths.entries()) cold.store(p, stateOf(i), hash(i));
   await cold.close();
   const cacheCold = seconds(t);
 
@@ -83,7 +88,9 @@ async function main(): Promise<void> {
   const cacheWarm = seconds(t);
   if (hits !== entries) throw new Error(`${backend}: ${hits} cache hits of ${entries}`);
 
-  const facts = paths.map((p, i): EntryFactsWithPath => ({ path: p, type: 'file', size: 1000 + i, mtime: 1_700_000_000_000 + i, mode: 0o644, hash: hash(i) }));
+  const facts = paths.map(
+    (p, i): EntryFactsWithPath => ({ path: p, type: 'file', size: 1000 + i, mtime: 1_700_000_000_000 + i, mode: 0o644, hash: hash(i) }),
+  );
   const state = await AgentState.open(dataDir, { backend });
   const phase = async (): Promise<[number, number]> => {
     const start = performance.now();

@@ -38,7 +38,8 @@ function runOnce(backend: KvBackend): StoreRun {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    if (result.status !== 0) throw new Error(`store benchmark (${backend}) failed (${String(result.status ?? result.signal)}):\n${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(`store benchmark (${backend}) failed (${String(result.status ?? result.signal)}):\n${result.stderr}`);
     return JSON.parse(result.stdout.trim().split('\n').pop()!) as StoreRun;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,7 +84,9 @@ export async function run(): Promise<void> {
     const lmdb = stat('lmdb', pick);
     const sqlite = stat('sqlite', pick);
     const ratio = lmdb !== undefined && sqlite !== undefined && lmdb > 0 ? `${(sqlite / lmdb).toFixed(2)}x` : '-';
-    process.stdout.write(`${label.padEnd(width)}${(lmdb === undefined ? '-' : format(lmdb)).padStart(12)}${(sqlite === undefined ? 'n/a' : format(sqlite)).padStart(12)}${ratio.padStart(13)}\n`);
+    process.stdout.write(
+      `${label.padEnd(width)}${(lmdb === undefined ? '-' : format(lmdb)).padStart(12)}${(sqlite === undefined ? 'n/a' : format(sqlite)).padStart(12)}${ratio.padStart(13)}\n`,
+    );
   }
   if (!backends.includes('sqlite')) process.stdout.write(`sqlite: n/a (node:sqlite needs Node.js >= 22.13; this is ${process.version})\n`);
 }

@@ -93,7 +93,9 @@ export class HashCache {
       return HashCache.openSqlite(location, realRoot);
     } catch (err) {
       if (!(err instanceof StoreDamagedError)) throw err;
-      log.warn(`the hash cache ${err.file} is damaged (${(err.cause as Error | undefined)?.message ?? err.message}): moved aside, rebuilding it; files are read again once`);
+      log.warn(
+        `the hash cache ${err.file} is damaged (${(err.cause as Error | undefined)?.message ?? err.message}): moved aside, rebuilding it; files are read again once`,
+      );
       moveAside(path.join(location, HASH_CACHE_SQLITE_FILE));
       return HashCache.openSqlite(location, realRoot);
     }
@@ -158,7 +160,9 @@ export class HashCache {
   store(relPath: string, state: FileState, hash: string): void {
     const key = keyOf(relPath);
     const value: CachedValue =
-      key === relPath ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash] : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
+      key === relPath
+        ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash]
+        : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
     this.queueWrite(key, value);
   }
 
@@ -194,7 +198,8 @@ export class HashCache {
             log.debug(`first commit to ${this.location}`);
           }
         },
-        (err: unknown) => (err instanceof StoreDamagedError ? this.markDamaged(err) : log.warn(`could not write to the hash cache ${this.location}`, err)),
+        (err: unknown) =>
+          err instanceof StoreDamagedError ? this.markDamaged(err) : log.warn(`could not write to the hash cache ${this.location}`, err),
       )
       .finally(() => this.commits.delete(done));
     this.commits.add(done);

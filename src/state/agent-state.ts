@@ -205,9 +205,13 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
         if (!existsSync(lmdbFile)) return;
         migrating = true;
         if (!lmdbLoads()) {
-          throw new StateError('E_STATE_MIGRATE', `${lmdbFile} holds synker's state from before, and the LMDB module does not load to carry it over`, {
-            hint: `Run this version once on Node.js where lmdb-js loads, or move ${lmdbFile} away to start without its history (the verified hashes are re-learnt by the next checks).`,
-          });
+          throw new StateError(
+            'E_STATE_MIGRATE',
+            `${lmdbFile} holds synker's state from before, and the LMDB module does not load to carry it over`,
+            {
+              hint: `Run this version once on Node.js where lmdb-js loads, or move ${lmdbFile} away to start without its history (the verified hashes are re-learnt by the next checks).`,
+            },
+          );
         }
         old = LmdbStore.open({ path: lmdbFile, maxDbs: MAX_DBS });
         copied = 0;
@@ -224,20 +228,29 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
     if (copied !== undefined) {
       await old?.close();
       old = undefined;
-      await rename(lmdbFile, lmdbFile + MIGRATED_SUFFIX).then(
-        () => rm(`${lmdbFile}-lock`, { force: true }),
-        (err: unknown) => log.warn(`could not rename ${lmdbFile} after moving its records to ${store.location}: it is no longer used`, err),
+      const renamed = await rename(lmdbFile, lmdbFile + MIGRATED_SUFFIX).then(
+        () => rm(`${lmdbFile}-lock`, { force: true }).then(() => true),
+        (err: unknown) => {
+          log.warn(`could not rename ${lmdbFile} (its records are in ${store.location} now; it is no longer read)`, err);
+          return false;
+        },
       );
-      log.info(`moved ${copied} records of the agent state from ${lmdbFile} to ${store.location}; the old file is ${lmdbFile}${MIGRATED_SUFFIX}`);
+      log.info(
+        `moved ${copied} records of the agent state from ${lmdbFile} to ${store.location}${renamed ? `; the old file is ${lmdbFile}${MIGRATED_SUFFIX}` : ''}`,
+      );
     }
     return store;
   } catch (err) {
     if (err instanceof StateError || err instanceof StoreDamagedError) throw err;
     if (migrating) {
-      throw new StateError('E_STATE_MIGRATE', `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`, {
-        cause: err,
-        hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
-      });
+      throw new StateError(
+        'E_STATE_MIGRATE',
+        `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`,
+        {
+          cause: err,
+          hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
+        },
+      );
     }
     throw err;
   } finally {

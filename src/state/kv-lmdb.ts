@@ -36,10 +36,14 @@ export class LmdbStore implements KvStore {
   /** Open (creating if needed) the environment at `path` (a file when the name has an extension, else a directory). */
   static open(options: { path: string; maxDbs: number }): LmdbStore {
     if (lmdb === undefined) {
-      throw new StoreBackendError('E_STORE_BACKEND', `the LMDB module (lmdb-js) does not load here: ${(loadError as Error | undefined)?.message ?? 'unknown error'}`, {
-        cause: loadError,
-        hint: 'Use Node.js 22.13 or later, where synker keeps its stores in node:sqlite instead.',
-      });
+      throw new StoreBackendError(
+        'E_STORE_BACKEND',
+        `the LMDB module (lmdb-js) does not load here: ${(loadError as Error | undefined)?.message ?? 'unknown error'}`,
+        {
+          cause: loadError,
+          hint: 'Use Node.js 22.13 or later, where synker keeps its stores in node:sqlite instead.',
+        },
+      );
     }
     return new LmdbStore(options.path, lmdb.open({ path: options.path, maxDbs: options.maxDbs }));
   }
@@ -92,7 +96,8 @@ class LmdbTable<V> implements KvTable<V> {
 
   *range(options: KvRangeOptions = {}): Generator<KvEntry<V>> {
     // snapshot: false lets LMDB renew the read transaction while a long read goes on.
-    const range = options.start === undefined ? { snapshot: options.follow !== true } : { start: options.start, snapshot: options.follow !== true };
+    const range =
+      options.start === undefined ? { snapshot: options.follow !== true } : { start: options.start, snapshot: options.follow !== true };
     for (const { key, value } of this.db.getRange(range)) yield { key: key as KvKey, value };
   }
 

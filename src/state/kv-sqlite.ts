@@ -21,7 +21,16 @@
 import { Packr } from 'msgpackr';
 import { fromBufferKey, toBufferKey } from 'ordered-binary';
 import { isSqliteDamage, loadSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite-module.js';
-import { StoreBackendError, StoreDamagedError, type Durability, type KvEntry, type KvKey, type KvRangeOptions, type KvStore, type KvTable } from './kv.js';
+import {
+  StoreBackendError,
+  StoreDamagedError,
+  type Durability,
+  type KvEntry,
+  type KvKey,
+  type KvRangeOptions,
+  type KvStore,
+  type KvTable,
+} from './kv.js';
 
 /** How long a write waits for another process's write transaction to end. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -95,7 +104,8 @@ export class SqliteStore implements KvStore {
       const store = new SqliteStore(options.file, db);
       store.transactionSync(() => {
         const version = db.prepare('PRAGMA user_version').get()?.['user_version'];
-        for (const name of options.tables) db.exec(`CREATE TABLE IF NOT EXISTS ${tableName(name)} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID`);
+        for (const name of options.tables)
+          db.exec(`CREATE TABLE IF NOT EXISTS ${tableName(name)} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID`);
         if (version === 0) {
           options.onCreate?.(store);
           db.exec('PRAGMA user_version = 1');
@@ -198,7 +208,7 @@ export class SqliteStore implements KvStore {
       for (const entry of batch) entry.fail(err);
       return;
     }
-    batch.forEach((entry, i) => entry.done(results[i]!));
+    for (const [i, entry] of batch.entries()) entry.done(results[i]!);
   }
 
   renewReads(): void {
@@ -261,7 +271,9 @@ class SqliteTable<V> implements KvTable<V> {
   }
 
   put(key: KvKey, value: V): Promise<void> {
-    return new Promise<void>((done, fail) => this.store.enqueue({ table: this as SqliteTable<unknown>, key, value, remove: false, done: () => done(), fail }));
+    return new Promise<void>((done, fail) =>
+      this.store.enqueue({ table: this as SqliteTable<unknown>, key, value, remove: false, done: () => done(), fail }),
+    );
   }
 
   remove(key: KvKey): Promise<boolean> {
@@ -298,7 +310,12 @@ class SqliteTable<V> implements KvTable<V> {
   }
 
   /** Rows in key order, a page (one short statement) at a time. */
-  private *pages(first: SqliteStatement, from: SqliteStatement, after: SqliteStatement, start: KvKey | undefined): Generator<Record<string, unknown>> {
+  private *pages(
+    first: SqliteStatement,
+    from: SqliteStatement,
+    after: SqliteStatement,
+    start: KvKey | undefined,
+  ): Generator<Record<string, unknown>> {
     let page = this.store.guard(() => (start === undefined ? first.all() : from.all(encodeKey(start))));
     while (page.length > 0) {
       yield* page;

@@ -108,7 +108,9 @@ export function storeBackend(env: NodeJS.ProcessEnv = process.env): KvBackend {
   if (chosen !== undefined) return chosen;
   const wanted = env['SYNKER_STORE'];
   if (wanted !== undefined && wanted !== '' && wanted !== 'lmdb' && wanted !== 'sqlite') {
-    throw new StoreBackendError('E_STORE_BACKEND', `SYNKER_STORE=${wanted} is not a store backend`, { hint: 'Use SYNKER_STORE=sqlite or SYNKER_STORE=lmdb, or unset it.' });
+    throw new StoreBackendError('E_STORE_BACKEND', `SYNKER_STORE=${wanted} is not a store backend`, {
+      hint: 'Use SYNKER_STORE=sqlite or SYNKER_STORE=lmdb, or unset it.',
+    });
   }
   if (wanted === 'sqlite' && loadSqlite() === undefined) {
     throw new StoreBackendError('E_STORE_BACKEND', `SYNKER_STORE=sqlite, but this Node.js (${process.version}) has no node:sqlite`, {

@@ -50,13 +50,13 @@ let loaded: SqliteModule | null | undefined;
 export function loadSqlite(): SqliteModule | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
   const emitWarning = process.emitWarning;
-  process.emitWarning = function (warning: string | Error, ...rest: unknown[]): void {
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]): void => {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
     const message = typeof warning === 'string' ? warning : warning.message;
     const name = typeof warning === 'string' ? type : warning.name;
     if (name === 'ExperimentalWarning' && message.startsWith('SQLite is an experimental feature')) return;
     (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
+  }) as typeof process.emitWarning;
   try {
     const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
     const mod = (typeof getBuiltin === 'function' ? getBuiltin.call(process, 'node:sqlite') : requireSqlite()) as SqliteModule | undefined;

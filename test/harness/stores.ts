@@ -15,7 +15,8 @@ export const BACKENDS: readonly KvBackend[] = ['lmdb', 'sqlite'];
 
 /** Why `backend` cannot run in this process, or undefined when it can. */
 export function unavailable(backend: KvBackend): string | undefined {
-  if (backend === 'sqlite') return loadSqlite() === undefined ? `node:sqlite needs Node.js >= 22.13 (this is ${process.version})` : undefined;
+  if (backend === 'sqlite')
+    return loadSqlite() === undefined ? `node:sqlite needs Node.js >= 22.13 (this is ${process.version})` : undefined;
   return lmdbLoads() ? undefined : 'lmdb-js does not load here';
 }
 

@@ -12,7 +12,7 @@ import { SqliteStore } from '../../src/state/kv-sqlite.js';
 import { collect, finished, isRoot, parseNdjson, runCli, sha256sum, sha256sumAll, startCli } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 
-const NEEDS_ROOT = 'needs root: the proof drops root\'s read override with setpriv';
+const NEEDS_ROOT = "needs root: the proof drops root's read override with setpriv";
 
 /** The cache's store as the CLI (same environment, so the same backend) opens it. */
 function openCacheStore(location: string): KvStore {
@@ -210,7 +210,7 @@ test('the cache lives outside the folder, under the cache directory', async (t) 
   assert.equal(scan.code, 0, scan.stderr);
   const location = hashCachePath(path.join(home, 'cache'), realpathSync(root));
   assert.ok((await stat(path.join(location, storeBackend() === 'sqlite' ? HASH_CACHE_SQLITE_FILE : 'data.mdb'))).size > 0);
-  assert.deepEqual((await readFile(path.join(root, 'doc'), 'utf8')), 'content');
+  assert.deepEqual(await readFile(path.join(root, 'doc'), 'utf8'), 'content');
   assert.equal(parseNdjson(scan.stdout).length, 1, 'nothing was added to the folder');
 });
 

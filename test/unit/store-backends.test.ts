@@ -20,7 +20,26 @@ const BOTH = unavailable('sqlite') ?? unavailable('lmdb');
 
 // Path-like characters on both sides of '/', control characters (ordered-binary escapes those up to 4
 // and prefixes a string that starts below 28), accents, astral and private-use characters.
-const ALPHABET = ['a', 'b', 'Z', '0', '-', '.', ' ', '/', '\u0001', '\u0004', '\u0005', '\u001b', '\u001f', '\u00e9', 'e\u0301', '\u{1f600}', '\ue000', '\uffee'];
+const ALPHABET = [
+  'a',
+  'b',
+  'Z',
+  '0',
+  '-',
+  '.',
+  ' ',
+  '/',
+  '\u0001',
+  '\u0004',
+  '\u0005',
+  '\u001b',
+  '\u001f',
+  '\u00e9',
+  'e\u0301',
+  '\u{1f600}',
+  '\ue000',
+  '\uffee',
+];
 
 function randomString(next: () => number, max = 8): string {
   let out = '';
@@ -69,27 +88,43 @@ test('both backends return the same keys in the same order: the byte order of th
   for (const backend of BACKENDS) {
     const store = await tempStore(t, backend, ['keys']);
     const table = store.table<number>('keys');
-    await store.transaction(() => keys.forEach((key, i) => table.putSync(key, i)));
+    await store.transaction(() => {
+      for (const [i, key] of keys.entries()) table.putSync(key, i);
+    });
     const entries = [...table.range()];
     orders[backend] = entries.map((e) => e.value);
     const hex = (key: KvKey): string => toBufferKey(key).toString('hex');
-    assert.deepEqual([...table.keys()].map(hex), entries.map((e) => hex(e.key)), `${backend}: keys() and range() agree`);
+    assert.deepEqual(
+      [...table.keys()].map(hex),
+      entries.map((e) => hex(e.key)),
+      `${backend}: keys() and range() agree`,
+    );
     fromStart[backend] = [...table.range({ start: ['photos', 'verified'] })].map((e) => e.value);
     assert.ok(fromStart[backend].length > 0 && fromStart[backend].length < keys.length);
     assert.equal(table.count(), keys.length);
   }
-  const expected = keys.map((key, i) => [toBufferKey(key), i] as const).sort((a, b) => Buffer.compare(a[0], b[0])).map(([, i]) => i);
+  const expected = keys
+    .map((key, i) => [toBufferKey(key), i] as const)
+    .sort((a, b) => Buffer.compare(a[0], b[0]))
+    .map(([, i]) => i);
   assert.deepEqual(orders['lmdb'], expected, 'lmdb: memcmp order of the encoded keys');
   assert.deepEqual(orders['sqlite'], orders['lmdb'], 'sqlite: the same order as lmdb');
   assert.deepEqual(fromStart['sqlite'], fromStart['lmdb'], 'a range from a start key: the same records');
   assert.deepEqual(fromStart['lmdb'], expected.slice(expected.length - fromStart['lmdb']!.length), 'from the start key to the end');
   // Strings that start at or above U+001C sort by UTF-8 bytes (code points), as synker's paths need.
-  const plain = expected.map((i) => keys[i]!).filter((k): k is string => typeof k === 'string' && k.length > 0 && k.charCodeAt(0) >= 28 && !/[\u0000-\u0004]/.test(k));
-  assert.deepEqual(plain, [...plain].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  const plain = expected
+    .map((i) => keys[i]!)
+    .filter((k): k is string => typeof k === 'string' && k.length > 0 && k.charCodeAt(0) >= 28 && !/[\u0000-\u0004]/.test(k));
+  assert.deepEqual(
+    plain,
+    [...plain].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
 });
 
 for (const backend of BACKENDS) {
-  test(`${backend}: queued writes commit together, remove() says whether the key was there, a failed transaction leaves nothing`, { skip: unavailable(backend) }, async (t) => {
+  test(`${backend}: queued writes commit together, remove() says whether the key was there, a failed transaction leaves nothing`, {
+    skip: unavailable(backend),
+  }, async (t) => {
     const store = await tempStore(t, backend, ['t']);
     const table = store.table<{ n: number; at: Date; list: number[] }>('t');
     const at = new Date(1_700_000_000_123);
@@ -116,7 +151,12 @@ test('the first sqlite open moves every record of state.lmdb across and renames 
   const old = await AgentState.open(dir, { backend: 'lmdb' });
   await old.recordPairingAttempt({ deviceId: 'DEVICE-A', name: 'laptop', address: '10.0.0.2:4000', at: 1000 });
   const verified = old.store<[string, number, number]>('photos', 'verified.a');
-  await verified.replaceAll(Array.from({ length: 3000 }, (_, i) => [`dir/file-${i}.jpg`, [`hash${i}`, i, 1_700_000_000_000 + i + 0.25]] as [string, [string, number, number]]));
+  await verified.replaceAll(
+    Array.from(
+      { length: 3000 },
+      (_, i) => [`dir/file-${i}.jpg`, [`hash${i}`, i, 1_700_000_000_000 + i + 0.25]] as [string, [string, number, number]],
+    ),
+  );
   await old.store('photos', 'verified').put('count', 3000);
   await old.store<{ subject: string }>('photos', 'outbox').put([1700000000, 'x'], { subject: 'report' });
   const before = {
@@ -157,7 +197,9 @@ test('a damaged or truncated state.sqlite is E_STATE_DAMAGED, not a crash', { sk
 
   const truncated = await tempDir(t);
   const state = await AgentState.open(truncated, { backend: 'sqlite' });
-  await state.store<string>('photos', 'verified.a').replaceAll(Array.from({ length: 5000 }, (_, i) => [`file-${i}`, 'x'.repeat(64)] as [string, string]));
+  await state
+    .store<string>('photos', 'verified.a')
+    .replaceAll(Array.from({ length: 5000 }, (_, i) => [`file-${i}`, 'x'.repeat(64)] as [string, string]));
   await state.close();
   const file = path.join(truncated, SQLITE_STATE_FILE);
   assert.ok(!existsSync(file + '-wal'), 'closing checkpointed the WAL into the file');
