@@ -11,6 +11,7 @@ import { prepareParents, unsafePathReason } from '../../src/transfer/safe-path.j
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
+import { assertLandedAt } from '../harness/landed-time.js';
 
 const expectFor = (data: Buffer, mode = 0o640) => ({ hash: sha256(data), size: data.length, mtime: T0, mode });
 
@@ -30,7 +31,7 @@ test('a verified file lands atomically with its mtime and mode, and no partial i
   await landFile(root, incoming.partialPath, 'a/b/file.bin', new VersionKeeper(root), false);
   const abs = path.join(root, 'a/b/file.bin');
   assert.deepEqual(readFileSync(abs), data);
-  assert.equal(statSync(abs).mtimeMs, T0);
+  assertLandedAt(abs, T0);
   assert.equal(statSync(abs).mode & 0o777, 0o640);
   assert.deepEqual(readdirSync(path.join(root, '.synker/partial')), []);
 });
