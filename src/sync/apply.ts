@@ -18,7 +18,8 @@ import { BackupDiskError, IntegrityError, PartialFileError, SyncError, SyncGuard
 import type { FileSource } from '../transfer/file-source.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from './fsync-dir.js';
-import { IncomingFile, prunePartials, removeEmptyPartialDir } from './incoming-file.js';
+import { IncomingFile } from './incoming-file.js';
+import { prunePartials, removeEmptyPartialDir } from './partial-files.js';
 import { landFile, NameCollisionError } from './land.js';
 import type { PlanEntry, SyncAction, SyncPlan } from './plan.js';
 import { assertSafeRelPath, prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';

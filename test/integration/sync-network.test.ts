@@ -15,7 +15,7 @@ import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { connectToPeer, type PeerSession } from '../../src/peer/index.js';
 import { applyPlan, type ApplyResult } from '../../src/sync/apply.js';
 import type { FileSource } from '../../src/transfer/file-source.js';
-import { partialPathFor } from '../../src/sync/incoming-file.js';
+import { partialPathFor } from '../../src/sync/partial-files.js';
 import { PeerFileSource } from '../../src/sync/peer-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { identities, isFrameOfType, rawClient, rawHello, startRawServer, startTestAgent } from '../harness/peers.js';
