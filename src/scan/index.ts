@@ -6,7 +6,8 @@
  *   for await (const entry of scan) { ... }
  *   console.log(scan.stats.hashedFiles, scan.stats.cachedFiles);
  */
-export { scanFolder, FolderScan, type ScanStats } from './scan.js';
+export { scanFolder, FolderScan } from './scan.js';
+export type { ScanStats } from './scan-stats.js';
 export { closeIdleScanThreads, scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
 export { type ScanOptions, DEFAULT_REORDER_WINDOW } from './options.js';
 export { ScanError, type ScanErrorCode } from './errors.js';

@@ -18,7 +18,7 @@ import type { ReadyEntries } from '../manifest/ready-entries.js';
 import { unpackEntries } from './entry-batch.js';
 import { ScanError, type ScanErrorCode } from './errors.js';
 import { resolveScanOptions, type ScanOptions } from './options.js';
-import { emptyStats, type ScanStats } from './scan.js';
+import { emptyStats, type ScanStats } from './scan-stats.js';
 import type { FromScanThread, ThreadError, ToScanThread } from './scan-thread-protocol.js';
 
 export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
