@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { createIdentity, type Identity } from '../src/identity/identity.js';
-import { wssClientOptions } from '../src/peer/client.js';
+import { wssClientOptions } from '../src/peer/connect.js';
 import { TLS_SETTINGS } from '../src/identity/tls.js';
 import { LIMITS } from '../src/protocol/limits.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';

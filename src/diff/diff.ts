@@ -4,6 +4,11 @@
  * it is a difference, so memory grows with the number of differences, not
  * with the size of the tree. Missing and extra entries are paired into moves
  * and case-only renames at the end. Rules in docs/diff.md.
+ *
+ * Longer than 300 lines: Join is one state machine over both streams; its
+ * methods read and write the same fields in step (mtimes pending a verdict,
+ * the shadowing folder, the clash finders, the totals), and the rules it
+ * applies already live in compare.ts, pairing.ts, mtime.ts and groups.ts.
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 import { comparePaths } from '../manifest/order.js';

@@ -2,6 +2,11 @@
  * One WebSocket carrying protocol frames, the same on both ends: decoding
  * through the one validating decoder, paced sending, keepalive and the idle
  * deadline, and "send an error frame, then close" for every failure.
+ *
+ * Longer than 300 lines: it is one class around one socket, and sending,
+ * pacing, pausing, the idle clock and the three ways to close all share its
+ * state (finished, the waiters, the timers) and end in the same finish();
+ * split apart, each piece would have to reach back into the others.
  */
 import type WebSocket from 'ws';
 import { SynkerError } from '../base/errors.js';

@@ -5,7 +5,7 @@
  */
 import type { Identity } from '../identity/identity.js';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
-import type { FolderConfig, TrustedDevice } from '../config/types.js';
+import type { FolderConfig } from '../config/types.js';
 import { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
@@ -25,6 +25,7 @@ import {
   wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
+import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt } from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
@@ -32,39 +33,6 @@ import { FileServing } from './file-serving.js';
 import { folderNotFound } from './folder-not-found.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
-
-/** What the server needs from the config, read afresh at each session (config changes apply live). */
-export interface AgentDirectory {
-  agentName(): string;
-  trusted(deviceId: string): TrustedDevice | undefined;
-  folders(): FolderConfig[];
-}
-
-/** A folder's manifest as the scanner produces it: ignore rules first, then sorted entries. */
-export interface FolderManifest {
-  /** The lines of the folder's `.synkerignore` ([] when it has none; `readIgnoreRules(root).split(/\r?\n/)`). */
-  ignoreRules: string[];
-  entries: AsyncIterable<ManifestEntry>;
-}
-
-/** How the client asked the folder to be scanned (manifest-request `verify` and `hash`). */
-export interface ManifestScanRequest {
-  /** Re-hash every file, bypassing the hash cache (and refreshing it with what was read). */
-  verify: boolean;
-  /** false: read no file, list sizes and times only. */
-  hash: boolean;
-}
-
-/** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
-export type ManifestSource = (folder: FolderConfig, signal: AbortSignal, scan: ManifestScanRequest) => Promise<FolderManifest>;
-
-export interface UntrustedAttempt {
-  deviceId: string;
-  /** The name the device announced in its hello. */
-  name: string;
-  address: string;
-  at: Date;
-}
 
 export interface ServerSessionContext {
   certDeviceId: string | undefined;

@@ -15,11 +15,12 @@ import { MAX_FRAME_BYTES, DEFAULT_PORT, WS_PATH } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.js';
 import { QuietLog } from './quiet-log.js';
-import { ServerSession, type AgentDirectory, type ManifestSource, type UntrustedAttempt } from './server-session.js';
+import type { AgentDirectory, ManifestSource, UntrustedAttempt } from './agent-directory.js';
+import { ServerSession } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
 
-export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './server-session.js';
+export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './agent-directory.js';
 
 export interface AgentServerOptions {
   identity: Identity;

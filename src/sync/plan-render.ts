@@ -2,7 +2,7 @@
  * Words for a sync plan (what `--dry-run` prints, and what a run did) and
  * its JSON form. Renderers only read the plan and the result.
  */
-import type { ApplyResult } from './apply.js';
+import type { ApplyResult } from './apply-types.js';
 import type { SyncAction, SyncPlan } from './plan.js';
 import { formatBytes, plural } from './units.js';
 

@@ -3,7 +3,7 @@
  * files and bytes done and left, rate, and time left. Nothing is printed when
  * stderr is not a terminal (logs and pipes stay clean).
  */
-import type { SyncProgress } from './apply.js';
+import type { SyncProgress } from './apply-types.js';
 import { formatBytes, formatClock } from './units.js';
 
 export function progressLine(p: SyncProgress, now = Date.now()): string {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { partialPathFor } from '../../src/sync/incoming-file.js';
+import { partialPathFor } from '../../src/sync/partial-files.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
 

@@ -6,7 +6,7 @@ import { ConfigStore } from '../../src/config/config-store.js';
 import { checkFolderRoot, FolderMarkerError, verifyFolderRoot, writeFolderMarker } from '../../src/config/folder-marker.js';
 import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from '../../src/config/json-source.js';
 import { formatPeerAddress, parsePeerAddress } from '../../src/config/peer-address.js';
-import type { AgentDirectory } from '../../src/peer/server-session.js';
+import type { AgentDirectory } from '../../src/peer/agent-directory.js';
 import { tempDir } from '../harness/tmp.js';
 
 test('the JSON parser agrees with JSON.parse and locates keys and values', () => {
