@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDir, writeFileAtomic } from '../base/atomic-file.js';
+import { fsyncDir, writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode, rethrowIfBug } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import type { ComposedMessage } from './compose.js';
@@ -179,7 +179,7 @@ export class Outbox {
           // Accepted: record it, and only then let the message leave the outbox.
           await this.recordSent(stored.messageId, delivery.response);
           await unlink(this.fileOf(entry.id));
-          await syncDir(this.dir);
+          await fsyncDir(this.dir);
           log.info(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
           result.sent.push({ entry: entryOf(entry.id, stored), result: delivery });
         } catch (err) {

@@ -17,7 +17,7 @@ import { SourceFileError, UnsafePathError } from '../transfer/errors.js';
 import { BackupDiskError, IntegrityError, PartialFileError, SyncError, SyncGuardError } from './errors.js';
 import type { FileSource } from '../transfer/file-source.js';
 import { fsTime } from './fs-time.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { IncomingFile, prunePartials, removeEmptyPartialDir } from './incoming-file.js';
 import { landFile, NameCollisionError } from './land.js';
 import type { PlanEntry, SyncAction, SyncPlan } from './plan.js';
