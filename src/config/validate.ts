@@ -13,6 +13,7 @@ import { parseScheduleSettings } from './schedule.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
+import { nameProblem } from './device-name.js';
 import { folderOverlap } from './folder-nesting.js';
 import { parsePeerAddress } from './peer-address.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
@@ -32,7 +33,6 @@ export class ConfigValidationError extends Error {
 
 /** Folder IDs travel in the protocol and name state entries: keep them short and plain. */
 export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MAX_NAME_BYTES = 63;
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
@@ -261,15 +261,6 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
 
   if (issues.length > 0) throw new ConfigValidationError(issues);
   return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
-}
-
-/** What is wrong with an agent or device name (the config's, or one given on the command line); undefined when nothing. */
-export function nameProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string, found ${JSON.stringify(value)}`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
-  return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FolderRole } from '../config/types.js';
 import { parseRole } from '../config/types.js';
+import { nameProblem } from '../config/device-name.js';
 import { addressPart, isMailAddress } from '../config/smtp.js';
 import { checkFolderId, expandHome, folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
 import type { Prompter } from './prompt.js';
@@ -40,7 +41,10 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     ? plan.name
     : await prompter.ask('Name of this machine, as peers and reports show it', {
         default: plan.name,
-        validate: (v) => (v.length === 0 || Buffer.byteLength(v) > 63 ? 'Use 1 to 63 characters.' : undefined),
+        validate: (v) => {
+          const problem = nameProblem(v);
+          return problem === undefined ? undefined : `The name ${problem}.`;
+        },
       });
   let role = defaultRole;
   if (!given.roleGiven && !given.foldersGiven) {

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../base/log.js';
 import { startAgent } from '../../agent/agent.js';
-import { nameProblem } from '../../config/validate.js';
+import { nameProblem } from '../../config/device-name.js';
 import { errnoCode, SynkerError, UsageError } from '../../base/errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
