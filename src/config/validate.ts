@@ -5,7 +5,6 @@
  * path it is about. Unknown keys are refused (with a suggestion) because a
  * misspelt key would otherwise be silently ignored.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { parseSmtpSettings } from './smtp.js';
@@ -14,7 +13,7 @@ import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../ide
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
 import { nameProblem } from './device-name.js';
-import { folderOverlap } from './folder-nesting.js';
+import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords } from './folder-rules.js';
 import { parsePeerAddress } from './peer-address.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
 
@@ -31,8 +30,6 @@ export class ConfigValidationError extends Error {
   }
 }
 
-/** Folder IDs travel in the protocol and name state entries: keep them short and plain. */
-export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
@@ -149,7 +146,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     const id = entry['id'];
     let okId: string | undefined;
     if (typeof id !== 'string' || !FOLDER_ID_PATTERN.test(id)) {
-      issue([...at, 'id'], id === undefined ? 'is missing' : `must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." "_" "-"), found ${JSON.stringify(id)}`);
+      issue([...at, 'id'], id === undefined ? 'is missing' : `must be ${FOLDER_ID_RULE}, found ${JSON.stringify(id)}`);
     } else if (folderIds.has(id)) {
       issue([...at, 'id'], `"${id}" is already used by folders[${folderIds.get(id)}]`);
     } else {
@@ -171,7 +168,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
           for (const [other, otherIndex] of folderPaths) {
             const overlap = folderOverlap(okPath, other);
             if (overlap === 'inside' || overlap === 'contains') {
-              issue([...at, 'path'], `${okPath} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folders[${otherIndex}] (${other}): folders must not be inside one another`);
+              issue([...at, 'path'], `${okPath} is ${overlapWords(overlap)} folders[${otherIndex}] (${other}): ${NESTING_RULE}`);
               break;
             }
           }
@@ -323,12 +320,6 @@ function editDistance(a: string, b: string): number {
     previous = row;
   }
   return previous[b.length]!;
-}
-
-function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
-  return p;
 }
 
 function isObject(value: unknown): value is Raw {
