@@ -38,24 +38,6 @@ export interface SourceLocator {
   lanProblem?(): string | undefined;
 }
 
-/** Addresses from the config's static `peers` list, then nothing else. */
-export function staticLocator(addresses: readonly string[], via = 'config'): SourceLocator {
-  const parsed = addresses.map((text) => {
-    const address = parsePeerAddress(text);
-    if (typeof address === 'string') {
-      throw new CheckError('E_CHECK_PEER', `the peer address "${text}" in the config is not valid: ${address}`, {
-        hint: 'Fix "peers" in the config (host:port, IPv6 in brackets).',
-      });
-    }
-    return { ...address, via };
-  });
-  return {
-    async *addresses() {
-      yield* parsed;
-    },
-  };
-}
-
 export interface FindSourceInput {
   config: SynkerConfig;
   folder: FolderConfig;

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { makeConfigDir } from '../dirs/config-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
@@ -112,5 +112,5 @@ export function serializeConfig(config: SynkerConfig): string {
 
 export async function saveConfigFile(file: string, config: SynkerConfig): Promise<void> {
   await makeConfigDir(path.dirname(file));
-  await writeFileAtomic(file, serializeConfig(config), { mode: 0o600 });
+  await writeFileAtomic(file, serializeConfig(config), { mode: 0o600, exactMode: true });
 }

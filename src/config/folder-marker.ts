@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { SYNKER_VERSION } from '../base/version.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 
 export interface FolderMarker {
   folderId: string;
@@ -111,7 +111,7 @@ export async function writeFolderMarker(root: string, folderId: string): Promise
   const marker: FolderMarker = { folderId, created: new Date().toISOString(), synker: SYNKER_VERSION };
   try {
     await mkdir(path.join(root, META_DIR), { recursive: true });
-    await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
+    await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644, exactMode: true });
   } catch (err) {
     throw new FolderMarkerError('E_MARKER_WRITE', `cannot write the folder marker ${markerPath(root)}: ${errnoCode(err) ?? (err as Error).message}`, {
       cause: err,

@@ -34,7 +34,3 @@ export function parsePeerAddress(input: string): PeerAddress | string {
   return { host, port: Number(portText) };
 }
 
-/** `host:port` with IPv6 literals bracketed. */
-export function formatPeerAddress(address: PeerAddress): string {
-  return `${net.isIPv6(address.host) ? `[${address.host}]` : address.host}:${address.port}`;
-}

@@ -5,7 +5,6 @@
  * path it is about. Unknown keys are refused (with a suggestion) because a
  * misspelt key would otherwise be silently ignored.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { parseSmtpSettings } from './smtp.js';
@@ -13,7 +12,8 @@ import { parseScheduleSettings } from './schedule.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
-import { folderOverlap } from './folder-nesting.js';
+import { nameProblem } from './device-name.js';
+import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords } from './folder-rules.js';
 import { parsePeerAddress } from './peer-address.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
 
@@ -30,9 +30,6 @@ export class ConfigValidationError extends Error {
   }
 }
 
-/** Folder IDs travel in the protocol and name state entries: keep them short and plain. */
-export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MAX_NAME_BYTES = 63;
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
@@ -149,7 +146,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     const id = entry['id'];
     let okId: string | undefined;
     if (typeof id !== 'string' || !FOLDER_ID_PATTERN.test(id)) {
-      issue([...at, 'id'], id === undefined ? 'is missing' : `must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." "_" "-"), found ${JSON.stringify(id)}`);
+      issue([...at, 'id'], id === undefined ? 'is missing' : `must be ${FOLDER_ID_RULE}, found ${JSON.stringify(id)}`);
     } else if (folderIds.has(id)) {
       issue([...at, 'id'], `"${id}" is already used by folders[${folderIds.get(id)}]`);
     } else {
@@ -171,7 +168,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
           for (const [other, otherIndex] of folderPaths) {
             const overlap = folderOverlap(okPath, other);
             if (overlap === 'inside' || overlap === 'contains') {
-              issue([...at, 'path'], `${okPath} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folders[${otherIndex}] (${other}): folders must not be inside one another`);
+              issue([...at, 'path'], `${okPath} is ${overlapWords(overlap)} folders[${otherIndex}] (${other}): ${NESTING_RULE}`);
               break;
             }
           }
@@ -263,15 +260,6 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
 }
 
-/** What is wrong with an agent or device name (the config's, or one given on the command line); undefined when nothing. */
-export function nameProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string, found ${JSON.stringify(value)}`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
-  return undefined;
-}
-
 /**
  * Valid values standing in for a required key the config gets wrong, so the
  * problems after it are found too.
@@ -332,12 +320,6 @@ function editDistance(a: string, b: string): number {
     previous = row;
   }
   return previous[b.length]!;
-}
-
-function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
-  return p;
 }
 
 function isObject(value: unknown): value is Raw {

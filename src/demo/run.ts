@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { PeerFinder, startDiscovery, type Candidate, type Discovery } from '../discovery/index.js';
 import { errnoCode, rethrowIfBug, SynkerError } from '../base/errors.js';
-import { formatBytes } from '../report/words.js';
+import { formatBytes } from '../base/units.js';
 import { DemoError } from './errors.js';
 import { prepareDemoDir } from './folder.js';
 import { DemoMailbox } from './mailbox.js';

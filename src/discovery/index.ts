@@ -26,7 +26,7 @@ export { eligibleInterfaces, type NetInterface } from './interfaces.js';
 export { LinkSet } from './link-set.js';
 export { MdnsCandidates } from './mdns-source.js';
 export { PeerTable, type PeerEntry, type SeenAddress } from './peer-table.js';
-export { parsePeerAddress, StaticPeers, type StaticPeer } from './static-peers.js';
+export { parseStaticPeer, StaticPeers, type StaticPeer } from './static-peers.js';
 export { decodeTxt, encodeTxt, type SynkerTxt } from './txt.js';
 
 export interface DiscoveryOptions {

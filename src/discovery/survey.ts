@@ -74,12 +74,14 @@ export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<St
   });
 }
 
-/** OpenSSL's errors are long and span lines ("...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:..."): one short phrase. */
-function describeTlsError(err: NodeJS.ErrnoException): string {
-  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(err.message)) return 'it does not speak TLS';
+/**
+ * OpenSSL's messages are long and span lines ("...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:..."):
+ * one short phrase, from the fields Node gives its OpenSSL errors (`code`, `reason`), not from the text.
+ */
+function describeTlsError(err: NodeJS.ErrnoException & { reason?: unknown }): string {
+  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.reason === 'wrong version number') return 'it does not speak TLS';
   if (err.code === 'ECONNRESET') return 'it closed the connection';
-  const reason = /SSL routines:[^:]*:([^:\n]+)/.exec(err.message)?.[1];
-  return reason ?? err.message.split('\n')[0]!.slice(0, 120);
+  return typeof err.reason === 'string' && err.reason !== '' ? err.reason : err.message.split('\n')[0]!.slice(0, 120);
 }
 
 function describeSocketError(err: NodeJS.ErrnoException): string {

@@ -6,7 +6,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
-import { writeFileAtomic } from '../config/atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { ConfigStore } from '../config/config-store.js';
 import { writeFolderMarker } from '../config/folder-marker.js';
@@ -60,7 +60,7 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
   for (const folder of plan.folders) await prepareFolder(folder, createdFolders);
 
   const { identity, created } = await loadOrCreateIdentity(target.configDir, plan.name);
-  if (passwordFile !== undefined) await writeFileAtomic(passwordFile, `${plan.email!.password}\n`, { mode: 0o600 });
+  if (passwordFile !== undefined) await writeFileAtomic(passwordFile, `${plan.email!.password}\n`, { mode: 0o600, exactMode: true });
   for (const folder of plan.folders) await writeFolderMarker(folder.path, folder.id);
 
   const store = await ConfigStore.open(target.configFile);

@@ -2,11 +2,10 @@
  * What `synker init` will set up, gathered from flags and (on a terminal)
  * answers: checked here, in one place, before anything is written.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
-import { folderOverlap } from '../config/folder-nesting.js';
+import { expandHome, FOLDER_ID_PATTERN, folderIdProblem, folderOverlap } from '../config/folder-rules.js';
 import { isMailAddress } from '../config/smtp.js';
 
 export interface PlannedFolder {
@@ -38,15 +37,6 @@ export interface InitPlan {
   email?: PlannedEmail;
 }
 
-/** Folder IDs travel in the protocol: short and plain (the config module enforces the same rule). */
-const FOLDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
-  return p;
-}
-
 /** A folder ID from a path: its last component, lowercased, plain characters only. */
 export function folderIdFromPath(p: string): string {
   const base = path.basename(path.resolve(p)).toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|-+$/g, '');
@@ -57,15 +47,11 @@ export function folderIdFromPath(p: string): string {
 export function parseFolderSpec(spec: string, role: FolderRole): PlannedFolder {
   const eq = spec.indexOf('=');
   const maybeId = eq > 0 ? spec.slice(0, eq) : undefined;
-  const hasId = maybeId !== undefined && FOLDER_ID.test(maybeId);
+  const hasId = maybeId !== undefined && FOLDER_ID_PATTERN.test(maybeId);
   const rawPath = hasId ? spec.slice(eq + 1) : spec;
   if (rawPath.trim() === '') throw new UsageError(`--folder ${spec}: the path is empty`, 'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.');
   const abs = path.resolve(expandHome(rawPath.trim()));
   return { id: hasId ? maybeId : folderIdFromPath(abs), path: abs, role };
-}
-
-export function checkFolderId(id: string): string | undefined {
-  return FOLDER_ID.test(id) ? undefined : 'A folder ID is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
 }
 
 export function checkRole(word: string): FolderRole {
@@ -91,7 +77,7 @@ export function checkPort(value: string | number, flag: string, options: { allow
 export function checkPlan(plan: InitPlan): void {
   const ids = new Set<string>();
   for (const folder of plan.folders) {
-    const problem = checkFolderId(folder.id);
+    const problem = folderIdProblem(folder.id);
     if (problem) throw new UsageError(`folder ID "${folder.id}" is not valid`, problem);
     if (ids.has(folder.id)) throw new UsageError(`two folders have the ID "${folder.id}"`, 'Give each one its own ID: --folder ID=PATH.');
     ids.add(folder.id);

@@ -6,8 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FolderRole } from '../config/types.js';
 import { parseRole } from '../config/types.js';
+import { nameProblem } from '../config/device-name.js';
 import { addressPart, isMailAddress } from '../config/smtp.js';
-import { checkFolderId, expandHome, folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
+import { expandHome, folderIdProblem } from '../config/folder-rules.js';
+import { folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
 import type { Prompter } from './prompt.js';
 
 /** Well-known providers: SMTP host, port and whether they need an app password. */
@@ -40,7 +42,10 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     ? plan.name
     : await prompter.ask('Name of this machine, as peers and reports show it', {
         default: plan.name,
-        validate: (v) => (v.length === 0 || Buffer.byteLength(v) > 63 ? 'Use 1 to 63 characters.' : undefined),
+        validate: (v) => {
+          const problem = nameProblem(v);
+          return problem === undefined ? undefined : `The name ${problem}.`;
+        },
       });
   let role = defaultRole;
   if (!given.roleGiven && !given.foldersGiven) {
@@ -65,7 +70,7 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
       const abs = path.resolve(expandHome(answer));
       const id = await prompter.ask('Folder ID (the same word on both machines pairs the folders)', {
         default: folderIdFromPath(abs),
-        validate: (v) => checkFolderId(v) ?? (folders.some((f) => f.id === v) ? 'That ID is already used above.' : undefined),
+        validate: (v) => folderIdProblem(v) ?? (folders.some((f) => f.id === v) ? 'That ID is already used above.' : undefined),
       });
       folders.push({ id, path: abs, role });
       if (!(await prompter.confirm('Add another folder?', false))) break;

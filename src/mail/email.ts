@@ -14,7 +14,8 @@ import { SYNKER_VERSION } from '../base/version.js';
 import type { MailAttachment, MailContent } from './compose.js';
 import { failingAfterSync, keptOnPurpose, type CheckReport, type SyncReport } from '../report/model.js';
 import { printablePath } from '../report/printable.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from '../report/words.js';
+import { formatBytes, formatCount, plural } from '../base/units.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from '../report/words.js';
 
 /** Text + HTML together stay below this (Gmail clips a message body at 102 KB). */
 export const BODY_BUDGET = 95 * 1024;

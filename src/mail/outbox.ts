@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDir, writeFileAtomic } from '../base/atomic-file.js';
+import { fsyncDir, writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode, rethrowIfBug } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import type { ComposedMessage } from './compose.js';
@@ -60,8 +60,11 @@ export interface FlushResult {
 }
 
 export class OutboxStorageError extends SynkerError {
-  constructor(message: string, hint: string, cause?: unknown) {
+  /** The message file that cannot be decoded (kept, never deleted); undefined when the outbox itself failed. */
+  readonly damagedFile: string | undefined;
+  constructor(message: string, hint: string, cause?: unknown, damagedFile?: string) {
     super('E_OUTBOX', message, { hint, cause });
+    this.damagedFile = damagedFile;
   }
 }
 
@@ -133,7 +136,7 @@ export class Outbox {
         if (found) entries.push(found.entry);
       } catch (err) {
         // One damaged file must not hold back every other report.
-        if (!(err instanceof OutboxStorageError) || !err.message.includes('is damaged')) throw err;
+        if (!(err instanceof OutboxStorageError) || err.damagedFile === undefined) throw err;
         log.warn(err.message);
         damaged.push(this.fileOf(id));
       }
@@ -179,7 +182,7 @@ export class Outbox {
           // Accepted: record it, and only then let the message leave the outbox.
           await this.recordSent(stored.messageId, delivery.response);
           await unlink(this.fileOf(entry.id));
-          await syncDir(this.dir);
+          await fsyncDir(this.dir);
           log.info(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
           result.sent.push({ entry: entryOf(entry.id, stored), result: delivery });
         } catch (err) {
@@ -255,7 +258,7 @@ export class Outbox {
       }
     } catch (err) {
       throw new OutboxStorageError(`the outbox message ${this.fileOf(id)} is damaged: ${(err as Error).message}`,
-        'Move the file out of the outbox to continue; it holds the message text (base64 in "raw").', err);
+        'Move the file out of the outbox to continue; it holds the message text (base64 in "raw").', err, this.fileOf(id));
     }
     return { entry: entryOf(id, stored), stored };
   }

@@ -33,7 +33,6 @@ export type WireEntry = [
 const TYPE_CODES: Record<EntryType, number> = { file: 0, dir: 1, symlink: 2, error: 3 };
 const TYPES_BY_CODE: readonly EntryType[] = ['file', 'dir', 'symlink', 'error'];
 const KNOWN_FLAGS = new Set<string>(ENTRY_FLAGS);
-export const MAX_WIRE_ENTRY_FIELDS = 11;
 
 /**
  * `hashes`, when given, is scratch space the hash bytes are written into

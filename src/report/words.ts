@@ -4,6 +4,7 @@
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
+import { formatBytes, formatCount, plural } from '../base/units.js';
 import { printablePath, printableTarget } from './printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
@@ -38,26 +39,6 @@ export const VERDICT_WORDS: Record<Verdict, string> = {
   both: 'changed on both sides since last verified',
   unknown: 'which side changed is unknown (never verified)',
 };
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
 
 /** Permissions in octal with three digits at least: mode 0 reads "000", as 644 reads "644". */
 function modeDigits(mode: number): string {

@@ -19,7 +19,7 @@ import { MARKER_FILE } from '../manifest/layout.js';
 import { SourceFileError } from '../transfer/errors.js';
 import type { ApplyOptions, ApplyResult, SyncProgress } from './apply-types.js';
 import { BackupDiskError, IntegrityError, PartialFileError, SyncError, SyncGuardError } from './errors.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { IncomingFile } from './incoming-file.js';
 import { isItemError, namingPath, toFailed } from './item-errors.js';
 import { prunePartials, removeEmptyPartialDir } from './partial-files.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { prepareParents } from '../transfer/safe-path.js';
 import type { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';

@@ -12,7 +12,7 @@ import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import type { ApplyResult } from './apply-types.js';
 import { SyncError } from './errors.js';
 import { fsTime } from './fs-time.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import type { PlanEntry, SyncAction } from './plan.js';
 import { siblingTempPath } from './temp-name.js';

@@ -4,7 +4,7 @@
  */
 import type { ApplyResult } from './apply-types.js';
 import type { SyncAction, SyncPlan } from './plan.js';
-import { formatBytes, plural } from './units.js';
+import { formatBytes, plural } from '../base/units.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
 export const SYNC_RESULT_VERSION = 1;

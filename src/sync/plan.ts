@@ -98,7 +98,38 @@ export interface SyncPlan {
   actions: SyncAction[];
   skipped: SkippedItem[];
   stops: GuardStop[];
-  totals: { pullFiles: number; pullBytes: number; moves: number; mkdirs: number; symlinks: number; metadata: number; deletes: number; deleteBytes: number };
+  totals: PlanTotals;
+}
+
+export interface PlanTotals {
+  pullFiles: number;
+  pullBytes: number;
+  moves: number;
+  mkdirs: number;
+  symlinks: number;
+  metadata: number;
+  /** Files and links to delete (folders are not counted). */
+  deletes: number;
+  deleteBytes: number;
+}
+
+/** What a plan's actions add up to: one count for sync and restore plans alike. */
+export function planTotals(actions: readonly SyncAction[]): PlanTotals {
+  const totals: PlanTotals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
+  for (const a of actions) {
+    if (a.op === 'pull') {
+      totals.pullFiles++;
+      totals.pullBytes += a.entry.size;
+    } else if (a.op === 'move') totals.moves++;
+    else if (a.op === 'mkdir') totals.mkdirs++;
+    else if (a.op === 'symlink') totals.symlinks++;
+    else if (a.op === 'metadata') totals.metadata++;
+    else if (a.op === 'delete' && a.entry.type !== 'dir') {
+      totals.deletes++;
+      totals.deleteBytes += a.entry.size;
+    }
+  }
+  return totals;
 }
 
 const DEFAULT_DELETE_PERCENT = 10;
@@ -242,20 +273,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     ...metadata,
     ...deletes,
   ];
-  const totals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
-  for (const a of actions) {
-    if (a.op === 'pull') {
-      totals.pullFiles++;
-      totals.pullBytes += a.entry.size;
-    } else if (a.op === 'move') totals.moves++;
-    else if (a.op === 'mkdir') totals.mkdirs++;
-    else if (a.op === 'symlink') totals.symlinks++;
-    else if (a.op === 'metadata') totals.metadata++;
-    else if (a.op === 'delete' && a.entry.type !== 'dir') {
-      totals.deletes++;
-      totals.deleteBytes += a.entry.size;
-    }
-  }
+  const totals = planTotals(actions);
   return { actions, skipped, stops: guards(options, totals.deletes, changedOnSource, removedOnSource), totals };
 }
 

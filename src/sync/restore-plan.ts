@@ -8,7 +8,7 @@
  * (but for those already there) and nothing on the source is touched.
  */
 import { comparePaths } from '../manifest/order.js';
-import type { PlanDifference, PlanEntry, SkippedItem, SyncAction, SyncPlan } from './plan.js';
+import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan.js';
 import type { AlreadyThere } from './restore-target.js';
 
 export interface RestoreOptions {
@@ -128,14 +128,5 @@ export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: stri
 function finish(actions: SyncAction[], skipped: SkippedItem[]): SyncPlan {
   const key = (a: SyncAction) => ('at' in a ? a.at.path : a.to.path);
   actions.sort((a, b) => comparePaths(key(a), key(b)));
-  const totals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
-  for (const a of actions) {
-    if (a.op === 'pull') {
-      totals.pullFiles++;
-      totals.pullBytes += a.entry.size;
-    } else if (a.op === 'mkdir') totals.mkdirs++;
-    else if (a.op === 'symlink') totals.symlinks++;
-    else if (a.op === 'metadata') totals.metadata++;
-  }
-  return { actions, skipped, stops: [], totals };
+  return { actions, skipped, stops: [], totals: planTotals(actions) };
 }

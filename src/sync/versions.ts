@@ -14,7 +14,7 @@ import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { formatBytes, formatCount } from '../../src/report/words.js';
+import { formatBytes, formatCount } from '../../src/base/units.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';
 import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { outboxDir } from '../../src/dirs/data-files.js';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { lstat, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { staticLocator } from '../../src/check/find-source.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { checkFolder } from '../../src/check/run.js';
 import { VerifiedHashes } from '../../src/check/verified-store.js';
 import { writeFolderMarker } from '../../src/config/folder-marker.js';

@@ -6,7 +6,7 @@ import { sendThroughOutbox } from '../../src/mail/deliver.js';
 import { BODY_BUDGET, differencesCsv, renderReportEmail, renderStaleEmail, renderTestEmail, type EmailContext } from '../../src/mail/email.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import type { CheckReport } from '../../src/report/model.js';
-import { formatBytes, formatCount } from '../../src/report/words.js';
+import { formatBytes, formatCount } from '../../src/base/units.js';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { file, reportOf } from '../harness/report.js';

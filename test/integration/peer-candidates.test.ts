@@ -9,7 +9,7 @@ import { DiscoveryError } from '../../src/discovery/errors.js';
 import { eligibleInterfaces, onSubnet } from '../../src/discovery/interfaces.js';
 import { MdnsCandidates } from '../../src/discovery/mdns-source.js';
 import { PeerTable } from '../../src/discovery/peer-table.js';
-import { parsePeerAddress, StaticPeers } from '../../src/discovery/static-peers.js';
+import { parseStaticPeer, StaticPeers } from '../../src/discovery/static-peers.js';
 import { decodeTxt, encodeTxt } from '../../src/discovery/txt.js';
 
 const { deviceId } = await createIdentity();
@@ -18,10 +18,10 @@ const { deviceId: otherId } = await createIdentity();
 const c = (host: string, source: Candidate['source'], family: 4 | 6 | undefined, lastSeen?: number): Candidate => ({ host, port: 1, family, interface: undefined, source, lastSeen });
 
 test('static peer addresses: host:port, IPv4, bracketed IPv6 with zone; clear errors otherwise', () => {
-  assert.deepEqual(parsePeerAddress(' 192.168.1.20:22000 '), { text: '192.168.1.20:22000', host: '192.168.1.20', port: 22000 });
-  assert.deepEqual(parsePeerAddress('nas.local:8384'), { text: 'nas.local:8384', host: 'nas.local', port: 8384 });
-  assert.equal(parsePeerAddress('[fe80::1%eth0]:22000').host, 'fe80::1%eth0');
-  assert.deepEqual(parsePeerAddress('nas.local'), { text: 'nas.local', host: 'nas.local', port: DEFAULT_PORT });
+  assert.deepEqual(parseStaticPeer(' 192.168.1.20:22000 '), { text: '192.168.1.20:22000', host: '192.168.1.20', port: 22000 });
+  assert.deepEqual(parseStaticPeer('nas.local:8384'), { text: 'nas.local:8384', host: 'nas.local', port: 8384 });
+  assert.equal(parseStaticPeer('[fe80::1%eth0]:22000').host, 'fe80::1%eth0');
+  assert.deepEqual(parseStaticPeer('nas.local'), { text: 'nas.local', host: 'nas.local', port: DEFAULT_PORT });
   for (const [bad, why] of [
     ['fe80::1:22000', /brackets/],
     ['[nope]:1', /not an IPv6/],
@@ -30,7 +30,7 @@ test('static peer addresses: host:port, IPv4, bracketed IPv6 with zone; clear er
     ['host:http', /not a port/],
     ['a b:1', /not a host name/],
   ] as const) {
-    assert.throws(() => parsePeerAddress(bad), (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_ADDRESS' && why.test(err.message) && !!err.hint, bad);
+    assert.throws(() => parseStaticPeer(bad), (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_ADDRESS' && why.test(err.message) && !!err.hint, bad);
   }
 });
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { staticLocator } from '../../src/check/find-source.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { renderReportEmail } from '../../src/mail/email.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderTerminal } from '../../src/report/terminal.js';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { staticLocator } from '../../src/check/find-source.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../../src/sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';

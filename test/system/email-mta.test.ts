@@ -10,7 +10,7 @@ import { simpleParser } from 'mailparser';
 import { flushOutbox, sendThroughOutbox } from '../../src/mail/deliver.js';
 import { renderReportEmail } from '../../src/mail/email.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { formatBytes, formatCount } from '../../src/report/words.js';
+import { formatBytes, formatCount } from '../../src/base/units.js';
 import { OpenSmtpd, opensmtpdUnavailable } from '../harness/opensmtpd.js';
 import { file, reportOf } from '../harness/report.js';
 import { freePort, testSmtpSettings } from '../harness/smtp.js';

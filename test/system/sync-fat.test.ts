@@ -20,7 +20,7 @@ import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { landFile } from '../../src/sync/land.js';
 import { directWritesSuit } from '../../src/sync/direct-write.js';
 import { probeFolding } from '../../src/sync/folding.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
+import { LocalFolderSource } from '../harness/local-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { listVersions, restoreVersion, VersionKeeper } from '../../src/sync/versions.js';
 import { diffTrees, listTree, sha256, T0, writeTree } from '../harness/tree.js';

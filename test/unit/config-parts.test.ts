@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { ConfigStore } from '../../src/config/config-store.js';
 import { checkFolderRoot, FolderMarkerError, verifyFolderRoot, writeFolderMarker } from '../../src/config/folder-marker.js';
 import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from '../../src/config/json-source.js';
-import { formatPeerAddress, parsePeerAddress } from '../../src/config/peer-address.js';
+import { parsePeerAddress } from '../../src/config/peer-address.js';
+import { formatPeerAddress } from '../harness/peer-address.js';
 import type { AgentDirectory } from '../../src/peer/agent-directory.js';
 import { tempDir } from '../harness/tmp.js';
 

@@ -7,7 +7,7 @@ import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { applyPlan } from '../../src/sync/apply.js';
 import { SyncError, SyncGuardError } from '../../src/sync/errors.js';
 import { SourceFileError } from '../../src/transfer/errors.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
+import { LocalFolderSource } from '../harness/local-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { readManifestFile } from '../../src/transfer/file-reader.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { applyPlan } from '../../src/sync/apply.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
+import { LocalFolderSource } from '../harness/local-source.js';
 import type { PlanDifference } from '../../src/sync/plan.js';
 import { planRestore, planRestoreInto } from '../../src/sync/restore-plan.js';
 import { findAlreadyRestored } from '../../src/sync/restore-target.js';

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../base/log.js';
 import { startAgent } from '../../agent/agent.js';
-import { nameProblem } from '../../config/validate.js';
+import { nameProblem } from '../../config/device-name.js';
 import { errnoCode, SynkerError, UsageError } from '../../base/errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -87,11 +87,14 @@ function listenError(err: unknown, listen: string | undefined): unknown {
   switch (errnoCode(err)) {
     case 'EADDRNOTAVAIL':
       return new UsageError(`--listen ${listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.');
-    case 'EADDRINUSE':
-      return new SynkerError('E_PORT_IN_USE', `cannot listen: ${(err as Error).message.replace(/^listen EADDRINUSE: /, '')}`, {
+    case 'EADDRINUSE': {
+      // Node's listen error carries the address and port as fields.
+      const { address, port } = err as { address?: string; port?: number };
+      return new SynkerError('E_PORT_IN_USE', `cannot listen: address already in use ${address ?? 'the address'}${port === undefined ? '' : `:${port}`}`, {
         cause: err,
         hint: 'Another program (or another synker agent) holds that port: stop it, or choose another with --port (or "port" in the config); synker doctor shows who answers there.',
       });
+    }
     default:
       return err;
   }

@@ -127,7 +127,7 @@ async function output(reports: CheckReport[], flags: CheckFlags, outputFile: str
     return;
   }
   try {
-    await writeFileAtomic(outputFile, text, 0o644, { makeDir: false });
+    await writeFileAtomic(outputFile, text, { mode: 0o644, makeDir: false });
   } catch (err) {
     throw new OutputError('E_OUTPUT_WRITE', `cannot write the report to ${outputFile}: ${(err as Error).message}`, {
       cause: err,

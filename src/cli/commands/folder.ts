@@ -9,9 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
-import { folderOverlap, realFolderPath } from '../../config/folder-nesting.js';
+import { FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords, realFolderPath } from '../../config/folder-rules.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
-import { FOLDER_ID_PATTERN } from '../../config/validate.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -158,7 +157,7 @@ export function register(program: Command): void {
 
 function checkFolderId(id: string): void {
   if (!FOLDER_ID_PATTERN.test(id)) {
-    throw new UsageError(`"${id}" is not a valid folder ID`, 'Use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. photos or family-photos.');
+    throw new UsageError(`"${id}" is not a valid folder ID`, `Use ${FOLDER_ID_RULE}, e.g. photos or family-photos.`);
   }
 }
 
@@ -187,7 +186,7 @@ async function assertCanAdd(config: SynkerConfig, id: string, root: string): Pro
     if (overlap !== undefined) {
       throw new FolderPathError(
         'E_FOLDER_NESTED',
-        `${root} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folder "${other.id}" (${other.path}): folders must not be inside one another`,
+        `${root} is ${overlapWords(overlap)} folder "${other.id}" (${other.path}): ${NESTING_RULE}`,
         {
           hint:
             'A sync writes into the whole backup folder and a check reads the whole source, so a folder inside another would be written to or read twice. Give each folder its own separate root (e.g. sibling folders).',

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CERT_FILE, deviceIdOfPem } from '../../identity/identity.js';
-import { parsePeerAddress } from '../../discovery/static-peers.js';
+import { parseStaticPeer } from '../../discovery/static-peers.js';
 import { createLogger } from '../../base/log.js';
 import { withCliContext, type CliContext } from '../context.js';
 import { shortDeviceId } from '../../identity/device-id.js';
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         // Bad flags are refused before anything is opened.
         const timeoutMs = parseDuration(opts.timeout);
         if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than zero');
-        for (const p of opts.peer) parsePeerAddress(p);
+        for (const p of opts.peer) parseStaticPeer(p);
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           const config = ctx.store.current();
           return runPeers(opts, timeoutMs, await trustLookup(ctx), [...config.peers, ...opts.peer]);

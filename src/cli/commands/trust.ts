@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../identity/device-id.js';
 import { describeDevice, deviceNameConflict, resolveTrustedDevice } from '../../config/device-ref.js';
 import type { TrustedDevice } from '../../config/types.js';
-import { MAX_NAME_BYTES } from '../../config/validate.js';
-import { isDeviceId } from '../../identity/device-id.js';
+import { trustedNameProblem } from '../../config/device-name.js';
 import { UsageError } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -138,22 +137,12 @@ export function register(program: Command): void {
 }
 
 function checkDeviceName(name: string): void {
-  const problem = nameProblem(name);
+  const problem = trustedNameProblem(name);
   if (problem !== undefined) throw new UsageError(`--name ${problem}`);
-}
-
-/** What makes a name invalid as a device name, or undefined. */
-function nameProblem(name: string): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === '' || Buffer.byteLength(trimmed) > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    return `must be 1-${MAX_NAME_BYTES} bytes of printable text`;
-  }
-  if (isDeviceId(trimmed)) return 'must not look like a device ID';
-  return undefined;
 }
 
 /** Why a name a device announced cannot be its name (it is peer-controlled: it must be valid and not taken); undefined when it can. */
 function whyUnusable(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): string | undefined {
-  const problem = nameProblem(name);
+  const problem = trustedNameProblem(name);
   return problem !== undefined ? `a name ${problem}` : deviceNameConflict(config.trusted, name, deviceId);
 }

@@ -8,7 +8,7 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { parseDuration } from '../../base/duration.js';
 import { UsageError } from '../../base/errors.js';
 import { SyncError } from '../../sync/errors.js';
-import { formatBytes } from '../../sync/units.js';
+import { formatBytes } from '../../base/units.js';
 import { listVersions, pruneVersions, restoreVersion, type VersionInfo } from '../../sync/versions.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
