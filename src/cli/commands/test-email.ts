@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { composeMessage } from '../../mail/compose.js';
-import { renderTestEmail } from '../../mail/email.js';
+import { renderTestEmail } from '../../mail/notices.js';
 import { createMailer } from '../../mail/mailer.js';
 import { UsageError } from '../../base/errors.js';
 import { SmtpConfigError, isMailAddress, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../config/smtp.js';
