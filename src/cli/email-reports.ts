@@ -9,16 +9,16 @@ import type { SynkerConfig } from '../config/types.js';
 import type { CheckReport } from '../report/model.js';
 import { ReportMailer, sourceNameIn } from '../schedule/notify.js';
 import { Outbox } from '../mail/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../config/smtp.js';
+import { SmtpConfigError } from '../config/smtp.js';
 import { outboxDir } from '../dirs/data-files.js';
-import { parseScheduleSettings } from '../config/schedule.js';
+import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
-  if (config.smtp === undefined) {
+  const settings = smtpSettingsOf(config);
+  if (settings === undefined) {
     throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.');
   }
-  const settings = parseSmtpSettings(config.smtp);
-  const timeZone = parseScheduleSettings(config.schedule).timezone;
+  const timeZone = scheduleSettingsOf(config).timezone;
   return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, sourceNameOf: sourceNameIn(config), ...(timeZone !== undefined ? { timeZone } : {}) });
 }
 

@@ -3,12 +3,17 @@
  * with defaults filled in and values normalised (device IDs canonical, role
  * aliases resolved, `~` expanded), or every problem found, each with the key
  * path it is about. Unknown keys are refused (with a suggestion) because a
- * misspelt key would otherwise be silently ignored.
+ * misspelt key would otherwise be silently ignored (raw-checks.ts). The
+ * `smtp` and `schedule` sections are checked by their own parsers
+ * (validate-sections.ts), and the settings they parse are remembered for
+ * smtpSettingsOf / scheduleSettingsOf (settings.ts).
  */
 import path from 'node:path';
-import { SynkerError } from '../base/errors.js';
 import { parseSmtpSettings } from './smtp.js';
 import { parseScheduleSettings } from './schedule.js';
+import { rememberScheduleSettings, rememberSmtpSettings } from './settings.js';
+import { checkSection, plainCopy } from './validate-sections.js';
+import { arrayAt, checkKeys, isObject, kind } from './raw-checks.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
@@ -35,8 +40,6 @@ const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smt
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
-
-type Raw = Record<string, unknown>;
 
 /** "36h", "90d", "8w" in milliseconds, or undefined when not such a duration. */
 export function parseAge(text: string): number | undefined {
@@ -68,8 +71,8 @@ function folderVersions(raw: unknown, at: JsonPath, issue: (p: JsonPath, message
 
 export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   const issues: ConfigIssue[] = [];
-  const issue = (p: JsonPath, message: string): void => {
-    issues.push({ path: p, message });
+  const issue = (p: JsonPath, message: string, hint?: string): void => {
+    issues.push({ path: p, message, ...(hint ? { hint } : {}) });
   };
   const defaults = defaultConfig(hostname);
 
@@ -218,56 +221,19 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     else peers.push(entry.trim());
   }
 
-  // Sections owned by other modules are checked by their own parsers (which name the key they refuse).
-  const sections: Pick<SynkerConfig, 'smtp' | 'schedule'> = {};
-  for (const [section, parse] of [
-    ['smtp', parseSmtpSettings],
-    ['schedule', parseScheduleSettings],
-  ] as const) {
-    const value = raw[section];
-    if (value === undefined) continue;
-    // The parsers stop at the first problem; every problem is listed at once by setting each
-    // refused key aside (or, for a required one, standing in a valid value) and parsing again.
-    let rest: unknown = isObject(value) ? { ...value } : value;
-    const reported = new Set<string>();
-    for (;;) {
-      try {
-        parse(rest);
-        // A plain copy: the parser's objects have no prototype (so `__proto__` is just a key); JSON.parse keeps that safe.
-        if (reported.size === 0) sections[section] = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-        break;
-      } catch (err) {
-        if (!(err instanceof SynkerError)) throw err;
-        const key = new RegExp(`\\b${section}\\.(\\w+)`).exec(err.message)?.[1];
-        if (key === undefined || !reported.has(key)) {
-          const at: JsonPath = key !== undefined && isObject(value) && key in value ? [section, key] : [section];
-          const prefix = `${section}.${key} `;
-          issues.push({ path: at, message: at.length === 2 && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, ...(err.hint ? { hint: err.hint } : {}) });
-        }
-        if (key === undefined || !isObject(rest)) break;
-        const standIn = STAND_INS[section][key];
-        const next: Record<string, unknown> = { ...rest };
-        if (!reported.has(key) && key in rest) delete next[key];
-        else if (standIn !== undefined && rest[key] !== standIn) next[key] = standIn;
-        else break;
-        reported.add(key);
-        rest = next;
-      }
-    }
-  }
+  // Sections owned by other modules are checked by their own parsers, here and only here: the config
+  // keeps them as written (a save writes back "30s"), the parsed settings are remembered (settings.ts).
+  const smtp = checkSection('smtp', raw['smtp'], parseSmtpSettings, issue);
+  const schedule = checkSection('schedule', raw['schedule'], parseScheduleSettings, issue);
 
   if (issues.length > 0) throw new ConfigValidationError(issues);
-  return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
+  return {
+    version: CONFIG_VERSION, name, port, folders, trusted, peers,
+    ...(smtp === undefined ? {} : { smtp: rememberSmtpSettings(plainCopy(raw['smtp']), smtp) }),
+    ...(schedule === undefined ? {} : { schedule: rememberScheduleSettings(plainCopy(raw['schedule']), schedule) }),
+  };
 }
 
-/**
- * Valid values standing in for a required key the config gets wrong, so the
- * problems after it are found too.
- */
-const STAND_INS: Record<'smtp' | 'schedule', Record<string, unknown>> = {
-  smtp: { host: 'smtp.example.org', from: 'synker@example.org', to: ['synker@example.org'] },
-  schedule: { check: '17 3 * * *' },
-};
 
 function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
   const problem = nameProblem(value);
@@ -276,59 +242,4 @@ function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string)
     return undefined;
   }
   return (value as string).trim();
-}
-
-function* arrayAt(obj: Raw, key: string, issue: (p: JsonPath, m: string) => void, at: JsonPath = []): Generator<[number, unknown]> {
-  const value = obj[key];
-  if (value === undefined) return;
-  if (!Array.isArray(value)) {
-    issue([...at, key], `must be a list ([...]), found ${kind(value)}`);
-    return;
-  }
-  for (let i = 0; i < value.length; i++) yield [i, value[i]];
-}
-
-function checkKeys(obj: Raw, known: readonly string[], at: JsonPath, issue: (p: JsonPath, m: string) => void): void {
-  for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
-    const suggestion = closest(key, known);
-    issue([...at, key], `unknown key${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known keys here: ${known.join(', ')}`);
-  }
-}
-
-/** The known key within edit distance 2 of a misspelt one. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
-function isObject(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
 }

@@ -1,4 +1,9 @@
 /**
+ * Longer than 300 lines: it is one class over one directory; the message
+ * files, the sent journal and the lock share its paths, its error
+ * (OutboxStorageError) and its atomic writes, and pulling the lock or the
+ * journal out (~40 lines each) would hand all three back in as parameters.
+ *
  * The outbox: every message is written here (atomically) before the first
  * delivery attempt and removed only after the SMTP server accepted it, so a
  * server that is down, a refused login, a crash or a power cut never loses a

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import { sendThroughOutbox } from '../../src/mail/deliver.js';
-import { BODY_BUDGET, differencesCsv, renderReportEmail, renderStaleEmail, renderTestEmail, type EmailContext } from '../../src/mail/email.js';
+import type { EmailContext } from '../../src/mail/context.js';
+import { differencesCsv } from '../../src/mail/csv.js';
+import { renderStaleEmail, renderTestEmail } from '../../src/mail/notices.js';
+import { BODY_BUDGET } from '../../src/mail/report-body.js';
+import { renderReportEmail } from '../../src/mail/report-email.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import type { CheckReport } from '../../src/report/model.js';
 import { formatBytes, formatCount } from '../../src/base/units.js';
@@ -219,7 +223,7 @@ test('staleness mail: "NOT verified since <date>"', () => {
 });
 
 test('how long a backup went unverified is said as a person would: minutes, hours, days and hours', async () => {
-  const { ago } = await import('../../src/mail/email.js');
+  const { ago } = await import('../../src/mail/dates.js');
   const now = new Date('2026-11-26T12:00:00Z');
   const since = (ms: number) => new Date(now.getTime() - ms).toISOString();
   assert.equal(ago(since(3 * 60_000), now), '3 minutes');

@@ -11,7 +11,7 @@ import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { staticLocator } from '../harness/peer-address.js';
-import { renderReportEmail } from '../../src/mail/email.js';
+import { renderReportEmail } from '../../src/mail/report-email.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { flushOutbox, sendThroughOutbox } from '../../src/mail/deliver.js';
-import { renderReportEmail } from '../../src/mail/email.js';
+import { renderReportEmail } from '../../src/mail/report-email.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { formatBytes, formatCount } from '../../src/base/units.js';
 import { OpenSmtpd, opensmtpdUnavailable } from '../harness/opensmtpd.js';

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { SynkerError } from '../../base/errors.js';
 import { flushOutbox } from '../../mail/deliver.js';
 import { Outbox, OutboxStorageError, type OutboxEntry } from '../../mail/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../../config/smtp.js';
+import { SmtpConfigError } from '../../config/smtp.js';
+import { smtpSettingsOf } from '../../config/settings.js';
 import { outboxDir } from '../../dirs/data-files.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -38,9 +39,9 @@ export function register(program: Command): void {
         let sendError: SynkerError | undefined;
         let busy = false;
         if (flags.send && (await box.size()) > 0) {
-          const smtp = ctx.store.current().smtp;
-          if (smtp === undefined) throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker outbox --send.');
-          const result = await flushOutbox({ settings: parseSmtpSettings(smtp), outbox: box });
+          const settings = smtpSettingsOf(ctx.store.current());
+          if (settings === undefined) throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker outbox --send.');
+          const result = await flushOutbox({ settings, outbox: box });
           sent = result.sent.map((s) => ({ entry: s.entry, response: s.result.response }));
           sendError = result.failed[0]?.error;
           busy = result.busy;

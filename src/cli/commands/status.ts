@@ -11,7 +11,8 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { Outbox } from '../../mail/outbox.js';
 import { outboxDir, scheduleStateFile } from '../../dirs/data-files.js';
 import { nextCheckAt } from '../../schedule/scheduler.js';
-import { createCron, parseScheduleSettings, type ScheduleSettings } from '../../config/schedule.js';
+import { createCron, type ScheduleSettings } from '../../config/schedule.js';
+import { scheduleSettingsOf } from '../../config/settings.js';
 import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -41,7 +42,7 @@ export interface StatusReport {
 }
 
 export async function collectStatus(config: SynkerConfig, dataDir: string, now: number): Promise<StatusReport> {
-  const settings = parseScheduleSettings(config.schedule);
+  const settings = scheduleSettingsOf(config);
   const cron = createCron(settings.check, settings.timezone);
   const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
   const { entries: waiting, damaged } = await new Outbox(outboxDir(dataDir)).inspect();

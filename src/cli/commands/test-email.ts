@@ -6,10 +6,11 @@
  */
 import type { Command } from 'commander';
 import { composeMessage } from '../../mail/compose.js';
-import { renderTestEmail } from '../../mail/email.js';
+import { renderTestEmail } from '../../mail/notices.js';
 import { createMailer } from '../../mail/mailer.js';
 import { UsageError } from '../../base/errors.js';
-import { SmtpConfigError, isMailAddress, parseSmtpSettings, readSmtpPassword, type SmtpSettings } from '../../config/smtp.js';
+import { SmtpConfigError, isMailAddress, readSmtpPassword, type SmtpSettings } from '../../config/smtp.js';
+import { smtpSettingsOf } from '../../config/settings.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action } from '../run.js';
@@ -38,16 +39,16 @@ export function register(program: Command): void {
     action(async (flags: TestEmailFlags, cmd: Command) =>
       withCliContext(cmd.optsWithGlobals(), async (ctx) => {
         const config = ctx.store.current();
-        const smtp = config.smtp;
-        if (smtp === undefined) {
+        const configured = smtpSettingsOf(config);
+        if (configured === undefined) {
           throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker test-email again.');
         }
         // Checked here so a bad --to is named as such, not as the config's smtp.to.
         for (const address of flags.to ?? []) {
           if (!isMailAddress(address)) throw new UsageError(`--to ${address}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
         }
-        const raw = flags.to ? { ...(smtp as Record<string, unknown>), to: flags.to } : smtp;
-        const settings = parseSmtpSettings(raw);
+        // As smtp.to would be read: the address trimmed.
+        const settings: SmtpSettings = flags.to ? { ...configured, to: flags.to.map((address) => address.trim()) } : configured;
         const now = new Date();
         const content = renderTestEmail(
           { host: settings.host, port: settings.port, security: securityWords(settings), ...(settings.user !== undefined ? { user: settings.user } : {}), from: settings.from, to: settings.to },
