@@ -4,7 +4,7 @@
  * its failed items (apply.ts does the work).
  */
 import type { FileSource } from '../transfer/file-source.js';
-import type { SyncAction } from './plan.js';
+import type { SyncAction } from './plan-types.js';
 import type { VersionKeeper } from './versions.js';
 
 export interface SyncProgress {

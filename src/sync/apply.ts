@@ -25,7 +25,7 @@ import { isItemError, namingPath, toFailed } from './item-errors.js';
 import { prunePartials, removeEmptyPartialDir } from './partial-files.js';
 import { landFile } from './land.js';
 import { LocalActions, setTimes } from './local-actions.js';
-import type { SyncAction, SyncPlan } from './plan.js';
+import type { SyncAction, SyncPlan } from './plan-types.js';
 import { assertSafeRelPath, resolveUnderRoot } from '../transfer/safe-path.js';
 import { VersionKeeper } from './versions.js';
 

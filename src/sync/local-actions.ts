@@ -14,7 +14,7 @@ import { SyncError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
 import { lstatOrUndefined } from './lstat-optional.js';
-import type { PlanEntry, SyncAction } from './plan.js';
+import type { PlanEntry, SyncAction } from './plan-types.js';
 import { siblingTempPath } from './temp-name.js';
 import type { VersionKeeper } from './versions.js';
 

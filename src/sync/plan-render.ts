@@ -3,7 +3,7 @@
  * its JSON form. Renderers only read the plan and the result.
  */
 import type { ApplyResult } from './apply-types.js';
-import type { SyncAction, SyncPlan } from './plan.js';
+import type { SyncAction, SyncPlan } from './plan-types.js';
 import { formatBytes, plural } from '../base/units.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';

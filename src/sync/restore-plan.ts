@@ -8,7 +8,7 @@
  * (but for those already there) and nothing on the source is touched.
  */
 import { comparePaths } from '../manifest/order.js';
-import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan.js';
+import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan-types.js';
 import type { AlreadyThere } from './restore-target.js';
 
 export interface RestoreOptions {

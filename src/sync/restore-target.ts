@@ -17,7 +17,7 @@ import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
 import { isNoModeBits } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
-import type { PlanEntry } from './plan.js';
+import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
 
 const log = createLogger('restore');

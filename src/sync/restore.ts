@@ -14,7 +14,7 @@ import { applyPlan } from './apply.js';
 import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
 import { SyncError } from './errors.js';
 import { PeerFileSource } from './peer-source.js';
-import type { SyncPlan } from './plan.js';
+import type { SyncPlan } from './plan-types.js';
 import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 import { findAlreadyRestored } from './restore-target.js';
 

@@ -13,7 +13,8 @@ import { applyPlan } from './apply.js';
 import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
 import { probeFolding } from './folding.js';
 import { PeerFileSource } from './peer-source.js';
-import { planSync, type MaxDelete, type SyncPlan } from './plan.js';
+import { planSync } from './plan.js';
+import type { MaxDelete, SyncPlan } from './plan-types.js';
 import { pruneVersions, VersionKeeper, type VersionRetention } from './versions.js';
 
 const log = createLogger('sync');

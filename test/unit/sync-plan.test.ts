@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deleteLimit, parseMaxDelete, planSync, type PlanDifference, type PlanEntry } from '../../src/sync/plan.js';
+import { planSync } from '../../src/sync/plan.js';
+import { deleteLimit, parseMaxDelete } from '../../src/sync/plan-guards.js';
+import type { PlanDifference, PlanEntry } from '../../src/sync/plan-types.js';
 
 const file = (hash: string, extra: Partial<PlanEntry> = {}): PlanEntry => ({ type: 'file', size: 10, mtime: 1000, mode: 0o644, hash: hash.padEnd(64, '0'), ...extra });
 const base = { sourceFiles: 100, backupFiles: 100 };

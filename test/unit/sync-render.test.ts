@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderPlan, summarizePlan } from '../../src/sync/plan-render.js';
-import { planSync, type PlanDifference } from '../../src/sync/plan.js';
+import { planSync } from '../../src/sync/plan.js';
+import type { PlanDifference } from '../../src/sync/plan-types.js';
 import { progressLine } from '../../src/sync/progress.js';
 import { formatBytes, formatClock } from '../../src/base/units.js';
 

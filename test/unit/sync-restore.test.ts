@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { applyPlan } from '../../src/sync/apply.js';
 import { LocalFolderSource } from '../harness/local-source.js';
-import type { PlanDifference } from '../../src/sync/plan.js';
+import type { PlanDifference } from '../../src/sync/plan-types.js';
 import { planRestore, planRestoreInto } from '../../src/sync/restore-plan.js';
 import { findAlreadyRestored } from '../../src/sync/restore-target.js';
 import { listVersions } from '../../src/sync/versions.js';

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/folders.js';
 import { UsageError } from '../../base/errors.js';
 import { planToJson, renderPlan, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
-import { parseMaxDelete } from '../../sync/plan.js';
+import { parseMaxDelete } from '../../sync/plan-guards.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
