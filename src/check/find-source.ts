@@ -83,7 +83,12 @@ function parsedPeer(peer: string): PeerAddress {
   return parsed;
 }
 
-function candidateDevices(config: SynkerConfig, folder: FolderConfig, peer: string | undefined, address: PeerAddress | undefined): TrustedDevice[] {
+function candidateDevices(
+  config: SynkerConfig,
+  folder: FolderConfig,
+  peer: string | undefined,
+  address: PeerAddress | undefined,
+): TrustedDevice[] {
   const shared = folder.shareWith.map((id) => config.trusted.find((t) => t.deviceId === id) ?? { deviceId: id });
   if (peer !== undefined && address === undefined) {
     let device: TrustedDevice;
@@ -102,9 +107,13 @@ function candidateDevices(config: SynkerConfig, folder: FolderConfig, peer: stri
     return [device];
   }
   if (shared.length === 0) {
-    throw new CheckError('E_CHECK_NO_SOURCE', `folder "${folder.id}" is not shared with any device, so there is no source to compare it with`, {
-      hint: `Share it with the machine that holds the originals: synker folder share ${folder.id} DEVICE`,
-    });
+    throw new CheckError(
+      'E_CHECK_NO_SOURCE',
+      `folder "${folder.id}" is not shared with any device, so there is no source to compare it with`,
+      {
+        hint: `Share it with the machine that holds the originals: synker folder share ${folder.id} DEVICE`,
+      },
+    );
   }
   return shared;
 }
@@ -168,6 +177,16 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
     }
   }
   const searchedLan = explicit === undefined && input.locator.searchesLan === true;
-  const peerAddress = explicit === undefined ? undefined : `${explicit.host.includes(':') ? `[${explicit.host}]` : explicit.host}:${explicit.port}`;
-  throw noSourceError({ config, folder, devices, attempts, notSource, searchedLan, lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined, peerAddress });
+  const peerAddress =
+    explicit === undefined ? undefined : `${explicit.host.includes(':') ? `[${explicit.host}]` : explicit.host}:${explicit.port}`;
+  throw noSourceError({
+    config,
+    folder,
+    devices,
+    attempts,
+    notSource,
+    searchedLan,
+    lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined,
+    peerAddress,
+  });
 }

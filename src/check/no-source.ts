@@ -54,13 +54,23 @@ function describeAttempt(config: SynkerConfig, attempt: Attempt): string {
   if (attempt.error instanceof WrongDeviceError) {
     const id = attempt.error.presentedDeviceId;
     const trusted = id === undefined ? undefined : config.trusted.find((t) => t.deviceId === id);
-    const presented = id === undefined ? 'no device' : trusted !== undefined ? describeDevice(trusted, id) : `the untrusted device ${formatDeviceId(id)}`;
+    const presented =
+      id === undefined ? 'no device' : trusted !== undefined ? describeDevice(trusted, id) : `the untrusted device ${formatDeviceId(id)}`;
     return `${attempt.address}: presented the certificate of ${presented}, not of ${label(attempt.device)}`;
   }
   return `${attempt.address}: ${attempt.error.message}`;
 }
 
-export function noSourceError({ config, folder, devices, attempts: all, notSource, searchedLan, lanProblem, peerAddress }: NoSource): CheckError {
+export function noSourceError({
+  config,
+  folder,
+  devices,
+  attempts: all,
+  notSource,
+  searchedLan,
+  lanProblem,
+  peerAddress,
+}: NoSource): CheckError {
   // What counts: failures at the source's own addresses (not a backup's, whatever else it answered first).
   const attempts = all.filter((a) => !isOtherDevicesAddress(config, a) && !notSource.some((n) => n.deviceId === a.device.deviceId));
   const refused = attempts.find((a) => a.error.code === 'E_FOLDER_NOT_FOUND');
@@ -82,9 +92,13 @@ export function noSourceError({ config, folder, devices, attempts: all, notSourc
   if (attempts.length === 0 && peerAddress !== undefined) {
     // --peer pointed at another device (a backup): the source was never tried, say which one to point at.
     const names = missing.map((d) => d.name ?? formatDeviceId(d.deviceId));
-    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not tried: ${peerAddress} (--peer) is another device${also}`, {
-      hint: `Point --peer at the source: --peer ${names[0]!} (its name), or its own address as host:port.`,
-    });
+    return new CheckError(
+      'E_SOURCE_NOT_FOUND',
+      `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not tried: ${peerAddress} (--peer) is another device${also}`,
+      {
+        hint: `Point --peer at the source: --peer ${names[0]!} (its name), or its own address as host:port.`,
+      },
+    );
   }
   if (attempts.length === 0) {
     const where = !searchedLan
@@ -92,13 +106,17 @@ export function noSourceError({ config, folder, devices, attempts: all, notSourc
       : lanProblem !== undefined
         ? `on the network: ${lanProblem}`
         : 'on the network';
-    return new CheckError('E_SOURCE_NOT_FOUND', `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not found ${where}${also}`, {
-      hint: !searchedLan
-        ? 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.'
-        : lanProblem !== undefined
-          ? 'Check the --interface name (`ip address` lists the interfaces that are up), or give the source\'s address: --peer host:port.'
-          : 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
-    });
+    return new CheckError(
+      'E_SOURCE_NOT_FOUND',
+      `the source of folder "${folder.id}" (${missing.map(label).join(', ')}) was not found ${where}${also}`,
+      {
+        hint: !searchedLan
+          ? 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.'
+          : lanProblem !== undefined
+            ? "Check the --interface name (`ip address` lists the interfaces that are up), or give the source's address: --peer host:port."
+            : 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
+      },
+    );
   }
   // Reached, but the folder is missing over there (an unmounted disk on the source): say where to act.
   const absent = attempts.find((a) => a.error.code === 'E_FOLDER_ABSENT');
@@ -121,7 +139,10 @@ export function noSourceError({ config, folder, devices, attempts: all, notSourc
     return new CheckError(
       'E_SOURCE_FAILED',
       `the source of folder "${folder.id}" answered but did not serve it: ${answered.map((a) => describeAttempt(config, a)).join('; ')}${elsewhere}${lan}${also}`,
-      { cause: last.error, hint: last.error.hint ?? `The log of synker agent on ${last.device.name ?? 'the source'} says why; try again once it is fixed.` },
+      {
+        cause: last.error,
+        hint: last.error.hint ?? `The log of synker agent on ${last.device.name ?? 'the source'} says why; try again once it is fixed.`,
+      },
     );
   }
   const tried = attempts.map((a) => describeAttempt(config, a)).join('; ');

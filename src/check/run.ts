@@ -128,7 +128,10 @@ async function runLocked(
   }
   const verify = options.verify ?? false;
   const sizeOnly = options.sizeOnly ?? false;
-  if (verify && sizeOnly) throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', { hint: 'Use one of them.' });
+  if (verify && sizeOnly)
+    throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', {
+      hint: 'Use one of them.',
+    });
   // An unmounted disk must never read as "every file is missing".
   await verifyFolderRoot(folder.path, folder.id);
   const lock = await env.state.acquireFolderLock(folder.id, { purpose: options.lockPurpose ?? 'check' });
@@ -153,9 +156,13 @@ async function runLocked(
       if (verify) {
         await found.session.close().catch(() => undefined);
         // Half a verify would vouch for the source's cache: refuse rather than report it as re-read.
-        throw new CheckError('E_CHECK_VERIFY_UNSUPPORTED', `${source.name} runs ${found.session.remote.software}, which cannot re-hash its files on request (--verify)`, {
-          hint: `Update synker on ${source.name}, or check without --verify.`,
-        });
+        throw new CheckError(
+          'E_CHECK_VERIFY_UNSUPPORTED',
+          `${source.name} runs ${found.session.remote.software}, which cannot re-hash its files on request (--verify)`,
+          {
+            hint: `Update synker on ${source.name}, or check without --verify.`,
+          },
+        );
       }
       log.debug(`${source.name} (${found.session.remote.software}) hashes anyway: --size-only saves only this side's reads`);
     }
@@ -188,7 +195,8 @@ async function runLocked(
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);
       await verified?.commit(diff.differences);
-      if (verified !== undefined) log.debug(`"${folder.id}": verified records written ${verified.stats.written}, pruned ${verified.stats.pruned}`);
+      if (verified !== undefined)
+        log.debug(`"${folder.id}": verified records written ${verified.stats.written}, pruned ${verified.stats.pruned}`);
       source.scan = remote.times;
       backup.scan = local.times;
       const report = buildReport({

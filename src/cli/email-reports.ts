@@ -16,13 +16,26 @@ import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
   const settings = smtpSettingsOf(config);
   if (settings === undefined) {
-    throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.');
+    throw new SmtpConfigError(
+      'e-mail is not set up: the config has no "smtp" section',
+      'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.',
+    );
   }
   const timeZone = scheduleSettingsOf(config).timezone;
-  return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, sourceNameOf: sourceNameIn(config), ...(timeZone !== undefined ? { timeZone } : {}) });
+  return new ReportMailer({
+    settings,
+    outbox: new Outbox(outboxDir(dataDir)),
+    agentName: config.name,
+    sourceNameOf: sourceNameIn(config),
+    ...(timeZone !== undefined ? { timeZone } : {}),
+  });
 }
 
-export async function emailReports(mailer: ReportMailer, reports: readonly CheckReport[], write: (line: string) => void = (l) => process.stderr.write(l)): Promise<void> {
+export async function emailReports(
+  mailer: ReportMailer,
+  reports: readonly CheckReport[],
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Promise<void> {
   for (const report of reports) {
     const outcome = await mailer.sendReport(report);
     if (outcome.status === 'sent') write(`e-mailed the report of ${report.folderId} to ${outcome.result.accepted.join(', ')}\n`);

@@ -54,14 +54,22 @@ export function parseConfigText(text: string, file: string): { config: SynkerCon
   }
   const raw = parsed.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return fail(new ConfigError('E_CONFIG_INVALID', file, 'the file must hold a JSON object ({...})', { position: parsed.locate([]), hint: HINT }));
+    return fail(
+      new ConfigError('E_CONFIG_INVALID', file, 'the file must hold a JSON object ({...})', { position: parsed.locate([]), hint: HINT }),
+    );
   }
   let migrated;
   try {
     migrated = migrateConfig(raw as Record<string, unknown>);
   } catch (err) {
     if (!(err instanceof UnsupportedVersionError)) throw err;
-    return fail(new ConfigError('E_CONFIG_VERSION', file, err.message, { position: parsed.locate(['version']), key: 'version', hint: 'Upgrade synker, or fix the version key.' }));
+    return fail(
+      new ConfigError('E_CONFIG_VERSION', file, err.message, {
+        position: parsed.locate(['version']),
+        key: 'version',
+        hint: 'Upgrade synker, or fix the version key.',
+      }),
+    );
   }
   try {
     return { config: validateConfig(migrated.raw), fromVersion: migrated.from };

@@ -14,9 +14,9 @@ export const MAX_NAME_BYTES = 63;
 /** Why `value` cannot be a device's name, as a phrase after "the name" / "--name"; undefined when it can. */
 export function nameProblem(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string, found ${JSON.stringify(value)}`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
+  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES)
+    return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
   return undefined;
 }
 

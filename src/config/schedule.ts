@@ -57,8 +57,11 @@ function duration(key: string, value: unknown, fallback: number, allowOff: boole
     if (ms <= 0) throw new Error('not positive');
     return ms;
   } catch (err) {
-    throw new ScheduleConfigError(`schedule.${key} is not a duration: ${JSON.stringify(value)}`,
-      `Use a value like "3d", "12h", "15m"${allowOff ? ', or "off"' : ''}.`, { key: `schedule.${key}`, cause: err });
+    throw new ScheduleConfigError(
+      `schedule.${key} is not a duration: ${JSON.stringify(value)}`,
+      `Use a value like "3d", "12h", "15m"${allowOff ? ', or "off"' : ''}.`,
+      { key: `schedule.${key}`, cause: err },
+    );
   }
 }
 
@@ -78,8 +81,11 @@ export function createCron(expression: string, timezone?: string): Cron {
     if (cron.nextRun(new Date()) === null) throw new Error('it never runs');
     return cron;
   } catch (err) {
-    throw new ScheduleConfigError(`schedule.check "${expression}"${timezone ? ` (timezone ${timezone})` : ''} is not a usable schedule: ${(err as Error).message}`,
-      'Use a cron expression such as "17 3 * * *" (daily at 03:17) or "0 */6 * * *" (every 6 hours), and an IANA timezone like "Europe/Berlin".', { key: 'schedule.check', cause: err });
+    throw new ScheduleConfigError(
+      `schedule.check "${expression}"${timezone ? ` (timezone ${timezone})` : ''} is not a usable schedule: ${(err as Error).message}`,
+      'Use a cron expression such as "17 3 * * *" (daily at 03:17) or "0 */6 * * *" (every 6 hours), and an IANA timezone like "Europe/Berlin".',
+      { key: 'schedule.check', cause: err },
+    );
   }
 }
 
@@ -90,27 +96,47 @@ export function parseScheduleSettings(raw: unknown): ScheduleSettings {
   }
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!KNOWN_KEYS.includes(key)) throw new ScheduleConfigError(`unknown setting schedule.${key}`, `Known settings: ${KNOWN_KEYS.join(', ')}.`, { key: `schedule.${key}` });
+    if (!KNOWN_KEYS.includes(key))
+      throw new ScheduleConfigError(`unknown setting schedule.${key}`, `Known settings: ${KNOWN_KEYS.join(', ')}.`, {
+        key: `schedule.${key}`,
+      });
   }
-  const check = obj['check'] ?? DEFAULT_CHECK_SCHEDULE;
-  if (typeof check !== 'string') throw new ScheduleConfigError('schedule.check must be a cron expression string', 'E.g. "17 3 * * *" for daily at 03:17.', { key: 'schedule.check' });
-  const timezone = obj['timezone'];
-  if (timezone !== undefined && typeof timezone !== 'string') throw new ScheduleConfigError('schedule.timezone must be a string', 'E.g. "Europe/Berlin"; leave it out for local time.', { key: 'schedule.timezone' });
+  const check = obj.check ?? DEFAULT_CHECK_SCHEDULE;
+  if (typeof check !== 'string')
+    throw new ScheduleConfigError('schedule.check must be a cron expression string', 'E.g. "17 3 * * *" for daily at 03:17.', {
+      key: 'schedule.check',
+    });
+  const timezone = obj.timezone;
+  if (timezone !== undefined && typeof timezone !== 'string')
+    throw new ScheduleConfigError('schedule.timezone must be a string', 'E.g. "Europe/Berlin"; leave it out for local time.', {
+      key: 'schedule.timezone',
+    });
   if (timezone !== undefined && !isTimeZone(timezone)) {
-    throw new ScheduleConfigError(`schedule.timezone is not a known time zone: ${JSON.stringify(timezone)}`, 'Use an IANA time zone name like "Europe/Berlin" or "America/New_York"; leave it out for local time.', { key: 'schedule.timezone' });
+    throw new ScheduleConfigError(
+      `schedule.timezone is not a known time zone: ${JSON.stringify(timezone)}`,
+      'Use an IANA time zone name like "Europe/Berlin" or "America/New_York"; leave it out for local time.',
+      { key: 'schedule.timezone' },
+    );
   }
   createCron(check, timezone);
-  const email = obj['email'] ?? 'on-difference';
+  const email = obj.email ?? 'on-difference';
   if (email !== 'on-difference' && email !== 'always' && email !== 'never') {
-    throw new ScheduleConfigError(`schedule.email must be "on-difference", "always" or "never", not ${JSON.stringify(email)}`, '"on-difference" mails only when the backup is incomplete (and once when it is complete again).', { key: 'schedule.email' });
+    throw new ScheduleConfigError(
+      `schedule.email must be "on-difference", "always" or "never", not ${JSON.stringify(email)}`,
+      '"on-difference" mails only when the backup is incomplete (and once when it is complete again).',
+      { key: 'schedule.email' },
+    );
   }
   const settings: ScheduleSettings = {
     check,
     email,
-    staleAfterMs: duration('staleAfter', obj['staleAfter'], DEFAULT_SCHEDULE.staleAfterMs, true),
-    retryAfterMs: duration('retryAfter', obj['retryAfter'], DEFAULT_SCHEDULE.retryAfterMs, false),
-    outboxRetryMs: duration('outboxRetry', obj['outboxRetry'], DEFAULT_SCHEDULE.outboxRetryMs, false),
-    catchUpDelayMs: obj['catchUpDelay'] === 0 || obj['catchUpDelay'] === '0' ? 0 : duration('catchUpDelay', obj['catchUpDelay'], DEFAULT_SCHEDULE.catchUpDelayMs, false),
+    staleAfterMs: duration('staleAfter', obj.staleAfter, DEFAULT_SCHEDULE.staleAfterMs, true),
+    retryAfterMs: duration('retryAfter', obj.retryAfter, DEFAULT_SCHEDULE.retryAfterMs, false),
+    outboxRetryMs: duration('outboxRetry', obj.outboxRetry, DEFAULT_SCHEDULE.outboxRetryMs, false),
+    catchUpDelayMs:
+      obj.catchUpDelay === 0 || obj.catchUpDelay === '0'
+        ? 0
+        : duration('catchUpDelay', obj.catchUpDelay, DEFAULT_SCHEDULE.catchUpDelayMs, false),
   };
   if (timezone !== undefined) settings.timezone = timezone;
   return settings;

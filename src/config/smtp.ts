@@ -47,8 +47,19 @@ export class SmtpConfigError extends SettingError {
 }
 
 const KNOWN_KEYS = new Set([
-  'host', 'port', 'secure', 'starttls', 'tlsVerify', 'user', 'passwordEnv', 'passwordFile', 'password',
-  'from', 'to', 'clientName', 'timeout',
+  'host',
+  'port',
+  'secure',
+  'starttls',
+  'tlsVerify',
+  'user',
+  'passwordEnv',
+  'passwordFile',
+  'password',
+  'from',
+  'to',
+  'clientName',
+  'timeout',
 ]);
 
 /** A very small sanity check: one @, something on both sides, no spaces or angle brackets in the address. */
@@ -87,7 +98,9 @@ function parseTimeout(value: unknown): number {
       if (ms > 0) return ms;
     }
   }
-  throw new SmtpConfigError(`smtp.timeout is not a duration: ${JSON.stringify(value)}`, 'Use seconds (30) or a value like "30s" or "2m".', { key: 'smtp.timeout' });
+  throw new SmtpConfigError(`smtp.timeout is not a duration: ${JSON.stringify(value)}`, 'Use seconds (30) or a value like "30s" or "2m".', {
+    key: 'smtp.timeout',
+  });
 }
 
 /**
@@ -102,7 +115,11 @@ export function parseSmtpSettings(raw: unknown): SmtpSettings {
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (!KNOWN_KEYS.has(key)) {
-      throw new SmtpConfigError(`unknown setting smtp.${key}`, `Known settings: ${[...KNOWN_KEYS].filter((k) => k !== 'password').join(', ')}.`, { key: `smtp.${key}` });
+      throw new SmtpConfigError(
+        `unknown setting smtp.${key}`,
+        `Known settings: ${[...KNOWN_KEYS].filter((k) => k !== 'password').join(', ')}.`,
+        { key: `smtp.${key}` },
+      );
     }
   }
   if ('password' in obj) {
@@ -112,48 +129,85 @@ export function parseSmtpSettings(raw: unknown): SmtpSettings {
       { key: 'smtp.password' },
     );
   }
-  const host = obj['host'];
+  const host = obj.host;
   if (typeof host !== 'string' || host.trim() === '' || /\s/.test(host.trim())) {
-    throw new SmtpConfigError('smtp.host is missing or not a host name', 'Set smtp.host to your mail server, e.g. "smtp.example.org" or "127.0.0.1".', { key: 'smtp.host' });
+    throw new SmtpConfigError(
+      'smtp.host is missing or not a host name',
+      'Set smtp.host to your mail server, e.g. "smtp.example.org" or "127.0.0.1".',
+      { key: 'smtp.host' },
+    );
   }
-  const secure = obj['secure'] ?? false;
-  if (typeof secure !== 'boolean') throw new SmtpConfigError('smtp.secure must be true or false', 'true: TLS from the start (port 465); false: plain connection upgraded with STARTTLS.', { key: 'smtp.secure' });
-  const port = obj['port'] ?? (secure ? 465 : 587);
+  const secure = obj.secure ?? false;
+  if (typeof secure !== 'boolean')
+    throw new SmtpConfigError(
+      'smtp.secure must be true or false',
+      'true: TLS from the start (port 465); false: plain connection upgraded with STARTTLS.',
+      { key: 'smtp.secure' },
+    );
+  const port = obj.port ?? (secure ? 465 : 587);
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SmtpConfigError(`smtp.port must be a number from 1 to 65535, not ${JSON.stringify(port)}`, 'Usual ports: 587 (STARTTLS), 465 (secure: true), 25 (local relay).', { key: 'smtp.port' });
+    throw new SmtpConfigError(
+      `smtp.port must be a number from 1 to 65535, not ${JSON.stringify(port)}`,
+      'Usual ports: 587 (STARTTLS), 465 (secure: true), 25 (local relay).',
+      { key: 'smtp.port' },
+    );
   }
-  const user = obj['user'];
-  if (user !== undefined && (typeof user !== 'string' || user === '')) throw new SmtpConfigError('smtp.user must be a non-empty string', 'Remove smtp.user to send without logging in.', { key: 'smtp.user' });
-  const starttls = obj['starttls'] ?? (user === undefined ? 'opportunistic' : 'required');
+  const user = obj.user;
+  if (user !== undefined && (typeof user !== 'string' || user === ''))
+    throw new SmtpConfigError('smtp.user must be a non-empty string', 'Remove smtp.user to send without logging in.', { key: 'smtp.user' });
+  const starttls = obj.starttls ?? (user === undefined ? 'opportunistic' : 'required');
   if (starttls !== 'required' && starttls !== 'opportunistic' && starttls !== 'never') {
-    throw new SmtpConfigError(`smtp.starttls must be "required", "opportunistic" or "never", not ${JSON.stringify(starttls)}`, 'Use "required" unless the server is a local relay without TLS.', { key: 'smtp.starttls' });
+    throw new SmtpConfigError(
+      `smtp.starttls must be "required", "opportunistic" or "never", not ${JSON.stringify(starttls)}`,
+      'Use "required" unless the server is a local relay without TLS.',
+      { key: 'smtp.starttls' },
+    );
   }
-  const tlsVerify = obj['tlsVerify'] ?? true;
-  if (typeof tlsVerify !== 'boolean') throw new SmtpConfigError('smtp.tlsVerify must be true or false', 'Leave it out (true) unless your relay uses a self-signed certificate.', { key: 'smtp.tlsVerify' });
-  const passwordEnv = obj['passwordEnv'];
+  const tlsVerify = obj.tlsVerify ?? true;
+  if (typeof tlsVerify !== 'boolean')
+    throw new SmtpConfigError(
+      'smtp.tlsVerify must be true or false',
+      'Leave it out (true) unless your relay uses a self-signed certificate.',
+      { key: 'smtp.tlsVerify' },
+    );
+  const passwordEnv = obj.passwordEnv;
   if (passwordEnv !== undefined && (typeof passwordEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv))) {
-    throw new SmtpConfigError('smtp.passwordEnv must be the name of an environment variable, like "SYNKER_SMTP_PASSWORD"', 'Give the variable\'s name, not the password.', { key: 'smtp.passwordEnv' });
+    throw new SmtpConfigError(
+      'smtp.passwordEnv must be the name of an environment variable, like "SYNKER_SMTP_PASSWORD"',
+      "Give the variable's name, not the password.",
+      { key: 'smtp.passwordEnv' },
+    );
   }
-  const passwordFile = obj['passwordFile'];
+  const passwordFile = obj.passwordFile;
   if (passwordFile !== undefined && (typeof passwordFile !== 'string' || !path.isAbsolute(passwordFile))) {
-    throw new SmtpConfigError('smtp.passwordFile must be an absolute path', 'E.g. "/home/me/.config/synker/smtp-password" (mode 0600).', { key: 'smtp.passwordFile' });
+    throw new SmtpConfigError('smtp.passwordFile must be an absolute path', 'E.g. "/home/me/.config/synker/smtp-password" (mode 0600).', {
+      key: 'smtp.passwordFile',
+    });
   }
   if (passwordEnv !== undefined && passwordFile !== undefined) {
     throw new SmtpConfigError('smtp.passwordEnv and smtp.passwordFile are both set', 'Keep one of them.', { key: 'smtp.passwordEnv' });
   }
   if (user !== undefined && passwordEnv === undefined && passwordFile === undefined) {
-    throw new SmtpConfigError('smtp.user is set but no password source is', 'Set smtp.passwordFile (a file only you can read) or smtp.passwordEnv (an environment variable name).', { key: 'smtp.user' });
+    throw new SmtpConfigError(
+      'smtp.user is set but no password source is',
+      'Set smtp.passwordFile (a file only you can read) or smtp.passwordEnv (an environment variable name).',
+      { key: 'smtp.user' },
+    );
   }
-  const from = checkAddress('from', obj['from']);
-  const rawTo = obj['to'];
+  const from = checkAddress('from', obj.from);
+  const rawTo = obj.to;
   const toList = typeof rawTo === 'string' ? [rawTo] : rawTo;
   if (!Array.isArray(toList) || toList.length === 0) {
-    throw new SmtpConfigError('smtp.to must list at least one recipient', 'E.g. "to": ["me@example.org", "admin@example.org"].', { key: 'smtp.to' });
+    throw new SmtpConfigError('smtp.to must list at least one recipient', 'E.g. "to": ["me@example.org", "admin@example.org"].', {
+      key: 'smtp.to',
+    });
   }
   const to = toList.map((address) => checkAddress('to', address));
-  const clientName = obj['clientName'] ?? os.hostname();
+  const clientName = obj.clientName ?? os.hostname();
   if (typeof clientName !== 'string' || clientName === '' || /\s/.test(clientName)) {
-    throw new SmtpConfigError('smtp.clientName must be a host name without spaces', 'Leave it out to use this machine\'s host name.', { key: 'smtp.clientName' });
+    throw new SmtpConfigError('smtp.clientName must be a host name without spaces', "Leave it out to use this machine's host name.", {
+      key: 'smtp.clientName',
+    });
   }
   const settings: SmtpSettings = {
     host: host.trim(),
@@ -164,7 +218,7 @@ export function parseSmtpSettings(raw: unknown): SmtpSettings {
     from,
     to,
     clientName,
-    timeoutMs: parseTimeout(obj['timeout']),
+    timeoutMs: parseTimeout(obj.timeout),
   };
   if (user !== undefined) settings.user = user;
   if (passwordEnv !== undefined) settings.passwordEnv = passwordEnv;
@@ -197,10 +251,17 @@ export function readSmtpPassword(settings: SmtpSettings, env: NodeJS.ProcessEnv 
     const st = statSync(file);
     mode = st.mode;
     uid = st.uid;
-    if (!st.isFile()) throw new SmtpConfigError(`smtp.passwordFile ${file} is not a file`, 'Point smtp.passwordFile at a file holding the password.', { key: 'smtp.passwordFile' });
+    if (!st.isFile())
+      throw new SmtpConfigError(`smtp.passwordFile ${file} is not a file`, 'Point smtp.passwordFile at a file holding the password.', {
+        key: 'smtp.passwordFile',
+      });
   } catch (err) {
     if (err instanceof SmtpConfigError) throw err;
-    throw new SmtpConfigError(`cannot read smtp.passwordFile ${file}: ${errnoCode(err) ?? String(err)}`, 'Create the file with the password on one line and run: chmod 600 FILE', { key: 'smtp.passwordFile', cause: err });
+    throw new SmtpConfigError(
+      `cannot read smtp.passwordFile ${file}: ${errnoCode(err) ?? String(err)}`,
+      'Create the file with the password on one line and run: chmod 600 FILE',
+      { key: 'smtp.passwordFile', cause: err },
+    );
   }
   if (process.platform !== 'win32') {
     if ((mode & 0o077) !== 0) {
@@ -212,10 +273,15 @@ export function readSmtpPassword(settings: SmtpSettings, env: NodeJS.ProcessEnv 
     }
     const me = process.getuid?.();
     if (me !== undefined && uid !== me) {
-      throw new SmtpConfigError(`smtp.passwordFile ${file} belongs to another user (uid ${uid})`, `Run: chown ${me} ${file}`, { key: 'smtp.passwordFile' });
+      throw new SmtpConfigError(`smtp.passwordFile ${file} belongs to another user (uid ${uid})`, `Run: chown ${me} ${file}`, {
+        key: 'smtp.passwordFile',
+      });
     }
   }
   const password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  if (password === '') throw new SmtpConfigError(`smtp.passwordFile ${file} is empty`, 'Write the password into the file (one line).', { key: 'smtp.passwordFile' });
+  if (password === '')
+    throw new SmtpConfigError(`smtp.passwordFile ${file} is empty`, 'Write the password into the file (one line).', {
+      key: 'smtp.passwordFile',
+    });
   return password;
 }

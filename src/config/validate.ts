@@ -35,7 +35,6 @@ export class ConfigValidationError extends Error {
   }
 }
 
-
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
@@ -56,14 +55,16 @@ function folderVersions(raw: unknown, at: JsonPath, issue: (p: JsonPath, message
   }
   checkKeys(raw, VERSIONS_KEYS, at, issue);
   const out: NonNullable<FolderConfig['versions']> = {};
-  const maxAge = raw['maxAge'];
+  const maxAge = raw.maxAge;
   if (maxAge !== undefined) {
-    if (typeof maxAge !== 'string' || parseAge(maxAge) === undefined) issue([...at, 'maxAge'], `must be a duration in hours, days or weeks like "36h", "90d" or "8w", found ${JSON.stringify(maxAge)}`);
+    if (typeof maxAge !== 'string' || parseAge(maxAge) === undefined)
+      issue([...at, 'maxAge'], `must be a duration in hours, days or weeks like "36h", "90d" or "8w", found ${JSON.stringify(maxAge)}`);
     else out.maxAge = maxAge;
   }
-  const keep = raw['keep'];
+  const keep = raw.keep;
   if (keep !== undefined) {
-    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) issue([...at, 'keep'], `must be a whole number of versions, 1 or more, found ${JSON.stringify(keep)}`);
+    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)
+      issue([...at, 'keep'], `must be a whole number of versions, 1 or more, found ${JSON.stringify(keep)}`);
     else out.keep = keep;
   }
   return out;
@@ -76,18 +77,20 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   };
   const defaults = defaultConfig(hostname);
 
-  if (!isObject(raw)) throw new ConfigValidationError([{ path: [], message: `the file must hold a JSON object ({...}), found ${kind(raw)}` }]);
+  if (!isObject(raw))
+    throw new ConfigValidationError([{ path: [], message: `the file must hold a JSON object ({...}), found ${kind(raw)}` }]);
   checkKeys(raw, TOP_KEYS, [], issue);
 
-  if (raw['version'] !== CONFIG_VERSION) issue(['version'], `must be ${CONFIG_VERSION}`);
+  if (raw.version !== CONFIG_VERSION) issue(['version'], `must be ${CONFIG_VERSION}`);
 
   let name = defaults.name;
-  if (raw['name'] !== undefined) name = checkName(raw['name'], ['name'], issue) ?? name;
+  if (raw.name !== undefined) name = checkName(raw.name, ['name'], issue) ?? name;
 
   let port = defaults.port;
-  if (raw['port'] !== undefined) {
-    const p = raw['port'];
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) issue(['port'], `must be a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(p)}`);
+  if (raw.port !== undefined) {
+    const p = raw.port;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535)
+      issue(['port'], `must be a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(p)}`);
     else port = p;
   }
 
@@ -104,21 +107,23 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     checkKeys(entry, TRUSTED_KEYS, at, issue);
     let deviceId: string | undefined;
     try {
-      if (typeof entry['deviceId'] !== 'string') throw new Error(entry['deviceId'] === undefined ? 'is missing' : `must be a string, found ${kind(entry['deviceId'])}`);
-      deviceId = parseDeviceId(entry['deviceId']);
+      if (typeof entry.deviceId !== 'string')
+        throw new Error(entry.deviceId === undefined ? 'is missing' : `must be a string, found ${kind(entry.deviceId)}`);
+      deviceId = parseDeviceId(entry.deviceId);
     } catch (err) {
       issue([...at, 'deviceId'], (err as Error).message);
     }
     if (deviceId !== undefined && trustedIds.has(deviceId)) issue([...at, 'deviceId'], 'this device is listed twice');
     let deviceName: string | undefined;
-    if (entry['name'] !== undefined) {
-      deviceName = checkName(entry['name'], [...at, 'name'], issue);
+    if (entry.name !== undefined) {
+      deviceName = checkName(entry.name, [...at, 'name'], issue);
       if (deviceName !== undefined && isDeviceId(deviceName)) {
         issue([...at, 'name'], 'a name must not look like a device ID');
         deviceName = undefined;
       }
       const folded = deviceName?.toLowerCase();
-      if (folded !== undefined && trustedNames.has(folded)) issue([...at, 'name'], `the name "${deviceName}" is already used by trusted[${trustedNames.get(folded)}]`);
+      if (folded !== undefined && trustedNames.has(folded))
+        issue([...at, 'name'], `the name "${deviceName}" is already used by trusted[${trustedNames.get(folded)}]`);
       if (folded !== undefined) trustedNames.set(folded, index);
     }
     if (deviceId !== undefined && !trustedIds.has(deviceId)) {
@@ -132,7 +137,10 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   for (const { index, deviceId, name: deviceName } of named) {
     const shadowed = trusted.find((t) => t.deviceId !== deviceId && shortDeviceId(t.deviceId) === deviceName.toUpperCase());
     if (shadowed) {
-      issue(['trusted', index, 'name'], `"${deviceName}" is the first group of the ID of another trusted device (${formatDeviceId(shadowed.deviceId)}), which commands accept as that device: pick another name`);
+      issue(
+        ['trusted', index, 'name'],
+        `"${deviceName}" is the first group of the ID of another trusted device (${formatDeviceId(shadowed.deviceId)}), which commands accept as that device: pick another name`,
+      );
     }
   }
 
@@ -146,7 +154,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       continue;
     }
     checkKeys(entry, FOLDER_KEYS, at, issue);
-    const id = entry['id'];
+    const id = entry.id;
     let okId: string | undefined;
     if (typeof id !== 'string' || !FOLDER_ID_PATTERN.test(id)) {
       issue([...at, 'id'], id === undefined ? 'is missing' : `must be ${FOLDER_ID_RULE}, found ${JSON.stringify(id)}`);
@@ -156,13 +164,14 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       folderIds.set(id, index);
       okId = id;
     }
-    const rawPath = entry['path'];
+    const rawPath = entry.path;
     let okPath: string | undefined;
     if (typeof rawPath !== 'string' || rawPath === '') {
       issue([...at, 'path'], rawPath === undefined ? 'is missing' : `must be a path, found ${JSON.stringify(rawPath)}`);
     } else {
       const expanded = expandHome(rawPath);
-      if (!path.isAbsolute(expanded)) issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
+      if (!path.isAbsolute(expanded))
+        issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
       else {
         okPath = path.normalize(expanded);
         if (okPath.length > 1) okPath = okPath.replace(/[\\/]+$/, '');
@@ -179,9 +188,14 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
         folderPaths.set(okPath, index);
       }
     }
-    const role = typeof entry['role'] === 'string' ? parseRole(entry['role']) : undefined;
+    const role = typeof entry.role === 'string' ? parseRole(entry.role) : undefined;
     if (role === undefined) {
-      issue([...at, 'role'], entry['role'] === undefined ? 'is missing (source or backup)' : `must be "source" (or "master") or "backup" (or "slave"), found ${JSON.stringify(entry['role'])}`);
+      issue(
+        [...at, 'role'],
+        entry.role === undefined
+          ? 'is missing (source or backup)'
+          : `must be "source" (or "master") or "backup" (or "slave"), found ${JSON.stringify(entry.role)}`,
+      );
     }
     const shareWith: string[] = [];
     for (const [i, device] of arrayAt(entry, 'shareWith', issue, at)) {
@@ -201,11 +215,18 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       else if (shareWith.includes(deviceId)) issue(where, 'this device is listed twice');
       else shareWith.push(deviceId);
     }
-    const sync = entry['sync'];
+    const sync = entry.sync;
     if (sync !== undefined && typeof sync !== 'boolean') issue([...at, 'sync'], `must be true or false, found ${JSON.stringify(sync)}`);
-    const versions = folderVersions(entry['versions'], [...at, 'versions'], issue);
+    const versions = folderVersions(entry.versions, [...at, 'versions'], issue);
     if (okId !== undefined && okPath !== undefined && role !== undefined) {
-      folders.push({ id: okId, path: okPath, role, shareWith, ...(sync === true ? { sync } : {}), ...(versions === undefined ? {} : { versions }) });
+      folders.push({
+        id: okId,
+        path: okPath,
+        role,
+        shareWith,
+        ...(sync === true ? { sync } : {}),
+        ...(versions === undefined ? {} : { versions }),
+      });
     }
   }
 
@@ -223,17 +244,21 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
 
   // Sections owned by other modules are checked by their own parsers, here and only here: the config
   // keeps them as written (a save writes back "30s"), the parsed settings are remembered (settings.ts).
-  const smtp = checkSection('smtp', raw['smtp'], parseSmtpSettings, issue);
-  const schedule = checkSection('schedule', raw['schedule'], parseScheduleSettings, issue);
+  const smtp = checkSection('smtp', raw.smtp, parseSmtpSettings, issue);
+  const schedule = checkSection('schedule', raw.schedule, parseScheduleSettings, issue);
 
   if (issues.length > 0) throw new ConfigValidationError(issues);
   return {
-    version: CONFIG_VERSION, name, port, folders, trusted, peers,
-    ...(smtp === undefined ? {} : { smtp: rememberSmtpSettings(plainCopy(raw['smtp']), smtp) }),
-    ...(schedule === undefined ? {} : { schedule: rememberScheduleSettings(plainCopy(raw['schedule']), schedule) }),
+    version: CONFIG_VERSION,
+    name,
+    port,
+    folders,
+    trusted,
+    peers,
+    ...(smtp === undefined ? {} : { smtp: rememberSmtpSettings(plainCopy(raw.smtp), smtp) }),
+    ...(schedule === undefined ? {} : { schedule: rememberScheduleSettings(plainCopy(raw.schedule), schedule) }),
   };
 }
-
 
 function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
   const problem = nameProblem(value);

@@ -180,7 +180,15 @@ class Join {
       addMember(folder, s.path, b.path, s.type === 'file' && b.type === 'file', bytes);
       return;
     }
-    const record: Difference = { category: 'name-clash', clash: 'normalization', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: false };
+    const record: Difference = {
+      category: 'name-clash',
+      clash: 'normalization',
+      path: s.path,
+      source: factsOf(s),
+      backup: factsOf(b),
+      bytes,
+      failing: false,
+    };
     this.differences.push(record);
     if (s.type === 'dir' && b.type === 'dir') this.normalizedFolders.set(folderPairKey(rawOf(s), rawOf(b)), record);
   }
@@ -205,7 +213,15 @@ class Join {
     }
     const content = contentChanges(s, b);
     if (content.length > 0) {
-      const record: Difference = { category: 'content', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: true, changes: content };
+      const record: Difference = {
+        category: 'content',
+        path: s.path,
+        source: factsOf(s),
+        backup: factsOf(b),
+        bytes,
+        failing: true,
+        changes: content,
+      };
       const silent = silentSide(s, b);
       if (silent !== undefined) {
         record.silentChange = silent;
@@ -217,7 +233,8 @@ class Join {
     if (provenEqual(s, b)) {
       this.matchedFiles++;
       const wait = this.options.onMatch?.(s, b);
-      if (wait !== undefined) this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
+      if (wait !== undefined)
+        this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
     } else if (s.type === 'file') {
       this.sizeMatchedFiles++;
     }
@@ -238,7 +255,15 @@ class Join {
       else if (this.tolerance.decided === undefined) waits = true;
     }
     if (changes.length === 0 && !waits) return;
-    const record: Difference = { category: 'metadata', path: s.path, source: factsOf(s), backup: factsOf(b), bytes: 0, failing: false, changes };
+    const record: Difference = {
+      category: 'metadata',
+      path: s.path,
+      source: factsOf(s),
+      backup: factsOf(b),
+      bytes: 0,
+      failing: false,
+      changes,
+    };
     if (waits) this.pending.push({ difference: record, deltaMs });
     else this.differences.push(record);
   }
@@ -298,7 +323,15 @@ class Join {
       if (known.side !== side) known.side = 'both';
       return;
     }
-    this.withinClashes.set(key, { category: 'name-clash', clash: 'within', path: first, otherPath: second, bytes: 0, failing: false, side });
+    this.withinClashes.set(key, {
+      category: 'name-clash',
+      clash: 'within',
+      path: first,
+      otherPath: second,
+      bytes: 0,
+      failing: false,
+      side,
+    });
   }
 
   private settlePending(toleranceMs: number): void {
@@ -315,7 +348,8 @@ class Join {
     const { differences: paired } = pairMissingAndExtra(this.missing, this.extra);
     const differences = [...this.differences, ...paired, ...this.withinClashes.values()];
     differences.sort((x, y) => comparePaths(x.path, y.path) || CATEGORIES.indexOf(x.category) - CATEGORIES.indexOf(y.category));
-    if (this.options.verified !== undefined || this.silentChanges) await attachVerdicts(differences, this.options.verified ?? noRecords, tolerance.ms);
+    if (this.options.verified !== undefined || this.silentChanges)
+      await attachVerdicts(differences, this.options.verified ?? noRecords, tolerance.ms);
     return {
       differences,
       byCategory: totalsByCategory(differences),

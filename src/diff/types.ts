@@ -6,17 +6,7 @@
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 
-export const CATEGORIES = [
-  'missing',
-  'extra',
-  'content',
-  'type',
-  'moved',
-  'name-clash',
-  'unreadable',
-  'unstable',
-  'metadata',
-] as const;
+export const CATEGORIES = ['missing', 'extra', 'content', 'type', 'moved', 'name-clash', 'unreadable', 'unstable', 'metadata'] as const;
 /**
  * - `missing`: on the source, not on the backup.
  * - `extra`: on the backup, not on the source.

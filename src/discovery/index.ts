@@ -65,7 +65,10 @@ export async function startDiscovery(options: DiscoveryOptions = {}): Promise<Di
   const browser =
     options.browse === false
       ? undefined
-      : new Browser(links, table, { ...(options.now ? { now: options.now } : {}), ...(options.advertise ? { selfDeviceId: options.advertise.deviceId } : {}) });
+      : new Browser(links, table, {
+          ...(options.now ? { now: options.now } : {}),
+          ...(options.advertise ? { selfDeviceId: options.advertise.deviceId } : {}),
+        });
   // Listen before the first links open, so their 'up' starts announcing and browsing.
   advertiser?.start();
   browser?.start();

@@ -57,19 +57,30 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
 export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<StaticPeerReport> {
   return new Promise((resolve) => {
     let connected = false;
-    const socket = tls.connect({ host: peer.host, port: peer.port, ...TLS_SETTINGS, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({
+      host: peer.host,
+      port: peer.port,
+      ...TLS_SETTINGS,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    });
     const done = (deviceId: string | undefined, error: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve({ peer, reachable: connected, deviceId, error });
     };
-    const timer = setTimeout(() => done(undefined, connected ? 'no TLS answer (not a synker agent?)' : `no answer within ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
+    const timer = setTimeout(
+      () => done(undefined, connected ? 'no TLS answer (not a synker agent?)' : `no answer within ${Math.round(timeoutMs / 100) / 10} s`),
+      timeoutMs,
+    );
     socket.once('connect', () => (connected = true));
     socket.once('secureConnect', () => {
       const id = peerDeviceId(socket);
       done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)),
+    );
     socket.once('close', () => done(undefined, 'the connection was closed before the TLS handshake (not a synker agent?)'));
   });
 }

@@ -39,7 +39,13 @@ export interface InitPlan {
 
 /** A folder ID from a path: its last component, lowercased, plain characters only. */
 export function folderIdFromPath(p: string): string {
-  const base = path.basename(path.resolve(p)).toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|-+$/g, '');
+  const base = path
+    .basename(path.resolve(p))
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|-+$/g, '');
   return (base || 'folder').slice(0, 64);
 }
 
@@ -49,19 +55,28 @@ export function parseFolderSpec(spec: string, role: FolderRole): PlannedFolder {
   const maybeId = eq > 0 ? spec.slice(0, eq) : undefined;
   const hasId = maybeId !== undefined && FOLDER_ID_PATTERN.test(maybeId);
   const rawPath = hasId ? spec.slice(eq + 1) : spec;
-  if (rawPath.trim() === '') throw new UsageError(`--folder ${spec}: the path is empty`, 'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.');
+  if (rawPath.trim() === '')
+    throw new UsageError(
+      `--folder ${spec}: the path is empty`,
+      'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.',
+    );
   const abs = path.resolve(expandHome(rawPath.trim()));
   return { id: hasId ? maybeId : folderIdFromPath(abs), path: abs, role };
 }
 
 export function checkRole(word: string): FolderRole {
   const role = parseRole(word);
-  if (!role) throw new UsageError(`unknown role "${word}"`, 'Use source (alias master: holds the originals) or backup (alias slave: holds the copy).');
+  if (!role)
+    throw new UsageError(
+      `unknown role "${word}"`,
+      'Use source (alias master: holds the originals) or backup (alias slave: holds the copy).',
+    );
   return role;
 }
 
 export function checkAddress(value: string, flag: string): string {
-  if (!isMailAddress(value)) throw new UsageError(`${flag} ${value}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
+  if (!isMailAddress(value))
+    throw new UsageError(`${flag} ${value}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
   return value.trim();
 }
 
@@ -69,7 +84,8 @@ export function checkAddress(value: string, flag: string): string {
 export function checkPort(value: string | number, flag: string, options: { allowZero?: boolean } = {}): number {
   const low = options.allowZero === true ? 0 : 1;
   const port = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(port) || port < low || port > 65535) throw new UsageError(`${flag} ${value}: not a port number`, `Use a number from ${low} to 65535.`);
+  if (!Number.isInteger(port) || port < low || port > 65535)
+    throw new UsageError(`${flag} ${value}: not a port number`, `Use a number from ${low} to 65535.`);
   return port;
 }
 
@@ -86,10 +102,14 @@ export function checkPlan(plan: InitPlan): void {
   for (const [i, a] of plan.folders.entries()) {
     for (const b of plan.folders.slice(i + 1)) {
       const overlap = folderOverlap(path.resolve(a.path), path.resolve(b.path));
-      if (overlap === 'same') throw new UsageError(`folders "${a.id}" and "${b.id}" have the same path ${a.path}`, 'Give each folder its own path.');
+      if (overlap === 'same')
+        throw new UsageError(`folders "${a.id}" and "${b.id}" have the same path ${a.path}`, 'Give each folder its own path.');
       if (overlap !== undefined) {
         const [inner, outer] = overlap === 'inside' ? [a, b] : [b, a];
-        throw new UsageError(`folder "${inner.id}" (${inner.path}) is inside folder "${outer.id}" (${outer.path})`, 'Folders must not be inside one another: give each its own separate root (e.g. sibling folders).');
+        throw new UsageError(
+          `folder "${inner.id}" (${inner.path}) is inside folder "${outer.id}" (${outer.path})`,
+          'Folders must not be inside one another: give each its own separate root (e.g. sibling folders).',
+        );
       }
     }
   }
@@ -102,6 +122,7 @@ export function checkPlan(plan: InitPlan): void {
         'Pass --smtp-password-env VAR (a variable holding it) or --smtp-password-file FILE (mode 0600); passwords are never taken on the command line.',
       );
     }
-    if (sources > 1) throw new UsageError('give the SMTP password one way only', 'Keep either --smtp-password-env or --smtp-password-file.');
+    if (sources > 1)
+      throw new UsageError('give the SMTP password one way only', 'Keep either --smtp-password-env or --smtp-password-file.');
   }
 }

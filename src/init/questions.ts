@@ -14,11 +14,41 @@ import type { Prompter } from './prompt.js';
 
 /** Well-known providers: SMTP host, port and whether they need an app password. */
 export const EMAIL_PROVIDERS: Array<{ domains: string[]; host: string; port: number; secure: boolean; note: string }> = [
-  { domains: ['gmail.com', 'googlemail.com'], host: 'smtp.gmail.com', port: 587, secure: false, note: 'Gmail needs an app password (Google account > Security > 2-Step Verification > App passwords).' },
-  { domains: ['outlook.com', 'hotmail.com', 'live.com'], host: 'smtp-mail.outlook.com', port: 587, secure: false, note: 'Outlook.com: use an app password if two-step verification is on.' },
-  { domains: ['icloud.com', 'me.com', 'mac.com'], host: 'smtp.mail.me.com', port: 587, secure: false, note: 'iCloud Mail needs an app-specific password (appleid.apple.com > Sign-In and Security).' },
-  { domains: ['yahoo.com'], host: 'smtp.mail.yahoo.com', port: 465, secure: true, note: 'Yahoo Mail needs an app password (Account security > Generate app password).' },
-  { domains: ['fastmail.com', 'fastmail.fm'], host: 'smtp.fastmail.com', port: 465, secure: true, note: 'Fastmail needs an app password (Settings > Privacy & Security > App passwords).' },
+  {
+    domains: ['gmail.com', 'googlemail.com'],
+    host: 'smtp.gmail.com',
+    port: 587,
+    secure: false,
+    note: 'Gmail needs an app password (Google account > Security > 2-Step Verification > App passwords).',
+  },
+  {
+    domains: ['outlook.com', 'hotmail.com', 'live.com'],
+    host: 'smtp-mail.outlook.com',
+    port: 587,
+    secure: false,
+    note: 'Outlook.com: use an app password if two-step verification is on.',
+  },
+  {
+    domains: ['icloud.com', 'me.com', 'mac.com'],
+    host: 'smtp.mail.me.com',
+    port: 587,
+    secure: false,
+    note: 'iCloud Mail needs an app-specific password (appleid.apple.com > Sign-In and Security).',
+  },
+  {
+    domains: ['yahoo.com'],
+    host: 'smtp.mail.yahoo.com',
+    port: 465,
+    secure: true,
+    note: 'Yahoo Mail needs an app password (Account security > Generate app password).',
+  },
+  {
+    domains: ['fastmail.com', 'fastmail.fm'],
+    host: 'smtp.fastmail.com',
+    port: 465,
+    secure: true,
+    note: 'Fastmail needs an app password (Settings > Privacy & Security > App passwords).',
+  },
 ];
 
 export function providerFor(address: string): (typeof EMAIL_PROVIDERS)[number] | undefined {
@@ -82,7 +112,9 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     email = await askEmail(prompter, given.emailTo);
   } else if (!given.emailGiven) {
     const wantsMail = await prompter.confirm(
-      role === 'backup' ? '\nE-mail a report after each scheduled check?' : '\nSet up e-mail reports on this machine (usually done on the backup)?',
+      role === 'backup'
+        ? '\nE-mail a report after each scheduled check?'
+        : '\nSet up e-mail reports on this machine (usually done on the backup)?',
       role === 'backup',
     );
     if (wantsMail) email = await askEmail(prompter);
@@ -113,7 +145,10 @@ async function askEmail(prompter: Prompter, givenTo?: string): Promise<PlannedEm
     email.user = user;
     const password = await prompter.secret('Password (an app password where the provider has them; stored in a file only you can read)');
     if (password !== '') email.password = password;
-    else email.passwordEnv = await prompter.ask('Then the name of an environment variable that will hold it', { default: 'SYNKER_SMTP_PASSWORD' });
+    else
+      email.passwordEnv = await prompter.ask('Then the name of an environment variable that will hold it', {
+        default: 'SYNKER_SMTP_PASSWORD',
+      });
   }
   return email;
 }

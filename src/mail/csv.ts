@@ -22,10 +22,12 @@ export function differencesCsv(report: CheckReport): string {
   const lines = [header.join(',')];
   for (const d of report.differences) {
     lines.push(
-      [d.category, d.path, d.newPath, d.otherPath, d.bytes, d.failing, d.changedOn, d.changes?.join(' '), d.side, describeDifference(d)].map(csvField).join(','),
+      [d.category, d.path, d.newPath, d.otherPath, d.bytes, d.failing, d.changedOn, d.changes?.join(' '), d.side, describeDifference(d)]
+        .map(csvField)
+        .join(','),
     );
   }
-  return '\ufeff' + lines.join('\r\n') + '\r\n';
+  return `\ufeff${lines.join('\r\n')}\r\n`;
 }
 
 function csvName(report: CheckReport): string {

@@ -8,7 +8,12 @@ import type { EmailContext } from './context.js';
 export function formatDate(iso: string | Date, ctx: EmailContext): string {
   const date = typeof iso === 'string' ? new Date(iso) : iso;
   return new Intl.DateTimeFormat('en-GB', {
-    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
     ...(ctx.timeZone !== undefined ? { timeZone: ctx.timeZone } : {}),
   }).format(date);
 }
@@ -19,7 +24,10 @@ export function shortDate(iso: string, ctx: EmailContext): string {
   const tz = ctx.timeZone !== undefined ? { timeZone: ctx.timeZone } : {};
   const year = (d: Date) => new Intl.DateTimeFormat('en-GB', { year: 'numeric', ...tz }).format(d);
   return new Intl.DateTimeFormat('en-GB', {
-    day: 'numeric', month: 'short', ...(year(date) !== year(ctx.now) ? { year: 'numeric' } : {}), ...tz,
+    day: 'numeric',
+    month: 'short',
+    ...(year(date) !== year(ctx.now) ? { year: 'numeric' } : {}),
+    ...tz,
   }).format(date);
 }
 

@@ -35,7 +35,7 @@ export function renderStaleEmail(notice: StaleNotice, ctx: EmailContext): MailCo
   if (notice.error?.hint) lines.push(`What to do: ${notice.error.hint}`);
   lines.push(`synker keeps trying every ${notice.retryEvery} and will write again once the backup is verified.`);
   const footer = `synker ${SYNKER_VERSION} on ${agent}`;
-  const text = [...lines, '', '--', footer].join('\n') + '\n';
+  const text = `${[...lines, '', '--', footer].join('\n')}\n`;
   const html = page(subject, { color: COLORS.warn, text: `Backup of ${notice.folderId} NOT verified` }, [
     ...lines.map((l) => paragraph(escapeHtml(l))),
     `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(footer)}</div>`,
@@ -45,11 +45,22 @@ export function renderStaleEmail(notice: StaleNotice, ctx: EmailContext): MailCo
 
 /** The first successful check after a "not verified" alert: the report, introduced by the good news. */
 export function renderRecoveredEmail(report: CheckReport, since: string, ctx: EmailContext): MailContent {
-  const intro = [`The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`];
-  if (report.sync !== null) return renderSyncEmail(report, report.sync, ctx, intro, `${folderPhrase(report.folderId, backupName(report, ctx))} verified again, ${syncPhrase(report, report.sync)}`);
+  const intro = [
+    `The backup of ${report.folderId} could be verified again, after ${ago(since, ctx.now)} without a successful check (since ${formatDate(since, ctx)}).`,
+  ];
+  if (report.sync !== null)
+    return renderSyncEmail(
+      report,
+      report.sync,
+      ctx,
+      intro,
+      `${folderPhrase(report.folderId, backupName(report, ctx))} verified again, ${syncPhrase(report, report.sync)}`,
+    );
   const state = report.complete ? 'complete' : differencePhrase(report);
   const subject = `${folderPhrase(report.folderId, backupName(report, ctx))} verified again: ${state}`;
-  const banner = report.complete ? { color: COLORS.ok, text: 'Backup verified again: complete' } : { color: COLORS.bad, text: `Backup verified again: ${plural(report.summary.failing, 'difference')}` };
+  const banner = report.complete
+    ? { color: COLORS.ok, text: 'Backup verified again: complete' }
+    : { color: COLORS.bad, text: `Backup verified again: ${plural(report.summary.failing, 'difference')}` };
   return reportMessage(report, ctx, subject, banner, intro);
 }
 
@@ -73,12 +84,15 @@ export function renderTestEmail(facts: TestEmailFacts, ctx: EmailContext): MailC
     ['Sent', formatDate(ctx.now, ctx)],
   ];
   const lead = `If you can read this, synker on ${agent} can send you its backup reports.`;
-  const text = [lead, '', ...rows.map(([k, v]) => `${k.padEnd(7)} ${v}`), '', '--', `synker ${SYNKER_VERSION}`].join('\n') + '\n';
+  const text = `${[lead, '', ...rows.map(([k, v]) => `${k.padEnd(7)} ${v}`), '', '--', `synker ${SYNKER_VERSION}`].join('\n')}\n`;
   const html = page(subject, { color: COLORS.ok, text: 'synker can reach you' }, [
     paragraph(escapeHtml(lead)),
-    dataTable(['Setting', 'Value'], rows.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]), ['left', 'left']),
+    dataTable(
+      ['Setting', 'Value'],
+      rows.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
+      ['left', 'left'],
+    ),
     `<div style="font-size:12px;color:${COLORS.muted};">synker ${escapeHtml(SYNKER_VERSION)}</div>`,
   ]);
   return { subject, text, html };
 }
-

@@ -55,7 +55,10 @@ function leadSentence(report: CheckReport, ctx: EmailContext): string {
   const compared = totals ? `${plural(totals.files, 'file')} (${formatBytes(totals.bytes)}) on ${src}` : `the files on ${src}`;
   if (report.error) return `synker on ${backupName(report, ctx)} could not check the backup of ${report.folderId}.`;
   if (report.complete) {
-    const notes = report.summary.differences > 0 ? ` ${plural(report.summary.differences, 'difference')} that do${report.summary.differences === 1 ? 'es' : ''} not make it incomplete (listed below).` : '';
+    const notes =
+      report.summary.differences > 0
+        ? ` ${plural(report.summary.differences, 'difference')} that do${report.summary.differences === 1 ? 'es' : ''} not make it incomplete (listed below).`
+        : '';
     return `The backup of ${report.folderId} on ${backupName(report, ctx)} matches ${compared}.${notes}`;
   }
   return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${plural(report.summary.failing, 'difference')} (${formatBytes(report.summary.failingBytes)}).`;
@@ -64,9 +67,15 @@ function leadSentence(report: CheckReport, ctx: EmailContext): string {
 function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   const lines: string[] = [];
   const src = report.source;
-  lines.push(printablePath(`Source: ${src.name ?? 'not reached'}${src.deviceId ? ` (device ${src.deviceId.slice(0, 7)})` : ''}${src.location ? ` at ${src.location}` : ''}`));
+  lines.push(
+    printablePath(
+      `Source: ${src.name ?? 'not reached'}${src.deviceId ? ` (device ${src.deviceId.slice(0, 7)})` : ''}${src.location ? ` at ${src.location}` : ''}`,
+    ),
+  );
   lines.push(printablePath(`Backup: ${report.backup.name ?? ctx.agentName}${report.backup.location ? `, ${report.backup.location}` : ''}`));
-  lines.push(`Checked ${formatDate(report.startedAt, ctx)}, took ${Math.max(0, Math.round((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000))} s`);
+  lines.push(
+    `Checked ${formatDate(report.startedAt, ctx)}, took ${Math.max(0, Math.round((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000))} s`,
+  );
   if (report.settings?.sizeOnly) lines.push('Compared sizes only (--size-only): edits that keep the size are not detected.');
   if (report.settings?.verify) lines.push('Every file was re-read and hashed on both sides (--verify).');
   lines.push(`synker ${report.synkerVersion} · report schema ${report.schema} v${report.version}`);
@@ -81,7 +90,15 @@ export interface BodyParts {
   summaryTitle?: string;
 }
 
-function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: number, banner: { color: string; text: string }, intro: string[], attachment: () => string, parts: BodyParts = {}): Rendered {
+function renderReportBody(
+  report: CheckReport,
+  ctx: EmailContext,
+  rowLimit: number,
+  banner: { color: string; text: string },
+  intro: string[],
+  attachment: () => string,
+  parts: BodyParts = {},
+): Rendered {
   const shown = allocateRows(report, rowLimit);
   const shownCount = [...shown.values()].reduce((n, list) => n + list.length, 0);
   const truncated = shownCount < report.differences.length;
@@ -113,7 +130,10 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
     const them = suspicious.length === 1 ? 'it' : 'them';
     const warning = `${plural(suspicious.length, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source. Look at ${them} before the backup is updated from the source:`;
     const names = suspiciousNames(suspicious);
-    const more = suspicious.length > names.length ? `… and ${formatCount(suspicious.length - names.length)} more${truncated ? ` in ${attachmentName}` : ', listed below'}` : '';
+    const more =
+      suspicious.length > names.length
+        ? `… and ${formatCount(suspicious.length - names.length)} more${truncated ? ` in ${attachmentName}` : ', listed below'}`
+        : '';
     text.push(`WARNING: ${warning}`, ...names.map((n) => `  ${n}`), ...(more ? [`  ${more}`] : []), '');
     html.push(
       callout(
@@ -135,15 +155,30 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
     const width = Math.max(...rows.map((r) => r.label.length), 'Total failing'.length);
     const title = parts.summaryTitle ?? 'Summary';
     text.push(title);
-    if (parts.summaryTitle !== undefined) html.push(`<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>`);
-    for (const r of rows) text.push(`  ${r.label.padEnd(width)}  ${formatCount(r.count).padStart(9)}  ${formatBytes(r.bytes).padStart(10)}${r.failing ? '' : '  (does not fail)'}`);
-    text.push(`  ${'Total failing'.padEnd(width)}  ${formatCount(report.summary.failing).padStart(9)}  ${formatBytes(report.summary.failingBytes).padStart(10)}`, '');
+    if (parts.summaryTitle !== undefined)
+      html.push(`<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>`);
+    for (const r of rows)
+      text.push(
+        `  ${r.label.padEnd(width)}  ${formatCount(r.count).padStart(9)}  ${formatBytes(r.bytes).padStart(10)}${r.failing ? '' : '  (does not fail)'}`,
+      );
+    text.push(
+      `  ${'Total failing'.padEnd(width)}  ${formatCount(report.summary.failing).padStart(9)}  ${formatBytes(report.summary.failingBytes).padStart(10)}`,
+      '',
+    );
     html.push(
       dataTable(
         ['Difference', 'Count', 'Size'],
         [
-          ...rows.map((r) => [escapeHtml(r.label) + (r.failing ? '' : ` <span style="color:${COLORS.muted};">(does not fail)</span>`), formatCount(r.count), formatBytes(r.bytes)]),
-          ['<strong>Total failing</strong>', `<strong>${formatCount(report.summary.failing)}</strong>`, `<strong>${formatBytes(report.summary.failingBytes)}</strong>`],
+          ...rows.map((r) => [
+            escapeHtml(r.label) + (r.failing ? '' : ` <span style="color:${COLORS.muted};">(does not fail)</span>`),
+            formatCount(r.count),
+            formatBytes(r.bytes),
+          ]),
+          [
+            '<strong>Total failing</strong>',
+            `<strong>${formatCount(report.summary.failing)}</strong>`,
+            `<strong>${formatBytes(report.summary.failingBytes)}</strong>`,
+          ],
         ],
         ['left', 'right', 'right'],
       ),
@@ -186,9 +221,11 @@ function renderReportBody(report: CheckReport, ctx: EmailContext, rowLimit: numb
 
   const footer = footerLines(report, ctx);
   text.push('--', ...footer);
-  html.push(`<div style="font-size:12px;color:${COLORS.muted};border-top:1px solid ${COLORS.line};padding-top:8px;${FONT}">${footer.map(escapeHtml).join('<br>')}</div>`);
+  html.push(
+    `<div style="font-size:12px;color:${COLORS.muted};border-top:1px solid ${COLORS.line};padding-top:8px;${FONT}">${footer.map(escapeHtml).join('<br>')}</div>`,
+  );
 
-  return { text: text.join('\n') + '\n', html: page(banner.text, banner, html) };
+  return { text: `${text.join('\n')}\n`, html: page(banner.text, banner, html) };
 }
 
 export function bannerFor(report: CheckReport): { color: string; text: string } {
@@ -213,7 +250,14 @@ function withAttachment(body: Rendered, complete: boolean, subject: string, atta
 }
 
 /** A report mail: the body fitted into BODY_BUDGET, and the CSV attached when the body does not list every difference. */
-export function reportMessage(report: CheckReport, ctx: EmailContext, subject: string, banner: { color: string; text: string }, intro: string[] = [], parts: BodyParts = {}): MailContent {
+export function reportMessage(
+  report: CheckReport,
+  ctx: EmailContext,
+  subject: string,
+  banner: { color: string; text: string },
+  intro: string[] = [],
+  parts: BodyParts = {},
+): MailContent {
   let attachment: MailAttachment | undefined;
   const csv = (): MailAttachment => (attachment ??= csvAttachment(report));
   const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, banner, intro, () => csv().filename, parts));

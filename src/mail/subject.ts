@@ -8,7 +8,12 @@ import type { CheckReport } from '../report/model.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
 import { backupName, folderPhrase, machineName, oneLine, type EmailContext } from './context.js';
 
-const KIND_NOUNS = { file: ['file', 'files'], folder: ['folder', 'folders'], symlink: ['symlink', 'symlinks'], entry: ['entry', 'entries'] } as const;
+const KIND_NOUNS = {
+  file: ['file', 'files'],
+  folder: ['folder', 'folders'],
+  symlink: ['symlink', 'symlinks'],
+  entry: ['entry', 'entries'],
+} as const;
 type Kind = keyof typeof KIND_NOUNS;
 
 function kindOf(d: Difference): Kind {

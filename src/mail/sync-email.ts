@@ -41,13 +41,19 @@ export function syncSubject(report: CheckReport, sync: SyncReport, ctx: EmailCon
 function listBlock(title: string, items: Array<{ path: string; detail: string }>, max: number): Rendered {
   const shown = items.slice(0, max);
   const more = items.length - shown.length;
-  const text = [title, ...shown.map((i) => `  ${printablePath(i.path)}  (${printablePath(i.detail)})`), ...(more > 0 ? [`  … and ${formatCount(more)} more`] : []), ''];
+  const text = [
+    title,
+    ...shown.map((i) => `  ${printablePath(i.path)}  (${printablePath(i.detail)})`),
+    ...(more > 0 ? [`  … and ${formatCount(more)} more`] : []),
+    '',
+  ];
   const rows = shown.map(
     (i) =>
       `<tr><td style="padding:4px 0;border-bottom:1px solid ${COLORS.line};font-size:13px;${FONT}"><div style="${MONO}word-break:break-all;">${escapeHtml(printablePath(i.path))}</div>` +
       `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(printablePath(i.detail))}</div></td></tr>`,
   );
-  if (more > 0) rows.push(`<tr><td style="padding:4px 0;font-size:12px;color:${COLORS.muted};${FONT}">… and ${formatCount(more)} more</td></tr>`);
+  if (more > 0)
+    rows.push(`<tr><td style="padding:4px 0;font-size:12px;color:${COLORS.muted};${FONT}">… and ${formatCount(more)} more</td></tr>`);
   const html =
     `<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">${escapeHtml(title)}</div>` +
     `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">${rows.join('')}</table>`;
@@ -60,7 +66,10 @@ function syncBlocks(sync: SyncReport): Rendered[] {
   const blocks: Rendered[] = [];
   for (const stop of sync.stops) {
     const line = `STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}): ${stop.message}.`;
-    blocks.push({ text: `${line}\nWhat to do: ${stop.hint}\n`, html: callout(COLORS.bad, `<strong>${escapeHtml(line)}</strong><br>What to do: ${escapeHtml(stop.hint)}`) });
+    blocks.push({
+      text: `${line}\nWhat to do: ${stop.hint}\n`,
+      html: callout(COLORS.bad, `<strong>${escapeHtml(line)}</strong><br>What to do: ${escapeHtml(stop.hint)}`),
+    });
   }
   if (sync.aborted !== null) {
     const line = `The sync stopped part-way: ${sync.aborted.message}`;
@@ -79,19 +88,44 @@ function syncBlocks(sync: SyncReport): Rendered[] {
   const shown = rows.filter(([, n]) => n > 0);
   if (shown.length > 0) {
     const width = Math.max(...shown.map(([l]) => l.length));
-    const received = f.bytesReceived < f.pulledBytes ? `${formatBytes(f.bytesReceived)} came over the network; the rest was resumed or copied locally.` : '';
+    const received =
+      f.bytesReceived < f.pulledBytes
+        ? `${formatBytes(f.bytesReceived)} came over the network; the rest was resumed or copied locally.`
+        : '';
     blocks.push({
-      text: ['What the sync fixed', ...shown.map(([l, n, b]) => `  ${l.padEnd(width)}  ${formatCount(n).padStart(9)}  ${b.padStart(10)}`.trimEnd()), ...(received ? [`  ${received}`] : []), ''].join('\n'),
+      text: [
+        'What the sync fixed',
+        ...shown.map(([l, n, b]) => `  ${l.padEnd(width)}  ${formatCount(n).padStart(9)}  ${b.padStart(10)}`.trimEnd()),
+        ...(received ? [`  ${received}`] : []),
+        '',
+      ].join('\n'),
       html:
         `<div style="font-size:16px;font-weight:bold;margin:8px 0 4px 0;${FONT}">What the sync fixed</div>` +
-        dataTable(['', 'Count', 'Size'], shown.map(([l, n, b]) => [escapeHtml(l), formatCount(n), b]), ['left', 'right', 'right']) +
+        dataTable(
+          ['', 'Count', 'Size'],
+          shown.map(([l, n, b]) => [escapeHtml(l), formatCount(n), b]),
+          ['left', 'right', 'right'],
+        ) +
         (received ? paragraph(escapeHtml(received), `color:${COLORS.muted};`) : ''),
     });
   }
   if (sync.refused.length > 0) {
-    blocks.push(listBlock(`Not synced on purpose (${formatCount(sync.refused.length)})`, sync.refused.map((r) => ({ path: r.path, detail: `${REFUSAL_WORDS[r.reason] ?? r.reason}: ${r.detail}` })), SYNC_LIST_ROWS));
+    blocks.push(
+      listBlock(
+        `Not synced on purpose (${formatCount(sync.refused.length)})`,
+        sync.refused.map((r) => ({ path: r.path, detail: `${REFUSAL_WORDS[r.reason] ?? r.reason}: ${r.detail}` })),
+        SYNC_LIST_ROWS,
+      ),
+    );
   }
-  if (sync.failed.length > 0) blocks.push(listBlock(`Failed (${formatCount(sync.failed.length)})`, sync.failed.map((x) => ({ path: x.path, detail: x.message })), SYNC_LIST_ROWS));
+  if (sync.failed.length > 0)
+    blocks.push(
+      listBlock(
+        `Failed (${formatCount(sync.failed.length)})`,
+        sync.failed.map((x) => ({ path: x.path, detail: x.message })),
+        SYNC_LIST_ROWS,
+      ),
+    );
   if (sync.keptExtras > 0) {
     const line = `${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'was' : 'were'} kept (a sync with --delete moves them to .synker/versions/).`;
     blocks.push({ text: `${line}\n`, html: paragraph(escapeHtml(line)) });
@@ -101,7 +135,8 @@ function syncBlocks(sync: SyncReport): Rendered[] {
 
 function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): string {
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
-  if (sync.stops.length > 0) return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
+  if (sync.stops.length > 0)
+    return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
   const left = failingAfterSync(sync);
   const state = !sync.complete
     ? `Still different after the sync: ${plural(left.failing, 'difference')} (${formatBytes(left.failingBytes)}).`
@@ -111,7 +146,13 @@ function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): str
   return `synker synced ${where}: ${fixedPhrase(sync)}. ${state}`;
 }
 
-export function renderSyncEmail(report: CheckReport, sync: SyncReport, ctx: EmailContext, intro: string[] = [], subject = syncSubject(report, sync, ctx)): MailContent {
+export function renderSyncEmail(
+  report: CheckReport,
+  sync: SyncReport,
+  ctx: EmailContext,
+  intro: string[] = [],
+  subject = syncSubject(report, sync, ctx),
+): MailContent {
   const view = afterSync(report, sync);
   const banner =
     sync.stops.length > 0 || sync.aborted !== null

@@ -11,7 +11,7 @@
  */
 import { shortDeviceId } from '../identity/device-id.js';
 import type { Identity } from '../identity/identity.js';
-import { SynkerError } from '../base/errors.js';
+import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { FEATURE_FILE_DATA, PROTOCOL_VERSION, ProtocolError, wireName, type Message } from '../protocol/index.js';
 import type { Connection } from './connection.js';
@@ -163,7 +163,10 @@ export class ClientSession implements PeerSession {
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(
-            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
+            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, {
+              remote: true,
+              ...(message.hint === undefined ? {} : { hint: message.hint }),
+            }),
           );
         } else if (this.files.owns(message.req)) {
           this.files.onError(message.req, message.code, message.message, message.hint);
@@ -190,13 +193,20 @@ export class ClientSession implements PeerSession {
         this.files.onEnd(message);
         return;
       default:
-        this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${wireName(message.kind)}, which a server never sends`));
+        this.connection.fail(
+          new ProtocolError(
+            'E_UNEXPECTED_MESSAGE',
+            `${this.connection.peerLabel} sent ${wireName(message.kind)}, which a server never sends`,
+          ),
+        );
     }
   }
 
   private check(stream: ClientManifestStream | undefined, req: number): boolean {
     if (stream !== undefined && stream.req === req) return true;
-    this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent data for request ${req}, which is not running`));
+    this.connection.fail(
+      new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent data for request ${req}, which is not running`),
+    );
     return false;
   }
 
@@ -206,11 +216,14 @@ export class ClientSession implements PeerSession {
     const stream = this.active;
     if (stream !== undefined && !stream.finished) {
       // Say which manifest was cut short, so nobody mistakes it for a complete one.
-      const cut = this.closedWith instanceof ProtocolError ? this.closedWith : new PeerError(
-        this.closedWith.code,
-        `${this.closedWith.message}, before the manifest of "${stream.folder}" was complete`,
-        { cause: this.closedWith, ...(this.closedWith.hint === undefined ? {} : { hint: this.closedWith.hint }), remote: this.closedWith instanceof PeerError && this.closedWith.remote },
-      );
+      const cut =
+        this.closedWith instanceof ProtocolError
+          ? this.closedWith
+          : new PeerError(this.closedWith.code, `${this.closedWith.message}, before the manifest of "${stream.folder}" was complete`, {
+              cause: this.closedWith,
+              ...(this.closedWith.hint === undefined ? {} : { hint: this.closedWith.hint }),
+              remote: this.closedWith instanceof PeerError && this.closedWith.remote,
+            });
       stream.onError(cut);
     }
     this.files.onClose(this.closedWith);
@@ -252,9 +265,13 @@ export class ClientSession implements PeerSession {
 
   async requestFile(options: FileRequestOptions): Promise<{ hash?: string }> {
     if (!this.remote.features.includes(FEATURE_FILE_DATA)) {
-      throw new PeerError('E_UNSUPPORTED', `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`, {
-        hint: `Update synker on ${this.remote.name}.`,
-      });
+      throw new PeerError(
+        'E_UNSUPPORTED',
+        `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`,
+        {
+          hint: `Update synker on ${this.remote.name}.`,
+        },
+      );
     }
     if (this.closed) throw this.closedWith;
     return this.files.request(options);

@@ -78,7 +78,9 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
           new WrongDeviceError(
             `${where} presented the certificate of ${actual === undefined ? 'no device' : formatDeviceId(actual)}, not of the expected device ${formatDeviceId(expected)}`,
             actual,
-            { hint: 'Another machine answers at that address (an address changed, or someone impersonates the device). Nothing was sent to it.' },
+            {
+              hint: 'Another machine answers at that address (an address changed, or someone impersonates the device). Nothing was sent to it.',
+            },
           ),
         );
       }
@@ -92,7 +94,11 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
     });
     ws.on('close', () => {
       if (connection !== undefined) return;
-      fail(new PeerError('E_CONNECT', `${where} closed the connection during the handshake`, { hint: 'The agent may be busy or stopping; try again.' }));
+      fail(
+        new PeerError('E_CONNECT', `${where} closed the connection during the handshake`, {
+          hint: 'The agent may be busy or stopping; try again.',
+        }),
+      );
     });
 
     ws.on('open', () => {
@@ -120,7 +126,13 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
           session.onClose(error);
         },
       });
-      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END] });
+      conn.send({
+        kind: 'hello',
+        name: truncate(options.name ?? defaultName()),
+        deviceId: identity.deviceId,
+        software: SOFTWARE,
+        features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END],
+      });
     });
   });
 }
@@ -130,7 +142,7 @@ function defaultName(): string {
 }
 
 function truncate(name: string): string {
-  return Buffer.byteLength(name) <= LIMITS.nameBytes && name.length > 0 ? name : (name.slice(0, 40) || 'synker');
+  return Buffer.byteLength(name) <= LIMITS.nameBytes && name.length > 0 ? name : name.slice(0, 40) || 'synker';
 }
 
 function connectError(where: string, err: Error & { code?: string }): PeerError {

@@ -111,7 +111,12 @@ export class ClientManifestStream implements ManifestStream {
       return;
     }
     if (folder !== this.folder) {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} answered the request for "${this.folder}" with folder "${folder}"`));
+      this.channel.fail(
+        new ProtocolError(
+          'E_UNEXPECTED_MESSAGE',
+          `${this.channel.peerLabel} answered the request for "${this.folder}" with folder "${folder}"`,
+        ),
+      );
       return;
     }
     this.state = 'begun';
@@ -121,7 +126,9 @@ export class ClientManifestStream implements ManifestStream {
   onEntries(entries: ManifestEntry[]): void {
     if (this.state === 'cancelling') return;
     if (this.state !== 'begun') {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} sent entries for manifest ${this.req} outside of it`));
+      this.channel.fail(
+        new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} sent entries for manifest ${this.req} outside of it`),
+      );
       return;
     }
     let last = this.last;
@@ -154,12 +161,19 @@ export class ClientManifestStream implements ManifestStream {
       return;
     }
     if (this.state !== 'begun') {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} ended manifest ${this.req} before starting it`));
+      this.channel.fail(
+        new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} ended manifest ${this.req} before starting it`),
+      );
       return;
     }
     const difference = diffTotals(announced, this.received);
     if (difference !== undefined) {
-      this.channel.fail(new ProtocolError('E_TOTALS_MISMATCH', `the manifest of "${this.folder}" from ${this.channel.peerLabel} is incomplete or inconsistent (${difference})`));
+      this.channel.fail(
+        new ProtocolError(
+          'E_TOTALS_MISMATCH',
+          `the manifest of "${this.folder}" from ${this.channel.peerLabel} is incomplete or inconsistent (${difference})`,
+        ),
+      );
       return;
     }
     this.totalsDeferred.resolve({ ...this.received });

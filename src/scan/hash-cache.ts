@@ -105,7 +105,9 @@ export class HashCache {
   store(relPath: string, state: FileState, hash: string): void {
     const key = keyOf(relPath);
     const value: CachedValue =
-      key === relPath ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash] : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
+      key === relPath
+        ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash]
+        : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
     this.queueWrite(key, value);
   }
 
@@ -182,5 +184,5 @@ export class HashCache {
 function keyOf(relPath: string): string {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
   if (relPath.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(relPath) <= MAX_KEY_BYTES) return relPath;
-  return '\u0001' + createHash('sha256').update(relPath).digest('hex');
+  return `\u0001${createHash('sha256').update(relPath).digest('hex')}`;
 }

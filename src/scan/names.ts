@@ -11,9 +11,7 @@
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export type DecodedName =
-  | { ok: true; name: string }
-  | { ok: false; escaped: string; reason: 'not-utf8' | 'backslash' };
+export type DecodedName = { ok: true; name: string } | { ok: false; escaped: string; reason: 'not-utf8' | 'backslash' };
 
 /** Decode one directory entry name read as bytes. */
 export function decodeName(bytes: Buffer): DecodedName {
@@ -70,7 +68,7 @@ export function unescapeName(escaped: string): Buffer {
 }
 
 function percent(byte: number): string {
-  return '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  return `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
 /** Length of the valid UTF-8 sequence starting at i, or 0 when it is not one. */
@@ -101,7 +99,6 @@ function utf8SequenceLength(b: Buffer, i: number): number {
 }
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-// eslint-disable-next-line no-control-regex
 const WINDOWS_BAD_CHARS = /[<>:"|?*\x00-\x1f]/;
 
 /**

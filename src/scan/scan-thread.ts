@@ -33,7 +33,11 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   private readyIndex = 0;
 
   /** `thread`: one started ahead (ScanThread); otherwise one starts at the first iteration. */
-  constructor(root: string, options: ScanOptions = {}, private thread?: WorkerHandle) {
+  constructor(
+    root: string,
+    options: ScanOptions = {},
+    private thread?: WorkerHandle,
+  ) {
     this.root = path.resolve(root);
     // Bad options throw here, as scanFolder's do, not later from the thread.
     resolveScanOptions(this.root, options);
@@ -64,7 +68,8 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
         return run.return(value as undefined);
       },
       // Entries of the batch at hand, without a promise each; the next batch, the end and errors come through next().
-      takeReady: () => (this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined),
+      takeReady: () =>
+        this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined,
     };
     return iterator;
   }

@@ -145,14 +145,18 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
   /** Put one walk item's entry in the window: complete now, or once its file is hashed. */
   private add(window: ReorderWindow<ManifestEntry>, item: WalkItem, cache: HashCache | undefined, pool: HashPool | undefined): void {
     const entry = entryOf(item);
-    if (item.kind !== 'file' || pool === undefined) return window.push(entry);
+    if (item.kind !== 'file' || pool === undefined) {
+      window.push(entry);
+      return;
+    }
     const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
     // Verify re-reads every file, but keeps what the cache vouched for to compare with what is read.
     const cached = cache?.lookup(item.raw, state);
     if (cached !== undefined && !this.options.verify) {
       this.stats.cachedFiles++;
       entry.hash = cached;
-      return window.push(entry);
+      window.push(entry);
+      return;
     }
     const slot = window.reserve();
     pool.hash(path.join(this.root, item.raw), state, (response) => {

@@ -77,7 +77,8 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     const config = options.config();
     const smtp = smtpSettingsOf(config);
     if (smtp === undefined) {
-      if (!warnedNoSmtp && settings.email !== 'never') log.warn('e-mail is not set up (no "smtp" section in the config): check results are recorded but not mailed');
+      if (!warnedNoSmtp && settings.email !== 'never')
+        log.warn('e-mail is not set up (no "smtp" section in the config): check results are recorded but not mailed');
       warnedNoSmtp = true;
       return undefined;
     }
@@ -100,7 +101,10 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     folders: () => {
       // Asked at the start of every pass: the moment to pick up an edited schedule too.
       followConfig();
-      return options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id);
+      return options
+        .config()
+        .folders.filter((f) => f.role === 'backup')
+        .map((f) => f.id);
     },
     runCheck:
       options.runCheck ??
@@ -118,7 +122,10 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       const m = mailer();
       if (!m) return;
       const outcome = await m.sendNotice(notice, run);
-      if (outcome.status === 'queued') log.warn(`the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`);
+      if (outcome.status === 'queued')
+        log.warn(
+          `the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`,
+        );
     },
     retryOutbox: async () => {
       if ((await outbox.size()) === 0) return;

@@ -65,7 +65,12 @@ export class AgentState {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       const root = open({ path: file, maxDbs: 8 });
       // The real path scopes folder locks, so two spellings of one data dir share them.
-      return new AgentState(await realpath(dataDir), root, root.openDB<StoredAttempt, string>({ name: 'pairing-attempts' }), root.openDB({ name: 'folders' }));
+      return new AgentState(
+        await realpath(dataDir),
+        root,
+        root.openDB<StoredAttempt, string>({ name: 'pairing-attempts' }),
+        root.openDB({ name: 'folders' }),
+      );
     } catch (err) {
       throw new StateError('E_STATE_OPEN', `cannot open the agent state ${file}: ${(err as Error).message}`, {
         cause: err,
@@ -144,6 +149,5 @@ export class AgentState {
 }
 
 function cleanField(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_FIELD_CHARS);
 }

@@ -59,14 +59,28 @@ async function assertMarker(root: string): Promise<void> {
   try {
     await access(path.join(root, ...MARKER_FILE.split('/')));
   } catch {
-    throw new SyncError('E_SYNC_NO_MARKER', `${root} has no ${MARKER_FILE}: it is not a synker folder, or its disk is not mounted; nothing was written`, {
-      hint: 'mount the disk, or set the folder up with `synker folder add`',
-    });
+    throw new SyncError(
+      'E_SYNC_NO_MARKER',
+      `${root} has no ${MARKER_FILE}: it is not a synker folder, or its disk is not mounted; nothing was written`,
+      {
+        hint: 'mount the disk, or set the folder up with `synker folder add`',
+      },
+    );
   }
 }
 
 class PlanRunner {
-  readonly result: ApplyResult = { pulled: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [], failed: [] };
+  readonly result: ApplyResult = {
+    pulled: 0,
+    pulledBytes: 0,
+    bytesReceived: 0,
+    moved: 0,
+    created: 0,
+    metadataFixed: 0,
+    deleted: 0,
+    versions: [],
+    failed: [],
+  };
   private readonly progress: SyncProgress;
   private readonly root: string;
   /** Content landed in this run, by hash: later files with the same content are copied locally. */
@@ -89,7 +103,14 @@ class PlanRunner {
     private readonly keeper: VersionKeeper,
   ) {
     this.root = options.root;
-    this.progress = { filesDone: 0, filesTotal: plan.totals.pullFiles, bytesDone: 0, bytesTotal: plan.totals.pullBytes, bytesReceived: 0, startedAt: Date.now() };
+    this.progress = {
+      filesDone: 0,
+      filesTotal: plan.totals.pullFiles,
+      bytesDone: 0,
+      bytesTotal: plan.totals.pullBytes,
+      bytesReceived: 0,
+      startedAt: Date.now(),
+    };
     this.local = new LocalActions(this.root, keeper, this.result, this.landing, (disk, hash) => this.remember(disk, hash));
   }
 
@@ -128,7 +149,6 @@ class PlanRunner {
       this.result.failed.push(toFailed(p, err));
     }
   }
-
 
   private async pullAll(pulls: Array<Extract<SyncAction, { op: 'pull' }>>): Promise<void> {
     const limit = Math.max(1, this.options.concurrency ?? DEFAULT_FILES_IN_FLIGHT);
@@ -210,12 +230,15 @@ class PlanRunner {
         if (localCopy !== undefined) {
           await copyLocal(resolveUnderRoot(this.root, localCopy), incoming);
         } else {
-          const got = await this.options.source.fetch({ path: a.at.path, hash: a.entry.hash, size: a.entry.size, offset: incoming.resumeOffset }, async (chunk) => {
-            this.result.bytesReceived += chunk.length;
-            this.progress.bytesReceived += chunk.length;
-            await incoming.write(chunk);
-            this.emitProgress(false);
-          });
+          const got = await this.options.source.fetch(
+            { path: a.at.path, hash: a.entry.hash, size: a.entry.size, offset: incoming.resumeOffset },
+            async (chunk) => {
+              this.result.bytesReceived += chunk.length;
+              this.progress.bytesReceived += chunk.length;
+              await incoming.write(chunk);
+              this.emitProgress(false);
+            },
+          );
           sourceHash = got.hash;
         }
         onReceived();
@@ -226,7 +249,8 @@ class PlanRunner {
       } catch (err) {
         await incoming.close();
         rethrowIfBug(err);
-        const retryable = err instanceof IntegrityError || err instanceof PartialFileError || (err instanceof SourceFileError && err.reason === 'changed');
+        const retryable =
+          err instanceof IntegrityError || err instanceof PartialFileError || (err instanceof SourceFileError && err.reason === 'changed');
         if (!retryable || attempt >= retries) throw err;
         localCopy = undefined;
         log.info(`${namingPath(a.at.path, (err as Error).message)}; retrying (${attempt + 1} of ${retries})`);

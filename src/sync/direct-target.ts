@@ -8,7 +8,14 @@
 import { constants, writeSync } from 'node:fs';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { DIRECT_BLOCK, DIRECT_MIN_FILE_BYTES, directOpenFlag, directWritesAvailable, directWritesSuit, isDirectUnsupported } from './direct-write.js';
+import {
+  DIRECT_BLOCK,
+  DIRECT_MIN_FILE_BYTES,
+  directOpenFlag,
+  directWritesAvailable,
+  directWritesSuit,
+  isDirectUnsupported,
+} from './direct-write.js';
 import { fdOpen, fdWrite, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
 
 const log = createLogger('sync');
@@ -106,6 +113,9 @@ export async function writeThroughCache(fd: number, data: Uint8Array, offset: nu
   let off = 0;
   while (off < length) {
     const n = length - off;
-    off += n <= SYNC_IO_MAX_BYTES ? writeSync(fd, data, offset + off, n, position + off) : await fdWrite(fd, data, offset + off, n, position + off);
+    off +=
+      n <= SYNC_IO_MAX_BYTES
+        ? writeSync(fd, data, offset + off, n, position + off)
+        : await fdWrite(fd, data, offset + off, n, position + off);
   }
 }

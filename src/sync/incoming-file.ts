@@ -68,7 +68,7 @@ class Slots {
     }
   }
 }
-const IO_THREADS = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+const IO_THREADS = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 const fsyncSlots = new Slots(Math.max(2, Math.min(16, IO_THREADS - 8)));
 /** Files being received and not yet closed, for keepReceivedBytesSync(). */
 const openFiles = new Set<IncomingFile>();
@@ -103,7 +103,8 @@ export class IncomingFile {
     makePartialDir(dir);
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
     // Like its writes, a large file's create leaves the thread (fdOpen says why); a small file's stays cheap.
-    const create = (): number | Promise<number> => (expected.size <= SYNC_IO_MAX_BYTES ? openSync(partialPath, flags, 0o600) : fdOpen(partialPath, flags, 0o600));
+    const create = (): number | Promise<number> =>
+      expected.size <= SYNC_IO_MAX_BYTES ? openSync(partialPath, flags, 0o600) : fdOpen(partialPath, flags, 0o600);
     let fd: number;
     try {
       fd = await create();
@@ -184,11 +185,17 @@ export class IncomingFile {
     const actual = this.hash.digest('hex');
     if (actual !== this.expected.hash) {
       await this.discard();
-      throw new IntegrityError(this.relPath, `received content has SHA-256 ${actual.slice(0, 12)}…, the manifest says ${this.expected.hash.slice(0, 12)}…`);
+      throw new IntegrityError(
+        this.relPath,
+        `received content has SHA-256 ${actual.slice(0, 12)}…, the manifest says ${this.expected.hash.slice(0, 12)}…`,
+      );
     }
     if (sourceHash !== undefined && sourceHash !== this.expected.hash) {
       await this.discard();
-      throw new IntegrityError(this.relPath, 'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)');
+      throw new IntegrityError(
+        this.relPath,
+        'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)',
+      );
     }
     // The data is written before the times: a write would move the mtime again.
     // The data is written before the times: a write would move the mtime again.
@@ -198,11 +205,13 @@ export class IncomingFile {
     await fsyncSlots.run(() => fdSync(this.fd));
     if (this.resumeOffset > 0 && !(await readsBackIntact(this.partialPath, this.relPath, this.expected))) {
       await this.discard();
-      throw new PartialFileError(this.relPath, 'after resuming an interrupted transfer, the file read back from the backup disk differs from the bytes received');
+      throw new PartialFileError(
+        this.relPath,
+        'after resuming an interrupted transfer, the file read back from the backup disk differs from the bytes received',
+      );
     }
     await this.close();
   }
-
 
   /**
    * Writes the bytes staged for a direct write through the page cache, at
@@ -264,7 +273,6 @@ export function keepReceivedBytesSync(): void {
     }
   }
 }
-
 
 /** FAT, exFAT and some network mounts have no permission bits (mode-bits.ts): not an error there. */
 function setModeIfSupported(fd: number, mode: number): void {

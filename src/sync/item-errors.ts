@@ -11,7 +11,13 @@ import { NameCollisionError } from './land.js';
 
 /** Errors that concern one item: the run records them and goes on. */
 export function isItemError(err: unknown): boolean {
-  if (err instanceof IntegrityError || err instanceof SourceFileError || err instanceof UnsafePathError || err instanceof NameCollisionError) return true;
+  if (
+    err instanceof IntegrityError ||
+    err instanceof SourceFileError ||
+    err instanceof UnsafePathError ||
+    err instanceof NameCollisionError
+  )
+    return true;
   if (err instanceof BackupDiskError) return false;
   if (err instanceof SyncError) return true;
   if (err instanceof SynkerError) return false; // protocol and transport errors end the run
@@ -29,6 +35,7 @@ export function namingPath(p: string, message: string): string {
 }
 
 export function toFailed(p: string, err: unknown): FailedItem {
-  if (err instanceof SynkerError) return { path: p, code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  if (err instanceof SynkerError)
+    return { path: p, code: err.code, message: err.message, ...(err.hint === undefined ? {} : { hint: err.hint }) };
   return { path: p, code: errnoCode(err) ?? 'E_UNKNOWN', message: err instanceof Error ? err.message : String(err) };
 }

@@ -35,7 +35,10 @@ export class LocalActions {
     const to = await prepareParents(this.root, a.to.disk);
     const present = lstatOrUndefined(from);
     if (present === undefined) {
-      throw new SyncError('E_SYNC_MOVE_SOURCE_GONE', `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`);
+      throw new SyncError(
+        'E_SYNC_MOVE_SOURCE_GONE',
+        `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`,
+      );
     }
     if (lstatOrUndefined(to) !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
     await rename(from, to);
@@ -112,5 +115,3 @@ export async function setTimes(abs: string, entry: PlanEntry, withMode: boolean)
 function setMode(abs: string, mode: number): Promise<void> {
   return chmodIfSupported(abs, mode);
 }
-
-

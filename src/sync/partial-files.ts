@@ -68,7 +68,9 @@ export async function resumePrefix(fd: number, relPath: string, expectedSize: nu
     } catch (err) {
       // A part the file system cannot give back (EPERM from a FUSE FAT driver) would fail every run: start over.
       if (errnoCode(err) === undefined || BackupDiskError.of(relPath, err) !== undefined) throw err;
-      log.info(`${relPath}: the part kept from an interrupted transfer cannot be read (${errnoCode(err)}); fetching the file from its first byte`);
+      log.info(
+        `${relPath}: the part kept from an interrupted transfer cannot be read (${errnoCode(err)}); fetching the file from its first byte`,
+      );
       ftruncateSync(fd, 0);
       hash = createHash('sha256');
       pos = 0;

@@ -62,7 +62,16 @@ export type SyncAction =
   /** Moves a backup file whose name differs only in case from the source's aside (into versions) before the pull. */
   | { op: 'set-aside'; at: PlanPath; entry: PlanEntry };
 
-export type SkipReason = 'suspicious' | 'newer-on-source' | 'differs' | 'extra-kept' | 'unreadable' | 'unstable' | 'no-hash' | 'folder-in-the-way' | 'collision';
+export type SkipReason =
+  | 'suspicious'
+  | 'newer-on-source'
+  | 'differs'
+  | 'extra-kept'
+  | 'unreadable'
+  | 'unstable'
+  | 'no-hash'
+  | 'folder-in-the-way'
+  | 'collision';
 
 export interface SkippedItem {
   path: string;

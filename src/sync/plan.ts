@@ -20,7 +20,16 @@ import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
 import { foldKey } from './folding.js';
 import { guards } from './plan-guards.js';
-import { planTotals, type PlanDifference, type PlanEntry, type PlanOptions, type PlanPath, type SkippedItem, type SyncAction, type SyncPlan } from './plan-types.js';
+import {
+  planTotals,
+  type PlanDifference,
+  type PlanEntry,
+  type PlanOptions,
+  type PlanPath,
+  type SkippedItem,
+  type SyncAction,
+  type SyncPlan,
+} from './plan-types.js';
 
 function onDisk(path: string, entry: PlanEntry | undefined): PlanPath {
   return { path, disk: entry?.raw ?? path };
@@ -71,7 +80,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
           skipped.push({
             path: d.path,
             reason: 'suspicious',
-            detail: 'content changed on the source but its size and modification time did not: possible corruption or tampering (use --force once you have checked the source file)',
+            detail:
+              'content changed on the source but its size and modification time did not: possible corruption or tampering (use --force once you have checked the source file)',
           });
           break;
         }
@@ -80,7 +90,11 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
       case 'type':
         if (!d.source || !d.backup) break;
         if (d.backup.type === 'dir' && !options.delete) {
-          skipped.push({ path: d.path, reason: 'folder-in-the-way', detail: `the backup has a folder where the source has a ${d.source.type}; use --delete to replace it (the folder is kept in versions)` });
+          skipped.push({
+            path: d.path,
+            reason: 'folder-in-the-way',
+            detail: `the backup has a folder where the source has a ${d.source.type}; use --delete to replace it (the folder is kept in versions)`,
+          });
           break;
         }
         create(d, 'type');
@@ -101,10 +115,19 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         if ((d.clash === 'case' || d.clash === 'normalization') && d.otherPath !== undefined && d.source && d.backup) {
           // The backup holds the file under a name that differs only in case or normalisation.
           // A folder renamed only in case is one record: rename it, what differs inside is listed separately.
-          const sameContent = d.source.type === d.backup.type && (d.source.type === 'dir' || (d.source.hash !== undefined && d.source.hash === d.backup.hash));
+          const sameContent =
+            d.source.type === d.backup.type &&
+            (d.source.type === 'dir' || (d.source.hash !== undefined && d.source.hash === d.backup.hash));
           if (d.clash === 'normalization' && (options.folding?.normalization ?? false)) break; // one name there
           if (sameContent) {
-            moves.push({ op: 'move', from: onDisk(d.otherPath, d.backup), to: onDisk(d.path, d.source), fileCount: 1, bytes: d.source.size, entry: d.source });
+            moves.push({
+              op: 'move',
+              from: onDisk(d.otherPath, d.backup),
+              to: onDisk(d.path, d.source),
+              fileCount: 1,
+              bytes: d.source.size,
+              entry: d.source,
+            });
           } else {
             asides.push({ op: 'set-aside', at: onDisk(d.otherPath, d.backup), entry: d.backup });
             create({ ...d, category: 'missing' }, 'missing');
@@ -115,7 +138,12 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         if (!d.backup) break;
         if (d.changedOn === 'source') removedOnSource++;
         if (!options.delete) {
-          if (d.backup.type !== 'dir') skipped.push({ path: d.path, reason: 'extra-kept', detail: 'not on the source; kept (use --delete to move it to the versions folder)' });
+          if (d.backup.type !== 'dir')
+            skipped.push({
+              path: d.path,
+              reason: 'extra-kept',
+              detail: 'not on the source; kept (use --delete to move it to the versions folder)',
+            });
           break;
         }
         deletes.push({ op: 'delete', at: onDisk(d.path, d.backup), entry: d.backup });
@@ -127,7 +155,11 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         skipped.push({ path: d.path, reason: 'unreadable', detail: unreadableDetail(d) });
         break;
       case 'unstable':
-        skipped.push({ path: d.path, reason: 'unstable', detail: `kept changing while the ${d.side ?? 'source'} was scanned; sync again once it is still` });
+        skipped.push({
+          path: d.path,
+          reason: 'unstable',
+          detail: `kept changing while the ${d.side ?? 'source'} was scanned; sync again once it is still`,
+        });
         break;
     }
   }
@@ -147,7 +179,11 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);
     if (p === undefined || !collided.has(p.path)) return true;
-    skipped.push({ path: p.path, reason: 'collision', detail: `collides with ${collided.get(p.path)} on the backup's file system (names there ignore ${options.folding?.case ? 'case' : 'Unicode normalisation'}); neither overwrites the other` });
+    skipped.push({
+      path: p.path,
+      reason: 'collision',
+      detail: `collides with ${collided.get(p.path)} on the backup's file system (names there ignore ${options.folding?.case ? 'case' : 'Unicode normalisation'}); neither overwrites the other`,
+    });
     return false;
   };
 
@@ -181,9 +217,7 @@ function targetOf(a: SyncAction): PlanPath | undefined {
 function collisions(moves: SyncAction[], creates: SyncAction[], folding: FoldingInfo | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!folding || (!folding.case && !folding.normalization)) return out;
-  const targets = [...moves, ...creates]
-    .map((a) => targetOf(a)!)
-    .sort((a, b) => comparePaths(a.path, b.path));
+  const targets = [...moves, ...creates].map((a) => targetOf(a)!).sort((a, b) => comparePaths(a.path, b.path));
   const firstByKey = new Map<string, PlanPath>();
   for (const t of targets) {
     const key = foldKey(t.disk, folding);

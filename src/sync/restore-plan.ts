@@ -32,11 +32,18 @@ export function normalizePaths(paths: string[] | undefined): string[] {
 }
 
 /** Actions that recreate `entry` (the backup's) at `path`. */
-function recreate(path: string, entry: PlanEntry, reason: 'missing' | 'content' | 'type', skipped: SkippedItem[], replaces?: PlanEntry): SyncAction | undefined {
+function recreate(
+  path: string,
+  entry: PlanEntry,
+  reason: 'missing' | 'content' | 'type',
+  skipped: SkippedItem[],
+  replaces?: PlanEntry,
+): SyncAction | undefined {
   const at = { path, disk: entry.raw ?? path };
   const rep = replaces ? { replaces } : {};
   if (entry.type === 'dir') return { op: 'mkdir', at, entry, ...rep };
-  if (entry.type === 'symlink' && entry.target !== undefined) return { op: 'symlink', at, entry: { ...entry, target: entry.target }, reason, ...rep };
+  if (entry.type === 'symlink' && entry.target !== undefined)
+    return { op: 'symlink', at, entry: { ...entry, target: entry.target }, reason, ...rep };
   if (entry.type === 'file') {
     if (entry.hash === undefined) {
       skipped.push({ path, reason: 'no-hash', detail: 'the backup did not hash this file, so a copy could not be verified' });
@@ -57,7 +64,11 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
       // Renamed here since the backup was made: a named old path comes back from the backup's copy.
       if (d.backup.type === 'dir') {
-        skipped.push({ path: d.newPath, reason: 'differs', detail: `this folder is here as ${d.path} (renamed); restore it with --to DIR to get the backup's copy elsewhere` });
+        skipped.push({
+          path: d.newPath,
+          reason: 'differs',
+          detail: `this folder is here as ${d.path} (renamed); restore it with --to DIR to get the backup's copy elsewhere`,
+        });
         continue;
       }
       const a = recreate(d.newPath, d.backup, 'missing', skipped);
@@ -71,11 +82,19 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {
       // Damaged on the source: it cannot be read there, the backup has a readable copy.
       if (d.backup.type === 'dir') {
-        skipped.push({ path: d.path, reason: 'unreadable', detail: 'this folder cannot be read on the source; fix its permissions (chmod), then restore again for what is missing inside' });
+        skipped.push({
+          path: d.path,
+          reason: 'unreadable',
+          detail: 'this folder cannot be read on the source; fix its permissions (chmod), then restore again for what is missing inside',
+        });
         continue;
       }
       if (d.source && d.source.mtime > d.backup.mtime && !options.force) {
-        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'unreadable here but newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        skipped.push({
+          path: d.path,
+          reason: 'newer-on-source',
+          detail: "unreadable here but newer than the backup's copy; not overwritten (use --force, or --to DIR to restore it elsewhere)",
+        });
         continue;
       }
       const a = recreate(d.path, d.backup, 'content', skipped, d.source);
@@ -84,15 +103,27 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
       const damaged = d.changedOn === 'source-suspicious';
       if (!damaged && !explicit) {
         // Which copy is right is not known here (an edit on the source, or damage on either side).
-        skipped.push({ path: d.path, reason: 'differs', detail: 'differs from the backup\'s copy; name it to restore it (a newer source file still needs --force)' });
+        skipped.push({
+          path: d.path,
+          reason: 'differs',
+          detail: "differs from the backup's copy; name it to restore it (a newer source file still needs --force)",
+        });
         continue;
       }
       if (d.source.mtime > d.backup.mtime && !options.force) {
-        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'the source file is newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        skipped.push({
+          path: d.path,
+          reason: 'newer-on-source',
+          detail: "the source file is newer than the backup's copy; not overwritten (use --force, or --to DIR to restore it elsewhere)",
+        });
         continue;
       }
       if (d.source.type === 'dir' && d.backup.type !== 'dir') {
-        skipped.push({ path: d.path, reason: 'folder-in-the-way', detail: 'the source has a folder where the backup has a file; move it away first' });
+        skipped.push({
+          path: d.path,
+          reason: 'folder-in-the-way',
+          detail: 'the source has a folder where the backup has a file; move it away first',
+        });
         continue;
       }
       const a = recreate(d.path, d.backup, d.category, skipped, d.source);
@@ -107,7 +138,11 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
  * except what the folder already holds with the backup's content
  * (restore-target.ts): those only get their time and mode set, if need be.
  */
-export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: string }>, options: RestoreOptions = {}, already: ReadonlyMap<string, AlreadyThere> = new Map()): SyncPlan {
+export function planRestoreInto(
+  backupEntries: Iterable<PlanEntry & { path: string }>,
+  options: RestoreOptions = {},
+  already: ReadonlyMap<string, AlreadyThere> = new Map(),
+): SyncPlan {
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];

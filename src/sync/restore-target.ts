@@ -45,7 +45,9 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
     });
     if (st !== undefined) {
       if (!st.isDirectory()) {
-        throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${existing} is a file, not a folder; nothing was restored`, { hint: 'name a folder (it is created if need be), or move the file away' });
+        throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${existing} is a file, not a folder; nothing was restored`, {
+          hint: 'name a folder (it is created if need be), or move the file away',
+        });
       }
       break;
     }
@@ -58,20 +60,34 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
   const folderReal = await realpath(folderRoot).catch(() => path.resolve(folderRoot));
   const relToFolder = path.relative(folderReal, real);
   if (relToFolder === '' || (relToFolder !== '..' && !relToFolder.startsWith(`..${path.sep}`) && !path.isAbsolute(relToFolder))) {
-    throw new SyncError('E_RESTORE_TO_IN_FOLDER', `--to ${dir} is ${relToFolder === '' ? 'the folder itself' : 'inside the folder'} (${folderRoot}); nothing was restored`, {
-      hint: relToFolder === '' ? 'to restore into place, leave out --to (a newer file here is then kept unless --force)' : 'name a folder outside the folder being restored',
-    });
+    throw new SyncError(
+      'E_RESTORE_TO_IN_FOLDER',
+      `--to ${dir} is ${relToFolder === '' ? 'the folder itself' : 'inside the folder'} (${folderRoot}); nothing was restored`,
+      {
+        hint:
+          relToFolder === ''
+            ? 'to restore into place, leave out --to (a newer file here is then kept unless --force)'
+            : 'name a folder outside the folder being restored',
+      },
+    );
   }
   const meta = await lstat(path.join(given, META_DIR)).catch(() => undefined);
   if (meta !== undefined && !meta.isDirectory()) {
-    throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${path.join(given, META_DIR)} is ${meta.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where restore keeps replaced files; nothing was restored`, {
-      hint: `remove or rename ${path.join(given, META_DIR)}, or restore into another folder`,
-    });
+    throw new SyncError(
+      'E_RESTORE_TO_NOT_A_FOLDER',
+      `--to ${dir}: ${path.join(given, META_DIR)} is ${meta.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where restore keeps replaced files; nothing was restored`,
+      {
+        hint: `remove or rename ${path.join(given, META_DIR)}, or restore into another folder`,
+      },
+    );
   }
 }
 
 /** The backup's files and symlinks that DIR already holds, by path. */
-export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEntry & { path: string }>): Promise<Map<string, AlreadyThere>> {
+export async function findAlreadyRestored(
+  dir: string,
+  entries: Iterable<PlanEntry & { path: string }>,
+): Promise<Map<string, AlreadyThere>> {
   const found = new Map<string, AlreadyThere>();
   const names = new Map<string, Promise<Set<string>>>();
   // On a case-insensitive disk `readme.md` answers for `README.md`: only the exact name counts.
@@ -79,7 +95,10 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const parent = path.dirname(abs);
     let listing = names.get(parent);
     if (listing === undefined) {
-      listing = readdir(parent).then((n) => new Set(n), () => new Set<string>());
+      listing = readdir(parent).then(
+        (n) => new Set(n),
+        () => new Set<string>(),
+      );
       names.set(parent, listing);
     }
     return (await listing).has(path.basename(abs));
@@ -98,7 +117,8 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const state = await compare(abs, st, entry, modes);
     if (state !== undefined) found.set(entry.path, state);
   }
-  if (found.size > 0) log.info(`${found.size} ${found.size === 1 ? 'file is' : 'files are'} already in ${dir} with the backup's content: not copied again`);
+  if (found.size > 0)
+    log.info(`${found.size} ${found.size === 1 ? 'file is' : 'files are'} already in ${dir} with the backup's content: not copied again`);
   return found;
 }
 

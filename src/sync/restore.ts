@@ -46,7 +46,8 @@ export interface RestoreOptions {
 async function judgeAgainstBackup(differences: Difference[], toleranceMs: number): Promise<void> {
   const backupCopy = new Map<string, VerifiedRecord>();
   for (const d of differences) {
-    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined) backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
+    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined)
+      backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
   }
   await attachVerdicts(
     differences.filter((d) => d.category === 'content'),
@@ -65,7 +66,11 @@ export interface RestoreOutcome {
 }
 
 /** Passes the backup's entries through, noting which requested paths it has something at or under. */
-async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonly string[], seen: Set<string>): AsyncGenerator<ManifestEntry> {
+async function* noting(
+  entries: AsyncIterable<ManifestEntry>,
+  requested: readonly string[],
+  seen: Set<string>,
+): AsyncGenerator<ManifestEntry> {
   for await (const e of entries) {
     for (const p of requested) if (!seen.has(p) && isAtOrUnder(e.path, p)) seen.add(p);
     yield e;
@@ -76,7 +81,12 @@ async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonl
  * `manifest` is the backup's manifest of the folder, requested in `session`
  * with `files: true` (requested here when not given).
  */
-export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}, manifest: ManifestStream = session.requestManifest(folder.id, { files: true })): Promise<RestoreOutcome> {
+export async function restoreFromSession(
+  folder: FolderConfig,
+  session: PeerSession,
+  options: RestoreOptions = {},
+  manifest: ManifestStream = session.requestManifest(folder.id, { files: true }),
+): Promise<RestoreOutcome> {
   const info = await manifest.info;
   if (info.role !== 'backup') {
     // Drain nothing more: the session closes with the caller.

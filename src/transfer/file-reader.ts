@@ -45,9 +45,14 @@ export interface ReadOptions {
  * Throws SourceFileError when the file is not there, not a regular file, not
  * under the root, or changed since the manifest (before or while reading).
  */
-export async function readManifestFile(root: string, entry: ManifestEntry, options: ReadOptions): Promise<{ hash?: string; bytesSent: number }> {
+export async function readManifestFile(
+  root: string,
+  entry: ManifestEntry,
+  options: ReadOptions,
+): Promise<{ hash?: string; bytesSent: number }> {
   const rel = entry.raw ?? entry.path;
-  if (entry.type !== 'file' || entry.hash === undefined) throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
+  if (entry.type !== 'file' || entry.hash === undefined)
+    throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
   if (!Number.isSafeInteger(options.offset) || options.offset < 0 || options.offset > entry.size) {
     throw new SourceFileError(entry.path, 'refused', `offset ${options.offset} is outside the file (${entry.size} bytes)`);
   }

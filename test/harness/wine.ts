@@ -45,7 +45,7 @@ export function windowsLaneMissing(): string | undefined {
 /** The `skip` option of a Windows test: a reason outside CI, never in CI (there the test fails, naming what is missing). */
 export function skipWithoutWine(): string | false {
   const missing = windowsLaneMissing();
-  return missing !== undefined && !process.env['CI'] ? missing : false;
+  return missing !== undefined && !process.env.CI ? missing : false;
 }
 
 /** A Linux path as Windows programs under Wine see it (Wine maps Z: to /). */
@@ -55,8 +55,8 @@ export function toWindowsPath(p: string): string {
 
 function wineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env, WINEPREFIX: PREFIX, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
-  delete out['DISPLAY'];
-  delete out['WAYLAND_DISPLAY'];
+  delete out.DISPLAY;
+  delete out.WAYLAND_DISPLAY;
   return out;
 }
 
@@ -161,7 +161,12 @@ export async function startWindowsAgent(t: TestContext, env: NodeJS.ProcessEnv, 
 
 /** An environment for a Windows synker whose files all live under `home` (a Linux path). */
 export function windowsEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, SYNKER_HOME: toWindowsPath(path.join(home, 'synker')), USERPROFILE: toWindowsPath(home), NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SYNKER_HOME: toWindowsPath(path.join(home, 'synker')),
+    USERPROFILE: toWindowsPath(home),
+    NO_COLOR: '1',
+  };
   for (const key of ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'SYNKER_LOG', 'CI']) delete env[key];
   return env;
 }

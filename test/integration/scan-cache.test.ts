@@ -10,7 +10,7 @@ import { HashCache, hashCachePath, HASH_CACHE_SCHEMA } from '../../src/scan/hash
 import { collect, finished, isRoot, parseNdjson, runCli, sha256sum, sha256sumAll, startCli } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 
-const NEEDS_ROOT = 'needs root: the proof drops root\'s read override with setpriv';
+const NEEDS_ROOT = "needs root: the proof drops root's read override with setpriv";
 
 /** Rewrite a file's content keeping its size and exact (nanosecond) mtime: only ctime changes. */
 async function editKeepingSizeAndMtime(file: string, content: string): Promise<void> {
@@ -69,9 +69,9 @@ test('the hash cache serves unchanged files without reading them; touched or edi
   assert.equal(third.code, 0, third.stderr);
   const thirdEntries = parseNdjson(third.stdout);
   const expected = hashes(firstEntries);
-  expected['edited'] = await sha256sum(path.join(root, 'edited'));
-  expected['touched'] = 'EACCES'; // it had to be read again, and cannot be
-  expected['chmodded'] = 'EACCES';
+  expected.edited = await sha256sum(path.join(root, 'edited'));
+  expected.touched = 'EACCES'; // it had to be read again, and cannot be
+  expected.chmodded = 'EACCES';
   assert.deepEqual(hashes(thirdEntries), expected);
   assert.match(third.stderr, /hashed 1, from cache 3; 2 errors/);
 });
@@ -199,7 +199,7 @@ test('the cache lives outside the folder, under the cache directory', async (t) 
   assert.equal(scan.code, 0, scan.stderr);
   const location = hashCachePath(path.join(home, 'cache'), realpathSync(root));
   assert.ok((await stat(path.join(location, 'data.mdb'))).size > 0);
-  assert.deepEqual((await readFile(path.join(root, 'doc'), 'utf8')), 'content');
+  assert.deepEqual(await readFile(path.join(root, 'doc'), 'utf8'), 'content');
   assert.equal(parseNdjson(scan.stdout).length, 1, 'nothing was added to the folder');
 });
 

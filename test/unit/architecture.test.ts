@@ -24,7 +24,11 @@ test('every folder of src/ has a place in the layer order, and nothing else is i
   assert.ok(Array.isArray(LAYERS) && LAYERS.length > 0, 'LAYERS is exported by .dependency-cruiser.cjs');
   assert.deepEqual(folders, [...LAYERS].sort());
   const loose = readdirSync(SRC, { withFileTypes: true }).filter((e) => !e.isDirectory());
-  assert.deepEqual(loose.map((e) => e.name), [], 'every file of src/ lives in a folder');
+  assert.deepEqual(
+    loose.map((e) => e.name),
+    [],
+    'every file of src/ lives in a folder',
+  );
 });
 
 test("every folder's README says what it owns and the same import rule as the layer order", () => {

@@ -36,7 +36,9 @@ test('reads through the cursor give exactly what point reads give, in any order,
     ['random order', [...asked].sort(() => next() - 0.5)],
   ];
   for (const [label, keys] of orders) {
-    const lookup = new OrderedLookup<number>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<number>>, (key) => db.get(key));
+    const lookup = new OrderedLookup<number>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<number>>, (key) =>
+      db.get(key),
+    );
     for (const key of keys) assert.equal(lookup.get(key), stored.get(key), `${label}: ${JSON.stringify(key)}`);
     lookup.close();
     assert.equal(lookup.get(keys[0]!), stored.get(keys[0]!), 'after close: a point read');
@@ -50,7 +52,9 @@ test('a key asked for twice is answered both times', async (t) => {
   const db = env.openDB<string, string>('records', {});
   await db.put('a', 'A');
   await db.put('b', 'B');
-  const lookup = new OrderedLookup<string>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<string>>, (key) => db.get(key));
+  const lookup = new OrderedLookup<string>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<string>>, (key) =>
+    db.get(key),
+  );
   assert.equal(lookup.get('a'), 'A');
   assert.equal(lookup.get('a'), 'A');
   assert.equal(lookup.get('b'), 'B');
@@ -66,8 +70,14 @@ test('where manifest order and key order agree, every stored key comes from the 
   const db = env.openDB<number, string>('records', {});
   const keys: string[] = [];
   for (let d = 0; d < 10; d++) for (let f = 0; f < 50; f++) keys.push(`d${d}/s${f % 3}/f${String(f).padStart(3, '0')}.txt`);
-  await db.transaction(() => keys.forEach((key, i) => (i % 5 === 0 ? undefined : db.putSync(key, i))));
-  const lookup = new OrderedLookup<number>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<number>>, (key) => db.get(key));
+  await db.transaction(() => {
+    keys.forEach((key, i) => {
+      if (i % 5 !== 0) db.putSync(key, i);
+    });
+  });
+  const lookup = new OrderedLookup<number>(db.getRange({ snapshot: false })[Symbol.iterator]() as Iterator<KeyedRecord<number>>, (key) =>
+    db.get(key),
+  );
   for (const key of [...keys].sort(comparePaths)) lookup.get(key);
   assert.deepEqual(lookup.counts, { cursor: 400, point: 100 });
 });

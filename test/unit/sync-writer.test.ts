@@ -42,13 +42,16 @@ test('a large file is created off the calling thread, a small one on it', async 
   writeTree(root, {});
   // Occupy libuv's thread pool: a create made there completes only after some of these jobs.
   let jobsDone = 0;
-  const jobs = Array.from({ length: 32 }, () => new Promise<void>((resolve) => pbkdf2('x', 'y', 20_000, 32, 'sha256', () => resolve(void jobsDone++))));
+  const jobs = Array.from(
+    { length: 32 },
+    () => new Promise<void>((resolve) => pbkdf2('x', 'y', 20_000, 32, 'sha256', () => resolve(void jobsDone++))),
+  );
   const small = randomBytes(1000);
   const opened = await IncomingFile.open(root, 'small.bin', expectFor(small));
   assert.equal(jobsDone, 0, 'a small file is created synchronously');
   const large = { hash: 'ab'.repeat(32), size: 10 * 1024 * 1024, mtime: T0, mode: 0o644 };
   const big = await IncomingFile.open(root, 'large.bin', large);
-  assert.ok(jobsDone > 0, 'a large file\'s create waited its turn in the thread pool');
+  assert.ok(jobsDone > 0, "a large file's create waited its turn in the thread pool");
   await Promise.all(jobs);
   await opened.discard();
   await big.discard();
@@ -60,7 +63,10 @@ test('more bytes than announced are refused and the partial is deleted', async (
   const data = randomBytes(1000);
   const incoming = await IncomingFile.open(root, 'x', expectFor(data));
   await incoming.write(data);
-  await assert.rejects(incoming.write(Buffer.from('!')), (err: unknown) => err instanceof IntegrityError && /more than the 1000 bytes/.test(err.message));
+  await assert.rejects(
+    incoming.write(Buffer.from('!')),
+    (err: unknown) => err instanceof IntegrityError && /more than the 1000 bytes/.test(err.message),
+  );
   assert.equal(existsSync(incoming.partialPath), false);
   assert.equal(existsSync(path.join(root, 'x')), false);
 });
@@ -133,7 +139,20 @@ test('replacing a file keeps the old one in the versions folder', async (t) => {
 });
 
 test('hostile paths are refused before touching the disk', () => {
-  for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', 'a/./b', 'a\\b', 'nul\0byte', 'C:/Windows', '.synker/folder.json', '.SYNKER/x', 'a/']) {
+  for (const bad of [
+    '',
+    '/etc/passwd',
+    '../x',
+    'a/../../x',
+    'a//b',
+    'a/./b',
+    'a\\b',
+    'nul\0byte',
+    'C:/Windows',
+    '.synker/folder.json',
+    '.SYNKER/x',
+    'a/',
+  ]) {
     assert.notEqual(unsafePathReason(bad), undefined, JSON.stringify(bad));
   }
   for (const ok of ['a', 'a/b.txt', '.hidden', 'x/.synker', 'é/ü']) assert.equal(unsafePathReason(ok), undefined, ok);
@@ -144,7 +163,10 @@ test('a parent folder that is a symlink is never written through', async (t) => 
   const outside = await tempDir(t);
   writeTree(root, {});
   symlinkSync(outside, path.join(root, 'escape'));
-  await assert.rejects(prepareParents(root, 'escape/passwd'), (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message));
+  await assert.rejects(
+    prepareParents(root, 'escape/passwd'),
+    (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
+  );
   const data = Buffer.from('x');
   const incoming = await receive(root, 'escape/passwd', data, 1);
   await incoming.complete();

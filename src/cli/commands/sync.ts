@@ -84,7 +84,9 @@ export function register(program: Command): void {
               ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
             });
             progress?.done();
-            process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)));
+            process.stdout.write(
+              flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)),
+            );
             if (result.error) {
               printError(result.error);
             }
@@ -124,5 +126,3 @@ function toJson(result: SyncFolderResult): object {
     error: result.error ?? null,
   };
 }
-
-

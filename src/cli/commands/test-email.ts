@@ -41,28 +41,49 @@ export function register(program: Command): void {
         const config = ctx.store.current();
         const configured = smtpSettingsOf(config);
         if (configured === undefined) {
-          throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker test-email again.');
+          throw new SmtpConfigError(
+            'e-mail is not set up: the config has no "smtp" section',
+            'Add one (see docs/configuration.md, section "smtp"), then run synker test-email again.',
+          );
         }
         // Checked here so a bad --to is named as such, not as the config's smtp.to.
         for (const address of flags.to ?? []) {
-          if (!isMailAddress(address)) throw new UsageError(`--to ${address}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
+          if (!isMailAddress(address))
+            throw new UsageError(`--to ${address}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
         }
         // As smtp.to would be read: the address trimmed.
         const settings: SmtpSettings = flags.to ? { ...configured, to: flags.to.map((address) => address.trim()) } : configured;
         const now = new Date();
         const content = renderTestEmail(
-          { host: settings.host, port: settings.port, security: securityWords(settings), ...(settings.user !== undefined ? { user: settings.user } : {}), from: settings.from, to: settings.to },
+          {
+            host: settings.host,
+            port: settings.port,
+            security: securityWords(settings),
+            ...(settings.user !== undefined ? { user: settings.user } : {}),
+            from: settings.from,
+            to: settings.to,
+          },
           { now, agentName: config.name },
         );
         const message = await composeMessage(settings, content, `test:${now.toISOString()}`, now);
         const mailer = createMailer(settings, readSmtpPassword(settings));
         try {
           const result = await mailer.send(message.raw, message.envelope);
-          if (flags.json) process.stdout.write(JSON.stringify({ sent: true, messageId: message.messageId, accepted: result.accepted, rejected: result.rejected, response: result.response }) + '\n');
+          if (flags.json)
+            process.stdout.write(
+              `${JSON.stringify({
+                sent: true,
+                messageId: message.messageId,
+                accepted: result.accepted,
+                rejected: result.rejected,
+                response: result.response,
+              })}\n`,
+            );
           else {
             process.stdout.write(`sent a test e-mail to ${result.accepted.join(', ')} through ${settings.host}:${settings.port}\n`);
             process.stdout.write(`server said: ${result.response}\n`);
-            if (result.rejected.length > 0) process.stdout.write(`refused recipients: ${result.rejected.join(', ')} (check ${flags.to ? '--to' : 'smtp.to'})\n`);
+            if (result.rejected.length > 0)
+              process.stdout.write(`refused recipients: ${result.rejected.join(', ')} (check ${flags.to ? '--to' : 'smtp.to'})\n`);
           }
         } finally {
           mailer.close();

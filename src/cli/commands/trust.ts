@@ -26,7 +26,7 @@ export function register(program: Command): void {
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           const own = await ctx.identity();
           if (own.deviceId === deviceId) {
-            throw new UsageError('that is this device\'s own ID', 'Run `synker id` on the other device and trust the ID it prints.');
+            throw new UsageError("that is this device's own ID", 'Run `synker id` on the other device and trust the ID it prints.');
           }
           const state = await ctx.state();
           const announced = state.pairingAttempts().find((a) => a.deviceId === deviceId)?.name;
@@ -63,13 +63,17 @@ export function register(program: Command): void {
                 `hint: give it a name: synker trust ${formatDeviceId(deviceId)} --name NAME\n`,
             );
           }
-          if (outcome.added) process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
+          if (outcome.added)
+            process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
         });
       }),
     );
 
   addExamples(trust, [
-    ['synker trust MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD --name nas', 'trust the device whose `synker id` is that'],
+    [
+      'synker trust MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD --name nas',
+      'trust the device whose `synker id` is that',
+    ],
   ]);
 
   const untrust = program
@@ -84,7 +88,12 @@ export function register(program: Command): void {
             try {
               device = resolveTrustedDevice(config, ref);
             } catch (err) {
-              throw new ExitError(EXIT.differences, 'E_UNKNOWN_DEVICE', (err as Error).message, 'Run `synker trusted` to list trusted devices.');
+              throw new ExitError(
+                EXIT.differences,
+                'E_UNKNOWN_DEVICE',
+                (err as Error).message,
+                'Run `synker trusted` to list trusted devices.',
+              );
             }
             config.trusted = config.trusted.filter((t) => t.deviceId !== device.deviceId);
             const unshared: string[] = [];
@@ -125,7 +134,12 @@ export function register(program: Command): void {
           } else if (rows.length === 0) {
             process.stderr.write('no trusted devices (add one with `synker trust DEVICE-ID`)\n');
           } else {
-            process.stdout.write(formatTable(['NAME', 'DEVICE ID', 'FOLDERS'], rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-'])));
+            process.stdout.write(
+              formatTable(
+                ['NAME', 'DEVICE ID', 'FOLDERS'],
+                rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-']),
+              ),
+            );
           }
         }),
       ),
