@@ -8,6 +8,7 @@
  * A check that cannot be done still returns a report (exit code 2, with the
  * error and what to do), so a scheduled check can say why it failed.
  */
+import { platformKeepsModes } from '../base/mode-bits.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
@@ -184,6 +185,7 @@ async function runLocked(
       const local = new TimedStream(scan);
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
+        compareMode: found.info.modes && platformKeepsModes(),
         ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
       });
       await found.manifest.totals;

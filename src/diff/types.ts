@@ -136,6 +136,11 @@ export interface DiffResult {
   matchedFiles: number;
   /** Files of equal size whose content no hash compared (a side sent no hash: size-only). */
   sizeMatchedFiles: number;
+  /**
+   * Whether permission bits were compared: false where either side has no
+   * POSIX modes (Windows). A sync or restore applies modes only when they were.
+   */
+  modesCompared: boolean;
   /** The tolerance applied and why. */
   mtimeToleranceMs: number;
   mtimeToleranceReason: 'configured' | 'auto-fat' | 'auto-seconds' | 'auto-exact';

@@ -178,7 +178,7 @@ export class ClientSession implements PeerSession {
         // An error for a request that is no longer active (a cancel raced it) needs nothing.
         return;
       case 'manifestBegin':
-        if (this.check(stream, message.req)) stream!.onBegin(message.folder, message.role, message.ignore);
+        if (this.check(stream, message.req)) stream!.onBegin(message.folder, message.role, message.ignore, message.modes !== false);
         return;
       case 'manifestEntries':
         if (this.check(stream, message.req)) stream!.onEntries(message.entries);

@@ -27,6 +27,8 @@ export interface ManifestInfo {
   role: FolderRole;
   /** The lines of the peer's `.synkerignore` (gitignore syntax; join with '\n' for the scanner's extraIgnore). */
   ignoreRules: string[];
+  /** Whether the peer's entries carry real POSIX permission bits (false from Windows). */
+  modes: boolean;
 }
 
 export interface ManifestStream extends AsyncIterable<ManifestEntry> {
@@ -104,7 +106,7 @@ export class ClientManifestStream implements ManifestStream {
 
   // --- fed by the session -------------------------------------------------
 
-  onBegin(folder: string, role: FolderRole, ignoreRules: string[]): void {
+  onBegin(folder: string, role: FolderRole, ignoreRules: string[], modes = true): void {
     if (this.state === 'cancelling') return;
     if (this.state !== 'waiting') {
       this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} started manifest ${this.req} twice`));
@@ -120,7 +122,7 @@ export class ClientManifestStream implements ManifestStream {
       return;
     }
     this.state = 'begun';
-    this.infoDeferred.resolve({ folder, role, ignoreRules });
+    this.infoDeferred.resolve({ folder, role, ignoreRules, modes });
   }
 
   onEntries(entries: ManifestEntry[]): void {

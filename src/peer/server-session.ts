@@ -12,6 +12,7 @@ import type { Identity } from '../identity/identity.js';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { FolderConfig } from '../config/types.js';
 import { SynkerError } from '../base/errors.js';
+import { platformKeepsModes } from '../base/mode-bits.js';
 import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
@@ -245,7 +246,15 @@ export class ServerSession {
       const manifest = await ctx.manifestSource(folder, running.abort.signal, scan);
       running.abort.signal.throwIfAborted();
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
-      this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore });
+      // Windows has no POSIX modes: say so, so the other side neither compares nor applies made-up ones.
+      this.send({
+        kind: 'manifestBegin',
+        req,
+        folder: folder.id,
+        role: folder.role,
+        ignore,
+        ...(platformKeepsModes() ? {} : { modes: false as const }),
+      });
       const totals = emptyTotals();
       // The index of served files costs memory: only for a client that said it will fetch files.
       const served = forFiles ? this.files.beginManifest(folder.id) : undefined;

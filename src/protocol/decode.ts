@@ -20,7 +20,13 @@ import {
   type Body,
 } from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { MESSAGE_TYPES, type DecodedMessage, type FileEndMessage, type ManifestRequestMessage } from './messages.js';
+import {
+  MESSAGE_TYPES,
+  type DecodedMessage,
+  type FileEndMessage,
+  type ManifestBeginMessage,
+  type ManifestRequestMessage,
+} from './messages.js';
 import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
 
@@ -79,13 +85,15 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       const where = 'manifest-begin';
       const role = body.role;
       if (role !== 'source' && role !== 'backup') throw malformed(where, 'role', '"source" or "backup"', role);
-      return {
+      const begin: ManifestBeginMessage = {
         kind: 'manifestBegin',
         req: uint(body, 'req', where, LIMITS.maxReq),
         folder: folderId(body, where),
         role,
         ignore: stringArray(body, 'ignore', where, LIMITS.ignoreLines, LIMITS.ignoreLineBytes),
       };
+      if (optionalBoolean(body, 'modes', where) === false) begin.modes = false;
+      return begin;
     }
     case MESSAGE_TYPES.manifestEntries: {
       const where = 'manifest-entries';

@@ -77,8 +77,11 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       if (message.hash === false) body.hash = false;
       return body;
     }
-    case 'manifestBegin':
-      return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
+    case 'manifestBegin': {
+      const body: Record<string, unknown> = { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
+      if (message.modes === false) body.modes = false;
+      return body;
+    }
     case 'manifestEntries': {
       const hashes = { buffer: Buffer.allocUnsafe(message.entries.length * LIMITS.hashBytes), offset: 0 };
       const entries = new Array<unknown>(message.entries.length);

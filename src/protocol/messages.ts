@@ -81,6 +81,8 @@ export interface ManifestBeginMessage {
   folder: string;
   role: FolderRole;
   ignore: string[];
+  /** false: the server's files have no POSIX permission bits (Windows); modes are then neither compared nor applied. Absent: true. */
+  modes?: false;
 }
 
 export interface ManifestEntriesMessage {

@@ -33,6 +33,12 @@ export interface ApplyOptions {
    * not read them again.
    */
   hashCache?: HashRecorder;
+  /**
+   * Apply the source's permission bits (default true). False where the check
+   * did not compare them (DiffResult.modesCompared): a side without POSIX
+   * modes (Windows) gives none to apply, and a Windows backup keeps its own.
+   */
+  modes?: boolean;
   /** Refuse a root without the folder marker (default true; false for `restore --to DIR`). */
   requireMarker?: boolean;
   onProgress?: (progress: SyncProgress) => void;

@@ -10,8 +10,8 @@
  * are local-actions.ts, which errors end the run item-errors.ts, and the
  * options and result apply-types.ts.
  */
-import { constants, lstatSync } from 'node:fs';
-import { access, mkdir, open } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { rethrowIfBug } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -111,7 +111,14 @@ class PlanRunner {
       bytesReceived: 0,
       startedAt: Date.now(),
     };
-    this.local = new LocalActions(this.root, keeper, this.result, this.landing, (disk, hash) => this.remember(disk, hash));
+    this.local = new LocalActions(
+      this.root,
+      keeper,
+      this.result,
+      this.landing,
+      (disk, hash) => this.remember(disk, hash),
+      this.options.modes !== false,
+    );
   }
 
   async run(): Promise<void> {
@@ -224,11 +231,15 @@ class PlanRunner {
   private async receive(a: Extract<SyncAction, { op: 'pull' }>, localCopy: string | undefined, onReceived: () => void): Promise<void> {
     const retries = this.options.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
-      const incoming = await IncomingFile.open(this.root, a.at.path, a.entry);
+      const incoming = await IncomingFile.open(
+        this.root,
+        a.at.path,
+        this.options.modes === false ? { ...a.entry, mode: undefined } : a.entry,
+      );
       try {
         let sourceHash: string | undefined;
         if (localCopy !== undefined) {
-          await copyLocal(resolveUnderRoot(this.root, localCopy), incoming);
+          await incoming.writeFrom(resolveUnderRoot(this.root, localCopy));
         } else {
           const got = await this.options.source.fetch(
             { path: a.at.path, hash: a.entry.hash, size: a.entry.size, offset: incoming.resumeOffset },
@@ -272,21 +283,5 @@ class PlanRunner {
     if (!force && now - this.lastProgress < 200) return;
     this.lastProgress = now;
     this.options.onProgress({ ...this.progress });
-  }
-}
-
-async function copyLocal(from: string, incoming: IncomingFile): Promise<void> {
-  const handle = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let pos = incoming.resumeOffset;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      await incoming.write(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await handle.close();
   }
 }

@@ -16,7 +16,8 @@ import {
   directWritesSuit,
   isDirectUnsupported,
 } from './direct-write.js';
-import { fdOpen, fdWrite, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
+import { fdWrite, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
+import { openNoFollow } from '../base/no-follow.js';
 
 const log = createLogger('sync');
 
@@ -55,7 +56,7 @@ export async function openDirect(root: string, partialPath: string, size: number
   let directFd: number | undefined;
   if (size >= DIRECT_MIN_FILE_BYTES && mayWriteDirect(root)) {
     try {
-      directFd = await fdOpen(partialPath, constants.O_WRONLY | constants.O_NOFOLLOW | directOpenFlag(), 0o600);
+      directFd = await openNoFollow(partialPath, constants.O_WRONLY | directOpenFlag(), 0o600);
     } catch (err) {
       if (!isDirectUnsupported(err)) throw err;
       log.debug(`${root}: the file system does not take direct writes (${errnoCode(err)}); writing through the page cache`);

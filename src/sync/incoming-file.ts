@@ -17,17 +17,18 @@
  * direct-target.ts).
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, futimesSync, mkdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { isNoModeBits } from '../base/mode-bits.js';
+import { fchmodIfSupported } from '../base/mode-bits.js';
 import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { acquireStage, DIRECT_BLOCK, releaseStage } from './direct-write.js';
 import { flushStaged, openDirect, stageDirect, writeThroughCache, type DirectTarget } from './direct-target.js';
 import { makePartialDir, partialPathFor, readsBackIntact, resumePrefix } from './partial-files.js';
-import { fdOpen, fdRead, fdSync, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
+import { fdRead, fdSync, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
+import { openHandleNoFollow, openNoFollow, openNoFollowSync } from '../base/no-follow.js';
 
 const log = createLogger('sync');
 
@@ -37,8 +38,8 @@ export interface ExpectedContent {
   size: number;
   /** Modification time in ms since the epoch, restored on the landed file. */
   mtime: number;
-  /** Permission bits, restored where the file system supports them. */
-  mode: number;
+  /** Permission bits, restored where the file system supports them; absent: the file keeps what this disk gives a new file. */
+  mode?: number | undefined;
 }
 
 /**
@@ -101,10 +102,10 @@ export class IncomingFile {
     const partialPath = partialPathFor(root, expected.hash);
     const dir = path.dirname(partialPath);
     makePartialDir(dir);
-    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
-    // Like its writes, a large file's create leaves the thread (fdOpen says why); a small file's stays cheap.
+    const flags = constants.O_RDWR | constants.O_CREAT;
+    // Like its writes, a large file's create leaves the thread (openNoFollow says why); a small file's stays cheap.
     const create = (): number | Promise<number> =>
-      expected.size <= SYNC_IO_MAX_BYTES ? openSync(partialPath, flags, 0o600) : fdOpen(partialPath, flags, 0o600);
+      expected.size <= SYNC_IO_MAX_BYTES ? openNoFollowSync(partialPath, flags, 0o600) : openNoFollow(partialPath, flags, 0o600);
     let fd: number;
     try {
       fd = await create();
@@ -147,6 +148,22 @@ export class IncomingFile {
 
   get bytesReceived(): number {
     return this.received;
+  }
+
+  /** Appends the bytes of a file already on this disk (a local copy of the same content), from the resume offset on. */
+  async writeFrom(file: string): Promise<void> {
+    const handle = await openHandleNoFollow(file, constants.O_RDONLY);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let pos = this.resumeOffset; ; ) {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        await this.write(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Appends the next bytes; refuses anything past the announced size. */
@@ -200,7 +217,7 @@ export class IncomingFile {
     // The data is written before the times: a write would move the mtime again.
     // The data is written before the times: a write would move the mtime again.
     if (this.direct !== undefined) await flushStaged(this.direct, this.fd, this.root);
-    setModeIfSupported(this.fd, this.expected.mode);
+    if (this.expected.mode !== undefined) fchmodIfSupported(this.fd, this.expected.mode);
     futimesSync(this.fd, fsTime(this.expected.mtime), fsTime(this.expected.mtime));
     await fsyncSlots.run(() => fdSync(this.fd));
     if (this.resumeOffset > 0 && !(await readsBackIntact(this.partialPath, this.relPath, this.expected))) {
@@ -271,14 +288,5 @@ export function keepReceivedBytesSync(): void {
     } catch (err) {
       log.debug(`${file.partialPath}: the last received bytes were not kept for a resume: ${(err as Error).message}`);
     }
-  }
-}
-
-/** FAT, exFAT and some network mounts have no permission bits (mode-bits.ts): not an error there. */
-function setModeIfSupported(fd: number, mode: number): void {
-  try {
-    fchmodSync(fd, mode & 0o7777);
-  } catch (err) {
-    if (!isNoModeBits(err)) throw err;
   }
 }

@@ -28,6 +28,8 @@ export class LocalActions {
     private readonly landing: { checkedDirs: Set<string> },
     /** Records a file's verified hash for the next scan (PlanRunner.remember). */
     private readonly remember: (disk: string, hash: string) => Promise<void>,
+    /** Apply the source's permission bits (false where either side has no POSIX modes: base/mode-bits.ts). */
+    private readonly modes: boolean,
   ) {}
 
   async move(a: Extract<SyncAction, { op: 'move' }>): Promise<void> {
@@ -45,7 +47,7 @@ export class LocalActions {
     await fsyncDir(path.dirname(to));
     if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
     if (a.entry && a.entry.type === 'file') {
-      await setTimes(to, a.entry, true);
+      await setTimes(to, a.entry, this.modes);
       if (a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
     }
     this.result.moved += a.fileCount;
@@ -64,7 +66,7 @@ export class LocalActions {
       await fsyncDir(path.dirname(abs));
       this.result.created++;
     }
-    await setMode(abs, a.entry.mode);
+    if (this.modes) await setMode(abs, a.entry.mode);
   }
 
   async symlink(a: Extract<SyncAction, { op: 'symlink' }>): Promise<void> {
@@ -88,7 +90,7 @@ export class LocalActions {
     // Checked like a pull's parents: a symlinked parent would point chmod and utimes outside the root.
     const abs = await prepareParents(this.root, a.at.disk, this.landing.checkedDirs);
     const stats = await lstat(abs);
-    await setTimes(abs, a.entry, !stats.isSymbolicLink());
+    await setTimes(abs, a.entry, this.modes && !stats.isSymbolicLink());
     if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);
     this.result.metadataFixed++;
   }

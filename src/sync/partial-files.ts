@@ -13,7 +13,8 @@ import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { META_DIR } from '../manifest/layout.js';
 import { BackupDiskError } from './errors.js';
-import { fdOpen, fdRead } from '../transfer/fd-io.js';
+import { fdRead } from '../transfer/fd-io.js';
+import { openNoFollow } from '../base/no-follow.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -87,7 +88,7 @@ export async function resumePrefix(fd: number, relPath: string, expectedSize: nu
  * and the running hash only covers the bytes as received.
  */
 export async function readsBackIntact(partialPath: string, relPath: string, expected: { hash: string; size: number }): Promise<boolean> {
-  const fd = await fdOpen(partialPath, constants.O_RDONLY | constants.O_NOFOLLOW, 0);
+  const fd = await openNoFollow(partialPath, constants.O_RDONLY, 0);
   try {
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(READ_CHUNK);

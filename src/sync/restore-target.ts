@@ -9,16 +9,17 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
-import { isNoModeBits } from '../base/mode-bits.js';
+import { APPLIED_MODE_BITS, isNoModeBits } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
+import { openHandleNoFollow } from '../base/no-follow.js';
 
 const log = createLogger('restore');
 
@@ -87,6 +88,8 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
 export async function findAlreadyRestored(
   dir: string,
   entries: Iterable<PlanEntry & { path: string }>,
+  /** Whether the backup's modes count (false from a Windows backup, or onto Windows: base/mode-bits.ts). */
+  compareModes = true,
 ): Promise<Map<string, AlreadyThere>> {
   const found = new Map<string, AlreadyThere>();
   const names = new Map<string, Promise<Set<string>>>();
@@ -114,7 +117,7 @@ export async function findAlreadyRestored(
     const abs = resolveUnderRoot(dir, disk);
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined || !(await hasExactName(abs))) continue;
-    const state = await compare(abs, st, entry, modes);
+    const state = await compare(abs, st, entry, compareModes ? modes : undefined);
     if (state !== undefined) found.set(entry.path, state);
   }
   if (found.size > 0)
@@ -157,7 +160,7 @@ function sameStoredTime(storedMs: number, wantedMs: number): boolean {
   return stored % 1000 === 0 && gap < 1000;
 }
 
-async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeeping): Promise<AlreadyThere | undefined> {
+async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeeping | undefined): Promise<AlreadyThere | undefined> {
   if (entry.type === 'symlink') {
     if (!st.isSymbolicLink()) return undefined;
     return (await readlink(abs).catch(() => undefined)) === entry.target ? 'same' : undefined;
@@ -166,7 +169,8 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
   const hash = await hashFile(abs);
   if (hash !== entry.hash) return undefined;
   const sameTimes = sameStoredTime(st.mtimeMs, entry.mtime);
-  const sameMode = (st.mode & 0o7777) === (entry.mode & 0o7777) || !(await modes.keeps(abs, st));
+  const sameMode =
+    modes === undefined || (st.mode & APPLIED_MODE_BITS) === (entry.mode & APPLIED_MODE_BITS) || !(await modes.keeps(abs, st));
   return sameTimes && sameMode ? 'same' : 'same-content';
 }
 
@@ -174,7 +178,7 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
 async function hashFile(abs: string): Promise<string | undefined> {
   let handle;
   try {
-    handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await openHandleNoFollow(abs, constants.O_RDONLY);
   } catch (err) {
     log.debug(`${abs}: cannot be read to compare it with the backup's copy (${errnoCode(err) ?? 'error'})`);
     return undefined;

@@ -4,6 +4,7 @@
  * `--to DIR`, with what DIR already holds), plan, and pull over the
  * same session with the same verification as a sync.
  */
+import { platformKeepsModes } from '../base/mode-bits.js';
 import type { FolderConfig } from '../config/types.js';
 import { diffManifests, type Difference, type VerifiedRecord } from '../diff/index.js';
 import { attachVerdicts } from '../diff/verdict.js';
@@ -88,6 +89,8 @@ export async function restoreFromSession(
   manifest: ManifestStream = session.requestManifest(folder.id, { files: true }),
 ): Promise<RestoreOutcome> {
   const info = await manifest.info;
+  // Modes are restored only from a backup that has them onto a machine that keeps them.
+  const modes = info.modes && platformKeepsModes();
   if (info.role !== 'backup') {
     // Drain nothing more: the session closes with the caller.
     throw new SyncError('E_RESTORE_NOT_A_BACKUP', `${session.remote.name} holds folder "${folder.id}" as a ${info.role}, not as a backup`, {
@@ -104,14 +107,14 @@ export async function restoreFromSession(
     for await (const e of backupEntries) {
       if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths: requested }, await findAlreadyRestored(options.toDir, wanted));
+    plan = planRestoreInto(wanted, { paths: requested }, await findAlreadyRestored(options.toDir, wanted, modes));
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
       verify: options.verify ?? false,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
-    const diff = await diffManifests(local, backupEntries);
+    const diff = await diffManifests(local, backupEntries, { compareMode: modes });
     await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
     plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false });
   }
@@ -122,6 +125,7 @@ export async function restoreFromSession(
   const result = await applyPlan(plan, {
     root: options.toDir ?? folder.path,
     source: new PeerFileSource(session, folder.id),
+    modes,
     requireMarker: options.toDir === undefined,
     ...(options.hashCache && options.toDir === undefined ? { hashCache: options.hashCache } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -93,6 +93,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   const result = await applyPlan(plan, {
     root: folder.path,
     source: new PeerFileSource(checked.session, folder.id),
+    modes: diff.modesCompared,
     keeper,
     ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
