@@ -12,7 +12,7 @@ import { platformKeepsModes } from '../base/mode-bits.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
-import { diffManifests, type DiffResult } from '../diff/index.js';
+import { type Difference, diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
 import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
@@ -26,6 +26,7 @@ import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
+import { type NameRules, nameRulesOf, unstorableReason } from '../manifest/storable.js';
 
 const log = createLogger('check');
 
@@ -189,6 +190,7 @@ async function runLocked(
         ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
       });
       await found.manifest.totals;
+      markUnstorable(diff.differences, nameRulesOf());
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
@@ -222,5 +224,17 @@ async function runLocked(
   } finally {
     await scanThread.close();
     await lock.release();
+  }
+}
+
+/**
+ * Names the source has that this backup's file system cannot hold: the
+ * difference says why, and sync skips them with that reason (manifest/storable.ts).
+ */
+export function markUnstorable(differences: Difference[], rules: NameRules): void {
+  for (const d of differences) {
+    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
+    const reason = unstorableReason(d.source.raw ?? d.path, rules);
+    if (reason !== undefined) d.unstorable = reason;
   }
 }

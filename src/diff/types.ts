@@ -59,6 +59,12 @@ export interface Difference {
   clash?: 'case' | 'normalization' | 'within';
   /** `unreadable`/`unstable`/`name-clash` within one side: where the problem is. */
   side?: Side;
+  /**
+   * `missing`/`moved`: why the backup's file system cannot hold the source's name (a Windows backup:
+   * `what?.txt`, `CON.txt`, `name.`; manifest/storable.ts). Set by the check on the backup; a sync
+   * skips the entry with this reason. Still failing: the backup does not have the file.
+   */
+  unstorable?: string;
   /** `missing`/`extra`/`content`/`type`: which side changed since the last verified match. */
   changedOn?: Verdict;
   /**

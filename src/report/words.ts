@@ -57,6 +57,7 @@ export function describeDifference(d: Difference): string {
     case 'extra': {
       const facts = (s ?? b)!;
       parts.push(facts.type === 'file' ? formatBytes(facts.size) : TYPE_WORDS[facts.type]);
+      if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);
       break;
     }
     case 'content':
@@ -70,6 +71,7 @@ export function describeDifference(d: Difference): string {
       break;
     case 'moved':
       parts.push(d.fileCount !== undefined ? `folder, ${plural(d.fileCount, 'file')}, ${formatBytes(d.bytes)}` : formatBytes(d.bytes));
+      if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);
       break;
     case 'name-clash':
       if (d.clash === 'case')
@@ -136,6 +138,7 @@ export const REFUSAL_WORDS: Record<string, string> = {
   'folder-in-the-way': 'a folder is in the way',
   differs: 'differs; which copy is right is unknown',
   'newer-on-source': 'newer on the source',
+  unstorable: 'its name cannot be stored here',
 };
 
 /** Which safety guard stopped a sync. */

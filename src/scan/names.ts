@@ -8,6 +8,7 @@
  * entry whose path is the name in an escaped, lossless form (see
  * escapeName). docs/manifest.md describes the scheme.
  */
+import { windowsNameProblem } from '../manifest/storable.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -98,16 +99,10 @@ function utf8SequenceLength(b: Buffer, i: number): number {
   return len;
 }
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-const WINDOWS_BAD_CHARS = /[<>:"|?*\x00-\x1f]/;
-
 /**
- * True when a single name (not a path) cannot be created on Windows: a
- * reserved device name (also with an extension: `aux.txt`), one of `<>:"|?*`
- * or a control character, or a trailing dot or space.
+ * True when a single name (not a path) cannot be created on Windows
+ * (manifest/storable.ts has the rule): the scan flags it `windows-name`.
  */
 export function isWindowsUnsafeName(name: string): boolean {
-  if (WINDOWS_BAD_CHARS.test(name)) return true;
-  if (name.endsWith('.') || name.endsWith(' ')) return true;
-  return WINDOWS_RESERVED.test(name.trimEnd());
+  return windowsNameProblem(name) !== undefined;
 }

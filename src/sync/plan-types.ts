@@ -4,6 +4,7 @@
  * parts that apply, render and restore plans need not import the planner.
  */
 import type { EntryFacts } from '../diff/types.js';
+import type { NameRules } from '../manifest/storable.js';
 import type { FoldingInfo } from './folding.js';
 
 /** What the planner reads of one side's entry (the check's EntryFacts, less the error fields). */
@@ -40,6 +41,8 @@ export interface PlanOptions {
   lastSourceFiles?: number;
   /** How the backup's file system treats names; default: case-sensitive, no normalisation. */
   folding?: FoldingInfo;
+  /** Which names the backup's file system can hold (manifest/storable.ts); default POSIX's. */
+  nameRules?: NameRules;
   /** Share (0..1) of the source's files changed at once that stops the run; default 0.25. */
   massChangeShare?: number;
   /** ...but only from this many files on; default 20. */
@@ -71,7 +74,8 @@ export type SkipReason =
   | 'unstable'
   | 'no-hash'
   | 'folder-in-the-way'
-  | 'collision';
+  | 'collision'
+  | 'unstorable';
 
 export interface SkippedItem {
   path: string;

@@ -18,6 +18,7 @@
  */
 import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
+import { unstorableReason } from '../manifest/storable.js';
 import { foldKey } from './folding.js';
 import { guards } from './plan-guards.js';
 import {
@@ -51,9 +52,19 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   let changedOnSource = 0;
   let removedOnSource = 0;
 
+  const rules = options.nameRules ?? 'posix';
+  /** A name this backup cannot hold is skipped with the reason, never attempted (no failed write, no partial left). */
+  const unstorable = (path: string, disk: string): boolean => {
+    const problem = unstorableReason(disk, rules);
+    if (problem === undefined) return false;
+    skipped.push({ path, reason: 'unstorable', detail: `its name cannot be stored on this backup: ${problem}; rename it on the source` });
+    return true;
+  };
+
   const create = (d: PlanDifference, reason: 'missing' | 'content' | 'type'): void => {
     const src = d.source!;
     const at = onDisk(d.path, src);
+    if (unstorable(d.path, at.disk)) return;
     const replaces = reason === 'missing' ? undefined : d.backup;
     if (src.type === 'file') {
       if (src.hash === undefined) {
@@ -101,6 +112,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         break;
       case 'moved': {
         const backup = d.backup;
+        if (unstorable(d.path, onDisk(d.path, d.source).disk)) break;
         moves.push({
           op: 'move',
           from: onDisk(d.newPath!, backup),

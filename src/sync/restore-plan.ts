@@ -8,6 +8,7 @@
  * (but for those already there) and nothing on the source is touched.
  */
 import { comparePaths } from '../manifest/order.js';
+import { type NameRules, unstorableReason } from '../manifest/storable.js';
 import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan-types.js';
 import type { AlreadyThere } from './restore-target.js';
 
@@ -16,6 +17,8 @@ export interface RestoreOptions {
   paths?: string[];
   /** Overwrite source files that are newer than the backup's copy. */
   force?: boolean;
+  /** Which names the file system restored onto can hold (manifest/storable.ts); default POSIX's. */
+  nameRules?: NameRules;
 }
 
 /** `p` is the requested path `w` or lies under it. */
@@ -37,9 +40,19 @@ function recreate(
   entry: PlanEntry,
   reason: 'missing' | 'content' | 'type',
   skipped: SkippedItem[],
+  rules: NameRules,
   replaces?: PlanEntry,
 ): SyncAction | undefined {
   const at = { path, disk: entry.raw ?? path };
+  const problem = unstorableReason(at.disk, rules);
+  if (problem !== undefined) {
+    skipped.push({
+      path,
+      reason: 'unstorable',
+      detail: `its name cannot be stored on this machine: ${problem}; rename it on the backup, or restore it with --to onto a disk that can hold it`,
+    });
+    return undefined;
+  }
   const rep = replaces ? { replaces } : {};
   if (entry.type === 'dir') return { op: 'mkdir', at, entry, ...rep };
   if (entry.type === 'symlink' && entry.target !== undefined)
@@ -56,6 +69,7 @@ function recreate(
 
 /** Restore into place, from the check's differences (source = this side, backup = the peer). */
 export function planRestore(differences: Iterable<PlanDifference>, options: RestoreOptions = {}): SyncPlan {
+  const rules = options.nameRules ?? 'posix';
   const paths = normalizePaths(options.paths);
   const explicit = paths.length > 0;
   const actions: SyncAction[] = [];
@@ -71,13 +85,13 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
         });
         continue;
       }
-      const a = recreate(d.newPath, d.backup, 'missing', skipped);
+      const a = recreate(d.newPath, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
       continue;
     }
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
-      const a = recreate(d.path, d.backup, 'missing', skipped);
+      const a = recreate(d.path, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
     } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {
       // Damaged on the source: it cannot be read there, the backup has a readable copy.
@@ -97,7 +111,7 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
         });
         continue;
       }
-      const a = recreate(d.path, d.backup, 'content', skipped, d.source);
+      const a = recreate(d.path, d.backup, 'content', skipped, rules, d.source);
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';
@@ -126,7 +140,7 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
         });
         continue;
       }
-      const a = recreate(d.path, d.backup, d.category, skipped, d.source);
+      const a = recreate(d.path, d.backup, d.category, skipped, rules, d.source);
       if (a) actions.push(a);
     }
   }
@@ -143,6 +157,7 @@ export function planRestoreInto(
   options: RestoreOptions = {},
   already: ReadonlyMap<string, AlreadyThere> = new Map(),
 ): SyncPlan {
+  const rules = options.nameRules ?? 'posix';
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
@@ -154,7 +169,7 @@ export function planRestoreInto(
       actions.push({ op: 'metadata', at: { path: e.path, disk: e.raw ?? e.path }, entry: e });
       continue;
     }
-    const a = recreate(e.path, e, 'missing', skipped);
+    const a = recreate(e.path, e, 'missing', skipped, rules);
     if (a) actions.push(a);
   }
   return finish(actions, skipped);

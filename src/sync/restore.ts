@@ -18,6 +18,7 @@ import { PeerFileSource } from './peer-source.js';
 import type { SyncPlan } from './plan-types.js';
 import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 import { findAlreadyRestored } from './restore-target.js';
+import { nameRulesOf } from '../manifest/storable.js';
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -107,7 +108,7 @@ export async function restoreFromSession(
     for await (const e of backupEntries) {
       if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths: requested }, await findAlreadyRestored(options.toDir, wanted, modes));
+    plan = planRestoreInto(wanted, { paths: requested, nameRules: nameRulesOf() }, await findAlreadyRestored(options.toDir, wanted, modes));
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
@@ -116,7 +117,7 @@ export async function restoreFromSession(
     });
     const diff = await diffManifests(local, backupEntries, { compareMode: modes });
     await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
-    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false });
+    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false, nameRules: nameRulesOf() });
   }
   const notOnBackup = requested.filter((p) => !seen.has(p));
   const dryRun = options.dryRun ?? false;

@@ -16,6 +16,7 @@ import { PeerFileSource } from './peer-source.js';
 import { planSync } from './plan.js';
 import type { MaxDelete, SyncPlan } from './plan-types.js';
 import { pruneVersions, VersionKeeper, type VersionRetention } from './versions.js';
+import { nameRulesOf } from '../manifest/storable.js';
 
 const log = createLogger('sync');
 
@@ -84,6 +85,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     backupFiles: diff.backupTotals.files,
     ...(last === undefined ? {} : { lastSourceFiles: last.sourceFiles }),
     folding,
+    nameRules: nameRulesOf(),
   });
   if (dryRun) return { plan, dryRun, exitCode: plan.stops.length > 0 ? 2 : exitCodeOf(plan) };
   // A guard stops the run before anything changes; the plan says which (syncFolder turns it into the run's error).

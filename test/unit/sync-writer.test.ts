@@ -8,7 +8,7 @@ import { UnsafePathError } from '../../src/transfer/errors.js';
 import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { partialPathFor } from '../../src/sync/partial-files.js';
 import { landFile } from '../../src/sync/land.js';
-import { prepareParents, unsafePathReason } from '../../src/transfer/safe-path.js';
+import { prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
@@ -148,13 +148,14 @@ test('hostile paths are refused before touching the disk', () => {
     'a/./b',
     'a\\b',
     'nul\0byte',
-    'C:/Windows',
     '.synker/folder.json',
     '.SYNKER/x',
     'a/',
   ]) {
     assert.notEqual(unsafePathReason(bad), undefined, JSON.stringify(bad));
   }
+  // A drive or stream name only on Windows (test/unit/names-per-destination): an ordinary folder name elsewhere.
+  assert.throws(() => resolveUnderRoot('/backup', 'C:/Windows', 'win32'), { code: 'E_SYNC_UNSAFE_PATH' });
   for (const ok of ['a', 'a/b.txt', '.hidden', 'x/.synker', 'é/ü']) assert.equal(unsafePathReason(ok), undefined, ok);
 });
 
