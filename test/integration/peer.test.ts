@@ -43,7 +43,7 @@ test('a trusted pair streams a 50,000-entry manifest equal to the source', async
   const manifest = session.requestManifest('photos');
   const received = await collect(manifest);
   assert.deepEqual(received, [...generateEntries(50_000)]);
-  assert.deepEqual(await manifest.info, { folder: 'photos', role: 'source', ignoreRules: ['*.tmp', '/cache/'] });
+  assert.deepEqual(await manifest.info, { folder: 'photos', role: 'source', ignoreRules: ['*.tmp', '/cache/'], modes: true });
   const totals = await manifest.totals;
   assert.equal(totals.count, 50_000);
   assert.equal(totals.dirs, 50);
