@@ -31,6 +31,18 @@ export function platformKeepsModes(platform: NodeJS.Platform = process.platform)
 /** The bits synker ever applies from a peer's manifest: no setuid, setgid or sticky bit. */
 export const APPLIED_MODE_BITS = 0o777;
 
+let umaskedFileMode: number | undefined;
+
+/**
+ * The mode any program's new file gets here, 0666 less the umask: what a
+ * received file lands with when its source gave no mode (a Windows source),
+ * rather than the owner-only mode of synker's partial files.
+ */
+export function newFileMode(): number {
+  umaskedFileMode ??= 0o666 & ~process.umask();
+  return umaskedFileMode;
+}
+
 export async function chmodIfSupported(file: string, mode: number): Promise<void> {
   try {
     await chmod(file, mode & APPLIED_MODE_BITS);

@@ -21,7 +21,7 @@ import { closeSync, constants, futimesSync, mkdirSync, rmSync, writeSync } from 
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { fchmodIfSupported } from '../base/mode-bits.js';
+import { fchmodIfSupported, newFileMode } from '../base/mode-bits.js';
 import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { acquireStage, DIRECT_BLOCK, releaseStage } from './direct-write.js';
@@ -38,7 +38,7 @@ export interface ExpectedContent {
   size: number;
   /** Modification time in ms since the epoch, restored on the landed file. */
   mtime: number;
-  /** Permission bits, restored where the file system supports them; absent: the file keeps what this disk gives a new file. */
+  /** Permission bits, restored where the file system supports them; absent: what any new file gets here (0666 less the umask). */
   mode?: number | undefined;
 }
 
@@ -217,7 +217,7 @@ export class IncomingFile {
     // The data is written before the times: a write would move the mtime again.
     // The data is written before the times: a write would move the mtime again.
     if (this.direct !== undefined) await flushStaged(this.direct, this.fd, this.root);
-    if (this.expected.mode !== undefined) fchmodIfSupported(this.fd, this.expected.mode);
+    fchmodIfSupported(this.fd, this.expected.mode ?? newFileMode());
     futimesSync(this.fd, fsTime(this.expected.mtime), fsTime(this.expected.mtime));
     await fsyncSlots.run(() => fdSync(this.fd));
     if (this.resumeOffset > 0 && !(await readsBackIntact(this.partialPath, this.relPath, this.expected))) {

@@ -80,6 +80,11 @@ test('from a Windows source, made-up modes are neither a difference nor applied:
     assert.notEqual(mode, 0o666, `${p} did not get the made-up 0666`);
   }
   assert.ok((statSync(path.join(dst, 'new')).mode & 0o100) !== 0, 'the new folder can be entered');
+  assert.equal(
+    statSync(path.join(dst, 'new/photo.jpg')).mode & 0o777,
+    0o666 & ~process.umask(),
+    'a new file gets what any new file gets here',
+  );
 });
 
 test('from a POSIX source, permissions are applied but never setuid, setgid or sticky', async (t) => {
