@@ -51,7 +51,8 @@ if (isMainThread) {
     for (const file of batch) {
       const hash = createHash('sha256');
       const fd = openSync(file, 'r');
-      for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+      for (let n = readSync(fd, buffer, 0, buffer.length, null); n > 0; n = readSync(fd, buffer, 0, buffer.length, null))
+        hash.update(buffer.subarray(0, n));
       closeSync(fd);
       hash.digest('hex');
     }

@@ -38,8 +38,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SYNKER = path.resolve(here, '../../bin/synker.js');
 const BASELINE = path.join(here, 'baseline-hash.js');
 const DIFF_PEAK = path.join(here, 'diff-peak.js');
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
-const DROP_CACHES = process.env['SYNKER_BENCH_DROP_CACHES'] === '1';
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
+const DROP_CACHES = process.env.SYNKER_BENCH_DROP_CACHES === '1';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -227,8 +227,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
     await writeConfig();
     const check = `SYNKER_HOME=${q(backupHome)} node ${q(SYNKER)} check ${q(folderId)} --json --timeout 60s`;
     const exclude = `--exclude=/${META_DIR}/`;
-    const rsyncAn = rsyncd && `rsync -an --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
-    const rsyncAnc = rsyncd && `rsync -anc --delete -i ${exclude} ${q(tree.root + '/')} ${rsyncd.url('backup')}`;
+    const rsyncAn = rsyncd && `rsync -an --delete -i ${exclude} ${q(`${tree.root}/`)} ${rsyncd.url('backup')}`;
+    const rsyncAnc = rsyncd && `rsync -anc --delete -i ${exclude} ${q(`${tree.root}/`)} ${rsyncd.url('backup')}`;
     const rclone = `rclone check ${q(tree.root)} ${q(tree.mutated)} --combined - --exclude '/${META_DIR}/**' --config /dev/null 2>/dev/null`;
     const baselineBoth = `node ${q(BASELINE)} ${q(tree.root)} 2 > /dev/null & node ${q(BASELINE)} ${q(tree.mutated)} 2 > /dev/null & wait`;
     const hasRclone = rcloneAvailable();
@@ -254,19 +254,29 @@ async function benchTree(tree: BenchTree): Promise<void> {
     const warm = repeat(check);
     await backupAgent.stop();
     const report = reportOf(warm);
-    if (JSON.stringify(reportOf(warmCli).differences) !== JSON.stringify(report.differences)) throw new Error('the agent and the CLI alone reported different differences');
+    if (JSON.stringify(reportOf(warmCli).differences) !== JSON.stringify(report.differences))
+      throw new Error('the agent and the CLI alone reported different differences');
     const an = rsyncAn === undefined ? undefined : repeat(rsyncAn);
     const anc = rsyncAnc === undefined ? undefined : repeat(rsyncAnc);
     const rc = hasRclone ? repeat(rclone, () => warmPageCache(tree.root, tree.mutated)) : undefined;
 
     process.stdout.write(`  median of ${RUNS} runs; page cache warm unless said otherwise\n`);
-    row('warm: synker check, done by the backup\'s agent', warm.seconds, `exit ${report.exitCode}, ${report.summary.differences} differences`);
-    row('warm: synker check --no-agent (in the CLI process)', warmCli.seconds, `synker(agent)/synker(CLI) ${(warm.seconds / warmCli.seconds).toFixed(2)}`);
+    row(
+      "warm: synker check, done by the backup's agent",
+      warm.seconds,
+      `exit ${report.exitCode}, ${report.summary.differences} differences`,
+    );
+    row(
+      'warm: synker check --no-agent (in the CLI process)',
+      warmCli.seconds,
+      `synker(agent)/synker(CLI) ${(warm.seconds / warmCli.seconds).toFixed(2)}`,
+    );
     if (an !== undefined && anc !== undefined) {
       row(
         'warm: rsync -an to the loopback daemon',
         an.seconds,
-        `synker/rsync ${(warm.seconds / an.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 1: ${verdict(warm.seconds < an.seconds)})` : ''),
+        `synker/rsync ${(warm.seconds / an.seconds).toFixed(2)}` +
+          (tree.name === 'small' ? ` (target < 1: ${verdict(warm.seconds < an.seconds)})` : ''),
       );
       row('warm: rsync -anc to the loopback daemon', anc.seconds, `synker/rsync-c ${(warm.seconds / anc.seconds).toFixed(2)}`);
     } else {
@@ -276,13 +286,18 @@ async function benchTree(tree: BenchTree): Promise<void> {
       row(
         'rclone check (page cache warmed before each run)',
         rc.seconds,
-        `rclone/synker ${(rc.seconds / warm.seconds).toFixed(1)}x` + (tree.name === 'small' ? ` (target >= 15x: ${verdict(rc.seconds >= 15 * warm.seconds)})` : ''),
+        `rclone/synker ${(rc.seconds / warm.seconds).toFixed(1)}x` +
+          (tree.name === 'small' ? ` (target >= 15x: ${verdict(rc.seconds >= 15 * warm.seconds)})` : ''),
       );
     } else {
       process.stdout.write('  rclone is not installed: rclone check skipped (apt-get install rclone)\n');
     }
     row('cold: synker check (empty hash caches, both sides)', cold);
-    row('cold: Node baseline, SHA-256 of both trees', baseline.seconds, `synker/baseline ${(cold / baseline.seconds).toFixed(2)} (target <= 1.15: ${verdict(cold <= 1.15 * baseline.seconds)})`);
+    row(
+      'cold: Node baseline, SHA-256 of both trees',
+      baseline.seconds,
+      `synker/baseline ${(cold / baseline.seconds).toFixed(2)} (target <= 1.15: ${verdict(cold <= 1.15 * baseline.seconds)})`,
+    );
 
     if (DROP_CACHES) {
       const droppedSamples: number[] = [];
@@ -299,9 +314,17 @@ async function benchTree(tree: BenchTree): Promise<void> {
       row('page cache dropped: synker check, empty hash caches', dropped);
       row('page cache dropped: synker check, hash caches present', droppedWarmCache.seconds);
       if (ancDropped !== undefined) {
-        row('page cache dropped: rsync -anc to the daemon', ancDropped.seconds, `synker(empty caches)/rsync-c ${(dropped / ancDropped.seconds).toFixed(2)} (target < 1: ${verdict(dropped < ancDropped.seconds)})`);
+        row(
+          'page cache dropped: rsync -anc to the daemon',
+          ancDropped.seconds,
+          `synker(empty caches)/rsync-c ${(dropped / ancDropped.seconds).toFixed(2)} (target < 1: ${verdict(dropped < ancDropped.seconds)})`,
+        );
       }
-      row('page cache dropped: Node baseline, both trees', baseDropped.seconds, `synker/baseline ${(dropped / baseDropped.seconds).toFixed(2)}`);
+      row(
+        'page cache dropped: Node baseline, both trees',
+        baseDropped.seconds,
+        `synker/baseline ${(dropped / baseDropped.seconds).toFixed(2)}`,
+      );
       if (hasRclone) row('page cache dropped: rclone check', repeat(rclone, dropCaches).seconds);
     } else {
       process.stdout.write('  page-cache-cold runs skipped: set SYNKER_BENCH_DROP_CACHES=1 (root) to run them\n');
@@ -321,7 +344,9 @@ async function benchTree(tree: BenchTree): Promise<void> {
       const cells = tools.map(([, f]) => (f === undefined ? 'n/a' : `${f[kind]}/${total}`).padStart(13));
       process.stdout.write(`  ${kind.padEnd(18)} ${cells.join('')}\n`);
     }
-    process.stdout.write(`  renames reported as moves: synker ${synker.moves}/${tree.mutations.renamed.length}; rsync and rclone list a deletion and a new file\n`);
+    process.stdout.write(
+      `  renames reported as moves: synker ${synker.moves}/${tree.mutations.renamed.length}; rsync and rclone list a deletion and a new file\n`,
+    );
     const categories = Object.entries(report.summary.byCategory)
       .filter(([, t]) => t.count > 0)
       .map(([c, t]) => `${c} ${t.count}`)
@@ -347,10 +372,20 @@ function diffPeak(entries: number): void {
 }
 
 export async function run(): Promise<void> {
-  const only = process.env['SYNKER_BENCH_ONLY'];
+  const only = process.env.SYNKER_BENCH_ONLY;
   const names: TreeName[] = only === 'photos' || only === 'small' ? [only] : ['photos', 'small'];
-  process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.availableParallelism()} cores, shared)\n`);
+  process.stdout.write(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${os.availableParallelism()} cores, shared)\n`,
+  );
   diffPeak(1_000_000);
   for (const name of names) await benchTree(ensureTree(name));
-  process.stdout.write(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `\nload average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
 }

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { collect, NetLab, netnsUnavailableReason, removeStaleNamespaces, type RunResult } from '../test/harness/netns.js';
 import { SYNKER_BIN } from '../test/harness/synker-bin.js';
 
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
 const TARGET_S = 15;
 const RUN_TIMEOUT_MS = 300_000;
 
@@ -43,7 +43,7 @@ function phasesOf(stdout: string): Array<[string, number]> {
 async function runOnce(work: string, lab: NetLab | undefined, i: number): Promise<Timed> {
   const dir = path.join(work, `demo-${i}`);
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: work, SYNKER_HOME: path.join(work, 'unused-home'), NO_COLOR: '1' };
-  delete env['SYNKER_LOG'];
+  delete env.SYNKER_LOG;
   const args = [SYNKER_BIN, 'demo', '--dir', dir];
   let result: RunResult;
   const started = performance.now();
@@ -55,7 +55,8 @@ async function runOnce(work: string, lab: NetLab | undefined, i: number): Promis
   }
   const wallS = (performance.now() - started) / 1000;
   if (result.code !== 0) throw new Error(`synker demo failed (exit ${result.code ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
-  if (/note: multicast does not work/.test(result.stdout)) process.stdout.write(`run ${i + 1}: mDNS did not work on loopback; the demo used the loopback address\n`);
+  if (/note: multicast does not work/.test(result.stdout))
+    process.stdout.write(`run ${i + 1}: mDNS did not work on loopback; the demo used the loopback address\n`);
   return { wallS, phases: phasesOf(result.stdout) };
 }
 
@@ -68,14 +69,23 @@ export async function run(): Promise<void> {
     lab = new NetLab();
   }
   try {
-    process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.availableParallelism()} cores, shared)\n`);
-    process.stdout.write(`where: ${lab ? 'a network namespace with only loopback (one per run)' : `this machine, mDNS on loopback only (${noNetns})`}\n`);
+    process.stdout.write(
+      `load average at start: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (${os.availableParallelism()} cores, shared)\n`,
+    );
+    process.stdout.write(
+      `where: ${lab ? 'a network namespace with only loopback (one per run)' : `this machine, mDNS on loopback only (${noNetns})`}\n`,
+    );
     process.stdout.write(`command: node bin/synker.js demo --dir DIR (CLI start to exit; the demo's own step times)\n\n`);
     const runs: Timed[] = [];
     for (let i = 0; i < RUNS; i++) {
       const timed = await runOnce(work, lab, i);
       runs.push(timed);
-      process.stdout.write(`run ${i + 1}: ${timed.wallS.toFixed(2)} s  (${timed.phases.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(', ')})\n`);
+      process.stdout.write(
+        `run ${i + 1}: ${timed.wallS.toFixed(2)} s  (${timed.phases.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(', ')})\n`,
+      );
     }
     const names = runs[0]!.phases.map(([name]) => name);
     process.stdout.write('\n| step | median (s) |\n|---|---|\n');
@@ -84,8 +94,15 @@ export async function run(): Promise<void> {
     }
     const wall = median(runs.map((r) => r.wallS));
     process.stdout.write(`| **whole demo, CLI start to exit** | **${wall.toFixed(2)}** |\n`);
-    process.stdout.write(`\ntarget < ${TARGET_S} s: ${wall < TARGET_S ? 'met' : 'NOT met'} (median of ${RUNS}; range ${Math.min(...runs.map((r) => r.wallS)).toFixed(2)}–${Math.max(...runs.map((r) => r.wallS)).toFixed(2)} s)\n`);
-    process.stdout.write(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(
+      `\ntarget < ${TARGET_S} s: ${wall < TARGET_S ? 'met' : 'NOT met'} (median of ${RUNS}; range ${Math.min(...runs.map((r) => r.wallS)).toFixed(2)}–${Math.max(...runs.map((r) => r.wallS)).toFixed(2)} s)\n`,
+    );
+    process.stdout.write(
+      `load average at end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
   } finally {
     await lab?.dispose();
     await rm(work, { recursive: true, force: true });

@@ -24,7 +24,14 @@ async function* manifest(mutated: boolean): AsyncGenerator<ManifestEntry> {
     for (let f = 0; f < perDir && emitted < total; f++, emitted++) {
       const i = d * perDir + f;
       const hash = i.toString(16).padStart(64, '0');
-      const entry: ManifestEntry = { path: `${dirPath}/IMG_${String(f).padStart(4, '0')}.jpg`, type: 'file', size: 100_000 + (i % 997), mtime: T0 + i, mode: 0o644, hash };
+      const entry: ManifestEntry = {
+        path: `${dirPath}/IMG_${String(f).padStart(4, '0')}.jpg`,
+        type: 'file',
+        size: 100_000 + (i % 997),
+        mtime: T0 + i,
+        mode: 0o644,
+        hash,
+      };
       if (mutated) {
         if (i % 9973 === 1) continue; // deleted
         if (i % 9973 === 2) entry.hash = createHash('sha256').update(`edited ${i}`).digest('hex');

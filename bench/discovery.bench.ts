@@ -30,7 +30,9 @@ let home = '';
 
 async function peersJson(ns: Netns, timeout: string): Promise<{ startedAt: number; firstSeen: Map<string, number> }> {
   const startedAt = Date.now();
-  const child = ns.spawn(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', timeout], { env: { ...process.env, SYNKER_HOME: home } });
+  const child = ns.spawn(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', timeout], {
+    env: { ...process.env, SYNKER_HOME: home },
+  });
   const r = await collect(child, 60_000);
   if (!r.stdout) throw new Error(`synker peers printed nothing (exit ${r.code}): ${r.stderr}`);
   const json = JSON.parse(r.stdout) as { agents: Array<{ deviceId: string | null; firstSeen: string }> };
@@ -128,12 +130,17 @@ export async function run(): Promise<void> {
     return;
   }
   removeStaleNamespaces();
-  const minutes = Number(process.env['SYNKER_BENCH_IDLE_MINUTES'] ?? 5);
+  const minutes = Number(process.env.SYNKER_BENCH_IDLE_MINUTES ?? 5);
   const lab = new NetLab();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-bench-'));
   home = path.join(dir, 'home');
   try {
-    process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)\n`);
+    process.stdout.write(
+      `load average at start: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (${os.cpus().length} cores)\n`,
+    );
     const { agentFirst, readyFirst, peersFirst } = await timeToAppear(lab);
     const fmt = (v: number[]): string => `median ${Math.round(median(v))} ms (min ${Math.min(...v)}, max ${Math.max(...v)}; n=${v.length})`;
     process.stdout.write(`agent start -> listed by synker peers (already listening):  ${fmt(agentFirst)}\n`);
@@ -145,11 +152,14 @@ export async function run(): Promise<void> {
     process.stdout.write(`minute  synker pkts  synker bytes  avahi-daemon pkts  avahi-daemon bytes\n`);
     synker.perMinute.forEach((s, m) => {
       const a = avahi.perMinute[m]!;
-      process.stdout.write(`${String(m + 1).padStart(6)}  ${String(s.packets).padStart(11)}  ${String(s.bytes).padStart(12)}  ${String(a.packets).padStart(17)}  ${String(a.bytes).padStart(18)}\n`);
+      process.stdout.write(
+        `${String(m + 1).padStart(6)}  ${String(s.packets).padStart(11)}  ${String(s.bytes).padStart(12)}  ${String(a.packets).padStart(17)}  ${String(a.bytes).padStart(18)}\n`,
+      );
     });
     const idle = synker.perMinute.slice(1);
     const idleAvahi = avahi.perMinute.slice(1);
-    const avg = (xs: Array<{ packets: number; bytes: number }>, k: 'packets' | 'bytes'): number => xs.reduce((n, x) => n + x[k], 0) / Math.max(1, xs.length);
+    const avg = (xs: Array<{ packets: number; bytes: number }>, k: 'packets' | 'bytes'): number =>
+      xs.reduce((n, x) => n + x[k], 0) / Math.max(1, xs.length);
     process.stdout.write(
       `idle (minutes 2-${minutes}): synker ${avg(idle, 'packets').toFixed(1)} packets/min, ${Math.round(avg(idle, 'bytes'))} bytes/min; ` +
         `avahi-daemon ${avg(idleAvahi, 'packets').toFixed(1)} packets/min, ${Math.round(avg(idleAvahi, 'bytes'))} bytes/min\n`,

@@ -8,4 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin');
 
-export const LAUNCHER_NODE_ARGS: readonly string[] = ['--require', path.join(bin, 'io-threads.js'), '--require', path.join(bin, 'gc-tuning.js')];
+export const LAUNCHER_NODE_ARGS: readonly string[] = [
+  '--require',
+  path.join(bin, 'io-threads.js'),
+  '--require',
+  path.join(bin, 'gc-tuning.js'),
+];

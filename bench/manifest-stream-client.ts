@@ -6,7 +6,11 @@
 import { connectToPeer } from '../src/peer/index.js';
 import type { Identity } from '../src/identity/identity.js';
 
-const { port, identity, expectDeviceId } = JSON.parse(process.env['SYNKER_BENCH_CLIENT']!) as { port: number; identity: Identity; expectDeviceId: string };
+const { port, identity, expectDeviceId } = JSON.parse(process.env.SYNKER_BENCH_CLIENT!) as {
+  port: number;
+  identity: Identity;
+  expectDeviceId: string;
+};
 let peakRss = process.memoryUsage.rss();
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
 const session = await connectToPeer({ host: '127.0.0.1', port, identity, expectDeviceId });

@@ -15,10 +15,10 @@ import type { AgentProcessStats } from '../test/programs/agent-process.js';
 import { generateEntries } from '../test/harness/manifests.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
-const ENTRIES = Number(process.env['SYNKER_BENCH_ENTRIES'] ?? 1_000_000);
+const ENTRIES = Number(process.env.SYNKER_BENCH_ENTRIES ?? 1_000_000);
 const MiB = 1024 * 1024;
 /** Extra node flags for both processes, e.g. SYNKER_BENCH_NODE_ARGS='--cpu-prof' to profile them. */
-const execArgv = [...LAUNCHER_NODE_ARGS, ...(process.env['SYNKER_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
+const execArgv = [...LAUNCHER_NODE_ARGS, ...(process.env.SYNKER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 
 interface ClientResult {
   count: number;
@@ -31,21 +31,30 @@ interface ClientResult {
 async function streamOnce(): Promise<{ client: ClientResult; server: AgentProcessStats }> {
   const [server, client] = await Promise.all([createIdentity('bench-server'), createIdentity('bench-client')]);
   const agent = fork(fileURLToPath(new URL('../test/programs/agent-process.js', import.meta.url)), {
-    env: { ...process.env, SYNKER_LOG: 'error', SYNKER_TEST_AGENT: JSON.stringify({ identity: server, trusted: [client.deviceId], entries: ENTRIES }) },
+    env: {
+      ...process.env,
+      SYNKER_LOG: 'error',
+      SYNKER_TEST_AGENT: JSON.stringify({ identity: server, trusted: [client.deviceId], entries: ENTRIES }),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
   });
   try {
     const [{ port }] = (await once(agent, 'message')) as [{ port: number }];
     const consumer = fork(fileURLToPath(new URL('./manifest-stream-client.js', import.meta.url)), {
-      env: { ...process.env, SYNKER_LOG: 'error', SYNKER_BENCH_CLIENT: JSON.stringify({ port, identity: client, expectDeviceId: server.deviceId }) },
+      env: {
+        ...process.env,
+        SYNKER_LOG: 'error',
+        SYNKER_BENCH_CLIENT: JSON.stringify({ port, identity: client, expectDeviceId: server.deviceId }),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv,
     });
     const [result] = (await once(consumer, 'message')) as [ClientResult];
     agent.send('stats');
     const [stats] = (await once(agent, 'message')) as [AgentProcessStats];
-    if (result.count !== ENTRIES || result.totalsCount !== ENTRIES) throw new Error(`streamed ${result.count} entries, expected ${ENTRIES}`);
+    if (result.count !== ENTRIES || result.totalsCount !== ENTRIES)
+      throw new Error(`streamed ${result.count} entries, expected ${ENTRIES}`);
     return { client: result, server: stats };
   } finally {
     agent.send('stop');
@@ -69,12 +78,24 @@ export async function run(): Promise<void> {
   process.stdout.write(`${ENTRIES.toLocaleString('en')} entries, agent -> client over wss on 127.0.0.1, median of 3 runs\n`);
   row('entries/s (stream)', Math.round(rate).toLocaleString('en'), '>= 300,000', rate >= 300_000);
   row('seconds', median.client.seconds.toFixed(2), '', true);
-  row('peak RSS, agent (server)', `${(Math.max(...runs.map((r) => r.server.peakRss)) / MiB).toFixed(0)} MiB`, '< 250 MiB', runs.every((r) => r.server.peakRss < 250 * MiB));
-  row('peak RSS, client', `${(Math.max(...runs.map((r) => r.client.peakRss)) / MiB).toFixed(0)} MiB`, '< 250 MiB', runs.every((r) => r.client.peakRss < 250 * MiB));
+  row(
+    'peak RSS, agent (server)',
+    `${(Math.max(...runs.map((r) => r.server.peakRss)) / MiB).toFixed(0)} MiB`,
+    '< 250 MiB',
+    runs.every((r) => r.server.peakRss < 250 * MiB),
+  );
+  row(
+    'peak RSS, client',
+    `${(Math.max(...runs.map((r) => r.client.peakRss)) / MiB).toFixed(0)} MiB`,
+    '< 250 MiB',
+    runs.every((r) => r.client.peakRss < 250 * MiB),
+  );
   const perEntry = (seconds: number) => `${((seconds / ENTRIES) * 1e6).toFixed(2)} µs`;
   row('CPU per entry, agent (server)', perEntry(median.server.cpuSeconds), 'incl. generating', true);
   row('CPU per entry, client', perEntry(median.client.cpuSeconds), '', true);
   row('entries/s (source alone)', Math.round(sourceAlone).toLocaleString('en'), 'ceiling', true);
   const load = os.loadavg()[0]!;
-  process.stdout.write(`all runs (s): ${runs.map((r) => r.client.seconds.toFixed(2)).join(', ')}; load average during the run: ${load.toFixed(1)} on ${os.availableParallelism()} cores${load > os.availableParallelism() ? ' (a busy machine: entries/s is pessimistic; the CPU per entry is the steadier figure)' : ''}\n`);
+  process.stdout.write(
+    `all runs (s): ${runs.map((r) => r.client.seconds.toFixed(2)).join(', ')}; load average during the run: ${load.toFixed(1)} on ${os.availableParallelism()} cores${load > os.availableParallelism() ? ' (a busy machine: entries/s is pessimistic; the CPU per entry is the steadier figure)' : ''}\n`,
+  );
 }

@@ -43,8 +43,12 @@ export async function startRsyncDaemon(modules: Record<string, string>): Promise
     'gid = root',
     ...Object.entries(modules).flatMap(([name, p]) => [`[${name}]`, `  path = ${p}`, '  read only = no']),
   ].join('\n');
-  await writeFile(path.join(dir, 'rsyncd.conf'), conf + '\n');
-  const child: ChildProcess = spawn('rsync', ['--daemon', '--no-detach', `--config=${path.join(dir, 'rsyncd.conf')}`, '--address=127.0.0.1', `--port=${port}`], { stdio: 'ignore' });
+  await writeFile(path.join(dir, 'rsyncd.conf'), `${conf}\n`);
+  const child: ChildProcess = spawn(
+    'rsync',
+    ['--daemon', '--no-detach', `--config=${path.join(dir, 'rsyncd.conf')}`, '--address=127.0.0.1', `--port=${port}`],
+    { stdio: 'ignore' },
+  );
   // Ready when the port accepts connections.
   for (let i = 0; ; i++) {
     const ok = await new Promise<boolean>((resolve) => {

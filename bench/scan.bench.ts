@@ -26,8 +26,8 @@ import { ensureTree, type BenchTree, type TreeName } from './trees.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SYNKER = path.resolve(here, '../../bin/synker.js');
 const BASELINE = path.join(here, 'baseline-hash.js');
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 5);
-const DROP_CACHES = process.env['SYNKER_BENCH_DROP_CACHES'] === '1';
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 5);
+const DROP_CACHES = process.env.SYNKER_BENCH_DROP_CACHES === '1';
 
 interface Sample {
   seconds: number;
@@ -64,7 +64,9 @@ function median(values: number[]): number {
 function interleaved(commands: Array<{ command: string; before?: () => void }>): Sample[] {
   const samples: Sample[][] = commands.map(() => []);
   for (let round = 0; round < RUNS; round++) {
-    commands.forEach(({ command, before }, i) => samples[i]!.push(measure(command, before)));
+    commands.forEach(({ command, before }, i) => {
+      samples[i]!.push(measure(command, before));
+    });
   }
   return samples.map((list) => ({
     seconds: median(list.map((s) => s.seconds)),
@@ -106,25 +108,55 @@ function benchTree(tree: BenchTree): number {
     const [warm, find, rsync, startup] = interleaved([
       { command: scan },
       { command: `find ${q(tree.root)} -printf '%P %s %T@ %m\\n' > /dev/null` },
-      { command: `rsync -an --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}` },
+      { command: `rsync -an --delete ${q(`${tree.root}/`)} ${q(`${tree.mutated}/`)}` },
       { command: `node ${q(SYNKER)} --version > /dev/null` },
     ]) as [Sample, Sample, Sample, Sample];
 
     const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-    process.stdout.write(`  median of ${RUNS} interleaved runs; cold = empty hash cache, page cache warm; synker with its defaults (--jobs = cores)\n`);
-    process.stdout.write(`  synker: wall time of the CLI process [in brackets: the scan's own time from its summary line, CLI start-up excluded]\n`);
+    process.stdout.write(
+      `  median of ${RUNS} interleaved runs; cold = empty hash cache, page cache warm; synker with its defaults (--jobs = cores)\n`,
+    );
+    process.stdout.write(
+      `  synker: wall time of the CLI process [in brackets: the scan's own time from its summary line, CLI start-up excluded]\n`,
+    );
     row('CLI start-up alone: synker --version', startup.seconds);
     row('cold: synker scan', cold.seconds, `[${cold.scanSeconds.toFixed(3)} s]`);
-    row('cold: Node baseline (walk + 2 hash workers)', baseline.seconds, `synker/baseline ${ratio(cold.seconds, baseline.seconds)} [${ratio(cold.scanSeconds, baseline.seconds)}]`);
-    row('cold: find | xargs -0 -P2 openssl dgst -sha256', openssl.seconds, `synker/openssl ${ratio(cold.seconds, openssl.seconds)} [${ratio(cold.scanSeconds, openssl.seconds)}]`);
-    row('warm: synker scan (hash cache present)', warm.seconds, `[${warm.scanSeconds.toFixed(3)} s] cold/warm ${ratio(cold.seconds, warm.seconds)}x [${ratio(cold.scanSeconds, warm.scanSeconds)}x]`);
-    row('warm: find -printf (metadata floor)', find.seconds, `synker/find ${ratio(warm.seconds, find.seconds)} [${ratio(warm.scanSeconds, find.seconds)}]`);
-    row('warm: rsync -an tree -> mutated copy', rsync.seconds, `synker/rsync ${ratio(warm.seconds, rsync.seconds)} [${ratio(warm.scanSeconds, rsync.seconds)}]`);
-    process.stdout.write(`  target cold <= 1.15x baseline: ${verdict(cold.seconds <= 1.15 * baseline.seconds)} [${verdict(cold.scanSeconds <= 1.15 * baseline.seconds)}]\n`);
+    row(
+      'cold: Node baseline (walk + 2 hash workers)',
+      baseline.seconds,
+      `synker/baseline ${ratio(cold.seconds, baseline.seconds)} [${ratio(cold.scanSeconds, baseline.seconds)}]`,
+    );
+    row(
+      'cold: find | xargs -0 -P2 openssl dgst -sha256',
+      openssl.seconds,
+      `synker/openssl ${ratio(cold.seconds, openssl.seconds)} [${ratio(cold.scanSeconds, openssl.seconds)}]`,
+    );
+    row(
+      'warm: synker scan (hash cache present)',
+      warm.seconds,
+      `[${warm.scanSeconds.toFixed(3)} s] cold/warm ${ratio(cold.seconds, warm.seconds)}x [${ratio(cold.scanSeconds, warm.scanSeconds)}x]`,
+    );
+    row(
+      'warm: find -printf (metadata floor)',
+      find.seconds,
+      `synker/find ${ratio(warm.seconds, find.seconds)} [${ratio(warm.scanSeconds, find.seconds)}]`,
+    );
+    row(
+      'warm: rsync -an tree -> mutated copy',
+      rsync.seconds,
+      `synker/rsync ${ratio(warm.seconds, rsync.seconds)} [${ratio(warm.scanSeconds, rsync.seconds)}]`,
+    );
+    process.stdout.write(
+      `  target cold <= 1.15x baseline: ${verdict(cold.seconds <= 1.15 * baseline.seconds)} [${verdict(cold.scanSeconds <= 1.15 * baseline.seconds)}]\n`,
+    );
     if (tree.name === 'small') {
-      process.stdout.write(`  target warm small <= 2x find: ${verdict(warm.seconds <= 2 * find.seconds)} [${verdict(warm.scanSeconds <= 2 * find.seconds)}]\n`);
+      process.stdout.write(
+        `  target warm small <= 2x find: ${verdict(warm.seconds <= 2 * find.seconds)} [${verdict(warm.scanSeconds <= 2 * find.seconds)}]\n`,
+      );
     } else {
-      process.stdout.write(`  target warm photos >= 15x faster than cold: ${verdict(cold.seconds >= 15 * warm.seconds)} [${verdict(cold.scanSeconds >= 15 * warm.scanSeconds)}]\n`);
+      process.stdout.write(
+        `  target warm photos >= 15x faster than cold: ${verdict(cold.seconds >= 15 * warm.seconds)} [${verdict(cold.scanSeconds >= 15 * warm.scanSeconds)}]\n`,
+      );
     }
     const rss = Math.max(cold.rssKiB, warm.rssKiB);
     process.stdout.write(`  peak RSS of synker scan: ${(rss / 1024).toFixed(0)} MiB (target < 200 MiB: ${verdict(rss < 200 * 1024)})\n`);
@@ -133,10 +165,15 @@ function benchTree(tree: BenchTree): number {
       const both = (dir: string): string => `node ${q(SYNKER)} scan ${q(dir)} --json --no-cache > /dev/null`;
       const [synkerCold, rsyncC] = interleaved([
         { command: `${both(tree.root)} & ${both(tree.mutated)} & wait`, before: dropCaches },
-        { command: `rsync -anc --delete ${q(tree.root + '/')} ${q(tree.mutated + '/')}`, before: dropCaches },
+        { command: `rsync -anc --delete ${q(`${tree.root}/`)} ${q(`${tree.mutated}/`)}`, before: dropCaches },
       ]) as [Sample, Sample];
       row('page cache dropped: synker scan, both trees', synkerCold.seconds, '(two processes at once, --no-cache)');
-      row('page cache dropped: rsync -anc', rsyncC.seconds, `synker/rsync ${(synkerCold.seconds / rsyncC.seconds).toFixed(2)}` + (tree.name === 'small' ? ` (target < 0.5: ${verdict(synkerCold.seconds < 0.5 * rsyncC.seconds)})` : ''));
+      row(
+        'page cache dropped: rsync -anc',
+        rsyncC.seconds,
+        `synker/rsync ${(synkerCold.seconds / rsyncC.seconds).toFixed(2)}` +
+          (tree.name === 'small' ? ` (target < 0.5: ${verdict(synkerCold.seconds < 0.5 * rsyncC.seconds)})` : ''),
+      );
     }
     return rss;
   } finally {
@@ -145,11 +182,21 @@ function benchTree(tree: BenchTree): number {
 }
 
 export async function run(): Promise<void> {
-  const only = process.env['SYNKER_BENCH_ONLY'];
+  const only = process.env.SYNKER_BENCH_ONLY;
   const names: TreeName[] = only === 'photos' || only === 'small' ? [only] : ['photos', 'small'];
   const trees = names.map((name) => ensureTree(name));
-  process.stdout.write(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.availableParallelism()} cores, shared)\n`);
+  process.stdout.write(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (${os.availableParallelism()} cores, shared)\n`,
+  );
   if (!DROP_CACHES) process.stdout.write('page-cache-cold runs skipped: set SYNKER_BENCH_DROP_CACHES=1 (root) to run them\n');
   for (const tree of trees) benchTree(tree);
-  process.stdout.write(`\nload average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `\nload average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
 }

@@ -27,8 +27,8 @@ import type { StoreRun } from './store-worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'store-worker.js');
-const ENTRIES = Number(process.env['SYNKER_BENCH_STORE_ENTRIES'] ?? 100_000);
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
+const ENTRIES = Number(process.env.SYNKER_BENCH_STORE_ENTRIES ?? 100_000);
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
 
 function runOnce(backend: KvBackend): StoreRun {
   const dir = mkdtempSync(path.join(os.tmpdir(), `synker-bench-store-${backend}-`));

@@ -31,9 +31,9 @@ import { rsyncAvailable, startRsyncDaemon } from './rsync-daemon.js';
 import { ensureTree, type TreeName } from './trees.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
 /** `SYNKER_BENCH_ONLY=photos|small` measures one tree (as in check.bench.ts). */
-const ONLY = process.env['SYNKER_BENCH_ONLY'];
+const ONLY = process.env.SYNKER_BENCH_ONLY;
 const TREES: TreeName[] = ONLY === 'photos' || ONLY === 'small' ? [ONLY] : ['photos', 'small'];
 
 function median(xs: number[]): number {
@@ -50,7 +50,10 @@ async function emptyBackup(dir: string): Promise<void> {
 async function startSource(spec: object): Promise<{ child: ChildProcess; port: number }> {
   const specFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'synker-bench-agent-')), 'spec.json');
   await writeFile(specFile, JSON.stringify(spec));
-  const child = spawn(process.execPath, [...LAUNCHER_NODE_ARGS, path.join(here, 'source-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SYNKER_LOG: 'warn' } });
+  const child = spawn(process.execPath, [...LAUNCHER_NODE_ARGS, path.join(here, 'source-agent.js'), specFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SYNKER_LOG: 'warn' },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -64,7 +67,13 @@ async function startSource(spec: object): Promise<{ child: ChildProcess; port: n
 }
 
 /** The backup side of `synker sync`: one session, manifest + local scan + diff, plan, pull. */
-async function synkerSync(port: number, server: Identity, client: Identity, dst: string, cacheDir: string): Promise<{ ms: number; pulled: number; bytes: number }> {
+async function synkerSync(
+  port: number,
+  server: Identity,
+  client: Identity,
+  dst: string,
+  cacheDir: string,
+): Promise<{ ms: number; pulled: number; bytes: number }> {
   const t0 = performance.now();
   const session = await connectToPeer({ host: '127.0.0.1', port, identity: client, expectDeviceId: server.deviceId });
   try {
@@ -164,7 +173,9 @@ export async function run(): Promise<void> {
           await emptyBackup(synkerDst);
           await rm(dstCache, { recursive: true, force: true });
           settleDisk();
-          const { ms } = await withMachineCpu(times === undefined ? [] : synkerCpu, () => synkerSync(source.port, server, client, synkerDst, dstCache));
+          const { ms } = await withMachineCpu(times === undefined ? [] : synkerCpu, () =>
+            synkerSync(source.port, server, client, synkerDst, dstCache),
+          );
           times?.push(ms);
         };
         // One untimed copy by each tool first. On the development VM, a photos sync that wrote into
@@ -213,5 +224,7 @@ export async function run(): Promise<void> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  process.stdout.write(`\nsync over loopback, ${os.cpus().length} cores, median of ${RUNS} (photos: 1,000 x 2 MiB; small: 100,000 x 1-16 KiB; bench/trees.ts)\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `\nsync over loopback, ${os.cpus().length} cores, median of ${RUNS} (photos: 1,000 x 2 MiB; small: 100,000 x 1-16 KiB; bench/trees.ts)\n${rows.join('\n')}\n`,
+  );
 }

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { createIdentity, type Identity } from '../src/identity/identity.js';
-import { wssClientOptions } from '../src/peer/client.js';
+import { wssClientOptions } from '../src/peer/connect.js';
 import { TLS_SETTINGS } from '../src/identity/tls.js';
 import { LIMITS } from '../src/protocol/limits.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
-const RUNS = Number(process.env['SYNKER_BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
 /** The *photos* tree: 1,000 files of 2 MiB. */
 const TOTAL = 1000 * 2 * 1024 * 1024;
 const CHUNK = LIMITS.fileDataBytes;
@@ -57,7 +57,14 @@ function receive(mode: Mode, port: number, identity: Identity): Promise<void> {
       ws.on('message', (data: Buffer) => count(data.length, () => ws.terminate()));
       ws.on('error', reject);
     } else {
-      const socket = tls.connect({ host: '127.0.0.1', port, cert: identity.certPem, key: identity.keyPem, ...TLS_SETTINGS, rejectUnauthorized: false });
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port,
+        cert: identity.certPem,
+        key: identity.keyPem,
+        ...TLS_SETTINGS,
+        rejectUnauthorized: false,
+      });
       socket.on('data', (data: Buffer) => count(data.length, () => socket.destroy()));
       socket.on('error', reject);
     }
@@ -65,7 +72,10 @@ function receive(mode: Mode, port: number, identity: Identity): Promise<void> {
 }
 
 async function measureOnce(mode: Mode, identity: Identity): Promise<Run> {
-  const child: ChildProcess = fork(SENDER, [mode, String(TOTAL), String(CHUNK)], { execArgv: [...LAUNCHER_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(SENDER, [mode, String(TOTAL), String(CHUNK)], {
+    execArgv: [...LAUNCHER_NODE_ARGS],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   try {
     // One listener for both reports: the sender may finish writing before the last bytes are read.
     let portReported!: (port: number) => void;

@@ -16,7 +16,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,14 +81,14 @@ const SPECS: Record<TreeName, Spec> = {
 
 /** Where trees live. */
 export function treesDir(): string {
-  const fromEnv = process.env['SYNKER_BENCH_TREES'];
+  const fromEnv = process.env.SYNKER_BENCH_TREES;
   if (fromEnv) return path.resolve(fromEnv);
   // dist/bench/trees.js -> <repo>/bench/.trees
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/.trees');
 }
 
 /** The tree and its mutated copy, generated on first use and reused afterwards. */
-export function ensureTree(name: TreeName, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): BenchTree {
+export function ensureTree(name: TreeName, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): BenchTree {
   const spec = SPECS[name];
   const dir = treesDir();
   const root = path.join(dir, name);
@@ -119,7 +131,9 @@ export function mutationsOf(name: TreeName): Mutations {
 
 function applyMutations(name: TreeName, root: string, m: Mutations, buffer: Buffer): void {
   for (const p of m.deleted) unlinkSync(path.join(root, p));
-  m.added.forEach((p, k) => writeGenerated(root, p, SPECS[name].sizeOf(k), `${name}:added:${k}`, BASE_MTIME + 10_000_000 + k, buffer));
+  m.added.forEach((p, k) => {
+    writeGenerated(root, p, SPECS[name].sizeOf(k), `${name}:added:${k}`, BASE_MTIME + 10_000_000 + k, buffer);
+  });
   for (const p of m.edited) {
     // Overwrite the first 16 bytes in place, then put the mtime back exactly.
     const file = path.join(root, p);
@@ -161,7 +175,7 @@ function writeGenerated(root: string, rel: string, size: number, seed: string, m
 
 /** Folder mtimes are fixed too, so a tree generated twice is identical. */
 function stampDirectories(root: string): void {
-  execFileSync('find', [root, '-type', 'd', '-exec', 'touch', '-m', '-d', '@' + BASE_MTIME, '{}', '+']);
+  execFileSync('find', [root, '-type', 'd', '-exec', 'touch', '-m', '-d', `@${BASE_MTIME}`, '{}', '+']);
 }
 
 /** A 32-bit integer hash (for sizes): deterministic, well spread. */

@@ -8,6 +8,6 @@ require('./gc-tuning.js');
 const { enableCompileCache } = require('node:module');
 if (typeof enableCompileCache === 'function') enableCompileCache();
 import('../dist/src/cli/main.js').catch((err) => {
-  process.stderr.write(`synker could not start: ${err && err.stack ? err.stack : err}\n`);
+  process.stderr.write(`synker could not start: ${err?.stack ? err.stack : err}\n`);
   process.exitCode = 2;
 });

@@ -22,7 +22,13 @@ import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js';
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
-import { startAgentServer, type AgentServer, type AgentServerOptions, type ManifestScanRequest, type ManifestSource } from '../peer/server.js';
+import {
+  startAgentServer,
+  type AgentServer,
+  type AgentServerOptions,
+  type ManifestScanRequest,
+  type ManifestSource,
+} from '../peer/server.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
 export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
@@ -82,7 +88,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
     manifestSource: scanningSource(),
     onUntrustedDevice: (attempt) => {
-      state.recordPairingAttempt(attempt).catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
+      state
+        .recordPairingAttempt(attempt)
+        .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
     },
     port: options.port ?? store.current().port,
     logger: log,
@@ -92,12 +100,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
 
   let discovery: Discovery | undefined;
-  const onChange = (config: { folders: FolderConfig[]; trusted: unknown[]; port: number; name: string }, previous: { port: number; name: string }): void => {
+  const onChange = (
+    config: { folders: FolderConfig[]; trusted: unknown[]; port: number; name: string },
+    previous: { port: number; name: string },
+  ): void => {
     log.info(`config changed: ${describeFolders(config.folders)}; ${config.trusted.length} trusted device(s)`);
-    if (config.port !== previous.port && options.port === undefined) log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
+    if (config.port !== previous.port && options.port === undefined)
+      log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
     // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.
     if (config.name !== previous.name && options.name === undefined && discovery?.advertiser) {
-      discovery.advertiser.rename(config.name).catch((err: unknown) => log.warn(`could not announce the new name "${config.name}" over mDNS (restart the agent to do so)`, err as Error));
+      discovery.advertiser
+        .rename(config.name)
+        .catch((err: unknown) =>
+          log.warn(`could not announce the new name "${config.name}" over mDNS (restart the agent to do so)`, err as Error),
+        );
     }
   };
   store.on('change', onChange);
@@ -107,11 +123,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   try {
     // Without its config file's path the agent cannot tell whether a CLI reads the same config.
     if (options.configPath !== undefined) {
-      control = await startControlServer({ dataDir: options.dataDir, logger: log, check: agentChecks({ store, identity, state, configPath: options.configPath }) });
+      control = await startControlServer({
+        dataDir: options.dataDir,
+        logger: log,
+        check: agentChecks({ store, identity, state, configPath: options.configPath }),
+      });
     }
     if (options.discovery !== false) {
       discovery = await startDiscovery({
-        advertise: { deviceId: identity.deviceId, name: agentName(), port: server.port, protocolVersion: PROTOCOL_VERSION, listenAddress: server.host },
+        advertise: {
+          deviceId: identity.deviceId,
+          name: agentName(),
+          port: server.port,
+          protocolVersion: PROTOCOL_VERSION,
+          listenAddress: server.host,
+        },
         browse: false,
         ...(options.interfaces !== undefined && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {}),
       });
@@ -119,7 +145,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
-      const checkArgs = options.discovery === false ? ['--no-discovery'] : options.interfaces && options.interfaces.length > 0 ? ['--interface', ...options.interfaces] : [];
+      const checkArgs =
+        options.discovery === false
+          ? ['--no-discovery']
+          : options.interfaces && options.interfaces.length > 0
+            ? ['--interface', ...options.interfaces]
+            : [];
       schedule = startBackupSchedule({
         config: () => store.current(),
         dataDir: options.dataDir,

@@ -1,15 +1,46 @@
 /**
- * Replace a file so that readers (and a crash or power cut) see either the
- * old content or the new one, never half: write a temporary file next to it,
- * fsync, rename over the target, fsync the folder. Missing parent folders are
- * created (synker's own files), unless `makeDir: false` (a path the user
- * gave, where a typo must not become a new folder).
+ * Durable file system changes: replacing a file atomically, and making a
+ * rename, create or unlink in a folder survive a power cut.
+ *
+ * writeFileAtomic: readers (and a crash or power cut) see either the old
+ * content or the new one, never half: write a temporary file next to it,
+ * fsync, rename over the target, fsync the folder. Missing parent folders
+ * are created (synker's own files), unless `makeDir: false` (a path the
+ * user gave, where a typo must not become a new folder). `exactMode: true`
+ * sets the mode whatever the umask (a folder marker meant to be 0644 stays
+ * readable), where the file system keeps modes at all (base/mode-bits.ts).
+ *
+ * The fsync policy, for files and folders alike:
+ * - a folder that cannot be opened or synced is NOT an error: Windows cannot
+ *   open a folder for fsync (skipped there), and FAT/exFAT through FUSE,
+ *   some network mounts and folders without read permission refuse it
+ *   (EISDIR, EINVAL, ENOTSUP, EOPNOTSUPP, EPERM, EACCES, EBADF, ENOSYS). The
+ *   rename has happened; only its durability cannot be forced there, and a
+ *   sync or a report must not fail for that;
+ * - any other error (EIO, ENOSPC, EROFS, ...) is a real failure of the disk
+ *   and is thrown: the change may not be on the disk;
+ * - a file's own fsync is never excused: a disk that cannot sync a file it
+ *   just wrote cannot be trusted with it.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsync, openSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { errnoCode } from './errors.js';
+import { chmodIfSupported } from './mode-bits.js';
 
-export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o600, options: { makeDir?: boolean } = {}): Promise<void> {
+export interface WriteFileAtomicOptions {
+  /** Mode of the new file (default 0600), narrowed by the umask unless `exactMode`. */
+  mode?: number;
+  /** Set `mode` exactly, whatever the umask (default false). */
+  exactMode?: boolean;
+  /** Create missing parent folders (default true). */
+  makeDir?: boolean;
+}
+
+export async function writeFileAtomic(file: string, content: string | Buffer, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o600;
   const dir = path.dirname(file);
   if (options.makeDir !== false) await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -26,16 +57,26 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
     await rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  await fsyncDir(dir);
+  if (options.exactMode === true) await chmodIfSupported(file, mode);
 }
 
-/** Makes a rename or unlink in `dir` durable (no-op on Windows, where folders cannot be opened). */
-export async function syncDir(dir: string): Promise<void> {
+/** Errors of opening or syncing a folder where the file system cannot (see the header): not failures. */
+const FOLDER_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES', 'EBADF', 'ENOSYS']);
+
+const fsyncAsync: (fd: number) => Promise<void> = promisify(fsync);
+
+/** Makes a rename, create or unlink in `dir` durable, where the file system can (the policy above). */
+export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
+  let fd: number | undefined;
   try {
-    await handle.sync();
+    // Opening a folder is cheap; only the fsync waits on the disk (off the main thread).
+    fd = openSync(dir, 'r');
+    await fsyncAsync(fd);
+  } catch (err) {
+    if (!FOLDER_SYNC_UNSUPPORTED.has(errnoCode(err) ?? '')) throw err;
   } finally {
-    await handle.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

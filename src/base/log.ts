@@ -7,7 +7,7 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-let threshold: LogLevel = parseLevel(process.env['SYNKER_LOG']) ?? 'info';
+let threshold: LogLevel = parseLevel(process.env.SYNKER_LOG) ?? 'info';
 
 function parseLevel(value: string | undefined): LogLevel | undefined {
   return value !== undefined && value in ORDER ? (value as LogLevel) : undefined;
@@ -36,7 +36,7 @@ export interface Logger {
 export function createLogger(name: string): Logger {
   const write = (level: LogLevel, message: string, details: unknown[]): void => {
     if (!isLogLevelEnabled(level)) return;
-    const extra = details.length === 0 ? '' : ' ' + details.map(formatDetail).join(' ');
+    const extra = details.length === 0 ? '' : ` ${details.map(formatDetail).join(' ')}`;
     process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} [${name}] ${message}${extra}\n`);
   };
   return {

@@ -1,9 +1,17 @@
 /**
- * FAT, exFAT and some network mounts have no permission bits: chmod fails
- * there (ENOSYS through FUSE, EPERM on CIFS, ENOTSUP or EOPNOTSUPP
- * elsewhere), and that is not an error: such a disk cannot keep a mode.
+ * Permission bits across file systems and platforms, one rule:
+ * - FAT, exFAT and some network mounts have no permission bits: chmod fails
+ *   there (ENOSYS through FUSE, EPERM on CIFS, ENOTSUP or EOPNOTSUPP
+ *   elsewhere), and that is not an error: such a disk cannot keep a mode.
+ * - Windows has no POSIX modes at all: Node makes them up (0666 for files
+ *   and folders, 0444 read-only). A Windows side says so (`modes: false` in
+ *   its manifest), modes are then neither compared nor applied, either way,
+ *   and a Windows backup keeps the permissions (ACLs) its folder gives.
+ * - Only the permission bits (rwx for owner, group and others) are ever
+ *   applied: setuid, setgid and sticky bits received from a peer are not,
+ *   in either direction, or a compromised peer could plant a setuid program.
  */
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fchmodSync } from 'node:fs';
 import { chmod, copyFile, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { errnoCode } from './errors.js';
@@ -15,9 +23,38 @@ export function isNoModeBits(err: unknown): boolean {
   return NO_MODE_BITS.has(errnoCode(err) ?? '');
 }
 
+/** Whether this platform's files have real POSIX permission bits (everything but Windows). */
+export function platformKeepsModes(platform: NodeJS.Platform = process.platform): boolean {
+  return platform !== 'win32';
+}
+
+/** The bits synker ever applies from a peer's manifest: no setuid, setgid or sticky bit. */
+export const APPLIED_MODE_BITS = 0o777;
+
+let umaskedFileMode: number | undefined;
+
+/**
+ * The mode any program's new file gets here, 0666 less the umask: what a
+ * received file lands with when its source gave no mode (a Windows source),
+ * rather than the owner-only mode of synker's partial files.
+ */
+export function newFileMode(): number {
+  umaskedFileMode ??= 0o666 & ~process.umask();
+  return umaskedFileMode;
+}
+
 export async function chmodIfSupported(file: string, mode: number): Promise<void> {
   try {
-    await chmod(file, mode & 0o7777);
+    await chmod(file, mode & APPLIED_MODE_BITS);
+  } catch (err) {
+    if (!isNoModeBits(err)) throw err;
+  }
+}
+
+/** chmodIfSupported for an open descriptor (synchronous: a metadata call on a file being written). */
+export function fchmodIfSupported(fd: number, mode: number): void {
+  try {
+    fchmodSync(fd, mode & APPLIED_MODE_BITS);
   } catch (err) {
     if (!isNoModeBits(err)) throw err;
   }

@@ -8,10 +8,11 @@
  * A check that cannot be done still returns a report (exit code 2, with the
  * error and what to do), so a scheduled check can say why it failed.
  */
+import { platformKeepsModes } from '../base/mode-bits.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
-import { diffManifests, type DiffResult } from '../diff/index.js';
+import { type Difference, diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
 import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
@@ -25,6 +26,7 @@ import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
+import { type NameRules, nameRulesOf, unstorableReason } from '../manifest/storable.js';
 
 const log = createLogger('check');
 
@@ -128,7 +130,10 @@ async function runLocked(
   }
   const verify = options.verify ?? false;
   const sizeOnly = options.sizeOnly ?? false;
-  if (verify && sizeOnly) throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', { hint: 'Use one of them.' });
+  if (verify && sizeOnly)
+    throw new CheckError('E_CHECK_OPTIONS', 'verify (re-hash every file) and size-only (hash nothing) contradict each other', {
+      hint: 'Use one of them.',
+    });
   // An unmounted disk must never read as "every file is missing".
   await verifyFolderRoot(folder.path, folder.id);
   const lock = await env.state.acquireFolderLock(folder.id, { purpose: options.lockPurpose ?? 'check' });
@@ -153,9 +158,13 @@ async function runLocked(
       if (verify) {
         await found.session.close().catch(() => undefined);
         // Half a verify would vouch for the source's cache: refuse rather than report it as re-read.
-        throw new CheckError('E_CHECK_VERIFY_UNSUPPORTED', `${source.name} runs ${found.session.remote.software}, which cannot re-hash its files on request (--verify)`, {
-          hint: `Update synker on ${source.name}, or check without --verify.`,
-        });
+        throw new CheckError(
+          'E_CHECK_VERIFY_UNSUPPORTED',
+          `${source.name} runs ${found.session.remote.software}, which cannot re-hash its files on request (--verify)`,
+          {
+            hint: `Update synker on ${source.name}, or check without --verify.`,
+          },
+        );
       }
       log.debug(`${source.name} (${found.session.remote.software}) hashes anyway: --size-only saves only this side's reads`);
     }
@@ -177,9 +186,11 @@ async function runLocked(
       const local = new TimedStream(scan);
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
+        compareMode: found.info.modes && platformKeepsModes(),
         ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
       });
       await found.manifest.totals;
+      markUnstorable(diff.differences, nameRulesOf());
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
@@ -188,7 +199,8 @@ async function runLocked(
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);
       await verified?.commit(diff.differences);
-      if (verified !== undefined) log.debug(`"${folder.id}": verified records written ${verified.stats.written}, pruned ${verified.stats.pruned}`);
+      if (verified !== undefined)
+        log.debug(`"${folder.id}": verified records written ${verified.stats.written}, pruned ${verified.stats.pruned}`);
       source.scan = remote.times;
       backup.scan = local.times;
       const report = buildReport({
@@ -212,5 +224,17 @@ async function runLocked(
   } finally {
     await scanThread.close();
     await lock.release();
+  }
+}
+
+/**
+ * Names the source has that this backup's file system cannot hold: the
+ * difference says why, and sync skips them with that reason (manifest/storable.ts).
+ */
+export function markUnstorable(differences: Difference[], rules: NameRules): void {
+  for (const d of differences) {
+    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
+    const reason = unstorableReason(d.source.raw ?? d.path, rules);
+    if (reason !== undefined) d.unstorable = reason;
   }
 }

@@ -37,7 +37,9 @@ const PRUNE_SLACK = 1000;
 
 function keyOf(path: string): string {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
-  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
+  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES
+    ? path
+    : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
 }
 
 /**
@@ -134,7 +136,8 @@ export class VerifiedHashes {
   /** Queues the record of `source` under `key`; a write error is thrown by commit() or flush(). */
   private put(key: string, source: EntryFactsWithPath & { hash: string }, isNew: boolean): void {
     if (isNew) this.count++;
-    const record: StoredRecord = key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
+    const record: StoredRecord =
+      key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
     this.stats.written++;
     this.writes.push(
       this.records.put(key, record).catch((err: unknown) => {
@@ -173,7 +176,8 @@ export class VerifiedHashes {
       this.stats.pruned = stale.length;
       this.count = this.records.count();
     }
-    if (this.stats.written > 0 || this.stats.pruned > 0 || this.meta.get(COUNT_KEY) !== this.count) await this.meta.put(COUNT_KEY, this.count);
+    if (this.stats.written > 0 || this.stats.pruned > 0 || this.meta.get(COUNT_KEY) !== this.count)
+      await this.meta.put(COUNT_KEY, this.count);
   }
 
   /** The check failed: what was recorded is true all the same; just let the writes finish. */

@@ -56,13 +56,21 @@ export async function loadCliContext(opts: CliGlobalOptions = {}, storeOptions: 
     async close() {
       await store.close();
       // A state that failed to open has nothing to close.
-      if (state) await state.then((s) => s.close(), () => undefined);
+      if (state)
+        await state.then(
+          (s) => s.close(),
+          () => undefined,
+        );
     },
   };
 }
 
 /** Run `fn` with a context that is always closed afterwards. */
-export async function withCliContext<T>(opts: CliGlobalOptions, fn: (ctx: CliContext) => Promise<T>, storeOptions: ConfigStoreOptions = {}): Promise<T> {
+export async function withCliContext<T>(
+  opts: CliGlobalOptions,
+  fn: (ctx: CliContext) => Promise<T>,
+  storeOptions: ConfigStoreOptions = {},
+): Promise<T> {
   const ctx = await loadCliContext(opts, storeOptions);
   try {
     return await fn(ctx);

@@ -13,11 +13,17 @@ export interface DiscoveryFlags {
 }
 
 export function addDiscoveryOptions(command: Command, what: string): Command {
-  return command
-    .option('--no-discovery', `do not look for ${what} on the LAN (mDNS); use the config's peers and --peer only`)
-    // One name per flag, repeatable (as for `synker agent` and `peers`): a variadic option would
-    // swallow the folder ID and paths that follow it.
-    .option('--interface <name>', `look for ${what} over mDNS on this network interface only (repeatable)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  return (
+    command
+      .option('--no-discovery', `do not look for ${what} on the LAN (mDNS); use the config's peers and --peer only`)
+      // One name per flag, repeatable (as for `synker agent` and `peers`): a variadic option would
+      // swallow the folder ID and paths that follow it.
+      .option(
+        '--interface <name>',
+        `look for ${what} over mDNS on this network interface only (repeatable)`,
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      )
+  );
 }
 
 /** A locator for the flags; close it when done (it stops mDNS if it was started). */

@@ -9,20 +9,33 @@ import type { SynkerConfig } from '../config/types.js';
 import type { CheckReport } from '../report/model.js';
 import { ReportMailer, sourceNameIn } from '../schedule/notify.js';
 import { Outbox } from '../mail/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../config/smtp.js';
+import { SmtpConfigError } from '../config/smtp.js';
 import { outboxDir } from '../dirs/data-files.js';
-import { parseScheduleSettings } from '../config/schedule.js';
+import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
-  if (config.smtp === undefined) {
-    throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.');
+  const settings = smtpSettingsOf(config);
+  if (settings === undefined) {
+    throw new SmtpConfigError(
+      'e-mail is not set up: the config has no "smtp" section',
+      'Add one (see docs/configuration.md, section "smtp") and try it with synker test-email.',
+    );
   }
-  const settings = parseSmtpSettings(config.smtp);
-  const timeZone = parseScheduleSettings(config.schedule).timezone;
-  return new ReportMailer({ settings, outbox: new Outbox(outboxDir(dataDir)), agentName: config.name, sourceNameOf: sourceNameIn(config), ...(timeZone !== undefined ? { timeZone } : {}) });
+  const timeZone = scheduleSettingsOf(config).timezone;
+  return new ReportMailer({
+    settings,
+    outbox: new Outbox(outboxDir(dataDir)),
+    agentName: config.name,
+    sourceNameOf: sourceNameIn(config),
+    ...(timeZone !== undefined ? { timeZone } : {}),
+  });
 }
 
-export async function emailReports(mailer: ReportMailer, reports: readonly CheckReport[], write: (line: string) => void = (l) => process.stderr.write(l)): Promise<void> {
+export async function emailReports(
+  mailer: ReportMailer,
+  reports: readonly CheckReport[],
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Promise<void> {
   for (const report of reports) {
     const outcome = await mailer.sendReport(report);
     if (outcome.status === 'sent') write(`e-mailed the report of ${report.folderId} to ${outcome.result.accepted.join(', ')}\n`);

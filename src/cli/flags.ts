@@ -9,7 +9,8 @@ export function durationFlag(flag: string, value: string, allowZero = false): nu
   } catch {
     throw new UsageError(`${flag} ${value} is not a duration`, 'write it like 500ms, 30s or 2m');
   }
-  if (ms < 0 || (!allowZero && ms === 0)) throw new UsageError(`${flag} must be ${allowZero ? 'zero or more' : 'more than zero'}, not ${value}`);
+  if (ms < 0 || (!allowZero && ms === 0))
+    throw new UsageError(`${flag} must be ${allowZero ? 'zero or more' : 'more than zero'}, not ${value}`);
   return ms;
 }
 

@@ -21,7 +21,7 @@ export async function buildProgram(commands?: RegisterCommand[]): Promise<Comman
     // Before the commands are added, so they inherit it: usage errors anywhere exit 2, not 1.
     .exitOverride()
     .hook('preAction', (thisCommand) => {
-      if (thisCommand.opts()['debug']) setLogLevel('debug');
+      if (thisCommand.opts().debug) setLogLevel('debug');
     });
   for (const register of commands ?? (await loadAllCommands())) register(program);
   return program;

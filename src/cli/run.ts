@@ -34,7 +34,7 @@ export function reportError(err: unknown): number {
   }
   // A bug: the stack is what a report needs, but a user sees it only when asking for it.
   const debug = isLogLevelEnabled('debug');
-  const bug = err instanceof Error ? (debug ? err.stack ?? err.message : err.message) : String(err);
+  const bug = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
   process.stderr.write(`internal error (please report it): ${bug}\n`);
   if (!debug) process.stderr.write('hint: Run the same command with --debug and include its output in the report.\n');
   return EXIT.error;
@@ -45,6 +45,7 @@ export function reportError(err: unknown): number {
  * thrown errors are reported. Sets process.exitCode rather than exiting so
  * pending output is flushed.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command may return its exit code or nothing (0)
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
   return async (...args: A): Promise<void> => {
     try {

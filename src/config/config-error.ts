@@ -28,3 +28,21 @@ export class ConfigError extends SynkerError {
     this.key = options.key;
   }
 }
+
+/**
+ * A setting of the `smtp` or `schedule` section that its parser refuses.
+ * `key` names the setting (`smtp.port`), undefined when the error is about
+ * the section as a whole: validate.ts locates the error in the file with it,
+ * never by reading the message.
+ */
+export class SettingError extends SynkerError {
+  readonly key: string | undefined;
+
+  constructor(code: string, message: string, options: { key?: string; hint?: string; cause?: unknown } = {}) {
+    super(code, message, {
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.key = options.key;
+  }
+}

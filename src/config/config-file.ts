@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { makeConfigDir } from '../dirs/config-dir.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
@@ -54,14 +54,22 @@ export function parseConfigText(text: string, file: string): { config: SynkerCon
   }
   const raw = parsed.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return fail(new ConfigError('E_CONFIG_INVALID', file, 'the file must hold a JSON object ({...})', { position: parsed.locate([]), hint: HINT }));
+    return fail(
+      new ConfigError('E_CONFIG_INVALID', file, 'the file must hold a JSON object ({...})', { position: parsed.locate([]), hint: HINT }),
+    );
   }
   let migrated;
   try {
     migrated = migrateConfig(raw as Record<string, unknown>);
   } catch (err) {
     if (!(err instanceof UnsupportedVersionError)) throw err;
-    return fail(new ConfigError('E_CONFIG_VERSION', file, err.message, { position: parsed.locate(['version']), key: 'version', hint: 'Upgrade synker, or fix the version key.' }));
+    return fail(
+      new ConfigError('E_CONFIG_VERSION', file, err.message, {
+        position: parsed.locate(['version']),
+        key: 'version',
+        hint: 'Upgrade synker, or fix the version key.',
+      }),
+    );
   }
   try {
     return { config: validateConfig(migrated.raw), fromVersion: migrated.from };
@@ -112,5 +120,5 @@ export function serializeConfig(config: SynkerConfig): string {
 
 export async function saveConfigFile(file: string, config: SynkerConfig): Promise<void> {
   await makeConfigDir(path.dirname(file));
-  await writeFileAtomic(file, serializeConfig(config), { mode: 0o600 });
+  await writeFileAtomic(file, serializeConfig(config), { mode: 0o600, exactMode: true });
 }

@@ -109,7 +109,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
    */
   folderForPeer(folderId: string, deviceId: string): FolderConfig | undefined {
     const folder = this.folder(folderId);
-    return folder && folder.shareWith.includes(deviceId) && this.trusted(deviceId) ? folder : undefined;
+    return folder?.shareWith.includes(deviceId) && this.trusted(deviceId) ? folder : undefined;
   }
 
   /** Folders shared with a (trusted) device. */
@@ -124,7 +124,11 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
    * over a file that is currently broken (the user may be editing it).
    */
   async update<T>(mutate: (draft: SynkerConfig) => T | Promise<T>): Promise<T> {
-    const lock = await acquireLock(`config\0${this.file}`, { purpose: 'config update', waitMs: 10_000, description: `the config file ${this.file}` });
+    const lock = await acquireLock(`config\0${this.file}`, {
+      purpose: 'config update',
+      waitMs: 10_000,
+      description: `the config file ${this.file}`,
+    });
     try {
       const loaded = await loadConfigFile(this.file);
       const draft = structuredClone(loaded.config) as SynkerConfig;

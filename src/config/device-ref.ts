@@ -27,10 +27,15 @@ export function resolveTrustedDevice(config: SynkerConfig, ref: string): Trusted
   const folded = ref.trim().toLowerCase();
   const short = ref.trim().toUpperCase();
   // A name and another device's first group are both references: never prefer one silently.
-  const matches = config.trusted.filter((t) => t.name?.toLowerCase() === folded || (/^[A-Z2-7]{7}$/.test(short) && shortDeviceId(t.deviceId) === short));
+  const matches = config.trusted.filter(
+    (t) => t.name?.toLowerCase() === folded || (/^[A-Z2-7]{7}$/.test(short) && shortDeviceId(t.deviceId) === short),
+  );
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw new UnknownDeviceError(ref, `matches several trusted devices (${matches.map((t) => describeDevice(t, t.deviceId)).join(', ')}): give the full device ID`);
+    throw new UnknownDeviceError(
+      ref,
+      `matches several trusted devices (${matches.map((t) => describeDevice(t, t.deviceId)).join(', ')}): give the full device ID`,
+    );
   }
   throw new UnknownDeviceError(ref);
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { SYNKER_VERSION } from '../base/version.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 
 export interface FolderMarker {
   folderId: string;
@@ -53,14 +53,14 @@ export async function readFolderMarker(root: string): Promise<FolderMarker | und
   } catch {
     parsed = undefined;
   }
-  const folderId = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['folderId'] : undefined;
+  const folderId = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).folderId : undefined;
   if (typeof folderId !== 'string' || folderId === '') {
     throw new FolderMarkerError('E_MARKER_CORRUPT', `the folder marker ${file} is damaged (no folder ID in it)`, {
       hint: 'Run `synker folder add` again for this folder to rewrite it, after checking the path is the right one.',
     });
   }
   const record = parsed as Record<string, unknown>;
-  return { folderId, created: String(record['created'] ?? ''), synker: String(record['synker'] ?? '') };
+  return { folderId, created: String(record.created ?? ''), synker: String(record.synker ?? '') };
 }
 
 /** What is at a folder root, without throwing for the expected cases. */
@@ -90,7 +90,9 @@ export async function verifyFolderRoot(root: string, folderId: string): Promise<
         status.reason === 'no-marker'
           ? `folder "${folderId}" is absent: ${root} has no ${MARKER_FILE} marker (an unmounted disk?)`
           : `folder "${folderId}" is absent: ${root} ${status.reason === 'no-root' ? 'does not exist' : 'is not a directory'} (an unmounted disk?)`,
-        { hint: `Mount the disk that holds ${root}. If the folder really moved, run \`synker folder remove ${folderId}\` and \`synker folder add\` with the new path.` },
+        {
+          hint: `Mount the disk that holds ${root}. If the folder really moved, run \`synker folder remove ${folderId}\` and \`synker folder add\` with the new path.`,
+        },
       );
     case 'other-folder':
       throw new FolderMarkerError('E_FOLDER_MISMATCH', `${root} is marked as folder "${status.foundId}", not "${folderId}"`, {
@@ -111,11 +113,15 @@ export async function writeFolderMarker(root: string, folderId: string): Promise
   const marker: FolderMarker = { folderId, created: new Date().toISOString(), synker: SYNKER_VERSION };
   try {
     await mkdir(path.join(root, META_DIR), { recursive: true });
-    await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
+    await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644, exactMode: true });
   } catch (err) {
-    throw new FolderMarkerError('E_MARKER_WRITE', `cannot write the folder marker ${markerPath(root)}: ${errnoCode(err) ?? (err as Error).message}`, {
-      cause: err,
-      hint: 'synker needs to write .synker/folder.json in the folder root: check that the disk is mounted read-write and the folder is writable by this user.',
-    });
+    throw new FolderMarkerError(
+      'E_MARKER_WRITE',
+      `cannot write the folder marker ${markerPath(root)}: ${errnoCode(err) ?? (err as Error).message}`,
+      {
+        cause: err,
+        hint: 'synker needs to write .synker/folder.json in the folder root: check that the disk is mounted read-write and the folder is writable by this user.',
+      },
+    );
   }
 }

@@ -92,7 +92,8 @@ export function parseJsonWithLocations(text: string): ParsedJson {
         }
         continue;
       }
-      if (c < 0x20) fail(c === 0x0a ? 'a string is not closed before the end of the line' : 'a control character inside a string must be escaped', i);
+      if (c < 0x20)
+        fail(c === 0x0a ? 'a string is not closed before the end of the line' : 'a control character inside a string must be escaped', i);
       i++;
     }
     return fail('a string is not closed before the end of the file', start);
@@ -133,7 +134,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
       if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`);
       const keyStart = i;
       const name = parseString();
-      if (Object.prototype.hasOwnProperty.call(obj, name)) {
+      if (Object.hasOwn(obj, name)) {
         path.push(name);
         fail(`key "${name}" appears twice`, keyStart);
       }

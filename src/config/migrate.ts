@@ -16,8 +16,8 @@ type Migration = (raw: RawConfig) => RawConfig;
 export const MIGRATIONS: Readonly<Record<number, Migration>> = {
   0: (raw) => {
     const out: RawConfig = { ...raw, version: 1 };
-    if (Array.isArray(raw['trusted'])) {
-      out['trusted'] = raw['trusted'].map((entry: unknown) => (typeof entry === 'string' ? { deviceId: entry } : entry));
+    if (Array.isArray(raw.trusted)) {
+      out.trusted = raw.trusted.map((entry: unknown) => (typeof entry === 'string' ? { deviceId: entry } : entry));
     }
     return out;
   },
@@ -35,7 +35,7 @@ export class UnsupportedVersionError extends Error {
 
 /** The version a raw config declares (0 when it has none). Throws UnsupportedVersionError. */
 export function versionOf(raw: RawConfig): number {
-  const version = raw['version'] ?? 0;
+  const version = raw.version ?? 0;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > CONFIG_VERSION) {
     throw new UnsupportedVersionError(version);
   }
@@ -43,7 +43,10 @@ export function versionOf(raw: RawConfig): number {
 }
 
 /** Bring a raw config of any supported version to CONFIG_VERSION. */
-export function migrateConfig(raw: RawConfig, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): { raw: RawConfig; from: number } {
+export function migrateConfig(
+  raw: RawConfig,
+  migrations: Readonly<Record<number, Migration>> = MIGRATIONS,
+): { raw: RawConfig; from: number } {
   const from = versionOf(raw);
   let current = raw;
   for (let v = from; v < CONFIG_VERSION; v++) {

@@ -30,11 +30,7 @@ export function parsePeerAddress(input: string): PeerAddress | string {
   }
   if (portText === undefined) return { host, port: DEFAULT_PORT };
   if (portText === '') return 'the port is missing after ":" (leave out the colon for the default port)';
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return `"${portText}" is not a port number (1-65535)`;
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+    return `"${portText}" is not a port number (1-65535)`;
   return { host, port: Number(portText) };
-}
-
-/** `host:port` with IPv6 literals bracketed. */
-export function formatPeerAddress(address: PeerAddress): string {
-  return `${net.isIPv6(address.host) ? `[${address.host}]` : address.host}:${address.port}`;
 }

@@ -6,8 +6,8 @@
  * for three days. Documented in docs/configuration.md.
  */
 import { Cron } from 'croner';
-import { SynkerError } from '../base/errors.js';
 import { parseDuration } from '../base/duration.js';
+import { SettingError } from './config-error.js';
 
 /** on-difference: mail when a check finds differences (and once when it is complete again); always: every check; never: no mail. */
 export type EmailPolicy = 'on-difference' | 'always' | 'never';
@@ -39,9 +39,10 @@ export const DEFAULT_SCHEDULE: ScheduleSettings = {
   catchUpDelayMs: 2 * 60_000,
 };
 
-export class ScheduleConfigError extends SynkerError {
-  constructor(message: string, hint: string, cause?: unknown) {
-    super('E_SCHEDULE_CONFIG', message, cause === undefined ? { hint } : { hint, cause });
+/** A wrong schedule setting; `key` names it (`schedule.check`) when the error is about one. */
+export class ScheduleConfigError extends SettingError {
+  constructor(message: string, hint: string, options: { key?: string; cause?: unknown } = {}) {
+    super('E_SCHEDULE_CONFIG', message, { hint, ...options });
   }
 }
 
@@ -56,8 +57,11 @@ function duration(key: string, value: unknown, fallback: number, allowOff: boole
     if (ms <= 0) throw new Error('not positive');
     return ms;
   } catch (err) {
-    throw new ScheduleConfigError(`schedule.${key} is not a duration: ${JSON.stringify(value)}`,
-      `Use a value like "3d", "12h", "15m"${allowOff ? ', or "off"' : ''}.`, err);
+    throw new ScheduleConfigError(
+      `schedule.${key} is not a duration: ${JSON.stringify(value)}`,
+      `Use a value like "3d", "12h", "15m"${allowOff ? ', or "off"' : ''}.`,
+      { key: `schedule.${key}`, cause: err },
+    );
   }
 }
 
@@ -77,8 +81,11 @@ export function createCron(expression: string, timezone?: string): Cron {
     if (cron.nextRun(new Date()) === null) throw new Error('it never runs');
     return cron;
   } catch (err) {
-    throw new ScheduleConfigError(`schedule.check "${expression}"${timezone ? ` (timezone ${timezone})` : ''} is not a usable schedule: ${(err as Error).message}`,
-      'Use a cron expression such as "17 3 * * *" (daily at 03:17) or "0 */6 * * *" (every 6 hours), and an IANA timezone like "Europe/Berlin".', err);
+    throw new ScheduleConfigError(
+      `schedule.check "${expression}"${timezone ? ` (timezone ${timezone})` : ''} is not a usable schedule: ${(err as Error).message}`,
+      'Use a cron expression such as "17 3 * * *" (daily at 03:17) or "0 */6 * * *" (every 6 hours), and an IANA timezone like "Europe/Berlin".',
+      { key: 'schedule.check', cause: err },
+    );
   }
 }
 
@@ -89,27 +96,47 @@ export function parseScheduleSettings(raw: unknown): ScheduleSettings {
   }
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!KNOWN_KEYS.includes(key)) throw new ScheduleConfigError(`unknown setting schedule.${key}`, `Known settings: ${KNOWN_KEYS.join(', ')}.`);
+    if (!KNOWN_KEYS.includes(key))
+      throw new ScheduleConfigError(`unknown setting schedule.${key}`, `Known settings: ${KNOWN_KEYS.join(', ')}.`, {
+        key: `schedule.${key}`,
+      });
   }
-  const check = obj['check'] ?? DEFAULT_CHECK_SCHEDULE;
-  if (typeof check !== 'string') throw new ScheduleConfigError('schedule.check must be a cron expression string', 'E.g. "17 3 * * *" for daily at 03:17.');
-  const timezone = obj['timezone'];
-  if (timezone !== undefined && typeof timezone !== 'string') throw new ScheduleConfigError('schedule.timezone must be a string', 'E.g. "Europe/Berlin"; leave it out for local time.');
+  const check = obj.check ?? DEFAULT_CHECK_SCHEDULE;
+  if (typeof check !== 'string')
+    throw new ScheduleConfigError('schedule.check must be a cron expression string', 'E.g. "17 3 * * *" for daily at 03:17.', {
+      key: 'schedule.check',
+    });
+  const timezone = obj.timezone;
+  if (timezone !== undefined && typeof timezone !== 'string')
+    throw new ScheduleConfigError('schedule.timezone must be a string', 'E.g. "Europe/Berlin"; leave it out for local time.', {
+      key: 'schedule.timezone',
+    });
   if (timezone !== undefined && !isTimeZone(timezone)) {
-    throw new ScheduleConfigError(`schedule.timezone is not a known time zone: ${JSON.stringify(timezone)}`, 'Use an IANA time zone name like "Europe/Berlin" or "America/New_York"; leave it out for local time.');
+    throw new ScheduleConfigError(
+      `schedule.timezone is not a known time zone: ${JSON.stringify(timezone)}`,
+      'Use an IANA time zone name like "Europe/Berlin" or "America/New_York"; leave it out for local time.',
+      { key: 'schedule.timezone' },
+    );
   }
   createCron(check, timezone);
-  const email = obj['email'] ?? 'on-difference';
+  const email = obj.email ?? 'on-difference';
   if (email !== 'on-difference' && email !== 'always' && email !== 'never') {
-    throw new ScheduleConfigError(`schedule.email must be "on-difference", "always" or "never", not ${JSON.stringify(email)}`, '"on-difference" mails only when the backup is incomplete (and once when it is complete again).');
+    throw new ScheduleConfigError(
+      `schedule.email must be "on-difference", "always" or "never", not ${JSON.stringify(email)}`,
+      '"on-difference" mails only when the backup is incomplete (and once when it is complete again).',
+      { key: 'schedule.email' },
+    );
   }
   const settings: ScheduleSettings = {
     check,
     email,
-    staleAfterMs: duration('staleAfter', obj['staleAfter'], DEFAULT_SCHEDULE.staleAfterMs, true),
-    retryAfterMs: duration('retryAfter', obj['retryAfter'], DEFAULT_SCHEDULE.retryAfterMs, false),
-    outboxRetryMs: duration('outboxRetry', obj['outboxRetry'], DEFAULT_SCHEDULE.outboxRetryMs, false),
-    catchUpDelayMs: obj['catchUpDelay'] === 0 || obj['catchUpDelay'] === '0' ? 0 : duration('catchUpDelay', obj['catchUpDelay'], DEFAULT_SCHEDULE.catchUpDelayMs, false),
+    staleAfterMs: duration('staleAfter', obj.staleAfter, DEFAULT_SCHEDULE.staleAfterMs, true),
+    retryAfterMs: duration('retryAfter', obj.retryAfter, DEFAULT_SCHEDULE.retryAfterMs, false),
+    outboxRetryMs: duration('outboxRetry', obj.outboxRetry, DEFAULT_SCHEDULE.outboxRetryMs, false),
+    catchUpDelayMs:
+      obj.catchUpDelay === 0 || obj.catchUpDelay === '0'
+        ? 0
+        : duration('catchUpDelay', obj.catchUpDelay, DEFAULT_SCHEDULE.catchUpDelayMs, false),
   };
   if (timezone !== undefined) settings.timezone = timezone;
   return settings;

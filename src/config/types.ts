@@ -39,15 +39,15 @@ export interface SynkerConfig {
   /** Static peers (`host:port`) for networks where multicast does not work. */
   peers: string[];
   /**
-   * The `smtp` and `schedule` sections exactly as written in the file (they
-   * are validated when the config loads, so parsing them again cannot fail):
-   * read them with parseSmtpSettings (src/config/smtp.ts) and
-   * parseScheduleSettings (src/config/schedule.ts). Kept raw so a save
-   * writes back what the user wrote ("30s", "3d"), not computed values.
+   * The `smtp` and `schedule` sections exactly as written in the file, so a
+   * save writes back what the user wrote ("30s", "3d"), not computed values.
+   * They are parsed once, when the config is validated: read the typed
+   * settings with smtpSettingsOf(config) and scheduleSettingsOf(config)
+   * (src/config/settings.ts), never by parsing these again.
    * No `smtp`: reports are not e-mailed. No `schedule`: the defaults.
    */
-  smtp?: Readonly<Record<string, unknown>>;
-  schedule?: Readonly<Record<string, unknown>>;
+  smtp?: Readonly<Record<string, unknown>> | undefined;
+  schedule?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Accepts the words users use for roles: source/master and backup/slave. */

@@ -3,17 +3,22 @@
  * with defaults filled in and values normalised (device IDs canonical, role
  * aliases resolved, `~` expanded), or every problem found, each with the key
  * path it is about. Unknown keys are refused (with a suggestion) because a
- * misspelt key would otherwise be silently ignored.
+ * misspelt key would otherwise be silently ignored (raw-checks.ts). The
+ * `smtp` and `schedule` sections are checked by their own parsers
+ * (validate-sections.ts), and the settings they parse are remembered for
+ * smtpSettingsOf / scheduleSettingsOf (settings.ts).
  */
-import os from 'node:os';
 import path from 'node:path';
-import { SynkerError } from '../base/errors.js';
 import { parseSmtpSettings } from './smtp.js';
 import { parseScheduleSettings } from './schedule.js';
+import { rememberScheduleSettings, rememberSmtpSettings } from './settings.js';
+import { checkSection, plainCopy } from './validate-sections.js';
+import { arrayAt, checkKeys, isObject, kind } from './raw-checks.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
-import { folderOverlap } from './folder-nesting.js';
+import { nameProblem } from './device-name.js';
+import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords } from './folder-rules.js';
 import { parsePeerAddress } from './peer-address.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
 
@@ -30,16 +35,10 @@ export class ConfigValidationError extends Error {
   }
 }
 
-/** Folder IDs travel in the protocol and name state entries: keep them short and plain. */
-export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MAX_NAME_BYTES = 63;
-
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
-
-type Raw = Record<string, unknown>;
 
 /** "36h", "90d", "8w" in milliseconds, or undefined when not such a duration. */
 export function parseAge(text: string): number | undefined {
@@ -56,14 +55,16 @@ function folderVersions(raw: unknown, at: JsonPath, issue: (p: JsonPath, message
   }
   checkKeys(raw, VERSIONS_KEYS, at, issue);
   const out: NonNullable<FolderConfig['versions']> = {};
-  const maxAge = raw['maxAge'];
+  const maxAge = raw.maxAge;
   if (maxAge !== undefined) {
-    if (typeof maxAge !== 'string' || parseAge(maxAge) === undefined) issue([...at, 'maxAge'], `must be a duration in hours, days or weeks like "36h", "90d" or "8w", found ${JSON.stringify(maxAge)}`);
+    if (typeof maxAge !== 'string' || parseAge(maxAge) === undefined)
+      issue([...at, 'maxAge'], `must be a duration in hours, days or weeks like "36h", "90d" or "8w", found ${JSON.stringify(maxAge)}`);
     else out.maxAge = maxAge;
   }
-  const keep = raw['keep'];
+  const keep = raw.keep;
   if (keep !== undefined) {
-    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) issue([...at, 'keep'], `must be a whole number of versions, 1 or more, found ${JSON.stringify(keep)}`);
+    if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)
+      issue([...at, 'keep'], `must be a whole number of versions, 1 or more, found ${JSON.stringify(keep)}`);
     else out.keep = keep;
   }
   return out;
@@ -71,23 +72,25 @@ function folderVersions(raw: unknown, at: JsonPath, issue: (p: JsonPath, message
 
 export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   const issues: ConfigIssue[] = [];
-  const issue = (p: JsonPath, message: string): void => {
-    issues.push({ path: p, message });
+  const issue = (p: JsonPath, message: string, hint?: string): void => {
+    issues.push({ path: p, message, ...(hint ? { hint } : {}) });
   };
   const defaults = defaultConfig(hostname);
 
-  if (!isObject(raw)) throw new ConfigValidationError([{ path: [], message: `the file must hold a JSON object ({...}), found ${kind(raw)}` }]);
+  if (!isObject(raw))
+    throw new ConfigValidationError([{ path: [], message: `the file must hold a JSON object ({...}), found ${kind(raw)}` }]);
   checkKeys(raw, TOP_KEYS, [], issue);
 
-  if (raw['version'] !== CONFIG_VERSION) issue(['version'], `must be ${CONFIG_VERSION}`);
+  if (raw.version !== CONFIG_VERSION) issue(['version'], `must be ${CONFIG_VERSION}`);
 
   let name = defaults.name;
-  if (raw['name'] !== undefined) name = checkName(raw['name'], ['name'], issue) ?? name;
+  if (raw.name !== undefined) name = checkName(raw.name, ['name'], issue) ?? name;
 
   let port = defaults.port;
-  if (raw['port'] !== undefined) {
-    const p = raw['port'];
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) issue(['port'], `must be a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(p)}`);
+  if (raw.port !== undefined) {
+    const p = raw.port;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535)
+      issue(['port'], `must be a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(p)}`);
     else port = p;
   }
 
@@ -104,21 +107,23 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     checkKeys(entry, TRUSTED_KEYS, at, issue);
     let deviceId: string | undefined;
     try {
-      if (typeof entry['deviceId'] !== 'string') throw new Error(entry['deviceId'] === undefined ? 'is missing' : `must be a string, found ${kind(entry['deviceId'])}`);
-      deviceId = parseDeviceId(entry['deviceId']);
+      if (typeof entry.deviceId !== 'string')
+        throw new Error(entry.deviceId === undefined ? 'is missing' : `must be a string, found ${kind(entry.deviceId)}`);
+      deviceId = parseDeviceId(entry.deviceId);
     } catch (err) {
       issue([...at, 'deviceId'], (err as Error).message);
     }
     if (deviceId !== undefined && trustedIds.has(deviceId)) issue([...at, 'deviceId'], 'this device is listed twice');
     let deviceName: string | undefined;
-    if (entry['name'] !== undefined) {
-      deviceName = checkName(entry['name'], [...at, 'name'], issue);
+    if (entry.name !== undefined) {
+      deviceName = checkName(entry.name, [...at, 'name'], issue);
       if (deviceName !== undefined && isDeviceId(deviceName)) {
         issue([...at, 'name'], 'a name must not look like a device ID');
         deviceName = undefined;
       }
       const folded = deviceName?.toLowerCase();
-      if (folded !== undefined && trustedNames.has(folded)) issue([...at, 'name'], `the name "${deviceName}" is already used by trusted[${trustedNames.get(folded)}]`);
+      if (folded !== undefined && trustedNames.has(folded))
+        issue([...at, 'name'], `the name "${deviceName}" is already used by trusted[${trustedNames.get(folded)}]`);
       if (folded !== undefined) trustedNames.set(folded, index);
     }
     if (deviceId !== undefined && !trustedIds.has(deviceId)) {
@@ -132,7 +137,10 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   for (const { index, deviceId, name: deviceName } of named) {
     const shadowed = trusted.find((t) => t.deviceId !== deviceId && shortDeviceId(t.deviceId) === deviceName.toUpperCase());
     if (shadowed) {
-      issue(['trusted', index, 'name'], `"${deviceName}" is the first group of the ID of another trusted device (${formatDeviceId(shadowed.deviceId)}), which commands accept as that device: pick another name`);
+      issue(
+        ['trusted', index, 'name'],
+        `"${deviceName}" is the first group of the ID of another trusted device (${formatDeviceId(shadowed.deviceId)}), which commands accept as that device: pick another name`,
+      );
     }
   }
 
@@ -146,23 +154,24 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       continue;
     }
     checkKeys(entry, FOLDER_KEYS, at, issue);
-    const id = entry['id'];
+    const id = entry.id;
     let okId: string | undefined;
     if (typeof id !== 'string' || !FOLDER_ID_PATTERN.test(id)) {
-      issue([...at, 'id'], id === undefined ? 'is missing' : `must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." "_" "-"), found ${JSON.stringify(id)}`);
+      issue([...at, 'id'], id === undefined ? 'is missing' : `must be ${FOLDER_ID_RULE}, found ${JSON.stringify(id)}`);
     } else if (folderIds.has(id)) {
       issue([...at, 'id'], `"${id}" is already used by folders[${folderIds.get(id)}]`);
     } else {
       folderIds.set(id, index);
       okId = id;
     }
-    const rawPath = entry['path'];
+    const rawPath = entry.path;
     let okPath: string | undefined;
     if (typeof rawPath !== 'string' || rawPath === '') {
       issue([...at, 'path'], rawPath === undefined ? 'is missing' : `must be a path, found ${JSON.stringify(rawPath)}`);
     } else {
       const expanded = expandHome(rawPath);
-      if (!path.isAbsolute(expanded)) issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
+      if (!path.isAbsolute(expanded))
+        issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
       else {
         okPath = path.normalize(expanded);
         if (okPath.length > 1) okPath = okPath.replace(/[\\/]+$/, '');
@@ -171,7 +180,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
           for (const [other, otherIndex] of folderPaths) {
             const overlap = folderOverlap(okPath, other);
             if (overlap === 'inside' || overlap === 'contains') {
-              issue([...at, 'path'], `${okPath} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folders[${otherIndex}] (${other}): folders must not be inside one another`);
+              issue([...at, 'path'], `${okPath} is ${overlapWords(overlap)} folders[${otherIndex}] (${other}): ${NESTING_RULE}`);
               break;
             }
           }
@@ -179,9 +188,14 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
         folderPaths.set(okPath, index);
       }
     }
-    const role = typeof entry['role'] === 'string' ? parseRole(entry['role']) : undefined;
+    const role = typeof entry.role === 'string' ? parseRole(entry.role) : undefined;
     if (role === undefined) {
-      issue([...at, 'role'], entry['role'] === undefined ? 'is missing (source or backup)' : `must be "source" (or "master") or "backup" (or "slave"), found ${JSON.stringify(entry['role'])}`);
+      issue(
+        [...at, 'role'],
+        entry.role === undefined
+          ? 'is missing (source or backup)'
+          : `must be "source" (or "master") or "backup" (or "slave"), found ${JSON.stringify(entry.role)}`,
+      );
     }
     const shareWith: string[] = [];
     for (const [i, device] of arrayAt(entry, 'shareWith', issue, at)) {
@@ -201,11 +215,18 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       else if (shareWith.includes(deviceId)) issue(where, 'this device is listed twice');
       else shareWith.push(deviceId);
     }
-    const sync = entry['sync'];
+    const sync = entry.sync;
     if (sync !== undefined && typeof sync !== 'boolean') issue([...at, 'sync'], `must be true or false, found ${JSON.stringify(sync)}`);
-    const versions = folderVersions(entry['versions'], [...at, 'versions'], issue);
+    const versions = folderVersions(entry.versions, [...at, 'versions'], issue);
     if (okId !== undefined && okPath !== undefined && role !== undefined) {
-      folders.push({ id: okId, path: okPath, role, shareWith, ...(sync === true ? { sync } : {}), ...(versions === undefined ? {} : { versions }) });
+      folders.push({
+        id: okId,
+        path: okPath,
+        role,
+        shareWith,
+        ...(sync === true ? { sync } : {}),
+        ...(versions === undefined ? {} : { versions }),
+      });
     }
   }
 
@@ -221,65 +242,23 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     else peers.push(entry.trim());
   }
 
-  // Sections owned by other modules are checked by their own parsers (which name the key they refuse).
-  const sections: Pick<SynkerConfig, 'smtp' | 'schedule'> = {};
-  for (const [section, parse] of [
-    ['smtp', parseSmtpSettings],
-    ['schedule', parseScheduleSettings],
-  ] as const) {
-    const value = raw[section];
-    if (value === undefined) continue;
-    // The parsers stop at the first problem; every problem is listed at once by setting each
-    // refused key aside (or, for a required one, standing in a valid value) and parsing again.
-    let rest: unknown = isObject(value) ? { ...value } : value;
-    const reported = new Set<string>();
-    for (;;) {
-      try {
-        parse(rest);
-        // A plain copy: the parser's objects have no prototype (so `__proto__` is just a key); JSON.parse keeps that safe.
-        if (reported.size === 0) sections[section] = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-        break;
-      } catch (err) {
-        if (!(err instanceof SynkerError)) throw err;
-        const key = new RegExp(`\\b${section}\\.(\\w+)`).exec(err.message)?.[1];
-        if (key === undefined || !reported.has(key)) {
-          const at: JsonPath = key !== undefined && isObject(value) && key in value ? [section, key] : [section];
-          const prefix = `${section}.${key} `;
-          issues.push({ path: at, message: at.length === 2 && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, ...(err.hint ? { hint: err.hint } : {}) });
-        }
-        if (key === undefined || !isObject(rest)) break;
-        const standIn = STAND_INS[section][key];
-        const next: Record<string, unknown> = { ...rest };
-        if (!reported.has(key) && key in rest) delete next[key];
-        else if (standIn !== undefined && rest[key] !== standIn) next[key] = standIn;
-        else break;
-        reported.add(key);
-        rest = next;
-      }
-    }
-  }
+  // Sections owned by other modules are checked by their own parsers, here and only here: the config
+  // keeps them as written (a save writes back "30s"), the parsed settings are remembered (settings.ts).
+  const smtp = checkSection('smtp', raw.smtp, parseSmtpSettings, issue);
+  const schedule = checkSection('schedule', raw.schedule, parseScheduleSettings, issue);
 
   if (issues.length > 0) throw new ConfigValidationError(issues);
-  return { version: CONFIG_VERSION, name, port, folders, trusted, peers, ...sections };
+  return {
+    version: CONFIG_VERSION,
+    name,
+    port,
+    folders,
+    trusted,
+    peers,
+    ...(smtp === undefined ? {} : { smtp: rememberSmtpSettings(plainCopy(raw.smtp), smtp) }),
+    ...(schedule === undefined ? {} : { schedule: rememberScheduleSettings(plainCopy(raw.schedule), schedule) }),
+  };
 }
-
-/** What is wrong with an agent or device name (the config's, or one given on the command line); undefined when nothing. */
-export function nameProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return `must be a non-empty string, found ${JSON.stringify(value)}`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (Buffer.byteLength(value.trim()) > MAX_NAME_BYTES) return `must be at most ${MAX_NAME_BYTES} bytes (UTF-8), found ${Buffer.byteLength(value.trim())}`;
-  return undefined;
-}
-
-/**
- * Valid values standing in for a required key the config gets wrong, so the
- * problems after it are found too.
- */
-const STAND_INS: Record<'smtp' | 'schedule', Record<string, unknown>> = {
-  smtp: { host: 'smtp.example.org', from: 'synker@example.org', to: ['synker@example.org'] },
-  schedule: { check: '17 3 * * *' },
-};
 
 function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string) => void): string | undefined {
   const problem = nameProblem(value);
@@ -288,65 +267,4 @@ function checkName(value: unknown, at: JsonPath, issue: (p: JsonPath, m: string)
     return undefined;
   }
   return (value as string).trim();
-}
-
-function* arrayAt(obj: Raw, key: string, issue: (p: JsonPath, m: string) => void, at: JsonPath = []): Generator<[number, unknown]> {
-  const value = obj[key];
-  if (value === undefined) return;
-  if (!Array.isArray(value)) {
-    issue([...at, key], `must be a list ([...]), found ${kind(value)}`);
-    return;
-  }
-  for (let i = 0; i < value.length; i++) yield [i, value[i]];
-}
-
-function checkKeys(obj: Raw, known: readonly string[], at: JsonPath, issue: (p: JsonPath, m: string) => void): void {
-  for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
-    const suggestion = closest(key, known);
-    issue([...at, key], `unknown key${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known keys here: ${known.join(', ')}`);
-  }
-}
-
-/** The known key within edit distance 2 of a misspelt one. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
-function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
-  return p;
-}
-
-function isObject(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
 }

@@ -33,9 +33,16 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const config = ctx.store.current();
     const folders = foldersToCheck(config, request.folder ?? undefined);
     const { mdns, interfaces, ...options } = request.options;
-    const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, { mdns, interfaces });
+    const reports = await checkFolders(
+      { config, identity: ctx.identity, state: ctx.state },
+      folders,
+      { ...options, signal },
+      { mdns, interfaces },
+    );
     for (const report of reports) {
-      log.info(`checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`);
+      log.info(
+        `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`,
+      );
     }
     return reports;
   };

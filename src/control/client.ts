@@ -14,7 +14,11 @@ import { controlSocketPath, STALL_MS, type ControlCheckRequest, type ControlRepl
 
 const log = createLogger('check');
 
-export async function checkThroughAgent(dataDir: string, request: ControlCheckRequest, stallMs = STALL_MS): Promise<CheckReport[] | undefined> {
+export async function checkThroughAgent(
+  dataDir: string,
+  request: ControlCheckRequest,
+  stallMs = STALL_MS,
+): Promise<CheckReport[] | undefined> {
   const socketPath = controlSocketPath(dataDir);
   if (socketPath === undefined) return undefined;
   const socket = await connect(socketPath);
@@ -63,12 +67,12 @@ function parseReply(line: string): ControlReply | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
-  if (typeof r['report'] === 'object' && r['report'] !== null) return { report: r['report'] as CheckReport };
-  if (r['done'] === true) return { done: true };
-  if (r['alive'] === true) return { alive: true };
-  const refused = r['refused'] as Record<string, unknown> | undefined;
-  if (typeof refused === 'object' && refused !== null && typeof refused['code'] === 'string' && typeof refused['message'] === 'string') {
-    return { refused: { code: refused['code'], message: refused['message'] } };
+  if (typeof r.report === 'object' && r.report !== null) return { report: r.report as CheckReport };
+  if (r.done === true) return { done: true };
+  if (r.alive === true) return { alive: true };
+  const refused = r.refused as Record<string, unknown> | undefined;
+  if (typeof refused === 'object' && refused !== null && typeof refused.code === 'string' && typeof refused.message === 'string') {
+    return { refused: { code: refused.code, message: refused.message } };
   }
   return undefined;
 }

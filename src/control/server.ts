@@ -66,7 +66,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
     if (!isNamedPipe(socketPath)) await chmod(socketPath, 0o600);
   } catch (err) {
     // Not fatal: without the socket, synker check here checks in its own process.
-    options.logger.warn(`cannot open the control socket ${socketPath} (${errnoCode(err) ?? String(err)}): synker check on this machine will check by itself`);
+    options.logger.warn(
+      `cannot open the control socket ${socketPath} (${errnoCode(err) ?? String(err)}): synker check on this machine will check by itself`,
+    );
     server.close();
     return undefined;
   }
@@ -133,14 +135,12 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Map<A
     const heartbeat = setInterval(() => reply({ alive: true }), HEARTBEAT_MS);
     const done = options
       .check(request, abort.signal)
-      .then(
-        (reports) => {
-          // A check cut short by the agent's stop is no answer: the client checks by itself.
-          if (abort.signal.aborted) throw abort.signal.reason;
-          for (const report of reports) reply({ report });
-          reply({ done: true });
-        },
-      )
+      .then((reports) => {
+        // A check cut short by the agent's stop is no answer: the client checks by itself.
+        if (abort.signal.aborted) throw abort.signal.reason;
+        for (const report of reports) reply({ report });
+        reply({ done: true });
+      })
       .catch((err: unknown) => {
         if (abort.signal.aborted) {
           const why = abort.signal.reason instanceof Error ? abort.signal.reason.message : String(abort.signal.reason);
@@ -149,7 +149,10 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Map<A
           return;
         }
         if (!(err instanceof SynkerError)) options.logger.error('a check asked for over the control socket failed:', err);
-        const refusal = err instanceof SynkerError ? { code: err.code, message: err.message } : { code: errnoCode(err) ?? 'E_CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) };
+        const refusal =
+          err instanceof SynkerError
+            ? { code: err.code, message: err.message }
+            : { code: errnoCode(err) ?? 'E_CONTROL_FAILED', message: err instanceof Error ? err.message : String(err) };
         reply({ refused: refusal });
       })
       .finally(() => {
@@ -182,9 +185,16 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
   }
   if (typeof value !== 'object' || value === null || !onlyKeys(value, REQUEST_KEYS)) return undefined;
   const r = value as Record<string, unknown>;
-  const o = r['options'] as Record<string, unknown> | undefined;
-  if (r['version'] !== CONTROL_VERSION || r['command'] !== 'check') return undefined;
-  if (!isString(r['configPath']) || !(r['folder'] === null || isString(r['folder'])) || typeof o !== 'object' || o === null || !onlyKeys(o, OPTION_KEYS)) return undefined;
+  const o = r.options as Record<string, unknown> | undefined;
+  if (r.version !== CONTROL_VERSION || r.command !== 'check') return undefined;
+  if (
+    !isString(r.configPath) ||
+    !(r.folder === null || isString(r.folder)) ||
+    typeof o !== 'object' ||
+    o === null ||
+    !onlyKeys(o, OPTION_KEYS)
+  )
+    return undefined;
   const { peer, verify, sizeOnly, timeoutMs, mtimeToleranceMs, jobs, mdns, interfaces } = o;
   if (peer !== undefined && !isString(peer)) return undefined;
   if (typeof verify !== 'boolean' || typeof sizeOnly !== 'boolean' || !isCount(timeoutMs) || typeof mdns !== 'boolean') return undefined;
@@ -194,8 +204,17 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
   return {
     version: CONTROL_VERSION,
     command: 'check',
-    configPath: r['configPath'],
-    folder: r['folder'] as string | null,
-    options: { ...(peer === undefined ? {} : { peer }), verify, sizeOnly, timeoutMs, mtimeToleranceMs, ...(jobs === undefined ? {} : { jobs }), mdns, interfaces },
+    configPath: r.configPath,
+    folder: r.folder as string | null,
+    options: {
+      ...(peer === undefined ? {} : { peer }),
+      verify,
+      sizeOnly,
+      timeoutMs,
+      mtimeToleranceMs,
+      ...(jobs === undefined ? {} : { jobs }),
+      mdns,
+      interfaces,
+    },
   };
 }

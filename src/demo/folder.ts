@@ -15,7 +15,9 @@ export async function prepareDemoDir(dir: string): Promise<void> {
   try {
     const info = await lstat(dir);
     if (!info.isDirectory()) {
-      throw new DemoError('E_DEMO_DIR', `${dir} exists and is not a folder; nothing was changed`, { hint: 'Choose another place with --dir.' });
+      throw new DemoError('E_DEMO_DIR', `${dir} exists and is not a folder; nothing was changed`, {
+        hint: 'Choose another place with --dir.',
+      });
     }
     entries = await readdir(dir);
   } catch (err) {

@@ -37,7 +37,13 @@ function headerParams(value: string): { value: string; params: Map<string, strin
   for (const item of rest) {
     const eq = item.indexOf('=');
     if (eq <= 0) continue;
-    params.set(item.slice(0, eq).trim().toLowerCase(), item.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    params.set(
+      item.slice(0, eq).trim().toLowerCase(),
+      item
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1'),
+    );
   }
   return { value: first.trim().toLowerCase(), params };
 }
@@ -62,7 +68,10 @@ function decodeBody(entity: Entity): Buffer {
   if (encoding === 'base64') return Buffer.from(entity.body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   if (encoding === 'quoted-printable') {
     const text = entity.body.replace(/[ \t]+(?=\r?\n)/g, '').replace(/=\r?\n/g, '');
-    return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    return Buffer.from(
+      text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    );
   }
   return Buffer.from(entity.body, 'latin1');
 }
@@ -99,7 +108,10 @@ export function decodeHeaderWords(value: string): string {
       const bytes =
         kind.toUpperCase() === 'B'
           ? Buffer.from(text, 'base64')
-          : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+          : Buffer.from(
+              text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
       return decodeCharset(bytes, charset.split('*')[0]);
     });
 }

@@ -79,7 +79,8 @@ export class SynkerProcess {
       const check = (): void => {
         const match = pattern.exec(this.stderr);
         if (match) finish(undefined, match);
-        else if (!this.running) finish(new Error(`the ${this.label} exited (${this.child.exitCode ?? this.child.signalCode}) before it was ready`));
+        else if (!this.running)
+          finish(new Error(`the ${this.label} exited (${this.child.exitCode ?? this.child.signalCode}) before it was ready`));
       };
       const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('interrupted'));
       const timer = setTimeout(() => finish(new Error(`the ${this.label} was not ready after ${timeoutMs / 1000} s`)), timeoutMs);
@@ -108,7 +109,12 @@ export class ProcessGroup {
   start(label: string, args: string[], env: NodeJS.ProcessEnv): SynkerProcess {
     // Own process group (POSIX): a Ctrl-C at the terminal reaches the demo only, which then stops them in order.
     // On Windows `detached` would open a console window per child instead.
-    const child = spawn(process.execPath, [synkerLauncherPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
+    const child = spawn(process.execPath, [synkerLauncherPath(), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+      windowsHide: true,
+    });
     const p = new SynkerProcess(label, child);
     this.processes.add(p);
     void p.exited.then(() => this.processes.delete(p));

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { PeerFinder, startDiscovery, type Candidate, type Discovery } from '../discovery/index.js';
 import { errnoCode, rethrowIfBug, SynkerError } from '../base/errors.js';
-import { formatBytes } from '../report/words.js';
+import { formatBytes } from '../base/units.js';
 import { DemoError } from './errors.js';
 import { prepareDemoDir } from './folder.js';
 import { DemoMailbox } from './mailbox.js';
@@ -83,7 +83,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say('1. Sample folders');
   say(`   source/  the originals: ${stats.sourceFiles} files, ${formatBytes(stats.sourceBytes)} of photos and documents`);
   say(`   backup/  a copy that drifted: ${diff.missing.length} photos never copied, "${diff.edited[0]}" edited on the source since,`);
-  say(`            "${diff.renamedFolder.from}" renamed to "${diff.renamedFolder.to}" on the source, "${diff.extra[0]}" only on the backup`);
+  say(
+    `            "${diff.renamedFolder.from}" renamed to "${diff.renamedFolder.to}" on the source, "${diff.extra[0]}" only on the backup`,
+  );
   phase('sample');
 
   const mailbox = new DemoMailbox();
@@ -91,12 +93,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let discovery: Discovery | undefined;
   try {
     const smtpPort = await mailbox.start();
-    const sides = await writing('the demo agents\' settings', () => setUpSides(dir, source, backup, smtpPort));
+    const sides = await writing("the demo agents' settings", () => setUpSides(dir, source, backup, smtpPort));
     signal.throwIfAborted();
     say();
     say('2. Two agents, each with its own identity and SYNKER_HOME, trusting each other');
     const agents = [sides.source, sides.backup].map((side) =>
-      group.start(`${side.role} agent`, ['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'], childEnv(options.env, side.home)),
+      group.start(
+        `${side.role} agent`,
+        ['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'],
+        childEnv(options.env, side.home),
+      ),
     );
     const ports = await Promise.all(agents.map((agent) => agentPort(agent, signal)));
     const sourcePort = ports[0]!;
@@ -114,7 +120,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let why = `mDNS did not find the source within ${DISCOVERY_WAIT_MS / 1000} s`;
     try {
       discovery = await startDiscovery({ browse: true, interfaces: [loopback] });
-      const found = await new PeerFinder([discovery.candidates]).waitForCandidates(sides.source.identity.deviceId, DISCOVERY_WAIT_MS, signal);
+      const found = await new PeerFinder([discovery.candidates]).waitForCandidates(
+        sides.source.identity.deviceId,
+        DISCOVERY_WAIT_MS,
+        signal,
+      );
       heard = found.find((c) => c.port === sourcePort);
     } catch (err) {
       rethrowIfBug(err);
@@ -127,10 +137,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const foundVia: DemoResult['foundVia'] = heard ? 'mdns' : 'loopback';
     const reach = heard ? ['--interface', loopback] : ['--peer', `127.0.0.1:${sourcePort}`, '--no-discovery'];
     if (heard) {
-      say(`   found ${sides.source.name} (${shortDeviceId(sides.source.identity.deviceId)}) at ${heard.host}:${heard.port} in ${seconds(performance.now() - t0)}`);
+      say(
+        `   found ${sides.source.name} (${shortDeviceId(sides.source.identity.deviceId)}) at ${heard.host}:${heard.port} in ${seconds(performance.now() - t0)}`,
+      );
     } else {
       say(`   note: multicast does not work on ${loopback} here, so ${why};`);
-      say(`         the demo gives its loopback address instead (--peer 127.0.0.1:${sourcePort}), as you would on a network without multicast.`);
+      say(
+        `         the demo gives its loopback address instead (--peer 127.0.0.1:${sourcePort}), as you would on a network without multicast.`,
+      );
     }
     phase('discovery');
 
@@ -218,7 +232,14 @@ async function agentPort(agent: SynkerProcess, signal: AbortSignal): Promise<num
 }
 
 /** Runs one CLI step on the backup, printing the command and its output. */
-async function step(group: ProcessGroup, say: (text?: string) => void, signal: AbortSignal, n: number, args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
+async function step(
+  group: ProcessGroup,
+  say: (text?: string) => void,
+  signal: AbortSignal,
+  n: number,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Finished> {
   say();
   say(`${n}. On the backup: $ synker ${args.map(quote).join(' ')}`);
   const result = await group.run(`synker ${args[0]}`, args, env, STEP_TIMEOUT_MS, signal);
@@ -228,15 +249,19 @@ async function step(group: ProcessGroup, say: (text?: string) => void, signal: A
 
 function stepFailed(expected: string, result: Finished): DemoError {
   const stderr = result.stderr.trim();
-  return new DemoError('E_DEMO_STEP', `${expected}, but it ended with ${result.code === null ? `signal ${result.signal}` : `exit code ${result.code}`}${stderr ? `:\n${stderr}` : ''}`, {
-    hint: 'The messages above say what went wrong; synker doctor checks the set-up. The demo folder is kept for a look.',
-  });
+  return new DemoError(
+    'E_DEMO_STEP',
+    `${expected}, but it ended with ${result.code === null ? `signal ${result.signal}` : `exit code ${result.code}`}${stderr ? `:\n${stderr}` : ''}`,
+    {
+      hint: 'The messages above say what went wrong; synker doctor checks the set-up. The demo folder is kept for a look.',
+    },
+  );
 }
 
 function childEnv(base: NodeJS.ProcessEnv | undefined, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(base ?? process.env), SYNKER_HOME: home };
   // The demo reads the agents' readiness from their info log line.
-  delete env['SYNKER_LOG'];
+  delete env.SYNKER_LOG;
   return env;
 }
 

@@ -59,9 +59,15 @@ function sourceFiles(): SampleFile[] {
   const add = (p: string, content: Buffer | string): void => {
     files.push({ path: p, content: Buffer.isBuffer(content) ? content : Buffer.from(content), mtimeS: BASE_MTIME_S + day++ * DAY_S });
   };
-  for (let i = 1; i <= 8; i++) add(`Photos/2024/Summer/IMG_20240${7 + (i > 4 ? 1 : 0)}${String(10 + i).padStart(2, '0')}_1${i}42.jpg`, photo(`summer-${i}`, 180 + i * 20));
-  for (let i = 1; i <= 5; i++) add(`Photos/2024/Birthday/IMG_20240914_18${String(i * 7).padStart(2, '0')}.jpg`, photo(`birthday-${i}`, 220 + i * 15));
-  for (let i = 1; i <= 4; i++) add(`${RENAMED.to}/IMG_20240520_${String(9 + i).padStart(2, '0')}30.jpg`, photo(`lisbon-${i}`, 200 + i * 10));
+  for (let i = 1; i <= 8; i++)
+    add(
+      `Photos/2024/Summer/IMG_20240${7 + (i > 4 ? 1 : 0)}${String(10 + i).padStart(2, '0')}_1${i}42.jpg`,
+      photo(`summer-${i}`, 180 + i * 20),
+    );
+  for (let i = 1; i <= 5; i++)
+    add(`Photos/2024/Birthday/IMG_20240914_18${String(i * 7).padStart(2, '0')}.jpg`, photo(`birthday-${i}`, 220 + i * 15));
+  for (let i = 1; i <= 4; i++)
+    add(`${RENAMED.to}/IMG_20240520_${String(9 + i).padStart(2, '0')}30.jpg`, photo(`lisbon-${i}`, 200 + i * 10));
   add(`${RENAMED.to}/itinerary.txt`, 'Day 1: Alfama, tram 28\nDay 2: Belém, pastéis\nDay 3: Sintra\n');
   add('Documents/Budget 2024.csv', BUDGET_AFTER);
   add('Documents/Letter to the landlord.txt', 'Dear Ms Ferreira,\n\nthe heating in the flat has not worked since Monday.\n');
@@ -72,7 +78,11 @@ function sourceFiles(): SampleFile[] {
 /** What createSample() makes the backup lack or have in excess. */
 export function sampleDifferences(): SampleDifferences {
   return {
-    missing: ['Photos/2024/Birthday/IMG_20240914_1828.jpg', 'Photos/2024/Birthday/IMG_20240914_1835.jpg', 'Photos/2024/Summer/IMG_20240818_1842.jpg'],
+    missing: [
+      'Photos/2024/Birthday/IMG_20240914_1828.jpg',
+      'Photos/2024/Birthday/IMG_20240914_1835.jpg',
+      'Photos/2024/Summer/IMG_20240818_1842.jpg',
+    ],
     edited: ['Documents/Budget 2024.csv'],
     renamedFolder: { ...RENAMED },
     extra: ['Documents/Scan of old lease.pdf'],
@@ -99,10 +109,17 @@ export async function createSample(sourceRoot: string, backupRoot: string): Prom
       await put(backupRoot, { path: file.path, content: Buffer.from(BUDGET_BEFORE), mtimeS: file.mtimeS - 30 * DAY_S });
       continue;
     }
-    const renamed = file.path.startsWith(`${diff.renamedFolder.to}/`) ? `${diff.renamedFolder.from}/${file.path.slice(diff.renamedFolder.to.length + 1)}` : file.path;
+    const renamed = file.path.startsWith(`${diff.renamedFolder.to}/`)
+      ? `${diff.renamedFolder.from}/${file.path.slice(diff.renamedFolder.to.length + 1)}`
+      : file.path;
     await put(backupRoot, { ...file, path: renamed });
   }
-  for (const extra of diff.extra) await put(backupRoot, { path: extra, content: Buffer.from('%PDF-1.4\n% a scanned lease, deleted on the source since\n%%EOF\n'), mtimeS: BASE_MTIME_S - 200 * DAY_S });
+  for (const extra of diff.extra)
+    await put(backupRoot, {
+      path: extra,
+      content: Buffer.from('%PDF-1.4\n% a scanned lease, deleted on the source since\n%%EOF\n'),
+      mtimeS: BASE_MTIME_S - 200 * DAY_S,
+    });
   await writeFolderMarker(sourceRoot, DEMO_FOLDER_ID);
   await writeFolderMarker(backupRoot, DEMO_FOLDER_ID);
   return { sourceFiles: files.length, sourceBytes: files.reduce((n, f) => n + f.content.length, 0) };

@@ -42,7 +42,12 @@ export function demoSmtp(port: number): Record<string, unknown> {
   };
 }
 
-export async function setUpSides(dir: string, sourceRoot: string, backupRoot: string, smtpPort: number): Promise<{ source: DemoSide; backup: DemoSide }> {
+export async function setUpSides(
+  dir: string,
+  sourceRoot: string,
+  backupRoot: string,
+  smtpPort: number,
+): Promise<{ source: DemoSide; backup: DemoSide }> {
   const side = async (role: FolderRole, name: string, root: string): Promise<DemoSide> => {
     const home = path.join(dir, 'homes', role);
     const { identity } = await loadOrCreateIdentity(synkerDirs({ SYNKER_HOME: home }).config, name);

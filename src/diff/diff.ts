@@ -4,7 +4,13 @@
  * it is a difference, so memory grows with the number of differences, not
  * with the size of the tree. Missing and extra entries are paired into moves
  * and case-only renames at the end. Rules in docs/diff.md.
+ *
+ * Longer than 300 lines: Join is one state machine over both streams; its
+ * methods read and write the same fields in step (mtimes pending a verdict,
+ * the shadowing folder, the clash finders, the totals), and the rules it
+ * applies already live in compare.ts, pairing.ts, mtime.ts and groups.ts.
  */
+import { APPLIED_MODE_BITS } from '../base/mode-bits.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { comparePaths } from '../manifest/order.js';
 import { contentChanges, factsOf, isUnstable, provenEqual, silentSide } from './compare.js';
@@ -175,7 +181,15 @@ class Join {
       addMember(folder, s.path, b.path, s.type === 'file' && b.type === 'file', bytes);
       return;
     }
-    const record: Difference = { category: 'name-clash', clash: 'normalization', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: false };
+    const record: Difference = {
+      category: 'name-clash',
+      clash: 'normalization',
+      path: s.path,
+      source: factsOf(s),
+      backup: factsOf(b),
+      bytes,
+      failing: false,
+    };
     this.differences.push(record);
     if (s.type === 'dir' && b.type === 'dir') this.normalizedFolders.set(folderPairKey(rawOf(s), rawOf(b)), record);
   }
@@ -200,7 +214,15 @@ class Join {
     }
     const content = contentChanges(s, b);
     if (content.length > 0) {
-      const record: Difference = { category: 'content', path: s.path, source: factsOf(s), backup: factsOf(b), bytes, failing: true, changes: content };
+      const record: Difference = {
+        category: 'content',
+        path: s.path,
+        source: factsOf(s),
+        backup: factsOf(b),
+        bytes,
+        failing: true,
+        changes: content,
+      };
       const silent = silentSide(s, b);
       if (silent !== undefined) {
         record.silentChange = silent;
@@ -212,7 +234,8 @@ class Join {
     if (provenEqual(s, b)) {
       this.matchedFiles++;
       const wait = this.options.onMatch?.(s, b);
-      if (wait !== undefined) this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
+      if (wait !== undefined)
+        this.backpressure = this.backpressure === undefined ? wait : Promise.all([this.backpressure, wait]).then(() => undefined);
     } else if (s.type === 'file') {
       this.sizeMatchedFiles++;
     }
@@ -223,7 +246,8 @@ class Join {
   private metadata(s: ManifestEntry, b: ManifestEntry): void {
     // Symlink permissions mean nothing on Linux; folder mtimes change whenever their
     // contents do and no copy tool keeps them reliably.
-    const modeDiffers = this.compareMode && s.type !== 'symlink' && s.mode !== b.mode;
+    // Only the bits a sync applies: setuid, setgid and sticky never cross (base/mode-bits.ts).
+    const modeDiffers = this.compareMode && s.type !== 'symlink' && (s.mode & APPLIED_MODE_BITS) !== (b.mode & APPLIED_MODE_BITS);
     const deltaMs = s.type === 'file' ? Math.abs(s.mtime - b.mtime) : 0;
     if (!modeDiffers && deltaMs === 0) return;
     const changes: Change[] = modeDiffers ? ['mode'] : [];
@@ -233,7 +257,15 @@ class Join {
       else if (this.tolerance.decided === undefined) waits = true;
     }
     if (changes.length === 0 && !waits) return;
-    const record: Difference = { category: 'metadata', path: s.path, source: factsOf(s), backup: factsOf(b), bytes: 0, failing: false, changes };
+    const record: Difference = {
+      category: 'metadata',
+      path: s.path,
+      source: factsOf(s),
+      backup: factsOf(b),
+      bytes: 0,
+      failing: false,
+      changes,
+    };
     if (waits) this.pending.push({ difference: record, deltaMs });
     else this.differences.push(record);
   }
@@ -293,7 +325,15 @@ class Join {
       if (known.side !== side) known.side = 'both';
       return;
     }
-    this.withinClashes.set(key, { category: 'name-clash', clash: 'within', path: first, otherPath: second, bytes: 0, failing: false, side });
+    this.withinClashes.set(key, {
+      category: 'name-clash',
+      clash: 'within',
+      path: first,
+      otherPath: second,
+      bytes: 0,
+      failing: false,
+      side,
+    });
   }
 
   private settlePending(toleranceMs: number): void {
@@ -310,7 +350,8 @@ class Join {
     const { differences: paired } = pairMissingAndExtra(this.missing, this.extra);
     const differences = [...this.differences, ...paired, ...this.withinClashes.values()];
     differences.sort((x, y) => comparePaths(x.path, y.path) || CATEGORIES.indexOf(x.category) - CATEGORIES.indexOf(y.category));
-    if (this.options.verified !== undefined || this.silentChanges) await attachVerdicts(differences, this.options.verified ?? noRecords, tolerance.ms);
+    if (this.options.verified !== undefined || this.silentChanges)
+      await attachVerdicts(differences, this.options.verified ?? noRecords, tolerance.ms);
     return {
       differences,
       byCategory: totalsByCategory(differences),
@@ -318,6 +359,7 @@ class Join {
       backupTotals: this.totals.backup,
       matchedFiles: this.matchedFiles,
       sizeMatchedFiles: this.sizeMatchedFiles,
+      modesCompared: this.compareMode,
       mtimeToleranceMs: tolerance.ms,
       mtimeToleranceReason: tolerance.reason,
     };

@@ -11,7 +11,6 @@ export function foldName(name: string): string {
   return ASCII.test(name) ? name.toLowerCase() : name.normalize('NFC').toLowerCase().normalize('NFC');
 }
 
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
 export function parentOf(path: string): string {

@@ -35,7 +35,8 @@ export function renamedFolderKeyOf(a: string, b: string): string | undefined {
  * count is the same whichever way round the check runs).
  */
 export function addMember(folder: Difference, path: string, newPath: string, isFile: boolean, bytes: number): void {
-  (folder.members ??= []).push({ path, newPath });
+  folder.members ??= [];
+  folder.members.push({ path, newPath });
   // fileCount counts files; sub-folders and symlinks are in `members` only.
   folder.fileCount ??= 0;
   if (isFile) {

@@ -6,17 +6,7 @@
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 
-export const CATEGORIES = [
-  'missing',
-  'extra',
-  'content',
-  'type',
-  'moved',
-  'name-clash',
-  'unreadable',
-  'unstable',
-  'metadata',
-] as const;
+export const CATEGORIES = ['missing', 'extra', 'content', 'type', 'moved', 'name-clash', 'unreadable', 'unstable', 'metadata'] as const;
 /**
  * - `missing`: on the source, not on the backup.
  * - `extra`: on the backup, not on the source.
@@ -69,6 +59,12 @@ export interface Difference {
   clash?: 'case' | 'normalization' | 'within';
   /** `unreadable`/`unstable`/`name-clash` within one side: where the problem is. */
   side?: Side;
+  /**
+   * `missing`/`moved`: why the backup's file system cannot hold the source's name (a Windows backup:
+   * `what?.txt`, `CON.txt`, `name.`; manifest/storable.ts). Set by the check on the backup; a sync
+   * skips the entry with this reason. Still failing: the backup does not have the file.
+   */
+  unstorable?: string;
   /** `missing`/`extra`/`content`/`type`: which side changed since the last verified match. */
   changedOn?: Verdict;
   /**
@@ -146,6 +142,11 @@ export interface DiffResult {
   matchedFiles: number;
   /** Files of equal size whose content no hash compared (a side sent no hash: size-only). */
   sizeMatchedFiles: number;
+  /**
+   * Whether permission bits were compared: false where either side has no
+   * POSIX modes (Windows). A sync or restore applies modes only when they were.
+   */
+  modesCompared: boolean;
   /** The tolerance applied and why. */
   mtimeToleranceMs: number;
   mtimeToleranceReason: 'configured' | 'auto-fat' | 'auto-seconds' | 'auto-exact';

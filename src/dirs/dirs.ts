@@ -15,15 +15,15 @@ export interface SynkerDirs {
 }
 
 export function synkerDirs(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): SynkerDirs {
-  const home = env['SYNKER_HOME'];
+  const home = env.SYNKER_HOME;
   if (home) {
     const root = path.resolve(home);
     return { config: path.join(root, 'config'), data: path.join(root, 'data'), cache: path.join(root, 'cache') };
   }
-  const userHome = env['HOME'] ?? env['USERPROFILE'] ?? os.homedir();
+  const userHome = env.HOME ?? env.USERPROFILE ?? os.homedir();
   if (platform === 'win32') {
-    const roaming = env['APPDATA'] ?? path.join(userHome, 'AppData', 'Roaming');
-    const local = env['LOCALAPPDATA'] ?? path.join(userHome, 'AppData', 'Local');
+    const roaming = env.APPDATA ?? path.join(userHome, 'AppData', 'Roaming');
+    const local = env.LOCALAPPDATA ?? path.join(userHome, 'AppData', 'Local');
     return { config: path.join(roaming, 'synker'), data: path.join(local, 'synker'), cache: path.join(local, 'synker', 'cache') };
   }
   if (platform === 'darwin') {
@@ -31,8 +31,8 @@ export function synkerDirs(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
     return { config: support, data: support, cache: path.join(userHome, 'Library', 'Caches', 'synker') };
   }
   return {
-    config: path.join(env['XDG_CONFIG_HOME'] || path.join(userHome, '.config'), 'synker'),
-    data: path.join(env['XDG_DATA_HOME'] || path.join(userHome, '.local', 'share'), 'synker'),
-    cache: path.join(env['XDG_CACHE_HOME'] || path.join(userHome, '.cache'), 'synker'),
+    config: path.join(env.XDG_CONFIG_HOME || path.join(userHome, '.config'), 'synker'),
+    data: path.join(env.XDG_DATA_HOME || path.join(userHome, '.local', 'share'), 'synker'),
+    cache: path.join(env.XDG_CACHE_HOME || path.join(userHome, '.cache'), 'synker'),
   };
 }

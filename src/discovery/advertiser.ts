@@ -41,7 +41,11 @@ export function instanceName(name: string, deviceId: string): string {
 
 /** `<hostname>.local`, the SRV target (a bare host name would not resolve over mDNS). */
 export function localHostName(hostname = os.hostname()): string {
-  const label = hostname.split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '') || 'synker-host';
+  const label =
+    hostname
+      .split('.')[0]!
+      .replace(/[^A-Za-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '') || 'synker-host';
   return `${label.slice(0, 63)}.local`;
 }
 
@@ -104,7 +108,8 @@ export class Advertiser {
     if (!this.running) return;
     for (const link of [...this.timers.keys()]) this.cancel(link);
     log.info(`renamed: announcing "${this.instance}" (and a goodbye for "${before.instance}")`);
-    if (before.fqdn.toLowerCase() !== this.fqdn.toLowerCase()) await Promise.all(this.served().map((link) => link.send({ type: 'response', answers: goodbye })));
+    if (before.fqdn.toLowerCase() !== this.fqdn.toLowerCase())
+      await Promise.all(this.served().map((link) => link.send({ type: 'response', answers: goodbye })));
     for (const link of this.links.list()) this.announce(link);
   }
 
@@ -154,7 +159,10 @@ export class Advertiser {
       return;
     }
     const timers = ANNOUNCE_DELAYS_MS.map((delay) =>
-      setTimeout(() => void link.send({ type: 'response', answers: [...this.serviceRecords(RECORD_TTL_S), ...this.addressRecords(link)] }), delay),
+      setTimeout(
+        () => void link.send({ type: 'response', answers: [...this.serviceRecords(RECORD_TTL_S), ...this.addressRecords(link)] }),
+        delay,
+      ),
     );
     this.timers.set(link, timers);
     log.debug(`announcing ${this.instance} on ${link.name}`);
@@ -171,7 +179,9 @@ export class Advertiser {
     if (legacy && !link) {
       // A unicast reply goes wherever the routing table sends it, whichever link it is sent through: with the
       // arrival interface unknown, any link's addresses could be the wrong ones for the asker (RFC 6762 §14).
-      log.debug(`not answering the one-shot query from ${rinfo.address}:${rinfo.port}: it is on the subnet of none (or several) of our interfaces, so the one it came in on is unknown`);
+      log.debug(
+        `not answering the one-shot query from ${rinfo.address}:${rinfo.port}: it is on the subnet of none (or several) of our interfaces, so the one it came in on is unknown`,
+      );
       return;
     }
     // A multicast query whose sender is on none of our subnets is answered on every link, each with its own addresses:
@@ -182,8 +192,13 @@ export class Advertiser {
       if (!reply) continue;
       if (legacy) {
         // RFC 6762 §6.7: a one-shot resolver (not on port 5353) gets a unicast DNS reply.
-        const answers = reply.answers.concat(reply.additionals).map((a) => ({ ...a, ttl: Math.min((a as { ttl?: number }).ttl ?? 10, 10), flush: false }) as Answer);
-        void target.send({ type: 'response', id: packet.id ?? 0, questions: packet.questions, answers }, { address: rinfo.address, port: rinfo.port });
+        const answers = reply.answers
+          .concat(reply.additionals)
+          .map((a) => ({ ...a, ttl: Math.min((a as { ttl?: number }).ttl ?? 10, 10), flush: false }) as Answer);
+        void target.send(
+          { type: 'response', id: packet.id ?? 0, questions: packet.questions, answers },
+          { address: rinfo.address, port: rinfo.port },
+        );
         continue;
       }
       const [min, max] = SHARED_ANSWER_DELAY_MS;
@@ -194,7 +209,11 @@ export class Advertiser {
     }
   }
 
-  private replyFor(link: MdnsLink, questions: Question[], known: DecodedPacket['answers']): { answers: Answer[]; additionals: Answer[]; shared: boolean } | undefined {
+  private replyFor(
+    link: MdnsLink,
+    questions: Question[],
+    known: DecodedPacket['answers'],
+  ): { answers: Answer[]; additionals: Answer[]; shared: boolean } | undefined {
     const answers: Answer[] = [];
     const additionals: Answer[] = [];
     let shared = false;
@@ -202,11 +221,18 @@ export class Advertiser {
     const addresses = this.addressRecords(link);
     // dns-packet decodes QTYPE 255 as 'ANY', which its types do not list.
     const typeOf = (q: Question): string => q.type as string;
-    const is = (q: Question, name: string, ...types: string[]): boolean => q.name.toLowerCase() === name.toLowerCase() && (types.includes(typeOf(q)) || typeOf(q) === 'ANY');
+    const is = (q: Question, name: string, ...types: string[]): boolean =>
+      q.name.toLowerCase() === name.toLowerCase() && (types.includes(typeOf(q)) || typeOf(q) === 'ANY');
     for (const q of questions) {
       if (is(q, SERVICE_TYPE, 'PTR')) {
         // Known-answer suppression (RFC 6762 §7.1): the asker already holds our PTR with at least half its TTL.
-        const knows = (known ?? []).some((a) => a.type === 'PTR' && a.name.toLowerCase() === SERVICE_TYPE && String(a.data).toLowerCase() === this.fqdn.toLowerCase() && (a.ttl ?? 0) >= RECORD_TTL_S / 2);
+        const knows = (known ?? []).some(
+          (a) =>
+            a.type === 'PTR' &&
+            a.name.toLowerCase() === SERVICE_TYPE &&
+            String(a.data).toLowerCase() === this.fqdn.toLowerCase() &&
+            (a.ttl ?? 0) >= RECORD_TTL_S / 2,
+        );
         if (knows) continue;
         answers.push(ptr!);
         additionals.push(srv!, txt!, ...addresses);

@@ -167,7 +167,11 @@ export class Browser {
     for (const state of touched) {
       if (!state.srv || !state.txt) {
         // Only part of the records came: ask for the rest, on the link it came from.
-        if (link) void this.query(link, [{ name: state.fqdn, type: 'SRV' }, { name: state.fqdn, type: 'TXT' }]);
+        if (link)
+          void this.query(link, [
+            { name: state.fqdn, type: 'SRV' },
+            { name: state.fqdn, type: 'TXT' },
+          ]);
         continue;
       }
       if (this.selfDeviceId !== undefined && state.txt.synker?.deviceId === this.selfDeviceId) continue;
@@ -209,13 +213,16 @@ export class Browser {
 }
 
 /** A and AAAA records of one packet, grouped by host name. */
-function addressesByHost(records: DecodedPacket['answers']): Map<string, { addresses: Array<{ address: string; family: 4 | 6 }>; ttl: number }> {
+function addressesByHost(
+  records: DecodedPacket['answers'],
+): Map<string, { addresses: Array<{ address: string; family: 4 | 6 }>; ttl: number }> {
   const hosts = new Map<string, { addresses: Array<{ address: string; family: 4 | 6 }>; ttl: number }>();
   for (const r of records ?? []) {
     if ((r.type !== 'A' && r.type !== 'AAAA') || (r.ttl ?? 0) === 0) continue;
     const key = r.name.toLowerCase();
     const entry = hosts.get(key) ?? { addresses: [], ttl: Infinity };
-    if (!entry.addresses.some((a) => a.address === r.data)) entry.addresses.push({ address: String(r.data), family: r.type === 'A' ? 4 : 6 });
+    if (!entry.addresses.some((a) => a.address === r.data))
+      entry.addresses.push({ address: String(r.data), family: r.type === 'A' ? 4 : 6 });
     entry.ttl = Math.min(entry.ttl, r.ttl ?? RECORD_TTL_S);
     hosts.set(key, entry);
   }

@@ -52,6 +52,6 @@ export async function connectToDevice<T>(
   }
   const tried = attempts.map((a) => `${a.candidate.host}:${a.candidate.port} (${a.candidate.source}): ${a.error.message}`).join('; ');
   throw new DiscoveryError('E_PEER_UNREACHABLE', `cannot connect to device ${formatDeviceId(deviceId)}: tried ${tried}`, {
-    hint: "Check that the agent runs there and that a firewall lets its TCP port through; a wrong device ID at an address means another device answers there.",
+    hint: 'Check that the agent runs there and that a firewall lets its TCP port through; a wrong device ID at an address means another device answers there.',
   });
 }

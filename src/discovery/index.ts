@@ -26,7 +26,7 @@ export { eligibleInterfaces, type NetInterface } from './interfaces.js';
 export { LinkSet } from './link-set.js';
 export { MdnsCandidates } from './mdns-source.js';
 export { PeerTable, type PeerEntry, type SeenAddress } from './peer-table.js';
-export { parsePeerAddress, StaticPeers, type StaticPeer } from './static-peers.js';
+export { parseStaticPeer, StaticPeers, type StaticPeer } from './static-peers.js';
 export { decodeTxt, encodeTxt, type SynkerTxt } from './txt.js';
 
 export interface DiscoveryOptions {
@@ -65,7 +65,10 @@ export async function startDiscovery(options: DiscoveryOptions = {}): Promise<Di
   const browser =
     options.browse === false
       ? undefined
-      : new Browser(links, table, { ...(options.now ? { now: options.now } : {}), ...(options.advertise ? { selfDeviceId: options.advertise.deviceId } : {}) });
+      : new Browser(links, table, {
+          ...(options.now ? { now: options.now } : {}),
+          ...(options.advertise ? { selfDeviceId: options.advertise.deviceId } : {}),
+        });
   // Listen before the first links open, so their 'up' starts announcing and browsing.
   advertiser?.start();
   browser?.start();

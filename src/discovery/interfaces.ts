@@ -44,7 +44,11 @@ export interface InterfaceFilter {
 }
 
 /** The interfaces discovery should use right now, sorted by name. */
-export function eligibleInterfaces(filter: InterfaceFilter = {}, list: InterfaceLister = os.networkInterfaces, canMulticast = multicastCapable): NetInterface[] {
+export function eligibleInterfaces(
+  filter: InterfaceFilter = {},
+  list: InterfaceLister = os.networkInterfaces,
+  canMulticast = multicastCapable,
+): NetInterface[] {
   const only = filter.only && filter.only.length > 0 ? new Set(filter.only) : undefined;
   const result: NetInterface[] = [];
   for (const [name, infos] of Object.entries(list())) {

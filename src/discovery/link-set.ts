@@ -79,7 +79,9 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
 
   /** Re-read the interfaces now (tests and the poll timer). */
   poll(): Promise<void> {
-    this.polling = this.polling.then(() => this.sync()).catch((err: unknown) => log.warn('reading network interfaces failed:', err as Error));
+    this.polling = this.polling
+      .then(() => this.sync())
+      .catch((err: unknown) => log.warn('reading network interfaces failed:', err as Error));
     return this.polling;
   }
 
@@ -141,7 +143,9 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
     const only = this.options.interfaces ?? [];
     const missing = only.filter((n) => !wanted.some((i) => i.name === n));
     if (missing.length > 0 && !this.warnedMissing) {
-      log.warn(`interface ${missing.join(', ')} is not up with an IPv4 address (or cannot multicast); discovery will start there when it is`);
+      log.warn(
+        `interface ${missing.join(', ')} is not up with an IPv4 address (or cannot multicast); discovery will start there when it is`,
+      );
       this.warnedMissing = true;
     } else if (missing.length === 0) this.warnedMissing = false;
   }

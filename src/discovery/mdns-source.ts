@@ -15,9 +15,27 @@ export class MdnsCandidates implements CandidateSource {
       if (isIpv6LinkLocal(a.address)) {
         // A link-local address is only dialable through the interface it was seen on.
         if (a.interface === undefined) return [];
-        return [{ host: `${a.address}%${a.interface}`, port: entry.port, family: 6, interface: a.interface, source: 'mdns', lastSeen: a.lastSeen } satisfies Candidate];
+        return [
+          {
+            host: `${a.address}%${a.interface}`,
+            port: entry.port,
+            family: 6,
+            interface: a.interface,
+            source: 'mdns',
+            lastSeen: a.lastSeen,
+          } satisfies Candidate,
+        ];
       }
-      return [{ host: a.address, port: entry.port, family: a.family, interface: a.interface, source: 'mdns', lastSeen: a.lastSeen } satisfies Candidate];
+      return [
+        {
+          host: a.address,
+          port: entry.port,
+          family: a.family,
+          interface: a.interface,
+          source: 'mdns',
+          lastSeen: a.lastSeen,
+        } satisfies Candidate,
+      ];
     });
   }
 

@@ -97,7 +97,10 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
       problems: obs.txt.problems,
       host: obs.host,
       port: obs.port,
-      addresses: fresh.length === 0 ? (existing?.addresses ?? []) : [...(existing?.addresses ?? []).filter((a) => a.interface !== obs.interface), ...fresh],
+      addresses:
+        fresh.length === 0
+          ? (existing?.addresses ?? [])
+          : [...(existing?.addresses ?? []).filter((a) => a.interface !== obs.interface), ...fresh],
       firstSeen: existing?.firstSeen ?? now,
       lastSeen: now,
       expiresAt: now + ttl,
@@ -164,7 +167,13 @@ function addressKey(a: SeenAddress): string {
 }
 
 function changed(before: PeerEntry, after: PeerEntry): boolean {
-  if (before.name !== after.name || before.port !== after.port || before.host !== after.host || before.protocolVersion !== after.protocolVersion) return true;
+  if (
+    before.name !== after.name ||
+    before.port !== after.port ||
+    before.host !== after.host ||
+    before.protocolVersion !== after.protocolVersion
+  )
+    return true;
   const a = before.addresses.map(addressKey).sort().join(',');
   const b = after.addresses.map(addressKey).sort().join(',');
   return a !== b;

@@ -6,7 +6,7 @@
  * connect either way.
  */
 import { isIP } from 'node:net';
-import { parsePeerAddress as parseConfigPeerAddress } from '../config/peer-address.js';
+import { parsePeerAddress } from '../config/peer-address.js';
 import type { Candidate, CandidateSource } from './candidates.js';
 import { DiscoveryError } from './errors.js';
 
@@ -18,12 +18,13 @@ export interface StaticPeer {
 }
 
 /**
- * Parse `host:port`, `host` (the default agent port), `1.2.3.4:port`,
- * `[v6]:port` or `[fe80::1%eth0]:port` — the same rules as `peers` in the
- * config, so a static peer means the same on the command line and there.
+ * A static peer as the user wrote it (`host:port`, `host`, `[v6]:port`,
+ * `[fe80::1%eth0]:port`), parsed by the one rule for peer addresses
+ * (config/peer-address.ts), so it means the same on the command line and in
+ * the config; an invalid one is a DiscoveryError with a hint.
  */
-export function parsePeerAddress(text: string): StaticPeer {
-  const parsed = parseConfigPeerAddress(text);
+export function parseStaticPeer(text: string): StaticPeer {
+  const parsed = parsePeerAddress(text);
   if (typeof parsed === 'string') {
     throw new DiscoveryError('E_PEER_ADDRESS', `"${text}" is not a peer address: ${parsed}`, {
       hint: 'Write it as host:port, e.g. 192.168.1.20:7780, nas.local:7780 or [fe80::1%eth0]:7780.',
@@ -40,7 +41,7 @@ export class StaticPeers implements CandidateSource {
 
   constructor(addresses: readonly string[]) {
     const seen = new Set<string>();
-    this.peers = addresses.map(parsePeerAddress).filter((p) => {
+    this.peers = addresses.map(parseStaticPeer).filter((p) => {
       const key = `${p.host}|${p.port}`;
       if (seen.has(key)) return false;
       seen.add(key);

@@ -57,29 +57,42 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
 export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<StaticPeerReport> {
   return new Promise((resolve) => {
     let connected = false;
-    const socket = tls.connect({ host: peer.host, port: peer.port, ...TLS_SETTINGS, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const socket = tls.connect({
+      host: peer.host,
+      port: peer.port,
+      ...TLS_SETTINGS,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    });
     const done = (deviceId: string | undefined, error: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve({ peer, reachable: connected, deviceId, error });
     };
-    const timer = setTimeout(() => done(undefined, connected ? 'no TLS answer (not a synker agent?)' : `no answer within ${Math.round(timeoutMs / 100) / 10} s`), timeoutMs);
+    const timer = setTimeout(
+      () => done(undefined, connected ? 'no TLS answer (not a synker agent?)' : `no answer within ${Math.round(timeoutMs / 100) / 10} s`),
+      timeoutMs,
+    );
     socket.once('connect', () => (connected = true));
     socket.once('secureConnect', () => {
       const id = peerDeviceId(socket);
       done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)),
+    );
     socket.once('close', () => done(undefined, 'the connection was closed before the TLS handshake (not a synker agent?)'));
   });
 }
 
-/** OpenSSL's errors are long and span lines ("...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:..."): one short phrase. */
-function describeTlsError(err: NodeJS.ErrnoException): string {
-  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(err.message)) return 'it does not speak TLS';
+/**
+ * OpenSSL's messages are long and span lines ("...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:..."):
+ * one short phrase, from the fields Node gives its OpenSSL errors (`code`, `reason`), not from the text.
+ */
+function describeTlsError(err: NodeJS.ErrnoException & { reason?: unknown }): string {
+  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.reason === 'wrong version number') return 'it does not speak TLS';
   if (err.code === 'ECONNRESET') return 'it closed the connection';
-  const reason = /SSL routines:[^:]*:([^:\n]+)/.exec(err.message)?.[1];
-  return reason ?? err.message.split('\n')[0]!.slice(0, 120);
+  return typeof err.reason === 'string' && err.reason !== '' ? err.reason : err.message.split('\n')[0]!.slice(0, 120);
 }
 
 function describeSocketError(err: NodeJS.ErrnoException): string {

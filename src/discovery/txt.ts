@@ -46,7 +46,14 @@ export function truncateUtf8(text: string, max: number): string {
 
 /** An agent name fit for TXT and instance labels: no control characters, no dots, ≤ 63 bytes. */
 export function cleanAgentName(name: string): string {
-  const cleaned = truncateUtf8(name.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/\./g, '-').trim(), MAX_NAME_BYTES).trim();
+  const cleaned = truncateUtf8(
+    name
+      .normalize('NFC')
+      .replace(/[\p{Cc}\p{Cf}]/gu, '')
+      .replace(/\./g, '-')
+      .trim(),
+    MAX_NAME_BYTES,
+  ).trim();
   return cleaned || 'synker';
 }
 
@@ -55,7 +62,9 @@ export function encodeTxt(txt: SynkerTxt): Buffer[] {
   if (!Number.isInteger(txt.protocolVersion) || txt.protocolVersion < 0) {
     throw new DiscoveryError('E_DISCOVERY_TXT', `cannot advertise: protocol version ${txt.protocolVersion} is not a whole number`);
   }
-  return [`txtvers=${TXT_VERSION}`, `id=${txt.deviceId}`, `pv=${txt.protocolVersion}`, `name=${cleanAgentName(txt.name)}`].map((s) => Buffer.from(s, 'utf8'));
+  return [`txtvers=${TXT_VERSION}`, `id=${txt.deviceId}`, `pv=${txt.protocolVersion}`, `name=${cleanAgentName(txt.name)}`].map((s) =>
+    Buffer.from(s, 'utf8'),
+  );
 }
 
 export function decodeTxt(data: ReadonlyArray<Buffer | string> | Buffer | string | undefined): DecodedTxt {
@@ -71,13 +80,14 @@ export function decodeTxt(data: ReadonlyArray<Buffer | string> | Buffer | string
     pairs[key] = eq === -1 ? '' : s.slice(eq + 1);
   }
   const problems: string[] = [];
-  const id = pairs['id'];
+  const id = pairs.id;
   if (id === undefined) problems.push('no device ID (id=)');
   else if (!isDeviceId(id)) problems.push(`"${id.slice(0, 70)}" is not a device ID`);
-  const pvText = pairs['pv'];
+  const pvText = pairs.pv;
   const pv = pvText !== undefined && /^\d{1,6}$/.test(pvText) ? Number(pvText) : undefined;
-  if (pv === undefined) problems.push(pvText === undefined ? 'no protocol version (pv=)' : `protocol version "${pvText.slice(0, 20)}" is not a number`);
-  const name = cleanAgentName(pairs['name'] ?? '');
+  if (pv === undefined)
+    problems.push(pvText === undefined ? 'no protocol version (pv=)' : `protocol version "${pvText.slice(0, 20)}" is not a number`);
+  const name = cleanAgentName(pairs.name ?? '');
   if (problems.length > 0) return { pairs, problems };
   return { pairs, problems, synker: { deviceId: parseDeviceId(id!), protocolVersion: pv!, name } };
 }

@@ -35,31 +35,59 @@ export async function checkConfig(configFile: string): Promise<ConfigCheckResult
   if (process.platform !== 'win32') {
     const mode = (await stat(configFile)).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      findings.push(warn(CHECK, `${configFile} can be read by other users (mode ${mode.toString(8).padStart(3, '0')})`, `Run: chmod 600 '${configFile}'`));
+      findings.push(
+        warn(
+          CHECK,
+          `${configFile} can be read by other users (mode ${mode.toString(8).padStart(3, '0')})`,
+          `Run: chmod 600 '${configFile}'`,
+        ),
+      );
     }
   }
-  if (config.folders.length === 0) findings.push(warn('folder', 'no folders are set up', 'Add one: synker folder add ID PATH --role source|backup'));
+  if (config.folders.length === 0)
+    findings.push(warn('folder', 'no folders are set up', 'Add one: synker folder add ID PATH --role source|backup'));
   for (const folder of config.folders) {
     let status;
     try {
       status = await checkFolderRoot(folder.path, folder.id);
     } catch (err) {
       if (!(err instanceof SynkerError)) throw err;
-      findings.push(fail('folder', `"${folder.id}": ${err.message}`, err.hint ?? 'Check the folder\'s permissions.'));
+      findings.push(fail('folder', `"${folder.id}": ${err.message}`, err.hint ?? "Check the folder's permissions."));
       continue;
     }
     if (status.state === 'ok') findings.push(ok('folder', `"${folder.id}" (${folder.role}) at ${folder.path}`));
     else if (status.state === 'other-folder') {
-      findings.push(fail('folder', `"${folder.id}": ${folder.path} is marked as folder "${status.foundId}"`, `Fix the path of "${folder.id}" in ${configFile}.`));
-    } else {
-      const why = status.reason === 'no-marker' ? 'has no .synker/folder.json marker' : status.reason === 'no-root' ? 'does not exist' : 'is not a folder';
       findings.push(
-        fail('folder', `"${folder.id}": ${folder.path} ${why} (a disk that is not mounted?)`, `Mount the disk; if the folder moved, \`synker folder remove ${folder.id}\` and add it again with the new path.`),
+        fail(
+          'folder',
+          `"${folder.id}": ${folder.path} is marked as folder "${status.foundId}"`,
+          `Fix the path of "${folder.id}" in ${configFile}.`,
+        ),
+      );
+    } else {
+      const why =
+        status.reason === 'no-marker'
+          ? 'has no .synker/folder.json marker'
+          : status.reason === 'no-root'
+            ? 'does not exist'
+            : 'is not a folder';
+      findings.push(
+        fail(
+          'folder',
+          `"${folder.id}": ${folder.path} ${why} (a disk that is not mounted?)`,
+          `Mount the disk; if the folder moved, \`synker folder remove ${folder.id}\` and add it again with the new path.`,
+        ),
       );
     }
   }
   if (config.trusted.length === 0) {
-    findings.push(warn('trust', 'this device trusts no other device yet', 'On each machine run `synker id`, then `synker trust <OTHER-ID>` on the other one.'));
+    findings.push(
+      warn(
+        'trust',
+        'this device trusts no other device yet',
+        'On each machine run `synker id`, then `synker trust <OTHER-ID>` on the other one.',
+      ),
+    );
   }
   return { findings, config };
 }

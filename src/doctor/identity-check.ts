@@ -18,16 +18,22 @@ export async function checkIdentity(configDir: string): Promise<Finding[]> {
   const keyPath = path.join(configDir, KEY_FILE);
   const [cert, key] = [await readIdentityFile(certPath), await readIdentityFile(keyPath)];
   if (cert.missing && key.missing) {
-    return [fail(CHECK, `no identity in ${configDir} yet`, 'Run `synker init` to create this device\'s identity and config.')];
+    return [fail(CHECK, `no identity in ${configDir} yet`, "Run `synker init` to create this device's identity and config.")];
   }
   const findings: Finding[] = [];
   for (const file of [cert, key]) {
     if (file.missing) {
       findings.push(
-        fail(CHECK, `${file.path} is missing (the other identity file is there)`, `Restore ${path.basename(file.path)} from a backup of ${configDir}; a new identity means every peer must trust the new device ID.`),
+        fail(
+          CHECK,
+          `${file.path} is missing (the other identity file is there)`,
+          `Restore ${path.basename(file.path)} from a backup of ${configDir}; a new identity means every peer must trust the new device ID.`,
+        ),
       );
     } else if (file.error) {
-      findings.push(fail(CHECK, `cannot read ${file.path}: ${file.error}`, `Run: chown "$(id -un)" '${file.path}' && chmod 600 '${file.path}'`));
+      findings.push(
+        fail(CHECK, `cannot read ${file.path}: ${file.error}`, `Run: chown "$(id -un)" '${file.path}' && chmod 600 '${file.path}'`),
+      );
     }
   }
   findings.push(...permissionFindings(cert), ...permissionFindings(key));
@@ -36,16 +42,30 @@ export async function checkIdentity(configDir: string): Promise<Finding[]> {
   try {
     deviceId = deviceIdOfPem(cert.text);
   } catch (err) {
-    findings.push(fail(CHECK, `${cert.path} is not a valid certificate: ${(err as Error).message}`, `Restore ${CERT_FILE} from a backup of ${configDir}.`));
+    findings.push(
+      fail(
+        CHECK,
+        `${cert.path} is not a valid certificate: ${(err as Error).message}`,
+        `Restore ${CERT_FILE} from a backup of ${configDir}.`,
+      ),
+    );
     return findings;
   }
   try {
     if (!new X509Certificate(cert.text).checkPrivateKey(createPrivateKey(key.text))) {
-      findings.push(fail(CHECK, `${key.path} does not belong to ${cert.path}`, `Restore both files together from the same backup of ${configDir}.`));
+      findings.push(
+        fail(CHECK, `${key.path} does not belong to ${cert.path}`, `Restore both files together from the same backup of ${configDir}.`),
+      );
       return findings;
     }
   } catch (err) {
-    findings.push(fail(CHECK, `${key.path} is not a valid private key: ${(err as Error).message}`, `Restore ${KEY_FILE} from a backup of ${configDir}.`));
+    findings.push(
+      fail(
+        CHECK,
+        `${key.path} is not a valid private key: ${(err as Error).message}`,
+        `Restore ${KEY_FILE} from a backup of ${configDir}.`,
+      ),
+    );
     return findings;
   }
   if (!findings.some((f) => f.status === 'fail')) findings.unshift(ok(CHECK, `device ID ${formatDeviceId(deviceId)} (${configDir})`));
@@ -86,7 +106,11 @@ function permissionFindings(file: IdentityFile): Finding[] {
   if ((file.mode & 0o077) !== 0) {
     const what = path.basename(file.path) === KEY_FILE ? 'the private key' : 'the certificate';
     findings.push(
-      fail(CHECK, `${file.path} (${what}) can be read by other users: mode ${file.mode.toString(8).padStart(3, '0')}`, `Run: chmod 600 '${file.path}'`),
+      fail(
+        CHECK,
+        `${file.path} (${what}) can be read by other users: mode ${file.mode.toString(8).padStart(3, '0')}`,
+        `Run: chmod 600 '${file.path}'`,
+      ),
     );
   }
   const uid = process.getuid?.();

@@ -49,7 +49,9 @@ export async function listenForOtherHosts(listenMs: number, only?: string[]): Pr
       .map((a) => a?.address)
       .filter((a): a is string => a !== undefined),
   );
-  const results = interfaces.map((iface) => ({ name: iface.name, address: iface.address, heardSelf: false, others: [] as string[] }) as InterfaceResult);
+  const results = interfaces.map(
+    (iface) => ({ name: iface.name, address: iface.address, heardSelf: false, others: [] as string[] }) as InterfaceResult,
+  );
   const sockets = interfaces.map((iface, i) => {
     const result = results[i]!;
     // bind 0.0.0.0 and pick the interface explicitly: multicast-dns alone sends on one OS-chosen interface.
@@ -70,12 +72,17 @@ export async function listenForOtherHosts(listenMs: number, only?: string[]): Pr
       }
     });
     mdns.on('ready', () => {
-      mdns.query({ questions: [
-        { name: '_services._dns-sd._udp.local', type: 'PTR' },
-        { name: '_synker._tcp.local', type: 'PTR' },
-      ] }, (err?: Error | null) => {
-        if (err) result.error = err.message;
-      });
+      mdns.query(
+        {
+          questions: [
+            { name: '_services._dns-sd._udp.local', type: 'PTR' },
+            { name: '_synker._tcp.local', type: 'PTR' },
+          ],
+        },
+        (err?: Error | null) => {
+          if (err) result.error = err.message;
+        },
+      );
     });
     return mdns;
   });
@@ -88,14 +95,21 @@ export async function checkMulticast(listenMs: number, only?: string[]): Promise
   // Loopback can carry announcements between agents on this machine, but no other host is ever heard on it.
   const loopbacks = (only ?? []).filter((name) => (os.networkInterfaces()[name] ?? []).some((a) => a.internal));
   const others = only === undefined ? undefined : only.filter((name) => !loopbacks.includes(name));
-  const onLoopback = loopbacks.map((name) => skip(CHECK, `${name} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`));
+  const onLoopback = loopbacks.map((name) =>
+    skip(
+      CHECK,
+      `${name} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`,
+    ),
+  );
   if (others !== undefined && others.length === 0 && onLoopback.length > 0) return onLoopback;
   const results = await listenForOtherHosts(listenMs, others);
   if (results.length === 0) {
     return [
       fail(
         CHECK,
-        others && others.length > 0 ? `no up IPv4 interface named ${others.join(', ')}` : 'no network interface with an IPv4 address is up (only loopback)',
+        others && others.length > 0
+          ? `no up IPv4 interface named ${others.join(', ')}`
+          : 'no network interface with an IPv4 address is up (only loopback)',
         'Connect to the network the other machine is on; or use `--peer host:port` where discovery cannot work.',
       ),
     ];

@@ -30,13 +30,27 @@ export async function checkPeers(options: PeersCheckOptions): Promise<Finding[]>
   return Promise.all(config.trusted.map((device) => checkOne(device, finder, config, identity, options.waitMs)));
 }
 
-async function checkOne(device: TrustedDevice, finder: PeerFinder, config: SynkerConfig, identity: Identity, waitMs: number): Promise<Finding> {
+async function checkOne(
+  device: TrustedDevice,
+  finder: PeerFinder,
+  config: SynkerConfig,
+  identity: Identity,
+  waitMs: number,
+): Promise<Finding> {
   const who = device.name ? `"${device.name}" (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
   try {
     const { connection, candidate } = await connectToDevice(
       device.deviceId,
       finder,
-      (c) => connectToPeer({ host: c.host, port: c.port, identity, expectDeviceId: device.deviceId, name: config.name, timeouts: { handshakeTimeout: 5000 } }),
+      (c) =>
+        connectToPeer({
+          host: c.host,
+          port: c.port,
+          identity,
+          expectDeviceId: device.deviceId,
+          name: config.name,
+          timeouts: { handshakeTimeout: 5000 },
+        }),
       { waitMs },
     );
     const software = connection.remote.software;
@@ -44,6 +58,10 @@ async function checkOne(device: TrustedDevice, finder: PeerFinder, config: Synke
     return ok(CHECK, `${who} is reachable at ${candidate.host}:${candidate.port} (found via ${candidate.source}, ${software})`);
   } catch (err) {
     if (!(err instanceof SynkerError)) throw err;
-    return fail(CHECK, `${who}: ${err.message}`, err.hint ?? 'Check that its agent runs (`synker service install` there), then `synker peers`.');
+    return fail(
+      CHECK,
+      `${who}: ${err.message}`,
+      err.hint ?? 'Check that its agent runs (`synker service install` there), then `synker peers`.',
+    );
   }
 }

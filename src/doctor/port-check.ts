@@ -37,7 +37,11 @@ export async function checkAgentPort(options: PortCheckOptions): Promise<Finding
     return ok(CHECK, `TCP port ${port} is free (the agent is not running here)`);
   }
   if (bind !== 'in-use') {
-    return fail(CHECK, `the agent cannot listen on TCP port ${port}: ${bind}`, port < 1024 ? 'Use a port above 1023 ("port" in the config).' : 'Choose another port ("port" in the config).');
+    return fail(
+      CHECK,
+      `the agent cannot listen on TCP port ${port}: ${bind}`,
+      port < 1024 ? 'Use a port above 1023 ("port" in the config).' : 'Choose another port ("port" in the config).',
+    );
   }
   const holder = await probeTls(options.host ?? '127.0.0.1', port);
   if (holder.kind === 'synker' && options.deviceId !== undefined && holder.deviceId === options.deviceId) {

@@ -1,4 +1,5 @@
 /** The doctor's terminal output: one line per finding, its fix under it, a summary last. */
+import { plural } from '../base/units.js';
 import type { DoctorReport, FindingStatus } from './finding.js';
 
 const LABEL: Record<FindingStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
@@ -16,8 +17,4 @@ export function renderDoctorReport(report: DoctorReport, colour: boolean): strin
       ? 'No problems found.'
       : `${plural(report.problems, 'problem')}, ${plural(report.warnings, 'warning')}.`;
   return `${lines.join('\n')}\n\n${summary}\n`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

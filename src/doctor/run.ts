@@ -51,7 +51,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       (options.dataDir === undefined ? Promise.resolve(false) : agentAnswers(options.dataDir))
         .then((agentRunning) => checkAgentPort({ port: config?.port ?? DEFAULT_PORT, agentRunning, ...(deviceId ? { deviceId } : {}) }))
         .then((f) => [f]),
-      options.noMulticast ? Promise.resolve([skip('multicast', 'not checked (--no-multicast)')]) : checkMulticast(options.listenMs, options.interfaces),
+      options.noMulticast
+        ? Promise.resolve([skip('multicast', 'not checked (--no-multicast)')])
+        : checkMulticast(options.listenMs, options.interfaces),
       config && deviceId ? peersOf(config, options.configDir, discovery, options.listenMs) : Promise.resolve([]),
       checkSmtp(config?.smtp).then((f) => [f]),
     ]);

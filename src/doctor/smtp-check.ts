@@ -5,16 +5,18 @@
  */
 import { SynkerError } from '../base/errors.js';
 import { createMailer } from '../mail/mailer.js';
-import { parseSmtpSettings, readSmtpPassword } from '../config/smtp.js';
+import { readSmtpPassword } from '../config/smtp.js';
+import { smtpSettingsOf } from '../config/settings.js';
+import type { SynkerConfig } from '../config/types.js';
 import { fail, ok, skip, type Finding } from './finding.js';
 
 const CHECK = 'smtp';
 
-/** `raw` is the config's `smtp` section (undefined when e-mail is not set up). */
-export async function checkSmtp(raw: unknown, env: NodeJS.ProcessEnv = process.env): Promise<Finding> {
-  if (raw === undefined) return skip(CHECK, 'e-mail reports are not set up (no smtp section in the config)');
+/** `section` is the config's `smtp` section (undefined when e-mail is not set up). */
+export async function checkSmtp(section: SynkerConfig['smtp'], env: NodeJS.ProcessEnv = process.env): Promise<Finding> {
+  if (section === undefined) return skip(CHECK, 'e-mail reports are not set up (no smtp section in the config)');
   try {
-    const settings = parseSmtpSettings(raw);
+    const settings = smtpSettingsOf({ smtp: section })!;
     const password = readSmtpPassword(settings, env);
     const mailer = createMailer(settings, password);
     try {

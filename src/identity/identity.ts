@@ -36,7 +36,10 @@ export async function createIdentity(commonName = 'synker'): Promise<Identity> {
   const notBefore = new Date(Date.UTC(2000, 0, 1));
   const notAfter = new Date(Date.UTC(2125, 0, 1));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: webcrypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '').replace(/^[89a-f]/, '1'),
+    serialNumber: webcrypto
+      .getRandomValues(new Uint8Array(16))
+      .reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${commonName.replace(/[,=+<>#;"\\]/g, '_')}`,
     notBefore,
     notAfter,
@@ -163,6 +166,9 @@ async function writePrivate(file: string, content: string): Promise<void> {
 }
 
 function toPem(label: string, der: Buffer): string {
-  const body = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const body = der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }

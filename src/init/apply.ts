@@ -6,7 +6,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
-import { writeFileAtomic } from '../config/atomic-write.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { ConfigStore } from '../config/config-store.js';
 import { writeFolderMarker } from '../config/folder-marker.js';
@@ -47,9 +47,13 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
   const existing = await loadConfigFile(target.configFile);
   if (existing.exists && !target.force) {
     const c = existing.config;
-    throw new InitError('E_INIT_EXISTS', `synker is already set up here: ${target.configFile} (agent "${c.name}", ${c.folders.length} folder${c.folders.length === 1 ? '' : 's'})`, {
-      hint: 'Add folders with `synker folder add`, devices with `synker trust`; or run `synker init --force` to rewrite the name and the folders and e-mail you give (the rest, the identity and trusted devices are kept).',
-    });
+    throw new InitError(
+      'E_INIT_EXISTS',
+      `synker is already set up here: ${target.configFile} (agent "${c.name}", ${c.folders.length} folder${c.folders.length === 1 ? '' : 's'})`,
+      {
+        hint: 'Add folders with `synker folder add`, devices with `synker trust`; or run `synker init --force` to rewrite the name and the folders and e-mail you give (the rest, the identity and trusted devices are kept).',
+      },
+    );
   }
   // Refuse bad e-mail settings before anything is written (the same check the config applies).
   const passwordFile = plan.email?.password !== undefined ? path.join(target.configDir, SMTP_PASSWORD_FILE) : undefined;
@@ -60,7 +64,7 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
   for (const folder of plan.folders) await prepareFolder(folder, createdFolders);
 
   const { identity, created } = await loadOrCreateIdentity(target.configDir, plan.name);
-  if (passwordFile !== undefined) await writeFileAtomic(passwordFile, `${plan.email!.password}\n`, { mode: 0o600 });
+  if (passwordFile !== undefined) await writeFileAtomic(passwordFile, `${plan.email!.password}\n`, { mode: 0o600, exactMode: true });
   for (const folder of plan.folders) await writeFolderMarker(folder.path, folder.id);
 
   const store = await ConfigStore.open(target.configFile);
@@ -117,11 +121,16 @@ async function prepareFolder(folder: PlannedFolder, created: string[]): Promise<
   } catch (err) {
     if (err instanceof InitError) throw err;
     if (errnoCode(err) !== 'ENOENT') {
-      throw new InitError('E_INIT_FOLDER', `cannot open ${folder.path}: ${(err as Error).message}`, { cause: err, hint: 'Check the path and its permissions.' });
+      throw new InitError('E_INIT_FOLDER', `cannot open ${folder.path}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'Check the path and its permissions.',
+      });
     }
   }
   if (folder.role === 'source') {
-    throw new InitError('E_INIT_FOLDER', `the source folder ${folder.path} does not exist`, { hint: 'Give the folder that holds the originals (check the spelling, or mount its disk).' });
+    throw new InitError('E_INIT_FOLDER', `the source folder ${folder.path} does not exist`, {
+      hint: 'Give the folder that holds the originals (check the spelling, or mount its disk).',
+    });
   }
   const parent = path.dirname(folder.path);
   try {

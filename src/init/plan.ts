@@ -2,11 +2,10 @@
  * What `synker init` will set up, gathered from flags and (on a terminal)
  * answers: checked here, in one place, before anything is written.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
-import { folderOverlap } from '../config/folder-nesting.js';
+import { expandHome, FOLDER_ID_PATTERN, folderIdProblem, folderOverlap } from '../config/folder-rules.js';
 import { isMailAddress } from '../config/smtp.js';
 
 export interface PlannedFolder {
@@ -38,18 +37,15 @@ export interface InitPlan {
   email?: PlannedEmail;
 }
 
-/** Folder IDs travel in the protocol: short and plain (the config module enforces the same rule). */
-const FOLDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
-  return p;
-}
-
 /** A folder ID from a path: its last component, lowercased, plain characters only. */
 export function folderIdFromPath(p: string): string {
-  const base = path.basename(path.resolve(p)).toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|-+$/g, '');
+  const base = path
+    .basename(path.resolve(p))
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|-+$/g, '');
   return (base || 'folder').slice(0, 64);
 }
 
@@ -57,25 +53,30 @@ export function folderIdFromPath(p: string): string {
 export function parseFolderSpec(spec: string, role: FolderRole): PlannedFolder {
   const eq = spec.indexOf('=');
   const maybeId = eq > 0 ? spec.slice(0, eq) : undefined;
-  const hasId = maybeId !== undefined && FOLDER_ID.test(maybeId);
+  const hasId = maybeId !== undefined && FOLDER_ID_PATTERN.test(maybeId);
   const rawPath = hasId ? spec.slice(eq + 1) : spec;
-  if (rawPath.trim() === '') throw new UsageError(`--folder ${spec}: the path is empty`, 'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.');
+  if (rawPath.trim() === '')
+    throw new UsageError(
+      `--folder ${spec}: the path is empty`,
+      'Use --folder PATH or --folder ID=PATH, e.g. --folder pictures=~/Pictures.',
+    );
   const abs = path.resolve(expandHome(rawPath.trim()));
   return { id: hasId ? maybeId : folderIdFromPath(abs), path: abs, role };
 }
 
-export function checkFolderId(id: string): string | undefined {
-  return FOLDER_ID.test(id) ? undefined : 'A folder ID is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
-}
-
 export function checkRole(word: string): FolderRole {
   const role = parseRole(word);
-  if (!role) throw new UsageError(`unknown role "${word}"`, 'Use source (alias master: holds the originals) or backup (alias slave: holds the copy).');
+  if (!role)
+    throw new UsageError(
+      `unknown role "${word}"`,
+      'Use source (alias master: holds the originals) or backup (alias slave: holds the copy).',
+    );
   return role;
 }
 
 export function checkAddress(value: string, flag: string): string {
-  if (!isMailAddress(value)) throw new UsageError(`${flag} ${value}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
+  if (!isMailAddress(value))
+    throw new UsageError(`${flag} ${value}: not an e-mail address`, 'Give an address like me@example.org or "Me <me@example.org>".');
   return value.trim();
 }
 
@@ -83,7 +84,8 @@ export function checkAddress(value: string, flag: string): string {
 export function checkPort(value: string | number, flag: string, options: { allowZero?: boolean } = {}): number {
   const low = options.allowZero === true ? 0 : 1;
   const port = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(port) || port < low || port > 65535) throw new UsageError(`${flag} ${value}: not a port number`, `Use a number from ${low} to 65535.`);
+  if (!Number.isInteger(port) || port < low || port > 65535)
+    throw new UsageError(`${flag} ${value}: not a port number`, `Use a number from ${low} to 65535.`);
   return port;
 }
 
@@ -91,7 +93,7 @@ export function checkPort(value: string | number, flag: string, options: { allow
 export function checkPlan(plan: InitPlan): void {
   const ids = new Set<string>();
   for (const folder of plan.folders) {
-    const problem = checkFolderId(folder.id);
+    const problem = folderIdProblem(folder.id);
     if (problem) throw new UsageError(`folder ID "${folder.id}" is not valid`, problem);
     if (ids.has(folder.id)) throw new UsageError(`two folders have the ID "${folder.id}"`, 'Give each one its own ID: --folder ID=PATH.');
     ids.add(folder.id);
@@ -100,10 +102,14 @@ export function checkPlan(plan: InitPlan): void {
   for (const [i, a] of plan.folders.entries()) {
     for (const b of plan.folders.slice(i + 1)) {
       const overlap = folderOverlap(path.resolve(a.path), path.resolve(b.path));
-      if (overlap === 'same') throw new UsageError(`folders "${a.id}" and "${b.id}" have the same path ${a.path}`, 'Give each folder its own path.');
+      if (overlap === 'same')
+        throw new UsageError(`folders "${a.id}" and "${b.id}" have the same path ${a.path}`, 'Give each folder its own path.');
       if (overlap !== undefined) {
         const [inner, outer] = overlap === 'inside' ? [a, b] : [b, a];
-        throw new UsageError(`folder "${inner.id}" (${inner.path}) is inside folder "${outer.id}" (${outer.path})`, 'Folders must not be inside one another: give each its own separate root (e.g. sibling folders).');
+        throw new UsageError(
+          `folder "${inner.id}" (${inner.path}) is inside folder "${outer.id}" (${outer.path})`,
+          'Folders must not be inside one another: give each its own separate root (e.g. sibling folders).',
+        );
       }
     }
   }
@@ -116,6 +122,7 @@ export function checkPlan(plan: InitPlan): void {
         'Pass --smtp-password-env VAR (a variable holding it) or --smtp-password-file FILE (mode 0600); passwords are never taken on the command line.',
       );
     }
-    if (sources > 1) throw new UsageError('give the SMTP password one way only', 'Keep either --smtp-password-env or --smtp-password-file.');
+    if (sources > 1)
+      throw new UsageError('give the SMTP password one way only', 'Keep either --smtp-password-env or --smtp-password-file.');
   }
 }

@@ -54,7 +54,7 @@ export function createPrompter(input: NodeJS.ReadableStream, output: NodeJS.Writ
       for (;;) {
         const suffix = options.default !== undefined && options.default !== '' ? ` [${options.default}]` : '';
         const answer = (await readLine(`${question}${suffix}: `)).trim();
-        const value = answer === '' ? options.default ?? '' : answer;
+        const value = answer === '' ? (options.default ?? '') : answer;
         const problem = options.validate?.(value);
         if (problem === undefined) return value;
         gate.write(`  ${problem}\n`);

@@ -6,17 +6,49 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FolderRole } from '../config/types.js';
 import { parseRole } from '../config/types.js';
+import { nameProblem } from '../config/device-name.js';
 import { addressPart, isMailAddress } from '../config/smtp.js';
-import { checkFolderId, expandHome, folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
+import { expandHome, folderIdProblem } from '../config/folder-rules.js';
+import { folderIdFromPath, type InitPlan, type PlannedEmail } from './plan.js';
 import type { Prompter } from './prompt.js';
 
 /** Well-known providers: SMTP host, port and whether they need an app password. */
 export const EMAIL_PROVIDERS: Array<{ domains: string[]; host: string; port: number; secure: boolean; note: string }> = [
-  { domains: ['gmail.com', 'googlemail.com'], host: 'smtp.gmail.com', port: 587, secure: false, note: 'Gmail needs an app password (Google account > Security > 2-Step Verification > App passwords).' },
-  { domains: ['outlook.com', 'hotmail.com', 'live.com'], host: 'smtp-mail.outlook.com', port: 587, secure: false, note: 'Outlook.com: use an app password if two-step verification is on.' },
-  { domains: ['icloud.com', 'me.com', 'mac.com'], host: 'smtp.mail.me.com', port: 587, secure: false, note: 'iCloud Mail needs an app-specific password (appleid.apple.com > Sign-In and Security).' },
-  { domains: ['yahoo.com'], host: 'smtp.mail.yahoo.com', port: 465, secure: true, note: 'Yahoo Mail needs an app password (Account security > Generate app password).' },
-  { domains: ['fastmail.com', 'fastmail.fm'], host: 'smtp.fastmail.com', port: 465, secure: true, note: 'Fastmail needs an app password (Settings > Privacy & Security > App passwords).' },
+  {
+    domains: ['gmail.com', 'googlemail.com'],
+    host: 'smtp.gmail.com',
+    port: 587,
+    secure: false,
+    note: 'Gmail needs an app password (Google account > Security > 2-Step Verification > App passwords).',
+  },
+  {
+    domains: ['outlook.com', 'hotmail.com', 'live.com'],
+    host: 'smtp-mail.outlook.com',
+    port: 587,
+    secure: false,
+    note: 'Outlook.com: use an app password if two-step verification is on.',
+  },
+  {
+    domains: ['icloud.com', 'me.com', 'mac.com'],
+    host: 'smtp.mail.me.com',
+    port: 587,
+    secure: false,
+    note: 'iCloud Mail needs an app-specific password (appleid.apple.com > Sign-In and Security).',
+  },
+  {
+    domains: ['yahoo.com'],
+    host: 'smtp.mail.yahoo.com',
+    port: 465,
+    secure: true,
+    note: 'Yahoo Mail needs an app password (Account security > Generate app password).',
+  },
+  {
+    domains: ['fastmail.com', 'fastmail.fm'],
+    host: 'smtp.fastmail.com',
+    port: 465,
+    secure: true,
+    note: 'Fastmail needs an app password (Settings > Privacy & Security > App passwords).',
+  },
 ];
 
 export function providerFor(address: string): (typeof EMAIL_PROVIDERS)[number] | undefined {
@@ -40,7 +72,10 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     ? plan.name
     : await prompter.ask('Name of this machine, as peers and reports show it', {
         default: plan.name,
-        validate: (v) => (v.length === 0 || Buffer.byteLength(v) > 63 ? 'Use 1 to 63 characters.' : undefined),
+        validate: (v) => {
+          const problem = nameProblem(v);
+          return problem === undefined ? undefined : `The name ${problem}.`;
+        },
       });
   let role = defaultRole;
   if (!given.roleGiven && !given.foldersGiven) {
@@ -65,7 +100,7 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
       const abs = path.resolve(expandHome(answer));
       const id = await prompter.ask('Folder ID (the same word on both machines pairs the folders)', {
         default: folderIdFromPath(abs),
-        validate: (v) => checkFolderId(v) ?? (folders.some((f) => f.id === v) ? 'That ID is already used above.' : undefined),
+        validate: (v) => folderIdProblem(v) ?? (folders.some((f) => f.id === v) ? 'That ID is already used above.' : undefined),
       });
       folders.push({ id, path: abs, role });
       if (!(await prompter.confirm('Add another folder?', false))) break;
@@ -77,7 +112,9 @@ export async function askMissing(prompter: Prompter, plan: InitPlan, given: Aske
     email = await askEmail(prompter, given.emailTo);
   } else if (!given.emailGiven) {
     const wantsMail = await prompter.confirm(
-      role === 'backup' ? '\nE-mail a report after each scheduled check?' : '\nSet up e-mail reports on this machine (usually done on the backup)?',
+      role === 'backup'
+        ? '\nE-mail a report after each scheduled check?'
+        : '\nSet up e-mail reports on this machine (usually done on the backup)?',
       role === 'backup',
     );
     if (wantsMail) email = await askEmail(prompter);
@@ -108,7 +145,10 @@ async function askEmail(prompter: Prompter, givenTo?: string): Promise<PlannedEm
     email.user = user;
     const password = await prompter.secret('Password (an app password where the provider has them; stored in a file only you can read)');
     if (password !== '') email.password = password;
-    else email.passwordEnv = await prompter.ask('Then the name of an environment variable that will hold it', { default: 'SYNKER_SMTP_PASSWORD' });
+    else
+      email.passwordEnv = await prompter.ask('Then the name of an environment variable that will hold it', {
+        default: 'SYNKER_SMTP_PASSWORD',
+      });
   }
   return email;
 }

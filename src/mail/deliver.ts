@@ -8,7 +8,7 @@
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
 import { composeMessage, type MailContent } from './compose.js';
 import { createMailer, type DeliveryResult, type Mailer } from './mailer.js';
-import { Outbox, outboxIdFor, type FlushResult } from './outbox.js';
+import { type Outbox, outboxIdFor, type FlushResult } from './outbox.js';
 import { readSmtpPassword, type SmtpSettings } from '../config/smtp.js';
 
 export type SendOutcome =
@@ -59,8 +59,10 @@ export async function sendThroughOutbox(setup: MailSetup, content: MailContent, 
   const sent = flush.sent.find((s) => s.entry.id === id);
   if (sent) return { status: 'sent', messageId: message.messageId, result: sent.result, flush };
   const failed = flush.failed.find((f) => f.entry.id === id) ?? flush.failed[0];
-  const error = failed?.error ?? new SynkerError('E_OUTBOX_BUSY', 'the message waits in the outbox: another synker process is sending right now', {
-    hint: 'It will be sent by that process or the next run; see synker outbox.',
-  });
+  const error =
+    failed?.error ??
+    new SynkerError('E_OUTBOX_BUSY', 'the message waits in the outbox: another synker process is sending right now', {
+      hint: 'It will be sent by that process or the next run; see synker outbox.',
+    });
   return { status: 'queued', messageId: message.messageId, error, flush };
 }

@@ -122,46 +122,100 @@ export function describeSmtpError(err: unknown, settings: SmtpSettings): MailDel
   const e = (typeof err === 'object' && err !== null ? err : {}) as NodemailerErrorShape;
   const where = `${settings.host}:${settings.port}`;
   const reply = e.response ? ` (server said: ${e.response.trim().slice(0, 200)})` : '';
-  const socketCode = errnoCode(e.cause) ?? (/\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ENOTFOUND|EAI_AGAIN)\b/.exec(e.message ?? '')?.[1]);
+  const socketCode =
+    errnoCode(e.cause) ?? /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ENOTFOUND|EAI_AGAIN)\b/.exec(e.message ?? '')?.[1];
   const transientReply = e.responseCode === undefined || (e.responseCode >= 400 && e.responseCode < 500);
 
   if (socketCode === 'ENOTFOUND' || socketCode === 'EAI_AGAIN' || e.code === 'EDNS') {
-    return new MailDeliveryError('dns', true, `cannot find the mail server ${settings.host}: the name does not resolve`,
-      'Check smtp.host (spelling, or use the server\'s IP address) and this machine\'s network.', err);
+    return new MailDeliveryError(
+      'dns',
+      true,
+      `cannot find the mail server ${settings.host}: the name does not resolve`,
+      "Check smtp.host (spelling, or use the server's IP address) and this machine's network.",
+      err,
+    );
   }
   if (socketCode === 'ECONNREFUSED') {
-    return new MailDeliveryError('connect', true, `the mail server ${where} refused the connection`,
-      'Check smtp.host and smtp.port (587 for STARTTLS, 465 with smtp.secure: true, 25 for a local relay) and that the server is running.', err);
+    return new MailDeliveryError(
+      'connect',
+      true,
+      `the mail server ${where} refused the connection`,
+      'Check smtp.host and smtp.port (587 for STARTTLS, 465 with smtp.secure: true, 25 for a local relay) and that the server is running.',
+      err,
+    );
   }
   if (socketCode === 'EHOSTUNREACH' || socketCode === 'ENETUNREACH') {
-    return new MailDeliveryError('connect', true, `the mail server ${where} cannot be reached from this machine (${socketCode})`,
-      'Check the network connection and smtp.host.', err);
+    return new MailDeliveryError(
+      'connect',
+      true,
+      `the mail server ${where} cannot be reached from this machine (${socketCode})`,
+      'Check the network connection and smtp.host.',
+      err,
+    );
   }
   if (e.code === 'ETIMEDOUT') {
-    return new MailDeliveryError('timeout', true, `the mail server ${where} did not answer in time`,
-      'Check smtp.host and smtp.port (a firewall may drop the connection; smtp.secure: true needs port 465), or raise smtp.timeout.', err);
+    return new MailDeliveryError(
+      'timeout',
+      true,
+      `the mail server ${where} did not answer in time`,
+      'Check smtp.host and smtp.port (a firewall may drop the connection; smtp.secure: true needs port 465), or raise smtp.timeout.',
+      err,
+    );
   }
   if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
-    const source = settings.passwordEnv !== undefined ? `the environment variable ${settings.passwordEnv} (smtp.passwordEnv)` : `smtp.passwordFile ${settings.passwordFile ?? ''}`;
-    return new MailDeliveryError('auth', e.responseCode !== undefined && e.responseCode < 500, `the mail server ${where} refused the login for smtp.user "${settings.user ?? ''}"${reply}`,
-      `Check smtp.user and the password in ${source}; some providers need an app password.`, err);
+    const source =
+      settings.passwordEnv !== undefined
+        ? `the environment variable ${settings.passwordEnv} (smtp.passwordEnv)`
+        : `smtp.passwordFile ${settings.passwordFile ?? ''}`;
+    return new MailDeliveryError(
+      'auth',
+      e.responseCode !== undefined && e.responseCode < 500,
+      `the mail server ${where} refused the login for smtp.user "${settings.user ?? ''}"${reply}`,
+      `Check smtp.user and the password in ${source}; some providers need an app password.`,
+      err,
+    );
   }
   if (e.code === 'ETLS' || /certificate|self[- ]signed|SSL|TLS/i.test(e.message ?? '')) {
-    return new MailDeliveryError('tls', false, `TLS with the mail server ${where} failed: ${e.message ?? String(err)}`,
-      'Check smtp.secure (true only for port 465) and smtp.starttls; for a relay with a self-signed certificate set smtp.tlsVerify: false.', err);
+    return new MailDeliveryError(
+      'tls',
+      false,
+      `TLS with the mail server ${where} failed: ${e.message ?? String(err)}`,
+      'Check smtp.secure (true only for port 465) and smtp.starttls; for a relay with a self-signed certificate set smtp.tlsVerify: false.',
+      err,
+    );
   }
   if (e.code === 'EENVELOPE') {
-    return new MailDeliveryError('recipients', transientReply, `the mail server ${where} refused the sender or the recipients${reply}`,
-      'Check smtp.from (many servers only accept their own addresses) and smtp.to.', err);
+    return new MailDeliveryError(
+      'recipients',
+      transientReply,
+      `the mail server ${where} refused the sender or the recipients${reply}`,
+      'Check smtp.from (many servers only accept their own addresses) and smtp.to.',
+      err,
+    );
   }
   if (e.code === 'EMESSAGE') {
-    return new MailDeliveryError('rejected', transientReply, `the mail server ${where} refused the message${reply}`,
-      'The server\'s reply says why; the message stays in the outbox (synker outbox).', err);
+    return new MailDeliveryError(
+      'rejected',
+      transientReply,
+      `the mail server ${where} refused the message${reply}`,
+      "The server's reply says why; the message stays in the outbox (synker outbox).",
+      err,
+    );
   }
   if (e.code === 'ECONNECTION' || e.code === 'ESOCKET' || socketCode !== undefined) {
-    return new MailDeliveryError('connect', true, `the connection to the mail server ${where} failed: ${e.message ?? String(err)}`,
-      'Check smtp.host, smtp.port and smtp.secure, and that the server is running.', err);
+    return new MailDeliveryError(
+      'connect',
+      true,
+      `the connection to the mail server ${where} failed: ${e.message ?? String(err)}`,
+      'Check smtp.host, smtp.port and smtp.secure, and that the server is running.',
+      err,
+    );
   }
-  return new MailDeliveryError('protocol', true, `sending through ${where} failed: ${e.message ?? String(err)}${reply}`,
-    'Check the smtp settings; run synker test-email --debug for details.', err);
+  return new MailDeliveryError(
+    'protocol',
+    true,
+    `sending through ${where} failed: ${e.message ?? String(err)}${reply}`,
+    'Check the smtp settings; run synker test-email --debug for details.',
+    err,
+  );
 }

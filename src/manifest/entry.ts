@@ -44,5 +44,5 @@ export interface ManifestEntry {
 
 /** True when the entry carries the given flag. */
 export function hasFlag(entry: ManifestEntry, flag: EntryFlag): boolean {
-  return entry.flags !== undefined && entry.flags.includes(flag);
+  return entry.flags?.includes(flag) === true;
 }

@@ -1,6 +1,7 @@
 /**
  * The client API used by check, sync and discovery: connect to an agent at
- * host:port, pin its device ID, exchange hellos, then stream manifests.
+ * host:port, pin its device ID, exchange hellos (connect.ts), then stream
+ * manifests and fetch files through the session (this file).
  *
  *   const session = await connectToPeer({ host, port, identity, expectDeviceId });
  *   const manifest = session.requestManifest('photos');
@@ -8,23 +9,17 @@
  *   for await (const entry of manifest) ...;   // throws unless complete
  *   await session.close();
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
-import os from 'node:os';
-import type { TLSSocket } from 'node:tls';
-import WebSocket from 'ws';
-import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
+import { shortDeviceId } from '../identity/device-id.js';
 import type { Identity } from '../identity/identity.js';
-import { SynkerError } from '../base/errors.js';
-import { createLogger, type Logger } from '../base/log.js';
-import { FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, WS_PATH, wireName, type Message } from '../protocol/index.js';
-import { Connection } from './connection.js';
-import { PeerError, WrongDeviceError } from './errors.js';
+import type { SynkerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import { FEATURE_FILE_DATA, PROTOCOL_VERSION, ProtocolError, wireName, type Message } from '../protocol/index.js';
+import type { Connection } from './connection.js';
+import { PeerError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
-import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
-import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
+import type { SessionTimeouts } from './timeouts.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
 export type { FileRequestOptions } from './file-receiving.js';
@@ -94,137 +89,8 @@ export interface PeerSession {
   readonly ended: Promise<SynkerError | undefined>;
 }
 
-/** The TLS and WebSocket settings of a client connection (the transport benchmark measures these too). */
-export function wssClientOptions(identity: Identity): WebSocket.ClientOptions {
-  return {
-    cert: identity.certPem,
-    key: identity.keyPem,
-    ...TLS_SETTINGS,
-    // No CA: the server's certificate is pinned by its hash on 'upgrade' (connectToPeer).
-    rejectUnauthorized: false,
-    maxPayload: MAX_FRAME_BYTES,
-    perMessageDeflate: false,
-  };
-}
-
-export async function connectToPeer(options: ConnectOptions): Promise<PeerSession> {
-  const timeouts = resolveTimeouts(options.timeouts);
-  const log = options.logger ?? createLogger('peer');
-  const { host, port, identity } = options;
-  const where = `${host}:${port}`;
-  const expected = options.expectDeviceId;
-  options.signal?.throwIfAborted();
-
-  const url = `wss://${isIP(host) === 6 ? `[${host}]` : host}:${port}${WS_PATH}`;
-  const ws = new WebSocket(url, { ...wssClientOptions(identity), handshakeTimeout: timeouts.handshakeTimeout, followRedirects: false });
-
-  return new Promise<PeerSession>((resolve, reject) => {
-    let settled = false;
-    let connection: Connection | undefined;
-    const fail = (error: SynkerError): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      if (connection !== undefined) connection.terminate(error);
-      else ws.terminate();
-      reject(error);
-    };
-    const deadline = setTimeout(() => {
-      fail(
-        new PeerError('E_HANDSHAKE_TIMEOUT', `${where} did not complete the synker handshake within ${timeouts.handshakeTimeout} ms`, {
-          hint: 'Check that a synker agent listens at that address and port.',
-        }),
-      );
-    }, timeouts.handshakeTimeout);
-    const onAbort = (): void => fail(new PeerError('E_ABORTED', `connecting to ${where} was aborted`, { cause: options.signal?.reason }));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const cleanup = (): void => {
-      clearTimeout(deadline);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-
-    let socket: TLSSocket | undefined;
-    ws.on('upgrade', (res: IncomingMessage) => {
-      socket = res.socket as TLSSocket;
-      const actual = peerDeviceId(res.socket as TLSSocket);
-      if (actual !== expected) {
-        fail(
-          new WrongDeviceError(
-            `${where} presented the certificate of ${actual === undefined ? 'no device' : formatDeviceId(actual)}, not of the expected device ${formatDeviceId(expected)}`,
-            actual,
-            { hint: 'Another machine answers at that address (an address changed, or someone impersonates the device). Nothing was sent to it.' },
-          ),
-        );
-      }
-    });
-    ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
-      fail(new PeerError('E_CONNECT', `${where} is not a synker agent (it answered HTTP ${res.statusCode})`, { hint: 'Check the port.' }));
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (connection !== undefined) return;
-      fail(connectError(where, err));
-    });
-    ws.on('close', () => {
-      if (connection !== undefined) return;
-      fail(new PeerError('E_CONNECT', `${where} closed the connection during the handshake`, { hint: 'The agent may be busy or stopping; try again.' }));
-    });
-
-    ws.on('open', () => {
-      if (settled) return;
-      const conn = new Connection(ws, timeouts, log, where, socket);
-      connection = conn;
-      const session = new ClientSession(conn, options, timeouts);
-      conn.start({
-        onMessage: (message) => {
-          if (!settled) {
-            const refusal = session.acceptHello(message);
-            if (refusal !== undefined) {
-              fail(refusal);
-              return;
-            }
-            settled = true;
-            cleanup();
-            resolve(session);
-            return;
-          }
-          session.onMessage(message);
-        },
-        onClose: (error) => {
-          if (!settled) fail(error ?? new PeerError('E_CONNECT', `${where} closed the connection during the handshake`));
-          session.onClose(error);
-        },
-      });
-      conn.send({ kind: 'hello', name: truncate(options.name ?? defaultName()), deviceId: identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END] });
-    });
-  });
-}
-
-function defaultName(): string {
-  return os.hostname() || 'synker';
-}
-
-function truncate(name: string): string {
-  return Buffer.byteLength(name) <= LIMITS.nameBytes && name.length > 0 ? name : (name.slice(0, 40) || 'synker');
-}
-
-function connectError(where: string, err: Error & { code?: string }): PeerError {
-  const reasons: Record<string, string> = {
-    ECONNREFUSED: 'the connection was refused (no agent listens there)',
-    EHOSTUNREACH: 'the host is unreachable',
-    ENETUNREACH: 'the network is unreachable',
-    ETIMEDOUT: 'the connection timed out',
-    ECONNRESET: 'the connection was reset (the agent may be busy or refused this address)',
-    ENOTFOUND: 'the host name is unknown',
-    EAI_AGAIN: 'the host name could not be resolved',
-  };
-  const reason = (err.code !== undefined ? reasons[err.code] : undefined) ?? err.message;
-  return new PeerError('E_CONNECT', `cannot connect to ${where}: ${reason}`, {
-    cause: err,
-    hint: 'Check that `synker agent` runs on that machine and that its port is reachable.',
-  });
-}
-
-class ClientSession implements PeerSession {
+/** A session after the hello: routes the server's messages to the running requests. */
+export class ClientSession implements PeerSession {
   remote!: RemoteAgent;
   readonly ended: Promise<SynkerError | undefined>;
   private endedResolve!: (error: SynkerError | undefined) => void;
@@ -297,7 +163,10 @@ class ClientSession implements PeerSession {
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(
-            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, { remote: true, ...(message.hint === undefined ? {} : { hint: message.hint }) }),
+            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, {
+              remote: true,
+              ...(message.hint === undefined ? {} : { hint: message.hint }),
+            }),
           );
         } else if (this.files.owns(message.req)) {
           this.files.onError(message.req, message.code, message.message, message.hint);
@@ -309,7 +178,7 @@ class ClientSession implements PeerSession {
         // An error for a request that is no longer active (a cancel raced it) needs nothing.
         return;
       case 'manifestBegin':
-        if (this.check(stream, message.req)) stream!.onBegin(message.folder, message.role, message.ignore);
+        if (this.check(stream, message.req)) stream!.onBegin(message.folder, message.role, message.ignore, message.modes !== false);
         return;
       case 'manifestEntries':
         if (this.check(stream, message.req)) stream!.onEntries(message.entries);
@@ -324,13 +193,20 @@ class ClientSession implements PeerSession {
         this.files.onEnd(message);
         return;
       default:
-        this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent ${wireName(message.kind)}, which a server never sends`));
+        this.connection.fail(
+          new ProtocolError(
+            'E_UNEXPECTED_MESSAGE',
+            `${this.connection.peerLabel} sent ${wireName(message.kind)}, which a server never sends`,
+          ),
+        );
     }
   }
 
   private check(stream: ClientManifestStream | undefined, req: number): boolean {
     if (stream !== undefined && stream.req === req) return true;
-    this.connection.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent data for request ${req}, which is not running`));
+    this.connection.fail(
+      new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.connection.peerLabel} sent data for request ${req}, which is not running`),
+    );
     return false;
   }
 
@@ -340,11 +216,14 @@ class ClientSession implements PeerSession {
     const stream = this.active;
     if (stream !== undefined && !stream.finished) {
       // Say which manifest was cut short, so nobody mistakes it for a complete one.
-      const cut = this.closedWith instanceof ProtocolError ? this.closedWith : new PeerError(
-        this.closedWith.code,
-        `${this.closedWith.message}, before the manifest of "${stream.folder}" was complete`,
-        { cause: this.closedWith, ...(this.closedWith.hint === undefined ? {} : { hint: this.closedWith.hint }), remote: this.closedWith instanceof PeerError && this.closedWith.remote },
-      );
+      const cut =
+        this.closedWith instanceof ProtocolError
+          ? this.closedWith
+          : new PeerError(this.closedWith.code, `${this.closedWith.message}, before the manifest of "${stream.folder}" was complete`, {
+              cause: this.closedWith,
+              ...(this.closedWith.hint === undefined ? {} : { hint: this.closedWith.hint }),
+              remote: this.closedWith instanceof PeerError && this.closedWith.remote,
+            });
       stream.onError(cut);
     }
     this.files.onClose(this.closedWith);
@@ -386,9 +265,13 @@ class ClientSession implements PeerSession {
 
   async requestFile(options: FileRequestOptions): Promise<{ hash?: string }> {
     if (!this.remote.features.includes(FEATURE_FILE_DATA)) {
-      throw new PeerError('E_UNSUPPORTED', `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`, {
-        hint: `Update synker on ${this.remote.name}.`,
-      });
+      throw new PeerError(
+        'E_UNSUPPORTED',
+        `${this.remote.name} (${this.remote.software}) cannot send files: it does not speak the file-data part of the protocol`,
+        {
+          hint: `Update synker on ${this.remote.name}.`,
+        },
+      );
     }
     if (this.closed) throw this.closedWith;
     return this.files.request(options);

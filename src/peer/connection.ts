@@ -2,9 +2,14 @@
  * One WebSocket carrying protocol frames, the same on both ends: decoding
  * through the one validating decoder, paced sending, keepalive and the idle
  * deadline, and "send an error frame, then close" for every failure.
+ *
+ * Longer than 300 lines: it is one class around one socket, and sending,
+ * pacing, pausing, the idle clock and the three ways to close all share its
+ * state (finished, the waiters, the timers) and end in the same finish();
+ * split apart, each piece would have to reach back into the others.
  */
 import type WebSocket from 'ws';
-import { SynkerError } from '../base/errors.js';
+import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
   LIMITS,
@@ -83,9 +88,13 @@ export class Connection {
     });
     ws.on('close', (code, reason) => {
       this.finish(
-        new PeerError('E_PEER_CLOSED', `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`, {
-          hint: 'The other agent may have stopped or restarted; try again.',
-        }),
+        new PeerError(
+          'E_PEER_CLOSED',
+          `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`,
+          {
+            hint: 'The other agent may have stopped or restarted; try again.',
+          },
+        ),
       );
       for (const wake of this.closeWaiters.splice(0)) wake();
     });
@@ -114,7 +123,9 @@ export class Connection {
       const error = new ProtocolError(
         'E_LIMIT',
         `${this.peerLabel} sends requests without reading the answers: more than ${UNREAD_ANSWERS_LIMIT_BYTES / (1024 * 1024)} MiB of answers wait unread`,
-        { hint: 'synker reads every answer before it asks for more: make sure both devices run the same synker version, and report it if they do.' },
+        {
+          hint: 'synker reads every answer before it asks for more: make sure both devices run the same synker version, and report it if they do.',
+        },
       );
       this.log.warn(`closing the session: ${error.message}`);
       this.fail(error);
@@ -269,9 +280,13 @@ export class Connection {
     const silent = Date.now() - this.lastReceived;
     if (silent > this.timeouts.idleTimeout) {
       this.fail(
-        new PeerError('E_PEER_UNRESPONSIVE', `${this.peerLabel} sent nothing for ${formatDuration(silent)}: it is frozen, asleep or unreachable`, {
-          hint: 'Check that the other machine is awake and on the network, then try again.',
-        }),
+        new PeerError(
+          'E_PEER_UNRESPONSIVE',
+          `${this.peerLabel} sent nothing for ${formatDuration(silent)}: it is frozen, asleep or unreachable`,
+          {
+            hint: 'Check that the other machine is awake and on the network, then try again.',
+          },
+        ),
       );
     }
   }
@@ -300,7 +315,12 @@ export class Connection {
       }
       this.log.debug(`${this.peerLabel} sent a message of unknown type ${message.type}`);
       if (message.req !== undefined) {
-        this.send({ kind: 'error', req: message.req, code: 'E_UNSUPPORTED', message: `this synker does not know message type ${message.type}` });
+        this.send({
+          kind: 'error',
+          req: message.req,
+          code: 'E_UNSUPPORTED',
+          message: `this synker does not know message type ${message.type}`,
+        });
       }
       return;
     }
@@ -319,7 +339,9 @@ export class Connection {
 /** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
 export function truncate(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  let out = Buffer.from(text, 'utf8').subarray(0, maxBytes - 3).toString('utf8');
+  let out = Buffer.from(text, 'utf8')
+    .subarray(0, maxBytes - 3)
+    .toString('utf8');
   if (out.endsWith('\uFFFD')) out = out.slice(0, -1);
   return `${out}...`;
 }

@@ -106,11 +106,18 @@ export class FileReceiving {
     if (r === undefined) return;
     const { data } = message;
     if (message.offset !== r.next) {
-      this.channel.fail(new ProtocolError('E_MALFORMED', `${this.channel.peerLabel} sent ${r.options.path} bytes at offset ${message.offset}, expected ${r.next}`));
+      this.channel.fail(
+        new ProtocolError(
+          'E_MALFORMED',
+          `${this.channel.peerLabel} sent ${r.options.path} bytes at offset ${message.offset}, expected ${r.next}`,
+        ),
+      );
       return;
     }
     if (r.next + data.length > r.options.size) {
-      this.channel.fail(new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${r.options.path}`));
+      this.channel.fail(
+        new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${r.options.path}`),
+      );
       return;
     }
     r.next += data.length;
@@ -139,7 +146,10 @@ export class FileReceiving {
     if (r === undefined) return;
     if (message.size !== r.options.size || r.next !== r.options.size) {
       this.channel.fail(
-        new ProtocolError('E_MALFORMED', `${this.channel.peerLabel} ended ${r.options.path} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`),
+        new ProtocolError(
+          'E_MALFORMED',
+          `${this.channel.peerLabel} ended ${r.options.path} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`,
+        ),
       );
       return;
     }
@@ -170,7 +180,13 @@ export class FileReceiving {
 
   private expect(req: number, what: string): Receiving | undefined {
     const r = this.active.get(req);
-    if (r === undefined) this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} sent ${what} for request ${req}, which is not a running file request`));
+    if (r === undefined)
+      this.channel.fail(
+        new ProtocolError(
+          'E_UNEXPECTED_MESSAGE',
+          `${this.channel.peerLabel} sent ${what} for request ${req}, which is not a running file request`,
+        ),
+      );
     return r;
   }
 

@@ -10,7 +10,14 @@
 import type { FolderConfig } from '../config/types.js';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
-import { encodeFileDataInHeadroom, FILE_DATA_HEADROOM, LIMITS, ProtocolError, type FileRequestMessage, type OutgoingMessage } from '../protocol/index.js';
+import {
+  encodeFileDataInHeadroom,
+  FILE_DATA_HEADROOM,
+  LIMITS,
+  ProtocolError,
+  type FileRequestMessage,
+  type OutgoingMessage,
+} from '../protocol/index.js';
 import { SourceFileError } from '../transfer/errors.js';
 import { ServedManifestIndex } from '../transfer/served-index.js';
 import { serveFileRequest } from '../transfer/serve-file.js';
@@ -61,7 +68,9 @@ export class FileServing {
   onRequest(message: FileRequestMessage, folder: FolderConfig | undefined): void {
     const { req } = message;
     if (this.running.has(req)) {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `unexpected message: file-request ${req} while request ${req} is running`));
+      this.channel.fail(
+        new ProtocolError('E_UNEXPECTED_MESSAGE', `unexpected message: file-request ${req} while request ${req} is running`),
+      );
       return;
     }
     if (this.running.size >= LIMITS.filesInFlight) {
@@ -80,7 +89,7 @@ export class FileServing {
         req,
         code: 'E_FILE_NOT_IN_MANIFEST',
         message: `${name} serves files only from a manifest of "${folder.id}" it sent in this session for fetching files; none was requested`,
-        hint: 'Request the folder\'s manifest first, in the same session, with { files: true }.',
+        hint: "Request the folder's manifest first, in the same session, with { files: true }.",
       });
       return;
     }
@@ -123,7 +132,9 @@ export class FileServing {
       this.channel.send({ kind: 'fileEnd', req, size: message.size, ...(hash === undefined ? {} : { hash }) });
       this.filesSent++;
       // One line per file only when debugging: a sync of 100,000 files must not flood the agent's log.
-      this.log.debug(`sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`);
+      this.log.debug(
+        `sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`,
+      );
     } catch (err) {
       if (!this.channel.isOpen) return;
       if (signal.aborted) {
@@ -144,15 +155,32 @@ export class FileServing {
       const errno = errnoCode(err);
       if (errno !== undefined) {
         this.log.warn(`could not read ${message.folder}/${message.path}: ${(err as Error).message}`);
-        this.channel.send({ kind: 'error', req, code: 'E_FILE_UNREADABLE', message: truncate(`${this.agentName()}: ${message.path} could not be read (${errno})`, LIMITS.errorMessageBytes) });
+        this.channel.send({
+          kind: 'error',
+          req,
+          code: 'E_FILE_UNREADABLE',
+          message: truncate(`${this.agentName()}: ${message.path} could not be read (${errno})`, LIMITS.errorMessageBytes),
+        });
         return;
       }
       if (err instanceof SynkerError) {
-        this.channel.send({ kind: 'error', req, code: /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_INTERNAL', message: truncate(err.message, LIMITS.errorMessageBytes) });
+        this.channel.send({
+          kind: 'error',
+          req,
+          code: /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_INTERNAL',
+          message: truncate(err.message, LIMITS.errorMessageBytes),
+        });
         return;
       }
-      this.log.error(`internal error (please report it) while sending ${message.folder}/${message.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      this.channel.send({ kind: 'error', req, code: 'E_INTERNAL', message: `${this.agentName()} failed while reading a file; its log has the details` });
+      this.log.error(
+        `internal error (please report it) while sending ${message.folder}/${message.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      this.channel.send({
+        kind: 'error',
+        req,
+        code: 'E_INTERNAL',
+        message: `${this.agentName()} failed while reading a file; its log has the details`,
+      });
     }
   }
 }

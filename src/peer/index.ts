@@ -1,6 +1,16 @@
 /** Sessions between agents: the client API, the agent's server, errors, backoff. */
-export { connectToPeer, type ManifestRequestOptions, type ConnectOptions, type PeerSession, type RemoteAgent, type ManifestStream, type ManifestInfo } from './client.js';
-export { startAgentServer, type AgentServer, type AgentServerOptions, type AgentDirectory, type ManifestSource, type ManifestScanRequest, type FolderManifest, type UntrustedAttempt } from './server.js';
+export { connectToPeer } from './connect.js';
+export type { ManifestRequestOptions, ConnectOptions, PeerSession, RemoteAgent, ManifestStream, ManifestInfo } from './client.js';
+export {
+  startAgentServer,
+  type AgentServer,
+  type AgentServerOptions,
+  type AgentDirectory,
+  type ManifestSource,
+  type ManifestScanRequest,
+  type FolderManifest,
+  type UntrustedAttempt,
+} from './server.js';
 export { PeerError, LOCAL_PEER_ERROR_CODES } from './errors.js';
 export { Backoff, retryWithBackoff, sleep, type BackoffOptions } from './backoff.js';
 export { DEFAULT_TIMEOUTS, type SessionTimeouts } from './timeouts.js';

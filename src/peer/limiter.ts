@@ -19,7 +19,8 @@ export class ConnectionLimiter {
   admit(address: string): string | undefined {
     if (this.total >= this.caps.maxSessions) return `the agent already has ${this.total} connections (limit ${this.caps.maxSessions})`;
     const current = this.byAddress.get(address) ?? 0;
-    if (current >= this.caps.maxSessionsPerAddress) return `${address} already has ${current} connections (limit ${this.caps.maxSessionsPerAddress})`;
+    if (current >= this.caps.maxSessionsPerAddress)
+      return `${address} already has ${current} connections (limit ${this.caps.maxSessionsPerAddress})`;
     this.total++;
     this.byAddress.set(address, current + 1);
     return undefined;

@@ -27,6 +27,8 @@ export interface ManifestInfo {
   role: FolderRole;
   /** The lines of the peer's `.synkerignore` (gitignore syntax; join with '\n' for the scanner's extraIgnore). */
   ignoreRules: string[];
+  /** Whether the peer's entries carry real POSIX permission bits (false from Windows). */
+  modes: boolean;
 }
 
 export interface ManifestStream extends AsyncIterable<ManifestEntry> {
@@ -104,24 +106,31 @@ export class ClientManifestStream implements ManifestStream {
 
   // --- fed by the session -------------------------------------------------
 
-  onBegin(folder: string, role: FolderRole, ignoreRules: string[]): void {
+  onBegin(folder: string, role: FolderRole, ignoreRules: string[], modes = true): void {
     if (this.state === 'cancelling') return;
     if (this.state !== 'waiting') {
       this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} started manifest ${this.req} twice`));
       return;
     }
     if (folder !== this.folder) {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} answered the request for "${this.folder}" with folder "${folder}"`));
+      this.channel.fail(
+        new ProtocolError(
+          'E_UNEXPECTED_MESSAGE',
+          `${this.channel.peerLabel} answered the request for "${this.folder}" with folder "${folder}"`,
+        ),
+      );
       return;
     }
     this.state = 'begun';
-    this.infoDeferred.resolve({ folder, role, ignoreRules });
+    this.infoDeferred.resolve({ folder, role, ignoreRules, modes });
   }
 
   onEntries(entries: ManifestEntry[]): void {
     if (this.state === 'cancelling') return;
     if (this.state !== 'begun') {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} sent entries for manifest ${this.req} outside of it`));
+      this.channel.fail(
+        new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} sent entries for manifest ${this.req} outside of it`),
+      );
       return;
     }
     let last = this.last;
@@ -154,12 +163,19 @@ export class ClientManifestStream implements ManifestStream {
       return;
     }
     if (this.state !== 'begun') {
-      this.channel.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} ended manifest ${this.req} before starting it`));
+      this.channel.fail(
+        new ProtocolError('E_UNEXPECTED_MESSAGE', `${this.channel.peerLabel} ended manifest ${this.req} before starting it`),
+      );
       return;
     }
     const difference = diffTotals(announced, this.received);
     if (difference !== undefined) {
-      this.channel.fail(new ProtocolError('E_TOTALS_MISMATCH', `the manifest of "${this.folder}" from ${this.channel.peerLabel} is incomplete or inconsistent (${difference})`));
+      this.channel.fail(
+        new ProtocolError(
+          'E_TOTALS_MISMATCH',
+          `the manifest of "${this.folder}" from ${this.channel.peerLabel} is incomplete or inconsistent (${difference})`,
+        ),
+      );
       return;
     }
     this.totalsDeferred.resolve({ ...this.received });

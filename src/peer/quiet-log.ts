@@ -36,7 +36,12 @@ export class QuietLog {
     }
     if (seen !== undefined) this.forget(key);
     else if (this.last.size >= this.maxKeys) this.forget(this.last.keys().next().value as string);
-    this.last.set(key, { at: now, suppressed: 0, more: more ?? ((n, s) => `${n} more in the last ${s} s like: ${message}`), timer: undefined });
+    this.last.set(key, {
+      at: now,
+      suppressed: 0,
+      more: more ?? ((n, s) => `${n} more in the last ${s} s like: ${message}`),
+      timer: undefined,
+    });
     this.log.warn(message);
   }
 

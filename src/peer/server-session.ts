@@ -2,11 +2,17 @@
  * One session on the agent's side: the hello checks (version, device ID
  * against the certificate, trust), then manifest requests one at a time,
  * streamed in batches at the pace the client reads them.
+ *
+ * Longer than 300 lines: one session's state (hello done, the request in
+ * flight, the pace of the client) is read by every step; the parts that
+ * stand alone (the agent's directory, file serving, the not-found answer)
+ * already live in their own files.
  */
 import type { Identity } from '../identity/identity.js';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
-import type { FolderConfig, TrustedDevice } from '../config/types.js';
+import type { FolderConfig } from '../config/types.js';
 import { SynkerError } from '../base/errors.js';
+import { platformKeepsModes } from '../base/mode-bits.js';
 import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
@@ -25,6 +31,7 @@ import {
   wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
+import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt } from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
@@ -32,39 +39,6 @@ import { FileServing } from './file-serving.js';
 import { folderNotFound } from './folder-not-found.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
-
-/** What the server needs from the config, read afresh at each session (config changes apply live). */
-export interface AgentDirectory {
-  agentName(): string;
-  trusted(deviceId: string): TrustedDevice | undefined;
-  folders(): FolderConfig[];
-}
-
-/** A folder's manifest as the scanner produces it: ignore rules first, then sorted entries. */
-export interface FolderManifest {
-  /** The lines of the folder's `.synkerignore` ([] when it has none; `readIgnoreRules(root).split(/\r?\n/)`). */
-  ignoreRules: string[];
-  entries: AsyncIterable<ManifestEntry>;
-}
-
-/** How the client asked the folder to be scanned (manifest-request `verify` and `hash`). */
-export interface ManifestScanRequest {
-  /** Re-hash every file, bypassing the hash cache (and refreshing it with what was read). */
-  verify: boolean;
-  /** false: read no file, list sizes and times only. */
-  hash: boolean;
-}
-
-/** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
-export type ManifestSource = (folder: FolderConfig, signal: AbortSignal, scan: ManifestScanRequest) => Promise<FolderManifest>;
-
-export interface UntrustedAttempt {
-  deviceId: string;
-  /** The name the device announced in its hello. */
-  name: string;
-  address: string;
-  at: Date;
-}
 
 export interface ServerSessionContext {
   certDeviceId: string | undefined;
@@ -92,7 +66,12 @@ export class ServerSession {
     private readonly connection: Connection,
     private readonly ctx: ServerSessionContext,
   ) {
-    this.files = new FileServing(connection, () => ctx.directory.agentName(), ctx.log, () => this.peerId!);
+    this.files = new FileServing(
+      connection,
+      () => ctx.directory.agentName(),
+      ctx.log,
+      () => this.peerId!,
+    );
   }
 
   start(): void {
@@ -104,15 +83,20 @@ export class ServerSession {
     if (ctx.certDeviceId === undefined) {
       connection.fail(
         new ProtocolError('E_NO_CERTIFICATE', `${this.name()} requires a device certificate; none was presented`, {
-          hint: 'Connect with synker, which presents this device\'s certificate.',
+          hint: "Connect with synker, which presents this device's certificate.",
         }),
       );
       return;
     }
     this.helloTimer = setTimeout(() => {
       if (this.state !== 'hello') return;
-      ctx.quiet.warn(`hello:${ctx.address}`, `closing a connection from ${ctx.address}: no hello within ${ctx.timeouts.handshakeTimeout} ms`);
-      connection.fail(new PeerError('E_HANDSHAKE_TIMEOUT', `no hello within ${ctx.timeouts.handshakeTimeout} ms`, { hint: 'Connect with synker.' }));
+      ctx.quiet.warn(
+        `hello:${ctx.address}`,
+        `closing a connection from ${ctx.address}: no hello within ${ctx.timeouts.handshakeTimeout} ms`,
+      );
+      connection.fail(
+        new PeerError('E_HANDSHAKE_TIMEOUT', `no hello within ${ctx.timeouts.handshakeTimeout} ms`, { hint: 'Connect with synker.' }),
+      );
     }, ctx.timeouts.handshakeTimeout);
     this.helloTimer.unref();
   }
@@ -152,7 +136,10 @@ export class ServerSession {
           this.unexpected('a second manifest-request while one is running (version 1 serves one at a time)');
           return;
         }
-        void this.serveManifest(message.req, message.folder, message.files === true, { verify: message.verify === true, hash: message.hash !== false });
+        void this.serveManifest(message.req, message.folder, message.files === true, {
+          verify: message.verify === true,
+          hash: message.hash !== false,
+        });
         return;
       case 'fileRequest':
         this.files.onRequest(message, this.sharedFolder(message.folder));
@@ -186,7 +173,9 @@ export class ServerSession {
     if (hello.deviceId !== ctx.certDeviceId) {
       const text = `${hello.name} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
       ctx.quiet.warn(`mismatch:${ctx.address}`, `refused: ${text}`);
-      connection.fail(new ProtocolError('E_DEVICE_MISMATCH', text, { hint: 'The other device is misconfigured or impersonating another one.' }));
+      connection.fail(
+        new ProtocolError('E_DEVICE_MISMATCH', text, { hint: 'The other device is misconfigured or impersonating another one.' }),
+      );
       return;
     }
     connection.peerLabel = `${hello.name} (${ctx.address})`;
@@ -203,14 +192,24 @@ export class ServerSession {
         ctx.log.error(`could not record the pairing attempt from ${id}`, err);
       }
       const fix = `run \`synker trust ${id}\` on ${name}`;
-      connection.fail(new ProtocolError('E_UNTRUSTED', `${name} does not trust this device (${id}); to allow it, ${fix}`, { hint: `To allow this device, ${fix}.` }));
+      connection.fail(
+        new ProtocolError('E_UNTRUSTED', `${name} does not trust this device (${id}); to allow it, ${fix}`, {
+          hint: `To allow this device, ${fix}.`,
+        }),
+      );
       return;
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
     // A client from before unhashed file-ends requires the hash: hash for it as before.
     this.files.hashWhileSending = !hello.features.includes(FEATURE_UNHASHED_FILE_END);
-    connection.send({ kind: 'hello', name, deviceId: ctx.identity.deviceId, software: SOFTWARE, features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS] });
+    connection.send({
+      kind: 'hello',
+      name,
+      deviceId: ctx.identity.deviceId,
+      software: SOFTWARE,
+      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS],
+    });
     ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
   }
 
@@ -247,7 +246,15 @@ export class ServerSession {
       const manifest = await ctx.manifestSource(folder, running.abort.signal, scan);
       running.abort.signal.throwIfAborted();
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
-      this.send({ kind: 'manifestBegin', req, folder: folder.id, role: folder.role, ignore });
+      // Windows has no POSIX modes: say so, so the other side neither compares nor applies made-up ones.
+      this.send({
+        kind: 'manifestBegin',
+        req,
+        folder: folder.id,
+        role: folder.role,
+        ignore,
+        ...(platformKeepsModes() ? {} : { modes: false as const }),
+      });
       const totals = emptyTotals();
       // The index of served files costs memory: only for a client that said it will fetch files.
       const served = forFiles ? this.files.beginManifest(folder.id) : undefined;
@@ -286,8 +293,15 @@ export class ServerSession {
         return;
       }
       // A bug on this side: log it in full, tell the client in general terms, keep the agent running.
-      ctx.log.error(`internal error (please report it) while serving folder "${folder.id}": ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      this.send({ kind: 'error', req, code: 'E_INTERNAL', message: `${name} failed while reading folder "${folder.id}"; its log has the details` });
+      ctx.log.error(
+        `internal error (please report it) while serving folder "${folder.id}": ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      this.send({
+        kind: 'error',
+        req,
+        code: 'E_INTERNAL',
+        message: `${name} failed while reading folder "${folder.id}"; its log has the details`,
+      });
     } finally {
       if (this.running === running) this.running = undefined;
     }

@@ -15,11 +15,12 @@ import { MAX_FRAME_BYTES, DEFAULT_PORT, WS_PATH } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.js';
 import { QuietLog } from './quiet-log.js';
-import { ServerSession, type AgentDirectory, type ManifestSource, type UntrustedAttempt } from './server-session.js';
+import type { AgentDirectory, ManifestSource, UntrustedAttempt } from './agent-directory.js';
+import { ServerSession } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
 
-export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './server-session.js';
+export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './agent-directory.js';
 
 export interface AgentServerOptions {
   identity: Identity;
@@ -74,7 +75,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     const address = socket.remoteAddress ?? 'unknown';
     const refusal = closing ? 'the agent is stopping' : limiter.admit(address);
     if (refusal !== undefined) {
-      quiet.warn(`refused:${address}`, `refused a connection from ${address}: ${refusal}`, (n, s) => `refused ${n} more connections from ${address} in the last ${s} s`);
+      quiet.warn(
+        `refused:${address}`,
+        `refused a connection from ${address}: ${refusal}`,
+        (n, s) => `refused ${n} more connections from ${address} in the last ${s} s`,
+      );
       refused.add(socket);
       socket.destroy();
       return;
@@ -100,7 +105,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     const tcp = (socket as TLSSocket & { _parent?: Socket })._parent;
     if (tcp !== undefined && refused.has(tcp)) return;
     const address = socket.remoteAddress ?? tcp?.remoteAddress ?? 'unknown';
-    quiet.warn(`tls:${address}`, `TLS handshake with ${address} failed: ${err.message}`, (n, s) => `${n} more TLS handshakes with ${address} failed in the last ${s} s`);
+    quiet.warn(
+      `tls:${address}`,
+      `TLS handshake with ${address} failed: ${err.message}`,
+      (n, s) => `${n} more TLS handshakes with ${address} failed in the last ${s} s`,
+    );
   });
 
   server.on('request', (_req, res) => {

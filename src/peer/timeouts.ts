@@ -15,6 +15,7 @@ export function resolveTimeouts(overrides: Partial<SessionTimeouts> = {}): Sessi
   for (const [key, value] of Object.entries(timeouts)) {
     if (!Number.isFinite(value) || value <= 0) throw new TypeError(`timeouts.${key} must be a positive number of milliseconds`);
   }
-  if (timeouts.keepaliveInterval >= timeouts.idleTimeout) throw new TypeError('timeouts.keepaliveInterval must be shorter than timeouts.idleTimeout');
+  if (timeouts.keepaliveInterval >= timeouts.idleTimeout)
+    throw new TypeError('timeouts.keepaliveInterval must be shorter than timeouts.idleTimeout');
   return timeouts;
 }

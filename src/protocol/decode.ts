@@ -6,9 +6,27 @@
 import { Unpackr } from 'msgpackr';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { ProtocolError } from './errors.js';
-import { codeString, isMap, malformed, optionalBoolean, optionalString, optionalUint, string, stringArray, uint, UINT, type Body } from './fields.js';
+import {
+  codeString,
+  isMap,
+  malformed,
+  optionalBoolean,
+  optionalString,
+  optionalUint,
+  string,
+  stringArray,
+  uint,
+  UINT,
+  type Body,
+} from './fields.js';
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { MESSAGE_TYPES, type DecodedMessage, type FileEndMessage, type ManifestRequestMessage } from './messages.js';
+import {
+  MESSAGE_TYPES,
+  type DecodedMessage,
+  type FileEndMessage,
+  type ManifestBeginMessage,
+  type ManifestRequestMessage,
+} from './messages.js';
 import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
 
@@ -37,7 +55,10 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   if (type === MESSAGE_TYPES.hello) return decodeHello(version, body);
   if (type === MESSAGE_TYPES.error) return decodeError(version, body);
   if (version !== PROTOCOL_VERSION) {
-    throw new ProtocolError('E_VERSION', `the peer sent a protocol version ${version} frame; this synker speaks version ${PROTOCOL_VERSION}`);
+    throw new ProtocolError(
+      'E_VERSION',
+      `the peer sent a protocol version ${version} frame; this synker speaks version ${PROTOCOL_VERSION}`,
+    );
   }
 
   // 4. Type, 5. fields.
@@ -47,8 +68,13 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       const files = optionalBoolean(body, 'files', where);
       const verify = optionalBoolean(body, 'verify', where);
       const hash = optionalBoolean(body, 'hash', where);
-      if (verify === true && hash === false) throw new ProtocolError('E_MALFORMED', `${where}: "verify" (re-hash every file) contradicts "hash": false (hash nothing)`);
-      const request: ManifestRequestMessage = { kind: 'manifestRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where) };
+      if (verify === true && hash === false)
+        throw new ProtocolError('E_MALFORMED', `${where}: "verify" (re-hash every file) contradicts "hash": false (hash nothing)`);
+      const request: ManifestRequestMessage = {
+        kind: 'manifestRequest',
+        req: uint(body, 'req', where, LIMITS.maxReq),
+        folder: folderId(body, where),
+      };
       // Only what differs from the defaults is kept: absent means false, false, true.
       if (files === true) request.files = true;
       if (verify === true) request.verify = true;
@@ -57,20 +83,22 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
     }
     case MESSAGE_TYPES.manifestBegin: {
       const where = 'manifest-begin';
-      const role = body['role'];
+      const role = body.role;
       if (role !== 'source' && role !== 'backup') throw malformed(where, 'role', '"source" or "backup"', role);
-      return {
+      const begin: ManifestBeginMessage = {
         kind: 'manifestBegin',
         req: uint(body, 'req', where, LIMITS.maxReq),
         folder: folderId(body, where),
         role,
         ignore: stringArray(body, 'ignore', where, LIMITS.ignoreLines, LIMITS.ignoreLineBytes),
       };
+      if (optionalBoolean(body, 'modes', where) === false) begin.modes = false;
+      return begin;
     }
     case MESSAGE_TYPES.manifestEntries: {
       const where = 'manifest-entries';
       const req = uint(body, 'req', where, LIMITS.maxReq);
-      const wire = body['entries'];
+      const wire = body.entries;
       if (!Array.isArray(wire)) throw malformed(where, 'entries', 'an array', wire);
       if (wire.length === 0) throw new ProtocolError('E_MALFORMED', `${where}: the batch is empty`);
       if (wire.length > LIMITS.batchEntries) {
@@ -104,26 +132,35 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       const size = uint(body, 'size', where);
       const offset = uint(body, 'offset', where);
       if (offset > size) throw new ProtocolError('E_MALFORMED', `${where}: offset ${offset} is past the end of the ${size}-byte file`);
-      return { kind: 'fileRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where), path, hash: sha256(body, where), size, offset };
+      return {
+        kind: 'fileRequest',
+        req: uint(body, 'req', where, LIMITS.maxReq),
+        folder: folderId(body, where),
+        path,
+        hash: sha256(body, where),
+        size,
+        offset,
+      };
     }
     case MESSAGE_TYPES.fileData: {
       const where = 'file-data';
-      const data = body['data'];
+      const data = body.data;
       if (!(data instanceof Uint8Array)) throw malformed(where, 'data', 'binary data', data);
       if (data.length === 0) throw new ProtocolError('E_MALFORMED', `${where}: the chunk is empty`);
-      if (data.length > LIMITS.fileDataBytes) throw new ProtocolError('E_LIMIT', `${where}: a chunk of ${data.length} bytes, more than the limit ${LIMITS.fileDataBytes}`);
+      if (data.length > LIMITS.fileDataBytes)
+        throw new ProtocolError('E_LIMIT', `${where}: a chunk of ${data.length} bytes, more than the limit ${LIMITS.fileDataBytes}`);
       return { kind: 'fileData', req: uint(body, 'req', where, LIMITS.maxReq), offset: uint(body, 'offset', where), data };
     }
     case MESSAGE_TYPES.fileEnd: {
       const where = 'file-end';
       const end: FileEndMessage = { kind: 'fileEnd', req: uint(body, 'req', where, LIMITS.maxReq), size: uint(body, 'size', where) };
       // Optional: the client verifies what it stored against the manifest; a server that hashed while reading may say so too.
-      if (body['hash'] !== undefined) end.hash = sha256(body, where);
+      if (body.hash !== undefined) end.hash = sha256(body, where);
       return end;
     }
     default: {
       // Unknown type: not fatal (a newer peer probing); its req, when valid, gets an E_UNSUPPORTED answer.
-      const req = body['req'];
+      const req = body.req;
       return typeof req === 'number' && Number.isSafeInteger(req) && req >= 0 && req <= LIMITS.maxReq
         ? { kind: 'unknown', type, req }
         : { kind: 'unknown', type };
@@ -137,10 +174,13 @@ function decodeHello(version: number, body: Body): DecodedMessage {
   const deviceId = string(body, 'deviceId', where, 56, 1);
   // "y" or "ABC" is not a device ID at all: say what one looks like rather than "is empty" or "got a string".
   if (!DEVICE_ID.test(deviceId)) {
-    throw new ProtocolError('E_MALFORMED', `${where}: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${deviceId.length} character${deviceId.length === 1 ? '' : 's'})`);
+    throw new ProtocolError(
+      'E_MALFORMED',
+      `${where}: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${deviceId.length} character${deviceId.length === 1 ? '' : 's'})`,
+    );
   }
   const software = string(body, 'software', where, LIMITS.softwareBytes);
-  const features = body['features'] === undefined ? [] : stringArray(body, 'features', where, LIMITS.features, LIMITS.featureBytes);
+  const features = body.features === undefined ? [] : stringArray(body, 'features', where, LIMITS.features, LIMITS.featureBytes);
   return { kind: 'hello', version, name, deviceId, software, features };
 }
 
@@ -158,15 +198,15 @@ function decodeError(version: number, body: Body): DecodedMessage {
 }
 
 function sha256(body: Body, where: string): string {
-  const hash = body['hash'];
+  const hash = body.hash;
   if (!(hash instanceof Uint8Array)) throw malformed(where, 'hash', '32 bytes of binary', hash);
-  if (hash.length !== LIMITS.hashBytes) throw new ProtocolError('E_MALFORMED', `${where}: the hash has ${hash.length} bytes instead of ${LIMITS.hashBytes}`);
+  if (hash.length !== LIMITS.hashBytes)
+    throw new ProtocolError('E_MALFORMED', `${where}: the hash has ${hash.length} bytes instead of ${LIMITS.hashBytes}`);
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
 }
 
 function folderId(body: Body, where: string): string {
   const folder = string(body, 'folder', where, LIMITS.folderIdBytes, 1);
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(folder)) throw malformed(where, 'folder', 'a folder ID without control characters', folder);
   return folder;
 }

@@ -65,20 +65,23 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       return { name: message.name, deviceId: message.deviceId, software: message.software, features: message.features };
     case 'error': {
       const body: Record<string, unknown> = { code: message.code, message: message.message };
-      if (message.hint !== undefined) body['hint'] = message.hint;
-      if (message.req !== undefined) body['req'] = message.req;
+      if (message.hint !== undefined) body.hint = message.hint;
+      if (message.req !== undefined) body.req = message.req;
       return body;
     }
     case 'manifestRequest': {
       // Defaults stay off the wire, so a plain request reads the same to every version-1 peer.
       const body: Record<string, unknown> = { req: message.req, folder: message.folder };
-      if (message.files === true) body['files'] = true;
-      if (message.verify === true) body['verify'] = true;
-      if (message.hash === false) body['hash'] = false;
+      if (message.files === true) body.files = true;
+      if (message.verify === true) body.verify = true;
+      if (message.hash === false) body.hash = false;
       return body;
     }
-    case 'manifestBegin':
-      return { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
+    case 'manifestBegin': {
+      const body: Record<string, unknown> = { req: message.req, folder: message.folder, role: message.role, ignore: message.ignore };
+      if (message.modes === false) body.modes = false;
+      return body;
+    }
     case 'manifestEntries': {
       const hashes = { buffer: Buffer.allocUnsafe(message.entries.length * LIMITS.hashBytes), offset: 0 };
       const entries = new Array<unknown>(message.entries.length);

@@ -29,7 +29,8 @@ export const WIRE_ERROR_CODES = [
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
-const DEFAULT_HINT = 'The other device sent data this version of synker does not accept; make sure both run the same synker version, and report it if they do.';
+const DEFAULT_HINT =
+  'The other device sent data this version of synker does not accept; make sure both run the same synker version, and report it if they do.';
 
 /** A received frame or message sequence that breaks the protocol. Fatal to the session. */
 export class ProtocolError extends SynkerError {

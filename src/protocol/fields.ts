@@ -46,7 +46,8 @@ export function checkStringSize(value: string, field: string, where: string, max
     throw new ProtocolError('E_LIMIT', `${where}: "${field}" is longer than ${maxBytes} bytes`);
   }
   if (value.length === 0 && minBytes > 0) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is empty`);
-  if (value.length < minBytes) throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is too short (${value.length} characters, at least ${minBytes})`);
+  if (value.length < minBytes)
+    throw new ProtocolError('E_MALFORMED', `${where}: "${field}" is too short (${value.length} characters, at least ${minBytes})`);
 }
 
 export function uint(body: Body, field: string, where: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -72,7 +73,8 @@ export function optionalBoolean(body: Body, field: string, where: string): boole
 export function stringArray(body: Body, field: string, where: string, maxItems: number, maxItemBytes: number): string[] {
   const value = body[field];
   if (!Array.isArray(value)) throw malformed(where, field, 'an array of strings', value);
-  if (value.length > maxItems) throw new ProtocolError('E_LIMIT', `${where}: "${field}" has ${value.length} items, more than the limit ${maxItems}`);
+  if (value.length > maxItems)
+    throw new ProtocolError('E_LIMIT', `${where}: "${field}" has ${value.length} items, more than the limit ${maxItems}`);
   for (const item of value) {
     if (typeof item !== 'string') throw malformed(where, `${field}[]`, 'a string', item);
     checkStringSize(item, `${field}[]`, where, maxItemBytes);

@@ -31,8 +31,6 @@ export const FEATURE_SCAN_OPTIONS = 'scan-options';
  */
 export const FEATURE_UNHASHED_FILE_END = 'file-end-unhashed';
 
-export type MessageKind = keyof typeof MESSAGE_TYPES;
-
 /** A message's name on the wire and in docs/protocol.md, for messages: `manifestRequest` is `manifest-request`. */
 export function wireName(kind: string): string {
   return kind.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -83,6 +81,8 @@ export interface ManifestBeginMessage {
   folder: string;
   role: FolderRole;
   ignore: string[];
+  /** false: the server's files have no POSIX permission bits (Windows); modes are then neither compared nor applied. Absent: true. */
+  modes?: false;
 }
 
 export interface ManifestEntriesMessage {

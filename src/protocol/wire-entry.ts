@@ -33,7 +33,6 @@ export type WireEntry = [
 const TYPE_CODES: Record<EntryType, number> = { file: 0, dir: 1, symlink: 2, error: 3 };
 const TYPES_BY_CODE: readonly EntryType[] = ['file', 'dir', 'symlink', 'error'];
 const KNOWN_FLAGS = new Set<string>(ENTRY_FLAGS);
-export const MAX_WIRE_ENTRY_FIELDS = 11;
 
 /**
  * `hashes`, when given, is scratch space the hash bytes are written into
@@ -45,7 +44,14 @@ export function toWireEntry(entry: ManifestEntry): WireEntry {
 }
 
 export function toWireEntryWithScratch(entry: ManifestEntry, hashes: { buffer: Buffer; offset: number } | undefined): WireEntry {
-  if (entry.hash !== undefined && entry.target === undefined && entry.raw === undefined && entry.flags === undefined && entry.errorCode === undefined && entry.error === undefined) {
+  if (
+    entry.hash !== undefined &&
+    entry.target === undefined &&
+    entry.raw === undefined &&
+    entry.flags === undefined &&
+    entry.errorCode === undefined &&
+    entry.error === undefined
+  ) {
     // The common case, a hashed file and nothing else.
     return [entry.path, TYPE_CODES[entry.type], entry.size, entry.mtime, entry.mode, hashBytes(entry, hashes)];
   }
@@ -122,7 +128,8 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   const error = fields[10];
   if (typeof path !== 'string') throw malformed(WHERE, 'path', 'a string', path);
   const pathProblem = peerPathProblem(path, true);
-  if (pathProblem !== undefined) throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe path ${JSON.stringify(path)}: ${pathProblem}`);
+  if (pathProblem !== undefined)
+    throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe path ${JSON.stringify(path)}: ${pathProblem}`);
   // Named in errors only: not built for each of a million good entries.
   const where = (): string => `manifest entry ${JSON.stringify(path)}`;
   if (typeof typeCode !== 'number' || !Number.isInteger(typeCode) || typeCode < 0 || typeCode >= TYPES_BY_CODE.length) {
@@ -130,7 +137,8 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   }
   const type = TYPES_BY_CODE[typeCode]!;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where(), 'size', UINT, size);
-  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime)) throw malformed(where(), 'mtime', 'an integer between -2^53 and 2^53', mtime);
+  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime))
+    throw malformed(where(), 'mtime', 'an integer between -2^53 and 2^53', mtime);
   if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0) throw malformed(where(), 'mode', 'a non-negative integer', mode);
   if (mode > LIMITS.maxMode) throw new ProtocolError('E_LIMIT', `${where()}: mode ${mode} is over ${LIMITS.maxMode}`);
   const entry: ManifestEntry = { path, type, size, mtime, mode };
@@ -156,7 +164,8 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   if (raw !== undefined && raw !== null) {
     if (typeof raw !== 'string') throw malformed(where(), 'raw', 'a string', raw);
     const rawProblem = peerPathProblem(raw, false);
-    if (rawProblem !== undefined) throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe on-disk name ${JSON.stringify(raw)}: ${rawProblem}`);
+    if (rawProblem !== undefined)
+      throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe on-disk name ${JSON.stringify(raw)}: ${rawProblem}`);
     if (raw === path || raw.normalize('NFC') !== path) throw bad(where(), 'the on-disk name must differ from the key and normalise to it');
     entry.raw = raw;
   }
@@ -175,7 +184,8 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   }
 
   if (type === 'error') {
-    if (typeof errorCode !== 'string' || !/^[A-Z0-9_]{1,32}$/.test(errorCode)) throw malformed(where(), 'errorCode', 'a code of 1-32 A-Z, 0-9 and _', errorCode);
+    if (typeof errorCode !== 'string' || !/^[A-Z0-9_]{1,32}$/.test(errorCode))
+      throw malformed(where(), 'errorCode', 'a code of 1-32 A-Z, 0-9 and _', errorCode);
     entry.errorCode = errorCode;
     if (error !== undefined && error !== null) {
       if (typeof error !== 'string') throw malformed(where(), 'error', 'a string', error);

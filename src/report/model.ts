@@ -6,7 +6,15 @@
  * version fields are only ever added, never renamed or given a new meaning.
  */
 import type { FolderRole } from '../config/types.js';
-import { CATEGORIES, totalsByCategory, type Category, type CategoryTotal, type DiffResult, type Difference, type SideTotals } from '../diff/index.js';
+import {
+  CATEGORIES,
+  totalsByCategory,
+  type Category,
+  type CategoryTotal,
+  type DiffResult,
+  type Difference,
+  type SideTotals,
+} from '../diff/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
 
 export const REPORT_SCHEMA = 'synker/check-report';

@@ -9,7 +9,8 @@ import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from './printable.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, formatBytes, formatCount, GUARD_WORDS, plural, REFUSAL_WORDS } from './words.js';
+import { formatBytes, formatCount, plural } from '../base/units.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -21,7 +22,7 @@ export interface TerminalOptions {
 
 /** Colour when writing to a terminal and NO_COLOR is unset or empty. */
 export function shouldUseColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  const noColor = env['NO_COLOR'];
+  const noColor = env.NO_COLOR;
   if (noColor !== undefined && noColor !== '') return false;
   return stream.isTTY === true;
 }
@@ -42,7 +43,7 @@ function palette(color: boolean): Palette {
 
 export function renderTerminal(report: CheckReport, options: TerminalOptions): string {
   const p = palette(options.color);
-  const limit = options.all ? Infinity : options.limit ?? 20;
+  const limit = options.all ? Infinity : (options.limit ?? 20);
   const lines: string[] = [];
   lines.push(headline(report, p));
   lines.push(...peers(report, p));
@@ -76,29 +77,45 @@ function differenceSections(differences: readonly Difference[], limit: number, p
 function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Palette): string[] {
   const lines: string[] = ['', `${p.bold('sync')}: ${fixedPhrase(sync)}${sync.dryRun ? ' (dry run: nothing changed)' : ''}`];
   const f = sync.fixed;
-  if (f.bytesReceived < f.pulledBytes) lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
+  if (f.bytesReceived < f.pulledBytes)
+    lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
   if (f.versions.length > 0) lines.push(`  ${plural(f.versions.length, 'replaced or removed file')} kept in .synker/versions/`);
-  for (const stop of sync.stops) lines.push(`${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${printableText(stop.message)}`, `hint: ${printableText(stop.hint)}`);
-  if (sync.aborted !== null) lines.push(`${p.bad('sync stopped part-way:')} ${printableText(sync.aborted.message)}`, ...(sync.aborted.hint ? [`hint: ${printableText(sync.aborted.hint)}`] : []));
+  for (const stop of sync.stops)
+    lines.push(
+      `${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${printableText(stop.message)}`,
+      `hint: ${printableText(stop.hint)}`,
+    );
+  if (sync.aborted !== null)
+    lines.push(
+      `${p.bad('sync stopped part-way:')} ${printableText(sync.aborted.message)}`,
+      ...(sync.aborted.hint ? [`hint: ${printableText(sync.aborted.hint)}`] : []),
+    );
   const refused = sync.refused.slice(0, limit);
   if (refused.length > 0) {
     lines.push('', p.bold(`Not synced on purpose (${formatCount(sync.refused.length)})`));
-    for (const r of refused) lines.push(`  ${r.reason === 'suspicious' ? `${p.bad('!')} ` : ''}${printablePath(r.path)}  ${p.dim(`${REFUSAL_WORDS[r.reason] ?? r.reason}: ${printablePath(r.detail)}`)}`);
-    if (sync.refused.length > refused.length) lines.push(p.dim(`  ... and ${formatCount(sync.refused.length - refused.length)} more (use --all to list them)`));
+    for (const r of refused)
+      lines.push(
+        `  ${r.reason === 'suspicious' ? `${p.bad('!')} ` : ''}${printablePath(r.path)}  ${p.dim(`${REFUSAL_WORDS[r.reason] ?? r.reason}: ${printablePath(r.detail)}`)}`,
+      );
+    if (sync.refused.length > refused.length)
+      lines.push(p.dim(`  ... and ${formatCount(sync.refused.length - refused.length)} more (use --all to list them)`));
   }
   const failed = sync.failed.slice(0, limit);
   if (failed.length > 0) {
     lines.push('', p.bold(`Failed (${formatCount(sync.failed.length)})`));
     for (const x of failed) lines.push(`  ${printablePath(x.path)}  ${p.bad(printablePath(x.message))}`);
-    if (sync.failed.length > failed.length) lines.push(p.dim(`  ... and ${formatCount(sync.failed.length - failed.length)} more (use --all to list them)`));
+    if (sync.failed.length > failed.length)
+      lines.push(p.dim(`  ... and ${formatCount(sync.failed.length - failed.length)} more (use --all to list them)`));
   }
-  if (sync.keptExtras > 0) lines.push(p.dim(`${plural(sync.keptExtras, 'file')} only on the backup kept (--delete moves them to .synker/versions/)`));
+  if (sync.keptExtras > 0)
+    lines.push(p.dim(`${plural(sync.keptExtras, 'file')} only on the backup kept (--delete moves them to .synker/versions/)`));
   const left = sync.remaining;
   lines.push(
     '',
     sync.complete
       ? p.good(`after the sync: backup complete`)
-      : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) + p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
+      : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) +
+          p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
   lines.push(...differenceSections(left.differences, limit, p));
   return lines;
@@ -117,7 +134,9 @@ function headline(report: CheckReport, p: Palette): string {
   if (report.complete) {
     const notes = s.differences > 0 ? ` (${plural(s.differences, 'notice')}: metadata or names only)` : '';
     // A size-only check proves no content: say what it did compare, never "verified".
-    const proof = report.settings?.sizeOnly ? `${plural(s.sizeMatchedFiles, 'file')} of the same size (content not compared)` : `${plural(s.matchedFiles, 'file')} verified`;
+    const proof = report.settings?.sizeOnly
+      ? `${plural(s.sizeMatchedFiles, 'file')} of the same size (content not compared)`
+      : `${plural(s.matchedFiles, 'file')} verified`;
     return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${notes}`;
   }
   return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)} (${formatBytes(s.failingBytes)})`;
@@ -140,7 +159,12 @@ function peerLine(label: string, peer: PeerReport, p: Palette): string {
 function modeLines(report: CheckReport, p: Palette): string[] {
   const lines: string[] = [];
   if (report.settings?.sizeOnly) {
-    lines.push('', p.warn('size-only check (weaker): no file was hashed on either side; an edit that keeps the size goes unseen, and nothing counts as verified.'));
+    lines.push(
+      '',
+      p.warn(
+        'size-only check (weaker): no file was hashed on either side; an edit that keeps the size goes unseen, and nothing counts as verified.',
+      ),
+    );
   } else if (report.settings?.verify) {
     lines.push('', 'verify: every file was re-read and hashed on both sides, hash caches ignored.');
   }
@@ -150,8 +174,15 @@ function modeLines(report: CheckReport, p: Palette): string[] {
   const onSource = unnamed.filter((d) => d.silentChange !== 'backup').length;
   const onBackup = unnamed.filter((d) => d.silentChange !== 'source').length;
   if (unnamed.length > 0) {
-    const sides = [onSource > 0 ? `${formatCount(onSource)} on the source` : '', onBackup > 0 ? `${formatCount(onBackup)} on the backup` : ''].filter((x) => x !== '');
-    lines.push(p.bad(`! ${plural(unnamed.length, 'file')} changed content without any change of size or dates (${sides.join(', ')}): bit rot, a failing disk, or tampering.`));
+    const sides = [
+      onSource > 0 ? `${formatCount(onSource)} on the source` : '',
+      onBackup > 0 ? `${formatCount(onBackup)} on the backup` : '',
+    ].filter((x) => x !== '');
+    lines.push(
+      p.bad(
+        `! ${plural(unnamed.length, 'file')} changed content without any change of size or dates (${sides.join(', ')}): bit rot, a failing disk, or tampering.`,
+      ),
+    );
   }
   return lines;
 }
@@ -169,10 +200,15 @@ function suspiciousLines(report: CheckReport, limit: number, p: Palette): string
   if (suspicious.length === 0) return [];
   const them = suspicious.length === 1 ? 'it' : 'them';
   const advice = report.sync === null ? ` Look at ${them} before the backup is updated from the source:` : '';
-  const lines = [p.bad(`! ${plural(suspicious.length, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source.${advice}`)];
+  const lines = [
+    p.bad(
+      `! ${plural(suspicious.length, 'file')} changed on the source while keeping size and modification time: possible corruption or tampering on the source.${advice}`,
+    ),
+  ];
   const shown = Number.isFinite(limit) ? suspicious.slice(0, Math.min(limit, SUSPICIOUS_NAMES)) : suspicious;
   for (const d of shown) lines.push(`    ${pathOf(d)}`);
-  if (suspicious.length > shown.length) lines.push(p.dim(`    ... and ${formatCount(suspicious.length - shown.length)} more (use --all to list them)`));
+  if (suspicious.length > shown.length)
+    lines.push(p.dim(`    ... and ${formatCount(suspicious.length - shown.length)} more (use --all to list them)`));
   return lines;
 }
 
@@ -215,7 +251,8 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
   for (let i = 0; i < shown.length; ) {
     const folder = parentOf(shown[i]!.path);
     let j = i;
-    while (j < shown.length && parentOf(shown[j]!.path) === folder && shown[j]!.newPath === undefined && shown[j]!.otherPath === undefined) j++;
+    while (j < shown.length && parentOf(shown[j]!.path) === folder && shown[j]!.newPath === undefined && shown[j]!.otherPath === undefined)
+      j++;
     if (j - i >= 3 && folder !== '') {
       lines.push(`  ${printablePath(folder)}/`);
       for (const d of shown.slice(i, j)) lines.push(`    ${line(baseName(pathOf(d)), d, p)}`);

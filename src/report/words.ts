@@ -4,6 +4,7 @@
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
+import { formatBytes, formatCount, plural } from '../base/units.js';
 import { printablePath, printableTarget } from './printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
@@ -39,26 +40,6 @@ export const VERDICT_WORDS: Record<Verdict, string> = {
   unknown: 'which side changed is unknown (never verified)',
 };
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
-
 /** Permissions in octal with three digits at least: mode 0 reads "000", as 644 reads "644". */
 function modeDigits(mode: number): string {
   return mode.toString(8).padStart(3, '0');
@@ -76,10 +57,12 @@ export function describeDifference(d: Difference): string {
     case 'extra': {
       const facts = (s ?? b)!;
       parts.push(facts.type === 'file' ? formatBytes(facts.size) : TYPE_WORDS[facts.type]);
+      if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);
       break;
     }
     case 'content':
-      if (d.changes?.includes('target')) parts.push(`link points to ${printableTarget(s!.target)} on source, ${printableTarget(b!.target)} on backup`);
+      if (d.changes?.includes('target'))
+        parts.push(`link points to ${printableTarget(s!.target)} on source, ${printableTarget(b!.target)} on backup`);
       else if (d.changes?.includes('size')) parts.push(`${formatBytes(s!.size)} on source, ${formatBytes(b!.size)} on backup`);
       else parts.push(`same size (${formatBytes(s!.size)}), different content`);
       break;
@@ -88,11 +71,21 @@ export function describeDifference(d: Difference): string {
       break;
     case 'moved':
       parts.push(d.fileCount !== undefined ? `folder, ${plural(d.fileCount, 'file')}, ${formatBytes(d.bytes)}` : formatBytes(d.bytes));
+      if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);
       break;
     case 'name-clash':
-      if (d.clash === 'case') parts.push(d.fileCount !== undefined ? `names differ only in case (folder, ${plural(d.fileCount, 'file')})` : 'names differ only in case');
-      else if (d.clash === 'normalization') parts.push(`same name in a different Unicode normalisation (NFC/NFD${d.fileCount !== undefined ? `; folder, ${plural(d.fileCount, 'file')}` : ''}); equal on macOS`);
-      else parts.push(`both exist on ${d.side === 'both' ? 'both sides' : `the ${d.side}`} and collide on case-insensitive file systems (macOS, Windows)`);
+      if (d.clash === 'case')
+        parts.push(
+          d.fileCount !== undefined ? `names differ only in case (folder, ${plural(d.fileCount, 'file')})` : 'names differ only in case',
+        );
+      else if (d.clash === 'normalization')
+        parts.push(
+          `same name in a different Unicode normalisation (NFC/NFD${d.fileCount !== undefined ? `; folder, ${plural(d.fileCount, 'file')}` : ''}); equal on macOS`,
+        );
+      else
+        parts.push(
+          `both exist on ${d.side === 'both' ? 'both sides' : `the ${d.side}`} and collide on case-insensitive file systems (macOS, Windows)`,
+        );
       if (d.changes !== undefined) parts.push('content differs too');
       break;
     case 'unreadable': {
@@ -105,7 +98,8 @@ export function describeDifference(d: Difference): string {
       parts.push(`kept changing while it was hashed on ${d.side === 'both' ? 'both sides' : `the ${d.side}`}; check again later`);
       break;
     case 'metadata': {
-      if (d.changes?.includes('mtime')) parts.push(`modified ${new Date(s!.mtime).toISOString()} on source, ${new Date(b!.mtime).toISOString()} on backup`);
+      if (d.changes?.includes('mtime'))
+        parts.push(`modified ${new Date(s!.mtime).toISOString()} on source, ${new Date(b!.mtime).toISOString()} on backup`);
       if (d.changes?.includes('mode')) parts.push(`permissions ${modeDigits(s!.mode)} on source, ${modeDigits(b!.mode)} on backup`);
       break;
     }
@@ -121,7 +115,8 @@ export function silentChangeWords(side: Side): string {
   if (side === 'source') {
     return 'SUSPICIOUS: content changed on the source without any change of size or dates (bit rot, a failing disk, or tampering on the source); a sync would copy the damage to the backup';
   }
-  if (side === 'backup') return 'content changed on the backup without any change of size or dates (bit rot, a failing disk, or tampering on the backup)';
+  if (side === 'backup')
+    return 'content changed on the backup without any change of size or dates (bit rot, a failing disk, or tampering on the backup)';
   return 'content changed on both sides without any change of size or dates (bit rot, failing disks, or tampering)';
 }
 
@@ -136,13 +131,14 @@ export function verdictWords(d: Difference): string | undefined {
 /** Why a sync left a file alone, in a few words (the refusal's `detail` says more). */
 export const REFUSAL_WORDS: Record<string, string> = {
   suspicious: 'suspicious change on the source, not copied',
-  collision: 'name collides on the backup\'s file system',
+  collision: "name collides on the backup's file system",
   unreadable: 'unreadable',
   unstable: 'kept changing while scanned',
   'no-hash': 'not hashed, cannot be verified',
   'folder-in-the-way': 'a folder is in the way',
   differs: 'differs; which copy is right is unknown',
   'newer-on-source': 'newer on the source',
+  unstorable: 'its name cannot be stored here',
 };
 
 /** Which safety guard stopped a sync. */
@@ -162,8 +158,10 @@ export function fixedPhrase(sync: Pick<SyncReport, 'fixed' | 'stops' | 'aborted'
   const parts: string[] = [];
   if (fixed.pulledFiles > 0) parts.push(`${plural(fixed.pulledFiles, 'file')} copied (${formatBytes(fixed.pulledBytes)})`);
   if (fixed.moved > 0) parts.push(`${formatCount(fixed.moved)} renamed`);
-  if (fixed.created > 0) parts.push(`${formatCount(fixed.created)} ${fixed.created === 1 ? 'folder or link' : 'folders and links'} created`);
-  if (fixed.metadataFixed > 0) parts.push(`${formatCount(fixed.metadataFixed)} ${fixed.metadataFixed === 1 ? 'time or permission' : 'times and permissions'} set`);
+  if (fixed.created > 0)
+    parts.push(`${formatCount(fixed.created)} ${fixed.created === 1 ? 'folder or link' : 'folders and links'} created`);
+  if (fixed.metadataFixed > 0)
+    parts.push(`${formatCount(fixed.metadataFixed)} ${fixed.metadataFixed === 1 ? 'time or permission' : 'times and permissions'} set`);
   if (fixed.deleted > 0) parts.push(`${formatCount(fixed.deleted)} removed into versions`);
   if (parts.length > 0) return parts.join(', ');
   const blocked = sync.stops.length > 0 || sync.aborted !== null || sync.failed.length > 0 || !sync.complete;

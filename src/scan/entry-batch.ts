@@ -46,7 +46,13 @@ export function packEntries(entries: readonly ManifestEntry[]): EntryBatch {
       hashes += entry.hash;
       numbers[at + 4] = 1;
     }
-    if (entry.raw !== undefined || entry.target !== undefined || entry.flags !== undefined || entry.errorCode !== undefined || entry.error !== undefined) {
+    if (
+      entry.raw !== undefined ||
+      entry.target !== undefined ||
+      entry.flags !== undefined ||
+      entry.errorCode !== undefined ||
+      entry.error !== undefined
+    ) {
       const extra: Extras = {};
       if (entry.raw !== undefined) extra.raw = entry.raw;
       if (entry.target !== undefined) extra.target = entry.target;
@@ -67,7 +73,13 @@ export function unpackEntries(batch: EntryBatch): ManifestEntry[] {
   let hashAt = 0;
   for (let i = 0; i < count; i++) {
     const at = i * NUMBERS_PER_ENTRY;
-    const entry: ManifestEntry = { path: paths[i]!, type: TYPES[numbers[at]!]!, size: numbers[at + 1]!, mtime: numbers[at + 2]!, mode: numbers[at + 3]! };
+    const entry: ManifestEntry = {
+      path: paths[i]!,
+      type: TYPES[numbers[at]!]!,
+      size: numbers[at + 1]!,
+      mtime: numbers[at + 2]!,
+      mode: numbers[at + 3]!,
+    };
     if (numbers[at + 4] === 1) {
       entry.hash = hashes.slice(hashAt, hashAt + HASH_CHARS);
       hashAt += HASH_CHARS;

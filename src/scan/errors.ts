@@ -4,12 +4,7 @@
  */
 import { SynkerError } from '../base/errors.js';
 
-export type ScanErrorCode =
-  | 'E_SCAN_ROOT_MISSING'
-  | 'E_SCAN_ROOT_NOT_DIR'
-  | 'E_SCAN_ROOT_UNREADABLE'
-  | 'E_SCAN_CACHE'
-  | 'E_SCAN_OPTIONS';
+export type ScanErrorCode = 'E_SCAN_ROOT_MISSING' | 'E_SCAN_ROOT_NOT_DIR' | 'E_SCAN_ROOT_UNREADABLE' | 'E_SCAN_CACHE' | 'E_SCAN_OPTIONS';
 
 export class ScanError extends SynkerError {
   declare readonly code: ScanErrorCode;

@@ -267,5 +267,5 @@ function moveAside(file: string): void {
 function keyOf(relPath: string): string {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
   if (relPath.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(relPath) <= MAX_KEY_BYTES) return relPath;
-  return '\u0001' + createHash('sha256').update(relPath).digest('hex');
+  return `\u0001${createHash('sha256').update(relPath).digest('hex')}`;
 }

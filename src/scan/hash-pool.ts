@@ -195,7 +195,9 @@ export class HashPool {
     lane.jobs = batch;
     for (const job of batch) if (job.large) this.busyLarge++;
     const states = new Float64Array(batch.length * 4);
-    batch.forEach((job, i) => states.set([job.state.size, job.state.mtimeMs, job.state.ctimeMs, job.state.ino], i * 4));
+    batch.forEach((job, i) => {
+      states.set([job.state.size, job.state.mtimeMs, job.state.ctimeMs, job.state.ino], i * 4);
+    });
     lane.worker.postMessage({ paths: batch.map((job) => job.path), states });
   }
 
@@ -218,8 +220,17 @@ export class HashPool {
       const { waitMs } = result;
       const responses = unpackResponses(result);
       const jobs = this.finish(lane);
-      if (readsLookDiskBound(jobs.map((job) => job.state.size), waitMs) && this.cpusWait()) this.diskBound = true;
-      jobs.forEach((job, i) => job.done(responses[i]!));
+      if (
+        readsLookDiskBound(
+          jobs.map((job) => job.state.size),
+          waitMs,
+        ) &&
+        this.cpusWait()
+      )
+        this.diskBound = true;
+      jobs.forEach((job, i) => {
+        job.done(responses[i]!);
+      });
       this.dispatch();
     });
     worker.on('error', (err) => {

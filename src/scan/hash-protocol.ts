@@ -84,7 +84,13 @@ export function unpackResponses(result: HashBatchResult): HashResponse[] {
     const at = i * RESULT_NUMBERS;
     const outcome = numbers[at];
     if (outcome === FAILED) continue;
-    const stat: HashedStat = { size: numbers[at + 1]!, mtimeMs: numbers[at + 2]!, ctimeMs: numbers[at + 3]!, ino: numbers[at + 4]!, mode: numbers[at + 5]! };
+    const stat: HashedStat = {
+      size: numbers[at + 1]!,
+      mtimeMs: numbers[at + 2]!,
+      ctimeMs: numbers[at + 3]!,
+      ino: numbers[at + 4]!,
+      mode: numbers[at + 5]!,
+    };
     const attempts = numbers[at + 6]!;
     if (outcome === HASHED) {
       responses[i] = { ok: true, hash: hashes.slice(hashAt, hashAt + HASH_CHARS), stat, attempts };

@@ -10,10 +10,11 @@
  * does the same: no hash is recorded that matches no real state).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CpuTokens } from './cpu-tokens.js';
 import { packResponses, type HashBatch, type HashResponse, type HashWorkerData, type HashedStat } from './hash-protocol.js';
+import { openNoFollowSync } from '../base/no-follow.js';
 
 const data = workerData as HashWorkerData;
 const tokens = new CpuTokens(data.cpuTokens);
@@ -22,7 +23,8 @@ const port = parentPort!;
 
 // O_NOFOLLOW: a name that became a symlink since the walk is not followed.
 // O_NONBLOCK: a name that became a FIFO since the walk does not hang the open.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// (Windows has neither flag: base/no-follow.ts checks the name instead, and a FIFO cannot be made there.)
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 // Small files come in batches: one message per file would cost more than hashing it.
 port.on('message', (batch: HashBatch) => {
@@ -39,7 +41,7 @@ function hashFile(file: string, states: Float64Array, at: number): HashResponse 
   let fd: number;
   try {
     const start = performance.now();
-    fd = openSync(file, OPEN_FLAGS);
+    fd = openNoFollowSync(file, OPEN_FLAGS);
     waitMs += performance.now() - start;
   } catch (err) {
     return failure(err);

@@ -12,14 +12,9 @@ import { errnoCode } from '../base/errors.js';
 import { IGNORE_FILE } from '../manifest/layout.js';
 
 /** Files that operating systems and desktop shells leave behind. */
-export const DEFAULT_IGNORE_RULES = [
-  '.DS_Store',
-  'Thumbs.db',
-  'desktop.ini',
-  '._*',
-  '$RECYCLE.BIN/',
-  'System Volume Information/',
-].join('\n');
+export const DEFAULT_IGNORE_RULES = ['.DS_Store', 'Thumbs.db', 'desktop.ini', '._*', '$RECYCLE.BIN/', 'System Volume Information/'].join(
+  '\n',
+);
 
 /**
  * The text of the folder's `.synkerignore`, or '' when it has none. This is
@@ -61,7 +56,7 @@ export class IgnoreMatcher {
       this.matcher = ignore({ ignorecase: false }).add(this.rules.join('\n'));
       this.lookups = 0;
     }
-    return this.matcher.ignores(isDir ? key + '/' : key);
+    return this.matcher.ignores(isDir ? `${key}/` : key);
   }
 }
 
@@ -98,7 +93,10 @@ export function nameRules(text: string): NameRule[] | undefined {
     const dirOnly = pattern.endsWith('/');
     if (dirOnly) pattern = pattern.slice(0, -1);
     if (pattern === '' || /[/\\[\]]|\*\*/.test(pattern)) return undefined;
-    const body = pattern.replace(/[.+^${}()|]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    const body = pattern
+      .replace(/[.+^${}()|]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]');
     rules.push({ regex: new RegExp(`^${body}$`), negated, dirOnly });
   }
   return rules;

@@ -6,8 +6,10 @@
  *   for await (const entry of scan) { ... }
  *   console.log(scan.stats.hashedFiles, scan.stats.cachedFiles);
  */
-export { scanFolder, FolderScan, type ScanStats } from './scan.js';
-export { closeIdleScanThreads, scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
+export { scanFolder, FolderScan } from './scan.js';
+export type { ScanStats } from './scan-stats.js';
+export { scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
+export { closeIdleScanThreads } from './scan-thread-pool.js';
 export { type ScanOptions, DEFAULT_REORDER_WINDOW } from './options.js';
 export { ScanError, type ScanErrorCode } from './errors.js';
 export { readIgnoreRules, DEFAULT_IGNORE_RULES } from './ignore-rules.js';

@@ -8,12 +8,11 @@
  * entry whose path is the name in an escaped, lossless form (see
  * escapeName). docs/manifest.md describes the scheme.
  */
+import { windowsNameProblem } from '../manifest/storable.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export type DecodedName =
-  | { ok: true; name: string }
-  | { ok: false; escaped: string; reason: 'not-utf8' | 'backslash' };
+export type DecodedName = { ok: true; name: string } | { ok: false; escaped: string; reason: 'not-utf8' | 'backslash' };
 
 /** Decode one directory entry name read as bytes. */
 export function decodeName(bytes: Buffer): DecodedName {
@@ -70,7 +69,7 @@ export function unescapeName(escaped: string): Buffer {
 }
 
 function percent(byte: number): string {
-  return '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  return `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
 /** Length of the valid UTF-8 sequence starting at i, or 0 when it is not one. */
@@ -100,17 +99,10 @@ function utf8SequenceLength(b: Buffer, i: number): number {
   return len;
 }
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-// eslint-disable-next-line no-control-regex
-const WINDOWS_BAD_CHARS = /[<>:"|?*\x00-\x1f]/;
-
 /**
- * True when a single name (not a path) cannot be created on Windows: a
- * reserved device name (also with an extension: `aux.txt`), one of `<>:"|?*`
- * or a control character, or a trailing dot or space.
+ * True when a single name (not a path) cannot be created on Windows
+ * (manifest/storable.ts has the rule): the scan flags it `windows-name`.
  */
 export function isWindowsUnsafeName(name: string): boolean {
-  if (WINDOWS_BAD_CHARS.test(name)) return true;
-  if (name.endsWith('.') || name.endsWith(' ')) return true;
-  return WINDOWS_RESERVED.test(name.trimEnd());
+  return windowsNameProblem(name) !== undefined;
 }

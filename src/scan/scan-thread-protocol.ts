@@ -1,7 +1,7 @@
 /** Messages between a threaded scan (scan-thread.ts) and its thread (scan-worker.ts). */
 import type { LogLevel } from '../base/log.js';
 import type { EntryBatch } from './entry-batch.js';
-import type { ScanStats } from './scan.js';
+import type { ScanStats } from './scan-stats.js';
 import type { ScanOptions } from './options.js';
 
 /** The scan a thread is to run: the first message it receives (it may start before its scan is known). */

@@ -9,17 +9,18 @@
  * `stats` live while it runs and final at the end, errors thrown as the
  * scan threw them (ScanError keeps its code and hint), the signal or an
  * early break stopping the scan and releasing its threads and cache.
+ * The threads themselves, and the one kept idle, are scan-thread-pool.ts's.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { currentLogLevel } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import type { ReadyEntries } from '../manifest/ready-entries.js';
 import { unpackEntries } from './entry-batch.js';
 import { ScanError, type ScanErrorCode } from './errors.js';
 import { resolveScanOptions, type ScanOptions } from './options.js';
-import { emptyStats, type ScanStats } from './scan.js';
+import { emptyStats, type ScanStats } from './scan-stats.js';
 import type { FromScanThread, ThreadError, ToScanThread } from './scan-thread-protocol.js';
+import { releaseThread, takeThread, type WorkerHandle } from './scan-thread-pool.js';
 
 export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   readonly root: string;
@@ -32,7 +33,11 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   private readyIndex = 0;
 
   /** `thread`: one started ahead (ScanThread); otherwise one starts at the first iteration. */
-  constructor(root: string, options: ScanOptions = {}, private thread?: WorkerHandle) {
+  constructor(
+    root: string,
+    options: ScanOptions = {},
+    private thread?: WorkerHandle,
+  ) {
     this.root = path.resolve(root);
     // Bad options throw here, as scanFolder's do, not later from the thread.
     resolveScanOptions(this.root, options);
@@ -63,7 +68,8 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
         return run.return(value as undefined);
       },
       // Entries of the batch at hand, without a promise each; the next batch, the end and errors come through next().
-      takeReady: () => (this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined),
+      takeReady: () =>
+        this.readyIndex < this.ready.length && this.options.signal?.aborted !== true ? this.ready[this.readyIndex++] : undefined,
     };
     return iterator;
   }
@@ -183,68 +189,6 @@ interface ScanSession {
   markFinished: (clean: boolean) => void;
   /** Stops the thread's scan if it still runs, once; later calls get the same promise. */
   end: () => Promise<void>;
-}
-
-/** A scan thread and what became of it, watched from the moment it starts. */
-class WorkerHandle {
-  readonly worker = new Worker(new URL('./scan-worker.js', import.meta.url));
-  crash: Error | undefined;
-  exited = false;
-  readonly exit: Promise<void>;
-  private wake: (() => void) | undefined;
-
-  constructor() {
-    this.exit = new Promise<void>((resolve) =>
-      this.worker.once('exit', () => {
-        this.exited = true;
-        const idle = idleThreads.indexOf(this);
-        if (idle !== -1) idleThreads.splice(idle, 1);
-        resolve();
-        this.notify();
-      }),
-    );
-    this.worker.on('error', (err) => {
-      this.crash = err;
-      this.notify();
-    });
-  }
-
-  /** Resolves at the next message, crash or exit (or stop request). */
-  change(): Promise<void> {
-    return new Promise<void>((resolve) => (this.wake = resolve));
-  }
-
-  notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-}
-
-/**
- * Threads whose scan ended cleanly, waiting for the next scan of this
- * process: a long-lived process (the agent checking on request) skips the
- * thread's start-up (its own copy of the scanner's modules, LMDB) and its
- * compiled code stays warm. At most one is kept; an idle thread does not
- * keep the process alive.
- */
-const idleThreads: WorkerHandle[] = [];
-const MAX_IDLE_THREADS = 1;
-
-function takeThread(): WorkerHandle {
-  return idleThreads.pop() ?? new WorkerHandle();
-}
-
-function releaseThread(thread: WorkerHandle): void {
-  thread.worker.unref();
-  if (thread.exited || thread.crash !== undefined) return;
-  if (idleThreads.length < MAX_IDLE_THREADS) idleThreads.push(thread);
-  else void thread.worker.terminate();
-}
-
-/** Ends the threads kept for a next scan (a process that wants to count or stop its threads). */
-export async function closeIdleScanThreads(): Promise<void> {
-  await Promise.all(idleThreads.splice(0).map((thread) => thread.worker.terminate()));
 }
 
 /**

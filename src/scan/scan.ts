@@ -22,57 +22,13 @@ import type { HashResponse } from './hash-protocol.js';
 import { buildIgnoreMatcher, readIgnoreRules } from './ignore-rules.js';
 import { resolveScanOptions, type ResolvedScanOptions, type ScanOptions } from './options.js';
 import { ReorderWindow } from './reorder-window.js';
+import { emptyStats, type ScanStats } from './scan-stats.js';
 import { describeErrno, TreeWalker, type WalkItem } from './walk.js';
 
 const log = createLogger('scan');
 
 /** Let worker messages in at least this often while the synchronous walk runs. */
 const ITEMS_PER_TURN = 256;
-
-export interface ScanStats {
-  files: number;
-  dirs: number;
-  symlinks: number;
-  /** Total size of the files listed. */
-  bytes: number;
-  /** Files read and hashed by this scan. */
-  hashedFiles: number;
-  hashedBytes: number;
-  /** Files whose hash came from the hash cache (not read). */
-  cachedFiles: number;
-  /** Files re-hashed (verify) to other content than the cache held for the same size, mtime, ctime and inode: flagged `silent-change`. */
-  silentChanges: number;
-  /** Error entries (unreadable, vanished, invalid names...). */
-  errors: number;
-  /** Files that kept changing while hashed (flagged `unstable`, no hash). */
-  unstable: number;
-  /** Sockets, FIFOs and devices: skipped, never opened. */
-  skippedSpecial: number;
-  /** Items left out by ignore rules. */
-  ignored: number;
-  /** Hash threads started. */
-  hashThreads: number;
-  elapsedMs: number;
-}
-
-export function emptyStats(): ScanStats {
-  return {
-    files: 0,
-    dirs: 0,
-    symlinks: 0,
-    bytes: 0,
-    hashedFiles: 0,
-    hashedBytes: 0,
-    cachedFiles: 0,
-    silentChanges: 0,
-    errors: 0,
-    unstable: 0,
-    skippedSpecial: 0,
-    ignored: 0,
-    hashThreads: 0,
-    elapsedMs: 0,
-  };
-}
 
 /**
  * One scan of one folder. Iterate it once (for await); `stats` is live while
@@ -189,14 +145,18 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
   /** Put one walk item's entry in the window: complete now, or once its file is hashed. */
   private add(window: ReorderWindow<ManifestEntry>, item: WalkItem, cache: HashCache | undefined, pool: HashPool | undefined): void {
     const entry = entryOf(item);
-    if (item.kind !== 'file' || pool === undefined) return window.push(entry);
+    if (item.kind !== 'file' || pool === undefined) {
+      window.push(entry);
+      return;
+    }
     const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
     // Verify re-reads every file, but keeps what the cache vouched for to compare with what is read.
     const cached = cache?.lookup(item.raw, state);
     if (cached !== undefined && !this.options.verify) {
       this.stats.cachedFiles++;
       entry.hash = cached;
-      return window.push(entry);
+      window.push(entry);
+      return;
     }
     const slot = window.reserve();
     pool.hash(path.join(this.root, item.raw), state, (response) => {

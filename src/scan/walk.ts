@@ -233,7 +233,6 @@ function compareSiblings(a: Child, b: Child): number {
 
 // Frozen: a push onto the shared list would fail loudly instead of flagging every item.
 const NO_FLAGS = Object.freeze([]) as unknown as EntryFlag[];
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** ASCII names are already NFC: normalising them is wasted work. */

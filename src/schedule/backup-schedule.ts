@@ -6,17 +6,16 @@
  * the live config at each use, so `synker folder add`, a fixed password or an
  * edited schedule apply without a restart.
  */
-import type { FolderConfig, TrustedDevice } from '../config/types.js';
+import type { FolderConfig, SynkerConfig, TrustedDevice } from '../config/types.js';
 import { createLogger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
 import { ReportMailer, sourceNameIn } from './notify.js';
 import { Outbox } from '../mail/outbox.js';
-import { parseSmtpSettings } from '../config/smtp.js';
 import { runCheckProcess } from './check-process.js';
 import { systemClock, type Clock } from './clock.js';
 import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { CheckScheduler, type CheckRun } from './scheduler.js';
-import { parseScheduleSettings } from '../config/schedule.js';
+import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
 
 const log = createLogger('schedule');
@@ -27,8 +26,9 @@ export interface ScheduleConfigView {
   folders: readonly FolderConfig[];
   /** Names the source in a mail about a check that never reached it. */
   trusted?: readonly TrustedDevice[];
-  smtp?: unknown;
-  schedule?: unknown;
+  /** As written in the config; read through smtpSettingsOf / scheduleSettingsOf (config/settings.ts). */
+  smtp?: SynkerConfig['smtp'];
+  schedule?: SynkerConfig['schedule'];
 }
 
 export interface BackupScheduleOptions {
@@ -58,14 +58,14 @@ export interface BackupSchedule {
 
 export function startBackupSchedule(options: BackupScheduleOptions): BackupSchedule {
   const clock = options.clock ?? systemClock;
-  let settings = parseScheduleSettings(options.config().schedule);
+  let settings = scheduleSettingsOf(options.config());
   let scheduleText = JSON.stringify(options.config().schedule ?? null);
   /** An edited `schedule` section applies from the next pass (the config store only ever holds a valid one). */
   const followConfig = (): void => {
     const now = JSON.stringify(options.config().schedule ?? null);
     if (now === scheduleText) return;
     scheduleText = now;
-    settings = parseScheduleSettings(options.config().schedule);
+    settings = scheduleSettingsOf(options.config());
     scheduler.updateSettings(settings);
     log.info(`schedule changed: checks "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);
   };
@@ -75,13 +75,15 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
   /** A mailer for the current config, or undefined (logged once) when e-mail is not set up. */
   const mailer = (): ReportMailer | undefined => {
     const config = options.config();
-    if (config.smtp === undefined) {
-      if (!warnedNoSmtp && settings.email !== 'never') log.warn('e-mail is not set up (no "smtp" section in the config): check results are recorded but not mailed');
+    const smtp = smtpSettingsOf(config);
+    if (smtp === undefined) {
+      if (!warnedNoSmtp && settings.email !== 'never')
+        log.warn('e-mail is not set up (no "smtp" section in the config): check results are recorded but not mailed');
       warnedNoSmtp = true;
       return undefined;
     }
     return new ReportMailer({
-      settings: parseSmtpSettings(config.smtp),
+      settings: smtp,
       outbox,
       agentName: config.name,
       sourceNameOf: sourceNameIn(config),
@@ -99,7 +101,10 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     folders: () => {
       // Asked at the start of every pass: the moment to pick up an edited schedule too.
       followConfig();
-      return options.config().folders.filter((f) => f.role === 'backup').map((f) => f.id);
+      return options
+        .config()
+        .folders.filter((f) => f.role === 'backup')
+        .map((f) => f.id);
     },
     runCheck:
       options.runCheck ??
@@ -117,7 +122,10 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       const m = mailer();
       if (!m) return;
       const outcome = await m.sendNotice(notice, run);
-      if (outcome.status === 'queued') log.warn(`the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`);
+      if (outcome.status === 'queued')
+        log.warn(
+          `the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`,
+        );
     },
     retryOutbox: async () => {
       if ((await outbox.size()) === 0) return;

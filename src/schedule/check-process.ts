@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { differencePhrase, syncPhrase } from '../mail/email.js';
+import { differencePhrase } from '../mail/subject.js';
+import { syncPhrase } from '../mail/sync-email.js';
 import { failingAfterSync, type CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';
@@ -47,7 +48,11 @@ export class CheckProcessError extends SynkerError {
 export function summarizeReport(report: CheckReport): CheckResultSummary {
   const at = report.finishedAt;
   if (report.error) {
-    const error = { code: report.error.code, message: report.error.message, ...(report.error.hint !== null ? { hint: report.error.hint } : {}) };
+    const error = {
+      code: report.error.code,
+      message: report.error.message,
+      ...(report.error.hint !== null ? { hint: report.error.hint } : {}),
+    };
     return { status: 'error', at, summary: report.error.message, error, ...(report.source.name ? { peer: report.source.name } : {}) };
   }
   const sync = report.sync;
@@ -103,7 +108,13 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
     timer.unref();
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new CheckProcessError(`cannot start the ${what} of ${folderId}: ${e.message}`, `Reinstall synker; the agent runs \`synker ${what}\` for scheduled runs.`, e));
+      reject(
+        new CheckProcessError(
+          `cannot start the ${what} of ${folderId}: ${e.message}`,
+          `Reinstall synker; the agent runs \`synker ${what}\` for scheduled runs.`,
+          e,
+        ),
+      );
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);

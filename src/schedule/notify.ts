@@ -8,7 +8,9 @@ import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import type { Notice } from './policy.js';
 import type { CheckRun } from './scheduler.js';
 import { sendThroughOutbox, flushOutbox, type SendOutcome } from '../mail/deliver.js';
-import { renderRecoveredEmail, renderReportEmail, renderStaleEmail, type EmailContext } from '../mail/email.js';
+import type { EmailContext } from '../mail/context.js';
+import { renderRecoveredEmail, renderStaleEmail } from '../mail/notices.js';
+import { renderReportEmail } from '../mail/report-email.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { CheckReport } from '../report/model.js';
 import type { FlushResult, Outbox } from '../mail/outbox.js';
@@ -31,7 +33,10 @@ export interface ReportMailerOptions {
 }
 
 /** The name of the one trusted device a folder is shared with (its source, on a backup machine). */
-export function sourceNameIn(config: { folders: readonly FolderConfig[]; trusted?: readonly TrustedDevice[] | undefined }): (folderId: string) => string | undefined {
+export function sourceNameIn(config: {
+  folders: readonly FolderConfig[];
+  trusted?: readonly TrustedDevice[] | undefined;
+}): (folderId: string) => string | undefined {
   return (folderId) => {
     const shared = config.folders.find((f) => f.id === folderId)?.shareWith ?? [];
     return shared.length === 1 ? config.trusted?.find((t) => t.deviceId === shared[0])?.name : undefined;
@@ -59,7 +64,12 @@ export class ReportMailer {
 
   /** Sends (or queues) the report of one check. */
   sendReport(report: CheckReport): Promise<SendOutcome> {
-    return sendThroughOutbox(this.setup(), renderReportEmail(report, this.context()), `report:${report.folderId}:${report.startedAt}`, new Date(this.now()));
+    return sendThroughOutbox(
+      this.setup(),
+      renderReportEmail(report, this.context()),
+      `report:${report.folderId}:${report.startedAt}`,
+      new Date(this.now()),
+    );
   }
 
   /** Sends (or queues) what the schedule decided to tell the user. */
@@ -72,7 +82,12 @@ export class ReportMailer {
         return this.sendReport(run.report);
       case 'recovered':
         if (!run.report) throw new Error(`a recovery notice for ${notice.folderId} came without a report`);
-        return sendThroughOutbox(this.setup(), renderRecoveredEmail(run.report, notice.since, ctx), `recovered:${notice.folderId}:${notice.since}`, date);
+        return sendThroughOutbox(
+          this.setup(),
+          renderRecoveredEmail(run.report, notice.since, ctx),
+          `recovered:${notice.folderId}:${notice.since}`,
+          date,
+        );
       case 'stale': {
         const content = renderStaleEmail(
           {

@@ -60,7 +60,8 @@ export function afterCheck(
   }
   const report =
     settings.email === 'always' ||
-    (settings.email === 'on-difference' && (result.status === 'differences' || (result.fixed ?? 0) > 0 || state.lastMailedStatus === 'differences'));
+    (settings.email === 'on-difference' &&
+      (result.status === 'differences' || (result.fixed ?? 0) > 0 || state.lastMailedStatus === 'differences'));
   if (report) {
     notices.push({ kind: 'report', folderId, result });
     next.lastMailedStatus = result.status;

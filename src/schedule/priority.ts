@@ -14,7 +14,7 @@ import { createLogger } from '../base/log.js';
 
 const log = createLogger('priority');
 
-function findExecutable(name: string, envPath = process.env['PATH'] ?? ''): string | undefined {
+function findExecutable(name: string, envPath = process.env.PATH ?? ''): string | undefined {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

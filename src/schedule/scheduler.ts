@@ -109,7 +109,9 @@ export class CheckScheduler<R> {
   private arm(ms: number): void {
     if (this.stopped) return;
     this.cancelTimer = this.options.clock.setTimer(ms, () => {
-      void this.tick().catch((err: unknown) => log.error('scheduled work failed', err)).finally(() => this.arm(this.tickMs));
+      void this.tick()
+        .catch((err: unknown) => log.error('scheduled work failed', err))
+        .finally(() => this.arm(this.tickMs));
     });
   }
 
@@ -120,7 +122,9 @@ export class CheckScheduler<R> {
     const now = clock.now();
     // A gap much longer than the tick means the machine slept (or synker was stopped).
     if (now - this.lastTickAt > Math.max(4 * this.tickMs, 120_000)) {
-      log.info(`woke up after ${Math.round((now - this.lastTickAt) / 60_000)} min; missed checks run in ${Math.round(settings.catchUpDelayMs / 1000)} s`);
+      log.info(
+        `woke up after ${Math.round((now - this.lastTickAt) / 60_000)} min; missed checks run in ${Math.round(settings.catchUpDelayMs / 1000)} s`,
+      );
       this.wokeAt = now;
     }
     this.lastTickAt = now;

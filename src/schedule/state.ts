@@ -57,23 +57,34 @@ export class ScheduleStateStore {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return { version: 1, folders: {} };
-      throw new ScheduleStateError(`cannot read ${this.file}: ${errnoCode(err) ?? String(err)}`, 'Check the permissions of synker\'s data directory.', err);
+      throw new ScheduleStateError(
+        `cannot read ${this.file}: ${errnoCode(err) ?? String(err)}`,
+        "Check the permissions of synker's data directory.",
+        err,
+      );
     }
     try {
       const state = JSON.parse(text) as ScheduleState;
       if (state.version !== 1 || typeof state.folders !== 'object' || state.folders === null) throw new Error('unexpected format');
       return state;
     } catch (err) {
-      throw new ScheduleStateError(`${this.file} is damaged (${(err as Error).message})`,
-        'Move it away; synker starts a fresh schedule state (the next check runs at its scheduled time).', err);
+      throw new ScheduleStateError(
+        `${this.file} is damaged (${(err as Error).message})`,
+        'Move it away; synker starts a fresh schedule state (the next check runs at its scheduled time).',
+        err,
+      );
     }
   }
 
   async save(state: ScheduleState): Promise<void> {
     try {
-      await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n');
+      await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`);
     } catch (err) {
-      throw new ScheduleStateError(`cannot write ${this.file}: ${errnoCode(err) ?? String(err)}`, 'Check free disk space and the permissions of synker\'s data directory.', err);
+      throw new ScheduleStateError(
+        `cannot write ${this.file}: ${errnoCode(err) ?? String(err)}`,
+        "Check free disk space and the permissions of synker's data directory.",
+        err,
+      );
     }
   }
 }

@@ -30,7 +30,11 @@ export interface InstallResult {
   logs: string;
 }
 
-export async function installService(platform: ServicePlatform, spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<InstallResult> {
+export async function installService(
+  platform: ServicePlatform,
+  spec: ServiceSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<InstallResult> {
   const file = serviceFile(platform, spec, env);
   // launchd does not create the log folder; without it the agent cannot start.
   if (platform === 'darwin') await mkdir(path.dirname(launchdLogPath(homeOf(env))), { recursive: true });
@@ -51,7 +55,11 @@ export interface UninstallResult {
   warnings: string[];
 }
 
-export async function uninstallService(platform: ServicePlatform, spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): Promise<UninstallResult> {
+export async function uninstallService(
+  platform: ServicePlatform,
+  spec: ServiceSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<UninstallResult> {
   const file = serviceFile(platform, spec, env);
   const ran: string[] = [];
   const warnings: string[] = [];
@@ -121,9 +129,13 @@ async function runStep(step: Step, env: NodeJS.ProcessEnv, file: ServiceFile, ve
     .map((s) => shellLine(s.program, s.args))
     .join(' && ');
   if (result.missing) {
-    throw new ServiceError('E_SERVICE_MANAGER_MISSING', `wrote ${file.path}, but ${step.program} was not found, so the agent will not start at login`, {
-      hint: `On a system without ${step.program}, start \`synker agent\` from your session's autostart instead; the file shows the command line to use.`,
-    });
+    throw new ServiceError(
+      'E_SERVICE_MANAGER_MISSING',
+      `wrote ${file.path}, but ${step.program} was not found, so the agent will not start at login`,
+      {
+        hint: `On a system without ${step.program}, start \`synker agent\` from your session's autostart instead; the file shows the command line to use.`,
+      },
+    );
   }
   const why =
     file.platform === 'linux' && /bus|XDG_RUNTIME_DIR|Failed to connect/i.test(result.output)

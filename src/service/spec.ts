@@ -38,15 +38,15 @@ export interface AgentSpecOptions {
 
 export function agentServiceSpec(options: AgentSpecOptions = {}): ServiceSpec {
   const env = options.env ?? process.env;
-  const argv = [options.nodePath ?? stableNodePath(process.execPath, env['PATH']), options.launcherPath ?? synkerLauncherPath(), 'agent'];
+  const argv = [options.nodePath ?? stableNodePath(process.execPath, env.PATH), options.launcherPath ?? synkerLauncherPath(), 'agent'];
   if (options.configFile) argv.push('--config', path.resolve(options.configFile));
   const serviceEnv: Record<string, string> = {};
-  if (env['SYNKER_HOME']) serviceEnv['SYNKER_HOME'] = path.resolve(env['SYNKER_HOME']);
+  if (env.SYNKER_HOME) serviceEnv.SYNKER_HOME = path.resolve(env.SYNKER_HOME);
   return {
     argv,
     env: serviceEnv,
     workingDirectory: homeOf(env),
-    user: env['USER'] ?? env['USERNAME'] ?? safeUserName(),
+    user: env.USER ?? env.USERNAME ?? safeUserName(),
   };
 }
 
@@ -88,7 +88,7 @@ function realOrUndefined(file: string): string | undefined {
 }
 
 export function homeOf(env: NodeJS.ProcessEnv): string {
-  return env['HOME'] ?? env['USERPROFILE'] ?? os.homedir();
+  return env.HOME ?? env.USERPROFILE ?? os.homedir();
 }
 
 function safeUserName(): string {

@@ -9,7 +9,7 @@ import type { ServiceSpec } from './spec.js';
 export const SYSTEMD_UNIT_NAME = 'synker.service';
 
 export function systemdUnitPath(env: NodeJS.ProcessEnv, home: string): string {
-  const configHome = env['XDG_CONFIG_HOME'] || path.posix.join(home, '.config');
+  const configHome = env.XDG_CONFIG_HOME || path.posix.join(home, '.config');
   return path.posix.join(configHome, 'systemd', 'user', SYSTEMD_UNIT_NAME);
 }
 

@@ -179,7 +179,6 @@ export class AgentState {
 }
 
 function cleanField(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_FIELD_CHARS);
 }
 

@@ -103,7 +103,7 @@ export class SqliteStore implements KvStore {
       db.exec(`PRAGMA synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       const store = new SqliteStore(options.file, db);
       store.transactionSync(() => {
-        const version = db.prepare('PRAGMA user_version').get()?.['user_version'];
+        const version = db.prepare('PRAGMA user_version').get()?.user_version;
         for (const name of options.tables)
           db.exec(`CREATE TABLE IF NOT EXISTS ${tableName(name)} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID`);
         if (version === 0) {
@@ -267,7 +267,7 @@ class SqliteTable<V> implements KvTable<V> {
 
   get(key: KvKey): V | undefined {
     const row = this.store.guard(() => this.getStmt.get(encodeKey(key)));
-    return row === undefined ? undefined : decodeValue<V>(row['v']);
+    return row === undefined ? undefined : decodeValue<V>(row.v);
   }
 
   put(key: KvKey, value: V): Promise<void> {
@@ -301,12 +301,12 @@ class SqliteTable<V> implements KvTable<V> {
 
   *range(options: KvRangeOptions = {}): Generator<KvEntry<V>> {
     for (const row of this.pages(this.firstPage, this.pageFrom, this.pageAfter, options.start)) {
-      yield { key: decodeKey(row['k'] as Uint8Array), value: decodeValue<V>(row['v']) };
+      yield { key: decodeKey(row.k as Uint8Array), value: decodeValue<V>(row.v) };
     }
   }
 
   *keys(options: { start?: KvKey } = {}): Generator<KvKey> {
-    for (const row of this.pages(this.firstKeys, this.keysFrom, this.keysAfter, options.start)) yield decodeKey(row['k'] as Uint8Array);
+    for (const row of this.pages(this.firstKeys, this.keysFrom, this.keysAfter, options.start)) yield decodeKey(row.k as Uint8Array);
   }
 
   /** Rows in key order, a page (one short statement) at a time. */
@@ -320,12 +320,12 @@ class SqliteTable<V> implements KvTable<V> {
     while (page.length > 0) {
       yield* page;
       if (page.length < PAGE) return;
-      const last = page[page.length - 1]!['k'] as Uint8Array;
+      const last = page[page.length - 1]!.k as Uint8Array;
       page = this.store.guard(() => after.all(last));
     }
   }
 
   count(): number {
-    return Number(this.store.guard(() => this.countStmt.get())?.['n'] ?? 0);
+    return Number(this.store.guard(() => this.countStmt.get())?.n ?? 0);
   }
 }

@@ -106,7 +106,7 @@ let chosen: KvBackend | undefined;
  */
 export function storeBackend(env: NodeJS.ProcessEnv = process.env): KvBackend {
   if (chosen !== undefined) return chosen;
-  const wanted = env['SYNKER_STORE'];
+  const wanted = env.SYNKER_STORE;
   if (wanted !== undefined && wanted !== '' && wanted !== 'lmdb' && wanted !== 'sqlite') {
     throw new StoreBackendError('E_STORE_BACKEND', `SYNKER_STORE=${wanted} is not a store backend`, {
       hint: 'Use SYNKER_STORE=sqlite or SYNKER_STORE=lmdb, or unset it.',

@@ -34,13 +34,14 @@ const STAGES_PER_MEMORY = 8;
 /** Staging buffers kept for reuse; more are made while many large files arrive at once. */
 const POOL_KEEP = 16;
 
-const O_DIRECT: number | undefined = (constants as Record<string, number | undefined>)['O_DIRECT'];
+const O_DIRECT: number | undefined = (constants as Record<string, number | undefined>).O_DIRECT;
 // The project's TypeScript setup has no DOM library, where WebAssembly's types live.
-const wasm = (globalThis as { WebAssembly?: { Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer } } }).WebAssembly;
+const wasm = (globalThis as { WebAssembly?: { Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer } } })
+  .WebAssembly;
 
 /** Whether this process may try direct writes at all (platform and the user's switch). */
 export function directWritesAvailable(): boolean {
-  return O_DIRECT !== undefined && process.env['SYNKER_DIRECT_IO'] !== '0' && wasm !== undefined;
+  return O_DIRECT !== undefined && process.env.SYNKER_DIRECT_IO !== '0' && wasm !== undefined;
 }
 
 /**

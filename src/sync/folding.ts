@@ -43,8 +43,12 @@ export async function probeFolding(root: string, options: { readOnly?: boolean }
   let foldsCase = byMarker ?? false;
   try {
     await mkdir(dir, { recursive: true });
-    if (byMarker === undefined) foldsCase = await sameName(path.join(dir, `probe-${tag}.tmp`), path.join(dir, `PROBE-${tag.toUpperCase()}.TMP`));
-    return { case: foldsCase, normalization: await sameName(path.join(dir, `probe-${tag}-\u00e9`), path.join(dir, `probe-${tag}-e\u0301`)) };
+    if (byMarker === undefined)
+      foldsCase = await sameName(path.join(dir, `probe-${tag}.tmp`), path.join(dir, `PROBE-${tag.toUpperCase()}.TMP`));
+    return {
+      case: foldsCase,
+      normalization: await sameName(path.join(dir, `probe-${tag}-\u00e9`), path.join(dir, `probe-${tag}-e\u0301`)),
+    };
   } catch (err) {
     const code = errnoCode(err);
     if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;

@@ -1,9 +1,17 @@
 /**
- * Manifest times are whole milliseconds. utimes() takes float seconds and
- * libuv splits them into seconds and nanoseconds, where float error can land
- * one nanosecond *below* the millisecond (…122.999999 ms), which reads back
- * as the previous millisecond. Half a microsecond on top keeps every
- * millisecond exact, and is below what any file system compares.
+ * Manifest times are whole milliseconds; utimes() takes float seconds, which
+ * libuv splits into seconds and nanoseconds. A double near today's dates
+ * resolves about 240 ns, so the split can fall a little *below* the
+ * millisecond (…122.99988 ms), which every reader that truncates to
+ * milliseconds (synker's scan among them) takes for the previous one.
+ * Half a microsecond on top keeps each time inside its own millisecond:
+ * - libuv before 1.52 (Node 20, 22) cuts to whole microseconds: the half
+ *   microsecond is cut away again and the time lands exactly;
+ * - libuv 1.52 (Node 24) keeps nanoseconds (libuv #4951): the time lands
+ *   within a microsecond above the millisecond. Landing exactly on it is not
+ *   possible through Node's float-seconds API there (the plain quotient
+ *   misses by up to ±120 ns, either way).
+ * Either way the millisecond read back is the one sent (test/unit/fs-time).
  */
 export function fsTime(ms: number): number {
   return ms / 1000 + 5e-7;

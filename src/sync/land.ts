@@ -9,7 +9,7 @@ import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { prepareParents } from '../transfer/safe-path.js';
 import type { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';
@@ -17,7 +17,10 @@ import { siblingTempPath } from './temp-name.js';
 
 /** Two names that are one on this file system (FAT, APFS, NTFS fold case): neither overwrites the other. */
 export class NameCollisionError extends SyncError {
-  constructor(readonly wanted: string, readonly existing: string) {
+  constructor(
+    readonly wanted: string,
+    readonly existing: string,
+  ) {
     super('E_SYNC_NAME_COLLISION', `${wanted} and ${existing} are the same name on this file system; ${wanted} was not written`, {
       hint: 'rename one of them on the source, or keep the backup on a case-sensitive file system',
     });
@@ -88,4 +91,3 @@ async function nameOnDisk(abs: string): Promise<string | undefined> {
 function foldName(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
-

@@ -2,9 +2,9 @@
  * Words for a sync plan (what `--dry-run` prints, and what a run did) and
  * its JSON form. Renderers only read the plan and the result.
  */
-import type { ApplyResult } from './apply.js';
-import type { SyncAction, SyncPlan } from './plan.js';
-import { formatBytes, plural } from './units.js';
+import type { ApplyResult } from './apply-types.js';
+import type { SyncAction, SyncPlan } from './plan-types.js';
+import { formatBytes, plural } from '../base/units.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
 export const SYNC_RESULT_VERSION = 1;
@@ -42,7 +42,7 @@ export function summarizePlan(plan: SyncPlan): string {
 
 /** The plan as lines of text; long lists are cut at `limit` lines unless `all`. */
 export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: number } = {}): string {
-  const limit = options.all ? Number.POSITIVE_INFINITY : options.limit ?? 50;
+  const limit = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50);
   const out: string[] = [summarizePlan(plan)];
   const list = (title: string, lines: string[]): void => {
     if (lines.length === 0) return;
@@ -50,9 +50,15 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
     for (const line of lines.slice(0, limit)) out.push(`  ${line}`);
     if (lines.length > limit) out.push(`  … and ${lines.length - limit} more (--all lists them)`);
   };
-  list('would stop', plan.stops.map((s) => `${s.message}\n    hint: ${s.hint}`));
+  list(
+    'would stop',
+    plan.stops.map((s) => `${s.message}\n    hint: ${s.hint}`),
+  );
   list('actions', plan.actions.map(describeAction));
-  list('skipped', plan.skipped.map((s) => `${s.reason.padEnd(17)} ${s.path}: ${s.detail}`));
+  list(
+    'skipped',
+    plan.skipped.map((s) => `${s.reason.padEnd(17)} ${s.path}: ${s.detail}`),
+  );
   return out.join('\n');
 }
 

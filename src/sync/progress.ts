@@ -3,8 +3,8 @@
  * files and bytes done and left, rate, and time left. Nothing is printed when
  * stderr is not a terminal (logs and pipes stay clean).
  */
-import type { SyncProgress } from './apply.js';
-import { formatBytes, formatClock } from './units.js';
+import { formatBytes, formatClock } from '../base/units.js';
+import type { SyncProgress } from './apply-types.js';
 
 export function progressLine(p: SyncProgress, now = Date.now()): string {
   const elapsed = Math.max((now - p.startedAt) / 1000, 0.001);

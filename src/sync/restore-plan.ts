@@ -8,7 +8,8 @@
  * (but for those already there) and nothing on the source is touched.
  */
 import { comparePaths } from '../manifest/order.js';
-import type { PlanDifference, PlanEntry, SkippedItem, SyncAction, SyncPlan } from './plan.js';
+import { type NameRules, unstorableReason } from '../manifest/storable.js';
+import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan-types.js';
 import type { AlreadyThere } from './restore-target.js';
 
 export interface RestoreOptions {
@@ -16,6 +17,8 @@ export interface RestoreOptions {
   paths?: string[];
   /** Overwrite source files that are newer than the backup's copy. */
   force?: boolean;
+  /** Which names the file system restored onto can hold (manifest/storable.ts); default POSIX's. */
+  nameRules?: NameRules;
 }
 
 /** `p` is the requested path `w` or lies under it. */
@@ -32,11 +35,28 @@ export function normalizePaths(paths: string[] | undefined): string[] {
 }
 
 /** Actions that recreate `entry` (the backup's) at `path`. */
-function recreate(path: string, entry: PlanEntry, reason: 'missing' | 'content' | 'type', skipped: SkippedItem[], replaces?: PlanEntry): SyncAction | undefined {
+function recreate(
+  path: string,
+  entry: PlanEntry,
+  reason: 'missing' | 'content' | 'type',
+  skipped: SkippedItem[],
+  rules: NameRules,
+  replaces?: PlanEntry,
+): SyncAction | undefined {
   const at = { path, disk: entry.raw ?? path };
+  const problem = unstorableReason(at.disk, rules);
+  if (problem !== undefined) {
+    skipped.push({
+      path,
+      reason: 'unstorable',
+      detail: `its name cannot be stored on this machine: ${problem}; rename it on the backup, or restore it with --to onto a disk that can hold it`,
+    });
+    return undefined;
+  }
   const rep = replaces ? { replaces } : {};
   if (entry.type === 'dir') return { op: 'mkdir', at, entry, ...rep };
-  if (entry.type === 'symlink' && entry.target !== undefined) return { op: 'symlink', at, entry: { ...entry, target: entry.target }, reason, ...rep };
+  if (entry.type === 'symlink' && entry.target !== undefined)
+    return { op: 'symlink', at, entry: { ...entry, target: entry.target }, reason, ...rep };
   if (entry.type === 'file') {
     if (entry.hash === undefined) {
       skipped.push({ path, reason: 'no-hash', detail: 'the backup did not hash this file, so a copy could not be verified' });
@@ -49,6 +69,7 @@ function recreate(path: string, entry: PlanEntry, reason: 'missing' | 'content' 
 
 /** Restore into place, from the check's differences (source = this side, backup = the peer). */
 export function planRestore(differences: Iterable<PlanDifference>, options: RestoreOptions = {}): SyncPlan {
+  const rules = options.nameRules ?? 'posix';
   const paths = normalizePaths(options.paths);
   const explicit = paths.length > 0;
   const actions: SyncAction[] = [];
@@ -57,45 +78,69 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
       // Renamed here since the backup was made: a named old path comes back from the backup's copy.
       if (d.backup.type === 'dir') {
-        skipped.push({ path: d.newPath, reason: 'differs', detail: `this folder is here as ${d.path} (renamed); restore it with --to DIR to get the backup's copy elsewhere` });
+        skipped.push({
+          path: d.newPath,
+          reason: 'differs',
+          detail: `this folder is here as ${d.path} (renamed); restore it with --to DIR to get the backup's copy elsewhere`,
+        });
         continue;
       }
-      const a = recreate(d.newPath, d.backup, 'missing', skipped);
+      const a = recreate(d.newPath, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
       continue;
     }
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
-      const a = recreate(d.path, d.backup, 'missing', skipped);
+      const a = recreate(d.path, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
     } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {
       // Damaged on the source: it cannot be read there, the backup has a readable copy.
       if (d.backup.type === 'dir') {
-        skipped.push({ path: d.path, reason: 'unreadable', detail: 'this folder cannot be read on the source; fix its permissions (chmod), then restore again for what is missing inside' });
+        skipped.push({
+          path: d.path,
+          reason: 'unreadable',
+          detail: 'this folder cannot be read on the source; fix its permissions (chmod), then restore again for what is missing inside',
+        });
         continue;
       }
       if (d.source && d.source.mtime > d.backup.mtime && !options.force) {
-        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'unreadable here but newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        skipped.push({
+          path: d.path,
+          reason: 'newer-on-source',
+          detail: "unreadable here but newer than the backup's copy; not overwritten (use --force, or --to DIR to restore it elsewhere)",
+        });
         continue;
       }
-      const a = recreate(d.path, d.backup, 'content', skipped, d.source);
+      const a = recreate(d.path, d.backup, 'content', skipped, rules, d.source);
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';
       if (!damaged && !explicit) {
         // Which copy is right is not known here (an edit on the source, or damage on either side).
-        skipped.push({ path: d.path, reason: 'differs', detail: 'differs from the backup\'s copy; name it to restore it (a newer source file still needs --force)' });
+        skipped.push({
+          path: d.path,
+          reason: 'differs',
+          detail: "differs from the backup's copy; name it to restore it (a newer source file still needs --force)",
+        });
         continue;
       }
       if (d.source.mtime > d.backup.mtime && !options.force) {
-        skipped.push({ path: d.path, reason: 'newer-on-source', detail: 'the source file is newer than the backup\'s copy; not overwritten (use --force, or --to DIR to restore it elsewhere)' });
+        skipped.push({
+          path: d.path,
+          reason: 'newer-on-source',
+          detail: "the source file is newer than the backup's copy; not overwritten (use --force, or --to DIR to restore it elsewhere)",
+        });
         continue;
       }
       if (d.source.type === 'dir' && d.backup.type !== 'dir') {
-        skipped.push({ path: d.path, reason: 'folder-in-the-way', detail: 'the source has a folder where the backup has a file; move it away first' });
+        skipped.push({
+          path: d.path,
+          reason: 'folder-in-the-way',
+          detail: 'the source has a folder where the backup has a file; move it away first',
+        });
         continue;
       }
-      const a = recreate(d.path, d.backup, d.category, skipped, d.source);
+      const a = recreate(d.path, d.backup, d.category, skipped, rules, d.source);
       if (a) actions.push(a);
     }
   }
@@ -107,7 +152,12 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
  * except what the folder already holds with the backup's content
  * (restore-target.ts): those only get their time and mode set, if need be.
  */
-export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: string }>, options: RestoreOptions = {}, already: ReadonlyMap<string, AlreadyThere> = new Map()): SyncPlan {
+export function planRestoreInto(
+  backupEntries: Iterable<PlanEntry & { path: string }>,
+  options: RestoreOptions = {},
+  already: ReadonlyMap<string, AlreadyThere> = new Map(),
+): SyncPlan {
+  const rules = options.nameRules ?? 'posix';
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
@@ -119,7 +169,7 @@ export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: stri
       actions.push({ op: 'metadata', at: { path: e.path, disk: e.raw ?? e.path }, entry: e });
       continue;
     }
-    const a = recreate(e.path, e, 'missing', skipped);
+    const a = recreate(e.path, e, 'missing', skipped, rules);
     if (a) actions.push(a);
   }
   return finish(actions, skipped);
@@ -128,14 +178,5 @@ export function planRestoreInto(backupEntries: Iterable<PlanEntry & { path: stri
 function finish(actions: SyncAction[], skipped: SkippedItem[]): SyncPlan {
   const key = (a: SyncAction) => ('at' in a ? a.at.path : a.to.path);
   actions.sort((a, b) => comparePaths(key(a), key(b)));
-  const totals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
-  for (const a of actions) {
-    if (a.op === 'pull') {
-      totals.pullFiles++;
-      totals.pullBytes += a.entry.size;
-    } else if (a.op === 'mkdir') totals.mkdirs++;
-    else if (a.op === 'symlink') totals.symlinks++;
-    else if (a.op === 'metadata') totals.metadata++;
-  }
-  return { actions, skipped, stops: [], totals };
+  return { actions, skipped, stops: [], totals: planTotals(actions) };
 }

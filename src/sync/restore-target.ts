@@ -9,16 +9,17 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
-import { isNoModeBits } from '../base/mode-bits.js';
+import { APPLIED_MODE_BITS, isNoModeBits } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
-import type { PlanEntry } from './plan.js';
+import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
+import { openHandleNoFollow } from '../base/no-follow.js';
 
 const log = createLogger('restore');
 
@@ -45,7 +46,9 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
     });
     if (st !== undefined) {
       if (!st.isDirectory()) {
-        throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${existing} is a file, not a folder; nothing was restored`, { hint: 'name a folder (it is created if need be), or move the file away' });
+        throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${existing} is a file, not a folder; nothing was restored`, {
+          hint: 'name a folder (it is created if need be), or move the file away',
+        });
       }
       break;
     }
@@ -58,20 +61,36 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
   const folderReal = await realpath(folderRoot).catch(() => path.resolve(folderRoot));
   const relToFolder = path.relative(folderReal, real);
   if (relToFolder === '' || (relToFolder !== '..' && !relToFolder.startsWith(`..${path.sep}`) && !path.isAbsolute(relToFolder))) {
-    throw new SyncError('E_RESTORE_TO_IN_FOLDER', `--to ${dir} is ${relToFolder === '' ? 'the folder itself' : 'inside the folder'} (${folderRoot}); nothing was restored`, {
-      hint: relToFolder === '' ? 'to restore into place, leave out --to (a newer file here is then kept unless --force)' : 'name a folder outside the folder being restored',
-    });
+    throw new SyncError(
+      'E_RESTORE_TO_IN_FOLDER',
+      `--to ${dir} is ${relToFolder === '' ? 'the folder itself' : 'inside the folder'} (${folderRoot}); nothing was restored`,
+      {
+        hint:
+          relToFolder === ''
+            ? 'to restore into place, leave out --to (a newer file here is then kept unless --force)'
+            : 'name a folder outside the folder being restored',
+      },
+    );
   }
   const meta = await lstat(path.join(given, META_DIR)).catch(() => undefined);
   if (meta !== undefined && !meta.isDirectory()) {
-    throw new SyncError('E_RESTORE_TO_NOT_A_FOLDER', `--to ${dir}: ${path.join(given, META_DIR)} is ${meta.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where restore keeps replaced files; nothing was restored`, {
-      hint: `remove or rename ${path.join(given, META_DIR)}, or restore into another folder`,
-    });
+    throw new SyncError(
+      'E_RESTORE_TO_NOT_A_FOLDER',
+      `--to ${dir}: ${path.join(given, META_DIR)} is ${meta.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where restore keeps replaced files; nothing was restored`,
+      {
+        hint: `remove or rename ${path.join(given, META_DIR)}, or restore into another folder`,
+      },
+    );
   }
 }
 
 /** The backup's files and symlinks that DIR already holds, by path. */
-export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEntry & { path: string }>): Promise<Map<string, AlreadyThere>> {
+export async function findAlreadyRestored(
+  dir: string,
+  entries: Iterable<PlanEntry & { path: string }>,
+  /** Whether the backup's modes count (false from a Windows backup, or onto Windows: base/mode-bits.ts). */
+  compareModes = true,
+): Promise<Map<string, AlreadyThere>> {
   const found = new Map<string, AlreadyThere>();
   const names = new Map<string, Promise<Set<string>>>();
   // On a case-insensitive disk `readme.md` answers for `README.md`: only the exact name counts.
@@ -79,7 +98,10 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const parent = path.dirname(abs);
     let listing = names.get(parent);
     if (listing === undefined) {
-      listing = readdir(parent).then((n) => new Set(n), () => new Set<string>());
+      listing = readdir(parent).then(
+        (n) => new Set(n),
+        () => new Set<string>(),
+      );
       names.set(parent, listing);
     }
     return (await listing).has(path.basename(abs));
@@ -95,10 +117,11 @@ export async function findAlreadyRestored(dir: string, entries: Iterable<PlanEnt
     const abs = resolveUnderRoot(dir, disk);
     const st = await lstat(abs).catch(() => undefined);
     if (st === undefined || !(await hasExactName(abs))) continue;
-    const state = await compare(abs, st, entry, modes);
+    const state = await compare(abs, st, entry, compareModes ? modes : undefined);
     if (state !== undefined) found.set(entry.path, state);
   }
-  if (found.size > 0) log.info(`${found.size} ${found.size === 1 ? 'file is' : 'files are'} already in ${dir} with the backup's content: not copied again`);
+  if (found.size > 0)
+    log.info(`${found.size} ${found.size === 1 ? 'file is' : 'files are'} already in ${dir} with the backup's content: not copied again`);
   return found;
 }
 
@@ -137,7 +160,7 @@ function sameStoredTime(storedMs: number, wantedMs: number): boolean {
   return stored % 1000 === 0 && gap < 1000;
 }
 
-async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeeping): Promise<AlreadyThere | undefined> {
+async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeeping | undefined): Promise<AlreadyThere | undefined> {
   if (entry.type === 'symlink') {
     if (!st.isSymbolicLink()) return undefined;
     return (await readlink(abs).catch(() => undefined)) === entry.target ? 'same' : undefined;
@@ -146,7 +169,8 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
   const hash = await hashFile(abs);
   if (hash !== entry.hash) return undefined;
   const sameTimes = sameStoredTime(st.mtimeMs, entry.mtime);
-  const sameMode = (st.mode & 0o7777) === (entry.mode & 0o7777) || !(await modes.keeps(abs, st));
+  const sameMode =
+    modes === undefined || (st.mode & APPLIED_MODE_BITS) === (entry.mode & APPLIED_MODE_BITS) || !(await modes.keeps(abs, st));
   return sameTimes && sameMode ? 'same' : 'same-content';
 }
 
@@ -154,7 +178,7 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
 async function hashFile(abs: string): Promise<string | undefined> {
   let handle;
   try {
-    handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await openHandleNoFollow(abs, constants.O_RDONLY);
   } catch (err) {
     log.debug(`${abs}: cannot be read to compare it with the backup's copy (${errnoCode(err) ?? 'error'})`);
     return undefined;

@@ -4,18 +4,21 @@
  * `--to DIR`, with what DIR already holds), plan, and pull over the
  * same session with the same verification as a sync.
  */
+import { platformKeepsModes } from '../base/mode-bits.js';
 import type { FolderConfig } from '../config/types.js';
 import { diffManifests, type Difference, type VerifiedRecord } from '../diff/index.js';
 import { attachVerdicts } from '../diff/verdict.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import type { ManifestStream, PeerSession } from '../peer/index.js';
 import { scanFolder } from '../scan/index.js';
-import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
+import { applyPlan } from './apply.js';
+import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
 import { SyncError } from './errors.js';
 import { PeerFileSource } from './peer-source.js';
-import type { SyncPlan } from './plan.js';
+import type { SyncPlan } from './plan-types.js';
 import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 import { findAlreadyRestored } from './restore-target.js';
+import { nameRulesOf } from '../manifest/storable.js';
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -45,7 +48,8 @@ export interface RestoreOptions {
 async function judgeAgainstBackup(differences: Difference[], toleranceMs: number): Promise<void> {
   const backupCopy = new Map<string, VerifiedRecord>();
   for (const d of differences) {
-    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined) backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
+    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined)
+      backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
   }
   await attachVerdicts(
     differences.filter((d) => d.category === 'content'),
@@ -64,7 +68,11 @@ export interface RestoreOutcome {
 }
 
 /** Passes the backup's entries through, noting which requested paths it has something at or under. */
-async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonly string[], seen: Set<string>): AsyncGenerator<ManifestEntry> {
+async function* noting(
+  entries: AsyncIterable<ManifestEntry>,
+  requested: readonly string[],
+  seen: Set<string>,
+): AsyncGenerator<ManifestEntry> {
   for await (const e of entries) {
     for (const p of requested) if (!seen.has(p) && isAtOrUnder(e.path, p)) seen.add(p);
     yield e;
@@ -75,8 +83,15 @@ async function* noting(entries: AsyncIterable<ManifestEntry>, requested: readonl
  * `manifest` is the backup's manifest of the folder, requested in `session`
  * with `files: true` (requested here when not given).
  */
-export async function restoreFromSession(folder: FolderConfig, session: PeerSession, options: RestoreOptions = {}, manifest: ManifestStream = session.requestManifest(folder.id, { files: true })): Promise<RestoreOutcome> {
+export async function restoreFromSession(
+  folder: FolderConfig,
+  session: PeerSession,
+  options: RestoreOptions = {},
+  manifest: ManifestStream = session.requestManifest(folder.id, { files: true }),
+): Promise<RestoreOutcome> {
   const info = await manifest.info;
+  // Modes are restored only from a backup that has them onto a machine that keeps them.
+  const modes = info.modes && platformKeepsModes();
   if (info.role !== 'backup') {
     // Drain nothing more: the session closes with the caller.
     throw new SyncError('E_RESTORE_NOT_A_BACKUP', `${session.remote.name} holds folder "${folder.id}" as a ${info.role}, not as a backup`, {
@@ -93,16 +108,16 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
     for await (const e of backupEntries) {
       if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths: requested }, await findAlreadyRestored(options.toDir, wanted));
+    plan = planRestoreInto(wanted, { paths: requested, nameRules: nameRulesOf() }, await findAlreadyRestored(options.toDir, wanted, modes));
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
       verify: options.verify ?? false,
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
-    const diff = await diffManifests(local, backupEntries);
+    const diff = await diffManifests(local, backupEntries, { compareMode: modes });
     await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
-    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false });
+    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false, nameRules: nameRulesOf() });
   }
   const notOnBackup = requested.filter((p) => !seen.has(p));
   const dryRun = options.dryRun ?? false;
@@ -111,6 +126,7 @@ export async function restoreFromSession(folder: FolderConfig, session: PeerSess
   const result = await applyPlan(plan, {
     root: options.toDir ?? folder.path,
     source: new PeerFileSource(session, folder.id),
+    modes,
     requireMarker: options.toDir === undefined,
     ...(options.hashCache && options.toDir === undefined ? { hashCache: options.hashCache } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -9,11 +9,14 @@ import type { FolderConfig } from '../config/types.js';
 import type { DiffResult } from '../diff/index.js';
 import { createLogger } from '../base/log.js';
 import type { PeerSession } from '../peer/index.js';
-import { applyPlan, type ApplyResult, type HashRecorder, type SyncProgress } from './apply.js';
+import { applyPlan } from './apply.js';
+import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
 import { probeFolding } from './folding.js';
 import { PeerFileSource } from './peer-source.js';
-import { planSync, type MaxDelete, type SyncPlan } from './plan.js';
+import { planSync } from './plan.js';
+import type { MaxDelete, SyncPlan } from './plan-types.js';
 import { pruneVersions, VersionKeeper, type VersionRetention } from './versions.js';
+import { nameRulesOf } from '../manifest/storable.js';
 
 const log = createLogger('sync');
 
@@ -82,6 +85,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     backupFiles: diff.backupTotals.files,
     ...(last === undefined ? {} : { lastSourceFiles: last.sourceFiles }),
     folding,
+    nameRules: nameRulesOf(),
   });
   if (dryRun) return { plan, dryRun, exitCode: plan.stops.length > 0 ? 2 : exitCodeOf(plan) };
   // A guard stops the run before anything changes; the plan says which (syncFolder turns it into the run's error).
@@ -91,6 +95,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   const result = await applyPlan(plan, {
     root: folder.path,
     source: new PeerFileSource(checked.session, folder.id),
+    modes: diff.modesCompared,
     keeper,
     ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),

@@ -40,7 +40,10 @@ export interface SyncFolderResult {
 function retentionOf(folder: FolderConfig): VersionRetention | undefined {
   if (folder.versions === undefined) return undefined;
   const maxAgeMs = folder.versions.maxAge === undefined ? undefined : parseAge(folder.versions.maxAge);
-  return { ...(maxAgeMs === undefined ? {} : { maxAgeMs }), ...(folder.versions.keep === undefined ? {} : { keepPerPath: folder.versions.keep }) };
+  return {
+    ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+    ...(folder.versions.keep === undefined ? {} : { keepPerPath: folder.versions.keep }),
+  };
 }
 
 export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, options: SyncFolderOptions = {}): Promise<SyncFolderResult> {
@@ -57,7 +60,12 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
         cache = HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
         const retention = retentionOf(folder) ?? options.retention;
         const verified = options.dryRun === true ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
-        outcome = await syncCheckedFolder({ folder, session, diff }, env.state, { ...options, hashCache: cache, ...(verified ? { verified } : {}), ...(retention ? { retention } : {}) });
+        outcome = await syncCheckedFolder({ folder, session, diff }, env.state, {
+          ...options,
+          hashCache: cache,
+          ...(verified ? { verified } : {}),
+          ...(retention ? { retention } : {}),
+        });
         if (!outcome.dryRun && outcome.plan.stops.length > 0) failure = SyncGuardError.of(outcome.plan.stops);
       } catch (err) {
         rethrowIfBug(err);
@@ -74,9 +82,15 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
   else if (failure !== undefined) result.error = { code: failure.code, message: failure.message, hint: failure.hint ?? null };
   if (result.error === undefined && outcome !== undefined) {
     result.exitCode = outcome.exitCode;
-    if (outcome.result?.aborted) result.error = { code: outcome.result.aborted.code, message: outcome.result.aborted.message, hint: outcome.result.aborted.hint ?? null };
+    if (outcome.result?.aborted)
+      result.error = {
+        code: outcome.result.aborted.code,
+        message: outcome.result.aborted.message,
+        hint: outcome.result.aborted.hint ?? null,
+      };
   }
   // The check ran: the report says what the sync then did (or why it could not).
-  if (report.error === null) report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);
+  if (report.error === null)
+    report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);
   return result;
 }

@@ -16,7 +16,14 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
   const remaining = differences.filter((d) => !done.has(d.path));
   const failing = remaining.filter((d) => d.failing);
   const stops = outcome?.plan.stops ?? [];
-  const aborted = result?.aborted !== undefined ? { code: result.aborted.code, message: result.aborted.message, hint: result.aborted.hint ?? 'what was done stays done; sync again to finish (interrupted files resume)' } : (error ?? null);
+  const aborted =
+    result?.aborted !== undefined
+      ? {
+          code: result.aborted.code,
+          message: result.aborted.message,
+          hint: result.aborted.hint ?? 'what was done stays done; sync again to finish (interrupted files resume)',
+        }
+      : (error ?? null);
   return {
     dryRun: outcome?.dryRun ?? false,
     fixed: {
@@ -30,12 +37,23 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       versions: result?.versions ?? [],
     },
     stops: stops.map((s) => ({ guard: s.guard, message: s.message, hint: s.hint })),
-    refused: (outcome?.plan.skipped ?? []).filter((s) => s.reason !== 'extra-kept').map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
+    refused: (outcome?.plan.skipped ?? [])
+      .filter((s) => s.reason !== 'extra-kept')
+      .map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
     keptExtras,
     // The report shows each path next to its message: the message need not start with it again.
-    failed: (result?.failed ?? []).map(({ path, code, message }) => ({ path, code, message: message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message })),
+    failed: (result?.failed ?? []).map(({ path, code, message }) => ({
+      path,
+      code,
+      message: message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message,
+    })),
     aborted: stops.length > 0 ? null : aborted,
-    remaining: { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0), byCategory: totalsByCategory(remaining), differences: remaining },
+    remaining: {
+      failing: failing.length,
+      failingBytes: failing.reduce((n, d) => n + d.bytes, 0),
+      byCategory: totalsByCategory(remaining),
+      differences: remaining,
+    },
     // Extras stay without --delete (a folder of extras is kept whole): that is a choice, not a failure.
     complete: result !== undefined && aborted === null && failing.every((d) => keptOnPurpose(keptExtras, d)),
   };

@@ -14,7 +14,7 @@ import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../base/atomic-file.js';
 import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
@@ -43,7 +43,10 @@ export class VersionKeeper {
   /** Relative paths (under the versions folder) this run created, in order. */
   readonly kept: string[] = [];
 
-  constructor(readonly root: string, now = new Date()) {
+  constructor(
+    readonly root: string,
+    now = new Date(),
+  ) {
     this.stamp = versionStamp(now);
   }
 
@@ -170,7 +173,11 @@ export async function listVersions(root: string, paths: string[] = []): Promise<
  * Whatever is there now is itself kept as a version first, so restoring can
  * be undone. The version stays in the versions folder.
  */
-export async function restoreVersion(root: string, version: VersionInfo, options: { toDir?: string; keeper?: VersionKeeper } = {}): Promise<string> {
+export async function restoreVersion(
+  root: string,
+  version: VersionInfo,
+  options: { toDir?: string; keeper?: VersionKeeper } = {},
+): Promise<string> {
   const targetRoot = options.toDir ?? root;
   if (options.toDir !== undefined) await mkdir(options.toDir, { recursive: true });
   const target = await prepareParents(targetRoot, version.path);
@@ -215,4 +222,3 @@ export async function pruneVersions(root: string, retention: VersionRetention, n
   }
   return removed;
 }
-

@@ -27,7 +27,10 @@ export class SourceFileError extends TransferError {
     detail: string,
   ) {
     super(`E_SYNC_SOURCE_${reason.toUpperCase().replace('-', '_')}`, `${relPath}: ${detail}`, {
-      hint: reason === 'changed' ? 'the file is being written on the source; sync again when it is still' : 'run `synker check` again to refresh the manifests',
+      hint:
+        reason === 'changed'
+          ? 'the file is being written on the source; sync again when it is still'
+          : 'run `synker check` again to refresh the manifests',
     });
   }
 }

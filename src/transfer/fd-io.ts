@@ -3,7 +3,7 @@
  * large writes, fsync), for code that keeps raw descriptors to make its
  * cheap calls synchronously (incoming-file.ts, file-reader.ts).
  */
-import { fsync, open, read, write, type Mode, type OpenMode } from 'node:fs';
+import { fsync, read, write } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -19,7 +19,6 @@ import { promisify } from 'node:util';
 export const SYNC_IO_MAX_BYTES = 64 * 1024;
 
 const readAsync = promisify(read);
-const openAsync = promisify(open) as (path: string, flags: OpenMode, mode: Mode) => Promise<number>;
 const writeAsync = promisify(write);
 
 export async function fdRead(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
@@ -31,13 +30,3 @@ export async function fdWrite(fd: number, buffer: Uint8Array, offset: number, le
 }
 
 export const fdSync: (fd: number) => Promise<void> = promisify(fsync);
-
-/**
- * Creating a file can wait on the file system's journal while other files
- * are fsynced: on this VM the backup's synchronous creates of the photos
- * tree's 1,000 partial files blocked its busiest thread for 0.95 s of an
- * 8.5 s sync (`perf trace -s`: 0.67 ms a create, up to 3 ms).
- */
-export function fdOpen(path: string, flags: number, mode: number): Promise<number> {
-  return openAsync(path, flags, mode);
-}

@@ -11,13 +11,14 @@
  * a prefix that is not sent.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { SourceFileError } from '../transfer/errors.js';
 import { fdRead, SYNC_IO_MAX_BYTES } from './fd-io.js';
 import { resolveUnderRoot } from './safe-path.js';
+import { openNoFollowSync } from '../base/no-follow.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
@@ -45,9 +46,14 @@ export interface ReadOptions {
  * Throws SourceFileError when the file is not there, not a regular file, not
  * under the root, or changed since the manifest (before or while reading).
  */
-export async function readManifestFile(root: string, entry: ManifestEntry, options: ReadOptions): Promise<{ hash?: string; bytesSent: number }> {
+export async function readManifestFile(
+  root: string,
+  entry: ManifestEntry,
+  options: ReadOptions,
+): Promise<{ hash?: string; bytesSent: number }> {
   const rel = entry.raw ?? entry.path;
-  if (entry.type !== 'file' || entry.hash === undefined) throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
+  if (entry.type !== 'file' || entry.hash === undefined)
+    throw new SourceFileError(entry.path, 'refused', 'not a hashed regular file in the manifest');
   if (!Number.isSafeInteger(options.offset) || options.offset < 0 || options.offset > entry.size) {
     throw new SourceFileError(entry.path, 'refused', `offset ${options.offset} is outside the file (${entry.size} bytes)`);
   }
@@ -66,7 +72,7 @@ export async function readManifestFile(root: string, entry: ManifestEntry, optio
   }
   let fd: number;
   try {
-    fd = openSync(path.join(realParent, path.basename(abs)), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openNoFollowSync(path.join(realParent, path.basename(abs)), constants.O_RDONLY);
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') throw new SourceFileError(entry.path, 'not-found', 'no longer exists on the source');

@@ -17,7 +17,8 @@ export function unsafePathReason(relPath: string): string | undefined {
   if (relPath.length > 4096) return 'path longer than 4096 characters';
   if (relPath.includes('\0')) return 'contains a NUL character';
   if (relPath.includes('\\')) return 'contains a backslash';
-  if (relPath.startsWith('/') || /^[A-Za-z]:/.test(relPath)) return 'absolute path';
+  // `a:b.txt` is an ordinary name on Linux and macOS; on Windows resolveUnderRoot refuses it (a drive or a stream).
+  if (relPath.startsWith('/')) return 'absolute path';
   const parts = relPath.split('/');
   for (const part of parts) {
     if (part === '') return 'empty path component';
@@ -33,9 +34,17 @@ export function assertSafeRelPath(relPath: string): void {
   if (reason !== undefined) throw new UnsafePathError(relPath, reason);
 }
 
-/** The absolute on-disk path of a checked relative path. */
-export function resolveUnderRoot(root: string, relPath: string): string {
+/**
+ * The absolute on-disk path of a checked relative path. On Windows a `:` in
+ * a name would name a drive (`C:x`) or an NTFS alternate data stream of
+ * another file (`a:b` is stream `b` of `a`): refused here whatever the
+ * caller checked before (manifest/storable.ts skips such names earlier,
+ * with a reason).
+ */
+export function resolveUnderRoot(root: string, relPath: string, platform: NodeJS.Platform = process.platform): string {
   assertSafeRelPath(relPath);
+  if (platform === 'win32' && relPath.includes(':'))
+    throw new UnsafePathError(relPath, 'a ":" in a name on Windows names a drive or an alternate data stream');
   return path.join(root, ...relPath.split('/'));
 }
 

@@ -23,8 +23,10 @@ export async function serveFileRequest(
   const reason = unsafePathReason(request.path);
   if (reason !== undefined) throw new SourceFileError(String(request.path).slice(0, 200), 'refused', `unsafe path (${reason})`);
   const entry = await lookup(request.path);
-  if (entry === undefined || entry.type !== 'file') throw new SourceFileError(request.path, 'not-found', 'is not a file in the source\'s manifest');
-  if (entry.hash === undefined) throw new SourceFileError(request.path, 'refused', 'has no hash in the source\'s manifest');
-  if (entry.hash !== request.hash || entry.size !== request.size) throw new SourceFileError(request.path, 'changed', 'changed on the source since the manifest the request is based on');
+  if (entry === undefined || entry.type !== 'file')
+    throw new SourceFileError(request.path, 'not-found', "is not a file in the source's manifest");
+  if (entry.hash === undefined) throw new SourceFileError(request.path, 'refused', "has no hash in the source's manifest");
+  if (entry.hash !== request.hash || entry.size !== request.size)
+    throw new SourceFileError(request.path, 'changed', 'changed on the source since the manifest the request is based on');
   return readManifestFile(root, entry, { ...options, offset: request.offset, onData });
 }

@@ -31,14 +31,17 @@ export async function startAdvertiser(ns: Netns, args: string[]): Promise<Advert
   const lines: unknown[] = [];
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
-    let nl: number;
-    while ((nl = stdout.indexOf('\n')) !== -1) {
+    for (let nl = stdout.indexOf('\n'); nl !== -1; nl = stdout.indexOf('\n')) {
       lines.push(JSON.parse(stdout.slice(0, nl)));
       stdout = stdout.slice(nl + 1);
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const first = (await waitFor(`the advertiser to start (stderr: ${stderr.slice(-1500)})`, () => lines[0], 30_000)) as { deviceId: string; instance: string; readyAt: number };
+  const first = (await waitFor(`the advertiser to start (stderr: ${stderr.slice(-1500)})`, () => lines[0], 30_000)) as {
+    deviceId: string;
+    instance: string;
+    readyAt: number;
+  };
   const events = (): FixtureEvent[] => lines.slice(1) as FixtureEvent[];
   return {
     child,
@@ -48,7 +51,8 @@ export async function startAdvertiser(ns: Netns, args: string[]): Promise<Advert
     get events() {
       return events();
     },
-    waitForEvent: (what, predicate, timeoutMs = 30_000) => waitFor(`${what} (events: ${JSON.stringify(events())})`, () => events().find(predicate), timeoutMs),
+    waitForEvent: (what, predicate, timeoutMs = 30_000) =>
+      waitFor(`${what} (events: ${JSON.stringify(events())})`, () => events().find(predicate), timeoutMs),
     stop: () => stopProcess(child),
     stderr: () => stderr,
   };

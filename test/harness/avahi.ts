@@ -44,7 +44,11 @@ export async function startAvahi(t: Cleanup, ns: Netns, ifname: string): Promise
   await writeFile(
     path.join(dir, 'avahi-daemon.conf'),
     `[server]
-host-name=avahi-${path.basename(dir).slice(-6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}
+host-name=avahi-${path
+      .basename(dir)
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}
 use-ipv4=yes
 use-ipv6=no
 allow-interfaces=${ifname}
@@ -67,14 +71,23 @@ publish-workstation=no
   await waitFor(`the private D-Bus (${busErr})`, async () => ((await exists(busSocket)) ? true : undefined), 20_000);
   const daemon = ns.spawn(
     'unshare',
-    ['-m', 'sh', '-c', `mount -t tmpfs tmpfs /run && mkdir -p /run/avahi-daemon && exec avahi-daemon -f ${path.join(dir, 'avahi-daemon.conf')} --no-drop-root --no-chroot --no-rlimits`],
+    [
+      '-m',
+      'sh',
+      '-c',
+      `mount -t tmpfs tmpfs /run && mkdir -p /run/avahi-daemon && exec avahi-daemon -f ${path.join(dir, 'avahi-daemon.conf')} --no-drop-root --no-chroot --no-rlimits`,
+    ],
     { env },
   );
   let log = '';
   daemon.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   daemon.once('exit', (code) => (log += `\n[avahi-daemon exited with ${code}]`));
-  await waitFor(`avahi-daemon to start (log so far: ${log.slice(-2000)})`, () => (/Server startup complete/.test(log) ? true : /exited with/.test(log) ? Promise.reject(new Error(log)) : undefined), 30_000);
+  await waitFor(
+    `avahi-daemon to start (log so far: ${log.slice(-2000)})`,
+    () => (/Server startup complete/.test(log) ? true : /exited with/.test(log) ? Promise.reject(new Error(log)) : undefined),
+    30_000,
+  );
   return { env };
 }
 

@@ -12,7 +12,7 @@ import { CONFIG_FILE_NAME } from '../../src/config/defaults.js';
 import { writeFolderMarker } from '../../src/config/folder-marker.js';
 import { CERT_FILE, KEY_FILE, createIdentity, type Identity } from '../../src/identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../../src/config/types.js';
-import { staticLocator } from '../../src/check/find-source.js';
+import { staticLocator } from './peer-address.js';
 import { checkFolder, type CheckEnvironment, type CheckOptions } from '../../src/check/run.js';
 import { scanningSource } from '../../src/agent/agent.js';
 import { startAgentServer, type AgentServer } from '../../src/peer/index.js';

@@ -14,7 +14,7 @@ export const DEMO_TIMEOUT_MS = 240_000;
 export function demoEnv(work: string): NodeJS.ProcessEnv {
   // Its own SYNKER_HOME is never used (each demo side has its own), but make sure nothing could touch the user's.
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: work, SYNKER_HOME: path.join(work, 'unused-home'), NO_COLOR: '1' };
-  delete env['SYNKER_LOG'];
+  delete env.SYNKER_LOG;
   return env;
 }
 
@@ -43,7 +43,9 @@ export function processesIn(ns: Netns): string[] {
  * "does not work" there: what a machine with a strict firewall looks like.
  */
 export function blockMdns(ns: Netns): void {
-  const rules = 'table inet synker_test_no_mdns {\n  chain out {\n    type filter hook output priority 0;\n    udp dport 5353 drop\n  }\n}\n';
+  const rules =
+    'table inet synker_test_no_mdns {\n  chain out {\n    type filter hook output priority 0;\n    udp dport 5353 drop\n  }\n}\n';
   const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], { input: rules, encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`nft could not block mDNS in ${ns.name} (apt-get install nftables; .ci/run does): ${r.error?.message ?? r.stderr}`);
+  if (r.error || r.status !== 0)
+    throw new Error(`nft could not block mDNS in ${ns.name} (apt-get install nftables; .ci/run does): ${r.error?.message ?? r.stderr}`);
 }

@@ -6,7 +6,8 @@
  *   const session = await dialDevice({ deviceId, identity, finder });
  */
 import type { Identity } from '../../src/identity/identity.js';
-import { connectToPeer, type PeerSession } from '../../src/peer/client.js';
+import type { PeerSession } from '../../src/peer/client.js';
+import { connectToPeer } from '../../src/peer/connect.js';
 import { PeerError, WrongDeviceError } from '../../src/peer/errors.js';
 import type { Candidate, PeerFinder } from '../../src/discovery/candidates.js';
 import { connectToDevice } from '../../src/discovery/connect.js';

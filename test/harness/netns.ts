@@ -292,7 +292,12 @@ export function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> 
 }
 
 /** Wait until `predicate` returns a value (not undefined), polling; throws after timeoutMs. */
-export async function waitFor<T>(what: string, predicate: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  predicate: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();

@@ -61,7 +61,12 @@ export interface TestAgent {
 /** An agent on 127.0.0.1:0 sharing folder `photos` (source, `entries`) with `shareWith`. */
 export async function startTestAgent(
   identity: Identity,
-  options: { shareWith?: string[]; trust?: string[]; entries?: () => Iterable<ManifestEntry>; ignore?: string[] } & Partial<AgentServerOptions> = {},
+  options: {
+    shareWith?: string[];
+    trust?: string[];
+    entries?: () => Iterable<ManifestEntry>;
+    ignore?: string[];
+  } & Partial<AgentServerOptions> = {},
 ): Promise<TestAgent> {
   const directory = new MemoryDirectory();
   directory.trustedDevices = (options.trust ?? []).map((deviceId) => ({ deviceId }));
@@ -115,7 +120,9 @@ function wrapRaw(ws: WebSocket): RawPeer {
     for (const w of waiters.splice(0)) w();
   });
   ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return {
     ws,
     frames,
@@ -124,7 +131,10 @@ function wrapRaw(ws: WebSocket): RawPeer {
     sendBytes: (bytes) => ws.send(bytes),
     waitFor: (predicate, timeoutMs = 5000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`)),
+          timeoutMs,
+        );
         const check = (): boolean => {
           const found = frames.find(predicate);
           if (found === undefined) return false;
@@ -174,7 +184,13 @@ export async function startRawServer(
   identity: Identity,
   onSession: (peer: RawPeer, clientDeviceId: string | undefined) => void,
 ): Promise<{ port: number; close(): Promise<void> }> {
-  const server = https.createServer({ cert: identity.certPem, key: identity.keyPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+  const server = https.createServer({
+    cert: identity.certPem,
+    key: identity.keyPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.3',
+  });
   const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
   wss.on('connection', (ws, req) => onSession(wrapRaw(ws), peerDeviceId(req.socket as TLSSocket)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -44,9 +44,9 @@ export function runSynker(args: string[], options: CliOptions = {}): Promise<Cli
 /** An environment whose HOME and SYNKER_HOME are `home`: nothing touches the real user's files. */
 export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, SYNKER_HOME: `${home}/synker`, NO_COLOR: '1', ...extra };
-  delete env['XDG_CONFIG_HOME'];
-  delete env['XDG_DATA_HOME'];
-  delete env['XDG_CACHE_HOME'];
-  delete env['SYNKER_LOG'];
+  delete env.XDG_CONFIG_HOME;
+  delete env.XDG_DATA_HOME;
+  delete env.XDG_CACHE_HOME;
+  delete env.SYNKER_LOG;
   return env;
 }

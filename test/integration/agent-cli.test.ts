@@ -24,9 +24,14 @@ interface RunningAgent {
 }
 
 async function startAgentProcess(t: TestContext, env: NodeJS.ProcessEnv, args: string[]): Promise<RunningAgent> {
-  const child = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--no-schedule', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--no-schedule', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -80,7 +85,8 @@ test('synker agent serves a real scan to a trusted device, records strangers, ap
   const agent = await startAgentProcess(t, env, ['--name', 'nas']);
   const server: Identity = (await loadOrCreateIdentity(path.join(home, 'synker', 'config'))).identity;
   const client = await createIdentity('laptop');
-  const connect = (): Promise<PeerSession> => connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId, name: 'laptop' });
+  const connect = (): Promise<PeerSession> =>
+    connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId, name: 'laptop' });
 
   // A stranger: the documented refusal naming the fix, and a recorded pairing attempt.
   await assert.rejects(connect(), (err: Error & { code?: string }) => {
@@ -142,7 +148,11 @@ test('synker agent refuses a bad --port', async (t) => {
 
 test('synker agent refuses a --name its peers would refuse, before it starts', async (t) => {
   const home = await tempDir(t);
-  for (const [name, why] of [['a'.repeat(200), /--name must be at most 63 bytes \(UTF-8\), found 200/], ['nas\nevil', /--name must not contain control characters/], [' ', /--name must be a non-empty string/]] as const) {
+  for (const [name, why] of [
+    ['a'.repeat(200), /--name must be at most 63 bytes \(UTF-8\), found 200/],
+    ['nas\nevil', /--name must not contain control characters/],
+    [' ', /--name must be a non-empty string/],
+  ] as const) {
     const result = await runSynker(['agent', '--name', name, '--no-discovery', '--no-schedule', '--port', '0'], { env: isolatedEnv(home) });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, why);

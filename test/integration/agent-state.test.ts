@@ -15,16 +15,30 @@ test('pairing attempts are deduplicated by device and capped, least recent dropp
   await state.recordPairingAttempt({ deviceId: first, address: '127.0.0.1:5001', at: 3000 });
   let [only] = state.pairingAttempts();
   assert.equal(state.pairingAttempts().length, 1);
-  assert.deepEqual(only, { deviceId: first, name: 'laptop', address: '127.0.0.1:5001', firstSeen: new Date(1000), lastSeen: new Date(3000), count: 2 });
+  assert.deepEqual(only, {
+    deviceId: first,
+    name: 'laptop',
+    address: '127.0.0.1:5001',
+    firstSeen: new Date(1000),
+    lastSeen: new Date(3000),
+    count: 2,
+  });
 
   for (let i = 1; i <= MAX_PAIRING_ATTEMPTS + 20; i++) {
-    await state.recordPairingAttempt({ deviceId: deviceIdFromCertificate(Buffer.from(`pairing ${i}`)), name: `n${i}\u0007${'x'.repeat(500)}`, at: 3000 + i });
+    await state.recordPairingAttempt({
+      deviceId: deviceIdFromCertificate(Buffer.from(`pairing ${i}`)),
+      name: `n${i}\u0007${'x'.repeat(500)}`,
+      at: 3000 + i,
+    });
   }
   const attempts = state.pairingAttempts();
   assert.equal(attempts.length, MAX_PAIRING_ATTEMPTS);
   assert.equal(attempts[0]!.lastSeen.getTime(), 3000 + MAX_PAIRING_ATTEMPTS + 20, 'most recent first');
   assert.ok(!attempts.some((a) => a.deviceId === first), 'the least recently seen device was dropped');
-  assert.ok(attempts.every((a) => a.name!.length <= 128 && !a.name!.includes('\u0007')), 'peer-supplied names are cut and cleaned');
+  assert.ok(
+    attempts.every((a) => a.name!.length <= 128 && !a.name!.includes('\u0007')),
+    'peer-supplied names are cut and cleaned',
+  );
 
   // Another process (a fresh open) sees the same attempts; forgetting one removes it.
   const other = await AgentState.open(dir);
@@ -48,7 +62,13 @@ test('per-folder stores are separate, ordered, replaceable at once and dropped w
   await outbox.put(1, { subject: 'report' });
   await otherFolder.put('a.jpg', 'other');
   assert.equal(verified.get('a.jpg'), 'hash-a');
-  assert.deepEqual([...verified.entries()], [['a.jpg', 'hash-a'], ['b.jpg', 'hash-b']]);
+  assert.deepEqual(
+    [...verified.entries()],
+    [
+      ['a.jpg', 'hash-a'],
+      ['b.jpg', 'hash-b'],
+    ],
+  );
   assert.deepEqual([...outbox.entries()], [[1, { subject: 'report' }]]);
 
   await verified.replaceAll(Array.from({ length: 5000 }, (_, i) => [`f${String(i).padStart(5, '0')}`, `h${i}`] as [string, string]));

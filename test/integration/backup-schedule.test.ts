@@ -26,8 +26,21 @@ test('the backup schedule checks backup folders only, mails per the config, and 
   const server = await new TestSmtpServer().start();
   t.after(() => server.stop());
   const clock = new ManualClock(Date.parse('2026-11-24T12:00:00Z'));
-  const smtp = { host: '127.0.0.1', port: 1, starttls: 'never', from: 'nas@example.test', to: ['me@example.test'], clientName: 'nas.test', timeout: 2 };
-  const config: ScheduleConfigView = { name: 'nas', folders: FOLDERS, smtp, schedule: { check: '0 4 * * *', timezone: 'UTC', email: 'always' } };
+  const smtp = {
+    host: '127.0.0.1',
+    port: 1,
+    starttls: 'never',
+    from: 'nas@example.test',
+    to: ['me@example.test'],
+    clientName: 'nas.test',
+    timeout: 2,
+  };
+  const config: ScheduleConfigView = {
+    name: 'nas',
+    folders: FOLDERS,
+    smtp,
+    schedule: { check: '0 4 * * *', timezone: 'UTC', email: 'always' },
+  };
   const checked: string[] = [];
 
   const schedule = startBackupSchedule({
@@ -67,15 +80,21 @@ test('the backup schedule checks backup folders only, mails per the config, and 
   assert.equal((await server.parsed(0)).subject, 'Backup of pictures on nas is complete');
   assert.equal(await outbox.size(), 0);
 
-  const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as { folders: Record<string, { lastVerified?: { status: string } }> };
-  assert.equal(state.folders['pictures']?.lastVerified?.status, 'complete');
-  assert.equal(state.folders['documents'], undefined);
+  const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as {
+    folders: Record<string, { lastVerified?: { status: string } }>;
+  };
+  assert.equal(state.folders.pictures?.lastVerified?.status, 'complete');
+  assert.equal(state.folders.documents, undefined);
 
   // An edited schedule applies without a restart: checks every hour from now on, and no mail for a complete backup.
   config.schedule = { check: '0 * * * *', timezone: 'UTC', email: 'on-difference' };
   checked.length = 0;
   await tickUntil('2026-11-25T08:30:00Z');
-  assert.deepEqual(checked, ['pictures', 'pictures', 'pictures', 'pictures'], 'the 05:00 slot (passed when the edit was read), then 06:00, 07:00 and 08:00');
+  assert.deepEqual(
+    checked,
+    ['pictures', 'pictures', 'pictures', 'pictures'],
+    'the 05:00 slot (passed when the edit was read), then 06:00, 07:00 and 08:00',
+  );
   assert.equal(server.received.length, 1, 'on-difference: a complete backup is not mailed');
 });
 
@@ -98,15 +117,24 @@ test('without an smtp section results are recorded and nothing is queued', async
     await schedule.scheduler.tick();
   }
   assert.equal(await new Outbox(outboxDir(dataDir)).size(), 0);
-  const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as { folders: Record<string, { lastResult?: { status: string; summary: string } }> };
-  assert.equal(state.folders['pictures']?.lastResult?.status, 'differences');
-  assert.equal(state.folders['pictures']?.lastResult?.summary, '1 file missing (1 B)');
+  const state = JSON.parse(await readFile(scheduleStateFile(dataDir), 'utf8')) as {
+    folders: Record<string, { lastResult?: { status: string; summary: string } }>;
+  };
+  assert.equal(state.folders.pictures?.lastResult?.status, 'differences');
+  assert.equal(state.folders.pictures?.lastResult?.summary, '1 file missing (1 B)');
 });
 
 test('while the config file is broken, scheduled checks get the config still in force, not the broken file', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
-  await writeFile(file, JSON.stringify({ version: 1, name: 'nas', folders: [{ id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true }] }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      version: 1,
+      name: 'nas',
+      folders: [{ id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true }],
+    }),
+  );
   const store = await ConfigStore.open(file, { watch: true, pollMs: 50 });
   t.after(() => store.close());
   assert.equal(await configInForceFile(store, dir), undefined, 'the file is fine: the checks read it');
@@ -117,5 +145,8 @@ test('while the config file is broken, scheduled checks get the config still in 
   assert.ok(inForce);
   const written = JSON.parse(await readFile(inForce, 'utf8')) as { name: string; folders: Array<{ id: string; sync?: boolean }> };
   assert.equal(written.name, 'nas');
-  assert.deepEqual(written.folders.map((f) => [f.id, f.sync]), [['photos', true]]);
+  assert.deepEqual(
+    written.folders.map((f) => [f.id, f.sync]),
+    [['photos', true]],
+  );
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { formatBytes, formatCount } from '../../src/report/words.js';
+import { formatBytes, formatCount } from '../../src/base/units.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';
 import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { outboxDir } from '../../src/dirs/data-files.js';
@@ -23,7 +23,15 @@ import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 const FILES: Record<string, string> = { 'a.jpg': 'alpha', 'b.jpg': 'bravo', 'docs/notes.txt': 'notes' };
 
 function smtpSection(port: number): Record<string, unknown> {
-  return { host: '127.0.0.1', port, starttls: 'never', from: 'synker on nas <synker@nas.test>', to: ['owner@example.test'], clientName: 'nas.test', timeout: '5s' };
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'synker on nas <synker@nas.test>',
+    to: ['owner@example.test'],
+    clientName: 'nas.test',
+    timeout: '5s',
+  };
 }
 
 test('synker check --email mails the report with the same totals as --json; SMTP down keeps it in the outbox', async (t) => {
@@ -45,14 +53,25 @@ test('synker check --email mails the report with the same totals as --json; SMTP
   assert.match(mailed.stderr, /e-mailed the report of photos to owner@example\.test/);
   assert.equal(server.received.length, 1);
   const mail = await server.parsed(0);
-  assert.equal(mail.subject, `Backup of photos on nas: 2 files and 1 folder missing (${formatBytes(report.summary.byCategory.missing.bytes)})`);
-  assert.match(mail.text ?? '', new RegExp(`Total failing\\s+${formatCount(report.summary.failing)}\\s+${formatBytes(report.summary.failingBytes).replace('.', '\\.')}`));
+  assert.equal(
+    mail.subject,
+    `Backup of photos on nas: 2 files and 1 folder missing (${formatBytes(report.summary.byCategory.missing.bytes)})`,
+  );
+  assert.match(
+    mail.text ?? '',
+    new RegExp(
+      `Total failing\\s+${formatCount(report.summary.failing)}\\s+${formatBytes(report.summary.failingBytes).replace('.', '\\.')}`,
+    ),
+  );
 
   // The mail server goes away: the report waits in the outbox, the check's exit code stands.
   await server.stop();
   const down = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /error: the report of photos was not e-mailed now \(it waits in the outbox\): the mail server 127\.0\.0\.1:\d+ refused the connection/);
+  assert.match(
+    down.stderr,
+    /error: the report of photos was not e-mailed now \(it waits in the outbox\): the mail server 127\.0\.0\.1:\d+ refused the connection/,
+  );
   assert.match(down.stderr, /hint: Check smtp\.host and smtp\.port/);
   assert.equal(await new Outbox(outboxDir(path.join(pair.backupHome, 'data'))).size(), 1);
 });
@@ -79,7 +98,9 @@ test('a report that cannot be written to --output is still e-mailed, then the wr
   // Asynchronously: the SMTP server runs in this process.
   const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
     const [command, ...rest] = [...wrap, process.execPath, ...args];
-    execFile(command!, rest, { env }, (err, _stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr }));
+    execFile(command!, rest, { env }, (err, _stdout, stderr) =>
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr }),
+    );
   });
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stderr, /e-mailed the report of photos to owner@example\.test/);
@@ -116,7 +137,13 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
 
   // The agent's schedule with the default runner (a real child process per check).
   const clock = new ManualClock(Date.parse('2026-11-25T03:55:00Z'));
-  const schedule = startBackupSchedule({ config: () => pair.backupConfig, dataDir: path.join(pair.backupHome, 'data'), clock, env, tickMs: 60_000 });
+  const schedule = startBackupSchedule({
+    config: () => pair.backupConfig,
+    dataDir: path.join(pair.backupHome, 'data'),
+    clock,
+    env,
+    tickMs: 60_000,
+  });
   t.after(() => schedule.stop());
   for (let minute = 0; minute < 6; minute++) {
     clock.advance(60_000);

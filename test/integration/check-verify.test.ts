@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { lstat, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { staticLocator } from '../../src/check/find-source.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { checkFolder } from '../../src/check/run.js';
 import { VerifiedHashes } from '../../src/check/verified-store.js';
 import { writeFolderMarker } from '../../src/config/folder-marker.js';
@@ -94,8 +94,14 @@ test('bit rot on each side: missed by a plain check, found by --verify on the ri
   assert.match(text, /! 1 file changed content without any change of size or dates \(1 on the backup\)/);
   assert.match(text, /! 1 file changed on the source while keeping size and modification time/);
   assert.equal(text.match(/^! /gm)?.length, 2, text);
-  assert.match(text, /docs\/notes\.txt {2}same size \(5 B\), different content; SUSPICIOUS: content changed on the source without any change of size or dates/);
-  assert.match(text, /albums\/2\.jpg {2}same size \(8 B\), different content; content changed on the backup without any change of size or dates/);
+  assert.match(
+    text,
+    /docs\/notes\.txt {2}same size \(5 B\), different content; SUSPICIOUS: content changed on the source without any change of size or dates/,
+  );
+  assert.match(
+    text,
+    /albums\/2\.jpg {2}same size \(8 B\), different content; content changed on the backup without any change of size or dates/,
+  );
 
   // The re-read refreshed both caches: a plain check now sees the real bytes, and the verdicts
   // still name the right sides (from the verified record; the silent change is no news any more).
@@ -226,16 +232,25 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   const port = source.port;
   /** The stats of the agent's scans, from its debug log. */
   const agentScans = () =>
-    [...source.log().matchAll(/\[scan\] scan finished (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as { files: number; hashedFiles: number; cachedFiles: number });
-  const check = (...extra: string[]) => runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
+    [...source.log().matchAll(/\[scan\] scan finished (\{.*\})/g)].map(
+      (m) => JSON.parse(m[1]!) as { files: number; hashedFiles: number; cachedFiles: number },
+    );
+  const check = (...extra: string[]) =>
+    runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
 
   await rm(path.join(backupRoot, 'b.txt'));
   const sized = await check('--size-only');
   assert.equal(sized.code, 1, sized.stderr);
   const report = JSON.parse(sized.stdout) as CheckReport;
   assert.equal(report.settings?.sizeOnly, true);
-  assert.deepEqual(report.differences.map((d) => `${d.category} ${d.path}`), ['missing b.txt']);
-  await waitFor(() => agentScans().length === 1, () => source.log());
+  assert.deepEqual(
+    report.differences.map((d) => `${d.category} ${d.path}`),
+    ['missing b.txt'],
+  );
+  await waitFor(
+    () => agentScans().length === 1,
+    () => source.log(),
+  );
   assert.deepEqual(
     agentScans().map(({ files, hashedFiles, cachedFiles }) => ({ files, hashedFiles, cachedFiles })),
     [{ files: Object.keys(FILES).length, hashedFiles: 0, cachedFiles: 0 }],
@@ -244,7 +259,10 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   // The same agent hashes when asked normally, and re-hashes everything when asked to verify.
   assert.equal((await check()).code, 1);
   assert.equal((await check('--verify')).code, 1);
-  await waitFor(() => agentScans().length === 3, () => source.log());
+  await waitFor(
+    () => agentScans().length === 3,
+    () => source.log(),
+  );
   assert.deepEqual(
     agentScans().map(({ hashedFiles, cachedFiles }) => ({ hashedFiles, cachedFiles })),
     [
@@ -281,17 +299,70 @@ test('verified records: an unchanged folder writes none, a new match writes one,
     await verified.commit(differences);
     return verified;
   };
-  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'b'], ['c.txt', 'c']])).stats, { written: 3, pruned: 0 });
-  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'b'], ['c.txt', 'c']])).stats, { written: 0, pruned: 0 });
-  assert.deepEqual((await check([['a.txt', 'a'], ['b.txt', 'B'], ['c.txt', 'c']])).stats, { written: 1, pruned: 0 });
+  assert.deepEqual(
+    (
+      await check([
+        ['a.txt', 'a'],
+        ['b.txt', 'b'],
+        ['c.txt', 'c'],
+      ])
+    ).stats,
+    { written: 3, pruned: 0 },
+  );
+  assert.deepEqual(
+    (
+      await check([
+        ['a.txt', 'a'],
+        ['b.txt', 'b'],
+        ['c.txt', 'c'],
+      ])
+    ).stats,
+    { written: 0, pruned: 0 },
+  );
+  assert.deepEqual(
+    (
+      await check([
+        ['a.txt', 'a'],
+        ['b.txt', 'B'],
+        ['c.txt', 'c'],
+      ])
+    ).stats,
+    { written: 1, pruned: 0 },
+  );
   // c.txt is gone from both sides: its record goes; b.txt is in dispute: its record stays.
   await rm(path.join(root, 'c.txt'));
   await rm(path.join(root, 'b.txt'));
   const dispute: Difference = { category: 'missing', path: 'b.txt', bytes: 5, failing: true };
   assert.deepEqual((await check([['a.txt', 'a']], [dispute])).stats, { written: 0, pruned: 1 });
   // Paths whose manifest order and key order differ ('/' first, or not), and beyond ASCII.
-  assert.deepEqual((await check([['a.txt', 'a'], ['x/1', '1'], ['x-2', '2'], ['é', 'e']], [dispute])).stats, { written: 3, pruned: 0 });
-  assert.deepEqual((await check([['a.txt', 'a'], ['x/1', '1'], ['x-2', '2'], ['é', 'e']], [dispute])).stats, { written: 0, pruned: 0 });
+  assert.deepEqual(
+    (
+      await check(
+        [
+          ['a.txt', 'a'],
+          ['x/1', '1'],
+          ['x-2', '2'],
+          ['é', 'e'],
+        ],
+        [dispute],
+      )
+    ).stats,
+    { written: 3, pruned: 0 },
+  );
+  assert.deepEqual(
+    (
+      await check(
+        [
+          ['a.txt', 'a'],
+          ['x/1', '1'],
+          ['x-2', '2'],
+          ['é', 'e'],
+        ],
+        [dispute],
+      )
+    ).stats,
+    { written: 0, pruned: 0 },
+  );
   const after = await VerifiedHashes.open(state, 'photos', root);
   assert.equal(after.lookup('a.txt')?.hash, 'a'.repeat(64));
   assert.equal(after.lookup('b.txt')?.hash, 'B'.repeat(64));
@@ -313,8 +384,8 @@ test('--verify against a source of an earlier version (no scan-options) is refus
         if (type === 1) peer.send(rawHello(sourceIdentity, { name: 'old-laptop', software: 'synker 0.0.9', features: ['file-data'] }));
         if (type === 3) {
           requests.push(body);
-          peer.send([1, 4, { req: body['req'], folder: 'photos', role: 'source', ignore: [] }]);
-          peer.send([1, 6, { req: body['req'], count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 }]);
+          peer.send([1, 4, { req: body.req, folder: 'photos', role: 'source', ignore: [] }]);
+          peer.send([1, 6, { req: body.req, count: 0, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 }]);
         }
       }
     });

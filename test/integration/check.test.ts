@@ -32,7 +32,6 @@ function brief(d: Difference): string {
   return `${d.category} ${d.path}${to === undefined ? '' : ` -> ${to}`}`;
 }
 
-
 test('an identical copy is complete: exit 0, both peers named, every file verified', async (t) => {
   const pair = await startCheckPair(t, FILES);
   const report = await pair.check();
@@ -116,7 +115,10 @@ test('a folder stored in NFD on the backup is one notice however many entries it
   await rename(path.join(pair.backupRoot, nfc), path.join(pair.backupRoot, 'cafe\u0301'));
   const report = await pair.check();
   assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.differences.map(brief)));
-  assert.deepEqual(report.differences.map((d) => [brief(d), d.clash, d.fileCount, d.members?.length]), [[`name-clash ${nfc}`, 'normalization', 21, 22]]);
+  assert.deepEqual(
+    report.differences.map((d) => [brief(d), d.clash, d.fileCount, d.members?.length]),
+    [[`name-clash ${nfc}`, 'normalization', 21, 22]],
+  );
   assert.equal(report.differences[0]!.backup!.raw, 'cafe\u0301');
   assert.equal(report.summary.matchedFiles, 22);
 });
@@ -194,11 +196,29 @@ test('a source whose manifest fails before the diff reads the backup: exit 2 wit
       code: 'E_PEER_CLOSED',
       match: /^laptop \(127\.0\.0\.1:\d+\) closed the connection .*before the manifest of "photos" was complete/,
     },
-    { name: 'a first batch out of order', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('b'), wireDir('a')] }]), HASHING_MS)), code: 'E_ORDER' },
-    { name: 'a ../ path in the first batch', script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('../escape')] }]), HASHING_MS)), code: 'E_BAD_PATH' },
+    {
+      name: 'a first batch out of order',
+      script: (p, r) => (
+        p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('b'), wireDir('a')] }]), HASHING_MS)
+      ),
+      code: 'E_ORDER',
+    },
+    {
+      name: 'a ../ path in the first batch',
+      script: (p, r) => (
+        p.send(manifestBegin(r)), setTimeout(() => p.send([1, 5, { req: r, entries: [wireDir('../escape')] }]), HASHING_MS)
+      ),
+      code: 'E_BAD_PATH',
+    },
     {
       name: 'an error for the request after begin',
-      script: (p, r) => (p.send(manifestBegin(r)), setTimeout(() => p.send([1, 2, { req: r, code: 'E_SCAN_FAILED', message: 'laptop: the disk went away while scanning' }]), HASHING_MS)),
+      script: (p, r) => (
+        p.send(manifestBegin(r)),
+        setTimeout(
+          () => p.send([1, 2, { req: r, code: 'E_SCAN_FAILED', message: 'laptop: the disk went away while scanning' }]),
+          HASHING_MS,
+        )
+      ),
       code: 'E_SCAN_FAILED',
     },
   ];
@@ -238,7 +258,10 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   assert.doesNotMatch(incomplete.stdout, /\x1b\[/);
 
   const out = path.join(pair.backupHome, 'report.json');
-  const toFile = await runSynker(['check', '--no-discovery', 'photos', '--json', '--output', out, '--peer', `127.0.0.1:${pair.server.port}`], { env });
+  const toFile = await runSynker(
+    ['check', '--no-discovery', 'photos', '--json', '--output', out, '--peer', `127.0.0.1:${pair.server.port}`],
+    { env },
+  );
   assert.equal(toFile.code, 1, toFile.stderr);
   assert.equal(toFile.stdout, '');
   assert.equal((JSON.parse(await readFile(out, 'utf8')) as CheckReport).summary.byCategory.missing.count, 1);
@@ -248,7 +271,7 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
     [pair.backupHome, 'is a directory'],
     ['', 'needs a file name'],
     [path.join(missingDir, 'report.txt'), `the folder ${missingDir} does not exist`],
-    [out + path.sep + 'x.txt', `${out} is not a folder`],
+    [`${out + path.sep}x.txt`, `${out} is not a folder`],
   ] as const) {
     const refused = await runSynker(['check', '--no-discovery', 'photos', '--output', where, '--peer', '127.0.0.1:1'], { env });
     assert.equal(refused.code, 2, refused.stderr);
@@ -284,7 +307,8 @@ test('two real agents: `synker agent` serves the source, `synker check --peer ho
   const source = await startCliAgent(t, sourceEnv);
   const agent = source.process;
   const port = source.port;
-  const check = (...extra: string[]) => runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
+  const check = (...extra: string[]) =>
+    runSynker(['check', '--no-discovery', 'photos', '--peer', `127.0.0.1:${port}`, '--json', ...extra], { env: backupEnv });
 
   const complete = await check();
   assert.equal(complete.code, 0, complete.stderr);
@@ -294,20 +318,29 @@ test('two real agents: `synker agent` serves the source, `synker check --peer ho
   await rename(path.join(sourceRoot, 'a.txt'), path.join(sourceRoot, 'a-renamed.txt'));
   const differs = await check();
   assert.equal(differs.code, 1, differs.stderr);
-  assert.deepEqual((JSON.parse(differs.stdout) as CheckReport).differences.map(brief), ['moved a-renamed.txt -> a.txt', 'missing docs/notes.txt']);
+  assert.deepEqual((JSON.parse(differs.stdout) as CheckReport).differences.map(brief), [
+    'moved a-renamed.txt -> a.txt',
+    'missing docs/notes.txt',
+  ]);
 
   // The source's disk unmounted: the source was reached, and the fix is on that machine.
   await rename(path.join(sourceRoot, MARKER_FILE), path.join(sourceRoot, '.synker', 'folder.json.off'));
   const sourceAbsent = await check();
   assert.equal(sourceAbsent.code, 2);
-  assert.match(sourceAbsent.stderr, /error: the source laptop \(\w+\) was reached, but on it folder "photos" is absent: .* \(an unmounted disk\?\)/);
+  assert.match(
+    sourceAbsent.stderr,
+    /error: the source laptop \(\w+\) was reached, but on it folder "photos" is absent: .* \(an unmounted disk\?\)/,
+  );
   assert.match(sourceAbsent.stderr, /hint: On laptop: Mount the disk that holds /);
   await rename(path.join(sourceRoot, '.synker', 'folder.json.off'), path.join(sourceRoot, MARKER_FILE));
 
   // No address to try and discovery off: the hint does not speak of multicast.
   const nowhere = await runSynker(['check', '--no-discovery', 'photos', '--no-agent'], { env: backupEnv });
   assert.equal(nowhere.code, 2);
-  assert.match(nowhere.stderr, /error: the source of folder "photos" \(laptop \(\w+\)\) was not found at any address in the config \(discovery is off\)/);
+  assert.match(
+    nowhere.stderr,
+    /error: the source of folder "photos" \(laptop \(\w+\)\) was not found at any address in the config \(discovery is off\)/,
+  );
   assert.doesNotMatch(nowhere.stderr, /multicast/);
 
   const stopped = new Promise((resolve) => agent.once('exit', resolve));

@@ -31,7 +31,7 @@ test('`synker id` creates the identity once and prints the grouped device ID', a
   assert.doesNotMatch(second.stderr, /created/);
 });
 
-test('`synker trust` refuses a mistyped ID and this device\'s own ID', async (t) => {
+test("`synker trust` refuses a mistyped ID and this device's own ID", async (t) => {
   const home = await tempDir(t);
   const shown = formatDeviceId(deviceA);
   const typo = shown.slice(0, 10) + (shown[10] === 'A' ? 'B' : 'A') + shown.slice(11);
@@ -62,10 +62,13 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   assert.match(table.stdout, /^NAME\s+DEVICE ID\s+FOLDERS\n/);
   assert.match(table.stdout, new RegExp(`nas\\s+${formatDeviceId(deviceA)}\\s+-`));
   const json = JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as Array<{ deviceId: string; name: string | null }>;
-  assert.deepEqual(json.map((d) => [d.deviceId, d.name]), [
-    [deviceA, 'nas'],
-    [deviceB, null],
-  ]);
+  assert.deepEqual(
+    json.map((d) => [d.deviceId, d.name]),
+    [
+      [deviceA, 'nas'],
+      [deviceB, null],
+    ],
+  );
 
   const missing = await runCli(['untrust', 'laptop'], { home });
   assert.equal(missing.code, 1);
@@ -76,7 +79,7 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
 });
 
-test('a name that is another device\'s first ID group is refused, from --name and from an announcement', async (t) => {
+test("a name that is another device's first ID group is refused, from --name and from an announcement", async (t) => {
   const home = await tempDir(t);
   const shortA = deviceA.slice(0, 7);
   assert.equal((await runCli(['trust', deviceA, '--name', 'nas'], { home })).code, 0);
@@ -90,7 +93,12 @@ test('a name that is another device\'s first ID group is refused, from --name an
   const announced = await runCli(['trust', deviceB], { home });
   assert.equal(announced.code, 0, announced.stderr);
   // Not silently: the user learns the name was dropped, why, and how to give one.
-  assert.match(announced.stderr, new RegExp(`note: the name it announced was not kept: "${shortA.toLowerCase()}" is the first group of the device ID ${formatDeviceId(deviceA)} \\(nas\\)`));
+  assert.match(
+    announced.stderr,
+    new RegExp(
+      `note: the name it announced was not kept: "${shortA.toLowerCase()}" is the first group of the device ID ${formatDeviceId(deviceA)} \\(nas\\)`,
+    ),
+  );
   assert.match(announced.stderr, new RegExp(`hint: give it a name: synker trust ${formatDeviceId(deviceB)} --name NAME\n`));
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), [
     { deviceId: deviceA, name: 'nas', folders: [] },
@@ -101,7 +109,12 @@ test('a name that is another device\'s first ID group is refused, from --name an
   assert.equal((await runCli(['trust', deviceB, '--name', shortA], { home })).code, 0);
   const shadowed = await runCli(['trust', deviceA], { home });
   assert.equal(shadowed.code, 2);
-  assert.match(shadowed.stderr, new RegExp(`this device's ID starts with "${shortA}", which is the name of ${formatDeviceId(deviceB)}\\nhint: Rename that device first`));
+  assert.match(
+    shadowed.stderr,
+    new RegExp(
+      `this device's ID starts with "${shortA}", which is the name of ${formatDeviceId(deviceB)}\\nhint: Rename that device first`,
+    ),
+  );
   assert.deepEqual((JSON.parse((await runCli(['trusted', '--json'], { home })).stdout) as unknown[]).length, 1);
 });
 
@@ -116,7 +129,10 @@ test('an announced name another trusted device already has is dropped with a not
   const clash = await runCli(['trust', deviceB], { home });
   assert.equal(clash.code, 0, clash.stderr);
   assert.equal(clash.stdout, `trusted ${formatDeviceId(deviceB)}\n`);
-  assert.match(clash.stderr, new RegExp(`^note: the name it announced was not kept: the name "NAS" is already used by ${formatDeviceId(deviceA)}\n`));
+  assert.match(
+    clash.stderr,
+    new RegExp(`^note: the name it announced was not kept: the name "NAS" is already used by ${formatDeviceId(deviceA)}\n`),
+  );
   assert.match(clash.stderr, /hint: give it a name: synker trust \S+ --name NAME\n/);
   const free = await runCli(['trust', deviceC], { home });
   assert.equal(free.stdout, `trusted laptop ${formatDeviceId(deviceC)}\n`);
@@ -144,7 +160,10 @@ test('folder add refuses a folder inside another folder, or around one, also thr
   assert.match(viaLink.stderr, /is already folder "f1" \(at /);
   // A sibling whose name merely starts the same is not inside.
   assert.equal((await runCli(['folder', 'add', 'sibling', path.join(data, 'f1-sibling'), '--role', 'backup'], { home })).code, 0);
-  assert.deepEqual((JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{ id: string }>).map((f) => f.id), ['f1', 'sibling']);
+  assert.deepEqual(
+    (JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{ id: string }>).map((f) => f.id),
+    ['f1', 'sibling'],
+  );
   await assert.rejects(stat(path.join(f1, 'inner', '.synker')), /ENOENT/);
 });
 
@@ -183,7 +202,13 @@ test('folder add writes the marker, accepts role aliases, and refuses a missing 
   const other = await runCli(['folder', 'add', 'photos2', photos, '--role', 'source'], { home });
   assert.match(other.stderr, /is already folder "photos"/);
 
-  const list = JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{ id: string; role: string; path: string; status: string; shareWith: Array<{ name: string }> }>;
+  const list = JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout) as Array<{
+    id: string;
+    role: string;
+    path: string;
+    status: string;
+    shareWith: Array<{ name: string }>;
+  }>;
   assert.deepEqual(
     list.map((f) => [f.id, f.role, f.path, f.status, f.shareWith.map((s) => s.name)]),
     [
@@ -217,7 +242,9 @@ test('folder share, unshare and remove; untrust unshares', async (t) => {
   assert.equal((await runCli(['folder', 'share', 'nothere', 'nas'], { home })).code, 1);
   const untrust = await runCli(['untrust', 'nas'], { home });
   assert.match(untrust.stdout, /no longer shared with it: docs/);
-  const config = JSON.parse(await readFile(path.join(home, 'synker', 'config', 'config.json'), 'utf8')) as { folders: Array<{ shareWith: string[] }> };
+  const config = JSON.parse(await readFile(path.join(home, 'synker', 'config', 'config.json'), 'utf8')) as {
+    folders: Array<{ shareWith: string[] }>;
+  };
   assert.deepEqual(config.folders[0]!.shareWith, []);
   assert.equal((await runCli(['folder', 'remove', 'docs'], { home })).code, 0);
   const again = await runCli(['folder', 'remove', 'docs'], { home });
@@ -240,7 +267,7 @@ test('--config points every command at another file; a broken one is refused wit
   await writeFile(file, '{\n  "version": 1,\n  "trusted": [\n    {"deviceID": "x"}\n  ]\n}\n');
   const broken = await runCli(['--config', file, 'trusted'], { home });
   assert.equal(broken.code, 2);
-  assert.match(broken.stderr, new RegExp(`error: .*elsewhere\\.json:4:6: trusted\\[0\\]\\.deviceID: unknown key \\(did you mean "deviceId"\\?\\)`));
+  assert.match(broken.stderr, /error: .*elsewhere\.json:4:6: trusted\[0\]\.deviceID: unknown key \(did you mean "deviceId"\?\)/);
   assert.match(broken.stderr, /hint: Fix the file by hand/);
 });
 
@@ -299,7 +326,10 @@ test('a config dir that cannot be created is a clear error naming it, for every 
     for (const args of [['id'], ['init', '--yes'], ['trust', deviceA], ['agent', '--no-discovery', '--port', '0']]) {
       const run = await limited(args);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.ok(run.stderr.startsWith(`error: cannot create the config dir ${configDir}: EACCES: permission denied, mkdir `), `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(
+        run.stderr.startsWith(`error: cannot create the config dir ${configDir}: EACCES: permission denied, mkdir `),
+        `${args.join(' ')}: ${run.stderr}`,
+      );
       assert.match(run.stderr, /\nhint: Create it with write access for the user running synker .*SYNKER_HOME/, args.join(' '));
     }
   } finally {
@@ -312,7 +342,10 @@ test('a config dir that cannot be created is a clear error naming it, for every 
  * setpriv without the permission-override capabilities. Undefined (the test
  * is skipped) as root without setpriv.
  */
-function withoutPermissionOverride(t: TestContext, home: string): ((args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>) | undefined {
+function withoutPermissionOverride(
+  t: TestContext,
+  home: string,
+): ((args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>) | undefined {
   const root0 = process.getuid?.() === 0;
   if (root0 && !withoutDacOverride()) {
     t.skip('running as root without setpriv (util-linux): cannot make a folder read-only for this test');
@@ -323,8 +356,13 @@ function withoutPermissionOverride(t: TestContext, home: string): ((args: string
 
 function runSetpriv(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, SYNKER_BIN, ...args], { env: isolatedEnv(home) }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      'setpriv',
+      ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, SYNKER_BIN, ...args],
+      { env: isolatedEnv(home) },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -22,7 +22,7 @@ test('every command shows at least one example in its --help', async () => {
   const missing = allCommands(program)
     .slice(1)
     .filter((cmd) => !/\nExamples:\n\s+\$ synker /.test(helpOf(cmd)))
-    .map((cmd) => cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name());
+    .map((cmd) => (cmd.parent && cmd.parent !== program ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name()));
   assert.deepEqual(missing, [], `add examples with addExamples() from src/cli/help.ts to: ${missing.join(', ')}`);
 });
 

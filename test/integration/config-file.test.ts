@@ -38,7 +38,10 @@ test('malformed JSON is refused naming the file, line and column', async (t) => 
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
   await writeFile(file, '{\n  "version": 1,\n  "name": "laptop",\n  "port": ,\n  "peers": []\n}\n');
-  await assert.rejects(loadConfigFile(file), configError('E_CONFIG_SYNTAX', new RegExp(`^${escape(file)}:4:11: invalid JSON: expected a value, found ","`)));
+  await assert.rejects(
+    loadConfigFile(file),
+    configError('E_CONFIG_SYNTAX', new RegExp(`^${escapeRegExp(file)}:4:11: invalid JSON: expected a value, found ","`)),
+  );
 
   await writeFile(file, '{\n  "version": 1,\n  "peers": [\n    "nas:7780",\n  ]\n}\n');
   await assert.rejects(loadConfigFile(file), configError('E_CONFIG_SYNTAX', /config\.json:5:3: invalid JSON: trailing comma before \]/));
@@ -59,44 +62,65 @@ test('malformed JSON is refused naming the file, line and column', async (t) => 
 test('a bad key is refused naming the key path and its line', () => {
   const file = '/etc/synker/config.json';
   const text = (body: string): string => `{\n  "version": 1,\n${body}\n}\n`;
-  assert.throws(() => parseConfigText(text('  "prot": 7780'), file), configError('E_CONFIG_INVALID', /^\/etc\/synker\/config\.json:3:3: prot: unknown key \(did you mean "port"\?\)/));
-  assert.throws(() => parseConfigText(text('  "port": "7780"'), file), configError('E_CONFIG_INVALID', /config\.json:3:3: port: must be a port number/));
+  assert.throws(
+    () => parseConfigText(text('  "prot": 7780'), file),
+    configError('E_CONFIG_INVALID', /^\/etc\/synker\/config\.json:3:3: prot: unknown key \(did you mean "port"\?\)/),
+  );
+  assert.throws(
+    () => parseConfigText(text('  "port": "7780"'), file),
+    configError('E_CONFIG_INVALID', /config\.json:3:3: port: must be a port number/),
+  );
   assert.throws(() => parseConfigText(text('  "port": 70000'), file), /port: must be a port number from 0 to 65535/);
   const folders = text(
     `  "trusted": [{"deviceId": "${idA}"}],\n  "folders": [\n    {"id": "photos", "path": "/data/photos", "role": "source"},\n    {"id": "docs", "path": "/data/docs", "role": "mirror", "shareWith": ["${idA}"]}\n  ]`,
   );
-  assert.throws(() => parseConfigText(folders, file), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.key, 'folders[1].role');
-    assert.equal(err.position?.line, 6);
-    assert.match(err.message, /folders\[1\]\.role: must be "source" \(or "master"\) or "backup" \(or "slave"\), found "mirror"/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfigText(folders, file),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.key, 'folders[1].role');
+      assert.equal(err.position?.line, 6);
+      assert.match(err.message, /folders\[1\]\.role: must be "source" \(or "master"\) or "backup" \(or "slave"\), found "mirror"/);
+      return true;
+    },
+  );
   // Every problem is listed, each with its own line.
   const several = text(`  "name": "",\n  "peers": ["nas:99999", "[fd00::5]:7780", "fd00::5"]`);
-  assert.throws(() => parseConfigText(several, file), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    const lines = err.message.split('\n');
-    assert.equal(lines.length, 3, err.message);
-    assert.match(lines[0]!, /:3:3: name: must be a non-empty string/);
-    assert.match(lines[1]!, /:4:13: peers\[0\]: "99999" is not a port number/);
-    assert.match(lines[2]!, /:4:44: peers\[2\]: an IPv6 address must be written in brackets/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfigText(several, file),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const lines = err.message.split('\n');
+      assert.equal(lines.length, 3, err.message);
+      assert.match(lines[0]!, /:3:3: name: must be a non-empty string/);
+      assert.match(lines[1]!, /:4:13: peers\[0\]: "99999" is not a port number/);
+      assert.match(lines[2]!, /:4:44: peers\[2\]: an IPv6 address must be written in brackets/);
+      return true;
+    },
+  );
   // Sharing with an untrusted device, a mistyped device ID, a relative path.
   assert.throws(
     () => parseConfigText(text(`  "folders": [{"id": "p", "path": "/p", "role": "backup", "shareWith": ["${idB}"]}]`), file),
     /folders\[0\]\.shareWith\[0\]: this device is not in "trusted"/,
   );
-  assert.throws(() => parseConfigText(text(`  "trusted": [{"deviceId": "${idA.slice(0, 55)}A"}]`), file), /trusted\[0\]\.deviceId: .*(check character|not a valid)/);
-  assert.throws(() => parseConfigText(text('  "folders": [{"id": "p", "path": "photos", "role": "source"}]'), file), /folders\[0\]\.path: must be an absolute path/);
+  assert.throws(
+    () => parseConfigText(text(`  "trusted": [{"deviceId": "${idA.slice(0, 55)}A"}]`), file),
+    /trusted\[0\]\.deviceId: .*(check character|not a valid)/,
+  );
+  assert.throws(
+    () => parseConfigText(text('  "folders": [{"id": "p", "path": "photos", "role": "source"}]'), file),
+    /folders\[0\]\.path: must be an absolute path/,
+  );
   assert.throws(() => parseConfigText('[1, 2]', file), configError('E_CONFIG_INVALID', /must hold a JSON object/));
 });
 
-test('a device name that is another trusted device\'s first ID group is refused: it would hijack that reference', () => {
+test("a device name that is another trusted device's first ID group is refused: it would hijack that reference", () => {
   const file = '/etc/synker/config.json';
   const text = `{\n  "version": 1,\n  "trusted": [\n    {"deviceId": "${idA}", "name": "nas"},\n    {"deviceId": "${idB}", "name": "${idA.slice(0, 7).toLowerCase()}"}\n  ]\n}\n`;
-  assert.throws(() => parseConfigText(text, file), configError('E_CONFIG_INVALID', /config\.json:5:\d+: trusted\[1\]\.name: ".*" is the first group of the ID of another trusted device/));
+  assert.throws(
+    () => parseConfigText(text, file),
+    configError('E_CONFIG_INVALID', /config\.json:5:\d+: trusted\[1\]\.name: ".*" is the first group of the ID of another trusted device/),
+  );
   // Its own first group names no other device: allowed.
   const own = `{"version": 1, "trusted": [{"deviceId": "${idA}", "name": "${idA.slice(0, 7)}"}, {"deviceId": "${idB}"}]}`;
   assert.equal(parseConfigText(own, file).config.trusted[0]!.name, idA.slice(0, 7));
@@ -106,8 +130,17 @@ test('folders inside one another are refused in a hand-edited file', () => {
   const file = '/etc/synker/config.json';
   const text = (paths: string[]): string =>
     JSON.stringify({ version: 1, folders: paths.map((p, i) => ({ id: `f${i}`, path: p, role: i === 0 ? 'source' : 'backup' })) }, null, 2);
-  assert.throws(() => parseConfigText(text(['/data/f1', '/data/f1/inner']), file), configError('E_CONFIG_INVALID', /folders\[1\]\.path: \/data\/f1\/inner is inside folders\[0\] \(\/data\/f1\): folders must not be inside one another/));
-  assert.throws(() => parseConfigText(text(['/data/f1/inner/', '/data']), file), /folders\[1\]\.path: \/data is the parent of folders\[0\] \(\/data\/f1\/inner\)/);
+  assert.throws(
+    () => parseConfigText(text(['/data/f1', '/data/f1/inner']), file),
+    configError(
+      'E_CONFIG_INVALID',
+      /folders\[1\]\.path: \/data\/f1\/inner is inside folders\[0\] \(\/data\/f1\): folders must not be inside one another/,
+    ),
+  );
+  assert.throws(
+    () => parseConfigText(text(['/data/f1/inner/', '/data']), file),
+    /folders\[1\]\.path: \/data is the parent of folders\[0\] \(\/data\/f1\/inner\)/,
+  );
   assert.equal(parseConfigText(text(['/data/f1', '/data/f10', '/data2']), file).config.folders.length, 3);
 });
 
@@ -137,7 +170,11 @@ test('values are normalised: role aliases, dashed device IDs, ~ paths', () => {
 test('a legacy file without `version` is migrated, and the old file kept on the first save', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
-  const legacy = { name: 'old-nas', trusted: [idA, { deviceId: idB, name: 'laptop' }], folders: [{ id: 'photos', path: '/srv/photos', role: 'slave', shareWith: [idA] }] };
+  const legacy = {
+    name: 'old-nas',
+    trusted: [idA, { deviceId: idB, name: 'laptop' }],
+    folders: [{ id: 'photos', path: '/srv/photos', role: 'slave', shareWith: [idA] }],
+  };
   await writeFile(file, JSON.stringify(legacy, null, 2));
   const loaded = await loadConfigFile(file);
   assert.equal(loaded.fromVersion, 0);
@@ -164,7 +201,13 @@ test('a file from a newer synker is refused, naming both versions', async (t) =>
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
   await writeFile(file, '{\n  "version": 7\n}');
-  await assert.rejects(loadConfigFile(file), configError('E_CONFIG_VERSION', /config\.json:2:3: version: version 7 was written by a newer synker; this one understands versions up to 1/));
+  await assert.rejects(
+    loadConfigFile(file),
+    configError(
+      'E_CONFIG_VERSION',
+      /config\.json:2:3: version: version 7 was written by a newer synker; this one understands versions up to 1/,
+    ),
+  );
 });
 
 test('writes are atomic and private; a stray temp file from a crash is ignored', async (t) => {
@@ -207,7 +250,7 @@ test('a writer killed mid-write never leaves a torn config', async (t) => {
   }
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -225,14 +268,23 @@ test('the smtp and schedule sections are checked by their own parsers, located, 
   assert.equal(parseConfigText('{"version": 1}', file).config.smtp, undefined);
 
   const badPort = '{\n  "version": 1,\n  "smtp": {\n    "host": "mail", "from": "a@b.c", "to": ["d@e.f"],\n    "port": 70000\n  }\n}';
-  assert.throws(() => parseConfigText(badPort, file), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.match(err.message, /^config\.json:5:5: smtp\.port: must be a number from 1 to 65535, not 70000/);
-    assert.match(err.hint ?? '', /587/);
-    return true;
-  });
-  assert.throws(() => parseConfigText('{"version": 1, "schedule": {"check": "not cron"}}', file), /config\.json:1:29: schedule\.check: .*not a usable schedule/);
-  assert.throws(() => parseConfigText('{"version": 1, "smtp": {"host": "x", "passwrod": "y"}}', file), /config\.json:1:38: smtp\.passwrod: unknown setting smtp\.passwrod/);
+  assert.throws(
+    () => parseConfigText(badPort, file),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^config\.json:5:5: smtp\.port: must be a number from 1 to 65535, not 70000/);
+      assert.match(err.hint ?? '', /587/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseConfigText('{"version": 1, "schedule": {"check": "not cron"}}', file),
+    /config\.json:1:29: schedule\.check: .*not a usable schedule/,
+  );
+  assert.throws(
+    () => parseConfigText('{"version": 1, "smtp": {"host": "x", "passwrod": "y"}}', file),
+    /config\.json:1:38: smtp\.passwrod: unknown setting smtp\.passwrod/,
+  );
 });
 
 test('every problem of the smtp and schedule sections is listed at once, each at its key', () => {
@@ -241,12 +293,22 @@ test('every problem of the smtp and schedule sections is listed at once, each at
     smtp: { host: 'mail', from: 'a@b.c', to: [], starttls: 'maybe', port: 0 },
     schedule: { check: '17 3 * * *', timezone: 'Mars/Olympus', email: 'sometimes', staleAfter: 'never', retryAfter: '0' },
   });
-  assert.throws(() => parseConfigText(text, 'config.json'), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    const keys = [...err.message.matchAll(/(smtp|schedule)\.(\w+): /g)].map((m) => `${m[1]}.${m[2]}`);
-    assert.deepEqual(keys.sort(), ['schedule.email', 'schedule.retryAfter', 'schedule.staleAfter', 'schedule.timezone', 'smtp.port', 'smtp.starttls', 'smtp.to'], err.message);
-    return true;
-  });
+  assert.throws(
+    () => parseConfigText(text, 'config.json'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const keys = [...err.message.matchAll(/(smtp|schedule)\.(\w+): /g)].map((m) => `${m[1]}.${m[2]}`);
+      assert.deepEqual(
+        keys.sort(),
+        ['schedule.email', 'schedule.retryAfter', 'schedule.staleAfter', 'schedule.timezone', 'smtp.port', 'smtp.starttls', 'smtp.to'],
+        err.message,
+      );
+      return true;
+    },
+  );
   // A required key that is wrong does not hide what follows it.
-  assert.throws(() => parseConfigText(JSON.stringify({ version: 1, smtp: { host: 3, from: 'a@b.c', to: ['d@e.f'], secure: 'yes' } }), 'config.json'), /smtp\.host: [\s\S]*smtp\.secure: /);
+  assert.throws(
+    () => parseConfigText(JSON.stringify({ version: 1, smtp: { host: 3, from: 'a@b.c', to: ['d@e.f'], secure: 'yes' } }), 'config.json'),
+    /smtp\.host: [\s\S]*smtp\.secure: /,
+  );
 });

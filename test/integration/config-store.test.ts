@@ -84,9 +84,13 @@ test('a broken edit keeps the last good config and says why; fixing it applies i
   assert.equal(previous.port, 7001);
   assert.equal(store.current().port, 7003);
   assert.equal(store.lastError(), undefined);
-  assert.throws(() => {
-    (store.current() as { port: number }).port = 1;
-  }, TypeError, 'the config handed out is read-only');
+  assert.throws(
+    () => {
+      (store.current() as { port: number }).port = 1;
+    },
+    TypeError,
+    'the config handed out is read-only',
+  );
 });
 
 test('update() refuses to overwrite a file that is broken right now', async (t) => {
@@ -111,5 +115,11 @@ test('concurrent `synker trust` runs from several processes lose no edit', async
   for (const r of results) assert.equal(r.code, 0, r.stderr);
   const store = await ConfigStore.open(path.join(home, 'synker', 'config', 'config.json'));
   t.after(() => store.close());
-  assert.deepEqual(store.current().trusted.map((d) => d.deviceId).sort(), [...ids].sort());
+  assert.deepEqual(
+    store
+      .current()
+      .trusted.map((d) => d.deviceId)
+      .sort(),
+    [...ids].sort(),
+  );
 });

@@ -28,11 +28,13 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
   const source = await startCliAgent(t, sourceEnv);
   await rm(path.join(backupRoot, 'b.txt'));
   const backupAgent = await startCliAgent(t, backupEnv);
-  const socket = controlSocketPath(path.join(backupEnv['SYNKER_HOME']!, 'data'))!;
+  const socket = controlSocketPath(path.join(backupEnv.SYNKER_HOME!, 'data'))!;
   assert.equal(statSync(socket).mode & 0o777, 0o600, 'only the owner may ask the agent');
 
   const checkWith = (globalArgs: string[], ...extra: string[]) =>
-    runSynker(['--debug', ...globalArgs, 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json', ...extra], { env: backupEnv });
+    runSynker(['--debug', ...globalArgs, 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json', ...extra], {
+      env: backupEnv,
+    });
   const check = (...extra: string[]) => checkWith([], ...extra);
   const summary = (stdout: string): unknown => {
     const r = JSON.parse(stdout) as CheckReport;
@@ -53,16 +55,32 @@ test('with its agent running, `synker check` has the agent check; --no-agent, a 
   // A scheduled check keeps its own low-priority process: the agent does not run it.
   const agentChecksSoFar = (): number => backupAgent.log().split('for `synker check`').length;
   const before = agentChecksSoFar();
-  const scheduled = await runCheckProcess('photos', { env: backupEnv, extraArgs: ['--no-discovery', '--peer', `127.0.0.1:${source.port}`] });
+  const scheduled = await runCheckProcess('photos', {
+    env: backupEnv,
+    extraArgs: ['--no-discovery', '--peer', `127.0.0.1:${source.port}`],
+  });
   assert.equal(scheduled.report?.exitCode, 1);
   assert.equal(agentChecksSoFar(), before);
 
   // A CLI reading another config file than the agent's is refused, and checks by itself.
-  const configPath = path.join(backupEnv['SYNKER_HOME']!, 'config', 'config.json');
-  const same = await runSynker(['--debug', '--config', path.join('config', '.', 'config.json'), 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json'], {
-    env: backupEnv,
-    cwd: backupEnv['SYNKER_HOME']!,
-  });
+  const configPath = path.join(backupEnv.SYNKER_HOME!, 'config', 'config.json');
+  const same = await runSynker(
+    [
+      '--debug',
+      '--config',
+      path.join('config', '.', 'config.json'),
+      'check',
+      'photos',
+      '--no-discovery',
+      '--peer',
+      `127.0.0.1:${source.port}`,
+      '--json',
+    ],
+    {
+      env: backupEnv,
+      cwd: backupEnv.SYNKER_HOME!,
+    },
+  );
   assert.match(same.stderr, /the agent ran the check/, 'the same file, given relative to another folder, is the same config');
   const copy = path.join(dir, 'other-config.json');
   await copyFile(configPath, copy);
@@ -89,7 +107,7 @@ test('a check whose source drops its manifest before the first entry ends with e
   const dir = await tempDir(t);
   const { sourceEnv, backupEnv } = await configureCliPair(dir, FILES);
   // Posing as the source: it begins the manifest, "hashes" while the backup's scan ends, then drops the connection.
-  const { identity: laptop } = await loadOrCreateIdentity(path.join(sourceEnv['SYNKER_HOME']!, 'config'));
+  const { identity: laptop } = await loadOrCreateIdentity(path.join(sourceEnv.SYNKER_HOME!, 'config'));
   const evil = await startRawServer(laptop, (peer) => {
     void (async () => {
       await peer.waitFor(isFrameOfType(1));
@@ -102,7 +120,10 @@ test('a check whose source drops its manifest before the first entry ends with e
   t.after(() => evil.close());
   await startCliAgent(t, backupEnv);
   const check = (...extra: string[]) =>
-    runSynker(['--debug', 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${evil.port}`, ...extra], { env: backupEnv, timeoutMs: 15_000 });
+    runSynker(['--debug', 'check', 'photos', '--no-discovery', '--peer', `127.0.0.1:${evil.port}`, ...extra], {
+      env: backupEnv,
+      timeoutMs: 15_000,
+    });
   // Twice through the agent: the first check released the folder's lock there.
   for (const attempt of ['first', 'second']) {
     const byAgent = await check();
@@ -117,7 +138,13 @@ test('a check whose source drops its manifest before the first entry ends with e
 });
 
 test('the agent runs only well-formed check requests of its own version, with no field it does not know', () => {
-  const good = { version: CONTROL_VERSION, command: 'check', configPath: '/c.json', folder: 'photos', options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] } };
+  const good = {
+    version: CONTROL_VERSION,
+    command: 'check',
+    configPath: '/c.json',
+    folder: 'photos',
+    options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] },
+  };
   assert.deepEqual(parseRequest(JSON.stringify(good)), good);
   const bad: unknown[] = [
     'not json',
@@ -151,7 +178,7 @@ test('an agent that cannot open its control socket goes on without it, and says 
   assert.match(warnings[0]!, /cannot open the control socket .*agent\.sock .*synker check on this machine will check by itself/);
 });
 
-test('a client that connects and says nothing does not hold the agent\'s stop', async (t) => {
+test("a client that connects and says nothing does not hold the agent's stop", async (t) => {
   const dataDir = await tempDir(t);
   const logger = { error: () => {}, info: () => {}, debug: () => {}, warn: () => {} };
   const server = await startControlServer({ dataDir, logger, check: async () => [] });
@@ -159,18 +186,33 @@ test('a client that connects and says nothing does not hold the agent\'s stop', 
   const net = await import('node:net');
   const silent = net.connect(server.path);
   await new Promise((resolve) => silent.once('connect', resolve));
-  const closedBy = await Promise.race([server.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('timeout'), 5000))]);
+  const closedBy = await Promise.race([
+    server.close().then(() => 'closed'),
+    new Promise((resolve) => setTimeout(() => resolve('timeout'), 5000)),
+  ]);
   assert.equal(closedBy, 'closed');
   silent.destroy();
 });
 
-const aRequest: ControlCheckRequest = { version: CONTROL_VERSION, command: 'check', configPath: '/c.json', folder: null, options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto', mdns: false, interfaces: [] } };
+const aRequest: ControlCheckRequest = {
+  version: CONTROL_VERSION,
+  command: 'check',
+  configPath: '/c.json',
+  folder: null,
+  options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto', mdns: false, interfaces: [] },
+};
 
 test('the CLI checks by itself when the agent answers what it does not understand', async (t) => {
   const dataDir = await tempDir(t);
   const net = await import('node:net');
   const request = aRequest;
-  for (const answer of ['5\n', 'not json\n', '{"refused":{"code":3}}\n', '{"report":{"folderId":"photos"}}\n', '{"report":{"folderId":"photos"}}\n{"done":true}\n']) {
+  for (const answer of [
+    '5\n',
+    'not json\n',
+    '{"refused":{"code":3}}\n',
+    '{"report":{"folderId":"photos"}}\n',
+    '{"report":{"folderId":"photos"}}\n{"done":true}\n',
+  ]) {
     const server = net.createServer((socket) => socket.once('data', () => socket.end(answer)));
     await new Promise<void>((resolve) => server.listen(controlSocketPath(dataDir)!, resolve));
     const reports = await checkThroughAgent(dataDir, request);
@@ -179,7 +221,6 @@ test('the CLI checks by itself when the agent answers what it does not understan
     else assert.equal(reports, undefined, answer);
   }
 });
-
 
 test('the CLI stops waiting for an agent that says nothing, and waits as long as one says it is still at it', async (t) => {
   const dataDir = await tempDir(t);

@@ -24,15 +24,28 @@ async function composed(content: Parameters<typeof composeMessage>[1]): Promise<
 test('the HTML part and subject of composed reports read the same as mailparser reads them', async () => {
   const longLine = `<p>${'Photos/2024/Été à Lisboa/IMG_0001.jpg '.repeat(40)}</p>`;
   const cases = [
-    { subject: 'Backup of family on nas: 3 files missing', text: 'plain', html: '<!DOCTYPE html>\n<html><body><p>3 files missing</p>\n</body></html>\n' },
-    { subject: 'Sauvegarde de « Photos » sur nas : 2 fichiers manquants — été', text: 'été', html: `<html><body>${longLine}\n<p>→ ✓ 日本語</p></body></html>` },
+    {
+      subject: 'Backup of family on nas: 3 files missing',
+      text: 'plain',
+      html: '<!DOCTYPE html>\n<html><body><p>3 files missing</p>\n</body></html>\n',
+    },
+    {
+      subject: 'Sauvegarde de « Photos » sur nas : 2 fichiers manquants — été',
+      text: 'été',
+      html: `<html><body>${longLine}\n<p>→ ✓ 日本語</p></body></html>`,
+    },
     {
       subject: 'with a CSV attachment',
       text: 'see the CSV',
       html: '<p>the full list is attached</p>',
       attachments: [{ filename: 'differences.csv', content: 'path,category\n"a,b.jpg",missing\n', contentType: 'text/csv; charset=utf-8' }],
     },
-    { subject: 'binary attachment first', text: 't', html: '<p>x</p>', attachments: [{ filename: 'list.csv.gz', content: Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]), contentType: 'application/gzip' }] },
+    {
+      subject: 'binary attachment first',
+      text: 't',
+      html: '<p>x</p>',
+      attachments: [{ filename: 'list.csv.gz', content: Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]), contentType: 'application/gzip' }],
+    },
   ];
   for (const content of cases) {
     const raw = await composed(content);
@@ -51,7 +64,10 @@ test('encoded words in headers are decoded (Q and B, adjacent words joined)', ()
 
 test('a message without an HTML part is a DemoError with a hint, not a crash', () => {
   const raw = Buffer.from('Subject: hi\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nonly text\r\n');
-  assert.throws(() => readReportMessage(raw), (err: unknown) => err instanceof DemoError && err.code === 'E_DEMO_MAIL' && err.hint !== undefined);
+  assert.throws(
+    () => readReportMessage(raw),
+    (err: unknown) => err instanceof DemoError && err.code === 'E_DEMO_MAIL' && err.hint !== undefined,
+  );
 });
 
 test('the demo folder: made when missing, cleared when a previous demo made it, refused (and left alone) otherwise', async (t) => {
@@ -67,7 +83,14 @@ test('the demo folder: made when missing, cleared when a previous demo made it, 
   const mine = path.join(work, 'mine');
   await mkdir(mine);
   await writeFile(path.join(mine, 'thesis.tex'), 'precious');
-  await assert.rejects(prepareDemoDir(mine), (err: unknown) => err instanceof DemoError && err.code === 'E_DEMO_DIR' && /not made by synker demo; nothing was changed/.test(err.message) && err.hint !== undefined);
+  await assert.rejects(
+    prepareDemoDir(mine),
+    (err: unknown) =>
+      err instanceof DemoError &&
+      err.code === 'E_DEMO_DIR' &&
+      /not made by synker demo; nothing was changed/.test(err.message) &&
+      err.hint !== undefined,
+  );
   assert.equal(await readFile(path.join(mine, 'thesis.tex'), 'utf8'), 'precious');
   assert.deepEqual(await readdir(mine), ['thesis.tex']);
 

@@ -17,7 +17,10 @@ test('doctor identity: healthy, then too open, then half missing, then a key of 
 
   const { identity } = await loadOrCreateIdentity(dir, 'laptop');
   findings = await checkIdentity(dir);
-  assert.deepEqual(findings.map((f) => f.status), ['ok']);
+  assert.deepEqual(
+    findings.map((f) => f.status),
+    ['ok'],
+  );
 
   await chmod(path.join(dir, 'key.pem'), 0o644);
   findings = await checkIdentity(dir);
@@ -40,7 +43,21 @@ test('doctor identity: an unreadable key is reported with the command that fixes
   await chmod(path.join(dir, 'key.pem'), 0o000);
   // Root reads everything: drop the capabilities that let it, keeping uid 0 (NOTES: setpriv recipe).
   const script = `import('${path.resolve('dist/src/doctor/identity-check.js')}').then(async (m) => console.log(JSON.stringify(await m.checkIdentity(${JSON.stringify(dir)}))))`;
-  const run = spawnSync('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--inh-caps', '-dac_override,-dac_read_search', '--', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const run = spawnSync(
+    'setpriv',
+    [
+      '--bounding-set',
+      '-dac_override,-dac_read_search',
+      '--inh-caps',
+      '-dac_override,-dac_read_search',
+      '--',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(run.status, 0, run.stderr);
   const findings = JSON.parse(run.stdout) as Array<{ status: string; message: string; fix?: string }>;
   const problem = findings.find((f) => f.status === 'fail');
@@ -71,11 +88,21 @@ test('doctor port: free, then taken by another program', async (t) => {
 
 test('doctor multicast on the loopback interface says what loopback can and cannot do, and sends nothing', async () => {
   const { checkMulticast } = await import('../../src/doctor/multicast-check.js');
-  const loopback = Object.entries((await import('node:os')).default.networkInterfaces()).find(([, addrs]) => (addrs ?? []).some((a) => a.internal))?.[0];
+  const loopback = Object.entries((await import('node:os')).default.networkInterfaces()).find(([, addrs]) =>
+    (addrs ?? []).some((a) => a.internal),
+  )?.[0];
   assert.ok(loopback, 'this machine has a loopback interface');
   const findings = await checkMulticast(100, [loopback]);
-  assert.deepEqual(findings.map((f) => f.status), ['skip']);
-  assert.match(findings[0]!.message, new RegExp(`${loopback} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`));
+  assert.deepEqual(
+    findings.map((f) => f.status),
+    ['skip'],
+  );
+  assert.match(
+    findings[0]!.message,
+    new RegExp(
+      `${loopback} is the loopback interface: agents on this machine can find each other there, but no other host can be heard on it`,
+    ),
+  );
 });
 
 function setprivMissing(): string | false {

@@ -8,7 +8,16 @@ import { tempDir } from '../harness/tmp.js';
 
 /** The config's smtp section, as a user writes it. */
 function section(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { host: '127.0.0.1', port, starttls: 'never', from: 'nas@example.test', to: ['me@example.test'], clientName: 'nas.test', timeout: '5s', ...extra };
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'nas@example.test',
+    to: ['me@example.test'],
+    clientName: 'nas.test',
+    timeout: '5s',
+    ...extra,
+  };
 }
 
 test('doctor: the SMTP server accepts the connection and the login', async (t) => {

@@ -21,17 +21,34 @@ interface JsonReport {
 }
 
 /** A set-up made by `synker init`, with e-mail pointing at a local SMTP server. */
-async function initialised(t: Parameters<typeof tempDir>[0], smtpPort: number, agentPort: number): Promise<{ home: string; env: NodeJS.ProcessEnv }> {
+async function initialised(
+  t: Parameters<typeof tempDir>[0],
+  smtpPort: number,
+  agentPort: number,
+): Promise<{ home: string; env: NodeJS.ProcessEnv }> {
   const home = await tempDir(t);
   const folder = path.join(home, 'Pictures');
   await mkdir(folder);
   const env = isolatedEnv(home, { DOCTOR_SMTP_PASSWORD: 's3cret' });
-  const init = await runSynker(['init', '--yes', '--role', 'source', '--folder', `pictures=${folder}`, '--port', String(agentPort), '--name', 'anna'], { env });
+  const init = await runSynker(
+    ['init', '--yes', '--role', 'source', '--folder', `pictures=${folder}`, '--port', String(agentPort), '--name', 'anna'],
+    { env },
+  );
   assert.equal(init.code, 0, init.stderr);
   // A local relay: plain SMTP on 127.0.0.1 with a login (the config as a user would edit it).
   const configFile = path.join(home, 'synker/config/config.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  config['smtp'] = { host: '127.0.0.1', port: smtpPort, starttls: 'never', user: 'anna', passwordEnv: 'DOCTOR_SMTP_PASSWORD', from: 'nas@example.test', to: ['anna@example.test'], clientName: 'nas.test', timeout: '5s' };
+  config.smtp = {
+    host: '127.0.0.1',
+    port: smtpPort,
+    starttls: 'never',
+    user: 'anna',
+    passwordEnv: 'DOCTOR_SMTP_PASSWORD',
+    from: 'nas@example.test',
+    to: ['anna@example.test'],
+    clientName: 'nas.test',
+    timeout: '5s',
+  };
   await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
   return { home, env };
 }
@@ -65,7 +82,9 @@ test('doctor on a healthy set-up: config, folder, identity, port and the SMTP lo
   assert.match(text.stdout, /0 problems, 1 warning\.\n$/);
 });
 
-test('doctor on a broken set-up reports each problem with a fix: SMTP down, port taken, identity unreadable, folder unmounted', { skip: setprivMissing() }, async (t) => {
+test('doctor on a broken set-up reports each problem with a fix: SMTP down, port taken, identity unreadable, folder unmounted', {
+  skip: setprivMissing(),
+}, async (t) => {
   const blocker = net.createServer((socket) => socket.resume());
   await new Promise<void>((resolve) => blocker.listen(0, resolve));
   t.after(() => blocker.close());
@@ -78,7 +97,22 @@ test('doctor on a broken set-up reports each problem with a fix: SMTP down, port
 
   // As root every file is readable: drop the capabilities that allow it (NOTES: setpriv recipe).
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--inh-caps', '-dac_override,-dac_read_search', '--', process.execPath, SYNKER_BIN, 'doctor', '--no-multicast', '--json'], { env });
+    const child = spawn(
+      'setpriv',
+      [
+        '--bounding-set',
+        '-dac_override,-dac_read_search',
+        '--inh-caps',
+        '-dac_override,-dac_read_search',
+        '--',
+        process.execPath,
+        SYNKER_BIN,
+        'doctor',
+        '--no-multicast',
+        '--json',
+      ],
+      { env },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -106,7 +140,8 @@ test('doctor on a broken set-up reports each problem with a fix: SMTP down, port
   assert.match(folder!.message, /"pictures": .*Pictures has no \.synker\/folder\.json marker \(a disk that is not mounted\?\)/);
 
   assert.equal(report.problems, 4, JSON.stringify(report.findings, null, 1));
-  for (const f of report.findings.filter((x) => x.status === 'fail')) assert.ok(f.fix && !f.fix.includes('\n'), `one-line fix for ${f.message}`);
+  for (const f of report.findings.filter((x) => x.status === 'fail'))
+    assert.ok(f.fix && !f.fix.includes('\n'), `one-line fix for ${f.message}`);
 });
 
 test('doctor reports a config file it cannot parse, naming the line', async (t) => {

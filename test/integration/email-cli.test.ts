@@ -23,20 +23,32 @@ interface Setup {
 async function setup(t: import('node:test').TestContext): Promise<Setup> {
   const home = await tempDir(t);
   const env = isolatedEnv(home);
-  const root = env['SYNKER_HOME']!;
+  const root = env.SYNKER_HOME!;
   const configDir = path.join(root, 'config');
   await mkdir(configDir, { recursive: true });
   return {
     env,
     dataDir: path.join(root, 'data'),
     async writeConfig(extra) {
-      await writeFile(path.join(configDir, 'config.json'), JSON.stringify({ version: 1, name: 'nas', port: 7780, folders: [], trusted: [], peers: [], ...extra }, null, 2));
+      await writeFile(
+        path.join(configDir, 'config.json'),
+        JSON.stringify({ version: 1, name: 'nas', port: 7780, folders: [], trusted: [], peers: [], ...extra }, null, 2),
+      );
     },
   };
 }
 
 function smtpSection(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { host: '127.0.0.1', port, starttls: 'never', from: 'synker on nas <synker@nas.test>', to: ['owner@example.test', 'admin@example.test'], clientName: 'nas.test', timeout: '5s', ...extra };
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'synker on nas <synker@nas.test>',
+    to: ['owner@example.test', 'admin@example.test'],
+    clientName: 'nas.test',
+    timeout: '5s',
+    ...extra,
+  };
 }
 
 test('synker test-email sends a sample to every recipient, or to --to', async (t) => {
@@ -92,7 +104,12 @@ test('synker outbox lists what waits and --send delivers it once', async (t) => 
   const port = await freePort();
   await s.writeConfig({ smtp: smtpSection(port) });
   const outbox = new Outbox(outboxDir(s.dataDir));
-  const message = await composeMessage(testSmtpSettings(port), { subject: 'Backup of pictures on nas: 3 files missing (3 B)', text: 't', html: '<p>t</p>' }, 'report:pictures:x', new Date());
+  const message = await composeMessage(
+    testSmtpSettings(port),
+    { subject: 'Backup of pictures on nas: 3 files missing (3 B)', text: 't', html: '<p>t</p>' },
+    'report:pictures:x',
+    new Date(),
+  );
   await outbox.add(message);
 
   const listed = await runSynker(['outbox'], { env: s.env });
@@ -103,7 +120,9 @@ test('synker outbox lists what waits and --send delivers it once', async (t) => 
   const failed = await runSynker(['outbox', '--send'], { env: s.env });
   assert.equal(failed.code, 2);
   assert.match(failed.stderr, /error: the mail server 127\.0\.0\.1:\d+ refused the connection/);
-  const json = JSON.parse((await runSynker(['outbox', '--json'], { env: s.env })).stdout) as { waiting: Array<{ attempts: number; lastError: { code: string } }> };
+  const json = JSON.parse((await runSynker(['outbox', '--json'], { env: s.env })).stdout) as {
+    waiting: Array<{ attempts: number; lastError: { code: string } }>;
+  };
   assert.equal(json.waiting.length, 1);
   assert.equal(json.waiting[0]!.attempts, 1);
   assert.equal(json.waiting[0]!.lastError.code, 'E_SMTP_CONNECT');
@@ -125,7 +144,12 @@ test('synker outbox --send while another process holds the outbox does not claim
   const port = await freePort();
   await s.writeConfig({ smtp: smtpSection(port) });
   const outbox = new Outbox(outboxDir(s.dataDir));
-  const message = await composeMessage(testSmtpSettings(port), { subject: 'Backup of pictures on nas: complete', text: 't', html: '<p>t</p>' }, 'report:pictures:y', new Date());
+  const message = await composeMessage(
+    testSmtpSettings(port),
+    { subject: 'Backup of pictures on nas: complete', text: 't', html: '<p>t</p>' },
+    'report:pictures:y',
+    new Date(),
+  );
   await outbox.add(message);
   // A live process (this test) holds the lock, as a second `outbox --send` would.
   await writeFile(path.join(outboxDir(s.dataDir), '.lock'), `${process.pid}\n`);
@@ -162,7 +186,10 @@ test('synker status shows each folder, its last check, next check and the outbox
 
   const json = await runSynker(['status', '--json'], { env: s.env });
   assert.equal(json.code, 1, 'differences need attention');
-  const status = JSON.parse(json.stdout) as { folders: Array<{ id: string; role: string; lastVerified: { summary: string } | null; nextCheck: string | null }>; outbox: { waiting: number } };
+  const status = JSON.parse(json.stdout) as {
+    folders: Array<{ id: string; role: string; lastVerified: { summary: string } | null; nextCheck: string | null }>;
+    outbox: { waiting: number };
+  };
   const pictures = status.folders.find((f) => f.id === 'pictures')!;
   assert.equal(pictures.role, 'backup');
   assert.equal(pictures.lastVerified?.summary, '12 files missing (340 MiB)');
@@ -180,12 +207,30 @@ test('synker status shows each folder, its last check, next check and the outbox
 test('synker status needs attention as soon as the last scheduled check failed, before any alert', async () => {
   const { needsAttention } = await import('../../src/cli/commands/status.js');
   const complete = { status: 'complete' as const, at: '2026-11-26T03:17:00Z', summary: 'complete' };
-  const folder = { id: 'photos', role: 'backup' as const, path: '/b', peers: [], lastCheck: complete, lastVerified: complete, nextCheck: null, overdue: false, staleAlertAt: null };
-  const report = { folders: [folder], outbox: { waiting: 0, oldest: null, damaged: 0 }, schedule: { check: '17 3 * * *', timezone: null, email: 'on-difference' as const } };
+  const folder = {
+    id: 'photos',
+    role: 'backup' as const,
+    path: '/b',
+    peers: [],
+    lastCheck: complete,
+    lastVerified: complete,
+    nextCheck: null,
+    overdue: false,
+    staleAlertAt: null,
+  };
+  const report = {
+    folders: [folder],
+    outbox: { waiting: 0, oldest: null, damaged: 0 },
+    schedule: { check: '17 3 * * *', timezone: null, email: 'on-difference' as const },
+  };
   assert.equal(needsAttention(report), false);
   const failed = { ...folder, lastCheck: { status: 'error' as const, at: '2026-11-27T03:17:00Z', summary: 'source unreachable' } };
   assert.equal(needsAttention({ ...report, folders: [failed] }), true);
-  assert.equal(needsAttention({ ...report, outbox: { ...report.outbox, damaged: 1 } }), true, 'a damaged outbox message will never be sent');
+  assert.equal(
+    needsAttention({ ...report, outbox: { ...report.outbox, damaged: 1 } }),
+    true,
+    'a damaged outbox message will never be sent',
+  );
 });
 
 test('synker outbox and status name a damaged message file instead of saying every report was sent', async (t) => {
@@ -197,12 +242,18 @@ test('synker outbox and status name a damaged message file instead of saying eve
   const listed = await runSynker(['outbox'], { env });
   assert.equal(listed.code, 2, listed.stdout + listed.stderr);
   assert.doesNotMatch(listed.stdout, /every report was sent/);
-  assert.match(listed.stderr, /error: a message file in the outbox is damaged and will never be sent: .*0123456789abcdef01234567\.json\nhint: They are kept as they are, never deleted/);
+  assert.match(
+    listed.stderr,
+    /error: a message file in the outbox is damaged and will never be sent: .*0123456789abcdef01234567\.json\nhint: They are kept as they are, never deleted/,
+  );
   const json = JSON.parse((await runSynker(['outbox', '--json'], { env })).stdout) as { damaged: string[] };
   assert.equal(json.damaged.length, 1);
   const status = await runSynker(['status'], { env });
   assert.equal(status.code, 1, status.stderr);
-  assert.match(status.stdout, /^outbox: no message waiting, 1 damaged message file\(s\) that will never be sent \(synker outbox names them\)$/m);
+  assert.match(
+    status.stdout,
+    /^outbox: no message waiting, 1 damaged message file\(s\) that will never be sent \(synker outbox names them\)$/m,
+  );
   assert.equal(status.stdout.match(/^outbox:/gm)?.length, 1, 'one outbox line');
   assert.doesNotMatch(status.stdout, /outbox: empty/);
 });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { findSource, staticLocator, type SourceAddress, type SourceLocator } from '../../src/check/find-source.js';
+import { findSource, type SourceAddress, type SourceLocator } from '../../src/check/find-source.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { shortDeviceId } from '../../src/identity/device-id.js';
 import { writeFolderMarker } from '../../src/config/folder-marker.js';
 import { createIdentity, type Identity } from '../../src/identity/identity.js';
@@ -93,19 +94,29 @@ test('source offline, another backup answering (on the LAN): the source was not 
   };
   const err = await failure(find(x, lan));
   assert.equal(err.code, 'E_SOURCE_NOT_FOUND');
-  assert.match(err.message, new RegExp(`^the source of folder "pics" \\(${name('alpha', x.alpha)}\\) was not found on the network; ${name('gamma', x.gamma)} holds it as a backup$`));
+  assert.match(
+    err.message,
+    new RegExp(
+      `^the source of folder "pics" \\(${name('alpha', x.alpha)}\\) was not found on the network; ${name('gamma', x.gamma)} holds it as a backup$`,
+    ),
+  );
   assert.match(err.hint!, /synker agent runs there/);
 });
 
-test('source offline, the static peers list only another backup: not found, gamma\'s address is not an attempt on alpha', async (t) => {
+test("source offline, the static peers list only another backup: not found, gamma's address is not an attempt on alpha", async (t) => {
   const x = await trio(t);
   const err = await failure(find(x, staticLocator([x.gammaAddress])));
   assert.equal(err.code, 'E_SOURCE_NOT_FOUND');
-  assert.match(err.message, new RegExp(`\\(${name('alpha', x.alpha)}\\) was not found at any address in the config \\(discovery is off\\); ${name('gamma', x.gamma)} holds it as a backup$`));
+  assert.match(
+    err.message,
+    new RegExp(
+      `\\(${name('alpha', x.alpha)}\\) was not found at any address in the config \\(discovery is off\\); ${name('gamma', x.gamma)} holds it as a backup$`,
+    ),
+  );
   assert.doesNotMatch(err.message, /certificate/);
 });
 
-test('--peer at another trusted device\'s address: the mismatch names both devices as trusted', async (t) => {
+test("--peer at another trusted device's address: the mismatch names both devices as trusted", async (t) => {
   const x = await trio(t);
   const err = await failure(find(x, staticLocator([]), x.gammaAddress));
   assert.equal(err.code, 'E_SOURCE_UNREACHABLE');
@@ -123,7 +134,10 @@ test('every device holds the folder as a backup: E_CHECK_NO_SOURCE, "holds" for 
   x.folder.shareWith = [x.gamma.deviceId];
   const err = await failure(find(x, staticLocator([x.gammaAddress])));
   assert.equal(err.code, 'E_CHECK_NO_SOURCE');
-  assert.match(err.message, new RegExp(`^no device serves folder "pics" as its source \\(${name('gamma', x.gamma)} holds it as a backup\\)$`));
+  assert.match(
+    err.message,
+    new RegExp(`^no device serves folder "pics" as its source \\(${name('gamma', x.gamma)} holds it as a backup\\)$`),
+  );
 });
 
 test('--peer with a colon but no port is a malformed address, not a device name', async (t) => {
@@ -148,7 +162,10 @@ test('a LAN search on an interface that does not exist says so, instead of "not 
   t.after(() => locator.close());
   const err = await failure(findSource({ config: x.config, folder: x.folder, identity: x.beta, locator, timeoutMs: 300 }));
   assert.equal(err.code, 'E_SOURCE_NOT_FOUND');
-  assert.match(err.message, /was not found on the network: no network interface to search on \(synkertypo0 is not up with an IPv4 address\)$/);
+  assert.match(
+    err.message,
+    /was not found on the network: no network interface to search on \(synkertypo0 is not up with an IPv4 address\)$/,
+  );
   assert.match(err.hint!, /Check the --interface name/);
 });
 
@@ -157,10 +174,15 @@ test('`synker check --interface TYPO` says the interface is not up, whether the 
   const { backupEnv } = await configureCliPair(dir, { 'a.txt': 'alpha' });
   await startCliAgent(t, backupEnv);
   for (const extra of [[], ['--no-agent']]) {
-    const r = await runSynker(['--debug', 'check', 'photos', '--interface', 'synkertypo0', '--timeout', '500ms', ...extra], { env: backupEnv });
+    const r = await runSynker(['--debug', 'check', 'photos', '--interface', 'synkertypo0', '--timeout', '500ms', ...extra], {
+      env: backupEnv,
+    });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, extra.length === 0 ? /the agent ran the check/ : /^(?![\s\S]*the agent ran the check)/);
-    assert.match(r.stderr, /error: the source of folder "photos" \(laptop \(\w+\)\) was not found on the network: no network interface to search on \(synkertypo0 is not up with an IPv4 address\)\n/);
+    assert.match(
+      r.stderr,
+      /error: the source of folder "photos" \(laptop \(\w+\)\) was not found on the network: no network interface to search on \(synkertypo0 is not up with an IPv4 address\)\n/,
+    );
     assert.match(r.stderr, /hint: Check the --interface name/);
   }
 });
@@ -189,7 +211,12 @@ test('a source that was reached, then refused or failed, is not called unreachab
 
   const failed = await failure(find(x, staticLocator([]), where));
   assert.equal(failed.code, 'E_SOURCE_FAILED');
-  assert.match(failed.message, new RegExp(`^the source of folder "pics" answered but did not serve it: ${where} \\(--peer\\): alpha failed while reading folder "pics"`));
+  assert.match(
+    failed.message,
+    new RegExp(
+      `^the source of folder "pics" answered but did not serve it: ${where} \\(--peer\\): alpha failed while reading folder "pics"`,
+    ),
+  );
   assert.doesNotMatch(failed.hint!, /firewall|--timeout/);
   assert.match(failed.hint!, /log of synker agent on alpha/);
 
@@ -209,10 +236,19 @@ test('a source that was reached, then refused or failed, is not called unreachab
 test('an address shared by two candidate devices is tried once: one connection tells which device answers', async (t) => {
   const x = await trio(t);
   // Nothing listens there: refused, and it would be refused for gamma too.
-  const closed = await startAgentServer({ identity: x.alpha, host: '127.0.0.1', port: 0, directory: { agentName: () => 'alpha', trusted: () => undefined, folders: () => [] }, manifestSource: async () => assert.fail('not asked') });
+  const closed = await startAgentServer({
+    identity: x.alpha,
+    host: '127.0.0.1',
+    port: 0,
+    directory: { agentName: () => 'alpha', trusted: () => undefined, folders: () => [] },
+    manifestSource: async () => assert.fail('not asked'),
+  });
   const where = `127.0.0.1:${closed.port}`;
   await closed.close();
-  for (const [locator, peer, via] of [[staticLocator([]), where, '--peer'], [staticLocator([where]), undefined, 'config']] as const) {
+  for (const [locator, peer, via] of [
+    [staticLocator([]), where, '--peer'],
+    [staticLocator([where]), undefined, 'config'],
+  ] as const) {
     const err = await failure(find(x, locator, peer));
     assert.equal(err.code, 'E_SOURCE_UNREACHABLE', via);
     assert.equal(err.message.split(`${where} (${via})`).length - 1, 1, `${via}: ${err.message}`);
@@ -226,7 +262,9 @@ test('--peer at a backup while the source is shared too: the source is named as 
   assert.equal(err.code, 'E_SOURCE_NOT_FOUND');
   assert.match(
     err.message,
-    new RegExp(`^the source of folder "pics" \\(${name('alpha', x.alpha)}\\) was not tried: ${x.gammaAddress} \\(--peer\\) is another device; ${name('gamma', x.gamma)} holds it as a backup$`),
+    new RegExp(
+      `^the source of folder "pics" \\(${name('alpha', x.alpha)}\\) was not tried: ${x.gammaAddress} \\(--peer\\) is another device; ${name('gamma', x.gamma)} holds it as a backup$`,
+    ),
   );
   assert.match(err.hint!, /^Point --peer at the source: --peer alpha \(its name\)/);
   assert.doesNotMatch(err.hint!, /--role source/);

@@ -44,16 +44,23 @@ test('processes starting at once on a new machine agree on one identity, with a 
   assert.equal((await loadOrCreateIdentity(dir)).identity.deviceId, [...ids][0]);
 });
 
-test('a garbage or another identity\'s key.pem is an identity error, never regenerated', async (t) => {
+test("a garbage or another identity's key.pem is an identity error, never regenerated", async (t) => {
   const dir = await tempDir(t);
   const other = await tempDir(t);
   const { identity } = await loadOrCreateIdentity(dir);
   await loadOrCreateIdentity(other);
   const keyPath = path.join(dir, 'key.pem');
   await writeFile(keyPath, 'garbage\n');
-  await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_CORRUPT' && err.message.includes(keyPath) && /backup/.test(err.hint ?? ''));
+  await assert.rejects(
+    loadOrCreateIdentity(dir),
+    (err: unknown) =>
+      err instanceof IdentityError && err.code === 'E_IDENTITY_CORRUPT' && err.message.includes(keyPath) && /backup/.test(err.hint ?? ''),
+  );
   await copyFile(path.join(other, 'key.pem'), keyPath);
-  await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_MISMATCH' && /backup/.test(err.hint ?? ''));
+  await assert.rejects(
+    loadOrCreateIdentity(dir),
+    (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_MISMATCH' && /backup/.test(err.hint ?? ''),
+  );
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   await writeFile(keyPath, rsa);
   await assert.rejects(loadOrCreateIdentity(dir), (err: unknown) => err instanceof IdentityError && err.code === 'E_IDENTITY_MISMATCH');

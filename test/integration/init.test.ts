@@ -6,7 +6,9 @@ import { parseDeviceId } from '../../src/identity/device-id.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
-async function setup(t: Parameters<typeof tempDir>[0]): Promise<{ home: string; env: NodeJS.ProcessEnv; configFile: string; folder: string }> {
+async function setup(
+  t: Parameters<typeof tempDir>[0],
+): Promise<{ home: string; env: NodeJS.ProcessEnv; configFile: string; folder: string }> {
   const home = await tempDir(t);
   const folder = path.join(home, 'Pictures');
   await mkdir(folder);
@@ -18,9 +20,9 @@ test('init --yes writes the config, the identity and the folder marker, then pri
   const result = await runSynker(['init', '--yes', '--role', 'master', '--folder', `pictures=${folder}`, '--name', 'anna-laptop'], { env });
   assert.equal(result.code, 0, result.stderr);
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  assert.equal(config['name'], 'anna-laptop');
-  assert.deepEqual(config['folders'], [{ id: 'pictures', path: folder, role: 'source', shareWith: [] }]);
-  assert.equal(config['smtp'], undefined);
+  assert.equal(config.name, 'anna-laptop');
+  assert.deepEqual(config.folders, [{ id: 'pictures', path: folder, role: 'source', shareWith: [] }]);
+  assert.equal(config.smtp, undefined);
   for (const file of ['cert.pem', 'key.pem']) assert.equal((await stat(path.join(home, 'synker/config', file))).mode & 0o777, 0o600);
   const marker = JSON.parse(await readFile(path.join(folder, '.synker/folder.json'), 'utf8')) as { folderId: string };
   assert.equal(marker.folderId, 'pictures');
@@ -42,7 +44,10 @@ test('init --yes writes the config, the identity and the folder marker, then pri
   assert.match(again.stderr, /error: synker is already set up here: .*config\.json \(agent "anna-laptop", 1 folder\)/);
   assert.match(again.stderr, /hint: .*synker init --force/);
   // ...and --force rewrites the set-up but keeps the identity.
-  const forced = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${path.join(home, 'copy')}`, '--name', 'nas', '--json'], { env });
+  const forced = await runSynker(
+    ['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${path.join(home, 'copy')}`, '--name', 'nas', '--json'],
+    { env },
+  );
   assert.equal(forced.code, 0, forced.stderr);
   const json = JSON.parse(forced.stdout) as { deviceId: string; identityCreated: boolean; folders: unknown[]; createdFolders: string[] };
   assert.equal(json.identityCreated, false);
@@ -55,16 +60,29 @@ test('init sets up e-mail from flags: provider preset, login defaults to the add
   const { home, env, configFile, folder } = await setup(t);
   const passwordFile = path.join(home, 'gmail-app-password');
   await writeFile(passwordFile, 'abcd efgh ijkl mnop\n', { mode: 0o600 });
-  const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', folder, '--email-to', 'anna@gmail.com', '--smtp-password-file', passwordFile], { env });
+  const result = await runSynker(
+    ['init', '--yes', '--role', 'backup', '--folder', folder, '--email-to', 'anna@gmail.com', '--smtp-password-file', passwordFile],
+    { env },
+  );
   assert.equal(result.code, 0, result.stderr);
   const config = JSON.parse(await readFile(configFile, 'utf8')) as { smtp: Record<string, unknown> };
-  assert.deepEqual(config.smtp, { host: 'smtp.gmail.com', port: 587, user: 'anna@gmail.com', passwordFile, from: 'anna@gmail.com', to: ['anna@gmail.com'] });
+  assert.deepEqual(config.smtp, {
+    host: 'smtp.gmail.com',
+    port: 587,
+    user: 'anna@gmail.com',
+    passwordFile,
+    from: 'anna@gmail.com',
+    to: ['anna@gmail.com'],
+  });
   assert.match(result.stdout, /E-mail\s+reports to anna@gmail.com via smtp.gmail.com:587, login anna@gmail.com \(password in /);
 
   const noHost = await runSynker(['init', '--yes', '--force', '--email-to', 'me@example.org'], { env });
   assert.equal(noHost.code, 2);
   assert.match(noHost.stderr, /--smtp-host is needed/);
-  const noPassword = await runSynker(['init', '--yes', '--force', '--email-to', 'me@example.org', '--smtp-host', 'mail.example.org', '--smtp-user', 'me'], { env });
+  const noPassword = await runSynker(
+    ['init', '--yes', '--force', '--email-to', 'me@example.org', '--smtp-host', 'mail.example.org', '--smtp-user', 'me'],
+    { env },
+  );
   assert.equal(noPassword.code, 2);
   assert.match(noPassword.stderr, /passwords are never taken on the command line/);
 });
@@ -88,17 +106,40 @@ test('init --force keeps the folders and e-mail it is not given again; a folder 
   const { home, env, configFile, folder } = await setup(t);
   const passwordFile = path.join(home, 'pw');
   await writeFile(passwordFile, 'secret\n', { mode: 0o600 });
-  const first = await runSynker(['init', '--yes', '--role', 'backup', '--folder', `pics=${folder}`, '--email-to', 'me@example.org', '--smtp-host', 'mail.example.org', '--smtp-user', 'me', '--smtp-password-file', passwordFile], { env });
+  const first = await runSynker(
+    [
+      'init',
+      '--yes',
+      '--role',
+      'backup',
+      '--folder',
+      `pics=${folder}`,
+      '--email-to',
+      'me@example.org',
+      '--smtp-host',
+      'mail.example.org',
+      '--smtp-user',
+      'me',
+      '--smtp-password-file',
+      passwordFile,
+    ],
+    { env },
+  );
   assert.equal(first.code, 0, first.stderr);
   // With no folder, the next steps speak of the other role than the one given.
   assert.match(first.stdout, /On the other machine:\s+synker init --role source --folder pics=PATH/);
-  const other = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--name', 'x'], { env: { ...env, SYNKER_HOME: path.join(home, 'second') } });
+  const other = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--name', 'x'], {
+    env: { ...env, SYNKER_HOME: path.join(home, 'second') },
+  });
   assert.match(other.stdout, /On the other machine:\s+synker init --role source\n/);
   // Shared since, by hand.
   const config = JSON.parse(await readFile(configFile, 'utf8')) as { folders: Array<Record<string, unknown>> };
-  config.folders[0]!['shareWith'] = ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'];
-  config.folders[0]!['sync'] = true;
-  await writeFile(configFile, JSON.stringify({ ...config, trusted: [{ deviceId: 'MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD', name: 'laptop' }] }));
+  config.folders[0]!.shareWith = ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'];
+  config.folders[0]!.sync = true;
+  await writeFile(
+    configFile,
+    JSON.stringify({ ...config, trusted: [{ deviceId: 'MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD', name: 'laptop' }] }),
+  );
 
   const renamed = await runSynker(['init', '--yes', '--force', '--name', 'nas2'], { env });
   assert.equal(renamed.code, 0, renamed.stderr);
@@ -107,19 +148,29 @@ test('init --force keeps the folders and e-mail it is not given again; a folder 
   const after = JSON.parse(await readFile(configFile, 'utf8')) as { name: string; folders: Array<Record<string, unknown>>; smtp?: unknown };
   assert.equal(after.name, 'nas2');
   assert.equal(after.folders.length, 1);
-  assert.equal(after.folders[0]!['sync'], true);
+  assert.equal(after.folders[0]!.sync, true);
   assert.ok(after.smtp, 'e-mail kept');
 
-  const again = await runSynker(['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${folder}`, '--no-email', '--port', '0'], { env });
+  const again = await runSynker(
+    ['init', '--yes', '--force', '--role', 'backup', '--folder', `pics=${folder}`, '--no-email', '--port', '0'],
+    { env },
+  );
   assert.equal(again.code, 0, again.stderr);
   const last = JSON.parse(await readFile(configFile, 'utf8')) as { port: number; folders: Array<Record<string, unknown>>; smtp?: unknown };
-  assert.deepEqual(last.folders[0]!['shareWith'], ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'], 'the folder given again keeps its shares');
+  assert.deepEqual(
+    last.folders[0]!.shareWith,
+    ['MFZWI3DBONSGYCYLTMRWGC43ENR5QXGZDMMFZWI3DPBONSGYYLTMRWAD'],
+    'the folder given again keeps its shares',
+  );
   assert.equal(last.smtp, undefined, '--no-email removes e-mail');
   assert.equal(last.port, 0);
   // A public provider never relays without a login: --yes without a password source is refused, naming the way to give one.
   const noLogin = await runSynker(['init', '--yes', '--force', '--email-to', 'anna@gmail.com'], { env });
   assert.equal(noLogin.code, 2);
-  assert.match(noLogin.stderr, /error: smtp\.gmail\.com needs a login: give the password's source\nhint: Gmail needs an app password .*--smtp-password-file FILE/);
+  assert.match(
+    noLogin.stderr,
+    /error: smtp\.gmail\.com needs a login: give the password's source\nhint: Gmail needs an app password .*--smtp-password-file FILE/,
+  );
   const scientific = await runSynker(['init', '--yes', '--force', '--port', '1e3'], { env });
   assert.equal(scientific.code, 2);
   assert.match(scientific.stderr, /--port 1e3: not a port number/);
@@ -131,7 +182,10 @@ test('init refuses folders inside one another before it writes anything', async 
   const inner = path.join(outer, 'holidays');
   const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', `pics=${outer}`, '--folder', `hol=${inner}`], { env });
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /error: folder "hol" \(.*holidays\) is inside folder "pics" \(.*pictures\)\nhint: Folders must not be inside one another/);
+  assert.match(
+    result.stderr,
+    /error: folder "hol" \(.*holidays\) is inside folder "pics" \(.*pictures\)\nhint: Folders must not be inside one another/,
+  );
   await assert.rejects(readFile(configFile, 'utf8'), /ENOENT/, 'no config written');
   await assert.rejects(readFile(path.join(outer, '.synker', 'folder.json'), 'utf8'), /ENOENT/, 'no folder marker written');
 });
@@ -140,12 +194,37 @@ test('init accepts "Name <address>" for --email-to and --email-from, as the conf
   const { home, env, configFile, folder } = await setup(t);
   const passwordFile = path.join(home, 'gmail-app-password');
   await writeFile(passwordFile, 'abcd efgh ijkl mnop\n', { mode: 0o600 });
-  const result = await runSynker(['init', '--yes', '--role', 'backup', '--folder', folder, '--email-to', 'Ann <anna@gmail.com>', '--email-from', 'synker <nas@example.org>', '--smtp-password-file', passwordFile], { env });
+  const result = await runSynker(
+    [
+      'init',
+      '--yes',
+      '--role',
+      'backup',
+      '--folder',
+      folder,
+      '--email-to',
+      'Ann <anna@gmail.com>',
+      '--email-from',
+      'synker <nas@example.org>',
+      '--smtp-password-file',
+      passwordFile,
+    ],
+    { env },
+  );
   assert.equal(result.code, 0, result.stderr);
   const config = JSON.parse(await readFile(configFile, 'utf8')) as { smtp: Record<string, unknown> };
-  assert.deepEqual(config.smtp, { host: 'smtp.gmail.com', port: 587, user: 'anna@gmail.com', passwordFile, from: 'synker <nas@example.org>', to: ['Ann <anna@gmail.com>'] });
+  assert.deepEqual(config.smtp, {
+    host: 'smtp.gmail.com',
+    port: 587,
+    user: 'anna@gmail.com',
+    passwordFile,
+    from: 'synker <nas@example.org>',
+    to: ['Ann <anna@gmail.com>'],
+  });
 
-  const bad = await runSynker(['init', '--yes', '--force', '--email-to', 'Ann <not an address>', '--smtp-host', 'mail.example.org'], { env });
+  const bad = await runSynker(['init', '--yes', '--force', '--email-to', 'Ann <not an address>', '--smtp-host', 'mail.example.org'], {
+    env,
+  });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--email-to Ann <not an address>: not an e-mail address/);
 });

@@ -10,7 +10,11 @@ import { composeMessage, type MailContent } from '../../src/mail/compose.js';
 import { TestSmtpServer, freePort, testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
-const CONTENT: MailContent = { subject: 'Backup of pictures on nas is complete', text: 'All 12 files match.', html: '<p>All 12 files match.</p>' };
+const CONTENT: MailContent = {
+  subject: 'Backup of pictures on nas is complete',
+  text: 'All 12 files match.',
+  html: '<p>All 12 files match.</p>',
+};
 const WHEN = new Date('2026-11-25T03:17:00Z');
 
 test('a message is delivered once and leaves the outbox', async (t) => {
@@ -126,7 +130,9 @@ test('two processes flushing at once send each message once (outbox lock)', asyn
   const settings = testSmtpSettings(server.port);
   const first = new Outbox(dir);
   for (let i = 0; i < 5; i++) {
-    await first.add(await composeMessage(settings, { ...CONTENT, subject: `report ${i}` }, `report:${i}`, new Date(WHEN.getTime() + i * 1000)));
+    await first.add(
+      await composeMessage(settings, { ...CONTENT, subject: `report ${i}` }, `report:${i}`, new Date(WHEN.getTime() + i * 1000)),
+    );
   }
   const second = new Outbox(dir);
   const [a, b] = await Promise.all([flushOutbox({ settings, outbox: first }), flushOutbox({ settings, outbox: second })]);
@@ -143,7 +149,12 @@ test('TLS problems name smtp.starttls / smtp.tlsVerify; tlsVerify false reaches 
   const plain = await new TestSmtpServer().start();
   t.after(() => plain.stop());
   const outbox = new Outbox(path.join(await tempDir(t), 'outbox'));
-  const required = await sendThroughOutbox({ settings: testSmtpSettings(plain.port, { starttls: 'required' }), outbox }, CONTENT, 'report:tls1', WHEN);
+  const required = await sendThroughOutbox(
+    { settings: testSmtpSettings(plain.port, { starttls: 'required' }), outbox },
+    CONTENT,
+    'report:tls1',
+    WHEN,
+  );
   assert.ok(required.status === 'queued');
   assert.equal(required.error.code, 'E_SMTP_TLS');
   assert.match(required.error.hint ?? '', /smtp\.starttls/);
@@ -151,13 +162,21 @@ test('TLS problems name smtp.starttls / smtp.tlsVerify; tlsVerify false reaches 
   const selfSigned = await new TestSmtpServer().start({ starttls: true });
   t.after(() => selfSigned.stop());
   const outbox2 = new Outbox(path.join(await tempDir(t), 'outbox'));
-  const refused = await sendThroughOutbox({ settings: testSmtpSettings(selfSigned.port, { starttls: 'required' }), outbox: outbox2 }, CONTENT, 'report:tls2', WHEN);
+  const refused = await sendThroughOutbox(
+    { settings: testSmtpSettings(selfSigned.port, { starttls: 'required' }), outbox: outbox2 },
+    CONTENT,
+    'report:tls2',
+    WHEN,
+  );
   assert.ok(refused.status === 'queued');
   assert.equal(refused.error.code, 'E_SMTP_TLS');
   assert.match(refused.error.hint ?? '', /smtp\.tlsVerify: false/);
   assert.equal(selfSigned.received.length, 0);
 
-  const accepted = await flushOutbox({ settings: testSmtpSettings(selfSigned.port, { starttls: 'required', tlsVerify: false }), outbox: outbox2 });
+  const accepted = await flushOutbox({
+    settings: testSmtpSettings(selfSigned.port, { starttls: 'required', tlsVerify: false }),
+    outbox: outbox2,
+  });
   assert.equal(accepted.sent.length, 1);
   assert.equal(selfSigned.received.length, 1);
 });

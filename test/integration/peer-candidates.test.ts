@@ -9,19 +9,26 @@ import { DiscoveryError } from '../../src/discovery/errors.js';
 import { eligibleInterfaces, onSubnet } from '../../src/discovery/interfaces.js';
 import { MdnsCandidates } from '../../src/discovery/mdns-source.js';
 import { PeerTable } from '../../src/discovery/peer-table.js';
-import { parsePeerAddress, StaticPeers } from '../../src/discovery/static-peers.js';
+import { parseStaticPeer, StaticPeers } from '../../src/discovery/static-peers.js';
 import { decodeTxt, encodeTxt } from '../../src/discovery/txt.js';
 
 const { deviceId } = await createIdentity();
 const { deviceId: otherId } = await createIdentity();
 
-const c = (host: string, source: Candidate['source'], family: 4 | 6 | undefined, lastSeen?: number): Candidate => ({ host, port: 1, family, interface: undefined, source, lastSeen });
+const c = (host: string, source: Candidate['source'], family: 4 | 6 | undefined, lastSeen?: number): Candidate => ({
+  host,
+  port: 1,
+  family,
+  interface: undefined,
+  source,
+  lastSeen,
+});
 
 test('static peer addresses: host:port, IPv4, bracketed IPv6 with zone; clear errors otherwise', () => {
-  assert.deepEqual(parsePeerAddress(' 192.168.1.20:22000 '), { text: '192.168.1.20:22000', host: '192.168.1.20', port: 22000 });
-  assert.deepEqual(parsePeerAddress('nas.local:8384'), { text: 'nas.local:8384', host: 'nas.local', port: 8384 });
-  assert.equal(parsePeerAddress('[fe80::1%eth0]:22000').host, 'fe80::1%eth0');
-  assert.deepEqual(parsePeerAddress('nas.local'), { text: 'nas.local', host: 'nas.local', port: DEFAULT_PORT });
+  assert.deepEqual(parseStaticPeer(' 192.168.1.20:22000 '), { text: '192.168.1.20:22000', host: '192.168.1.20', port: 22000 });
+  assert.deepEqual(parseStaticPeer('nas.local:8384'), { text: 'nas.local:8384', host: 'nas.local', port: 8384 });
+  assert.equal(parseStaticPeer('[fe80::1%eth0]:22000').host, 'fe80::1%eth0');
+  assert.deepEqual(parseStaticPeer('nas.local'), { text: 'nas.local', host: 'nas.local', port: DEFAULT_PORT });
   for (const [bad, why] of [
     ['fe80::1:22000', /brackets/],
     ['[nope]:1', /not an IPv6/],
@@ -30,17 +37,34 @@ test('static peer addresses: host:port, IPv4, bracketed IPv6 with zone; clear er
     ['host:http', /not a port/],
     ['a b:1', /not a host name/],
   ] as const) {
-    assert.throws(() => parsePeerAddress(bad), (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_ADDRESS' && why.test(err.message) && !!err.hint, bad);
+    assert.throws(
+      () => parseStaticPeer(bad),
+      (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_ADDRESS' && why.test(err.message) && !!err.hint,
+      bad,
+    );
   }
 });
 
 test('static peers are candidates for any device until a connection tells which device is there', () => {
   const statics = new StaticPeers(['10.0.0.9:22000', '10.0.0.9:22000', '[fd00::9]:22000', 'nas.local:22000']);
   assert.equal(statics.peers.length, 3);
-  assert.deepEqual(statics.candidates(deviceId).map((x) => [x.host, x.family]), [['10.0.0.9', 4], ['fd00::9', 6], ['nas.local', undefined]]);
+  assert.deepEqual(
+    statics.candidates(deviceId).map((x) => [x.host, x.family]),
+    [
+      ['10.0.0.9', 4],
+      ['fd00::9', 6],
+      ['nas.local', undefined],
+    ],
+  );
   statics.learn('10.0.0.9', 22000, otherId);
-  assert.deepEqual(statics.candidates(deviceId).map((x) => x.host), ['fd00::9', 'nas.local']);
-  assert.deepEqual(statics.candidates(otherId).map((x) => x.host), ['10.0.0.9', 'fd00::9', 'nas.local']);
+  assert.deepEqual(
+    statics.candidates(deviceId).map((x) => x.host),
+    ['fd00::9', 'nas.local'],
+  );
+  assert.deepEqual(
+    statics.candidates(otherId).map((x) => x.host),
+    ['10.0.0.9', 'fd00::9', 'nas.local'],
+  );
 });
 
 test('ordering: fresh mDNS before static; IPv4, then routable IPv6, then link-local; newest first; no duplicates', () => {
@@ -54,27 +78,36 @@ test('ordering: fresh mDNS before static; IPv4, then routable IPv6, then link-lo
     c('192.168.1.5', 'mdns', 4, 9),
     c('10.0.0.9', 'mdns', 4, 2),
   ]);
-  assert.deepEqual(ordered.map((x) => `${x.host}/${x.source}`), [
-    '192.168.1.5/mdns',
-    '10.0.0.9/mdns',
-    '10.0.0.5/mdns',
-    'fd00::1/mdns',
-    '169.254.3.3/mdns',
-    'fe80::1%eth0/mdns',
-    'nas.local/static',
-  ]);
+  assert.deepEqual(
+    ordered.map((x) => `${x.host}/${x.source}`),
+    ['192.168.1.5/mdns', '10.0.0.9/mdns', '10.0.0.5/mdns', 'fd00::1/mdns', '169.254.3.3/mdns', 'fe80::1%eth0/mdns', 'nas.local/static'],
+  );
 });
 
 test('the finder merges sources side by side and waits for a first candidate', async () => {
   const table = new PeerTable();
   const finder = new PeerFinder([new MdnsCandidates(table), new StaticPeers(['127.0.0.1:9'])]);
-  assert.deepEqual(finder.candidates(deviceId).map((x) => x.source), ['static']);
+  assert.deepEqual(
+    finder.candidates(deviceId).map((x) => x.source),
+    ['static'],
+  );
   const late = new PeerFinder([new MdnsCandidates(table)]);
   const waiting = late.waitForCandidates(deviceId, 30_000);
   setTimeout(() => {
-    table.observe({ instance: 'x._synker._tcp.local', host: 'x.local', port: 7, txt: decodeTxt(encodeTxt({ deviceId, protocolVersion: 1, name: 'x' })), addresses: [{ address: '10.1.1.1', family: 4 }], interface: 'eth0', ttlMs: 120_000 });
+    table.observe({
+      instance: 'x._synker._tcp.local',
+      host: 'x.local',
+      port: 7,
+      txt: decodeTxt(encodeTxt({ deviceId, protocolVersion: 1, name: 'x' })),
+      addresses: [{ address: '10.1.1.1', family: 4 }],
+      interface: 'eth0',
+      ttlMs: 120_000,
+    });
   }, 20);
-  assert.deepEqual((await waiting).map((x) => x.host), ['10.1.1.1']);
+  assert.deepEqual(
+    (await waiting).map((x) => x.host),
+    ['10.1.1.1'],
+  );
   assert.deepEqual(await new PeerFinder([]).waitForCandidates(deviceId, 10), []);
 });
 
@@ -111,17 +144,29 @@ test('connecting by device ID tries candidates in order and keeps the first that
 });
 
 test('connecting fails in words: nothing found, or every address refused', async () => {
-  await assert.rejects(connectToDevice(deviceId, new PeerFinder([]), () => Promise.resolve(1), { waitMs: 10 }), (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_NOT_FOUND' && /--peer/.test(err.hint ?? ''));
+  await assert.rejects(
+    connectToDevice(deviceId, new PeerFinder([]), () => Promise.resolve(1), { waitMs: 10 }),
+    (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_NOT_FOUND' && /--peer/.test(err.hint ?? ''),
+  );
   const finder = new PeerFinder([new StaticPeers(['127.0.0.1:9'])]);
   await assert.rejects(
     connectToDevice(deviceId, finder, () => Promise.reject(new Error('wrong device ID')), { waitMs: 10 }),
-    (err: unknown) => err instanceof DiscoveryError && err.code === 'E_PEER_UNREACHABLE' && /127\.0\.0\.1:9 \(static\): wrong device ID/.test(err.message),
+    (err: unknown) =>
+      err instanceof DiscoveryError && err.code === 'E_PEER_UNREACHABLE' && /127\.0\.0\.1:9 \(static\): wrong device ID/.test(err.message),
   );
 });
 
 test('interfaces: up, multicast-capable, non-loopback with IPv4; --interface restricts and may name lo', () => {
   const info = (address: string, family: 'IPv4' | 'IPv6', internal = false, cidr = family === 'IPv4' ? `${address}/24` : `${address}/64`) =>
-    ({ address, family, internal, cidr, netmask: family === 'IPv4' ? '255.255.255.0' : 'ffff:ffff:ffff:ffff::', mac: '00:00:00:00:00:00', scopeid: family === 'IPv6' ? 2 : undefined }) as never;
+    ({
+      address,
+      family,
+      internal,
+      cidr,
+      netmask: family === 'IPv4' ? '255.255.255.0' : 'ffff:ffff:ffff:ffff::',
+      mac: '00:00:00:00:00:00',
+      scopeid: family === 'IPv6' ? 2 : undefined,
+    }) as never;
   const lister = () => ({
     lo: [info('127.0.0.1', 'IPv4', true, '127.0.0.1/8')],
     eth0: [info('10.0.0.5', 'IPv4'), info('fe80::1', 'IPv6')],
@@ -129,11 +174,23 @@ test('interfaces: up, multicast-capable, non-loopback with IPv4; --interface res
     v6only: [info('fd00::1', 'IPv6')],
   });
   const multicast = (name: string) => name !== 'tun0';
-  assert.deepEqual(eligibleInterfaces({}, lister, multicast).map((i) => i.name), ['eth0']);
-  assert.deepEqual(eligibleInterfaces({ only: ['lo'] }, lister, multicast).map((i) => i.name), ['lo']);
+  assert.deepEqual(
+    eligibleInterfaces({}, lister, multicast).map((i) => i.name),
+    ['eth0'],
+  );
+  assert.deepEqual(
+    eligibleInterfaces({ only: ['lo'] }, lister, multicast).map((i) => i.name),
+    ['lo'],
+  );
   const [eth0] = eligibleInterfaces({ only: ['eth0', 'missing'] }, lister, multicast);
   assert.equal(eth0!.primary, '10.0.0.5');
-  assert.deepEqual(eth0!.addresses.map((a) => [a.address, a.family, a.prefix]), [['10.0.0.5', 4, 24], ['fe80::1', 6, 64]]);
+  assert.deepEqual(
+    eth0!.addresses.map((a) => [a.address, a.family, a.prefix]),
+    [
+      ['10.0.0.5', 4, 24],
+      ['fe80::1', 6, 64],
+    ],
+  );
   assert.ok(onSubnet(eth0!, '10.0.0.200'));
   assert.ok(!onSubnet(eth0!, '10.0.1.1'));
   assert.ok(!onSubnet(eth0!, 'fe80::2'));

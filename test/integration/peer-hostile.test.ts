@@ -11,7 +11,16 @@ import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { connectToPeer } from '../../src/peer/index.js';
 import { toWireEntry, UNREAD_ANSWERS_LIMIT_BYTES, WS_PATH } from '../../src/protocol/index.js';
 import { generateEntries } from '../harness/manifests.js';
-import { identities, isFrameOfType, rawClient, rawHello, startRawServer, startTestAgent, type RawPeer, type TestAgent } from '../harness/peers.js';
+import {
+  identities,
+  isFrameOfType,
+  rawClient,
+  rawHello,
+  startRawServer,
+  startTestAgent,
+  type RawPeer,
+  type TestAgent,
+} from '../harness/peers.js';
 
 const ERROR = 2;
 
@@ -45,26 +54,47 @@ async function goodClientStillServed(agent: TestAgent, client: Identity, server:
 
 test('hostile clients get a clear error and the agent keeps serving', async (t) => {
   const { server, client } = await identities();
-  const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(3000), timeouts: { handshakeTimeout: 600 } });
+  const agent = await startTestAgent(server, {
+    trust: [client.deviceId],
+    entries: () => generateEntries(3000),
+    timeouts: { handshakeTimeout: 600 },
+  });
   t.after(() => agent.server.close());
 
   const cases: Array<{ name: string; act: (peer: RawPeer) => void; code: string; match?: RegExp }> = [
     { name: 'random bytes', act: (p) => p.sendBytes(Buffer.from('9f3c00ffe1d2c3b4a5968778695a4b3c2d1e0f', 'hex')), code: 'E_MALFORMED' },
     { name: 'msgpack of the wrong shape', act: (p) => p.send({ hello: 'there' }), code: 'E_MALFORMED' },
-    { name: 'a hello with wrong field types', act: (p) => p.send([1, 1, { name: 42, deviceId: client.deviceId, software: 'x' }]), code: 'E_MALFORMED' },
+    {
+      name: 'a hello with wrong field types',
+      act: (p) => p.send([1, 1, { name: 42, deviceId: client.deviceId, software: 'x' }]),
+      code: 'E_MALFORMED',
+    },
     { name: 'a text message', act: (p) => p.ws.send('hello'), code: 'E_MALFORMED' },
-    { name: 'a request before hello', act: (p) => p.send([1, 3, { req: 1, folder: 'photos' }]), code: 'E_UNEXPECTED_MESSAGE', match: /^unexpected message: manifest-request before hello$/ },
+    {
+      name: 'a request before hello',
+      act: (p) => p.send([1, 3, { req: 1, folder: 'photos' }]),
+      code: 'E_UNEXPECTED_MESSAGE',
+      match: /^unexpected message: manifest-request before hello$/,
+    },
     {
       name: 'a hello of another version',
       act: (p) => p.send(rawHello(client, { software: 'synker 9.0.0' }, 2)),
       code: 'E_VERSION',
       match: /protocol version 1.*synker 9\.0\.0.*version 2/,
     },
-    { name: 'a hello whose device ID is not the certificate\'s', act: (p) => p.send(rawHello(client, { deviceId: server.deviceId })), code: 'E_DEVICE_MISMATCH' },
-    { name: 'entries sent by a client', act: (p) => {
-      p.send(rawHello(client));
-      p.send([1, 5, { req: 1, entries: [toWireEntry({ path: 'a', type: 'dir', size: 0, mtime: 0, mode: 0 })] }]);
-    }, code: 'E_UNEXPECTED_MESSAGE' },
+    {
+      name: "a hello whose device ID is not the certificate's",
+      act: (p) => p.send(rawHello(client, { deviceId: server.deviceId })),
+      code: 'E_DEVICE_MISMATCH',
+    },
+    {
+      name: 'entries sent by a client',
+      act: (p) => {
+        p.send(rawHello(client));
+        p.send([1, 5, { req: 1, entries: [toWireEntry({ path: 'a', type: 'dir', size: 0, mtime: 0, mode: 0 })] }]);
+      },
+      code: 'E_UNEXPECTED_MESSAGE',
+    },
     { name: 'a client that completes TLS and sends nothing', act: () => undefined, code: 'E_HANDSHAKE_TIMEOUT' },
   ];
   for (const c of cases) {
@@ -77,7 +107,10 @@ test('hostile clients get a clear error and the agent keeps serving', async (t) 
     const closed = await peer.closed;
     assert.ok(closed.reason.length <= 123, c.name);
   }
-  assert.ok(agent.log.lines.some((l) => /protocol version 1.*sent version 2/.test(l)), 'the agent logs both versions');
+  assert.ok(
+    agent.log.lines.some((l) => /protocol version 1.*sent version 2/.test(l)),
+    'the agent logs both versions',
+  );
 
   // An oversized frame: refused by the WebSocket layer (close 1009), logged by the agent.
   const big = await rawClient(agent.port, client);
@@ -118,7 +151,7 @@ test('a client without a certificate is refused with a message', async (t) => {
   await goodClientStillServed(agent, client, server);
 });
 
-test('a trusted client that sends requests and never reads the answers is closed, the agent\'s memory bounded', async (t) => {
+test("a trusted client that sends requests and never reads the answers is closed, the agent's memory bounded", async (t) => {
   const { server, client } = await identities();
   // Nothing is shared with the client: every request gets an E_FOLDER_NOT_FOUND answer, sent without pacing.
   const agent = await startTestAgent(server, { trust: [client.deviceId], shareWith: [], entries: () => generateEntries(3000) });
@@ -191,20 +224,71 @@ const end = (req: number, count: number) => [1, 6, { req, count, files: 0, dirs:
 test('hostile servers: the client refuses bad manifests and never yields a truncated one', async (t) => {
   const { server, client } = await identities();
   const cases: Array<{ name: string; script: (peer: RawPeer, req: number) => void; code: string; match?: RegExp }> = [
-    { name: '../../etc/passwd', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a'), dir('../../etc/passwd')] }])), code: 'E_BAD_PATH', match: /\.\.\/\.\.\/etc\/passwd/ },
-    { name: 'an absolute path', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('/etc/passwd')] }])), code: 'E_BAD_PATH', match: /absolute/ },
-    { name: 'a NUL in a path', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a\0b')] }])), code: 'E_BAD_PATH' },
-    { name: 'a non-NFC key', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('cafe\u0301')] }])), code: 'E_BAD_PATH', match: /NFC/ },
-    { name: 'out-of-order entries', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('b')] }]), p.send([1, 5, { req: r, entries: [dir('a')] }])), code: 'E_ORDER' },
-    { name: 'a repeated entry', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a'), dir('a')] }])), code: 'E_ORDER' },
-    { name: 'totals that do not match', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a')] }]), p.send(end(r, 2))), code: 'E_TOTALS_MISMATCH' },
-    { name: 'a close before the end marker', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a')] }]), setTimeout(() => p.ws.close(1000), 50)), code: 'E_PEER_CLOSED' },
-    { name: 'entries before the manifest starts', script: (p, r) => p.send([1, 5, { req: r, entries: [dir('a')] }]), code: 'E_UNEXPECTED_MESSAGE' },
-    { name: 'entries for another request', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r + 1, entries: [dir('a')] }])), code: 'E_UNEXPECTED_MESSAGE' },
+    {
+      name: '../../etc/passwd',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a'), dir('../../etc/passwd')] }])),
+      code: 'E_BAD_PATH',
+      match: /\.\.\/\.\.\/etc\/passwd/,
+    },
+    {
+      name: 'an absolute path',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('/etc/passwd')] }])),
+      code: 'E_BAD_PATH',
+      match: /absolute/,
+    },
+    {
+      name: 'a NUL in a path',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a\0b')] }])),
+      code: 'E_BAD_PATH',
+    },
+    {
+      name: 'a non-NFC key',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('cafe\u0301')] }])),
+      code: 'E_BAD_PATH',
+      match: /NFC/,
+    },
+    {
+      name: 'out-of-order entries',
+      script: (p, r) => (
+        p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('b')] }]), p.send([1, 5, { req: r, entries: [dir('a')] }])
+      ),
+      code: 'E_ORDER',
+    },
+    {
+      name: 'a repeated entry',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a'), dir('a')] }])),
+      code: 'E_ORDER',
+    },
+    {
+      name: 'totals that do not match',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a')] }]), p.send(end(r, 2))),
+      code: 'E_TOTALS_MISMATCH',
+    },
+    {
+      name: 'a close before the end marker',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: [dir('a')] }]), setTimeout(() => p.ws.close(1000), 50)),
+      code: 'E_PEER_CLOSED',
+    },
+    {
+      name: 'entries before the manifest starts',
+      script: (p, r) => p.send([1, 5, { req: r, entries: [dir('a')] }]),
+      code: 'E_UNEXPECTED_MESSAGE',
+    },
+    {
+      name: 'entries for another request',
+      script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r + 1, entries: [dir('a')] }])),
+      code: 'E_UNEXPECTED_MESSAGE',
+    },
     { name: 'random bytes', script: (p) => p.sendBytes(Buffer.from('c1c1c1c1', 'hex')), code: 'E_MALFORMED' },
     { name: 'a frame of the wrong shape', script: (p) => p.send([1, 5]), code: 'E_MALFORMED' },
     { name: 'an oversized frame', script: (p) => p.sendBytes(Buffer.alloc(1024 * 1024 + 1)), code: 'E_FRAME_TOO_LARGE' },
-    { name: 'a batch over the cap', script: (p, r) => (p.send(begin(r)), p.send([1, 5, { req: r, entries: Array.from({ length: 1001 }, (_, i) => dir(`d${String(i).padStart(5, '0')}`)) }])), code: 'E_LIMIT' },
+    {
+      name: 'a batch over the cap',
+      script: (p, r) => (
+        p.send(begin(r)), p.send([1, 5, { req: r, entries: Array.from({ length: 1001 }, (_, i) => dir(`d${String(i).padStart(5, '0')}`)) }])
+      ),
+      code: 'E_LIMIT',
+    },
   ];
   for (const c of cases) {
     const evil = await hostileServer(server, c.script);
@@ -216,9 +300,12 @@ test('hostile servers: the client refuses bad manifests and never yields a trunc
       })(),
     );
     assert.equal(err.code, c.code, `${c.name}: ${err.message}`);
-    if (process.env["SHOW"]) console.log(c.name, "->", err.message);
+    if (process.env.SHOW) console.log(c.name, '->', err.message);
     if (c.match) assert.match(err.message, c.match, c.name);
-    assert.ok(seen.every((e) => !e.path.includes('..') && !e.path.startsWith('/')), c.name);
+    assert.ok(
+      seen.every((e) => !e.path.includes('..') && !e.path.startsWith('/')),
+      c.name,
+    );
     if (c.code !== 'E_PEER_CLOSED' && c.code !== 'E_FRAME_TOO_LARGE') {
       // The client told the hostile server why, before closing.
       const told = await errorFrame(evil.received[0]!);
@@ -237,13 +324,20 @@ test('hostile servers: the client refuses bad manifests and never yields a trunc
   });
   t.after(() => chatty.close());
   const session = await connectToPeer({ host: '127.0.0.1', port: chatty.port, identity: client, expectDeviceId: server.deviceId });
-  assert.deepEqual((await collect(session.requestManifest('photos'))).map((e) => e.path), ['a', 'b']);
+  assert.deepEqual(
+    (await collect(session.requestManifest('photos'))).map((e) => e.path),
+    ['a', 'b'],
+  );
   await session.close();
 });
 
-test('hostile server hellos: another version (both versions named), a device ID that is not the certificate\'s', async () => {
+test("hostile server hellos: another version (both versions named), a device ID that is not the certificate's", async () => {
   const { server, client, stranger } = await identities();
-  const future = await hostileServer(server, () => undefined, (id) => rawHello(id, { name: 'future', software: 'synker 9.0.0' }, 2));
+  const future = await hostileServer(
+    server,
+    () => undefined,
+    (id) => rawHello(id, { name: 'future', software: 'synker 9.0.0' }, 2),
+  );
   const err = await failure(connectToPeer({ host: '127.0.0.1', port: future.port, identity: client, expectDeviceId: server.deviceId }));
   assert.equal(err.code, 'E_VERSION');
   assert.match(err.message, /synker 9\.0\.0.*version 2.*version 1/);
@@ -252,14 +346,26 @@ test('hostile server hellos: another version (both versions named), a device ID 
   assert.match(told.message, /version 2.*version 1/);
   await future.close();
 
-  const liar = await hostileServer(server, () => undefined, () => rawHello(stranger));
+  const liar = await hostileServer(
+    server,
+    () => undefined,
+    () => rawHello(stranger),
+  );
   const mismatch = await failure(connectToPeer({ host: '127.0.0.1', port: liar.port, identity: client, expectDeviceId: server.deviceId }));
   assert.equal(mismatch.code, 'E_DEVICE_MISMATCH');
   await liar.close();
 
   const silent = await startRawServer(server, () => undefined);
   const started = Date.now();
-  const timeout = await failure(connectToPeer({ host: '127.0.0.1', port: silent.port, identity: client, expectDeviceId: server.deviceId, timeouts: { handshakeTimeout: 500 } }));
+  const timeout = await failure(
+    connectToPeer({
+      host: '127.0.0.1',
+      port: silent.port,
+      identity: client,
+      expectDeviceId: server.deviceId,
+      timeouts: { handshakeTimeout: 500 },
+    }),
+  );
   assert.equal(timeout.code, 'E_HANDSHAKE_TIMEOUT');
   assert.ok(Date.now() - started < 2000);
   await silent.close();
@@ -267,7 +373,11 @@ test('hostile server hellos: another version (both versions named), a device ID 
 
 test('connection caps: per address, refused attempts logged once', async (t) => {
   const { server, client } = await identities();
-  const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(3000), caps: { maxSessionsPerAddress: 2 } });
+  const agent = await startTestAgent(server, {
+    trust: [client.deviceId],
+    entries: () => generateEntries(3000),
+    caps: { maxSessionsPerAddress: 2 },
+  });
   t.after(() => agent.server.close());
   const held = [await rawClient(agent.port, client), await rawClient(agent.port, client)];
   for (let i = 0; i < 5; i++) {
@@ -276,7 +386,10 @@ test('connection caps: per address, refused attempts logged once', async (t) => 
   }
   assert.equal(agent.log.lines.filter((l) => l.includes('refused a connection from 127.0.0.1')).length, 1);
   // A connection refused at accept is not also a failed TLS handshake.
-  assert.deepEqual(agent.log.lines.filter((l) => l.includes('TLS handshake')), []);
+  assert.deepEqual(
+    agent.log.lines.filter((l) => l.includes('TLS handshake')),
+    [],
+  );
   for (const peer of held) {
     peer.ws.close();
     await peer.closed;
@@ -285,7 +398,11 @@ test('connection caps: per address, refused attempts logged once', async (t) => 
   await goodClientStillServed(agent, client, server);
   // The refusals left out are counted, at the latest when the agent stops.
   await agent.server.close();
-  assert.equal(agent.log.lines.filter((l) => /^warn refused 4 more connections from 127\.0\.0\.1 in the last \d+ s$/.test(l)).length, 1, agent.log.lines.join('\n'));
+  assert.equal(
+    agent.log.lines.filter((l) => /^warn refused 4 more connections from 127\.0\.0\.1 in the last \d+ s$/.test(l)).length,
+    1,
+    agent.log.lines.join('\n'),
+  );
 });
 
 test('a failed TLS handshake is logged with the address it came from', async (t) => {
@@ -306,11 +423,22 @@ test('a failed TLS handshake is logged with the address it came from', async (t)
 
 test('TLS below 1.3 is refused, and an untrusted device gets one error frame and nothing else', async (t) => {
   const { server, client, stranger } = await identities();
-  const agent = await startTestAgent(server, { trust: [client.deviceId], shareWith: [client.deviceId, stranger.deviceId], entries: () => generateEntries(3000) });
+  const agent = await startTestAgent(server, {
+    trust: [client.deviceId],
+    shareWith: [client.deviceId, stranger.deviceId],
+    entries: () => generateEntries(3000),
+  });
   t.after(() => agent.server.close());
   const tls = await import('node:tls');
   const refused = await new Promise<Error>((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: agent.port, maxVersion: 'TLSv1.2', rejectUnauthorized: false, cert: client.certPem, key: client.keyPem });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: agent.port,
+      maxVersion: 'TLSv1.2',
+      rejectUnauthorized: false,
+      cert: client.certPem,
+      key: client.keyPem,
+    });
     socket.on('secureConnect', () => resolve(new Error(`negotiated ${socket.getProtocol()}`)));
     socket.on('error', resolve);
   });
@@ -337,7 +465,14 @@ test('the source picks AES-128-GCM, whatever order the client lists its suites i
   const { TLS_SETTINGS } = await import('../../src/identity/tls.js');
   const negotiated = (extra: Record<string, unknown>): Promise<string> =>
     new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: agent.port, rejectUnauthorized: false, cert: client.certPem, key: client.keyPem, ...extra });
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: agent.port,
+        rejectUnauthorized: false,
+        cert: client.certPem,
+        key: client.keyPem,
+        ...extra,
+      });
       socket.on('secureConnect', () => {
         resolve(socket.getCipher().standardName);
         socket.destroy();

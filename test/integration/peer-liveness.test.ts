@@ -44,15 +44,22 @@ test('a server frozen mid-stream fails the client within the documented deadline
   assert.match((failure as Error).message, /sent nothing for .*before the manifest of "photos" was complete/);
   // docs/protocol.md: idleTimeout plus one check period (idleTimeout / 10).
   const documented = DEFAULT_TIMEOUTS.idleTimeout * 1.1;
-  assert.ok(elapsed <= documented + 5000 /* timer and scheduling slack on a loaded CI machine */, `detected after ${elapsed} ms, documented ${documented} ms`);
+  assert.ok(
+    elapsed <= documented + 5000 /* timer and scheduling slack on a loaded CI machine */,
+    `detected after ${elapsed} ms, documented ${documented} ms`,
+  );
   assert.ok(elapsed >= DEFAULT_TIMEOUTS.idleTimeout - 1000, `detected after ${elapsed} ms: too early to be the idle deadline`);
   agent.child.kill('SIGCONT');
 });
 
-test('backpressure: a client that sleeps per batch keeps the server\'s memory bounded', async (t) => {
+test("backpressure: a client that sleeps per batch keeps the server's memory bounded", async (t) => {
   const { server, client } = await identities();
   // 300,000 entries with 300-byte names: ~110 MB on the wire, far more than the bound asserted below.
-  const agent = await startChildAgent(t, { identity: server, trusted: [client.deviceId], entries: 300_000, padding: 300, sampleHeap: true }, ['--expose-gc']);
+  const agent = await startChildAgent(
+    t,
+    { identity: server, trusted: [client.deviceId], entries: 300_000, padding: 300, sampleHeap: true },
+    ['--expose-gc'],
+  );
   const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId });
   t.after(() => session.close());
   // What the client holds, not the garbage it has yet to collect (how much of that waits depends on the machine's load).
@@ -79,5 +86,7 @@ test('backpressure: a client that sleeps per batch keeps the server\'s memory bo
   const serverGrowth = stats.peakBytes - stats.baselineBytes;
   assert.ok(serverGrowth < 48 * MiB, `server heap + buffers grew by ${Math.round(serverGrowth / MiB)} MiB`);
   assert.ok(clientPeak - clientBaseline < 48 * MiB, `client heap + buffers grew by ${Math.round((clientPeak - clientBaseline) / MiB)} MiB`);
-  t.diagnostic(`server grew ${(serverGrowth / MiB).toFixed(1)} MiB, client ${((clientPeak - clientBaseline) / MiB).toFixed(1)} MiB, server peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`);
+  t.diagnostic(
+    `server grew ${(serverGrowth / MiB).toFixed(1)} MiB, client ${((clientPeak - clientBaseline) / MiB).toFixed(1)} MiB, server peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`,
+  );
 });

@@ -6,7 +6,7 @@ import { PeerFinder } from '../../src/discovery/candidates.js';
 import { dialDevice } from '../harness/dial.js';
 import { StaticPeers } from '../../src/discovery/static-peers.js';
 import { WrongDeviceError } from '../../src/peer/errors.js';
-import { connectToPeer, PeerError, type PeerSession } from '../../src/peer/index.js';
+import { connectToPeer, type PeerError, type PeerSession } from '../../src/peer/index.js';
 import { generateEntries } from '../harness/manifests.js';
 import { identities, startTestAgent } from '../harness/peers.js';
 
@@ -30,14 +30,20 @@ test('a trusted pair streams a 50,000-entry manifest equal to the source', async
   const { server, client } = await identities();
   const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(50_000) });
   t.after(() => agent.server.close());
-  const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId, name: 'laptop' });
+  const session = await connectToPeer({
+    host: '127.0.0.1',
+    port: agent.port,
+    identity: client,
+    expectDeviceId: server.deviceId,
+    name: 'laptop',
+  });
   t.after(() => session.close());
   assert.equal(session.remote.name, 'nas');
   assert.equal(session.remote.deviceId, server.deviceId);
   const manifest = session.requestManifest('photos');
   const received = await collect(manifest);
   assert.deepEqual(received, [...generateEntries(50_000)]);
-  assert.deepEqual(await manifest.info, { folder: 'photos', role: 'source', ignoreRules: ['*.tmp', '/cache/'] });
+  assert.deepEqual(await manifest.info, { folder: 'photos', role: 'source', ignoreRules: ['*.tmp', '/cache/'], modes: true });
   const totals = await manifest.totals;
   assert.equal(totals.count, 50_000);
   assert.equal(totals.dirs, 50);
@@ -49,7 +55,9 @@ test('an untrusted device gets the documented error naming the fix, and no entry
   const { server, stranger } = await identities();
   const agent = await startTestAgent(server, { trust: [], shareWith: [stranger.deviceId], entries: () => generateEntries(10) });
   t.after(() => agent.server.close());
-  const err = await rejection(connectToPeer({ host: '127.0.0.1', port: agent.port, identity: stranger, expectDeviceId: server.deviceId, name: 'intruder' }));
+  const err = await rejection(
+    connectToPeer({ host: '127.0.0.1', port: agent.port, identity: stranger, expectDeviceId: server.deviceId, name: 'intruder' }),
+  );
   assert.equal(err.code, 'E_UNTRUSTED');
   assert.equal((err as PeerError).remote, true);
   const formatted = stranger.deviceId.match(/.{7}/g)!.join('-');
@@ -108,7 +116,10 @@ test('a folder not shared with the device answers exactly like a missing one', a
   assert.equal(unshared.message.replace('private', 'X'), missing.message.replace('nothing-here', 'X'));
   assert.equal(unshared.hint!.replace('private', 'X'), missing.hint!.replace('nothing-here', 'X'));
   // The command that shares an existing folder, naming this device.
-  assert.equal(unshared.hint, `Check the folder ID; to share the folder with this device, run \`synker folder share private ${shortDeviceId(client.deviceId)}\` on nas.`);
+  assert.equal(
+    unshared.hint,
+    `Check the folder ID; to share the folder with this device, run \`synker folder share private ${shortDeviceId(client.deviceId)}\` on nas.`,
+  );
   await rejection(session.requestManifest('private').info);
 });
 
@@ -116,7 +127,12 @@ test('breaking out of a manifest cancels it and the session goes on', async (t) 
   const { server, client } = await identities();
   const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(200_000) });
   t.after(() => agent.server.close());
-  const session: PeerSession = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId });
+  const session: PeerSession = await connectToPeer({
+    host: '127.0.0.1',
+    port: agent.port,
+    identity: client,
+    expectDeviceId: server.deviceId,
+  });
   t.after(() => session.close());
   let seen = 0;
   for await (const _ of session.requestManifest('photos')) if (++seen === 1500) break;
@@ -133,7 +149,9 @@ test('a source failure reaches the client as an error for that request', async (
   const agent = await startTestAgent(server, {
     trust: [client.deviceId],
     manifestSource: async () => {
-      throw new SynkerError('E_FOLDER_UNAVAILABLE', 'the folder marker /srv/photos/.synker/folder.json is missing (unmounted disk?)', { hint: 'Mount the disk.' });
+      throw new SynkerError('E_FOLDER_UNAVAILABLE', 'the folder marker /srv/photos/.synker/folder.json is missing (unmounted disk?)', {
+        hint: 'Mount the disk.',
+      });
     },
   });
   t.after(() => agent.server.close());
@@ -155,12 +173,18 @@ test('an unreachable agent is a clear connection error', async () => {
   assert.match(err.message, /refused/);
 });
 
-test('the caller\'s signal aborts a running manifest', async (t) => {
+test("the caller's signal aborts a running manifest", async (t) => {
   const { server, client } = await identities();
   const agent = await startTestAgent(server, { trust: [client.deviceId], entries: () => generateEntries(1_000_000) });
   t.after(() => agent.server.close());
   const controller = new AbortController();
-  const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId, signal: controller.signal });
+  const session = await connectToPeer({
+    host: '127.0.0.1',
+    port: agent.port,
+    identity: client,
+    expectDeviceId: server.deviceId,
+    signal: controller.signal,
+  });
   let seen = 0;
   const err = await rejection(
     (async () => {
@@ -172,7 +196,7 @@ test('the caller\'s signal aborts a running manifest', async (t) => {
   assert.equal(await session.ended.then((e) => e?.code), 'E_ABORTED');
 });
 
-test('a trusted pair streams a real 50,000-entry scan equal to the server\'s own scan', async (t) => {
+test("a trusted pair streams a real 50,000-entry scan equal to the server's own scan", async (t) => {
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const path = await import('node:path');
   const { tempDir } = await import('../harness/tmp.js');

@@ -23,7 +23,12 @@ test('synker peers --no-discovery asks only the static peers, and says in one li
   const port = (http.address() as net.AddressInfo).port;
   const result = await runSynker(['peers', '--no-discovery', '--peer', `127.0.0.1:${port}`, '--timeout', '2s'], { env });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stdout, new RegExp(`127\\.0\\.0\\.1:${port}\\s+-\\s+reachable\\s+the port answers, but it is not a synker agent \\(it does not speak TLS\\)\\n`));
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `127\\.0\\.0\\.1:${port}\\s+-\\s+reachable\\s+the port answers, but it is not a synker agent \\(it does not speak TLS\\)\\n`,
+    ),
+  );
   assert.doesNotMatch(result.stdout, /SSL routines|\.c:\d+/);
   assert.match(result.stderr, new RegExp(`no agent answered at the static peers \\(127\\.0\\.0\\.1:${port}\\); discovery is off`));
   assert.doesNotMatch(result.stderr, /listening/);
@@ -38,7 +43,7 @@ test('synker peers --no-discovery asks only the static peers, and says in one li
   assert.doesNotMatch(none.stderr, /multicast|mDNS|Likely causes/);
 });
 
-test('synker peers lists the untrusted devices that tried to connect to this machine\'s agent, also without mDNS', async (t) => {
+test("synker peers lists the untrusted devices that tried to connect to this machine's agent, also without mDNS", async (t) => {
   const home = await tempDir(t);
   const env = isolatedEnv(home);
   const stranger = await createIdentity('stranger');
@@ -52,7 +57,10 @@ test('synker peers lists the untrusted devices that tried to connect to this mac
   assert.match(human.stdout, /synker trust DEVICE-ID --name NAME/);
   const json = await runSynker(['peers', '--no-discovery', '--timeout', '1s', '--json'], { env });
   const parsed = JSON.parse(json.stdout) as { pairingAttempts: Array<{ deviceId: string; name: string }> };
-  assert.deepEqual(parsed.pairingAttempts.map((a) => [a.deviceId, a.name]), [[stranger.deviceId, 'old-laptop']]);
+  assert.deepEqual(
+    parsed.pairingAttempts.map((a) => [a.deviceId, a.name]),
+    [[stranger.deviceId, 'old-laptop']],
+  );
   // Once trusted, it is no longer listed as waiting.
   assert.equal((await runSynker(['trust', stranger.deviceId, '--name', 'old'], { env })).code, 0);
   const after = await runSynker(['peers', '--no-discovery', '--timeout', '1s', '--json'], { env });

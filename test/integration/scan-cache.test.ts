@@ -78,9 +78,9 @@ test('the hash cache serves unchanged files without reading them; touched or edi
   assert.equal(third.code, 0, third.stderr);
   const thirdEntries = parseNdjson(third.stdout);
   const expected = hashes(firstEntries);
-  expected['edited'] = await sha256sum(path.join(root, 'edited'));
-  expected['touched'] = 'EACCES'; // it had to be read again, and cannot be
-  expected['chmodded'] = 'EACCES';
+  expected.edited = await sha256sum(path.join(root, 'edited'));
+  expected.touched = 'EACCES'; // it had to be read again, and cannot be
+  expected.chmodded = 'EACCES';
   assert.deepEqual(hashes(thirdEntries), expected);
   assert.match(third.stderr, /hashed 1, from cache 3; 2 errors/);
 });

@@ -42,7 +42,11 @@ test('a file that grows while it is hashed is reported unstable, without a hash'
   // A separate process appends without pause until killed.
   const writer = spawn(
     process.execPath,
-    ['-e', `const fs=require('fs');const fd=fs.openSync(process.argv[1],'a');fs.writeSync(fd,'x');console.log('ready');for(;;)fs.writeSync(fd,'x');`, file],
+    [
+      '-e',
+      `const fs=require('fs');const fd=fs.openSync(process.argv[1],'a');fs.writeSync(fd,'x');console.log('ready');for(;;)fs.writeSync(fd,'x');`,
+      file,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   t.after(() => writer.kill('SIGKILL'));

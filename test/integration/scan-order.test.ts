@@ -148,10 +148,10 @@ test('names that are not UTF-8 or contain a backslash become error entries with 
   const latin1 = Buffer.from('caf\xe9', 'latin1');
   const percentAndBad = Buffer.concat([Buffer.from('100%'), Buffer.from([0xff])]);
   const badDir = Buffer.from([0x64, 0x69, 0x72, 0x80]); // "dir" + a lone continuation byte
-  writeFileSync(Buffer.concat([Buffer.from(root + '/'), latin1]), 'x');
-  writeFileSync(Buffer.concat([Buffer.from(root + '/'), percentAndBad]), 'x');
-  mkdirSync(Buffer.concat([Buffer.from(root + '/'), badDir]));
-  writeFileSync(Buffer.concat([Buffer.from(root + '/'), badDir, Buffer.from('/inside')]), 'x');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), latin1]), 'x');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), percentAndBad]), 'x');
+  mkdirSync(Buffer.concat([Buffer.from(`${root}/`), badDir]));
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), badDir, Buffer.from('/inside')]), 'x');
   await writeFile(path.join(root, 'back\\slash'), 'x');
   await writeFile(path.join(root, '100%'), 'a valid name keeps its percent sign');
   const { entries } = await collect(root, { cache: false });
@@ -175,7 +175,7 @@ test('names that are not UTF-8 or contain a backslash become error entries with 
 test('a valid name holding U+FFFD is a normal entry, next to one that is not UTF-8', async (t) => {
   const root = await tempDir(t);
   await writeFile(path.join(root, 'replacement \ufffd.txt'), 'x');
-  writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
   await writeFile(path.join(root, 'plain.txt'), 'x');
   const { entries } = await collect(root, { cache: false });
   assert.deepEqual(

@@ -29,7 +29,7 @@ async function assortedTree(root: string): Promise<void> {
   await writeFile(path.join(root, 'e\u0301'), 'nfd');
   await writeFile(path.join(root, 'aux.txt'), 'windows');
   await writeFile(path.join(root, 'new\nline'), 'newline');
-  writeFileSync(Buffer.concat([Buffer.from(root + '/'), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from('bad '), Buffer.from([0xff])]), 'x');
   await symlink('a-b', path.join(root, 'link'));
 }
 
@@ -40,7 +40,11 @@ test('a scan in a thread gives the same entries and counts as one in this thread
   const here = await collect(root, { cacheDir });
   const there = await collectInThread(root, { cacheDir });
   assert.deepEqual(there.entries, here.entries);
-  assert.ok(there.entries.some((e) => e.flags?.includes('nfc-clash')) && there.entries.some((e) => e.type === 'error') && there.entries.some((e) => e.target === 'a-b'));
+  assert.ok(
+    there.entries.some((e) => e.flags?.includes('nfc-clash')) &&
+      there.entries.some((e) => e.type === 'error') &&
+      there.entries.some((e) => e.target === 'a-b'),
+  );
   assert.equal(there.stats.files, here.stats.files);
   assert.equal(there.stats.cachedFiles, here.stats.files, 'every file from the cache the first scan filled');
   assert.equal(there.stats.hashedFiles, 0);
@@ -54,7 +58,16 @@ test('packed entries come back field for field', () => {
     { path: 'a/f', type: 'file', size: 2 ** 40, mtime: -5, mode: 0o644, hash: 'ab'.repeat(32) },
     { path: 'a/g', type: 'file', size: 0, mtime: 1_700_000_000_123, mode: 0o600, flags: ['unstable'] },
     { path: 'l', type: 'symlink', size: 0, mtime: 3, mode: 0o777, target: '../x y' },
-    { path: '\u00e9', type: 'file', size: 1, mtime: 3, mode: 0o644, raw: 'e\u0301', flags: ['nfc-clash', 'windows-name'], hash: 'cd'.repeat(32) },
+    {
+      path: '\u00e9',
+      type: 'file',
+      size: 1,
+      mtime: 3,
+      mode: 0o644,
+      raw: 'e\u0301',
+      flags: ['nfc-clash', 'windows-name'],
+      hash: 'cd'.repeat(32),
+    },
     { path: 'bad %FF', type: 'error', size: 0, mtime: 0, mode: 0, errorCode: 'INVALID_NAME', error: 'name is not valid UTF-8' },
   ];
   assert.deepEqual(unpackEntries(packEntries(entries)), entries);
@@ -69,7 +82,10 @@ test('a scan in a thread reports a missing folder as the same ScanError', async 
     assert.match(err.hint ?? '', /mount/);
     return true;
   });
-  assert.throws(() => scanFolderInThread(root, { jobs: 0 }), (err: unknown) => err instanceof ScanError && err.code === 'E_SCAN_OPTIONS');
+  assert.throws(
+    () => scanFolderInThread(root, { jobs: 0 }),
+    (err: unknown) => err instanceof ScanError && err.code === 'E_SCAN_OPTIONS',
+  );
 });
 
 test('breaking out early or aborting stops the thread', async (t) => {
@@ -137,7 +153,7 @@ test('a thread whose scan ended cleanly takes the next scan of the process; one 
   const first = await collectInThread(root, { cache: false, hash: false });
   assert.equal(created, 1);
   const second = await collectInThread(root, { cache: false, hash: false });
-  assert.equal(created, 1, 'the second scan ran in the first one\'s thread');
+  assert.equal(created, 1, "the second scan ran in the first one's thread");
   assert.deepEqual(second.entries, first.entries);
   const ahead = new ScanThread();
   assert.equal(created, 1, 'a thread started ahead is the idle one');
@@ -145,7 +161,7 @@ test('a thread whose scan ended cleanly takes the next scan of the process; one 
   for await (const _ of scanFolderInThread(root, { cache: false, hash: false })) break;
   assert.equal(created, 1);
   const third = await collectInThread(root, { cache: false, hash: false });
-  assert.equal(created, 2, 'a stopped scan\'s thread is not reused');
+  assert.equal(created, 2, "a stopped scan's thread is not reused");
   assert.deepEqual(third.entries, first.entries);
 });
 
@@ -216,7 +232,10 @@ test('a scan given up before its first step ends, whether or not its thread had 
   await settled(iterator.return!(), 'return() after the scan had ended');
   assert.equal(created, 1);
   const again = await collectInThread(root, { cache: false });
-  assert.deepEqual(again.entries.map((e) => e.path), ['photo.jpg']);
+  assert.deepEqual(
+    again.entries.map((e) => e.path),
+    ['photo.jpg'],
+  );
   assert.equal(created, 1, 'the thread that had finished its scan took the next one');
 
   // The same, aborted through the signal (which sends the thread a stop it no longer needs) before return().

@@ -28,7 +28,14 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
   const clock = new ManualClock(Date.parse('2026-11-20T12:00:00Z'));
   const settings = { ...DEFAULT_SCHEDULE, timezone: 'UTC' };
   const outbox = new Outbox(path.join(dir, 'outbox'), () => clock.now());
-  const mail = new ReportMailer({ settings: testSmtpSettings(port), outbox, agentName: 'nas', timeZone: 'UTC', now: () => clock.now(), retryAfterMs: settings.retryAfterMs });
+  const mail = new ReportMailer({
+    settings: testSmtpSettings(port),
+    outbox,
+    agentName: 'nas',
+    timeZone: 'UTC',
+    now: () => clock.now(),
+    retryAfterMs: settings.retryAfterMs,
+  });
   let mode: 'differences' | 'complete' | 'unreachable' = 'differences';
   const subjects: string[] = [];
 
@@ -39,13 +46,17 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
     folders: () => ['pictures'],
     tickMs: 10 * 60_000,
     runCheck: async (): Promise<CheckRun<CheckReport>> => {
-      if (mode === 'unreachable') throw new SynkerError('E_PEER_UNREACHABLE', 'the source laptop cannot be reached', { hint: 'Wake the laptop.' });
+      if (mode === 'unreachable')
+        throw new SynkerError('E_PEER_UNREACHABLE', 'the source laptop cannot be reached', { hint: 'Wake the laptop.' });
       const files = [file('a.jpg', 'a'), file('b.jpg', 'b')];
       const report = await reportOf(files, mode === 'complete' ? files : files.slice(0, 1));
       // The report's times are the clock's (the real check stamps them when it runs).
       const at = new Date(clock.now()).toISOString();
       const stamped = { ...report, startedAt: at, finishedAt: at };
-      return { summary: { status: stamped.complete ? 'complete' : 'differences', at, summary: stamped.complete ? 'complete' : '1 missing' }, report: stamped };
+      return {
+        summary: { status: stamped.complete ? 'complete' : 'differences', at, summary: stamped.complete ? 'complete' : '1 missing' },
+        report: stamped,
+      };
     },
     notify: async (notice, run) => {
       const outcome = await mail.sendNotice(notice, run);
@@ -89,7 +100,10 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
   await tickUntil('2026-11-29T00:00:00Z');
   assert.equal(received(), 1, 'the queued alert went out once when the server was back');
   assert.equal((await server.parsed(0)).subject, 'Backup of pictures on nas NOT verified since 23 Nov');
-  assert.match((await server.parsed(0)).text ?? '', /Last attempt: .*the source laptop cannot be reached\nWhat to do: Wake the laptop\.\nsynker keeps trying every hour/);
+  assert.match(
+    (await server.parsed(0)).text ?? '',
+    /Last attempt: .*the source laptop cannot be reached\nWhat to do: Wake the laptop\.\nsynker keeps trying every hour/,
+  );
   assert.equal(await outbox.size(), 0);
 
   // 29 Nov: the laptop is back; one recovery mail, then quiet.

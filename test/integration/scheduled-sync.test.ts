@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { staticLocator } from '../../src/check/find-source.js';
-import { renderReportEmail } from '../../src/mail/email.js';
+import { staticLocator } from '../harness/peer-address.js';
+import { renderReportEmail } from '../../src/mail/report-email.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';
@@ -41,7 +41,15 @@ test('a scheduled sync fixes the backup, mails what it fixed and refused, and a 
   const config = {
     name: 'nas',
     folders: pair.backupConfig.folders,
-    smtp: { host: '127.0.0.1', port: smtp.port, starttls: 'never', from: 'nas@example.test', to: ['me@example.test'], clientName: 'nas.test', timeout: 5 },
+    smtp: {
+      host: '127.0.0.1',
+      port: smtp.port,
+      starttls: 'never',
+      from: 'nas@example.test',
+      to: ['me@example.test'],
+      clientName: 'nas.test',
+      timeout: 5,
+    },
     schedule: { check: '0 4 * * *', timezone: 'UTC', email: 'on-difference' },
   };
   const schedule = startBackupSchedule({
@@ -72,8 +80,14 @@ test('a scheduled sync fixes the backup, mails what it fixed and refused, and a 
   const first = await smtp.parsed(0);
   assert.equal(first.subject, 'Backup of photos on nas synced: 2 files copied (42 B), 2 renamed; complete');
   const text = first.text ?? '';
-  assert.match(text, /synker synced the backup of photos on nas from laptop: 2 files copied \(42 B\), 2 renamed\. The backup now matches the source\./);
-  assert.match(text, /What the sync fixed\n +Copied from the source +2 +42 B\n +Renamed locally \(moves\) +2\n +Old copies kept in \.synker\/versions\/ +1/);
+  assert.match(
+    text,
+    /synker synced the backup of photos on nas from laptop: 2 files copied \(42 B\), 2 renamed\. The backup now matches the source\./,
+  );
+  assert.match(
+    text,
+    /What the sync fixed\n +Copied from the source +2 +42 B\n +Renamed locally \(moves\) +2\n +Old copies kept in \.synker\/versions\/ +1/,
+  );
   assert.match(String(first.html), /What the sync fixed/);
   assert.doesNotMatch(text, /Not synced on purpose|Failed \(/);
 
@@ -94,9 +108,11 @@ test('a scheduled sync fixes the backup, mails what it fixed and refused, and a 
   assert.match(text2, /Not synced on purpose \(1\)\n +same\.txt +\(suspicious change on the source, not copied: /);
   assert.match(text2, /Still differs after the sync\n +content differs +1 +9 B/);
   assert.equal(readFileSync(path.join(pair.backupRoot, 'same.txt'), 'utf8'), 'unchanged', 'the good copy was kept');
-  const status = JSON.parse(readFileSync(path.join(dataDir, 'schedule.json'), 'utf8')) as { folders: Record<string, { lastResult: { status: string; summary: string; differences: number } }> };
-  assert.deepEqual(status.folders['photos']!.lastResult.status, 'differences');
-  assert.equal(status.folders['photos']!.lastResult.differences, 1);
+  const status = JSON.parse(readFileSync(path.join(dataDir, 'schedule.json'), 'utf8')) as {
+    folders: Record<string, { lastResult: { status: string; summary: string; differences: number } }>;
+  };
+  assert.deepEqual(status.folders.photos!.lastResult.status, 'differences');
+  assert.equal(status.folders.photos!.lastResult.differences, 1);
 });
 
 test('the sync section: a mass change stops the sync, and the terminal, JSON and e-mail renderers say so', async (t) => {
@@ -111,13 +127,17 @@ test('the sync section: a mass change stops the sync, and the terminal, JSON and
   assert.equal(first.exitCode, 0, 'a first run verifies every file');
   assert.equal(first.report.sync?.complete, true);
   assert.equal(first.report.sync?.fixed.pulledFiles, 0);
-  for (let i = 0; i < 25; i++) writeFileSync(path.join(pair.sourceRoot, `f${String(i).padStart(2, '0')}.txt`), `encrypted ${i} by ransomware`);
+  for (let i = 0; i < 25; i++)
+    writeFileSync(path.join(pair.sourceRoot, `f${String(i).padStart(2, '0')}.txt`), `encrypted ${i} by ransomware`);
   const result = await sync();
   assert.equal(result.exitCode, 2);
   assert.equal(result.error?.code, 'E_SYNC_GUARD_MASS_CHANGE');
   const report = result.report;
   const section = report.sync!;
-  assert.deepEqual(section.stops.map((s) => s.guard), ['mass-change']);
+  assert.deepEqual(
+    section.stops.map((s) => s.guard),
+    ['mass-change'],
+  );
   assert.equal(section.fixed.pulledFiles, 0);
   assert.equal(section.remaining.failing, 25, 'everything the check found still differs');
   assert.equal(section.complete, false);
@@ -132,6 +152,9 @@ test('the sync section: a mass change stops the sync, and the terminal, JSON and
   assert.match(terminal, /after the sync: 25 differences left/);
   const mail = renderReportEmail(report, { now: new Date(), agentName: 'nas', timeZone: 'UTC' });
   assert.equal(mail.subject, 'Backup of photos on nas: sync STOPPED (mass change on the source), nothing changed');
-  assert.match(mail.text, /STOPPED \(mass change on the source\): 25 of 40 files changed[^\n]*\nWhat to do: inspect the source before anything else/);
+  assert.match(
+    mail.text,
+    /STOPPED \(mass change on the source\): 25 of 40 files changed[^\n]*\nWhat to do: inspect the source before anything else/,
+  );
   assert.match(mail.html, /Sync STOPPED: nothing changed/);
 });

@@ -91,19 +91,24 @@ test('service install writes the unit on a temp HOME and says clearly that syste
   assert.match(again.stdout, /is not installed/);
 });
 
-test('service install names the cause when systemd has no user manager to talk to', { skip: !(await hasSystemctl()) && 'systemctl is not installed here' }, async (t) => {
+test('service install names the cause when systemd has no user manager to talk to', {
+  skip: !(await hasSystemctl()) && 'systemctl is not installed here',
+}, async (t) => {
   const home = await tempDir(t);
   // An empty XDG_RUNTIME_DIR: systemctl --user finds no bus, as under sudo or in a container.
   const env = isolatedEnv(home, { XDG_RUNTIME_DIR: home, DBUS_SESSION_BUS_ADDRESS: `unix:path=${home}/no-bus` });
   const result = await runSynker(['service', 'install'], { env });
   assert.equal(result.code, 2, result.stdout);
   assert.match(result.stderr, /`systemctl --user daemon-reload` failed during install/);
-  assert.match(result.stderr, /hint: Run it from a normal login session: systemctl --user daemon-reload && systemctl --user enable synker\.service/);
+  assert.match(
+    result.stderr,
+    /hint: Run it from a normal login session: systemctl --user daemon-reload && systemctl --user enable synker\.service/,
+  );
   assert.ok((await stat(path.join(home, '.config/systemd/user/synker.service'))).isFile());
 });
 
 async function hasSystemctl(): Promise<boolean> {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     try {
       await stat(path.join(dir, 'systemctl'));
       return true;

@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { diffManifests } from '../../src/diff/index.js';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { connectToPeer, type PeerSession } from '../../src/peer/index.js';
-import { applyPlan, type ApplyResult } from '../../src/sync/apply.js';
+import { applyPlan } from '../../src/sync/apply.js';
+import type { ApplyResult } from '../../src/sync/apply-types.js';
 import type { FileSource } from '../../src/transfer/file-source.js';
-import { partialPathFor } from '../../src/sync/incoming-file.js';
+import { partialPathFor } from '../../src/sync/partial-files.js';
 import { PeerFileSource } from '../../src/sync/peer-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { identities, isFrameOfType, rawClient, rawHello, startRawServer, startTestAgent } from '../harness/peers.js';
@@ -38,7 +39,10 @@ async function syncFrom(session: PeerSession, dst: string, wrap: (s: FileSource)
 /** An in-process agent serving `root` as folder "photos"; `ignored` paths are left out of its manifest. */
 async function agentFor(t: TestContext, root: string, ignored: string[] = []) {
   const ids = await identities();
-  const agent = await startTestAgent(ids.server, { trust: [ids.client.deviceId], entries: () => listTree(root).filter((e) => !ignored.includes(e.path)) });
+  const agent = await startTestAgent(ids.server, {
+    trust: [ids.client.deviceId],
+    entries: () => listTree(root).filter((e) => !ignored.includes(e.path)),
+  });
   agent.directory.folderList[0]!.path = root;
   t.after(() => agent.server.close());
   const connect = async () => {
@@ -62,7 +66,10 @@ test('a folder syncs over a session: many small files in flight and a large one,
   assert.equal(result.aborted, undefined);
   assert.equal(result.pulled, 301);
   assert.deepEqual(contentMap(dst), contentMap(src));
-  assert.ok(agent.log.lines.some((l) => /sent photos\/big\/video\.bin .*: 5242883 bytes from offset 0/.test(l)), 'the source logs what it sent');
+  assert.ok(
+    agent.log.lines.some((l) => /sent photos\/big\/video\.bin .*: 5242883 bytes from offset 0/.test(l)),
+    'the source logs what it sent',
+  );
 });
 
 test('a backup asking for ../../etc/passwd, an unlisted path or an unshared folder is refused', async (t) => {
@@ -85,20 +92,32 @@ test('a backup asking for ../../etc/passwd, an unlisted path or an unshared fold
   await raw.waitFor(isFrameOfType(6));
   const answer = async (req: number, body: Record<string, unknown>) => {
     raw.send([1, 16, { req, hash, size: 6, offset: 0, folder: 'photos', ...body }]);
-    const frame = (await raw.waitFor((f) => Array.isArray(f) && f[1] === 2 && (f[2] as { req?: number }).req === req)) as [number, number, { code: string; message: string; hint?: string }];
+    const frame = (await raw.waitFor((f) => Array.isArray(f) && f[1] === 2 && (f[2] as { req?: number }).req === req)) as [
+      number,
+      number,
+      { code: string; message: string; hint?: string },
+    ];
     return frame[2];
   };
   assert.equal((await answer(3, { path: 'secret.txt' })).code, 'E_FILE_NOT_FOUND');
   assert.equal((await answer(4, { path: 'nope/none.txt' })).code, 'E_FILE_NOT_FOUND');
-  assert.equal((await answer(5, { path: 'a.txt' })).code, 'E_FILE_CHANGED', 'a hash other than the manifest\'s');
+  assert.equal((await answer(5, { path: 'a.txt' })).code, 'E_FILE_CHANGED', "a hash other than the manifest's");
   const unshared = await answer(6, { folder: 'private', path: 'a.txt' });
   assert.equal(unshared.code, 'E_FOLDER_NOT_FOUND');
   assert.match(unshared.hint!, /run `synker folder share private [A-Z2-7]{7}` on /);
-  assert.equal((await answer(7, { folder: 'no-such-folder', path: 'a.txt' })).message, unshared.message.replace('"private"', '"no-such-folder"'), 'unshared looks like absent');
+  assert.equal(
+    (await answer(7, { folder: 'no-such-folder', path: 'a.txt' })).message,
+    unshared.message.replace('"private"', '"no-such-folder"'),
+    'unshared looks like absent',
+  );
   assert.equal(raw.frames.filter(isFrameOfType(17)).length, 0, 'no byte of any file was sent');
   // A hostile path closes the session.
   raw.send([1, 16, { req: 8, folder: 'photos', path: '../../etc/passwd', hash, size: 6, offset: 0 }]);
-  const bad = (await raw.waitFor((f) => isFrameOfType(2)(f) && (f as [number, number, { code: string }])[2].code === 'E_BAD_PATH')) as [number, number, { message: string }];
+  const bad = (await raw.waitFor((f) => isFrameOfType(2)(f) && (f as [number, number, { code: string }])[2].code === 'E_BAD_PATH')) as [
+    number,
+    number,
+    { message: string },
+  ];
   assert.match(bad[2].message, /"\.\." component/);
   await raw.closed;
   raw = await open();
@@ -114,7 +133,11 @@ test('a backup asking for ../../etc/passwd, an unlisted path or an unshared fold
 });
 
 /** A hostile source: answers hello and the manifest with `entries`, and file requests with `onFile`. */
-async function hostileSource(t: TestContext, entries: Array<Record<string, unknown>>, onFile: (send: (v: unknown) => void, req: number, body: Record<string, unknown>) => void) {
+async function hostileSource(
+  t: TestContext,
+  entries: Array<Record<string, unknown>>,
+  onFile: (send: (v: unknown) => void, req: number, body: Record<string, unknown>) => void,
+) {
   const ids = await identities();
   const server = await startRawServer(ids.server, (peer) => {
     peer.ws.on('message', () => {
@@ -122,13 +145,25 @@ async function hostileSource(t: TestContext, entries: Array<Record<string, unkno
         const [, type, body] = frame as [number, number, Record<string, unknown>];
         if (type === 1) peer.send(rawHello(ids.server, { features: ['file-data'] }));
         if (type === 3) {
-          peer.send([1, 4, { req: body['req'], folder: 'photos', role: 'source', ignore: [] }]);
+          peer.send([1, 4, { req: body.req, folder: 'photos', role: 'source', ignore: [] }]);
           // Entries travel as positional arrays: [path, type, size, mtime, mode, hash, target].
-          peer.send([1, 5, { req: body['req'], entries: entries.map((e) => [e['p'], e['k'], e['s'], e['m'], e['o'], e['h'] ?? null, e['l'] ?? null]) }]);
-          const files = entries.filter((e) => e['k'] === 0);
-          peer.send([1, 6, { req: body['req'], count: entries.length, files: files.length, dirs: entries.filter((e) => e['k'] === 1).length, symlinks: entries.filter((e) => e['k'] === 2).length, errors: 0, bytes: files.reduce((n, e) => n + (e['s'] as number), 0) }]);
+          peer.send([1, 5, { req: body.req, entries: entries.map((e) => [e.p, e.k, e.s, e.m, e.o, e.h ?? null, e.l ?? null]) }]);
+          const files = entries.filter((e) => e.k === 0);
+          peer.send([
+            1,
+            6,
+            {
+              req: body.req,
+              count: entries.length,
+              files: files.length,
+              dirs: entries.filter((e) => e.k === 1).length,
+              symlinks: entries.filter((e) => e.k === 2).length,
+              errors: 0,
+              bytes: files.reduce((n, e) => n + (e.s as number), 0),
+            },
+          ]);
         }
-        if (type === 16) onFile((v) => peer.send(v), body['req'] as number, body);
+        if (type === 16) onFile((v) => peer.send(v), body.req as number, body);
       }
     });
   });
@@ -138,9 +173,16 @@ async function hostileSource(t: TestContext, entries: Array<Record<string, unkno
   return session;
 }
 
-const fileEntry = (p: string, content: Buffer) => ({ p, k: 0, s: content.length, m: 1_700_000_000_000, o: 0o644, h: Buffer.from(sha256(content), 'hex') });
+const fileEntry = (p: string, content: Buffer) => ({
+  p,
+  k: 0,
+  s: content.length,
+  m: 1_700_000_000_000,
+  o: 0o644,
+  h: Buffer.from(sha256(content), 'hex'),
+});
 
-test('file-end carries the source\'s own hash only for a client of an earlier version, which asks for it', async (t) => {
+test("file-end carries the source's own hash only for a client of an earlier version, which asks for it", async (t) => {
   const src = await tempDir(t);
   const content = randomBytes(300_000);
   writeTree(src, { 'a.bin': content });
@@ -154,11 +196,13 @@ test('file-end carries the source\'s own hash only for a client of an earlier ve
     await raw.waitFor(isFrameOfType(6));
     raw.send([1, 16, { req: 2, folder: 'photos', path: 'a.bin', hash: Buffer.from(sha256(content), 'hex'), size: content.length, offset }]);
     const end = (await raw.waitFor(isFrameOfType(18))) as [number, number, { size: number; hash?: Uint8Array }];
-    const data = Buffer.concat(raw.frames.filter(isFrameOfType(17)).map((f) => Buffer.from((f as [number, number, { data: Uint8Array }])[2].data)));
+    const data = Buffer.concat(
+      raw.frames.filter(isFrameOfType(17)).map((f) => Buffer.from((f as [number, number, { data: Uint8Array }])[2].data)),
+    );
     return { end: end[2], data };
   };
   const earlier = await fetchFrom(['file-data'], 1000);
-  assert.equal(Buffer.from(earlier.end.hash!).toString('hex'), sha256(content), 'the whole file\'s hash, the skipped prefix included');
+  assert.equal(Buffer.from(earlier.end.hash!).toString('hex'), sha256(content), "the whole file's hash, the skipped prefix included");
   assert.deepEqual(earlier.data, content.subarray(1000));
   const current = await fetchFrom(['file-data', 'file-end-unhashed'], 1000);
   assert.equal(current.end.hash, undefined);
@@ -177,7 +221,10 @@ test('a hostile source: data that does not match the hash never lands', async (t
   const dst = await tempDir(t);
   writeTree(dst, {});
   const result = await syncFrom(session, dst);
-  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['f.txt', 'E_SYNC_INTEGRITY']]);
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [['f.txt', 'E_SYNC_INTEGRITY']],
+  );
   assert.equal(requests, 3, 'tried, then retried twice');
   assert.equal(existsSync(path.join(dst, 'f.txt')), false);
   assert.equal(existsSync(path.join(dst, '.synker/partial')), false, 'no partial kept either (and its empty folder removed)');
@@ -212,10 +259,14 @@ test('a hostile source: ../ and absolute paths end the session before anything i
 test('a hostile source: a symlink leading outside the root is never written through', async (t) => {
   const outside = await tempDir(t);
   const content = Buffer.from('planted');
-  const session = await hostileSource(t, [{ p: 'link', k: 2, s: 0, m: 1_700_000_000_000, o: 0o777, l: outside }, fileEntry('link/planted.txt', content)], (send, req) => {
-    send([1, 17, { req, offset: 0, data: content }]);
-    send([1, 18, { req, size: content.length, hash: Buffer.from(sha256(content), 'hex') }]);
-  });
+  const session = await hostileSource(
+    t,
+    [{ p: 'link', k: 2, s: 0, m: 1_700_000_000_000, o: 0o777, l: outside }, fileEntry('link/planted.txt', content)],
+    (send, req) => {
+      send([1, 17, { req, offset: 0, data: content }]);
+      send([1, 18, { req, size: content.length, hash: Buffer.from(sha256(content), 'hex') }]);
+    },
+  );
   const dst = await tempDir(t);
   writeTree(dst, {});
   await syncFrom(session, dst);
@@ -229,7 +280,10 @@ test('a hostile source: a symlink leading outside the root is never written thro
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function startChildAgent(t: TestContext, specFile: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  const child = spawn(process.execPath, [path.join(here, '../programs/file-agent.js'), specFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNKER_LOG: 'debug' } });
+  const child = spawn(process.execPath, [path.join(here, '../programs/file-agent.js'), specFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYNKER_LOG: 'debug' },
+  });
   t.after(() => {
     child.kill('SIGKILL');
   });
@@ -290,7 +344,6 @@ test('a source killed in the middle of a large file: the next sync resumes, send
   assert.ok(Number(sent[1]) < big.length);
 });
 
-
 test('restore over a session: a file deleted on the source comes back from the backup agent', async (t) => {
   const { restoreFromSession } = await import('../../src/sync/restore.js');
   const backup = await tempDir(t);
@@ -301,7 +354,10 @@ test('restore over a session: a file deleted on the source comes back from the b
   agent.directory.folderList[0]!.role = 'backup';
   const folder = { id: 'photos', path: source, role: 'source' as const, shareWith: [] };
   const dry = await restoreFromSession(folder, await connect(), { dryRun: true, cacheDir: await tempDir(t) });
-  assert.deepEqual(dry.plan.actions.map((a) => ('at' in a ? `${a.op} ${a.at.path}` : a.op)), ['mkdir docs', 'pull docs/report.pdf']);
+  assert.deepEqual(
+    dry.plan.actions.map((a) => ('at' in a ? `${a.op} ${a.at.path}` : a.op)),
+    ['mkdir docs', 'pull docs/report.pdf'],
+  );
   assert.equal(existsSync(path.join(source, 'docs')), false, 'a dry run changes nothing');
   const outcome = await restoreFromSession(folder, await connect(), { cacheDir: await tempDir(t) });
   assert.equal(outcome.exitCode, 0);
@@ -309,7 +365,10 @@ test('restore over a session: a file deleted on the source comes back from the b
   const elsewhere = path.join(await tempDir(t), 'out');
   const into = await restoreFromSession(folder, await connect(), { toDir: elsewhere, paths: ['keep.txt'] });
   assert.equal(into.exitCode, 0);
-  assert.deepEqual(readdirSync(elsewhere).filter((n) => n !== '.synker'), ['keep.txt']);
+  assert.deepEqual(
+    readdirSync(elsewhere).filter((n) => n !== '.synker'),
+    ['keep.txt'],
+  );
 });
 
 test('restore refuses a peer that holds the folder as a source', async (t) => {
@@ -318,10 +377,13 @@ test('restore refuses a peer that holds the folder as a source', async (t) => {
   writeTree(other, {});
   const { connect } = await agentFor(t, other);
   const folder = { id: 'photos', path: await tempDir(t), role: 'source' as const, shareWith: [] };
-  await assert.rejects(restoreFromSession(folder, await connect()), (e: unknown) => (e as { code?: string }).code === 'E_RESTORE_NOT_A_BACKUP');
+  await assert.rejects(
+    restoreFromSession(folder, await connect()),
+    (e: unknown) => (e as { code?: string }).code === 'E_RESTORE_NOT_A_BACKUP',
+  );
 });
 
-test('a file the source refuses fails with the source\'s reason, naming the file once', async (t) => {
+test("a file the source refuses fails with the source's reason, naming the file once", async (t) => {
   const src = await tempDir(t);
   writeTree(src, { 'a.txt': 'listed' });
   const { connect } = await agentFor(t, src);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { partialPathFor } from '../../src/sync/incoming-file.js';
+import { partialPathFor } from '../../src/sync/partial-files.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -46,7 +46,9 @@ test('Ctrl-C during a transfer keeps every byte received, staged ones included, 
     process.stdout.write('received\\n');
     setInterval(() => {}, 1000);
   `);
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, dataFile, sha256(data)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, dataFile, sha256(data)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +64,10 @@ test('Ctrl-C during a transfer keeps every byte received, staged ones included, 
   assert.deepEqual(readFileSync(partial), data.subarray(0, received));
 });
 
-test('a kept part that cannot grow is deleted, so the next attempt starts from the first byte', { skip: process.platform === 'linux' && spawnSync('sh', ['-c', 'command -v prlimit']).status === 0 ? undefined : 'needs prlimit (util-linux)' }, async (t) => {
+test('a kept part that cannot grow is deleted, so the next attempt starts from the first byte', {
+  skip:
+    process.platform === 'linux' && spawnSync('sh', ['-c', 'command -v prlimit']).status === 0 ? undefined : 'needs prlimit (util-linux)',
+}, async (t) => {
   const root = await tempDir(t);
   writeTree(root, {});
   const data = randomBytes(2 * 1024 * 1024);
@@ -83,9 +88,14 @@ test('a kept part that cannot grow is deleted, so the next attempt starts from t
       console.log(err.code + ' ' + err.message);
     }
   `);
-  const r = spawnSync('prlimit', ['--fsize=1000000', process.execPath, '--input-type=module', '-e', script, root, dataFile, sha256(data)], { encoding: 'utf8' });
+  const r = spawnSync('prlimit', ['--fsize=1000000', process.execPath, '--input-type=module', '-e', script, root, dataFile, sha256(data)], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^E_SYNC_PARTIAL big\.bin: the part kept from an interrupted transfer could not be extended \(EFBIG\); it was deleted/);
+  assert.match(
+    r.stdout,
+    /^E_SYNC_PARTIAL big\.bin: the part kept from an interrupted transfer could not be extended \(EFBIG\); it was deleted/,
+  );
   assert.equal(existsSync(partial), false, 'the part is gone: the retry fetches from byte 0');
 });
 

@@ -31,7 +31,9 @@ const discovery = await startDiscovery({
 const print = (o: unknown): boolean => process.stdout.write(`${JSON.stringify(o)}\n`);
 print({ deviceId, readyAt: Date.now(), instance: discovery.advertiser!.instance, interfaces: discovery.links.list().map((l) => l.name) });
 for (const event of ['added', 'updated', 'removed'] as const) {
-  discovery.table.on(event, (e: PeerEntry) => print({ event, deviceId: e.deviceId, name: e.name, addresses: e.addresses.map((a: SeenAddress) => a.address) }));
+  discovery.table.on(event, (e: PeerEntry) =>
+    print({ event, deviceId: e.deviceId, name: e.name, addresses: e.addresses.map((a: SeenAddress) => a.address) }),
+  );
 }
 const stop = async (): Promise<void> => {
   await discovery.stop();

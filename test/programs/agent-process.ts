@@ -28,7 +28,7 @@ export interface AgentProcessStats {
   cpuSeconds: number;
 }
 
-const config = JSON.parse(process.env['SYNKER_TEST_AGENT']!) as AgentProcessConfig;
+const config = JSON.parse(process.env.SYNKER_TEST_AGENT!) as AgentProcessConfig;
 
 function used(): number {
   const m = process.memoryUsage();

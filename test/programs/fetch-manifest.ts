@@ -14,7 +14,12 @@ import { DiscoveryLocator } from '../../src/discovery/locator.js';
 import { connectToPeer, type PeerSession } from '../../src/peer/index.js';
 
 const { values } = parseArgs({
-  options: { identity: { type: 'string' }, device: { type: 'string' }, 'folder-id': { type: 'string' }, locator: { type: 'boolean', default: false } },
+  options: {
+    identity: { type: 'string' },
+    device: { type: 'string' },
+    'folder-id': { type: 'string' },
+    locator: { type: 'boolean', default: false },
+  },
 });
 const { identity } = await loadOrCreateIdentity(values.identity!);
 const deviceId = values.device!;
@@ -44,6 +49,7 @@ async function viaLocator(): Promise<{ session: PeerSession; via: { host: string
 
 const { session, via } = values.locator ? await viaLocator() : await viaFinder();
 const entries = [];
-for await (const e of session.requestManifest(values['folder-id']!)) entries.push({ path: e.path, type: e.type, size: e.size, hash: e.hash });
+for await (const e of session.requestManifest(values['folder-id']!))
+  entries.push({ path: e.path, type: e.type, size: e.size, hash: e.hash });
 await session.close();
 process.stdout.write(`${JSON.stringify({ via, entries })}\n`);

@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { startAgentServer } from '../../src/peer/index.js';
 import { listTree } from '../harness/tree.js';
 
-const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { certPem: string; keyPem: string; deviceId: string; root: string; trust: string[]; port?: number };
+const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
+  certPem: string;
+  keyPem: string;
+  deviceId: string;
+  root: string;
+  trust: string[];
+  port?: number;
+};
 const server = await startAgentServer({
   identity: { certPem: spec.certPem, keyPem: spec.keyPem, deviceId: spec.deviceId },
   host: '127.0.0.1',

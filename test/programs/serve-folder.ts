@@ -33,7 +33,9 @@ const server = await startAgentServer({
   },
   manifestSource: async (f, signal) => ({ ignoreRules: [], entries: scanFolder(f.path, { signal, cache: false }) }),
 });
-const discovery = await startDiscovery({ advertise: { deviceId: identity.deviceId, name: values.name!, port: server.port, protocolVersion: PROTOCOL_VERSION } });
+const discovery = await startDiscovery({
+  advertise: { deviceId: identity.deviceId, name: values.name!, port: server.port, protocolVersion: PROTOCOL_VERSION },
+});
 process.stdout.write(`${JSON.stringify({ deviceId: identity.deviceId, port: server.port })}\n`);
 process.on('SIGTERM', () => {
   void Promise.all([discovery.stop(), server.close()]).then(() => process.exit(0));

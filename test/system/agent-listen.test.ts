@@ -9,7 +9,10 @@ import { tempDir } from '../harness/tmp.js';
 
 test('synker agent --listen 127.0.0.1 listens there only and stops cleanly', async (t) => {
   const env = isolatedEnv(await tempDir(t));
-  const child = spawn(process.execPath, [SYNKER_BIN, 'agent', '--listen', '127.0.0.1', '--port', '0', '--no-discovery', '--no-schedule'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SYNKER_BIN, 'agent', '--listen', '127.0.0.1', '--port', '0', '--no-discovery', '--no-schedule'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   let stopped = false;
@@ -24,7 +27,7 @@ test('synker agent --listen 127.0.0.1 listens there only and stops cleanly', asy
   const result = await collect(child, 30_000);
   assert.equal(result.code, 0, stderr);
   assert.match(stderr, /listening on 127\.0\.0\.1:\d+ \(wss, TLS 1\.3\)/);
-  assert.match(stderr, /SIGTERM: stopping[^]*stopped/);
+  assert.match(stderr, /SIGTERM: stopping[\s\S]*stopped/);
 });
 
 test('synker agent --listen refuses a name and an address this machine does not have, with a hint', async (t) => {

@@ -29,7 +29,10 @@ const SCREENSHOT_COPY = path.join(os.tmpdir(), 'synker-demo-report.png');
 const skip = netnsUnavailableReason() ?? false;
 const diff = sampleDifferences();
 
-test('the demo runs end to end in a loopback-only namespace: report.eml/report.html name the sample differences, the backup ends complete, nothing is left running', { skip, timeout: DEMO_TIMEOUT_MS + 120_000 }, async (t) => {
+test('the demo runs end to end in a loopback-only namespace: report.eml/report.html name the sample differences, the backup ends complete, nothing is left running', {
+  skip,
+  timeout: DEMO_TIMEOUT_MS + 120_000,
+}, async (t) => {
   const work = await tempDir(t, 'synker-demo-');
   const lab = await netLab(t);
   const machine = await lab.namespace('demo');
@@ -46,14 +49,20 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   assert.match(out, /\$ synker check family --interface lo --email\n\s+folder "family": backup INCOMPLETE: 6 differences/);
   assert.match(out, /\$ synker sync family --interface lo --delete/);
   assert.match(out, /\$ synker check family --interface lo\n\s+folder "family": backup complete, 21 files verified/);
-  assert.match(out, /Done in [\d.]+ s \(sample [\d.]+ s, agents [\d.]+ s, discovery [\d.]+ s, check \+ e-mail [\d.]+ s, save report [\d.]+ s, sync [\d.]+ s, check again [\d.]+ s/);
+  assert.match(
+    out,
+    /Done in [\d.]+ s \(sample [\d.]+ s, agents [\d.]+ s, discovery [\d.]+ s, check \+ e-mail [\d.]+ s, save report [\d.]+ s, sync [\d.]+ s, check again [\d.]+ s/,
+  );
   assert.match(out, /To do the same on two laptops/);
   assert.match(out, /synker init --role source --folder pictures=~\/Pictures/);
 
   // The message as the SMTP server received it, read by an independent parser.
   const raw = await readFile(path.join(demoDir, 'report.eml'));
   const mail = await simpleParser(raw);
-  assert.equal(mail.subject, `Backup of family on demo-backup: ${diff.missing.length} files missing (915 KiB), 1 extra file, 1 file differs and more`);
+  assert.equal(
+    mail.subject,
+    `Backup of family on demo-backup: ${diff.missing.length} files missing (915 KiB), 1 extra file, 1 file differs and more`,
+  );
   assert.deepEqual(
     (Array.isArray(mail.to) ? mail.to : [mail.to]).flatMap((a) => a?.value.map((v) => v.address)),
     ['you@example.org'],
@@ -73,23 +82,35 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   assert.ok((await stat(path.join(demoDir, 'backup', diff.renamedFolder.to))).isDirectory());
   assert.equal(existsSync(path.join(demoDir, 'backup', diff.renamedFolder.from)), false);
   assert.equal(existsSync(path.join(demoDir, 'backup', diff.extra[0]!)), false, 'the extra file went to .synker/versions');
-  assert.equal(await readFile(path.join(demoDir, 'backup', diff.edited[0]!), 'utf8'), await readFile(path.join(demoDir, 'source', diff.edited[0]!), 'utf8'));
+  assert.equal(
+    await readFile(path.join(demoDir, 'backup', diff.edited[0]!), 'utf8'),
+    await readFile(path.join(demoDir, 'source', diff.edited[0]!), 'utf8'),
+  );
 
   await t.test('report.html in headless Chromium shows the summary, and the browser loads nothing but the file', async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
     const png = path.join(demoDir, 'report.png');
     // In the loopback-only namespace: even a browser that tried could reach no network.
-    const page = await collect(machine.spawn(process.execPath, [REPORT_PAGE, path.join(demoDir, 'report.html'), png], { env: { ...process.env, HOME: work } }), 120_000);
+    const page = await collect(
+      machine.spawn(process.execPath, [REPORT_PAGE, path.join(demoDir, 'report.html'), png], { env: { ...process.env, HOME: work } }),
+      120_000,
+    );
     assert.equal(page.code, 0, page.stderr);
     const seen = JSON.parse(page.stdout) as { title: string; text: string; requested: string[]; refused: string[] };
     assert.equal(seen.title, 'Backup incomplete: 6 differences');
     assert.match(seen.text, /^Backup incomplete: 6 differences/);
-    assert.match(seen.text, /The backup of family on demo-backup does not match 21 files \(4\.3 MiB\) on demo-laptop: 6 differences \(1\.8 MiB\)/);
+    assert.match(
+      seen.text,
+      /The backup of family on demo-backup does not match 21 files \(4\.3 MiB\) on demo-laptop: 6 differences \(1\.8 MiB\)/,
+    );
     assert.match(seen.text, /missing on backup\t3\t915 KiB/);
     assert.match(seen.text, /Total failing\t6\t1\.8 MiB/);
     assert.match(seen.text, /Trips\/Lisboa 2024 → Trips\/Lisbon 2024/);
     assert.deepEqual(seen.refused, [], 'the page asked for nothing outside its file');
-    assert.ok(seen.requested.every((url) => url.startsWith('file:')), seen.requested.join(' '));
+    assert.ok(
+      seen.requested.every((url) => url.startsWith('file:')),
+      seen.requested.join(' '),
+    );
     const size = (await stat(png)).size;
     assert.ok(size > 20_000, `a real screenshot (${size} bytes)`);
     await copyFile(png, SCREENSHOT_COPY);
@@ -97,7 +118,10 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   });
 });
 
-test('the demo announces nothing on the LAN: an mDNS listener across a link from it hears no packet', { skip, timeout: DEMO_TIMEOUT_MS + 120_000 }, async (t) => {
+test('the demo announces nothing on the LAN: an mDNS listener across a link from it hears no packet', {
+  skip,
+  timeout: DEMO_TIMEOUT_MS + 120_000,
+}, async (t) => {
   const work = await tempDir(t, 'synker-demo-lan-');
   const lab = await netLab(t);
   const laptop = await lab.namespace('laptop');
@@ -113,7 +137,11 @@ test('the demo announces nothing on the LAN: an mDNS listener across a link from
 
   // The listener can fail this test: an agent advertising on the link is heard.
   const advertiser = laptop.spawn(process.execPath, [ADVERTISE_FIXTURE, '--name', 'control', '--port', '22000', '--interface', link.a]);
-  await waitFor('the control announcement on the LAN', () => (/^10\.78\.0\.1 response .*_synker\._tcp/m.test(heard) ? true : undefined), 20_000);
+  await waitFor(
+    'the control announcement on the LAN',
+    () => (/^10\.78\.0\.1 response .*_synker\._tcp/m.test(heard) ? true : undefined),
+    20_000,
+  );
   await stopProcess(advertiser);
   await new Promise((r) => setTimeout(r, 500));
   heard = '';
@@ -127,18 +155,30 @@ test('the demo announces nothing on the LAN: an mDNS listener across a link from
   assert.equal(heard, '', `mDNS packets reached the LAN:\n${heard}`);
 });
 
-test('where multicast does not work, the demo says so and uses the loopback address, and still runs to the end', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {
+test('where multicast does not work, the demo says so and uses the loopback address, and still runs to the end', {
+  skip,
+  timeout: DEMO_TIMEOUT_MS + 60_000,
+}, async (t) => {
   const work = await tempDir(t, 'synker-demo-nomc-');
   const lab = await netLab(t);
   const machine = await lab.namespace('nomdns');
   blockMdns(machine);
   const run = await runDemoIn(machine, work);
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  assert.match(run.stdout, /note: multicast does not work on lo here, so mDNS did not find the source within 5 s;\n\s+the demo gives its loopback address instead \(--peer 127\.0\.0\.1:(\d+)\)/);
+  assert.match(
+    run.stdout,
+    /note: multicast does not work on lo here, so mDNS did not find the source within 5 s;\n\s+the demo gives its loopback address instead \(--peer 127\.0\.0\.1:(\d+)\)/,
+  );
   assert.doesNotMatch(run.stdout, /found demo-laptop/);
-  assert.match(run.stdout, /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery --email\n\s+folder "family": backup INCOMPLETE: 6 differences/);
+  assert.match(
+    run.stdout,
+    /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery --email\n\s+folder "family": backup INCOMPLETE: 6 differences/,
+  );
   assert.match(run.stdout, /\$ synker sync family --peer 127\.0\.0\.1:\d+ --no-discovery --delete/);
-  assert.match(run.stdout, /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery\n\s+folder "family": backup complete, 21 files verified/);
+  assert.match(
+    run.stdout,
+    /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery\n\s+folder "family": backup complete, 21 files verified/,
+  );
   const mail = await simpleParser(await readFile(path.join(work, 'demo', 'report.eml')));
   assert.match(mail.subject ?? '', /^Backup of family on demo-backup: 3 files missing/);
   assert.deepEqual(processesIn(machine), [], 'no process of the demo is left running');
@@ -155,9 +195,14 @@ test('Ctrl-C stops the demo and everything it started; it exits 130', { skip, ti
   assert.deepEqual(processesIn(machine), [], 'no process of the demo is left running');
 });
 
-test('a demo that fails half-way (its source agent dies) says which step failed, exits 2 and leaves nothing running', { skip, timeout: DEMO_TIMEOUT_MS + 60_000 }, async (t) => {
+test('a demo that fails half-way (its source agent dies) says which step failed, exits 2 and leaves nothing running', {
+  skip,
+  timeout: DEMO_TIMEOUT_MS + 60_000,
+}, async (t) => {
   const { work, machine, ended } = await demoWithAgentsRunning(t, 'fail');
-  const source = processesIn(machine).find((p) => / agent /.test(p) && processEnv(p).includes(`${path.join(work, 'demo', 'homes', 'source')}`));
+  const source = processesIn(machine).find(
+    (p) => / agent /.test(p) && processEnv(p).includes(`${path.join(work, 'demo', 'homes', 'source')}`),
+  );
   assert.ok(source, processesIn(machine).join('\n'));
   process.kill(Number(source.split(':')[0]), 'SIGKILL');
   const result = await ended;
@@ -176,7 +221,11 @@ async function demoWithAgentsRunning(t: TestContext, name: string) {
   const ended = collect(demo, DEMO_TIMEOUT_MS);
   let out = '';
   demo.stdout!.on('data', (d: string | Buffer) => (out += d.toString()));
-  await waitFor('the demo to start its agents', () => (out.includes('3. The backup looks for the source') ? true : undefined), DEMO_TIMEOUT_MS);
+  await waitFor(
+    'the demo to start its agents',
+    () => (out.includes('3. The backup looks for the source') ? true : undefined),
+    DEMO_TIMEOUT_MS,
+  );
   return { work, machine, demo, ended };
 }
 

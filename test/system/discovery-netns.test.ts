@@ -23,7 +23,13 @@ const skip = netnsUnavailableReason();
 
 interface PeersJson {
   interfaces: string[];
-  agents: Array<{ name: string; deviceId: string | null; status: string; port: number; addresses: Array<{ address: string; family: number; interface: string | null }> }>;
+  agents: Array<{
+    name: string;
+    deviceId: string | null;
+    status: string;
+    port: number;
+    addresses: Array<{ address: string; family: number; interface: string | null }>;
+  }>;
   staticPeers: Array<{ address: string; reachable: boolean; deviceId: string | null; status: string | null; error: string | null }>;
 }
 
@@ -32,7 +38,10 @@ const sharedHome = await mkdtemp(path.join(os.tmpdir(), 'synker-peers-home-'));
 after(() => rm(sharedHome, { recursive: true, force: true }));
 
 async function peersAt(home: string, ns: Netns, ...args: string[]) {
-  const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], { timeoutMs: 60_000, env: { ...process.env, SYNKER_HOME: home } });
+  const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], {
+    timeoutMs: 60_000,
+    env: { ...process.env, SYNKER_HOME: home },
+  });
   return { ...result, json: args.includes('--json') && result.stdout ? (JSON.parse(result.stdout) as PeersJson) : undefined };
 }
 
@@ -42,10 +51,15 @@ function peers(ns: Netns, ...args: string[]) {
 
 /** `synker peers --json` until it lists `deviceId` (an mDNS packet can be lost; the test does not time anything). */
 async function peersUntilListed(ns: Netns, deviceId: string, ...args: string[]) {
-  return waitFor(`synker peers to list ${deviceId}`, async () => {
-    const r = await peers(ns, '--json', '--timeout', '2s', ...args);
-    return r.json?.agents.some((a) => a.deviceId === deviceId) ? r : undefined;
-  }, 60_000, 0);
+  return waitFor(
+    `synker peers to list ${deviceId}`,
+    async () => {
+      const r = await peers(ns, '--json', '--timeout', '2s', ...args);
+      return r.json?.agents.some((a) => a.deviceId === deviceId) ? r : undefined;
+    },
+    60_000,
+    0,
+  );
 }
 
 test('synker peers in one namespace lists the agent advertising in another, with its device ID', { skip }, async (t) => {
@@ -62,7 +76,10 @@ test('synker peers in one namespace lists the agent advertising in another, with
   assert.equal(found.port, 22000);
   assert.equal(found.status, 'not trusted');
   assert.deepEqual(json!.interfaces, [link.b]);
-  assert.ok(found.addresses.some((a) => a.address === '10.99.0.1' && a.interface === link.b), JSON.stringify(found.addresses));
+  assert.ok(
+    found.addresses.some((a) => a.address === '10.99.0.1' && a.interface === link.b),
+    JSON.stringify(found.addresses),
+  );
   // IPv6 link-local address of the agent's end of the link, seen on our end.
   const agentV6 = (await agentNs.addresses(link.a)).find((a) => a.startsWith('fe80'));
   if (agentV6) assert.ok(found.addresses.some((a) => a.address === agentV6 && a.interface === link.b));
@@ -82,11 +99,16 @@ test('synker peers in one namespace lists the agent advertising in another, with
   await state.recordPairingAttempt({ deviceId: asker.deviceId, name: 'asker', address: '10.99.0.1:40000' });
   await state.close();
   await startAdvertiser(agentNs, ['--name', 'me', '--device-id', own.deviceId]);
-  const statuses = await waitFor('all three agents listed', async () => {
-    const r = await peersAt(home, cliNs, '--json', '--timeout', '2s');
-    const byId = new Map(r.json?.agents.map((a) => [a.deviceId, a.status]));
-    return byId.size >= 3 ? byId : undefined;
-  }, 60_000, 0);
+  const statuses = await waitFor(
+    'all three agents listed',
+    async () => {
+      const r = await peersAt(home, cliNs, '--json', '--timeout', '2s');
+      const byId = new Map(r.json?.agents.map((a) => [a.deviceId, a.status]));
+      return byId.size >= 3 ? byId : undefined;
+    },
+    60_000,
+    0,
+  );
   assert.equal(statuses.get(agent.deviceId), 'trusted as "lap"');
   assert.equal(statuses.get(asker.deviceId), 'wants to pair');
   assert.equal(statuses.get(own.deviceId), 'this device');
@@ -101,16 +123,35 @@ test('nothing found: exit 1 with the likely causes and the --peer fallback; stat
   const none = await peers(b, '--timeout', '1s');
   assert.equal(none.code, 1);
   assert.equal(none.stdout, '');
-  for (const cause of [/no agent found after listening/, /multicast/, /isolates its clients/, /UDP port 5353/, /TCP port/, /--peer HOST:PORT/]) assert.match(none.stderr, cause);
+  for (const cause of [
+    /no agent found after listening/,
+    /multicast/,
+    /isolates its clients/,
+    /UDP port 5353/,
+    /TCP port/,
+    /--peer HOST:PORT/,
+  ])
+    assert.match(none.stderr, cause);
 
   const closed = await peers(b, '--timeout', '1s', '--json', '--peer', '10.99.0.1:9');
   assert.equal(closed.code, 1);
   assert.deepEqual(closed.json!.staticPeers, [
-    { address: '10.99.0.1:9', host: '10.99.0.1', port: 9, reachable: false, deviceId: null, status: null, error: 'connection refused (nothing listens on that port)' },
+    {
+      address: '10.99.0.1:9',
+      host: '10.99.0.1',
+      port: 9,
+      reachable: false,
+      deviceId: null,
+      status: null,
+      error: 'connection refused (nothing listens on that port)',
+    },
   ]);
 
   // Something answers on the port, but it is not a synker agent: still nothing found.
-  const listener = a.spawn(process.execPath, ['-e', "require('net').createServer(s=>s.end()).listen(22000,'10.99.0.1',()=>console.log('up'))"]);
+  const listener = a.spawn(process.execPath, [
+    '-e',
+    "require('net').createServer(s=>s.end()).listen(22000,'10.99.0.1',()=>console.log('up'))",
+  ]);
   await waitFor('a TCP listener', () => new Promise<true | undefined>((r) => listener.stdout!.once('data', () => r(true))), 20_000);
   const other = await peers(b, '--timeout', '1s', '--peer', '10.99.0.1:22000');
   assert.equal(other.code, 1, other.stderr);
@@ -135,7 +176,10 @@ test('the live table follows an agent: found, found again at its new address, go
   await watcher.waitForEvent('the agent to appear', (e) => e.deviceId === agent.deviceId && e.addresses.includes('10.99.0.1'));
   await agentNs.ip('addr', 'del', '10.99.0.1/24', 'dev', link.a);
   await agentNs.ip('addr', 'add', '10.99.0.11/24', 'dev', link.a);
-  const moved = await watcher.waitForEvent('the agent at its new address', (e) => e.event === 'updated' && e.deviceId === agent.deviceId && e.addresses.includes('10.99.0.11'));
+  const moved = await watcher.waitForEvent(
+    'the agent at its new address',
+    (e) => e.event === 'updated' && e.deviceId === agent.deviceId && e.addresses.includes('10.99.0.11'),
+  );
   assert.ok(!moved.addresses.includes('10.99.0.1'), `old address kept: ${moved.addresses.join(', ')}`);
 
   const { json } = await peersUntilListed(watchNs, agent.deviceId);
@@ -146,7 +190,10 @@ test('the live table follows an agent: found, found again at its new address, go
   await agent.stop();
   await watcher.waitForEvent('the goodbye to remove the agent', (e) => e.event === 'removed' && e.deviceId === agent.deviceId);
   // Its own announcements come back to it (multicast loopback) but never into its table.
-  assert.deepEqual(watcher.events.filter((e) => e.deviceId === watcher.deviceId), []);
+  assert.deepEqual(
+    watcher.events.filter((e) => e.deviceId === watcher.deviceId),
+    [],
+  );
 });
 
 test('multi-homed: found from both links, and each link carries only its own addresses', { skip }, async (t) => {
@@ -160,7 +207,10 @@ test('multi-homed: found from both links, and each link carries only its own add
   t.after(() => rm(dir, { recursive: true, force: true }));
 
   const captures = [];
-  for (const [ns, ifname, file] of [[left, l.b, 'left.pcap'], [right, r.b, 'right.pcap']] as const) {
+  for (const [ns, ifname, file] of [
+    [left, l.b, 'left.pcap'],
+    [right, r.b, 'right.pcap'],
+  ] as const) {
     const dump = ns.spawn('tcpdump', ['-i', ifname, '-U', '-n', '-w', path.join(dir, file), 'udp', 'port', '5353']);
     let err = '';
     dump.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -171,17 +221,27 @@ test('multi-homed: found from both links, and each link carries only its own add
   const agent = await startAdvertiser(home, ['--name', 'multi']);
   const leftAddrs = await home.addresses(l.a);
   const rightAddrs = await home.addresses(r.a);
-  for (const [ns, own, other, ownV4] of [[left, leftAddrs, rightAddrs, '10.91.1.1'], [right, rightAddrs, leftAddrs, '10.91.2.1']] as const) {
+  for (const [ns, own, other, ownV4] of [
+    [left, leftAddrs, rightAddrs, '10.91.1.1'],
+    [right, rightAddrs, leftAddrs, '10.91.2.1'],
+  ] as const) {
     const { json } = await peersUntilListed(ns, agent.deviceId);
     const seen = json!.agents.find((a) => a.deviceId === agent.deviceId)!.addresses.map((a) => a.address);
     assert.ok(seen.includes(ownV4), `${ownV4} missing from ${seen.join(', ')}`);
-    assert.deepEqual(seen.filter((a) => other.includes(a)), [], `addresses of the other link leaked: ${seen.join(', ')}`);
+    assert.deepEqual(
+      seen.filter((a) => other.includes(a)),
+      [],
+      `addresses of the other link leaked: ${seen.join(', ')}`,
+    );
     assert.ok(seen.every((a) => own.includes(a)));
   }
   await agent.stop();
   for (const c of captures) await stopProcess(c.dump);
 
-  for (const [file, own, other, ownV4] of [[captures[0]!.file, leftAddrs, rightAddrs, '10.91.1.1'], [captures[1]!.file, rightAddrs, leftAddrs, '10.91.2.1']] as const) {
+  for (const [file, own, other, ownV4] of [
+    [captures[0]!.file, leftAddrs, rightAddrs, '10.91.1.1'],
+    [captures[1]!.file, rightAddrs, leftAddrs, '10.91.2.1'],
+  ] as const) {
     const answers = (await readPcap(file)).filter((p) => p.dns?.type === 'response' && p.source === ownV4);
     assert.ok(answers.length > 0, `no answer from the agent captured in ${file}`);
     const carried = new Set(answers.flatMap(announcedAddresses));
@@ -208,7 +268,17 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
   const source = (await loadOrCreateIdentity(path.join(home, 'source-id'))).identity;
   const backup = (await loadOrCreateIdentity(path.join(home, 'backup-id'))).identity;
 
-  const server = sourceNs.spawn(process.execPath, [SERVE_FIXTURE, '--identity', path.join(home, 'source-id'), '--folder', folder, '--folder-id', 'photos', '--trust', backup.deviceId]);
+  const server = sourceNs.spawn(process.execPath, [
+    SERVE_FIXTURE,
+    '--identity',
+    path.join(home, 'source-id'),
+    '--folder',
+    folder,
+    '--folder-id',
+    'photos',
+    '--trust',
+    backup.deviceId,
+  ]);
   let serverOut = '';
   let serverErr = '';
   server.stdout!.on('data', (d: Buffer) => (serverOut += d.toString()));
@@ -229,16 +299,33 @@ test('end to end: a manifest fetched across namespaces by device ID alone, no ad
   await store.close();
   const fromConfig = await peersAt(configured, backupNs, '--timeout', '1s', '--json');
   assert.equal(fromConfig.code, 0, fromConfig.stderr);
-  assert.deepEqual(fromConfig.json!.staticPeers.map((p) => [p.address, p.deviceId]), [[`10.99.0.1:${port}`, source.deviceId]]);
+  assert.deepEqual(
+    fromConfig.json!.staticPeers.map((p) => [p.address, p.deviceId]),
+    [[`10.99.0.1:${port}`, source.deviceId]],
+  );
 
   // Both ways of connecting by device ID: dialDevice() over a PeerFinder, and the locator `synker check` uses.
   for (const mode of [[], ['--locator']]) {
-    const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos', ...mode], { timeoutMs: 60_000 });
+    const fetched = await backupNs.run(
+      process.execPath,
+      [FETCH_FIXTURE, '--identity', path.join(home, 'backup-id'), '--device', source.deviceId, '--folder-id', 'photos', ...mode],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(fetched.code, 0, fetched.stderr);
-    const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; size: number; hash?: string }> };
+    const result = JSON.parse(fetched.stdout) as {
+      via: { host: string; source: string };
+      entries: Array<{ path: string; type: string; size: number; hash?: string }>;
+    };
     assert.deepEqual(result.via.host, '10.99.0.1');
     assert.equal(result.via.source, 'mdns');
-    assert.deepEqual(result.entries.map((e) => [e.path, e.type]), [['2024', 'dir'], ['2024/a.jpg', 'file'], ['notes.txt', 'file']]);
+    assert.deepEqual(
+      result.entries.map((e) => [e.path, e.type]),
+      [
+        ['2024', 'dir'],
+        ['2024/a.jpg', 'file'],
+        ['notes.txt', 'file'],
+      ],
+    );
     assert.equal(result.entries.find((e) => e.path === 'notes.txt')!.hash, createHash('sha256').update('hello').digest('hex'));
   }
 });
@@ -258,16 +345,28 @@ test('interfaces that appear later are used without a restart; --interface restr
   const { json } = await peersUntilListed(left, agent.deviceId).catch((err: Error) => {
     throw new Error(`${err.message}; agent log: ${agent.stderr()}`);
   });
-  assert.deepEqual(json!.agents.find((a) => a.deviceId === agent.deviceId)!.addresses.filter((a) => a.family === 4).map((a) => a.address), ['10.92.1.1']);
+  assert.deepEqual(
+    json!.agents
+      .find((a) => a.deviceId === agent.deviceId)!
+      .addresses.filter((a) => a.family === 4)
+      .map((a) => a.address),
+    ['10.92.1.1'],
+  );
   const fromRight = await peers(right, '--json', '--timeout', '3s');
   assert.equal(fromRight.code, 1, 'the agent must not answer on an interface --interface left out');
   assert.deepEqual(fromRight.json!.agents, []);
 
   await home.ip('link', 'del', wanted.a);
-  await waitFor('the agent to drop the vanished interface', () => (/interface \S+ is gone/.test(agent.stderr()) ? true : undefined), 30_000);
+  await waitFor(
+    'the agent to drop the vanished interface',
+    () => (/interface \S+ is gone/.test(agent.stderr()) ? true : undefined),
+    30_000,
+  );
 });
 
-test('end to end with the real agent: synker agent in one namespace, found and asked for a manifest by device ID from another, then synker sync with no address configured', { skip }, async (t) => {
+test('end to end with the real agent: synker agent in one namespace, found and asked for a manifest by device ID from another, then synker sync with no address configured', {
+  skip,
+}, async (t) => {
   const lab = await netLab(t);
   const sourceNs = await lab.namespace('source');
   const backupNs = await lab.namespace('backup');
@@ -282,30 +381,50 @@ test('end to end with the real agent: synker agent in one namespace, found and a
   const folder = path.join(root, 'photos');
   await mkdir(folder);
   await writeFile(path.join(folder, 'a.jpg'), 'pixels');
-  for (const args of [['trust', backup.deviceId, '--name', 'backup'], ['folder', 'add', 'photos', folder, '--role', 'source', '--share', 'backup']]) {
+  for (const args of [
+    ['trust', backup.deviceId, '--name', 'backup'],
+    ['folder', 'add', 'photos', folder, '--role', 'source', '--share', 'backup'],
+  ]) {
     const r = await runSynker(args, { env: srcEnv });
     assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stderr}`);
   }
   const trust = await runSynker(['trust', source.deviceId, '--name', 'source'], { env: { ...process.env, SYNKER_HOME: bkHome } });
   assert.equal(trust.code, 0, trust.stderr);
 
-  const agent = sourceNs.spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-schedule', '--interface', link.a], { env: srcEnv });
+  const agent = sourceNs.spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-schedule', '--interface', link.a], {
+    env: srcEnv,
+  });
   let agentLog = '';
   agent.stderr!.on('data', (d: Buffer) => (agentLog += d.toString()));
   await waitFor(`synker agent to start (${agentLog})`, () => (/on port \d+/.test(agentLog) ? true : undefined), 60_000);
 
-  const listed = await waitFor('synker peers to list the agent as trusted', async () => {
-    const r = await peersAt(bkHome, backupNs, '--json', '--timeout', '2s');
-    return r.json?.agents.find((a) => a.deviceId === source.deviceId);
-  }, 60_000, 0);
+  const listed = await waitFor(
+    'synker peers to list the agent as trusted',
+    async () => {
+      const r = await peersAt(bkHome, backupNs, '--json', '--timeout', '2s');
+      return r.json?.agents.find((a) => a.deviceId === source.deviceId);
+    },
+    60_000,
+    0,
+  );
   assert.equal(listed.status, 'trusted as "source"');
 
-  const fetched = await backupNs.run(process.execPath, [FETCH_FIXTURE, '--identity', path.join(bkHome, 'config'), '--device', source.deviceId, '--folder-id', 'photos', '--locator'], { timeoutMs: 60_000 });
+  const fetched = await backupNs.run(
+    process.execPath,
+    [FETCH_FIXTURE, '--identity', path.join(bkHome, 'config'), '--device', source.deviceId, '--folder-id', 'photos', '--locator'],
+    { timeoutMs: 60_000 },
+  );
   assert.equal(fetched.code, 0, `${fetched.stderr}\nagent: ${agentLog}`);
-  const result = JSON.parse(fetched.stdout) as { via: { host: string; source: string }; entries: Array<{ path: string; type: string; hash?: string }> };
+  const result = JSON.parse(fetched.stdout) as {
+    via: { host: string; source: string };
+    entries: Array<{ path: string; type: string; hash?: string }>;
+  };
   assert.equal(result.via.host, '10.99.0.1');
   assert.equal(result.via.source, 'mdns');
-  assert.deepEqual(result.entries.filter((e) => e.type === 'file').map((e) => [e.path, e.hash]), [['a.jpg', createHash('sha256').update('pixels').digest('hex')]]);
+  assert.deepEqual(
+    result.entries.filter((e) => e.type === 'file').map((e) => [e.path, e.hash]),
+    [['a.jpg', createHash('sha256').update('pixels').digest('hex')]],
+  );
 
   // synker sync finds the source the same way: no address in the backup's config, mDNS on the link only.
   const bkEnv = { ...process.env, SYNKER_HOME: bkHome, SYNKER_LOG: 'warn' };
@@ -313,7 +432,10 @@ test('end to end with the real agent: synker agent in one namespace, found and a
   await mkdir(copy);
   const added = await runSynker(['folder', 'add', 'photos', copy, '--role', 'backup', '--share', 'source'], { env: bkEnv });
   assert.equal(added.code, 0, added.stderr);
-  const synced = await backupNs.run(process.execPath, [SYNKER_BIN, 'sync', 'photos', '--interface', link.b, '--json'], { env: bkEnv, timeoutMs: 60_000 });
+  const synced = await backupNs.run(process.execPath, [SYNKER_BIN, 'sync', 'photos', '--interface', link.b, '--json'], {
+    env: bkEnv,
+    timeoutMs: 60_000,
+  });
   assert.equal(synced.code, 0, `${synced.stdout}\n${synced.stderr}\nagent: ${agentLog}`);
   const sync = JSON.parse(synced.stdout) as { check: { source: { location: string }; sync: { fixed: { pulledFiles: number } } } };
   assert.match(sync.check.source.location, /^10\.99\.0\.1:\d+$/);

@@ -24,15 +24,25 @@ interface Reply {
 async function oneShot(ns: Netns, iface: string, source?: string): Promise<Reply[]> {
   const r = await ns.run(process.execPath, [QUERY, iface, '_synker._tcp.local', ...(source ? [source] : [])], { timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Reply);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Reply);
 }
 
 /** Replies naming `instance`, asked until one comes (a packet can be lost) — proves the query path works. */
 function answered(ns: Netns, iface: string, instance: string): Promise<Reply> {
-  return waitFor(`a one-shot reply naming ${instance}`, async () => (await oneShot(ns, iface)).find((r) => r.instances.includes(instance)), 30_000, 0);
+  return waitFor(
+    `a one-shot reply naming ${instance}`,
+    async () => (await oneShot(ns, iface)).find((r) => r.instances.includes(instance)),
+    30_000,
+    0,
+  );
 }
 
-test('a one-shot query is answered only with the addresses of the interface it came in on, or not at all when that cannot be told', { skip }, async (t) => {
+test('a one-shot query is answered only with the addresses of the interface it came in on, or not at all when that cannot be told', {
+  skip,
+}, async (t) => {
   const lab = await netLab(t);
   const home = await lab.namespace('multi');
   const left = await lab.namespace('left');
@@ -67,7 +77,10 @@ test('a one-shot query is answered only with the addresses of the interface it c
   await home.ip('route', 'add', '10.77.0.0/24', 'dev', l.a);
   for (let i = 0; i < 3; i++) {
     const offSubnet = (await oneShot(left, '10.94.1.2', '10.77.0.2')).filter((reply) => reply.instances.includes(both.instance));
-    assert.ok(offSubnet.every((reply) => !reply.ipv4.includes('10.94.2.1')), `the right link's address leaked to the left: ${JSON.stringify(offSubnet)}`);
+    assert.ok(
+      offSubnet.every((reply) => !reply.ipv4.includes('10.94.2.1')),
+      `the right link's address leaked to the left: ${JSON.stringify(offSubnet)}`,
+    );
     assert.deepEqual(offSubnet, []);
   }
   assert.match(both.stderr(), /not answering the one-shot query from 10\.77\.0\.2:\d+/);

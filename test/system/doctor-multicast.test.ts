@@ -15,13 +15,20 @@ interface JsonFinding {
   fix?: string;
 }
 
-async function doctorMulticast(ns: { run: (cmd: string, args: string[], o: { env: NodeJS.ProcessEnv }) => Promise<{ code: number | null; stdout: string; stderr: string }> }, home: string): Promise<JsonFinding[]> {
-  const result = await ns.run(process.execPath, [SYNKER_BIN, 'doctor', '--json', '--listen', '1500ms'], { env: { ...process.env, SYNKER_HOME: home } });
+async function doctorMulticast(
+  ns: {
+    run: (cmd: string, args: string[], o: { env: NodeJS.ProcessEnv }) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+  },
+  home: string,
+): Promise<JsonFinding[]> {
+  const result = await ns.run(process.execPath, [SYNKER_BIN, 'doctor', '--json', '--listen', '1500ms'], {
+    env: { ...process.env, SYNKER_HOME: home },
+  });
   assert.ok(result.code === 0 || result.code === 1, `doctor exited ${result.code}: ${result.stderr}`);
   return (JSON.parse(result.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.check === 'multicast');
 }
 
-test('doctor hears another host\'s mDNS traffic across a link, and says so when only its own comes back', { skip }, async (t) => {
+test("doctor hears another host's mDNS traffic across a link, and says so when only its own comes back", { skip }, async (t) => {
   const home = await tempDir(t);
   const lab = await netLab(t);
   const here = await lab.namespace('doctor');

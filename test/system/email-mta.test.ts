@@ -8,9 +8,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { flushOutbox, sendThroughOutbox } from '../../src/mail/deliver.js';
-import { renderReportEmail } from '../../src/mail/email.js';
+import { renderReportEmail } from '../../src/mail/report-email.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { formatBytes, formatCount } from '../../src/report/words.js';
+import { formatBytes, formatCount } from '../../src/base/units.js';
 import { OpenSmtpd, opensmtpdUnavailable } from '../harness/opensmtpd.js';
 import { file, reportOf } from '../harness/report.js';
 import { freePort, testSmtpSettings } from '../harness/smtp.js';
@@ -54,10 +54,15 @@ test('OpenSMTPD down, then up: the report is delivered once to every recipient',
   const again = await mta.delivered(2, 0);
   assert.equal(again.length, 2, 'one copy per recipient, no duplicate');
   const mails = await Promise.all(delivered.map((raw) => simpleParser(raw)));
-  const recipients = mails.map((m) => m.headerLines.find((h) => h.key === 'delivered-to')?.line.replace(/^Delivered-To:\s*/i, '') ?? '').sort();
+  const recipients = mails
+    .map((m) => m.headerLines.find((h) => h.key === 'delivered-to')?.line.replace(/^Delivered-To:\s*/i, '') ?? '')
+    .sort();
   assert.deepEqual(recipients, ['admin@example.test', 'owner@example.test']);
   for (const mail of mails) {
-    assert.equal(mail.subject, `Backup of pictures on nas: 1,500 files missing (${formatBytes(report.summary.byCategory.missing.bytes)}), 1 file differs`);
+    assert.equal(
+      mail.subject,
+      `Backup of pictures on nas: 1,500 files missing (${formatBytes(report.summary.byCategory.missing.bytes)}), 1 file differs`,
+    );
     assert.equal(mail.messageId, queued.messageId);
     assert.ok(mail.text?.includes(`Total failing`) && mail.text.includes(formatCount(report.summary.failing)));
     assert.ok(mail.html && !/https?:|<img|<script/i.test(mail.html));

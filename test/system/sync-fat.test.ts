@@ -20,7 +20,7 @@ import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { landFile } from '../../src/sync/land.js';
 import { directWritesSuit } from '../../src/sync/direct-write.js';
 import { probeFolding } from '../../src/sync/folding.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
+import { LocalFolderSource } from '../harness/local-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { listVersions, restoreVersion, VersionKeeper } from '../../src/sync/versions.js';
 import { diffTrees, listTree, sha256, T0, writeTree } from '../harness/tree.js';
@@ -29,7 +29,8 @@ import { tempDir } from '../harness/tmp.js';
 function missingTool(): string | undefined {
   if (!existsSync('/dev/fuse')) return '/dev/fuse is not available';
   for (const tool of ['fusefat', 'mkfs.vfat', 'fusermount3']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install fusefat fuse3 dosfstools)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (apt-get install fusefat fuse3 dosfstools)`;
   }
   return undefined;
 }
@@ -74,10 +75,18 @@ test('a FAT backup is detected as case-insensitive and colliding names are repor
   const s = listTree(src);
   const folding = await probeFolding(fat);
   const plan = planSync(await diffTrees(src, fat), { sourceFiles: s.length, backupFiles: 0, folding });
-  assert.deepEqual(plan.skipped.map((x) => [x.reason, x.path]), [['collision', 'Readme.md']]);
+  assert.deepEqual(
+    plan.skipped.map((x) => [x.reason, x.path]),
+    [['collision', 'Readme.md']],
+  );
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
   assert.deepEqual(result.failed, []);
-  assert.deepEqual(readdirSync(fat).filter((n) => n !== '.synker').sort(), ['README.md', 'notes']);
+  assert.deepEqual(
+    readdirSync(fat)
+      .filter((n) => n !== '.synker')
+      .sort(),
+    ['README.md', 'notes'],
+  );
   assert.equal(readFileSync(path.join(fat, 'README.md'), 'utf8'), 'second');
 });
 
@@ -91,11 +100,17 @@ test('a name that already exists on FAT in another case is never overwritten, ev
   const diffs = await diffTrees(src, fat);
   assert.deepEqual(
     diffs.filter((d) => d.category !== 'metadata').map((d) => [d.category, d.path, d.clash]),
-    [['missing', 'NOTES.TXT', undefined], ['name-clash', 'NOTES.TXT', 'within']],
+    [
+      ['missing', 'NOTES.TXT', undefined],
+      ['name-clash', 'NOTES.TXT', 'within'],
+    ],
   );
   const plan = planSync(diffs, { sourceFiles: 2, backupFiles: 1 });
   const result = await applyPlan(plan, { root: fat, source: new LocalFolderSource(src, lookupOf(s)) });
-  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['NOTES.TXT', 'E_SYNC_NAME_COLLISION']]);
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [['NOTES.TXT', 'E_SYNC_NAME_COLLISION']],
+  );
   assert.equal(readFileSync(path.join(fat, 'notes.txt'), 'utf8'), 'backup copy of notes.txt');
 });
 
@@ -132,7 +147,10 @@ test('a resumed file is read back before it lands: a FUSE FAT driver that loses 
   const resumed = await IncomingFile.open(fat, 'film.mp4', expected);
   assert.equal(resumed.resumeOffset, 2_359_296);
   for (let i = resumed.resumeOffset; i < data.length; i += 262_144) await resumed.write(data.subarray(i, i + 262_144));
-  await assert.rejects(resumed.complete(sha256(data)), (err: unknown) => err instanceof PartialFileError && /read back from the backup disk differs/.test(err.message));
+  await assert.rejects(
+    resumed.complete(sha256(data)),
+    (err: unknown) => err instanceof PartialFileError && /read back from the backup disk differs/.test(err.message),
+  );
 
   // The part was deleted: the next attempt starts from byte 0 and lands the whole file.
   const again = await IncomingFile.open(fat, 'film.mp4', expected);
@@ -165,7 +183,7 @@ test('the folder marker is written on FAT, where chmod is not supported (ENOSYS)
   assert.deepEqual(readdirSync(path.join(fat, '.synker')), ['folder.json'], 'no temporary file is left behind');
 });
 
-test('a version kept on FAT is restored, though the copy cannot take the original\'s mode', { skip }, async (t) => {
+test("a version kept on FAT is restored, though the copy cannot take the original's mode", { skip }, async (t) => {
   const fat = await mountFat(t);
   writeTree(fat, { 'notes.txt': 'first draft' });
   const keeper = new VersionKeeper(fat);
@@ -178,7 +196,9 @@ test('a version kept on FAT is restored, though the copy cannot take the origina
   assert.equal(readFileSync(path.join(fat, 'restored', 'notes.txt'), 'utf8'), 'first draft');
 });
 
-test('restore --to a FAT disk settles: a file with the backup\'s content is there, whatever FAT keeps of its time and mode', { skip }, async (t) => {
+test("restore --to a FAT disk settles: a file with the backup's content is there, whatever FAT keeps of its time and mode", {
+  skip,
+}, async (t) => {
   const fat = await mountFat(t);
   const backup = await tempDir(t);
   // An odd-millisecond time and a mode FAT cannot keep.

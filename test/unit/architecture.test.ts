@@ -2,7 +2,8 @@
  * The floor plan (docs/architecture.md) stays true: every folder of src/ has
  * its place in the one layer order (.dependency-cruiser.cjs, which
  * `npm run lint` enforces on every import), its README says the same order,
- * and the architecture page lists the same folders in the same order.
+ * the architecture page lists the same folders in the same order, and a file
+ * over 300 lines says at its top why it is that long.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +24,11 @@ test('every folder of src/ has a place in the layer order, and nothing else is i
   assert.ok(Array.isArray(LAYERS) && LAYERS.length > 0, 'LAYERS is exported by .dependency-cruiser.cjs');
   assert.deepEqual(folders, [...LAYERS].sort());
   const loose = readdirSync(SRC, { withFileTypes: true }).filter((e) => !e.isDirectory());
-  assert.deepEqual(loose.map((e) => e.name), [], 'every file of src/ lives in a folder');
+  assert.deepEqual(
+    loose.map((e) => e.name),
+    [],
+    'every file of src/ lives in a folder',
+  );
 });
 
 test("every folder's README says what it owns and the same import rule as the layer order", () => {
@@ -42,4 +47,21 @@ test('docs/architecture.md lists the folders in the layer order', () => {
   const doc = readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
   const rows = [...doc.matchAll(/^\| (\d+) \| `([a-z]+)` \|/gm)].map((m) => m[2]);
   assert.deepEqual(rows, LAYERS);
+});
+
+test('a source file over 300 lines says at its top why it is that long', () => {
+  const long: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const text = readFileSync(p, 'utf8');
+        const lines = text.split('\n').length;
+        if (lines > 300 && !/^[\s\S]{0,3000}?Longer than 300 lines: \S/.test(text)) long.push(`${path.relative(ROOT, p)} (${lines} lines)`);
+      }
+    }
+  };
+  walk(SRC);
+  assert.deepEqual(long, [], 'split these, or say why not in their header ("Longer than 300 lines: <reason>")');
 });

@@ -5,15 +5,16 @@ import { test } from 'node:test';
 import { ConfigStore } from '../../src/config/config-store.js';
 import { checkFolderRoot, FolderMarkerError, verifyFolderRoot, writeFolderMarker } from '../../src/config/folder-marker.js';
 import { formatJsonPath, JsonSyntaxError, parseJsonWithLocations } from '../../src/config/json-source.js';
-import { formatPeerAddress, parsePeerAddress } from '../../src/config/peer-address.js';
-import type { AgentDirectory } from '../../src/peer/server-session.js';
+import { parsePeerAddress } from '../../src/config/peer-address.js';
+import { formatPeerAddress } from '../harness/peer-address.js';
+import type { AgentDirectory } from '../../src/peer/agent-directory.js';
 import { tempDir } from '../harness/tmp.js';
 
 test('the JSON parser agrees with JSON.parse and locates keys and values', () => {
   const text = '{\n  "a": [1, -2.5e3, true, null],\n  "b": {"c": "x\\u00e9\\n"},\n  "__proto__": {"polluted": 1}\n}';
   const parsed = parseJsonWithLocations(text);
   assert.deepEqual(JSON.parse(JSON.stringify(parsed.value)), JSON.parse(text));
-  assert.equal(({} as Record<string, unknown>)['polluted'], undefined, '__proto__ is a plain key');
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, '__proto__ is a plain key');
   assert.deepEqual(parsed.locate(['a']), { line: 2, column: 3 });
   assert.deepEqual(parsed.locate(['a', 1]), { line: 2, column: 12 });
   assert.deepEqual(parsed.locate(['b', 'c']), { line: 3, column: 9 });
@@ -41,17 +42,22 @@ test('the JSON parser refuses what JSON.parse refuses, with a position', () => {
     assert.throws(() => JSON.parse(text), SyntaxError, `JSON.parse accepts ${text}`);
     assert.throws(
       () => parseJsonWithLocations(text),
-      (err: unknown) => err instanceof JsonSyntaxError && message.test(err.message) && err.position.line === line && err.position.column === column,
+      (err: unknown) =>
+        err instanceof JsonSyntaxError && message.test(err.message) && err.position.line === line && err.position.column === column,
       `${text}: expected ${message} at ${line}:${column}`,
     );
   }
 });
 
-test('folder marker: ok, absent (no root, no marker), another folder\'s marker, damaged', async (t) => {
+test("folder marker: ok, absent (no root, no marker), another folder's marker, damaged", async (t) => {
   const dir = await tempDir(t);
   const root = path.join(dir, 'photos');
   assert.deepEqual(await checkFolderRoot(root, 'photos'), { state: 'absent', reason: 'no-root' });
-  await assert.rejects(verifyFolderRoot(root, 'photos'), (err: unknown) => err instanceof FolderMarkerError && err.code === 'E_FOLDER_ABSENT' && /does not exist \(an unmounted disk\?\)/.test(err.message));
+  await assert.rejects(
+    verifyFolderRoot(root, 'photos'),
+    (err: unknown) =>
+      err instanceof FolderMarkerError && err.code === 'E_FOLDER_ABSENT' && /does not exist \(an unmounted disk\?\)/.test(err.message),
+  );
   await mkdir(root);
   assert.deepEqual(await checkFolderRoot(root, 'photos'), { state: 'absent', reason: 'no-marker' });
   await assert.rejects(verifyFolderRoot(root, 'photos'), /has no \.synker\/folder\.json marker \(an unmounted disk\?\)/);
@@ -61,11 +67,17 @@ test('folder marker: ok, absent (no root, no marker), another folder\'s marker, 
   assert.equal(marker.folderId, 'photos');
   await writeFolderMarker(root, 'photos'); // idempotent
   assert.deepEqual(await checkFolderRoot(root, 'docs'), { state: 'other-folder', foundId: 'photos' });
-  await assert.rejects(verifyFolderRoot(root, 'docs'), (err: unknown) => err instanceof FolderMarkerError && err.code === 'E_FOLDER_MISMATCH');
+  await assert.rejects(
+    verifyFolderRoot(root, 'docs'),
+    (err: unknown) => err instanceof FolderMarkerError && err.code === 'E_FOLDER_MISMATCH',
+  );
   await assert.rejects(writeFolderMarker(root, 'docs'), /already marked as folder "photos"/);
 
   await writeFile(path.join(root, '.synker', 'folder.json'), '{"folder');
-  await assert.rejects(checkFolderRoot(root, 'photos'), (err: unknown) => err instanceof FolderMarkerError && err.code === 'E_MARKER_CORRUPT');
+  await assert.rejects(
+    checkFolderRoot(root, 'photos'),
+    (err: unknown) => err instanceof FolderMarkerError && err.code === 'E_MARKER_CORRUPT',
+  );
   const file = path.join(dir, 'file');
   await writeFile(file, '');
   assert.deepEqual(await checkFolderRoot(file, 'x'), { state: 'absent', reason: 'not-a-directory' });

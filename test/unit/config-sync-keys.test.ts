@@ -6,7 +6,10 @@ import { ConfigStore } from '../../src/config/config-store.js';
 import { ConfigValidationError, FOLDER_KEYS, parseAge, validateConfig } from '../../src/config/validate.js';
 import { tempDir } from '../harness/tmp.js';
 
-const base = (folder: Record<string, unknown>) => ({ version: 1, folders: [{ id: 'photos', path: '/data/photos', role: 'backup', ...folder }] });
+const base = (folder: Record<string, unknown>) => ({
+  version: 1,
+  folders: [{ id: 'photos', path: '/data/photos', role: 'backup', ...folder }],
+});
 
 test('folders take sync and versions settings', () => {
   const config = validateConfig(base({ sync: true, versions: { maxAge: '90d', keep: 5 } }), 'host');

@@ -88,7 +88,8 @@ function mutate(random: () => number, original: Map<string, ManifestEntry>): Map
         const target = [...path.split('/').slice(0, -1), `${pick(random, NAMES)}${pick(random, ['', '2', '-moved'])}`].join('/');
         if (tree.has(target) || target.startsWith(`${path}/`)) break;
         const moved = removeTree(tree, path);
-        for (const e of moved) addPath(tree, (target + e.path.slice(path.length)).split('/'), { ...e, path: target + e.path.slice(path.length) });
+        for (const e of moved)
+          addPath(tree, (target + e.path.slice(path.length)).split('/'), { ...e, path: target + e.path.slice(path.length) });
         break;
       }
       case 7:
@@ -174,7 +175,13 @@ function referenceNormalization(a: Map<string, ManifestEntry>, b: Map<string, Ma
 function normalizationRecords(differences: Difference[]): string[] {
   return differences
     .filter((d) => d.category === 'name-clash' && d.clash === 'normalization')
-    .map((d) => `${d.path} [${(d.members ?? []).map((m) => (m.newPath === m.path ? m.path : `${m.path}->${m.newPath}`)).sort().join(' ')}] ${d.fileCount ?? 0}`)
+    .map(
+      (d) =>
+        `${d.path} [${(d.members ?? [])
+          .map((m) => (m.newPath === m.path ? m.path : `${m.path}->${m.newPath}`))
+          .sort()
+          .join(' ')}] ${d.fileCount ?? 0}`,
+    )
     .sort();
 }
 
@@ -199,14 +206,16 @@ function mirror(d: Difference): string {
   const swap: Record<string, string> = { missing: 'extra', extra: 'missing' };
   const side = d.side === 'source' ? 'backup' : d.side === 'backup' ? 'source' : d.side;
   const to = d.newPath ?? d.otherPath;
-  if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case')) return `${d.category} ${to} -> ${d.path} ${d.fileCount ?? ''}`;
+  if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case'))
+    return `${d.category} ${to} -> ${d.path} ${d.fileCount ?? ''}`;
   if (d.category === 'name-clash' && d.clash === 'within') return `${d.category} ${d.path} -> ${to} ${side}`;
   return `${swap[d.category] ?? d.category} ${d.path} ${side ?? ''} ${d.fileCount ?? ''}`;
 }
 
 function describe(d: Difference): string {
   const to = d.newPath ?? d.otherPath;
-  if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case')) return `${d.category} ${d.path} -> ${to} ${d.fileCount ?? ''}`;
+  if (d.category === 'moved' || (d.category === 'name-clash' && d.clash === 'case'))
+    return `${d.category} ${d.path} -> ${to} ${d.fileCount ?? ''}`;
   if (d.category === 'name-clash' && d.clash === 'within') return `${d.category} ${d.path} -> ${to} ${d.side}`;
   return `${d.category} ${d.path} ${d.side ?? ''} ${d.fileCount ?? ''}`;
 }
@@ -248,7 +257,11 @@ test('random manifests: the diff agrees with the reference, diff(A, A) is empty 
     const options = { mtimeToleranceMs: 0 };
 
     const same = await diffManifests(stream(sorted(a)), stream(sorted(a)), options);
-    assert.deepEqual(same.differences.filter((d) => !(d.category === 'name-clash' && d.clash === 'within' && d.side === 'both')), [], context);
+    assert.deepEqual(
+      same.differences.filter((d) => !(d.category === 'name-clash' && d.clash === 'within' && d.side === 'both')),
+      [],
+      context,
+    );
 
     const ab = await diffManifests(stream(sorted(a)), stream(sorted(b)), options);
     assert.deepEqual(expand(ab.differences), referenceDiff(a, b), context);
@@ -292,9 +305,12 @@ test('a large pair: a handful of differences among 200,000 entries', async () =>
 test('an out-of-order entry is refused also when it was at hand', async () => {
   const entries = [file('a', 'a'), file('c', 'c'), file('b', 'b'), file('d', 'd')];
   const always = (): number => 0.99; // three entries at hand after each awaited one
-  await assert.rejects(diffManifests(stream(entries.slice().sort(compareEntries)), readyStream(entries, always)), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'E_DIFF_ORDER');
-    assert.match(err.message, /backup's manifest is not in manifest order: "b" came after "c"/);
-    return true;
-  });
+  await assert.rejects(
+    diffManifests(stream(entries.slice().sort(compareEntries)), readyStream(entries, always)),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'E_DIFF_ORDER');
+      assert.match(err.message, /backup's manifest is not in manifest order: "b" came after "c"/);
+      return true;
+    },
+  );
 });

@@ -49,10 +49,13 @@ test('a touched file or changed permissions is metadata only and does not fail',
     file('docs/b.txt', 'bravo', { mode: 0o600 }),
     file('top.txt', 'top'),
   ]);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.changes, d.failing]), [
-    ['metadata docs/a.txt', ['mtime'], false],
-    ['metadata docs/b.txt', ['mode'], false],
-  ]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.changes, d.failing]),
+    [
+      ['metadata docs/a.txt', ['mtime'], false],
+      ['metadata docs/b.txt', ['mode'], false],
+    ],
+  );
 });
 
 test('mtime tolerance: exact by default, 2 s when a side looks FAT-like, or as configured', async () => {
@@ -66,13 +69,21 @@ test('mtime tolerance: exact by default, 2 s when a side looks FAT-like, or as c
   assert.equal(fat.mtimeToleranceReason, 'auto-fat');
   assert.equal(fat.mtimeToleranceMs, 2000);
   assert.deepEqual(fat.differences.map(brief), ['metadata b'], 'a is within 2 s, b is 3.6 s off');
-  const configured = await diff(src, [file('a', 'a', { mtime: T0 + 5000 }), file('b', 'b', { mtime: T0 + 500 })], { mtimeToleranceMs: 10_000 });
+  const configured = await diff(src, [file('a', 'a', { mtime: T0 + 5000 }), file('b', 'b', { mtime: T0 + 500 })], {
+    mtimeToleranceMs: 10_000,
+  });
   assert.deepEqual(configured.differences, []);
   assert.equal(configured.mtimeToleranceReason, 'configured');
 });
 
 test('a file replaced by a folder is a type change; what the folder holds is extra', async () => {
-  const result = await diff(base, [dir('docs'), file('docs/a.txt', 'alpha'), file('docs/b.txt', 'bravo'), dir('top.txt'), file('top.txt/inner', 'i')]);
+  const result = await diff(base, [
+    dir('docs'),
+    file('docs/a.txt', 'alpha'),
+    file('docs/b.txt', 'bravo'),
+    dir('top.txt'),
+    file('top.txt/inner', 'i'),
+  ]);
   assert.deepEqual(result.differences.map(brief), ['type top.txt', 'extra top.txt/inner']);
   assert.equal(result.differences[0]!.source!.type, 'file');
   assert.equal(result.differences[0]!.backup!.type, 'dir');
@@ -85,14 +96,35 @@ test('a renamed file is one move, matched by hash and size', async () => {
 });
 
 test('a moved folder is one move with its file count', async () => {
-  const source = [dir('photos'), dir('photos/2024'), file('photos/2024/1.jpg', 'one'), file('photos/2024/2.jpg', 'two'), file('photos/2024/empty', ''), dir('photos/2024/sub'), file('photos/2024/sub/3.jpg', 'three'), file('keep', 'k')];
-  const backup = [dir('photos'), dir('photos/archive-2024'), file('photos/archive-2024/1.jpg', 'one'), file('photos/archive-2024/2.jpg', 'two'), file('photos/archive-2024/empty', ''), dir('photos/archive-2024/sub'), file('photos/archive-2024/sub/3.jpg', 'three'), file('keep', 'k')];
+  const source = [
+    dir('photos'),
+    dir('photos/2024'),
+    file('photos/2024/1.jpg', 'one'),
+    file('photos/2024/2.jpg', 'two'),
+    file('photos/2024/empty', ''),
+    dir('photos/2024/sub'),
+    file('photos/2024/sub/3.jpg', 'three'),
+    file('keep', 'k'),
+  ];
+  const backup = [
+    dir('photos'),
+    dir('photos/archive-2024'),
+    file('photos/archive-2024/1.jpg', 'one'),
+    file('photos/archive-2024/2.jpg', 'two'),
+    file('photos/archive-2024/empty', ''),
+    dir('photos/archive-2024/sub'),
+    file('photos/archive-2024/sub/3.jpg', 'three'),
+    file('keep', 'k'),
+  ];
   const result = await diff(source, backup);
   assert.deepEqual(result.differences.map(brief), ['moved photos/2024 -> photos/archive-2024']);
   const move = result.differences[0]!;
   assert.equal(move.fileCount, 4);
   assert.equal(move.bytes, 11);
-  assert.deepEqual(move.members!.map((m) => m.path), ['photos/2024/1.jpg', 'photos/2024/2.jpg', 'photos/2024/empty', 'photos/2024/sub', 'photos/2024/sub/3.jpg']);
+  assert.deepEqual(
+    move.members!.map((m) => m.path),
+    ['photos/2024/1.jpg', 'photos/2024/2.jpg', 'photos/2024/empty', 'photos/2024/sub', 'photos/2024/sub/3.jpg'],
+  );
 });
 
 test('a moved folder counts its files only: symlinks and sub-folders are members, not files', async () => {
@@ -101,8 +133,16 @@ test('a moved folder counts its files only: symlinks and sub-folders are members
   const [move] = (await diff(source, backup)).differences;
   assert.equal(brief(move!), 'moved New -> Old');
   assert.equal(move!.fileCount, 1);
-  assert.deepEqual(move!.members!.map((m) => m.path), ['New/link1', 'New/link2', 'New/p1.jpg', 'New/sub']);
-  const [clash] = (await diff([dir('Music'), file('Music/a.mp3', 'a'), link('Music/l', 'a.mp3')], [dir('music'), file('music/a.mp3', 'a'), link('music/l', 'a.mp3')])).differences;
+  assert.deepEqual(
+    move!.members!.map((m) => m.path),
+    ['New/link1', 'New/link2', 'New/p1.jpg', 'New/sub'],
+  );
+  const [clash] = (
+    await diff(
+      [dir('Music'), file('Music/a.mp3', 'a'), link('Music/l', 'a.mp3')],
+      [dir('music'), file('music/a.mp3', 'a'), link('music/l', 'a.mp3')],
+    )
+  ).differences;
   assert.equal(brief(clash!), 'name-clash Music -> music');
   assert.equal(clash!.fileCount, 1);
 });
@@ -123,22 +163,34 @@ test('a case-only rename is a name clash, not a missing and an extra file', asyn
 });
 
 test('a folder renamed only in case is one clash with its file count', async () => {
-  const result = await diff([dir('Music'), file('Music/a.mp3', 'a'), file('Music/b.mp3', 'b')], [dir('music'), file('music/a.mp3', 'a'), file('music/b.mp3', 'b')]);
+  const result = await diff(
+    [dir('Music'), file('Music/a.mp3', 'a'), file('Music/b.mp3', 'b')],
+    [dir('music'), file('music/a.mp3', 'a'), file('music/b.mp3', 'b')],
+  );
   assert.deepEqual(result.differences.map(brief), ['name-clash Music -> music']);
   assert.equal(result.differences[0]!.fileCount, 2);
   // A sub-folder renamed too: its entries join it, the nearest renamed folder.
-  const nested = await diff([dir('Music'), dir('Music/Live'), file('Music/Live/a.mp3', 'a'), file('Music/b.mp3', 'b')], [dir('music'), dir('music/live'), file('music/live/a.mp3', 'a'), file('music/b.mp3', 'b')]);
-  assert.deepEqual(nested.differences.map((d) => [brief(d), d.fileCount, d.members?.map((m) => m.newPath)]), [
-    ['name-clash Music -> music', 1, ['music/b.mp3']],
-    ['name-clash Music/Live -> music/live', 1, ['music/live/a.mp3']],
-  ]);
+  const nested = await diff(
+    [dir('Music'), dir('Music/Live'), file('Music/Live/a.mp3', 'a'), file('Music/b.mp3', 'b')],
+    [dir('music'), dir('music/live'), file('music/live/a.mp3', 'a'), file('music/b.mp3', 'b')],
+  );
+  assert.deepEqual(
+    nested.differences.map((d) => [brief(d), d.fileCount, d.members?.map((m) => m.newPath)]),
+    [
+      ['name-clash Music -> music', 1, ['music/b.mp3']],
+      ['name-clash Music/Live -> music/live', 1, ['music/live/a.mp3']],
+    ],
+  );
 });
 
 test('an NFC/NFD pair: same name up to normalisation is compared, flagged, and does not fail', async () => {
   const nfc = 'caf\u00e9.txt';
   const nfd = 'cafe\u0301.txt';
   const result = await diff([file(nfc, 'coffee')], [file(nfc, 'coffee', { raw: nfd })]);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.clash, d.failing]), [[`name-clash ${nfc}`, 'normalization', false]]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.clash, d.failing]),
+    [[`name-clash ${nfc}`, 'normalization', false]],
+  );
   assert.equal(result.differences[0]!.backup!.raw, nfd);
   assert.equal(result.matchedFiles, 1);
 });
@@ -149,23 +201,39 @@ test('a folder stored in NFD on one side is one normalisation clash: what lies b
   const inner = `${nfc}/r\u00e9sum\u00e9`;
   const innerNfd = `${nfd}/re\u0301sume\u0301`;
   const source = [
-    dir(nfc), file(`${nfc}/a.txt`, 'a'), file(`${nfc}/b.txt`, 'bb'), dir(`${nfc}/sub`), file(`${nfc}/sub/c.txt`, 'ccc'),
-    link(`${nfc}/l`, 'a.txt'), file(`${nfc}/edited.txt`, 'old'), file(`${nfc}/caf\u00e9.txt`, 'k'),
-    dir(inner), file(`${inner}/1.pdf`, 'one'), file(`${inner}/2.pdf`, 'two'),
+    dir(nfc),
+    file(`${nfc}/a.txt`, 'a'),
+    file(`${nfc}/b.txt`, 'bb'),
+    dir(`${nfc}/sub`),
+    file(`${nfc}/sub/c.txt`, 'ccc'),
+    link(`${nfc}/l`, 'a.txt'),
+    file(`${nfc}/edited.txt`, 'old'),
+    file(`${nfc}/caf\u00e9.txt`, 'k'),
+    dir(inner),
+    file(`${inner}/1.pdf`, 'one'),
+    file(`${inner}/2.pdf`, 'two'),
   ];
   // The backup's copy, every path below the folder on disk under its NFD name; one file's own name is NFD too.
   const backup = source.map((e) => {
     const rest = e.path.slice(nfc.length);
-    const raw = e.path === `${nfc}/caf\u00e9.txt` ? `${nfd}/cafe\u0301.txt` : e.path.startsWith(inner) ? innerNfd + e.path.slice(inner.length) : nfd + rest;
+    const raw =
+      e.path === `${nfc}/caf\u00e9.txt`
+        ? `${nfd}/cafe\u0301.txt`
+        : e.path.startsWith(inner)
+          ? innerNfd + e.path.slice(inner.length)
+          : nfd + rest;
     return e.path === `${nfc}/edited.txt` ? file(e.path, 'new', { raw }) : { ...e, raw };
   });
   const result = await diff(source, backup);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.clash, d.fileCount]), [
-    [`name-clash ${nfc}`, 'normalization', 4],
-    [`name-clash ${nfc}/caf\u00e9.txt`, 'normalization', undefined],
-    [`content ${nfc}/edited.txt`, undefined, undefined],
-    [`name-clash ${inner}`, 'normalization', 2],
-  ]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.clash, d.fileCount]),
+    [
+      [`name-clash ${nfc}`, 'normalization', 4],
+      [`name-clash ${nfc}/caf\u00e9.txt`, 'normalization', undefined],
+      [`content ${nfc}/edited.txt`, undefined, undefined],
+      [`name-clash ${inner}`, 'normalization', 2],
+    ],
+  );
   const [folder, , , innerFolder] = result.differences;
   assert.deepEqual(folder!.members, [
     { path: `${nfc}/a.txt`, newPath: `${nfc}/a.txt` },
@@ -178,25 +246,42 @@ test('a folder stored in NFD on one side is one normalisation clash: what lies b
   assert.equal(folder!.bytes, 1 + 2 + 3 + 3);
   assert.equal(folder!.backup!.raw, nfd);
   assert.equal(folder!.failing, false);
-  assert.deepEqual(innerFolder!.members!.map((m) => m.path), [`${inner}/1.pdf`, `${inner}/2.pdf`]);
+  assert.deepEqual(
+    innerFolder!.members!.map((m) => m.path),
+    [`${inner}/1.pdf`, `${inner}/2.pdf`],
+  );
   assert.deepEqual(result.byCategory['name-clash'], { count: 3, bytes: 1 + 2 + 3 + 3 + 1 + 3 + 3 });
   assert.equal(result.matchedFiles, 6);
   // The other way round: the same records.
   const mirrored = await diff(backup, source);
-  assert.deepEqual(mirrored.differences.map((d) => [brief(d), d.fileCount, d.members?.length]), result.differences.map((d) => [brief(d), d.fileCount, d.members?.length]));
+  assert.deepEqual(
+    mirrored.differences.map((d) => [brief(d), d.fileCount, d.members?.length]),
+    result.differences.map((d) => [brief(d), d.fileCount, d.members?.length]),
+  );
 });
 
 test('a name clash within one side names the two paths and its side, and carries no entry facts', async () => {
   const both = [file('Notes.txt', 'n1'), file('notes.txt', 'n2')];
   const [onBoth] = (await diff(both, both)).differences;
   // As docs/report-schema.md says: the entries themselves are compared like any other.
-  assert.deepEqual(onBoth, { category: 'name-clash', clash: 'within', path: 'Notes.txt', otherPath: 'notes.txt', bytes: 0, failing: false, side: 'both' });
+  assert.deepEqual(onBoth, {
+    category: 'name-clash',
+    clash: 'within',
+    path: 'Notes.txt',
+    otherPath: 'notes.txt',
+    bytes: 0,
+    failing: false,
+    side: 'both',
+  });
 });
 
 test('two names on one side that collide on case-insensitive disks are reported once per pair', async () => {
   const both = [file('Notes.txt', 'n1'), file('notes.txt', 'n2')];
   const result = await diff(both, both);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.clash, d.side, d.failing]), [['name-clash Notes.txt -> notes.txt', 'within', 'both', false]]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.clash, d.side, d.failing]),
+    [['name-clash Notes.txt -> notes.txt', 'within', 'both', false]],
+  );
   const nfcClash = await diff([file('\u00e9', 'x'), file('\u00e9', 'y', { raw: 'e\u0301', flags: ['nfc-clash'] })], []);
   assert.ok(nfcClash.differences.some((d) => d.clash === 'within' && d.side === 'source'));
 });
@@ -205,7 +290,10 @@ test('unreadable entries: reported with their side; what lies below is not compa
   const source = [dir('private'), file('private/x', 'x'), file('private/y', 'y'), file('z', 'z')];
   const backup = [unreadable('private'), file('z', 'z')];
   const result = await diff(source, backup);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.side, d.fileCount]), [['unreadable private', 'backup', 2]]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.side, d.fileCount]),
+    [['unreadable private', 'backup', 2]],
+  );
   const both = await diff([unreadable('f')], [unreadable('f')]);
   assert.equal(both.differences[0]!.side, 'both');
 });
@@ -213,12 +301,18 @@ test('unreadable entries: reported with their side; what lies below is not compa
 test('a file that changed while it was hashed is unstable', async () => {
   const { hash: _hash, ...unhashed } = file('log', 'l', { flags: ['unstable'] });
   const result = await diff([unhashed], [file('log', 'l')]);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.side]), [['unstable log', 'source']]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.side]),
+    [['unstable log', 'source']],
+  );
 });
 
 test('symlinks compare by target', async () => {
   const result = await diff([link('l', 'a'), link('m', 'b')], [link('l', 'a'), link('m', 'c')]);
-  assert.deepEqual(result.differences.map((d) => [brief(d), d.changes]), [['content m', ['target']]]);
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.changes]),
+    [['content m', ['target']]],
+  );
 });
 
 test('size-only manifests (no hashes) compare sizes: an edit keeping the size is not seen', async () => {
@@ -236,8 +330,21 @@ test('which side changed, from the hashes last verified as matching', async () =
     ['both', { hash: sha('abc'), size: 3, mtime: T0 }],
     ['deleted-on-backup', { hash: sha('abc'), size: 3, mtime: T0 }],
   ]);
-  const source = [file('edited-on-source', 'new'), file('rotted-on-source', 'abd'), file('damaged-on-backup', 'abc'), file('both', 'xyz'), file('never-verified', 'aaa'), file('deleted-on-backup', 'abc')];
-  const backup = [file('edited-on-source', 'old', { mtime: T0 - 10_000 }), file('rotted-on-source', 'abc'), file('damaged-on-backup', 'abX'), file('both', 'zyx'), file('never-verified', 'bbb')];
+  const source = [
+    file('edited-on-source', 'new'),
+    file('rotted-on-source', 'abd'),
+    file('damaged-on-backup', 'abc'),
+    file('both', 'xyz'),
+    file('never-verified', 'aaa'),
+    file('deleted-on-backup', 'abc'),
+  ];
+  const backup = [
+    file('edited-on-source', 'old', { mtime: T0 - 10_000 }),
+    file('rotted-on-source', 'abc'),
+    file('damaged-on-backup', 'abX'),
+    file('both', 'zyx'),
+    file('never-verified', 'bbb'),
+  ];
   const result = await diff(source, backup, { verified: (p) => verified.get(p) });
   const verdicts = Object.fromEntries(result.differences.map((d) => [d.path, d.changedOn]));
   assert.deepEqual(verdicts, {
@@ -271,10 +378,12 @@ test('a slow onMatch holds the diff back (backpressure for whoever stores the ma
     onMatch: () => {
       inFlight++;
       most = Math.max(most, inFlight);
-      return new Promise((resolve) => setImmediate(() => {
-        inFlight--;
-        resolve();
-      }));
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          inFlight--;
+          resolve();
+        }),
+      );
     },
   });
   assert.equal(result.matchedFiles, 50);

@@ -27,7 +27,7 @@ test('decoding accepts a dashed, lower-case device ID and returns the canonical 
 test('records from other services are read leniently, with the reasons they are not synker agents', () => {
   const decoded = decodeTxt([Buffer.from('id=nonsense'), Buffer.from('pv=abc'), Buffer.from('flag')]);
   assert.equal(decoded.synker, undefined);
-  assert.equal(decoded.pairs['flag'], '');
+  assert.equal(decoded.pairs.flag, '');
   assert.equal(decoded.problems.length, 2);
   assert.match(decoded.problems[0]!, /not a device ID/);
   assert.match(decoded.problems[1]!, /not a number/);

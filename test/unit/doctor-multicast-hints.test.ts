@@ -7,12 +7,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { multicastFindings, type InterfaceResult } from '../../src/doctor/multicast-check.js';
 
-const iface = (over: Partial<InterfaceResult>): InterfaceResult => ({ name: 'en0', address: '192.168.1.20', heardSelf: true, others: [], ...over });
+const iface = (over: Partial<InterfaceResult>): InterfaceResult => ({
+  name: 'en0',
+  address: '192.168.1.20',
+  heardSelf: true,
+  others: [],
+  ...over,
+});
 
 test('macOS: EHOSTUNREACH on send points at the Local Network permission, not at another program', () => {
   const [finding] = multicastFindings([iface({ heardSelf: false, error: 'send EHOSTUNREACH 224.0.0.251:5353' })], 3000, 'darwin');
   assert.equal(finding?.status, 'fail');
-  assert.match(finding?.fix ?? '', /^macOS refused the multicast send\. On macOS 15 or later, allow Local Network access: System Settings > Privacy & Security > Local Network/);
+  assert.match(
+    finding?.fix ?? '',
+    /^macOS refused the multicast send\. On macOS 15 or later, allow Local Network access: System Settings > Privacy & Security > Local Network/,
+  );
   assert.doesNotMatch(finding?.fix ?? '', /Another program/);
 });
 

@@ -34,7 +34,7 @@ const TEMPLATE = /`(E_[A-Z0-9_]*_)\$\{/g;
  */
 const FAMILIES: Record<string, { file: string; union: RegExp }> = {
   E_SMTP_: { file: 'src/mail/mailer.ts', union: /type MailFailure =([^;]+);/ },
-  E_SYNC_GUARD_: { file: 'src/sync/plan.ts', union: /type GuardName =([^;]+);/ },
+  E_SYNC_GUARD_: { file: 'src/sync/plan-types.ts', union: /type GuardName =([^;]+);/ },
   E_SYNC_SOURCE_: { file: 'src/transfer/errors.ts', union: /readonly reason:([^,]+),/ },
   // The source serves a SourceFileError's reason as E_FILE_<REASON> (src/peer/file-serving.ts).
   E_FILE_: { file: 'src/transfer/errors.ts', union: /readonly reason:([^,]+),/ },
@@ -60,7 +60,11 @@ function sourceCodes(): Map<string, string> {
     for (const m of text.matchAll(TEMPLATE)) prefixes.add(m[1]!);
   }
   // The extraction must keep finding the families, or their members would silently go unchecked.
-  assert.deepEqual([...prefixes].sort(), Object.keys(FAMILIES).sort(), 'the template-built code families changed: update FAMILIES in this test');
+  assert.deepEqual(
+    [...prefixes].sort(),
+    Object.keys(FAMILIES).sort(),
+    'the template-built code families changed: update FAMILIES in this test',
+  );
   for (const prefix of prefixes) for (const code of familyMembers(prefix)) if (!codes.has(code)) codes.set(code, FAMILIES[prefix]!.file);
   return codes;
 }
@@ -73,7 +77,15 @@ function documentedCodes(doc: string): string[] {
 test('the source extraction finds literal and template-built codes', () => {
   const codes = sourceCodes();
   // A sample of each kind: a thrown literal, a code sent in an object, an expanded family member.
-  for (const code of ['E_USAGE', 'E_CONFIG_SYNTAX', 'E_FOLDER_NOT_FOUND', 'E_SMTP_AUTH', 'E_SYNC_GUARD_MAX_DELETE', 'E_SYNC_SOURCE_NOT_FOUND', 'E_FILE_CHANGED']) {
+  for (const code of [
+    'E_USAGE',
+    'E_CONFIG_SYNTAX',
+    'E_FOLDER_NOT_FOUND',
+    'E_SMTP_AUTH',
+    'E_SYNC_GUARD_MAX_DELETE',
+    'E_SYNC_SOURCE_NOT_FOUND',
+    'E_FILE_CHANGED',
+  ]) {
     assert.ok(codes.has(code), code);
   }
   assert.ok(!codes.has('E_SCAN_'), 'a prefix is not a code');

@@ -18,7 +18,8 @@ test('name patterns: the fast path answers like the gitignore matcher on random 
   for (let round = 0; round < 300; round++) {
     const lines: string[] = [];
     const n = 1 + Math.floor(random() * 5);
-    for (let i = 0; i < n; i++) lines.push(`${random() < 0.25 ? '!' : ''}${pick(PATTERNS)}${random() < 0.25 ? '/' : ''}${random() < 0.1 ? '  ' : ''}`);
+    for (let i = 0; i < n; i++)
+      lines.push(`${random() < 0.25 ? '!' : ''}${pick(PATTERNS)}${random() < 0.25 ? '/' : ''}${random() < 0.1 ? '  ' : ''}`);
     if (random() < 0.2) lines.push('# a comment', '');
     const text = lines.join('\n');
     assert.ok(nameRules(text) !== undefined, text);

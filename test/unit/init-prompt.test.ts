@@ -33,7 +33,12 @@ test('init questions: defaults on Enter, a bad answer is asked again, the passwo
     '', // from default
     'app-password-1234',
   ]);
-  const plan = await askMissing(prompter, { name: 'laptop', folders: [] }, { nameGiven: false, roleGiven: false, foldersGiven: false, emailGiven: false }, 'source');
+  const plan = await askMissing(
+    prompter,
+    { name: 'laptop', folders: [] },
+    { nameGiven: false, roleGiven: false, foldersGiven: false, emailGiven: false },
+    'source',
+  );
   prompter.close();
   assert.equal(plan.name, 'laptop');
   assert.deepEqual(plan.folders, [{ id: 'pictures-backup', path: `${dir}/Pictures Backup`, role: 'backup' }]);
@@ -56,7 +61,12 @@ test('init questions: defaults on Enter, a bad answer is asked again, the passwo
 test('init questions: input that ends early is an error, not a half-answered set-up', async () => {
   const { prompter } = scripted(['laptop']);
   await assert.rejects(
-    askMissing(prompter, { name: 'x', folders: [] }, { nameGiven: false, roleGiven: false, foldersGiven: false, emailGiven: false }, 'source'),
+    askMissing(
+      prompter,
+      { name: 'x', folders: [] },
+      { nameGiven: false, roleGiven: false, foldersGiven: false, emailGiven: false },
+      'source',
+    ),
     PromptClosedError,
   );
   prompter.close();
@@ -87,7 +97,15 @@ test('init questions: --email-to without a server or login asks for the rest, no
     'backup',
   );
   prompter.close();
-  assert.deepEqual(plan.email, { to: ['anna@gmail.com'], from: 'anna@gmail.com', host: 'smtp.gmail.com', port: 587, secure: false, user: 'anna@gmail.com', password: 'app-password-5678' });
+  assert.deepEqual(plan.email, {
+    to: ['anna@gmail.com'],
+    from: 'anna@gmail.com',
+    host: 'smtp.gmail.com',
+    port: 587,
+    secure: false,
+    user: 'anna@gmail.com',
+    password: 'app-password-5678',
+  });
   const shown = transcript();
   assert.match(shown, /E-mail reports to anna@gmail\.com:/);
   assert.doesNotMatch(shown, /Send reports to/);

@@ -18,13 +18,13 @@ test('Linux and Windows locks need no file: an abstract socket and a named pipe'
   assert.match(lockAddress(KEY, 'win32'), /^\\\\\.\\pipe\\synker-lock-[0-9a-f]{32}$/);
 });
 
-test("a macOS lock socket fits 104 bytes for any TMPDIR and uid: a long TMPDIR moves it to /tmp", () => {
+test('a macOS lock socket fits 104 bytes for any TMPDIR and uid: a long TMPDIR moves it to /tmp', () => {
   const typical = '/var/folders/zz/zyxvpxvq6csfxvn_n0000000000000/T/';
   const address = lockAddress(KEY, 'darwin', typical, 501);
   assert.ok(address.startsWith(typical), address);
   assert.ok(Buffer.byteLength(address) <= MAX_SOCKET_PATH_BYTES);
   for (const uid of [501, 4_294_967_294]) {
-    for (const tmpdir of [typical + 'deeper/and/deeper/still', '/Volumes/Ä long external disk name/tmp/' + 'x'.repeat(80)]) {
+    for (const tmpdir of [`${typical}deeper/and/deeper/still`, `/Volumes/Ä long external disk name/tmp/${'x'.repeat(80)}`]) {
       const moved = lockAddress(KEY, 'darwin', tmpdir, uid);
       assert.equal(moved, `/tmp/synker-locks-${uid}/${path.basename(address)}`);
       assert.ok(Buffer.byteLength(moved) <= MAX_SOCKET_PATH_BYTES);

@@ -37,7 +37,10 @@ test('an observed agent is added with its addresses, interface, first and last s
   assert.equal(entry.name, 'laptop');
   assert.equal(entry.port, 22000);
   assert.equal(entry.firstSeen, clock.t);
-  assert.deepEqual(entry.addresses.map((a) => [a.address, a.interface]), [['10.0.0.5', 'eth0']]);
+  assert.deepEqual(
+    entry.addresses.map((a) => [a.address, a.interface]),
+    [['10.0.0.5', 'eth0']],
+  );
   assert.deepEqual(events, ['added laptop']);
 });
 
@@ -57,9 +60,20 @@ test('new addresses on an interface replace the old ones there; other interfaces
   const { table, events } = setup();
   table.observe(obs());
   table.observe(obs({ interface: 'wlan0', addresses: [{ address: '192.168.1.9', family: 4 }] }));
-  table.observe(obs({ addresses: [{ address: '10.0.0.77', family: 4 }, { address: 'fe80::1', family: 6 }] }));
+  table.observe(
+    obs({
+      addresses: [
+        { address: '10.0.0.77', family: 4 },
+        { address: 'fe80::1', family: 6 },
+      ],
+    }),
+  );
   const entry = table.get(deviceId)!;
-  assert.deepEqual(entry.addresses.map((a) => `${a.address}@${a.interface}`).sort(), ['10.0.0.77@eth0', '192.168.1.9@wlan0', 'fe80::1@eth0']);
+  assert.deepEqual(entry.addresses.map((a) => `${a.address}@${a.interface}`).sort(), [
+    '10.0.0.77@eth0',
+    '192.168.1.9@wlan0',
+    'fe80::1@eth0',
+  ]);
   assert.deepEqual(events, ['added laptop', 'updated laptop', 'updated laptop']);
 });
 
@@ -67,7 +81,10 @@ test('an answer without address records keeps the known addresses', () => {
   const { table } = setup();
   table.observe(obs());
   table.observe(obs({ addresses: [] }));
-  assert.deepEqual(table.get(deviceId)!.addresses.map((a) => a.address), ['10.0.0.5']);
+  assert.deepEqual(
+    table.get(deviceId)!.addresses.map((a) => a.address),
+    ['10.0.0.5'],
+  );
 });
 
 test('a goodbye removes the entry at once', () => {
@@ -105,7 +122,10 @@ test('addresses not re-announced expire on their own while the agent stays', () 
   table.observe(obs());
   clock.t += 30_000;
   table.expire();
-  assert.deepEqual(table.get(deviceId)!.addresses.map((a) => a.address), ['10.0.0.5']);
+  assert.deepEqual(
+    table.get(deviceId)!.addresses.map((a) => a.address),
+    ['10.0.0.5'],
+  );
 });
 
 test('services without a valid synker TXT record are listed by instance name as unknown agents', () => {
@@ -120,9 +140,20 @@ test('services without a valid synker TXT record are listed by instance name as 
 
 test('the table as a candidate source: link-local IPv6 gets its zone, unknown-interface link-local is dropped', () => {
   const { table } = setup();
-  table.observe(obs({ addresses: [{ address: '10.0.0.5', family: 4 }, { address: 'fe80::1', family: 6 }, { address: 'fd00::5', family: 6 }] }));
+  table.observe(
+    obs({
+      addresses: [
+        { address: '10.0.0.5', family: 4 },
+        { address: 'fe80::1', family: 6 },
+        { address: 'fd00::5', family: 6 },
+      ],
+    }),
+  );
   table.observe(obs({ interface: undefined, addresses: [{ address: 'fe80::2', family: 6 }] }));
-  const hosts = new MdnsCandidates(table).candidates(deviceId).map((c) => c.host).sort();
+  const hosts = new MdnsCandidates(table)
+    .candidates(deviceId)
+    .map((c) => c.host)
+    .sort();
   assert.deepEqual(hosts, ['10.0.0.5', 'fd00::5', 'fe80::1%eth0']);
   assert.deepEqual(new MdnsCandidates(table).candidates('OTHER'), []);
 });

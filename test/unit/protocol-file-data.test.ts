@@ -24,12 +24,12 @@ test('file-data messages round-trip through the encoder and the one decoder', ()
   ];
   for (const m of messages) {
     const decoded = decodeFrame(encodeMessage(m)) as unknown as Record<string, unknown>;
-    if (m.kind === 'fileData') assert.deepEqual(Buffer.from(decoded['data'] as Uint8Array), Buffer.from(m.data));
+    if (m.kind === 'fileData') assert.deepEqual(Buffer.from(decoded.data as Uint8Array), Buffer.from(m.data));
     else assert.deepEqual(decoded, m);
   }
 });
 
-test('a file-data frame built around data read with headroom is byte for byte the encoder\'s, and the data is not copied', () => {
+test("a file-data frame built around data read with headroom is byte for byte the encoder's, and the data is not copied", () => {
   const sizes = [1, 255, 256, 65_535, 65_536, LIMITS.fileDataBytes];
   const positions = [0, 1, 2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER - LIMITS.fileDataBytes];
   const reqs = [0, 1, 127, 128, 65_536, 2 ** 32 + 1];
@@ -42,7 +42,7 @@ test('a file-data frame built around data read with headroom is byte for byte th
       const expected = encodeMessage({ kind: 'fileData', req, offset, data });
       const frame = encodeFileDataInHeadroom(req, offset, data);
       assert.ok(frame.equals(expected), `size ${size}, req ${req}, offset ${offset}`);
-      assert.equal(frame.buffer, buffer.buffer, 'the frame is the reader\'s buffer');
+      assert.equal(frame.buffer, buffer.buffer, "the frame is the reader's buffer");
       assert.equal(frame.byteOffset + frame.length, data.byteOffset + data.length);
       const decoded = decodeFrame(frame) as unknown as { req: number; offset: number; data: Uint8Array };
       assert.deepEqual([decoded.req, decoded.offset, Buffer.from(decoded.data).equals(data)], [req, offset, true]);
@@ -71,6 +71,10 @@ test('hostile file-data frames are refused by the decoder with the documented co
     [18, { req: 1, size: 3, hash: h.subarray(0, 31) }, 'E_MALFORMED'],
   ];
   for (const [type, body, code] of cases) {
-    assert.throws(() => decodeFrame(encodeFrame(1, type, body)), (err: unknown) => err instanceof ProtocolError && err.code === code, `${type} ${JSON.stringify(body).slice(0, 80)}`);
+    assert.throws(
+      () => decodeFrame(encodeFrame(1, type, body)),
+      (err: unknown) => err instanceof ProtocolError && err.code === code,
+      `${type} ${JSON.stringify(body).slice(0, 80)}`,
+    );
   }
 });

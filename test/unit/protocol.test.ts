@@ -96,13 +96,20 @@ test('the decoder checks size, envelope, version, type, then fields, in that ord
   // A malformed ID is not called empty: the message says what a device ID is.
   for (const id of ['y', 'ABC', 'a'.repeat(56)]) {
     const bad = decodeError([1, 1, { name: 'n', deviceId: id, software: 's' }]);
-    assert.equal(bad.message, `hello: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${id.length} character${id.length === 1 ? '' : 's'})`, id);
+    assert.equal(
+      bad.message,
+      `hello: "deviceId" is not a device ID (56 characters of A-Z and 2-7, got ${id.length} character${id.length === 1 ? '' : 's'})`,
+      id,
+    );
   }
   assert.match(decodeError([1, 1, { name: 'n', deviceId: '', software: 's' }]).message, /"deviceId" is empty/);
   assert.equal(decodeError([1, 1, { name: 'n'.repeat(200), deviceId: ID, software: 's' }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 2, { code: 'bad code', message: 'm' }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 4, { req: 1, folder: 'f', role: 'master', ignore: [] }]).code, 'E_MALFORMED');
-  assert.equal(decodeError([1, 4, { req: 1, folder: 'f', role: 'source', ignore: new Array(LIMITS.ignoreLines + 1).fill('a') }]).code, 'E_LIMIT');
+  assert.equal(
+    decodeError([1, 4, { req: 1, folder: 'f', role: 'source', ignore: new Array(LIMITS.ignoreLines + 1).fill('a') }]).code,
+    'E_LIMIT',
+  );
   assert.equal(decodeError([1, 6, { req: 1, count: 1.5, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 }]).code, 'E_MALFORMED');
   assert.equal(decodeError([1, 6, { req: 1, count: 2 ** 40, files: 0, dirs: 0, symlinks: 0, errors: 0, bytes: 0 }]).code, 'E_LIMIT');
   assert.equal(decodeError([1, 5, { req: 1, entries: [] }]).code, 'E_MALFORMED');
@@ -116,15 +123,42 @@ test('field errors say what is wrong with the value: the limit of integers, a mi
     decodeError([1, 16, { ...bytes, size: 2 ** 60 }]).message,
     'file-request: "size" must be a non-negative integer below 2^53, got 1152921504606846976',
   );
-  assert.equal(decodeError([1, 3, { req: -1, folder: 'x' }]).message, 'manifest-request: "req" must be a non-negative integer below 2^53, got -1');
-  assert.equal(decodeError([1, 3, { folder: 'x' }]).message, 'manifest-request: "req" is missing (it must be a non-negative integer below 2^53)');
-  assert.equal(decodeError([1, 5, { req: 1, entries: [['a', 0, 2 ** 53, 0, 0]] }]).message.endsWith('"size" must be a non-negative integer below 2^53, got 9007199254740992'), true);
+  assert.equal(
+    decodeError([1, 3, { req: -1, folder: 'x' }]).message,
+    'manifest-request: "req" must be a non-negative integer below 2^53, got -1',
+  );
+  assert.equal(
+    decodeError([1, 3, { folder: 'x' }]).message,
+    'manifest-request: "req" is missing (it must be a non-negative integer below 2^53)',
+  );
+  assert.equal(
+    decodeError([1, 5, { req: 1, entries: [['a', 0, 2 ** 53, 0, 0]] }]).message.endsWith(
+      '"size" must be a non-negative integer below 2^53, got 9007199254740992',
+    ),
+    true,
+  );
   // Other values are named by their type, not echoed.
   assert.match(decodeError([1, 3, { req: 'one', folder: 'x' }]).message, /"req" must be a non-negative integer below 2\^53, got a string$/);
 });
 
 test('hostile paths are refused', () => {
-  const bad = ['', '/etc/passwd', '../../etc/passwd', 'a/../../b', 'a/./b', '.', '..', 'a//b', 'a/', 'a\\b', 'a\0b', 'cafe\u0301', '.synker/folder.json', '.synker', 'x'.repeat(4097)];
+  const bad = [
+    '',
+    '/etc/passwd',
+    '../../etc/passwd',
+    'a/../../b',
+    'a/./b',
+    '.',
+    '..',
+    'a//b',
+    'a/',
+    'a\\b',
+    'a\0b',
+    'cafe\u0301',
+    '.synker/folder.json',
+    '.synker',
+    'x'.repeat(4097),
+  ];
   for (const path of bad) {
     assert.notEqual(peerPathProblem(path, true), undefined, JSON.stringify(path));
     const err = decodeError([1, 5, { req: 1, entries: [[path, 1, 0, 0, 0]] }]);

@@ -32,7 +32,10 @@ test('a complete backup: exit 0, complete, and metadata-only differences do not 
   const same = await reportOf(tree, tree);
   assert.equal(same.complete, true);
   assert.equal(same.exitCode, CHECK_EXIT.complete);
-  const touched = await reportOf(tree, tree.map((e) => (e.path === 'b' ? { ...e, mtime: T0 + 90_000 } : e)));
+  const touched = await reportOf(
+    tree,
+    tree.map((e) => (e.path === 'b' ? { ...e, mtime: T0 + 90_000 } : e)),
+  );
   assert.equal(touched.exitCode, CHECK_EXIT.complete);
   assert.equal(touched.summary.differences, 1);
   assert.equal(touched.summary.failing, 0);
@@ -88,7 +91,10 @@ test('the suspicious source change stands out in the terminal report', async () 
   const verified = { hash: sha('abc'), size: 3, mtime: T0 };
   const report = await reportOf([file('doc', 'abd')], [file('doc', 'abc')], { verified: () => verified });
   assert.equal(report.differences[0]!.changedOn, 'source-suspicious');
-  assert.match(renderTerminal(report, { color: false, all: false }), /! doc {2}same size \(3 B\), different content; SUSPICIOUS: changed on source with size and mtime unchanged/);
+  assert.match(
+    renderTerminal(report, { color: false, all: false }),
+    /! doc {2}same size \(3 B\), different content; SUSPICIOUS: changed on source with size and mtime unchanged/,
+  );
 });
 
 test('JSON is the model itself: parses back to the same report, one line per report', async () => {
@@ -122,7 +128,10 @@ test('a sync that fixed nothing says whether nothing needed fixing or nothing co
   const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
   const clean = { fixed, stops: [], aborted: null, failed: [], complete: true };
   assert.equal(fixedPhrase(clean), 'nothing needed fixing');
-  assert.equal(fixedPhrase({ ...clean, complete: false, aborted: { code: 'E_SYNC_DISK_FULL', message: 'full', hint: null } }), 'nothing was fixed');
+  assert.equal(
+    fixedPhrase({ ...clean, complete: false, aborted: { code: 'E_SYNC_DISK_FULL', message: 'full', hint: null } }),
+    'nothing was fixed',
+  );
   assert.equal(fixedPhrase({ ...clean, complete: false, failed: [{ path: 'a', code: 'EACCES', message: 'denied' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, complete: false, stops: [{ guard: 'max-delete', message: 'm', hint: 'h' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, fixed: { ...fixed, pulledFiles: 2, pulledBytes: 2048 } }), '2 files copied (2.0 KiB)');
@@ -133,7 +142,10 @@ test('names and link targets are escaped in the terminal report, so a name canno
   const source = [
     file(forged, 'hi'),
     file('invoice\u202egpj.exe', 'a'),
-    dir('d\x1bir'), file('d\x1bir/1', '1'), file('d\x1bir/2', '2'), file('d\x1bir/3', '3'),
+    dir('d\x1bir'),
+    file('d\x1bir/1', '1'),
+    file('d\x1bir/2', '2'),
+    file('d\x1bir/3', '3'),
     file('moved\u2066.txt', 'same content'),
     link('a-link', 'photo\u202egpj.exe\n'),
   ];
@@ -151,10 +163,18 @@ test('names and link targets are escaped in the terminal report, so a name canno
   }
   // After a sync: the refused and failed lists, and what is left.
   const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
-  const remaining = { failing: report.summary.failing, failingBytes: report.summary.failingBytes, byCategory: report.summary.byCategory, differences: report.differences };
+  const remaining = {
+    failing: report.summary.failing,
+    failingBytes: report.summary.failingBytes,
+    byCategory: report.summary.byCategory,
+    differences: report.differences,
+  };
   const refused = [{ path: forged, reason: 'suspicious', detail: 'changed\u202e' }];
   const failed = [{ path: 'f\x1b[2J', code: 'EACCES', message: "EACCES: permission denied, open 'f\x1b[2J'" }];
-  const synced = renderTerminal({ ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, failed, aborted: null, remaining, complete: false } }, { color: false, all: false });
+  const synced = renderTerminal(
+    { ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, failed, aborted: null, remaining, complete: false } },
+    { color: false, all: false },
+  );
   assert.doesNotMatch(synced, /[\x00-\x09\x0b-\x1f\x7f\u202e\u2066]/);
   assert.match(synced, /! x\\u\{a\}\\u\{a\}folder/);
   assert.match(synced, /f\\u\{1b\}\[2J {2}EACCES: permission denied, open 'f\\u\{1b\}\[2J'/);
@@ -181,9 +201,16 @@ test('a suspicious source change is named near the top and listed first, however
 
   // Many of them: a bounded list, the rest counted.
   const bad = Array.from({ length: 14 }, (_, i) => `bad-${String(i).padStart(2, '0')}`);
-  const many2 = await reportOf(bad.map((p) => file(p, 'CORRUPT!')), bad.map((p) => file(p, 'original')), { verified: () => verified });
+  const many2 = await reportOf(
+    bad.map((p) => file(p, 'CORRUPT!')),
+    bad.map((p) => file(p, 'original')),
+    { verified: () => verified },
+  );
   const cut = renderTerminal(many2, { color: false, all: false });
-  assert.match(cut, /^! 14 files changed on the source.*Look at them before the backup is updated from the source:\n {4}bad-00\n(?: {4}bad-0\d\n){9} {4}\.\.\. and 4 more \(use --all to list them\)\n/m);
+  assert.match(
+    cut,
+    /^! 14 files changed on the source.*Look at them before the backup is updated from the source:\n {4}bad-00\n(?: {4}bad-0\d\n){9} {4}\.\.\. and 4 more \(use --all to list them\)\n/m,
+  );
   assert.match(renderTerminal(many2, { color: false, all: true }), /\n {4}bad-13\n\n/);
   // No warning without a suspicious change.
   assert.doesNotMatch(renderTerminal(await reportOf(source, backup), { color: false, all: false }), /^!/m);
@@ -211,7 +238,10 @@ test('two names on one side that collide are not a rename: the terminal writes t
 
 test('error messages and hints are escaped like names, their own line breaks kept', async () => {
   const { printableText } = await import('../../src/report/printable.js');
-  assert.equal(printableText('bad name "x\u001b[8my" from nas\nhint on two lines\u202e'), 'bad name "x\\u{1b}[8my" from nas\nhint on two lines\\u{202e}');
+  assert.equal(
+    printableText('bad name "x\u001b[8my" from nas\nhint on two lines\u202e'),
+    'bad name "x\\u{1b}[8my" from nas\nhint on two lines\\u{202e}',
+  );
   const report = buildFailedReport({
     folderId: 'photos',
     startedAt: new Date(0),

@@ -18,7 +18,9 @@ test('text that is not /proc/stat gives no reading', () => {
   assert.equal(parseCpuTimes('cpu  1 2 x 4 5\n'), undefined);
 });
 
-test('this machine\'s own counters read, and move forward', { skip: process.platform !== 'linux' && 'only Linux has /proc/stat' }, async () => {
+test("this machine's own counters read, and move forward", {
+  skip: process.platform !== 'linux' && 'only Linux has /proc/stat',
+}, async () => {
   const first = readCpuTimes();
   assert.ok(first !== undefined && first.total > 0 && first.idle <= first.total);
   const until = Date.now() + 50;

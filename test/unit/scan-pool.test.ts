@@ -34,7 +34,10 @@ test('large files wait for a lane of their own; a small file behind them is not 
   // L3 cannot start before L2 has finished, nor L2 before L1: the small file
   // had the second lane and finished before the last large file.
   assert.ok(finished.indexOf('small') < finished.indexOf('L3'), finished.join(' '));
-  assert.deepEqual(finished.filter((n) => n !== 'small'), ['L1', 'L2', 'L3']);
+  assert.deepEqual(
+    finished.filter((n) => n !== 'small'),
+    ['L1', 'L2', 'L3'],
+  );
   const digests = await sha256sumAll([...large, small]);
   assert.deepEqual(
     results.map((r) => (r.ok && 'hash' in r ? r.hash : r)),
@@ -60,7 +63,13 @@ test('slow reads of small files and of photos call for more lanes; slow reads of
 });
 
 test('a batch of answers crosses to the scan as packed and comes out as it went in: hashed, unstable and failed, in order', () => {
-  const stat = (n: number) => ({ size: n, mtimeMs: 1_700_000_000_000.25 + n, ctimeMs: 1_700_000_000_001.5 + n, ino: 2 ** 40 + n, mode: 0o100644 });
+  const stat = (n: number) => ({
+    size: n,
+    mtimeMs: 1_700_000_000_000.25 + n,
+    ctimeMs: 1_700_000_000_001.5 + n,
+    ino: 2 ** 40 + n,
+    mode: 0o100644,
+  });
   const answers: HashResponse[] = [
     { ok: true, hash: 'a'.repeat(64), stat: stat(1), attempts: 1 },
     { ok: false, errorCode: 'EACCES', message: "EACCES: permission denied, open '/x/é'" },

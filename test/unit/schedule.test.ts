@@ -24,7 +24,12 @@ interface Harness {
   outcome: { status: CheckStatus };
 }
 
-async function harness(t: import('node:test').TestContext, start: string, settings: ScheduleSettings = SETTINGS, folders = ['pictures']): Promise<Harness> {
+async function harness(
+  t: import('node:test').TestContext,
+  start: string,
+  settings: ScheduleSettings = SETTINGS,
+  folders = ['pictures'],
+): Promise<Harness> {
   const clock = new ManualClock(Date.parse(start));
   const store = new ScheduleStateStore(path.join(await tempDir(t), 'schedule.json'));
   const h: Harness = {
@@ -83,8 +88,8 @@ test('a due check runs at its slot, once', async (t) => {
   await runUntil(h, '2026-11-26T03:20:00Z', 5 * 60_000);
   assert.equal(h.runs.length, 2, 'and again the next day');
   const state = await h.store.load();
-  assert.equal(state.folders['pictures']!.lastVerified?.status, 'complete');
-  assert.equal(h.scheduler.dueAt(state.folders['pictures']!), Date.parse('2026-11-27T03:17:00Z'));
+  assert.equal(state.folders.pictures!.lastVerified?.status, 'complete');
+  assert.equal(h.scheduler.dueAt(state.folders.pictures!), Date.parse('2026-11-27T03:17:00Z'));
 });
 
 test('a check missed while the agent was stopped runs soon after start, not a day later', async (t) => {
@@ -126,15 +131,18 @@ test('staleness: one "not verified" mail after N days unreachable, one recovery 
   assert.equal(stale.length, 1, 'exactly one staleness mail');
   // Verified at the first tick after the 03:17 slot (ticks every 10 minutes here).
   assert.equal(stale[0]!.kind === 'stale' && stale[0]!.since, '2026-11-01T03:20:00.000Z');
-  const staleRun = (await h.store.load()).folders['pictures']!.staleAlertAt!;
-  assert.ok(Date.parse(staleRun) >= Date.parse('2026-11-04T03:20:00Z') && Date.parse(staleRun) < Date.parse('2026-11-04T04:30:00Z'), `alert at ${staleRun}`);
+  const staleRun = (await h.store.load()).folders.pictures!.staleAlertAt!;
+  assert.ok(
+    Date.parse(staleRun) >= Date.parse('2026-11-04T03:20:00Z') && Date.parse(staleRun) < Date.parse('2026-11-04T04:30:00Z'),
+    `alert at ${staleRun}`,
+  );
 
   h.outcome.status = 'complete';
   await runUntil(h, '2026-11-12T00:00:00Z', 10 * 60_000);
   const recovered = h.notices.filter((n) => n.kind === 'recovered');
   assert.equal(recovered.length, 1, 'exactly one recovery mail');
   assert.equal(h.notices.length, 2, 'complete checks after recovery send nothing (on-difference)');
-  assert.equal((await h.store.load()).folders['pictures']!.staleAlertAt, undefined);
+  assert.equal((await h.store.load()).folders.pictures!.staleAlertAt, undefined);
 
   // A second outage alerts again, once.
   h.outcome.status = 'error';
@@ -183,12 +191,21 @@ test('e-mail policy: on-difference, always, never', () => {
   const od = { email: 'on-difference' as const, staleAfterMs: 3 * DAY };
   assert.deepEqual(afterCheck(od, 'f', base, result('complete'), now).notices, []);
   const diff = afterCheck(od, 'f', base, result('differences'), now);
-  assert.deepEqual(diff.notices.map((n) => n.kind), ['report']);
+  assert.deepEqual(
+    diff.notices.map((n) => n.kind),
+    ['report'],
+  );
   // Complete again after differences: told once, then quiet.
   const fixed = afterCheck(od, 'f', diff.state, result('complete'), now);
-  assert.deepEqual(fixed.notices.map((n) => n.kind), ['report']);
+  assert.deepEqual(
+    fixed.notices.map((n) => n.kind),
+    ['report'],
+  );
   assert.deepEqual(afterCheck(od, 'f', fixed.state, result('complete'), now).notices, []);
-  assert.deepEqual(afterCheck({ ...od, email: 'always' }, 'f', base, result('complete'), now).notices.map((n) => n.kind), ['report']);
+  assert.deepEqual(
+    afterCheck({ ...od, email: 'always' }, 'f', base, result('complete'), now).notices.map((n) => n.kind),
+    ['report'],
+  );
   assert.deepEqual(afterCheck({ ...od, email: 'never' }, 'f', base, result('differences'), now).notices, []);
   const failing = afterCheck({ ...od, email: 'never' }, 'f', base, result('error'), now);
   assert.deepEqual(failing.notices, [], 'never means no mail at all');
@@ -210,6 +227,9 @@ test('schedule settings: defaults and clear errors', () => {
     [{ staleAfter: 'soon' }, /schedule\.staleAfter is not a duration/],
     [{ cron: '* * * * *' }, /unknown setting schedule\.cron/],
   ] as const) {
-    assert.throws(() => parseScheduleSettings(raw), (err: unknown) => err instanceof ScheduleConfigError && pattern.test(err.message));
+    assert.throws(
+      () => parseScheduleSettings(raw),
+      (err: unknown) => err instanceof ScheduleConfigError && pattern.test(err.message),
+    );
   }
 });

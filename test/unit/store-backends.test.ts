@@ -107,10 +107,10 @@ test('both backends return the same keys in the same order: the byte order of th
     .map((key, i) => [toBufferKey(key), i] as const)
     .sort((a, b) => Buffer.compare(a[0], b[0]))
     .map(([, i]) => i);
-  assert.deepEqual(orders['lmdb'], expected, 'lmdb: memcmp order of the encoded keys');
-  assert.deepEqual(orders['sqlite'], orders['lmdb'], 'sqlite: the same order as lmdb');
-  assert.deepEqual(fromStart['sqlite'], fromStart['lmdb'], 'a range from a start key: the same records');
-  assert.deepEqual(fromStart['lmdb'], expected.slice(expected.length - fromStart['lmdb']!.length), 'from the start key to the end');
+  assert.deepEqual(orders.lmdb, expected, 'lmdb: memcmp order of the encoded keys');
+  assert.deepEqual(orders.sqlite, orders.lmdb, 'sqlite: the same order as lmdb');
+  assert.deepEqual(fromStart.sqlite, fromStart.lmdb, 'a range from a start key: the same records');
+  assert.deepEqual(fromStart.lmdb, expected.slice(expected.length - fromStart.lmdb!.length), 'from the start key to the end');
   // Strings that start at or above U+001C sort by UTF-8 bytes (code points), as synker's paths need.
   const plain = expected
     .map((i) => keys[i]!)
@@ -202,7 +202,7 @@ test('a damaged or truncated state.sqlite is E_STATE_DAMAGED, not a crash', { sk
     .replaceAll(Array.from({ length: 5000 }, (_, i) => [`file-${i}`, 'x'.repeat(64)] as [string, string]));
   await state.close();
   const file = path.join(truncated, SQLITE_STATE_FILE);
-  assert.ok(!existsSync(file + '-wal'), 'closing checkpointed the WAL into the file');
+  assert.ok(!existsSync(`${file}-wal`), 'closing checkpointed the WAL into the file');
   truncateSync(file, Math.floor(statSync(file).size / 2));
   await assert.rejects(AgentState.open(truncated, { backend: 'sqlite' }), { code: 'E_STATE_DAMAGED' });
 });

@@ -7,7 +7,7 @@ import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { applyPlan } from '../../src/sync/apply.js';
 import { SyncError, SyncGuardError } from '../../src/sync/errors.js';
 import { SourceFileError } from '../../src/transfer/errors.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
+import { LocalFolderSource } from '../harness/local-source.js';
 import { planSync } from '../../src/sync/plan.js';
 import { readManifestFile } from '../../src/transfer/file-reader.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';
@@ -39,7 +39,7 @@ test('every kind of difference is fixed and the trees then match byte for byte',
     'edited.txt': 'version 2',
     'meta.txt': 'same bytes',
     'type/now-a-file': 'was a folder name on the backup? no: was a symlink',
-    'link': { link: 'same.txt' },
+    link: { link: 'same.txt' },
     'big.bin': big,
     'dup1.txt': 'duplicate content',
     'dup2.txt': 'duplicate content',
@@ -82,7 +82,15 @@ test('every kind of difference is fixed and the trees then match byte for byte',
   assert.equal(result.aborted, undefined);
   assert.equal(result.moved, 1 + 2 + 1);
   // The move and the second duplicate were not transferred.
-  assert.equal(source.bytesSent, big.length + 'photo three'.length + 'only on the source'.length + 'version 2'.length + 'duplicate content'.length + 'was a folder name on the backup? no: was a symlink'.length);
+  assert.equal(
+    source.bytesSent,
+    big.length +
+      'photo three'.length +
+      'only on the source'.length +
+      'version 2'.length +
+      'duplicate content'.length +
+      'was a folder name on the backup? no: was a symlink'.length,
+  );
 
   const expected = contentMap(src);
   const actual = contentMap(dst);
@@ -121,7 +129,10 @@ test('--delete moves extras into versions; they can be listed and restored', asy
   assert.equal(result.deleted, 2);
   assert.equal(existsSync(path.join(dst, 'old')), false, 'the emptied folder is removed');
   const versions = await listVersions(dst, ['old']);
-  assert.deepEqual(versions.map((v) => v.path), ['old/also.txt', 'old/gone.txt']);
+  assert.deepEqual(
+    versions.map((v) => v.path),
+    ['old/also.txt', 'old/gone.txt'],
+  );
   await restoreVersion(dst, versions[1]!);
   assert.equal(readFileSync(path.join(dst, 'old/gone.txt'), 'utf8'), 'precious');
 });
@@ -137,7 +148,10 @@ test('a plan stopped by a guard changes nothing', async (t) => {
   const b = listTree(dst);
   const plan = planSync(await diffTrees(src, dst), { sourceFiles: 0, backupFiles: b.length, delete: true });
   assert.equal(plan.stops[0]?.guard, 'max-delete');
-  await assert.rejects(applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }), (err: unknown) => err instanceof SyncGuardError && /remove 30 files/.test(err.message));
+  await assert.rejects(
+    applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }),
+    (err: unknown) => err instanceof SyncGuardError && /remove 30 files/.test(err.message),
+  );
   assert.equal(listTree(dst).length, 30);
 });
 
@@ -147,7 +161,10 @@ test('a backup folder without its marker is never written into', async (t) => {
   writeTree(src, { 'a.txt': 'a' });
   const s = listTree(src);
   const plan = planSync(await diffTrees(src, dst), { sourceFiles: 1, backupFiles: 0 });
-  await assert.rejects(applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }), (err: unknown) => err instanceof SyncError && err.code === 'E_SYNC_NO_MARKER');
+  await assert.rejects(
+    applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) }),
+    (err: unknown) => err instanceof SyncError && err.code === 'E_SYNC_NO_MARKER',
+  );
   assert.equal(existsSync(path.join(dst, 'a.txt')), false);
 });
 
@@ -160,7 +177,10 @@ test('a file that changes on the source during the sync is retried, then reporte
   writeFileSync(path.join(src, 'busy.log'), 'line 1\nline 2\n'); // changed after the manifest
   const plan = planSync(await diffTrees(src, dst), { sourceFiles: 2, backupFiles: 0 });
   const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) });
-  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['busy.log', 'E_SYNC_SOURCE_CHANGED']]);
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [['busy.log', 'E_SYNC_SOURCE_CHANGED']],
+  );
   assert.equal(existsSync(path.join(dst, 'busy.log')), false);
   assert.equal(readFileSync(path.join(dst, 'calm.txt'), 'utf8'), 'calm');
 });
@@ -208,20 +228,32 @@ test('the source refuses paths outside the manifest, symlink escapes and unsafe 
   const source = new LocalFolderSource(src, lookupOf(s));
   const sink = async () => assert.fail('no byte may be sent');
   const ok = s.find((e) => e.path === 'ok.txt')!;
-  await assert.rejects(source.fetch({ path: '../../etc/passwd', hash: ok.hash!, size: 1, offset: 0 }, sink), (e: unknown) => e instanceof SourceFileError && e.reason === 'refused');
+  await assert.rejects(
+    source.fetch({ path: '../../etc/passwd', hash: ok.hash!, size: 1, offset: 0 }, sink),
+    (e: unknown) => e instanceof SourceFileError && e.reason === 'refused',
+  );
   await assert.rejects(source.fetch({ path: '/etc/passwd', hash: ok.hash!, size: 1, offset: 0 }, sink), SourceFileError);
-  await assert.rejects(source.fetch({ path: 'not/listed', hash: ok.hash!, size: 1, offset: 0 }, sink), (e: unknown) => e instanceof SourceFileError && e.reason === 'not-found');
+  await assert.rejects(
+    source.fetch({ path: 'not/listed', hash: ok.hash!, size: 1, offset: 0 }, sink),
+    (e: unknown) => e instanceof SourceFileError && e.reason === 'not-found',
+  );
   await assert.rejects(source.fetch({ path: '.synker/folder.json', hash: ok.hash!, size: 1, offset: 0 }, sink), SourceFileError);
   // The folder was swapped for a symlink to elsewhere after the manifest was made.
   renameSync(path.join(src, 'dir'), path.join(src, 'dir.moved'));
   symlinkSync(outside, path.join(src, 'dir'));
   writeFileSync(path.join(outside, 'f.txt'), 'f');
   const f = s.find((e) => e.path === 'dir/f.txt')!;
-  await assert.rejects(readManifestFile(src, { ...f, mtime: Math.trunc(statSync(path.join(outside, 'f.txt')).mtimeMs) }, { offset: 0, onData: sink }), (e: unknown) => e instanceof SourceFileError && /symlink/.test(e.message));
+  await assert.rejects(
+    readManifestFile(src, { ...f, mtime: Math.trunc(statSync(path.join(outside, 'f.txt')).mtimeMs) }, { offset: 0, onData: sink }),
+    (e: unknown) => e instanceof SourceFileError && /symlink/.test(e.message),
+  );
   // The file itself replaced by a symlink.
   renameSync(path.join(src, 'ok.txt'), path.join(src, 'ok.moved'));
   symlinkSync(path.join(outside, 'secret'), path.join(src, 'ok.txt'));
-  await assert.rejects(source.fetch({ path: 'ok.txt', hash: ok.hash!, size: ok.size, offset: 0 }, sink), (e: unknown) => e instanceof SourceFileError && /symlink/.test(e.message));
+  await assert.rejects(
+    source.fetch({ path: 'ok.txt', hash: ok.hash!, size: ok.size, offset: 0 }, sink),
+    (e: unknown) => e instanceof SourceFileError && /symlink/.test(e.message),
+  );
 });
 
 test('hostile paths in a plan are refused and nothing is written outside the root', async (t) => {
@@ -238,7 +270,10 @@ test('hostile paths in a plan are refused and nothing is written outside the roo
   );
   const lookup = (p: string) => (evil.includes(p) || p === 'a.txt' ? good : undefined);
   const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookup) });
-  assert.deepEqual(result.failed.map((f) => f.code), evil.map(() => 'E_SYNC_UNSAFE_PATH'));
+  assert.deepEqual(
+    result.failed.map((f) => f.code),
+    evil.map(() => 'E_SYNC_UNSAFE_PATH'),
+  );
   assert.equal(existsSync(path.join(parent, 'evil.txt')), false);
   assert.equal(existsSync('/tmp/evil.txt'), false);
   assert.equal(readFileSync(path.join(dst, '.synker/folder.json'), 'utf8'), JSON.stringify({ id: 'test' }));
@@ -256,10 +291,19 @@ test('versions are pruned by age and by count per path', async (t) => {
   }
   assert.equal((await listVersions(root)).length, 4);
   const removedByCount = await pruneVersions(root, { keepPerPath: 3 }, new Date(now));
-  assert.deepEqual(removedByCount.map((v) => v.stamp), ['20261115-000000']);
+  assert.deepEqual(
+    removedByCount.map((v) => v.stamp),
+    ['20261115-000000'],
+  );
   const removedByAge = await pruneVersions(root, { maxAgeMs: 8.5 * day }, new Date(now));
-  assert.deepEqual(removedByAge.map((v) => v.stamp), ['20261116-000000']);
-  assert.deepEqual((await listVersions(root)).map((v) => readFileSync(path.join(root, v.versionPath), 'utf8')), ['v3', 'v2']);
+  assert.deepEqual(
+    removedByAge.map((v) => v.stamp),
+    ['20261116-000000'],
+  );
+  assert.deepEqual(
+    (await listVersions(root)).map((v) => readFileSync(path.join(root, v.versionPath), 'utf8')),
+    ['v3', 'v2'],
+  );
 });
 
 test('files the sync wrote are recorded in the hash cache: the next scan reads none of them', async (t) => {
@@ -283,5 +327,8 @@ test('files the sync wrote are recorded in the hash cache: the next scan reads n
   assert.equal(scan.stats.files, 3);
   assert.equal(scan.stats.hashedFiles, 0, 'no file was read again');
   assert.equal(scan.stats.cachedFiles, 3);
-  assert.deepEqual(entries.filter((e) => e.type === 'file').map((e) => e.hash), s.filter((e) => e.type === 'file').map((e) => e.hash));
+  assert.deepEqual(
+    entries.filter((e) => e.type === 'file').map((e) => e.hash),
+    s.filter((e) => e.type === 'file').map((e) => e.hash),
+  );
 });

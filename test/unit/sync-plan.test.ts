@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deleteLimit, parseMaxDelete, planSync, type PlanDifference, type PlanEntry } from '../../src/sync/plan.js';
+import { planSync } from '../../src/sync/plan.js';
+import { deleteLimit, parseMaxDelete } from '../../src/sync/plan-guards.js';
+import type { PlanDifference, PlanEntry } from '../../src/sync/plan-types.js';
 
-const file = (hash: string, extra: Partial<PlanEntry> = {}): PlanEntry => ({ type: 'file', size: 10, mtime: 1000, mode: 0o644, hash: hash.padEnd(64, '0'), ...extra });
+const file = (hash: string, extra: Partial<PlanEntry> = {}): PlanEntry => ({
+  type: 'file',
+  size: 10,
+  mtime: 1000,
+  mode: 0o644,
+  hash: hash.padEnd(64, '0'),
+  ...extra,
+});
 const base = { sourceFiles: 100, backupFiles: 100 };
 
 test('each category becomes the right action', () => {
@@ -21,13 +30,22 @@ test('each category becomes the right action', () => {
     plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : `${a.from.path} -> ${a.to.path}`}`),
     ['move from.txt -> to.txt', 'mkdir b', 'pull b/new.txt', 'pull c.txt', 'metadata m.txt'],
   );
-  assert.deepEqual(plan.skipped.map((s) => `${s.reason} ${s.path}`), ['extra-kept x.txt', 'unreadable locked', 'no-hash unhashed']);
+  assert.deepEqual(
+    plan.skipped.map((s) => `${s.reason} ${s.path}`),
+    ['extra-kept x.txt', 'unreadable locked', 'no-hash unhashed'],
+  );
   assert.equal(plan.totals.pullBytes, 20);
   assert.deepEqual(plan.stops, []);
 });
 
 test('a suspicious source change is not pulled without --force', () => {
-  const d: PlanDifference = { category: 'content', path: 'photo.jpg', source: file('bad'), backup: file('good'), changedOn: 'source-suspicious' };
+  const d: PlanDifference = {
+    category: 'content',
+    path: 'photo.jpg',
+    source: file('bad'),
+    backup: file('good'),
+    changedOn: 'source-suspicious',
+  };
   const plan = planSync([d], base);
   assert.deepEqual(plan.actions, []);
   assert.equal(plan.skipped[0]?.reason, 'suspicious');
@@ -37,7 +55,8 @@ test('a suspicious source change is not pulled without --force', () => {
 
 test('a mass change on the source stops the run (ransomware-like)', () => {
   const diffs: PlanDifference[] = [];
-  for (let i = 0; i < 30; i++) diffs.push({ category: 'content', path: `f${i}`, source: file(`n${i}`), backup: file(`o${i}`), changedOn: 'source' });
+  for (let i = 0; i < 30; i++)
+    diffs.push({ category: 'content', path: `f${i}`, source: file(`n${i}`), backup: file(`o${i}`), changedOn: 'source' });
   const plan = planSync(diffs, base);
   assert.equal(plan.stops.length, 1);
   assert.equal(plan.stops[0]!.guard, 'mass-change');
@@ -81,17 +100,36 @@ test('names that collide on a case-insensitive backup are reported, neither is w
   ];
   assert.equal(planSync(diffs, base).actions.length, 3, 'no collision on a case-sensitive backup');
   const plan = planSync(diffs, { ...base, folding: { case: true, normalization: false } });
-  assert.deepEqual(plan.actions.map((a) => ('at' in a ? a.at.path : '')), ['README.md', 'other.md']);
-  assert.deepEqual(plan.skipped.map((s) => [s.reason, s.path]), [['collision', 'Readme.md']]);
+  assert.deepEqual(
+    plan.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['README.md', 'other.md'],
+  );
+  assert.deepEqual(
+    plan.skipped.map((s) => [s.reason, s.path]),
+    [['collision', 'Readme.md']],
+  );
   assert.match(plan.skipped[0]!.detail, /collides with README\.md/);
 });
 
 test('a case-only rename on the backup is a local rename when the content is the same', () => {
-  const d: PlanDifference = { category: 'name-clash', clash: 'case', path: 'Photo.JPG', otherPath: 'photo.jpg', source: file('a'), backup: file('a') };
+  const d: PlanDifference = {
+    category: 'name-clash',
+    clash: 'case',
+    path: 'Photo.JPG',
+    otherPath: 'photo.jpg',
+    source: file('a'),
+    backup: file('a'),
+  };
   const plan = planSync([d], base);
-  assert.deepEqual(plan.actions.map((a) => a.op), ['move']);
+  assert.deepEqual(
+    plan.actions.map((a) => a.op),
+    ['move'],
+  );
   const changed = planSync([{ ...d, backup: file('b') }], base);
-  assert.deepEqual(changed.actions.map((a) => a.op), ['set-aside', 'pull']);
+  assert.deepEqual(
+    changed.actions.map((a) => a.op),
+    ['set-aside', 'pull'],
+  );
 });
 
 test('an unreadable entry is left with the fix that fits its error: rename for a name that cannot travel, permissions for EACCES', () => {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { applyPlan } from '../../src/sync/apply.js';
-import { LocalFolderSource } from '../../src/sync/local-source.js';
-import type { PlanDifference } from '../../src/sync/plan.js';
+import { LocalFolderSource } from '../harness/local-source.js';
+import type { PlanDifference } from '../../src/sync/plan-types.js';
 import { planRestore, planRestoreInto } from '../../src/sync/restore-plan.js';
 import { findAlreadyRestored } from '../../src/sync/restore-target.js';
 import { listVersions } from '../../src/sync/versions.js';
@@ -32,7 +32,10 @@ test('restore brings back a file deleted on the source, with its time', async (t
   rmSync(path.join(source, 'docs'), { recursive: true });
   const b = listTree(backup);
   const plan = planRestore(await diffTrees(source, backup));
-  assert.deepEqual(plan.actions.map((a) => a.op), ['mkdir', 'pull', 'pull']);
+  assert.deepEqual(
+    plan.actions.map((a) => a.op),
+    ['mkdir', 'pull', 'pull'],
+  );
   const result = await applyPlan(plan, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.deepEqual(result.failed, []);
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
@@ -45,22 +48,35 @@ test('restore of a damaged source file; a newer source file is not overwritten w
   utimesSync(path.join(source, 'photo.jpg'), new Date(T0), new Date(T0));
   writeFileSync(path.join(source, 'docs/a.txt'), 'A, edited today');
   const b = listTree(backup);
-  const diffs: PlanDifference[] = (await diffTrees(source, backup)).map((d) => (d.path === 'photo.jpg' ? { ...d, changedOn: 'source-suspicious' } : { ...d, changedOn: 'source' }));
+  const diffs: PlanDifference[] = (await diffTrees(source, backup)).map((d) =>
+    d.path === 'photo.jpg' ? { ...d, changedOn: 'source-suspicious' } : { ...d, changedOn: 'source' },
+  );
   const everything = planRestore(diffs);
-  assert.deepEqual(everything.actions.map((a) => ('at' in a ? a.at.path : '')), ['photo.jpg'], 'only the damaged file; the edit is the source\'s to keep');
+  assert.deepEqual(
+    everything.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['photo.jpg'],
+    "only the damaged file; the edit is the source's to keep",
+  );
   const asked = planRestore(diffs, { paths: ['docs/a.txt', 'photo.jpg'] });
-  assert.deepEqual(asked.skipped.map((x) => [x.reason, x.path]), [['newer-on-source', 'docs/a.txt']]);
+  assert.deepEqual(
+    asked.skipped.map((x) => [x.reason, x.path]),
+    [['newer-on-source', 'docs/a.txt']],
+  );
   const result = await applyPlan(asked, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.deepEqual(result.failed, []);
   assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels');
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A, edited today');
-  assert.deepEqual((await listVersions(source)).map((v) => v.path), ['photo.jpg'], 'the damaged copy is kept too');
+  assert.deepEqual(
+    (await listVersions(source)).map((v) => v.path),
+    ['photo.jpg'],
+    'the damaged copy is kept too',
+  );
   const forced = planRestore(diffs, { paths: ['docs'], force: true });
   await applyPlan(forced, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
 });
 
-test('restore --to DIR writes the backup\'s files elsewhere and leaves the source alone', async (t) => {
+test("restore --to DIR writes the backup's files elsewhere and leaves the source alone", async (t) => {
   const { source, backup } = await pair(t);
   const elsewhere = path.join(await tempDir(t), 'restored');
   writeFileSync(path.join(source, 'docs/a.txt'), 'A, edited today');
@@ -76,7 +92,7 @@ test('restore --to DIR writes the backup\'s files elsewhere and leaves the sourc
 test('restore --to DIR again copies only what DIR lacks or holds differently, resumes a partial, and keeps no identical copies', async (t) => {
   const { source, backup } = await pair(t);
   const video = randomBytes(300_000);
-  writeTree(backup, { 'video.bin': video, 'link': { link: 'photo.jpg' } });
+  writeTree(backup, { 'video.bin': video, link: { link: 'photo.jpg' } });
   const elsewhere = path.join(await tempDir(t), 'restored');
   const b = listTree(backup);
   const restoreInto = async () => {
@@ -91,7 +107,10 @@ test('restore --to DIR again copies only what DIR lacks or holds differently, re
 
   // The same restore again: nothing to copy, nothing kept as a version, no trace of synker's own files.
   const again = await restoreInto();
-  assert.deepEqual(again.plan.actions.filter((a) => a.op !== 'mkdir').map((a) => a.op), []);
+  assert.deepEqual(
+    again.plan.actions.filter((a) => a.op !== 'mkdir').map((a) => a.op),
+    [],
+  );
   assert.equal(again.result.pulled, 0);
   assert.equal(existsSync(path.join(elsewhere, '.synker')), false);
 
@@ -106,12 +125,20 @@ test('restore --to DIR again copies only what DIR lacks or holds differently, re
   const resumed = await restoreInto();
   assert.deepEqual(
     resumed.plan.actions.filter((a) => a.op !== 'mkdir').map((a) => [a.op, 'at' in a ? a.at.path : '']),
-    [['pull', 'docs/a.txt'], ['metadata', 'docs/b.txt'], ['pull', 'photo.jpg'], ['pull', 'video.bin']],
+    [
+      ['pull', 'docs/a.txt'],
+      ['metadata', 'docs/b.txt'],
+      ['pull', 'photo.jpg'],
+      ['pull', 'video.bin'],
+    ],
   );
   assert.equal(resumed.result.pulledBytes - resumed.result.bytesReceived, 100_000, 'the partial was resumed, not sent again');
   assert.deepEqual(listTree(elsewhere), b);
   // What differed in DIR is kept; what was the backup's already is not.
-  assert.deepEqual((await listVersions(elsewhere)).map((v) => v.path), ['docs/a.txt', 'photo.jpg']);
+  assert.deepEqual(
+    (await listVersions(elsewhere)).map((v) => v.path),
+    ['docs/a.txt', 'photo.jpg'],
+  );
   assert.equal(readFileSync(path.join(source, 'docs/a.txt'), 'utf8'), 'A');
 });
 
@@ -122,21 +149,43 @@ test('restore without paths also brings back a file unreadable on the source, un
     const { path: _p, ...rest } = b.find((e) => e.path === p)!;
     return rest;
   };
-  const unreadable = (p: string, mtime: number): PlanDifference => ({ category: 'unreadable', path: p, side: 'source', source: { type: 'error', size: 0, mtime, mode: 0 }, backup: facts(p) });
+  const unreadable = (p: string, mtime: number): PlanDifference => ({
+    category: 'unreadable',
+    path: p,
+    side: 'source',
+    source: { type: 'error', size: 0, mtime, mode: 0 },
+    backup: facts(p),
+  });
   const plan = planRestore([
     unreadable('photo.jpg', T0),
     unreadable('docs/a.txt', T0 + 60_000),
     { category: 'unreadable', path: 'docs', side: 'source', source: { type: 'error', size: 0, mtime: T0, mode: 0 }, backup: facts('docs') },
   ]);
-  assert.deepEqual(plan.actions.map((a) => [a.op, 'at' in a ? a.at.path : '']), [['pull', 'photo.jpg']]);
-  assert.deepEqual(plan.skipped.map((x) => [x.reason, x.path]), [['newer-on-source', 'docs/a.txt'], ['unreadable', 'docs']]);
+  assert.deepEqual(
+    plan.actions.map((a) => [a.op, 'at' in a ? a.at.path : '']),
+    [['pull', 'photo.jpg']],
+  );
+  assert.deepEqual(
+    plan.skipped.map((x) => [x.reason, x.path]),
+    [
+      ['newer-on-source', 'docs/a.txt'],
+      ['unreadable', 'docs'],
+    ],
+  );
   writeFileSync(path.join(source, 'photo.jpg'), 'garbled');
   const result = await applyPlan(plan, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.deepEqual(result.failed, []);
   assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels');
-  assert.deepEqual((await listVersions(source)).map((v) => v.path), ['photo.jpg'], 'what it replaced is kept');
+  assert.deepEqual(
+    (await listVersions(source)).map((v) => v.path),
+    ['photo.jpg'],
+    'what it replaced is kept',
+  );
   const forced = planRestore([unreadable('docs/a.txt', T0 + 60_000)], { force: true });
-  assert.deepEqual(forced.actions.map((a) => a.op), ['pull']);
+  assert.deepEqual(
+    forced.actions.map((a) => a.op),
+    ['pull'],
+  );
 });
 
 test('restore --to DIR never reads or changes what a symlinked folder in DIR points to', async (t) => {
@@ -160,7 +209,10 @@ test('restore --to DIR never reads or changes what a symlinked folder in DIR poi
   // One file under the link: refused, not "fixed" through the link.
   const one = await restoreInto(['docs/a.txt']);
   assert.equal(one.metadataFixed, 0);
-  assert.deepEqual(one.failed.map((f) => [f.path, f.code]), [['docs/a.txt', 'E_SYNC_UNSAFE_PATH']]);
+  assert.deepEqual(
+    one.failed.map((f) => [f.path, f.code]),
+    [['docs/a.txt', 'E_SYNC_UNSAFE_PATH']],
+  );
   assert.equal(JSON.stringify(listTree(outside).map((e) => [e.path, e.hash, e.mtime, e.mode])), before);
 
   // The whole folder: the link is kept as a version and replaced by a real folder holding the backup's files.
@@ -170,5 +222,8 @@ test('restore --to DIR never reads or changes what a symlinked folder in DIR poi
   assert.equal(lstatSync(path.join(elsewhere, 'docs')).isDirectory(), true);
   assert.equal(readFileSync(path.join(elsewhere, 'docs/a.txt'), 'utf8'), 'A');
   assert.equal(readFileSync(path.join(elsewhere, 'docs/b.txt'), 'utf8'), 'B');
-  assert.deepEqual((await listVersions(elsewhere)).map((v) => v.path), ['docs']);
+  assert.deepEqual(
+    (await listVersions(elsewhere)).map((v) => v.path),
+    ['docs'],
+  );
 });

@@ -5,12 +5,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { IntegrityError } from '../../src/sync/errors.js';
 import { UnsafePathError } from '../../src/transfer/errors.js';
-import { IncomingFile, partialPathFor } from '../../src/sync/incoming-file.js';
+import { IncomingFile } from '../../src/sync/incoming-file.js';
+import { partialPathFor } from '../../src/sync/partial-files.js';
 import { landFile } from '../../src/sync/land.js';
-import { prepareParents, unsafePathReason } from '../../src/transfer/safe-path.js';
+import { prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
+import { assertLandedAt } from '../harness/landed-time.js';
 
 const expectFor = (data: Buffer, mode = 0o640) => ({ hash: sha256(data), size: data.length, mtime: T0, mode });
 
@@ -30,7 +32,7 @@ test('a verified file lands atomically with its mtime and mode, and no partial i
   await landFile(root, incoming.partialPath, 'a/b/file.bin', new VersionKeeper(root), false);
   const abs = path.join(root, 'a/b/file.bin');
   assert.deepEqual(readFileSync(abs), data);
-  assert.equal(statSync(abs).mtimeMs, T0);
+  assertLandedAt(abs, T0);
   assert.equal(statSync(abs).mode & 0o777, 0o640);
   assert.deepEqual(readdirSync(path.join(root, '.synker/partial')), []);
 });
@@ -40,13 +42,16 @@ test('a large file is created off the calling thread, a small one on it', async 
   writeTree(root, {});
   // Occupy libuv's thread pool: a create made there completes only after some of these jobs.
   let jobsDone = 0;
-  const jobs = Array.from({ length: 32 }, () => new Promise<void>((resolve) => pbkdf2('x', 'y', 20_000, 32, 'sha256', () => resolve(void jobsDone++))));
+  const jobs = Array.from(
+    { length: 32 },
+    () => new Promise<void>((resolve) => pbkdf2('x', 'y', 20_000, 32, 'sha256', () => resolve(void jobsDone++))),
+  );
   const small = randomBytes(1000);
   const opened = await IncomingFile.open(root, 'small.bin', expectFor(small));
   assert.equal(jobsDone, 0, 'a small file is created synchronously');
   const large = { hash: 'ab'.repeat(32), size: 10 * 1024 * 1024, mtime: T0, mode: 0o644 };
   const big = await IncomingFile.open(root, 'large.bin', large);
-  assert.ok(jobsDone > 0, 'a large file\'s create waited its turn in the thread pool');
+  assert.ok(jobsDone > 0, "a large file's create waited its turn in the thread pool");
   await Promise.all(jobs);
   await opened.discard();
   await big.discard();
@@ -58,7 +63,10 @@ test('more bytes than announced are refused and the partial is deleted', async (
   const data = randomBytes(1000);
   const incoming = await IncomingFile.open(root, 'x', expectFor(data));
   await incoming.write(data);
-  await assert.rejects(incoming.write(Buffer.from('!')), (err: unknown) => err instanceof IntegrityError && /more than the 1000 bytes/.test(err.message));
+  await assert.rejects(
+    incoming.write(Buffer.from('!')),
+    (err: unknown) => err instanceof IntegrityError && /more than the 1000 bytes/.test(err.message),
+  );
   assert.equal(existsSync(incoming.partialPath), false);
   assert.equal(existsSync(path.join(root, 'x')), false);
 });
@@ -131,9 +139,23 @@ test('replacing a file keeps the old one in the versions folder', async (t) => {
 });
 
 test('hostile paths are refused before touching the disk', () => {
-  for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', 'a/./b', 'a\\b', 'nul\0byte', 'C:/Windows', '.synker/folder.json', '.SYNKER/x', 'a/']) {
+  for (const bad of [
+    '',
+    '/etc/passwd',
+    '../x',
+    'a/../../x',
+    'a//b',
+    'a/./b',
+    'a\\b',
+    'nul\0byte',
+    '.synker/folder.json',
+    '.SYNKER/x',
+    'a/',
+  ]) {
     assert.notEqual(unsafePathReason(bad), undefined, JSON.stringify(bad));
   }
+  // A drive or stream name only on Windows (test/unit/names-per-destination): an ordinary folder name elsewhere.
+  assert.throws(() => resolveUnderRoot('/backup', 'C:/Windows', 'win32'), { code: 'E_SYNC_UNSAFE_PATH' });
   for (const ok of ['a', 'a/b.txt', '.hidden', 'x/.synker', 'é/ü']) assert.equal(unsafePathReason(ok), undefined, ok);
 });
 
@@ -142,7 +164,10 @@ test('a parent folder that is a symlink is never written through', async (t) => 
   const outside = await tempDir(t);
   writeTree(root, {});
   symlinkSync(outside, path.join(root, 'escape'));
-  await assert.rejects(prepareParents(root, 'escape/passwd'), (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message));
+  await assert.rejects(
+    prepareParents(root, 'escape/passwd'),
+    (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
+  );
   const data = Buffer.from('x');
   const incoming = await receive(root, 'escape/passwd', data, 1);
   await incoming.complete();

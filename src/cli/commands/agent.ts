@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { createLogger } from '../../base/log.js';
 import { startAgent } from '../../agent/agent.js';
-import { nameProblem } from '../../config/validate.js';
+import { nameProblem } from '../../config/device-name.js';
 import { errnoCode, SynkerError, UsageError } from '../../base/errors.js';
 import { loadCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -28,11 +28,19 @@ export function register(program: Command): void {
   const command = program
     .command('agent')
     .description('run the agent: serve the folders in the config to trusted devices, advertise on the LAN, run scheduled checks')
-    .option('--port <n>', 'TCP port to listen on (default: the config\'s port; 0 picks a free one)')
-    .option('--listen <address>', 'accept connections on this local address only, and announce only it over mDNS, e.g. 127.0.0.1 (default: every interface)')
-    .option('--name <name>', 'the name peers see (default: the config\'s name)')
-    .option('--no-discovery', 'do not advertise over mDNS (peers then need this machine\'s address)')
-    .option('--interface <name>', 'advertise only on this network interface (repeatable; default: every LAN interface)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--port <n>', "TCP port to listen on (default: the config's port; 0 picks a free one)")
+    .option(
+      '--listen <address>',
+      'accept connections on this local address only, and announce only it over mDNS, e.g. 127.0.0.1 (default: every interface)',
+    )
+    .option('--name <name>', "the name peers see (default: the config's name)")
+    .option('--no-discovery', "do not advertise over mDNS (peers then need this machine's address)")
+    .option(
+      '--interface <name>',
+      'advertise only on this network interface (repeatable; default: every LAN interface)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--no-schedule', 'do not run the scheduled checks of backup folders')
     .action(
       action(async (flags: AgentFlags, cmd: Command) => {
@@ -40,7 +48,11 @@ export function register(program: Command): void {
         // Peers refuse a hello whose name breaks these rules: say so here, not on every peer.
         const nameIssue = flags.name === undefined ? undefined : nameProblem(flags.name);
         if (nameIssue !== undefined) throw new UsageError(`--name ${nameIssue}`);
-        if (flags.listen !== undefined && isIP(flags.listen) === 0) throw new UsageError(`--listen must be an IP address of this machine, got "${flags.listen}"`, 'e.g. --listen 127.0.0.1 (this machine only) or --listen 192.168.1.20');
+        if (flags.listen !== undefined && isIP(flags.listen) === 0)
+          throw new UsageError(
+            `--listen must be an IP address of this machine, got "${flags.listen}"`,
+            'e.g. --listen 127.0.0.1 (this machine only) or --listen 192.168.1.20',
+          );
         const ctx = await loadCliContext(cmd.optsWithGlobals(), { watch: true });
         // Listening for the signal before starting: a stop asked for during start-up still stops the agent cleanly.
         const stopping = stopSignal();
@@ -71,7 +83,7 @@ export function register(program: Command): void {
     );
   addExamples(command, [
     ['synker agent', 'serve the folders in the config until Ctrl-C'],
-    ['synker agent --port 7781 --name nas', 'another port and name than the config\'s'],
+    ['synker agent --port 7781 --name nas', "another port and name than the config's"],
     ['synker agent --no-discovery', 'no mDNS (peers list this machine under "peers")'],
   ]);
 }
@@ -86,12 +98,22 @@ function parsePort(text: string): number {
 function listenError(err: unknown, listen: string | undefined): unknown {
   switch (errnoCode(err)) {
     case 'EADDRNOTAVAIL':
-      return new UsageError(`--listen ${listen}: no interface of this machine has that address`, 'Give one of this machine\'s addresses (ip addr lists them), or leave --listen out.');
-    case 'EADDRINUSE':
-      return new SynkerError('E_PORT_IN_USE', `cannot listen: ${(err as Error).message.replace(/^listen EADDRINUSE: /, '')}`, {
-        cause: err,
-        hint: 'Another program (or another synker agent) holds that port: stop it, or choose another with --port (or "port" in the config); synker doctor shows who answers there.',
-      });
+      return new UsageError(
+        `--listen ${listen}: no interface of this machine has that address`,
+        "Give one of this machine's addresses (ip addr lists them), or leave --listen out.",
+      );
+    case 'EADDRINUSE': {
+      // Node's listen error carries the address and port as fields.
+      const { address, port } = err as { address?: string; port?: number };
+      return new SynkerError(
+        'E_PORT_IN_USE',
+        `cannot listen: address already in use ${address ?? 'the address'}${port === undefined ? '' : `:${port}`}`,
+        {
+          cause: err,
+          hint: 'Another program (or another synker agent) holds that port: stop it, or choose another with --port (or "port" in the config); synker doctor shows who answers there.',
+        },
+      );
+    }
     default:
       return err;
   }

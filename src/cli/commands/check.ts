@@ -53,7 +53,10 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'hashing threads (default: one per core)');
   addDiscoveryOptions(check, 'the source')
     .option('--email', 'e-mail the report (smtp settings in the config, docs/email.md); if sending fails it waits in the outbox')
-    .option('--no-agent', 'check in this process even when this machine\'s agent runs (by default the agent does it: its code and scan thread are warm)');
+    .option(
+      '--no-agent',
+      "check in this process even when this machine's agent runs (by default the agent does it: its code and scan thread are warm)",
+    );
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
     ['synker check photos --peer 192.168.1.20:7780', 'reach the source at a fixed address'],
@@ -72,7 +75,9 @@ export function register(program: Command): void {
         sizeOnly: flags.sizeOnly ?? false,
         timeoutMs: flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag('--timeout', flags.timeout),
         mtimeToleranceMs:
-          flags.mtimeTolerance === undefined || flags.mtimeTolerance === 'auto' ? 'auto' : durationFlag('--mtime-tolerance', flags.mtimeTolerance, true),
+          flags.mtimeTolerance === undefined || flags.mtimeTolerance === 'auto'
+            ? 'auto'
+            : durationFlag('--mtime-tolerance', flags.mtimeTolerance, true),
         jobs: flags.jobs === undefined ? undefined : jobsFlag(flags.jobs),
       };
       return withCliContext(command.optsWithGlobals(), async (ctx) => {
@@ -96,7 +101,9 @@ export function register(program: Command): void {
         // The check's modules are loaded only here: a check the agent does needs none of them in the CLI.
         const reports =
           byAgent ??
-          (await (await import('../../check/run.js')).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
+          (await (
+            await import('../../check/run.js')
+          ).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
         // A report that cannot be written is still mailed; the write error is reported after.
         const written = await output(reports, flags, outputFile).then(
           () => undefined,
@@ -127,7 +134,7 @@ async function output(reports: CheckReport[], flags: CheckFlags, outputFile: str
     return;
   }
   try {
-    await writeFileAtomic(outputFile, text, 0o644, { makeDir: false });
+    await writeFileAtomic(outputFile, text, { mode: 0o644, makeDir: false });
   } catch (err) {
     throw new OutputError('E_OUTPUT_WRITE', `cannot write the report to ${outputFile}: ${(err as Error).message}`, {
       cause: err,
@@ -138,15 +145,21 @@ async function output(reports: CheckReport[], flags: CheckFlags, outputFile: str
 
 /** `--output FILE` as an absolute path: a file (new, or one to replace) in a folder that exists. */
 async function checkOutputFile(raw: string): Promise<string> {
-  if (raw.trim() === '') throw new UsageError('--output needs a file name', 'e.g. --output report.txt, or leave it out to print the report.');
+  if (raw.trim() === '')
+    throw new UsageError('--output needs a file name', 'e.g. --output report.txt, or leave it out to print the report.');
   const file = path.resolve(raw);
   const target = await stat(file).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
     throw new UsageError(`--output ${raw}: ${(err as Error).message}`, 'Name a file this user can write.');
   });
-  if (target?.isDirectory()) throw new UsageError(`--output ${raw} is a directory`, `Name a file in it, e.g. --output ${path.join(raw, 'report.txt')}.`);
+  if (target?.isDirectory())
+    throw new UsageError(`--output ${raw} is a directory`, `Name a file in it, e.g. --output ${path.join(raw, 'report.txt')}.`);
   // Writing replaces the file by a rename: a device or pipe (/dev/null) would itself be replaced.
-  if (target !== undefined && !target.isFile()) throw new UsageError(`--output ${raw} is not a regular file`, 'Leave --output out to print the report (and redirect it), or name a regular file.');
+  if (target !== undefined && !target.isFile())
+    throw new UsageError(
+      `--output ${raw} is not a regular file`,
+      'Leave --output out to print the report (and redirect it), or name a regular file.',
+    );
   const dir = path.dirname(file);
   const parent = await stat(dir).catch(() => undefined);
   if (parent === undefined || !parent.isDirectory()) {
@@ -157,5 +170,3 @@ async function checkOutputFile(raw: string): Promise<string> {
   }
   return file;
 }
-
-

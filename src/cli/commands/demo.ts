@@ -13,13 +13,18 @@ export function register(program: Command): void {
   const demo = program
     .command('demo')
     .description('the whole job on this machine: sample folders, two agents on loopback, check, e-mailed report, sync, check again')
-    .option('--dir <folder>', 'where the sample folders and the report go (a previous demo\'s folder is cleared first)', 'demo')
+    .option('--dir <folder>', "where the sample folders and the report go (a previous demo's folder is cleared first)", 'demo')
     .action(
       action(async (flags: { dir: string }) => {
         const interrupt = new AbortController();
         const onSignal = (signal: NodeJS.Signals): void => {
           interrupt.abort(
-            new ExitError(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15), 'E_DEMO_INTERRUPTED', `${signal}: the demo stopped; its agents and mail server are stopped too`, 'Run it again: it starts over in the same folder.'),
+            new ExitError(
+              128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15),
+              'E_DEMO_INTERRUPTED',
+              `${signal}: the demo stopped; its agents and mail server are stopped too`,
+              'Run it again: it starts over in the same folder.',
+            ),
           );
         };
         for (const s of STOP_SIGNALS) process.on(s, onSignal);

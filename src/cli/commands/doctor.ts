@@ -19,8 +19,10 @@ interface DoctorFlags {
 export function register(program: Command): void {
   const command = program
     .command('doctor')
-    .description('check the config, identity, agent port, multicast on each interface, peers and the mail server; each problem comes with a fix')
-    .option('--listen <duration>', 'how long to listen for other hosts\' mDNS traffic per interface', '3s')
+    .description(
+      'check the config, identity, agent port, multicast on each interface, peers and the mail server; each problem comes with a fix',
+    )
+    .option('--listen <duration>', "how long to listen for other hosts' mDNS traffic per interface", '3s')
     .option('--interface <name...>', 'check multicast only on these interfaces')
     .option('--no-multicast', 'skip the multicast check (it sends mDNS queries on the LAN)')
     .option('--json', 'print the findings as JSON')
@@ -38,7 +40,7 @@ export function register(program: Command): void {
           noMulticast: !flags.multicast,
         });
         if (flags.json) process.stdout.write(`${JSON.stringify({ version: 1, ...report }, null, 2)}\n`);
-        else process.stdout.write(renderDoctorReport(report, Boolean(process.stdout.isTTY) && !process.env['NO_COLOR']));
+        else process.stdout.write(renderDoctorReport(report, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
         return report.problems > 0 ? EXIT.differences : EXIT.ok;
       }),
     );

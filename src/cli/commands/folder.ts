@@ -9,9 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
-import { folderOverlap, realFolderPath } from '../../config/folder-nesting.js';
+import { FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords, realFolderPath } from '../../config/folder-rules.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
-import { FOLDER_ID_PATTERN } from '../../config/validate.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -54,7 +53,12 @@ export function register(program: Command): void {
             return entry;
           });
           const config = ctx.store.current();
-          const names = added.shareWith.map((d) => describeDevice(config.trusted.find((t) => t.deviceId === d), d));
+          const names = added.shareWith.map((d) =>
+            describeDevice(
+              config.trusted.find((t) => t.deviceId === d),
+              d,
+            ),
+          );
           process.stdout.write(`added folder "${id}" (${role}) at ${root}${names.length ? `, shared with ${names.join(', ')}` : ''}\n`);
           if (names.length === 0) process.stderr.write(`hint: no device can see it yet: synker folder share ${id} DEVICE\n`);
         });
@@ -91,7 +95,15 @@ export function register(program: Command): void {
             process.stdout.write(
               formatTable(
                 ['ID', 'ROLE', 'STATUS', 'SHARED WITH', 'PATH'],
-                rows.map((r) => [r.id, r.role, r.status, r.shareWith.map((s) => describeDevice(s.name ? { deviceId: s.deviceId, name: s.name } : undefined, s.deviceId)).join(', ') || '-', r.path]),
+                rows.map((r) => [
+                  r.id,
+                  r.role,
+                  r.status,
+                  r.shareWith
+                    .map((s) => describeDevice(s.name ? { deviceId: s.deviceId, name: s.name } : undefined, s.deviceId))
+                    .join(', ') || '-',
+                  r.path,
+                ]),
               ),
             );
           }
@@ -147,28 +159,35 @@ export function register(program: Command): void {
             });
             const names = changed.map((d) => describeDevice(d, d.deviceId));
             process.stdout.write(
-              names.length === 0 ? `nothing to change: "${id}" was ${sharing ? 'already' : 'not'} shared with ${refs.join(', ')}\n` : `${sharing ? 'shared' : 'unshared'} "${id}" ${sharing ? 'with' : 'from'} ${names.join(', ')}\n`,
+              names.length === 0
+                ? `nothing to change: "${id}" was ${sharing ? 'already' : 'not'} shared with ${refs.join(', ')}\n`
+                : `${sharing ? 'shared' : 'unshared'} "${id}" ${sharing ? 'with' : 'from'} ${names.join(', ')}\n`,
             );
           }),
         ),
       );
-    addExamples(sub, [[`synker folder ${name} photos nas`, sharing ? 'let the device named nas see and check photos' : 'hide photos from nas again']]);
+    addExamples(sub, [
+      [`synker folder ${name} photos nas`, sharing ? 'let the device named nas see and check photos' : 'hide photos from nas again'],
+    ]);
   }
 }
 
 function checkFolderId(id: string): void {
   if (!FOLDER_ID_PATTERN.test(id)) {
-    throw new UsageError(`"${id}" is not a valid folder ID`, 'Use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. photos or family-photos.');
+    throw new UsageError(`"${id}" is not a valid folder ID`, `Use ${FOLDER_ID_RULE}, e.g. photos or family-photos.`);
   }
 }
 
 async function checkRootExists(root: string): Promise<void> {
   try {
-    if (!(await stat(root)).isDirectory()) throw new FolderPathError('E_FOLDER_NOT_DIR', `${root} is not a directory`, { hint: 'Give the folder root, not a file in it.' });
+    if (!(await stat(root)).isDirectory())
+      throw new FolderPathError('E_FOLDER_NOT_DIR', `${root} is not a directory`, { hint: 'Give the folder root, not a file in it.' });
   } catch (err) {
     if (err instanceof SynkerError) throw err;
     if (errnoCode(err) === 'ENOENT') {
-      throw new FolderPathError('E_FOLDER_PATH_MISSING', `${root} does not exist`, { hint: 'Create it (or mount the disk that holds it), then run this again.' });
+      throw new FolderPathError('E_FOLDER_PATH_MISSING', `${root} does not exist`, {
+        hint: 'Create it (or mount the disk that holds it), then run this again.',
+      });
     }
     throw new FolderPathError('E_FOLDER_UNREADABLE', `cannot open ${root}: ${(err as Error).message}`, { cause: err });
   }
@@ -177,20 +196,23 @@ async function checkRootExists(root: string): Promise<void> {
 async function assertCanAdd(config: SynkerConfig, id: string, root: string): Promise<void> {
   const sameId = config.folders.find((f) => f.id === id);
   if (sameId) {
-    throw new UsageError(`folder "${id}" already exists (at ${sameId.path})`, `Use \`synker folder share ${id} DEVICE\` to share it, or \`synker folder remove ${id}\` first to move it.`);
+    throw new UsageError(
+      `folder "${id}" already exists (at ${sameId.path})`,
+      `Use \`synker folder share ${id} DEVICE\` to share it, or \`synker folder remove ${id}\` first to move it.`,
+    );
   }
   // Real paths, so that a symlink or a bind-mounted spelling of a folder is seen for what it is.
   const real = await realFolderPath(root);
   for (const other of config.folders) {
     const overlap = folderOverlap(real, await realFolderPath(other.path));
-    if (overlap === 'same') throw new UsageError(`${root} is already folder "${other.id}"${other.path === root ? '' : ` (at ${other.path})`}`);
+    if (overlap === 'same')
+      throw new UsageError(`${root} is already folder "${other.id}"${other.path === root ? '' : ` (at ${other.path})`}`);
     if (overlap !== undefined) {
       throw new FolderPathError(
         'E_FOLDER_NESTED',
-        `${root} is ${overlap === 'inside' ? 'inside' : 'the parent of'} folder "${other.id}" (${other.path}): folders must not be inside one another`,
+        `${root} is ${overlapWords(overlap)} folder "${other.id}" (${other.path}): ${NESTING_RULE}`,
         {
-          hint:
-            'A sync writes into the whole backup folder and a check reads the whole source, so a folder inside another would be written to or read twice. Give each folder its own separate root (e.g. sibling folders).',
+          hint: 'A sync writes into the whole backup folder and a check reads the whole source, so a folder inside another would be written to or read twice. Give each folder its own separate root (e.g. sibling folders).',
         },
       );
     }
@@ -199,7 +221,8 @@ async function assertCanAdd(config: SynkerConfig, id: string, root: string): Pro
 
 function findFolder(config: SynkerConfig, id: string): FolderConfig {
   const found = config.folders.find((f) => f.id === id);
-  if (!found) throw new ExitError(EXIT.differences, 'E_UNKNOWN_FOLDER', `there is no folder "${id}"`, 'Run `synker folder list` to see the folders.');
+  if (!found)
+    throw new ExitError(EXIT.differences, 'E_UNKNOWN_FOLDER', `there is no folder "${id}"`, 'Run `synker folder list` to see the folders.');
   return found;
 }
 

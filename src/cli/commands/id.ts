@@ -15,7 +15,9 @@ export function register(program: Command): void {
         withCliContext(command.optsWithGlobals(), async (ctx) => {
           const identity = await ctx.identity();
           if (opts.json) {
-            process.stdout.write(`${JSON.stringify({ deviceId: identity.deviceId, formatted: formatDeviceId(identity.deviceId), name: ctx.store.current().name })}\n`);
+            process.stdout.write(
+              `${JSON.stringify({ deviceId: identity.deviceId, formatted: formatDeviceId(identity.deviceId), name: ctx.store.current().name })}\n`,
+            );
           } else {
             process.stdout.write(`${formatDeviceId(identity.deviceId)}\n`);
           }
@@ -23,7 +25,7 @@ export function register(program: Command): void {
       ),
     );
   addExamples(id, [
-    ['synker id', 'print this device\'s ID, to trust it on the other machine'],
+    ['synker id', "print this device's ID, to trust it on the other machine"],
     ['synker id --json', 'the same for scripts, with the agent name'],
   ]);
 }

@@ -52,7 +52,10 @@ export function register(program: Command): void {
     .option('--smtp-password-file <file>', 'file (mode 0600) that holds the password')
     .option('--no-email', 'do not set up e-mail reports')
     .option('-y, --yes', 'ask nothing: flags and defaults only (for scripts)')
-    .option('--force', 'rewrite an existing set-up: the name, and the folders and e-mail given (those not given again are kept; --no-email removes e-mail); the identity and trusted devices are kept')
+    .option(
+      '--force',
+      'rewrite an existing set-up: the name, and the folders and e-mail given (those not given again are kept; --no-email removes e-mail); the identity and trusted devices are kept',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       action(async (flags: InitFlags, command: Command) => {
@@ -71,7 +74,10 @@ export function register(program: Command): void {
         const interactive = !flags.yes;
         if (interactive) {
           if (!process.stdin.isTTY) {
-            throw new UsageError('there is no terminal to ask the questions on', 'Pass --yes, with flags for what to set up (synker init --help lists them).');
+            throw new UsageError(
+              'there is no terminal to ask the questions on',
+              'Pass --yes, with flags for what to set up (synker init --help lists them).',
+            );
           }
           const prompter = createPrompter(process.stdin, process.stderr);
           try {
@@ -83,12 +89,15 @@ export function register(program: Command): void {
                 roleGiven: flags.role !== undefined,
                 foldersGiven: flags.folder.length > 0,
                 emailGiven: flags.emailTo.length > 0 || !flags.email,
-                ...(flags.email && flags.emailTo.length > 0 && plan.email === undefined ? { emailTo: checkAddress(flags.emailTo[0]!, '--email-to') } : {}),
+                ...(flags.email && flags.emailTo.length > 0 && plan.email === undefined
+                  ? { emailTo: checkAddress(flags.emailTo[0]!, '--email-to') }
+                  : {}),
               },
               role,
             );
           } catch (err) {
-            if (err instanceof PromptClosedError) throw new UsageError('init was interrupted before every question was answered; nothing was written');
+            if (err instanceof PromptClosedError)
+              throw new UsageError('init was interrupted before every question was answered; nothing was written');
             throw err;
           } finally {
             prompter.close();
@@ -131,13 +140,17 @@ function emailFromFlags(flags: InitFlags): PlannedEmail {
   const user = flags.smtpUser?.trim() || (hasPassword ? addressPart(to[0]!) : undefined);
   const provider = providerFor(user ?? to[0]!);
   const host = flags.smtpHost?.trim() || provider?.host;
-  if (!host) throw new UsageError('--smtp-host is needed to send e-mail', 'Give your provider\'s SMTP server, e.g. --smtp-host smtp.example.org.');
+  if (!host)
+    throw new UsageError('--smtp-host is needed to send e-mail', "Give your provider's SMTP server, e.g. --smtp-host smtp.example.org.");
   // The public providers never relay without a login: a config without one could never send.
   if (provider !== undefined && !flags.smtpHost && !hasPassword) {
-    throw new UsageError(`${provider.host} needs a login: give the password's source`, `${provider.note} Put it in a file only you can read and pass --smtp-password-file FILE, or pass --smtp-password-env VARIABLE.`);
+    throw new UsageError(
+      `${provider.host} needs a login: give the password's source`,
+      `${provider.note} Put it in a file only you can read and pass --smtp-password-file FILE, or pass --smtp-password-env VARIABLE.`,
+    );
   }
-  const port = flags.smtpPort !== undefined ? checkPort(flags.smtpPort, '--smtp-port') : flags.smtpHost ? 587 : provider?.port ?? 587;
-  const from = flags.emailFrom !== undefined ? checkAddress(flags.emailFrom, '--email-from') : user && user.includes('@') ? user : to[0]!;
+  const port = flags.smtpPort !== undefined ? checkPort(flags.smtpPort, '--smtp-port') : flags.smtpHost ? 587 : (provider?.port ?? 587);
+  const from = flags.emailFrom !== undefined ? checkAddress(flags.emailFrom, '--email-from') : user?.includes('@') ? user : to[0]!;
   return {
     to,
     from,
@@ -157,12 +170,21 @@ function describe(result: InitResult, configFile: string, plan: InitPlan, role: 
     ['Name', c.name],
     ['Device ID', `${id}${result.identityCreated ? '  (new)' : ''}`],
     ['Config', configFile],
-    ...c.folders.map((f): [string, string] => ['Folder', `${f.id}  ${f.path}  (${f.role}${result.createdFolders.includes(f.path) ? ', created' : ''}${result.kept.folders.includes(f.id) ? ', kept' : ''})`]),
+    ...c.folders.map((f): [string, string] => [
+      'Folder',
+      `${f.id}  ${f.path}  (${f.role}${result.createdFolders.includes(f.path) ? ', created' : ''}${result.kept.folders.includes(f.id) ? ', kept' : ''})`,
+    ]),
   ];
   const email = plan.email;
   if (email) {
     const login = email.user ? `, login ${email.user}` : '';
-    const secret = result.passwordFile ? ` (password in ${result.passwordFile})` : email.passwordEnv ? ` (password from $${email.passwordEnv})` : email.passwordFile ? ` (password in ${email.passwordFile})` : '';
+    const secret = result.passwordFile
+      ? ` (password in ${result.passwordFile})`
+      : email.passwordEnv
+        ? ` (password from $${email.passwordEnv})`
+        : email.passwordFile
+          ? ` (password in ${email.passwordFile})`
+          : '';
     rows.push(['E-mail', `reports to ${email.to.join(', ')} via ${email.host}:${email.port}${login}${secret}`]);
   } else if (result.kept.email) {
     rows.push(['E-mail', 'kept as it was (--no-email removes it)']);
@@ -176,7 +198,9 @@ function describe(result: InitResult, configFile: string, plan: InitPlan, role: 
     `On the other machine:    synker init --role ${otherRole}${folderArg}`,
     `Trust each other. Here:  synker trust <ID the other machine printed> --name OTHER\n` +
       `                   There:  synker trust ${id} --name ${c.name}`,
-    folder ? `Share the folder here:   synker folder share ${folder.id} OTHER   (and there the same)` : 'Add a folder:            synker folder add ID PATH --role source|backup',
+    folder
+      ? `Share the folder here:   synker folder share ${folder.id} OTHER   (and there the same)`
+      : 'Add a folder:            synker folder add ID PATH --role source|backup',
     'On both machines:        synker service install   (the agent starts at every login)',
     `Then on the backup:      synker check${folder ? ` ${folder.id}` : ''}   (synker doctor when something is in the way)`,
   ];

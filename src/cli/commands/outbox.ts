@@ -5,10 +5,11 @@
  * Exit code: 0 nothing waits (or everything was sent), 1 messages still wait, 2 error.
  */
 import type { Command } from 'commander';
-import { SynkerError } from '../../base/errors.js';
+import type { SynkerError } from '../../base/errors.js';
 import { flushOutbox } from '../../mail/deliver.js';
 import { Outbox, OutboxStorageError, type OutboxEntry } from '../../mail/outbox.js';
-import { SmtpConfigError, parseSmtpSettings } from '../../config/smtp.js';
+import { SmtpConfigError } from '../../config/smtp.js';
+import { smtpSettingsOf } from '../../config/settings.js';
 import { outboxDir } from '../../dirs/data-files.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -38,9 +39,13 @@ export function register(program: Command): void {
         let sendError: SynkerError | undefined;
         let busy = false;
         if (flags.send && (await box.size()) > 0) {
-          const smtp = ctx.store.current().smtp;
-          if (smtp === undefined) throw new SmtpConfigError('e-mail is not set up: the config has no "smtp" section', 'Add one (see docs/configuration.md, section "smtp"), then run synker outbox --send.');
-          const result = await flushOutbox({ settings: parseSmtpSettings(smtp), outbox: box });
+          const settings = smtpSettingsOf(ctx.store.current());
+          if (settings === undefined)
+            throw new SmtpConfigError(
+              'e-mail is not set up: the config has no "smtp" section',
+              'Add one (see docs/configuration.md, section "smtp"), then run synker outbox --send.',
+            );
+          const result = await flushOutbox({ settings, outbox: box });
           sent = result.sent.map((s) => ({ entry: s.entry, response: s.result.response }));
           sendError = result.failed[0]?.error;
           busy = result.busy;
@@ -48,19 +53,20 @@ export function register(program: Command): void {
         const { entries: waiting, damaged } = await box.inspect();
         if (flags.json) {
           process.stdout.write(
-            JSON.stringify({
+            `${JSON.stringify({
               waiting,
               sent: sent.map((s) => ({ ...s.entry, response: s.response })),
               ...(sendError ? { error: { code: sendError.code, message: sendError.message, hint: sendError.hint ?? null } } : {}),
               damaged,
               busy,
-            }) + '\n',
+            })}\n`,
           );
         } else {
           for (const s of sent) process.stdout.write(`sent: ${s.entry.subject} (${s.response})\n`);
           // The lock names a process, not which command it runs: it may be the agent or another `outbox --send`.
           if (busy) process.stdout.write('another synker process is sending right now; run again in a moment\n');
-          if (waiting.length === 0 && damaged.length === 0) process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
+          if (waiting.length === 0 && damaged.length === 0)
+            process.stdout.write(flags.send ? 'the outbox is empty\n' : 'the outbox is empty: every report was sent\n');
           else if (waiting.length === 0) process.stdout.write('no message the outbox can send waits\n');
           else {
             const now = Date.now();

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CERT_FILE, deviceIdOfPem } from '../../identity/identity.js';
-import { parsePeerAddress } from '../../discovery/static-peers.js';
+import { parseStaticPeer } from '../../discovery/static-peers.js';
 import { createLogger } from '../../base/log.js';
 import { withCliContext, type CliContext } from '../context.js';
 import { shortDeviceId } from '../../identity/device-id.js';
@@ -51,13 +51,13 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--interface <name>', 'search only on this network interface (repeatable)', collect, [])
     .option('--peer <host:port>', 'also check an agent at this address (repeatable)', collect, [])
-    .option('--no-discovery', 'do not listen for agents on the LAN (mDNS): only ask the static peers (the config\'s and --peer)')
+    .option('--no-discovery', "do not listen for agents on the LAN (mDNS): only ask the static peers (the config's and --peer)")
     .action(
       action(async (opts: PeersOptions, command: Command) => {
         // Bad flags are refused before anything is opened.
         const timeoutMs = parseDuration(opts.timeout);
         if (timeoutMs <= 0) throw new UsageError('--timeout must be longer than zero');
-        for (const p of opts.peer) parsePeerAddress(p);
+        for (const p of opts.peer) parseStaticPeer(p);
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           const config = ctx.store.current();
           return runPeers(opts, timeoutMs, await trustLookup(ctx), [...config.peers, ...opts.peer]);
@@ -82,7 +82,7 @@ async function trustLookup(ctx: CliContext): Promise<Known> {
   try {
     self = deviceIdOfPem(await readFile(path.join(ctx.dirs.config, CERT_FILE), 'utf8'));
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') log.warn('cannot read this device\'s identity:', err as Error);
+    if (errnoCode(err) !== 'ENOENT') log.warn("cannot read this device's identity:", err as Error);
   }
   let attempts: PairingAttempt[] = [];
   try {
@@ -123,14 +123,16 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
         : survey.interfaces.length === 0
           ? `no agent found: no network interface to search on${opts.interface.length ? ` (${opts.interface.join(', ')} is not up with an IPv4 address)` : ''}`
           : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
-      !mdns ? staticPeersHint(staticPeers) : [
-        'Likely causes:',
-        '  - the agent is not running on the other machine (start it with `synker agent`);',
-        '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
-        "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
-        '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
-        'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
-      ].join('\n'),
+      !mdns
+        ? staticPeersHint(staticPeers)
+        : [
+            'Likely causes:',
+            '  - the agent is not running on the other machine (start it with `synker agent`);',
+            '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
+            "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
+            '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
+            'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
+          ].join('\n'),
     );
   }
   return EXIT.ok;
@@ -154,10 +156,19 @@ function addressList(e: PeerEntry): string {
   return e.addresses.map((a) => `${a.address}${a.interface ? ` (${a.interface})` : ''}`).join(', ');
 }
 
-function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, now: number, timeoutMs: number, attempts: PairingAttempt[]): string {
+function render(
+  survey: Survey,
+  statusOf: (e: PeerEntry) => PeerStatus,
+  trustOf: TrustLookup,
+  now: number,
+  timeoutMs: number,
+  attempts: PairingAttempt[],
+): string {
   const lines: string[] = [];
   if (survey.agents.length > 0) {
-    lines.push(`${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`);
+    lines.push(
+      `${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`,
+    );
     const rows = survey.agents.map((e) => [
       e.name,
       e.deviceId ? shortDeviceId(e.deviceId) : '-',
@@ -166,7 +177,9 @@ function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       `seen ${formatDuration(Math.max(0, now - e.lastSeen))} ago`,
     ]);
     lines.push(...table(rows));
-    for (const e of survey.agents) if (e.deviceId === undefined) lines.push(`  note: "${e.name}" advertises _synker._tcp but is not a synker agent: ${e.problems.join('; ')}`);
+    for (const e of survey.agents)
+      if (e.deviceId === undefined)
+        lines.push(`  note: "${e.name}" advertises _synker._tcp but is not a synker agent: ${e.problems.join('; ')}`);
   }
   if (survey.staticPeers.length > 0) {
     lines.push('Static peers:');
@@ -182,7 +195,7 @@ function render(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
   }
   // Recorded by this machine's agent whichever way they came (mDNS or not): the way to trust them.
   if (attempts.length > 0) {
-    lines.push('Untrusted devices that tried to connect to this machine\'s agent:');
+    lines.push("Untrusted devices that tried to connect to this machine's agent:");
     lines.push(
       ...table(
         attempts.map((a) => [
@@ -205,7 +218,13 @@ function table(rows: string[][]): string[] {
 
 function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf: TrustLookup, attempts: PairingAttempt[]): unknown {
   return {
-    pairingAttempts: attempts.map((a) => ({ deviceId: a.deviceId, name: a.name ?? null, address: a.address ?? null, firstSeen: a.firstSeen.toISOString(), lastSeen: a.lastSeen.toISOString() })),
+    pairingAttempts: attempts.map((a) => ({
+      deviceId: a.deviceId,
+      name: a.name ?? null,
+      address: a.address ?? null,
+      firstSeen: a.firstSeen.toISOString(),
+      lastSeen: a.lastSeen.toISOString(),
+    })),
     interfaces: survey.interfaces,
     agents: survey.agents.map((e) => ({
       name: e.name,
@@ -215,7 +234,12 @@ function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       instance: e.instance,
       host: e.host,
       port: e.port,
-      addresses: e.addresses.map((a) => ({ address: a.address, family: a.family, interface: a.interface ?? null, lastSeen: new Date(a.lastSeen).toISOString() })),
+      addresses: e.addresses.map((a) => ({
+        address: a.address,
+        family: a.family,
+        interface: a.interface ?? null,
+        lastSeen: new Date(a.lastSeen).toISOString(),
+      })),
       firstSeen: new Date(e.firstSeen).toISOString(),
       lastSeen: new Date(e.lastSeen).toISOString(),
       problems: e.problems,

@@ -42,7 +42,10 @@ export function register(program: Command): void {
     .command('restore')
     .description('bring files back from a backup onto this (source) machine, verified')
     .argument('[folder]', 'folder ID (default: the only source folder on this machine)')
-    .argument('[paths...]', 'files or folders to restore, relative to the folder; a path starting with / ./ or ../ is taken from the current directory (default: everything missing or damaged here)')
+    .argument(
+      '[paths...]',
+      'files or folders to restore, relative to the folder; a path starting with / ./ or ../ is taken from the current directory (default: everything missing or damaged here)',
+    )
     .option('--peer <peer>', 'the backup: a trusted device (name, device ID or its first group) or host:port')
     .option('--to <dir>', 'write the files under DIR instead of into the folder (the folder is not touched)')
     .option('--dry-run', 'print what would be restored, change nothing')
@@ -72,7 +75,16 @@ export function register(program: Command): void {
         const locator = await locatorFor(config.peers, flags);
         const releaseSignals = keepPartialsOnSignal();
         try {
-          const found = await findSource({ config, folder, identity: await ctx.identity(), locator, peer: flags.peer, timeoutMs, wantRole: 'backup', requestFiles: !flags.dryRun }).catch((err: unknown) => {
+          const found = await findSource({
+            config,
+            folder,
+            identity: await ctx.identity(),
+            locator,
+            peer: flags.peer,
+            timeoutMs,
+            wantRole: 'backup',
+            requestFiles: !flags.dryRun,
+          }).catch((err: unknown) => {
             throw err instanceof SynkerError ? asBackupError(err) : err;
           });
           const cache = flags.to === undefined && !flags.dryRun ? HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
@@ -99,12 +111,16 @@ export function register(program: Command): void {
               );
             } else {
               const from = `${found.device.name ?? 'the backup'} (${found.address})`;
-              const text = outcome.dryRun ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}` : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
+              const text = outcome.dryRun
+                ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}`
+                : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
               process.stdout.write(`${text}\n`);
               if (outcome.result?.aborted) printError(outcome.result.aborted);
             }
             for (const p of outcome.notOnBackup) {
-              process.stderr.write(`warning: ${p}: the backup on ${found.device.name ?? found.device.deviceId} has nothing at this path; nothing was restored for it\n`);
+              process.stderr.write(
+                `warning: ${p}: the backup on ${found.device.name ?? found.device.deviceId} has nothing at this path; nothing was restored for it\n`,
+              );
             }
             return outcome.exitCode;
           } finally {
@@ -139,7 +155,10 @@ function pickFolder(config: SynkerConfig, first: string | undefined, rest: strin
   const named = first === undefined ? undefined : config.folders.find((f) => f.id === first);
   if (named !== undefined) {
     if (named.role !== 'source') {
-      throw new UsageError(`folder "${named.id}" is a backup on this machine; restore runs on the machine with the originals`, 'to get files out of this backup, use synker versions, or copy them; or run synker restore on the source machine');
+      throw new UsageError(
+        `folder "${named.id}" is a backup on this machine; restore runs on the machine with the originals`,
+        'to get files out of this backup, use synker versions, or copy them; or run synker restore on the source machine',
+      );
     }
     return { folder: named, paths: rest };
   }
@@ -147,7 +166,9 @@ function pickFolder(config: SynkerConfig, first: string | undefined, rest: strin
   if (sources.length !== 1) {
     throw new UsageError(
       first === undefined ? 'name the folder to restore' : `there is no folder "${first}" in the config`,
-      sources.length === 0 ? 'restore runs on a machine with a source folder (synker folder add ID PATH --role source)' : `source folders here: ${sources.map((f) => f.id).join(', ')}`,
+      sources.length === 0
+        ? 'restore runs on a machine with a source folder (synker folder add ID PATH --role source)'
+        : `source folders here: ${sources.map((f) => f.id).join(', ')}`,
     );
   }
   return { folder: sources[0]!, paths: first === undefined ? rest : [first, ...rest] };
@@ -163,4 +184,3 @@ function toFolderPath(folder: FolderConfig, given: string): string {
   }
   return clean;
 }
-

@@ -73,7 +73,7 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
     out.stop();
     stopProgress();
   }
-  process.stderr.write(summary(scan.stats) + '\n');
+  process.stderr.write(`${summary(scan.stats)}\n`);
   return EXIT.ok;
 }
 
@@ -146,7 +146,7 @@ function parseCount(flag: string, value: string): number {
 }
 
 function json(entry: ManifestEntry): string {
-  return JSON.stringify(entry) + '\n';
+  return `${JSON.stringify(entry)}\n`;
 }
 
 async function msgpack(): Promise<(entry: ManifestEntry) => Buffer> {
@@ -168,12 +168,11 @@ function listing(entry: ManifestEntry): string {
   if (entry.target !== undefined) line += ` -> ${printable(entry.target)}`;
   if (entry.flags) line += ` [${entry.flags.join(',')}]`;
   if (entry.type === 'error') line += `  (${entry.errorCode}: ${entry.error})`;
-  return line + '\n';
+  return `${line}\n`;
 }
 
 /** Control characters (a newline in a name) would break the listing: show them escaped. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -33,7 +33,9 @@ export function register(program: Command): void {
           const platform = currentServicePlatform();
           const result = await installService(platform, agentServiceSpec(specOptions(options)));
           const out = process.stdout;
-          out.write(`${result.replaced ? 'Updated' : 'Installed'} the synker agent service (${PLATFORM_NAMES[platform]}):\n  ${result.file.path}\n`);
+          out.write(
+            `${result.replaced ? 'Updated' : 'Installed'} the synker agent service (${PLATFORM_NAMES[platform]}):\n  ${result.file.path}\n`,
+          );
           out.write('The agent runs now, starts at every login, and restarts after a crash.\n');
           out.write(`Logs:   ${result.logs}\nRemove: synker service uninstall\n`);
         }),

@@ -11,7 +11,8 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { Outbox } from '../../mail/outbox.js';
 import { outboxDir, scheduleStateFile } from '../../dirs/data-files.js';
 import { nextCheckAt } from '../../schedule/scheduler.js';
-import { createCron, parseScheduleSettings, type ScheduleSettings } from '../../config/schedule.js';
+import { createCron, type ScheduleSettings } from '../../config/schedule.js';
+import { scheduleSettingsOf } from '../../config/settings.js';
 import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -41,7 +42,7 @@ export interface StatusReport {
 }
 
 export async function collectStatus(config: SynkerConfig, dataDir: string, now: number): Promise<StatusReport> {
-  const settings = parseScheduleSettings(config.schedule);
+  const settings = scheduleSettingsOf(config);
   const cron = createCron(settings.check, settings.timezone);
   const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
   const { entries: waiting, damaged } = await new Outbox(outboxDir(dataDir)).inspect();
@@ -95,7 +96,10 @@ export function needsAttention(status: StatusReport): boolean {
       (f) =>
         f.role === 'backup' &&
         // The last scheduled check failing counts at once, not only once the stale alert is out (days later).
-        (f.staleAlertAt !== null || f.lastVerified === null || f.lastVerified.status !== 'complete' || (f.lastCheck !== null && f.lastCheck.status !== 'complete')),
+        (f.staleAlertAt !== null ||
+          f.lastVerified === null ||
+          f.lastVerified.status !== 'complete' ||
+          (f.lastCheck !== null && f.lastCheck.status !== 'complete')),
     )
   );
 }
@@ -103,7 +107,9 @@ export function needsAttention(status: StatusReport): boolean {
 export function register(program: Command): void {
   const command = program
     .command('status')
-    .description('per folder: role, peers, last scheduled check and its result, next scheduled check; e-mails waiting in the outbox (a manual synker check is not recorded)')
+    .description(
+      'per folder: role, peers, last scheduled check and its result, next scheduled check; e-mails waiting in the outbox (a manual synker check is not recorded)',
+    )
     .option('--json', 'machine-readable output');
   addExamples(command, [
     ['synker status', 'is every backup verified?'],
@@ -113,7 +119,7 @@ export function register(program: Command): void {
     action(async (flags: { json?: boolean }, cmd: Command) =>
       withCliContext(cmd.optsWithGlobals(), async (ctx) => {
         const status = await collectStatus(ctx.store.current(), ctx.dirs.data, Date.now());
-        if (flags.json) process.stdout.write(JSON.stringify(status) + '\n');
+        if (flags.json) process.stdout.write(`${JSON.stringify(status)}\n`);
         else {
           if (status.folders.length === 0) process.stdout.write('no folders yet: add one with synker folder add\n');
           else {
@@ -132,13 +138,26 @@ export function register(program: Command): void {
             );
           }
           for (const f of status.folders) {
-            if (f.staleAlertAt) process.stdout.write(`${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`);
+            if (f.staleAlertAt)
+              process.stdout.write(
+                `${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
+              );
           }
-          process.stdout.write(`schedule: "${status.schedule.check}"${status.schedule.timezone ? ` ${status.schedule.timezone}` : ' (local time)'}, e-mail ${status.schedule.email}\n`);
+          process.stdout.write(
+            `schedule: "${status.schedule.check}"${status.schedule.timezone ? ` ${status.schedule.timezone}` : ' (local time)'}, e-mail ${status.schedule.email}\n`,
+          );
           // One line: "empty" next to a damaged file would contradict it (a damaged file is in the outbox, just never sent).
-          const waiting = status.outbox.waiting === 0 ? 'no message waiting' : `${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)}`;
+          const waiting =
+            status.outbox.waiting === 0
+              ? 'no message waiting'
+              : `${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)}`;
           const damaged = status.outbox.damaged === 0 ? '' : `, ${status.outbox.damaged} damaged message file(s) that will never be sent`;
-          const see = status.outbox.waiting === 0 && status.outbox.damaged === 0 ? '' : status.outbox.damaged === 0 ? ' (synker outbox)' : ' (synker outbox names them)';
+          const see =
+            status.outbox.waiting === 0 && status.outbox.damaged === 0
+              ? ''
+              : status.outbox.damaged === 0
+                ? ' (synker outbox)'
+                : ' (synker outbox names them)';
           process.stdout.write(`outbox: ${waiting}${damaged}${see}\n`);
         }
         return needsAttention(status) ? EXIT.differences : EXIT.ok;

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/folders.js';
 import { UsageError } from '../../base/errors.js';
 import { planToJson, renderPlan, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
-import { parseMaxDelete } from '../../sync/plan.js';
+import { parseMaxDelete } from '../../sync/plan-guards.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
@@ -84,7 +84,9 @@ export function register(program: Command): void {
               ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
             });
             progress?.done();
-            process.stdout.write(flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)));
+            process.stdout.write(
+              flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)),
+            );
             if (result.error) {
               printError(result.error);
             }
@@ -124,5 +126,3 @@ function toJson(result: SyncFolderResult): object {
     error: result.error ?? null,
   };
 }
-
-

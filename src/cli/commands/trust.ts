@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { formatDeviceId, parseDeviceId, shortDeviceId } from '../../identity/device-id.js';
 import { describeDevice, deviceNameConflict, resolveTrustedDevice } from '../../config/device-ref.js';
 import type { TrustedDevice } from '../../config/types.js';
-import { MAX_NAME_BYTES } from '../../config/validate.js';
-import { isDeviceId } from '../../identity/device-id.js';
+import { trustedNameProblem } from '../../config/device-name.js';
 import { UsageError } from '../../base/errors.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -27,7 +26,7 @@ export function register(program: Command): void {
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           const own = await ctx.identity();
           if (own.deviceId === deviceId) {
-            throw new UsageError('that is this device\'s own ID', 'Run `synker id` on the other device and trust the ID it prints.');
+            throw new UsageError("that is this device's own ID", 'Run `synker id` on the other device and trust the ID it prints.');
           }
           const state = await ctx.state();
           const announced = state.pairingAttempts().find((a) => a.deviceId === deviceId)?.name;
@@ -64,13 +63,17 @@ export function register(program: Command): void {
                 `hint: give it a name: synker trust ${formatDeviceId(deviceId)} --name NAME\n`,
             );
           }
-          if (outcome.added) process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
+          if (outcome.added)
+            process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
         });
       }),
     );
 
   addExamples(trust, [
-    ['synker trust MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD --name nas', 'trust the device whose `synker id` is that'],
+    [
+      'synker trust MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD --name nas',
+      'trust the device whose `synker id` is that',
+    ],
   ]);
 
   const untrust = program
@@ -85,7 +88,12 @@ export function register(program: Command): void {
             try {
               device = resolveTrustedDevice(config, ref);
             } catch (err) {
-              throw new ExitError(EXIT.differences, 'E_UNKNOWN_DEVICE', (err as Error).message, 'Run `synker trusted` to list trusted devices.');
+              throw new ExitError(
+                EXIT.differences,
+                'E_UNKNOWN_DEVICE',
+                (err as Error).message,
+                'Run `synker trusted` to list trusted devices.',
+              );
             }
             config.trusted = config.trusted.filter((t) => t.deviceId !== device.deviceId);
             const unshared: string[] = [];
@@ -126,7 +134,12 @@ export function register(program: Command): void {
           } else if (rows.length === 0) {
             process.stderr.write('no trusted devices (add one with `synker trust DEVICE-ID`)\n');
           } else {
-            process.stdout.write(formatTable(['NAME', 'DEVICE ID', 'FOLDERS'], rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-'])));
+            process.stdout.write(
+              formatTable(
+                ['NAME', 'DEVICE ID', 'FOLDERS'],
+                rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-']),
+              ),
+            );
           }
         }),
       ),
@@ -138,22 +151,12 @@ export function register(program: Command): void {
 }
 
 function checkDeviceName(name: string): void {
-  const problem = nameProblem(name);
+  const problem = trustedNameProblem(name);
   if (problem !== undefined) throw new UsageError(`--name ${problem}`);
-}
-
-/** What makes a name invalid as a device name, or undefined. */
-function nameProblem(name: string): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === '' || Buffer.byteLength(trimmed) > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    return `must be 1-${MAX_NAME_BYTES} bytes of printable text`;
-  }
-  if (isDeviceId(trimmed)) return 'must not look like a device ID';
-  return undefined;
 }
 
 /** Why a name a device announced cannot be its name (it is peer-controlled: it must be valid and not taken); undefined when it can. */
 function whyUnusable(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): string | undefined {
-  const problem = nameProblem(name);
+  const problem = trustedNameProblem(name);
   return problem !== undefined ? `a name ${problem}` : deviceNameConflict(config.trusted, name, deviceId);
 }

@@ -8,7 +8,7 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { parseDuration } from '../../base/duration.js';
 import { UsageError } from '../../base/errors.js';
 import { SyncError } from '../../sync/errors.js';
-import { formatBytes } from '../../sync/units.js';
+import { formatBytes } from '../../base/units.js';
 import { listVersions, pruneVersions, restoreVersion, type VersionInfo } from '../../sync/versions.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -33,22 +33,23 @@ export function register(program: Command): void {
     ['synker versions list photos 2024/a.jpg', 'the versions of one file'],
   ]);
   list.action(
-      action(async (folderId: string, paths: string[], flags: { json?: boolean }, command: Command) =>
-        withCliContext(command.optsWithGlobals(), async (ctx) => {
-          const folder = folderById(ctx.store.current(), folderId);
-          const found = await listVersions(folder.path, paths.map(clean));
-          for (const v of found) {
-            process.stdout.write(
-              flags.json
-                ? `${JSON.stringify({ path: v.path, replacedAt: v.replacedAt.toISOString(), stamp: v.stamp, versionPath: v.versionPath, size: v.size, mtime: v.mtime })}\n`
-                : `${v.replacedAt.toISOString().replace('.000Z', 'Z')}  ${formatBytes(v.size).padStart(8)}  ${v.path}  (${v.stamp})\n`,
-            );
-          }
-          if (found.length === 0 && !flags.json) process.stderr.write(`no kept versions${paths.length ? ' of those paths' : ''} in "${folder.id}"\n`);
-          return found.length === 0 ? EXIT.differences : EXIT.ok;
-        }),
-      ),
-    );
+    action(async (folderId: string, paths: string[], flags: { json?: boolean }, command: Command) =>
+      withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const folder = folderById(ctx.store.current(), folderId);
+        const found = await listVersions(folder.path, paths.map(clean));
+        for (const v of found) {
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify({ path: v.path, replacedAt: v.replacedAt.toISOString(), stamp: v.stamp, versionPath: v.versionPath, size: v.size, mtime: v.mtime })}\n`
+              : `${v.replacedAt.toISOString().replace('.000Z', 'Z')}  ${formatBytes(v.size).padStart(8)}  ${v.path}  (${v.stamp})\n`,
+          );
+        }
+        if (found.length === 0 && !flags.json)
+          process.stderr.write(`no kept versions${paths.length ? ' of those paths' : ''} in "${folder.id}"\n`);
+        return found.length === 0 ? EXIT.differences : EXIT.ok;
+      }),
+    ),
+  );
 
   const restore = versions
     .command('restore')
@@ -62,22 +63,23 @@ export function register(program: Command): void {
     ['synker versions restore photos 2024/a.jpg --at 20261125-160712 --to /tmp/old', 'an older one, elsewhere'],
   ]);
   restore.action(
-      action(async (folderId: string, file: string, flags: { at?: string; to?: string }, command: Command) =>
-        withCliContext(command.optsWithGlobals(), async (ctx) => {
-          const folder = folderById(ctx.store.current(), folderId);
-          const wanted = clean(file);
-          const candidates = (await listVersions(folder.path, [wanted])).filter((v) => v.path === wanted);
-          const chosen: VersionInfo | undefined = flags.at === undefined ? candidates[0] : candidates.find((v) => v.stamp === flags.at || v.versionPath.endsWith(`~${flags.at}`));
-          if (chosen === undefined) {
-            throw new SyncError('E_VERSION_NOT_FOUND', `no kept version of ${wanted}${flags.at ? ` at ${flags.at}` : ''} in "${folder.id}"`, {
-              hint: `list them: synker versions list ${folder.id} ${wanted}`,
-            });
-          }
-          const target = await restoreVersion(folder.path, chosen, flags.to === undefined ? {} : { toDir: path.resolve(flags.to) });
-          process.stdout.write(`restored ${wanted} as of ${chosen.replacedAt.toISOString()} to ${target}\n`);
-        }),
-      ),
-    );
+    action(async (folderId: string, file: string, flags: { at?: string; to?: string }, command: Command) =>
+      withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const folder = folderById(ctx.store.current(), folderId);
+        const wanted = clean(file);
+        const candidates = (await listVersions(folder.path, [wanted])).filter((v) => v.path === wanted);
+        const chosen: VersionInfo | undefined =
+          flags.at === undefined ? candidates[0] : candidates.find((v) => v.stamp === flags.at || v.versionPath.endsWith(`~${flags.at}`));
+        if (chosen === undefined) {
+          throw new SyncError('E_VERSION_NOT_FOUND', `no kept version of ${wanted}${flags.at ? ` at ${flags.at}` : ''} in "${folder.id}"`, {
+            hint: `list them: synker versions list ${folder.id} ${wanted}`,
+          });
+        }
+        const target = await restoreVersion(folder.path, chosen, flags.to === undefined ? {} : { toDir: path.resolve(flags.to) });
+        process.stdout.write(`restored ${wanted} as of ${chosen.replacedAt.toISOString()} to ${target}\n`);
+      }),
+    ),
+  );
 
   const prune = versions
     .command('prune')
@@ -90,30 +92,43 @@ export function register(program: Command): void {
     ['synker versions prune photos --keep 3', 'keep the 3 newest of each file'],
   ]);
   prune.action(
-      action(async (folderId: string, flags: { maxAge?: string; keep?: string }, command: Command) => {
-        if (flags.maxAge === undefined && flags.keep === undefined) throw new UsageError('say what to prune: --max-age DURATION and/or --keep N');
-        const keep = flags.keep === undefined ? undefined : Number(flags.keep);
-        if (keep !== undefined && (!Number.isInteger(keep) || keep < 0)) throw new UsageError(`--keep must be a whole number, not ${flags.keep}`);
-        const maxAgeMs = flags.maxAge === undefined ? undefined : ageFlag(flags.maxAge);
-        return withCliContext(command.optsWithGlobals(), async (ctx) => {
-          const folder = folderById(ctx.store.current(), folderId);
-          const removed = await pruneVersions(folder.path, { ...(maxAgeMs === undefined ? {} : { maxAgeMs }), ...(keep === undefined ? {} : { keepPerPath: keep }) });
-          process.stdout.write(`removed ${removed.length} kept versions (${formatBytes(removed.reduce((n, v) => n + v.size, 0))}) from "${folder.id}"\n`);
+    action(async (folderId: string, flags: { maxAge?: string; keep?: string }, command: Command) => {
+      if (flags.maxAge === undefined && flags.keep === undefined)
+        throw new UsageError('say what to prune: --max-age DURATION and/or --keep N');
+      const keep = flags.keep === undefined ? undefined : Number(flags.keep);
+      if (keep !== undefined && (!Number.isInteger(keep) || keep < 0))
+        throw new UsageError(`--keep must be a whole number, not ${flags.keep}`);
+      const maxAgeMs = flags.maxAge === undefined ? undefined : ageFlag(flags.maxAge);
+      return withCliContext(command.optsWithGlobals(), async (ctx) => {
+        const folder = folderById(ctx.store.current(), folderId);
+        const removed = await pruneVersions(folder.path, {
+          ...(maxAgeMs === undefined ? {} : { maxAgeMs }),
+          ...(keep === undefined ? {} : { keepPerPath: keep }),
         });
-      }),
-    );
+        process.stdout.write(
+          `removed ${removed.length} kept versions (${formatBytes(removed.reduce((n, v) => n + v.size, 0))}) from "${folder.id}"\n`,
+        );
+      });
+    }),
+  );
 }
 
 function folderById(config: SynkerConfig, id: string): FolderConfig {
   const folder = config.folders.find((f) => f.id === id);
   if (folder === undefined) {
-    throw new UsageError(`there is no folder "${id}" in the config`, `folders here: ${config.folders.map((f) => f.id).join(', ') || 'none'}`);
+    throw new UsageError(
+      `there is no folder "${id}" in the config`,
+      `folders here: ${config.folders.map((f) => f.id).join(', ') || 'none'}`,
+    );
   }
   return folder;
 }
 
 function clean(p: string): string {
-  return p.replace(/^\.\/+/, '').replace(/\/+$/, '').normalize('NFC');
+  return p
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '')
+    .normalize('NFC');
 }
 
 /** Durations for ages: `90d` and `2w` besides what parseDuration takes. */

@@ -1,10 +1,10 @@
 /**
- * A source folder on this machine (another disk, a mounted share): the same
- * serving rules as a network source, without the network. Used to sync
- * between two local folders and to exercise the sync engine in tests.
+ * A source folder on this machine: the same serving rules as a network
+ * source, without the network, to exercise the sync engine in tests
+ * (synker itself always syncs from a peer).
  */
-import type { FileRequest, FileSource } from '../transfer/file-source.js';
-import { serveFileRequest, type ManifestLookup } from '../transfer/serve-file.js';
+import type { FileRequest, FileSource } from '../../src/transfer/file-source.js';
+import { serveFileRequest, type ManifestLookup } from '../../src/transfer/serve-file.js';
 
 export class LocalFolderSource implements FileSource {
   /** Bytes handed to the receiver, for measuring resumes. */

@@ -1,0 +1,65 @@
+/**
+ * The rules for folders, checked by the config, `synker folder add` and
+ * `synker init` alike:
+ *
+ * - A folder ID is short and plain (FOLDER_ID_PATTERN): it travels in the
+ *   protocol and names state entries.
+ * - A path may start with `~/` (the home folder).
+ * - Folders must not nest. A backup inside a source (or a source inside a
+ *   backup) means a sync of the backup writes into the source, which synker
+ *   never does (docs/security.md); and a folder inside another is scanned and
+ *   checked twice, its marker showing up as a file of the outer one.
+ */
+import os from 'node:os';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../base/errors.js';
+
+export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** FOLDER_ID_PATTERN in words, for messages: "must be …", "Use …". */
+export const FOLDER_ID_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
+
+/** What is wrong with a folder ID, as a sentence; undefined when nothing. */
+export function folderIdProblem(id: string): string | undefined {
+  return FOLDER_ID_PATTERN.test(id) ? undefined : `A folder ID is ${FOLDER_ID_RULE}.`;
+}
+
+/** `~` and `~/…` as the home folder; any other path as written. */
+export function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+/** The phrase for a folder that overlaps another ('inside' or 'contains'): "inside", "the parent of". */
+export function overlapWords(overlap: 'inside' | 'contains'): string {
+  return overlap === 'inside' ? 'inside' : 'the parent of';
+}
+
+/** Why overlapping folders are refused, the end of every such message. */
+export const NESTING_RULE = 'folders must not be inside one another';
+
+/** True when `inner` is strictly inside `outer` (both absolute and normalised). */
+export function isInsidePath(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** How two folder roots overlap: the same folder, one inside the other, or not at all. */
+export function folderOverlap(a: string, b: string): 'same' | 'inside' | 'contains' | undefined {
+  if (path.relative(a, b) === '') return 'same';
+  if (isInsidePath(a, b)) return 'inside';
+  if (isInsidePath(b, a)) return 'contains';
+  return undefined;
+}
+
+/** The real path (symlinks resolved) where the folder exists; the path as written where it does not (an unmounted disk). */
+export async function realFolderPath(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' || errnoCode(err) === 'EACCES') return path.resolve(p);
+    throw err;
+  }
+}

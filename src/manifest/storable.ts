@@ -1,0 +1,54 @@
+/**
+ * Which names a destination's file system can hold, one rule for check,
+ * sync and restore (docs/platforms.md). A name the destination cannot hold
+ * is reported by the check ("cannot be stored on this backup") and skipped
+ * by sync and restore with that reason: never a failed write, never a partial
+ * file left behind.
+ * - Windows (NTFS, FAT, exFAT through Windows): none of `<>:"|?*` or control
+ *   characters (`a:b` would even name an NTFS alternate data stream of `a`);
+ *   not a device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9), also with an
+ *   extension (`con.txt`) and in any case; no trailing dot or space (Windows
+ *   trims them, so `name.` would land as `name`); at most 255 UTF-16 code
+ *   units. `/` and `\` never reach here: manifest paths refuse them.
+ * - POSIX (Linux, macOS): at most 255 bytes of UTF-8 a name (ext4, btrfs,
+ *   XFS, APFS); `a:b`, `what?` and `CON.txt` are ordinary names.
+ */
+
+export type NameRules = 'windows' | 'posix';
+
+/** The rules of the file systems this platform writes to. */
+export function nameRulesOf(platform: NodeJS.Platform = process.platform): NameRules {
+  return platform === 'win32' ? 'windows' : 'posix';
+}
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+const WINDOWS_BAD_CHAR = /[<>:"|?*\u0000-\u001f]/;
+const NAME_MAX = 255;
+
+/** Why Windows cannot hold this one name (not a path), or undefined when it can. */
+export function windowsNameProblem(name: string): string | undefined {
+  const bad = WINDOWS_BAD_CHAR.exec(name);
+  if (bad !== null) {
+    const c = bad[0];
+    return c < ' ' ? 'a control character is not allowed in Windows names' : `${c} is not allowed in Windows names`;
+  }
+  if (name.endsWith('.') || name.endsWith(' ')) return 'Windows drops a trailing dot or space from names';
+  const device = WINDOWS_RESERVED.exec(name.trimEnd());
+  if (device !== null) return `${device[1]!.toUpperCase()} is a device name on Windows, also with an extension`;
+  if (name.length > NAME_MAX) return `longer than the ${NAME_MAX} characters a Windows name holds`;
+  return undefined;
+}
+
+/** Why `relPath` (a manifest path, `/`-separated, as it is on disk) cannot be stored under these rules, naming the component; undefined when it can. */
+export function unstorableReason(relPath: string, rules: NameRules): string | undefined {
+  for (const name of relPath.split('/')) {
+    const problem =
+      rules === 'windows'
+        ? windowsNameProblem(name)
+        : Buffer.byteLength(name) > NAME_MAX
+          ? `longer than ${NAME_MAX} bytes, the most a name holds`
+          : undefined;
+    if (problem !== undefined) return name === relPath ? problem : `"${name}": ${problem}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * What the agent hands its server, read at each session: the directory of
+ * its name, trusted devices and folders, the source of a folder's manifest,
+ * and the record of a device it does not trust that tried to connect.
+ */
+import type { FolderConfig, TrustedDevice } from '../config/types.js';
+import type { ManifestEntry } from '../manifest/entry.js';
+
+/** What the server needs from the config, read afresh at each session (config changes apply live). */
+export interface AgentDirectory {
+  agentName(): string;
+  trusted(deviceId: string): TrustedDevice | undefined;
+  folders(): FolderConfig[];
+}
+
+/** A folder's manifest as the scanner produces it: ignore rules first, then sorted entries. */
+export interface FolderManifest {
+  /** The lines of the folder's `.synkerignore` ([] when it has none; `readIgnoreRules(root).split(/\r?\n/)`). */
+  ignoreRules: string[];
+  entries: AsyncIterable<ManifestEntry>;
+}
+
+/** How the client asked the folder to be scanned (manifest-request `verify` and `hash`). */
+export interface ManifestScanRequest {
+  /** Re-hash every file, bypassing the hash cache (and refreshing it with what was read). */
+  verify: boolean;
+  /** false: read no file, list sizes and times only. */
+  hash: boolean;
+}
+
+/** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
+export type ManifestSource = (folder: FolderConfig, signal: AbortSignal, scan: ManifestScanRequest) => Promise<FolderManifest>;
+
+export interface UntrustedAttempt {
+  deviceId: string;
+  /** The name the device announced in its hello. */
+  name: string;
+  address: string;
+  at: Date;
+}

@@ -1,0 +1,65 @@
+/**
+ * The guards that stop a whole sync before anything changes: a mass change
+ * on the source (ransomware-like), a source that lists far fewer files than
+ * last time, and more deletions than `--max-delete` allows (docs/sync.md).
+ */
+import type { GuardStop, MaxDelete, PlanOptions } from './plan-types.js';
+
+const DEFAULT_DELETE_PERCENT = 10;
+const DEFAULT_DELETE_FLOOR = 10;
+
+export function guards(options: PlanOptions, deletions: number, changedOnSource: number, removedOnSource: number): GuardStop[] {
+  const stops: GuardStop[] = [];
+  if (!options.force) {
+    const share = options.massChangeShare ?? 0.25;
+    const minFiles = options.massChangeMinFiles ?? 20;
+    const changed = changedOnSource + removedOnSource;
+    const base = Math.max(options.sourceFiles + removedOnSource, 1);
+    if (changed >= minFiles && changed / base >= share) {
+      stops.push({
+        guard: 'mass-change',
+        message: `${changed} of ${base} files changed or disappeared on the source since the last verified sync (${percent(changed / base)}): this looks like ransomware or a failing disk, so nothing was synced`,
+        hint: 'inspect the source before anything else; if the change is intended, run `synker sync --force`',
+      });
+    }
+    const last = options.lastSourceFiles;
+    if (last !== undefined && last >= 20 && options.sourceFiles < last / 2) {
+      stops.push({
+        guard: 'source-shrank',
+        message: `the source lists ${options.sourceFiles} files where it listed ${last} at the last sync: part of it may be unmounted or lost, so nothing was synced`,
+        hint: 'check the source folder; if the files were removed on purpose, run `synker sync --force`',
+      });
+    }
+  }
+  if (options.delete) {
+    const limit = deleteLimit(options.maxDelete, options.backupFiles);
+    if (deletions > limit) {
+      stops.push({
+        guard: 'max-delete',
+        message: `this sync would remove ${deletions} files from the backup, more than the limit of ${limit}${options.maxDelete ? '' : ` (${DEFAULT_DELETE_PERCENT}% of its files, at least ${DEFAULT_DELETE_FLOOR})`}; nothing was synced`,
+        hint: `check the source; if the deletions are intended, raise the limit, e.g. --max-delete ${deletions}`,
+      });
+    }
+  }
+  return stops;
+}
+
+/** The largest number of files `--delete` may remove in one run. */
+export function deleteLimit(maxDelete: MaxDelete | undefined, backupFiles: number): number {
+  if (maxDelete === undefined) return Math.max(Math.floor((backupFiles * DEFAULT_DELETE_PERCENT) / 100), DEFAULT_DELETE_FLOOR);
+  if ('count' in maxDelete) return maxDelete.count;
+  return Math.floor((backupFiles * maxDelete.percent) / 100);
+}
+
+/** Parses `--max-delete` values: `250` or `5%`. */
+export function parseMaxDelete(text: string): MaxDelete | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (m[2] === '%') return n <= 100 ? { percent: n } : undefined;
+  return Number.isInteger(n) ? { count: n } : undefined;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}

@@ -1,0 +1,113 @@
+/**
+ * Names per destination (src/manifest/storable.ts): what a Windows backup
+ * cannot hold is reported by the check and skipped by sync and restore with
+ * the reason; on Linux and macOS `a:b.txt`, `what?.txt` and `CON.txt` are
+ * ordinary names.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { markUnstorable } from '../../src/check/run.js';
+import { diffManifests } from '../../src/diff/index.js';
+import type { ManifestEntry } from '../../src/manifest/entry.js';
+import { nameRulesOf, unstorableReason, windowsNameProblem } from '../../src/manifest/storable.js';
+import { describeDifference } from '../../src/report/words.js';
+import { planSync } from '../../src/sync/plan.js';
+import { planRestore, planRestoreInto } from '../../src/sync/restore-plan.js';
+import { resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
+
+const LONG = `${'d'.repeat(120)}/${'e'.repeat(120)}/${'f'.repeat(56)}.txt`; // 300 characters, each name short enough
+const TREE = [
+  'Report.txt',
+  'a:b.txt',
+  'aux',
+  'CON.txt',
+  'lpt1.tar.gz',
+  'name.',
+  'name ',
+  'ok.txt',
+  'what?.txt',
+  'x<y',
+  LONG,
+  'dir./inside.txt',
+];
+
+const file = (p: string): ManifestEntry => ({
+  path: p,
+  type: 'file',
+  size: 3,
+  mtime: 1_700_000_000_000,
+  mode: 0o644,
+  hash: 'a'.repeat(64),
+});
+async function* iterate(entries: ManifestEntry[]): AsyncIterable<ManifestEntry> {
+  yield* [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+test('Windows refuses reserved device names, its special characters and trailing dots or spaces; POSIX refuses none of them', () => {
+  assert.equal(nameRulesOf('win32'), 'windows');
+  assert.equal(nameRulesOf('darwin'), 'posix');
+  const windows = Object.fromEntries(TREE.map((p) => [p, unstorableReason(p, 'windows')]));
+  assert.deepEqual(windows, {
+    'Report.txt': undefined,
+    'a:b.txt': ': is not allowed in Windows names',
+    aux: 'AUX is a device name on Windows, also with an extension',
+    'CON.txt': 'CON is a device name on Windows, also with an extension',
+    'lpt1.tar.gz': 'LPT1 is a device name on Windows, also with an extension',
+    'name.': 'Windows drops a trailing dot or space from names',
+    'name ': 'Windows drops a trailing dot or space from names',
+    'ok.txt': undefined,
+    'what?.txt': '? is not allowed in Windows names',
+    'x<y': '< is not allowed in Windows names',
+    [LONG]: undefined,
+    'dir./inside.txt': '"dir.": Windows drops a trailing dot or space from names',
+  });
+  for (const p of TREE) assert.equal(unstorableReason(p, 'posix'), undefined, p);
+  assert.match(windowsNameProblem('tab\there') ?? '', /control character/);
+  assert.equal(windowsNameProblem('CONSOLE.txt'), undefined, 'only the device names themselves');
+  assert.match(unstorableReason('x'.repeat(256), 'posix') ?? '', /255 bytes/);
+  assert.match(unstorableReason('é'.repeat(200), 'posix') ?? '', /255 bytes/, '400 bytes of UTF-8');
+  assert.equal(unstorableReason('é'.repeat(200), 'windows'), undefined, '200 UTF-16 units fit NTFS');
+});
+
+test('a:b.txt is a legal name on Linux and macOS; on Windows it would name a stream, and is refused', () => {
+  assert.equal(unsafePathReason('a:b.txt'), undefined);
+  assert.equal(unsafePathReason('C:/Windows'), undefined, 'a folder named "C:" on POSIX');
+  assert.equal(resolveUnderRoot('/backup', 'a:b.txt', 'linux'), path.join('/backup', 'a:b.txt'));
+  assert.throws(() => resolveUnderRoot('/backup', 'a:b.txt', 'win32'), { code: 'E_SYNC_UNSAFE_PATH' });
+});
+
+test('the check says which names a Windows backup cannot store; sync skips them with that reason and pulls the rest', async () => {
+  const diff = await diffManifests(iterate(TREE.map(file)), iterate([]));
+  markUnstorable(diff.differences, 'windows');
+  const said = Object.fromEntries(diff.differences.map((d) => [d.path, d.unstorable]));
+  assert.equal(said['what?.txt'], '? is not allowed in Windows names');
+  assert.equal(said['Report.txt'], undefined);
+  const what = diff.differences.find((d) => d.path === 'what?.txt')!;
+  assert.match(describeDifference(what), /cannot be stored on this backup: \? is not allowed in Windows names/);
+  assert.equal(what.failing, true, 'the backup does not have it: not complete');
+
+  const plan = planSync(diff.differences, { sourceFiles: TREE.length, backupFiles: 0, nameRules: 'windows' });
+  const pulled = plan.actions.filter((a) => a.op === 'pull').map((a) => ('at' in a ? a.at.path : ''));
+  assert.deepEqual(pulled.sort(), ['Report.txt', LONG, 'ok.txt'].sort());
+  const skipped = Object.fromEntries(plan.skipped.map((s) => [s.path, s]));
+  assert.equal(Object.keys(skipped).length, TREE.length - 3);
+  assert.equal(skipped['CON.txt']?.reason, 'unstorable');
+  assert.match(
+    skipped['CON.txt']?.detail ?? '',
+    /^its name cannot be stored on this backup: CON is a device name on Windows.*; rename it on the source$/,
+  );
+
+  const onPosix = planSync(diff.differences, { sourceFiles: TREE.length, backupFiles: 0 });
+  assert.equal(onPosix.skipped.length, 0, 'a Linux backup holds every one of them');
+});
+
+test('restore onto Windows, in place or --to a folder, skips the names it cannot hold', async () => {
+  const diff = await diffManifests(iterate([]), iterate(TREE.map(file)));
+  const inPlace = planRestore(diff.differences, { nameRules: 'windows' });
+  assert.equal(inPlace.actions.length, 3);
+  assert.ok(inPlace.skipped.every((s) => s.reason === 'unstorable' && /cannot be stored on this machine/.test(s.detail)));
+  const into = planRestoreInto(TREE.map(file), { nameRules: 'windows' });
+  assert.equal(into.actions.length, 3);
+  assert.equal(into.skipped.length, TREE.length - 3);
+});
