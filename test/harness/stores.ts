@@ -3,13 +3,14 @@
  * loads, sqlite where node:sqlite does (Node.js >= 22.13). Tests of the
  * KvStore interface run on each available one, skipping the other.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { KvBackend, KvStore } from '../../src/state/kv.js';
 import { LmdbStore, lmdbLoads } from '../../src/state/kv-lmdb.js';
 import { SqliteStore } from '../../src/state/kv-sqlite.js';
 import { loadSqlite } from '../../src/state/sqlite-module.js';
-import { tempDir } from './tmp.js';
 
 export const BACKENDS: readonly KvBackend[] = ['lmdb', 'sqlite'];
 
@@ -20,13 +21,20 @@ export function unavailable(backend: KvBackend): string | undefined {
   return lmdbLoads() ? undefined : 'lmdb-js does not load here';
 }
 
-/** A fresh store with these tables in a temporary folder, closed when the test ends. */
+/**
+ * A fresh store with these tables in a temporary folder, closed when the test ends and then
+ * removed (in that order: Windows refuses to delete an open file).
+ */
 export async function tempStore(t: TestContext, backend: KvBackend, tables: readonly string[]): Promise<KvStore> {
-  const dir = await tempDir(t);
-  const store =
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synker-test-'));
+  let store: KvStore | undefined;
+  t.after(async () => {
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  store =
     backend === 'sqlite'
       ? SqliteStore.open({ file: path.join(dir, 'test.sqlite'), tables, durability: 'normal' })
       : LmdbStore.open({ path: path.join(dir, 'test.lmdb'), maxDbs: tables.length + 1 });
-  t.after(() => store.close());
   return store;
 }

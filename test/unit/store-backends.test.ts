@@ -167,7 +167,6 @@ test('the first sqlite open moves every record of state.lmdb across and renames 
   await old.close();
 
   const state = await AgentState.open(dir, { backend: 'sqlite' });
-  t.after(() => state.close());
   assert.equal(state.backend, 'sqlite');
   assert.deepEqual(state.pairingAttempts(), before.attempts);
   assert.deepEqual([...state.store('photos', 'verified.a').entries()], before.verified);
@@ -177,6 +176,7 @@ test('the first sqlite open moves every record of state.lmdb across and renames 
   assert.ok(files.includes(SQLITE_STATE_FILE));
   assert.ok(files.includes(STATE_FILE + MIGRATED_SUFFIX), `state.lmdb renamed: ${files.join(', ')}`);
   assert.ok(!files.includes(STATE_FILE));
+  await state.close();
 
   // Later opens find the records there and move nothing again.
   const again = await AgentState.open(dir, { backend: 'sqlite' });
