@@ -17,6 +17,9 @@
  * - Range reads go in pages of PAGE records (each page one statement), so no
  *   read transaction stays open while the caller works through them: a long
  *   scan neither holds back the WAL checkpoint nor sees a torn record.
+ *
+ * Longer than 300 lines: the store and its tables share the write queue and
+ * the transaction depth; in two files they would import each other.
  */
 import { Packr } from 'msgpackr';
 import { fromBufferKey, toBufferKey } from 'ordered-binary';
