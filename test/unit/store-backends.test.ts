@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { toBufferKey } from 'ordered-binary';
 import { HashCache, HASH_CACHE_SQLITE_FILE, hashCachePath } from '../../src/scan/hash-cache.js';
 import { AgentState, MIGRATED_SUFFIX, SQLITE_STATE_FILE, STATE_FILE } from '../../src/state/agent-state.js';
-import { StoreDamagedError, type KvKey } from '../../src/state/kv.js';
+import { defaultBackend, StoreDamagedError, type KvKey } from '../../src/state/kv.js';
 import { prng } from '../harness/prng.js';
 import { BACKENDS, tempStore, unavailable } from '../harness/stores.js';
 import { tempDir } from '../harness/tmp.js';
@@ -242,5 +242,14 @@ test('a damaged sqlite hash cache is moved aside and rebuilt, with a warning', {
     const reopened = HashCache.open(cacheDir, root, { backend: 'sqlite' });
     assert.equal(reopened.lookup('f1', state), 'b'.repeat(64), `${label}: the rebuilt cache works`);
     await reopened.close();
+  }
+});
+
+test('by default Windows keeps its stores in SQLite where Node has it, every other platform in LMDB', () => {
+  assert.equal(defaultBackend('win32', true), 'sqlite');
+  assert.equal(defaultBackend('win32', false), 'lmdb', 'Node 20 on Windows: no node:sqlite');
+  for (const platform of ['linux', 'darwin'] as const) {
+    assert.equal(defaultBackend(platform, true), 'lmdb');
+    assert.equal(defaultBackend(platform, false), 'lmdb');
   }
 });
