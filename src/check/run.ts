@@ -26,7 +26,7 @@ import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
-import { type NameRules, nameRulesOf, unstorableReason } from '../manifest/storable.js';
+import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
 
 const log = createLogger('check');
 
@@ -232,9 +232,24 @@ async function runLocked(
  * difference says why, and sync skips them with that reason (manifest/storable.ts).
  */
 export function markUnstorable(differences: Difference[], rules: NameRules): void {
+  // Two source names this disk takes for one: the first in manifest order is the one a sync lands.
+  const laterOf = new Map<string, string>();
+  for (const d of differences) {
+    if (
+      d.category === 'name-clash' &&
+      d.clash === 'within' &&
+      d.side !== 'backup' &&
+      d.otherPath !== undefined &&
+      sameNameOnDisk(d.path, d.otherPath, rules)
+    )
+      laterOf.set(d.otherPath, d.path);
+  }
   for (const d of differences) {
     if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
-    const reason = unstorableReason(d.source.raw ?? d.path, rules);
+    const disk = d.source.raw ?? d.path;
+    const first = laterOf.get(disk);
+    const reason =
+      unstorableReason(disk, rules) ?? (first === undefined ? undefined : `differs only in case from ${first}, the same name on this disk`);
     if (reason !== undefined) d.unstorable = reason;
   }
 }

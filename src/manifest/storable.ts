@@ -39,6 +39,16 @@ export function windowsNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether two different paths name one file under these rules: Windows
+ * compares names without case (NTFS and FAT as Windows mounts them), so
+ * `Report.txt` and `report.txt` are one there. (POSIX: never; a macOS disk
+ * that ignores case is found by the sync's probe of the folder.)
+ */
+export function sameNameOnDisk(a: string, b: string, rules: NameRules): boolean {
+  return rules === 'windows' && a !== b && a.toUpperCase() === b.toUpperCase();
+}
+
 /** Why `relPath` (a manifest path, `/`-separated, as it is on disk) cannot be stored under these rules, naming the component; undefined when it can. */
 export function unstorableReason(relPath: string, rules: NameRules): string | undefined {
   for (const name of relPath.split('/')) {

@@ -23,6 +23,8 @@ export interface PlanDifference {
   changedOn?: 'source' | 'source-suspicious' | 'backup' | 'both' | 'unknown';
   fileCount?: number;
   members?: Array<{ path: string; newPath: string }>;
+  /** Why the backup cannot hold the source's name, as the check found (Difference.unstorable). */
+  unstorable?: string;
 }
 
 export type MaxDelete = { count: number } | { percent: number };

@@ -54,17 +54,17 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
 
   const rules = options.nameRules ?? 'posix';
   /** A name this backup cannot hold is skipped with the reason, never attempted (no failed write, no partial left). */
-  const unstorable = (path: string, disk: string): boolean => {
-    const problem = unstorableReason(disk, rules);
+  const unstorable = (path: string, disk: string, said?: string): boolean => {
+    const problem = said ?? unstorableReason(disk, rules);
     if (problem === undefined) return false;
-    skipped.push({ path, reason: 'unstorable', detail: `its name cannot be stored on this backup: ${problem}; rename it on the source` });
+    skipped.push({ path, reason: 'unstorable', detail: `${problem}; rename it on the source` });
     return true;
   };
 
   const create = (d: PlanDifference, reason: 'missing' | 'content' | 'type'): void => {
     const src = d.source!;
     const at = onDisk(d.path, src);
-    if (unstorable(d.path, at.disk)) return;
+    if (unstorable(d.path, at.disk, d.unstorable)) return;
     const replaces = reason === 'missing' ? undefined : d.backup;
     if (src.type === 'file') {
       if (src.hash === undefined) {
@@ -79,7 +79,9 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   };
 
+  const kept: string[] = [];
   for (const d of differences) {
+    if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup') kept.push(d.path);
     switch (d.category) {
       case 'missing':
         if (d.source) create(d, 'missing');
@@ -112,7 +114,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         break;
       case 'moved': {
         const backup = d.backup;
-        if (unstorable(d.path, onDisk(d.path, d.source).disk)) break;
+        if (unstorable(d.path, onDisk(d.path, d.source).disk, d.unstorable)) break;
         moves.push({
           op: 'move',
           from: onDisk(d.newPath!, backup),
@@ -187,7 +189,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
       }
     }
   }
-  const collided = collisions(moves, creates, options.folding);
+  const collided = collisions(moves, creates, options.folding, kept);
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);
     if (p === undefined || !collided.has(p.path)) return true;
@@ -225,12 +227,18 @@ function targetOf(a: SyncAction): PlanPath | undefined {
   }
 }
 
-/** New names that fold to the same name on the backup's file system: the first (manifest order) wins. */
-function collisions(moves: SyncAction[], creates: SyncAction[], folding: FoldingInfo | undefined): Map<string, string> {
+/**
+ * New names that fold to the same name on the backup's file system: the first (manifest order) wins.
+ * `kept` are the first names of the source's own colliding pairs (the diff's within-clashes), which the
+ * backup holds or is given: a later spelling of one is never pulled, or it would land on it, or fail
+ * only after its bytes came.
+ */
+function collisions(moves: SyncAction[], creates: SyncAction[], folding: FoldingInfo | undefined, kept: string[]): Map<string, string> {
   const out = new Map<string, string>();
   if (!folding || (!folding.case && !folding.normalization)) return out;
   const targets = [...moves, ...creates].map((a) => targetOf(a)!).sort((a, b) => comparePaths(a.path, b.path));
   const firstByKey = new Map<string, PlanPath>();
+  for (const k of kept) if (!firstByKey.has(foldKey(k, folding))) firstByKey.set(foldKey(k, folding), { path: k, disk: k });
   for (const t of targets) {
     const key = foldKey(t.disk, folding);
     const first = firstByKey.get(key);

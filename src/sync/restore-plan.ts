@@ -49,7 +49,7 @@ function recreate(
     skipped.push({
       path,
       reason: 'unstorable',
-      detail: `its name cannot be stored on this machine: ${problem}; rename it on the backup, or restore it with --to onto a disk that can hold it`,
+      detail: `${problem}; rename it on the backup, or restore it with --to onto a disk that can hold it`,
     });
     return undefined;
   }

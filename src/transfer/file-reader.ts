@@ -11,7 +11,7 @@
  * a prefix that is not sent.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
@@ -19,6 +19,7 @@ import { SourceFileError } from '../transfer/errors.js';
 import { fdRead, SYNC_IO_MAX_BYTES } from './fd-io.js';
 import { resolveUnderRoot } from './safe-path.js';
 import { openNoFollowSync } from '../base/no-follow.js';
+import { realPathSync } from '../base/real-path.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
@@ -60,10 +61,10 @@ export async function readManifestFile(
   const abs = resolveUnderRoot(root, rel);
   // Path checks, open, fstat, close and the read of a small file are
   // synchronous (SYNC_IO_MAX_BYTES says why); larger reads leave the thread.
-  const realRoot = realpathSync.native(root);
+  const realRoot = realPathSync(root);
   let realParent: string;
   try {
-    realParent = realpathSync.native(path.dirname(abs));
+    realParent = realPathSync(path.dirname(abs));
   } catch (err) {
     throw new SourceFileError(entry.path, 'not-found', `its folder is gone (${errnoCode(err) ?? 'error'})`);
   }

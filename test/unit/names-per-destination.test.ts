@@ -93,20 +93,43 @@ test('the check says which names a Windows backup cannot store; sync skips them 
   const skipped = Object.fromEntries(plan.skipped.map((s) => [s.path, s]));
   assert.equal(Object.keys(skipped).length, TREE.length - 3);
   assert.equal(skipped['CON.txt']?.reason, 'unstorable');
-  assert.match(
-    skipped['CON.txt']?.detail ?? '',
-    /^its name cannot be stored on this backup: CON is a device name on Windows.*; rename it on the source$/,
-  );
+  assert.match(skipped['CON.txt']?.detail ?? '', /^CON is a device name on Windows.*; rename it on the source$/);
 
-  const onPosix = planSync(diff.differences, { sourceFiles: TREE.length, backupFiles: 0 });
+  const fresh = await diffManifests(iterate(TREE.map(file)), iterate([]));
+  markUnstorable(fresh.differences, 'posix');
+  const onPosix = planSync(fresh.differences, { sourceFiles: TREE.length, backupFiles: 0 });
   assert.equal(onPosix.skipped.length, 0, 'a Linux backup holds every one of them');
+});
+
+test('two source names that differ only in case: a Windows backup holds the first, and the check and sync say why not the second', async () => {
+  const both = ['Report.txt', 'report.txt'].map(file);
+  const diff = await diffManifests(iterate(both), iterate([file('Report.txt')]));
+  markUnstorable(diff.differences, 'windows');
+  const missing = diff.differences.find((d) => d.category === 'missing');
+  assert.equal(missing?.path, 'report.txt');
+  assert.equal(missing?.unstorable, 'differs only in case from Report.txt, the same name on this disk');
+  const plan = planSync(diff.differences, { sourceFiles: 2, backupFiles: 1, nameRules: 'windows' });
+  assert.deepEqual(
+    plan.actions.filter((a) => a.op === 'pull'),
+    [],
+    'never pulled, so never a partial file',
+  );
+  assert.equal(plan.skipped[0]?.reason, 'unstorable');
+  // A case-insensitive disk found by the probe (a Mac's), with no check marks: a collision, not pulled either.
+  const fresh = await diffManifests(iterate(both), iterate([file('Report.txt')]));
+  const probed = planSync(fresh.differences, { sourceFiles: 2, backupFiles: 1, folding: { case: true, normalization: true } });
+  assert.deepEqual(
+    probed.actions.filter((a) => a.op === 'pull'),
+    [],
+  );
+  assert.equal(probed.skipped[0]?.reason, 'collision');
 });
 
 test('restore onto Windows, in place or --to a folder, skips the names it cannot hold', async () => {
   const diff = await diffManifests(iterate([]), iterate(TREE.map(file)));
   const inPlace = planRestore(diff.differences, { nameRules: 'windows' });
   assert.equal(inPlace.actions.length, 3);
-  assert.ok(inPlace.skipped.every((s) => s.reason === 'unstorable' && /cannot be stored on this machine/.test(s.detail)));
+  assert.ok(inPlace.skipped.every((s) => s.reason === 'unstorable' && /; rename it on the backup, or restore it with --to/.test(s.detail)));
   const into = planRestoreInto(TREE.map(file), { nameRules: 'windows' });
   assert.equal(into.actions.length, 3);
   assert.equal(into.skipped.length, TREE.length - 3);

@@ -1,0 +1,19 @@
+/**
+ * The real path of a file or folder, links resolved: the operating system's
+ * answer (realpath(3); GetFinalPathNameByHandleW on Windows), or, where that
+ * call fails without a reason (libuv's UNKNOWN), Node's own resolution, link
+ * by link. Wine's GetFinalPathNameByHandleW fails so for every path over 260
+ * characters, even with the \\?\ prefix (docs/platforms.md); Windows itself
+ * answers.
+ */
+import { realpathSync } from 'node:fs';
+import { errnoCode } from './errors.js';
+
+export function realPathSync(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch (err) {
+    if (errnoCode(err) !== 'UNKNOWN') throw err;
+    return realpathSync(p);
+  }
+}
