@@ -114,11 +114,17 @@ function spawnWindows(args: string[], env: NodeJS.ProcessEnv, files: { out: stri
 
 const text = (file: string): string => readFileSync(file, 'utf8').replaceAll('\r\n', '\n');
 
-/** `synker ARGS` run by node.exe; killed after `timeoutMs` (a hang fails the test, never holds it). */
-export function runWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<WindowsResult> {
+export interface WindowsRun {
+  /** The wine64 process, which is node.exe itself: SIGKILL ends it as Windows' TerminateProcess would. */
+  child: ChildProcess;
+  done: Promise<WindowsResult>;
+}
+
+/** `synker ARGS` run by node.exe, started; killed after `timeoutMs` (a hang fails the test, never holds it). */
+export function startWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): WindowsRun {
   const files = outputFiles();
   const child = spawnWindows(args, env, files);
-  return new Promise((resolve, reject) => {
+  const done = new Promise<WindowsResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
     child.once('exit', (code) => {
@@ -126,6 +132,11 @@ export function runWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeout
       resolve({ code, stdout: text(files.out), stderr: text(files.err) });
     });
   });
+  return { child, done };
+}
+
+export function runWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<WindowsResult> {
+  return startWindowsSynker(args, env, timeoutMs).done;
 }
 
 export interface WindowsAgent {

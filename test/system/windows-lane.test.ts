@@ -6,13 +6,33 @@
  * does with them (it never writes them), not by what Wine would make of them.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
-import { runWindowsSynker, skipWithoutWine, startWindowsAgent, toWindowsPath, WIN_NODE_VERSION, windowsEnv } from '../harness/wine.js';
+import {
+  runWindowsSynker,
+  skipWithoutWine,
+  startWindowsAgent,
+  startWindowsSynker,
+  toWindowsPath,
+  WIN_NODE_VERSION,
+  windowsEnv,
+} from '../harness/wine.js';
 
 const SKIP = skipWithoutWine();
 const FOLDER = 'photos';
@@ -71,6 +91,7 @@ function partialsLeft(root: string): string[] {
 interface Side {
   name: string;
   root: string;
+  env: NodeJS.ProcessEnv;
   run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   startAgent(t: TestContext): Promise<{ port: number }>;
 }
@@ -80,6 +101,7 @@ function linuxSide(dir: string, name: string): Side {
   return {
     name,
     root: path.join(dir, `${name}-folder`),
+    env,
     run: (args) => runSynker(args, { env, timeoutMs: 120_000 }),
     startAgent: (t) => startCliAgent(t, env),
   };
@@ -90,6 +112,7 @@ function windowsSide(dir: string, name: string): Side {
   return {
     name,
     root: path.join(dir, `${name}-folder`),
+    env,
     run: (args) => runWindowsSynker(args, env),
     startAgent: (t) => startWindowsAgent(t, env),
   };
@@ -227,4 +250,55 @@ test('a Windows laptop backed up to Linux: no made-up mode lands, the backup ver
   assert.equal(restore.code, 0, restore.stderr);
   assert.equal(readFileSync(path.join(pc.root, 'albums', '2026', 'beach.jpg'), 'utf8'), 'jpeg bytes');
   assert.deepEqual(partialsLeft(pc.root), []);
+});
+
+test('a Windows sync killed in the middle of a large file (as Task Scheduler or taskkill /F would) resumes, verifies and leaves nothing behind', {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const laptop = linuxSide(dir, 'laptop');
+  const pc = windowsSide(dir, 'office-pc');
+  const big = randomBytes(96 * 1024 * 1024);
+  mkdirSync(laptop.root, { recursive: true });
+  writeFileSync(path.join(laptop.root, 'video.mp4'), big);
+  await pair(laptop, false, pc, true);
+  const agent = await laptop.startAgent(t);
+
+  const run = startWindowsSynker(['sync', FOLDER, '--peer', `127.0.0.1:${agent.port}`, '--no-discovery'], pc.env);
+  const partial = path.join(pc.root, '.synker', 'partial');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const parts = existsSync(partial) ? readdirSync(partial) : [];
+    if (parts.some((p) => statSync(path.join(partial, p)).size > 0)) break;
+    if (run.child.exitCode !== null || Date.now() > deadline)
+      assert.fail(`the sync ended before any byte was kept: ${JSON.stringify(await run.done)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  run.child.kill('SIGKILL');
+  const killed = await run.done;
+  assert.notEqual(killed.code, 0);
+  assert.ok(!existsSync(path.join(pc.root, 'video.mp4')), 'nothing landed half-done');
+
+  const again = await sync(pc, agent.port);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(readFileSync(path.join(pc.root, 'video.mp4')).equals(big), 'the resumed file is byte for byte the source');
+  assert.deepEqual(partialsLeft(pc.root), []);
+  assert.equal((await checkJson(pc, agent.port)).code, 0);
+});
+
+test("on Windows, synker check hands its work to the running agent over the agent's named pipe", { skip: SKIP }, async (t) => {
+  const dir = await tempDir(t);
+  const laptop = linuxSide(dir, 'laptop');
+  const pc = windowsSide(dir, 'office-pc');
+  writeTree(laptop.root, { 'albums/beach.jpg': 'jpeg bytes' });
+  await pair(laptop, false, pc, true);
+  const source = await laptop.startAgent(t);
+  await pc.startAgent(t);
+  const handed = await pc.run(['--debug', 'check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery']);
+  assert.equal(handed.code, 1, handed.stderr);
+  assert.match(handed.stderr, /the agent ran the check/);
+  assert.match(handed.stdout, /albums\/beach\.jpg/);
+  const alone = await pc.run(['--debug', 'check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery', '--no-agent']);
+  assert.equal(alone.code, 1, alone.stderr);
+  assert.doesNotMatch(alone.stderr, /the agent ran the check/);
 });
