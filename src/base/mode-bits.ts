@@ -12,7 +12,7 @@
  *   in either direction, or a compromised peer could plant a setuid program.
  */
 import { constants, createReadStream, createWriteStream, fchmodSync } from 'node:fs';
-import { chmod, copyFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { errnoCode } from './errors.js';
 
@@ -41,6 +41,22 @@ let umaskedFileMode: number | undefined;
 export function newFileMode(): number {
   umaskedFileMode ??= 0o666 & ~process.umask();
   return umaskedFileMode;
+}
+
+/**
+ * Whether the file system holding `file` keeps permission bits: a chmod to
+ * the mode the file already has changes nothing where modes are kept, and
+ * fails where there are none (FAT through FUSE, some network mounts), whose
+ * made-up modes would otherwise differ, and be "fixed", on every run.
+ */
+export async function keepsModes(file: string): Promise<boolean> {
+  try {
+    await chmod(file, (await stat(file)).mode & 0o7777);
+    return true;
+  } catch (err) {
+    if (isNoModeBits(err)) return false;
+    throw err;
+  }
 }
 
 export async function chmodIfSupported(file: string, mode: number): Promise<void> {

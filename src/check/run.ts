@@ -8,7 +8,8 @@
  * A check that cannot be done still returns a report (exit code 2, with the
  * error and what to do), so a scheduled check can say why it failed.
  */
-import { platformKeepsModes } from '../base/mode-bits.js';
+import path from 'node:path';
+import { keepsModes, platformKeepsModes } from '../base/mode-bits.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
@@ -27,6 +28,7 @@ import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
 import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
+import { MARKER_FILE } from '../manifest/layout.js';
 
 const log = createLogger('check');
 
@@ -186,7 +188,8 @@ async function runLocked(
       const local = new TimedStream(scan);
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
-        compareMode: found.info.modes && platformKeepsModes(),
+        // Only where both sides keep modes: not from Windows, not onto Windows or a FAT disk (base/mode-bits.ts).
+        compareMode: found.info.modes && platformKeepsModes() && (await keepsModes(path.join(folder.path, MARKER_FILE))),
         ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
       });
       await found.manifest.totals;
@@ -232,24 +235,20 @@ async function runLocked(
  * difference says why, and sync skips them with that reason (manifest/storable.ts).
  */
 export function markUnstorable(differences: Difference[], rules: NameRules): void {
-  // Two source names this disk takes for one: the first in manifest order is the one a sync lands.
-  const laterOf = new Map<string, string>();
+  // Two source names this disk takes for one: the one the backup holds stays, else the first in manifest order.
+  const missing = new Set(differences.filter((d) => d.category === 'missing' || d.category === 'moved').map((d) => d.source?.raw ?? d.path));
+  const otherOf = new Map<string, string>();
   for (const d of differences) {
-    if (
-      d.category === 'name-clash' &&
-      d.clash === 'within' &&
-      d.side !== 'backup' &&
-      d.otherPath !== undefined &&
-      sameNameOnDisk(d.path, d.otherPath, rules)
-    )
-      laterOf.set(d.otherPath, d.path);
+    if (d.category !== 'name-clash' || d.clash !== 'within' || d.side === 'backup' || d.otherPath === undefined) continue;
+    if (!sameNameOnDisk(d.path, d.otherPath, rules)) continue;
+    const [kept, left] = missing.has(d.path) && !missing.has(d.otherPath) ? [d.otherPath, d.path] : [d.path, d.otherPath];
+    otherOf.set(left, kept);
   }
   for (const d of differences) {
     if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
     const disk = d.source.raw ?? d.path;
-    const first = laterOf.get(disk);
-    const reason =
-      unstorableReason(disk, rules) ?? (first === undefined ? undefined : `differs only in case from ${first}, the same name on this disk`);
+    const kept = otherOf.get(disk);
+    const reason = unstorableReason(disk, rules) ?? (kept === undefined ? undefined : `differs only in case from ${kept}, the same name on this disk`);
     if (reason !== undefined) d.unstorable = reason;
   }
 }

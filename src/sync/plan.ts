@@ -79,9 +79,9 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   };
 
-  const kept: string[] = [];
+  const pairs: Array<[string, string]> = [];
   for (const d of differences) {
-    if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup') kept.push(d.path);
+    if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup' && d.otherPath !== undefined) pairs.push([d.path, d.otherPath]);
     switch (d.category) {
       case 'missing':
         if (d.source) create(d, 'missing');
@@ -189,6 +189,9 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
       }
     }
   }
+  // Of two source names the backup may take for one, the one it holds already stays; else the first.
+  const created = new Set([...moves, ...creates].map((a) => targetOf(a)!.disk));
+  const kept = pairs.map(([first, second]) => (created.has(first) && !created.has(second) ? second : first));
   const collided = collisions(moves, creates, options.folding, kept);
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);
@@ -229,9 +232,9 @@ function targetOf(a: SyncAction): PlanPath | undefined {
 
 /**
  * New names that fold to the same name on the backup's file system: the first (manifest order) wins.
- * `kept` are the first names of the source's own colliding pairs (the diff's within-clashes), which the
- * backup holds or is given: a later spelling of one is never pulled, or it would land on it, or fail
- * only after its bytes came.
+ * `kept` are the names the backup holds or is given of the source's own colliding pairs (the diff's
+ * within-clashes): another spelling of one is never pulled, or it would land on it, or fail only after
+ * its bytes came.
  */
 function collisions(moves: SyncAction[], creates: SyncAction[], folding: FoldingInfo | undefined, kept: string[]): Map<string, string> {
   const out = new Map<string, string>();

@@ -9,13 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
-import { APPLIED_MODE_BITS, isNoModeBits } from '../base/mode-bits.js';
+import { APPLIED_MODE_BITS, keepsModes } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
@@ -125,25 +125,12 @@ export async function findAlreadyRestored(
   return found;
 }
 
-/**
- * Whether DIR's file system keeps permission bits, asked once, the first time
- * a file's mode differs: FAT and some network mounts have none, and their
- * files would count as "to fix" on every run, for ever. A chmod to the mode
- * the file already has changes nothing where modes are kept.
- */
+/** Whether DIR's file system keeps permission bits (base/mode-bits.ts), asked once, the first time a file's mode differs. */
 class ModeKeeping {
-  private kept: boolean | undefined;
+  private kept: Promise<boolean> | undefined;
 
-  async keeps(abs: string, st: Stats): Promise<boolean> {
-    if (this.kept === undefined) {
-      try {
-        await chmod(abs, st.mode & 0o7777);
-        this.kept = true;
-      } catch (err) {
-        if (!isNoModeBits(err)) throw err;
-        this.kept = false;
-      }
-    }
+  keeps(abs: string): Promise<boolean> {
+    this.kept ??= keepsModes(abs);
     return this.kept;
   }
 }
@@ -170,7 +157,7 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
   if (hash !== entry.hash) return undefined;
   const sameTimes = sameStoredTime(st.mtimeMs, entry.mtime);
   const sameMode =
-    modes === undefined || (st.mode & APPLIED_MODE_BITS) === (entry.mode & APPLIED_MODE_BITS) || !(await modes.keeps(abs, st));
+    modes === undefined || (st.mode & APPLIED_MODE_BITS) === (entry.mode & APPLIED_MODE_BITS) || !(await modes.keeps(abs));
   return sameTimes && sameMode ? 'same' : 'same-content';
 }
 

@@ -213,6 +213,21 @@ test('a Linux laptop backed up to a Windows PC: names Windows cannot hold are re
   const again = await sync(pc, agent.port);
   assert.equal(again.code, 1);
   assert.deepEqual(partialsLeft(pc.root), []);
+
+  // An edit on the laptop: the Windows backup keeps the old copy as a version.
+  writeFileSync(path.join(laptop.root, 'albums', '2026', 'beach.jpg'), 'jpeg bytes, retouched');
+  assert.equal((await sync(pc, agent.port)).code, 1, 'still skipping what Windows cannot hold');
+  const versions = await pc.run(['versions', 'list', FOLDER]);
+  assert.equal(versions.code, 0, versions.stderr);
+  assert.match(versions.stdout, /albums\/2026\/beach\.jpg/);
+
+  // The laptop loses a file and gets it back from the Windows backup's agent.
+  const pcAgent = await pc.startAgent(t);
+  rmSync(path.join(laptop.root, 'tools', 'run.sh'));
+  const restore = await laptop.run(['restore', FOLDER, '--peer', `127.0.0.1:${pcAgent.port}`, '--no-discovery']);
+  assert.equal(restore.code, 0, restore.stderr + restore.stdout);
+  assert.equal(readFileSync(path.join(laptop.root, 'tools', 'run.sh'), 'utf8'), LINUX_TREE['tools/run.sh']);
+  assert.deepEqual(partialsLeft(laptop.root), []);
 });
 
 test('a Windows laptop backed up to Linux: no made-up mode lands, the backup verifies complete, restore and versions work from Windows', {

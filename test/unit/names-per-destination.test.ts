@@ -125,6 +125,20 @@ test('two source names that differ only in case: a Windows backup holds the firs
   assert.equal(probed.skipped[0]?.reason, 'collision');
 });
 
+test('the backup holds report.txt and the source gains Report.txt beside it: the held spelling stays, the new one is never pulled', async () => {
+  const both = ['Report.txt', 'report.txt'].map(file);
+  const diff = await diffManifests(iterate(both), iterate([file('report.txt')]));
+  markUnstorable(diff.differences, 'windows');
+  const missing = diff.differences.find((d) => d.category === 'missing');
+  assert.equal(missing?.path, 'Report.txt');
+  assert.equal(missing?.unstorable, 'differs only in case from report.txt, the same name on this disk');
+  const fresh = await diffManifests(iterate(both), iterate([file('report.txt')]));
+  const probed = planSync(fresh.differences, { sourceFiles: 2, backupFiles: 1, folding: { case: true, normalization: true } });
+  assert.deepEqual(probed.actions.filter((a) => a.op === 'pull'), [], 'a pull would fail only at landing, its partial left behind');
+  assert.equal(probed.skipped[0]?.path, 'Report.txt');
+  assert.match(probed.skipped[0]?.detail ?? '', /collides with report\.txt/);
+});
+
 test('restore onto Windows, in place or --to a folder, skips the names it cannot hold', async () => {
   const diff = await diffManifests(iterate([]), iterate(TREE.map(file)));
   const inPlace = planRestore(diff.differences, { nameRules: 'windows' });
