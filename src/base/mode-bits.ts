@@ -28,8 +28,16 @@ export function platformKeepsModes(platform: NodeJS.Platform = process.platform)
   return platform !== 'win32';
 }
 
-/** The bits synker ever applies from a peer's manifest: no setuid, setgid or sticky bit. */
-export const APPLIED_MODE_BITS = 0o777;
+/**
+ * The mode synker gives a file or folder whose peer's manifest says `mode`:
+ * its rwx bits only, never setuid, setgid or sticky; and a sticky folder
+ * writable by all (`1777`, like /tmp) loses that write bit rather than
+ * become a folder where anyone may delete anyone's files.
+ */
+export function appliedMode(mode: number): number {
+  const rwx = mode & 0o777;
+  return mode & 0o1000 ? rwx & ~0o002 : rwx;
+}
 
 let umaskedFileMode: number | undefined;
 
@@ -55,13 +63,15 @@ export async function keepsModes(file: string): Promise<boolean> {
     return true;
   } catch (err) {
     if (isNoModeBits(err)) return false;
+    // A read-only disk (or a file not ours) cannot be asked: its modes count, as they always did.
+    if (errnoCode(err) === 'EROFS' || errnoCode(err) === 'EACCES') return true;
     throw err;
   }
 }
 
 export async function chmodIfSupported(file: string, mode: number): Promise<void> {
   try {
-    await chmod(file, mode & APPLIED_MODE_BITS);
+    await chmod(file, appliedMode(mode));
   } catch (err) {
     if (!isNoModeBits(err)) throw err;
   }
@@ -70,7 +80,7 @@ export async function chmodIfSupported(file: string, mode: number): Promise<void
 /** chmodIfSupported for an open descriptor (synchronous: a metadata call on a file being written). */
 export function fchmodIfSupported(fd: number, mode: number): void {
   try {
-    fchmodSync(fd, mode & APPLIED_MODE_BITS);
+    fchmodSync(fd, appliedMode(mode));
   } catch (err) {
     if (!isNoModeBits(err)) throw err;
   }

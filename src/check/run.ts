@@ -236,7 +236,9 @@ async function runLocked(
  */
 export function markUnstorable(differences: Difference[], rules: NameRules): void {
   // Two source names this disk takes for one: the one the backup holds stays, else the first in manifest order.
-  const missing = new Set(differences.filter((d) => d.category === 'missing' || d.category === 'moved').map((d) => d.source?.raw ?? d.path));
+  const missing = new Set(
+    differences.filter((d) => d.category === 'missing' || d.category === 'moved').map((d) => d.source?.raw ?? d.path),
+  );
   const otherOf = new Map<string, string>();
   for (const d of differences) {
     if (d.category !== 'name-clash' || d.clash !== 'within' || d.side === 'backup' || d.otherPath === undefined) continue;
@@ -248,7 +250,23 @@ export function markUnstorable(differences: Difference[], rules: NameRules): voi
     if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
     const disk = d.source.raw ?? d.path;
     const kept = otherOf.get(disk);
-    const reason = unstorableReason(disk, rules) ?? (kept === undefined ? undefined : `differs only in case from ${kept}, the same name on this disk`);
+    const reason =
+      unstorableReason(disk, rules) ?? (kept === undefined ? undefined : `differs only in case from ${kept}, the same name on this disk`);
     if (reason !== undefined) d.unstorable = reason;
+  }
+  // What lies inside a folder this disk cannot hold cannot be stored either (differences are in path order: parents first).
+  const folders = new Set<string>();
+  for (const d of differences) {
+    if (d.category !== 'missing' || d.source === undefined) continue;
+    if (d.unstorable !== undefined) {
+      if (d.source.type === 'dir') folders.add(d.path);
+      continue;
+    }
+    for (let slash = d.path.lastIndexOf('/'); slash > 0; slash = d.path.lastIndexOf('/', slash - 1)) {
+      if (!folders.has(d.path.slice(0, slash))) continue;
+      d.unstorable = `inside ${d.path.slice(0, slash)}, which cannot be stored here`;
+      if (d.source.type === 'dir') folders.add(d.path);
+      break;
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { SynkerError } from '../base/errors.js';
 import { isLogLevelEnabled } from '../base/log.js';
-import { printableText } from '../report/printable.js';
+import { printableText } from '../base/printable.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, differences: 1, error: 2 } as const;

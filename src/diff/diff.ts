@@ -10,7 +10,7 @@
  * the shadowing folder, the clash finders, the totals), and the rules it
  * applies already live in compare.ts, pairing.ts, mtime.ts and groups.ts.
  */
-import { APPLIED_MODE_BITS } from '../base/mode-bits.js';
+import { appliedMode } from '../base/mode-bits.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { comparePaths } from '../manifest/order.js';
 import { contentChanges, factsOf, isUnstable, provenEqual, silentSide } from './compare.js';
@@ -247,7 +247,7 @@ class Join {
     // Symlink permissions mean nothing on Linux; folder mtimes change whenever their
     // contents do and no copy tool keeps them reliably.
     // Only the bits a sync applies: setuid, setgid and sticky never cross (base/mode-bits.ts).
-    const modeDiffers = this.compareMode && s.type !== 'symlink' && (s.mode & APPLIED_MODE_BITS) !== (b.mode & APPLIED_MODE_BITS);
+    const modeDiffers = this.compareMode && s.type !== 'symlink' && appliedMode(s.mode) !== (b.mode & 0o777);
     const deltaMs = s.type === 'file' ? Math.abs(s.mtime - b.mtime) : 0;
     if (!modeDiffers && deltaMs === 0) return;
     const changes: Change[] = modeDiffers ? ['mode'] : [];

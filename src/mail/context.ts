@@ -5,7 +5,7 @@
  * so a bidi override cannot turn a subject around.
  */
 import type { CheckReport } from '../report/model.js';
-import { printablePath } from '../report/printable.js';
+import { printablePath } from '../base/printable.js';
 
 export interface EmailContext {
   /** Now, for relative words ("4 days"); injected so tests are stable. */

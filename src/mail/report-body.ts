@@ -8,7 +8,7 @@
 import { CATEGORIES, type Difference } from '../diff/index.js';
 import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
-import { printablePath } from '../report/printable.js';
+import { printablePath } from '../base/printable.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
 import { backupName, sourceName, type EmailContext } from './context.js';

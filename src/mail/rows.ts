@@ -4,7 +4,7 @@
  */
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import type { CheckReport } from '../report/model.js';
-import { printablePath } from '../report/printable.js';
+import { printablePath } from '../base/printable.js';
 
 export function pathOf(d: Difference): string {
   // Read as a rename, old name first: where the backup has it → what the source calls it now.

@@ -4,7 +4,7 @@
  */
 import type { MailContent } from './compose.js';
 import { failingAfterSync, keptOnPurpose, type CheckReport, type SyncReport } from '../report/model.js';
-import { printablePath } from '../report/printable.js';
+import { printablePath } from '../base/printable.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
 import { fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from '../report/words.js';
 import { backupName, folderPhrase, oneLine, sourceName, type EmailContext } from './context.js';

@@ -14,6 +14,8 @@
  *   XFS, APFS); `a:b`, `what?` and `CON.txt` are ordinary names.
  */
 
+import { printablePath } from '../base/printable.js';
+
 export type NameRules = 'windows' | 'posix';
 
 /** The rules of the file systems this platform writes to. */
@@ -58,7 +60,7 @@ export function unstorableReason(relPath: string, rules: NameRules): string | un
         : Buffer.byteLength(name) > NAME_MAX
           ? `longer than ${NAME_MAX} bytes, the most a name holds`
           : undefined;
-    if (problem !== undefined) return name === relPath ? problem : `"${name}": ${problem}`;
+    if (problem !== undefined) return name === relPath ? problem : `"${printablePath(name)}": ${problem}`;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
-import { printablePath, printableText } from './printable.js';
+import { printablePath, printableText } from '../base/printable.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
 

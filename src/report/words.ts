@@ -5,7 +5,7 @@
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
-import { printablePath, printableTarget } from './printable.js';
+import { printablePath, printableTarget } from '../base/printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   missing: 'Missing on backup',

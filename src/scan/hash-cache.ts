@@ -83,7 +83,8 @@ export class HashCache {
   /** Open (creating if needed) the cache of the folder at `realRoot`. */
   static open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): HashCache {
     const location = hashCachePath(cacheDir, realRoot);
-    mkdirSync(location, { recursive: true });
+    // Owner only, like the data dir: the cache names every file of the folder and its hash.
+    mkdirSync(location, { recursive: true, mode: 0o700 });
     if ((options.backend ?? storeBackend()) === 'lmdb') {
       const cache = new HashCache(location, LmdbStore.open({ path: location, maxDbs: 4 }));
       cache.checkSchema(realRoot);

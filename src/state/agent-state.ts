@@ -95,6 +95,12 @@ export class AgentState {
   static async open(dataDir: string, options: { backend?: KvBackend } = {}): Promise<AgentState> {
     const backend = options.backend ?? storeBackend();
     const file = path.join(dataDir, backend === 'sqlite' ? SQLITE_STATE_FILE : STATE_FILE);
+    // Back on LMDB after SQLite took the records: a new, empty state.lmdb would forget every verified hash.
+    if (backend === 'lmdb' && !existsSync(file) && existsSync(path.join(dataDir, SQLITE_STATE_FILE))) {
+      throw new StateError('E_STATE_ELSEWHERE', `the agent state of ${dataDir} is in ${SQLITE_STATE_FILE}, and this synker uses LMDB`, {
+        hint: 'Set SYNKER_STORE=sqlite (the store the records were moved to), or move state.sqlite away to start without its history.',
+      });
+    }
     try {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       const root = backend === 'sqlite' ? await openSqliteState(dataDir) : LmdbStore.open({ path: file, maxDbs: MAX_DBS });

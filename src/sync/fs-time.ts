@@ -12,7 +12,10 @@
  *   possible through Node's float-seconds API there (the plain quotient
  *   misses by up to ±120 ns, either way).
  * Either way the millisecond read back is the one sent (test/unit/fs-time).
+ *
+ * Before 1970 a time goes as a Date: Node takes a negative number of
+ * seconds for "now" (a photo scanned from 1969 would land dated today).
  */
-export function fsTime(ms: number): number {
-  return ms / 1000 + 5e-7;
+export function fsTime(ms: number): number | Date {
+  return ms < 0 ? new Date(ms) : ms / 1000 + 5e-7;
 }

@@ -4,6 +4,7 @@
  * deletions (into versions), and the mode and times they restore. The order
  * they run in, and the pulls, are apply.ts's.
  */
+import { readdirSync, type Stats } from 'node:fs';
 import { lstat, lutimes, mkdir, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -42,8 +43,18 @@ export class LocalActions {
         `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`,
       );
     }
-    if (lstatOrUndefined(to) !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
-    await rename(from, to);
+    const there = lstatOrUndefined(to);
+    if (there !== undefined && isSameEntry(from, present, to, there)) {
+      // A rename in case (or Unicode normalisation) only, on a disk that takes both spellings for one
+      // name: `to` is the file itself, not something to keep. Through a temporary name, since some file
+      // systems take a rename to the same name for nothing (Wine, some FUSE FAT drivers).
+      const temp = siblingTempPath(from, 'synker-case');
+      await rename(from, temp);
+      await rename(temp, to);
+    } else {
+      if (there !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
+      await rename(from, to);
+    }
     await fsyncDir(path.dirname(to));
     if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
     if (a.entry && a.entry.type === 'file') {
@@ -116,4 +127,17 @@ export async function setTimes(abs: string, entry: PlanEntry, withMode: boolean)
 
 function setMode(abs: string, mode: number): Promise<void> {
   return chmodIfSupported(abs, mode);
+}
+
+/**
+ * Whether `to` is `from` itself, reached by another spelling of its name (a
+ * disk that ignores case or normalisation): the same inode, or, where a
+ * driver numbers inodes per lookup (FUSE FAT), spellings that fold to one
+ * while the folder lists no entry of `to`'s exact name.
+ */
+function isSameEntry(from: string, a: Stats, to: string, b: Stats): boolean {
+  if (a.ino !== 0 && a.ino === b.ino && a.dev === b.dev) return true;
+  const fold = (name: string): string => name.normalize('NFC').toLowerCase();
+  if (path.dirname(from) !== path.dirname(to) || fold(path.basename(from)) !== fold(path.basename(to))) return false;
+  return !readdirSync(path.dirname(to)).includes(path.basename(to));
 }

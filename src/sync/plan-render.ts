@@ -5,6 +5,7 @@
 import type { ApplyResult } from './apply-types.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
 import { formatBytes, plural } from '../base/units.js';
+import { printablePath, printableTarget, printableText } from '../base/printable.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
 export const SYNC_RESULT_VERSION = 1;
@@ -12,19 +13,19 @@ export const SYNC_RESULT_VERSION = 1;
 export function describeAction(a: SyncAction): string {
   switch (a.op) {
     case 'pull':
-      return `copy      ${a.at.path} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'})`;
+      return `copy      ${printablePath(a.at.path)} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'})`;
     case 'move':
-      return `rename    ${a.from.path} -> ${a.to.path}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
+      return `rename    ${printablePath(a.from.path)} -> ${printablePath(a.to.path)}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
     case 'mkdir':
-      return `mkdir     ${a.at.path}/`;
+      return `mkdir     ${printablePath(a.at.path)}/`;
     case 'symlink':
-      return `symlink   ${a.at.path} -> ${a.entry.target}`;
+      return `symlink   ${printablePath(a.at.path)} -> ${printableTarget(a.entry.target)}`;
     case 'metadata':
-      return `set time  ${a.at.path}`;
+      return `set time  ${printablePath(a.at.path)}`;
     case 'set-aside':
-      return `set aside ${a.at.path} (to versions)`;
+      return `set aside ${printablePath(a.at.path)} (to versions)`;
     case 'delete':
-      return `delete    ${a.at.path}${a.entry.type === 'dir' ? '/' : ''} (to versions)`;
+      return `delete    ${printablePath(a.at.path)}${a.entry.type === 'dir' ? '/' : ''} (to versions)`;
   }
 }
 
@@ -57,7 +58,7 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
   list('actions', plan.actions.map(describeAction));
   list(
     'skipped',
-    plan.skipped.map((s) => `${s.reason.padEnd(17)} ${s.path}: ${s.detail}`),
+    plan.skipped.map((s) => `${s.reason.padEnd(17)} ${printablePath(s.path)}: ${printableText(s.detail)}`),
   );
   return out.join('\n');
 }
@@ -68,7 +69,7 @@ export function renderResult(result: ApplyResult): string {
       `, renamed ${result.moved}, created ${result.created}, fixed times/permissions of ${result.metadataFixed}, deleted ${result.deleted}`,
   ];
   if (result.versions.length) lines.push(`${plural(result.versions.length, 'replaced or deleted item')} kept in .synker/versions/`);
-  for (const f of result.failed) lines.push(`failed: ${f.path}: ${f.message}`);
+  for (const f of result.failed) lines.push(`failed: ${printablePath(f.path)}: ${printableText(f.message)}`);
   if (result.aborted) lines.push(`stopped early: ${result.aborted.message}`);
   return lines.join('\n');
 }

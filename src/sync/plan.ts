@@ -81,7 +81,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
 
   const pairs: Array<[string, string]> = [];
   for (const d of differences) {
-    if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup' && d.otherPath !== undefined) pairs.push([d.path, d.otherPath]);
+    if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup' && d.otherPath !== undefined)
+      pairs.push([d.path, d.otherPath]);
     switch (d.category) {
       case 'missing':
         if (d.source) create(d, 'missing');
@@ -193,15 +194,28 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   const created = new Set([...moves, ...creates].map((a) => targetOf(a)!.disk));
   const kept = pairs.map(([first, second]) => (created.has(first) && !created.has(second) ? second : first));
   const collided = collisions(moves, creates, options.folding, kept);
+  // A folder not created (its name collides, or the backup cannot hold it): nothing inside it is
+  // either, or it would land inside the other spelling, or fail.
+  const skippedFolders = new Map(skipped.map((s) => [s.path, s.reason]));
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);
-    if (p === undefined || !collided.has(p.path)) return true;
-    skipped.push({
-      path: p.path,
-      reason: 'collision',
-      detail: `collides with ${collided.get(p.path)} on the backup's file system (names there ignore ${options.folding?.case ? 'case' : 'Unicode normalisation'}); neither overwrites the other`,
-    });
-    return false;
+    if (p === undefined) return true;
+    if (collided.has(p.path)) {
+      skippedFolders.set(p.path, 'collision');
+      skipped.push({
+        path: p.path,
+        reason: 'collision',
+        detail: `collides with ${collided.get(p.path)} on the backup's file system (names there ignore ${options.folding?.case ? 'case' : 'Unicode normalisation'}); neither overwrites the other`,
+      });
+      return false;
+    }
+    for (let slash = p.path.lastIndexOf('/'); slash > 0; slash = p.path.lastIndexOf('/', slash - 1)) {
+      const reason = skippedFolders.get(p.path.slice(0, slash));
+      if (reason === undefined) continue;
+      skipped.push({ path: p.path, reason, detail: `inside ${p.path.slice(0, slash)}, which is not synced either` });
+      return false;
+    }
+    return true;
   };
 
   // Deepest first so a folder is emptied before it is removed.

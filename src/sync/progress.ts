@@ -28,7 +28,8 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
   let shown = false;
   return {
     update(p) {
-      const width = Math.max((stream.columns ?? 80) - 1, 20);
+      // A terminal that reports 0 columns (some consoles, a resized pty) gets the usual 80.
+      const width = Math.max((stream.columns || 80) - 1, 20);
       let line = progressLine(p);
       if (p.currentPath !== undefined && line.length + 3 < width) line += `  ${p.currentPath}`;
       stream.write(`\r\x1b[2K${line.slice(0, width)}`);

@@ -15,11 +15,12 @@ import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FAT_TOLERANCE_MS } from '../diff/mtime.js';
 import { META_DIR } from '../manifest/layout.js';
-import { APPLIED_MODE_BITS, keepsModes } from '../base/mode-bits.js';
+import { appliedMode, keepsModes } from '../base/mode-bits.js';
 import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
 import { openHandleNoFollow } from '../base/no-follow.js';
+import { nameRulesOf, unstorableReason } from '../manifest/storable.js';
 
 const log = createLogger('restore');
 
@@ -110,8 +111,9 @@ export async function findAlreadyRestored(
   for (const entry of entries) {
     if (entry.type !== 'file' && entry.type !== 'symlink') continue;
     const disk = entry.raw ?? entry.path;
-    // A hostile path is refused when the plan is applied; it is never looked at here.
-    if (unsafePathReason(disk) !== undefined) continue;
+    // A hostile path is refused when the plan is applied, and a name this machine cannot hold is skipped
+    // there with its reason (manifest/storable.ts): neither is looked at here.
+    if (unsafePathReason(disk) !== undefined || unstorableReason(disk, nameRulesOf()) !== undefined) continue;
     // Nor is anything behind a symlinked folder in DIR: the pull refuses it, and nothing outside DIR is read.
     if (!parentsAreRealFolders(dir, disk)) continue;
     const abs = resolveUnderRoot(dir, disk);
@@ -156,8 +158,7 @@ async function compare(abs: string, st: Stats, entry: PlanEntry, modes: ModeKeep
   const hash = await hashFile(abs);
   if (hash !== entry.hash) return undefined;
   const sameTimes = sameStoredTime(st.mtimeMs, entry.mtime);
-  const sameMode =
-    modes === undefined || (st.mode & APPLIED_MODE_BITS) === (entry.mode & APPLIED_MODE_BITS) || !(await modes.keeps(abs));
+  const sameMode = modes === undefined || (st.mode & 0o777) === appliedMode(entry.mode) || !(await modes.keeps(abs));
   return sameTimes && sameMode ? 'same' : 'same-content';
 }
 

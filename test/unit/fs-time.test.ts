@@ -29,3 +29,12 @@ test(`every millisecond lands in its own millisecond with utimes and futimes (li
     if (Math.floor(statSync(file).mtimeMs) !== ms) throw new Error(`${ms} reads back as ${statSync(file).mtimeMs}`);
   }
 });
+
+test('a time before 1970 lands as itself, not as now', async (t) => {
+  const file = path.join(await tempDir(t), 'moon');
+  writeFileSync(file, 'x');
+  for (const ms of [-14_182_940_000, -1, -86_400_000 * 365 * 60 + 123]) {
+    utimesSync(file, fsTime(ms), fsTime(ms));
+    if (Math.floor(statSync(file).mtimeMs) !== ms) throw new Error(`${ms} reads back as ${statSync(file).mtimeMs}`);
+  }
+});

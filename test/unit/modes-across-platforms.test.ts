@@ -90,15 +90,21 @@ test('from a Windows source, made-up modes are neither a difference nor applied:
 test('from a POSIX source, permissions are applied but never setuid, setgid or sticky', async (t) => {
   const src = await tempDir(t);
   const dst = await tempDir(t);
-  writeTree(src, { 'tool.sh': '#!/bin/sh\n', 'shared/notes.txt': 'x' });
+  writeTree(src, { 'tool.sh': '#!/bin/sh\n', 'shared/notes.txt': 'x', 'drop/in.txt': 'y' });
   writeTree(dst, {});
   chmodSync(path.join(src, 'tool.sh'), 0o4755);
   chmodSync(path.join(src, 'shared'), 0o3775);
+  chmodSync(path.join(src, 'drop'), 0o1777);
   const { diff, result } = await syncWith(src, dst, true);
   assert.equal(diff.modesCompared, true);
   assert.equal(result.failed.length, 0);
   assert.equal(statSync(path.join(dst, 'tool.sh')).mode & 0o7777, 0o755);
   assert.equal(statSync(path.join(dst, 'shared')).mode & 0o7777, 0o775);
+  assert.equal(
+    statSync(path.join(dst, 'drop')).mode & 0o7777,
+    0o775,
+    'a 1777 folder without its sticky bit would let anyone delete anything: not writable by all',
+  );
   const again = await diffManifests(iterate(listTree(src)), iterate(listTree(dst)));
   assert.deepEqual(again.differences, [], 'the special bits the sync left out are no difference');
 });

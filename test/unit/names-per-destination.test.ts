@@ -134,7 +134,11 @@ test('the backup holds report.txt and the source gains Report.txt beside it: the
   assert.equal(missing?.unstorable, 'differs only in case from report.txt, the same name on this disk');
   const fresh = await diffManifests(iterate(both), iterate([file('report.txt')]));
   const probed = planSync(fresh.differences, { sourceFiles: 2, backupFiles: 1, folding: { case: true, normalization: true } });
-  assert.deepEqual(probed.actions.filter((a) => a.op === 'pull'), [], 'a pull would fail only at landing, its partial left behind');
+  assert.deepEqual(
+    probed.actions.filter((a) => a.op === 'pull'),
+    [],
+    'a pull would fail only at landing, its partial left behind',
+  );
   assert.equal(probed.skipped[0]?.path, 'Report.txt');
   assert.match(probed.skipped[0]?.detail ?? '', /collides with report\.txt/);
 });

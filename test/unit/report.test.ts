@@ -237,7 +237,7 @@ test('two names on one side that collide are not a rename: the terminal writes t
 });
 
 test('error messages and hints are escaped like names, their own line breaks kept', async () => {
-  const { printableText } = await import('../../src/report/printable.js');
+  const { printableText } = await import('../../src/base/printable.js');
   assert.equal(
     printableText('bad name "x\u001b[8my" from nas\nhint on two lines\u202e'),
     'bad name "x\\u{1b}[8my" from nas\nhint on two lines\\u{202e}',

@@ -253,3 +253,10 @@ test('by default Windows keeps its stores in SQLite where Node has it, every oth
     assert.equal(defaultBackend(platform, false), 'lmdb');
   }
 });
+
+test('back on LMDB after SQLite took the records, the state refuses to start empty and says where they are', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(path.join(dir, SQLITE_STATE_FILE), '');
+  await assert.rejects(AgentState.open(dir, { backend: 'lmdb' }), { code: 'E_STATE_ELSEWHERE' });
+  assert.ok(!existsSync(path.join(dir, STATE_FILE)), 'no empty state.lmdb was made');
+});

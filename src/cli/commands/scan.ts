@@ -9,6 +9,7 @@ import type { ManifestEntry } from '../../manifest/entry.js';
 import type { FolderScan, ScanStats } from '../../scan/index.js';
 import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
+import { formatBytes, plural } from '../../base/units.js';
 
 interface ScanFlags {
   json?: boolean;
@@ -178,24 +179,23 @@ function printable(text: string): string {
 
 export function summary(stats: ScanStats): string {
   const seconds = stats.elapsedMs / 1000;
-  const mb = stats.bytes / 1e6;
-  const rate = seconds > 0 ? stats.hashedBytes / 1e6 / seconds : 0;
+  const rate = seconds > 0 ? stats.hashedBytes / seconds : 0;
   const parts = [
-    `${stats.files} files (${mb.toFixed(1)} MB), ${stats.dirs} folders, ${stats.symlinks} symlinks`,
+    `${plural(stats.files, 'file')} (${formatBytes(stats.bytes)}), ${plural(stats.dirs, 'folder')}, ${plural(stats.symlinks, 'symlink')}`,
     `hashed ${stats.hashedFiles}, from cache ${stats.cachedFiles}`,
     `${stats.errors} errors`,
   ];
   if (stats.unstable > 0) parts.push(`${stats.unstable} changing while read (unstable)`);
   if (stats.skippedSpecial > 0) parts.push(`${stats.skippedSpecial} sockets/FIFOs/devices skipped`);
   if (stats.ignored > 0) parts.push(`${stats.ignored} ignored`);
-  parts.push(`${seconds.toFixed(2)} s, ${rate.toFixed(0)} MB/s hashed`);
+  parts.push(`${seconds.toFixed(2)} s, ${formatBytes(rate)}/s hashed`);
   return `scan: ${parts.join('; ')}`;
 }
 
 function showProgress(scan: FolderScan): () => void {
   const timer = setInterval(() => {
     const s = scan.stats;
-    process.stderr.write(`\r\x1b[Kscanning: ${s.files} files, ${(s.bytes / 1e6).toFixed(0)} MB, ${s.errors} errors`);
+    process.stderr.write(`\r\x1b[Kscanning: ${plural(s.files, 'file')}, ${formatBytes(s.bytes)}, ${plural(s.errors, 'error')}`);
   }, 250);
   timer.unref();
   return () => {

@@ -19,6 +19,7 @@ import { addExamples } from '../help.js';
 import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
+import { plural } from '../../base/units.js';
 
 interface SyncFlags extends DiscoveryFlags {
   peer?: string;
@@ -106,7 +107,7 @@ function render(result: SyncFolderResult, all: boolean, color: boolean): string 
   const { report, outcome } = result;
   // The check before the sync failed: nothing was compared, so no count of differences (the error follows on stderr).
   if (report.error !== null) return `${result.folderId}: not synced, the check before it could not be done\n`;
-  const head = `${result.folderId}: ${report.summary.failing} differences with ${report.source.name ?? 'the source'}`;
+  const head = `${result.folderId}: ${plural(report.summary.failing, 'difference')} with ${report.source.name ?? 'the source'}`;
   if (outcome?.dryRun) return `${head}\ndry run: ${renderPlan(outcome.plan, { all })}\n`;
   // A real run: the report with its sync section (what was fixed, refused, left).
   if (report.sync !== null) return renderTerminal(report, { color, all });
