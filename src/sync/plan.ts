@@ -80,9 +80,12 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   };
 
   const pairs: Array<[string, string]> = [];
+  /** Source names the backup does not have (as spelt on disk): of a colliding pair, one it has stays. */
+  const notOnBackup = new Set<string>();
   for (const d of differences) {
     if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup' && d.otherPath !== undefined)
       pairs.push([d.path, d.otherPath]);
+    if ((d.category === 'missing' || d.category === 'moved') && d.source) notOnBackup.add(onDisk(d.path, d.source).disk);
     switch (d.category) {
       case 'missing':
         if (d.source) create(d, 'missing');
@@ -191,8 +194,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   }
   // Of two source names the backup may take for one, the one it holds already stays; else the first.
-  const created = new Set([...moves, ...creates].map((a) => targetOf(a)!.disk));
-  const kept = pairs.map(([first, second]) => (created.has(first) && !created.has(second) ? second : first));
+  const kept = pairs.map(([first, second]) => (notOnBackup.has(first) && !notOnBackup.has(second) ? second : first));
   const collided = collisions(moves, creates, options.folding, kept);
   // A folder not created (its name collides, or the backup cannot hold it): nothing inside it is
   // either, or it would land inside the other spelling, or fail.

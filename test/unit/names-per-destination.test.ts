@@ -143,6 +143,21 @@ test('the backup holds report.txt and the source gains Report.txt beside it: the
   assert.match(probed.skipped[0]?.detail ?? '', /collides with report\.txt/);
 });
 
+test('Photos/ and photos/ both new onto Windows: the first folder and what is in it land, the other is skipped whole', async () => {
+  const dir = (p: string): ManifestEntry => ({ path: p, type: 'dir', size: 0, mtime: 1_700_000_000_000, mode: 0o755 });
+  const tree = [dir('Photos'), file('Photos/a.jpg'), dir('photos'), file('photos/b.jpg')];
+  const diff = await diffManifests(iterate(tree), iterate([]));
+  markUnstorable(diff.differences, 'windows');
+  const plan = planSync(diff.differences, {
+    sourceFiles: 2,
+    backupFiles: 0,
+    nameRules: 'windows',
+    folding: { case: true, normalization: false },
+  });
+  assert.deepEqual(plan.actions.map((a) => ('at' in a ? a.at.path : '')).sort(), ['Photos', 'Photos/a.jpg']);
+  assert.deepEqual(plan.skipped.map((x) => x.path).sort(), ['photos', 'photos/b.jpg']);
+});
+
 test('restore onto Windows, in place or --to a folder, skips the names it cannot hold', async () => {
   const diff = await diffManifests(iterate([]), iterate(TREE.map(file)));
   const inPlace = planRestore(diff.differences, { nameRules: 'windows' });
