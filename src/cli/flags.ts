@@ -19,3 +19,13 @@ export function jobsFlag(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256, not ${value}`);
   return n;
 }
+
+/**
+ * A path as the user typed it, with `/` between names: on Windows a
+ * backslash is a separator too (`.\2024`, `..\media\clip.bin`,
+ * `media\clip.bin`), as every Windows program takes it; elsewhere it is part
+ * of a name, and manifest paths refuse it anyway.
+ */
+export function typedPath(typed: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? typed.replaceAll('\\', '/') : typed;
+}

@@ -25,6 +25,7 @@ import { addExamples } from '../help.js';
 import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
+import { typedPath } from '../flags.js';
 
 interface RestoreFlags extends DiscoveryFlags {
   peer?: string;
@@ -175,7 +176,8 @@ function pickFolder(config: SynkerConfig, first: string | undefined, rest: strin
 }
 
 /** A path given on the command line, as the folder-relative manifest path. */
-function toFolderPath(folder: FolderConfig, given: string): string {
+function toFolderPath(folder: FolderConfig, typed: string): string {
+  const given = typedPath(typed);
   const abs = path.resolve(given);
   const rel = path.isAbsolute(given) || given.startsWith('./') || given.startsWith('../') ? path.relative(folder.path, abs) : given;
   const clean = rel.split(path.sep).join('/').replace(/\/+$/, '').normalize('NFC');

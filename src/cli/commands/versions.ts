@@ -13,6 +13,7 @@ import { listVersions, pruneVersions, restoreVersion, type VersionInfo } from '.
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
+import { typedPath } from '../flags.js';
 
 export function register(program: Command): void {
   const versions = program.command('versions').description('list, restore and prune the copies sync keeps of replaced and deleted files');
@@ -125,7 +126,7 @@ function folderById(config: SynkerConfig, id: string): FolderConfig {
 }
 
 function clean(p: string): string {
-  return p
+  return typedPath(p)
     .replace(/^\.\/+/, '')
     .replace(/\/+$/, '')
     .normalize('NFC');
