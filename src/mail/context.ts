@@ -22,7 +22,7 @@ export function folderPhrase(folderId: string, machine: string): string {
   return `Backup of ${folderId} on ${machine}`;
 }
 
-/** A machine name as a subject or body shows it: escaped like a file name (report/printable.ts). */
+/** A machine name as a subject or body shows it: escaped like a file name (base/printable.ts). */
 export function machineName(name: string): string {
   return printablePath(name);
 }
