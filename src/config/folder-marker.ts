@@ -7,6 +7,7 @@
  *   must never be mistaken for a folder whose files were all deleted;
  * - another folder's marker: the path points at the wrong folder (error).
  */
+import { lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
@@ -28,6 +29,50 @@ export type FolderRootStatus =
   | { state: 'other-folder'; foundId: string };
 
 export class FolderMarkerError extends SynkerError {}
+
+/**
+ * synker's own folder inside a folder root, `.synker/` and below (`versions`,
+ * `partial`), as a real folder: made where missing, one level at a time,
+ * and refused where it is a symlink or not a folder. A link there would send
+ * versions and partial files outside the folder root, and let a prune delete
+ * files there: anyone who can write inside a shared backup folder could
+ * plant one. Returns the absolute path.
+ */
+export function realMetaDir(root: string, ...below: string[]): string {
+  return metaDir(root, below, true);
+}
+
+/** realMetaDir for reading: the same refusal of a link, but nothing is made (a listing on a read-only disk). */
+export function existingMetaDir(root: string, ...below: string[]): string {
+  return metaDir(root, below, false);
+}
+
+function metaDir(root: string, below: string[], make: boolean): string {
+  let dir = root;
+  for (const part of [META_DIR, ...below]) {
+    dir = path.join(dir, part);
+    let st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st === undefined) {
+      if (!make) return path.join(root, META_DIR, ...below);
+      try {
+        mkdirSync(dir);
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+      }
+      st = lstatSync(dir);
+    }
+    if (st.isSymbolicLink() || !st.isDirectory()) {
+      throw new FolderMarkerError(
+        'E_META_LINK',
+        `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}: synker keeps its own files only in a real folder inside the folder root`,
+        {
+          hint: `Remove ${dir} (a link could send versions and partial files elsewhere); synker makes the folder itself.`,
+        },
+      );
+    }
+  }
+  return dir;
+}
 
 export function markerPath(root: string): string {
   return path.join(root, MARKER_FILE);
@@ -72,6 +117,8 @@ export async function checkFolderRoot(root: string, folderId: string): Promise<F
     if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent', reason: 'no-root' };
     throw new FolderMarkerError('E_FOLDER_UNREADABLE', `cannot open the folder ${root}: ${(err as Error).message}`, { cause: err });
   }
+  const meta = lstatSync(path.join(root, META_DIR), { throwIfNoEntry: false });
+  if (meta?.isSymbolicLink()) realMetaDir(root); // throws E_META_LINK: a link is no marker
   const marker = await readFolderMarker(root);
   if (!marker) return { state: 'absent', reason: 'no-marker' };
   if (marker.folderId !== folderId) return { state: 'other-folder', foundId: marker.folderId };

@@ -6,7 +6,7 @@
  * run can use. The writer that fills them is incoming-file.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -15,6 +15,7 @@ import { META_DIR } from '../manifest/layout.js';
 import { BackupDiskError } from './errors.js';
 import { fdRead } from '../transfer/fd-io.js';
 import { openNoFollow } from '../base/no-follow.js';
+import { realMetaDir } from '../config/folder-marker.js';
 
 export const PARTIAL_DIR = `${META_DIR}/partial`;
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -36,7 +37,8 @@ export function partialPathFor(root: string, hash: string): string {
 /** Makes the partial folder `dir` unless this process already made or found it. */
 export function makePartialDir(dir: string): void {
   if (!partialDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    // The partial folder is always <root>/.synker/partial: made as real folders, never through a link.
+    realMetaDir(path.dirname(path.dirname(dir)), ...PARTIAL_DIR.split('/').slice(1));
     partialDirs.add(dir);
   }
 }

@@ -18,6 +18,7 @@ import { fsyncDir } from '../base/atomic-file.js';
 import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
+import { existingMetaDir, realMetaDir } from '../config/folder-marker.js';
 
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
@@ -35,6 +36,11 @@ export function parseVersionStamp(stamp: string): Date {
 
 function versionsRoot(root: string): string {
   return path.join(root, ...VERSIONS_DIR.split('/'));
+}
+
+/** The versions folder, checked to be a real folder (made where missing): never written or pruned through a link. */
+function realVersionsRoot(root: string): string {
+  return realMetaDir(root, ...VERSIONS_DIR.split('/').slice(1));
 }
 
 /** Keeps the current state of files before a sync run changes them. */
@@ -96,7 +102,7 @@ export class VersionKeeper {
   }
 
   private async freeVersionPath(relPath: string): Promise<{ abs: string; rel: string }> {
-    await mkdir(versionsRoot(this.root), { recursive: true });
+    realVersionsRoot(this.root);
     const name = path.posix.basename(relPath);
     const dir = relPath.slice(0, relPath.length - name.length);
     for (let n = 1; ; n++) {
@@ -127,7 +133,7 @@ export interface VersionInfo {
  */
 export async function listVersions(root: string, paths: string[] = []): Promise<VersionInfo[]> {
   const found: VersionInfo[] = [];
-  const base = versionsRoot(root);
+  const base = existingMetaDir(root, ...VERSIONS_DIR.split('/').slice(1));
   // `stampFrom` is set once a folder itself was versioned (a moved-away folder).
   const walk = async (dirRel: string, origRel: string, stampFrom: string | undefined): Promise<void> => {
     let names: string[];
