@@ -26,6 +26,7 @@ import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
 import { typedPath } from '../flags.js';
+import { printablePath } from '../../base/printable.js';
 
 interface RestoreFlags extends DiscoveryFlags {
   peer?: string;
@@ -120,7 +121,7 @@ export function register(program: Command): void {
             }
             for (const p of outcome.notOnBackup) {
               process.stderr.write(
-                `warning: ${p}: the backup on ${found.device.name ?? found.device.deviceId} has nothing at this path; nothing was restored for it\n`,
+                `warning: ${printablePath(p)}: the backup on ${printablePath(found.device.name ?? found.device.deviceId)} has nothing at this path; nothing was restored for it\n`,
               );
             }
             return outcome.exitCode;

@@ -14,6 +14,7 @@ import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
 import { typedPath } from '../flags.js';
+import { printablePath } from '../../base/printable.js';
 
 export function register(program: Command): void {
   const versions = program.command('versions').description('list, restore and prune the copies sync keeps of replaced and deleted files');
@@ -42,7 +43,7 @@ export function register(program: Command): void {
           process.stdout.write(
             flags.json
               ? `${JSON.stringify({ path: v.path, replacedAt: v.replacedAt.toISOString(), stamp: v.stamp, versionPath: v.versionPath, size: v.size, mtime: v.mtime })}\n`
-              : `${v.replacedAt.toISOString().replace('.000Z', 'Z')}  ${formatBytes(v.size).padStart(8)}  ${v.path}  (${v.stamp})\n`,
+              : `${v.replacedAt.toISOString().replace('.000Z', 'Z')}  ${formatBytes(v.size).padStart(8)}  ${printablePath(v.path)}  (${v.stamp})\n`,
           );
         }
         if (found.length === 0 && !flags.json)
@@ -77,7 +78,7 @@ export function register(program: Command): void {
           });
         }
         const target = await restoreVersion(folder.path, chosen, flags.to === undefined ? {} : { toDir: path.resolve(flags.to) });
-        process.stdout.write(`restored ${wanted} as of ${chosen.replacedAt.toISOString()} to ${target}\n`);
+        process.stdout.write(`restored ${printablePath(wanted)} as of ${chosen.replacedAt.toISOString()} to ${printablePath(target)}\n`);
       }),
     ),
   );
