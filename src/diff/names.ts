@@ -4,14 +4,7 @@
  * combining accent.
  */
 import type { ManifestEntry } from '../manifest/entry.js';
-
-/** The name as a case-insensitive, normalising file system sees it. */
-export function foldName(name: string): string {
-  // Most names are ASCII, where normalisation changes nothing: skip its cost (a diff folds every name).
-  return ASCII.test(name) ? name.toLowerCase() : name.normalize('NFC').toLowerCase().normalize('NFC');
-}
-
-const ASCII = /^[\x00-\x7f]*$/;
+import { foldName } from '../manifest/storable.js';
 
 export function parentOf(path: string): string {
   const slash = path.lastIndexOf('/');

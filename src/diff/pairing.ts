@@ -10,7 +10,8 @@
  */
 import { comparePaths } from '../manifest/order.js';
 import { contentChanges, sameContent } from './compare.js';
-import { baseName, foldName, isInside } from './names.js';
+import { foldName } from '../manifest/storable.js';
+import { baseName, isInside } from './names.js';
 import { addMember, folderPairKey, renamedFolderKeyOf } from './renamed-folders.js';
 import type { Difference, EntryFacts } from './types.js';
 

@@ -41,6 +41,26 @@ export function windowsNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** How a file system compares names: without case (`Foo` is `foo`), and/or NFC and NFD spellings as one. */
+export interface NameFolding {
+  case: boolean;
+  normalization: boolean;
+}
+
+/** Both: what macOS (APFS, HFS+) does by default, and what a name clash is judged by. */
+export const FOLD_ALL: NameFolding = { case: true, normalization: true };
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** A name as a file system that folds it so sees it: names with the same key are one name there. */
+export function foldName(name: string, folding: NameFolding = FOLD_ALL): string {
+  // Most names are ASCII, where normalisation changes nothing: skip its cost (a diff folds every name).
+  if (ASCII.test(name)) return folding.case ? name.toLowerCase() : name;
+  let key = folding.normalization ? name.normalize('NFC') : name;
+  if (folding.case) key = key.toLowerCase();
+  return folding.normalization && folding.case ? key.normalize('NFC') : key;
+}
+
 /**
  * Whether two different paths name one file under these rules: Windows
  * compares names without case (NTFS and FAT as Windows mounts them), so
@@ -48,7 +68,8 @@ export function windowsNameProblem(name: string): string | undefined {
  * that ignores case is found by the sync's probe of the folder.)
  */
 export function sameNameOnDisk(a: string, b: string, rules: NameRules): boolean {
-  return rules === 'windows' && a !== b && a.toUpperCase() === b.toUpperCase();
+  const windows: NameFolding = { case: true, normalization: false };
+  return rules === 'windows' && a !== b && foldName(a, windows) === foldName(b, windows);
 }
 
 /** Why `relPath` (a manifest path, `/`-separated, as it is on disk) cannot be stored under these rules, naming the component; undefined when it can. */

@@ -9,22 +9,12 @@ import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
+import type { NameFolding } from '../manifest/storable.js';
 import { BackupNotWritableError } from './errors.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 
-export interface FoldingInfo {
-  /** `Foo` and `foo` are one name. */
-  case: boolean;
-  /** `é` (NFC) and `e\u0301` (NFD) are one name. */
-  normalization: boolean;
-}
-
-/** The name as the file system compares it. */
-export function foldKey(name: string, folding: FoldingInfo): string {
-  let key = folding.normalization ? name.normalize('NFC') : name;
-  if (folding.case) key = key.toLowerCase();
-  return key;
-}
+/** How the backup's file system compares names (manifest/storable.ts NameFolding). */
+export type FoldingInfo = NameFolding;
 
 /**
  * Probes the file system holding `root`. Case: the folder marker is looked up

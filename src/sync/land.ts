@@ -14,6 +14,7 @@ import { prepareParents } from '../transfer/safe-path.js';
 import type { VersionKeeper } from './versions.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { siblingTempPath } from './temp-name.js';
+import { foldName } from '../manifest/storable.js';
 
 /** Two names that are one on this file system (FAT, APFS, NTFS fold case): neither overwrites the other. */
 export class NameCollisionError extends SyncError {
@@ -86,8 +87,4 @@ async function nameOnDisk(abs: string): Promise<string | undefined> {
   if (names.includes(base)) return base;
   const folded = foldName(base);
   return names.find((n) => foldName(n) === folded);
-}
-
-function foldName(name: string): string {
-  return name.normalize('NFC').toLowerCase();
 }

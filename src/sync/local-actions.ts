@@ -18,6 +18,7 @@ import { lstatOrUndefined } from './lstat-optional.js';
 import type { PlanEntry, SyncAction } from './plan-types.js';
 import { siblingTempPath } from './temp-name.js';
 import type { VersionKeeper } from './versions.js';
+import { foldName } from '../manifest/storable.js';
 
 export class LocalActions {
   constructor(
@@ -137,7 +138,6 @@ function setMode(abs: string, mode: number): Promise<void> {
  */
 function isSameEntry(from: string, a: Stats, to: string, b: Stats): boolean {
   if (a.ino !== 0 && a.ino === b.ino && a.dev === b.dev) return true;
-  const fold = (name: string): string => name.normalize('NFC').toLowerCase();
-  if (path.dirname(from) !== path.dirname(to) || fold(path.basename(from)) !== fold(path.basename(to))) return false;
+  if (path.dirname(from) !== path.dirname(to) || foldName(path.basename(from)) !== foldName(path.basename(to))) return false;
   return !readdirSync(path.dirname(to)).includes(path.basename(to));
 }

@@ -18,8 +18,7 @@
  */
 import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
-import { unstorableReason } from '../manifest/storable.js';
-import { foldKey } from './folding.js';
+import { foldName, unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
 import {
   planTotals,
@@ -257,9 +256,9 @@ function collisions(moves: SyncAction[], creates: SyncAction[], folding: Folding
   if (!folding || (!folding.case && !folding.normalization)) return out;
   const targets = [...moves, ...creates].map((a) => targetOf(a)!).sort((a, b) => comparePaths(a.path, b.path));
   const firstByKey = new Map<string, PlanPath>();
-  for (const k of kept) if (!firstByKey.has(foldKey(k, folding))) firstByKey.set(foldKey(k, folding), { path: k, disk: k });
+  for (const k of kept) if (!firstByKey.has(foldName(k, folding))) firstByKey.set(foldName(k, folding), { path: k, disk: k });
   for (const t of targets) {
-    const key = foldKey(t.disk, folding);
+    const key = foldName(t.disk, folding);
     const first = firstByKey.get(key);
     if (first === undefined) firstByKey.set(key, t);
     else if (first.disk !== t.disk) out.set(t.path, first.path);
