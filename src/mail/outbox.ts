@@ -102,6 +102,7 @@ export class Outbox {
    */
   async add(message: ComposedMessage): Promise<OutboxEntry | undefined> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.removeOrphanedTemps();
     const id = outboxIdFor(message.messageId);
     const existing = await this.read(id);
     if (existing) return existing.entry;
@@ -315,6 +316,20 @@ export class Outbox {
     }
   }
 
+  /**
+   * Removes the temporary files of writers killed mid-write (writeFileAtomic names them
+   * `.NAME.PID.HEX.tmp`; never renamed, so never a message): a crash while a large report was
+   * queued must not leave its bytes in the outbox for ever. A live writer's file is left alone.
+   */
+  private async removeOrphanedTemps(): Promise<void> {
+    for (const name of await readdir(this.dir)) {
+      const pid = Number(/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1] ?? Number.NaN);
+      if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+      log.info(`removing ${name}, left by a process that stopped while writing to the outbox`);
+      await rm(path.join(this.dir, name), { force: true });
+    }
+  }
+
   /** Takes the outbox lock, or returns undefined when a live process holds it. */
   private async lock(): Promise<(() => Promise<void>) | undefined> {
     const file = path.join(this.dir, LOCK_FILE);
@@ -356,6 +371,16 @@ export class Outbox {
     } catch (err) {
       return errnoCode(err) === 'ENOENT';
     }
+  }
+}
+
+/** Whether a process with this ID runs (one we may not signal runs too). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH';
   }
 }
 
