@@ -51,9 +51,17 @@ export interface CliAgent {
   log(): string;
 }
 
-/** `synker [globalArgs] agent --port 0 --no-discovery --no-schedule`, killed when the test ends. */
-export async function startCliAgent(t: TestContext, env: NodeJS.ProcessEnv, globalArgs: string[] = []): Promise<CliAgent> {
-  const agent = spawn(process.execPath, [SYNKER_BIN, ...globalArgs, 'agent', '--port', '0', '--no-discovery', '--no-schedule'], {
+/**
+ * `synker [globalArgs] agent --port 0 --no-discovery --no-schedule`, killed when the test ends;
+ * `discoveryArgs` replace `--no-discovery` (only ever with `--interface lo`: no multicast leaves the machine).
+ */
+export async function startCliAgent(
+  t: TestContext,
+  env: NodeJS.ProcessEnv,
+  globalArgs: string[] = [],
+  discoveryArgs: string[] = ['--no-discovery'],
+): Promise<CliAgent> {
+  const agent = spawn(process.execPath, [SYNKER_BIN, ...globalArgs, 'agent', '--port', '0', ...discoveryArgs, '--no-schedule'], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
