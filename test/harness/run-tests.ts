@@ -84,7 +84,8 @@ async function main(args: string[]): Promise<number> {
     const skips = readRecorded(recorded);
     const inCi = Boolean(process.env.CI);
     const refused = refusedSkips(skips, loadAllowedSkips(), inCi);
-    if (skips.length > 0) console.error(`${skips.length} skipped test${skips.length === 1 ? '' : 's'}, ${refused.length} not allowed${inCi ? ' in CI' : ''}`);
+    if (skips.length > 0)
+      console.error(`${skips.length} skipped test${skips.length === 1 ? '' : 's'}, ${refused.length} not allowed${inCi ? ' in CI' : ''}`);
     for (const r of refused) {
       console.error(`not allowed to skip: ${r.name}${r.file ? ` (${path.relative(process.cwd(), r.file)})` : ''}`);
       console.error(`  reason given: ${r.reason ?? '(none)'}; ${r.why}`);

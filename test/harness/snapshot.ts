@@ -20,7 +20,8 @@ export function snapshotTree(root: string, exclude: (rel: string) => boolean = (
     else if (st.isFile()) what = `file sha256=${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
     else if (st.isDirectory()) what = 'dir';
     else what = 'other';
-    out[rel] = `${what} mode=${st.mode.toString(8)} size=${st.isDirectory() ? '-' : st.size} mtime=${st.mtimeNs} ctime=${st.ctimeNs} ino=${st.ino}`;
+    out[rel] =
+      `${what} mode=${st.mode.toString(8)} size=${st.isDirectory() ? '-' : st.size} mtime=${st.mtimeNs} ctime=${st.ctimeNs} ino=${st.ino}`;
     if (!st.isDirectory()) return;
     for (const name of readdirSync(full).sort()) {
       const child = rel === '.' ? name : `${rel}/${name}`;

@@ -71,7 +71,10 @@ test('synker never writes to the source: sync, check and a refused restore leave
   const refused = await runSynker(['restore', 'photos', 'edited.txt', ...toBackup, '--json'], { env: pair.sourceEnv });
   assert.notEqual(refused.code, 0, `the restore of a newer source file without --force is refused: ${refused.stdout}`);
   const skipped = (JSON.parse(refused.stdout) as { plan: { skipped: Array<{ path: string; reason: string }> } }).plan.skipped;
-  assert.deepEqual(skipped.map((x) => [x.reason, x.path]), [['newer-on-source', 'edited.txt']]);
+  assert.deepEqual(
+    skipped.map((x) => [x.reason, x.path]),
+    [['newer-on-source', 'edited.txt']],
+  );
   const dry = await runSynker(['restore', 'photos', ...toBackup, '--dry-run', '--force'], { env: pair.sourceEnv });
   assert.ok(dry.code === 0 || dry.code === 1, dry.stderr);
   const wholeRefused = await runSynker(['restore', 'photos', ...toBackup, '--force', '--json'], { env: pair.sourceEnv });

@@ -40,7 +40,10 @@ test('source shrank: a real sync after the source lost more than half its files 
   assert.equal(stopped.code, 2, `${stopped.stdout}\n${stopped.stderr}`);
   const json = JSON.parse(stopped.stdout) as SyncJson;
   assert.equal(json.error?.code, 'E_SYNC_GUARD_SOURCE_SHRANK');
-  assert.deepEqual(json.plan?.stops.map((x) => x.guard), ['source-shrank']);
+  assert.deepEqual(
+    json.plan?.stops.map((x) => x.guard),
+    ['source-shrank'],
+  );
   assert.match(json.error!.message, /the source lists 14 files where it listed 30 at the last sync/);
   assert.deepEqual(snapshotChanges(before, files()), [], 'no file on the backup changed, new.jpg not pulled');
 
@@ -59,10 +62,16 @@ test('--force never overrides the folder-marker check: a backup folder without i
   renameSync(path.join(pair.backupRoot, '.synker'), path.join(dir, 'synker-meta-aside'));
   const before = snapshotTree(pair.backupRoot);
   for (const extra of [[], ['--force'], ['--force', '--delete', '--max-delete', '100%']]) {
-    const r = await runSynker(['sync', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json', ...extra], { env: pair.backupEnv });
+    const r = await runSynker(['sync', 'photos', '--no-discovery', '--peer', `127.0.0.1:${source.port}`, '--json', ...extra], {
+      env: pair.backupEnv,
+    });
     assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stdout}\n${r.stderr}`);
     assert.equal((JSON.parse(r.stdout) as SyncJson).error?.code, 'E_FOLDER_ABSENT', r.stdout);
     assert.match(r.stderr, /has no \.synker\/folder\.json marker \(an unmounted disk\?\)/);
-    assert.deepEqual(snapshotChanges(before, snapshotTree(pair.backupRoot)), [], `${extra.join(' ')}: nothing written to the backup folder`);
+    assert.deepEqual(
+      snapshotChanges(before, snapshotTree(pair.backupRoot)),
+      [],
+      `${extra.join(' ')}: nothing written to the backup folder`,
+    );
   }
 });

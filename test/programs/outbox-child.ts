@@ -16,7 +16,12 @@ if (mode === 'flush') {
   process.stdout.write('flushed\n');
 } else {
   const text = 'x'.repeat(Number(arg));
-  const message = await composeMessage(testSmtpSettings(25), { subject: 'big report', text, html: `<p>${text}</p>` }, 'report:big', new Date('2026-11-25T03:17:00Z'));
+  const message = await composeMessage(
+    testSmtpSettings(25),
+    { subject: 'big report', text, html: `<p>${text}</p>` },
+    'report:big',
+    new Date('2026-11-25T03:17:00Z'),
+  );
   await outbox.add(message);
   process.stdout.write('queued\n');
 }
