@@ -17,7 +17,7 @@ import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { outboxDir } from '../../src/dirs/data-files.js';
 import { startCheckPair, writeTree } from '../harness/check-pair.js';
 import { ManualClock } from '../harness/clock.js';
-import { TestSmtpServer, freePort } from '../harness/smtp.js';
+import { TestSmtpServer } from '../harness/smtp.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 
 const FILES: Record<string, string> = { 'a.jpg': 'alpha', 'b.jpg': 'bravo', 'docs/notes.txt': 'notes' };
@@ -121,10 +121,9 @@ test('--email without smtp settings is refused before checking', async (t) => {
 test('a scheduled check runs `synker check` as a low-priority process and mails its report', async (t) => {
   const pair = await startCheckPair(t, FILES);
   await writeFile(path.join(pair.backupRoot, 'leftover.tmp'), 'x');
-  const port = await freePort();
-  const server = await new TestSmtpServer().start({ port });
+  const server = await new TestSmtpServer().start();
   t.after(() => server.stop());
-  pair.backupConfig.smtp = smtpSection(port);
+  pair.backupConfig.smtp = smtpSection(server.port);
   pair.backupConfig.schedule = { check: '0 4 * * *', timezone: 'UTC', email: 'on-difference' };
   await pair.writeBackupHome();
   const env = isolatedEnv(path.dirname(pair.backupHome), { SYNKER_HOME: pair.backupHome });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkSmtp } from '../../src/doctor/smtp-check.js';
-import { freePort, TestSmtpServer } from '../harness/smtp.js';
+import { REFUSED_PORT, TestSmtpServer } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 /** The config's smtp section, as a user writes it. */
@@ -42,7 +42,7 @@ test('doctor: a refused login is a problem naming the setting to fix', async (t)
 });
 
 test('doctor: a mail server that is down (closed port on 127.0.0.1) is a problem with a fix', async () => {
-  const port = await freePort();
+  const port = REFUSED_PORT;
   const finding = await checkSmtp(section(port));
   assert.equal(finding.status, 'fail');
   assert.match(finding.message, new RegExp(`127\\.0\\.0\\.1:${port} refused the connection`));

@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, TestSmtpServer } from '../harness/smtp.js';
+import { freePort, REFUSED_PORT, TestSmtpServer } from '../harness/smtp.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -66,6 +66,7 @@ function finding(report: JsonReport, check: string): JsonFinding {
 test('doctor on a healthy set-up: config, folder, identity, port and the SMTP login all pass', async (t) => {
   const smtp = await new TestSmtpServer().start({ users: { anna: 's3cret' } });
   t.after(() => smtp.stop());
+  // doctor's port finding is about a port nothing holds: a released one is what it must call free.
   const { env } = await initialised(t, smtp.port, await freePort());
   const result = await runSynker(['doctor', '--no-multicast', '--json'], { env });
   assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -89,7 +90,7 @@ test('doctor on a broken set-up reports each problem with a fix: SMTP down, port
   await new Promise<void>((resolve) => blocker.listen(0, resolve));
   t.after(() => blocker.close());
   const agentPort = (blocker.address() as net.AddressInfo).port;
-  const closedSmtpPort = await freePort();
+  const closedSmtpPort = REFUSED_PORT;
   const { home, env } = await initialised(t, closedSmtpPort, agentPort);
   await chmod(path.join(home, 'synker/config/key.pem'), 0o000);
   // The folder's disk "is not mounted": the marker is gone.

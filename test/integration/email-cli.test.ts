@@ -10,7 +10,7 @@ import { composeMessage } from '../../src/mail/compose.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { outboxDir, scheduleStateFile } from '../../src/dirs/data-files.js';
 import { ScheduleStateStore } from '../../src/schedule/state.js';
-import { TestSmtpServer, freePort, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -72,7 +72,7 @@ test('synker test-email sends a sample to every recipient, or to --to', async (t
 
 test('synker test-email names the setting to fix', async (t) => {
   const s = await setup(t);
-  const port = await freePort();
+  const port = REFUSED_PORT;
   await s.writeConfig({ smtp: smtpSection(port) });
   const down = await runSynker(['test-email'], { env: s.env });
   assert.equal(down.code, 2);
@@ -101,7 +101,7 @@ test('synker test-email names the setting to fix', async (t) => {
 
 test('synker outbox lists what waits and --send delivers it once', async (t) => {
   const s = await setup(t);
-  const port = await freePort();
+  const port = REFUSED_PORT;
   await s.writeConfig({ smtp: smtpSection(port) });
   const outbox = new Outbox(outboxDir(s.dataDir));
   const message = await composeMessage(
@@ -127,8 +127,10 @@ test('synker outbox lists what waits and --send delivers it once', async (t) => 
   assert.equal(json.waiting[0]!.attempts, 1);
   assert.equal(json.waiting[0]!.lastError.code, 'E_SMTP_CONNECT');
 
-  const server = await new TestSmtpServer().start({ port });
+  // The server is back (on a port of its own choosing: a port cannot be held closed and then reused safely).
+  const server = await new TestSmtpServer().start();
   t.after(() => server.stop());
+  await s.writeConfig({ smtp: smtpSection(server.port) });
   const sent = await runSynker(['outbox', '--send'], { env: s.env });
   assert.equal(sent.code, 0, sent.stderr);
   assert.match(sent.stdout, /sent: Backup of pictures on nas: 3 files missing/);
@@ -141,7 +143,7 @@ test('synker outbox lists what waits and --send delivers it once', async (t) => 
 
 test('synker outbox --send while another process holds the outbox does not claim that process is the agent', async (t) => {
   const s = await setup(t);
-  const port = await freePort();
+  const port = REFUSED_PORT;
   await s.writeConfig({ smtp: smtpSection(port) });
   const outbox = new Outbox(outboxDir(s.dataDir));
   const message = await composeMessage(

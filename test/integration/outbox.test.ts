@@ -7,7 +7,7 @@ import { sendThroughOutbox, flushOutbox } from '../../src/mail/deliver.js';
 import { MailDeliveryError } from '../../src/mail/mailer.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { composeMessage, type MailContent } from '../../src/mail/compose.js';
-import { TestSmtpServer, freePort, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 const CONTENT: MailContent = {
@@ -39,7 +39,7 @@ test('a message is delivered once and leaves the outbox', async (t) => {
 });
 
 test('SMTP down: the report waits in the outbox, then is delivered exactly once when the server is back', async (t) => {
-  const port = await freePort();
+  const port = REFUSED_PORT;
   const outbox = new Outbox(path.join(await tempDir(t), 'outbox'));
   const setup = { settings: testSmtpSettings(port), outbox };
 
@@ -58,8 +58,10 @@ test('SMTP down: the report waits in the outbox, then is delivered exactly once 
   await sendThroughOutbox(setup, CONTENT, 'report:pictures:2', WHEN);
   assert.equal(await outbox.size(), 1);
 
-  const server = await new TestSmtpServer().start({ port });
+  // The server is back (on a port of its own choosing: a port cannot be held closed and then reused safely).
+  const server = await new TestSmtpServer().start();
   t.after(() => server.stop());
+  setup.settings = testSmtpSettings(server.port);
   const flushed = await flushOutbox(setup);
   assert.equal(flushed.sent.length, 1);
   assert.equal(flushed.remaining, 0);
@@ -96,7 +98,7 @@ test('auth refused: the error names the setting, the report waits, and goes out 
 
 test('a missing password variable keeps the report in the outbox with a clear error', async (t) => {
   const outbox = new Outbox(path.join(await tempDir(t), 'outbox'));
-  const settings = testSmtpSettings(await freePort(), { user: 'synker', passwordEnv: 'SYNKER_TEST_UNSET' });
+  const settings = testSmtpSettings(REFUSED_PORT, { user: 'synker', passwordEnv: 'SYNKER_TEST_UNSET' });
   const outcome = await sendThroughOutbox({ settings, outbox, env: {} }, CONTENT, 'report:nopass', WHEN);
   assert.equal(outcome.status, 'queued');
   assert.ok(outcome.status === 'queued');

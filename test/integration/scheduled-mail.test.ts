@@ -15,13 +15,15 @@ import { DEFAULT_SCHEDULE } from '../../src/config/schedule.js';
 import { ScheduleStateStore } from '../../src/schedule/state.js';
 import { ManualClock } from '../harness/clock.js';
 import { file, reportOf } from '../harness/report.js';
-import { TestSmtpServer, freePort, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 test('scheduled checks e-mail differences, one staleness alert, one recovery, and the outbox catches up', async (t) => {
   const dir = await tempDir(t);
-  const port = await freePort();
-  let server = await new TestSmtpServer().start({ port });
+  let server = await new TestSmtpServer().start();
+  // The mailer reads these settings at each send: the server's going down and coming back (on a
+  // port of its own choosing) is this object's port changing; no port is released and taken again.
+  const smtp = testSmtpSettings(server.port);
   const received = (): number => server.received.length;
   t.after(() => server.stop());
 
@@ -29,7 +31,7 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
   const settings = { ...DEFAULT_SCHEDULE, timezone: 'UTC' };
   const outbox = new Outbox(path.join(dir, 'outbox'), () => clock.now());
   const mail = new ReportMailer({
-    settings: testSmtpSettings(port),
+    settings: smtp,
     outbox,
     agentName: 'nas',
     timeZone: 'UTC',
@@ -91,12 +93,14 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
   mode = 'unreachable';
   await tickUntil('2026-11-26T00:00:00Z');
   assert.equal(received(), 2, 'hourly retries alone send nothing');
+  smtp.port = REFUSED_PORT;
   await server.stop();
   // Last verified 23 Nov 03:20 (the first tick after the slot): 3 days later, the alert.
   await tickUntil('2026-11-26T06:00:00Z');
   assert.deepEqual(subjects, ['(queued) stale'], 'the alert waits in the outbox');
   assert.equal(await outbox.size(), 1);
-  server = await new TestSmtpServer().start({ port });
+  server = await new TestSmtpServer().start();
+  smtp.port = server.port;
   await tickUntil('2026-11-29T00:00:00Z');
   assert.equal(received(), 1, 'the queued alert went out once when the server was back');
   assert.equal((await server.parsed(0)).subject, 'Backup of pictures on nas NOT verified since 23 Nov');
