@@ -92,22 +92,3 @@ export function testSmtpSettings(port: number, extra: Partial<SmtpSettings> = {}
     ...extra,
   };
 }
-
-/**
- * A TCP port on 127.0.0.1 that refuses connections: 1 (tcpmux), privileged and served by nothing
- * here, so no test or other process can take it meanwhile, as it could a port found free and released.
- */
-export const REFUSED_PORT = 1;
-
-/**
- * A port that nothing listens on right now (taken and released, so another process may take it
- * before it is used): only for a server that cannot be told to listen on port 0 and report the
- * port it got (OpenSMTPD, test/system/email-mta.test.ts), and doctor's finding that the agent's
- * port is free (test/integration/doctor.test.ts). Everything else listens on port 0.
- */
-export async function freePort(): Promise<number> {
-  const server = await new TestSmtpServer().start();
-  const port = server.port;
-  await server.stop();
-  return port;
-}

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkSmtp } from '../../src/doctor/smtp-check.js';
-import { REFUSED_PORT, TestSmtpServer } from '../harness/smtp.js';
+import { REFUSED_PORT } from '../harness/ports.js';
+import { TestSmtpServer } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 /** The config's smtp section, as a user writes it. */

@@ -4,7 +4,8 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, REFUSED_PORT, TestSmtpServer } from '../harness/smtp.js';
+import { freePort, REFUSED_PORT } from '../harness/ports.js';
+import { TestSmtpServer } from '../harness/smtp.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 

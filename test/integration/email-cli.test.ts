@@ -10,7 +10,8 @@ import { composeMessage } from '../../src/mail/compose.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { outboxDir, scheduleStateFile } from '../../src/dirs/data-files.js';
 import { ScheduleStateStore } from '../../src/schedule/state.js';
-import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT } from '../harness/ports.js';
+import { TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 

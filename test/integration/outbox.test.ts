@@ -7,7 +7,8 @@ import { sendThroughOutbox, flushOutbox } from '../../src/mail/deliver.js';
 import { MailDeliveryError } from '../../src/mail/mailer.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { composeMessage, type MailContent } from '../../src/mail/compose.js';
-import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT } from '../harness/ports.js';
+import { TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 const CONTENT: MailContent = {

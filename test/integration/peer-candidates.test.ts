@@ -11,6 +11,7 @@ import { MdnsCandidates } from '../../src/discovery/mdns-source.js';
 import { PeerTable } from '../../src/discovery/peer-table.js';
 import { parseStaticPeer, StaticPeers } from '../../src/discovery/static-peers.js';
 import { decodeTxt, encodeTxt } from '../../src/discovery/txt.js';
+import { REFUSED_PORT } from '../harness/ports.js';
 
 const { deviceId } = await createIdentity();
 const { deviceId: otherId } = await createIdentity();
@@ -117,12 +118,7 @@ test('connecting by device ID tries candidates in order and keeps the first that
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const open = (server.address() as net.AddressInfo).port;
-  const closed = await new Promise<number>((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
+  const closed = REFUSED_PORT;
   const source: CandidateSource = {
     name: 'fixed',
     candidates: () => [

@@ -15,7 +15,8 @@ import { DEFAULT_SCHEDULE } from '../../src/config/schedule.js';
 import { ScheduleStateStore } from '../../src/schedule/state.js';
 import { ManualClock } from '../harness/clock.js';
 import { file, reportOf } from '../harness/report.js';
-import { REFUSED_PORT, TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
+import { REFUSED_PORT } from '../harness/ports.js';
+import { TestSmtpServer, testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 test('scheduled checks e-mail differences, one staleness alert, one recovery, and the outbox catches up', async (t) => {

@@ -13,7 +13,8 @@ import { Outbox } from '../../src/mail/outbox.js';
 import { formatBytes, formatCount } from '../../src/base/units.js';
 import { OpenSmtpd, opensmtpdUnavailable } from '../harness/opensmtpd.js';
 import { file, reportOf } from '../harness/report.js';
-import { freePort, testSmtpSettings } from '../harness/smtp.js';
+import { freePort } from '../harness/ports.js';
+import { testSmtpSettings } from '../harness/smtp.js';
 import { tempDir } from '../harness/tmp.js';
 
 const skip = opensmtpdUnavailable();
