@@ -21,6 +21,7 @@ import {
   type RawPeer,
   type TestAgent,
 } from '../harness/peers.js';
+import { waitFor } from '../harness/netns.js';
 
 const ERROR = 2;
 
@@ -394,7 +395,8 @@ test('connection caps: per address, refused attempts logged once', async (t) => 
     peer.ws.close();
     await peer.closed;
   }
-  await new Promise((r) => setTimeout(r, 50));
+  // The agent has let go of every one of them (its side of each close handled), so there is room again.
+  await waitFor('the agent to free its connections', () => (agent.server.connections === 0 ? true : undefined), 10_000, 5);
   await goodClientStillServed(agent, client, server);
   // The refusals left out are counted, at the latest when the agent stops.
   await agent.server.close();
@@ -414,7 +416,12 @@ test('a failed TLS handshake is logged with the address it came from', async (t)
   const silent = net.connect(agent.port, '127.0.0.1');
   silent.on('error', () => undefined);
   await new Promise((resolve) => silent.on('close', resolve));
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor(
+    'the failed handshake to be logged',
+    () => (agent.log.lines.some((l) => l.includes('TLS handshake')) ? true : undefined),
+    10_000,
+    5,
+  );
   assert.deepEqual(
     agent.log.lines.filter((l) => l.includes('TLS handshake')),
     ['warn TLS handshake with 127.0.0.1 failed: TLS handshake timeout'],

@@ -9,6 +9,7 @@ import { WrongDeviceError } from '../../src/peer/errors.js';
 import { connectToPeer, type PeerError, type PeerSession } from '../../src/peer/index.js';
 import { generateEntries } from '../harness/manifests.js';
 import { identities, startTestAgent } from '../harness/peers.js';
+import { waitFor } from '../harness/netns.js';
 
 async function collect(iterable: AsyncIterable<ManifestEntry>): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
@@ -83,8 +84,8 @@ test('a client expecting another device ID aborts before sending anything', asyn
   assert.match(err.message, /not of the expected device/);
   assert.ok(err instanceof WrongDeviceError);
   assert.equal(err.presentedDeviceId, server.deviceId);
-  // The server never saw a hello: trust was never looked up.
-  await new Promise((r) => setTimeout(r, 50));
+  // The server never saw a hello: trust was never looked up, up to the moment the server let go of the connection.
+  await waitFor('the server to close the connection', () => (agent.server.connections === 0 ? true : undefined), 10_000, 5);
   assert.equal(agent.directory.trustedLookups, 0);
 });
 
