@@ -10,6 +10,7 @@ import { packEntries, unpackEntries } from '../../src/scan/entry-batch.js';
 import { closeIdleScanThreads, ScanError, ScanThread, scanFolderInThread } from '../../src/scan/index.js';
 import { collect } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
+import { waitFor } from '../harness/netns.js';
 
 const SCAN_INDEX = fileURLToPath(new URL('../../src/scan/index.js', import.meta.url));
 
@@ -176,15 +177,26 @@ test('a scan stopped before its first entry ends the thread started for it', asy
   await assortedTree(root);
   for (let i = 0; i < 6000; i++) writeFileSync(path.join(root, `g${i}`), '');
   const threads = (): number => readdirSync('/proc/self/task').length;
-  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
   await closeIdleScanThreads();
-  await settle();
-  const before = threads();
+  // Node's own threads are all up and no scan thread is left: the count holds for a tenth of a second.
+  let before = threads();
+  await waitFor(
+    'a steady thread count',
+    async () => {
+      const now = threads();
+      if (now !== before) {
+        before = now;
+        return undefined;
+      }
+      return true;
+    },
+    10_000,
+    100,
+  );
   const iterator = new ScanThread().scan(root, { cache: false })[Symbol.asyncIterator]();
-  await settle();
-  assert.ok(threads() > before, 'the thread is scanning');
+  await waitFor('the scan thread to start', () => (threads() > before ? true : undefined), 10_000, 5);
   await iterator.return!();
-  await settle();
+  await waitFor('the scan thread to end', () => (threads() <= before ? true : undefined), 10_000, 5);
   assert.equal(threads(), before);
 });
 
