@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { directWritesSuit } from '../../src/sync/direct-write.js';
+import { directOpenFlag, directWritesSuit } from '../../src/sync/direct-write.js';
 import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { landFile } from '../../src/sync/land.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
@@ -132,6 +132,11 @@ test('a file system that refuses direct writes (ramfs) gets every file through t
     await rm(dir, { recursive: true, force: true });
   });
   writeTree(mount, {});
+  // The premise: ramfs refuses a direct descriptor, so each landing below has to take the page cache.
+  assert.equal(directWritesSuit(mount), true, 'ramfs is not on the list of file systems skipped up front');
+  assert.throws(() => openSync(path.join(mount, 'probe'), constants.O_WRONLY | constants.O_CREAT | directOpenFlag(), 0o600), {
+    code: 'EINVAL',
+  });
   const data = randomBytes(2 * 1024 * 1024 + 5);
   for (const name of ['one.bin', 'two.bin']) {
     const landed = await receiveAndLand(mount, name, data, 128 * 1024);
