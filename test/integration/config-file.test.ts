@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readdir, readFile, stat, watch, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -237,18 +238,35 @@ test('a writer killed mid-write never leaves a torn config', async (t) => {
   const b = big(8002);
   await writeFile(path.join(dir, 'a.json'), JSON.stringify(a));
   await writeFile(path.join(dir, 'b.json'), JSON.stringify(b));
+  let caught = 0;
   for (let round = 0; round < 5; round++) {
     const child = spawnHelper('rewrite-config-forever', [file, path.join(dir, 'a.json'), path.join(dir, 'b.json')]);
     t.after(() => killAndWait(child));
     await waitForLine(child, /^writing$/);
-    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    // Kill while a write over an existing config is under way: as soon as writeFileAtomic's temporary file is seen.
+    await until(dir, (names) => names.includes('config.json') && names.some((n) => n.endsWith('.tmp')));
     await killAndWait(child);
+    if (readdirSync(dir).some((n) => n.endsWith('.tmp'))) caught++;
     const loaded = await loadConfigFile(file);
     assert.ok(loaded.exists);
     assert.ok([8001, 8002].includes(loaded.config.port), `round ${round}: port ${loaded.config.port}`);
     assert.deepEqual(loaded.config, loaded.config.port === 8001 ? a : b);
   }
+  // The kill follows the temporary file's appearance within a write's fsync: most rounds leave it behind.
+  assert.ok(caught >= 1, 'at least one kill landed inside a write (its temporary file left behind)');
 });
+
+/** Resolves when the names in `dir` satisfy `done` (watched, not polled on a timer). */
+async function until(dir: string, done: (names: string[]) => boolean): Promise<void> {
+  const seen = (): boolean => done(readdirSync(dir));
+  if (seen()) return;
+  const stop = new AbortController();
+  try {
+    for await (const _ of watch(dir, { signal: stop.signal })) if (seen()) return;
+  } finally {
+    stop.abort();
+  }
+}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
