@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -138,8 +139,14 @@ test('while the config file is broken, scheduled checks get the config still in 
   const store = await ConfigStore.open(file, { watch: true, pollMs: 50 });
   t.after(() => store.close());
   assert.equal(await configInForceFile(store, dir), undefined, 'the file is fine: the checks read it');
+  const invalid = once(store, 'invalid');
   await writeFile(file, '{"version": 1, "name": "nas",, }');
-  for (let i = 0; i < 100 && store.lastError() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+  // The store's watcher does not keep the process alive; this deadline does, while the event is awaited.
+  let deadline: NodeJS.Timeout | undefined;
+  await Promise.race([
+    invalid,
+    new Promise((_, reject) => (deadline = setTimeout(() => reject(new Error('the store never saw the broken edit')), 20_000))),
+  ]).finally(() => clearTimeout(deadline));
   assert.ok(store.lastError(), 'the store noticed the broken edit');
   const inForce = await configInForceFile(store, dir);
   assert.ok(inForce);
