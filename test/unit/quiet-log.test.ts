@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import { QuietLog } from '../../src/peer/quiet-log.js';
 import { MemoryLogger } from '../harness/peers.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-test('a flood is logged once, then counted when the interval ends, in the words given', async () => {
+test('a flood is logged once, then counted when the interval ends, in the words given', (t) => {
+  // The interval passes on a mocked clock (timers and Date together): no real waiting, no race with it.
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_800_000_000_000 });
   const log = new MemoryLogger();
   const quiet = new QuietLog(log, 200);
   const more = (n: number, s: number) => `refused ${n} more connections from 192.0.2.7 in the last ${s} s`;
@@ -18,11 +18,13 @@ test('a flood is logged once, then counted when the interval ends, in the words 
   quiet.warn('refused:192.0.2.8', 'refused a connection from 192.0.2.8: limit');
   assert.deepEqual(log.lines, ['warn refused a connection from 192.0.2.7: limit', 'warn refused a connection from 192.0.2.8: limit']);
   // The flood stopped: its count still comes, once.
-  await sleep(500);
+  t.mock.timers.tick(199);
+  assert.equal(log.lines.length, 2, 'nothing before the interval ends');
+  t.mock.timers.tick(1);
   assert.match(log.lines[2]!, /^warn refused 57 more connections from 192\.0\.2\.7 in the last \d+ s$/);
   assert.equal(log.lines.length, 3);
   // Later events start over: logged in full.
-  await sleep(250);
+  t.mock.timers.tick(250);
   quiet.warn('refused:192.0.2.7', 'refused a connection from 192.0.2.7: limit', more);
   assert.equal(log.lines[3], 'warn refused a connection from 192.0.2.7: limit');
   assert.equal(log.lines.length, 4);
