@@ -30,6 +30,12 @@ test('a real agent with configured folders multicasts none of their names or pat
     env: pair.sourceEnv,
   });
   assert.equal(added.code, 0, added.stderr);
+  const backupRoot = path.join(dir, 'Vault Copy Bk9');
+  mkdirSync(backupRoot);
+  const asBackup = await runSynker(['folder', 'add', 'vault-bk9', backupRoot, '--role', 'backup', '--share', 'nas'], {
+    env: pair.sourceEnv,
+  });
+  assert.equal(asBackup.code, 0, asBackup.stderr);
 
   const packets: Buffer[] = [];
   const capture = createSocket({ type: 'udp4', reuseAddr: true });
@@ -59,6 +65,7 @@ test('a real agent with configured folders multicasts none of their names or pat
   for (const folder of [
     { id: 'photos', root: pair.sourceRoot },
     { id: 'tax-returns-xj4', root: secretRoot },
+    { id: 'vault-bk9', root: backupRoot },
   ]) {
     secrets.add(folder.id);
     secrets.add(folder.root);
