@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -14,6 +15,7 @@ function runCli(args: string[], options: { home: string; cwd?: string }) {
   return runSynker(args, { env: isolatedEnv(options.home), ...(options.cwd ? { cwd: options.cwd } : {}) });
 }
 import { tempDir } from '../harness/tmp.js';
+import { snapshotChanges, snapshotTree } from '../harness/snapshot.js';
 
 const deviceA = deviceIdFromCertificate(Buffer.from('cli device a'));
 const deviceB = deviceIdFromCertificate(Buffer.from('cli device b'));
@@ -298,6 +300,12 @@ test('a read-only folder root or config dir is a clear error, and nothing is hal
   const root = await tempDir(t);
   assert.equal((await runCli(['id'], { home })).code, 0);
   const configDir = path.join(home, 'synker', 'config');
+  // What the config dir holds (not the dir itself, whose ctime the chmods below change).
+  const configFiles = () => {
+    const { '.': _dir, ...files } = snapshotTree(configDir);
+    return files;
+  };
+  const configBefore = configFiles();
   await chmod(root, 0o555);
   await chmod(configDir, 0o555);
   try {
@@ -311,6 +319,12 @@ test('a read-only folder root or config dir is a clear error, and nothing is hal
     await chmod(root, 0o755);
     await chmod(configDir, 0o700);
   }
+  assert.deepEqual(readdirSync(root), [], 'no marker, folder or temporary file in the folder root');
+  assert.deepEqual(
+    snapshotChanges(configBefore, configFiles()),
+    [],
+    'the config dir holds what it held, byte for byte, and no temporary file',
+  );
   assert.deepEqual(JSON.parse((await runCli(['folder', 'list', '--json'], { home })).stdout), []);
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
 });
