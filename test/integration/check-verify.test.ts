@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { lstat, realpath, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { HashCache, hashCachePath } from '../../src/scan/hash-cache.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from '../harness/check-pair.js';
 import { runSynker } from '../harness/synker-cli.js';
-import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
+import { type CliAgent, configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { rawHello, startRawServer } from '../harness/peers.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -247,10 +248,7 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
     report.differences.map((d) => `${d.category} ${d.path}`),
     ['missing b.txt'],
   );
-  await waitFor(
-    () => agentScans().length === 1,
-    () => source.log(),
-  );
+  await waitFor(source, () => agentScans().length === 1);
   assert.deepEqual(
     agentScans().map(({ files, hashedFiles, cachedFiles }) => ({ files, hashedFiles, cachedFiles })),
     [{ files: Object.keys(FILES).length, hashedFiles: 0, cachedFiles: 0 }],
@@ -259,10 +257,7 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   // The same agent hashes when asked normally, and re-hashes everything when asked to verify.
   assert.equal((await check()).code, 1);
   assert.equal((await check('--verify')).code, 1);
-  await waitFor(
-    () => agentScans().length === 3,
-    () => source.log(),
-  );
+  await waitFor(source, () => agentScans().length === 3);
   assert.deepEqual(
     agentScans().map(({ hashedFiles, cachedFiles }) => ({ hashedFiles, cachedFiles })),
     [
@@ -278,11 +273,16 @@ test('synker check --size-only against a real `synker agent`: its scan hashes no
   assert.match(both.stderr, /error: --verify and --size-only contradict each other\nhint: use one of them/);
 });
 
-async function waitFor(done: () => boolean, describe: () => string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > until) throw new Error(`timed out; log so far:\n${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+/** Resolves once `done()` holds, checked each time the agent writes to its log (stderr); fails after `timeoutMs`. */
+async function waitFor(agent: CliAgent, done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out; log so far:\n${agent.log()}`)), timeoutMs);
+  });
+  try {
+    while (!done()) await Promise.race([once(agent.process.stderr, 'data'), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
