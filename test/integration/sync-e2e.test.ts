@@ -507,3 +507,37 @@ test('the CLI: synker restore keeps the reason a backup was not found: a refusal
   assert.match(badPeer.stderr, /--peer 127\.0\.0\.1:99999/);
   assert.doesNotMatch(badPeer.stderr, /could be reached|Start synker agent on the backup machine/);
 });
+
+test('a move keeps its record: files in a folder the sync renamed, a file moved into another folder and a folder renamed in case stay guarded', async (t) => {
+  const pair = await startCheckPair(t, {
+    'd/sub/a.txt': 'in a folder renamed on the source',
+    'd/b.txt': 'next to it',
+    'loose.txt': 'moved into another folder',
+    'other/keep.txt': 'already there',
+    'Cased/c.txt': 'in a folder renamed in case only',
+  });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  renameSync(s('d'), s('e'));
+  renameSync(s('loose.txt'), s('other/loose.txt'));
+  renameSync(s('Cased'), s('CASED'));
+  const moved = await sync();
+  assert.equal(moved.exitCode, 0, JSON.stringify(moved.error));
+  assert.equal(moved.outcome?.result?.pulled, 0, 'renamed on the backup, nothing copied');
+  // Bit rot or tampering on the source, under the new names: same size, same mtime, other bytes.
+  for (const p of ['e/sub/a.txt', 'other/loose.txt', 'CASED/c.txt']) await corruptKeepingSizeAndMtime(s(p));
+  const next = await sync();
+  assert.deepEqual(
+    next.outcome?.plan.skipped.map((x) => [x.reason, x.path]),
+    [
+      ['suspicious', 'CASED/c.txt'],
+      ['suspicious', 'e/sub/a.txt'],
+      ['suspicious', 'other/loose.txt'],
+    ],
+  );
+  const b = (p: string) => readFileSync(path.join(pair.backupRoot, p), 'utf8');
+  assert.equal(b('e/sub/a.txt'), 'in a folder renamed on the source', 'the good copies stay');
+  assert.equal(b('other/loose.txt'), 'moved into another folder');
+  assert.equal(b('CASED/c.txt'), 'in a folder renamed in case only');
+});
