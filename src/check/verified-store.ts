@@ -63,6 +63,21 @@ function pathOf(stored: StoredRecord, key: string): string {
 
 const COUNT_KEY = 'count';
 
+/**
+ * The last verified records of these paths, read only (nothing is written:
+ * the agent answers a restore's verified-request with it while a check may
+ * hold the folder). Undefined where a path has none.
+ */
+export function readVerified(state: AgentState, folderId: string, paths: readonly string[]): Array<VerifiedRecord | undefined> {
+  const current: Generation = state.store<Generation>(folderId, 'verified').get(POINTER_KEY) === 'b' ? 'b' : 'a';
+  const records = state.store<StoredRecord>(folderId, `verified.${current}`);
+  return paths.map((p) => {
+    const key = keyOf(p);
+    const r = recordOf(records.get(key), key, p);
+    return r === undefined ? undefined : { hash: r.hash, size: r.size, mtime: r.mtime };
+  });
+}
+
 export class VerifiedHashes {
   private readonly records: FolderStore<StoredRecord>;
   private readonly meta: FolderStore<unknown>;

@@ -24,6 +24,7 @@ import { staticLocator } from '../harness/peer-address.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../../src/sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';
+import { readVerified } from '../../src/check/verified-store.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, type CheckPair } from '../harness/check-pair.js';
 import { isRoot } from '../harness/scan.js';
 import { contentMap } from '../harness/tree.js';
@@ -184,7 +185,7 @@ test('the CLI: synker sync --dry-run, sync, --json, versions list, and exit code
 });
 
 /** A source machine's SYNKER_HOME restoring from the backup machine's agent, which serves its copy (role backup). */
-async function restorePair(t: TestContext) {
+async function restorePair(t: TestContext, options: { verifiedRecords?: false } = {}) {
   const { startAgentServer } = await import('../../src/peer/index.js');
   const { scanFolder } = await import('../../src/scan/index.js');
   const { saveConfigFile } = await import('../../src/config/config-file.js');
@@ -206,7 +207,13 @@ async function restorePair(t: TestContext) {
       ignoreRules: [],
       entries: scanFolder(folder.path, { signal, cacheDir: path.join(pair.backupHome, 'agent-cache'), jobs: 2 }),
     }),
+    // As the agent does: what the backup last verified, for the restore's verdicts.
+    ...(options.verifiedRecords === false
+      ? {}
+      : { verifiedRecords: (folder, paths) => readVerified(pair.state, folder.id, paths).map((r) => r ?? null) }),
   });
+  // The backup was checked: it knows what it verified as matching the source.
+  assert.equal((await pair.check()).exitCode, 0);
   t.after(() => backupAgent.close());
   const sourceHome = path.join(pair.backupHome, '..', 'source-home');
   await mkdir(path.join(sourceHome, 'config'), { recursive: true });
@@ -290,6 +297,52 @@ test('the CLI: synker restore without paths brings back what is missing or damag
     (await listVersions(pair.sourceRoot)).map((v) => v.path),
     ['same.txt'],
   );
+});
+
+test('the CLI: a plain restore never carries a damaged backup copy onto the good source file; check says the backup changed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  // Bit rot or tampering on the backup: other bytes, same size and mtime; the source's file is as verified.
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  rmSync(s('gone.txt'));
+  const check = await pair.check();
+  assert.deepEqual(
+    check.differences.filter((d) => d.category === 'content').map((d) => [d.path, d.changedOn]),
+    [['same.txt', 'backup']],
+  );
+  const dry = await runSynker(['restore', 'photos', '--dry-run', '--no-discovery'], { env });
+  assert.match(dry.stdout, /changed-on-backup +same\.txt/);
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { result: { pulled: number }; plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.equal(json.result.pulled, 1, 'only gone.txt');
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['changed-on-backup', 'same.txt']],
+  );
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged', 'the good source file stays');
+  assert.equal(readFileSync(s('gone.txt'), 'utf8'), 'deleted on the source');
+  assert.deepEqual(await listVersions(pair.sourceRoot), [], 'nothing was replaced');
+  // Named, the user gets the backup's copy (the source's goes to versions).
+  const named = await runSynker(['restore', 'photos', 'same.txt', '--no-discovery'], { env });
+  assert.equal(named.code, 0, named.stdout + named.stderr);
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'Unchanged');
+});
+
+test('the CLI: a backup that keeps no verified hashes (an older synker) gets nothing restored over a differing source file unnamed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t, { verifiedRecords: false });
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['differs', 'same.txt']],
+  );
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged');
 });
 
 const rootOnly = isRoot() ? false : 'needs root (mount); CI runs as root';
