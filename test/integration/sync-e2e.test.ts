@@ -594,3 +594,50 @@ test('a move keeps its record: files in a folder the sync renamed, a file moved 
   assert.equal(b('other/loose.txt'), 'moved into another folder');
   assert.equal(b('CASED/c.txt'), 'in a folder renamed in case only');
 });
+
+test('a file silently changed in the same run that renames its folder (or renames it in case) is refused, in that run and the next', async (t) => {
+  const pair = await startCheckPair(t, {
+    'd/a.txt': 'in a folder renamed on the source',
+    'd/b.txt': 'next to it',
+    'd/c.txt': 'and another',
+    'Cased.txt': 'renamed in case only',
+  });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  renameSync(s('d'), s('e'));
+  renameSync(s('Cased.txt'), s('CASED.txt'));
+  await corruptKeepingSizeAndMtime(s('e/a.txt'));
+  await corruptKeepingSizeAndMtime(s('CASED.txt'));
+  for (let run = 0; run < 2; run++) {
+    const result = await sync();
+    assert.equal(result.exitCode, 1, JSON.stringify(result.error));
+    assert.deepEqual(
+      result.outcome?.plan.skipped.map((x) => [x.reason, x.path]),
+      [
+        ['suspicious', 'CASED.txt'],
+        ['suspicious', 'e/a.txt'],
+      ],
+      `run ${run + 1}`,
+    );
+    assert.equal(result.outcome?.result?.pulled, 0, `run ${run + 1}: nothing copied`);
+  }
+  const b = (p: string) => readFileSync(path.join(pair.backupRoot, p), 'utf8');
+  assert.equal(b('e/a.txt'), 'in a folder renamed on the source', 'the good copy went with the folder and stays');
+  assert.equal(b('Cased.txt'), 'renamed in case only', 'the good copy stays under its old name');
+});
+
+test('sync --delete of a renamed folder with an edited file inside keeps the new copy (the left-over old one is not deleted after the pull)', async (t) => {
+  const pair = await startCheckPair(t, { 'd/a.txt': 'first', 'd/b.txt': 'next to it', 'd/c.txt': 'and another' });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  renameSync(path.join(pair.sourceRoot, 'd'), path.join(pair.sourceRoot, 'e'));
+  writeFileSync(path.join(pair.sourceRoot, 'e/a.txt'), 'second version, longer');
+  const result = await sync({ delete: true });
+  assert.equal(result.exitCode, 0, JSON.stringify(result.error));
+  assert.equal(result.outcome?.result?.deleted, 0);
+  assert.equal(result.report.sync?.complete, true);
+  assert.deepEqual(result.report.sync?.remaining.differences, []);
+  assert.equal(readFileSync(path.join(pair.backupRoot, 'e/a.txt'), 'utf8'), 'second version, longer');
+  assert.equal((await pair.check()).exitCode, 0, 'a check afterwards finds the backup complete');
+});
