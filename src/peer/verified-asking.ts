@@ -4,6 +4,7 @@
  * source, and routes its answers (or errors) to the waiting caller.
  */
 import type { SynkerError } from '../base/errors.js';
+import { plural } from '../base/units.js';
 import { LIMITS, ProtocolError, type VerifiedRecordAnswer } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { PeerError } from './errors.js';
@@ -35,7 +36,7 @@ export class VerifiedAsking {
       if (got.length !== batch.length) {
         const error = new ProtocolError(
           'E_MALFORMED',
-          `${this.connection.peerLabel} answered ${got.length} verified records for ${batch.length} paths`,
+          `${this.connection.peerLabel} answered ${plural(got.length, 'verified record')} for ${plural(batch.length, 'path')}`,
         );
         this.connection.fail(error);
         throw error;

@@ -25,6 +25,7 @@ import { AgentState } from '../../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../../src/sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';
 import { readVerified } from '../../src/check/verified-store.js';
+import type { VerifiedRecordsSource } from '../../src/peer/index.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, type CheckPair } from '../harness/check-pair.js';
 import { isRoot } from '../harness/scan.js';
 import { contentMap } from '../harness/tree.js';
@@ -185,7 +186,7 @@ test('the CLI: synker sync --dry-run, sync, --json, versions list, and exit code
 });
 
 /** A source machine's SYNKER_HOME restoring from the backup machine's agent, which serves its copy (role backup). */
-async function restorePair(t: TestContext, options: { verifiedRecords?: false } = {}) {
+async function restorePair(t: TestContext, options: { verifiedRecords?: false | VerifiedRecordsSource } = {}) {
   const { startAgentServer } = await import('../../src/peer/index.js');
   const { scanFolder } = await import('../../src/scan/index.js');
   const { saveConfigFile } = await import('../../src/config/config-file.js');
@@ -210,7 +211,9 @@ async function restorePair(t: TestContext, options: { verifiedRecords?: false } 
     // As the agent does: what the backup last verified, for the restore's verdicts.
     ...(options.verifiedRecords === false
       ? {}
-      : { verifiedRecords: (folder, paths) => readVerified(pair.state, folder.id, paths).map((r) => r ?? null) }),
+      : {
+          verifiedRecords: options.verifiedRecords ?? ((folder, paths) => readVerified(pair.state, folder.id, paths).map((r) => r ?? null)),
+        }),
   });
   // The backup was checked: it knows what it verified as matching the source.
   assert.equal((await pair.check()).exitCode, 0);
@@ -640,4 +643,20 @@ test('sync --delete of a renamed folder with an edited file inside keeps the new
   assert.deepEqual(result.report.sync?.remaining.differences, []);
   assert.equal(readFileSync(path.join(pair.backupRoot, 'e/a.txt'), 'utf8'), 'second version, longer');
   assert.equal((await pair.check()).exitCode, 0, 'a check afterwards finds the backup complete');
+});
+
+test('the CLI: a backup that answers verified records for other paths than asked is refused, and nothing on the source changes', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  // A lying backup: one record too many, claiming its damaged copy is what was verified.
+  const { pair, env } = await restorePair(t, {
+    verifiedRecords: (_folder, paths) => [...paths, 'one more'].map(() => ({ hash: 'ab'.repeat(32), size: 9, mtime: 0 })),
+  });
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  rmSync(s('gone.txt'));
+  const run = await runSynker(['restore', 'photos', '--no-discovery'], { env });
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /answered 2 verified records for 1 path\b/);
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged');
+  assert.equal(existsSync(s('gone.txt')), false, 'nothing was restored from a backup caught lying');
 });
