@@ -624,6 +624,11 @@ test('a file silently changed in the same run that renames its folder (or rename
       `run ${run + 1}`,
     );
     assert.equal(result.outcome?.result?.pulled, 0, `run ${run + 1}: nothing copied`);
+    assert.deepEqual(
+      result.report.sync?.remaining.differences.map((d) => d.path).sort(),
+      ['CASED.txt', 'e/a.txt'],
+      `run ${run + 1}: the refused changes are what is left (the old copy under the old folder name went with the folder)`,
+    );
   }
   const b = (p: string) => readFileSync(path.join(pair.backupRoot, p), 'utf8');
   assert.equal(b('e/a.txt'), 'in a folder renamed on the source', 'the good copy went with the folder and stays');
