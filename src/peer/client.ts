@@ -126,7 +126,7 @@ export class ClientSession implements PeerSession {
   constructor(
     private readonly connection: Connection,
     private readonly options: ConnectOptions,
-    _timeouts: SessionTimeouts,
+    timeouts: SessionTimeouts,
   ) {
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
     const signal = options.signal;
@@ -137,7 +137,7 @@ export class ClientSession implements PeerSession {
       void this.ended.then(() => signal.removeEventListener('abort', onAbort));
     }
     this.files = new FileReceiving(connection, () => this.nextReq++);
-    this.verified = new VerifiedAsking(connection, () => this.nextReq++);
+    this.verified = new VerifiedAsking(connection, () => this.nextReq++, timeouts.idleTimeout);
   }
 
   /** Check the server's hello; returns the reason to refuse it, if any. */

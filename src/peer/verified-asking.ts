@@ -4,6 +4,7 @@
  * source, and routes its answers (or errors) to the waiting caller.
  */
 import type { SynkerError } from '../base/errors.js';
+import { formatDuration } from '../base/duration.js';
 import { plural } from '../base/units.js';
 import { LIMITS, ProtocolError, type VerifiedRecordAnswer } from '../protocol/index.js';
 import type { Connection } from './connection.js';
@@ -18,6 +19,8 @@ export class VerifiedAsking {
   constructor(
     private readonly connection: Connection,
     private readonly nextReq: () => number,
+    /** How long an answer may take: a few hundred look-ups, answered at once by a working agent. */
+    private readonly deadlineMs: number,
   ) {}
 
   owns(req: number): boolean {
@@ -32,7 +35,18 @@ export class VerifiedAsking {
       const req = this.nextReq();
       const answer = new Promise<Array<VerifiedRecordAnswer | null>>((resolve, reject) => this.waiting.set(req, { resolve, reject }));
       this.connection.send({ kind: 'verifiedRequest', req, folder: folderId, paths: batch });
-      const got = await answer;
+      // A peer that answers pings but not the request would otherwise hold the restore for ever.
+      const timer = setTimeout(() => {
+        const error = new PeerError(
+          'E_PEER_STALLED',
+          `${this.connection.peerLabel} did not say which hashes it verified within ${formatDuration(this.deadlineMs)}, though it is still connected`,
+          { hint: 'The agent there may be stuck (a disk that does not answer?); restart it and restore again.' },
+        );
+        this.waiting.get(req)?.reject(error);
+        this.waiting.delete(req);
+        this.connection.fail(error);
+      }, this.deadlineMs);
+      const got = await answer.finally(() => clearTimeout(timer));
       if (got.length !== batch.length) {
         const error = new ProtocolError(
           'E_MALFORMED',
