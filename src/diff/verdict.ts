@@ -44,7 +44,8 @@ function renamedFolders(differences: readonly Difference[]): Array<[string, stri
  * did not go with it unchanged (`missing` under the new name, `extra` under
  * the old). Judged as a content difference against the record of the
  * backup's name, so a silent change there is `source-suspicious`, not a new
- * file copied over the good copy in the run that renames the folder.
+ * file copied over the good copy in the run that renames the folder. Where
+ * the backup was the side renamed, the record is under the source's name.
  */
 async function acrossRename(
   d: Difference,
@@ -55,7 +56,7 @@ async function acrossRename(
 ): Promise<Verdict | undefined> {
   if (d.source?.type !== 'file') return undefined;
   if (d.category === 'name-clash' && d.clash === 'case' && d.otherPath !== undefined && d.backup?.type === 'file')
-    return verdictOf({ ...d, category: 'content' }, await verified(d.otherPath), toleranceMs);
+    return verdictOf({ ...d, category: 'content' }, await recordOf(verified, d.otherPath, d.path), toleranceMs);
   if (d.category !== 'missing' || extras === undefined) return undefined;
   let best: [string, string] | undefined;
   for (const folder of renamed) {
@@ -65,7 +66,12 @@ async function acrossRename(
   const backupPath = `${best[1]}${d.path.slice(best[0].length)}`;
   const extra = extras.get(backupPath);
   if (extra?.backup?.type !== 'file') return undefined;
-  return verdictOf({ ...d, category: 'content', backup: extra.backup }, await verified(backupPath), toleranceMs);
+  return verdictOf({ ...d, category: 'content', backup: extra.backup }, await recordOf(verified, backupPath, d.path), toleranceMs);
+}
+
+/** The record under the backup's name (the source renamed it), else under the source's (the backup was renamed). */
+async function recordOf(verified: VerifiedLookup, backupPath: string, sourcePath: string): Promise<VerifiedRecord | undefined> {
+  return (await verified(backupPath)) ?? (await verified(sourcePath));
 }
 
 type SideState = 'kept' | 'changed' | 'absent' | 'unhashed';

@@ -387,6 +387,16 @@ test("which side changed, across a rename: a file of a renamed folder and one re
   assert.equal(verdicts['missing e/rotted.txt'], 'source-suspicious');
   assert.equal(verdicts['missing e/edited.txt'], 'source');
   assert.equal(verdicts['name-clash CASED.txt'], 'source-suspicious');
+  // The other way round: the backup's folder was renamed, its records are under the source's names.
+  const back = await diff(
+    backup.map((e) => ({ ...e })),
+    source.map((e) => ({ ...e })),
+    { verified: (p) => verified.get(p) },
+  );
+  const backVerdicts = Object.fromEntries(
+    back.differences.filter((d) => d.changedOn !== undefined).map((d) => [`${d.category} ${d.path}`, d.changedOn]),
+  );
+  assert.equal(backVerdicts['missing d/rotted.txt'], 'backup', "the backup's copy changed under its new folder name");
 });
 
 test('an out-of-order manifest is refused with a clear error', async () => {
