@@ -94,6 +94,16 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     }
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
+      // Gone here, and the backup's copy is not what was verified (verdict `both`): damaged there?
+      if (d.changedOn === 'both' && !explicit && !options.force) {
+        skipped.push({
+          path: d.path,
+          reason: 'changed-on-backup',
+          detail:
+            "missing here, and the backup's copy changed since it was last verified (damaged there?); not restored unnamed (name it or use --force to restore it anyway)",
+        });
+        continue;
+      }
       const a = recreate(d.path, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
     } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {

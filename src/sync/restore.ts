@@ -52,7 +52,10 @@ export interface RestoreOptions {
  * verdict `unknown`: nothing differing is restored without being named.
  */
 async function judgeAgainstVerified(differences: Difference[], session: PeerSession, folderId: string, toleranceMs: number): Promise<void> {
-  const disputed = differences.filter((d) => d.category === 'content' || d.category === 'type');
+  // Also what the source lacks: a backup copy that changed since it was verified is no good copy to bring back.
+  const disputed = differences.filter(
+    (d) => d.category === 'content' || d.category === 'type' || (d.category === 'extra' && d.backup?.type === 'file'),
+  );
   if (disputed.length === 0) return;
   const records = new Map<string, VerifiedRecord>();
   if (session.remote.features.includes(FEATURE_VERIFIED_RECORDS)) {

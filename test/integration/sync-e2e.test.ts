@@ -333,6 +333,27 @@ test('the CLI: a plain restore never carries a damaged backup copy onto the good
   assert.equal(readFileSync(s('same.txt'), 'utf8'), 'Unchanged');
 });
 
+test('the CLI: a file deleted on the source whose backup copy changed since it was verified is not brought back unnamed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'gone.txt'));
+  rmSync(s('gone.txt'));
+  rmSync(s('same.txt'));
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { result: { pulled: number }; plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.equal(json.result.pulled, 1, 'same.txt, whose backup copy is as verified');
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['changed-on-backup', 'gone.txt']],
+  );
+  assert.equal(existsSync(s('gone.txt')), false);
+  const named = await runSynker(['restore', 'photos', 'gone.txt', '--no-discovery'], { env });
+  assert.equal(named.code, 0, named.stdout + named.stderr);
+  assert.equal(readFileSync(s('gone.txt'), 'utf8'), 'Deleted on the source', 'named, the only copy there is comes back');
+});
+
 test('the CLI: a backup that keeps no verified hashes (an older synker) gets nothing restored over a differing source file unnamed', async (t) => {
   const { runSynker } = await import('../harness/synker-cli.js');
   const { pair, env } = await restorePair(t, { verifiedRecords: false });

@@ -258,4 +258,17 @@ test('restore never replaces a source file that still holds its last verified ha
       `restored when ${JSON.stringify(options)}`,
     );
   }
+  // Gone here and changed on the backup since it was verified: not brought back unnamed either.
+  const gone = diffs.map((d) => (d.path === 'docs/b.txt' ? { ...d, changedOn: 'both' as const } : d));
+  assert.deepEqual(
+    planRestore(gone).skipped.map((s) => [s.reason, s.path]),
+    [
+      ['changed-on-backup', 'docs/b.txt'],
+      ['changed-on-backup', 'photo.jpg'],
+    ],
+  );
+  assert.deepEqual(
+    planRestore(gone, { paths: ['docs/b.txt'] }).actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['docs/b.txt'],
+  );
 });
