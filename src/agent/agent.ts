@@ -22,6 +22,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.js';
 import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js';
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
+import { readVerified } from '../check/verified-store.js';
 import {
   startAgentServer,
   type AgentServer,
@@ -87,6 +88,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       folders: () => store.current().folders,
     },
     manifestSource: scanningSource(),
+    // A restore on the source judges which side changed against what this backup last verified.
+    verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
     onUntrustedDevice: (attempt) => {
       state
         .recordPairingAttempt(attempt)

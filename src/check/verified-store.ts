@@ -35,11 +35,13 @@ const WRITE_BATCH = 5000;
 /** Records beyond the files proven equal (plus disputed paths) before stale ones are pruned. */
 const PRUNE_SLACK = 1000;
 
+const HASHED_KEY_PREFIX = '\u0001sha256:';
+
 function keyOf(path: string): string {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
   return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES
     ? path
-    : `\u0001sha256:${createHash('sha256').update(path).digest('hex')}`;
+    : `${HASHED_KEY_PREFIX}${createHash('sha256').update(path).digest('hex')}`;
 }
 
 /**
@@ -60,6 +62,21 @@ function pathOf(stored: StoredRecord, key: string): string {
 }
 
 const COUNT_KEY = 'count';
+
+/**
+ * The last verified records of these paths, read only (nothing is written:
+ * the agent answers a restore's verified-request with it while a check may
+ * hold the folder). Undefined where a path has none.
+ */
+export function readVerified(state: AgentState, folderId: string, paths: readonly string[]): Array<VerifiedRecord | undefined> {
+  const current: Generation = state.store<Generation>(folderId, 'verified').get(POINTER_KEY) === 'b' ? 'b' : 'a';
+  const records = state.store<StoredRecord>(folderId, `verified.${current}`);
+  return paths.map((p) => {
+    const key = keyOf(p);
+    const r = recordOf(records.get(key), key, p);
+    return r === undefined ? undefined : { hash: r.hash, size: r.size, mtime: r.mtime };
+  });
+}
 
 export class VerifiedHashes {
   private readonly records: FolderStore<StoredRecord>;
@@ -131,6 +148,43 @@ export class VerifiedHashes {
     if (source.hash === undefined) return;
     const key = keyOf(source.path);
     this.put(key, source as EntryFactsWithPath & { hash: string }, this.records.peek(key) === undefined);
+  }
+
+  /**
+   * A file or folder the sync renamed on the backup (the source moved it):
+   * its record, and the records of everything under a folder, move with it,
+   * so a file moved is guarded as it was before (a move keeps its record).
+   * Without this, the files of a renamed folder had no record under their new
+   * paths, and a later silent change on the source read as "unknown" and was
+   * copied over the good copy. Queued after the writes before it.
+   */
+  recordMoved(from: string, to: string): void {
+    if (from === to) return;
+    const moves: Array<{ from: string; to: string; value: StoredRecord }> = [];
+    const carry = (key: string, stored: StoredRecord): void => {
+      const oldPath = pathOf(stored, key);
+      const newPath = oldPath === from ? to : `${to}${oldPath.slice(from.length)}`;
+      const newKey = keyOf(newPath);
+      const [hash, size, mtime] = Array.isArray(stored) ? stored : [stored.hash, stored.size, stored.mtime];
+      moves.push({ from: key, to: newKey, value: newKey === newPath ? [hash, size, mtime] : [hash, size, mtime, newPath] });
+    };
+    const fromKey = keyOf(from);
+    const own = this.records.peek(fromKey);
+    if (recordOf(own, fromKey, from) !== undefined) carry(fromKey, own!);
+    for (const [key, stored] of this.records.withPrefix(`${from}/`)) carry(key, stored);
+    // Paths too long for a plain key are stored under their hash: look at each (there are few).
+    for (const [key, stored] of this.records.withPrefix(HASHED_KEY_PREFIX)) {
+      const p = pathOf(stored, key);
+      if (p === from || p.startsWith(`${from}/`)) carry(key, stored);
+    }
+    if (moves.length === 0) return;
+    for (const m of moves) if (this.records.peek(m.to) !== undefined) this.count--;
+    this.stats.written += moves.length;
+    this.writes.push(
+      this.records.moveAll(moves).catch((err: unknown) => {
+        this.failure ??= err;
+      }),
+    );
   }
 
   /** Queues the record of `source` under `key`; a write error is thrown by commit() or flush(). */

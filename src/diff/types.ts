@@ -65,7 +65,11 @@ export interface Difference {
    * skips the entry with this reason. Still failing: the backup does not have the file.
    */
   unstorable?: string;
-  /** `missing`/`extra`/`content`/`type`: which side changed since the last verified match. */
+  /**
+   * `missing`/`extra`/`content`/`type`: which side changed since the last verified match. Also a `case`
+   * name clash of two files, and a `missing` file of a renamed folder whose old copy is `extra`: judged
+   * against the record of the backup's name (diff/verdict.ts).
+   */
   changedOn?: Verdict;
   /**
    * `content`: the side(s) whose re-hash (`--verify`) found other bytes than its hash cache recorded

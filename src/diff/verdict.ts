@@ -14,10 +14,64 @@
 import type { Difference, EntryFacts, VerifiedLookup, VerifiedRecord, Verdict } from './types.js';
 
 export async function attachVerdicts(differences: Difference[], verified: VerifiedLookup, toleranceMs: number): Promise<void> {
+  const renamed = renamedFolders(differences);
+  const extras = renamed.length === 0 ? undefined : new Map(differences.filter((d) => d.category === 'extra').map((d) => [d.path, d]));
   for (const d of differences) {
+    const across = await acrossRename(d, renamed, extras, verified, toleranceMs);
+    if (across !== undefined) {
+      d.changedOn = across;
+      continue;
+    }
     if (d.category !== 'missing' && d.category !== 'extra' && d.category !== 'content' && d.category !== 'type') continue;
     d.changedOn = verdictOf(d, await verified(d.path), toleranceMs);
   }
+}
+
+/** Folders the source renamed, as [source path, backup path] (a `moved` folder record). */
+function renamedFolders(differences: readonly Difference[]): Array<[string, string]> {
+  const folders: Array<[string, string]> = [];
+  for (const d of differences) {
+    if (d.category === 'moved' && d.newPath !== undefined && (d.source?.type ?? d.backup?.type) === 'dir')
+      folders.push([d.path, d.newPath]);
+  }
+  return folders;
+}
+
+/**
+ * A file the source renamed and changed at once keeps its record under the
+ * backup's name: a file that differs inside a folder renamed only in case
+ * (a `case` name clash with both files), and a file of a renamed folder that
+ * did not go with it unchanged (`missing` under the new name, `extra` under
+ * the old). Judged as a content difference against the record of the
+ * backup's name, so a silent change there is `source-suspicious`, not a new
+ * file copied over the good copy in the run that renames the folder. Where
+ * the backup was the side renamed, the record is under the source's name.
+ */
+async function acrossRename(
+  d: Difference,
+  renamed: ReadonlyArray<[string, string]>,
+  extras: ReadonlyMap<string, Difference> | undefined,
+  verified: VerifiedLookup,
+  toleranceMs: number,
+): Promise<Verdict | undefined> {
+  if (d.source?.type !== 'file') return undefined;
+  if (d.category === 'name-clash' && d.clash === 'case' && d.otherPath !== undefined && d.backup?.type === 'file')
+    return verdictOf({ ...d, category: 'content' }, await recordOf(verified, d.otherPath, d.path), toleranceMs);
+  if (d.category !== 'missing' || extras === undefined) return undefined;
+  let best: [string, string] | undefined;
+  for (const folder of renamed) {
+    if (d.path.startsWith(`${folder[0]}/`) && (best === undefined || folder[0].length > best[0].length)) best = folder;
+  }
+  if (best === undefined) return undefined;
+  const backupPath = `${best[1]}${d.path.slice(best[0].length)}`;
+  const extra = extras.get(backupPath);
+  if (extra?.backup?.type !== 'file') return undefined;
+  return verdictOf({ ...d, category: 'content', backup: extra.backup }, await recordOf(verified, backupPath, d.path), toleranceMs);
+}
+
+/** The record under the backup's name (the source renamed it), else under the source's (the backup was renamed). */
+async function recordOf(verified: VerifiedLookup, backupPath: string, sourcePath: string): Promise<VerifiedRecord | undefined> {
+  return (await verified(backupPath)) ?? (await verified(sourcePath));
 }
 
 type SideState = 'kept' | 'changed' | 'absent' | 'unhashed';

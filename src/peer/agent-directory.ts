@@ -5,6 +5,7 @@
  */
 import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import type { ManifestEntry } from '../manifest/entry.js';
+import type { VerifiedRecordAnswer } from '../protocol/index.js';
 
 /** What the server needs from the config, read afresh at each session (config changes apply live). */
 export interface AgentDirectory {
@@ -30,6 +31,13 @@ export interface ManifestScanRequest {
 
 /** Opens a folder's manifest; `signal` aborts when the client cancels or the session ends. */
 export type ManifestSource = (folder: FolderConfig, signal: AbortSignal, scan: ManifestScanRequest) => Promise<FolderManifest>;
+
+/**
+ * The hashes a backup folder last verified as matching its source, one per
+ * path asked (null: none), for a restore's verified-request. Only asked for
+ * folders held as a backup.
+ */
+export type VerifiedRecordsSource = (folder: FolderConfig, paths: readonly string[]) => Array<VerifiedRecordAnswer | null>;
 
 export interface UntrustedAttempt {
   deviceId: string;

@@ -8,17 +8,31 @@
  *   const { ignoreRules } = await manifest.info;
  *   for await (const entry of manifest) ...;   // throws unless complete
  *   await session.close();
+ *
+ * Longer than 300 lines: the session routes every server message to the
+ * request it answers, and that routing is read as one; what each kind of
+ * request keeps (manifest streams, files being received, verified records
+ * asked for) already lives in its own file.
  */
 import { shortDeviceId } from '../identity/device-id.js';
 import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
-import { FEATURE_FILE_DATA, PROTOCOL_VERSION, ProtocolError, wireName, type Message } from '../protocol/index.js';
+import {
+  FEATURE_FILE_DATA,
+  FEATURE_VERIFIED_RECORDS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  wireName,
+  type Message,
+  type VerifiedRecordAnswer,
+} from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { PeerError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
+import { VerifiedAsking } from './verified-asking.js';
 import type { SessionTimeouts } from './timeouts.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
@@ -83,6 +97,13 @@ export interface PeerSession {
    * rejects with SourceFileError; a session failure with PeerError.
    */
   requestFile(options: FileRequestOptions): Promise<{ hash?: string }>;
+  /**
+   * The hashes a backup last verified as matching the source, for these
+   * paths of a folder it holds as a backup (null: no record), in order; any
+   * number of paths (asked in batches). Needs the peer's `verified-records`
+   * feature (E_UNSUPPORTED without it).
+   */
+  requestVerified(folderId: string, paths: readonly string[]): Promise<Array<VerifiedRecordAnswer | null>>;
   /** Close the session cleanly. */
   close(): Promise<void>;
   /** Resolves when the session is over, with the error that ended it, if any. */
@@ -100,11 +121,12 @@ export class ClientSession implements PeerSession {
   private closedWith: SynkerError | undefined;
   private closed = false;
   private readonly files: FileReceiving;
+  private readonly verified: VerifiedAsking;
 
   constructor(
     private readonly connection: Connection,
     private readonly options: ConnectOptions,
-    _timeouts: SessionTimeouts,
+    timeouts: SessionTimeouts,
   ) {
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
     const signal = options.signal;
@@ -115,6 +137,7 @@ export class ClientSession implements PeerSession {
       void this.ended.then(() => signal.removeEventListener('abort', onAbort));
     }
     this.files = new FileReceiving(connection, () => this.nextReq++);
+    this.verified = new VerifiedAsking(connection, () => this.nextReq++, timeouts.idleTimeout);
   }
 
   /** Check the server's hello; returns the reason to refuse it, if any. */
@@ -168,6 +191,8 @@ export class ClientSession implements PeerSession {
               ...(message.hint === undefined ? {} : { hint: message.hint }),
             }),
           );
+        } else if (this.verified.owns(message.req)) {
+          this.verified.onError(message.req, message.code, message.message, message.hint);
         } else if (this.files.owns(message.req)) {
           this.files.onError(message.req, message.code, message.message, message.hint);
         } else if (stream !== undefined && stream.req === message.req) {
@@ -185,6 +210,10 @@ export class ClientSession implements PeerSession {
         return;
       case 'manifestEnd':
         if (this.check(stream, message.req)) stream!.onEnd(message);
+        return;
+      case 'verifiedRecords':
+        if (this.verified.owns(message.req)) this.verified.onRecords(message.req, message.records);
+        else this.check(undefined, message.req);
         return;
       case 'fileData':
         this.files.onData(message);
@@ -227,6 +256,7 @@ export class ClientSession implements PeerSession {
       stream.onError(cut);
     }
     this.files.onClose(this.closedWith);
+    this.verified.onClose(this.closedWith);
     this.endedResolve(error);
   }
 
@@ -275,6 +305,18 @@ export class ClientSession implements PeerSession {
     }
     if (this.closed) throw this.closedWith;
     return this.files.request(options);
+  }
+
+  async requestVerified(folderId: string, paths: readonly string[]): Promise<Array<VerifiedRecordAnswer | null>> {
+    if (!this.remote.features.includes(FEATURE_VERIFIED_RECORDS)) {
+      throw new PeerError(
+        'E_UNSUPPORTED',
+        `${this.remote.name} (${this.remote.software}) cannot say which hashes it last verified (no verified-records feature)`,
+        { hint: `Update synker on ${this.remote.name}.` },
+      );
+    }
+    if (this.closed) throw this.closedWith;
+    return this.verified.request(folderId, paths);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,14 @@
 import { SynkerError } from '../base/errors.js';
 
 /** Codes only raised locally (never sent in an `error` frame). */
-export const LOCAL_PEER_ERROR_CODES = ['E_WRONG_DEVICE', 'E_CONNECT', 'E_PEER_CLOSED', 'E_SESSION_CLOSED', 'E_ABORTED'] as const;
+export const LOCAL_PEER_ERROR_CODES = [
+  'E_WRONG_DEVICE',
+  'E_CONNECT',
+  'E_PEER_CLOSED',
+  'E_SESSION_CLOSED',
+  'E_ABORTED',
+  'E_PEER_STALLED',
+] as const;
 
 export class PeerError extends SynkerError {
   /** True when the peer sent this error (its code, its words); false when detected here. */

@@ -10,6 +10,7 @@ export {
   type ManifestScanRequest,
   type FolderManifest,
   type UntrustedAttempt,
+  type VerifiedRecordsSource,
 } from './server.js';
 export { PeerError, LOCAL_PEER_ERROR_CODES } from './errors.js';
 export { Backoff, retryWithBackoff, sleep, type BackoffOptions } from './backoff.js';

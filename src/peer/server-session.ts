@@ -19,6 +19,7 @@ import {
   FEATURE_FILE_DATA,
   FEATURE_UNHASHED_FILE_END,
   FEATURE_SCAN_OPTIONS,
+  FEATURE_VERIFIED_RECORDS,
   LIMITS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -31,7 +32,7 @@ import {
   wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
-import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt } from './agent-directory.js';
+import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
@@ -46,6 +47,7 @@ export interface ServerSessionContext {
   identity: Identity;
   directory: AgentDirectory;
   manifestSource: ManifestSource;
+  verifiedRecords: VerifiedRecordsSource | undefined;
   onUntrustedDevice: ((attempt: UntrustedAttempt) => void) | undefined;
   timeouts: SessionTimeouts;
   log: Logger;
@@ -144,6 +146,9 @@ export class ServerSession {
       case 'fileRequest':
         this.files.onRequest(message, this.sharedFolder(message.folder));
         return;
+      case 'verifiedRequest':
+        this.answerVerified(message.req, message.folder, message.paths);
+        return;
       case 'cancel':
         if (this.files.onCancel(message.req)) return;
         // A cancel for a request that already ended is normal (it crossed the end marker).
@@ -208,7 +213,7 @@ export class ServerSession {
       name,
       deviceId: ctx.identity.deviceId,
       software: SOFTWARE,
-      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS],
+      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS, ...(ctx.verifiedRecords === undefined ? [] : [FEATURE_VERIFIED_RECORDS])],
     });
     ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
   }
@@ -224,6 +229,36 @@ export class ServerSession {
 
   private send(message: OutgoingMessage): void {
     this.connection.send(message);
+  }
+
+  /** The last verified records of a backup folder shared with the peer (a restore's verified-request). */
+  private answerVerified(req: number, folderId: string, paths: string[]): void {
+    const folder = this.sharedFolder(folderId);
+    if (folder === undefined) {
+      this.send(folderNotFound(req, folderId, this.name(), this.peerId!));
+      return;
+    }
+    const source = this.ctx.verifiedRecords;
+    if (source === undefined || folder.role !== 'backup') {
+      this.send({
+        kind: 'error',
+        req,
+        code: 'E_UNSUPPORTED',
+        message: `${this.name()} keeps no verified hashes for folder "${folder.id}": it holds it as a ${folder.role}`,
+      });
+      return;
+    }
+    try {
+      this.send({ kind: 'verifiedRecords', req, records: source(folder, paths) });
+    } catch (err) {
+      this.ctx.log.warn(`could not read the verified hashes of folder "${folder.id}" for ${this.connection.peerLabel}`, err as Error);
+      this.send({
+        kind: 'error',
+        req,
+        code: err instanceof SynkerError && /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_FOLDER_UNAVAILABLE',
+        message: `${this.name()} could not read the verified hashes of folder "${folder.id}"; its log has the details`,
+      });
+    }
   }
 
   /** The folder if it exists and is shared with the peer; a folder not shared is as good as absent. */

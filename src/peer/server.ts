@@ -15,17 +15,26 @@ import { MAX_FRAME_BYTES, DEFAULT_PORT, WS_PATH } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.js';
 import { QuietLog } from './quiet-log.js';
-import type { AgentDirectory, ManifestSource, UntrustedAttempt } from './agent-directory.js';
+import type { AgentDirectory, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
 import { ServerSession } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
 
-export type { AgentDirectory, ManifestSource, ManifestScanRequest, FolderManifest, UntrustedAttempt } from './agent-directory.js';
+export type {
+  AgentDirectory,
+  ManifestSource,
+  ManifestScanRequest,
+  FolderManifest,
+  UntrustedAttempt,
+  VerifiedRecordsSource,
+} from './agent-directory.js';
 
 export interface AgentServerOptions {
   identity: Identity;
   directory: AgentDirectory;
   manifestSource: ManifestSource;
+  /** Answers verified-requests for backup folders (feature `verified-records`); absent: not announced. */
+  verifiedRecords?: VerifiedRecordsSource;
   /** Records pairing attempts from untrusted devices (for `synker peers`). */
   onUntrustedDevice?: (attempt: UntrustedAttempt) => void;
   /** Default: all interfaces. */
@@ -134,6 +143,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         identity: options.identity,
         directory: options.directory,
         manifestSource: options.manifestSource,
+        verifiedRecords: options.verifiedRecords,
         onUntrustedDevice: options.onUntrustedDevice,
         timeouts,
         log,

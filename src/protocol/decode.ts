@@ -26,6 +26,7 @@ import {
   type FileEndMessage,
   type ManifestBeginMessage,
   type ManifestRequestMessage,
+  type VerifiedRecordAnswer,
 } from './messages.js';
 import { peerPathProblem } from './paths.js';
 import { fromWireEntry } from './wire-entry.js';
@@ -124,6 +125,24 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
     }
     case MESSAGE_TYPES.cancel:
       return { kind: 'cancel', req: uint(body, 'req', 'cancel', LIMITS.maxReq) };
+    case MESSAGE_TYPES.verifiedRequest: {
+      const where = 'verified-request';
+      const paths = stringArray(body, 'paths', where, LIMITS.verifiedPaths, LIMITS.pathBytes);
+      for (const path of paths) {
+        const problem = peerPathProblem(path, true);
+        if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${JSON.stringify(path.slice(0, 200))}`);
+      }
+      return { kind: 'verifiedRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where), paths };
+    }
+    case MESSAGE_TYPES.verifiedRecords: {
+      const where = 'verified-records';
+      const wire = body.records;
+      if (!Array.isArray(wire)) throw malformed(where, 'records', 'an array', wire);
+      if (wire.length > LIMITS.verifiedPaths)
+        throw new ProtocolError('E_LIMIT', `${where}: ${wire.length} records in one answer, more than the limit ${LIMITS.verifiedPaths}`);
+      const records = wire.map((r: unknown) => verifiedRecord(r, where));
+      return { kind: 'verifiedRecords', req: uint(body, 'req', where, LIMITS.maxReq), records };
+    }
     case MESSAGE_TYPES.fileRequest: {
       const where = 'file-request';
       const path = string(body, 'path', where, LIMITS.pathBytes, 1);
@@ -195,6 +214,17 @@ function decodeError(version: number, body: Body): DecodedMessage {
   const hint = optionalString(body, 'hint', where, LIMITS.errorHintBytes);
   const req = optionalUint(body, 'req', where, LIMITS.maxReq);
   return { ...message, ...(hint === undefined ? {} : { hint }), ...(req === undefined ? {} : { req }) };
+}
+
+/** One record of a verified-records answer: nil, or [hash (32 bytes), size, mtime]. */
+function verifiedRecord(r: unknown, where: string): VerifiedRecordAnswer | null {
+  if (r === null || r === undefined) return null;
+  if (!Array.isArray(r) || r.length !== 3) throw malformed(where, 'record', 'nil or [hash, size, mtime]', r);
+  const [hash, size, mtime] = r as [unknown, unknown, unknown];
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw malformed(where, 'size', UINT, size);
+  if (typeof mtime !== 'number' || !Number.isSafeInteger(mtime))
+    throw malformed(where, 'mtime', 'an integer between -2^53 and 2^53', mtime);
+  return { hash: sha256({ hash }, where), size, mtime };
 }
 
 function sha256(body: Body, where: string): string {

@@ -100,6 +100,13 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       };
     case 'cancel':
       return { req: message.req };
+    case 'verifiedRequest':
+      return { req: message.req, folder: message.folder, paths: message.paths };
+    case 'verifiedRecords':
+      return {
+        req: message.req,
+        records: message.records.map((r) => (r === null ? null : [hashBytes(r.hash), r.size, r.mtime])),
+      };
     case 'fileRequest':
       return {
         req: message.req,

@@ -26,6 +26,8 @@ export const LIMITS = {
   ignoreLines: 10_000,
   ignoreLineBytes: 4096,
   batchEntries: 1000,
+  /** Paths in one verified-request (and records in its answer): 200 paths of 4 KiB fit a frame. */
+  verifiedPaths: 200,
   /** A sender starts a new batch past this estimated size, so a batch always fits a frame. */
   batchTargetBytes: 256 * 1024,
   pathBytes: 4096,

@@ -14,6 +14,8 @@ export const MESSAGE_TYPES = {
   manifestEntries: 5,
   manifestEnd: 6,
   cancel: 7,
+  verifiedRequest: 8,
+  verifiedRecords: 9,
   fileRequest: 16,
   fileData: 17,
   fileEnd: 18,
@@ -30,6 +32,14 @@ export const FEATURE_SCAN_OPTIONS = 'scan-options';
  * hash, computed over the whole file as before.
  */
 export const FEATURE_UNHASHED_FILE_END = 'file-end-unhashed';
+
+/**
+ * Announced in `hello.features` by a server that answers `verified-request`
+ * (types 8–9) for the folders it holds as a backup: the hashes it last
+ * verified as matching the source, which a restore judges "which side
+ * changed" against.
+ */
+export const FEATURE_VERIFIED_RECORDS = 'verified-records';
 
 /** A message's name on the wire and in docs/protocol.md, for messages: `manifestRequest` is `manifest-request`. */
 export function wireName(kind: string): string {
@@ -111,6 +121,29 @@ export interface CancelMessage {
   req: number;
 }
 
+/** Ask a backup for the hashes it last verified as matching the source, for these paths (at most LIMITS.verifiedPaths). */
+export interface VerifiedRequestMessage {
+  kind: 'verifiedRequest';
+  req: number;
+  folder: string;
+  /** Manifest paths (NFC keys). */
+  paths: string[];
+}
+
+/** The last verified hash, size and mtime of a path, as a backup recorded it. */
+export interface VerifiedRecordAnswer {
+  hash: string;
+  size: number;
+  mtime: number;
+}
+
+/** The answer to a `verifiedRequest`: one item per path asked, in order; null where the backup has no record. */
+export interface VerifiedRecordsMessage {
+  kind: 'verifiedRecords';
+  req: number;
+  records: Array<VerifiedRecordAnswer | null>;
+}
+
 /** Ask for one file of a folder's manifest, from `offset` to its end (section 6). */
 export interface FileRequestMessage {
   kind: 'fileRequest';
@@ -158,6 +191,8 @@ export type Message =
   | ManifestEntriesMessage
   | ManifestEndMessage
   | CancelMessage
+  | VerifiedRequestMessage
+  | VerifiedRecordsMessage
   | FileRequestMessage
   | FileDataMessage
   | FileEndMessage;

@@ -138,6 +138,7 @@ export const REFUSAL_WORDS: Record<string, string> = {
   'folder-in-the-way': 'a folder is in the way',
   differs: 'differs; which copy is right is unknown',
   'newer-on-source': 'newer on the source',
+  'changed-on-backup': "the backup's copy changed since last verified (damaged there?); the source's is kept",
   unstorable: 'its name cannot be stored here',
 };
 

@@ -59,6 +59,31 @@ export class FolderStore<V = unknown> {
     }
   }
 
+  /**
+   * The string-keyed entries whose key starts with `prefix`, in key order,
+   * read lazily (keys are ordered by their bytes, so they are one run).
+   */
+  *withPrefix(prefix: string): Generator<[string, V]> {
+    this.store.renewReads();
+    for (const { key, value } of this.db.range({ start: [this.folderId, this.namespace, prefix] })) {
+      const parts = key as unknown[];
+      if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) return;
+      if (parts.length !== 3 || typeof parts[2] !== 'string') continue;
+      if (!parts[2].startsWith(prefix)) return;
+      yield [parts[2], value as V];
+    }
+  }
+
+  /** Moves values to other keys in one transaction: each `from` is removed, `to` gets `value`. */
+  async moveAll(moves: Iterable<{ from: StoreKey; to: StoreKey; value: V }>): Promise<void> {
+    await this.store.transaction(() => {
+      for (const m of moves) {
+        this.db.removeSync(this.full(m.from));
+        this.db.putSync(this.full(m.to), m.value);
+      }
+    });
+  }
+
   async put(key: StoreKey, value: V): Promise<void> {
     await this.db.put(this.full(key), value);
   }

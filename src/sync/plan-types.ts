@@ -70,6 +70,7 @@ export type SyncAction =
 export type SkipReason =
   | 'suspicious'
   | 'newer-on-source'
+  | 'changed-on-backup'
   | 'differs'
   | 'extra-kept'
   | 'unreadable'

@@ -20,6 +20,7 @@ import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
 import { foldName, unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
+import { followFolderMoves } from './plan-moves.js';
 import {
   planTotals,
   type PlanDifference,
@@ -30,6 +31,9 @@ import {
   type SyncAction,
   type SyncPlan,
 } from './plan-types.js';
+
+const SUSPICIOUS_DETAIL =
+  'content changed on the source but its size and modification time did not: possible corruption or tampering (use --force once you have checked the source file)';
 
 function onDisk(path: string, entry: PlanEntry | undefined): PlanPath {
   return { path, disk: entry?.raw ?? path };
@@ -87,7 +91,13 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     if ((d.category === 'missing' || d.category === 'moved') && d.source) notOnBackup.add(onDisk(d.path, d.source).disk);
     switch (d.category) {
       case 'missing':
-        if (d.source) create(d, 'missing');
+        if (!d.source) break;
+        // A file of a folder the source renamed, changed on the way with its size and mtime kept (diff/verdict.ts).
+        if (d.changedOn === 'source-suspicious' && !options.force) {
+          skipped.push({ path: d.path, reason: 'suspicious', detail: SUSPICIOUS_DETAIL });
+          break;
+        }
+        create(d, 'missing');
         break;
       case 'content':
         if (!d.source || !d.backup) break;
@@ -96,8 +106,7 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
           skipped.push({
             path: d.path,
             reason: 'suspicious',
-            detail:
-              'content changed on the source but its size and modification time did not: possible corruption or tampering (use --force once you have checked the source file)',
+            detail: SUSPICIOUS_DETAIL,
           });
           break;
         }
@@ -145,6 +154,9 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
               bytes: d.source.size,
               entry: d.source,
             });
+          } else if (d.changedOn === 'source-suspicious' && !options.force) {
+            // Renamed in case and changed with size and mtime kept: the backup's copy under the old name stays.
+            skipped.push({ path: d.path, reason: 'suspicious', detail: SUSPICIOUS_DETAIL });
           } else {
             asides.push({ op: 'set-aside', at: onDisk(d.otherPath, d.backup), entry: d.backup });
             create({ ...d, category: 'missing' }, 'missing');
@@ -181,17 +193,12 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   }
 
-  // A folder move renames the whole folder: what was left over in it (extras) is then under the new name.
-  for (const m of moves) {
-    if (m.op !== 'move' || m.entry?.type !== 'dir') continue;
-    const from = `${m.from.path}/`;
-    for (const del of deletes) {
-      if (del.at.path.startsWith(from)) {
-        const rest = del.at.path.slice(from.length);
-        del.at = { path: `${m.to.path}/${rest}`, disk: `${m.to.disk}/${del.at.disk.slice(m.from.disk.length + 1)}` };
-      }
-    }
-  }
+  followFolderMoves(
+    moves,
+    deletes,
+    skipped,
+    creates.map((c) => targetOf(c)!.path),
+  );
   // Of two source names the backup may take for one, the one it holds already stays; else the first.
   const kept = pairs.map(([first, second]) => (notOnBackup.has(first) && !notOnBackup.has(second) ? second : first));
   const collided = collisions(moves, creates, options.folding, kept);

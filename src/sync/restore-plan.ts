@@ -1,7 +1,10 @@
 /**
  * Planning a restore: the source side pulls from a backup. Without paths it
  * brings back everything missing on the source and every file damaged there
- * (content changed with size and mtime kept, or unreadable); with paths it
+ * (content changed with size and mtime kept, judged against the hash last
+ * verified, or unreadable); a source file that still holds its last verified
+ * hash is never replaced by a backup copy that changed since, unless named or
+ * forced (`changed-on-backup`); with paths it
  * brings back those files and folders. A source file newer than the backup's copy is never
  * overwritten without `--force`. What is replaced goes to the source's
  * versions folder. With `--to DIR`, the backup's files are written under DIR
@@ -91,6 +94,16 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
     }
     if (!matches(paths, d.path)) continue;
     if (d.category === 'extra' && d.backup) {
+      // Gone here, and the backup's copy is not what was verified (verdict `both`): damaged there?
+      if (d.changedOn === 'both' && !explicit && !options.force) {
+        skipped.push({
+          path: d.path,
+          reason: 'changed-on-backup',
+          detail:
+            "missing here, and the backup's copy changed since it was last verified (damaged there?); not restored unnamed (name it or use --force to restore it anyway)",
+        });
+        continue;
+      }
       const a = recreate(d.path, d.backup, 'missing', skipped, rules);
       if (a) actions.push(a);
     } else if (d.category === 'unreadable' && d.side === 'source' && d.backup) {
@@ -115,7 +128,17 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';
-      if (!damaged && !explicit) {
+      if (d.changedOn === 'backup' && !explicit && !options.force) {
+        // The source file still holds the last verified hash: the backup's copy is the one that changed.
+        skipped.push({
+          path: d.path,
+          reason: 'changed-on-backup',
+          detail:
+            "the backup's copy changed since it was last verified (damaged there?) while this file still matches; kept (a sync repairs the backup; name it or use --force to restore the backup's copy anyway)",
+        });
+        continue;
+      }
+      if (!damaged && !explicit && !(d.changedOn === 'backup' && options.force)) {
         // Which copy is right is not known here (an edit on the source, or damage on either side).
         skipped.push({
           path: d.path,

@@ -10,6 +10,8 @@ import { diffManifests, type Difference, type VerifiedRecord } from '../diff/ind
 import { attachVerdicts } from '../diff/verdict.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import type { ManifestStream, PeerSession } from '../peer/index.js';
+import { FEATURE_VERIFIED_RECORDS } from '../protocol/index.js';
+import { createLogger } from '../base/log.js';
 import { scanFolder } from '../scan/index.js';
 import { applyPlan } from './apply.js';
 import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
@@ -19,6 +21,8 @@ import type { SyncPlan } from './plan-types.js';
 import { isAtOrUnder, normalizePaths, planRestore, planRestoreInto } from './restore-plan.js';
 import { findAlreadyRestored } from './restore-target.js';
 import { nameRulesOf } from '../manifest/storable.js';
+
+const log = createLogger('restore');
 
 export interface RestoreOptions {
   /** Files or folders to bring back; none: everything missing or damaged on the source. */
@@ -37,25 +41,35 @@ export interface RestoreOptions {
 }
 
 /**
- * Which side changed, seen from the source: the backup's copy stands for the
- * last verified state (what the source had when it was last synced), so a
- * source file whose bytes differ while its size and mtime are the backup's
- * is judged `source-suspicious`: damaged, and restored without being named.
- * Should the backup's copy be the damaged one instead, its bytes must still
- * match the hash the backup announces, and the source file it replaces is
- * kept in the versions folder.
+ * Which side changed, seen from the source, by the one rule (diff/verdict.ts)
+ * against the hashes the backup last verified as matching the source: a
+ * source file still holding that hash is not the one that changed, so the
+ * backup's differing copy is judged damaged (`backup`) and never restored
+ * over it unnamed; a source file whose bytes differ while its size and mtime
+ * are as verified is `source-suspicious` (damaged here) and restored. The
+ * backup's own copy is never taken for the verified state: it may be the one
+ * that rotted. A backup that keeps no records (an older synker) leaves every
+ * verdict `unknown`: nothing differing is restored without being named.
  */
-async function judgeAgainstBackup(differences: Difference[], toleranceMs: number): Promise<void> {
-  const backupCopy = new Map<string, VerifiedRecord>();
-  for (const d of differences) {
-    if (d.category === 'content' && d.backup?.type === 'file' && d.backup.hash !== undefined)
-      backupCopy.set(d.path, { hash: d.backup.hash, size: d.backup.size, mtime: d.backup.mtime });
-  }
-  await attachVerdicts(
-    differences.filter((d) => d.category === 'content'),
-    (p) => backupCopy.get(p),
-    toleranceMs,
+async function judgeAgainstVerified(differences: Difference[], session: PeerSession, folderId: string, toleranceMs: number): Promise<void> {
+  // Also what the source lacks: a backup copy that changed since it was verified is no good copy to bring back.
+  const disputed = differences.filter(
+    (d) => d.category === 'content' || d.category === 'type' || (d.category === 'extra' && d.backup?.type === 'file'),
   );
+  if (disputed.length === 0) return;
+  const records = new Map<string, VerifiedRecord>();
+  if (session.remote.features.includes(FEATURE_VERIFIED_RECORDS)) {
+    const paths = disputed.map((d) => d.path);
+    const answers = await session.requestVerified(folderId, paths);
+    answers.forEach((r, i) => {
+      if (r !== null) records.set(paths[i]!, r);
+    });
+  } else {
+    log.warn(
+      `${session.remote.name} (${session.remote.software}) does not say which hashes it last verified: files that differ are restored only when named`,
+    );
+  }
+  await attachVerdicts(disputed, (p) => records.get(p), toleranceMs);
 }
 
 export interface RestoreOutcome {
@@ -116,7 +130,7 @@ export async function restoreFromSession(
       ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
     });
     const diff = await diffManifests(local, backupEntries, { compareMode: modes });
-    await judgeAgainstBackup(diff.differences, diff.mtimeToleranceMs);
+    await judgeAgainstVerified(diff.differences, session, folder.id, diff.mtimeToleranceMs);
     plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false, nameRules: nameRulesOf() });
   }
   const notOnBackup = requested.filter((p) => !seen.has(p));

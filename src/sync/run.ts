@@ -37,6 +37,8 @@ export interface SyncOptions {
 /** Where a sync records the files it proved equal to the source's (check/verified-store.ts VerifiedHashes). */
 export interface LandedRecorder {
   recordLanded(source: { path: string; hash?: string | undefined; size: number; mtime: number }): void;
+  /** A file or folder renamed on the backup: its records (and those under a folder) move with it. */
+  recordMoved(from: string, to: string): void;
   flush(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     onActionDone: (action) => {
       donePaths.add('at' in action ? action.at.path : action.to.path);
+      if (action.op === 'move') options.verified?.recordMoved(action.from.path, action.to.path);
       const landed = landedFile(action);
       if (landed !== undefined) options.verified?.recordLanded(landed);
     },

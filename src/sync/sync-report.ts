@@ -12,8 +12,25 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
   const result = outcome?.result;
   const done = outcome?.donePaths ?? new Set<string>();
   const keptExtras = (outcome?.plan.skipped ?? []).filter((s) => s.reason === 'extra-kept').length;
-  // A difference is resolved when the action made for its path was carried out.
-  const remaining = differences.filter((d) => !done.has(d.path));
+  // A difference is resolved when the action made for its path was carried out. A file left over in a
+  // folder the sync renamed is under the new name, where the pull of the source's file replaced it.
+  const renamed = new Map<string, string>();
+  for (const d of differences) if (d.category === 'moved' && d.newPath !== undefined && done.has(d.path)) renamed.set(d.newPath, d.path);
+  const newName = (d: Difference): string | undefined => {
+    if (d.category !== 'extra' || renamed.size === 0) return undefined;
+    for (let slash = d.path.lastIndexOf('/'); slash > 0; slash = d.path.lastIndexOf('/', slash - 1)) {
+      const to = renamed.get(d.path.slice(0, slash));
+      if (to !== undefined) return `${to}${d.path.slice(slash)}`;
+    }
+    return undefined;
+  };
+  // Or it is the backup's copy of a file whose change was refused: that refusal is the one difference left.
+  const refused = new Set((outcome?.plan.skipped ?? []).filter((s) => s.reason !== 'extra-kept').map((s) => s.path));
+  const gone = (d: Difference): boolean => {
+    const to = newName(d);
+    return to !== undefined && (done.has(to) || refused.has(to));
+  };
+  const remaining = differences.filter((d) => !done.has(d.path) && !gone(d));
   const failing = remaining.filter((d) => d.failing);
   const stops = outcome?.plan.stops ?? [];
   const aborted =

@@ -42,6 +42,8 @@ export interface CheckPair {
   backupHome: string;
   /** The backup's config (as `synker check` would load it). */
   backupConfig: SynkerConfig;
+  /** The backup's agent state (its verified hashes), as `check()` uses it. */
+  state: AgentState;
   check(options?: CheckOptions): Promise<CheckReport>;
   /** Writes the backup's config and identity under backupHome, for `SYNKER_HOME=backupHome synker check`. */
   writeBackupHome(): Promise<void>;
@@ -104,6 +106,7 @@ export async function startCheckPair(t: TestContext, files: Record<string, strin
     server,
     backupHome,
     backupConfig,
+    state,
     async writeBackupHome() {
       const configDir = path.join(backupHome, 'config');
       await mkdir(configDir, { recursive: true });

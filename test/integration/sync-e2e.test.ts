@@ -24,6 +24,8 @@ import { staticLocator } from '../harness/peer-address.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { syncFolder, type SyncFolderOptions } from '../../src/sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../../src/sync/versions.js';
+import { readVerified } from '../../src/check/verified-store.js';
+import type { VerifiedRecordsSource } from '../../src/peer/index.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, type CheckPair } from '../harness/check-pair.js';
 import { isRoot } from '../harness/scan.js';
 import { contentMap } from '../harness/tree.js';
@@ -184,7 +186,7 @@ test('the CLI: synker sync --dry-run, sync, --json, versions list, and exit code
 });
 
 /** A source machine's SYNKER_HOME restoring from the backup machine's agent, which serves its copy (role backup). */
-async function restorePair(t: TestContext) {
+async function restorePair(t: TestContext, options: { verifiedRecords?: false | VerifiedRecordsSource } = {}) {
   const { startAgentServer } = await import('../../src/peer/index.js');
   const { scanFolder } = await import('../../src/scan/index.js');
   const { saveConfigFile } = await import('../../src/config/config-file.js');
@@ -206,7 +208,15 @@ async function restorePair(t: TestContext) {
       ignoreRules: [],
       entries: scanFolder(folder.path, { signal, cacheDir: path.join(pair.backupHome, 'agent-cache'), jobs: 2 }),
     }),
+    // As the agent does: what the backup last verified, for the restore's verdicts.
+    ...(options.verifiedRecords === false
+      ? {}
+      : {
+          verifiedRecords: options.verifiedRecords ?? ((folder, paths) => readVerified(pair.state, folder.id, paths).map((r) => r ?? null)),
+        }),
   });
+  // The backup was checked: it knows what it verified as matching the source.
+  assert.equal((await pair.check()).exitCode, 0);
   t.after(() => backupAgent.close());
   const sourceHome = path.join(pair.backupHome, '..', 'source-home');
   await mkdir(path.join(sourceHome, 'config'), { recursive: true });
@@ -290,6 +300,73 @@ test('the CLI: synker restore without paths brings back what is missing or damag
     (await listVersions(pair.sourceRoot)).map((v) => v.path),
     ['same.txt'],
   );
+});
+
+test('the CLI: a plain restore never carries a damaged backup copy onto the good source file; check says the backup changed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  // Bit rot or tampering on the backup: other bytes, same size and mtime; the source's file is as verified.
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  rmSync(s('gone.txt'));
+  const check = await pair.check();
+  assert.deepEqual(
+    check.differences.filter((d) => d.category === 'content').map((d) => [d.path, d.changedOn]),
+    [['same.txt', 'backup']],
+  );
+  const dry = await runSynker(['restore', 'photos', '--dry-run', '--no-discovery'], { env });
+  assert.match(dry.stdout, /changed-on-backup +same\.txt/);
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { result: { pulled: number }; plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.equal(json.result.pulled, 1, 'only gone.txt');
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['changed-on-backup', 'same.txt']],
+  );
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged', 'the good source file stays');
+  assert.equal(readFileSync(s('gone.txt'), 'utf8'), 'deleted on the source');
+  assert.deepEqual(await listVersions(pair.sourceRoot), [], 'nothing was replaced');
+  // Named, the user gets the backup's copy (the source's goes to versions).
+  const named = await runSynker(['restore', 'photos', 'same.txt', '--no-discovery'], { env });
+  assert.equal(named.code, 0, named.stdout + named.stderr);
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'Unchanged');
+});
+
+test('the CLI: a file deleted on the source whose backup copy changed since it was verified is not brought back unnamed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'gone.txt'));
+  rmSync(s('gone.txt'));
+  rmSync(s('same.txt'));
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { result: { pulled: number }; plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.equal(json.result.pulled, 1, 'same.txt, whose backup copy is as verified');
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['changed-on-backup', 'gone.txt']],
+  );
+  assert.equal(existsSync(s('gone.txt')), false);
+  const named = await runSynker(['restore', 'photos', 'gone.txt', '--no-discovery'], { env });
+  assert.equal(named.code, 0, named.stdout + named.stderr);
+  assert.equal(readFileSync(s('gone.txt'), 'utf8'), 'Deleted on the source', 'named, the only copy there is comes back');
+});
+
+test('the CLI: a backup that keeps no verified hashes (an older synker) gets nothing restored over a differing source file unnamed', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  const { pair, env } = await restorePair(t, { verifiedRecords: false });
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  const plain = await runSynker(['restore', 'photos', '--json', '--no-discovery'], { env });
+  assert.equal(plain.code, 1, plain.stdout + plain.stderr);
+  const json = JSON.parse(plain.stdout) as { plan: { skipped: Array<{ path: string; reason: string }> } };
+  assert.deepEqual(
+    json.plan.skipped.map((x) => [x.reason, x.path]),
+    [['differs', 'same.txt']],
+  );
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged');
 });
 
 const rootOnly = isRoot() ? false : 'needs root (mount); CI runs as root';
@@ -506,4 +583,106 @@ test('the CLI: synker restore keeps the reason a backup was not found: a refusal
   assert.equal(badPeer.code, 2, badPeer.stderr);
   assert.match(badPeer.stderr, /--peer 127\.0\.0\.1:99999/);
   assert.doesNotMatch(badPeer.stderr, /could be reached|Start synker agent on the backup machine/);
+});
+
+test('a move keeps its record: files in a folder the sync renamed, a file moved into another folder and a folder renamed in case stay guarded', async (t) => {
+  const pair = await startCheckPair(t, {
+    'd/sub/a.txt': 'in a folder renamed on the source',
+    'd/b.txt': 'next to it',
+    'loose.txt': 'moved into another folder',
+    'other/keep.txt': 'already there',
+    'Cased/c.txt': 'in a folder renamed in case only',
+  });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  renameSync(s('d'), s('e'));
+  renameSync(s('loose.txt'), s('other/loose.txt'));
+  renameSync(s('Cased'), s('CASED'));
+  const moved = await sync();
+  assert.equal(moved.exitCode, 0, JSON.stringify(moved.error));
+  assert.equal(moved.outcome?.result?.pulled, 0, 'renamed on the backup, nothing copied');
+  // Bit rot or tampering on the source, under the new names: same size, same mtime, other bytes.
+  for (const p of ['e/sub/a.txt', 'other/loose.txt', 'CASED/c.txt']) await corruptKeepingSizeAndMtime(s(p));
+  const next = await sync();
+  assert.deepEqual(
+    next.outcome?.plan.skipped.map((x) => [x.reason, x.path]),
+    [
+      ['suspicious', 'CASED/c.txt'],
+      ['suspicious', 'e/sub/a.txt'],
+      ['suspicious', 'other/loose.txt'],
+    ],
+  );
+  const b = (p: string) => readFileSync(path.join(pair.backupRoot, p), 'utf8');
+  assert.equal(b('e/sub/a.txt'), 'in a folder renamed on the source', 'the good copies stay');
+  assert.equal(b('other/loose.txt'), 'moved into another folder');
+  assert.equal(b('CASED/c.txt'), 'in a folder renamed in case only');
+});
+
+test('a file silently changed in the same run that renames its folder (or renames it in case) is refused, in that run and the next', async (t) => {
+  const pair = await startCheckPair(t, {
+    'd/a.txt': 'in a folder renamed on the source',
+    'd/b.txt': 'next to it',
+    'd/c.txt': 'and another',
+    'Cased.txt': 'renamed in case only',
+  });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  renameSync(s('d'), s('e'));
+  renameSync(s('Cased.txt'), s('CASED.txt'));
+  await corruptKeepingSizeAndMtime(s('e/a.txt'));
+  await corruptKeepingSizeAndMtime(s('CASED.txt'));
+  for (let run = 0; run < 2; run++) {
+    const result = await sync();
+    assert.equal(result.exitCode, 1, JSON.stringify(result.error));
+    assert.deepEqual(
+      result.outcome?.plan.skipped.map((x) => [x.reason, x.path]),
+      [
+        ['suspicious', 'CASED.txt'],
+        ['suspicious', 'e/a.txt'],
+      ],
+      `run ${run + 1}`,
+    );
+    assert.equal(result.outcome?.result?.pulled, 0, `run ${run + 1}: nothing copied`);
+    assert.deepEqual(
+      result.report.sync?.remaining.differences.map((d) => d.path).sort(),
+      ['CASED.txt', 'e/a.txt'],
+      `run ${run + 1}: the refused changes are what is left (the old copy under the old folder name went with the folder)`,
+    );
+  }
+  const b = (p: string) => readFileSync(path.join(pair.backupRoot, p), 'utf8');
+  assert.equal(b('e/a.txt'), 'in a folder renamed on the source', 'the good copy went with the folder and stays');
+  assert.equal(b('Cased.txt'), 'renamed in case only', 'the good copy stays under its old name');
+});
+
+test('sync --delete of a renamed folder with an edited file inside keeps the new copy (the left-over old one is not deleted after the pull)', async (t) => {
+  const pair = await startCheckPair(t, { 'd/a.txt': 'first', 'd/b.txt': 'next to it', 'd/c.txt': 'and another' });
+  const sync = await syncer(t, pair);
+  assert.equal((await sync()).exitCode, 0);
+  renameSync(path.join(pair.sourceRoot, 'd'), path.join(pair.sourceRoot, 'e'));
+  writeFileSync(path.join(pair.sourceRoot, 'e/a.txt'), 'second version, longer');
+  const result = await sync({ delete: true });
+  assert.equal(result.exitCode, 0, JSON.stringify(result.error));
+  assert.equal(result.outcome?.result?.deleted, 0);
+  assert.equal(result.report.sync?.complete, true);
+  assert.deepEqual(result.report.sync?.remaining.differences, []);
+  assert.equal(readFileSync(path.join(pair.backupRoot, 'e/a.txt'), 'utf8'), 'second version, longer');
+  assert.equal((await pair.check()).exitCode, 0, 'a check afterwards finds the backup complete');
+});
+
+test('the CLI: a backup that answers verified records for other paths than asked is refused, and nothing on the source changes', async (t) => {
+  const { runSynker } = await import('../harness/synker-cli.js');
+  // A lying backup: one record too many, claiming its damaged copy is what was verified.
+  const { pair, env } = await restorePair(t, {
+    verifiedRecords: (_folder, paths) => [...paths, 'one more'].map(() => ({ hash: 'ab'.repeat(32), size: 9, mtime: 0 })),
+  });
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  await corruptKeepingSizeAndMtime(path.join(pair.backupRoot, 'same.txt'));
+  rmSync(s('gone.txt'));
+  const run = await runSynker(['restore', 'photos', '--no-discovery'], { env });
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  assert.match(run.stderr, /answered 3 verified records for 2 paths/);
+  assert.equal(readFileSync(s('same.txt'), 'utf8'), 'unchanged');
+  assert.equal(existsSync(s('gone.txt')), false, 'nothing was restored from a backup caught lying');
 });

@@ -399,3 +399,50 @@ test("a file the source refuses fails with the source's reason, naming the file 
     },
   );
 });
+
+test('restore from a backup that answers pings but never says which hashes it verified ends with E_PEER_STALLED, the source untouched', async (t) => {
+  const { restoreFromSession } = await import('../../src/sync/restore.js');
+  const source = await tempDir(t);
+  writeTree(source, { 'a.txt': 'good' });
+  const st = statSync(path.join(source, 'a.txt'));
+  const ids = await identities();
+  let asked = 0;
+  const server = await startRawServer(ids.server, (peer) => {
+    peer.ws.on('message', () => {
+      for (const frame of peer.frames.splice(0)) {
+        const [, type, body] = frame as [number, number, Record<string, unknown>];
+        if (type === 1) peer.send(rawHello(ids.server, { features: ['file-data', 'verified-records'] }));
+        if (type === 3) {
+          // A backup whose copy of a.txt differs (same size and mtime) from the source's.
+          const bad = Buffer.from('GOOD');
+          peer.send([1, 4, { req: body.req, folder: 'photos', role: 'backup', ignore: [] }]);
+          peer.send([
+            1,
+            5,
+            { req: body.req, entries: [['a.txt', 0, 4, Math.trunc(st.mtimeMs), st.mode & 0o777, Buffer.from(sha256(bad), 'hex')]] },
+          ]);
+          peer.send([1, 6, { req: body.req, count: 1, files: 1, dirs: 0, symlinks: 0, errors: 0, bytes: 4 }]);
+        }
+        // type 8, verified-request: never answered (the ws library still answers pings).
+        if (type === 8) asked++;
+      }
+    });
+  });
+  t.after(() => server.close());
+  const session = await connectToPeer({
+    host: '127.0.0.1',
+    port: server.port,
+    identity: ids.client,
+    expectDeviceId: ids.server.deviceId,
+    timeouts: { idleTimeout: 1500, keepaliveInterval: 300 },
+  });
+  t.after(() => session.close());
+  const folder = { id: 'photos', path: source, role: 'source' as const, shareWith: [] };
+  await assert.rejects(restoreFromSession(folder, session, { cacheDir: await tempDir(t) }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'E_PEER_STALLED');
+    assert.match(err.message, /did not say which hashes it verified within 1\.50 s/);
+    return true;
+  });
+  assert.equal(asked, 1);
+  assert.equal(readFileSync(path.join(source, 'a.txt'), 'utf8'), 'good');
+});

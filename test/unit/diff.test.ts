@@ -357,6 +357,48 @@ test('which side changed, from the hashes last verified as matching', async () =
   });
 });
 
+test("which side changed, across a rename: a file of a renamed folder and one renamed in case are judged against the old name's record", async () => {
+  const verified = new Map([
+    ['d/rotted.txt', { hash: sha('abc'), size: 3, mtime: T0 }],
+    ['d/edited.txt', { hash: sha('old'), size: 3, mtime: T0 - 10_000 }],
+    ['Cased.txt', { hash: sha('abc'), size: 3, mtime: T0 }],
+  ]);
+  // The source renamed d to e (two files went with it unchanged) and Cased.txt to CASED.txt.
+  const source = [
+    file('CASED.txt', 'abd'),
+    dir('e'),
+    file('e/edited.txt', 'new'),
+    file('e/k1.txt', 'kept one'),
+    file('e/k2.txt', 'kept two'),
+    file('e/rotted.txt', 'abd'),
+  ];
+  const backup = [
+    file('Cased.txt', 'abc'),
+    dir('d'),
+    file('d/edited.txt', 'old', { mtime: T0 - 10_000 }),
+    file('d/k1.txt', 'kept one'),
+    file('d/k2.txt', 'kept two'),
+    file('d/rotted.txt', 'abc'),
+  ];
+  const result = await diff(source, backup, { verified: (p) => verified.get(p) });
+  const verdicts = Object.fromEntries(
+    result.differences.filter((d) => d.changedOn !== undefined).map((d) => [`${d.category} ${d.path}`, d.changedOn]),
+  );
+  assert.equal(verdicts['missing e/rotted.txt'], 'source-suspicious');
+  assert.equal(verdicts['missing e/edited.txt'], 'source');
+  assert.equal(verdicts['name-clash CASED.txt'], 'source-suspicious');
+  // The other way round: the backup's folder was renamed, its records are under the source's names.
+  const back = await diff(
+    backup.map((e) => ({ ...e })),
+    source.map((e) => ({ ...e })),
+    { verified: (p) => verified.get(p) },
+  );
+  const backVerdicts = Object.fromEntries(
+    back.differences.filter((d) => d.changedOn !== undefined).map((d) => [`${d.category} ${d.path}`, d.changedOn]),
+  );
+  assert.equal(backVerdicts['missing d/rotted.txt'], 'backup', "the backup's copy changed under its new folder name");
+});
+
 test('an out-of-order manifest is refused with a clear error', async () => {
   async function* unsorted() {
     yield file('b', 'b');

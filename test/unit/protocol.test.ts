@@ -53,6 +53,8 @@ test('every message kind survives encode then decode', () => {
     },
     { kind: 'manifestEnd', req: 1, count: 4, files: 2, dirs: 1, symlinks: 1, errors: 0, bytes: 10 },
     { kind: 'cancel', req: 9 },
+    { kind: 'verifiedRequest', req: 10, folder: 'photos', paths: ['a/b.jpg', 'caf\u00e9.txt'] },
+    { kind: 'verifiedRecords', req: 10, records: [{ hash: 'ab'.repeat(32), size: 10, mtime: -5 }, null] },
   ];
   for (const message of messages) {
     const frame = encodeMessage(message);
@@ -167,6 +169,28 @@ test('hostile paths are refused', () => {
   for (const path of ['a', 'a/b', '.hidden', 'a/..b', 'a/b..', '...', 'café', '.synkerignore', 'x/.synker', 'x'.repeat(4096)]) {
     assert.equal(peerPathProblem(path, true), undefined, JSON.stringify(path));
   }
+});
+
+test('verified-request and verified-records are validated: hostile paths, counts, record shapes', () => {
+  const request = (paths: unknown) => [1, 8, { req: 1, folder: 'photos', paths }];
+  assert.equal(decodeError(request(['../etc/passwd'])).code, 'E_BAD_PATH');
+  assert.equal(decodeError(request(['a/../../b'])).code, 'E_BAD_PATH');
+  assert.equal(decodeError(request(Array.from({ length: LIMITS.verifiedPaths + 1 }, (_, i) => `f${i}`))).code, 'E_LIMIT');
+  assert.equal(decodeError(request('a')).code, 'E_MALFORMED');
+  const answer = (records: unknown) => [1, 9, { req: 1, records }];
+  const hash = Buffer.alloc(32, 1);
+  assert.equal(decodeError(answer([[hash, -1, 0]])).code, 'E_MALFORMED');
+  assert.equal(decodeError(answer([[Buffer.alloc(31), 1, 0]])).code, 'E_MALFORMED');
+  assert.equal(decodeError(answer([[hash, 1]])).code, 'E_MALFORMED');
+  assert.equal(decodeError(answer(['x'])).code, 'E_MALFORMED');
+  assert.equal(decodeError(answer(Array.from({ length: LIMITS.verifiedPaths + 1 }, () => null))).code, 'E_LIMIT');
+  const most = encodeMessage({
+    kind: 'verifiedRequest',
+    req: 1,
+    folder: 'photos',
+    paths: Array.from({ length: LIMITS.verifiedPaths }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(LIMITS.pathBytes - 4)}`),
+  });
+  assert.ok(most.length <= MAX_FRAME_BYTES, 'a full request of the longest paths fits one frame');
 });
 
 test('entry invariants are enforced', () => {

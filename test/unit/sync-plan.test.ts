@@ -53,6 +53,38 @@ test('a suspicious source change is not pulled without --force', () => {
   assert.equal(planSync([d], { ...base, force: true }).actions[0]?.op, 'pull');
 });
 
+test('a file renamed and silently changed in the same run (in a renamed folder, or in case) is not pulled without --force', () => {
+  const diffs: PlanDifference[] = [
+    { category: 'moved', path: 'e', newPath: 'd', source: { type: 'dir', size: 0, mtime: 1, mode: 0o755 }, fileCount: 2 },
+    { category: 'missing', path: 'e/a.txt', source: file('b'), changedOn: 'source-suspicious' },
+    { category: 'missing', path: 'e/new.txt', source: file('c'), changedOn: 'source' },
+    {
+      category: 'name-clash',
+      clash: 'case',
+      path: 'CASED.txt',
+      otherPath: 'Cased.txt',
+      source: file('d'),
+      backup: file('e'),
+      changedOn: 'source-suspicious',
+    },
+  ];
+  const plan = planSync(diffs, base);
+  const brief = (p: ReturnType<typeof planSync>) =>
+    p.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : `${a.from.path} -> ${a.to.path}`}`);
+  assert.deepEqual(brief(plan), ['move d -> e', 'pull e/new.txt']);
+  assert.deepEqual(
+    plan.skipped.map((s) => `${s.reason} ${s.path}`),
+    ['suspicious e/a.txt', 'suspicious CASED.txt'],
+  );
+  assert.deepEqual(brief(planSync(diffs, { ...base, force: true })), [
+    'move d -> e',
+    'set-aside Cased.txt',
+    'pull CASED.txt',
+    'pull e/a.txt',
+    'pull e/new.txt',
+  ]);
+});
+
 test('a mass change on the source stops the run (ransomware-like)', () => {
   const diffs: PlanDifference[] = [];
   for (let i = 0; i < 30; i++)

@@ -227,3 +227,48 @@ test('restore --to DIR never reads or changes what a symlinked folder in DIR poi
     ['docs'],
   );
 });
+
+test('restore never replaces a source file that still holds its last verified hash with a backup copy that changed, unless named or forced', async (t) => {
+  const { source, backup } = await pair(t);
+  // Bit rot on the backup: other bytes, same size and mtime; the source's file is as verified.
+  writeFileSync(path.join(backup, 'photo.jpg'), 'PIXELS');
+  utimesSync(path.join(backup, 'photo.jpg'), new Date(T0), new Date(T0));
+  rmSync(path.join(source, 'docs/b.txt'));
+  const b = listTree(backup);
+  const diffs: PlanDifference[] = (await diffTrees(source, backup)).map((d) =>
+    d.path === 'photo.jpg' ? { ...d, changedOn: 'backup' } : d,
+  );
+  const plain = planRestore(diffs);
+  assert.deepEqual(
+    plain.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['docs/b.txt'],
+    'only the missing file',
+  );
+  assert.deepEqual(
+    plain.skipped.map((s) => [s.reason, s.path]),
+    [['changed-on-backup', 'photo.jpg']],
+  );
+  const result = await applyPlan(plain, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
+  assert.deepEqual(result.failed, []);
+  assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels', 'the good source file stays');
+  for (const options of [{ paths: ['photo.jpg'] }, { force: true }]) {
+    assert.deepEqual(
+      planRestore(diffs, options).actions.map((a) => ('at' in a ? a.at.path : '')),
+      options.force ? ['docs/b.txt', 'photo.jpg'] : ['photo.jpg'],
+      `restored when ${JSON.stringify(options)}`,
+    );
+  }
+  // Gone here and changed on the backup since it was verified: not brought back unnamed either.
+  const gone = diffs.map((d) => (d.path === 'docs/b.txt' ? { ...d, changedOn: 'both' as const } : d));
+  assert.deepEqual(
+    planRestore(gone).skipped.map((s) => [s.reason, s.path]),
+    [
+      ['changed-on-backup', 'docs/b.txt'],
+      ['changed-on-backup', 'photo.jpg'],
+    ],
+  );
+  assert.deepEqual(
+    planRestore(gone, { paths: ['docs/b.txt'] }).actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['docs/b.txt'],
+  );
+});

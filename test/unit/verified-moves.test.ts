@@ -1,0 +1,56 @@
+/**
+ * The verified hashes follow a move (check/verified-store.ts recordMoved):
+ * a file's record, and every record under a folder, long paths stored under
+ * their hash included, on both store backends.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readVerified, VerifiedHashes } from '../../src/check/verified-store.js';
+import { AgentState } from '../../src/state/agent-state.js';
+import { BACKENDS, unavailable } from '../harness/stores.js';
+import { tempDir } from '../harness/tmp.js';
+
+const rec = (hash: string, path: string) => ({ path, type: 'file' as const, mode: 0o644, hash: hash.repeat(64), size: 3, mtime: 1000 });
+
+for (const backend of BACKENDS) {
+  test(`${backend}: a move keeps its record, for a file and for everything under a folder (long paths too)`, {
+    skip: unavailable(backend),
+  }, async (t) => {
+    const state = await AgentState.open(await tempDir(t), { backend });
+    t.after(() => state.close());
+    const long = `d/${'x'.repeat(600)}/deep.txt`;
+    const v = await VerifiedHashes.open(state, 'f', '/nonexistent');
+    for (const r of [
+      rec('a', 'd/a.txt'),
+      rec('b', 'd/sub/b.txt'),
+      rec('c', long),
+      rec('d', 'd-other/x.txt'),
+      rec('e', 'dd/y.txt'),
+      rec('f', 'loose.txt'),
+    ])
+      v.recordLanded(r);
+    await v.flush();
+    v.recordMoved('d', 'e');
+    v.recordMoved('loose.txt', 'e/loose.txt');
+    v.recordMoved('same', 'same');
+    await v.flush();
+    const newLong = `e${long.slice(1)}`;
+    const paths = [
+      'e/a.txt',
+      'e/sub/b.txt',
+      newLong,
+      'd-other/x.txt',
+      'dd/y.txt',
+      'e/loose.txt',
+      'd/a.txt',
+      'd/sub/b.txt',
+      long,
+      'loose.txt',
+    ];
+    assert.deepEqual(
+      readVerified(state, 'f', paths).map((r) => r?.hash[0] ?? null),
+      ['a', 'b', 'c', 'd', 'e', 'f', null, null, null, null],
+      'moved under the new names, gone from the old; neighbours with the same prefix untouched',
+    );
+  });
+}
