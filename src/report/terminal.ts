@@ -41,12 +41,21 @@ function palette(color: boolean): Palette {
   return { bad: sgr(31, 39), good: sgr(32, 39), warn: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
 }
 
+/**
+ * Appends one list to another. Never `push(...items)`: a spread passes every
+ * item as an argument, and a list of a few hundred thousand differences
+ * overflows the stack ("Maximum call stack size exceeded").
+ */
+function append(lines: string[], items: readonly string[]): void {
+  for (const item of items) lines.push(item);
+}
+
 export function renderTerminal(report: CheckReport, options: TerminalOptions): string {
   const p = palette(options.color);
   const limit = options.all ? Infinity : (options.limit ?? 20);
   const lines: string[] = [];
   lines.push(headline(report, p));
-  lines.push(...peers(report, p));
+  append(lines, peers(report, p));
   if (report.error !== null) {
     lines.push('', `${p.bad('error:')} ${printableText(report.error.message)}`);
     if (report.error.hint !== null) lines.push(`hint: ${printableText(report.error.hint)}`);
@@ -54,13 +63,13 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
   }
   const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
   if (notes.length > 0 && notes[0] !== '') notes.unshift('');
-  lines.push(...notes);
+  append(lines, notes);
   if (report.sync !== null) {
-    lines.push(...syncLines(report, report.sync, limit, p));
+    append(lines, syncLines(report, report.sync, limit, p));
     return `${lines.join('\n')}\n`;
   }
-  lines.push(...summaryTable(report, p));
-  lines.push(...differenceSections(report.differences, limit, p));
+  append(lines, summaryTable(report, p));
+  append(lines, differenceSections(report.differences, limit, p));
   return `${lines.join('\n')}\n`;
 }
 
@@ -68,7 +77,9 @@ function differenceSections(differences: readonly Difference[], limit: number, p
   const lines: string[] = [];
   for (const category of REPORT_CATEGORY_ORDER) {
     const items = differences.filter((d) => d.category === category);
-    if (items.length > 0) lines.push('', ...section(category, items, limit, p));
+    if (items.length === 0) continue;
+    lines.push('');
+    append(lines, section(category, items, limit, p));
   }
   return lines;
 }
@@ -117,7 +128,7 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
       : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) +
           p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
-  lines.push(...differenceSections(left.differences, limit, p));
+  append(lines, differenceSections(left.differences, limit, p));
   return lines;
 }
 
@@ -220,7 +231,7 @@ function flagged(d: Difference): boolean {
 function summaryTable(report: CheckReport, p: Palette): string[] {
   const rows = REPORT_CATEGORY_ORDER.filter((c) => report.summary.byCategory[c].count > 0);
   if (rows.length === 0) return [];
-  const width = Math.max(...rows.map((c) => CATEGORY_LABELS[c].length));
+  const width = rows.reduce((w, c) => Math.max(w, CATEGORY_LABELS[c].length), 0);
   return [
     '',
     ...rows.map((c) => {
