@@ -27,6 +27,7 @@ import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
+import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
 import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
 import { MARKER_FILE } from '../manifest/layout.js';
 
@@ -194,6 +195,9 @@ async function runLocked(
       });
       await found.manifest.totals;
       markUnstorable(diff.differences, nameRulesOf());
+      // Files verified before that the source's ignore rules now hide: never "complete" by leaving them out.
+      if (verified !== undefined && found.info.ignoreRules.length > 0)
+        mergeDifferences(diff.differences, hiddenVerifiedFiles(verified.paths(), found.info.ignoreRules, folder.path));
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +

@@ -253,9 +253,15 @@ function pathOf(d: Difference): string {
   return old === undefined ? now : `${printablePath(old)}${suffix} -> ${now}`;
 }
 
+/** What a person should know about a whole category, after its title. */
+const SECTION_NOTES: Partial<Record<Category, string>> = {
+  ignored:
+    " - verified before, now left out by the source's .synkerignore: undo the rule on the source, or remove these files from the backup if leaving them out is meant",
+};
+
 /** One category: entries grouped under their folder when a folder holds several. */
 function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
-  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : '';
+  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : (SECTION_NOTES[category] ?? '');
   const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
   // Flagged entries first, so cutting the list never hides one.
   const shown = [...items.filter(flagged), ...items.filter((d) => !flagged(d))].slice(0, limit);
