@@ -11,6 +11,7 @@ import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
 import { readyEntriesOf } from '../manifest/ready-entries.js';
 import { DiffError } from './errors.js';
+import { printablePath } from '../base/printable.js';
 
 /** tryNext(): the answer needs an await. */
 export const PENDING = Symbol('pending');
@@ -144,7 +145,7 @@ export class GroupReader {
       this.done = true;
       throw new DiffError(
         'E_DIFF_ORDER',
-        `the ${this.side}'s manifest is not in manifest order: "${entry.path}" came after "${this.previous.path}"`,
+        `the ${this.side}'s manifest is not in manifest order: "${printablePath(entry.path)}" came after "${printablePath(this.previous.path)}"`,
         { hint: `the ${this.side} runs an incompatible or faulty synker; update it to this version and check again` },
       );
     }
@@ -155,7 +156,7 @@ export class GroupReader {
       const parent = this.ancestors[this.ancestors.length - 1]!;
       throw new DiffError(
         'E_DIFF_PARENT',
-        `the ${this.side}'s manifest lists "${entry.path}" inside "${parent.path}", which it lists as a ${parent.type === 'symlink' ? 'symlink' : parent.type === 'file' ? 'file' : 'non-folder'}: no file system holds that`,
+        `the ${this.side}'s manifest lists "${printablePath(entry.path)}" inside "${printablePath(parent.path)}", which it lists as a ${parent.type === 'symlink' ? 'symlink' : parent.type === 'file' ? 'file' : 'non-folder'}: no file system holds that`,
         { hint: `the ${this.side} runs a faulty or hostile synker; nothing was compared or changed` },
       );
     }
