@@ -77,8 +77,8 @@ test('hostile names come out escaped from every command: check, sync, restore, v
   // A report queued for e-mail (the mail server is down), then status and outbox.
   const config = path.join(pair.backupEnv.SYNKER_HOME!, 'config', 'config.json');
   const settings = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
-  // A mail server that hangs up on every connection: the report waits in the outbox.
-  const down = net.createServer((socket) => socket.destroy());
+  // A hostile mail server that refuses every connection with control characters in its words: the report waits in the outbox.
+  const down = net.createServer((socket) => socket.end('554 5.7.1 \u001b]0;PWNED\u0007\u001b[2J\u009b31m go away\r\n'));
   await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
   t.after(() => down.close());
   const port = (down.address() as net.AddressInfo).port;
@@ -93,6 +93,7 @@ test('hostile names come out escaped from every command: check, sync, restore, v
   clean('status', status);
   const outbox = await onBackup(['outbox']);
   assert.equal(outbox.code, 1, `one report waits: ${outbox.stdout}${outbox.stderr}`);
+  assert.match(outbox.stdout, /last error: .*PWNED/);
   clean('outbox', outbox);
 
   // Restore: the source lost the hostile files; the backup's agent serves them back.
