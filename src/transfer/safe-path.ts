@@ -4,7 +4,7 @@
  * backslashes, empty components and anything under `.synker/` are refused,
  * and a parent folder that is a symlink is never followed when writing.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -34,17 +34,19 @@ export function unsafePathReason(relPath: string): string | undefined {
  * case (`.SYNKER`), is synker's own folder on the disk of `root`: on a disk
  * that ignores case (FAT, APFS, NTFS as Windows mounts it) it is, and a
  * write there would land among synker's own files; on one that tells case
- * apart (ext4, btrfs) it is an ordinary name. The disk is asked: `.synker`
- * and `name` are one folder where a lookup of `name` finds `.synker`. Where
- * that cannot be told (no `.synker` yet, no inode numbers), it counts as one.
+ * apart (ext4, btrfs) it is an ordinary name. The disk is asked: with
+ * `.synker` there, a lookup of `name` that finds something the folder's
+ * listing does not hold by that name found `.synker` under another case.
+ * (Inode numbers cannot tell: FUSE file systems such as fusefat give each
+ * spelling its own.) Where it cannot be told (no `.synker` yet), it counts as one.
  */
 export function isMetaDirAlias(root: string, name: string): boolean {
   if (name.toLowerCase() !== META_DIR) return false;
   if (name === META_DIR) return true;
-  const meta = lstatSync(path.join(root, META_DIR), { throwIfNoEntry: false });
-  if (meta === undefined || meta.ino === 0) return true;
-  const other = lstatSync(path.join(root, name), { throwIfNoEntry: false });
-  return other !== undefined && other.ino === meta.ino && other.dev === meta.dev;
+  if (lstatSync(path.join(root, META_DIR), { throwIfNoEntry: false }) === undefined) return true;
+  // Not found: this disk tells `.SYNKER` from `.synker`.
+  if (lstatSync(path.join(root, name), { throwIfNoEntry: false }) === undefined) return false;
+  return !readdirSync(root).includes(name);
 }
 
 export function assertSafeRelPath(relPath: string): void {
