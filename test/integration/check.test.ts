@@ -11,6 +11,7 @@ import type { Difference } from '../../src/diff/index.js';
 import { MARKER_FILE } from '../../src/manifest/layout.js';
 import { CHECK_EXIT, type CheckReport } from '../../src/report/model.js';
 import { renderTerminal } from '../../src/report/terminal.js';
+import { differencePhrase } from '../../src/mail/subject.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from '../harness/check-pair.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
@@ -117,6 +118,7 @@ test("ignore rules cannot fake completeness: files verified before that the sour
     /Hidden by the source's ignore rules \(8\) - verified before, now left out by the source's .synkerignore: undo the rule/,
   );
   assert.match(text, /verified before, now hidden by the source's ignore rules/);
+  assert.match(differencePhrase(hidden), /^8 files hidden by the source's ignore rules \(\d+ B\)$/, 'the e-mail subject says it too');
   // A folder rule hides what is inside it; a file removed from the backup on purpose is no longer held.
   await writeTree(pair.sourceRoot, { '.synkerignore': 'albums/\n' });
   await rm(path.join(pair.backupRoot, 'albums/2024/3.jpg'));
