@@ -158,9 +158,10 @@ function peers(report: CheckReport, p: Palette): string[] {
 }
 
 function peerLine(label: string, peer: PeerReport, p: Palette): string {
-  const who = peer.name ?? 'unknown';
+  // A name the source announced itself, and a folder path: escaped like any name (base/printable.ts).
+  const who = printablePath(peer.name ?? 'unknown');
   const id = peer.deviceId === null ? '' : ` ${p.dim(`(${shortDeviceId(peer.deviceId)})`)}`;
-  const where = peer.location === null ? '' : ` ${peer.location}`;
+  const where = peer.location === null ? '' : ` ${printablePath(peer.location)}`;
   const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${formatBytes(peer.totals.bytes)}`;
   const when = peer.scan === null ? '' : p.dim(`, scanned ${peer.scan.finishedAt}`);
   return `  ${label.padEnd(8)}${who}${id}${where}${totals}${when}`;
