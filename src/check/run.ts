@@ -198,8 +198,11 @@ async function runLocked(
       markUnstorable(diff.differences, nameRulesOf());
       markMetaDirAliases(diff.differences, folder.path);
       // Files verified before that the source's ignore rules now hide: never "complete" by leaving them out.
-      if (verified !== undefined && found.info.ignoreRules.length > 0)
-        mergeDifferences(diff.differences, hiddenVerifiedFiles(verified.paths(), found.info.ignoreRules, folder.path));
+      // A size-only check reads the records for this (only), and neither uses nor replaces them otherwise.
+      if (found.info.ignoreRules.length > 0) {
+        const records = verified ?? (await VerifiedHashes.open(env.state, folder.id, folder.path));
+        mergeDifferences(diff.differences, hiddenVerifiedFiles(records.paths(), found.info.ignoreRules, folder.path));
+      }
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +

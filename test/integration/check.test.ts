@@ -111,6 +111,10 @@ test("ignore rules cannot fake completeness: files verified before that the sour
       .map((p) => `ignored ${p}`),
   );
   assert.equal(hidden.summary.byCategory.ignored.count, Object.keys(FILES).length);
+  // A size-only check cannot be fooled either ("backup complete by size, 0 files of the same size").
+  const bySize = await pair.check({ sizeOnly: true });
+  assert.equal(bySize.exitCode, CHECK_EXIT.differences);
+  assert.equal(bySize.summary.byCategory.ignored.count, Object.keys(FILES).length);
   const text = renderTerminal(hidden, { color: false, all: false });
   assert.match(text, /backup INCOMPLETE: 8 differences/);
   assert.match(
