@@ -39,7 +39,12 @@ export interface WriteFileAtomicOptions {
   makeDir?: boolean;
 }
 
-export async function writeFileAtomic(file: string, content: string | Buffer, options: WriteFileAtomicOptions = {}): Promise<void> {
+/** `content` may come in pieces (an iterable of strings), written as they come: a long report is never one string. */
+export async function writeFileAtomic(
+  file: string,
+  content: string | Buffer | Iterable<string>,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const mode = options.mode ?? 0o600;
   const dir = path.dirname(file);
   if (options.makeDir !== false) await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -47,7 +52,8 @@ export async function writeFileAtomic(file: string, content: string | Buffer, op
   try {
     const handle = await open(tmp, 'wx', mode);
     try {
-      await handle.writeFile(content);
+      if (typeof content === 'string' || Buffer.isBuffer(content)) await handle.writeFile(content);
+      else for (const piece of content) await handle.writeFile(piece);
       await handle.sync();
     } finally {
       await handle.close();

@@ -27,8 +27,10 @@ import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
 import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
+import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
 import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
-import { MARKER_FILE } from '../manifest/layout.js';
+import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
+import { isMetaDirAlias } from '../transfer/safe-path.js';
 
 const log = createLogger('check');
 
@@ -194,6 +196,13 @@ async function runLocked(
       });
       await found.manifest.totals;
       markUnstorable(diff.differences, nameRulesOf());
+      markMetaDirAliases(diff.differences, folder.path);
+      // Files verified before that the source's ignore rules now hide: never "complete" by leaving them out.
+      // A size-only check reads the records for this (only), and neither uses nor replaces them otherwise.
+      if (found.info.ignoreRules.length > 0) {
+        const records = verified ?? (await VerifiedHashes.open(env.state, folder.id, folder.path));
+        mergeDifferences(diff.differences, hiddenVerifiedFiles(records.paths(), found.info.ignoreRules, folder.path));
+      }
       const st = scan.stats;
       log.debug(
         `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
@@ -227,6 +236,21 @@ async function runLocked(
   } finally {
     await scanThread.close();
     await lock.release();
+  }
+}
+
+/**
+ * `.SYNKER/...` and the like on a backup disk that ignores case: there that
+ * name is synker's own folder, so the sync skips it with this reason (once)
+ * instead of failing to write it at every run (transfer/safe-path.ts).
+ */
+function markMetaDirAliases(differences: Difference[], root: string): void {
+  for (const d of differences) {
+    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined || d.unstorable !== undefined) continue;
+    const disk = d.source.raw ?? d.path;
+    const first = disk.slice(0, (disk.indexOf('/') + 1 || disk.length + 1) - 1);
+    if (first.toLowerCase() === META_DIR && isMetaDirAlias(root, first))
+      d.unstorable = `${first} is synker's own ${META_DIR} folder on this disk, which does not tell case apart`;
   }
 }
 

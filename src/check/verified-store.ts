@@ -234,6 +234,11 @@ export class VerifiedHashes {
       await this.meta.put(COUNT_KEY, this.count);
   }
 
+  /** Every path with a record, in key order (check/hidden-by-ignore.ts). */
+  *paths(): Generator<string> {
+    for (const [key, stored] of this.records.entries()) yield pathOf(stored, String(key));
+  }
+
   /** The check failed: what was recorded is true all the same; just let the writes finish. */
   async abandon(): Promise<void> {
     this.reads?.close();

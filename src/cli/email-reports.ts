@@ -12,6 +12,7 @@ import { Outbox } from '../mail/outbox.js';
 import { SmtpConfigError } from '../config/smtp.js';
 import { outboxDir } from '../dirs/data-files.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
+import { printablePath, printableText } from '../base/printable.js';
 
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
   const settings = smtpSettingsOf(config);
@@ -38,11 +39,15 @@ export async function emailReports(
 ): Promise<void> {
   for (const report of reports) {
     const outcome = await mailer.sendReport(report);
-    if (outcome.status === 'sent') write(`e-mailed the report of ${report.folderId} to ${outcome.result.accepted.join(', ')}\n`);
+    // The mail server's words are quoted in the error: escaped like any text from elsewhere (base/printable.ts).
+    if (outcome.status === 'sent')
+      write(`e-mailed the report of ${report.folderId} to ${printablePath(outcome.result.accepted.join(', '))}\n`);
     else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
     else {
-      write(`error: the report of ${report.folderId} was not e-mailed now (it waits in the outbox): ${outcome.error.message}\n`);
-      if (outcome.error.hint) write(`hint: ${outcome.error.hint}\n`);
+      write(
+        `error: the report of ${report.folderId} was not e-mailed now (it waits in the outbox): ${printableText(outcome.error.message)}\n`,
+      );
+      if (outcome.error.hint) write(`hint: ${printableText(outcome.error.hint)}\n`);
     }
   }
 }

@@ -49,7 +49,15 @@ export async function checkThroughAgent(
       if (reply === undefined) settle(undefined, 'the agent answered something this version does not understand');
       else if ('alive' in reply) return;
       else if ('report' in reply) reports.push(reply.report);
-      else if ('done' in reply) {
+      else if ('differences' in reply) {
+        const last = reports[reports.length - 1];
+        if (last === undefined) settle(undefined, 'the agent sent differences before a report');
+        // A loop, never push(...list): a long list spread into a call overflows the stack.
+        else for (const d of reply.differences) last.differences.push(d);
+      } else if ('done' in reply) {
+        // Every report whole: as many differences as its summary counts.
+        if (reports.some((r) => r.differences.length !== r.summary.differences))
+          settle(undefined, 'the agent sent a report with differences missing');
         log.debug(`the agent ran the check (${reports.length} folder(s))`);
         settle(reports);
       } else settle(undefined, `the agent refused (${reply.refused.code}: ${reply.refused.message})`);
@@ -67,7 +75,12 @@ function parseReply(line: string): ControlReply | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
-  if (typeof r.report === 'object' && r.report !== null) return { report: r.report as CheckReport };
+  if (typeof r.report === 'object' && r.report !== null) {
+    const report = r.report as CheckReport;
+    if (!Array.isArray(report.differences) || typeof report.summary !== 'object' || report.summary === null) return undefined;
+    return { report };
+  }
+  if (Array.isArray(r.differences)) return { differences: r.differences as CheckReport['differences'] };
   if (r.done === true) return { done: true };
   if (r.alive === true) return { alive: true };
   const refused = r.refused as Record<string, unknown> | undefined;

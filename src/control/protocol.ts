@@ -6,7 +6,10 @@
  * against 1.9-2.6 s in a CLI process on the 2-core test machine.
  *
  * One request per connection, JSON on one line, carrying CONTROL_VERSION;
- * the agent answers with one line per folder (`report`), then `done`, or
+ * the agent answers per folder with a `report` line whose `differences` are
+ * left empty, followed by `differences` lines of at most DIFFERENCES_PER_LINE
+ * each (a report of 200,000 differences is ~46 MB of JSON: never one line,
+ * never one string on either end), then `done`, or
  * with `refused` (the CLI then checks in its own process): another version,
  * or a field the agent does not know, is refused, never half-understood.
  * While the check runs, the agent sends `alive` every HEARTBEAT_MS: a CLI
@@ -20,7 +23,10 @@ import path from 'node:path';
 import type { CheckReport } from '../report/model.js';
 
 /** The request format this version writes and runs; an agent refuses any other (the CLI then checks by itself). */
-export const CONTROL_VERSION = 2;
+export const CONTROL_VERSION = 3;
+
+/** Differences per `differences` line after a report's head. */
+export const DIFFERENCES_PER_LINE = 1000;
 
 /** How often the agent says it is still at the check. */
 export const HEARTBEAT_MS = 2_000;
@@ -51,7 +57,12 @@ export interface ControlCheckRequest {
 /** The check's own settings, as the CLI's flags give them (checkFolder's options). */
 export type RequestedCheckOptions = Omit<ControlCheckRequest['options'], 'mdns' | 'interfaces'>;
 
-export type ControlReply = { report: CheckReport } | { done: true } | { alive: true } | { refused: { code: string; message: string } };
+export type ControlReply =
+  | { report: CheckReport }
+  | { differences: CheckReport['differences'] }
+  | { done: true }
+  | { alive: true }
+  | { refused: { code: string; message: string } };
 
 /** Unix socket paths longer than this fail to bind on Linux (108 with the NUL) and macOS (104). */
 const MAX_SOCKET_PATH = 100;

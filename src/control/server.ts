@@ -9,7 +9,15 @@ import { createInterface } from 'node:readline';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
-import { CONTROL_VERSION, controlSocketPath, HEARTBEAT_MS, isNamedPipe, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import {
+  CONTROL_VERSION,
+  controlSocketPath,
+  DIFFERENCES_PER_LINE,
+  HEARTBEAT_MS,
+  isNamedPipe,
+  type ControlCheckRequest,
+  type ControlReply,
+} from './protocol.js';
 
 /** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
 export class ControlRefusal extends SynkerError {}
@@ -135,10 +143,10 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Map<A
     const heartbeat = setInterval(() => reply({ alive: true }), HEARTBEAT_MS);
     const done = options
       .check(request, abort.signal)
-      .then((reports) => {
+      .then(async (reports) => {
         // A check cut short by the agent's stop is no answer: the client checks by itself.
         if (abort.signal.aborted) throw abort.signal.reason;
-        for (const report of reports) reply({ report });
+        await sendReports(socket, reports);
         reply({ done: true });
       })
       .catch((err: unknown) => {
@@ -161,6 +169,37 @@ function serve(socket: net.Socket, options: ControlServerOptions, running: Map<A
         socket.end();
       });
     running.set(abort, done);
+  });
+}
+
+/**
+ * Each report as its head (differences left out), then its differences in
+ * lines of DIFFERENCES_PER_LINE, waiting whenever the socket asks to drain:
+ * neither end ever holds a report's JSON as one string.
+ */
+async function sendReports(socket: net.Socket, reports: readonly CheckReport[]): Promise<void> {
+  for (const report of reports) {
+    if (!send(socket, { report: { ...report, differences: [] } })) await drained(socket);
+    for (let i = 0; i < report.differences.length; i += DIFFERENCES_PER_LINE)
+      if (!send(socket, { differences: report.differences.slice(i, i + DIFFERENCES_PER_LINE) })) await drained(socket);
+  }
+}
+
+/** Writes one reply line; false when the socket's buffer is full (or the socket is gone). */
+function send(socket: net.Socket, message: ControlReply): boolean {
+  return !socket.destroyed && socket.write(`${JSON.stringify(message)}\n`);
+}
+
+function drained(socket: net.Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
   });
 }
 

@@ -2,12 +2,16 @@
  * Reads a sorted manifest stream one NFC key at a time. Two entries share a
  * key only when a folder holds two raw names that normalise alike. Refuses a
  * stream that is out of order: a merge-join over unsorted input would report
- * nonsense, so a buggy or hostile peer gets an error instead.
+ * nonsense, so a buggy or hostile peer gets an error instead. Refuses too an
+ * entry listed below one that is not a folder (`l/pwned` after a symlink or
+ * a file `l`): no file system holds that, and a sync acting on it would
+ * write through the symlink or replace the file.
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
 import { readyEntriesOf } from '../manifest/ready-entries.js';
 import { DiffError } from './errors.js';
+import { printablePath } from '../base/printable.js';
 
 /** tryNext(): the answer needs an await. */
 export const PENDING = Symbol('pending');
@@ -21,6 +25,10 @@ export class GroupReader {
   /** An entry at hand that breaks the order: left for pull() to refuse, as it refuses any other. */
   private outOfOrder: ManifestEntry | undefined;
   private previous: ManifestEntry | undefined;
+  /** The listed ancestors of the last entry, and itself: whether each is a folder (parentIsFolder). */
+  private readonly ancestors: Array<{ path: string; dir: boolean; type: ManifestEntry['type'] }> = [];
+  /** An entry pullReady() set aside for being below a non-folder: pull() refuses it. */
+  private badParent: ManifestEntry | undefined;
   private done = false;
 
   constructor(
@@ -88,13 +96,41 @@ export class GroupReader {
       this.outOfOrder = entry;
       return undefined;
     }
+    if (!this.parentIsFolder(entry)) {
+      this.outOfOrder = this.badParent = entry;
+      return undefined;
+    }
     this.previous = entry;
     return entry;
+  }
+
+  /**
+   * Whether the nearest listed ancestor of `entry` (if any) is a folder. The
+   * stream is in manifest order, where a folder's entries follow it, so the
+   * ancestors of the last entry are a stack. Called once per entry, in order.
+   */
+  private parentIsFolder(entry: ManifestEntry): boolean {
+    const p = entry.path;
+    const stack = this.ancestors;
+    let top = stack[stack.length - 1];
+    while (top !== undefined && top.path !== p && !(p.startsWith(top.path) && p.charCodeAt(top.path.length) === 0x2f)) {
+      stack.pop();
+      top = stack[stack.length - 1];
+    }
+    if (top !== undefined && top.path === p) {
+      // Two raw names of one key (a name clash within a folder): a folder if either is.
+      top.dir ||= entry.type === 'dir';
+      return true;
+    }
+    if (top !== undefined && !top.dir) return false;
+    stack.push({ path: p, dir: entry.type === 'dir', type: entry.type });
+    return true;
   }
 
   private async pull(): Promise<ManifestEntry | undefined> {
     if (this.done) return undefined;
     let entry = this.outOfOrder;
+    const setAside = entry !== undefined;
     this.outOfOrder = undefined;
     if (entry === undefined) {
       const step = await this.iterator.next();
@@ -109,8 +145,19 @@ export class GroupReader {
       this.done = true;
       throw new DiffError(
         'E_DIFF_ORDER',
-        `the ${this.side}'s manifest is not in manifest order: "${entry.path}" came after "${this.previous.path}"`,
+        `the ${this.side}'s manifest is not in manifest order: "${printablePath(entry.path)}" came after "${printablePath(this.previous.path)}"`,
         { hint: `the ${this.side} runs an incompatible or faulty synker; update it to this version and check again` },
+      );
+    }
+    // An entry at hand that pullReady() set aside was already tested.
+    if (setAside ? this.badParent === entry : !this.parentIsFolder(entry)) {
+      await this.iterator.return?.();
+      this.done = true;
+      const parent = this.ancestors[this.ancestors.length - 1]!;
+      throw new DiffError(
+        'E_DIFF_PARENT',
+        `the ${this.side}'s manifest lists "${printablePath(entry.path)}" inside "${printablePath(parent.path)}", which it lists as a ${parent.type === 'symlink' ? 'symlink' : parent.type === 'file' ? 'file' : 'non-folder'}: no file system holds that`,
+        { hint: `the ${this.side} runs a faulty or hostile synker; nothing was compared or changed` },
       );
     }
     this.previous = entry;

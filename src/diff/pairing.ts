@@ -24,7 +24,8 @@ export function pairMissingAndExtra(missing: Difference[], extra: Difference[]):
   const used = new Set<Difference>();
   const out: Difference[] = [];
 
-  out.push(...pairCaseOnlyRenames(missing, extra, used));
+  // Loops, never push(...list): a spread of a few hundred thousand pairs overflows the stack.
+  for (const d of pairCaseOnlyRenames(missing, extra, used)) out.push(d);
   const moves = pairMoves(
     missing.filter((d) => !used.has(d)),
     extra.filter((d) => !used.has(d)),
@@ -32,7 +33,7 @@ export function pairMissingAndExtra(missing: Difference[], extra: Difference[]):
   );
   const leftMissing = missing.filter((d) => !used.has(d));
   const leftExtra = extra.filter((d) => !used.has(d));
-  out.push(...collapseMovedFolders(moves, leftMissing, leftExtra, used));
+  for (const d of collapseMovedFolders(moves, leftMissing, leftExtra, used)) out.push(d);
   for (const d of [...missing, ...extra]) if (!used.has(d)) out.push(d);
   return { differences: collapseCaseRenamedFolders(out) };
 }

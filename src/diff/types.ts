@@ -6,7 +6,18 @@
  */
 import type { ManifestEntry } from '../manifest/entry.js';
 
-export const CATEGORIES = ['missing', 'extra', 'content', 'type', 'moved', 'name-clash', 'unreadable', 'unstable', 'metadata'] as const;
+export const CATEGORIES = [
+  'missing',
+  'extra',
+  'content',
+  'type',
+  'moved',
+  'name-clash',
+  'unreadable',
+  'unstable',
+  'ignored',
+  'metadata',
+] as const;
 /**
  * - `missing`: on the source, not on the backup.
  * - `extra`: on the backup, not on the source.
@@ -17,6 +28,8 @@ export const CATEGORIES = ['missing', 'extra', 'content', 'type', 'moved', 'name
  * - `name-clash`: names equal up to case or Unicode normalisation.
  * - `unreadable`: an error entry on either side; nothing below it was compared.
  * - `unstable`: the file changed while it was hashed; it could not be compared.
+ * - `ignored`: a file the backup verified before and still holds, which the source's ignore
+ *   rules now hide: it is compared no more (added by the check, not by the diff).
  * - `metadata`: same content, modification time or permissions differ.
  */
 export type Category = (typeof CATEGORIES)[number];

@@ -44,6 +44,7 @@ const SUBJECT_PHRASE: Partial<Record<Category, (differences: Difference[], n: nu
   'name-clash': (_ds, n) => `${plural(n, 'name clash', 'name clashes')}`,
   unreadable: (ds) => `${countedNoun(ds, 'unreadable')} unreadable`,
   unstable: (ds) => `${countedNoun(ds, 'unstable')} changed while scanned`,
+  ignored: (_ds, n) => `${plural(n, 'file')} hidden by the source's ignore rules`,
 };
 
 /** "12 files missing (340 MiB), 3 files differ, 2 extra files" — the worst three failing categories. */

@@ -41,12 +41,21 @@ function palette(color: boolean): Palette {
   return { bad: sgr(31, 39), good: sgr(32, 39), warn: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
 }
 
+/**
+ * Appends one list to another. Never `push(...items)`: a spread passes every
+ * item as an argument, and a list of a few hundred thousand differences
+ * overflows the stack ("Maximum call stack size exceeded").
+ */
+function append(lines: string[], items: readonly string[]): void {
+  for (const item of items) lines.push(item);
+}
+
 export function renderTerminal(report: CheckReport, options: TerminalOptions): string {
   const p = palette(options.color);
   const limit = options.all ? Infinity : (options.limit ?? 20);
   const lines: string[] = [];
   lines.push(headline(report, p));
-  lines.push(...peers(report, p));
+  append(lines, peers(report, p));
   if (report.error !== null) {
     lines.push('', `${p.bad('error:')} ${printableText(report.error.message)}`);
     if (report.error.hint !== null) lines.push(`hint: ${printableText(report.error.hint)}`);
@@ -54,13 +63,13 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
   }
   const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
   if (notes.length > 0 && notes[0] !== '') notes.unshift('');
-  lines.push(...notes);
+  append(lines, notes);
   if (report.sync !== null) {
-    lines.push(...syncLines(report, report.sync, limit, p));
+    append(lines, syncLines(report, report.sync, limit, p));
     return `${lines.join('\n')}\n`;
   }
-  lines.push(...summaryTable(report, p));
-  lines.push(...differenceSections(report.differences, limit, p));
+  append(lines, summaryTable(report, p));
+  append(lines, differenceSections(report.differences, limit, p));
   return `${lines.join('\n')}\n`;
 }
 
@@ -68,7 +77,9 @@ function differenceSections(differences: readonly Difference[], limit: number, p
   const lines: string[] = [];
   for (const category of REPORT_CATEGORY_ORDER) {
     const items = differences.filter((d) => d.category === category);
-    if (items.length > 0) lines.push('', ...section(category, items, limit, p));
+    if (items.length === 0) continue;
+    lines.push('');
+    append(lines, section(category, items, limit, p));
   }
   return lines;
 }
@@ -117,7 +128,7 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
       : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) +
           p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
-  lines.push(...differenceSections(left.differences, limit, p));
+  append(lines, differenceSections(left.differences, limit, p));
   return lines;
 }
 
@@ -147,9 +158,10 @@ function peers(report: CheckReport, p: Palette): string[] {
 }
 
 function peerLine(label: string, peer: PeerReport, p: Palette): string {
-  const who = peer.name ?? 'unknown';
+  // A name the source announced itself, and a folder path: escaped like any name (base/printable.ts).
+  const who = printablePath(peer.name ?? 'unknown');
   const id = peer.deviceId === null ? '' : ` ${p.dim(`(${shortDeviceId(peer.deviceId)})`)}`;
-  const where = peer.location === null ? '' : ` ${peer.location}`;
+  const where = peer.location === null ? '' : ` ${printablePath(peer.location)}`;
   const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${formatBytes(peer.totals.bytes)}`;
   const when = peer.scan === null ? '' : p.dim(`, scanned ${peer.scan.finishedAt}`);
   return `  ${label.padEnd(8)}${who}${id}${where}${totals}${when}`;
@@ -220,7 +232,7 @@ function flagged(d: Difference): boolean {
 function summaryTable(report: CheckReport, p: Palette): string[] {
   const rows = REPORT_CATEGORY_ORDER.filter((c) => report.summary.byCategory[c].count > 0);
   if (rows.length === 0) return [];
-  const width = Math.max(...rows.map((c) => CATEGORY_LABELS[c].length));
+  const width = rows.reduce((w, c) => Math.max(w, CATEGORY_LABELS[c].length), 0);
   return [
     '',
     ...rows.map((c) => {
@@ -242,9 +254,15 @@ function pathOf(d: Difference): string {
   return old === undefined ? now : `${printablePath(old)}${suffix} -> ${now}`;
 }
 
+/** What a person should know about a whole category, after its title. */
+const SECTION_NOTES: Partial<Record<Category, string>> = {
+  ignored:
+    " - verified before, now left out by the source's .synkerignore: undo the rule on the source, or remove these files from the backup if leaving them out is meant",
+};
+
 /** One category: entries grouped under their folder when a folder holds several. */
 function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
-  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : '';
+  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : (SECTION_NOTES[category] ?? '');
   const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
   // Flagged entries first, so cutting the list never hides one.
   const shown = [...items.filter(flagged), ...items.filter((d) => !flagged(d))].slice(0, limit);

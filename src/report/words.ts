@@ -16,6 +16,7 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   'name-clash': 'Name clashes',
   unreadable: 'Unreadable',
   unstable: 'Changed while scanned',
+  ignored: "Hidden by the source's ignore rules",
   metadata: 'Metadata only',
 };
 
@@ -29,6 +30,7 @@ export const CATEGORY_LABELS: Record<Category, string> = {
   'name-clash': 'name clashes',
   unreadable: 'unreadable',
   unstable: 'changed while scanned',
+  ignored: 'hidden by ignore rules',
   metadata: 'metadata only',
 };
 
@@ -96,6 +98,9 @@ export function describeDifference(d: Difference): string {
     }
     case 'unstable':
       parts.push(`kept changing while it was hashed on ${d.side === 'both' ? 'both sides' : `the ${d.side}`}; check again later`);
+      break;
+    case 'ignored':
+      parts.push(`${formatBytes(d.bytes)}; verified before, now hidden by the source's ignore rules`);
       break;
     case 'metadata': {
       if (d.changes?.includes('mtime'))

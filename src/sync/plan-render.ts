@@ -4,7 +4,7 @@
  */
 import type { ApplyResult } from './apply-types.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
-import { formatBytes, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural } from '../base/units.js';
 import { printablePath, printableTarget, printableText } from '../base/printable.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
@@ -37,7 +37,7 @@ export function summarizePlan(plan: SyncPlan): string {
   if (t.symlinks) parts.push(`${plural(t.symlinks, 'symlink')}`);
   if (t.metadata) parts.push(`${plural(t.metadata, 'time/permission fix', 'time/permission fixes')}`);
   if (t.deletes) parts.push(`${plural(t.deletes, 'file')} to delete (${formatBytes(t.deleteBytes)}, kept in versions)`);
-  if (plan.skipped.length) parts.push(`${plan.skipped.length} skipped`);
+  if (plan.skipped.length) parts.push(`${formatCount(plan.skipped.length)} skipped`);
   return parts.join(', ');
 }
 
@@ -49,7 +49,7 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
     if (lines.length === 0) return;
     out.push('', `${title}:`);
     for (const line of lines.slice(0, limit)) out.push(`  ${line}`);
-    if (lines.length > limit) out.push(`  … and ${lines.length - limit} more (--all lists them)`);
+    if (lines.length > limit) out.push(`  … and ${formatCount(lines.length - limit)} more (--all lists them)`);
   };
   list(
     'would stop',
@@ -66,11 +66,11 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
 export function renderResult(result: ApplyResult): string {
   const lines = [
     `copied ${plural(result.pulled, 'file')} (${formatBytes(result.pulledBytes)}; ${formatBytes(result.bytesReceived)} over the network)` +
-      `, renamed ${result.moved}, created ${result.created}, fixed times/permissions of ${result.metadataFixed}, deleted ${result.deleted}`,
+      `, renamed ${formatCount(result.moved)}, created ${formatCount(result.created)}, fixed times/permissions of ${formatCount(result.metadataFixed)}, deleted ${formatCount(result.deleted)}`,
   ];
   if (result.versions.length) lines.push(`${plural(result.versions.length, 'replaced or deleted item')} kept in .synker/versions/`);
   for (const f of result.failed) lines.push(`failed: ${printablePath(f.path)}: ${printableText(f.message)}`);
-  if (result.aborted) lines.push(`stopped early: ${result.aborted.message}`);
+  if (result.aborted) lines.push(`stopped early: ${printableText(result.aborted.message)}`);
   return lines.join('\n');
 }
 

@@ -12,7 +12,7 @@ export type PlanEntry = Omit<EntryFacts, 'errorCode' | 'error'>;
 
 /** What the planner reads of one difference (the check's Difference, src/diff/types.ts). */
 export interface PlanDifference {
-  category: 'missing' | 'extra' | 'content' | 'type' | 'moved' | 'name-clash' | 'unreadable' | 'unstable' | 'metadata';
+  category: 'missing' | 'extra' | 'content' | 'type' | 'moved' | 'name-clash' | 'unreadable' | 'unstable' | 'ignored' | 'metadata';
   path: string;
   newPath?: string;
   otherPath?: string;

@@ -4,7 +4,7 @@
  * backslashes, empty components and anything under `.synker/` are refused,
  * and a parent folder that is a symlink is never followed when writing.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -24,9 +24,29 @@ export function unsafePathReason(relPath: string): string | undefined {
     if (part === '') return 'empty path component';
     if (part === '.' || part === '..') return `"${part}" component`;
   }
-  // Case-insensitively: on a FAT or APFS disk `.SYNKER` is the same folder.
-  if (parts[0]!.toLowerCase() === META_DIR) return `inside ${META_DIR}/, which synker keeps to itself`;
+  // `.SYNKER` is another name on a disk that tells case apart: resolveUnderRoot asks the disk (isMetaDirAlias).
+  if (parts[0] === META_DIR) return `inside ${META_DIR}/, which synker keeps to itself`;
   return undefined;
+}
+
+/**
+ * Whether `name`, a first path component spelt like `.synker` in another
+ * case (`.SYNKER`), is synker's own folder on the disk of `root`: on a disk
+ * that ignores case (FAT, APFS, NTFS as Windows mounts it) it is, and a
+ * write there would land among synker's own files; on one that tells case
+ * apart (ext4, btrfs) it is an ordinary name. The disk is asked: with
+ * `.synker` there, a lookup of `name` that finds something the folder's
+ * listing does not hold by that name found `.synker` under another case.
+ * (Inode numbers cannot tell: FUSE file systems such as fusefat give each
+ * spelling its own.) Where it cannot be told (no `.synker` yet), it counts as one.
+ */
+export function isMetaDirAlias(root: string, name: string): boolean {
+  if (name.toLowerCase() !== META_DIR) return false;
+  if (name === META_DIR) return true;
+  if (lstatSync(path.join(root, META_DIR), { throwIfNoEntry: false }) === undefined) return true;
+  // Not found: this disk tells `.SYNKER` from `.synker`.
+  if (lstatSync(path.join(root, name), { throwIfNoEntry: false }) === undefined) return false;
+  return !readdirSync(root).includes(name);
 }
 
 export function assertSafeRelPath(relPath: string): void {
@@ -43,6 +63,9 @@ export function assertSafeRelPath(relPath: string): void {
  */
 export function resolveUnderRoot(root: string, relPath: string, platform: NodeJS.Platform = process.platform): string {
   assertSafeRelPath(relPath);
+  const first = relPath.slice(0, (relPath.indexOf('/') + 1 || relPath.length + 1) - 1);
+  if (isMetaDirAlias(root, first))
+    throw new UnsafePathError(relPath, `${first} is ${META_DIR}/ on this disk (it does not tell case apart), which synker keeps to itself`);
   if (platform === 'win32' && relPath.includes(':'))
     throw new UnsafePathError(relPath, 'a ":" in a name on Windows names a drive or an alternate data stream');
   return path.join(root, ...relPath.split('/'));

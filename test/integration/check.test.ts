@@ -10,6 +10,8 @@ import { test } from 'node:test';
 import type { Difference } from '../../src/diff/index.js';
 import { MARKER_FILE } from '../../src/manifest/layout.js';
 import { CHECK_EXIT, type CheckReport } from '../../src/report/model.js';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { differencePhrase } from '../../src/mail/subject.js';
 import { corruptKeepingSizeAndMtime, FIXED_MTIME_S, startCheckPair, writeTree } from '../harness/check-pair.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
@@ -91,6 +93,46 @@ test("the source's ignore rules govern the backup's scan", async (t) => {
   await writeTree(pair.sourceRoot, { 'other.tmp': 'ignored on both sides' });
   const report = await pair.check();
   assert.equal(report.exitCode, CHECK_EXIT.complete, JSON.stringify(report.differences.map(brief)));
+});
+
+test("ignore rules cannot fake completeness: files verified before that the source's rules now hide fail the check", async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  const first = await pair.check();
+  assert.equal(first.summary.matchedFiles, Object.keys(FILES).length);
+  // A source whose .synkerignore says "*": before, "backup complete, 0 files verified", exit 0.
+  await writeTree(pair.sourceRoot, { '.synkerignore': '*\n' });
+  const hidden = await pair.check();
+  assert.equal(hidden.exitCode, CHECK_EXIT.differences, JSON.stringify(hidden.differences.map(brief)));
+  assert.equal(hidden.complete, false);
+  assert.deepEqual(
+    hidden.differences.map(brief),
+    Object.keys(FILES)
+      .sort()
+      .map((p) => `ignored ${p}`),
+  );
+  assert.equal(hidden.summary.byCategory.ignored.count, Object.keys(FILES).length);
+  // A size-only check cannot be fooled either ("backup complete by size, 0 files of the same size").
+  const bySize = await pair.check({ sizeOnly: true });
+  assert.equal(bySize.exitCode, CHECK_EXIT.differences);
+  assert.equal(bySize.summary.byCategory.ignored.count, Object.keys(FILES).length);
+  const text = renderTerminal(hidden, { color: false, all: false });
+  assert.match(text, /backup INCOMPLETE: 8 differences/);
+  assert.match(
+    text,
+    /Hidden by the source's ignore rules \(8\) - verified before, now left out by the source's .synkerignore: undo the rule/,
+  );
+  assert.match(text, /verified before, now hidden by the source's ignore rules/);
+  assert.match(differencePhrase(hidden), /^8 files hidden by the source's ignore rules \(\d+ B\)$/, 'the e-mail subject says it too');
+  // A folder rule hides what is inside it; a file removed from the backup on purpose is no longer held.
+  await writeTree(pair.sourceRoot, { '.synkerignore': 'albums/\n' });
+  await rm(path.join(pair.backupRoot, 'albums/2024/3.jpg'));
+  const folder = await pair.check();
+  assert.deepEqual(folder.differences.map(brief), ['missing .synkerignore', 'ignored albums/2024/1.jpg', 'ignored albums/2024/2.jpg']);
+  // The rule undone: complete again.
+  await rm(path.join(pair.sourceRoot, '.synkerignore'));
+  await rm(path.join(pair.sourceRoot, 'albums/2024/3.jpg'));
+  const undone = await pair.check();
+  assert.equal(undone.exitCode, CHECK_EXIT.complete, JSON.stringify(undone.differences.map(brief)));
 });
 
 test('a backup root without its marker (an unmounted disk) is an error, never "everything is missing"', async (t) => {

@@ -202,6 +202,36 @@ const aRequest: ControlCheckRequest = {
   options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto', mdns: false, interfaces: [] },
 };
 
+/** The least of a report the CLI takes: its differences (sent after it) and how many there are. */
+const REPORT = { folderId: 'photos', summary: { differences: 0 }, differences: [] };
+const HEAD = JSON.stringify({ report: REPORT });
+
+test('a report of any size comes over the control socket whole, in lines of at most 1,000 differences', async (t) => {
+  const dataDir = await tempDir(t);
+  const { createLogger } = await import('../../src/base/log.js');
+  const differences = Array.from({ length: 2500 }, (_, i) => ({ category: 'missing', path: `f${i}`, bytes: 0, failing: true }));
+  const report = { folderId: 'photos', summary: { differences: differences.length }, differences } as unknown as CheckReport;
+  const server = await startControlServer({ dataDir, logger: createLogger('test'), check: async () => [report, report] });
+  assert.ok(server);
+  t.after(() => server.close());
+  assert.deepEqual(await checkThroughAgent(dataDir, aRequest), [report, report]);
+  // On the wire: a head without differences, then lines of 1,000, 1,000 and 500.
+  const net = await import('node:net');
+  const socket = net.connect(server.path);
+  socket.write(`${JSON.stringify(aRequest)}\n`);
+  let text = '';
+  for await (const chunk of socket) text += chunk;
+  const lines = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown[]>)
+    .filter((l) => !('alive' in l));
+  assert.deepEqual(
+    lines.map((l) => ('report' in l ? 'report' : 'differences' in l ? l.differences!.length : 'done')),
+    ['report', 1000, 1000, 500, 'report', 1000, 1000, 500, 'done'],
+  );
+});
+
 test('the CLI checks by itself when the agent answers what it does not understand', async (t) => {
   const dataDir = await tempDir(t);
   const net = await import('node:net');
@@ -210,14 +240,18 @@ test('the CLI checks by itself when the agent answers what it does not understan
     '5\n',
     'not json\n',
     '{"refused":{"code":3}}\n',
-    '{"report":{"folderId":"photos"}}\n',
-    '{"report":{"folderId":"photos"}}\n{"done":true}\n',
+    `${HEAD}\n`,
+    // Differences with no report before them, a report without its differences, a report without a summary.
+    '{"differences":[]}\n{"done":true}\n',
+    `${HEAD.replace('"differences":0', '"differences":2')}\n{"differences":[{"path":"a"}]}\n{"done":true}\n`,
+    '{"report":{"folderId":"photos","differences":[]}}\n{"done":true}\n',
+    `${HEAD}\n{"done":true}\n`,
   ]) {
     const server = net.createServer((socket) => socket.once('data', () => socket.end(answer)));
     await new Promise<void>((resolve) => server.listen(controlSocketPath(dataDir)!, resolve));
     const reports = await checkThroughAgent(dataDir, request);
     await new Promise((resolve) => server.close(resolve));
-    if (answer.includes('done')) assert.deepEqual(reports, [{ folderId: 'photos' }], answer);
+    if (answer === `${HEAD}\n{"done":true}\n`) assert.deepEqual(reports, [REPORT], answer);
     else assert.equal(reports, undefined, answer);
   }
 });
@@ -240,12 +274,12 @@ test('the CLI stops waiting for an agent that says nothing, and waits as long as
       const beat = setInterval(() => socket.write('{"alive":true}\n'), 100);
       setTimeout(() => {
         clearInterval(beat);
-        socket.end('{"report":{"folderId":"photos"}}\n{"done":true}\n');
+        socket.end(`${HEAD}\n{"done":true}\n`);
       }, 1000);
     }),
   );
   await new Promise<void>((resolve) => slow.listen(controlSocketPath(dataDir)!, resolve));
-  assert.deepEqual(await checkThroughAgent(dataDir, aRequest, 300), [{ folderId: 'photos' }]);
+  assert.deepEqual(await checkThroughAgent(dataDir, aRequest, 300), [REPORT]);
   await new Promise((resolve) => slow.close(resolve));
 });
 

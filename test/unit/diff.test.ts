@@ -412,6 +412,51 @@ test('an out-of-order manifest is refused with a clear error', async () => {
   });
 });
 
+test('an entry listed below a symlink or a file is refused as a bad manifest, whether at hand or awaited', async () => {
+  /** Entries at hand through takeReady() (as a peer's manifest stream hands them), or awaited one by one. */
+  function manifest(entries: ManifestEntry[], ready: boolean): AsyncIterable<ManifestEntry> {
+    return {
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        const it = {
+          next: async () =>
+            i < entries.length ? { done: false as const, value: entries[i++]! } : { done: true as const, value: undefined },
+          return: async () => ({ done: true as const, value: undefined }),
+          ...(ready ? { takeReady: () => entries[i++] } : {}),
+        };
+        return it;
+      },
+    };
+  }
+  const hostile: Array<[string, ManifestEntry[]]> = [
+    ['symlink', [link('l', '/etc'), file('l/pwned', 'x')]],
+    ['symlink', [dir('a'), link('a/l', '..'), dir('a/l/d'), file('a/l/d/pwned', 'x')]],
+    ['file', [file('f', 'plain'), file('f/pwned', 'x'), file('g', 'g')]],
+  ];
+  for (const [kind, entries] of hostile)
+    for (const ready of [false, true])
+      await assert.rejects(diffManifests(manifest(entries, ready), stream([])), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'E_DIFF_PARENT', `${kind}, ready ${ready}`);
+        assert.match(err.message, new RegExp(`source's manifest lists "[^"]+" inside "[^"]+", which it lists as a ${kind}`));
+        return true;
+      });
+  // Folders, two raw names of one key, and entries after a symlink's siblings are all fine.
+  const fine = [
+    dir('a'),
+    file('a/1', '1'),
+    link('a/l', '..'),
+    file('a/m', 'm'),
+    dir('b'),
+    dir('b/c'),
+    file('b/c/d', 'd'),
+    file('b/e', 'e'),
+  ];
+  for (const ready of [false, true]) {
+    const result = await diffManifests(manifest(fine, ready), manifest(fine, ready));
+    assert.equal(result.differences.length, 0);
+  }
+});
+
 test('a slow onMatch holds the diff back (backpressure for whoever stores the matches)', async () => {
   const entries = Array.from({ length: 50 }, (_, i) => file(`f${String(i).padStart(2, '0')}`, `c${i}`));
   let inFlight = 0;

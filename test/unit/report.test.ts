@@ -255,3 +255,13 @@ test('error messages and hints are escaped like names, their own line breaks kep
   assert.match(text, /hint: report it\\u\{202e\}/);
   assert.doesNotMatch(text, /[\u001b\u0007\u202e]/);
 });
+
+test("the peers' names and places are escaped like any name: a source announces its own name", async () => {
+  const report = await reportOf(tree, tree);
+  report.source.name = 'laptop\u202e\u009b2J\u001b]0;x\u0007';
+  report.backup.location = '/srv/\u001b[31mbackup';
+  const text = renderTerminal(report, { color: false, all: true });
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  assert.match(text, /source {2}laptop\\u\{202e\}\\u\{9b\}2J/);
+  assert.match(text, /\/srv\/\\u\{1b\}\[31mbackup/);
+});

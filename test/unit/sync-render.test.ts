@@ -41,3 +41,15 @@ test('a dry-run plan lists actions and skipped files, cut at the limit unless --
   assert.match(text, /suspicious +x: content changed on the source/);
   assert.doesNotMatch(renderPlan(plan, { all: true }), /more \(--all/);
 });
+
+test('the cut dry-run list counts what it leaves out with a thousands separator ("… and 1,950 more")', () => {
+  const diffs: PlanDifference[] = [];
+  for (let i = 0; i < 2000; i++)
+    diffs.push({
+      category: 'missing',
+      path: `f${String(i).padStart(4, '0')}`,
+      source: { type: 'file', size: 0, mtime: 0, mode: 0o644, hash: 'a'.repeat(64) },
+    });
+  const plan = planSync(diffs, { sourceFiles: 2000, backupFiles: 0 });
+  assert.match(renderPlan(plan), /… and 1,950 more \(--all lists them\)/);
+});

@@ -8,7 +8,7 @@ import { UnsafePathError } from '../../src/transfer/errors.js';
 import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { partialPathFor } from '../../src/sync/partial-files.js';
 import { landFile } from '../../src/sync/land.js';
-import { prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
+import { isMetaDirAlias, prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
@@ -139,24 +139,35 @@ test('replacing a file keeps the old one in the versions folder', async (t) => {
 });
 
 test('hostile paths are refused before touching the disk', () => {
-  for (const bad of [
-    '',
-    '/etc/passwd',
-    '../x',
-    'a/../../x',
-    'a//b',
-    'a/./b',
-    'a\\b',
-    'nul\0byte',
-    '.synker/folder.json',
-    '.SYNKER/x',
-    'a/',
-  ]) {
+  for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', 'a/./b', 'a\\b', 'nul\0byte', '.synker/folder.json', 'a/']) {
     assert.notEqual(unsafePathReason(bad), undefined, JSON.stringify(bad));
   }
   // A drive or stream name only on Windows (test/unit/names-per-destination): an ordinary folder name elsewhere.
   assert.throws(() => resolveUnderRoot('/backup', 'C:/Windows', 'win32'), { code: 'E_SYNC_UNSAFE_PATH' });
   for (const ok of ['a', 'a/b.txt', '.hidden', 'x/.synker', 'é/ü']) assert.equal(unsafePathReason(ok), undefined, ok);
+});
+
+test(".SYNKER is an ordinary name on a disk that tells case apart, and synker's own folder wherever that cannot be told", async (t) => {
+  const root = await tempDir(t);
+  // No .synker yet: whether the disk folds case cannot be told, so the name counts as synker's own folder.
+  assert.throws(
+    () => resolveUnderRoot(root, '.SYNKER/x'),
+    (err: unknown) => err instanceof UnsafePathError && /\.SYNKER is \.synker\//.test((err as Error).message),
+  );
+  writeTree(root, {});
+  // This disk tells case apart (the tests' temporary folders are on Linux file systems that do).
+  assert.equal(isMetaDirAlias(root, '.SYNKER'), false);
+  assert.equal(resolveUnderRoot(root, '.SYNKER/x'), path.join(root, '.SYNKER', 'x'));
+  assert.equal(resolveUnderRoot(root, '.Synker'), path.join(root, '.Synker'));
+  assert.equal(isMetaDirAlias(root, '.synker'), true);
+  assert.throws(() => resolveUnderRoot(root, '.synker/x'), UnsafePathError);
+  // A symlink spelt .SYNKER to synker's own folder is not that folder, and is never written through.
+  symlinkSync('.synker', path.join(root, '.SYNKER'));
+  assert.equal(isMetaDirAlias(root, '.SYNKER'), false);
+  await assert.rejects(
+    prepareParents(root, '.SYNKER/folder.json'),
+    (err: unknown) => err instanceof UnsafePathError && /symlink/.test((err as Error).message),
+  );
 });
 
 test('a parent folder that is a symlink is never written through', async (t) => {

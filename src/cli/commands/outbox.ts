@@ -15,6 +15,7 @@ import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action, printError } from '../run.js';
 import { formatTable } from '../table.js';
+import { printablePath, printableText } from '../../base/printable.js';
 
 interface OutboxFlags {
   send?: boolean;
@@ -62,7 +63,7 @@ export function register(program: Command): void {
             })}\n`,
           );
         } else {
-          for (const s of sent) process.stdout.write(`sent: ${s.entry.subject} (${s.response})\n`);
+          for (const s of sent) process.stdout.write(`sent: ${printablePath(s.entry.subject)} (${printablePath(s.response)})\n`);
           // The lock names a process, not which command it runs: it may be the agent or another `outbox --send`.
           if (busy) process.stdout.write('another synker process is sending right now; run again in a moment\n');
           if (waiting.length === 0 && damaged.length === 0)
@@ -73,11 +74,17 @@ export function register(program: Command): void {
             process.stdout.write(
               formatTable(
                 ['QUEUED', 'TRIES', 'TO', 'SUBJECT'],
-                waiting.map((e) => [age(now - Date.parse(e.createdAt)), String(e.attempts), e.envelope.to.join(', '), e.subject]),
+                waiting.map((e) => [
+                  age(now - Date.parse(e.createdAt)),
+                  String(e.attempts),
+                  printablePath(e.envelope.to.join(', ')),
+                  printablePath(e.subject),
+                ]),
               ),
             );
             const last = waiting.find((e) => e.lastError)?.lastError;
-            if (last && !sendError) process.stdout.write(`last error: ${last.message}${last.hint ? `\nhint: ${last.hint}` : ''}\n`);
+            if (last && !sendError)
+              process.stdout.write(`last error: ${printablePath(last.message)}${last.hint ? `\nhint: ${printableText(last.hint)}` : ''}\n`);
           }
         }
         if (sendError) {
@@ -87,7 +94,7 @@ export function register(program: Command): void {
         if (damaged.length > 0) {
           printError(
             new OutboxStorageError(
-              `${damaged.length === 1 ? 'a message file in the outbox is' : `${damaged.length} message files in the outbox are`} damaged and will never be sent: ${damaged.join(', ')}`,
+              `${damaged.length === 1 ? 'a message file in the outbox is' : `${damaged.length} message files in the outbox are`} damaged and will never be sent: ${printablePath(damaged.join(', '))}`,
               'They are kept as they are, never deleted: open one to see what it held (JSON with the message in base64 under "raw"), then remove it by hand.',
             ),
           );

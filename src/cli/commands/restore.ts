@@ -27,6 +27,8 @@ import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
 import { typedPath } from '../flags.js';
 import { printablePath } from '../../base/printable.js';
+import { jsonLinesPieces } from '../../report/json.js';
+import { writePieces } from '../write-out.js';
 
 interface RestoreFlags extends DiscoveryFlags {
   peer?: string;
@@ -108,14 +110,24 @@ export function register(program: Command): void {
             );
             progress?.done();
             if (flags.json) {
-              process.stdout.write(
-                `${JSON.stringify({ schema: 'synker/restore-result', version: SYNC_RESULT_VERSION, folderId: folder.id, from: found.device.name ?? found.device.deviceId, dryRun: outcome.dryRun, exitCode: outcome.exitCode, plan: planToJson(outcome.plan), notOnBackup: outcome.notOnBackup, result: outcome.result ?? null })}\n`,
-              );
+              const result = {
+                schema: 'synker/restore-result',
+                version: SYNC_RESULT_VERSION,
+                folderId: folder.id,
+                from: found.device.name ?? found.device.deviceId,
+                dryRun: outcome.dryRun,
+                exitCode: outcome.exitCode,
+                plan: planToJson(outcome.plan),
+                notOnBackup: outcome.notOnBackup,
+                result: outcome.result ?? null,
+              };
+              // In pieces: a restore of 200,000 files is tens of MB of JSON (report/json.ts).
+              await writePieces(process.stdout, jsonLinesPieces([result]));
             } else {
               const from = `${found.device.name ?? 'the backup'} (${found.address})`;
               const text = outcome.dryRun
                 ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}`
-                : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${s.path}: ${s.detail}`).join('\n')}` : ''}`;
+                : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${printablePath(s.path)}: ${printablePath(s.detail)}`).join('\n')}` : ''}`;
               process.stdout.write(`${text}\n`);
               if (outcome.result?.aborted) printError(outcome.result.aborted);
             }

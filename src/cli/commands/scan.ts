@@ -4,6 +4,7 @@
  * listing; a summary (and, on a terminal, progress) on stderr.
  */
 import type { Command } from 'commander';
+import { printablePath } from '../../base/printable.js';
 import { errnoCode, UsageError } from '../../base/errors.js';
 import type { ManifestEntry } from '../../manifest/entry.js';
 import type { FolderScan, ScanStats } from '../../scan/index.js';
@@ -165,16 +166,12 @@ function listing(entry: ManifestEntry): string {
   const size = String(entry.size).padStart(12);
   const mtime = new Date(entry.mtime).toISOString().slice(0, 19).replace('T', ' ');
   const hash = (entry.hash ?? '-').slice(0, 16).padEnd(16);
-  let line = `${TYPE_LETTER[entry.type]} ${mode} ${size} ${mtime} ${hash} ${printable(entry.path)}`;
-  if (entry.target !== undefined) line += ` -> ${printable(entry.target)}`;
+  // Names escaped by the one rule (base/printable.ts): a newline, ESC, a C1 control or U+202E in a name must not forge or disguise a line.
+  let line = `${TYPE_LETTER[entry.type]} ${mode} ${size} ${mtime} ${hash} ${printablePath(entry.path)}`;
+  if (entry.target !== undefined) line += ` -> ${printablePath(entry.target)}`;
   if (entry.flags) line += ` [${entry.flags.join(',')}]`;
-  if (entry.type === 'error') line += `  (${entry.errorCode}: ${entry.error})`;
+  if (entry.type === 'error') line += `  (${entry.errorCode}: ${printablePath(entry.error ?? '')})`;
   return `${line}\n`;
-}
-
-/** Control characters (a newline in a name) would break the listing: show them escaped. */
-function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function summary(stats: ScanStats): string {

@@ -17,6 +17,8 @@ import { withCliContext } from '../context.js';
 import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discovery-flags.js';
 import { addExamples } from '../help.js';
 import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
+import { jsonLinesPieces } from '../../report/json.js';
+import { writePieces } from '../write-out.js';
 import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
 import { plural } from '../../base/units.js';
@@ -85,8 +87,10 @@ export function register(program: Command): void {
               ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
             });
             progress?.done();
-            process.stdout.write(
-              flags.json ? `${JSON.stringify(toJson(result))}\n` : render(result, flags.all ?? false, shouldUseColor(process.stdout)),
+            // JSON in pieces: the result of a sync of 200,000 files is tens of MB of it (report/json.ts).
+            await writePieces(
+              process.stdout,
+              flags.json ? jsonLinesPieces([toJson(result)]) : [render(result, flags.all ?? false, shouldUseColor(process.stdout))],
             );
             if (result.error) {
               printError(result.error);

@@ -1,0 +1,120 @@
+/**
+ * Every renderer of names goes through the one escaping function
+ * (base/printable.ts): the same hostile names (ESC sequences, an OSC title,
+ * the C1 CSI U+009B, U+202E, newline, tab, carriage return) go through the
+ * output of every command that prints names, run as a user would on two
+ * real devices, and no raw control byte may come out, nor a forged line.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
+import { type CliResult, runSynker } from '../harness/synker-cli.js';
+import { tempDir } from '../harness/tmp.js';
+
+const HOSTILE = [
+  'esc\u001b[2J\u001b[31mEVIL\rFAKE',
+  'osc\u001b]0;TITLE\u0007',
+  'c1\u009b31mRED',
+  'rlo\u202Egpj.exe',
+  'nl\nMissing on backup (999)',
+  'tab\there',
+];
+/** Raw control characters (newline aside: lines are the output's own), C1 controls and bidirectional overrides. */
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+function clean(what: string, r: CliResult): void {
+  for (const [stream, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
+    const raw = RAW.exec(text);
+    assert.equal(raw, null, `${what} (${stream}): raw U+${raw?.[0].codePointAt(0)?.toString(16)} in ${JSON.stringify(text)}`);
+    // A name with a newline must not start a line of its own that reads like the report's.
+    assert.doesNotMatch(text, /^Missing on backup \(999\)/m, `${what} (${stream}): a forged line`);
+  }
+}
+
+test('hostile names come out escaped from every command: check, sync, restore, versions, scan, status, outbox', async (t) => {
+  const dir = await tempDir(t);
+  const pair = await configureCliPair(dir, { 'ok.txt': 'ok' });
+  for (const name of HOSTILE) writeFileSync(path.join(pair.sourceRoot, name), `first ${name}`);
+  symlinkSync('\u001b]0;LINK\u0007\u009b2J', path.join(pair.sourceRoot, 'link\u001b[2J'));
+  const source = await startCliAgent(t, pair.sourceEnv);
+  const peer = ['--peer', `127.0.0.1:${source.port}`, '--no-discovery'];
+  const onBackup = (args: string[]): Promise<CliResult> => runSynker(args, { env: pair.backupEnv });
+  const onSource = (args: string[]): Promise<CliResult> => runSynker(args, { env: pair.sourceEnv });
+
+  for (const extra of [[], ['--all']]) {
+    const check = await onBackup(['check', 'photos', ...peer, '--no-agent', ...extra]);
+    assert.equal(check.code, 1, check.stderr);
+    assert.match(check.stdout, /esc\\u\{1b\}\[2J/);
+    clean(`check ${extra.join(' ')}`, check);
+  }
+  const dry = await onBackup(['sync', 'photos', ...peer, '--dry-run', '--all']);
+  assert.match(dry.stdout, /rlo\\u\{202e\}gpj\.exe/);
+  clean('sync --dry-run', dry);
+  const sync = await onBackup(['sync', 'photos', ...peer]);
+  assert.equal(sync.code, 0, sync.stdout + sync.stderr);
+  clean('sync', sync);
+  // Changed on the source: the next sync keeps the old copies in versions.
+  for (const name of HOSTILE) writeFileSync(path.join(pair.sourceRoot, name), `second ${name}, longer`);
+  const again = await onBackup(['sync', 'photos', ...peer, '--all']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  clean('sync (replacing)', again);
+  const versions = await onBackup(['versions', 'list', 'photos']);
+  assert.equal(versions.code, 0, versions.stderr);
+  assert.match(versions.stdout, /c1\\u\{9b\}31mRED/);
+  clean('versions list', versions);
+
+  const scan = await onSource(['scan', pair.sourceRoot]);
+  assert.equal(scan.code, 0, scan.stderr);
+  assert.match(scan.stdout, /osc\\u\{1b\}\]0;TITLE\\u\{7\}/);
+  clean('scan', scan);
+
+  // A report queued for e-mail (the mail server is down), then status and outbox.
+  const config = path.join(pair.backupEnv.SYNKER_HOME!, 'config', 'config.json');
+  const settings = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+  // A hostile mail server that refuses every connection with control characters in its words: the report waits in the outbox.
+  const down = net.createServer((socket) => socket.end('554 5.7.1 \u001b]0;PWNED\u0007\u001b[2J\u009b31m go away\r\n'));
+  await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+  t.after(() => down.close());
+  const port = (down.address() as net.AddressInfo).port;
+  settings.smtp = { host: '127.0.0.1', port, starttls: 'never', from: 'synker <s@nas.test>', to: ['o@example.test'], timeout: '5s' };
+  writeFileSync(config, JSON.stringify(settings, null, 2));
+  writeFileSync(path.join(pair.sourceRoot, HOSTILE[4]!), 'third: changed again');
+  const mailed = await onBackup(['check', 'photos', ...peer, '--no-agent', '--email']);
+  assert.equal(mailed.code, 1, mailed.stderr);
+  clean('check --email', mailed);
+  const status = await onBackup(['status']);
+  assert.match(status.stdout, /photos/, status.stderr);
+  clean('status', status);
+  const outbox = await onBackup(['outbox']);
+  assert.equal(outbox.code, 1, `one report waits: ${outbox.stdout}${outbox.stderr}`);
+  assert.match(outbox.stdout, /last error: .*PWNED/);
+  clean('outbox', outbox);
+
+  // Restore: the source lost the hostile files; the backup's agent serves them back.
+  await new Promise<void>((resolve) => {
+    source.process.once('exit', () => resolve());
+    source.process.kill('SIGTERM');
+  });
+  // All lost but one, edited since on the source: restore leaves that one alone and says so.
+  for (const name of HOSTILE.slice(1)) rmSync(path.join(pair.sourceRoot, name));
+  writeFileSync(path.join(pair.sourceRoot, HOSTILE[0]!), 'edited on the source since, newer than the backup');
+  const backup = await startCliAgent(t, pair.backupEnv);
+  const from = ['--peer', `127.0.0.1:${backup.port}`, '--no-discovery'];
+  const restoreDry = await onSource(['restore', 'photos', ...from, '--dry-run', '--all']);
+  assert.match(restoreDry.stdout, /nl\\u\{a\}Missing on backup \(999\)/);
+  clean('restore --dry-run', restoreDry);
+  const restore = await onSource(['restore', 'photos', ...from, '--all']);
+  assert.match(restore.stdout, /skipped \([a-z-]+\): esc\\u\{1b\}\[2J/, restore.stdout + restore.stderr);
+  clean('restore', restore);
+  const nothing = await onSource(['restore', 'photos', ...from, 'nosuch\u001b[31m\u202e']);
+  assert.match(nothing.stdout + nothing.stderr, /nosuch\\u\{1b\}\[31m\\u\{202e\}/);
+  clean('restore of a path the backup lacks', nothing);
+  clean('the source agent log', { code: 0, signal: null, stdout: '', stderr: source.log() });
+  clean('the backup agent log', { code: 0, signal: null, stdout: '', stderr: backup.log() });
+});
