@@ -34,3 +34,25 @@ export class SourceFileError extends TransferError {
     });
   }
 }
+
+/**
+ * A folder a run had already opened or checked is now a symlink, a file, or
+ * gone: the tree changed under the run. That one entry is not written (never
+ * written through the link); the next check sees the tree as it is now.
+ */
+export class FolderChangedError extends TransferError {
+  constructor(
+    readonly relPath: string,
+    /** The folder that changed, relative to the folder root. */
+    readonly folder: string,
+    readonly now: 'a symlink' | 'not a folder' | 'gone',
+  ) {
+    super(
+      'E_SYNC_FOLDER_CHANGED',
+      `${relPath}: its folder ${folder} became ${now === 'gone' ? 'missing' : now} while synker was writing there; ${relPath} was not written`,
+      {
+        hint: 'something else changes this folder during the sync: find out what (a symlink planted in a backup folder others can write to is an attack), then sync again',
+      },
+    );
+  }
+}
