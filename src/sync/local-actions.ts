@@ -9,7 +9,7 @@ import { lutimes, mkdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import { setModeAndTimesNoFollow } from '../base/no-follow.js';
-import type { FolderTree } from '../transfer/folder-tree.js';
+import { isAbsentParent, type FolderTree } from '../transfer/folder-tree.js';
 import { resolveUnderRoot } from '../transfer/safe-path.js';
 import type { ApplyResult } from './apply-types.js';
 import { SyncError } from './errors.js';
@@ -69,7 +69,7 @@ export class LocalActions {
       )
       .catch((err: unknown) => {
         // The folder it was in is gone (not a change to a link: that is its own error).
-        if (errnoCode(err) === 'ENOENT' && !(err instanceof SynkerError)) throw gone();
+        if (isAbsentParent(err)) throw gone();
         throw err;
       });
     if (a.entry && a.entry.type === 'file' && a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
@@ -130,8 +130,8 @@ export class LocalActions {
         await this.tree.parentOf(a.at.disk, false, (dir, name) => rmdir(dir.entry(name)));
       } catch (err) {
         // Not empty: something in it was kept (skipped or failed); leave it. Gone already: nothing to do.
-        if (err instanceof SynkerError) throw err;
-        if (!['ENOTEMPTY', 'ENOENT', 'EEXIST', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
+        if (isAbsentParent(err)) return;
+        if (err instanceof SynkerError || !['ENOTEMPTY', 'ENOENT', 'EEXIST', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
       }
       return;
     }

@@ -17,7 +17,7 @@ import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
-import { FolderTree, withTree, type TreeDir } from '../transfer/folder-tree.js';
+import { FolderTree, isAbsentParent, withTree, type TreeDir } from '../transfer/folder-tree.js';
 import { resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
@@ -116,7 +116,7 @@ export class VersionKeeper {
       try {
         return await tree.parentOf(relPath, false, (dir, name) => fn(tree, { ...dir, name }));
       } catch (err) {
-        if (errnoCode(err) === 'ENOENT' && !(err instanceof SynkerError)) return undefined;
+        if (isAbsentParent(err)) return undefined;
         throw err;
       }
     });

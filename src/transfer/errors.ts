@@ -16,6 +16,18 @@ export class UnsafePathError extends TransferError {
   }
 }
 
+/** A path whose parent folder is a symlink or not a folder: never written through. */
+export class UnsafeParentError extends UnsafePathError {
+  constructor(
+    relPath: string,
+    /** The parent, relative to the folder root. */
+    readonly parent: string,
+    readonly parentIs: 'a symlink' | 'not a folder',
+  ) {
+    super(relPath, `its parent ${parent} is ${parentIs}`);
+  }
+}
+
 /**
  * The source could not serve one file (gone, changed since its manifest, not
  * a regular file any more). Only that file fails; the run goes on.

@@ -24,7 +24,7 @@
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
-import { FolderChangedError, UnsafePathError } from './errors.js';
+import { FolderChangedError, UnsafeParentError } from './errors.js';
 
 /** Descriptors kept open per tree; unused ones beyond this are closed, oldest use first. */
 const KEEP_OPEN = 64;
@@ -114,7 +114,10 @@ export class FolderTree {
     this.closed = true;
     for (const held of this.open.values()) this.drop(held);
     this.open.clear();
-    if (this.rootHeld !== undefined) this.release(this.rootHeld);
+    if (this.rootHeld !== undefined) {
+      this.rootHeld.dropped = true;
+      this.release(this.rootHeld);
+    }
   }
 
   private acquire(rel: string, make: boolean, forPath: string): Held {
@@ -185,7 +188,7 @@ export class FolderTree {
   private refusal(forPath: string, rel: string, st: { isSymbolicLink(): boolean } | undefined): Error {
     const what = st === undefined ? 'gone' : st.isSymbolicLink() ? 'a symlink' : 'not a folder';
     if (this.seen.has(rel)) return new FolderChangedError(forPath, rel, what);
-    return new UnsafePathError(forPath, `its parent ${rel} is ${what === 'a symlink' ? 'a symlink' : 'not a folder'}`);
+    return new UnsafeParentError(forPath, rel, what === 'a symlink' ? 'a symlink' : 'not a folder');
   }
 
   /** Without descriptors: the folders of `rel` checked (and made) by path, right before the operation. */
@@ -248,4 +251,15 @@ export async function withTree<T>(root: string, tree: FolderTree | undefined, fn
   } finally {
     own.close();
   }
+}
+
+/**
+ * Whether a tree refused a path because a folder on it does not exist or is
+ * a file (nothing can be at the path), as opposed to a symlink (which is
+ * never looked through).
+ */
+export function isAbsentParent(err: unknown): boolean {
+  if (err instanceof UnsafeParentError) return err.parentIs === 'not a folder';
+  if (err instanceof FolderChangedError) return err.now !== 'a symlink';
+  return !(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E_')) && errnoCode(err) === 'ENOENT';
 }
