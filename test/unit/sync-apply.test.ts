@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
@@ -331,4 +331,107 @@ test('files the sync wrote are recorded in the hash cache: the next scan reads n
     entries.filter((e) => e.type === 'file').map((e) => e.hash),
     s.filter((e) => e.type === 'file').map((e) => e.hash),
   );
+});
+
+/** A source that runs `onFetch` before serving the file it is asked for: the tree changes between two files. */
+class SwappingSource extends LocalFolderSource {
+  fetched = 0;
+  constructor(
+    root: string,
+    lookup: (p: string) => ManifestEntry | undefined,
+    private readonly onFetch: (n: number) => void,
+  ) {
+    super(root, lookup);
+  }
+  override async fetch(...args: Parameters<LocalFolderSource['fetch']>): ReturnType<LocalFolderSource['fetch']> {
+    this.onFetch(++this.fetched);
+    return super.fetch(...args);
+  }
+}
+
+for (const how of ['kept inside the folder', 'moved outside the folder'] as const) {
+  test(`a folder swapped for a symlink during the sync (the real one ${how}): nothing is written outside, the rest fail naming the file`, async (t) => {
+    const src = await tempDir(t);
+    const dst = await tempDir(t);
+    const outside = await tempDir(t);
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`d/f${String(i).padStart(2, '0')}.txt`] = `content chosen by the source ${i}`;
+    writeTree(src, files);
+    writeTree(dst, { 'd/keep.txt': 'already here' });
+    const s = listTree(src);
+    const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 1 });
+    const stash = how === 'kept inside the folder' ? path.join(dst, 'd.old') : path.join(outside, '..', `${path.basename(outside)}-stash`);
+    t.after(() => rmSync(stash, { recursive: true, force: true }));
+    const source = new SwappingSource(src, lookupOf(s), (n) => {
+      if (n !== 11) return;
+      renameSync(path.join(dst, 'd'), stash);
+      symlinkSync(outside, path.join(dst, 'd'));
+    });
+    // One file at a time: the swap falls between the 10th file's landing and the 11th's.
+    const result = await applyPlan(plan, { root: dst, source, concurrency: 1 });
+    assert.deepEqual(readdirSync(outside).filter((n) => n !== '.synker'), [], 'nothing was written through the symlink');
+    assert.equal(result.pulled, 10);
+    assert.deepEqual(
+      result.failed.map((f) => [f.path, f.code]),
+      Object.keys(files)
+        .slice(10)
+        .map((p) => [p, 'E_SYNC_FOLDER_CHANGED']),
+    );
+    assert.match(result.failed[0]!.message, /^d\/f10\.txt: its folder d became a symlink while synker was writing there/);
+    // What landed before the swap went into the real folder, wherever it is now.
+    assert.equal(readdirSync(stash).filter((n) => n.startsWith('f')).length, 10);
+  });
+}
+
+test('a name swapped for a symlink before its mode and times are fixed: the file it points to is not changed', async (t) => {
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(src, { 'm.txt': 'same bytes', 'sub/n.txt': 'same too' });
+  writeTree(dst, { 'm.txt': 'same bytes', 'sub/n.txt': 'same too' });
+  for (const p of ['m.txt', 'sub/n.txt']) {
+    chmodSync(path.join(src, p), 0o666);
+    utimesSync(path.join(src, p), new Date(T0 + 60_000), new Date(T0 + 60_000));
+  }
+  writeTree(outside, { 'victim.txt': 'not the backup\'s' });
+  const victim = path.join(outside, 'victim.txt');
+  chmodSync(victim, 0o600);
+  const before = statSync(victim);
+  const s = listTree(src);
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 2 });
+  assert.deepEqual(plan.actions.map((a) => a.op), ['metadata', 'metadata']);
+  // The tree changes after the plan: one name becomes a link, one folder becomes a link.
+  rmSync(path.join(dst, 'm.txt'));
+  symlinkSync(victim, path.join(dst, 'm.txt'));
+  renameSync(path.join(dst, 'sub'), path.join(dst, 'sub.old'));
+  symlinkSync(outside, path.join(dst, 'sub'));
+  renameSync(victim, path.join(outside, 'n.txt'));
+  const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) });
+  const after = statSync(path.join(outside, 'n.txt'));
+  assert.equal(after.mode & 0o777, 0o600, 'the mode of the file outside is unchanged');
+  assert.equal(after.mtimeMs, before.mtimeMs, 'its time too');
+  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['sub/n.txt', 'E_SYNC_UNSAFE_PATH']]);
+});
+
+test('versions prune removes the folders it empties and never follows a symlink planted among the versions', async (t) => {
+  const { pruneVersions, VersionKeeper } = await import('../../src/sync/versions.js');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  const day = 86_400_000;
+  const now = Date.UTC(2026, 10, 25);
+  writeTree(root, { 'a/b/f.txt': 'old', 'gone/x.txt': 'x', 'gone/y.txt': 'y' });
+  const old = new VersionKeeper(root, new Date(now - 10 * day));
+  await old.moveAway('a/b/f.txt');
+  await old.moveAway('gone');
+  writeTree(root, { 'l/f.txt': 'v' });
+  await new VersionKeeper(root, new Date(now - 9 * day)).moveAway('l/f.txt');
+  // A neighbour swaps the versions' `l` folder for a link to their own files, named like versions.
+  const versions = path.join(root, '.synker/versions');
+  writeTree(outside, { 'f.txt~20261116-000000': 'not a version' });
+  rmSync(path.join(versions, 'l'), { recursive: true });
+  symlinkSync(outside, path.join(versions, 'l'));
+  const removed = await pruneVersions(root, { maxAgeMs: 8 * day }, new Date(now));
+  assert.deepEqual(removed.map((v) => v.path).sort(), ['a/b/f.txt', 'gone/x.txt', 'gone/y.txt']);
+  assert.equal(readFileSync(path.join(outside, 'f.txt~20261116-000000'), 'utf8'), 'not a version', 'nothing outside was removed');
+  assert.deepEqual(readdirSync(versions), ['l'], 'the emptied a/b/ and gone~STAMP/ folders are gone');
 });
