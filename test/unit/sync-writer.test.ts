@@ -174,3 +174,52 @@ test('a parent folder that is a symlink is never written through', async (t) => 
   await assert.rejects(landFile(root, incoming.partialPath, 'escape/passwd', new VersionKeeper(root), false), UnsafePathError);
   assert.deepEqual(readdirSync(outside), []);
 });
+
+test('a partial file planted as a symlink or a hard link is replaced: the file outside is neither read nor written', async (t) => {
+  const { linkSync, lstatSync } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, {});
+  const data = randomBytes(70_000);
+  const victim = path.join(outside, 'victim.bin');
+  const linked = path.join(outside, 'linked.bin');
+  writeFileSync(victim, 'the first bytes of someone else');
+  writeFileSync(linked, 'a file hard-linked into the partial folder');
+  const partial = partialPathFor(root, sha256(data));
+  mkdirSync(path.dirname(partial), { recursive: true });
+  for (const plant of [() => symlinkSync(victim, partial), () => linkSync(linked, partial)]) {
+    plant();
+    const incoming = await receive(root, 'f.bin', data);
+    assert.equal(incoming.resumeOffset, 0, 'nothing planted is taken for a resumed prefix');
+    await incoming.complete();
+    await landFile(root, incoming.partialPath, 'f.bin', new VersionKeeper(root), true);
+    assert.deepEqual(readFileSync(path.join(root, 'f.bin')), data);
+    assert.equal(lstatSync(path.join(root, 'f.bin')).nlink, 1);
+  }
+  assert.equal(readFileSync(victim, 'utf8'), 'the first bytes of someone else');
+  assert.equal(readFileSync(linked, 'utf8'), 'a file hard-linked into the partial folder');
+});
+
+test('a folder swapped for a symlink between the check of its parents and the rename: the file never lands outside', async (t) => {
+  const { FolderTree } = await import('../../src/transfer/folder-tree.js');
+  const { renameSync, writeFileSync: write } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, { 'd/old.txt': 'x' });
+  const tree = new FolderTree(root);
+  t.after(() => tree.close());
+  await tree.parentOf('d/new.txt', true, (dir, name) => {
+    // The check is done and the folder held; now someone swaps it.
+    renameSync(path.join(root, 'd'), path.join(root, 'd.old'));
+    symlinkSync(outside, path.join(root, 'd'));
+    write(dir.entry(name), 'written after the swap');
+  });
+  if (tree.anchored) {
+    assert.deepEqual(readdirSync(outside).filter((n) => n !== '.synker'), []);
+    assert.equal(readFileSync(path.join(root, 'd.old', 'new.txt'), 'utf8'), 'written after the swap');
+    // The next use finds the swap and refuses it, naming the file.
+    await assert.rejects(tree.parentOf('d/next.txt', true, () => undefined), { code: 'E_SYNC_FOLDER_CHANGED', folder: 'd', now: 'a symlink' });
+  } else {
+    t.diagnostic('no /proc/self/fd here: the window between the check and the write remains (docs/platforms.md)');
+  }
+});
