@@ -1,4 +1,6 @@
 /**
+ * Longer than 300 lines: the order of a run's actions and the pulls' flow control read best together.
+ *
  * Applies a sync plan to the backup folder. Moves first (local renames, no
  * transfer), then folders, then pulls (several files in flight, each written
  * through IncomingFile and landed atomically), then metadata, then deletions
@@ -95,11 +97,8 @@ class PlanRunner {
   /** Content landed in this run, by hash: later files with the same content are copied locally. */
   private readonly landedByHash = new Map<string, Promise<string | undefined>>();
   /**
-   * What landing files needs across the run. `dirtyDirs`: folders whose
-   * entries changed, fsynced once at the end of the run rather than after
-   * every file: until then a power cut can only undo a rename, leaving the old
-   * file (or the partial) in place, never losing data. `tree`: the folder as
-   * the run opened it, through which every write resolves.
+   * `dirtyDirs`: folders fsynced once at the end of the run, not after every file (a power cut can only
+   * undo a rename, leaving the old file or the partial, never losing data). `tree`: every write's view.
    */
   private readonly landing: LandingRun;
   private readonly local: LocalActions;
@@ -149,10 +148,12 @@ class PlanRunner {
       this.result.aborted = toFailed(err instanceof BackupDiskError ? err.relPath : '', err);
     }
     for (const dir of this.landing.dirtyDirs) {
-      await this.tree.at(dir, false, (d) => fsyncDir(d.self)).catch((err: unknown) => {
-        // A folder gone or changed since a file landed in it: there is nothing of this run's left to flush.
-        if (!(err instanceof SynkerError) && errnoCode(err) !== 'ENOENT') throw err;
-      });
+      await this.tree
+        .at(dir, false, (d) => fsyncDir(d.self))
+        .catch((err: unknown) => {
+          // A folder gone or changed since a file landed in it: there is nothing of this run's left to flush.
+          if (!(err instanceof SynkerError) && errnoCode(err) !== 'ENOENT') throw err;
+        });
     }
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);

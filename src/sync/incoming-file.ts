@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: one file's receive, from the partial's open and resume to the verified
+ * complete, keeps its descriptors and their order of use in one place.
+ *
  * Receiving one file safely. Bytes go to a partial file under
  * `.synker/partial/`, named by the expected SHA-256, inside the folder root
  * (so on the same file system as the target, and never scanned). The hash is
@@ -228,7 +231,6 @@ export class IncomingFile {
         'the source re-hashed the file after sending it and got a different SHA-256 (changed during the transfer)',
       );
     }
-    // The data is written before the times: a write would move the mtime again.
     // The data is written before the times: a write would move the mtime again.
     if (this.direct !== undefined) await flushStaged(this.direct, this.fd, this.root);
     fchmodIfSupported(this.fd, this.expected.mode ?? newFileMode());

@@ -5,25 +5,23 @@
  * too long to take the stamp (255 bytes) is kept as `<folder>/~<stamp>/<name>`
  * instead: a stamp with no name before it applies to what is inside. One
  * stamp per run groups what that run replaced. Versions can be listed,
- * restored, and pruned by age or count.
+ * restored, and pruned by age or count (versions-prune.ts).
  */
-import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, SynkerError } from '../base/errors.js';
-import { createLogger } from '../base/log.js';
+import { errnoCode } from '../base/errors.js';
 import { setModeAndTimesNoFollow } from '../base/no-follow.js';
 import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
-import { FolderTree, isAbsentParent, withTree, type TreeDir } from '../transfer/folder-tree.js';
+import { type FolderTree, isAbsentParent, withTree, type TreeDir } from '../transfer/folder-tree.js';
 import { resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
 import { existingMetaDir, realMetaDir } from '../config/folder-marker.js';
 
-const log = createLogger('sync');
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
 /** `20261125-160712` (UTC): sorts by time, and is a valid name on every file system. */
@@ -247,65 +245,4 @@ export interface VersionRetention {
   maxAgeMs?: number;
   /** At most this many versions per path are kept, newest first (undefined: all). */
   keepPerPath?: number;
-}
-
-/**
- * Removes versions outside the retention policy; returns what was removed.
- * Folders left empty under the versions folder (a pruned folder's
- * `~STAMP/`, a path's parents) go too. Removals go through a folder tree: a
- * folder under the versions folder swapped for a symlink is skipped with a
- * warning, never followed.
- */
-export async function pruneVersions(root: string, retention: VersionRetention, now = new Date()): Promise<VersionInfo[]> {
-  const removed: VersionInfo[] = [];
-  let seenForPath = 0;
-  let lastPath: string | undefined;
-  const emptied = new Set<string>();
-  const tree = new FolderTree(root);
-  try {
-    for (const v of await listVersions(root)) {
-      seenForPath = v.path === lastPath ? seenForPath + 1 : 1;
-      lastPath = v.path;
-      const tooOld = retention.maxAgeMs !== undefined && now.getTime() - v.replacedAt.getTime() > retention.maxAgeMs;
-      const tooMany = retention.keepPerPath !== undefined && seenForPath > retention.keepPerPath;
-      if (!tooOld && !tooMany) continue;
-      try {
-        await tree.parentOf(v.versionPath, false, (dir, name) => rm(dir.entry(name), { force: true }));
-      } catch (err) {
-        if (!(err instanceof SynkerError)) throw err;
-        log.warn(`${v.versionPath} was not removed: ${err.message}`);
-        continue;
-      }
-      removed.push(v);
-      emptied.add(path.posix.dirname(v.versionPath));
-    }
-    await removeEmptyFolders(tree, emptied);
-  } finally {
-    tree.close();
-  }
-  return removed;
-}
-
-/** Removes each folder (and then its parents) that is empty, up to but not including the versions folder. */
-async function removeEmptyFolders(tree: FolderTree, folders: Set<string>): Promise<void> {
-  // Deepest first, so a parent is tried after its children.
-  const order = [...folders].sort((a, b) => b.split('/').length - a.split('/').length);
-  const tried = new Set<string>();
-  for (let dir of order) {
-    while (dir.startsWith(`${VERSIONS_DIR}/`) && !tried.has(dir)) {
-      tried.add(dir);
-      const gone = await tree
-        .parentOf(dir, false, async (parent, name) => {
-          await rmdir(parent.entry(name));
-          return true;
-        })
-        .catch((err: unknown) => {
-          // Not empty (another version is there), or already gone: leave it.
-          if (err instanceof SynkerError || ['ENOTEMPTY', 'EEXIST', 'ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return false;
-          throw err;
-        });
-      if (!gone) break;
-      dir = path.posix.dirname(dir);
-    }
-  }
 }

@@ -261,5 +261,7 @@ export async function withTree<T>(root: string, tree: FolderTree | undefined, fn
 export function isAbsentParent(err: unknown): boolean {
   if (err instanceof UnsafeParentError) return err.parentIs === 'not a folder';
   if (err instanceof FolderChangedError) return err.now !== 'a symlink';
-  return !(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E_')) && errnoCode(err) === 'ENOENT';
+  return (
+    !(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E_')) && errnoCode(err) === 'ENOENT'
+  );
 }

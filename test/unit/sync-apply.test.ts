@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
@@ -280,7 +291,8 @@ test('hostile paths in a plan are refused and nothing is written outside the roo
 });
 
 test('versions are pruned by age and by count per path', async (t) => {
-  const { pruneVersions, VersionKeeper } = await import('../../src/sync/versions.js');
+  const { VersionKeeper } = await import('../../src/sync/versions.js');
+  const { pruneVersions } = await import('../../src/sync/versions-prune.js');
   const root = await tempDir(t);
   writeTree(root, { 'f.txt': 'v0' });
   const day = 86_400_000;
@@ -369,7 +381,11 @@ for (const how of ['kept inside the folder', 'moved outside the folder'] as cons
     });
     // One file at a time: the swap falls between the 10th file's landing and the 11th's.
     const result = await applyPlan(plan, { root: dst, source, concurrency: 1 });
-    assert.deepEqual(readdirSync(outside).filter((n) => n !== '.synker'), [], 'nothing was written through the symlink');
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+      'nothing was written through the symlink',
+    );
     assert.equal(result.pulled, 10);
     assert.deepEqual(
       result.failed.map((f) => [f.path, f.code]),
@@ -399,7 +415,10 @@ test('a name swapped for a symlink before its mode and times are fixed: the file
   const before = victims.map((v) => statSync(v).mtimeMs);
   const s = listTree(src);
   const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 2 });
-  assert.deepEqual(plan.actions.map((a) => a.op), ['metadata', 'metadata']);
+  assert.deepEqual(
+    plan.actions.map((a) => a.op),
+    ['metadata', 'metadata'],
+  );
   // The tree changes after the plan: one name becomes a link, one folder becomes a link.
   rmSync(path.join(dst, 'm.txt'));
   symlinkSync(victims[0]!, path.join(dst, 'm.txt'));
@@ -410,11 +429,15 @@ test('a name swapped for a symlink before its mode and times are fixed: the file
     assert.equal(statSync(v).mode & 0o777, 0o600, `the mode of ${v} is unchanged`);
     assert.equal(statSync(v).mtimeMs, before[i], `and its time`);
   }
-  assert.deepEqual(result.failed.map((f) => [f.path, f.code]), [['sub/n.txt', 'E_SYNC_UNSAFE_PATH']]);
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [['sub/n.txt', 'E_SYNC_UNSAFE_PATH']],
+  );
 });
 
 test('versions prune removes the folders it empties and never follows a symlink planted among the versions', async (t) => {
-  const { pruneVersions, VersionKeeper } = await import('../../src/sync/versions.js');
+  const { VersionKeeper } = await import('../../src/sync/versions.js');
+  const { pruneVersions } = await import('../../src/sync/versions-prune.js');
   const root = await tempDir(t);
   const outside = await tempDir(t);
   const day = 86_400_000;

@@ -215,10 +215,16 @@ test('a folder swapped for a symlink between the check of its parents and the re
     write(dir.entry(name), 'written after the swap');
   });
   if (tree.anchored) {
-    assert.deepEqual(readdirSync(outside).filter((n) => n !== '.synker'), []);
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+    );
     assert.equal(readFileSync(path.join(root, 'd.old', 'new.txt'), 'utf8'), 'written after the swap');
     // The next use finds the swap and refuses it, naming the file.
-    await assert.rejects(tree.parentOf('d/next.txt', true, () => undefined), { code: 'E_SYNC_FOLDER_CHANGED', folder: 'd', now: 'a symlink' });
+    await assert.rejects(
+      tree.parentOf('d/next.txt', true, () => undefined),
+      { code: 'E_SYNC_FOLDER_CHANGED', folder: 'd', now: 'a symlink' },
+    );
   } else {
     t.diagnostic('no /proc/self/fd here: the window between the check and the write remains (docs/platforms.md)');
   }
