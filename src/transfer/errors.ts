@@ -57,11 +57,12 @@ export class FolderChangedError extends TransferError {
     readonly relPath: string,
     /** The folder that changed, relative to the folder root. */
     readonly folder: string,
+    /** What is at the folder's name now ('not a folder': a file, FIFO, socket or device). */
     readonly now: 'a symlink' | 'not a folder' | 'gone',
   ) {
     super(
       'E_SYNC_FOLDER_CHANGED',
-      `${relPath}: its folder ${folder} became ${now === 'gone' ? 'missing' : now} while synker was writing there; ${relPath} was not written`,
+      `${relPath}: its folder ${folder} ${now === 'gone' ? 'disappeared' : now === 'a symlink' ? 'became a symlink' : 'became a file'} while synker was writing there; ${relPath} was not written`,
       {
         hint: 'something else changes this folder during the sync: find out what (a symlink planted in a backup folder others can write to is an attack), then sync again',
       },

@@ -361,8 +361,8 @@ class SwappingSource extends LocalFolderSource {
   }
 }
 
-for (const how of ['kept inside the folder', 'moved outside the folder'] as const) {
-  test(`a folder swapped for a symlink during the sync (the real one ${how}): nothing is written outside, the rest fail naming the file`, async (t) => {
+for (const how of ['kept inside the folder', 'moved outside the folder', 'replaced by a file'] as const) {
+  test(`a folder changed under the sync (${how}): nothing is written outside, the files still to come fail naming the file`, async (t) => {
     const src = await tempDir(t);
     const dst = await tempDir(t);
     const outside = await tempDir(t);
@@ -372,14 +372,16 @@ for (const how of ['kept inside the folder', 'moved outside the folder'] as cons
     writeTree(dst, { 'd/keep.txt': 'already here' });
     const s = listTree(src);
     const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 1 });
-    const stash = how === 'kept inside the folder' ? path.join(dst, 'd.old') : path.join(outside, '..', `${path.basename(outside)}-stash`);
+    const stash =
+      how === 'moved outside the folder' ? path.join(outside, '..', `${path.basename(outside)}-stash`) : path.join(dst, 'd.old');
     t.after(() => rmSync(stash, { recursive: true, force: true }));
     const source = new SwappingSource(src, lookupOf(s), (n) => {
       if (n !== 11) return;
       renameSync(path.join(dst, 'd'), stash);
-      symlinkSync(outside, path.join(dst, 'd'));
+      if (how === 'replaced by a file') writeFileSync(path.join(dst, 'd'), 'a file now');
+      else symlinkSync(outside, path.join(dst, 'd'));
     });
-    // One file at a time: the swap falls between the 10th file's landing and the 11th's.
+    // One file at a time: the change falls between the 10th file's landing and the 11th's.
     const result = await applyPlan(plan, { root: dst, source, concurrency: 1 });
     assert.deepEqual(
       readdirSync(outside).filter((n) => n !== '.synker'),
@@ -393,9 +395,11 @@ for (const how of ['kept inside the folder', 'moved outside the folder'] as cons
         .slice(10)
         .map((p) => [p, 'E_SYNC_FOLDER_CHANGED']),
     );
-    assert.match(result.failed[0]!.message, /^d\/f10\.txt: its folder d became a symlink while synker was writing there/);
-    // What landed before the swap went into the real folder, wherever it is now.
+    const became = how === 'replaced by a file' ? 'became a file' : 'became a symlink';
+    assert.equal(result.failed[0]!.message, `d/f10.txt: its folder d ${became} while synker was writing there; d/f10.txt was not written`);
+    // What landed before the change went into the real folder, wherever it is now.
     assert.equal(readdirSync(stash).filter((n) => n.startsWith('f')).length, 10);
+    if (how === 'replaced by a file') assert.equal(readFileSync(path.join(dst, 'd'), 'utf8'), 'a file now');
   });
 }
 
