@@ -113,9 +113,17 @@ const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
  * by an O_PATH | O_NOFOLLOW descriptor, checked with fstat, and changed
  * through `/proc/self/fd/<fd>`; on macOS lchmod and lutimes never follow;
  * on Windows (no modes are applied there) lutimes. A symlink gets its own
- * times only. `mode` or `time` undefined: left as they are. Returns what the name held, as fstat or lstat saw it.
+ * times only. `mode` or `time` undefined: left as they are. With
+ * `sparingLinks`, a file with other hard links is left as it is (its mode
+ * and times are those of the other names too). Returns what the name held, as fstat or lstat saw it.
  */
-export async function setModeAndTimesNoFollow(file: string, mode: number | undefined, time: number | Date | undefined): Promise<Stats> {
+export async function setModeAndTimesNoFollow(
+  file: string,
+  mode: number | undefined,
+  time: number | Date | undefined,
+  /** Change nothing on a file with other hard links (the caller replaces it instead). */
+  options: { sparingLinks?: boolean } = {},
+): Promise<Stats> {
   if (PROC_FD) {
     const fd = openSync(file, O_PATH | constants.O_NOFOLLOW);
     try {
@@ -124,6 +132,7 @@ export async function setModeAndTimesNoFollow(file: string, mode: number | undef
         if (time !== undefined) await lutimes(file, time, time);
         return st;
       }
+      if (options.sparingLinks === true && st.isFile() && st.nlink > 1) return st;
       const pinned = `/proc/self/fd/${fd}`;
       if (mode !== undefined) await chmodIfSupported(pinned, mode);
       if (time !== undefined) await utimes(pinned, time, time);
@@ -133,6 +142,7 @@ export async function setModeAndTimesNoFollow(file: string, mode: number | undef
     }
   }
   const st = await lstat(file);
+  if (options.sparingLinks === true && st.isFile() && st.nlink > 1) return st;
   if (mode !== undefined && !st.isSymbolicLink()) {
     if (process.platform === 'darwin') await lchmodIfSupported(file, mode);
     else await chmodIfSupported(file, mode);

@@ -4,15 +4,17 @@
  * deletions (into versions), and the mode and times they restore. The order
  * they run in, and the pulls, are apply.ts's.
  */
-import { readdirSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, readdirSync, type Stats } from 'node:fs';
 import { lutimes, mkdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, SynkerError } from '../base/errors.js';
-import { setModeAndTimesNoFollow } from '../base/no-follow.js';
-import { isAbsentParent, type FolderTree } from '../transfer/folder-tree.js';
+import { fchmodIfSupported } from '../base/mode-bits.js';
+import { openHandleNoFollow, setModeAndTimesNoFollow } from '../base/no-follow.js';
+import { isAbsentParent, type FolderTree, type TreeDir } from '../transfer/folder-tree.js';
 import { resolveUnderRoot } from '../transfer/safe-path.js';
 import type { ApplyResult } from './apply-types.js';
-import { SyncError } from './errors.js';
+import { IntegrityError, SyncError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
 import { lstatOrUndefined } from './lstat-optional.js';
@@ -118,7 +120,14 @@ export class LocalActions {
   async metadata(a: Extract<SyncAction, { op: 'metadata' }>): Promise<void> {
     resolveUnderRoot(this.root, a.at.disk);
     // Through the tree, and without following a symlink at the name: chmod and utimes would change what it points to.
-    const stats = await this.tree.parentOf(a.at.disk, false, (dir, name) => setModeAndTimes(dir.entry(name), a.entry, this.modes));
+    const stats = await this.tree.parentOf(a.at.disk, false, async (dir, name) => {
+      const st = await setModeAndTimesNoFollow(dir.entry(name), this.modes ? a.entry.mode : undefined, fsTime(a.entry.mtime), {
+        sparingLinks: true,
+      });
+      // A file with other hard links (perhaps outside the folder) is never changed in place: it gets a copy of its own.
+      if (st.isFile() && st.nlink > 1) await this.unshare(dir, name, a.at.path, a.entry, st);
+      return st;
+    });
     if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);
     this.result.metadataFixed++;
   }
@@ -136,6 +145,42 @@ export class LocalActions {
       return;
     }
     if ((await this.keeper.moveAway(a.at.disk)) !== undefined) this.result.deleted++;
+  }
+
+  /**
+   * Replaces the file `name` in `dir`, which has other hard links, with a copy
+   * of its own carrying the plan's mode and time: the other names keep theirs.
+   * The copy must still hash to the plan's content.
+   */
+  private async unshare(dir: TreeDir, name: string, shown: string, entry: PlanEntry, st: Stats): Promise<void> {
+    const live = dir.entry(name);
+    const temp = siblingTempPath(live, 'synker-unlink');
+    await rm(temp, { force: true });
+    const input = await openHandleNoFollow(live, constants.O_RDONLY);
+    try {
+      const output = await openHandleNoFollow(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        const hash = createHash('sha256');
+        for await (const chunk of input.createReadStream({ autoClose: false, start: 0 })) {
+          hash.update(chunk as Buffer);
+          await output.write(chunk as Buffer);
+        }
+        if (entry.hash !== undefined && hash.digest('hex') !== entry.hash)
+          throw new IntegrityError(shown, 'changed on the backup while a copy of its own was made (it had other hard links)');
+        fchmodIfSupported(output.fd, this.modes ? entry.mode : st.mode & 0o777);
+        await output.utimes(fsTime(entry.mtime), fsTime(entry.mtime));
+        await output.sync();
+      } finally {
+        await output.close();
+      }
+      await rename(temp, live);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    } finally {
+      await input.close();
+    }
+    await fsyncDir(dir.self);
   }
 
   /** Restores a folder's time once everything in it is written (apply.ts, deepest first). */

@@ -462,3 +462,35 @@ test('versions prune removes the folders it empties and never follows a symlink 
   assert.equal(readFileSync(path.join(outside, 'f.txt~20261116-000000'), 'utf8'), 'not a version', 'nothing outside was removed');
   assert.deepEqual(readdirSync(versions), ['l'], 'the emptied a/b/ and gone~STAMP/ folders are gone');
 });
+
+test('a backup file hard-linked to a file outside the folder is never changed in place: not by new content, mode or time', async (t) => {
+  const { linkSync, lstatSync } = await import('node:fs');
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(src, { 'meta.txt': 'same bytes', 'edited.txt': 'new content from the source' });
+  writeTree(dst, {});
+  writeTree(outside, { 'meta.txt': 'same bytes', 'edited.txt': 'old content' });
+  for (const name of ['meta.txt', 'edited.txt']) {
+    chmodSync(path.join(outside, name), 0o600);
+    linkSync(path.join(outside, name), path.join(dst, name));
+  }
+  chmodSync(path.join(src, 'meta.txt'), 0o644);
+  utimesSync(path.join(src, 'meta.txt'), new Date(T0 + 60_000), new Date(T0 + 60_000));
+  const before = statSync(path.join(outside, 'meta.txt'));
+  const { result, plan } = await syncLocal(src, dst);
+  assert.deepEqual(plan.actions.map((a) => [a.op, 'at' in a ? a.at.path : '']).sort(), [
+    ['metadata', 'meta.txt'],
+    ['pull', 'edited.txt'],
+  ]);
+  assert.deepEqual(result.failed, []);
+  const outsideMeta = statSync(path.join(outside, 'meta.txt'));
+  assert.equal(outsideMeta.mode & 0o777, 0o600, 'the outside file keeps its mode');
+  assert.equal(outsideMeta.mtimeMs, before.mtimeMs, 'and its time');
+  assert.equal(readFileSync(path.join(outside, 'edited.txt'), 'utf8'), 'old content', 'and its content');
+  assert.equal(statSync(path.join(dst, 'meta.txt')).mode & 0o777, 0o644);
+  assert.equal(statSync(path.join(dst, 'meta.txt')).mtimeMs, T0 + 60_000);
+  assert.equal(readFileSync(path.join(dst, 'meta.txt'), 'utf8'), 'same bytes');
+  assert.equal(readFileSync(path.join(dst, 'edited.txt'), 'utf8'), 'new content from the source');
+  assert.equal(lstatSync(path.join(dst, 'meta.txt')).nlink, 1);
+});
