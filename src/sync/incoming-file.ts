@@ -111,15 +111,20 @@ export class IncomingFile {
     const partialRel = partialRelFor(expected.hash);
     // Both descriptors are opened through the folder tree: a `.synker/partial` swapped for a link is never followed.
     const { fd, directFd } = await withTree(root, tree, (t) =>
-      t.parentOf(partialRel, true, async (dir, name) => {
-        const fd = await openPartial(dir.entry(name), partialPath, expected.size);
-        try {
-          return { fd, directFd: await openDirect(root, dir.entry(name), expected.size) };
-        } catch (err) {
-          closeSync(fd);
-          throw err;
-        }
-      }),
+      t.parentOf(
+        partialRel,
+        true,
+        async (dir, name) => {
+          const fd = await openPartial(dir.entry(name), partialPath, expected.size);
+          try {
+            return { fd, directFd: await openDirect(root, dir.entry(name), expected.size) };
+          } catch (err) {
+            closeSync(fd);
+            throw err;
+          }
+        },
+        relPath,
+      ),
     );
     return IncomingFile.start(root, relPath, expected, partialPath, fd, directFd, tree);
   }

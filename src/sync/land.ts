@@ -81,20 +81,25 @@ export async function landFile(
         const kept = await keeper.keepBeforeReplace(targetRel);
         if (kept !== undefined) result.keptVersion = kept;
       }
-      await tree.parentOf(partialRel, false, async (partialDir, partialName) => {
-        const partial = partialDir.entry(partialName);
-        try {
-          renameSync(partial, target);
-        } catch (err) {
-          if (errnoCode(err) !== 'EXDEV') throw err;
-          // The target is on another mount inside the root: copy next to it, then rename there.
-          const temp = siblingTempPath(target, 'synker-tmp');
-          await rm(temp, { force: true });
-          await copyFileAnyDisk(partial, temp);
-          await rename(temp, target);
-          await rm(partial, { force: true });
-        }
-      });
+      await tree.parentOf(
+        partialRel,
+        false,
+        async (partialDir, partialName) => {
+          const partial = partialDir.entry(partialName);
+          try {
+            renameSync(partial, target);
+          } catch (err) {
+            if (errnoCode(err) !== 'EXDEV') throw err;
+            // The target is on another mount inside the root: copy next to it, then rename there.
+            const temp = siblingTempPath(target, 'synker-tmp');
+            await rm(temp, { force: true });
+            await copyFileAnyDisk(partial, temp);
+            await rename(temp, target);
+            await rm(partial, { force: true });
+          }
+        },
+        targetRel,
+      );
       if (run) run.dirtyDirs.add(dir.rel);
       else await fsyncDir(dir.self);
       return result;

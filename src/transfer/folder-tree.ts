@@ -87,9 +87,15 @@ export class FolderTree {
    * that is a symlink or not a folder is refused (UnsafePathError; or
    * FolderChangedError when it was a folder earlier in this tree's life).
    */
-  async parentOf<T>(rel: string, make: boolean, fn: (dir: TreeDir, name: string) => Promise<T> | T): Promise<T> {
+  async parentOf<T>(
+    rel: string,
+    make: boolean,
+    fn: (dir: TreeDir, name: string) => Promise<T> | T,
+    /** The path a refusal names (default `rel`): the user's file when `rel` is synker's own (a partial). */
+    forPath = rel,
+  ): Promise<T> {
     const cut = rel.lastIndexOf('/');
-    return this.at(cut < 0 ? '' : rel.slice(0, cut), make, (dir) => fn(dir, rel.slice(cut + 1)), rel);
+    return this.at(cut < 0 ? '' : rel.slice(0, cut), make, (dir) => fn(dir, rel.slice(cut + 1)), forPath);
   }
 
   /** Runs `fn` with the folder `rel` itself (see parentOf). */

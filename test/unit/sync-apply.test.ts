@@ -494,3 +494,33 @@ test('a backup file hard-linked to a file outside the folder is never changed in
   assert.equal(readFileSync(path.join(dst, 'edited.txt'), 'utf8'), 'new content from the source');
   assert.equal(lstatSync(path.join(dst, 'meta.txt')).nlink, 1);
 });
+
+for (const swapped of ['.synker/partial', 'd'] as const) {
+  test(`restore --to DIR with ${swapped} swapped for a symlink mid-run: nothing is written outside DIR`, async (t) => {
+    const src = await tempDir(t);
+    const parent = await tempDir(t);
+    const outside = await tempDir(t);
+    const to = path.join(parent, 'restored');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) files[`d/f${String(i).padStart(2, '0')}.txt`] = `backup content ${i}`;
+    writeTree(src, files);
+    const s = listTree(src);
+    const plan = planSync(await diffTrees(src, await tempDir(t)), { sourceFiles: s.length, backupFiles: 0 });
+    const source = new SwappingSource(src, lookupOf(s), (n) => {
+      if (n !== 6) return;
+      renameSync(path.join(to, swapped), path.join(to, `${swapped}.old`));
+      symlinkSync(outside, path.join(to, swapped));
+    });
+    const result = await applyPlan(plan, { root: to, source, concurrency: 1, requireMarker: false });
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+    );
+    assert.equal(result.pulled, 5);
+    assert.deepEqual(
+      result.failed.map((f) => f.code),
+      Array(15).fill('E_SYNC_FOLDER_CHANGED'),
+    );
+    assert.match(result.failed[0]!.message, new RegExp(`^d/f05\\.txt: its folder ${swapped.replace('.', '\\.')} became a symlink`));
+  });
+}
