@@ -9,10 +9,12 @@ export class TransferError extends SynkerError {}
 
 /** A peer-supplied or manifest path that must never be written or read. */
 export class UnsafePathError extends TransferError {
-  constructor(relPath: string, reason: string) {
-    super('E_SYNC_UNSAFE_PATH', `refusing path ${JSON.stringify(relPath)}: ${reason}`, {
-      hint: 'the peer sent a path outside the folder root; nothing was written. Check that the peer runs a genuine synker.',
-    });
+  constructor(
+    relPath: string,
+    reason: string,
+    hint = 'the peer sent a path outside the folder root; nothing was written. Check that the peer runs a genuine synker.',
+  ) {
+    super('E_SYNC_UNSAFE_PATH', `refusing path ${JSON.stringify(relPath)}: ${reason}`, { hint });
   }
 }
 
@@ -24,7 +26,11 @@ export class UnsafeParentError extends UnsafePathError {
     readonly parent: string,
     readonly parentIs: 'a symlink' | 'not a folder',
   ) {
-    super(relPath, `its parent ${parent} is ${parentIs}`);
+    super(
+      relPath,
+      `its parent ${parent} is ${parentIs}`,
+      `${parent} on this side is ${parentIs}: synker never writes through it. Remove or rename it (a symlink planted in a backup folder others can write to is an attack), then sync again`,
+    );
   }
 }
 

@@ -24,6 +24,8 @@
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { metaLinkError } from '../config/folder-marker.js';
+import { META_DIR } from '../manifest/layout.js';
 import { FolderChangedError, UnsafeParentError } from './errors.js';
 
 /** Descriptors kept open per tree; unused ones beyond this are closed, oldest use first. */
@@ -194,6 +196,9 @@ export class FolderTree {
   private refusal(forPath: string, rel: string, st: { isSymbolicLink(): boolean } | undefined): Error {
     const what = st === undefined ? 'gone' : st.isSymbolicLink() ? 'a symlink' : 'not a folder';
     if (this.seen.has(rel)) return new FolderChangedError(forPath, rel, what);
+    // synker's own folder has its own refusal, whichever file was being written.
+    if (st !== undefined && (rel === META_DIR || rel.startsWith(`${META_DIR}/`)))
+      return metaLinkError(path.join(this.root, ...rel.split('/')), st.isSymbolicLink());
     return new UnsafeParentError(forPath, rel, what === 'a symlink' ? 'a symlink' : 'not a folder');
   }
 

@@ -8,7 +8,7 @@ import { UnsafePathError } from '../../src/transfer/errors.js';
 import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { partialPathFor } from '../../src/sync/partial-files.js';
 import { landFile } from '../../src/sync/land.js';
-import { prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
+import { resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
@@ -164,10 +164,15 @@ test('a parent folder that is a symlink is never written through', async (t) => 
   const outside = await tempDir(t);
   writeTree(root, {});
   symlinkSync(outside, path.join(root, 'escape'));
-  await assert.rejects(
-    prepareParents(root, 'escape/passwd'),
-    (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
-  );
+  const { FolderTree } = await import('../../src/transfer/folder-tree.js');
+  for (const byPath of [false, true]) {
+    const tree = new FolderTree(root, { byPath });
+    await assert.rejects(
+      tree.parentOf('escape/passwd', true, () => undefined),
+      (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
+    );
+    tree.close();
+  }
   const data = Buffer.from('x');
   const incoming = await receive(root, 'escape/passwd', data, 1);
   await incoming.complete();
@@ -228,4 +233,25 @@ test('a folder swapped for a symlink between the check of its parents and the re
   } else {
     t.diagnostic('no /proc/self/fd here: the window between the check and the write remains (docs/platforms.md)');
   }
+});
+
+test('the partial folder swapped for a symlink after this process first used it: refused (E_META_LINK), nothing written outside', async (t) => {
+  const { renameSync } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, {});
+  const first = Buffer.from('first file');
+  const incoming = await receive(root, 'one.txt', first, 1);
+  await incoming.complete();
+  await landFile(root, incoming.partialPath, 'one.txt', new VersionKeeper(root), false);
+  // This process has made and checked the partial folder; a neighbour now swaps it.
+  const partialDir = path.join(root, '.synker', 'partial');
+  mkdirSync(partialDir, { recursive: true });
+  renameSync(partialDir, path.join(root, '.synker', 'partial.old'));
+  symlinkSync(outside, partialDir);
+  await assert.rejects(IncomingFile.open(root, 'two.txt', expectFor(Buffer.from('second file'))), { code: 'E_META_LINK' });
+  assert.deepEqual(
+    readdirSync(outside).filter((n) => n !== '.synker'),
+    [],
+  );
 });
