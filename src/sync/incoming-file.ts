@@ -174,8 +174,11 @@ export class IncomingFile {
 
   /** Appends the bytes of a file already on this disk (a local copy of the same content), from the resume offset on. */
   async writeFrom(file: string): Promise<void> {
-    const handle = await openHandleNoFollow(file, constants.O_RDONLY);
+    // Non-blocking: a FIFO put in the copy's place would block the open for ever; it is refused instead.
+    const handle = await openHandleNoFollow(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
+      if (!(await handle.stat()).isFile())
+        throw new IntegrityError(this.relPath, `the copy of the same content at ${file} is no longer a regular file`);
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let pos = this.resumeOffset; ; ) {
         const { bytesRead } = await handle.read(buf, 0, buf.length, pos);

@@ -121,8 +121,10 @@ export async function resumePrefix(fd: number, relPath: string, expectedSize: nu
  * and the running hash only covers the bytes as received.
  */
 export async function readsBackIntact(partialPath: string, relPath: string, expected: { hash: string; size: number }): Promise<boolean> {
-  const fd = await openNoFollow(partialPath, constants.O_RDONLY, 0);
+  // Non-blocking, and only a regular file is read: a FIFO put in its place would block for ever.
+  const fd = await openNoFollow(partialPath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0), 0);
   try {
+    if (!fstatSync(fd).isFile()) return false;
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     let pos = 0;
