@@ -20,18 +20,22 @@ const log = createLogger('sync');
  * warning, never followed.
  */
 export async function pruneVersions(root: string, retention: VersionRetention, now = new Date()): Promise<VersionInfo[]> {
-  const removed: VersionInfo[] = [];
+  const due: VersionInfo[] = [];
   let seenForPath = 0;
   let lastPath: string | undefined;
+  for (const v of await listVersions(root)) {
+    seenForPath = v.path === lastPath ? seenForPath + 1 : 1;
+    lastPath = v.path;
+    const tooOld = retention.maxAgeMs !== undefined && now.getTime() - v.replacedAt.getTime() > retention.maxAgeMs;
+    const tooMany = retention.keepPerPath !== undefined && seenForPath > retention.keepPerPath;
+    if (tooOld || tooMany) due.push(v);
+  }
+  if (due.length === 0) return [];
+  const removed: VersionInfo[] = [];
   const emptied = new Set<string>();
   const tree = new FolderTree(root);
   try {
-    for (const v of await listVersions(root)) {
-      seenForPath = v.path === lastPath ? seenForPath + 1 : 1;
-      lastPath = v.path;
-      const tooOld = retention.maxAgeMs !== undefined && now.getTime() - v.replacedAt.getTime() > retention.maxAgeMs;
-      const tooMany = retention.keepPerPath !== undefined && seenForPath > retention.keepPerPath;
-      if (!tooOld && !tooMany) continue;
+    for (const v of due) {
       try {
         await tree.parentOf(v.versionPath, false, (dir, name) => rm(dir.entry(name), { force: true }));
       } catch (err) {
