@@ -11,6 +11,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
+import { printablePath } from '../base/printable.js';
 import { META_DIR } from '../manifest/layout.js';
 import { BackupDiskError } from './errors.js';
 import { fdRead, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
@@ -69,7 +70,7 @@ export async function openPartial(at: string, shown: string, size: number): Prom
     if (code !== 'ELOOP' && code !== 'EISDIR' && code !== 'ENXIO') throw err;
     why = code === 'ELOOP' ? 'is a symlink' : code === 'EISDIR' ? 'is a folder' : 'is not a regular file';
   }
-  log.warn(`${shown} ${why}, which synker never makes there: replaced by a new partial file`);
+  log.warn(`${printablePath(shown)} ${why}, which synker never makes there: replaced by a new partial file`);
   rmSync(at, { recursive: true, force: true });
   return create(constants.O_EXCL);
 }

@@ -6,6 +6,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
+import { printablePath, printableText } from '../base/printable.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { FolderTree } from '../transfer/folder-tree.js';
 import { listVersions, type VersionInfo, type VersionRetention } from './versions.js';
@@ -40,7 +41,7 @@ export async function pruneVersions(root: string, retention: VersionRetention, n
         await tree.parentOf(v.versionPath, false, (dir, name) => rm(dir.entry(name), { force: true }));
       } catch (err) {
         if (!(err instanceof SynkerError)) throw err;
-        log.warn(`${v.versionPath} was not removed: ${err.message}`);
+        log.warn(`${printablePath(v.versionPath)} was not removed: ${printableText(err.message)}`);
         continue;
       }
       removed.push(v);
