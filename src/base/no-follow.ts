@@ -112,7 +112,8 @@ const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
  * folder would hand that file the peer's mode. On Linux the name is pinned
  * by an O_PATH | O_NOFOLLOW descriptor, checked with fstat, and changed
  * through `/proc/self/fd/<fd>`; on macOS lchmod and lutimes never follow;
- * on Windows (no modes are applied there) lutimes. A symlink gets its own
+ * on Windows (no modes are applied there) the name is lstat'ed just before
+ * (the window docs/platforms.md describes). A symlink gets its own
  * times only. `mode` or `time` undefined: left as they are. With
  * `sparingLinks`, a file with other hard links is left as it is (its mode
  * and times are those of the other names too). Returns what the name held, as fstat or lstat saw it.
@@ -147,7 +148,10 @@ export async function setModeAndTimesNoFollow(
     if (process.platform === 'darwin') await lchmodIfSupported(file, mode);
     else await chmodIfSupported(file, mode);
   }
-  if (time !== undefined) await lutimes(file, time, time);
+  if (time === undefined) return st;
+  // Windows sets a file's times by a handle opened on the name just checked; lutimes is for links.
+  if (process.platform === 'win32' && !st.isSymbolicLink()) await utimes(file, time, time);
+  else await lutimes(file, time, time);
   return st;
 }
 
