@@ -93,7 +93,8 @@ export function fchmodIfSupported(fd: number, mode: number): void {
  */
 export async function copyFileAnyDisk(from: string, to: string): Promise<void> {
   try {
-    await copyFile(from, to, constants.COPYFILE_FICLONE);
+    // EXCL: a name planted at `to` (a symlink above all) is never written through.
+    await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   } catch (err) {
     if (!isNoModeBits(err)) throw err;
     await rm(to, { force: true });

@@ -12,10 +12,11 @@
  *
  * A refused name fails like POSIX's: an error with code ELOOP.
  */
-import { closeSync, constants, fstatSync, lstatSync, open, openSync, type BigIntStats, type Mode } from 'node:fs';
-import { type FileHandle, open as openHandle } from 'node:fs/promises';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, open, openSync, type BigIntStats, type Mode, type Stats } from 'node:fs';
+import { type FileHandle, lchmod, lstat, lutimes, open as openHandle, utimes } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { errnoCode } from './errors.js';
+import { appliedMode, chmodIfSupported, isNoModeBits } from './mode-bits.js';
 
 /** The kernel's own refusal where the platform has one (0 on Windows). */
 const NATIVE: number = constants.O_NOFOLLOW ?? 0;
@@ -98,4 +99,66 @@ export async function openHandleNoFollow(file: string, flags: number, mode?: Mod
     throw loopError(file, 'the name changed to a link while it was opened');
   }
   return handle;
+}
+
+/** Linux's O_PATH (not in Node's constants): a descriptor that names a file without opening it for reading. */
+const O_PATH = 0o10000000;
+const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/**
+ * Sets the permission bits (unless `mode` is undefined) and the times of the
+ * file or folder at `file` without following a symlink there: chmod and
+ * utimes follow one, so a name swapped for a link to a file outside the
+ * folder would hand that file the peer's mode. On Linux the name is pinned
+ * by an O_PATH | O_NOFOLLOW descriptor, checked with fstat, and changed
+ * through `/proc/self/fd/<fd>`; on macOS lchmod and lutimes never follow;
+ * on Windows (no modes are applied there) the name is lstat'ed just before
+ * (the window docs/platforms.md describes). A symlink gets its own
+ * times only. `mode` or `time` undefined: left as they are. With
+ * `sparingLinks`, a file with other hard links is left as it is (its mode
+ * and times are those of the other names too). Returns what the name held, as fstat or lstat saw it.
+ */
+export async function setModeAndTimesNoFollow(
+  file: string,
+  mode: number | undefined,
+  time: number | Date | undefined,
+  /** Change nothing on a file with other hard links (the caller replaces it instead). */
+  options: { sparingLinks?: boolean } = {},
+): Promise<Stats> {
+  if (PROC_FD) {
+    const fd = openSync(file, O_PATH | constants.O_NOFOLLOW);
+    try {
+      const st = fstatSync(fd);
+      if (st.isSymbolicLink()) {
+        if (time !== undefined) await lutimes(file, time, time);
+        return st;
+      }
+      if (options.sparingLinks === true && st.isFile() && st.nlink > 1) return st;
+      const pinned = `/proc/self/fd/${fd}`;
+      if (mode !== undefined) await chmodIfSupported(pinned, mode);
+      if (time !== undefined) await utimes(pinned, time, time);
+      return st;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const st = await lstat(file);
+  if (options.sparingLinks === true && st.isFile() && st.nlink > 1) return st;
+  if (mode !== undefined && !st.isSymbolicLink()) {
+    if (process.platform === 'darwin') await lchmodIfSupported(file, mode);
+    else await chmodIfSupported(file, mode);
+  }
+  if (time === undefined) return st;
+  // Windows sets a file's times by a handle opened on the name just checked; lutimes is for links.
+  if (process.platform === 'win32' && !st.isSymbolicLink()) await utimes(file, time, time);
+  else await lutimes(file, time, time);
+  return st;
+}
+
+async function lchmodIfSupported(file: string, mode: number): Promise<void> {
+  try {
+    await lchmod(file, appliedMode(mode));
+  } catch (err) {
+    if (!isNoModeBits(err)) throw err;
+  }
 }

@@ -61,17 +61,20 @@ function metaDir(root: string, below: string[], make: boolean): string {
       }
       st = lstatSync(dir);
     }
-    if (st.isSymbolicLink() || !st.isDirectory()) {
-      throw new FolderMarkerError(
-        'E_META_LINK',
-        `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}: synker keeps its own files only in a real folder inside the folder root`,
-        {
-          hint: `Remove ${dir} (a link could send versions and partial files elsewhere); synker makes the folder itself.`,
-        },
-      );
-    }
+    if (st.isSymbolicLink() || !st.isDirectory()) throw metaLinkError(dir, st.isSymbolicLink());
   }
   return dir;
+}
+
+/** The refusal of synker's own folder `dir` (`.synker` or below) being a symlink or not a folder. */
+export function metaLinkError(dir: string, isSymlink: boolean): FolderMarkerError {
+  return new FolderMarkerError(
+    'E_META_LINK',
+    `${dir} is ${isSymlink ? 'a symlink' : 'not a folder'}: synker keeps its own files only in a real folder inside the folder root`,
+    {
+      hint: `Remove ${dir} (a link could send versions and partial files elsewhere); synker makes the folder itself.`,
+    },
+  );
 }
 
 export function markerPath(root: string): string {

@@ -1,4 +1,6 @@
 /**
+ * Longer than 300 lines: the order of a run's actions and the pulls' flow control read best together.
+ *
  * Applies a sync plan to the backup folder. Moves first (local renames, no
  * transfer), then folders, then pulls (several files in flight, each written
  * through IncomingFile and landed atomically), then metadata, then deletions
@@ -13,7 +15,7 @@
 import { lstatSync } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { rethrowIfBug } from '../base/errors.js';
+import { errnoCode, rethrowIfBug, SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { MARKER_FILE } from '../manifest/layout.js';
 import { SourceFileError } from '../transfer/errors.js';
@@ -23,8 +25,9 @@ import { fsyncDir } from '../base/atomic-file.js';
 import { IncomingFile } from './incoming-file.js';
 import { isItemError, namingPath, toFailed } from './item-errors.js';
 import { prunePartials, removeEmptyPartialDir } from './partial-files.js';
-import { landFile } from './land.js';
-import { LocalActions, setTimes } from './local-actions.js';
+import { landFile, type LandingRun } from './land.js';
+import { LocalActions } from './local-actions.js';
+import { FolderTree } from '../transfer/folder-tree.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
 import { assertSafeRelPath, resolveUnderRoot } from '../transfer/safe-path.js';
 import { VersionKeeper } from './versions.js';
@@ -46,13 +49,21 @@ export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<
   if (options.requireMarker ?? true) await assertMarker(options.root);
   else await mkdir(options.root, { recursive: true });
   const keeper = options.keeper ?? new VersionKeeper(options.root);
-  const runner = new PlanRunner(plan, options, keeper);
-  const pulls = new Set(plan.actions.flatMap((a) => (a.op === 'pull' ? [a.entry.hash] : [])));
-  const stale = await prunePartials(options.root, pulls);
-  if (stale.length > 0) log.info(`removed ${stale.length} partial files of content the source no longer has`);
-  await runner.run();
-  if (runner.result.aborted === undefined) await removeEmptyPartialDir(options.root, !(options.requireMarker ?? true));
-  return runner.result;
+  // Every write of the run resolves through one view of the folder (transfer/folder-tree.ts).
+  const tree = new FolderTree(options.root);
+  keeper.useTree(tree);
+  try {
+    const runner = new PlanRunner(plan, options, keeper, tree);
+    const pulls = new Set(plan.actions.flatMap((a) => (a.op === 'pull' ? [a.entry.hash] : [])));
+    const stale = await prunePartials(options.root, pulls, tree);
+    if (stale.length > 0) log.info(`removed ${stale.length} partial files of content the source no longer has`);
+    await runner.run();
+    if (runner.result.aborted === undefined) await removeEmptyPartialDir(options.root, !(options.requireMarker ?? true), tree);
+    return runner.result;
+  } finally {
+    keeper.useTree(undefined);
+    tree.close();
+  }
 }
 
 async function assertMarker(root: string): Promise<void> {
@@ -86,14 +97,10 @@ class PlanRunner {
   /** Content landed in this run, by hash: later files with the same content are copied locally. */
   private readonly landedByHash = new Map<string, Promise<string | undefined>>();
   /**
-   * What landing files needs across the run. `dirtyDirs`: folders whose
-   * entries changed, fsynced once at the end of the run rather than after
-   * every file: until then a power cut can only undo a rename, leaving the old
-   * file (or the partial) in place, never losing data. `checkedDirs`: folders
-   * this run has made or found to be real folders (not symlinks), checked once
-   * rather than per file.
+   * `dirtyDirs`: folders fsynced once at the end of the run, not after every file (a power cut can only
+   * undo a rename, leaving the old file or the partial, never losing data). `tree`: every write's view.
    */
-  private readonly landing = { dirtyDirs: new Set<string>(), checkedDirs: new Set<string>() };
+  private readonly landing: LandingRun;
   private readonly local: LocalActions;
   private lastProgress = 0;
 
@@ -101,8 +108,10 @@ class PlanRunner {
     private readonly plan: SyncPlan,
     private readonly options: ApplyOptions,
     private readonly keeper: VersionKeeper,
+    private readonly tree: FolderTree,
   ) {
     this.root = options.root;
+    this.landing = { dirtyDirs: new Set<string>(), tree };
     this.progress = {
       filesDone: 0,
       filesTotal: plan.totals.pullFiles,
@@ -115,7 +124,7 @@ class PlanRunner {
       this.root,
       keeper,
       this.result,
-      this.landing,
+      tree,
       (disk, hash) => this.remember(disk, hash),
       this.options.modes !== false,
     );
@@ -133,12 +142,19 @@ class PlanRunner {
       for (const a of byOp('delete')) await this.step(a, () => this.local.delete(a as Extract<SyncAction, { op: 'delete' }>));
       // Writing into a folder changes its mtime: restore folder times last, deepest first.
       const dirs = byOp('mkdir') as Array<Extract<SyncAction, { op: 'mkdir' }>>;
-      for (const a of dirs.reverse()) await this.step(a, () => setTimes(resolveUnderRoot(this.root, a.at.disk), a.entry, false));
+      for (const a of dirs.reverse()) await this.step(a, () => this.local.folderTime(a));
     } catch (err) {
       rethrowIfBug(err);
       this.result.aborted = toFailed(err instanceof BackupDiskError ? err.relPath : '', err);
     }
-    for (const dir of this.landing.dirtyDirs) await fsyncDir(dir);
+    for (const dir of this.landing.dirtyDirs) {
+      await this.tree
+        .at(dir, false, (d) => fsyncDir(d.self))
+        .catch((err: unknown) => {
+          // A folder gone or changed since a file landed in it: there is nothing of this run's left to flush.
+          if (!(err instanceof SynkerError) && errnoCode(err) !== 'ENOENT') throw err;
+        });
+    }
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);
   }
@@ -215,10 +231,7 @@ class PlanRunner {
     let landedAt: string | undefined;
     try {
       const localCopy = earlier === undefined ? undefined : await earlier;
-      if (a.replaces?.type === 'dir') {
-        await this.keeper.moveAway(a.at.disk);
-        this.landing.checkedDirs.clear();
-      }
+      if (a.replaces?.type === 'dir') await this.keeper.moveAway(a.at.disk);
       await this.receive(a, localCopy, onReceived);
       landedAt = a.at.disk;
       this.result.pulled++;
@@ -235,6 +248,7 @@ class PlanRunner {
         this.root,
         a.at.path,
         this.options.modes === false ? { ...a.entry, mode: undefined } : a.entry,
+        this.tree,
       );
       try {
         let sourceHash: string | undefined;
@@ -273,7 +287,8 @@ class PlanRunner {
   private async remember(disk: string, hash: string): Promise<void> {
     const cache = this.options.hashCache;
     if (cache === undefined) return;
-    const st = lstatSync(resolveUnderRoot(this.root, disk));
+    resolveUnderRoot(this.root, disk);
+    const st = await this.tree.parentOf(disk, false, (dir, name) => lstatSync(dir.entry(name)));
     if (st.isFile()) cache.store(disk, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, hash);
   }
 

@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: one file's receive, from the partial's open and resume to the verified
+ * complete, keeps its descriptors and their order of use in one place.
+ *
  * Receiving one file safely. Bytes go to a partial file under
  * `.synker/partial/`, named by the expected SHA-256, inside the folder root
  * (so on the same file system as the target, and never scanned). The hash is
@@ -17,7 +20,7 @@
  * direct-target.ts).
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, constants, futimesSync, mkdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, futimesSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -26,9 +29,10 @@ import { BackupDiskError, IntegrityError, PartialFileError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { acquireStage, DIRECT_BLOCK, releaseStage } from './direct-write.js';
 import { flushStaged, openDirect, stageDirect, writeThroughCache, type DirectTarget } from './direct-target.js';
-import { makePartialDir, partialPathFor, readsBackIntact, resumePrefix } from './partial-files.js';
-import { fdRead, fdSync, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
-import { openHandleNoFollow, openNoFollow, openNoFollowSync } from '../base/no-follow.js';
+import { makePartialDir, openPartial, partialPathFor, partialRelFor, readsBackIntact, resumePrefix } from './partial-files.js';
+import { withTree, type FolderTree } from '../transfer/folder-tree.js';
+import { fdRead, fdSync } from '../transfer/fd-io.js';
+import { openHandleNoFollow } from '../base/no-follow.js';
 
 const log = createLogger('sync');
 
@@ -89,6 +93,8 @@ export class IncomingFile {
     readonly resumeOffset: number,
     private readonly root: string,
     private readonly direct: DirectTarget | undefined,
+    /** The run's folder tree, through which a discarded partial is removed (undefined: a tree of its own). */
+    private readonly tree: FolderTree | undefined,
   ) {
     this.received = resumeOffset;
   }
@@ -98,26 +104,42 @@ export class IncomingFile {
    * in messages. Only one IncomingFile per hash may be open at a time in a
    * folder: callers receive each distinct content once.
    */
-  static async open(root: string, relPath: string, expected: ExpectedContent): Promise<IncomingFile> {
+  static async open(root: string, relPath: string, expected: ExpectedContent, tree?: FolderTree): Promise<IncomingFile> {
     const partialPath = partialPathFor(root, expected.hash);
-    const dir = path.dirname(partialPath);
-    makePartialDir(dir);
-    const flags = constants.O_RDWR | constants.O_CREAT;
-    // Like its writes, a large file's create leaves the thread (openNoFollow says why); a small file's stays cheap.
-    const create = (): number | Promise<number> =>
-      expected.size <= SYNC_IO_MAX_BYTES ? openNoFollowSync(partialPath, flags, 0o600) : openNoFollow(partialPath, flags, 0o600);
-    let fd: number;
+    // A link at `.synker` or `.synker/partial` gets its own clear error (E_META_LINK), once per process.
+    makePartialDir(path.dirname(partialPath));
+    const partialRel = partialRelFor(expected.hash);
+    // Both descriptors are opened through the folder tree: a `.synker/partial` swapped for a link is never followed.
+    const { fd, directFd } = await withTree(root, tree, (t) =>
+      t.parentOf(
+        partialRel,
+        true,
+        async (dir, name) => {
+          const fd = await openPartial(dir.entry(name), partialPath, expected.size);
+          try {
+            return { fd, directFd: await openDirect(root, dir.entry(name), expected.size) };
+          } catch (err) {
+            closeSync(fd);
+            throw err;
+          }
+        },
+        relPath,
+      ),
+    );
+    return IncomingFile.start(root, relPath, expected, partialPath, fd, directFd, tree);
+  }
+
+  private static async start(
+    root: string,
+    relPath: string,
+    expected: ExpectedContent,
+    partialPath: string,
+    fd: number,
+    directFdOpened: number | undefined,
+    tree: FolderTree | undefined,
+  ): Promise<IncomingFile> {
+    let directFd = directFdOpened;
     try {
-      fd = await create();
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-      // The partial folder was removed since it was made: make it again.
-      mkdirSync(dir, { recursive: true });
-      fd = await create();
-    }
-    let directFd: number | undefined;
-    try {
-      directFd = await openDirect(root, partialPath, expected.size);
       const { hash, pos } = await resumePrefix(fd, relPath, expected.size);
       let direct: DirectTarget | undefined;
       const stage = directFd === undefined ? undefined : acquireStage();
@@ -136,7 +158,7 @@ export class IncomingFile {
           direct.fill += bytesRead;
         }
       }
-      const file = new IncomingFile(relPath, expected, partialPath, fd, hash, pos, root, direct);
+      const file = new IncomingFile(relPath, expected, partialPath, fd, hash, pos, root, direct, tree);
       openFiles.add(file);
       return file;
     } catch (err) {
@@ -152,8 +174,11 @@ export class IncomingFile {
 
   /** Appends the bytes of a file already on this disk (a local copy of the same content), from the resume offset on. */
   async writeFrom(file: string): Promise<void> {
-    const handle = await openHandleNoFollow(file, constants.O_RDONLY);
+    // Non-blocking: a FIFO put in the copy's place would block the open for ever; it is refused instead.
+    const handle = await openHandleNoFollow(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
+      if (!(await handle.stat()).isFile())
+        throw new IntegrityError(this.relPath, `the copy of the same content at ${file} is no longer a regular file`);
       const buf = Buffer.allocUnsafe(1 << 20);
       for (let pos = this.resumeOffset; ; ) {
         const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
@@ -215,7 +240,6 @@ export class IncomingFile {
       );
     }
     // The data is written before the times: a write would move the mtime again.
-    // The data is written before the times: a write would move the mtime again.
     if (this.direct !== undefined) await flushStaged(this.direct, this.fd, this.root);
     fchmodIfSupported(this.fd, this.expected.mode ?? newFileMode());
     futimesSync(this.fd, fsTime(this.expected.mtime), fsTime(this.expected.mtime));
@@ -259,7 +283,12 @@ export class IncomingFile {
   /** Stops receiving and deletes the partial: its content cannot be trusted. */
   async discard(): Promise<void> {
     this.closeDescriptors();
-    rmSync(this.partialPath, { force: true });
+    await withTree(this.root, this.tree, (t) =>
+      t.parentOf(partialRelFor(this.expected.hash), false, (dir, name) => rmSync(dir.entry(name), { force: true })),
+    ).catch((err: unknown) => {
+      // The partial folder is gone: so is the partial.
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
   }
 
   private closeDescriptors(): void {

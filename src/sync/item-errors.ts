@@ -4,7 +4,7 @@
  * item is recorded and logged.
  */
 import { errnoCode, SynkerError } from '../base/errors.js';
-import { SourceFileError, UnsafePathError } from '../transfer/errors.js';
+import { FolderChangedError, SourceFileError, UnsafePathError } from '../transfer/errors.js';
 import type { FailedItem } from './apply-types.js';
 import { BackupDiskError, IntegrityError, SyncError } from './errors.js';
 import { NameCollisionError } from './land.js';
@@ -15,6 +15,7 @@ export function isItemError(err: unknown): boolean {
     err instanceof IntegrityError ||
     err instanceof SourceFileError ||
     err instanceof UnsafePathError ||
+    err instanceof FolderChangedError ||
     err instanceof NameCollisionError
   )
     return true;

@@ -4,14 +4,17 @@
  * deletions (into versions), and the mode and times they restore. The order
  * they run in, and the pulls, are apply.ts's.
  */
-import { readdirSync, type Stats } from 'node:fs';
-import { lstat, lutimes, mkdir, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants, readdirSync, type Stats } from 'node:fs';
+import { lutimes, mkdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../base/errors.js';
-import { chmodIfSupported } from '../base/mode-bits.js';
-import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
+import { errnoCode, SynkerError } from '../base/errors.js';
+import { fchmodIfSupported } from '../base/mode-bits.js';
+import { openHandleNoFollow, setModeAndTimesNoFollow } from '../base/no-follow.js';
+import { isAbsentParent, type FolderTree, type TreeDir } from '../transfer/folder-tree.js';
+import { resolveUnderRoot } from '../transfer/safe-path.js';
 import type { ApplyResult } from './apply-types.js';
-import { SyncError } from './errors.js';
+import { IntegrityError, SyncError } from './errors.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
 import { lstatOrUndefined } from './lstat-optional.js';
@@ -26,8 +29,8 @@ export class LocalActions {
     private readonly keeper: VersionKeeper,
     /** The run's result, counted into. */
     private readonly result: ApplyResult,
-    /** Folders the run has made or found to be real folders (PlanRunner's `landing`). */
-    private readonly landing: { checkedDirs: Set<string> },
+    /** The run's folder tree: every change resolves through it (transfer/folder-tree.ts). */
+    private readonly tree: FolderTree,
     /** Records a file's verified hash for the next scan (PlanRunner.remember). */
     private readonly remember: (disk: string, hash: string) => Promise<void>,
     /** Apply the source's permission bits (false where either side has no POSIX modes: base/mode-bits.ts). */
@@ -35,33 +38,43 @@ export class LocalActions {
   ) {}
 
   async move(a: Extract<SyncAction, { op: 'move' }>): Promise<void> {
-    const from = resolveUnderRoot(this.root, a.from.disk);
-    const to = await prepareParents(this.root, a.to.disk);
-    const present = lstatOrUndefined(from);
-    if (present === undefined) {
-      throw new SyncError(
+    resolveUnderRoot(this.root, a.from.disk);
+    resolveUnderRoot(this.root, a.to.disk);
+    const gone = (): SyncError =>
+      new SyncError(
         'E_SYNC_MOVE_SOURCE_GONE',
         `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`,
       );
-    }
-    const there = lstatOrUndefined(to);
-    if (there !== undefined && isSameEntry(from, present, to, there)) {
-      // A rename in case (or Unicode normalisation) only, on a disk that takes both spellings for one
-      // name: `to` is the file itself, not something to keep. Through a temporary name, since some file
-      // systems take a rename to the same name for nothing (Wine, some FUSE FAT drivers).
-      const temp = siblingTempPath(from, 'synker-case');
-      await rename(from, temp);
-      await rename(temp, to);
-    } else {
-      if (there !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
-      await rename(from, to);
-    }
-    await fsyncDir(path.dirname(to));
-    if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
-    if (a.entry && a.entry.type === 'file') {
-      await setTimes(to, a.entry, this.modes);
-      if (a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
-    }
+    await this.tree
+      .parentOf(a.from.disk, false, (fromDir, fromName) =>
+        this.tree.parentOf(a.to.disk, true, async (toDir, toName) => {
+          const from = fromDir.entry(fromName);
+          const to = toDir.entry(toName);
+          const present = lstatOrUndefined(from);
+          if (present === undefined) throw gone();
+          const there = lstatOrUndefined(to);
+          if (there !== undefined && isSameEntry(from, present, to, there)) {
+            // A rename in case (or Unicode normalisation) only, on a disk that takes both spellings for one
+            // name: `to` is the file itself, not something to keep. Through a temporary name, since some file
+            // systems take a rename to the same name for nothing (Wine, some FUSE FAT drivers).
+            const temp = siblingTempPath(from, 'synker-case');
+            await rename(from, temp);
+            await rename(temp, to);
+          } else {
+            if (there !== undefined) await this.keeper.keepBeforeReplace(a.to.disk);
+            await rename(from, to);
+          }
+          await fsyncDir(toDir.self);
+          if (fromDir.rel !== toDir.rel) await fsyncDir(fromDir.self);
+          if (a.entry && a.entry.type === 'file') await setModeAndTimes(to, a.entry, this.modes);
+        }),
+      )
+      .catch((err: unknown) => {
+        // The folder it was in is gone (not a change to a link: that is its own error).
+        if (isAbsentParent(err)) throw gone();
+        throw err;
+      });
+    if (a.entry && a.entry.type === 'file' && a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
     this.result.moved += a.fileCount;
   }
 
@@ -70,64 +83,116 @@ export class LocalActions {
   }
 
   async mkdir(a: Extract<SyncAction, { op: 'mkdir' }>): Promise<void> {
-    const abs = await prepareParents(this.root, a.at.disk);
-    const existing = lstatOrUndefined(abs);
-    if (existing !== undefined && !existing.isDirectory()) await this.keeper.moveAway(a.at.disk);
-    if (existing === undefined || !existing.isDirectory()) {
-      await mkdir(abs);
-      await fsyncDir(path.dirname(abs));
-      this.result.created++;
-    }
-    if (this.modes) await setMode(abs, a.entry.mode);
+    resolveUnderRoot(this.root, a.at.disk);
+    await this.tree.parentOf(a.at.disk, true, async (dir, name) => {
+      const abs = dir.entry(name);
+      const existing = lstatOrUndefined(abs);
+      if (existing !== undefined && !existing.isDirectory()) await this.keeper.moveAway(a.at.disk);
+      if (existing === undefined || !existing.isDirectory()) {
+        await mkdir(abs);
+        await fsyncDir(dir.self);
+        this.result.created++;
+      }
+      if (this.modes) await setModeAndTimesNoFollow(abs, a.entry.mode, undefined);
+    });
   }
 
   async symlink(a: Extract<SyncAction, { op: 'symlink' }>): Promise<void> {
-    const abs = await prepareParents(this.root, a.at.disk);
-    const existing = lstatOrUndefined(abs);
-    if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
-    else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
-    const temp = siblingTempPath(abs, 'synker-link');
-    await rm(temp, { force: true });
-    await symlink(a.entry.target, temp);
-    await lutimes(temp, fsTime(a.entry.mtime), fsTime(a.entry.mtime)).catch((err: unknown) => {
-      // Some platforms cannot set a symlink's own time; the link itself is what matters.
-      if (!['ENOSYS', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoCode(err) ?? '')) throw err;
+    resolveUnderRoot(this.root, a.at.disk);
+    await this.tree.parentOf(a.at.disk, true, async (dir, name) => {
+      const abs = dir.entry(name);
+      const existing = lstatOrUndefined(abs);
+      if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
+      else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
+      const temp = siblingTempPath(abs, 'synker-link');
+      await rm(temp, { force: true });
+      await symlink(a.entry.target, temp);
+      await lutimes(temp, fsTime(a.entry.mtime), fsTime(a.entry.mtime)).catch((err: unknown) => {
+        // Some platforms cannot set a symlink's own time; the link itself is what matters.
+        if (!['ENOSYS', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(errnoCode(err) ?? '')) throw err;
+      });
+      await rename(temp, abs);
+      await fsyncDir(dir.self);
     });
-    await rename(temp, abs);
-    await fsyncDir(path.dirname(abs));
     this.result.created++;
   }
 
   async metadata(a: Extract<SyncAction, { op: 'metadata' }>): Promise<void> {
-    // Checked like a pull's parents: a symlinked parent would point chmod and utimes outside the root.
-    const abs = await prepareParents(this.root, a.at.disk, this.landing.checkedDirs);
-    const stats = await lstat(abs);
-    await setTimes(abs, a.entry, this.modes && !stats.isSymbolicLink());
+    resolveUnderRoot(this.root, a.at.disk);
+    // Through the tree, and without following a symlink at the name: chmod and utimes would change what it points to.
+    const stats = await this.tree.parentOf(a.at.disk, false, async (dir, name) => {
+      const st = await setModeAndTimesNoFollow(dir.entry(name), this.modes ? a.entry.mode : undefined, fsTime(a.entry.mtime), {
+        sparingLinks: true,
+      });
+      // A file with other hard links (perhaps outside the folder) is never changed in place: it gets a copy of its own.
+      if (st.isFile() && st.nlink > 1) await this.unshare(dir, name, a.at.path, a.entry, st);
+      return st;
+    });
     if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);
     this.result.metadataFixed++;
   }
 
   async delete(a: Extract<SyncAction, { op: 'delete' }>): Promise<void> {
     if (a.entry.type === 'dir') {
+      resolveUnderRoot(this.root, a.at.disk);
       try {
-        await rmdir(resolveUnderRoot(this.root, a.at.disk));
+        await this.tree.parentOf(a.at.disk, false, (dir, name) => rmdir(dir.entry(name)));
       } catch (err) {
-        // Not empty: something in it was kept (skipped or failed); leave it.
-        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'EEXIST') throw err;
+        // Not empty: something in it was kept (skipped or failed); leave it. Gone already: nothing to do.
+        if (isAbsentParent(err)) return;
+        if (err instanceof SynkerError || !['ENOTEMPTY', 'ENOENT', 'EEXIST', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
       }
       return;
     }
     if ((await this.keeper.moveAway(a.at.disk)) !== undefined) this.result.deleted++;
   }
+
+  /**
+   * Replaces the file `name` in `dir`, which has other hard links, with a copy
+   * of its own carrying the plan's mode and time: the other names keep theirs.
+   * The copy must still hash to the plan's content.
+   */
+  private async unshare(dir: TreeDir, name: string, shown: string, entry: PlanEntry, st: Stats): Promise<void> {
+    const live = dir.entry(name);
+    const temp = siblingTempPath(live, 'synker-unlink');
+    await rm(temp, { force: true });
+    const input = await openHandleNoFollow(live, constants.O_RDONLY);
+    try {
+      const output = await openHandleNoFollow(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        const hash = createHash('sha256');
+        for await (const chunk of input.createReadStream({ autoClose: false, start: 0 })) {
+          hash.update(chunk as Buffer);
+          await output.write(chunk as Buffer);
+        }
+        if (entry.hash !== undefined && hash.digest('hex') !== entry.hash)
+          throw new IntegrityError(shown, 'changed on the backup while a copy of its own was made (it had other hard links)');
+        fchmodIfSupported(output.fd, this.modes ? entry.mode : st.mode & 0o777);
+        await output.utimes(fsTime(entry.mtime), fsTime(entry.mtime));
+        await output.sync();
+      } finally {
+        await output.close();
+      }
+      await rename(temp, live);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    } finally {
+      await input.close();
+    }
+    await fsyncDir(dir.self);
+  }
+
+  /** Restores a folder's time once everything in it is written (apply.ts, deepest first). */
+  async folderTime(a: Extract<SyncAction, { op: 'mkdir' }>): Promise<void> {
+    resolveUnderRoot(this.root, a.at.disk);
+    await this.tree.parentOf(a.at.disk, false, (dir, name) => setModeAndTimesNoFollow(dir.entry(name), undefined, fsTime(a.entry.mtime)));
+  }
 }
 
-export async function setTimes(abs: string, entry: PlanEntry, withMode: boolean): Promise<void> {
-  if (withMode) await setMode(abs, entry.mode);
-  await utimes(abs, fsTime(entry.mtime), fsTime(entry.mtime));
-}
-
-function setMode(abs: string, mode: number): Promise<void> {
-  return chmodIfSupported(abs, mode);
+/** Sets mode (when `withMode`) and times at `abs`, never through a symlink there. */
+function setModeAndTimes(abs: string, entry: PlanEntry, withMode: boolean): Promise<Stats> {
+  return setModeAndTimesNoFollow(abs, withMode ? entry.mode : undefined, fsTime(entry.mtime));
 }
 
 /**

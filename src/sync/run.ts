@@ -15,7 +15,8 @@ import { probeFolding } from './folding.js';
 import { PeerFileSource } from './peer-source.js';
 import { planSync } from './plan.js';
 import type { MaxDelete, SyncPlan } from './plan-types.js';
-import { pruneVersions, VersionKeeper, type VersionRetention } from './versions.js';
+import { pruneVersions } from './versions-prune.js';
+import { VersionKeeper, type VersionRetention } from './versions.js';
 import { nameRulesOf } from '../manifest/storable.js';
 
 const log = createLogger('sync');

@@ -5,17 +5,19 @@
  * too long to take the stamp (255 bytes) is kept as `<folder>/~<stamp>/<name>`
  * instead: a stamp with no name before it applies to what is inside. One
  * stamp per run groups what that run replaced. Versions can be listed,
- * restored, and pruned by age or count.
+ * restored, and pruned by age or count (versions-prune.ts).
  */
-import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { setModeAndTimesNoFollow } from '../base/no-follow.js';
 import { copyFileAnyDisk } from '../base/mode-bits.js';
 import { VERSIONS_DIR } from '../manifest/layout.js';
 import { comparePaths } from '../manifest/order.js';
 import { fsTime } from './fs-time.js';
 import { fsyncDir } from '../base/atomic-file.js';
-import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
+import { type FolderTree, isAbsentParent, withTree, type TreeDir } from '../transfer/folder-tree.js';
+import { resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
 import { existingMetaDir, realMetaDir } from '../config/folder-marker.js';
@@ -34,10 +36,6 @@ export function parseVersionStamp(stamp: string): Date {
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
-function versionsRoot(root: string): string {
-  return path.join(root, ...VERSIONS_DIR.split('/'));
-}
-
 /** The versions folder, checked to be a real folder (made where missing): never written or pruned through a link. */
 function realVersionsRoot(root: string): string {
   return realMetaDir(root, ...VERSIONS_DIR.split('/').slice(1));
@@ -48,12 +46,19 @@ export class VersionKeeper {
   readonly stamp: string;
   /** Relative paths (under the versions folder) this run created, in order. */
   readonly kept: string[] = [];
+  /** The run's folder tree (apply.ts sets it for the run); without one each call opens its own. */
+  private tree: FolderTree | undefined;
 
   constructor(
     readonly root: string,
     now = new Date(),
   ) {
     this.stamp = versionStamp(now);
+  }
+
+  /** Resolves every path of this keeper through `tree` (undefined: a tree per call). */
+  useTree(tree: FolderTree | undefined): void {
+    this.tree = tree;
   }
 
   /**
@@ -65,51 +70,75 @@ export class VersionKeeper {
    * nothing to keep.
    */
   async keepBeforeReplace(relPath: string): Promise<string | undefined> {
-    const abs = resolveUnderRoot(this.root, relPath);
-    const stats = lstatOrUndefined(abs);
-    if (stats === undefined) return undefined;
-    const dest = await this.freeVersionPath(relPath);
-    if (stats.isFile()) {
-      try {
-        await link(abs, dest.abs);
-        // The kept version must be durable before the live name is replaced.
-        await fsyncDir(path.dirname(dest.abs));
-        this.kept.push(dest.rel);
-        return dest.rel;
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
+    return this.withLive(relPath, async (tree, live) => {
+      const stats = lstatOrUndefined(live.entry(live.name));
+      if (stats === undefined) return undefined;
+      const dest = await this.freeVersionPath(tree, relPath);
+      if (stats.isFile()) {
+        try {
+          await tree.parentOf(dest, true, async (dir, name) => {
+            // link(2) never follows a symlink at its source: the version is this name's own file.
+            await link(live.entry(live.name), dir.entry(name));
+            // The kept version must be durable before the live name is replaced.
+            await fsyncDir(dir.self);
+          });
+          this.kept.push(dest);
+          return dest;
+        } catch (err) {
+          const code = errnoCode(err);
+          if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
+        }
       }
-    }
-    await this.move(abs, dest);
-    return dest.rel;
+      await this.move(tree, live, dest);
+      return dest;
+    });
   }
 
   /** Moves `relPath` (file, symlink or whole folder) into the versions folder. */
   async moveAway(relPath: string): Promise<string | undefined> {
-    const abs = resolveUnderRoot(this.root, relPath);
-    if (lstatOrUndefined(abs) === undefined) return undefined;
-    const dest = await this.freeVersionPath(relPath);
-    await this.move(abs, dest);
-    return dest.rel;
+    return this.withLive(relPath, async (tree, live) => {
+      if (lstatOrUndefined(live.entry(live.name)) === undefined) return undefined;
+      const dest = await this.freeVersionPath(tree, relPath);
+      await this.move(tree, live, dest);
+      return dest;
+    });
   }
 
-  private async move(abs: string, dest: { abs: string; rel: string }): Promise<void> {
-    await rename(abs, dest.abs);
-    await fsyncDir(path.dirname(dest.abs));
-    await fsyncDir(path.dirname(abs));
-    this.kept.push(dest.rel);
+  /** Runs `fn` with the live name's folder held; undefined when that folder does not exist (nothing to keep). */
+  private async withLive<T>(
+    relPath: string,
+    fn: (tree: FolderTree, live: TreeDir & { name: string }) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    resolveUnderRoot(this.root, relPath);
+    return withTree(this.root, this.tree, async (tree) => {
+      try {
+        return await tree.parentOf(relPath, false, (dir, name) => fn(tree, { ...dir, name }));
+      } catch (err) {
+        if (isAbsentParent(err)) return undefined;
+        throw err;
+      }
+    });
   }
 
-  private async freeVersionPath(relPath: string): Promise<{ abs: string; rel: string }> {
+  private async move(tree: FolderTree, live: TreeDir & { name: string }, dest: string): Promise<void> {
+    await tree.parentOf(dest, true, async (dir, name) => {
+      await rename(live.entry(live.name), dir.entry(name));
+      await fsyncDir(dir.self);
+    });
+    await fsyncDir(live.self);
+    this.kept.push(dest);
+  }
+
+  /** A free version name for `relPath`, relative to the folder root (`.synker/versions/…`). */
+  private async freeVersionPath(tree: FolderTree, relPath: string): Promise<string> {
     realVersionsRoot(this.root);
     const name = path.posix.basename(relPath);
     const dir = relPath.slice(0, relPath.length - name.length);
     for (let n = 1; ; n++) {
       const suffix = `~${this.stamp}${n === 1 ? '' : `-${n}`}`;
-      const rel = fitsInName(name + suffix) ? `${relPath}${suffix}` : `${dir}${suffix}/${name}`;
-      const abs = await prepareParents(versionsRoot(this.root), rel);
-      if (lstatOrUndefined(abs) === undefined) return { abs, rel: `${VERSIONS_DIR}/${rel}` };
+      const rel = `${VERSIONS_DIR}/${fitsInName(name + suffix) ? `${relPath}${suffix}` : `${dir}${suffix}/${name}`}`;
+      const taken = await tree.parentOf(rel, true, (d, base) => lstatOrUndefined(d.entry(base)) !== undefined);
+      if (!taken) return rel;
     }
   }
 }
@@ -177,7 +206,9 @@ export async function listVersions(root: string, paths: string[] = []): Promise<
  * Copies a version back to its path (or under `toDir`, created if need be).
  * A symlink comes back as the same symlink, never as what it points to.
  * Whatever is there now is itself kept as a version first, so restoring can
- * be undone. The version stays in the versions folder.
+ * be undone. The version stays in the versions folder. The copy is written
+ * and renamed through a folder tree (transfer/folder-tree.ts): a folder
+ * swapped for a symlink is never followed.
  */
 export async function restoreVersion(
   root: string,
@@ -185,23 +216,28 @@ export async function restoreVersion(
   options: { toDir?: string; keeper?: VersionKeeper } = {},
 ): Promise<string> {
   const targetRoot = options.toDir ?? root;
+  const shown = resolveUnderRoot(targetRoot, version.path);
   if (options.toDir !== undefined) await mkdir(options.toDir, { recursive: true });
-  const target = await prepareParents(targetRoot, version.path);
   const source = path.join(root, ...version.versionPath.split('/'));
-  const temp = siblingTempPath(target, `synker-restore-${process.pid}`);
   const stats = await lstat(source);
-  await rm(temp, { force: true });
-  if (stats.isSymbolicLink()) {
-    await symlink(await readlink(source), temp);
-    await lutimes(temp, fsTime(version.mtime), fsTime(version.mtime));
-  } else {
-    await copyFileAnyDisk(source, temp);
-    await utimes(temp, fsTime(version.mtime), fsTime(version.mtime));
-  }
-  if (options.toDir === undefined) await (options.keeper ?? new VersionKeeper(root)).keepBeforeReplace(version.path);
-  await rename(temp, target);
-  await fsyncDir(path.dirname(target));
-  return target;
+  await withTree(targetRoot, undefined, (tree) =>
+    tree.parentOf(version.path, true, async (dir, name) => {
+      const target = dir.entry(name);
+      const temp = siblingTempPath(target, `synker-restore-${process.pid}`);
+      await rm(temp, { force: true });
+      if (stats.isSymbolicLink()) {
+        await symlink(await readlink(source), temp);
+        await lutimes(temp, fsTime(version.mtime), fsTime(version.mtime));
+      } else {
+        await copyFileAnyDisk(source, temp);
+        await setModeAndTimesNoFollow(temp, undefined, fsTime(version.mtime));
+      }
+      if (options.toDir === undefined) await (options.keeper ?? new VersionKeeper(root)).keepBeforeReplace(version.path);
+      await rename(temp, target);
+      await fsyncDir(dir.self);
+    }),
+  );
+  return shown;
 }
 
 export interface VersionRetention {
@@ -209,22 +245,4 @@ export interface VersionRetention {
   maxAgeMs?: number;
   /** At most this many versions per path are kept, newest first (undefined: all). */
   keepPerPath?: number;
-}
-
-/** Removes versions outside the retention policy; returns what was removed. */
-export async function pruneVersions(root: string, retention: VersionRetention, now = new Date()): Promise<VersionInfo[]> {
-  const removed: VersionInfo[] = [];
-  let seenForPath = 0;
-  let lastPath: string | undefined;
-  for (const v of await listVersions(root)) {
-    seenForPath = v.path === lastPath ? seenForPath + 1 : 1;
-    lastPath = v.path;
-    const tooOld = retention.maxAgeMs !== undefined && now.getTime() - v.replacedAt.getTime() > retention.maxAgeMs;
-    const tooMany = retention.keepPerPath !== undefined && seenForPath > retention.keepPerPath;
-    if (tooOld || tooMany) {
-      await rm(path.join(root, ...v.versionPath.split('/')), { force: true });
-      removed.push(v);
-    }
-  }
-  return removed;
 }

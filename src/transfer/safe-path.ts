@@ -1,13 +1,11 @@
 /**
  * Turning manifest paths into on-disk paths without ever leaving the folder
  * root. Peer-supplied paths are hostile: absolute paths, `..`, NUL,
- * backslashes, empty components and anything under `.synker/` are refused,
- * and a parent folder that is a symlink is never followed when writing.
+ * backslashes, empty components and anything under `.synker/` are refused.
+ * Writing under the root, never through a symlinked folder: folder-tree.ts.
  */
 import { lstatSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../base/errors.js';
 import { META_DIR } from '../manifest/layout.js';
 import { UnsafePathError } from '../transfer/errors.js';
 
@@ -86,34 +84,4 @@ export function parentsAreRealFolders(root: string, relPath: string): boolean {
     if (!stats.isDirectory()) return false;
   }
   return true;
-}
-
-/**
- * Creates the parent folders of `relPath` under `root`, refusing any
- * existing component that is a symlink or not a folder: a hostile tree could
- * otherwise redirect a write outside the root (`a -> /etc`, then `a/passwd`).
- * Returns the absolute path of the file itself. `checked` holds folders
- * already made or verified by the caller's run, so a run landing thousands of
- * files in one folder checks it once; the caller clears it when it moves a
- * folder away.
- */
-export async function prepareParents(root: string, relPath: string, checked?: Set<string>): Promise<string> {
-  const abs = resolveUnderRoot(root, relPath);
-  const parts = relPath.split('/');
-  let dir = root;
-  for (const part of parts.slice(0, -1)) {
-    dir = path.join(dir, part);
-    if (checked?.has(dir)) continue;
-    let stats = lstatSync(dir, { throwIfNoEntry: false });
-    if (stats === undefined) {
-      await mkdir(dir).catch((e: unknown) => {
-        if (errnoCode(e) !== 'EEXIST') throw e;
-      });
-      stats = lstatSync(dir);
-    }
-    if (stats.isSymbolicLink()) throw new UnsafePathError(relPath, `its parent ${path.relative(root, dir)} is a symlink`);
-    if (!stats.isDirectory()) throw new UnsafePathError(relPath, `its parent ${path.relative(root, dir)} is not a folder`);
-    checked?.add(dir);
-  }
-  return abs;
 }

@@ -5,10 +5,21 @@
  * `emulate` is how every open works on Windows.
  */
 import assert from 'node:assert/strict';
-import { closeSync, constants, readFileSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  readFileSync,
+  readSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { openHandleNoFollow, openNoFollow, openNoFollowSync } from '../../src/base/no-follow.js';
+import { openHandleNoFollow, openNoFollow, openNoFollowSync, setModeAndTimesNoFollow } from '../../src/base/no-follow.js';
 import { tempDir } from '../harness/tmp.js';
 
 for (const emulate of [false, true]) {
@@ -38,3 +49,24 @@ for (const emulate of [false, true]) {
     await assert.rejects(openNoFollow(path.join(dir, 'missing'), constants.O_RDONLY, undefined, opts), { code: 'ENOENT' });
   });
 }
+
+test('mode and times are set on the name itself, never on what a symlink there points to', async (t) => {
+  const dir = await tempDir(t);
+  const target = path.join(dir, 'outside.txt');
+  writeFileSync(target, 'x');
+  chmodSync(target, 0o600);
+  utimesSync(target, 1_000_000, 1_000_000);
+  const link = path.join(dir, 'link');
+  symlinkSync(target, link);
+  const st = await setModeAndTimesNoFollow(link, 0o777, 2_000_000);
+  assert.equal(st.isSymbolicLink(), true);
+  assert.equal(statSync(target).mode & 0o777, 0o600, "the target's mode is unchanged");
+  assert.equal(statSync(target).mtimeMs, 1_000_000_000, 'and its time');
+  assert.equal(lstatSync(link).mtimeMs, 2_000_000_000, "the link's own time is set");
+  // A plain file gets both.
+  const file = path.join(dir, 'file.txt');
+  writeFileSync(file, 'y');
+  await setModeAndTimesNoFollow(file, 0o640, 3_000_000);
+  assert.equal(statSync(file).mode & 0o777, 0o640);
+  assert.equal(statSync(file).mtimeMs, 3_000_000_000);
+});

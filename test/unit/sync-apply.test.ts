@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
@@ -280,7 +291,8 @@ test('hostile paths in a plan are refused and nothing is written outside the roo
 });
 
 test('versions are pruned by age and by count per path', async (t) => {
-  const { pruneVersions, VersionKeeper } = await import('../../src/sync/versions.js');
+  const { VersionKeeper } = await import('../../src/sync/versions.js');
+  const { pruneVersions } = await import('../../src/sync/versions-prune.js');
   const root = await tempDir(t);
   writeTree(root, { 'f.txt': 'v0' });
   const day = 86_400_000;
@@ -332,3 +344,183 @@ test('files the sync wrote are recorded in the hash cache: the next scan reads n
     s.filter((e) => e.type === 'file').map((e) => e.hash),
   );
 });
+
+/** A source that runs `onFetch` before serving the file it is asked for: the tree changes between two files. */
+class SwappingSource extends LocalFolderSource {
+  fetched = 0;
+  constructor(
+    root: string,
+    lookup: (p: string) => ManifestEntry | undefined,
+    private readonly onFetch: (n: number) => void,
+  ) {
+    super(root, lookup);
+  }
+  override async fetch(...args: Parameters<LocalFolderSource['fetch']>): ReturnType<LocalFolderSource['fetch']> {
+    this.onFetch(++this.fetched);
+    return super.fetch(...args);
+  }
+}
+
+for (const how of ['kept inside the folder', 'moved outside the folder', 'replaced by a file'] as const) {
+  test(`a folder changed under the sync (${how}): nothing is written outside, the files still to come fail naming the file`, async (t) => {
+    const src = await tempDir(t);
+    const dst = await tempDir(t);
+    const outside = await tempDir(t);
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`d/f${String(i).padStart(2, '0')}.txt`] = `content chosen by the source ${i}`;
+    writeTree(src, files);
+    writeTree(dst, { 'd/keep.txt': 'already here' });
+    const s = listTree(src);
+    const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 1 });
+    const stash =
+      how === 'moved outside the folder' ? path.join(outside, '..', `${path.basename(outside)}-stash`) : path.join(dst, 'd.old');
+    t.after(() => rmSync(stash, { recursive: true, force: true }));
+    const source = new SwappingSource(src, lookupOf(s), (n) => {
+      if (n !== 11) return;
+      renameSync(path.join(dst, 'd'), stash);
+      if (how === 'replaced by a file') writeFileSync(path.join(dst, 'd'), 'a file now');
+      else symlinkSync(outside, path.join(dst, 'd'));
+    });
+    // One file at a time: the change falls between the 10th file's landing and the 11th's.
+    const result = await applyPlan(plan, { root: dst, source, concurrency: 1 });
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+      'nothing was written through the symlink',
+    );
+    assert.equal(result.pulled, 10);
+    assert.deepEqual(
+      result.failed.map((f) => [f.path, f.code]),
+      Object.keys(files)
+        .slice(10)
+        .map((p) => [p, 'E_SYNC_FOLDER_CHANGED']),
+    );
+    const became = how === 'replaced by a file' ? 'became a file' : 'became a symlink';
+    assert.equal(result.failed[0]!.message, `d/f10.txt: its folder d ${became} while synker was writing there; d/f10.txt was not written`);
+    // What landed before the change went into the real folder, wherever it is now.
+    assert.equal(readdirSync(stash).filter((n) => n.startsWith('f')).length, 10);
+    if (how === 'replaced by a file') assert.equal(readFileSync(path.join(dst, 'd'), 'utf8'), 'a file now');
+  });
+}
+
+test('a name swapped for a symlink before its mode and times are fixed: the file it points to is not changed', async (t) => {
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(src, { 'm.txt': 'same bytes', 'sub/n.txt': 'same too' });
+  writeTree(dst, { 'm.txt': 'same bytes', 'sub/n.txt': 'same too' });
+  for (const p of ['m.txt', 'sub/n.txt']) {
+    chmodSync(path.join(src, p), 0o666);
+    utimesSync(path.join(src, p), new Date(T0 + 60_000), new Date(T0 + 60_000));
+  }
+  writeTree(outside, { 'victim.txt': "not the backup's", 'n.txt': "not the backup's either" });
+  const victims = [path.join(outside, 'victim.txt'), path.join(outside, 'n.txt')];
+  for (const v of victims) chmodSync(v, 0o600);
+  const before = victims.map((v) => statSync(v).mtimeMs);
+  const s = listTree(src);
+  const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 2 });
+  assert.deepEqual(
+    plan.actions.map((a) => a.op),
+    ['metadata', 'metadata'],
+  );
+  // The tree changes after the plan: one name becomes a link, one folder becomes a link.
+  rmSync(path.join(dst, 'm.txt'));
+  symlinkSync(victims[0]!, path.join(dst, 'm.txt'));
+  renameSync(path.join(dst, 'sub'), path.join(dst, 'sub.old'));
+  symlinkSync(outside, path.join(dst, 'sub'));
+  const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)) });
+  for (const [i, v] of victims.entries()) {
+    assert.equal(statSync(v).mode & 0o777, 0o600, `the mode of ${v} is unchanged`);
+    assert.equal(statSync(v).mtimeMs, before[i], `and its time`);
+  }
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [['sub/n.txt', 'E_SYNC_UNSAFE_PATH']],
+  );
+});
+
+test('versions prune removes the folders it empties and never follows a symlink planted among the versions', async (t) => {
+  const { VersionKeeper } = await import('../../src/sync/versions.js');
+  const { pruneVersions } = await import('../../src/sync/versions-prune.js');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  const day = 86_400_000;
+  const now = Date.UTC(2026, 10, 25);
+  writeTree(root, { 'a/b/f.txt': 'old', 'gone/x.txt': 'x', 'gone/y.txt': 'y' });
+  const old = new VersionKeeper(root, new Date(now - 10 * day));
+  await old.moveAway('a/b/f.txt');
+  await old.moveAway('gone');
+  writeTree(root, { 'l/f.txt': 'v' });
+  await new VersionKeeper(root, new Date(now - 9 * day)).moveAway('l/f.txt');
+  // A neighbour swaps the versions' `l` folder for a link to their own files, named like versions.
+  const versions = path.join(root, '.synker/versions');
+  writeTree(outside, { 'f.txt~20261116-000000': 'not a version' });
+  rmSync(path.join(versions, 'l'), { recursive: true });
+  symlinkSync(outside, path.join(versions, 'l'));
+  const removed = await pruneVersions(root, { maxAgeMs: 8 * day }, new Date(now));
+  assert.deepEqual(removed.map((v) => v.path).sort(), ['a/b/f.txt', 'gone/x.txt', 'gone/y.txt']);
+  assert.equal(readFileSync(path.join(outside, 'f.txt~20261116-000000'), 'utf8'), 'not a version', 'nothing outside was removed');
+  assert.deepEqual(readdirSync(versions), ['l'], 'the emptied a/b/ and gone~STAMP/ folders are gone');
+});
+
+test('a backup file hard-linked to a file outside the folder is never changed in place: not by new content, mode or time', async (t) => {
+  const { linkSync, lstatSync } = await import('node:fs');
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(src, { 'meta.txt': 'same bytes', 'edited.txt': 'new content from the source' });
+  writeTree(dst, {});
+  writeTree(outside, { 'meta.txt': 'same bytes', 'edited.txt': 'old content' });
+  for (const name of ['meta.txt', 'edited.txt']) {
+    chmodSync(path.join(outside, name), 0o600);
+    linkSync(path.join(outside, name), path.join(dst, name));
+  }
+  chmodSync(path.join(src, 'meta.txt'), 0o644);
+  utimesSync(path.join(src, 'meta.txt'), new Date(T0 + 60_000), new Date(T0 + 60_000));
+  const before = statSync(path.join(outside, 'meta.txt'));
+  const { result, plan } = await syncLocal(src, dst);
+  assert.deepEqual(plan.actions.map((a) => [a.op, 'at' in a ? a.at.path : '']).sort(), [
+    ['metadata', 'meta.txt'],
+    ['pull', 'edited.txt'],
+  ]);
+  assert.deepEqual(result.failed, []);
+  const outsideMeta = statSync(path.join(outside, 'meta.txt'));
+  assert.equal(outsideMeta.mode & 0o777, 0o600, 'the outside file keeps its mode');
+  assert.equal(outsideMeta.mtimeMs, before.mtimeMs, 'and its time');
+  assert.equal(readFileSync(path.join(outside, 'edited.txt'), 'utf8'), 'old content', 'and its content');
+  assert.equal(statSync(path.join(dst, 'meta.txt')).mode & 0o777, 0o644);
+  assert.equal(statSync(path.join(dst, 'meta.txt')).mtimeMs, T0 + 60_000);
+  assert.equal(readFileSync(path.join(dst, 'meta.txt'), 'utf8'), 'same bytes');
+  assert.equal(readFileSync(path.join(dst, 'edited.txt'), 'utf8'), 'new content from the source');
+  assert.equal(lstatSync(path.join(dst, 'meta.txt')).nlink, 1);
+});
+
+for (const swapped of ['.synker/partial', 'd'] as const) {
+  test(`restore --to DIR with ${swapped} swapped for a symlink mid-run: nothing is written outside DIR`, async (t) => {
+    const src = await tempDir(t);
+    const parent = await tempDir(t);
+    const outside = await tempDir(t);
+    const to = path.join(parent, 'restored');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) files[`d/f${String(i).padStart(2, '0')}.txt`] = `backup content ${i}`;
+    writeTree(src, files);
+    const s = listTree(src);
+    const plan = planSync(await diffTrees(src, await tempDir(t)), { sourceFiles: s.length, backupFiles: 0 });
+    const source = new SwappingSource(src, lookupOf(s), (n) => {
+      if (n !== 6) return;
+      renameSync(path.join(to, swapped), path.join(to, `${swapped}.old`));
+      symlinkSync(outside, path.join(to, swapped));
+    });
+    const result = await applyPlan(plan, { root: to, source, concurrency: 1, requireMarker: false });
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+    );
+    assert.equal(result.pulled, 5);
+    assert.deepEqual(
+      result.failed.map((f) => f.code),
+      Array(15).fill('E_SYNC_FOLDER_CHANGED'),
+    );
+    assert.match(result.failed[0]!.message, new RegExp(`^d/f05\\.txt: its folder ${swapped.replace('.', '\\.')} became a symlink`));
+  });
+}

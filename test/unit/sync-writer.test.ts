@@ -8,7 +8,7 @@ import { UnsafePathError } from '../../src/transfer/errors.js';
 import { IncomingFile } from '../../src/sync/incoming-file.js';
 import { partialPathFor } from '../../src/sync/partial-files.js';
 import { landFile } from '../../src/sync/land.js';
-import { isMetaDirAlias, prepareParents, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
+import { isMetaDirAlias, resolveUnderRoot, unsafePathReason } from '../../src/transfer/safe-path.js';
 import { VersionKeeper } from '../../src/sync/versions.js';
 import { sha256, T0, writeTree } from '../harness/tree.js';
 import { tempDir } from '../harness/tmp.js';
@@ -164,10 +164,16 @@ test(".SYNKER is an ordinary name on a disk that tells case apart, and synker's 
   // A symlink spelt .SYNKER to synker's own folder is not that folder, and is never written through.
   symlinkSync('.synker', path.join(root, '.SYNKER'));
   assert.equal(isMetaDirAlias(root, '.SYNKER'), false);
-  await assert.rejects(
-    prepareParents(root, '.SYNKER/folder.json'),
-    (err: unknown) => err instanceof UnsafePathError && /symlink/.test((err as Error).message),
-  );
+  const { FolderTree } = await import('../../src/transfer/folder-tree.js');
+  const tree = new FolderTree(root);
+  try {
+    await assert.rejects(
+      tree.parentOf('.SYNKER/folder.json', true, () => undefined),
+      (err: unknown) => err instanceof UnsafePathError && /symlink/.test((err as Error).message),
+    );
+  } finally {
+    tree.close();
+  }
 });
 
 test('a parent folder that is a symlink is never written through', async (t) => {
@@ -175,13 +181,94 @@ test('a parent folder that is a symlink is never written through', async (t) => 
   const outside = await tempDir(t);
   writeTree(root, {});
   symlinkSync(outside, path.join(root, 'escape'));
-  await assert.rejects(
-    prepareParents(root, 'escape/passwd'),
-    (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
-  );
+  const { FolderTree } = await import('../../src/transfer/folder-tree.js');
+  for (const byPath of [false, true]) {
+    const tree = new FolderTree(root, { byPath });
+    await assert.rejects(
+      tree.parentOf('escape/passwd', true, () => undefined),
+      (err: unknown) => err instanceof UnsafePathError && /symlink/.test(err.message),
+    );
+    tree.close();
+  }
   const data = Buffer.from('x');
   const incoming = await receive(root, 'escape/passwd', data, 1);
   await incoming.complete();
   await assert.rejects(landFile(root, incoming.partialPath, 'escape/passwd', new VersionKeeper(root), false), UnsafePathError);
   assert.deepEqual(readdirSync(outside), []);
+});
+
+test('a partial file planted as a symlink or a hard link is replaced: the file outside is neither read nor written', async (t) => {
+  const { linkSync, lstatSync } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, {});
+  const data = randomBytes(70_000);
+  const victim = path.join(outside, 'victim.bin');
+  const linked = path.join(outside, 'linked.bin');
+  writeFileSync(victim, 'the first bytes of someone else');
+  writeFileSync(linked, 'a file hard-linked into the partial folder');
+  const partial = partialPathFor(root, sha256(data));
+  mkdirSync(path.dirname(partial), { recursive: true });
+  for (const plant of [() => symlinkSync(victim, partial), () => linkSync(linked, partial)]) {
+    plant();
+    const incoming = await receive(root, 'f.bin', data);
+    assert.equal(incoming.resumeOffset, 0, 'nothing planted is taken for a resumed prefix');
+    await incoming.complete();
+    await landFile(root, incoming.partialPath, 'f.bin', new VersionKeeper(root), true);
+    assert.deepEqual(readFileSync(path.join(root, 'f.bin')), data);
+    assert.equal(lstatSync(path.join(root, 'f.bin')).nlink, 1);
+  }
+  assert.equal(readFileSync(victim, 'utf8'), 'the first bytes of someone else');
+  assert.equal(readFileSync(linked, 'utf8'), 'a file hard-linked into the partial folder');
+});
+
+test('a folder swapped for a symlink between the check of its parents and the rename: the file never lands outside', async (t) => {
+  const { FolderTree } = await import('../../src/transfer/folder-tree.js');
+  const { renameSync, writeFileSync: write } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, { 'd/old.txt': 'x' });
+  const tree = new FolderTree(root);
+  t.after(() => tree.close());
+  await tree.parentOf('d/new.txt', true, (dir, name) => {
+    // The check is done and the folder held; now someone swaps it.
+    renameSync(path.join(root, 'd'), path.join(root, 'd.old'));
+    symlinkSync(outside, path.join(root, 'd'));
+    write(dir.entry(name), 'written after the swap');
+  });
+  if (tree.anchored) {
+    assert.deepEqual(
+      readdirSync(outside).filter((n) => n !== '.synker'),
+      [],
+    );
+    assert.equal(readFileSync(path.join(root, 'd.old', 'new.txt'), 'utf8'), 'written after the swap');
+    // The next use finds the swap and refuses it, naming the file.
+    await assert.rejects(
+      tree.parentOf('d/next.txt', true, () => undefined),
+      { code: 'E_SYNC_FOLDER_CHANGED', folder: 'd', now: 'a symlink' },
+    );
+  } else {
+    t.diagnostic('no /proc/self/fd here: the window between the check and the write remains (docs/platforms.md)');
+  }
+});
+
+test('the partial folder swapped for a symlink after this process first used it: refused (E_META_LINK), nothing written outside', async (t) => {
+  const { renameSync } = await import('node:fs');
+  const root = await tempDir(t);
+  const outside = await tempDir(t);
+  writeTree(root, {});
+  const first = Buffer.from('first file');
+  const incoming = await receive(root, 'one.txt', first, 1);
+  await incoming.complete();
+  await landFile(root, incoming.partialPath, 'one.txt', new VersionKeeper(root), false);
+  // This process has made and checked the partial folder; a neighbour now swaps it.
+  const partialDir = path.join(root, '.synker', 'partial');
+  mkdirSync(partialDir, { recursive: true });
+  renameSync(partialDir, path.join(root, '.synker', 'partial.old'));
+  symlinkSync(outside, partialDir);
+  await assert.rejects(IncomingFile.open(root, 'two.txt', expectFor(Buffer.from('second file'))), { code: 'E_META_LINK' });
+  assert.deepEqual(
+    readdirSync(outside).filter((n) => n !== '.synker'),
+    [],
+  );
 });
