@@ -25,3 +25,19 @@ export function printableTarget(target: string | undefined): string {
 export function printableText(text: string): string {
   return text.replace(UNPRINTABLE, (c) => (c === '\n' ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`));
 }
+
+/** Characters of a peer's text that an error message or a log line quotes at most. */
+export const QUOTE_CHARS = 64;
+
+/**
+ * A value a peer sent, quoted in an error message or a log line: escaped
+ * like a name, cut to `maxChars` characters (then "..." and its full length),
+ * so a peer can neither forge lines nor make one message cost megabytes.
+ */
+export function printableQuote(text: string, maxChars = QUOTE_CHARS): string {
+  if (text.length <= maxChars) return `"${printablePath(text)}"`;
+  let cut = text.slice(0, maxChars);
+  // Never half a surrogate pair.
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `"${printablePath(cut)}..." (${text.length} characters)`;
+}
