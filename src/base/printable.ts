@@ -9,6 +9,14 @@
 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+/** Whether `text` holds a character the functions here escape (a name holding one is shown escaped, never as typed). */
+export function hasUnprintable(text: string): boolean {
+  UNPRINTABLE.lastIndex = 0;
+  const found = UNPRINTABLE.test(text);
+  UNPRINTABLE.lastIndex = 0;
+  return found;
+}
+
 export function printablePath(p: string): string {
   return p.replace(UNPRINTABLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }

@@ -10,6 +10,7 @@
  *   await session.close();
  */
 import { shortDeviceId } from '../identity/device-id.js';
+import { printablePath } from '../base/printable.js';
 import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
@@ -131,7 +132,7 @@ export class ClientSession implements PeerSession {
     if (message.version !== PROTOCOL_VERSION) {
       const error = new ProtocolError(
         'E_VERSION',
-        `${message.name} (${message.software}) speaks protocol version ${message.version}; this device (${SOFTWARE}) speaks version ${PROTOCOL_VERSION}`,
+        `${printablePath(message.name)} (${printablePath(message.software)}) speaks protocol version ${message.version}; this device (${SOFTWARE}) speaks version ${PROTOCOL_VERSION}`,
         { hint: 'Install the same synker version on both devices.' },
       );
       this.connection.fail(error);
@@ -145,15 +146,17 @@ export class ClientSession implements PeerSession {
       this.connection.fail(error);
       return error;
     }
+    // Names the peer chose, escaped once here: reports, logs and messages show them as they are kept.
     this.remote = {
-      name: message.name,
+      name: printablePath(message.name),
       deviceId: message.deviceId,
-      software: message.software,
+      software: printablePath(message.software),
       features: message.features,
       host: this.options.host,
       port: this.options.port,
     };
-    this.connection.peerLabel = `${this.options.expectName ?? message.name} (${where})`;
+    this.connection.peerLabel = `${printablePath(this.options.expectName ?? message.name)} (${where})`;
+    this.connection.acceptFullFrames();
     return undefined;
   }
 
@@ -163,7 +166,7 @@ export class ClientSession implements PeerSession {
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(
-            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, {
+            new PeerError(message.code, `${printablePath(this.options.expectName ?? this.remote.name)}: ${message.message}`, {
               remote: true,
               ...(message.hint === undefined ? {} : { hint: message.hint }),
             }),

@@ -12,6 +12,7 @@ import type WebSocket from 'ws';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
+  HANDSHAKE_FRAME_BYTES,
   LIMITS,
   ProtocolError,
   SEND_HIGH_WATER_BYTES,
@@ -22,6 +23,7 @@ import {
   type OutgoingMessage,
 } from '../protocol/index.js';
 import { PeerError } from './errors.js';
+import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
 import { formatDuration } from '../base/duration.js';
 
@@ -58,6 +60,12 @@ export class Connection {
   private corked = false;
   /** Bytes of send() frames the socket has not yet handed to the kernel. */
   private unpacedBytes = 0;
+  /**
+   * Largest frame decoded: a hello or an error until the handshake is done
+   * (acceptFullFrames), so that a peer nobody trusts yet costs a decode of a
+   * few KiB at most, never one of 1 MiB.
+   */
+  private frameLimit = HANDSHAKE_FRAME_BYTES;
 
   constructor(
     private readonly ws: WebSocket,
@@ -66,8 +74,21 @@ export class Connection {
     peerLabel: string,
     /** The TLS socket under `ws`, to group the frames of one event-loop turn into one write. */
     private readonly socket?: Corkable,
+    /** The agent's: its warnings about a peer are rate-limited per `quietKey` (the peer's address). */
+    private readonly quiet?: { log: QuietLog; key: string },
   ) {
     this.peerLabel = peerLabel;
+  }
+
+  /** The handshake is done and the peer is the one expected (trusted, pinned): frames up to MAX_FRAME_BYTES from now on. */
+  acceptFullFrames(): void {
+    this.frameLimit = Number.POSITIVE_INFINITY;
+  }
+
+  /** A warning about what the peer did: on the agent at most one a minute per peer address, then a count (quiet-log.ts). */
+  private warn(kind: string, message: string): void {
+    if (this.quiet === undefined) this.log.warn(message);
+    else this.quiet.log.warn(`${kind}:${this.quiet.key}`, message);
   }
 
   /** Start reading: handlers get every message from now on. */
@@ -83,7 +104,7 @@ export class Connection {
         err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
           ? new ProtocolError('E_FRAME_TOO_LARGE', `${this.peerLabel} sent a message larger than the protocol's limit of 1 MiB`)
           : new PeerError('E_PEER_CLOSED', `the connection to ${this.peerLabel} failed: ${err.message}`, { cause: err });
-      if (error instanceof ProtocolError) this.log.warn(`closing the session with ${this.peerLabel}: ${error.message}`);
+      if (error instanceof ProtocolError) this.warn('protocol', `closing the session with ${this.peerLabel}: ${error.message}`);
       this.finish(error);
     });
     ws.on('close', (code, reason) => {
@@ -127,7 +148,7 @@ export class Connection {
           hint: 'synker reads every answer before it asks for more: make sure both devices run the same synker version, and report it if they do.',
         },
       );
-      this.log.warn(`closing the session: ${error.message}`);
+      this.warn('unread', `closing the session: ${error.message}`);
       this.fail(error);
       return;
     }
@@ -300,15 +321,26 @@ export class Connection {
     }
     let message: DecodedMessage;
     try {
+      if (data.length > this.frameLimit) {
+        throw new ProtocolError(
+          'E_FRAME_TOO_LARGE',
+          `a frame of ${data.length} bytes before the handshake was done; until then a frame (a hello or an error) is at most ${this.frameLimit} bytes`,
+        );
+      }
       message = decodeFrame(data);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       const error = new ProtocolError(err.code, `${this.peerLabel} broke the protocol: ${err.message}`, { cause: err });
-      this.log.warn(`closing the session: ${error.message}`);
+      this.warn('protocol', `closing the session: ${error.message}`);
       this.fail(error);
       return;
     }
     if (message.kind === 'unknown') {
+      if (this.frameLimit === HANDSHAKE_FRAME_BYTES) {
+        // Probing with unknown types is for peers past the handshake; before it, only a hello or an error is allowed.
+        this.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `unexpected message: a message of unknown type ${message.type} before hello`));
+        return;
+      }
       if (++this.unknownFrames > LIMITS.unknownFrames) {
         this.fail(new ProtocolError('E_LIMIT', `${this.peerLabel} sent more than ${LIMITS.unknownFrames} messages of unknown types`));
         return;

@@ -16,6 +16,7 @@ import {
   type OutgoingMessage,
 } from '../protocol/index.js';
 import { SourceFileError } from '../transfer/errors.js';
+import { printablePath } from '../base/printable.js';
 import { PeerError } from './errors.js';
 
 export interface FileRequestOptions {
@@ -164,10 +165,12 @@ export class FileReceiving {
     const r = this.active.get(req);
     if (r === undefined) return;
     const reason = SOURCE_FILE_CODES[code];
+    // The source's words, escaped like every text a peer sends (errors.ts).
+    text = printablePath(text);
     const error =
       reason !== undefined
         ? // The source's words name the file again ("nas: photo.jpg: changed ..."): once is enough.
-          new SourceFileError(r.options.path, reason, text.replace(`${r.options.path}: `, ''))
+          new SourceFileError(r.options.path, reason, text.replace(`${printablePath(r.options.path)}: `, ''))
         : new PeerError(code, text, { remote: true, ...(hint === undefined ? {} : { hint }) });
     void r.tail.then(() => r.reject(error));
   }

@@ -31,6 +31,7 @@ import {
   wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
+import { printablePath, printableQuote } from '../base/printable.js';
 import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt } from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
@@ -164,27 +165,31 @@ export class ServerSession {
     const { ctx, connection } = this;
     const name = this.name();
     clearTimeout(this.helloTimer);
+    // The peer chose its name and software: escaped wherever they are shown (logs, messages), never raw.
+    const peerName = printablePath(hello.name);
+    const software = printablePath(hello.software);
     if (hello.version !== PROTOCOL_VERSION) {
-      const text = `${name} (${SOFTWARE}) speaks protocol version ${PROTOCOL_VERSION}; ${hello.name} (${hello.software}) sent version ${hello.version}`;
-      ctx.quiet.warn(`version:${ctx.address}`, `refused ${hello.name} at ${ctx.address}: ${text}`);
+      const text = `${name} (${SOFTWARE}) speaks protocol version ${PROTOCOL_VERSION}; ${peerName} (${software}) sent version ${hello.version}`;
+      ctx.quiet.warn(`version:${ctx.address}`, `refused ${peerName} at ${ctx.address}: ${text}`);
       connection.fail(new ProtocolError('E_VERSION', text, { hint: 'Install the same synker version on both devices.' }));
       return;
     }
     if (hello.deviceId !== ctx.certDeviceId) {
-      const text = `${hello.name} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
+      const text = `${peerName} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
       ctx.quiet.warn(`mismatch:${ctx.address}`, `refused: ${text}`);
       connection.fail(
         new ProtocolError('E_DEVICE_MISMATCH', text, { hint: 'The other device is misconfigured or impersonating another one.' }),
       );
       return;
     }
-    connection.peerLabel = `${hello.name} (${ctx.address})`;
+    connection.peerLabel = `${peerName} (${ctx.address})`;
     const trusted = ctx.directory.trusted(hello.deviceId);
     if (trusted === undefined) {
       const id = formatDeviceId(hello.deviceId);
+      // Keyed by address: a device ID costs a new self-signed certificate, an address does not come that cheap.
       ctx.quiet.warn(
-        `untrusted:${hello.deviceId}`,
-        `refused ${hello.name} at ${ctx.address}: device ${id} is not trusted; run \`synker trust ${id}\` to allow it`,
+        `untrusted:${ctx.address}`,
+        `refused ${peerName} at ${ctx.address}: device ${id} is not trusted; run \`synker trust ${id}\` to allow it`,
       );
       try {
         ctx.onUntrustedDevice?.({ deviceId: hello.deviceId, name: hello.name, address: ctx.address, at: new Date() });
@@ -201,6 +206,7 @@ export class ServerSession {
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
+    connection.acceptFullFrames();
     // A client from before unhashed file-ends requires the hash: hash for it as before.
     this.files.hashWhileSending = !hello.features.includes(FEATURE_UNHASHED_FILE_END);
     connection.send({
@@ -210,12 +216,13 @@ export class ServerSession {
       software: SOFTWARE,
       features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS],
     });
-    ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
+    ctx.log.debug(`session with ${trusted.name ?? peerName} (${ctx.address}) open`);
   }
 
   private onPeerError(code: string, text: string): void {
-    this.ctx.log.info(`${this.connection.peerLabel} ended the session: ${code} ${text}`);
-    this.connection.endByPeer(new PeerError(code, text, { remote: true }));
+    // Before the hello anyone can send this: rate-limited per address, and quoted in a few dozen characters.
+    this.ctx.quiet.warn(`error:${this.ctx.address}`, `${this.connection.peerLabel} ended the session: ${code} ${printableQuote(text)}`);
+    this.connection.endByPeer(new PeerError(code, printablePath(text), { remote: true }));
   }
 
   private unexpected(what: string): void {
