@@ -14,13 +14,12 @@ import { printablePath } from '../base/printable.js';
 import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
-import { FEATURE_FILE_DATA, PROTOCOL_VERSION, ProtocolError, wireName, type Message } from '../protocol/index.js';
+import { FEATURE_FILE_DATA, FEATURE_PROGRESS, PROTOCOL_VERSION, ProtocolError, wireName, type Message } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { PeerError } from './errors.js';
 import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
-import type { SessionTimeouts } from './timeouts.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
 export type { FileRequestOptions } from './file-receiving.js';
@@ -41,10 +40,11 @@ export interface ConnectOptions {
   expectName?: string | undefined;
   /** Aborts connecting and, once connected, the session (running requests fail with E_ABORTED). */
   signal?: AbortSignal | undefined;
-  timeouts?: Partial<SessionTimeouts>;
+  timeouts?: Partial<import('./timeouts.js').SessionTimeouts>;
   logger?: Logger;
 }
 
+/** The server as its hello announced it; `name` and `software` escaped (base/printable.ts), as every peer's text is kept. */
 export interface RemoteAgent {
   name: string;
   deviceId: string;
@@ -101,11 +101,12 @@ export class ClientSession implements PeerSession {
   private closedWith: SynkerError | undefined;
   private closed = false;
   private readonly files: FileReceiving;
+  /** The highest `progress` counts of the running manifest request: a message that raises neither is no progress. */
+  private progressHigh: { req: number; items: number; bytes: number } | undefined;
 
   constructor(
     private readonly connection: Connection,
     private readonly options: ConnectOptions,
-    _timeouts: SessionTimeouts,
   ) {
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
     const signal = options.signal;
@@ -118,7 +119,7 @@ export class ClientSession implements PeerSession {
     this.files = new FileReceiving(connection, () => this.nextReq++);
   }
 
-  /** Check the server's hello; returns the reason to refuse it, if any. */
+  /** Check the server's hello; returns the reason to refuse it, if any. One that announces `progress` is held to it (stall clock). */
   acceptHello(message: Message): SynkerError | undefined {
     const where = `${this.options.host}:${this.options.port}`;
     if (message.kind === 'error') {
@@ -146,7 +147,6 @@ export class ClientSession implements PeerSession {
       this.connection.fail(error);
       return error;
     }
-    // Names the peer chose, escaped once here: reports, logs and messages show them as they are kept.
     this.remote = {
       name: printablePath(message.name),
       deviceId: message.deviceId,
@@ -157,12 +157,24 @@ export class ClientSession implements PeerSession {
     };
     this.connection.peerLabel = `${printablePath(this.options.expectName ?? message.name)} (${where})`;
     this.connection.acceptFullFrames();
+    if (message.features.includes(FEATURE_PROGRESS))
+      this.connection.watchProgress(() => this.active?.finished === false || this.files.running > 0);
     return undefined;
   }
 
   onMessage(message: Message): void {
     const stream = this.active;
+    if (message.kind !== 'progress' && message.kind !== 'hello') this.connection.progressed();
     switch (message.kind) {
+      case 'progress': {
+        // Only for the running request, and only when a count rose above the highest yet: repeating counts is no progress.
+        if (stream === undefined || stream.req !== message.req || stream.finished) return;
+        const high = this.progressHigh?.req === message.req ? this.progressHigh : { req: message.req, items: -1, bytes: -1 };
+        if (message.items <= high.items && message.bytes <= high.bytes) return;
+        this.progressHigh = { req: message.req, items: Math.max(message.items, high.items), bytes: Math.max(message.bytes, high.bytes) };
+        this.connection.progressed();
+        return;
+      }
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(

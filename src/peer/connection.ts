@@ -66,6 +66,10 @@ export class Connection {
    * few KiB at most, never one of 1 MiB.
    */
   private frameLimit = HANDSHAKE_FRAME_BYTES;
+  /** The stall clock (watchProgress): whether a request waits on the peer, and when one last advanced. */
+  private stall: { waiting: () => boolean; last: number } | undefined;
+  /** When checkIdle last ran: a check that runs much later than planned found our own event loop blocked. */
+  private lastCheck = Date.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -83,6 +87,21 @@ export class Connection {
   /** The handshake is done and the peer is the one expected (trusted, pinned): frames up to MAX_FRAME_BYTES from now on. */
   acceptFullFrames(): void {
     this.frameLimit = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Start the stall clock (a client whose server announced `progress`):
+   * while `waiting()` says a request waits on the peer and reading is not
+   * paused, the session fails with E_PEER_STALLED when nothing advanced it
+   * (progressed()) for `stallTimeout`, however well the peer answers pings.
+   */
+  watchProgress(waiting: () => boolean): void {
+    this.stall = { waiting, last: Date.now() };
+  }
+
+  /** A request advanced: entries, file data, an end, an error for it, or a `progress` message that counted up. */
+  progressed(): void {
+    if (this.stall !== undefined) this.stall.last = Date.now();
   }
 
   /** A warning about what the peer did: on the agent at most one a minute per peer address, then a count (quiet-log.ts). */
@@ -224,6 +243,7 @@ export class Connection {
     if (!this.readingPaused) return;
     this.readingPaused = false;
     this.lastReceived = Date.now();
+    this.progressed();
     if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
   }
 
@@ -297,8 +317,19 @@ export class Connection {
   }
 
   private checkIdle(): void {
-    if (this.finished || this.readingPaused) return;
-    const silent = Date.now() - this.lastReceived;
+    if (this.finished) return;
+    const now = Date.now();
+    const period = Math.max(10, Math.floor(this.timeouts.idleTimeout / 10));
+    const late = now - this.lastCheck > Math.max(3 * period, 1000);
+    this.lastCheck = now;
+    if (late || this.readingPaused) {
+      // Our own event loop was blocked (what the peer sent may be waiting unread), or we stopped reading on
+      // purpose: neither is the peer's silence. Its clocks start again.
+      this.lastReceived = Math.max(this.lastReceived, now - period);
+      if (this.stall !== undefined) this.stall.last = Math.max(this.stall.last, now - period);
+      return;
+    }
+    const silent = now - this.lastReceived;
     if (silent > this.timeouts.idleTimeout) {
       this.fail(
         new PeerError(
@@ -306,6 +337,26 @@ export class Connection {
           `${this.peerLabel} sent nothing for ${formatDuration(silent)}: it is frozen, asleep or unreachable`,
           {
             hint: 'Check that the other machine is awake and on the network, then try again.',
+          },
+        ),
+      );
+      return;
+    }
+    const stall = this.stall;
+    if (stall === undefined) return;
+    // The clock runs only while a request waits on the peer: it starts when one does.
+    if (!stall.waiting()) {
+      stall.last = now;
+      return;
+    }
+    const still = now - stall.last;
+    if (still > this.timeouts.stallTimeout) {
+      this.fail(
+        new PeerError(
+          'E_PEER_STALLED',
+          `${this.peerLabel} answers but has made no progress for ${formatDuration(still)}: its scan or its disk seems stuck`,
+          {
+            hint: "Check the other machine's disk (a failing or stuck disk, an unreachable network folder) and its agent's log, then try again.",
           },
         ),
       );

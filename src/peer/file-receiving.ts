@@ -68,6 +68,11 @@ export class FileReceiving {
     private readonly nextReq: () => number,
   ) {}
 
+  /** File requests sent and not yet ended: each waits on the peer. */
+  get running(): number {
+    return this.active.size;
+  }
+
   owns(req: number): boolean {
     return this.active.has(req) || this.dropping.has(req);
   }

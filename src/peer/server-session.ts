@@ -17,6 +17,7 @@ import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
   FEATURE_FILE_DATA,
+  FEATURE_PROGRESS,
   FEATURE_UNHASHED_FILE_END,
   FEATURE_SCAN_OPTIONS,
   LIMITS,
@@ -62,6 +63,8 @@ export class ServerSession {
   private running: { req: number; abort: AbortController; cancelled: boolean } | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private readonly files: FileServing;
+  /** The client announced `progress`: it is told how a manifest request's scan advances (and holds us to it). */
+  private sendsProgress = false;
 
   constructor(
     private readonly connection: Connection,
@@ -209,12 +212,13 @@ export class ServerSession {
     connection.acceptFullFrames();
     // A client from before unhashed file-ends requires the hash: hash for it as before.
     this.files.hashWhileSending = !hello.features.includes(FEATURE_UNHASHED_FILE_END);
+    this.sendsProgress = hello.features.includes(FEATURE_PROGRESS);
     connection.send({
       kind: 'hello',
       name,
       deviceId: ctx.identity.deviceId,
       software: SOFTWARE,
-      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS],
+      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS, FEATURE_PROGRESS],
     });
     ctx.log.debug(`session with ${trusted.name ?? peerName} (${ctx.address}) open`);
   }
@@ -249,9 +253,11 @@ export class ServerSession {
     }
     const running = { req, abort: new AbortController(), cancelled: false };
     this.running = running;
+    let progressTimer: NodeJS.Timeout | undefined;
     try {
       const manifest = await ctx.manifestSource(folder, running.abort.signal, scan);
       running.abort.signal.throwIfAborted();
+      if (this.sendsProgress && manifest.progress !== undefined) progressTimer = this.tellProgress(req, manifest.progress);
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
       // Windows has no POSIX modes: say so, so the other side neither compares nor applies made-up ones.
       this.send({
@@ -310,8 +316,28 @@ export class ServerSession {
         message: `${name} failed while reading folder "${folder.id}"; its log has the details`,
       });
     } finally {
+      clearInterval(progressTimer);
       if (this.running === running) this.running = undefined;
     }
+  }
+
+  /**
+   * Every progressInterval, while the scan's counts went up since the last
+   * time: `progress {req, items, bytes}`. Entries may wait long in a batch, or
+   * behind one large file hashing; this is what tells the client the scan
+   * still advances. A scan stuck on its disk raises no count, sends nothing,
+   * and the client's stall deadline ends the session.
+   */
+  private tellProgress(req: number, progress: () => { items: number; bytes: number }): NodeJS.Timeout {
+    let last = progress();
+    const timer = setInterval(() => {
+      const now = progress();
+      if (now.items <= last.items && now.bytes <= last.bytes) return;
+      last = now;
+      this.send({ kind: 'progress', req, items: now.items, bytes: now.bytes });
+    }, this.ctx.timeouts.progressInterval);
+    timer.unref();
+    return timer;
   }
 }
 

@@ -128,6 +128,13 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
     }
     case MESSAGE_TYPES.cancel:
       return { kind: 'cancel', req: uint(body, 'req', 'cancel', LIMITS.maxReq) };
+    case MESSAGE_TYPES.progress:
+      return {
+        kind: 'progress',
+        req: uint(body, 'req', 'progress', LIMITS.maxReq),
+        items: uint(body, 'items', 'progress'),
+        bytes: uint(body, 'bytes', 'progress'),
+      };
     case MESSAGE_TYPES.fileRequest: {
       const where = 'file-request';
       const path = string(body, 'path', where, LIMITS.pathBytes, 1);

@@ -100,6 +100,8 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       };
     case 'cancel':
       return { req: message.req };
+    case 'progress':
+      return { req: message.req, items: message.items, bytes: message.bytes };
     case 'fileRequest':
       return {
         req: message.req,

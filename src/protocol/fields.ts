@@ -20,7 +20,7 @@ function describe(value: unknown): string {
   // A number is shown: "got a number" for 2^60 or -1 does not say what is wrong with it. At most a few dozen characters:
   // the frame's shape check lets through no BigInt beyond 64 bits, and a huge float is shown as 1e+308.
   if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 64) return BigInt(value).toString();
-  if (typeof value === 'bigint' && (value < SHOWN_IN_FULL && value > -SHOWN_IN_FULL)) return value.toString();
+  if (typeof value === 'bigint' && value < SHOWN_IN_FULL && value > -SHOWN_IN_FULL) return value.toString();
   if (typeof value === 'number') return String(value);
   if (typeof value === 'bigint') return 'an integer of more than 64 bits';
   if (Array.isArray(value)) return 'an array';

@@ -14,6 +14,7 @@ export const MESSAGE_TYPES = {
   manifestEntries: 5,
   manifestEnd: 6,
   cancel: 7,
+  progress: 8,
   fileRequest: 16,
   fileData: 17,
   fileEnd: 18,
@@ -30,6 +31,16 @@ export const FEATURE_SCAN_OPTIONS = 'scan-options';
  * hash, computed over the whole file as before.
  */
 export const FEATURE_UNHASHED_FILE_END = 'file-end-unhashed';
+
+/**
+ * Announced in `hello.features` by both sides of the `progress` message
+ * (type 8): a client that understands it and applies the stall deadline, a
+ * server that sends it while a manifest request makes progress the client
+ * cannot see (a scan walking or hashing before its next entries). A server
+ * sends it only to a client that announced it; a client applies the stall
+ * deadline only to a server that announced it.
+ */
+export const FEATURE_PROGRESS = 'progress';
 
 /** A message's name on the wire and in docs/protocol.md, for messages: `manifestRequest` is `manifest-request`. */
 export function wireName(kind: string): string {
@@ -111,6 +122,19 @@ export interface CancelMessage {
   req: number;
 }
 
+/**
+ * The server's word that a manifest request advances although no entry is
+ * ready yet: counts since the request began, of items the scan has looked
+ * at and of bytes of file content it has read. A message that raises
+ * neither is no progress.
+ */
+export interface ProgressMessage {
+  kind: 'progress';
+  req: number;
+  items: number;
+  bytes: number;
+}
+
 /** Ask for one file of a folder's manifest, from `offset` to its end (section 6). */
 export interface FileRequestMessage {
   kind: 'fileRequest';
@@ -158,6 +182,7 @@ export type Message =
   | ManifestEntriesMessage
   | ManifestEndMessage
   | CancelMessage
+  | ProgressMessage
   | FileRequestMessage
   | FileDataMessage
   | FileEndMessage;

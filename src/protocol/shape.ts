@@ -15,22 +15,31 @@ import { ProtocolError } from './errors.js';
 /** Arrays and maps inside one another: version 1's deepest is 5 (frame, body, entries, entry, flags). */
 export const MAX_DEPTH = 16;
 
-/** Fixed sizes after the type byte of the fixed-width types (0xc0-0xdf), -1 where the byte is not fixed-width. */
-const FIXED: Record<number, number> = {
-  0xc0: 0, // nil
-  0xc2: 0, // false
-  0xc3: 0, // true
-  0xca: 4, // float 32
-  0xcb: 8, // float 64
-  0xcc: 1, // uint 8
-  0xcd: 2,
-  0xce: 4,
-  0xcf: 8, // uint 64 (msgpackr: a 64-bit BigInt at most)
-  0xd0: 1, // int 8
-  0xd1: 2,
-  0xd2: 4,
-  0xd3: 8,
-};
+/** Bytes after the type byte of the fixed-width types (nil, booleans, floats, ints), undefined for every other byte. */
+function fixedSize(byte: number): number | undefined {
+  switch (byte) {
+    case 0xc0: // nil
+    case 0xc2: // false
+    case 0xc3: // true
+      return 0;
+    case 0xcc: // uint 8, int 8
+    case 0xd0:
+      return 1;
+    case 0xcd: // uint 16, int 16
+    case 0xd1:
+      return 2;
+    case 0xca: // float 32, uint 32, int 32
+    case 0xce:
+    case 0xd2:
+      return 4;
+    case 0xcb: // float 64, uint 64, int 64 (msgpackr: a BigInt of 64 bits at most)
+    case 0xcf:
+    case 0xd3:
+      return 8;
+    default:
+      return undefined;
+  }
+}
 
 function refuse(what: string): never {
   throw new ProtocolError('E_MALFORMED', `the peer sent a frame that is not valid msgpack for this protocol (${what})`);
@@ -74,14 +83,16 @@ export function checkFrameShape(frame: Uint8Array): void {
     let length = -1; // bytes of payload to skip
     let children = -1; // elements of an array, or keys + values of a map
     let map = false;
-    if (byte <= 0x7f || byte >= 0xe0) length = 0; // fixint
+    if (byte <= 0x7f || byte >= 0xe0)
+      length = 0; // fixint
     else if (byte <= 0x8f) {
       children = (byte & 0x0f) * 2;
       map = true;
     } else if (byte <= 0x9f) children = byte & 0x0f;
-    else if (byte <= 0xbf) length = byte & 0x1f; // fixstr
+    else if (byte <= 0xbf)
+      length = byte & 0x1f; // fixstr
     else {
-      const fixed = FIXED[byte];
+      const fixed = fixedSize(byte);
       if (fixed !== undefined) length = fixed;
       else {
         const sizeBytes = byte === 0xc4 || byte === 0xd9 ? 1 : byte === 0xc5 || byte === 0xda || byte === 0xdc || byte === 0xde ? 2 : 4;
@@ -119,7 +130,8 @@ export function checkFrameShape(frame: Uint8Array): void {
     if (wantKey && !isString) refuse('a map key that is not a string');
     if (children >= 0) {
       // Each element takes at least one byte: a count the rest of the frame cannot hold is a lie.
-      if (children > end - pos) refuse(`a count of ${map ? children / 2 : children} that the frame's ${end - pos} remaining bytes cannot hold`);
+      if (children > end - pos)
+        refuse(`a count of ${map ? children / 2 : children} that the frame's ${end - pos} remaining bytes cannot hold`);
       if (left.length >= MAX_DEPTH) refuse(`arrays or maps nested deeper than ${MAX_DEPTH}`);
       left.push(children);
       isMap.push(map);

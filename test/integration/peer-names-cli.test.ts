@@ -32,7 +32,10 @@ test('peers and trust show a hostile announced name escaped, and trust does not 
   const trust = await runSynker(['trust', stranger.deviceId], { env });
   assert.equal(trust.code, 0, trust.stderr);
   assert.equal(trust.stdout, `trusted ${formatDeviceId(stranger.deviceId)}\n`);
-  assert.match(trust.stderr, /note: the name it announced was not kept: the name photos\\u\{202e\}gpj\.exe\\u\{9b\}2J holds control or bidirectional-override characters/);
+  assert.match(
+    trust.stderr,
+    /note: the name it announced was not kept: the name photos\\u\{202e\}gpj\.exe\\u\{9b\}2J holds control or bidirectional-override characters/,
+  );
   assert.doesNotMatch(trust.stdout + trust.stderr, RAW, JSON.stringify(trust.stderr));
 
   // A name given by the user is the user's to choose; it is still shown escaped.

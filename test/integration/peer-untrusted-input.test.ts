@@ -29,7 +29,7 @@ function bigIntFrame(bytes: number): Buffer {
   return Buffer.concat([head, Buffer.alloc(bytes, 0x7f)]);
 }
 
-test("a 1 MiB msgpack BigInt from an untrusted device costs the agent a constant refusal and one log line a minute", async (t) => {
+test('a 1 MiB msgpack BigInt from an untrusted device costs the agent a constant refusal and one log line a minute', async (t) => {
   const { server, client, stranger } = await identities();
   const agent = await startTestAgent(server, { trust: [client.deviceId] });
   t.after(() => agent.server.close());
@@ -122,8 +122,14 @@ test("names and error texts a peer chose reach the agent's log escaped, on one l
   await trusted.closed;
   await new Promise((resolve) => setImmediate(resolve));
   const lines = agent.log.lines;
-  assert.ok(lines.some((l) => l.includes('refused evil\\u{1b}]0;owned\\u{7}\\u{a}\\u{202e}gpj.exe at 127.0.0.1')), lines.join('\n'));
-  assert.ok(lines.some((l) => l.includes('ended the session: E_X "fine\\u{a}error: backup complete')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.includes('refused evil\\u{1b}]0;owned\\u{7}\\u{a}\\u{202e}gpj.exe at 127.0.0.1')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('ended the session: E_X "fine\\u{a}error: backup complete')),
+    lines.join('\n'),
+  );
   for (const line of lines) {
     assert.doesNotMatch(line, RAW, JSON.stringify(line));
     // The peer's text is quoted in a few dozen characters, whatever its length.
@@ -137,7 +143,10 @@ test("a hostile source's name, error message and hint reach the CLI escaped: no 
   const { server, client } = await identities();
   const cases: Array<[string, (peer: RawPeer) => void]> = [
     ['an error for the session', (p) => p.send([1, ERROR, { code: 'E_FOLDER_UNAVAILABLE', message: HOSTILE_TEXT, hint: HOSTILE_TEXT }])],
-    ['an error for the request', (p) => p.send([1, ERROR, { req: 1, code: 'E_FOLDER_UNAVAILABLE', message: HOSTILE_TEXT, hint: HOSTILE_TEXT }])],
+    [
+      'an error for the request',
+      (p) => p.send([1, ERROR, { req: 1, code: 'E_FOLDER_UNAVAILABLE', message: HOSTILE_TEXT, hint: HOSTILE_TEXT }]),
+    ],
   ];
   for (const [name, answer] of cases) {
     const evil = await startRawServer(server, (peer) => {

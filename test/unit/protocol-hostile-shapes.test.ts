@@ -58,7 +58,7 @@ test('a 1 MiB msgpack BigInt is refused at once, with a short message, wherever 
   }
 });
 
-test("every msgpackr extension is refused before msgpackr builds it (BigInt, Error, RegExp, Set, Date, typed arrays, records)", () => {
+test('every msgpackr extension is refused before msgpackr builds it (BigInt, Error, RegExp, Set, Date, typed arrays, records)', () => {
   const extensions: Array<[string, Buffer]> = [
     ['BigInt', new Packr({ useRecords: false, useBigIntExtension: true }).pack(2n ** 80n)],
     ['Error', new Packr({ useRecords: false, moreTypes: true }).pack(new Error('x'))],
@@ -110,7 +110,10 @@ test('values within the frame limit that are costly to quote are quoted in a few
     'a 1 MiB unsafe on-disk name': [1, 5, { req: 1, entries: [['a', 1, 0, 0, 0o755, null, null, `/${long}`]] }],
     'a float of 1e308': [1, 3, { req: 1e308, folder: 'f' }],
     'a control character in a path': [1, 5, { req: 1, entries: [[`../${hostile}`, 1, 0, 0, 0o755]] }],
-    'a 64-bit integer': Buffer.from([0x93, 0x01, 0x03, 0x82, 0xa3, 0x72, 0x65, 0x71, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xa6, 0x66, 0x6f, 0x6c, 0x64, 0x65, 0x72, 0xa1, 0x66]),
+    'a 64-bit integer': Buffer.from([
+      0x93, 0x01, 0x03, 0x82, 0xa3, 0x72, 0x65, 0x71, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xa6, 0x66, 0x6f, 0x6c, 0x64,
+      0x65, 0x72, 0xa1, 0x66,
+    ]),
   };
   for (const [name, frame] of Object.entries(cases)) {
     const { error, ms } = refusal(Buffer.isBuffer(frame) ? frame : packr.pack(frame));
@@ -125,7 +128,15 @@ test('values within the frame limit that are costly to quote are quoted in a few
 test('every frame this synker sends passes the shape check', () => {
   const entries = [
     toWireEntry({ path: 'a', type: 'dir', size: 0, mtime: -5, mode: 0o755 }),
-    toWireEntry({ path: 'a/b', type: 'file', size: 2 ** 50, mtime: 1_700_000_000_123, mode: 0o644, hash: 'ab'.repeat(32), flags: ['unstable'] }),
+    toWireEntry({
+      path: 'a/b',
+      type: 'file',
+      size: 2 ** 50,
+      mtime: 1_700_000_000_123,
+      mode: 0o644,
+      hash: 'ab'.repeat(32),
+      flags: ['unstable'],
+    }),
   ];
   checkFrameShape(packr.pack([1, 5, { req: 2 ** 32 - 1, entries }]));
   checkFrameShape(encodeMessage({ kind: 'manifestEnd', req: 1, count: 1, files: 1, dirs: 0, symlinks: 0, errors: 0, bytes: 2 ** 53 - 1 }));

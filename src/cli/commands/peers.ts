@@ -181,7 +181,9 @@ function render(
     lines.push(...table(rows));
     for (const e of survey.agents)
       if (e.deviceId === undefined)
-        lines.push(`  note: "${printablePath(e.name)}" advertises _synker._tcp but is not a synker agent: ${printablePath(e.problems.join('; '))}`);
+        lines.push(
+          `  note: "${printablePath(e.name)}" advertises _synker._tcp but is not a synker agent: ${printablePath(e.problems.join('; '))}`,
+        );
   }
   if (survey.staticPeers.length > 0) {
     lines.push('Static peers:');

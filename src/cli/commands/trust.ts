@@ -140,7 +140,11 @@ export function register(program: Command): void {
             process.stdout.write(
               formatTable(
                 ['NAME', 'DEVICE ID', 'FOLDERS'],
-                rows.map((r) => [r.name === null ? '-' : printablePath(r.name), formatDeviceId(r.deviceId), printablePath(r.folders.join(', ')) || '-']),
+                rows.map((r) => [
+                  r.name === null ? '-' : printablePath(r.name),
+                  formatDeviceId(r.deviceId),
+                  printablePath(r.folders.join(', ')) || '-',
+                ]),
               ),
             );
           }
