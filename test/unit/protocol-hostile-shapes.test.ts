@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
-import { MAX_FRAME_BYTES, ProtocolError, decodeFrame, encodeMessage, toWireEntry } from '../../src/protocol/index.js';
-import { MAX_DEPTH, checkFrameShape } from '../../src/protocol/shape.js';
+import { LIMITS, MAX_FRAME_BYTES, ProtocolError, decodeFrame, encodeMessage, toWireEntry } from '../../src/protocol/index.js';
+import { MAX_DEPTH, MAX_MAP_PAIRS, MAX_VALUES, checkFrameShape } from '../../src/protocol/shape.js';
 
 const packr = new Packr({ useRecords: false });
 const MiB = 1024 * 1024;
@@ -78,8 +78,6 @@ test('every msgpackr extension is refused before msgpackr builds it (BigInt, Err
 
 test('other costly shapes are refused in bounded time with short messages', () => {
   const cases: Record<string, Buffer> = {
-    // 1M nested one-element arrays: a million steps, not a million stack frames.
-    'deep nesting': Buffer.concat([Buffer.alloc(MiB - 1, 0x91), Buffer.from([0xc0])]),
     'an array claiming 4G elements': Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0]),
     'a map claiming 4G pairs': Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 0x61, 0xc0]),
     'a string claiming 4 GiB': Buffer.from([0xdb, 0xff, 0xff, 0xff, 0xff, 0x61]),
@@ -95,10 +93,36 @@ test('other costly shapes are refused in bounded time with short messages', () =
     assert.ok(error.message.length < MAX_MESSAGE, `${name}: ${error.message.length} characters: ${error.message.slice(0, 200)}`);
     assert.ok(ms < 200, `${name}: ${ms.toFixed(1)} ms`);
   }
-  // Exactly MAX_DEPTH levels pass the shape check; one more does not.
+  // Plain msgpack that is costly to build: over a cap, refused before msgpackr builds it (E_LIMIT).
+  const keys: Record<string, number> = {};
+  for (let i = 0; i < 120_000; i++) keys[`k${i.toString(36)}`] = 0;
+  const capped: Record<string, Buffer> = {
+    // 1M nested one-element arrays: a few steps, not a million stack frames.
+    'deep nesting': Buffer.concat([Buffer.alloc(MiB - 1, 0x91), Buffer.from([0xc0])]),
+    // 0.3 s for msgpackr to build (a body's unknown keys are otherwise ignored).
+    'a body of 120,000 keys': new Packr({ useRecords: false, variableMapSize: true }).pack([1, 7, { req: 1, ...keys }]),
+    'an array of a million nils': packr.pack([1, 7, { req: 1, x: new Array(MiB - 100).fill(null) }]),
+    'half a million empty maps': new Packr({ useRecords: false, variableMapSize: true }).pack([
+      1,
+      7,
+      { req: 1, x: Array.from({ length: 500_000 }, () => ({})) },
+    ]),
+  };
+  for (const [name, frame] of Object.entries(capped)) {
+    const { error, ms } = refusal(frame);
+    assert.equal(error.code, 'E_LIMIT', name);
+    assert.ok(error.message.length < MAX_MESSAGE, `${name}: ${error.message}`);
+    assert.ok(ms < 200, `${name}: ${ms.toFixed(1)} ms`);
+  }
+  // Exactly at the caps passes the shape check; one more does not.
   const nested = (levels: number) => Buffer.concat([Buffer.alloc(levels, 0x91), Buffer.from([0xc0])]);
   checkFrameShape(nested(MAX_DEPTH));
   assert.throws(() => checkFrameShape(nested(MAX_DEPTH + 1)), /nested deeper/);
+  checkFrameShape(packr.pack(new Array(MAX_VALUES - 1).fill(null)));
+  assert.throws(() => checkFrameShape(packr.pack(new Array(MAX_VALUES).fill(null))), /more than 65536 values/);
+  const pairs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 0]));
+  checkFrameShape(packr.pack(pairs(MAX_MAP_PAIRS)));
+  assert.throws(() => checkFrameShape(packr.pack(pairs(MAX_MAP_PAIRS + 1))), /pairs, more than 1024/);
 });
 
 test('values within the frame limit that are costly to quote are quoted in a few dozen characters', () => {
@@ -125,7 +149,23 @@ test('values within the frame limit that are costly to quote are quoted in a few
   assert.match(refusal(cases['a 64-bit integer'] as Buffer).error.message, /got 18446744073709551615$/);
 });
 
-test('every frame this synker sends passes the shape check', () => {
+test('every frame this synker sends passes the shape check, the largest ones included', () => {
+  // The most values: a full batch of entries with every field and eight flags; the most strings: 10,000 ignore lines.
+  const full = Array.from({ length: LIMITS.batchEntries }, (_, i) => ({
+    path: `e${String(i).padStart(4, '0')}`,
+    type: 'file' as const,
+    size: 1,
+    mtime: 1,
+    mode: 0o644,
+    hash: 'ab'.repeat(32),
+    raw: `e${String(i).padStart(4, '0')}`,
+    flags: ['unstable', 'silent-change', 'windows-name', 'a', 'b', 'c', 'd', 'e'] as never,
+  }));
+  const batch = encodeMessage({ kind: 'manifestEntries', req: 1, entries: full });
+  checkFrameShape(batch);
+  checkFrameShape(
+    encodeMessage({ kind: 'manifestBegin', req: 1, folder: 'f', role: 'source', ignore: new Array(LIMITS.ignoreLines).fill('*.tmp') }),
+  );
   const entries = [
     toWireEntry({ path: 'a', type: 'dir', size: 0, mtime: -5, mode: 0o755 }),
     toWireEntry({
