@@ -113,11 +113,14 @@ test("names and error texts a peer chose reach the agent's log escaped, on one l
   const quitter = await rawClient(agent.port, stranger);
   quitter.send([1, ERROR, { code: 'E_X', message: HOSTILE_TEXT.repeat(20) }]);
   await quitter.closed;
-  // A trusted client with a hostile name whose session ends by its error.
+  // A trusted client with a hostile name asks for a file by a hostile name (refused, and logged), then ends the session by its error.
   const trusted = await rawClient(agent.port, client);
   trusted.send(rawHello(client, { name: HOSTILE_NAME }));
   await trusted.waitFor(isFrameOfType(1));
-  trusted.send([1, 3, { req: 1, folder: 'photos' }]);
+  trusted.send([1, 3, { req: 1, folder: 'photos', files: true }]);
+  await trusted.waitFor(isFrameOfType(6));
+  trusted.send([1, 16, { req: 2, folder: 'photos', path: `a${HOSTILE_TEXT}`, hash: Buffer.alloc(32), size: 1, offset: 0 }]);
+  await trusted.waitFor((f) => isFrameOfType(ERROR)(f) && (f as [number, number, { req?: number }])[2].req === 2);
   trusted.send([1, ERROR, { code: 'E_X', message: HOSTILE_TEXT }]);
   await trusted.closed;
   await new Promise((resolve) => setImmediate(resolve));
@@ -128,6 +131,10 @@ test("names and error texts a peer chose reach the agent's log escaped, on one l
   );
   assert.ok(
     lines.some((l) => l.includes('ended the session: E_X "fine\\u{a}error: backup complete')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('refused photos/afine\\u{a}error: backup complete')),
     lines.join('\n'),
   );
   for (const line of lines) {
