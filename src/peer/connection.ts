@@ -26,6 +26,7 @@ import { PeerError } from './errors.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
 import { formatDuration } from '../base/duration.js';
+import { printablePath } from '../base/printable.js';
 
 export interface ConnectionHandlers {
   /** Every decoded message except unknown types, which the connection answers itself. */
@@ -130,7 +131,8 @@ export class Connection {
       this.finish(
         new PeerError(
           'E_PEER_CLOSED',
-          `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`,
+          // The reason is the peer's words (up to 123 bytes): escaped, like all of them.
+          `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${printablePath(reason.toString())}` : ''})`,
           {
             hint: 'The other agent may have stopped or restarted; try again.',
           },

@@ -154,6 +154,7 @@ test("a hostile source's name, error message and hint reach the CLI escaped: no 
       'an error for the request',
       (p) => p.send([1, ERROR, { req: 1, code: 'E_FOLDER_UNAVAILABLE', message: HOSTILE_TEXT, hint: HOSTILE_TEXT }]),
     ],
+    ['a close with a reason', (p) => p.ws.close(4000, 'bye\nerror: backup complete\u001b[2J')],
   ];
   for (const [name, answer] of cases) {
     const evil = await startRawServer(server, (peer) => {
@@ -173,10 +174,10 @@ test("a hostile source's name, error message and hint reach the CLI escaped: no 
     } catch (err) {
       failure = err as Error;
     }
-    assert.equal(failure?.code, 'E_FOLDER_UNAVAILABLE', name);
+    assert.equal(failure?.code, name === 'a close with a reason' ? 'E_PEER_CLOSED' : 'E_FOLDER_UNAVAILABLE', name);
     assert.doesNotMatch(failure!.message, RAW, `${name}: ${JSON.stringify(failure!.message)}`);
     assert.doesNotMatch(failure!.hint ?? '', RAW, `${name}: ${JSON.stringify(failure!.hint)}`);
-    assert.match(failure!.message, /fine\\u\{a\}error: backup complete/, name);
+    assert.match(failure!.message, /\\u\{a\}error: backup complete/, name);
     await session.close();
   }
 });
