@@ -115,14 +115,17 @@ export class FileReceiving {
       this.channel.fail(
         new ProtocolError(
           'E_MALFORMED',
-          `${this.channel.peerLabel} sent ${r.options.path} bytes at offset ${message.offset}, expected ${r.next}`,
+          `${this.channel.peerLabel} sent ${printablePath(r.options.path)} bytes at offset ${message.offset}, expected ${r.next}`,
         ),
       );
       return;
     }
     if (r.next + data.length > r.options.size) {
       this.channel.fail(
-        new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${r.options.path}`),
+        new ProtocolError(
+          'E_LIMIT',
+          `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${printablePath(r.options.path)}`,
+        ),
       );
       return;
     }
@@ -154,7 +157,7 @@ export class FileReceiving {
       this.channel.fail(
         new ProtocolError(
           'E_MALFORMED',
-          `${this.channel.peerLabel} ended ${r.options.path} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`,
+          `${this.channel.peerLabel} ended ${printablePath(r.options.path)} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`,
         ),
       );
       return;
