@@ -181,3 +181,34 @@ test("a hostile source's name, error message and hint reach the CLI escaped: no 
     await session.close();
   }
 });
+
+test("a file transfer's protocol errors name the file escaped: a line break in a source's file name forges no line", async (t) => {
+  const { server, client } = await identities();
+  const evil = await startRawServer(server, (peer) => {
+    void peer.waitFor(isFrameOfType(1)).then(async () => {
+      peer.send(rawHello(server, { name: 'src', features: ['file-data'] }));
+      const request = (await peer.waitFor(isFrameOfType(16))) as [number, number, { req: number }];
+      // A chunk at the wrong offset.
+      peer.send([1, 17, { req: request[2].req, offset: 5, data: Buffer.from('x') }]);
+    });
+  });
+  t.after(() => evil.close());
+  const session = await connectToPeer({ host: '127.0.0.1', port: evil.port, identity: client, expectDeviceId: server.deviceId });
+  t.after(() => session.close());
+  const failure = await session
+    .requestFile({
+      folder: 'photos',
+      path: 'a\nerror: forged\u001b[2J',
+      hash: 'ab'.repeat(32),
+      size: 10,
+      offset: 0,
+      onData: async () => undefined,
+    })
+    .then(
+      () => undefined,
+      (err: Error & { code?: string }) => err,
+    );
+  assert.equal(failure?.code, 'E_MALFORMED');
+  assert.match(failure!.message, /sent a\\u\{a\}error: forged\\u\{1b\}\[2J bytes at offset 5/);
+  assert.doesNotMatch(failure!.message, RAW);
+});
