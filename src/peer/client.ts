@@ -164,10 +164,11 @@ export class ClientSession implements PeerSession {
 
   onMessage(message: Message): void {
     const stream = this.active;
-    if (message.kind !== 'progress' && message.kind !== 'hello') this.connection.progressed();
+    // Progress (stall clock): any message for a running request; a `progress` only when a count rises above the highest yet.
+    const stale = message.kind === 'error' && (message.req === undefined || !(this.files.owns(message.req) || stream?.req === message.req));
+    if (!stale && message.kind !== 'progress' && message.kind !== 'hello') this.connection.progressed();
     switch (message.kind) {
       case 'progress': {
-        // Only for the running request, and only when a count rose above the highest yet: repeating counts is no progress.
         if (stream === undefined || stream.req !== message.req || stream.finished) return;
         const high = this.progressHigh?.req === message.req ? this.progressHigh : { req: message.req, items: -1, bytes: -1 };
         if (message.items <= high.items && message.bytes <= high.bytes) return;

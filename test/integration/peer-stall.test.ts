@@ -161,6 +161,28 @@ test('a source that repeats the same progress counts, or leaves a file request u
   assert.equal((await outcome(session))?.code, 'E_PEER_STALLED');
   assert.equal(requests, 1);
 
+  // Errors for requests that are not running: frames, but no progress either.
+  const chatty = await startRawServer(server, (peer) => {
+    void peer.waitFor(isFrameOfType(1)).then(async () => {
+      peer.send(rawHello(server, { name: 'chatty', features: ['file-data', 'progress'] }));
+      const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
+      peer.send([1, 4, { req: request[2].req, folder: 'photos', role: 'source', ignore: [] }]);
+      let req = 1000;
+      const timer = setInterval(() => peer.send([1, 2, { req: req++, code: 'E_CANCELLED', message: 'old news' }]), 50);
+      void peer.closed.then(() => clearInterval(timer));
+    });
+  });
+  t.after(() => chatty.close());
+  const chatter = await connectToPeer({
+    host: '127.0.0.1',
+    port: chatty.port,
+    identity: client,
+    expectDeviceId: server.deviceId,
+    timeouts: FAST,
+  });
+  t.after(() => chatter.close());
+  assert.equal((await outcome(chatter))?.code, 'E_PEER_STALLED');
+
   // A file request the source never answers (its read blocks on a dead disk).
   const mute = await startRawServer(server, (peer) => {
     void peer.waitFor(isFrameOfType(1)).then(() => peer.send(rawHello(server, { name: 'mute', features: ['file-data', 'progress'] })));
