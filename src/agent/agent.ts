@@ -68,9 +68,11 @@ export function scanningSource(scanOptions: Pick<ScanOptions, 'cacheDir' | 'jobs
   return async (folder: FolderConfig, signal: AbortSignal, request: ManifestScanRequest = { verify: false, hash: true }) => {
     await verifyFolderRoot(folder.path, folder.id);
     const text = await readIgnoreRules(folder.path);
+    const scan = scanFolder(folder.path, { ...scanOptions, signal, verify: request.verify, hash: request.hash });
     return {
       ignoreRules: text === '' ? [] : text.split(/\r?\n/),
-      entries: scanFolder(folder.path, { ...scanOptions, signal, verify: request.verify, hash: request.hash }),
+      entries: scan,
+      progress: () => scan.progress,
     };
   };
 }

@@ -157,10 +157,10 @@ export function noSourceError({
  * True when the source was reached (its certificate checked) and then ended
  * the attempt: an `error` frame it sent (a refusal, even before its hello;
  * a failure mid-manifest), frames that break the protocol, or a connection
- * it dropped or stopped answering after it opened.
+ * it dropped, stopped answering, or answered without progress (stalled) after it opened.
  */
 function answeredThenFailed(error: SynkerError): boolean {
   if (error instanceof ProtocolError) return true;
   if (!(error instanceof PeerError)) return false;
-  return error.remote || error.code === 'E_PEER_CLOSED' || error.code === 'E_PEER_UNRESPONSIVE';
+  return error.remote || error.code === 'E_PEER_CLOSED' || error.code === 'E_PEER_UNRESPONSIVE' || error.code === 'E_PEER_STALLED';
 }

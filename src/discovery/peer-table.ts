@@ -9,6 +9,7 @@
  * Time comes from an injected clock so tests can drive it.
  */
 import { EventEmitter } from 'node:events';
+import { printablePath } from '../base/printable.js';
 import { MAX_SILENCE_MS } from './constants.js';
 import type { DecodedTxt } from './txt.js';
 
@@ -92,7 +93,8 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
       key,
       deviceId,
       instance: obs.instance,
-      name: obs.txt.synker?.name ?? instanceLabel(obs.instance),
+      // Anyone on the link picks the instance name: escaped like every name from the network (the TXT name is cleaned in txt.ts).
+      name: obs.txt.synker?.name ?? printablePath(instanceLabel(obs.instance)),
       protocolVersion: obs.txt.synker?.protocolVersion,
       problems: obs.txt.problems,
       host: obs.host,

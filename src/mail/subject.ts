@@ -77,6 +77,8 @@ function errorPhrase(report: CheckReport, error: NonNullable<CheckReport['error'
       return `${source} dropped the connection`;
     case 'E_PEER_UNRESPONSIVE':
       return `${source} stopped answering`;
+    case 'E_PEER_STALLED':
+      return `${source} is stuck (no progress for a minute)`;
     case 'E_SOURCE_FOLDER_ABSENT':
       return `the folder is absent on ${source} (disk not mounted?)`;
     case 'E_FOLDER_ABSENT':

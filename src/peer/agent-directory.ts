@@ -19,6 +19,14 @@ export interface FolderManifest {
   /** The lines of the folder's `.synkerignore` ([] when it has none; `readIgnoreRules(root).split(/\r?\n/)`). */
   ignoreRules: string[];
   entries: AsyncIterable<ManifestEntry>;
+  /**
+   * How far the scan behind `entries` has got (items looked at, bytes of
+   * file content read), live and only growing: told to a client that
+   * announced `progress` while no entries are ready, so a slow scan (a 50 GB
+   * file hashing on a slow disk) is not taken for a stalled one. Absent: the
+   * entries are the only progress.
+   */
+  progress?: () => { items: number; bytes: number };
 }
 
 /** How the client asked the folder to be scanned (manifest-request `verify` and `hash`). */

@@ -15,11 +15,13 @@
  * asked for) already lives in its own file.
  */
 import { shortDeviceId } from '../identity/device-id.js';
+import { printablePath } from '../base/printable.js';
 import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
   FEATURE_FILE_DATA,
+  FEATURE_PROGRESS,
   FEATURE_VERIFIED_RECORDS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -54,10 +56,11 @@ export interface ConnectOptions {
   expectName?: string | undefined;
   /** Aborts connecting and, once connected, the session (running requests fail with E_ABORTED). */
   signal?: AbortSignal | undefined;
-  timeouts?: Partial<SessionTimeouts>;
+  timeouts?: Partial<import('./timeouts.js').SessionTimeouts>;
   logger?: Logger;
 }
 
+/** The server as its hello announced it; `name` and `software` escaped (base/printable.ts), as every peer's text is kept. */
 export interface RemoteAgent {
   name: string;
   deviceId: string;
@@ -122,6 +125,8 @@ export class ClientSession implements PeerSession {
   private closed = false;
   private readonly files: FileReceiving;
   private readonly verified: VerifiedAsking;
+  /** The highest `progress` counts of the running manifest request: a message that raises neither is no progress. */
+  private progressHigh: { req: number; items: number; bytes: number } | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -140,7 +145,7 @@ export class ClientSession implements PeerSession {
     this.verified = new VerifiedAsking(connection, () => this.nextReq++, timeouts.idleTimeout);
   }
 
-  /** Check the server's hello; returns the reason to refuse it, if any. */
+  /** Check the server's hello; returns the reason to refuse it, if any. One that announces `progress` is held to it (stall clock). */
   acceptHello(message: Message): SynkerError | undefined {
     const where = `${this.options.host}:${this.options.port}`;
     if (message.kind === 'error') {
@@ -154,7 +159,7 @@ export class ClientSession implements PeerSession {
     if (message.version !== PROTOCOL_VERSION) {
       const error = new ProtocolError(
         'E_VERSION',
-        `${message.name} (${message.software}) speaks protocol version ${message.version}; this device (${SOFTWARE}) speaks version ${PROTOCOL_VERSION}`,
+        `${printablePath(message.name)} (${printablePath(message.software)}) speaks protocol version ${message.version}; this device (${SOFTWARE}) speaks version ${PROTOCOL_VERSION}`,
         { hint: 'Install the same synker version on both devices.' },
       );
       this.connection.fail(error);
@@ -169,24 +174,38 @@ export class ClientSession implements PeerSession {
       return error;
     }
     this.remote = {
-      name: message.name,
+      name: printablePath(message.name),
       deviceId: message.deviceId,
-      software: message.software,
+      software: printablePath(message.software),
       features: message.features,
       host: this.options.host,
       port: this.options.port,
     };
-    this.connection.peerLabel = `${this.options.expectName ?? message.name} (${where})`;
+    this.connection.peerLabel = `${printablePath(this.options.expectName ?? message.name)} (${where})`;
+    this.connection.acceptFullFrames();
+    if (message.features.includes(FEATURE_PROGRESS))
+      this.connection.watchProgress(() => this.active?.finished === false || this.files.running > 0);
     return undefined;
   }
 
   onMessage(message: Message): void {
     const stream = this.active;
+    // Progress (stall clock): any message for a running request; a `progress` only when a count rises above the highest yet.
+    const stale = message.kind === 'error' && (message.req === undefined || !(this.files.owns(message.req) || stream?.req === message.req));
+    if (!stale && message.kind !== 'progress' && message.kind !== 'hello') this.connection.progressed();
     switch (message.kind) {
+      case 'progress': {
+        if (stream === undefined || stream.req !== message.req || stream.finished) return;
+        const high = this.progressHigh?.req === message.req ? this.progressHigh : { req: message.req, items: -1, bytes: -1 };
+        if (message.items <= high.items && message.bytes <= high.bytes) return;
+        this.progressHigh = { req: message.req, items: Math.max(message.items, high.items), bytes: Math.max(message.bytes, high.bytes) };
+        this.connection.progressed();
+        return;
+      }
       case 'error':
         if (message.req === undefined) {
           this.connection.endByPeer(
-            new PeerError(message.code, `${this.options.expectName ?? this.remote.name}: ${message.message}`, {
+            new PeerError(message.code, `${printablePath(this.options.expectName ?? this.remote.name)}: ${message.message}`, {
               remote: true,
               ...(message.hint === undefined ? {} : { hint: message.hint }),
             }),

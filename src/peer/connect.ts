@@ -12,7 +12,7 @@ import { formatDeviceId } from '../identity/device-id.js';
 import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
-import { FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, WS_PATH } from '../protocol/index.js';
+import { FEATURE_FILE_DATA, FEATURE_PROGRESS, FEATURE_UNHASHED_FILE_END, LIMITS, MAX_FRAME_BYTES, WS_PATH } from '../protocol/index.js';
 import { ClientSession, type ConnectOptions, type PeerSession } from './client.js';
 import { Connection } from './connection.js';
 import { PeerError, WrongDeviceError } from './errors.js';
@@ -131,7 +131,7 @@ export async function connectToPeer(options: ConnectOptions): Promise<PeerSessio
         name: truncate(options.name ?? defaultName()),
         deviceId: identity.deviceId,
         software: SOFTWARE,
-        features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END],
+        features: [FEATURE_FILE_DATA, FEATURE_UNHASHED_FILE_END, FEATURE_PROGRESS],
       });
     });
   });

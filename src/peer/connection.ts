@@ -12,6 +12,7 @@ import type WebSocket from 'ws';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
+  HANDSHAKE_FRAME_BYTES,
   LIMITS,
   ProtocolError,
   SEND_HIGH_WATER_BYTES,
@@ -22,8 +23,10 @@ import {
   type OutgoingMessage,
 } from '../protocol/index.js';
 import { PeerError } from './errors.js';
+import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
 import { formatDuration } from '../base/duration.js';
+import { printablePath } from '../base/printable.js';
 
 export interface ConnectionHandlers {
   /** Every decoded message except unknown types, which the connection answers itself. */
@@ -58,6 +61,16 @@ export class Connection {
   private corked = false;
   /** Bytes of send() frames the socket has not yet handed to the kernel. */
   private unpacedBytes = 0;
+  /**
+   * Largest frame decoded: a hello or an error until the handshake is done
+   * (acceptFullFrames), so that a peer nobody trusts yet costs a decode of a
+   * few KiB at most, never one of 1 MiB.
+   */
+  private frameLimit = HANDSHAKE_FRAME_BYTES;
+  /** The stall clock (watchProgress): whether a request waits on the peer, and when one last advanced. */
+  private stall: { waiting: () => boolean; last: number } | undefined;
+  /** When checkIdle last ran: a check that runs much later than planned found our own event loop blocked. */
+  private lastCheck = Date.now();
 
   constructor(
     private readonly ws: WebSocket,
@@ -66,8 +79,36 @@ export class Connection {
     peerLabel: string,
     /** The TLS socket under `ws`, to group the frames of one event-loop turn into one write. */
     private readonly socket?: Corkable,
+    /** The agent's: its warnings about a peer are rate-limited per `quietKey` (the peer's address). */
+    private readonly quiet?: { log: QuietLog; key: string },
   ) {
     this.peerLabel = peerLabel;
+  }
+
+  /** The handshake is done and the peer is the one expected (trusted, pinned): frames up to MAX_FRAME_BYTES from now on. */
+  acceptFullFrames(): void {
+    this.frameLimit = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Start the stall clock (a client whose server announced `progress`):
+   * while `waiting()` says a request waits on the peer and reading is not
+   * paused, the session fails with E_PEER_STALLED when nothing advanced it
+   * (progressed()) for `stallTimeout`, however well the peer answers pings.
+   */
+  watchProgress(waiting: () => boolean): void {
+    this.stall = { waiting, last: Date.now() };
+  }
+
+  /** A request advanced: entries, file data, an end, an error for it, or a `progress` message that counted up. */
+  progressed(): void {
+    if (this.stall !== undefined) this.stall.last = Date.now();
+  }
+
+  /** A warning about what the peer did: on the agent at most one a minute per peer address, then a count (quiet-log.ts). */
+  private warn(kind: string, message: string): void {
+    if (this.quiet === undefined) this.log.warn(message);
+    else this.quiet.log.warn(`${kind}:${this.quiet.key}`, message);
   }
 
   /** Start reading: handlers get every message from now on. */
@@ -83,14 +124,15 @@ export class Connection {
         err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
           ? new ProtocolError('E_FRAME_TOO_LARGE', `${this.peerLabel} sent a message larger than the protocol's limit of 1 MiB`)
           : new PeerError('E_PEER_CLOSED', `the connection to ${this.peerLabel} failed: ${err.message}`, { cause: err });
-      if (error instanceof ProtocolError) this.log.warn(`closing the session with ${this.peerLabel}: ${error.message}`);
+      if (error instanceof ProtocolError) this.warn('protocol', `closing the session with ${this.peerLabel}: ${error.message}`);
       this.finish(error);
     });
     ws.on('close', (code, reason) => {
       this.finish(
         new PeerError(
           'E_PEER_CLOSED',
-          `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})`,
+          // The reason is the peer's words (up to 123 bytes): escaped, like all of them.
+          `${this.peerLabel} closed the connection (code ${code}${reason.length > 0 ? `, ${printablePath(reason.toString())}` : ''})`,
           {
             hint: 'The other agent may have stopped or restarted; try again.',
           },
@@ -127,7 +169,7 @@ export class Connection {
           hint: 'synker reads every answer before it asks for more: make sure both devices run the same synker version, and report it if they do.',
         },
       );
-      this.log.warn(`closing the session: ${error.message}`);
+      this.warn('unread', `closing the session: ${error.message}`);
       this.fail(error);
       return;
     }
@@ -203,6 +245,7 @@ export class Connection {
     if (!this.readingPaused) return;
     this.readingPaused = false;
     this.lastReceived = Date.now();
+    this.progressed();
     if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
   }
 
@@ -276,8 +319,19 @@ export class Connection {
   }
 
   private checkIdle(): void {
-    if (this.finished || this.readingPaused) return;
-    const silent = Date.now() - this.lastReceived;
+    if (this.finished) return;
+    const now = Date.now();
+    const period = Math.max(10, Math.floor(this.timeouts.idleTimeout / 10));
+    const late = now - this.lastCheck > Math.max(3 * period, 1000);
+    this.lastCheck = now;
+    if (late || this.readingPaused) {
+      // Our own event loop was blocked (what the peer sent may be waiting unread), or we stopped reading on
+      // purpose: neither is the peer's silence. Its clocks start again.
+      this.lastReceived = Math.max(this.lastReceived, now - period);
+      if (this.stall !== undefined) this.stall.last = Math.max(this.stall.last, now - period);
+      return;
+    }
+    const silent = now - this.lastReceived;
     if (silent > this.timeouts.idleTimeout) {
       this.fail(
         new PeerError(
@@ -285,6 +339,26 @@ export class Connection {
           `${this.peerLabel} sent nothing for ${formatDuration(silent)}: it is frozen, asleep or unreachable`,
           {
             hint: 'Check that the other machine is awake and on the network, then try again.',
+          },
+        ),
+      );
+      return;
+    }
+    const stall = this.stall;
+    if (stall === undefined) return;
+    // The clock runs only while a request waits on the peer: it starts when one does.
+    if (!stall.waiting()) {
+      stall.last = now;
+      return;
+    }
+    const still = now - stall.last;
+    if (still > this.timeouts.stallTimeout) {
+      this.fail(
+        new PeerError(
+          'E_PEER_STALLED',
+          `${this.peerLabel} answers but has made no progress for ${formatDuration(still)}: its scan or its disk seems stuck`,
+          {
+            hint: "Check the other machine's disk (a failing or stuck disk, an unreachable network folder) and its agent's log, then try again.",
           },
         ),
       );
@@ -300,15 +374,26 @@ export class Connection {
     }
     let message: DecodedMessage;
     try {
+      if (data.length > this.frameLimit) {
+        throw new ProtocolError(
+          'E_FRAME_TOO_LARGE',
+          `a frame of ${data.length} bytes before the handshake was done; until then a frame (a hello or an error) is at most ${this.frameLimit} bytes`,
+        );
+      }
       message = decodeFrame(data);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       const error = new ProtocolError(err.code, `${this.peerLabel} broke the protocol: ${err.message}`, { cause: err });
-      this.log.warn(`closing the session: ${error.message}`);
+      this.warn('protocol', `closing the session: ${error.message}`);
       this.fail(error);
       return;
     }
     if (message.kind === 'unknown') {
+      if (this.frameLimit === HANDSHAKE_FRAME_BYTES) {
+        // Probing with unknown types is for peers past the handshake; before it, only a hello or an error is allowed.
+        this.fail(new ProtocolError('E_UNEXPECTED_MESSAGE', `unexpected message: a message of unknown type ${message.type} before hello`));
+        return;
+      }
       if (++this.unknownFrames > LIMITS.unknownFrames) {
         this.fail(new ProtocolError('E_LIMIT', `${this.peerLabel} sent more than ${LIMITS.unknownFrames} messages of unknown types`));
         return;

@@ -4,6 +4,7 @@
  * keep the peer's code. Codes are documented in docs/protocol.md section 7.
  */
 import { SynkerError } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 
 /** Codes only raised locally (never sent in an `error` frame). */
 export const LOCAL_PEER_ERROR_CODES = [
@@ -18,9 +19,16 @@ export const LOCAL_PEER_ERROR_CODES = [
 export class PeerError extends SynkerError {
   /** True when the peer sent this error (its code, its words); false when detected here. */
   readonly remote: boolean;
+  /**
+   * The words of an error the peer sent (`remote`) are escaped here, once,
+   * line breaks included: whatever shows them (terminal, log, e-mail), a peer
+   * cannot start a line of its own there (a forged `error:` line) or send
+   * control sequences. Escaping is idempotent, so wrapping is safe.
+   */
   constructor(code: string, message: string, options: { cause?: unknown; hint?: string; remote?: boolean } = {}) {
     const { remote = false, ...rest } = options;
-    super(code, message, rest);
+    if (remote && rest.hint !== undefined) rest.hint = printablePath(rest.hint);
+    super(code, remote ? printablePath(message) : message, rest);
     this.remote = remote;
   }
 }

@@ -16,6 +16,7 @@ import {
   type OutgoingMessage,
 } from '../protocol/index.js';
 import { SourceFileError } from '../transfer/errors.js';
+import { printablePath } from '../base/printable.js';
 import { PeerError } from './errors.js';
 
 export interface FileRequestOptions {
@@ -67,6 +68,11 @@ export class FileReceiving {
     private readonly nextReq: () => number,
   ) {}
 
+  /** File requests sent and not yet ended: each waits on the peer. */
+  get running(): number {
+    return this.active.size;
+  }
+
   owns(req: number): boolean {
     return this.active.has(req) || this.dropping.has(req);
   }
@@ -109,14 +115,17 @@ export class FileReceiving {
       this.channel.fail(
         new ProtocolError(
           'E_MALFORMED',
-          `${this.channel.peerLabel} sent ${r.options.path} bytes at offset ${message.offset}, expected ${r.next}`,
+          `${this.channel.peerLabel} sent ${printablePath(r.options.path)} bytes at offset ${message.offset}, expected ${r.next}`,
         ),
       );
       return;
     }
     if (r.next + data.length > r.options.size) {
       this.channel.fail(
-        new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${r.options.path}`),
+        new ProtocolError(
+          'E_LIMIT',
+          `${this.channel.peerLabel} sent more than the ${r.options.size} bytes of ${printablePath(r.options.path)}`,
+        ),
       );
       return;
     }
@@ -148,7 +157,7 @@ export class FileReceiving {
       this.channel.fail(
         new ProtocolError(
           'E_MALFORMED',
-          `${this.channel.peerLabel} ended ${r.options.path} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`,
+          `${this.channel.peerLabel} ended ${printablePath(r.options.path)} after ${r.next} of ${r.options.size} bytes (announcing ${message.size})`,
         ),
       );
       return;
@@ -164,10 +173,12 @@ export class FileReceiving {
     const r = this.active.get(req);
     if (r === undefined) return;
     const reason = SOURCE_FILE_CODES[code];
+    // The source's words, escaped like every text a peer sends (errors.ts).
+    text = printablePath(text);
     const error =
       reason !== undefined
         ? // The source's words name the file again ("nas: photo.jpg: changed ..."): once is enough.
-          new SourceFileError(r.options.path, reason, text.replace(`${r.options.path}: `, ''))
+          new SourceFileError(r.options.path, reason, text.replace(`${printablePath(r.options.path)}: `, ''))
         : new PeerError(code, text, { remote: true, ...(hint === undefined ? {} : { hint }) });
     void r.tail.then(() => r.reject(error));
   }

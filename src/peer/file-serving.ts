@@ -7,6 +7,7 @@
  * folder root, reached without symlinks, with the requested hash: anything
  * else gets an `error` for that request and the session goes on.
  */
+import { printablePath } from '../base/printable.js';
 import type { FolderConfig } from '../config/types.js';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
@@ -132,8 +133,11 @@ export class FileServing {
       this.channel.send({ kind: 'fileEnd', req, size: message.size, ...(hash === undefined ? {} : { hash }) });
       this.filesSent++;
       // One line per file only when debugging: a sync of 100,000 files must not flood the agent's log.
+      // Paths are names from disk, or the client's words: escaped (base/printable.ts), like every line quoting them.
       this.log.debug(
-        `sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`,
+        printablePath(
+          `sent ${message.folder}/${message.path} to ${this.channel.peerLabel}: ${bytesSent} bytes from offset ${message.offset}`,
+        ),
       );
     } catch (err) {
       if (!this.channel.isOpen) return;
@@ -142,7 +146,9 @@ export class FileServing {
         return;
       }
       if (err instanceof SourceFileError) {
-        this.log.info(`refused ${message.folder}/${message.path.slice(0, 200)} to ${this.channel.peerLabel}: ${err.message}`);
+        this.log.info(
+          printablePath(`refused ${message.folder}/${message.path.slice(0, 200)} to ${this.channel.peerLabel}: ${err.message}`),
+        );
         this.channel.send({
           kind: 'error',
           req,
@@ -154,7 +160,7 @@ export class FileServing {
       }
       const errno = errnoCode(err);
       if (errno !== undefined) {
-        this.log.warn(`could not read ${message.folder}/${message.path}: ${(err as Error).message}`);
+        this.log.warn(printablePath(`could not read ${message.folder}/${message.path}: ${(err as Error).message}`));
         this.channel.send({
           kind: 'error',
           req,
@@ -173,7 +179,7 @@ export class FileServing {
         return;
       }
       this.log.error(
-        `internal error (please report it) while sending ${message.folder}/${message.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        `internal error (please report it) while sending ${printablePath(`${message.folder}/${message.path}`)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
       this.channel.send({
         kind: 'error',

@@ -9,6 +9,7 @@ import type { FolderRole } from '../config/types.js';
 import type { SynkerError } from '../base/errors.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import { compareEntries } from '../manifest/order.js';
+import { printableQuote } from '../base/printable.js';
 import type { ReadyEntries } from '../manifest/ready-entries.js';
 import {
   LIMITS,
@@ -116,7 +117,7 @@ export class ClientManifestStream implements ManifestStream {
       this.channel.fail(
         new ProtocolError(
           'E_UNEXPECTED_MESSAGE',
-          `${this.channel.peerLabel} answered the request for "${this.folder}" with folder "${folder}"`,
+          `${this.channel.peerLabel} answered the request for "${this.folder}" with folder ${printableQuote(folder)}`,
         ),
       );
       return;
@@ -139,7 +140,7 @@ export class ClientManifestStream implements ManifestStream {
         this.channel.fail(
           new ProtocolError(
             'E_ORDER',
-            `${this.channel.peerLabel} sent ${JSON.stringify(entry.path)} after ${JSON.stringify(last.path)}: the manifest is out of order or repeats an entry`,
+            `${this.channel.peerLabel} sent ${printableQuote(entry.path)} after ${printableQuote(last.path)}: the manifest is out of order or repeats an entry`,
           ),
         );
         return;

@@ -17,6 +17,7 @@ import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
   FEATURE_FILE_DATA,
+  FEATURE_PROGRESS,
   FEATURE_UNHASHED_FILE_END,
   FEATURE_SCAN_OPTIONS,
   FEATURE_VERIFIED_RECORDS,
@@ -32,6 +33,7 @@ import {
   wireName,
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
+import { printablePath, printableQuote } from '../base/printable.js';
 import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
@@ -63,6 +65,8 @@ export class ServerSession {
   private running: { req: number; abort: AbortController; cancelled: boolean } | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private readonly files: FileServing;
+  /** The client announced `progress`: it is told how a manifest request's scan advances (and holds us to it). */
+  private sendsProgress = false;
 
   constructor(
     private readonly connection: Connection,
@@ -169,27 +173,31 @@ export class ServerSession {
     const { ctx, connection } = this;
     const name = this.name();
     clearTimeout(this.helloTimer);
+    // The peer chose its name and software: escaped wherever they are shown (logs, messages), never raw.
+    const peerName = printablePath(hello.name);
+    const software = printablePath(hello.software);
     if (hello.version !== PROTOCOL_VERSION) {
-      const text = `${name} (${SOFTWARE}) speaks protocol version ${PROTOCOL_VERSION}; ${hello.name} (${hello.software}) sent version ${hello.version}`;
-      ctx.quiet.warn(`version:${ctx.address}`, `refused ${hello.name} at ${ctx.address}: ${text}`);
+      const text = `${name} (${SOFTWARE}) speaks protocol version ${PROTOCOL_VERSION}; ${peerName} (${software}) sent version ${hello.version}`;
+      ctx.quiet.warn(`version:${ctx.address}`, `refused ${peerName} at ${ctx.address}: ${text}`);
       connection.fail(new ProtocolError('E_VERSION', text, { hint: 'Install the same synker version on both devices.' }));
       return;
     }
     if (hello.deviceId !== ctx.certDeviceId) {
-      const text = `${hello.name} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
+      const text = `${peerName} at ${ctx.address} announced device ID ${shortDeviceId(hello.deviceId)} but presented the certificate of ${shortDeviceId(ctx.certDeviceId!)}`;
       ctx.quiet.warn(`mismatch:${ctx.address}`, `refused: ${text}`);
       connection.fail(
         new ProtocolError('E_DEVICE_MISMATCH', text, { hint: 'The other device is misconfigured or impersonating another one.' }),
       );
       return;
     }
-    connection.peerLabel = `${hello.name} (${ctx.address})`;
+    connection.peerLabel = `${peerName} (${ctx.address})`;
     const trusted = ctx.directory.trusted(hello.deviceId);
     if (trusted === undefined) {
       const id = formatDeviceId(hello.deviceId);
+      // Keyed by address: a device ID costs a new self-signed certificate, an address does not come that cheap.
       ctx.quiet.warn(
-        `untrusted:${hello.deviceId}`,
-        `refused ${hello.name} at ${ctx.address}: device ${id} is not trusted; run \`synker trust ${id}\` to allow it`,
+        `untrusted:${ctx.address}`,
+        `refused ${peerName} at ${ctx.address}: device ${id} is not trusted; run \`synker trust ${id}\` to allow it`,
       );
       try {
         ctx.onUntrustedDevice?.({ deviceId: hello.deviceId, name: hello.name, address: ctx.address, at: new Date() });
@@ -206,21 +214,29 @@ export class ServerSession {
     }
     this.peerId = hello.deviceId;
     this.state = 'ready';
+    connection.acceptFullFrames();
     // A client from before unhashed file-ends requires the hash: hash for it as before.
     this.files.hashWhileSending = !hello.features.includes(FEATURE_UNHASHED_FILE_END);
+    this.sendsProgress = hello.features.includes(FEATURE_PROGRESS);
     connection.send({
       kind: 'hello',
       name,
       deviceId: ctx.identity.deviceId,
       software: SOFTWARE,
-      features: [FEATURE_FILE_DATA, FEATURE_SCAN_OPTIONS, ...(ctx.verifiedRecords === undefined ? [] : [FEATURE_VERIFIED_RECORDS])],
+      features: [
+        FEATURE_FILE_DATA,
+        FEATURE_SCAN_OPTIONS,
+        FEATURE_PROGRESS,
+        ...(ctx.verifiedRecords === undefined ? [] : [FEATURE_VERIFIED_RECORDS]),
+      ],
     });
-    ctx.log.debug(`session with ${trusted.name ?? hello.name} (${ctx.address}) open`);
+    ctx.log.debug(`session with ${trusted.name ?? peerName} (${ctx.address}) open`);
   }
 
   private onPeerError(code: string, text: string): void {
-    this.ctx.log.info(`${this.connection.peerLabel} ended the session: ${code} ${text}`);
-    this.connection.endByPeer(new PeerError(code, text, { remote: true }));
+    // Before the hello anyone can send this: rate-limited per address, and quoted in a few dozen characters.
+    this.ctx.quiet.warn(`error:${this.ctx.address}`, `${this.connection.peerLabel} ended the session: ${code} ${printableQuote(text)}`);
+    this.connection.endByPeer(new PeerError(code, printablePath(text), { remote: true }));
   }
 
   private unexpected(what: string): void {
@@ -277,9 +293,11 @@ export class ServerSession {
     }
     const running = { req, abort: new AbortController(), cancelled: false };
     this.running = running;
+    let progressTimer: NodeJS.Timeout | undefined;
     try {
       const manifest = await ctx.manifestSource(folder, running.abort.signal, scan);
       running.abort.signal.throwIfAborted();
+      if (this.sendsProgress && manifest.progress !== undefined) progressTimer = this.tellProgress(req, manifest.progress);
       const ignore = ignoreLines(manifest.ignoreRules, folder.id);
       // Windows has no POSIX modes: say so, so the other side neither compares nor applies made-up ones.
       this.send({
@@ -338,8 +356,28 @@ export class ServerSession {
         message: `${name} failed while reading folder "${folder.id}"; its log has the details`,
       });
     } finally {
+      clearInterval(progressTimer);
       if (this.running === running) this.running = undefined;
     }
+  }
+
+  /**
+   * Every progressInterval, while the scan's counts went up since the last
+   * time: `progress {req, items, bytes}`. Entries may wait long in a batch, or
+   * behind one large file hashing; this is what tells the client the scan
+   * still advances. A scan stuck on its disk raises no count, sends nothing,
+   * and the client's stall deadline ends the session.
+   */
+  private tellProgress(req: number, progress: () => { items: number; bytes: number }): NodeJS.Timeout {
+    let last = progress();
+    const timer = setInterval(() => {
+      const now = progress();
+      if (now.items <= last.items && now.bytes <= last.bytes) return;
+      last = now;
+      this.send({ kind: 'progress', req, items: now.items, bytes: now.bytes });
+    }, this.ctx.timeouts.progressInterval);
+    timer.unref();
+    return timer;
   }
 }
 

@@ -136,7 +136,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     wss.handleUpgrade(req, socket, head, (ws) => {
       const tlsSocket = req.socket as TLSSocket;
       const address = tlsSocket.remoteAddress ?? 'unknown';
-      const connection = new Connection(ws, timeouts, log, address, tlsSocket);
+      const connection = new Connection(ws, timeouts, log, address, tlsSocket, { log: quiet, key: address });
       const session = new ServerSession(connection, {
         certDeviceId: peerDeviceId(tlsSocket),
         address,

@@ -6,9 +6,24 @@ export interface SessionTimeouts {
   keepaliveInterval: number;
   /** Silence from the peer, while we are reading, after which the session fails. */
   idleTimeout: number;
+  /**
+   * Client: time without progress on a request (no entries, file data or
+   * advancing `progress` message) from a server that announced `progress`,
+   * while we are reading, after which the session fails with E_PEER_STALLED
+   * however well the server answers pings.
+   */
+  stallTimeout: number;
+  /** Server: how often it tells a client that announced `progress` how far a manifest request's scan has got. */
+  progressInterval: number;
 }
 
-export const DEFAULT_TIMEOUTS: SessionTimeouts = { handshakeTimeout: 10_000, keepaliveInterval: 5_000, idleTimeout: 15_000 };
+export const DEFAULT_TIMEOUTS: SessionTimeouts = {
+  handshakeTimeout: 10_000,
+  keepaliveInterval: 5_000,
+  idleTimeout: 15_000,
+  stallTimeout: 60_000,
+  progressInterval: 5_000,
+};
 
 export function resolveTimeouts(overrides: Partial<SessionTimeouts> = {}): SessionTimeouts {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides };
@@ -17,5 +32,7 @@ export function resolveTimeouts(overrides: Partial<SessionTimeouts> = {}): Sessi
   }
   if (timeouts.keepaliveInterval >= timeouts.idleTimeout)
     throw new TypeError('timeouts.keepaliveInterval must be shorter than timeouts.idleTimeout');
+  if (timeouts.progressInterval >= timeouts.stallTimeout)
+    throw new TypeError('timeouts.progressInterval must be shorter than timeouts.stallTimeout');
   return timeouts;
 }

@@ -5,6 +5,7 @@
  */
 import { Unpackr } from 'msgpackr';
 import type { ManifestEntry } from '../manifest/entry.js';
+import { printableQuote } from '../base/printable.js';
 import { ProtocolError } from './errors.js';
 import {
   codeString,
@@ -29,6 +30,7 @@ import {
   type VerifiedRecordAnswer,
 } from './messages.js';
 import { peerPathProblem } from './paths.js';
+import { checkFrameShape } from './shape.js';
 import { fromWireEntry } from './wire-entry.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -39,12 +41,14 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
   if (frame.byteLength > MAX_FRAME_BYTES) {
     throw new ProtocolError('E_FRAME_TOO_LARGE', `the peer sent a frame of ${frame.byteLength} bytes; the limit is ${MAX_FRAME_BYTES}`);
   }
-  // 2. Envelope.
+  // 2. Envelope: plain msgpack only (shape.ts), so that what msgpackr builds costs no more than the bytes it reads.
+  checkFrameShape(frame);
   let value: unknown;
   try {
     value = unpackr.unpack(frame);
   } catch (err) {
-    throw new ProtocolError('E_MALFORMED', `the peer sent a frame that is not valid msgpack (${(err as Error).message})`);
+    // Not reached for a frame that passed checkFrameShape; msgpackr's own words may quote the frame, so only the first line, cut.
+    throw new ProtocolError('E_MALFORMED', `the peer sent a frame that is not valid msgpack (${printableQuote((err as Error).message)})`);
   }
   if (!Array.isArray(value) || value.length !== 3) throw malformed('frame', 'frame', 'an array of three: [version, type, body]', value);
   const [version, type, body] = value as [unknown, unknown, unknown];
@@ -130,7 +134,7 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       const paths = stringArray(body, 'paths', where, LIMITS.verifiedPaths, LIMITS.pathBytes);
       for (const path of paths) {
         const problem = peerPathProblem(path, true);
-        if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${JSON.stringify(path.slice(0, 200))}`);
+        if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${printableQuote(path)}`);
       }
       return { kind: 'verifiedRequest', req: uint(body, 'req', where, LIMITS.maxReq), folder: folderId(body, where), paths };
     }
@@ -143,11 +147,18 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       const records = wire.map((r: unknown) => verifiedRecord(r, where));
       return { kind: 'verifiedRecords', req: uint(body, 'req', where, LIMITS.maxReq), records };
     }
+    case MESSAGE_TYPES.progress:
+      return {
+        kind: 'progress',
+        req: uint(body, 'req', 'progress', LIMITS.maxReq),
+        items: uint(body, 'items', 'progress'),
+        bytes: uint(body, 'bytes', 'progress'),
+      };
     case MESSAGE_TYPES.fileRequest: {
       const where = 'file-request';
       const path = string(body, 'path', where, LIMITS.pathBytes, 1);
       const problem = peerPathProblem(path, true);
-      if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${JSON.stringify(path.slice(0, 200))}`);
+      if (problem !== undefined) throw new ProtocolError('E_BAD_PATH', `${where}: ${problem}: ${printableQuote(path)}`);
       const size = uint(body, 'size', where);
       const offset = uint(body, 'offset', where);
       if (offset > size) throw new ProtocolError('E_MALFORMED', `${where}: offset ${offset} is past the end of the ${size}-byte file`);

@@ -107,6 +107,8 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
         req: message.req,
         records: message.records.map((r) => (r === null ? null : [hashBytes(r.hash), r.size, r.mtime])),
       };
+    case 'progress':
+      return { req: message.req, items: message.items, bytes: message.bytes };
     case 'fileRequest':
       return {
         req: message.req,

@@ -12,11 +12,17 @@ export function isMap(value: unknown): value is Body {
   return proto === Object.prototype || proto === null;
 }
 
+/** Integers up to this size are shown in full; larger ones (a float64 can be 10^308) in exponent form. */
+const SHOWN_IN_FULL = 2n ** 64n;
+
 function describe(value: unknown): string {
   if (value === null) return 'nil';
-  // A number is shown: "got a number" for 2^60 or -1 does not say what is wrong with it.
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value).toString();
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  // A number is shown: "got a number" for 2^60 or -1 does not say what is wrong with it. At most a few dozen characters:
+  // the frame's shape check lets through no BigInt beyond 64 bits, and a huge float is shown as 1e+308.
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 64) return BigInt(value).toString();
+  if (typeof value === 'bigint' && value < SHOWN_IN_FULL && value > -SHOWN_IN_FULL) return value.toString();
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'bigint') return 'an integer of more than 64 bits';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return 'binary data';
   return typeof value === 'object' ? 'a map' : `a ${typeof value}`;

@@ -7,6 +7,14 @@ export const PROTOCOL_VERSION = 1;
 /** Largest frame either side ever sends; also the WebSocket `maxPayload`. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * Largest frame either side decodes before the handshake is done (the
+ * peer's hello accepted: trusted by the server, the expected device for the
+ * client): a hello or an error is at most ~4.3 KiB (an error's message and
+ * hint are 2 KiB each). A peer nobody trusts yet gets no bigger decode.
+ */
+export const HANDSHAKE_FRAME_BYTES = 8 * 1024;
+
 /** Path to request on the server; the version is in the path so a later one can live beside it. */
 export const WS_PATH = '/synker/v1';
 /** The agent's default TCP port (the config's `port` overrides it). */

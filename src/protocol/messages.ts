@@ -16,6 +16,7 @@ export const MESSAGE_TYPES = {
   cancel: 7,
   verifiedRequest: 8,
   verifiedRecords: 9,
+  progress: 10,
   fileRequest: 16,
   fileData: 17,
   fileEnd: 18,
@@ -40,6 +41,16 @@ export const FEATURE_UNHASHED_FILE_END = 'file-end-unhashed';
  * changed" against.
  */
 export const FEATURE_VERIFIED_RECORDS = 'verified-records';
+
+/**
+ * Announced in `hello.features` by both sides of the `progress` message
+ * (type 10): a client that understands it and applies the stall deadline, a
+ * server that sends it while a manifest request makes progress the client
+ * cannot see (a scan walking or hashing before its next entries). A server
+ * sends it only to a client that announced it; a client applies the stall
+ * deadline only to a server that announced it.
+ */
+export const FEATURE_PROGRESS = 'progress';
 
 /** A message's name on the wire and in docs/protocol.md, for messages: `manifestRequest` is `manifest-request`. */
 export function wireName(kind: string): string {
@@ -144,6 +155,19 @@ export interface VerifiedRecordsMessage {
   records: Array<VerifiedRecordAnswer | null>;
 }
 
+/**
+ * The server's word that a manifest request advances although no entry is
+ * ready yet: counts since the request began, of items the scan has looked
+ * at and of bytes of file content it has read. A message that raises
+ * neither is no progress.
+ */
+export interface ProgressMessage {
+  kind: 'progress';
+  req: number;
+  items: number;
+  bytes: number;
+}
+
 /** Ask for one file of a folder's manifest, from `offset` to its end (section 6). */
 export interface FileRequestMessage {
   kind: 'fileRequest';
@@ -193,6 +217,7 @@ export type Message =
   | CancelMessage
   | VerifiedRequestMessage
   | VerifiedRecordsMessage
+  | ProgressMessage
   | FileRequestMessage
   | FileDataMessage
   | FileEndMessage;

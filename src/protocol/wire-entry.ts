@@ -9,6 +9,7 @@ import { ProtocolError } from './errors.js';
 import { checkStringSize, malformed, UINT } from './fields.js';
 import { LIMITS } from './limits.js';
 import { peerPathProblem } from './paths.js';
+import { printableQuote } from '../base/printable.js';
 
 /**
  * Positional: [path, type, size, mtime, mode, hash, target, raw, flags,
@@ -129,9 +130,9 @@ export function fromWireEntry(value: unknown): ManifestEntry {
   if (typeof path !== 'string') throw malformed(WHERE, 'path', 'a string', path);
   const pathProblem = peerPathProblem(path, true);
   if (pathProblem !== undefined)
-    throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe path ${JSON.stringify(path)}: ${pathProblem}`);
+    throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe path ${printableQuote(path)}: ${pathProblem}`);
   // Named in errors only: not built for each of a million good entries.
-  const where = (): string => `manifest entry ${JSON.stringify(path)}`;
+  const where = (): string => `manifest entry ${printableQuote(path)}`;
   if (typeof typeCode !== 'number' || !Number.isInteger(typeCode) || typeCode < 0 || typeCode >= TYPES_BY_CODE.length) {
     throw malformed(where(), 'type', 'a type code from 0 to 3', typeCode);
   }
@@ -165,7 +166,7 @@ export function fromWireEntry(value: unknown): ManifestEntry {
     if (typeof raw !== 'string') throw malformed(where(), 'raw', 'a string', raw);
     const rawProblem = peerPathProblem(raw, false);
     if (rawProblem !== undefined)
-      throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe on-disk name ${JSON.stringify(raw)}: ${rawProblem}`);
+      throw new ProtocolError('E_BAD_PATH', `the peer sent the unsafe on-disk name ${printableQuote(raw)}: ${rawProblem}`);
     if (raw === path || raw.normalize('NFC') !== path) throw bad(where(), 'the on-disk name must differ from the key and normalise to it');
     entry.raw = raw;
   }

@@ -89,12 +89,17 @@ export class HashPool {
     this.maxLanes = Math.max(options.jobs, options.ioConcurrency);
     this.cpuLanes = options.jobs;
     this.largeLanes = Math.max(1, Math.min(options.jobs, this.maxLanes - 1));
-    this.workerData = { cpuTokens: createCpuTokens(options.jobs), chunkSize: READ_CHUNK_BYTES };
+    this.workerData = { cpuTokens: createCpuTokens(options.jobs), chunkSize: READ_CHUNK_BYTES, bytesRead: new SharedArrayBuffer(8) };
   }
 
   /** Threads started so far. */
   get threads(): number {
     return this.lanes.length;
+  }
+
+  /** Bytes the threads have read so far, counted read by read (a file half hashed counts half). */
+  get bytesRead(): number {
+    return Number(Atomics.load(new BigInt64Array(this.workerData.bytesRead), 0));
   }
 
   /** Hash one file; `state` is what the walk's lstat saw. */

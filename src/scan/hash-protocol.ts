@@ -106,4 +106,10 @@ export function unpackResponses(result: HashBatchResult): HashResponse[] {
 export interface HashWorkerData {
   cpuTokens: SharedArrayBuffer;
   chunkSize: number;
+  /**
+   * One BigInt64 the threads add every read's byte count to: progress within
+   * a file, which a scan hashing one 50 GB video otherwise shows nowhere
+   * until the file is done (a stuck read shows as no progress).
+   */
+  bytesRead: SharedArrayBuffer;
 }

@@ -19,6 +19,7 @@ import { openNoFollowSync } from '../base/no-follow.js';
 const data = workerData as HashWorkerData;
 const tokens = new CpuTokens(data.cpuTokens);
 const buffer = Buffer.allocUnsafe(data.chunkSize);
+const bytesRead = new BigInt64Array(data.bytesRead);
 const port = parentPort!;
 
 // O_NOFOLLOW: a name that became a symlink since the walk is not followed.
@@ -84,6 +85,7 @@ function readAndHash(fd: number, size: number): string | undefined {
     const got = readSync(fd, buffer, 0, want, position);
     waitMs += performance.now() - start;
     if (got === 0) return undefined;
+    Atomics.add(bytesRead, 0, BigInt(got));
     tokens.acquire();
     try {
       hash.update(buffer.subarray(0, got));

@@ -42,10 +42,22 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
   cacheLocation: string | undefined;
   private readonly options: ResolvedScanOptions;
   private started = false;
+  private walked = 0;
+  private pool: HashPool | undefined;
 
   constructor(root: string, options: ScanOptions = {}) {
     this.root = path.resolve(root);
     this.options = resolveScanOptions(this.root, options);
+  }
+
+  /**
+   * How far the scan has got, live: items the walk has looked at and bytes
+   * of file content the hash threads have read (read by read, so a large
+   * file being hashed advances it too). Both only grow; a scan stuck on a
+   * disk shows as neither growing.
+   */
+  get progress(): { items: number; bytes: number } {
+    return { items: this.walked, bytes: this.pool?.bytesRead ?? 0 };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ManifestEntry> {
@@ -75,6 +87,7 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
       this.cacheLocation = cache.location;
     }
     const pool = options.hash ? new HashPool({ jobs: options.jobs, ioConcurrency: options.ioConcurrency }) : undefined;
+    this.pool = pool;
     const window = new ReorderWindow<ManifestEntry>();
     try {
       let items: Generator<WalkItem>;
@@ -92,6 +105,7 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
           throw rootError(root, err);
         }
         if (next.done) break;
+        this.walked++;
         this.add(window, next.value, cache, pool);
         while (window.headReady() || window.size >= options.reorderWindow) {
           yield this.count(window.headReady() ? window.shiftReady() : await window.shift());

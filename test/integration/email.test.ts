@@ -267,6 +267,18 @@ test('a failed check reads "NOT verified" and says what to do', async () => {
     },
   };
   assert.equal(renderReportEmail(frozen, CTX).subject, 'Backup of pictures on nas NOT verified: the source stopped answering');
+  const stalled = {
+    ...report,
+    error: {
+      code: 'E_PEER_STALLED',
+      message: 'laptop (127.0.0.1:44040) answers but has made no progress for 1 min 0 s: its scan or its disk seems stuck',
+      hint: null,
+    },
+  };
+  assert.equal(
+    renderReportEmail(stalled, CTX).subject,
+    'Backup of pictures on nas NOT verified: the source is stuck (no progress for a minute)',
+  );
 });
 
 test('staleness mail: "NOT verified since <date>"', () => {

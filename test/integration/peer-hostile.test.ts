@@ -190,10 +190,11 @@ test("a trusted client that sends requests and never reads the answers is closed
     assert.ok(over, `${name}: the agent still holds the session after ${sent} requests`);
     // The cap counts frame bodies; the socket also holds their few header bytes.
     assert.ok(mostQueued <= UNREAD_ANSWERS_LIMIT_BYTES * 1.05, `${name}: the agent queued ${mostQueued} bytes for the flooder`);
-    assert.ok(
-      agent.log.lines.some((l) => /warn closing the session: raw \(127\.0\.0\.1\) sends requests without reading the answers/.test(l)),
-      `${name}: ${agent.log.lines.slice(-3).join('; ')}`,
-    );
+    // Logged once; the same again from the same address within the minute is only counted (quiet-log.ts).
+    const logged = agent.log.lines.filter((l) =>
+      /warn closing the session: raw \(127\.0\.0\.1\) sends requests without reading the answers/.test(l),
+    ).length;
+    assert.equal(logged, name === 'manifest-request' ? 1 : 0, `${name}: ${agent.log.lines.slice(-3).join('; ')}`);
   }
   WebSocket.prototype.send = send;
   agent.directory.folderList[0]!.shareWith = [client.deviceId];

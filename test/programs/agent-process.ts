@@ -14,6 +14,8 @@ export interface AgentProcessConfig {
   trusted: string[];
   entries: number;
   padding?: number;
+  /** After this many entries the manifest stops for ever (a scan stuck on a dead disk), the agent otherwise alive. */
+  stallAfter?: number;
   timeouts?: Partial<SessionTimeouts>;
   /** Sample heap + buffers every 5 ms (costly: tests only); RSS is always sampled. */
   sampleHeap?: boolean;
@@ -40,6 +42,7 @@ async function* generated(): AsyncGenerator<import('../../src/manifest/entry.js'
   for (const entry of generateEntries(config.entries, { padding: config.padding ?? 0 })) {
     // Let the event loop breathe like a real scan does.
     if (++i % 1000 === 0) await new Promise((r) => setImmediate(r));
+    if (config.stallAfter !== undefined && i > config.stallAfter) await new Promise(() => undefined);
     yield entry;
   }
 }

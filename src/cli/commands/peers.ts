@@ -17,6 +17,7 @@ import { formatDuration, parseDuration } from '../../base/duration.js';
 import { errnoCode, rethrowIfBug, UsageError } from '../../base/errors.js';
 import type { PairingAttempt } from '../../state/agent-state.js';
 import { addExamples } from '../help.js';
+import { printablePath } from '../../base/printable.js';
 import { action, EXIT, ExitError } from '../run.js';
 
 export type PeerStatus = 'this device' | 'trusted' | `trusted as "${string}"` | 'not trusted' | 'wants to pair' | 'not a synker agent';
@@ -95,7 +96,7 @@ async function trustLookup(ctx: CliContext): Promise<Known> {
   const trustOf: TrustLookup = (deviceId) => {
     if (deviceId === self) return 'this device';
     const trusted = config.trusted.find((t) => t.deviceId === deviceId);
-    if (trusted) return trusted.name ? `trusted as "${trusted.name}"` : 'trusted';
+    if (trusted) return trusted.name ? `trusted as "${printablePath(trusted.name)}"` : 'trusted';
     return pairing.has(deviceId) ? 'wants to pair' : 'not trusted';
   };
   // Trusted since it tried: nothing left to do about it.
@@ -169,17 +170,20 @@ function render(
     lines.push(
       `${survey.agents.length} agent${survey.agents.length === 1 ? '' : 's'} on the network (listened ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ') || 'no interface'}):`,
     );
+    // Names, hosts and problems come from the network (mDNS) or from devices that tried to connect: escaped, never raw.
     const rows = survey.agents.map((e) => [
-      e.name,
+      printablePath(e.name),
       e.deviceId ? shortDeviceId(e.deviceId) : '-',
       statusOf(e),
-      `${addressList(e)} port ${e.port}`,
+      printablePath(`${addressList(e)} port ${e.port}`),
       `seen ${formatDuration(Math.max(0, now - e.lastSeen))} ago`,
     ]);
     lines.push(...table(rows));
     for (const e of survey.agents)
       if (e.deviceId === undefined)
-        lines.push(`  note: "${e.name}" advertises _synker._tcp but is not a synker agent: ${e.problems.join('; ')}`);
+        lines.push(
+          `  note: "${printablePath(e.name)}" advertises _synker._tcp but is not a synker agent: ${printablePath(e.problems.join('; '))}`,
+        );
   }
   if (survey.staticPeers.length > 0) {
     lines.push('Static peers:');
@@ -188,7 +192,7 @@ function render(
         survey.staticPeers.map((s) =>
           s.deviceId !== undefined
             ? [s.peer.text, shortDeviceId(s.deviceId), trustOf(s.deviceId), 'a synker agent answers']
-            : [s.peer.text, '-', s.reachable ? 'reachable' : 'unreachable', s.error ?? ''],
+            : [s.peer.text, '-', s.reachable ? 'reachable' : 'unreachable', printablePath(s.error ?? '')],
         ),
       ),
     );
@@ -199,9 +203,9 @@ function render(
     lines.push(
       ...table(
         attempts.map((a) => [
-          a.name ?? '?',
+          a.name === undefined ? '?' : printablePath(a.name),
           shortDeviceId(a.deviceId),
-          a.address ?? '',
+          printablePath(a.address ?? ''),
           `last ${formatDuration(Math.max(0, now - a.lastSeen.getTime()))} ago`,
         ]),
       ),

@@ -12,6 +12,7 @@ import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
 import { formatTable } from '../table.js';
+import { hasUnprintable, printablePath } from '../../base/printable.js';
 
 export function register(program: Command): void {
   const trust = program
@@ -54,7 +55,7 @@ export function register(program: Command): void {
             return { added: true, name, unusable };
           });
           await state.forgetPairingAttempt(deviceId);
-          const who = `${outcome.name ? `${outcome.name} ` : ''}${formatDeviceId(deviceId)}`;
+          const who = `${outcome.name ? `${printablePath(outcome.name)} ` : ''}${formatDeviceId(deviceId)}`;
           process.stdout.write(outcome.added ? `trusted ${who}\n` : `already trusted: ${who}\n`);
           // Dropped quietly, the device would just show up nameless later: say why, and how to name it.
           if (outcome.unusable !== undefined) {
@@ -64,7 +65,9 @@ export function register(program: Command): void {
             );
           }
           if (outcome.added)
-            process.stderr.write(`hint: share folders with it: synker folder share FOLDER ${outcome.name ?? shortDeviceId(deviceId)}\n`);
+            process.stderr.write(
+              `hint: share folders with it: synker folder share FOLDER ${outcome.name !== undefined && !hasUnprintable(outcome.name) ? outcome.name : shortDeviceId(deviceId)}\n`,
+            );
         });
       }),
     );
@@ -105,7 +108,7 @@ export function register(program: Command): void {
             }
             return { device, unshared };
           });
-          process.stdout.write(`untrusted ${describeDevice(removed.device, removed.device.deviceId)}\n`);
+          process.stdout.write(`untrusted ${printablePath(describeDevice(removed.device, removed.device.deviceId))}\n`);
           if (removed.unshared.length > 0) process.stdout.write(`no longer shared with it: ${removed.unshared.join(', ')}\n`);
         }),
       ),
@@ -137,7 +140,11 @@ export function register(program: Command): void {
             process.stdout.write(
               formatTable(
                 ['NAME', 'DEVICE ID', 'FOLDERS'],
-                rows.map((r) => [r.name ?? '-', formatDeviceId(r.deviceId), r.folders.join(', ') || '-']),
+                rows.map((r) => [
+                  r.name === null ? '-' : printablePath(r.name),
+                  formatDeviceId(r.deviceId),
+                  printablePath(r.folders.join(', ')) || '-',
+                ]),
               ),
             );
           }
@@ -158,5 +165,8 @@ function checkDeviceName(name: string): void {
 /** Why a name a device announced cannot be its name (it is peer-controlled: it must be valid and not taken); undefined when it can. */
 function whyUnusable(config: { trusted: readonly TrustedDevice[] }, name: string, deviceId: string): string | undefined {
   const problem = trustedNameProblem(name);
-  return problem !== undefined ? `a name ${problem}` : deviceNameConflict(config.trusted, name, deviceId);
+  if (problem !== undefined) return `a name ${problem}`;
+  // The device chose it: a right-to-left override or a C1 control would make it read as another name wherever it is shown.
+  if (hasUnprintable(name)) return `the name ${printablePath(name)} holds control or bidirectional-override characters`;
+  return deviceNameConflict(config.trusted, name, deviceId);
 }
