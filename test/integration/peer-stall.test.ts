@@ -15,6 +15,7 @@ import { writeFolderMarker } from '../../src/config/folder-marker.js';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { connectToPeer, startAgentServer, type PeerSession } from '../../src/peer/index.js';
 import type { SessionTimeouts } from '../../src/peer/timeouts.js';
+import { MESSAGE_TYPES } from '../../src/protocol/index.js';
 import { startChildAgent } from '../harness/child-agent.js';
 import { identities, isFrameOfType, MemoryDirectory, rawClient, rawHello, startRawServer, startTestAgent } from '../harness/peers.js';
 import { tempDir } from '../harness/tmp.js';
@@ -145,7 +146,7 @@ test('a source that repeats the same progress counts, or leaves a file request u
       const req = request[2].req;
       peer.send([1, 4, { req, folder: 'photos', role: 'source', ignore: [] }]);
       // The same counts over and over: frames, but no progress.
-      const timer = setInterval(() => peer.send([1, 8, { req, items: 5, bytes: 5 }]), 50);
+      const timer = setInterval(() => peer.send([1, MESSAGE_TYPES.progress, { req, items: 5, bytes: 5 }]), 50);
       void peer.closed.then(() => clearInterval(timer));
     });
   });
@@ -259,14 +260,14 @@ test("the real scan tells how far its hash threads read within one large file, b
   peer.send([1, 3, { req: 1, folder: 'photos' }]);
   await peer.waitFor(isFrameOfType(6), GIVE_UP_MS);
   const types = peer.frames.map((f) => (f as [number, number])[1]);
-  const progress = peer.frames.filter(isFrameOfType(8)).map((f) => (f as [number, number, { bytes: number }])[2].bytes);
+  const progress = peer.frames.filter(isFrameOfType(MESSAGE_TYPES.progress)).map((f) => (f as [number, number, { bytes: number }])[2].bytes);
   t.diagnostic(`${progress.length} progress messages before the entries: ${progress.join(', ')} bytes`);
   // At least one told of a part of the file read, before the batch with its entry.
   assert.ok(
     progress.some((b) => b > 0 && b < 96 * 1024 * 1024),
     `progress: ${progress.join(', ')}`,
   );
-  assert.ok(types.indexOf(8) < types.indexOf(5), `frames: ${types.join(', ')}`);
+  assert.ok(types.indexOf(MESSAGE_TYPES.progress) < types.indexOf(MESSAGE_TYPES.manifestEntries), `frames: ${types.join(', ')}`);
   // Counts only grow.
   assert.deepEqual(
     progress,

@@ -183,12 +183,12 @@ test('every frame this synker sends passes the shape check, the largest ones inc
   checkFrameShape(encodeMessage({ kind: 'fileData', req: 1, offset: 2 ** 40, data: Buffer.alloc(256 * 1024, 1) }));
 });
 
-test('progress (type 8) survives encode then decode, and its counts are checked like every integer', () => {
+test('progress (type 10) survives encode then decode, and its counts are checked like every integer', () => {
   const message = { kind: 'progress' as const, req: 3, items: 48_210, bytes: 21_474_836_480 };
   assert.deepEqual(decodeFrame(encodeMessage(message)), message);
-  assert.equal(refusal(packr.pack([1, 8, { req: 3, items: -1, bytes: 0 }])).error.code, 'E_MALFORMED');
+  assert.equal(refusal(packr.pack([1, 10, { req: 3, items: -1, bytes: 0 }])).error.code, 'E_MALFORMED');
   assert.equal(
-    refusal(packr.pack([1, 8, { req: 3, items: 1 }])).error.message,
+    refusal(packr.pack([1, 10, { req: 3, items: 1 }])).error.message,
     'progress: "bytes" is missing (it must be a non-negative integer below 2^53)',
   );
 });
