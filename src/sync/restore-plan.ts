@@ -3,8 +3,8 @@
  * brings back everything missing on the source and every file damaged there
  * (content changed with size and mtime kept, judged against the hash last
  * verified, or unreadable); a source file that still holds its last verified
- * hash is never replaced by a backup copy that changed since, unless named or
- * forced (`changed-on-backup`); with paths it
+ * hash is never replaced by a backup copy that changed since, unless named
+ * (`changed-on-backup`; --force does not name it); with paths it
  * brings back those files and folders. A source file newer than the backup's copy is never
  * overwritten without `--force`. What is replaced goes to the source's
  * versions folder. With `--to DIR`, the backup's files are written under DIR
@@ -128,17 +128,18 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
       if (a) actions.push(a);
     } else if ((d.category === 'content' || d.category === 'type') && d.source && d.backup) {
       const damaged = d.changedOn === 'source-suspicious';
-      if (d.changedOn === 'backup' && !explicit && !options.force) {
+      if (d.changedOn === 'backup' && !explicit) {
         // The source file still holds the last verified hash: the backup's copy is the one that changed.
+        // Unnamed, it is never restored, --force or not (--force lets a named file replace a newer one).
         skipped.push({
           path: d.path,
           reason: 'changed-on-backup',
           detail:
-            "the backup's copy changed since it was last verified (damaged there?) while this file still matches; kept (a sync repairs the backup; name it or use --force to restore the backup's copy anyway)",
+            "the backup's copy changed since it was last verified (damaged there?) while this file still matches; kept (a sync repairs the backup; name it, with --force if it is newer here, to restore the backup's copy anyway)",
         });
         continue;
       }
-      if (!damaged && !explicit && !(d.changedOn === 'backup' && options.force)) {
+      if (!damaged && !explicit) {
         // Which copy is right is not known here (an edit on the source, or damage on either side).
         skipped.push({
           path: d.path,

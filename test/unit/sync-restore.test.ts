@@ -228,7 +228,7 @@ test('restore --to DIR never reads or changes what a symlinked folder in DIR poi
   );
 });
 
-test('restore never replaces a source file that still holds its last verified hash with a backup copy that changed, unless named or forced', async (t) => {
+test('restore never replaces a source file that still holds its last verified hash with a backup copy that changed, unless named (--force alone does not name it)', async (t) => {
   const { source, backup } = await pair(t);
   // Bit rot on the backup: other bytes, same size and mtime; the source's file is as verified.
   writeFileSync(path.join(backup, 'photo.jpg'), 'PIXELS');
@@ -251,13 +251,23 @@ test('restore never replaces a source file that still holds its last verified ha
   const result = await applyPlan(plain, { root: source, source: new LocalFolderSource(backup, lookupOf(b)) });
   assert.deepEqual(result.failed, []);
   assert.equal(readFileSync(path.join(source, 'photo.jpg'), 'utf8'), 'pixels', 'the good source file stays');
-  for (const options of [{ paths: ['photo.jpg'] }, { force: true }]) {
+  for (const options of [{ paths: ['photo.jpg'] }, { paths: ['photo.jpg'], force: true }]) {
     assert.deepEqual(
       planRestore(diffs, options).actions.map((a) => ('at' in a ? a.at.path : '')),
-      options.force ? ['docs/b.txt', 'photo.jpg'] : ['photo.jpg'],
+      ['photo.jpg'],
       `restored when ${JSON.stringify(options)}`,
     );
   }
+  // --force alone overrides "newer here", not the verdict: the damaged backup copy stays where it is.
+  const forced = planRestore(diffs, { force: true });
+  assert.deepEqual(
+    forced.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['docs/b.txt'],
+  );
+  assert.deepEqual(
+    forced.skipped.map((s) => [s.reason, s.path]),
+    [['changed-on-backup', 'photo.jpg']],
+  );
   // Gone here and changed on the backup since it was verified: not brought back unnamed either.
   const gone = diffs.map((d) => (d.path === 'docs/b.txt' ? { ...d, changedOn: 'both' as const } : d));
   assert.deepEqual(
