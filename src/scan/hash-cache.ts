@@ -19,7 +19,8 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../base/log.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from '../state/kv.js';
-import { LmdbStore } from '../state/kv-lmdb.js';
+import { LmdbStore, lmdbFiles } from '../state/kv-lmdb.js';
+import { forgetLmdbCheck } from '../state/lmdb-check.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 
@@ -80,25 +81,38 @@ export class HashCache {
     return this.env.backend;
   }
 
-  /** Open (creating if needed) the cache of the folder at `realRoot`. */
-  static open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): HashCache {
+  /**
+   * Open (creating if needed) the cache of the folder at `realRoot`. A
+   * damaged cache (either backend) is moved aside and a new one started,
+   * with a warning: it costs one re-read of the files.
+   */
+  static async open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): Promise<HashCache> {
     const location = hashCachePath(cacheDir, realRoot);
     // Owner only, like the data dir: the cache names every file of the folder and its hash.
     mkdirSync(location, { recursive: true, mode: 0o700 });
-    if ((options.backend ?? storeBackend()) === 'lmdb') {
-      const cache = new HashCache(location, LmdbStore.open({ path: location, maxDbs: 4 }));
-      cache.checkSchema(realRoot);
-      return cache;
-    }
+    const backend = options.backend ?? storeBackend();
     try {
-      return HashCache.openSqlite(location, realRoot);
+      return await HashCache.openOn(backend, location, realRoot);
     } catch (err) {
       if (!(err instanceof StoreDamagedError)) throw err;
       log.warn(
-        `the hash cache ${err.file} is damaged (${(err.cause as Error | undefined)?.message ?? err.message}): moved aside, rebuilding it; files are read again once`,
+        `the hash cache ${err.file} is damaged (${err.detail}): moved aside, rebuilding it; files are read again once`,
       );
-      moveAside(path.join(location, HASH_CACHE_SQLITE_FILE));
-      return HashCache.openSqlite(location, realRoot);
+      await moveAside(backend, location);
+      return HashCache.openOn(backend, location, realRoot);
+    }
+  }
+
+  private static async openOn(backend: KvBackend, location: string, realRoot: string): Promise<HashCache> {
+    if (backend === 'sqlite') return HashCache.openSqlite(location, realRoot);
+    const store = await LmdbStore.open({ path: location, maxDbs: 4 });
+    try {
+      const cache = new HashCache(location, store);
+      cache.checkSchema(realRoot);
+      return cache;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -151,6 +165,11 @@ export class HashCache {
       return undefined;
     }
     if (value === undefined) return undefined;
+    if (!wellFormed(value)) {
+      // Decoded, but not what this cache writes: a damaged record is a miss, never a hash.
+      this.markDamaged(new Error(`the record of ${JSON.stringify(relPath).slice(0, 80)} is not a cache entry`));
+      return undefined;
+    }
     if (value.length === 6 && value[5] !== relPath) return undefined;
     const [size, mtimeMs, ctimeMs, ino, hash] = value;
     if (size !== state.size || mtimeMs !== state.mtimeMs || ctimeMs !== state.ctimeMs || ino !== state.ino) return undefined;
@@ -249,9 +268,9 @@ export class HashCache {
     this.commit();
     await Promise.all(this.commits);
     await this.env.close();
-    if (this.damaged && this.env.backend === 'sqlite') {
+    if (this.damaged) {
       try {
-        moveAside(this.env.location);
+        await moveAside(this.env.backend, this.location);
       } catch (err) {
         log.warn(`could not move the damaged hash cache ${this.env.location} aside`, err);
       }
@@ -259,10 +278,37 @@ export class HashCache {
   }
 }
 
-/** Move a damaged SQLite file aside (replacing an older one moved aside), with its WAL and shared-memory files. */
-function moveAside(file: string): void {
+/**
+ * Move a damaged cache aside as `<file>.damaged` (replacing an older one),
+ * and remove its companions: SQLite's WAL and shared-memory files, LMDB's
+ * lock file and the record of its last good check.
+ */
+async function moveAside(backend: KvBackend, location: string): Promise<void> {
+  if (backend === 'sqlite') {
+    const file = path.join(location, HASH_CACHE_SQLITE_FILE);
+    renameSync(file, `${file}.damaged`);
+    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+    return;
+  }
+  const { file, lockFile } = lmdbFiles(location);
   renameSync(file, `${file}.damaged`);
-  for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+  rmSync(lockFile, { force: true });
+  await forgetLmdbCheck(file);
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function wellFormed(value: unknown): value is CachedValue {
+  return (
+    Array.isArray(value) &&
+    (value.length === 5 || (value.length === 6 && typeof value[5] === 'string')) &&
+    typeof value[0] === 'number' &&
+    typeof value[1] === 'number' &&
+    typeof value[2] === 'number' &&
+    typeof value[3] === 'number' &&
+    typeof value[4] === 'string' &&
+    SHA256_HEX.test(value[4])
+  );
 }
 
 function keyOf(relPath: string): string {

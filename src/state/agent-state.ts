@@ -9,7 +9,7 @@
  * verified-hash set of a million entries is updated without rewriting a
  * whole file, which an atomic JSON file would need.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
@@ -17,6 +17,7 @@ import { createLogger } from '../base/log.js';
 import { FolderStore } from './folder-store.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvStore, type KvTable } from './kv.js';
 import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
+import { checkLmdbFile } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 
@@ -103,7 +104,7 @@ export class AgentState {
     }
     try {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      const root = backend === 'sqlite' ? await openSqliteState(dataDir) : LmdbStore.open({ path: file, maxDbs: MAX_DBS });
+      const root = backend === 'sqlite' ? await openSqliteState(dataDir) : await LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
       return new AgentState(await realpath(dataDir), root);
     } catch (err) {
@@ -184,6 +185,24 @@ export class AgentState {
   }
 }
 
+function migrateError(lmdbFile: string, err: unknown): StateError {
+  if (err instanceof StoreDamagedError) {
+    return new StateError('E_STATE_MIGRATE', `could not carry the agent state over to ${SQLITE_STATE_FILE}: ${err.message}`, {
+      cause: err,
+      hint: `Move ${lmdbFile} (and ${lmdbFile}-lock) away to start without its history (the next checks learn the verified hashes again).`,
+    });
+  }
+  if (err instanceof SynkerError) return err as StateError;
+  return new StateError(
+    'E_STATE_MIGRATE',
+    `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`,
+    {
+      cause: err,
+      hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
+    },
+  );
+}
+
 function cleanField(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_FIELD_CHARS);
 }
@@ -198,9 +217,20 @@ function cleanField(value: string): string {
  */
 async function openSqliteState(dataDir: string): Promise<SqliteStore> {
   const lmdbFile = path.join(dataDir, STATE_FILE);
+  const sqliteFile = path.join(dataDir, SQLITE_STATE_FILE);
   let old: LmdbStore | undefined;
   let copied: number | undefined;
   let migrating = false;
+  // The records to move are read in this process: check state.lmdb first (a damaged one would crash it).
+  let lmdbChecked = false;
+  if (existsSync(lmdbFile) && lmdbLoads() && (statSync(sqliteFile, { throwIfNoEntry: false })?.size ?? 0) === 0) {
+    try {
+      await checkLmdbFile({ file: lmdbFile, envPath: lmdbFile, maxDbs: MAX_DBS, alsoMove: [`${lmdbFile}-lock`] });
+      lmdbChecked = true;
+    } catch (err) {
+      throw migrateError(lmdbFile, err);
+    }
+  }
   try {
     const store = SqliteStore.open({
       file: path.join(dataDir, SQLITE_STATE_FILE),
@@ -218,7 +248,13 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
             },
           );
         }
-        old = LmdbStore.open({ path: lmdbFile, maxDbs: MAX_DBS });
+        if (!lmdbChecked) {
+          // Created by another process since the check above: not read unchecked.
+          throw new StateError('E_STATE_MIGRATE', `${lmdbFile} appeared while ${SQLITE_STATE_FILE} was being created`, {
+            hint: 'Run the command again.',
+          });
+        }
+        old = LmdbStore.openUnchecked({ path: lmdbFile, maxDbs: MAX_DBS });
         copied = 0;
         for (const name of TABLES) {
           const from = old.table<unknown>(name);
@@ -246,17 +282,10 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
     }
     return store;
   } catch (err) {
-    if (err instanceof StateError || err instanceof StoreDamagedError) throw err;
-    if (migrating) {
-      throw new StateError(
-        'E_STATE_MIGRATE',
-        `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`,
-        {
-          cause: err,
-          hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
-        },
-      );
-    }
+    if (err instanceof StateError) throw err;
+    // Damage met while reading state.lmdb's records (a value that does not decode) is the migration's failure.
+    if (err instanceof StoreDamagedError && err.file !== lmdbFile) throw err;
+    if (migrating) throw migrateError(lmdbFile, err);
     throw err;
   } finally {
     await old?.close();
