@@ -17,7 +17,7 @@ import { createLogger } from '../base/log.js';
 import { FolderStore } from './folder-store.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvStore, type KvTable } from './kv.js';
 import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
-import { checkLmdbFile } from './lmdb-check.js';
+import { checkLmdbFile, forgetLmdbCheck } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 
@@ -176,8 +176,25 @@ export class AgentState {
    * this data dir; released by release() or when the process ends (even by
    * SIGKILL). Throws LockBusyError (naming the holder) when taken.
    */
-  acquireFolderLock(folderId: string, options: AcquireOptions = {}): Promise<HeldLock> {
-    return acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, { description: `folder "${folderId}"`, ...options });
+  async acquireFolderLock(folderId: string, options: AcquireOptions = {}): Promise<HeldLock> {
+    const lock = await acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, { description: `folder "${folderId}"`, ...options });
+    try {
+      await this.recheck();
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    return lock;
+  }
+
+  /**
+   * Before a job reads the folder's records: check state.lmdb again when it
+   * changed since this process last found it sound (a long-running agent's
+   * file may be damaged under it). Costs a stat when unchanged; SQLite checks
+   * what it reads by itself.
+   */
+  async recheck(): Promise<void> {
+    if (this.root instanceof LmdbStore) await this.root.recheck();
   }
 
   async close(): Promise<void> {
@@ -224,6 +241,8 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
   // The records to move are read in this process: check state.lmdb first (a damaged one would crash it).
   let lmdbChecked = false;
   if (existsSync(lmdbFile) && lmdbLoads() && (statSync(sqliteFile, { throwIfNoEntry: false })?.size ?? 0) === 0) {
+    // LMDB writes its meta pages as it creates a file: an empty state.lmdb lost its records.
+    if (statSync(lmdbFile).size === 0) throw migrateError(lmdbFile, new StoreDamagedError(lmdbFile, 'it is empty (0 bytes)'));
     try {
       await checkLmdbFile({ file: lmdbFile, envPath: lmdbFile, maxDbs: MAX_DBS, alsoMove: [`${lmdbFile}-lock`] });
       lmdbChecked = true;
@@ -270,7 +289,7 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
       await old?.close();
       old = undefined;
       const renamed = await rename(lmdbFile, lmdbFile + MIGRATED_SUFFIX).then(
-        () => rm(`${lmdbFile}-lock`, { force: true }).then(() => true),
+        () => Promise.all([rm(`${lmdbFile}-lock`, { force: true }), forgetLmdbCheck(lmdbFile)]).then(() => true),
         (err: unknown) => {
           log.warn(`could not rename ${lmdbFile} (its records are in ${store.location} now; it is no longer read)`, err);
           return false;

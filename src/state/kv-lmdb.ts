@@ -54,6 +54,7 @@ export class LmdbStore implements KvStore {
   private constructor(
     readonly location: string,
     private readonly root: RootDatabase,
+    private readonly maxDbs: number,
   ) {}
 
   /**
@@ -72,7 +73,13 @@ export class LmdbStore implements KvStore {
   /** open() without the check: only for a file known sound (a new one, a test's). */
   static openUnchecked(options: { path: string; maxDbs: number }): LmdbStore {
     const module = requireLmdb();
-    return new LmdbStore(options.path, module.open({ path: options.path, maxDbs: options.maxDbs }));
+    return new LmdbStore(options.path, module.open({ path: options.path, maxDbs: options.maxDbs }), options.maxDbs);
+  }
+
+  /** Check the file again if it changed since its last good check (lmdb-check.ts). */
+  async recheck(): Promise<void> {
+    const { file, lockFile } = lmdbFiles(this.location);
+    await checkLmdbFile({ file, envPath: this.location, maxDbs: this.maxDbs, alsoMove: [lockFile] });
   }
 
   table<V>(name: string): KvTable<V> {

@@ -36,12 +36,23 @@ try {
       continue; // a plain record of the main table, not a table
     }
     tables++;
+    let read = 0;
+    let previous: Buffer | undefined;
     for (const { key, value } of db.getRange({})) {
-      records++;
+      read++;
+      // Keys come in order: a damaged page can send the walk elsewhere, never back.
+      const k = key as Buffer;
+      if (previous !== undefined && Buffer.compare(previous, k) >= 0) throw new Error(`table ${name.toString('utf8')}: keys out of order`);
+      previous = Buffer.from(k);
       // Touch the bytes: a value on overflow pages is read to its end.
       const v = value as Buffer;
-      bytes += (key as Buffer).length + v.length + (v.length > 0 ? v[v.length - 1]! & 0 : 0);
+      bytes += k.length + v.length + (v.length > 0 ? v[v.length - 1]! & 0 : 0);
     }
+    // The table's own count (in its record in the main table) against what the walk found:
+    // a damaged branch or leaf page that hides records is caught here.
+    const counted = (db.getStats() as { entryCount?: number }).entryCount;
+    if (counted !== read) throw new Error(`table ${name.toString('utf8')}: ${read} records read, ${String(counted)} counted`);
+    records += read;
   }
   await root.close();
   process.stdout.write(`${JSON.stringify({ tables, records, bytes })}\n`);
