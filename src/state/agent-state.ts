@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: the state's open (two backends, the check of an LMDB
+ * file, the one-time migration) belongs with the state it opens.
+ *
  * The agent's own state, kept apart from the user config in the platform
  * data dir: pairing attempts from untrusted devices, and per-folder stores
  * (last checks, verified hashes, outbox) that later features fill. A
