@@ -96,6 +96,13 @@ function probe(envPath: string, maxDbs: number): Promise<{ verdict: 'sound' | 'd
       [CHILD, envPath, String(maxDbs)],
       { timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true, encoding: 'utf8' },
       (err, stdout, stderr) => {
+        // LMDB reports some failures on stderr only (lmdb-js prints "page 142 not found error",
+        // "mdb_page_alloc error" and goes on): any such line is a damaged file too.
+        const lmdbSaid = stderr.split('\n').find((line) => !line.startsWith('(node:') && /\berror\b/i.test(line));
+        if (err === null && lmdbSaid !== undefined) {
+          resolve({ verdict: 'damaged', detail: `LMDB says: ${lmdbSaid.slice(0, 200)}` });
+          return;
+        }
         if (err === null) {
           const counts = JSON.parse(stdout.trim() || '{}') as { tables?: number; records?: number };
           resolve({ verdict: 'sound', detail: `${counts.records ?? 0} records in ${counts.tables ?? 0} tables` });

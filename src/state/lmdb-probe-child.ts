@@ -1,15 +1,21 @@
 /**
  * The child process of the LMDB check (lmdb-check.ts): opens one LMDB
- * environment read-only and reads every record of every table, keys and
+ * environment and reads every record of every table, keys and
  * values as raw bytes, so LMDB follows every branch, leaf and overflow page a
  * later read could reach. LMDB trusts its file: a damaged one ends this
  * process with SIGSEGV, SIGBUS or an abort, or an LMDB error (MDB_INVALID,
  * MDB_CORRUPTED, MDB_PAGE_NOTFOUND), never the process that asked.
  *
  * Usage: node lmdb-probe-child.js <path> <maxDbs>. Prints one line of JSON,
- * `{"tables":N,"records":N}`, and exits 0 when every record was read.
+ * `{"tables":N,"records":N}`, and exits 0 when every record was read and a
+ * write (aborted: nothing is written) found the pages it needs.
  */
 import { open } from 'lmdb';
+
+/** A value this size takes 256 contiguous pages: LMDB reads the free-page table looking for them. */
+const WRITE_PROBE_BYTES = 1 << 20;
+
+class Aborted extends Error {}
 
 const [file, maxDbsArg] = process.argv.slice(2);
 if (file === undefined) {
@@ -17,7 +23,22 @@ if (file === undefined) {
   process.exit(64);
 }
 try {
-  const root = open({ path: file, maxDbs: Number(maxDbsArg ?? 8), readOnly: true, encoding: 'binary', keyEncoding: 'binary' });
+  // Opened as synker opens it, not read-only: lmdb-js's first open of a file may roll back to
+  // an earlier snapshot (overlappingSync, MDB_PREVSNAPSHOT), which a read-only open would not
+  // pick; the tree read here must be the one the asking process will read.
+  const root = open({ path: file, maxDbs: Number(maxDbsArg ?? 8), encoding: 'binary', keyEncoding: 'binary' });
+  // First, while no read transaction is open (LMDB reuses only pages freed before the oldest
+  // reader): writes read what reads never do, the free-page table (LMDB's own). A write that
+  // needs many pages, aborted: nothing reaches the file.
+  root.resetReadTxn(); // the one lmdb-js's open leaves
+  try {
+    root.transactionSync(() => {
+      root.putSync(Buffer.from('\u0000synker-check'), Buffer.alloc(WRITE_PROBE_BYTES));
+      throw new Aborted();
+    });
+  } catch (err) {
+    if (!(err instanceof Aborted)) throw err;
+  }
   let tables = 0;
   let records = 0;
   let bytes = 0;
