@@ -105,9 +105,7 @@ export class HashCache {
       return await HashCache.openOn(backend, location, realRoot);
     } catch (err) {
       if (!(err instanceof StoreDamagedError)) throw err;
-      log.warn(
-        `the hash cache ${err.file} is damaged (${err.detail}): moved aside, rebuilding it; files are read again once`,
-      );
+      log.warn(`the hash cache ${err.file} is damaged (${err.detail}): moved aside, rebuilding it; files are read again once`);
       await moveAside(backend, location);
       return HashCache.openOn(backend, location, realRoot);
     }

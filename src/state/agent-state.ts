@@ -180,7 +180,10 @@ export class AgentState {
    * SIGKILL). Throws LockBusyError (naming the holder) when taken.
    */
   async acquireFolderLock(folderId: string, options: AcquireOptions = {}): Promise<HeldLock> {
-    const lock = await acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, { description: `folder "${folderId}"`, ...options });
+    const lock = await acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, {
+      description: `folder "${folderId}"`,
+      ...options,
+    });
     try {
       await this.recheck();
     } catch (err) {

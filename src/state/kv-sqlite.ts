@@ -76,7 +76,9 @@ function decodeValue<V>(bytes: unknown, file: string): V {
   try {
     return packr.unpack(bytes as Uint8Array) as V;
   } catch (err) {
-    throw new StoreDamagedError(file, `a record does not read back: ${String((err as Error).message ?? err).slice(0, 120)}`, { cause: err });
+    throw new StoreDamagedError(file, `a record does not read back: ${String((err as Error).message ?? err).slice(0, 120)}`, {
+      cause: err,
+    });
   }
 }
 

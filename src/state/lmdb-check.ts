@@ -78,7 +78,8 @@ export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
   if (outcome.verdict === 'sound') {
     log.debug(`checked ${file}: ${outcome.detail} in ${Math.round(performance.now() - started)} ms`);
     // The key of the version read (a write since then leads to a new check).
-    if ((await fileKey(file)) === key) await writeFileAtomic(marker, `${key}\n`).catch((err: unknown) => log.debug(`cannot write ${marker}`, err));
+    if ((await fileKey(file)) === key)
+      await writeFileAtomic(marker, `${key}\n`).catch((err: unknown) => log.debug(`cannot write ${marker}`, err));
     return;
   }
   throw new StoreDamagedError(file, outcome.detail, { alsoMove: options.alsoMove ?? [] });
@@ -123,7 +124,10 @@ function probe(envPath: string, maxDbs: number): Promise<{ verdict: 'sound' | 'd
           resolve({ verdict: 'damaged', detail: `reading it crashes LMDB (${failure.signal})` });
           return;
         }
-        resolve({ verdict: 'damaged', detail: said === '' ? `reading it fails (exit code ${String(failure.code)})` : `LMDB says: ${said}` });
+        resolve({
+          verdict: 'damaged',
+          detail: said === '' ? `reading it fails (exit code ${String(failure.code)})` : `LMDB says: ${said}`,
+        });
       },
     );
   });

@@ -43,10 +43,7 @@ const DAMAGES: Damage[] = [
       writeFileSync(file, bytes);
     },
   ],
-  [
-    'all zeroes',
-    (file) => writeFileSync(file, Buffer.alloc(statSync(file).size)),
-  ],
+  ['all zeroes', (file) => writeFileSync(file, Buffer.alloc(statSync(file).size))],
   [
     'garbage',
     (file) => {
@@ -156,7 +153,9 @@ test('state.lmdb damaged under a running process: the next job is E_STATE_DAMAGE
   await assert.rejects(again, { code: 'E_STATE_DAMAGED' });
 });
 
-test('migrating a damaged or empty state.lmdb to SQLite is E_STATE_MIGRATE and creates no state.sqlite', { skip: loadSqlite() === undefined ? 'this Node.js has no node:sqlite' : false }, async (t) => {
+test('migrating a damaged or empty state.lmdb to SQLite is E_STATE_MIGRATE and creates no state.sqlite', {
+  skip: loadSqlite() === undefined ? 'this Node.js has no node:sqlite' : false,
+}, async (t) => {
   for (const [label, damage] of [...DAMAGES, ['empty', (file: string) => writeFileSync(file, '')] as Damage]) {
     const dir = await tempDir(t);
     const file = await makeState(dir);
