@@ -227,3 +227,26 @@ test('entries of deleted files are pruned once the cache has clearly outgrown th
   await cache.close();
   assert.equal(remaining, 100);
 });
+
+test('a cached hash changed in place (a flipped bit that still decodes) is re-read, never served', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  for (const name of ['a', 'b', 'c']) await writeFile(path.join(root, name), `content of ${name}`);
+  const first = await collect(root, { cacheDir });
+  const location = hashCachePath(cacheDir, realpathSync(root));
+  const env = openCacheStore(location);
+  env.transactionSync(() => {
+    const files = env.table<unknown[]>('files');
+    const value = files.get('b')!;
+    value[4] = first.entries.find((e) => e.path === 'a')!.hash; // another valid hash: only the checksum tells
+    files.putSync('b', value);
+  });
+  await env.close();
+  const second = await collect(root, { cacheDir });
+  assert.deepEqual(
+    second.entries.map((e) => [e.path, e.hash]),
+    first.entries.map((e) => [e.path, e.hash]),
+    'every hash is the file content’s',
+  );
+  assert.equal(second.entries.find((e) => e.path === 'b')!.hash, await sha256sum(path.join(root, 'b')));
+});
