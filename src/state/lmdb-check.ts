@@ -19,7 +19,8 @@
  * place) is not seen until the next write.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { createLogger } from '../base/log.js';
@@ -65,6 +66,9 @@ export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
   const { file } = options;
   const key = await fileKey(file);
   if (key === undefined || key.split(':')[2] === '0') return;
+  // A file this process may not write is opened by nobody (synker opens LMDB read-write): its
+  // open fails with the file system's own error (EACCES, EROFS), which is not damage.
+  if (!(await access(file, constants.R_OK | constants.W_OK).then(() => true, () => false))) return;
   const marker = file + CHECKED_SUFFIX;
   const known = await readFile(marker, 'utf8').catch(() => undefined);
   if (known?.trim() === key) return;
