@@ -14,6 +14,7 @@ import { AgentState, SQLITE_STATE_FILE, STATE_FILE } from '../../src/state/agent
 import { StoreDamagedError } from '../../src/state/kv.js';
 import { loadSqlite } from '../../src/state/sqlite-module.js';
 import { CHECKED_SUFFIX } from '../../src/state/lmdb-check.js';
+import { runCli } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 
 const RECORDS = 2000;
@@ -167,6 +168,26 @@ test('migrating a damaged or empty state.lmdb to SQLite is E_STATE_MIGRATE and c
     });
     assert.ok(!existsSync(path.join(dir, SQLITE_STATE_FILE)), `${label}: no state.sqlite that would skip the migration next time`);
     assert.ok(existsSync(file), `${label}: state.lmdb is left where it is`);
+  }
+});
+
+test('the real CLI with a damaged state.lmdb: the agent stops at start and check exits 2, naming the file and what to do', async (t) => {
+  const home = await tempDir(t);
+  const folder = await tempDir(t);
+  const env = { SYNKER_HOME: home, SYNKER_STORE: 'lmdb' };
+  const init = await runCli(['init', '--yes', '--name', 'nas', '--role', 'backup', '--folder', `f=${folder}`, '--no-email'], { env });
+  assert.equal(init.code, 0, init.stderr);
+  const file = await makeState(path.join(home, 'data'));
+  truncateSync(file, 4096);
+  for (const args of [
+    ['agent', '--listen', '127.0.0.1', '--port', '0', '--no-discovery', '--no-schedule'],
+    ['check', 'f', '--peer', '127.0.0.1:1', '--no-discovery', '--no-agent'],
+  ]) {
+    const run = await runCli(args, { env });
+    assert.equal(run.signal, null, `${args[0]}: no crash`);
+    assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
+    assert.ok(run.stderr.includes(`error: ${file} is damaged: `), run.stderr);
+    assert.ok(run.stderr.includes(`hint: Move the file away (and ${file}-lock)`), run.stderr);
   }
 });
 
