@@ -68,7 +68,13 @@ export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
   if (key === undefined || key.split(':')[2] === '0') return;
   // A file this process may not write is opened by nobody (synker opens LMDB read-write): its
   // open fails with the file system's own error (EACCES, EROFS), which is not damage.
-  if (!(await access(file, constants.R_OK | constants.W_OK).then(() => true, () => false))) return;
+  if (
+    !(await access(file, constants.R_OK | constants.W_OK).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   const marker = file + CHECKED_SUFFIX;
   const known = await readFile(marker, 'utf8').catch(() => undefined);
   if (known?.trim() === key) return;
