@@ -83,7 +83,7 @@ async function synkerSync(
     const local = scanFolderInThread(dst, { cacheDir, extraIgnore: info.ignoreRules.join('\n'), useIgnoreFile: false });
     const diff = await diffManifests(manifest, local);
     const plan = planSync(diff.differences, { sourceFiles: diff.sourceTotals.files, backupFiles: diff.backupTotals.files });
-    const cache = HashCache.open(cacheDir, realpathSync(dst));
+    const cache = await HashCache.open(cacheDir, realpathSync(dst));
     const result = await applyPlan(plan, { root: dst, source: new PeerFileSource(session, 'bench'), hashCache: cache });
     await cache.close();
     if (result.failed.length > 0 || result.aborted) throw new Error(`sync failed: ${JSON.stringify(result.aborted ?? result.failed[0])}`);

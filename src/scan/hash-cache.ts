@@ -11,25 +11,36 @@
  * Commits are atomic and crash-safe (a killed scan leaves every committed
  * transaction), and several processes may use one cache at once. The schema
  * version is stored with the data: another version is rebuilt from scratch,
- * never misread. A damaged SQLite file is moved aside (`cache.sqlite.damaged`)
- * and the cache rebuilt, with a warning: it only costs re-reading the files.
+ * never misread. A damaged file (SQLite's `cache.sqlite`, LMDB's `data.mdb`,
+ * which is read whole in a child process first: state/lmdb-check.ts) is moved
+ * aside (`<file>.damaged`) and the cache rebuilt, with a warning: it only
+ * costs re-reading the files. Each entry carries a checksum, so a damaged
+ * entry is a miss, never a wrong hash.
+ *
+ * Longer than 300 lines: opening with damage handling on two backends, the
+ * batched writes and the entry checksum belong to one class.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../base/log.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from '../state/kv.js';
-import { LmdbStore } from '../state/kv-lmdb.js';
+import { LmdbStore, lmdbFiles } from '../state/kv-lmdb.js';
+import { forgetLmdbCheck } from '../state/lmdb-check.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 
 const log = createLogger('hash-cache');
 
 /** Bump when the stored value layout changes; older caches are rebuilt. */
-export const HASH_CACHE_SCHEMA = 1;
+export const HASH_CACHE_SCHEMA = 2;
 
-/** [size, mtimeMs, ctimeMs, ino, sha256 hex, path (only for hashed long keys)] */
-type CachedValue = [number, number, number, number, string] | [number, number, number, number, string, string];
+/**
+ * [size, mtimeMs, ctimeMs, ino, sha256 hex, check, path (only for hashed long keys)]. `check`
+ * is a checksum of the path and the other fields (entryCheck): neither store checksums what it
+ * holds, and a bit flipped in a stored hash must read as a miss, not as another hash.
+ */
+type CachedValue = [number, number, number, number, string, number] | [number, number, number, number, string, number, string];
 
 export interface FileState {
   size: number;
@@ -80,25 +91,36 @@ export class HashCache {
     return this.env.backend;
   }
 
-  /** Open (creating if needed) the cache of the folder at `realRoot`. */
-  static open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): HashCache {
+  /**
+   * Open (creating if needed) the cache of the folder at `realRoot`. A
+   * damaged cache (either backend) is moved aside and a new one started,
+   * with a warning: it costs one re-read of the files.
+   */
+  static async open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): Promise<HashCache> {
     const location = hashCachePath(cacheDir, realRoot);
     // Owner only, like the data dir: the cache names every file of the folder and its hash.
     mkdirSync(location, { recursive: true, mode: 0o700 });
-    if ((options.backend ?? storeBackend()) === 'lmdb') {
-      const cache = new HashCache(location, LmdbStore.open({ path: location, maxDbs: 4 }));
-      cache.checkSchema(realRoot);
-      return cache;
-    }
+    const backend = options.backend ?? storeBackend();
     try {
-      return HashCache.openSqlite(location, realRoot);
+      return await HashCache.openOn(backend, location, realRoot);
     } catch (err) {
       if (!(err instanceof StoreDamagedError)) throw err;
-      log.warn(
-        `the hash cache ${err.file} is damaged (${(err.cause as Error | undefined)?.message ?? err.message}): moved aside, rebuilding it; files are read again once`,
-      );
-      moveAside(path.join(location, HASH_CACHE_SQLITE_FILE));
-      return HashCache.openSqlite(location, realRoot);
+      log.warn(`the hash cache ${err.file} is damaged (${err.detail}): moved aside, rebuilding it; files are read again once`);
+      await moveAside(backend, location);
+      return HashCache.openOn(backend, location, realRoot);
+    }
+  }
+
+  private static async openOn(backend: KvBackend, location: string, realRoot: string): Promise<HashCache> {
+    if (backend === 'sqlite') return HashCache.openSqlite(location, realRoot);
+    const store = await LmdbStore.open({ path: location, maxDbs: 4 });
+    try {
+      const cache = new HashCache(location, store);
+      cache.checkSchema(realRoot);
+      return cache;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -151,19 +173,29 @@ export class HashCache {
       return undefined;
     }
     if (value === undefined) return undefined;
-    if (value.length === 6 && value[5] !== relPath) return undefined;
-    const [size, mtimeMs, ctimeMs, ino, hash] = value;
+    if (!wellFormed(value)) {
+      // Decoded, but not what this cache writes: a damaged record is a miss, never a hash.
+      this.markDamaged(new Error(`the record of ${JSON.stringify(relPath).slice(0, 80)} is not a cache entry`));
+      return undefined;
+    }
+    if (value.length === 7 && value[6] !== relPath) return undefined;
+    const [size, mtimeMs, ctimeMs, ino, hash, check] = value;
     if (size !== state.size || mtimeMs !== state.mtimeMs || ctimeMs !== state.ctimeMs || ino !== state.ino) return undefined;
+    if (check !== entryCheck(relPath, size, mtimeMs, ctimeMs, ino, hash)) {
+      this.markDamaged(new Error(`the record of ${JSON.stringify(relPath).slice(0, 80)} fails its checksum`));
+      return undefined;
+    }
     return hash;
   }
 
   /** Remember a hash; written with the next batch (one LMDB transaction per WRITE_BATCH changes). */
   store(relPath: string, state: FileState, hash: string): void {
     const key = keyOf(relPath);
+    const check = entryCheck(relPath, state.size, state.mtimeMs, state.ctimeMs, state.ino, hash);
     const value: CachedValue =
       key === relPath
-        ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash]
-        : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, relPath];
+        ? [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, check]
+        : [state.size, state.mtimeMs, state.ctimeMs, state.ino, hash, check, relPath];
     this.queueWrite(key, value);
   }
 
@@ -228,7 +260,7 @@ export class HashCache {
     if (this.damaged) return 0;
     try {
       for (const { key, value } of this.files.range()) {
-        const relPath = value.length === 6 ? value[5] : (key as string);
+        const relPath = wellFormed(value) && value.length === 7 ? value[6] : (key as string);
         if (!isFile(relPath)) {
           this.forget(relPath);
           removed++;
@@ -249,9 +281,9 @@ export class HashCache {
     this.commit();
     await Promise.all(this.commits);
     await this.env.close();
-    if (this.damaged && this.env.backend === 'sqlite') {
+    if (this.damaged) {
       try {
-        moveAside(this.env.location);
+        await moveAside(this.env.backend, this.location);
       } catch (err) {
         log.warn(`could not move the damaged hash cache ${this.env.location} aside`, err);
       }
@@ -259,10 +291,58 @@ export class HashCache {
   }
 }
 
-/** Move a damaged SQLite file aside (replacing an older one moved aside), with its WAL and shared-memory files. */
-function moveAside(file: string): void {
+/**
+ * Move a damaged cache aside as `<file>.damaged` (replacing an older one),
+ * and remove its companions: SQLite's WAL and shared-memory files, LMDB's
+ * lock file and the record of its last good check.
+ */
+async function moveAside(backend: KvBackend, location: string): Promise<void> {
+  if (backend === 'sqlite') {
+    const file = path.join(location, HASH_CACHE_SQLITE_FILE);
+    renameSync(file, `${file}.damaged`);
+    for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+    return;
+  }
+  const { file, lockFile } = lmdbFiles(location);
   renameSync(file, `${file}.damaged`);
-  for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+  rmSync(lockFile, { force: true });
+  await forgetLmdbCheck(file);
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function wellFormed(value: unknown): value is CachedValue {
+  return (
+    Array.isArray(value) &&
+    (value.length === 6 || (value.length === 7 && typeof value[6] === 'string')) &&
+    typeof value[5] === 'number' &&
+    typeof value[0] === 'number' &&
+    typeof value[1] === 'number' &&
+    typeof value[2] === 'number' &&
+    typeof value[3] === 'number' &&
+    typeof value[4] === 'string' &&
+    SHA256_HEX.test(value[4])
+  );
+}
+
+const f64 = new Float64Array(1);
+const words = new Uint32Array(f64.buffer);
+
+/**
+ * FNV-1a (32 bits) over the path, the numbers' bits and the hash: each step is a bijection of
+ * the running value, so any one changed character or number always changes the result, and
+ * more changes go unseen with a chance of 1 in 2^32. Costs well under a microsecond.
+ */
+function entryCheck(relPath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, hash: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < relPath.length; i++) h = Math.imul(h ^ relPath.charCodeAt(i), 0x01000193);
+  for (const n of [size, mtimeMs, ctimeMs, ino]) {
+    f64[0] = n;
+    h = Math.imul(h ^ words[0]!, 0x01000193);
+    h = Math.imul(h ^ words[1]!, 0x01000193);
+  }
+  for (let i = 0; i < hash.length; i++) h = Math.imul(h ^ hash.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 function keyOf(relPath: string): string {

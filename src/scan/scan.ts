@@ -77,7 +77,7 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
     let cache: HashCache | undefined;
     if (options.cacheDir !== undefined) {
       try {
-        cache = HashCache.open(options.cacheDir, realRoot);
+        cache = await HashCache.open(options.cacheDir, realRoot);
       } catch (err) {
         throw new ScanError('E_SCAN_CACHE', root, `cannot open the hash cache under ${options.cacheDir}: ${(err as Error).message}`, {
           cause: err,

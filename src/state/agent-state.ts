@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: the state's open (two backends, the check of an LMDB
+ * file, the one-time migration) belongs with the state it opens.
+ *
  * The agent's own state, kept apart from the user config in the platform
  * data dir: pairing attempts from untrusted devices, and per-folder stores
  * (last checks, verified hashes, outbox) that later features fill. A
@@ -9,7 +12,7 @@
  * verified-hash set of a million entries is updated without rewriting a
  * whole file, which an atomic JSON file would need.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
@@ -17,6 +20,7 @@ import { createLogger } from '../base/log.js';
 import { FolderStore } from './folder-store.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvStore, type KvTable } from './kv.js';
 import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
+import { checkLmdbFile, forgetLmdbCheck } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 
@@ -103,7 +107,7 @@ export class AgentState {
     }
     try {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      const root = backend === 'sqlite' ? await openSqliteState(dataDir) : LmdbStore.open({ path: file, maxDbs: MAX_DBS });
+      const root = backend === 'sqlite' ? await openSqliteState(dataDir) : await LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
       return new AgentState(await realpath(dataDir), root);
     } catch (err) {
@@ -175,13 +179,51 @@ export class AgentState {
    * this data dir; released by release() or when the process ends (even by
    * SIGKILL). Throws LockBusyError (naming the holder) when taken.
    */
-  acquireFolderLock(folderId: string, options: AcquireOptions = {}): Promise<HeldLock> {
-    return acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, { description: `folder "${folderId}"`, ...options });
+  async acquireFolderLock(folderId: string, options: AcquireOptions = {}): Promise<HeldLock> {
+    const lock = await acquireLock(`${path.resolve(this.dataDir)}\0folder\0${folderId}`, {
+      description: `folder "${folderId}"`,
+      ...options,
+    });
+    try {
+      await this.recheck();
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    return lock;
+  }
+
+  /**
+   * Before a job reads the folder's records: check state.lmdb again when it
+   * changed since this process last found it sound (a long-running agent's
+   * file may be damaged under it). Costs a stat when unchanged; SQLite checks
+   * what it reads by itself.
+   */
+  async recheck(): Promise<void> {
+    if (this.root instanceof LmdbStore) await this.root.recheck();
   }
 
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+function migrateError(lmdbFile: string, err: unknown): StateError {
+  if (err instanceof StoreDamagedError) {
+    return new StateError('E_STATE_MIGRATE', `could not carry the agent state over to ${SQLITE_STATE_FILE}: ${err.message}`, {
+      cause: err,
+      hint: `Move ${lmdbFile} (and ${lmdbFile}-lock) away to start without its history (the next checks learn the verified hashes again).`,
+    });
+  }
+  if (err instanceof SynkerError) return err as StateError;
+  return new StateError(
+    'E_STATE_MIGRATE',
+    `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`,
+    {
+      cause: err,
+      hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
+    },
+  );
 }
 
 function cleanField(value: string): string {
@@ -198,9 +240,22 @@ function cleanField(value: string): string {
  */
 async function openSqliteState(dataDir: string): Promise<SqliteStore> {
   const lmdbFile = path.join(dataDir, STATE_FILE);
+  const sqliteFile = path.join(dataDir, SQLITE_STATE_FILE);
   let old: LmdbStore | undefined;
   let copied: number | undefined;
   let migrating = false;
+  // The records to move are read in this process: check state.lmdb first (a damaged one would crash it).
+  let lmdbChecked = false;
+  if (existsSync(lmdbFile) && lmdbLoads() && (statSync(sqliteFile, { throwIfNoEntry: false })?.size ?? 0) === 0) {
+    // LMDB writes its meta pages as it creates a file: an empty state.lmdb lost its records.
+    if (statSync(lmdbFile).size === 0) throw migrateError(lmdbFile, new StoreDamagedError(lmdbFile, 'it is empty (0 bytes)'));
+    try {
+      await checkLmdbFile({ file: lmdbFile, envPath: lmdbFile, maxDbs: MAX_DBS, alsoMove: [`${lmdbFile}-lock`] });
+      lmdbChecked = true;
+    } catch (err) {
+      throw migrateError(lmdbFile, err);
+    }
+  }
   try {
     const store = SqliteStore.open({
       file: path.join(dataDir, SQLITE_STATE_FILE),
@@ -218,7 +273,13 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
             },
           );
         }
-        old = LmdbStore.open({ path: lmdbFile, maxDbs: MAX_DBS });
+        if (!lmdbChecked) {
+          // Created by another process since the check above: not read unchecked.
+          throw new StateError('E_STATE_MIGRATE', `${lmdbFile} appeared while ${SQLITE_STATE_FILE} was being created`, {
+            hint: 'Run the command again.',
+          });
+        }
+        old = LmdbStore.openUnchecked({ path: lmdbFile, maxDbs: MAX_DBS });
         copied = 0;
         for (const name of TABLES) {
           const from = old.table<unknown>(name);
@@ -234,7 +295,7 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
       await old?.close();
       old = undefined;
       const renamed = await rename(lmdbFile, lmdbFile + MIGRATED_SUFFIX).then(
-        () => rm(`${lmdbFile}-lock`, { force: true }).then(() => true),
+        () => Promise.all([rm(`${lmdbFile}-lock`, { force: true }), forgetLmdbCheck(lmdbFile)]).then(() => true),
         (err: unknown) => {
           log.warn(`could not rename ${lmdbFile} (its records are in ${store.location} now; it is no longer read)`, err);
           return false;
@@ -246,17 +307,10 @@ async function openSqliteState(dataDir: string): Promise<SqliteStore> {
     }
     return store;
   } catch (err) {
-    if (err instanceof StateError || err instanceof StoreDamagedError) throw err;
-    if (migrating) {
-      throw new StateError(
-        'E_STATE_MIGRATE',
-        `could not carry the agent state in ${lmdbFile} over to ${SQLITE_STATE_FILE}: ${(err as Error).message}`,
-        {
-          cause: err,
-          hint: `Set SYNKER_STORE=lmdb to keep using ${lmdbFile}, or move it away to start without its history.`,
-        },
-      );
-    }
+    if (err instanceof StateError) throw err;
+    // Damage met while reading state.lmdb's records (a value that does not decode) is the migration's failure.
+    if (err instanceof StoreDamagedError && err.file !== lmdbFile) throw err;
+    if (migrating) throw migrateError(lmdbFile, err);
     throw err;
   } finally {
     await old?.close();

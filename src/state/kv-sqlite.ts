@@ -71,8 +71,15 @@ function decodeKey(bytes: Uint8Array): KvKey {
   return fromBufferKey(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as KvKey;
 }
 
-function decodeValue<V>(bytes: unknown): V {
-  return packr.unpack(bytes as Uint8Array) as V;
+/** A value that does not decode is damage inside a record (SQLite checks pages, not values). */
+function decodeValue<V>(bytes: unknown, file: string): V {
+  try {
+    return packr.unpack(bytes as Uint8Array) as V;
+  } catch (err) {
+    throw new StoreDamagedError(file, `a record does not read back: ${String((err as Error).message ?? err).slice(0, 120)}`, {
+      cause: err,
+    });
+  }
 }
 
 export class SqliteStore implements KvStore {
@@ -270,7 +277,7 @@ class SqliteTable<V> implements KvTable<V> {
 
   get(key: KvKey): V | undefined {
     const row = this.store.guard(() => this.getStmt.get(encodeKey(key)));
-    return row === undefined ? undefined : decodeValue<V>(row.v);
+    return row === undefined ? undefined : decodeValue<V>(row.v, this.store.location);
   }
 
   put(key: KvKey, value: V): Promise<void> {
@@ -304,7 +311,7 @@ class SqliteTable<V> implements KvTable<V> {
 
   *range(options: KvRangeOptions = {}): Generator<KvEntry<V>> {
     for (const row of this.pages(this.firstPage, this.pageFrom, this.pageAfter, options.start)) {
-      yield { key: decodeKey(row.k as Uint8Array), value: decodeValue<V>(row.v) };
+      yield { key: decodeKey(row.k as Uint8Array), value: decodeValue<V>(row.v, this.store.location) };
     }
   }
 

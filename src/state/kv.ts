@@ -83,12 +83,14 @@ export interface KvStore {
 export class StoreDamagedError extends SynkerError {
   constructor(
     readonly file: string,
-    detail: string,
-    options: { cause?: unknown } = {},
+    /** What is wrong with it, without the file's name. */
+    readonly detail: string,
+    options: { cause?: unknown; alsoMove?: readonly string[] } = {},
   ) {
+    const also = options.alsoMove ?? [`${file}-wal`, `${file}-shm`];
     super('E_STATE_DAMAGED', `${file} is damaged: ${detail}`, {
-      ...options,
-      hint: 'Move the file away (and its -wal and -shm files); synker starts a new one. The agent state holds no settings: only pairing attempts and the hashes last verified (the next check re-learns them).',
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      hint: `Move the file away${also.length > 0 ? ` (and ${also.join(', ')})` : ''}; synker starts a new one. The agent state holds no settings: only pairing attempts and the hashes last verified (the next check re-learns them).`,
     });
   }
 }

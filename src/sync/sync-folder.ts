@@ -57,7 +57,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
     whileConnected: async ({ session, diff }) => {
       let cache: HashCache | undefined;
       try {
-        cache = HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
+        cache = await HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
         const retention = retentionOf(folder) ?? options.retention;
         const verified = options.dryRun === true ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
         outcome = await syncCheckedFolder({ folder, session, diff }, env.state, {

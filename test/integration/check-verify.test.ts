@@ -56,7 +56,7 @@ async function rotInPlace(cacheDir: string, root: string, rel: string, oldConten
   const file = path.join(root, rel);
   await corruptKeepingSizeAndMtime(file);
   const st = await lstat(file);
-  const cache = HashCache.open(cacheDir, await realpath(root));
+  const cache = await HashCache.open(cacheDir, await realpath(root));
   try {
     cache.store(rel, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, sha256(oldContent));
   } finally {

@@ -18,7 +18,7 @@ const NEEDS_ROOT = "needs root: the proof drops root's read override with setpri
 function openCacheStore(location: string): KvStore {
   return storeBackend() === 'sqlite'
     ? SqliteStore.open({ file: path.join(location, HASH_CACHE_SQLITE_FILE), tables: ['files', 'meta'], durability: 'normal' })
-    : LmdbStore.open({ path: location, maxDbs: 4 });
+    : LmdbStore.openUnchecked({ path: location, maxDbs: 4 });
 }
 
 /** Rewrite a file's content keeping its size and exact (nanosecond) mtime: only ctime changes. */
@@ -127,7 +127,7 @@ test('a scan killed after its first cache commit leaves a usable cache', async (
   const killed = await done;
   assert.equal(killed.signal, 'SIGKILL', `the scan was still running when killed: ${killed.stderr}`);
 
-  const cache = HashCache.open(cacheDir, realpathSync(root));
+  const cache = await HashCache.open(cacheDir, realpathSync(root));
   const committed = cache.count();
   await cache.close();
   assert.ok(committed > 0, 'the committed part of the cache survived');
@@ -168,7 +168,7 @@ test('verify ignores cached hashes and refreshes the cache', async (t) => {
   await collect(root, { cacheDir });
   // Plant a wrong hash for the file's current state, as a corrupted cache would hold.
   const info = await stat(path.join(root, 'doc'));
-  const cache = HashCache.open(cacheDir, realpathSync(root));
+  const cache = await HashCache.open(cacheDir, realpathSync(root));
   cache.store('doc', info, 'f'.repeat(64));
   await cache.close();
 
@@ -222,8 +222,31 @@ test('entries of deleted files are pruned once the cache has clearly outgrown th
   for (let i = 100; i < 1500; i++) await rm(path.join(root, `f${i}`));
   const { entries } = await collect(root, { cacheDir });
   assert.equal(entries.length, 100);
-  const cache = HashCache.open(cacheDir, realpathSync(root));
+  const cache = await HashCache.open(cacheDir, realpathSync(root));
   const remaining = cache.count();
   await cache.close();
   assert.equal(remaining, 100);
+});
+
+test('a cached hash changed in place (a flipped bit that still decodes) is re-read, never served', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  for (const name of ['a', 'b', 'c']) await writeFile(path.join(root, name), `content of ${name}`);
+  const first = await collect(root, { cacheDir });
+  const location = hashCachePath(cacheDir, realpathSync(root));
+  const env = openCacheStore(location);
+  env.transactionSync(() => {
+    const files = env.table<unknown[]>('files');
+    const value = files.get('b')!;
+    value[4] = first.entries.find((e) => e.path === 'a')!.hash; // another valid hash: only the checksum tells
+    files.putSync('b', value);
+  });
+  await env.close();
+  const second = await collect(root, { cacheDir });
+  assert.deepEqual(
+    second.entries.map((e) => [e.path, e.hash]),
+    first.entries.map((e) => [e.path, e.hash]),
+    'every hash is the file content’s',
+  );
+  assert.equal(second.entries.find((e) => e.path === 'b')!.hash, await sha256sum(path.join(root, 'b')));
 });

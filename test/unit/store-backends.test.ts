@@ -212,7 +212,7 @@ test('a damaged sqlite hash cache is moved aside and rebuilt, with a warning', {
   const root = await tempDir(t);
   const state = { size: 1, mtimeMs: 2.5, ctimeMs: 3.5, ino: 4 };
   const fill = async (): Promise<string> => {
-    const cache = HashCache.open(cacheDir, root, { backend: 'sqlite' });
+    const cache = await HashCache.open(cacheDir, root, { backend: 'sqlite' });
     for (let i = 0; i < 3000; i++) cache.store(`f${i}`, state, 'a'.repeat(64));
     await cache.close();
     return path.join(hashCachePath(cacheDir, root), HASH_CACHE_SQLITE_FILE);
@@ -229,7 +229,7 @@ test('a damaged sqlite hash cache is moved aside and rebuilt, with a warning', {
     process.stderr.write = ((chunk: string | Uint8Array) => (warnings.push(String(chunk)), true)) as typeof process.stderr.write;
     let cache: HashCache;
     try {
-      cache = HashCache.open(cacheDir, root, { backend: 'sqlite' });
+      cache = await HashCache.open(cacheDir, root, { backend: 'sqlite' });
     } finally {
       process.stderr.write = write;
     }
@@ -239,7 +239,7 @@ test('a damaged sqlite hash cache is moved aside and rebuilt, with a warning', {
     assert.ok(existsSync(`${file}.damaged`), `${label}: the damaged file is kept aside`);
     cache.store('f1', state, 'b'.repeat(64));
     await cache.close();
-    const reopened = HashCache.open(cacheDir, root, { backend: 'sqlite' });
+    const reopened = await HashCache.open(cacheDir, root, { backend: 'sqlite' });
     assert.equal(reopened.lookup('f1', state), 'b'.repeat(64), `${label}: the rebuilt cache works`);
     await reopened.close();
   }

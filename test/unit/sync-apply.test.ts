@@ -329,7 +329,7 @@ test('files the sync wrote are recorded in the hash cache: the next scan reads n
   writeTree(dst, { 'old-name.txt': 'moved' });
   const s = listTree(src);
   const plan = planSync(await diffTrees(src, dst), { sourceFiles: s.length, backupFiles: 1 });
-  const cache = HashCache.open(cacheDir, realpathSync(dst));
+  const cache = await HashCache.open(cacheDir, realpathSync(dst));
   const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, lookupOf(s)), hashCache: cache });
   await cache.close();
   assert.deepEqual(result.failed, []);

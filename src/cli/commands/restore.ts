@@ -91,7 +91,8 @@ export function register(program: Command): void {
           }).catch((err: unknown) => {
             throw err instanceof SynkerError ? asBackupError(err) : err;
           });
-          const cache = flags.to === undefined && !flags.dryRun ? HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
+          const cache =
+            flags.to === undefined && !flags.dryRun ? await HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
           const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
           try {
             const outcome = await restoreFromSession(
