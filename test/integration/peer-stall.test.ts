@@ -260,7 +260,9 @@ test("the real scan tells how far its hash threads read within one large file, b
   peer.send([1, 3, { req: 1, folder: 'photos' }]);
   await peer.waitFor(isFrameOfType(6), GIVE_UP_MS);
   const types = peer.frames.map((f) => (f as [number, number])[1]);
-  const progress = peer.frames.filter(isFrameOfType(MESSAGE_TYPES.progress)).map((f) => (f as [number, number, { bytes: number }])[2].bytes);
+  const progress = peer.frames
+    .filter(isFrameOfType(MESSAGE_TYPES.progress))
+    .map((f) => (f as [number, number, { bytes: number }])[2].bytes);
   t.diagnostic(`${progress.length} progress messages before the entries: ${progress.join(', ')} bytes`);
   // At least one told of a part of the file read, before the batch with its entry.
   assert.ok(
