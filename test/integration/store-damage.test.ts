@@ -12,7 +12,7 @@ import { open as openLmdb } from 'lmdb';
 import { HashCache, hashCachePath } from '../../src/scan/hash-cache.js';
 import { AgentState, SQLITE_STATE_FILE, STATE_FILE } from '../../src/state/agent-state.js';
 import { StoreDamagedError } from '../../src/state/kv.js';
-import { loadSqlite } from '../../src/state/sqlite-module.js';
+import { unavailable } from '../harness/stores.js';
 import { CHECKED_SUFFIX } from '../../src/state/lmdb-check.js';
 import { runCli } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
@@ -155,7 +155,7 @@ test('state.lmdb damaged under a running process: the next job is E_STATE_DAMAGE
 });
 
 test('migrating a damaged or empty state.lmdb to SQLite is E_STATE_MIGRATE and creates no state.sqlite', {
-  skip: loadSqlite() === undefined ? 'this Node.js has no node:sqlite' : false,
+  skip: unavailable('sqlite') ?? false,
 }, async (t) => {
   for (const [label, damage] of [...DAMAGES, ['empty', (file: string) => writeFileSync(file, '')] as Damage]) {
     const dir = await tempDir(t);
