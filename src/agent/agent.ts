@@ -23,6 +23,9 @@ import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js'
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
+import { holdAgentLock } from './home-lock.js';
+import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
+import { errnoCode } from '../base/errors.js';
 import {
   startAgentServer,
   type AgentServer,
@@ -80,7 +83,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { store, identity, state } = options;
   const agentName = (): string => options.name ?? store.current().name;
 
-  const server = await startAgentServer({
+  // Before anything listens: a second agent on the same home names the first and stops here.
+  const homeLock = await holdAgentLock(options.dataDir);
+  let server: AgentServer;
+  const listen = (port: number): Promise<AgentServer> =>
+    startAgentServer({
     identity,
     directory: {
       agentName,
@@ -95,12 +102,29 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         .recordPairingAttempt(attempt)
         .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
     },
-    port: options.port ?? store.current().port,
+    port,
     logger: log,
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.caps !== undefined ? { caps: options.caps } : {}),
     ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
-  });
+    });
+  try {
+    const configPort = store.current().port;
+    server = await listen(options.port ?? configPort).catch((err: unknown) => {
+      // The config's port (not --port) held by the agent of another home of this user: every home's
+      // config has the same default, and peers find an agent by discovery, not by its port.
+      const other = options.port === undefined && errnoCode(err) === 'EADDRINUSE' ? otherHomeOnPort(configPort, options.dataDir) : undefined;
+      if (other === undefined) throw err;
+      log.warn(
+        `port ${configPort} (the config's) is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir}): ` +
+          `listening on a free port instead. Discovery finds this agent there; for a fixed port (--peer from other machines), set "port" in ${options.configPath ?? 'the config'}.`,
+      );
+      return listen(0);
+    });
+  } catch (err) {
+    await homeLock.release();
+    throw err;
+  }
 
   let discovery: Discovery | undefined;
   const onChange = (
@@ -111,6 +135,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (config.port !== previous.port && options.port === undefined)
       log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
     // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.
+    if (config.name !== previous.name && options.name === undefined && registered !== undefined) void registerLocally();
     if (config.name !== previous.name && options.name === undefined && discovery?.advertiser) {
       discovery.advertiser
         .rename(config.name)
@@ -120,16 +145,35 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   store.on('change', onChange);
+  /** This agent's entry for this machine's other homes (written again when its name changes). */
+  const registerLocally = (): Promise<RegisteredAgent | undefined> =>
+    registerLocalAgent({
+      deviceId: identity.deviceId,
+      name: agentName(),
+      host: localDialAddress(server.host),
+      port: server.port,
+      dataDir: options.dataDir,
+    }).catch((err: unknown) => {
+      log.warn("cannot register with this machine's other homes (they will need --peer to find this agent):", err as Error);
+      return undefined;
+    });
 
   let schedule: BackupSchedule | undefined;
   let control: ControlServer | undefined;
+  let registered: RegisteredAgent | undefined;
   try {
     // Without its config file's path the agent cannot tell whether a CLI reads the same config.
     if (options.configPath !== undefined) {
       control = await startControlServer({
         dataDir: options.dataDir,
         logger: log,
-        check: agentChecks({ store, identity, state, configPath: options.configPath }),
+        check: agentChecks({
+          store,
+          identity,
+          state,
+          configPath: options.configPath,
+          search: { mdns: options.discovery !== false, interfaces: options.interfaces ?? [] },
+        }),
       });
     }
     if (options.discovery !== false) {
@@ -144,8 +188,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         browse: false,
         ...(options.interfaces !== undefined && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {}),
       });
-      if (options.host !== undefined) logListenAdvertising(log, discovery, server.host, server.port);
     }
+    // Whatever mDNS does: another home of this user on this machine finds the agent here, at once.
+    registered = await registerLocally();
+    if (discovery !== undefined) logAdvertising(log, discovery, server.host, server.port, options.interfaces ?? [], registered !== undefined);
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
       const checkArgs =
@@ -163,7 +209,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     }
   } catch (err) {
-    await Promise.allSettled([discovery?.stop(), control?.close(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close()]);
+    await homeLock.release();
     throw err;
   }
 
@@ -180,7 +227,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopping ??= (async () => {
         store.off('change', onChange);
         // Each part stops even if another fails; the first failure is reported.
-        const results = await Promise.allSettled([schedule?.stop(), discovery?.stop(), control?.close(), server.close()]);
+        const results = await Promise.allSettled([
+          registered?.remove(),
+          schedule?.stop(),
+          discovery?.stop(),
+          control?.close(),
+          server.close(),
+        ]);
+        await homeLock.release();
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       })();
@@ -189,19 +243,39 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-/** With `--listen`, only that address is announced: say where, or that no interface discovery runs on has it. */
-function logListenAdvertising(log: Logger, discovery: Discovery, host: string, port: number): void {
-  if (host === '::' || host === '0.0.0.0') return;
+/**
+ * Where mDNS announces this agent, said once at start: with `--listen`, that
+ * address only, on the interface that has it; a warning when it is announced
+ * nowhere (no interface up with IPv4 and multicast, loopback not named, or no
+ * interface discovery runs on has the `--listen` address), saying who finds
+ * it all the same. Interfaces that come up later are logged as they come.
+ */
+function logAdvertising(log: Logger, discovery: Discovery, host: string, port: number, named: readonly string[], local: boolean): void {
+  const listenOne = host !== '::' && host !== '0.0.0.0';
   const on = discovery.advertiser?.served().map((l) => l.name) ?? [];
+  discovery.links.on('up', (link) => {
+    if (discovery.advertiser?.served().includes(link)) log.info(`mDNS announces this agent on ${link.name} (it came up)`);
+  });
   if (on.length > 0) {
-    log.info(`mDNS announces ${host} only (--listen), on ${on.join(', ')}`);
+    log.info(listenOne ? `mDNS announces ${host} only (--listen), on ${on.join(', ')}` : `mDNS announces this agent on ${on.join(', ')}`);
     return;
   }
   const loopback = host.startsWith('127.') || host === '::1';
+  const why = listenOne
+    ? `${host} (--listen) is on no interface discovery runs on${loopback && !named.includes('lo') ? ' (loopback only with --interface lo)' : ''}`
+    : named.length > 0
+      ? `${named.join(', ')} (--interface) ${named.length === 1 ? 'is' : 'are'} not up with an IPv4 address`
+      : 'no network interface is up with an IPv4 address and multicast (loopback is searched only with --interface lo)';
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.warn(
-    `mDNS announces nothing: ${host} (--listen) is on no interface discovery runs on${loopback ? ' (loopback only with --interface lo)' : ''}; ` +
-      `peers need this agent's address (--peer ${host.includes(':') ? `[${host}]` : host}:${port})`,
+    `mDNS announces nothing: ${why}. ${local ? "synker on this machine (this user's other homes) finds this agent all the same; " : ''}` +
+      `other machines need its address: --peer ${listenOne ? address : `ADDRESS:${port}`}`,
   );
+}
+
+/** The running agent of another home of this user that listens on `port`, if one registered. */
+function otherHomeOnPort(port: number, dataDir: string): LocalAgent | undefined {
+  return readLocalAgents().find((a) => a.port === port && a.dataDir !== path.resolve(dataDir));
 }
 
 function describeFolders(folders: readonly FolderConfig[]): string {
