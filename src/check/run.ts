@@ -84,7 +84,7 @@ export interface ConnectedCheck {
 export interface SourceSearch {
   mdns: boolean;
   interfaces: readonly string[];
-  /** Who named the interfaces, for messages (default `--interface`). */
+  /** Who named the interfaces, after "the" in messages (default `--interface`). */
   interfacesFlag?: string;
 }
 

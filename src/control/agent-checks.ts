@@ -38,7 +38,7 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     // A CLI told nothing about discovery gets the check this agent's own settings give (as its schedule does).
     const search: SourceSearch =
       mdns === undefined
-        ? { ...ctx.search, interfacesFlag: "the agent's --interface" }
+        ? { ...ctx.search, interfacesFlag: "agent's --interface" }
         : { mdns, interfaces: interfaces ?? [] };
     const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
     for (const report of reports) {

@@ -35,7 +35,7 @@ export interface DiscoveryLocatorOptions {
   interfaces?: readonly string[];
   /** Do not use mDNS (nor the agents registered on this machine) at all: static peers only. */
   mdns?: boolean;
-  /** Who named `interfaces`, for messages (default `--interface`; an agent's check says "the agent's --interface"). */
+  /** Who named `interfaces`, after "the" in messages (default `--interface`; an agent's check says "agent's --interface"). */
   interfacesFlag?: string;
   /** The folder where this machine's agents register (default: dirs/runtimeDir). */
   localAgentsDir?: string;
