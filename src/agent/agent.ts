@@ -88,32 +88,33 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let server: AgentServer;
   const listen = (port: number): Promise<AgentServer> =>
     startAgentServer({
-    identity,
-    directory: {
-      agentName,
-      trusted: (deviceId) => store.current().trusted.find((t) => t.deviceId === deviceId),
-      folders: () => store.current().folders,
-    },
-    manifestSource: scanningSource(),
-    // A restore on the source judges which side changed against what this backup last verified.
-    verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
-    onUntrustedDevice: (attempt) => {
-      state
-        .recordPairingAttempt(attempt)
-        .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
-    },
-    port,
-    logger: log,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.caps !== undefined ? { caps: options.caps } : {}),
-    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
+      identity,
+      directory: {
+        agentName,
+        trusted: (deviceId) => store.current().trusted.find((t) => t.deviceId === deviceId),
+        folders: () => store.current().folders,
+      },
+      manifestSource: scanningSource(),
+      // A restore on the source judges which side changed against what this backup last verified.
+      verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
+      onUntrustedDevice: (attempt) => {
+        state
+          .recordPairingAttempt(attempt)
+          .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
+      },
+      port,
+      logger: log,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.caps !== undefined ? { caps: options.caps } : {}),
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
     });
   try {
     const configPort = store.current().port;
     server = await listen(options.port ?? configPort).catch((err: unknown) => {
       // The config's port (not --port) held by the agent of another home of this user: every home's
       // config has the same default, and peers find an agent by discovery, not by its port.
-      const other = options.port === undefined && errnoCode(err) === 'EADDRINUSE' ? otherHomeOnPort(configPort, options.dataDir) : undefined;
+      const other =
+        options.port === undefined && errnoCode(err) === 'EADDRINUSE' ? otherHomeOnPort(configPort, options.dataDir) : undefined;
       if (other === undefined) throw err;
       log.warn(
         `port ${configPort} (the config's) is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir}): ` +
@@ -191,7 +192,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     // Whatever mDNS does: another home of this user on this machine finds the agent here, at once.
     registered = await registerLocally();
-    if (discovery !== undefined) logAdvertising(log, discovery, server.host, server.port, options.interfaces ?? [], registered !== undefined);
+    if (discovery !== undefined)
+      logAdvertising(log, discovery, server.host, server.port, options.interfaces ?? [], registered !== undefined);
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
       const checkArgs =

@@ -37,9 +37,7 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const { mdns, interfaces, ...options } = request.options;
     // A CLI told nothing about discovery gets the check this agent's own settings give (as its schedule does).
     const search: SourceSearch =
-      mdns === undefined
-        ? { ...ctx.search, interfacesFlag: "agent's --interface" }
-        : { mdns, interfaces: interfaces ?? [] };
+      mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
     const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
     for (const report of reports) {
       log.info(

@@ -66,10 +66,7 @@ function privateDir(dir: string): void {
 }
 
 /** Writes this agent's entry (owner-only). The home lock makes the agent the only writer of its file. */
-export async function registerLocalAgent(
-  entry: Omit<LocalAgent, 'pid' | 'since'>,
-  dir: string = runtimeDir(),
-): Promise<RegisteredAgent> {
+export async function registerLocalAgent(entry: Omit<LocalAgent, 'pid' | 'since'>, dir: string = runtimeDir()): Promise<RegisteredAgent> {
   privateDir(dir);
   const file = localAgentFile(entry.dataDir, dir);
   const full: LocalAgent = { ...entry, dataDir: path.resolve(entry.dataDir), pid: process.pid, since: new Date().toISOString() };

@@ -25,7 +25,10 @@ test('a second agent on the same home refuses to start, naming the process of th
   const first = await startCliAgent(t, backupEnv);
   const second = await runSynker(['agent', '--port', '0', '--no-discovery', '--no-schedule'], { env: backupEnv, timeoutMs: 20_000 });
   assert.equal(second.code, 2, second.stderr);
-  assert.match(second.stderr, new RegExp(`error: another synker agent already runs on this home \\(.*\\): process ${first.process.pid}, since `));
+  assert.match(
+    second.stderr,
+    new RegExp(`error: another synker agent already runs on this home \\(.*\\): process ${first.process.pid}, since `),
+  );
   assert.match(second.stderr, new RegExp(`hint: One agent serves one home\\. Stop that one first \\(kill ${first.process.pid}\\)`));
   // The first one goes on serving.
   assert.equal(first.process.exitCode, null);
@@ -109,7 +112,7 @@ test("the config's port held by the other home's agent: the second agent listens
   assert.equal(other.code, 2);
 });
 
-test("a check handed to the agent looks for the source the way the agent was started (its --interface), and says so", async (t) => {
+test('a check handed to the agent looks for the source the way the agent was started (its --interface), and says so', async (t) => {
   const dir = await tempDir(t, 'synker-two-homes-handed-');
   const { backupEnv } = await configureCliPair(dir, { 'a.txt': 'alpha' });
   // An interface that does not exist: no mDNS socket is opened anywhere.

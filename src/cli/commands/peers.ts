@@ -135,13 +135,13 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
         : survey.interfaces.length === 0
           ? noInterfaceHint(opts.interface)
           : [
-            'Likely causes:',
-            '  - the agent is not running on the other machine (start it with `synker agent`);',
-            '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
-            "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
-            '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
-            'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
-          ].join('\n'),
+              'Likely causes:',
+              '  - the agent is not running on the other machine (start it with `synker agent`);',
+              '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
+              "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
+              '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
+              'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
+            ].join('\n'),
     );
   }
   return EXIT.ok;
