@@ -270,8 +270,8 @@ function logAdvertising(log: Logger, discovery: Discovery, host: string, port: n
       : 'no network interface is up with an IPv4 address and multicast (loopback is searched only with --interface lo)';
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.warn(
-    `mDNS announces nothing: ${why}. ${local ? "synker on this machine (this user's other homes) finds this agent all the same; " : ''}` +
-      `other machines need its address: --peer ${listenOne ? address : `ADDRESS:${port}`}`,
+    `mDNS announces nothing: ${why}; peers need this agent's address (--peer ${listenOne ? address : `ADDRESS:${port}`})` +
+      (local ? "; this user's other homes on this machine find it all the same" : ''),
   );
 }
 
