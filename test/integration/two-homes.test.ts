@@ -9,12 +9,12 @@
  * `lo`, or on an interface that does not exist (no socket is opened).
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AgentRunningError, holdAgentLock } from '../../src/agent/home-lock.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
-import { runSynker } from '../harness/synker-cli.js';
+import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
 const NO_SUCH_INTERFACE = 'synkertypo0';
@@ -146,4 +146,32 @@ test('peers and check say at once that there is no interface to search on; the h
   assert.equal(check.code, 2, check.stderr);
   assert.match(check.stderr, /hint: Check the --interface name/);
   assert.ok(Date.now() - started < 20_000, `peers and check took ${Date.now() - started} ms: they waited their 30 s`);
+});
+
+test("service install for a second home refuses to replace the first home's login service (E_SERVICE_OTHER_HOME), and uninstall too", async (t) => {
+  const home = await tempDir(t, 'synker-two-homes-service-');
+  // No systemctl: the unit is written, the manager step fails (as in a container); nothing reaches the real user's systemd.
+  const emptyBin = path.join(home, 'empty-bin');
+  await mkdir(emptyBin);
+  const envOf = (name: string) => isolatedEnv(home, { PATH: emptyBin, SYNKER_HOME: path.join(home, name) });
+  const unit = path.join(home, '.config', 'systemd', 'user', 'synker.service');
+  const first = await runSynker(['service', 'install'], { env: envOf('anna') });
+  assert.match(first.stderr, /wrote .*synker\.service, but systemctl was not found/);
+  const written = await readFile(unit, 'utf8');
+  assert.match(written, /Environment=SYNKER_HOME=.*\/anna\n/);
+
+  const second = await runSynker(['service', 'install'], { env: envOf('nas') });
+  assert.equal(second.code, 2, second.stderr);
+  assert.match(
+    second.stderr,
+    /error: .*synker\.service starts the agent of another home, SYNKER_HOME=.*\/anna, not this one \(SYNKER_HOME=.*\/nas\): installing would replace it/,
+  );
+  const uninstall = await runSynker(['service', 'uninstall'], { env: envOf('nas') });
+  assert.equal(uninstall.code, 2, uninstall.stderr);
+  assert.match(uninstall.stderr, /uninstalling would remove it/);
+  assert.equal(await readFile(unit, 'utf8'), written, "the first home's unit was changed");
+
+  // The same home again is an update, as before.
+  const again = await runSynker(['service', 'install'], { env: envOf('anna') });
+  assert.doesNotMatch(again.stderr, /another home/);
 });
