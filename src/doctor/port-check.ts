@@ -21,6 +21,10 @@ export interface PortCheckOptions {
   deviceId?: string;
   /** Where the agent would be reached from this machine. */
   host?: string;
+  /** The port this home's agent registered on this machine (docs/discovery.md, "Agents on this machine"). */
+  registeredPort?: number;
+  /** The agent of another home of this user registered on `port`. */
+  otherHome?: { pid: number; dataDir: string; deviceId: string };
 }
 
 export async function checkAgentPort(options: PortCheckOptions): Promise<Finding> {
@@ -46,6 +50,14 @@ export async function checkAgentPort(options: PortCheckOptions): Promise<Finding
   const holder = await probeTls(options.host ?? '127.0.0.1', port);
   if (holder.kind === 'synker' && options.deviceId !== undefined && holder.deviceId === options.deviceId) {
     return ok(CHECK, `the agent is running and listening on TCP port ${port}`);
+  }
+  const other = options.otherHome;
+  if (holder.kind === 'synker' && other !== undefined && holder.deviceId === other.deviceId && options.registeredPort !== undefined) {
+    // Two homes on one machine: the second agent stepped off the config's port, as it says in its log.
+    return ok(
+      CHECK,
+      `the agent is running on TCP port ${options.registeredPort}: ${port}, the config's "port", is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir})`,
+    );
   }
   if (holder.kind === 'synker') {
     return fail(

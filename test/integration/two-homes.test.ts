@@ -104,6 +104,19 @@ test("the config's port held by the other home's agent: the second agent listens
       `port ${source.port} \\(the config's\\) is held by the agent of another home on this machine \\(process ${source.process.pid}, data .*laptop.*\\): listening on a free port instead`,
     ),
   );
+  // doctor agrees: the port and the peer are fine, found on this machine without multicast.
+  const doctor = await runSynker(['doctor', '--no-multicast'], { env: backupEnv });
+  assert.match(
+    doctor.stdout,
+    new RegExp(
+      `ok +port +the agent is running on TCP port ${backup.port}: ${source.port}, the config's "port", is held by the agent of another home on this machine`,
+    ),
+  );
+  assert.match(
+    doctor.stdout,
+    new RegExp(`ok +peer +"laptop" \\(\\w+\\) is reachable at 127\\.0\\.0\\.1:${source.port} \\(found via this machine`),
+  );
+  assert.equal(doctor.code, 0, doctor.stdout);
   // Another program on the port is still an error: only another home's agent is stepped around.
   const other = await runSynker(['agent', '--port', String(source.port), '--no-discovery', '--no-schedule'], {
     env: backupEnv,
