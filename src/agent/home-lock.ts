@@ -4,6 +4,7 @@
  * a second agent on the same home refuses to start and names the first
  * instead of serving the same folders, state and control socket twice.
  */
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { acquireLock, LockBusyError, type HeldLock } from '../state/lock.js';
@@ -30,7 +31,8 @@ export class AgentRunningError extends SynkerError {
 
 /** Takes the home's agent lock, or throws AgentRunningError naming the agent that holds it. */
 export async function holdAgentLock(dataDir: string): Promise<HeldLock> {
-  const dir = path.resolve(dataDir);
+  // The real path: the same home reached through a symlink (SYNKER_HOME=~/link) is still the same home.
+  const dir = await realpath(path.resolve(dataDir)).catch(() => path.resolve(dataDir));
   try {
     return await acquireLock(`${dir}\0agent`, { purpose: 'agent', description: `the agent of ${dir}` });
   } catch (err) {

@@ -77,10 +77,7 @@ export interface ConnectedCheck {
   report: CheckReport;
 }
 
-/**
- * Where to look for the sources: the config's static peers, then (unless
- * off) this machine's registered agents and mDNS on these interfaces (none: all).
- */
+/** Where to look for the sources: static peers, then (unless off) this machine's agents and mDNS on these interfaces (none: all). */
 export interface SourceSearch {
   mdns: boolean;
   interfaces: readonly string[];
@@ -99,12 +96,7 @@ export async function checkFolders(
   options: CheckOptions,
   search: SourceSearch,
 ): Promise<CheckReport[]> {
-  const locator = new DiscoveryLocator({
-    staticPeers: env.config.peers,
-    mdns: search.mdns,
-    interfaces: search.interfaces,
-    ...(search.interfacesFlag !== undefined ? { interfacesFlag: search.interfacesFlag } : {}),
-  });
+  const locator = new DiscoveryLocator({ staticPeers: env.config.peers, ...search });
   try {
     const reports: CheckReport[] = [];
     for (const folder of folders) reports.push(await checkFolder({ ...env, locator }, folder, options));

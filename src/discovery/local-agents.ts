@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { errnoCode, SynkerError } from '../base/errors.js';
@@ -102,7 +103,9 @@ function parseEntry(text: string): LocalAgent | undefined {
   const v = value as Record<string, unknown>;
   const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 1024;
   const int = (x: unknown, max: number): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x > 0 && x <= max;
-  if (!str(v.deviceId) || !/^[A-Z2-7]{56}$/.test(v.deviceId) || typeof v.name !== 'string' || !str(v.host)) return undefined;
+  // An IP address only: a host name would be looked up in the DNS.
+  if (!str(v.deviceId) || !/^[A-Z2-7]{56}$/.test(v.deviceId) || typeof v.name !== 'string' || !str(v.host) || isIP(v.host) === 0)
+    return undefined;
   if (!int(v.port, 65535) || !int(v.pid, 2 ** 31) || !str(v.dataDir) || !str(v.since)) return undefined;
   return { deviceId: v.deviceId, name: v.name, host: v.host, port: v.port, pid: v.pid, dataDir: v.dataDir, since: v.since };
 }

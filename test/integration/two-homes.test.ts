@@ -9,7 +9,7 @@
  * `lo`, or on an interface that does not exist (no socket is opened).
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AgentRunningError, holdAgentLock } from '../../src/agent/home-lock.js';
@@ -35,6 +35,7 @@ test('a second agent on the same home refuses to start, naming the process of th
 
   // The error is typed, its data in fields.
   const dataDir = path.join(dir, 'lock-home');
+  await mkdir(dataDir);
   const held = await holdAgentLock(dataDir);
   t.after(() => held.release());
   const err = await holdAgentLock(dataDir).then(
@@ -45,6 +46,10 @@ test('a second agent on the same home refuses to start, naming the process of th
   assert.equal(err.code, 'E_AGENT_RUNNING');
   assert.equal(err.pid, process.pid);
   assert.equal(err.dataDir, dataDir);
+  // The same home through a symlink is the same home.
+  const link = path.join(dir, 'lock-home-link');
+  await symlink(dataDir, link);
+  await assert.rejects(holdAgentLock(link), (e: unknown) => e instanceof AgentRunningError && e.pid === process.pid);
 });
 
 test('two homes on one machine: the backup finds the source agent with no mDNS at all, and peers lists it', async (t) => {
