@@ -198,11 +198,15 @@ function render(
       if (e.deviceId === undefined)
         lines.push(`  note: "${e.name}" advertises _synker._tcp but is not a synker agent: ${e.problems.join('; ')}`);
   }
-  if (survey.localAgents.length > 0) {
-    lines.push(`${survey.localAgents.length} agent${survey.localAgents.length === 1 ? '' : 's'} on this machine (this user's homes):`);
+  // Listed once: an agent of this machine also heard over mDNS (on lo) is in the list above.
+  const onlyLocal = survey.localAgents.filter(({ agent }) => !survey.agents.some((e) => e.deviceId === agent.deviceId));
+  if (onlyLocal.length > 0) {
+    lines.push(
+      `${onlyLocal.length} ${survey.agents.length > 0 ? 'more ' : ''}agent${onlyLocal.length === 1 ? '' : 's'} on this machine (this user's homes):`,
+    );
     lines.push(
       ...table(
-        survey.localAgents.map(({ agent }) => [
+        onlyLocal.map(({ agent }) => [
           printableText(agent.name),
           shortDeviceId(agent.deviceId),
           trustOf(agent.deviceId),
