@@ -52,12 +52,12 @@ export async function checkAgentPort(options: PortCheckOptions): Promise<Finding
     return ok(CHECK, `the agent is running and listening on TCP port ${port}`);
   }
   const other = options.otherHome;
-  if (holder.kind === 'synker' && other !== undefined && holder.deviceId === other.deviceId && options.registeredPort !== undefined) {
-    // Two homes on one machine: the second agent stepped off the config's port, as it says in its log.
-    return ok(
-      CHECK,
-      `the agent is running on TCP port ${options.registeredPort}: ${port}, the config's "port", is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir})`,
-    );
+  if (holder.kind === 'synker' && other !== undefined && holder.deviceId === other.deviceId) {
+    // Two homes on one machine: this home's agent steps off the config's port (agent.ts), and says so in its log.
+    const held = `${port}, the config's "port", is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir})`;
+    return options.registeredPort !== undefined
+      ? ok(CHECK, `the agent is running on TCP port ${options.registeredPort}: ${held}`)
+      : ok(CHECK, `TCP port ${held}: this home's agent (not running) will listen on a free port instead`);
   }
   if (holder.kind === 'synker') {
     return fail(

@@ -101,6 +101,14 @@ test("the config's port held by the other home's agent: the second agent listens
   const config = JSON.parse(await readFile(configFile, 'utf8')) as { port: number };
   await writeFile(configFile, JSON.stringify({ ...config, port: source.port }));
   const backupEnv = { ...pair.backupEnv, XDG_RUNTIME_DIR: run };
+  // Before the backup's agent starts, doctor says it will step aside, not that it cannot start.
+  const before = await runSynker(['doctor', '--no-multicast'], { env: backupEnv });
+  assert.match(
+    before.stdout,
+    new RegExp(
+      `ok +port +TCP port ${source.port}, the config's "port", is held by the agent of another home on this machine .*: this home's agent \\(not running\\) will listen on a free port instead`,
+    ),
+  );
   const backup = await startCliAgent(t, backupEnv, [], ['--no-discovery'], []);
   assert.notEqual(backup.port, source.port);
   assert.match(
