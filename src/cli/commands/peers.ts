@@ -115,12 +115,11 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
   } else {
     process.stdout.write(render(survey, statusOf, trustOf, now, timeoutMs, attempts));
   }
-  if (found && mdns && survey.interfaces.length === 0) {
-    // Found on this machine or at a static address, but the LAN was not searched: say why, once.
+  // Found on this machine or at a static address, but the LAN was not searched: say why, once.
+  if (found && mdns && survey.interfaces.length === 0)
     log.warn(
       `mDNS searched nowhere: ${opts.interface.length > 0 ? `${opts.interface.join(', ')} (--interface) is not up with an IPv4 address` : 'no network interface is up with an IPv4 address and multicast (loopback only with --interface lo)'}`,
     );
-  }
   if (!found) {
     throw new ExitError(
       EXIT.differences,
@@ -133,7 +132,10 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
       !mdns
         ? staticPeersHint(staticPeers)
         : survey.interfaces.length === 0
-          ? noInterfaceHint(opts.interface)
+          ? // Nothing was searched: the only causes are the interface names given, or no network at all.
+            opts.interface.length > 0
+            ? 'Check the --interface name (`ip address` lists the interfaces that are up), or leave --interface out to search every one.'
+            : "Connect this machine to a network, or give the other machine's address: synker peers --peer HOST:PORT."
           : [
               'Likely causes:',
               '  - the agent is not running on the other machine (start it with `synker agent`);',
@@ -145,14 +147,6 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
     );
   }
   return EXIT.ok;
-}
-
-/** Nothing was searched: the only causes are the interface names given, or no network at all. */
-function noInterfaceHint(named: readonly string[]): string {
-  return named.length > 0
-    ? 'Check the --interface name (`ip address` lists the interfaces that are up), or leave --interface out to search every one.'
-    : "Connect this machine to a network, or give the other machine's address: synker peers --peer HOST:PORT. " +
-        '(Agents of this user on this machine are listed without a network, when they run.)';
 }
 
 /** With discovery off nothing was multicast: only the static addresses can be at fault. */
