@@ -13,7 +13,7 @@
  *   await registered.remove();
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -118,6 +118,10 @@ function parseEntry(text: string): LocalAgent | undefined {
 export function readLocalAgents(dir: string = runtimeDir()): LocalAgent[] {
   let names: string[];
   try {
+    // A folder of that name made by another user (a shared temp dir) is not ours to believe.
+    const st = lstatSync(dir);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+    if (!st.isDirectory() || (process.platform !== 'win32' && (st.uid !== uid || (st.mode & 0o022) !== 0))) return [];
     names = readdirSync(dir).filter((n) => n.startsWith(FILE_PREFIX) && n.endsWith('.json'));
   } catch {
     return [];

@@ -9,10 +9,11 @@
  * `lo`, or on an interface that does not exist (no socket is opened).
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AgentRunningError, holdAgentLock } from '../../src/agent/home-lock.js';
+import { readLocalAgents, registerLocalAgent } from '../../src/discovery/local-agents.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
@@ -200,4 +201,31 @@ test("service install for a second home refuses to replace the first home's logi
   // The same home again is an update, as before.
   const again = await runSynker(['service', 'install'], { env: envOf('anna') });
   assert.doesNotMatch(again.stderr, /another home/);
+});
+
+test("the runtime folder is believed only when it is this user's own: entries in a folder others can write are ignored", async (t) => {
+  const dir = await tempDir(t, 'synker-two-homes-runtime-');
+  const folder = path.join(dir, 'synker');
+  const registered = await registerLocalAgent(
+    { deviceId: 'A'.repeat(56), name: 'x', host: '127.0.0.1', port: 7780, dataDir: path.join(dir, 'home') },
+    folder,
+  );
+  assert.deepEqual(
+    readLocalAgents(folder).map((a) => [a.pid, a.port]),
+    [[process.pid, 7780]],
+  );
+  // A host name would be looked up in the DNS: only IP addresses are read.
+  await writeFile(
+    path.join(folder, 'agent-byname.json'),
+    JSON.stringify({ ...JSON.parse(await readFile(registered.file, 'utf8')), host: 'example.org', dataDir: '/y' }),
+  );
+  assert.equal(readLocalAgents(folder).length, 1);
+  await chmod(folder, 0o777);
+  assert.deepEqual(readLocalAgents(folder), []);
+  await assert.rejects(registerLocalAgent({ deviceId: 'B'.repeat(56), name: 'y', host: '127.0.0.1', port: 1, dataDir: dir }, folder), {
+    code: 'E_RUNTIME_DIR',
+  });
+  await chmod(folder, 0o700);
+  await registered.remove();
+  assert.deepEqual(readLocalAgents(folder), []);
 });
