@@ -23,6 +23,9 @@ import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js'
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
+import { holdAgentLock } from './home-lock.js';
+import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
+import { errnoCode } from '../base/errors.js';
 import {
   startAgentServer,
   type AgentServer,
@@ -82,27 +85,49 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { store, identity, state } = options;
   const agentName = (): string => options.name ?? store.current().name;
 
-  const server = await startAgentServer({
-    identity,
-    directory: {
-      agentName,
-      trusted: (deviceId) => store.current().trusted.find((t) => t.deviceId === deviceId),
-      folders: () => store.current().folders,
-    },
-    manifestSource: scanningSource(),
-    // A restore on the source judges which side changed against what this backup last verified.
-    verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
-    onUntrustedDevice: (attempt) => {
-      state
-        .recordPairingAttempt(attempt)
-        .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
-    },
-    port: options.port ?? store.current().port,
-    logger: log,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.caps !== undefined ? { caps: options.caps } : {}),
-    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
-  });
+  // Before anything listens: a second agent on the same home names the first and stops here.
+  const homeLock = await holdAgentLock(options.dataDir);
+  let server: AgentServer;
+  const listen = (port: number): Promise<AgentServer> =>
+    startAgentServer({
+      identity,
+      directory: {
+        agentName,
+        trusted: (deviceId) => store.current().trusted.find((t) => t.deviceId === deviceId),
+        folders: () => store.current().folders,
+      },
+      manifestSource: scanningSource(),
+      // A restore on the source judges which side changed against what this backup last verified.
+      verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
+      onUntrustedDevice: (attempt) => {
+        state
+          .recordPairingAttempt(attempt)
+          .catch((err: unknown) => log.error(`could not record the pairing attempt of ${formatDeviceId(attempt.deviceId)}`, err));
+      },
+      port,
+      logger: log,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.caps !== undefined ? { caps: options.caps } : {}),
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
+    });
+  try {
+    const configPort = store.current().port;
+    server = await listen(options.port ?? configPort).catch((err: unknown) => {
+      // The config's port (not --port) held by the agent of another home of this user: every home's
+      // config has the same default, and peers find an agent by discovery, not by its port.
+      const other =
+        options.port === undefined && errnoCode(err) === 'EADDRINUSE' ? otherHomeOnPort(configPort, options.dataDir) : undefined;
+      if (other === undefined) throw err;
+      log.warn(
+        `port ${configPort} (the config's) is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir}): ` +
+          `listening on a free port instead. Discovery finds this agent there; for a fixed port (--peer from other machines), set "port" in ${options.configPath ?? 'the config'}.`,
+      );
+      return listen(0);
+    });
+  } catch (err) {
+    await homeLock.release();
+    throw err;
+  }
 
   let discovery: Discovery | undefined;
   const onChange = (
@@ -113,6 +138,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (config.port !== previous.port && options.port === undefined)
       log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
     // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.
+    if (config.name !== previous.name && options.name === undefined && registered !== undefined) void registerLocally();
     if (config.name !== previous.name && options.name === undefined && discovery?.advertiser) {
       discovery.advertiser
         .rename(config.name)
@@ -122,16 +148,35 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   };
   store.on('change', onChange);
+  /** This agent's entry for this machine's other homes (written again when its name changes). */
+  const registerLocally = (): Promise<RegisteredAgent | undefined> =>
+    registerLocalAgent({
+      deviceId: identity.deviceId,
+      name: agentName(),
+      host: localDialAddress(server.host),
+      port: server.port,
+      dataDir: options.dataDir,
+    }).catch((err: unknown) => {
+      log.warn("cannot register with this machine's other homes (they will need --peer to find this agent):", err as Error);
+      return undefined;
+    });
 
   let schedule: BackupSchedule | undefined;
   let control: ControlServer | undefined;
+  let registered: RegisteredAgent | undefined;
   try {
     // Without its config file's path the agent cannot tell whether a CLI reads the same config.
     if (options.configPath !== undefined) {
       control = await startControlServer({
         dataDir: options.dataDir,
         logger: log,
-        check: agentChecks({ store, identity, state, configPath: options.configPath }),
+        check: agentChecks({
+          store,
+          identity,
+          state,
+          configPath: options.configPath,
+          search: { mdns: options.discovery !== false, interfaces: options.interfaces ?? [] },
+        }),
       });
     }
     if (options.discovery !== false) {
@@ -146,8 +191,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         browse: false,
         ...(options.interfaces !== undefined && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {}),
       });
-      if (options.host !== undefined) logListenAdvertising(log, discovery, server.host, server.port);
     }
+    // Whatever mDNS does: another home of this user on this machine finds the agent here, at once.
+    registered = await registerLocally();
+    if (discovery !== undefined)
+      logAdvertising(log, discovery, server.host, server.port, options.interfaces ?? [], registered !== undefined);
     if (options.schedule !== false) {
       // Scheduled checks look for the source the way this agent was told to: no mDNS, or only on its interfaces.
       const checkArgs =
@@ -165,7 +213,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     }
   } catch (err) {
-    await Promise.allSettled([discovery?.stop(), control?.close(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close()]);
+    await homeLock.release();
     throw err;
   }
 
@@ -182,7 +231,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopping ??= (async () => {
         store.off('change', onChange);
         // Each part stops even if another fails; the first failure is reported.
-        const results = await Promise.allSettled([schedule?.stop(), discovery?.stop(), control?.close(), server.close()]);
+        const results = await Promise.allSettled([
+          registered?.remove(),
+          schedule?.stop(),
+          discovery?.stop(),
+          control?.close(),
+          server.close(),
+        ]);
+        await homeLock.release();
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       })();
@@ -191,19 +247,39 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-/** With `--listen`, only that address is announced: say where, or that no interface discovery runs on has it. */
-function logListenAdvertising(log: Logger, discovery: Discovery, host: string, port: number): void {
-  if (host === '::' || host === '0.0.0.0') return;
+/**
+ * Where mDNS announces this agent, said once at start: with `--listen`, that
+ * address only, on the interface that has it; a warning when it is announced
+ * nowhere (no interface up with IPv4 and multicast, loopback not named, or no
+ * interface discovery runs on has the `--listen` address), saying who finds
+ * it all the same. Interfaces that come up later are logged as they come.
+ */
+function logAdvertising(log: Logger, discovery: Discovery, host: string, port: number, named: readonly string[], local: boolean): void {
+  const listenOne = host !== '::' && host !== '0.0.0.0';
   const on = discovery.advertiser?.served().map((l) => l.name) ?? [];
+  discovery.links.on('up', (link) => {
+    if (discovery.advertiser?.served().includes(link)) log.info(`mDNS announces this agent on ${link.name} (it came up)`);
+  });
   if (on.length > 0) {
-    log.info(`mDNS announces ${host} only (--listen), on ${on.join(', ')}`);
+    log.info(listenOne ? `mDNS announces ${host} only (--listen), on ${on.join(', ')}` : `mDNS announces this agent on ${on.join(', ')}`);
     return;
   }
   const loopback = host.startsWith('127.') || host === '::1';
+  const why = listenOne
+    ? `${host} (--listen) is on no interface discovery runs on${loopback && !named.includes('lo') ? ' (loopback only with --interface lo)' : ''}`
+    : named.length > 0
+      ? `${named.join(', ')} (--interface) ${named.length === 1 ? 'is' : 'are'} not up with an IPv4 address`
+      : 'no network interface is up with an IPv4 address and multicast (loopback is searched only with --interface lo)';
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.warn(
-    `mDNS announces nothing: ${host} (--listen) is on no interface discovery runs on${loopback ? ' (loopback only with --interface lo)' : ''}; ` +
-      `peers need this agent's address (--peer ${host.includes(':') ? `[${host}]` : host}:${port})`,
+    `mDNS announces nothing: ${why}; peers need this agent's address (--peer ${listenOne ? address : `ADDRESS:${port}`})` +
+      (local ? "; this user's other homes on this machine find it all the same" : ''),
   );
+}
+
+/** The running agent of another home of this user that listens on `port`, if one registered. */
+function otherHomeOnPort(port: number, dataDir: string): LocalAgent | undefined {
+  return readLocalAgents().find((a) => a.port === port && a.dataDir !== path.resolve(dataDir));
 }
 
 function describeFolders(folders: readonly FolderConfig[]): string {

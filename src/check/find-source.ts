@@ -35,7 +35,7 @@ export interface SourceLocator {
   /** True when it also looks on the LAN (mDNS); absent or false: static addresses only. */
   readonly searchesLan?: boolean;
   /** Why the LAN search could not look anywhere (no interface up), after addresses() ran; undefined when it could. */
-  lanProblem?(): string | undefined;
+  lanProblem?(): { problem: string; hint: string } | undefined;
 }
 
 export interface FindSourceInput {

@@ -34,7 +34,8 @@ interface NoSource {
   /** Devices that answered but hold the folder in another role. */
   notSource: TrustedDevice[];
   searchedLan: boolean;
-  lanProblem: string | undefined;
+  /** Why the LAN search looked nowhere, and the hint for it. */
+  lanProblem: { problem: string; hint: string } | undefined;
   /** `--peer host:port`, when given: the only address tried. */
   peerAddress?: string | undefined;
 }
@@ -104,7 +105,7 @@ export function noSourceError({
     const where = !searchedLan
       ? 'at any address in the config (discovery is off)'
       : lanProblem !== undefined
-        ? `on the network: ${lanProblem}`
+        ? `on the network: ${lanProblem.problem}`
         : 'on the network';
     return new CheckError(
       'E_SOURCE_NOT_FOUND',
@@ -113,7 +114,7 @@ export function noSourceError({
         hint: !searchedLan
           ? 'Check that synker agent runs there, and give its address: --peer host:port, or add it to "peers" in the config.'
           : lanProblem !== undefined
-            ? "Check the --interface name (`ip address` lists the interfaces that are up), or give the source's address: --peer host:port."
+            ? lanProblem.hint
             : 'Check that synker agent runs there; if multicast does not get through, give its address: --peer host:port, or add it to "peers" in the config.',
       },
     );
@@ -129,7 +130,7 @@ export function noSourceError({
       hint: `On ${there}: ${absent.error.hint ?? 'mount the disk that holds the folder'}`,
     });
   }
-  const lan = lanProblem === undefined ? '' : `; mDNS: ${lanProblem}`;
+  const lan = lanProblem === undefined ? '' : `; mDNS: ${lanProblem.problem}`;
   // Reached, then refused or failed: a firewall or a longer --timeout would not help.
   const answered = attempts.filter((a) => answeredThenFailed(a.error));
   if (answered.length > 0) {

@@ -77,10 +77,12 @@ export interface ConnectedCheck {
   report: CheckReport;
 }
 
-/** Where to look for the sources: the config's static peers, then mDNS unless off, on these interfaces (none: all). */
+/** Where to look for the sources: static peers, then (unless off) this machine's agents and mDNS on these interfaces (none: all). */
 export interface SourceSearch {
   mdns: boolean;
   interfaces: readonly string[];
+  /** Who named the interfaces, after "the" in messages (default `--interface`). */
+  interfacesFlag?: string;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function checkFolders(
   options: CheckOptions,
   search: SourceSearch,
 ): Promise<CheckReport[]> {
-  const locator = new DiscoveryLocator({ staticPeers: env.config.peers, mdns: search.mdns, interfaces: search.interfaces });
+  const locator = new DiscoveryLocator({ staticPeers: env.config.peers, ...search });
   try {
     const reports: CheckReport[] = [];
     for (const folder of folders) reports.push(await checkFolder({ ...env, locator }, folder, options));

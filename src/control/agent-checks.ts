@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { foldersToCheck } from '../check/folders.js';
-import { checkFolders } from '../check/run.js';
+import { checkFolders, type SourceSearch } from '../check/run.js';
 import type { ConfigStore } from '../config/config-store.js';
 import type { Identity } from '../identity/identity.js';
 import { createLogger } from '../base/log.js';
@@ -23,6 +23,8 @@ export interface AgentCheckContext {
   state: AgentState;
   /** The config file the agent serves: a CLI reading another one checks by itself. */
   configPath: string;
+  /** How the agent itself looks for peers (its --no-discovery, --interface): used when the CLI was told nothing. */
+  search: { mdns: boolean; interfaces: readonly string[] };
 }
 
 export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckRequest, signal: AbortSignal) => Promise<CheckReport[]> {
@@ -33,12 +35,10 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const config = ctx.store.current();
     const folders = foldersToCheck(config, request.folder ?? undefined);
     const { mdns, interfaces, ...options } = request.options;
-    const reports = await checkFolders(
-      { config, identity: ctx.identity, state: ctx.state },
-      folders,
-      { ...options, signal },
-      { mdns, interfaces },
-    );
+    // A CLI told nothing about discovery gets the check this agent's own settings give (as its schedule does).
+    const search: SourceSearch =
+      mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
+    const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
     for (const report of reports) {
       log.info(
         `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`,

@@ -48,9 +48,13 @@ export interface ControlCheckRequest {
     timeoutMs: number;
     mtimeToleranceMs: number | 'auto';
     jobs?: number | undefined;
-    /** How the CLI would look for the source: mDNS or not, on which interfaces (none: all). */
-    mdns: boolean;
-    interfaces: string[];
+    /**
+     * How the CLI was told to look for the source (--no-discovery, --interface): mDNS or not, on which
+     * interfaces (none: all). Both absent when it was told nothing: the agent then looks the way it
+     * was itself started to (its --no-discovery, its --interface), as its scheduled checks do.
+     */
+    mdns?: boolean | undefined;
+    interfaces?: string[] | undefined;
   };
 }
 

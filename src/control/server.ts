@@ -236,10 +236,13 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
     return undefined;
   const { peer, verify, sizeOnly, timeoutMs, mtimeToleranceMs, jobs, mdns, interfaces } = o;
   if (peer !== undefined && !isString(peer)) return undefined;
-  if (typeof verify !== 'boolean' || typeof sizeOnly !== 'boolean' || !isCount(timeoutMs) || typeof mdns !== 'boolean') return undefined;
+  if (typeof verify !== 'boolean' || typeof sizeOnly !== 'boolean' || !isCount(timeoutMs)) return undefined;
+  // Both or neither: a search half-given is not from synker.
+  if ((mdns === undefined) !== (interfaces === undefined)) return undefined;
+  if (mdns !== undefined && typeof mdns !== 'boolean') return undefined;
   if (mtimeToleranceMs !== 'auto' && !isCount(mtimeToleranceMs)) return undefined;
   if (jobs !== undefined && !(isCount(jobs) && jobs > 0)) return undefined;
-  if (!Array.isArray(interfaces) || !interfaces.every(isString)) return undefined;
+  if (interfaces !== undefined && (!Array.isArray(interfaces) || !interfaces.every(isString))) return undefined;
   return {
     version: CONTROL_VERSION,
     command: 'check',
@@ -252,8 +255,7 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
       timeoutMs,
       mtimeToleranceMs,
       ...(jobs === undefined ? {} : { jobs }),
-      mdns,
-      interfaces,
+      ...(mdns === undefined ? {} : { mdns, interfaces: interfaces as string[] }),
     },
   };
 }

@@ -36,3 +36,23 @@ export function synkerDirs(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
     cache: path.join(env.XDG_CACHE_HOME || path.join(userHome, '.cache'), 'synker'),
   };
 }
+
+/**
+ * The per-user runtime folder, shared by every home of this user on this
+ * machine (never under SYNKER_HOME): where running agents register so the
+ * agents and commands of another home on the same machine find them
+ * (docs/discovery.md, "Agents on this machine"). $XDG_RUNTIME_DIR/synker
+ * when set (Linux sessions: private to the user, emptied at logout), else a
+ * folder of this user in the temp dir (per user on macOS and Windows).
+ */
+export function runtimeDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  tmpdir: string = os.tmpdir(),
+  uid: number = typeof process.getuid === 'function' ? process.getuid() : 0,
+): string {
+  const pathOf = platform === 'win32' ? path.win32 : path.posix;
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg && pathOf.isAbsolute(xdg)) return pathOf.join(xdg, 'synker');
+  return pathOf.join(tmpdir, platform === 'win32' ? 'synker' : `synker-${uid}`);
+}

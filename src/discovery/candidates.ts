@@ -15,7 +15,8 @@ export interface Candidate {
   family: 4 | 6 | undefined;
   /** Interface the address was seen on (mDNS) — needed to dial IPv6 link-local addresses. */
   interface: string | undefined;
-  source: 'mdns' | 'static';
+  /** `local`: an agent of this machine, from the runtime folder (local-agents.ts). */
+  source: 'local' | 'mdns' | 'static';
   /** When this address was last confirmed (mDNS answer time); undefined for static entries. */
   lastSeen: number | undefined;
 }
@@ -29,14 +30,14 @@ export interface CandidateSource {
 }
 
 /**
- * Order: addresses just seen over mDNS before static ones (fresh beats
- * configured); among them routable IPv4, then global/ULA IPv6, then IPv4
+ * Order: agents registered on this machine and addresses just seen over
+ * mDNS before static ones (fresh beats configured); among them routable IPv4, then global/ULA IPv6, then IPv4
  * link-local, then IPv6 link-local (dialable only with its zone); the most
  * recently seen first; duplicates dropped.
  */
 export function orderCandidates(list: Candidate[]): Candidate[] {
   const rank = (c: Candidate): number => {
-    const base = c.source === 'mdns' ? 0 : 10;
+    const base = c.source === 'static' ? 10 : 0;
     if (c.family === 4) return base + (isIpv4LinkLocal(c.host) ? 3 : 1);
     if (c.family === 6) return base + (isIpv6LinkLocal(c.host) ? 4 : 2);
     return base + 5;

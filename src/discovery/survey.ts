@@ -1,11 +1,15 @@
 /**
  * One look around the network, for `synker peers`: browse for a while on
- * every link, and ask each static peer who it is (a TLS handshake shows its
- * certificate, hence its device ID; nothing else is exchanged). No advertising.
+ * every link, list the agents registered on this machine (another home of
+ * this user), and ask each static peer and local agent who it is (a TLS
+ * handshake shows its certificate, hence its device ID; nothing else is
+ * exchanged). No advertising. With no interface to search on, it does not
+ * wait: nothing could arrive.
  */
 import tls from 'node:tls';
 import { peerDeviceId, TLS_SETTINGS } from '../identity/tls.js';
 import { startDiscovery } from './index.js';
+import { readLocalAgents, type LocalAgent } from './local-agents.js';
 import type { PeerEntry } from './peer-table.js';
 import { StaticPeers, type StaticPeer } from './static-peers.js';
 
@@ -19,38 +23,60 @@ export interface StaticPeerReport {
   error: string | undefined;
 }
 
+/** An agent registered on this machine, and who answered at its address. */
+export interface LocalAgentReport {
+  agent: LocalAgent;
+  /** Device ID of the certificate presented at its address (the registered one, unless something else listens there now). */
+  deviceId: string | undefined;
+  error: string | undefined;
+}
+
 export interface Survey {
   /** Interfaces that were searched. */
   interfaces: string[];
   agents: PeerEntry[];
   staticPeers: StaticPeerReport[];
+  /** Agents of this user on this machine that answer (none when discovery is off). */
+  localAgents: LocalAgentReport[];
 }
 
 export interface SurveyOptions {
   timeoutMs: number;
   interfaces?: readonly string[];
   staticPeers?: readonly string[];
-  /** Browse with mDNS (default true); false: only the static peers are asked. */
+  /** Browse with mDNS and list this machine's agents (default true); false: only the static peers are asked. */
   mdns?: boolean;
+  /** Where this machine's agents register (default: dirs/runtimeDir). */
+  localAgentsDir?: string;
 }
 
 export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
   const statics = new StaticPeers(options.staticPeers ?? []);
-  if (options.mdns === false) {
-    return { interfaces: [], agents: [], staticPeers: await Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs))) };
-  }
+  const probeStatics = (): Promise<StaticPeerReport[]> => Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs)));
+  if (options.mdns === false) return { interfaces: [], agents: [], staticPeers: await probeStatics(), localAgents: [] };
+  const local = Promise.all(readLocalAgents(options.localAgentsDir).map((a) => probeLocalAgent(a, options.timeoutMs)));
   const discovery = await startDiscovery(options.interfaces && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {});
   const interfaces = new Set(discovery.links.list().map((l) => l.name));
   discovery.links.on('up', (l) => interfaces.add(l.name));
   try {
-    const [staticPeers] = await Promise.all([
-      Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs))),
-      new Promise((r) => setTimeout(r, options.timeoutMs)),
+    const [staticPeers, localAgents] = await Promise.all([
+      probeStatics(),
+      local,
+      // Nothing to listen on: say so now rather than after the timeout.
+      interfaces.size === 0 ? undefined : new Promise((r) => setTimeout(r, options.timeoutMs)),
     ]);
-    return { interfaces: [...interfaces].sort(), agents: discovery.table.list(), staticPeers };
+    // Only those that answer as themselves: a process that died, or another program on its port, is no agent.
+    const answering = localAgents.filter((l) => l.deviceId === l.agent.deviceId);
+    return { interfaces: [...interfaces].sort(), agents: discovery.table.list(), staticPeers, localAgents: answering };
   } finally {
     await discovery.stop();
   }
+}
+
+async function probeLocalAgent(agent: LocalAgent, timeoutMs: number): Promise<LocalAgentReport> {
+  const host = agent.host.includes(':') ? `[${agent.host}]` : agent.host;
+  const report = await probeStaticPeer({ text: `${host}:${agent.port}`, host: agent.host, port: agent.port }, timeoutMs);
+  return { agent, deviceId: report.deviceId, error: report.error };
 }
 
 /** Who answers at a static address: TCP reachability, then the device ID from its TLS certificate. */

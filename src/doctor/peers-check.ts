@@ -8,6 +8,7 @@ import type { Identity } from '../identity/identity.js';
 import type { SynkerConfig, TrustedDevice } from '../config/types.js';
 import { connectToDevice, PeerFinder, StaticPeers, type CandidateSource } from '../discovery/index.js';
 import { SynkerError } from '../base/errors.js';
+import { LocalAgents } from '../discovery/local-agents.js';
 import { connectToPeer } from '../peer/index.js';
 import { fail, ok, type Finding } from './finding.js';
 
@@ -24,7 +25,8 @@ export interface PeersCheckOptions {
 
 export async function checkPeers(options: PeersCheckOptions): Promise<Finding[]> {
   const { config, identity } = options;
-  const sources: CandidateSource[] = [new StaticPeers(config.peers)];
+  // This user's other homes on this machine are found without multicast (also with --no-multicast).
+  const sources: CandidateSource[] = [new LocalAgents(), new StaticPeers(config.peers)];
   if (options.discovered) sources.unshift(options.discovered);
   const finder = new PeerFinder(sources);
   return Promise.all(config.trusted.map((device) => checkOne(device, finder, config, identity, options.waitMs)));
@@ -55,7 +57,10 @@ async function checkOne(
     );
     const software = connection.remote.software;
     await connection.close();
-    return ok(CHECK, `${who} is reachable at ${candidate.host}:${candidate.port} (found via ${candidate.source}, ${software})`);
+    return ok(
+      CHECK,
+      `${who} is reachable at ${candidate.host}:${candidate.port} (found via ${candidate.source === 'local' ? 'this machine' : candidate.source}, ${software})`,
+    );
   } catch (err) {
     if (!(err instanceof SynkerError)) throw err;
     return fail(

@@ -21,6 +21,10 @@ export interface PortCheckOptions {
   deviceId?: string;
   /** Where the agent would be reached from this machine. */
   host?: string;
+  /** The port this home's agent registered on this machine (docs/discovery.md, "Agents on this machine"). */
+  registeredPort?: number;
+  /** The agent of another home of this user registered on `port`. */
+  otherHome?: { pid: number; dataDir: string; deviceId: string };
 }
 
 export async function checkAgentPort(options: PortCheckOptions): Promise<Finding> {
@@ -46,6 +50,14 @@ export async function checkAgentPort(options: PortCheckOptions): Promise<Finding
   const holder = await probeTls(options.host ?? '127.0.0.1', port);
   if (holder.kind === 'synker' && options.deviceId !== undefined && holder.deviceId === options.deviceId) {
     return ok(CHECK, `the agent is running and listening on TCP port ${port}`);
+  }
+  const other = options.otherHome;
+  if (holder.kind === 'synker' && other !== undefined && holder.deviceId === other.deviceId) {
+    // Two homes on one machine: this home's agent steps off the config's port (agent.ts), and says so in its log.
+    const held = `${port}, the config's "port", is held by the agent of another home on this machine (process ${other.pid}, data ${other.dataDir})`;
+    return options.registeredPort !== undefined
+      ? ok(CHECK, `the agent is running on TCP port ${options.registeredPort}: ${held}`)
+      : ok(CHECK, `TCP port ${held}: this home's agent (not running) will listen on a free port instead`);
   }
   if (holder.kind === 'synker') {
     return fail(

@@ -19,6 +19,7 @@ import { checkAgentPort } from './port-check.js';
 import { checkSmtp } from './smtp-check.js';
 import { loadOrCreateIdentity } from '../identity/identity.js';
 import { startDiscovery, type Discovery } from '../discovery/index.js';
+import { readLocalAgents, type LocalAgent } from '../discovery/local-agents.js';
 
 export interface DoctorOptions {
   configFile: string;
@@ -49,7 +50,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   try {
     const network = await Promise.all([
       (options.dataDir === undefined ? Promise.resolve(false) : agentAnswers(options.dataDir))
-        .then((agentRunning) => checkAgentPort({ port: config?.port ?? DEFAULT_PORT, agentRunning, ...(deviceId ? { deviceId } : {}) }))
+        .then((agentRunning) =>
+          checkAgentPort({
+            port: config?.port ?? DEFAULT_PORT,
+            agentRunning,
+            ...(deviceId ? { deviceId } : {}),
+            ...homes(config?.port ?? DEFAULT_PORT, options.dataDir),
+          }),
+        )
         .then((f) => [f]),
       options.noMulticast
         ? Promise.resolve([skip('multicast', 'not checked (--no-multicast)')])
@@ -75,6 +83,15 @@ async function peersOf(config: SynkerConfig, configDir: string, discovery: Disco
     throw err;
   }
   return checkPeers({ config, identity, waitMs, ...(discovery ? { discovered: discovery.candidates } : {}) });
+}
+
+/** This home's agent and another home's agent on the config's port, from this machine's registered agents. */
+function homes(port: number, dataDir: string | undefined): { registeredPort?: number; otherHome?: LocalAgent } {
+  if (dataDir === undefined) return {};
+  const agents = readLocalAgents();
+  const own = agents.find((a) => a.dataDir === path.resolve(dataDir));
+  const other = agents.find((a) => a.port === port && a.dataDir !== path.resolve(dataDir));
+  return { ...(own ? { registeredPort: own.port } : {}), ...(other ? { otherHome: other } : {}) };
 }
 
 async function ownDeviceId(configDir: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@
  * `synker service install|uninstall`: write the platform's service file and
  * register it with the service manager so the agent starts at login.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -36,6 +36,7 @@ export async function installService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<InstallResult> {
   const file = serviceFile(platform, spec, env);
+  await refuseOtherHome(file, 'install');
   // launchd does not create the log folder; without it the agent cannot start.
   if (platform === 'darwin') await mkdir(path.dirname(launchdLogPath(homeOf(env))), { recursive: true });
   const replaced = await writeAtomically(file);
@@ -61,6 +62,7 @@ export async function uninstallService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<UninstallResult> {
   const file = serviceFile(platform, spec, env);
+  await refuseOtherHome(file, 'uninstall');
   const ran: string[] = [];
   const warnings: string[] = [];
   const existed = await exists(file.path);
@@ -158,6 +160,46 @@ function logHint(platform: ServicePlatform, env: NodeJS.ProcessEnv): string {
 }
 
 /** Write via a temporary file so a crash never leaves a half-written unit for the manager to choke on. */
+/**
+ * The SYNKER_HOME a service file starts the agent with, as written in it (escaped the platform's way),
+ * or null when it sets none (the default home). Files of every platform: a systemd `Environment=` line,
+ * a launchd `EnvironmentVariables` entry, the Windows task's `set "SYNKER_HOME=…"`.
+ */
+export function serviceFileHome(bytes: Buffer): string | null {
+  const text = bytes[0] === 0xff && bytes[1] === 0xfe ? bytes.subarray(2).toString('utf16le') : bytes.toString('utf8');
+  const plist = /<key>SYNKER_HOME<\/key>\s*<string>([^<]*)<\/string>/.exec(text);
+  if (plist) return plist[1]!;
+  const line = /SYNKER_HOME=((?:\\.|[^"\r\n])*)/.exec(text);
+  return line ? line[1]! : null;
+}
+
+/**
+ * One login service per user: installing it for one home replaces the one another home installed,
+ * whose agent would then silently no longer start. Refused, naming that home (docs/errors.md).
+ */
+async function refuseOtherHome(file: ServiceFile, what: 'install' | 'uninstall'): Promise<void> {
+  let existing: Buffer;
+  try {
+    existing = await readFile(file.path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  const theirs = serviceFileHome(existing);
+  const ours = serviceFileHome(file.bytes);
+  if (theirs === ours) return;
+  const home = (h: string | null): string => (h === null ? 'the default home (no SYNKER_HOME)' : `SYNKER_HOME=${h}`);
+  throw new ServiceError(
+    'E_SERVICE_OTHER_HOME',
+    `${file.path} starts the agent of another home, ${home(theirs)}, not this one (${home(ours)}): ${what === 'install' ? 'installing would replace it' : 'uninstalling would remove it'}, and that agent would no longer start at login`,
+    {
+      hint:
+        "The login service starts one home per user. Keep it, and start this home's agent yourself (SYNKER_HOME=… synker agent, e.g. from your autostart); " +
+        'or run `synker service uninstall` with that home first.',
+    },
+  );
+}
+
 async function writeAtomically(file: ServiceFile): Promise<boolean> {
   const existed = await exists(file.path);
   await mkdir(path.dirname(file.path), { recursive: true });

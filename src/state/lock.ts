@@ -84,15 +84,25 @@ export function lockAddress(
 export function prepareLockDir(address: string): void {
   if (address.startsWith('\0') || address.startsWith('\\\\')) return;
   const dir = path.dirname(address);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   // A shared /tmp: a folder of that name made by another user would let them take or fake our locks.
-  const st = lstatSync(dir);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+  if (!makePrivateDir(dir)) {
     throw new SynkerError('E_LOCK_DIR', `${dir} is not a private folder of this user, so synker cannot keep its locks there`, {
       hint: `Remove ${dir} (another user or program made it), or set TMPDIR to a folder of your own.`,
     });
   }
+}
+
+/**
+ * Creates `dir` (mode 0700) if needed; false when it is not a private folder
+ * of this user (a symlink, another owner, writable by others): in a shared
+ * temp dir such a folder lets another user take, fake or read what is in it.
+ */
+export function makePrivateDir(dir: string): boolean {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (process.platform === 'win32') return st.isDirectory();
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
 }
 
 export async function acquireLock(key: string, options: AcquireOptions = {}): Promise<HeldLock> {

@@ -53,15 +53,17 @@ export interface CliAgent {
 
 /**
  * `synker [globalArgs] agent --port 0 --no-discovery --no-schedule`, killed when the test ends;
- * `discoveryArgs` replace `--no-discovery` (only ever with `--interface lo`: no multicast leaves the machine).
+ * `discoveryArgs` replace `--no-discovery` (only ever with `--interface lo`: no multicast leaves the machine);
+ * `portArgs` replace `--port 0` (`[]`: the config's port).
  */
 export async function startCliAgent(
   t: TestContext,
   env: NodeJS.ProcessEnv,
   globalArgs: string[] = [],
   discoveryArgs: string[] = ['--no-discovery'],
+  portArgs: string[] = ['--port', '0'],
 ): Promise<CliAgent> {
-  const agent = spawn(process.execPath, [SYNKER_BIN, ...globalArgs, 'agent', '--port', '0', ...discoveryArgs, '--no-schedule'], {
+  const agent = spawn(process.execPath, [SYNKER_BIN, ...globalArgs, 'agent', ...portArgs, ...discoveryArgs, '--no-schedule'], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

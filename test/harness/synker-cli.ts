@@ -41,9 +41,20 @@ export function runSynker(args: string[], options: CliOptions = {}): Promise<Cli
   });
 }
 
-/** An environment whose HOME and SYNKER_HOME are `home`: nothing touches the real user's files. */
+/**
+ * An environment whose HOME and SYNKER_HOME are `home`: nothing touches the real user's files. Its own
+ * runtime folder too (XDG_RUNTIME_DIR, where agents register for this machine's other homes): each
+ * home is a machine of its own unless a test gives two the same one.
+ */
 export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, SYNKER_HOME: `${home}/synker`, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    SYNKER_HOME: `${home}/synker`,
+    XDG_RUNTIME_DIR: `${home}/run`,
+    NO_COLOR: '1',
+    ...extra,
+  };
   delete env.XDG_CONFIG_HOME;
   delete env.XDG_DATA_HOME;
   delete env.XDG_CACHE_HOME;

@@ -97,7 +97,8 @@ export function register(program: Command): void {
                 command: 'check',
                 configPath: ctx.configPath,
                 folder: folderId ?? null,
-                options: { ...options, mdns, interfaces },
+                // Told nothing about discovery: the agent looks the way it was started to (its --interface, --no-discovery).
+                options: flags.discovery === false || flags.interface !== undefined ? { ...options, mdns, interfaces } : options,
               });
         // The check's modules are loaded only here: a check the agent does needs none of them in the CLI.
         const reports =

@@ -16,6 +16,7 @@ import { surveyPeers, type Survey } from '../../discovery/survey.js';
 import { formatDuration, parseDuration } from '../../base/duration.js';
 import { errnoCode, rethrowIfBug, UsageError } from '../../base/errors.js';
 import type { PairingAttempt } from '../../state/agent-state.js';
+import { printableText } from '../../base/printable.js';
 import { addExamples } from '../help.js';
 import { printablePath } from '../../base/printable.js';
 import { action, EXIT, ExitError } from '../run.js';
@@ -109,12 +110,17 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
   const survey = await surveyPeers({ timeoutMs, interfaces: opts.interface, staticPeers, mdns });
   const now = Date.now();
   const statusOf = (e: PeerEntry): PeerStatus => (e.deviceId === undefined ? 'not a synker agent' : trustOf(e.deviceId));
-  const found = survey.agents.length > 0 || survey.staticPeers.some((s) => s.deviceId !== undefined);
+  const found = survey.agents.length > 0 || survey.localAgents.length > 0 || survey.staticPeers.some((s) => s.deviceId !== undefined);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(toJson(survey, statusOf, trustOf, attempts), null, 2)}\n`);
   } else {
     process.stdout.write(render(survey, statusOf, trustOf, now, timeoutMs, attempts));
   }
+  // Found on this machine or at a static address, but the LAN was not searched: say why, once.
+  if (found && mdns && survey.interfaces.length === 0)
+    log.warn(
+      `mDNS searched nowhere: ${opts.interface.length > 0 ? `${opts.interface.join(', ')} (--interface) is not up with an IPv4 address` : 'no network interface is up with an IPv4 address and multicast (loopback only with --interface lo)'}`,
+    );
   if (!found) {
     throw new ExitError(
       EXIT.differences,
@@ -126,14 +132,19 @@ async function runPeers(opts: PeersOptions, timeoutMs: number, known: Known, sta
           : `no agent found after listening ${formatDuration(timeoutMs)} on ${survey.interfaces.join(', ')}`,
       !mdns
         ? staticPeersHint(staticPeers)
-        : [
-            'Likely causes:',
-            '  - the agent is not running on the other machine (start it with `synker agent`);',
-            '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
-            "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
-            '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
-            'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
-          ].join('\n'),
+        : survey.interfaces.length === 0
+          ? // Nothing was searched: the only causes are the interface names given, or no network at all.
+            opts.interface.length > 0
+            ? 'Check the --interface name (`ip address` lists the interfaces that are up), or leave --interface out to search every one.'
+            : "Connect this machine to a network, or give the other machine's address: synker peers --peer HOST:PORT."
+          : [
+              'Likely causes:',
+              '  - the agent is not running on the other machine (start it with `synker agent`);',
+              '  - the network blocks multicast, or the Wi-Fi access point isolates its clients (guest networks often do);',
+              "  - a firewall drops mDNS (UDP port 5353) or the agent's TCP port, on this machine or the other;",
+              '  - the machines are on different networks or subnets (VPN, Docker or virtual-machine interfaces).',
+              'Give the address directly instead: synker peers --peer HOST:PORT (and "peers" in the config for the agent).',
+            ].join('\n'),
     );
   }
   return EXIT.ok;
@@ -185,6 +196,24 @@ function render(
           `  note: "${printablePath(e.name)}" advertises _synker._tcp but is not a synker agent: ${printablePath(e.problems.join('; '))}`,
         );
   }
+  // Listed once: an agent of this machine also heard over mDNS (on lo) is in the list above.
+  const onlyLocal = survey.localAgents.filter(({ agent }) => !survey.agents.some((e) => e.deviceId === agent.deviceId));
+  if (onlyLocal.length > 0) {
+    lines.push(
+      `${onlyLocal.length} ${survey.agents.length > 0 ? 'more ' : ''}agent${onlyLocal.length === 1 ? '' : 's'} on this machine (this user's homes):`,
+    );
+    lines.push(
+      ...table(
+        onlyLocal.map(({ agent }) => [
+          printableText(agent.name),
+          shortDeviceId(agent.deviceId),
+          trustOf(agent.deviceId),
+          `${agent.host} port ${agent.port}`,
+          `process ${agent.pid}, data ${printableText(agent.dataDir)}`,
+        ]),
+      ),
+    );
+  }
   if (survey.staticPeers.length > 0) {
     lines.push('Static peers:');
     lines.push(
@@ -230,6 +259,16 @@ function toJson(survey: Survey, statusOf: (e: PeerEntry) => PeerStatus, trustOf:
       lastSeen: a.lastSeen.toISOString(),
     })),
     interfaces: survey.interfaces,
+    localAgents: survey.localAgents.map(({ agent }) => ({
+      name: agent.name,
+      deviceId: agent.deviceId,
+      status: trustOf(agent.deviceId),
+      host: agent.host,
+      port: agent.port,
+      pid: agent.pid,
+      dataDir: agent.dataDir,
+      since: agent.since,
+    })),
     agents: survey.agents.map((e) => ({
       name: e.name,
       deviceId: e.deviceId ?? null,
