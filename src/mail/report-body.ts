@@ -9,7 +9,7 @@ import { CATEGORIES, type Difference } from '../diff/index.js';
 import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, withSize } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
 import { backupName, sourceName, type EmailContext } from './context.js';
 import { formatDate } from './dates.js';
@@ -61,7 +61,7 @@ function leadSentence(report: CheckReport, ctx: EmailContext): string {
         : '';
     return `The backup of ${report.folderId} on ${backupName(report, ctx)} matches ${compared}.${notes}`;
   }
-  return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${plural(report.summary.failing, 'difference')} (${formatBytes(report.summary.failingBytes)}).`;
+  return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${withSize(plural(report.summary.failing, 'difference'), report.summary.failingBytes)}.`;
 }
 
 function footerLines(report: CheckReport, ctx: EmailContext): string[] {

@@ -23,7 +23,7 @@ import {
 } from '../protocol/index.js';
 import { PeerError } from './errors.js';
 import type { SessionTimeouts } from './timeouts.js';
-import { formatDuration } from '../base/duration.js';
+import { formatDuration } from '../base/units.js';
 
 export interface ConnectionHandlers {
   /** Every decoded message except unknown types, which the connection answers itself. */

@@ -9,7 +9,7 @@ import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, withSize } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
@@ -125,7 +125,7 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
     '',
     sync.complete
       ? p.good(`after the sync: backup complete`)
-      : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) +
+      : p.bad(`after the sync: ${withSize(`${plural(left.failing, 'difference')} left`, left.failingBytes)}`) +
           p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
   append(lines, differenceSections(left.differences, limit, p));
@@ -150,7 +150,7 @@ function headline(report: CheckReport, p: Palette): string {
       : `${plural(s.matchedFiles, 'file')} verified`;
     return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${notes}`;
   }
-  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)} (${formatBytes(s.failingBytes)})`;
+  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)}${withSize('', s.failingBytes)}`;
 }
 
 function peers(report: CheckReport, p: Palette): string[] {

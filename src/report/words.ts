@@ -4,7 +4,7 @@
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, sizesApart } from '../base/units.js';
 import { printablePath, printableTarget } from '../base/printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
@@ -65,7 +65,10 @@ export function describeDifference(d: Difference): string {
     case 'content':
       if (d.changes?.includes('target'))
         parts.push(`link points to ${printableTarget(s!.target)} on source, ${printableTarget(b!.target)} on backup`);
-      else if (d.changes?.includes('size')) parts.push(`${formatBytes(s!.size)} on source, ${formatBytes(b!.size)} on backup`);
+      else if (d.changes?.includes('size')) {
+        const [onSource, onBackup] = sizesApart(s!.size, b!.size);
+        parts.push(`${onSource} on source, ${onBackup} on backup`);
+      }
       else parts.push(`same size (${formatBytes(s!.size)}), different content`);
       break;
     case 'type':
