@@ -79,7 +79,7 @@ function syncBlocks(sync: SyncReport): Rendered[] {
   const f = sync.fixed;
   const rows: Array<[string, number, string]> = [
     ['Copied from the source', f.pulledFiles, formatBytes(f.pulledBytes)],
-    ['Renamed locally (moves)', f.moved, ''],
+    ['Renamed locally (files and folders)', f.renames ?? f.moved, f.moved > (f.renames ?? f.moved) ? plural(f.moved, 'file') : ''],
     ['Folders and links created', f.created, ''],
     ['Times and permissions set', f.metadataFixed, ''],
     ['Removed (deleted on the source)', f.deleted, ''],

@@ -112,6 +112,11 @@ export interface SyncReport {
     bytesReceived: number;
     /** Files renamed locally instead of copied (a folder move counts its files). */
     moved: number;
+    /**
+     * Renames done: one per renamed file or folder, as the check counts its `moved` differences and the
+     * plan its `moves` (report/words.ts renamesPhrase says both the same way).
+     */
+    renames: number;
     /** Folders and symlinks created. */
     created: number;
     /** Files whose modification time or permissions were set. */

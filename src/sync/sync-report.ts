@@ -48,6 +48,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       pulledBytes: result?.pulledBytes ?? 0,
       bytesReceived: result?.bytesReceived ?? 0,
       moved: result?.moved ?? 0,
+      renames: result?.renames ?? 0,
       created: result?.created ?? 0,
       metadataFixed: result?.metadataFixed ?? 0,
       deleted: result?.deleted ?? 0,

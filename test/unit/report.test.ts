@@ -125,7 +125,7 @@ test('a check that could not be done is a report too: exit 2 with the error and 
 });
 
 test('a sync that fixed nothing says whether nothing needed fixing or nothing could be fixed', () => {
-  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, renames: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
   const clean = { fixed, stops: [], aborted: null, failed: [], complete: true };
   assert.equal(fixedPhrase(clean), 'nothing needed fixing');
   assert.equal(
@@ -162,7 +162,7 @@ test('names and link targets are escaped in the terminal report, so a name canno
     assert.match(text, /a-link {2}link points to "photo\\u\{202e\}gpj\.exe\\u\{a\}" on source, "plain" on backup/);
   }
   // After a sync: the refused and failed lists, and what is left.
-  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, renames: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
   const remaining = {
     failing: report.summary.failing,
     failingBytes: report.summary.failingBytes,
