@@ -175,7 +175,7 @@ async function runLocked(
     // A size-only check proves no content: it must neither use nor replace what earlier checks verified.
     const verified = sizeOnly ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
     try {
-      const remote = new TimedStream(found.manifest);
+      const remote = new TimedStream(found.manifest, () => ({ startedAt: found.manifest.requestedAt, finishedAt: found.manifest.endedAt }));
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
       // The local scan runs in a thread of its own: this one decodes and diffs the source's manifest meanwhile.
       const scan = scanThread.scan(folder.path, {
@@ -187,7 +187,7 @@ async function runLocked(
         ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
-      const local = new TimedStream(scan);
+      const local = new TimedStream(scan, () => ({ finishedAt: scan.finishedAt }));
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
         // Only where both sides keep modes: not from Windows, not onto Windows or a FAT disk (base/mode-bits.ts).

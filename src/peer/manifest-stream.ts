@@ -37,6 +37,13 @@ export interface ManifestStream extends AsyncIterable<ManifestEntry> {
   readonly info: Promise<ManifestInfo>;
   /** Resolves once the end marker arrived and matched what was received. */
   readonly totals: Promise<ManifestTotals>;
+  /**
+   * When that end marker arrived: the peer's scan of the folder had finished then (its own time,
+   * not when a reader got to the last entry). Undefined before, and when the stream failed.
+   */
+  readonly endedAt?: Date | undefined;
+  /** When the manifest was asked for: the peer's scan started then. */
+  readonly requestedAt?: Date | undefined;
 }
 
 /** What the stream needs from its session. */
@@ -80,6 +87,8 @@ export class ClientManifestStream implements ManifestStream {
   private error: unknown;
   private wake: (() => void) | undefined;
   private iterating = false;
+  endedAt: Date | undefined;
+  readonly requestedAt = new Date();
 
   constructor(
     readonly req: number,
@@ -178,6 +187,7 @@ export class ClientManifestStream implements ManifestStream {
       );
       return;
     }
+    this.endedAt = new Date();
     this.totalsDeferred.resolve({ ...this.received });
     this.settle('ended');
   }
