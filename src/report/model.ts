@@ -135,6 +135,8 @@ export interface SyncReport {
   failed: Array<{ path: string; code: string; message: string }>;
   /** Why the run stopped part-way (e.g. the connection dropped); null when it ran to the end. */
   aborted: ReportError | null;
+  /** What the backup holds after the run (the backup line's counts after a sync); null when nothing ran. */
+  backupTotals: SideTotals | null;
   /** The check's differences the sync did not resolve, in manifest order, with their counts. */
   remaining: { failing: number; failingBytes: number; byCategory: Record<Category, CategoryTotal>; differences: Difference[] };
   /** True when nothing failing remains, extras kept on purpose aside. */

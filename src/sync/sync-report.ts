@@ -59,6 +59,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       .filter((s) => s.reason !== 'extra-kept')
       .map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
     keptExtras,
+    backupTotals: outcome?.backupTotals ?? null,
     // The report shows each path next to its message: the message need not start with it again.
     failed: (result?.failed ?? []).map(({ path, code, message }) => ({
       path,

@@ -172,7 +172,7 @@ test('names and link targets are escaped in the terminal report, so a name canno
   const refused = [{ path: forged, reason: 'suspicious', detail: 'changed\u202e' }];
   const failed = [{ path: 'f\x1b[2J', code: 'EACCES', message: "EACCES: permission denied, open 'f\x1b[2J'" }];
   const synced = renderTerminal(
-    { ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, failed, aborted: null, remaining, complete: false } },
+    { ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, backupTotals: null, failed, aborted: null, remaining, complete: false } },
     { color: false, all: false },
   );
   assert.doesNotMatch(synced, /[\x00-\x09\x0b-\x1f\x7f\u202e\u2066]/);
