@@ -43,7 +43,7 @@ export class TimedStream implements AsyncIterable<ManifestEntry> {
     const started = own.startedAt !== undefined && own.startedAt < this.started ? own.startedAt : this.started;
     // Never after the reader saw the end, nor before the start.
     const end = own.finishedAt !== undefined && own.finishedAt < this.finished ? own.finishedAt : this.finished;
-    const finished = end < started ? started : end;
+    const finished = new Date(Math.max(end.getTime(), started.getTime()));
     return { startedAt: started.toISOString(), finishedAt: finished.toISOString() };
   }
 }

@@ -156,7 +156,10 @@ function headline(report: CheckReport, p: Palette): string {
 function peers(report: CheckReport, p: Palette): string[] {
   // After a sync, what the backup holds after it: the headline's counts are the sync's, not the check's before it.
   const after = report.sync !== null && !report.sync.dryRun ? (report.sync.backupTotals ?? null) : null;
-  return [peerLine('source', report.source, p), peerLine('backup', after === null ? report.backup : { ...report.backup, totals: after }, p)];
+  return [
+    peerLine('source', report.source, p),
+    peerLine('backup', after === null ? report.backup : { ...report.backup, totals: after }, p),
+  ];
 }
 
 function peerLine(label: string, peer: PeerReport, p: Palette): string {

@@ -68,8 +68,7 @@ export function describeDifference(d: Difference): string {
       else if (d.changes?.includes('size')) {
         const [onSource, onBackup] = sizesApart(s!.size, b!.size);
         parts.push(`${onSource} on source, ${onBackup} on backup`);
-      }
-      else parts.push(`same size (${formatBytes(s!.size)}), different content`);
+      } else parts.push(`same size (${formatBytes(s!.size)}), different content`);
       break;
     case 'type':
       parts.push(`${TYPE_WORDS[s!.type]} on source, ${TYPE_WORDS[b!.type]} on backup`);

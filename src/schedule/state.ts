@@ -152,7 +152,12 @@ export function laterVerified(a: CheckResultSummary | undefined, b: CheckResultS
  * not recorded (the schedule's own attempts and failures are its business).
  * The schedule's timing is left alone: its next check runs when it was due.
  */
-export async function recordVerification(store: ScheduleStateStore, folderId: string, result: CheckResultSummary, now: number): Promise<boolean> {
+export async function recordVerification(
+  store: ScheduleStateStore,
+  folderId: string,
+  result: CheckResultSummary,
+  now: number,
+): Promise<boolean> {
   if (result.status === 'error') return false;
   await store.update((state) => {
     const folder = state.folders[folderId] ?? { firstSeenAt: new Date(now).toISOString() };

@@ -119,7 +119,17 @@ export interface PlanTotals {
 
 /** What a plan's actions add up to: one count for sync and restore plans alike. */
 export function planTotals(actions: readonly SyncAction[]): PlanTotals {
-  const totals: PlanTotals = { pullFiles: 0, pullBytes: 0, moves: 0, movedFiles: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
+  const totals: PlanTotals = {
+    pullFiles: 0,
+    pullBytes: 0,
+    moves: 0,
+    movedFiles: 0,
+    mkdirs: 0,
+    symlinks: 0,
+    metadata: 0,
+    deletes: 0,
+    deleteBytes: 0,
+  };
   for (const a of actions) {
     if (a.op === 'pull') {
       totals.pullFiles++;
@@ -127,8 +137,7 @@ export function planTotals(actions: readonly SyncAction[]): PlanTotals {
     } else if (a.op === 'move') {
       totals.moves++;
       totals.movedFiles += a.fileCount;
-    }
-    else if (a.op === 'mkdir') totals.mkdirs++;
+    } else if (a.op === 'mkdir') totals.mkdirs++;
     else if (a.op === 'symlink') totals.symlinks++;
     else if (a.op === 'metadata') totals.metadata++;
     else if (a.op === 'delete' && a.entry.type !== 'dir') {

@@ -27,6 +27,9 @@ test('source and backup report their own scan times: a backup that hashes for lo
   );
   for (const side of [report.source, report.backup]) {
     assert.ok(Date.parse(side.scan!.startedAt) <= Date.parse(side.scan!.finishedAt));
-    assert.ok(Date.parse(report.startedAt) <= Date.parse(side.scan!.startedAt) && Date.parse(side.scan!.finishedAt) <= Date.parse(report.finishedAt));
+    assert.ok(
+      Date.parse(report.startedAt) <= Date.parse(side.scan!.startedAt) &&
+        Date.parse(side.scan!.finishedAt) <= Date.parse(report.finishedAt),
+    );
   }
 });

@@ -73,7 +73,11 @@ test('a check or sync run by hand is the last verification in synker status, wit
   const afterSync = await status();
   assert.equal(afterSync.code, 0, `verified complete by the sync: nothing needs attention\n${afterSync.text}`);
   assert.deepEqual(
-    { by: photos(afterSync.json).lastVerified!.by, status: photos(afterSync.json).lastVerified!.status, at: photos(afterSync.json).lastVerified!.at },
+    {
+      by: photos(afterSync.json).lastVerified!.by,
+      status: photos(afterSync.json).lastVerified!.status,
+      at: photos(afterSync.json).lastVerified!.at,
+    },
     { by: 'manual-sync', status: 'complete', at: synced.finishedAt },
   );
   assert.match(afterSync.text, /UTC: complete \(manual sync\)/);

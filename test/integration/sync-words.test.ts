@@ -70,5 +70,8 @@ test('after a sync the backup line counts what the backup holds after it: the ne
   const sync = await runSynker(['sync', 'photos', ...peer], { env: backupEnv });
   const check = JSON.parse((await runSynker(['check', 'photos', ...peer, '--json'], { env: backupEnv })).stdout) as CheckReport;
   const totals = check.backup.totals!;
-  assert.match(sync.stdout, new RegExp(`\\n  backup  .*: ${totals.files} files, ${formatBytes(totals.bytes).replace('.', '\\.')}, scanned`));
+  assert.match(
+    sync.stdout,
+    new RegExp(`\\n  backup  .*: ${totals.files} files, ${formatBytes(totals.bytes).replace('.', '\\.')}, scanned`),
+  );
 });

@@ -54,7 +54,10 @@ test('the check report: exact bytes for an edit that rounds alike, no "(0 B)" fo
   assert.doesNotMatch(text, /2\.4 KiB on source, 2\.4 KiB on backup/);
 
   // Four empty files missing: four differences, no bytes.
-  const empty = await reportOf(['e1', 'e2', 'e3', 'e4'].map((p) => file(p, '')), []);
+  const empty = await reportOf(
+    ['e1', 'e2', 'e3', 'e4'].map((p) => file(p, '')),
+    [],
+  );
   const emptyText = renderTerminal(empty, { color: false, all: false });
   assert.match(emptyText, /backup INCOMPLETE: 4 differences\n/);
   assert.doesNotMatch(emptyText, /\(0 B\)/);
