@@ -13,7 +13,7 @@
  * - A size next to a count says nothing when it is zero ("4 differences",
  *   not "4 differences (0 B)"; withSize).
  * - Counts have thousands separators ("3,001"), also inside plurals.
- * - Durations: "850 ms", "3.25 s", "12.5 s", "4 min 7 s", "2 h 5 min".
+ * - Durations: "850 ms", "3 s", "3.25 s", "12.5 s", "4 min 7 s", "2 h 5 min".
  */
 
 const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -68,12 +68,22 @@ export function formatClock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** `850 ms`, `3.25 s`, `12.5 s`, `4 min 7 s`, `2 h 5 min`. */
+/** How long ago, rounded as a person says it: "3 minutes", "5 hours", "2 days and 23 hours". */
+export function formatAge(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return plural(hours, 'hour');
+  const days = Math.floor(hours / 24);
+  const rest = hours - days * 24;
+  return rest === 0 ? plural(days, 'day') : `${plural(days, 'day')} and ${plural(rest, 'hour')}`;
+}
+
+/** `850 ms`, `3 s`, `3.25 s`, `12.5 s`, `4 min 7 s`, `2 h 5 min`. */
 export function formatDuration(ms: number): string {
-  // Rounded first, then split: never "1 min 60 s" or "60.0 s".
+  // Rounded first, then split: never "1 min 60 s" or "60.0 s"; no trailing zeros ("3 s", not "3.00 s").
   if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 9_995) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 59_950) return `${Number((ms / 1000).toFixed(ms < 9_995 ? 2 : 1))} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   const minutes = Math.round(ms / 60_000);

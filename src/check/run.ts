@@ -31,6 +31,7 @@ import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
 import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { isMetaDirAlias } from '../transfer/safe-path.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../base/units.js';
 
 const log = createLogger('check');
 
@@ -205,8 +206,8 @@ async function runLocked(
       }
       const st = scan.stats;
       log.debug(
-        `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
-          `${st.cachedFiles} from the hash cache, ${st.silentChanges} changed silently; ${diff.matchedFiles} proven equal, ${diff.differences.length} differences`,
+        `"${folder.id}": local scan of ${plural(st.files, 'file')} in ${formatDuration(st.elapsedMs)}, ${formatCount(st.hashedFiles)} hashed (${formatBytes(st.hashedBytes)}), ` +
+          `${formatCount(st.cachedFiles)} from the hash cache, ${formatCount(st.silentChanges)} changed silently; ${formatCount(diff.matchedFiles)} proven equal, ${plural(diff.differences.length, 'difference')}`,
       );
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);

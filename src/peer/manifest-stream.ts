@@ -20,6 +20,7 @@ import {
   emptyTotals,
   type ManifestTotals,
 } from '../protocol/index.js';
+import { formatCount } from '../base/units.js';
 
 export interface ManifestInfo {
   folder: string;
@@ -158,7 +159,9 @@ export class ClientManifestStream implements ManifestStream {
     }
     this.last = last;
     if (this.received.count > LIMITS.manifestEntries) {
-      this.channel.fail(new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than ${LIMITS.manifestEntries} entries`));
+      this.channel.fail(
+        new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than ${formatCount(LIMITS.manifestEntries)} entries`),
+      );
       return;
     }
     this.queue.push(entries);

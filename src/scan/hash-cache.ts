@@ -22,6 +22,7 @@ import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvT
 import { LmdbStore } from '../state/kv-lmdb.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
+import { plural } from '../base/units.js';
 
 const log = createLogger('hash-cache');
 
@@ -239,7 +240,7 @@ export class HashCache {
       this.markDamaged(err);
       return 0;
     }
-    if (removed > 0) log.debug(`pruned ${removed} entries of deleted files from ${this.location}`);
+    if (removed > 0) log.debug(`pruned ${plural(removed, 'entry', 'entries')} of deleted files from ${this.location}`);
     return removed;
   }
 

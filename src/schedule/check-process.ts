@@ -17,6 +17,7 @@ import { failingAfterSync, type CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';
 import type { CheckResultSummary, VerifiedBy } from './state.js';
+import { formatDuration } from '../base/units.js';
 
 const log = createLogger('schedule');
 
@@ -110,7 +111,7 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
       err = (err + chunk.toString()).slice(-8192);
     });
     const timer = setTimeout(() => {
-      log.warn(`the ${what} of ${folderId} ran longer than ${Math.round((options.maxRunMs ?? 43_200_000) / 60_000)} min; stopping it`);
+      log.warn(`the ${what} of ${folderId} ran longer than ${formatDuration(options.maxRunMs ?? 43_200_000)}; stopping it`);
       child.kill('SIGTERM');
     }, options.maxRunMs ?? 43_200_000);
     timer.unref();

@@ -19,6 +19,7 @@ import type { Clock } from './clock.js';
 import { afterCheck, type Notice } from './policy.js';
 import { createCron, type ScheduleSettings } from '../config/schedule.js';
 import { laterVerified, type CheckResultSummary, type FolderScheduleState, type ScheduleState, type ScheduleStateStore } from './state.js';
+import { formatDuration } from '../base/units.js';
 
 const log = createLogger('schedule');
 
@@ -123,9 +124,7 @@ export class CheckScheduler<R> {
     const now = clock.now();
     // A gap much longer than the tick means the machine slept (or synker was stopped).
     if (now - this.lastTickAt > Math.max(4 * this.tickMs, 120_000)) {
-      log.info(
-        `woke up after ${Math.round((now - this.lastTickAt) / 60_000)} min; missed checks run in ${Math.round(settings.catchUpDelayMs / 1000)} s`,
-      );
+      log.info(`woke up after ${formatDuration(now - this.lastTickAt)}; missed checks run in ${formatDuration(settings.catchUpDelayMs)}`);
       this.wokeAt = now;
     }
     this.lastTickAt = now;

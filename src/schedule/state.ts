@@ -31,7 +31,7 @@ export interface CheckResultSummary {
   status: CheckStatus;
   /** When the check finished (ISO). */
   at: string;
-  /** One line a person understands: "12 files missing (340 MB)", "source unreachable: ...". */
+  /** One line a person understands: "12 files missing (340 MiB)", "source unreachable: ...". */
   summary: string;
   /** Differences that make the backup incomplete (complete: 0); after a sync, those it left. */
   differences?: number;

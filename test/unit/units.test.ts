@@ -22,9 +22,11 @@ test('a size next to a count says nothing when it is zero', () => {
 
 test('durations: never "60.0 s" or "1 min 60 s"', () => {
   assert.equal(formatDuration(850), '850 ms');
-  assert.equal(formatDuration(999.6), '1.00 s');
+  assert.equal(formatDuration(999.6), '1 s');
+  assert.equal(formatDuration(3000), '3 s');
+  assert.equal(formatDuration(1500), '1.5 s');
   assert.equal(formatDuration(3250), '3.25 s');
-  assert.equal(formatDuration(9_996), '10.0 s');
+  assert.equal(formatDuration(9_996), '10 s');
   assert.equal(formatDuration(12_500), '12.5 s');
   assert.equal(formatDuration(59_960), '1 min 0 s');
   assert.equal(formatDuration(119_600), '2 min 0 s');

@@ -19,6 +19,7 @@ import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
 import { formatTable } from '../table.js';
+import { plural } from '../../base/units.js';
 
 export interface FolderStatus {
   id: string;
@@ -164,8 +165,9 @@ export function register(program: Command): void {
           const waiting =
             status.outbox.waiting === 0
               ? 'no message waiting'
-              : `${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)}`;
-          const damaged = status.outbox.damaged === 0 ? '' : `, ${status.outbox.damaged} damaged message file(s) that will never be sent`;
+              : `${plural(status.outbox.waiting, 'e-mail')} waiting since ${when(status.outbox.oldest)}`;
+          const damaged =
+            status.outbox.damaged === 0 ? '' : `, ${plural(status.outbox.damaged, 'damaged message file')} that will never be sent`;
           const see =
             status.outbox.waiting === 0 && status.outbox.damaged === 0
               ? ''
