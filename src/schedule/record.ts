@@ -5,6 +5,7 @@
  * backup and when. Recording is best effort: the check's own result stands
  * even when the state cannot be written (that is logged, with why).
  */
+import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { scheduleStateFile } from '../dirs/data-files.js';
 import type { CheckReport } from '../report/model.js';
@@ -21,7 +22,8 @@ export async function recordManualRuns(dataDir: string, reports: readonly CheckR
     try {
       if (await recordVerification(store, report.folderId, summarizeReport(report, 'manual'), now)) recorded++;
     } catch (err) {
-      log.warn(`could not record the check of "${report.folderId}" for synker status:`, err);
+      const hint = err instanceof SynkerError && err.hint !== undefined ? ` (${err.hint})` : '';
+      log.warn(`could not record the check of "${report.folderId}" for synker status: ${(err as Error).message ?? String(err)}${hint}`);
     }
   }
   return recorded;
