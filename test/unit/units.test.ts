@@ -53,6 +53,9 @@ test('the check report: exact bytes for an edit that rounds alike, no "(0 B)" fo
   const edited = await reportOf([file('a.txt', 'x'.repeat(2486))], [file('a.txt', 'y'.repeat(2472))]);
   const text = renderTerminal(edited, { color: false, all: false });
   assert.match(text, /a\.txt {2}2,486 B on source, 2,472 B on backup/);
+  // The two sides' totals too.
+  assert.match(text, /source {2}laptop .*: 1 file, 2,486 B, scanned/);
+  assert.match(text, /backup {2}nas .*: 1 file, 2,472 B, scanned/);
   assert.doesNotMatch(text, /2\.4 KiB on source, 2\.4 KiB on backup/);
 
   // Four empty files missing: four differences, no bytes.
