@@ -108,13 +108,14 @@ export function register(program: Command): void {
           (await (
             await import('../../check/run.js')
           ).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
-        // Every check that compared the backup with its source is a verification: `synker status` shows it.
-        if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
         // A report that cannot be written is still mailed; the write error is reported after.
         const written = await output(reports, flags, outputFile).then(
           () => undefined,
           (err: unknown) => err,
         );
+        // Every check that compared the backup with its source is a verification: `synker status` shows it.
+        // Recorded once the report is out (its modules and the locked write cost the reader no wait).
+        if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         if (written !== undefined) throw written;
         for (const report of reports) {
