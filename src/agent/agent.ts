@@ -33,6 +33,7 @@ import {
   type ManifestScanRequest,
   type ManifestSource,
 } from '../peer/server.js';
+import { plural } from '../base/units.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
 export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
@@ -134,7 +135,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     config: { folders: FolderConfig[]; trusted: unknown[]; port: number; name: string },
     previous: { port: number; name: string },
   ): void => {
-    log.info(`config changed: ${describeFolders(config.folders)}; ${config.trusted.length} trusted device(s)`);
+    log.info(`config changed: ${describeFolders(config.folders)}; ${plural(config.trusted.length, 'trusted device')}`);
     if (config.port !== previous.port && options.port === undefined)
       log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
     // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.

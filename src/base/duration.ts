@@ -1,6 +1,7 @@
 /**
  * Durations on the command line and in the config: `500ms`, `3s`, `2m`, `1h`,
- * `3d`, or plain seconds (`30`, `1.5`).
+ * `3d`, or plain seconds (`30`, `1.5`). Writing one for people is units.ts's
+ * formatDuration.
  */
 import { UsageError } from './errors.js';
 
@@ -16,11 +17,4 @@ export function parseDuration(input: string | number): number {
     throw new UsageError(`"${input}" is not a duration`, 'Use a number of seconds or a value like 500ms, 3s, 2m, 1h, 3d.');
   }
   return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']!);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
 }

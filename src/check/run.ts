@@ -31,6 +31,7 @@ import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
 import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { isMetaDirAlias } from '../transfer/safe-path.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../base/units.js';
 
 const log = createLogger('check');
 
@@ -177,7 +178,7 @@ async function runLocked(
     // A size-only check proves no content: it must neither use nor replace what earlier checks verified.
     const verified = sizeOnly ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
     try {
-      const remote = new TimedStream(found.manifest);
+      const remote = new TimedStream(found.manifest, () => ({ startedAt: found.manifest.requestedAt, finishedAt: found.manifest.endedAt }));
       // The source's ignore rules govern both sides; the backup's own .synkerignore does not.
       // The local scan runs in a thread of its own: this one decodes and diffs the source's manifest meanwhile.
       const scan = scanThread.scan(folder.path, {
@@ -189,7 +190,7 @@ async function runLocked(
         ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
-      const local = new TimedStream(scan);
+      const local = new TimedStream(scan, () => ({ finishedAt: scan.finishedAt }));
       const diff = await diffManifests(remote, local, {
         mtimeToleranceMs: options.mtimeToleranceMs ?? 'auto',
         // Only where both sides keep modes: not from Windows, not onto Windows or a FAT disk (base/mode-bits.ts).
@@ -207,8 +208,8 @@ async function runLocked(
       }
       const st = scan.stats;
       log.debug(
-        `"${folder.id}": local scan of ${st.files} files in ${st.elapsedMs} ms, ${st.hashedFiles} hashed (${st.hashedBytes} bytes), ` +
-          `${st.cachedFiles} from the hash cache, ${st.silentChanges} changed silently; ${diff.matchedFiles} proven equal, ${diff.differences.length} differences`,
+        `"${folder.id}": local scan of ${plural(st.files, 'file')} in ${formatDuration(st.elapsedMs)}, ${formatCount(st.hashedFiles)} hashed (${formatBytes(st.hashedBytes)}), ` +
+          `${formatCount(st.cachedFiles)} from the hash cache, ${formatCount(st.silentChanges)} changed silently; ${formatCount(diff.matchedFiles)} proven equal, ${plural(diff.differences.length, 'difference')}`,
       );
       // The disk could have gone away during the scan: then what was read proves nothing.
       await verifyFolderRoot(folder.path, folder.id);

@@ -14,6 +14,7 @@ import type { CheckReport } from '../report/model.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { ControlCheckRequest } from './protocol.js';
 import { ControlRefusal } from './server.js';
+import { plural } from '../base/units.js';
 
 const log = createLogger('agent');
 
@@ -41,7 +42,7 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
     for (const report of reports) {
       log.info(
-        `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : `${report.summary.failing} difference(s)`)}`,
+        `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : plural(report.summary.failing, 'difference'))}`,
       );
     }
     return reports;

@@ -11,6 +11,7 @@ import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
 import { controlSocketPath, STALL_MS, type ControlCheckRequest, type ControlReply } from './protocol.js';
+import { plural } from '../base/units.js';
 
 const log = createLogger('check');
 
@@ -58,7 +59,7 @@ export async function checkThroughAgent(
         // Every report whole: as many differences as its summary counts.
         if (reports.some((r) => r.differences.length !== r.summary.differences))
           settle(undefined, 'the agent sent a report with differences missing');
-        log.debug(`the agent ran the check (${reports.length} folder(s))`);
+        log.debug(`the agent ran the check (${plural(reports.length, 'folder')})`);
         settle(reports);
       } else settle(undefined, `the agent refused (${reply.refused.code}: ${reply.refused.message})`);
     });

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { PeerFinder, startDiscovery, type Candidate, type Discovery } from '../discovery/index.js';
 import { errnoCode, rethrowIfBug, SynkerError } from '../base/errors.js';
-import { formatBytes } from '../base/units.js';
+import { formatBytes, formatDuration, plural } from '../base/units.js';
 import { DemoError } from './errors.js';
 import { prepareDemoDir } from './folder.js';
 import { DemoMailbox } from './mailbox.js';
@@ -81,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   signal.throwIfAborted();
   const diff = sampleDifferences();
   say('1. Sample folders');
-  say(`   source/  the originals: ${stats.sourceFiles} files, ${formatBytes(stats.sourceBytes)} of photos and documents`);
+  say(`   source/  the originals: ${plural(stats.sourceFiles, 'file')}, ${formatBytes(stats.sourceBytes)} of photos and documents`);
   say(`   backup/  a copy that drifted: ${diff.missing.length} photos never copied, "${diff.edited[0]}" edited on the source since,`);
   say(
     `            "${diff.renamedFolder.from}" renamed to "${diff.renamedFolder.to}" on the source, "${diff.extra[0]}" only on the backup`,
@@ -272,7 +272,7 @@ function shown(p: string): string {
 }
 
 function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms);
 }
 
 function indent(text: string): string {

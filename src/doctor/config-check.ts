@@ -8,6 +8,7 @@ import { loadConfigFile } from '../config/config-file.js';
 import { checkFolderRoot } from '../config/folder-marker.js';
 import type { SynkerConfig } from '../config/types.js';
 import { fail, ok, warn, type Finding } from './finding.js';
+import { plural } from '../base/units.js';
 
 const CHECK = 'config';
 
@@ -30,7 +31,10 @@ export async function checkConfig(configFile: string): Promise<ConfigCheckResult
   }
   const config = loaded.config;
   const findings: Finding[] = [
-    ok(CHECK, `${configFile}: agent "${config.name}", ${config.folders.length} folder(s), ${config.trusted.length} trusted device(s)`),
+    ok(
+      CHECK,
+      `${configFile}: agent "${config.name}", ${plural(config.folders.length, 'folder')}, ${plural(config.trusted.length, 'trusted device')}`,
+    ),
   ];
   if (process.platform !== 'win32') {
     const mode = (await stat(configFile)).mode & 0o777;

@@ -12,6 +12,7 @@
 import os from 'node:os';
 import makeMdns from 'multicast-dns';
 import { fail, ok, skip, warn, type Finding } from './finding.js';
+import { formatDuration } from '../base/units.js';
 
 const CHECK = 'multicast';
 
@@ -136,7 +137,7 @@ export function multicastPlatformHint(platform: NodeJS.Platform = process.platfo
 
 /** The findings for what each interface heard (pure: tested with made-up results). */
 export function multicastFindings(results: InterfaceResult[], listenMs: number, platform: NodeJS.Platform = process.platform): Finding[] {
-  const seconds = `${(listenMs / 1000).toFixed(listenMs % 1000 === 0 ? 0 : 1)} s`;
+  const seconds = formatDuration(listenMs);
   const systemHint = multicastPlatformHint(platform);
   return results.map((r) => {
     const where = `${r.name} (${r.address})`;

@@ -14,6 +14,7 @@ import { loadOrCreateIdentity, type Identity } from '../identity/identity.js';
 import type { SynkerConfig } from '../config/types.js';
 import { parseSmtpSettings } from '../config/smtp.js';
 import type { InitPlan, PlannedEmail, PlannedFolder } from './plan.js';
+import { plural } from '../base/units.js';
 
 export class InitError extends SynkerError {}
 
@@ -49,7 +50,7 @@ export async function applyInit(plan: InitPlan, target: InitTarget): Promise<Ini
     const c = existing.config;
     throw new InitError(
       'E_INIT_EXISTS',
-      `synker is already set up here: ${target.configFile} (agent "${c.name}", ${c.folders.length} folder${c.folders.length === 1 ? '' : 's'})`,
+      `synker is already set up here: ${target.configFile} (agent "${c.name}", ${plural(c.folders.length, 'folder')})`,
       {
         hint: 'Add folders with `synker folder add`, devices with `synker trust`; or run `synker init --force` to rewrite the name and the folders and e-mail you give (the rest, the identity and trusted devices are kept).',
       },

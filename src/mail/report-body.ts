@@ -9,7 +9,7 @@ import { CATEGORIES, type Difference } from '../diff/index.js';
 import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, formatDuration, plural, withSize } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
 import { backupName, sourceName, type EmailContext } from './context.js';
 import { formatDate } from './dates.js';
@@ -61,7 +61,7 @@ function leadSentence(report: CheckReport, ctx: EmailContext): string {
         : '';
     return `The backup of ${report.folderId} on ${backupName(report, ctx)} matches ${compared}.${notes}`;
   }
-  return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${plural(report.summary.failing, 'difference')} (${formatBytes(report.summary.failingBytes)}).`;
+  return `The backup of ${report.folderId} on ${backupName(report, ctx)} does not match ${compared}: ${withSize(plural(report.summary.failing, 'difference'), report.summary.failingBytes)}.`;
 }
 
 function footerLines(report: CheckReport, ctx: EmailContext): string[] {
@@ -74,7 +74,7 @@ function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   );
   lines.push(printablePath(`Backup: ${report.backup.name ?? ctx.agentName}${report.backup.location ? `, ${report.backup.location}` : ''}`));
   lines.push(
-    `Checked ${formatDate(report.startedAt, ctx)}, took ${Math.max(0, Math.round((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000))} s`,
+    `Checked ${formatDate(report.startedAt, ctx)}, took ${formatDuration(Math.max(0, Date.parse(report.finishedAt) - Date.parse(report.startedAt)))}`,
   );
   if (report.settings?.sizeOnly) lines.push('Compared sizes only (--size-only): edits that keep the size are not detected.');
   if (report.settings?.verify) lines.push('Every file was re-read and hashed on both sides (--verify).');

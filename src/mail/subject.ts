@@ -5,7 +5,7 @@
  */
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
 import type { CheckReport } from '../report/model.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatCount, plural, withSize } from '../base/units.js';
 import { backupName, folderPhrase, machineName, oneLine, type EmailContext } from './context.js';
 
 const KIND_NOUNS = {
@@ -56,7 +56,7 @@ export function differencePhrase(report: CheckReport): string {
     if (!phrase || total.count === 0) continue;
     if (!report.differences.some((d) => d.category === category && d.failing)) continue;
     const text = phrase(report.differences, total.count);
-    parts.push(parts.length === 0 && total.bytes > 0 ? `${text} (${formatBytes(total.bytes)})` : text);
+    parts.push(parts.length === 0 ? withSize(text, total.bytes) : text);
   }
   if (parts.length === 0) return plural(report.summary.failing, 'difference');
   return parts.length > 3 ? `${parts.slice(0, 3).join(', ')} and more` : parts.join(', ');

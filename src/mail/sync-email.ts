@@ -5,7 +5,7 @@
 import type { MailContent } from './compose.js';
 import { failingAfterSync, keptOnPurpose, type CheckReport, type SyncReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, withSize } from '../base/units.js';
 import { fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from '../report/words.js';
 import { backupName, folderPhrase, oneLine, sourceName, type EmailContext } from './context.js';
 import { COLORS, FONT, MONO, callout, dataTable, escapeHtml, paragraph, type Rendered } from './html.js';
@@ -79,7 +79,7 @@ function syncBlocks(sync: SyncReport): Rendered[] {
   const f = sync.fixed;
   const rows: Array<[string, number, string]> = [
     ['Copied from the source', f.pulledFiles, formatBytes(f.pulledBytes)],
-    ['Renamed locally (moves)', f.moved, ''],
+    ['Renamed locally (files and folders)', f.renames ?? f.moved, f.moved > (f.renames ?? f.moved) ? plural(f.moved, 'file') : ''],
     ['Folders and links created', f.created, ''],
     ['Times and permissions set', f.metadataFixed, ''],
     ['Removed (deleted on the source)', f.deleted, ''],
@@ -139,7 +139,7 @@ function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): str
     return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
   const left = failingAfterSync(sync);
   const state = !sync.complete
-    ? `Still different after the sync: ${plural(left.failing, 'difference')} (${formatBytes(left.failingBytes)}).`
+    ? `Still different after the sync: ${withSize(plural(left.failing, 'difference'), left.failingBytes)}.`
     : sync.keptExtras > 0
       ? `The backup now has everything the source has; ${plural(sync.keptExtras, 'file')} only on the backup ${sync.keptExtras === 1 ? 'is' : 'are'} kept (synker sync --delete moves them to .synker/versions/).`
       : 'The backup now matches the source.';

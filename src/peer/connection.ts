@@ -25,7 +25,7 @@ import {
 import { PeerError } from './errors.js';
 import type { QuietLog } from './quiet-log.js';
 import type { SessionTimeouts } from './timeouts.js';
-import { formatDuration } from '../base/duration.js';
+import { formatDuration } from '../base/units.js';
 import { printablePath } from '../base/printable.js';
 
 export interface ConnectionHandlers {

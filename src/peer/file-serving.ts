@@ -25,6 +25,7 @@ import { serveFileRequest } from '../transfer/serve-file.js';
 import { truncate } from './connection.js';
 import { folderNotFound } from './folder-not-found.js';
 import { PeerError } from './errors.js';
+import { formatBytes, plural } from '../base/units.js';
 
 /** What file serving needs from its session's connection. */
 export interface FileServingChannel {
@@ -110,7 +111,8 @@ export class FileServing {
   /** The session ended: stop every transfer, and say what was sent. */
   abortAll(reason: unknown): void {
     for (const abort of this.running.values()) abort.abort(reason);
-    if (this.bytesSent > 0) this.log.info(`sent ${this.filesSent} files (${this.bytesSent} bytes) to ${this.channel.peerLabel}`);
+    if (this.bytesSent > 0)
+      this.log.info(`sent ${plural(this.filesSent, 'file')} (${formatBytes(this.bytesSent)}) to ${this.channel.peerLabel}`);
   }
 
   private async serve(message: FileRequestMessage, folder: FolderConfig, index: ServedManifestIndex, signal: AbortSignal): Promise<void> {

@@ -21,6 +21,7 @@ import {
   emptyTotals,
   type ManifestTotals,
 } from '../protocol/index.js';
+import { formatCount } from '../base/units.js';
 
 export interface ManifestInfo {
   folder: string;
@@ -38,6 +39,13 @@ export interface ManifestStream extends AsyncIterable<ManifestEntry> {
   readonly info: Promise<ManifestInfo>;
   /** Resolves once the end marker arrived and matched what was received. */
   readonly totals: Promise<ManifestTotals>;
+  /**
+   * When that end marker arrived: the peer's scan of the folder had finished then (its own time,
+   * not when a reader got to the last entry). Undefined before, and when the stream failed.
+   */
+  readonly endedAt?: Date | undefined;
+  /** When the manifest was asked for: the peer's scan started then. */
+  readonly requestedAt?: Date | undefined;
 }
 
 /** What the stream needs from its session. */
@@ -81,6 +89,8 @@ export class ClientManifestStream implements ManifestStream {
   private error: unknown;
   private wake: (() => void) | undefined;
   private iterating = false;
+  endedAt: Date | undefined;
+  readonly requestedAt = new Date();
 
   constructor(
     readonly req: number,
@@ -150,7 +160,9 @@ export class ClientManifestStream implements ManifestStream {
     }
     this.last = last;
     if (this.received.count > LIMITS.manifestEntries) {
-      this.channel.fail(new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than ${LIMITS.manifestEntries} entries`));
+      this.channel.fail(
+        new ProtocolError('E_LIMIT', `${this.channel.peerLabel} sent more than ${formatCount(LIMITS.manifestEntries)} entries`),
+      );
       return;
     }
     this.queue.push(entries);
@@ -179,6 +191,7 @@ export class ClientManifestStream implements ManifestStream {
       );
       return;
     }
+    this.endedAt = new Date();
     this.totalsDeferred.resolve({ ...this.received });
     this.settle('ended');
   }

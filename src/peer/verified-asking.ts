@@ -4,7 +4,7 @@
  * source, and routes its answers (or errors) to the waiting caller.
  */
 import type { SynkerError } from '../base/errors.js';
-import { formatDuration } from '../base/duration.js';
+import { formatDuration } from '../base/units.js';
 import { plural } from '../base/units.js';
 import { LIMITS, ProtocolError, type VerifiedRecordAnswer } from '../protocol/index.js';
 import type { Connection } from './connection.js';

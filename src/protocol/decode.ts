@@ -32,6 +32,7 @@ import {
 import { peerPathProblem } from './paths.js';
 import { checkFrameShape } from './shape.js';
 import { fromWireEntry } from './wire-entry.js';
+import { formatCount, plural } from '../base/units.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const DEVICE_ID = /^[A-Z2-7]{56}$/;
@@ -107,7 +108,10 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
       if (!Array.isArray(wire)) throw malformed(where, 'entries', 'an array', wire);
       if (wire.length === 0) throw new ProtocolError('E_MALFORMED', `${where}: the batch is empty`);
       if (wire.length > LIMITS.batchEntries) {
-        throw new ProtocolError('E_LIMIT', `${where}: ${wire.length} entries in one batch, more than the limit ${LIMITS.batchEntries}`);
+        throw new ProtocolError(
+          'E_LIMIT',
+          `${where}: ${plural(wire.length, 'entry', 'entries')} in one batch, more than the limit ${formatCount(LIMITS.batchEntries)}`,
+        );
       }
       const entries: ManifestEntry[] = new Array<ManifestEntry>(wire.length);
       for (let i = 0; i < wire.length; i++) entries[i] = fromWireEntry(wire[i]);

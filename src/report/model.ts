@@ -112,6 +112,11 @@ export interface SyncReport {
     bytesReceived: number;
     /** Files renamed locally instead of copied (a folder move counts its files). */
     moved: number;
+    /**
+     * Renames done: one per renamed file or folder, as the check counts its `moved` differences and the
+     * plan its `moves` (report/words.ts renamesPhrase says both the same way).
+     */
+    renames: number;
     /** Folders and symlinks created. */
     created: number;
     /** Files whose modification time or permissions were set. */
@@ -130,6 +135,8 @@ export interface SyncReport {
   failed: Array<{ path: string; code: string; message: string }>;
   /** Why the run stopped part-way (e.g. the connection dropped); null when it ran to the end. */
   aborted: ReportError | null;
+  /** What the backup holds after the run (the backup line's counts after a sync); null when nothing ran. */
+  backupTotals: SideTotals | null;
   /** The check's differences the sync did not resolve, in manifest order, with their counts. */
   remaining: { failing: number; failingBytes: number; byCategory: Record<Category, CategoryTotal>; differences: Difference[] };
   /** True when nothing failing remains, extras kept on purpose aside. */

@@ -9,7 +9,7 @@ import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, sizesApart, withSize } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
@@ -125,7 +125,7 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
     '',
     sync.complete
       ? p.good(`after the sync: backup complete`)
-      : p.bad(`after the sync: ${plural(left.failing, 'difference')} left (${formatBytes(left.failingBytes)})`) +
+      : p.bad(`after the sync: ${withSize(`${plural(left.failing, 'difference')} left`, left.failingBytes)}`) +
           p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
   append(lines, differenceSections(left.differences, limit, p));
@@ -150,19 +150,24 @@ function headline(report: CheckReport, p: Palette): string {
       : `${plural(s.matchedFiles, 'file')} verified`;
     return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${notes}`;
   }
-  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)} (${formatBytes(s.failingBytes)})`;
+  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)}${withSize('', s.failingBytes)}`;
 }
 
 function peers(report: CheckReport, p: Palette): string[] {
-  return [peerLine('source', report.source, p), peerLine('backup', report.backup, p)];
+  // After a sync, what the backup holds after it: the headline's counts are the sync's, not the check's before it.
+  const after = report.sync !== null && !report.sync.dryRun ? (report.sync.backupTotals ?? null) : null;
+  const backup = after === null ? report.backup : { ...report.backup, totals: after };
+  // Two sizes that differ never read alike (base/units.ts sizesApart).
+  const [sourceSize, backupSize] = sizesApart(report.source.totals?.bytes ?? 0, backup.totals?.bytes ?? 0);
+  return [peerLine('source', report.source, sourceSize, p), peerLine('backup', backup, backupSize, p)];
 }
 
-function peerLine(label: string, peer: PeerReport, p: Palette): string {
+function peerLine(label: string, peer: PeerReport, size: string, p: Palette): string {
   // A name the source announced itself, and a folder path: escaped like any name (base/printable.ts).
   const who = printablePath(peer.name ?? 'unknown');
   const id = peer.deviceId === null ? '' : ` ${p.dim(`(${shortDeviceId(peer.deviceId)})`)}`;
   const where = peer.location === null ? '' : ` ${printablePath(peer.location)}`;
-  const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${formatBytes(peer.totals.bytes)}`;
+  const totals = peer.totals === null ? '' : `: ${plural(peer.totals.files, 'file')}, ${size}`;
   const when = peer.scan === null ? '' : p.dim(`, scanned ${peer.scan.finishedAt}`);
   return `  ${label.padEnd(8)}${who}${id}${where}${totals}${when}`;
 }

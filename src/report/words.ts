@@ -4,7 +4,7 @@
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { SyncReport } from './model.js';
-import { formatBytes, formatCount, plural } from '../base/units.js';
+import { formatBytes, formatCount, plural, sizesApart } from '../base/units.js';
 import { printablePath, printableTarget } from '../base/printable.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
@@ -65,8 +65,10 @@ export function describeDifference(d: Difference): string {
     case 'content':
       if (d.changes?.includes('target'))
         parts.push(`link points to ${printableTarget(s!.target)} on source, ${printableTarget(b!.target)} on backup`);
-      else if (d.changes?.includes('size')) parts.push(`${formatBytes(s!.size)} on source, ${formatBytes(b!.size)} on backup`);
-      else parts.push(`same size (${formatBytes(s!.size)}), different content`);
+      else if (d.changes?.includes('size')) {
+        const [onSource, onBackup] = sizesApart(s!.size, b!.size);
+        parts.push(`${onSource} on source, ${onBackup} on backup`);
+      } else parts.push(`same size (${formatBytes(s!.size)}), different content`);
       break;
     case 'type':
       parts.push(`${TYPE_WORDS[s!.type]} on source, ${TYPE_WORDS[b!.type]} on backup`);
@@ -159,11 +161,22 @@ export const GUARD_WORDS: Record<string, string> = {
  * moved to versions". A run that fixed nothing says whether nothing needed
  * fixing or nothing could be fixed (stopped, interrupted, every file failed).
  */
+/**
+ * Renames, the same way in a plan (`--dry-run`) and after a sync: counted
+ * one per renamed file or folder (as the check counts its moved/renamed
+ * differences), with the files they carry when that is more:
+ * "2 to rename (16 files)", "2 renamed (16 files)".
+ */
+export function renamesPhrase(renames: number, files: number, tense: 'plan' | 'done'): string {
+  const carried = files > renames ? ` (${plural(files, 'file')})` : '';
+  return `${formatCount(renames)} ${tense === 'plan' ? 'to rename' : 'renamed'}${carried}`;
+}
+
 export function fixedPhrase(sync: Pick<SyncReport, 'fixed' | 'stops' | 'aborted' | 'failed' | 'complete'>): string {
   const fixed = sync.fixed;
   const parts: string[] = [];
   if (fixed.pulledFiles > 0) parts.push(`${plural(fixed.pulledFiles, 'file')} copied (${formatBytes(fixed.pulledBytes)})`);
-  if (fixed.moved > 0) parts.push(`${formatCount(fixed.moved)} renamed`);
+  if (fixed.moved > 0) parts.push(renamesPhrase(fixed.renames ?? fixed.moved, fixed.moved, 'done'));
   if (fixed.created > 0)
     parts.push(`${formatCount(fixed.created)} ${fixed.created === 1 ? 'folder or link' : 'folders and links'} created`);
   if (fixed.metadataFixed > 0)

@@ -29,6 +29,7 @@ import { LmdbStore, lmdbFiles } from '../state/kv-lmdb.js';
 import { forgetLmdbCheck } from '../state/lmdb-check.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
+import { plural } from '../base/units.js';
 
 const log = createLogger('hash-cache');
 
@@ -271,7 +272,7 @@ export class HashCache {
       this.markDamaged(err);
       return 0;
     }
-    if (removed > 0) log.debug(`pruned ${removed} entries of deleted files from ${this.location}`);
+    if (removed > 0) log.debug(`pruned ${plural(removed, 'entry', 'entries')} of deleted files from ${this.location}`);
     return removed;
   }
 

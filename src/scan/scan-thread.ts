@@ -26,6 +26,11 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
   readonly root: string;
   readonly stats: ScanStats = emptyStats();
   cacheLocation: string | undefined;
+  /**
+   * When the thread said its scan ended: this side's own scan time, not when a reader got to the last
+   * entry (a diff reads both sides' ends at once). Undefined until then, and after an error.
+   */
+  finishedAt: Date | undefined;
   private readonly options: ScanOptions;
   private started = false;
   /** The unpacked batch being handed out, and how far. */
@@ -85,6 +90,7 @@ export class ThreadedFolderScan implements AsyncIterable<ManifestEntry> {
     let cleanEnd = false;
     let ended: Promise<void> | undefined;
     const onMessage = (message: FromScanThread): void => {
+      if (message.kind === 'end') this.finishedAt ??= new Date();
       inbox.push(message);
       thread.notify();
     };

@@ -17,6 +17,7 @@ import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { CheckScheduler, type CheckRun } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
+import { plural } from '../base/units.js';
 
 const log = createLogger('schedule');
 
@@ -132,7 +133,8 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       const m = mailer();
       if (!m) return;
       const result = await m.retry();
-      if (result.failed.length > 0) log.warn(`${result.remaining} e-mail(s) still wait in the outbox: ${result.failed[0]!.error.message}`);
+      if (result.failed.length > 0)
+        log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);
     },
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
   });

@@ -16,7 +16,8 @@ import { syncPhrase } from '../mail/sync-email.js';
 import { failingAfterSync, type CheckReport } from '../report/model.js';
 import { lowPriorityCommand, lowerPriority } from './priority.js';
 import type { CheckRun } from './scheduler.js';
-import type { CheckResultSummary } from './state.js';
+import type { CheckResultSummary, VerifiedBy } from './state.js';
+import { formatDuration } from '../base/units.js';
 
 const log = createLogger('schedule');
 
@@ -44,16 +45,20 @@ export class CheckProcessError extends SynkerError {
   }
 }
 
-/** The one-line summary the state and `synker status` keep of a report. */
-export function summarizeReport(report: CheckReport): CheckResultSummary {
+/**
+ * The one-line summary the state and `synker status` keep of a report; `by`
+ * says who ran it: the schedule (default) or a person (`manual`).
+ */
+export function summarizeReport(report: CheckReport, origin: 'scheduled' | 'manual' = 'scheduled'): CheckResultSummary {
   const at = report.finishedAt;
+  const by: VerifiedBy = `${origin}-${report.sync === null ? 'check' : 'sync'}`;
   if (report.error) {
     const error = {
       code: report.error.code,
       message: report.error.message,
       ...(report.error.hint !== null ? { hint: report.error.hint } : {}),
     };
-    return { status: 'error', at, summary: report.error.message, error, ...(report.source.name ? { peer: report.source.name } : {}) };
+    return { status: 'error', at, summary: report.error.message, error, ...(report.source.name ? { peer: report.source.name } : {}), by };
   }
   const sync = report.sync;
   if (sync !== null && !sync.dryRun) {
@@ -67,6 +72,7 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
       differences: failingAfterSync(sync).failing,
       fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted,
       ...(report.source.name ? { peer: report.source.name } : {}),
+      by,
     };
   }
   return {
@@ -75,6 +81,7 @@ export function summarizeReport(report: CheckReport): CheckResultSummary {
     summary: report.complete ? 'complete' : differencePhrase(report),
     differences: report.summary.failing,
     ...(report.source.name ? { peer: report.source.name } : {}),
+    by,
   };
 }
 
@@ -87,6 +94,8 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
     folderId,
     '--json',
     ...(what === 'check' ? ['--no-agent'] : []),
+    // The schedule records this run itself, as a scheduled one (scheduler.ts): the child must not record it as run by hand.
+    '--no-record',
     ...(options.configPath ? ['--config', options.configPath] : []),
     ...(options.extraArgs ?? []),
   ];
@@ -102,7 +111,7 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
       err = (err + chunk.toString()).slice(-8192);
     });
     const timer = setTimeout(() => {
-      log.warn(`the ${what} of ${folderId} ran longer than ${Math.round((options.maxRunMs ?? 43_200_000) / 60_000)} min; stopping it`);
+      log.warn(`the ${what} of ${folderId} ran longer than ${formatDuration(options.maxRunMs ?? 43_200_000)}; stopping it`);
       child.kill('SIGTERM');
     }, options.maxRunMs ?? 43_200_000);
     timer.unref();

@@ -44,6 +44,7 @@ export function afterCheck(
     if (mail && overdue && state.staleAlertAt === undefined) {
       notices.push({ kind: 'stale', folderId, since, lastResult: result });
       next.staleAlertAt = new Date(now).toISOString();
+      next.staleSince = since;
     }
     return { state: next, notices };
   }
@@ -51,9 +52,11 @@ export function afterCheck(
   next.lastVerified = result;
   if (state.staleAlertAt !== undefined) {
     delete next.staleAlertAt;
+    delete next.staleSince;
     if (mail) {
-      // The recovery mail carries the result: no separate report on top of it.
-      notices.push({ kind: 'recovered', folderId, since, result });
+      // The recovery mail carries the result: no separate report on top of it. It names the "since" of the
+      // alert: a check run by hand since then may have verified the backup (and moved lastVerified) already.
+      notices.push({ kind: 'recovered', folderId, since: state.staleSince ?? since, result });
       next.lastMailedStatus = result.status;
       return { state: next, notices };
     }

@@ -8,7 +8,9 @@
  * back), not at once and not at the next slot a day later.
  *
  * One check runs at a time. After each, the result is recorded in the state
- * file and the e-mail policy (policy.ts) decides what to send.
+ * file and the e-mail policy (policy.ts) decides what to send. The file is
+ * read on every pass and changed under its lock (state.ts update()): a
+ * `synker check` or `sync` run by hand records its verification there too.
  */
 import type { Cron } from 'croner';
 import { SynkerError } from '../base/errors.js';
@@ -16,7 +18,8 @@ import { createLogger } from '../base/log.js';
 import type { Clock } from './clock.js';
 import { afterCheck, type Notice } from './policy.js';
 import { createCron, type ScheduleSettings } from '../config/schedule.js';
-import type { CheckResultSummary, FolderScheduleState, ScheduleState, ScheduleStateStore } from './state.js';
+import { laterVerified, type CheckResultSummary, type FolderScheduleState, type ScheduleState, type ScheduleStateStore } from './state.js';
+import { formatDuration } from '../base/units.js';
 
 const log = createLogger('schedule');
 
@@ -52,7 +55,6 @@ export class CheckScheduler<R> {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private state: ScheduleState | undefined;
 
   constructor(options: SchedulerOptions<R>) {
     this.options = options;
@@ -122,24 +124,19 @@ export class CheckScheduler<R> {
     const now = clock.now();
     // A gap much longer than the tick means the machine slept (or synker was stopped).
     if (now - this.lastTickAt > Math.max(4 * this.tickMs, 120_000)) {
-      log.info(
-        `woke up after ${Math.round((now - this.lastTickAt) / 60_000)} min; missed checks run in ${Math.round(settings.catchUpDelayMs / 1000)} s`,
-      );
+      log.info(`woke up after ${formatDuration(now - this.lastTickAt)}; missed checks run in ${formatDuration(settings.catchUpDelayMs)}`);
       this.wokeAt = now;
     }
     this.lastTickAt = now;
 
-    // Only this scheduler writes the state file: read it once, then keep it in memory.
-    this.state ??= await store.load();
-    const state = this.state;
-    let changed = false;
-    for (const id of folderIds) {
-      if (!state.folders[id]) {
-        state.folders[id] = { firstSeenAt: new Date(now).toISOString() };
-        changed = true;
-      }
+    // Read on every pass: a check or sync run by hand records its verification in the same file.
+    let state = await store.load();
+    if (folderIds.some((id) => !state.folders[id])) {
+      state = await store.update((fresh) => {
+        for (const id of folderIds) fresh.folders[id] ??= { firstSeenAt: new Date(now).toISOString() };
+        return fresh;
+      });
     }
-    if (changed) await store.save(state);
 
     for (const id of folderIds) {
       if (this.stopped) break;
@@ -169,7 +166,9 @@ export class CheckScheduler<R> {
       if (!(err instanceof SynkerError)) log.error(`the check of ${id} failed unexpectedly`, err);
       run = { summary: errorSummary(err, clock.now()) };
     }
-    const decided = afterCheck(settings, id, state.folders[id]!, run.summary, clock.now());
+    // Decided on the state as it is now (a manual check may have verified the backup during this one).
+    const before = (await store.load()).folders[id] ?? state.folders[id]!;
+    const decided = afterCheck(settings, id, before, run.summary, clock.now());
     for (const notice of decided.notices) {
       try {
         await this.options.notify(notice, run);
@@ -177,8 +176,11 @@ export class CheckScheduler<R> {
         log.error(`could not queue the ${notice.kind} e-mail for ${id}:`, err);
       }
     }
-    state.folders[id] = decided.state;
-    await store.save(state);
+    await store.update((fresh) => {
+      // A verification by hand recorded while the mail went out is kept when it is the later one.
+      const lastVerified = laterVerified(decided.state.lastVerified, fresh.folders[id]?.lastVerified);
+      fresh.folders[id] = { ...decided.state, ...(lastVerified === undefined ? {} : { lastVerified }) };
+    });
     log.info(`check of ${id}: ${run.summary.summary}`);
   }
 }

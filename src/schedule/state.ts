@@ -1,20 +1,37 @@
 /**
- * What the backup agent remembers about its scheduled checks, per folder:
- * when it last tried, when it last verified the backup and with what result,
- * and whether a "not verified" alert is out. Kept in the data directory
- * (`schedule.json`), written atomically; `synker status` reads it.
+ * What synker remembers about the checks of each backup folder: when the
+ * schedule last tried, when the backup was last verified (by a scheduled
+ * check or sync, or by a `synker check` or `synker sync` run by hand) and
+ * with what result, and whether a "not verified" alert is out. Kept in the
+ * data directory (`schedule.json`), written atomically; `synker status`
+ * reads it. The agent and the command line both write it: every change is a
+ * read-modify-write under a cross-process lock (update()), so neither loses
+ * the other's record.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { acquireLock } from '../state/lock.js';
 
 export type CheckStatus = 'complete' | 'differences' | 'error';
+
+/** Who compared the backup with its source: the agent's schedule, or a person running the command. */
+export type VerifiedBy = 'scheduled-check' | 'scheduled-sync' | 'manual-check' | 'manual-sync';
+
+/** `VerifiedBy` in words, for `synker status`. */
+export const VERIFIED_BY_WORDS: Record<VerifiedBy, string> = {
+  'scheduled-check': 'scheduled check',
+  'scheduled-sync': 'scheduled sync',
+  'manual-check': 'manual check',
+  'manual-sync': 'manual sync',
+};
 
 export interface CheckResultSummary {
   status: CheckStatus;
   /** When the check finished (ISO). */
   at: string;
-  /** One line a person understands: "12 files missing (340 MB)", "source unreachable: ...". */
+  /** One line a person understands: "12 files missing (340 MiB)", "source unreachable: ...". */
   summary: string;
   /** Differences that make the backup incomplete (complete: 0); after a sync, those it left. */
   differences?: number;
@@ -22,6 +39,8 @@ export interface CheckResultSummary {
   fixed?: number;
   peer?: string;
   error?: { code: string; message: string; hint?: string };
+  /** Who ran it (absent in records written before synker said: those were the schedule's). */
+  by?: VerifiedBy;
 }
 
 export interface FolderScheduleState {
@@ -29,10 +48,15 @@ export interface FolderScheduleState {
   firstSeenAt: string;
   lastAttemptAt?: string;
   lastResult?: CheckResultSummary;
-  /** Last check that compared the backup with the source (complete or differences). */
+  /**
+   * Last check that compared the backup with the source (complete or differences): scheduled or
+   * run by hand (`by` says which). The latest one wins (laterVerified).
+   */
   lastVerified?: CheckResultSummary;
   /** Set when the "not verified since" alert was queued; cleared by the recovery mail. */
   staleAlertAt?: string;
+  /** The "since" the alert named: the recovery mail says it again, even if a manual check verified the backup meanwhile. */
+  staleSince?: string;
   /** The status the last report mail told the user (on-difference policy: mail "complete" once after differences). */
   lastMailedStatus?: 'complete' | 'differences';
 }
@@ -48,8 +72,33 @@ export class ScheduleStateError extends SynkerError {
   }
 }
 
+/** How long a writer waits for another one's read-modify-write (each takes milliseconds). */
+const UPDATE_WAIT_MS = 30_000;
+
 export class ScheduleStateStore {
   constructor(readonly file: string) {}
+
+  /**
+   * Reads the state, lets `change` edit it, and writes it back, holding a lock
+   * that every writer (the agent's schedule, a `synker check` or `sync` run by
+   * hand) takes for this: no writer replaces the file with a copy missing
+   * another's change. Returns what `change` returned.
+   */
+  async update<T>(change: (state: ScheduleState) => T): Promise<T> {
+    const lock = await acquireLock(`schedule-state:${path.resolve(this.file)}`, {
+      purpose: 'recording a check',
+      waitMs: UPDATE_WAIT_MS,
+      description: this.file,
+    });
+    try {
+      const state = await this.load();
+      const result = change(state);
+      await this.save(state);
+      return result;
+    } finally {
+      await lock.release();
+    }
+  }
 
   async load(): Promise<ScheduleState> {
     let text: string;
@@ -87,4 +136,33 @@ export class ScheduleStateStore {
       );
     }
   }
+}
+
+/** The later of two verifications (by their `at`); either may be absent. */
+export function laterVerified(a: CheckResultSummary | undefined, b: CheckResultSummary | undefined): CheckResultSummary | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(b.at) > Date.parse(a.at) ? b : a;
+}
+
+/**
+ * Records a check or sync run by hand that compared the backup with its
+ * source (`status` not `error`): `synker status` then shows it as the last
+ * verification, with who ran it. A failed one is not a verification and is
+ * not recorded (the schedule's own attempts and failures are its business).
+ * The schedule's timing is left alone: its next check runs when it was due.
+ */
+export async function recordVerification(
+  store: ScheduleStateStore,
+  folderId: string,
+  result: CheckResultSummary,
+  now: number,
+): Promise<boolean> {
+  if (result.status === 'error') return false;
+  await store.update((state) => {
+    const folder = state.folders[folderId] ?? { firstSeenAt: new Date(now).toISOString() };
+    folder.lastVerified = laterVerified(folder.lastVerified, result) ?? result;
+    state.folders[folderId] = folder;
+  });
+  return true;
 }

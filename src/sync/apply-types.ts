@@ -63,7 +63,10 @@ export interface ApplyResult {
   pulled: number;
   pulledBytes: number;
   bytesReceived: number;
+  /** Files renamed (a folder's rename counts its files). */
   moved: number;
+  /** Rename actions done: one per renamed file or folder (the plan's `moves`). */
+  renames: number;
   created: number;
   metadataFixed: number;
   deleted: number;

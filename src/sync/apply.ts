@@ -86,6 +86,7 @@ class PlanRunner {
     pulledBytes: 0,
     bytesReceived: 0,
     moved: 0,
+    renames: 0,
     created: 0,
     metadataFixed: 0,
     deleted: 0,

@@ -76,6 +76,7 @@ export class LocalActions {
       });
     if (a.entry && a.entry.type === 'file' && a.entry.hash !== undefined) await this.remember(a.to.disk, a.entry.hash);
     this.result.moved += a.fileCount;
+    this.result.renames++;
   }
 
   async setAside(a: Extract<SyncAction, { op: 'set-aside' }>): Promise<void> {

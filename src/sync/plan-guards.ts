@@ -3,6 +3,7 @@
  * on the source (ransomware-like), a source that lists far fewer files than
  * last time, and more deletions than `--max-delete` allows (docs/sync.md).
  */
+import { formatCount, plural } from '../base/units.js';
 import type { GuardStop, MaxDelete, PlanOptions } from './plan-types.js';
 
 const DEFAULT_DELETE_PERCENT = 10;
@@ -18,7 +19,7 @@ export function guards(options: PlanOptions, deletions: number, changedOnSource:
     if (changed >= minFiles && changed / base >= share) {
       stops.push({
         guard: 'mass-change',
-        message: `${changed} of ${base} files changed or disappeared on the source since the last verified sync (${percent(changed / base)}): this looks like ransomware or a failing disk, so nothing was synced`,
+        message: `${formatCount(changed)} of ${plural(base, 'file')} changed or disappeared on the source since the last verified sync (${percent(changed / base)}): this looks like ransomware or a failing disk, so nothing was synced`,
         hint: 'inspect the source before anything else; if the change is intended, run `synker sync --force`',
       });
     }
@@ -26,7 +27,7 @@ export function guards(options: PlanOptions, deletions: number, changedOnSource:
     if (last !== undefined && last >= 20 && options.sourceFiles < last / 2) {
       stops.push({
         guard: 'source-shrank',
-        message: `the source lists ${options.sourceFiles} files where it listed ${last} at the last sync: part of it may be unmounted or lost, so nothing was synced`,
+        message: `the source lists ${plural(options.sourceFiles, 'file')} where it listed ${formatCount(last)} at the last sync: part of it may be unmounted or lost, so nothing was synced`,
         hint: 'check the source folder; if the files were removed on purpose, run `synker sync --force`',
       });
     }
@@ -36,7 +37,7 @@ export function guards(options: PlanOptions, deletions: number, changedOnSource:
     if (deletions > limit) {
       stops.push({
         guard: 'max-delete',
-        message: `this sync would remove ${deletions} files from the backup, more than the limit of ${limit}${options.maxDelete ? '' : ` (${DEFAULT_DELETE_PERCENT}% of its files, at least ${DEFAULT_DELETE_FLOOR})`}; nothing was synced`,
+        message: `this sync would remove ${plural(deletions, 'file')} from the backup, more than the limit of ${formatCount(limit)}${options.maxDelete ? '' : ` (${DEFAULT_DELETE_PERCENT}% of its files, at least ${DEFAULT_DELETE_FLOOR})`}; nothing was synced`,
         hint: `check the source; if the deletions are intended, raise the limit, e.g. --max-delete ${deletions}`,
       });
     }

@@ -6,6 +6,7 @@ import type { ApplyResult } from './apply-types.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
 import { formatBytes, formatCount, plural } from '../base/units.js';
 import { printablePath, printableTarget, printableText } from '../base/printable.js';
+import { renamesPhrase } from '../report/words.js';
 
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
 export const SYNC_RESULT_VERSION = 1;
@@ -32,7 +33,7 @@ export function describeAction(a: SyncAction): string {
 export function summarizePlan(plan: SyncPlan): string {
   const t = plan.totals;
   const parts = [`${plural(t.pullFiles, 'file')} to copy (${formatBytes(t.pullBytes)})`];
-  if (t.moves) parts.push(`${plural(t.moves, 'rename')}`);
+  if (t.moves) parts.push(renamesPhrase(t.moves, t.movedFiles ?? t.moves, 'plan'));
   if (t.mkdirs) parts.push(`${plural(t.mkdirs, 'folder')} to create`);
   if (t.symlinks) parts.push(`${plural(t.symlinks, 'symlink')}`);
   if (t.metadata) parts.push(`${plural(t.metadata, 'time/permission fix', 'time/permission fixes')}`);
@@ -66,7 +67,7 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
 export function renderResult(result: ApplyResult): string {
   const lines = [
     `copied ${plural(result.pulled, 'file')} (${formatBytes(result.pulledBytes)}; ${formatBytes(result.bytesReceived)} over the network)` +
-      `, renamed ${formatCount(result.moved)}, created ${formatCount(result.created)}, fixed times/permissions of ${formatCount(result.metadataFixed)}, deleted ${formatCount(result.deleted)}`,
+      `, ${renamesPhrase(result.renames, result.moved, 'done')}, created ${formatCount(result.created)}, fixed times/permissions of ${formatCount(result.metadataFixed)}, deleted ${formatCount(result.deleted)}`,
   ];
   if (result.versions.length) lines.push(`${plural(result.versions.length, 'replaced or deleted item')} kept in .synker/versions/`);
   for (const f of result.failed) lines.push(`failed: ${printablePath(f.path)}: ${printableText(f.message)}`);

@@ -105,7 +105,10 @@ export interface SyncPlan {
 export interface PlanTotals {
   pullFiles: number;
   pullBytes: number;
+  /** Renames: one per renamed file or folder. */
   moves: number;
+  /** Files those renames carry (a folder's rename counts its files). */
+  movedFiles: number;
   mkdirs: number;
   symlinks: number;
   metadata: number;
@@ -116,13 +119,25 @@ export interface PlanTotals {
 
 /** What a plan's actions add up to: one count for sync and restore plans alike. */
 export function planTotals(actions: readonly SyncAction[]): PlanTotals {
-  const totals: PlanTotals = { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 };
+  const totals: PlanTotals = {
+    pullFiles: 0,
+    pullBytes: 0,
+    moves: 0,
+    movedFiles: 0,
+    mkdirs: 0,
+    symlinks: 0,
+    metadata: 0,
+    deletes: 0,
+    deleteBytes: 0,
+  };
   for (const a of actions) {
     if (a.op === 'pull') {
       totals.pullFiles++;
       totals.pullBytes += a.entry.size;
-    } else if (a.op === 'move') totals.moves++;
-    else if (a.op === 'mkdir') totals.mkdirs++;
+    } else if (a.op === 'move') {
+      totals.moves++;
+      totals.movedFiles += a.fileCount;
+    } else if (a.op === 'mkdir') totals.mkdirs++;
     else if (a.op === 'symlink') totals.symlinks++;
     else if (a.op === 'metadata') totals.metadata++;
     else if (a.op === 'delete' && a.entry.type !== 'dir') {

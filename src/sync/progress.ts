@@ -3,7 +3,7 @@
  * files and bytes done and left, rate, and time left. Nothing is printed when
  * stderr is not a terminal (logs and pipes stay clean).
  */
-import { formatBytes, formatClock } from '../base/units.js';
+import { formatBytes, formatClock, formatCount, plural } from '../base/units.js';
 import type { SyncProgress } from './apply-types.js';
 
 export function progressLine(p: SyncProgress, now = Date.now()): string {
@@ -12,7 +12,7 @@ export function progressLine(p: SyncProgress, now = Date.now()): string {
   const left = p.bytesTotal - p.bytesDone;
   const eta = rate > 0 ? left / rate : Number.POSITIVE_INFINITY;
   return (
-    `${p.filesDone}/${p.filesTotal} files, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` +
+    `${formatCount(p.filesDone)}/${plural(p.filesTotal, 'file')}, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}` +
     ` (${formatBytes(left)} left), ${formatBytes(rate)}/s, ETA ${formatClock(eta)}`
   );
 }

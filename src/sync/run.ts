@@ -6,7 +6,8 @@
  * never written to.
  */
 import type { FolderConfig } from '../config/types.js';
-import type { DiffResult } from '../diff/index.js';
+import type { DiffResult, SideTotals } from '../diff/index.js';
+import { BackupTotalsAfter } from './totals-after.js';
 import { createLogger } from '../base/log.js';
 import type { PeerSession } from '../peer/index.js';
 import { applyPlan } from './apply.js';
@@ -57,6 +58,8 @@ export interface SyncOutcome {
   result?: ApplyResult;
   /** Paths (NFC, as in the check's differences) of the actions carried out. */
   donePaths?: ReadonlySet<string>;
+  /** What the backup holds after the run (totals-after.ts); absent when nothing ran. */
+  backupTotals?: SideTotals;
   dryRun: boolean;
   /** 0: the backup now matches (extras kept by choice aside); 1: some files were skipped or failed; 2: nothing or not everything could be done. */
   exitCode: 0 | 1 | 2;
@@ -95,6 +98,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
   if (plan.stops.length > 0) return { plan, dryRun, exitCode: 2 };
   const keeper = new VersionKeeper(folder.path);
   const donePaths = new Set<string>();
+  const after = new BackupTotalsAfter(diff.backupTotals, diff.differences);
   const result = await applyPlan(plan, {
     root: folder.path,
     source: new PeerFileSource(checked.session, folder.id),
@@ -104,6 +108,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     onActionDone: (action) => {
       donePaths.add('at' in action ? action.at.path : action.to.path);
+      after.done(action);
       if (action.op === 'move') options.verified?.recordMoved(action.from.path, action.to.path);
       const landed = landedFile(action);
       if (landed !== undefined) options.verified?.recordLanded(landed);
@@ -118,7 +123,7 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     }
   }
   const exitCode = result.aborted !== undefined ? 2 : result.failed.length > 0 ? 1 : exitCodeOf(plan);
-  return { plan, result, donePaths, dryRun, exitCode };
+  return { plan, result, donePaths, dryRun, exitCode, backupTotals: after.current };
 }
 
 /** The source's file that an action left on the backup, byte for byte verified; undefined for anything else. */

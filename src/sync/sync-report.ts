@@ -48,6 +48,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       pulledBytes: result?.pulledBytes ?? 0,
       bytesReceived: result?.bytesReceived ?? 0,
       moved: result?.moved ?? 0,
+      renames: result?.renames ?? 0,
       created: result?.created ?? 0,
       metadataFixed: result?.metadataFixed ?? 0,
       deleted: result?.deleted ?? 0,
@@ -58,6 +59,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       .filter((s) => s.reason !== 'extra-kept')
       .map((s) => ({ path: s.path, reason: s.reason, detail: s.detail })),
     keptExtras,
+    backupTotals: outcome?.backupTotals ?? null,
     // The report shows each path next to its message: the message need not start with it again.
     failed: (result?.failed ?? []).map(({ path, code, message }) => ({
       path,

@@ -229,6 +229,20 @@ test('synker status needs attention as soon as the last scheduled check failed, 
   assert.equal(needsAttention(report), false);
   const failed = { ...folder, lastCheck: { status: 'error' as const, at: '2026-11-27T03:17:00Z', summary: 'source unreachable' } };
   assert.equal(needsAttention({ ...report, folders: [failed] }), true);
+  // A check run by hand that verified the backup after the failed scheduled one (or after the alert) answers for it.
+  const byHand = { status: 'complete' as const, at: '2026-11-27T09:00:00Z', summary: 'complete', by: 'manual-check' as const };
+  assert.equal(needsAttention({ ...report, folders: [{ ...failed, lastVerified: byHand }] }), false);
+  assert.equal(needsAttention({ ...report, folders: [{ ...failed, lastVerified: byHand, staleAlertAt: '2026-11-27T04:00:00Z' }] }), false);
+  assert.equal(
+    needsAttention({ ...report, folders: [{ ...failed, lastVerified: byHand, staleAlertAt: '2026-11-27T10:00:00Z' }] }),
+    true,
+    'an alert sent after the last verification stands',
+  );
+  assert.equal(
+    needsAttention({ ...report, folders: [{ ...failed, lastVerified: { ...byHand, at: '2026-11-27T01:00:00Z' } }] }),
+    true,
+    'a verification before the failed scheduled check does not answer for it',
+  );
   assert.equal(
     needsAttention({ ...report, outbox: { ...report.outbox, damaged: 1 } }),
     true,
@@ -253,10 +267,7 @@ test('synker outbox and status name a damaged message file instead of saying eve
   assert.equal(json.damaged.length, 1);
   const status = await runSynker(['status'], { env });
   assert.equal(status.code, 1, status.stderr);
-  assert.match(
-    status.stdout,
-    /^outbox: no message waiting, 1 damaged message file\(s\) that will never be sent \(synker outbox names them\)$/m,
-  );
+  assert.match(status.stdout, /^outbox: no message waiting, 1 damaged message file that will never be sent \(synker outbox names them\)$/m);
   assert.equal(status.stdout.match(/^outbox:/gm)?.length, 1, 'one outbox line');
   assert.doesNotMatch(status.stdout, /outbox: empty/);
 });

@@ -358,13 +358,14 @@ async function syncedKeepingOneExtra(): Promise<CheckReport> {
     actions: [],
     skipped: [{ path: 'only-here.txt', reason: 'extra-kept' as const, detail: 'not on the source; kept' }],
     stops: [],
-    totals: { pullFiles: 0, pullBytes: 0, moves: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 },
+    totals: { pullFiles: 0, pullBytes: 0, moves: 0, movedFiles: 0, mkdirs: 0, symlinks: 0, metadata: 0, deletes: 0, deleteBytes: 0 },
   };
   const result = {
     pulled: 0,
     pulledBytes: 0,
     bytesReceived: 0,
     moved: 0,
+    renames: 0,
     created: 0,
     metadataFixed: 0,
     deleted: 0,

@@ -78,15 +78,15 @@ test('a scheduled sync fixes the backup, mails what it fixed and refused, and a 
   await tickUntil('2026-11-25T04:30:00Z');
   assert.equal(smtp.received.length, 1, 'the sync that fixed something was mailed');
   const first = await smtp.parsed(0);
-  assert.equal(first.subject, 'Backup of photos on nas synced: 2 files copied (42 B), 2 renamed; complete');
+  assert.equal(first.subject, 'Backup of photos on nas synced: 2 files copied (42 B), 1 renamed (2 files); complete');
   const text = first.text ?? '';
   assert.match(
     text,
-    /synker synced the backup of photos on nas from laptop: 2 files copied \(42 B\), 2 renamed\. The backup now matches the source\./,
+    /synker synced the backup of photos on nas from laptop: 2 files copied \(42 B\), 1 renamed \(2 files\)\. The backup now matches the source\./,
   );
   assert.match(
     text,
-    /What the sync fixed\n +Copied from the source +2 +42 B\n +Renamed locally \(moves\) +2\n +Old copies kept in \.synker\/versions\/ +1/,
+    /What the sync fixed\n +Copied from the source +2 +42 B\n +Renamed locally \(files and folders\) +1 +2 files\n +Old copies kept in \.synker\/versions\/ +1/,
   );
   assert.match(String(first.html), /What the sync fixed/);
   assert.doesNotMatch(text, /Not synced on purpose|Failed \(/);

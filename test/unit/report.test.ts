@@ -125,7 +125,17 @@ test('a check that could not be done is a report too: exit 2 with the error and 
 });
 
 test('a sync that fixed nothing says whether nothing needed fixing or nothing could be fixed', () => {
-  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const fixed = {
+    pulledFiles: 0,
+    pulledBytes: 0,
+    bytesReceived: 0,
+    moved: 0,
+    renames: 0,
+    created: 0,
+    metadataFixed: 0,
+    deleted: 0,
+    versions: [],
+  };
   const clean = { fixed, stops: [], aborted: null, failed: [], complete: true };
   assert.equal(fixedPhrase(clean), 'nothing needed fixing');
   assert.equal(
@@ -162,7 +172,17 @@ test('names and link targets are escaped in the terminal report, so a name canno
     assert.match(text, /a-link {2}link points to "photo\\u\{202e\}gpj\.exe\\u\{a\}" on source, "plain" on backup/);
   }
   // After a sync: the refused and failed lists, and what is left.
-  const fixed = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+  const fixed = {
+    pulledFiles: 0,
+    pulledBytes: 0,
+    bytesReceived: 0,
+    moved: 0,
+    renames: 0,
+    created: 0,
+    metadataFixed: 0,
+    deleted: 0,
+    versions: [],
+  };
   const remaining = {
     failing: report.summary.failing,
     failingBytes: report.summary.failingBytes,
@@ -172,7 +192,21 @@ test('names and link targets are escaped in the terminal report, so a name canno
   const refused = [{ path: forged, reason: 'suspicious', detail: 'changed\u202e' }];
   const failed = [{ path: 'f\x1b[2J', code: 'EACCES', message: "EACCES: permission denied, open 'f\x1b[2J'" }];
   const synced = renderTerminal(
-    { ...report, sync: { dryRun: false, fixed, stops: [], refused, keptExtras: 0, failed, aborted: null, remaining, complete: false } },
+    {
+      ...report,
+      sync: {
+        dryRun: false,
+        fixed,
+        stops: [],
+        refused,
+        keptExtras: 0,
+        backupTotals: null,
+        failed,
+        aborted: null,
+        remaining,
+        complete: false,
+      },
+    },
     { color: false, all: false },
   );
   assert.doesNotMatch(synced, /[\x00-\x09\x0b-\x1f\x7f\u202e\u2066]/);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { afterCheck, type Notice } from '../../src/schedule/policy.js';
 import { CheckScheduler, type CheckRun } from '../../src/schedule/scheduler.js';
 import { DEFAULT_SCHEDULE, ScheduleConfigError, parseScheduleSettings, type ScheduleSettings } from '../../src/config/schedule.js';
-import { ScheduleStateStore, type CheckResultSummary, type CheckStatus } from '../../src/schedule/state.js';
+import { ScheduleStateStore, recordVerification, type CheckResultSummary, type CheckStatus } from '../../src/schedule/state.js';
 import { SynkerError } from '../../src/base/errors.js';
 import { ManualClock } from '../harness/clock.js';
 import { tempDir } from '../harness/tmp.js';
@@ -22,6 +22,8 @@ interface Harness {
   outboxRetries: number[];
   /** What the next checks return. */
   outcome: { status: CheckStatus };
+  /** Runs inside each check, after its result is known (what happens meanwhile elsewhere). */
+  duringRun?: (folder: string) => Promise<void>;
 }
 
 async function harness(
@@ -50,6 +52,7 @@ async function harness(
       const at = new Date(clock.now()).toISOString();
       h.runs.push({ folder, at });
       if (h.outcome.status === 'error') throw new SynkerError('E_PEER_UNREACHABLE', 'the source laptop cannot be reached');
+      await h.duringRun?.(folder);
       return {
         summary: { status: h.outcome.status, at, summary: h.outcome.status, differences: h.outcome.status === 'differences' ? 12 : 0 },
         report: `report of ${folder} at ${at}`,
@@ -232,4 +235,97 @@ test('schedule settings: defaults and clear errors', () => {
       (err: unknown) => err instanceof ScheduleConfigError && pattern.test(err.message),
     );
   }
+});
+
+test('a verification by hand, recorded while a scheduled check runs, is kept when it is the later one', async (t) => {
+  const h = await harness(t, '2026-11-24T03:00:00Z');
+  const manual: CheckResultSummary = { status: 'complete', at: '2026-11-24T03:30:00.000Z', summary: 'complete', by: 'manual-check' };
+  // A `synker check` run by hand finishes while the scheduled one is being recorded, and after it.
+  h.duringRun = async (folder) => {
+    await recordVerification(h.store, folder, manual, h.clock.now());
+  };
+  await runUntil(h, '2026-11-24T03:25:00Z');
+  assert.equal(h.runs.length, 1);
+  const folder = (await h.store.load()).folders.pictures!;
+  assert.deepEqual(folder.lastVerified, manual, 'the later verification by hand is not overwritten');
+  assert.equal(folder.lastAttemptAt, h.runs[0]!.at, 'the schedule recorded its own attempt');
+});
+
+test('a verification by hand between scheduled checks counts: no "not verified since" alert while the source is only unreachable for the schedule', async (t) => {
+  const h = await harness(t, '2026-11-01T00:00:00Z');
+  await runUntil(h, '2026-11-01T04:00:00Z', 10 * 60_000);
+  h.outcome.status = 'error';
+  await runUntil(h, '2026-11-03T00:00:00Z', 10 * 60_000);
+  // On 3 Nov the user checks by hand and the backup is verified; the schedule still cannot reach the source.
+  assert.equal(
+    await recordVerification(
+      h.store,
+      'pictures',
+      { status: 'complete', at: '2026-11-03T00:00:00.000Z', summary: 'complete', by: 'manual-check' },
+      h.clock.now(),
+    ),
+    true,
+  );
+  await runUntil(h, '2026-11-05T00:00:00Z', 10 * 60_000);
+  assert.deepEqual(
+    h.notices.filter((n) => n.kind === 'stale'),
+    [],
+    'staleAfter (3 days) counts from the check by hand',
+  );
+  await runUntil(h, '2026-11-06T06:00:00Z', 10 * 60_000);
+  const stale = h.notices.filter((n) => n.kind === 'stale');
+  assert.equal(stale.length, 1);
+  assert.equal(stale[0]!.kind === 'stale' && stale[0]!.since, '2026-11-03T00:00:00.000Z');
+
+  // Verified by hand after the alert: the recovery mail (the schedule's) still names the alert's date.
+  await recordVerification(
+    h.store,
+    'pictures',
+    { status: 'complete', at: new Date(h.clock.now()).toISOString(), summary: 'complete', by: 'manual-sync' },
+    h.clock.now(),
+  );
+  h.outcome.status = 'complete';
+  await runUntil(h, '2026-11-07T06:00:00Z', 10 * 60_000);
+  const recovered = h.notices.filter((n) => n.kind === 'recovered');
+  assert.equal(recovered.length, 1);
+  assert.equal(recovered[0]!.kind === 'recovered' && recovered[0]!.since, '2026-11-03T00:00:00.000Z');
+});
+
+test('a failed check by hand is no verification and is not recorded', async (t) => {
+  const store = new ScheduleStateStore(path.join(await tempDir(t), 'schedule.json'));
+  const failed: CheckResultSummary = {
+    status: 'error',
+    at: '2026-11-03T00:00:00.000Z',
+    summary: 'the source laptop cannot be reached',
+    by: 'manual-check',
+  };
+  assert.equal(await recordVerification(store, 'pictures', failed, Date.parse('2026-11-03T00:00:00Z')), false);
+  assert.deepEqual(await store.load(), { version: 1, folders: {} });
+});
+
+test('an older verification never replaces a newer one', async (t) => {
+  const store = new ScheduleStateStore(path.join(await tempDir(t), 'schedule.json'));
+  const newer: CheckResultSummary = { status: 'complete', at: '2026-11-03T00:00:00.000Z', summary: 'complete', by: 'scheduled-check' };
+  const older: CheckResultSummary = {
+    status: 'differences',
+    at: '2026-11-02T00:00:00.000Z',
+    summary: '1 file missing (5 B)',
+    by: 'manual-check',
+  };
+  await recordVerification(store, 'pictures', newer, Date.parse(newer.at));
+  await recordVerification(store, 'pictures', older, Date.parse(newer.at));
+  assert.deepEqual((await store.load()).folders.pictures!.lastVerified, newer);
+});
+
+test("writers of the schedule state take turns: none loses another one's change", async (t) => {
+  const store = new ScheduleStateStore(path.join(await tempDir(t), 'schedule.json'));
+  // Twenty read-modify-writes at once, each adding its own folder: all twenty are in the file after.
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      store.update((state) => {
+        state.folders[`f${i}`] = { firstSeenAt: '2026-11-01T00:00:00.000Z' };
+      }),
+    ),
+  );
+  assert.equal(Object.keys((await store.load()).folders).length, 20);
 });

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../../base/atomic-file.js';
 import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js';
 import { checkThroughAgent } from '../../control/client.js';
@@ -36,6 +36,7 @@ interface CheckFlags extends DiscoveryFlags {
   jobs?: string;
   email?: boolean;
   agent?: boolean;
+  record?: boolean;
 }
 
 export function register(program: Command): void {
@@ -57,7 +58,9 @@ export function register(program: Command): void {
     .option(
       '--no-agent',
       "check in this process even when this machine's agent runs (by default the agent does it: its code and scan thread are warm)",
-    );
+    )
+    // The agent's schedule runs `synker check --no-record` and records the run itself, as a scheduled one.
+    .addOption(new Option('--no-record', 'do not record this check as the last verification (synker status)').hideHelp());
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
     ['synker check photos --peer 192.168.1.20:7780', 'reach the source at a fixed address'],
@@ -111,6 +114,9 @@ export function register(program: Command): void {
           () => undefined,
           (err: unknown) => err,
         );
+        // Every check that compared the backup with its source is a verification: `synker status` shows it.
+        // Recorded once the report is out (its modules and the locked write cost the reader no wait).
+        if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         if (written !== undefined) throw written;
         for (const report of reports) {

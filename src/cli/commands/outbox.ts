@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { SynkerError } from '../../base/errors.js';
+import { formatAge } from '../../base/units.js';
 import { flushOutbox } from '../../mail/deliver.js';
 import { Outbox, OutboxStorageError, type OutboxEntry } from '../../mail/outbox.js';
 import { SmtpConfigError } from '../../config/smtp.js';
@@ -107,7 +108,5 @@ export function register(program: Command): void {
 }
 
 function age(ms: number): string {
-  if (ms < 3_600_000) return `${Math.max(0, Math.round(ms / 60_000))} min ago`;
-  if (ms < 2 * 86_400_000) return `${Math.round(ms / 3_600_000)} h ago`;
-  return `${Math.round(ms / 86_400_000)} days ago`;
+  return `${formatAge(Math.max(0, ms))} ago`;
 }

@@ -10,7 +10,7 @@ import type { ManifestEntry } from '../../manifest/entry.js';
 import type { FolderScan, ScanStats } from '../../scan/index.js';
 import { addExamples } from '../help.js';
 import { action, EXIT } from '../run.js';
-import { formatBytes, plural } from '../../base/units.js';
+import { formatBytes, formatCount, formatDuration, plural } from '../../base/units.js';
 
 interface ScanFlags {
   json?: boolean;
@@ -179,13 +179,13 @@ export function summary(stats: ScanStats): string {
   const rate = seconds > 0 ? stats.hashedBytes / seconds : 0;
   const parts = [
     `${plural(stats.files, 'file')} (${formatBytes(stats.bytes)}), ${plural(stats.dirs, 'folder')}, ${plural(stats.symlinks, 'symlink')}`,
-    `hashed ${stats.hashedFiles}, from cache ${stats.cachedFiles}`,
-    `${stats.errors} errors`,
+    `hashed ${formatCount(stats.hashedFiles)}, from cache ${formatCount(stats.cachedFiles)}`,
+    plural(stats.errors, 'error'),
   ];
-  if (stats.unstable > 0) parts.push(`${stats.unstable} changing while read (unstable)`);
-  if (stats.skippedSpecial > 0) parts.push(`${stats.skippedSpecial} sockets/FIFOs/devices skipped`);
-  if (stats.ignored > 0) parts.push(`${stats.ignored} ignored`);
-  parts.push(`${seconds.toFixed(2)} s, ${formatBytes(rate)}/s hashed`);
+  if (stats.unstable > 0) parts.push(`${formatCount(stats.unstable)} changing while read (unstable)`);
+  if (stats.skippedSpecial > 0) parts.push(`${formatCount(stats.skippedSpecial)} sockets/FIFOs/devices skipped`);
+  if (stats.ignored > 0) parts.push(`${formatCount(stats.ignored)} ignored`);
+  parts.push(`${formatDuration(stats.elapsedMs)}, ${formatBytes(rate)}/s hashed`);
   return `scan: ${parts.join('; ')}`;
 }
 

@@ -1,6 +1,7 @@
 /**
  * `synker status [--json]`: per folder, its role, its peer(s), the last
- * scheduled check and the last one that verified the backup, when the next
+ * scheduled check and the last check or sync that verified the backup
+ * (scheduled or run by hand: `lastVerified.by` says who), when the next
  * check is due, and how many e-mails wait in the outbox.
  * Exit code: 0 every backup verified and complete, 1 something needs
  * attention (differences, not verified, mail waiting), 2 error.
@@ -13,11 +14,12 @@ import { outboxDir, scheduleStateFile } from '../../dirs/data-files.js';
 import { nextCheckAt } from '../../schedule/scheduler.js';
 import { createCron, type ScheduleSettings } from '../../config/schedule.js';
 import { scheduleSettingsOf } from '../../config/settings.js';
-import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
+import { ScheduleStateStore, VERIFIED_BY_WORDS, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
 import { formatTable } from '../table.js';
+import { plural } from '../../base/units.js';
 
 export interface FolderStatus {
   id: string;
@@ -82,10 +84,22 @@ function when(iso: string | null | undefined): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-function resultWords(r: CheckResultSummary | null): string {
+function resultWords(r: CheckResultSummary | null, withWho = false): string {
   if (!r) return 'never';
   const word = r.status === 'complete' ? 'complete' : r.status === 'differences' ? r.summary : `failed: ${r.summary}`;
-  return `${when(r.at)}: ${word}`;
+  // Records from before synker said who ran a check were all the schedule's.
+  const who = withWho ? ` (${r.by === undefined ? 'scheduled' : VERIFIED_BY_WORDS[r.by]})` : '';
+  return `${when(r.at)}: ${word}${who}`;
+}
+
+/** A check that verified the backup after the last scheduled attempt (or after the alert) answers for it. */
+function supersedes(verified: CheckResultSummary | null, at: string | null | undefined): boolean {
+  return verified !== null && at != null && Date.parse(verified.at) > Date.parse(at);
+}
+
+/** The "not verified since" alert is out and no check verified the backup since it went out. */
+function alertStands(f: FolderStatus): boolean {
+  return f.staleAlertAt !== null && !supersedes(f.lastVerified, f.staleAlertAt);
 }
 
 export function needsAttention(status: StatusReport): boolean {
@@ -95,11 +109,12 @@ export function needsAttention(status: StatusReport): boolean {
     status.folders.some(
       (f) =>
         f.role === 'backup' &&
-        // The last scheduled check failing counts at once, not only once the stale alert is out (days later).
-        (f.staleAlertAt !== null ||
+        // The last scheduled check failing counts at once, not only once the stale alert is out (days later),
+        // unless a later check (one run by hand) verified the backup since.
+        (alertStands(f) ||
           f.lastVerified === null ||
           f.lastVerified.status !== 'complete' ||
-          (f.lastCheck !== null && f.lastCheck.status !== 'complete')),
+          (f.lastCheck !== null && f.lastCheck.status !== 'complete' && !supersedes(f.lastVerified, f.lastCheck.at))),
     )
   );
 }
@@ -108,7 +123,7 @@ export function register(program: Command): void {
   const command = program
     .command('status')
     .description(
-      'per folder: role, peers, last scheduled check and its result, next scheduled check; e-mails waiting in the outbox (a manual synker check is not recorded)',
+      'per folder: role, peers, last scheduled check and its result, last verification (scheduled, or a synker check or sync run by hand) and who ran it, next scheduled check; e-mails waiting in the outbox',
     )
     .option('--json', 'machine-readable output');
   addExamples(command, [
@@ -131,14 +146,14 @@ export function register(program: Command): void {
                   f.role,
                   f.peers.join(', ') || '-',
                   f.role === 'backup' ? resultWords(f.lastCheck) : '(checked by the backup)',
-                  f.role === 'backup' ? resultWords(f.lastVerified) : '-',
+                  f.role === 'backup' ? resultWords(f.lastVerified, true) : '-',
                   f.role !== 'backup' ? '-' : f.overdue ? 'overdue: runs when the agent runs' : when(f.nextCheck),
                 ]),
               ),
             );
           }
           for (const f of status.folders) {
-            if (f.staleAlertAt)
+            if (alertStands(f))
               process.stdout.write(
                 `${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
               );
@@ -150,8 +165,9 @@ export function register(program: Command): void {
           const waiting =
             status.outbox.waiting === 0
               ? 'no message waiting'
-              : `${status.outbox.waiting} e-mail(s) waiting since ${when(status.outbox.oldest)}`;
-          const damaged = status.outbox.damaged === 0 ? '' : `, ${status.outbox.damaged} damaged message file(s) that will never be sent`;
+              : `${plural(status.outbox.waiting, 'e-mail')} waiting since ${when(status.outbox.oldest)}`;
+          const damaged =
+            status.outbox.damaged === 0 ? '' : `, ${plural(status.outbox.damaged, 'damaged message file')} that will never be sent`;
           const see =
             status.outbox.waiting === 0 && status.outbox.damaged === 0
               ? ''

@@ -5,7 +5,7 @@
  * the backup matches, 1 files were skipped or failed, 2 the run could not
  * be done.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/folders.js';
 import { UsageError } from '../../base/errors.js';
 import { planToJson, renderPlan, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
@@ -33,6 +33,7 @@ interface SyncFlags extends DiscoveryFlags {
   all?: boolean;
   timeout?: string;
   jobs?: string;
+  record?: boolean;
 }
 
 export function register(program: Command): void {
@@ -48,7 +49,9 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON (docs/sync.md), one line per folder')
     .option('--all', 'list every action and skipped file (long lists are cut otherwise)')
     .option('--timeout <duration>', `how long to try reaching the source (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`)
-    .option('--jobs <n>', 'hashing threads (default: one per core)');
+    .option('--jobs <n>', 'hashing threads (default: one per core)')
+    // The agent's schedule runs `synker sync --no-record` and records the run itself, as a scheduled one.
+    .addOption(new Option('--no-record', 'do not record this run as the last verification (synker status)').hideHelp());
   addDiscoveryOptions(sync, 'the source');
   addExamples(sync, [
     ['synker sync photos --dry-run', 'show what a sync would copy, rename and keep'],
@@ -92,6 +95,8 @@ export function register(program: Command): void {
               process.stdout,
               flags.json ? jsonLinesPieces([toJson(result)]) : [render(result, flags.all ?? false, shouldUseColor(process.stdout))],
             );
+            // The check before the sync compared the backup with its source: a verification, as the sync left it.
+            if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, [result.report]);
             if (result.error) {
               printError(result.error);
             }

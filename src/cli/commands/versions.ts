@@ -8,7 +8,7 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { parseDuration } from '../../base/duration.js';
 import { UsageError } from '../../base/errors.js';
 import { SyncError } from '../../sync/errors.js';
-import { formatBytes } from '../../base/units.js';
+import { formatBytes, plural } from '../../base/units.js';
 import { pruneVersions } from '../../sync/versions-prune.js';
 import { listVersions, restoreVersion, type VersionInfo } from '../../sync/versions.js';
 import { withCliContext } from '../context.js';
@@ -109,7 +109,7 @@ export function register(program: Command): void {
           ...(keep === undefined ? {} : { keepPerPath: keep }),
         });
         process.stdout.write(
-          `removed ${removed.length} kept versions (${formatBytes(removed.reduce((n, v) => n + v.size, 0))}) from "${folder.id}"\n`,
+          `removed ${plural(removed.length, 'kept version')} (${formatBytes(removed.reduce((n, v) => n + v.size, 0))}) from "${folder.id}"\n`,
         );
       });
     }),
