@@ -6,6 +6,9 @@
  * `synker check` on this machine has the agent do its checks, and, when
  * enabled, mDNS advertising and the backup schedule. `stop()` ends every
  * part cleanly.
+ *
+ * Longer than 300 lines: the composition root starts and stops every part
+ * in one order, read as one; each part lives in a module of its own.
  */
 import path from 'node:path';
 import { saveConfigFile } from '../config/config-file.js';

@@ -2,6 +2,10 @@
  * `synker peers`: which agents this machine can see on the LAN (mDNS) and
  * whether the configured static peers answer. Exits 1 when nothing is
  * found, with the usual causes and the --peer fallback.
+ *
+ * Longer than 300 lines: one command with three sources of peers (mDNS,
+ * static addresses, agents of this machine's other homes) and the hint
+ * for each way of finding nothing; the survey itself is discovery's.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
