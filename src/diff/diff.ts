@@ -130,7 +130,8 @@ class Join {
     const facts = factsOf(entry);
     const bytes = entry.type === 'file' ? entry.size : 0;
     if (side === 'source') this.missing.push({ category: 'missing', path: entry.path, source: facts, bytes, failing: true });
-    else this.extra.push({ category: 'extra', path: entry.path, backup: facts, bytes, failing: true });
+    // An extra never makes the backup incomplete: every source file can still be there (docs/check.md).
+    else this.extra.push({ category: 'extra', path: entry.path, backup: facts, bytes, failing: false });
   }
 
   both(sourceGroup: ManifestEntry[], backupGroup: ManifestEntry[]): void {
