@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: the headline, the summary table, the sync section
+ * and the lists are one layout over one model, read top to bottom.
+ *
  * The report for a person at a terminal: the verdict and a summary first,
  * then the differences grouped by category and by folder. Long lists are cut
  * (with how many more there are and `--all`). Colour only on a terminal,
