@@ -156,7 +156,7 @@ function headline(report: CheckReport, p: Palette): string {
     return `${p.bold(folder)}: ${
       v.state === 'complete'
         ? p.good('synced, backup complete')
-        : p.bad(`synced, backup INCOMPLETE: ${plural(v.failing, 'difference')} left`) + ` (${formatBytes(v.failingBytes)})`
+        : `${p.bad(`synced, backup INCOMPLETE: ${plural(v.failing, 'difference')} left`)} (${formatBytes(v.failingBytes)})`
     }${listed}`;
   }
   const s = report.summary;

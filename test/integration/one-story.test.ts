@@ -36,7 +36,7 @@ const FAILING_BYTES = 'mike'.length + B_ON_SOURCE.length + 'charlie'.length + AL
 const EXTRA = 'only on the nas';
 
 const firstLine = (text: string) => text.split('\n')[0]!;
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('one scenario, one verdict: check, sync --dry-run, sync, check again, status, --json and the e-mail agree', async (t) => {
   const pair = await startCheckPair(t, FILES);
@@ -104,14 +104,20 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   assert.equal(mailed.code, 1, mailed.stderr);
   const mail = await server.parsed(server.received.length - 1);
   assert.equal(mail.subject, `Backup of photos on nas: 1 file missing (4 B), 2 files differ, 1 folder moved`);
-  assert.match(mail.text ?? '', new RegExp(`: 4 differences \\(${escape(formatBytes(FAILING_BYTES))}\\)\\.`));
-  assert.match(mail.text ?? '', new RegExp(`Total failing\\s+4\\s+${escape(formatBytes(FAILING_BYTES))}`));
+  assert.match(mail.text ?? '', new RegExp(`: 4 differences \\(${escapeRe(formatBytes(FAILING_BYTES))}\\)\\.`));
+  assert.match(mail.text ?? '', new RegExp(`Total failing\\s+4\\s+${escapeRe(formatBytes(FAILING_BYTES))}`));
   assert.match(mail.text ?? '', /extra on backup\s+1\s+\d+ B {2}\(does not fail\)/);
-  assert.match(String(mail.html), new RegExp(`<strong>4</strong>.*<strong>${escape(formatBytes(FAILING_BYTES))}</strong>`, 's'));
+  assert.match(String(mail.html), new RegExp(`<strong>4</strong>.*<strong>${escapeRe(formatBytes(FAILING_BYTES))}</strong>`, 's'));
 
   // A scheduled check records the same verdict; status shows it.
   const clock = new ManualClock(Date.parse('2026-11-25T03:55:00Z'));
-  const schedule = startBackupSchedule({ config: () => pair.backupConfig, dataDir: path.join(pair.backupHome, 'data'), clock, env, tickMs: 60_000 });
+  const schedule = startBackupSchedule({
+    config: () => pair.backupConfig,
+    dataDir: path.join(pair.backupHome, 'data'),
+    clock,
+    env,
+    tickMs: 60_000,
+  });
   t.after(() => schedule.stop());
   const scheduledCheck = async () => {
     for (let minute = 0; minute < 6; minute++) {
@@ -168,7 +174,7 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   const mail2 = await server.parsed(server.received.length - 1);
   assert.equal(mail2.subject, 'Backup of photos on nas is complete');
   assert.match(mail2.text ?? '', /matches 7 files .* 1 difference that does not make it incomplete \(listed below\)\./s);
-  assert.match(mail2.text ?? '', new RegExp(`Total failing\\s+0\\s+${escape(formatBytes(0))}`));
+  assert.match(mail2.text ?? '', new RegExp(`Total failing\\s+0\\s+${escapeRe(formatBytes(0))}`));
   assert.match(mail2.text ?? '', /extra on backup\s+1\s+\d+ B {2}\(does not fail\)/);
 
   // The next scheduled check: status says complete and exits 0.

@@ -39,7 +39,10 @@ test('a complete backup: exit 0, complete, and metadata-only differences do not 
   assert.equal(touched.exitCode, CHECK_EXIT.complete);
   assert.equal(touched.summary.differences, 1);
   assert.equal(touched.summary.failing, 0);
-  assert.match(renderTerminal(touched, { color: false, all: false }), /backup complete, 4 files verified; listed, not failing: 1 notice: metadata or names only$/m);
+  assert.match(
+    renderTerminal(touched, { color: false, all: false }),
+    /backup complete, 4 files verified; listed, not failing: 1 notice: metadata or names only$/m,
+  );
 });
 
 test('differences: exit 1 with totals per category, and the model names both peers', async () => {

@@ -31,7 +31,16 @@ async function reportOf(source: ManifestEntry[], backup: ManifestEntry[]): Promi
   });
 }
 
-const NOTHING_FIXED = { pulledFiles: 0, pulledBytes: 0, bytesReceived: 0, moved: 0, created: 0, metadataFixed: 0, deleted: 0, versions: [] };
+const NOTHING_FIXED = {
+  pulledFiles: 0,
+  pulledBytes: 0,
+  bytesReceived: 0,
+  moved: 0,
+  created: 0,
+  metadataFixed: 0,
+  deleted: 0,
+  versions: [],
+};
 
 /** The report as a sync that left `left` would make it (sync/sync-report.ts builds the real one). */
 function synced(report: CheckReport, left: CheckReport['differences'], keptExtras: number): CheckReport {
