@@ -126,6 +126,11 @@ export interface DiffOptions {
   mtimeToleranceMs?: number | 'auto';
   /** Compare permission bits (default true; turn off for file systems without POSIX modes). */
   compareMode?: boolean;
+  /**
+   * A file only on the backup (`extra`) makes the backup incomplete: the folder is configured as an exact
+   * mirror (`mirror: true`). Default false: extras are listed and never fail (docs/check.md).
+   */
+  extrasFail?: boolean;
   /** Last verified hashes, for the which-side-changed verdicts. */
   verified?: VerifiedLookup;
   /**

@@ -173,12 +173,12 @@ export interface ReportInput {
  * the status give (docs/check.md, "What complete means"):
  * - `complete`: every source entry is on the backup with its content, as
  *   compared (hashes; sizes only with --size-only). Only-on-the-backup files
- *   (extras), metadata and normalisation-only names are listed, never failing.
+ *   (extras, except in a `mirror` folder), metadata and normalisation-only
+ *   names are listed, never failing.
  * - `incomplete`: at least one failing difference; `failing`/`failingBytes`
  *   count them, each once (a renamed folder is one difference of its bytes).
  * - `not-verified`: the comparison could not be done (exitCode 2).
- * After a real (not dry) sync it is the state the sync left: the counts of
- * what remains, not of what the check found before it.
+ * After a real (not dry) sync: the state the sync left, counted after it.
  */
 export type BackupState = 'complete' | 'incomplete' | 'not-verified';
 
@@ -187,7 +187,7 @@ export interface BackupVerdict {
   /** Differences that make the backup incomplete, and their bytes. */
   failing: number;
   failingBytes: number;
-  /** Every difference still listed (failing or not), and the files only on the backup among them. */
+  /** Differences still listed, failing or not; the extras among them that do not fail (all but in a mirror). */
   differences: number;
   extras: CategoryTotal;
   byCategory: Record<Category, CategoryTotal>;
@@ -201,8 +201,7 @@ export function verdictOf(report: Pick<CheckReport, 'error' | 'differences' | 's
   const differences = afterSync ? sync.remaining.differences : report.differences;
   const byCategory = afterSync ? sync.remaining.byCategory : report.summary.byCategory;
   const failing = differences.filter((d) => d.failing);
-  // An interrupted sync cannot vouch for what it did not reach; a sync a guard stopped changed nothing.
-  const interrupted = afterSync && sync.aborted !== null;
+  const interrupted = afterSync && sync.aborted !== null; // it cannot vouch for what it did not reach
   const state: BackupState =
     report.error !== null && !afterSync ? 'not-verified' : failing.length > 0 || interrupted ? 'incomplete' : 'complete';
   return {
@@ -210,7 +209,7 @@ export function verdictOf(report: Pick<CheckReport, 'error' | 'differences' | 's
     failing: failing.length,
     failingBytes: failing.reduce((n, d) => n + d.bytes, 0),
     differences: differences.length,
-    extras: { ...byCategory.extra },
+    extras: totalsByCategory(differences.filter((d) => !d.failing)).extra,
     byCategory,
     after: afterSync ? 'sync' : 'check',
   };
@@ -221,6 +220,7 @@ export function failingAfterSync(sync: SyncReport): { failing: number; failingBy
   return { failing: sync.remaining.failing, failingBytes: sync.remaining.failingBytes };
 }
 
+/** The exit code a set of differences deserves: what does not fail (extras, metadata, notices) does not count. */
 export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
   return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
 }

@@ -190,3 +190,33 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   assert.match(statusText.stdout, /\nphotos +backup +laptop +\d{4}-\d\d-\d\d \d\d:\d\d UTC: complete /);
   assert.equal(formatCount(before.summary.failing), '4');
 });
+
+test('a folder configured as an exact mirror fails on an extra everywhere, until sync --delete', async (t) => {
+  const pair = await startCheckPair(t, { 'a.txt': 'alpha' });
+  pair.backupConfig.folders[0]!.mirror = true;
+  await pair.writeBackupHome();
+  const env = isolatedEnv(path.dirname(pair.backupHome), { SYNKER_HOME: pair.backupHome });
+  const synker = (...args: string[]) => runSynker(args, { env });
+  await writeTree(pair.backupRoot, { 'leftover.tmp': EXTRA });
+
+  const check = await synker('check', '--no-discovery', 'photos');
+  assert.equal(check.code, 1, check.stderr);
+  assert.equal(firstLine(check.stdout), `folder "photos": backup INCOMPLETE: 1 difference (${formatBytes(EXTRA.length)})`);
+  const report = JSON.parse((await synker('check', '--no-discovery', 'photos', '--json')).stdout) as CheckReport;
+  assert.deepEqual(
+    report.differences.map((d) => [d.category, d.path, d.failing]),
+    [['extra', 'leftover.tmp', true]],
+  );
+
+  // Kept without --delete: still incomplete, in the words and the exit code.
+  const kept = await synker('sync', '--no-discovery', 'photos');
+  assert.equal(kept.code, 1, kept.stdout + kept.stderr);
+  assert.equal(firstLine(kept.stdout), `folder "photos": synced, backup INCOMPLETE: 1 difference left (${formatBytes(EXTRA.length)})`);
+
+  const deleted = await synker('sync', '--no-discovery', 'photos', '--delete');
+  assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
+  assert.equal(firstLine(deleted.stdout), 'folder "photos": synced, backup complete');
+  const after = await synker('check', '--no-discovery', 'photos');
+  assert.equal(after.code, 0, after.stdout + after.stderr);
+  assert.equal(firstLine(after.stdout), 'folder "photos": backup complete, 1 file verified');
+});

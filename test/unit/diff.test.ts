@@ -41,6 +41,14 @@ test('missing and extra entries, with counts and bytes', async () => {
   );
 });
 
+test('in a folder that must be an exact mirror (extrasFail), an extra fails', async () => {
+  const result = await diff(base, [...base, file('new.bin', 'xyzzy!')], { extrasFail: true });
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.failing]),
+    [['extra new.bin', true]],
+  );
+});
+
 test('an in-place edit that keeps size and mtime is a content difference', async () => {
   const result = await diff(base, [dir('docs'), file('docs/a.txt', 'ALPHA'), file('docs/b.txt', 'bravo'), file('top.txt', 'top')]);
   assert.deepEqual(result.differences.map(brief), ['content docs/a.txt']);
