@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { CheckReport } from '../../src/report/model.js';
+import type { BackupVerdict, CheckReport } from '../../src/report/model.js';
 import { formatBytes, formatCount } from '../../src/base/units.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';
 import { startCheckPair, writeTree } from '../harness/check-pair.js';
@@ -138,7 +138,11 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(firstLine(dry.stdout), `folder "photos": ${incomplete}`);
   assert.match(dry.stdout, /extra-kept +docs\/extra\.txt/);
-  const dryJson = (await json('sync', '--no-discovery', 'photos', '--dry-run')).value as { check: CheckReport };
+  const dryJson = (await json('sync', '--no-discovery', 'photos', '--dry-run')).value as { check: CheckReport; verdict: BackupVerdict };
+  assert.deepEqual(
+    [dryJson.verdict.state, dryJson.verdict.after, dryJson.verdict.failing, dryJson.verdict.failingBytes, dryJson.verdict.extras.count],
+    ['incomplete', 'check', 4, FAILING_BYTES, 1],
+  );
   assert.equal(dryJson.check.complete, false);
   assert.equal(dryJson.check.summary.failing, 4);
   assert.equal(dryJson.check.summary.failingBytes, FAILING_BYTES);
@@ -151,7 +155,11 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   assert.match(sync.stdout, /Extra on backup \(1\) - listed, does not fail the check\n {2}docs\/extra\.txt/);
 
   // sync --json right after: nothing left to do, and it says complete like the check will.
-  const again = (await json('sync', '--no-discovery', 'photos')).value as { check: CheckReport };
+  const again = (await json('sync', '--no-discovery', 'photos')).value as { check: CheckReport; verdict: BackupVerdict };
+  assert.deepEqual(
+    [again.verdict.state, again.verdict.after, again.verdict.failing, again.verdict.extras.count],
+    ['complete', 'sync', 0, 1],
+  );
   assert.equal(again.check.complete, true);
   assert.equal(again.check.sync!.complete, true);
   assert.equal(again.check.sync!.remaining.failing, 0);
@@ -212,6 +220,14 @@ test('a folder configured as an exact mirror fails on an extra everywhere, until
   const kept = await synker('sync', '--no-discovery', 'photos');
   assert.equal(kept.code, 1, kept.stdout + kept.stderr);
   assert.equal(firstLine(kept.stdout), `folder "photos": synced, backup INCOMPLETE: 1 difference left (${formatBytes(EXTRA.length)})`);
+  const keptJson = await synker('sync', '--no-discovery', 'photos', '--json');
+  assert.equal(keptJson.code, 1, keptJson.stderr);
+  const result = JSON.parse(keptJson.stdout) as { exitCode: number; verdict: BackupVerdict };
+  assert.equal(result.exitCode, 1);
+  assert.deepEqual(
+    [result.verdict.state, result.verdict.after, result.verdict.failing, result.verdict.failingBytes, result.verdict.extras.count],
+    ['incomplete', 'sync', 1, EXTRA.length, 0],
+  );
 
   const deleted = await synker('sync', '--no-discovery', 'photos', '--delete');
   assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);

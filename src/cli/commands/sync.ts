@@ -18,6 +18,7 @@ import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discove
 import { addExamples } from '../help.js';
 import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { jsonLinesPieces } from '../../report/json.js';
+import { verdictOf } from '../../report/model.js';
 import { writePieces } from '../write-out.js';
 import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
@@ -125,6 +126,8 @@ function toJson(result: SyncFolderResult): object {
     folderId: result.folderId,
     dryRun: result.outcome?.dryRun ?? false,
     exitCode: result.exitCode,
+    // The state the run left (report/model.ts): `check.complete` is the answer before the sync.
+    verdict: verdictOf(result.report),
     check: result.report,
     plan: result.outcome ? planToJson(result.outcome.plan) : null,
     result: result.outcome?.result ?? null,
