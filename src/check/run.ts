@@ -196,6 +196,8 @@ async function runLocked(
         // Only where both sides keep modes: not from Windows, not onto Windows or a FAT disk (base/mode-bits.ts).
         compareMode: found.info.modes && platformKeepsModes() && (await keepsModes(path.join(folder.path, MARKER_FILE))),
         ...(verified === undefined ? {} : { verified: verified.lookup, onMatch: verified.record }),
+        // An exact mirror fails on what is only on the backup (docs/check.md, "What complete means").
+        ...(folder.mirror === true ? { extrasFail: true } : {}),
       });
       await found.manifest.totals;
       markUnstorable(diff.differences, nameRulesOf());

@@ -108,6 +108,7 @@ export function serializeConfig(config: SynkerConfig): string {
       role: f.role,
       shareWith: [...f.shareWith],
       ...(f.sync === undefined ? {} : { sync: f.sync }),
+      ...(f.mirror === undefined ? {} : { mirror: f.mirror }),
       ...(f.versions === undefined ? {} : { versions: { ...f.versions } }),
     })),
     trusted: config.trusted.map((t) => (t.name === undefined ? { deviceId: t.deviceId } : { deviceId: t.deviceId, name: t.name })),

@@ -17,6 +17,11 @@ export interface FolderConfig {
   shareWith: string[];
   /** Backup folders: the agent's schedule syncs after each check (`synker sync`). Default false. */
   sync?: boolean;
+  /**
+   * Backup folders: the backup must be an exact mirror, so a file only on the backup (an extra) makes it
+   * incomplete. Default false: extras are listed and do not fail (docs/check.md, "What complete means").
+   */
+  mirror?: boolean;
   /** How long sync keeps replaced and deleted files in `.synker/versions/` (`maxAge`: "36h", "90d", "8w"). Default: forever. */
   versions?: { maxAge?: string; keep?: number };
 }

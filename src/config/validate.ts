@@ -36,7 +36,7 @@ export class ConfigValidationError extends Error {
 }
 
 const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
-export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'versions'] as const;
+export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'mirror', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
 
@@ -217,6 +217,9 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     }
     const sync = entry.sync;
     if (sync !== undefined && typeof sync !== 'boolean') issue([...at, 'sync'], `must be true or false, found ${JSON.stringify(sync)}`);
+    const mirror = entry.mirror;
+    if (mirror !== undefined && typeof mirror !== 'boolean')
+      issue([...at, 'mirror'], `must be true or false, found ${JSON.stringify(mirror)}`);
     const versions = folderVersions(entry.versions, [...at, 'versions'], issue);
     if (okId !== undefined && okPath !== undefined && role !== undefined) {
       folders.push({
@@ -225,6 +228,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
         role,
         shareWith,
         ...(sync === true ? { sync } : {}),
+        ...(mirror === true ? { mirror } : {}),
         ...(versions === undefined ? {} : { versions }),
       });
     }

@@ -130,7 +130,9 @@ class Join {
     const facts = factsOf(entry);
     const bytes = entry.type === 'file' ? entry.size : 0;
     if (side === 'source') this.missing.push({ category: 'missing', path: entry.path, source: facts, bytes, failing: true });
-    else this.extra.push({ category: 'extra', path: entry.path, backup: facts, bytes, failing: true });
+    // An extra does not make the backup incomplete (every source file can still be there), unless the
+    // folder is an exact mirror (docs/check.md, "What complete means").
+    else this.extra.push({ category: 'extra', path: entry.path, backup: facts, bytes, failing: this.options.extrasFail === true });
   }
 
   both(sourceGroup: ManifestEntry[], backupGroup: ManifestEntry[]): void {

@@ -20,7 +20,7 @@ export const CATEGORIES = [
 ] as const;
 /**
  * - `missing`: on the source, not on the backup.
- * - `extra`: on the backup, not on the source.
+ * - `extra`: on the backup, not on the source. Listed, never failing: the backup can hold more than the source.
  * - `content`: same path, different content (hash, or size when not hashed; symlink target).
  * - `type`: same path, different kind (file replaced by a folder, ...).
  * - `moved`: a missing and an extra file with the same hash and size, paired one to one
@@ -60,7 +60,11 @@ export interface Difference {
   backup?: EntryFacts;
   /** Bytes concerned: the source's size when it has the entry, else the backup's; a folder's total for folder moves. */
   bytes: number;
-  /** False for differences that do not make the backup incomplete (metadata, normalisation-only names). */
+  /**
+   * Whether this difference makes the backup incomplete. The backup is complete when every source entry
+   * is there with its content; so false for what is only on the backup (`extra`: listed, never failing),
+   * metadata, and names equal up to Unicode normalisation (docs/check.md).
+   */
   failing: boolean;
   /** `content`/`metadata`: what differs. */
   changes?: Change[];
@@ -122,6 +126,11 @@ export interface DiffOptions {
   mtimeToleranceMs?: number | 'auto';
   /** Compare permission bits (default true; turn off for file systems without POSIX modes). */
   compareMode?: boolean;
+  /**
+   * A file only on the backup (`extra`) makes the backup incomplete: the folder is configured as an exact
+   * mirror (`mirror: true`). Default false: extras are listed and never fail (docs/check.md).
+   */
+  extrasFail?: boolean;
   /** Last verified hashes, for the which-side-changed verdicts. */
   verified?: VerifiedLookup;
   /**

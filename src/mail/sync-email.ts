@@ -3,7 +3,7 @@
  * refused, and the differences still there after it.
  */
 import type { MailContent } from './compose.js';
-import { failingAfterSync, keptOnPurpose, type CheckReport, type SyncReport } from '../report/model.js';
+import { verdictOf, type CheckReport, type SyncReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
 import { formatBytes, formatCount, plural, withSize } from '../base/units.js';
 import { fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from '../report/words.js';
@@ -12,14 +12,14 @@ import { COLORS, FONT, MONO, callout, dataTable, escapeHtml, paragraph, type Ren
 import { reportMessage, type BodyParts } from './report-body.js';
 import { differencePhrase } from './subject.js';
 
-/** The report as the sync left it: the differences still there, with their counts. */
+/** The report as the sync left it: the differences still there, with their counts (report/model.ts verdictOf). */
 function afterSync(report: CheckReport, sync: SyncReport): CheckReport {
-  const left = sync.remaining;
+  const v = verdictOf({ ...report, sync });
   return {
     ...report,
     complete: sync.complete,
-    differences: left.differences.map((d) => (d.failing && keptOnPurpose(sync.keptExtras, d) ? { ...d, failing: false } : d)),
-    summary: { ...report.summary, differences: left.differences.length, ...failingAfterSync(sync), byCategory: left.byCategory },
+    differences: sync.remaining.differences,
+    summary: { ...report.summary, differences: v.differences, failing: v.failing, failingBytes: v.failingBytes, byCategory: v.byCategory },
   };
 }
 
@@ -137,7 +137,7 @@ function syncLead(report: CheckReport, sync: SyncReport, ctx: EmailContext): str
   const where = `the backup of ${report.folderId} on ${backupName(report, ctx)} from ${sourceName(report)}`;
   if (sync.stops.length > 0)
     return `synker did NOT sync ${where}: a safety guard stopped it before anything changed. The check found ${plural(report.summary.failing, 'difference')}.`;
-  const left = failingAfterSync(sync);
+  const left = verdictOf({ ...report, sync });
   const state = !sync.complete
     ? `Still different after the sync: ${withSize(plural(left.failing, 'difference'), left.failingBytes)}.`
     : sync.keptExtras > 0
@@ -159,7 +159,7 @@ export function renderSyncEmail(
       ? { color: COLORS.bad, text: sync.stops.length > 0 ? 'Sync STOPPED: nothing changed' : 'Sync interrupted' }
       : sync.complete
         ? { color: COLORS.ok, text: 'Backup synced: complete' }
-        : { color: COLORS.bad, text: `Backup synced: ${plural(failingAfterSync(sync).failing, 'difference')} left` };
+        : { color: COLORS.bad, text: `Backup synced: ${plural(verdictOf({ ...report, sync }).failing, 'difference')} left` };
   const parts: BodyParts = { lead: syncLead(report, sync, ctx), blocks: syncBlocks(sync), summaryTitle: 'Still differs after the sync' };
   return reportMessage(view, ctx, subject, banner, intro, parts);
 }

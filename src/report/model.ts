@@ -85,7 +85,7 @@ export interface CheckReport {
   source: PeerReport;
   backup: PeerReport;
   settings: CheckSettings | null;
-  /** True only when the check ran to the end and found no failing difference. */
+  /** True only when the check ran to the end and found no failing difference (verdictOf). */
   complete: boolean;
   exitCode: CheckExitCode;
   summary: ReportSummary;
@@ -139,7 +139,7 @@ export interface SyncReport {
   backupTotals: SideTotals | null;
   /** The check's differences the sync did not resolve, in manifest order, with their counts. */
   remaining: { failing: number; failingBytes: number; byCategory: Record<Category, CategoryTotal>; differences: Difference[] };
-  /** True when nothing failing remains, extras kept on purpose aside. */
+  /** True when the sync ran to the end and nothing failing remains (verdictOf: extras never fail). */
   complete: boolean;
 }
 
@@ -175,23 +175,59 @@ export interface ReportInput {
   diff: DiffResult;
 }
 
-/** The exit code a set of differences deserves: metadata-only and other notices do not fail. */
 /**
- * An extra a sync kept on purpose: without --delete every extra file is kept
- * (so `keptExtras > 0` tells which run this was), and a folder of extras is
- * kept whole. Such extras do not make a synced backup incomplete: the one
- * rule behind `SyncReport.complete`, the mail and the agent's status.
+ * The verdict on the backup, the ONE answer every command, the e-mail and
+ * the status give (docs/check.md, "What complete means"):
+ * - `complete`: every source entry is on the backup with its content, as
+ *   compared (hashes; sizes only with --size-only). Only-on-the-backup files
+ *   (extras, except in a `mirror` folder), metadata and normalisation-only
+ *   names are listed, never failing.
+ * - `incomplete`: at least one failing difference; `failing`/`failingBytes`
+ *   count them, each once (a renamed folder is one difference of its bytes).
+ * - `not-verified`: the comparison could not be done (exitCode 2).
+ * After a real (not dry) sync: the state the sync left, counted after it.
  */
-export function keptOnPurpose(keptExtras: number, d: Difference): boolean {
-  return d.category === 'extra' && (keptExtras > 0 || d.backup?.type === 'dir');
+export type BackupState = 'complete' | 'incomplete' | 'not-verified';
+
+export interface BackupVerdict {
+  state: BackupState;
+  /** Differences that make the backup incomplete, and their bytes. */
+  failing: number;
+  failingBytes: number;
+  /** Differences still listed, failing or not; the extras among them that do not fail (all but in a mirror). */
+  differences: number;
+  extras: CategoryTotal;
+  byCategory: Record<Category, CategoryTotal>;
+  /** `check`: as the check found it; `sync`: as the sync left it. */
+  after: 'check' | 'sync';
 }
 
-/** What a sync left failing, kept extras aside (see keptOnPurpose). */
+export function verdictOf(report: Pick<CheckReport, 'error' | 'differences' | 'summary' | 'sync'>): BackupVerdict {
+  const sync = report.sync;
+  const afterSync = sync !== null && !sync.dryRun;
+  const differences = afterSync ? sync.remaining.differences : report.differences;
+  const byCategory = afterSync ? sync.remaining.byCategory : report.summary.byCategory;
+  const failing = differences.filter((d) => d.failing);
+  const interrupted = afterSync && sync.aborted !== null; // it cannot vouch for what it did not reach
+  const state: BackupState =
+    report.error !== null && !afterSync ? 'not-verified' : failing.length > 0 || interrupted ? 'incomplete' : 'complete';
+  return {
+    state,
+    failing: failing.length,
+    failingBytes: failing.reduce((n, d) => n + d.bytes, 0),
+    differences: differences.length,
+    extras: totalsByCategory(differences.filter((d) => !d.failing)).extra,
+    byCategory,
+    after: afterSync ? 'sync' : 'check',
+  };
+}
+
+/** What a sync left failing (see verdictOf). */
 export function failingAfterSync(sync: SyncReport): { failing: number; failingBytes: number } {
-  const failing = sync.remaining.differences.filter((d) => d.failing && !keptOnPurpose(sync.keptExtras, d));
-  return { failing: failing.length, failingBytes: failing.reduce((n, d) => n + d.bytes, 0) };
+  return { failing: sync.remaining.failing, failingBytes: sync.remaining.failingBytes };
 }
 
+/** The exit code a set of differences deserves: what does not fail (extras, metadata, notices) does not count. */
 export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
   return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
 }

@@ -1,4 +1,7 @@
 /**
+ * Longer than 300 lines: the headline, the summary table, the sync section
+ * and the lists are one layout over one model, read top to bottom.
+ *
  * The report for a person at a terminal: the verdict and a summary first,
  * then the differences grouped by category and by folder. Long lists are cut
  * (with how many more there are and `--all`). Colour only on a terminal,
@@ -7,7 +10,7 @@
 import { parentOf, baseName } from '../diff/names.js';
 import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
-import { REPORT_CATEGORY_ORDER, type CheckReport, type PeerReport, type SyncReport } from './model.js';
+import { REPORT_CATEGORY_ORDER, verdictOf, type BackupVerdict, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
 import { formatBytes, formatCount, plural, sizesApart, withSize } from '../base/units.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
@@ -120,37 +123,61 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
   }
   if (sync.keptExtras > 0)
     lines.push(p.dim(`${plural(sync.keptExtras, 'file')} only on the backup kept (--delete moves them to .synker/versions/)`));
-  const left = sync.remaining;
+  const left = verdictOf(report);
   lines.push(
     '',
-    sync.complete
+    left.state === 'complete'
       ? p.good(`after the sync: backup complete`)
-      : p.bad(`after the sync: ${withSize(`${plural(left.failing, 'difference')} left`, left.failingBytes)}`) +
+      : p.bad(`after the sync: backup INCOMPLETE, ${withSize(`${plural(left.failing, 'difference')} left`, left.failingBytes)}`) +
           p.dim(` of ${formatCount(report.summary.failing)} found by the check`),
   );
-  append(lines, differenceSections(left.differences, limit, p));
+  append(lines, differenceSections(sync.remaining.differences, limit, p));
   return lines;
+}
+
+/**
+ * The verdict in one line (report/model.ts verdictOf): what `check` prints
+ * first, what a dry run prints before its plan, and, after a real sync, the
+ * state the sync left, counted after it. Exported for the sync command.
+ */
+export function verdictHeadline(report: CheckReport, color: boolean): string {
+  return headline(report, palette(color));
 }
 
 function headline(report: CheckReport, p: Palette): string {
   const folder = `folder ${JSON.stringify(report.folderId)}`;
   if (report.error !== null) return `${p.bold(folder)}: ${p.bad('CHECK FAILED')}`;
   const sync = report.sync;
+  const v = verdictOf(report);
+  const listed = listedNote(v, p);
   if (sync !== null && !sync.dryRun) {
     if (sync.stops.length > 0) return `${p.bold(folder)}: ${p.bad('sync STOPPED by a safety guard, nothing changed')}`;
     if (sync.aborted !== null) return `${p.bold(folder)}: ${p.bad('sync INTERRUPTED')}`;
-    return `${p.bold(folder)}: ${sync.complete ? p.good('synced, backup complete') : p.bad(`synced, ${plural(sync.remaining.failing, 'difference')} left`)}`;
+    return `${p.bold(folder)}: ${
+      v.state === 'complete'
+        ? p.good('synced, backup complete')
+        : `${p.bad(`synced, backup INCOMPLETE: ${plural(v.failing, 'difference')} left`)} (${formatBytes(v.failingBytes)})`
+    }${listed}`;
   }
   const s = report.summary;
-  if (report.complete) {
-    const notes = s.differences > 0 ? ` (${plural(s.differences, 'notice')}: metadata or names only)` : '';
+  if (v.state === 'complete') {
     // A size-only check proves no content: say what it did compare, never "verified".
     const proof = report.settings?.sizeOnly
       ? `${plural(s.sizeMatchedFiles, 'file')} of the same size (content not compared)`
       : `${plural(s.matchedFiles, 'file')} verified`;
-    return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${notes}`;
+    return `${p.bold(folder)}: ${p.good(report.settings?.sizeOnly ? 'backup complete by size' : 'backup complete')}, ${proof}${listed}`;
   }
-  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(s.failing, 'difference')}`)}${withSize('', s.failingBytes)}`;
+  return `${p.bold(folder)}: ${p.bad(`backup INCOMPLETE: ${plural(v.failing, 'difference')}`)}${withSize('', v.failingBytes)}${listed}`;
+}
+
+/** Differences listed that do not fail: files only on the backup, then metadata and names. */
+function listedNote(v: BackupVerdict, p: Palette): string {
+  const others = v.differences - v.failing - v.extras.count;
+  const parts = [
+    v.extras.count > 0 ? `${formatCount(v.extras.count)} ${CATEGORY_LABELS.extra}` : '',
+    others > 0 ? `${plural(others, 'notice')}: metadata or names only` : '',
+  ].filter((x) => x !== '');
+  return parts.length === 0 ? '' : p.dim(`; listed, not failing: ${parts.join(', ')}`);
 }
 
 function peers(report: CheckReport, p: Palette): string[] {
@@ -242,8 +269,10 @@ function summaryTable(report: CheckReport, p: Palette): string[] {
     '',
     ...rows.map((c) => {
       const t = report.summary.byCategory[c];
-      const paint = c === 'metadata' ? p.dim : t.count > 0 ? p.warn : (x: string) => x;
-      return `  ${paint(CATEGORY_LABELS[c].padEnd(width))}  ${formatCount(t.count).padStart(8)}  ${formatBytes(t.bytes).padStart(10)}`;
+      // The same rows as the e-mail's summary: a category with nothing failing says so.
+      const failing = report.differences.some((d) => d.category === c && d.failing);
+      const paint = failing ? p.warn : p.dim;
+      return `  ${paint(CATEGORY_LABELS[c].padEnd(width))}  ${formatCount(t.count).padStart(8)}  ${formatBytes(t.bytes).padStart(10)}${failing ? '' : p.dim('  (does not fail)')}`;
     }),
   ];
 }
@@ -267,7 +296,7 @@ const SECTION_NOTES: Partial<Record<Category, string>> = {
 
 /** One category: entries grouped under their folder when a folder holds several. */
 function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
-  const note = category === 'metadata' ? p.dim(' - listed, does not fail the check') : (SECTION_NOTES[category] ?? '');
+  const note = items.every((d) => !d.failing) ? p.dim(' - listed, does not fail the check') : (SECTION_NOTES[category] ?? '');
   const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
   // Flagged entries first, so cutting the list never hides one.
   const shown = [...items.filter(flagged), ...items.filter((d) => !flagged(d))].slice(0, limit);

@@ -92,5 +92,8 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
   // The check ran: the report says what the sync then did (or why it could not).
   if (report.error === null)
     report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);
+  // The exit code says what the report says: a run that leaves the backup incomplete (an extra it kept in
+  // a folder that must be an exact mirror) does not exit 0 (report/model.ts verdictOf).
+  if (result.exitCode === 0 && report.sync !== null && !report.sync.dryRun && !report.sync.complete) result.exitCode = 1;
   return result;
 }

@@ -5,7 +5,7 @@
  * was carried out), so reporting costs no second scan.
  */
 import { totalsByCategory, type Difference } from '../diff/index.js';
-import { keptOnPurpose, type ReportError, type SyncReport } from '../report/model.js';
+import type { ReportError, SyncReport } from '../report/model.js';
 import type { SyncOutcome } from './run.js';
 
 export function buildSyncReport(differences: readonly Difference[], outcome: SyncOutcome | undefined, error?: ReportError): SyncReport {
@@ -73,7 +73,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       byCategory: totalsByCategory(remaining),
       differences: remaining,
     },
-    // Extras stay without --delete (a folder of extras is kept whole): that is a choice, not a failure.
-    complete: result !== undefined && aborted === null && failing.every((d) => keptOnPurpose(keptExtras, d)),
+    // Extras never fail (report/model.ts verdictOf): kept without --delete, the backup is still complete.
+    complete: result !== undefined && aborted === null && failing.length === 0,
   };
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
@@ -120,7 +120,8 @@ test('--email without smtp settings is refused before checking', async (t) => {
 
 test('a scheduled check runs `synker check` as a low-priority process and mails its report', async (t) => {
   const pair = await startCheckPair(t, FILES);
-  await writeFile(path.join(pair.backupRoot, 'leftover.tmp'), 'x');
+  // A file lost on the backup (a file only on the backup would be listed, and not make it incomplete).
+  await rm(path.join(pair.backupRoot, 'b.jpg'));
   const server = await new TestSmtpServer().start();
   t.after(() => server.stop());
   pair.backupConfig.smtp = smtpSection(server.port);
@@ -131,7 +132,7 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
   // The runner alone: the report comes back parsed.
   const run = await runCheckProcess('photos', { env });
   assert.equal(run.summary.status, 'differences');
-  assert.equal(run.summary.summary, '1 extra file (1 B)');
+  assert.equal(run.summary.summary, '1 file missing (5 B)');
   assert.equal(run.report?.source.name, 'laptop');
 
   // The agent's schedule with the default runner (a real child process per check).
@@ -149,5 +150,5 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
     await schedule.scheduler.tick();
   }
   assert.equal(server.received.length, 1);
-  assert.equal((await server.parsed(0)).subject, 'Backup of photos on nas: 1 extra file (1 B)');
+  assert.equal((await server.parsed(0)).subject, 'Backup of photos on nas: 1 file missing (5 B)');
 });

@@ -149,7 +149,7 @@ test('the sync section: a mass change stops the sync, and the terminal, JSON and
   const terminal = renderTerminal(report, { color: false, all: false });
   assert.match(terminal, /folder "photos": sync STOPPED by a safety guard, nothing changed/);
   assert.match(terminal, /STOPPED \(mass change on the source\): 25 of 40 files changed or disappeared on the source/);
-  assert.match(terminal, /after the sync: 25 differences left/);
+  assert.match(terminal, /after the sync: backup INCOMPLETE, 25 differences left/);
   const mail = renderReportEmail(report, { now: new Date(), agentName: 'nas', timeZone: 'UTC' });
   assert.equal(mail.subject, 'Backup of photos on nas: sync STOPPED (mass change on the source), nothing changed');
   assert.match(

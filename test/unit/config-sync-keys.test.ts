@@ -11,9 +11,11 @@ const base = (folder: Record<string, unknown>) => ({
   folders: [{ id: 'photos', path: '/data/photos', role: 'backup', ...folder }],
 });
 
-test('folders take sync and versions settings', () => {
-  const config = validateConfig(base({ sync: true, versions: { maxAge: '90d', keep: 5 } }), 'host');
+test('folders take sync, mirror and versions settings', () => {
+  const config = validateConfig(base({ sync: true, mirror: true, versions: { maxAge: '90d', keep: 5 } }), 'host');
   assert.equal(config.folders[0]!.sync, true);
+  assert.equal(config.folders[0]!.mirror, true);
+  assert.equal(validateConfig(base({ mirror: false }), 'host').folders[0]!.mirror, undefined);
   assert.deepEqual(config.folders[0]!.versions, { maxAge: '90d', keep: 5 });
   assert.equal(validateConfig(base({}), 'host').folders[0]!.sync, undefined);
   assert.equal(parseAge('36h'), 36 * 3_600_000);
@@ -24,6 +26,7 @@ test('folders take sync and versions settings', () => {
 test('bad sync and versions settings are refused, naming the key', () => {
   for (const [folder, key] of [
     [{ sync: 'yes' }, 'sync'],
+    [{ mirror: 'exact' }, 'mirror'],
     [{ versions: { maxAge: 'forever' } }, 'maxAge'],
     [{ versions: { keep: 0 } }, 'keep'],
     [{ versions: { kept: 3 } }, 'kept'],
@@ -40,7 +43,15 @@ test('bad sync and versions settings are refused, naming the key', () => {
 test('sync and versions survive every edit of the config (they were dropped when the file was written back)', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
-  const folder = { id: 'photos', path: '/data/photos', role: 'backup', shareWith: [], sync: true, versions: { maxAge: '90d', keep: 5 } };
+  const folder = {
+    id: 'photos',
+    path: '/data/photos',
+    role: 'backup',
+    shareWith: [],
+    sync: true,
+    mirror: true,
+    versions: { maxAge: '90d', keep: 5 },
+  };
   assert.deepEqual(Object.keys(folder).sort(), [...FOLDER_KEYS].sort(), 'this test sets every folder key the config takes');
   await writeFile(file, JSON.stringify({ version: 1, name: 'nas', folders: [folder] }));
   const store = await ConfigStore.open(file);

@@ -31,7 +31,22 @@ test('missing and extra entries, with counts and bytes', async () => {
   assert.deepEqual(result.differences.map(brief), ['missing docs/b.txt', 'extra new.bin']);
   assert.deepEqual(result.byCategory.missing, { count: 1, bytes: 5 });
   assert.deepEqual(result.byCategory.extra, { count: 1, bytes: 6 });
-  assert.ok(result.differences.every((d) => d.failing));
+  // The backup is complete when every source file is there: a file only on the backup is listed, never failing.
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.failing]),
+    [
+      ['missing docs/b.txt', true],
+      ['extra new.bin', false],
+    ],
+  );
+});
+
+test('in a folder that must be an exact mirror (extrasFail), an extra fails', async () => {
+  const result = await diff(base, [...base, file('new.bin', 'xyzzy!')], { extrasFail: true });
+  assert.deepEqual(
+    result.differences.map((d) => [brief(d), d.failing]),
+    [['extra new.bin', true]],
+  );
 });
 
 test('an in-place edit that keeps size and mtime is a content difference', async () => {

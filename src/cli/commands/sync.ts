@@ -10,7 +10,7 @@ import { DEFAULT_CHECK_TIMEOUT_MS, foldersToCheck } from '../../check/folders.js
 import { UsageError } from '../../base/errors.js';
 import { planToJson, renderPlan, SYNC_RESULT_SCHEMA, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
 import { parseMaxDelete } from '../../sync/plan-guards.js';
-import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
+import { renderTerminal, shouldUseColor, verdictHeadline } from '../../report/terminal.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { syncFolder, type SyncFolderResult } from '../../sync/sync-folder.js';
 import { withCliContext } from '../context.js';
@@ -18,10 +18,10 @@ import { addDiscoveryOptions, locatorFor, type DiscoveryFlags } from '../discove
 import { addExamples } from '../help.js';
 import { keepPartialsOnSignal } from '../keep-partials-on-signal.js';
 import { jsonLinesPieces } from '../../report/json.js';
+import { verdictOf } from '../../report/model.js';
 import { writePieces } from '../write-out.js';
 import { action, printError } from '../run.js';
 import { durationFlag, jobsFlag } from '../flags.js';
-import { plural } from '../../base/units.js';
 
 interface SyncFlags extends DiscoveryFlags {
   peer?: string;
@@ -116,7 +116,8 @@ function render(result: SyncFolderResult, all: boolean, color: boolean): string 
   const { report, outcome } = result;
   // The check before the sync failed: nothing was compared, so no count of differences (the error follows on stderr).
   if (report.error !== null) return `${result.folderId}: not synced, the check before it could not be done\n`;
-  const head = `${result.folderId}: ${plural(report.summary.failing, 'difference')} with ${report.source.name ?? 'the source'}`;
+  // The verdict in the words of `check` (report/terminal.ts), then what a sync would do.
+  const head = verdictHeadline(report, color);
   if (outcome?.dryRun) return `${head}\ndry run: ${renderPlan(outcome.plan, { all })}\n`;
   // A real run: the report with its sync section (what was fixed, refused, left).
   if (report.sync !== null) return renderTerminal(report, { color, all });
@@ -130,6 +131,8 @@ function toJson(result: SyncFolderResult): object {
     folderId: result.folderId,
     dryRun: result.outcome?.dryRun ?? false,
     exitCode: result.exitCode,
+    // The state the run left (report/model.ts): `check.complete` is the answer before the sync.
+    verdict: verdictOf(result.report),
     check: result.report,
     plan: result.outcome ? planToJson(result.outcome.plan) : null,
     result: result.outcome?.result ?? null,
