@@ -13,7 +13,7 @@ import { keepsModes, platformKeepsModes } from '../base/mode-bits.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
-import { type Difference, diffManifests, type DiffResult } from '../diff/index.js';
+import { diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
 import type { PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
@@ -28,9 +28,9 @@ import { findSource, type SourceLocator } from './find-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
 import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
-import { type NameRules, nameRulesOf, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
-import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
-import { isMetaDirAlias } from '../transfer/safe-path.js';
+import { nameRulesOf } from '../manifest/storable.js';
+import { MARKER_FILE } from '../manifest/layout.js';
+import { markMetaDirAliases, markUnstorable } from './unstorable.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../base/units.js';
 
 const log = createLogger('check');
@@ -241,61 +241,5 @@ async function runLocked(
   } finally {
     await scanThread.close();
     await lock.release();
-  }
-}
-
-/**
- * `.SYNKER/...` and the like on a backup disk that ignores case: there that
- * name is synker's own folder, so the sync skips it with this reason (once)
- * instead of failing to write it at every run (transfer/safe-path.ts).
- */
-function markMetaDirAliases(differences: Difference[], root: string): void {
-  for (const d of differences) {
-    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined || d.unstorable !== undefined) continue;
-    const disk = d.source.raw ?? d.path;
-    const first = disk.slice(0, (disk.indexOf('/') + 1 || disk.length + 1) - 1);
-    if (first.toLowerCase() === META_DIR && isMetaDirAlias(root, first))
-      d.unstorable = `${first} is synker's own ${META_DIR} folder on this disk, which does not tell case apart`;
-  }
-}
-
-/**
- * Names the source has that this backup's file system cannot hold: the
- * difference says why, and sync skips them with that reason (manifest/storable.ts).
- */
-export function markUnstorable(differences: Difference[], rules: NameRules): void {
-  // Two source names this disk takes for one: the one the backup holds stays, else the first in manifest order.
-  const missing = new Set(
-    differences.filter((d) => d.category === 'missing' || d.category === 'moved').map((d) => d.source?.raw ?? d.path),
-  );
-  const otherOf = new Map<string, string>();
-  for (const d of differences) {
-    if (d.category !== 'name-clash' || d.clash !== 'within' || d.side === 'backup' || d.otherPath === undefined) continue;
-    if (!sameNameOnDisk(d.path, d.otherPath, rules)) continue;
-    const [kept, left] = missing.has(d.path) && !missing.has(d.otherPath) ? [d.otherPath, d.path] : [d.path, d.otherPath];
-    otherOf.set(left, kept);
-  }
-  for (const d of differences) {
-    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined) continue;
-    const disk = d.source.raw ?? d.path;
-    const kept = otherOf.get(disk);
-    const reason =
-      unstorableReason(disk, rules) ?? (kept === undefined ? undefined : `differs only in case from ${kept}, the same name on this disk`);
-    if (reason !== undefined) d.unstorable = reason;
-  }
-  // What lies inside a folder this disk cannot hold cannot be stored either (differences are in path order: parents first).
-  const folders = new Set<string>();
-  for (const d of differences) {
-    if (d.category !== 'missing' || d.source === undefined) continue;
-    if (d.unstorable !== undefined) {
-      if (d.source.type === 'dir') folders.add(d.path);
-      continue;
-    }
-    for (let slash = d.path.lastIndexOf('/'); slash > 0; slash = d.path.lastIndexOf('/', slash - 1)) {
-      if (!folders.has(d.path.slice(0, slash))) continue;
-      d.unstorable = `inside ${d.path.slice(0, slash)}, which cannot be stored here`;
-      if (d.source.type === 'dir') folders.add(d.path);
-      break;
-    }
   }
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { markUnstorable } from '../../src/check/run.js';
+import { markUnstorable } from '../../src/check/unstorable.js';
 import { diffManifests } from '../../src/diff/index.js';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { nameRulesOf, unstorableReason, windowsNameProblem } from '../../src/manifest/storable.js';
