@@ -4,6 +4,9 @@
  * renderers choose words and layout and hold no diff logic. Its JSON form is
  * the stable schema documented in docs/report-schema.md: within a schema
  * version fields are only ever added, never renamed or given a new meaning.
+ *
+ * Longer than 300 lines: the schema's types are read as one, beside the one
+ * verdict rule they feed (docs/report-schema.md documents them together).
  */
 import type { FolderRole } from '../config/types.js';
 import {
