@@ -110,7 +110,8 @@ test('one scenario, one verdict: check, sync --dry-run, sync, check again, statu
   assert.match(String(mail.html), new RegExp(`<strong>4</strong>.*<strong>${escapeRe(formatBytes(FAILING_BYTES))}</strong>`, 's'));
 
   // A scheduled check records the same verdict; status shows it.
-  const clock = new ManualClock(Date.parse('2026-11-25T03:55:00Z'));
+  // Days after the manual checks above, which the schedule's state now records with the real time.
+  const clock = new ManualClock(Date.now() + 2 * 24 * 3600_000);
   const schedule = startBackupSchedule({
     config: () => pair.backupConfig,
     dataDir: path.join(pair.backupHome, 'data'),
