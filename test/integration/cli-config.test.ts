@@ -55,6 +55,14 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   assert.equal((await runCli(['trust', formatDeviceId(deviceA).toLowerCase(), '--name', 'nas'], { home })).code, 0);
   const again = await runCli(['trust', deviceA], { home });
   assert.match(again.stdout, /^already trusted: nas /);
+  assert.doesNotMatch(again.stdout, /renamed/);
+  // A new --name for a device already trusted is a rename: said, old -> new.
+  const renamed = await runCli(['trust', deviceA, '--name', 'nas2'], { home });
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.equal(renamed.stdout, `already trusted: nas2 ${formatDeviceId(deviceA)} (renamed: "nas" -> "nas2")\n`);
+  const same = await runCli(['trust', deviceA, '--name', 'nas2'], { home });
+  assert.equal(same.stdout, `already trusted: nas2 ${formatDeviceId(deviceA)}\n`);
+  assert.equal((await runCli(['trust', deviceA, '--name', 'nas'], { home })).code, 0);
   assert.equal((await runCli(['trust', deviceB], { home })).code, 0);
   const clash = await runCli(['trust', deviceB, '--name', 'NAS'], { home });
   assert.equal(clash.code, 2);
@@ -79,6 +87,10 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   const byShort = await runCli(['untrust', deviceB.slice(0, 7).toLowerCase()], { home });
   assert.equal(byShort.code, 0, byShort.stderr);
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
+  // A device trusted without a name, then named: said too.
+  await runCli(['trust', deviceB], { home });
+  const named = await runCli(['trust', deviceB, '--name', 'box'], { home });
+  assert.equal(named.stdout, `already trusted: box ${formatDeviceId(deviceB)} (renamed: no name -> "box")\n`);
 });
 
 test("a name that is another device's first ID group is refused, from --name and from an announcement", async (t) => {
