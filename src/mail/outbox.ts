@@ -190,7 +190,8 @@ export class Outbox {
           await this.recordSent(stored.messageId, delivery.response);
           await unlink(this.fileOf(entry.id));
           await fsyncDir(this.dir);
-          log.info(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
+          // Debug only: each caller says it in its own words (the agent's log, the command's output), once.
+          log.debug(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
           result.sent.push({ entry: entryOf(entry.id, stored), result: delivery });
         } catch (err) {
           rethrowIfBug(err);
