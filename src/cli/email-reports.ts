@@ -46,8 +46,7 @@ export async function emailReports(
       // Sending flushes the outbox: e-mails that waited there went out too, which is news to the user.
       const earlier = outcome.flush.sent.filter((s) => s.entry.messageId !== outcome.messageId).length;
       if (earlier > 0) write(`also sent ${plural(earlier, 'e-mail')} that waited in the outbox\n`);
-    }
-    else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
+    } else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
     else {
       write(
         `error: the report of ${report.folderId} was not e-mailed now (it waits in the outbox): ${printableText(outcome.error.message)}\n`,

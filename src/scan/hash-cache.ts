@@ -15,13 +15,14 @@
  * and the cache rebuilt, with a warning: it only costs re-reading the files.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../base/log.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from '../state/kv.js';
 import { LmdbStore } from '../state/kv-lmdb.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
+import { makeDirsSync } from '../base/make-dirs.js';
 
 const log = createLogger('hash-cache');
 
@@ -84,7 +85,7 @@ export class HashCache {
   static open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): HashCache {
     const location = hashCachePath(cacheDir, realRoot);
     // Owner only, like the data dir: the cache names every file of the folder and its hash.
-    mkdirSync(location, { recursive: true, mode: 0o700 });
+    makeDirsSync(location, 0o700);
     if ((options.backend ?? storeBackend()) === 'lmdb') {
       const cache = new HashCache(location, LmdbStore.open({ path: location, maxDbs: 4 }));
       cache.checkSchema(realRoot);

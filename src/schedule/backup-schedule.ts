@@ -19,7 +19,6 @@ import { CheckScheduler, type CheckRun } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
 
-
 /** The parts of the config the schedule reads (the `smtp` and `schedule` sections as written). */
 export interface ScheduleConfigView {
   name: string;
@@ -149,6 +148,8 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
 /** The agent's log says each e-mail the server accepted (the outbox itself only says so at debug level). */
 function logDelivered(log: Logger, flush: FlushResult): void {
   for (const { entry, result } of flush.sent) {
-    log.info(`delivered "${printableText(entry.subject)}" to ${printableText(entry.envelope.to.join(', '))}: ${printableText(result.response)}`);
+    log.info(
+      `delivered "${printableText(entry.subject)}" to ${printableText(entry.envelope.to.join(', '))}: ${printableText(result.response)}`,
+    );
   }
 }

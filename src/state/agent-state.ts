@@ -10,7 +10,7 @@
  * whole file, which an atomic JSON file would need.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -19,6 +19,7 @@ import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvSto
 import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const log = createLogger('state');
 
@@ -102,7 +103,7 @@ export class AgentState {
       });
     }
     try {
-      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      await makeDirs(dataDir, 0o700);
       const root = backend === 'sqlite' ? await openSqliteState(dataDir) : LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
       return new AgentState(await realpath(dataDir), root);

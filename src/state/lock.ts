@@ -13,11 +13,12 @@
  * the holder answers a connection with who holds it, for the error message.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { makeDirsSync } from '../base/make-dirs.js';
 
 export interface LockHolder {
   pid: number;
@@ -84,7 +85,7 @@ export function lockAddress(
 export function prepareLockDir(address: string): void {
   if (address.startsWith('\0') || address.startsWith('\\\\')) return;
   const dir = path.dirname(address);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirsSync(dir, 0o700);
   // A shared /tmp: a folder of that name made by another user would let them take or fake our locks.
   const st = lstatSync(dir);
   const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;

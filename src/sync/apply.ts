@@ -11,7 +11,7 @@
  * options and result apply-types.ts.
  */
 import { lstatSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { rethrowIfBug } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -28,6 +28,7 @@ import { LocalActions, setTimes } from './local-actions.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
 import { assertSafeRelPath, resolveUnderRoot } from '../transfer/safe-path.js';
 import { VersionKeeper } from './versions.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const log = createLogger('sync');
 
@@ -44,7 +45,7 @@ const DEFAULT_FILES_IN_FLIGHT = 48;
 export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<ApplyResult> {
   if (plan.stops.length > 0) throw SyncGuardError.of(plan.stops);
   if (options.requireMarker ?? true) await assertMarker(options.root);
-  else await mkdir(options.root, { recursive: true });
+  else await makeDirs(options.root);
   const keeper = options.keeper ?? new VersionKeeper(options.root);
   const runner = new PlanRunner(plan, options, keeper);
   const pulls = new Set(plan.actions.flatMap((a) => (a.op === 'pull' ? [a.entry.hash] : [])));

@@ -17,7 +17,7 @@
  * direct-target.ts).
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, constants, futimesSync, mkdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, futimesSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -29,6 +29,7 @@ import { flushStaged, openDirect, stageDirect, writeThroughCache, type DirectTar
 import { makePartialDir, partialPathFor, readsBackIntact, resumePrefix } from './partial-files.js';
 import { fdRead, fdSync, SYNC_IO_MAX_BYTES } from '../transfer/fd-io.js';
 import { openHandleNoFollow, openNoFollow, openNoFollowSync } from '../base/no-follow.js';
+import { makeDirsSync } from '../base/make-dirs.js';
 
 const log = createLogger('sync');
 
@@ -112,7 +113,7 @@ export class IncomingFile {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
       // The partial folder was removed since it was made: make it again.
-      mkdirSync(dir, { recursive: true });
+      makeDirsSync(dir);
       fd = await create();
     }
     let directFd: number | undefined;

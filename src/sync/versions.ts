@@ -7,7 +7,7 @@
  * stamp per run groups what that run replaced. Versions can be listed,
  * restored, and pruned by age or count.
  */
-import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { link, lstat, lutimes, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { copyFileAnyDisk } from '../base/mode-bits.js';
@@ -19,6 +19,7 @@ import { prepareParents, resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
 import { existingMetaDir, realMetaDir } from '../config/folder-marker.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
@@ -185,7 +186,7 @@ export async function restoreVersion(
   options: { toDir?: string; keeper?: VersionKeeper } = {},
 ): Promise<string> {
   const targetRoot = options.toDir ?? root;
-  if (options.toDir !== undefined) await mkdir(options.toDir, { recursive: true });
+  if (options.toDir !== undefined) await makeDirs(options.toDir);
   const target = await prepareParents(targetRoot, version.path);
   const source = path.join(root, ...version.versionPath.split('/'));
   const temp = siblingTempPath(target, `synker-restore-${process.pid}`);

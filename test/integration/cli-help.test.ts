@@ -33,7 +33,10 @@ test("every address in a command's examples uses synker's default port, not anot
   const ports = allCommands(program)
     .slice(1)
     .flatMap((cmd) => [...helpOf(cmd).matchAll(/\b\d{1,3}(?:\.\d{1,3}){3}:(\d+)/g)].map((m) => `${cmd.name()} ${m[0]}`));
-  assert.ok(ports.some((p) => p.startsWith('peers ')), ports.join(', '));
+  assert.ok(
+    ports.some((p) => p.startsWith('peers ')),
+    ports.join(', '),
+  );
   assert.deepEqual(
     ports.filter((p) => !p.endsWith(`:${DEFAULT_PORT}`)),
     [],
