@@ -13,6 +13,7 @@ import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../base/errors.js';
+import { throughAFile } from '../base/file-in-the-way.js';
 import { createLogger } from '../base/log.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
@@ -228,6 +229,13 @@ function checkRoot(root: string): string {
 
 function rootError(root: string, err: unknown): ScanError {
   const code = errnoCode(err);
+  const inTheWay = code === 'ENOTDIR' ? throughAFile(root) : undefined;
+  if (inTheWay !== undefined) {
+    return new ScanError('E_SCAN_ROOT_MISSING', root, `folder ${root} does not exist: ${inTheWay}`, {
+      cause: err,
+      hint: 'check the path: one of its parents is a file',
+    });
+  }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new ScanError('E_SCAN_ROOT_MISSING', root, `folder ${root} does not exist`, {
       cause: err,

@@ -67,7 +67,8 @@ export function parseMaxDelete(text: string): MaxDelete {
     }
     return { percent: n };
   }
-  if (!Number.isInteger(n)) throw new UsageError(`--max-delete ${text}: a number of files must be a whole number`, 'Write it like 100 or 5%.');
+  if (!Number.isInteger(n))
+    throw new UsageError(`--max-delete ${text}: a number of files must be a whole number`, 'Write it like 100 or 5%.');
   return { count: n };
 }
 

@@ -392,3 +392,34 @@ function runSetpriv(args: string[], home: string): Promise<{ code: number | null
     );
   });
 }
+
+test('a path through a file names the file in the way, not read rights; a folder given as the config file says so', async (t) => {
+  const home = await tempDir(t);
+  const file = path.join(home, 'notes.txt');
+  await writeFile(file, 'x');
+  const inTheWay = `${file.replace(/[.\\]/g, '\\$&')} is a file, not a folder`;
+
+  const viaHome = await runSynker(['status'], { env: isolatedEnv(home, { SYNKER_HOME: path.join(file, 'synker') }) });
+  assert.equal(viaHome.code, 2);
+  assert.match(viaHome.stderr, new RegExp(`: cannot read the config file: ${inTheWay}\\n`));
+  assert.doesNotMatch(viaHome.stderr, /readable/);
+  const viaFlag = await runCli(['--config', path.join(file, 'config.json'), 'status'], { home });
+  assert.match(viaFlag.stderr, new RegExp(`cannot read the config file: ${inTheWay}\\n`));
+
+  const folderAsFile = await runCli(['--config', home, 'status'], { home });
+  assert.equal(folderAsFile.code, 2);
+  assert.match(
+    folderAsFile.stderr,
+    /cannot read the config file: it is a folder, not a file\nhint: Give the path of the config file itself/,
+  );
+
+  const init = await runCli(['init', '--yes', '--role', 'source', '--folder', path.join(file, 'photos'), '--no-email'], { home });
+  assert.equal(init.code, 2);
+  assert.match(init.stderr, new RegExp(`cannot open .*photos: ${inTheWay}\\n`));
+  const scan = await runCli(['scan', path.join(file, 'photos')], { home });
+  assert.equal(scan.code, 2);
+  assert.match(scan.stderr, new RegExp(`folder .*photos does not exist: ${inTheWay}\\n`));
+  const add = await runCli(['folder', 'add', 'photos', path.join(file, 'photos'), '--role', 'backup'], { home });
+  assert.equal(add.code, 2);
+  assert.match(add.stderr, new RegExp(`cannot open .*photos: ${inTheWay}\\n`));
+});
