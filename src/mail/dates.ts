@@ -2,7 +2,7 @@
  * Dates and durations in e-mail words: "3 Nov 2025, 03:17 CET", "3 Nov",
  * "2 days and 23 hours", in the context's time zone.
  */
-import { plural } from '../base/units.js';
+import { formatAge } from '../base/units.js';
 import type { EmailContext } from './context.js';
 
 export function formatDate(iso: string | Date, ctx: EmailContext): string {
@@ -33,11 +33,5 @@ export function shortDate(iso: string, ctx: EmailContext): string {
 
 /** How long since `iso`, rounded to what a person would say: "3 minutes", "5 hours", "2 days and 23 hours". */
 export function ago(iso: string, now: Date): string {
-  const minutes = Math.max(1, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
-  if (minutes < 60) return plural(minutes, 'minute');
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return plural(hours, 'hour');
-  const days = Math.floor(hours / 24);
-  const rest = hours - days * 24;
-  return rest === 0 ? plural(days, 'day') : `${plural(days, 'day')} and ${plural(rest, 'hour')}`;
+  return formatAge(now.getTime() - Date.parse(iso));
 }
