@@ -9,7 +9,7 @@ import type { SynkerConfig, TrustedDevice } from '../config/types.js';
 import { connectToDevice, PeerFinder, StaticPeers, type CandidateSource } from '../discovery/index.js';
 import { SynkerError } from '../base/errors.js';
 import { connectToPeer } from '../peer/index.js';
-import { fail, ok, type Finding } from './finding.js';
+import { fail, ok, skip, type Finding } from './finding.js';
 
 const CHECK = 'peer';
 
@@ -24,6 +24,16 @@ export interface PeersCheckOptions {
 
 export async function checkPeers(options: PeersCheckOptions): Promise<Finding[]> {
   const { config, identity } = options;
+  // Nowhere to look: no search on the network (--no-multicast) and no static address. Nothing was searched, so nothing
+  // was "not found": say that, instead of waiting for candidates that cannot come.
+  if (options.discovered === undefined && config.peers.length === 0) {
+    return config.trusted.map((device) =>
+      skip(
+        CHECK,
+        `${whoIs(device)}: not looked for: the search on the network is off (--no-multicast) and the config lists no address ("peers"); run doctor without --no-multicast, or add its address to "peers"`,
+      ),
+    );
+  }
   const sources: CandidateSource[] = [new StaticPeers(config.peers)];
   if (options.discovered) sources.unshift(options.discovered);
   const finder = new PeerFinder(sources);
@@ -37,7 +47,7 @@ async function checkOne(
   identity: Identity,
   waitMs: number,
 ): Promise<Finding> {
-  const who = device.name ? `"${device.name}" (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
+  const who = whoIs(device);
   try {
     const { connection, candidate } = await connectToDevice(
       device.deviceId,
@@ -64,4 +74,8 @@ async function checkOne(
       err.hint ?? 'Check that its agent runs (`synker service install` there), then `synker peers`.',
     );
   }
+}
+
+function whoIs(device: TrustedDevice): string {
+  return device.name ? `"${device.name}" (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
 }
