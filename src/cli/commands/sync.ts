@@ -69,7 +69,7 @@ export function register(program: Command): void {
         const locator = await locatorFor(config.peers, flags);
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
         let worst = 0;
-        const releaseSignals = keepPartialsOnSignal();
+        const releaseSignals = keepPartialsOnSignal('sync');
         try {
           for (const folder of folders) {
             const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
