@@ -41,7 +41,10 @@ test('a suspicious change on the source is looked at before a sync; extras need 
     [file('suspicious/a.doc', 'old'), file('b.jpg', 'bravo'), file('only-here.txt', 'x')],
   );
   const next = nextStepWords(report)!;
-  assert.match(next, /^look at the files marked SUSPICIOUS on the source first \(a sync does not copy them without --force\); then synker sync pictures/);
+  assert.match(
+    next,
+    /^look at the files marked SUSPICIOUS on the source first \(a sync does not copy them without --force\); then synker sync pictures/,
+  );
   if (report.differences.some((d) => d.category === 'extra' && d.failing)) assert.match(next, /add --delete/);
   const { terminal, text } = said(report);
   assert.deepEqual(terminal, [next]);
