@@ -66,9 +66,11 @@ export async function makeDirs(dir: string, mode?: number): Promise<void> {
     try {
       await mkdir(folder, mode === undefined ? {} : { mode });
     } catch (err) {
-      // Made meanwhile by someone else: fine when it is a folder.
+      // Made meanwhile by someone else: fine when it is a folder (a dangling link there stays an EEXIST).
       if (code(err) !== 'EEXIST') throw err;
-      if (!(await stat(folder)).isDirectory()) throw existsAsFile(folder);
+      const there = await stat(folder).catch(() => undefined);
+      if (there === undefined) throw err;
+      if (!there.isDirectory()) throw existsAsFile(folder);
     }
   }
 }
@@ -88,7 +90,9 @@ export function makeDirsSync(dir: string, mode?: number): void {
       mkdirSync(folder, mode === undefined ? {} : { mode });
     } catch (err) {
       if (code(err) !== 'EEXIST') throw err;
-      if (!statSync(folder).isDirectory()) throw existsAsFile(folder);
+      const there = statSync(folder, { throwIfNoEntry: false });
+      if (there === undefined) throw err;
+      if (!there.isDirectory()) throw existsAsFile(folder);
     }
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -29,6 +29,9 @@ for (const [name, make] of [
     await writeFile(path.join(root, 'file'), 'x');
     await assert.rejects(make(path.join(root, 'file')), { code: 'EEXIST' });
     await assert.rejects(make(path.join(root, 'file', 'below')), { code: 'ENOTDIR' });
+    // A link to nowhere has the name: EEXIST (the name is taken; Node says ENOENT here).
+    await symlink(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+    await assert.rejects(make(path.join(root, 'dangling')), { code: 'EEXIST' });
   });
 
   test(`${name}: a parent that refuses new folders with ENOENT (/proc) is an error at once, not a loop`, {
