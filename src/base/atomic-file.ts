@@ -24,11 +24,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode } from './errors.js';
 import { chmodIfSupported } from './mode-bits.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface WriteFileAtomicOptions {
   /** Mode of the new file (default 0600), narrowed by the umask unless `exactMode`. */
@@ -47,7 +48,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const mode = options.mode ?? 0o600;
   const dir = path.dirname(file);
-  if (options.makeDir !== false) await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (options.makeDir !== false) await makeDirs(dir, 0o700);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx', mode);

@@ -14,6 +14,9 @@
  *   not "4 differences (0 B)"; withSize).
  * - Counts have thousands separators ("3,001"), also inside plurals.
  * - Durations: "850 ms", "3 s", "3.25 s", "12.5 s", "4 min 7 s", "2 h 5 min".
+ * - Spans of time in words: how long ago, rounded as a person says it ("30
+ *   seconds", "3 minutes", "2 days and 23 hours": formatAge), and how often,
+ *   exact ("every 5 seconds", "every hour", "every 90 minutes": formatEvery).
  */
 
 const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -68,8 +71,10 @@ export function formatClock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** How long ago, rounded as a person says it: "3 minutes", "5 hours", "2 days and 23 hours". */
+/** How long ago, rounded as a person says it: "30 seconds", "3 minutes", "5 hours", "2 days and 23 hours". */
 export function formatAge(ms: number): string {
+  // Under a minute it is said in seconds: 30 s is not "1 minute".
+  if (ms < 59_500) return plural(Math.max(1, Math.round(ms / 1000)), 'second');
   const minutes = Math.max(1, Math.round(ms / 60_000));
   if (minutes < 60) return plural(minutes, 'minute');
   const hours = Math.round(minutes / 60);
@@ -88,4 +93,21 @@ export function formatDuration(ms: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   const minutes = Math.round(ms / 60_000);
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+const EVERY_UNITS: Array<[number, string]> = [
+  [86_400_000, 'day'],
+  [3_600_000, 'hour'],
+  [60_000, 'minute'],
+  [1000, 'second'],
+];
+
+/**
+ * How often, for "every …": the largest unit that measures it exactly ("hour",
+ * "6 hours", "90 minutes", "5 seconds"), else the nearest whole seconds.
+ */
+export function formatEvery(ms: number): string {
+  const [unit, name] = EVERY_UNITS.find(([u]) => ms >= u && ms % u === 0) ?? [1000, 'second'];
+  const n = Math.max(1, Math.round(ms / unit));
+  return n === 1 ? name : plural(n, name);
 }

@@ -13,6 +13,7 @@ import { SmtpConfigError } from '../config/smtp.js';
 import { outboxDir } from '../dirs/data-files.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { printablePath, printableText } from '../base/printable.js';
+import { plural } from '../base/units.js';
 
 export function reportMailerFor(config: SynkerConfig, dataDir: string): ReportMailer {
   const settings = smtpSettingsOf(config);
@@ -40,9 +41,12 @@ export async function emailReports(
   for (const report of reports) {
     const outcome = await mailer.sendReport(report);
     // The mail server's words are quoted in the error: escaped like any text from elsewhere (base/printable.ts).
-    if (outcome.status === 'sent')
+    if (outcome.status === 'sent') {
       write(`e-mailed the report of ${report.folderId} to ${printablePath(outcome.result.accepted.join(', '))}\n`);
-    else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
+      // Sending flushes the outbox: e-mails that waited there went out too, which is news to the user.
+      const earlier = outcome.flush.sent.filter((s) => s.entry.messageId !== outcome.messageId).length;
+      if (earlier > 0) write(`also sent ${plural(earlier, 'e-mail')} that waited in the outbox\n`);
+    } else if (outcome.status === 'already-sent') write(`the report of ${report.folderId} was e-mailed before\n`);
     else {
       write(
         `error: the report of ${report.folderId} was not e-mailed now (it waits in the outbox): ${printableText(outcome.error.message)}\n`,

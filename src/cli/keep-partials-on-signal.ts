@@ -7,15 +7,20 @@
  * nothing lands before it is verified.
  */
 import os from 'node:os';
+import { formatCount } from '../base/units.js';
 import { keepReceivedBytesSync } from '../sync/incoming-file.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Installs the handler; the returned function removes it. */
-export function keepPartialsOnSignal(): () => void {
+export function keepPartialsOnSignal(command: 'sync' | 'restore'): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    keepReceivedBytesSync();
-    process.stderr.write(`\n${signal}: stopped. Files not finished are kept in part; the next run resumes them.\n`);
+    const receiving = keepReceivedBytesSync();
+    const kept =
+      receiving === 0
+        ? ''
+        : ` ${receiving === 1 ? 'The file' : `The ${formatCount(receiving)} files`} partly received ${receiving === 1 ? 'is' : 'are'} kept for the resume: the next synker ${command} continues where ${receiving === 1 ? 'it' : 'they'} stopped.`;
+    process.stderr.write(`\n${signal}: stopped.${kept}\n`);
     process.exit(128 + (os.constants.signals[signal] ?? 0));
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { throughAFile } from '../base/file-in-the-way.js';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { makeConfigDir } from '../dirs/config-dir.js';
 import { ConfigError } from './config-error.js';
@@ -35,6 +36,20 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { config: defaultConfig(), exists: false, fromVersion: CONFIG_VERSION, text: undefined };
+    // A path through a file: not a question of reading rights; say which part is a file.
+    const inTheWay = errnoCode(err) === 'ENOTDIR' ? throughAFile(file) : undefined;
+    if (inTheWay !== undefined) {
+      throw new ConfigError('E_CONFIG_UNREADABLE', file, `cannot read the config file: ${inTheWay}`, {
+        cause: err,
+        hint: 'Move that file out of the way, or give a config path (--config, SYNKER_HOME) whose parents are folders.',
+      });
+    }
+    if (errnoCode(err) === 'EISDIR') {
+      throw new ConfigError('E_CONFIG_UNREADABLE', file, 'cannot read the config file: it is a folder, not a file', {
+        cause: err,
+        hint: 'Give the path of the config file itself (--config FILE), e.g. config.json inside that folder.',
+      });
+    }
     throw new ConfigError('E_CONFIG_UNREADABLE', file, `cannot read the config file: ${(err as Error).message}`, {
       cause: err,
       hint: 'Check that the file is readable by the user running synker.',

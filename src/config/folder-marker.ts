@@ -8,12 +8,13 @@
  * - another folder's marker: the path points at the wrong folder (error).
  */
 import { lstatSync, mkdirSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { SYNKER_VERSION } from '../base/version.js';
 import { writeFileAtomic } from '../base/atomic-file.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 export interface FolderMarker {
   folderId: string;
@@ -162,7 +163,7 @@ export async function writeFolderMarker(root: string, folderId: string): Promise
   if (existing) return;
   const marker: FolderMarker = { folderId, created: new Date().toISOString(), synker: SYNKER_VERSION };
   try {
-    await mkdir(path.join(root, META_DIR), { recursive: true });
+    await makeDirs(path.join(root, META_DIR));
     await writeFileAtomic(markerPath(root), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644, exactMode: true });
   } catch (err) {
     throw new FolderMarkerError(

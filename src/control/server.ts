@@ -3,7 +3,7 @@
  * connection, run by the agent, its reports sent back one line each. The
  * check stops when the client goes away.
  */
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { errnoCode, SynkerError } from '../base/errors.js';
@@ -18,6 +18,7 @@ import {
   type ControlCheckRequest,
   type ControlReply,
 } from './protocol.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 /** Thrown by the check callback for a request this agent will not run (the client then checks by itself). */
 export class ControlRefusal extends SynkerError {}
@@ -43,7 +44,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer | undefined> {
   const socketPath = controlSocketPath(options.dataDir);
   if (socketPath === undefined) return undefined;
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await makeDirs(options.dataDir, 0o700);
   if (await answers(socketPath)) {
     options.logger.warn(`another synker agent answers on ${socketPath}: \`synker check\` here will ask that one`);
     return undefined;

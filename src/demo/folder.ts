@@ -3,10 +3,11 @@
  * folder a previous demo made (it carries a marker file) or an empty one:
  * pointing --dir at a folder of your own changes nothing and says so.
  */
-import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { DemoError } from './errors.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 export const DEMO_MARKER = '.synker-demo';
 
@@ -32,7 +33,7 @@ export async function prepareDemoDir(dir: string): Promise<void> {
   }
   try {
     for (const entry of entries) await rm(path.join(dir, entry), { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await writeFile(path.join(dir, DEMO_MARKER), 'Made by `synker demo`: the next run clears this folder.\n');
   } catch (err) {
     throw cannotUse(dir, err);

@@ -25,6 +25,7 @@ import { readReportMessage } from './mime.js';
 import { ProcessGroup, type Finished, type SynkerProcess } from './processes.js';
 import { createSample, DEMO_FOLDER_ID, sampleDifferences } from './sample.js';
 import { REPORT_TO, setUpSides } from './setup.js';
+import { pathNote, quoteArg as quote, synkerCommand } from './command.js';
 
 export interface DemoOptions {
   /** The demo folder (cleared first if a previous demo made it). */
@@ -70,6 +71,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
 
   const dir = path.resolve(options.dir);
+  const synker = synkerCommand(options.env === undefined ? {} : { env: options.env });
   const loopback = loopbackInterface();
   await prepareDemoDir(dir);
   say(`synker demo: a real backup check on this machine. Everything goes into ${dir}`);
@@ -97,18 +99,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     signal.throwIfAborted();
     say();
     say('2. Two agents, each with its own identity and SYNKER_HOME, trusting each other');
+    const agentArgs = ['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'];
     const agents = [sides.source, sides.backup].map((side) =>
-      group.start(
-        `${side.role} agent`,
-        ['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'],
-        childEnv(options.env, side.home),
-      ),
+      group.start(`${side.role} agent`, agentArgs, childEnv(options.env, side.home)),
     );
     const ports = await Promise.all(agents.map((agent) => agentPort(agent, signal)));
     const sourcePort = ports[0]!;
     for (const [i, side] of [sides.source, sides.backup].entries()) {
       say(`   ${side.role.padEnd(6)} ${side.name}  ${formatDeviceId(side.identity.deviceId)}  127.0.0.1:${ports[i]}`);
-      say(`          $ SYNKER_HOME=${shown(side.home)} synker agent --listen 127.0.0.1 --port 0 --interface ${loopback} --no-schedule`);
+      say(`          $ SYNKER_HOME=${quote(shown(side.home))} ${synker} ${agentArgs.map(quote).join(' ')}`);
     }
     say(`   mDNS only on the loopback interface (${loopback}): nothing is announced on your network.`);
     phase('agents');
@@ -149,7 +148,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     phase('discovery');
 
     const backupEnv = childEnv(options.env, sides.backup.home);
-    const first = await step(group, say, signal, 4, ['check', DEMO_FOLDER_ID, ...reach, '--email'], backupEnv);
+    const first = await step(group, say, signal, synker, 4, ['check', DEMO_FOLDER_ID, ...reach, '--email'], backupEnv);
     if (first.code !== 1) throw stepFailed('the first check should find the sample differences (exit 1)', first);
     phase('check + e-mail');
 
@@ -170,11 +169,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`     and ${shown(html)}  (open it in a browser)`);
     phase('save report');
 
-    const sync = await step(group, say, signal, 6, ['sync', DEMO_FOLDER_ID, ...reach, '--delete'], backupEnv);
+    const sync = await step(group, say, signal, synker, 6, ['sync', DEMO_FOLDER_ID, ...reach, '--delete'], backupEnv);
     if (sync.code !== 0) throw stepFailed('the sync should bring the backup in line (exit 0)', sync);
     phase('sync');
 
-    const last = await step(group, say, signal, 7, ['check', DEMO_FOLDER_ID, ...reach], backupEnv);
+    const last = await step(group, say, signal, synker, 7, ['check', DEMO_FOLDER_ID, ...reach], backupEnv);
     if (last.code !== 0) throw stepFailed('after the sync the check should find the backup complete (exit 0)', last);
     phase('check again');
 
@@ -186,6 +185,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`Done in ${seconds(elapsedMs)} (${phases.map((p) => `${p.name} ${seconds(p.ms)}`).join(', ')}).`);
     say('Both agents and the mail server are stopped; nothing is left running.');
     say();
+    options.write(pathNote(synker));
     say(twoLaptops(REPORT_TO));
     return { dir, eml, html, foundVia, phases, elapsedMs };
   } finally {
@@ -236,12 +236,13 @@ async function step(
   group: ProcessGroup,
   say: (text?: string) => void,
   signal: AbortSignal,
+  synker: string,
   n: number,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<Finished> {
   say();
-  say(`${n}. On the backup: $ synker ${args.map(quote).join(' ')}`);
+  say(`${n}. On the backup: $ ${synker} ${args.map(quote).join(' ')}`);
   const result = await group.run(`synker ${args[0]}`, args, env, STEP_TIMEOUT_MS, signal);
   say(indent(result.stdout).trimEnd());
   return result;
@@ -277,10 +278,6 @@ function seconds(ms: number): string {
 
 function indent(text: string): string {
   return text.replace(/^(?=.)/gm, '   ');
-}
-
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
 function twoLaptops(to: string): string {

@@ -8,9 +8,10 @@
  * sample is about 4 MB, so the demo is quick.
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFolderMarker } from '../config/folder-marker.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 /** The folder ID both demo agents share. */
 export const DEMO_FOLDER_ID = 'family';
@@ -127,7 +128,7 @@ export async function createSample(sourceRoot: string, backupRoot: string): Prom
 
 async function put(root: string, file: SampleFile): Promise<void> {
   const target = path.join(root, ...file.path.split('/'));
-  await mkdir(path.dirname(target), { recursive: true });
+  await makeDirs(path.dirname(target));
   await writeFile(target, file.content);
   await utimes(target, file.mtimeS, file.mtimeS);
 }

@@ -7,7 +7,7 @@
  * wait: nothing could arrive.
  */
 import tls from 'node:tls';
-import { peerDeviceId, TLS_SETTINGS } from '../identity/tls.js';
+import { endProbe, peerDeviceId, TLS_SETTINGS } from '../identity/tls.js';
 import { startDiscovery } from './index.js';
 import { readLocalAgents, type LocalAgent } from './local-agents.js';
 import type { PeerEntry } from './peer-table.js';
@@ -90,9 +90,13 @@ export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<St
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     });
-    const done = (deviceId: string | undefined, error: string | undefined): void => {
+    let settled = false;
+    const done = (deviceId: string | undefined, error: string | undefined, polite = false): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      if (polite) endProbe(socket);
+      else socket.destroy();
       resolve({ peer, reachable: connected, deviceId, error });
     };
     const timer = setTimeout(
@@ -102,7 +106,7 @@ export function probeStaticPeer(peer: StaticPeer, timeoutMs: number): Promise<St
     socket.once('connect', () => (connected = true));
     socket.once('secureConnect', () => {
       const id = peerDeviceId(socket);
-      done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined);
+      done(id, id === undefined ? 'answers TLS without a certificate (not a synker agent)' : undefined, true);
     });
     socket.once('error', (err: NodeJS.ErrnoException) =>
       done(undefined, connected ? `the port answers, but it is not a synker agent (${describeTlsError(err)})` : describeSocketError(err)),

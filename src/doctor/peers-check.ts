@@ -10,7 +10,7 @@ import { connectToDevice, PeerFinder, StaticPeers, type CandidateSource } from '
 import { SynkerError } from '../base/errors.js';
 import { LocalAgents } from '../discovery/local-agents.js';
 import { connectToPeer } from '../peer/index.js';
-import { fail, ok, type Finding } from './finding.js';
+import { fail, ok, skip, type Finding } from './finding.js';
 
 const CHECK = 'peer';
 
@@ -27,9 +27,21 @@ export async function checkPeers(options: PeersCheckOptions): Promise<Finding[]>
   const { config, identity } = options;
   // This user's other homes on this machine are found without multicast (also with --no-multicast).
   const sources: CandidateSource[] = [new LocalAgents(), new StaticPeers(config.peers)];
+  // No search on the network (--no-multicast) and no static address: a device not among this machine's
+  // agents was not looked for, so it was not "not found". Say that instead.
+  const onlyThisMachine = options.discovered === undefined && config.peers.length === 0;
   if (options.discovered) sources.unshift(options.discovered);
   const finder = new PeerFinder(sources);
-  return Promise.all(config.trusted.map((device) => checkOne(device, finder, config, identity, options.waitMs)));
+  return Promise.all(
+    config.trusted.map(async (device) => {
+      const finding = await checkOne(device, finder, config, identity, options.waitMs);
+      if (!onlyThisMachine || finding.status === 'ok') return finding;
+      return skip(
+        CHECK,
+        `${whoIs(device)}: not looked for beyond this machine: the search on the network is off (--no-multicast) and the config lists no address ("peers"); run doctor without --no-multicast, or add its address to "peers"`,
+      );
+    }),
+  );
 }
 
 async function checkOne(
@@ -39,7 +51,7 @@ async function checkOne(
   identity: Identity,
   waitMs: number,
 ): Promise<Finding> {
-  const who = device.name ? `"${device.name}" (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
+  const who = whoIs(device);
   try {
     const { connection, candidate } = await connectToDevice(
       device.deviceId,
@@ -69,4 +81,8 @@ async function checkOne(
       err.hint ?? 'Check that its agent runs (`synker service install` there), then `synker peers`.',
     );
   }
+}
+
+function whoIs(device: TrustedDevice): string {
+  return device.name ? `"${device.name}" (${shortDeviceId(device.deviceId)})` : shortDeviceId(device.deviceId);
 }

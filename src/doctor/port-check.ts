@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { errnoCode } from '../base/errors.js';
 import { deviceIdFromCertificate, formatDeviceId, shortDeviceId } from '../identity/device-id.js';
+import { endProbe } from '../identity/tls.js';
 import { fail, ok, warn, type Finding } from './finding.js';
 
 const CHECK = 'port';
@@ -85,25 +86,30 @@ function tryBind(port: number): Promise<string> {
 
 type Holder = { kind: 'synker'; deviceId: string } | { kind: 'other' };
 
-/** Complete a TLS handshake (no client certificate) and identify the server by its certificate. */
+/**
+ * Complete a TLS handshake (no client certificate) and identify the server by its certificate.
+ * The probe then closes politely (its last handshake message flushed, then close_notify), so an
+ * agent on the port sees a finished handshake and a goodbye, not a hang-up in the middle of one.
+ */
 function probeTls(host: string, port: number): Promise<Holder> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (holder: Holder): void => {
+    const done = (holder: Holder, polite = false): void => {
       if (settled) return;
       settled = true;
-      socket.destroy();
+      if (polite) endProbe(socket);
+      else socket.destroy();
       resolve(holder);
     };
     // Identity is checked by hand below (the device ID is the certificate's hash), as the agent's peers do.
     const socket = tls.connect({ host, port, rejectUnauthorized: false, timeout: PROBE_TIMEOUT_MS }, () => {
       const raw = socket.getPeerCertificate(true)?.raw;
-      if (!raw || raw.length === 0) return done({ kind: 'other' });
+      if (!raw || raw.length === 0) return done({ kind: 'other' }, true);
       try {
         new X509Certificate(raw);
-        done({ kind: 'synker', deviceId: deviceIdFromCertificate(raw) });
+        done({ kind: 'synker', deviceId: deviceIdFromCertificate(raw) }, true);
       } catch {
-        done({ kind: 'other' });
+        done({ kind: 'other' }, true);
       }
     });
     socket.on('timeout', () => done({ kind: 'other' }));

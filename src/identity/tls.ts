@@ -27,3 +27,18 @@ export function peerDeviceId(socket: TLSSocket): string | undefined {
   if (cert === null || cert.raw === undefined || cert.raw.length === 0) return undefined;
   return deviceIdFromCertificate(cert.raw);
 }
+
+/**
+ * Close a connection made only to read the other end's certificate (`synker doctor`, `synker peers`):
+ * the last handshake message is flushed and close_notify sent, so an agent there sees a finished
+ * handshake and a goodbye, not a hang-up in the middle of one (which it logs as a failed handshake).
+ * A peer that does not close its side in time is cut off.
+ */
+export function endProbe(socket: TLSSocket, graceMs = 2000): void {
+  socket.on('error', () => undefined);
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.end();
+}

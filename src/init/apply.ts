@@ -6,6 +6,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { throughAFile } from '../base/file-in-the-way.js';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { ConfigStore } from '../config/config-store.js';
@@ -122,9 +123,10 @@ async function prepareFolder(folder: PlannedFolder, created: string[]): Promise<
   } catch (err) {
     if (err instanceof InitError) throw err;
     if (errnoCode(err) !== 'ENOENT') {
-      throw new InitError('E_INIT_FOLDER', `cannot open ${folder.path}: ${(err as Error).message}`, {
+      const inTheWay = errnoCode(err) === 'ENOTDIR' ? throughAFile(folder.path) : undefined;
+      throw new InitError('E_INIT_FOLDER', `cannot open ${folder.path}: ${inTheWay ?? (err as Error).message}`, {
         cause: err,
-        hint: 'Check the path and its permissions.',
+        hint: inTheWay !== undefined ? 'Give the path of a folder whose parents are folders.' : 'Check the path and its permissions.',
       });
     }
   }

@@ -12,13 +12,14 @@
  * `synker outbox --send` from sending the same message at the same time.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode, rethrowIfBug } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import type { ComposedMessage } from './compose.js';
 import { MailDeliveryError, type DeliveryResult, type Envelope, type Mailer } from './mailer.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const log = createLogger('outbox');
 const FORMAT_VERSION = 1;
@@ -101,7 +102,7 @@ export class Outbox {
    * kept as it is, and one already delivered is not queued again (undefined).
    */
   async add(message: ComposedMessage): Promise<OutboxEntry | undefined> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await makeDirs(this.dir, 0o700);
     await this.removeOrphanedTemps();
     const id = outboxIdFor(message.messageId);
     const existing = await this.read(id);
@@ -190,7 +191,8 @@ export class Outbox {
           await this.recordSent(stored.messageId, delivery.response);
           await unlink(this.fileOf(entry.id));
           await fsyncDir(this.dir);
-          log.info(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
+          // Debug only: each caller says it in its own words (the agent's log, the command's output), once.
+          log.debug(`delivered "${stored.subject}" to ${stored.envelope.to.join(', ')}: ${delivery.response}`);
           result.sent.push({ entry: entryOf(entry.id, stored), result: delivery });
         } catch (err) {
           rethrowIfBug(err);

@@ -10,7 +10,7 @@ import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
 import { formatBytes, formatCount, formatDuration, plural, withSize } from '../base/units.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, nextStepWords } from '../report/words.js';
 import { backupName, sourceName, type EmailContext } from './context.js';
 import { formatDate } from './dates.js';
 import { COLORS, FONT, MONO, callout, dataTable, escapeHtml, page, paragraph, type Rendered } from './html.js';
@@ -123,6 +123,12 @@ function renderReportBody(
       html.push(paragraph(`<strong>What to do:</strong> ${escapeHtml(report.error.hint)}`));
     }
     text.push('');
+  }
+  // The verdict's next step, in the words the terminal prints after `hint:` (report/words.ts).
+  const next = nextStepWords(report);
+  if (next !== undefined) {
+    text.push(`What to do: ${next}`, '');
+    html.push(paragraph(`<strong>What to do:</strong> ${escapeHtml(next)}`));
   }
 
   const suspicious = report.differences.filter(isSuspicious);

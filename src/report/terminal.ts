@@ -13,7 +13,7 @@ import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type BackupVerdict, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
 import { formatBytes, formatCount, plural, sizesApart, withSize } from '../base/units.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, REFUSAL_WORDS } from './words.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, nextStepWords, REFUSAL_WORDS } from './words.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -67,12 +67,10 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
   const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
   if (notes.length > 0 && notes[0] !== '') notes.unshift('');
   append(lines, notes);
-  if (report.sync !== null) {
-    append(lines, syncLines(report, report.sync, limit, p));
-    return `${lines.join('\n')}\n`;
-  }
-  append(lines, summaryTable(report, p));
-  append(lines, differenceSections(report.differences, limit, p));
+  if (report.sync !== null) append(lines, syncLines(report, report.sync, limit, p));
+  else append(lines, [...summaryTable(report, p), ...differenceSections(report.differences, limit, p)]);
+  const next = nextStepWords(report);
+  if (next !== undefined) lines.push('', `hint: ${next}`);
   return `${lines.join('\n')}\n`;
 }
 

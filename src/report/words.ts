@@ -3,7 +3,7 @@
  * so a category or a verdict reads the same everywhere.
  */
 import type { Category, Difference, Side, Verdict } from '../diff/index.js';
-import type { SyncReport } from './model.js';
+import type { CheckReport, SyncReport } from './model.js';
 import { formatBytes, formatCount, plural, sizesApart } from '../base/units.js';
 import { printablePath, printableTarget } from '../base/printable.js';
 
@@ -185,4 +185,30 @@ export function fixedPhrase(sync: Pick<SyncReport, 'fixed' | 'stops' | 'aborted'
   if (parts.length > 0) return parts.join(', ');
   const blocked = sync.stops.length > 0 || sync.aborted !== null || sync.failed.length > 0 || !sync.complete;
   return blocked ? 'nothing was fixed' : 'nothing needed fixing';
+}
+
+/**
+ * What to do next, in one sentence fitting the verdict: the terminal prints it
+ * as `hint: …` and the e-mail as `What to do: …`, so both say the same. None
+ * when there is nothing to do (complete), and none where an error or a
+ * stopped sync already gives its own hint.
+ */
+export function nextStepWords(report: CheckReport): string | undefined {
+  const sync = report.sync;
+  if (report.error !== null || (sync === null ? report.complete : sync.complete)) return undefined;
+  const folder = report.folderId;
+  if (sync === null) {
+    const failing = report.differences.filter((d) => d.failing);
+    const suspicious = failing.some((d) => d.changedOn === 'source-suspicious');
+    const extras = failing.some((d) => d.category === 'extra');
+    return (
+      (suspicious ? 'look at the files marked SUSPICIOUS on the source first (a sync does not copy them without --force); then ' : '') +
+      `synker sync ${folder} copies what the backup lacks from the source (add --dry-run to see the plan first)` +
+      (extras ? '; files only on the backup stay unless you add --delete, which moves them into .synker/versions/' : '')
+    );
+  }
+  if (sync.stops.length > 0 || sync.aborted !== null) return undefined;
+  if (sync.dryRun) return `synker sync ${folder} without --dry-run does what is listed above`;
+  if (sync.failed.length > 0) return `synker sync ${folder} tries the files that failed again`;
+  return undefined;
 }

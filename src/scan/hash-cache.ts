@@ -21,7 +21,7 @@
  * batched writes and the entry checksum belong to one class.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../base/log.js';
 import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from '../state/kv.js';
@@ -30,6 +30,7 @@ import { forgetLmdbCheck } from '../state/lmdb-check.js';
 import { SqliteStore } from '../state/kv-sqlite.js';
 import { OrderedLookup, type KeyedRecord } from '../state/ordered-lookup.js';
 import { plural } from '../base/units.js';
+import { makeDirsSync } from '../base/make-dirs.js';
 
 const log = createLogger('hash-cache');
 
@@ -100,7 +101,7 @@ export class HashCache {
   static async open(cacheDir: string, realRoot: string, options: { backend?: KvBackend } = {}): Promise<HashCache> {
     const location = hashCachePath(cacheDir, realRoot);
     // Owner only, like the data dir: the cache names every file of the folder and its hash.
-    mkdirSync(location, { recursive: true, mode: 0o700 });
+    makeDirsSync(location, 0o700);
     const backend = options.backend ?? storeBackend();
     try {
       return await HashCache.openOn(backend, location, realRoot);

@@ -13,6 +13,7 @@ import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../base/errors.js';
+import { fileInTheWay, throughAFile } from '../base/file-in-the-way.js';
 import { createLogger } from '../base/log.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
@@ -79,9 +80,12 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
       try {
         cache = await HashCache.open(options.cacheDir, realRoot);
       } catch (err) {
-        throw new ScanError('E_SCAN_CACHE', root, `cannot open the hash cache under ${options.cacheDir}: ${(err as Error).message}`, {
+        // Every command that scans (check, sync, restore, scan) comes here: the hint names no command's flags.
+        const file = errnoCode(err) === 'ENOTDIR' ? fileInTheWay((err as NodeJS.ErrnoException).path ?? options.cacheDir) : undefined;
+        const why = file !== undefined ? `${file} is a file, not a folder` : (err as Error).message;
+        throw new ScanError('E_SCAN_CACHE', root, `cannot open the hash cache under ${options.cacheDir}: ${why}`, {
           cause: err,
-          hint: 'check that the directory is writable, choose another with --cache-dir, or scan with --no-cache',
+          hint: `Make ${file ?? options.cacheDir} a folder this user can write: it only holds the hash cache, which synker rebuilds when it is gone (every file is read again once).`,
         });
       }
       this.cacheLocation = cache.location;
@@ -242,6 +246,13 @@ function checkRoot(root: string): string {
 
 function rootError(root: string, err: unknown): ScanError {
   const code = errnoCode(err);
+  const inTheWay = code === 'ENOTDIR' ? throughAFile(root) : undefined;
+  if (inTheWay !== undefined) {
+    return new ScanError('E_SCAN_ROOT_MISSING', root, `folder ${root} does not exist: ${inTheWay}`, {
+      cause: err,
+      hint: 'check the path: one of its parents is a file',
+    });
+  }
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new ScanError('E_SCAN_ROOT_MISSING', root, `folder ${root} does not exist`, {
       cause: err,

@@ -7,10 +7,11 @@
  * edited schedule apply without a restart.
  */
 import type { FolderConfig, SynkerConfig, TrustedDevice } from '../config/types.js';
-import { createLogger } from '../base/log.js';
+import { createLogger, type Logger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
 import { ReportMailer, sourceNameIn } from './notify.js';
-import { Outbox } from '../mail/outbox.js';
+import { Outbox, type FlushResult } from '../mail/outbox.js';
+import { printableText } from '../base/printable.js';
 import { runCheckProcess } from './check-process.js';
 import { systemClock, type Clock } from './clock.js';
 import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
@@ -18,8 +19,6 @@ import { CheckScheduler, type CheckRun } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
 import { plural } from '../base/units.js';
-
-const log = createLogger('schedule');
 
 /** The parts of the config the schedule reads (the `smtp` and `schedule` sections as written). */
 export interface ScheduleConfigView {
@@ -50,6 +49,8 @@ export interface BackupScheduleOptions {
   runCheck?: (folderId: string) => Promise<CheckRun<CheckReport>>;
   env?: NodeJS.ProcessEnv;
   tickMs?: number;
+  /** Default: the `schedule` logger on stderr. */
+  logger?: Logger;
 }
 
 export interface BackupSchedule {
@@ -58,6 +59,7 @@ export interface BackupSchedule {
 }
 
 export function startBackupSchedule(options: BackupScheduleOptions): BackupSchedule {
+  const log = options.logger ?? createLogger('schedule');
   const clock = options.clock ?? systemClock;
   let settings = scheduleSettingsOf(options.config());
   let scheduleText = JSON.stringify(options.config().schedule ?? null);
@@ -123,6 +125,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       const m = mailer();
       if (!m) return;
       const outcome = await m.sendNotice(notice, run);
+      if (outcome.status !== 'already-sent' && outcome.flush !== undefined) logDelivered(log, outcome.flush);
       if (outcome.status === 'queued')
         log.warn(
           `the ${notice.kind} e-mail for ${notice.folderId} waits in the outbox: ${outcome.error.message}${outcome.error.hint ? ` (${outcome.error.hint})` : ''}`,
@@ -133,6 +136,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       const m = mailer();
       if (!m) return;
       const result = await m.retry();
+      logDelivered(log, result);
       if (result.failed.length > 0)
         log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);
     },
@@ -141,4 +145,13 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
   scheduler.start();
   log.info(`checks scheduled "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);
   return { scheduler, stop: () => scheduler.stop() };
+}
+
+/** The agent's log says each e-mail the server accepted (the outbox itself only says so at debug level). */
+function logDelivered(log: Logger, flush: FlushResult): void {
+  for (const { entry, result } of flush.sent) {
+    log.info(
+      `delivered "${printableText(entry.subject)}" to ${printableText(entry.envelope.to.join(', '))}: ${printableText(result.response)}`,
+    );
+  }
 }

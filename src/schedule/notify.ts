@@ -15,6 +15,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { CheckReport } from '../report/model.js';
 import type { FlushResult, Outbox } from '../mail/outbox.js';
 import type { SmtpSettings } from '../config/smtp.js';
+import { formatEvery } from '../base/units.js';
 
 export interface ReportMailerOptions {
   settings: SmtpSettings;
@@ -94,7 +95,8 @@ export class ReportMailer {
             folderId: notice.folderId,
             since: notice.since,
             lastAttemptAt: notice.lastResult.at,
-            retryEvery: everyWords(this.options.retryAfterMs ?? 3_600_000),
+            // The real gap to the next attempt (the schedule may come sooner than retryAfter), as the scheduler worked it out.
+            retryEvery: formatEvery(notice.retryInMs ?? this.options.retryAfterMs ?? 3_600_000),
             ...(notice.lastResult.error !== undefined ? { error: notice.lastResult.error } : {}),
           },
           ctx,
@@ -108,11 +110,4 @@ export class ReportMailer {
   retry(): Promise<FlushResult> {
     return flushOutbox(this.setup());
   }
-}
-
-/** "hour", "6 hours", "30 minutes": for "keeps trying every ...". */
-function everyWords(ms: number): string {
-  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  return minutes === 1 ? 'minute' : `${minutes} minutes`;
 }

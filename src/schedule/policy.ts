@@ -18,7 +18,8 @@ import type { CheckResultSummary, FolderScheduleState } from './state.js';
 
 export type Notice =
   | { kind: 'report'; folderId: string; result: CheckResultSummary }
-  | { kind: 'stale'; folderId: string; since: string; lastResult: CheckResultSummary }
+  /** `retryInMs`: how long after this attempt the next one comes (filled in by the scheduler, which knows the schedule). */
+  | { kind: 'stale'; folderId: string; since: string; lastResult: CheckResultSummary; retryInMs?: number }
   | { kind: 'recovered'; folderId: string; since: string; result: CheckResultSummary };
 
 export interface PolicySettings {

@@ -170,6 +170,9 @@ export class CheckScheduler<R> {
     const before = (await store.load()).folders[id] ?? state.folders[id]!;
     const decided = afterCheck(settings, id, before, run.summary, clock.now());
     for (const notice of decided.notices) {
+      // A "not verified" alert says when the next try comes: the schedule's next slot or retryAfter, whichever is sooner.
+      const nextTry = nextCheckAt(this.cron, settings, decided.state, 0);
+      if (notice.kind === 'stale' && Number.isFinite(nextTry)) notice.retryInMs = nextTry - Date.parse(decided.state.lastAttemptAt!);
       try {
         await this.options.notify(notice, run);
       } catch (err) {

@@ -2,7 +2,7 @@
  * `synker service install|uninstall`: write the platform's service file and
  * register it with the service manager so the agent starts at login.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -12,6 +12,7 @@ import { runCommand, ServiceError, shellLine } from './manager.js';
 import { homeOf, type ServicePlatform, type ServiceSpec } from './spec.js';
 import { SYSTEMD_UNIT_NAME } from './systemd.js';
 import { WINDOWS_TASK_NAME } from './windows-task.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 interface Step {
   program: string;
@@ -38,7 +39,7 @@ export async function installService(
   const file = serviceFile(platform, spec, env);
   await refuseOtherHome(file, 'install');
   // launchd does not create the log folder; without it the agent cannot start.
-  if (platform === 'darwin') await mkdir(path.dirname(launchdLogPath(homeOf(env))), { recursive: true });
+  if (platform === 'darwin') await makeDirs(path.dirname(launchdLogPath(homeOf(env))));
   const replaced = await writeAtomically(file);
   const ran: string[] = [];
   for (const step of installSteps(platform, file)) {
@@ -202,7 +203,7 @@ async function refuseOtherHome(file: ServiceFile, what: 'install' | 'uninstall')
 
 async function writeAtomically(file: ServiceFile): Promise<boolean> {
   const existed = await exists(file.path);
-  await mkdir(path.dirname(file.path), { recursive: true });
+  await makeDirs(path.dirname(file.path));
   const tmp = `${file.path}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, file.bytes, { mode: 0o644 });

@@ -13,7 +13,7 @@
  * whole file, which an atomic JSON file would need.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -23,6 +23,7 @@ import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
 import { checkLmdbFile, forgetLmdbCheck } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const log = createLogger('state');
 
@@ -106,7 +107,7 @@ export class AgentState {
       });
     }
     try {
-      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      await makeDirs(dataDir, 0o700);
       const root = backend === 'sqlite' ? await openSqliteState(dataDir) : await LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
       return new AgentState(await realpath(dataDir), root);

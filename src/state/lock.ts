@@ -13,11 +13,12 @@
  * the holder answers a connection with who holds it, for the error message.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { makeDirsSync } from '../base/make-dirs.js';
 
 export interface LockHolder {
   pid: number;
@@ -98,7 +99,7 @@ export function prepareLockDir(address: string): void {
  * temp dir such a folder lets another user take, fake or read what is in it.
  */
 export function makePrivateDir(dir: string): boolean {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirsSync(dir, 0o700);
   const st = lstatSync(dir);
   if (process.platform === 'win32') return st.isDirectory();
   const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;

@@ -13,7 +13,7 @@
  * options and result apply-types.ts.
  */
 import { lstatSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, rethrowIfBug, SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -31,6 +31,7 @@ import { FolderTree } from '../transfer/folder-tree.js';
 import type { SyncAction, SyncPlan } from './plan-types.js';
 import { assertSafeRelPath, resolveUnderRoot } from '../transfer/safe-path.js';
 import { VersionKeeper } from './versions.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const log = createLogger('sync');
 
@@ -47,7 +48,7 @@ const DEFAULT_FILES_IN_FLIGHT = 48;
 export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<ApplyResult> {
   if (plan.stops.length > 0) throw SyncGuardError.of(plan.stops);
   if (options.requireMarker ?? true) await assertMarker(options.root);
-  else await mkdir(options.root, { recursive: true });
+  else await makeDirs(options.root);
   const keeper = options.keeper ?? new VersionKeeper(options.root);
   // Every write of the run resolves through one view of the folder (transfer/folder-tree.ts).
   const tree = new FolderTree(options.root);

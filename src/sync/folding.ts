@@ -5,13 +5,14 @@
  * probes the backup's file system once and reports such pairs instead.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import type { NameFolding } from '../manifest/storable.js';
 import { BackupNotWritableError } from './errors.js';
 import { lstatOrUndefined } from './lstat-optional.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 /** How the backup's file system compares names (manifest/storable.ts NameFolding). */
 export type FoldingInfo = NameFolding;
@@ -32,7 +33,7 @@ export async function probeFolding(root: string, options: { readOnly?: boolean }
   const tag = randomBytes(4).toString('hex');
   let foldsCase = byMarker ?? false;
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     if (byMarker === undefined)
       foldsCase = await sameName(path.join(dir, `probe-${tag}.tmp`), path.join(dir, `PROBE-${tag.toUpperCase()}.TMP`));
     return {

@@ -310,7 +310,8 @@ export class IncomingFile {
  * byte received and the next run resumes after the last one. A file that
  * cannot take them only resumes from an earlier byte.
  */
-export function keepReceivedBytesSync(): void {
+export function keepReceivedBytesSync(): number {
+  const receiving = openFiles.size;
   for (const file of openFiles) {
     try {
       file.keepStagedSync();
@@ -318,4 +319,5 @@ export function keepReceivedBytesSync(): void {
       log.debug(`${file.partialPath}: the last received bytes were not kept for a resume: ${(err as Error).message}`);
     }
   }
+  return receiving;
 }

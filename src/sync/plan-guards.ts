@@ -3,6 +3,7 @@
  * on the source (ransomware-like), a source that lists far fewer files than
  * last time, and more deletions than `--max-delete` allows (docs/sync.md).
  */
+import { UsageError } from '../base/errors.js';
 import { formatCount, plural } from '../base/units.js';
 import type { GuardStop, MaxDelete, PlanOptions } from './plan-types.js';
 
@@ -53,12 +54,23 @@ export function deleteLimit(maxDelete: MaxDelete | undefined, backupFiles: numbe
 }
 
 /** Parses `--max-delete` values: `250` or `5%`. */
-export function parseMaxDelete(text: string): MaxDelete | undefined {
+/** `--max-delete N` (files) or `N%` (of the backup's files); what is wrong with any other text, said precisely. */
+export function parseMaxDelete(text: string): MaxDelete {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (!m) return undefined;
+  if (!m) throw new UsageError(`--max-delete ${text} is not a number of files or a percentage`, 'Write it like 100 or 5%.');
   const n = Number(m[1]);
-  if (m[2] === '%') return n <= 100 ? { percent: n } : undefined;
-  return Number.isInteger(n) ? { count: n } : undefined;
+  if (m[2] === '%') {
+    if (n > 100) {
+      throw new UsageError(
+        `--max-delete ${text}: a percentage of the backup's files must be at most 100%`,
+        'Give --max-delete 100% to allow deleting every file the source no longer has.',
+      );
+    }
+    return { percent: n };
+  }
+  if (!Number.isInteger(n))
+    throw new UsageError(`--max-delete ${text}: a number of files must be a whole number`, 'Write it like 100 or 5%.');
+  return { count: n };
 }
 
 function percent(share: number): string {

@@ -7,7 +7,7 @@
  * stamp per run groups what that run replaced. Versions can be listed,
  * restored, and pruned by age or count (versions-prune.ts).
  */
-import { link, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { link, lstat, lutimes, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { setModeAndTimesNoFollow } from '../base/no-follow.js';
@@ -21,6 +21,7 @@ import { resolveUnderRoot } from '../transfer/safe-path.js';
 import { lstatOrUndefined } from './lstat-optional.js';
 import { fitsInName, siblingTempPath } from './temp-name.js';
 import { existingMetaDir, realMetaDir } from '../config/folder-marker.js';
+import { makeDirs } from '../base/make-dirs.js';
 
 const STAMP_SUFFIX = /~(\d{8}-\d{6})(?:-(\d+))?$/;
 
@@ -217,7 +218,7 @@ export async function restoreVersion(
 ): Promise<string> {
   const targetRoot = options.toDir ?? root;
   const shown = resolveUnderRoot(targetRoot, version.path);
-  if (options.toDir !== undefined) await mkdir(options.toDir, { recursive: true });
+  if (options.toDir !== undefined) await makeDirs(options.toDir);
   const source = path.join(root, ...version.versionPath.split('/'));
   const stats = await lstat(source);
   await withTree(targetRoot, undefined, (tree) =>

@@ -17,6 +17,7 @@ import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { outboxDir } from '../../src/dirs/data-files.js';
 import { startCheckPair, writeTree } from '../harness/check-pair.js';
 import { ManualClock } from '../harness/clock.js';
+import { MemoryLogger } from '../harness/peers.js';
 import { TestSmtpServer } from '../harness/smtp.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 
@@ -50,7 +51,9 @@ test('synker check --email mails the report with the same totals as --json; SMTP
 
   const mailed = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
   assert.equal(mailed.code, 1, mailed.stderr);
-  assert.match(mailed.stderr, /e-mailed the report of photos to owner@example\.test/);
+  // The command says it once, in its words; no log line of the outbox among the results.
+  assert.equal(mailed.stderr, 'e-mailed the report of photos to owner@example.test\n');
+  assert.match(mailed.stdout, /^folder "photos": backup INCOMPLETE/);
   assert.equal(server.received.length, 1);
   const mail = await server.parsed(0);
   assert.equal(
@@ -74,6 +77,17 @@ test('synker check --email mails the report with the same totals as --json; SMTP
   );
   assert.match(down.stderr, /hint: Check smtp\.host and smtp\.port/);
   assert.equal(await new Outbox(outboxDir(path.join(pair.backupHome, 'data'))).size(), 1);
+
+  // The server is back: the next report goes out, and so does the one that waited, which is said too.
+  const back = await new TestSmtpServer().start();
+  t.after(() => back.stop());
+  pair.backupConfig.smtp = smtpSection(back.port);
+  await pair.writeBackupHome();
+  const again = await runSynker(['check', '--no-discovery', 'photos', '--email'], { env });
+  assert.equal(again.code, 1, again.stderr);
+  assert.equal(again.stderr, 'e-mailed the report of photos to owner@example.test\nalso sent 1 e-mail that waited in the outbox\n');
+  assert.equal(back.received.length, 2);
+  assert.equal(await new Outbox(outboxDir(path.join(pair.backupHome, 'data'))).size(), 0);
 });
 
 test('a report that cannot be written to --output is still e-mailed, then the write error is reported', async (t) => {
@@ -136,6 +150,7 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
   assert.equal(run.report?.source.name, 'laptop');
 
   // The agent's schedule with the default runner (a real child process per check).
+  const log = new MemoryLogger();
   const clock = new ManualClock(Date.parse('2026-11-25T03:55:00Z'));
   const schedule = startBackupSchedule({
     config: () => pair.backupConfig,
@@ -143,6 +158,7 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
     clock,
     env,
     tickMs: 60_000,
+    logger: log,
   });
   t.after(() => schedule.stop());
   for (let minute = 0; minute < 6; minute++) {
@@ -151,4 +167,9 @@ test('a scheduled check runs `synker check` as a low-priority process and mails 
   }
   assert.equal(server.received.length, 1);
   assert.equal((await server.parsed(0)).subject, 'Backup of photos on nas: 1 file missing (5 B)');
+  // The agent's log says what was delivered (the outbox, shared with the CLI, only at debug level).
+  assert.deepEqual(
+    log.lines.filter((l) => l.includes('delivered')),
+    ['info delivered "Backup of photos on nas: 1 file missing (5 B)" to owner@example.test: 250 OK: message queued'],
+  );
 });

@@ -343,6 +343,29 @@ test('synker check on the command line: exit codes, JSON, --output, and errors o
   assert.match(bad.stderr, /--timeout soon is not a duration/);
 });
 
+test('a hash cache that cannot be opened: check and sync name the file in the way, and no flag they do not have; scan names its own', async (t) => {
+  const pair = await startCheckPair(t, FILES);
+  await pair.writeBackupHome();
+  const env = { ...process.env, SYNKER_HOME: pair.backupHome, NO_COLOR: '1' };
+  const cache = path.join(pair.backupHome, 'cache');
+  await rm(cache, { recursive: true, force: true });
+  await writeFile(cache, 'not a folder');
+  const inTheWay = `${cache.replace(/[.\\]/g, '\\$&')} is a file, not a folder`;
+  for (const command of ['check', 'sync']) {
+    const run = await runSynker([command, '--no-discovery', 'photos'], { env });
+    assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+    assert.match(run.stderr, new RegExp(`cannot open the hash cache under .*: ${inTheWay}\\n`), command);
+    assert.match(run.stderr, new RegExp(`hint: Make ${cache.replace(/[.\\]/g, '\\$&')} a folder this user can write`), command);
+    assert.doesNotMatch(run.stderr, /--cache-dir|--no-cache/, `${command} has no such flags`);
+  }
+  const scan = await runSynker(['scan', pair.backupRoot], { env });
+  assert.equal(scan.code, 2);
+  assert.match(
+    scan.stderr,
+    /hint: Make .* a folder this user can write: .* Or choose another folder with --cache-dir, or scan with --no-cache\.\n/,
+  );
+});
+
 test('two real agents: `synker agent` serves the source, `synker check --peer host:port` checks the backup', async (t) => {
   const dir = await tempDir(t, 'synker-check-agents-');
   const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, FILES);

@@ -55,6 +55,14 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   assert.equal((await runCli(['trust', formatDeviceId(deviceA).toLowerCase(), '--name', 'nas'], { home })).code, 0);
   const again = await runCli(['trust', deviceA], { home });
   assert.match(again.stdout, /^already trusted: nas /);
+  assert.doesNotMatch(again.stdout, /renamed/);
+  // A new --name for a device already trusted is a rename: said, old -> new.
+  const renamed = await runCli(['trust', deviceA, '--name', 'nas2'], { home });
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.equal(renamed.stdout, `already trusted: nas2 ${formatDeviceId(deviceA)} (renamed: "nas" -> "nas2")\n`);
+  const same = await runCli(['trust', deviceA, '--name', 'nas2'], { home });
+  assert.equal(same.stdout, `already trusted: nas2 ${formatDeviceId(deviceA)}\n`);
+  assert.equal((await runCli(['trust', deviceA, '--name', 'nas'], { home })).code, 0);
   assert.equal((await runCli(['trust', deviceB], { home })).code, 0);
   const clash = await runCli(['trust', deviceB, '--name', 'NAS'], { home });
   assert.equal(clash.code, 2);
@@ -79,6 +87,10 @@ test('trust, trusted and untrust by name, ID or first group', async (t) => {
   const byShort = await runCli(['untrust', deviceB.slice(0, 7).toLowerCase()], { home });
   assert.equal(byShort.code, 0, byShort.stderr);
   assert.deepEqual(JSON.parse((await runCli(['trusted', '--json'], { home })).stdout), []);
+  // A device trusted without a name, then named: said too.
+  await runCli(['trust', deviceB], { home });
+  const named = await runCli(['trust', deviceB, '--name', 'box'], { home });
+  assert.equal(named.stdout, `already trusted: box ${formatDeviceId(deviceB)} (renamed: no name -> "box")\n`);
 });
 
 test("a name that is another device's first ID group is refused, from --name and from an announcement", async (t) => {
@@ -380,3 +392,34 @@ function runSetpriv(args: string[], home: string): Promise<{ code: number | null
     );
   });
 }
+
+test('a path through a file names the file in the way, not read rights; a folder given as the config file says so', async (t) => {
+  const home = await tempDir(t);
+  const file = path.join(home, 'notes.txt');
+  await writeFile(file, 'x');
+  const inTheWay = `${file.replace(/[.\\]/g, '\\$&')} is a file, not a folder`;
+
+  const viaHome = await runSynker(['status'], { env: isolatedEnv(home, { SYNKER_HOME: path.join(file, 'synker') }) });
+  assert.equal(viaHome.code, 2);
+  assert.match(viaHome.stderr, new RegExp(`: cannot read the config file: ${inTheWay}\\n`));
+  assert.doesNotMatch(viaHome.stderr, /readable/);
+  const viaFlag = await runCli(['--config', path.join(file, 'config.json'), 'status'], { home });
+  assert.match(viaFlag.stderr, new RegExp(`cannot read the config file: ${inTheWay}\\n`));
+
+  const folderAsFile = await runCli(['--config', home, 'status'], { home });
+  assert.equal(folderAsFile.code, 2);
+  assert.match(
+    folderAsFile.stderr,
+    /cannot read the config file: it is a folder, not a file\nhint: Give the path of the config file itself/,
+  );
+
+  const init = await runCli(['init', '--yes', '--role', 'source', '--folder', path.join(file, 'photos'), '--no-email'], { home });
+  assert.equal(init.code, 2);
+  assert.match(init.stderr, new RegExp(`cannot open .*photos: ${inTheWay}\\n`));
+  const scan = await runCli(['scan', path.join(file, 'photos')], { home });
+  assert.equal(scan.code, 2);
+  assert.match(scan.stderr, new RegExp(`folder .*photos does not exist: ${inTheWay}\\n`));
+  const add = await runCli(['folder', 'add', 'photos', path.join(file, 'photos'), '--role', 'backup'], { home });
+  assert.equal(add.code, 2);
+  assert.match(add.stderr, new RegExp(`cannot open .*photos: ${inTheWay}\\n`));
+});

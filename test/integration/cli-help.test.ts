@@ -26,6 +26,23 @@ test('every command shows at least one example in its --help', async () => {
   assert.deepEqual(missing, [], `add examples with addExamples() from src/cli/help.ts to: ${missing.join(', ')}`);
 });
 
+test("every address in a command's examples uses synker's default port, not another program's", async () => {
+  const { DEFAULT_PORT } = await import('../../src/config/defaults.js');
+  const program = new Command('synker');
+  for (const register of await loadAllCommands()) register(program);
+  const ports = allCommands(program)
+    .slice(1)
+    .flatMap((cmd) => [...helpOf(cmd).matchAll(/\b\d{1,3}(?:\.\d{1,3}){3}:(\d+)/g)].map((m) => `${cmd.name()} ${m[0]}`));
+  assert.ok(
+    ports.some((p) => p.startsWith('peers ')),
+    ports.join(', '),
+  );
+  assert.deepEqual(
+    ports.filter((p) => !p.endsWith(`:${DEFAULT_PORT}`)),
+    [],
+  );
+});
+
 test('an unknown option is a usage error with exit code 2 and no stack trace', async () => {
   const result = await runSynker(['service', 'print', '--no-such-flag']);
   assert.equal(result.code, 2);

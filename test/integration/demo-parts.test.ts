@@ -103,3 +103,40 @@ test('the demo folder: made when missing, cleared when a previous demo made it, 
   await prepareDemoDir(empty);
   assert.deepEqual(await readdir(empty), [DEMO_MARKER]);
 });
+
+test('the demo writes synker as a command that works here: `synker` only when that is this synker on the PATH, else `node bin/synker.js`', {
+  skip: process.platform !== 'linux' && 'pastes the commands into /bin/sh: checked on Linux only',
+}, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { symlink } = await import('node:fs/promises');
+  const { synkerCommand } = await import('../../src/demo/command.js');
+  const { SYNKER_BIN } = await import('../harness/synker-cli.js');
+  const repo = path.dirname(path.dirname(SYNKER_BIN));
+  const nodeDir = path.dirname(process.execPath);
+  const version = execFileSync(process.execPath, [SYNKER_BIN, '--version'], { encoding: 'utf8' });
+  /** What a user gets when pasting `command --version` into a shell with this PATH, in this folder. */
+  const paste = (command: string, PATH: string, cwd: string): string =>
+    execFileSync('/bin/sh', ['-c', `${command} --version`], { cwd, env: { ...process.env, PATH }, encoding: 'utf8' });
+
+  // After `npm start`: no synker on the PATH.
+  const empty = await tempDir(t);
+  const bare = `${empty}:${nodeDir}:/usr/bin:/bin`;
+  const fromRepo = synkerCommand({ env: { PATH: bare }, cwd: repo });
+  assert.equal(fromRepo, 'node bin/synker.js');
+  assert.equal(paste(fromRepo, bare, repo), version);
+  const elsewhere = synkerCommand({ env: { PATH: bare }, cwd: empty });
+  assert.equal(elsewhere, `node ${SYNKER_BIN}`);
+  assert.equal(paste(elsewhere, bare, empty), version);
+
+  // After `npm link`: `synker` on the PATH is this launcher.
+  const linked = await tempDir(t);
+  await symlink(SYNKER_BIN, path.join(linked, 'synker'));
+  const withLink = `${linked}:${nodeDir}:/usr/bin:/bin`;
+  assert.equal(synkerCommand({ env: { PATH: withLink }, cwd: empty }), 'synker');
+  assert.equal(paste('synker', withLink, empty), version);
+
+  // Another synker first on the PATH would run other code: not that one.
+  const other = await tempDir(t);
+  await writeFile(path.join(other, 'synker'), '#!/bin/sh\necho other\n', { mode: 0o755 });
+  assert.equal(synkerCommand({ env: { PATH: `${other}:${withLink}` }, cwd: repo }), 'node bin/synker.js');
+});

@@ -109,3 +109,28 @@ function setprivMissing(): string | false {
   if (process.getuid?.() !== 0) return 'runs as root with capabilities dropped (setpriv); not root here';
   return spawnSync('setpriv', ['--version']).status === 0 ? false : 'setpriv (util-linux) is not installed';
 }
+
+test("doctor's and peers' probes of a running agent close politely: the agent logs no failed TLS handshake", async (t) => {
+  const { identities, startTestAgent } = await import('../harness/peers.js');
+  const { probeStaticPeer } = await import('../../src/discovery/survey.js');
+  const { connectToPeer } = await import('../../src/peer/index.js');
+  const { waitFor } = await import('../harness/netns.js');
+  const { server, client } = await identities();
+  const agent = await startTestAgent(server, { trust: [client.deviceId] });
+  t.after(() => agent.server.close());
+
+  const port = await checkAgentPort({ port: agent.port, deviceId: server.deviceId });
+  assert.equal(port.status, 'ok', port.message);
+  const probed = await probeStaticPeer({ text: `127.0.0.1:${agent.port}`, host: '127.0.0.1', port: agent.port }, 5000);
+  assert.equal(probed.deviceId, server.deviceId, probed.error);
+
+  // The agent has let go of both probes' sockets, and has served a real session after them.
+  await waitFor('the agent to close the probes', () => (agent.server.connections === 0 ? true : undefined), 10_000, 5);
+  const session = await connectToPeer({ host: '127.0.0.1', port: agent.port, identity: client, expectDeviceId: server.deviceId });
+  await session.close();
+  await waitFor('the agent to close the session', () => (agent.server.connections === 0 ? true : undefined), 10_000, 5);
+  assert.deepEqual(
+    agent.log.lines.filter((l) => l.startsWith('warn') || l.startsWith('error')),
+    [],
+  );
+});

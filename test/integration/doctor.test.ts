@@ -146,6 +146,29 @@ test('doctor on a broken set-up reports each problem with a fix: SMTP down, port
     assert.ok(f.fix && !f.fix.includes('\n'), `one-line fix for ${f.message}`);
 });
 
+test('doctor --no-multicast with no static address says it did not look for a peer, not that the peer was not found', async (t) => {
+  const { home, env } = await initialised(t, REFUSED_PORT, REFUSED_PORT);
+  const other = 'MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD';
+  assert.equal((await runSynker(['trust', other, '--name', 'nas'], { env })).code, 0);
+  const result = await runSynker(['doctor', '--no-multicast', '--json'], { env });
+  const peer = finding(parse(result.stdout), 'peer');
+  assert.equal(peer.status, 'skip', peer.message);
+  assert.match(
+    peer.message,
+    /^"nas" \(MFZWI3D\): not looked for: the search on the network is off \(--no-multicast\) and the config lists no address/,
+  );
+  assert.doesNotMatch(peer.message, /not found/);
+
+  // With a static address it is looked for there, and what happened there is said.
+  const configFile = path.join(home, 'synker/config/config.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  config.peers = [`127.0.0.1:${REFUSED_PORT}`];
+  await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+  const withPeer = finding(parse((await runSynker(['doctor', '--no-multicast', '--json'], { env })).stdout), 'peer');
+  assert.equal(withPeer.status, 'fail');
+  assert.match(withPeer.message, new RegExp(`127\\.0\\.0\\.1:${REFUSED_PORT}`));
+});
+
 test('doctor reports a config file it cannot parse, naming the line', async (t) => {
   const home = await tempDir(t);
   const env = isolatedEnv(home);

@@ -298,12 +298,15 @@ test('staleness mail: "NOT verified since <date>"', () => {
   assert.doesNotMatch(content.html, EXTERNAL);
 });
 
-test('how long a backup went unverified is said as a person would: minutes, hours, days and hours', async () => {
+test('how long a backup went unverified is said as a person would: seconds, minutes, hours, days and hours', async () => {
   const { ago } = await import('../../src/mail/dates.js');
   const now = new Date('2026-11-26T12:00:00Z');
   const since = (ms: number) => new Date(now.getTime() - ms).toISOString();
   assert.equal(ago(since(3 * 60_000), now), '3 minutes');
-  assert.equal(ago(since(20_000), now), '1 minute');
+  // Under a minute, seconds: an alert after 30 s does not say "for 1 minute".
+  assert.equal(ago(since(20_000), now), '20 seconds');
+  assert.equal(ago(since(1000), now), '1 second');
+  assert.equal(ago(since(59_700), now), '1 minute');
   assert.equal(ago(since(5 * 3_600_000), now), '5 hours');
   assert.equal(ago(since(47 * 3_600_000), now), '47 hours');
   assert.equal(ago(since(72 * 3_600_000), now), '3 days');

@@ -228,3 +228,20 @@ test('init accepts "Name <address>" for --email-to and --email-from, as the conf
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--email-to Ann <not an address>: not an e-mail address/);
 });
+
+test('init with its config dir under /proc fails at once with E_CONFIG_DIR, instead of spinning for ever', {
+  skip: process.platform !== 'linux' && '/proc refusing new folders is a Linux feature',
+}, async (t) => {
+  const { home, folder } = await setup(t);
+  // /proc exists and refuses new entries with ENOENT: Node's recursive mkdir loops on that for ever.
+  const env = isolatedEnv(home, { SYNKER_HOME: `/proc/synker-test-${process.pid}` });
+  const started = Date.now();
+  const run = await runSynker(['init', '--yes', '--role', 'source', '--folder', folder, '--no-email'], { env, timeoutMs: 20_000 });
+  assert.equal(run.signal, null, `killed after ${Date.now() - started} ms: it did not finish`);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, new RegExp(`^error: cannot create the config dir /proc/synker-test-${process.pid}/config: ENOENT`, 'm'));
+  assert.match(run.stderr, /hint: That place takes no new folders \(a virtual file system such as \/proc or \/sys\?\)/);
+  // The config lock was let go: another command on the same home is not kept waiting.
+  const again = await runSynker(['init', '--yes', '--role', 'source', '--folder', folder, '--no-email'], { env, timeoutMs: 20_000 });
+  assert.equal(again.code, 2, again.stderr);
+});

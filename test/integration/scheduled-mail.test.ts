@@ -117,3 +117,49 @@ test('scheduled checks e-mail differences, one staleness alert, one recovery, an
   assert.equal(received(), 2);
   assert.equal((await server.parsed(1)).subject, 'Backup of pictures on nas verified again: complete');
 });
+
+test('the "not verified" alert says the real figures: for 30 seconds, and every 5 seconds when the schedule tries that often', async (t) => {
+  const dir = await tempDir(t);
+  const server = await new TestSmtpServer().start();
+  t.after(() => server.stop());
+  const clock = new ManualClock(Date.parse('2026-11-20T12:00:00Z'));
+  // A check every 5 s (cron with seconds); retryAfter stays at its default of an hour; alert after 30 s.
+  const settings = { ...DEFAULT_SCHEDULE, timezone: 'UTC', check: '*/5 * * * * *', staleAfterMs: 30_000 };
+  const mail = new ReportMailer({
+    settings: testSmtpSettings(server.port),
+    outbox: new Outbox(path.join(dir, 'outbox'), () => clock.now()),
+    agentName: 'nas',
+    timeZone: 'UTC',
+    now: () => clock.now(),
+    retryAfterMs: settings.retryAfterMs,
+  });
+  const scheduler = new CheckScheduler<CheckReport>({
+    settings,
+    clock,
+    store: new ScheduleStateStore(path.join(dir, 'schedule.json')),
+    folders: () => ['pictures'],
+    tickMs: 5000,
+    runCheck: async (): Promise<CheckRun<CheckReport>> => {
+      throw new SynkerError('E_PEER_UNREACHABLE', 'the source laptop cannot be reached', { hint: 'Wake the laptop.' });
+    },
+    notify: async (notice, run) => void (await mail.sendNotice(notice, run)),
+  });
+  for (let i = 0; i < 8 && server.received.length === 0; i++) {
+    clock.advance(5000);
+    await scheduler.tick();
+  }
+  assert.equal(server.received.length, 1, 'one alert');
+  const text = (await server.parsed(0)).text ?? '';
+  assert.match(text, /has not been able to verify the backup of pictures for 30 seconds, since/);
+  assert.match(text, /synker keeps trying every 5 seconds and will write again/);
+
+  // With the default schedule (a daily check), the retries after a failure are retryAfter's: every hour.
+  const { formatEvery, formatAge } = await import('../../src/base/units.js');
+  assert.equal(formatEvery(3_600_000), 'hour');
+  assert.equal(formatEvery(6 * 3_600_000), '6 hours');
+  assert.equal(formatEvery(90 * 60_000), '90 minutes');
+  assert.equal(formatEvery(1500), '2 seconds');
+  assert.equal(formatAge(30_000), '30 seconds');
+  assert.equal(formatAge(90_000), '2 minutes');
+  assert.equal(formatAge(71 * 3_600_000), '2 days and 23 hours');
+});

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { sampleDifferences } from '../../src/demo/sample.js';
-import { blockMdns, DEMO_TIMEOUT_MS, processesIn, runDemoIn, spawnDemoIn } from '../harness/demo.js';
+import { synkerCommand } from '../../src/demo/command.js';
+import { blockMdns, DEMO_TIMEOUT_MS, demoEnv, processesIn, runDemoIn, spawnDemoIn } from '../harness/demo.js';
 import { collect, netLab, netnsUnavailableReason, stopProcess, waitFor } from '../harness/netns.js';
 import { ADVERTISE_FIXTURE } from '../harness/synker-bin.js';
 import { tempDir } from '../harness/tmp.js';
@@ -28,6 +29,11 @@ const SCREENSHOT_COPY = path.join(os.tmpdir(), 'synker-demo-report.png');
 
 const skip = netnsUnavailableReason() ?? false;
 const diff = sampleDifferences();
+
+/** How the demo writes synker in the commands it shows, for a demo run by runDemoIn in `work` (src/demo/command.ts). */
+function shownSynker(work: string): string {
+  return synkerCommand({ env: demoEnv(work), cwd: work }).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 test('the demo runs end to end in a loopback-only namespace: report.eml/report.html name the sample differences, the backup ends complete, nothing is left running', {
   skip,
@@ -46,9 +52,14 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   assert.match(out, /mDNS only on the loopback interface \(lo\): nothing is announced on your network/);
   assert.match(out, /found demo-laptop \(\w{7}\) at 127\.0\.0\.1:\d+ in [\d.]+ s/, 'the backup found the source over mDNS on lo');
   assert.doesNotMatch(out, /note: multicast does not work/);
-  assert.match(out, /\$ synker check family --interface lo --email\n\s+folder "family": backup INCOMPLETE: 5 differences/);
-  assert.match(out, /\$ synker sync family --interface lo --delete/);
-  assert.match(out, /\$ synker check family --interface lo\n\s+folder "family": backup complete, 21 files verified/);
+  const synker = shownSynker(work);
+  assert.match(
+    out,
+    new RegExp(`\\$ ${synker} check family --interface lo --email\\n\\s+folder "family": backup INCOMPLETE: 5 differences`),
+  );
+  assert.match(out, new RegExp(`\\$ ${synker} sync family --interface lo --delete`));
+  assert.match(out, new RegExp(`\\$ ${synker} check family --interface lo\\n\\s+folder "family": backup complete, 21 files verified`));
+  assert.match(out, new RegExp(`SYNKER_HOME=\\S+ ${synker} agent --listen 127\\.0\\.0\\.1`));
   assert.match(
     out,
     /Done in [\d.]+ s \(sample [\d.]+ s, agents [\d.]+ s, discovery [\d.]+ s, check \+ e-mail [\d.]+ s, save report [\d.]+ s, sync [\d.]+ s, check again [\d.]+ s/,
@@ -171,14 +182,19 @@ test('where multicast does not work, the demo says so and uses the loopback addr
     /note: multicast does not work on lo here, so mDNS did not find the source within 5 s;\n\s+the demo gives its loopback address instead \(--peer 127\.0\.0\.1:(\d+)\)/,
   );
   assert.doesNotMatch(run.stdout, /found demo-laptop/);
+  const synker = shownSynker(work);
   assert.match(
     run.stdout,
-    /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery --email\n\s+folder "family": backup INCOMPLETE: 5 differences/,
+    new RegExp(
+      `\\$ ${synker} check family --peer 127\\.0\\.0\\.1:\\d+ --no-discovery --email\\n\\s+folder "family": backup INCOMPLETE: 5 differences`,
+    ),
   );
-  assert.match(run.stdout, /\$ synker sync family --peer 127\.0\.0\.1:\d+ --no-discovery --delete/);
+  assert.match(run.stdout, new RegExp(`\\$ ${synker} sync family --peer 127\\.0\\.0\\.1:\\d+ --no-discovery --delete`));
   assert.match(
     run.stdout,
-    /\$ synker check family --peer 127\.0\.0\.1:\d+ --no-discovery\n\s+folder "family": backup complete, 21 files verified/,
+    new RegExp(
+      `\\$ ${synker} check family --peer 127\\.0\\.0\\.1:\\d+ --no-discovery\\n\\s+folder "family": backup complete, 21 files verified`,
+    ),
   );
   const mail = await simpleParser(await readFile(path.join(work, 'demo', 'report.eml')));
   assert.match(mail.subject ?? '', /^Backup of family on demo-backup: 3 files missing/);

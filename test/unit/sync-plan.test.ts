@@ -118,8 +118,14 @@ test('--max-delete limits deletions; extras are only removed with --delete', () 
   assert.equal(last.op === 'delete' ? last.at.path : '', 'd', 'the folder after its files');
   assert.deepEqual(parseMaxDelete('5%'), { percent: 5 });
   assert.deepEqual(parseMaxDelete('250'), { count: 250 });
-  assert.equal(parseMaxDelete('-1'), undefined);
-  assert.equal(parseMaxDelete('150%'), undefined);
+  assert.deepEqual(parseMaxDelete('100%'), { percent: 100 });
+  assert.throws(() => parseMaxDelete('-1'), { code: 'E_USAGE', message: '--max-delete -1 is not a number of files or a percentage' });
+  // A percentage over 100 is a number and a percentage: what is wrong is its size, and the message says so.
+  assert.throws(() => parseMaxDelete('200%'), {
+    code: 'E_USAGE',
+    message: "--max-delete 200%: a percentage of the backup's files must be at most 100%",
+  });
+  assert.throws(() => parseMaxDelete('2.5'), { code: 'E_USAGE', message: '--max-delete 2.5: a number of files must be a whole number' });
   assert.equal(deleteLimit(undefined, 1000), 100);
   assert.equal(deleteLimit(undefined, 20), 10);
 });

@@ -12,6 +12,7 @@ import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js
 import { checkThroughAgent } from '../../control/client.js';
 import { CONTROL_VERSION, type RequestedCheckOptions } from '../../control/protocol.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
+import { DEFAULT_PORT } from '../../config/defaults.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { jsonLinesPieces } from '../../report/json.js';
 import { renderTerminal, shouldUseColor } from '../../report/terminal.js';
@@ -63,7 +64,7 @@ export function register(program: Command): void {
     .addOption(new Option('--no-record', 'do not record this check as the last verification (synker status)').hideHelp());
   addExamples(check, [
     ['synker check', 'check every backup folder on this machine'],
-    ['synker check photos --peer 192.168.1.20:7780', 'reach the source at a fixed address'],
+    [`synker check photos --peer 192.168.1.20:${DEFAULT_PORT}`, 'reach the source at a fixed address'],
     ['synker check photos --json --output report.json', 'for scripts'],
     ['synker check photos --verify', 're-read every file (slow; finds silent corruption)'],
     ['synker check photos --email', 'mail the report to smtp.to'],

@@ -12,6 +12,7 @@ import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../..
 import { FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords, realFolderPath } from '../../config/folder-rules.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
+import { throughAFile } from '../../base/file-in-the-way.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
@@ -189,7 +190,11 @@ async function checkRootExists(root: string): Promise<void> {
         hint: 'Create it (or mount the disk that holds it), then run this again.',
       });
     }
-    throw new FolderPathError('E_FOLDER_UNREADABLE', `cannot open ${root}: ${(err as Error).message}`, { cause: err });
+    const inTheWay = errnoCode(err) === 'ENOTDIR' ? throughAFile(root) : undefined;
+    throw new FolderPathError('E_FOLDER_UNREADABLE', `cannot open ${root}: ${inTheWay ?? (err as Error).message}`, {
+      cause: err,
+      ...(inTheWay !== undefined ? { hint: 'Give the path of a folder whose parents are folders.' } : {}),
+    });
   }
 }
 

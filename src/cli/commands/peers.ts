@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CERT_FILE, deviceIdOfPem } from '../../identity/identity.js';
 import { parseStaticPeer } from '../../discovery/static-peers.js';
+import { DEFAULT_PORT } from '../../config/defaults.js';
 import { createLogger } from '../../base/log.js';
 import { withCliContext, type CliContext } from '../context.js';
 import { shortDeviceId } from '../../identity/device-id.js';
@@ -74,7 +75,7 @@ export function register(program: Command): void {
   addExamples(command, [
     ['synker peers', 'agents visible on the local network'],
     ['synker peers --timeout 10s --interface wlan0', 'listen longer, on the Wi-Fi only'],
-    ['synker peers --peer 192.168.1.20:22000', 'also check an agent at a fixed address'],
+    [`synker peers --peer 192.168.1.20:${DEFAULT_PORT}`, 'also check an agent at a fixed address'],
     ['synker peers --json', 'for scripts'],
   ]);
 }

@@ -77,7 +77,7 @@ export function register(program: Command): void {
         else await assertRestoreTarget(flags.to, folder.path);
         const lock = await state.acquireFolderLock(folder.id, { purpose: 'restore' });
         const locator = await locatorFor(config.peers, flags);
-        const releaseSignals = keepPartialsOnSignal();
+        const releaseSignals = keepPartialsOnSignal('restore');
         try {
           const found = await findSource({
             config,

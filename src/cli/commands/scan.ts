@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { printablePath } from '../../base/printable.js';
 import { errnoCode, UsageError } from '../../base/errors.js';
+import { ScanError } from '../../scan/errors.js';
 import type { ManifestEntry } from '../../manifest/entry.js';
 import type { FolderScan, ScanStats } from '../../scan/index.js';
 import { addExamples } from '../help.js';
@@ -71,6 +72,15 @@ async function scanCommand(dir: string, flags: ScanFlags): Promise<number> {
       if (!(await out.write(format(entry)))) break; // reader went away (`| head`): stop quietly
     }
     await out.flush();
+  } catch (err) {
+    // Only `synker scan` has these flags: its hint names them (check and sync have none).
+    if (err instanceof ScanError && err.code === 'E_SCAN_CACHE') {
+      throw new ScanError(err.code, err.root, err.message, {
+        cause: err,
+        hint: `${err.hint ?? ''} Or choose another folder with --cache-dir, or scan with --no-cache.`.trim(),
+      });
+    }
+    throw err;
   } finally {
     out.stop();
     stopProgress();

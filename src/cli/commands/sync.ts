@@ -62,9 +62,6 @@ export function register(program: Command): void {
   sync.action(
     action(async (folderId: string | undefined, flags: SyncFlags, command: Command) => {
       const maxDelete = flags.maxDelete === undefined ? undefined : parseMaxDelete(flags.maxDelete);
-      if (flags.maxDelete !== undefined && maxDelete === undefined) {
-        throw new UsageError(`--max-delete ${flags.maxDelete} is not a number of files or a percentage`, 'write it like 100 or 5%');
-      }
       if (flags.maxDelete !== undefined && !flags.delete) throw new UsageError('--max-delete only applies with --delete');
       const timeoutMs = flags.timeout === undefined ? DEFAULT_CHECK_TIMEOUT_MS : durationFlag('--timeout', flags.timeout);
       const jobs = flags.jobs === undefined ? undefined : jobsFlag(flags.jobs);
@@ -75,7 +72,7 @@ export function register(program: Command): void {
         const locator = await locatorFor(config.peers, flags);
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
         let worst = 0;
-        const releaseSignals = keepPartialsOnSignal();
+        const releaseSignals = keepPartialsOnSignal('sync');
         try {
           for (const folder of folders) {
             const progress = flags.json ? undefined : createProgressPrinter(process.stderr);

@@ -8,6 +8,7 @@ import { describeDevice, deviceNameConflict, resolveTrustedDevice } from '../../
 import type { TrustedDevice } from '../../config/types.js';
 import { trustedNameProblem } from '../../config/device-name.js';
 import { UsageError } from '../../base/errors.js';
+import { printableText } from '../../base/printable.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
@@ -48,15 +49,22 @@ export function register(program: Command): void {
             }
             const existing = config.trusted.find((t) => t.deviceId === deviceId);
             if (existing) {
+              const before = existing.name;
               if (opts.name !== undefined && name !== undefined) existing.name = name;
-              return { added: false, name: existing.name, unusable: undefined };
+              const renamed = existing.name !== before ? { from: before } : undefined;
+              return { added: false, name: existing.name, unusable: undefined, renamed };
             }
             config.trusted.push(name === undefined ? { deviceId } : { deviceId, name });
-            return { added: true, name, unusable };
+            return { added: true, name, unusable, renamed: undefined };
           });
           await state.forgetPairingAttempt(deviceId);
           const who = `${outcome.name ? `${printablePath(outcome.name)} ` : ''}${formatDeviceId(deviceId)}`;
-          process.stdout.write(outcome.added ? `trusted ${who}\n` : `already trusted: ${who}\n`);
+          // A rename is a change to the config: said, with the name it replaces, never done silently.
+          const renamed =
+            outcome.renamed === undefined
+              ? ''
+              : ` (renamed: ${outcome.renamed.from === undefined ? 'no name' : `"${printableText(outcome.renamed.from)}"`} -> "${printableText(outcome.name ?? '')}")`;
+          process.stdout.write(outcome.added ? `trusted ${who}\n` : `already trusted: ${who}${renamed}\n`);
           // Dropped quietly, the device would just show up nameless later: say why, and how to name it.
           if (outcome.unusable !== undefined) {
             process.stderr.write(
