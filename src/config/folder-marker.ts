@@ -7,8 +7,8 @@
  *   must never be mistaken for a folder whose files were all deleted;
  * - another folder's marker: the path points at the wrong folder (error).
  */
-import { lstatSync, mkdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, lstatSync, mkdirSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
@@ -82,13 +82,32 @@ export function markerPath(root: string): string {
   return path.join(root, MARKER_FILE);
 }
 
+/**
+ * The marker's bytes, opened without blocking: a FIFO (or a device) planted
+ * as the marker would hold a plain read, and the check or the agent's
+ * thread with it, for ever. Anything but a regular file is refused.
+ */
+async function readMarkerText(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    if (!(await handle.stat()).isFile())
+      throw new FolderMarkerError('E_MARKER_UNREADABLE', `the folder marker ${file} is not a file`, {
+        hint: `Remove ${file}: something other than synker's marker stands in its place.`,
+      });
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Read the marker; undefined when there is none. Throws FolderMarkerError when it is unreadable or not a marker. */
 export async function readFolderMarker(root: string): Promise<FolderMarker | undefined> {
   const file = markerPath(root);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readMarkerText(file);
   } catch (err) {
+    if (err instanceof FolderMarkerError) throw err;
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new FolderMarkerError('E_MARKER_UNREADABLE', `cannot read the folder marker ${file}: ${(err as Error).message}`, {

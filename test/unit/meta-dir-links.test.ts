@@ -36,3 +36,19 @@ test('a symlinked .synker, .synker/versions or .synker/partial is refused, and n
   }
   assert.deepEqual(readdirSync(outside), [], 'nothing was written outside');
 });
+
+test('a FIFO planted as the folder marker is refused at once, never read (a plain read waits for a writer for ever)', {
+  timeout: 30_000,
+}, async (t) => {
+  if (process.platform === 'win32') return t.skip('FIFOs are POSIX (Linux only)');
+  const { execFileSync } = await import('node:child_process');
+  const { readFolderMarker } = await import('../../src/config/folder-marker.js');
+  const root = await tempDir(t);
+  mkdirSync(path.join(root, '.synker'));
+  execFileSync('mkfifo', [path.join(root, '.synker', 'folder.json')]);
+  await assert.rejects(readFolderMarker(root), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'E_MARKER_UNREADABLE');
+    assert.match(err.message, /is not a file/);
+    return true;
+  });
+});

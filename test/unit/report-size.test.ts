@@ -59,6 +59,17 @@ test('check --all lists 200,000 missing files whole, and the cut list says how m
   assert.match(cut, /\.\.\. and 199,980 more \(use --all to list them\)/);
 });
 
+// A run of entries at the folder root is written in one pass: one step at a time it was scanned again
+// from each entry (150,000 at the root: minutes). The timeout turns that back into a failure, not a hang.
+test('check --all lists 200,000 files missing at the folder root, each on its own line', { timeout: 120_000 }, async () => {
+  const report = await reportOf(
+    names('f').map((p) => empty(p)),
+    [],
+  );
+  const all = renderTerminal(report, { color: false, all: true });
+  assert.equal(all.split('\n').filter((l) => /^ {2}f\d{6} {2}0 B$/.test(l)).length, MANY);
+});
+
 test('150,000 case-only renames and 150,000 moved files are paired without overflowing the stack', async () => {
   const count = 150_000;
   const renamed = await reportOf(
