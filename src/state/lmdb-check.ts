@@ -58,14 +58,29 @@ export interface LmdbCheckOptions {
 }
 
 /**
- * Resolves when the file is absent, empty (LMDB starts a new environment in
- * it), unchanged since its last good check, or read whole by a child
+ * Resolves when the file is absent, empty and never checked (LMDB starts a
+ * new environment in it), unchanged since its last good check, or read whole by a child
  * process without a fault; throws StoreDamagedError otherwise.
  */
 export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
   const { file } = options;
   const key = await fileKey(file);
-  if (key === undefined || key.split(':')[2] === '0') return;
+  if (key === undefined) return;
+  const marker = file + CHECKED_SUFFIX;
+  if (key.split(':')[2] === '0') {
+    // Empty: LMDB would start a new environment in it. Never checked, it is one whose first open was
+    // cut short; checked before, it held records and was cut to nothing (the verified hashes with it).
+    if (
+      !(await access(marker).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    throw new StoreDamagedError(file, 'it is empty, though it held records when it was last checked', {
+      alsoMove: options.alsoMove ?? [],
+    });
+  }
   // A file this process may not write is opened by nobody (synker opens LMDB read-write): its
   // open fails with the file system's own error (EACCES, EROFS), which is not damage.
   if (
@@ -75,7 +90,6 @@ export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
     ))
   )
     return;
-  const marker = file + CHECKED_SUFFIX;
   const known = await readFile(marker, 'utf8').catch(() => undefined);
   if (known?.trim() === key) return;
   const started = performance.now();

@@ -92,6 +92,25 @@ test('a truncated, zeroed or garbage state.lmdb is E_STATE_DAMAGED naming the fi
   }
 });
 
+test('a state.lmdb cut to nothing after it held records is E_STATE_DAMAGED, not a new empty state without the verified hashes', async (t) => {
+  const dir = await tempDir(t);
+  const file = await makeState(dir);
+  // Opened again: checked, and the check recorded.
+  await (await AgentState.open(dir, { backend: 'lmdb' })).close();
+  assert.ok(existsSync(file + CHECKED_SUFFIX));
+  truncateSync(file, 0);
+  await assert.rejects(AgentState.open(dir, { backend: 'lmdb' }), (err: unknown) => {
+    assert.ok(err instanceof StoreDamagedError, String(err));
+    assert.equal(err.code, 'E_STATE_DAMAGED');
+    assert.match(err.message, /is empty, though it held records/);
+    return true;
+  });
+  // Never checked (a first open cut short): an empty file is a new state, as LMDB makes it.
+  const fresh = await tempDir(t);
+  writeFileSync(path.join(fresh, STATE_FILE), '');
+  await (await AgentState.open(fresh, { backend: 'lmdb' })).close();
+});
+
 test('bit flips in state.lmdb: the state is E_STATE_DAMAGED or reads back every record and takes writes, never a crash', async (t) => {
   let damaged = 0;
   for (let seed = 1; seed <= 24; seed++) {
