@@ -155,7 +155,7 @@ test('doctor --no-multicast with no static address says it did not look for a pe
   assert.equal(peer.status, 'skip', peer.message);
   assert.match(
     peer.message,
-    /^"nas" \(MFZWI3D\): not looked for: the search on the network is off \(--no-multicast\) and the config lists no address/,
+    /^"nas" \(MFZWI3D\): not looked for beyond this machine: the search on the network is off \(--no-multicast\) and the config lists no address/,
   );
   assert.doesNotMatch(peer.message, /not found/);
 

@@ -41,7 +41,7 @@ test('peers and trust show a hostile announced name escaped, and trust does not 
   // A name given by the user is the user's to choose; it is still shown escaped.
   const named = await runSynker(['trust', stranger.deviceId, '--name', 'nas\u202e'], { env });
   assert.equal(named.code, 0, named.stderr);
-  assert.equal(named.stdout, `already trusted: nas\\u{202e} ${formatDeviceId(stranger.deviceId)}\n`);
+  assert.equal(named.stdout, `already trusted: nas\\u{202e} ${formatDeviceId(stranger.deviceId)} (renamed: no name -> "nas\\u{202e}")\n`);
   const trusted = await runSynker(['trusted'], { env });
   assert.match(trusted.stdout, /nas\\u\{202e\}/);
   assert.doesNotMatch(trusted.stdout, RAW);
