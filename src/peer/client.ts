@@ -21,7 +21,6 @@ import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
   FEATURE_FILE_DATA,
-  FEATURE_PROGRESS,
   FEATURE_VERIFIED_RECORDS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -145,7 +144,7 @@ export class ClientSession implements PeerSession {
     this.verified = new VerifiedAsking(connection, () => this.nextReq++, timeouts.idleTimeout);
   }
 
-  /** Check the server's hello; returns the reason to refuse it, if any. One that announces `progress` is held to it (stall clock). */
+  /** Check the server's hello; returns the reason to refuse it, if any. Every server is held to the stall clock. */
   acceptHello(message: Message): SynkerError | undefined {
     const where = `${this.options.host}:${this.options.port}`;
     if (message.kind === 'error') {
@@ -183,8 +182,9 @@ export class ClientSession implements PeerSession {
     };
     this.connection.peerLabel = `${printablePath(this.options.expectName ?? message.name)} (${where})`;
     this.connection.acceptFullFrames();
-    if (message.features.includes(FEATURE_PROGRESS))
-      this.connection.watchProgress(() => this.active?.finished === false || this.files.running > 0);
+    // Every server is held to the stall clock: one that leaves `progress` out of its hello only loses the
+    // way to show a slow scan advancing (a hostile one would otherwise hang a check for ever).
+    this.connection.watchProgress(() => this.active?.finished === false || this.files.running > 0);
     return undefined;
   }
 

@@ -44,11 +44,11 @@ export const FEATURE_VERIFIED_RECORDS = 'verified-records';
 
 /**
  * Announced in `hello.features` by both sides of the `progress` message
- * (type 10): a client that understands it and applies the stall deadline, a
- * server that sends it while a manifest request makes progress the client
- * cannot see (a scan walking or hashing before its next entries). A server
- * sends it only to a client that announced it; a client applies the stall
- * deadline only to a server that announced it.
+ * (type 10): a client that understands it, a server that sends it while a
+ * manifest request makes progress the client cannot see (a scan walking or
+ * hashing before its next entries). A server sends it only to a client that
+ * announced it. A client holds every server to the stall deadline; one that
+ * does not send `progress` can show no slow scan advancing.
  */
 export const FEATURE_PROGRESS = 'progress';
 

@@ -209,31 +209,29 @@ test('a source that repeats the same progress counts, or leaves a file request u
   assert.ok(Date.now() - started < FAST.stallTimeout! + 1500);
 });
 
-test('a source that never announced progress is not held to it (older versions): a long silent scan still completes', async (t) => {
+test('a source that never announced progress is held to the stall deadline all the same: leaving the word out does not hang a check', async (t) => {
   const { server, client } = await identities();
-  const old = await startRawServer(server, (peer) => {
+  const silent = await startRawServer(server, (peer) => {
     void peer.waitFor(isFrameOfType(1)).then(async () => {
-      peer.send(rawHello(server, { name: 'old', features: ['file-data'] }));
+      peer.send(rawHello(server, { name: 'silent', features: ['file-data'] }));
       const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
-      const req = request[2].req;
-      peer.send([1, 4, { req, folder: 'photos', role: 'source', ignore: [] }]);
-      // Two stall deadlines of silence (pings answered), then the manifest.
-      setTimeout(() => {
-        peer.send([1, 5, { req, entries: [['a', 1, 0, 0, 0o755]] }]);
-        peer.send([1, 6, { req, count: 1, files: 0, dirs: 1, symlinks: 0, errors: 0, bytes: 0 }]);
-      }, 2 * FAST.stallTimeout!);
+      // The manifest begins, then nothing (the ws library still answers pings).
+      peer.send([1, 4, { req: request[2].req, folder: 'photos', role: 'source', ignore: [] }]);
     });
   });
-  t.after(() => old.close());
+  t.after(() => silent.close());
   const session = await connectToPeer({
     host: '127.0.0.1',
-    port: old.port,
+    port: silent.port,
     identity: client,
     expectDeviceId: server.deviceId,
     timeouts: FAST,
   });
   t.after(() => session.close());
-  assert.equal(await outcome(session), undefined);
+  const started = Date.now();
+  const failure = await outcome(session);
+  assert.equal((failure as { code?: string } | undefined)?.code, 'E_PEER_STALLED', String(failure));
+  assert.ok(Date.now() - started < FAST.stallTimeout! + 1500);
 });
 
 test("the real scan tells how far its hash threads read within one large file, before the file's entry is ready", async (t) => {
