@@ -28,6 +28,7 @@ import {
   type DiffResult,
   type Difference,
   type SideTotals,
+  type SpecialModes,
 } from './types.js';
 import { attachVerdicts } from './verdict.js';
 
@@ -98,6 +99,7 @@ class Join {
   private readonly normalizedFolders = new Map<string, Difference>();
   private readonly finders = { source: new WithinSideClashFinder(), backup: new WithinSideClashFinder() };
   private readonly totals = { source: emptyTotals(), backup: emptyTotals() };
+  private readonly specialModes: SpecialModes = { count: 0, examples: [] };
   private readonly tolerance: MtimeTolerance;
   private readonly compareMode: boolean;
   /** An unreadable entry: what lies below it on the other side cannot be compared. */
@@ -307,6 +309,11 @@ class Join {
 
   private count(side: SideName, entry: ManifestEntry): void {
     const totals = this.totals[side];
+    // Bits a sync never applies (setuid, setgid, sticky): the report names them, as it names nothing else it leaves.
+    if (side === 'source' && (entry.type === 'file' || entry.type === 'dir') && (entry.mode & 0o7000) !== 0) {
+      this.specialModes.count++;
+      if (this.specialModes.examples.length < SPECIAL_MODE_EXAMPLES) this.specialModes.examples.push(entry.path);
+    }
     if (entry.type === 'file') {
       totals.files++;
       totals.bytes += entry.size;
@@ -362,6 +369,7 @@ class Join {
       matchedFiles: this.matchedFiles,
       sizeMatchedFiles: this.sizeMatchedFiles,
       modesCompared: this.compareMode,
+      specialModes: this.specialModes,
       mtimeToleranceMs: tolerance.ms,
       mtimeToleranceReason: tolerance.reason,
     };
@@ -369,6 +377,7 @@ class Join {
 }
 
 const noRecords = (): undefined => undefined;
+const SPECIAL_MODE_EXAMPLES = 3;
 
 export function totalsByCategory(differences: Difference[]): Record<Category, CategoryTotal> {
   const totals = Object.fromEntries(CATEGORIES.map((c) => [c, { count: 0, bytes: 0 }])) as Record<Category, CategoryTotal>;

@@ -159,6 +159,12 @@ export interface SideTotals {
   bytes: number;
 }
 
+/** Entries whose setuid, setgid or sticky bits are not carried over: how many, and the first few paths. */
+export interface SpecialModes {
+  count: number;
+  examples: string[];
+}
+
 export interface DiffResult {
   differences: Difference[];
   byCategory: Record<Category, CategoryTotal>;
@@ -173,6 +179,12 @@ export interface DiffResult {
    * POSIX modes (Windows). A sync or restore applies modes only when they were.
    */
   modesCompared: boolean;
+  /**
+   * Source files and folders with setuid, setgid or sticky bits, which no
+   * sync or restore ever applies (base/mode-bits.ts): the report says so.
+   * Absent where nobody counted (results made by hand).
+   */
+  specialModes?: SpecialModes;
   /** The tolerance applied and why. */
   mtimeToleranceMs: number;
   mtimeToleranceReason: 'configured' | 'auto-fat' | 'auto-seconds' | 'auto-exact';

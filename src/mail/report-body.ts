@@ -10,7 +10,7 @@ import type { MailAttachment, MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
 import { printablePath } from '../base/printable.js';
 import { formatBytes, formatCount, formatDuration, plural, withSize } from '../base/units.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, nextStepWords } from '../report/words.js';
+import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, nextStepWords, specialModesWords } from '../report/words.js';
 import { backupName, sourceName, type EmailContext } from './context.js';
 import { formatDate } from './dates.js';
 import { COLORS, FONT, MONO, callout, dataTable, escapeHtml, page, paragraph, type Rendered } from './html.js';
@@ -78,6 +78,8 @@ function footerLines(report: CheckReport, ctx: EmailContext): string[] {
   );
   if (report.settings?.sizeOnly) lines.push('Compared sizes only (--size-only): edits that keep the size are not detected.');
   if (report.settings?.verify) lines.push('Every file was re-read and hashed on both sides (--verify).');
+  const special = specialModesWords(report);
+  if (special !== undefined) lines.push(`Note: ${special}`);
   lines.push(`synker ${report.synkerVersion} · report schema ${report.schema} v${report.version}`);
   return lines;
 }

@@ -17,6 +17,7 @@ import {
   type DiffResult,
   type Difference,
   type SideTotals,
+  type SpecialModes,
 } from '../diff/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
 
@@ -69,6 +70,8 @@ export interface ReportSummary {
   /** Content differences caused by a side's bytes changing under unchanged size, mtime and ctime (`--verify`). */
   silentChanges: { source: number; backup: number };
   byCategory: Record<Category, CategoryTotal>;
+  /** Source files and folders with setuid, setgid or sticky bits, which synker never copies: how many, the first few. */
+  specialModes: SpecialModes;
 }
 
 export interface ReportError {
@@ -235,7 +238,12 @@ export function exitCodeOf(differences: readonly Difference[]): CheckExitCode {
   return differences.some((d) => d.failing) ? CHECK_EXIT.differences : CHECK_EXIT.complete;
 }
 
-export function summarize(differences: Difference[], matchedFiles: number, sizeMatchedFiles = 0): ReportSummary {
+export function summarize(
+  differences: Difference[],
+  matchedFiles: number,
+  sizeMatchedFiles = 0,
+  specialModes: SpecialModes = { count: 0, examples: [] },
+): ReportSummary {
   const failing = differences.filter((d) => d.failing);
   const silent = (side: 'source' | 'backup') => differences.filter((d) => d.silentChange === side || d.silentChange === 'both').length;
   return {
@@ -246,6 +254,7 @@ export function summarize(differences: Difference[], matchedFiles: number, sizeM
     sizeMatchedFiles,
     silentChanges: { source: silent('source'), backup: silent('backup') },
     byCategory: totalsByCategory(differences),
+    specialModes,
   };
 }
 
@@ -268,7 +277,7 @@ export function buildReport(input: ReportInput): CheckReport {
     },
     complete: exitCode === CHECK_EXIT.complete,
     exitCode,
-    summary: summarize(input.diff.differences, input.diff.matchedFiles, input.diff.sizeMatchedFiles),
+    summary: summarize(input.diff.differences, input.diff.matchedFiles, input.diff.sizeMatchedFiles, input.diff.specialModes),
     differences: input.diff.differences,
     error: null,
     sync: null,

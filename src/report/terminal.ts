@@ -13,7 +13,16 @@ import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type BackupVerdict, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
 import { formatBytes, formatCount, plural, sizesApart, withSize } from '../base/units.js';
-import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference, fixedPhrase, GUARD_WORDS, nextStepWords, REFUSAL_WORDS } from './words.js';
+import {
+  CATEGORY_LABELS,
+  CATEGORY_TITLES,
+  describeDifference,
+  fixedPhrase,
+  GUARD_WORDS,
+  nextStepWords,
+  REFUSAL_WORDS,
+  specialModesWords,
+} from './words.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -64,7 +73,12 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
     if (report.error.hint !== null) lines.push(`hint: ${printableText(report.error.hint)}`);
     return `${lines.join('\n')}\n`;
   }
-  const notes = [...modeLines(report, p), ...suspiciousLines(report, limit, p)];
+  const special = specialModesWords(report);
+  const notes = [
+    ...modeLines(report, p),
+    ...(special === undefined ? [] : ['', p.dim(`note: ${special}`)]),
+    ...suspiciousLines(report, limit, p),
+  ];
   if (notes.length > 0 && notes[0] !== '') notes.unshift('');
   append(lines, notes);
   if (report.sync !== null) append(lines, syncLines(report, report.sync, limit, p));

@@ -212,3 +212,16 @@ export function nextStepWords(report: CheckReport): string | undefined {
   if (sync.failed.length > 0) return `synker sync ${folder} tries the files that failed again`;
   return undefined;
 }
+
+/**
+ * Source entries whose setuid, setgid or sticky bits no sync or restore
+ * carries over (base/mode-bits.ts): said in every report, so a backup that
+ * lacks them is not a surprise. Undefined when there are none.
+ */
+export function specialModesWords(report: Pick<CheckReport, 'summary'>): string | undefined {
+  const special = report.summary.specialModes;
+  if (special === undefined || special.count === 0) return undefined;
+  const shown = special.examples.map((p) => printablePath(p)).join(', ');
+  const more = special.count > special.examples.length ? ', …' : '';
+  return `${plural(special.count, 'file or folder', 'files or folders')} on the source ${special.count === 1 ? 'has' : 'have'} setuid, setgid or sticky bits, which synker never copies (${shown}${more}); the backup has the rest of each mode.`;
+}
