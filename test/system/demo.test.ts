@@ -50,7 +50,7 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   const demoDir = path.join(work, 'demo');
   assert.match(out, new RegExp(`Everything goes into ${demoDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.match(out, /mDNS only on the loopback interface \(lo\): nothing is announced on your network/);
-  assert.match(out, /found demo-laptop \(\w{7}\) at 127\.0\.0\.1:\d+ in [\d.]+ s/, 'the backup found the source over mDNS on lo');
+  assert.match(out, /found demo-laptop \(\w{7}\) at 127\.0\.0\.1:\d+ in [\d.]+ m?s/, 'the backup found the source over mDNS on lo');
   assert.doesNotMatch(out, /note: multicast does not work/);
   const synker = shownSynker(work);
   assert.match(
@@ -62,7 +62,7 @@ test('the demo runs end to end in a loopback-only namespace: report.eml/report.h
   assert.match(out, new RegExp(`SYNKER_HOME=\\S+ ${synker} agent --listen 127\\.0\\.0\\.1`));
   assert.match(
     out,
-    /Done in [\d.]+ s \(sample [\d.]+ s, agents [\d.]+ s, discovery [\d.]+ s, check \+ e-mail [\d.]+ s, save report [\d.]+ s, sync [\d.]+ s, check again [\d.]+ s/,
+    /Done in [\d.]+ m?s \(sample [\d.]+ m?s, agents [\d.]+ m?s, discovery [\d.]+ m?s, check \+ e-mail [\d.]+ m?s, save report [\d.]+ m?s, sync [\d.]+ m?s, check again [\d.]+ m?s/,
   );
   assert.match(out, /To do the same on two laptops/);
   assert.match(out, /synker init --role source --folder pictures=~\/Pictures/);

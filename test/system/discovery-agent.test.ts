@@ -46,7 +46,7 @@ async function setName(home: string, name: string): Promise<void> {
 /** `synker agent` in `ns`; resolves once it has started, with a live view of its log. */
 async function startAgent(ns: Netns, home: string, args: string[]): Promise<() => string> {
   const child = ns.spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-schedule', ...args], {
-    env: { ...process.env, SYNKER_HOME: home },
+    env: { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') },
   });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -59,7 +59,7 @@ async function peers(t: TestContext, ns: Netns, timeout: string): Promise<{ code
   t.after(() => rm(home, { recursive: true, force: true }));
   const r = await ns.run(process.execPath, [SYNKER_BIN, 'peers', '--json', '--timeout', timeout], {
     timeoutMs: 60_000,
-    env: { ...process.env, SYNKER_HOME: home },
+    env: { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') },
   });
   return { code: r.code, json: JSON.parse(r.stdout || '{"agents":[]}') as PeersJson };
 }

@@ -26,7 +26,7 @@ test('avahi-browse lists a synker agent with its TXT record; synker peers lists 
   const avahi = await startAvahi(t, avahiNs, link.b);
   const home = await mkdtemp(path.join(os.tmpdir(), 'synker-avahi-home-'));
   t.after(() => rm(home, { recursive: true, force: true }));
-  const env = { ...process.env, SYNKER_HOME: home };
+  const env = { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') };
   const agent = await startAdvertiser(agentNs, ['--name', 'laptop', '--port', '22000']);
 
   // avahi-browse -r resolves, -p parsable, -t stops after the cache dump; ask until our answer is in.

@@ -40,7 +40,7 @@ after(() => rm(sharedHome, { recursive: true, force: true }));
 async function peersAt(home: string, ns: Netns, ...args: string[]) {
   const result = await ns.run(process.execPath, [SYNKER_BIN, 'peers', ...args], {
     timeoutMs: 60_000,
-    env: { ...process.env, SYNKER_HOME: home },
+    env: { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') },
   });
   return { ...result, json: args.includes('--json') && result.stdout ? (JSON.parse(result.stdout) as PeersJson) : undefined };
 }
@@ -92,7 +92,9 @@ test('synker peers in one namespace lists the agent advertising in another, with
   const home = await mkdtemp(path.join(os.tmpdir(), 'synker-peers-trust-'));
   t.after(() => rm(home, { recursive: true, force: true }));
   const own = (await loadOrCreateIdentity(path.join(home, 'config'))).identity;
-  const trust = await runSynker(['trust', agent.deviceId, '--name', 'lap'], { env: { ...process.env, SYNKER_HOME: home } });
+  const trust = await runSynker(['trust', agent.deviceId, '--name', 'lap'], {
+    env: { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') },
+  });
   assert.equal(trust.code, 0, trust.stderr);
   const asker = await startAdvertiser(agentNs, ['--name', 'asker']);
   const state = await AgentState.open(path.join(home, 'data'));
@@ -375,7 +377,7 @@ test('end to end with the real agent: synker agent in one namespace, found and a
   t.after(() => rm(root, { recursive: true, force: true }));
   const srcHome = path.join(root, 'source-home');
   const bkHome = path.join(root, 'backup-home');
-  const srcEnv = { ...process.env, SYNKER_HOME: srcHome };
+  const srcEnv = { ...process.env, SYNKER_HOME: srcHome, XDG_RUNTIME_DIR: path.join(srcHome, 'run') };
   const source = (await loadOrCreateIdentity(path.join(srcHome, 'config'))).identity;
   const backup = (await loadOrCreateIdentity(path.join(bkHome, 'config'))).identity;
   const folder = path.join(root, 'photos');
@@ -388,7 +390,9 @@ test('end to end with the real agent: synker agent in one namespace, found and a
     const r = await runSynker(args, { env: srcEnv });
     assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stderr}`);
   }
-  const trust = await runSynker(['trust', source.deviceId, '--name', 'source'], { env: { ...process.env, SYNKER_HOME: bkHome } });
+  const trust = await runSynker(['trust', source.deviceId, '--name', 'source'], {
+    env: { ...process.env, SYNKER_HOME: bkHome, XDG_RUNTIME_DIR: path.join(bkHome, 'run') },
+  });
   assert.equal(trust.code, 0, trust.stderr);
 
   const agent = sourceNs.spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-schedule', '--interface', link.a], {
@@ -427,7 +431,7 @@ test('end to end with the real agent: synker agent in one namespace, found and a
   );
 
   // synker sync finds the source the same way: no address in the backup's config, mDNS on the link only.
-  const bkEnv = { ...process.env, SYNKER_HOME: bkHome, SYNKER_LOG: 'warn' };
+  const bkEnv = { ...process.env, SYNKER_HOME: bkHome, XDG_RUNTIME_DIR: path.join(bkHome, 'run'), SYNKER_LOG: 'warn' };
   const copy = path.join(root, 'photos-backup');
   await mkdir(copy);
   const added = await runSynker(['folder', 'add', 'photos', copy, '--role', 'backup', '--share', 'source'], { env: bkEnv });

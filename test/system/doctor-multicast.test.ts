@@ -1,3 +1,4 @@
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -22,7 +23,7 @@ async function doctorMulticast(
   home: string,
 ): Promise<JsonFinding[]> {
   const result = await ns.run(process.execPath, [SYNKER_BIN, 'doctor', '--json', '--listen', '1500ms'], {
-    env: { ...process.env, SYNKER_HOME: home },
+    env: { ...process.env, SYNKER_HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run') },
   });
   assert.ok(result.code === 0 || result.code === 1, `doctor exited ${result.code}: ${result.stderr}`);
   return (JSON.parse(result.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.check === 'multicast');
