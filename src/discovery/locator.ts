@@ -63,15 +63,15 @@ export class DiscoveryLocator {
       given.add(`${c.host}|${c.port}`);
       yield { host: c.host, port: c.port, via: 'config' };
     }
-    if (this.options.mdns === false || this.closed) return;
-    // Another home of this user on this machine: known at once, no network needed.
+    // Another home of this user on this machine: known at once, no network needed, so also with
+    // discovery off (--no-discovery turns off the search on the network, not this machine's own list).
     const local = new LocalAgents(this.options.localAgentsDir);
     for (const c of local.candidates(deviceId)) {
       if (given.has(`${c.host}|${c.port}`)) continue;
       given.add(`${c.host}|${c.port}`);
       yield { host: c.host, port: c.port, via: 'this machine' };
     }
-    if (this.closed) return;
+    if (this.options.mdns === false || this.closed) return;
     // Loaded only now: a check whose source answers at a known address never pays for the mDNS stack.
     this.discovery ??= import('./index.js').then(({ startDiscovery }) =>
       startDiscovery(this.options.interfaces && this.options.interfaces.length > 0 ? { interfaces: this.options.interfaces } : {}),

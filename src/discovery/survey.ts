@@ -36,7 +36,7 @@ export interface Survey {
   interfaces: string[];
   agents: PeerEntry[];
   staticPeers: StaticPeerReport[];
-  /** Agents of this user on this machine that answer (none when discovery is off). */
+  /** Agents of this user on this machine that answer (also when discovery is off: no network is involved). */
   localAgents: LocalAgentReport[];
 }
 
@@ -53,8 +53,14 @@ export interface SurveyOptions {
 export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
   const statics = new StaticPeers(options.staticPeers ?? []);
   const probeStatics = (): Promise<StaticPeerReport[]> => Promise.all(statics.peers.map((p) => probeStaticPeer(p, options.timeoutMs)));
-  if (options.mdns === false) return { interfaces: [], agents: [], staticPeers: await probeStatics(), localAgents: [] };
+  // This machine's own agents answer with no network, so also with discovery off.
   const local = Promise.all(readLocalAgents(options.localAgentsDir).map((a) => probeLocalAgent(a, options.timeoutMs)));
+  // Only those that answer as themselves: a process that died, or another program on its port, is no agent.
+  const answering = (all: LocalAgentReport[]): LocalAgentReport[] => all.filter((l) => l.deviceId === l.agent.deviceId);
+  if (options.mdns === false) {
+    const [staticPeers, localAgents] = await Promise.all([probeStatics(), local]);
+    return { interfaces: [], agents: [], staticPeers, localAgents: answering(localAgents) };
+  }
   const discovery = await startDiscovery(options.interfaces && options.interfaces.length > 0 ? { interfaces: options.interfaces } : {});
   const interfaces = new Set(discovery.links.list().map((l) => l.name));
   discovery.links.on('up', (l) => interfaces.add(l.name));
@@ -65,9 +71,7 @@ export async function surveyPeers(options: SurveyOptions): Promise<Survey> {
       // Nothing to listen on: say so now rather than after the timeout.
       interfaces.size === 0 ? undefined : new Promise((r) => setTimeout(r, options.timeoutMs)),
     ]);
-    // Only those that answer as themselves: a process that died, or another program on its port, is no agent.
-    const answering = localAgents.filter((l) => l.deviceId === l.agent.deviceId);
-    return { interfaces: [...interfaces].sort(), agents: discovery.table.list(), staticPeers, localAgents: answering };
+    return { interfaces: [...interfaces].sort(), agents: discovery.table.list(), staticPeers, localAgents: answering(localAgents) };
   } finally {
     await discovery.stop();
   }

@@ -51,7 +51,8 @@ export class CheckProcessError extends SynkerError {
  */
 export function summarizeReport(report: CheckReport, origin: 'scheduled' | 'manual' = 'scheduled'): CheckResultSummary {
   const at = report.finishedAt;
-  const by: VerifiedBy = `${origin}-${report.sync === null ? 'check' : 'sync'}`;
+  // A dry run changed nothing: it is the check it ran, not a sync.
+  const by: VerifiedBy = `${origin}-${report.sync === null || report.sync.dryRun ? 'check' : 'sync'}`;
   if (report.error) {
     const error = {
       code: report.error.code,

@@ -220,6 +220,7 @@ test('synker status needs attention as soon as the last scheduled check failed, 
     nextCheck: null,
     overdue: false,
     staleAlertAt: null,
+    problem: null,
   };
   const report = {
     folders: [folder],
@@ -247,6 +248,14 @@ test('synker status needs attention as soon as the last scheduled check failed, 
     needsAttention({ ...report, outbox: { ...report.outbox, damaged: 1 } }),
     true,
     'a damaged outbox message will never be sent',
+  );
+  assert.equal(
+    needsAttention({
+      ...report,
+      folders: [{ ...folder, problem: { code: 'E_FOLDER_ABSENT', message: 'folder "b" is absent', hint: null } }],
+    }),
+    true,
+    'a folder whose disk is not mounted needs attention, however well it was verified before',
   );
 });
 

@@ -7,7 +7,7 @@
  * reach the source is no verification.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
@@ -64,7 +64,7 @@ test('a check or sync run by hand is the last verification in synker status, wit
   const dry = await runSynker(['sync', 'photos', ...peer, '--dry-run', '--json'], { env: backupEnv });
   assert.equal(dry.code, 0, dry.stderr);
   const dryVerified = photos((await status()).json).lastVerified!;
-  assert.equal(dryVerified.by, 'manual-sync');
+  assert.equal(dryVerified.by, 'manual-check', 'a dry run changed nothing: it is the check it ran, not a sync');
   assert.equal(dryVerified.status, 'differences', 'a dry run changes nothing: the backup still lacks b.txt');
 
   const sync = await runSynker(['sync', 'photos', ...peer, '--json'], { env: backupEnv });
@@ -96,4 +96,12 @@ test('a check or sync run by hand is the last verification in synker status, wit
   const afterFailure = await status();
   assert.equal(photos(afterFailure.json).lastVerified!.at, synced.finishedAt);
   assert.equal(afterFailure.code, 0);
+
+  // The backup's disk unmounted: check and sync say the folder is absent, and so does status, however well
+  // it was verified before.
+  await rename(backupRoot, `${backupRoot}.away`);
+  const absent = await status();
+  assert.equal(absent.code, 1, absent.text);
+  assert.equal(photos(absent.json).problem?.code, 'E_FOLDER_ABSENT');
+  assert.match(absent.text, /photos: folder "photos" is absent: .* does not exist \(an unmounted disk\?\)\n {2}hint: Mount the disk/);
 });

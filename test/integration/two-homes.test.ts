@@ -77,6 +77,17 @@ test('two homes on one machine: the backup finds the source agent with no mDNS a
     [['trusted as "laptop"', source.port, source.process.pid]],
   );
 
+  // --no-discovery turns off the search on the network, not this machine's own list: the CLI, and an
+  // agent started with --no-discovery that does the check, find the other home alike.
+  const offline = await runSynker(['check', 'photos', '--no-discovery', '--no-agent'], { env: backupEnv });
+  assert.equal(offline.code, 0, `${offline.stdout}\n${offline.stderr}`);
+  const offlinePeers = await runSynker(['peers', '--no-discovery', '--json'], { env: backupEnv });
+  assert.equal(offlinePeers.code, 0, offlinePeers.stderr);
+  assert.deepEqual(
+    (JSON.parse(offlinePeers.stdout) as { localAgents: Array<{ port: number }> }).localAgents.map((a) => a.port),
+    [source.port],
+  );
+
   // Another machine (its own runtime folder) is not found this way: the folder is this machine's.
   const elsewhere = await runSynker(['check', 'photos', '--interface', NO_SUCH_INTERFACE, '--no-agent', '--timeout', '30s'], {
     env: pair.backupEnv,

@@ -4,7 +4,7 @@
  * (scheduled or run by hand: `lastVerified.by` says who), when the next
  * check is due, and how many e-mails wait in the outbox.
  * Exit code: 0 every backup verified and complete, 1 something needs
- * attention (differences, not verified, mail waiting), 2 error.
+ * attention (differences, not verified, a folder absent, mail waiting), 2 error.
  */
 import type { Command } from 'commander';
 import { shortDeviceId } from '../../identity/device-id.js';
@@ -15,6 +15,9 @@ import { nextCheckAt } from '../../schedule/scheduler.js';
 import { createCron, type ScheduleSettings } from '../../config/schedule.js';
 import { scheduleSettingsOf } from '../../config/settings.js';
 import { ScheduleStateStore, VERIFIED_BY_WORDS, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
+import { verifyFolderRoot } from '../../config/folder-marker.js';
+import { SynkerError } from '../../base/errors.js';
+import { printableText } from '../../base/printable.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
@@ -34,6 +37,8 @@ export interface FolderStatus {
   overdue: boolean;
   /** A "not verified since" alert is out. */
   staleAlertAt: string | null;
+  /** Why the folder cannot be used now (absent: an unmounted disk; another folder's marker; unreadable), or null. */
+  problem: { code: string; message: string; hint: string | null } | null;
 }
 
 export interface StatusReport {
@@ -49,7 +54,19 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
   const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
   const { entries: waiting, damaged } = await new Outbox(outboxDir(dataDir)).inspect();
   const names = new Map(config.trusted.map((d) => [d.deviceId, d.name ?? shortDeviceId(d.deviceId)]));
-  const folders = config.folders.map((folder): FolderStatus => {
+  // The folder as it is now, as check and sync would find it: an unmounted disk is said here too.
+  const problems = await Promise.all(
+    config.folders.map(async (folder): Promise<FolderStatus['problem']> => {
+      try {
+        await verifyFolderRoot(folder.path, folder.id);
+        return null;
+      } catch (err) {
+        if (!(err instanceof SynkerError)) throw err;
+        return { code: err.code, message: err.message, hint: err.hint ?? null };
+      }
+    }),
+  );
+  const folders = config.folders.map((folder, index): FolderStatus => {
     const fs: FolderScheduleState | undefined = state.folders[folder.id];
     let nextCheck: string | null = null;
     let overdue = false;
@@ -69,6 +86,7 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
       nextCheck,
       overdue,
       staleAlertAt: fs?.staleAlertAt ?? null,
+      problem: problems[index] ?? null,
     };
   });
   return {
@@ -106,6 +124,7 @@ export function needsAttention(status: StatusReport): boolean {
   return (
     status.outbox.waiting > 0 ||
     status.outbox.damaged > 0 ||
+    status.folders.some((f) => f.problem !== null) ||
     status.folders.some(
       (f) =>
         f.role === 'backup' &&
@@ -153,6 +172,10 @@ export function register(program: Command): void {
             );
           }
           for (const f of status.folders) {
+            if (f.problem !== null)
+              process.stdout.write(
+                `${f.id}: ${printableText(f.problem.message)}${f.problem.hint === null ? '' : `\n  hint: ${printableText(f.problem.hint)}`}\n`,
+              );
             if (alertStands(f))
               process.stdout.write(
                 `${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
