@@ -66,12 +66,14 @@ export class PeerFinder {
 
   /**
    * Candidates for `deviceId`, waiting up to `timeoutMs` for a source to
-   * produce one (an agent just started has not heard its peers yet).
-   * Returns an empty list when none came.
+   * produce one (an agent just started has not heard its peers yet); at
+   * once when no source can change. Returns an empty list when none came.
    */
   async waitForCandidates(deviceId: string, timeoutMs: number, signal?: AbortSignal): Promise<Candidate[]> {
     const now = this.candidates(deviceId);
-    if (now.length > 0 || timeoutMs <= 0) return now;
+    // Only a live source (mDNS) can produce one later: with static addresses and this machine's own
+    // agents alone, waiting would only delay saying "not found".
+    if (now.length > 0 || timeoutMs <= 0 || !this.sources.some((s) => s.onChange !== undefined)) return now;
     return new Promise((resolve) => {
       const unsubscribers: Array<() => void> = [];
       const finish = (): void => {
