@@ -26,6 +26,7 @@ const LAYERS = [
   'sync', // sync, restore, versions
   'schedule', // scheduled checks, staleness, notices
   'control', // the local control socket
+  'web', // the local status page and JSON API
   'agent', // the composition root of the long-running agent
   'service', // installing the agent as a login service
   'init', // first-run set-up

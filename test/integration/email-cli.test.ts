@@ -208,7 +208,7 @@ test('synker status shows each folder, its last check, next check and the outbox
 });
 
 test('synker status needs attention as soon as the last scheduled check failed, before any alert', async () => {
-  const { needsAttention } = await import('../../src/cli/commands/status.js');
+  const { needsAttention } = await import('../../src/schedule/status.js');
   const complete = { status: 'complete' as const, at: '2026-11-26T03:17:00Z', summary: 'complete' };
   const folder = {
     id: 'photos',

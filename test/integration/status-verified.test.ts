@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
 import { runCheckProcess } from '../../src/schedule/check-process.js';
-import type { StatusReport } from '../../src/cli/commands/status.js';
+import type { StatusReport } from '../../src/schedule/status.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';

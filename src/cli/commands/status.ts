@@ -7,94 +7,14 @@
  * attention (differences, not verified, a folder absent, mail waiting), 2 error.
  */
 import type { Command } from 'commander';
-import { shortDeviceId } from '../../identity/device-id.js';
-import type { FolderConfig, SynkerConfig } from '../../config/types.js';
-import { Outbox } from '../../mail/outbox.js';
-import { outboxDir, scheduleStateFile } from '../../dirs/data-files.js';
-import { nextCheckAt } from '../../schedule/scheduler.js';
-import { createCron, type ScheduleSettings } from '../../config/schedule.js';
-import { scheduleSettingsOf } from '../../config/settings.js';
-import { ScheduleStateStore, VERIFIED_BY_WORDS, type CheckResultSummary, type FolderScheduleState } from '../../schedule/state.js';
-import { verifyFolderRoot } from '../../config/folder-marker.js';
-import { SynkerError } from '../../base/errors.js';
+import { VERIFIED_BY_WORDS, type CheckResultSummary } from '../../schedule/state.js';
+import { alertStands, collectStatus, needsAttention } from '../../schedule/status.js';
 import { printableText } from '../../base/printable.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
 import { formatTable } from '../table.js';
 import { plural } from '../../base/units.js';
-
-export interface FolderStatus {
-  id: string;
-  role: FolderConfig['role'];
-  path: string;
-  peers: string[];
-  lastCheck: CheckResultSummary | null;
-  lastVerified: CheckResultSummary | null;
-  /** ISO time of the next scheduled check (backup folders). */
-  nextCheck: string | null;
-  /** The next check's slot already passed: it runs soon after the agent starts or wakes. */
-  overdue: boolean;
-  /** A "not verified since" alert is out. */
-  staleAlertAt: string | null;
-  /** Why the folder cannot be used now (absent: an unmounted disk; another folder's marker; unreadable), or null. */
-  problem: { code: string; message: string; hint: string | null } | null;
-}
-
-export interface StatusReport {
-  folders: FolderStatus[];
-  /** `damaged`: message files that cannot be read, so will never be sent (kept for a person to look at). */
-  outbox: { waiting: number; oldest: string | null; damaged: number };
-  schedule: { check: string; timezone: string | null; email: ScheduleSettings['email'] };
-}
-
-export async function collectStatus(config: SynkerConfig, dataDir: string, now: number): Promise<StatusReport> {
-  const settings = scheduleSettingsOf(config);
-  const cron = createCron(settings.check, settings.timezone);
-  const state = await new ScheduleStateStore(scheduleStateFile(dataDir)).load();
-  const { entries: waiting, damaged } = await new Outbox(outboxDir(dataDir)).inspect();
-  const names = new Map(config.trusted.map((d) => [d.deviceId, d.name ?? shortDeviceId(d.deviceId)]));
-  // The folder as it is now, as check and sync would find it: an unmounted disk is said here too.
-  const problems = await Promise.all(
-    config.folders.map(async (folder): Promise<FolderStatus['problem']> => {
-      try {
-        await verifyFolderRoot(folder.path, folder.id);
-        return null;
-      } catch (err) {
-        if (!(err instanceof SynkerError)) throw err;
-        return { code: err.code, message: err.message, hint: err.hint ?? null };
-      }
-    }),
-  );
-  const folders = config.folders.map((folder, index): FolderStatus => {
-    const fs: FolderScheduleState | undefined = state.folders[folder.id];
-    let nextCheck: string | null = null;
-    let overdue = false;
-    if (folder.role === 'backup') {
-      // Without a running agent to say when it woke, compute the plain schedule; a passed slot is "overdue".
-      const due = nextCheckAt(cron, settings, fs ?? { firstSeenAt: new Date(now).toISOString() }, Number.NEGATIVE_INFINITY);
-      overdue = due <= now;
-      nextCheck = Number.isFinite(due) ? new Date(due).toISOString() : null;
-    }
-    return {
-      id: folder.id,
-      role: folder.role,
-      path: folder.path,
-      peers: folder.shareWith.map((id) => names.get(id) ?? shortDeviceId(id)),
-      lastCheck: fs?.lastResult ?? null,
-      lastVerified: fs?.lastVerified ?? null,
-      nextCheck,
-      overdue,
-      staleAlertAt: fs?.staleAlertAt ?? null,
-      problem: problems[index] ?? null,
-    };
-  });
-  return {
-    folders,
-    outbox: { waiting: waiting.length, oldest: waiting[0]?.createdAt ?? null, damaged: damaged.length },
-    schedule: { check: settings.check, timezone: settings.timezone ?? null, email: settings.email },
-  };
-}
 
 function when(iso: string | null | undefined): string {
   if (!iso) return '-';
@@ -108,34 +28,6 @@ function resultWords(r: CheckResultSummary | null, withWho = false): string {
   // Records from before synker said who ran a check were all the schedule's.
   const who = withWho ? ` (${r.by === undefined ? 'scheduled' : VERIFIED_BY_WORDS[r.by]})` : '';
   return `${when(r.at)}: ${word}${who}`;
-}
-
-/** A check that verified the backup after the last scheduled attempt (or after the alert) answers for it. */
-function supersedes(verified: CheckResultSummary | null, at: string | null | undefined): boolean {
-  return verified !== null && at != null && Date.parse(verified.at) > Date.parse(at);
-}
-
-/** The "not verified since" alert is out and no check verified the backup since it went out. */
-function alertStands(f: FolderStatus): boolean {
-  return f.staleAlertAt !== null && !supersedes(f.lastVerified, f.staleAlertAt);
-}
-
-export function needsAttention(status: StatusReport): boolean {
-  return (
-    status.outbox.waiting > 0 ||
-    status.outbox.damaged > 0 ||
-    status.folders.some((f) => f.problem !== null) ||
-    status.folders.some(
-      (f) =>
-        f.role === 'backup' &&
-        // The last scheduled check failing counts at once, not only once the stale alert is out (days later),
-        // unless a later check (one run by hand) verified the backup since.
-        (alertStands(f) ||
-          f.lastVerified === null ||
-          f.lastVerified.status !== 'complete' ||
-          (f.lastCheck !== null && f.lastCheck.status !== 'complete' && !supersedes(f.lastVerified, f.lastCheck.at))),
-    )
-  );
 }
 
 export function register(program: Command): void {
