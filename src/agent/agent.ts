@@ -26,6 +26,9 @@ import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js'
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
+import { recordBackupVerdict } from '../schedule/backup-verdicts.js';
+import { ScheduleStateStore, VERIFIED_BY_WORDS } from '../schedule/state.js';
+import { scheduleStateFile } from '../dirs/data-files.js';
 import { holdAgentLock } from './home-lock.js';
 import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
 import { errnoCode } from '../base/errors.js';
@@ -37,6 +40,7 @@ import {
   type ManifestSource,
 } from '../peer/server.js';
 import { plural } from '../base/units.js';
+import { printablePath } from '../base/printable.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
 export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
@@ -91,6 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   // Before anything listens: a second agent on the same home names the first and stops here.
   const homeLock = await holdAgentLock(options.dataDir);
+  const verdictStore = new ScheduleStateStore(scheduleStateFile(options.dataDir));
   let server: AgentServer;
   const listen = (port: number): Promise<AgentServer> =>
     startAgentServer({
@@ -103,6 +108,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       manifestSource: scanningSource(),
       // A restore on the source judges which side changed against what this backup last verified.
       verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
+      // A source keeps what its backups verified, for its own `synker status` (the session checked trust, role and sharing).
+      backupVerdicts: async (folder, deviceId, verdict) => {
+        const kept = await recordBackupVerdict(verdictStore, folder.id, deviceId, verdict, Date.now());
+        const device = store.current().trusted.find((t) => t.deviceId === deviceId);
+        log.info(
+          `"${folder.id}": ${printablePath(device?.name ?? formatDeviceId(deviceId))} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`,
+        );
+      },
       onUntrustedDevice: (attempt) => {
         state
           .recordPairingAttempt(attempt)

@@ -11,6 +11,7 @@ import type { ConfigStore } from '../config/config-store.js';
 import type { Identity } from '../identity/identity.js';
 import { createLogger } from '../base/log.js';
 import type { CheckReport } from '../report/model.js';
+import { verdictToTell } from '../schedule/backup-verdicts.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { ControlCheckRequest } from './protocol.js';
 import { ControlRefusal } from './server.js';
@@ -39,7 +40,14 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     // A CLI told nothing about discovery gets the check this agent's own settings give (as its schedule does).
     const search: SourceSearch =
       mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
-    const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
+    // A check run for the CLI is a person's: the source hears of it as one.
+    const verdictFor = (report: CheckReport) => verdictToTell(report, 'manual');
+    const reports = await checkFolders(
+      { config, identity: ctx.identity, state: ctx.state },
+      folders,
+      { ...options, signal, verdictFor },
+      search,
+    );
     for (const report of reports) {
       log.info(
         `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : plural(report.summary.failing, 'difference'))}`,

@@ -107,9 +107,19 @@ export function register(program: Command): void {
         // The check's modules are loaded only here: a check the agent does needs none of them in the CLI.
         const reports =
           byAgent ??
-          (await (
-            await import('../../check/run.js')
-          ).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
+          (await (async () => {
+            const { checkFolders } = await import('../../check/run.js');
+            const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
+            // The source hears what this check found; the schedule's child (--no-record) tells it as the schedule's.
+            const origin = flags.record === false ? 'scheduled' : 'manual';
+            const verdictFor = (report: CheckReport) => verdictToTell(report, origin);
+            return checkFolders(
+              { config, identity: await ctx.identity(), state: await ctx.state() },
+              folders,
+              { ...options, verdictFor },
+              { mdns, interfaces },
+            );
+          })());
         // A report that cannot be written is still mailed; the write error is reported after.
         const written = await output(reports, flags, outputFile).then(
           () => undefined,
