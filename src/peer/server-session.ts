@@ -331,9 +331,12 @@ export class ServerSession {
     }
     const folder = this.sharedFolder(message.folder);
     if (folder === undefined) {
-      // The same words as for a folder that does not exist: a device learns no folder it is not shared.
-      const notFound = folderNotFound(req, message.folder, this.name(), deviceId);
-      refuse('E_FOLDER_NOT_FOUND', (notFound as { message: string }).message, (notFound as { hint?: string }).hint);
+      // The same answer as for a folder that does not exist: a device learns no folder it is not shared.
+      this.ctx.quiet.warn(
+        `verdict:E_FOLDER_NOT_FOUND:${this.ctx.address}`,
+        `refused the verdict of ${this.connection.peerLabel} on folder ${printableQuote(message.folder)}: no such folder is shared with it`,
+      );
+      this.send(folderNotFound(req, message.folder, this.name(), deviceId));
       return;
     }
     if (folder.role !== 'source') {

@@ -55,7 +55,7 @@ export function toldSummary(verdict: ToldVerdict, now: number): CheckResultSumma
   if (verdict.differences !== undefined) result.differences = verdict.differences;
   if (verdict.bytesMissing !== undefined) result.bytesMissing = verdict.bytesMissing;
   if (verdict.fixed !== undefined) result.fixed = verdict.fixed;
-  if (verdict.status === 'error') result.error = { code: verdict.errorCode ?? 'E_CHECK', message: verdict.summary };
+  if (verdict.errorCode !== undefined) result.error = { code: verdict.errorCode, message: verdict.summary };
   return result;
 }
 
