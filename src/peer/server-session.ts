@@ -302,11 +302,16 @@ export class ServerSession {
   private async keepVerdict(message: BackupVerdictMessage): Promise<void> {
     const { req, kind: _kind, ...verdict } = message;
     const deviceId = this.peerId!;
-    const refuse = (code: string, text: string, hint?: string): void => {
+    // Named as this machine trusts it; rate-limited per device and refusal (a trusted device is no cheap identity).
+    const who = (): string =>
+      `${printablePath(this.ctx.directory.trusted(deviceId)?.name ?? this.connection.peerLabel)} (${this.ctx.address})`;
+    const logRefusal = (code: string, text: string): void =>
       this.ctx.quiet.warn(
-        `verdict:${code}:${this.ctx.address}`,
-        `refused the verdict of ${this.connection.peerLabel} on folder ${printableQuote(message.folder)}: ${text}`,
+        `verdict:${code}:${deviceId}`,
+        `refused the verdict of ${who()} on folder ${printableQuote(message.folder)}: ${text}`,
       );
+    const refuse = (code: string, text: string, hint?: string): void => {
+      logRefusal(code, text);
       this.send({
         kind: 'error',
         req,
@@ -332,10 +337,7 @@ export class ServerSession {
     const folder = this.sharedFolder(message.folder);
     if (folder === undefined) {
       // The same answer as for a folder that does not exist: a device learns no folder it is not shared.
-      this.ctx.quiet.warn(
-        `verdict:E_FOLDER_NOT_FOUND:${this.ctx.address}`,
-        `refused the verdict of ${this.connection.peerLabel} on folder ${printableQuote(message.folder)}: no such folder is shared with it`,
-      );
+      logRefusal('E_FOLDER_NOT_FOUND', 'no such folder is shared with it');
       this.send(folderNotFound(req, message.folder, this.name(), deviceId));
       return;
     }
