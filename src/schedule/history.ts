@@ -27,6 +27,11 @@
  *   records, and says so in the log. A file that cannot be read at all (its
  *   permissions, a folder in its place) is a HistoryError with a code; the
  *   callers that record a run log it and go on.
+ *
+ * Here in `schedule`, not in `state` (the stores): a record is made from the
+ * schedule's result summary and the report model (`report`), folders above
+ * `state`; and it is the schedule, the CLI's runs and the page above it that
+ * write and read it.
  */
 import { copyFile, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -213,6 +218,8 @@ export async function pruneHistoryFile(file: string, now: number): Promise<void>
   const { records, skipped } = parseHistoryText(text);
   const since = now - HISTORY_DAYS * DAY_MS;
   const kept = records.filter((r) => Date.parse(r.at) >= since).slice(-HISTORY_MAX_RECORDS);
+  // Lines longer than the last one set the size trigger off early: nothing to drop, nothing to rewrite.
+  if (skipped === 0 && kept.length === records.length) return;
   if (skipped > 0) {
     await copyFile(file, `${file}.damaged`);
     log.warn(`${file} had ${skipped} damaged line(s), left out; the file as it was is kept as ${path.basename(file)}.damaged`);
