@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { saveConfigFile } from '../config/config-file.js';
 import type { ConfigStore } from '../config/config-store.js';
-import { formatDeviceId } from '../identity/device-id.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig } from '../config/types.js';
@@ -26,9 +26,8 @@ import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js'
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
-import { recordBackupVerdict } from '../schedule/backup-verdicts.js';
-import { ScheduleStateStore, VERIFIED_BY_WORDS } from '../schedule/state.js';
-import { scheduleStateFile } from '../dirs/data-files.js';
+import { keepBackupVerdict } from '../schedule/backup-verdicts.js';
+import { VERIFIED_BY_WORDS } from '../schedule/state.js';
 import { holdAgentLock } from './home-lock.js';
 import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
 import { errnoCode } from '../base/errors.js';
@@ -95,7 +94,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   // Before anything listens: a second agent on the same home names the first and stops here.
   const homeLock = await holdAgentLock(options.dataDir);
-  const verdictStore = new ScheduleStateStore(scheduleStateFile(options.dataDir));
   let server: AgentServer;
   const listen = (port: number): Promise<AgentServer> =>
     startAgentServer({
@@ -110,11 +108,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
       // A source keeps what its backups verified, for its own `synker status` (the session checked trust, role and sharing).
       backupVerdicts: async (folder, deviceId, verdict) => {
-        const kept = await recordBackupVerdict(verdictStore, folder.id, deviceId, verdict, Date.now());
-        const device = store.current().trusted.find((t) => t.deviceId === deviceId);
-        log.info(
-          `"${folder.id}": ${printablePath(device?.name ?? formatDeviceId(deviceId))} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`,
-        );
+        const name = store.current().trusted.find((t) => t.deviceId === deviceId)?.name ?? shortDeviceId(deviceId);
+        const kept = await keepBackupVerdict(options.dataDir, folder.id, { deviceId, name }, verdict);
+        log.info(`"${folder.id}": ${printablePath(name)} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`);
       },
       onUntrustedDevice: (attempt) => {
         state

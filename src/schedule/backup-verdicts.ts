@@ -9,7 +9,15 @@
 import type { BackupVerdictMessage, VerdictBy } from '../protocol/index.js';
 import { verdictOf, type CheckReport } from '../report/model.js';
 import { summarizeReport } from './check-process.js';
-import { laterVerified, type CheckResultSummary, type ScheduleStateStore } from './state.js';
+import { SynkerError } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
+import { createLogger } from '../base/log.js';
+import { scheduleStateFile } from '../dirs/data-files.js';
+import { formatDeviceId } from '../identity/device-id.js';
+import { appendHistory, historyRecordOf } from './history.js';
+import { ScheduleStateStore, laterVerified, type CheckResultSummary } from './state.js';
+
+const log = createLogger('schedule');
 
 /** A backup-verdict as sent: the message without its request number. */
 export type ToldVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
@@ -29,7 +37,7 @@ export function verdictToTell(report: CheckReport, origin: 'scheduled' | 'manual
   if (summary.status !== 'error') {
     const verdict = verdictOf(report);
     told.differences = summary.status === 'complete' ? 0 : (summary.differences ?? verdict.failing);
-    told.bytesMissing = summary.status === 'complete' ? 0 : verdict.failingBytes;
+    told.bytesMissing = summary.status === 'complete' ? 0 : (summary.bytesMissing ?? verdict.failingBytes);
     if (summary.fixed !== undefined) told.fixed = summary.fixed;
   } else if (summary.error !== undefined && /^[A-Z0-9_]{1,64}$/.test(summary.error.code)) {
     told.errorCode = summary.error.code;
@@ -83,4 +91,33 @@ export async function recordBackupVerdict(
     state.folders[folderId] = folder;
   });
   return result;
+}
+
+/**
+ * What the source agent does with a verdict its server accepted: keeps it in
+ * the schedule state (durably, atomically, under the state's lock), then
+ * appends it to the folder's check history with the backup machine as
+ * `device` (history.ts; a history that cannot be written is logged, the
+ * verdict stays kept). Returns the record as kept.
+ */
+export async function keepBackupVerdict(
+  dataDir: string,
+  folderId: string,
+  device: { deviceId: string; name: string },
+  verdict: ToldVerdict,
+  now = Date.now(),
+): Promise<CheckResultSummary> {
+  const kept = await recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now);
+  try {
+    await appendHistory(
+      dataDir,
+      folderId,
+      historyRecordOf(kept, { device: { id: formatDeviceId(device.deviceId), name: device.name } }),
+      now,
+    );
+  } catch (err) {
+    if (!(err instanceof SynkerError)) throw err;
+    log.warn(`could not add what ${printablePath(device.name)} told about "${folderId}" to its history: ${err.message}`);
+  }
+  return kept;
 }

@@ -44,8 +44,6 @@ export interface CheckResultSummary {
   error?: { code: string; message: string; hint?: string };
   /** Who ran it (absent in records written before synker said: those were the schedule's). */
   by?: VerifiedBy;
-  /** Bytes of the differences that make the backup incomplete, when known. */
-  bytesMissing?: number;
 }
 
 /**

@@ -13,6 +13,7 @@ import { createIdentity, loadOrCreateIdentity } from '../../src/identity/identit
 import { connectToPeer, PeerError, type BackupVerdict } from '../../src/peer/index.js';
 import type { CheckReport } from '../../src/report/model.js';
 import { runCheckProcess } from '../../src/schedule/check-process.js';
+import { readHistory } from '../../src/schedule/history.js';
 import type { FolderStatus, StatusReport } from '../../src/schedule/status.js';
 import { startCheckPair } from '../harness/check-pair.js';
 import { configureCliPair, startCliAgent, type CliAgent } from '../harness/cli-pair.js';
@@ -117,6 +118,20 @@ test("a backup's checks and syncs, by hand, through its agent and by its schedul
   assert.equal(afterAgent.folder.backups[0]!.lastVerified!.by, 'manual-check');
   assert.equal(afterAgent.folder.backups[0]!.verdict, 'incomplete');
   assert.equal(afterAgent.code, 1);
+
+  // Each told verdict is in the source's check history too, with the backup machine that told it.
+  const history = await readHistory(path.join(sourceEnv.SYNKER_HOME!, 'data'), 'photos');
+  assert.deepEqual(
+    history.checks.map((c) => [c.at, c.status, c.by, c.device?.name, c.device?.id]),
+    [
+      [checked.finishedAt, 'differences', 'manual-check', 'nas', nasId],
+      [synced.finishedAt, 'complete', 'manual-sync', 'nas', nasId],
+      [scheduled.report!.finishedAt, 'complete', 'scheduled-check', 'nas', nasId],
+      [scheduledSync.report!.finishedAt, 'complete', 'scheduled-sync', 'nas', nasId],
+      [agentReport.finishedAt, 'differences', 'manual-check', 'nas', nasId],
+    ],
+  );
+  assert.deepEqual([history.checks[0]!.differences, history.checks[0]!.bytesMissing], [1, 5]);
 
   // A check that finished while the source agent was unreachable has nothing to tell: the last word stands.
   await stop(source);
