@@ -27,6 +27,7 @@ import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-sch
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
 import { keepBackupVerdict } from '../schedule/backup-verdicts.js';
+import { startSourceWatch, type SourceWatch } from '../schedule/source-watch.js';
 import { VERIFIED_BY_WORDS } from '../schedule/state.js';
 import { holdAgentLock } from './home-lock.js';
 import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
@@ -94,6 +95,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   // Before anything listens: a second agent on the same home names the first and stops here.
   const homeLock = await holdAgentLock(options.dataDir);
+  /** On a source: the "no backup verified it since" alert and its recovery mail (started with the schedule). */
+  let sourceWatch: SourceWatch | undefined;
   let server: AgentServer;
   const listen = (port: number): Promise<AgentServer> =>
     startAgentServer({
@@ -110,7 +113,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       backupVerdicts: async (folder, deviceId, verdict) => {
         const name = store.current().trusted.find((t) => t.deviceId === deviceId)?.name ?? shortDeviceId(deviceId);
         const kept = await keepBackupVerdict(options.dataDir, folder.id, { deviceId, name }, verdict);
-        log.info(`"${folder.id}": ${printablePath(name)} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`);
+        // A verification may end a "no backup verified it" episode: the watch looks at once.
+        void sourceWatch?.check();
+        log.info(
+          `"${folder.id}": ${printablePath(name)} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`,
+        );
       },
       onUntrustedDevice: (attempt) => {
         state
@@ -217,6 +224,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           : options.interfaces && options.interfaces.length > 0
             ? ['--interface', ...options.interfaces]
             : [];
+      sourceWatch = startSourceWatch({ config: () => store.current(), dataDir: options.dataDir });
       schedule = startBackupSchedule({
         config: () => store.current(),
         dataDir: options.dataDir,
@@ -226,7 +234,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close(), sourceWatch?.stop()]);
     await homeLock.release();
     throw err;
   }
@@ -247,6 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const results = await Promise.allSettled([
           registered?.remove(),
           schedule?.stop(),
+          sourceWatch?.stop(),
           discovery?.stop(),
           control?.close(),
           server.close(),

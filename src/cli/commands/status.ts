@@ -106,7 +106,11 @@ export function register(program: Command): void {
               process.stdout.write(
                 `${f.id}: ${printableText(f.problem.message)}${f.problem.hint === null ? '' : `\n  hint: ${printableText(f.problem.hint)}`}\n`,
               );
-            if (alertStands(f))
+            if (f.role === 'source' && f.staleAlertAt !== null)
+              process.stdout.write(
+                `${f.id}: no backup verified it since ${when(f.backups.find((b) => b.lastVerified !== null)?.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
+              );
+            else if (alertStands(f))
               process.stdout.write(
                 `${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
               );
