@@ -263,7 +263,7 @@ function decodeBackupVerdict(body: Body): BackupVerdictMessage {
   const errorCode =
     body.errorCode === undefined || body.errorCode === null ? undefined : codeString(body, 'errorCode', where, LIMITS.errorCodeBytes);
   if (status === 'complete' && differences !== undefined && differences > 0)
-    throw new ProtocolError('E_MALFORMED', `${where}: "complete" with ${differences} differences`);
+    throw new ProtocolError('E_MALFORMED', `${where}: "complete" with ${plural(differences, 'difference')}`);
   if (errorCode !== undefined && status !== 'error')
     throw new ProtocolError('E_MALFORMED', `${where}: "errorCode" on a verdict that is not an error`);
   if (differences !== undefined) verdict.differences = differences;

@@ -54,12 +54,7 @@ export const FEATURE_VERIFIED_RECORDS = 'verified-records';
  */
 export const FEATURE_PROGRESS = 'progress';
 
-/**
- * Announced in `hello.features` by a server that takes `backup-verdict`
- * (types 11–12): a source agent that keeps what its backups verified. A
- * backup tells its verdict only to a server that announced it; an older one
- * is never sent it.
- */
+/** Announced by a server that keeps `backup-verdict`s (types 11–12); a backup tells only such a server. */
 export const FEATURE_BACKUP_VERDICT = 'backup-verdict';
 
 /** Who ran a check or sync, as a `backup-verdict` says it (the values of schedule/state.ts `VerifiedBy`). */
@@ -183,10 +178,8 @@ export interface ProgressMessage {
 }
 
 /**
- * A backup's word to its source after a check or sync that compared the
- * two (or that failed once connected): what it found. Which backup says it
- * is the session's pinned device ID, never a field. Answered by
- * `backupVerdictAck` or an `error` with the same `req`.
+ * A backup's word to its source after a check or sync: what it found. Which backup
+ * says it is the session's pinned device ID, never a field. Answered by `backupVerdictAck` or an `error`.
  */
 export interface BackupVerdictMessage {
   kind: 'backupVerdict';
@@ -197,9 +190,8 @@ export interface BackupVerdictMessage {
   status: 'complete' | 'differences' | 'error';
   /** One line a person understands ("12 files missing (340 MiB)"), at most LIMITS.verdictSummaryBytes. */
   summary: string;
-  /** Differences that make the backup incomplete (after a sync: those it left). */
+  /** Differences that make the backup incomplete (after a sync: those it left), and their bytes. */
   differences?: number;
-  /** Bytes of those differences. */
   bytesMissing?: number;
   /** A sync: what it fixed. */
   fixed?: number;
