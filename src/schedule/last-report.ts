@@ -8,17 +8,19 @@
  * (suspicious, silent changes) first as the terminal lists them, so the cut
  * never hides one; `more` says how many were left out. After a real sync the
  * differences are those it left (verdictOf), as the terminal shows them.
+ * Each name is kept as it is (`path`) and as the reports show it (`shown`,
+ * escaped by base/printable.ts): a page shows `shown`, as text.
  *
  * On disk: `<data>/history/<folder id>.last-report.json`, replaced atomically
  * (base/atomic-file.ts) by each run. Written before the run's history record
  * (recordRun), so whoever hears of the record (history-feed.ts) reads the
- * report of that run. Paths are kept as they are (a page shows them as text;
- * the terminal escapes them when it prints).
+ * report of that run.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import type { Category, Difference } from '../diff/index.js';
 import { historyDir } from '../dirs/data-files.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type CheckReport } from '../report/model.js';
@@ -33,14 +35,20 @@ const LAST_REPORT_VERSION = 1;
 export interface LastReportItem {
   /** The source's path (for `extra`: the backup's), as on disk. */
   path: string;
+  /**
+   * The path as every report shows it (base/printable.ts): control and bidirectional-override characters
+   * as `\u{...}` escapes, so a name cannot disguise itself on the page either. Show this; keep `path` for exactness.
+   */
+  shown: string;
   /** `file`, `dir`, `symlink`, or `error` (an entry that could not be read). */
   kind: string;
   /** Bytes concerned (a file's size; a moved folder's total). */
   size?: number;
   /** The report's line about it (report/words.ts describeDifference), names in it escaped for a terminal. */
   detail?: string;
-  /** The other name: where the backup has it (moved, case clash), or the colliding name on the same side. */
+  /** The other name: where the backup has it (moved, case clash), or the colliding name on the same side; and as shown. */
   otherPath?: string;
+  otherShown?: string;
   /** A suspicious or silent change: listed first, marked. */
   flagged?: boolean;
 }
@@ -108,10 +116,12 @@ function itemOf(d: Difference): LastReportItem {
   const detail = describeDifference(d);
   return {
     path: d.path,
+    shown: printablePath(d.path),
     kind,
-    ...(kind === 'file' || kind === 'dir' ? { size: d.bytes } : {}),
+    // A file's size, a moved folder's total (a folder alone has none).
+    ...(kind === 'file' || d.fileCount !== undefined ? { size: d.bytes } : {}),
     ...(detail !== '' ? { detail } : {}),
-    ...(other !== undefined ? { otherPath: other } : {}),
+    ...(other !== undefined ? { otherPath: other, otherShown: printablePath(other) } : {}),
     ...(flagged(d) ? { flagged: true } : {}),
   };
 }

@@ -57,7 +57,13 @@ test('150,000 differences: 1,000 items per category in the report order, `more` 
     'the suspicious files first: the cut does not hide them',
   );
   assert.match(content.items[0]!.detail!, /SUSPICIOUS/);
-  assert.deepEqual(last.categories[0]!.items[0], { path: 'missing/m000000', kind: 'file', size: 1, detail: '1 B' });
+  assert.deepEqual(last.categories[0]!.items[0], {
+    path: 'missing/m000000',
+    shown: 'missing/m000000',
+    kind: 'file',
+    size: 1,
+    detail: '1 B',
+  });
   assert.deepEqual(
     { status: last.status, differences: last.differences, bytesMissing: last.bytesMissing, by: last.by, after: last.after },
     { status: 'differences', differences: 101_203, bytesMissing: 100_000 + 3 * 1_203, by: 'manual-check', after: 'check' },
@@ -105,4 +111,55 @@ test('no last report yet is null; a damaged or foreign one is a typed error', as
   await assert.rejects(readLastReport(dataDir, 'photos'), { code: 'E_LAST_REPORT_DAMAGED' }, "another folder's report is not this one's");
   await mkdir(lastReportFile(dataDir, 'docs'));
   await assert.rejects(readLastReport(dataDir, 'docs'), { code: 'E_LAST_REPORT_READ' });
+});
+
+test('names are kept as they are and as the reports show them (escaped); a moved file says where the backup has it', async () => {
+  const hostile = 'sub/a\u001b[31mred\u202egpj.exe<img src=x onerror=alert(1)>';
+  const report = await reportOf(
+    [file(hostile, 'h'), file('albums/1.jpg', 'one'), file('albums/2.jpg', 'two')],
+    [file('album/1.jpg', 'one'), file('album/2.jpg', 'two')],
+    'photos',
+  );
+  const last = lastReportOf(report, summarizeReport(report), 'manual-check');
+  const items = last.categories.flatMap((c) => c.items.map((i) => ({ category: c.category, ...i })));
+  assert.deepEqual(
+    items.map(({ category, path, shown, kind, size, otherPath, otherShown }) => ({
+      category,
+      path,
+      shown,
+      kind,
+      size,
+      otherPath,
+      otherShown,
+    })),
+    [
+      {
+        category: 'missing',
+        path: hostile,
+        shown: 'sub/a\\u{1b}[31mred\\u{202e}gpj.exe<img src=x onerror=alert(1)>',
+        kind: 'file',
+        size: 1,
+        otherPath: undefined,
+        otherShown: undefined,
+      },
+      {
+        category: 'moved',
+        path: 'albums/1.jpg',
+        shown: 'albums/1.jpg',
+        kind: 'file',
+        size: 3,
+        otherPath: 'album/1.jpg',
+        otherShown: 'album/1.jpg',
+      },
+      {
+        category: 'moved',
+        path: 'albums/2.jpg',
+        shown: 'albums/2.jpg',
+        kind: 'file',
+        size: 3,
+        otherPath: 'album/2.jpg',
+        otherShown: 'album/2.jpg',
+      },
+    ],
+  );
 });
