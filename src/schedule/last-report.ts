@@ -85,6 +85,8 @@ export interface LastReport {
   differences: number | null;
   bytesMissing: number | null;
   fixed?: number;
+  /** False when the run's report was not at hand (see lastReportOfSummary): `categories` is then empty whatever the counts. */
+  listed: boolean;
   error: { code: string; message: string; hint: string | null } | null;
   categories: LastReportCategory[];
 }
@@ -177,13 +179,20 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
     differences: compared ? verdict.failing : null,
     bytesMissing: compared ? verdict.failingBytes : null,
     ...(summary.fixed !== undefined ? { fixed: summary.fixed } : {}),
+    listed: true,
     error: report.error,
     categories: compared ? categories : [],
   };
 }
 
-/** A run that ended without a report (its process died, could not start): the error is its last report. */
-export function lastReportOfFailure(folderId: string, summary: CheckResultSummary, by: VerifiedBy): LastReport {
+/**
+ * The last report of a run known only by its summary: one that ended without
+ * a report (its process died or could not start: the error is its report),
+ * or a verdict another machine told this one. Its counts are the summary's;
+ * it lists nothing (`listed: false`).
+ */
+export function lastReportOfSummary(folderId: string, summary: CheckResultSummary, by: VerifiedBy): LastReport {
+  const compared = summary.status !== 'error';
   return {
     version: LAST_REPORT_VERSION,
     folder: folderId,
@@ -193,9 +202,11 @@ export function lastReportOfFailure(folderId: string, summary: CheckResultSummar
     summary: summary.summary,
     by,
     peer: summary.peer ?? null,
-    after: 'check',
-    differences: null,
-    bytesMissing: null,
+    after: by.endsWith('sync') ? 'sync' : 'check',
+    differences: compared ? (summary.differences ?? null) : null,
+    bytesMissing: compared ? (summary.bytesMissing ?? null) : null,
+    ...(summary.fixed !== undefined ? { fixed: summary.fixed } : {}),
+    listed: false,
     error:
       summary.error === undefined ? null : { code: summary.error.code, message: summary.error.message, hint: summary.error.hint ?? null },
     categories: [],
