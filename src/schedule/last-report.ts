@@ -8,8 +8,8 @@
  * (suspicious, silent changes) first as the terminal lists them, so the cut
  * never hides one; `more` says how many were left out. After a real sync the
  * differences are those it left (verdictOf), as the terminal shows them.
- * Each name is kept as it is (`path`) and as the reports show it (`shown`,
- * escaped by base/printable.ts): a page shows `shown`, as text.
+ * Names are kept as they are: whoever shows one escapes it the way every
+ * report does (base/printable.ts; the page has its copy of that module).
  *
  * On disk: `<data>/history/<folder id>.last-report.json`, replaced atomically
  * (base/atomic-file.ts) by each run. Written before the run's history record
@@ -20,7 +20,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode } from '../base/errors.js';
-import { printablePath } from '../base/printable.js';
 import type { Category, Difference } from '../diff/index.js';
 import { historyDir } from '../dirs/data-files.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type CheckReport } from '../report/model.js';
@@ -35,20 +34,14 @@ const LAST_REPORT_VERSION = 1;
 export interface LastReportItem {
   /** The source's path (for `extra`: the backup's), as on disk. */
   path: string;
-  /**
-   * The path as every report shows it (base/printable.ts): control and bidirectional-override characters
-   * as `\u{...}` escapes, so a name cannot disguise itself on the page either. Show this; keep `path` for exactness.
-   */
-  shown: string;
   /** `file`, `dir`, `symlink`, or `error` (an entry that could not be read). */
   kind: string;
   /** Bytes concerned (a file's size; a moved folder's total). */
   size?: number;
   /** The report's line about it (report/words.ts describeDifference), names in it escaped for a terminal. */
   detail?: string;
-  /** The other name: where the backup has it (moved, case clash), or the colliding name on the same side; and as shown. */
+  /** The other name: where the backup has it (moved, case clash), or the colliding name on the same side. */
   otherPath?: string;
-  otherShown?: string;
   /** A suspicious or silent change: listed first, marked. */
   flagged?: boolean;
 }
@@ -85,8 +78,6 @@ export interface LastReport {
   differences: number | null;
   bytesMissing: number | null;
   fixed?: number;
-  /** False when the run's report was not at hand (see lastReportOfSummary): `categories` is then empty whatever the counts. */
-  listed: boolean;
   error: { code: string; message: string; hint: string | null } | null;
   categories: LastReportCategory[];
 }
@@ -118,12 +109,11 @@ function itemOf(d: Difference): LastReportItem {
   const detail = describeDifference(d);
   return {
     path: d.path,
-    shown: printablePath(d.path),
     kind,
     // A file's size, a moved folder's total (a folder alone has none).
     ...(kind === 'file' || d.fileCount !== undefined ? { size: d.bytes } : {}),
     ...(detail !== '' ? { detail } : {}),
-    ...(other !== undefined ? { otherPath: other, otherShown: printablePath(other) } : {}),
+    ...(other !== undefined ? { otherPath: other } : {}),
     ...(flagged(d) ? { flagged: true } : {}),
   };
 }
@@ -179,7 +169,6 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
     differences: compared ? verdict.failing : null,
     bytesMissing: compared ? verdict.failingBytes : null,
     ...(summary.fixed !== undefined ? { fixed: summary.fixed } : {}),
-    listed: true,
     error: report.error,
     categories: compared ? categories : [],
   };
@@ -189,7 +178,7 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
  * The last report of a run known only by its summary: one that ended without
  * a report (its process died or could not start: the error is its report),
  * or a verdict another machine told this one. Its counts are the summary's;
- * it lists nothing (`listed: false`).
+ * it lists nothing.
  */
 export function lastReportOfSummary(folderId: string, summary: CheckResultSummary, by: VerifiedBy): LastReport {
   const compared = summary.status !== 'error';
@@ -202,11 +191,11 @@ export function lastReportOfSummary(folderId: string, summary: CheckResultSummar
     summary: summary.summary,
     by,
     peer: summary.peer ?? null,
-    after: by.endsWith('sync') ? 'sync' : 'check',
+    // As a report says it: a run that compared nothing left nothing to say "after the sync" of.
+    after: compared && by.endsWith('sync') ? 'sync' : 'check',
     differences: compared ? (summary.differences ?? null) : null,
     bytesMissing: compared ? (summary.bytesMissing ?? null) : null,
     ...(summary.fixed !== undefined ? { fixed: summary.fixed } : {}),
-    listed: false,
     error:
       summary.error === undefined ? null : { code: summary.error.code, message: summary.error.message, hint: summary.error.hint ?? null },
     categories: [],

@@ -81,7 +81,7 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
       failing: true,
       count: 1,
       bytes: 5,
-      items: [{ path: 'b.txt', shown: 'b.txt', kind: 'file', size: 5, detail: '5 B' }],
+      items: [{ path: 'b.txt', kind: 'file', size: 5, detail: '5 B' }],
       more: 0,
     },
   ]);
