@@ -1,6 +1,6 @@
 /**
  * The records behind the status page, end to end: a real check by hand (the
- * CLI alone, and the agent doing it for the CLI), a real sync by hand, a
+ * CLI alone, and the agent doing it for the CLI, which records it once), a real sync by hand, a
  * scheduled check (the real child process) and a check that could not reach
  * the source each add a record to the folder's history and replace its last
  * report; a feed started on the backup's data directory hears each one,
@@ -86,7 +86,8 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
     },
   ]);
 
-  // 2. The agent checks for the CLI: the CLI records it; the feed hears it through the file system.
+  // 2. The agent checks for the CLI and records it (the CLI does not, or there would be two records); the feed
+  // hears it through the file system.
   const agent = await startCliAgent(t, backupEnv);
   heard = nextEvent(feed);
   const byAgent = await runSynker(['--debug', 'check', 'photos', ...peer, '--json'], { env: backupEnv });
@@ -95,6 +96,10 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
   assert.equal((await heard).at, agentReport.finishedAt);
   assert.equal((await history()).length, 2);
   assert.equal((await readLastReport(dataDir, 'photos'))!.at, agentReport.finishedAt);
+  // Told not to record (as the schedule's own child is), the agent records nothing either.
+  const unrecorded = await runSynker(['--debug', 'check', 'photos', ...peer, '--no-record'], { env: backupEnv });
+  assert.match(unrecorded.stderr, /the agent ran the check/);
+  assert.equal((await history()).length, 2);
   agent.process.kill('SIGTERM');
   await once(agent.process, 'exit');
 
