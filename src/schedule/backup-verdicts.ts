@@ -9,15 +9,10 @@
 import type { BackupVerdictMessage, VerdictBy } from '../protocol/index.js';
 import { verdictOf, type CheckReport } from '../report/model.js';
 import { summarizeReport } from './check-process.js';
-import { SynkerError } from '../base/errors.js';
-import { printablePath } from '../base/printable.js';
-import { createLogger } from '../base/log.js';
 import { scheduleStateFile } from '../dirs/data-files.js';
 import { formatDeviceId } from '../identity/device-id.js';
-import { appendHistory, historyRecordOf } from './history.js';
+import { recordRunLogged } from './record.js';
 import { ScheduleStateStore, laterVerified, type CheckResultSummary } from './state.js';
-
-const log = createLogger('schedule');
 
 /** A backup-verdict as sent: the message without its request number. */
 export type ToldVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
@@ -98,7 +93,8 @@ export async function recordBackupVerdict(
  * the schedule state (durably, atomically, under the state's lock), then
  * appends it to the folder's check history with the backup machine as
  * `device` (history.ts; a history that cannot be written is logged, the
- * verdict stays kept). Returns the record as kept.
+ * verdict stays kept), and makes it the folder's last report (record.ts).
+ * Returns the record as kept.
  */
 export async function keepBackupVerdict(
   dataDir: string,
@@ -108,16 +104,7 @@ export async function keepBackupVerdict(
   now = Date.now(),
 ): Promise<CheckResultSummary> {
   const kept = await recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now);
-  try {
-    await appendHistory(
-      dataDir,
-      folderId,
-      historyRecordOf(kept, { device: { id: formatDeviceId(device.deviceId), name: device.name } }),
-      now,
-    );
-  } catch (err) {
-    if (!(err instanceof SynkerError)) throw err;
-    log.warn(`could not add what ${printablePath(device.name)} told about "${folderId}" to its history: ${err.message}`);
-  }
+  // The folder's last report (its counts: the backup's report stays there) and its history line; logged when they cannot be written.
+  await recordRunLogged(dataDir, { folderId, summary: kept, device: { id: formatDeviceId(device.deviceId), name: device.name } }, now);
   return kept;
 }

@@ -14,6 +14,7 @@ import { connectToPeer, PeerError, type BackupVerdict } from '../../src/peer/ind
 import type { CheckReport } from '../../src/report/model.js';
 import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { readHistory } from '../../src/schedule/history.js';
+import { readLastReport } from '../../src/schedule/last-report.js';
 import type { FolderStatus, StatusReport } from '../../src/schedule/status.js';
 import { startCheckPair } from '../harness/check-pair.js';
 import { configureCliPair, startCliAgent, type CliAgent } from '../harness/cli-pair.js';
@@ -132,6 +133,12 @@ test("a backup's checks and syncs, by hand, through its agent and by its schedul
     ],
   );
   assert.deepEqual([history.checks[0]!.differences, history.checks[0]!.bytesMissing], [1, 5]);
+  // And the last thing a backup told is the folder's last report on the source (its counts; the list stays on the backup).
+  const last = await readLastReport(path.join(sourceEnv.SYNKER_HOME!, 'data'), 'photos');
+  assert.deepEqual(
+    [last?.at, last?.status, last?.by, last?.differences, last?.categories.length],
+    [agentReport.finishedAt, 'differences', 'manual-check', 1, 0],
+  );
 
   // A check that finished while the source agent was unreachable has nothing to tell: the last word stands.
   await stop(source);
