@@ -205,15 +205,36 @@ test('a verdict from a device the source does not trust, does not share the fold
   assert.doesNotMatch(log, /[\u202e\u2028]/, 'no raw control of the terminal in the log');
   assert.match(log, /refused the verdict of nas \(\S+\) on folder "photos.+error: forged": no such folder is shared with it\n/);
 
-  // The nas's own verdict on the folder it backs up is kept, after all that.
-  const session = await connect(nas);
-  assert.equal(await session.tellVerdict(verdict('photos')), true);
-  await session.close();
-  const after = (JSON.parse((await runSynker(['status', '--json'], { env: sourceEnv })).stdout) as StatusReport).folders;
-  assert.deepEqual(
-    after.find((f) => f.id === 'photos')!.backups.map((b) => [b.device.name, b.verdict]),
-    [['nas', 'complete']],
-  );
+  // The nas's own verdict on the folder it backs up is kept, after all that: one of 9 days ago is stale (staleAfter
+  // is 3 days by default), and `synker status` says so and exits 1; a fresh one makes it complete, exit 0.
+  const tellNas = async (at: number): Promise<void> => {
+    const session = await connect(nas);
+    try {
+      assert.equal(await session.tellVerdict({ ...verdict('photos'), at }), true);
+    } finally {
+      await session.close();
+    }
+  };
+  const sourceStatus = async () => {
+    const json = await runSynker(['status', '--json'], { env: sourceEnv });
+    const text = await runSynker(['status'], { env: sourceEnv });
+    assert.equal(json.code, text.code);
+    const photos = (JSON.parse(json.stdout) as StatusReport).folders.find((f) => f.id === 'photos')!;
+    return { code: json.code, backups: photos.backups.map((b) => [b.device.name, b.verdict, b.stale]), text: text.stdout };
+  };
+  // Without the never-verified backup folder "inbox", which would need attention by itself.
+  const removed = await runSynker(['folder', 'remove', 'inbox'], { env: sourceEnv });
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal((await sourceStatus()).code, 0, 'nothing needs attention before');
+  await tellNas(Date.now() - 9 * 86_400_000);
+  const stale = await sourceStatus();
+  assert.deepEqual(stale.backups, [['nas', 'stale', true]]);
+  assert.match(stale.text, /photos: verified by nas 9 days ago \(stale\)\n/);
+  assert.equal(stale.code, 1, 'a stale backup of a source folder needs attention');
+  await tellNas(Date.now());
+  const fresh = await sourceStatus();
+  assert.deepEqual(fresh.backups, [['nas', 'complete', false]]);
+  assert.equal(fresh.code, 0, fresh.text);
 });
 
 test('a source that does not announce backup-verdict (an older synker) is sent nothing, and checks go on as before', async (t) => {
