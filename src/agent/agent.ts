@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { saveConfigFile } from '../config/config-file.js';
 import type { ConfigStore } from '../config/config-store.js';
-import { formatDeviceId } from '../identity/device-id.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import type { Identity } from '../identity/identity.js';
 import type { FolderConfig } from '../config/types.js';
@@ -26,6 +26,9 @@ import { readIgnoreRules, scanFolder, type ScanOptions } from '../scan/index.js'
 import { startBackupSchedule, type BackupSchedule } from '../schedule/backup-schedule.js';
 import type { AgentState } from '../state/agent-state.js';
 import { readVerified } from '../check/verified-store.js';
+import { keepBackupVerdict } from '../schedule/backup-verdicts.js';
+import { startSourceWatch, type SourceWatch } from '../schedule/source-watch.js';
+import { VERIFIED_BY_WORDS } from '../schedule/state.js';
 import { holdAgentLock } from './home-lock.js';
 import { localDialAddress, readLocalAgents, registerLocalAgent, type LocalAgent, type RegisteredAgent } from '../discovery/local-agents.js';
 import { errnoCode } from '../base/errors.js';
@@ -37,6 +40,7 @@ import {
   type ManifestSource,
 } from '../peer/server.js';
 import { plural } from '../base/units.js';
+import { printablePath } from '../base/printable.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
 export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
@@ -91,6 +95,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   // Before anything listens: a second agent on the same home names the first and stops here.
   const homeLock = await holdAgentLock(options.dataDir);
+  /** On a source: the "no backup verified it since" alert and its recovery mail (started with the schedule). */
+  let sourceWatch: SourceWatch | undefined;
   let server: AgentServer;
   const listen = (port: number): Promise<AgentServer> =>
     startAgentServer({
@@ -103,6 +109,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       manifestSource: scanningSource(),
       // A restore on the source judges which side changed against what this backup last verified.
       verifiedRecords: (folder, paths) => readVerified(state, folder.id, paths).map((r) => r ?? null),
+      // A source keeps what its backups verified, for its own `synker status` (the session checked trust, role and sharing).
+      backupVerdicts: async (folder, deviceId, verdict) => {
+        const name = store.current().trusted.find((t) => t.deviceId === deviceId)?.name ?? shortDeviceId(deviceId);
+        const kept = await keepBackupVerdict(options.dataDir, folder.id, { deviceId, name }, verdict);
+        // A verification may end a "no backup verified it" episode: the watch looks at once.
+        void sourceWatch?.check();
+        log.info(
+          `"${folder.id}": ${printablePath(name)} says: ${printablePath(kept.summary)} (${kept.by === undefined ? 'check' : VERIFIED_BY_WORDS[kept.by]})`,
+        );
+      },
       onUntrustedDevice: (attempt) => {
         state
           .recordPairingAttempt(attempt)
@@ -175,6 +191,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         dataDir: options.dataDir,
         logger: log,
         check: agentChecks({
+          dataDir: options.dataDir,
           store,
           identity,
           state,
@@ -208,6 +225,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           : options.interfaces && options.interfaces.length > 0
             ? ['--interface', ...options.interfaces]
             : [];
+      sourceWatch = startSourceWatch({ config: () => store.current(), dataDir: options.dataDir });
       schedule = startBackupSchedule({
         config: () => store.current(),
         dataDir: options.dataDir,
@@ -217,7 +235,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
     }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close(), sourceWatch?.stop()]);
     await homeLock.release();
     throw err;
   }
@@ -238,6 +256,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const results = await Promise.allSettled([
           registered?.remove(),
           schedule?.stop(),
+          sourceWatch?.stop(),
           discovery?.stop(),
           control?.close(),
           server.close(),

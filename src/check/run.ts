@@ -15,7 +15,7 @@ import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
-import type { PeerSession } from '../peer/index.js';
+import { PeerError, type BackupVerdict, type PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
 import { createLogger } from '../base/log.js';
@@ -65,6 +65,14 @@ export interface CheckOptions {
   whileConnected?: ((connected: ConnectedCheck) => Promise<void>) | undefined;
   /** `whileConnected` will fetch files of the source's manifest (sync): the source then indexes what it sends. */
   fetchFiles?: boolean | undefined;
+  /**
+   * What to tell the source about this check (or sync) once it is done,
+   * over the session it ran in (the source agent keeps it for its own
+   * `synker status`); undefined: tell nothing. Passed down by who knows who
+   * ran it (the schedule, a person). Called with the final report, also
+   * for a check that failed once the source was reached.
+   */
+  verdictFor?: ((report: CheckReport) => BackupVerdict | undefined) | undefined;
   /** What the folder lock tells whoever finds it taken (default "check"; `synker sync` says "sync"). */
   lockPurpose?: 'check' | 'sync' | undefined;
 }
@@ -104,6 +112,33 @@ export async function checkFolders(
     return reports;
   } finally {
     await locator.close();
+  }
+}
+
+/**
+ * Tells the source what the check found, over the session it ran in. Best
+ * effort: the check's result stands whatever happens here (an older source
+ * that does not keep verdicts, one that refuses, a session that broke), and
+ * a failure to tell is logged, never reported as the check's.
+ */
+async function tellSource(
+  session: PeerSession,
+  report: CheckReport,
+  verdictFor: ((report: CheckReport) => BackupVerdict | undefined) | undefined,
+): Promise<void> {
+  const verdict = verdictFor?.(report);
+  if (verdict === undefined) return;
+  try {
+    if (await session.tellVerdict(verdict)) log.debug(`"${report.folderId}": told ${session.remote.name} the verdict (${verdict.status})`);
+    else log.debug(`"${report.folderId}": ${session.remote.name} (${session.remote.software}) keeps no verdicts of its backups`);
+  } catch (err) {
+    rethrowIfBug(err);
+    const code = err instanceof SynkerError ? `${err.code} ` : '';
+    // A refusal is news; a session that broke (the check then failed on it, and says so) is not.
+    (err instanceof PeerError && err.remote ? log.warn : log.debug).call(
+      log,
+      `could not tell ${session.remote.name} what the check of "${report.folderId}" found: ${code}${(err as Error).message}`,
+    );
   }
 }
 
@@ -231,10 +266,17 @@ async function runLocked(
         diff,
       });
       if (options.whileConnected !== undefined) await options.whileConnected({ folder, session: found.session, diff, report });
+      await tellSource(found.session, report, options.verdictFor);
       return report;
     } catch (err) {
       await verified?.abandon().catch(() => undefined);
-      throw err;
+      rethrowIfBug(err);
+      if (!(err instanceof SynkerError) || options.verdictFor === undefined) throw err;
+      // The source was reached but the check could not be done: the source hears of the attempt too.
+      log.debug(`check of "${folder.id}" failed: ${err.code} ${err.message}`);
+      const failed = buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
+      await tellSource(found.session, failed, options.verdictFor);
+      return failed;
     } finally {
       await found.session.close().catch(() => undefined);
     }

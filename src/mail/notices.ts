@@ -1,12 +1,15 @@
 /**
  * The agent's notices: the backup was not verified since..., it was verified
- * again, and the test mail of `synker test-email`.
+ * again (on a backup machine; and on a source, where no backup verified the
+ * originals since..., and one did again), and the test mail of `synker
+ * test-email`.
  */
 import { SYNKER_VERSION } from '../base/version.js';
 import type { MailContent } from './compose.js';
 import type { CheckReport } from '../report/model.js';
 import { plural } from '../base/units.js';
-import { backupName, folderPhrase, machineName, type EmailContext } from './context.js';
+import { backupName, folderPhrase, machineName, oneLine, type EmailContext } from './context.js';
+import { printablePath } from '../base/printable.js';
 import { ago, formatDate, shortDate } from './dates.js';
 import { COLORS, dataTable, escapeHtml, page, paragraph } from './html.js';
 import { reportMessage } from './report-body.js';
@@ -94,5 +97,70 @@ export function renderTestEmail(facts: TestEmailFacts, ctx: EmailContext): MailC
     ),
     `<div style="font-size:12px;color:${COLORS.muted};">synker ${escapeHtml(SYNKER_VERSION)}</div>`,
   ]);
+  return { subject, text, html };
+}
+
+/** One backup machine of a source folder, as the source's notices name it. */
+export interface SourceBackupFacts {
+  /** As this machine trusts it (escaped here). */
+  name: string;
+  /** Its last verification of the folder (ISO), or null: none yet. */
+  lastVerifiedAt: string | null;
+  /** Its words for it ("complete", "12 files missing (340 MiB)"); as the backup told them. */
+  summary: string | null;
+}
+
+export interface SourceStaleNotice {
+  folderId: string;
+  /** The latest verification by any backup (or when the first backup reported): the "since". */
+  since: string;
+  backups: SourceBackupFacts[];
+}
+
+/** On the source: no backup machine has verified the folder within staleAfter. */
+export function renderSourceStaleEmail(notice: SourceStaleNotice, ctx: EmailContext): MailContent {
+  const agent = machineName(ctx.agentName);
+  const subject = `${notice.folderId} on ${agent}: NO backup verified since ${shortDate(notice.since, ctx)}`;
+  const lines = [
+    `No backup machine has verified ${notice.folderId} on ${agent} for ${ago(notice.since, ctx.now)}, since ${formatDate(notice.since, ctx)}.`,
+    'Until one does, nobody knows whether a backup still matches these originals.',
+    ...notice.backups.map(
+      (b) =>
+        `${machineName(b.name)}: ${b.lastVerifiedAt === null ? 'never verified it' : `last verified it ${formatDate(b.lastVerifiedAt, ctx)} (${ago(b.lastVerifiedAt, ctx.now)} ago)${b.summary === null ? '' : `: ${oneLine(printablePath(b.summary), 200)}`}`}`,
+    ),
+    'What to do: check that the backup machines are on and their synker agents run (synker status there says why their checks fail).',
+    'synker writes again once a backup has verified it.',
+  ];
+  const footer = `synker ${SYNKER_VERSION} on ${agent}`;
+  const text = `${[...lines, '', '--', footer].join('\n')}\n`;
+  const html = page(subject, { color: COLORS.warn, text: `${notice.folderId}: no backup verified it` }, [
+    ...lines.map((l) => paragraph(escapeHtml(l))),
+    `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(footer)}</div>`,
+  ]);
+  return { subject, text, html };
+}
+
+/** On the source: a backup verified the folder again after the alert. */
+export function renderSourceRecoveredEmail(
+  notice: { folderId: string; since: string; by: string; at: string; status: 'complete' | 'differences'; summary: string },
+  ctx: EmailContext,
+): MailContent {
+  const agent = machineName(ctx.agentName);
+  const by = machineName(notice.by);
+  const words = notice.status === 'complete' ? 'complete' : oneLine(printablePath(notice.summary), 200);
+  const subject = `${notice.folderId} on ${agent} verified again by ${by}: ${words}`;
+  const lines = [
+    `${by} verified ${notice.folderId} on ${agent} again ${formatDate(notice.at, ctx)}, after ${ago(notice.since, ctx.now)} without a verification by any backup (since ${formatDate(notice.since, ctx)}).`,
+    `Its verdict: ${words}.`,
+  ];
+  const footer = `synker ${SYNKER_VERSION} on ${agent}`;
+  const text = `${[...lines, '', '--', footer].join('\n')}\n`;
+  const html = page(
+    subject,
+    notice.status === 'complete'
+      ? { color: COLORS.ok, text: `${notice.folderId}: verified again, complete` }
+      : { color: COLORS.bad, text: `${notice.folderId}: verified again, incomplete` },
+    [...lines.map((l) => paragraph(escapeHtml(l))), `<div style="font-size:12px;color:${COLORS.muted};">${escapeHtml(footer)}</div>`],
+  );
   return { subject, text, html };
 }

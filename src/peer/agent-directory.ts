@@ -5,7 +5,7 @@
  */
 import type { FolderConfig, TrustedDevice } from '../config/types.js';
 import type { ManifestEntry } from '../manifest/entry.js';
-import type { VerifiedRecordAnswer } from '../protocol/index.js';
+import type { BackupVerdictMessage, VerifiedRecordAnswer } from '../protocol/index.js';
 
 /** What the server needs from the config, read afresh at each session (config changes apply live). */
 export interface AgentDirectory {
@@ -54,3 +54,16 @@ export interface UntrustedAttempt {
   address: string;
   at: Date;
 }
+
+/**
+ * Keeps what a backup device told this source about a folder (a
+ * `backup-verdict`), once the session checked that the device is trusted
+ * and the folder is held here as its source and shared with it. `deviceId`
+ * is the session's pinned device ID. Rejects (a SynkerError) when it cannot
+ * be kept: the backup is then told so.
+ */
+export type BackupVerdictSink = (
+  folder: FolderConfig,
+  deviceId: string,
+  verdict: Omit<BackupVerdictMessage, 'kind' | 'req'>,
+) => Promise<void>;

@@ -20,6 +20,7 @@ import type { Identity } from '../identity/identity.js';
 import type { SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import {
+  FEATURE_BACKUP_VERDICT,
   FEATURE_FILE_DATA,
   FEATURE_VERIFIED_RECORDS,
   PROTOCOL_VERSION,
@@ -34,10 +35,12 @@ import { FileReceiving, type FileRequestOptions } from './file-receiving.js';
 import { ClientManifestStream, type ManifestStream } from './manifest-stream.js';
 import { SOFTWARE } from './server-session.js';
 import { VerifiedAsking } from './verified-asking.js';
+import { VerdictTelling, type BackupVerdict } from './verdict-telling.js';
 import type { SessionTimeouts } from './timeouts.js';
 
 export type { ManifestStream, ManifestInfo } from './manifest-stream.js';
 export type { FileRequestOptions } from './file-receiving.js';
+export type { BackupVerdict } from './verdict-telling.js';
 
 export interface ConnectOptions {
   host: string;
@@ -106,6 +109,13 @@ export interface PeerSession {
    * feature (E_UNSUPPORTED without it).
    */
   requestVerified(folderId: string, paths: readonly string[]): Promise<Array<VerifiedRecordAnswer | null>>;
+  /**
+   * Tell the source what a check or sync of a folder it shares with this
+   * device found; resolves when the source kept it. Returns false without
+   * sending anything when the peer does not announce `backup-verdict` (an
+   * older synker). A refusal rejects with the source's error (PeerError).
+   */
+  tellVerdict(verdict: BackupVerdict): Promise<boolean>;
   /** Close the session cleanly. */
   close(): Promise<void>;
   /** Resolves when the session is over, with the error that ended it, if any. */
@@ -124,6 +134,7 @@ export class ClientSession implements PeerSession {
   private closed = false;
   private readonly files: FileReceiving;
   private readonly verified: VerifiedAsking;
+  private readonly verdicts: VerdictTelling;
   /** The highest `progress` counts of the running manifest request: a message that raises neither is no progress. */
   private progressHigh: { req: number; items: number; bytes: number } | undefined;
 
@@ -142,6 +153,7 @@ export class ClientSession implements PeerSession {
     }
     this.files = new FileReceiving(connection, () => this.nextReq++);
     this.verified = new VerifiedAsking(connection, () => this.nextReq++, timeouts.idleTimeout);
+    this.verdicts = new VerdictTelling(connection, () => this.nextReq++, timeouts.idleTimeout);
   }
 
   /** Check the server's hello; returns the reason to refuse it, if any. Every server is held to the stall clock. */
@@ -191,7 +203,9 @@ export class ClientSession implements PeerSession {
   onMessage(message: Message): void {
     const stream = this.active;
     // Progress (stall clock): any message for a running request; a `progress` only when a count rises above the highest yet.
-    const stale = message.kind === 'error' && (message.req === undefined || !(this.files.owns(message.req) || stream?.req === message.req));
+    const stale =
+      message.kind === 'error' &&
+      (message.req === undefined || !(this.files.owns(message.req) || this.verdicts.owns(message.req) || stream?.req === message.req));
     if (!stale && message.kind !== 'progress' && message.kind !== 'hello') this.connection.progressed();
     switch (message.kind) {
       case 'progress': {
@@ -210,6 +224,8 @@ export class ClientSession implements PeerSession {
               ...(message.hint === undefined ? {} : { hint: message.hint }),
             }),
           );
+        } else if (this.verdicts.owns(message.req)) {
+          this.verdicts.onError(message.req, message.code, message.message, message.hint);
         } else if (this.verified.owns(message.req)) {
           this.verified.onError(message.req, message.code, message.message, message.hint);
         } else if (this.files.owns(message.req)) {
@@ -233,6 +249,10 @@ export class ClientSession implements PeerSession {
       case 'verifiedRecords':
         if (this.verified.owns(message.req)) this.verified.onRecords(message.req, message.records);
         else this.check(undefined, message.req);
+        return;
+      case 'backupVerdictAck':
+        // An ack for a verdict given up on (its deadline passed) needs nothing.
+        this.verdicts.onAck(message.req);
         return;
       case 'fileData':
         this.files.onData(message);
@@ -276,6 +296,7 @@ export class ClientSession implements PeerSession {
     }
     this.files.onClose(this.closedWith);
     this.verified.onClose(this.closedWith);
+    this.verdicts.onClose(this.closedWith);
     this.endedResolve(error);
   }
 
@@ -336,6 +357,13 @@ export class ClientSession implements PeerSession {
     }
     if (this.closed) throw this.closedWith;
     return this.verified.request(folderId, paths);
+  }
+
+  async tellVerdict(verdict: BackupVerdict): Promise<boolean> {
+    if (!this.remote.features.includes(FEATURE_BACKUP_VERDICT)) return false;
+    if (this.closed) throw this.closedWith;
+    await this.verdicts.tell(verdict);
+    return true;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,14 @@
 /** Sessions between agents: the client API, the agent's server, errors, backoff. */
 export { connectToPeer } from './connect.js';
-export type { ManifestRequestOptions, ConnectOptions, PeerSession, RemoteAgent, ManifestStream, ManifestInfo } from './client.js';
+export type {
+  ManifestRequestOptions,
+  ConnectOptions,
+  PeerSession,
+  RemoteAgent,
+  ManifestStream,
+  ManifestInfo,
+  BackupVerdict,
+} from './client.js';
 export {
   startAgentServer,
   type AgentServer,
@@ -11,6 +19,7 @@ export {
   type FolderManifest,
   type UntrustedAttempt,
   type VerifiedRecordsSource,
+  type BackupVerdictSink,
 } from './server.js';
 export { PeerError, LOCAL_PEER_ERROR_CODES } from './errors.js';
 export { Backoff, retryWithBackoff, sleep, type BackoffOptions } from './backoff.js';

@@ -16,6 +16,7 @@ import { platformKeepsModes } from '../base/mode-bits.js';
 import type { Logger } from '../base/log.js';
 import type { ManifestEntry } from '../manifest/entry.js';
 import {
+  FEATURE_BACKUP_VERDICT,
   FEATURE_FILE_DATA,
   FEATURE_PROGRESS,
   FEATURE_UNHASHED_FILE_END,
@@ -27,6 +28,7 @@ import {
   addToTotals,
   emptyTotals,
   estimateWireBytes,
+  type BackupVerdictMessage,
   type HelloMessage,
   type Message,
   type OutgoingMessage,
@@ -34,7 +36,14 @@ import {
 } from '../protocol/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
 import { printablePath, printableQuote } from '../base/printable.js';
-import type { AgentDirectory, ManifestScanRequest, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
+import type {
+  AgentDirectory,
+  BackupVerdictSink,
+  ManifestScanRequest,
+  ManifestSource,
+  UntrustedAttempt,
+  VerifiedRecordsSource,
+} from './agent-directory.js';
 import type { Connection } from './connection.js';
 import { truncate } from './connection.js';
 import { PeerError } from './errors.js';
@@ -50,6 +59,7 @@ export interface ServerSessionContext {
   directory: AgentDirectory;
   manifestSource: ManifestSource;
   verifiedRecords: VerifiedRecordsSource | undefined;
+  backupVerdicts: BackupVerdictSink | undefined;
   onUntrustedDevice: ((attempt: UntrustedAttempt) => void) | undefined;
   timeouts: SessionTimeouts;
   log: Logger;
@@ -67,6 +77,8 @@ export class ServerSession {
   private readonly files: FileServing;
   /** The client announced `progress`: it is told how a manifest request's scan advances (and holds us to it). */
   private sendsProgress = false;
+  /** A backup-verdict being kept: one at a time per session (each is a locked write on this machine). */
+  private keepingVerdict = false;
 
   constructor(
     private readonly connection: Connection,
@@ -153,6 +165,9 @@ export class ServerSession {
       case 'verifiedRequest':
         this.answerVerified(message.req, message.folder, message.paths);
         return;
+      case 'backupVerdict':
+        void this.keepVerdict(message);
+        return;
       case 'cancel':
         if (this.files.onCancel(message.req)) return;
         // A cancel for a request that already ended is normal (it crossed the end marker).
@@ -228,6 +243,7 @@ export class ServerSession {
         FEATURE_SCAN_OPTIONS,
         FEATURE_PROGRESS,
         ...(ctx.verifiedRecords === undefined ? [] : [FEATURE_VERIFIED_RECORDS]),
+        ...(ctx.backupVerdicts === undefined ? [] : [FEATURE_BACKUP_VERDICT]),
       ],
     });
     ctx.log.debug(`session with ${trusted.name ?? peerName} (${ctx.address}) open`);
@@ -274,6 +290,80 @@ export class ServerSession {
         code: err instanceof SynkerError && /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_FOLDER_UNAVAILABLE',
         message: `${this.name()} could not read the verified hashes of folder "${folder.id}"; its log has the details`,
       });
+    }
+  }
+
+  /**
+   * What a backup found, kept for `synker status` here: only from a device
+   * still trusted, for a folder this agent holds as the source and shares
+   * with it. Anything else is refused with a typed error, logged (escaped)
+   * and never kept. The device is the session's pinned one.
+   */
+  private async keepVerdict(message: BackupVerdictMessage): Promise<void> {
+    const { req, kind: _kind, ...verdict } = message;
+    const deviceId = this.peerId!;
+    // Named as this machine trusts it; rate-limited per device and refusal (a trusted device is no cheap identity).
+    const who = (): string =>
+      `${printablePath(this.ctx.directory.trusted(deviceId)?.name ?? this.connection.peerLabel)} (${this.ctx.address})`;
+    const logRefusal = (code: string, text: string): void =>
+      this.ctx.quiet.warn(
+        `verdict:${code}:${deviceId}`,
+        `refused the verdict of ${who()} on folder ${printableQuote(message.folder)}: ${text}`,
+      );
+    const refuse = (code: string, text: string, hint?: string): void => {
+      logRefusal(code, text);
+      this.send({
+        kind: 'error',
+        req,
+        code,
+        message: truncate(`${this.name()}: ${text}`, LIMITS.errorMessageBytes),
+        ...(hint === undefined ? {} : { hint }),
+      });
+    };
+    const sink = this.ctx.backupVerdicts;
+    if (sink === undefined) {
+      refuse('E_UNSUPPORTED', 'this agent keeps no verdicts of its backups');
+      return;
+    }
+    if (this.keepingVerdict) {
+      refuse('E_LIMIT', 'a verdict of this session is still being kept (one at a time)');
+      return;
+    }
+    // Trust may have been withdrawn since the hello.
+    if (this.ctx.directory.trusted(deviceId) === undefined) {
+      refuse('E_UNTRUSTED', `device ${formatDeviceId(deviceId)} is no longer trusted`);
+      return;
+    }
+    const folder = this.sharedFolder(message.folder);
+    if (folder === undefined) {
+      // The same answer as for a folder that does not exist: a device learns no folder it is not shared.
+      logRefusal('E_FOLDER_NOT_FOUND', 'no such folder is shared with it');
+      this.send(folderNotFound(req, message.folder, this.name(), deviceId));
+      return;
+    }
+    if (folder.role !== 'source') {
+      refuse(
+        'E_VERDICT_NOT_SOURCE',
+        `folder "${folder.id}" is a backup here, not the source: only a source keeps what its backups verified`,
+        `Check which machine holds the originals of "${folder.id}"; a backup checks against the source.`,
+      );
+      return;
+    }
+    this.keepingVerdict = true;
+    try {
+      await sink(folder, deviceId, verdict);
+      if (this.connection.isOpen) this.send({ kind: 'backupVerdictAck', req });
+    } catch (err) {
+      this.ctx.log.warn(`could not keep the verdict of ${this.connection.peerLabel} on folder "${folder.id}"`, err as Error);
+      if (this.connection.isOpen)
+        this.send({
+          kind: 'error',
+          req,
+          code: err instanceof SynkerError && /^[A-Z0-9_]{1,64}$/.test(err.code) ? err.code : 'E_INTERNAL',
+          message: `${this.name()} could not keep the verdict on folder "${folder.id}"; its log has the details`,
+        });
+    } finally {
+      this.keepingVerdict = false;
     }
   }
 

@@ -15,7 +15,7 @@ import { MAX_FRAME_BYTES, DEFAULT_PORT, WS_PATH } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { ConnectionLimiter, DEFAULT_CAPS, type ConnectionCaps } from './limiter.js';
 import { QuietLog } from './quiet-log.js';
-import type { AgentDirectory, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
+import type { AgentDirectory, BackupVerdictSink, ManifestSource, UntrustedAttempt, VerifiedRecordsSource } from './agent-directory.js';
 import { ServerSession } from './server-session.js';
 import { resolveTimeouts, type SessionTimeouts } from './timeouts.js';
 import { TLS_SETTINGS, peerDeviceId } from '../identity/tls.js';
@@ -27,6 +27,7 @@ export type {
   FolderManifest,
   UntrustedAttempt,
   VerifiedRecordsSource,
+  BackupVerdictSink,
 } from './agent-directory.js';
 
 export interface AgentServerOptions {
@@ -35,6 +36,8 @@ export interface AgentServerOptions {
   manifestSource: ManifestSource;
   /** Answers verified-requests for backup folders (feature `verified-records`); absent: not announced. */
   verifiedRecords?: VerifiedRecordsSource;
+  /** Keeps what backups tell this source (feature `backup-verdict`); absent: not announced, and refused. */
+  backupVerdicts?: BackupVerdictSink;
   /** Records pairing attempts from untrusted devices (for `synker peers`). */
   onUntrustedDevice?: (attempt: UntrustedAttempt) => void;
   /** Default: all interfaces. */
@@ -144,6 +147,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         directory: options.directory,
         manifestSource: options.manifestSource,
         verifiedRecords: options.verifiedRecords,
+        backupVerdicts: options.backupVerdicts,
         onUntrustedDevice: options.onUntrustedDevice,
         timeouts,
         log,

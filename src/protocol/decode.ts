@@ -23,6 +23,8 @@ import {
 import { LIMITS, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
 import {
   MESSAGE_TYPES,
+  VERDICT_BY,
+  type BackupVerdictMessage,
   type DecodedMessage,
   type FileEndMessage,
   type ManifestBeginMessage,
@@ -158,6 +160,10 @@ export function decodeFrame(frame: Uint8Array): DecodedMessage {
         items: uint(body, 'items', 'progress'),
         bytes: uint(body, 'bytes', 'progress'),
       };
+    case MESSAGE_TYPES.backupVerdict:
+      return decodeBackupVerdict(body);
+    case MESSAGE_TYPES.backupVerdictAck:
+      return { kind: 'backupVerdictAck', req: uint(body, 'req', 'backup-verdict-ack', LIMITS.maxReq) };
     case MESSAGE_TYPES.fileRequest: {
       const where = 'file-request';
       const path = string(body, 'path', where, LIMITS.pathBytes, 1);
@@ -229,6 +235,42 @@ function decodeError(version: number, body: Body): DecodedMessage {
   const hint = optionalString(body, 'hint', where, LIMITS.errorHintBytes);
   const req = optionalUint(body, 'req', where, LIMITS.maxReq);
   return { ...message, ...(hint === undefined ? {} : { hint }), ...(req === undefined ? {} : { req }) };
+}
+
+function decodeBackupVerdict(body: Body): BackupVerdictMessage {
+  const where = 'backup-verdict';
+  const status = body.status;
+  if (status !== 'complete' && status !== 'differences' && status !== 'error')
+    throw malformed(where, 'status', '"complete", "differences" or "error"', status);
+  const by = body.by;
+  if (typeof by !== 'string' || !(VERDICT_BY as readonly string[]).includes(by))
+    throw malformed(where, 'by', VERDICT_BY.map((b) => `"${b}"`).join(', '), by);
+  const summary = string(body, 'summary', where, LIMITS.verdictSummaryBytes, 1);
+  // One line: the source shows it in a table and an e-mail.
+  if (/[\x00-\x1f\x7f]/.test(summary)) throw malformed(where, 'summary', 'one line without control characters', summary);
+  const verdict: BackupVerdictMessage = {
+    kind: 'backupVerdict',
+    req: uint(body, 'req', where, LIMITS.maxReq),
+    folder: folderId(body, where),
+    at: uint(body, 'at', where, LIMITS.maxVerdictAt),
+    status,
+    summary,
+    by: by as BackupVerdictMessage['by'],
+  };
+  const differences = optionalUint(body, 'differences', where, LIMITS.manifestEntries);
+  const bytesMissing = optionalUint(body, 'bytesMissing', where);
+  const fixed = optionalUint(body, 'fixed', where, LIMITS.manifestEntries);
+  const errorCode =
+    body.errorCode === undefined || body.errorCode === null ? undefined : codeString(body, 'errorCode', where, LIMITS.errorCodeBytes);
+  if (status === 'complete' && differences !== undefined && differences > 0)
+    throw new ProtocolError('E_MALFORMED', `${where}: "complete" with ${plural(differences, 'difference')}`);
+  if (errorCode !== undefined && status !== 'error')
+    throw new ProtocolError('E_MALFORMED', `${where}: "errorCode" on a verdict that is not an error`);
+  if (differences !== undefined) verdict.differences = differences;
+  if (bytesMissing !== undefined) verdict.bytesMissing = bytesMissing;
+  if (fixed !== undefined) verdict.fixed = fixed;
+  if (errorCode !== undefined) verdict.errorCode = errorCode;
+  return verdict;
 }
 
 /** One record of a verified-records answer: nil, or [hash (32 bytes), size, mtime]. */

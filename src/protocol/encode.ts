@@ -109,6 +109,23 @@ function wireBody(message: OutgoingMessage): Record<string, unknown> {
       };
     case 'progress':
       return { req: message.req, items: message.items, bytes: message.bytes };
+    case 'backupVerdict': {
+      const body: Record<string, unknown> = {
+        req: message.req,
+        folder: message.folder,
+        at: message.at,
+        status: message.status,
+        summary: message.summary,
+        by: message.by,
+      };
+      if (message.differences !== undefined) body.differences = message.differences;
+      if (message.bytesMissing !== undefined) body.bytesMissing = message.bytesMissing;
+      if (message.fixed !== undefined) body.fixed = message.fixed;
+      if (message.errorCode !== undefined) body.errorCode = message.errorCode;
+      return body;
+    }
+    case 'backupVerdictAck':
+      return { req: message.req };
     case 'fileRequest':
       return {
         req: message.req,

@@ -50,6 +50,10 @@ export const LIMITS = {
   unknownFrames: 100,
   /** Bytes of file content in one file-data frame. */
   fileDataBytes: 256 * 1024,
+  /** The one-line summary of a backup-verdict. */
+  verdictSummaryBytes: 1024,
+  /** A backup-verdict's `at`: before 2100-01-01 (ms). */
+  maxVerdictAt: 4_102_444_800_000,
   /** File requests a client may have running at once in one session. */
   filesInFlight: 16,
 } as const;

@@ -17,6 +17,8 @@ export const MESSAGE_TYPES = {
   verifiedRequest: 8,
   verifiedRecords: 9,
   progress: 10,
+  backupVerdict: 11,
+  backupVerdictAck: 12,
   fileRequest: 16,
   fileData: 17,
   fileEnd: 18,
@@ -51,6 +53,13 @@ export const FEATURE_VERIFIED_RECORDS = 'verified-records';
  * does not send `progress` can show no slow scan advancing.
  */
 export const FEATURE_PROGRESS = 'progress';
+
+/** Announced by a server that keeps `backup-verdict`s (types 11–12); a backup tells only such a server. */
+export const FEATURE_BACKUP_VERDICT = 'backup-verdict';
+
+/** Who ran a check or sync, as a `backup-verdict` says it (the values of schedule/state.ts `VerifiedBy`). */
+export const VERDICT_BY = ['scheduled-check', 'scheduled-sync', 'manual-check', 'manual-sync'] as const;
+export type VerdictBy = (typeof VERDICT_BY)[number];
 
 /** A message's name on the wire and in docs/protocol.md, for messages: `manifestRequest` is `manifest-request`. */
 export function wireName(kind: string): string {
@@ -168,6 +177,35 @@ export interface ProgressMessage {
   bytes: number;
 }
 
+/**
+ * A backup's word to its source after a check or sync: what it found. Which backup
+ * says it is the session's pinned device ID, never a field. Answered by `backupVerdictAck` or an `error`.
+ */
+export interface BackupVerdictMessage {
+  kind: 'backupVerdict';
+  req: number;
+  folder: string;
+  /** When the check or sync finished: milliseconds since 1970 (UTC). */
+  at: number;
+  status: 'complete' | 'differences' | 'error';
+  /** One line a person understands ("12 files missing (340 MiB)"), at most LIMITS.verdictSummaryBytes. */
+  summary: string;
+  /** Differences that make the backup incomplete (after a sync: those it left), and their bytes. */
+  differences?: number;
+  bytesMissing?: number;
+  /** A sync: what it fixed. */
+  fixed?: number;
+  by: VerdictBy;
+  /** Status `error`: the failure's code. */
+  errorCode?: string;
+}
+
+/** The source kept a `backupVerdict`. */
+export interface BackupVerdictAckMessage {
+  kind: 'backupVerdictAck';
+  req: number;
+}
+
 /** Ask for one file of a folder's manifest, from `offset` to its end (section 6). */
 export interface FileRequestMessage {
   kind: 'fileRequest';
@@ -218,6 +256,8 @@ export type Message =
   | VerifiedRequestMessage
   | VerifiedRecordsMessage
   | ProgressMessage
+  | BackupVerdictMessage
+  | BackupVerdictAckMessage
   | FileRequestMessage
   | FileDataMessage
   | FileEndMessage;

@@ -9,7 +9,13 @@ import type { Notice } from './policy.js';
 import type { CheckRun } from './scheduler.js';
 import { sendThroughOutbox, flushOutbox, type SendOutcome } from '../mail/deliver.js';
 import type { EmailContext } from '../mail/context.js';
-import { renderRecoveredEmail, renderStaleEmail } from '../mail/notices.js';
+import {
+  renderRecoveredEmail,
+  renderSourceRecoveredEmail,
+  renderSourceStaleEmail,
+  renderStaleEmail,
+  type SourceStaleNotice,
+} from '../mail/notices.js';
 import { renderReportEmail } from '../mail/report-email.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { CheckReport } from '../report/model.js';
@@ -106,8 +112,39 @@ export class ReportMailer {
     }
   }
 
+  /**
+   * Sends (or queues) what the source's watch decided (source-watch.ts): no
+   * backup verified a folder within staleAfter, or one did again. Keyed by
+   * the folder and the "since", so an episode mails each once.
+   */
+  sendSourceNotice(notice: SourceNotice): Promise<SendOutcome> {
+    const ctx = this.context();
+    const date = new Date(this.now());
+    if (notice.kind === 'source-stale')
+      return sendThroughOutbox(this.setup(), renderSourceStaleEmail(notice, ctx), `source-stale:${notice.folderId}:${notice.since}`, date);
+    return sendThroughOutbox(
+      this.setup(),
+      renderSourceRecoveredEmail(notice, ctx),
+      `source-recovered:${notice.folderId}:${notice.since}`,
+      date,
+    );
+  }
+
   /** Retries whatever waits in the outbox. */
   retry(): Promise<FlushResult> {
     return flushOutbox(this.setup());
   }
 }
+
+/** What a source's watch tells the user (source-watch.ts). */
+export type SourceNotice =
+  | ({ kind: 'source-stale' } & SourceStaleNotice)
+  | {
+      kind: 'source-recovered';
+      folderId: string;
+      since: string;
+      by: string;
+      at: string;
+      status: 'complete' | 'differences';
+      summary: string;
+    };

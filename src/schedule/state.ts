@@ -6,7 +6,8 @@
  * data directory (`schedule.json`), written atomically; `synker status`
  * reads it. The agent and the command line both write it: every change is a
  * read-modify-write under a cross-process lock (update()), so neither loses
- * the other's record.
+ * the other's record. On a source, the agent keeps here what each backup
+ * told it (`backups`, backup-verdicts.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,12 +36,30 @@ export interface CheckResultSummary {
   summary: string;
   /** Differences that make the backup incomplete (complete: 0); after a sync, those it left. */
   differences?: number;
+  /** The bytes of those differences (absent when the check could not be done, and in records written before synker said). */
+  bytesMissing?: number;
   /** A scheduled sync: files and folders it fixed (copied, renamed, created, set, removed). */
   fixed?: number;
   peer?: string;
   error?: { code: string; message: string; hint?: string };
   /** Who ran it (absent in records written before synker said: those were the schedule's). */
   by?: VerifiedBy;
+}
+
+/**
+ * What one backup machine told this source about a folder (a
+ * `backup-verdict` over its pinned session): kept per folder and per backup
+ * device in `folders[id].backups[deviceId]`, under the same lock as the
+ * schedule's own records, so `synker status` on the source reads both from
+ * one file.
+ */
+export interface BackupReportState {
+  /** When this source first heard from the backup about the folder: "not verified since" before any verification. */
+  firstToldAt: string;
+  /** The latest check or sync it ran, whatever its status. */
+  lastAttempt?: CheckResultSummary;
+  /** The latest one that compared the backup with this source (complete or differences). */
+  lastVerified?: CheckResultSummary;
 }
 
 export interface FolderScheduleState {
@@ -59,6 +78,8 @@ export interface FolderScheduleState {
   staleSince?: string;
   /** The status the last report mail told the user (on-difference policy: mail "complete" once after differences). */
   lastMailedStatus?: 'complete' | 'differences';
+  /** A source folder: what each backup machine (by device ID) last told this source. */
+  backups?: Record<string, BackupReportState>;
 }
 
 export interface ScheduleState {

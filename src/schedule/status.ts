@@ -6,14 +6,14 @@
  * and the page never tell two stories; needsAttention() is the one rule of
  * "something needs a person".
  */
-import { shortDeviceId } from '../identity/device-id.js';
+import { formatDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { Outbox } from '../mail/outbox.js';
 import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { nextCheckAt } from './scheduler.js';
 import { createCron, type ScheduleSettings } from '../config/schedule.js';
 import { scheduleSettingsOf } from '../config/settings.js';
-import { ScheduleStateStore, type CheckResultSummary, type FolderScheduleState } from './state.js';
+import { ScheduleStateStore, type BackupReportState, type CheckResultSummary, type FolderScheduleState } from './state.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import { SynkerError } from '../base/errors.js';
 
@@ -32,6 +32,25 @@ export interface FolderStatus {
   staleAlertAt: string | null;
   /** Why the folder cannot be used now (absent: an unmounted disk; another folder's marker; unreadable), or null. */
   problem: { code: string; message: string; hint: string | null } | null;
+  /**
+   * A source folder: what each backup machine it is shared with last told
+   * this source (backup-verdicts.ts), latest verification first; [] on a
+   * backup folder, and on a source no backup has told anything yet.
+   */
+  backups: BackupStatus[];
+}
+
+/** The verdict on one folder of one machine, in the words the terminal, the page and the API share. */
+export type Verdict = 'complete' | 'incomplete' | 'failed' | 'not-verified' | 'stale' | 'absent';
+
+/** One backup machine of a source folder, as it told this source. */
+export interface BackupStatus {
+  /** `id` as `synker id` prints it; `name` as this machine trusts it. */
+  device: { id: string; name: string };
+  lastVerified: CheckResultSummary | null;
+  /** No verification within the schedule's `staleAfter` (since the last one, or since the backup first reported). */
+  stale: boolean;
+  verdict: Verdict;
 }
 
 export interface StatusReport {
@@ -80,6 +99,10 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
       overdue,
       staleAlertAt: fs?.staleAlertAt ?? null,
       problem: problems[index] ?? null,
+      backups:
+        folder.role === 'source'
+          ? backupsOf(fs, folder.shareWith, (id) => names.get(id) ?? shortDeviceId(id), settings.staleAfterMs, now)
+          : [],
     };
   });
   return {
@@ -87,6 +110,49 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
     outbox: { waiting: waiting.length, oldest: waiting[0]?.createdAt ?? null, damaged: damaged.length },
     schedule: { check: settings.check, timezone: settings.timezone ?? null, email: settings.email },
   };
+}
+
+/**
+ * The backups of a source folder that told it something, for the devices it
+ * is still shared with (a device no longer shared is no backup of it), the
+ * latest verification first.
+ */
+function backupsOf(
+  fs: FolderScheduleState | undefined,
+  shareWith: readonly string[],
+  nameOf: (deviceId: string) => string,
+  staleAfterMs: number,
+  now: number,
+): BackupStatus[] {
+  const told = fs?.backups ?? {};
+  return shareWith
+    .filter((id) => Object.hasOwn(told, id))
+    .map((id) => backupStatus(id, nameOf(id), told[id]!, staleAfterMs, now))
+    .sort(
+      (a, b) =>
+        (b.lastVerified === null ? 0 : Date.parse(b.lastVerified.at)) - (a.lastVerified === null ? 0 : Date.parse(a.lastVerified.at)),
+    );
+}
+
+/** One backup's verdict on a source folder: the one rule, for the terminal, the page and the API. */
+export function backupStatus(deviceId: string, name: string, told: BackupReportState, staleAfterMs: number, now: number): BackupStatus {
+  const lastVerified = told.lastVerified ?? null;
+  const since = Date.parse(lastVerified?.at ?? told.firstToldAt);
+  const stale = now - since > staleAfterMs;
+  const attempt = told.lastAttempt;
+  const failedSince = attempt !== undefined && attempt.status === 'error' && !supersedes(lastVerified, attempt.at);
+  const verdict: Verdict = stale
+    ? 'stale'
+    : lastVerified === null
+      ? failedSince
+        ? 'failed'
+        : 'not-verified'
+      : failedSince
+        ? 'failed'
+        : lastVerified.status === 'complete'
+          ? 'complete'
+          : 'incomplete';
+  return { device: { id: formatDeviceId(deviceId), name }, lastVerified, stale, verdict };
 }
 
 /** A check that verified the backup after the last scheduled attempt (or after the alert) answers for it. */
@@ -104,6 +170,8 @@ export function needsAttention(status: StatusReport): boolean {
     status.outbox.waiting > 0 ||
     status.outbox.damaged > 0 ||
     status.folders.some((f) => f.problem !== null) ||
+    // A source: one of its backups has not verified it within staleAfter, or found it incomplete.
+    status.folders.some((f) => f.role === 'source' && f.backups.some((b) => b.stale || b.verdict === 'incomplete')) ||
     status.folders.some(
       (f) =>
         f.role === 'backup' &&

@@ -54,7 +54,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
     sizeOnly: false, // a sync verifies every byte it copies against the source's hashes
     fetchFiles: !(options.dryRun ?? false),
     lockPurpose: 'sync', // a second sync or check is told it waits on a sync, not a check
-    whileConnected: async ({ session, diff }) => {
+    whileConnected: async ({ session, diff, report }) => {
       let cache: HashCache | undefined;
       try {
         cache = await HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
@@ -74,12 +74,18 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
       } finally {
         await cache?.close();
       }
+      // The report says what the sync did before the check tells the source about it (options.verdictFor).
+      report.sync = buildSyncReport(
+        report.differences,
+        outcome,
+        failure && !(failure instanceof SyncGuardError) ? errorInfo(failure) : undefined,
+      );
     },
   });
   const result: SyncFolderResult = { folderId: folder.id, report, exitCode: 2 };
   if (outcome !== undefined) result.outcome = outcome;
   if (report.error !== null) result.error = report.error;
-  else if (failure !== undefined) result.error = { code: failure.code, message: failure.message, hint: failure.hint ?? null };
+  else if (failure !== undefined) result.error = errorInfo(failure);
   if (result.error === undefined && outcome !== undefined) {
     result.exitCode = outcome.exitCode;
     if (outcome.result?.aborted)
@@ -90,10 +96,14 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
       };
   }
   // The check ran: the report says what the sync then did (or why it could not).
-  if (report.error === null)
+  if (report.error === null && report.sync === null)
     report.sync = buildSyncReport(report.differences, outcome, failure && !(failure instanceof SyncGuardError) ? result.error : undefined);
   // The exit code says what the report says: a run that leaves the backup incomplete (an extra it kept in
   // a folder that must be an exact mirror) does not exit 0 (report/model.ts verdictOf).
   if (result.exitCode === 0 && report.sync !== null && !report.sync.dryRun && !report.sync.complete) result.exitCode = 1;
   return result;
+}
+
+function errorInfo(err: SynkerError): { code: string; message: string; hint: string | null } {
+  return { code: err.code, message: err.message, hint: err.hint ?? null };
 }

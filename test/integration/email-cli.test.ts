@@ -221,6 +221,7 @@ test('synker status needs attention as soon as the last scheduled check failed, 
     overdue: false,
     staleAlertAt: null,
     problem: null,
+    backups: [],
   };
   const report = {
     folders: [folder],

@@ -101,15 +101,27 @@ export function register(program: Command): void {
                 command: 'check',
                 configPath: ctx.configPath,
                 folder: folderId ?? null,
+                // The agent records the runs it does (before it answers), as runs by hand.
+                record: flags.record !== false,
                 // Told nothing about discovery: the agent looks the way it was started to (its --interface, --no-discovery).
                 options: flags.discovery === false || flags.interface !== undefined ? { ...options, mdns, interfaces } : options,
               });
         // The check's modules are loaded only here: a check the agent does needs none of them in the CLI.
         const reports =
           byAgent ??
-          (await (
-            await import('../../check/run.js')
-          ).checkFolders({ config, identity: await ctx.identity(), state: await ctx.state() }, folders, options, { mdns, interfaces }));
+          (await (async () => {
+            const { checkFolders } = await import('../../check/run.js');
+            const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
+            // The source hears what this check found; the schedule's child (--no-record) tells it as the schedule's.
+            const origin = flags.record === false ? 'scheduled' : 'manual';
+            const verdictFor = (report: CheckReport) => verdictToTell(report, origin);
+            return checkFolders(
+              { config, identity: await ctx.identity(), state: await ctx.state() },
+              folders,
+              { ...options, verdictFor },
+              { mdns, interfaces },
+            );
+          })());
         // A report that cannot be written is still mailed; the write error is reported after.
         const written = await output(reports, flags, outputFile).then(
           () => undefined,
@@ -117,7 +129,9 @@ export function register(program: Command): void {
         );
         // Every check that compared the backup with its source is a verification: `synker status` shows it.
         // Recorded once the report is out (its modules and the locked write cost the reader no wait).
-        if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
+        // (The agent recorded the runs it did itself.)
+        if (flags.record !== false && byAgent === undefined)
+          await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         if (written !== undefined) throw written;
         for (const report of reports) {

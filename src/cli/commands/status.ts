@@ -8,13 +8,13 @@
  */
 import type { Command } from 'commander';
 import { VERIFIED_BY_WORDS, type CheckResultSummary } from '../../schedule/state.js';
-import { alertStands, collectStatus, needsAttention } from '../../schedule/status.js';
-import { printableText } from '../../base/printable.js';
+import { alertStands, collectStatus, needsAttention, type BackupStatus, type FolderStatus } from '../../schedule/status.js';
+import { printablePath, printableText } from '../../base/printable.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
 import { formatTable } from '../table.js';
-import { plural } from '../../base/units.js';
+import { formatAge, plural } from '../../base/units.js';
 
 function when(iso: string | null | undefined): string {
   if (!iso) return '-';
@@ -28,6 +28,42 @@ function resultWords(r: CheckResultSummary | null, withWho = false): string {
   // Records from before synker said who ran a check were all the schedule's.
   const who = withWho ? ` (${r.by === undefined ? 'scheduled' : VERIFIED_BY_WORDS[r.by]})` : '';
   return `${when(r.at)}: ${word}${who}`;
+}
+
+/** A source folder's last verification by any of its backups, and by which ("complete (nas)"). */
+function latestByBackups(f: FolderStatus): string {
+  const latest = f.backups.find((b) => b.lastVerified !== null);
+  if (latest === undefined) return f.backups.length === 0 ? 'no backup reported yet' : 'never';
+  const r = latest.lastVerified!;
+  return `${when(r.at)}: ${r.status === 'complete' ? 'complete' : printableText(r.summary)} (${printablePath(latest.device.name)})`;
+}
+
+/**
+ * What a source's backups told it, in one line: "photos: verified by nas 2
+ * hours ago, by office-pc 9 days ago (stale)".
+ */
+export function backupsLine(f: FolderStatus, now: number): string {
+  if (f.backups.length === 0) return `${f.id}: no backup has reported a check to this machine yet`;
+  const ago = (iso: string): string => `${formatAge(Math.max(0, now - Date.parse(iso)))} ago`;
+  const verified = f.backups
+    .filter((b) => b.lastVerified !== null)
+    .map((b) => `by ${printablePath(b.device.name)} ${ago(b.lastVerified!.at)}${note(b)}`);
+  const never = f.backups.filter((b) => b.lastVerified === null).map((b) => `not verified by ${printablePath(b.device.name)}${note(b)}`);
+  return `${f.id}: ${[...(verified.length > 0 ? [`verified ${verified.join(', ')}`] : []), ...never].join('; ')}`;
+}
+
+function note(b: BackupStatus): string {
+  const r = b.lastVerified;
+  switch (b.verdict) {
+    case 'stale':
+      return r !== null && r.status !== 'complete' ? ` (stale; incomplete: ${printableText(r.summary)})` : ' (stale)';
+    case 'incomplete':
+      return ` (incomplete: ${printableText(r!.summary)})`;
+    case 'failed':
+      return ' (its last check failed)';
+    default:
+      return '';
+  }
 }
 
 export function register(program: Command): void {
@@ -44,7 +80,8 @@ export function register(program: Command): void {
   command.action(
     action(async (flags: { json?: boolean }, cmd: Command) =>
       withCliContext(cmd.optsWithGlobals(), async (ctx) => {
-        const status = await collectStatus(ctx.store.current(), ctx.dirs.data, Date.now());
+        const now = Date.now();
+        const status = await collectStatus(ctx.store.current(), ctx.dirs.data, now);
         if (flags.json) process.stdout.write(`${JSON.stringify(status)}\n`);
         else {
           if (status.folders.length === 0) process.stdout.write('no folders yet: add one with synker folder add\n');
@@ -57,18 +94,23 @@ export function register(program: Command): void {
                   f.role,
                   f.peers.join(', ') || '-',
                   f.role === 'backup' ? resultWords(f.lastCheck) : '(checked by the backup)',
-                  f.role === 'backup' ? resultWords(f.lastVerified, true) : '-',
+                  f.role === 'backup' ? resultWords(f.lastVerified, true) : latestByBackups(f),
                   f.role !== 'backup' ? '-' : f.overdue ? 'overdue: runs when the agent runs' : when(f.nextCheck),
                 ]),
               ),
             );
           }
           for (const f of status.folders) {
+            if (f.role === 'source') process.stdout.write(`${backupsLine(f, now)}\n`);
             if (f.problem !== null)
               process.stdout.write(
                 `${f.id}: ${printableText(f.problem.message)}${f.problem.hint === null ? '' : `\n  hint: ${printableText(f.problem.hint)}`}\n`,
               );
-            if (alertStands(f))
+            if (f.role === 'source' && f.staleAlertAt !== null)
+              process.stdout.write(
+                `${f.id}: no backup verified it since ${when(f.backups.find((b) => b.lastVerified !== null)?.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
+              );
+            else if (alertStands(f))
               process.stdout.write(
                 `${f.id}: NOT verified since ${when(f.lastVerified?.at ?? null)} (alert sent ${when(f.staleAlertAt)})\n`,
               );

@@ -71,6 +71,9 @@ export function register(program: Command): void {
         // Static peers are tried first; mDNS starts only if none of them is the source.
         const locator = await locatorFor(config.peers, flags);
         const env = { config, identity: await ctx.identity(), state: await ctx.state(), locator };
+        // The source hears what each run found (as the sync left it); the schedule's child (--no-record) tells it as the schedule's.
+        const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
+        const origin = flags.record === false ? 'scheduled' : 'manual';
         let worst = 0;
         const releaseSignals = keepPartialsOnSignal('sync');
         try {
@@ -84,6 +87,7 @@ export function register(program: Command): void {
               delete: flags.delete ?? false,
               ...(maxDelete === undefined ? {} : { maxDelete }),
               force: flags.force ?? false,
+              verdictFor: (report) => verdictToTell(report, origin),
               ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
             });
             progress?.done();
