@@ -167,15 +167,16 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
       window.push(entry);
       return;
     }
-    const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
+    // A cache hit (most files of a warm scan) reads the lstat result as it is: no copy of its fields.
+    const cached = cache?.lookup(item.raw, item.stat);
     // Verify re-reads every file, but keeps what the cache vouched for to compare with what is read.
-    const cached = cache?.lookup(item.raw, state);
     if (cached !== undefined && !this.options.verify) {
       this.stats.cachedFiles++;
       entry.hash = cached;
       window.push(entry);
       return;
     }
+    const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
     const slot = window.reserve();
     pool.hash(path.join(this.root, item.raw), state, (response) => {
       if (response instanceof Error) window.fail(slot, response);
