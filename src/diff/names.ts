@@ -30,18 +30,36 @@ export class WithinSideClashFinder {
 
   /** Returns the earlier name this entry clashes with, if any. */
   add(entry: ManifestEntry): string | undefined {
-    const parent = parentOf(entry.path);
-    while (this.stack.length > 1 && this.top().dir !== parent && !isInside(parent, this.top().dir)) this.stack.pop();
-    if (this.top().dir !== parent) this.stack.push({ dir: parent, names: new Map() });
-    const names = this.top().names;
-    const rawName = baseName(entry.raw ?? entry.path);
+    // Runs for every entry of both sides: the parent is sliced out only when the folder changes.
+    const p = entry.path;
+    const slash = p.lastIndexOf('/');
+    let top = this.top();
+    if (!inFolder(p, slash, top.dir)) {
+      const parent = slash < 0 ? '' : p.slice(0, slash);
+      while (this.stack.length > 1 && top.dir !== parent && !isInside(parent, top.dir)) {
+        this.stack.pop();
+        top = this.top();
+      }
+      if (top.dir !== parent) {
+        top = { dir: parent, names: new Map() };
+        this.stack.push(top);
+      }
+    }
+    const names = top.names;
+    const raw = entry.raw ?? p;
+    const rawName = baseName(raw);
     const key = foldName(rawName);
     const earlier = names.get(key);
-    if (earlier === undefined) names.set(key, entry.raw ?? entry.path);
-    return earlier !== undefined && earlier !== (entry.raw ?? entry.path) ? earlier : undefined;
+    if (earlier === undefined) names.set(key, raw);
+    return earlier !== undefined && earlier !== raw ? earlier : undefined;
   }
 
   private top(): { dir: string; names: Map<string, string> } {
     return this.stack[this.stack.length - 1]!;
   }
+}
+
+/** Whether `path`, whose last `/` is at `slash`, lies directly in folder `dir` ('' is the root). */
+function inFolder(path: string, slash: number, dir: string): boolean {
+  return dir === '' ? slash < 0 : slash === dir.length && path.startsWith(dir);
 }

@@ -50,12 +50,28 @@ export interface NameFolding {
 /** Both: what macOS (APFS, HFS+) does by default, and what a name clash is judged by. */
 export const FOLD_ALL: NameFolding = { case: true, normalization: true };
 
-const ASCII = /^[\x00-\x7f]*$/;
+const PLAIN_ASCII = 0;
+const CAPITALS = 1;
+const NOT_ASCII = 2;
+
+/** PLAIN_ASCII (no capital A-Z), CAPITALS (ASCII with a capital) or NOT_ASCII. */
+function asciiCase(name: string): number {
+  let found = PLAIN_ASCII;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f) return NOT_ASCII;
+    if (c >= 0x41 && c <= 0x5a) found = CAPITALS;
+  }
+  return found;
+}
 
 /** A name as a file system that folds it so sees it: names with the same key are one name there. */
 export function foldName(name: string, folding: NameFolding = FOLD_ALL): string {
   // Most names are ASCII, where normalisation changes nothing: skip its cost (a diff folds every name).
-  if (ASCII.test(name)) return folding.case ? name.toLowerCase() : name;
+  // Most of those have no capital either: they are their own key, with no new string made.
+  const ascii = asciiCase(name);
+  if (ascii === PLAIN_ASCII) return name;
+  if (ascii === CAPITALS) return folding.case ? name.toLowerCase() : name;
   let key = folding.normalization ? name.normalize('NFC') : name;
   if (folding.case) key = key.toLowerCase();
   return folding.normalization && folding.case ? key.normalize('NFC') : key;

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { createCpuTokens } from './cpu-tokens.js';
 import { idleShare, readCpuTimes, type CpuTimes } from './cpu-idle.js';
-import { unpackResponses, type HashBatchResult, type HashResponse, type HashWorkerData } from './hash-protocol.js';
+import { packBatch, unpackResponses, type HashBatchResult, type HashResponse, type HashWorkerData } from './hash-protocol.js';
 import type { FileState } from './hash-cache.js';
 
 /** Files at least this big count as large for lane reservation. */
@@ -199,11 +199,7 @@ export class HashPool {
   private start(lane: Lane, batch: Job[]): void {
     lane.jobs = batch;
     for (const job of batch) if (job.large) this.busyLarge++;
-    const states = new Float64Array(batch.length * 4);
-    batch.forEach((job, i) => {
-      states.set([job.state.size, job.state.mtimeMs, job.state.ctimeMs, job.state.ino], i * 4);
-    });
-    lane.worker.postMessage({ paths: batch.map((job) => job.path), states });
+    lane.worker.postMessage(packBatch(batch));
   }
 
   private finish(lane: Lane): Job[] {

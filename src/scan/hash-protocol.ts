@@ -3,11 +3,34 @@
 /**
  * A batch of files to hash: absolute paths, and for each the state the walk
  * saw (size, mtimeMs, ctimeMs, ino at index 4i..4i+3). A file still in that
- * state after the read needs no second stat.
+ * state after the read needs no second stat. The paths travel as one string,
+ * separated by NUL (no path holds one): a message copies one string faster
+ * than an array of them, and a cold scan sends one message per batch.
  */
 export interface HashBatch {
-  paths: string[];
+  paths: string;
   states: Float64Array;
+}
+
+const PATH_SEPARATOR = '\0';
+
+/** The batch of these files, each with the state the walk saw. */
+export function packBatch(
+  jobs: ReadonlyArray<{ path: string; state: { size: number; mtimeMs: number; ctimeMs: number; ino: number } }>,
+): HashBatch {
+  const states = new Float64Array(jobs.length * 4);
+  for (let i = 0; i < jobs.length; i++) {
+    const { state } = jobs[i]!;
+    states[i * 4] = state.size;
+    states[i * 4 + 1] = state.mtimeMs;
+    states[i * 4 + 2] = state.ctimeMs;
+    states[i * 4 + 3] = state.ino;
+  }
+  return { paths: jobs.map((job) => job.path).join(PATH_SEPARATOR), states };
+}
+
+export function unpackPaths(batch: HashBatch): string[] {
+  return batch.paths.split(PATH_SEPARATOR);
 }
 
 /** File state as seen through the open descriptor after the read. */

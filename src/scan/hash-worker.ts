@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CpuTokens } from './cpu-tokens.js';
-import { packResponses, type HashBatch, type HashResponse, type HashWorkerData, type HashedStat } from './hash-protocol.js';
+import { packResponses, unpackPaths, type HashBatch, type HashResponse, type HashWorkerData, type HashedStat } from './hash-protocol.js';
 import { openNoFollowSync } from '../base/no-follow.js';
 
 const data = workerData as HashWorkerData;
@@ -31,7 +31,8 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 port.on('message', (batch: HashBatch) => {
   const responses: HashResponse[] = [];
   waitMs = 0;
-  for (let i = 0; i < batch.paths.length; i++) responses.push(hashFile(batch.paths[i]!, batch.states, i * 4));
+  const paths = unpackPaths(batch);
+  for (let i = 0; i < paths.length; i++) responses.push(hashFile(paths[i]!, batch.states, i * 4));
   port.postMessage(packResponses(responses, waitMs));
 });
 

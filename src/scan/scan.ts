@@ -38,6 +38,7 @@ const ITEMS_PER_TURN = 256;
  */
 export class FolderScan implements AsyncIterable<ManifestEntry> {
   readonly root: string;
+  private readonly rootPrefix: string; // root and a separator: plus an item's raw (clean, `/`-separated) path, its absolute path
   readonly stats: ScanStats = emptyStats();
   /** Where the hash cache lives (known once the scan started; undefined without a cache). */
   cacheLocation: string | undefined;
@@ -48,6 +49,7 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
 
   constructor(root: string, options: ScanOptions = {}) {
     this.root = path.resolve(root);
+    this.rootPrefix = this.root.endsWith(path.sep) ? this.root : this.root + path.sep;
     this.options = resolveScanOptions(this.root, options);
   }
 
@@ -167,17 +169,16 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
       window.push(entry);
       return;
     }
-    const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
-    // Verify re-reads every file, but keeps what the cache vouched for to compare with what is read.
-    const cached = cache?.lookup(item.raw, state);
+    const cached = cache?.lookup(item.raw, item.stat); // Verify re-reads every file, but keeps what the cache vouched for.
     if (cached !== undefined && !this.options.verify) {
       this.stats.cachedFiles++;
       entry.hash = cached;
       window.push(entry);
       return;
     }
+    const state = { size: item.stat.size, mtimeMs: item.stat.mtimeMs, ctimeMs: item.stat.ctimeMs, ino: item.stat.ino };
     const slot = window.reserve();
-    pool.hash(path.join(this.root, item.raw), state, (response) => {
+    pool.hash(this.rootPrefix + item.raw, state, (response) => {
       if (response instanceof Error) window.fail(slot, response);
       else window.complete(slot, this.hashed(item, entry, response, cache, cached === undefined ? undefined : { hash: cached, state }));
     });
