@@ -16,7 +16,7 @@
  *   hash cache and verified store on disk, per file.
  *
  * Trees: SYNKER_BENCH_TREES or bench/.trees (about 9.7 GB for both pairs);
- * SYNKER_BENCH_SCALE=synthetic runs the first part alone. Linux only for the
+ * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone. Linux only for the
  * memory split (it reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -308,8 +308,9 @@ async function millionFiles(): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await synthetic();
-  if (process.env.SYNKER_BENCH_SCALE !== 'synthetic') await millionFiles();
+  const only = process.env.SYNKER_BENCH_SCALE;
+  if (only !== 'tree') await synthetic();
+  if (only !== 'synthetic') await millionFiles();
   const load = os.loadavg()[0]!;
   process.stdout.write(`  load average during the run: ${load.toFixed(1)} on ${os.availableParallelism()} cores\n`);
 }
