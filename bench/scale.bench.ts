@@ -16,7 +16,8 @@
  *   hash cache and verified store on disk, per file.
  *
  * Trees: SYNKER_BENCH_TREES or bench/.trees (about 9.7 GB for both pairs);
- * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone. Linux only for the
+ * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone; SYNKER_BENCH_APP=DIR
+ * runs the tree part with the synker built in DIR (to compare builds). Linux only for the
  * memory split (it reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,8 @@ import { ensureMillionTree, type MillionTree } from './million-tree.js';
 import { treesDir } from './trees.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SYNKER = path.resolve(here, '../../bin/synker.js');
+/** SYNKER_BENCH_APP=<another built checkout> measures that one's CLI and agent (an old build, to compare). */
+const SYNKER = path.resolve(process.env.SYNKER_BENCH_APP ?? path.resolve(here, '../..'), 'bin/synker.js');
 const ENTRIES = Number(process.env.SYNKER_BENCH_SCALE_ENTRIES ?? 10_000_000);
 const MiB = 1024 * 1024;
 const RSS_TARGET = 300 * MiB;
