@@ -19,6 +19,9 @@
  * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone; SYNKER_BENCH_APP=DIR
  * runs the tree part with the synker built in DIR (to compare builds). Linux only for the
  * memory split (it reads /proc).
+ *
+ * Longer than 300 lines: two measurements with their process set-up, memory
+ * watch and rows, which read best side by side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
