@@ -224,6 +224,14 @@ async function checkTree(tree: MillionTree): Promise<TreeRuns> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'synker-scale-bench-'));
   const sourceHome = path.join(work, 'source-home');
   const backupHome = path.join(work, 'backup-home');
+  try {
+    return await checkTreeIn(tree, folderId, sourceHome, backupHome);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function checkTreeIn(tree: MillionTree, folderId: string, sourceHome: string, backupHome: string): Promise<TreeRuns> {
   await writeFolderMarker(tree.root, folderId);
   await writeFolderMarker(tree.mutated, folderId);
   const [sourceIdentity, backupIdentity] = await Promise.all([createIdentity('bench-source'), createIdentity('bench-backup')]);
@@ -267,7 +275,6 @@ async function checkTree(tree: MillionTree): Promise<TreeRuns> {
     return { cold, warm, sourceBytes: storeBytes(sourceHome), backupBytes: storeBytes(backupHome) };
   } finally {
     await agent.stop();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 
