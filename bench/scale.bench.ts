@@ -15,7 +15,7 @@
  *   the node binary: clean pages the kernel drops when memory is short); the
  *   hash cache and verified store on disk, per file.
  *
- * Trees: SYNKER_BENCH_TREES or bench/.trees (about 9.7 GB for both pairs);
+ * Trees: SYNKER_BENCH_TREES or bench/.trees (about 8.7 GiB for both pairs on ext4);
  * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone; SYNKER_BENCH_APP=DIR
  * runs the tree part with the synker built in DIR (to compare builds). Linux only for the
  * memory split (it reads /proc).
