@@ -2,7 +2,8 @@
  * Manifest streaming between two agents on loopback: a 1,000,000-entry
  * generated manifest (the scan is measured by the scan benchmark) from an
  * agent process to a client process over wss. Reports entries/s and the peak
- * RSS of each process. Targets (issue #3): >= 300,000 entries/s, < 250 MiB each.
+ * RSS of each process. Targets: >= 500,000 entries/s (issue #21; #3 asked
+ * 300,000), < 250 MiB each (issue #3); each printed with "met" or "missed".
  * The "source alone" row is how fast the generator runs with nothing else,
  * the ceiling for the stream.
  */
@@ -17,6 +18,7 @@ import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 
 const ENTRIES = Number(process.env.SYNKER_BENCH_ENTRIES ?? 1_000_000);
 const MiB = 1024 * 1024;
+const RATE_TARGET = 500_000;
 /** Extra node flags for both processes, e.g. SYNKER_BENCH_NODE_ARGS='--cpu-prof' to profile them. */
 const execArgv = [...LAUNCHER_NODE_ARGS, ...(process.env.SYNKER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 
@@ -73,11 +75,14 @@ export async function run(): Promise<void> {
   runs.sort((a, b) => a.client.seconds - b.client.seconds);
   const median = runs[1]!;
   const rate = ENTRIES / median.client.seconds;
-  const row = (name: string, value: string, target: string, ok: boolean) =>
-    process.stdout.write(`${name.padEnd(34)} ${value.padStart(14)}   ${target.padEnd(16)} ${ok ? 'ok' : 'MISSED'}\n`);
+  /** ok undefined: a figure without a target. */
+  const row = (name: string, value: string, target: string, ok?: boolean) =>
+    process.stdout.write(
+      `${name.padEnd(34)} ${value.padStart(14)}   ${target.padEnd(16)} ${ok === undefined ? '' : ok ? 'met' : 'missed'}\n`,
+    );
   process.stdout.write(`${ENTRIES.toLocaleString('en')} entries, agent -> client over wss on 127.0.0.1, median of 3 runs\n`);
-  row('entries/s (stream)', Math.round(rate).toLocaleString('en'), '>= 300,000', rate >= 300_000);
-  row('seconds', median.client.seconds.toFixed(2), '', true);
+  row('entries/s (stream)', Math.round(rate).toLocaleString('en'), `>= ${RATE_TARGET.toLocaleString('en')}`, rate >= RATE_TARGET);
+  row('seconds', median.client.seconds.toFixed(2), '');
   row(
     'peak RSS, agent (server)',
     `${(Math.max(...runs.map((r) => r.server.peakRss)) / MiB).toFixed(0)} MiB`,
@@ -91,9 +96,12 @@ export async function run(): Promise<void> {
     runs.every((r) => r.client.peakRss < 250 * MiB),
   );
   const perEntry = (seconds: number) => `${((seconds / ENTRIES) * 1e6).toFixed(2)} µs`;
-  row('CPU per entry, agent (server)', perEntry(median.server.cpuSeconds), 'incl. generating', true);
-  row('CPU per entry, client', perEntry(median.client.cpuSeconds), '', true);
-  row('entries/s (source alone)', Math.round(sourceAlone).toLocaleString('en'), 'ceiling', true);
+  row('CPU per entry, agent (server)', perEntry(median.server.cpuSeconds), 'incl. generating');
+  row('CPU per entry, client', perEntry(median.client.cpuSeconds), '');
+  // What the slower side could carry with a core to itself: the rate on a quiet machine.
+  const busiest = Math.max(median.server.cpuSeconds, median.client.cpuSeconds);
+  row('entries/s per CPU-second, slower side', Math.round(ENTRIES / busiest).toLocaleString('en'), 'quiet-machine bound');
+  row('entries/s (source alone)', Math.round(sourceAlone).toLocaleString('en'), 'ceiling');
   const load = os.loadavg()[0]!;
   process.stdout.write(
     `all runs (s): ${runs.map((r) => r.client.seconds.toFixed(2)).join(', ')}; load average during the run: ${load.toFixed(1)} on ${os.availableParallelism()} cores${load > os.availableParallelism() ? ' (a busy machine: entries/s is pessimistic; the CPU per entry is the steadier figure)' : ''}\n`,

@@ -47,13 +47,34 @@ function keyOf(path: string): string {
 /**
  * A record as stored: [hash, size, mtime] plus, under a hashed key, the
  * path it belongs to. An array, not a map: a million of them decode several
- * times faster. Older versions stored maps; both are read.
+ * times faster. The hash is written as its 32 bytes (34 in msgpack, not 66
+ * as hex: about 30 B less per file on disk, and as much less of the map in
+ * memory). Older versions stored the hash as hex, and before that maps: all
+ * are read, and a record not in the current form is rewritten when it next
+ * matches (bytesForm).
  */
-type StoredRecord = [hash: string, size: number, mtime: number, path?: string] | (VerifiedRecord & { path?: string });
+type StoredRecord = [hash: string | Uint8Array, size: number, mtime: number, path?: string] | (VerifiedRecord & { path?: string });
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** How a hash is written: its bytes when it is a SHA-256 in hex (it always is), else as it is. */
+function storedHash(hash: string): string | Uint8Array {
+  return SHA256_HEX.test(hash) ? Buffer.from(hash, 'hex') : hash;
+}
+
+function hexOf(hash: string | Uint8Array): string {
+  return typeof hash === 'string' ? hash : Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
+}
+
+/** Whether a stored record is in the current form (an array holding the hash's bytes). */
+function bytesForm(stored: StoredRecord): boolean {
+  return Array.isArray(stored) && typeof stored[0] !== 'string';
+}
 
 function recordOf(stored: StoredRecord | undefined, key: string, path: string): VerifiedRecord | undefined {
   if (stored === undefined) return undefined;
-  if (Array.isArray(stored)) return key === path || stored[3] === path ? { hash: stored[0], size: stored[1], mtime: stored[2] } : undefined;
+  if (Array.isArray(stored))
+    return key === path || stored[3] === path ? { hash: hexOf(stored[0]), size: stored[1], mtime: stored[2] } : undefined;
   return key === path || stored.path === path ? stored : undefined;
 }
 
@@ -128,7 +149,8 @@ export class VerifiedHashes {
     this.reads ??= this.records.orderedReads();
     const stored = this.reads.get(key);
     const old = recordOf(stored, key, source.path);
-    if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime) return undefined;
+    if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime && bytesForm(stored!))
+      return undefined;
     this.put(key, source as EntryFactsWithPath & { hash: string }, stored === undefined);
     if (this.writes.length < WRITE_BATCH) return undefined;
     // Make the diff wait for this batch, so writes never pile up faster than LMDB commits them.
@@ -166,7 +188,8 @@ export class VerifiedHashes {
       const newPath = oldPath === from ? to : `${to}${oldPath.slice(from.length)}`;
       const newKey = keyOf(newPath);
       const [hash, size, mtime] = Array.isArray(stored) ? stored : [stored.hash, stored.size, stored.mtime];
-      moves.push({ from: key, to: newKey, value: newKey === newPath ? [hash, size, mtime] : [hash, size, mtime, newPath] });
+      const bytes = typeof hash === 'string' ? storedHash(hash) : hash;
+      moves.push({ from: key, to: newKey, value: newKey === newPath ? [bytes, size, mtime] : [bytes, size, mtime, newPath] });
     };
     const fromKey = keyOf(from);
     const own = this.records.peek(fromKey);
@@ -190,8 +213,8 @@ export class VerifiedHashes {
   /** Queues the record of `source` under `key`; a write error is thrown by commit() or flush(). */
   private put(key: string, source: EntryFactsWithPath & { hash: string }, isNew: boolean): void {
     if (isNew) this.count++;
-    const record: StoredRecord =
-      key === source.path ? [source.hash, source.size, source.mtime] : [source.hash, source.size, source.mtime, source.path];
+    const hash = storedHash(source.hash);
+    const record: StoredRecord = key === source.path ? [hash, source.size, source.mtime] : [hash, source.size, source.mtime, source.path];
     this.stats.written++;
     this.writes.push(
       this.records.put(key, record).catch((err: unknown) => {

@@ -4,7 +4,8 @@
  * composed once into raw RFC 5322 bytes (compose.ts) so a retry from the
  * outbox sends exactly the same bytes with the same Message-ID.
  */
-import nodemailer, { type SMTPSentMessageInfo } from 'nodemailer';
+import type { SMTPSentMessageInfo } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import type { SmtpSettings } from '../config/smtp.js';
@@ -57,32 +58,47 @@ export function envelopeOf(settings: SmtpSettings): Envelope {
 /** How long a closed connection waits for the server to close its side too. */
 const SOCKET_CLOSE_WAIT_MS = 500;
 
+/**
+ * nodemailer (about 40 modules, 40 ms) is loaded when the first message is
+ * sent or the server verified, not when a command that may send one starts:
+ * `synker status` and every check without `--email` never need it.
+ */
+async function createTransport(options: SMTPTransport.Options) {
+  const { default: nodemailer } = await import('nodemailer');
+  return nodemailer.createTransport(options);
+}
+
 export function createMailer(settings: SmtpSettings, password: string | undefined): Mailer {
-  const transport = nodemailer.createTransport({
-    host: settings.host,
-    port: settings.port,
-    secure: settings.secure,
-    requireTLS: !settings.secure && settings.starttls === 'required',
-    ignoreTLS: !settings.secure && settings.starttls === 'never',
-    // The EHLO name is given so nodemailer never looks our own name up in DNS.
-    name: settings.clientName,
-    connectionTimeout: settings.timeoutMs,
-    greetingTimeout: settings.timeoutMs,
-    socketTimeout: settings.timeoutMs,
-    // After giving up on a server (one that never greets, say), nodemailer waits up to 5 s by default
-    // for it to close its side, and that timer kept `synker test-email` or `check --email` from exiting.
-    socketCloseTimeout: Math.min(SOCKET_CLOSE_WAIT_MS, settings.timeoutMs),
-    tls: { rejectUnauthorized: settings.tlsVerify },
-    ...(settings.user !== undefined ? { auth: { user: settings.user, pass: password ?? '' } } : {}),
-    // Messages are pre-built bytes: nothing may be fetched from files or URLs.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-  });
+  let transport: ReturnType<typeof createTransport> | undefined;
+  let closed = false;
+  const open = () => {
+    transport ??= createTransport({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      requireTLS: !settings.secure && settings.starttls === 'required',
+      ignoreTLS: !settings.secure && settings.starttls === 'never',
+      // The EHLO name is given so nodemailer never looks our own name up in DNS.
+      name: settings.clientName,
+      connectionTimeout: settings.timeoutMs,
+      greetingTimeout: settings.timeoutMs,
+      socketTimeout: settings.timeoutMs,
+      // After giving up on a server (one that never greets, say), nodemailer waits up to 5 s by default
+      // for it to close its side, and that timer kept `synker test-email` or `check --email` from exiting.
+      socketCloseTimeout: Math.min(SOCKET_CLOSE_WAIT_MS, settings.timeoutMs),
+      tls: { rejectUnauthorized: settings.tlsVerify },
+      ...(settings.user !== undefined ? { auth: { user: settings.user, pass: password ?? '' } } : {}),
+      // Messages are pre-built bytes: nothing may be fetched from files or URLs.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      logger: false,
+    });
+    return transport;
+  };
   return {
     async send(raw, envelope) {
       try {
-        const info: SMTPSentMessageInfo = await transport.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw });
+        const info: SMTPSentMessageInfo = await (await open()).sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw });
         const result: DeliveryResult = {
           response: String(info.response ?? ''),
           accepted: (info.accepted ?? []).map(String),
@@ -96,13 +112,19 @@ export function createMailer(settings: SmtpSettings, password: string | undefine
     },
     async verify() {
       try {
-        await transport.verify();
+        await (await open()).verify();
       } catch (err) {
         throw describeSmtpError(err, settings);
       }
     },
     close() {
-      transport.close();
+      if (closed) return;
+      closed = true;
+      // A transport still being created closes as soon as it exists.
+      void transport?.then(
+        (t) => t.close(),
+        () => {},
+      );
     },
   };
 }

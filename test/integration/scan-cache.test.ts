@@ -250,3 +250,39 @@ test('a cached hash changed in place (a flipped bit that still decodes) is re-re
   );
   assert.equal(second.entries.find((e) => e.path === 'b')!.hash, await sha256sum(path.join(root, 'b')));
 });
+
+test('the cache keeps each hash as its 32 bytes; a record of an earlier version (hex) is served and rewritten in bytes', async (t) => {
+  const root = await tempDir(t);
+  const cacheDir = await tempDir(t);
+  await writeFile(path.join(root, 'doc'), 'content');
+  const info = await stat(path.join(root, 'doc'));
+  const state = { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino };
+  const hash = await sha256sum(path.join(root, 'doc'));
+  const cache = await HashCache.open(cacheDir, realpathSync(root));
+  cache.store('doc', state, hash);
+  await cache.close();
+
+  const location = hashCachePath(cacheDir, realpathSync(root));
+  const storedHash = async (): Promise<unknown> => {
+    const env = openCacheStore(location);
+    const value = env.table<unknown[]>('files').get('doc')!;
+    await env.close();
+    return value[4];
+  };
+  const bytes = await storedHash();
+  assert.ok(bytes instanceof Uint8Array && Buffer.from(bytes).equals(Buffer.from(hash, 'hex')), 'stored as 32 bytes');
+
+  // What an earlier version wrote: the same record with the hash as hex (its checksum covers the hex either way).
+  const env = openCacheStore(location);
+  const files = env.table<unknown[]>('files');
+  const record = files.get('doc')!;
+  env.transactionSync(() => files.putSync('doc', [...record.slice(0, 4), hash, ...record.slice(5)]));
+  await env.close();
+  assert.equal(await storedHash(), hash);
+
+  const again = await HashCache.open(cacheDir, realpathSync(root));
+  assert.equal(again.lookup('doc', state), hash, 'the old record is served');
+  await again.close();
+  const rewritten = await storedHash();
+  assert.ok(rewritten instanceof Uint8Array && Buffer.from(rewritten).equals(Buffer.from(hash, 'hex')), 'and rewritten in bytes');
+});
