@@ -15,7 +15,7 @@ import { printableText } from '../base/printable.js';
 import { runCheckProcess } from './check-process.js';
 import { systemClock, type Clock } from './clock.js';
 import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
-import { CheckScheduler, type CheckRun } from './scheduler.js';
+import { CheckScheduler, type CheckRun, type SchedulerOptions } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
 import { plural } from '../base/units.js';
@@ -51,6 +51,10 @@ export interface BackupScheduleOptions {
   tickMs?: number;
   /** Default: the `schedule` logger on stderr. */
   logger?: Logger;
+  /** Told when a folder's check ends (CheckScheduler's onCheckEnded). */
+  onCheckEnded?: SchedulerOptions<CheckReport>['onCheckEnded'];
+  /** Told when an e-mail was queued or sent, or a retry left the outbox as it was (the status page reads it again). */
+  onOutboxChange?: () => void;
 }
 
 export interface BackupSchedule {
@@ -124,7 +128,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;
-      const outcome = await m.sendNotice(notice, run);
+      const outcome = await m.sendNotice(notice, run).finally(() => options.onOutboxChange?.());
       if (outcome.status !== 'already-sent' && outcome.flush !== undefined) logDelivered(log, outcome.flush);
       if (outcome.status === 'queued')
         log.warn(
@@ -135,12 +139,13 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       if ((await outbox.size()) === 0) return;
       const m = mailer();
       if (!m) return;
-      const result = await m.retry();
+      const result = await m.retry().finally(() => options.onOutboxChange?.());
       logDelivered(log, result);
       if (result.failed.length > 0)
         log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);
     },
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+    ...(options.onCheckEnded !== undefined ? { onCheckEnded: options.onCheckEnded } : {}),
   });
   scheduler.start();
   log.info(`checks scheduled "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);

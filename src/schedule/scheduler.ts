@@ -42,7 +42,12 @@ export interface SchedulerOptions<R> {
   retryOutbox?: () => Promise<void>;
   /** How often the wall clock is compared with the schedule (default 30 s). */
   tickMs?: number;
+  /** Told when a folder's check ends and its result is recorded (the status page's live update). */
+  onCheckEnded?: (folderId: string, summary: CheckResultSummary) => void;
 }
+
+/** Why checkNow() did not start a check. */
+export type CheckNowRefusal = 'running' | 'stopped';
 
 export class CheckScheduler<R> {
   private readonly options: SchedulerOptions<R>;
@@ -55,6 +60,9 @@ export class CheckScheduler<R> {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The folder whose check runs now, and those asked for by checkNow() that wait for it. */
+  private current: string | undefined;
+  private readonly asked = new Set<string>();
 
   constructor(options: SchedulerOptions<R>) {
     this.options = options;
@@ -102,10 +110,42 @@ export class CheckScheduler<R> {
   /** One pass: run whatever is due, retry the outbox when it is time. Safe to call directly (tests). */
   tick(): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.pass().finally(() => {
-      this.running = undefined;
+    return this.serially(() => this.pass());
+  }
+
+  /**
+   * The folder's check, now (the status page's "check now"): the check the
+   * schedule runs, recorded and mailed as a scheduled one, after whatever
+   * check runs at the moment (one at a time). Refused while the folder's
+   * check runs or already waits.
+   */
+  checkNow(folderId: string): CheckNowRefusal | undefined {
+    if (this.stopped) return 'stopped';
+    if (this.current === folderId || this.asked.has(folderId)) return 'running';
+    this.asked.add(folderId);
+    void this.serially(async () => {
+      try {
+        if (this.stopped) return;
+        const now = new Date(this.options.clock.now()).toISOString();
+        const state = await this.options.store.update((fresh) => {
+          fresh.folders[folderId] ??= { firstSeenAt: now };
+          return fresh;
+        });
+        await this.runOne(state, folderId);
+      } finally {
+        this.asked.delete(folderId);
+      }
+    }).catch((err: unknown) => log.error(`the check of ${folderId} asked for failed`, err));
+    return undefined;
+  }
+
+  /** Runs `work` after whatever runs now: passes and checks asked for never overlap. */
+  private serially(work: () => Promise<void>): Promise<void> {
+    const mine: Promise<void> = (this.running ?? Promise.resolve()).catch(() => undefined).then(work).finally(() => {
+      if (this.running === mine) this.running = undefined;
     });
-    return this.running;
+    this.running = mine;
+    return mine;
   }
 
   private arm(ms: number): void {
@@ -159,12 +199,15 @@ export class CheckScheduler<R> {
     const { clock, store, settings } = this.options;
     log.info(`scheduled check of ${id}`);
     let run: CheckRun<R>;
+    this.current = id;
     try {
       run = await this.options.runCheck(id);
     } catch (err) {
       // A failing check must not stop the schedule of the others; it is recorded like any failure.
       if (!(err instanceof SynkerError)) log.error(`the check of ${id} failed unexpectedly`, err);
       run = { summary: errorSummary(err, clock.now()) };
+    } finally {
+      this.current = undefined;
     }
     // Decided on the state as it is now (a manual check may have verified the backup during this one).
     const before = (await store.load()).folders[id] ?? state.folders[id]!;
@@ -185,6 +228,7 @@ export class CheckScheduler<R> {
       fresh.folders[id] = { ...decided.state, ...(lastVerified === undefined ? {} : { lastVerified }) };
     });
     log.info(`check of ${id}: ${run.summary.summary}`);
+    this.options.onCheckEnded?.(id, run.summary);
   }
 }
 
