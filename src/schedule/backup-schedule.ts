@@ -18,6 +18,7 @@ import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { CheckScheduler, type CheckRun, type SchedulerOptions } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
+import { recordRun } from './record.js';
 import { plural } from '../base/units.js';
 
 /** The parts of the config the schedule reads (the `smtp` and `schedule` sections as written). */
@@ -101,6 +102,9 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     });
   };
 
+  /** A folder whose config says `sync: true` is synced after its check. */
+  const syncs = (folderId: string): boolean => options.config().folders.find((f) => f.id === folderId)?.sync === true;
+
   const scheduler = new CheckScheduler<CheckReport>({
     settings,
     clock,
@@ -113,13 +117,21 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
         .folders.filter((f) => f.role === 'backup')
         .map((f) => f.id);
     },
+    // The last report and the history of every scheduled run, failed ones too (the status page reads them).
+    record: (folderId, run) =>
+      recordRun(options.dataDir, {
+        folderId,
+        summary: run.summary,
+        ...(run.report !== undefined ? { report: run.report } : {}),
+        by: syncs(folderId) ? 'scheduled-sync' : 'scheduled-check',
+      }),
     runCheck:
       options.runCheck ??
       (async (folderId) => {
         const configPath = (await options.configInForce?.()) ?? options.configPath;
         return runCheckProcess(folderId, {
           // A folder whose config says `sync: true` is synced after its check (`synker sync`), the report saying what was fixed.
-          command: options.config().folders.find((f) => f.id === folderId)?.sync === true ? 'sync' : 'check',
+          command: syncs(folderId) ? 'sync' : 'check',
           ...(configPath !== undefined ? { configPath } : {}),
           ...(options.env !== undefined ? { env: options.env } : {}),
           ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}),

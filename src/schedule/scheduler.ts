@@ -38,6 +38,11 @@ export interface SchedulerOptions<R> {
   runCheck: (folderId: string) => Promise<CheckRun<R>>;
   /** Queue the e-mail for a notice (through the outbox). */
   notify: (notice: Notice, run: CheckRun<R>) => Promise<void>;
+  /**
+   * Keep the run where the status page reads it (record.ts recordRun: the last report, the history), after
+   * the state is written. Best effort: a failure is logged and the schedule goes on.
+   */
+  record?: (folderId: string, run: CheckRun<R>) => Promise<void>;
   /** Retry what waits in the outbox. */
   retryOutbox?: () => Promise<void>;
   /** How often the wall clock is compared with the schedule (default 30 s). */
@@ -227,6 +232,13 @@ export class CheckScheduler<R> {
       const lastVerified = laterVerified(decided.state.lastVerified, fresh.folders[id]?.lastVerified);
       fresh.folders[id] = { ...decided.state, ...(lastVerified === undefined ? {} : { lastVerified }) };
     });
+    if (this.options.record !== undefined) {
+      try {
+        await this.options.record(id, run);
+      } catch (err) {
+        log.warn(`could not record the check of ${id} in its history:`, err);
+      }
+    }
     log.info(`check of ${id}: ${run.summary.summary}`);
     this.options.onCheckEnded?.(id, run.summary);
   }
