@@ -38,6 +38,7 @@ import {
 } from '../peer/server.js';
 import { plural } from '../base/units.js';
 import { WebEvents } from '../web/events.js';
+import { HistoryFeed } from '../schedule/history-feed.js';
 import { startAgentWeb, type AgentWeb, type WebOptions } from './web-page.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
@@ -178,6 +179,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let control: ControlServer | undefined;
   let registered: RegisteredAgent | undefined;
   let web: AgentWeb | undefined;
+  let feed: HistoryFeed | undefined;
   try {
     // Without its config file's path the agent cannot tell whether a CLI reads the same config.
     if (options.configPath !== undefined) {
@@ -190,12 +192,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           state,
           configPath: options.configPath,
           search: { mdns: options.discovery !== false, interfaces: options.interfaces ?? [] },
-          onReport: (report) =>
-            events.checkEnded({
-              folder: report.folderId,
-              at: report.finishedAt,
-              status: report.error ? 'error' : report.complete ? 'complete' : 'differences',
-            }),
         }),
       });
     }
@@ -230,7 +226,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         checkArgs,
         configInForce: () => configInForceFile(store, options.dataDir),
         ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
-        onCheckEnded: (folder, summary) => events.checkEnded({ folder, at: summary.at, status: summary.status }),
         onOutboxChange: () => events.statusChanged({ reason: 'outbox' }),
       });
     }
@@ -244,8 +239,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       events,
       logger: log,
     });
+    if (web !== undefined) {
+      // Every run recorded here, by the schedule or by a CLI (a check the agent did for it too), once recorded.
+      feed = await HistoryFeed.start(options.dataDir);
+      feed.subscribe((ended) => events.checkEnded({ folder: ended.folder, at: ended.at, status: ended.status }));
+    }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), schedule?.stop(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), schedule?.stop(), feed?.close(), web?.close(), server.close()]);
     await homeLock.release();
     throw err;
   }
@@ -266,6 +266,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         // Each part stops even if another fails; the first failure is reported.
         const results = await Promise.allSettled([
           web?.close(),
+          feed?.close(),
           registered?.remove(),
           schedule?.stop(),
           discovery?.stop(),

@@ -16,6 +16,8 @@ import { WebActionError, type WebSource } from '../web/api.js';
 import type { WebEvents } from '../web/events.js';
 import { startWebServer, WebPortInUseError } from '../web/server.js';
 import { webToken } from '../web/token.js';
+import { readHistory } from '../schedule/history.js';
+import { LastReportError, readLastReport } from '../schedule/last-report.js';
 
 /** `--web-port`, `--web-listen`, `--no-web`: each overrides the config's `web` section. */
 export interface WebOptions {
@@ -88,8 +90,20 @@ function webSource(ctx: AgentWebContext): WebSource {
   return {
     device: () => ({ id: formatDeviceId(ctx.deviceId), name: ctx.agentName() }),
     status: () => collectStatus(ctx.store.current(), ctx.dataDir, Date.now()),
-    lastReport: async () => null,
-    history: async () => [],
+    async lastReport(id) {
+      try {
+        const kept = await readLastReport(ctx.dataDir, id);
+        if (kept === null) return null;
+        const { version: _version, ...view } = kept;
+        return view;
+      } catch (err) {
+        // A damaged file is replaced by the next run; the page says "no report" meanwhile, the log says why.
+        if (!(err instanceof LastReportError) || err.code !== 'E_LAST_REPORT_DAMAGED') throw err;
+        ctx.logger.warn(`${err.message} (${err.hint})`);
+        return null;
+      }
+    },
+    history: async (id, days, now) => (await readHistory(ctx.dataDir, id, { days, now })).checks,
     checkNow(id) {
       if (folder(id)?.role === 'source')
         throw new WebActionError(409, 'E_WEB_NOT_BACKUP', `"${id}" holds the originals here: its backups check it`);

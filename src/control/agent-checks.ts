@@ -26,8 +26,6 @@ export interface AgentCheckContext {
   configPath: string;
   /** How the agent itself looks for peers (its --no-discovery, --interface): used when the CLI was told nothing. */
   search: { mdns: boolean; interfaces: readonly string[] };
-  /** Told of each folder's report as its check ends (the status page's live update). */
-  onReport?: (report: CheckReport) => void;
 }
 
 export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckRequest, signal: AbortSignal) => Promise<CheckReport[]> {
@@ -43,7 +41,6 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
       mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
     const reports = await checkFolders({ config, identity: ctx.identity, state: ctx.state }, folders, { ...options, signal }, search);
     for (const report of reports) {
-      ctx.onReport?.(report);
       log.info(
         `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : plural(report.summary.failing, 'difference'))}`,
       );

@@ -15,7 +15,7 @@ import { printableText } from '../base/printable.js';
 import { runCheckProcess } from './check-process.js';
 import { systemClock, type Clock } from './clock.js';
 import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
-import { CheckScheduler, type CheckRun, type SchedulerOptions } from './scheduler.js';
+import { CheckScheduler, type CheckRun } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
 import { recordRun } from './record.js';
@@ -52,8 +52,6 @@ export interface BackupScheduleOptions {
   tickMs?: number;
   /** Default: the `schedule` logger on stderr. */
   logger?: Logger;
-  /** Told when a folder's check ends (CheckScheduler's onCheckEnded). */
-  onCheckEnded?: SchedulerOptions<CheckReport>['onCheckEnded'];
   /** Told when an e-mail was queued or sent, or a retry left the outbox as it was (the status page reads it again). */
   onOutboxChange?: () => void;
 }
@@ -157,7 +155,6 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
         log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);
     },
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
-    ...(options.onCheckEnded !== undefined ? { onCheckEnded: options.onCheckEnded } : {}),
   });
   scheduler.start();
   log.info(`checks scheduled "${settings.check}"${settings.timezone ? ` (${settings.timezone})` : ''}, e-mail ${settings.email}`);

@@ -47,8 +47,6 @@ export interface SchedulerOptions<R> {
   retryOutbox?: () => Promise<void>;
   /** How often the wall clock is compared with the schedule (default 30 s). */
   tickMs?: number;
-  /** Told when a folder's check ends and its result is recorded (the status page's live update). */
-  onCheckEnded?: (folderId: string, summary: CheckResultSummary) => void;
 }
 
 /** Why checkNow() did not start a check. */
@@ -240,7 +238,6 @@ export class CheckScheduler<R> {
       }
     }
     log.info(`check of ${id}: ${run.summary.summary}`);
-    this.options.onCheckEnded?.(id, run.summary);
   }
 }
 

@@ -5,7 +5,9 @@
  * Only shapes here; the HTTP side is server.ts.
  */
 import type { FolderStatus, StatusReport, Verdict } from '../schedule/status.js';
-import type { CheckResultSummary, CheckStatus, VerifiedBy } from '../schedule/state.js';
+import type { CheckResultSummary } from '../schedule/state.js';
+import type { LastReport } from '../schedule/last-report.js';
+import type { HistoryRecord } from '../schedule/history.js';
 import { SynkerError } from '../base/errors.js';
 
 export const API_VERSION = 1;
@@ -24,28 +26,11 @@ export interface BackupView {
 
 export type FolderView = FolderStatus & { backups: BackupView[] };
 
-export interface LastReportView {
-  at: string;
-  status: CheckStatus;
-  summary: string;
-  categories: Array<{
-    category: string;
-    words: string;
-    count: number;
-    bytes: number;
-    items: Array<{ path: string; kind: string; size?: number; detail?: string }>;
-    more: number;
-  }>;
-}
+/** The folder's last report as last-report.ts keeps it (its file format's version left out). */
+export type LastReportView = Omit<LastReport, 'version'>;
 
-export interface HistoryCheckView {
-  at: string;
-  status: CheckStatus;
-  differences: number;
-  bytesMissing: number;
-  by: VerifiedBy | null;
-  device?: DeviceRef;
-}
+/** One check of the history as history.ts keeps it. */
+export type HistoryCheckView = HistoryRecord;
 
 /** An action the agent refused (the HTTP status comes with it). */
 export class WebActionError extends SynkerError {
@@ -65,8 +50,8 @@ export interface WebSource {
   status(): Promise<StatusReport>;
   /** The last report of a folder, as stored (null: none kept). */
   lastReport(folderId: string): Promise<LastReportView | null>;
-  /** The checks of a folder since `sinceMs`, oldest first. */
-  history(folderId: string, sinceMs: number): Promise<HistoryCheckView[]>;
+  /** The checks of a folder in the last `days` days, oldest first. */
+  history(folderId: string, days: number, now: number): Promise<HistoryCheckView[]>;
   /** Starts the folder's check as the schedule runs it; throws WebActionError when it cannot. */
   checkNow(folderId: string): void;
   /** Queues the folder's last report for e-mail again; throws WebActionError when it cannot. */
@@ -103,6 +88,7 @@ export async function folderBody(source: WebSource, folderId: string, now: numbe
   };
 }
 
+/** The history keeps 90 days (history.ts); asking for more is no error, it gives what is kept. */
 export const MAX_HISTORY_DAYS = 366;
 
 export async function historyBody(source: WebSource, folderId: string, daysText: string | null, now: number) {
@@ -111,7 +97,7 @@ export async function historyBody(source: WebSource, folderId: string, daysText:
     throw new WebActionError(400, 'E_WEB_BAD_REQUEST', `days must be a whole number from 1 to ${MAX_HISTORY_DAYS}`);
   const status = await source.status();
   if (!status.folders.some((f) => f.id === folderId)) throw noFolder(folderId);
-  return { api: API_VERSION, folder: folderId, days, checks: await source.history(folderId, now - days * 86_400_000) };
+  return { api: API_VERSION, folder: folderId, days, checks: await source.history(folderId, days, now) };
 }
 
 export function noFolder(folderId: string): WebActionError {
