@@ -24,6 +24,7 @@ import { startCliAgent } from '../harness/cli-pair.js';
 import { ApiShapes } from '../harness/api-shapes.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
+import { TestSmtpServer } from '../harness/smtp.js';
 
 /** The terminal tests' hostile names (hostile-names-everywhere.test.ts), and markup. */
 const HOSTILE = [
@@ -467,6 +468,43 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     assert.equal(samples.find((s) => s.name === 'synker_outbox_messages')?.value, 0);
     assert.equal(of('synker_folder_complete', 'more')?.value, 0, 'the folder never verified is not complete');
     assert.equal(of('synker_folder_last_verified_timestamp_seconds', 'more'), undefined, 'nor has it a time');
+  });
+
+  await t.test('send the report again: 409 without e-mail set up; then 202, queued through the outbox and delivered', async (st) => {
+    const none = await request(port, '/api/v1/folders/photos/report', { method: 'POST', headers: act });
+    assert.equal(none.status, 409, none.text);
+    assert.equal((none.json as { error: { code: string } }).error.code, 'E_WEB_NO_SMTP');
+    const smtp = await new TestSmtpServer().start();
+    st.after(() => smtp.stop());
+    const events = await openEvents(port, token);
+    st.after(() => events.close());
+    const now = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    const section = { host: '127.0.0.1', port: smtp.port, starttls: 'never', from: 'synker <s@nas.test>', to: ['owner@example.test'], clientName: 'nas.test' };
+    await writeFile(configFile, JSON.stringify({ ...now, smtp: section }, null, 2));
+    assert.deepEqual(await events.next('status'), { reason: 'config' });
+    const noReport = await request(port, '/api/v1/folders/more/report', { method: 'POST', headers: act });
+    assert.equal(noReport.status, 404, 'a folder never checked has no report to send');
+    assert.equal((noReport.json as { error: { code: string } }).error.code, 'E_WEB_NO_REPORT');
+    const sent = await request(port, '/api/v1/folders/photos/report', { method: 'POST', headers: act });
+    assert.equal(sent.status, 202, sent.text);
+    assert.deepEqual(shapes.check(sent.json, 'ReportQueued'), []);
+    assert.deepEqual(await events.next('status'), { reason: 'outbox' }, 'queued');
+    assert.deepEqual(await events.next('status'), { reason: 'outbox' }, 'delivered (or left waiting)');
+    assert.equal(smtp.received.length, 1);
+    const mail = await smtp.parsed(0);
+    assert.match(mail.subject ?? '', /^Backup of photos on nas: .*missing.* \(sent again\)$/);
+    const text = mail.text ?? '';
+    assert.match(text, /Missing on backup: 9, /);
+    assert.match(text, /esc\\u\{1b\}\[2J/, 'names escaped as in the terminal');
+    assert.doesNotMatch(text, /\u001b/, 'no raw control character');
+    assert.doesNotMatch(mail.html || '', /<b onmouseover/, 'markup in a name is text in the HTML part');
+    // Asked again within the same minute: the same message, not sent twice (a new minute: a new one).
+    const before = Math.floor(Date.now() / 60_000);
+    const again = await request(port, '/api/v1/folders/photos/report', { method: 'POST', headers: act });
+    const after = Math.floor(Date.now() / 60_000);
+    assert.equal(again.status, 202);
+    assert.deepEqual(await events.next('status'), { reason: 'outbox' });
+    if (before === after) assert.equal(smtp.received.length, 1);
   });
 
   await t.test('event streams are bounded: the 17th is refused with 503', async () => {
