@@ -245,7 +245,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       feed.subscribe((ended) => events.checkEnded({ folder: ended.folder, at: ended.at, status: ended.status }));
     }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), schedule?.stop(), feed?.close(), web?.close(), server.close()]);
+    await Promise.allSettled([
+      registered?.remove(),
+      discovery?.stop(),
+      control?.close(),
+      schedule?.stop(),
+      feed?.close(),
+      web?.close(),
+      server.close(),
+    ]);
     await homeLock.release();
     throw err;
   }

@@ -165,7 +165,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
     const given = url.searchParams.get('token');
     if (url.pathname === '/' && given !== null) {
-      if (!isToken(given, o.token)) return sendError(res, 401, 'E_WEB_TOKEN', 'the token in the address is not this agent\'s', TOKEN_HINT);
+      if (!isToken(given, o.token)) return sendError(res, 401, 'E_WEB_TOKEN', "the token in the address is not this agent's", TOKEN_HINT);
       // The token leaves the address bar (and the history) at once.
       res.writeHead(303, {
         Location: '/',
@@ -233,7 +233,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   }
 }
 
-const TOKEN_HINT = 'Open the page with `synker ui` (it adds the token), or send "Authorization: Bearer TOKEN" (the token is in the data directory\'s web-token file).';
+const TOKEN_HINT =
+  'Open the page with `synker ui` (it adds the token), or send "Authorization: Bearer TOKEN" (the token is in the data directory\'s web-token file).';
 
 async function knownFolder(source: WebSource, id: string): Promise<void> {
   if (!(await source.status()).folders.some((f) => f.id === id)) throw noFolder(id);

@@ -37,7 +37,11 @@ test('folderVerdict: one word for each state of a folder', () => {
     'a later verification (by hand) answers for the failed scheduled check',
   );
   assert.equal(folderVerdict({ ...backup, lastVerified: result('complete', 1), staleAlertAt: at(5) }), 'stale');
-  assert.equal(folderVerdict({ ...backup, lastVerified: result('complete', 6), staleAlertAt: at(5) }), 'complete', 'verified since the alert');
+  assert.equal(
+    folderVerdict({ ...backup, lastVerified: result('complete', 6), staleAlertAt: at(5) }),
+    'complete',
+    'verified since the alert',
+  );
   const problem = { code: 'E_FOLDER_ABSENT', message: 'absent', hint: null };
   assert.equal(folderVerdict({ ...backup, lastVerified: result('complete', 1), problem }), 'absent');
   const source = { ...backup, role: 'source' as const };
@@ -47,7 +51,7 @@ test('folderVerdict: one word for each state of a folder', () => {
   assert.equal(folderVerdict({ ...source, problem }), 'absent');
 });
 
-test('checkNow runs the schedule\'s check at once, one at a time, refusing a second while it runs or waits', async (t) => {
+test("checkNow runs the schedule's check at once, one at a time, refusing a second while it runs or waits", async (t) => {
   const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
   const store = new ScheduleStateStore(path.join(await tempDir(t), 'schedule.json'));
   const runs: string[] = [];
@@ -166,7 +170,7 @@ test('the token: 32 random bytes made once, owner-only, compared whole', async (
   await assert.rejects(webToken(other), /does not hold a status page token/);
 });
 
-test('the config\'s web section: port, listen address, enabled; anything else refused', () => {
+test("the config's web section: port, listen address, enabled; anything else refused", () => {
   const base = { version: 1, name: 'nas' };
   assert.deepEqual(validateConfig({ ...base, web: { port: 8080, listen: '192.168.1.2', enabled: false } }, 'h').web, {
     port: 8080,
