@@ -187,6 +187,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         dataDir: options.dataDir,
         logger: log,
         check: agentChecks({
+          dataDir: options.dataDir,
           store,
           identity,
           state,
