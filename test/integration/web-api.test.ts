@@ -266,6 +266,14 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     assert.match(token, /^[0-9a-f]{64}$/);
     const { statSync } = await import('node:fs');
     assert.equal(statSync(path.join(dir, 'nas', 'synker', 'data', 'web-token')).mode & 0o777, 0o600);
+    // synker status --open: the status, then the same address (printed; tests never open a browser).
+    const status = await runSynker(['status', '--open'], { env: backupEnv });
+    assert.ok(status.stdout.endsWith(`\noutbox: no message waiting\nhttp://127.0.0.1:${port}/?token=${token}\n`), status.stdout);
+    assert.match(status.stdout, /NEXT CHECK\s+VERDICT\n/);
+    assert.match(status.stdout, /\nphotos\s+backup\s+laptop\s.*\snot-verified\n/, 'the same verdict word as the API');
+    const json = await runSynker(['status', '--json', '--open'], { env: backupEnv });
+    assert.equal((JSON.parse(json.stdout) as { folders: Array<{ verdict: string }> }).folders[0]!.verdict, 'not-verified');
+    assert.match(json.stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/\\?token=${token}`), 'after --json, on stderr');
     // No agent for a home: a clear error saying how to start one.
     const none = await runSynker(['ui', '--no-open'], { env: isolatedEnv(path.join(dir, 'nobody')) });
     assert.equal(none.code, 2);
