@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { errnoCode, SynkerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { API_VERSION, folderBody, historyBody, noFolder, statusBody, WebActionError, type WebSource } from './api.js';
@@ -120,12 +120,17 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   });
 }
 
-/** Host header values that name this server: loopback names, or the address the user chose to listen on. */
-function hostAllowed(hostHeader: string | undefined, listenHost: string, port: number): boolean {
+/**
+ * Host header values that name this server: `localhost`, or an IP address (a
+ * page of another site reaches this server through DNS rebinding only by a
+ * name), with this server's port.
+ */
+function hostAllowed(hostHeader: string | undefined, port: number): boolean {
   if (hostHeader === undefined) return false;
-  const names = ['127.0.0.1', 'localhost', '[::1]'];
-  if (listenHost !== '0.0.0.0' && listenHost !== '::') names.push(listenHost.includes(':') ? `[${listenHost}]` : listenHost);
-  return names.some((n) => hostHeader.toLowerCase() === `${n.toLowerCase()}:${port}`);
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d+)$/.exec(hostHeader);
+  if (m === null || Number(m[2]) !== port) return false;
+  const host = m[1]!.toLowerCase();
+  return host === 'localhost' || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 export function cookieName(port: number): string {
@@ -149,7 +154,7 @@ function bearerToken(req: IncomingMessage): string | undefined {
 
 async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOptions, port: number): Promise<void> {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-  if (!hostAllowed(req.headers.host, o.host, port)) {
+  if (!hostAllowed(req.headers.host, port)) {
     // DNS rebinding: a page of another site whose name now points here.
     req.resume();
     return sendError(res, 403, 'E_WEB_HOST', 'this page answers only to its own address (Host header refused)');
@@ -194,7 +199,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
     if (!isToken(typeof header === 'string' ? header : undefined, o.token))
       return sendError(res, 403, 'E_WEB_CSRF', 'an action needs the X-Synker-Token header');
     const origin = req.headers.origin;
-    if (origin !== undefined && !hostAllowed(origin.replace(/^http:\/\//, ''), o.host, port))
+    if (origin !== undefined && !(origin.startsWith('http://') && hostAllowed(origin.slice('http://'.length), port)))
       return sendError(res, 403, 'E_WEB_CSRF', 'an action from another site is refused');
   }
   const now = (o.now ?? Date.now)();
