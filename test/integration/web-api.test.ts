@@ -96,7 +96,7 @@ async function startWebAgent(t: TestContext, env: NodeJS.ProcessEnv, extra: stri
   const port = await new Promise<number>((resolve, reject) => {
     agent.stderr.setEncoding('utf8').on('data', (d: string) => {
       log += d;
-      const m = /status page: http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+      const m = /status page: http:\/\/[\d.]+:(\d+)\//.exec(log);
       if (m) resolve(Number(m[1]));
     });
     agent.once('exit', () => reject(new Error(`synker agent exited: ${log}`)));
@@ -603,4 +603,17 @@ test('a chosen web port that is taken stops the agent with E_WEB_PORT_IN_USE; th
   });
   t.after(() => server.close());
   assert.ok(server.port > taken && server.port < taken + 10, `took ${server.port} after ${taken}`);
+});
+
+test('another address only when asked (--web-listen), and still behind the token', async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(path.join(dir, 'home'));
+  const agent = await startWebAgent(t, env, ['--no-schedule', '--web-listen', '0.0.0.0']);
+  const page = listeningAddresses(agent.process.pid!).filter((l) => l.port === agent.port);
+  assert.deepEqual(page, [{ address: '0.0.0.0', port: agent.port }]);
+  assert.match(agent.log(), /the status page listens on 0\.0\.0\.0 \(--web-listen\): other machines can reach it; it still needs the token/);
+  const refused = await request(agent.port, '/api/v1/status');
+  assert.equal(refused.status, 401);
+  const token = (await readFile(path.join(dir, 'home', 'synker', 'data', 'web-token'), 'utf8')).trim();
+  assert.equal((await request(agent.port, '/api/v1/status', { headers: { Authorization: `Bearer ${token}` } })).status, 200);
 });
