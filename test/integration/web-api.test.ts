@@ -611,7 +611,10 @@ test('another address only when asked (--web-listen), and still behind the token
   const agent = await startWebAgent(t, env, ['--no-schedule', '--web-listen', '0.0.0.0']);
   const page = listeningAddresses(agent.process.pid!).filter((l) => l.port === agent.port);
   assert.deepEqual(page, [{ address: '0.0.0.0', port: agent.port }]);
-  assert.match(agent.log(), /the status page listens on 0\.0\.0\.0 \(--web-listen\): other machines can reach it; it still needs the token/);
+  assert.match(
+    agent.log(),
+    /the status page listens on 0\.0\.0\.0 \(--web-listen\): other machines can reach it; it still needs the token/,
+  );
   const refused = await request(agent.port, '/api/v1/status');
   assert.equal(refused.status, 401);
   const token = (await readFile(path.join(dir, 'home', 'synker', 'data', 'web-token'), 'utf8')).trim();
