@@ -5,6 +5,9 @@
  * actions it may take (the schedule's check of a folder now; the last report
  * e-mailed again). Its address goes into the data directory for `synker ui`.
  */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../base/errors.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { DEFAULT_WEB_LISTEN, DEFAULT_WEB_PORT, isLoopback, WEB_PORT_TRIES } from '../config/web.js';
 import { formatDeviceId } from '../identity/device-id.js';
@@ -83,12 +86,55 @@ export async function startAgentWeb(ctx: AgentWebContext): Promise<AgentWeb | un
     throw err;
   });
   log.info(`status page: ${server.url} (synker ui opens it with its token)`);
+  const watch = await watchOutbox(ctx);
   return {
     url: server.url,
     async close() {
+      clearInterval(watch);
       await Promise.allSettled([server.close(), removeWebAddress(ctx.dataDir, address)]);
     },
   };
+}
+
+/** How often the outbox is looked at while a page listens: another process (synker outbox --send, check --email) changes it too. */
+const OUTBOX_LOOK_MS = 5_000;
+
+/**
+ * Tells the open pages when the outbox changed, whoever changed it: its
+ * folder's names (messages come and go; the sent journal grows), looked at
+ * every OUTBOX_LOOK_MS, without reading any message.
+ */
+async function watchOutbox(ctx: AgentWebContext): Promise<NodeJS.Timeout> {
+  const dir = outboxDir(ctx.dataDir);
+  let seen: string | undefined;
+  let looking = false;
+  const look = async (): Promise<void> => {
+    if (looking) return;
+    looking = true;
+    try {
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+        names = [];
+      }
+      // The sent journal's size too: a message sent and another queued leave the same names.
+      const journal = names.includes('sent.log') ? (await stat(path.join(dir, 'sent.log'))).size : 0;
+      const now = JSON.stringify([names, journal]);
+      if (seen !== undefined && now !== seen && ctx.events.size > 0) ctx.events.statusChanged({ reason: 'outbox' });
+      seen = now;
+    } catch (err) {
+      ctx.logger.debug(`status page: cannot look at the outbox: ${(err as Error).message}`);
+    } finally {
+      looking = false;
+    }
+  };
+  // What it holds when the agent starts is the mark: every change from then on is told.
+  await look();
+  const timer = setInterval(() => void look(), OUTBOX_LOOK_MS);
+  timer.unref();
+  return timer;
 }
 
 function webSource(ctx: AgentWebContext): WebSource {

@@ -549,6 +549,16 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     if (before === after) assert.equal(smtp.received.length, 1);
   });
 
+  await t.test('an outbox changed by another process is told too (status event)', async (st) => {
+    const events = await openEvents(port, token);
+    st.after(() => events.close());
+    // As another process would leave it: a message file the agent did not write (here, one it cannot read).
+    await writeFile(path.join(dir, 'nas', 'synker', 'data', 'outbox', `${'a'.repeat(24)}.json`), 'not a message');
+    assert.deepEqual(await events.next('status'), { reason: 'outbox' });
+    const status = await request(port, '/api/v1/status', { headers: auth });
+    assert.equal((status.json as { outbox: { damaged: number } }).outbox.damaged, 1);
+  });
+
   await t.test('event streams are bounded: the 17th is refused with 503', async () => {
     const open: Array<{ close(): void }> = [];
     try {
