@@ -111,12 +111,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (err: Error): void => reject(err);
-    server.once('error', fail);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', fail);
-      resolve();
-    });
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => resolve(void server.off('error', reject)));
   });
 }
 
