@@ -10,7 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { errnoCode, SynkerError } from '../base/errors.js';
+import { errnoCode } from '../base/errors.js';
+import { WebPortInUseError } from './errors.js';
 import type { Logger } from '../base/log.js';
 import { API_VERSION, folderBody, historyBody, noFolder, statusBody, WebActionError, type WebSource } from './api.js';
 import type { WebEvents } from './events.js';
@@ -35,22 +36,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
 };
-
-export class WebPortInUseError extends SynkerError {
-  constructor(
-    readonly host: string,
-    readonly port: number,
-    readonly tries: number,
-  ) {
-    super(
-      'E_WEB_PORT_IN_USE',
-      tries === 1
-        ? `cannot serve the status page on ${host}:${port}: another program holds that port`
-        : `cannot serve the status page on ${host}: ports ${port} to ${port + tries - 1} are all taken`,
-      { hint: 'Choose another port with --web-port (or "web": {"port": N} in the config), or --no-web for no page.' },
-    );
-  }
-}
 
 export interface WebServerOptions {
   source: WebSource;
