@@ -52,6 +52,8 @@ export interface BackupScheduleOptions {
   tickMs?: number;
   /** Default: the `schedule` logger on stderr. */
   logger?: Logger;
+  /** Told when an e-mail was queued or sent, or a retry left the outbox as it was (the status page reads it again). */
+  onOutboxChange?: () => void;
 }
 
 export interface BackupSchedule {
@@ -136,7 +138,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;
-      const outcome = await m.sendNotice(notice, run);
+      const outcome = await m.sendNotice(notice, run).finally(() => options.onOutboxChange?.());
       if (outcome.status !== 'already-sent' && outcome.flush !== undefined) logDelivered(log, outcome.flush);
       if (outcome.status === 'queued')
         log.warn(
@@ -147,7 +149,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       if ((await outbox.size()) === 0) return;
       const m = mailer();
       if (!m) return;
-      const result = await m.retry();
+      const result = await m.retry().finally(() => options.onOutboxChange?.());
       logDelivered(log, result);
       if (result.failed.length > 0)
         log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);

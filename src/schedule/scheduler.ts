@@ -49,6 +49,9 @@ export interface SchedulerOptions<R> {
   tickMs?: number;
 }
 
+/** Why checkNow() did not start a check. */
+export type CheckNowRefusal = 'running' | 'stopped';
+
 export class CheckScheduler<R> {
   private readonly options: SchedulerOptions<R>;
   private cron: Cron;
@@ -60,6 +63,9 @@ export class CheckScheduler<R> {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The folder whose check runs now, and those asked for by checkNow() that wait for it. */
+  private current: string | undefined;
+  private readonly asked = new Set<string>();
 
   constructor(options: SchedulerOptions<R>) {
     this.options = options;
@@ -107,10 +113,45 @@ export class CheckScheduler<R> {
   /** One pass: run whatever is due, retry the outbox when it is time. Safe to call directly (tests). */
   tick(): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.serially(() => this.pass());
+  }
+
+  /**
+   * The folder's check, now (the status page's "check now"): the check the
+   * schedule runs, recorded and mailed as a scheduled one, after whatever
+   * check runs at the moment (one at a time). Refused while the folder's
+   * check runs or already waits.
+   */
+  checkNow(folderId: string): CheckNowRefusal | undefined {
+    if (this.stopped) return 'stopped';
+    if (this.current === folderId || this.asked.has(folderId)) return 'running';
+    this.asked.add(folderId);
+    void this.serially(async () => {
+      try {
+        if (this.stopped) return;
+        const now = new Date(this.options.clock.now()).toISOString();
+        const state = await this.options.store.update((fresh) => {
+          fresh.folders[folderId] ??= { firstSeenAt: now };
+          return fresh;
+        });
+        await this.runOne(state, folderId);
+      } finally {
+        this.asked.delete(folderId);
+      }
+    }).catch((err: unknown) => log.error(`the check of ${folderId} asked for failed`, err));
+    return undefined;
+  }
+
+  /** Runs `work` after whatever runs now: passes and checks asked for never overlap. */
+  private serially(work: () => Promise<void>): Promise<void> {
+    const mine: Promise<void> = (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(work)
+      .finally(() => {
+        if (this.running === mine) this.running = undefined;
+      });
+    this.running = mine;
+    return mine;
   }
 
   private arm(ms: number): void {
@@ -164,12 +205,15 @@ export class CheckScheduler<R> {
     const { clock, store, settings } = this.options;
     log.info(`scheduled check of ${id}`);
     let run: CheckRun<R>;
+    this.current = id;
     try {
       run = await this.options.runCheck(id);
     } catch (err) {
       // A failing check must not stop the schedule of the others; it is recorded like any failure.
       if (!(err instanceof SynkerError)) log.error(`the check of ${id} failed unexpectedly`, err);
       run = { summary: errorSummary(err, clock.now()) };
+    } finally {
+      this.current = undefined;
     }
     // Decided on the state as it is now (a manual check may have verified the backup during this one).
     const before = (await store.load()).folders[id] ?? state.folders[id]!;

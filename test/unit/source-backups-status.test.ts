@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backupsLine } from '../../src/cli/commands/status.js';
-import { backupStatus, needsAttention, type FolderStatus, type StatusReport } from '../../src/schedule/status.js';
+import { backupStatus, folderVerdict, needsAttention, type FolderStatus, type StatusReport } from '../../src/schedule/status.js';
 import type { CheckResultSummary } from '../../src/schedule/state.js';
 
 const HOUR = 3_600_000;
@@ -73,7 +73,7 @@ test("one backup's verdict: complete, incomplete, failed since, stale past stale
 });
 
 function source(backups: FolderStatus['backups']): FolderStatus {
-  return {
+  const status: Omit<FolderStatus, 'verdict'> = {
     id: 'photos',
     role: 'source',
     path: '/p',
@@ -86,6 +86,7 @@ function source(backups: FolderStatus['backups']): FolderStatus {
     problem: null,
     backups,
   };
+  return { ...status, verdict: folderVerdict(status) };
 }
 
 test('a stale or incomplete backup of a source folder needs attention; a fresh complete one, or none yet, does not', () => {
