@@ -1,0 +1,547 @@
+// Longer than 300 lines: the whole page is one browser module (the server serves a fixed list of files, no build step):
+// the overview, a folder's page, the history chart, live updates and the two actions read best side by side.
+/**
+ * synker's status page: plain browser JavaScript, no build step, nothing
+ * loaded from the internet. Routes by hash: `#/` lists every folder of this
+ * machine with its verdict; `#/folders/ID` shows one folder's last report
+ * and its history over 90 days (SVG drawn here). The data comes from the
+ * agent's API (docs/api.md); an EventSource on /api/v1/events refreshes it
+ * when a check ends, without a reload.
+ *
+ * Every name from the API (folder paths, file names, device names, messages)
+ * reaches the page through textContent, createTextNode or setAttribute, and
+ * through printable.js's escapes first (the terminal's and e-mail's rule):
+ * never as markup. Sizes, counts and ages come from units.js, the same rules
+ * the terminal and e-mail use (both served by the agent from src/base).
+ */
+import { printablePath, printableText } from './printable.js';
+import { formatAge, formatBytes, formatCount, plural, withSize } from './units.js';
+
+const API = '/api/v1';
+const DAY_MS = 86_400_000;
+const HISTORY_DAYS = 90;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** The token for actions (X-Synker-Token): the agent writes it into this page's meta tag; never stored by the page. */
+function actionToken() {
+  return document.querySelector('meta[name="synker-token"]')?.getAttribute('content') ?? '';
+}
+
+// ---------------------------------------------------------------- small DOM helpers (text only, never markup)
+
+/** An element with attributes and children; strings become text nodes. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const child of children) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  return node;
+}
+
+/** A name from disk or from a peer, escaped as every synker renderer shows it, kept in its own direction. */
+function name(text, tag = 'bdi') {
+  return el(tag, { class: 'name' }, printablePath(String(text)));
+}
+
+// ---------------------------------------------------------------- time
+
+/** The agent's clock minus this browser's: ages are counted from the agent's time, as `synker status` does. */
+let skewMs = 0;
+const now = () => Date.now() + skewMs;
+
+function fullTime(iso) {
+  const d = new Date(iso);
+  return `${d.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' })} (${d.toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+}
+
+function relative(iso) {
+  const ms = Date.parse(iso) - now();
+  return ms <= 0 ? `${formatAge(-ms)} ago` : `in ${formatAge(ms)}`;
+}
+
+/** "2 hours ago", the full time on hover and to screen readers; kept current by tick(). */
+function timeEl(iso) {
+  return el('time', { datetime: iso, title: fullTime(iso), 'data-relative': '' }, relative(iso));
+}
+
+function tick() {
+  for (const t of document.querySelectorAll('time[data-relative]')) t.textContent = relative(t.getAttribute('datetime'));
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `the agent answered ${status}`);
+    this.status = status;
+    this.code = body?.error?.code ?? null;
+    this.hint = body?.error?.hint ?? null;
+  }
+}
+
+async function getJson(path) {
+  const res = await fetch(`${API}${path}`, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body);
+  if (body?.generatedAt) skewMs = Date.parse(body.generatedAt) - Date.now();
+  return body;
+}
+
+async function post(path) {
+  const res = await fetch(`${API}${path}`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { 'X-Synker-Token': actionToken(), Accept: 'application/json' },
+  });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+// ---------------------------------------------------------------- verdicts, in the words `synker status` uses
+
+const VERDICT = {
+  complete: { word: 'complete', mark: '✓' },
+  incomplete: { word: 'incomplete', mark: '!' },
+  failed: { word: 'check failed', mark: '✗' },
+  'not-verified': { word: 'not verified', mark: '?' },
+  stale: { word: 'stale', mark: '⏱' },
+  absent: { word: 'absent', mark: '∅' },
+};
+
+/** The verdict as a badge: a symbol and a word, so colour is never the only signal. */
+function verdictBadge(verdict) {
+  const v = VERDICT[verdict] ?? { word: String(verdict), mark: '?' };
+  return el(
+    'span',
+    { class: `verdict verdict-${VERDICT[verdict] ? verdict : 'unknown'}`, 'data-verdict': verdict },
+    el('span', { 'aria-hidden': 'true' }, v.mark),
+    ` ${v.word}`,
+  );
+}
+
+/** The sentence under a folder's verdict: what it means, with since when. */
+function verdictDetail(folder) {
+  const verified = folder.lastVerified;
+  switch (folder.verdict) {
+    case 'complete':
+      return verified ? ['verified complete ', timeEl(verified.at)] : ['complete'];
+    case 'incomplete':
+      return verified ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')'] : ['the backup is incomplete'];
+    case 'failed':
+      return [
+        'the last check failed: ',
+        printableText(folder.lastCheck?.summary ?? ''),
+        folder.lastCheck ? [' (', timeEl(folder.lastCheck.at), ')'] : null,
+      ];
+    case 'stale':
+      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+    case 'absent':
+      return [printableText(folder.problem?.message ?? 'the folder is not there (an unmounted disk?)')];
+    default:
+      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+  }
+}
+
+/** On a source: one line per backup machine, "verified by nas 2 hours ago", "office-pc 9 days ago (stale)". */
+function backupLines(folder) {
+  if (folder.role !== 'source') return null;
+  const backups = folder.backups ?? [];
+  if (backups.length === 0)
+    return el('p', { class: 'muted' }, 'No backup machine has told this one about a check yet (each backup does after its check).');
+  return el(
+    'ul',
+    { class: 'backups', 'aria-label': 'what each backup machine last verified' },
+    backups.map((b) => {
+      const device = name(b.device?.name ?? b.device?.id ?? '?');
+      const r = b.lastVerified;
+      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ');
+      if (r === null) li.append('not verified yet by ', device);
+      else {
+        li.append('verified by ', device, ' ', timeEl(r.at));
+        if (r.status === 'differences') li.append(`: ${printableText(r.summary)}`);
+        if (b.stale) li.append(' (stale)');
+      }
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- actions
+
+/** A button for a safe action, with its outcome beside it in a live region. */
+function actionButton(label, run) {
+  const out = el('span', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
+  const button = el('button', { type: 'button' }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    showOutcome(out, 'pending', 'sending…');
+    try {
+      const [state, words] = await run();
+      showOutcome(out, state, words);
+    } catch (err) {
+      showOutcome(out, 'refused', refusedWords(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el('span', { class: 'action' }, button, ' ', out);
+}
+
+function showOutcome(out, state, words) {
+  out.dataset.state = state;
+  out.textContent = words;
+}
+
+function refusedWords(err) {
+  if (!(err instanceof ApiError)) return `refused: the agent did not answer (${err.message})`;
+  const hint = err.hint ? ` ${printableText(err.hint)}` : '';
+  return `refused: ${printableText(err.message)}${hint}`;
+}
+
+/** Folders whose "check now" the page started: their check-ended event says "finished" beside the button. */
+const running = new Map();
+
+function checkNow(folderId) {
+  return actionButton('Check now', async () => {
+    await post(`/folders/${encodeURIComponent(folderId)}/check`);
+    running.set(folderId, true);
+    return ['running', 'running: this page updates when the check ends'];
+  });
+}
+
+function sendReport(folderId) {
+  return actionButton('Send the report again', async () => {
+    await post(`/folders/${encodeURIComponent(folderId)}/report`);
+    return ['queued', 'queued: the report goes out through the outbox'];
+  });
+}
+
+// ---------------------------------------------------------------- the overview
+
+function folderFacts(folder) {
+  const facts = el('dl', { class: 'facts' });
+  const row = (term, ...value) => facts.append(el('dt', {}, term), el('dd', {}, ...value));
+  row('role', folder.role === 'backup' ? 'backup (this machine holds the copy)' : 'source (this machine holds the originals)');
+  row(
+    folder.peers.length === 1 ? 'peer' : 'peers',
+    folder.peers.length ? folder.peers.flatMap((p, i) => (i ? [', ', name(p)] : [name(p)])) : 'none yet',
+  );
+  row('path', name(folder.path, 'code'));
+  if (folder.role === 'backup') {
+    row('last verified', folder.lastVerified ? [timeEl(folder.lastVerified.at), ` (${byWords(folder.lastVerified.by)})`] : 'never');
+    row(
+      'next check',
+      folder.overdue ? 'overdue: runs as soon as the agent can' : folder.nextCheck ? timeEl(folder.nextCheck) : 'not scheduled',
+    );
+  }
+  if (folder.problem?.hint) row('what to do', printableText(folder.problem.hint));
+  return facts;
+}
+
+const BY_WORDS = {
+  'scheduled-check': 'scheduled check',
+  'scheduled-sync': 'scheduled sync',
+  'manual-check': 'manual check',
+  'manual-sync': 'manual sync',
+};
+const byWords = (by) => BY_WORDS[by] ?? 'scheduled';
+
+/** A folder's verdict and facts; on the overview under a heading that links to the folder's page. */
+function folderCard(folder, withHeading) {
+  const link = el('a', { href: `#/folders/${encodeURIComponent(folder.id)}` }, name(folder.id));
+  const card = el(
+    'section',
+    { class: `folder role-${folder.role}`, 'data-folder': folder.id, 'aria-label': `folder ${folder.id}` },
+    withHeading ? el('h2', {}, link, ' ', verdictBadge(folder.verdict)) : el('p', { class: 'verdict-line' }, verdictBadge(folder.verdict)),
+    el('p', { class: 'detail' }, verdictDetail(folder)),
+    backupLines(folder),
+    folderFacts(folder),
+  );
+  if (folder.role === 'backup') card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
+  return card;
+}
+
+function outboxLine(outbox) {
+  const waiting =
+    outbox.waiting === 0 ? 'no message waiting' : [`${plural(outbox.waiting, 'e-mail')} waiting since `, timeEl(outbox.oldest)];
+  const damaged =
+    outbox.damaged === 0 ? '' : `, ${plural(outbox.damaged, 'damaged message file')} that will never be sent (synker outbox names them)`;
+  return el('p', { class: 'outbox', 'data-waiting': outbox.waiting }, el('strong', {}, 'Outbox: '), waiting, damaged);
+}
+
+function renderOverview(status) {
+  const main = document.getElementById('main');
+  const title = el('h1', { id: 'title' }, 'Backups on ', name(status.device.name));
+  document.title = `synker: ${printablePath(status.device.name)}`;
+  const counts = new Map();
+  for (const f of status.folders) counts.set(f.verdict, (counts.get(f.verdict) ?? 0) + 1);
+  const summary =
+    status.folders.length === 0
+      ? 'No folders yet: add one with synker folder add.'
+      : `${plural(status.folders.length, 'folder')}: ${[...counts].map(([v, n]) => `${formatCount(n)} ${VERDICT[v]?.word ?? v}`).join(', ')}.`;
+  main.replaceChildren(
+    title,
+    el('p', { class: 'summary' }, summary),
+    ...status.folders.map((f) => folderCard(f, true)),
+    outboxLine(status.outbox),
+    el(
+      'p',
+      { class: 'muted' },
+      `Schedule: "${status.schedule.check}" ${status.schedule.timezone ?? '(local time)'}, e-mail ${status.schedule.email}.`,
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- one folder
+
+function reportSection(folderId, report) {
+  const section = el('section', { class: 'report', 'aria-labelledby': 'report-title' }, el('h2', { id: 'report-title' }, 'The last check'));
+  if (report === null) {
+    section.append(el('p', {}, 'No check of this folder has been recorded yet.'));
+    return section;
+  }
+  section.append(el('p', {}, timeEl(report.at), ': ', printableText(report.summary)));
+  for (const c of report.categories) {
+    const total = withSize(plural(c.count, 'entry', 'entries'), c.bytes);
+    const list = el(
+      'ul',
+      { class: 'items' },
+      c.items.map((item) =>
+        el(
+          'li',
+          {},
+          name(item.path, 'code'),
+          item.detail ? ` ${printableText(item.detail)}` : item.size !== undefined ? ` ${formatBytes(item.size)}` : '',
+        ),
+      ),
+    );
+    section.append(
+      el(
+        'section',
+        { class: 'category', 'data-category': c.category },
+        el('h3', {}, printableText(c.words), el('span', { class: 'count' }, ` ${total}`)),
+        list,
+        c.more > 0 ? el('p', { class: 'more' }, `and ${formatCount(c.more)} more`) : null,
+      ),
+    );
+  }
+  if (report.categories.length === 0) section.append(el('p', {}, 'No differences: the backup matched the source.'));
+  section.append(el('p', { class: 'actions' }, sendReport(folderId)));
+  return section;
+}
+
+const MARK = {
+  complete: { word: 'complete', cls: 'ok' },
+  differences: { word: 'incomplete', cls: 'warn' },
+  error: { word: 'failed', cls: 'bad' },
+};
+
+/** One mark per check: a circle (complete), a square (incomplete), a cross (failed); each with its own title. */
+function markShape(kind, x, y) {
+  if (kind === 'complete') return svg('circle', { cx: x, cy: y, r: 5 });
+  if (kind === 'differences') return svg('rect', { x: x - 4.5, y: y - 4.5, width: 9, height: 9 });
+  return svg('path', { d: `M${x - 5} ${y - 5}L${x + 5} ${y + 5}M${x - 5} ${y + 5}L${x + 5} ${y - 5}` });
+}
+
+function historySection(history) {
+  const W = 720;
+  const end = now();
+  const start = end - history.days * DAY_MS;
+  const x = (iso) => 10 + ((Date.parse(iso) - start) / (end - start)) * (W - 20);
+  const checks = history.checks.filter((c) => Date.parse(c.at) >= start);
+  const tally = { complete: 0, differences: 0, error: 0 };
+  for (const c of checks) tally[c.status] = (tally[c.status] ?? 0) + 1;
+  const said = `${plural(checks.length, 'check')} in the last ${history.days} days: ${formatCount(tally.complete)} complete, ${formatCount(tally.differences)} incomplete, ${formatCount(tally.error)} failed`;
+  const marks = svg('svg', { viewBox: `0 0 ${W} 44`, class: 'chart marks', role: 'img', 'aria-label': said });
+  marks.append(svg('line', { x1: 10, y1: 22, x2: W - 10, y2: 22, class: 'axis' }));
+  for (const c of checks) {
+    const kind = MARK[c.status] ? c.status : 'error';
+    const shape = markShape(kind, x(c.at), 22);
+    shape.setAttribute('class', `mark mark-${MARK[kind].cls}`);
+    shape.setAttribute('data-status', c.status);
+    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? c.device)})` : '';
+    const what =
+      c.status === 'error' ? 'failed' : c.status === 'complete' ? 'complete' : `incomplete: ${plural(c.differences ?? 0, 'difference')}`;
+    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${withSize('', c.bytesMissing ?? 0)}${who}`));
+    marks.append(shape);
+  }
+  const axisLabels = el(
+    'p',
+    { class: 'axis-labels', 'aria-hidden': 'true' },
+    el('span', {}, `${history.days} days ago`),
+    el('span', {}, 'now'),
+  );
+  const legend = el(
+    'ul',
+    { class: 'legend' },
+    Object.entries(MARK).map(([kind, m]) => {
+      const key = svg('svg', { viewBox: '0 0 12 12', class: `key mark-${m.cls}`, 'aria-hidden': 'true' }, markShape(kind, 6, 6));
+      return el('li', {}, key, ` ${m.word}: ${formatCount(tally[kind])}`);
+    }),
+  );
+  const verified = checks.filter((c) => c.status !== 'error');
+  return el(
+    'section',
+    { class: 'history', 'aria-labelledby': 'history-title' },
+    el('h2', { id: 'history-title' }, `History: the last ${history.days} days`),
+    el('p', {}, `${said}.`),
+    marks,
+    axisLabels,
+    legend,
+    lineChart('Differences after each check', verified, (c) => c.differences ?? 0, formatCount, start, end),
+    lineChart('Bytes missing after each check', verified, (c) => c.bytesMissing ?? 0, formatBytes, start, end),
+  );
+}
+
+/** A step line of one number over the 90 days, with its highest value written on the axis. */
+function lineChart(title, checks, value, format, start, end) {
+  const W = 720;
+  const H = 90;
+  const max = Math.max(0, ...checks.map(value));
+  const x = (iso) => 10 + ((Date.parse(iso) - start) / (end - start)) * (W - 20);
+  const y = (v) => H - 10 - (max === 0 ? 0 : (v / max) * (H - 30));
+  const chart = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    class: 'chart line',
+    role: 'img',
+    'aria-label': `${title}: at most ${format(max)}`,
+  });
+  chart.append(svg('line', { x1: 10, y1: H - 10, x2: W - 10, y2: H - 10, class: 'axis' }));
+  chart.append(svg('text', { x: 12, y: 14, class: 'label' }, `max ${format(max)}`));
+  if (checks.length > 0) {
+    let d = '';
+    let lastY = null;
+    for (const c of checks) {
+      const cx = x(c.at).toFixed(1);
+      const cy = y(value(c)).toFixed(1);
+      d += lastY === null ? `M${cx} ${cy}` : `H${cx}V${cy}`;
+      lastY = cy;
+    }
+    d += `H${(W - 10).toFixed(1)}`;
+    chart.append(svg('path', { d, class: 'series' }));
+    for (const c of checks)
+      chart.append(
+        svg('circle', { cx: x(c.at), cy: y(value(c)), r: 2.5, class: 'point' }, svg('title', {}, `${fullTime(c.at)}: ${format(value(c))}`)),
+      );
+  }
+  return el('figure', { class: 'line-chart' }, el('figcaption', {}, title), chart);
+}
+
+async function renderFolder(folderId) {
+  const main = document.getElementById('main');
+  const id = encodeURIComponent(folderId);
+  const [one, history] = await Promise.all([getJson(`/folders/${id}`), getJson(`/folders/${id}/history?days=${HISTORY_DAYS}`)]);
+  document.title = `synker: ${printablePath(folderId)}`;
+  const card = folderCard(one.folder, false);
+  main.replaceChildren(
+    el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
+    el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
+    card,
+    reportSection(one.folder.id, one.lastReport),
+    historySection(history),
+  );
+}
+
+// ---------------------------------------------------------------- routing, errors, live updates
+
+function route() {
+  const match = /^#\/folders\/(.+)$/.exec(location.hash);
+  return match ? { folder: decodeURIComponent(match[1]) } : { folder: null };
+}
+
+let rendering = Promise.resolve();
+
+/** Draws the current route again from fresh data; one at a time, so a burst of events draws once or twice, never out of order. */
+function refresh() {
+  rendering = rendering.then(async () => {
+    const { folder } = route();
+    const outcomes = [...document.querySelectorAll('.outcome[data-state="running"], .outcome[data-state="finished"]')].map((o) => [
+      o.closest('[data-folder]')?.dataset.folder,
+      o.dataset.state,
+      o.textContent,
+    ]);
+    try {
+      if (folder === null) renderOverview(await getJson('/status'));
+      else await renderFolder(folder);
+      document.body.dataset.ready = 'true';
+    } catch (err) {
+      renderError(err);
+    }
+    // An action's outcome outlives the redraw it caused.
+    for (const [id, state, text] of outcomes) {
+      const out = document.querySelector(`[data-folder="${CSS.escape(id ?? '')}"] .actions .outcome`);
+      if (out && !out.textContent) showOutcome(out, state, text);
+    }
+  });
+  return rendering;
+}
+
+function renderError(err) {
+  const main = document.getElementById('main');
+  const status = err instanceof ApiError ? err.status : 0;
+  const words =
+    status === 401
+      ? 'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.'
+      : status === 404
+        ? `Not found: ${printableText(err.message)}`
+        : `The agent did not answer: ${printableText(err.message)}. Is it running? Start it with "synker agent" (or the login service "synker service install").`;
+  main.replaceChildren(
+    el('h1', { id: 'title' }, 'synker'),
+    el('p', { class: 'error', role: 'alert' }, words),
+    el('p', {}, el('a', { href: '#/' }, 'all folders')),
+  );
+}
+
+function setLive(state, words) {
+  const live = document.getElementById('live');
+  live.dataset.state = state;
+  live.textContent = words;
+}
+
+/** The events of the agent; reopened after the agent restarts (the browser retries; a closed stream is reopened here). */
+function listen() {
+  const events = new EventSource(`${API}/events`, { withCredentials: true });
+  let lost = false;
+  events.addEventListener('open', () => {
+    setLive('live', 'live: updates when a check ends');
+    // What changed while the page was not listening.
+    if (lost) refresh();
+    lost = false;
+  });
+  events.addEventListener('error', () => {
+    lost = true;
+    setLive('lost', 'connection to the agent lost: reconnecting…');
+    if (events.readyState === EventSource.CLOSED) setTimeout(listen, 3000);
+  });
+  events.addEventListener('check-ended', (e) => {
+    let data = {};
+    try {
+      data = JSON.parse(e.data);
+    } catch {}
+    if (running.delete(data.folder)) {
+      refresh().then(() => {
+        const out = document.querySelector(`[data-folder="${CSS.escape(String(data.folder))}"] .actions .outcome`);
+        if (out) showOutcome(out, 'finished', `finished: ${MARK[data.status]?.word ?? data.status}`);
+      });
+    } else refresh();
+  });
+  events.addEventListener('status', () => refresh());
+}
+
+window.addEventListener('hashchange', () => {
+  refresh().then(() => document.getElementById('main').focus({ preventScroll: false }));
+});
+refresh();
+listen();
+setInterval(tick, 30_000);
