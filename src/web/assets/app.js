@@ -22,9 +22,14 @@ const DAY_MS = 86_400_000;
 const HISTORY_DAYS = 90;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/** The token for actions (X-Synker-Token): the agent writes it into this page's meta tag; never stored by the page. */
-function actionToken() {
-  return document.querySelector('meta[name="synker-token"]')?.getAttribute('content') ?? '';
+/**
+ * The token for actions (header X-Synker-Token): asked of the agent (GET /api/v1/session, which needs the
+ * page's cookie) when the first action runs, and kept in this page's memory only, never in storage.
+ */
+let token = null;
+async function actionToken() {
+  token ??= (await getJson('/session')).token;
+  return token;
 }
 
 // ---------------------------------------------------------------- small DOM helpers (text only, never markup)
@@ -96,14 +101,19 @@ async function getJson(path) {
   return body;
 }
 
-async function post(path) {
+async function post(path, retry = true) {
   const res = await fetch(`${API}${path}`, {
     method: 'POST',
     credentials: 'same-origin',
     cache: 'no-store',
-    headers: { 'X-Synker-Token': actionToken(), Accept: 'application/json' },
+    headers: { 'X-Synker-Token': await actionToken(), Accept: 'application/json' },
   });
   const body = await res.json().catch(() => null);
+  if (res.status === 403 && body?.error?.code === 'E_WEB_CSRF' && retry) {
+    // A new token since this page asked (the agent made one after its token file was deleted): ask again, once.
+    token = null;
+    return post(path, false);
+  }
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
 }
@@ -313,7 +323,7 @@ function reportSection(folderId, report) {
   }
   section.append(el('p', {}, timeEl(report.at), ': ', printableText(report.summary)));
   for (const c of report.categories) {
-    const total = withSize(plural(c.count, 'entry', 'entries'), c.bytes);
+    const total = withSize(formatCount(c.count), c.bytes);
     const list = el(
       'ul',
       { class: 'items' },
@@ -322,7 +332,9 @@ function reportSection(folderId, report) {
           'li',
           {},
           name(item.path, 'code'),
-          item.detail ? ` ${printableText(item.detail)}` : item.size !== undefined ? ` ${formatBytes(item.size)}` : '',
+          // Where the backup has it (a move), when the agent says.
+          item.otherPath ? [' → ', name(item.otherPath, 'code')] : null,
+          item.detail ? `: ${printableText(item.detail)}` : item.size !== undefined ? `: ${formatBytes(item.size)}` : '',
         ),
       ),
     );
@@ -330,7 +342,8 @@ function reportSection(folderId, report) {
       el(
         'section',
         { class: 'category', 'data-category': c.category },
-        el('h3', {}, printableText(c.words), el('span', { class: 'count' }, ` ${total}`)),
+        el('h3', {}, printableText(c.words), el('span', { class: 'count' }, `: ${total}`)),
+        c.failing === false ? el('p', { class: 'muted' }, 'listed only: these do not make the backup incomplete') : null,
         list,
         c.more > 0 ? el('p', { class: 'more' }, `and ${formatCount(c.more)} more`) : null,
       ),
