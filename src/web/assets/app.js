@@ -123,7 +123,7 @@ async function post(path, retry = true) {
 const VERDICT = {
   complete: { word: 'complete', mark: '✓' },
   incomplete: { word: 'incomplete', mark: '!' },
-  failed: { word: 'check failed', mark: '✗' },
+  failed: { word: 'failed', mark: '✗' },
   'not-verified': { word: 'not verified', mark: '?' },
   stale: { word: 'stale', mark: '⏱' },
   absent: { word: 'absent', mark: '∅' },
@@ -142,6 +142,12 @@ function verdictBadge(verdict) {
 
 /** The sentence under a folder's verdict: what it means, with since when. */
 function verdictDetail(folder) {
+  if (folder.role === 'source' && folder.problem === null) {
+    const told = folder.backups?.length ?? 0;
+    return told === 0
+      ? ['No backup machine has told this one about a check yet (each backup tells its source after its check).']
+      : [`as ${told === 1 ? 'its backup machine' : `its ${formatCount(told)} backup machines`} last told this one:`];
+  }
   const verified = folder.lastVerified;
   switch (folder.verdict) {
     case 'complete':
@@ -167,8 +173,7 @@ function verdictDetail(folder) {
 function backupLines(folder) {
   if (folder.role !== 'source') return null;
   const backups = folder.backups ?? [];
-  if (backups.length === 0)
-    return el('p', { class: 'muted' }, 'No backup machine has told this one about a check yet (each backup does after its check).');
+  if (backups.length === 0) return null;
   return el(
     'ul',
     { class: 'backups', 'aria-label': 'what each backup machine last verified' },
