@@ -37,6 +37,9 @@ import {
   type ManifestSource,
 } from '../peer/server.js';
 import { plural } from '../base/units.js';
+import { WebEvents } from '../web/events.js';
+import { HistoryFeed } from '../schedule/history-feed.js';
+import { startAgentWeb, type AgentWeb, type WebOptions } from './web-page.js';
 
 /** The listening socket's settings are the server's (`host`, `caps`, `timeouts`, `logger`). */
 export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' | 'timeouts' | 'logger'> {
@@ -56,10 +59,14 @@ export interface AgentOptions extends Pick<AgentServerOptions, 'host' | 'caps' |
   interfaces?: readonly string[];
   /** Run the backup folders' check schedule (default true). */
   schedule?: boolean;
+  /** The status page's flags (`--web-port`, `--web-listen`, `--no-web`); the config's `web` section otherwise. */
+  web?: WebOptions;
 }
 
 export interface RunningAgent {
   readonly port: number;
+  /** The status page's address (without its token); undefined when it is off. */
+  readonly webUrl: string | undefined;
   readonly server: AgentServer;
   stop(): Promise<void>;
 }
@@ -134,11 +141,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
 
   let discovery: Discovery | undefined;
+  /** The status page's live updates: every check that ends here, every change of the config or the outbox. */
+  const events = new WebEvents();
   const onChange = (
     config: { folders: FolderConfig[]; trusted: unknown[]; port: number; name: string },
     previous: { port: number; name: string },
   ): void => {
     log.info(`config changed: ${describeFolders(config.folders)}; ${plural(config.trusted.length, 'trusted device')}`);
+    events.statusChanged({ reason: 'config' });
     if (config.port !== previous.port && options.port === undefined)
       log.warn(`the port changed to ${config.port}: restart the agent to listen there (it stays on ${server.port})`);
     // Sessions read the name each time; mDNS announced it once, so peers' lists would show the old one until a restart.
@@ -168,6 +178,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let schedule: BackupSchedule | undefined;
   let control: ControlServer | undefined;
   let registered: RegisteredAgent | undefined;
+  let web: AgentWeb | undefined;
+  let feed: HistoryFeed | undefined;
   try {
     // Without its config file's path the agent cannot tell whether a CLI reads the same config.
     if (options.configPath !== undefined) {
@@ -214,10 +226,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         checkArgs,
         configInForce: () => configInForceFile(store, options.dataDir),
         ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+        onOutboxChange: () => events.statusChanged({ reason: 'outbox' }),
       });
     }
+    web = await startAgentWeb({
+      options: options.web,
+      store,
+      dataDir: options.dataDir,
+      deviceId: identity.deviceId,
+      agentName,
+      schedule: () => schedule,
+      events,
+      logger: log,
+    });
+    if (web !== undefined) {
+      // Every run recorded here, by the schedule or by a CLI (a check the agent did for it too), once recorded.
+      feed = await HistoryFeed.start(options.dataDir);
+      feed.subscribe((ended) => events.checkEnded({ folder: ended.folder, at: ended.at, status: ended.status }));
+    }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), server.close()]);
+    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), schedule?.stop(), feed?.close(), web?.close(), server.close()]);
     await homeLock.release();
     throw err;
   }
@@ -230,12 +258,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | undefined;
   return {
     port: server.port,
+    webUrl: web?.url,
     server,
     stop() {
       stopping ??= (async () => {
         store.off('change', onChange);
         // Each part stops even if another fails; the first failure is reported.
         const results = await Promise.allSettled([
+          web?.close(),
+          feed?.close(),
           registered?.remove(),
           schedule?.stop(),
           discovery?.stop(),

@@ -130,6 +130,7 @@ export function serializeConfig(config: SynkerConfig): string {
     peers: [...config.peers],
     ...(config.smtp === undefined ? {} : { smtp: config.smtp }),
     ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
+    ...(config.web === undefined ? {} : { web: { ...config.web } }),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

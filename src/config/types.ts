@@ -3,6 +3,7 @@
  * docs/configuration.md). The config module owns loading, validation,
  * migration and atomic writes; everyone else reads these types.
  */
+import type { WebConfig } from './web.js';
 
 /** `source` holds the originals (users also say `master`); `backup` holds the copy (`slave`). */
 export type FolderRole = 'source' | 'backup';
@@ -53,6 +54,8 @@ export interface SynkerConfig {
    */
   smtp?: Readonly<Record<string, unknown>> | undefined;
   schedule?: Readonly<Record<string, unknown>> | undefined;
+  /** Where the agent serves its status page (config/web.ts); absent: the defaults. */
+  web?: WebConfig | undefined;
 }
 
 /** Accepts the words users use for roles: source/master and backup/slave. */

@@ -20,6 +20,7 @@ import type { JsonPath } from './json-source.js';
 import { nameProblem } from './device-name.js';
 import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords } from './folder-rules.js';
 import { parsePeerAddress } from './peer-address.js';
+import { checkWebSection } from './web.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
 
 export interface ConfigIssue {
@@ -35,7 +36,7 @@ export class ConfigValidationError extends Error {
   }
 }
 
-const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule'] as const;
+const TOP_KEYS = ['version', 'name', 'port', 'folders', 'trusted', 'peers', 'smtp', 'schedule', 'web'] as const;
 export const FOLDER_KEYS = ['id', 'path', 'role', 'shareWith', 'sync', 'mirror', 'versions'] as const;
 const VERSIONS_KEYS = ['maxAge', 'keep'] as const;
 const TRUSTED_KEYS = ['deviceId', 'name'] as const;
@@ -250,6 +251,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
   // keeps them as written (a save writes back "30s"), the parsed settings are remembered (settings.ts).
   const smtp = checkSection('smtp', raw.smtp, parseSmtpSettings, issue);
   const schedule = checkSection('schedule', raw.schedule, parseScheduleSettings, issue);
+  const web = checkWebSection(raw.web, issue);
 
   if (issues.length > 0) throw new ConfigValidationError(issues);
   return {
@@ -261,6 +263,7 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
     peers,
     ...(smtp === undefined ? {} : { smtp: rememberSmtpSettings(plainCopy(raw.smtp), smtp) }),
     ...(schedule === undefined ? {} : { schedule: rememberScheduleSettings(plainCopy(raw.schedule), schedule) }),
+    ...(web === undefined ? {} : { web }),
   };
 }
 

@@ -8,3 +8,12 @@ export function outboxDir(dataDir: string): string {
 export function scheduleStateFile(dataDir: string): string {
   return path.join(dataDir, 'schedule.json');
 }
+
+/**
+ * Where each folder's check history (`<id>.jsonl`) and last report (`<id>.last-report.json`) are kept
+ * (schedule/history.ts, schedule/last-report.ts): one folder, so the agent watches one place for runs
+ * another process recorded.
+ */
+export function historyDir(dataDir: string): string {
+  return path.join(dataDir, 'history');
+}

@@ -18,6 +18,7 @@ import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { CheckScheduler, type CheckRun } from './scheduler.js';
 import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
 import { ScheduleStateStore } from './state.js';
+import { recordRun } from './record.js';
 import { plural } from '../base/units.js';
 
 /** The parts of the config the schedule reads (the `smtp` and `schedule` sections as written). */
@@ -51,6 +52,8 @@ export interface BackupScheduleOptions {
   tickMs?: number;
   /** Default: the `schedule` logger on stderr. */
   logger?: Logger;
+  /** Told when an e-mail was queued or sent, or a retry left the outbox as it was (the status page reads it again). */
+  onOutboxChange?: () => void;
 }
 
 export interface BackupSchedule {
@@ -97,6 +100,9 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     });
   };
 
+  /** A folder whose config says `sync: true` is synced after its check. */
+  const syncs = (folderId: string): boolean => options.config().folders.find((f) => f.id === folderId)?.sync === true;
+
   const scheduler = new CheckScheduler<CheckReport>({
     settings,
     clock,
@@ -109,13 +115,21 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
         .folders.filter((f) => f.role === 'backup')
         .map((f) => f.id);
     },
+    // The last report and the history of every scheduled run, failed ones too (the status page reads them).
+    record: (folderId, run) =>
+      recordRun(options.dataDir, {
+        folderId,
+        summary: run.summary,
+        ...(run.report !== undefined ? { report: run.report } : {}),
+        by: syncs(folderId) ? 'scheduled-sync' : 'scheduled-check',
+      }),
     runCheck:
       options.runCheck ??
       (async (folderId) => {
         const configPath = (await options.configInForce?.()) ?? options.configPath;
         return runCheckProcess(folderId, {
           // A folder whose config says `sync: true` is synced after its check (`synker sync`), the report saying what was fixed.
-          command: options.config().folders.find((f) => f.id === folderId)?.sync === true ? 'sync' : 'check',
+          command: syncs(folderId) ? 'sync' : 'check',
           ...(configPath !== undefined ? { configPath } : {}),
           ...(options.env !== undefined ? { env: options.env } : {}),
           ...(options.checkArgs !== undefined ? { extraArgs: options.checkArgs } : {}),
@@ -124,7 +138,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
     notify: async (notice, run) => {
       const m = mailer();
       if (!m) return;
-      const outcome = await m.sendNotice(notice, run);
+      const outcome = await m.sendNotice(notice, run).finally(() => options.onOutboxChange?.());
       if (outcome.status !== 'already-sent' && outcome.flush !== undefined) logDelivered(log, outcome.flush);
       if (outcome.status === 'queued')
         log.warn(
@@ -135,7 +149,7 @@ export function startBackupSchedule(options: BackupScheduleOptions): BackupSched
       if ((await outbox.size()) === 0) return;
       const m = mailer();
       if (!m) return;
-      const result = await m.retry();
+      const result = await m.retry().finally(() => options.onOutboxChange?.());
       logDelivered(log, result);
       if (result.failed.length > 0)
         log.warn(`${plural(result.remaining, 'e-mail')} still wait in the outbox: ${result.failed[0]!.error.message}`);

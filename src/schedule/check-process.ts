@@ -71,6 +71,7 @@ export function summarizeReport(report: CheckReport, origin: 'scheduled' | 'manu
       summary: syncPhrase(report, sync),
       // Extras kept without --delete do not make the backup incomplete (sync.complete): not counted here either.
       differences: failingAfterSync(sync).failing,
+      bytesMissing: failingAfterSync(sync).failingBytes,
       fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted,
       ...(report.source.name ? { peer: report.source.name } : {}),
       by,
@@ -81,6 +82,7 @@ export function summarizeReport(report: CheckReport, origin: 'scheduled' | 'manu
     at,
     summary: report.complete ? 'complete' : differencePhrase(report),
     differences: report.summary.failing,
+    bytesMissing: report.summary.failingBytes,
     ...(report.source.name ? { peer: report.source.name } : {}),
     by,
   };

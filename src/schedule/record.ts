@@ -1,30 +1,108 @@
 /**
- * A `synker check` or `synker sync` run by hand is a verification like a
- * scheduled one: each folder it compared with its source is recorded in the
- * schedule's state (state.ts), where `synker status` reads who verified the
- * backup and when. Recording is best effort: the check's own result stands
- * even when the state cannot be written (that is logged, with why).
+ * Recording a check or sync that ended, in every place it is kept:
+ * - the folder's last report and its history (last-report.ts, history.ts),
+ *   for every run: scheduled (scheduler.ts through backup-schedule.ts), done
+ *   by the agent for a `synker check` (the CLI records what the agent sends
+ *   back, as for a check it ran itself), or run by the CLI alone; failed ones
+ *   too. The report goes first, so whoever hears of the history record
+ *   (history-feed.ts) reads the report of that run;
+ * - a `synker check` or `synker sync` run by hand is also a verification like
+ *   a scheduled one: each folder it compared with its source is recorded in
+ *   the schedule's state (state.ts), where `synker status` reads who verified
+ *   the backup and when (the schedule records its own runs there itself).
+ * Recording is best effort: the check's own result stands even when a file
+ * cannot be written (that is logged, with why).
  */
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { scheduleStateFile } from '../dirs/data-files.js';
 import type { CheckReport } from '../report/model.js';
 import { summarizeReport } from './check-process.js';
-import { ScheduleStateStore, recordVerification } from './state.js';
+import { appendHistory, historyRecordOf, type HistoryDevice } from './history.js';
+import { lastReportOf, lastReportOfFailure, writeLastReport } from './last-report.js';
+import { ScheduleStateStore, recordVerification, type CheckResultSummary, type VerifiedBy } from './state.js';
 
 const log = createLogger('schedule');
 
-/** Records every report that compared the backup with its source; returns how many were recorded. */
+export interface RunToRecord {
+  folderId: string;
+  summary: CheckResultSummary;
+  /** The run's report; absent when it ended without one (its process died or could not start). */
+  report?: CheckReport;
+  /** Who ran it, when the summary does not say (a failure without a report). */
+  by?: VerifiedBy;
+  /** On a source: the backup machine that told this one (the report, when any, is that machine's). */
+  device?: HistoryDevice;
+}
+
+/**
+ * Writes the run's last report, then adds it to the folder's history. Throws
+ * the first write's error (after trying both); callers log it and go on.
+ */
+export async function recordRun(dataDir: string, run: RunToRecord, now = Date.now()): Promise<void> {
+  const by = run.summary.by ?? run.by ?? 'scheduled-check';
+  const report = run.report;
+  const durationMs = report === undefined ? undefined : Date.parse(report.finishedAt) - Date.parse(report.startedAt);
+  let failure: unknown;
+  try {
+    await writeLastReport(
+      dataDir,
+      report === undefined ? lastReportOfFailure(run.folderId, run.summary, by) : lastReportOf(report, run.summary, by),
+    );
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await appendHistory(
+      dataDir,
+      run.folderId,
+      historyRecordOf(run.summary, {
+        by,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(run.device !== undefined ? { device: run.device } : {}),
+      }),
+      now,
+    );
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** recordRun, logging instead of throwing: a run's result stands whether or not it could be recorded. */
+export async function recordRunLogged(dataDir: string, run: RunToRecord, now = Date.now()): Promise<boolean> {
+  try {
+    await recordRun(dataDir, run, now);
+    return true;
+  } catch (err) {
+    log.warn(
+      `could not record the ${run.summary.by?.endsWith('sync') ? 'sync' : 'check'} of "${run.folderId}" in its history: ${describe(err)}`,
+    );
+    return false;
+  }
+}
+
+function describe(err: unknown): string {
+  const hint = err instanceof SynkerError && err.hint !== undefined ? ` (${err.hint})` : '';
+  return `${(err as Error).message ?? String(err)}${hint}`;
+}
+
+/**
+ * Records every report of a run by hand: its history and last report, and,
+ * when it compared the backup with its source, the verification. Returns how
+ * many verifications were recorded.
+ */
 export async function recordManualRuns(dataDir: string, reports: readonly CheckReport[], now = Date.now()): Promise<number> {
   const store = new ScheduleStateStore(scheduleStateFile(dataDir));
   let recorded = 0;
   for (const report of reports) {
+    const summary = summarizeReport(report, 'manual');
     try {
-      if (await recordVerification(store, report.folderId, summarizeReport(report, 'manual'), now)) recorded++;
+      if (await recordVerification(store, report.folderId, summary, now)) recorded++;
     } catch (err) {
-      const hint = err instanceof SynkerError && err.hint !== undefined ? ` (${err.hint})` : '';
-      log.warn(`could not record the check of "${report.folderId}" for synker status: ${(err as Error).message ?? String(err)}${hint}`);
+      log.warn(`could not record the check of "${report.folderId}" for synker status: ${describe(err)}`);
     }
+    await recordRunLogged(dataDir, { folderId: report.folderId, summary, report }, now);
   }
   return recorded;
 }

@@ -38,11 +38,19 @@ export interface SchedulerOptions<R> {
   runCheck: (folderId: string) => Promise<CheckRun<R>>;
   /** Queue the e-mail for a notice (through the outbox). */
   notify: (notice: Notice, run: CheckRun<R>) => Promise<void>;
+  /**
+   * Keep the run where the status page reads it (record.ts recordRun: the last report, the history), after
+   * the state is written. Best effort: a failure is logged and the schedule goes on.
+   */
+  record?: (folderId: string, run: CheckRun<R>) => Promise<void>;
   /** Retry what waits in the outbox. */
   retryOutbox?: () => Promise<void>;
   /** How often the wall clock is compared with the schedule (default 30 s). */
   tickMs?: number;
 }
+
+/** Why checkNow() did not start a check. */
+export type CheckNowRefusal = 'running' | 'stopped';
 
 export class CheckScheduler<R> {
   private readonly options: SchedulerOptions<R>;
@@ -55,6 +63,9 @@ export class CheckScheduler<R> {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The folder whose check runs now, and those asked for by checkNow() that wait for it. */
+  private current: string | undefined;
+  private readonly asked = new Set<string>();
 
   constructor(options: SchedulerOptions<R>) {
     this.options = options;
@@ -102,10 +113,42 @@ export class CheckScheduler<R> {
   /** One pass: run whatever is due, retry the outbox when it is time. Safe to call directly (tests). */
   tick(): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.pass().finally(() => {
-      this.running = undefined;
+    return this.serially(() => this.pass());
+  }
+
+  /**
+   * The folder's check, now (the status page's "check now"): the check the
+   * schedule runs, recorded and mailed as a scheduled one, after whatever
+   * check runs at the moment (one at a time). Refused while the folder's
+   * check runs or already waits.
+   */
+  checkNow(folderId: string): CheckNowRefusal | undefined {
+    if (this.stopped) return 'stopped';
+    if (this.current === folderId || this.asked.has(folderId)) return 'running';
+    this.asked.add(folderId);
+    void this.serially(async () => {
+      try {
+        if (this.stopped) return;
+        const now = new Date(this.options.clock.now()).toISOString();
+        const state = await this.options.store.update((fresh) => {
+          fresh.folders[folderId] ??= { firstSeenAt: now };
+          return fresh;
+        });
+        await this.runOne(state, folderId);
+      } finally {
+        this.asked.delete(folderId);
+      }
+    }).catch((err: unknown) => log.error(`the check of ${folderId} asked for failed`, err));
+    return undefined;
+  }
+
+  /** Runs `work` after whatever runs now: passes and checks asked for never overlap. */
+  private serially(work: () => Promise<void>): Promise<void> {
+    const mine: Promise<void> = (this.running ?? Promise.resolve()).catch(() => undefined).then(work).finally(() => {
+      if (this.running === mine) this.running = undefined;
     });
-    return this.running;
+    this.running = mine;
+    return mine;
   }
 
   private arm(ms: number): void {
@@ -159,12 +202,15 @@ export class CheckScheduler<R> {
     const { clock, store, settings } = this.options;
     log.info(`scheduled check of ${id}`);
     let run: CheckRun<R>;
+    this.current = id;
     try {
       run = await this.options.runCheck(id);
     } catch (err) {
       // A failing check must not stop the schedule of the others; it is recorded like any failure.
       if (!(err instanceof SynkerError)) log.error(`the check of ${id} failed unexpectedly`, err);
       run = { summary: errorSummary(err, clock.now()) };
+    } finally {
+      this.current = undefined;
     }
     // Decided on the state as it is now (a manual check may have verified the backup during this one).
     const before = (await store.load()).folders[id] ?? state.folders[id]!;
@@ -184,6 +230,13 @@ export class CheckScheduler<R> {
       const lastVerified = laterVerified(decided.state.lastVerified, fresh.folders[id]?.lastVerified);
       fresh.folders[id] = { ...decided.state, ...(lastVerified === undefined ? {} : { lastVerified }) };
     });
+    if (this.options.record !== undefined) {
+      try {
+        await this.options.record(id, run);
+      } catch (err) {
+        log.warn(`could not record the check of ${id} in its history:`, err);
+      }
+    }
     log.info(`check of ${id}: ${run.summary.summary}`);
   }
 }

@@ -35,6 +35,8 @@ export interface CheckResultSummary {
   summary: string;
   /** Differences that make the backup incomplete (complete: 0); after a sync, those it left. */
   differences?: number;
+  /** The bytes of those differences (absent when the check could not be done, and in records written before synker said). */
+  bytesMissing?: number;
   /** A scheduled sync: files and folders it fixed (copied, renamed, created, set, removed). */
   fixed?: number;
   peer?: string;

@@ -32,6 +32,38 @@ export interface FolderStatus {
   staleAlertAt: string | null;
   /** Why the folder cannot be used now (absent: an unmounted disk; another folder's marker; unreadable), or null. */
   problem: { code: string; message: string; hint: string | null } | null;
+  /** The one word for the folder (folderVerdict): what `synker status` and the page say. */
+  verdict: Verdict;
+}
+
+/**
+ * The folder's state in one word, the same in the terminal, on the page and
+ * in the API (docs/api.md): `absent` the folder is not there; `stale` the
+ * "not verified since" alert stands; `failed` the last check could not
+ * compare and nothing verified the backup since; `not-verified` no check ever
+ * compared it; `incomplete` / `complete` what the last verification found.
+ */
+export type Verdict = 'complete' | 'incomplete' | 'failed' | 'not-verified' | 'stale' | 'absent';
+
+/** From worst to best: a source folder says the worst of what its backups told it. */
+export const VERDICT_ORDER: readonly Verdict[] = ['absent', 'stale', 'failed', 'incomplete', 'not-verified', 'complete'];
+
+/** What the folder's records say, as one Verdict (backups: what each backup machine told a source folder). */
+export function folderVerdict(
+  f: Pick<FolderStatus, 'role' | 'lastCheck' | 'lastVerified' | 'staleAlertAt' | 'problem'> & {
+    backups?: ReadonlyArray<{ verdict: Verdict }>;
+  },
+): Verdict {
+  if (f.problem !== null) return 'absent';
+  if (f.role === 'source') {
+    // A source is checked by its backups: it knows only what they told it.
+    const told = (f.backups ?? []).map((b) => VERDICT_ORDER.indexOf(b.verdict));
+    return told.length === 0 ? 'not-verified' : VERDICT_ORDER[Math.min(...told)]!;
+  }
+  if (alertStands(f)) return 'stale';
+  if (f.lastCheck !== null && f.lastCheck.status === 'error' && !supersedes(f.lastVerified, f.lastCheck.at)) return 'failed';
+  if (f.lastVerified === null) return 'not-verified';
+  return f.lastVerified.status === 'complete' ? 'complete' : 'incomplete';
 }
 
 export interface StatusReport {
@@ -69,7 +101,7 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
       overdue = due <= now;
       nextCheck = Number.isFinite(due) ? new Date(due).toISOString() : null;
     }
-    return {
+    const status: Omit<FolderStatus, 'verdict'> = {
       id: folder.id,
       role: folder.role,
       path: folder.path,
@@ -81,6 +113,7 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
       staleAlertAt: fs?.staleAlertAt ?? null,
       problem: problems[index] ?? null,
     };
+    return { ...status, verdict: folderVerdict(status) };
   });
   return {
     folders,
@@ -95,11 +128,11 @@ function supersedes(verified: CheckResultSummary | null, at: string | null | und
 }
 
 /** The "not verified since" alert is out and no check verified the backup since it went out. */
-export function alertStands(f: FolderStatus): boolean {
+export function alertStands(f: Pick<FolderStatus, 'staleAlertAt' | 'lastVerified'>): boolean {
   return f.staleAlertAt !== null && !supersedes(f.lastVerified, f.staleAlertAt);
 }
 
-export function needsAttention(status: StatusReport): boolean {
+export function needsAttention(status: Pick<StatusReport, 'outbox'> & { folders: ReadonlyArray<Omit<FolderStatus, 'verdict'>> }): boolean {
   return (
     status.outbox.waiting > 0 ||
     status.outbox.damaged > 0 ||

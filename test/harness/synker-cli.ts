@@ -53,6 +53,8 @@ export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     SYNKER_HOME: `${home}/synker`,
     XDG_RUNTIME_DIR: `${home}/run`,
     NO_COLOR: '1',
+    // `synker ui` and `status --open` print the page's address: a test never opens a browser.
+    SYNKER_NO_BROWSER: '1',
     ...extra,
   };
   delete env.XDG_CONFIG_HOME;

@@ -1,5 +1,6 @@
 /**
- * `synker agent [--port N] [--listen ADDRESS] [--name NAME] [--no-discovery] [--interface IFACE]... [--no-schedule]`:
+ * `synker agent [--port N] [--listen ADDRESS] [--name NAME] [--no-discovery] [--interface IFACE]... [--no-schedule]
+ *   [--web-port N] [--web-listen ADDRESS] [--no-web]`:
  * serve this device's folders to trusted peers until SIGINT or SIGTERM.
  * Logs go to stderr; config changes apply without a restart.
  */
@@ -20,6 +21,9 @@ interface AgentFlags {
   name?: string;
   discovery: boolean;
   schedule: boolean;
+  web: boolean;
+  webPort?: string;
+  webListen?: string;
 }
 
 const log = createLogger('agent');
@@ -42,9 +46,21 @@ export function register(program: Command): void {
       [] as string[],
     )
     .option('--no-schedule', 'do not run the scheduled checks of backup folders')
+    .option('--web-port <n>', 'serve the status page on this port (default: 7781, or the next free one; 0 picks any free one)')
+    .option(
+      '--web-listen <address>',
+      'serve the status page on this address (default 127.0.0.1: this machine only; another address lets the LAN reach it, still behind its token)',
+    )
+    .option('--no-web', 'no status page')
     .action(
       action(async (flags: AgentFlags, cmd: Command) => {
         const port = flags.port === undefined ? undefined : parsePort(flags.port);
+        const webPort = flags.webPort === undefined ? undefined : parsePort(flags.webPort, '--web-port');
+        if (flags.webListen !== undefined && isIP(flags.webListen) === 0)
+          throw new UsageError(
+            `--web-listen must be an IP address of this machine, got "${flags.webListen}"`,
+            'e.g. --web-listen 127.0.0.1 (this machine only, the default) or --web-listen 192.168.1.20',
+          );
         // Peers refuse a hello whose name breaks these rules: say so here, not on every peer.
         const nameIssue = flags.name === undefined ? undefined : nameProblem(flags.name);
         if (nameIssue !== undefined) throw new UsageError(`--name ${nameIssue}`);
@@ -66,6 +82,11 @@ export function register(program: Command): void {
             discovery: flags.discovery,
             interfaces: flags.interface,
             schedule: flags.schedule,
+            web: {
+              ...(flags.web === false ? { enabled: false } : {}),
+              ...(webPort !== undefined ? { port: webPort } : {}),
+              ...(flags.webListen !== undefined ? { listen: flags.webListen } : {}),
+            },
             ...(port !== undefined ? { port } : {}),
             ...(flags.listen !== undefined ? { host: flags.listen } : {}),
             ...(flags.name !== undefined ? { name: flags.name.trim() } : {}),
@@ -85,12 +106,13 @@ export function register(program: Command): void {
     ['synker agent', 'serve the folders in the config until Ctrl-C'],
     ['synker agent --port 7781 --name nas', "another port and name than the config's"],
     ['synker agent --no-discovery', 'no mDNS (peers list this machine under "peers")'],
+    ['synker agent --web-port 8080', 'the status page on another port (synker ui finds it)'],
   ]);
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag = '--port'): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got "${text}"`);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${flag} must be a number from 0 to 65535, got "${text}"`);
   return port;
 }
 

@@ -28,6 +28,7 @@ const modules: readonly CommandModule[] = [
   { names: ['trust', 'untrust', 'trusted'], load: () => import('./trust.js') },
   { names: ['folder'], load: () => import('./folder.js') },
   { names: ['status'], load: () => import('./status.js') },
+  { names: ['ui'], load: () => import('./ui.js') },
   { names: ['outbox'], load: () => import('./outbox.js') },
   { names: ['test-email'], load: () => import('./test-email.js') },
   { names: ['versions'], load: () => import('./versions.js') },

@@ -11,6 +11,7 @@ import { VERIFIED_BY_WORDS, type CheckResultSummary } from '../../schedule/state
 import { alertStands, collectStatus, needsAttention } from '../../schedule/status.js';
 import { printableText } from '../../base/printable.js';
 import { withCliContext } from '../context.js';
+import { printAndOpen } from '../open-page.js';
 import { addExamples } from '../help.js';
 import { EXIT, action } from '../run.js';
 import { formatTable } from '../table.js';
@@ -36,13 +37,15 @@ export function register(program: Command): void {
     .description(
       'per folder: role, peers, last scheduled check and its result, last verification (scheduled, or a synker check or sync run by hand) and who ran it, next scheduled check; e-mails waiting in the outbox',
     )
-    .option('--json', 'machine-readable output');
+    .option('--json', 'machine-readable output')
+    .option('--open', "then open the agent's status page in the browser (as synker ui)");
   addExamples(command, [
     ['synker status', 'is every backup verified?'],
     ['synker status --json', 'for monitoring scripts'],
+    ['synker status --open', 'and the status page, in the browser'],
   ]);
   command.action(
-    action(async (flags: { json?: boolean }, cmd: Command) =>
+    action(async (flags: { json?: boolean; open?: boolean }, cmd: Command) =>
       withCliContext(cmd.optsWithGlobals(), async (ctx) => {
         const status = await collectStatus(ctx.store.current(), ctx.dirs.data, Date.now());
         if (flags.json) process.stdout.write(`${JSON.stringify(status)}\n`);
@@ -51,7 +54,7 @@ export function register(program: Command): void {
           else {
             process.stdout.write(
               formatTable(
-                ['FOLDER', 'ROLE', 'PEERS', 'LAST SCHEDULED CHECK', 'LAST VERIFIED', 'NEXT CHECK'],
+                ['FOLDER', 'ROLE', 'PEERS', 'LAST SCHEDULED CHECK', 'LAST VERIFIED', 'NEXT CHECK', 'VERDICT'],
                 status.folders.map((f) => [
                   f.id,
                   f.role,
@@ -59,6 +62,7 @@ export function register(program: Command): void {
                   f.role === 'backup' ? resultWords(f.lastCheck) : '(checked by the backup)',
                   f.role === 'backup' ? resultWords(f.lastVerified, true) : '-',
                   f.role !== 'backup' ? '-' : f.overdue ? 'overdue: runs when the agent runs' : when(f.nextCheck),
+                  f.verdict,
                 ]),
               ),
             );
@@ -91,6 +95,7 @@ export function register(program: Command): void {
                 : ' (synker outbox names them)';
           process.stdout.write(`outbox: ${waiting}${damaged}${see}\n`);
         }
+        if (flags.open) await printAndOpen(ctx.dirs.data, true, flags.json ? process.stderr : process.stdout);
         return needsAttention(status) ? EXIT.differences : EXIT.ok;
       }),
     ),

@@ -1,0 +1,126 @@
+/**
+ * The agent's status page (src/web): where it listens (flags, then the
+ * config's `web` section, then 127.0.0.1:7781 or the next free port), what
+ * it shows (the status `synker status` collects, this device) and the two
+ * actions it may take (the schedule's check of a folder now; the last report
+ * e-mailed again). Its address goes into the data directory for `synker ui`.
+ */
+import type { ConfigStore } from '../config/config-store.js';
+import { DEFAULT_WEB_LISTEN, DEFAULT_WEB_PORT, isLoopback, WEB_PORT_TRIES } from '../config/web.js';
+import { formatDeviceId } from '../identity/device-id.js';
+import type { Logger } from '../base/log.js';
+import type { BackupSchedule } from '../schedule/backup-schedule.js';
+import { collectStatus } from '../schedule/status.js';
+import { removeWebAddress, writeWebAddress } from '../web/address-file.js';
+import { WebActionError, type WebSource } from '../web/api.js';
+import type { WebEvents } from '../web/events.js';
+import { startWebServer, WebPortInUseError } from '../web/server.js';
+import { webToken } from '../web/token.js';
+import { readHistory } from '../schedule/history.js';
+import { LastReportError, readLastReport } from '../schedule/last-report.js';
+
+/** `--web-port`, `--web-listen`, `--no-web`: each overrides the config's `web` section. */
+export interface WebOptions {
+  enabled?: boolean;
+  port?: number;
+  listen?: string;
+}
+
+export interface AgentWebContext {
+  options: WebOptions | undefined;
+  store: ConfigStore;
+  dataDir: string;
+  deviceId: string;
+  agentName: () => string;
+  schedule: () => BackupSchedule | undefined;
+  events: WebEvents;
+  logger: Logger;
+}
+
+export interface AgentWeb {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the page; undefined when it is off, or the default ports are all taken (logged). */
+export async function startAgentWeb(ctx: AgentWebContext): Promise<AgentWeb | undefined> {
+  const config = ctx.store.current().web ?? {};
+  if ((ctx.options?.enabled ?? config.enabled) === false) return undefined;
+  const host = ctx.options?.listen ?? config.listen ?? DEFAULT_WEB_LISTEN;
+  const chosen = ctx.options?.port ?? config.port;
+  const log = ctx.logger;
+  let server: Awaited<ReturnType<typeof startWebServer>>;
+  try {
+    server = await startWebServer({
+      source: webSource(ctx),
+      events: ctx.events,
+      token: await webToken(ctx.dataDir),
+      host,
+      port: chosen ?? DEFAULT_WEB_PORT,
+      // A port the user chose is that port or an error; the default may move on (another home's agent holds it).
+      tries: chosen === undefined ? WEB_PORT_TRIES : 1,
+      logger: log,
+    });
+  } catch (err) {
+    if (err instanceof WebPortInUseError && chosen === undefined) {
+      log.warn(`${err.message}: running without the status page (${err.hint})`);
+      return undefined;
+    }
+    throw err;
+  }
+  if (chosen === undefined && server.port !== DEFAULT_WEB_PORT)
+    log.info(`port ${DEFAULT_WEB_PORT} is taken (another home's agent?): the status page moved to port ${server.port}`);
+  if (!isLoopback(host))
+    log.warn(`the status page listens on ${host} (--web-listen): other machines can reach it; it still needs the token`);
+  const address = await writeWebAddress(ctx.dataDir, server.host, server.port).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
+  log.info(`status page: ${server.url} (synker ui opens it with its token)`);
+  return {
+    url: server.url,
+    async close() {
+      await Promise.allSettled([server.close(), removeWebAddress(ctx.dataDir, address)]);
+    },
+  };
+}
+
+function webSource(ctx: AgentWebContext): WebSource {
+  const folder = (id: string) => ctx.store.current().folders.find((f) => f.id === id);
+  return {
+    device: () => ({ id: formatDeviceId(ctx.deviceId), name: ctx.agentName() }),
+    status: () => collectStatus(ctx.store.current(), ctx.dataDir, Date.now()),
+    async lastReport(id) {
+      try {
+        const kept = await readLastReport(ctx.dataDir, id);
+        if (kept === null) return null;
+        const { version: _version, ...view } = kept;
+        return view;
+      } catch (err) {
+        // A damaged file is replaced by the next run; the page says "no report" meanwhile, the log says why.
+        if (!(err instanceof LastReportError) || err.code !== 'E_LAST_REPORT_DAMAGED') throw err;
+        ctx.logger.warn(`${err.message} (${err.hint})`);
+        return null;
+      }
+    },
+    history: async (id, days, now) => (await readHistory(ctx.dataDir, id, { days, now })).checks,
+    checkNow(id) {
+      if (folder(id)?.role === 'source')
+        throw new WebActionError(409, 'E_WEB_NOT_BACKUP', `"${id}" holds the originals here: its backups check it`);
+      const schedule = ctx.schedule();
+      if (schedule === undefined)
+        throw new WebActionError(
+          409,
+          'E_WEB_NO_SCHEDULE',
+          'this agent runs without its schedule (--no-schedule)',
+          `Run synker check ${id} in a terminal.`,
+        );
+      const refused = schedule.scheduler.checkNow(id);
+      if (refused === 'running') throw new WebActionError(409, 'E_WEB_CHECK_RUNNING', `a check of "${id}" runs already`);
+      if (refused === 'stopped') throw new WebActionError(409, 'E_WEB_STOPPING', 'the agent is stopping');
+    },
+    async resendReport(id) {
+      throw new WebActionError(404, 'E_WEB_NO_REPORT', `no report of "${id}" is kept yet`);
+    },
+  };
+}

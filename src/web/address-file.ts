@@ -1,0 +1,83 @@
+/**
+ * Where `synker ui` finds the page: the agent writes `web.json` into its data
+ * directory (owner-only) once its page listens, and removes it when it stops.
+ * Each home has its own data directory, so two homes on one machine each open
+ * their own agent's page; a file left by an agent that died is recognised by
+ * its process being gone.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../base/atomic-file.js';
+import { errnoCode } from '../base/errors.js';
+
+export interface WebAddress {
+  /** The page's address, without the token: `http://127.0.0.1:7781/`. */
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+}
+
+export function webAddressFile(dataDir: string): string {
+  return path.join(dataDir, 'web.json');
+}
+
+/** The URL of a page served on `host`:`port` (IPv6 in brackets; every address: loopback). */
+export function pageUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}/`;
+}
+
+export async function writeWebAddress(dataDir: string, host: string, port: number): Promise<WebAddress> {
+  const address: WebAddress = { url: pageUrl(host, port), host, port, pid: process.pid };
+  await writeFileAtomic(webAddressFile(dataDir), `${JSON.stringify(address)}\n`, { mode: 0o600 });
+  return address;
+}
+
+export async function removeWebAddress(dataDir: string, address: WebAddress): Promise<void> {
+  // Only our own: a newer agent of this home may have written its address meanwhile.
+  const now = await readWebAddress(dataDir, () => true);
+  if (now !== undefined && now.pid === address.pid && now.port === address.port) await rm(webAddressFile(dataDir), { force: true });
+}
+
+/** The address of the running agent's page; undefined when none is recorded or its process is gone. */
+export async function readWebAddress(
+  dataDir: string,
+  alive: (pid: number) => boolean = processAlive,
+): Promise<WebAddress | undefined> {
+  let text: string;
+  try {
+    text = await readFile(webAddressFile(dataDir), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const a = value as Partial<WebAddress> | null;
+  if (
+    typeof a !== 'object' ||
+    a === null ||
+    typeof a.url !== 'string' ||
+    typeof a.host !== 'string' ||
+    typeof a.port !== 'number' ||
+    typeof a.pid !== 'number'
+  )
+    return undefined;
+  if (!alive(a.pid)) return undefined;
+  return { url: a.url, host: a.host, port: a.port, pid: a.pid };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it lives, as another user's process (not ours then, but not gone).
+    return errnoCode(err) === 'EPERM';
+  }
+}
