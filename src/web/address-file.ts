@@ -41,10 +41,7 @@ export async function removeWebAddress(dataDir: string, address: WebAddress): Pr
 }
 
 /** The address of the running agent's page; undefined when none is recorded or its process is gone. */
-export async function readWebAddress(
-  dataDir: string,
-  alive: (pid: number) => boolean = processAlive,
-): Promise<WebAddress | undefined> {
+export async function readWebAddress(dataDir: string, alive: (pid: number) => boolean = processAlive): Promise<WebAddress | undefined> {
   let text: string;
   try {
     text = await readFile(webAddressFile(dataDir), 'utf8');

@@ -46,10 +46,7 @@ export function renderMetrics(folders: readonly FolderView[], deviceName: string
   return `${lines.join('\n')}\n`;
 }
 
-function valueOf(
-  name: (typeof FAMILIES)[number][0],
-  v: (CheckResultSummary & { bytesMissing?: number }) | null,
-): number | undefined {
+function valueOf(name: (typeof FAMILIES)[number][0], v: (CheckResultSummary & { bytesMissing?: number }) | null): number | undefined {
   switch (name) {
     case 'synker_folder_last_verified_timestamp_seconds':
       return v === null ? undefined : Date.parse(v.at) / 1000;

@@ -20,10 +20,15 @@ import { pageUrl } from './address-file.js';
 
 /** The page's files, in the package next to the compiled code: the only files the server ever reads. */
 const ASSETS = new URL('../../../src/web/assets/', import.meta.url);
-const STATIC: ReadonlyMap<string, { file: string; type: string }> = new Map([
-  ['/', { file: 'index.html', type: 'text/html; charset=utf-8' }],
-  ['/app.js', { file: 'app.js', type: 'text/javascript; charset=utf-8' }],
-  ['/style.css', { file: 'style.css', type: 'text/css; charset=utf-8' }],
+const JS = 'text/javascript; charset=utf-8';
+const STATIC: ReadonlyMap<string, { file: URL; type: string }> = new Map([
+  ['/', { file: new URL('index.html', ASSETS), type: 'text/html; charset=utf-8' }],
+  ['/app.js', { file: new URL('app.js', ASSETS), type: JS }],
+  ['/style.css', { file: new URL('style.css', ASSETS), type: 'text/css; charset=utf-8' }],
+  // The page writes sizes, counts and ages, and escapes names, by the same rules as the terminal and the
+  // e-mail: the compiled modules themselves (plain ES modules that import nothing), not a copy.
+  ['/units.js', { file: new URL('../base/units.js', import.meta.url), type: JS }],
+  ['/printable.js', { file: new URL('../base/printable.js', import.meta.url), type: JS }],
 ]);
 
 /** A request body bigger than this is refused: the actions take none. */
@@ -165,7 +170,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
     const given = url.searchParams.get('token');
     if (url.pathname === '/' && given !== null) {
-      if (!isToken(given, o.token)) return sendError(res, 401, 'E_WEB_TOKEN', 'the token in the address is not this agent\'s', TOKEN_HINT);
+      if (!isToken(given, o.token)) return sendError(res, 401, 'E_WEB_TOKEN', "the token in the address is not this agent's", TOKEN_HINT);
       // The token leaves the address bar (and the history) at once.
       res.writeHead(303, {
         Location: '/',
@@ -175,7 +180,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
       res.end();
       return;
     }
-    const body = await readFile(new URL(asset.file, ASSETS));
+    const body = await readFile(asset.file);
     res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Length': body.length });
     res.end(body);
     return;
@@ -233,7 +238,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   }
 }
 
-const TOKEN_HINT = 'Open the page with `synker ui` (it adds the token), or send "Authorization: Bearer TOKEN" (the token is in the data directory\'s web-token file).';
+const TOKEN_HINT =
+  'Open the page with `synker ui` (it adds the token), or send "Authorization: Bearer TOKEN" (the token is in the data directory\'s web-token file).';
 
 async function knownFolder(source: WebSource, id: string): Promise<void> {
   if (!(await source.status()).folders.some((f) => f.id === id)) throw noFolder(id);

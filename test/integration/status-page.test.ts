@@ -18,6 +18,7 @@ import { test, type TestContext } from 'node:test';
 import { chromium, type Locator, type Page } from 'playwright-core';
 import { printablePath } from '../../src/base/printable.js';
 import { writeTree } from '../harness/check-pair.js';
+import { TestSmtpServer } from '../harness/smtp.js';
 import { startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
@@ -32,7 +33,7 @@ const HOSTILE = [
   'esc\u001b[2J\u001b[31mEVIL',
   'rlo\u202Egpj.exe',
   '"><img src=x onerror=alert(1)>',
-  '<script>alert(2)<\\script>',
+  '<script>alert(2)',
   "<svg onload=alert(3)> '&amp;",
 ];
 
@@ -94,6 +95,26 @@ function seen(locator: Locator): Promise<string> {
   return locator.innerText();
 }
 
+/** Asks `done` again (each answer is awaited: no fixed sleep) until it says yes, for at most WAIT_MS. */
+async function waitUntil(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await done())) {
+    assert.ok(Date.now() < deadline, 'gave up waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function smtpSection(port: number): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'synker on nas <synker@nas.test>',
+    to: ['owner@example.test'],
+    clientName: 'nas.test',
+  };
+}
+
 /** What the page shows of one folder's history: the kind of every mark, oldest first. */
 function marks(page: Page): Promise<(string | null)[]> {
   return page.locator('.history svg.marks .mark').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')));
@@ -127,7 +148,7 @@ test('the status page shows every folder’s verdict, the differences by categor
   // The schedule runs (so "check now" can), but its own slot is once a year: every check here is the test's.
   const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(configFile, JSON.stringify({ ...config, schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2));
+  await writeFile(configFile, JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2));
 
   let backup = await startWebAgent(t, backupEnv, 0);
   const token = (await readFile(path.join(dir, 'nas', 'synker', 'data', 'web-token'), 'utf8')).trim();
@@ -190,7 +211,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(photos.locator('.facts')), /next check\s+in \d+ (days|weeks)/);
     assert.equal(await docs.locator('h2 .verdict').getAttribute('data-verdict'), 'incomplete');
     assert.match(await seen(docs.locator('h2')), /docs\s+! incomplete/);
-    assert.match(await seen(docs.locator('.detail')), /6 files missing .*\(verified \d+ seconds? ago\)/);
+    assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
     assert.match(await seen(page.locator('h1')), /Backups on nas/);
@@ -207,7 +228,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.deepEqual(await marks(page), ['error', 'differences'], 'one failed and one incomplete check, oldest first');
     assert.match(await seen(page.locator('.history')), /2 checks in the last 90 days: 0 complete, 1 incomplete, 1 failed/);
     const missing = page.locator('.category[data-category="missing"]');
-    assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39\.\d KiB\)$/);
+    assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
     const items = await missing.locator('li code.name').allTextContents();
     for (const name of [...HOSTILE, 'big.bin'])
       assert.ok(items.includes(printablePath(name)), `${JSON.stringify(name)} listed as text: ${items.join(' | ')}`);
@@ -246,11 +267,26 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
   });
 
-  await t.test('"send the report again" without e-mail set up says it was refused, and why', async () => {
+  await t.test('"send the report again": refused while e-mail is not set up, then queued and delivered', async () => {
     const action = page.locator('.report .actions .action');
-    await action.getByRole('button', { name: 'Send the report again' }).click();
+    const button = action.getByRole('button', { name: 'Send the report again' });
+    await button.click();
     await action.locator('.outcome[data-state="refused"]').waitFor({ timeout: WAIT_MS });
-    assert.match(await seen(action.locator('.outcome')), /^refused: .*e-mail/i);
+    assert.match(await seen(action.locator('.outcome')), /^refused: .*e-mail/i, "the agent's reason, in words");
+    const smtp = await new TestSmtpServer().start();
+    t.after(() => smtp.stop());
+    const withSmtp = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...withSmtp, smtp: smtpSection(smtp.port) }, null, 2));
+    // The agent reads the edited config when it changes; until then the answer is still "refused".
+    await waitUntil(async () => {
+      await button.click();
+      await action.locator('.outcome[data-state="refused"], .outcome[data-state="queued"]').waitFor({ timeout: WAIT_MS });
+      return (await action.locator('.outcome').getAttribute('data-state')) === 'queued';
+    });
+    assert.equal(await seen(action.locator('.outcome')), 'queued: the report goes out through the outbox');
+    await waitUntil(async () => smtp.received.length > 0);
+    const mail = await smtp.parsed(0);
+    assert.match(mail.subject ?? '', /docs/, 'the report of docs');
   });
 
   await t.test('after the agent restarts the page reconnects and updates again', async () => {

@@ -326,7 +326,12 @@ function reportSection(folderId, report) {
     section.append(el('p', {}, 'No check of this folder has been recorded yet.'));
     return section;
   }
-  section.append(el('p', {}, timeEl(report.at), ': ', printableText(report.summary)));
+  const by = report.by ? ` (${byWords(report.by)}${report.after === 'sync' ? ', as the sync left the backup' : ''})` : '';
+  section.append(el('p', {}, timeEl(report.at), `: ${printableText(report.summary)}${by}`));
+  if (report.error) {
+    section.append(el('p', { class: 'error' }, `The check failed: ${printableText(report.error.message)}`));
+    if (report.error.hint) section.append(el('p', {}, `What to do: ${printableText(report.error.hint)}`));
+  }
   for (const c of report.categories) {
     const total = withSize(formatCount(c.count), c.bytes);
     const list = el(
@@ -354,7 +359,8 @@ function reportSection(folderId, report) {
       ),
     );
   }
-  if (report.categories.length === 0) section.append(el('p', {}, 'No differences: the backup matched the source.'));
+  if (report.categories.length === 0 && report.status !== 'error')
+    section.append(el('p', {}, 'No differences: the backup matched the source.'));
   section.append(el('p', { class: 'actions' }, sendReport(folderId)));
   return section;
 }
