@@ -378,26 +378,55 @@ function markShape(kind, x, y) {
   return svg('path', { d: `M${x - 5} ${y - 5}L${x + 5} ${y + 5}M${x - 5} ${y + 5}L${x + 5} ${y - 5}` });
 }
 
-function historySection(history) {
-  const W = 720;
+/** The charts' width: the page's, so their text stays the size of the page's text (at 360 px as on a desktop). */
+function chartWidth() {
+  return Math.max(280, Math.min(960, document.getElementById('main').clientWidth || 720));
+}
+
+/** Where a time falls across the charts, all of them on one scale: the lane labels on the left, then 90 days. */
+function timeScale(days) {
+  const width = chartWidth();
+  const left = 78;
+  const right = width - 10;
   const end = now();
-  const start = end - history.days * DAY_MS;
-  const x = (iso) => 10 + ((Date.parse(iso) - start) / (end - start)) * (W - 20);
-  const checks = history.checks.filter((c) => Date.parse(c.at) >= start);
+  const start = end - days * DAY_MS;
+  return { width, left, right, start, end, x: (iso) => left + ((Date.parse(iso) - start) / (end - start)) * (right - left) };
+}
+
+/** One lane per kind of result, so a day of many checks still shows each kind, and the row says the kind as well as the shape. */
+const LANES = ['complete', 'differences', 'error'];
+
+function historySection(history) {
+  const scale = timeScale(history.days);
+  const checks = history.checks.filter((c) => Date.parse(c.at) >= scale.start);
   const tally = { complete: 0, differences: 0, error: 0 };
   for (const c of checks) tally[c.status] = (tally[c.status] ?? 0) + 1;
   const said = `${plural(checks.length, 'check')} in the last ${history.days} days: ${formatCount(tally.complete)} complete, ${formatCount(tally.differences)} incomplete, ${formatCount(tally.error)} failed`;
-  const marks = svg('svg', { viewBox: `0 0 ${W} 44`, class: 'chart marks', role: 'img', 'aria-label': said });
-  marks.append(svg('line', { x1: 10, y1: 22, x2: W - 10, y2: 22, class: 'axis' }));
+  const laneY = (kind) => 16 + LANES.indexOf(kind) * 22;
+  const marks = svg('svg', {
+    viewBox: `0 0 ${scale.width} ${LANES.length * 22 + 10}`,
+    width: scale.width,
+    class: 'chart marks',
+    role: 'img',
+    'aria-label': said,
+  });
+  for (const kind of LANES) {
+    marks.append(svg('text', { x: 8, y: laneY(kind) + 4, class: 'label' }, MARK[kind].word));
+    marks.append(svg('line', { x1: scale.left, y1: laneY(kind), x2: scale.right, y2: laneY(kind), class: 'axis' }));
+  }
   for (const c of checks) {
     const kind = MARK[c.status] ? c.status : 'error';
-    const shape = markShape(kind, x(c.at), 22);
+    const shape = markShape(kind, scale.x(c.at), laneY(kind));
     shape.setAttribute('class', `mark mark-${MARK[kind].cls}`);
     shape.setAttribute('data-status', c.status);
-    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? c.device)})` : '';
+    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
     const what =
-      c.status === 'error' ? 'failed' : c.status === 'complete' ? 'complete' : `incomplete: ${plural(c.differences ?? 0, 'difference')}`;
-    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${withSize('', c.bytesMissing ?? 0)}${who}`));
+      c.status === 'error'
+        ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
+        : c.status === 'complete'
+          ? 'complete'
+          : `incomplete: ${withSize(plural(c.differences ?? 0, 'difference'), c.bytesMissing ?? 0)}`;
+    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`));
     marks.append(shape);
   }
   const axisLabels = el(
@@ -409,12 +438,13 @@ function historySection(history) {
   const legend = el(
     'ul',
     { class: 'legend' },
-    Object.entries(MARK).map(([kind, m]) => {
-      const key = svg('svg', { viewBox: '0 0 12 12', class: `key mark-${m.cls}`, 'aria-hidden': 'true' }, markShape(kind, 6, 6));
-      return el('li', {}, key, ` ${m.word}: ${formatCount(tally[kind])}`);
+    LANES.map((kind) => {
+      const key = svg('svg', { viewBox: '0 0 12 12', class: `key mark-${MARK[kind].cls}`, 'aria-hidden': 'true' }, markShape(kind, 6, 6));
+      return el('li', {}, key, ` ${MARK[kind].word}: ${formatCount(tally[kind])}`);
     }),
   );
-  const verified = checks.filter((c) => c.status !== 'error');
+  // A failed check compared nothing: it has no number of differences.
+  const compared = checks.filter((c) => c.status !== 'error' && c.differences !== null);
   return el(
     'section',
     { class: 'history', 'aria-labelledby': 'history-title' },
@@ -423,43 +453,47 @@ function historySection(history) {
     marks,
     axisLabels,
     legend,
-    lineChart('Differences after each check', verified, (c) => c.differences ?? 0, formatCount, start, end),
-    lineChart('Bytes missing after each check', verified, (c) => c.bytesMissing ?? 0, formatBytes, start, end),
+    lineChart('Differences after each check', compared, (c) => c.differences ?? 0, formatCount, scale),
+    lineChart('Bytes missing after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
   );
 }
 
-/** A step line of one number over the 90 days, with its highest value written on the axis. */
-function lineChart(title, checks, value, format, start, end) {
-  const W = 720;
-  const H = 90;
+/** A step line of one number over the days of `scale`, with its highest value written on the axis. */
+function lineChart(title, checks, value, format, scale) {
+  const H = 96;
   const max = Math.max(0, ...checks.map(value));
-  const x = (iso) => 10 + ((Date.parse(iso) - start) / (end - start)) * (W - 20);
-  const y = (v) => H - 10 - (max === 0 ? 0 : (v / max) * (H - 30));
+  const y = (v) => H - 12 - (max === 0 ? 0 : (v / max) * (H - 34));
+  const last = checks.at(-1);
+  const said = `${title}: ${checks.length === 0 ? 'no check compared the backup' : `at most ${format(max)}, the last ${format(value(last))}`}`;
   const chart = svg('svg', {
-    viewBox: `0 0 ${W} ${H}`,
+    viewBox: `0 0 ${scale.width} ${H}`,
+    width: scale.width,
     class: 'chart line',
     role: 'img',
-    'aria-label': `${title}: at most ${format(max)}`,
+    'aria-label': said,
   });
-  chart.append(svg('line', { x1: 10, y1: H - 10, x2: W - 10, y2: H - 10, class: 'axis' }));
-  chart.append(svg('text', { x: 12, y: 14, class: 'label' }, `max ${format(max)}`));
+  chart.append(svg('line', { x1: scale.left, y1: y(0), x2: scale.right, y2: y(0), class: 'axis' }));
+  chart.append(svg('text', { x: 8, y: y(0) + 4, class: 'label' }, format(0)));
+  chart.append(svg('text', { x: 8, y: y(max) + 4, class: 'label' }, format(max)));
   if (checks.length > 0) {
     let d = '';
-    let lastY = null;
     for (const c of checks) {
-      const cx = x(c.at).toFixed(1);
+      const cx = scale.x(c.at).toFixed(1);
       const cy = y(value(c)).toFixed(1);
-      d += lastY === null ? `M${cx} ${cy}` : `H${cx}V${cy}`;
-      lastY = cy;
+      d += d === '' ? `M${cx} ${cy}` : `H${cx}V${cy}`;
     }
-    d += `H${(W - 10).toFixed(1)}`;
+    d += `H${scale.right.toFixed(1)}`;
     chart.append(svg('path', { d, class: 'series' }));
     for (const c of checks)
       chart.append(
-        svg('circle', { cx: x(c.at), cy: y(value(c)), r: 2.5, class: 'point' }, svg('title', {}, `${fullTime(c.at)}: ${format(value(c))}`)),
+        svg(
+          'circle',
+          { cx: scale.x(c.at), cy: y(value(c)), r: 3, class: 'point' },
+          svg('title', {}, `${fullTime(c.at)}: ${format(value(c))}`),
+        ),
       );
   }
-  return el('figure', { class: 'line-chart' }, el('figcaption', {}, title), chart);
+  return el('figure', { class: 'line-chart' }, el('figcaption', {}, said), chart);
 }
 
 async function renderFolder(folderId) {
@@ -475,6 +509,7 @@ async function renderFolder(folderId) {
     reportSection(one.folder.id, one.lastReport),
     historySection(history),
   );
+  drawnWidth = chartWidth();
 }
 
 // ---------------------------------------------------------------- routing, errors, live updates
@@ -565,6 +600,11 @@ function listen() {
 
 window.addEventListener('hashchange', () => {
   refresh().then(() => document.getElementById('main').focus({ preventScroll: false }));
+});
+let drawnWidth = 0;
+window.addEventListener('resize', () => {
+  // The charts are drawn at the page's width: again when it changed by more than a little (a phone turned).
+  if (route().folder !== null && Math.abs(chartWidth() - drawnWidth) > 40) refresh();
 });
 refresh();
 listen();
