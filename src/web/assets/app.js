@@ -458,6 +458,9 @@ function historySection(history) {
   );
 }
 
+/** A coordinate to a tenth of a pixel (a shorter path; not a number for people: those are units.js's). */
+const tenth = (n) => Math.round(n * 10) / 10;
+
 /** A step line of one number over the days of `scale`, with its highest value written on the axis. */
 function lineChart(title, checks, value, format, scale) {
   const H = 96;
@@ -478,11 +481,11 @@ function lineChart(title, checks, value, format, scale) {
   if (checks.length > 0) {
     let d = '';
     for (const c of checks) {
-      const cx = scale.x(c.at).toFixed(1);
-      const cy = y(value(c)).toFixed(1);
+      const cx = tenth(scale.x(c.at));
+      const cy = tenth(y(value(c)));
       d += d === '' ? `M${cx} ${cy}` : `H${cx}V${cy}`;
     }
-    d += `H${scale.right.toFixed(1)}`;
+    d += `H${tenth(scale.right)}`;
     chart.append(svg('path', { d, class: 'series' }));
     for (const c of checks)
       chart.append(
