@@ -148,7 +148,10 @@ test('the status page shows every folder’s verdict, the differences by categor
   // The schedule runs (so "check now" can), but its own slot is once a year: every check here is the test's.
   const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(configFile, JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2));
+  await writeFile(
+    configFile,
+    JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2),
+  );
 
   let backup = await startWebAgent(t, backupEnv, 0);
   const token = (await readFile(path.join(dir, 'nas', 'synker', 'data', 'web-token'), 'utf8')).trim();
@@ -316,6 +319,17 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.equal(background, 'rgb(13, 17, 23)', 'dark colours');
     await narrow.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-folder-360-dark.png'), fullPage: true });
     await narrow.close();
+  });
+
+  await t.test('without the token the page says how to open it, and shows no data', async () => {
+    const stranger = await browser.newContext();
+    const other = await stranger.newPage();
+    await other.goto(backup.url);
+    const alert = other.getByRole('alert');
+    await alert.waitFor({ timeout: WAIT_MS });
+    assert.match(await seen(alert), /needs the agent's token\. Open it with "synker ui"/);
+    assert.equal(await other.locator('[data-folder]').count(), 0);
+    await stranger.close();
   });
 
   await t.test('the browser asked nothing of another origin, and the page raised no error', async () => {
