@@ -17,6 +17,12 @@ import type { WebEvents } from '../web/events.js';
 import { startWebServer, WebPortInUseError } from '../web/server.js';
 import { webToken } from '../web/token.js';
 import { readHistory } from '../schedule/history.js';
+import { renderKeptReportEmail, resendKey } from '../schedule/resend-report.js';
+import { scheduleSettingsOf, smtpSettingsOf } from '../config/settings.js';
+import { Outbox } from '../mail/outbox.js';
+import { outboxDir } from '../dirs/data-files.js';
+import { composeMessage } from '../mail/compose.js';
+import { flushOutbox } from '../mail/deliver.js';
 import { LastReportError, readLastReport } from '../schedule/last-report.js';
 
 /** `--web-port`, `--web-listen`, `--no-web`: each overrides the config's `web` section. */
@@ -120,7 +126,33 @@ function webSource(ctx: AgentWebContext): WebSource {
       if (refused === 'stopped') throw new WebActionError(409, 'E_WEB_STOPPING', 'the agent is stopping');
     },
     async resendReport(id) {
-      throw new WebActionError(404, 'E_WEB_NO_REPORT', `no report of "${id}" is kept yet`);
+      const config = ctx.store.current();
+      const smtp = smtpSettingsOf(config);
+      if (smtp === undefined)
+        throw new WebActionError(409, 'E_WEB_NO_SMTP', 'e-mail is not set up here (no "smtp" section in the config)', 'See docs/email.md.');
+      const last = await readLastReport(ctx.dataDir, id).catch((err: unknown) => {
+        if (err instanceof LastReportError && err.code === 'E_LAST_REPORT_DAMAGED') return null;
+        throw err;
+      });
+      if (last === null) throw new WebActionError(404, 'E_WEB_NO_REPORT', `no report of "${id}" is kept yet`, `Run a check first.`);
+      const now = Date.now();
+      const settings = scheduleSettingsOf(config);
+      const content = renderKeptReportEmail(last, {
+        now: new Date(now),
+        agentName: ctx.agentName(),
+        ...(settings.timezone !== undefined ? { timeZone: settings.timezone } : {}),
+      });
+      const setup = { settings: smtp, outbox: new Outbox(outboxDir(ctx.dataDir)) };
+      // Queued at once (nothing is lost); delivered in the background, as the schedule's own mail is.
+      const queued = await setup.outbox.add(await composeMessage(smtp, content, resendKey(last, now), new Date(now)));
+      ctx.events.statusChanged({ reason: 'outbox' });
+      if (queued === undefined) return;
+      void flushOutbox(setup)
+        .then((flush) => {
+          for (const f of flush.failed) ctx.logger.warn(`the report of "${id}" sent again waits in the outbox: ${f.error.message}`);
+        })
+        .catch((err: unknown) => ctx.logger.warn(`the report of "${id}" sent again waits in the outbox:`, err as Error))
+        .finally(() => ctx.events.statusChanged({ reason: 'outbox' }));
     },
   };
 }

@@ -26,6 +26,8 @@ import { ProcessGroup, type Finished, type SynkerProcess } from './processes.js'
 import { createSample, DEMO_FOLDER_ID, sampleDifferences } from './sample.js';
 import { REPORT_TO, setUpSides } from './setup.js';
 import { pathNote, quoteArg as quote, synkerCommand } from './command.js';
+import { synkerDirs } from '../dirs/dirs.js';
+import { readToken, tokenFile } from '../web/token.js';
 
 export interface DemoOptions {
   /** The demo folder (cleared first if a previous demo made it). */
@@ -36,6 +38,8 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Environment for the child processes (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** After the last step, keep the agents (and the backup's status page) running until `signal` aborts (Ctrl-C). */
+  keepOpen?: boolean;
 }
 
 export interface DemoPhase {
@@ -99,17 +103,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     signal.throwIfAborted();
     say();
     say('2. Two agents, each with its own identity and SYNKER_HOME, trusting each other');
-    const agentArgs = ['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'];
+    // The backup's status page on a free port (the demo must not take a real agent's 7781); the source serves none.
+    const agentArgs = (role: string): string[] => [
+      ...['agent', '--listen', '127.0.0.1', '--port', '0', '--interface', loopback, '--no-schedule'],
+      ...(role === 'backup' ? ['--web-port', '0'] : ['--no-web']),
+    ];
     const agents = [sides.source, sides.backup].map((side) =>
-      group.start(`${side.role} agent`, agentArgs, childEnv(options.env, side.home)),
+      group.start(`${side.role} agent`, agentArgs(side.role), childEnv(options.env, side.home)),
     );
     const ports = await Promise.all(agents.map((agent) => agentPort(agent, signal)));
     const sourcePort = ports[0]!;
     for (const [i, side] of [sides.source, sides.backup].entries()) {
       say(`   ${side.role.padEnd(6)} ${side.name}  ${formatDeviceId(side.identity.deviceId)}  127.0.0.1:${ports[i]}`);
-      say(`          $ SYNKER_HOME=${quote(shown(side.home))} ${synker} ${agentArgs.map(quote).join(' ')}`);
+      say(`          $ SYNKER_HOME=${quote(shown(side.home))} ${synker} ${agentArgs(side.role).map(quote).join(' ')}`);
     }
     say(`   mDNS only on the loopback interface (${loopback}): nothing is announced on your network.`);
+    const page = await statusPage(agents[1]!, sides.backup.home);
+    say(`   The backup's status page (open it now: it updates as each step below ends):`);
+    say(`          ${page}`);
+    say(`          $ SYNKER_HOME=${quote(shown(sides.backup.home))} ${synker} ui`);
     phase('agents');
 
     say();
@@ -177,6 +189,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (last.code !== 0) throw stepFailed('after the sync the check should find the backup complete (exit 0)', last);
     phase('check again');
 
+    if (options.keepOpen === true) {
+      say();
+      say(`The backup's status page stays open at ${page}`);
+      say('Press Ctrl-C to stop the agents and the mail server.');
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      say();
+      phase('kept open');
+    }
+
     await group.close();
     await mailbox.stop();
     phase('stop');
@@ -229,6 +253,17 @@ async function agentPort(agent: SynkerProcess, signal: AbortSignal): Promise<num
       hint: 'Run synker doctor to see what is in the way (an unwritable folder, no loopback interface).',
     });
   }
+}
+
+/** The backup agent's status page, with its token: what `synker ui` prints. */
+async function statusPage(agent: SynkerProcess, home: string): Promise<string> {
+  const url = /status page: (http:\/\/\S+\/)/.exec(agent.log())?.[1];
+  const token = await readToken(tokenFile(synkerDirs({ SYNKER_HOME: home }).data));
+  if (url === undefined || token === undefined)
+    throw new DemoError('E_DEMO_AGENT', `the backup agent serves no status page; its log:\n${agent.log().trim()}`, {
+      hint: 'Run synker doctor to see what is in the way.',
+    });
+  return `${url}?token=${token}`;
 }
 
 /** Runs one CLI step on the backup, printing the command and its output. */
