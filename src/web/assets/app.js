@@ -194,28 +194,44 @@ function backupLines(folder) {
 
 // ---------------------------------------------------------------- actions
 
+/**
+ * What each action last came to ("check:ID", "report:ID"): kept apart from the elements, so an outcome
+ * outlives the redraws a check or a config change causes, and an answer that arrives after a redraw
+ * lands beside the button now on the page.
+ */
+const outcomes = new Map();
+
+function showOutcome(key, state, words) {
+  outcomes.set(key, { state, words });
+  for (const out of document.querySelectorAll('.outcome')) {
+    if (out.dataset.action !== key) continue;
+    out.dataset.state = state;
+    out.textContent = words;
+  }
+}
+
 /** A button for a safe action, with its outcome beside it in a live region. */
-function actionButton(label, run) {
-  const out = el('span', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
+function actionButton(key, label, run) {
+  const last = outcomes.get(key);
+  const out = el(
+    'span',
+    { class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-action': key, 'data-state': last?.state },
+    last?.words ?? '',
+  );
   const button = el('button', { type: 'button' }, label);
   button.addEventListener('click', async () => {
     button.disabled = true;
-    showOutcome(out, 'pending', 'sending…');
+    showOutcome(key, 'pending', 'sending…');
     try {
       const [state, words] = await run();
-      showOutcome(out, state, words);
+      showOutcome(key, state, words);
     } catch (err) {
-      showOutcome(out, 'refused', refusedWords(err));
+      showOutcome(key, 'refused', refusedWords(err));
     } finally {
       button.disabled = false;
     }
   });
   return el('span', { class: 'action' }, button, ' ', out);
-}
-
-function showOutcome(out, state, words) {
-  out.dataset.state = state;
-  out.textContent = words;
 }
 
 function refusedWords(err) {
@@ -224,19 +240,15 @@ function refusedWords(err) {
   return `refused: ${printableText(err.message)}${hint}`;
 }
 
-/** Folders whose "check now" the page started: their check-ended event says "finished" beside the button. */
-const running = new Map();
-
 function checkNow(folderId) {
-  return actionButton('Check now', async () => {
+  return actionButton(`check:${folderId}`, 'Check now', async () => {
     await post(`/folders/${encodeURIComponent(folderId)}/check`);
-    running.set(folderId, true);
     return ['running', 'running: this page updates when the check ends'];
   });
 }
 
 function sendReport(folderId) {
-  return actionButton('Send the report again', async () => {
+  return actionButton(`report:${folderId}`, 'Send the report again', async () => {
     await post(`/folders/${encodeURIComponent(folderId)}/report`);
     return ['queued', 'queued: the report goes out through the outbox'];
   });
@@ -528,22 +540,12 @@ let rendering = Promise.resolve();
 function refresh() {
   rendering = rendering.then(async () => {
     const { folder } = route();
-    const outcomes = [...document.querySelectorAll('.outcome[data-state="running"], .outcome[data-state="finished"]')].map((o) => [
-      o.closest('[data-folder]')?.dataset.folder,
-      o.dataset.state,
-      o.textContent,
-    ]);
     try {
       if (folder === null) renderOverview(await getJson('/status'));
       else await renderFolder(folder);
       document.body.dataset.ready = 'true';
     } catch (err) {
       renderError(err);
-    }
-    // An action's outcome outlives the redraw it caused.
-    for (const [id, state, text] of outcomes) {
-      const out = document.querySelector(`[data-folder="${CSS.escape(id ?? '')}"] .actions .outcome`);
-      if (out && !out.textContent) showOutcome(out, state, text);
     }
   });
   return rendering;
@@ -591,12 +593,12 @@ function listen() {
     try {
       data = JSON.parse(e.data);
     } catch {}
-    if (running.delete(data.folder)) {
-      refresh().then(() => {
-        const out = document.querySelector(`[data-folder="${CSS.escape(String(data.folder))}"] .actions .outcome`);
-        if (out) showOutcome(out, 'finished', `finished: ${MARK[data.status]?.word ?? data.status}`);
-      });
-    } else refresh();
+    // The check this page started has ended: said beside its button, which the redraw keeps.
+    const key = `check:${data.folder}`;
+    const mine = outcomes.get(key)?.state === 'running';
+    refresh().then(() => {
+      if (mine) showOutcome(key, 'finished', `finished: ${MARK[data.status]?.word ?? data.status}`);
+    });
   });
   events.addEventListener('status', () => refresh());
 }
