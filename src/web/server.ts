@@ -18,15 +18,13 @@ import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { isToken } from './token.js';
 import { pageUrl } from './address-file.js';
 
-/** The page's files, in the package next to the compiled code: the only files the server ever reads. */
+/** The only files the server ever reads: the page's, and src/base's units and printable (the page's rules for numbers and names). */
 const ASSETS = new URL('../../../src/web/assets/', import.meta.url);
 const JS = 'text/javascript; charset=utf-8';
 const STATIC: ReadonlyMap<string, { file: URL; type: string }> = new Map([
   ['/', { file: new URL('index.html', ASSETS), type: 'text/html; charset=utf-8' }],
   ['/app.js', { file: new URL('app.js', ASSETS), type: JS }],
   ['/style.css', { file: new URL('style.css', ASSETS), type: 'text/css; charset=utf-8' }],
-  // The page writes sizes, counts and ages, and escapes names, by the same rules as the terminal and the
-  // e-mail: the compiled modules themselves (plain ES modules that import nothing), not a copy.
   ['/units.js', { file: new URL('../base/units.js', import.meta.url), type: JS }],
   ['/printable.js', { file: new URL('../base/printable.js', import.meta.url), type: JS }],
 ]);
