@@ -218,6 +218,8 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
     assert.match(await seen(page.locator('h1')), /Backups on nas/);
+    assert.equal(await page.title(), 'synker on nas: 1 folder to look at', 'the tab says it too');
+    assert.match(await seen(page.locator('.summary')), /^2 folders: 1 complete, 1 incomplete\.$/);
     const fullTime = await photos.locator('.detail time').getAttribute('title');
     assert.match(fullTime ?? '', /\d{4}-\d\d-\d\d \d\d:\d\d UTC/, 'the full time on hover');
   });

@@ -310,7 +310,8 @@ function outboxLine(outbox) {
 function renderOverview(status) {
   const main = document.getElementById('main');
   const title = el('h1', { id: 'title' }, 'Backups on ', name(status.device.name));
-  document.title = `synker: ${printablePath(status.device.name)}`;
+  const worst = status.folders.filter((f) => f.verdict !== 'complete').length;
+  document.title = `synker on ${printablePath(status.device.name)}: ${worst === 0 ? 'all complete' : `${plural(worst, 'folder')} to look at`}`;
   const counts = new Map();
   for (const f of status.folders) counts.set(f.verdict, (counts.get(f.verdict) ?? 0) + 1);
   const summary =
@@ -515,7 +516,7 @@ async function renderFolder(folderId) {
   const main = document.getElementById('main');
   const id = encodeURIComponent(folderId);
   const [one, history] = await Promise.all([getJson(`/folders/${id}`), getJson(`/folders/${id}/history?days=${HISTORY_DAYS}`)]);
-  document.title = `synker: ${printablePath(folderId)}`;
+  document.title = `synker: ${printablePath(folderId)} ${VERDICT[one.folder.verdict]?.word ?? one.folder.verdict}`;
   const card = folderCard(one.folder, false);
   main.replaceChildren(
     el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
