@@ -269,6 +269,11 @@ test('the status page shows every folder’s verdict, the differences by categor
     await action.locator('.outcome[data-state="running"], .outcome[data-state="finished"]').waitFor({ timeout: WAIT_MS });
     await action.locator('.outcome[data-state="finished"]').waitFor({ timeout: WAIT_MS });
     assert.equal(await seen(action.locator('.outcome')), 'finished: complete');
+    assert.equal(
+      await page.evaluate('document.activeElement.dataset.action'),
+      'check:docs',
+      'the button keeps the focus across the redraw',
+    );
     assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
   });
 

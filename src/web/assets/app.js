@@ -218,9 +218,11 @@ function actionButton(key, label, run) {
     { class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-action': key, 'data-state': last?.state },
     last?.words ?? '',
   );
-  const button = el('button', { type: 'button' }, label);
+  const button = el('button', { type: 'button', 'data-action': key }, label);
   button.addEventListener('click', async () => {
-    button.disabled = true;
+    // aria-disabled, not disabled: a disabled button drops the keyboard focus.
+    if (button.getAttribute('aria-disabled') === 'true') return;
+    button.setAttribute('aria-disabled', 'true');
     showOutcome(key, 'pending', 'sending…');
     try {
       const [state, words] = await run();
@@ -228,7 +230,7 @@ function actionButton(key, label, run) {
     } catch (err) {
       showOutcome(key, 'refused', refusedWords(err));
     } finally {
-      button.disabled = false;
+      button.removeAttribute('aria-disabled');
     }
   });
   return el('span', { class: 'action' }, button, ' ', out);
@@ -541,6 +543,8 @@ let rendering = Promise.resolve();
 function refresh() {
   rendering = rendering.then(async () => {
     const { folder } = route();
+    // A person on a button (keyboard or screen reader) stays on it across the redraw.
+    const focused = document.activeElement?.closest?.('button[data-action]')?.dataset.action;
     try {
       if (folder === null) renderOverview(await getJson('/status'));
       else await renderFolder(folder);
@@ -548,6 +552,7 @@ function refresh() {
     } catch (err) {
       renderError(err);
     }
+    if (focused) [...document.querySelectorAll('button[data-action]')].find((b) => b.dataset.action === focused)?.focus();
   });
   return rendering;
 }
