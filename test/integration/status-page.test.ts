@@ -199,6 +199,11 @@ test('the status page shows every folder’s verdict, the differences by categor
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  // The agent's CSP (no inline script or style, nothing from elsewhere): Chromium says on the console what it refused.
+  const refusedByCsp: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refusedByCsp.push(message.text());
+  });
 
   // What `synker ui` opens: the token sets the cookie and leaves the address.
   await page.goto(`${backup.url}?token=${token}`);
@@ -344,6 +349,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.ok(requested.length > 0);
     for (const url of requested) assert.ok(url.startsWith(`${origin}/`), url);
     assert.deepEqual(pageErrors, []);
+    assert.deepEqual(refusedByCsp, [], 'nothing the page does is refused by the CSP');
     assert.deepEqual(dialogs, []);
   });
 
