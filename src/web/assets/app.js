@@ -96,8 +96,17 @@ class ApiError extends Error {
   }
 }
 
+/** fetch(), with "the agent did not answer" (stopped, restarting) as an ApiError of status 0. */
+async function ask(path, init) {
+  try {
+    return await fetch(`${API}${path}`, { credentials: 'same-origin', cache: 'no-store', ...init });
+  } catch (err) {
+    throw new ApiError(0, { error: { message: `the agent did not answer (${err.message})` } });
+  }
+}
+
 async function getJson(path) {
-  const res = await fetch(`${API}${path}`, { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } });
+  const res = await ask(path, { headers: { Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, body);
   if (body?.generatedAt) skewMs = Date.parse(body.generatedAt) - Date.now();
@@ -105,12 +114,7 @@ async function getJson(path) {
 }
 
 async function post(path, retry = true) {
-  const res = await fetch(`${API}${path}`, {
-    method: 'POST',
-    credentials: 'same-origin',
-    cache: 'no-store',
-    headers: { 'X-Synker-Token': await actionToken(), Accept: 'application/json' },
-  });
+  const res = await ask(path, { method: 'POST', headers: { 'X-Synker-Token': await actionToken(), Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
   if (res.status === 403 && body?.error?.code === 'E_WEB_CSRF' && retry) {
     // A new token since this page asked (the agent made one after its token file was deleted): ask again, once.
@@ -231,6 +235,10 @@ function actionButton(key, label, run) {
       const [state, words] = await run();
       showOutcome(key, state, words);
     } catch (err) {
+      if (!(err instanceof ApiError)) {
+        showOutcome(key, 'refused', `failed in this page (${err.message}): a bug in synker's page, please report it`);
+        throw err;
+      }
       showOutcome(key, 'refused', refusedWords(err));
     } finally {
       button.removeAttribute('aria-disabled');
@@ -240,7 +248,6 @@ function actionButton(key, label, run) {
 }
 
 function refusedWords(err) {
-  if (!(err instanceof ApiError)) return `refused: the agent did not answer (${err.message})`;
   const hint = err.hint ? ` ${printableText(err.hint)}` : '';
   return `refused: ${printableText(err.message)}${hint}`;
 }
@@ -539,7 +546,13 @@ async function renderFolder(folderId) {
 
 function route() {
   const match = /^#\/folders\/(.+)$/.exec(location.hash);
-  return match ? { folder: decodeURIComponent(match[1]) } : { folder: null };
+  if (!match) return { folder: null };
+  try {
+    return { folder: decodeURIComponent(match[1]) };
+  } catch {
+    // A mangled address: the agent answers "no such folder" for it, as for any unknown ID.
+    return { folder: match[1] };
+  }
 }
 
 let rendering = Promise.resolve();
@@ -564,13 +577,20 @@ function refresh() {
 
 function renderError(err) {
   const main = document.getElementById('main');
-  const status = err instanceof ApiError ? err.status : 0;
-  const words =
-    status === 401
-      ? 'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.'
-      : status === 404
-        ? `Not found: ${printableText(err.message)}`
-        : `The agent did not answer: ${printableText(err.message)}. Is it running? Start it with "synker agent" (or the login service "synker service install").`;
+  let words;
+  if (!(err instanceof ApiError)) {
+    words = `This page could not show what the agent answered (${err.message}): a bug in synker's page, please report it.`;
+    // On the browser's console too, with its stack.
+    setTimeout(() => {
+      throw err;
+    });
+  } else if (err.status === 401)
+    words =
+      'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.';
+  else if (err.status === 404) words = `Not found: ${printableText(err.message)}`;
+  else if (err.status === 0)
+    words = `The agent did not answer. Is it running? Start it with "synker agent" (or once for good: "synker service install"). This page reconnects by itself.`;
+  else words = `The agent refused: ${printableText(err.message)}`;
   main.replaceChildren(
     el('h1', { id: 'title' }, 'synker'),
     el('p', { class: 'error', role: 'alert' }, words),
