@@ -159,7 +159,7 @@ test('the status page shows every folder’s verdict, the differences by categor
   // A check while the source is away fails: a failed mark in docs' history.
   const failed = await runSynker(['check', 'docs', '--no-discovery', '--timeout', '2s'], { env: backupEnv });
   assert.equal(failed.code, 2, failed.stdout + failed.stderr);
-  await startCliAgent(t, sourceEnv, [], ['--no-discovery', '--no-web']);
+  const source = await startCliAgent(t, sourceEnv, [], ['--no-discovery', '--web-port', '0']);
   const complete = await runSynker(['check', 'photos', '--no-discovery'], { env: backupEnv });
   assert.equal(complete.code, 0, complete.stdout + complete.stderr);
   const incomplete = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
@@ -182,11 +182,12 @@ test('the status page shows every folder’s verdict, the differences by categor
   const requested: string[] = [];
   const refused: string[] = [];
   const dialogs: string[] = [];
-  const origin = backup.url.replace(/\/$/, '');
+  // Each agent's page is an origin of its own (its port): the backup's, and the source's below.
+  const origins = [backup.url];
   context.on('request', (request) => requested.push(request.url()));
   await context.route('**/*', async (route) => {
     const url = route.request().url();
-    if (url.startsWith(`${origin}/`)) await route.continue();
+    if (origins.some((o) => url.startsWith(o))) await route.continue();
     else {
       refused.push(url);
       await route.abort('blockedbyclient');
@@ -317,6 +318,46 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
   });
 
+  await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
+    let url: string | undefined;
+    await waitUntil(async () => {
+      url = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(source.log())?.[1];
+      return url !== undefined;
+    });
+    origins.push(url!);
+    const sourceToken = (await readFile(path.join(dir, 'laptop', 'synker', 'data', 'web-token'), 'utf8')).trim();
+    const laptopPage = await context.newPage();
+    await laptopPage.goto(`${url}?token=${sourceToken}`);
+    await laptopPage.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+    // What the source's agent says it was told (nothing until the backups tell their sources): the page shows exactly that.
+    const status = (await laptopPage.evaluate("fetch('/api/v1/status').then((r) => r.json())")) as {
+      folders: Array<{
+        id: string;
+        verdict: string;
+        backups: Array<{ device: { id: string; name: string }; lastVerified: unknown; stale: boolean }>;
+      }>;
+    };
+    for (const folder of status.folders) {
+      const card = laptopPage.locator(`[data-folder="${folder.id}"]`);
+      assert.equal(await card.locator('h2 .verdict').getAttribute('data-verdict'), folder.verdict);
+      assert.match(await seen(card.locator('.facts')), /role\s+source \(this machine holds the originals\)/);
+      assert.equal(await card.getByRole('button', { name: 'Check now' }).count(), 0, 'a source is checked by its backups');
+      if (folder.backups.length === 0)
+        assert.match(await seen(card.locator('.detail')), /^No backup machine has told this one about a check yet/);
+      for (const b of folder.backups) {
+        const line = await seen(card.locator(`.backups li[data-device="${b.device.id}"]`));
+        assert.match(
+          line,
+          b.lastVerified === null
+            ? /not verified yet by /
+            : new RegExp(`verified by ${b.device.name} \\d+ \\w+ ago${b.stale ? '.* \\(stale\\)' : ''}`),
+        );
+      }
+    }
+    await laptopPage.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-source.png'), fullPage: true });
+    await laptopPage.close();
+  });
+
   await t.test('at 360 px wide in dark mode: nothing wider than the screen', async () => {
     const narrow = await context.newPage();
     await narrow.setViewportSize({ width: 360, height: 800 });
@@ -347,13 +388,22 @@ test('the status page shows every folder’s verdict, the differences by categor
   await t.test('the browser asked nothing of another origin, and the page raised no error', async () => {
     assert.deepEqual(refused, []);
     assert.ok(requested.length > 0);
-    for (const url of requested) assert.ok(url.startsWith(`${origin}/`), url);
+    for (const url of requested)
+      assert.ok(
+        origins.some((o) => url.startsWith(o)),
+        url,
+      );
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(refusedByCsp, [], 'nothing the page does is refused by the CSP');
     assert.deepEqual(dialogs, []);
   });
 
-  for (const name of ['synker-status-page.png', 'synker-status-folder.png', 'synker-status-folder-360-dark.png']) {
+  for (const name of [
+    'synker-status-page.png',
+    'synker-status-folder.png',
+    'synker-status-folder-360-dark.png',
+    'synker-status-source.png',
+  ]) {
     const file = path.join(SCREENSHOTS, name);
     assert.ok((await stat(file)).size > 20_000, `a real screenshot: ${file}`);
     t.diagnostic(`screenshot: ${file}`);
