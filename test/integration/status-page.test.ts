@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -311,11 +311,14 @@ test('the status page shows every folder’s verdict, the differences by categor
     backup = await startWebAgent(t, backupEnv, backup.port);
     await page.locator('#live[data-state="live"]').waitFor({ timeout: WAIT_MS });
     await writeTree(roots.docs[1], { 'report.txt': 'edited on the backup' });
+    await rename(path.join(roots.docs[1], 'notes'), path.join(roots.docs[1], 'notes (old)'));
     const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
     assert.equal(check.code, 1, check.stdout + check.stderr);
     await page.locator('.folder .verdict[data-verdict="incomplete"]').waitFor({ timeout: WAIT_MS });
     assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete', 'differences']);
     assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
+    // A move names both places: where the source has it, and where the backup has it.
+    assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
   });
 
   await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
