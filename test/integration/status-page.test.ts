@@ -223,9 +223,15 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
-    assert.match(await seen(page.locator('h1')), /Backups on nas/);
+    assert.match(await seen(page.locator('h1')), /^Folders on nas$/);
     assert.equal(await page.title(), 'synker on nas: 1 folder to look at', 'the tab says it too');
     assert.match(await seen(page.locator('.summary')), /^2 folders: 1 complete, 1 incomplete\.$/);
+    assert.doesNotMatch(
+      await seen(page.locator('main')),
+      /\b(null|undefined|NaN)\b|\[object /,
+      'no value the page failed to put into words',
+    );
+    assert.match(await seen(page.locator('main')), /Checks: "0 0 1 1 \*" UTC, e-mail never\./);
     const fullTime = await photos.locator('.detail time').getAttribute('title');
     assert.match(fullTime ?? '', /\d{4}-\d\d-\d\d \d\d:\d\d UTC/, 'the full time on hover');
   });
@@ -357,6 +363,9 @@ test('the status page shows every folder’s verdict, the differences by categor
         );
       }
     }
+    const all = await seen(laptopPage.locator('main'));
+    assert.doesNotMatch(all, /\b(null|undefined|NaN)\b|\[object /, 'no value the page failed to put into words');
+    assert.doesNotMatch(all, /Checks: /, 'the schedule checks backup folders: none here');
     await laptopPage.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-source.png'), fullPage: true });
     await laptopPage.close();
   });

@@ -321,7 +321,7 @@ function outboxLine(outbox) {
 
 function renderOverview(status) {
   const main = document.getElementById('main');
-  const title = el('h1', { id: 'title' }, 'Backups on ', name(status.device.name));
+  const title = el('h1', { id: 'title' }, 'Folders on ', name(status.device.name));
   const worst = status.folders.filter((f) => f.verdict !== 'complete').length;
   document.title = `synker on ${printablePath(status.device.name)}: ${worst === 0 ? 'all complete' : `${plural(worst, 'folder')} to look at`}`;
   const counts = new Map();
@@ -330,17 +330,22 @@ function renderOverview(status) {
     status.folders.length === 0
       ? 'No folders yet: add one with synker folder add.'
       : `${plural(status.folders.length, 'folder')}: ${[...counts].map(([v, n]) => `${formatCount(n)} ${VERDICT[v]?.word ?? v}`).join(', ')}.`;
-  main.replaceChildren(
+  const parts = [
     title,
     el('p', { class: 'summary' }, summary),
     ...status.folders.map((f) => folderCard(f, true)),
     outboxLine(status.outbox),
-    el(
-      'p',
-      { class: 'muted' },
-      `Schedule: "${status.schedule.check}" ${status.schedule.timezone ?? '(local time)'}, e-mail ${status.schedule.email}.`,
-    ),
-  );
+  ];
+  // The schedule checks backup folders: on a machine with only originals it has nothing to say.
+  if (status.folders.some((f) => f.role === 'backup'))
+    parts.push(
+      el(
+        'p',
+        { class: 'muted' },
+        `Checks: "${status.schedule.check}" ${status.schedule.timezone ?? '(local time)'}, e-mail ${status.schedule.email}.`,
+      ),
+    );
+  main.replaceChildren(...parts);
 }
 
 // ---------------------------------------------------------------- one folder
