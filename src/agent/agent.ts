@@ -187,6 +187,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         dataDir: options.dataDir,
         logger: log,
         check: agentChecks({
+          dataDir: options.dataDir,
           store,
           identity,
           state,
@@ -245,7 +246,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       feed.subscribe((ended) => events.checkEnded({ folder: ended.folder, at: ended.at, status: ended.status }));
     }
   } catch (err) {
-    await Promise.allSettled([registered?.remove(), discovery?.stop(), control?.close(), schedule?.stop(), feed?.close(), web?.close(), server.close()]);
+    await Promise.allSettled([
+      registered?.remove(),
+      discovery?.stop(),
+      control?.close(),
+      schedule?.stop(),
+      feed?.close(),
+      web?.close(),
+      server.close(),
+    ]);
     await homeLock.release();
     throw err;
   }

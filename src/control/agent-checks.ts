@@ -2,7 +2,10 @@
  * What the agent does with a check request from its control socket: the
  * same check `synker check` runs in its own process (checkFolder), with the
  * agent's config, identity and state, looking for the source the way the
- * CLI was told to.
+ * CLI was told to. Each run is recorded here, as one by hand (unless the
+ * request says not to), before the reports go back: the CLI that asked
+ * records nothing, and whoever hears of the record (the status page) finds
+ * the run's last report already written.
  */
 import path from 'node:path';
 import { foldersToCheck } from '../check/folders.js';
@@ -14,6 +17,7 @@ import type { CheckReport } from '../report/model.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { ControlCheckRequest } from './protocol.js';
 import { ControlRefusal } from './server.js';
+import { recordManualRuns } from '../schedule/record.js';
 import { plural } from '../base/units.js';
 
 const log = createLogger('agent');
@@ -22,6 +26,8 @@ export interface AgentCheckContext {
   store: ConfigStore;
   identity: Identity;
   state: AgentState;
+  /** Where the runs are recorded (schedule/record.ts). */
+  dataDir: string;
   /** The config file the agent serves: a CLI reading another one checks by itself. */
   configPath: string;
   /** How the agent itself looks for peers (its --no-discovery, --interface): used when the CLI was told nothing. */
@@ -45,6 +51,7 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
         `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : plural(report.summary.failing, 'difference'))}`,
       );
     }
+    if (request.record) await recordManualRuns(ctx.dataDir, reports);
     return reports;
   };
 }

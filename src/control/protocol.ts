@@ -23,7 +23,7 @@ import path from 'node:path';
 import type { CheckReport } from '../report/model.js';
 
 /** The request format this version writes and runs; an agent refuses any other (the CLI then checks by itself). */
-export const CONTROL_VERSION = 3;
+export const CONTROL_VERSION = 4;
 
 /** Differences per `differences` line after a report's head. */
 export const DIFFERENCES_PER_LINE = 1000;
@@ -41,6 +41,11 @@ export interface ControlCheckRequest {
   configPath: string;
   /** The folder ID, or null for every backup folder. */
   folder: string | null;
+  /**
+   * Record each run as a check by hand (schedule/record.ts: the verification, the folder's history and
+   * last report), before the reports are sent: the CLI then records nothing itself. False for `--no-record`.
+   */
+  record: boolean;
   options: {
     peer?: string | undefined;
     verify: boolean;

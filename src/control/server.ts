@@ -207,7 +207,7 @@ function drained(socket: net.Socket): Promise<void> {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-const REQUEST_KEYS = new Set(['version', 'command', 'configPath', 'folder', 'options']);
+const REQUEST_KEYS = new Set(['version', 'command', 'configPath', 'folder', 'record', 'options']);
 const OPTION_KEYS = new Set(['peer', 'verify', 'sizeOnly', 'timeoutMs', 'mtimeToleranceMs', 'jobs', 'mdns', 'interfaces']);
 const onlyKeys = (o: object, known: Set<string>): boolean => Object.keys(o).every((k) => known.has(k));
 
@@ -230,6 +230,7 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
   if (
     !isString(r.configPath) ||
     !(r.folder === null || isString(r.folder)) ||
+    typeof r.record !== 'boolean' ||
     typeof o !== 'object' ||
     o === null ||
     !onlyKeys(o, OPTION_KEYS)
@@ -249,6 +250,7 @@ export function parseRequest(line: string): ControlCheckRequest | undefined {
     command: 'check',
     configPath: r.configPath,
     folder: r.folder as string | null,
+    record: r.record,
     options: {
       ...(peer === undefined ? {} : { peer }),
       verify,

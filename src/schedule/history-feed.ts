@@ -27,7 +27,7 @@ import { makeDirs } from '../base/make-dirs.js';
 import { FOLDER_ID_PATTERN } from '../config/folder-rules.js';
 import { historyDir } from '../dirs/data-files.js';
 import path from 'node:path';
-import { historyAppended, historyFile, historyFileStat, parseHistoryLine, type HistoryRecord } from './history.js';
+import { HISTORY_READ_MAX_BYTES, historyAppended, historyFile, historyFileStat, parseHistoryLine, type HistoryRecord } from './history.js';
 import type { CheckStatus } from './state.js';
 
 const log = createLogger('schedule');
@@ -78,7 +78,10 @@ export class HistoryFeed {
   static async start(dataDir: string, options: HistoryFeedOptions = {}): Promise<HistoryFeed> {
     const feed = new HistoryFeed(dataDir, options.pollMs ?? 5000);
     await makeDirs(feed.dir, 0o700);
-    for (const folder of await feed.folders()) await feed.markEnd(folder);
+    for (const folder of await feed.folders()) {
+      // A file it cannot read now is read whole when it changes: never a reason for the agent not to start.
+      await feed.markEnd(folder).catch((err: unknown) => log.debug(`reading the history of ${folder}: ${(err as Error).message}`));
+    }
     historyAppended.on('appended', feed.onAppended);
     try {
       feed.watcher = watch(feed.dir, { persistent: false }, (_event, name) => {
@@ -193,21 +196,31 @@ function folderOf(name: string): string | undefined {
   return FOLDER_ID_PATTERN.test(folder) ? folder : undefined;
 }
 
-/** The whole lines between `from` and `size` (a line still being written waits for the next look). */
-async function readFrom(file: string, from: number, size: number): Promise<{ records: HistoryRecord[]; end: number }> {
+/**
+ * The whole lines between `from` and `size` (a line still being written waits for the next look); at most
+ * the last HISTORY_READ_MAX_BYTES of them, from a line's start (a file that big is not a history synker wrote).
+ */
+async function readFrom(file: string, start: number, size: number): Promise<{ records: HistoryRecord[]; end: number }> {
+  const from = Math.max(start, size - HISTORY_READ_MAX_BYTES);
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(size - from);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
-    const text = buffer.subarray(0, bytesRead);
+    let text = buffer.subarray(0, bytesRead);
+    let base = from;
+    if (from > start) {
+      const skip = text.indexOf(0x0a) + 1;
+      text = text.subarray(skip);
+      base += skip;
+    }
     const lastNewline = text.lastIndexOf(0x0a);
-    if (lastNewline < 0) return { records: [], end: from };
+    if (lastNewline < 0) return { records: [], end: base };
     const records: HistoryRecord[] = [];
     for (const line of text.subarray(0, lastNewline).toString('utf8').split('\n')) {
       const record = parseHistoryLine(line);
       if (record !== undefined) records.push(record);
     }
-    return { records, end: from + lastNewline + 1 };
+    return { records, end: base + lastNewline + 1 };
   } finally {
     await handle.close();
   }

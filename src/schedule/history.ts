@@ -22,13 +22,19 @@
  *   the cap; the rewrite is atomic (base/atomic-file.ts) under the same lock.
  *   At most 11,000 lines of ~150 bytes: under 2 MB a folder.
  * - Readers never fail on a bad line: a torn or damaged line is skipped and
- *   counted (`skipped`). A prune that meets such lines keeps a copy of the
- *   file as `<id>.jsonl.damaged` (one, the latest) before it rewrites the good
- *   records, and says so in the log. A file that cannot be read at all (its
+ *   counted (`skipped`). A prune that meets such lines moves the file aside
+ *   as `<id>.jsonl.damaged` (one, the latest) before it writes the good
+ *   records back, and says so in the log. A file bigger than any history
+ *   (HISTORY_READ_MAX_BYTES) is read from its tail only, never whole. A file that cannot be read at all (its
  *   permissions, a folder in its place) is a HistoryError with a code; the
  *   callers that record a run log it and go on.
+ *
+ * Here in `schedule`, not in `state` (the stores): a record is made from the
+ * schedule's result summary and the report model (`report`), folders above
+ * `state`; and it is the schedule, the CLI's runs and the page above it that
+ * write and read it.
  */
-import { copyFile, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { rename, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -46,6 +52,13 @@ export type { HistoryDevice, HistoryRecord } from './history-record.js';
 export { historyRecordOf, parseHistoryLine } from './history-record.js';
 
 const log = createLogger('schedule');
+
+/**
+ * The most of a file read: its last bytes. A history holds under 2 MB; a
+ * bigger file is not one synker wrote (damage, or something else under the
+ * name), and is never read whole into memory.
+ */
+export const HISTORY_READ_MAX_BYTES = 16 * 1024 * 1024;
 
 /** How long records are kept (and the longest `days` a reader gets). */
 export const HISTORY_DAYS = 90;
@@ -107,8 +120,9 @@ export async function readHistory(dataDir: string, folderId: string, options: Re
   if (!(typeof days === 'number' && days > 0)) throw new TypeError(`days must be a positive number, not ${String(days)}`);
   const file = historyFile(dataDir, folderId);
   let text: string;
+  let cut: boolean;
   try {
-    text = await readFile(file, 'utf8');
+    ({ text, cut } = await readHistoryText(file));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { checks: [], skipped: 0 };
     throw new HistoryError(
@@ -124,7 +138,7 @@ export async function readHistory(dataDir: string, folderId: string, options: Re
   const checks = records.filter((r) => Date.parse(r.at) >= since);
   // Ended in this order as far as the clock says: two writers may append a hair out of order.
   checks.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  return { checks: checks.slice(-HISTORY_MAX_RECORDS), skipped };
+  return { checks: checks.slice(-HISTORY_MAX_RECORDS), skipped: skipped + (cut ? 1 : 0) };
 }
 
 /**
@@ -209,18 +223,52 @@ async function pruneIfDue(file: string, size: number, lineBytes: number, now: nu
  * newest HISTORY_MAX_RECORDS of them. The caller holds the file's lock.
  */
 export async function pruneHistoryFile(file: string, now: number): Promise<void> {
-  const text = await readFile(file, 'utf8');
-  const { records, skipped } = parseHistoryText(text);
+  const { text, cut } = await readHistoryText(file);
+  const parsed = parseHistoryText(text);
+  const { records } = parsed;
+  // A file cut short for its size (readHistoryText) lost its head: damage too, kept aside below.
+  const skipped = parsed.skipped + (cut ? 1 : 0);
   const since = now - HISTORY_DAYS * DAY_MS;
   const kept = records.filter((r) => Date.parse(r.at) >= since).slice(-HISTORY_MAX_RECORDS);
+  // Lines longer than the last one set the size trigger off early: nothing to drop, nothing to rewrite.
+  if (skipped === 0 && kept.length === records.length) return;
   if (skipped > 0) {
-    await copyFile(file, `${file}.damaged`);
-    log.warn(`${file} had ${skipped} damaged line(s), left out; the file as it was is kept as ${path.basename(file)}.damaged`);
+    // Moved, not copied: a damaged file may be big. Readers meanwhile find no history, for a moment.
+    await rename(file, `${file}.damaged`);
+    log.warn(
+      `${file} had ${cut ? 'more than a history holds and ' : ''}${skipped} damaged line(s), left out; the file as it was is kept as ${path.basename(file)}.damaged`,
+    );
   }
   await writeFileAtomic(
     file,
     kept.map((r) => `${JSON.stringify(r)}\n`),
   );
+}
+
+/**
+ * The file's text, or its last HISTORY_READ_MAX_BYTES from a line's start
+ * when it is bigger (`cut`: the head was left out). No symlink is followed.
+ */
+export async function readHistoryText(file: string, maxBytes = HISTORY_READ_MAX_BYTES): Promise<{ text: string; cut: boolean }> {
+  const handle = await openHandleNoFollow(file, constants.O_RDONLY);
+  try {
+    const { size } = await handle.stat();
+    const from = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - from);
+    let read = 0;
+    while (read < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, from + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    let bytes = buffer.subarray(0, read);
+    if (from === 0) return { text: bytes.toString('utf8'), cut: false };
+    // Cut: start after the first newline, so no half line reads as a record.
+    bytes = bytes.subarray(bytes.indexOf(0x0a) + 1);
+    return { text: bytes.toString('utf8'), cut: true };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The file's size and identity, for a watcher that reads what was appended (history-feed.ts). */

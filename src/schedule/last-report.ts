@@ -8,12 +8,13 @@
  * (suspicious, silent changes) first as the terminal lists them, so the cut
  * never hides one; `more` says how many were left out. After a real sync the
  * differences are those it left (verdictOf), as the terminal shows them.
+ * Names are kept as they are: whoever shows one escapes it the way every
+ * report does (base/printable.ts; the page has its copy of that module).
  *
  * On disk: `<data>/history/<folder id>.last-report.json`, replaced atomically
  * (base/atomic-file.ts) by each run. Written before the run's history record
  * (recordRun), so whoever hears of the record (history-feed.ts) reads the
- * report of that run. Paths are kept as they are (a page shows them as text;
- * the terminal escapes them when it prints).
+ * report of that run.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,7 +110,8 @@ function itemOf(d: Difference): LastReportItem {
   return {
     path: d.path,
     kind,
-    ...(kind === 'file' || kind === 'dir' ? { size: d.bytes } : {}),
+    // A file's size, a moved folder's total (a folder alone has none).
+    ...(kind === 'file' || d.fileCount !== undefined ? { size: d.bytes } : {}),
     ...(detail !== '' ? { detail } : {}),
     ...(other !== undefined ? { otherPath: other } : {}),
     ...(flagged(d) ? { flagged: true } : {}),
@@ -172,8 +174,14 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
   };
 }
 
-/** A run that ended without a report (its process died, could not start): the error is its last report. */
-export function lastReportOfFailure(folderId: string, summary: CheckResultSummary, by: VerifiedBy): LastReport {
+/**
+ * The last report of a run known only by its summary: one that ended without
+ * a report (its process died or could not start: the error is its report),
+ * or a verdict another machine told this one. Its counts are the summary's;
+ * it lists nothing.
+ */
+export function lastReportOfSummary(folderId: string, summary: CheckResultSummary, by: VerifiedBy): LastReport {
+  const compared = summary.status !== 'error';
   return {
     version: LAST_REPORT_VERSION,
     folder: folderId,
@@ -183,9 +191,11 @@ export function lastReportOfFailure(folderId: string, summary: CheckResultSummar
     summary: summary.summary,
     by,
     peer: summary.peer ?? null,
-    after: 'check',
-    differences: null,
-    bytesMissing: null,
+    // As a report says it: a run that compared nothing left nothing to say "after the sync" of.
+    after: compared && by.endsWith('sync') ? 'sync' : 'check',
+    differences: compared ? (summary.differences ?? null) : null,
+    bytesMissing: compared ? (summary.bytesMissing ?? null) : null,
+    ...(summary.fixed !== undefined ? { fixed: summary.fixed } : {}),
     error:
       summary.error === undefined ? null : { code: summary.error.code, message: summary.error.message, hint: summary.error.hint ?? null },
     categories: [],

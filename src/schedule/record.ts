@@ -19,7 +19,7 @@ import { scheduleStateFile } from '../dirs/data-files.js';
 import type { CheckReport } from '../report/model.js';
 import { summarizeReport } from './check-process.js';
 import { appendHistory, historyRecordOf, type HistoryDevice } from './history.js';
-import { lastReportOf, lastReportOfFailure, writeLastReport } from './last-report.js';
+import { lastReportOf, lastReportOfSummary, writeLastReport } from './last-report.js';
 import { ScheduleStateStore, recordVerification, type CheckResultSummary, type VerifiedBy } from './state.js';
 
 const log = createLogger('schedule');
@@ -47,7 +47,7 @@ export async function recordRun(dataDir: string, run: RunToRecord, now = Date.no
   try {
     await writeLastReport(
       dataDir,
-      report === undefined ? lastReportOfFailure(run.folderId, run.summary, by) : lastReportOf(report, run.summary, by),
+      report === undefined ? lastReportOfSummary(run.folderId, run.summary, by) : lastReportOf(report, run.summary, by),
     );
   } catch (err) {
     failure = err;

@@ -144,9 +144,12 @@ export class CheckScheduler<R> {
 
   /** Runs `work` after whatever runs now: passes and checks asked for never overlap. */
   private serially(work: () => Promise<void>): Promise<void> {
-    const mine: Promise<void> = (this.running ?? Promise.resolve()).catch(() => undefined).then(work).finally(() => {
-      if (this.running === mine) this.running = undefined;
-    });
+    const mine: Promise<void> = (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(work)
+      .finally(() => {
+        if (this.running === mine) this.running = undefined;
+      });
     this.running = mine;
     return mine;
   }

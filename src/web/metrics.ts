@@ -37,7 +37,7 @@ export function renderMetrics(folders: readonly FolderView[], deviceName: string
   for (const [name, help] of FAMILIES) {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     for (const { labels, verified } of series) {
-      const value = valueOf(name, verified);
+      const value = sampleOf(name, verified);
       if (value !== undefined) lines.push(`${name}{${labels}} ${value}`);
     }
   }
@@ -46,7 +46,7 @@ export function renderMetrics(folders: readonly FolderView[], deviceName: string
   return `${lines.join('\n')}\n`;
 }
 
-function valueOf(name: (typeof FAMILIES)[number][0], v: (CheckResultSummary & { bytesMissing?: number }) | null): number | undefined {
+function sampleOf(name: (typeof FAMILIES)[number][0], v: (CheckResultSummary & { bytesMissing?: number }) | null): number | undefined {
   switch (name) {
     case 'synker_folder_last_verified_timestamp_seconds':
       return v === null ? undefined : Date.parse(v.at) / 1000;

@@ -71,8 +71,11 @@ export class ApiShapes {
 
   private checkTerm(value: unknown, term: string, at: string, problems: string[]): void {
     if (term.endsWith('[]')) {
-      if (!Array.isArray(value)) return void problems.push(`${at}: not a list`);
-      value.forEach((v, i) => this.checkType(v, term.slice(0, -2), `${at}[${i}]`, problems));
+      if (!Array.isArray(value)) {
+        problems.push(`${at}: not a list`);
+        return;
+      }
+      for (const [i, v] of value.entries()) this.checkType(v, term.slice(0, -2), `${at}[${i}]`, problems);
       return;
     }
     const fail = (what: string): void => void problems.push(`${at}: ${JSON.stringify(value)?.slice(0, 200)} is not ${what}`);
@@ -109,11 +112,16 @@ export class ApiShapes {
     }
     const shape = this.shapes.get(term)!;
     this.used.add(term);
-    if (shape.kind === 'alias') return this.checkType(value, shape.type, at, problems);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`an object (${term})`);
+    if (shape.kind === 'alias') {
+      this.checkType(value, shape.type, at, problems);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(`an object (${term})`);
+      return;
+    }
     const obj = value as Record<string, unknown>;
-    for (const key of Object.keys(obj))
-      if (!shape.fields.has(key)) problems.push(`${at}.${key}: not in docs/api.md's shape ${term}`);
+    for (const key of Object.keys(obj)) if (!shape.fields.has(key)) problems.push(`${at}.${key}: not in docs/api.md's shape ${term}`);
     for (const [key, field] of shape.fields) {
       if (!(key in obj)) {
         if (!field.optional) problems.push(`${at}.${key}: missing (${term})`);

@@ -143,6 +143,7 @@ test('the agent runs only well-formed check requests of its own version, with no
     command: 'check',
     configPath: '/c.json',
     folder: 'photos',
+    record: true,
     options: { verify: false, sizeOnly: false, timeoutMs: 10_000, mtimeToleranceMs: 'auto', mdns: true, interfaces: [] },
   };
   assert.deepEqual(parseRequest(JSON.stringify(good)), good);
@@ -156,6 +157,8 @@ test('the agent runs only well-formed check requests of its own version, with no
     { ...good, options: { ...good.options, dryRun: true } },
     { ...good, configPath: 3 },
     { ...good, folder: ['photos'] },
+    { ...good, record: 'yes' },
+    { version: good.version, command: good.command, configPath: good.configPath, folder: good.folder, options: good.options },
     { ...good, options: { ...good.options, verify: 'yes' } },
     { ...good, options: { ...good.options, timeoutMs: -1 } },
     { ...good, options: { ...good.options, mtimeToleranceMs: 'soon' } },
@@ -199,6 +202,7 @@ const aRequest: ControlCheckRequest = {
   command: 'check',
   configPath: '/c.json',
   folder: null,
+  record: false,
   options: { verify: false, sizeOnly: false, timeoutMs: 1000, mtimeToleranceMs: 'auto', mdns: false, interfaces: [] },
 };
 

@@ -1,6 +1,6 @@
 /**
  * The records behind the status page, end to end: a real check by hand (the
- * CLI alone, and the agent doing it for the CLI), a real sync by hand, a
+ * CLI alone, and the agent doing it for the CLI, which records it once), a real sync by hand, a
  * scheduled check (the real child process) and a check that could not reach
  * the source each add a record to the folder's history and replace its last
  * report; a feed started on the backup's data directory hears each one,
@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ import { loadConfigFile } from '../../src/config/config-file.js';
 import type { CheckReport } from '../../src/report/model.js';
 import { startBackupSchedule } from '../../src/schedule/backup-schedule.js';
 import { HistoryFeed, type CheckEnded } from '../../src/schedule/history-feed.js';
-import { readHistory } from '../../src/schedule/history.js';
+import { historyFile, readHistory } from '../../src/schedule/history.js';
+import { parseHistoryText } from '../../src/schedule/history-record.js';
 import { readLastReport } from '../../src/schedule/last-report.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { waitForLine } from '../harness/child-script.js';
@@ -85,7 +86,8 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
     },
   ]);
 
-  // 2. The agent checks for the CLI: the CLI records it; the feed hears it through the file system.
+  // 2. The agent checks for the CLI and records it (the CLI does not, or there would be two records); the feed
+  // hears it through the file system.
   const agent = await startCliAgent(t, backupEnv);
   heard = nextEvent(feed);
   const byAgent = await runSynker(['--debug', 'check', 'photos', ...peer, '--json'], { env: backupEnv });
@@ -94,6 +96,10 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
   assert.equal((await heard).at, agentReport.finishedAt);
   assert.equal((await history()).length, 2);
   assert.equal((await readLastReport(dataDir, 'photos'))!.at, agentReport.finishedAt);
+  // Told not to record (as the schedule's own child is), the agent records nothing either.
+  const unrecorded = await runSynker(['--debug', 'check', 'photos', ...peer, '--no-record'], { env: backupEnv });
+  assert.match(unrecorded.stderr, /the agent ran the check/);
+  assert.equal((await history()).length, 2);
   agent.process.kill('SIGTERM');
   await once(agent.process, 'exit');
 
@@ -168,7 +174,7 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
   );
 });
 
-test('two processes appending to one history at once lose nothing and tear nothing', async (t) => {
+test('two processes appending to one history at once, pruning it as they go, lose nothing and tear nothing', async (t) => {
   const dataDir = await tempDir(t);
   const script = fileURLToPath(new URL('../programs/append-history.js', import.meta.url));
   const PER = 150;
@@ -179,15 +185,18 @@ test('two processes appending to one history at once lose nothing and tear nothi
   for (const c of children) c.stdin!.end('go\n');
   await Promise.all(children.map((c) => once(c, 'exit')));
   for (const c of children) assert.equal(c.exitCode, 0);
-  const { checks, skipped } = await readHistory(dataDir, 'photos');
-  assert.equal(skipped, 0);
-  assert.equal(checks.length, 2 * PER);
+  const text = await readFile(historyFile(dataDir, 'photos'), 'utf8');
+  const { records, skipped } = parseHistoryText(text);
+  assert.equal(skipped, 0, 'no torn or merged line');
+  // Each process's records end on day PER - 1; prunes (by either clock) only ever take the oldest: no gap.
   for (const tag of ['manual-check', 'scheduled-sync']) {
-    const mine = checks.filter((r) => r.by === tag).map((r) => r.durationMs);
+    const days = records.filter((r) => r.by === tag).map((r) => r.durationMs!);
+    const from = PER - days.length;
+    assert.ok(days.length >= 91, `${tag}: ${days.length} records`);
     assert.deepEqual(
-      [...mine].sort((a, b) => a! - b!),
-      Array.from({ length: PER }, (_, i) => i),
-      `every record of ${tag}`,
+      [...days].sort((a, b) => a - b),
+      Array.from({ length: days.length }, (_, i) => from + i),
+      `every record of ${tag} the prunes had no reason to drop`,
     );
   }
 });

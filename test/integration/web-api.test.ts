@@ -247,7 +247,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
   // The schedule runs (so "check now" can), its own slot once a year: every check here is the test's.
   const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(configFile, JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2));
+  await writeFile(
+    configFile,
+    JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2),
+  );
 
   await startCliAgent(t, sourceEnv, [], ['--no-discovery', '--no-web']);
   const backup = await startWebAgent(t, backupEnv);
@@ -277,7 +280,14 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
   });
 
   await t.test('without the token: 401 on every API path and /metrics; the page itself holds no data', async () => {
-    for (const p of ['/api/v1/status', '/api/v1/session', '/api/v1/events', '/api/v1/folders/photos', '/api/v1/folders/photos/history', '/metrics']) {
+    for (const p of [
+      '/api/v1/status',
+      '/api/v1/session',
+      '/api/v1/events',
+      '/api/v1/folders/photos',
+      '/api/v1/folders/photos/history',
+      '/metrics',
+    ]) {
       const a = await request(port, p);
       assert.equal(a.status, 401, p);
       assert.deepEqual(shapes.check(a.json, 'Error'), [], p);
@@ -292,7 +302,7 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     }
   });
 
-  await t.test('the page\'s files: exactly those of src/web/assets, served without the token', async (st) => {
+  await t.test("the page's files: exactly those of src/web/assets, served without the token", async (st) => {
     if (!existsSync(ASSETS)) return st.skip(`${ASSETS} is not in this checkout (the page's files come from the w-page branch)`);
     for (const [p, file, type] of [
       ['/', 'index.html', /^text\/html; charset=utf-8$/],
@@ -329,7 +339,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     assert.equal(withCookie.status, 200);
     assert.equal((await request(port, `/?token=${'f'.repeat(64)}`)).status, 401);
     // A cookie alone never starts an action: the header is needed too.
-    const csrf = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: { Cookie: `synker_token_${port}=${token}` } });
+    const csrf = await request(port, '/api/v1/folders/photos/check', {
+      method: 'POST',
+      headers: { Cookie: `synker_token_${port}=${token}` },
+    });
     assert.equal(csrf.status, 403);
     assert.equal((csrf.json as { error: { code: string } }).error.code, 'E_WEB_CSRF');
     const bearerOnly = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: auth });
@@ -345,7 +358,15 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
   });
 
   await t.test('static files: the fixed list only, no path reaches the file system; bounded bodies; 404 and 405', async () => {
-    for (const p of ['/index.html', '/../../package.json', '/%2e%2e/%2e%2e/package.json', '/assets/app.js', '/app.js/', '/etc/passwd', '//etc/passwd']) {
+    for (const p of [
+      '/index.html',
+      '/../../package.json',
+      '/%2e%2e/%2e%2e/package.json',
+      '/assets/app.js',
+      '/app.js/',
+      '/etc/passwd',
+      '//etc/passwd',
+    ]) {
       const a = await request(port, p);
       assert.equal(a.status, 404, p);
       assert.deepEqual(shapes.check(a.json, 'Error'), [], p);
@@ -405,53 +426,56 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     }
   });
 
-  await t.test('check now: 202, a second one 409, then check-ended over server-sent events; the report with hostile names as JSON strings', async () => {
-    const events = await openEvents(port, token);
-    t.after(() => events.close());
-    const started = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: act });
-    assert.equal(started.status, 202, started.text);
-    assert.deepEqual(shapes.check(started.json, 'CheckStarted'), []);
-    const again = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: act });
-    assert.equal(again.status, 409, again.text);
-    assert.equal((again.json as { error: { code: string } }).error.code, 'E_WEB_CHECK_RUNNING');
-    const ended = await events.next('check-ended');
-    assert.deepEqual(shapes.check(ended, 'CheckEnded'), []);
-    assert.equal((ended as { folder: string; status: string }).folder, 'photos');
-    assert.equal((ended as { status: string }).status, 'differences');
+  await t.test(
+    'check now: 202, a second one 409, then check-ended over server-sent events; the report with hostile names as JSON strings',
+    async () => {
+      const events = await openEvents(port, token);
+      t.after(() => events.close());
+      const started = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: act });
+      assert.equal(started.status, 202, started.text);
+      assert.deepEqual(shapes.check(started.json, 'CheckStarted'), []);
+      const again = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: act });
+      assert.equal(again.status, 409, again.text);
+      assert.equal((again.json as { error: { code: string } }).error.code, 'E_WEB_CHECK_RUNNING');
+      const ended = await events.next('check-ended');
+      assert.deepEqual(shapes.check(ended, 'CheckEnded'), []);
+      assert.equal((ended as { folder: string; status: string }).folder, 'photos');
+      assert.equal((ended as { status: string }).status, 'differences');
 
-    const status = await request(port, '/api/v1/status', { headers: auth });
-    assert.deepEqual(shapes.check(status.json, 'Status'), []);
-    const folder = (status.json as { folders: Array<{ verdict: string; lastVerified: { differences: number } }> }).folders[0]!;
-    assert.equal(folder.verdict, 'incomplete');
+      const status = await request(port, '/api/v1/status', { headers: auth });
+      assert.deepEqual(shapes.check(status.json, 'Status'), []);
+      const folder = (status.json as { folders: Array<{ verdict: string; lastVerified: { differences: number } }> }).folders[0]!;
+      assert.equal(folder.verdict, 'incomplete');
 
-    const detail = await request(port, '/api/v1/folders/photos', { headers: auth });
-    assert.match(detail.headers['content-type'] ?? '', /^application\/json; charset=utf-8$/);
-    assert.deepEqual(shapes.check(detail.json, 'FolderDetail'), []);
-    const report = (detail.json as { lastReport: { categories: Array<{ items: Array<{ path: string }> }> } }).lastReport;
-    const paths = report.categories.flatMap((c) => c.items.map((i) => i.path));
-    for (const name of HOSTILE) assert.ok(paths.includes(name), `${JSON.stringify(name)} comes back as the same JSON string`);
-    // JSON text (with nosniff, never read as markup): no raw control character outside a JSON escape.
-    assert.equal(detail.headers['x-content-type-options'], 'nosniff');
-    assert.doesNotMatch(detail.text, /[\u0000-\u001f]/);
+      const detail = await request(port, '/api/v1/folders/photos', { headers: auth });
+      assert.match(detail.headers['content-type'] ?? '', /^application\/json; charset=utf-8$/);
+      assert.deepEqual(shapes.check(detail.json, 'FolderDetail'), []);
+      const report = (detail.json as { lastReport: { categories: Array<{ items: Array<{ path: string }> }> } }).lastReport;
+      const paths = report.categories.flatMap((c) => c.items.map((i) => i.path));
+      for (const name of HOSTILE) assert.ok(paths.includes(name), `${JSON.stringify(name)} comes back as the same JSON string`);
+      // JSON text (with nosniff, never read as markup): no raw control character outside a JSON escape.
+      assert.equal(detail.headers['x-content-type-options'], 'nosniff');
+      assert.doesNotMatch(detail.text, /[\u0000-\u001f]/);
 
-    const history = await request(port, '/api/v1/folders/photos/history?days=7', { headers: auth });
-    assert.deepEqual(shapes.check(history.json, 'History'), []);
-    const checks = (history.json as { checks: Array<{ status: string }> }).checks;
-    assert.deepEqual(
-      checks.map((c) => c.status),
-      ['differences'],
-    );
+      const history = await request(port, '/api/v1/folders/photos/history?days=7', { headers: auth });
+      assert.deepEqual(shapes.check(history.json, 'History'), []);
+      const checks = (history.json as { checks: Array<{ status: string }> }).checks;
+      assert.deepEqual(
+        checks.map((c) => c.status),
+        ['differences'],
+      );
 
-    // The page's "check now" runs the schedule's check, refused on a source folder elsewhere; a config change is told too.
-    await writeTree(path.join(dir, 'more'), { 'a.txt': 'a' });
-    const add = await runSynker(['folder', 'add', 'more', path.join(dir, 'more'), '--role', 'backup', '--share', 'laptop'], {
-      env: backupEnv,
-    });
-    assert.equal(add.code, 0, add.stderr);
-    const changed = await events.next('status');
-    assert.deepEqual(shapes.check(changed, 'StatusChanged'), []);
-    assert.deepEqual(changed, { reason: 'config' });
-  });
+      // The page's "check now" runs the schedule's check, refused on a source folder elsewhere; a config change is told too.
+      await writeTree(path.join(dir, 'more'), { 'a.txt': 'a' });
+      const add = await runSynker(['folder', 'add', 'more', path.join(dir, 'more'), '--role', 'backup', '--share', 'laptop'], {
+        env: backupEnv,
+      });
+      assert.equal(add.code, 0, add.stderr);
+      const changed = await events.next('status');
+      assert.deepEqual(shapes.check(changed, 'StatusChanged'), []);
+      assert.deepEqual(changed, { reason: 'config' });
+    },
+  );
 
   await t.test('metrics: Prometheus text, one series per backup folder, escaped labels', async () => {
     const a = await request(port, '/metrics', { headers: auth });
@@ -462,7 +486,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     assert.deepEqual(of('synker_folder_complete', 'photos')?.labels, { folder: 'photos', role: 'backup', device: 'nas' });
     assert.equal(of('synker_folder_complete', 'photos')?.value, 0);
     assert.equal(of('synker_folder_differences', 'photos')?.value, HOSTILE.length + 1);
-    assert.equal(of('synker_folder_bytes_missing', 'photos')?.value, 5000 + HOSTILE.reduce((n, h) => n + Buffer.byteLength(`hostile ${h}`), 0));
+    assert.equal(
+      of('synker_folder_bytes_missing', 'photos')?.value,
+      5000 + HOSTILE.reduce((n, h) => n + Buffer.byteLength(`hostile ${h}`), 0),
+    );
     const verified = of('synker_folder_last_verified_timestamp_seconds', 'photos')!.value;
     assert.ok(Math.abs(verified - Date.now() / 1000) < 600, `last verified ${verified}`);
     assert.equal(samples.find((s) => s.name === 'synker_outbox_messages')?.value, 0);
@@ -479,7 +506,14 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     const events = await openEvents(port, token);
     st.after(() => events.close());
     const now = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-    const section = { host: '127.0.0.1', port: smtp.port, starttls: 'never', from: 'synker <s@nas.test>', to: ['owner@example.test'], clientName: 'nas.test' };
+    const section = {
+      host: '127.0.0.1',
+      port: smtp.port,
+      starttls: 'never',
+      from: 'synker <s@nas.test>',
+      to: ['owner@example.test'],
+      clientName: 'nas.test',
+    };
     await writeFile(configFile, JSON.stringify({ ...now, smtp: section }, null, 2));
     assert.deepEqual(await events.next('status'), { reason: 'config' });
     const noReport = await request(port, '/api/v1/folders/more/report', { method: 'POST', headers: act });

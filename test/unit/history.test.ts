@@ -13,6 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   HISTORY_MAX_RECORDS,
+  HISTORY_READ_MAX_BYTES,
   appendHistory,
   historyFile,
   historyRecordOf,
@@ -141,6 +142,25 @@ test('a damaged history: bad lines are skipped and counted, kept aside at the ne
   await assert.rejects(readHistory(dataDir, 'music'), { code: 'E_HISTORY_READ', file: other });
   await assert.rejects(appendHistory(dataDir, 'music', record(NOW), NOW), { code: 'E_HISTORY_WRITE', file: other });
   assert.throws(() => historyFile(dataDir, '../escape'), TypeError);
+});
+
+test('a file bigger than any history (damage): its records at the tail are read, the feed starts, the next append moves it aside', async (t) => {
+  const dataDir = await tempDir(t);
+  const file = historyFile(dataDir, 'photos');
+  await mkdir(path.dirname(file), { recursive: true });
+  const junk = `${'x'.repeat(1023)}\n`.repeat(Math.ceil(HISTORY_READ_MAX_BYTES / 1024) + 10);
+  const tail = [record(NOW - 3000), record(NOW - 2000)];
+  await writeFile(file, junk + lines(tail));
+  const read = await readHistory(dataDir, 'photos', { now: NOW });
+  assert.deepEqual(read.checks, tail);
+  assert.ok(read.skipped > 1000, `${read.skipped}: the junk lines read, and the head left out`);
+  const feed = await HistoryFeed.start(dataDir, { pollMs: 60_000 });
+  t.after(() => feed.close());
+  const heard = next(feed, 1);
+  await appendHistory(dataDir, 'photos', record(NOW), NOW);
+  assert.equal((await heard)[0]!.at, new Date(NOW).toISOString(), 'the feed read the tail only');
+  assert.deepEqual(await readHistory(dataDir, 'photos', { now: NOW }), { checks: [...tail, record(NOW)], skipped: 0 });
+  assert.equal((await stat(`${file}.damaged`)).size, Buffer.byteLength(junk + lines([...tail, record(NOW)])));
 });
 
 test('a record says what the summary says; a failed run has no counts rather than zeros', () => {

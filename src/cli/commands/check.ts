@@ -101,6 +101,8 @@ export function register(program: Command): void {
                 command: 'check',
                 configPath: ctx.configPath,
                 folder: folderId ?? null,
+                // The agent records the runs it does (before it answers), as runs by hand.
+                record: flags.record !== false,
                 // Told nothing about discovery: the agent looks the way it was started to (its --interface, --no-discovery).
                 options: flags.discovery === false || flags.interface !== undefined ? { ...options, mdns, interfaces } : options,
               });
@@ -117,7 +119,9 @@ export function register(program: Command): void {
         );
         // Every check that compared the backup with its source is a verification: `synker status` shows it.
         // Recorded once the report is out (its modules and the locked write cost the reader no wait).
-        if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
+        // (The agent recorded the runs it did itself.)
+        if (flags.record !== false && byAgent === undefined)
+          await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         if (written !== undefined) throw written;
         for (const report of reports) {
