@@ -19,12 +19,15 @@ import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { isToken } from './token.js';
 import { pageUrl } from './address-file.js';
 
-/** The page's files, in the package next to the compiled code: the only files the server ever reads. */
+/** The only files the server ever reads: the page's, and src/base's units and printable (the page's rules for numbers and names). */
 const ASSETS = new URL('../../../src/web/assets/', import.meta.url);
-const STATIC: ReadonlyMap<string, { file: string; type: string }> = new Map([
-  ['/', { file: 'index.html', type: 'text/html; charset=utf-8' }],
-  ['/app.js', { file: 'app.js', type: 'text/javascript; charset=utf-8' }],
-  ['/style.css', { file: 'style.css', type: 'text/css; charset=utf-8' }],
+const JS = 'text/javascript; charset=utf-8';
+const STATIC: ReadonlyMap<string, { file: URL; type: string }> = new Map([
+  ['/', { file: new URL('index.html', ASSETS), type: 'text/html; charset=utf-8' }],
+  ['/app.js', { file: new URL('app.js', ASSETS), type: JS }],
+  ['/style.css', { file: new URL('style.css', ASSETS), type: 'text/css; charset=utf-8' }],
+  ['/units.js', { file: new URL('../base/units.js', import.meta.url), type: JS }],
+  ['/printable.js', { file: new URL('../base/printable.js', import.meta.url), type: JS }],
 ]);
 
 /** A request body bigger than this is refused: the actions take none. */
@@ -161,7 +164,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
       res.end();
       return;
     }
-    const body = await readFile(new URL(asset.file, ASSETS));
+    const body = await readFile(asset.file);
     res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Length': body.length });
     res.end(body);
     return;

@@ -1,0 +1,652 @@
+// Longer than 300 lines: the whole page is one browser module (the server serves a fixed list of files, no build step):
+// the overview, a folder's page, the history chart, live updates and the two actions read best side by side.
+/**
+ * synker's status page: plain browser JavaScript, no build step, nothing
+ * loaded from the internet. Routes by hash: `#/` lists every folder of this
+ * machine with its verdict; `#/folders/ID` shows one folder's last report
+ * and its history over 90 days (SVG drawn here). The data comes from the
+ * agent's API (docs/api.md); an EventSource on /api/v1/events refreshes it
+ * when a check ends, without a reload.
+ *
+ * Every name from the API (folder paths, file names, device names, messages)
+ * reaches the page through textContent, createTextNode or setAttribute, and
+ * through printable.js's escapes first (the terminal's and e-mail's rule):
+ * never as markup. Sizes, counts and ages come from units.js, the same rules
+ * the terminal and e-mail use (both served by the agent from src/base).
+ */
+import { printablePath, printableText } from './printable.js';
+import { formatAge, formatBytes, formatCount, plural, withSize } from './units.js';
+
+const API = '/api/v1';
+const DAY_MS = 86_400_000;
+const HISTORY_DAYS = 90;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * The token for actions (header X-Synker-Token): asked of the agent (GET /api/v1/session, which needs the
+ * page's cookie) when the first action runs, and kept in this page's memory only, never in storage.
+ */
+let token = null;
+async function actionToken() {
+  token ??= (await getJson('/session')).token;
+  return token;
+}
+
+// ---------------------------------------------------------------- small DOM helpers (text only, never markup)
+
+/** An element with attributes and children; strings become text nodes. */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const child of children) node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  return node;
+}
+
+/** A name from disk or from a peer, escaped as every synker renderer shows it, kept in its own direction. */
+function name(text, tag = 'bdi') {
+  return el(tag, { class: 'name' }, printablePath(String(text)));
+}
+
+// ---------------------------------------------------------------- time
+
+/** The agent's clock minus this browser's: ages are counted from the agent's time, as `synker status` does. */
+let skewMs = 0;
+const now = () => Date.now() + skewMs;
+
+/** Made once: a formatter per call costs about a millisecond, which 10,000 marks of a busy history would pay. */
+const LOCAL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
+
+function fullTime(iso) {
+  const d = new Date(iso);
+  return `${LOCAL_TIME.format(d)} (${d.toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+}
+
+function relative(iso) {
+  const ms = Date.parse(iso) - now();
+  return ms <= 0 ? `${formatAge(-ms)} ago` : `in ${formatAge(ms)}`;
+}
+
+/** "2 hours ago", the full time on hover and to screen readers; kept current by tick(). */
+function timeEl(iso) {
+  return el('time', { datetime: iso, title: fullTime(iso), 'data-relative': '' }, relative(iso));
+}
+
+function tick() {
+  for (const t of document.querySelectorAll('time[data-relative]')) t.textContent = relative(t.getAttribute('datetime'));
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `the agent answered ${status}`);
+    this.status = status;
+    this.code = body?.error?.code ?? null;
+    this.hint = body?.error?.hint ?? null;
+  }
+}
+
+/** fetch(), with "the agent did not answer" (stopped, restarting) as an ApiError of status 0. */
+async function ask(path, init) {
+  try {
+    return await fetch(`${API}${path}`, { credentials: 'same-origin', cache: 'no-store', ...init });
+  } catch (err) {
+    throw new ApiError(0, { error: { message: `the agent did not answer (${err.message})` } });
+  }
+}
+
+async function getJson(path) {
+  const res = await ask(path, { headers: { Accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, body);
+  if (body?.generatedAt) skewMs = Date.parse(body.generatedAt) - Date.now();
+  return body;
+}
+
+async function post(path, retry = true) {
+  const res = await ask(path, { method: 'POST', headers: { 'X-Synker-Token': await actionToken(), Accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  if (res.status === 403 && body?.error?.code === 'E_WEB_CSRF' && retry) {
+    // A new token since this page asked (the agent made one after its token file was deleted): ask again, once.
+    token = null;
+    return post(path, false);
+  }
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+// ---------------------------------------------------------------- verdicts, in the words `synker status` uses
+
+const VERDICT = {
+  complete: { word: 'complete', mark: '✓' },
+  incomplete: { word: 'incomplete', mark: '!' },
+  failed: { word: 'failed', mark: '✗' },
+  'not-verified': { word: 'not verified', mark: '?' },
+  stale: { word: 'stale', mark: '⏱' },
+  absent: { word: 'absent', mark: '∅' },
+};
+
+/** The verdict as a badge: a symbol and a word, so colour is never the only signal. */
+function verdictBadge(verdict) {
+  const v = VERDICT[verdict] ?? { word: String(verdict), mark: '?' };
+  return el(
+    'span',
+    { class: `verdict verdict-${VERDICT[verdict] ? verdict : 'unknown'}`, 'data-verdict': verdict },
+    el('span', { 'aria-hidden': 'true' }, v.mark),
+    ` ${v.word}`,
+  );
+}
+
+/** The sentence under a folder's verdict: what it means, with since when. */
+function verdictDetail(folder) {
+  if (folder.role === 'source' && folder.problem === null) {
+    const told = folder.backups?.length ?? 0;
+    return told === 0
+      ? ['No backup machine has told this one about a check yet (each backup tells its source after its check).']
+      : [`as ${told === 1 ? 'its backup machine' : `its ${formatCount(told)} backup machines`} last told this one:`];
+  }
+  const verified = folder.lastVerified;
+  switch (folder.verdict) {
+    case 'complete':
+      return verified ? ['verified complete ', timeEl(verified.at)] : ['complete'];
+    case 'incomplete':
+      return verified ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')'] : ['the backup is incomplete'];
+    case 'failed':
+      return [
+        'the last check failed: ',
+        printableText(folder.lastCheck?.summary ?? ''),
+        folder.lastCheck ? [' (', timeEl(folder.lastCheck.at), ')'] : null,
+      ];
+    case 'stale':
+      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+    case 'absent':
+      return [printableText(folder.problem?.message ?? 'the folder is not there (an unmounted disk?)')];
+    default:
+      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+  }
+}
+
+/** On a source: one line per backup machine, "verified by nas 2 hours ago", "office-pc 9 days ago (stale)". */
+function backupLines(folder) {
+  if (folder.role !== 'source') return null;
+  const backups = folder.backups ?? [];
+  if (backups.length === 0) return null;
+  return el(
+    'ul',
+    { class: 'backups', 'aria-label': 'what each backup machine last verified' },
+    backups.map((b) => {
+      const device = name(b.device?.name ?? b.device?.id ?? '?');
+      const r = b.lastVerified;
+      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ');
+      if (r === null) li.append('not verified yet by ', device);
+      else {
+        li.append('verified by ', device, ' ', timeEl(r.at));
+        if (r.status === 'differences') li.append(`: ${printableText(r.summary)}`);
+        if (b.stale) li.append(' (stale)');
+      }
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- actions
+
+/**
+ * What each action last came to ("check:ID", "report:ID"): kept apart from the elements, so an outcome
+ * outlives the redraws a check or a config change causes, and an answer that arrives after a redraw
+ * lands beside the button now on the page.
+ */
+const outcomes = new Map();
+
+function showOutcome(key, state, words) {
+  outcomes.set(key, { state, words });
+  for (const out of document.querySelectorAll('.outcome')) {
+    if (out.dataset.action !== key) continue;
+    out.dataset.state = state;
+    out.textContent = words;
+  }
+}
+
+/** A button for a safe action, with its outcome beside it in a live region. */
+function actionButton(key, label, run) {
+  const last = outcomes.get(key);
+  const out = el(
+    'span',
+    { class: 'outcome', role: 'status', 'aria-live': 'polite', 'data-action': key, 'data-state': last?.state },
+    last?.words ?? '',
+  );
+  const button = el('button', { type: 'button', 'data-action': key }, label);
+  button.addEventListener('click', async () => {
+    // aria-disabled, not disabled: a disabled button drops the keyboard focus.
+    if (button.getAttribute('aria-disabled') === 'true') return;
+    button.setAttribute('aria-disabled', 'true');
+    showOutcome(key, 'pending', 'sending…');
+    try {
+      const [state, words] = await run();
+      showOutcome(key, state, words);
+    } catch (err) {
+      if (!(err instanceof ApiError)) {
+        showOutcome(key, 'refused', `failed in this page (${err.message}): a bug in synker's page, please report it`);
+        throw err;
+      }
+      showOutcome(key, 'refused', refusedWords(err));
+    } finally {
+      button.removeAttribute('aria-disabled');
+    }
+  });
+  return el('span', { class: 'action' }, button, ' ', out);
+}
+
+function refusedWords(err) {
+  const hint = err.hint ? ` ${printableText(err.hint)}` : '';
+  return `refused: ${printableText(err.message)}${hint}`;
+}
+
+function checkNow(folderId) {
+  return actionButton(`check:${folderId}`, 'Check now', async () => {
+    await post(`/folders/${encodeURIComponent(folderId)}/check`);
+    return ['running', 'running: this page updates when the check ends'];
+  });
+}
+
+function sendReport(folderId) {
+  return actionButton(`report:${folderId}`, 'Send the report again', async () => {
+    await post(`/folders/${encodeURIComponent(folderId)}/report`);
+    return ['queued', 'queued: the report goes out through the outbox'];
+  });
+}
+
+// ---------------------------------------------------------------- the overview
+
+function folderFacts(folder) {
+  const facts = el('dl', { class: 'facts' });
+  const row = (term, ...value) => facts.append(el('dt', {}, term), el('dd', {}, ...value));
+  row('role', folder.role === 'backup' ? 'backup (this machine holds the copy)' : 'source (this machine holds the originals)');
+  row(
+    folder.peers.length === 1 ? 'peer' : 'peers',
+    folder.peers.length ? folder.peers.flatMap((p, i) => (i ? [', ', name(p)] : [name(p)])) : 'none yet',
+  );
+  row('path', name(folder.path, 'code'));
+  if (folder.role === 'backup') {
+    row('last verified', folder.lastVerified ? [timeEl(folder.lastVerified.at), ` (${byWords(folder.lastVerified.by)})`] : 'never');
+    row(
+      'next check',
+      folder.overdue ? 'overdue: runs as soon as the agent can' : folder.nextCheck ? timeEl(folder.nextCheck) : 'not scheduled',
+    );
+  }
+  if (folder.problem?.hint) row('what to do', printableText(folder.problem.hint));
+  return facts;
+}
+
+const BY_WORDS = {
+  'scheduled-check': 'scheduled check',
+  'scheduled-sync': 'scheduled sync',
+  'manual-check': 'manual check',
+  'manual-sync': 'manual sync',
+};
+const byWords = (by) => BY_WORDS[by] ?? 'scheduled';
+
+/** A folder's verdict and facts; on the overview under a heading that links to the folder's page. */
+function folderCard(folder, withHeading) {
+  const link = el('a', { href: `#/folders/${encodeURIComponent(folder.id)}` }, name(folder.id));
+  const card = el(
+    'section',
+    { class: `folder role-${folder.role}`, 'data-folder': folder.id, 'aria-label': `folder ${folder.id}` },
+    withHeading ? el('h2', {}, link, ' ', verdictBadge(folder.verdict)) : el('p', { class: 'verdict-line' }, verdictBadge(folder.verdict)),
+    el('p', { class: 'detail' }, verdictDetail(folder)),
+    backupLines(folder),
+    folderFacts(folder),
+  );
+  if (folder.role === 'backup') card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
+  return card;
+}
+
+function outboxLine(outbox) {
+  const waiting =
+    outbox.waiting === 0 ? 'no message waiting' : [`${plural(outbox.waiting, 'e-mail')} waiting since `, timeEl(outbox.oldest)];
+  const damaged =
+    outbox.damaged === 0 ? '' : `, ${plural(outbox.damaged, 'damaged message file')} that will never be sent (synker outbox names them)`;
+  return el('p', { class: 'outbox', 'data-waiting': outbox.waiting }, el('strong', {}, 'Outbox: '), waiting, damaged);
+}
+
+function renderOverview(status) {
+  const main = document.getElementById('main');
+  const title = el('h1', { id: 'title' }, 'Folders on ', name(status.device.name));
+  const worst = status.folders.filter((f) => f.verdict !== 'complete').length;
+  document.title = `synker on ${printablePath(status.device.name)}: ${worst === 0 ? 'all complete' : `${plural(worst, 'folder')} to look at`}`;
+  const counts = new Map();
+  for (const f of status.folders) counts.set(f.verdict, (counts.get(f.verdict) ?? 0) + 1);
+  const summary =
+    status.folders.length === 0
+      ? 'No folders yet: add one with synker folder add.'
+      : `${plural(status.folders.length, 'folder')}: ${[...counts].map(([v, n]) => `${formatCount(n)} ${VERDICT[v]?.word ?? v}`).join(', ')}.`;
+  const parts = [
+    title,
+    el('p', { class: 'summary' }, summary),
+    ...status.folders.map((f) => folderCard(f, true)),
+    outboxLine(status.outbox),
+  ];
+  // The schedule checks backup folders: on a machine with only originals it has nothing to say.
+  if (status.folders.some((f) => f.role === 'backup'))
+    parts.push(
+      el(
+        'p',
+        { class: 'muted' },
+        `Checks: "${status.schedule.check}" ${status.schedule.timezone ?? '(local time)'}, e-mail ${status.schedule.email}.`,
+      ),
+    );
+  main.replaceChildren(...parts);
+}
+
+// ---------------------------------------------------------------- one folder
+
+function reportSection(folderId, report) {
+  const section = el('section', { class: 'report', 'aria-labelledby': 'report-title' }, el('h2', { id: 'report-title' }, 'The last check'));
+  if (report === null) {
+    section.append(el('p', {}, 'No check of this folder has been recorded yet.'));
+    return section;
+  }
+  const by = report.by ? ` (${byWords(report.by)}${report.after === 'sync' ? ', as the sync left the backup' : ''})` : '';
+  section.append(el('p', {}, timeEl(report.at), `: ${printableText(report.summary)}${by}`));
+  if (report.error) {
+    section.append(el('p', { class: 'error' }, `The check failed: ${printableText(report.error.message)}`));
+    if (report.error.hint) section.append(el('p', {}, `What to do: ${printableText(report.error.hint)}`));
+  }
+  for (const c of report.categories) {
+    const total = withSize(formatCount(c.count), c.bytes);
+    const list = el(
+      'ul',
+      { class: 'items' },
+      c.items.map((item) =>
+        el(
+          'li',
+          {},
+          name(item.path, 'code'),
+          // Where the backup has it (a move), when the agent says.
+          item.otherPath ? [' → ', name(item.otherPath, 'code')] : null,
+          item.detail ? `: ${printableText(item.detail)}` : item.size !== undefined ? `: ${formatBytes(item.size)}` : '',
+        ),
+      ),
+    );
+    section.append(
+      el(
+        'section',
+        { class: 'category', 'data-category': c.category },
+        el('h3', {}, printableText(c.words), el('span', { class: 'count' }, `: ${total}`)),
+        c.failing === false ? el('p', { class: 'muted' }, 'listed only: these do not make the backup incomplete') : null,
+        list,
+        c.more > 0 ? el('p', { class: 'more' }, `and ${formatCount(c.more)} more`) : null,
+      ),
+    );
+  }
+  if (report.categories.length === 0 && report.status !== 'error')
+    section.append(el('p', {}, 'No differences: the backup matched the source.'));
+  section.append(el('p', { class: 'actions' }, sendReport(folderId)));
+  return section;
+}
+
+const MARK = {
+  complete: { word: 'complete', cls: 'ok' },
+  differences: { word: 'incomplete', cls: 'warn' },
+  error: { word: 'failed', cls: 'bad' },
+};
+
+/** One mark per check: a circle (complete), a square (incomplete), a cross (failed); each with its own title. */
+function markShape(kind, x, y) {
+  if (kind === 'complete') return svg('circle', { cx: x, cy: y, r: 5 });
+  if (kind === 'differences') return svg('rect', { x: x - 4.5, y: y - 4.5, width: 9, height: 9 });
+  return svg('path', { d: `M${x - 5} ${y - 5}L${x + 5} ${y + 5}M${x - 5} ${y + 5}L${x + 5} ${y - 5}` });
+}
+
+/** The charts' width: the page's, so their text stays the size of the page's text (at 360 px as on a desktop). */
+function chartWidth() {
+  return Math.max(280, Math.min(960, document.getElementById('main').clientWidth || 720));
+}
+
+/** Where a time falls across the charts, all of them on one scale: the lane labels on the left, then 90 days. */
+function timeScale(days) {
+  const width = chartWidth();
+  const left = 78;
+  const right = width - 10;
+  const end = now();
+  const start = end - days * DAY_MS;
+  return { width, left, right, start, end, x: (iso) => left + ((Date.parse(iso) - start) / (end - start)) * (right - left) };
+}
+
+/** One lane per kind of result, so a day of many checks still shows each kind, and the row says the kind as well as the shape. */
+const LANES = ['complete', 'differences', 'error'];
+
+function historySection(history) {
+  const scale = timeScale(history.days);
+  const checks = history.checks.filter((c) => Date.parse(c.at) >= scale.start);
+  const tally = { complete: 0, differences: 0, error: 0 };
+  for (const c of checks) tally[c.status] = (tally[c.status] ?? 0) + 1;
+  const said = `${plural(checks.length, 'check')} in the last ${history.days} days: ${formatCount(tally.complete)} complete, ${formatCount(tally.differences)} incomplete, ${formatCount(tally.error)} failed`;
+  const laneY = (kind) => 16 + LANES.indexOf(kind) * 22;
+  const marks = svg('svg', {
+    viewBox: `0 0 ${scale.width} ${LANES.length * 22 + 10}`,
+    width: scale.width,
+    class: 'chart marks',
+    role: 'img',
+    'aria-label': said,
+  });
+  for (const kind of LANES) {
+    marks.append(svg('text', { x: 8, y: laneY(kind) + 4, class: 'label' }, MARK[kind].word));
+    marks.append(svg('line', { x1: scale.left, y1: laneY(kind), x2: scale.right, y2: laneY(kind), class: 'axis' }));
+  }
+  for (const c of checks) {
+    const kind = MARK[c.status] ? c.status : 'error';
+    const shape = markShape(kind, scale.x(c.at), laneY(kind));
+    shape.setAttribute('class', `mark mark-${MARK[kind].cls}`);
+    shape.setAttribute('data-status', c.status);
+    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
+    const what =
+      c.status === 'error'
+        ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
+        : c.status === 'complete'
+          ? 'complete'
+          : `incomplete: ${withSize(plural(c.differences ?? 0, 'difference'), c.bytesMissing ?? 0)}`;
+    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`));
+    marks.append(shape);
+  }
+  const axisLabels = el(
+    'p',
+    { class: 'axis-labels', 'aria-hidden': 'true' },
+    el('span', {}, `${history.days} days ago`),
+    el('span', {}, 'now'),
+  );
+  const legend = el(
+    'ul',
+    { class: 'legend' },
+    LANES.map((kind) => {
+      const key = svg('svg', { viewBox: '0 0 12 12', class: `key mark-${MARK[kind].cls}`, 'aria-hidden': 'true' }, markShape(kind, 6, 6));
+      return el('li', {}, key, ` ${MARK[kind].word}: ${formatCount(tally[kind])}`);
+    }),
+  );
+  // A failed check compared nothing: it has no number of differences.
+  const compared = checks.filter((c) => c.status !== 'error' && c.differences !== null);
+  return el(
+    'section',
+    { class: 'history', 'aria-labelledby': 'history-title' },
+    el('h2', { id: 'history-title' }, `History: the last ${history.days} days`),
+    el('p', {}, `${said}.`),
+    marks,
+    axisLabels,
+    legend,
+    lineChart('Differences after each check', compared, (c) => c.differences ?? 0, formatCount, scale),
+    lineChart('Bytes missing after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
+  );
+}
+
+/** A coordinate to a tenth of a pixel (a shorter path; not a number for people: those are units.js's). */
+const tenth = (n) => Math.round(n * 10) / 10;
+
+/** A step line of one number over the days of `scale`, with its highest value written on the axis. */
+function lineChart(title, checks, value, format, scale) {
+  const H = 96;
+  const max = Math.max(0, ...checks.map(value));
+  const y = (v) => H - 12 - (max === 0 ? 0 : (v / max) * (H - 34));
+  const last = checks.at(-1);
+  const said = `${title}: ${checks.length === 0 ? 'no check compared the backup' : `at most ${format(max)}, the last ${format(value(last))}`}`;
+  const chart = svg('svg', {
+    viewBox: `0 0 ${scale.width} ${H}`,
+    width: scale.width,
+    class: 'chart line',
+    role: 'img',
+    'aria-label': said,
+  });
+  chart.append(svg('line', { x1: scale.left, y1: y(0), x2: scale.right, y2: y(0), class: 'axis' }));
+  chart.append(svg('text', { x: 8, y: y(0) + 4, class: 'label' }, format(0)));
+  chart.append(svg('text', { x: 8, y: y(max) + 4, class: 'label' }, format(max)));
+  if (checks.length > 0) {
+    let d = '';
+    for (const c of checks) {
+      const cx = tenth(scale.x(c.at));
+      const cy = tenth(y(value(c)));
+      d += d === '' ? `M${cx} ${cy}` : `H${cx}V${cy}`;
+    }
+    d += `H${tenth(scale.right)}`;
+    chart.append(svg('path', { d, class: 'series' }));
+    // A point per check while they can be told apart; the line alone beyond that.
+    if (checks.length <= 400)
+      for (const c of checks)
+        chart.append(
+          svg(
+            'circle',
+            { cx: scale.x(c.at), cy: y(value(c)), r: 3, class: 'point' },
+            svg('title', {}, `${fullTime(c.at)}: ${format(value(c))}`),
+          ),
+        );
+  }
+  return el('figure', { class: 'line-chart' }, el('figcaption', {}, said), chart);
+}
+
+async function renderFolder(folderId) {
+  const main = document.getElementById('main');
+  const id = encodeURIComponent(folderId);
+  const [one, history] = await Promise.all([getJson(`/folders/${id}`), getJson(`/folders/${id}/history?days=${HISTORY_DAYS}`)]);
+  document.title = `synker: ${printablePath(folderId)} ${VERDICT[one.folder.verdict]?.word ?? one.folder.verdict}`;
+  const card = folderCard(one.folder, false);
+  main.replaceChildren(
+    el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
+    el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
+    card,
+    reportSection(one.folder.id, one.lastReport),
+    historySection(history),
+  );
+  drawnWidth = chartWidth();
+}
+
+// ---------------------------------------------------------------- routing, errors, live updates
+
+function route() {
+  const match = /^#\/folders\/(.+)$/.exec(location.hash);
+  if (!match) return { folder: null };
+  try {
+    return { folder: decodeURIComponent(match[1]) };
+  } catch {
+    // A mangled address: the agent answers "no such folder" for it, as for any unknown ID.
+    return { folder: match[1] };
+  }
+}
+
+let rendering = Promise.resolve();
+
+/** Draws the current route again from fresh data; one at a time, so a burst of events draws once or twice, never out of order. */
+function refresh() {
+  rendering = rendering.then(async () => {
+    const { folder } = route();
+    // A person on a button (keyboard or screen reader) stays on it across the redraw.
+    const focused = document.activeElement?.closest?.('button[data-action]')?.dataset.action;
+    try {
+      if (folder === null) renderOverview(await getJson('/status'));
+      else await renderFolder(folder);
+      document.body.dataset.ready = 'true';
+    } catch (err) {
+      renderError(err);
+    }
+    if (focused) [...document.querySelectorAll('button[data-action]')].find((b) => b.dataset.action === focused)?.focus();
+  });
+  return rendering;
+}
+
+function renderError(err) {
+  const main = document.getElementById('main');
+  let words;
+  if (!(err instanceof ApiError)) {
+    words = `This page could not show what the agent answered (${err.message}): a bug in synker's page, please report it.`;
+    // On the browser's console too, with its stack.
+    setTimeout(() => {
+      throw err;
+    });
+  } else if (err.status === 401)
+    words =
+      'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.';
+  else if (err.status === 404) words = `Not found: ${printableText(err.message)}`;
+  else if (err.status === 0)
+    words = `The agent did not answer. Is it running? Start it with "synker agent" (or once for good: "synker service install"). This page reconnects by itself.`;
+  else words = `The agent refused: ${printableText(err.message)}`;
+  main.replaceChildren(
+    el('h1', { id: 'title' }, 'synker'),
+    el('p', { class: 'error', role: 'alert' }, words),
+    el('p', {}, el('a', { href: '#/' }, 'all folders')),
+  );
+}
+
+function setLive(state, words) {
+  const live = document.getElementById('live');
+  live.dataset.state = state;
+  live.textContent = words;
+}
+
+/** The events of the agent; reopened after the agent restarts (the browser retries; a closed stream is reopened here). */
+function listen() {
+  const events = new EventSource(`${API}/events`, { withCredentials: true });
+  let lost = false;
+  events.addEventListener('open', () => {
+    setLive('live', 'live: updates when a check ends');
+    // What changed while the page was not listening.
+    if (lost) refresh();
+    lost = false;
+  });
+  events.addEventListener('error', () => {
+    lost = true;
+    setLive('lost', 'connection to the agent lost: reconnecting…');
+    if (events.readyState === EventSource.CLOSED) setTimeout(listen, 3000);
+  });
+  events.addEventListener('check-ended', (e) => {
+    let data = {};
+    try {
+      data = JSON.parse(e.data);
+    } catch {}
+    // The check this page started has ended: said beside its button, which the redraw keeps.
+    const key = `check:${data.folder}`;
+    const mine = outcomes.get(key)?.state === 'running';
+    refresh().then(() => {
+      if (mine) showOutcome(key, 'finished', `finished: ${MARK[data.status]?.word ?? data.status}`);
+    });
+  });
+  events.addEventListener('status', () => refresh());
+}
+
+window.addEventListener('hashchange', () => {
+  refresh().then(() => document.getElementById('main').focus({ preventScroll: false }));
+});
+let drawnWidth = 0;
+window.addEventListener('resize', () => {
+  // The charts are drawn at the page's width: again when it changed by more than a little (a phone turned).
+  if (route().folder !== null && Math.abs(chartWidth() - drawnWidth) > 40) refresh();
+});
+refresh();
+listen();
+setInterval(tick, 30_000);

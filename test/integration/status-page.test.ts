@@ -1,0 +1,423 @@
+/**
+ * The status page in a real browser (playwright-core driving Debian's
+ * /usr/bin/chromium, headless) against a real backup agent on loopback: one
+ * backup folder verified complete and one incomplete by real checks (and one
+ * failed check); the page shows their verdicts, the history marks, the
+ * differences grouped by category, hostile file names as text; it updates
+ * live when a check ends (no reload), after "check now" and after the agent
+ * restarts; and the browser asks nothing of another origin. Screenshots
+ * are kept in the system's temp folder (named in the test's diagnostics).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { chromium, type Locator, type Page } from 'playwright-core';
+import { printablePath } from '../../src/base/printable.js';
+import { writeTree } from '../harness/check-pair.js';
+import { TestSmtpServer } from '../harness/smtp.js';
+import { startCliAgent } from '../harness/cli-pair.js';
+import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
+import { tempDir } from '../harness/tmp.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+/** Where the screenshots are kept after the test's temp folder is gone, for a person to look at. */
+const SCREENSHOTS = os.tmpdir();
+const WAIT_MS = 60_000;
+
+/** The terminal tests' hostile names, and markup that would run if a name reached the page as HTML. */
+const HOSTILE = [
+  'esc\u001b[2J\u001b[31mEVIL',
+  'rlo\u202Egpj.exe',
+  '"><img src=x onerror=alert(1)>',
+  '<script>alert(2)',
+  "<svg onload=alert(3)> '&amp;",
+];
+
+const PHOTOS = { 'a.jpg': 'alpha photo', 'b.jpg': 'bravo photo' };
+const DOCS: Record<string, string> = { 'report.txt': 'the report', 'notes/todo.md': '# todo', 'big.bin': 'x'.repeat(40_000) };
+for (const name of HOSTILE) DOCS[name] = `hostile ${name}`;
+/** What the backup of docs lacks at first: the hostile names and big.bin (missing on backup). */
+const DOCS_ON_BACKUP = { 'report.txt': 'the report', 'notes/todo.md': '# todo' };
+
+interface WebAgent {
+  process: ChildProcessWithoutNullStreams;
+  url: string;
+  port: number;
+}
+
+/** `synker agent` on the backup with its schedule and its page (`webPort` 0: a free port); killed when the test ends. */
+async function startWebAgent(t: TestContext, env: NodeJS.ProcessEnv, webPort: number): Promise<WebAgent> {
+  const agent = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--web-port', String(webPort)], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  agent.stdin.end();
+  agent.stdout.resume();
+  t.after(() => {
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+  });
+  let log = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
+      log += d;
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(log);
+      if (match) resolve(match[1]!);
+    });
+    agent.once('exit', () => reject(new Error(`synker agent exited: ${log}`)));
+  });
+  return { process: agent, url, port: Number(new URL(url).port) };
+}
+
+async function stop(agent: WebAgent): Promise<void> {
+  const exited = new Promise((resolve) => agent.process.once('exit', resolve));
+  agent.process.kill('SIGTERM');
+  await exited;
+}
+
+async function deviceId(env: NodeJS.ProcessEnv): Promise<string> {
+  const id = await runSynker(['id'], { env });
+  assert.equal(id.code, 0, id.stderr);
+  return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;
+}
+
+async function synker(env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
+  const r = await runSynker(args, { env });
+  assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+/** The text a person sees (laid out: a line break where the page breaks the line). */
+function seen(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the text a person sees
+  return locator.innerText();
+}
+
+/** Asks `done` again (each answer is awaited: no fixed sleep) until it says yes, for at most WAIT_MS. */
+async function waitUntil(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await done())) {
+    assert.ok(Date.now() < deadline, 'gave up waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function smtpSection(port: number): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'synker on nas <synker@nas.test>',
+    to: ['owner@example.test'],
+    clientName: 'nas.test',
+  };
+}
+
+/** What the page shows of one folder's history: the kind of every mark, oldest first. */
+function marks(page: Page): Promise<(string | null)[]> {
+  return page.locator('.history svg.marks .mark').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')));
+}
+
+test('the status page shows every folder’s verdict, the differences by category and the history, live, with hostile names as text', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`,
+  timeout: 240_000,
+}, async (t) => {
+  const dir = await tempDir(t);
+  // One runtime folder: the backup's checks find the source's agent on this machine without any network discovery.
+  const run = path.join(dir, 'run');
+  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'), { XDG_RUNTIME_DIR: run });
+  const backupEnv = isolatedEnv(path.join(dir, 'nas'), { XDG_RUNTIME_DIR: run });
+  const roots = {
+    photos: [path.join(dir, 'photos'), path.join(dir, 'photos-copy')],
+    docs: [path.join(dir, 'docs'), path.join(dir, 'docs copy "><img src=x onerror=alert(4)>')],
+  } as const;
+  await writeTree(roots.photos[0], PHOTOS);
+  await writeTree(roots.photos[1], PHOTOS);
+  await writeTree(roots.docs[0], DOCS);
+  await writeTree(roots.docs[1], DOCS_ON_BACKUP);
+  const laptop = await deviceId(sourceEnv);
+  const nas = await deviceId(backupEnv);
+  await synker(sourceEnv, ['trust', nas, '--name', 'nas']);
+  await synker(backupEnv, ['trust', laptop, '--name', 'laptop']);
+  for (const id of ['photos', 'docs'] as const) {
+    await synker(sourceEnv, ['folder', 'add', id, roots[id][0], '--role', 'source', '--share', 'nas']);
+    await synker(backupEnv, ['folder', 'add', id, roots[id][1], '--role', 'backup', '--share', 'laptop']);
+  }
+  // The schedule runs (so "check now" can), but its own slot is once a year: every check here is the test's.
+  const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(
+    configFile,
+    JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2),
+  );
+
+  let backup = await startWebAgent(t, backupEnv, 0);
+  const token = (await readFile(path.join(dir, 'nas', 'synker', 'data', 'web-token'), 'utf8')).trim();
+
+  // A check while the source is away fails: a failed mark in docs' history.
+  const failed = await runSynker(['check', 'docs', '--no-discovery', '--timeout', '2s'], { env: backupEnv });
+  assert.equal(failed.code, 2, failed.stdout + failed.stderr);
+  const source = await startCliAgent(t, sourceEnv, [], ['--no-discovery', '--web-port', '0']);
+  const complete = await runSynker(['check', 'photos', '--no-discovery'], { env: backupEnv });
+  assert.equal(complete.code, 0, complete.stdout + complete.stderr);
+  const incomplete = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
+  assert.equal(incomplete.code, 1, incomplete.stdout + incomplete.stderr);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
+  const requested: string[] = [];
+  const refused: string[] = [];
+  const dialogs: string[] = [];
+  // Each agent's page is an origin of its own (its port): the backup's, and the source's below.
+  const origins = [backup.url];
+  context.on('request', (request) => requested.push(request.url()));
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (origins.some((o) => url.startsWith(o))) await route.continue();
+    else {
+      refused.push(url);
+      await route.abort('blockedbyclient');
+    }
+  });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  // The agent's CSP (no inline script or style, nothing from elsewhere): Chromium says on the console what it refused.
+  const refusedByCsp: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refusedByCsp.push(message.text());
+  });
+
+  // What `synker ui` opens: the token sets the cookie and leaves the address.
+  await page.goto(`${backup.url}?token=${token}`);
+  assert.equal(page.url(), backup.url, 'the token is gone from the address');
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+
+  await t.test('the overview: each folder with its verdict in words, the last verified time, the next check, the outbox', async () => {
+    const photos = page.locator('[data-folder="photos"]');
+    const docs = page.locator('[data-folder="docs"]');
+    assert.equal(await photos.locator('h2 .verdict').getAttribute('data-verdict'), 'complete');
+    assert.match(await seen(photos.locator('h2')), /photos\s+✓ complete/);
+    assert.match(await seen(photos.locator('.detail')), /^verified complete \d+ seconds? ago$/);
+    assert.match(await seen(photos.locator('.facts')), /next check\s+in \d+ (days|weeks)/);
+    assert.equal(await docs.locator('h2 .verdict').getAttribute('data-verdict'), 'incomplete');
+    assert.match(await seen(docs.locator('h2')), /docs\s+! incomplete/);
+    assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
+    assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
+    assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
+    assert.match(await seen(page.locator('h1')), /^Folders on nas$/);
+    assert.equal(await page.title(), 'synker on nas: 1 folder to look at', 'the tab says it too');
+    assert.match(await seen(page.locator('.summary')), /^2 folders: 1 complete, 1 incomplete\.$/);
+    assert.doesNotMatch(
+      await seen(page.locator('main')),
+      /\b(null|undefined|NaN)\b|\[object /,
+      'no value the page failed to put into words',
+    );
+    assert.match(await seen(page.locator('main')), /Checks: "0 0 1 1 \*" UTC, e-mail never\./);
+    const fullTime = await photos.locator('.detail time').getAttribute('title');
+    assert.match(fullTime ?? '', /\d{4}-\d\d-\d\d \d\d:\d\d UTC/, 'the full time on hover');
+  });
+
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-page.png'), fullPage: true });
+
+  await t.test('a folder’s page: the differences grouped by category, hostile names as text, the history marks', async () => {
+    await page.locator('[data-folder="docs"] h2 a').click();
+    await page.locator('.history').waitFor({ timeout: WAIT_MS });
+    assert.equal(page.url(), `${backup.url}#/folders/docs`);
+    assert.deepEqual(await marks(page), ['error', 'differences'], 'one failed and one incomplete check, oldest first');
+    assert.match(await seen(page.locator('.history')), /2 checks in the last 90 days: 0 complete, 1 incomplete, 1 failed/);
+    const missing = page.locator('.category[data-category="missing"]');
+    assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
+    const items = await missing.locator('li code.name').allTextContents();
+    for (const name of [...HOSTILE, 'big.bin'])
+      assert.ok(items.includes(printablePath(name)), `${JSON.stringify(name)} listed as text: ${items.join(' | ')}`);
+    assert.ok(items.includes('esc\\u{1b}[2J\\u{1b}[31mEVIL'), 'control characters shown as escapes, as in the terminal');
+    assert.ok(items.includes('rlo\\u{202e}gpj.exe'), 'a bidirectional override shown as an escape');
+    // Run in the page (a string: these tests compile without the DOM's types).
+    const injected = await page.evaluate(`({
+      img: document.querySelectorAll('img').length,
+      scripts: [...document.scripts].map((s) => s.getAttribute('src')),
+      handlers: document.querySelectorAll('[onerror], [onload]').length,
+    })`);
+    assert.deepEqual(injected, { img: 0, scripts: ['app.js'], handlers: 0 }, 'no element came from a name');
+    assert.match(await seen(page.locator('.folder .facts')), /path\s+.*docs copy "><img src=x onerror=alert\(4\)>/);
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+  });
+
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-folder.png'), fullPage: true });
+
+  await t.test('a check run on the command line updates the page when it ends, without a reload', async () => {
+    await page.evaluate('window.stillHere = true');
+    await writeTree(roots.docs[1], DOCS);
+    const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    await page.locator('.folder .verdict[data-verdict="complete"]').waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await marks(page), ['error', 'differences', 'complete']);
+    assert.match(await seen(page.locator('.report')), /No differences: the backup matched the source\./);
+    assert.equal(await page.evaluate('window.stillHere'), true, 'the same document: no reload');
+  });
+
+  await t.test('"check now" starts the schedule’s check and says so; it ends on the page', async () => {
+    const action = page.locator('.folder .actions .action');
+    await action.getByRole('button', { name: 'Check now' }).click();
+    await action.locator('.outcome[data-state="running"], .outcome[data-state="finished"]').waitFor({ timeout: WAIT_MS });
+    await action.locator('.outcome[data-state="finished"]').waitFor({ timeout: WAIT_MS });
+    assert.equal(await seen(action.locator('.outcome')), 'finished: complete');
+    assert.equal(
+      await page.evaluate('document.activeElement.dataset.action'),
+      'check:docs',
+      'the button keeps the focus across the redraw',
+    );
+    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
+  });
+
+  await t.test('"send the report again": refused while e-mail is not set up, then queued and delivered', async () => {
+    const action = page.locator('.report .actions .action');
+    const button = action.getByRole('button', { name: 'Send the report again' });
+    await button.click();
+    await action.locator('.outcome[data-state="refused"]').waitFor({ timeout: WAIT_MS });
+    assert.match(await seen(action.locator('.outcome')), /^refused: .*e-mail/i, "the agent's reason, in words");
+    const smtp = await new TestSmtpServer().start();
+    t.after(() => smtp.stop());
+    const withSmtp = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...withSmtp, smtp: smtpSection(smtp.port) }, null, 2));
+    // The agent reads the edited config when it changes; until then the answer is still "refused".
+    await waitUntil(async () => {
+      await button.click();
+      await action.locator('.outcome[data-state="refused"], .outcome[data-state="queued"]').waitFor({ timeout: WAIT_MS });
+      return (await action.locator('.outcome').getAttribute('data-state')) === 'queued';
+    });
+    assert.equal(await seen(action.locator('.outcome')), 'queued: the report goes out through the outbox');
+    await waitUntil(async () => smtp.received.length > 0);
+    const mail = await smtp.parsed(0);
+    assert.match(mail.subject ?? '', /docs/, 'the report of docs');
+  });
+
+  await t.test('after the agent restarts the page reconnects and updates again', async () => {
+    await stop(backup);
+    await page.locator('#live[data-state="lost"]').waitFor({ timeout: WAIT_MS });
+    backup = await startWebAgent(t, backupEnv, backup.port);
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: WAIT_MS });
+    await writeTree(roots.docs[1], { 'report.txt': 'edited on the backup' });
+    await rename(path.join(roots.docs[1], 'notes'), path.join(roots.docs[1], 'notes (old)'));
+    const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
+    assert.equal(check.code, 1, check.stdout + check.stderr);
+    await page.locator('.folder .verdict[data-verdict="incomplete"]').waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete', 'differences']);
+    assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
+    // A move names both places: where the source has it, and where the backup has it.
+    assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
+  });
+
+  await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
+    let url: string | undefined;
+    await waitUntil(async () => {
+      url = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(source.log())?.[1];
+      return url !== undefined;
+    });
+    origins.push(url!);
+    const sourceToken = (await readFile(path.join(dir, 'laptop', 'synker', 'data', 'web-token'), 'utf8')).trim();
+    const laptopPage = await context.newPage();
+    await laptopPage.goto(`${url}?token=${sourceToken}`);
+    await laptopPage.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+    // What the source's agent says it was told (nothing until the backups tell their sources): the page shows exactly that.
+    const status = (await laptopPage.evaluate("fetch('/api/v1/status').then((r) => r.json())")) as {
+      folders: Array<{
+        id: string;
+        verdict: string;
+        backups: Array<{ device: { id: string; name: string }; lastVerified: unknown; stale: boolean }>;
+      }>;
+    };
+    for (const folder of status.folders) {
+      const card = laptopPage.locator(`[data-folder="${folder.id}"]`);
+      assert.equal(await card.locator('h2 .verdict').getAttribute('data-verdict'), folder.verdict);
+      assert.match(await seen(card.locator('.facts')), /role\s+source \(this machine holds the originals\)/);
+      assert.equal(await card.getByRole('button', { name: 'Check now' }).count(), 0, 'a source is checked by its backups');
+      if (folder.backups.length === 0)
+        assert.match(await seen(card.locator('.detail')), /^No backup machine has told this one about a check yet/);
+      for (const b of folder.backups) {
+        const line = await seen(card.locator(`.backups li[data-device="${b.device.id}"]`));
+        assert.match(
+          line,
+          b.lastVerified === null
+            ? /not verified yet by /
+            : new RegExp(`verified by ${b.device.name} \\d+ \\w+ ago${b.stale ? '.* \\(stale\\)' : ''}`),
+        );
+      }
+    }
+    const all = await seen(laptopPage.locator('main'));
+    assert.doesNotMatch(all, /\b(null|undefined|NaN)\b|\[object /, 'no value the page failed to put into words');
+    assert.doesNotMatch(all, /Checks: /, 'the schedule checks backup folders: none here');
+    await laptopPage.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-source.png'), fullPage: true });
+    await laptopPage.close();
+  });
+
+  await t.test('at 360 px wide in dark mode: nothing wider than the screen', async () => {
+    const narrow = await context.newPage();
+    await narrow.setViewportSize({ width: 360, height: 800 });
+    await narrow.emulateMedia({ colorScheme: 'dark' });
+    await narrow.goto(`${backup.url}#/folders/docs`);
+    await narrow.locator('.history').waitFor({ timeout: WAIT_MS });
+    const widths = (await narrow.evaluate(
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    )) as { scroll: number; client: number };
+    assert.ok(widths.scroll <= widths.client, `no sideways scrolling: ${JSON.stringify(widths)}`);
+    const background = await narrow.evaluate('getComputedStyle(document.body).backgroundColor');
+    assert.equal(background, 'rgb(13, 17, 23)', 'dark colours');
+    await narrow.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-folder-360-dark.png'), fullPage: true });
+    await narrow.close();
+  });
+
+  await t.test('without the token the page says how to open it, and shows no data', async () => {
+    const stranger = await browser.newContext();
+    const other = await stranger.newPage();
+    await other.goto(backup.url);
+    const alert = other.getByRole('alert');
+    await alert.waitFor({ timeout: WAIT_MS });
+    assert.match(await seen(alert), /needs the agent's token\. Open it with "synker ui"/);
+    assert.equal(await other.locator('[data-folder]').count(), 0);
+    await stranger.close();
+  });
+
+  await t.test('the browser asked nothing of another origin, and the page raised no error', async () => {
+    assert.deepEqual(refused, []);
+    assert.ok(requested.length > 0);
+    for (const url of requested)
+      assert.ok(
+        origins.some((o) => url.startsWith(o)),
+        url,
+      );
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(refusedByCsp, [], 'nothing the page does is refused by the CSP');
+    assert.deepEqual(dialogs, []);
+  });
+
+  for (const name of [
+    'synker-status-page.png',
+    'synker-status-folder.png',
+    'synker-status-folder-360-dark.png',
+    'synker-status-source.png',
+  ]) {
+    const file = path.join(SCREENSHOTS, name);
+    assert.ok((await stat(file)).size > 20_000, `a real screenshot: ${file}`);
+    t.diagnostic(`screenshot: ${file}`);
+  }
+});
