@@ -5,7 +5,8 @@
  * differences and bytes over time. On a source, a record may also say what a
  * backup machine told it (`device`).
  *
- * On disk: `<data>/history/<folder id>.jsonl`, one JSON record a line, in the
+ * On disk: `<data>/history/<name>.jsonl` (historyName: the folder ID, spelt so
+ * that IDs differing only in case never share a file), one JSON record a line, in the
  * order the runs ended. Why lines and not one JSON document: a record is added
  * without rewriting the file (a check every minute for 90 days is 129,600 of
  * them), and a crash mid-write can only tear the last line.
@@ -34,11 +35,11 @@
  * `state`; and it is the schedule, the CLI's runs and the page above it that
  * write and read it.
  */
-import { rename, stat, type FileHandle } from 'node:fs/promises';
+import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { writeFileAtomic } from '../base/atomic-file.js';
+import { renameRetrying, writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { makeDirs } from '../base/make-dirs.js';
@@ -81,9 +82,88 @@ export class HistoryError extends SynkerError {
   }
 }
 
-/** `<data>/history/<id>.jsonl`; an ID that is no folder ID (a path, `..`) is refused before it names a file. */
+/** `<data>/history/<name>.jsonl` (historyName); an ID that is no folder ID (a path, `..`) is refused before it names a file. */
 export function historyFile(dataDir: string, folderId: string): string {
-  return path.join(historyDir(dataDir), `${checkedFolderId(folderId)}.jsonl`);
+  return path.join(historyDir(dataDir), `${historyName(folderId)}.jsonl`);
+}
+
+/**
+ * The name a folder's files in the history folder start with: `_`, then the
+ * ID with each capital letter written as `_` and the small letter, and each
+ * `_` as `__` (`Photos` is `__photos`, `photos` is `_photos`, `a_b` is
+ * `_a__b`). Folder IDs differing only in case are two folders, and Windows
+ * and macOS (by default) take two such file names for one file: these names
+ * hold no capital, so they never meet. The leading `_` (no folder ID starts
+ * with one) keeps them apart from the names before (the ID itself, renamed
+ * by migrateHistoryNames) and from Windows' device names (`con.jsonl` is the
+ * console there).
+ */
+export function historyName(folderId: string): string {
+  return `_${checkedFolderId(folderId).replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`))}`;
+}
+
+/** The folder ID a historyName stands for; undefined for a name that is none. */
+export function folderOfHistoryName(name: string): string | undefined {
+  if (!name.startsWith('_')) return undefined;
+  const id = name.slice(1).replace(/_(_|[a-z])/g, (_m, c: string) => (c === '_' ? '_' : c.toUpperCase()));
+  return FOLDER_ID_PATTERN.test(id) && historyName(id) === name ? id : undefined;
+}
+
+/** The endings of a folder's files in the history folder, longest first. */
+const HISTORY_ENDINGS = ['.jsonl.damaged', '.last-report.json', '.jsonl'];
+
+const migrated = new Map<string, Promise<void>>();
+
+/**
+ * Renames the files named by the folder ID itself (before historyName) to
+ * their historyName, once per process and data directory; every reader and
+ * writer waits for it first. A file whose new name exists already is left
+ * as it is (an older synker wrote it since) and said in the log. On a file
+ * system that ignores case, the old files of two IDs differing only in case
+ * were one file: it goes to the ID whose spelling its name has (the first
+ * that wrote it), and holds the other's records too (a record does not say
+ * its folder); the other ID starts afresh.
+ */
+export function migrateHistoryNames(dataDir: string): Promise<void> {
+  const dir = historyDir(dataDir);
+  let done = migrated.get(path.resolve(dir));
+  if (done === undefined) {
+    done = renameOldHistoryFiles(dir).catch((err: unknown) => {
+      migrated.delete(path.resolve(dir)); // tried again by the next reader or writer
+      log.warn(`could not rename the files of ${dir} to their new names: ${errnoCode(err) ?? String(err)}`);
+    });
+    migrated.set(path.resolve(dir), done);
+  }
+  return done;
+}
+
+async function renameOldHistoryFiles(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return;
+    throw err;
+  }
+  for (const name of names) {
+    const ending = HISTORY_ENDINGS.find((e) => name.endsWith(e));
+    if (ending === undefined) continue;
+    const id = name.slice(0, -ending.length);
+    if (!FOLDER_ID_PATTERN.test(id)) continue; // a new name (starts with _), a temporary file (with .), another file
+    const to = `${historyName(id)}${ending}`;
+    try {
+      await stat(path.join(dir, to));
+      log.warn(`${path.join(dir, name)} is left as it is: ${to} holds that folder's records already`);
+      continue;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    try {
+      await renameRetrying(path.join(dir, name), path.join(dir, to));
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err; // another process renamed it first
+    }
+  }
 }
 
 /** A folder ID as config/folder-rules.ts allows them: no separator, no leading dot, so never outside the folder. */
@@ -119,6 +199,7 @@ export async function readHistory(dataDir: string, folderId: string, options: Re
   const days = options.days ?? HISTORY_DAYS;
   if (!(typeof days === 'number' && days > 0)) throw new TypeError(`days must be a positive number, not ${String(days)}`);
   const file = historyFile(dataDir, folderId);
+  await migrateHistoryNames(dataDir);
   let text: string;
   let cut: boolean;
   try {
@@ -150,6 +231,7 @@ export async function appendHistory(dataDir: string, folderId: string, record: H
   const file = historyFile(dataDir, folderId);
   const line = `${JSON.stringify(record)}\n`;
   if (parseHistoryLine(line.trimEnd()) === undefined) throw new TypeError(`not a history record: ${line.trimEnd()}`);
+  await migrateHistoryNames(dataDir);
   try {
     await makeDirs(path.dirname(file), 0o700);
     const lock = await acquireLock(`history:${path.resolve(file)}`, {
@@ -234,7 +316,7 @@ export async function pruneHistoryFile(file: string, now: number): Promise<void>
   if (skipped === 0 && kept.length === records.length) return;
   if (skipped > 0) {
     // Moved, not copied: a damaged file may be big. Readers meanwhile find no history, for a moment.
-    await rename(file, `${file}.damaged`);
+    await renameRetrying(file, `${file}.damaged`);
     log.warn(
       `${file} had ${cut ? 'more than a history holds and ' : ''}${skipped} damaged line(s), left out; the file as it was is kept as ${path.basename(file)}.damaged`,
     );
