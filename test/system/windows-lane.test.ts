@@ -536,3 +536,22 @@ test("synker ui under Wine opens the page through cmd's start, the address whole
   assert.equal(opened.stdout.trim(), '0', 'cmd ran start and nothing after an &');
   assert.deepEqual((await waitForOpened(browser.opened, 2))[1], tricky);
 });
+
+test('under Wine, a Windows agent refuses a chosen status page port another program holds (E_WEB_PORT_IN_USE), naming Windows\' reserved ranges', {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const holder = http.createServer();
+  await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve));
+  t.after(() => holder.close());
+  const held = (holder.address() as { port: number }).port;
+  const pc = windowsSide(dir, 'office-pc');
+  await ok(pc, ['id']);
+  const chosen = await runWindowsSynker(
+    ['agent', '--port', '0', '--listen', '127.0.0.1', '--no-discovery', '--no-schedule', '--web-port', String(held)],
+    pc.env,
+  );
+  assert.equal(chosen.code, 2, chosen.stderr);
+  assert.match(chosen.stderr, new RegExp(`E_WEB_PORT_IN_USE|127\\.0\\.0\\.1:${held}: another program holds that port`));
+  assert.match(chosen.stderr, /netsh interface ipv4 show excludedportrange/, 'on Windows the hint names the reserved ranges too');
+});
