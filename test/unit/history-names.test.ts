@@ -13,7 +13,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { renameRetrying } from '../../src/base/atomic-file.js';
 import { historyDir } from '../../src/dirs/data-files.js';
-import { appendHistory, folderOfHistoryName, historyFile, historyName, readHistory, type HistoryRecord } from '../../src/schedule/history.js';
+import {
+  appendHistory,
+  folderOfHistoryName,
+  historyFile,
+  historyName,
+  readHistory,
+  type HistoryRecord,
+} from '../../src/schedule/history.js';
 import { HistoryFeed } from '../../src/schedule/history-feed.js';
 import { lastReportFile, readLastReport } from '../../src/schedule/last-report.js';
 import { tempDir } from '../harness/tmp.js';
@@ -28,7 +35,24 @@ const record = (at: number, differences = 0): HistoryRecord => ({
 });
 const lines = (records: HistoryRecord[]): string => records.map((r) => `${JSON.stringify(r)}\n`).join('');
 
-const IDS = ['photos', 'Photos', 'PHOTOS', 'pHotos', 'p_hotos', 'p_Hotos', 'con', 'CON', 'nul.x', 'Lpt1', 'a', 'A', 'a_', 'a__b', 'A_B', '9-x.Y'];
+const IDS = [
+  'photos',
+  'Photos',
+  'PHOTOS',
+  'pHotos',
+  'p_hotos',
+  'p_Hotos',
+  'con',
+  'CON',
+  'nul.x',
+  'Lpt1',
+  'a',
+  'A',
+  'a_',
+  'a__b',
+  'A_B',
+  '9-x.Y',
+];
 const DEVICES = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
 
 test('folder IDs differing only in case get file names that differ in more than case, none a Windows device, each read back', () => {
@@ -48,8 +72,14 @@ test('two folders whose IDs differ only in case keep two histories and two last 
   const dataDir = await tempDir(t);
   await appendHistory(dataDir, 'Photos', record(NOW - 1000, 3), NOW);
   await appendHistory(dataDir, 'photos', record(NOW), NOW);
-  assert.deepEqual((await readHistory(dataDir, 'Photos', { now: NOW })).checks.map((r) => r.differences), [3]);
-  assert.deepEqual((await readHistory(dataDir, 'photos', { now: NOW })).checks.map((r) => r.differences), [0]);
+  assert.deepEqual(
+    (await readHistory(dataDir, 'Photos', { now: NOW })).checks.map((r) => r.differences),
+    [3],
+  );
+  assert.deepEqual(
+    (await readHistory(dataDir, 'photos', { now: NOW })).checks.map((r) => r.differences),
+    [0],
+  );
   const files = (await readdir(historyDir(dataDir))).sort();
   assert.deepEqual(files, ['__photos.jsonl', '_photos.jsonl']);
   assert.notEqual(lastReportFile(dataDir, 'Photos').toLowerCase(), lastReportFile(dataDir, 'photos').toLowerCase());
@@ -69,13 +99,27 @@ test('files under the names before (the ID itself) are renamed once at the first
   await writeFile(historyFile(dataDir, 'docs'), lines([record(NOW - 800, 1)]));
   await writeFile(path.join(dir, 'notes.txt'), 'not ours');
 
-  assert.deepEqual((await readHistory(dataDir, 'Photos', { now: NOW })).checks.map((r) => r.differences), [2]);
+  assert.deepEqual(
+    (await readHistory(dataDir, 'Photos', { now: NOW })).checks.map((r) => r.differences),
+    [2],
+  );
   assert.deepEqual(
     (await readdir(dir)).sort(),
-    ['__photos.jsonl', '__photos.last-report.json', '_docs.jsonl', '_music.jsonl', '_music.jsonl.damaged', 'docs.jsonl', 'notes.txt'].sort(),
+    [
+      '__photos.jsonl',
+      '__photos.last-report.json',
+      '_docs.jsonl',
+      '_music.jsonl',
+      '_music.jsonl.damaged',
+      'docs.jsonl',
+      'notes.txt',
+    ].sort(),
   );
   assert.equal((await readHistory(dataDir, 'music', { now: NOW })).checks.length, 1);
-  assert.deepEqual((await readHistory(dataDir, 'docs', { now: NOW })).checks.map((r) => r.differences), [1]);
+  assert.deepEqual(
+    (await readHistory(dataDir, 'docs', { now: NOW })).checks.map((r) => r.differences),
+    [1],
+  );
   assert.equal(await readFile(path.join(dir, '_music.jsonl.damaged'), 'utf8'), 'bad\n');
   await assert.rejects(readLastReport(dataDir, 'Photos'), { code: 'E_LAST_REPORT_DAMAGED' }, 'the renamed last report is the one read');
 });

@@ -23,7 +23,7 @@ test("Windows: cmd's start gets an empty title and the address quoted, from a va
   const c = browserCommand(TRICKY, 'win32');
   assert.equal(c.command, 'cmd.exe');
   assert.deepEqual(c.args, ['/d', '/s', '/c', `"start "" "%${URL_VARIABLE}%""`]);
-  assert.equal(c.windowsVerbatimArguments, true, "Node's quoting would turn the title into \\\"\\\"");
+  assert.equal(c.windowsVerbatimArguments, true, 'Node\'s quoting would turn the title into \\"\\"');
   assert.deepEqual(c.env, { [URL_VARIABLE]: TRICKY }, 'the address is not on the command line, where cmd would read & ^ %');
 });
 
