@@ -62,7 +62,7 @@ function wineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 let app: string | undefined;
 
-/** synker as a Windows user installs it: bin/, dist/src and the win32 node_modules, once per test process. */
+/** synker as a Windows user installs it: bin/, dist/src, src/web/assets and the win32 node_modules, once per test process. */
 function windowsApp(): string {
   if (app !== undefined) return app;
   const missing = windowsLaneMissing();
@@ -72,6 +72,8 @@ function windowsApp(): string {
   mkdirSync(dir, { recursive: true });
   cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
   cpSync(path.join(ROOT, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true, filter: (f) => !f.endsWith('.map') });
+  // The status page's own files, as the package ships them ("files" in package.json).
+  cpSync(path.join(ROOT, 'src', 'web', 'assets'), path.join(dir, 'src', 'web', 'assets'), { recursive: true });
   cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   cpSync(WIN_MODULES, path.join(dir, 'node_modules'), { recursive: true });
   spawnSync(WINESERVER, ['-p'], { env: wineEnv(process.env), stdio: 'ignore' });

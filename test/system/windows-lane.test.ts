@@ -23,6 +23,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
@@ -564,4 +565,84 @@ test("under Wine, a Windows agent refuses a chosen status page port another prog
   assert.equal(chosen.code, 2, chosen.stderr);
   assert.match(chosen.stderr, new RegExp(`E_WEB_PORT_IN_USE|127\\.0\\.0\\.1:${held}: another program holds that port`));
   assert.match(chosen.stderr, /netsh interface ipv4 show excludedportrange/, 'on Windows the hint names the reserved ranges too');
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+test("Chromium on Linux opens a Windows agent's status page (its files served by node.exe from a Windows path): the verdict, the missing files, a live update, a screenshot", {
+  skip: SKIP || (existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`),
+}, async (t) => {
+  const dir = await tempDir(t);
+  const laptop = linuxSide(dir, 'laptop');
+  const pc = windowsSide(dir, 'office-pc');
+  writeTree(laptop.root, { 'beach.jpg': 'jpeg bytes', '<img src=x onerror=alert(1)>.txt': 'a name that is markup' });
+  await pair(laptop, false, pc, true);
+  const source = await laptop.startAgent(t);
+  await startWindowsAgent(t, pc.env, ['--web-port', '0']);
+  const page = await windowsPage(path.join(dir, 'office-pc'));
+  for (const [file, type] of [
+    ['', 'text/html'],
+    ['app.js', 'text/javascript'],
+    ['style.css', 'text/css'],
+    ['units.js', 'text/javascript'],
+    ['printable.js', 'text/javascript'],
+  ] as const) {
+    const res = await fetch(`${page.url}${file}`);
+    assert.equal(res.status, 200, `/${file} from the Windows install`);
+    assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type}`));
+  }
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
+  const refused: string[] = [];
+  await context.route('**/*', async (route) => {
+    if (route.request().url().startsWith(page.url)) await route.continue();
+    else {
+      refused.push(route.request().url());
+      await route.abort('blockedbyclient');
+    }
+  });
+  const tab = await context.newPage();
+  const pageErrors: string[] = [];
+  tab.on('pageerror', (err) => pageErrors.push(err.message));
+  tab.on('dialog', (dialog) => {
+    pageErrors.push(`a dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await tab.goto(`${page.url}?token=${page.token}`);
+  assert.equal(tab.url(), page.url, 'the token is gone from the address');
+  await tab.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+  const folder = tab.locator(`[data-folder="${FOLDER}"]`);
+  assert.equal(await folder.locator('h2 .verdict').getAttribute('data-verdict'), 'not-verified');
+
+  // A check by the Windows CLI: the open page turns without a reload.
+  const check = await pc.run(['check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery', '--no-agent']);
+  assert.equal(check.code, 1, check.stderr);
+  await folder.locator('h2 .verdict[data-verdict="incomplete"]').waitFor({ timeout: 60_000 });
+  assert.match((await folder.locator('.detail').innerText()).trim(), /^2 files missing \(\d+ B\)/);
+  // The folder's page: the missing files by name, the one that is markup as text, one mark in the history.
+  await folder.locator('h2 a').click();
+  await tab.locator('.history').waitFor({ timeout: 60_000 });
+  const missing = await tab.locator('.category[data-category="missing"] li code.name').allTextContents();
+  assert.deepEqual(missing.sort(), ['<img src=x onerror=alert(1)>.txt', 'beach.jpg']);
+  assert.equal(await tab.locator('img').count(), 0, 'a name that is markup stays text');
+  assert.match((await tab.locator('.history').innerText()).trim(), /1 check in the last 90 days: 0 complete, 1 incomplete/);
+  const shot = path.join(os.tmpdir(), 'synker-status-page-windows.png');
+  await tab.screenshot({ path: shot, fullPage: true });
+  assert.ok(statSync(shot).size > 10_000, `a real screenshot: ${shot}`);
+  t.diagnostic(`screenshot: ${shot}`);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(refused, [], 'the page loads nothing from elsewhere');
 });
