@@ -54,7 +54,7 @@ export interface HistoryFeedOptions {
 }
 
 interface Mark {
-  ino: number;
+  ino: bigint;
   /** Bytes read up to the end of the last whole line. */
   offset: number;
   /** The last record emitted (or seen at start): a replaced file is read from after it. */

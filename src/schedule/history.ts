@@ -269,11 +269,17 @@ export async function readHistoryText(file: string, maxBytes = HISTORY_READ_MAX_
   }
 }
 
-/** The file's size and identity, for a watcher that reads what was appended (history-feed.ts). */
-export async function historyFileStat(file: string): Promise<{ size: number; ino: number } | undefined> {
+/**
+ * The file's size and identity (its inode or, on Windows, its NTFS file ID),
+ * for a watcher that reads what was appended (history-feed.ts). The identity
+ * is read exactly (bigint): an NTFS file ID passes 2^53 once its sequence
+ * number does, and as a double two files made one after the other (the
+ * history and the file a prune put in its place) could read as one.
+ */
+export async function historyFileStat(file: string): Promise<{ size: number; ino: bigint } | undefined> {
   try {
-    const st = await stat(file);
-    return st.isFile() ? { size: st.size, ino: st.ino } : undefined;
+    const st = await stat(file, { bigint: true });
+    return st.isFile() ? { size: Number(st.size), ino: st.ino } : undefined;
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

@@ -8,7 +8,7 @@
  * again (base/atomic-file.ts renameRetrying).
  */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { renameRetrying } from '../../src/base/atomic-file.js';
@@ -17,6 +17,7 @@ import {
   appendHistory,
   folderOfHistoryName,
   historyFile,
+  historyFileStat,
   historyName,
   readHistory,
   type HistoryRecord,
@@ -165,4 +166,17 @@ test('on Windows a rename refused while another program holds the file is tried 
   await assert.rejects(renameRetrying(path.join(dir, 'none'), path.join(dir, 'c'), 'win32'), { code: 'ENOENT' });
   await assert.rejects(renameRetrying('x', 'y', 'win32', alwaysBusy), { code: 'EPERM' });
   assert.equal(tries, 9, 'given up after 8 waits (some 1.5 s)');
+});
+
+test("the page's feed tells a history from the file a prune put in its place by the exact file identity, never a rounded one", async (t) => {
+  const dataDir = await tempDir(t);
+  await appendHistory(dataDir, 'photos', record(NOW), NOW);
+  const st = await historyFileStat(historyFile(dataDir, 'photos'));
+  assert.equal(typeof st?.ino, 'bigint');
+  assert.equal(st?.ino, (await stat(historyFile(dataDir, 'photos'), { bigint: true })).ino);
+  // Why: an NTFS file ID with a sequence number of 32 or more is past 2^53, where a double rounds
+  // neighbouring IDs (the history and the file a prune wrote just after it) to one number.
+  const id = (1n << 58n) + 5n;
+  assert.equal(Number(id), Number(id + 1n), 'as numbers, two files');
+  assert.notEqual(id, id + 1n, 'as bigints, two files');
 });
