@@ -17,6 +17,8 @@
  *   (EISDIR, EINVAL, ENOTSUP, EOPNOTSUPP, EPERM, EACCES, EBADF, ENOSYS). The
  *   rename has happened; only its durability cannot be forced there, and a
  *   sync or a report must not fail for that;
+ * - on Windows a rename that another program's open file blocks is tried
+ *   again for a moment (renameRetrying);
  * - any other error (EIO, ENOSPC, EROFS, ...) is a real failure of the disk
  *   and is thrown: the change may not be on the disk;
  * - a file's own fsync is never excused: a disk that cannot sync a file it
@@ -59,13 +61,44 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    await rename(tmp, file);
+    await renameRetrying(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
   await fsyncDir(dir);
   if (options.exactMode === true) await chmodIfSupported(file, mode);
+}
+
+/** Errors of a rename on Windows while another program has the file open without sharing its deletion. */
+const RENAME_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY']);
+/** The waits between tries: some 1.5 s in all, longer than a virus scanner or the search indexer holds a file. */
+const RENAME_WAITS_MS = [10, 20, 40, 80, 160, 320, 500, 500];
+
+/**
+ * rename, tried again on Windows while the file (or the one it replaces) is
+ * open in a program that did not share its deletion: a virus scanner, the
+ * search indexer or a backup tool opening it a moment; Node's own opens share
+ * it, so synker's readers never block it. Windows then answers EPERM, EACCES
+ * or EBUSY for a while; the same errors are final elsewhere, and after the
+ * last wait here. `platform` and `renameFn` are for the tests.
+ */
+export async function renameRetrying(
+  from: string,
+  to: string,
+  platform: NodeJS.Platform = process.platform,
+  renameFn: (from: string, to: string) => Promise<void> = rename,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await renameFn(from, to);
+      return;
+    } catch (err) {
+      const wait = RENAME_WAITS_MS[attempt];
+      if (platform !== 'win32' || wait === undefined || !RENAME_BUSY.has(errnoCode(err) ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /** Errors of opening or syncing a folder where the file system cannot (see the header): not failures. */

@@ -1,11 +1,11 @@
 /**
  * `synker ui` and `synker status --open`: the running agent's status page,
  * its address with the token (from the data directory: web.json and
- * web-token), printed and opened in the browser (xdg-open, open, or start on
- * Windows). `--no-open`, or SYNKER_NO_BROWSER=1 (the tests' setting), only
- * prints it.
+ * web-token), printed and opened in the browser (xdg-open, open, or cmd's
+ * start on Windows, the address quoted: browserCommand). `--no-open`, or
+ * SYNKER_NO_BROWSER=1 (the tests' setting), only prints it.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -44,14 +44,49 @@ export async function printAndOpen(dataDir: string, open: boolean, to: NodeJS.Wr
   openInBrowser(url);
 }
 
-function openInBrowser(url: string): void {
-  const [command, args] =
-    process.platform === 'darwin'
-      ? ['open', [url]]
-      : process.platform === 'win32'
-        ? ['cmd', ['/c', 'start', '""', url]]
-        : ['xdg-open', [url]];
-  const child = spawn(command, args, { stdio: 'ignore', detached: true, windowsHide: true });
+/** The environment variable that carries the address to cmd on Windows (below). */
+export const URL_VARIABLE = 'SYNKER_OPEN_URL';
+
+export interface BrowserCommand {
+  command: string;
+  args: string[];
+  /** Windows: pass `args` as written, without Node's quoting (for cmd). */
+  windowsVerbatimArguments: boolean;
+  /** Variables to add to the environment. */
+  env: Record<string, string>;
+}
+
+/** What opens `url` in the user's browser on `platform`. */
+export function browserCommand(url: string, platform: NodeJS.Platform = process.platform): BrowserCommand {
+  const href = new URL(url).href; // a quote or a space is percent-encoded here: none reaches a command line
+  if (platform === 'darwin') return { command: 'open', args: [href], windowsVerbatimArguments: false, env: {} };
+  if (platform !== 'win32') return { command: 'xdg-open', args: [href], windowsVerbatimArguments: false, env: {} };
+  // `start` is cmd's own command, and cmd reads its command line by rules of its own: Node's quoting (made
+  // for programs that parse it as the C runtime does) would give `start` a title of \"\" and the address
+  // bare, where an & ends the command, a ^ vanishes and %NAME% is replaced. So the line is written here and
+  // passed as it is: /d skips AutoRun, /s makes cmd take everything between the first and the last quote
+  // as the command, `""` is start's (empty) window title, and the address comes quoted from a variable:
+  // cmd expands %VARIABLE% once and does not look into what it put there, so a % in the address (a
+  // percent-encoded byte) stays as it is, and the quotes keep & and ^ literal.
+  return {
+    command: 'cmd.exe',
+    args: ['/d', '/s', '/c', `"start "" "%${URL_VARIABLE}%""`],
+    windowsVerbatimArguments: true,
+    env: { [URL_VARIABLE]: href },
+  };
+}
+
+/** Starts the browser on `url`, not waiting for it; a browser that cannot start is a warning. */
+export function openInBrowser(url: string): ChildProcess {
+  const { command, args, windowsVerbatimArguments, env } = browserCommand(url);
+  const child = spawn(command, args, {
+    stdio: 'ignore',
+    detached: true,
+    windowsHide: true,
+    windowsVerbatimArguments,
+    env: { ...process.env, ...env },
+  });
   child.once('error', (err) => log.warn(`could not open a browser (${command}: ${err.message}): open the address above`));
   child.unref();
+  return child;
 }

@@ -10,7 +10,7 @@ export function scheduleStateFile(dataDir: string): string {
 }
 
 /**
- * Where each folder's check history (`<id>.jsonl`) and last report (`<id>.last-report.json`) are kept
+ * Where each folder's check history (`<name>.jsonl`) and last report (`<name>.last-report.json`, schedule/history.ts historyName) are kept
  * (schedule/history.ts, schedule/last-report.ts): one folder, so the agent watches one place for runs
  * another process recorded.
  */

@@ -24,10 +24,18 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { createLogger } from '../base/log.js';
 import { makeDirs } from '../base/make-dirs.js';
-import { FOLDER_ID_PATTERN } from '../config/folder-rules.js';
 import { historyDir } from '../dirs/data-files.js';
 import path from 'node:path';
-import { HISTORY_READ_MAX_BYTES, historyAppended, historyFile, historyFileStat, parseHistoryLine, type HistoryRecord } from './history.js';
+import {
+  folderOfHistoryName,
+  HISTORY_READ_MAX_BYTES,
+  historyAppended,
+  historyFile,
+  historyFileStat,
+  migrateHistoryNames,
+  parseHistoryLine,
+  type HistoryRecord,
+} from './history.js';
 import type { CheckStatus } from './state.js';
 
 const log = createLogger('schedule');
@@ -46,7 +54,7 @@ export interface HistoryFeedOptions {
 }
 
 interface Mark {
-  ino: number;
+  ino: bigint;
   /** Bytes read up to the end of the last whole line. */
   offset: number;
   /** The last record emitted (or seen at start): a replaced file is read from after it. */
@@ -78,6 +86,7 @@ export class HistoryFeed {
   static async start(dataDir: string, options: HistoryFeedOptions = {}): Promise<HistoryFeed> {
     const feed = new HistoryFeed(dataDir, options.pollMs ?? 5000);
     await makeDirs(feed.dir, 0o700);
+    await migrateHistoryNames(dataDir);
     for (const folder of await feed.folders()) {
       // A file it cannot read now is read whole when it changes: never a reason for the agent not to start.
       await feed.markEnd(folder).catch((err: unknown) => log.debug(`reading the history of ${folder}: ${(err as Error).message}`));
@@ -192,8 +201,7 @@ export class HistoryFeed {
 /** The folder a history file belongs to; undefined for any other name (last reports, temporary files, copies). */
 function folderOf(name: string): string | undefined {
   if (!name.endsWith('.jsonl')) return undefined;
-  const folder = name.slice(0, -'.jsonl'.length);
-  return FOLDER_ID_PATTERN.test(folder) ? folder : undefined;
+  return folderOfHistoryName(name.slice(0, -'.jsonl'.length));
 }
 
 /**

@@ -5,7 +5,8 @@
  * differences and bytes over time. On a source, a record may also say what a
  * backup machine told it (`device`).
  *
- * On disk: `<data>/history/<folder id>.jsonl`, one JSON record a line, in the
+ * On disk: `<data>/history/<name>.jsonl` (historyName: the folder ID, spelt so
+ * that IDs differing only in case never share a file), one JSON record a line, in the
  * order the runs ended. Why lines and not one JSON document: a record is added
  * without rewriting the file (a check every minute for 90 days is 129,600 of
  * them), and a crash mid-write can only tear the last line.
@@ -34,22 +35,23 @@
  * `state`; and it is the schedule, the CLI's runs and the page above it that
  * write and read it.
  */
-import { rename, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { writeFileAtomic } from '../base/atomic-file.js';
+import { renameRetrying, writeFileAtomic } from '../base/atomic-file.js';
 import { SynkerError, errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { makeDirs } from '../base/make-dirs.js';
 import { openHandleNoFollow } from '../base/no-follow.js';
-import { FOLDER_ID_PATTERN } from '../config/folder-rules.js';
 import { historyDir } from '../dirs/data-files.js';
+import { historyName, migrateHistoryNames } from './history-names.js';
 import { acquireLock } from '../state/lock.js';
 import { parseHistoryLine, parseHistoryText, type HistoryRecord } from './history-record.js';
 
 export type { HistoryDevice, HistoryRecord } from './history-record.js';
 export { historyRecordOf, parseHistoryLine } from './history-record.js';
+export { checkedFolderId, folderOfHistoryName, historyName, migrateHistoryNames } from './history-names.js';
 
 const log = createLogger('schedule');
 
@@ -81,15 +83,9 @@ export class HistoryError extends SynkerError {
   }
 }
 
-/** `<data>/history/<id>.jsonl`; an ID that is no folder ID (a path, `..`) is refused before it names a file. */
+/** `<data>/history/<name>.jsonl` (historyName); an ID that is no folder ID (a path, `..`) is refused before it names a file. */
 export function historyFile(dataDir: string, folderId: string): string {
-  return path.join(historyDir(dataDir), `${checkedFolderId(folderId)}.jsonl`);
-}
-
-/** A folder ID as config/folder-rules.ts allows them: no separator, no leading dot, so never outside the folder. */
-export function checkedFolderId(folderId: string): string {
-  if (!FOLDER_ID_PATTERN.test(folderId)) throw new TypeError(`not a folder ID: ${JSON.stringify(folderId)}`);
-  return folderId;
+  return path.join(historyDir(dataDir), `${historyName(folderId)}.jsonl`);
 }
 
 /**
@@ -119,6 +115,7 @@ export async function readHistory(dataDir: string, folderId: string, options: Re
   const days = options.days ?? HISTORY_DAYS;
   if (!(typeof days === 'number' && days > 0)) throw new TypeError(`days must be a positive number, not ${String(days)}`);
   const file = historyFile(dataDir, folderId);
+  await migrateHistoryNames(dataDir);
   let text: string;
   let cut: boolean;
   try {
@@ -150,6 +147,7 @@ export async function appendHistory(dataDir: string, folderId: string, record: H
   const file = historyFile(dataDir, folderId);
   const line = `${JSON.stringify(record)}\n`;
   if (parseHistoryLine(line.trimEnd()) === undefined) throw new TypeError(`not a history record: ${line.trimEnd()}`);
+  await migrateHistoryNames(dataDir);
   try {
     await makeDirs(path.dirname(file), 0o700);
     const lock = await acquireLock(`history:${path.resolve(file)}`, {
@@ -234,7 +232,7 @@ export async function pruneHistoryFile(file: string, now: number): Promise<void>
   if (skipped === 0 && kept.length === records.length) return;
   if (skipped > 0) {
     // Moved, not copied: a damaged file may be big. Readers meanwhile find no history, for a moment.
-    await rename(file, `${file}.damaged`);
+    await renameRetrying(file, `${file}.damaged`);
     log.warn(
       `${file} had ${cut ? 'more than a history holds and ' : ''}${skipped} damaged line(s), left out; the file as it was is kept as ${path.basename(file)}.damaged`,
     );
@@ -271,11 +269,17 @@ export async function readHistoryText(file: string, maxBytes = HISTORY_READ_MAX_
   }
 }
 
-/** The file's size and identity, for a watcher that reads what was appended (history-feed.ts). */
-export async function historyFileStat(file: string): Promise<{ size: number; ino: number } | undefined> {
+/**
+ * The file's size and identity (its inode or, on Windows, its NTFS file ID),
+ * for a watcher that reads what was appended (history-feed.ts). The identity
+ * is read exactly (bigint): an NTFS file ID passes 2^53 once its sequence
+ * number does, and as a double two files made one after the other (the
+ * history and the file a prune put in its place) could read as one.
+ */
+export async function historyFileStat(file: string): Promise<{ size: number; ino: bigint } | undefined> {
   try {
-    const st = await stat(file);
-    return st.isFile() ? { size: st.size, ino: st.ino } : undefined;
+    const st = await stat(file, { bigint: true });
+    return st.isFile() ? { size: Number(st.size), ino: st.ino } : undefined;
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

@@ -24,7 +24,7 @@ import type { Category, Difference } from '../diff/index.js';
 import { historyDir } from '../dirs/data-files.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type CheckReport } from '../report/model.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
-import { checkedFolderId } from './history.js';
+import { historyName, migrateHistoryNames } from './history.js';
 import type { CheckResultSummary, CheckStatus, VerifiedBy } from './state.js';
 
 /** Items kept per category. */
@@ -95,7 +95,7 @@ export class LastReportError extends SynkerError {
 }
 
 export function lastReportFile(dataDir: string, folderId: string): string {
-  return path.join(historyDir(dataDir), `${checkedFolderId(folderId)}.last-report.json`);
+  return path.join(historyDir(dataDir), `${historyName(folderId)}.last-report.json`);
 }
 
 function flagged(d: Difference): boolean {
@@ -206,6 +206,7 @@ export function lastReportOfSummary(folderId: string, summary: CheckResultSummar
 export async function writeLastReport(dataDir: string, last: LastReport): Promise<void> {
   // In pieces: 10 categories of 1,000 items is a couple of MB.
   const file = lastReportFile(dataDir, last.folder);
+  await migrateHistoryNames(dataDir);
   const { categories, ...head } = last;
   const pieces = function* (): Generator<string> {
     yield `${JSON.stringify(head).slice(0, -1)},"categories":[`;
@@ -218,6 +219,7 @@ export async function writeLastReport(dataDir: string, last: LastReport): Promis
 /** The folder's last report; null when no run was recorded yet. A damaged file is a LastReportError (the next run replaces it). */
 export async function readLastReport(dataDir: string, folderId: string): Promise<LastReport | null> {
   const file = lastReportFile(dataDir, folderId);
+  await migrateHistoryNames(dataDir);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -13,7 +13,13 @@ export class WebPortInUseError extends SynkerError {
       tries === 1
         ? `cannot serve the status page on ${host}:${port}: another program holds that port`
         : `cannot serve the status page on ${host}: ports ${port} to ${port + tries - 1} are all taken`,
-      { hint: 'Choose another port with --web-port (or "web": {"port": N} in the config), or --no-web for no page.' },
+      {
+        hint:
+          'Choose another port with --web-port (or "web": {"port": N} in the config), or --no-web for no page.' +
+          (process.platform === 'win32'
+            ? ' Windows also keeps ranges of ports for itself: `netsh interface ipv4 show excludedportrange protocol=tcp` lists them.'
+            : ''),
+      },
     );
   }
 }

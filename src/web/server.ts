@@ -79,7 +79,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       port = (server.address() as AddressInfo).port;
       break;
     } catch (err) {
-      if (errnoCode(err) !== 'EADDRINUSE') throw err;
+      if (!portTaken(err)) throw err;
       if (i === options.tries - 1) throw new WebPortInUseError(options.host, options.port, options.tries);
     }
   }
@@ -95,6 +95,19 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Whether listening failed because the port cannot be had: held by another
+ * socket (EADDRINUSE; libuv binds without SO_REUSEADDR on Windows, so a
+ * second listener is refused there as here), or, on Windows, inside a range
+ * the system keeps for itself (Hyper-V, WSL and Docker reserve blocks of
+ * ports: `netsh interface ipv4 show excludedportrange protocol=tcp`), which
+ * Windows answers with WSAEACCES, EACCES to Node.
+ */
+export function portTaken(err: unknown, platform: NodeJS.Platform = process.platform): boolean {
+  const code = errnoCode(err);
+  return code === 'EADDRINUSE' || (platform === 'win32' && code === 'EACCES');
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {

@@ -14,7 +14,7 @@
  *   Windows process of the prefix, and only of that prefix.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -62,7 +62,7 @@ function wineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 let app: string | undefined;
 
-/** synker as a Windows user installs it: bin/, dist/src and the win32 node_modules, once per test process. */
+/** synker as a Windows user installs it: bin/, dist/src, src/web/assets and the win32 node_modules, once per test process. */
 function windowsApp(): string {
   if (app !== undefined) return app;
   const missing = windowsLaneMissing();
@@ -72,6 +72,8 @@ function windowsApp(): string {
   mkdirSync(dir, { recursive: true });
   cpSync(path.join(ROOT, 'bin'), path.join(dir, 'bin'), { recursive: true });
   cpSync(path.join(ROOT, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true, filter: (f) => !f.endsWith('.map') });
+  // The status page's own files, as the package ships them ("files" in package.json).
+  cpSync(path.join(ROOT, 'src', 'web', 'assets'), path.join(dir, 'src', 'web', 'assets'), { recursive: true });
   cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   cpSync(WIN_MODULES, path.join(dir, 'node_modules'), { recursive: true });
   spawnSync(WINESERVER, ['-p'], { env: wineEnv(process.env), stdio: 'ignore' });
@@ -98,11 +100,11 @@ function outputFiles(): { out: string; err: string } {
   return { out: path.join(dir, `${runs}.out`), err: path.join(dir, `${runs}.err`) };
 }
 
-function spawnWindows(args: string[], env: NodeJS.ProcessEnv, files: { out: string; err: string }): ChildProcess {
+function spawnWindows(args: string[], env: NodeJS.ProcessEnv, files: { out: string; err: string }, script = ''): ChildProcess {
   const out = openSync(files.out, 'w');
   const err = openSync(files.err, 'w');
   try {
-    return spawn(WINE, [NODE_EXE, toWindowsPath(path.join(windowsApp(), 'bin', 'synker.js')), ...args], {
+    return spawn(WINE, [NODE_EXE, toWindowsPath(script || path.join(windowsApp(), 'bin', 'synker.js')), ...args], {
       env: wineEnv(env),
       stdio: ['ignore', out, err],
     });
@@ -137,6 +139,35 @@ export function startWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeo
 
 export function runWindowsSynker(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<WindowsResult> {
   return startWindowsSynker(args, env, timeoutMs).done;
+}
+
+/**
+ * A script (a Linux path, run as a Windows path) by node.exe, with the app's
+ * compiled modules at `WINDOWS_APP/...` in its text replaced by their Windows
+ * file URL: the code under test, imported by Windows Node.
+ */
+export async function runWindowsScript(source: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<WindowsResult> {
+  const dir = path.join(windowsApp(), 'scripts');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `script-${++runs}.mjs`);
+  const appUrl = `file:///${toWindowsPath(windowsApp()).replaceAll('\\', '/')}`;
+  writeFileSync(file, source.replaceAll('WINDOWS_APP', appUrl));
+  const files = outputFiles();
+  const child = spawnWindows(args, env, files, file);
+  return new Promise<WindowsResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: text(files.out), stderr: text(files.err) });
+    });
+  });
+}
+
+/** `wine reg ARGS` in the lane's prefix (Wine's registry: where winebrowser finds the Linux browser to start). */
+export function wineReg(args: string[]): void {
+  const r = spawnSync(WINE, ['reg', ...args], { env: wineEnv(process.env), stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`wine reg ${args.join(' ')} exited ${r.status}`);
 }
 
 export interface WindowsAgent {
@@ -177,6 +208,7 @@ export function windowsEnv(home: string): NodeJS.ProcessEnv {
     SYNKER_HOME: toWindowsPath(path.join(home, 'synker')),
     USERPROFILE: toWindowsPath(home),
     NO_COLOR: '1',
+    SYNKER_NO_BROWSER: '1', // as for Linux synker (synker-cli.ts): a test opens a browser only on purpose
   };
   for (const key of ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'SYNKER_LOG', 'CI']) delete env[key];
   return env;

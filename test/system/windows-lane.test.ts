@@ -19,12 +19,16 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 import {
+  runWindowsScript,
   runWindowsSynker,
   skipWithoutWine,
   startWindowsAgent,
@@ -32,6 +36,7 @@ import {
   toWindowsPath,
   WIN_NODE_VERSION,
   windowsEnv,
+  wineReg,
 } from '../harness/wine.js';
 
 const SKIP = skipWithoutWine();
@@ -316,4 +321,331 @@ test("on Windows, synker check hands its work to the running agent over the agen
   const alone = await pc.run(['--debug', 'check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery', '--no-agent']);
   assert.equal(alone.code, 1, alone.stderr);
   assert.doesNotMatch(alone.stderr, /the agent ran the check/);
+});
+
+// ---- The status page, the source's learnt verdicts and the history, under Wine (issue 22) ----
+
+interface PageAccess {
+  url: string;
+  port: number;
+  token: string;
+}
+
+/** The Windows agent's page: web.json and web-token as node.exe wrote them into its data folder. */
+async function windowsPage(home: string): Promise<PageAccess> {
+  const data = path.join(home, 'synker', 'data');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(path.join(data, 'web.json'))) {
+    if (Date.now() > deadline) assert.fail(`the Windows agent wrote no web.json in ${data}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const address = JSON.parse(readFileSync(path.join(data, 'web.json'), 'utf8')) as { url: string; host: string; port: number };
+  assert.equal(address.host, '127.0.0.1', 'the page listens on the loopback interface only by default');
+  assert.equal(address.url, `http://127.0.0.1:${address.port}/`);
+  const token = readFileSync(path.join(data, 'web-token'), 'utf8').trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+  return { url: address.url, port: address.port, token };
+}
+
+async function api<T>(page: PageAccess, route: string): Promise<T> {
+  const res = await fetch(`${page.url}${route}`, { headers: { Authorization: `Bearer ${page.token}` } });
+  assert.equal(res.status, 200, `${route}: ${res.status} ${await res.clone().text()}`);
+  return (await res.json()) as T;
+}
+
+interface ApiBackup {
+  device: { id: string; name: string };
+  verdict: string;
+  lastVerified: { status: string; differences?: number; by?: string } | null;
+}
+interface ApiFolder {
+  id: string;
+  role: string;
+  verdict: string;
+  lastVerified: { status: string; differences?: number } | null;
+  backups: ApiBackup[];
+}
+
+/** The page's event stream, read from Linux: resolves with the first `check-ended` event's data. */
+function nextCheckEnded(t: TestContext, page: PageAccess): Promise<{ folder: string; status: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${page.url}api/v1/events`, { headers: { Authorization: `Bearer ${page.token}` } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`events: ${res.statusCode}`));
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        const match = /event: check-ended\ndata: (.*)\n\n/.exec(buffered);
+        if (match) {
+          resolve(JSON.parse(match[1]!) as { folder: string; status: string });
+          req.destroy();
+        }
+      });
+    });
+    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
+    t.after(() => req.destroy());
+  });
+}
+
+test('a Windows backup agent under Wine serves its status page: the token from its data folder, a check by a Windows CLI heard live, in its history (written and read by node.exe) and told to the Linux source', {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const laptop = linuxSide(dir, 'laptop');
+  const pc = windowsSide(dir, 'office-pc');
+  writeTree(laptop.root, { 'beach.jpg': 'jpeg bytes', 'notes.txt': 'notes' });
+  await pair(laptop, false, pc, true);
+  const source = await laptop.startAgent(t);
+  await startWindowsAgent(t, pc.env, ['--web-port', '0']);
+  const page = await windowsPage(path.join(dir, 'office-pc'));
+
+  const refused = await fetch(`${page.url}api/v1/status`);
+  assert.equal(refused.status, 401, 'no token, no data');
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'E_WEB_TOKEN');
+  for (const [name, addresses] of Object.entries(os.networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.internal || a.family !== 'IPv4') continue;
+      await assert.rejects(fetch(`http://${a.address}:${page.port}/`), `nothing listens on ${name}'s ${a.address}`);
+    }
+  }
+  const before = await api<{ api: number; folders: ApiFolder[] }>(page, 'api/v1/status');
+  assert.equal(before.api, 1);
+  assert.deepEqual(
+    before.folders.map((f) => [f.id, f.role, f.verdict]),
+    [[FOLDER, 'backup', 'not-verified']],
+  );
+
+  // A check by the Windows CLI alone (not the agent): only the history file tells the agent's page.
+  const heard = nextCheckEnded(t, page);
+  const check = await pc.run(['check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery', '--no-agent']);
+  assert.equal(check.code, 1, check.stderr);
+  const exited = Date.now();
+  const ended = await heard;
+  // Not asserted (a loaded machine): a watch answers at once, the feed's poll within 5 s.
+  t.diagnostic(`the page heard the check ${Date.now() - exited} ms after the Windows CLI exited`);
+  assert.deepEqual([ended.folder, ended.status], [FOLDER, 'differences'], 'the page hears the check end, live');
+
+  const historyFiles = readdirSync(path.join(dir, 'office-pc', 'synker', 'data', 'history')).sort();
+  assert.deepEqual(historyFiles, [`_${FOLDER}.jsonl`, `_${FOLDER}.last-report.json`]);
+  const history = await api<{ checks: Array<{ status: string; differences: number; by: string }> }>(
+    page,
+    `api/v1/folders/${FOLDER}/history`,
+  );
+  assert.deepEqual(
+    history.checks.map((c) => [c.status, c.differences, c.by]),
+    [['differences', 2, 'manual-check']],
+    'the line node.exe wrote, read back by node.exe',
+  );
+  const after = await api<{ folders: ApiFolder[] }>(page, 'api/v1/status');
+  assert.equal(after.folders[0]!.verdict, 'incomplete');
+  const detail = await api<{ lastReport: { categories: Array<{ items: Array<{ path: string }> }> } }>(page, `api/v1/folders/${FOLDER}`);
+  assert.deepEqual(detail.lastReport.categories.flatMap((c) => c.items.map((i) => i.path)).sort(), ['beach.jpg', 'notes.txt']);
+
+  // The Linux source learnt the verdict from the Windows backup's session.
+  const told = await laptop.run(['status', '--json']);
+  const backups = (JSON.parse(told.stdout) as { folders: ApiFolder[] }).folders[0]!.backups;
+  assert.deepEqual(
+    backups.map((b) => [b.device.name, b.verdict, b.lastVerified?.differences, b.lastVerified?.by]),
+    [['office-pc', 'incomplete', 2, 'manual-check']],
+  );
+});
+
+test('a Windows source agent under Wine learns what its Linux backup verified, and its status page says so', { skip: SKIP }, async (t) => {
+  const dir = await tempDir(t);
+  const pc = windowsSide(dir, 'office-pc');
+  const nas = linuxSide(dir, 'nas');
+  writeTree(pc.root, WINDOWS_TREE);
+  await pair(pc, true, nas, false);
+  const agent = await startWindowsAgent(t, pc.env, ['--web-port', '0']);
+  const page = await windowsPage(path.join(dir, 'office-pc'));
+  const backupsOf = async (): Promise<ApiBackup[]> => (await api<{ folders: ApiFolder[] }>(page, 'api/v1/status')).folders[0]!.backups;
+  assert.deepEqual(await backupsOf(), [], 'nothing is invented before the backup says something');
+
+  const checked = await checkJson(nas, agent.port);
+  assert.equal(checked.code, 1);
+  const incomplete = await backupsOf();
+  assert.deepEqual(
+    incomplete.map((b) => [b.device.name, b.verdict, b.lastVerified?.by]),
+    [['nas', 'incomplete', 'manual-check']],
+  );
+  assert.equal((await sync(nas, agent.port)).code, 0);
+  const complete = await backupsOf();
+  assert.deepEqual(
+    complete.map((b) => [b.device.name, b.verdict, b.lastVerified?.by]),
+    [['nas', 'complete', 'manual-sync']],
+  );
+  // The source's own history, on Windows, has both: what the backup told it, with the backup named.
+  const history = await api<{ checks: Array<{ status: string; device?: { name: string } }> }>(page, `api/v1/folders/${FOLDER}/history`);
+  assert.deepEqual(
+    history.checks.map((c) => [c.status, c.device?.name]),
+    [
+      ['differences', 'nas'],
+      ['complete', 'nas'],
+    ],
+  );
+  // And `synker status` on the Windows laptop tells the same story as its page.
+  const status = await pc.run(['status']);
+  assert.match(status.stdout, new RegExp(`${FOLDER}: verified by nas \\d+ seconds? ago`));
+});
+
+/** A browser for winebrowser to start (Wine's registry names it): records each address it is given. */
+function browserStandIn(t: TestContext, dir: string): { env: NodeJS.ProcessEnv; opened: () => string[] } {
+  const bin = path.join(dir, 'bin');
+  const record = path.join(dir, 'opened.txt');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, 'synker-test-browser'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${record}'\n`, { mode: 0o755 });
+  wineReg(['add', 'HKCU\\Software\\Wine\\WineBrowser', '/v', 'Browsers', '/d', 'synker-test-browser', '/f']);
+  t.after(() => wineReg(['delete', 'HKCU\\Software\\Wine\\WineBrowser', '/v', 'Browsers', '/f']));
+  return {
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    opened: () =>
+      existsSync(record)
+        ? readFileSync(record, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+        : [],
+  };
+}
+
+async function waitForOpened(opened: () => string[], count: number): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  while (opened().length < count) {
+    if (Date.now() > deadline) assert.fail(`no browser was started (opened: ${JSON.stringify(opened())})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return opened();
+}
+
+test("synker ui under Wine opens the page through cmd's start, the address whole: with its token, and with an & in it", {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const pc = windowsSide(dir, 'office-pc');
+  await ok(pc, ['id']);
+  await startWindowsAgent(t, pc.env, ['--web-port', '0']);
+  const page = await windowsPage(path.join(dir, 'office-pc'));
+  const browser = browserStandIn(t, dir);
+  const env = { ...pc.env, ...browser.env };
+  delete env.SYNKER_NO_BROWSER;
+
+  const ui = await runWindowsSynker(['ui'], env);
+  assert.equal(ui.code, 0, ui.stderr);
+  const address = `${page.url}?token=${page.token}`;
+  assert.equal(ui.stdout.trim(), address);
+  assert.deepEqual(await waitForOpened(browser.opened, 1), [address], 'the browser got the address with its token');
+  const res = await fetch(address, { redirect: 'manual' });
+  assert.equal(res.status, 303, 'and the address opens the page');
+
+  // cmd ends a command at an unquoted &: the address is quoted (Node's own quoting would not do).
+  const tricky = `${page.url}?token=${page.token}&from=cmd`;
+  const opened = await runWindowsScript(
+    "import { openInBrowser } from 'WINDOWS_APP/dist/src/cli/open-page.js';\nconst child = openInBrowser(process.argv[2]);\nchild.ref(); // opened detached and let go: held here to see how cmd ended\nchild.once('exit', (code) => console.log(code));\n",
+    [tricky],
+    env,
+  );
+  assert.equal(opened.code, 0, opened.stderr);
+  assert.equal(opened.stdout.trim(), '0', 'cmd ran start and nothing after an &');
+  assert.deepEqual((await waitForOpened(browser.opened, 2))[1], tricky);
+});
+
+test("under Wine, a Windows agent refuses a chosen status page port another program holds (E_WEB_PORT_IN_USE), naming Windows' reserved ranges", {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const holder = http.createServer();
+  await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve));
+  t.after(() => holder.close());
+  const held = (holder.address() as { port: number }).port;
+  const pc = windowsSide(dir, 'office-pc');
+  await ok(pc, ['id']);
+  const chosen = await runWindowsSynker(
+    ['agent', '--port', '0', '--listen', '127.0.0.1', '--no-discovery', '--no-schedule', '--web-port', String(held)],
+    pc.env,
+  );
+  assert.equal(chosen.code, 2, chosen.stderr);
+  assert.match(chosen.stderr, new RegExp(`E_WEB_PORT_IN_USE|127\\.0\\.0\\.1:${held}: another program holds that port`));
+  assert.match(chosen.stderr, /netsh interface ipv4 show excludedportrange/, 'on Windows the hint names the reserved ranges too');
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+test("Chromium on Linux opens a Windows agent's status page (its files served by node.exe from a Windows path): the verdict, the missing files, a live update, a screenshot", {
+  skip: SKIP || (existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`),
+}, async (t) => {
+  const dir = await tempDir(t);
+  const laptop = linuxSide(dir, 'laptop');
+  const pc = windowsSide(dir, 'office-pc');
+  writeTree(laptop.root, { 'beach.jpg': 'jpeg bytes', '<img src=x onerror=alert(1)>.txt': 'a name that is markup' });
+  await pair(laptop, false, pc, true);
+  const source = await laptop.startAgent(t);
+  await startWindowsAgent(t, pc.env, ['--web-port', '0']);
+  const page = await windowsPage(path.join(dir, 'office-pc'));
+  for (const [file, type] of [
+    ['', 'text/html'],
+    ['app.js', 'text/javascript'],
+    ['style.css', 'text/css'],
+    ['units.js', 'text/javascript'],
+    ['printable.js', 'text/javascript'],
+  ] as const) {
+    const res = await fetch(`${page.url}${file}`);
+    assert.equal(res.status, 200, `/${file} from the Windows install`);
+    assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type}`));
+  }
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
+  const refused: string[] = [];
+  await context.route('**/*', async (route) => {
+    if (route.request().url().startsWith(page.url)) await route.continue();
+    else {
+      refused.push(route.request().url());
+      await route.abort('blockedbyclient');
+    }
+  });
+  const tab = await context.newPage();
+  const pageErrors: string[] = [];
+  tab.on('pageerror', (err) => pageErrors.push(err.message));
+  tab.on('dialog', (dialog) => {
+    pageErrors.push(`a dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await tab.goto(`${page.url}?token=${page.token}`);
+  assert.equal(tab.url(), page.url, 'the token is gone from the address');
+  await tab.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });
+  const folder = tab.locator(`[data-folder="${FOLDER}"]`);
+  assert.equal(await folder.locator('h2 .verdict').getAttribute('data-verdict'), 'not-verified');
+
+  // A check by the Windows CLI: the open page turns without a reload.
+  const check = await pc.run(['check', FOLDER, '--peer', `127.0.0.1:${source.port}`, '--no-discovery', '--no-agent']);
+  assert.equal(check.code, 1, check.stderr);
+  await folder.locator('h2 .verdict[data-verdict="incomplete"]').waitFor({ timeout: 60_000 });
+  assert.match(((await folder.locator('.detail').textContent()) ?? '').replace(/\s+/g, ' ').trim(), /^2 files missing \(\d+ B\)/);
+  // The folder's page: the missing files by name, the one that is markup as text, one mark in the history.
+  await folder.locator('h2 a').click();
+  await tab.locator('.history').waitFor({ timeout: 60_000 });
+  const missing = await tab.locator('.category[data-category="missing"] li code.name').allTextContents();
+  assert.deepEqual(missing.sort(), ['<img src=x onerror=alert(1)>.txt', 'beach.jpg']);
+  assert.equal(await tab.locator('img').count(), 0, 'a name that is markup stays text');
+  assert.match(
+    ((await tab.locator('.history').textContent()) ?? '').replace(/\s+/g, ' '),
+    /1 check in the last 90 days: 0 complete, 1 incomplete/,
+  );
+  const shot = path.join(os.tmpdir(), 'synker-status-page-windows.png');
+  await tab.screenshot({ path: shot, fullPage: true });
+  assert.ok(statSync(shot).size > 10_000, `a real screenshot: ${shot}`);
+  t.diagnostic(`screenshot: ${shot}`);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(refused, [], 'the page loads nothing from elsewhere');
 });
