@@ -17,6 +17,9 @@ const kind = process.argv[3] === 'content' ? 'content' : 'missing';
 const perDir = 1000;
 const T0 = Date.UTC(2026, 0, 15, 10, 30, 0, 123);
 
+/** One flat string, as the manifest decoder makes them (a template literal is a tree of pieces, larger). */
+const flat = (s: string) => Buffer.from(s, 'latin1').toString('latin1');
+
 async function* manifest(side: 'source' | 'backup'): AsyncGenerator<ManifestEntry> {
   if (side === 'backup' && kind === 'missing') return;
   for (let d = 0; d * perDir < total; d++) {
@@ -25,12 +28,12 @@ async function* manifest(side: 'source' | 'backup'): AsyncGenerator<ManifestEntr
     for (let f = 0; f < perDir && d * perDir + f < total; f++) {
       const i = d * perDir + f;
       yield {
-        path: `${dirPath}/f${String(i).padStart(7, '0')}.txt`,
+        path: flat(`${dirPath}/f${String(i).padStart(7, '0')}.txt`),
         type: 'file',
         size: 10 + (i % 97),
         mtime: T0 + i,
         mode: 0o644,
-        hash: `${side === 'backup' ? 'b' : 'a'}${i.toString(16).padStart(63, '0')}`,
+        hash: flat(`${side === 'backup' ? 'b' : 'a'}${i.toString(16).padStart(63, '0')}`),
       };
     }
   }

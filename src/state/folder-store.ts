@@ -139,6 +139,36 @@ export class FolderStore<V = unknown> {
     });
   }
 
+  /**
+   * Moves every entry of `from` (another namespace, e.g. an older layout's) into this store, in one
+   * transaction: a reader sees them all in one place or the other, never half. Entries already here
+   * under the same key are replaced. Returns how many moved.
+   *
+   * `keyOf` gives an entry's key as it was written, where the key read back is not that: a string
+   * key that begins with a control character (`\u0001...`) reads back (ordered-binary) as a list
+   * that does not encode to the same bytes, so it is written and removed under the key keyOf gives.
+   */
+  async takeAll(from: FolderStore<V>, keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key): Promise<number> {
+    let moved = 0;
+    await this.store.transaction(() => {
+      const rekeyed: StoreKey[] = [];
+      for (const { key, value } of from.db.range({ start: [from.folderId, from.namespace] })) {
+        const parts = key as unknown[];
+        if (!Array.isArray(parts) || parts[0] !== from.folderId || parts[1] !== from.namespace) break;
+        if (parts.length < 3) continue;
+        const rest = parts.slice(2) as Array<string | number>;
+        const read = rest.length === 1 ? rest[0]! : rest;
+        const written = keyOf(read, value as V);
+        if (written !== read) rekeyed.push(written);
+        this.db.putSync(this.full(written), value);
+        moved++;
+      }
+      for (const key of rekeyed) from.db.removeSync(from.full(key));
+      from.clearInTransaction();
+    });
+    return moved;
+  }
+
   async clear(): Promise<void> {
     await this.store.transaction(() => this.clearInTransaction());
   }
