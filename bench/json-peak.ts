@@ -43,7 +43,16 @@ const started = process.hrtime.bigint();
 const startedAt = new Date();
 const diff = await diffManifests(manifest('source'), manifest('backup'));
 const facts = { name: 'bench', deviceId: null, location: null, scan: null };
-const report = buildReport({ folderId: 'bench', startedAt, finishedAt: new Date(), source: facts, backup: facts, verify: false, sizeOnly: false, diff });
+const report = buildReport({
+  folderId: 'bench',
+  startedAt,
+  finishedAt: new Date(),
+  source: facts,
+  backup: facts,
+  verify: false,
+  sizeOnly: false,
+  diff,
+});
 let chars = 0;
 for (const piece of jsonLinesPieces([report])) chars += piece.length;
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -150,11 +150,7 @@ export class FolderStore<V = unknown> {
    * key that begins with a control character (`\u0001...`) reads back (ordered-binary) as a list
    * that does not encode to the same bytes, so it is written and removed under the key keyOf gives.
    */
-  async takeAll(
-    from: FolderStore<V>,
-    keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key,
-    batch = 10_000,
-  ): Promise<number> {
+  async takeAll(from: FolderStore<V>, keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key, batch = 10_000): Promise<number> {
     let moved = 0;
     let lastFirst: string | undefined;
     for (;;) {

@@ -39,7 +39,7 @@ test('meetingGroups of a list against an empty one builds no groups', () => {
   assert.equal(keyed, 0);
 });
 
-test('meetingGroups uses each list\'s own key function', () => {
+test("meetingGroups uses each list's own key function", () => {
   const [groupsA, groupsB] = meetingGroups(
     ['A1', 'B1'],
     ['b-2', 'c-2', 'a-2'],

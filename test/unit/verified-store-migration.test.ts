@@ -83,10 +83,16 @@ test('takeAll moves a namespace in batches, each entry once, and stops on a key 
   await to.put('k3', 33);
   assert.equal(await to.takeAll(from, undefined, 2), 7);
   assert.ok(from.isEmpty());
-  assert.deepEqual([...to.entries()], [0, 1, 2, 3, 4, 5, 6].map((i) => [`k${i}`, i]));
+  assert.deepEqual(
+    [...to.entries()],
+    [0, 1, 2, 3, 4, 5, 6].map((i) => [`k${i}`, i]),
+  );
 
   // A keyOf that does not give the key as written removes nothing: stopped, not read again for ever.
   await from.put('stuck', 1);
-  await assert.rejects(to.takeAll(from, () => 'elsewhere'), /does not read back as written/);
+  await assert.rejects(
+    to.takeAll(from, () => 'elsewhere'),
+    /does not read back as written/,
+  );
   assert.equal(from.get('stuck'), 1, 'still where it was');
 });
