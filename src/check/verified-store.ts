@@ -14,12 +14,9 @@
  * that proved clearly fewer files than there are records, those whose path
  * is no longer in the backup folder (and not in dispute) are dropped.
  *
- * The records live in the namespace `v` (RECORDS), the count in `verified`:
- * the namespace is in every record's key, so a one-letter name keeps a
- * million records about 9 MB smaller, on disk and in the memory map. Older
- * versions kept them in two generations (`verified.a`/`verified.b` and a
- * pointer): the first open moves the current generation's records into `v`
- * in one transaction (migrate) and empties the other.
+ * Records live in the namespace `v` (in every record's key: a one-letter name
+ * saves ~9 MB per million files, on disk and in the map). Older versions used
+ * `verified.a`/`verified.b` and a pointer: the first open moves them (migrate).
  */
 import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
@@ -125,9 +122,8 @@ async function migrate(state: AgentState, folderId: string, records: FolderStore
   const other = state.store<StoredRecord>(folderId, `verified.${current === 'a' ? 'b' : 'a'}`);
   if (!other.isEmpty()) await other.clear();
   if (earlier.isEmpty()) return;
-  // Records already here too: an older version ran after an upgrade and wrote the earlier layout
-  // since. Its records are the newer ones (they replace these); every record is true on its own, so
-  // those it did not write stay. The count is then counted afresh (the constructor).
+  // Records here too: an older version ran since the upgrade. Its records are newer (they replace
+  // these); the others stay (each is true on its own), and the count is counted afresh.
   const merged = !records.isEmpty();
   // A long path's key (HASHED_KEY_PREFIX...) does not read back as written: recomputed from its path.
   await records.takeAll(earlier, (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))));
