@@ -29,8 +29,7 @@ import type { OrderedLookup } from '../state/ordered-lookup.js';
 const GENERATIONS = ['a', 'b'] as const;
 type Generation = (typeof GENERATIONS)[number];
 const POINTER_KEY = 'current';
-/** The namespace of the records (one letter: it is part of every record's key). */
-export const RECORDS = 'v';
+export const RECORDS = 'v'; // the records' namespace: one letter, it is in every record's key
 /** The namespace of the set's count, and of earlier versions' generation pointer. */
 const META = 'verified';
 /** LMDB keys are limited to ~2 KB: longer paths are stored under their hash. */
