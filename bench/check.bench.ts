@@ -38,6 +38,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SYNKER = path.resolve(here, '../../bin/synker.js');
 const BASELINE = path.join(here, 'baseline-hash.js');
 const DIFF_PEAK = path.join(here, 'diff-peak.js');
+const JSON_PEAK = path.join(here, 'json-peak.js');
 const RUNS = Number(process.env.SYNKER_BENCH_RUNS ?? 3);
 const DROP_CACHES = process.env.SYNKER_BENCH_DROP_CACHES === '1';
 
@@ -427,6 +428,23 @@ function diffPeak(entries: number): void {
   );
 }
 
+/**
+ * `check --json`'s memory at many differences (bench/json-peak.ts): diff, report and JSON of a
+ * source of N files against a backup without them. The target is bounded memory (#21); this build
+ * holds every difference, so the line says how far from it, per difference.
+ */
+function jsonPeak(files: number, kind: 'missing' | 'content'): void {
+  const result = spawnSync(process.execPath, [...LAUNCHER_NODE_ARGS, JSON_PEAK, String(files), kind], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = JSON.parse(result.stdout.toString()) as { differences: number; jsonChars: number; seconds: number; peakRssMiB: number };
+  process.stdout.write(
+    `check --json memory, ${line.differences.toLocaleString('en-US')} ${kind} differences (${(line.jsonChars / 1e6).toFixed(0)} MB of JSON): ` +
+      `${line.seconds.toFixed(2)} s, peak RSS ${line.peakRssMiB.toFixed(0)} MiB ` +
+      `(target bounded, < 300 MiB at any count: ${verdict(line.peakRssMiB < 300)})\n`,
+  );
+}
+
 export async function run(): Promise<void> {
   const only = process.env.SYNKER_BENCH_ONLY;
   const names: TreeName[] = only === 'photos' || only === 'small' ? [only] : ['photos', 'small'];
@@ -437,6 +455,8 @@ export async function run(): Promise<void> {
       .join(' ')} (${os.availableParallelism()} cores, shared)\n`,
   );
   diffPeak(1_000_000);
+  process.stdout.write('\n');
+  for (const files of [200_000, 1_000_000]) for (const kind of ['missing', 'content'] as const) jsonPeak(files, kind);
   for (const name of names) await benchTree(ensureTree(name));
   process.stdout.write(
     `\nload average at end: ${os

@@ -34,7 +34,7 @@ export function pairMissingAndExtra(missing: Difference[], extra: Difference[]):
   const leftMissing = missing.filter((d) => !used.has(d));
   const leftExtra = extra.filter((d) => !used.has(d));
   for (const d of collapseMovedFolders(moves, leftMissing, leftExtra, used)) out.push(d);
-  for (const d of [...missing, ...extra]) if (!used.has(d)) out.push(d);
+  for (const list of [missing, extra]) for (const d of list) if (!used.has(d)) out.push(d);
   return { differences: collapseCaseRenamedFolders(out) };
 }
 
@@ -50,10 +50,37 @@ function groupBy<T>(items: T[], key: (item: T) => string | undefined): Map<strin
   return groups;
 }
 
+/**
+ * `groupBy` of both lists, each kept to the keys the other list also has (the only groups pairing
+ * reads), `a`'s groups in the order groupBy gives them. The smaller list is grouped whole and the
+ * larger one only where it meets it: a million missing files against an empty or unrelated backup
+ * build no map of a million keys (docs/diff.md, "Memory").
+ */
+export function meetingGroups<T>(
+  a: T[],
+  b: T[],
+  keyA: (item: T) => string | undefined,
+  keyB: (item: T) => string | undefined,
+): [Map<string, T[]>, Map<string, T[]>] {
+  if (a.length === 0 || b.length === 0) return [new Map(), new Map()];
+  if (a.length <= b.length) {
+    const groupsA = groupBy(a, keyA);
+    const groupsB = groupBy(b, (item) => {
+      const k = keyB(item);
+      return k !== undefined && groupsA.has(k) ? k : undefined;
+    });
+    for (const k of groupsA.keys()) if (!groupsB.has(k)) groupsA.delete(k);
+    return [groupsA, groupsB];
+  }
+  const [groupsB, groupsA] = meetingGroups(b, a, keyB, keyA);
+  return [groupsA, groupsB];
+}
+
 function pairCaseOnlyRenames(missing: Difference[], extra: Difference[], used: Set<Difference>): Difference[] {
-  const extraByFold = groupBy(extra, (d) => foldName(d.path));
+  const fold = (d: Difference) => foldName(d.path);
+  const [missingByFold, extraByFold] = meetingGroups(missing, extra, fold, fold);
   const out: Difference[] = [];
-  for (const [fold, missingGroup] of groupBy(missing, (d) => foldName(d.path))) {
+  for (const [fold, missingGroup] of missingByFold) {
     const extraGroup = extraByFold.get(fold);
     if (extraGroup === undefined) continue;
     const n = Math.min(missingGroup.length, extraGroup.length);
@@ -91,9 +118,14 @@ function pairMoves(missing: Difference[], extra: Difference[], used: Set<Differe
   // Empty files all look alike: pairing them would be guesswork. They join a moved folder below.
   const key = (f: EntryFacts | undefined) =>
     f !== undefined && f.type === 'file' && f.hash !== undefined && f.size > 0 ? `${f.hash}:${f.size}` : undefined;
-  const extraByContent = groupBy(extra, (d) => key(d.backup));
+  const [missingByContent, extraByContent] = meetingGroups(
+    missing,
+    extra,
+    (d) => key(d.source),
+    (d) => key(d.backup),
+  );
   const moves: Move[] = [];
-  for (const [content, from] of groupBy(missing, (d) => key(d.source))) {
+  for (const [content, from] of missingByContent) {
     const to = extraByContent.get(content);
     if (to === undefined) continue;
     const taken = new Set<Difference>();
@@ -154,7 +186,8 @@ function collapseMovedFolders(moves: Move[], missing: Difference[], extra: Diffe
     if (group === undefined) folders.set(k, { s: folder[0], d: folder[1], moves: [move] });
     else group.moves.push(move);
   }
-  const extraByPath = new Map(extra.map((d) => [d.path, d]));
+  // Every extra by path, only when a folder moved (a map of a million extras otherwise for nothing).
+  const extraByPath = folders.size === 0 ? new Map<string, Difference>() : new Map(extra.map((d) => [d.path, d]));
   for (const { s, d, moves: group } of folders.values()) {
     const members = group.map((m) => ({ path: m.from.path, newPath: m.to.path }));
     let bytes = group.reduce((sum, m) => sum + m.from.bytes, 0);

@@ -139,6 +139,47 @@ export class FolderStore<V = unknown> {
     });
   }
 
+  /**
+   * Moves every entry of `from` (another namespace, e.g. an older layout's) into this store, in
+   * transactions of `batch` entries: each entry is in one place or the other at every moment, never
+   * in neither, and a move of a million entries holds one batch's pages in memory, not the whole
+   * store's (one transaction of a million records: ~1 GB RSS and the file twice its size). Entries
+   * already here under the same key are replaced. Returns how many moved.
+   *
+   * `keyOf` gives an entry's key as it was written, where the key read back is not that: a string
+   * key that begins with a control character (`\u0001...`) reads back (ordered-binary) as a list
+   * that does not encode to the same bytes, so it is written and removed under the key keyOf gives.
+   */
+  async takeAll(from: FolderStore<V>, keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key, batch = 10_000): Promise<number> {
+    let moved = 0;
+    let lastFirst: string | undefined;
+    for (;;) {
+      from.store.renewReads();
+      const taken: Array<{ key: StoreKey; value: V }> = [];
+      let first: string | undefined;
+      for (const { key, value } of from.db.range({ start: [from.folderId, from.namespace] })) {
+        const parts = key as unknown[];
+        if (!Array.isArray(parts) || parts[0] !== from.folderId || parts[1] !== from.namespace) break;
+        if (parts.length < 3) continue;
+        const rest = parts.slice(2) as Array<string | number>;
+        first ??= JSON.stringify(rest);
+        taken.push({ key: keyOf(rest.length === 1 ? rest[0]! : rest, value as V), value: value as V });
+        if (taken.length >= batch) break;
+      }
+      if (taken.length === 0) return moved;
+      // An entry whose key keyOf does not give as written is never removed: it would be read for ever.
+      if (first === lastFirst) throw new Error(`cannot move "${from.namespace}" entry ${first}: its key does not read back as written`);
+      lastFirst = first;
+      await this.store.transaction(() => {
+        for (const { key, value } of taken) {
+          this.db.putSync(this.full(key), value);
+          from.db.removeSync(from.full(key));
+        }
+      });
+      moved += taken.length;
+    }
+  }
+
   async clear(): Promise<void> {
     await this.store.transaction(() => this.clearInTransaction());
   }

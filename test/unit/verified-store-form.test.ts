@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readVerified, VerifiedHashes } from '../../src/check/verified-store.js';
+import { readVerified, RECORDS, VerifiedHashes } from '../../src/check/verified-store.js';
 import { AgentState } from '../../src/state/agent-state.js';
 import { BACKENDS, unavailable } from '../harness/stores.js';
 import { tempDir } from '../harness/tmp.js';
@@ -20,7 +20,7 @@ for (const backend of BACKENDS) {
   }, async (t) => {
     const state = await AgentState.open(await tempDir(t), { backend });
     t.after(() => state.close());
-    const raw = state.store<unknown[]>('f', 'verified.a');
+    const raw = state.store<unknown[]>('f', RECORDS);
 
     const first = await VerifiedHashes.open(state, 'f', '/nonexistent');
     await first.record(entry);
