@@ -111,6 +111,8 @@ export function register(program: Command): void {
           byAgent ??
           (await (async () => {
             const { checkFolders } = await import('../../check/run.js');
+            // One folder: no later scan in this process needs its thread, which then ends with its scan (not at exit).
+            if (folders.length === 1) (await import('../../scan/index.js')).keepIdleScanThreads(0);
             const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
             // The source hears what this check found; the schedule's child (--no-record) tells it as the schedule's.
             const origin = flags.record === false ? 'scheduled' : 'manual';
