@@ -16,7 +16,10 @@
  * - the peak RSS of a diff of two 1,000,000-entry manifests.
  *
  * Env: SYNKER_BENCH_ONLY=photos|small, SYNKER_BENCH_RUNS (default 3),
- * SYNKER_BENCH_DROP_CACHES=1 (root) adds page-cache-cold runs.
+ * SYNKER_BENCH_DROP_CACHES=1 (root) adds page-cache-cold runs; the cold
+ * target line then uses them (issue #21 asks it with the page cache dropped:
+ * synker with empty hash caches against the Node baseline, both after a
+ * drop), and the page-cache-warm cold run stays as a reference line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +99,8 @@ interface Target {
   anchorName: string;
   anchor: number | undefined;
   max: number;
+  /** Not the target itself (printed for reference, not judged): says which line is. */
+  reference?: string;
 }
 
 /**
@@ -113,8 +118,8 @@ function targetLines(tree: TreeName, targets: Target[]): void {
     }
     const ratio = t.synker / t.anchor;
     process.stdout.write(
-      `  target ${t.what}: synker ${t.synker.toFixed(3)} s, ${t.anchorName} ${t.anchor.toFixed(3)} s, ` +
-        `ratio ${ratio.toFixed(2)} (<= ${t.max}) ${ratio <= t.max ? 'met' : 'missed'}\n`,
+      `  ${t.reference === undefined ? 'target' : 'reference'} ${t.what}: synker ${t.synker.toFixed(3)} s, ${t.anchorName} ${t.anchor.toFixed(3)} s, ` +
+        `ratio ${ratio.toFixed(2)} ${t.reference === undefined ? `(<= ${t.max}) ${ratio <= t.max ? 'met' : 'missed'}` : `(not judged: ${t.reference})`}\n`,
     );
   }
 }
@@ -327,6 +332,8 @@ async function benchTree(tree: BenchTree): Promise<void> {
     row('cold: synker check (empty hash caches, both sides)', cold);
     row('cold: Node baseline, SHA-256 of both trees', baseline.seconds, `synker/baseline ${(cold / baseline.seconds).toFixed(2)}`);
 
+    // The issue's cold target is "page cache dropped": with SYNKER_BENCH_DROP_CACHES=1 its line uses those runs.
+    let droppedCold: { synker: number; baseline: number } | undefined;
     if (DROP_CACHES) {
       const droppedSamples: number[] = [];
       for (let i = 0; i < RUNS; i++) {
@@ -353,6 +360,7 @@ async function benchTree(tree: BenchTree): Promise<void> {
         baseDropped.seconds,
         `synker/baseline ${(dropped / baseDropped.seconds).toFixed(2)}`,
       );
+      droppedCold = { synker: dropped, baseline: baseDropped.seconds };
       if (hasRclone) row('page cache dropped: rclone check', repeat(rclone, dropCaches).seconds);
     } else {
       process.stdout.write('  page-cache-cold runs skipped: set SYNKER_BENCH_DROP_CACHES=1 (root) to run them\n');
@@ -401,12 +409,26 @@ async function benchTree(tree: BenchTree): Promise<void> {
               max: goal.warmCli,
             },
           ]),
+      // The issue's cold target: page cache dropped (synker with empty hash caches, the baseline after a drop too).
+      ...(droppedCold === undefined
+        ? []
+        : [
+            {
+              what: `cold ${tree.name} (page cache dropped, empty hash caches)`,
+              synker: droppedCold.synker,
+              anchorName: 'Node SHA-256 baseline, both trees, page cache dropped',
+              anchor: droppedCold.baseline,
+              max: goal.cold,
+            },
+          ]),
       {
-        what: `cold ${tree.name} (empty hash caches)`,
+        what: `cold ${tree.name} (empty hash caches, page cache warm${droppedCold === undefined ? '; the issue asks page cache dropped: SYNKER_BENCH_DROP_CACHES=1 as root' : ''})`,
         synker: cold,
         anchorName: 'Node SHA-256 baseline, both trees',
         anchor: baseline.seconds,
         max: goal.cold,
+        // Without the dropped runs this is the nearest line there is, and judged as the target (saying so).
+        ...(droppedCold === undefined ? {} : { reference: 'the cold target is the page-cache-dropped line above' }),
       },
     ]);
   } finally {

@@ -73,6 +73,16 @@ export interface CheckOptions {
    * for a check that failed once the source was reached.
    */
   verdictFor?: ((report: CheckReport) => BackupVerdict | undefined) | undefined;
+  /**
+   * Keeps the run on this machine (the caller's history, last report,
+   * verification): called once for every report checkFolder returns, failed
+   * ones too, before it returns. When the source was reached it runs while
+   * the source is told the verdict: each waits on its own machine's disk, and
+   * the check's end waits for the slower, not for both in turn. Must not
+   * throw a SynkerError (a record that cannot be written is logged: the
+   * check's result stands).
+   */
+  record?: ((report: CheckReport) => Promise<unknown>) | undefined;
   /** What the folder lock tells whoever finds it taken (default "check"; `synker sync` says "sync"). */
   lockPurpose?: 'check' | 'sync' | undefined;
 }
@@ -153,7 +163,9 @@ export async function checkFolder(env: CheckEnvironment, folder: FolderConfig, o
     rethrowIfBug(err);
     if (!(err instanceof SynkerError)) throw err;
     log.debug(`check of "${folder.id}" failed: ${err.code} ${err.message}`);
-    return buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
+    const failed = buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
+    await options.record?.(failed);
+    return failed;
   }
 }
 
@@ -266,7 +278,7 @@ async function runLocked(
         diff,
       });
       if (options.whileConnected !== undefined) await options.whileConnected({ folder, session: found.session, diff, report });
-      await tellSource(found.session, report, options.verdictFor);
+      await Promise.all([tellSource(found.session, report, options.verdictFor), options.record?.(report)]);
       return report;
     } catch (err) {
       await verified?.abandon().catch(() => undefined);
@@ -275,7 +287,7 @@ async function runLocked(
       // The source was reached but the check could not be done: the source hears of the attempt too.
       log.debug(`check of "${folder.id}" failed: ${err.code} ${err.message}`);
       const failed = buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
-      await tellSource(found.session, failed, options.verdictFor);
+      await Promise.all([tellSource(found.session, failed, options.verdictFor), options.record?.(failed)]);
       return failed;
     } finally {
       await found.session.close().catch(() => undefined);

@@ -48,10 +48,12 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
       mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
     // A check run for the CLI is a person's: the source hears of it as one.
     const verdictFor = (report: CheckReport) => verdictToTell(report, 'manual');
+    // Each run is recorded (history, last report, verification) before the agent answers, while the source is told.
+    const record = request.record ? (report: CheckReport) => recordManualRuns(ctx.dataDir, [report]) : undefined;
     const reports = await checkFolders(
       { config, identity: ctx.identity, state: ctx.state },
       folders,
-      { ...options, signal, verdictFor },
+      { ...options, signal, verdictFor, record },
       search,
     );
     for (const report of reports) {
@@ -59,7 +61,6 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
         `checked "${report.folderId}" for \`synker check\` on this machine: ${report.error?.message ?? (report.complete ? 'complete' : plural(report.summary.failing, 'difference'))}`,
       );
     }
-    if (request.record) await recordManualRuns(ctx.dataDir, reports);
     return reports;
   };
 }

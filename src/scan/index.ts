@@ -9,7 +9,7 @@
 export { scanFolder, FolderScan } from './scan.js';
 export type { ScanStats } from './scan-stats.js';
 export { scanFolderInThread, ScanThread, ThreadedFolderScan } from './scan-thread.js';
-export { closeIdleScanThreads } from './scan-thread-pool.js';
+export { closeIdleScanThreads, keepIdleScanThreads } from './scan-thread-pool.js';
 export { type ScanOptions, DEFAULT_REORDER_WINDOW } from './options.js';
 export { ScanError, type ScanErrorCode } from './errors.js';
 export { readIgnoreRules, DEFAULT_IGNORE_RULES } from './ignore-rules.js';

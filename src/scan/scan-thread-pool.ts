@@ -49,7 +49,18 @@ export class WorkerHandle {
  * keep the process alive.
  */
 const idleThreads: WorkerHandle[] = [];
-const MAX_IDLE_THREADS = 1;
+let maxIdleThreads = 1;
+
+/**
+ * How many threads to keep for a next scan (default 1). A process that will
+ * scan no more (the CLI checking one folder) keeps none: its thread is ended
+ * as its scan ends, and tears its heap down while the check finishes (the
+ * verdict, the records) instead of when the process exits.
+ */
+export function keepIdleScanThreads(count: number): void {
+  maxIdleThreads = count;
+  for (const thread of idleThreads.splice(count)) void thread.worker.terminate();
+}
 
 export function takeThread(): WorkerHandle {
   return idleThreads.pop() ?? new WorkerHandle();
@@ -58,7 +69,7 @@ export function takeThread(): WorkerHandle {
 export function releaseThread(thread: WorkerHandle): void {
   thread.worker.unref();
   if (thread.exited || thread.crash !== undefined) return;
-  if (idleThreads.length < MAX_IDLE_THREADS) idleThreads.push(thread);
+  if (idleThreads.length < maxIdleThreads) idleThreads.push(thread);
   else void thread.worker.terminate();
 }
 

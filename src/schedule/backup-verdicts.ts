@@ -90,11 +90,11 @@ export async function recordBackupVerdict(
 
 /**
  * What the source agent does with a verdict its server accepted: keeps it in
- * the schedule state (durably, atomically, under the state's lock), then
- * appends it to the folder's check history with the backup machine as
- * `device` (history.ts; a history that cannot be written is logged, the
- * verdict stays kept), and makes it the folder's last report (record.ts).
- * Returns the record as kept.
+ * the schedule state (durably, atomically, under the state's lock) and, at
+ * the same time, makes it the folder's last report and then appends it to
+ * the folder's check history with the backup machine as `device`
+ * (record.ts, history.ts; a history that cannot be written is logged, the
+ * verdict stays kept). Returns the record as kept, once all are on disk.
  */
 export async function keepBackupVerdict(
   dataDir: string,
@@ -103,8 +103,13 @@ export async function keepBackupVerdict(
   verdict: ToldVerdict,
   now = Date.now(),
 ): Promise<CheckResultSummary> {
-  const kept = await recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now);
-  // The folder's last report (its counts: the backup's report stays there) and its history line; logged when they cannot be written.
-  await recordRunLogged(dataDir, { folderId, summary: kept, device: { id: formatDeviceId(device.deviceId), name: device.name } }, now);
+  const summary = toldSummary(verdict, now);
+  // Kept in the schedule state, and, at the same time (other files, each written durably, so the backup's
+  // wait for the ack is one disk wait, not three in turn), the folder's last report (its counts: the
+  // backup's report stays there) and its history line; those two are logged when they cannot be written.
+  const [kept] = await Promise.all([
+    recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now),
+    recordRunLogged(dataDir, { folderId, summary, device: { id: formatDeviceId(device.deviceId), name: device.name } }, now),
+  ]);
   return kept;
 }

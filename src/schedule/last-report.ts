@@ -202,16 +202,25 @@ export function lastReportOfSummary(folderId: string, summary: CheckResultSummar
   };
 }
 
+const WRITE_PIECE_CHARS = 256 * 1024;
+
 /** Replaces the folder's last report, atomically. */
 export async function writeLastReport(dataDir: string, last: LastReport): Promise<void> {
   // In pieces: 10 categories of 1,000 items is a couple of MB.
   const file = lastReportFile(dataDir, last.folder);
   await migrateHistoryNames(dataDir);
   const { categories, ...head } = last;
+  // Pieces of up to WRITE_PIECE_CHARS: the usual report (a few categories, or none) is one write.
   const pieces = function* (): Generator<string> {
-    yield `${JSON.stringify(head).slice(0, -1)},"categories":[`;
-    for (let i = 0; i < categories.length; i++) yield `${i > 0 ? ',' : ''}${JSON.stringify(categories[i])}`;
-    yield ']}\n';
+    let piece = `${JSON.stringify(head).slice(0, -1)},"categories":[`;
+    for (let i = 0; i < categories.length; i++) {
+      if (piece.length >= WRITE_PIECE_CHARS) {
+        yield piece;
+        piece = '';
+      }
+      piece += `${i > 0 ? ',' : ''}${JSON.stringify(categories[i])}`;
+    }
+    yield `${piece}]}\n`;
   };
   await writeFileAtomic(file, pieces());
 }

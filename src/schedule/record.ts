@@ -97,12 +97,14 @@ export async function recordManualRuns(dataDir: string, reports: readonly CheckR
   let recorded = 0;
   for (const report of reports) {
     const summary = summarizeReport(report, 'manual');
-    try {
-      if (await recordVerification(store, report.folderId, summary, now)) recorded++;
-    } catch (err) {
-      log.warn(`could not record the check of "${report.folderId}" for synker status: ${describe(err)}`);
-    }
-    await recordRunLogged(dataDir, { folderId: report.folderId, summary, report }, now);
+    // Two files apart (schedule.json; the history folder), each written durably: both at once.
+    const verification = recordVerification(store, report.folderId, summary, now).then(
+      (done) => {
+        if (done) recorded++;
+      },
+      (err: unknown) => log.warn(`could not record the check of "${report.folderId}" for synker status: ${describe(err)}`),
+    );
+    await Promise.all([verification, recordRunLogged(dataDir, { folderId: report.folderId, summary, report }, now)]);
   }
   return recorded;
 }

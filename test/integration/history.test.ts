@@ -168,9 +168,22 @@ test('every check and sync, by hand or scheduled, failed too, adds a record and 
   last = (await readLastReport(dataDir, 'photos'))!;
   assert.equal(last.status, 'error');
   assert.equal(last.error?.code, error.error);
+  // The same through the backup's agent: a check that never reached its source is recorded before the agent answers.
+  const agentAgain = await startCliAgent(t, backupEnv);
+  const failedByAgent = await runSynker(['--debug', 'check', 'photos', ...peer, '--timeout', '1s', '--json'], { env: backupEnv });
+  assert.match(failedByAgent.stderr, /the agent ran the check/);
+  assert.equal(failedByAgent.code, 2, failedByAgent.stderr);
+  const agentError = (await history()).at(-1)!;
+  assert.deepEqual(
+    [agentError.at, agentError.status, agentError.by],
+    [(JSON.parse(failedByAgent.stdout) as CheckReport).finishedAt, 'error', 'manual-check'],
+  );
+  assert.equal((await readLastReport(dataDir, 'photos'))!.at, agentError.at);
+  agentAgain.process.kill('SIGTERM');
+  await once(agentAgain.process, 'exit');
   assert.deepEqual(
     (await history()).map((r) => r.by),
-    ['manual-check', 'manual-check', 'manual-sync', 'scheduled-check', 'manual-check'],
+    ['manual-check', 'manual-check', 'manual-sync', 'scheduled-check', 'manual-check', 'manual-check'],
   );
 });
 

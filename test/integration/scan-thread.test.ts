@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { packEntries, unpackEntries } from '../../src/scan/entry-batch.js';
-import { closeIdleScanThreads, ScanError, ScanThread, scanFolderInThread } from '../../src/scan/index.js';
+import { closeIdleScanThreads, keepIdleScanThreads, ScanError, ScanThread, scanFolderInThread } from '../../src/scan/index.js';
 import { collect } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 import { waitFor } from '../harness/netns.js';
@@ -168,6 +168,42 @@ test('a thread whose scan ended cleanly takes the next scan of the process; one 
   const third = await collectInThread(root, { cache: false, hash: false });
   assert.equal(created, 2, "a stopped scan's thread is not reused");
   assert.deepEqual(third.entries, first.entries);
+});
+
+test('a process that keeps no idle thread (the CLI checking one folder) ends each thread as its scan ends', async (t) => {
+  if (!existsSync('/proc/self/task')) return t.skip('counts threads in /proc/self/task (Linux)');
+  const root = await tempDir(t);
+  await assortedTree(root);
+  const threads = (): number => readdirSync('/proc/self/task').length;
+  await closeIdleScanThreads();
+  keepIdleScanThreads(0);
+  t.after(() => keepIdleScanThreads(1));
+  let created = 0;
+  const onWorker = (): void => void created++;
+  process.on('worker', onWorker);
+  t.after(() => process.off('worker', onWorker));
+  // Node's own threads are all up and no scan thread is left: the count holds for a tenth of a second.
+  let before = threads();
+  await waitFor(
+    'a steady thread count',
+    async () => {
+      const now = threads();
+      if (now !== before) {
+        before = now;
+        return undefined;
+      }
+      return true;
+    },
+    10_000,
+    100,
+  );
+  const first = await collectInThread(root, { cache: false, hash: false });
+  // Ended with its scan, not kept: the process is back to its own threads (with one kept it would not be).
+  await waitFor('the scan thread to end', () => (threads() <= before ? true : undefined), 10_000, 5);
+  const second = await collectInThread(root, { cache: false, hash: false });
+  assert.equal(created, 2, 'the next scan starts a thread of its own');
+  assert.deepEqual(second.entries, first.entries);
+  await waitFor('the second scan thread to end', () => (threads() <= before ? true : undefined), 10_000, 5);
 });
 
 test('a scan stopped before its first entry ends the thread started for it', async (t) => {

@@ -111,14 +111,20 @@ export function register(program: Command): void {
           byAgent ??
           (await (async () => {
             const { checkFolders } = await import('../../check/run.js');
+            // One folder: no later scan in this process needs its thread, which then ends with its scan (not at exit).
+            if (folders.length === 1) (await import('../../scan/index.js')).keepIdleScanThreads(0);
             const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
             // The source hears what this check found; the schedule's child (--no-record) tells it as the schedule's.
             const origin = flags.record === false ? 'scheduled' : 'manual';
             const verdictFor = (report: CheckReport) => verdictToTell(report, origin);
+            // Every check that compared the backup with its source is a verification: `synker status` shows it.
+            // Recorded (history, last report too) while the source is told: each waits on its own disk, at once.
+            const { recordManualRuns } = await import('../../schedule/record.js');
+            const record = flags.record === false ? undefined : (report: CheckReport) => recordManualRuns(ctx.dirs.data, [report]);
             return checkFolders(
               { config, identity: await ctx.identity(), state: await ctx.state() },
               folders,
-              { ...options, verdictFor },
+              { ...options, verdictFor, record },
               { mdns, interfaces },
             );
           })());
@@ -127,11 +133,7 @@ export function register(program: Command): void {
           () => undefined,
           (err: unknown) => err,
         );
-        // Every check that compared the backup with its source is a verification: `synker status` shows it.
-        // Recorded once the report is out (its modules and the locked write cost the reader no wait).
-        // (The agent recorded the runs it did itself.)
-        if (flags.record !== false && byAgent === undefined)
-          await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, reports);
+        // The runs are recorded already: by the agent that did them, or in checkFolders above.
         if (email !== undefined && mailer !== undefined) await email.emailReports(mailer, reports);
         if (written !== undefined) throw written;
         for (const report of reports) {
