@@ -164,8 +164,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   if (url.searchParams.has('token'))
     // It would stay in logs, proxies and the browser's history: refused even when right.
     return sendError(res, 400, 'E_WEB_TOKEN', 'the token goes in the Authorization header, never in the address', TOKEN_HINT);
-  if (!isToken(bearerToken(req), o.token))
-    return sendError(res, 401, 'E_WEB_TOKEN', 'this needs the status page token', TOKEN_HINT);
+  if (!isToken(bearerToken(req), o.token)) return sendError(res, 401, 'E_WEB_TOKEN', 'this needs the status page token', TOKEN_HINT);
   const route = matchRoute(url.pathname);
   if (route === undefined) return sendError(res, 404, 'E_WEB_NOT_FOUND', 'no such API path');
   if (route.id === null) return sendError(res, 400, 'E_WEB_BAD_REQUEST', 'the folder ID in the path is not valid percent-encoding');

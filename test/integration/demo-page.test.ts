@@ -58,6 +58,8 @@ test('the demo prints the status page address while it runs and keeps it open wi
   assert.equal(status.status, 200);
   const family = (status.json as { folders: Array<{ id: string; verdict: string }> }).folders.find((f) => f.id === 'family');
   assert.equal(family?.verdict, 'complete', JSON.stringify(status.json));
+  // The demo's agents run without their schedule: the page must not offer "check now" (it would be refused).
+  assert.equal((family as unknown as { actions: { check: boolean } }).actions.check, false, 'no "check now" without a schedule');
   const history = await getJson(new URL('/api/v1/folders/family/history', url), token);
   assert.deepEqual(
     (history.json as { checks: Array<{ status: string; by: string }> }).checks.map((c) => `${c.by} ${c.status}`),

@@ -280,36 +280,42 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     assert.match(none.stderr, /no synker agent runs for this home[\s\S]*synker agent/);
   });
 
-  await t.test('synker ui when the browser cannot be opened: says so, with the address to open by hand; exit 0', {
-    skip: process.platform === 'win32' || process.platform === 'darwin' ? 'xdg-open is the Linux opener' : false,
-  }, async () => {
-    // xdg-open as a desktop without a browser answers it (exit 3: "a tool could not be found"), first on PATH.
-    const bin = path.join(dir, 'opener-bin');
-    const got = path.join(dir, 'opener-got');
-    await writeTree(bin, {
-      'xdg-open': `#!/bin/sh\nprintf '%s' "$1" > '${got}'\nexit "$OPENER_EXIT"\n`,
-    });
-    const { chmod } = await import('node:fs/promises');
-    await chmod(path.join(bin, 'xdg-open'), 0o755);
-    const env: NodeJS.ProcessEnv = { ...backupEnv, PATH: `${bin}${path.delimiter}${backupEnv.PATH}`, OPENER_EXIT: '3' };
-    delete env.SYNKER_NO_BROWSER;
-    const failed = await runSynker(['ui'], { env });
-    assert.equal(failed.code, 0, 'the address is the result');
-    assert.equal(failed.stdout, `http://127.0.0.1:${port}/#token=${token}\n`);
-    assert.equal(await readFile(got, 'utf8'), `http://127.0.0.1:${port}/#token=${token}`, 'the opener got the address whole');
-    assert.match(
-      failed.stderr,
-      new RegExp(`could not open a browser \\(xdg-open exited with code 3\\): open this address by hand:\\n  http://127\\.0\\.0\\.1:${port}/#token=${token}\\n`),
-    );
-    // An opener that did its job: nothing said.
-    const opened = await runSynker(['ui'], { env: { ...env, OPENER_EXIT: '0' } });
-    assert.equal(opened.code, 0);
-    assert.doesNotMatch(opened.stderr, /could not open/);
-    // No opener at all.
-    const none = await runSynker(['ui'], { env: { ...env, PATH: path.join(dir, 'no-such-bin') } });
-    assert.equal(none.code, 0);
-    assert.match(none.stderr, /could not open a browser \(xdg-open: spawn xdg-open ENOENT\): open this address by hand/);
-  });
+  await t.test(
+    'synker ui when the browser cannot be opened: says so, with the address to open by hand; exit 0',
+    {
+      skip: process.platform === 'win32' || process.platform === 'darwin' ? 'xdg-open is the Linux opener' : false,
+    },
+    async () => {
+      // xdg-open as a desktop without a browser answers it (exit 3: "a tool could not be found"), first on PATH.
+      const bin = path.join(dir, 'opener-bin');
+      const got = path.join(dir, 'opener-got');
+      await writeTree(bin, {
+        'xdg-open': `#!/bin/sh\nprintf '%s' "$1" > '${got}'\nexit "$OPENER_EXIT"\n`,
+      });
+      const { chmod } = await import('node:fs/promises');
+      await chmod(path.join(bin, 'xdg-open'), 0o755);
+      const env: NodeJS.ProcessEnv = { ...backupEnv, PATH: `${bin}${path.delimiter}${backupEnv.PATH}`, OPENER_EXIT: '3' };
+      delete env.SYNKER_NO_BROWSER;
+      const failed = await runSynker(['ui'], { env });
+      assert.equal(failed.code, 0, 'the address is the result');
+      assert.equal(failed.stdout, `http://127.0.0.1:${port}/#token=${token}\n`);
+      assert.equal(await readFile(got, 'utf8'), `http://127.0.0.1:${port}/#token=${token}`, 'the opener got the address whole');
+      assert.match(
+        failed.stderr,
+        new RegExp(
+          `could not open a browser \\(xdg-open exited with code 3\\): open this address by hand:\\n  http://127\\.0\\.0\\.1:${port}/#token=${token}\\n`,
+        ),
+      );
+      // An opener that did its job: nothing said.
+      const opened = await runSynker(['ui'], { env: { ...env, OPENER_EXIT: '0' } });
+      assert.equal(opened.code, 0);
+      assert.doesNotMatch(opened.stderr, /could not open/);
+      // No opener at all.
+      const none = await runSynker(['ui'], { env: { ...env, PATH: path.join(dir, 'no-such-bin') } });
+      assert.equal(none.code, 0);
+      assert.match(none.stderr, /could not open a browser \(xdg-open: spawn xdg-open ENOENT\): open this address by hand/);
+    },
+  );
 
   await t.test('nothing listens beyond loopback: the page is on 127.0.0.1 only', () => {
     const listening = listeningAddresses(backup.process.pid!);
@@ -439,7 +445,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     const s = status.json as { folders: Array<{ id: string; verdict: string }>; device: { name: string } };
     assert.equal(s.device.name, 'nas');
     assert.equal(s.folders[0]!.verdict, 'not-verified');
+    // A backup folder on an agent that runs its schedule: "check now" works; no e-mail and no report: no resend.
+    assert.deepEqual((s.folders[0] as unknown as { actions: unknown }).actions, { check: true, report: false });
     const folder = await request(port, '/api/v1/folders/photos', { headers: auth });
+    assert.deepEqual((folder.json as { folder: { actions: unknown } }).folder.actions, { check: true, report: false });
     assert.deepEqual(shapes.check(folder.json, 'FolderDetail'), []);
     assert.equal((folder.json as { lastReport: unknown }).lastReport, null);
     const history = await request(port, '/api/v1/folders/photos/history', { headers: auth });
@@ -546,6 +555,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     const none = await request(port, '/api/v1/folders/photos/report', { method: 'POST', headers: act });
     assert.equal(none.status, 409, none.text);
     assert.equal((none.json as { error: { code: string } }).error.code, 'E_WEB_NO_SMTP');
+    const actions = async (id: string) =>
+      ((await request(port, `/api/v1/folders/${id}`, { headers: auth })).json as { folder: { actions: { report: boolean } } }).folder
+        .actions;
+    assert.equal((await actions('photos')).report, false, 'a report is kept, but e-mail is not set up: not offered');
     const smtp = await new TestSmtpServer().start();
     st.after(() => smtp.stop());
     const events = await openEvents(port, token);
@@ -561,6 +574,8 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     };
     await writeFile(configFile, JSON.stringify({ ...now, smtp: section }, null, 2));
     assert.deepEqual(await events.next('status'), { reason: 'config' });
+    assert.equal((await actions('photos')).report, true, 'e-mail set up and a report kept: offered');
+    assert.equal((await actions('more')).report, false, 'never checked, no report: not offered');
     const noReport = await request(port, '/api/v1/folders/more/report', { method: 'POST', headers: act });
     assert.equal(noReport.status, 404, 'a folder never checked has no report to send');
     assert.equal((noReport.json as { error: { code: string } }).error.code, 'E_WEB_NO_REPORT');

@@ -147,22 +147,48 @@ async function post(path) {
 
 // ---------------------------------------------------------------- verdicts, in the words `synker status` uses
 
+/**
+ * Each verdict's symbol, drawn (16 by 16, in the badge's colour): a character such as ⏱ or ✓ needs a font
+ * that has it, and without one the browser shows an empty box. [element, attributes] pairs.
+ */
+const QUESTION = [
+  ['path', { d: 'M5.5 6a2.5 2.5 0 1 1 3.6 2.2c-.7.4-1.1.9-1.1 1.7v.6' }],
+  ['circle', { cx: 8, cy: 13.2, r: 1, class: 'dot' }],
+];
 const VERDICT = {
-  complete: { word: 'complete', mark: '✓' },
-  incomplete: { word: 'incomplete', mark: '!' },
-  failed: { word: 'failed', mark: '✗' },
-  'not-verified': { word: 'not verified', mark: '?' },
-  stale: { word: 'stale', mark: '⏱' },
-  absent: { word: 'absent', mark: '∅' },
+  complete: { word: 'complete', icon: [['path', { d: 'M3 8.5l3.5 3.5L13 4.5' }]] },
+  incomplete: {
+    word: 'incomplete',
+    icon: [
+      ['path', { d: 'M8 2.5v7.5' }],
+      ['circle', { cx: 8, cy: 13.2, r: 1, class: 'dot' }],
+    ],
+  },
+  failed: { word: 'failed', icon: [['path', { d: 'M4 4l8 8M12 4l-8 8' }]] },
+  'not-verified': { word: 'not verified', icon: QUESTION },
+  stale: {
+    word: 'stale',
+    icon: [
+      ['circle', { cx: 8, cy: 8, r: 6 }],
+      ['path', { d: 'M8 4.5V8l2.5 1.5' }],
+    ],
+  },
+  absent: {
+    word: 'absent',
+    icon: [
+      ['circle', { cx: 8, cy: 8, r: 5 }],
+      ['path', { d: 'M3 13L13 3' }],
+    ],
+  },
 };
 
 /** The verdict as a badge: a symbol and a word, so colour is never the only signal. */
 function verdictBadge(verdict) {
-  const v = VERDICT[verdict] ?? { word: String(verdict), mark: '?' };
+  const v = VERDICT[verdict] ?? { word: String(verdict), icon: QUESTION };
   return el(
     'span',
     { class: `verdict verdict-${VERDICT[verdict] ? verdict : 'unknown'}`, 'data-verdict': verdict },
-    el('span', { 'aria-hidden': 'true' }, v.mark),
+    svg('svg', { viewBox: '0 0 16 16', class: 'icon', 'aria-hidden': 'true' }, ...v.icon.map(([tag, attrs]) => svg(tag, attrs))),
     ` ${v.word}`,
   );
 }
@@ -327,7 +353,8 @@ function folderCard(folder, withHeading) {
     backupLines(folder),
     folderFacts(folder),
   );
-  if (folder.role === 'backup') card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
+  // Offered only where the agent can do it (docs/api.md, Actions): a backup folder, on an agent running its schedule.
+  if (folder.actions?.check) card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
   return card;
 }
 
@@ -370,7 +397,7 @@ function renderOverview(status) {
 
 // ---------------------------------------------------------------- one folder
 
-function reportSection(folderId, report) {
+function reportSection(folderId, report, actions) {
   const section = el('section', { class: 'report', 'aria-labelledby': 'report-title' }, el('h2', { id: 'report-title' }, 'The last check'));
   if (report === null) {
     section.append(el('p', {}, 'No check of this folder has been recorded yet.'));
@@ -411,7 +438,8 @@ function reportSection(folderId, report) {
   }
   if (report.categories.length === 0 && report.status !== 'error')
     section.append(el('p', {}, 'No differences: the backup matched the source.'));
-  section.append(el('p', { class: 'actions' }, sendReport(folderId)));
+  // Offered only where it can work: e-mail set up and this folder's last report kept.
+  if (actions?.report) section.append(el('p', { class: 'actions' }, sendReport(folderId)));
   return section;
 }
 
@@ -561,7 +589,7 @@ async function renderFolder(folderId) {
     el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
     el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
     card,
-    reportSection(one.folder.id, one.lastReport),
+    reportSection(one.folder.id, one.lastReport, one.folder.actions),
     historySection(history),
   );
   drawnWidth = chartWidth();
@@ -688,7 +716,7 @@ async function listen() {
       res = await ask('/events', { headers: { Accept: 'text/event-stream' } });
     } catch {}
     if (res?.status === 401) {
-      setLive('lost', 'not connected: this page\'s key is not the agent\'s');
+      setLive('lost', "not connected: this page's key is not the agent's");
       renderError(new ApiError(401, await res.json().catch(() => null)));
       return;
     }
