@@ -450,6 +450,13 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(page.locator('#live')), /key/);
     assert.doesNotMatch(await seen(page.locator('#live')), /reconnecting/);
     assert.equal(await page.locator('[data-folder]').count(), 0, 'no data shown');
+    // Opened again as it says, in this same tab (only the fragment changes: no reload): the new key works.
+    const again = await runSynker(['ui', '--no-open'], { env: backupEnv });
+    assert.equal(again.code, 0, again.stderr);
+    await page.goto(again.stdout.trim());
+    await page.locator('[data-folder="docs"]').waitFor({ timeout: WAIT_MS });
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: WAIT_MS });
+    assert.ok(!page.url().includes(again.stdout.trim().split('#token=')[1]!), 'the new token is gone from the address too');
   });
 
   await t.test('the browser asked nothing of another origin, and the page raised no error', async () => {

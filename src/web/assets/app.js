@@ -40,6 +40,7 @@ function takeTokenFromAddress() {
   }
   // Out of the address bar and the history: the fragment, and a token an old `synker ui` put in the query.
   if (fragment || query.has('token')) history.replaceState(null, '', `${location.pathname}${fragment ? '#/' : location.hash}`);
+  return fragment !== null;
 }
 /** When storage is refused (a browser setting), the token lives in this page's memory: until a reload. */
 let memoryToken = null;
@@ -708,7 +709,9 @@ const RECONNECT_MS = 3000;
  * The events of the agent, read with fetch() (an EventSource cannot send the Authorization header) and
  * reopened RECONNECT_MS after the stream ends or the agent does not answer (it restarts); a 401 stops it.
  */
+let listening = false;
 async function listen() {
+  listening = true;
   let lost = false;
   for (;;) {
     let res = null;
@@ -718,6 +721,7 @@ async function listen() {
     if (res?.status === 401) {
       setLive('lost', "not connected: this page's key is not the agent's");
       renderError(new ApiError(401, await res.json().catch(() => null)));
+      listening = false;
       return;
     }
     if (res?.ok && res.body) {
@@ -742,6 +746,8 @@ async function listen() {
 }
 
 window.addEventListener('hashchange', () => {
+  // `synker ui` opened in this very tab (a new token, after the agent renewed it): taken, and the stream reopened if it had stopped.
+  if (takeTokenFromAddress() && !listening) void listen();
   refresh().then(() => document.getElementById('main').focus({ preventScroll: false }));
 });
 let drawnWidth = 0;
