@@ -125,6 +125,7 @@ export async function run(): Promise<void> {
         history: async (id, days, at) => (await readHistory(dataDir, id, { days, now: at })).checks,
         checkNow: () => undefined,
         resendReport: async () => undefined,
+        actions: async () => ({ check: false, report: false }),
       },
       events,
       token: TOKEN,

@@ -27,7 +27,7 @@ import { Outbox } from '../mail/outbox.js';
 import { outboxDir } from '../dirs/data-files.js';
 import { composeMessage } from '../mail/compose.js';
 import { flushOutbox } from '../mail/deliver.js';
-import { LastReportError, readLastReport } from '../schedule/last-report.js';
+import { LastReportError, lastReportFile, readLastReport } from '../schedule/last-report.js';
 
 /** `--web-port`, `--web-listen`, `--no-web`: each overrides the config's `web` section. */
 export interface WebOptions {
@@ -138,6 +138,16 @@ async function watchOutbox(ctx: AgentWebContext): Promise<NodeJS.Timeout> {
   return timer;
 }
 
+/** Whether a last report of the folder is kept (its file is there; reading it is resendReport's). */
+async function hasLastReport(dataDir: string, folderId: string): Promise<boolean> {
+  try {
+    return (await stat(lastReportFile(dataDir, folderId))).isFile();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
 function webSource(ctx: AgentWebContext): WebSource {
   const folder = (id: string) => ctx.store.current().folders.find((f) => f.id === id);
   return {
@@ -171,6 +181,13 @@ function webSource(ctx: AgentWebContext): WebSource {
       const refused = schedule.scheduler.checkNow(id);
       if (refused === 'running') throw new WebActionError(409, 'E_WEB_CHECK_RUNNING', `a check of "${id}" runs already`);
       if (refused === 'stopped') throw new WebActionError(409, 'E_WEB_STOPPING', 'the agent is stopping');
+    },
+    async actions(f) {
+      const canMail = smtpSettingsOf(ctx.store.current()) !== undefined;
+      return {
+        check: f.role === 'backup' && ctx.schedule() !== undefined,
+        report: canMail && (await hasLastReport(ctx.dataDir, f.id)),
+      };
     },
     async resendReport(id) {
       const config = ctx.store.current();

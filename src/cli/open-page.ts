@@ -33,15 +33,47 @@ export async function pageAddress(dataDir: string): Promise<string> {
     throw new SynkerError('E_WEB_NO_AGENT', `the status page's token is missing from ${dataDir}`, {
       hint: 'Restart the agent: it makes a new one.',
     });
-  return `${address.url}?token=${token}`;
+  // In the fragment: a browser sends it to no server (the page moves it into its tab's storage and out of the address).
+  return `${address.url}#token=${token}`;
 }
 
-/** Prints the address (on stderr after a --json answer), then opens it unless told not to. */
+/**
+ * Prints the address (on stderr after a --json answer), then opens it unless told not to. A browser that
+ * could not be opened is said on stderr with the address to open by hand; the exit stays 0 (the address,
+ * printed, is the result).
+ */
 export async function printAndOpen(dataDir: string, open: boolean, to: NodeJS.WriteStream = process.stdout): Promise<void> {
   const url = await pageAddress(dataDir);
   to.write(`${url}\n`);
   if (!open || process.env.SYNKER_NO_BROWSER === '1') return;
-  openInBrowser(url);
+  const failure = await openerFailure(openInBrowser(url));
+  if (failure !== undefined) log.warn(`could not open a browser (${failure}): open this address by hand:\n  ${url}`);
+}
+
+/**
+ * How long `synker ui` waits to hear whether the opener failed. xdg-open, open and start hand the address
+ * to the browser and end at once; an opener still running after this has started a browser in front of it.
+ */
+export const OPENER_WAIT_MS = 5000;
+
+/** Why the opener `child` failed (it could not start, or ended with an error), or undefined once it did its job. */
+export function openerFailure(child: ChildProcess, waitMs = OPENER_WAIT_MS): Promise<string | undefined> {
+  const command = child.spawnfile;
+  // Held while waiting (openInBrowser lets it go), so this process hears how it ended; let go again after.
+  child.ref();
+  return new Promise((resolve) => {
+    const done = (why: string | undefined): void => {
+      clearTimeout(timer);
+      child.unref();
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(undefined), waitMs);
+    child.once('error', (err) => done(`${command}: ${err.message}`));
+    child.once('exit', (code, signal) => {
+      if (code === 0) done(undefined);
+      else done(code !== null ? `${command} exited with code ${code}` : `${command} was ended by ${signal}`);
+    });
+  });
 }
 
 /** The environment variable that carries the address to cmd on Windows (below). */
@@ -86,7 +118,8 @@ export function openInBrowser(url: string): ChildProcess {
     windowsVerbatimArguments,
     env: { ...process.env, ...env },
   });
-  child.once('error', (err) => log.warn(`could not open a browser (${command}: ${err.message}): open the address above`));
+  // Said by openerFailure; without a listener an opener that cannot start would end this process.
+  child.on('error', () => {});
   child.unref();
   return child;
 }

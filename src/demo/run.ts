@@ -267,7 +267,7 @@ async function statusPage(agent: SynkerProcess, home: string): Promise<string> {
     throw new DemoError('E_DEMO_AGENT', `the backup agent serves no status page; its log:\n${agent.log().trim()}`, {
       hint: 'Run synker doctor to see what is in the way.',
     });
-  return `${url}?token=${token}`;
+  return `${url}#token=${token}`;
 }
 
 /** Runs one CLI step on the backup, printing the command and its output. */

@@ -24,7 +24,15 @@ export interface BackupView {
   verdict: Verdict;
 }
 
-export type FolderView = FolderStatus & { backups: BackupView[] };
+/** Which of the page's two actions the agent can do for a folder now: the page offers only those. */
+export interface FolderActions {
+  /** "Check now": a backup folder, and the agent runs its schedule (not --no-schedule). */
+  check: boolean;
+  /** "Send the report again": e-mail is set up, and a last report of this folder is kept. */
+  report: boolean;
+}
+
+export type FolderView = FolderStatus & { backups: BackupView[]; actions: FolderActions };
 
 /** The folder's last report as last-report.ts keeps it (its file format's version left out). */
 export type LastReportView = Omit<LastReport, 'version'>;
@@ -56,12 +64,18 @@ export interface WebSource {
   checkNow(folderId: string): void;
   /** Queues the folder's last report for e-mail again; throws WebActionError when it cannot. */
   resendReport(folderId: string): Promise<void>;
+  /** Whether checkNow and resendReport can work for the folder now (what they would refuse on their own). */
+  actions(folder: FolderStatus): Promise<FolderActions>;
 }
 
 /** A folder as the API shows it: what `synker status` says, and what its backups told a source (never invented). */
-export function folderView(f: FolderStatus): FolderView {
+export function folderView(f: FolderStatus, actions: FolderActions): FolderView {
   const told = (f as FolderStatus & { backups?: BackupView[] }).backups;
-  return { ...f, backups: f.role === 'source' && told !== undefined ? told : [] };
+  return { ...f, backups: f.role === 'source' && told !== undefined ? told : [], actions };
+}
+
+async function viewOf(source: WebSource, f: FolderStatus): Promise<FolderView> {
+  return folderView(f, await source.actions(f));
 }
 
 export async function statusBody(source: WebSource, now: number) {
@@ -70,7 +84,7 @@ export async function statusBody(source: WebSource, now: number) {
     api: API_VERSION,
     generatedAt: new Date(now).toISOString(),
     device: source.device(),
-    folders: status.folders.map(folderView),
+    folders: await Promise.all(status.folders.map((f) => viewOf(source, f))),
     outbox: status.outbox,
     schedule: status.schedule,
   };
@@ -83,7 +97,7 @@ export async function folderBody(source: WebSource, folderId: string, now: numbe
   return {
     api: API_VERSION,
     generatedAt: new Date(now).toISOString(),
-    folder: folderView(folder),
+    folder: await viewOf(source, folder),
     lastReport: await source.lastReport(folderId),
   };
 }

@@ -1,11 +1,14 @@
 /**
  * The agent's status page and JSON API over HTTP (docs/api.md): on
- * 127.0.0.1 unless the user names another address, behind the token (a
- * bearer header or the page's cookie), with a Host check against DNS
- * rebinding, POSTs that need the X-Synker-Token header (a cookie alone
- * never starts an action), no CORS headers, a strict CSP, and bounded
- * requests. The page's files come from a fixed list: no part of a request's
- * path reaches the file system.
+ * 127.0.0.1 unless the user names another address, behind the token in an
+ * `Authorization: Bearer` header only (never a cookie: a browser sends the
+ * cookies of 127.0.0.1 to every port there, so to any other local server;
+ * never the query string: it lands in logs and history), with a Host check
+ * against DNS rebinding, POSTs that need the X-Synker-Token header too, no
+ * CORS headers, a strict CSP, and bounded requests. The page gets the token
+ * from its address's fragment (#token=…), which no browser sends anywhere.
+ * The page's files come from a fixed list: no part of a request's path
+ * reaches the file system.
  */
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -130,20 +133,6 @@ function hostAllowed(hostHeader: string | undefined, port: number): boolean {
   return host === 'localhost' || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
-export function cookieName(port: number): string {
-  // Browsers send a cookie of 127.0.0.1 to every port there: two agents' pages must not overwrite each other's.
-  return `synker_token_${port}`;
-}
-
-function cookieToken(req: IncomingMessage, port: number): string | undefined {
-  const name = cookieName(port);
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 function bearerToken(req: IncomingMessage): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   return m?.[1];
@@ -165,18 +154,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   const asset = STATIC.get(url.pathname);
   if (asset !== undefined) {
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
-    const given = url.searchParams.get('token');
-    if (url.pathname === '/' && given !== null) {
-      if (!isToken(given, o.token)) return sendError(res, 401, 'E_WEB_TOKEN', "the token in the address is not this agent's", TOKEN_HINT);
-      // The token leaves the address bar (and the history) at once.
-      res.writeHead(303, {
-        Location: '/',
-        'Set-Cookie': `${cookieName(port)}=${o.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000`,
-        'Cache-Control': 'no-store',
-      });
-      res.end();
-      return;
-    }
     const body = await readFile(asset.file);
     res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Length': body.length });
     res.end(body);
@@ -184,14 +161,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   }
   if (url.pathname !== '/metrics' && !url.pathname.startsWith('/api/')) return sendError(res, 404, 'E_WEB_NOT_FOUND', 'no such page');
   res.setHeader('Cache-Control', 'no-store');
-  if (!isToken(bearerToken(req) ?? cookieToken(req, port), o.token))
-    return sendError(res, 401, 'E_WEB_TOKEN', 'this needs the status page token', TOKEN_HINT);
+  if (url.searchParams.has('token'))
+    // It would stay in logs, proxies and the browser's history: refused even when right.
+    return sendError(res, 400, 'E_WEB_TOKEN', 'the token goes in the Authorization header, never in the address', TOKEN_HINT);
+  if (!isToken(bearerToken(req), o.token)) return sendError(res, 401, 'E_WEB_TOKEN', 'this needs the status page token', TOKEN_HINT);
   const route = matchRoute(url.pathname);
   if (route === undefined) return sendError(res, 404, 'E_WEB_NOT_FOUND', 'no such API path');
   if (route.id === null) return sendError(res, 400, 'E_WEB_BAD_REQUEST', 'the folder ID in the path is not valid percent-encoding');
   if (method !== route.method) return methodNotAllowed(res, route.method);
   if (method === 'POST') {
-    // CSRF: a cookie comes with any request the browser makes; this header only with the page's own.
+    // CSRF: neither header comes with a request that a form or another site's page can make.
     const header = req.headers['x-synker-token'];
     if (!isToken(typeof header === 'string' ? header : undefined, o.token))
       return sendError(res, 403, 'E_WEB_CSRF', 'an action needs the X-Synker-Token header');

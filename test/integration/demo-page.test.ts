@@ -44,7 +44,7 @@ test('the demo prints the status page address while it runs and keeps it open wi
   const kept = await new Promise<string>((resolve, reject) => {
     demo.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      const m = /The backup's status page stays open at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})\n/.exec(out);
+      const m = /The backup's status page stays open at (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64})\n/.exec(out);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`the demo exited (${code}) before keeping its page open:\n${out}\n${err}`)));
@@ -53,11 +53,13 @@ test('the demo prints the status page address while it runs and keeps it open wi
   const early = out.indexOf(kept);
   assert.ok(early >= 0 && early < out.indexOf('4. On the backup'), `the address comes before the checks:\n${out}`);
   const url = new URL(kept);
-  const token = url.searchParams.get('token')!;
+  const token = /^#token=([0-9a-f]{64})$/.exec(url.hash)![1]!;
   const status = await getJson(new URL('/api/v1/status', url), token);
   assert.equal(status.status, 200);
   const family = (status.json as { folders: Array<{ id: string; verdict: string }> }).folders.find((f) => f.id === 'family');
   assert.equal(family?.verdict, 'complete', JSON.stringify(status.json));
+  // The demo's agents run without their schedule: the page must not offer "check now" (it would be refused).
+  assert.equal((family as unknown as { actions: { check: boolean } }).actions.check, false, 'no "check now" without a schedule');
   const history = await getJson(new URL('/api/v1/folders/family/history', url), token);
   assert.deepEqual(
     (history.json as { checks: Array<{ status: string; by: string }> }).checks.map((c) => `${c.by} ${c.status}`),

@@ -11,7 +11,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -206,20 +208,58 @@ test('the status page shows every folder’s verdict, the differences by categor
     if (/Content Security Policy/i.test(message.text())) refusedByCsp.push(message.text());
   });
 
-  // What `synker ui` opens: the token sets the cookie and leaves the address.
-  await page.goto(`${backup.url}?token=${token}`);
-  assert.equal(page.url(), backup.url, 'the token is gone from the address');
+  // What `synker ui` opens: the token in the fragment (sent to no server), gone from the address at once.
+  const ui = await runSynker(['ui', '--no-open'], { env: backupEnv });
+  assert.equal(ui.code, 0, ui.stderr);
+  await page.goto(ui.stdout.trim());
+  assert.ok(!page.url().includes(token), `the token is gone from the address: ${page.url()}`);
   await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+
+  await t.test('the token goes to no other server on 127.0.0.1: no cookie, nothing in any request but to this page', async () => {
+    // Another local program's page, on another port of the same address, that the same browser visits next.
+    const seenByOther: string[] = [];
+    const other = http.createServer((req, res) => {
+      seenByOther.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>another local server</title><p>hello</p>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/`;
+    origins.push(otherUrl); // visited on purpose
+    const tab = await context.newPage();
+    await tab.goto(otherUrl);
+    await tab.goto(`${otherUrl}again`);
+    assert.equal(await tab.evaluate('sessionStorage.length'), 0, "the page's storage is its port's only");
+    await tab.close();
+    assert.equal(seenByOther.length, 2, seenByOther.join('\n'));
+    for (const line of seenByOther) {
+      assert.ok(!line.includes(token), `the other server got the token: ${line}`);
+      assert.doesNotMatch(line, /"cookie"/, `a cookie went to the other server: ${line}`);
+    }
+    assert.deepEqual(await context.cookies(), [], 'the page sets no cookie at all');
+    // Nor was the token in any address the browser asked for (a fragment is never sent).
+    for (const url of requested) assert.ok(!url.includes(token), url);
+  });
 
   await t.test('the overview: each folder with its verdict in words, the last verified time, the next check, the outbox', async () => {
     const photos = page.locator('[data-folder="photos"]');
     const docs = page.locator('[data-folder="docs"]');
     assert.equal(await photos.locator('h2 .verdict').getAttribute('data-verdict'), 'complete');
-    assert.match(await seen(photos.locator('h2')), /photos\s+✓ complete/);
+    assert.match(await seen(photos.locator('h2')), /photos\s+complete/);
     assert.match(await seen(photos.locator('.detail')), /^verified complete \d+ seconds? ago$/);
     assert.match(await seen(photos.locator('.facts')), /next check\s+in \d+ (days|weeks)/);
     assert.equal(await docs.locator('h2 .verdict').getAttribute('data-verdict'), 'incomplete');
-    assert.match(await seen(docs.locator('h2')), /docs\s+! incomplete/);
+    assert.match(await seen(docs.locator('h2')), /docs\s+incomplete/);
+    // Each badge's symbol is drawn: a character (⏱, ✓) needs a font that has it, and shows as an empty box without.
+    const badges = (await page.evaluate(
+      "[...document.querySelectorAll('.verdict')].map((b) => ({ text: b.textContent, drawn: b.querySelectorAll('svg.icon > *').length }))",
+    )) as Array<{ text: string; drawn: number }>;
+    assert.ok(badges.length >= 2);
+    for (const b of badges) {
+      assert.match(b.text, /^ [a-z ]+$/, `only words, no symbol that needs a font: ${JSON.stringify(b.text)}`);
+      assert.ok(b.drawn > 0, `a drawn symbol: ${JSON.stringify(b)}`);
+    }
     assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
@@ -289,22 +329,19 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
   });
 
-  await t.test('"send the report again": refused while e-mail is not set up, then queued and delivered', async () => {
+  await t.test('"send the report again": not offered while e-mail is not set up; then offered, queued and delivered', async () => {
     const action = page.locator('.report .actions .action');
     const button = action.getByRole('button', { name: 'Send the report again' });
-    await button.click();
-    await action.locator('.outcome[data-state="refused"]').waitFor({ timeout: WAIT_MS });
-    assert.match(await seen(action.locator('.outcome')), /^refused: .*e-mail/i, "the agent's reason, in words");
+    assert.equal(await page.locator('.report').count(), 1, 'the report is shown');
+    assert.equal(await button.count(), 0, 'no button that could only be refused');
     const smtp = await new TestSmtpServer().start();
     t.after(() => smtp.stop());
     const withSmtp = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(configFile, JSON.stringify({ ...withSmtp, smtp: smtpSection(smtp.port) }, null, 2));
-    // The agent reads the edited config when it changes; until then the answer is still "refused".
-    await waitUntil(async () => {
-      await button.click();
-      await action.locator('.outcome[data-state="refused"], .outcome[data-state="queued"]').waitFor({ timeout: WAIT_MS });
-      return (await action.locator('.outcome').getAttribute('data-state')) === 'queued';
-    });
+    // The agent reads the edited config when it changes and tells the page, which draws the button then.
+    await button.waitFor({ timeout: WAIT_MS });
+    await button.click();
+    await action.locator('.outcome[data-state="queued"]').waitFor({ timeout: WAIT_MS });
     assert.equal(await seen(action.locator('.outcome')), 'queued: the report goes out through the outbox');
     await waitUntil(async () => smtp.received.length > 0);
     const mail = await smtp.parsed(0);
@@ -336,10 +373,12 @@ test('the status page shows every folder’s verdict, the differences by categor
     origins.push(url!);
     const sourceToken = (await readFile(path.join(dir, 'laptop', 'synker', 'data', 'web-token'), 'utf8')).trim();
     const laptopPage = await context.newPage();
-    await laptopPage.goto(`${url}?token=${sourceToken}`);
+    await laptopPage.goto(`${url}#token=${sourceToken}`);
     await laptopPage.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
     // What the source's agent says it was told (nothing until the backups tell their sources): the page shows exactly that.
-    const status = (await laptopPage.evaluate("fetch('/api/v1/status').then((r) => r.json())")) as {
+    const status = (await laptopPage.evaluate(
+      `fetch('/api/v1/status', { headers: { Authorization: 'Bearer ${sourceToken}' } }).then((r) => r.json())`,
+    )) as {
       folders: Array<{
         id: string;
         verdict: string;
@@ -374,6 +413,9 @@ test('the status page shows every folder’s verdict, the differences by categor
     const narrow = await context.newPage();
     await narrow.setViewportSize({ width: 360, height: 800 });
     await narrow.emulateMedia({ colorScheme: 'dark' });
+    // A new tab: its own storage, so opened by the address `synker ui` prints, then the folder.
+    await narrow.goto(`${backup.url}#token=${token}`);
+    await narrow.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
     await narrow.goto(`${backup.url}#/folders/docs`);
     await narrow.locator('.history').waitFor({ timeout: WAIT_MS });
     const widths = (await narrow.evaluate(
@@ -395,6 +437,26 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(alert), /needs the agent's token\. Open it with "synker ui"/);
     assert.equal(await other.locator('[data-folder]').count(), 0);
     await stranger.close();
+  });
+
+  await t.test('a renewed token (web-token deleted, agent restarted): the page says its key changed and how to open it again', async () => {
+    await stop(backup);
+    await page.locator('#live[data-state="lost"]').waitFor({ timeout: WAIT_MS });
+    await rm(path.join(dir, 'nas', 'synker', 'data', 'web-token'));
+    backup = await startWebAgent(t, backupEnv, backup.port);
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: WAIT_MS });
+    assert.match(await seen(alert), /^This page's key changed: .* Open the page again with "synker ui"\.$/);
+    assert.match(await seen(page.locator('#live')), /key/);
+    assert.doesNotMatch(await seen(page.locator('#live')), /reconnecting/);
+    assert.equal(await page.locator('[data-folder]').count(), 0, 'no data shown');
+    // Opened again as it says, in this same tab (only the fragment changes: no reload): the new key works.
+    const again = await runSynker(['ui', '--no-open'], { env: backupEnv });
+    assert.equal(again.code, 0, again.stderr);
+    await page.goto(again.stdout.trim());
+    await page.locator('[data-folder="docs"]').waitFor({ timeout: WAIT_MS });
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: WAIT_MS });
+    assert.ok(!page.url().includes(again.stdout.trim().split('#token=')[1]!), 'the new token is gone from the address too');
   });
 
   await t.test('the browser asked nothing of another origin, and the page raised no error', async () => {

@@ -262,23 +262,60 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
   await t.test('synker ui --no-open prints the address with the token; the token file is owner-only', async () => {
     const ui = await runSynker(['ui', '--no-open'], { env: backupEnv });
     assert.equal(ui.code, 0, ui.stderr);
-    assert.equal(ui.stdout, `http://127.0.0.1:${port}/?token=${token}\n`);
+    assert.equal(ui.stdout, `http://127.0.0.1:${port}/#token=${token}\n`, 'in the fragment, which no browser sends');
     assert.match(token, /^[0-9a-f]{64}$/);
     const { statSync } = await import('node:fs');
     assert.equal(statSync(path.join(dir, 'nas', 'synker', 'data', 'web-token')).mode & 0o777, 0o600);
     // synker status --open: the status, then the same address (printed; tests never open a browser).
     const status = await runSynker(['status', '--open'], { env: backupEnv });
-    assert.ok(status.stdout.endsWith(`\noutbox: no message waiting\nhttp://127.0.0.1:${port}/?token=${token}\n`), status.stdout);
+    assert.ok(status.stdout.endsWith(`\noutbox: no message waiting\nhttp://127.0.0.1:${port}/#token=${token}\n`), status.stdout);
     assert.match(status.stdout, /NEXT CHECK\s+VERDICT\n/);
     assert.match(status.stdout, /\nphotos\s+backup\s+laptop\s.*\snot-verified\n/, 'the same verdict word as the API');
     const json = await runSynker(['status', '--json', '--open'], { env: backupEnv });
     assert.equal((JSON.parse(json.stdout) as { folders: Array<{ verdict: string }> }).folders[0]!.verdict, 'not-verified');
-    assert.match(json.stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/\\?token=${token}`), 'after --json, on stderr');
+    assert.match(json.stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/#token=${token}`), 'after --json, on stderr');
     // No agent for a home: a clear error saying how to start one.
     const none = await runSynker(['ui', '--no-open'], { env: isolatedEnv(path.join(dir, 'nobody')) });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no synker agent runs for this home[\s\S]*synker agent/);
   });
+
+  await t.test(
+    'synker ui when the browser cannot be opened: says so, with the address to open by hand; exit 0',
+    {
+      skip: process.platform === 'win32' || process.platform === 'darwin' ? 'xdg-open is the Linux opener' : false,
+    },
+    async () => {
+      // xdg-open as a desktop without a browser answers it (exit 3: "a tool could not be found"), first on PATH.
+      const bin = path.join(dir, 'opener-bin');
+      const got = path.join(dir, 'opener-got');
+      await writeTree(bin, {
+        'xdg-open': `#!/bin/sh\nprintf '%s' "$1" > '${got}'\nexit "$OPENER_EXIT"\n`,
+      });
+      const { chmod } = await import('node:fs/promises');
+      await chmod(path.join(bin, 'xdg-open'), 0o755);
+      const env: NodeJS.ProcessEnv = { ...backupEnv, PATH: `${bin}${path.delimiter}${backupEnv.PATH}`, OPENER_EXIT: '3' };
+      delete env.SYNKER_NO_BROWSER;
+      const failed = await runSynker(['ui'], { env });
+      assert.equal(failed.code, 0, 'the address is the result');
+      assert.equal(failed.stdout, `http://127.0.0.1:${port}/#token=${token}\n`);
+      assert.equal(await readFile(got, 'utf8'), `http://127.0.0.1:${port}/#token=${token}`, 'the opener got the address whole');
+      assert.match(
+        failed.stderr,
+        new RegExp(
+          `could not open a browser \\(xdg-open exited with code 3\\): open this address by hand:\\n  http://127\\.0\\.0\\.1:${port}/#token=${token}\\n`,
+        ),
+      );
+      // An opener that did its job: nothing said.
+      const opened = await runSynker(['ui'], { env: { ...env, OPENER_EXIT: '0' } });
+      assert.equal(opened.code, 0);
+      assert.doesNotMatch(opened.stderr, /could not open/);
+      // No opener at all.
+      const none = await runSynker(['ui'], { env: { ...env, PATH: path.join(dir, 'no-such-bin') } });
+      assert.equal(none.code, 0);
+      assert.match(none.stderr, /could not open a browser \(xdg-open: spawn xdg-open ENOENT\): open this address by hand/);
+    },
+  );
 
   await t.test('nothing listens beyond loopback: the page is on 127.0.0.1 only', () => {
     const listening = listeningAddresses(backup.process.pid!);
@@ -335,32 +372,38 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
       assert.equal((await request(port, '/api/v1/status', { headers: { ...auth, Host: host } })).status, 200, host);
   });
 
-  await t.test('the address with the token sets an HttpOnly, SameSite=Strict cookie and leaves the address', async () => {
-    const a = await request(port, `/?token=${token}`);
-    assert.equal(a.status, 303);
-    assert.equal(a.headers.location, '/');
-    const cookie = a.headers['set-cookie']?.[0] ?? '';
-    assert.match(cookie, new RegExp(`^synker_token_${port}=${token};`));
-    assert.match(cookie, /; HttpOnly/);
-    assert.match(cookie, /; SameSite=Strict/);
+  await t.test('the token is taken from the Authorization header only: never a cookie, never the query string', async () => {
+    // The page is served as it is, with or without a token anywhere; it sets no cookie.
+    for (const p of ['/', `/?token=${token}`]) {
+      const a = await request(port, p);
+      assert.equal(a.status, 200, p);
+      assert.equal(a.headers['set-cookie'], undefined, p);
+    }
+    // A cookie is sent by browsers to every port of 127.0.0.1: it authorises nothing.
     const withCookie = await request(port, '/api/v1/status', { headers: { Cookie: `other=1; synker_token_${port}=${token}` } });
-    assert.equal(withCookie.status, 200);
-    assert.equal((await request(port, `/?token=${'f'.repeat(64)}`)).status, 401);
-    // A cookie alone never starts an action: the header is needed too.
+    assert.equal(withCookie.status, 401);
+    assert.equal((withCookie.json as { error: { code: string } }).error.code, 'E_WEB_TOKEN');
+    // In the query string it would land in logs and history: refused, even right and even with the header.
+    for (const headers of [{}, auth]) {
+      const inQuery = await request(port, `/api/v1/status?token=${token}`, { headers });
+      assert.equal(inQuery.status, 400);
+      assert.equal((inQuery.json as { error: { code: string } }).error.code, 'E_WEB_TOKEN');
+    }
+    assert.equal((await request(port, `/metrics?token=${token}`)).status, 400);
     const csrf = await request(port, '/api/v1/folders/photos/check', {
       method: 'POST',
-      headers: { Cookie: `synker_token_${port}=${token}` },
+      headers: { Cookie: `synker_token_${port}=${token}`, 'X-Synker-Token': token },
     });
-    assert.equal(csrf.status, 403);
-    assert.equal((csrf.json as { error: { code: string } }).error.code, 'E_WEB_CSRF');
+    assert.equal(csrf.status, 401, 'a cookie and the action header: still no token');
     const bearerOnly = await request(port, '/api/v1/folders/photos/check', { method: 'POST', headers: auth });
     assert.equal(bearerOnly.status, 403, 'a POST without X-Synker-Token');
+    assert.equal((bearerOnly.json as { error: { code: string } }).error.code, 'E_WEB_CSRF');
     const otherSite = await request(port, '/api/v1/folders/photos/check', {
       method: 'POST',
       headers: { ...act, Origin: 'http://evil.example' },
     });
     assert.equal(otherSite.status, 403, 'a POST from another origin');
-    const session = await request(port, '/api/v1/session', { headers: { Cookie: `synker_token_${port}=${token}` } });
+    const session = await request(port, '/api/v1/session', { headers: auth });
     assert.deepEqual(shapes.check(session.json, 'Session'), []);
     assert.equal((session.json as { token: string }).token, token);
   });
@@ -402,7 +445,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     const s = status.json as { folders: Array<{ id: string; verdict: string }>; device: { name: string } };
     assert.equal(s.device.name, 'nas');
     assert.equal(s.folders[0]!.verdict, 'not-verified');
+    // A backup folder on an agent that runs its schedule: "check now" works; no e-mail and no report: no resend.
+    assert.deepEqual((s.folders[0] as unknown as { actions: unknown }).actions, { check: true, report: false });
     const folder = await request(port, '/api/v1/folders/photos', { headers: auth });
+    assert.deepEqual((folder.json as { folder: { actions: unknown } }).folder.actions, { check: true, report: false });
     assert.deepEqual(shapes.check(folder.json, 'FolderDetail'), []);
     assert.equal((folder.json as { lastReport: unknown }).lastReport, null);
     const history = await request(port, '/api/v1/folders/photos/history', { headers: auth });
@@ -509,6 +555,10 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     const none = await request(port, '/api/v1/folders/photos/report', { method: 'POST', headers: act });
     assert.equal(none.status, 409, none.text);
     assert.equal((none.json as { error: { code: string } }).error.code, 'E_WEB_NO_SMTP');
+    const actions = async (id: string) =>
+      ((await request(port, `/api/v1/folders/${id}`, { headers: auth })).json as { folder: { actions: { report: boolean } } }).folder
+        .actions;
+    assert.equal((await actions('photos')).report, false, 'a report is kept, but e-mail is not set up: not offered');
     const smtp = await new TestSmtpServer().start();
     st.after(() => smtp.stop());
     const events = await openEvents(port, token);
@@ -524,6 +574,8 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
     };
     await writeFile(configFile, JSON.stringify({ ...now, smtp: section }, null, 2));
     assert.deepEqual(await events.next('status'), { reason: 'config' });
+    assert.equal((await actions('photos')).report, true, 'e-mail set up and a report kept: offered');
+    assert.equal((await actions('more')).report, false, 'never checked, no report: not offered');
     const noReport = await request(port, '/api/v1/folders/more/report', { method: 'POST', headers: act });
     assert.equal(noReport.status, 404, 'a folder never checked has no report to send');
     assert.equal((noReport.json as { error: { code: string } }).error.code, 'E_WEB_NO_REPORT');

@@ -26,16 +26,21 @@ test('app.js imports only the compiled src/base modules the agent serves, and th
     assert.doesNotMatch(read(module), /^import /m, `${module} is loaded by the browser as compiled: it may import nothing`);
 });
 
-test('app.js puts data into the page as text only, never stores the token, formats nothing itself', () => {
+test('app.js puts data into the page as text only, keeps the token in its tab only, formats nothing itself', () => {
   const forbidden: Array<[string, RegExp]> = [
     ['markup from a string', /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser)\b/],
     ['code from a string', /\beval\s*\(|\bnew Function\b|\bsetTimeout\s*\(\s*['"`]/],
     ['an inline style or handler (the CSP refuses them)', /setAttribute\(\s*['"](style|on\w+)['"]|\.style\s*=|\.on(click|error|load)\s*=/],
-    ['the token in storage', /\b(localStorage|sessionStorage|indexedDB|document\.cookie)\b/],
+    // A cookie goes to every port of 127.0.0.1; localStorage and IndexedDB outlive the tab.
+    ['the token in a cookie or in lasting storage', /\b(localStorage|indexedDB|document\.cookie|cookieStore)\b/],
     ['a number rounded for people on the spot: units.js', /\.toFixed\(|\/ ?1024\b|toLocaleString\(\s*\)/],
   ];
   const found = forbidden.filter(([, pattern]) => pattern.test(code)).map(([what]) => what);
   assert.deepEqual(found, []);
+  // sessionStorage (this origin's, so this port's, and this tab's): the token under its one key, nothing else.
+  const uses = [...code.matchAll(/\bsessionStorage\b[^;]*/g)].map((m) => m[0]);
+  assert.ok(uses.length > 0, 'the page keeps its token for the tab');
+  for (const use of uses) assert.match(use, /^sessionStorage\.(getItem|setItem)\(TOKEN_KEY[,)]/, use);
 });
 
 test('the page loads nothing from another origin and has no inline script or style', () => {

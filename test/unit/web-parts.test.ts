@@ -5,16 +5,17 @@
  * whose client does not read, the token file, and the `web` config section.
  */
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigValidationError, validateConfig } from '../../src/config/validate.js';
 import { DEFAULT_SCHEDULE } from '../../src/config/schedule.js';
 import { CheckScheduler } from '../../src/schedule/scheduler.js';
 import { ScheduleStateStore, type CheckResultSummary } from '../../src/schedule/state.js';
-import { folderVerdict } from '../../src/schedule/status.js';
+import { folderVerdict, VERDICT_ORDER } from '../../src/schedule/status.js';
 import { WebEvents, MAX_BUFFERED } from '../../src/web/events.js';
 import { escapeLabel, renderMetrics } from '../../src/web/metrics.js';
 import { isToken, webToken } from '../../src/web/token.js';
@@ -112,6 +113,7 @@ test('metrics: label values escaped as the Prometheus text format says', () => {
             verdict: 'complete',
           },
         ],
+        actions: { check: false, report: false },
       },
     ],
     'laptop',
@@ -184,4 +186,14 @@ test("the config's web section: port, listen address, enabled; anything else ref
       (err: unknown) => err instanceof ConfigValidationError && err.issues.length === 1 && err.issues[0]!.path[0] === 'web',
       JSON.stringify(web),
     );
+});
+
+test("the page's verdict badges: every verdict drawn, none a character that needs a font (⏱ was an empty box)", () => {
+  const app = readFileSync(fileURLToPath(new URL('../../../src/web/assets/app.js', import.meta.url)), 'utf8');
+  const start = app.indexOf('const VERDICT = {');
+  const table = app.slice(start, app.indexOf('\n};\n', start));
+  assert.ok(start >= 0 && table.length > 0, 'the table of verdicts is in app.js');
+  for (const verdict of VERDICT_ORDER)
+    assert.match(table, new RegExp(`\\n  '?${verdict}'?: \\{\\s*word: '${verdict.replace('-', ' ')}',\\s*icon: `), `${verdict} drawn`);
+  assert.doesNotMatch(table, /[^\x20-\x7e\n]/, 'ASCII only: symbols are drawn, not written');
 });

@@ -5,8 +5,8 @@
  * loaded from the internet. Routes by hash: `#/` lists every folder of this
  * machine with its verdict; `#/folders/ID` shows one folder's last report
  * and its history over 90 days (SVG drawn here). The data comes from the
- * agent's API (docs/api.md); an EventSource on /api/v1/events refreshes it
- * when a check ends, without a reload.
+ * agent's API (docs/api.md); the event stream /api/v1/events (read with
+ * fetch) refreshes it when a check ends, without a reload.
  *
  * Every name from the API (folder paths, file names, device names, messages)
  * reaches the page through textContent, createTextNode or setAttribute, and
@@ -23,13 +23,39 @@ const HISTORY_DAYS = 90;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
- * The token for actions (header X-Synker-Token): asked of the agent (GET /api/v1/session, which needs the
- * page's cookie) when the first action runs, and kept in this page's memory only, never in storage.
+ * The agent's token: `synker ui` opens this page at `#token=…` (a fragment, which the browser sends to no
+ * server); it moves here into sessionStorage (this origin's, so this port's, and this tab's only) and leaves
+ * the address at once. Every request carries it as `Authorization: Bearer`: never a cookie, which the browser
+ * would send to every other server on 127.0.0.1 too.
  */
-let token = null;
-async function actionToken() {
-  token ??= (await getJson('/session')).token;
-  return token;
+const TOKEN_KEY = 'synker-token';
+function takeTokenFromAddress() {
+  const fragment = /(?:^#|&)token=([0-9a-fA-F]{64})(?:&|$)/.exec(location.hash);
+  const query = new URLSearchParams(location.search);
+  if (fragment) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, fragment[1].toLowerCase());
+    } catch {}
+    memoryToken = fragment[1].toLowerCase();
+  }
+  // Out of the address bar and the history: the fragment, and a token an old `synker ui` put in the query.
+  if (fragment || query.has('token')) history.replaceState(null, '', `${location.pathname}${fragment ? '#/' : location.hash}`);
+  return fragment !== null;
+}
+/** When storage is refused (a browser setting), the token lives in this page's memory: until a reload. */
+let memoryToken = null;
+function pageToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+takeTokenFromAddress();
+
+function authHeaders(extra = {}) {
+  const token = pageToken();
+  return token === null ? extra : { ...extra, Authorization: `Bearer ${token}` };
 }
 
 // ---------------------------------------------------------------- small DOM helpers (text only, never markup)
@@ -96,10 +122,10 @@ class ApiError extends Error {
   }
 }
 
-/** fetch(), with "the agent did not answer" (stopped, restarting) as an ApiError of status 0. */
-async function ask(path, init) {
+/** fetch(), with the token, and "the agent did not answer" (stopped, restarting) as an ApiError of status 0. */
+async function ask(path, init = {}) {
   try {
-    return await fetch(`${API}${path}`, { credentials: 'same-origin', cache: 'no-store', ...init });
+    return await fetch(`${API}${path}`, { credentials: 'omit', cache: 'no-store', ...init, headers: authHeaders(init.headers) });
   } catch (err) {
     throw new ApiError(0, { error: { message: `the agent did not answer (${err.message})` } });
   }
@@ -113,36 +139,57 @@ async function getJson(path) {
   return body;
 }
 
-async function post(path, retry = true) {
-  const res = await ask(path, { method: 'POST', headers: { 'X-Synker-Token': await actionToken(), Accept: 'application/json' } });
+async function post(path) {
+  const res = await ask(path, { method: 'POST', headers: { 'X-Synker-Token': pageToken() ?? '', Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
-  if (res.status === 403 && body?.error?.code === 'E_WEB_CSRF' && retry) {
-    // A new token since this page asked (the agent made one after its token file was deleted): ask again, once.
-    token = null;
-    return post(path, false);
-  }
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
 }
 
 // ---------------------------------------------------------------- verdicts, in the words `synker status` uses
 
+/**
+ * Each verdict's symbol, drawn (16 by 16, in the badge's colour): a character such as ⏱ or ✓ needs a font
+ * that has it, and without one the browser shows an empty box. [element, attributes] pairs.
+ */
+const QUESTION = [
+  ['path', { d: 'M5.5 6a2.5 2.5 0 1 1 3.6 2.2c-.7.4-1.1.9-1.1 1.7v.6' }],
+  ['circle', { cx: 8, cy: 13.2, r: 1, class: 'dot' }],
+];
 const VERDICT = {
-  complete: { word: 'complete', mark: '✓' },
-  incomplete: { word: 'incomplete', mark: '!' },
-  failed: { word: 'failed', mark: '✗' },
-  'not-verified': { word: 'not verified', mark: '?' },
-  stale: { word: 'stale', mark: '⏱' },
-  absent: { word: 'absent', mark: '∅' },
+  complete: { word: 'complete', icon: [['path', { d: 'M3 8.5l3.5 3.5L13 4.5' }]] },
+  incomplete: {
+    word: 'incomplete',
+    icon: [
+      ['path', { d: 'M8 2.5v7.5' }],
+      ['circle', { cx: 8, cy: 13.2, r: 1, class: 'dot' }],
+    ],
+  },
+  failed: { word: 'failed', icon: [['path', { d: 'M4 4l8 8M12 4l-8 8' }]] },
+  'not-verified': { word: 'not verified', icon: QUESTION },
+  stale: {
+    word: 'stale',
+    icon: [
+      ['circle', { cx: 8, cy: 8, r: 6 }],
+      ['path', { d: 'M8 4.5V8l2.5 1.5' }],
+    ],
+  },
+  absent: {
+    word: 'absent',
+    icon: [
+      ['circle', { cx: 8, cy: 8, r: 5 }],
+      ['path', { d: 'M3 13L13 3' }],
+    ],
+  },
 };
 
 /** The verdict as a badge: a symbol and a word, so colour is never the only signal. */
 function verdictBadge(verdict) {
-  const v = VERDICT[verdict] ?? { word: String(verdict), mark: '?' };
+  const v = VERDICT[verdict] ?? { word: String(verdict), icon: QUESTION };
   return el(
     'span',
     { class: `verdict verdict-${VERDICT[verdict] ? verdict : 'unknown'}`, 'data-verdict': verdict },
-    el('span', { 'aria-hidden': 'true' }, v.mark),
+    svg('svg', { viewBox: '0 0 16 16', class: 'icon', 'aria-hidden': 'true' }, ...v.icon.map(([tag, attrs]) => svg(tag, attrs))),
     ` ${v.word}`,
   );
 }
@@ -307,7 +354,8 @@ function folderCard(folder, withHeading) {
     backupLines(folder),
     folderFacts(folder),
   );
-  if (folder.role === 'backup') card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
+  // Offered only where the agent can do it (docs/api.md, Actions): a backup folder, on an agent running its schedule.
+  if (folder.actions?.check) card.append(el('p', { class: 'actions' }, checkNow(folder.id)));
   return card;
 }
 
@@ -350,7 +398,7 @@ function renderOverview(status) {
 
 // ---------------------------------------------------------------- one folder
 
-function reportSection(folderId, report) {
+function reportSection(folderId, report, actions) {
   const section = el('section', { class: 'report', 'aria-labelledby': 'report-title' }, el('h2', { id: 'report-title' }, 'The last check'));
   if (report === null) {
     section.append(el('p', {}, 'No check of this folder has been recorded yet.'));
@@ -391,7 +439,8 @@ function reportSection(folderId, report) {
   }
   if (report.categories.length === 0 && report.status !== 'error')
     section.append(el('p', {}, 'No differences: the backup matched the source.'));
-  section.append(el('p', { class: 'actions' }, sendReport(folderId)));
+  // Offered only where it can work: e-mail set up and this folder's last report kept.
+  if (actions?.report) section.append(el('p', { class: 'actions' }, sendReport(folderId)));
   return section;
 }
 
@@ -541,7 +590,7 @@ async function renderFolder(folderId) {
     el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
     el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
     card,
-    reportSection(one.folder.id, one.lastReport),
+    reportSection(one.folder.id, one.lastReport, one.folder.actions),
     historySection(history),
   );
   drawnWidth = chartWidth();
@@ -589,9 +638,7 @@ function renderError(err) {
     setTimeout(() => {
       throw err;
     });
-  } else if (err.status === 401)
-    words =
-      'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.';
+  } else if (err.status === 401) words = tokenWords();
   else if (err.status === 404) words = `Not found: ${printableText(err.message)}`;
   else if (err.status === 0)
     words = `The agent did not answer. Is it running? Start it with "synker agent" (or once for good: "synker service install"). This page reconnects by itself.`;
@@ -609,25 +656,19 @@ function setLive(state, words) {
   live.textContent = words;
 }
 
-/** The events of the agent; reopened after the agent restarts (the browser retries; a closed stream is reopened here). */
-function listen() {
-  const events = new EventSource(`${API}/events`, { withCredentials: true });
-  let lost = false;
-  events.addEventListener('open', () => {
-    setLive('live', 'live: updates when a check ends');
-    // What changed while the page was not listening.
-    if (lost) refresh();
-    lost = false;
-  });
-  events.addEventListener('error', () => {
-    lost = true;
-    setLive('lost', 'connection to the agent lost: reconnecting…');
-    if (events.readyState === EventSource.CLOSED) setTimeout(listen, 3000);
-  });
-  events.addEventListener('check-ended', (e) => {
+/** What to do about a 401: this page has no token, or one the agent no longer takes. */
+function tokenWords() {
+  return pageToken() === null
+    ? 'This page needs the agent\'s token. Open it with "synker ui" (it opens the address with the token), or run "synker ui --no-open" and open the address it prints.'
+    : 'This page\'s key changed: the agent made a new token (its web-token file was deleted and it restarted), and this page still has the old one. Open the page again with "synker ui".';
+}
+
+/** The stream's event names to what they do. */
+const EVENT_HANDLERS = {
+  'check-ended': (text) => {
     let data = {};
     try {
-      data = JSON.parse(e.data);
+      data = JSON.parse(text);
     } catch {}
     // The check this page started has ended: said beside its button, which the redraw keeps.
     const key = `check:${data.folder}`;
@@ -635,11 +676,78 @@ function listen() {
     refresh().then(() => {
       if (mine) showOutcome(key, 'finished', `finished: ${MARK[data.status]?.word ?? data.status}`);
     });
-  });
-  events.addEventListener('status', () => refresh());
+  },
+  status: () => refresh(),
+};
+
+/** Splits server-sent events (text/event-stream) as they arrive; calls `onEvent(name, data)` for each whole one. */
+function eventParser(onEvent) {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    for (let end = buffer.search(/\r?\n\r?\n/); end !== -1; end = buffer.search(/\r?\n\r?\n/)) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+      let name = 'message';
+      const data = [];
+      for (const line of block.split(/\r?\n/)) {
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon === -1 ? line : line.slice(0, colon);
+        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') name = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0) onEvent(name, data.join('\n'));
+    }
+  };
+}
+
+const RECONNECT_MS = 3000;
+
+/**
+ * The events of the agent, read with fetch() (an EventSource cannot send the Authorization header) and
+ * reopened RECONNECT_MS after the stream ends or the agent does not answer (it restarts); a 401 stops it.
+ */
+let listening = false;
+async function listen() {
+  listening = true;
+  let lost = false;
+  for (;;) {
+    let res = null;
+    try {
+      res = await ask('/events', { headers: { Accept: 'text/event-stream' } });
+    } catch {}
+    if (res?.status === 401) {
+      setLive('lost', "not connected: this page's key is not the agent's");
+      renderError(new ApiError(401, await res.json().catch(() => null)));
+      listening = false;
+      return;
+    }
+    if (res?.ok && res.body) {
+      setLive('live', 'live: updates when a check ends');
+      // What changed while the page was not listening.
+      if (lost) refresh();
+      lost = false;
+      const parse = eventParser((name, data) => EVENT_HANDLERS[name]?.(data));
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          parse(value);
+        }
+      } catch {}
+    } else await res?.body?.cancel().catch(() => {});
+    lost = true;
+    setLive('lost', 'connection to the agent lost: reconnecting…');
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+  }
 }
 
 window.addEventListener('hashchange', () => {
+  // `synker ui` opened in this very tab (a new token, after the agent renewed it): taken, and the stream reopened if it had stopped.
+  if (takeTokenFromAddress() && !listening) void listen();
   refresh().then(() => document.getElementById('main').focus({ preventScroll: false }));
 });
 let drawnWidth = 0;
