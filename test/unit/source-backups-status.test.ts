@@ -46,6 +46,9 @@ test("one backup's verdict: complete, incomplete, failed since, stale past stale
   assert.deepEqual(verdict({ firstToldAt: at(5 * DAY), lastVerified: complete(2 * HOUR), lastAttempt: complete(2 * HOUR) }), {
     device: { id: `${'AAAAAAA-'.repeat(7)}AAAAAAA`, name: 'nas' },
     lastVerified: complete(2 * HOUR),
+    lastAttempt: complete(2 * HOUR),
+    lastCompleteAt: at(2 * HOUR),
+    notCompleteSince: null,
     stale: false,
     verdict: 'complete',
   });
@@ -80,6 +83,9 @@ function source(backups: FolderStatus['backups']): FolderStatus {
     peers: ['nas', 'office-pc'],
     lastCheck: null,
     lastVerified: null,
+    lastRun: null,
+    lastCompleteAt: null,
+    notCompleteSince: null,
     nextCheck: null,
     overdue: false,
     staleAlertAt: null,
