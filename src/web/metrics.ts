@@ -24,7 +24,7 @@ const FAMILIES = [
   ['synker_folder_last_verified_timestamp_seconds', 'Unix time of the last check that compared the backup with its source.'],
   ['synker_folder_complete', '1 when the folder\'s verdict is complete (as synker status says: a failed run after the last verification is not), else 0.'],
   ['synker_folder_differences', 'Differences the last verification found.'],
-  ['synker_folder_bytes_missing', 'Bytes the last verification found missing from the backup.'],
+  ['synker_folder_bytes_missing', 'Bytes to fix the last verification found: every failing difference (missing, changed, moved), not only missing files.'],
 ] as const;
 
 export function renderMetrics(folders: readonly FolderView[], deviceName: string, outboxWaiting: number): string {

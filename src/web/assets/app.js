@@ -147,28 +147,68 @@ function verdictBadge(verdict) {
   );
 }
 
-/** The sentence under a folder's verdict: what it means, with since when. */
+/** A clock time, with the date unless it is today: "since 14:02", "since 3 Dec 2026, 14:02"; the full time on hover. */
+const CLOCK = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const DATE_CLOCK = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+function clockEl(iso) {
+  const d = new Date(iso);
+  const today = new Date(now()).toDateString() === d.toDateString();
+  return el('time', { datetime: iso, title: fullTime(iso) }, (today ? CLOCK : DATE_CLOCK).format(d));
+}
+
+/**
+ * Since when it has not been complete, and when it last was (API: notCompleteSince, lastCompleteAt):
+ * "incomplete since 14:02, last complete 3 days ago", "failed since 14:02, never complete". Nothing when complete.
+ */
+function sinceWords(word, item) {
+  if (item.verdict === 'complete' || item.notCompleteSince == null) return [];
+  if (item.verdict === 'stale') word = 'not verified';
+  return [
+    `${word} since `,
+    clockEl(item.notCompleteSince),
+    ', ',
+    ...(item.lastCompleteAt ? ['last complete ', timeEl(item.lastCompleteAt)] : ['never complete']),
+  ];
+}
+
+/** The sentence under a folder's verdict: what it means, with since when (a flat list: el() flattens one level). */
 function verdictDetail(folder) {
   if (folder.role === 'source' && folder.problem === null) {
     const told = folder.backups?.length ?? 0;
-    return told === 0
-      ? ['No backup machine has told this one about a check yet (each backup tells its source after its check).']
-      : [`as ${told === 1 ? 'its backup machine' : `its ${formatCount(told)} backup machines`} last told this one:`];
+    if (told === 0) return ['No backup machine has told this one about a check yet (each backup tells its source after its check).'];
+    // The rule (docs/api.md): a source's verdict is the worst of what its backups told it.
+    const worst = folder.backups.filter((b) => b.verdict === folder.verdict).map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
+    const since = sinceWords(VERDICT[folder.verdict]?.word ?? folder.verdict, folder);
+    return told === 1
+      ? [`as its backup machine last told this one`, ...(since.length ? ['; ', ...since] : []), ':']
+      : [
+          `the worst of its ${formatCount(told)} backup machines (${worst.join(', ')})`,
+          ...(since.length ? ['; ', ...since] : []),
+          ':',
+        ];
   }
   const verified = folder.lastVerified;
+  const since = sinceWords(VERDICT[folder.verdict]?.word ?? folder.verdict, folder);
+  const then = since.length ? ['; ', ...since] : [];
   switch (folder.verdict) {
     case 'complete':
       return verified ? ['verified complete ', timeEl(verified.at)] : ['complete'];
     case 'incomplete':
-      return verified ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')'] : ['the backup is incomplete'];
-    case 'failed':
+      return verified
+        ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')', ...then]
+        : ['the backup is incomplete', ...then];
+    case 'failed': {
+      // The latest run of any kind (scheduled or by hand): the one that failed.
+      const run = [folder.lastRun, folder.lastCheck].filter(Boolean).sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
       return [
-        'the last check failed: ',
-        printableText(folder.lastCheck?.summary ?? ''),
-        folder.lastCheck ? [' (', timeEl(folder.lastCheck.at), ')'] : null,
+        `the last ${run?.by?.startsWith('manual') ? `${byWords(run.by)} ` : 'check '}failed: `,
+        printableText(run?.summary ?? ''),
+        ...(run ? [' (', timeEl(run.at), ')'] : []),
+        ...then,
       ];
+    }
     case 'stale':
-      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+      return verified ? ['not verified since ', timeEl(verified.at), ...then] : ['never verified', ...then];
     case 'absent':
       return [printableText(folder.problem?.message ?? 'the folder is not there (an unmounted disk?)')];
     default:
@@ -176,27 +216,65 @@ function verdictDetail(folder) {
   }
 }
 
-/** On a source: one line per backup machine, "verified by nas 2 hours ago", "office-pc 9 days ago (stale)". */
+/**
+ * On a source: one line per backup machine, its verdict, what it found and since when:
+ * "office: 1 file missing, verified 2 minutes ago; incomplete since 14:02, last complete 3 days ago".
+ */
 function backupLines(folder) {
   if (folder.role !== 'source') return null;
   const backups = folder.backups ?? [];
   if (backups.length === 0) return null;
   return el(
     'ul',
-    { class: 'backups', 'aria-label': 'what each backup machine last verified' },
+    { class: 'backups', 'aria-label': 'what each backup machine last told this one' },
     backups.map((b) => {
       const device = name(b.device?.name ?? b.device?.id ?? '?');
       const r = b.lastVerified;
-      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ');
-      if (r === null) li.append('not verified yet by ', device);
+      const attempt = b.lastAttempt ?? null;
+      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ', device, ': ');
+      if (b.verdict === 'failed' && attempt) li.append(`its last check failed: ${printableText(attempt.summary)} (`, timeEl(attempt.at), ')');
+      else if (r === null) li.append('not verified yet');
       else {
-        li.append('verified by ', device, ' ', timeEl(r.at));
-        if (r.status === 'differences') li.append(`: ${printableText(r.summary)}`);
-        if (b.stale) li.append(' (stale)');
+        li.append(r.status === 'complete' ? 'complete' : printableText(r.summary), ', verified ', timeEl(r.at));
       }
+      const since = sinceWords(VERDICT[b.verdict]?.word ?? b.verdict, b);
+      if (since.length) li.append('; ', ...since);
       return li;
     }),
   );
+}
+
+/**
+ * A source's "what the backups found": the lists of files live on each backup machine (it ran the check),
+ * so this page says where to look, per backup, never an anonymous "last check".
+ */
+function backupReportsSection(folder) {
+  const section = el(
+    'section',
+    { class: 'report', 'aria-labelledby': 'report-title' },
+    el('h2', { id: 'report-title' }, 'What each backup machine found'),
+  );
+  const backups = folder.backups ?? [];
+  if (backups.length === 0) {
+    section.append(el('p', {}, 'No backup machine has told this one about a check yet.'));
+    return section;
+  }
+  for (const b of backups) {
+    const who = printablePath(b.device?.name ?? b.device?.id ?? '?');
+    const r = b.lastAttempt ?? b.lastVerified;
+    const p = el('p', { 'data-device': b.device?.id ?? '' }, name(b.device?.name ?? b.device?.id ?? '?'), ': ');
+    if (r == null) p.append('no check told yet.');
+    else {
+      const what = r.status === 'complete' ? 'complete' : r.status === 'error' ? `failed: ${printableText(r.summary)}` : printableText(r.summary);
+      p.append(`${what} (`, timeEl(r.at), ').');
+      if (r.status !== 'complete')
+        p.append(
+          ` The list of files is kept on ${who}: run synker check for this folder on ${who}, or open ${who}'s status page (synker ui there).`,
+        );
+    }
+    section.append(p);
+  }
+  return section;
 }
 
 // ---------------------------------------------------------------- actions
@@ -455,7 +533,7 @@ function historySection(history) {
         ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
         : c.status === 'complete'
           ? 'complete'
-          : `incomplete: ${withSize(plural(c.differences ?? 0, 'difference'), c.bytesMissing ?? 0)}`;
+          : `incomplete: ${plural(c.differences ?? 0, 'difference')}, ${formatBytes(c.bytesMissing ?? 0)} to fix`;
     shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`));
     marks.append(shape);
   }
@@ -484,7 +562,8 @@ function historySection(history) {
     axisLabels,
     legend,
     lineChart('Differences after each check', compared, (c) => c.differences ?? 0, formatCount, scale),
-    lineChart('Bytes missing after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
+    // bytesMissing (its v1 name) is every byte of the failing differences (missing, changed, moved…): "to fix", not "missing".
+    lineChart('Bytes to fix after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
   );
 }
 
@@ -541,7 +620,7 @@ async function renderFolder(folderId) {
     el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
     el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
     card,
-    reportSection(one.folder.id, one.lastReport),
+    one.folder.role === 'source' ? backupReportsSection(one.folder) : reportSection(one.folder.id, one.lastReport),
     historySection(history),
   );
   drawnWidth = chartWidth();
