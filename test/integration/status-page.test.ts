@@ -220,7 +220,11 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(photos.locator('.facts')), /next check\s+in \d+ (days|weeks)/);
     assert.equal(await docs.locator('h2 .verdict').getAttribute('data-verdict'), 'incomplete');
     assert.match(await seen(docs.locator('h2')), /docs\s+! incomplete/);
-    assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
+    // Since when: its first check failed, the next found it incomplete: not complete since the first, never complete.
+    assert.match(
+      await seen(docs.locator('.detail')),
+      /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\); not verified complete since \d.*, never complete$/,
+    );
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
     assert.match(await seen(page.locator('h1')), /^Folders on nas$/);
@@ -327,6 +331,41 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
   });
 
+  await t.test('a check by hand that fails after the last verification: failed in the page, the terminal and the API, with since when', async () => {
+    // The source cannot be reached at this address (nothing listens on port 1): the check fails before comparing.
+    const failedAgain = await runSynker(['check', 'docs', '--no-discovery', '--peer', '127.0.0.1:1', '--timeout', '2s'], {
+      env: backupEnv,
+    });
+    assert.equal(failedAgain.code, 2, failedAgain.stdout + failedAgain.stderr);
+    await page.locator('.folder .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+    const detail = await seen(page.locator('.folder .detail'));
+    assert.match(
+      detail,
+      /^the last manual check failed: .+ \(\d+ seconds? ago\); not verified complete since \S.*, last complete \d+ (seconds?|minutes?) ago$/,
+      'what failed, when, and since when it has not been complete',
+    );
+    assert.match(await seen(page.locator('.report .error')), /^The check failed: /, 'the report below says the same');
+    const text = await page.evaluate('document.documentElement.textContent');
+    assert.doesNotMatch(String(text), /\[object /, 'no object turned into text anywhere on the folder’s page');
+    await page.goto(`${backup.url}#/`);
+    const docs = page.locator('[data-folder="docs"]');
+    await docs.locator('h2 .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+    assert.match(await seen(docs.locator('.detail')), /^the last manual check failed: /);
+    assert.doesNotMatch(String(await page.evaluate('document.documentElement.textContent')), /\[object /, 'nor on the overview');
+    const api = (await page.evaluate("fetch('/api/v1/folders/docs').then((r) => r.json())")) as {
+      folder: { verdict: string; lastRun: { status: string; by: string }; notCompleteSince: string; lastCompleteAt: string };
+    };
+    assert.equal(api.folder.verdict, 'failed');
+    assert.deepEqual([api.folder.lastRun.status, api.folder.lastRun.by], ['error', 'manual-check']);
+    assert.ok(Date.parse(api.folder.notCompleteSince) > Date.parse(api.folder.lastCompleteAt), JSON.stringify(api.folder));
+    const terminal = await runSynker(['status'], { env: backupEnv });
+    assert.equal(terminal.code, 1, 'needs attention');
+    assert.match(terminal.stdout, /^docs\s+backup\s.*\sfailed$/m, 'VERDICT failed');
+    assert.match(terminal.stdout, /^docs: not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m);
+    const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
+    assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
+  });
+
   await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
     let url: string | undefined;
     await waitUntil(async () => {
@@ -354,12 +393,11 @@ test('the status page shows every folder’s verdict, the differences by categor
       if (folder.backups.length === 0)
         assert.match(await seen(card.locator('.detail')), /^No backup machine has told this one about a check yet/);
       for (const b of folder.backups) {
+        // One line per backup machine: its name, what it found, when.
         const line = await seen(card.locator(`.backups li[data-device="${b.device.id}"]`));
         assert.match(
           line,
-          b.lastVerified === null
-            ? /not verified yet by /
-            : new RegExp(`verified by ${b.device.name} \\d+ \\w+ ago${b.stale ? '.* \\(stale\\)' : ''}`),
+          b.lastVerified === null ? new RegExp(`${b.device.name}: (not verified yet|its last check failed)`) : new RegExp(`${b.device.name}: .*verified \\d+ \\w+ ago`),
         );
       }
     }
@@ -367,6 +405,16 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.doesNotMatch(all, /\b(null|undefined|NaN)\b|\[object /, 'no value the page failed to put into words');
     assert.doesNotMatch(all, /Checks: /, 'the schedule checks backup folders: none here');
     await laptopPage.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-source.png'), fullPage: true });
+    // A source folder's page: what each backup found, and where its list of files is; never an anonymous "last check".
+    const told = status.folders.find((f) => f.backups.length > 0);
+    assert.ok(told, 'the backup told its source about a folder');
+    await laptopPage.goto(`${url}#/folders/${encodeURIComponent(told!.id)}`);
+    await laptopPage.locator('.history').waitFor({ timeout: WAIT_MS });
+    const report = await seen(laptopPage.locator('.report'));
+    assert.match(report, /^What each backup machine found\n/);
+    assert.doesNotMatch(report, /The last check|No differences: the backup matched/);
+    assert.match(report, /nas: /);
+    assert.doesNotMatch(String(await laptopPage.evaluate('document.documentElement.textContent')), /\[object /);
     await laptopPage.close();
   });
 

@@ -122,7 +122,7 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
     backupsLine(source([officeMissing]), NOW),
     [
       'photos: incomplete',
-      '  office-pc: 12 files missing (340 MiB), verified 1 hour ago; incomplete since 2026-12-07 11:00 UTC, never complete',
+      '  office-pc: 12 files missing (340 MiB), verified 1 hour ago; not verified complete since 2026-12-07 11:00 UTC, never complete',
       '  the list of files is kept on the backup: run synker check photos on office-pc, or open its page (synker ui there)',
     ].join('\n'),
   );
@@ -133,10 +133,10 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
     [
       'photos: stale (the worst of its 2 backups)',
       '  office-pc: stale: not verified for 9 days (complete, verified 9 days ago)',
-      '  nas: failed: cannot read the backup (1 hour ago); failed since 2026-12-07 11:00 UTC, never complete',
+      '  nas: failed: cannot read the backup (1 hour ago); not verified complete since 2026-12-07 11:00 UTC, never complete',
     ].join('\n'),
   );
-  // Since when, kept as runs are told (state.ts noteRun): "incomplete since …, last complete 3 days ago".
+  // Since when, kept as runs are told (state.ts noteRun): "not verified complete since …, last complete 3 days ago".
   const officeSince = backupStatus(
     OFFICE,
     'office-pc',
@@ -145,7 +145,7 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
     NOW,
   );
   assert.deepEqual([officeSince.lastCompleteAt, officeSince.notCompleteSince], [at(3 * DAY), at(2 * HOUR)]);
-  assert.match(backupsLine(source([officeSince]), NOW), /office-pc: 12 files missing \(340 MiB\), verified 1 hour ago; incomplete since 2026-12-07 10:00 UTC, last complete 3 days ago/);
+  assert.match(backupsLine(source([officeSince]), NOW), /office-pc: 12 files missing \(340 MiB\), verified 1 hour ago; not verified complete since 2026-12-07 10:00 UTC, last complete 3 days ago/);
   // Names and summaries a backup sent are escaped for the terminal.
   const hostile = backupStatus(
     NAS,

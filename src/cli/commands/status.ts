@@ -39,15 +39,15 @@ function latestByBackups(f: FolderStatus): string {
   return `${when(r.at)}: ${r.status === 'complete' ? 'complete' : printableText(r.summary)} (${printablePath(latest.device.name)})`;
 }
 
-/** "incomplete since 2026-12-07 14:02 UTC, last complete 3 days ago" / "…, never complete"; '' when complete. */
+/** "not verified complete since 2026-12-07 14:02 UTC, last complete 3 days ago" / "…, never complete"; '' when complete. */
 export function sinceLine(
   item: { verdict: FolderStatus['verdict']; notCompleteSince: string | null; lastCompleteAt: string | null },
   now: number,
 ): string {
   if (item.verdict === 'complete' || item.notCompleteSince === null) return '';
-  const word = item.verdict === 'stale' ? 'not verified' : item.verdict.replace('-', ' ');
   const last = item.lastCompleteAt === null ? 'never complete' : `last complete ${ago(item.lastCompleteAt, now)}`;
-  return `${word} since ${when(item.notCompleteSince)}, ${last}`;
+  // Whatever the verdict now (incomplete, failed, stale): not shown complete since then.
+  return `not verified complete since ${when(item.notCompleteSince)}, ${last}`;
 }
 
 function ago(iso: string, now: number): string {

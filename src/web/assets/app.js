@@ -158,13 +158,13 @@ function clockEl(iso) {
 
 /**
  * Since when it has not been complete, and when it last was (API: notCompleteSince, lastCompleteAt):
- * "incomplete since 14:02, last complete 3 days ago", "failed since 14:02, never complete". Nothing when complete.
+ * "not verified complete since 14:02, last complete 3 days ago", "…, never complete". Nothing when complete.
  */
-function sinceWords(word, item) {
+function sinceWords(item) {
   if (item.verdict === 'complete' || item.notCompleteSince == null) return [];
-  if (item.verdict === 'stale') word = 'not verified';
+  // Whatever the verdict now (incomplete, failed, stale): not shown complete since then.
   return [
-    `${word} since `,
+    'not verified complete since ',
     clockEl(item.notCompleteSince),
     ', ',
     ...(item.lastCompleteAt ? ['last complete ', timeEl(item.lastCompleteAt)] : ['never complete']),
@@ -178,7 +178,7 @@ function verdictDetail(folder) {
     if (told === 0) return ['No backup machine has told this one about a check yet (each backup tells its source after its check).'];
     // The rule (docs/api.md): a source's verdict is the worst of what its backups told it.
     const worst = folder.backups.filter((b) => b.verdict === folder.verdict).map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
-    const since = sinceWords(VERDICT[folder.verdict]?.word ?? folder.verdict, folder);
+    const since = sinceWords(folder);
     return told === 1
       ? [`as its backup machine last told this one`, ...(since.length ? ['; ', ...since] : []), ':']
       : [
@@ -188,7 +188,7 @@ function verdictDetail(folder) {
         ];
   }
   const verified = folder.lastVerified;
-  const since = sinceWords(VERDICT[folder.verdict]?.word ?? folder.verdict, folder);
+  const since = sinceWords(folder);
   const then = since.length ? ['; ', ...since] : [];
   switch (folder.verdict) {
     case 'complete':
@@ -218,7 +218,7 @@ function verdictDetail(folder) {
 
 /**
  * On a source: one line per backup machine, its verdict, what it found and since when:
- * "office: 1 file missing, verified 2 minutes ago; incomplete since 14:02, last complete 3 days ago".
+ * "office: 1 file missing, verified 2 minutes ago; not verified complete since 14:02, last complete 3 days ago".
  */
 function backupLines(folder) {
   if (folder.role !== 'source') return null;
@@ -237,7 +237,7 @@ function backupLines(folder) {
       else {
         li.append(r.status === 'complete' ? 'complete' : printableText(r.summary), ', verified ', timeEl(r.at));
       }
-      const since = sinceWords(VERDICT[b.verdict]?.word ?? b.verdict, b);
+      const since = sinceWords(b);
       if (since.length) li.append('; ', ...since);
       return li;
     }),
