@@ -81,7 +81,11 @@ export function folderVerdict(
 }
 
 /** The latest run (the schedule's last check, or `lastRun`: any run, by hand too) failed, and nothing verified the backup since. */
-export function lastFailed(f: { lastCheck: CheckResultSummary | null; lastVerified: CheckResultSummary | null; lastRun?: CheckResultSummary | null }): boolean {
+export function lastFailed(f: {
+  lastCheck: CheckResultSummary | null;
+  lastVerified: CheckResultSummary | null;
+  lastRun?: CheckResultSummary | null;
+}): boolean {
   const last = laterVerified(f.lastCheck ?? undefined, f.lastRun ?? undefined);
   return last !== undefined && last.status === 'error' && !supersedes(f.lastVerified, last.at);
 }
@@ -249,7 +253,8 @@ function sinceWhenOf(
     (complete !== null && verdict === 'stale' ? complete : null) ??
     (lastVerified !== null && lastVerified.status !== 'complete' ? lastVerified.at : null) ??
     (lastRun !== null && lastRun.status !== 'complete' ? lastRun.at : null) ??
-    (complete ?? firstSeenAt);
+    complete ??
+    firstSeenAt;
   return { lastCompleteAt: complete, notCompleteSince: since };
 }
 

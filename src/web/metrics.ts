@@ -22,9 +22,15 @@ interface Series {
 
 const FAMILIES = [
   ['synker_folder_last_verified_timestamp_seconds', 'Unix time of the last check that compared the backup with its source.'],
-  ['synker_folder_complete', '1 when the folder\'s verdict is complete (as synker status says: a failed run after the last verification is not), else 0.'],
+  [
+    'synker_folder_complete',
+    "1 when the folder's verdict is complete (as synker status says: a failed run after the last verification is not), else 0.",
+  ],
   ['synker_folder_differences', 'Differences the last verification found.'],
-  ['synker_folder_bytes_missing', 'Bytes to fix the last verification found: every failing difference (missing, changed, moved), not only missing files.'],
+  [
+    'synker_folder_bytes_missing',
+    'Bytes to fix the last verification found: every failing difference (missing, changed, moved), not only missing files.',
+  ],
 ] as const;
 
 export function renderMetrics(folders: readonly FolderView[], deviceName: string, outboxWaiting: number): string {
@@ -33,7 +39,9 @@ export function renderMetrics(folders: readonly FolderView[], deviceName: string
     const labels = (device: string): string =>
       `folder="${escapeLabel(f.id)}",role="${escapeLabel(f.role)}",device="${escapeLabel(device)}"`;
     if (f.role === 'backup') series.push({ labels: labels(deviceName), verified: f.lastVerified, complete: f.verdict === 'complete' });
-    else for (const b of f.backups) series.push({ labels: labels(b.device.name), verified: b.lastVerified, complete: b.verdict === 'complete' });
+    else
+      for (const b of f.backups)
+        series.push({ labels: labels(b.device.name), verified: b.lastVerified, complete: b.verdict === 'complete' });
   }
   const lines: string[] = [];
   for (const [name, help] of FAMILIES) {

@@ -115,9 +115,28 @@ function smtpSection(port: number): Record<string, unknown> {
   };
 }
 
-/** What the page shows of one folder's history: the kind of every mark, oldest first. */
-function marks(page: Page): Promise<(string | null)[]> {
-  return page.locator('.history svg.marks .mark').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')));
+/**
+ * What the page shows of one folder's history: how many checks of each kind its marks count (one mark per day
+ * and kind, its count in data-count), after asserting that no two marks of one kind sit on one day (piled up).
+ */
+async function marks(page: Page): Promise<Record<string, number>> {
+  const all = await page
+    .locator('.history svg.marks .mark')
+    .evaluateAll((nodes) =>
+      nodes.map((n) => [
+        n.getAttribute('data-status'),
+        n.getAttribute('data-count'),
+        n.getAttribute('cx') ?? n.getAttribute('x') ?? n.getAttribute('d'),
+      ]),
+    );
+  const seenDays = new Set<string>();
+  const counts: Record<string, number> = {};
+  for (const [status, count, where] of all) {
+    assert.ok(!seenDays.has(`${status}@${where}`), `one mark per day and kind: ${JSON.stringify(all)}`);
+    seenDays.add(`${status}@${where}`);
+    counts[status!] = (counts[status!] ?? 0) + Number(count);
+  }
+  return counts;
 }
 
 test('the status page shows every folder’s verdict, the differences by category and the history, live, with hostile names as text', {
@@ -246,7 +265,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     await page.locator('[data-folder="docs"] h2 a').click();
     await page.locator('.history').waitFor({ timeout: WAIT_MS });
     assert.equal(page.url(), `${backup.url}#/folders/docs`);
-    assert.deepEqual(await marks(page), ['error', 'differences'], 'one failed and one incomplete check, oldest first');
+    assert.deepEqual(await marks(page), { error: 1, differences: 1 }, 'one failed and one incomplete check');
     assert.match(await seen(page.locator('.history')), /2 checks in the last 90 days: 0 complete, 1 incomplete, 1 failed/);
     const missing = page.locator('.category[data-category="missing"]');
     assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
@@ -274,7 +293,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
     assert.equal(check.code, 0, check.stdout + check.stderr);
     await page.locator('.folder .verdict[data-verdict="complete"]').waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 1, complete: 1 });
     assert.match(await seen(page.locator('.report')), /No differences: the backup matched the source\./);
     assert.equal(await page.evaluate('window.stillHere'), true, 'the same document: no reload');
   });
@@ -290,7 +309,10 @@ test('the status page shows every folder’s verdict, the differences by categor
       'check:docs',
       'the button keeps the focus across the redraw',
     );
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 1, complete: 2 });
+    // Two complete checks today: one mark that says so, not two piled on one spot (two marks only across midnight).
+    if ((await page.locator('.history .mark[data-status="complete"]').count()) === 1)
+      assert.match((await page.locator('.history svg.marks').textContent()) ?? '', /×2/);
   });
 
   await t.test('"send the report again": refused while e-mail is not set up, then queued and delivered', async () => {
@@ -325,46 +347,49 @@ test('the status page shows every folder’s verdict, the differences by categor
     const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
     assert.equal(check.code, 1, check.stdout + check.stderr);
     await page.locator('.folder .verdict[data-verdict="incomplete"]').waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete', 'differences']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 2, complete: 2 });
     assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
     // A move names both places: where the source has it, and where the backup has it.
     assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
   });
 
-  await t.test('a check by hand that fails after the last verification: failed in the page, the terminal and the API, with since when', async () => {
-    // The source cannot be reached at this address (nothing listens on port 1): the check fails before comparing.
-    const failedAgain = await runSynker(['check', 'docs', '--no-discovery', '--peer', '127.0.0.1:1', '--timeout', '2s'], {
-      env: backupEnv,
-    });
-    assert.equal(failedAgain.code, 2, failedAgain.stdout + failedAgain.stderr);
-    await page.locator('.folder .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
-    const detail = await seen(page.locator('.folder .detail'));
-    assert.match(
-      detail,
-      /^the last manual check failed: .+ \(\d+ seconds? ago\); not verified complete since \S.*, last complete \d+ (seconds?|minutes?) ago$/,
-      'what failed, when, and since when it has not been complete',
-    );
-    assert.match(await seen(page.locator('.report .error')), /^The check failed: /, 'the report below says the same');
-    const text = await page.evaluate('document.documentElement.textContent');
-    assert.doesNotMatch(String(text), /\[object /, 'no object turned into text anywhere on the folder’s page');
-    await page.goto(`${backup.url}#/`);
-    const docs = page.locator('[data-folder="docs"]');
-    await docs.locator('h2 .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
-    assert.match(await seen(docs.locator('.detail')), /^the last manual check failed: /);
-    assert.doesNotMatch(String(await page.evaluate('document.documentElement.textContent')), /\[object /, 'nor on the overview');
-    const api = (await page.evaluate("fetch('/api/v1/folders/docs').then((r) => r.json())")) as {
-      folder: { verdict: string; lastRun: { status: string; by: string }; notCompleteSince: string; lastCompleteAt: string };
-    };
-    assert.equal(api.folder.verdict, 'failed');
-    assert.deepEqual([api.folder.lastRun.status, api.folder.lastRun.by], ['error', 'manual-check']);
-    assert.ok(Date.parse(api.folder.notCompleteSince) > Date.parse(api.folder.lastCompleteAt), JSON.stringify(api.folder));
-    const terminal = await runSynker(['status'], { env: backupEnv });
-    assert.equal(terminal.code, 1, 'needs attention');
-    assert.match(terminal.stdout, /^docs\s+backup\s.*\sfailed$/m, 'VERDICT failed');
-    assert.match(terminal.stdout, /^docs: not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m);
-    const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
-    assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
-  });
+  await t.test(
+    'a check by hand that fails after the last verification: failed in the page, the terminal and the API, with since when',
+    async () => {
+      // The source cannot be reached at this address (nothing listens on port 1): the check fails before comparing.
+      const failedAgain = await runSynker(['check', 'docs', '--no-discovery', '--peer', '127.0.0.1:1', '--timeout', '2s'], {
+        env: backupEnv,
+      });
+      assert.equal(failedAgain.code, 2, failedAgain.stdout + failedAgain.stderr);
+      await page.locator('.folder .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+      const detail = await seen(page.locator('.folder .detail'));
+      assert.match(
+        detail,
+        /^the last manual check failed: .+ \(\d+ seconds? ago\); not verified complete since \S.*, last complete \d+ (seconds?|minutes?) ago$/,
+        'what failed, when, and since when it has not been complete',
+      );
+      assert.match(await seen(page.locator('.report .error')), /^The check failed: /, 'the report below says the same');
+      const text = await page.evaluate('document.documentElement.textContent');
+      assert.doesNotMatch(String(text), /\[object /, 'no object turned into text anywhere on the folder’s page');
+      await page.goto(`${backup.url}#/`);
+      const docs = page.locator('[data-folder="docs"]');
+      await docs.locator('h2 .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+      assert.match(await seen(docs.locator('.detail')), /^the last manual check failed: /);
+      assert.doesNotMatch(String(await page.evaluate('document.documentElement.textContent')), /\[object /, 'nor on the overview');
+      const api = (await page.evaluate("fetch('/api/v1/folders/docs').then((r) => r.json())")) as {
+        folder: { verdict: string; lastRun: { status: string; by: string }; notCompleteSince: string; lastCompleteAt: string };
+      };
+      assert.equal(api.folder.verdict, 'failed');
+      assert.deepEqual([api.folder.lastRun.status, api.folder.lastRun.by], ['error', 'manual-check']);
+      assert.ok(Date.parse(api.folder.notCompleteSince) > Date.parse(api.folder.lastCompleteAt), JSON.stringify(api.folder));
+      const terminal = await runSynker(['status'], { env: backupEnv });
+      assert.equal(terminal.code, 1, 'needs attention');
+      assert.match(terminal.stdout, /^docs\s+backup\s.*\sfailed$/m, 'VERDICT failed');
+      assert.match(terminal.stdout, /^docs: not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m);
+      const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
+      assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
+    },
+  );
 
   await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
     let url: string | undefined;
@@ -397,7 +422,9 @@ test('the status page shows every folder’s verdict, the differences by categor
         const line = await seen(card.locator(`.backups li[data-device="${b.device.id}"]`));
         assert.match(
           line,
-          b.lastVerified === null ? new RegExp(`${b.device.name}: (not verified yet|its last check failed)`) : new RegExp(`${b.device.name}: .*verified \\d+ \\w+ ago`),
+          b.lastVerified === null
+            ? new RegExp(`${b.device.name}: (not verified yet|its last check failed)`)
+            : new RegExp(`${b.device.name}: .*verified \\d+ \\w+ ago`),
         );
       }
     }

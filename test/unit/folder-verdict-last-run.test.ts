@@ -22,7 +22,12 @@ const ok = (minute: number, by: CheckResultSummary['by'] = 'scheduled-check'): C
   differences: 0,
   by,
 });
-const missing = (minute: number): CheckResultSummary => ({ status: 'differences', at: T(minute), summary: '1 file missing', differences: 1 });
+const missing = (minute: number): CheckResultSummary => ({
+  status: 'differences',
+  at: T(minute),
+  summary: '1 file missing',
+  differences: 1,
+});
 const failedRun = (minute: number, by: CheckResultSummary['by'] = 'manual-check'): CheckResultSummary => ({
   status: 'error',
   at: T(minute),
@@ -47,7 +52,10 @@ test('a failed run by hand after the last verification makes the verdict failed,
     'failed',
     'scheduled: the same rule',
   );
-  assert.equal(folderVerdict(backup({ lastCheck: ok(0), lastVerified: ok(9, 'manual-check'), lastRun: ok(9, 'manual-check') })), 'complete');
+  assert.equal(
+    folderVerdict(backup({ lastCheck: ok(0), lastVerified: ok(9, 'manual-check'), lastRun: ok(9, 'manual-check') })),
+    'complete',
+  );
   assert.equal(
     folderVerdict(backup({ lastCheck: failedRun(5, 'scheduled-check'), lastVerified: ok(9, 'manual-check'), lastRun: ok(9) })),
     'complete',
@@ -55,7 +63,10 @@ test('a failed run by hand after the last verification makes the verdict failed,
   );
   assert.equal(folderVerdict(backup({ lastRun: failedRun(5) })), 'failed', 'never verified, and the only run failed');
   const folder = { ...backup({ lastCheck: ok(0), lastVerified: ok(0), lastRun: failedRun(5) }), id: 'f', path: '/f', peers: [] };
-  const status = { outbox: { waiting: 0, oldest: null, damaged: 0 }, folders: [{ ...folder, nextCheck: null, overdue: false, backups: [] }] };
+  const status = {
+    outbox: { waiting: 0, oldest: null, damaged: 0 },
+    folders: [{ ...folder, nextCheck: null, overdue: false, backups: [] }],
+  };
   assert.equal(needsAttention(status), true, 'synker status exits 1 for it');
 });
 

@@ -145,7 +145,10 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
     NOW,
   );
   assert.deepEqual([officeSince.lastCompleteAt, officeSince.notCompleteSince], [at(3 * DAY), at(2 * HOUR)]);
-  assert.match(backupsLine(source([officeSince]), NOW), /office-pc: 12 files missing \(340 MiB\), verified 1 hour ago; not verified complete since 2026-12-07 10:00 UTC, last complete 3 days ago/);
+  assert.match(
+    backupsLine(source([officeSince]), NOW),
+    /office-pc: 12 files missing \(340 MiB\), verified 1 hour ago; not verified complete since 2026-12-07 10:00 UTC, last complete 3 days ago/,
+  );
   // Names and summaries a backup sent are escaped for the terminal.
   const hostile = backupStatus(
     NAS,

@@ -83,9 +83,7 @@ function backupWords(b: BackupStatus, now: number): string {
   const since = sinceLine(b, now);
   switch (b.verdict) {
     case 'stale':
-      return r === null
-        ? 'stale: never verified'
-        : `stale: not verified for ${formatAge(Math.max(0, now - Date.parse(r.at)))} (${found})`;
+      return r === null ? 'stale: never verified' : `stale: not verified for ${formatAge(Math.max(0, now - Date.parse(r.at)))} (${found})`;
     case 'failed': {
       const a = b.lastAttempt;
       return `failed: ${a === null ? 'its last check failed' : `${printableText(a.summary)} (${ago(a.at, now)})`}${found === null ? '' : `; last ${found}`}${since ? `; ${since}` : ''}`;

@@ -177,15 +177,13 @@ function verdictDetail(folder) {
     const told = folder.backups?.length ?? 0;
     if (told === 0) return ['No backup machine has told this one about a check yet (each backup tells its source after its check).'];
     // The rule (docs/api.md): a source's verdict is the worst of what its backups told it.
-    const worst = folder.backups.filter((b) => b.verdict === folder.verdict).map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
+    const worst = folder.backups
+      .filter((b) => b.verdict === folder.verdict)
+      .map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
     const since = sinceWords(folder);
     return told === 1
       ? [`as its backup machine last told this one`, ...(since.length ? ['; ', ...since] : []), ':']
-      : [
-          `the worst of its ${formatCount(told)} backup machines (${worst.join(', ')})`,
-          ...(since.length ? ['; ', ...since] : []),
-          ':',
-        ];
+      : [`the worst of its ${formatCount(told)} backup machines (${worst.join(', ')})`, ...(since.length ? ['; ', ...since] : []), ':'];
   }
   const verified = folder.lastVerified;
   const since = sinceWords(folder);
@@ -232,7 +230,8 @@ function backupLines(folder) {
       const r = b.lastVerified;
       const attempt = b.lastAttempt ?? null;
       const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ', device, ': ');
-      if (b.verdict === 'failed' && attempt) li.append(`its last check failed: ${printableText(attempt.summary)} (`, timeEl(attempt.at), ')');
+      if (b.verdict === 'failed' && attempt)
+        li.append(`its last check failed: ${printableText(attempt.summary)} (`, timeEl(attempt.at), ')');
       else if (r === null) li.append('not verified yet');
       else {
         li.append(r.status === 'complete' ? 'complete' : printableText(r.summary), ', verified ', timeEl(r.at));
@@ -265,7 +264,8 @@ function backupReportsSection(folder) {
     const p = el('p', { 'data-device': b.device?.id ?? '' }, name(b.device?.name ?? b.device?.id ?? '?'), ': ');
     if (r == null) p.append('no check told yet.');
     else {
-      const what = r.status === 'complete' ? 'complete' : r.status === 'error' ? `failed: ${printableText(r.summary)}` : printableText(r.summary);
+      const what =
+        r.status === 'complete' ? 'complete' : r.status === 'error' ? `failed: ${printableText(r.summary)}` : printableText(r.summary);
       p.append(`${what} (`, timeEl(r.at), ').');
       if (r.status !== 'complete')
         p.append(
@@ -503,6 +503,8 @@ function timeScale(days) {
 
 /** One lane per kind of result, so a day of many checks still shows each kind, and the row says the kind as well as the shape. */
 const LANES = ['complete', 'differences', 'error'];
+/** The checks a day's mark lists in its title; the rest are counted. */
+const DAY_TITLE_MAX = 12;
 
 function historySection(history) {
   const scale = timeScale(history.days);
@@ -522,20 +524,43 @@ function historySection(history) {
     marks.append(svg('text', { x: 8, y: laneY(kind) + 4, class: 'label' }, MARK[kind].word));
     marks.append(svg('line', { x1: scale.left, y1: laneY(kind), x2: scale.right, y2: laneY(kind), class: 'axis' }));
   }
+  // One mark per day and kind, with the number of checks beside it when more than one: a day of many checks
+  // never piles its marks into one spot. Its title lists them (up to DAY_TITLE_MAX, then how many more).
+  const days = new Map();
   for (const c of checks) {
     const kind = MARK[c.status] ? c.status : 'error';
-    const shape = markShape(kind, scale.x(c.at), laneY(kind));
+    const d = new Date(c.at);
+    const day = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const key = `${day}:${kind}`;
+    if (!days.has(key)) days.set(key, { day, kind, checks: [] });
+    days.get(key).checks.push(c);
+  }
+  for (const { day, kind, checks: those } of days.values()) {
+    // The middle of the day (not before the chart's start, not after now).
+    const mid = Math.min(scale.end, Math.max(scale.start, day + DAY_MS / 2));
+    const x = scale.x(new Date(mid).toISOString());
+    const shape = markShape(kind, x, laneY(kind));
     shape.setAttribute('class', `mark mark-${MARK[kind].cls}`);
-    shape.setAttribute('data-status', c.status);
-    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
-    const what =
-      c.status === 'error'
-        ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
-        : c.status === 'complete'
-          ? 'complete'
-          : `incomplete: ${plural(c.differences ?? 0, 'difference')}, ${formatBytes(c.bytesMissing ?? 0)} to fix`;
-    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`));
+    shape.setAttribute('data-status', kind);
+    shape.setAttribute('data-count', those.length);
+    const lines = those.slice(-DAY_TITLE_MAX).map((c) => {
+      const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
+      const what =
+        c.status === 'error'
+          ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
+          : c.status === 'complete'
+            ? 'complete'
+            : `incomplete: ${plural(c.differences ?? 0, 'difference')}, ${formatBytes(c.bytesMissing ?? 0)} to fix`;
+      return `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`;
+    });
+    const more = those.length > DAY_TITLE_MAX ? [`and ${formatCount(those.length - DAY_TITLE_MAX)} earlier that day`] : [];
+    const head = those.length > 1 ? [`${plural(those.length, 'check')} ${MARK[kind].word} that day:`] : [];
+    shape.append(svg('title', {}, [...head, ...lines, ...more].join('\n')));
     marks.append(shape);
+    if (those.length > 1)
+      marks.append(
+        svg('text', { x: x + 7, y: laneY(kind) + 4, class: 'label mark-count', 'aria-hidden': 'true' }, `×${formatCount(those.length)}`),
+      );
   }
   const axisLabels = el(
     'p',
