@@ -181,8 +181,9 @@ function verdictDetail(folder) {
       .filter((b) => b.verdict === folder.verdict)
       .map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
     const since = sinceWords(folder);
+    // One backup: its line below says since when; several: the folder's since (the oldest of those not complete) here.
     return told === 1
-      ? [`as its backup machine last told this one`, ...(since.length ? ['; ', ...since] : []), ':']
+      ? ['as its backup machine last told this one:']
       : [`the worst of its ${formatCount(told)} backup machines (${worst.join(', ')})`, ...(since.length ? ['; ', ...since] : []), ':'];
   }
   const verified = folder.lastVerified;
