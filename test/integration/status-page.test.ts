@@ -385,7 +385,10 @@ test('the status page shows every folder’s verdict, the differences by categor
       const terminal = await runSynker(['status'], { env: backupEnv });
       assert.equal(terminal.code, 1, 'needs attention');
       assert.match(terminal.stdout, /^docs\s+backup\s.*\sfailed$/m, 'VERDICT failed');
-      assert.match(terminal.stdout, /^docs: not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m);
+      assert.match(
+        terminal.stdout,
+        /^docs: the last manual check failed at \d{4}-\d\d-\d\d \d\d:\d\d UTC: .+; not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m,
+      );
       const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
       assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
     },

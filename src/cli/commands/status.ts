@@ -50,6 +50,17 @@ export function sinceLine(
   return `not verified complete since ${when(item.notCompleteSince)}, ${last}`;
 }
 
+/** A failed verdict: which run failed (scheduled or by hand), when, and why: "the last manual check failed at …: …; ". */
+function failedWords(f: FolderStatus): string {
+  if (f.verdict !== 'failed') return '';
+  const run = [f.lastRun, f.lastCheck]
+    .filter((r): r is CheckResultSummary => r !== null)
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+  if (run === undefined) return '';
+  const who = run.by === undefined ? 'scheduled check' : VERIFIED_BY_WORDS[run.by];
+  return `the last ${who} failed at ${when(run.at)}: ${printableText(run.summary)}; `;
+}
+
 function ago(iso: string, now: number): string {
   return `${formatAge(Math.max(0, now - Date.parse(iso)))} ago`;
 }
@@ -134,7 +145,8 @@ export function register(program: Command): void {
           }
           for (const f of status.folders) {
             if (f.role === 'source') process.stdout.write(`${backupsLine(f, now)}\n`);
-            else if (f.problem === null && sinceLine(f, now) !== '') process.stdout.write(`${f.id}: ${sinceLine(f, now)}\n`);
+            else if (f.problem === null && sinceLine(f, now) !== '')
+              process.stdout.write(`${f.id}: ${failedWords(f)}${sinceLine(f, now)}\n`);
             if (f.problem !== null)
               process.stdout.write(
                 `${f.id}: ${printableText(f.problem.message)}${f.problem.hint === null ? '' : `\n  hint: ${printableText(f.problem.hint)}`}\n`,
