@@ -216,8 +216,9 @@ export function backupStatus(deviceId: string, name: string, told: BackupReportS
  * Since when a folder has (not) been complete: kept as runs are recorded
  * (state.ts noteRun); for records written before synker kept it, the best
  * the records say (the last complete verification; the first record that
- * is not complete). A source: the newest "last complete" of its backups,
- * and the oldest "not complete since" of those that are not complete.
+ * is not complete). A source: each backup has its own (backups[]); the
+ * folder's are the newest "last complete" when all are complete, else the
+ * oldest "not complete since" of those that are not (lastCompleteAt null).
  */
 function sinceWhen(
   f: Omit<FolderStatus, 'verdict'>,
@@ -227,10 +228,11 @@ function sinceWhen(
   if (f.role === 'source') {
     const completes = f.backups.map((b) => b.lastCompleteAt).filter((t): t is string => t !== null);
     const notSince = f.backups.map((b) => b.notCompleteSince).filter((t): t is string => t !== null);
-    return {
-      lastCompleteAt: completes.sort().at(-1) ?? null,
-      notCompleteSince: verdict === 'complete' ? null : (notSince.sort()[0] ?? fs?.firstSeenAt ?? null),
-    };
+    // Complete as a whole since the last of its backups' complete runs, when every backup's last word is complete;
+    // otherwise not complete since the oldest "not complete since" of those that are not.
+    return verdict === 'complete'
+      ? { lastCompleteAt: completes.sort().at(-1) ?? null, notCompleteSince: null }
+      : { lastCompleteAt: null, notCompleteSince: notSince.sort()[0] ?? fs?.firstSeenAt ?? null };
   }
   const last = laterVerified(f.lastCheck ?? undefined, f.lastRun ?? undefined) ?? null;
   return sinceWhenOf(verdict, fs?.lastCompleteAt, fs?.notCompleteSince, f.lastVerified, last, fs?.firstSeenAt ?? null);

@@ -69,14 +69,14 @@ function ago(iso: string, now: number): string {
  * What a source's backups told it, one line per backup machine under the
  * folder's verdict (the worst of theirs, docs/api.md), and where the list of
  * files is (on the backup, which ran the check):
- *   photos: stale (the worst of its 2 backups); not verified since …, last complete 9 days ago
+ *   photos: stale (the worst of its 2 backups)
  *     office-pc: stale: not verified for 9 days (complete, verified 9 days ago)
  *     nas: complete, verified 2 hours ago
  */
 export function backupsLine(f: FolderStatus, now: number): string {
   if (f.backups.length === 0) return `${f.id}: no backup has reported a check to this machine yet`;
-  const since = sinceLine(f, now);
-  const head = `${f.id}: ${f.verdict}${f.backups.length > 1 ? ` (the worst of its ${f.backups.length} backups)` : ''}${since ? `; ${since}` : ''}`;
+  // Since when: on each backup's line (a source's "last complete" is each backup's own).
+  const head = `${f.id}: ${f.verdict}${f.backups.length > 1 ? ` (the worst of its ${f.backups.length} backups)` : ''}`;
   const lines = f.backups.map((b) => `  ${printablePath(b.device.name)}: ${backupWords(b, now)}`);
   const lists = f.backups
     .filter((b) => b.verdict !== 'complete' && (b.lastAttempt ?? b.lastVerified)?.status === 'differences')

@@ -180,11 +180,10 @@ function verdictDetail(folder) {
     const worst = folder.backups
       .filter((b) => b.verdict === folder.verdict)
       .map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
-    const since = sinceWords(folder);
-    // One backup: its line below says since when; several: the folder's since (the oldest of those not complete) here.
+    // Each backup's line below says what it found and since when.
     return told === 1
       ? ['as its backup machine last told this one:']
-      : [`the worst of its ${formatCount(told)} backup machines (${worst.join(', ')})`, ...(since.length ? ['; ', ...since] : []), ':'];
+      : [`the worst of its ${formatCount(told)} backup machines (${worst.join(', ')}); each one:`];
   }
   const verified = folder.lastVerified;
   const since = sinceWords(folder);
