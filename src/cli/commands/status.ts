@@ -33,6 +33,8 @@ function resultWords(r: CheckResultSummary | null, withWho = false): string {
 
 /** A source folder's last verification by any of its backups, and by which ("complete (nas)"). */
 function latestByBackups(f: FolderStatus): string {
+  // Several backups: one of them beside the folder's verdict (the worst of theirs) would contradict it; each has its line.
+  if (f.backups.length > 1) return `${f.backups.length} backups: one line each below`;
   const latest = f.backups.find((b) => b.lastVerified !== null);
   if (latest === undefined) return f.backups.length === 0 ? 'no backup reported yet' : 'never';
   const r = latest.lastVerified!;
