@@ -267,6 +267,8 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.equal(page.url(), `${backup.url}#/folders/docs`);
     assert.deepEqual(await marks(page), { error: 1, differences: 1 }, 'one failed and one incomplete check');
     assert.match(await seen(page.locator('.history')), /2 checks in the last 90 days: 0 complete, 1 incomplete, 1 failed/);
+    // Named as what it counts: every failing byte (moved and changed too), not only "missing on backup".
+    assert.match(await seen(page.locator('.history')), /Bytes to fix after each check: at most 39 KiB/);
     const missing = page.locator('.category[data-category="missing"]');
     assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
     const items = await missing.locator('li code.name').allTextContents();
