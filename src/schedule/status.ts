@@ -281,8 +281,10 @@ export function needsAttention(
     status.outbox.waiting > 0 ||
     status.outbox.damaged > 0 ||
     status.folders.some((f) => f.problem !== null) ||
-    // A source: one of its backups has not verified it within staleAfter, or found it incomplete.
-    status.folders.some((f) => f.role === 'source' && f.backups.some((b) => b.stale || b.verdict === 'incomplete')) ||
+    // A source: one of its backups has not verified it within staleAfter, found it incomplete, or its last check failed (its verdict: failed).
+    status.folders.some(
+      (f) => f.role === 'source' && f.backups.some((b) => b.stale || b.verdict === 'incomplete' || b.verdict === 'failed'),
+    ) ||
     status.folders.some(
       (f) =>
         f.role === 'backup' &&

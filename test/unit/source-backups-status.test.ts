@@ -128,6 +128,7 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
   );
   assert.equal(backupsLine(source([]), NOW), 'photos: no backup has reported a check to this machine yet');
   const never = backupStatus(NAS, 'nas', { firstToldAt: at(HOUR), lastAttempt: failed(HOUR) }, STALE_AFTER, NOW);
+  assert.equal(needsAttention(report(source([never]))), true, 'a backup whose last check failed: exit 1, as its verdict says');
   assert.equal(
     backupsLine(source([office, never]), NOW),
     [
