@@ -557,10 +557,23 @@ function historySection(history) {
     const head = those.length > 1 ? [`${plural(those.length, 'check')} ${MARK[kind].word} that day:`] : [];
     shape.append(svg('title', {}, [...head, ...lines, ...more].join('\n')));
     marks.append(shape);
-    if (those.length > 1)
+    // The count beside the mark: on its left near "now", where the right edge would cut it.
+    if (those.length > 1) {
+      const left = x + 40 > scale.width;
       marks.append(
-        svg('text', { x: x + 7, y: laneY(kind) + 4, class: 'label mark-count', 'aria-hidden': 'true' }, `×${formatCount(those.length)}`),
+        svg(
+          'text',
+          {
+            x: left ? x - 8 : x + 8,
+            y: laneY(kind) + 4,
+            class: 'label mark-count',
+            'text-anchor': left ? 'end' : 'start',
+            'aria-hidden': 'true',
+          },
+          `×${formatCount(those.length)}`,
+        ),
       );
+    }
   }
   const axisLabels = el(
     'p',
