@@ -199,12 +199,10 @@ export function backupStatus(deviceId: string, name: string, told: BackupReportS
   const failedSince = attempt !== undefined && attempt.status === 'error' && !supersedes(lastVerified, attempt.at);
   const verdict: Verdict = stale
     ? 'stale'
-    : lastVerified === null
-      ? failedSince
-        ? 'failed'
-        : 'not-verified'
-      : failedSince
-        ? 'failed'
+    : failedSince
+      ? 'failed'
+      : lastVerified === null
+        ? 'not-verified'
         : lastVerified.status === 'complete'
           ? 'complete'
           : 'incomplete';
