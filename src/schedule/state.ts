@@ -60,7 +60,7 @@ export interface BackupReportState {
   lastAttempt?: CheckResultSummary;
   /** The latest one that compared the backup with this source (complete or differences). */
   lastVerified?: CheckResultSummary;
-  /** Since when (noteRun). */
+  /** When a check it told of last found the folder complete; the first one after that did not (noteRun). */
   lastCompleteAt?: string;
   notCompleteSince?: string;
 }
