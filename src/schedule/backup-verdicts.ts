@@ -12,7 +12,7 @@ import { summarizeReport } from './check-process.js';
 import { scheduleStateFile } from '../dirs/data-files.js';
 import { formatDeviceId } from '../identity/device-id.js';
 import { recordRunLogged } from './record.js';
-import { ScheduleStateStore, laterVerified, type CheckResultSummary } from './state.js';
+import { ScheduleStateStore, laterVerified, noteRun, type CheckResultSummary } from './state.js';
 
 /** A backup-verdict as sent: the message without its request number. */
 export type ToldVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
@@ -81,6 +81,7 @@ export async function recordBackupVerdict(
     const backup = backups[deviceId] ?? { firstToldAt: new Date(now).toISOString() };
     backup.lastAttempt = laterVerified(backup.lastAttempt, result) ?? result;
     if (result.status !== 'error') backup.lastVerified = laterVerified(backup.lastVerified, result) ?? result;
+    noteRun(backup, result);
     backups[deviceId] = backup;
     folder.backups = backups;
     state.folders[folderId] = folder;

@@ -10,6 +10,11 @@
  *   a scheduled one: each folder it compared with its source is recorded in
  *   the schedule's state (state.ts), where `synker status` reads who verified
  *   the backup and when (the schedule records its own runs there itself).
+ * - every run of a backup folder (scheduled or by hand, failed ones too) is
+ *   also this folder's `lastRun` in the schedule's state, with since when the
+ *   backup has (not) been complete (noteRun): the one record folderVerdict
+ *   reads, so a failed run by hand says `failed` as a scheduled one does.
+ *   (On a source, backup-verdicts.ts keeps the same per backup machine.)
  * Recording is best effort: the check's own result stands even when a file
  * cannot be written (that is logged, with why).
  */
@@ -20,7 +25,7 @@ import type { CheckReport } from '../report/model.js';
 import { summarizeReport } from './check-process.js';
 import { appendHistory, historyRecordOf, type HistoryDevice } from './history.js';
 import { lastReportOf, lastReportOfSummary, writeLastReport } from './last-report.js';
-import { ScheduleStateStore, recordVerification, type CheckResultSummary, type VerifiedBy } from './state.js';
+import { ScheduleStateStore, laterVerified, noteRun, recordVerification, type CheckResultSummary, type VerifiedBy } from './state.js';
 
 const log = createLogger('schedule');
 
@@ -65,6 +70,19 @@ export async function recordRun(dataDir: string, run: RunToRecord, now = Date.no
     );
   } catch (err) {
     failure ??= err;
+  }
+  if (run.device === undefined) {
+    try {
+      await new ScheduleStateStore(scheduleStateFile(dataDir)).update((state) => {
+        const folder = state.folders[run.folderId] ?? { firstSeenAt: new Date(now).toISOString() };
+        const summary: CheckResultSummary = { ...run.summary, by };
+        folder.lastRun = laterVerified(folder.lastRun, summary) ?? summary;
+        noteRun(folder, summary);
+        state.folders[run.folderId] = folder;
+      });
+    } catch (err) {
+      failure ??= err;
+    }
   }
   if (failure !== undefined) throw failure;
 }

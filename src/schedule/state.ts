@@ -60,6 +60,9 @@ export interface BackupReportState {
   lastAttempt?: CheckResultSummary;
   /** The latest one that compared the backup with this source (complete or differences). */
   lastVerified?: CheckResultSummary;
+  /** When a check it told of last found the folder complete; the first one after that did not (noteRun). */
+  lastCompleteAt?: string;
+  notCompleteSince?: string;
 }
 
 export interface FolderScheduleState {
@@ -80,6 +83,15 @@ export interface FolderScheduleState {
   lastMailedStatus?: 'complete' | 'differences';
   /** A source folder: what each backup machine (by device ID) last told this source. */
   backups?: Record<string, BackupReportState>;
+  /**
+   * The latest run of any kind (scheduled or by hand; complete, differences or failed), kept where runs
+   * are recorded (record.ts): a failed run after the last verification makes the verdict `failed`.
+   */
+  lastRun?: CheckResultSummary;
+  /** When a run last found the backup complete (noteRun): "last complete 3 days ago". */
+  lastCompleteAt?: string;
+  /** The first run after the last complete one that did not find it complete (noteRun): "incomplete since 14:02". */
+  notCompleteSince?: string;
 }
 
 export interface ScheduleState {
@@ -186,4 +198,24 @@ export async function recordVerification(
     state.folders[folderId] = folder;
   });
   return true;
+}
+
+/**
+ * Since when the backup has (not) been complete, as each run is recorded,
+ * so no request scans the history: a complete run sets `lastCompleteAt` and
+ * ends `notCompleteSince`; the first run after it that is not complete
+ * (differences or failed) starts `notCompleteSince`. Runs may be recorded
+ * out of order: one older than what is kept changes nothing it should not.
+ */
+export function noteRun(target: { lastCompleteAt?: string; notCompleteSince?: string }, result: CheckResultSummary): void {
+  const at = Date.parse(result.at);
+  const lastComplete = target.lastCompleteAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(target.lastCompleteAt);
+  if (result.status === 'complete') {
+    if (at <= lastComplete) return;
+    target.lastCompleteAt = result.at;
+    if (target.notCompleteSince !== undefined && Date.parse(target.notCompleteSince) <= at) delete target.notCompleteSince;
+    return;
+  }
+  if (at <= lastComplete) return;
+  if (target.notCompleteSince === undefined || at < Date.parse(target.notCompleteSince)) target.notCompleteSince = result.at;
 }

@@ -13,7 +13,7 @@ import { outboxDir, scheduleStateFile } from '../dirs/data-files.js';
 import { nextCheckAt } from './scheduler.js';
 import { createCron, type ScheduleSettings } from '../config/schedule.js';
 import { scheduleSettingsOf } from '../config/settings.js';
-import { ScheduleStateStore, type BackupReportState, type CheckResultSummary, type FolderScheduleState } from './state.js';
+import { ScheduleStateStore, laterVerified, type BackupReportState, type CheckResultSummary, type FolderScheduleState } from './state.js';
 import { verifyFolderRoot } from '../config/folder-marker.js';
 import { SynkerError } from '../base/errors.js';
 
@@ -24,6 +24,12 @@ export interface FolderStatus {
   peers: string[];
   lastCheck: CheckResultSummary | null;
   lastVerified: CheckResultSummary | null;
+  /** The latest run of any kind (scheduled or by hand, failed ones too): a backup folder. */
+  lastRun: CheckResultSummary | null;
+  /** When a run last found the backup complete (a source: the latest of its backups'), or null: never. */
+  lastCompleteAt: string | null;
+  /** Not complete (incomplete, failed, stale, not verified): since when, as best known; null when complete. */
+  notCompleteSince: string | null;
   /** ISO time of the next scheduled check (backup folders). */
   nextCheck: string | null;
   /** The next check's slot already passed: it runs soon after the agent starts or wakes. */
@@ -45,8 +51,9 @@ export interface FolderStatus {
 /**
  * The folder's state in one word, the same in the terminal, on the page and
  * in the API (docs/api.md): `absent` the folder is not there; `stale` the
- * "not verified since" alert stands; `failed` the last check could not
- * compare and nothing verified the backup since; `not-verified` no check ever
+ * "not verified since" alert stands; `failed` the last run of any kind
+ * (scheduled or by hand) could not compare and nothing verified the backup
+ * since; `not-verified` no check ever
  * compared it; `incomplete` / `complete` what the last verification found.
  */
 export type Verdict = 'complete' | 'incomplete' | 'failed' | 'not-verified' | 'stale' | 'absent';
@@ -57,6 +64,7 @@ export const VERDICT_ORDER: readonly Verdict[] = ['absent', 'stale', 'failed', '
 /** What the folder's records say, as one Verdict (backups: what each backup machine told a source folder). */
 export function folderVerdict(
   f: Pick<FolderStatus, 'role' | 'lastCheck' | 'lastVerified' | 'staleAlertAt' | 'problem'> & {
+    lastRun?: CheckResultSummary | null;
     backups?: ReadonlyArray<{ verdict: Verdict }>;
   },
 ): Verdict {
@@ -67,9 +75,19 @@ export function folderVerdict(
     return told.length === 0 ? 'not-verified' : VERDICT_ORDER[Math.min(...told)]!;
   }
   if (alertStands(f)) return 'stale';
-  if (f.lastCheck !== null && f.lastCheck.status === 'error' && !supersedes(f.lastVerified, f.lastCheck.at)) return 'failed';
+  if (lastFailed(f)) return 'failed';
   if (f.lastVerified === null) return 'not-verified';
   return f.lastVerified.status === 'complete' ? 'complete' : 'incomplete';
+}
+
+/** The latest run (the schedule's last check, or `lastRun`: any run, by hand too) failed, and nothing verified the backup since. */
+export function lastFailed(f: {
+  lastCheck: CheckResultSummary | null;
+  lastVerified: CheckResultSummary | null;
+  lastRun?: CheckResultSummary | null;
+}): boolean {
+  const last = laterVerified(f.lastCheck ?? undefined, f.lastRun ?? undefined);
+  return last !== undefined && last.status === 'error' && !supersedes(f.lastVerified, last.at);
 }
 
 /** One backup machine of a source folder, as it told this source. */
@@ -77,6 +95,10 @@ export interface BackupStatus {
   /** `id` as `synker id` prints it; `name` as this machine trusts it. */
   device: { id: string; name: string };
   lastVerified: CheckResultSummary | null;
+  /** The latest check or sync it told of, whatever its status. */
+  lastAttempt: CheckResultSummary | null;
+  lastCompleteAt: string | null;
+  notCompleteSince: string | null;
   /** No verification within the schedule's `staleAfter` (since the last one, or since the backup first reported). */
   stale: boolean;
   verdict: Verdict;
@@ -124,6 +146,9 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
       peers: folder.shareWith.map((id) => names.get(id) ?? shortDeviceId(id)),
       lastCheck: fs?.lastResult ?? null,
       lastVerified: fs?.lastVerified ?? null,
+      lastRun: fs?.lastRun ?? null,
+      lastCompleteAt: null,
+      notCompleteSince: null,
       nextCheck,
       overdue,
       staleAlertAt: fs?.staleAlertAt ?? null,
@@ -133,7 +158,8 @@ export async function collectStatus(config: SynkerConfig, dataDir: string, now: 
           ? backupsOf(fs, folder.shareWith, (id) => names.get(id) ?? shortDeviceId(id), settings.staleAfterMs, now)
           : [],
     };
-    return { ...status, verdict: folderVerdict(status) };
+    const verdict = folderVerdict(status);
+    return { ...status, ...sinceWhen(status, fs, verdict), verdict };
   });
   return {
     folders,
@@ -173,16 +199,63 @@ export function backupStatus(deviceId: string, name: string, told: BackupReportS
   const failedSince = attempt !== undefined && attempt.status === 'error' && !supersedes(lastVerified, attempt.at);
   const verdict: Verdict = stale
     ? 'stale'
-    : lastVerified === null
-      ? failedSince
-        ? 'failed'
-        : 'not-verified'
-      : failedSince
-        ? 'failed'
+    : failedSince
+      ? 'failed'
+      : lastVerified === null
+        ? 'not-verified'
         : lastVerified.status === 'complete'
           ? 'complete'
           : 'incomplete';
-  return { device: { id: formatDeviceId(deviceId), name }, lastVerified, stale, verdict };
+  const sinceWords = sinceWhenOf(verdict, told.lastCompleteAt, told.notCompleteSince, lastVerified, attempt ?? null, told.firstToldAt);
+  return { device: { id: formatDeviceId(deviceId), name }, lastVerified, lastAttempt: attempt ?? null, ...sinceWords, stale, verdict };
+}
+
+/**
+ * Since when a folder has (not) been complete: kept as runs are recorded
+ * (state.ts noteRun); for records written before synker kept it, the best
+ * the records say (the last complete verification; the first record that
+ * is not complete). A source: each backup has its own (backups[]); the
+ * folder's are the newest "last complete" when all are complete, else the
+ * oldest "not complete since" of those that are not (lastCompleteAt null).
+ */
+function sinceWhen(
+  f: Omit<FolderStatus, 'verdict'>,
+  fs: FolderScheduleState | undefined,
+  verdict: Verdict,
+): Pick<FolderStatus, 'lastCompleteAt' | 'notCompleteSince'> {
+  if (f.role === 'source') {
+    const completes = f.backups.map((b) => b.lastCompleteAt).filter((t): t is string => t !== null);
+    const notSince = f.backups.map((b) => b.notCompleteSince).filter((t): t is string => t !== null);
+    // Complete as a whole since the last of its backups' complete runs, when every backup's last word is complete;
+    // otherwise not complete since the oldest "not complete since" of those that are not.
+    return verdict === 'complete'
+      ? { lastCompleteAt: completes.sort().at(-1) ?? null, notCompleteSince: null }
+      : { lastCompleteAt: null, notCompleteSince: notSince.sort()[0] ?? fs?.firstSeenAt ?? null };
+  }
+  const last = laterVerified(f.lastCheck ?? undefined, f.lastRun ?? undefined) ?? null;
+  return sinceWhenOf(verdict, fs?.lastCompleteAt, fs?.notCompleteSince, f.lastVerified, last, fs?.firstSeenAt ?? null);
+}
+
+function sinceWhenOf(
+  verdict: Verdict,
+  lastCompleteAt: string | undefined,
+  notCompleteSince: string | undefined,
+  lastVerified: CheckResultSummary | null,
+  lastRun: CheckResultSummary | null,
+  firstSeenAt: string | null,
+): Pick<FolderStatus, 'lastCompleteAt' | 'notCompleteSince'> {
+  const complete = lastCompleteAt ?? (lastVerified?.status === 'complete' ? lastVerified.at : null);
+  if (verdict === 'complete') return { lastCompleteAt: complete, notCompleteSince: null };
+  // Not complete: since the first run after the last complete one; or since the last complete verification
+  // (stale: it has not been shown complete since); or, never complete, since synker first knew the folder.
+  const since =
+    notCompleteSince ??
+    (complete !== null && verdict === 'stale' ? complete : null) ??
+    (lastVerified !== null && lastVerified.status !== 'complete' ? lastVerified.at : null) ??
+    (lastRun !== null && lastRun.status !== 'complete' ? lastRun.at : null) ??
+    complete ??
+    firstSeenAt;
+  return { lastCompleteAt: complete, notCompleteSince: since };
 }
 
 /** A check that verified the backup after the last scheduled attempt (or after the alert) answers for it. */
@@ -195,13 +268,21 @@ export function alertStands(f: Pick<FolderStatus, 'staleAlertAt' | 'lastVerified
   return f.staleAlertAt !== null && !supersedes(f.lastVerified, f.staleAlertAt);
 }
 
-export function needsAttention(status: Pick<StatusReport, 'outbox'> & { folders: ReadonlyArray<Omit<FolderStatus, 'verdict'>> }): boolean {
+export function needsAttention(
+  status: Pick<StatusReport, 'outbox'> & {
+    folders: ReadonlyArray<
+      Omit<FolderStatus, 'verdict' | 'lastRun' | 'lastCompleteAt' | 'notCompleteSince'> & { lastRun?: CheckResultSummary | null }
+    >;
+  },
+): boolean {
   return (
     status.outbox.waiting > 0 ||
     status.outbox.damaged > 0 ||
     status.folders.some((f) => f.problem !== null) ||
-    // A source: one of its backups has not verified it within staleAfter, or found it incomplete.
-    status.folders.some((f) => f.role === 'source' && f.backups.some((b) => b.stale || b.verdict === 'incomplete')) ||
+    // A source: one of its backups has not verified it within staleAfter, found it incomplete, or its last check failed (its verdict: failed).
+    status.folders.some(
+      (f) => f.role === 'source' && f.backups.some((b) => b.stale || b.verdict === 'incomplete' || b.verdict === 'failed'),
+    ) ||
     status.folders.some(
       (f) =>
         f.role === 'backup' &&
@@ -210,7 +291,8 @@ export function needsAttention(status: Pick<StatusReport, 'outbox'> & { folders:
         (alertStands(f) ||
           f.lastVerified === null ||
           f.lastVerified.status !== 'complete' ||
-          (f.lastCheck !== null && f.lastCheck.status !== 'complete' && !supersedes(f.lastVerified, f.lastCheck.at))),
+          (f.lastCheck !== null && f.lastCheck.status !== 'complete' && !supersedes(f.lastVerified, f.lastCheck.at)) ||
+          lastFailed(f)),
     )
   );
 }

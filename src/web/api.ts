@@ -20,6 +20,9 @@ export interface DeviceRef {
 export interface BackupView {
   device: DeviceRef;
   lastVerified: (CheckResultSummary & { bytesMissing?: number }) | null;
+  lastAttempt: CheckResultSummary | null;
+  lastCompleteAt: string | null;
+  notCompleteSince: string | null;
   stale: boolean;
   verdict: Verdict;
 }

@@ -72,7 +72,11 @@ test("a backup's checks and syncs, by hand, through its agent and by its schedul
     { status: 'differences', at: checked.finishedAt, differences: 1, bytesMissing: 5, by: 'manual-check', summary: undefined },
   );
   assert.match(told.lastVerified!.summary, /1 file missing/);
-  assert.match(afterCheck.text, /photos: verified by nas \d+ seconds? ago \(incomplete: 1 file missing \(5 B\)\)/);
+  // One line per backup machine, with since when, and where its list of files is.
+  assert.match(
+    afterCheck.text,
+    /photos: incomplete\n {2}nas: 1 file missing \(5 B\), verified \d+ seconds? ago; not verified complete since [^\n]+, never complete\n {2}the list of files is kept on the backup: run synker check photos on nas/,
+  );
   assert.match(
     afterCheck.text,
     /photos\s+source\s+nas\s+\(checked by the backup\)\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC: 1 file missing \(5 B\) \(nas\)/,
@@ -89,7 +93,7 @@ test("a backup's checks and syncs, by hand, through its agent and by its schedul
   assert.equal(afterSync.folder.backups[0]!.lastVerified!.by, 'manual-sync');
   assert.equal(afterSync.folder.backups[0]!.lastVerified!.at, synced.finishedAt);
   assert.equal(afterSync.folder.backups[0]!.lastVerified!.differences, 0);
-  assert.match(afterSync.text, /photos: verified by nas \d+ seconds? ago\n/);
+  assert.match(afterSync.text, /photos: complete\n {2}nas: complete, verified \d+ seconds? ago\n/);
 
   // The schedule's child processes (`check --no-record`, `sync --no-record`) tell it as the schedule's.
   const scheduled = await runCheckProcess('photos', { env: backupEnv, extraArgs: peer() });
@@ -229,7 +233,7 @@ test('a verdict from a device the source does not trust, does not share the fold
   await tellNas(Date.now() - 9 * 86_400_000);
   const stale = await sourceStatus();
   assert.deepEqual(stale.backups, [['nas', 'stale', true]]);
-  assert.match(stale.text, /photos: verified by nas 9 days ago \(stale\)\n/);
+  assert.match(stale.text, /\n {2}nas: stale: not verified for 9 days \(complete, verified 9 days ago\)\n/);
   assert.equal(stale.code, 1, 'a stale backup of a source folder needs attention');
   await tellNas(Date.now());
   const fresh = await sourceStatus();

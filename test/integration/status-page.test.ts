@@ -117,9 +117,28 @@ function smtpSection(port: number): Record<string, unknown> {
   };
 }
 
-/** What the page shows of one folder's history: the kind of every mark, oldest first. */
-function marks(page: Page): Promise<(string | null)[]> {
-  return page.locator('.history svg.marks .mark').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')));
+/**
+ * What the page shows of one folder's history: how many checks of each kind its marks count (one mark per day
+ * and kind, its count in data-count), after asserting that no two marks of one kind sit on one day (piled up).
+ */
+async function marks(page: Page): Promise<Record<string, number>> {
+  const all = await page
+    .locator('.history svg.marks .mark')
+    .evaluateAll((nodes) =>
+      nodes.map((n) => [
+        n.getAttribute('data-status'),
+        n.getAttribute('data-count'),
+        n.getAttribute('cx') ?? n.getAttribute('x') ?? n.getAttribute('d'),
+      ]),
+    );
+  const seenDays = new Set<string>();
+  const counts: Record<string, number> = {};
+  for (const [status, count, where] of all) {
+    assert.ok(!seenDays.has(`${status}@${where}`), `one mark per day and kind: ${JSON.stringify(all)}`);
+    seenDays.add(`${status}@${where}`);
+    counts[status!] = (counts[status!] ?? 0) + Number(count);
+  }
+  return counts;
 }
 
 test('the status page shows every folder’s verdict, the differences by category and the history, live, with hostile names as text', {
@@ -260,7 +279,11 @@ test('the status page shows every folder’s verdict, the differences by categor
       assert.match(b.text, /^ [a-z ]+$/, `only words, no symbol that needs a font: ${JSON.stringify(b.text)}`);
       assert.ok(b.drawn > 0, `a drawn symbol: ${JSON.stringify(b)}`);
     }
-    assert.match(await seen(docs.locator('.detail')), /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\)$/);
+    // Since when: its first check failed, the next found it incomplete: not complete since the first, never complete.
+    assert.match(
+      await seen(docs.locator('.detail')),
+      /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\); not verified complete since \d.*, never complete$/,
+    );
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
     assert.match(await seen(page.locator('h1')), /^Folders on nas$/);
@@ -282,8 +305,10 @@ test('the status page shows every folder’s verdict, the differences by categor
     await page.locator('[data-folder="docs"] h2 a').click();
     await page.locator('.history').waitFor({ timeout: WAIT_MS });
     assert.equal(page.url(), `${backup.url}#/folders/docs`);
-    assert.deepEqual(await marks(page), ['error', 'differences'], 'one failed and one incomplete check, oldest first');
+    assert.deepEqual(await marks(page), { error: 1, differences: 1 }, 'one failed and one incomplete check');
     assert.match(await seen(page.locator('.history')), /2 checks in the last 90 days: 0 complete, 1 incomplete, 1 failed/);
+    // Named as what it counts: every failing byte (moved and changed too), not only "missing on backup".
+    assert.match(await seen(page.locator('.history')), /Bytes to fix after each check: at most 39 KiB/);
     const missing = page.locator('.category[data-category="missing"]');
     assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
     const items = await missing.locator('li code.name').allTextContents();
@@ -310,7 +335,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
     assert.equal(check.code, 0, check.stdout + check.stderr);
     await page.locator('.folder .verdict[data-verdict="complete"]').waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 1, complete: 1 });
     assert.match(await seen(page.locator('.report')), /No differences: the backup matched the source\./);
     assert.equal(await page.evaluate('window.stillHere'), true, 'the same document: no reload');
   });
@@ -326,7 +351,10 @@ test('the status page shows every folder’s verdict, the differences by categor
       'check:docs',
       'the button keeps the focus across the redraw',
     );
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 1, complete: 2 });
+    // Two complete checks today: one mark that says so, not two piled on one spot (two marks only across midnight).
+    if ((await page.locator('.history .mark[data-status="complete"]').count()) === 1)
+      assert.match((await page.locator('.history svg.marks').textContent()) ?? '', /×2/);
   });
 
   await t.test('"send the report again": not offered while e-mail is not set up; then offered, queued and delivered', async () => {
@@ -358,11 +386,52 @@ test('the status page shows every folder’s verdict, the differences by categor
     const check = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
     assert.equal(check.code, 1, check.stdout + check.stderr);
     await page.locator('.folder .verdict[data-verdict="incomplete"]').waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(await marks(page), ['error', 'differences', 'complete', 'complete', 'differences']);
+    assert.deepEqual(await marks(page), { error: 1, differences: 2, complete: 2 });
     assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
     // A move names both places: where the source has it, and where the backup has it.
     assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
   });
+
+  await t.test(
+    'a check by hand that fails after the last verification: failed in the page, the terminal and the API, with since when',
+    async () => {
+      // The source cannot be reached at this address (nothing listens on port 1): the check fails before comparing.
+      const failedAgain = await runSynker(['check', 'docs', '--no-discovery', '--peer', '127.0.0.1:1', '--timeout', '2s'], {
+        env: backupEnv,
+      });
+      assert.equal(failedAgain.code, 2, failedAgain.stdout + failedAgain.stderr);
+      await page.locator('.folder .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+      const detail = await seen(page.locator('.folder .detail'));
+      assert.match(
+        detail,
+        /^the last manual check failed: .+ \(\d+ seconds? ago\); not verified complete since \S.*, last complete \d+ (seconds?|minutes?) ago$/,
+        'what failed, when, and since when it has not been complete',
+      );
+      assert.match(await seen(page.locator('.report .error')), /^The check failed: /, 'the report below says the same');
+      const text = await page.evaluate('document.documentElement.textContent');
+      assert.doesNotMatch(String(text), /\[object /, 'no object turned into text anywhere on the folder’s page');
+      await page.goto(`${backup.url}#/`);
+      const docs = page.locator('[data-folder="docs"]');
+      await docs.locator('h2 .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
+      assert.match(await seen(docs.locator('.detail')), /^the last manual check failed: /);
+      assert.doesNotMatch(String(await page.evaluate('document.documentElement.textContent')), /\[object /, 'nor on the overview');
+      const api = (await page.evaluate("fetch('/api/v1/folders/docs').then((r) => r.json())")) as {
+        folder: { verdict: string; lastRun: { status: string; by: string }; notCompleteSince: string; lastCompleteAt: string };
+      };
+      assert.equal(api.folder.verdict, 'failed');
+      assert.deepEqual([api.folder.lastRun.status, api.folder.lastRun.by], ['error', 'manual-check']);
+      assert.ok(Date.parse(api.folder.notCompleteSince) > Date.parse(api.folder.lastCompleteAt), JSON.stringify(api.folder));
+      const terminal = await runSynker(['status'], { env: backupEnv });
+      assert.equal(terminal.code, 1, 'needs attention');
+      assert.match(terminal.stdout, /^docs\s+backup\s.*\sfailed$/m, 'VERDICT failed');
+      assert.match(
+        terminal.stdout,
+        /^docs: the last manual check failed at \d{4}-\d\d-\d\d \d\d:\d\d UTC: .+; not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m,
+      );
+      const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
+      assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
+    },
+  );
 
   await t.test('the source’s page: each folder says what its backup machines told it, with no "check now"', async () => {
     let url: string | undefined;
@@ -393,12 +462,13 @@ test('the status page shows every folder’s verdict, the differences by categor
       if (folder.backups.length === 0)
         assert.match(await seen(card.locator('.detail')), /^No backup machine has told this one about a check yet/);
       for (const b of folder.backups) {
+        // One line per backup machine: its name, what it found, when.
         const line = await seen(card.locator(`.backups li[data-device="${b.device.id}"]`));
         assert.match(
           line,
           b.lastVerified === null
-            ? /not verified yet by /
-            : new RegExp(`verified by ${b.device.name} \\d+ \\w+ ago${b.stale ? '.* \\(stale\\)' : ''}`),
+            ? new RegExp(`${b.device.name}: (not verified yet|its last check failed)`)
+            : new RegExp(`${b.device.name}: .*verified \\d+ \\w+ ago`),
         );
       }
     }
@@ -406,6 +476,16 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.doesNotMatch(all, /\b(null|undefined|NaN)\b|\[object /, 'no value the page failed to put into words');
     assert.doesNotMatch(all, /Checks: /, 'the schedule checks backup folders: none here');
     await laptopPage.screenshot({ path: path.join(SCREENSHOTS, 'synker-status-source.png'), fullPage: true });
+    // A source folder's page: what each backup found, and where its list of files is; never an anonymous "last check".
+    const told = status.folders.find((f) => f.backups.length > 0);
+    assert.ok(told, 'the backup told its source about a folder');
+    await laptopPage.goto(`${url}#/folders/${encodeURIComponent(told!.id)}`);
+    await laptopPage.locator('.history').waitFor({ timeout: WAIT_MS });
+    const report = await seen(laptopPage.locator('.report'));
+    assert.match(report, /^What each backup machine found\n/);
+    assert.doesNotMatch(report, /The last check|No differences: the backup matched/);
+    assert.match(report, /nas: /);
+    assert.doesNotMatch(String(await laptopPage.evaluate('document.documentElement.textContent')), /\[object /);
     await laptopPage.close();
   });
 

@@ -4,7 +4,8 @@
  * sync` (also `--dry-run`), record "last verified" where the schedule does,
  * and `synker status` shows who verified and when. A scheduled run's child
  * process does not record itself as run by hand; a check that could not
- * reach the source is no verification.
+ * reach the source is no verification (the last one stands), and makes the
+ * verdict `failed` until a run verifies the backup again.
  */
 import assert from 'node:assert/strict';
 import { rename, rm } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { tempDir } from '../harness/tmp.js';
 
 const FILES: Record<string, string> = { 'a.txt': 'alpha', 'b.txt': 'bravo', 'docs/readme.md': '# readme' };
 
-test('a check or sync run by hand is the last verification in synker status, with who ran it; a scheduled child and a failed check are not', async (t) => {
+test('a check or sync run by hand is the last verification in synker status, with who ran it; a scheduled child and a failed check are not (the failed one says failed)', async (t) => {
   const dir = await tempDir(t);
   const { sourceEnv, backupEnv, backupRoot } = await configureCliPair(dir, FILES);
   const source = await startCliAgent(t, sourceEnv);
@@ -88,14 +89,18 @@ test('a check or sync run by hand is the last verification in synker status, wit
   assert.equal(scheduled.summary.by, 'scheduled-check');
   assert.equal(photos((await status()).json).lastVerified!.at, synced.finishedAt, 'not recorded by the child');
 
-  // A check that cannot reach the source verified nothing: the last verification stands.
+  // A check that cannot reach the source verified nothing: the last verification stands, and the verdict
+  // says the run failed (#22: a failed run by hand after the last verification is `failed`, as a scheduled one).
   source.process.kill('SIGTERM');
   await new Promise((resolve) => source.process.once('exit', resolve));
   const failed = await runSynker(['check', 'photos', ...peer, '--timeout', '1s'], { env: backupEnv });
   assert.equal(failed.code, 2, failed.stderr);
   const afterFailure = await status();
   assert.equal(photos(afterFailure.json).lastVerified!.at, synced.finishedAt);
-  assert.equal(afterFailure.code, 0);
+  assert.equal(photos(afterFailure.json).verdict, 'failed');
+  assert.equal(photos(afterFailure.json).lastRun?.by, 'manual-check');
+  assert.match(afterFailure.text, /^photos: the last manual check failed at /m);
+  assert.equal(afterFailure.code, 1, 'a failed run needs attention');
 
   // The backup's disk unmounted: check and sync say the folder is absent, and so does status, however well
   // it was verified before.

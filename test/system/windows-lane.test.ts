@@ -485,7 +485,7 @@ test('a Windows source agent under Wine learns what its Linux backup verified, a
   );
   // And `synker status` on the Windows laptop tells the same story as its page.
   const status = await pc.run(['status']);
-  assert.match(status.stdout, new RegExp(`${FOLDER}: verified by nas \\d+ seconds? ago`));
+  assert.match(status.stdout, new RegExp(`${FOLDER}: complete\\n  nas: complete, verified \\d+ seconds? ago`));
 });
 
 /** A browser for winebrowser to start (Wine's registry names it): records each address it is given. */

@@ -46,6 +46,9 @@ test("one backup's verdict: complete, incomplete, failed since, stale past stale
   assert.deepEqual(verdict({ firstToldAt: at(5 * DAY), lastVerified: complete(2 * HOUR), lastAttempt: complete(2 * HOUR) }), {
     device: { id: `${'AAAAAAA-'.repeat(7)}AAAAAAA`, name: 'nas' },
     lastVerified: complete(2 * HOUR),
+    lastAttempt: complete(2 * HOUR),
+    lastCompleteAt: at(2 * HOUR),
+    notCompleteSince: null,
     stale: false,
     verdict: 'complete',
   });
@@ -80,6 +83,9 @@ function source(backups: FolderStatus['backups']): FolderStatus {
     peers: ['nas', 'office-pc'],
     lastCheck: null,
     lastVerified: null,
+    lastRun: null,
+    lastCompleteAt: null,
+    notCompleteSince: null,
     nextCheck: null,
     overdue: false,
     staleAlertAt: null,
@@ -103,16 +109,46 @@ test('a stale or incomplete backup of a source folder needs attention; a fresh c
   assert.equal(needsAttention(report(source([nas, office]))), true);
   assert.equal(needsAttention(report(source([nas, officeMissing]))), true);
 
-  assert.equal(backupsLine(source([nas, office]), NOW), 'photos: verified by nas 2 hours ago, by office-pc 9 days ago (stale)');
+  // One line per backup machine under the folder's verdict (the worst of theirs), never one anonymous line.
+  assert.equal(
+    backupsLine(source([nas, office]), NOW),
+    [
+      'photos: stale (the worst of its 2 backups)',
+      '  nas: complete, verified 2 hours ago',
+      '  office-pc: stale: not verified for 9 days (complete, verified 9 days ago)',
+    ].join('\n'),
+  );
   assert.equal(
     backupsLine(source([officeMissing]), NOW),
-    'photos: verified by office-pc 1 hour ago (incomplete: 12 files missing (340 MiB))',
+    [
+      'photos: incomplete',
+      '  office-pc: 12 files missing (340 MiB), verified 1 hour ago; not verified complete since 2026-12-07 11:00 UTC, never complete',
+      '  the list of files is kept on the backup: run synker check photos on office-pc, or open its page (synker ui there)',
+    ].join('\n'),
   );
   assert.equal(backupsLine(source([]), NOW), 'photos: no backup has reported a check to this machine yet');
   const never = backupStatus(NAS, 'nas', { firstToldAt: at(HOUR), lastAttempt: failed(HOUR) }, STALE_AFTER, NOW);
+  assert.equal(needsAttention(report(source([never]))), true, 'a backup whose last check failed: exit 1, as its verdict says');
   assert.equal(
     backupsLine(source([office, never]), NOW),
-    'photos: verified by office-pc 9 days ago (stale); not verified by nas (its last check failed)',
+    [
+      'photos: stale (the worst of its 2 backups)',
+      '  office-pc: stale: not verified for 9 days (complete, verified 9 days ago)',
+      '  nas: failed: cannot read the backup (1 hour ago); not verified complete since 2026-12-07 11:00 UTC, never complete',
+    ].join('\n'),
+  );
+  // Since when, kept as runs are told (state.ts noteRun): "not verified complete since …, last complete 3 days ago".
+  const officeSince = backupStatus(
+    OFFICE,
+    'office-pc',
+    { firstToldAt: at(20 * DAY), lastVerified: missing(HOUR), lastCompleteAt: at(3 * DAY), notCompleteSince: at(2 * HOUR) },
+    STALE_AFTER,
+    NOW,
+  );
+  assert.deepEqual([officeSince.lastCompleteAt, officeSince.notCompleteSince], [at(3 * DAY), at(2 * HOUR)]);
+  assert.match(
+    backupsLine(source([officeSince]), NOW),
+    /office-pc: 12 files missing \(340 MiB\), verified 1 hour ago; not verified complete since 2026-12-07 10:00 UTC, last complete 3 days ago/,
   );
   // Names and summaries a backup sent are escaped for the terminal.
   const hostile = backupStatus(

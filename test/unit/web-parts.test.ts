@@ -100,6 +100,9 @@ test('metrics: label values escaped as the Prometheus text format says', () => {
         peers: [],
         lastCheck: null,
         lastVerified: null,
+        lastRun: null,
+        lastCompleteAt: '2026-12-01T00:00:00.000Z',
+        notCompleteSince: null,
         nextCheck: null,
         overdue: false,
         staleAlertAt: null,
@@ -109,6 +112,9 @@ test('metrics: label values escaped as the Prometheus text format says', () => {
           {
             device: { id: 'X', name: 'nas "2"\\\n' },
             lastVerified: { status: 'complete', at: '2026-12-01T00:00:00.000Z', summary: 'complete', differences: 0, bytesMissing: 0 },
+            lastAttempt: null,
+            lastCompleteAt: '2026-12-01T00:00:00.000Z',
+            notCompleteSince: null,
             stale: false,
             verdict: 'complete',
           },
@@ -122,6 +128,36 @@ test('metrics: label values escaped as the Prometheus text format says', () => {
   assert.match(text, /^synker_folder_complete\{folder="photos",role="source",device="nas \\"2\\"\\\\\\n"\} 1$/m);
   assert.match(text, /^synker_folder_last_verified_timestamp_seconds\{[^}]*\} 1796083200$/m);
   assert.match(text, /^synker_outbox_messages 3$/m);
+});
+
+test('metrics: synker_folder_complete follows the verdict: a failed run after a complete verification is 0', () => {
+  const verified = { status: 'complete' as const, at: '2026-12-01T00:00:00.000Z', summary: 'complete', differences: 0, bytesMissing: 0 };
+  const failedRun = {
+    status: 'error' as const,
+    at: '2026-12-01T01:00:00.000Z',
+    summary: 'source unreachable',
+    by: 'manual-check' as const,
+  };
+  const folder = {
+    id: 'docs',
+    role: 'backup' as const,
+    path: '/d',
+    peers: [],
+    lastCheck: verified,
+    lastVerified: verified,
+    lastRun: failedRun,
+    lastCompleteAt: verified.at,
+    notCompleteSince: failedRun.at,
+    nextCheck: null,
+    overdue: false,
+    staleAlertAt: null,
+    problem: null,
+    verdict: 'failed' as const,
+    backups: [],
+  };
+  const text = renderMetrics([folder], 'nas', 0);
+  assert.match(text, /^synker_folder_complete\{folder="docs",role="backup",device="nas"\} 0$/m, 'as synker status and the page say');
+  assert.match(renderMetrics([{ ...folder, verdict: 'complete' }], 'nas', 0), /^synker_folder_complete\{[^}]*\} 1$/m);
 });
 
 test('an event stream whose client does not read is closed, not buffered without end', async (t) => {

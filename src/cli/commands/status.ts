@@ -33,37 +33,78 @@ function resultWords(r: CheckResultSummary | null, withWho = false): string {
 
 /** A source folder's last verification by any of its backups, and by which ("complete (nas)"). */
 function latestByBackups(f: FolderStatus): string {
+  // Several backups: one of them beside the folder's verdict (the worst of theirs) would contradict it; each has its line.
+  if (f.backups.length > 1) return `${f.backups.length} backups: one line each below`;
   const latest = f.backups.find((b) => b.lastVerified !== null);
   if (latest === undefined) return f.backups.length === 0 ? 'no backup reported yet' : 'never';
   const r = latest.lastVerified!;
   return `${when(r.at)}: ${r.status === 'complete' ? 'complete' : printableText(r.summary)} (${printablePath(latest.device.name)})`;
 }
 
+/** "not verified complete since 2026-12-07 14:02 UTC, last complete 3 days ago" / "…, never complete"; '' when complete. */
+export function sinceLine(
+  item: { verdict: FolderStatus['verdict']; notCompleteSince: string | null; lastCompleteAt: string | null },
+  now: number,
+): string {
+  if (item.verdict === 'complete' || item.notCompleteSince === null) return '';
+  const last = item.lastCompleteAt === null ? 'never complete' : `last complete ${ago(item.lastCompleteAt, now)}`;
+  // Whatever the verdict now (incomplete, failed, stale): not shown complete since then.
+  return `not verified complete since ${when(item.notCompleteSince)}, ${last}`;
+}
+
+/** A failed verdict: which run failed (scheduled or by hand), when, and why: "the last manual check failed at …: …; ". */
+function failedWords(f: FolderStatus): string {
+  if (f.verdict !== 'failed') return '';
+  const run = [f.lastRun, f.lastCheck]
+    .filter((r): r is CheckResultSummary => r !== null)
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
+  if (run === undefined) return '';
+  const who = run.by === undefined ? 'scheduled check' : VERIFIED_BY_WORDS[run.by];
+  return `the last ${who} failed at ${when(run.at)}: ${printableText(run.summary)}; `;
+}
+
+function ago(iso: string, now: number): string {
+  return `${formatAge(Math.max(0, now - Date.parse(iso)))} ago`;
+}
+
 /**
- * What a source's backups told it, in one line: "photos: verified by nas 2
- * hours ago, by office-pc 9 days ago (stale)".
+ * What a source's backups told it, one line per backup machine under the
+ * folder's verdict (the worst of theirs, docs/api.md), and where the list of
+ * files is (on the backup, which ran the check):
+ *   photos: stale (the worst of its 2 backups)
+ *     office-pc: stale: not verified for 9 days (complete, verified 9 days ago)
+ *     nas: complete, verified 2 hours ago
  */
 export function backupsLine(f: FolderStatus, now: number): string {
   if (f.backups.length === 0) return `${f.id}: no backup has reported a check to this machine yet`;
-  const ago = (iso: string): string => `${formatAge(Math.max(0, now - Date.parse(iso)))} ago`;
-  const verified = f.backups
-    .filter((b) => b.lastVerified !== null)
-    .map((b) => `by ${printablePath(b.device.name)} ${ago(b.lastVerified!.at)}${note(b)}`);
-  const never = f.backups.filter((b) => b.lastVerified === null).map((b) => `not verified by ${printablePath(b.device.name)}${note(b)}`);
-  return `${f.id}: ${[...(verified.length > 0 ? [`verified ${verified.join(', ')}`] : []), ...never].join('; ')}`;
+  // Since when: on each backup's line (a source's "last complete" is each backup's own).
+  const head = `${f.id}: ${f.verdict}${f.backups.length > 1 ? ` (the worst of its ${f.backups.length} backups)` : ''}`;
+  const lines = f.backups.map((b) => `  ${printablePath(b.device.name)}: ${backupWords(b, now)}`);
+  const lists = f.backups
+    .filter((b) => b.verdict !== 'complete' && (b.lastAttempt ?? b.lastVerified)?.status === 'differences')
+    .map((b) => printablePath(b.device.name));
+  if (lists.length > 0)
+    lines.push(
+      `  the list of files is kept on the backup: run synker check ${f.id} on ${lists.join(' or ')}, or open its page (synker ui there)`,
+    );
+  return [head, ...lines].join('\n');
 }
 
-function note(b: BackupStatus): string {
+function backupWords(b: BackupStatus, now: number): string {
   const r = b.lastVerified;
+  const found = r === null ? null : `${r.status === 'complete' ? 'complete' : printableText(r.summary)}, verified ${ago(r.at, now)}`;
+  const since = sinceLine(b, now);
   switch (b.verdict) {
     case 'stale':
-      return r !== null && r.status !== 'complete' ? ` (stale; incomplete: ${printableText(r.summary)})` : ' (stale)';
-    case 'incomplete':
-      return ` (incomplete: ${printableText(r!.summary)})`;
-    case 'failed':
-      return ' (its last check failed)';
+      return r === null ? 'stale: never verified' : `stale: not verified for ${formatAge(Math.max(0, now - Date.parse(r.at)))} (${found})`;
+    case 'failed': {
+      const a = b.lastAttempt;
+      return `failed: ${a === null ? 'its last check failed' : `${printableText(a.summary)} (${ago(a.at, now)})`}${found === null ? '' : `; last ${found}`}${since ? `; ${since}` : ''}`;
+    }
+    case 'not-verified':
+      return 'not verified yet';
     default:
-      return '';
+      return `${found ?? b.verdict}${since ? `; ${since}` : ''}`;
   }
 }
 
@@ -106,6 +147,8 @@ export function register(program: Command): void {
           }
           for (const f of status.folders) {
             if (f.role === 'source') process.stdout.write(`${backupsLine(f, now)}\n`);
+            else if (f.problem === null && sinceLine(f, now) !== '')
+              process.stdout.write(`${f.id}: ${failedWords(f)}${sinceLine(f, now)}\n`);
             if (f.problem !== null)
               process.stdout.write(
                 `${f.id}: ${printableText(f.problem.message)}${f.problem.hint === null ? '' : `\n  hint: ${printableText(f.problem.hint)}`}\n`,

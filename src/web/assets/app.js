@@ -194,28 +194,66 @@ function verdictBadge(verdict) {
   );
 }
 
-/** The sentence under a folder's verdict: what it means, with since when. */
+/** A clock time, with the date unless it is today: "since 14:02", "since 3 Dec 2026, 14:02"; the full time on hover. */
+const CLOCK = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const DATE_CLOCK = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+function clockEl(iso) {
+  const d = new Date(iso);
+  const today = new Date(now()).toDateString() === d.toDateString();
+  return el('time', { datetime: iso, title: fullTime(iso) }, (today ? CLOCK : DATE_CLOCK).format(d));
+}
+
+/**
+ * Since when it has not been complete, and when it last was (API: notCompleteSince, lastCompleteAt):
+ * "not verified complete since 14:02, last complete 3 days ago", "…, never complete". Nothing when complete.
+ */
+function sinceWords(item) {
+  if (item.verdict === 'complete' || item.notCompleteSince == null) return [];
+  // Whatever the verdict now (incomplete, failed, stale): not shown complete since then.
+  return [
+    'not verified complete since ',
+    clockEl(item.notCompleteSince),
+    ', ',
+    ...(item.lastCompleteAt ? ['last complete ', timeEl(item.lastCompleteAt)] : ['never complete']),
+  ];
+}
+
+/** The sentence under a folder's verdict: what it means, with since when (a flat list: el() flattens one level). */
 function verdictDetail(folder) {
   if (folder.role === 'source' && folder.problem === null) {
     const told = folder.backups?.length ?? 0;
-    return told === 0
-      ? ['No backup machine has told this one about a check yet (each backup tells its source after its check).']
-      : [`as ${told === 1 ? 'its backup machine' : `its ${formatCount(told)} backup machines`} last told this one:`];
+    if (told === 0) return ['No backup machine has told this one about a check yet (each backup tells its source after its check).'];
+    // The rule (docs/api.md): a source's verdict is the worst of what its backups told it.
+    const worst = folder.backups
+      .filter((b) => b.verdict === folder.verdict)
+      .map((b) => printablePath(b.device?.name ?? b.device?.id ?? '?'));
+    // Each backup's line below says what it found and since when.
+    return told === 1
+      ? ['as its backup machine last told this one:']
+      : [`the worst of its ${formatCount(told)} backup machines (${worst.join(', ')}); each one:`];
   }
   const verified = folder.lastVerified;
+  const since = sinceWords(folder);
+  const then = since.length ? ['; ', ...since] : [];
   switch (folder.verdict) {
     case 'complete':
       return verified ? ['verified complete ', timeEl(verified.at)] : ['complete'];
     case 'incomplete':
-      return verified ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')'] : ['the backup is incomplete'];
-    case 'failed':
+      return verified
+        ? [printableText(verified.summary), ' (verified ', timeEl(verified.at), ')', ...then]
+        : ['the backup is incomplete', ...then];
+    case 'failed': {
+      // The latest run of any kind (scheduled or by hand): the one that failed.
+      const run = [folder.lastRun, folder.lastCheck].filter(Boolean).sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
       return [
-        'the last check failed: ',
-        printableText(folder.lastCheck?.summary ?? ''),
-        folder.lastCheck ? [' (', timeEl(folder.lastCheck.at), ')'] : null,
+        `the last ${run?.by?.startsWith('manual') ? `${byWords(run.by)} ` : 'check '}failed: `,
+        printableText(run?.summary ?? ''),
+        ...(run ? [' (', timeEl(run.at), ')'] : []),
+        ...then,
       ];
+    }
     case 'stale':
-      return verified ? ['not verified since ', timeEl(verified.at)] : ['never verified'];
+      return verified ? ['not verified since ', timeEl(verified.at), ...then] : ['never verified', ...then];
     case 'absent':
       return [printableText(folder.problem?.message ?? 'the folder is not there (an unmounted disk?)')];
     default:
@@ -223,27 +261,67 @@ function verdictDetail(folder) {
   }
 }
 
-/** On a source: one line per backup machine, "verified by nas 2 hours ago", "office-pc 9 days ago (stale)". */
+/**
+ * On a source: one line per backup machine, its verdict, what it found and since when:
+ * "office: 1 file missing, verified 2 minutes ago; not verified complete since 14:02, last complete 3 days ago".
+ */
 function backupLines(folder) {
   if (folder.role !== 'source') return null;
   const backups = folder.backups ?? [];
   if (backups.length === 0) return null;
   return el(
     'ul',
-    { class: 'backups', 'aria-label': 'what each backup machine last verified' },
+    { class: 'backups', 'aria-label': 'what each backup machine last told this one' },
     backups.map((b) => {
       const device = name(b.device?.name ?? b.device?.id ?? '?');
       const r = b.lastVerified;
-      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ');
-      if (r === null) li.append('not verified yet by ', device);
+      const attempt = b.lastAttempt ?? null;
+      const li = el('li', { 'data-device': b.device?.id ?? '' }, verdictBadge(b.verdict), ' ', device, ': ');
+      if (b.verdict === 'failed' && attempt)
+        li.append(`its last check failed: ${printableText(attempt.summary)} (`, timeEl(attempt.at), ')');
+      else if (r === null) li.append('not verified yet');
       else {
-        li.append('verified by ', device, ' ', timeEl(r.at));
-        if (r.status === 'differences') li.append(`: ${printableText(r.summary)}`);
-        if (b.stale) li.append(' (stale)');
+        li.append(r.status === 'complete' ? 'complete' : printableText(r.summary), ', verified ', timeEl(r.at));
       }
+      const since = sinceWords(b);
+      if (since.length) li.append('; ', ...since);
       return li;
     }),
   );
+}
+
+/**
+ * A source's "what the backups found": the lists of files live on each backup machine (it ran the check),
+ * so this page says where to look, per backup, never an anonymous "last check".
+ */
+function backupReportsSection(folder) {
+  const section = el(
+    'section',
+    { class: 'report', 'aria-labelledby': 'report-title' },
+    el('h2', { id: 'report-title' }, 'What each backup machine found'),
+  );
+  const backups = folder.backups ?? [];
+  if (backups.length === 0) {
+    section.append(el('p', {}, 'No backup machine has told this one about a check yet.'));
+    return section;
+  }
+  for (const b of backups) {
+    const who = printablePath(b.device?.name ?? b.device?.id ?? '?');
+    const r = b.lastAttempt ?? b.lastVerified;
+    const p = el('p', { 'data-device': b.device?.id ?? '' }, name(b.device?.name ?? b.device?.id ?? '?'), ': ');
+    if (r == null) p.append('no check told yet.');
+    else {
+      const what =
+        r.status === 'complete' ? 'complete' : r.status === 'error' ? `failed: ${printableText(r.summary)}` : printableText(r.summary);
+      p.append(`${what} (`, timeEl(r.at), ').');
+      if (r.status !== 'complete')
+        p.append(
+          ` The list of files is kept on ${who}: run synker check for this folder on ${who}, or open ${who}'s status page (synker ui there).`,
+        );
+    }
+    section.append(p);
+  }
+  return section;
 }
 
 // ---------------------------------------------------------------- actions
@@ -474,6 +552,8 @@ function timeScale(days) {
 
 /** One lane per kind of result, so a day of many checks still shows each kind, and the row says the kind as well as the shape. */
 const LANES = ['complete', 'differences', 'error'];
+/** The checks a day's mark lists in its title; the rest are counted. */
+const DAY_TITLE_MAX = 12;
 
 function historySection(history) {
   const scale = timeScale(history.days);
@@ -493,20 +573,56 @@ function historySection(history) {
     marks.append(svg('text', { x: 8, y: laneY(kind) + 4, class: 'label' }, MARK[kind].word));
     marks.append(svg('line', { x1: scale.left, y1: laneY(kind), x2: scale.right, y2: laneY(kind), class: 'axis' }));
   }
+  // One mark per day and kind, with the number of checks beside it when more than one: a day of many checks
+  // never piles its marks into one spot. Its title lists them (up to DAY_TITLE_MAX, then how many more).
+  const days = new Map();
   for (const c of checks) {
     const kind = MARK[c.status] ? c.status : 'error';
-    const shape = markShape(kind, scale.x(c.at), laneY(kind));
+    const d = new Date(c.at);
+    const day = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+    const key = `${day}:${kind}`;
+    if (!days.has(key)) days.set(key, { day, kind, checks: [] });
+    days.get(key).checks.push(c);
+  }
+  for (const { day, kind, checks: those } of days.values()) {
+    // The middle of the day (not before the chart's start, not after now).
+    const mid = Math.min(scale.end, Math.max(scale.start, day + DAY_MS / 2));
+    const x = scale.x(new Date(mid).toISOString());
+    const shape = markShape(kind, x, laneY(kind));
     shape.setAttribute('class', `mark mark-${MARK[kind].cls}`);
-    shape.setAttribute('data-status', c.status);
-    const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
-    const what =
-      c.status === 'error'
-        ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
-        : c.status === 'complete'
-          ? 'complete'
-          : `incomplete: ${withSize(plural(c.differences ?? 0, 'difference'), c.bytesMissing ?? 0)}`;
-    shape.append(svg('title', {}, `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`));
+    shape.setAttribute('data-status', kind);
+    shape.setAttribute('data-count', those.length);
+    const lines = those.slice(-DAY_TITLE_MAX).map((c) => {
+      const who = c.device ? ` (told by ${printablePath(c.device.name ?? c.device.id ?? '')})` : '';
+      const what =
+        c.status === 'error'
+          ? `failed${c.error ? `: ${printableText(c.error)}` : ''}`
+          : c.status === 'complete'
+            ? 'complete'
+            : `incomplete: ${plural(c.differences ?? 0, 'difference')}, ${formatBytes(c.bytesMissing ?? 0)} to fix`;
+      return `${fullTime(c.at)}: ${what}${c.by ? ` (${byWords(c.by)})` : ''}${who}`;
+    });
+    const more = those.length > DAY_TITLE_MAX ? [`and ${formatCount(those.length - DAY_TITLE_MAX)} earlier that day`] : [];
+    const head = those.length > 1 ? [`${plural(those.length, 'check')} ${MARK[kind].word} that day:`] : [];
+    shape.append(svg('title', {}, [...head, ...lines, ...more].join('\n')));
     marks.append(shape);
+    // The count beside the mark: on its left near "now", where the right edge would cut it.
+    if (those.length > 1) {
+      const left = x + 40 > scale.width;
+      marks.append(
+        svg(
+          'text',
+          {
+            x: left ? x - 8 : x + 8,
+            y: laneY(kind) + 4,
+            class: 'label mark-count',
+            'text-anchor': left ? 'end' : 'start',
+            'aria-hidden': 'true',
+          },
+          `×${formatCount(those.length)}`,
+        ),
+      );
+    }
   }
   const axisLabels = el(
     'p',
@@ -533,7 +649,8 @@ function historySection(history) {
     axisLabels,
     legend,
     lineChart('Differences after each check', compared, (c) => c.differences ?? 0, formatCount, scale),
-    lineChart('Bytes missing after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
+    // bytesMissing (its v1 name) is every byte of the failing differences (missing, changed, moved…): "to fix", not "missing".
+    lineChart('Bytes to fix after each check', compared, (c) => c.bytesMissing ?? 0, formatBytes, scale),
   );
 }
 
@@ -590,7 +707,7 @@ async function renderFolder(folderId) {
     el('p', { class: 'back' }, el('a', { href: '#/' }, '← all folders')),
     el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
     card,
-    reportSection(one.folder.id, one.lastReport, one.folder.actions),
+    one.folder.role === 'source' ? backupReportsSection(one.folder) : reportSection(one.folder.id, one.lastReport, one.folder.actions),
     historySection(history),
   );
   drawnWidth = chartWidth();
