@@ -415,7 +415,9 @@ test('the status page shows every folder’s verdict, the differences by categor
       await docs.locator('h2 .verdict[data-verdict="failed"]').waitFor({ timeout: WAIT_MS });
       assert.match(await seen(docs.locator('.detail')), /^the last manual check failed: /);
       assert.doesNotMatch(String(await page.evaluate('document.documentElement.textContent')), /\[object /, 'nor on the overview');
-      const api = (await page.evaluate("fetch('/api/v1/folders/docs').then((r) => r.json())")) as {
+      const api = (await page.evaluate(
+        `fetch('/api/v1/folders/docs', { headers: { Authorization: 'Bearer ${token}' } }).then((r) => r.json())`,
+      )) as {
         folder: { verdict: string; lastRun: { status: string; by: string }; notCompleteSince: string; lastCompleteAt: string };
       };
       assert.equal(api.folder.verdict, 'failed');
@@ -428,7 +430,7 @@ test('the status page shows every folder’s verdict, the differences by categor
         terminal.stdout,
         /^docs: the last manual check failed at \d{4}-\d\d-\d\d \d\d:\d\d UTC: .+; not verified complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC, last complete \d+ \w+ ago$/m,
       );
-      const metrics = await page.evaluate("fetch('/metrics').then((r) => r.text())");
+      const metrics = await page.evaluate(`fetch('/metrics', { headers: { Authorization: 'Bearer ${token}' } }).then((r) => r.text())`);
       assert.match(String(metrics), /synker_folder_complete\{folder="docs",[^}]*\} 0/, 'the metrics say it too');
     },
   );

@@ -154,6 +154,7 @@ test('metrics: synker_folder_complete follows the verdict: a failed run after a 
     problem: null,
     verdict: 'failed' as const,
     backups: [],
+    actions: { check: true, report: false },
   };
   const text = renderMetrics([folder], 'nas', 0);
   assert.match(text, /^synker_folder_complete\{folder="docs",role="backup",device="nas"\} 0$/m, 'as synker status and the page say');
