@@ -92,7 +92,7 @@ export async function recordBackupVerdict(
 /**
  * What the source agent does with a verdict its server accepted: keeps it in
  * the schedule state (durably, atomically, under the state's lock) and, at
- * the same time, makes it the folder's last report and then appends it to
+ * the same time, makes it the folder's last report; once both are on disk it appends it to
  * the folder's check history with the backup machine as `device`
  * (record.ts, history.ts; a history that cannot be written is logged, the
  * verdict stays kept). Returns the record as kept, once all are on disk.
@@ -108,9 +108,13 @@ export async function keepBackupVerdict(
   // Kept in the schedule state, and, at the same time (other files, each written durably, so the backup's
   // wait for the ack is one disk wait, not three in turn), the folder's last report (its counts: the
   // backup's report stays there) and its history line; those two are logged when they cannot be written.
+  // The history line last (recordRun's `before`): the page hears of the verdict from it and reads this state.
+  const keeping = recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now);
   const [kept] = await Promise.all([
-    recordBackupVerdict(new ScheduleStateStore(scheduleStateFile(dataDir)), folderId, device.deviceId, verdict, now),
-    recordRunLogged(dataDir, { folderId, summary, device: { id: formatDeviceId(device.deviceId), name: device.name } }, now),
+    keeping,
+    recordRunLogged(dataDir, { folderId, summary, device: { id: formatDeviceId(device.deviceId), name: device.name } }, now, {
+      before: keeping,
+    }),
   ]);
   return kept;
 }

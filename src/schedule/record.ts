@@ -41,22 +41,41 @@ export interface RunToRecord {
 }
 
 /**
- * Writes the run's last report, then adds it to the folder's history. Throws
- * the first write's error (after trying both); callers log it and go on.
+ * Writes the run's last report and its `lastRun` in the schedule state (two
+ * files apart, at once), and then, last, adds it to the folder's history:
+ * the history line is what the page's live update hears of (history-feed.ts),
+ * so by then this run's report and verdict must be on disk. `before`: another
+ * write of the same run (the verification by hand, a source's record of its
+ * backup) the history line also waits for. Throws the first write's error
+ * (after trying all); callers log it and go on.
  */
-export async function recordRun(dataDir: string, run: RunToRecord, now = Date.now()): Promise<void> {
+export async function recordRun(
+  dataDir: string,
+  run: RunToRecord,
+  now = Date.now(),
+  { before }: { before?: Promise<unknown> } = {},
+): Promise<void> {
   const by = run.summary.by ?? run.by ?? 'scheduled-check';
   const report = run.report;
   const durationMs = report === undefined ? undefined : Date.parse(report.finishedAt) - Date.parse(report.startedAt);
-  let failure: unknown;
-  try {
-    await writeLastReport(
+  const written = await Promise.allSettled([
+    writeLastReport(
       dataDir,
       report === undefined ? lastReportOfSummary(run.folderId, run.summary, by) : lastReportOf(report, run.summary, by),
-    );
-  } catch (err) {
-    failure = err;
-  }
+    ),
+    run.device !== undefined
+      ? Promise.resolve()
+      : new ScheduleStateStore(scheduleStateFile(dataDir)).update((state) => {
+          const folder = state.folders[run.folderId] ?? { firstSeenAt: new Date(now).toISOString() };
+          const summary: CheckResultSummary = { ...run.summary, by };
+          folder.lastRun = laterVerified(folder.lastRun, summary) ?? summary;
+          noteRun(folder, summary);
+          state.folders[run.folderId] = folder;
+        }),
+    // Its own failure is its caller's to report; here it only has to have ended.
+    before ?? Promise.resolve(),
+  ]);
+  let failure: unknown = written.slice(0, 2).find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
   try {
     await appendHistory(
       dataDir,
@@ -71,26 +90,18 @@ export async function recordRun(dataDir: string, run: RunToRecord, now = Date.no
   } catch (err) {
     failure ??= err;
   }
-  if (run.device === undefined) {
-    try {
-      await new ScheduleStateStore(scheduleStateFile(dataDir)).update((state) => {
-        const folder = state.folders[run.folderId] ?? { firstSeenAt: new Date(now).toISOString() };
-        const summary: CheckResultSummary = { ...run.summary, by };
-        folder.lastRun = laterVerified(folder.lastRun, summary) ?? summary;
-        noteRun(folder, summary);
-        state.folders[run.folderId] = folder;
-      });
-    } catch (err) {
-      failure ??= err;
-    }
-  }
   if (failure !== undefined) throw failure;
 }
 
 /** recordRun, logging instead of throwing: a run's result stands whether or not it could be recorded. */
-export async function recordRunLogged(dataDir: string, run: RunToRecord, now = Date.now()): Promise<boolean> {
+export async function recordRunLogged(
+  dataDir: string,
+  run: RunToRecord,
+  now = Date.now(),
+  options: { before?: Promise<unknown> } = {},
+): Promise<boolean> {
   try {
-    await recordRun(dataDir, run, now);
+    await recordRun(dataDir, run, now, options);
     return true;
   } catch (err) {
     log.warn(
@@ -115,14 +126,18 @@ export async function recordManualRuns(dataDir: string, reports: readonly CheckR
   let recorded = 0;
   for (const report of reports) {
     const summary = summarizeReport(report, 'manual');
-    // Two files apart (schedule.json; the history folder), each written durably: both at once.
+    // Two files apart (schedule.json; the history folder), each written durably: at once, the history line
+    // last (recordRun's `before`): the page hears of the run from it and must read the verification.
     const verification = recordVerification(store, report.folderId, summary, now).then(
       (done) => {
         if (done) recorded++;
       },
       (err: unknown) => log.warn(`could not record the check of "${report.folderId}" for synker status: ${describe(err)}`),
     );
-    await Promise.all([verification, recordRunLogged(dataDir, { folderId: report.folderId, summary, report }, now)]);
+    await Promise.all([
+      verification,
+      recordRunLogged(dataDir, { folderId: report.folderId, summary, report }, now, { before: verification }),
+    ]);
   }
   return recorded;
 }
