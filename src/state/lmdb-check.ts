@@ -24,14 +24,22 @@ import { access, readFile, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { createLogger } from '../base/log.js';
+import { formatDuration } from '../base/units.js';
 import { SynkerError } from '../base/errors.js';
 import { StoreDamagedError } from './kv.js';
 
 const log = createLogger('store');
 
 const CHILD = fileURLToPath(new URL('./lmdb-probe-child.js', import.meta.url));
-/** A file that takes longer than this to read is reported, not waited on for ever. */
-const PROBE_TIMEOUT_MS = 10 * 60_000;
+/**
+ * A file that takes longer than this to read is reported as damaged, not
+ * waited on: 30 s plus 1 s per 4 MiB (a slow USB disk reads faster). A
+ * damaged page pointer can make LMDB walk in a loop at full CPU: a fixed
+ * 10 minutes held a 462 KB file's check (and its test) that long.
+ */
+function probeTimeoutMs(size: number): number {
+  return 30_000 + Math.ceil(size / (4 * 1024 * 1024)) * 1000;
+}
 export const CHECKED_SUFFIX = '-checked';
 
 /** The check itself could not run (no child process): no verdict on the file. */
@@ -93,7 +101,7 @@ export async function checkLmdbFile(options: LmdbCheckOptions): Promise<void> {
   const known = await readFile(marker, 'utf8').catch(() => undefined);
   if (known?.trim() === key) return;
   const started = performance.now();
-  const outcome = await probe(options.envPath, options.maxDbs);
+  const outcome = await probe(options.envPath, options.maxDbs, probeTimeoutMs((await stat(file)).size));
   if (outcome.verdict === 'unchecked') {
     throw new StoreCheckError('E_STORE_CHECK', `cannot check ${file} before opening it: ${outcome.detail}`, {
       hint: 'synker reads an LMDB file in a child process before using it; see that a process can be started (limits on processes, memory) and try again.',
@@ -114,12 +122,16 @@ export async function forgetLmdbCheck(file: string): Promise<void> {
   await rm(file + CHECKED_SUFFIX, { force: true });
 }
 
-function probe(envPath: string, maxDbs: number): Promise<{ verdict: 'sound' | 'damaged' | 'unchecked'; detail: string }> {
+function probe(
+  envPath: string,
+  maxDbs: number,
+  timeoutMs: number,
+): Promise<{ verdict: 'sound' | 'damaged' | 'unchecked'; detail: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CHILD, envPath, String(maxDbs)],
-      { timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true, encoding: 'utf8' },
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true, encoding: 'utf8' },
       (err, stdout, stderr) => {
         // LMDB reports some failures on stderr only (lmdb-js prints "page 142 not found error",
         // "mdb_page_alloc error" and goes on): any such line is a damaged file too.
@@ -141,7 +153,7 @@ function probe(envPath: string, maxDbs: number): Promise<{ verdict: 'sound' | 'd
           return;
         }
         if (failure.killed === true && failure.signal === 'SIGKILL') {
-          resolve({ verdict: 'damaged', detail: `reading it did not end within ${PROBE_TIMEOUT_MS / 60_000} minutes` });
+          resolve({ verdict: 'damaged', detail: `reading it did not end within ${formatDuration(timeoutMs)}` });
           return;
         }
         if (failure.signal) {
