@@ -11,6 +11,10 @@
  *   by a dead holder refuses connections and is taken over.
  * The name is a hash of the lock key (which callers scope by data dir), and
  * the holder answers a connection with who holds it, for the error message.
+ * Within one process the lock is a queue in memory, before the operating
+ * system is asked: a second taker in the process waits its turn without
+ * polling, and exclusion there does not rest on the OS refusing a second
+ * listener, which Wine's named pipes do not (docs/platforms.md, "Locks").
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
@@ -106,12 +110,55 @@ export function makePrivateDir(dir: string): boolean {
   return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
 }
 
+/** The locks this process holds, by key, and who waits for each here. */
+const held = new Map<string, { holder: LockHolder; waiters: Array<() => void> }>();
+
+/** Waits until no one in this process holds `key` (or the deadline passes: LockBusyError), then marks it ours. */
+async function takeTurn(key: string, holder: LockHolder, deadline: number, description: string): Promise<void> {
+  for (;;) {
+    const current = held.get(key);
+    if (current === undefined) {
+      held.set(key, { holder, waiters: [] });
+      return;
+    }
+    const wait = deadline - Date.now();
+    if (wait <= 0) throw new LockBusyError(description, current.holder);
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        const at = current.waiters.indexOf(wake);
+        if (at >= 0) current.waiters.splice(at, 1);
+        resolve();
+      };
+      const timer = setTimeout(wake, wait);
+      current.waiters.push(wake);
+    });
+  }
+}
+
+function leaveTurn(key: string): void {
+  const current = held.get(key);
+  held.delete(key);
+  // Every waiter looks again; the first to run takes the turn, the others wait on its entry.
+  for (const wake of [...(current?.waiters ?? [])]) wake();
+}
+
 export async function acquireLock(key: string, options: AcquireOptions = {}): Promise<HeldLock> {
   const description = options.description ?? `lock ${JSON.stringify(key)}`;
   const holder: LockHolder = { pid: process.pid, purpose: options.purpose ?? 'in use', since: new Date().toISOString() };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  await takeTurn(key, holder, deadline, description);
+  try {
+    return await acquireFromSystem(key, holder, deadline, description);
+  } catch (err) {
+    leaveTurn(key);
+    throw err;
+  }
+}
+
+async function acquireFromSystem(key: string, holder: LockHolder, deadline: number, description: string): Promise<HeldLock> {
   const address = lockAddress(key);
   prepareLockDir(address);
-  const deadline = Date.now() + (options.waitMs ?? 0);
   let immediateRetries = 0;
   for (;;) {
     const server = await tryListen(address, holder);
@@ -190,8 +237,8 @@ function heldLock(key: string, server: net.Server): HeldLock {
   return {
     key,
     release(): Promise<void> {
-      // close() also removes a socket file; releasing twice is harmless.
-      released ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() also removes a socket file; releasing twice is harmless. The next taker here goes after it.
+      released ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => leaveTurn(key));
       return released;
     },
   };

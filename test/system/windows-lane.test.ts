@@ -323,6 +323,42 @@ test("on Windows, synker check hands its work to the running agent over the agen
   assert.doesNotMatch(alone.stderr, /the agent ran the check/);
 });
 
+test('under Wine, two takers of one lock in one node.exe process hold it in turn, though Wine lets both listen on its named pipe', {
+  skip: SKIP,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const pc = windowsSide(dir, 'office-pc');
+  // Two read-modify-writes of one file at once (a check's verification and its lastRun were): none may be lost.
+  const run = await runWindowsScript(
+    [
+      "import { acquireLock } from 'WINDOWS_APP/dist/src/state/lock.js';",
+      "import { readFile, writeFile } from 'node:fs/promises';",
+      'const file = process.argv[2];',
+      "await writeFile(file, '[]');",
+      'const add = async (n) => {',
+      "  const lock = await acquireLock('lane-test', { waitMs: 30_000 });",
+      '  try {',
+      "    const list = JSON.parse(await readFile(file, 'utf8'));",
+      '    await new Promise((resolve) => setTimeout(resolve, 50));',
+      '    await writeFile(file, JSON.stringify([...list, n]));',
+      '  } finally {',
+      '    await lock.release();',
+      '  }',
+      '};',
+      'await Promise.all([1, 2, 3, 4].map(add));',
+      "let busy = 'none';",
+      "const first = await acquireLock('lane-test-busy', { purpose: 'the first' });",
+      "await acquireLock('lane-test-busy').catch((err) => (busy = `${err.code} ${err.holder.purpose} ${err.holder.pid === process.pid}`));",
+      'await first.release();',
+      "console.log(JSON.stringify({ written: JSON.parse(await readFile(file, 'utf8')).sort(), busy }));",
+    ].join('\n'),
+    [toWindowsPath(path.join(dir, 'list.json'))],
+    pc.env,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { written: [1, 2, 3, 4], busy: 'E_LOCKED the first true' });
+});
+
 // ---- The status page, the source's learnt verdicts and the history, under Wine (issue 22) ----
 
 interface PageAccess {
