@@ -324,6 +324,9 @@ test('the status page shows every folder’s verdict, the differences by categor
     })`);
     assert.deepEqual(injected, { img: 0, scripts: ['app.js'], handlers: 0 }, 'no element came from a name');
     assert.match(await seen(page.locator('.folder .facts')), /path\s+.*docs copy "><img src=x onerror=alert\(4\)>/);
+    // A backup folder's charts: its own checks, one line each, unnamed; no rows per machine.
+    assert.equal(await page.locator('.history svg.line g.series-line').count(), 2, 'one line in each of the two charts');
+    assert.equal(await page.locator('.history [data-device]').count(), 0, 'no machine named: they are all this one’s checks');
     assert.deepEqual(dialogs, [], 'no dialog opened');
   });
 
@@ -564,4 +567,168 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.ok((await stat(file)).size > 20_000, `a real screenshot: ${file}`);
     t.diagnostic(`screenshot: ${file}`);
   }
+});
+
+/** A backup machine's name as its source calls it: markup, and a bidirectional override, that must stay text. */
+const HOSTILE_DEVICE = '<svg onload=alert(6)>"><img src=x onerror=alert(5)>\u202Eoffice';
+
+test('a source told by two backup machines draws one named line and one row of marks per machine, in styles told apart without colour', {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`,
+  timeout: 180_000,
+}, async (t) => {
+  const dir = await tempDir(t);
+  // One runtime folder: the backups' checks find the source's agent on this machine without any network discovery.
+  const run = path.join(dir, 'run');
+  const laptopEnv = isolatedEnv(path.join(dir, 'laptop'), { XDG_RUNTIME_DIR: run });
+  const nasEnv = isolatedEnv(path.join(dir, 'nas'), { XDG_RUNTIME_DIR: run });
+  const officeEnv = isolatedEnv(path.join(dir, 'office'), { XDG_RUNTIME_DIR: run });
+  const files = { 'a.jpg': 'alpha', 'b.jpg': 'bravo', 'c/d.txt': 'delta', 'e.bin': 'e'.repeat(5000) };
+  const roots = { laptop: path.join(dir, 'pics'), nas: path.join(dir, 'pics-nas'), office: path.join(dir, 'pics-office') };
+  await writeTree(roots.laptop, files);
+  await writeTree(roots.nas, files);
+  // The office's copy lacks three of them at first, then two.
+  await writeTree(roots.office, { 'a.jpg': 'alpha' });
+  const laptop = await deviceId(laptopEnv);
+  const nas = await deviceId(nasEnv);
+  const office = await deviceId(officeEnv);
+  await synker(laptopEnv, ['trust', nas, '--name', 'nas']);
+  await synker(laptopEnv, ['trust', office, '--name', HOSTILE_DEVICE]);
+  await synker(laptopEnv, ['folder', 'add', 'pics', roots.laptop, '--role', 'source', '--share', nas, office]);
+  for (const [env, root] of [
+    [nasEnv, roots.nas],
+    [officeEnv, roots.office],
+  ] as const) {
+    await synker(env, ['trust', laptop, '--name', 'laptop']);
+    await synker(env, ['folder', 'add', 'pics', root, '--role', 'backup', '--share', 'laptop']);
+  }
+  const source = await startCliAgent(t, laptopEnv, [], ['--no-discovery', '--listen', '127.0.0.1', '--web-port', '0']);
+  const check = async (env: NodeJS.ProcessEnv, code: number) => {
+    const r = await runSynker(['check', 'pics', '--no-discovery'], { env });
+    assert.equal(r.code, code, r.stdout + r.stderr);
+  };
+  await check(nasEnv, 0);
+  await check(officeEnv, 1);
+  await writeTree(roots.office, { 'b.jpg': 'bravo' });
+  await check(officeEnv, 1);
+  await check(nasEnv, 0);
+
+  let url: string | undefined;
+  await waitUntil(async () => {
+    url = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(source.log())?.[1];
+    return url !== undefined;
+  });
+  const token = (await readFile(path.join(dir, 'laptop', 'synker', 'data', 'web-token'), 'utf8')).trim();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
+  const refused: string[] = [];
+  await context.route('**/*', async (route) => {
+    if (route.request().url().startsWith(url!)) await route.continue();
+    else {
+      refused.push(route.request().url());
+      await route.abort('blockedbyclient');
+    }
+  });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${url}#token=${token}`);
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+  await page.goto(`${url}#/folders/pics`);
+  // Each backup's check ended once its source had kept what it was told (history too): all four runs are there.
+  await page.locator('.history').waitFor({ timeout: WAIT_MS });
+
+  const officeName = printablePath(HOSTILE_DEVICE);
+  const expected: Record<string, { name: string; values: string[]; marks: string }> = {
+    [nas]: { name: 'nas', values: ['0', '0'], marks: 'complete:2' },
+    // Missing at first: b.jpg, the folder c, c/d.txt, e.bin; then b.jpg is there.
+    [office]: { name: officeName, values: ['4', '3'], marks: 'differences:2' },
+  };
+
+  // The differences chart: a line per backup machine, named in the chart, each with its own points.
+  const lines = (await page.evaluate(`
+    [...document.querySelector('.history figure.line-chart').querySelectorAll('svg.line g.series-line')].map((g) => ({
+      device: g.getAttribute('data-device'),
+      name: g.querySelector(':scope > title')?.textContent,
+      label: g.getAttribute('aria-label'),
+      dash: g.querySelector('path.series')?.getAttribute('stroke-dasharray') ?? null,
+      shapes: [...g.querySelectorAll('.point')].map((p) => p.tagName + ' ' + (p.getAttribute('d') ?? '').replace(/[-0-9. ]+/g, '')),
+      values: [...g.querySelectorAll('.point > title')].map((title) => title.textContent.split(': ').at(-1)),
+      names: [...g.querySelectorAll('.point > title')].map((title) => title.textContent.split(': ').at(-2)),
+    }))`)) as Array<{
+    device: string;
+    name: string;
+    label: string;
+    dash: string | null;
+    shapes: string[];
+    values: string[];
+    names: string[];
+  }>;
+  assert.deepEqual(lines.map((l) => l.device).sort(), [nas, office].sort(), JSON.stringify(lines));
+  for (const line of lines) {
+    const want = expected[line.device]!;
+    assert.equal(line.name, want.name, 'the line names its machine, as text');
+    assert.deepEqual(line.values, want.values, `${want.name}'s own points, oldest first`);
+    assert.deepEqual(line.names, [want.name, want.name], 'each point says whose it is');
+    assert.equal(line.label, `${want.name}: at most ${want.values[0]}, the last ${want.values[1]}`, 'its highest and its last');
+    assert.equal(new Set(line.shapes).size, 1, 'one shape of point per line');
+  }
+  const [one, two] = lines as [(typeof lines)[0], (typeof lines)[0]];
+  assert.notEqual(one.dash, two.dash, 'told apart by the dash of the line');
+  assert.notEqual(one.shapes[0], two.shapes[0], 'and by the shape of its points');
+  // The key below it: the same name as text beside the same dash and shape.
+  const key = page.locator('.history figure.line-chart').first().locator('.series-legend li');
+  assert.deepEqual((await key.allTextContents()).map((s) => s.trim()).sort(), ['nas', officeName].sort());
+  assert.match(
+    await seen(page.locator('.history figure.line-chart').nth(1).locator('figcaption')),
+    /^Bytes to fix after each check: .*nas: at most 0 B/,
+  );
+
+  // The marks: a row of its own per machine, under its name, counting only its checks.
+  const rows = page.locator('.history .device-history');
+  assert.equal(await rows.count(), 2);
+  for (const [device, want] of Object.entries(expected)) {
+    const row = page.locator(`.history .device-history[data-device="${device}"]`);
+    assert.equal(await row.locator('.device-name bdi.name').textContent(), want.name, 'named as text');
+    const kinds = await row
+      .locator('svg.marks .mark')
+      .evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute('data-status')}:${n.getAttribute('data-count')}`));
+    // Both checks of a machine ran today (two marks of one kind only across midnight).
+    const total = kinds.reduce((sum, k) => sum + Number(k.split(':')[1]), 0);
+    assert.equal(total, 2, JSON.stringify(kinds));
+    assert.ok(
+      kinds.every((k) => k.startsWith(want.marks.split(':')[0]!)),
+      `only ${want.name}'s kind of result: ${kinds.join(', ')}`,
+    );
+  }
+  assert.match(
+    await seen(page.locator(`.history .device-history[data-device="${office}"] .device-name`)),
+    /: 2 checks: 0 complete, 2 incomplete, 0 failed$/,
+  );
+  assert.match(await seen(page.locator('.history > p').first()), /^4 checks in the last 90 days: 2 complete, 2 incomplete, 0 failed\.$/);
+
+  // The hostile name reached the page as text only: no element, no handler, no dialog came from it.
+  const injected = await page.evaluate(`({
+    img: document.querySelectorAll('img').length,
+    svgWithHandler: document.querySelectorAll('[onload], [onerror]').length,
+    scripts: [...document.scripts].map((s) => s.getAttribute('src')),
+  })`);
+  assert.deepEqual(injected, { img: 0, svgWithHandler: 0, scripts: ['app.js'] });
+  assert.ok(officeName.includes('\\u{202e}'), 'the override shown as an escape, as in the terminal');
+  const file = path.join(SCREENSHOTS, 'synker-status-source-history.png');
+  await page.locator('.history').screenshot({ path: file });
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(refused, []);
+  assert.ok((await stat(file)).size > 10_000, `a real screenshot: ${file}`);
+  t.diagnostic(`screenshot: ${file}`);
 });

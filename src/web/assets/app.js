@@ -555,12 +555,99 @@ const LANES = ['complete', 'differences', 'error'];
 /** The checks a day's mark lists in its title; the rest are counted. */
 const DAY_TITLE_MAX = 12;
 
-function historySection(history) {
-  const scale = timeScale(history.days);
-  const checks = history.checks.filter((c) => Date.parse(c.at) >= scale.start);
-  const tally = { complete: 0, differences: 0, error: 0 };
-  for (const c of checks) tally[c.status] = (tally[c.status] ?? 0) + 1;
-  const said = `${plural(checks.length, 'check')} in the last ${history.days} days: ${formatCount(tally.complete)} complete, ${formatCount(tally.differences)} incomplete, ${formatCount(tally.error)} failed`;
+/**
+ * How each backup machine's line is told apart on a source's charts: a dash pattern and a point's shape (and a
+ * colour, `series-N` in style.css, never alone). Four dashes and five shapes: twenty machines before a pair repeats.
+ */
+const SERIES_DASHES = [null, '8 4', '2 3', '10 3 2 3'];
+const SERIES_SHAPES = ['circle', 'square', 'triangle', 'diamond', 'triangle-down'];
+const SERIES_COLOURS = 4;
+
+function seriesStyle(index) {
+  return {
+    dash: SERIES_DASHES[index % SERIES_DASHES.length],
+    shape: SERIES_SHAPES[index % SERIES_SHAPES.length],
+    cls: `series-${index % SERIES_COLOURS}`,
+  };
+}
+
+/** A point of a line, in its series' shape, about `r` across from its middle. */
+function pointShape(shape, x, y, r = 3.5) {
+  const at = (dx, dy) => `${tenth(x + dx)} ${tenth(y + dy)}`;
+  switch (shape) {
+    case 'square':
+      return svg('rect', { x: tenth(x - r * 0.85), y: tenth(y - r * 0.85), width: tenth(r * 1.7), height: tenth(r * 1.7) });
+    case 'triangle':
+      return svg('path', { d: `M${at(0, -r * 1.2)}L${at(r * 1.1, r * 0.8)}L${at(-r * 1.1, r * 0.8)}Z` });
+    case 'triangle-down':
+      return svg('path', { d: `M${at(0, r * 1.2)}L${at(r * 1.1, -r * 0.8)}L${at(-r * 1.1, -r * 0.8)}Z` });
+    case 'diamond':
+      return svg('path', { d: `M${at(0, -r * 1.3)}L${at(r * 1.3, 0)}L${at(0, r * 1.3)}L${at(-r * 1.3, 0)}Z` });
+    default:
+      return svg('circle', { cx: tenth(x), cy: tenth(y), r });
+  }
+}
+
+/** A series' key: a piece of its line, in its dash, with its point's shape on it; beside its name, never instead of it. */
+function seriesKey(style) {
+  return svg(
+    'svg',
+    { viewBox: '0 0 32 12', class: `series-key ${style.cls}`, 'aria-hidden': 'true' },
+    svg('path', { d: 'M1 6H31', class: 'series', ...(style.dash ? { 'stroke-dasharray': style.dash } : {}) }),
+    withClass(pointShape(style.shape, 16, 6), 'point'),
+  );
+}
+
+function withClass(node, cls) {
+  node.setAttribute('class', cls);
+  return node;
+}
+
+/**
+ * The checks to draw, as series: on a backup folder one, unnamed (its own checks); on a source one per backup
+ * machine that told it (the records' `device`), in the order the folder's backups are listed above, each named by
+ * the name this machine gives it now (else the one its latest record has). A record without a device (written
+ * before records named it) is a series of its own.
+ */
+function historySeries(checks, folder) {
+  if (folder.role !== 'source') return [{ id: null, label: null, style: seriesStyle(0), checks }];
+  const groups = new Map();
+  for (const c of checks) {
+    const id = c.device?.id ?? '';
+    if (!groups.has(id)) groups.set(id, { id, label: null, checks: [] });
+    const group = groups.get(id);
+    group.checks.push(c);
+    if (c.device) group.label = c.device.name ?? c.device.id;
+  }
+  const listed = (folder.backups ?? []).map((b) => b.device?.id);
+  const rank = (id) => (listed.includes(id) ? listed.indexOf(id) : listed.length);
+  const ordered = [...groups.values()].sort((a, b) => rank(a.id) - rank(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return ordered.map((g, i) => {
+    const current = (folder.backups ?? []).find((b) => b.device?.id === g.id)?.device?.name;
+    return {
+      id: g.id,
+      label: current ?? g.label ?? 'a backup machine not named (an older record)',
+      style: seriesStyle(i),
+      checks: g.checks,
+    };
+  });
+}
+
+/** "3 complete, 1 incomplete, 0 failed" of these checks. */
+function tally(checks) {
+  const counts = { complete: 0, differences: 0, error: 0 };
+  for (const c of checks) counts[c.status] = (counts[c.status] ?? 0) + 1;
+  return counts;
+}
+const tallyWords = (counts) =>
+  `${formatCount(counts.complete)} complete, ${formatCount(counts.differences)} incomplete, ${formatCount(counts.error)} failed`;
+
+/**
+ * The marks of these checks: one lane per kind, one mark per day and kind (the number of checks beside it when
+ * more than one: a day of many checks never piles its marks into one spot); its title lists them (up to
+ * DAY_TITLE_MAX, then how many more).
+ */
+function marksChart(checks, scale, said) {
   const laneY = (kind) => 16 + LANES.indexOf(kind) * 22;
   const marks = svg('svg', {
     viewBox: `0 0 ${scale.width} ${LANES.length * 22 + 10}`,
@@ -573,8 +660,6 @@ function historySection(history) {
     marks.append(svg('text', { x: 8, y: laneY(kind) + 4, class: 'label' }, MARK[kind].word));
     marks.append(svg('line', { x1: scale.left, y1: laneY(kind), x2: scale.right, y2: laneY(kind), class: 'axis' }));
   }
-  // One mark per day and kind, with the number of checks beside it when more than one: a day of many checks
-  // never piles its marks into one spot. Its title lists them (up to DAY_TITLE_MAX, then how many more).
   const days = new Map();
   for (const c of checks) {
     const kind = MARK[c.status] ? c.status : 'error';
@@ -624,6 +709,28 @@ function historySection(history) {
       );
     }
   }
+  return marks;
+}
+
+function historySection(history, folder) {
+  const scale = timeScale(history.days);
+  const checks = history.checks.filter((c) => Date.parse(c.at) >= scale.start);
+  const counts = tally(checks);
+  const said = `${plural(checks.length, 'check')} in the last ${history.days} days: ${tallyWords(counts)}`;
+  const series = historySeries(checks, folder);
+  // A source: the marks of each backup machine apart, under its name and its line's key (one machine's failures
+  // never sit in a row with another's checks); a backup folder, or a source no backup told yet: one strip.
+  const strips = series.every((s) => s.label === null)
+    ? [marksChart(checks, scale, said)]
+    : series.map((s) => {
+        const own = `${plural(s.checks.length, 'check')}: ${tallyWords(tally(s.checks))}`;
+        return el(
+          'div',
+          { class: 'device-history', 'data-device': s.id },
+          el('p', { class: 'device-name' }, seriesKey(s.style), ' ', name(s.label), `: ${own}`),
+          marksChart(s.checks, scale, `${printablePath(s.label)}: ${own}`),
+        );
+      });
   const axisLabels = el(
     'p',
     { class: 'axis-labels', 'aria-hidden': 'true' },
@@ -635,17 +742,17 @@ function historySection(history) {
     { class: 'legend' },
     LANES.map((kind) => {
       const key = svg('svg', { viewBox: '0 0 12 12', class: `key mark-${MARK[kind].cls}`, 'aria-hidden': 'true' }, markShape(kind, 6, 6));
-      return el('li', {}, key, ` ${MARK[kind].word}: ${formatCount(tally[kind])}`);
+      return el('li', {}, key, ` ${MARK[kind].word}: ${formatCount(counts[kind])}`);
     }),
   );
   // A failed check compared nothing: it has no number of differences.
-  const compared = checks.filter((c) => c.status !== 'error' && c.differences !== null);
+  const compared = series.map((s) => ({ ...s, checks: s.checks.filter((c) => c.status !== 'error' && c.differences !== null) }));
   return el(
     'section',
     { class: 'history', 'aria-labelledby': 'history-title' },
     el('h2', { id: 'history-title' }, `History: the last ${history.days} days`),
     el('p', {}, `${said}.`),
-    marks,
+    ...strips,
     axisLabels,
     legend,
     lineChart('Differences after each check', compared, (c) => c.differences ?? 0, formatCount, scale),
@@ -657,13 +764,26 @@ function historySection(history) {
 /** A coordinate to a tenth of a pixel (a shorter path; not a number for people: those are units.js's). */
 const tenth = (n) => Math.round(n * 10) / 10;
 
-/** A step line of one number over the days of `scale`, with its highest value written on the axis. */
-function lineChart(title, checks, value, format, scale) {
+/** "at most 1,204, the last 0", or that no check compared the backup. */
+function extremes(checks, value, format) {
+  if (checks.length === 0) return 'no check compared the backup';
+  return `at most ${format(Math.max(...checks.map(value)))}, the last ${format(value(checks.at(-1)))}`;
+}
+
+/**
+ * Step lines of one number over the days of `scale`, one per series (a backup folder: one, unnamed; a source: one
+ * per backup machine, each in its dash and point shape, named in the chart and in the key below it), on one
+ * scale, with the highest value written on the axis.
+ */
+function lineChart(title, series, value, format, scale) {
   const H = 96;
-  const max = Math.max(0, ...checks.map(value));
+  const named = series.some((s) => s.label !== null);
+  const all = series.flatMap((s) => s.checks);
+  const max = Math.max(0, ...all.map(value));
   const y = (v) => H - 12 - (max === 0 ? 0 : (v / max) * (H - 34));
-  const last = checks.at(-1);
-  const said = `${title}: ${checks.length === 0 ? 'no check compared the backup' : `at most ${format(max)}, the last ${format(value(last))}`}`;
+  const said = named
+    ? `${title}: ${series.map((s) => `${printablePath(s.label)}: ${extremes(s.checks, value, format)}`).join('; ')}`
+    : `${title}: ${extremes(all, value, format)}`;
   const chart = svg('svg', {
     viewBox: `0 0 ${scale.width} ${H}`,
     width: scale.width,
@@ -674,27 +794,52 @@ function lineChart(title, checks, value, format, scale) {
   chart.append(svg('line', { x1: scale.left, y1: y(0), x2: scale.right, y2: y(0), class: 'axis' }));
   chart.append(svg('text', { x: 8, y: y(0) + 4, class: 'label' }, format(0)));
   chart.append(svg('text', { x: 8, y: y(max) + 4, class: 'label' }, format(max)));
-  if (checks.length > 0) {
+  // A point per check while they can be told apart; the lines alone beyond that.
+  const withPoints = all.length <= 400;
+  for (const s of series) {
+    if (s.checks.length === 0) continue;
+    const who = s.label === null ? '' : `${printablePath(s.label)}: `;
+    const group = svg('g', {
+      class: `series-line ${s.style.cls}`,
+      ...(s.label === null ? {} : { 'data-device': s.id, 'aria-label': `${printablePath(s.label)}: ${extremes(s.checks, value, format)}` }),
+    });
+    if (s.label !== null) group.append(svg('title', {}, printablePath(s.label)));
     let d = '';
-    for (const c of checks) {
+    for (const c of s.checks) {
       const cx = tenth(scale.x(c.at));
       const cy = tenth(y(value(c)));
       d += d === '' ? `M${cx} ${cy}` : `H${cx}V${cy}`;
     }
     d += `H${tenth(scale.right)}`;
-    chart.append(svg('path', { d, class: 'series' }));
-    // A point per check while they can be told apart; the line alone beyond that.
-    if (checks.length <= 400)
-      for (const c of checks)
-        chart.append(
-          svg(
-            'circle',
-            { cx: scale.x(c.at), cy: y(value(c)), r: 3, class: 'point' },
-            svg('title', {}, `${fullTime(c.at)}: ${format(value(c))}`),
-          ),
+    group.append(svg('path', { d, class: 'series', ...(s.style.dash && named ? { 'stroke-dasharray': s.style.dash } : {}) }));
+    if (withPoints)
+      for (const c of s.checks) {
+        const point = withClass(
+          named ? pointShape(s.style.shape, scale.x(c.at), y(value(c))) : svg('circle', { cx: scale.x(c.at), cy: y(value(c)), r: 3 }),
+          'point',
         );
+        point.append(svg('title', {}, `${fullTime(c.at)}: ${who}${format(value(c))}`));
+        group.append(point);
+      }
+    chart.append(group);
   }
-  return el('figure', { class: 'line-chart' }, el('figcaption', {}, said), chart);
+  const key = named
+    ? el(
+        'ul',
+        { class: 'legend series-legend' },
+        series.map((s) =>
+          el(
+            'li',
+            { 'data-device': s.id },
+            seriesKey(s.style),
+            ' ',
+            name(s.label),
+            s.checks.length === 0 ? ': no check compared the backup' : '',
+          ),
+        ),
+      )
+    : null;
+  return el('figure', { class: 'line-chart' }, el('figcaption', {}, said), chart, key);
 }
 
 async function renderFolder(folderId) {
@@ -708,7 +853,7 @@ async function renderFolder(folderId) {
     el('h1', { id: 'title' }, 'Folder ', name(one.folder.id)),
     card,
     one.folder.role === 'source' ? backupReportsSection(one.folder) : reportSection(one.folder.id, one.lastReport, one.folder.actions),
-    historySection(history),
+    historySection(history, one.folder),
   );
   drawnWidth = chartWidth();
 }
