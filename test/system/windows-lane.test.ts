@@ -348,7 +348,7 @@ test('under Wine, two takers of one lock in one node.exe process hold it in turn
       'await Promise.all([1, 2, 3, 4].map(add));',
       "let busy = 'none';",
       "const first = await acquireLock('lane-test-busy', { purpose: 'the first' });",
-      "await acquireLock('lane-test-busy').catch((err) => (busy = `${err.code} ${err.holder.purpose} ${err.holder.pid === process.pid}`));",
+      "await acquireLock('lane-test-busy').catch((err) => (busy = [err.code, err.holder.purpose, err.holder.pid === process.pid].join(' ')));",
       'await first.release();',
       "console.log(JSON.stringify({ written: JSON.parse(await readFile(file, 'utf8')).sort(), busy }));",
     ].join('\n'),
