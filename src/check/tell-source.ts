@@ -95,11 +95,12 @@ export async function tellSourceUnreached(reach: ReachInput, failed: CheckReport
           older.push(`${label(device)} (${session.remote.software})`);
           return 'elsewhere';
         }
-        return { value: session.remote.name };
+        return { value: label(device) };
       } catch (err) {
         // A backup of the same folder is not its source: on to the next device.
-        if (err instanceof PeerError && err.remote && err.code === 'E_VERDICT_NOT_SOURCE') return 'elsewhere';
-        throw err;
+        if (!(err instanceof PeerError && err.remote && err.code === 'E_VERDICT_NOT_SOURCE')) throw err;
+        log.debug(`${label(device)} holds "${folderId}" as a backup, not as the source`);
+        return 'elsewhere';
       } finally {
         deadline.signal.removeEventListener('abort', close);
         await session.close().catch(() => undefined);

@@ -17,8 +17,9 @@ import { runCheckProcess } from '../../src/schedule/check-process.js';
 import { readHistory } from '../../src/schedule/history.js';
 import type { BackupStatus, StatusReport } from '../../src/schedule/status.js';
 import { AgentState } from '../../src/state/agent-state.js';
+import { writeTree } from '../harness/check-pair.js';
 import { configureCliPair, startCliAgent, type CliAgent } from '../harness/cli-pair.js';
-import { runSynker } from '../harness/synker-cli.js';
+import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
 const FILES: Record<string, string> = { 'a.txt': 'alpha', 'b.txt': 'bravo' };
@@ -203,4 +204,51 @@ test('a backup folder gone while the source cannot be reached (agent stopped, or
   // The failure is this machine's to say, as before: no warning about the source beside it.
   assert.doesNotMatch(stopped.stderr, /^\S+ warn /m);
   assert.deepEqual((await sourceStatus(sourceEnv)).nas, before.nas);
+});
+
+test('a folder shared with another backup too: the device that refuses the verdict as a backup is passed over, and the source is told', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv, backupRoot } = await configureCliPair(dir, FILES);
+  // office holds photos as a backup as well, and shares it with nas.
+  const officeEnv = isolatedEnv(path.join(dir, 'office'));
+  const officeRoot = path.join(dir, 'office-copy');
+  await writeTree(officeRoot, FILES);
+  const idOf = async (env: NodeJS.ProcessEnv): Promise<string> =>
+    /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec((await runSynker(['id'], { env })).stdout)![1]!;
+  const nasId = await idOf(backupEnv);
+  const officeId = await idOf(officeEnv);
+  for (const [env, args] of [
+    [officeEnv, ['trust', nasId, '--name', 'nas']],
+    [officeEnv, ['folder', 'add', 'photos', officeRoot, '--role', 'backup', '--share', 'nas']],
+    [backupEnv, ['trust', officeId, '--name', 'office']],
+    [backupEnv, ['folder', 'share', 'photos', 'office']],
+  ] as const) {
+    const r = await runSynker([...args], { env });
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  const source = await startCliAgent(t, sourceEnv);
+  const office = await startCliAgent(t, officeEnv);
+  // nas tries office first (the first device the folder is shared with), at the addresses in its config.
+  const configFile = path.join(backupEnv.SYNKER_HOME!, 'config', 'config.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as {
+    folders: Array<{ id: string; shareWith: string[] }>;
+    peers: string[];
+  };
+  const photos = config.folders.find((f) => f.id === 'photos')!;
+  photos.shareWith.reverse();
+  assert.equal(photos.shareWith.length, 2);
+  config.peers = [`127.0.0.1:${office.port}`, `127.0.0.1:${source.port}`];
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+
+  await rm(backupRoot, { recursive: true });
+  const absent = await runSynker(['--debug', 'check', 'photos', '--no-discovery', '--no-agent', '--json'], { env: backupEnv });
+  assert.equal(absent.code, 2, absent.stderr);
+  assert.equal((JSON.parse(absent.stdout) as CheckReport).error?.code, 'E_FOLDER_ABSENT');
+  assert.match(absent.stderr, /office \(\S+\) holds "photos" as a backup, not as the source/);
+  assert.match(absent.stderr, /"photos": told laptop \(\S+\) that the check failed before reaching it \(E_FOLDER_ABSENT\)/);
+  assert.match(office.log(), /refused the verdict of nas \(\S+\) on folder "photos": folder "photos" is a backup here, not the source/);
+  const after = await sourceStatus(sourceEnv);
+  assert.deepEqual([after.nas?.verdict, after.nas?.lastAttempt?.error?.code], ['failed', 'E_FOLDER_ABSENT']);
+  const officeStatus = JSON.parse((await runSynker(['status', '--json'], { env: officeEnv })).stdout) as StatusReport;
+  assert.deepEqual(officeStatus.folders.find((f) => f.id === 'photos')?.backups, [], 'office, a backup, kept nothing');
 });
