@@ -122,7 +122,30 @@ async function* only(address: SourceAddress): AsyncGenerator<SourceAddress> {
   yield address;
 }
 
-export async function findSource(input: FindSourceInput): Promise<FoundSource> {
+/**
+ * What a session with one candidate device gave: a value (the search ends
+ * there), or `elsewhere` when the device answered but does not hold the
+ * folder in the role wanted (a backup): on to the next device.
+ */
+export type Reached<T> = { value: T } | 'elsewhere';
+
+/** The connection part of findSource: whom to try, where, and how long (no manifest, no role). */
+export type ReachInput = Omit<FindSourceInput, 'wantRole' | 'requestFiles' | 'scan'>;
+
+/**
+ * The one way a backup reaches the devices that may hold its folder's
+ * source: each candidate device (the folder's, or the one `--peer` names)
+ * at each address the locator yields, the connection pinned to that
+ * device's ID; `visit` does what the caller came for in the session. A value
+ * ends the search (the session is then the caller's: `visit` keeps or closes
+ * it); a SynkerError it throws is one failed attempt (the session is closed)
+ * and the search goes on; when no device gave a value, the attempts become
+ * the one error (no-source.ts). `wantRole` only names the role in that error.
+ */
+export async function reachSource<T>(
+  input: ReachInput & { wantRole?: FolderRole },
+  visit: (session: PeerSession, device: TrustedDevice, where: string) => Promise<Reached<T>>,
+): Promise<T> {
   const { config, folder, identity } = input;
   const explicit = input.peer === undefined ? undefined : peerAsAddress(input.peer);
   const devices = candidateDevices(config, folder, input.peer, explicit);
@@ -156,16 +179,14 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
           timeouts: { handshakeTimeout: input.timeoutMs },
           signal: input.signal,
         });
-        const manifest = session.requestManifest(folder.id, { ...input.scan, ...(input.requestFiles === true ? { files: true } : {}) });
-        const info = await manifest.info;
-        if (info.role !== (input.wantRole ?? 'source')) {
-          log.debug(`${label(device)} at ${where} holds "${folder.id}" as ${info.role}, not as the ${input.wantRole ?? 'source'}`);
+        const reached = await visit(session, device, where);
+        if (reached === 'elsewhere') {
           notSource.push(device);
           await session.close();
           break;
         }
-        log.debug(`source of "${folder.id}": ${label(device)} at ${where} (${address.via})`);
-        return { session, manifest, info, device: { ...device, name: device.name ?? session.remote.name }, address: where };
+        log.debug(`${input.wantRole ?? 'source'} of "${folder.id}": ${label(device)} at ${where} (${address.via})`);
+        return reached.value;
       } catch (err) {
         rethrowIfBug(err);
         if (session !== undefined) await session.close().catch(() => undefined);
@@ -188,5 +209,22 @@ export async function findSource(input: FindSourceInput): Promise<FoundSource> {
     searchedLan,
     lanProblem: searchedLan ? input.locator.lanProblem?.() : undefined,
     peerAddress,
+  });
+}
+
+/** The source of a backup folder (or, with `wantRole`, a peer holding it in that role), its manifest requested in the session. */
+export async function findSource(input: FindSourceInput): Promise<FoundSource> {
+  const wantRole = input.wantRole ?? 'source';
+  return reachSource(input, async (session, device, where) => {
+    const manifest = session.requestManifest(input.folder.id, {
+      ...input.scan,
+      ...(input.requestFiles === true ? { files: true } : {}),
+    });
+    const info = await manifest.info;
+    if (info.role !== wantRole) {
+      log.debug(`${label(device)} at ${where} holds "${input.folder.id}" as ${info.role}, not as the ${wantRole}`);
+      return 'elsewhere';
+    }
+    return { value: { session, manifest, info, device: { ...device, name: device.name ?? session.remote.name }, address: where } };
   });
 }

@@ -15,7 +15,7 @@ import type { Identity } from '../identity/identity.js';
 import type { FolderConfig, SynkerConfig } from '../config/types.js';
 import { diffManifests, type DiffResult } from '../diff/index.js';
 import { DiscoveryLocator } from '../discovery/locator.js';
-import { PeerError, type BackupVerdict, type PeerSession } from '../peer/index.js';
+import type { BackupVerdict, PeerSession } from '../peer/index.js';
 import { SynkerError, rethrowIfBug } from '../base/errors.js';
 import { FEATURE_SCAN_OPTIONS } from '../protocol/index.js';
 import { createLogger } from '../base/log.js';
@@ -24,7 +24,8 @@ import { ScanThread } from '../scan/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import { CheckError } from './errors.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from './folders.js';
-import { findSource, type SourceLocator } from './find-source.js';
+import { findSource, type ReachInput, type SourceLocator } from './find-source.js';
+import { failsTheBackup, tellSource, tellSourceUnreached } from './tell-source.js';
 import { TimedStream } from './timed.js';
 import { VerifiedHashes } from './verified-store.js';
 import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
@@ -49,7 +50,7 @@ export interface CheckOptions {
   verify?: boolean;
   /** No hashing on either side: compare sizes (weaker, documented); the verified hashes are left as they are. */
   sizeOnly?: boolean;
-  /** Reaching the source (default 10 s). */
+  /** Reaching the source (default 10 s); also the bound on telling it of a check that failed before. */
   timeoutMs?: number;
   mtimeToleranceMs?: number | 'auto';
   /** Hashing threads (default: the scanner's). */
@@ -70,7 +71,9 @@ export interface CheckOptions {
    * over the session it ran in (the source agent keeps it for its own
    * `synker status`); undefined: tell nothing. Passed down by who knows who
    * ran it (the schedule, a person). Called with the final report, also
-   * for a check that failed once the source was reached.
+   * for a check that failed once the source was reached, and for one that
+   * failed on the backup folder before (it is absent: the source is then
+   * told in a session of its own, within `timeoutMs`; tell-source.ts).
    */
   verdictFor?: ((report: CheckReport) => BackupVerdict | undefined) | undefined;
   /**
@@ -125,33 +128,6 @@ export async function checkFolders(
   }
 }
 
-/**
- * Tells the source what the check found, over the session it ran in. Best
- * effort: the check's result stands whatever happens here (an older source
- * that does not keep verdicts, one that refuses, a session that broke), and
- * a failure to tell is logged, never reported as the check's.
- */
-async function tellSource(
-  session: PeerSession,
-  report: CheckReport,
-  verdictFor: ((report: CheckReport) => BackupVerdict | undefined) | undefined,
-): Promise<void> {
-  const verdict = verdictFor?.(report);
-  if (verdict === undefined) return;
-  try {
-    if (await session.tellVerdict(verdict)) log.debug(`"${report.folderId}": told ${session.remote.name} the verdict (${verdict.status})`);
-    else log.debug(`"${report.folderId}": ${session.remote.name} (${session.remote.software}) keeps no verdicts of its backups`);
-  } catch (err) {
-    rethrowIfBug(err);
-    const code = err instanceof SynkerError ? `${err.code} ` : '';
-    // A refusal is news; a session that broke (the check then failed on it, and says so) is not.
-    (err instanceof PeerError && err.remote ? log.warn : log.debug).call(
-      log,
-      `could not tell ${session.remote.name} what the check of "${report.folderId}" found: ${code}${(err as Error).message}`,
-    );
-  }
-}
-
 /** Checks one backup folder against its source. Never throws a SynkerError: failures are reports with exit code 2. */
 export async function checkFolder(env: CheckEnvironment, folder: FolderConfig, options: CheckOptions = {}): Promise<CheckReport> {
   const startedAt = new Date();
@@ -164,9 +140,28 @@ export async function checkFolder(env: CheckEnvironment, folder: FolderConfig, o
     if (!(err instanceof SynkerError)) throw err;
     log.debug(`check of "${folder.id}" failed: ${err.code} ${err.message}`);
     const failed = buildFailedReport({ folderId: folder.id, startedAt, finishedAt: new Date(), source, backup, error: err });
-    await options.record?.(failed);
+    // Failed before the source was reached, on the backup folder itself (an unmounted disk): the source hears
+    // of the attempt too, in a session of its own, while it is recorded here (tell-source.ts says which failures).
+    const tell =
+      source.deviceId === null && failsTheBackup(err)
+        ? tellSourceUnreached(reachOf(env, folder, options), failed, options.verdictFor)
+        : undefined;
+    await Promise.all([tell, options.record?.(failed)]);
     return failed;
   }
+}
+
+/** How this check reaches the source (findSource's input without the manifest's part). */
+function reachOf(env: CheckEnvironment, folder: FolderConfig, options: CheckOptions): ReachInput {
+  return {
+    config: env.config,
+    folder,
+    identity: env.identity,
+    locator: env.locator,
+    peer: options.peer,
+    timeoutMs: options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+    signal: options.signal,
+  };
 }
 
 async function runLocked(
@@ -195,12 +190,7 @@ async function runLocked(
   const scanThread = new ScanThread();
   try {
     const found = await findSource({
-      config: env.config,
-      folder,
-      identity: env.identity,
-      locator: env.locator,
-      peer: options.peer,
-      timeoutMs: options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      ...reachOf(env, folder, options),
       requestFiles: options.fetchFiles === true,
       scan: { ...(verify ? { verify: true } : {}), ...(sizeOnly ? { hash: false } : {}) },
       signal: options.signal,
