@@ -153,7 +153,17 @@ function findWholeFolders(differences: readonly Difference[]): Found[] {
       }
     }
     if (mayStart(d))
-      stack.push({ record: d, index: i, whole: true, files: 0, entries: 0, bytes: 0, agree: true, changedOn: undefined, mark: found.length });
+      stack.push({
+        record: d,
+        index: i,
+        whole: true,
+        files: 0,
+        entries: 0,
+        bytes: 0,
+        agree: true,
+        changedOn: undefined,
+        mark: found.length,
+      });
   }
   while (stack.length > 0) close(differences.length);
   return found;

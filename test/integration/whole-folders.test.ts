@@ -96,7 +96,7 @@ test('150 folders missing on the backup: one line each in the terminal, one item
   );
   const all = await runSynker(['check', 'photos', ...peer, '--all'], { env: pair.backupEnv });
   assert.equal(all.stdout.split('\n').filter((l) => /whole folder, 10 files/.test(l)).length, FOLDERS);
-  assert.match(all.stdout, /\n {2}trip\/day2\.jpg {2}7 B\n {2}trip\/day3\.jpg {2}9 B\n/, "a folder the backup has lists what it lacks");
+  assert.match(all.stdout, /\n {2}trip\/day2\.jpg {2}7 B\n {2}trip\/day3\.jpg {2}9 B\n/, 'a folder the backup has lists what it lacks');
 
   // --json: every file still a difference of its own, the folders named beside them.
   const json = await runSynker(['check', 'photos', ...peer, '--json'], { env: pair.backupEnv });
@@ -112,7 +112,14 @@ test('150 folders missing on the backup: one line each in the terminal, one item
     bytes: report.differences.filter((d) => d.path.startsWith('albums/000/')).reduce((n, d) => n + d.bytes, 0),
     failing: true,
   });
-  assert.deepEqual(report.wholeFolders![FOLDERS], { category: 'extra', path: 'old stuff', fileCount: 2, entries: 3, bytes: 3, failing: false });
+  assert.deepEqual(report.wholeFolders![FOLDERS], {
+    category: 'extra',
+    path: 'old stuff',
+    fileCount: 2,
+    entries: 3,
+    bytes: 3,
+    failing: false,
+  });
   assert.ok(json.stdout.indexOf('"wholeFolders"') < json.stdout.indexOf('"differences":['), 'the short list comes first');
 
   // The page's API: the last report the check left, a whole folder one item against the cap of 1,000.
@@ -149,7 +156,11 @@ test('150 folders missing on the backup: one line each in the terminal, one item
   const synced = JSON.parse(sync.stdout) as { check: CheckReport; plan: { totals: { pullFiles: number } } };
   assert.equal(synced.plan.totals.pullFiles, FOLDERS * FILES_PER_FOLDER + 2, 'the plan pulls every file');
   assert.equal(synced.check.sync!.fixed.pulledFiles, FOLDERS * FILES_PER_FOLDER + 2);
-  assert.deepEqual(synced.check.sync!.remaining.wholeFolders, [report.wholeFolders![FOLDERS]], 'the extra folder stays, kept without --delete');
+  assert.deepEqual(
+    synced.check.sync!.remaining.wholeFolders,
+    [report.wholeFolders![FOLDERS]],
+    'the extra folder stays, kept without --delete',
+  );
   const after = await runSynker(['check', 'photos', ...peer], { env: pair.backupEnv });
   assert.equal(after.code, 0, after.stdout + after.stderr);
 });

@@ -114,8 +114,20 @@ test('the root is never a whole folder: a backup that lacks everything lists the
     ],
   );
   // Even a record of the root itself, were one ever made, starts nothing.
-  const root: Difference = { category: 'missing', path: '', source: { type: 'dir', size: 0, mtime: 0, mode: 0o755 }, bytes: 0, failing: true };
-  const x: Difference = { category: 'missing', path: 'x', source: { type: 'file', size: 1, mtime: 0, mode: 0o644 }, bytes: 1, failing: true };
+  const root: Difference = {
+    category: 'missing',
+    path: '',
+    source: { type: 'dir', size: 0, mtime: 0, mode: 0o755 },
+    bytes: 0,
+    failing: true,
+  };
+  const x: Difference = {
+    category: 'missing',
+    path: 'x',
+    source: { type: 'file', size: 1, mtime: 0, mode: 0o644 },
+    bytes: 1,
+    failing: true,
+  };
   assert.deepEqual(wholeFolders([root, x]), []);
   // An empty folder missing is a folder, not a whole folder of nothing.
   const empty = await reportOf([dir('empty')], []);
@@ -125,10 +137,7 @@ test('the root is never a whole folder: a backup that lacks everything lists the
 
 test('anything inside told otherwise keeps the folder open: a file moved out, an unreadable entry, a name the backup cannot store', async () => {
   // moved: f0000's content is on the backup elsewhere; the sub-folder without it is still whole.
-  const movedOut = await reportOf(
-    [...folderOf('old', 2), ...folderOf('old/inner', 2)],
-    [file('f-moved', 'old 0', { size: 10 })],
-  );
+  const movedOut = await reportOf([...folderOf('old', 2), ...folderOf('old/inner', 2)], [file('f-moved', 'old 0', { size: 10 })]);
   assert.deepEqual(
     movedOut.wholeFolders!.map((f) => f.path),
     ['old/inner'],
@@ -184,12 +193,21 @@ test('names with hostile characters: the whole folder line is escaped in the ter
     const text = terminal(report, all);
     assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f\u202e]/, 'no control or bidi character but the line breaks');
     assert.doesNotMatch(text, /^folder "photos": backup complete/m, 'no forged line');
-    assert.match(text, /\n {2}a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder "photos": backup complete<img src=x onerror=alert\(1\)>\/ {2}whole folder, 3 files, 30 B\n/);
+    assert.match(
+      text,
+      /\n {2}a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder "photos": backup complete<img src=x onerror=alert\(1\)>\/ {2}whole folder, 3 files, 30 B\n/,
+    );
   }
   const mail = renderReportEmail(report, CTX);
-  assert.match(mail.text, /\n {2}a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder "photos": backup complete<img src=x onerror=alert\(1\)>\/ {2}\(whole folder, 3 files, 30 B\)\n/);
+  assert.match(
+    mail.text,
+    /\n {2}a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder "photos": backup complete<img src=x onerror=alert\(1\)>\/ {2}\(whole folder, 3 files, 30 B\)\n/,
+  );
   assert.doesNotMatch(mail.html, /<img/);
-  assert.match(mail.html, /a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder &quot;photos&quot;: backup complete&lt;img src=x onerror=alert\(1\)&gt;\//);
+  assert.match(
+    mail.html,
+    /a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder &quot;photos&quot;: backup complete&lt;img src=x onerror=alert\(1\)&gt;\//,
+  );
   const last = lastReportOf(report, summarizeReport(report), 'manual-check');
   assert.deepEqual(last.categories[0]!.items, [{ path: name, kind: 'dir', size: 30, files: 3, detail: 'whole folder, 3 files, 30 B' }]);
 });
@@ -200,10 +218,20 @@ test('150 folders of 1,000 files missing: 150 lines in the terminal and the e-ma
   const report = await reportOf([dir('albums'), ...source], [dir('albums'), file('readme.txt', 'r')]);
   assert.equal(report.differences.length, 150 * 1_001);
   assert.equal(report.wholeFolders!.length, 150);
-  assert.deepEqual(report.wholeFolders![0], { category: 'missing', path: 'albums/000', fileCount: 1_000, entries: 1_000, bytes: 20_000, failing: true });
+  assert.deepEqual(report.wholeFolders![0], {
+    category: 'missing',
+    path: 'albums/000',
+    fileCount: 1_000,
+    entries: 1_000,
+    bytes: 20_000,
+    failing: true,
+  });
 
   const text = terminal(report);
-  assert.match(text, /\nMissing on backup \(150,150\) - 150 whole folders, one line each \(--json lists every file\)\n {2}albums\/\n {4}000\/ {2}whole folder, 1,000 files, 20 KiB\n/);
+  assert.match(
+    text,
+    /\nMissing on backup \(150,150\) - 150 whole folders, one line each \(--json lists every file\)\n {2}albums\/\n {4}000\/ {2}whole folder, 1,000 files, 20 KiB\n/,
+  );
   assert.match(text, /\n {4}019\/ {2}whole folder, 1,000 files, 20 KiB\n {2}\.\.\. and 130 more \(use --all to list them\)\n/);
   const all = terminal(report, true);
   assert.equal(all.split('\n').filter((l) => l.includes('whole folder, 1,000 files')).length, 150);
