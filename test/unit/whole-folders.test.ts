@@ -16,6 +16,7 @@ import { renderTerminal } from '../../src/report/terminal.js';
 import { listedDifferences, wholeFolders } from '../../src/report/whole-folders.js';
 import { summarizeReport } from '../../src/schedule/check-process.js';
 import { LAST_REPORT_ITEMS, lastReportOf } from '../../src/schedule/last-report.js';
+import { renderKeptReportEmail } from '../../src/schedule/resend-report.js';
 import { buildSyncReport } from '../../src/sync/sync-report.js';
 import { dir, file, link, stream, unreadable } from '../harness/manifest.js';
 
@@ -257,6 +258,20 @@ test('150 folders of 1,000 files missing: 150 lines in the terminal and the e-ma
     files: 1_000,
     detail: 'whole folder, 1,000 files, 20 KiB',
   });
+
+  // "Send the report again" mails what the page keeps: the 150 folders, nothing said to be left out.
+  const again = renderKeptReportEmail(last, CTX);
+  assert.equal(again.text.split('\n').filter((l) => /^ {2}albums\/\d{3}\/ {2}whole folder, 1,000 files, 20 KiB$/.test(l)).length, 150);
+  assert.doesNotMatch(again.text, /more|not listed here/);
+  // Cut by its own budget of rows: what it leaves out is counted in items, a whole folder one.
+  const many = lastReportOf(
+    await reportOf(Array.from({ length: 400 }, (_, f) => folderOf(`many/${String(f).padStart(3, '0')}`, 2)).flat(), []),
+    summarizeReport(report),
+    'manual-check',
+  );
+  const cut = renderKeptReportEmail(many, CTX);
+  assert.match(cut.text, /\n {2}and 100 more\n/);
+  assert.match(cut.text, /\n100 items \(a folder missing with everything in it is one\) not listed here: /);
 
   // What a sync leaves says the same of what is left (here: it did nothing).
   const sync = buildSyncReport(report.differences, undefined);
