@@ -15,6 +15,7 @@ import { backupName, sourceName, type EmailContext } from './context.js';
 import { formatDate } from './dates.js';
 import { COLORS, FONT, MONO, callout, dataTable, escapeHtml, page, paragraph, type Rendered } from './html.js';
 import { allocateRows, isSuspicious, pathOf } from './rows.js';
+import { listedCounts, listedDifferences, type ListedDifference } from '../report/whole-folders.js';
 import { csvAttachment } from './csv.js';
 
 /** Text + HTML together stay below this (Gmail clips a message body at 102 KB). */
@@ -94,6 +95,7 @@ export interface BodyParts {
 
 function renderReportBody(
   report: CheckReport,
+  listed: readonly ListedDifference[],
   ctx: EmailContext,
   rowLimit: number,
   banner: { color: string; text: string },
@@ -101,9 +103,10 @@ function renderReportBody(
   attachment: () => string,
   parts: BodyParts = {},
 ): Rendered {
-  const shown = allocateRows(report, rowLimit);
+  const shown = allocateRows(listed, rowLimit);
   const shownCount = [...shown.values()].reduce((n, list) => n + list.length, 0);
-  const truncated = shownCount < report.differences.length;
+  const truncated = shownCount < listed.length;
+  const listedCount = listedCounts(listed);
   // Only a cut list needs the attachment (and its name): a short report never builds the CSV.
   const attachmentName = truncated ? attachment() : '';
   const text: string[] = [];
@@ -194,14 +197,21 @@ function renderReportBody(
   }
 
   if (truncated) {
-    const note = `This message lists ${formatCount(shownCount)} of ${formatCount(report.differences.length)} differences; the full list is attached (${attachmentName}).`;
+    const note =
+      listed.length === report.differences.length
+        ? `This message lists ${formatCount(shownCount)} of ${formatCount(report.differences.length)} differences; the full list is attached (${attachmentName}).`
+        : `This message lists ${formatCount(shownCount)} of ${formatCount(listed.length)} lines (a whole folder is one line); every one of the ${formatCount(report.differences.length)} differences is in the attached list (${attachmentName}).`;
     text.push(note, '');
     html.push(paragraph(escapeHtml(note), `color:${COLORS.muted};`));
   }
 
   for (const [category, list] of shown) {
-    const total = report.summary.byCategory[category].count;
-    const title = `${CATEGORY_TITLES[category]} (${formatCount(total)})`;
+    // The title counts every difference, as the summary does; the rows count a whole folder as one.
+    const total = listedCount.get(category) ?? 0;
+    const folders = list.some((d) => d.wholeFolder !== undefined)
+      ? listed.reduce((n, d) => (d.category === category && d.wholeFolder !== undefined ? n + 1 : n), 0)
+      : 0;
+    const title = `${CATEGORY_TITLES[category]} (${formatCount(report.summary.byCategory[category].count)})${folders > 0 ? `: ${plural(folders, 'whole folder')}, one line each` : ''}`;
     text.push(title);
     const items: string[] = [];
     for (const d of list) {
@@ -243,12 +253,12 @@ export function bannerFor(report: CheckReport): { color: string; text: string } 
 }
 
 /** Fits the body into BODY_BUDGET by listing fewer rows; the CSV carries the rest. */
-function fitted(report: CheckReport, render: (rows: number) => Rendered): { body: Rendered; complete: boolean } {
-  let rows = Math.min(MAX_ROWS, report.differences.length);
+function fitted(lines: number, render: (rows: number) => Rendered): { body: Rendered; complete: boolean } {
+  let rows = Math.min(MAX_ROWS, lines);
   for (;;) {
     const body = render(rows);
     const size = Buffer.byteLength(body.text) + Buffer.byteLength(body.html);
-    if (size <= BODY_BUDGET || rows === 0) return { body, complete: rows >= report.differences.length };
+    if (size <= BODY_BUDGET || rows === 0) return { body, complete: rows >= lines };
     rows = Math.floor(rows * Math.min(0.8, BODY_BUDGET / size));
   }
 }
@@ -268,6 +278,10 @@ export function reportMessage(
 ): MailContent {
   let attachment: MailAttachment | undefined;
   const csv = (): MailAttachment => (attachment ??= csvAttachment(report));
-  const { body, complete } = fitted(report, (rows) => renderReportBody(report, ctx, rows, banner, intro, () => csv().filename, parts));
+  // A folder missing with everything in it is one row (report/whole-folders.ts); the CSV lists every difference.
+  const listed = listedDifferences(report.differences);
+  const { body, complete } = fitted(listed.length, (rows) =>
+    renderReportBody(report, listed, ctx, rows, banner, intro, () => csv().filename, parts),
+  );
   return withAttachment(body, complete, subject, csv);
 }

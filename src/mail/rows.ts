@@ -3,14 +3,15 @@
  * source changes first, then the rows shared round-robin among categories.
  */
 import { CATEGORIES, type Category, type Difference } from '../diff/index.js';
-import type { CheckReport } from '../report/model.js';
+import type { ListedDifference } from '../report/whole-folders.js';
 import { printablePath } from '../base/printable.js';
 
-export function pathOf(d: Difference): string {
+export function pathOf(d: ListedDifference): string {
   // Read as a rename, old name first: where the backup has it → what the source calls it now.
   if (d.newPath !== undefined) return `${printablePath(d.newPath)} → ${printablePath(d.path)}`;
   if (d.otherPath !== undefined) return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath)}`;
-  return printablePath(d.path);
+  // A whole folder (report/whole-folders.ts) stands for what is inside it, as the terminal writes it.
+  return d.wholeFolder !== undefined ? `${printablePath(d.path)}/` : printablePath(d.path);
 }
 
 export function isSuspicious(d: Difference): boolean {
@@ -20,14 +21,15 @@ export function isSuspicious(d: Difference): boolean {
 /**
  * Shares `limit` rows among categories: suspicious source changes first, each
  * at the top of its category, then round-robin, so a flood in one category
- * does not hide the others.
+ * does not hide the others. `items`: the differences as the lists show them
+ * (report/whole-folders.ts listedDifferences: a whole folder is one row).
  */
-export function allocateRows(report: CheckReport, limit: number): Map<Category, Difference[]> {
-  const groups = new Map<Category, Difference[]>();
+export function allocateRows(items: readonly ListedDifference[], limit: number): Map<Category, ListedDifference[]> {
+  const groups = new Map<Category, ListedDifference[]>();
   for (const category of CATEGORIES) groups.set(category, []);
-  for (const d of report.differences) if (isSuspicious(d)) groups.get(d.category)!.push(d);
-  for (const d of report.differences) if (!isSuspicious(d)) groups.get(d.category)!.push(d);
-  const shown = new Map<Category, Difference[]>();
+  for (const d of items) if (isSuspicious(d)) groups.get(d.category)!.push(d);
+  for (const d of items) if (!isSuspicious(d)) groups.get(d.category)!.push(d);
+  const shown = new Map<Category, ListedDifference[]>();
   const taken = new Map<Category, number>(CATEGORIES.map((c) => [c, 0]));
   let left = limit;
   for (const category of CATEGORIES) {

@@ -20,6 +20,7 @@ import {
   type SpecialModes,
 } from '../diff/index.js';
 import { SYNKER_VERSION } from '../base/version.js';
+import { wholeFolders, type WholeFolder } from './whole-folders.js';
 
 export const REPORT_SCHEMA = 'synker/check-report';
 export const REPORT_VERSION = 1;
@@ -97,6 +98,12 @@ export interface CheckReport {
   summary: ReportSummary;
   /** Every difference, in manifest order of `path`. */
   differences: Difference[];
+  /**
+   * The folders missing on the backup (or only on it) with everything inside, outermost only: how the
+   * terminal, the e-mail and the page list them, one line each (report/whole-folders.ts). Their files
+   * stay in `differences`. Absent from reports of versions before it.
+   */
+  wholeFolders?: WholeFolder[];
   /** Why the check could not be done (exit code 2); null when it ran. */
   error: ReportError | null;
   /** What a sync did after this check (`synker sync`, the agent's scheduled sync); null for a check alone. */
@@ -144,7 +151,14 @@ export interface SyncReport {
   /** What the backup holds after the run (the backup line's counts after a sync); null when nothing ran. */
   backupTotals: SideTotals | null;
   /** The check's differences the sync did not resolve, in manifest order, with their counts. */
-  remaining: { failing: number; failingBytes: number; byCategory: Record<Category, CategoryTotal>; differences: Difference[] };
+  remaining: {
+    failing: number;
+    failingBytes: number;
+    byCategory: Record<Category, CategoryTotal>;
+    differences: Difference[];
+    /** As the report's `wholeFolders`, of these differences. */
+    wholeFolders?: WholeFolder[];
+  };
   /** True when the sync ran to the end and nothing failing remains (verdictOf: extras never fail). */
   complete: boolean;
 }
@@ -278,6 +292,8 @@ export function buildReport(input: ReportInput): CheckReport {
     complete: exitCode === CHECK_EXIT.complete,
     exitCode,
     summary: summarize(input.diff.differences, input.diff.matchedFiles, input.diff.sizeMatchedFiles, input.diff.specialModes),
+    // Before the differences: a reader of the JSON as a stream meets the short list first.
+    wholeFolders: wholeFolders(input.diff.differences),
     differences: input.diff.differences,
     error: null,
     sync: null,
@@ -308,6 +324,7 @@ export function buildFailedReport(input: FailedReportInput): CheckReport {
     complete: false,
     exitCode: CHECK_EXIT.error,
     summary: summarize([], 0),
+    wholeFolders: [],
     differences: [],
     error: { code: input.error.code, message: input.error.message, hint: input.error.hint ?? null },
     sync: null,

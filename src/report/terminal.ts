@@ -12,6 +12,7 @@ import type { Category, Difference } from '../diff/index.js';
 import { shortDeviceId } from '../identity/device-id.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type BackupVerdict, type CheckReport, type PeerReport, type SyncReport } from './model.js';
 import { printablePath, printableText } from '../base/printable.js';
+import { listedDifferences, type ListedDifference } from './whole-folders.js';
 import { formatBytes, formatCount, plural, sizesApart, withSize } from '../base/units.js';
 import {
   CATEGORY_LABELS,
@@ -90,11 +91,14 @@ export function renderTerminal(report: CheckReport, options: TerminalOptions): s
 
 function differenceSections(differences: readonly Difference[], limit: number, p: Palette): string[] {
   const lines: string[] = [];
+  // A folder missing with everything in it is one line (report/whole-folders.ts); the titles count every difference.
+  const listed = listedDifferences(differences);
   for (const category of REPORT_CATEGORY_ORDER) {
-    const items = differences.filter((d) => d.category === category);
+    const items = listed.filter((d) => d.category === category);
     if (items.length === 0) continue;
+    const total = listed === differences ? items.length : differences.reduce((n, d) => (d.category === category ? n + 1 : n), 0);
     lines.push('');
-    append(lines, section(category, items, limit, p));
+    append(lines, section(category, items, total, limit, p));
   }
   return lines;
 }
@@ -290,14 +294,19 @@ function summaryTable(report: CheckReport, p: Palette): string[] {
 }
 
 /** The entry's name (and where it went), escaped: a name from disk must not forge or disguise a line. */
-function pathOf(d: Difference): string {
+function pathOf(d: ListedDifference): string {
   // Two names on one side are not a rename: the same notation as the e-mail.
   if (d.clash === 'within') return `${printablePath(d.path)} ≠ ${printablePath(d.otherPath!)}`;
   // Read as a rename, old name first: where the backup has it -> what the source calls it now.
   const old = d.newPath ?? (d.clash === 'case' ? d.otherPath : undefined);
-  const suffix = d.category === 'moved' && d.fileCount !== undefined ? '/' : '';
+  const suffix = folderSuffix(d);
   const now = printablePath(d.path) + suffix;
   return old === undefined ? now : `${printablePath(old)}${suffix} -> ${now}`;
+}
+
+/** `/` after a name that stands for a folder and what is inside it (a moved folder, a whole folder). */
+function folderSuffix(d: ListedDifference): string {
+  return (d.category === 'moved' && d.fileCount !== undefined) || d.wholeFolder !== undefined ? '/' : '';
 }
 
 /** What a person should know about a whole category, after its title. */
@@ -306,10 +315,17 @@ const SECTION_NOTES: Partial<Record<Category, string>> = {
     " - verified before, now left out by the source's .synkerignore: undo the rule on the source, or remove these files from the backup if leaving them out is meant",
 };
 
-/** One category: entries grouped under their folder when a folder holds several. */
-function section(category: Category, items: Difference[], limit: number, p: Palette): string[] {
-  const note = items.every((d) => !d.failing) ? p.dim(' - listed, does not fail the check') : (SECTION_NOTES[category] ?? '');
-  const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(items.length)})`) + note];
+/**
+ * One category: entries grouped under their folder when a folder holds several. `items` as the lists
+ * show them (a whole folder is one); `total`: the category's differences, as the summary counts them.
+ */
+function section(category: Category, items: ListedDifference[], total: number, limit: number, p: Palette): string[] {
+  const notes = [items.every((d) => !d.failing) ? 'listed, does not fail the check' : ''];
+  const folders = items.reduce((n, d) => (d.wholeFolder !== undefined ? n + 1 : n), 0);
+  if (folders > 0) notes.push(`${plural(folders, 'whole folder')}, one line each (--json lists every file)`);
+  const said = notes.filter((x) => x !== '').join('; ');
+  const note = said !== '' ? p.dim(` - ${said}`) : (SECTION_NOTES[category] ?? '');
+  const lines = [p.bold(`${CATEGORY_TITLES[category]} (${formatCount(total)})`) + note];
   // Flagged entries first, so cutting the list never hides one.
   const shown = [...items.filter(flagged), ...items.filter((d) => !flagged(d))].slice(0, limit);
   for (let i = 0; i < shown.length; ) {
@@ -319,7 +335,7 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
       j++;
     if (j - i >= 3 && folder !== '') {
       lines.push(`  ${printablePath(folder)}/`);
-      for (const d of shown.slice(i, j)) lines.push(`    ${line(baseName(pathOf(d)), d, p)}`);
+      for (const d of shown.slice(i, j)) lines.push(`    ${line(printablePath(baseName(d.path)) + folderSuffix(d), d, p)}`);
     } else {
       // Not grouped (the folder root, or fewer than 3): each on its own line. The whole run is written at
       // once, so a run is scanned once (one step at a time, 150,000 entries at the root took minutes).
@@ -331,7 +347,7 @@ function section(category: Category, items: Difference[], limit: number, p: Pale
   return lines;
 }
 
-function line(path: string, d: Difference, p: Palette): string {
+function line(path: string, d: ListedDifference, p: Palette): string {
   const detail = describeDifference(d);
   if (flagged(d)) return `${p.bad('!')} ${path}  ${p.bad(detail)}`;
   return detail === '' ? path : `${path}  ${p.dim(detail)}`;

@@ -6,6 +6,7 @@ import type { Category, Difference, Side, Verdict } from '../diff/index.js';
 import type { CheckReport, SyncReport } from './model.js';
 import { formatBytes, formatCount, plural, sizesApart } from '../base/units.js';
 import { printablePath, printableTarget } from '../base/printable.js';
+import type { ListedDifference, WholeFolder } from './whole-folders.js';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   missing: 'Missing on backup',
@@ -49,14 +50,24 @@ function modeDigits(mode: number): string {
 
 const TYPE_WORDS = { file: 'file', dir: 'folder', symlink: 'symlink', error: 'unreadable entry' } as const;
 
-/** One line of detail about a difference, without its path. */
-export function describeDifference(d: Difference): string {
+/** What a whole folder (report/whole-folders.ts) holds: "whole folder, 1,204 files, 3.2 GiB". */
+export function wholeFolderWords(folder: WholeFolder): string {
+  if (folder.fileCount === 0) return `whole folder, ${plural(folder.entries, 'entry', 'entries')}, no files`;
+  return `whole folder, ${plural(folder.fileCount, 'file')}, ${formatBytes(folder.bytes)}`;
+}
+
+/** One line of detail about a difference (or a whole folder, as the lists show one), without its path. */
+export function describeDifference(d: ListedDifference): string {
   const parts: string[] = [];
   const s = d.source;
   const b = d.backup;
   switch (d.category) {
     case 'missing':
     case 'extra': {
+      if (d.wholeFolder !== undefined) {
+        parts.push(wholeFolderWords(d.wholeFolder));
+        break;
+      }
       const facts = (s ?? b)!;
       parts.push(facts.type === 'file' ? formatBytes(facts.size) : TYPE_WORDS[facts.type]);
       if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);

@@ -6,7 +6,10 @@
  * order (REPORT_CATEGORY_ORDER), with their words (report/words.ts), counts
  * and bytes, and up to LAST_REPORT_ITEMS items per category, the flagged ones
  * (suspicious, silent changes) first as the terminal lists them, so the cut
- * never hides one; `more` says how many were left out. After a real sync the
+ * never hides one; `more` says how many were left out. A folder missing on
+ * the backup with everything in it is one item, as the terminal and the
+ * e-mail list it (report/whole-folders.ts): 150 such folders are 150 items,
+ * not the first 1,000 files of one of them. After a real sync the
  * differences are those it left (verdictOf), as the terminal shows them.
  * Names are kept as they are: whoever shows one escapes it the way every
  * report does (base/printable.ts; the page has its copy of that module).
@@ -24,6 +27,7 @@ import type { Category, Difference } from '../diff/index.js';
 import { historyDir } from '../dirs/data-files.js';
 import { REPORT_CATEGORY_ORDER, verdictOf, type CheckReport } from '../report/model.js';
 import { CATEGORY_LABELS, CATEGORY_TITLES, describeDifference } from '../report/words.js';
+import { listedCounts, listedDifferences, type ListedDifference } from '../report/whole-folders.js';
 import { historyName, migrateHistoryNames } from './history.js';
 import type { CheckResultSummary, CheckStatus, VerifiedBy } from './state.js';
 
@@ -36,8 +40,10 @@ export interface LastReportItem {
   path: string;
   /** `file`, `dir`, `symlink`, or `error` (an entry that could not be read). */
   kind: string;
-  /** Bytes concerned (a file's size; a moved folder's total). */
+  /** Bytes concerned (a file's size; a moved or whole folder's total). */
   size?: number;
+  /** A folder that stands for what is inside it (a whole folder missing or only on the backup, a moved folder): its files. */
+  files?: number;
   /** The report's line about it (report/words.ts describeDifference), names in it escaped for a terminal. */
   detail?: string;
   /** The other name: where the backup has it (moved, case clash), or the colliding name on the same side. */
@@ -56,7 +62,7 @@ export interface LastReportCategory {
   count: number;
   bytes: number;
   items: LastReportItem[];
-  /** Items left out (count - items.length). */
+  /** Items left out (a whole folder is one item, so `count` may be more than items + more). */
   more: number;
 }
 
@@ -102,16 +108,18 @@ function flagged(d: Difference): boolean {
   return d.changedOn === 'source-suspicious' || d.silentChange !== undefined;
 }
 
-function itemOf(d: Difference): LastReportItem {
+function itemOf(d: ListedDifference): LastReportItem {
   const facts = d.source ?? d.backup;
-  const kind = d.category === 'moved' && d.fileCount !== undefined ? 'dir' : (facts?.type ?? 'file');
+  const folder = (d.category === 'moved' && d.fileCount !== undefined) || d.wholeFolder !== undefined;
+  const kind = folder ? 'dir' : (facts?.type ?? 'file');
   const other = d.newPath ?? d.otherPath;
   const detail = describeDifference(d);
   return {
     path: d.path,
     kind,
-    // A file's size, a moved folder's total (a folder alone has none).
+    // A file's size, a moved or whole folder's total (a folder alone has none).
     ...(kind === 'file' || d.fileCount !== undefined ? { size: d.bytes } : {}),
+    ...(folder ? { files: d.fileCount! } : {}),
     ...(detail !== '' ? { detail } : {}),
     ...(other !== undefined ? { otherPath: other } : {}),
     ...(flagged(d) ? { flagged: true } : {}),
@@ -124,13 +132,18 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
   const afterSync = verdict.after === 'sync';
   const differences = afterSync && report.sync !== null ? report.sync.remaining.differences : report.differences;
   // One pass over what may be hundreds of thousands of differences: flagged first, then the rest, each capped.
-  const firsts = new Map<Category, Difference[]>();
-  const rests = new Map<Category, Difference[]>();
+  const firsts = new Map<Category, ListedDifference[]>();
+  const rests = new Map<Category, ListedDifference[]>();
   const failing = new Set<Category>();
   const counted = new Map<Category, number>();
   for (const d of differences) {
     counted.set(d.category, (counted.get(d.category) ?? 0) + 1);
     if (d.failing) failing.add(d.category);
+  }
+  // A whole folder is one item (report/whole-folders.ts): the cap and `more` count items, `count` differences.
+  const listed = listedDifferences(differences);
+  const items = listedCounts(listed);
+  for (const d of listed) {
     const bucket = flagged(d) ? firsts : rests;
     let list = bucket.get(d.category);
     if (list === undefined) {
@@ -152,7 +165,7 @@ export function lastReportOf(report: CheckReport, summary: CheckResultSummary, b
       count,
       bytes: verdict.byCategory[category]?.bytes ?? 0,
       items: shown.map(itemOf),
-      more: count - shown.length,
+      more: (items.get(category) ?? 0) - shown.length,
     });
   }
   const compared = summary.status !== 'error';

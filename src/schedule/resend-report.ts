@@ -48,13 +48,17 @@ export function renderKeptReportEmail(last: LastReport, ctx: EmailContext): Mail
   }
   let budget = RESEND_ROWS;
   let leftOut = 0;
+  // A whole folder is one item (report/whole-folders.ts): what is left out is counted in items, as the page counts it.
+  const folders = last.categories.some((c) => c.items.some((item) => item.files !== undefined && c.category !== 'moved'));
   const sections = last.categories.map((c) => {
     const shown = c.items.slice(0, Math.max(0, budget));
     budget -= shown.length;
-    const more = c.count - shown.length;
+    const more = c.items.length - shown.length + c.more;
     leftOut += more;
+    // A folder that stands for what is inside it ends in "/", as in the terminal.
+    const slash = (item: { files?: number }) => (item.files !== undefined ? '/' : '');
     const rows = shown.map((item) => ({
-      name: `${printablePath(item.path)}${item.otherPath !== undefined ? ` → ${printablePath(item.otherPath)}` : ''}`,
+      name: `${printablePath(item.path)}${slash(item)}${item.otherPath !== undefined ? ` → ${printablePath(item.otherPath)}${slash(item)}` : ''}`,
       detail: item.detail ?? (item.size !== undefined ? formatBytes(item.size) : ''),
     }));
     const title = `${c.words}: ${formatCount(c.count)}, ${formatBytes(c.bytes)}${c.failing ? '' : ' (does not fail)'}`;
@@ -62,7 +66,7 @@ export function renderKeptReportEmail(last: LastReport, ctx: EmailContext): Mail
   });
   const tail =
     leftOut > 0
-      ? `${plural(leftOut, 'difference')} not listed here: the status page keeps at most 1,000 a category and this mail lists ${RESEND_ROWS}. For the full list run: synker check ${folder}`
+      ? `${folders ? `${plural(leftOut, 'item')} (a folder missing with everything in it is one)` : plural(leftOut, 'difference')} not listed here: the status page keeps at most 1,000 a category and this mail lists ${RESEND_ROWS}. For the full list run: synker check ${folder}`
       : '';
   const footer = `synker ${SYNKER_VERSION} on ${agent}`;
   const text = [

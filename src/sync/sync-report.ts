@@ -6,6 +6,7 @@
  */
 import { totalsByCategory, type Difference } from '../diff/index.js';
 import type { ReportError, SyncReport } from '../report/model.js';
+import { wholeFolders } from '../report/whole-folders.js';
 import type { SyncOutcome } from './run.js';
 
 export function buildSyncReport(differences: readonly Difference[], outcome: SyncOutcome | undefined, error?: ReportError): SyncReport {
@@ -71,6 +72,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       failing: failing.length,
       failingBytes: failing.reduce((n, d) => n + d.bytes, 0),
       byCategory: totalsByCategory(remaining),
+      wholeFolders: wholeFolders(remaining),
       differences: remaining,
     },
     // Extras never fail (report/model.ts verdictOf): kept without --delete, the backup is still complete.

@@ -42,7 +42,11 @@ const HOSTILE = [
 const PHOTOS = { 'a.jpg': 'alpha photo', 'b.jpg': 'bravo photo' };
 const DOCS: Record<string, string> = { 'report.txt': 'the report', 'notes/todo.md': '# todo', 'big.bin': 'x'.repeat(40_000) };
 for (const name of HOSTILE) DOCS[name] = `hostile ${name}`;
-/** What the backup of docs lacks at first: the hostile names and big.bin (missing on backup). */
+/** A folder the backup lacks with everything in it: one item on the page (report/whole-folders.ts), its name as text. */
+const WHOLE = 'album "><img src=x onerror=alert(5)>';
+DOCS[`${WHOLE}/a.jpg`] = 'a';
+DOCS[`${WHOLE}/b.jpg`] = 'bb';
+/** What the backup of docs lacks at first: the hostile names, big.bin and the whole folder (missing on backup). */
 const DOCS_ON_BACKUP = { 'report.txt': 'the report', 'notes/todo.md': '# todo' };
 
 interface WebAgent {
@@ -282,7 +286,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     // Since when: its first check failed, the next found it incomplete: not complete since the first, never complete.
     assert.match(
       await seen(docs.locator('.detail')),
-      /^6 files missing \(39 KiB\) \(verified \d+ seconds? ago\); not verified complete since \d.*, never complete$/,
+      /^8 files and 1 folder missing \(39 KiB\) \(verified \d+ seconds? ago\); not verified complete since \d.*, never complete$/,
     );
     assert.match(await seen(docs.locator('.facts')), /peer\s+laptop/);
     assert.match(await seen(page.locator('.outbox')), /Outbox: no message waiting/);
@@ -310,8 +314,12 @@ test('the status page shows every folder’s verdict, the differences by categor
     // Named as what it counts: every failing byte (moved and changed too), not only "missing on backup".
     assert.match(await seen(page.locator('.history')), /Bytes to fix after each check: at most 39 KiB/);
     const missing = page.locator('.category[data-category="missing"]');
-    assert.match(await seen(missing.locator('h3')), /^Missing on backup: 6 \(39 KiB\)$/);
+    assert.match(await seen(missing.locator('h3')), /^Missing on backup: 9 \(39 KiB\)$/);
     const items = await missing.locator('li code.name').allTextContents();
+    // The whole folder is one item, its name with a "/" after it, and what it holds; none of its files is listed.
+    assert.equal(items.length, HOSTILE.length + 2, items.join(' | '));
+    assert.ok(items.includes(`${printablePath(WHOLE)}/`), `the whole folder listed as text: ${items.join(' | ')}`);
+    assert.match(await seen(missing.locator('li', { hasText: 'whole folder' })), /: whole folder, 2 files, 3 B$/);
     for (const name of [...HOSTILE, 'big.bin'])
       assert.ok(items.includes(printablePath(name)), `${JSON.stringify(name)} listed as text: ${items.join(' | ')}`);
     assert.ok(items.includes('esc\\u{1b}[2J\\u{1b}[31mEVIL'), 'control characters shown as escapes, as in the terminal');
@@ -392,7 +400,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     assert.deepEqual(await marks(page), { error: 1, differences: 2, complete: 2 });
     assert.match(await seen(page.locator('.category[data-category="content"] h3')), /^Content differs/);
     // A move names both places: where the source has it, and where the backup has it.
-    assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes → notes \(old\)/);
+    assert.match(await seen(page.locator('.category[data-category="moved"] li')), /^notes\/ → notes \(old\)\//);
   });
 
   await t.test(

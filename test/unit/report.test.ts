@@ -163,7 +163,8 @@ test('names and link targets are escaped in the terminal report, so a name canno
     file('moved\u2066.txt', 'same content'),
     link('a-link', 'photo\u202egpj.exe\n'),
   ];
-  const backup = [file('now\x07here.txt', 'same content'), link('a-link', 'plain')];
+  // The backup has the folder (so its missing files are listed under it, not as one whole folder).
+  const backup = [dir('d\x1bir'), file('now\x07here.txt', 'same content'), link('a-link', 'plain')];
   const report = await reportOf(source, backup);
   for (const all of [false, true]) {
     const text = renderTerminal(report, { color: false, all });

@@ -493,16 +493,18 @@ function reportSection(folderId, report, actions) {
     const list = el(
       'ul',
       { class: 'items' },
-      c.items.map((item) =>
-        el(
+      c.items.map((item) => {
+        // A folder that stands for what is inside it (a whole folder missing, a moved folder) ends in "/", as in the terminal.
+        const slash = item.files !== undefined ? '/' : '';
+        return el(
           'li',
           {},
-          name(item.path, 'code'),
+          name(item.path + slash, 'code'),
           // Where the backup has it (a move), when the agent says.
-          item.otherPath ? [' → ', name(item.otherPath, 'code')] : null,
+          item.otherPath ? [' → ', name(item.otherPath + slash, 'code')] : null,
           item.detail ? `: ${printableText(item.detail)}` : item.size !== undefined ? `: ${formatBytes(item.size)}` : '',
-        ),
-      ),
+        );
+      }),
     );
     section.append(
       el(
