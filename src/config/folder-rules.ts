@@ -4,7 +4,9 @@
  *
  * - A folder ID is short and plain (FOLDER_ID_PATTERN): it travels in the
  *   protocol and names state entries.
- * - A path may start with `~/` (the home folder).
+ * - A path may start with `~/` (the home folder; on Windows also `~\`, the
+ *   profile folder, since neither cmd nor PowerShell expands `~` for a
+ *   program). `folder add`, `init` and the config file all use expandHome.
  * - Folders must not nest. A backup inside a source (or a source inside a
  *   backup) means a sync of the backup writes into the source, which synker
  *   never does (docs/security.md); and a folder inside another is scanned and
@@ -25,10 +27,14 @@ export function folderIdProblem(id: string): string | undefined {
   return FOLDER_ID_PATTERN.test(id) ? undefined : `A folder ID is ${FOLDER_ID_RULE}.`;
 }
 
-/** `~` and `~/…` as the home folder; any other path as written. */
-export function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+/**
+ * `~` and `~/…` as the home folder (on Windows also `~\…`; elsewhere a
+ * backslash is part of a name, as in typedPath); any other path as written.
+ */
+export function expandHome(p: string, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+  if (p === '~') return home;
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  if (p.startsWith('~/') || (platform === 'win32' && p.startsWith('~\\'))) return paths.join(home, p.slice(2));
   return p;
 }
 
