@@ -38,6 +38,49 @@ export function expandHome(p: string, platform: NodeJS.Platform = process.platfo
   return p;
 }
 
+/** What a folder path in the config file gets wrong: the sentence after `folders[N].path:`, and what to do. */
+export interface FolderPathProblem {
+  message: string;
+  hint?: string;
+}
+
+const CONTROL_NAMES: Record<string, string> = {
+  '\t': 'a tab',
+  '\n': 'a newline',
+  '\r': 'a carriage return',
+  '\b': 'a backspace',
+  '\f': 'a form feed',
+};
+const CONTROL_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\b': '\\b', '\f': '\\f' };
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * What is wrong with a folder path as the config file holds it (JSON-decoded),
+ * or undefined. A control character there is a Windows path written with
+ * single backslashes: in JSON `"C:\temp\new"` is "C:", a tab, "emp", a
+ * newline, "ew". Windows names cannot hold control characters, so there it
+ * is always named; elsewhere a name may hold one (synker writes such a path
+ * back escaped), so it is named only when the path is refused anyway.
+ */
+export function configFolderPathProblem(raw: string, platform: NodeJS.Platform = process.platform): FolderPathProblem | undefined {
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  const absolute = paths.isAbsolute(expandHome(raw, platform));
+  const controls = [...new Set(raw.match(CONTROL) ?? [])];
+  if (controls.length > 0 && (platform === 'win32' || !absolute)) {
+    const named = controls.map(
+      (c) => CONTROL_NAMES[c] ?? `control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+    );
+    // The path as it was most likely meant: each escape read back as a backslash and its letter.
+    const meant = raw.replace(CONTROL, (c) => CONTROL_ESCAPES[c] ?? c);
+    return {
+      message: `holds ${named.join(' and ')} (found ${JSON.stringify(raw)}): in JSON a backslash starts an escape, so \\t is a tab and \\n a newline`,
+      hint: `Double each backslash in the config file (${JSON.stringify(meant)}) or write / instead (${JSON.stringify(meant.replaceAll('\\', '/'))}).`,
+    };
+  }
+  if (!absolute) return { message: `must be an absolute path (or start with ~/), found ${JSON.stringify(raw)}` };
+  return undefined;
+}
+
 /** The phrase for a folder that overlaps another ('inside' or 'contains'): "inside", "the parent of". */
 export function overlapWords(overlap: 'inside' | 'contains'): string {
   return overlap === 'inside' ? 'inside' : 'the parent of';

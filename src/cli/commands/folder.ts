@@ -9,7 +9,15 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
-import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords, realFolderPath } from '../../config/folder-rules.js';
+import {
+  expandHome,
+  FOLDER_ID_PATTERN,
+  FOLDER_ID_RULE,
+  folderOverlap,
+  NESTING_RULE,
+  overlapWords,
+  realFolderPath,
+} from '../../config/folder-rules.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { throughAFile } from '../../base/file-in-the-way.js';
