@@ -109,7 +109,7 @@ export async function run(): Promise<void> {
       sizeOnly: false,
       diff,
     });
-    const summary = summarizeReport(report, 'manual');
+    const summary = summarizeReport(report, 'manual-check');
     let start = performance.now();
     const last = lastReportOf(report, summary, 'manual-check');
     const built = performance.now() - start;

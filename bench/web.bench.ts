@@ -101,7 +101,7 @@ export async function run(): Promise<void> {
       sizeOnly: false,
       diff,
     });
-    await writeLastReport(dataDir, lastReportOf(report, summarizeReport(report), 'scheduled-check'));
+    await writeLastReport(dataDir, lastReportOf(report, summarizeReport(report, 'scheduled-check'), 'scheduled-check'));
 
     const config: SynkerConfig = {
       version: 1,

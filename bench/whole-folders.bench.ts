@@ -121,7 +121,7 @@ export async function run(): Promise<void> {
     const group = timed(() => wholeFolders(differences));
     const list = timed(() => listedDifferences(differences));
     const terminal = timed(() => renderTerminal(report, { color: false, all: false }));
-    const last = timed(() => lastReportOf(report, summarizeReport(report), 'manual-check'));
+    const last = timed(() => lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check'));
     process.stdout.write(
       `${name.padEnd(8)}  ${String(differences.length).padStart(11)}  ${String(folders).padStart(5)}  ${String(items).padStart(9)}  ${group.toFixed(0).padStart(8)}  ${list.toFixed(0).padStart(7)}  ${terminal.toFixed(0).padStart(11)}  ${last.toFixed(0).padStart(14)}\n`,
     );

@@ -8,26 +8,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import { createLogger } from '../base/log.js';
 import { readLocalAgents } from '../discovery/local-agents.js';
-import { readWebAddress } from '../web/address-file.js';
+import { webAddressFile, webAddressState, type WebAddressState } from '../web/address-file.js';
 import { readToken, tokenFile } from '../web/token.js';
 
 const log = createLogger('cli');
 
 /** The page's address with its token, for the agent of `dataDir`; a clear error when no agent serves it. */
 export async function pageAddress(dataDir: string): Promise<string> {
-  const address = await readWebAddress(dataDir);
-  if (address === undefined) {
-    const running = readLocalAgents().find((a) => a.dataDir === path.resolve(dataDir));
-    throw running === undefined
-      ? new SynkerError('E_WEB_NO_AGENT', 'no synker agent runs for this home, and the agent serves the status page', {
-          hint: 'Start it with `synker agent` (or `synker service install` to start it at every login), then run this again.',
-        })
-      : new SynkerError('E_WEB_NO_AGENT', `the synker agent of this home (process ${running.pid}) runs without its status page`, {
-          hint: 'It was started with --no-web, "web": {"enabled": false} in the config, or found its ports taken (its log says which): restart it without.',
-        });
-  }
+  const read = await webAddressState(dataDir);
+  if (read.state !== 'ok') throw noPage(dataDir, read);
+  const address = read.address;
   const token = await readToken(tokenFile(dataDir));
   if (token === undefined)
     throw new SynkerError('E_WEB_NO_AGENT', `the status page's token is missing from ${dataDir}`, {
@@ -35,6 +28,38 @@ export async function pageAddress(dataDir: string): Promise<string> {
     });
   // In the fragment: a browser sends it to no server (the page moves it into its tab's storage and out of the address).
   return `${address.url}#token=${token}`;
+}
+
+/**
+ * Why there is no page to open, from what web.json says and whether an agent of this home runs. An agent
+ * writes web.json once its page listens and only then, so a running agent and no file is either an agent
+ * without its page or a file deleted since: both are said, as the restart that settles it.
+ */
+function noPage(dataDir: string, read: Exclude<WebAddressState, { state: 'ok' }>): SynkerError {
+  const running = readLocalAgents().find((a) => a.dataDir === path.resolve(dataDir));
+  if (running === undefined)
+    return new SynkerError('E_WEB_NO_AGENT', 'no synker agent runs for this home, and the agent serves the status page', {
+      hint: 'Start it with `synker agent` (or `synker service install` to start it at every login), then run this again.',
+    });
+  const file = printablePath(webAddressFile(dataDir));
+  const agent = `the synker agent of this home (process ${running.pid})`;
+  const restart = 'Restart the agent: its page writes web.json again as it starts';
+  if (read.state === 'damaged')
+    return new SynkerError('E_WEB_ADDRESS_FILE', `${agent} runs, but ${file}, where its status page's address is kept, is damaged`, {
+      hint: `${restart}.`,
+    });
+  if (read.state === 'missing')
+    return new SynkerError(
+      'E_WEB_ADDRESS_FILE',
+      `${agent} runs, but ${file}, where its status page's address is kept, is missing: the agent runs without its page, or the file was deleted`,
+      {
+        hint: `${restart}; if this comes back, its log says why it has no page (--no-web, "web": {"enabled": false} in the config, or its ports taken).`,
+      },
+    );
+  // The address of an agent that is gone: the running one never wrote its own, so it has no page.
+  return new SynkerError('E_WEB_NO_AGENT', `${agent} runs without its status page`, {
+    hint: 'It was started with --no-web, "web": {"enabled": false} in the config, or found its ports taken (its log says which): restart it without.',
+  });
 }
 
 /**

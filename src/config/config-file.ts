@@ -29,11 +29,36 @@ export interface LoadedConfig {
 }
 
 const HINT = 'Fix the file by hand (docs/configuration.md lists every key), or move it away to start from defaults.';
+const BACKSLASH_HINT =
+  'In JSON a backslash starts an escape: double each backslash of a Windows path ("C:\\\\Users\\\\ann\\\\Pictures") or write / ("C:/Users/ann/Pictures").';
+
+/**
+ * 'UTF-16LE' or 'UTF-16BE' when the bytes are UTF-16 text (PowerShell 5's
+ * `>` and Out-File, Notepad's "Unicode"): a byte order mark FF FE or FE FF,
+ * or, without one, a zero byte beside every character of the first ones (a
+ * config starts with ASCII). Undefined otherwise: a file of zero bytes (a
+ * crash mid-write) is damaged, not UTF-16.
+ */
+export function utf16Encoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'UTF-16LE';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'UTF-16BE';
+  const pairs = Math.min(Math.floor(bytes.length / 2), 32);
+  if (pairs === 0) return undefined;
+  let le = true;
+  let be = true;
+  for (let k = 0; k < pairs; k++) {
+    const a = bytes[2 * k]!;
+    const b = bytes[2 * k + 1]!;
+    le &&= a !== 0 && b === 0;
+    be &&= a === 0 && b !== 0;
+  }
+  return le ? 'UTF-16LE' : be ? 'UTF-16BE' : undefined;
+}
 
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { config: defaultConfig(), exists: false, fromVersion: CONFIG_VERSION, text: undefined };
     // A path through a file: not a question of reading rights; say which part is a file.
@@ -55,6 +80,13 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
       hint: 'Check that the file is readable by the user running synker.',
     });
   }
+  const utf16 = utf16Encoding(bytes);
+  if (utf16 !== undefined) {
+    throw new ConfigError('E_CONFIG_SYNTAX', file, `the file is saved as ${utf16} text; synker reads UTF-8`, {
+      hint: 'Save it as UTF-8: in Notepad, Save As with Encoding "UTF-8"; in PowerShell, Set-Content -Encoding utf8 (5.1\'s > writes UTF-16).',
+    });
+  }
+  const text = bytes.toString('utf8');
   return { ...parseConfigText(text, file), exists: true, text };
 }
 
@@ -65,7 +97,8 @@ export function parseConfigText(text: string, file: string): { config: SynkerCon
     parsed = parseJsonWithLocations(text);
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
-    return fail(new ConfigError('E_CONFIG_SYNTAX', file, `invalid JSON: ${err.message}`, { position: err.position, hint: HINT }));
+    const hint = err.reason === 'escape' ? BACKSLASH_HINT : HINT;
+    return fail(new ConfigError('E_CONFIG_SYNTAX', file, `invalid JSON: ${err.message}`, { position: err.position, hint }));
   }
   const raw = parsed.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -4,7 +4,9 @@
  *
  * - A folder ID is short and plain (FOLDER_ID_PATTERN): it travels in the
  *   protocol and names state entries.
- * - A path may start with `~/` (the home folder).
+ * - A path may start with `~/` (the home folder; on Windows also `~\`, the
+ *   profile folder, since neither cmd nor PowerShell expands `~` for a
+ *   program). `folder add`, `init` and the config file all use expandHome.
  * - Folders must not nest. A backup inside a source (or a source inside a
  *   backup) means a sync of the backup writes into the source, which synker
  *   never does (docs/security.md); and a folder inside another is scanned and
@@ -25,11 +27,58 @@ export function folderIdProblem(id: string): string | undefined {
   return FOLDER_ID_PATTERN.test(id) ? undefined : `A folder ID is ${FOLDER_ID_RULE}.`;
 }
 
-/** `~` and `~/…` as the home folder; any other path as written. */
-export function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+/**
+ * `~` and `~/…` as the home folder (on Windows also `~\…`; elsewhere a
+ * backslash is part of a name, as in typedPath); any other path as written.
+ */
+export function expandHome(p: string, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+  if (p === '~') return home;
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  if (p.startsWith('~/') || (platform === 'win32' && p.startsWith('~\\'))) return paths.join(home, p.slice(2));
   return p;
+}
+
+/** What a folder path in the config file gets wrong: the sentence after `folders[N].path:`, and what to do. */
+export interface FolderPathProblem {
+  message: string;
+  hint?: string;
+}
+
+const CONTROL_NAMES: Record<string, string> = {
+  '\t': 'a tab',
+  '\n': 'a newline',
+  '\r': 'a carriage return',
+  '\b': 'a backspace',
+  '\f': 'a form feed',
+};
+const CONTROL_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\b': '\\b', '\f': '\\f' };
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * What is wrong with a folder path as the config file holds it (JSON-decoded),
+ * or undefined. A control character there is a Windows path written with
+ * single backslashes: in JSON `"C:\temp\new"` is "C:", a tab, "emp", a
+ * newline, "ew". Windows names cannot hold control characters, so there it
+ * is always named; elsewhere a name may hold one (synker writes such a path
+ * back escaped), so it is named only when the path is refused anyway.
+ */
+export function configFolderPathProblem(raw: string, platform: NodeJS.Platform = process.platform): FolderPathProblem | undefined {
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  const absolute = paths.isAbsolute(expandHome(raw, platform));
+  const controls = [...new Set(raw.match(CONTROL) ?? [])];
+  if (controls.length > 0 && (platform === 'win32' || !absolute)) {
+    const named = controls.map(
+      (c) => CONTROL_NAMES[c] ?? `control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+    );
+    // The path as it was most likely meant: each escape read back as a backslash and its letter.
+    const meant = raw.replace(CONTROL, (c) => CONTROL_ESCAPES[c] ?? c);
+    return {
+      message: `holds ${named.join(' and ')} (found ${JSON.stringify(raw)}): in JSON a backslash starts an escape, so \\t is a tab and \\n a newline`,
+      hint: `Double each backslash in the config file (${JSON.stringify(meant)}) or write / instead (${JSON.stringify(meant.replaceAll('\\', '/'))}).`,
+    };
+  }
+  if (!absolute) return { message: `must be an absolute path (or start with ~/), found ${JSON.stringify(raw)}` };
+  return undefined;
 }
 
 /** The phrase for a folder that overlaps another ('inside' or 'contains'): "inside", "the parent of". */

@@ -18,11 +18,14 @@ export type JsonPath = ReadonlyArray<string | number>;
 export class JsonSyntaxError extends Error {
   readonly position: SourcePosition;
   readonly path: JsonPath;
-  constructor(message: string, position: SourcePosition, path: JsonPath) {
+  /** 'escape': a backslash not followed by one of `"\/bfnrtu` (a Windows path with single backslashes, mostly). */
+  readonly reason: 'escape' | undefined;
+  constructor(message: string, position: SourcePosition, path: JsonPath, reason?: 'escape') {
     super(message);
     this.name = 'JsonSyntaxError';
     this.position = position;
     this.path = path;
+    this.reason = reason;
   }
 }
 
@@ -58,8 +61,8 @@ export function parseJsonWithLocations(text: string): ParsedJson {
     }
     return { line, column: offset - lineStart + 1 };
   };
-  const fail = (message: string, offset = i): never => {
-    throw new JsonSyntaxError(message, positionOf(offset), [...path]);
+  const fail = (message: string, offset = i, reason?: 'escape'): never => {
+    throw new JsonSyntaxError(message, positionOf(offset), [...path], reason);
   };
   const describe = (offset: number): string => (offset >= text.length ? 'end of file' : `${JSON.stringify(text[offset])}`);
   const skipSpace = (): void => {
@@ -88,7 +91,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
         } else if (next !== undefined && '"\\/bfnrt'.includes(next)) {
           i += 2;
         } else {
-          fail(`invalid escape \\${next ?? ''} in a string`, i);
+          fail(`invalid escape \\${next ?? ''} in a string`, i, 'escape');
         }
         continue;
       }

@@ -18,7 +18,15 @@ import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../ide
 import { CONFIG_VERSION, defaultConfig } from './defaults.js';
 import type { JsonPath } from './json-source.js';
 import { nameProblem } from './device-name.js';
-import { expandHome, FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords } from './folder-rules.js';
+import {
+  configFolderPathProblem,
+  expandHome,
+  FOLDER_ID_PATTERN,
+  FOLDER_ID_RULE,
+  folderOverlap,
+  NESTING_RULE,
+  overlapWords,
+} from './folder-rules.js';
 import { parsePeerAddress } from './peer-address.js';
 import { checkWebSection } from './web.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from './types.js';
@@ -171,8 +179,8 @@ export function validateConfig(raw: unknown, hostname?: string): SynkerConfig {
       issue([...at, 'path'], rawPath === undefined ? 'is missing' : `must be a path, found ${JSON.stringify(rawPath)}`);
     } else {
       const expanded = expandHome(rawPath);
-      if (!path.isAbsolute(expanded))
-        issue([...at, 'path'], `must be an absolute path (or start with ~/), found ${JSON.stringify(rawPath)}`);
+      const problem = configFolderPathProblem(rawPath);
+      if (problem) issue([...at, 'path'], problem.message, problem.hint);
       else {
         okPath = path.normalize(expanded);
         if (okPath.length > 1) okPath = okPath.replace(/[\\/]+$/, '');

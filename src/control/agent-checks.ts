@@ -47,9 +47,9 @@ export function agentChecks(ctx: AgentCheckContext): (request: ControlCheckReque
     const search: SourceSearch =
       mdns === undefined ? { ...ctx.search, interfacesFlag: "agent's --interface" } : { mdns, interfaces: interfaces ?? [] };
     // A check run for the CLI is a person's: the source hears of it as one.
-    const verdictFor = (report: CheckReport) => verdictToTell(report, 'manual');
+    const verdictFor = (report: CheckReport) => verdictToTell(report, 'manual-check');
     // Each run is recorded (history, last report, verification) before the agent answers, while the source is told.
-    const record = request.record ? (report: CheckReport) => recordManualRuns(ctx.dataDir, [report]) : undefined;
+    const record = request.record ? (report: CheckReport) => recordManualRuns(ctx.dataDir, [report], 'check') : undefined;
     const reports = await checkFolders(
       { config, identity: ctx.identity, state: ctx.state },
       folders,

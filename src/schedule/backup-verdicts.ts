@@ -17,9 +17,9 @@ import { ScheduleStateStore, laterVerified, noteRun, type CheckResultSummary } f
 /** A backup-verdict as sent: the message without its request number. */
 export type ToldVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
 
-/** What a backup tells its source about a finished check or sync (`origin`: who ran it). */
-export function verdictToTell(report: CheckReport, origin: 'scheduled' | 'manual'): ToldVerdict {
-  const summary = summarizeReport(report, origin);
+/** What a backup tells its source about a finished check or sync (`by`: who ran what, as summarizeReport takes it). */
+export function verdictToTell(report: CheckReport, by: VerdictBy): ToldVerdict {
+  const summary = summarizeReport(report, by);
   const at = Date.parse(summary.at);
   const told: ToldVerdict = {
     folder: report.folderId,

@@ -47,12 +47,13 @@ export class CheckProcessError extends SynkerError {
 
 /**
  * The one-line summary the state and `synker status` keep of a report; `by`
- * says who ran it: the schedule (default) or a person (`manual`).
+ * says who ran it (the schedule or a person) and what: a check, or a sync
+ * (whether it got as far as syncing or not: a sync that failed before it
+ * started has no `sync` section, and is still a sync). Given by the caller,
+ * who knows what it ran; a dry run is a check (it changed nothing).
  */
-export function summarizeReport(report: CheckReport, origin: 'scheduled' | 'manual' = 'scheduled'): CheckResultSummary {
+export function summarizeReport(report: CheckReport, by: VerifiedBy): CheckResultSummary {
   const at = report.finishedAt;
-  // A dry run changed nothing: it is the check it ran, not a sync.
-  const by: VerifiedBy = `${origin}-${report.sync === null || report.sync.dryRun ? 'check' : 'sync'}`;
   if (report.error) {
     const error = {
       code: report.error.code,
@@ -138,7 +139,7 @@ export function runCheckProcess(folderId: string, options: CheckProcessOptions =
           // `synker sync --json` wraps the check report (with its sync section) in its own result.
           const report = parsed.schema === 'synker/sync-result' ? parsed.check : parsed;
           if (report.folderId === folderId) {
-            resolve({ summary: summarizeReport(report), report });
+            resolve({ summary: summarizeReport(report, `scheduled-${what}`), report });
             return;
           }
         } catch {

@@ -121,11 +121,16 @@ function describe(err: unknown): string {
  * when it compared the backup with its source, the verification. Returns how
  * many verifications were recorded.
  */
-export async function recordManualRuns(dataDir: string, reports: readonly CheckReport[], now = Date.now()): Promise<number> {
+export async function recordManualRuns(
+  dataDir: string,
+  reports: readonly CheckReport[],
+  run: 'check' | 'sync',
+  now = Date.now(),
+): Promise<number> {
   const store = new ScheduleStateStore(scheduleStateFile(dataDir));
   let recorded = 0;
   for (const report of reports) {
-    const summary = summarizeReport(report, 'manual');
+    const summary = summarizeReport(report, `manual-${run}`);
     // Two files apart (schedule.json; the history folder), each written durably: at once, the history line
     // last (recordRun's `before`): the page hears of the run from it and must read the verification.
     const verification = recordVerification(store, report.folderId, summary, now).then(

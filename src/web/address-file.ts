@@ -40,20 +40,30 @@ export async function removeWebAddress(dataDir: string, address: WebAddress): Pr
   if (now !== undefined && now.pid === address.pid && now.port === address.port) await rm(webAddressFile(dataDir), { force: true });
 }
 
-/** The address of the running agent's page; undefined when none is recorded or its process is gone. */
-export async function readWebAddress(dataDir: string, alive: (pid: number) => boolean = processAlive): Promise<WebAddress | undefined> {
+/**
+ * What web.json says: the page's address (its agent alive), or why there is
+ * none: no file, a file that is not the address an agent writes (damaged,
+ * edited, emptied), or the address of an agent whose process is gone.
+ */
+export type WebAddressState =
+  | { state: 'ok'; address: WebAddress }
+  | { state: 'missing' }
+  | { state: 'damaged' }
+  | { state: 'gone'; pid: number };
+
+export async function webAddressState(dataDir: string, alive: (pid: number) => boolean = processAlive): Promise<WebAddressState> {
   let text: string;
   try {
     text = await readFile(webAddressFile(dataDir), 'utf8');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return { state: 'missing' };
     throw err;
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return undefined;
+    return { state: 'damaged' };
   }
   const a = value as Partial<WebAddress> | null;
   if (
@@ -64,9 +74,15 @@ export async function readWebAddress(dataDir: string, alive: (pid: number) => bo
     typeof a.port !== 'number' ||
     typeof a.pid !== 'number'
   )
-    return undefined;
-  if (!alive(a.pid)) return undefined;
-  return { url: a.url, host: a.host, port: a.port, pid: a.pid };
+    return { state: 'damaged' };
+  if (!alive(a.pid)) return { state: 'gone', pid: a.pid };
+  return { state: 'ok', address: { url: a.url, host: a.host, port: a.port, pid: a.pid } };
+}
+
+/** The address of the running agent's page; undefined when none is recorded or its process is gone. */
+export async function readWebAddress(dataDir: string, alive: (pid: number) => boolean = processAlive): Promise<WebAddress | undefined> {
+  const read = await webAddressState(dataDir, alive);
+  return read.state === 'ok' ? read.address : undefined;
 }
 
 function processAlive(pid: number): boolean {

@@ -55,7 +55,7 @@ test('the backup schedule checks backup folders only, mails per the config, and 
       const report = await reportOf(files, files, folderId);
       const at = new Date(clock.now()).toISOString();
       const stamped = { ...report, startedAt: at, finishedAt: at };
-      return { summary: summarizeReport(stamped), report: stamped };
+      return { summary: summarizeReport(stamped, 'scheduled-check'), report: stamped };
     },
   });
   t.after(() => schedule.stop());
@@ -109,7 +109,7 @@ test('without an smtp section results are recorded and nothing is queued', async
     tickMs: 10 * 60_000,
     runCheck: async (folderId) => {
       const report = await reportOf([file('a', 'a')], [], folderId);
-      return { summary: summarizeReport(report), report };
+      return { summary: summarizeReport(report, 'scheduled-check'), report };
     },
   });
   t.after(() => schedule.stop());

@@ -181,6 +181,24 @@ test('folder add refuses a folder inside another folder, or around one, also thr
   await assert.rejects(stat(path.join(f1, 'inner', '.synker')), /ENOENT/);
 });
 
+test('folder add takes ~/ as the home folder, as init and the config file do (a quoted ~, or cmd/PowerShell)', async (t) => {
+  const home = await tempDir(t);
+  const elsewhere = await tempDir(t);
+  await mkdir(path.join(home, 'Pictures'));
+  // From another folder, so a literal "~" would resolve there and not exist.
+  const add = await runCli(['folder', 'add', 'pics', '~/Pictures', '--role', 'source'], { home, cwd: elsewhere });
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stdout, /added folder "pics" \(source\) at (.*)\n/);
+  const list = await runCli(['folder', 'list', '--json'], { home });
+  const folders = JSON.parse(list.stdout) as { id: string; path: string }[];
+  assert.equal(folders.find((f) => f.id === 'pics')?.path, path.join(home, 'Pictures'));
+  const marker = JSON.parse(await readFile(path.join(home, 'Pictures', '.synker', 'folder.json'), 'utf8')) as { folderId: string };
+  assert.equal(marker.folderId, 'pics');
+  const missing = await runCli(['folder', 'add', 'docs', '~/Documents', '--role', 'source'], { home, cwd: elsewhere });
+  assert.equal(missing.code, 2);
+  assert.ok(missing.stderr.includes(`error: ${path.join(home, 'Documents')} does not exist`), missing.stderr);
+});
+
 test('folder add writes the marker, accepts role aliases, and refuses a missing path', async (t) => {
   const home = await tempDir(t);
   const data = await tempDir(t);

@@ -394,7 +394,7 @@ test('a sync that kept extra files by choice says so, and does not claim the bac
 test('extras kept by a sync without --delete are not counted as failing: mail total and status agree with "complete"', async () => {
   const { summarizeReport } = await import('../../src/schedule/check-process.js');
   const report = await syncedKeepingOneExtra();
-  const summary = summarizeReport(report);
+  const summary = summarizeReport(report, 'manual-sync');
   assert.equal(summary.status, 'complete');
   assert.equal(summary.differences, 0);
   const mail = renderReportEmail(report, CTX);

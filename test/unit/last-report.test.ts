@@ -38,7 +38,7 @@ test('150,000 differences: 1,000 items per category in the report order, `more` 
   ];
   const report = await reportOf(source, backup, 'big');
   assert.equal(report.differences.length, 150_003);
-  const summary = summarizeReport(report, 'manual');
+  const summary = summarizeReport(report, 'manual-check');
   const last = lastReportOf(report, summary, 'manual-check');
 
   assert.deepEqual(
@@ -88,7 +88,7 @@ test('a check that could not be done: its error is the last report, with nothing
     backup: { name: 'nas', deviceId: null, location: '/srv/photos', scan: null },
     error: { code: 'E_NO_SOURCE', message: 'the source of "photos" was not found', hint: 'start its agent' },
   });
-  const last = lastReportOf(failed, summarizeReport(failed), 'scheduled-check');
+  const last = lastReportOf(failed, summarizeReport(failed, 'scheduled-check'), 'scheduled-check');
   assert.deepEqual(
     { status: last.status, differences: last.differences, bytesMissing: last.bytesMissing, categories: last.categories, error: last.error },
     {
@@ -109,7 +109,7 @@ test('no last report yet is null; a damaged or foreign one is a typed error', as
   await writeFile(target, '{"version":1,"folder":"photos","at":"2026-12-01T1');
   await assert.rejects(readLastReport(dataDir, 'photos'), { code: 'E_LAST_REPORT_DAMAGED', file: target });
   const report = await reportOf([file('a', 'a')], [file('a', 'a')], 'music');
-  await writeLastReport(dataDir, lastReportOf(report, summarizeReport(report), 'manual-check'));
+  await writeLastReport(dataDir, lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check'));
   await writeFile(target, await readFile(lastReportFile(dataDir, 'music')));
   await assert.rejects(readLastReport(dataDir, 'photos'), { code: 'E_LAST_REPORT_DAMAGED' }, "another folder's report is not this one's");
   await mkdir(lastReportFile(dataDir, 'docs'));
@@ -123,7 +123,7 @@ test('names are kept exactly as they are (whoever shows one escapes it); a moved
     [file('album/1.jpg', 'one'), file('album/2.jpg', 'two')],
     'photos',
   );
-  const last = lastReportOf(report, summarizeReport(report), 'manual-check');
+  const last = lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check');
   assert.deepEqual(
     last.categories.flatMap((c) => c.items.map((i) => ({ category: c.category, ...i }))),
     [

@@ -209,7 +209,7 @@ test('names with hostile characters: the whole folder line is escaped in the ter
     mail.html,
     /a\\u\{1b\}\[2J\\u\{202e\}b\\u\{a\}\\u\{a\}folder &quot;photos&quot;: backup complete&lt;img src=x onerror=alert\(1\)&gt;\//,
   );
-  const last = lastReportOf(report, summarizeReport(report), 'manual-check');
+  const last = lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check');
   assert.deepEqual(last.categories[0]!.items, [{ path: name, kind: 'dir', size: 30, files: 3, detail: 'whole folder, 3 files, 30 B' }]);
 });
 
@@ -245,7 +245,7 @@ test('150 folders of 1,000 files missing: 150 lines in the terminal and the e-ma
   assert.deepEqual(mail.attachments, []);
 
   // The page's last report: a whole folder counts as one item against the cap of 1,000.
-  const last = lastReportOf(report, summarizeReport(report), 'manual-check');
+  const last = lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check');
   const missing = last.categories[0]!;
   assert.equal(missing.count, 150_150);
   assert.equal(missing.items.length, 150);
@@ -266,7 +266,7 @@ test('150 folders of 1,000 files missing: 150 lines in the terminal and the e-ma
   // Cut by its own budget of rows: what it leaves out is counted in items, a whole folder one.
   const many = lastReportOf(
     await reportOf(Array.from({ length: 400 }, (_, f) => folderOf(`many/${String(f).padStart(3, '0')}`, 2)).flat(), []),
-    summarizeReport(report),
+    summarizeReport(report, 'manual-check'),
     'manual-check',
   );
   const cut = renderKeptReportEmail(many, CTX);

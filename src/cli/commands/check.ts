@@ -116,11 +116,11 @@ export function register(program: Command): void {
             const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
             // The source hears what this check found; the schedule's child (--no-record) tells it as the schedule's.
             const origin = flags.record === false ? 'scheduled' : 'manual';
-            const verdictFor = (report: CheckReport) => verdictToTell(report, origin);
+            const verdictFor = (report: CheckReport) => verdictToTell(report, `${origin}-check`);
             // Every check that compared the backup with its source is a verification: `synker status` shows it.
             // Recorded (history, last report too) while the source is told: each waits on its own disk, at once.
             const { recordManualRuns } = await import('../../schedule/record.js');
-            const record = flags.record === false ? undefined : (report: CheckReport) => recordManualRuns(ctx.dirs.data, [report]);
+            const record = flags.record === false ? undefined : (report: CheckReport) => recordManualRuns(ctx.dirs.data, [report], 'check');
             return checkFolders(
               { config, identity: await ctx.identity(), state: await ctx.state() },
               folders,

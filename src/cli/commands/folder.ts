@@ -9,7 +9,15 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { describeDevice, resolveTrustedDevice, UnknownDeviceError } from '../../config/device-ref.js';
 import { checkFolderRoot, writeFolderMarker, type FolderRootStatus } from '../../config/folder-marker.js';
-import { FOLDER_ID_PATTERN, FOLDER_ID_RULE, folderOverlap, NESTING_RULE, overlapWords, realFolderPath } from '../../config/folder-rules.js';
+import {
+  expandHome,
+  FOLDER_ID_PATTERN,
+  FOLDER_ID_RULE,
+  folderOverlap,
+  NESTING_RULE,
+  overlapWords,
+  realFolderPath,
+} from '../../config/folder-rules.js';
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { throughAFile } from '../../base/file-in-the-way.js';
@@ -32,7 +40,7 @@ export function register(program: Command): void {
     .command('add')
     .description('add a folder (writes the marker .synker/folder.json in its root)')
     .argument('<id>', 'folder ID: the same on the source and the backup (letters, digits, . _ -)')
-    .argument('<path>', 'the folder root on this machine (must exist)')
+    .argument('<path>', 'the folder root on this machine (must exist; ~ is the home folder)')
     .requiredOption('--role <role>', 'source (alias master): holds the originals; backup (alias slave): holds the copy')
     .option('--share <device...>', 'trusted devices to share it with (ID, name or first ID group)')
     .action(
@@ -40,7 +48,7 @@ export function register(program: Command): void {
         checkFolderId(id);
         const role = parseRole(opts.role);
         if (!role) throw new UsageError(`--role must be source (or master) or backup (or slave), not "${opts.role}"`);
-        const root = path.resolve(rawPath);
+        const root = path.resolve(expandHome(rawPath));
         await checkRootExists(root);
         return withCliContext(command.optsWithGlobals(), async (ctx) => {
           // Check what can be checked before touching the folder, then again under the config lock.

@@ -74,6 +74,8 @@ export function register(program: Command): void {
         // The source hears what each run found (as the sync left it); the schedule's child (--no-record) tells it as the schedule's.
         const { verdictToTell } = await import('../../schedule/backup-verdicts.js');
         const origin = flags.record === false ? 'scheduled' : 'manual';
+        // What this run is, failed or not (a sync whose folder is absent has no sync section): a dry run changes nothing, a check.
+        const run = flags.dryRun ? 'check' : 'sync';
         let worst = 0;
         const releaseSignals = keepPartialsOnSignal('sync');
         try {
@@ -87,7 +89,7 @@ export function register(program: Command): void {
               delete: flags.delete ?? false,
               ...(maxDelete === undefined ? {} : { maxDelete }),
               force: flags.force ?? false,
-              verdictFor: (report) => verdictToTell(report, origin),
+              verdictFor: (report) => verdictToTell(report, `${origin}-${run}`),
               ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
             });
             progress?.done();
@@ -97,7 +99,8 @@ export function register(program: Command): void {
               flags.json ? jsonLinesPieces([toJson(result)]) : [render(result, flags.all ?? false, shouldUseColor(process.stdout))],
             );
             // The check before the sync compared the backup with its source: a verification, as the sync left it.
-            if (flags.record !== false) await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, [result.report]);
+            if (flags.record !== false)
+              await (await import('../../schedule/record.js')).recordManualRuns(ctx.dirs.data, [result.report], run);
             if (result.error) {
               printError(result.error);
             }
