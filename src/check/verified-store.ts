@@ -39,13 +39,23 @@ const WRITE_BATCH = 5000;
 /** Records beyond the files proven equal (plus disputed paths) before stale ones are pruned. */
 const PRUNE_SLACK = 1000;
 
-const HASHED_KEY_PREFIX = '\u0001sha256:';
+/**
+ * The key of a path too long for a plain key: this prefix and the path's SHA-256 in hex. No
+ * relative path begins with `/`, so no plain key does; it reads back from both stores as written
+ * (ordered-binary: every character above U+0004, the first above U+001B), and these keys are one
+ * run in key order (recordMoved reads them by the prefix). Earlier versions used LEGACY_PREFIX,
+ * whose key reads back as a list, not a string: open() moves such records (migrate).
+ */
+const HASHED_KEY_PREFIX = '/sha256:';
+const LEGACY_PREFIX = '\u0001sha256:';
+
+function hashedKey(path: string, prefix = HASHED_KEY_PREFIX): string {
+  return `${prefix}${createHash('sha256').update(path).digest('hex')}`;
+}
 
 function keyOf(path: string): string {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
-  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES
-    ? path
-    : `${HASHED_KEY_PREFIX}${createHash('sha256').update(path).digest('hex')}`;
+  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : hashedKey(path);
 }
 
 /**
@@ -83,7 +93,12 @@ function recordOf(stored: StoredRecord | undefined, key: string, path: string): 
 }
 
 function pathOf(stored: StoredRecord, key: string): string {
-  return (Array.isArray(stored) ? stored[3] : stored.path) ?? key;
+  return storedPath(stored) ?? key;
+}
+
+/** The path a record holds (those under a hashed key do). */
+function storedPath(stored: StoredRecord): string | undefined {
+  return Array.isArray(stored) ? stored[3] : stored.path;
 }
 
 const COUNT_KEY = 'count';
@@ -100,7 +115,9 @@ export function readVerified(state: AgentState, folderId: string, paths: readonl
   const unmigrated = !earlier.isEmpty();
   return paths.map((p) => {
     const key = keyOf(p);
-    const r = recordOf(records.get(key) ?? (unmigrated ? earlier.get(key) : undefined), key, p);
+    // A long path's record not moved yet from its earlier key (migrate) is read there.
+    const stored = records.get(key) ?? (key === p ? undefined : records.get(hashedKey(p, LEGACY_PREFIX)));
+    const r = recordOf(stored ?? (unmigrated ? earlier.get(key) : undefined), key, p);
     return r === undefined ? undefined : { hash: r.hash, size: r.size, mtime: r.mtime };
   });
 }
@@ -116,6 +133,16 @@ function pointerOf(state: AgentState, folderId: string): Generation {
  * of an older version). Nothing to do once done: both generations are empty.
  */
 async function migrate(state: AgentState, folderId: string, records: FolderStore<StoredRecord>): Promise<void> {
+  await migrateLayout(state, folderId, records);
+  // Long paths' records under LEGACY_PREFIX (they read back as lists, not strings): under the
+  // key their path gives now (a record there always holds its path).
+  await records.rekeyUnreadable((stored) => {
+    const p = storedPath(stored);
+    return p === undefined ? undefined : { to: keyOf(p), written: hashedKey(p, LEGACY_PREFIX) };
+  });
+}
+
+async function migrateLayout(state: AgentState, folderId: string, records: FolderStore<StoredRecord>): Promise<void> {
   const current = pointerOf(state, folderId);
   const earlier = state.store<StoredRecord>(folderId, `verified.${current}`);
   const other = state.store<StoredRecord>(folderId, `verified.${current === 'a' ? 'b' : 'a'}`);
@@ -124,7 +151,7 @@ async function migrate(state: AgentState, folderId: string, records: FolderStore
   // Records here too: an older version ran since the upgrade. Its records are newer (they replace
   // these); the others stay (each is true on its own), and the count is counted afresh.
   const merged = !records.isEmpty();
-  // A long path's key (HASHED_KEY_PREFIX...) does not read back as written: recomputed from its path.
+  // A long path's key (LEGACY_PREFIX...) does not read back as written: recomputed from its path.
   await records.takeAll(earlier, (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))));
   const meta = state.store<unknown>(folderId, META);
   await meta.remove(POINTER_KEY);
@@ -174,7 +201,8 @@ export class VerifiedHashes {
     this.matched++;
     const key = keyOf(source.path);
     this.reads ??= this.records.orderedReads();
-    const stored = this.reads.get(key);
+    // A long path's key is elsewhere in key order: a point read, so the cursor does not jump there.
+    const stored = key === source.path ? this.reads.get(key) : this.records.peek(key);
     const old = recordOf(stored, key, source.path);
     if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime && bytesForm(stored!))
       return undefined;
@@ -272,9 +300,11 @@ export class VerifiedHashes {
       const disputed = new Set(differences.map((d) => d.path));
       const stale: string[] = [];
       for (const [key, stored] of this.records.entries()) {
-        const relPath = pathOf(stored, String(key));
+        // A key that does not read back as a string is not removed by it (FolderStore.rekeyUnreadable).
+        if (typeof key !== 'string') continue;
+        const relPath = pathOf(stored, key);
         if (disputed.has(relPath)) continue;
-        if (lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false }) === undefined) stale.push(String(key));
+        if (lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false }) === undefined) stale.push(key);
       }
       await this.records.removeAll(stale);
       this.stats.pruned = stale.length;
@@ -286,7 +316,7 @@ export class VerifiedHashes {
 
   /** Every path with a record, in key order (check/hidden-by-ignore.ts). */
   *paths(): Generator<string> {
-    for (const [key, stored] of this.records.entries()) yield pathOf(stored, String(key));
+    for (const [key, stored] of this.records.entries()) if (typeof key === 'string' || storedPath(stored) !== undefined) yield pathOf(stored, String(key));
   }
 
   /** The check failed: what was recorded is true all the same; just let the writes finish. */
