@@ -18,13 +18,13 @@
  * saves ~9 MB per million files, on disk and in the map). Older versions used
  * `verified.a`/`verified.b` and a pointer: the first open moves them (migrate).
  */
-import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Difference, EntryFactsWithPath, VerifiedRecord } from '../diff/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { FolderStore } from '../state/folder-store.js';
 import type { OrderedLookup } from '../state/ordered-lookup.js';
+import { hashedKey, keyOf, LEGACY_PREFIX, HASHED_KEY_PREFIX, pathOf, type StoredRecord, storedPath } from './verified-keys.js';
 
 const GENERATIONS = ['a', 'b'] as const;
 type Generation = (typeof GENERATIONS)[number];
@@ -32,42 +32,10 @@ const POINTER_KEY = 'current';
 export const RECORDS = 'v'; // the records' namespace: one letter, it is in every record's key
 /** The namespace of the set's count, and of earlier versions' generation pointer. */
 const META = 'verified';
-/** LMDB keys are limited to ~2 KB: longer paths are stored under their hash. */
-const MAX_PLAIN_KEY_BYTES = 1500;
 /** Writes in flight before the diff waits for them (LMDB batches them into transactions). */
 const WRITE_BATCH = 5000;
 /** Records beyond the files proven equal (plus disputed paths) before stale ones are pruned. */
 const PRUNE_SLACK = 1000;
-
-/**
- * The key of a path too long for a plain key: this prefix and the path's SHA-256 in hex. No
- * relative path begins with `/`, so no plain key does; it reads back from both stores as written
- * (ordered-binary: every character above U+0004, the first above U+001B), and these keys are one
- * run in key order (recordMoved reads them by the prefix). Earlier versions used LEGACY_PREFIX,
- * whose key reads back as a list, not a string: open() moves such records (migrate).
- */
-const HASHED_KEY_PREFIX = '/sha256:';
-const LEGACY_PREFIX = '\u0001sha256:';
-
-function hashedKey(path: string, prefix = HASHED_KEY_PREFIX): string {
-  return `${prefix}${createHash('sha256').update(path).digest('hex')}`;
-}
-
-function keyOf(path: string): string {
-  // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
-  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES ? path : hashedKey(path);
-}
-
-/**
- * A record as stored: [hash, size, mtime] plus, under a hashed key, the
- * path it belongs to. An array, not a map: a million of them decode several
- * times faster. The hash is written as its 32 bytes (34 in msgpack, not 66
- * as hex: about 30 B less per file on disk, and as much less of the map in
- * memory). Older versions stored the hash as hex, and before that maps: all
- * are read, and a record not in the current form is rewritten when it next
- * matches (bytesForm).
- */
-type StoredRecord = [hash: string | Uint8Array, size: number, mtime: number, path?: string] | (VerifiedRecord & { path?: string });
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -90,15 +58,6 @@ function recordOf(stored: StoredRecord | undefined, key: string, path: string): 
   if (Array.isArray(stored))
     return key === path || stored[3] === path ? { hash: hexOf(stored[0]), size: stored[1], mtime: stored[2] } : undefined;
   return key === path || stored.path === path ? stored : undefined;
-}
-
-function pathOf(stored: StoredRecord, key: string): string {
-  return storedPath(stored) ?? key;
-}
-
-/** The path a record holds (those under a hashed key do). */
-function storedPath(stored: StoredRecord): string | undefined {
-  return Array.isArray(stored) ? stored[3] : stored.path;
 }
 
 const COUNT_KEY = 'count';
@@ -152,7 +111,11 @@ async function migrateLayout(state: AgentState, folderId: string, records: Folde
   // these); the others stay (each is true on its own), and the count is counted afresh.
   const merged = !records.isEmpty();
   // A long path's key (LEGACY_PREFIX...) does not read back as written: recomputed from its path.
-  await records.takeAll(earlier, (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))));
+  await records.takeAll(
+    earlier,
+    (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))),
+    (key, stored) => (typeof key === 'string' ? undefined : hashedKey(pathOf(stored, String(key)), LEGACY_PREFIX)),
+  );
   const meta = state.store<unknown>(folderId, META);
   await meta.remove(POINTER_KEY);
   if (merged) await meta.remove(COUNT_KEY);
@@ -316,7 +279,8 @@ export class VerifiedHashes {
 
   /** Every path with a record, in key order (check/hidden-by-ignore.ts). */
   *paths(): Generator<string> {
-    for (const [key, stored] of this.records.entries()) if (typeof key === 'string' || storedPath(stored) !== undefined) yield pathOf(stored, String(key));
+    for (const [key, stored] of this.records.entries())
+      if (typeof key === 'string' || storedPath(stored) !== undefined) yield pathOf(stored, String(key));
   }
 
   /** The check failed: what was recorded is true all the same; just let the writes finish. */

@@ -146,26 +146,39 @@ export class FolderStore<V = unknown> {
    * store's (one transaction of a million records: ~1 GB RSS and the file twice its size). Entries
    * already here under the same key are replaced. Returns how many moved.
    *
-   * `keyOf` gives an entry's key here. An entry is removed from `from` by its key's bytes as
-   * stored, so a key that does not read back as written (kv.ts, rawRange) moves too.
+   * `keyOf` gives an entry's key here. An entry is removed from `from` by its key's bytes as read
+   * (kv.ts rawRange) and, for a key that does not read back as written (a string key beginning
+   * with U+0001: rekeyUnreadable), by the key `writtenOf` gives, as it was written. An entry that
+   * neither removes is not read for ever: the move stops with an error.
    */
-  async takeAll(from: FolderStore<V>, keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key, batch = 10_000): Promise<number> {
+  async takeAll(
+    from: FolderStore<V>,
+    keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key,
+    writtenOf: (key: StoreKey, value: V) => StoreKey | undefined = () => undefined,
+    batch = 10_000,
+  ): Promise<number> {
     let moved = 0;
+    let lastFirst: string | undefined;
     for (;;) {
       from.store.renewReads();
-      const taken: Array<{ key: StoreKey; raw: Uint8Array; value: V }> = [];
+      const taken: Array<{ key: StoreKey; raw: Uint8Array; written: StoreKey | undefined; value: V }> = [];
+      let first: string | undefined;
       for (const { key, raw, value } of from.db.rawRange({ start: [from.folderId, from.namespace] })) {
         const rest = from.rest(key);
         if (rest === null) break;
         if (rest === undefined) continue;
-        taken.push({ key: keyOf(rest, value as V), raw, value: value as V });
+        first ??= Buffer.from(raw).toString('hex');
+        taken.push({ key: keyOf(rest, value as V), raw, written: writtenOf(rest, value as V), value: value as V });
         if (taken.length >= batch) break;
       }
       if (taken.length === 0) return moved;
+      if (first === lastFirst) throw new Error(`cannot move a "${from.namespace}" entry: its key does not read back as written`);
+      lastFirst = first;
       await this.store.transaction(() => {
-        for (const { key, raw, value } of taken) {
+        for (const { key, raw, written, value } of taken) {
           this.db.putSync(this.full(key), value);
           from.db.removeSync(raw);
+          if (written !== undefined) from.db.removeSync(from.full(written));
         }
       });
       moved += taken.length;

@@ -147,7 +147,7 @@ for (const backend of BACKENDS) {
   });
 }
 
-test('lmdb then sqlite: long paths\' records of an earlier version survive the move of state.lmdb to state.sqlite, then are moved', {
+test("lmdb then sqlite: long paths' records of an earlier version survive the move of state.lmdb to state.sqlite, then are moved", {
   skip: unavailable('lmdb') ?? unavailable('sqlite'),
 }, async (t) => {
   const dir = await tempDir(t);
