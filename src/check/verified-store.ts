@@ -18,13 +18,13 @@
  * saves ~9 MB per million files, on disk and in the map). Older versions used
  * `verified.a`/`verified.b` and a pointer: the first open moves them (migrate).
  */
-import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Difference, EntryFactsWithPath, VerifiedRecord } from '../diff/index.js';
 import type { AgentState } from '../state/agent-state.js';
 import type { FolderStore } from '../state/folder-store.js';
 import type { OrderedLookup } from '../state/ordered-lookup.js';
+import { hashedKey, keyOf, LEGACY_PREFIX, HASHED_KEY_PREFIX, pathOf, type StoredRecord, storedPath } from './verified-keys.js';
 
 const GENERATIONS = ['a', 'b'] as const;
 type Generation = (typeof GENERATIONS)[number];
@@ -32,32 +32,10 @@ const POINTER_KEY = 'current';
 export const RECORDS = 'v'; // the records' namespace: one letter, it is in every record's key
 /** The namespace of the set's count, and of earlier versions' generation pointer. */
 const META = 'verified';
-/** LMDB keys are limited to ~2 KB: longer paths are stored under their hash. */
-const MAX_PLAIN_KEY_BYTES = 1500;
 /** Writes in flight before the diff waits for them (LMDB batches them into transactions). */
 const WRITE_BATCH = 5000;
 /** Records beyond the files proven equal (plus disputed paths) before stale ones are pruned. */
 const PRUNE_SLACK = 1000;
-
-const HASHED_KEY_PREFIX = '\u0001sha256:';
-
-function keyOf(path: string): string {
-  // A UTF-16 code unit is at most 3 bytes of UTF-8: most paths need no byte count.
-  return path.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(path) <= MAX_PLAIN_KEY_BYTES
-    ? path
-    : `${HASHED_KEY_PREFIX}${createHash('sha256').update(path).digest('hex')}`;
-}
-
-/**
- * A record as stored: [hash, size, mtime] plus, under a hashed key, the
- * path it belongs to. An array, not a map: a million of them decode several
- * times faster. The hash is written as its 32 bytes (34 in msgpack, not 66
- * as hex: about 30 B less per file on disk, and as much less of the map in
- * memory). Older versions stored the hash as hex, and before that maps: all
- * are read, and a record not in the current form is rewritten when it next
- * matches (bytesForm).
- */
-type StoredRecord = [hash: string | Uint8Array, size: number, mtime: number, path?: string] | (VerifiedRecord & { path?: string });
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -82,10 +60,6 @@ function recordOf(stored: StoredRecord | undefined, key: string, path: string): 
   return key === path || stored.path === path ? stored : undefined;
 }
 
-function pathOf(stored: StoredRecord, key: string): string {
-  return (Array.isArray(stored) ? stored[3] : stored.path) ?? key;
-}
-
 const COUNT_KEY = 'count';
 
 /**
@@ -100,7 +74,9 @@ export function readVerified(state: AgentState, folderId: string, paths: readonl
   const unmigrated = !earlier.isEmpty();
   return paths.map((p) => {
     const key = keyOf(p);
-    const r = recordOf(records.get(key) ?? (unmigrated ? earlier.get(key) : undefined), key, p);
+    // A long path's record not moved yet from its earlier key (migrate) is read there.
+    const stored = records.get(key) ?? (key === p ? undefined : records.get(hashedKey(p, LEGACY_PREFIX)));
+    const r = recordOf(stored ?? (unmigrated ? earlier.get(key) : undefined), key, p);
     return r === undefined ? undefined : { hash: r.hash, size: r.size, mtime: r.mtime };
   });
 }
@@ -116,6 +92,16 @@ function pointerOf(state: AgentState, folderId: string): Generation {
  * of an older version). Nothing to do once done: both generations are empty.
  */
 async function migrate(state: AgentState, folderId: string, records: FolderStore<StoredRecord>): Promise<void> {
+  await migrateLayout(state, folderId, records);
+  // Long paths' records under LEGACY_PREFIX (they read back as lists, not strings): under the
+  // key their path gives now (a record there always holds its path).
+  await records.rekeyUnreadable((stored) => {
+    const p = storedPath(stored);
+    return p === undefined ? undefined : { to: keyOf(p), written: hashedKey(p, LEGACY_PREFIX) };
+  });
+}
+
+async function migrateLayout(state: AgentState, folderId: string, records: FolderStore<StoredRecord>): Promise<void> {
   const current = pointerOf(state, folderId);
   const earlier = state.store<StoredRecord>(folderId, `verified.${current}`);
   const other = state.store<StoredRecord>(folderId, `verified.${current === 'a' ? 'b' : 'a'}`);
@@ -124,8 +110,12 @@ async function migrate(state: AgentState, folderId: string, records: FolderStore
   // Records here too: an older version ran since the upgrade. Its records are newer (they replace
   // these); the others stay (each is true on its own), and the count is counted afresh.
   const merged = !records.isEmpty();
-  // A long path's key (HASHED_KEY_PREFIX...) does not read back as written: recomputed from its path.
-  await records.takeAll(earlier, (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))));
+  // A long path's key (LEGACY_PREFIX...) does not read back as written: recomputed from its path.
+  await records.takeAll(
+    earlier,
+    (key, stored) => (typeof key === 'string' ? key : keyOf(pathOf(stored, String(key)))),
+    (key, stored) => (typeof key === 'string' ? undefined : hashedKey(pathOf(stored, String(key)), LEGACY_PREFIX)),
+  );
   const meta = state.store<unknown>(folderId, META);
   await meta.remove(POINTER_KEY);
   if (merged) await meta.remove(COUNT_KEY);
@@ -174,7 +164,8 @@ export class VerifiedHashes {
     this.matched++;
     const key = keyOf(source.path);
     this.reads ??= this.records.orderedReads();
-    const stored = this.reads.get(key);
+    // A long path's key is elsewhere in key order: a point read, so the cursor does not jump there.
+    const stored = key === source.path ? this.reads.get(key) : this.records.peek(key);
     const old = recordOf(stored, key, source.path);
     if (old !== undefined && old.hash === source.hash && old.size === source.size && old.mtime === source.mtime && bytesForm(stored!))
       return undefined;
@@ -272,9 +263,11 @@ export class VerifiedHashes {
       const disputed = new Set(differences.map((d) => d.path));
       const stale: string[] = [];
       for (const [key, stored] of this.records.entries()) {
-        const relPath = pathOf(stored, String(key));
+        // A key that does not read back as a string is not removed by it (FolderStore.rekeyUnreadable).
+        if (typeof key !== 'string') continue;
+        const relPath = pathOf(stored, key);
         if (disputed.has(relPath)) continue;
-        if (lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false }) === undefined) stale.push(String(key));
+        if (lstatSync(path.join(this.root, relPath), { throwIfNoEntry: false }) === undefined) stale.push(key);
       }
       await this.records.removeAll(stale);
       this.stats.pruned = stale.length;
@@ -286,7 +279,8 @@ export class VerifiedHashes {
 
   /** Every path with a record, in key order (check/hidden-by-ignore.ts). */
   *paths(): Generator<string> {
-    for (const [key, stored] of this.records.entries()) yield pathOf(stored, String(key));
+    for (const [key, stored] of this.records.entries())
+      if (typeof key === 'string' || storedPath(stored) !== undefined) yield pathOf(stored, String(key));
   }
 
   /** The check failed: what was recorded is true all the same; just let the writes finish. */

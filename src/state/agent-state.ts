@@ -18,7 +18,7 @@ import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { FolderStore } from './folder-store.js';
-import { StoreDamagedError, storeBackend, type KvBackend, type KvKey, type KvStore, type KvTable } from './kv.js';
+import { StoreDamagedError, storeBackend, type KvBackend, type KvStore, type KvTable } from './kv.js';
 import { LmdbStore, lmdbLoads } from './kv-lmdb.js';
 import { checkLmdbFile, forgetLmdbCheck } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
@@ -166,10 +166,11 @@ export class AgentState {
   /** Drop everything stored for a folder (after `synker folder remove`). */
   async dropFolder(folderId: string): Promise<void> {
     await this.root.transaction(() => {
-      const keys: KvKey[] = [];
-      for (const key of this.folderData.keys({ start: [folderId] })) {
+      // By the keys' bytes as stored: a key that does not read back as written goes too (kv.ts).
+      const keys: Uint8Array[] = [];
+      for (const { key, raw } of this.folderData.rawRange({ start: [folderId] })) {
         if (!Array.isArray(key) || key[0] !== folderId) break;
-        keys.push(key);
+        keys.push(raw);
       }
       for (const key of keys) this.folderData.removeSync(key);
     });

@@ -146,50 +146,96 @@ export class FolderStore<V = unknown> {
    * store's (one transaction of a million records: ~1 GB RSS and the file twice its size). Entries
    * already here under the same key are replaced. Returns how many moved.
    *
-   * `keyOf` gives an entry's key as it was written, where the key read back is not that: a string
-   * key that begins with a control character (`\u0001...`) reads back (ordered-binary) as a list
-   * that does not encode to the same bytes, so it is written and removed under the key keyOf gives.
+   * `keyOf` gives an entry's key here. An entry is removed from `from` by its key's bytes as read
+   * (kv.ts rawRange) and, for a key that does not read back as written (a string key beginning
+   * with U+0001: rekeyUnreadable), by the key `writtenOf` gives, as it was written. An entry that
+   * neither removes is not read for ever: the move stops with an error.
    */
-  async takeAll(from: FolderStore<V>, keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key, batch = 10_000): Promise<number> {
+  async takeAll(
+    from: FolderStore<V>,
+    keyOf: (key: StoreKey, value: V) => StoreKey = (key) => key,
+    writtenOf: (key: StoreKey, value: V) => StoreKey | undefined = () => undefined,
+    batch = 10_000,
+  ): Promise<number> {
     let moved = 0;
     let lastFirst: string | undefined;
     for (;;) {
       from.store.renewReads();
-      const taken: Array<{ key: StoreKey; value: V }> = [];
+      const taken: Array<{ key: StoreKey; raw: Uint8Array; written: StoreKey | undefined; value: V }> = [];
       let first: string | undefined;
-      for (const { key, value } of from.db.range({ start: [from.folderId, from.namespace] })) {
-        const parts = key as unknown[];
-        if (!Array.isArray(parts) || parts[0] !== from.folderId || parts[1] !== from.namespace) break;
-        if (parts.length < 3) continue;
-        const rest = parts.slice(2) as Array<string | number>;
-        first ??= JSON.stringify(rest);
-        taken.push({ key: keyOf(rest.length === 1 ? rest[0]! : rest, value as V), value: value as V });
+      for (const { key, raw, value } of from.db.rawRange({ start: [from.folderId, from.namespace] })) {
+        const rest = from.rest(key);
+        if (rest === null) break;
+        if (rest === undefined) continue;
+        first ??= Buffer.from(raw).toString('hex');
+        taken.push({ key: keyOf(rest, value as V), raw, written: writtenOf(rest, value as V), value: value as V });
         if (taken.length >= batch) break;
       }
       if (taken.length === 0) return moved;
-      // An entry whose key keyOf does not give as written is never removed: it would be read for ever.
-      if (first === lastFirst) throw new Error(`cannot move "${from.namespace}" entry ${first}: its key does not read back as written`);
+      if (first === lastFirst) throw new Error(`cannot move a "${from.namespace}" entry: its key does not read back as written`);
       lastFirst = first;
       await this.store.transaction(() => {
-        for (const { key, value } of taken) {
+        for (const { key, raw, written, value } of taken) {
           this.db.putSync(this.full(key), value);
-          from.db.removeSync(from.full(key));
+          from.db.removeSync(raw);
+          if (written !== undefined) from.db.removeSync(from.full(written));
         }
       });
       moved += taken.length;
     }
   }
 
+  /**
+   * Entries an older version wrote under a string key that does not read back as a string (one
+   * beginning with U+0001, U+0002 or U+0003 and 64 characters or longer: ordered-binary writes it
+   * as bytes 0x1B 0x01..0x03 and reads a list back; or such a list as the move of state.lmdb to
+   * SQLite wrote it again, 0x1B 0x00): `move` gives, from its value, the key it belongs under now
+   * and the string it was written under. Each is moved in one transaction (removed by that string
+   * and by its bytes as read: kv.ts rawRange), or left where it is when `move` gives nothing.
+   * They sort before every key that reads back as a string, so only they are read, and the first
+   * entry after them: nothing to do costs one short read. Returns how many moved.
+   */
+  async rekeyUnreadable(move: (value: V) => { to: string; written: string } | undefined): Promise<number> {
+    this.store.renewReads();
+    const moves: Array<{ raw: Uint8Array; to: string; written: string; value: V }> = [];
+    for (const { key, raw, value } of this.db.rawRange({ start: [this.folderId, this.namespace] })) {
+      const rest = this.rest(key);
+      if (rest === null) break;
+      if (rest === undefined) continue;
+      if (typeof rest === 'string') break;
+      const m = move(value as V);
+      if (m !== undefined) moves.push({ raw, ...m, value: value as V });
+    }
+    if (moves.length === 0) return 0;
+    await this.store.transaction(() => {
+      for (const m of moves) {
+        this.db.removeSync(m.raw);
+        this.db.removeSync(this.full(m.written));
+        this.db.putSync(this.full(m.to), m.value);
+      }
+    });
+    return moves.length;
+  }
+
+  /** An entry's key within this store; null: past the namespace; undefined: the namespace's own key. */
+  private rest(key: KvKey): StoreKey | null | undefined {
+    const parts = key as unknown[];
+    if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) return null;
+    if (parts.length < 3) return undefined;
+    const rest = parts.slice(2) as Array<string | number>;
+    return rest.length === 1 ? rest[0]! : rest;
+  }
+
   async clear(): Promise<void> {
     await this.store.transaction(() => this.clearInTransaction());
   }
 
+  /** Removes every entry by its key's bytes as stored: a key that does not read back as written too. */
   private clearInTransaction(): void {
-    const keys: KvKey[] = [];
-    for (const key of this.db.keys({ start: [this.folderId, this.namespace] })) {
-      const parts = key as unknown[];
-      if (!Array.isArray(parts) || parts[0] !== this.folderId || parts[1] !== this.namespace) break;
-      keys.push(key);
+    const keys: Uint8Array[] = [];
+    for (const { key, raw } of this.db.rawRange({ start: [this.folderId, this.namespace] })) {
+      if (this.rest(key) === null) break;
+      keys.push(raw);
     }
     for (const key of keys) this.db.removeSync(key);
   }

@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import type { Database, Key, RootDatabase } from 'lmdb';
+import { toBufferKey } from 'ordered-binary';
 import { StoreBackendError, StoreDamagedError, type KvEntry, type KvKey, type KvRangeOptions, type KvStore, type KvTable } from './kv.js';
 import { checkLmdbFile } from './lmdb-check.js';
 
@@ -162,6 +163,16 @@ class LmdbTable<V> implements KvTable<V> {
     } finally {
       it.return?.();
     }
+  }
+
+  /**
+   * On LMDB, each key's bytes are those it encodes to again: lmdb-js 3.5.6 does not hand out the
+   * bytes reliably (a binary-keyed range from a start key skipped records here). LMDB holds a key
+   * that does not read back as written only as a version wrote it, from a string: such a key is
+   * removed by that string (FolderStore.rekeyUnreadable).
+   */
+  *rawRange(options: KvRangeOptions = {}): Generator<KvEntry<V> & { raw: Uint8Array }> {
+    for (const entry of this.range(options)) yield { ...entry, raw: toBufferKey(entry.key) };
   }
 
   *keys(options: { start?: KvKey } = {}): Generator<KvKey> {

@@ -315,6 +315,13 @@ class SqliteTable<V> implements KvTable<V> {
     }
   }
 
+  *rawRange(options: KvRangeOptions = {}): Generator<KvEntry<V> & { raw: Uint8Array }> {
+    for (const row of this.pages(this.firstPage, this.pageFrom, this.pageAfter, options.start)) {
+      const raw = row.k as Uint8Array;
+      yield { key: decodeKey(raw), raw, value: decodeValue<V>(row.v, this.store.location) };
+    }
+  }
+
   *keys(options: { start?: KvKey } = {}): Generator<KvKey> {
     for (const row of this.pages(this.firstKeys, this.keysFrom, this.keysAfter, options.start)) yield decodeKey(row.k as Uint8Array);
   }

@@ -18,8 +18,12 @@ import { loadSqlite } from './sqlite-module.js';
 
 const log = createLogger('store');
 
-/** Keys: strings (no NUL character) or numbers, or lists of them: the shapes synker stores. */
-export type KvKey = string | number | Array<string | number>;
+/**
+ * Keys: strings (no NUL character) or numbers, or lists of them: the shapes synker stores. A
+ * Uint8Array is a key's bytes as stored (from rawRange), used as they are: so a key that does not
+ * read back as it was written (below) can still be removed.
+ */
+export type KvKey = string | number | Uint8Array | Array<string | number>;
 
 export interface KvEntry<V> {
   key: KvKey;
@@ -54,6 +58,13 @@ export interface KvTable<V> {
   removeSync(key: KvKey): boolean;
   /** Records in key order from `start`, read lazily. */
   range(options?: KvRangeOptions): Iterable<KvEntry<V>>;
+  /**
+   * range(), each record with its key's bytes (`raw`). ordered-binary does not give back every
+   * key as written (a string of 64 characters or more holding a character U+0001 to U+0004 reads
+   * back as a list, or as another string); SQLite gives the bytes as stored, so removeSync(raw)
+   * removes such a record there. LMDB: the key encoded again (kv-lmdb.ts says why).
+   */
+  rawRange(options?: KvRangeOptions): Iterable<KvEntry<V> & { raw: Uint8Array }>;
   /** Keys in key order from `start`, read lazily. */
   keys(options?: { start?: KvKey }): Iterable<KvKey>;
   /** The number of records. */
