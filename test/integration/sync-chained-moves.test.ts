@@ -10,7 +10,11 @@ import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
+import { AgentState } from '../../src/state/agent-state.js';
+import { syncFolder } from '../../src/sync/sync-folder.js';
+import { corruptKeepingSizeAndMtime, startCheckPair } from '../harness/check-pair.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
+import { staticLocator } from '../harness/peer-address.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -126,4 +130,36 @@ test('nested renames, a file and a folder moved into renamed folders, a file mov
     },
   );
   assert.equal(json.result.renames, 6);
+});
+
+test('renames inside renamed folders keep their verified records: a silent change under the new names is refused', async (t) => {
+  const pair = await startCheckPair(t, {
+    'A/C/E/e.txt': 'three levels down, the folders renamed one by one',
+    'A/C/c.txt': 'in a nested folder renamed',
+    'A/Report.txt': 'renamed inside its renamed folder',
+    'A/top.txt': 'goes with A',
+  });
+  const state = await AgentState.open(path.join(pair.backupHome, 'sync-data'));
+  t.after(() => state.close());
+  const env = { config: pair.backupConfig, identity: pair.backupIdentity, state, locator: staticLocator(pair.backupConfig.peers) };
+  const sync = () => syncFolder(env, pair.backupConfig.folders[0]!, { cacheDir: path.join(pair.backupHome, 'cache'), jobs: 2 });
+  assert.equal((await sync()).exitCode, 0);
+  const s = (p: string) => path.join(pair.sourceRoot, p);
+  renameSync(s('A/Report.txt'), s('A/Notes.txt'));
+  renameSync(s('A/C/E'), s('A/C/F'));
+  renameSync(s('A/C'), s('A/D'));
+  renameSync(s('A'), s('B'));
+  const moved = await sync();
+  assert.equal(moved.exitCode, 0, JSON.stringify(moved.outcome?.result?.failed));
+  assert.equal(moved.outcome?.result?.pulled, 0, 'renamed on the backup, nothing copied');
+  // Bit rot or tampering on the source, under the new names: same size, same mtime, other bytes.
+  const changed = ['B/D/F/e.txt', 'B/D/c.txt', 'B/Notes.txt', 'B/top.txt'];
+  for (const p of changed) await corruptKeepingSizeAndMtime(s(p));
+  const next = await sync();
+  assert.deepEqual(
+    next.outcome?.plan.skipped.map((x) => [x.reason, x.path]),
+    changed.map((p) => ['suspicious', p]),
+    'each record went where its file went',
+  );
+  assert.equal(readFileSync(path.join(pair.backupRoot, 'B/D/F/e.txt'), 'utf8'), 'three levels down, the folders renamed one by one');
 });
