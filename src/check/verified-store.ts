@@ -205,10 +205,8 @@ export class VerifiedHashes {
    * so a file moved is guarded as it was before (a move keeps its record).
    * Without this, the files of a renamed folder had no record under their new
    * paths, and a later silent change on the source read as "unknown" and was
-   * copied over the good copy. Queued after the writes before it; the
-   * promise (which never rejects: a write error is thrown by flush()) is
-   * kept when its records are in the store, for a later move that must see
-   * them (a file renamed inside a folder renamed just before).
+   * copied over the good copy. Queued after the writes before it; settles once
+   * they are in the store, for a move inside the folder next (flush() throws).
    */
   recordMoved(from: string, to: string): Promise<void> {
     if (from === to) return Promise.resolve();

@@ -208,7 +208,10 @@ test('a file renamed inside a folder renamed too is renamed from where the folde
   assert.deepEqual(renames([folder, inside]), expected);
   assert.deepEqual(renames([inside, folder]), expected, 'the file waits for the folder it lands in');
   // Moved out of the renamed folder: from where the folder went, or before it goes.
-  assert.deepEqual(renames([folder, moved('Docs/out.txt', 'out.txt', file('b'))]), ['Docs -> Papers', '(Docs/out.txt) Papers/out.txt -> out.txt']);
+  assert.deepEqual(renames([folder, moved('Docs/out.txt', 'out.txt', file('b'))]), [
+    'Docs -> Papers',
+    '(Docs/out.txt) Papers/out.txt -> out.txt',
+  ]);
   assert.deepEqual(renames([moved('Docs/out.txt', 'out.txt', file('b')), folder]), ['Docs/out.txt -> out.txt', 'Docs -> Papers']);
 });
 
@@ -226,7 +229,10 @@ test('a folder and a file in it renamed in case only: the file is renamed inside
   assert.deepEqual(renames(diffs), expected);
   assert.deepEqual(renames(diffs, { folding: { case: true, normalization: true } }), expected, 'on a disk that ignores case too');
   // The file changed as well: the old copy is set aside from where the folder's rename put it.
-  const plan = planSync([clash('Docs', 'docs', dir), { ...clash('Docs/Report.txt', 'docs/report.txt', file('a')), backup: file('b') }], base);
+  const plan = planSync(
+    [clash('Docs', 'docs', dir), { ...clash('Docs/Report.txt', 'docs/report.txt', file('a')), backup: file('b') }],
+    base,
+  );
   assert.deepEqual(
     plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : `${a.from.path} -> ${a.to.path}`}`),
     ['move Docs -> docs', 'set-aside docs/Report.txt', 'pull docs/report.txt'],
