@@ -205,8 +205,7 @@ export class VerifiedHashes {
    * so a file moved is guarded as it was before (a move keeps its record).
    * Without this, the files of a renamed folder had no record under their new
    * paths, and a later silent change on the source read as "unknown" and was
-   * copied over the good copy. Queued after the writes before it; settles once
-   * they are in the store, for a move inside the folder next (flush() throws).
+   * copied over the good copy. Queued after the writes before it; settles once they are stored.
    */
   recordMoved(from: string, to: string): Promise<void> {
     if (from === to) return Promise.resolve();
