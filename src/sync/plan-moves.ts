@@ -49,63 +49,65 @@ function rebase(inner: PlanPath, outer: PlanPath, to: PlanPath): PlanPath {
  */
 export function chainMoves(input: readonly Move[], folding?: FoldingInfo): MoveChain {
   const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
-  const byOrigin = new Map<string, Move>();
-  const byTarget = new Map<string, Move>();
-  for (const m of input) {
-    byOrigin.set(key(m.from.path), m);
-    byTarget.set(key(m.to.path), m);
-  }
+  // Renames by their index in `input`: each one's origin and target as keys, and the indexes by them.
+  const fromKey = input.map((m) => key(m.from.path));
+  const toKey = input.map((m) => key(m.to.path));
+  const byOrigin = new Map(fromKey.map((k, i) => [k, i]));
+  const byTarget = new Map(toKey.map((k, i) => [k, i]));
+  /** 0: not started, 1: running (waiting for others), 2: done. */
+  const state = new Uint8Array(input.length);
   /** Renames done, by the backup path the check found them at and by their target; `seq` says which came last. */
   const doneFrom = new Map<string, { move: Move; seq: number }>();
-  const doneTo = new Map<string, { move: Move; seq: number }>();
-  const state = new Map<Move, 'running' | 'done'>();
+  const doneTo = new Map<string, { i: number; seq: number }>();
   const out: Move[] = [];
 
   /** Where the entry the check found at `p` is now: below the deepest rename done of it or a folder it was in. */
   const current = (p: PlanPath): PlanPath => {
+    if (doneFrom.size === 0) return p;
     for (const q of selfAndAncestors(key(p.path))) {
       const done = doneFrom.get(q);
       if (done !== undefined) return rebase(p, done.move.from, done.move.to);
     }
     return p;
   };
+  /** A rename not started yet, other than `i`, that `i` must wait for. */
+  const waiting = (other: number | undefined, i: number): number | undefined =>
+    other !== undefined && other !== i && state[other] === 0 ? other : undefined;
   /**
-   * The check's backup path of what is at path `k` now (a key): undefined when a rename took it away
-   * and nothing came in its place.
+   * A rename `i` must wait for, if any: one whose target is a folder `i`'s target is in, or one that
+   * takes away what is now at that folder (or at the target itself). Walks the target's folders from
+   * the top, keeping the check's backup path of what is there now (undefined: taken away, nothing
+   * came in its place).
    */
-  const occupant = (k: string): string | undefined => {
-    for (const q of selfAndAncestors(k)) {
+  const blocker = (i: number): number | undefined => {
+    const target = toKey[i]!;
+    let origin: string | undefined = '';
+    let at = 0;
+    for (let end = target.indexOf('/'); ; end = target.indexOf('/', end + 1)) {
+      const q = end < 0 ? target : target.slice(0, end);
       const came = doneTo.get(q);
       const went = doneFrom.get(q);
-      if (came !== undefined && (went === undefined || came.seq > went.seq)) return key(came.move.from.path) + k.slice(q.length);
-      if (went !== undefined) return undefined;
+      if (came !== undefined && (went === undefined || came.seq > went.seq)) [origin, at] = [fromKey[came.i]!, q.length];
+      else if (went !== undefined) origin = undefined;
+      const there = origin === undefined ? undefined : at === 0 ? q : origin + q.slice(at);
+      const first =
+        (end < 0 ? undefined : waiting(byTarget.get(q), i)) ?? waiting(there === undefined ? undefined : byOrigin.get(there), i);
+      if (first !== undefined || end < 0) return first;
     }
-    return k;
   };
-  /** A rename not done yet that `m` must wait for, if any. */
-  const blocker = (m: Move): Move | undefined => {
-    const target = key(m.to.path);
-    for (const q of selfAndAncestors(target)) {
-      const parentMove = q === target ? undefined : byTarget.get(q);
-      if (parentMove !== undefined && parentMove !== m && state.get(parentMove) === undefined) return parentMove;
-      const there = occupant(q);
-      const away = there === undefined ? undefined : byOrigin.get(there);
-      if (away !== undefined && away !== m && state.get(away) === undefined) return away;
-    }
-    return undefined;
-  };
-  const run = (m: Move): void => {
-    if (state.has(m)) return;
-    state.set(m, 'running');
-    for (let first = blocker(m); first !== undefined; first = blocker(m)) run(first);
+  const run = (i: number): void => {
+    if (state[i] !== 0) return;
+    state[i] = 1;
+    for (let first = blocker(i); first !== undefined; first = blocker(i)) run(first);
+    const m = input[i]!;
     const from = current(m.from);
     out.push(from.path === m.from.path && from.disk === m.from.disk ? m : { ...m, from, foundAt: m.from });
     const seq = out.length;
-    doneFrom.set(key(m.from.path), { move: m, seq });
-    doneTo.set(key(m.to.path), { move: m, seq });
-    state.set(m, 'done');
+    doneFrom.set(fromKey[i]!, { move: m, seq });
+    doneTo.set(toKey[i]!, { i, seq });
+    state[i] = 2;
   };
-  for (const m of input) run(m);
+  for (let i = 0; i < input.length; i++) run(i);
   return { moves: out, after: current };
 }
 
