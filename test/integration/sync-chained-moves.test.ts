@@ -54,6 +54,8 @@ async function oneSyncRenames(t: TestContext, files: Record<string, string>, ren
   const first = await runSynker(['sync', 'photos', ...peer], { env: backupEnv });
   assert.equal(first.code, 0, first.stdout + first.stderr);
   await rename((p) => path.join(sourceRoot, p));
+  const dry = await runSynker(['sync', 'photos', ...peer, '--dry-run', '--all'], { env: backupEnv });
+  assert.equal(dry.code, 0, dry.stdout + dry.stderr);
 
   const run = await runSynker(['sync', 'photos', ...peer, '--json'], { env: backupEnv });
   const json = JSON.parse(run.stdout) as SyncJson;
@@ -65,15 +67,16 @@ async function oneSyncRenames(t: TestContext, files: Record<string, string>, ren
   assert.equal(json.result.bytesReceived, 0, 'no byte over the network');
   assert.doesNotMatch(run.stderr, /no longer on the backup/);
   assert.deepEqual(treeOf(backupRoot), treeOf(sourceRoot));
+  const dryRun = dry.stdout;
 
   const check = await runSynker(['check', 'photos', ...peer, '--json'], { env: backupEnv });
   assert.equal(check.code, 0, check.stdout + check.stderr);
   assert.equal((JSON.parse(check.stdout) as CheckReport).complete, true, 'a check after the sync finds the backup complete');
-  return json;
+  return { json, dryRun };
 }
 
 test('a folder renamed and a file in it renamed too (Docs/Report.txt -> Papers/Notes.txt): one sync, nothing copied', async (t) => {
-  const json = await oneSyncRenames(
+  const { json, dryRun } = await oneSyncRenames(
     t,
     { 'Docs/Report.txt': 'the report, long enough to be paired', 'Docs/Sub/a.txt': 'a file that goes with its folder' },
     (s) => {
@@ -89,6 +92,11 @@ test('a folder renamed and a file in it renamed too (Docs/Report.txt -> Papers/N
       ['move', 'Docs/Report.txt', 'Papers/Report.txt', 'Papers/Notes.txt'],
     ],
     'the file is renamed from where its folder went',
+  );
+  assert.match(
+    dryRun,
+    /rename +Docs -> Papers\n +rename +Docs\/Report\.txt -> Papers\/Notes\.txt\n/,
+    'the dry run names the file as the check does',
   );
 });
 
@@ -110,7 +118,7 @@ test('a folder and the files in it renamed in case only (Docs/Report.txt -> docs
 });
 
 test('nested renames, a file and a folder moved into renamed folders, a file moved out: one sync, nothing copied', async (t) => {
-  const json = await oneSyncRenames(
+  const { json } = await oneSyncRenames(
     t,
     {
       'A/top.txt': 'goes with A',
