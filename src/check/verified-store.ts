@@ -196,10 +196,10 @@ export class VerifiedHashes {
    * so a file moved is guarded as it was before (a move keeps its record).
    * Without this, the files of a renamed folder had no record under their new
    * paths, and a later silent change on the source read as "unknown" and was
-   * copied over the good copy. Queued after the writes before it.
+   * copied over the good copy. Queued after the writes before it; settles once they are stored.
    */
-  recordMoved(from: string, to: string): void {
-    if (from === to) return;
+  recordMoved(from: string, to: string): Promise<void> {
+    if (from === to) return Promise.resolve();
     const moves: Array<{ from: string; to: string; value: StoredRecord }> = [];
     const carry = (key: string, stored: StoredRecord): void => {
       const oldPath = pathOf(stored, key);
@@ -210,7 +210,7 @@ export class VerifiedHashes {
       moves.push({ from: key, to: newKey, value: newKey === newPath ? [bytes, size, mtime] : [bytes, size, mtime, newPath] });
     };
     const fromKey = keyOf(from);
-    const own = this.records.peek(fromKey);
+    const own = this.records.get(fromKey);
     if (recordOf(own, fromKey, from) !== undefined) carry(fromKey, own!);
     for (const [key, stored] of this.records.withPrefix(`${from}/`)) carry(key, stored);
     // Paths too long for a plain key are stored under their hash: look at each (there are few).
@@ -218,14 +218,14 @@ export class VerifiedHashes {
       const p = pathOf(stored, key);
       if (p === from || p.startsWith(`${from}/`)) carry(key, stored);
     }
-    if (moves.length === 0) return;
+    if (moves.length === 0) return Promise.resolve();
     for (const m of moves) if (this.records.peek(m.to) !== undefined) this.count--;
     this.stats.written += moves.length;
-    this.writes.push(
-      this.records.moveAll(moves).catch((err: unknown) => {
-        this.failure ??= err;
-      }),
-    );
+    const written = this.records.moveAll(moves).catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    this.writes.push(written);
+    return written;
   }
 
   /** Queues the record of `source` under `key`; a write error is thrown by commit() or flush(). */

@@ -42,8 +42,11 @@ export interface ApplyOptions {
   /** Refuse a root without the folder marker (default true; false for `restore --to DIR`). */
   requireMarker?: boolean;
   onProgress?: (progress: SyncProgress) => void;
-  /** Called once an action has been carried out (not for failed ones): what the run fixed, for its report. */
-  onActionDone?: (action: SyncAction) => void;
+  /**
+   * Called once an action has been carried out (not for failed ones): what the run fixed, for its report.
+   * The next action waits for a promise it returns.
+   */
+  onActionDone?: (action: SyncAction) => void | Promise<void>;
 }
 
 /** What the applier needs of the scanner's hash cache. */

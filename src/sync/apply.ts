@@ -165,7 +165,7 @@ class PlanRunner {
   private async step(action: SyncAction, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
-      this.options.onActionDone?.(action);
+      await this.options.onActionDone?.(action);
     } catch (err) {
       rethrowIfBug(err);
       const p = 'at' in action ? action.at.path : action.to.path;

@@ -23,7 +23,12 @@ import { siblingTempPath } from './temp-name.js';
 import type { VersionKeeper } from './versions.js';
 import { foldName } from '../manifest/storable.js';
 
+type Move = Extract<SyncAction, { op: 'move' }>;
+
 export class LocalActions {
+  /** Renames of this run that failed: a later one that counted on one of them is not tried (reliesOn). */
+  private readonly failedMoves: Move[] = [];
+
   constructor(
     private readonly root: string,
     private readonly keeper: VersionKeeper,
@@ -37,13 +42,31 @@ export class LocalActions {
     private readonly modes: boolean,
   ) {}
 
-  async move(a: Extract<SyncAction, { op: 'move' }>): Promise<void> {
+  async move(a: Move): Promise<void> {
+    try {
+      await this.rename(a);
+    } catch (err) {
+      this.failedMoves.push(a);
+      throw err;
+    }
+  }
+
+  private async rename(a: Move): Promise<void> {
     resolveUnderRoot(this.root, a.from.disk);
     resolveUnderRoot(this.root, a.to.disk);
+    const found = a.foundAt ?? a.from;
+    // A rename this one counted on failed: its entry is not where the plan put it, or its folder is not there.
+    const waitedOn = this.failedMoves.find((f) => reliesOn(a, f));
+    if (waitedOn !== undefined) {
+      throw new SyncError(
+        'E_SYNC_MOVE_AFTER_FAILED',
+        `${found.path} was not renamed to ${a.to.path}: renaming ${(waitedOn.foundAt ?? waitedOn.from).path} to ${waitedOn.to.path} failed first; the next sync tries again`,
+      );
+    }
     const gone = (): SyncError =>
       new SyncError(
         'E_SYNC_MOVE_SOURCE_GONE',
-        `${a.from.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`,
+        `${found.path} is no longer on the backup, so it could not be renamed to ${a.to.path}; the next sync copies it`,
       );
     await this.tree
       .parentOf(a.from.disk, false, (fromDir, fromName) =>
@@ -194,6 +217,19 @@ export class LocalActions {
 /** Sets mode (when `withMode`) and times at `abs`, never through a symlink there. */
 function setModeAndTimes(abs: string, entry: PlanEntry, withMode: boolean): Promise<Stats> {
   return setModeAndTimesNoFollow(abs, withMode ? entry.mode : undefined, fsTime(entry.mtime));
+}
+
+/** Whether `path` is `folder` or inside it. */
+function within(p: string, folder: string): boolean {
+  return p === folder || (p.startsWith(folder) && p.charCodeAt(folder.length) === 0x2f);
+}
+
+/**
+ * Whether rename `a` counted on the earlier rename `b` (plan-moves.ts orders them so): `a`'s entry was
+ * to be carried by `b`'s, or `a` lands in `b`'s target, or in what `b` was to take out of the way.
+ */
+function reliesOn(a: Move, b: Move): boolean {
+  return within(a.from.disk, b.to.disk) || within(a.to.disk, b.to.disk) || within(a.to.disk, b.from.disk);
 }
 
 /**

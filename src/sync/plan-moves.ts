@@ -1,37 +1,147 @@
 /**
- * What a folder move does to the rest of a sync plan: the backup's folder is
- * renamed whole, so what was left over in it (extras) is then under the new
- * name. A left-over file the source changed (missing under the new name) is
- * the backup's old copy of it, not an extra: the pull replaces it (keeping it
- * in versions), or it stays as a refused change says. Deleting it after the
- * pull would throw away the copy just made.
+ * The plan's renames run one after another, and each one changes where the
+ * backup's entries are: a folder renamed takes everything in it along. So a
+ * file renamed inside a folder that is renamed too (`Docs/Report.txt` ->
+ * `Papers/Notes.txt`, or `Docs` -> `docs` and `Report.txt` -> `report.txt`
+ * in case only) is renamed from where the folder's rename left it, and a
+ * rename into a folder that is itself renamed waits for that folder.
+ *
+ * chainMoves orders the renames and gives each one the place it runs from;
+ * followFolderMoves does the same for what was left over in a renamed folder
+ * (extras, and what is set aside). Pure: paths only, no file system.
  */
-import type { SkippedItem, SyncAction } from './plan-types.js';
+import type { FoldingInfo } from './folding.js';
+import { foldName } from '../manifest/storable.js';
+import type { PlanPath, SkippedItem, SyncAction } from './plan-types.js';
 
+type Move = Extract<SyncAction, { op: 'move' }>;
+
+export interface MoveChain {
+  /** The renames in the order they run, each `from` where the renames before it leave the entry. */
+  moves: Move[];
+  /** Where an entry the check found at `p` on the backup is once every rename has run. */
+  after(p: PlanPath): PlanPath;
+}
+
+/** `p` and the folders above it, deepest first (paths are `/`-separated, relative). */
+function* selfAndAncestors(p: string): Generator<string> {
+  yield p;
+  for (let slash = p.lastIndexOf('/'); slash > 0; slash = p.lastIndexOf('/', slash - 1)) yield p.slice(0, slash);
+}
+
+/** `inner` with its leading `outer` (one of its ancestors, or itself) replaced by `to`. */
+function rebase(inner: PlanPath, outer: PlanPath, to: PlanPath): PlanPath {
+  return { path: to.path + inner.path.slice(outer.path.length), disk: to.disk + inner.disk.slice(outer.disk.length) };
+}
+
+/**
+ * Orders `moves` (the check's order, except where one must wait for another)
+ * so that:
+ * - a rename into a folder that is itself a rename's target runs after it
+ *   (the folder is there, not made anew and then in the way);
+ * - a rename whose target lies in an entry that another rename takes away
+ *   runs after that one (or it would be carried off with it);
+ * and gives each its `from` where the renames before it leave the entry
+ * (`foundAt` keeps where the check found it). Names are compared as the
+ * backup's file system compares them (`folding`): on a disk that ignores
+ * case, `docs` is `Docs`. A cycle (which the check's pairing does not make)
+ * keeps the check's order.
+ */
+export function chainMoves(input: readonly Move[], folding?: FoldingInfo): MoveChain {
+  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  // Renames by their index in `input`: each one's origin and target as keys, and the indexes by them.
+  const fromKey = input.map((m) => key(m.from.path));
+  const toKey = input.map((m) => key(m.to.path));
+  const byOrigin = new Map(fromKey.map((k, i) => [k, i]));
+  const byTarget = new Map(toKey.map((k, i) => [k, i]));
+  /** 0: not started, 1: running (waiting for others), 2: done. */
+  const state = new Uint8Array(input.length);
+  /** Renames done, by the backup path the check found them at and by their target; `seq` says which came last. */
+  const doneFrom = new Map<string, { move: Move; seq: number }>();
+  const doneTo = new Map<string, { i: number; seq: number }>();
+  const out: Move[] = [];
+
+  /** Where the entry the check found at `p` is now: below the deepest rename done of it or a folder it was in. */
+  const current = (p: PlanPath): PlanPath => {
+    if (doneFrom.size === 0) return p;
+    for (const q of selfAndAncestors(key(p.path))) {
+      const done = doneFrom.get(q);
+      if (done !== undefined) return rebase(p, done.move.from, done.move.to);
+    }
+    return p;
+  };
+  /** A rename not started yet, other than `i`, that `i` must wait for. */
+  const waiting = (other: number | undefined, i: number): number | undefined =>
+    other !== undefined && other !== i && state[other] === 0 ? other : undefined;
+  /**
+   * A rename `i` must wait for, if any: one whose target is a folder `i`'s target is in, or one that
+   * takes away what is now at that folder (or at the target itself). Walks the target's folders from
+   * the top, keeping the check's backup path of what is there now (undefined: taken away, nothing
+   * came in its place).
+   */
+  const blocker = (i: number): number | undefined => {
+    const target = toKey[i]!;
+    let origin: string | undefined = '';
+    let at = 0;
+    for (let end = target.indexOf('/'); ; end = target.indexOf('/', end + 1)) {
+      const q = end < 0 ? target : target.slice(0, end);
+      const came = doneTo.get(q);
+      const went = doneFrom.get(q);
+      if (came !== undefined && (went === undefined || came.seq > went.seq)) [origin, at] = [fromKey[came.i]!, q.length];
+      else if (went !== undefined) origin = undefined;
+      const there = origin === undefined ? undefined : at === 0 ? q : origin + q.slice(at);
+      const first =
+        (end < 0 ? undefined : waiting(byTarget.get(q), i)) ?? waiting(there === undefined ? undefined : byOrigin.get(there), i);
+      if (first !== undefined || end < 0) return first;
+    }
+  };
+  const run = (i: number): void => {
+    if (state[i] !== 0) return;
+    state[i] = 1;
+    for (let first = blocker(i); first !== undefined; first = blocker(i)) run(first);
+    const m = input[i]!;
+    const from = current(m.from);
+    out.push(from.path === m.from.path && from.disk === m.from.disk ? m : { ...m, from, foundAt: m.from });
+    const seq = out.length;
+    doneFrom.set(fromKey[i]!, { move: m, seq });
+    doneTo.set(toKey[i]!, { i, seq });
+    state[i] = 2;
+  };
+  for (let i = 0; i < input.length; i++) run(i);
+  return { moves: out, after: current };
+}
+
+/**
+ * What the renames do to the rest of a sync plan: what was left over in a
+ * renamed folder (extras, and files set aside) is then under its new name. A
+ * left-over file the source changed (missing under the new name) is the
+ * backup's old copy of it, not an extra: the pull replaces it (keeping it in
+ * versions), or it stays as a refused change says. Deleting it after the pull
+ * would throw away the copy just made.
+ */
 export function followFolderMoves(
-  moves: readonly SyncAction[],
+  chain: MoveChain,
   deletes: Array<SyncAction & { op: 'delete' }>,
+  asides: Array<SyncAction & { op: 'set-aside' }>,
   skipped: SkippedItem[],
   /** Paths the plan creates (pulls, folders, links). */
   created: readonly string[],
 ): void {
+  if (!chain.moves.some((m) => m.entry?.type === 'dir')) return;
   const movedExtras = new Set<string>();
-  for (const m of moves) {
-    if (m.op !== 'move' || m.entry?.type !== 'dir') continue;
-    const from = `${m.from.path}/`;
-    for (const del of deletes) {
-      if (del.at.path.startsWith(from)) {
-        const rest = del.at.path.slice(from.length);
-        del.at = { path: `${m.to.path}/${rest}`, disk: `${m.to.disk}/${del.at.disk.slice(m.from.disk.length + 1)}` };
-        movedExtras.add(del.at.path);
-      }
-    }
-    for (const kept of skipped) {
-      if (kept.reason === 'extra-kept' && kept.path.startsWith(from)) {
-        kept.path = `${m.to.path}/${kept.path.slice(from.length)}`;
-        movedExtras.add(kept.path);
-      }
-    }
+  for (const del of deletes) {
+    const at = chain.after(del.at);
+    if (at.path === del.at.path) continue;
+    del.at = at;
+    movedExtras.add(at.path);
+  }
+  for (const aside of asides) aside.at = chain.after(aside.at);
+  for (const kept of skipped) {
+    if (kept.reason !== 'extra-kept') continue;
+    const at = chain.after({ path: kept.path, disk: kept.path });
+    if (at.path === kept.path) continue;
+    kept.path = at.path;
+    movedExtras.add(at.path);
   }
   if (movedExtras.size === 0) return;
   const claimed = new Set(created);

@@ -16,7 +16,8 @@ export function describeAction(a: SyncAction): string {
     case 'pull':
       return `copy      ${printablePath(a.at.path)} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'})`;
     case 'move':
-      return `rename    ${printablePath(a.from.path)} -> ${printablePath(a.to.path)}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
+      // By the name the check found (its folder's rename, listed before, moves it first).
+      return `rename    ${printablePath((a.foundAt ?? a.from).path)} -> ${printablePath(a.to.path)}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
     case 'mkdir':
       return `mkdir     ${printablePath(a.at.path)}/`;
     case 'symlink':

@@ -58,7 +58,17 @@ export interface PlanPath {
 }
 
 export type SyncAction =
-  | { op: 'move'; from: PlanPath; to: PlanPath; fileCount: number; bytes: number; entry?: PlanEntry }
+  | {
+      op: 'move';
+      /** Where the entry is when this rename runs: a rename before it in the plan may have taken its folder along. */
+      from: PlanPath;
+      to: PlanPath;
+      fileCount: number;
+      bytes: number;
+      entry?: PlanEntry;
+      /** Where the check found it, when that is not `from` (its folder is renamed first: plan-moves.ts). */
+      foundAt?: PlanPath;
+    }
   | { op: 'mkdir'; at: PlanPath; entry: PlanEntry; replaces?: PlanEntry }
   | { op: 'pull'; at: PlanPath; entry: PlanEntry & { hash: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }
   | { op: 'symlink'; at: PlanPath; entry: PlanEntry & { target: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }

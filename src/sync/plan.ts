@@ -20,7 +20,7 @@ import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
 import { foldName, unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
-import { followFolderMoves } from './plan-moves.js';
+import { chainMoves, followFolderMoves } from './plan-moves.js';
 import {
   planTotals,
   type PlanDifference,
@@ -46,8 +46,8 @@ function depth(p: string): number {
 }
 
 export function planSync(differences: Iterable<PlanDifference>, options: PlanOptions): SyncPlan {
-  const moves: SyncAction[] = [];
-  const asides: SyncAction[] = [];
+  const moves: Array<SyncAction & { op: 'move' }> = [];
+  const asides: Array<SyncAction & { op: 'set-aside' }> = [];
   const creates: SyncAction[] = [];
   const metadata: SyncAction[] = [];
   const deletes: Array<SyncAction & { op: 'delete' }> = [];
@@ -193,18 +193,12 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   }
 
-  followFolderMoves(
-    moves,
-    deletes,
-    skipped,
-    creates.map((c) => targetOf(c)!.path),
-  );
   // Of two source names the backup may take for one, the one it holds already stays; else the first.
   const kept = pairs.map(([first, second]) => (notOnBackup.has(first) && !notOnBackup.has(second) ? second : first));
   const collided = collisions(moves, creates, options.folding, kept);
   // A folder not created (its name collides, or the backup cannot hold it): nothing inside it is
-  // either, or it would land inside the other spelling, or fail.
-  const skippedFolders = new Map(skipped.map((s) => [s.path, s.reason]));
+  // either, or it would land inside the other spelling, or fail. (Extras kept are files: nothing is inside them.)
+  const skippedFolders = new Map(skipped.filter((s) => s.reason !== 'extra-kept').map((s) => [s.path, s.reason]));
   const keep = (a: SyncAction): boolean => {
     const p = targetOf(a);
     if (p === undefined) return true;
@@ -226,10 +220,20 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     return true;
   };
 
+  // The renames that run, in an order where each finds what the ones before it left (plan-moves.ts).
+  const chain = chainMoves(moves.filter(keep), options.folding);
+  followFolderMoves(
+    chain,
+    deletes,
+    asides,
+    skipped,
+    creates.map((c) => targetOf(c)!.path),
+  );
+
   // Deepest first so a folder is emptied before it is removed.
   deletes.sort((a, b) => depth(b.at.path) - depth(a.at.path) || comparePaths(a.at.path, b.at.path));
   const actions: SyncAction[] = [
-    ...moves.filter(keep),
+    ...chain.moves,
     ...asides,
     ...creates.filter(keep).sort((a, b) => comparePaths(targetOf(a)!.path, targetOf(b)!.path)),
     ...metadata,

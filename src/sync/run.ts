@@ -39,8 +39,11 @@ export interface SyncOptions {
 /** Where a sync records the files it proved equal to the source's (check/verified-store.ts VerifiedHashes). */
 export interface LandedRecorder {
   recordLanded(source: { path: string; hash?: string | undefined; size: number; mtime: number }): void;
-  /** A file or folder renamed on the backup: its records (and those under a folder) move with it. */
-  recordMoved(from: string, to: string): void;
+  /**
+   * A file or folder renamed on the backup: its records (and those under a folder) move with it. Settles
+   * once they have: a later rename of something in the folder must find them there.
+   */
+  recordMoved(from: string, to: string): Promise<void> | void;
   flush(): Promise<void>;
 }
 
@@ -106,12 +109,14 @@ export async function syncCheckedFolder(checked: CheckedFolder, state: SyncState
     keeper,
     ...(options.hashCache === undefined ? {} : { hashCache: options.hashCache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    onActionDone: (action) => {
+    onActionDone: async (action) => {
       donePaths.add('at' in action ? action.at.path : action.to.path);
       after.done(action);
-      if (action.op === 'move') options.verified?.recordMoved(action.from.path, action.to.path);
+      const moved = action.op === 'move' ? options.verified?.recordMoved(action.from.path, action.to.path) : undefined;
       const landed = landedFile(action);
       if (landed !== undefined) options.verified?.recordLanded(landed);
+      // A folder's records move in one write: renames after it, of what was in it, read them where it put them.
+      if (action.op === 'move' && action.entry?.type === 'dir') await moved;
     },
   });
   await options.verified?.flush();

@@ -525,3 +525,54 @@ for (const swapped of ['.synker/partial', 'd'] as const) {
     assert.match(result.failed[0]!.message, new RegExp(`^d/f05\\.txt: its folder ${swapped.replace('.', '\\.')} became a symlink`));
   });
 }
+
+test('a rename that counted on a folder rename that failed says so, and the file stays; "no longer on the backup" only when it is not', async (t) => {
+  const src = await tempDir(t);
+  const dst = await tempDir(t);
+  writeTree(src, {});
+  writeTree(dst, { 'Docs/Report.txt': 'the report', 'Docs/Other.txt': 'another', 'elsewhere/x': 'x' });
+  // The folder's new name is inside a symlink on the backup: its rename is refused (never through a link).
+  symlinkSync('elsewhere', path.join(dst, 'link'));
+  const dir = { type: 'dir' as const, size: 0, mtime: T0, mode: 0o755 };
+  const report = { type: 'file' as const, size: 10, mtime: T0, mode: 0o644, hash: 'a'.repeat(64) };
+  const moved = (from: string, to: string, entry: typeof dir | typeof report) =>
+    ({ category: 'moved', path: to, newPath: from, source: entry, backup: entry }) as const;
+  const plan = planSync([moved('Docs', 'link/Papers', dir), moved('Docs/Report.txt', 'link/Papers/Notes.txt', report)], {
+    sourceFiles: 1,
+    backupFiles: 1,
+  });
+  const result = await applyPlan(plan, { root: dst, source: new LocalFolderSource(src, () => undefined) });
+  assert.deepEqual(
+    result.failed.map((f) => [f.path, f.code]),
+    [
+      ['link/Papers', 'E_SYNC_UNSAFE_PATH'],
+      ['link/Papers/Notes.txt', 'E_SYNC_MOVE_AFTER_FAILED'],
+    ],
+  );
+  assert.equal(
+    result.failed[1]!.message,
+    'Docs/Report.txt was not renamed to link/Papers/Notes.txt: renaming Docs to link/Papers failed first; the next sync tries again',
+  );
+  assert.equal(readFileSync(path.join(dst, 'Docs/Report.txt'), 'utf8'), 'the report', 'still where it was');
+  assert.deepEqual(readdirSync(path.join(dst, 'elsewhere')), ['x'], 'nothing written through the link');
+
+  // The folder renamed, the file inside gone from the backup since the check: that is what it says, by the check's name.
+  rmSync(path.join(dst, 'link'));
+  const again = planSync([moved('Docs', 'Papers', dir), moved('Docs/Report.txt', 'Papers/Notes.txt', report)], {
+    sourceFiles: 1,
+    backupFiles: 1,
+  });
+  rmSync(path.join(dst, 'Docs/Report.txt'));
+  const gone = await applyPlan(again, { root: dst, source: new LocalFolderSource(src, () => undefined) });
+  assert.deepEqual(
+    gone.failed.map((f) => [f.path, f.code, f.message]),
+    [
+      [
+        'Papers/Notes.txt',
+        'E_SYNC_MOVE_SOURCE_GONE',
+        'Docs/Report.txt is no longer on the backup, so it could not be renamed to Papers/Notes.txt; the next sync copies it',
+      ],
+    ],
+  );
+  assert.equal(readFileSync(path.join(dst, 'Papers/Other.txt'), 'utf8'), 'another', 'the folder was renamed');
+});

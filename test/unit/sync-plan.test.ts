@@ -186,3 +186,100 @@ test('an unreadable entry is left with the fix that fits its error: rename for a
   assert.match(detail.get('locked')!, /permission denied\); fix its permissions/);
   assert.match(detail.get('bad-disk')!, /unreadable on the backup \(EIO\)/);
 });
+
+const dir: PlanEntry = { type: 'dir', size: 0, mtime: 1, mode: 0o755 };
+/** The source moved `from` (the backup's name) to `to`, as the check's moved record says. */
+const moved = (from: string, to: string, entry: PlanEntry = dir): PlanDifference => ({
+  category: 'moved',
+  path: to,
+  newPath: from,
+  source: entry,
+  backup: entry,
+});
+const renames = (diffs: PlanDifference[], options: Partial<Parameters<typeof planSync>[1]> = {}) =>
+  planSync(diffs, { ...base, ...options })
+    .actions.filter((a) => a.op === 'move')
+    .map((a) => (a.op === 'move' ? `${a.foundAt === undefined ? '' : `(${a.foundAt.path}) `}${a.from.path} -> ${a.to.path}` : ''));
+
+test('a file renamed inside a folder renamed too is renamed from where the folder went, in either order', () => {
+  const folder = moved('Docs', 'Papers');
+  const inside = moved('Docs/Report.txt', 'Papers/Notes.txt', file('a'));
+  const expected = ['Docs -> Papers', '(Docs/Report.txt) Papers/Report.txt -> Papers/Notes.txt'];
+  assert.deepEqual(renames([folder, inside]), expected);
+  assert.deepEqual(renames([inside, folder]), expected, 'the file waits for the folder it lands in');
+  // Moved out of the renamed folder: from where the folder went, or before it goes.
+  assert.deepEqual(renames([folder, moved('Docs/out.txt', 'out.txt', file('b'))]), [
+    'Docs -> Papers',
+    '(Docs/out.txt) Papers/out.txt -> out.txt',
+  ]);
+  assert.deepEqual(renames([moved('Docs/out.txt', 'out.txt', file('b')), folder]), ['Docs/out.txt -> out.txt', 'Docs -> Papers']);
+});
+
+test('a folder and a file in it renamed in case only: the file is renamed inside the folder under its new spelling', () => {
+  const clash = (from: string, to: string, entry: PlanEntry): PlanDifference => ({
+    category: 'name-clash',
+    clash: 'case',
+    path: to,
+    otherPath: from,
+    source: entry,
+    backup: entry,
+  });
+  const diffs = [clash('Docs/Report.txt', 'docs/report.txt', file('a')), clash('Docs', 'docs', dir)];
+  const expected = ['Docs -> docs', '(Docs/Report.txt) docs/Report.txt -> docs/report.txt'];
+  assert.deepEqual(renames(diffs), expected);
+  assert.deepEqual(renames(diffs, { folding: { case: true, normalization: true } }), expected, 'on a disk that ignores case too');
+  // The file changed as well: the old copy is set aside from where the folder's rename put it.
+  const plan = planSync(
+    [clash('Docs', 'docs', dir), { ...clash('Docs/Report.txt', 'docs/report.txt', file('a')), backup: file('b') }],
+    base,
+  );
+  assert.deepEqual(
+    plan.actions.map((a) => `${a.op} ${'at' in a ? a.at.path : `${a.from.path} -> ${a.to.path}`}`),
+    ['move Docs -> docs', 'set-aside docs/Report.txt', 'pull docs/report.txt'],
+  );
+});
+
+test('nested folder renames, and files and folders moved into renamed folders, run parents first from where they are', () => {
+  assert.deepEqual(
+    renames([
+      moved('A/C/E', 'B/D/F'),
+      moved('X/f.txt', 'B/D/f.txt', file('a')),
+      moved('P', 'B/D/P2'),
+      moved('A/C', 'B/D'),
+      moved('A', 'B'),
+    ]),
+    ['A -> B', '(A/C) B/C -> B/D', '(A/C/E) B/D/E -> B/D/F', 'X/f.txt -> B/D/f.txt', 'P -> B/D/P2'],
+  );
+});
+
+test('a rename into a place another rename empties waits for it, or it would be carried off with it', () => {
+  // A -> B, then B's old sub-folder (A/C, at B/C once A moved) goes deep, and a new B/C gets a file.
+  const diffs = [moved('A', 'B'), moved('X/f.txt', 'B/C/f.txt', file('a')), moved('A/C', 'B/x/y/D')];
+  assert.deepEqual(renames(diffs), ['A -> B', '(A/C) B/C -> B/x/y/D', 'X/f.txt -> B/C/f.txt']);
+  // On a disk that ignores case, a new folder `a` is the folder `A` until A is renamed away.
+  const intoA = [moved('X/g.txt', 'a/g.txt', file('b')), moved('A', 'B')];
+  assert.deepEqual(renames(intoA), ['X/g.txt -> a/g.txt', 'A -> B'], 'two names on a case-sensitive disk: the check order');
+  assert.deepEqual(renames(intoA, { folding: { case: true, normalization: false } }), ['A -> B', 'X/g.txt -> a/g.txt']);
+});
+
+test('what was left over in nested renamed folders is kept or deleted under the names it ends up with', () => {
+  const diffs: PlanDifference[] = [
+    moved('A', 'B'),
+    moved('A/C', 'B/D'),
+    { category: 'extra', path: 'A/C/old.txt', backup: file('c') },
+    { category: 'extra', path: 'A/left.txt', backup: file('d') },
+  ];
+  assert.deepEqual(
+    planSync(diffs, base).skipped.map((s) => [s.reason, s.path]),
+    [
+      ['extra-kept', 'B/D/old.txt'],
+      ['extra-kept', 'B/left.txt'],
+    ],
+  );
+  assert.deepEqual(
+    planSync(diffs, { ...base, delete: true })
+      .actions.filter((a) => a.op === 'delete')
+      .map((a) => ('at' in a ? a.at.path : '')),
+    ['B/D/old.txt', 'B/left.txt'],
+  );
+});

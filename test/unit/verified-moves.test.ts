@@ -54,3 +54,27 @@ for (const backend of BACKENDS) {
     );
   });
 }
+
+for (const backend of BACKENDS) {
+  test(`${backend}: a rename inside a folder renamed just before finds the records where the folder's move put them`, {
+    skip: unavailable(backend),
+  }, async (t) => {
+    const state = await AgentState.open(await tempDir(t), { backend });
+    t.after(() => state.close());
+    const v = await VerifiedHashes.open(state, 'f', '/nonexistent');
+    for (const r of [rec('a', 'A/C/x.txt'), rec('b', 'A/Report.txt'), rec('c', 'A/top.txt')]) v.recordLanded(r);
+    await v.flush();
+    // As a sync renames Docs -> Papers, then Papers/C -> Papers/D and Papers/Report.txt -> Papers/Notes.txt.
+    await v.recordMoved('A', 'B');
+    await v.recordMoved('B/C', 'B/D');
+    void v.recordMoved('B/Report.txt', 'B/Notes.txt');
+    await v.flush();
+    assert.deepEqual(
+      readVerified(state, 'f', ['B/D/x.txt', 'B/Notes.txt', 'B/top.txt', 'B/C/x.txt', 'B/Report.txt', 'A/C/x.txt', 'A/Report.txt']).map(
+        (r) => r?.hash[0] ?? null,
+      ),
+      ['a', 'b', 'c', null, null, null, null],
+      'each record where its file is, none left under a name passed through',
+    );
+  });
+}
