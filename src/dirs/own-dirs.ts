@@ -1,0 +1,143 @@
+/**
+ * synker's own folders of THIS machine that lie inside a shared folder: a
+ * whole home or profile shared as a folder holds them (`~/.config/synker`,
+ * `%APPDATA%\synker`, the hash cache, the agent's live state). They are left
+ * out of every scan of that folder, on either side, like the folder's own
+ * `.synker/`: the private key never leaves the machine, and files synker
+ * itself keeps writing never make a folder incomplete. Only this machine's
+ * own folders: another user's synker folders inside a shared folder are that
+ * user's files and are backed up like any other (docs/configuration.md).
+ *
+ * One rule, used by the scan (both sides), by the check (nothing of the
+ * source is written into them) and by `folder add` and `doctor` (the
+ * warning). Paths are compared the way the platform's disks do: without case
+ * on Windows and macOS.
+ */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { runtimeDir, synkerDirs } from './dirs.js';
+
+/**
+ * This machine's synker folders: SYNKER_HOME as a whole when set (config,
+ * data and cache all live in it), else the config, data and cache dirs; the
+ * runtime dir where agents register; and any other cache dir in use
+ * (`--cache-dir`).
+ */
+export function ownDirs(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  extra: readonly string[] = [],
+): string[] {
+  const pathOf = platform === 'win32' ? path.win32 : path.posix;
+  const dirs = synkerDirs(env, platform);
+  const home = env.SYNKER_HOME ? [pathOf.resolve(env.SYNKER_HOME)] : [dirs.config, dirs.data, dirs.cache];
+  return [...home, runtimeDir(env, platform), ...extra.map((d) => pathOf.resolve(d))];
+}
+
+/** True on platforms whose disks usually ignore case (NTFS as Windows mounts it, APFS and HFS+ by default). */
+export function foldsCase(platform: NodeJS.Platform): boolean {
+  return platform === 'win32' || platform === 'darwin';
+}
+
+/** A path or key as the platform compares it: NFC, and lower case where the disk ignores case. */
+function comparable(p: string, platform: NodeJS.Platform): string {
+  const nfc = p.normalize('NFC');
+  return foldsCase(platform) ? nfc.toLowerCase() : nfc;
+}
+
+export interface OwnDirsInsideOptions {
+  platform?: NodeJS.Platform;
+  /** Also compare the real paths (symlinks resolved) of the root and of each dir that exists. Default true. */
+  realPaths?: boolean;
+}
+
+/**
+ * Which of `dirs` lie strictly inside `root`, as manifest keys relative to
+ * it (`/`-separated, NFC, spelt as the dir was given); the outermost only
+ * when one holds another (the Windows cache inside the data dir). A dir that
+ * is the root, or holds it, is not "inside".
+ */
+export function ownDirsInside(root: string, dirs: readonly string[], options: OwnDirsInsideOptions = {}): string[] {
+  const platform = options.platform ?? process.platform;
+  const pathOf = platform === 'win32' ? path.win32 : path.posix;
+  const real = options.realPaths ?? true;
+  const roots = alsoReal(pathOf.resolve(root), real);
+  const keys: string[] = [];
+  for (const dir of dirs) {
+    for (const d of alsoReal(pathOf.resolve(dir), real)) {
+      const key = keyInside(roots, d, platform);
+      if (key !== undefined && !keys.includes(key)) keys.push(key);
+    }
+  }
+  // The outermost of nested dirs: a scan never descends into it anyway.
+  return keys.filter((k) => !keys.some((o) => o !== k && isUnder(comparable(k, platform), comparable(o, platform))));
+}
+
+function keyInside(roots: readonly string[], dir: string, platform: NodeJS.Platform): string | undefined {
+  const pathOf = platform === 'win32' ? path.win32 : path.posix;
+  for (const root of roots) {
+    const r = comparable(root, platform);
+    const d = comparable(dir, platform);
+    const prefix = r.endsWith(pathOf.sep) ? r : r + pathOf.sep;
+    if (!d.startsWith(prefix) || d.length === prefix.length) continue;
+    // Spelt as the dir was given, unless folding case changed a length (a rare letter): then folded.
+    const spelt = dir.normalize('NFC');
+    const rel = (spelt.length === d.length ? spelt : d).slice(prefix.length);
+    if (rel.length === 0) continue;
+    return rel.split(pathOf.sep).filter((p) => p !== '').join('/');
+  }
+  return undefined;
+}
+
+function alsoReal(p: string, real: boolean): string[] {
+  if (!real) return [p];
+  try {
+    const r = realpathSync.native(p);
+    return r === p ? [p] : [p, r];
+  } catch {
+    return [p];
+  }
+}
+
+function isUnder(key: string, folder: string): boolean {
+  return key.startsWith(`${folder}/`);
+}
+
+/**
+ * The test a walk makes for each item: is this key (NFC, `/`-separated) one
+ * of synker's own folders? Compared without case where the platform's disks
+ * ignore it.
+ */
+export class OwnDirKeys {
+  private readonly keys: ReadonlySet<string>;
+  readonly platform: NodeJS.Platform;
+  readonly list: readonly string[];
+
+  constructor(keys: readonly string[], platform: NodeJS.Platform = process.platform) {
+    this.platform = platform;
+    this.list = keys;
+    this.keys = new Set(keys.map((k) => comparable(k, platform)));
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** True for an own folder itself (the walk never descends into it, so what lies below is never asked). */
+  has(key: string): boolean {
+    return this.keys.has(comparable(key, this.platform));
+  }
+
+  /** True for an own folder or anything inside it (for a source's path that would land there). */
+  holds(key: string): boolean {
+    const k = comparable(key, this.platform);
+    if (this.keys.has(k)) return true;
+    for (let slash = k.lastIndexOf('/'); slash > 0; slash = k.lastIndexOf('/', slash - 1)) if (this.keys.has(k.slice(0, slash))) return true;
+    return false;
+  }
+}
+
+/** This machine's own folders inside `root`, ready for a walk. */
+export function ownDirKeysOf(root: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): OwnDirKeys {
+  return new OwnDirKeys(ownDirsInside(root, ownDirs(env, process.platform, extra)), process.platform);
+}
