@@ -15,6 +15,7 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { printablePath } from '../base/printable.js';
 import { runtimeDir, synkerDirs } from './dirs.js';
 
 /**
@@ -140,4 +141,20 @@ export class OwnDirKeys {
 /** This machine's own folders inside `root`, ready for a walk. */
 export function ownDirKeysOf(root: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): OwnDirKeys {
   return new OwnDirKeys(ownDirsInside(root, ownDirs(env, process.platform, extra)), process.platform);
+}
+
+/**
+ * What `folder add`, `init` and `doctor` say once about a folder that holds
+ * this machine's synker folders (keys from ownDirsInside), or undefined
+ * when it holds none.
+ */
+export function ownDirsNotice(root: string, keys: readonly string[]): string | undefined {
+  if (keys.length === 0) return undefined;
+  const list = keys.map((k) => printablePath(k)).join(', ');
+  return `${printablePath(root)} holds synker's own files of this machine (${list}): they are left out of every check and sync of it, so this machine's private key and live state never leave it`;
+}
+
+/** ownDirsNotice for a folder on this machine, with this machine's dirs. */
+export function ownDirsNoticeFor(root: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return ownDirsNotice(root, ownDirKeysOf(root, [], env).list);
 }
