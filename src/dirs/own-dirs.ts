@@ -31,8 +31,8 @@ export function ownDirs(
 ): string[] {
   const pathOf = platform === 'win32' ? path.win32 : path.posix;
   const dirs = synkerDirs(env, platform);
-  const home = env.SYNKER_HOME ? [pathOf.resolve(env.SYNKER_HOME)] : [dirs.config, dirs.data, dirs.cache];
-  return [...home, runtimeDir(env, platform), ...extra.map((d) => pathOf.resolve(d))];
+  const home = env.SYNKER_HOME ? [env.SYNKER_HOME] : [dirs.config, dirs.data, dirs.cache];
+  return [...new Set([...home, runtimeDir(env, platform), ...extra].map((d) => pathOf.resolve(d)))];
 }
 
 /** True on platforms whose disks usually ignore case (NTFS as Windows mounts it, APFS and HFS+ by default). */
