@@ -34,8 +34,17 @@ export function markMetaDirAliases(differences: Difference[], root: string): voi
 export function markOwnDirs(differences: Difference[], own: OwnDirKeys): void {
   if (own.size === 0) return;
   for (const d of differences) {
-    if ((d.category !== 'missing' && d.category !== 'moved') || d.source === undefined || d.unstorable !== undefined) continue;
-    if (own.holds(d.source.raw ?? d.path) || own.holds(d.path)) d.unstorable = "inside synker's own folder on this machine, which sync never writes";
+    if (d.unstorable !== undefined) continue;
+    // Where the source's entry would land, and what of the backup's would be moved or replaced.
+    const landing = d.category === 'missing' || d.category === 'moved' || d.category === 'type' || d.category === 'name-clash';
+    if (!landing || d.source === undefined) continue;
+    const touched =
+      own.holds(d.source.raw ?? d.path) ||
+      own.holds(d.path) ||
+      (d.category === 'type' && d.backup?.type === 'dir' && own.touches(d.path)) ||
+      (d.category === 'moved' && d.newPath !== undefined && own.touches(d.newPath)) ||
+      (d.category === 'name-clash' && d.otherPath !== undefined && own.touches(d.otherPath));
+    if (touched) d.unstorable = "synker's own folder on this machine is there, which sync never writes, moves or replaces";
   }
 }
 

@@ -85,7 +85,10 @@ function keyInside(roots: readonly string[], dir: string, platform: NodeJS.Platf
     const spelt = dir.normalize('NFC');
     const rel = (spelt.length === d.length ? spelt : d).slice(prefix.length);
     if (rel.length === 0) continue;
-    return rel.split(pathOf.sep).filter((p) => p !== '').join('/');
+    return rel
+      .split(pathOf.sep)
+      .filter((p) => p !== '')
+      .join('/');
   }
   return undefined;
 }
@@ -133,7 +136,16 @@ export class OwnDirKeys {
   holds(key: string): boolean {
     const k = comparable(key, this.platform);
     if (this.keys.has(k)) return true;
-    for (let slash = k.lastIndexOf('/'); slash > 0; slash = k.lastIndexOf('/', slash - 1)) if (this.keys.has(k.slice(0, slash))) return true;
+    for (let slash = k.lastIndexOf('/'); slash > 0; slash = k.lastIndexOf('/', slash - 1))
+      if (this.keys.has(k.slice(0, slash))) return true;
+    return false;
+  }
+
+  /** True for what holds() answers, and for a folder that holds an own folder (moving or replacing it would take them along). */
+  touches(key: string): boolean {
+    if (this.holds(key)) return true;
+    const prefix = `${comparable(key, this.platform)}/`;
+    for (const k of this.keys) if (k.startsWith(prefix)) return true;
     return false;
   }
 }

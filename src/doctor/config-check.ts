@@ -71,8 +71,7 @@ export async function checkConfig(configFile: string): Promise<ConfigCheckResult
             `Nothing to fix: they stay on this machine (docs/configuration.md, "synker's own folders"); share a narrower folder to leave this note out.`,
           ),
         );
-    }
-    else if (status.state === 'other-folder') {
+    } else if (status.state === 'other-folder') {
       findings.push(
         fail(
           'folder',

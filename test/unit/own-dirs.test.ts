@@ -31,7 +31,12 @@ test("this machine's synker folders: the platform's config, data and cache dirs 
     '/elsewhere/cache',
   ]);
   const win = ownDirs(
-    { USERPROFILE: 'C:\\Users\\Me', APPDATA: 'C:\\Users\\Me\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\Me\\AppData\\Local', XDG_RUNTIME_DIR: 'C:\\rt' },
+    {
+      USERPROFILE: 'C:\\Users\\Me',
+      APPDATA: 'C:\\Users\\Me\\AppData\\Roaming',
+      LOCALAPPDATA: 'C:\\Users\\Me\\AppData\\Local',
+      XDG_RUNTIME_DIR: 'C:\\rt',
+    },
     'win32',
   );
   assert.deepEqual(win, [
@@ -44,7 +49,11 @@ test("this machine's synker folders: the platform's config, data and cache dirs 
 
 test('a whole home as the folder holds them: keys relative to the root, the outermost of nested ones, none outside or at the root', () => {
   const dirs = ownDirs({ HOME: '/home/me', XDG_RUNTIME_DIR: '/run/user/1000' }, 'linux');
-  assert.deepEqual(ownDirsInside('/home/me', dirs, { platform: 'linux', ...noReal }), ['.config/synker', '.local/share/synker', '.cache/synker']);
+  assert.deepEqual(ownDirsInside('/home/me', dirs, { platform: 'linux', ...noReal }), [
+    '.config/synker',
+    '.local/share/synker',
+    '.cache/synker',
+  ]);
   assert.deepEqual(ownDirsInside('/home/me/.local', dirs, { platform: 'linux', ...noReal }), ['share/synker']);
   assert.deepEqual(ownDirsInside('/home/me/Pictures', dirs, { platform: 'linux', ...noReal }), []);
   // A name that only starts like the root is not inside it.
@@ -59,17 +68,34 @@ test('a whole home as the folder holds them: keys relative to the root, the oute
   ]);
   // The Windows cache lies inside the data dir: the data dir alone is named.
   const win = ownDirs(
-    { USERPROFILE: 'C:\\Users\\Me', APPDATA: 'C:\\Users\\Me\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\Me\\AppData\\Local', XDG_RUNTIME_DIR: 'D:\\rt' },
+    {
+      USERPROFILE: 'C:\\Users\\Me',
+      APPDATA: 'C:\\Users\\Me\\AppData\\Roaming',
+      LOCALAPPDATA: 'C:\\Users\\Me\\AppData\\Local',
+      XDG_RUNTIME_DIR: 'D:\\rt',
+    },
     'win32',
   );
-  assert.deepEqual(ownDirsInside('C:\\Users\\Me', win, { platform: 'win32', ...noReal }), ['AppData/Roaming/synker', 'AppData/Local/synker']);
+  assert.deepEqual(ownDirsInside('C:\\Users\\Me', win, { platform: 'win32', ...noReal }), [
+    'AppData/Roaming/synker',
+    'AppData/Local/synker',
+  ]);
 });
 
 test('Windows and macOS compare without case; Linux with it', () => {
-  const win = ownDirs({ APPDATA: 'c:\\users\\me\\appdata\\roaming', LOCALAPPDATA: 'c:\\users\\me\\appdata\\local', XDG_RUNTIME_DIR: 'D:\\rt' }, 'win32');
-  assert.deepEqual(ownDirsInside('C:\\Users\\Me', win, { platform: 'win32', ...noReal }), ['appdata/roaming/synker', 'appdata/local/synker']);
+  const win = ownDirs(
+    { APPDATA: 'c:\\users\\me\\appdata\\roaming', LOCALAPPDATA: 'c:\\users\\me\\appdata\\local', XDG_RUNTIME_DIR: 'D:\\rt' },
+    'win32',
+  );
+  assert.deepEqual(ownDirsInside('C:\\Users\\Me', win, { platform: 'win32', ...noReal }), [
+    'appdata/roaming/synker',
+    'appdata/local/synker',
+  ]);
   const mac = ownDirs({ HOME: '/Users/me', XDG_RUNTIME_DIR: '/tmp/rt' }, 'darwin');
-  assert.deepEqual(ownDirsInside('/USERS/Me', mac, { platform: 'darwin', ...noReal }), ['Library/Application Support/synker', 'Library/Caches/synker']);
+  assert.deepEqual(ownDirsInside('/USERS/Me', mac, { platform: 'darwin', ...noReal }), [
+    'Library/Application Support/synker',
+    'Library/Caches/synker',
+  ]);
   const linux = ownDirs({ HOME: '/home/me', XDG_RUNTIME_DIR: '/run/user/1000' }, 'linux');
   assert.deepEqual(ownDirsInside('/HOME/me', linux, { platform: 'linux', ...noReal }), []);
 
@@ -136,18 +162,31 @@ test('a hash cache kept inside the scanned folder (--cache-dir) is never scanned
   assert.equal(again.stats.cachedFiles, 1);
 });
 
-test("a check marks what the source has where this backup keeps its own synker folders: sync never writes there", () => {
+test('a check marks what the source has where this backup keeps its own synker folders: sync never writes, moves or replaces there', () => {
   const entry = (p: string, type: 'file' | 'dir' = 'file') => ({ path: p, type, size: 1, mtimeMs: 0 }) as unknown as Difference['source'];
   const differences = [
     { category: 'missing', path: '.config/synker', source: entry('.config/synker', 'dir') },
     { category: 'missing', path: '.config/synker/key.pem', source: entry('.config/synker/key.pem') },
     { category: 'missing', path: '.config/synker-notes.txt', source: entry('.config/synker-notes.txt') },
     { category: 'extra', path: '.config/synker/extra', backup: entry('.config/synker/extra') },
+    // A file on the source where the backup's folder holds its synker folder: replacing it would take them along.
+    { category: 'type', path: '.config', source: entry('.config'), backup: entry('.config', 'dir') },
+    { category: 'type', path: 'Documents', source: entry('Documents'), backup: entry('Documents', 'dir') },
+    // A folder the backup holds under another name, the own folder inside it: not moved.
+    { category: 'moved', path: 'settings', newPath: '.config', source: entry('settings', 'dir'), backup: entry('.config', 'dir') },
+    {
+      category: 'name-clash',
+      clash: 'case',
+      path: '.CONFIG',
+      otherPath: '.config',
+      source: entry('.CONFIG', 'dir'),
+      backup: entry('.config', 'dir'),
+    },
   ] as unknown as Difference[];
   markOwnDirs(differences, new OwnDirKeys(['.config/synker'], 'linux'));
   assert.deepEqual(
     differences.map((d) => d.unstorable !== undefined),
-    [true, true, false, false],
+    [true, true, false, false, true, false, true, true],
   );
   assert.match(differences[1]!.unstorable!, /synker's own folder on this machine/);
 });
