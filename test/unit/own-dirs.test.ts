@@ -7,6 +7,8 @@ import type { Difference } from '../../src/diff/index.js';
 import { ownDirs, OwnDirKeys, ownDirsInside, ownDirsNotice } from '../../src/dirs/own-dirs.js';
 import { buildIgnoreMatcher } from '../../src/scan/ignore-rules.js';
 import { TreeWalker } from '../../src/scan/walk.js';
+import type { PlanDifference, PlanEntry } from '../../src/sync/plan-types.js';
+import { planRestore, planRestoreInto } from '../../src/sync/restore-plan.js';
 import { collect } from '../harness/scan.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -197,4 +199,46 @@ test('the notice names the folders, once, in printable form; none for a folder w
   assert.match(said, /^\/home\/me holds synker's own files of this machine \(\.config\/synker, \.cache\/synker\): they are left out/);
   assert.match(said, /private key/);
   assert.doesNotMatch(ownDirsNotice('/home/\x1b[31mme', ['.config/synker'])!, /\x1b/);
+});
+
+test("a restore never writes into, moves or replaces this machine's own synker folders: skipped with the reason", () => {
+  const own = new OwnDirKeys(['AppData/Roaming/synker'], 'win32');
+  const file = (hash: string): PlanEntry => ({ type: 'file', size: 3, mtime: 1, mode: 0o644, hash: hash.padEnd(64, '0') });
+  const dir: PlanEntry = { type: 'dir', size: 0, mtime: 1, mode: 0o755 };
+  const differences: PlanDifference[] = [
+    // A copy of the key the backup holds from before: not brought back over the live one (any case on Windows).
+    { category: 'extra', path: 'appdata/roaming/synker/key.pem', backup: file('k') },
+    { category: 'extra', path: 'Documents/letter.txt', backup: file('l') },
+    // A file of the backup's where this machine's folder holds its synker folder: that folder is not set aside.
+    { category: 'type', path: 'AppData', source: dir, backup: file('a') },
+  ];
+  const plan = planRestore(differences, { own, force: true });
+  assert.deepEqual(
+    plan.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['Documents/letter.txt'],
+  );
+  assert.deepEqual(
+    plan.skipped.map((s) => [s.reason, s.path]),
+    [
+      ['unstorable', 'appdata/roaming/synker/key.pem'],
+      ['unstorable', 'AppData'],
+    ],
+  );
+  assert.match(plan.skipped[0]!.detail, /synker's own folder on this machine/);
+
+  const into = planRestoreInto(
+    [
+      { path: 'AppData/Roaming/synker/config.json', ...file('c') },
+      { path: 'AppData/Roaming/other.txt', ...file('o') },
+    ],
+    { own },
+  );
+  assert.deepEqual(
+    into.actions.map((a) => ('at' in a ? a.at.path : '')),
+    ['AppData/Roaming/other.txt'],
+  );
+  assert.deepEqual(
+    into.skipped.map((s) => s.path),
+    ['AppData/Roaming/synker/config.json'],
+  );
 });
