@@ -82,7 +82,7 @@ export class TreeWalker {
   /** synker's own: the folder's `.synker/`, and this machine's synker folders when the root holds them. */
   private isOwn(parentKey: string, name: string, key: string): boolean {
     if (parentKey === '' && name === META_DIR) return true;
-    return this.own !== undefined && this.own.has(key);
+    return this.own?.has(key) === true;
   }
 
   /** Throws (errno error) when the root itself cannot be listed. */

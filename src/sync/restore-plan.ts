@@ -27,7 +27,8 @@ export interface RestoreOptions {
   own?: OwnDirKeys;
 }
 
-const OWN_DETAIL = "synker's own folder on this machine is there, which restore never writes; restore it with --to DIR elsewhere if you need the copy";
+const OWN_DETAIL =
+  "synker's own folder on this machine is there, which restore never writes; restore it with --to DIR elsewhere if you need the copy";
 
 /** Whether restoring `d` would write into, move or replace one of this machine's own synker folders. */
 function intoOwnDirs(d: PlanDifference, own: OwnDirKeys | undefined): boolean {
@@ -92,7 +93,8 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   const skipped: SkippedItem[] = [];
   for (const d of differences) {
     if (intoOwnDirs(d, options.own)) {
-      if (d.backup !== undefined && matches(paths, d.newPath ?? d.path)) skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
+      if (d.backup !== undefined && matches(paths, d.newPath ?? d.path))
+        skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
       continue;
     }
     if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
@@ -204,7 +206,7 @@ export function planRestoreInto(
   const skipped: SkippedItem[] = [];
   for (const e of backupEntries) {
     if (!matches(paths, e.path)) continue;
-    if (options.own !== undefined && options.own.holds(e.path)) {
+    if (options.own?.holds(e.path) === true) {
       skipped.push({ path: e.path, reason: 'unstorable', detail: OWN_DETAIL });
       continue;
     }
