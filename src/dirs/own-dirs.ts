@@ -114,6 +114,8 @@ function isUnder(key: string, folder: string): boolean {
  */
 export class OwnDirKeys {
   private readonly keys: ReadonlySet<string>;
+  /** The folders that directly hold an own folder ('' for the root). */
+  private readonly parents: ReadonlySet<string>;
   readonly platform: NodeJS.Platform;
   readonly list: readonly string[];
 
@@ -121,6 +123,12 @@ export class OwnDirKeys {
     this.platform = platform;
     this.list = keys;
     this.keys = new Set(keys.map((k) => comparable(k, platform)));
+    this.parents = new Set([...this.keys].map((k) => k.slice(0, Math.max(0, k.lastIndexOf('/')))));
+  }
+
+  /** Whether a folder's children can be an own folder: asked once per folder, so the walk tests no child of any other. */
+  mayHoldOne(parentKey: string): boolean {
+    return this.parents.has(comparable(parentKey, this.platform));
   }
 
   get size(): number {

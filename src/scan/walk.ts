@@ -79,10 +79,13 @@ export class TreeWalker {
     this.own = own !== undefined && own.size > 0 ? own : undefined;
   }
 
-  /** synker's own: the folder's `.synker/`, and this machine's synker folders when the root holds them. */
-  private isOwn(parentKey: string, name: string, key: string): boolean {
+  /**
+   * synker's own, never listed: the folder's `.synker/`, and this machine's synker folders when the root
+   * holds them. `mayHold`: whether the parent holds one of the latter (asked once per folder).
+   */
+  private isOwn(parentKey: string, name: string, key: string, mayHold: boolean): boolean {
     if (parentKey === '' && name === META_DIR) return true;
-    return this.own?.has(key) === true;
+    return mayHold && this.own?.has(key) === true;
   }
 
   /** Throws (errno error) when the root itself cannot be listed. */
@@ -197,12 +200,13 @@ export class TreeWalker {
     const children: Child[] = [];
     for (const member of members) {
       const names = member.names;
+      const mayHold = this.own?.mayHoldOne(member.key) === true;
       if (Array.isArray(names)) {
         for (const name of names) {
           const nfc = isAscii(name) ? name : name.normalize('NFC');
           const key = join(member.key, nfc);
           // synker's own files are never listed.
-          if (this.isOwn(member.key, name, key)) continue;
+          if (this.isOwn(member.key, name, key, mayHold)) continue;
           children.push({ key, raw: join(member.raw, name), name: nfc, clash: false });
         }
         continue;
@@ -212,7 +216,7 @@ export class TreeWalker {
         if (decoded.ok) {
           const nfc = decoded.name.normalize('NFC');
           const key = join(member.key, nfc);
-          if (this.isOwn(member.key, decoded.name, key)) continue;
+          if (this.isOwn(member.key, decoded.name, key, mayHold)) continue;
           children.push({ key, raw: join(member.raw, decoded.name), name: nfc, clash: false });
         } else {
           children.push({

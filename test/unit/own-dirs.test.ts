@@ -111,6 +111,11 @@ test('Windows and macOS compare without case; Linux with it', () => {
   assert.equal(new OwnDirKeys(keys, 'linux').holds('AppData/Roaming/synker/key.pem'), true);
   assert.equal(new OwnDirKeys(keys, 'linux').holds('AppData/Roaming/synker-old/key.pem'), false);
   assert.equal(new OwnDirKeys(keys, 'linux').holds('AppData/Roaming'), false);
+  // The walk asks once per folder whether it can hold one: only the parents of own folders can.
+  assert.equal(new OwnDirKeys(keys, 'win32').mayHoldOne('appdata/roaming'), true);
+  assert.equal(new OwnDirKeys(keys, 'linux').mayHoldOne('appdata/roaming'), false);
+  assert.equal(new OwnDirKeys(keys, 'linux').mayHoldOne('AppData'), false);
+  assert.equal(new OwnDirKeys(['.cache'], 'linux').mayHoldOne(''), true);
   // Keys compare in NFC, as the walk makes them (macOS hands out NFD names).
   assert.equal(new OwnDirKeys(['Bibliothe\u0300que/synker'], 'darwin').has('Biblioth\u00e8que/synker'), true);
 });
