@@ -183,3 +183,23 @@ test("another home's synker folder inside a source folder is backed up like any 
     ],
   );
 });
+
+test("init says it too, once, for a folder it adds that holds this machine's synker folders; not for another", async (t) => {
+  const dir = await tempDir(t);
+  const home = path.join(dir, 'me');
+  const elsewhere = path.join(dir, 'photos');
+  await mkdir(home);
+  await mkdir(elsewhere);
+  const env = isolatedEnv(home);
+  delete env.SYNKER_HOME;
+  const r = await runSynker(
+    ['init', '--yes', '--name', 'laptop', '--role', 'source', '--folder', `home=${home}`, '--folder', `photos=${elsewhere}`, '--no-email'],
+    { env },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.match(/holds synker's own files/g)?.length, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: .*me holds synker's own files of this machine \(\.config\/synker, \.local\/share\/synker, \.cache\/synker, run\/synker\)/,
+  );
+});
