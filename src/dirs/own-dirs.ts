@@ -62,10 +62,10 @@ export function ownDirsInside(root: string, dirs: readonly string[], options: Ow
   const platform = options.platform ?? process.platform;
   const pathOf = platform === 'win32' ? path.win32 : path.posix;
   const real = options.realPaths ?? true;
-  const roots = alsoReal(pathOf.resolve(root), real);
+  const roots = alsoReal(pathOf.resolve(root), real, pathOf);
   const keys: string[] = [];
   for (const dir of dirs) {
-    for (const d of alsoReal(pathOf.resolve(dir), real)) {
+    for (const d of alsoReal(pathOf.resolve(dir), real, pathOf)) {
       const key = keyInside(roots, d, platform);
       if (key !== undefined && !keys.includes(key)) keys.push(key);
     }
@@ -93,13 +93,20 @@ function keyInside(roots: readonly string[], dir: string, platform: NodeJS.Platf
   return undefined;
 }
 
-function alsoReal(p: string, real: boolean): string[] {
+/** `p`, and its real path when that differs; for a dir not made yet, its nearest existing parent's real path and the rest. */
+function alsoReal(p: string, real: boolean, pathOf: typeof path.posix): string[] {
   if (!real) return [p];
-  try {
-    const r = realpathSync.native(p);
-    return r === p ? [p] : [p, r];
-  } catch {
-    return [p];
+  let rest = '';
+  for (let at = p; ; ) {
+    try {
+      const r = pathOf.join(realpathSync.native(at), rest);
+      return r === p ? [p] : [p, r];
+    } catch {
+      const up = pathOf.dirname(at);
+      if (up === at) return [p];
+      rest = pathOf.join(pathOf.basename(at), rest);
+      at = up;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { markOwnDirs } from '../../src/check/unstorable.js';
@@ -246,4 +246,15 @@ test("a restore never writes into, moves or replaces this machine's own synker f
     into.skipped.map((s) => s.path),
     ['AppData/Roaming/synker/config.json'],
   );
+});
+
+test('through a symlink: a home reached by a link is found in the folder at its real path, also a dir not made yet', async (t) => {
+  const dir = await tempDir(t);
+  const real = path.join(dir, 'real-home');
+  await mkdir(path.join(real, '.config/synker'), { recursive: true });
+  await symlink(real, path.join(dir, 'link'));
+  const dirs = ownDirs({ HOME: path.join(dir, 'link'), XDG_RUNTIME_DIR: '/run/user/1000' }, 'linux');
+  // .cache/synker does not exist yet (the first scan makes it): found by its nearest existing parent.
+  assert.deepEqual(ownDirsInside(real, dirs, { platform: 'linux' }), ['.config/synker', '.local/share/synker', '.cache/synker']);
+  assert.deepEqual(ownDirsInside(real, dirs, { platform: 'linux', realPaths: false }), []);
 });
