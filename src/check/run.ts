@@ -31,7 +31,8 @@ import { VerifiedHashes } from './verified-store.js';
 import { hiddenVerifiedFiles, mergeDifferences } from './hidden-by-ignore.js';
 import { nameRulesOf } from '../manifest/storable.js';
 import { MARKER_FILE } from '../manifest/layout.js';
-import { markMetaDirAliases, markUnstorable } from './unstorable.js';
+import { ownDirKeysOf } from '../dirs/own-dirs.js';
+import { markMetaDirAliases, markOwnDirs, markUnstorable } from './unstorable.js';
 import { formatBytes, formatCount, formatDuration, plural } from '../base/units.js';
 
 const log = createLogger('check');
@@ -239,6 +240,7 @@ async function runLocked(
       await found.manifest.totals;
       markUnstorable(diff.differences, nameRulesOf());
       markMetaDirAliases(diff.differences, folder.path);
+      markOwnDirs(diff.differences, ownDirKeysOf(folder.path, options.cacheDir === undefined ? [] : [options.cacheDir]));
       // Files verified before that the source's ignore rules now hide: never "complete" by leaving them out.
       // A size-only check reads the records for this (only), and neither uses nor replaces them otherwise.
       if (found.info.ignoreRules.length > 0) {

@@ -5,6 +5,7 @@
  * that reason instead of failing at every run.
  */
 import type { Difference } from '../diff/index.js';
+import type { OwnDirKeys } from '../dirs/own-dirs.js';
 import { META_DIR } from '../manifest/layout.js';
 import { type NameRules, sameNameOnDisk, unstorableReason } from '../manifest/storable.js';
 import { isMetaDirAlias } from '../transfer/safe-path.js';
@@ -21,6 +22,29 @@ export function markMetaDirAliases(differences: Difference[], root: string): voi
     const first = disk.slice(0, (disk.indexOf('/') + 1 || disk.length + 1) - 1);
     if (first.toLowerCase() === META_DIR && isMetaDirAlias(root, first))
       d.unstorable = `${first} is synker's own ${META_DIR} folder on this disk, which does not tell case apart`;
+  }
+}
+
+/**
+ * What the source has where this backup keeps its own synker folders (a
+ * whole home as the backup folder; dirs/own-dirs.ts): the backup's scan
+ * leaves them out, and sync never writes there, so the difference says why
+ * instead of a sync overwriting this machine's key or state.
+ */
+export function markOwnDirs(differences: Difference[], own: OwnDirKeys): void {
+  if (own.size === 0) return;
+  for (const d of differences) {
+    if (d.unstorable !== undefined) continue;
+    // Where the source's entry would land, and what of the backup's would be moved or replaced.
+    const landing = d.category === 'missing' || d.category === 'moved' || d.category === 'type' || d.category === 'name-clash';
+    if (!landing || d.source === undefined) continue;
+    const touched =
+      own.holds(d.source.raw ?? d.path) ||
+      own.holds(d.path) ||
+      (d.category === 'type' && d.backup?.type === 'dir' && own.touches(d.path)) ||
+      (d.category === 'moved' && d.newPath !== undefined && own.touches(d.newPath)) ||
+      (d.category === 'name-clash' && d.otherPath !== undefined && own.touches(d.otherPath));
+    if (touched) d.unstorable = "synker's own folder on this machine is there, which sync never writes, moves or replaces";
   }
 }
 

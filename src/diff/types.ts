@@ -78,8 +78,9 @@ export interface Difference {
   side?: Side;
   /**
    * `missing`/`moved`: why the backup's file system cannot hold the source's name (a Windows backup:
-   * `what?.txt`, `CON.txt`, `name.`; manifest/storable.ts). Set by the check on the backup; a sync
-   * skips the entry with this reason. Still failing: the backup does not have the file.
+   * `what?.txt`, `CON.txt`, `name.`; manifest/storable.ts); also `type`/`name-clash` where the
+   * backup's own synker folder is in the way (dirs/own-dirs.ts). Set by the check on the backup; a
+   * sync skips the entry with this reason. Still failing: the backup does not have the file.
    */
   unstorable?: string;
   /**

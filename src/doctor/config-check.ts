@@ -7,6 +7,7 @@ import { SynkerError } from '../base/errors.js';
 import { loadConfigFile } from '../config/config-file.js';
 import { checkFolderRoot } from '../config/folder-marker.js';
 import type { SynkerConfig } from '../config/types.js';
+import { ownDirsNoticeFor } from '../dirs/own-dirs.js';
 import { fail, ok, warn, type Finding } from './finding.js';
 import { plural } from '../base/units.js';
 
@@ -59,8 +60,18 @@ export async function checkConfig(configFile: string): Promise<ConfigCheckResult
       findings.push(fail('folder', `"${folder.id}": ${err.message}`, err.hint ?? "Check the folder's permissions."));
       continue;
     }
-    if (status.state === 'ok') findings.push(ok('folder', `"${folder.id}" (${folder.role}) at ${folder.path}`));
-    else if (status.state === 'other-folder') {
+    if (status.state === 'ok') {
+      findings.push(ok('folder', `"${folder.id}" (${folder.role}) at ${folder.path}`));
+      const own = ownDirsNoticeFor(folder.path);
+      if (own !== undefined)
+        findings.push(
+          warn(
+            'folder',
+            `"${folder.id}": ${own}`,
+            `Nothing to fix: they stay on this machine (docs/configuration.md, "synker's own folders"); share a narrower folder to leave this note out.`,
+          ),
+        );
+    } else if (status.state === 'other-folder') {
       findings.push(
         fail(
           'folder',

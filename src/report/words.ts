@@ -83,6 +83,7 @@ export function describeDifference(d: ListedDifference): string {
       break;
     case 'type':
       parts.push(`${TYPE_WORDS[s!.type]} on source, ${TYPE_WORDS[b!.type]} on backup`);
+      if (d.unstorable !== undefined) parts.push(`cannot be stored on this backup: ${d.unstorable}`);
       break;
     case 'moved':
       parts.push(d.fileCount !== undefined ? `folder, ${plural(d.fileCount, 'file')}, ${formatBytes(d.bytes)}` : formatBytes(d.bytes));

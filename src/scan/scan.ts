@@ -1,4 +1,6 @@
 /**
+ * Longer than 300 lines: the scan loop, its hash-cache and hash-pool hand-offs and the root checks read best together.
+ *
  * scanFolder: the manifest of a folder as an async stream of entries in
  * manifest order (compareEntries), never collected whole.
  *
@@ -15,6 +17,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../base/errors.js';
 import { fileInTheWay, throughAFile } from '../base/file-in-the-way.js';
 import { createLogger } from '../base/log.js';
+import { ownDirKeysOf } from '../dirs/own-dirs.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
 import { HashCache, type FileState } from './hash-cache.js';
@@ -76,7 +79,9 @@ export class FolderScan implements AsyncIterable<ManifestEntry> {
     signal?.throwIfAborted();
     const realRoot = checkRoot(root);
     const folderRules = options.useIgnoreFile ? await readIgnoreRules(root) : '';
-    const walker = new TreeWalker(root, buildIgnoreMatcher(folderRules, options.extraIgnore));
+    // synker's own folders of this machine inside the root (a whole home shared) are never scanned: dirs/own-dirs.ts.
+    const own = ownDirKeysOf(root, options.cacheDir === undefined ? [] : [options.cacheDir]);
+    const walker = new TreeWalker(root, buildIgnoreMatcher(folderRules, options.extraIgnore), own);
     let cache: HashCache | undefined;
     if (options.cacheDir !== undefined) {
       try {

@@ -1,4 +1,6 @@
 /**
+ * Longer than 300 lines: the walk, its name decoding and its error items are one ordered traversal.
+ *
  * The depth-first walk that yields a folder's items already in manifest
  * order: children of a directory are read as bytes, keyed by their NFC name
  * and sorted with compareEntries; a directory's listing is read just before
@@ -18,6 +20,7 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import type { EntryFlag } from '../manifest/entry.js';
+import type { OwnDirKeys } from '../dirs/own-dirs.js';
 import { META_DIR } from '../manifest/layout.js';
 import { comparePaths, compareUtf8 } from '../manifest/order.js';
 import type { IgnoreMatcher } from './ignore-rules.js';
@@ -66,11 +69,23 @@ export class TreeWalker {
   private readonly matcher: IgnoreMatcher;
 
   private readonly rootPrefix: string;
+  /** synker's own folders of this machine inside the root (dirs/own-dirs.ts); undefined when none. */
+  private readonly own: OwnDirKeys | undefined;
 
-  constructor(root: string, matcher: IgnoreMatcher) {
+  constructor(root: string, matcher: IgnoreMatcher, own?: OwnDirKeys) {
     this.root = root;
     this.rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
     this.matcher = matcher;
+    this.own = own !== undefined && own.size > 0 ? own : undefined;
+  }
+
+  /**
+   * synker's own, never listed: the folder's `.synker/`, and this machine's synker folders when the root
+   * holds them. `mayHold`: whether the parent holds one of the latter (asked once per folder).
+   */
+  private isOwn(parentKey: string, name: string, key: string, mayHold: boolean): boolean {
+    if (parentKey === '' && name === META_DIR) return true;
+    return mayHold && this.own?.has(key) === true;
   }
 
   /** Throws (errno error) when the root itself cannot be listed. */
@@ -185,21 +200,24 @@ export class TreeWalker {
     const children: Child[] = [];
     for (const member of members) {
       const names = member.names;
+      const mayHold = this.own?.mayHoldOne(member.key) === true;
       if (Array.isArray(names)) {
         for (const name of names) {
-          // The folder's own metadata is never listed.
-          if (member.key === '' && name === META_DIR) continue;
           const nfc = isAscii(name) ? name : name.normalize('NFC');
-          children.push({ key: join(member.key, nfc), raw: join(member.raw, name), name: nfc, clash: false });
+          const key = join(member.key, nfc);
+          // synker's own files are never listed.
+          if (this.isOwn(member.key, name, key, mayHold)) continue;
+          children.push({ key, raw: join(member.raw, name), name: nfc, clash: false });
         }
         continue;
       }
       for (const bytes of names.bytes) {
         const decoded = decodeName(bytes);
         if (decoded.ok) {
-          if (member.key === '' && decoded.name === META_DIR) continue;
           const nfc = decoded.name.normalize('NFC');
-          children.push({ key: join(member.key, nfc), raw: join(member.raw, decoded.name), name: nfc, clash: false });
+          const key = join(member.key, nfc);
+          if (this.isOwn(member.key, decoded.name, key, mayHold)) continue;
+          children.push({ key, raw: join(member.raw, decoded.name), name: nfc, clash: false });
         } else {
           children.push({
             key: join(member.key, decoded.escaped),

@@ -138,6 +138,11 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         break;
       }
       case 'name-clash':
+        // synker's own folder on this backup is in the way (check/unstorable.ts markOwnDirs): neither renamed nor set aside.
+        if (d.unstorable !== undefined && d.source !== undefined) {
+          skipped.push({ path: d.path, reason: 'unstorable', detail: d.unstorable });
+          break;
+        }
         if ((d.clash === 'case' || d.clash === 'normalization') && d.otherPath !== undefined && d.source && d.backup) {
           // The backup holds the file under a name that differs only in case or normalisation.
           // A folder renamed only in case is one record: rename it, what differs inside is listed separately.

@@ -10,6 +10,7 @@
  * versions folder. With `--to DIR`, the backup's files are written under DIR
  * (but for those already there) and nothing on the source is touched.
  */
+import type { OwnDirKeys } from '../dirs/own-dirs.js';
 import { comparePaths } from '../manifest/order.js';
 import { type NameRules, unstorableReason } from '../manifest/storable.js';
 import { planTotals, type PlanDifference, type PlanEntry, type SkippedItem, type SyncAction, type SyncPlan } from './plan-types.js';
@@ -22,6 +23,19 @@ export interface RestoreOptions {
   force?: boolean;
   /** Which names the file system restored onto can hold (manifest/storable.ts); default POSIX's. */
   nameRules?: NameRules;
+  /** This machine's own synker folders inside the folder restored into (dirs/own-dirs.ts): never written, moved or replaced. */
+  own?: OwnDirKeys;
+}
+
+const OWN_DETAIL =
+  "synker's own folder on this machine is there, which restore never writes; restore it with --to DIR elsewhere if you need the copy";
+
+/** Whether restoring `d` would write into, move or replace one of this machine's own synker folders. */
+function intoOwnDirs(d: PlanDifference, own: OwnDirKeys | undefined): boolean {
+  if (own === undefined || own.size === 0) return false;
+  if (own.holds(d.path) || (d.newPath !== undefined && own.holds(d.newPath))) return true;
+  // A file of the backup's where this machine has a folder holding its own: restoring it would set that folder aside.
+  return d.category === 'type' && d.source?.type === 'dir' && own.touches(d.path);
 }
 
 /** `p` is the requested path `w` or lies under it. */
@@ -78,6 +92,11 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
   for (const d of differences) {
+    if (intoOwnDirs(d, options.own)) {
+      if (d.backup !== undefined && matches(paths, d.newPath ?? d.path))
+        skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
+      continue;
+    }
     if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
       // Renamed here since the backup was made: a named old path comes back from the backup's copy.
       if (d.backup.type === 'dir') {
@@ -187,6 +206,10 @@ export function planRestoreInto(
   const skipped: SkippedItem[] = [];
   for (const e of backupEntries) {
     if (!matches(paths, e.path)) continue;
+    if (options.own?.holds(e.path) === true) {
+      skipped.push({ path: e.path, reason: 'unstorable', detail: OWN_DETAIL });
+      continue;
+    }
     const there = already.get(e.path);
     if (there === 'same') continue;
     if (there === 'same-content') {

@@ -12,6 +12,7 @@ import type { ManifestEntry } from '../manifest/entry.js';
 import type { ManifestStream, PeerSession } from '../peer/index.js';
 import { FEATURE_VERIFIED_RECORDS } from '../protocol/index.js';
 import { createLogger } from '../base/log.js';
+import { ownDirKeysOf } from '../dirs/own-dirs.js';
 import { scanFolder } from '../scan/index.js';
 import { applyPlan } from './apply.js';
 import type { ApplyResult, HashRecorder, SyncProgress } from './apply-types.js';
@@ -113,6 +114,8 @@ export async function restoreFromSession(
     });
   }
   let plan: SyncPlan;
+  // This machine's own synker folders inside where it restores to are never written (dirs/own-dirs.ts).
+  const ownCache = options.cacheDir === undefined ? [] : [options.cacheDir];
   const requested = normalizePaths(options.paths);
   const seen = new Set<string>();
   const backupEntries = requested.length === 0 ? manifest : noting(manifest, requested, seen);
@@ -122,7 +125,11 @@ export async function restoreFromSession(
     for await (const e of backupEntries) {
       if (requested.length === 0 || requested.some((p) => isAtOrUnder(e.path, p))) wanted.push(e);
     }
-    plan = planRestoreInto(wanted, { paths: requested, nameRules: nameRulesOf() }, await findAlreadyRestored(options.toDir, wanted, modes));
+    plan = planRestoreInto(
+      wanted,
+      { paths: requested, nameRules: nameRulesOf(), own: ownDirKeysOf(options.toDir, ownCache) },
+      await findAlreadyRestored(options.toDir, wanted, modes),
+    );
   } else {
     // The source's own ignore rules apply to its own scan.
     const local = scanFolder(folder.path, {
@@ -131,7 +138,12 @@ export async function restoreFromSession(
     });
     const diff = await diffManifests(local, backupEntries, { compareMode: modes });
     await judgeAgainstVerified(diff.differences, session, folder.id, diff.mtimeToleranceMs);
-    plan = planRestore(diff.differences, { paths: requested, force: options.force ?? false, nameRules: nameRulesOf() });
+    plan = planRestore(diff.differences, {
+      paths: requested,
+      force: options.force ?? false,
+      nameRules: nameRulesOf(),
+      own: ownDirKeysOf(folder.path, ownCache),
+    });
   }
   const notOnBackup = requested.filter((p) => !seen.has(p));
   const dryRun = options.dryRun ?? false;

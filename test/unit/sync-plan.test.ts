@@ -170,6 +170,29 @@ test('a case-only rename on the backup is a local rename when the content is the
   );
 });
 
+test("a case-only rename is never made of a folder holding the backup's own synker folder (the check marked it): skipped with the reason", () => {
+  const dir = { type: 'dir' as const, size: 0, mtime: 1, mode: 0o755 };
+  const plan = planSync(
+    [
+      {
+        category: 'name-clash',
+        clash: 'case',
+        path: '.CONFIG',
+        otherPath: '.config',
+        source: dir,
+        backup: dir,
+        unstorable: "synker's own folder",
+      },
+    ],
+    base,
+  );
+  assert.deepEqual(plan.actions, []);
+  assert.deepEqual(
+    plan.skipped.map((s) => [s.reason, s.path, s.detail]),
+    [['unstorable', '.CONFIG', "synker's own folder"]],
+  );
+});
+
 test('an unreadable entry is left with the fix that fits its error: rename for a name that cannot travel, permissions for EACCES', () => {
   const err = (errorCode: string) => ({ type: 'error' as const, size: 0, mtime: 1, mode: 0o644, errorCode });
   const plan = planSync(

@@ -21,6 +21,7 @@ import {
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { throughAFile } from '../../base/file-in-the-way.js';
+import { ownDirsNoticeFor } from '../../dirs/own-dirs.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { action, EXIT, ExitError } from '../run.js';
@@ -69,6 +70,8 @@ export function register(program: Command): void {
             ),
           );
           process.stdout.write(`added folder "${id}" (${role}) at ${root}${names.length ? `, shared with ${names.join(', ')}` : ''}\n`);
+          const own = ownDirsNoticeFor(root);
+          if (own !== undefined) process.stderr.write(`warning: ${own}\n`);
           if (names.length === 0) process.stderr.write(`hint: no device can see it yet: synker folder share ${id} DEVICE\n`);
         });
       }),

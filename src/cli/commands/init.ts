@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CONFIG_FILE_NAME, defaultAgentName } from '../../config/defaults.js';
 import { formatDeviceId } from '../../identity/device-id.js';
 import { synkerDirs } from '../../dirs/dirs.js';
+import { ownDirsNoticeFor } from '../../dirs/own-dirs.js';
 import type { FolderRole } from '../../config/types.js';
 import { UsageError } from '../../base/errors.js';
 import { applyInit, type InitResult } from '../../init/apply.js';
@@ -114,6 +115,11 @@ export function register(program: Command): void {
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(jsonResult(result, configFile))}\n`);
         else process.stdout.write(describe(result, configFile, plan, role));
+        // Said once, for the folders this run added.
+        for (const f of plan.folders) {
+          const own = ownDirsNoticeFor(f.path);
+          if (own !== undefined) process.stderr.write(`warning: ${own}\n`);
+        }
       }),
     );
   addExamples(init, [
