@@ -8,62 +8,48 @@ import { formatDuration } from '../base/units.js';
 import type { BackupVerdictMessage } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { PeerError } from './errors.js';
+import { PendingRequests } from './pending-requests.js';
 
 /** What a backup tells: the message without its request number. */
 export type BackupVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
 
-type Waiting = { resolve: () => void; reject: (error: SynkerError) => void };
-
 export class VerdictTelling {
-  private readonly waiting = new Map<number, Waiting>();
-  private closedWith: SynkerError | undefined;
+  private readonly pending: PendingRequests<void>;
 
   constructor(
     private readonly connection: Connection,
-    private readonly nextReq: () => number,
+    nextReq: () => number,
     /** How long the source may take to keep it (one locked write of a small file). */
     private readonly deadlineMs: number,
-  ) {}
+  ) {
+    this.pending = new PendingRequests(nextReq, deadlineMs);
+  }
 
   owns(req: number): boolean {
-    return this.waiting.has(req);
+    return this.pending.owns(req);
   }
 
   async tell(verdict: BackupVerdict): Promise<void> {
-    if (this.closedWith !== undefined) throw this.closedWith;
-    const req = this.nextReq();
-    const answer = new Promise<void>((resolve, reject) => this.waiting.set(req, { resolve, reject }));
-    this.connection.send({ kind: 'backupVerdict', req, ...verdict });
     // The check's result never waits long on this: a source that does not answer is given up on (the session stays).
-    const timer = setTimeout(() => {
-      this.waiting
-        .get(req)
-        ?.reject(
-          new PeerError(
-            'E_PEER_STALLED',
-            `${this.connection.peerLabel} did not confirm the verdict within ${formatDuration(this.deadlineMs)}`,
-          ),
-        );
-      this.waiting.delete(req);
-    }, this.deadlineMs);
-    await answer.finally(() => clearTimeout(timer));
+    await this.pending.ask(
+      (req) => this.connection.send({ kind: 'backupVerdict', req, ...verdict }),
+      () =>
+        new PeerError(
+          'E_PEER_STALLED',
+          `${this.connection.peerLabel} did not confirm the verdict within ${formatDuration(this.deadlineMs)}`,
+        ),
+    );
   }
 
   onAck(req: number): void {
-    const waiting = this.waiting.get(req);
-    this.waiting.delete(req);
-    waiting?.resolve();
+    this.pending.onAnswer(req, undefined);
   }
 
   onError(req: number, code: string, message: string, hint: string | undefined): void {
-    const waiting = this.waiting.get(req);
-    this.waiting.delete(req);
-    waiting?.reject(new PeerError(code, message, { remote: true, ...(hint === undefined ? {} : { hint }) }));
+    this.pending.onError(req, code, message, hint);
   }
 
   onClose(error: SynkerError): void {
-    this.closedWith = error;
-    for (const waiting of this.waiting.values()) waiting.reject(error);
-    this.waiting.clear();
+    this.pending.onClose(error);
   }
 }
