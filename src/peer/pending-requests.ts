@@ -3,7 +3,9 @@
  * deadline and its own error when that passes; its answer resolves it, an
  * error from the peer rejects it, and the connection's close rejects them all
  * (and every later request at once). An answer or error for a request no
- * longer waiting (given up on, or already answered) is ignored.
+ * longer waiting (given up on, or already answered) is ignored. Each kind of
+ * request extends it with its own message and words (verdict-telling.ts,
+ * verified-asking.ts).
  */
 import type { SynkerError } from '../base/errors.js';
 import { PeerError } from './errors.js';
@@ -16,7 +18,7 @@ export class PendingRequests<T> {
 
   constructor(
     private readonly nextReq: () => number,
-    private readonly deadlineMs: number,
+    protected readonly deadlineMs: number,
   ) {}
 
   owns(req: number): boolean {

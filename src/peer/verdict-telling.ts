@@ -3,7 +3,6 @@
  * backup tells its source what a check or sync found, and waits for the
  * source's ack or error. Only to a server that announced `backup-verdict`.
  */
-import type { SynkerError } from '../base/errors.js';
 import { formatDuration } from '../base/units.js';
 import type { BackupVerdictMessage } from '../protocol/index.js';
 import type { Connection } from './connection.js';
@@ -13,25 +12,19 @@ import { PendingRequests } from './pending-requests.js';
 /** What a backup tells: the message without its request number. */
 export type BackupVerdict = Omit<BackupVerdictMessage, 'kind' | 'req'>;
 
-export class VerdictTelling {
-  private readonly pending: PendingRequests<void>;
-
+export class VerdictTelling extends PendingRequests<void> {
+  /** `deadlineMs`: how long the source may take to keep it (one locked write of a small file). */
   constructor(
     private readonly connection: Connection,
     nextReq: () => number,
-    /** How long the source may take to keep it (one locked write of a small file). */
-    private readonly deadlineMs: number,
+    deadlineMs: number,
   ) {
-    this.pending = new PendingRequests(nextReq, deadlineMs);
-  }
-
-  owns(req: number): boolean {
-    return this.pending.owns(req);
+    super(nextReq, deadlineMs);
   }
 
   async tell(verdict: BackupVerdict): Promise<void> {
     // The check's result never waits long on this: a source that does not answer is given up on (the session stays).
-    await this.pending.ask(
+    await this.ask(
       (req) => this.connection.send({ kind: 'backupVerdict', req, ...verdict }),
       () =>
         new PeerError(
@@ -42,14 +35,6 @@ export class VerdictTelling {
   }
 
   onAck(req: number): void {
-    this.pending.onAnswer(req, undefined);
-  }
-
-  onError(req: number, code: string, message: string, hint: string | undefined): void {
-    this.pending.onError(req, code, message, hint);
-  }
-
-  onClose(error: SynkerError): void {
-    this.pending.onClose(error);
+    this.onAnswer(req, undefined);
   }
 }

@@ -3,7 +3,6 @@
  * a backup, in batches, for the hashes it last verified as matching the
  * source, and routes its answers (or errors) to the waiting caller.
  */
-import type { SynkerError } from '../base/errors.js';
 import { formatDuration } from '../base/units.js';
 import { plural } from '../base/units.js';
 import { LIMITS, ProtocolError, type VerifiedRecordAnswer } from '../protocol/index.js';
@@ -11,20 +10,14 @@ import type { Connection } from './connection.js';
 import { PeerError } from './errors.js';
 import { PendingRequests } from './pending-requests.js';
 
-export class VerifiedAsking {
-  private readonly pending: PendingRequests<Array<VerifiedRecordAnswer | null>>;
-
+export class VerifiedAsking extends PendingRequests<Array<VerifiedRecordAnswer | null>> {
+  /** `deadlineMs`: how long an answer may take (a few hundred look-ups, answered at once by a working agent). */
   constructor(
     private readonly connection: Connection,
     nextReq: () => number,
-    /** How long an answer may take: a few hundred look-ups, answered at once by a working agent. */
-    private readonly deadlineMs: number,
+    deadlineMs: number,
   ) {
-    this.pending = new PendingRequests(nextReq, deadlineMs);
-  }
-
-  owns(req: number): boolean {
-    return this.pending.owns(req);
+    super(nextReq, deadlineMs);
   }
 
   async request(folderId: string, paths: readonly string[]): Promise<Array<VerifiedRecordAnswer | null>> {
@@ -32,7 +25,7 @@ export class VerifiedAsking {
     for (let i = 0; i < paths.length; i += LIMITS.verifiedPaths) {
       const batch = paths.slice(i, i + LIMITS.verifiedPaths);
       // A peer that answers pings but not the request would otherwise hold the restore for ever.
-      const got = await this.pending.ask(
+      const got = await this.ask(
         (req) => this.connection.send({ kind: 'verifiedRequest', req, folder: folderId, paths: batch }),
         () =>
           new PeerError(
@@ -57,14 +50,6 @@ export class VerifiedAsking {
 
   /** The answer to a request of ours (the caller checked owns()). */
   onRecords(req: number, records: Array<VerifiedRecordAnswer | null>): void {
-    this.pending.onAnswer(req, records);
-  }
-
-  onError(req: number, code: string, message: string, hint: string | undefined): void {
-    this.pending.onError(req, code, message, hint);
-  }
-
-  onClose(error: SynkerError): void {
-    this.pending.onClose(error);
+    this.onAnswer(req, records);
   }
 }
