@@ -21,18 +21,15 @@
  * synker with empty hash caches against the Node baseline, both after a
  * drop), and the page-cache-warm cold run stays as a reference line.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { saveConfigFile } from '../src/config/config-file.js';
-import { CONFIG_FILE_NAME } from '../src/config/defaults.js';
-import { writeFolderMarker } from '../src/config/folder-marker.js';
-import { CERT_FILE, KEY_FILE, createIdentity } from '../src/identity/identity.js';
 import { META_DIR } from '../src/manifest/layout.js';
 import type { CheckReport } from '../src/report/model.js';
+import { AgentProcess, writeCheckHomes } from './check-homes.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 import { rsyncAvailable, startRsyncDaemon, type RsyncDaemon } from './rsync-daemon.js';
 import { ensureTree, type BenchTree, type Mutations, type TreeName } from './trees.js';
@@ -136,46 +133,6 @@ function reportOf(sample: Sample): CheckReport {
   return JSON.parse(line) as CheckReport;
 }
 
-/** A real `synker agent` process (discovery and schedule off): the source's, serving the original tree, or the backup's. */
-class AgentProcess {
-  private child: ChildProcess | undefined;
-  port = 0;
-
-  constructor(private readonly home: string) {}
-
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [SYNKER, 'agent', '--port', '0', '--no-discovery', '--no-schedule'], {
-      env: { ...process.env, SYNKER_HOME: this.home },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-        err += d;
-        const match = /on port (\d+)/.exec(err);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`synker agent exited (${String(code)}) before listening: ${err}`)));
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-
-  /** Restarted with an empty hash cache. */
-  async restartEmpty(): Promise<void> {
-    await this.stop();
-    rmSync(path.join(this.home, 'cache'), { recursive: true, force: true });
-    await this.start();
-  }
-}
-
 type Kind = keyof Mutations;
 const KINDS: Kind[] = ['deleted', 'added', 'edited', 'touched', 'renamed'];
 
@@ -232,40 +189,16 @@ async function benchTree(tree: BenchTree): Promise<void> {
   const sourceHome = path.join(work, 'source-home');
   const backupHome = path.join(work, 'backup-home');
   const backupCache = path.join(backupHome, 'cache');
-  await writeFolderMarker(tree.root, folderId);
-  await writeFolderMarker(tree.mutated, folderId);
-  const [sourceIdentity, backupIdentity] = await Promise.all([createIdentity('bench-source'), createIdentity('bench-backup')]);
-  const home = (dir: string, identity: { certPem: string; keyPem: string }) => {
-    mkdirSync(path.join(dir, 'config'), { recursive: true });
-    writeFileSync(path.join(dir, 'config', CERT_FILE), identity.certPem);
-    writeFileSync(path.join(dir, 'config', KEY_FILE), identity.keyPem, { mode: 0o600 });
-    return path.join(dir, 'config', CONFIG_FILE_NAME);
-  };
-  await saveConfigFile(home(sourceHome, sourceIdentity), {
-    version: 1,
-    name: 'bench-source',
-    port: 7780,
-    folders: [{ id: folderId, path: tree.root, role: 'source', shareWith: [backupIdentity.deviceId] }],
-    trusted: [{ deviceId: backupIdentity.deviceId, name: 'bench-backup' }],
-    peers: [],
-  });
-  const backupConfig = home(backupHome, backupIdentity);
-  const agent = new AgentProcess(sourceHome);
-  const backupAgent = new AgentProcess(backupHome);
+  const homes = await writeCheckHomes({ folderId, sourceRoot: tree.root, backupRoot: tree.mutated, sourceHome, backupHome });
+  // The source's agent serves the original tree; the backup's, when it runs, does the checks asked there.
+  const agent = new AgentProcess(SYNKER, sourceHome);
+  const backupAgent = new AgentProcess(SYNKER, backupHome);
   let rsyncd: RsyncDaemon | undefined;
   try {
     await agent.start();
     const hasRsync = rsyncAvailable();
     if (hasRsync) rsyncd = await startRsyncDaemon({ backup: tree.mutated });
-    const writeConfig = () =>
-      saveConfigFile(backupConfig, {
-        version: 1,
-        name: 'bench-backup',
-        port: 7781,
-        folders: [{ id: folderId, path: tree.mutated, role: 'backup', shareWith: [sourceIdentity.deviceId] }],
-        trusted: [{ deviceId: sourceIdentity.deviceId, name: 'bench-source' }],
-        peers: [`127.0.0.1:${agent.port}`],
-      });
+    const writeConfig = () => homes.writeBackupConfig(agent.port);
     await writeConfig();
     const check = `SYNKER_HOME=${q(backupHome)} node ${q(SYNKER)} check ${q(folderId)} --json --timeout 60s`;
     const exclude = `--exclude=/${META_DIR}/`;

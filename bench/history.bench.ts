@@ -14,60 +14,31 @@
  * Run it on a quiet machine (the load average is printed): the appends wait
  * on fsync, which other processes' writes slow.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { diffManifests } from '../src/diff/index.js';
-import type { ManifestEntry } from '../src/manifest/entry.js';
-import { buildReport } from '../src/report/model.js';
 import { summarizeReport } from '../src/schedule/check-process.js';
-import { HISTORY_MAX_RECORDS, appendHistory, historyFile, readHistory, type HistoryRecord } from '../src/schedule/history.js';
+import { HISTORY_MAX_RECORDS, appendHistory, readHistory } from '../src/schedule/history.js';
 import { lastReportFile, lastReportOf, readLastReport, writeLastReport } from '../src/schedule/last-report.js';
+import { historyRecord, missingFilesReport, printLoad, quantile, writeFullHistory } from './full-stores.js';
 
 const APPENDS = Number(process.env.SYNKER_BENCH_HISTORY_APPENDS ?? 2000);
 const DIFFERENCES = 150_000;
-const EMPTY_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-function record(at: number): HistoryRecord {
-  return {
-    at: new Date(at).toISOString(),
-    status: 'differences',
-    differences: 12,
-    bytesMissing: 1_234_567,
-    by: 'scheduled-check',
-    durationMs: 4321,
-  };
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 const ms = (n: number): string => `${n.toFixed(2)} ms`;
 
 export async function run(): Promise<void> {
-  process.stdout.write(
-    `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}, ${os.cpus().length} CPUs\n`,
-  );
+  printLoad();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'synker-bench-history-'));
   try {
-    const file = historyFile(dataDir, 'photos');
-    await mkdir(path.dirname(file), { recursive: true });
-    let at = Date.now() - HISTORY_MAX_RECORDS * 60_000;
-    const lines: string[] = [];
-    for (let i = 0; i < HISTORY_MAX_RECORDS; i++, at += 60_000) lines.push(`${JSON.stringify(record(at))}\n`);
-    writeFileSync(file, lines.join(''));
+    let at = Date.now();
+    const file = await writeFullHistory(dataDir, 'photos', at);
 
     const times: number[] = [];
     for (let i = 0; i < APPENDS; i++, at += 60_000) {
       const start = performance.now();
-      await appendHistory(dataDir, 'photos', record(at), at);
+      await appendHistory(dataDir, 'photos', historyRecord(at), at);
       times.push(performance.now() - start);
     }
     const size = statSync(file).size;
@@ -85,30 +56,7 @@ export async function run(): Promise<void> {
     process.stdout.write(`read 90 days (${HISTORY_MAX_RECORDS} records): median ${ms(quantile(reads, 0.5))}\n`);
 
     // 150,000 files missing on the backup, through the real diff.
-    const source: ManifestEntry[] = Array.from({ length: DIFFERENCES }, (_, i) => ({
-      path: `f${String(i).padStart(6, '0')}`,
-      type: 'file',
-      size: 0,
-      mtime: 0,
-      mode: 0o644,
-      hash: EMPTY_HASH,
-    }));
-    const diff = await diffManifests(
-      (async function* () {
-        yield* source;
-      })(),
-      (async function* () {})(),
-    );
-    const report = buildReport({
-      folderId: 'photos',
-      startedAt: new Date(),
-      finishedAt: new Date(),
-      source: { name: 'laptop', deviceId: null, location: null, scan: null },
-      backup: { name: 'nas', deviceId: null, location: null, scan: null },
-      verify: false,
-      sizeOnly: false,
-      diff,
-    });
+    const report = await missingFilesReport('photos', DIFFERENCES, (i) => `f${String(i).padStart(6, '0')}`);
     const summary = summarizeReport(report, 'manual-check');
     let start = performance.now();
     const last = lastReportOf(report, summary, 'manual-check');

@@ -19,22 +19,17 @@
  * SYNKER_BENCH_SCALE=synthetic or =tree runs one part alone; SYNKER_BENCH_APP=DIR
  * runs the tree part with the synker built in DIR (to compare builds). Linux only for the
  * memory split (it reads /proc).
- *
- * Longer than 300 lines: two measurements with their process set-up, memory
- * watch and rows, which read best side by side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { saveConfigFile } from '../src/config/config-file.js';
-import { CONFIG_FILE_NAME } from '../src/config/defaults.js';
-import { writeFolderMarker } from '../src/config/folder-marker.js';
-import { CERT_FILE, KEY_FILE, createIdentity } from '../src/identity/identity.js';
+import { createIdentity } from '../src/identity/identity.js';
 import type { CheckReport } from '../src/report/model.js';
 import type { AgentProcessStats } from '../test/programs/agent-process.js';
+import { AgentProcess, writeCheckHomes } from './check-homes.js';
 import { LAUNCHER_NODE_ARGS } from './launcher-args.js';
 import { ensureMillionTree, type MillionTree } from './million-tree.js';
 import { treesDir } from './trees.js';
@@ -144,36 +139,6 @@ class MemoryWatch {
   }
 }
 
-/** A real `synker agent` (discovery and schedule off), restarted for each measurement so its VmHWM is that run's. */
-class Agent {
-  child: ChildProcess | undefined;
-  port = 0;
-  constructor(private readonly home: string) {}
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [SYNKER, 'agent', '--port', '0', '--no-discovery', '--no-schedule'], {
-      env: { ...process.env, SYNKER_HOME: this.home },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-        err += d;
-        const match = /on port (\d+)/.exec(err);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`synker agent exited (${String(code)}) before listening: ${err}`)));
-    });
-  }
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
-
 interface CheckRun {
   seconds: number;
   cli: MemoryWatch['peak'];
@@ -181,7 +146,7 @@ interface CheckRun {
   report: CheckReport;
 }
 
-async function runCheck(backupHome: string, folderId: string, agent: Agent): Promise<CheckRun> {
+async function runCheck(backupHome: string, folderId: string, agent: AgentProcess): Promise<CheckRun> {
   const agentWatch = new MemoryWatch(agent.child!.pid!);
   const started = performance.now();
   const child = spawn(process.execPath, [SYNKER, 'check', folderId, '--no-agent', '--json', '--timeout', '300s'], {
@@ -232,37 +197,14 @@ async function checkTree(tree: MillionTree): Promise<TreeRuns> {
 }
 
 async function checkTreeIn(tree: MillionTree, folderId: string, sourceHome: string, backupHome: string): Promise<TreeRuns> {
-  await writeFolderMarker(tree.root, folderId);
-  await writeFolderMarker(tree.mutated, folderId);
-  const [sourceIdentity, backupIdentity] = await Promise.all([createIdentity('bench-source'), createIdentity('bench-backup')]);
-  const home = (dir: string, identity: { certPem: string; keyPem: string }) => {
-    mkdirSync(path.join(dir, 'config'), { recursive: true });
-    writeFileSync(path.join(dir, 'config', CERT_FILE), identity.certPem);
-    writeFileSync(path.join(dir, 'config', KEY_FILE), identity.keyPem, { mode: 0o600 });
-    return path.join(dir, 'config', CONFIG_FILE_NAME);
-  };
-  await saveConfigFile(home(sourceHome, sourceIdentity), {
-    version: 1,
-    name: 'bench-source',
-    port: 7780,
-    folders: [{ id: folderId, path: tree.root, role: 'source', shareWith: [backupIdentity.deviceId] }],
-    trusted: [{ deviceId: backupIdentity.deviceId, name: 'bench-backup' }],
-    peers: [],
-  });
-  const backupConfig = home(backupHome, backupIdentity);
-  const agent = new Agent(sourceHome);
+  const homes = await writeCheckHomes({ folderId, sourceRoot: tree.root, backupRoot: tree.mutated, sourceHome, backupHome });
+  // Restarted for each measurement, so its VmHWM is that run's.
+  const agent = new AgentProcess(SYNKER, sourceHome);
   try {
     const checkAfterRestart = async (): Promise<CheckRun> => {
       await agent.stop();
       await agent.start();
-      await saveConfigFile(backupConfig, {
-        version: 1,
-        name: 'bench-backup',
-        port: 7781,
-        folders: [{ id: folderId, path: tree.mutated, role: 'backup', shareWith: [sourceIdentity.deviceId] }],
-        trusted: [{ deviceId: sourceIdentity.deviceId, name: 'bench-source' }],
-        peers: [`127.0.0.1:${agent.port}`],
-      });
+      await homes.writeBackupConfig(agent.port);
       return runCheck(backupHome, folderId, agent);
     };
     const cold = await checkAfterRestart();

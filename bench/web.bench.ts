@@ -13,27 +13,23 @@
  *
  * Run it on a quiet machine (the load average is printed).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '../src/base/log.js';
-import { diffManifests } from '../src/diff/index.js';
-import type { ManifestEntry } from '../src/manifest/entry.js';
-import { buildReport } from '../src/report/model.js';
 import { summarizeReport } from '../src/schedule/check-process.js';
-import { HISTORY_MAX_RECORDS, historyFile, readHistory } from '../src/schedule/history.js';
+import { readHistory } from '../src/schedule/history.js';
 import { lastReportOf, readLastReport, writeLastReport } from '../src/schedule/last-report.js';
 import { collectStatus } from '../src/schedule/status.js';
 import type { SynkerConfig } from '../src/config/types.js';
 import { WebEvents } from '../src/web/events.js';
 import { startWebServer } from '../src/web/server.js';
+import { missingFilesReport, printLoad, quantile, writeFullHistory } from './full-stores.js';
 
 const REQUESTS = Number(process.env.SYNKER_BENCH_WEB_REQUESTS ?? 200);
 const MISSING = 150_000;
-const EMPTY_HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const TOKEN = 'b'.repeat(64);
 
 function get(port: number, urlPath: string): Promise<{ ms: number; bytes: number }> {
@@ -52,55 +48,14 @@ function get(port: number, urlPath: string): Promise<{ ms: number; bytes: number
   });
 }
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 export async function run(): Promise<void> {
-  process.stdout.write(
-    `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}, ${os.cpus().length} CPUs\n`,
-  );
+  printLoad();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'synker-bench-web-'));
   try {
     // A full history of one check a minute.
-    const file = historyFile(dataDir, 'photos');
-    await mkdir(path.dirname(file), { recursive: true });
-    const now = Date.now();
-    const lines: string[] = [];
-    for (let i = HISTORY_MAX_RECORDS; i > 0; i--)
-      lines.push(
-        `${JSON.stringify({ at: new Date(now - i * 60_000).toISOString(), status: 'differences', differences: 12, bytesMissing: 1_234_567, by: 'scheduled-check', durationMs: 4321 })}\n`,
-      );
-    writeFileSync(file, lines.join(''));
+    await writeFullHistory(dataDir, 'photos', Date.now());
     // The last report of a check that found 150,000 files missing.
-    const source: ManifestEntry[] = Array.from({ length: MISSING }, (_, i) => ({
-      path: `Pictures/2024/IMG_${String(i).padStart(6, '0')}.jpg`,
-      type: 'file',
-      size: 0,
-      mtime: 0,
-      mode: 0o644,
-      hash: EMPTY_HASH,
-    }));
-    const diff = await diffManifests(
-      (async function* () {
-        yield* source;
-      })(),
-      (async function* () {})(),
-    );
-    const report = buildReport({
-      folderId: 'photos',
-      startedAt: new Date(),
-      finishedAt: new Date(),
-      source: { name: 'laptop', deviceId: null, location: null, scan: null },
-      backup: { name: 'nas', deviceId: null, location: null, scan: null },
-      verify: false,
-      sizeOnly: false,
-      diff,
-    });
+    const report = await missingFilesReport('photos', MISSING, (i) => `Pictures/2024/IMG_${String(i).padStart(6, '0')}.jpg`);
     await writeLastReport(dataDir, lastReportOf(report, summarizeReport(report, 'scheduled-check'), 'scheduled-check'));
 
     const config: SynkerConfig = {

@@ -92,3 +92,19 @@ export function testSmtpSettings(port: number, extra: Partial<SmtpSettings> = {}
     ...extra,
   };
 }
+
+/**
+ * The config file's `smtp` section pointing at a test server (plain, no STARTTLS, fixed EHLO name: no DNS),
+ * mailing owner@example.test; `extra` adds or replaces keys.
+ */
+export function testSmtpSection(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port,
+    starttls: 'never',
+    from: 'synker on nas <synker@nas.test>',
+    to: ['owner@example.test'],
+    clientName: 'nas.test',
+    ...extra,
+  };
+}

@@ -18,21 +18,14 @@ import { outboxDir } from '../../src/dirs/data-files.js';
 import { startCheckPair, writeTree } from '../harness/check-pair.js';
 import { ManualClock } from '../harness/clock.js';
 import { MemoryLogger } from '../harness/peers.js';
-import { TestSmtpServer } from '../harness/smtp.js';
+import { TestSmtpServer, testSmtpSection } from '../harness/smtp.js';
 import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
 
 const FILES: Record<string, string> = { 'a.jpg': 'alpha', 'b.jpg': 'bravo', 'docs/notes.txt': 'notes' };
 
+/** Mail goes to the test's server; a send gives up after 5 s. */
 function smtpSection(port: number): Record<string, unknown> {
-  return {
-    host: '127.0.0.1',
-    port,
-    starttls: 'never',
-    from: 'synker on nas <synker@nas.test>',
-    to: ['owner@example.test'],
-    clientName: 'nas.test',
-    timeout: '5s',
-  };
+  return testSmtpSection(port, { timeout: '5s' });
 }
 
 test('synker check --email mails the report with the same totals as --json; SMTP down keeps it in the outbox', async (t) => {

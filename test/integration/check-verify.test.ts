@@ -293,76 +293,26 @@ test('verified records: an unchanged folder writes none, a new match writes one,
   const state = await AgentState.open(path.join(dir, 'data'));
   t.after(() => state.close());
   const facts = (p: string, hash: string) => ({ path: p, type: 'file' as const, size: 5, mtime: 1000, mode: 0o644, hash: hash.repeat(64) });
-  const check = async (matches: Array<[string, string]>, differences: Difference[] = []) => {
+  /** A check that found `matches` (path: hash), recorded in this order, and `differences`: what it wrote and pruned. */
+  const check = async (matches: Record<string, string>, differences: Difference[] = []) => {
     const verified = await VerifiedHashes.open(state, 'photos', root, { pruneSlack: 0 });
-    for (const [p, h] of matches) await verified.record(facts(p, h));
+    for (const [p, h] of Object.entries(matches)) await verified.record(facts(p, h));
     await verified.commit(differences);
-    return verified;
+    return verified.stats;
   };
-  assert.deepEqual(
-    (
-      await check([
-        ['a.txt', 'a'],
-        ['b.txt', 'b'],
-        ['c.txt', 'c'],
-      ])
-    ).stats,
-    { written: 3, pruned: 0 },
-  );
-  assert.deepEqual(
-    (
-      await check([
-        ['a.txt', 'a'],
-        ['b.txt', 'b'],
-        ['c.txt', 'c'],
-      ])
-    ).stats,
-    { written: 0, pruned: 0 },
-  );
-  assert.deepEqual(
-    (
-      await check([
-        ['a.txt', 'a'],
-        ['b.txt', 'B'],
-        ['c.txt', 'c'],
-      ])
-    ).stats,
-    { written: 1, pruned: 0 },
-  );
+  const abc = { 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' };
+  assert.deepEqual(await check(abc), { written: 3, pruned: 0 });
+  assert.deepEqual(await check(abc), { written: 0, pruned: 0 });
+  assert.deepEqual(await check({ ...abc, 'b.txt': 'B' }), { written: 1, pruned: 0 });
   // c.txt is gone from both sides: its record goes; b.txt is in dispute: its record stays.
   await rm(path.join(root, 'c.txt'));
   await rm(path.join(root, 'b.txt'));
   const dispute: Difference = { category: 'missing', path: 'b.txt', bytes: 5, failing: true };
-  assert.deepEqual((await check([['a.txt', 'a']], [dispute])).stats, { written: 0, pruned: 1 });
+  assert.deepEqual(await check({ 'a.txt': 'a' }, [dispute]), { written: 0, pruned: 1 });
   // Paths whose manifest order and key order differ ('/' first, or not), and beyond ASCII.
-  assert.deepEqual(
-    (
-      await check(
-        [
-          ['a.txt', 'a'],
-          ['x/1', '1'],
-          ['x-2', '2'],
-          ['é', 'e'],
-        ],
-        [dispute],
-      )
-    ).stats,
-    { written: 3, pruned: 0 },
-  );
-  assert.deepEqual(
-    (
-      await check(
-        [
-          ['a.txt', 'a'],
-          ['x/1', '1'],
-          ['x-2', '2'],
-          ['é', 'e'],
-        ],
-        [dispute],
-      )
-    ).stats,
-    { written: 0, pruned: 0 },
-  );
+  const orders = { 'a.txt': 'a', 'x/1': '1', 'x-2': '2', é: 'e' };
+  assert.deepEqual(await check(orders, [dispute]), { written: 3, pruned: 0 });
+  assert.deepEqual(await check(orders, [dispute]), { written: 0, pruned: 0 });
   const after = await VerifiedHashes.open(state, 'photos', root);
   assert.equal(after.lookup('a.txt')?.hash, 'a'.repeat(64));
   assert.equal(after.lookup('b.txt')?.hash, 'B'.repeat(64));

@@ -13,15 +13,9 @@ import { test } from 'node:test';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { type CliResult, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
+import { TERMINAL_HOSTILE_NAMES } from '../harness/hostile-names.js';
 
-const HOSTILE = [
-  'esc\u001b[2J\u001b[31mEVIL\rFAKE',
-  'osc\u001b]0;TITLE\u0007',
-  'c1\u009b31mRED',
-  'rlo\u202Egpj.exe',
-  'nl\nMissing on backup (999)',
-  'tab\there',
-];
+const HOSTILE = TERMINAL_HOSTILE_NAMES;
 /** Raw control characters (newline aside: lines are the output's own), C1 controls and bidirectional overrides. */
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 

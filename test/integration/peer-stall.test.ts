@@ -9,15 +9,26 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { scanningSource } from '../../src/agent/agent.js';
 import { writeFolderMarker } from '../../src/config/folder-marker.js';
+import type { Identity } from '../../src/identity/identity.js';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { connectToPeer, startAgentServer, type PeerSession } from '../../src/peer/index.js';
 import type { SessionTimeouts } from '../../src/peer/timeouts.js';
 import { MESSAGE_TYPES } from '../../src/protocol/index.js';
 import { startChildAgent } from '../harness/child-agent.js';
-import { identities, isFrameOfType, MemoryDirectory, rawClient, rawHello, startRawServer, startTestAgent } from '../harness/peers.js';
+import {
+  identities,
+  isFrameOfType,
+  MemoryDirectory,
+  rawClient,
+  rawHello,
+  type RawPeer,
+  startRawServer,
+  startTestAgent,
+  type TestAgent,
+} from '../harness/peers.js';
 import { tempDir } from '../harness/tmp.js';
 
 /** Short deadlines for both ends; pings every 100 ms, so the idle deadline never fires while the peer's loop runs. */
@@ -58,31 +69,79 @@ async function outcome(session: PeerSession, onEntry: () => void = () => undefin
   }
 }
 
-test('a source whose scan blocks while it answers pings fails the client with E_PEER_STALLED within the stall deadline', async (t) => {
-  const { server, client } = await identities();
+/**
+ * A test agent with FAST deadlines trusting `client`, whose manifest of `photos` is `entries` while the scan
+ * says it got as far as `progress()`; closed when the test ends.
+ */
+async function agentScanning(
+  t: TestContext,
+  server: Identity,
+  client: Identity,
+  entries: () => AsyncGenerator<ManifestEntry>,
+  progress: () => { items: number; bytes: number },
+): Promise<TestAgent> {
   const agent = await startTestAgent(server, {
     trust: [client.deviceId],
     timeouts: FAST,
-    // Two entries, then a scan stuck on its disk: the counts stop, the event loop (and so the pings) goes on.
-    manifestSource: async () => ({
-      ignoreRules: [],
-      entries: (async function* () {
-        yield dir('a');
-        yield dir('b');
-        await new Promise(() => undefined);
-      })(),
-      progress: () => ({ items: 2, bytes: 0 }),
-    }),
+    manifestSource: async () => ({ ignoreRules: [], entries: entries(), progress }),
   });
   t.after(() => agent.server.close());
-  const session = await connectToPeer({
-    host: '127.0.0.1',
-    port: agent.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
+  return agent;
+}
+
+/** A session with FAST deadlines, as `client`, with the agent on `port` that must be `server`; closed when the test ends. */
+async function connectFast(t: TestContext, port: number, server: Identity, client: Identity): Promise<PeerSession> {
+  const session = await connectToPeer({ host: '127.0.0.1', port, identity: client, expectDeviceId: server.deviceId, timeouts: FAST });
   t.after(() => session.close());
+  return session;
+}
+
+/**
+ * A raw source named `name` announcing `features`: it answers the hello, begins the manifest of the first request
+ * (one frame: manifestBegin), then leaves the request number to `then`; closed when the test ends.
+ */
+async function rawSource(
+  t: TestContext,
+  server: Identity,
+  name: string,
+  features: string[],
+  then: (peer: RawPeer, req: number) => void = () => undefined,
+): Promise<{ port: number }> {
+  const source = await startRawServer(server, (peer) => {
+    void peer.waitFor(isFrameOfType(1)).then(async () => {
+      peer.send(rawHello(server, { name, features }));
+      const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
+      const req = request[2].req;
+      peer.send([1, 4, { req, folder: 'photos', role: 'source', ignore: [] }]);
+      then(peer, req);
+    });
+  });
+  t.after(() => source.close());
+  return source;
+}
+
+/** Sends `frame(n)` for n = 0, 1, 2… every 50 ms until the peer is gone. */
+function every50ms(peer: RawPeer, frame: (n: number) => unknown): void {
+  let n = 0;
+  const timer = setInterval(() => peer.send(frame(n++)), 50);
+  void peer.closed.then(() => clearInterval(timer));
+}
+
+test('a source whose scan blocks while it answers pings fails the client with E_PEER_STALLED within the stall deadline', async (t) => {
+  const { server, client } = await identities();
+  // Two entries, then a scan stuck on its disk: the counts stop, the event loop (and so the pings) goes on.
+  const agent = await agentScanning(
+    t,
+    server,
+    client,
+    async function* () {
+      yield dir('a');
+      yield dir('b');
+      await new Promise(() => undefined);
+    },
+    () => ({ items: 2, bytes: 0 }),
+  );
+  const session = await connectFast(t, agent.port, server, client);
   const started = Date.now();
   const failure = await outcome(session);
   const elapsed = Date.now() - started;
@@ -102,33 +161,23 @@ test('a source whose scan blocks while it answers pings fails the client with E_
 test('a slow scan that says how far it got is not cut, however long no entry comes', async (t) => {
   const { server, client } = await identities();
   let bytes = 0;
-  const agent = await startTestAgent(server, {
-    trust: [client.deviceId],
-    timeouts: FAST,
-    // One entry, then three stall deadlines of hashing one large file (bytes counting up), then the rest.
-    manifestSource: async () => ({
-      ignoreRules: [],
-      entries: (async function* () {
-        yield dir('a');
-        const until = Date.now() + 3 * FAST.stallTimeout!;
-        while (Date.now() < until) {
-          bytes += 64 * 1024;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        yield dir('b');
-      })(),
-      progress: () => ({ items: 1, bytes }),
-    }),
-  });
-  t.after(() => agent.server.close());
-  const session = await connectToPeer({
-    host: '127.0.0.1',
-    port: agent.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
-  t.after(() => session.close());
+  // One entry, then three stall deadlines of hashing one large file (bytes counting up), then the rest.
+  const agent = await agentScanning(
+    t,
+    server,
+    client,
+    async function* () {
+      yield dir('a');
+      const until = Date.now() + 3 * FAST.stallTimeout!;
+      while (Date.now() < until) {
+        bytes += 64 * 1024;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      yield dir('b');
+    },
+    () => ({ items: 1, bytes }),
+  );
+  const session = await connectFast(t, agent.port, server, client);
   let entries = 0;
   const failure = await outcome(session, () => entries++);
   assert.equal(failure, undefined, String(failure));
@@ -138,50 +187,20 @@ test('a slow scan that says how far it got is not cut, however long no entry com
 test('a source that repeats the same progress counts, or leaves a file request unanswered, is stalled', async (t) => {
   const { server, client } = await identities();
   let requests = 0;
-  const liar = await startRawServer(server, (peer) => {
-    void peer.waitFor(isFrameOfType(1)).then(async () => {
-      peer.send(rawHello(server, { name: 'liar', features: ['file-data', 'progress'] }));
-      const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
-      requests++;
-      const req = request[2].req;
-      peer.send([1, 4, { req, folder: 'photos', role: 'source', ignore: [] }]);
-      // The same counts over and over: frames, but no progress.
-      const timer = setInterval(() => peer.send([1, MESSAGE_TYPES.progress, { req, items: 5, bytes: 5 }]), 50);
-      void peer.closed.then(() => clearInterval(timer));
-    });
+  const liar = await rawSource(t, server, 'liar', ['file-data', 'progress'], (peer, req) => {
+    requests++;
+    // The same counts over and over: frames, but no progress.
+    every50ms(peer, () => [1, MESSAGE_TYPES.progress, { req, items: 5, bytes: 5 }]);
   });
-  t.after(() => liar.close());
-  const session = await connectToPeer({
-    host: '127.0.0.1',
-    port: liar.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
-  t.after(() => session.close());
+  const session = await connectFast(t, liar.port, server, client);
   assert.equal((await outcome(session))?.code, 'E_PEER_STALLED');
   assert.equal(requests, 1);
 
   // Errors for requests that are not running: frames, but no progress either.
-  const chatty = await startRawServer(server, (peer) => {
-    void peer.waitFor(isFrameOfType(1)).then(async () => {
-      peer.send(rawHello(server, { name: 'chatty', features: ['file-data', 'progress'] }));
-      const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
-      peer.send([1, 4, { req: request[2].req, folder: 'photos', role: 'source', ignore: [] }]);
-      let req = 1000;
-      const timer = setInterval(() => peer.send([1, 2, { req: req++, code: 'E_CANCELLED', message: 'old news' }]), 50);
-      void peer.closed.then(() => clearInterval(timer));
-    });
-  });
-  t.after(() => chatty.close());
-  const chatter = await connectToPeer({
-    host: '127.0.0.1',
-    port: chatty.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
-  t.after(() => chatter.close());
+  const chatty = await rawSource(t, server, 'chatty', ['file-data', 'progress'], (peer) =>
+    every50ms(peer, (n) => [1, 2, { req: 1000 + n, code: 'E_CANCELLED', message: 'old news' }]),
+  );
+  const chatter = await connectFast(t, chatty.port, server, client);
   assert.equal((await outcome(chatter))?.code, 'E_PEER_STALLED');
 
   // A file request the source never answers (its read blocks on a dead disk).
@@ -189,14 +208,7 @@ test('a source that repeats the same progress counts, or leaves a file request u
     void peer.waitFor(isFrameOfType(1)).then(() => peer.send(rawHello(server, { name: 'mute', features: ['file-data', 'progress'] })));
   });
   t.after(() => mute.close());
-  const files = await connectToPeer({
-    host: '127.0.0.1',
-    port: mute.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
-  t.after(() => files.close());
+  const files = await connectFast(t, mute.port, server, client);
   const started = Date.now();
   const failure = await Promise.race([
     files.requestFile({ folder: 'photos', path: 'a.mov', hash: 'ab'.repeat(32), size: 10, offset: 0, onData: async () => undefined }).then(
@@ -211,23 +223,9 @@ test('a source that repeats the same progress counts, or leaves a file request u
 
 test('a source that never announced progress is held to the stall deadline all the same: leaving the word out does not hang a check', async (t) => {
   const { server, client } = await identities();
-  const silent = await startRawServer(server, (peer) => {
-    void peer.waitFor(isFrameOfType(1)).then(async () => {
-      peer.send(rawHello(server, { name: 'silent', features: ['file-data'] }));
-      const request = (await peer.waitFor(isFrameOfType(3))) as [number, number, { req: number }];
-      // The manifest begins, then nothing (the ws library still answers pings).
-      peer.send([1, 4, { req: request[2].req, folder: 'photos', role: 'source', ignore: [] }]);
-    });
-  });
-  t.after(() => silent.close());
-  const session = await connectToPeer({
-    host: '127.0.0.1',
-    port: silent.port,
-    identity: client,
-    expectDeviceId: server.deviceId,
-    timeouts: FAST,
-  });
-  t.after(() => session.close());
+  // The manifest begins, then nothing (the ws library still answers pings).
+  const silent = await rawSource(t, server, 'silent', ['file-data']);
+  const session = await connectFast(t, silent.port, server, client);
   const started = Date.now();
   const failure = await outcome(session);
   assert.equal((failure as { code?: string } | undefined)?.code, 'E_PEER_STALLED', String(failure));

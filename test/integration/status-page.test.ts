@@ -9,23 +9,21 @@
  * are kept in the system's temp folder (named in the test's diagnostics).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { chromium, type Locator, type Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { printablePath } from '../../src/base/printable.js';
 import { writeTree } from '../harness/check-pair.js';
-import { TestSmtpServer } from '../harness/smtp.js';
-import { startCliAgent } from '../harness/cli-pair.js';
-import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
+import { chromiumMissing, launchChromium } from '../harness/chromium.js';
+import { TestSmtpServer, testSmtpSection } from '../harness/smtp.js';
+import { addCliFolder, configureCliDevices, scheduleBackupYearly, startCliAgent, startWebAgent, stopAgent } from '../harness/cli-pair.js';
+import { runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where the screenshots are kept after the test's temp folder is gone, for a person to look at. */
 const SCREENSHOTS = os.tmpdir();
 const WAIT_MS = 60_000;
@@ -49,52 +47,6 @@ DOCS[`${WHOLE}/b.jpg`] = 'bb';
 /** What the backup of docs lacks at first: the hostile names, big.bin and the whole folder (missing on backup). */
 const DOCS_ON_BACKUP = { 'report.txt': 'the report', 'notes/todo.md': '# todo' };
 
-interface WebAgent {
-  process: ChildProcessWithoutNullStreams;
-  url: string;
-  port: number;
-}
-
-/** `synker agent` on the backup with its schedule and its page (`webPort` 0: a free port); killed when the test ends. */
-async function startWebAgent(t: TestContext, env: NodeJS.ProcessEnv, webPort: number): Promise<WebAgent> {
-  const agent = spawn(process.execPath, [SYNKER_BIN, 'agent', '--port', '0', '--no-discovery', '--web-port', String(webPort)], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  agent.stdin.end();
-  agent.stdout.resume();
-  t.after(() => {
-    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
-  });
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
-      log += d;
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(log);
-      if (match) resolve(match[1]!);
-    });
-    agent.once('exit', () => reject(new Error(`synker agent exited: ${log}`)));
-  });
-  return { process: agent, url, port: Number(new URL(url).port) };
-}
-
-async function stop(agent: WebAgent): Promise<void> {
-  const exited = new Promise((resolve) => agent.process.once('exit', resolve));
-  agent.process.kill('SIGTERM');
-  await exited;
-}
-
-async function deviceId(env: NodeJS.ProcessEnv): Promise<string> {
-  const id = await runSynker(['id'], { env });
-  assert.equal(id.code, 0, id.stderr);
-  return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;
-}
-
-async function synker(env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
-  const r = await runSynker(args, { env });
-  assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
 /** The text a person sees (laid out: a line break where the page breaks the line). */
 function seen(locator: Locator): Promise<string> {
   // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the text a person sees
@@ -108,17 +60,6 @@ async function waitUntil(done: () => Promise<boolean>): Promise<void> {
     assert.ok(Date.now() < deadline, 'gave up waiting');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function smtpSection(port: number): Record<string, unknown> {
-  return {
-    host: '127.0.0.1',
-    port,
-    starttls: 'never',
-    from: 'synker on nas <synker@nas.test>',
-    to: ['owner@example.test'],
-    clientName: 'nas.test',
-  };
 }
 
 /**
@@ -146,14 +87,13 @@ async function marks(page: Page): Promise<Record<string, number>> {
 }
 
 test('the status page shows every folder’s verdict, the differences by category and the history, live, with hostile names as text', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`,
+  skip: chromiumMissing(),
   timeout: 240_000,
 }, async (t) => {
   const dir = await tempDir(t);
   // One runtime folder: the backup's checks find the source's agent on this machine without any network discovery.
-  const run = path.join(dir, 'run');
-  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'), { XDG_RUNTIME_DIR: run });
-  const backupEnv = isolatedEnv(path.join(dir, 'nas'), { XDG_RUNTIME_DIR: run });
+  const devices = await configureCliDevices(dir, { sharedRuntime: true });
+  const { sourceEnv, backupEnv } = devices;
   const roots = {
     photos: [path.join(dir, 'photos'), path.join(dir, 'photos-copy')],
     docs: [path.join(dir, 'docs'), path.join(dir, 'docs copy "><img src=x onerror=alert(4)>')],
@@ -162,23 +102,12 @@ test('the status page shows every folder’s verdict, the differences by categor
   await writeTree(roots.photos[1], PHOTOS);
   await writeTree(roots.docs[0], DOCS);
   await writeTree(roots.docs[1], DOCS_ON_BACKUP);
-  const laptop = await deviceId(sourceEnv);
-  const nas = await deviceId(backupEnv);
-  await synker(sourceEnv, ['trust', nas, '--name', 'nas']);
-  await synker(backupEnv, ['trust', laptop, '--name', 'laptop']);
-  for (const id of ['photos', 'docs'] as const) {
-    await synker(sourceEnv, ['folder', 'add', id, roots[id][0], '--role', 'source', '--share', 'nas']);
-    await synker(backupEnv, ['folder', 'add', id, roots[id][1], '--role', 'backup', '--share', 'laptop']);
-  }
-  // The schedule runs (so "check now" can), but its own slot is once a year: every check here is the test's.
+  for (const id of ['photos', 'docs'] as const) await addCliFolder(devices, id, roots[id][0], roots[id][1]);
+  await scheduleBackupYearly(dir);
   const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
-  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(
-    configFile,
-    JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2),
-  );
 
-  let backup = await startWebAgent(t, backupEnv, 0);
+  let backup = await startWebAgent(t, backupEnv);
+  assert.match(backup.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'the page is on loopback');
   const token = (await readFile(path.join(dir, 'nas', 'synker', 'data', 'web-token'), 'utf8')).trim();
 
   // A check while the source is away fails: a failed mark in docs' history.
@@ -190,18 +119,7 @@ test('the status page shows every folder’s verdict, the differences by categor
   const incomplete = await runSynker(['check', 'docs', '--no-discovery'], { env: backupEnv });
   assert.equal(incomplete.code, 1, incomplete.stdout + incomplete.stderr);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
   const requested: string[] = [];
@@ -376,7 +294,7 @@ test('the status page shows every folder’s verdict, the differences by categor
     const smtp = await new TestSmtpServer().start();
     t.after(() => smtp.stop());
     const withSmtp = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-    await writeFile(configFile, JSON.stringify({ ...withSmtp, smtp: smtpSection(smtp.port) }, null, 2));
+    await writeFile(configFile, JSON.stringify({ ...withSmtp, smtp: testSmtpSection(smtp.port) }, null, 2));
     // The agent reads the edited config when it changes and tells the page, which draws the button then.
     await button.waitFor({ timeout: WAIT_MS });
     await button.click();
@@ -388,9 +306,9 @@ test('the status page shows every folder’s verdict, the differences by categor
   });
 
   await t.test('after the agent restarts the page reconnects and updates again', async () => {
-    await stop(backup);
+    await stopAgent(backup);
     await page.locator('#live[data-state="lost"]').waitFor({ timeout: WAIT_MS });
-    backup = await startWebAgent(t, backupEnv, backup.port);
+    backup = await startWebAgent(t, backupEnv, { webPort: backup.port });
     await page.locator('#live[data-state="live"]').waitFor({ timeout: WAIT_MS });
     await writeTree(roots.docs[1], { 'report.txt': 'edited on the backup' });
     await rename(path.join(roots.docs[1], 'notes'), path.join(roots.docs[1], 'notes (old)'));
@@ -533,10 +451,10 @@ test('the status page shows every folder’s verdict, the differences by categor
   });
 
   await t.test('a renewed token (web-token deleted, agent restarted): the page says its key changed and how to open it again', async () => {
-    await stop(backup);
+    await stopAgent(backup);
     await page.locator('#live[data-state="lost"]').waitFor({ timeout: WAIT_MS });
     await rm(path.join(dir, 'nas', 'synker', 'data', 'web-token'));
-    backup = await startWebAgent(t, backupEnv, backup.port);
+    backup = await startWebAgent(t, backupEnv, { webPort: backup.port });
     const alert = page.getByRole('alert');
     await alert.waitFor({ timeout: WAIT_MS });
     assert.match(await seen(alert), /^This page's key changed: .* Open the page again with "synker ui"\.$/);

@@ -11,32 +11,23 @@
  * the API, each a subtest of its own.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { writeTree } from '../harness/check-pair.js';
-import { startCliAgent } from '../harness/cli-pair.js';
+import { configureCliPair, scheduleBackupYearly, startCliAgent, startWebAgent } from '../harness/cli-pair.js';
 import { ApiShapes } from '../harness/api-shapes.js';
-import { isolatedEnv, runSynker, SYNKER_BIN } from '../harness/synker-cli.js';
+import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
+import { TERMINAL_HOSTILE_NAMES } from '../harness/hostile-names.js';
 import { TestSmtpServer } from '../harness/smtp.js';
 
 /** The terminal tests' hostile names (hostile-names-everywhere.test.ts), and markup. */
-const HOSTILE = [
-  'esc\u001b[2J\u001b[31mEVIL\rFAKE',
-  'osc\u001b]0;TITLE\u0007',
-  'c1\u009b31mRED',
-  'rlo\u202Egpj.exe',
-  'nl\nMissing on backup (999)',
-  'tab\there',
-  '<b onmouseover=alert(1)>bold&amp;',
-  '"><img src=x onerror=alert(2)>',
-];
+const HOSTILE = [...TERMINAL_HOSTILE_NAMES, '<b onmouseover=alert(1)>bold&amp;', '"><img src=x onerror=alert(2)>'];
 
 const ASSETS = fileURLToPath(new URL('../../../src/web/assets/', import.meta.url));
 
@@ -72,36 +63,6 @@ function request(
     req.on('error', reject);
     req.end(options.body);
   });
-}
-
-interface WebAgent {
-  process: ChildProcessWithoutNullStreams;
-  port: number;
-  log(): string;
-}
-
-/** `synker agent` with its schedule and its page on a free port, on loopback only; killed when the test ends. */
-async function startWebAgent(t: TestContext, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<WebAgent> {
-  const agent = spawn(
-    process.execPath,
-    [SYNKER_BIN, 'agent', '--listen', '127.0.0.1', '--port', '0', '--no-discovery', '--web-port', '0', ...extra],
-    { env, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  agent.stdin.end();
-  agent.stdout.resume();
-  t.after(() => {
-    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
-  });
-  let log = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => {
-      log += d;
-      const m = /status page: http:\/\/[\d.]+:(\d+)\//.exec(log);
-      if (m) resolve(Number(m[1]));
-    });
-    agent.once('exit', () => reject(new Error(`synker agent exited: ${log}`)));
-  });
-  return { process: agent, port, log: () => log };
 }
 
 /** A server-sent event stream: its events, parsed, as they come. */
@@ -221,36 +182,12 @@ test('the status page API: shapes per docs/api.md, token, Host, CSRF, no CORS, e
   assert.notDeepEqual(shapes.check({ api: 1, error: { code: 'E', message: 1 } }, 'Error'), []);
 
   const dir = await tempDir(t);
-  // One runtime folder: the backup's checks find the source's agent on this machine, no network discovery.
-  const run = path.join(dir, 'run');
-  const sourceEnv = isolatedEnv(path.join(dir, 'laptop'), { XDG_RUNTIME_DIR: run });
-  const backupEnv = isolatedEnv(path.join(dir, 'nas'), { XDG_RUNTIME_DIR: run });
   const files: Record<string, string> = { 'ok.txt': 'ok', 'big.bin': 'x'.repeat(5000) };
   for (const name of HOSTILE) files[name] = `hostile ${name}`;
-  const sourceRoot = path.join(dir, 'originals');
-  const backupRoot = path.join(dir, 'copy');
-  await writeTree(sourceRoot, files);
-  await writeTree(backupRoot, { 'ok.txt': 'ok' });
-  const idOf = async (env: NodeJS.ProcessEnv): Promise<string> =>
-    /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec((await runSynker(['id'], { env })).stdout)![1]!;
-  const laptop = await idOf(sourceEnv);
-  const nas = await idOf(backupEnv);
-  for (const [env, args] of [
-    [sourceEnv, ['trust', nas, '--name', 'nas']],
-    [sourceEnv, ['folder', 'add', 'photos', sourceRoot, '--role', 'source', '--share', 'nas']],
-    [backupEnv, ['trust', laptop, '--name', 'laptop']],
-    [backupEnv, ['folder', 'add', 'photos', backupRoot, '--role', 'backup', '--share', 'laptop']],
-  ] as const) {
-    const r = await runSynker([...args], { env });
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  }
-  // The schedule runs (so "check now" can), its own slot once a year: every check here is the test's.
+  // One runtime folder: the backup's checks find the source's agent on this machine, no network discovery.
+  const { sourceEnv, backupEnv } = await configureCliPair(dir, files, { backupFiles: { 'ok.txt': 'ok' }, sharedRuntime: true });
+  await scheduleBackupYearly(dir);
   const configFile = path.join(dir, 'nas', 'synker', 'config', 'config.json');
-  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(
-    configFile,
-    JSON.stringify({ ...config, name: 'nas', schedule: { check: '0 0 1 1 *', timezone: 'UTC', email: 'never' } }, null, 2),
-  );
 
   await startCliAgent(t, sourceEnv, [], ['--no-discovery', '--no-web']);
   const backup = await startWebAgent(t, backupEnv);
@@ -670,7 +607,7 @@ test('a chosen web port that is taken stops the agent with E_WEB_PORT_IN_USE; th
 test('another address only when asked (--web-listen), and still behind the token', async (t) => {
   const dir = await tempDir(t);
   const env = isolatedEnv(path.join(dir, 'home'));
-  const agent = await startWebAgent(t, env, ['--no-schedule', '--web-listen', '0.0.0.0']);
+  const agent = await startWebAgent(t, env, { extra: ['--no-schedule', '--web-listen', '0.0.0.0'] });
   const page = listeningAddresses(agent.process.pid!).filter((l) => l.port === agent.port);
   assert.deepEqual(page, [{ address: '0.0.0.0', port: agent.port }]);
   assert.match(

@@ -23,7 +23,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../harness/chromium.js';
 import { startCliAgent } from '../harness/cli-pair.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
@@ -603,10 +603,8 @@ test("under Wine, a Windows agent refuses a chosen status page port another prog
   assert.match(chosen.stderr, /netsh interface ipv4 show excludedportrange/, 'on Windows the hint names the reserved ranges too');
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-
 test("Chromium on Linux opens a Windows agent's status page (its files served by node.exe from a Windows path): the verdict, the missing files, a live update, a screenshot", {
-  skip: SKIP || (existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`),
+  skip: SKIP || chromiumMissing(),
 }, async (t) => {
   const dir = await tempDir(t);
   const laptop = linuxSide(dir, 'laptop');
@@ -628,18 +626,7 @@ test("Chromium on Linux opens a Windows agent's status page (its files served by
     assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type}`));
   }
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
   const refused: string[] = [];
