@@ -38,7 +38,8 @@ export async function synkerOk(env: NodeJS.ProcessEnv, args: readonly string[]):
   assert.equal(r.code, 0, `synker ${args.join(' ')}: ${r.stdout}${r.stderr}`);
 }
 
-async function deviceId(env: NodeJS.ProcessEnv): Promise<string> {
+/** The device ID `synker id` prints in `env` (made on first use). */
+export async function deviceId(env: NodeJS.ProcessEnv): Promise<string> {
   const id = await runSynker(['id'], { env });
   assert.equal(id.code, 0, id.stderr);
   return /([A-Z2-7]{7}(?:-[A-Z2-7]{7}){7})/.exec(id.stdout)![1]!;

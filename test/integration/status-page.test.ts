@@ -20,8 +20,17 @@ import { printablePath } from '../../src/base/printable.js';
 import { writeTree } from '../harness/check-pair.js';
 import { chromiumMissing, launchChromium } from '../harness/chromium.js';
 import { TestSmtpServer, testSmtpSection } from '../harness/smtp.js';
-import { addCliFolder, configureCliDevices, scheduleBackupYearly, startCliAgent, startWebAgent, stopAgent } from '../harness/cli-pair.js';
-import { runSynker } from '../harness/synker-cli.js';
+import {
+  addCliFolder,
+  configureCliDevices,
+  deviceId,
+  scheduleBackupYearly,
+  startCliAgent,
+  startWebAgent,
+  stopAgent,
+  synkerOk,
+} from '../harness/cli-pair.js';
+import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
 /** Where the screenshots are kept after the test's temp folder is gone, for a person to look at. */
@@ -499,7 +508,7 @@ test('the status page shows every folder’s verdict, the differences by categor
 const HOSTILE_DEVICE = '<svg onload=alert(6)>"><img src=x onerror=alert(5)>\u202Eoffice';
 
 test('a source told by two backup machines draws one named line and one row of marks per machine, in styles told apart without colour', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium`,
+  skip: chromiumMissing(),
   timeout: 180_000,
 }, async (t) => {
   const dir = await tempDir(t);
@@ -517,15 +526,15 @@ test('a source told by two backup machines draws one named line and one row of m
   const laptop = await deviceId(laptopEnv);
   const nas = await deviceId(nasEnv);
   const office = await deviceId(officeEnv);
-  await synker(laptopEnv, ['trust', nas, '--name', 'nas']);
-  await synker(laptopEnv, ['trust', office, '--name', HOSTILE_DEVICE]);
-  await synker(laptopEnv, ['folder', 'add', 'pics', roots.laptop, '--role', 'source', '--share', nas, office]);
+  await synkerOk(laptopEnv, ['trust', nas, '--name', 'nas']);
+  await synkerOk(laptopEnv, ['trust', office, '--name', HOSTILE_DEVICE]);
+  await synkerOk(laptopEnv, ['folder', 'add', 'pics', roots.laptop, '--role', 'source', '--share', nas, office]);
   for (const [env, root] of [
     [nasEnv, roots.nas],
     [officeEnv, roots.office],
   ] as const) {
-    await synker(env, ['trust', laptop, '--name', 'laptop']);
-    await synker(env, ['folder', 'add', 'pics', root, '--role', 'backup', '--share', 'laptop']);
+    await synkerOk(env, ['trust', laptop, '--name', 'laptop']);
+    await synkerOk(env, ['folder', 'add', 'pics', root, '--role', 'backup', '--share', 'laptop']);
   }
   const source = await startCliAgent(t, laptopEnv, [], ['--no-discovery', '--listen', '127.0.0.1', '--web-port', '0']);
   const check = async (env: NodeJS.ProcessEnv, code: number) => {
@@ -544,11 +553,7 @@ test('a source told by two backup machines draws one named line and one row of m
     return url !== undefined;
   });
   const token = (await readFile(path.join(dir, 'laptop', 'synker', 'data', 'web-token'), 'utf8')).trim();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
   const refused: string[] = [];
