@@ -4,9 +4,9 @@
  * a second agent on the same home refuses to start and names the first
  * instead of serving the same folders, state and control socket twice.
  */
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
+import { realPath } from '../base/real-path.js';
 import { acquireLock, LockBusyError, type HeldLock } from '../state/lock.js';
 
 export class AgentRunningError extends SynkerError {
@@ -32,7 +32,7 @@ export class AgentRunningError extends SynkerError {
 /** Takes the home's agent lock, or throws AgentRunningError naming the agent that holds it. */
 export async function holdAgentLock(dataDir: string): Promise<HeldLock> {
   // The real path: the same home reached through a symlink (SYNKER_HOME=~/link) is still the same home.
-  const dir = await realpath(path.resolve(dataDir)).catch(() => path.resolve(dataDir));
+  const dir = await realPath(path.resolve(dataDir)).catch(() => path.resolve(dataDir));
   try {
     return await acquireLock(`${dir}\0agent`, { purpose: 'agent', description: `the agent of ${dir}` });
   } catch (err) {

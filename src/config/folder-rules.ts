@@ -13,9 +13,9 @@
  *   checked twice, its marker showing up as a file of the outer one.
  */
 import os from 'node:os';
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { realPath } from '../base/real-path.js';
 
 export const FOLDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -106,7 +106,7 @@ export function folderOverlap(a: string, b: string): 'same' | 'inside' | 'contai
 /** The real path (symlinks resolved) where the folder exists; the path as written where it does not (an unmounted disk). */
 export async function realFolderPath(p: string): Promise<string> {
   try {
-    return await realpath(p);
+    return await realPath(p);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' || errnoCode(err) === 'EACCES') return path.resolve(p);
     throw err;

@@ -6,8 +6,9 @@
  * synker on the PATH, and a `synker` that is some other install would run
  * other code.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { realPathSync } from '../base/real-path.js';
 import { synkerLauncherPath } from '../service/spec.js';
 
 export interface SynkerCommandOptions {
@@ -52,7 +53,7 @@ function firstOnPath(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Plat
 
 function sameFile(a: string, b: string): boolean {
   try {
-    return realpathSync(a) === realpathSync(b);
+    return realPathSync(a) === realPathSync(b);
   } catch {
     return false;
   }

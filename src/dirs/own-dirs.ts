@@ -13,9 +13,9 @@
  * warning). Paths are compared the way the platform's disks do: without case
  * on Windows and macOS.
  */
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { printablePath } from '../base/printable.js';
+import { realPathSync } from '../base/real-path.js';
 import { runtimeDir, synkerDirs } from './dirs.js';
 
 /**
@@ -99,7 +99,7 @@ function alsoReal(p: string, real: boolean, pathOf: typeof path.posix): string[]
   let rest = '';
   for (let at = p; ; ) {
     try {
-      const r = pathOf.join(realpathSync.native(at), rest);
+      const r = pathOf.join(realPathSync(at), rest);
       return r === p ? [p] : [p, r];
     } catch {
       const up = pathOf.dirname(at);

@@ -11,12 +11,13 @@
  * stays sorted while up to a window's worth of files hash concurrently; when
  * the window is full the walk waits for the head.
  */
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../base/errors.js';
 import { fileInTheWay, throughAFile } from '../base/file-in-the-way.js';
 import { createLogger } from '../base/log.js';
+import { realPathSync } from '../base/real-path.js';
 import { ownDirKeysOf } from '../dirs/own-dirs.js';
 import type { EntryFlag, ManifestEntry } from '../manifest/entry.js';
 import { ScanError } from './errors.js';
@@ -247,7 +248,7 @@ function checkRoot(root: string): string {
   if (!stat.isDirectory()) {
     throw new ScanError('E_SCAN_ROOT_NOT_DIR', root, `${root} is not a folder`, { hint: 'give the path of the folder to scan' });
   }
-  return realpathSync(root);
+  return realPathSync(root);
 }
 
 function rootError(root: string, err: unknown): ScanError {

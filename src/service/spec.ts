@@ -4,11 +4,12 @@
  * agent finds its files. Every platform's file (systemd unit, launchd plist,
  * Scheduled Task) is rendered from this one description.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../base/errors.js';
+import { realPathSync } from '../base/real-path.js';
 
 export type ServicePlatform = 'linux' | 'darwin' | 'win32';
 
@@ -81,7 +82,7 @@ function isLink(file: string): boolean {
 
 function realOrUndefined(file: string): string | undefined {
   try {
-    return realpathSync(file);
+    return realPathSync(file);
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@
  * whole file, which an atomic JSON file would need.
  */
 import { existsSync, statSync } from 'node:fs';
-import { realpath, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -24,6 +24,7 @@ import { checkLmdbFile, forgetLmdbCheck } from './lmdb-check.js';
 import { SqliteStore } from './kv-sqlite.js';
 import { acquireLock, type AcquireOptions, type HeldLock } from './lock.js';
 import { makeDirs } from '../base/make-dirs.js';
+import { realPath } from '../base/real-path.js';
 
 const log = createLogger('state');
 
@@ -110,7 +111,7 @@ export class AgentState {
       await makeDirs(dataDir, 0o700);
       const root = backend === 'sqlite' ? await openSqliteState(dataDir) : await LmdbStore.open({ path: file, maxDbs: MAX_DBS });
       // The real path scopes folder locks, so two spellings of one data dir share them.
-      return new AgentState(await realpath(dataDir), root);
+      return new AgentState(await realPath(dataDir), root);
     } catch (err) {
       if (err instanceof StoreDamagedError || err instanceof StateError) throw err;
       throw new StateError('E_STATE_OPEN', `cannot open the agent state ${file}: ${(err as Error).message}`, {

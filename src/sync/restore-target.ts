@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
@@ -20,6 +20,7 @@ import { SyncError } from './errors.js';
 import type { PlanEntry } from './plan-types.js';
 import { parentsAreRealFolders, resolveUnderRoot, unsafePathReason } from '../transfer/safe-path.js';
 import { openHandleNoFollow } from '../base/no-follow.js';
+import { realPath } from '../base/real-path.js';
 import { nameRulesOf, unstorableReason } from '../manifest/storable.js';
 
 const log = createLogger('restore');
@@ -58,8 +59,8 @@ export async function assertRestoreTarget(dir: string, folderRoot: string): Prom
     rest = [path.basename(existing), ...rest];
     existing = parent;
   }
-  const real = path.join(await realpath(existing), ...rest);
-  const folderReal = await realpath(folderRoot).catch(() => path.resolve(folderRoot));
+  const real = path.join(await realPath(existing), ...rest);
+  const folderReal = await realPath(folderRoot).catch(() => path.resolve(folderRoot));
   const relToFolder = path.relative(folderReal, real);
   if (relToFolder === '' || (relToFolder !== '..' && !relToFolder.startsWith(`..${path.sep}`) && !path.isAbsolute(relToFolder))) {
     throw new SyncError(

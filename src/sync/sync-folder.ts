@@ -6,13 +6,13 @@
  * could not be done, or a sync a guard stopped, comes back as an error with
  * exit code 2, so a scheduled run can report it.
  */
-import { realpath } from 'node:fs/promises';
 import { checkFolder, type CheckEnvironment, type CheckOptions } from '../check/run.js';
 import { VerifiedHashes } from '../check/verified-store.js';
 import { synkerDirs } from '../dirs/dirs.js';
 import type { FolderConfig } from '../config/types.js';
 import { parseAge } from '../config/validate.js';
 import { rethrowIfBug, SynkerError } from '../base/errors.js';
+import { realPath } from '../base/real-path.js';
 import type { CheckReport } from '../report/model.js';
 import { HashCache } from '../scan/hash-cache.js';
 import { SyncGuardError } from './errors.js';
@@ -57,7 +57,7 @@ export async function syncFolder(env: CheckEnvironment, folder: FolderConfig, op
     whileConnected: async ({ session, diff, report }) => {
       let cache: HashCache | undefined;
       try {
-        cache = await HashCache.open(options.cacheDir ?? synkerDirs().cache, await realpath(folder.path));
+        cache = await HashCache.open(options.cacheDir ?? synkerDirs().cache, await realPath(folder.path));
         const retention = retentionOf(folder) ?? options.retention;
         const verified = options.dryRun === true ? undefined : await VerifiedHashes.open(env.state, folder.id, folder.path);
         outcome = await syncCheckedFolder({ folder, session, diff }, env.state, {

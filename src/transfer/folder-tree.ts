@@ -21,9 +21,10 @@
  * right before the operation: a swap in the microseconds between that walk
  * and the operation is still followed (docs/platforms.md says so).
  */
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { realPathSync } from '../base/real-path.js';
 import { metaLinkError } from '../config/folder-marker.js';
 import { META_DIR } from '../manifest/layout.js';
 import { FolderChangedError, UnsafeParentError } from './errors.js';
@@ -72,7 +73,7 @@ export class FolderTree {
     options: FolderTreeOptions = {},
   ) {
     if (PROC_FD && options.byPath !== true) {
-      const real = realpathSync(root);
+      const real = realPathSync(root);
       const fd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
       this.rootHeld = { fd, rel: '', real, refs: 1, dropped: false };
     }

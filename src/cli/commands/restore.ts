@@ -5,7 +5,6 @@
  * backup's copy is kept unless `--force`; what is replaced goes to
  * `.synker/versions/`. Exit code: 0 done, 1 files skipped or failed, 2 error.
  */
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findSource } from '../../check/find-source.js';
@@ -27,6 +26,7 @@ import { action, printError } from '../run.js';
 import { durationFlag } from '../flags.js';
 import { typedPath } from '../flags.js';
 import { printablePath } from '../../base/printable.js';
+import { realPath } from '../../base/real-path.js';
 import { jsonLinesPieces } from '../../report/json.js';
 import { writePieces } from '../write-out.js';
 
@@ -92,7 +92,7 @@ export function register(program: Command): void {
             throw err instanceof SynkerError ? asBackupError(err) : err;
           });
           const cache =
-            flags.to === undefined && !flags.dryRun ? await HashCache.open(ctx.dirs.cache, await realpath(folder.path)) : undefined;
+            flags.to === undefined && !flags.dryRun ? await HashCache.open(ctx.dirs.cache, await realPath(folder.path)) : undefined;
           const progress = flags.json ? undefined : createProgressPrinter(process.stderr);
           try {
             const outcome = await restoreFromSession(
