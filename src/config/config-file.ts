@@ -36,10 +36,13 @@ const BACKSLASH_HINT =
  * 'UTF-16LE' or 'UTF-16BE' when the bytes are UTF-16 text (PowerShell 5's
  * `>` and Out-File, Notepad's "Unicode"): a byte order mark FF FE or FE FF,
  * or, without one, a zero byte beside every character of the first ones (a
- * config starts with ASCII). Undefined otherwise: a file of zero bytes (a
- * crash mid-write) is damaged, not UTF-16.
+ * config starts with ASCII). 'UTF-32LE' / 'UTF-32BE' for UTF-32's marks
+ * (FF FE 00 00 begins with UTF-16LE's). Undefined otherwise: a file of zero
+ * bytes (a crash mid-write) is damaged, not UTF-16.
  */
-export function utf16Encoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
+export function wideEncoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | 'UTF-32LE' | 'UTF-32BE' | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return 'UTF-32LE';
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return 'UTF-32BE';
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'UTF-16LE';
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'UTF-16BE';
   const pairs = Math.min(Math.floor(bytes.length / 2), 32);
@@ -80,9 +83,9 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
       hint: 'Check that the file is readable by the user running synker.',
     });
   }
-  const utf16 = utf16Encoding(bytes);
-  if (utf16 !== undefined) {
-    throw new ConfigError('E_CONFIG_SYNTAX', file, `the file is saved as ${utf16} text; synker reads UTF-8`, {
+  const wide = wideEncoding(bytes);
+  if (wide !== undefined) {
+    throw new ConfigError('E_CONFIG_SYNTAX', file, `the file is saved as ${wide} text; synker reads UTF-8`, {
       hint: 'Save it as UTF-8: in Notepad, Save As with Encoding "UTF-8"; in PowerShell, Set-Content -Encoding utf8 (5.1\'s > writes UTF-16).',
     });
   }

@@ -11,6 +11,7 @@ import { constants, lstatSync, mkdirSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SynkerError, errnoCode } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import { MARKER_FILE, META_DIR } from '../manifest/layout.js';
 import { SYNKER_VERSION } from '../base/version.js';
 import { writeFileAtomic } from '../base/atomic-file.js';
@@ -149,8 +150,10 @@ export async function checkFolderRoot(root: string, folderId: string): Promise<F
 }
 
 /** Like checkFolderRoot, but anything other than ok is a typed error saying what to do. */
-export async function verifyFolderRoot(root: string, folderId: string): Promise<FolderMarker> {
-  const status = await checkFolderRoot(root, folderId);
+export async function verifyFolderRoot(folderRoot: string, folderId: string): Promise<FolderMarker> {
+  const status = await checkFolderRoot(folderRoot, folderId);
+  // The path as messages show it: a config may hold any name, and a newline or an escape must not reach a terminal.
+  const root = printablePath(folderRoot);
   switch (status.state) {
     case 'ok':
       return status.marker;

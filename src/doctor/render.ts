@@ -1,4 +1,9 @@
-/** The doctor's terminal output: one line per finding, its fix under it, a summary last. */
+/**
+ * The doctor's terminal output: one line per finding, its fix under it, a
+ * summary last. A finding quotes paths and names from the config, the disk
+ * and the network, escaped like names: each stays on its one line.
+ */
+import { printablePath } from '../base/printable.js';
 import { plural } from '../base/units.js';
 import type { DoctorReport, FindingStatus } from './finding.js';
 
@@ -9,8 +14,8 @@ export function renderDoctorReport(report: DoctorReport, colour: boolean): strin
   const width = Math.max(...report.findings.map((f) => f.check.length), 5);
   const paint = (status: FindingStatus, text: string): string => (colour ? `\x1b[${COLOUR[status]}m${text}\x1b[0m` : text);
   const lines = report.findings.flatMap((f) => [
-    `${paint(f.status, LABEL[f.status])}  ${f.check.padEnd(width)}  ${f.message}`,
-    ...(f.fix ? [`${' '.repeat(6 + width + 2)}fix: ${f.fix}`] : []),
+    `${paint(f.status, LABEL[f.status])}  ${f.check.padEnd(width)}  ${printablePath(f.message)}`,
+    ...(f.fix ? [`${' '.repeat(6 + width + 2)}fix: ${printablePath(f.fix)}`] : []),
   ]);
   const summary =
     report.problems === 0 && report.warnings === 0

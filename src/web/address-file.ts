@@ -57,6 +57,8 @@ export async function webAddressState(dataDir: string, alive: (pid: number) => b
     text = await readFile(webAddressFile(dataDir), 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { state: 'missing' };
+    // Not a file one can read as text (a folder or a link loop where the agent writes its file): damaged, as garbage would be.
+    if (errnoCode(err) === 'EISDIR' || errnoCode(err) === 'ELOOP') return { state: 'damaged' };
     throw err;
   }
   let value: unknown;

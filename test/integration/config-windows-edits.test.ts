@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
-import { loadConfigFile, utf16Encoding } from '../../src/config/config-file.js';
+import { loadConfigFile, wideEncoding } from '../../src/config/config-file.js';
 import { isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 
@@ -55,6 +55,16 @@ test('a folder path with single backslashes names the tab and newline they becam
   );
 });
 
+/** UTF-32 of ASCII text, as iconv writes it (without its mark). */
+function utf32(text: string, order: 'le' | 'be'): Buffer {
+  const out = Buffer.alloc(text.length * 4);
+  for (let k = 0; k < text.length; k++) {
+    if (order === 'le') out.writeUInt32LE(text.charCodeAt(k), 4 * k);
+    else out.writeUInt32BE(text.charCodeAt(k), 4 * k);
+  }
+  return out;
+}
+
 test('a config saved as UTF-16 says so and asks for UTF-8; a UTF-8 BOM and CRLF are accepted', async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, 'config.json');
@@ -66,6 +76,9 @@ test('a config saved as UTF-16 says so and asks for UTF-8; a UTF-8 BOM and CRLF 
     [Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'UTF-16BE'],
     [le, 'UTF-16LE'],
     [be, 'UTF-16BE'],
+    // UTF-32's little-endian mark begins with UTF-16LE's: named for what it is (iconv -t UTF-32 writes it).
+    [Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), utf32(good, 'le')]), 'UTF-32LE'],
+    [Buffer.concat([Buffer.from([0, 0, 0xfe, 0xff]), utf32(good, 'be')]), 'UTF-32BE'],
   ] as const) {
     await writeFile(file, bytes);
     const err = await refusal(file);
@@ -82,5 +95,5 @@ test('a config saved as UTF-16 says so and asks for UTF-8; a UTF-8 BOM and CRLF 
   const zeros = await refusal(file);
   assert.equal(zeros.code, 'E_CONFIG_SYNTAX');
   assert.doesNotMatch(zeros.message, /UTF-16/);
-  assert.equal(utf16Encoding(Buffer.from('{"a":1}')), undefined);
+  assert.equal(wideEncoding(Buffer.from('{"a":1}')), undefined);
 });

@@ -6,12 +6,12 @@
  * real devices, and no raw control byte may come out, nor a forged line.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
-import { type CliResult, runSynker } from '../harness/synker-cli.js';
+import { type CliResult, isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 import { TERMINAL_HOSTILE_NAMES } from '../harness/hostile-names.js';
 
@@ -111,4 +111,34 @@ test('hostile names come out escaped from every command: check, sync, restore, v
   clean('restore of a path the backup lacks', nothing);
   clean('the source agent log', { code: 0, signal: null, stdout: '', stderr: source.log() });
   clean('the backup agent log', { code: 0, signal: null, stdout: '', stderr: backup.log() });
+});
+
+test("a folder path holding hostile characters comes out escaped from folder list, doctor and the absent folder's error", async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(path.join(dir, 'home'));
+  const root = path.join(dir, `backup ${HOSTILE.join(' ')}`.replaceAll('/', '_'));
+  mkdirSync(root);
+  const add = await runSynker(['folder', 'add', 'photos', root, '--role', 'backup'], { env });
+  assert.equal(add.code, 0, add.stderr);
+  clean('folder add', add);
+  renameSync(root, path.join(dir, 'moved')); // the disk is not mounted: every command names the path
+
+  const list = await runSynker(['folder', 'list'], { env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /esc\\u\{1b\}\[2J/);
+  clean('folder list', list);
+  const doctor = await runSynker(['doctor', '--no-multicast'], { env });
+  assert.match(doctor.stdout, /FAIL {2}folder .*esc\\u\{1b\}\[2J.*does not exist/);
+  clean('doctor', doctor);
+  for (const args of [
+    ['check', 'photos', '--peer', '127.0.0.1:1', '--no-discovery', '--no-agent'],
+    ['sync', 'photos', '--peer', '127.0.0.1:1', '--no-discovery'],
+    ['status'],
+  ]) {
+    const r = await runSynker(args, { env });
+    assert.notEqual(r.code, 0, `${args[0]}: the folder is absent`);
+    assert.match(r.stdout + r.stderr, /is absent/);
+    clean(args[0]!, r);
+    assert.doesNotMatch(r.stderr, /\n\S*Missing on backup \(999\)/, `${args[0]}: the path's newline breaks no line`);
+  }
 });

@@ -5,7 +5,7 @@
  * the real CLI, the real file.
  */
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startCliAgent } from '../harness/cli-pair.js';
@@ -45,6 +45,15 @@ test('synker ui names a damaged or missing web.json, and an agent without its pa
   assert.doesNotMatch(damaged.stderr, /runs without its status page|--no-web/, 'not a wrong cause');
   await writeFile(webJson, 'not json');
   assert.match((await runSynker(['ui', '--no-open'], { env })).stderr, /web\.json, where its status page's address is kept, is damaged/);
+  // A folder where the file should be is damage too, not an internal error (EISDIR).
+  await rm(webJson);
+  await mkdir(webJson);
+  const folder = await runSynker(['ui', '--no-open'], { env });
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, /web\.json, where its status page's address is kept, is damaged\n/);
+  assert.doesNotMatch(folder.stderr, /internal error/);
+  await rm(webJson, { recursive: true });
+  await writeFile(webJson, 'not json');
 
   await rm(webJson);
   const missing = await runSynker(['ui', '--no-open'], { env });

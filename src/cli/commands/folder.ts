@@ -21,6 +21,7 @@ import {
 import { parseRole, type FolderConfig, type SynkerConfig, type TrustedDevice } from '../../config/types.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
 import { throughAFile } from '../../base/file-in-the-way.js';
+import { printablePath } from '../../base/printable.js';
 import { ownDirsNoticeFor } from '../../dirs/own-dirs.js';
 import { withCliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -69,7 +70,9 @@ export function register(program: Command): void {
               d,
             ),
           );
-          process.stdout.write(`added folder "${id}" (${role}) at ${root}${names.length ? `, shared with ${names.join(', ')}` : ''}\n`);
+          process.stdout.write(
+            `added folder "${id}" (${role}) at ${printablePath(root)}${names.length ? `, shared with ${names.join(', ')}` : ''}\n`,
+          );
           const own = ownDirsNoticeFor(root);
           if (own !== undefined) process.stderr.write(`warning: ${own}\n`);
           if (names.length === 0) process.stderr.write(`hint: no device can see it yet: synker folder share ${id} DEVICE\n`);
@@ -141,7 +144,7 @@ export function register(program: Command): void {
             return found;
           });
           await (await ctx.state()).dropFolder(id);
-          process.stdout.write(`removed folder "${id}" (${removed.path} is left as it is)\n`);
+          process.stdout.write(`removed folder "${id}" (${printablePath(removed.path)} is left as it is)\n`);
         }),
       ),
     );
