@@ -49,16 +49,12 @@ async function movedContent(differences: readonly Difference[], verified: Verifi
   if (candidates.length === 0) return;
   const wanted = new Set(candidates.map((d) => d.source!.hash!));
   const movedFrom = new Map<string, string>();
-  const consider = (p: string, record: VerifiedRecord | undefined, sourceHash: string | undefined): void => {
-    // The first path in order, so the report says the same at every check.
-    if (record !== undefined && wanted.has(record.hash) && sourceHash !== record.hash && !movedFrom.has(record.hash))
-      movedFrom.set(record.hash, p);
-  };
   for (const d of differences) {
     if (!LEFT_BEHIND.has(d.category)) continue;
-    consider(d.path, await verified(d.path), d.source?.hash);
-    // A pair the diff matched as a move: the source no longer has the backup's name.
-    if (d.category === 'moved' && d.newPath !== undefined) consider(d.newPath, await verified(d.newPath), undefined);
+    const record = await verified(d.path);
+    // The first path in order, so the report says the same at every check.
+    if (record !== undefined && wanted.has(record.hash) && d.source?.hash !== record.hash && !movedFrom.has(record.hash))
+      movedFrom.set(record.hash, d.path);
   }
   for (const d of candidates) {
     // Never d's own path: its record is not the content the source holds there now.
