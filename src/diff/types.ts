@@ -90,6 +90,12 @@ export interface Difference {
    */
   changedOn?: Verdict;
   /**
+   * Set with `changedOn` `source` where the records alone would say `source-suspicious` (size and mtime
+   * as verified, other content): the source's new content is the one last verified at this other path
+   * of the comparison, so it moved here (names swapped, a chain of renames) rather than decayed.
+   */
+  contentOf?: string;
+  /**
    * `content`: the side(s) whose re-hash (`--verify`) found other bytes than its hash cache recorded
    * while size, mtime, ctime and inode stayed the same (entry flag `silent-change`): bit rot or
    * tampering there. Decides `changedOn` (`source-suspicious`, `backup` or `both`).

@@ -10,6 +10,11 @@
  * disk) or tampering on the source, which a sync would copy over the backup.
  * A `--verify` re-hash that caught a side's bytes changing under unchanged
  * size, mtime and ctime (`silentChange`) names that side outright.
+ *
+ * Content that moved is no damage: a suspicious file whose new content is
+ * the content last verified at another path of this comparison, which the
+ * source no longer holds there (two names swapped, a chain of renames), is
+ * an ordinary change on the source (`contentOf` names that path; movedContent).
  */
 import type { Difference, EntryFacts, VerifiedLookup, VerifiedRecord, Verdict } from './types.js';
 
@@ -25,7 +30,43 @@ export async function attachVerdicts(differences: Difference[], verified: Verifi
     if (d.category !== 'missing' && d.category !== 'extra' && d.category !== 'content' && d.category !== 'type') continue;
     d.changedOn = verdictOf(d, await verified(d.path), toleranceMs);
   }
+  await movedContent(differences, verified);
 }
+
+/**
+ * A source file judged `source-suspicious` from the records (not from a `--verify` re-read) whose new
+ * content is exactly what was last verified at another path that no longer holds it on the source
+ * (changed there too, or gone): the content moved (names swapped, a chain of renames), which bit
+ * rot cannot do. It is `source`, with `contentOf` naming that path. A copy over another file (the
+ * other path still holds it) stays suspicious: a disk that zeroes a file after a crash would
+ * otherwise pass wherever another file of that size is zeros too. Looked up only when there is such
+ * a file (rare), among these differences' records: no cost per file of the folder (docs/check.md).
+ */
+async function movedContent(differences: readonly Difference[], verified: VerifiedLookup): Promise<void> {
+  const candidates = differences.filter(
+    (d) => d.changedOn === 'source-suspicious' && d.silentChange === undefined && d.source?.hash !== undefined,
+  );
+  if (candidates.length === 0) return;
+  const wanted = new Set(candidates.map((d) => d.source!.hash!));
+  const movedFrom = new Map<string, string>();
+  for (const d of differences) {
+    if (!LEFT_BEHIND.has(d.category)) continue;
+    const record = await verified(d.path);
+    // The first path in order, so the report says the same at every check.
+    if (record !== undefined && wanted.has(record.hash) && d.source?.hash !== record.hash && !movedFrom.has(record.hash))
+      movedFrom.set(record.hash, d.path);
+  }
+  for (const d of candidates) {
+    // Never d's own path: its record is not the content the source holds there now.
+    const from = movedFrom.get(d.source!.hash!);
+    if (from === undefined || from === d.path) continue;
+    d.changedOn = 'source';
+    d.contentOf = from;
+  }
+}
+
+/** Differences at whose path the source may have left a verified content (unreadable, unstable: unknown). */
+const LEFT_BEHIND: ReadonlySet<Difference['category']> = new Set(['missing', 'extra', 'content', 'type', 'moved']);
 
 /** Folders the source renamed, as [source path, backup path] (a `moved` folder record). */
 function renamedFolders(differences: readonly Difference[]): Array<[string, string]> {

@@ -144,6 +144,8 @@ export function verdictWords(d: Difference): string | undefined {
   if (d.changedOn === undefined || d.changedOn === 'unknown') return undefined;
   if (d.category === 'missing' && d.changedOn === 'backup') return 'deleted from the backup since last verified';
   if (d.category === 'extra' && d.changedOn === 'source') return 'deleted on the source since last verified';
+  if (d.contentOf !== undefined && d.changedOn === 'source')
+    return `changed on source: now holds the content last verified at ${printablePath(d.contentOf)} (renamed or swapped)`;
   return VERDICT_WORDS[d.changedOn];
 }
 
