@@ -27,6 +27,7 @@ export function describeAction(a: SyncAction): string {
     case 'set-aside':
       return `set aside ${printablePath(a.at.path)} (to versions)`;
     case 'delete':
+      if (a.emptied) return `remove    ${printablePath(a.at.path)}/ (emptied by the renames; kept if anything else is in it)`;
       return `delete    ${printablePath(a.at.path)}${a.entry.type === 'dir' ? '/' : ''} (to versions)`;
   }
 }
