@@ -112,6 +112,11 @@ export interface GuardStop {
 export interface SyncPlan {
   actions: SyncAction[];
   skipped: SkippedItem[];
+  /**
+   * Restore only: what the backup holds where this machine keeps its own synker folders (an old copy of
+   * them), outermost only. Never restored, by design (docs/configuration.md), and not a failure.
+   */
+  leftAlone?: string[];
   stops: GuardStop[];
   totals: PlanTotals;
 }
