@@ -162,7 +162,7 @@ class PlanRunner {
   }
 
   /** Runs one action (`fn` false: nothing to do after all); a failure of that item is recorded, a transport failure propagates. */
-  private async step(action: SyncAction, fn: () => Promise<void | boolean>): Promise<void> {
+  private async step(action: SyncAction, fn: () => Promise<unknown>): Promise<void> {
     try {
       if ((await fn()) !== false) await this.options.onActionDone?.(action);
     } catch (err) {
