@@ -8,7 +8,9 @@
  * what lies below it then has no counterpart on the other side at all. A
  * folder the backup has, even empty, is no whole folder: the diff does not
  * list what matched in it, so its missing files are listed one by one. The
- * root is never one (it has no record).
+ * root is never one (it has no record). A missing folder with nothing in it,
+ * or only sub-folders and links, is a whole folder too ("empty/  whole
+ * folder, empty"): every missing folder is told one way, on every list.
  *
  * A folder is not whole when anything below it is told otherwise: a file
  * that moved out of it (`moved`), one that cannot be read, a name clash, a
@@ -113,7 +115,7 @@ function findWholeFolders(differences: readonly Difference[]): Found[] {
   const found: Found[] = [];
   const close = (end: number): void => {
     const o = stack.pop()!;
-    if (o.whole && o.entries > 0) {
+    if (o.whole) {
       // The outermost only: whole folders found inside this one give way to it.
       found.length = o.mark;
       found.push({

@@ -50,9 +50,13 @@ function modeDigits(mode: number): string {
 
 const TYPE_WORDS = { file: 'file', dir: 'folder', symlink: 'symlink', error: 'unreadable entry' } as const;
 
-/** What a whole folder (report/whole-folders.ts) holds: "whole folder, 1,204 files, 3.2 GiB". */
+/**
+ * What a whole folder (report/whole-folders.ts) holds: "whole folder, 1,204 files, 3.2 GiB"; one with
+ * nothing in it "whole folder, empty"; one with only folders or links "whole folder, no files (2 sub-folders or links)".
+ */
 export function wholeFolderWords(folder: WholeFolder): string {
-  if (folder.fileCount === 0) return `whole folder, ${plural(folder.entries, 'entry', 'entries')}, no files`;
+  if (folder.entries === 0) return 'whole folder, empty';
+  if (folder.fileCount === 0) return `whole folder, no files (${plural(folder.entries, 'sub-folder or link', 'sub-folders or links')})`;
   return `whole folder, ${plural(folder.fileCount, 'file')}, ${formatBytes(folder.bytes)}`;
 }
 

@@ -161,11 +161,10 @@ class PlanRunner {
     this.emitProgress(true);
   }
 
-  /** Runs one action; a failure of that item is recorded, a transport failure propagates. */
-  private async step(action: SyncAction, fn: () => Promise<void>): Promise<void> {
+  /** Runs one action (`fn` false: nothing to do after all); a failure of that item is recorded, a transport failure propagates. */
+  private async step(action: SyncAction, fn: () => Promise<unknown>): Promise<void> {
     try {
-      await fn();
-      await this.options.onActionDone?.(action);
+      if ((await fn()) !== false) await this.options.onActionDone?.(action);
     } catch (err) {
       rethrowIfBug(err);
       const p = 'at' in action ? action.at.path : action.to.path;

@@ -156,19 +156,23 @@ export class LocalActions {
     this.result.metadataFixed++;
   }
 
-  async delete(a: Extract<SyncAction, { op: 'delete' }>): Promise<void> {
+  /** False when a folder stays: something is still in it (it is still there, not done). */
+  async delete(a: Extract<SyncAction, { op: 'delete' }>): Promise<boolean> {
     if (a.entry.type === 'dir') {
       resolveUnderRoot(this.root, a.at.disk);
       try {
         await this.tree.parentOf(a.at.disk, false, (dir, name) => rmdir(dir.entry(name)));
       } catch (err) {
-        // Not empty: something in it was kept (skipped or failed); leave it. Gone already: nothing to do.
-        if (isAbsentParent(err)) return;
-        if (err instanceof SynkerError || !['ENOTEMPTY', 'ENOENT', 'EEXIST', 'ENOTDIR'].includes(errnoCode(err) ?? '')) throw err;
+        // Not empty: something in it was kept (skipped or failed, or the user's); leave it. Gone already: nothing to do.
+        if (isAbsentParent(err)) return true;
+        const code = errnoCode(err) ?? '';
+        if (err instanceof SynkerError || !['ENOTEMPTY', 'ENOENT', 'EEXIST', 'ENOTDIR'].includes(code)) throw err;
+        return code === 'ENOENT';
       }
-      return;
+      return true;
     }
     if ((await this.keeper.moveAway(a.at.disk)) !== undefined) this.result.deleted++;
+    return true;
   }
 
   /**

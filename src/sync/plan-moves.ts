@@ -12,7 +12,7 @@
  */
 import type { FoldingInfo } from './folding.js';
 import { foldName } from '../manifest/storable.js';
-import type { PlanPath, SkippedItem, SyncAction } from './plan-types.js';
+import type { PlanEntry, PlanPath, SkippedItem, SyncAction } from './plan-types.js';
 
 type Move = Extract<SyncAction, { op: 'move' }>;
 
@@ -149,4 +149,37 @@ export function followFolderMoves(
   const stale = (p: string): boolean => movedExtras.has(p) && claimed.has(p);
   deletes.splice(0, deletes.length, ...deletes.filter((d) => !stale(d.at.path)));
   skipped.splice(0, skipped.length, ...skipped.filter((k) => k.reason !== 'extra-kept' || !stale(k.path)));
+}
+
+/**
+ * The extra folders (ones the source does not have) that the renames empty:
+ * something the check found in them is renamed away, so, as when the user
+ * renamed a folder, nothing should be left of them. Each is removed at the
+ * end of the run only if it is empty then (rmdir): a file the user put there,
+ * or a folder of theirs, keeps it. Not one the renames carry elsewhere, nor
+ * one the plan writes into or at (another spelling of a source name on a
+ * disk that ignores case), whose place the source has.
+ */
+export function emptiedFolders(
+  chain: MoveChain,
+  extraFolders: ReadonlyArray<{ at: PlanPath; entry: PlanEntry }>,
+  /** Paths the plan creates or renames to. */
+  targets: readonly string[],
+  folding?: FoldingInfo,
+): Array<SyncAction & { op: 'delete' }> {
+  if (chain.moves.length === 0 || extraFolders.length === 0) return [];
+  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  const renamedFrom = new Set<string>();
+  for (const m of chain.moves) {
+    const from = key((m.foundAt ?? m.from).path);
+    for (const q of selfAndAncestors(from)) if (q !== from) renamedFrom.add(q);
+  }
+  const written = new Set<string>();
+  for (const t of targets) for (const q of selfAndAncestors(key(t))) written.add(q);
+  const out: Array<SyncAction & { op: 'delete' }> = [];
+  for (const f of extraFolders) {
+    const k = key(f.at.path);
+    if (renamedFrom.has(k) && !written.has(k) && chain.after(f.at).path === f.at.path) out.push({ op: 'delete', ...f, emptied: true });
+  }
+  return out;
 }

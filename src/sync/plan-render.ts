@@ -27,6 +27,7 @@ export function describeAction(a: SyncAction): string {
     case 'set-aside':
       return `set aside ${printablePath(a.at.path)} (to versions)`;
     case 'delete':
+      if (a.emptied) return `remove    ${printablePath(a.at.path)}/ (emptied by the renames; kept if anything else is in it)`;
       return `delete    ${printablePath(a.at.path)}${a.entry.type === 'dir' ? '/' : ''} (to versions)`;
   }
 }
@@ -41,6 +42,17 @@ export function summarizePlan(plan: SyncPlan): string {
   if (t.deletes) parts.push(`${plural(t.deletes, 'file')} to delete (${formatBytes(t.deleteBytes)}, kept in versions)`);
   if (plan.skipped.length) parts.push(`${formatCount(plan.skipped.length)} skipped`);
   return parts.join(', ');
+}
+
+/**
+ * One line per folder of this machine's own synker folders that the backup holds an old copy of
+ * (a restore's `leftAlone`): not a failure, restore never writes there by design.
+ */
+export function leftAloneLines(plan: SyncPlan): string[] {
+  return (plan.leftAlone ?? []).map(
+    (p) =>
+      `left alone: ${printablePath(p)}/ - the backup holds an old copy of synker's own folder on this machine, which restore never writes over (restore it with --to DIR elsewhere if you need that copy)`,
+  );
 }
 
 /** The plan as lines of text; long lists are cut at `limit` lines unless `all`. */
@@ -62,6 +74,8 @@ export function renderPlan(plan: SyncPlan, options: { all?: boolean; limit?: num
     'skipped',
     plan.skipped.map((s) => `${s.reason.padEnd(17)} ${printablePath(s.path)}: ${printableText(s.detail)}`),
   );
+  const alone = leftAloneLines(plan);
+  if (alone.length > 0) out.push('', ...alone);
   return out.join('\n');
 }
 
@@ -82,5 +96,6 @@ export function planToJson(plan: SyncPlan): object {
     stops: plan.stops,
     actions: plan.actions,
     skipped: plan.skipped,
+    ...(plan.leftAlone === undefined ? {} : { leftAlone: plan.leftAlone }),
   };
 }

@@ -73,7 +73,11 @@ export type SyncAction =
   | { op: 'pull'; at: PlanPath; entry: PlanEntry & { hash: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }
   | { op: 'symlink'; at: PlanPath; entry: PlanEntry & { target: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }
   | { op: 'metadata'; at: PlanPath; entry: PlanEntry }
-  | { op: 'delete'; at: PlanPath; entry: PlanEntry }
+  /**
+   * Removes an extra (into versions; a folder only once empty). `emptied`: a folder the source does not
+   * have that this plan's renames empty, removed without --delete, and only if nothing else is in it.
+   */
+  | { op: 'delete'; at: PlanPath; entry: PlanEntry; emptied?: true }
   /** Moves a backup file whose name differs only in case from the source's aside (into versions) before the pull. */
   | { op: 'set-aside'; at: PlanPath; entry: PlanEntry };
 
@@ -108,6 +112,11 @@ export interface GuardStop {
 export interface SyncPlan {
   actions: SyncAction[];
   skipped: SkippedItem[];
+  /**
+   * Restore only: what the backup holds where this machine keeps its own synker folders (an old copy of
+   * them), outermost only. Never restored, by design (docs/configuration.md), and not a failure.
+   */
+  leftAlone?: string[];
   stops: GuardStop[];
   totals: PlanTotals;
 }

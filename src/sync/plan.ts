@@ -20,7 +20,7 @@ import { comparePaths } from '../manifest/order.js';
 import type { FoldingInfo } from './folding.js';
 import { foldName, unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
-import { chainMoves, followFolderMoves } from './plan-moves.js';
+import { chainMoves, emptiedFolders, followFolderMoves } from './plan-moves.js';
 import {
   planTotals,
   type PlanDifference,
@@ -52,6 +52,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   const metadata: SyncAction[] = [];
   const deletes: Array<SyncAction & { op: 'delete' }> = [];
   const skipped: SkippedItem[] = [];
+  /** Extra folders kept (no --delete): one the renames empty goes (plan-moves.ts emptiedFolders). */
+  const extraFolders: Array<{ at: PlanPath; entry: PlanEntry }> = [];
   let changedOnSource = 0;
   let removedOnSource = 0;
 
@@ -172,7 +174,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         if (!d.backup) break;
         if (d.changedOn === 'source') removedOnSource++;
         if (!options.delete) {
-          if (d.backup.type !== 'dir')
+          if (d.backup.type === 'dir') extraFolders.push({ at: onDisk(d.path, d.backup), entry: d.backup });
+          else
             skipped.push({
               path: d.path,
               reason: 'extra-kept',
@@ -234,6 +237,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     skipped,
     creates.map((c) => targetOf(c)!.path),
   );
+  const targets = [...chain.moves, ...creates].map((a) => targetOf(a)!.path);
+  deletes.push(...emptiedFolders(chain, extraFolders, targets, options.folding));
 
   // Deepest first so a folder is emptied before it is removed.
   deletes.sort((a, b) => depth(b.at.path) - depth(a.at.path) || comparePaths(a.at.path, b.at.path));

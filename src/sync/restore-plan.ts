@@ -28,7 +28,16 @@ export interface RestoreOptions {
 }
 
 const OWN_DETAIL =
-  "synker's own folder on this machine is there, which restore never writes; restore it with --to DIR elsewhere if you need the copy";
+  "synker's own folder on this machine is in there, which restore never moves or replaces; restore it with --to DIR elsewhere if you need the copy";
+
+/**
+ * Notes a backup entry at one of this machine's own synker folders in `leftAlone`: one path per
+ * folder (entries come parents first), never one per file in it.
+ */
+function leaveAlone(leftAlone: string[], p: string): void {
+  const last = leftAlone[leftAlone.length - 1];
+  if (last === undefined || !isAtOrUnder(p, last)) leftAlone.push(p);
+}
 
 /** Whether restoring `d` would write into, move or replace one of this machine's own synker folders. */
 function intoOwnDirs(d: PlanDifference, own: OwnDirKeys | undefined): boolean {
@@ -91,10 +100,13 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   const explicit = paths.length > 0;
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
+  const leftAlone: string[] = [];
   for (const d of differences) {
     if (intoOwnDirs(d, options.own)) {
-      if (d.backup !== undefined && matches(paths, d.newPath ?? d.path))
-        skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
+      if (d.backup === undefined || !matches(paths, d.newPath ?? d.path)) continue;
+      // The backup's copy of this machine's synker folder: left alone, one line. A file of the backup's where a folder here holds them: skipped.
+      if (options.own?.holds(d.path) === true) leaveAlone(leftAlone, d.path);
+      else skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
       continue;
     }
     if (explicit && d.category === 'moved' && d.newPath !== undefined && d.backup && matches(paths, d.newPath)) {
@@ -187,7 +199,7 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
       if (a) actions.push(a);
     }
   }
-  return finish(actions, skipped);
+  return finish(actions, skipped, leftAlone);
 }
 
 /**
@@ -204,10 +216,11 @@ export function planRestoreInto(
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
+  const leftAlone: string[] = [];
   for (const e of backupEntries) {
     if (!matches(paths, e.path)) continue;
     if (options.own?.holds(e.path) === true) {
-      skipped.push({ path: e.path, reason: 'unstorable', detail: OWN_DETAIL });
+      leaveAlone(leftAlone, e.path);
       continue;
     }
     const there = already.get(e.path);
@@ -219,11 +232,11 @@ export function planRestoreInto(
     const a = recreate(e.path, e, 'missing', skipped, rules);
     if (a) actions.push(a);
   }
-  return finish(actions, skipped);
+  return finish(actions, skipped, leftAlone);
 }
 
-function finish(actions: SyncAction[], skipped: SkippedItem[]): SyncPlan {
+function finish(actions: SyncAction[], skipped: SkippedItem[], leftAlone: string[]): SyncPlan {
   const key = (a: SyncAction) => ('at' in a ? a.at.path : a.to.path);
   actions.sort((a, b) => comparePaths(key(a), key(b)));
-  return { actions, skipped, stops: [], totals: planTotals(actions) };
+  return { actions, skipped, stops: [], totals: planTotals(actions), ...(leftAlone.length > 0 ? { leftAlone } : {}) };
 }

@@ -147,7 +147,9 @@ export async function restoreFromSession(
   }
   const notOnBackup = requested.filter((p) => !seen.has(p));
   const dryRun = options.dryRun ?? false;
-  const skippedExit = plan.skipped.length > 0 || notOnBackup.length > 0 ? 1 : 0;
+  // synker's own folders are never restored (not a failure), unless a path named is one of them or in one.
+  const namedOwn = requested.some((p) => (plan.leftAlone ?? []).some((own) => isAtOrUnder(p, own)));
+  const skippedExit = plan.skipped.length > 0 || notOnBackup.length > 0 || namedOwn ? 1 : 0;
   if (dryRun) return { plan, dryRun, notOnBackup, exitCode: skippedExit };
   const result = await applyPlan(plan, {
     root: options.toDir ?? folder.path,

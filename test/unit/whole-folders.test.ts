@@ -130,10 +130,36 @@ test('the root is never a whole folder: a backup that lacks everything lists the
     failing: true,
   };
   assert.deepEqual(wholeFolders([root, x]), []);
-  // An empty folder missing is a folder, not a whole folder of nothing.
-  const empty = await reportOf([dir('empty')], []);
-  assert.deepEqual(empty.wholeFolders, []);
-  assert.match(terminal(empty), /\n {2}empty {2}folder\n/);
+});
+
+test('a missing folder with no files is told as every missing folder is, on every list: "empty/  whole folder, empty"', async () => {
+  // `onlyignored` holds only a file the source's .synkerignore leaves out: its scan lists the folder alone, as `empty`.
+  const source = [dir('empty'), dir('onlyignored'), dir('withsub'), dir('withsub/inner'), ...folderOf('zfiles', 1)];
+  const report = await reportOf(source, []);
+  assert.deepEqual(
+    report.wholeFolders!.map((f) => [f.path, f.fileCount, f.entries]),
+    [
+      ['empty', 0, 0],
+      ['onlyignored', 0, 0],
+      ['withsub', 0, 1],
+      ['zfiles', 1, 1],
+    ],
+  );
+  const text = terminal(report);
+  assert.match(
+    text,
+    /\nMissing on backup \(6\) - 4 whole folders, one line each \(--json lists every file\)\n {2}empty\/ {2}whole folder, empty\n {2}onlyignored\/ {2}whole folder, empty\n {2}withsub\/ {2}whole folder, no files \(1 sub-folder or link\)\n {2}zfiles\/ {2}whole folder, 1 file, 10 B\n/,
+  );
+  assert.doesNotMatch(text, /withsub\/inner|entry/);
+  const mail = renderReportEmail(report, CTX);
+  assert.match(mail.text, /\n {2}empty\/ {2}\(whole folder, empty\)\n/);
+  assert.match(mail.text, /\n {2}withsub\/ {2}\(whole folder, no files \(1 sub-folder or link\)\)\n/);
+  const last = lastReportOf(report, summarizeReport(report, 'manual-check'), 'manual-check');
+  assert.deepEqual(last.categories[0]!.items.slice(0, 3), [
+    { path: 'empty', kind: 'dir', size: 0, files: 0, detail: 'whole folder, empty' },
+    { path: 'onlyignored', kind: 'dir', size: 0, files: 0, detail: 'whole folder, empty' },
+    { path: 'withsub', kind: 'dir', size: 0, files: 0, detail: 'whole folder, no files (1 sub-folder or link)' },
+  ]);
 });
 
 test('anything inside told otherwise keeps the folder open: a file moved out, an unreadable entry, a name the backup cannot store', async () => {

@@ -14,7 +14,7 @@ import type { FolderConfig, SynkerConfig } from '../../config/types.js';
 import { SynkerError, UsageError } from '../../base/errors.js';
 import { HashCache } from '../../scan/hash-cache.js';
 import { SyncError } from '../../sync/errors.js';
-import { planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
+import { leftAloneLines, planToJson, renderPlan, renderResult, SYNC_RESULT_VERSION } from '../../sync/plan-render.js';
 import { createProgressPrinter } from '../../sync/progress.js';
 import { restoreFromSession } from '../../sync/restore.js';
 import { assertRestoreTarget } from '../../sync/restore-target.js';
@@ -129,7 +129,8 @@ export function register(program: Command): void {
               const text = outcome.dryRun
                 ? `dry run, from ${from}: ${renderPlan(outcome.plan, { all: flags.all ?? false })}`
                 : `restored from ${from}:\n${renderResult(outcome.result!)}${outcome.plan.skipped.length ? `\n${outcome.plan.skipped.map((s) => `skipped (${s.reason}): ${printablePath(s.path)}: ${printablePath(s.detail)}`).join('\n')}` : ''}`;
-              process.stdout.write(`${text}\n`);
+              const alone = outcome.dryRun ? [] : leftAloneLines(outcome.plan);
+              process.stdout.write(`${[text, ...alone].join('\n')}\n`);
               if (outcome.result?.aborted) printError(outcome.result.aborted);
             }
             for (const p of outcome.notOnBackup) {

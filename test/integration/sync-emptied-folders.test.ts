@@ -1,0 +1,97 @@
+/**
+ * Folder renames the check sees file by file (the folder's name is still on
+ * the source, or the folder was moved and emptied on the way): the sync's
+ * renames empty old folders on the backup that the source no longer has.
+ * Through the real CLI and a real source agent, one sync removes them, as a
+ * plain folder rename leaves nothing behind; a folder that still holds a
+ * file the user put there is kept (src/sync/plan-moves.ts emptiedFolders).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { CheckReport } from '../../src/report/model.js';
+import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
+import { runSynker } from '../harness/synker-cli.js';
+import { tempDir } from '../harness/tmp.js';
+
+/** Every file and folder under `root` but `.synker`, with each file's content. */
+function treeOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      if (rel === '' && name === '.synker') continue;
+      const p = rel === '' ? name : `${rel}/${name}`;
+      if (statSync(path.join(root, p)).isDirectory()) {
+        out[`${p}/`] = '';
+        walk(p);
+      } else out[p] = readFileSync(path.join(root, p), 'utf8');
+    }
+  };
+  walk('');
+  return out;
+}
+
+const FILES = { 'A/sub/a1': 'a1', 'A/a2': 'a2222', 'B/b1': 'bb', 'M/N/deep.txt': 'deep' };
+
+/** `mv B C; mv A B; mkdir X; mv M X/M; mv X/M/N X/N2` on the source. */
+function renameFolders(src: string): void {
+  renameSync(path.join(src, 'B'), path.join(src, 'C'));
+  renameSync(path.join(src, 'A'), path.join(src, 'B'));
+  mkdirSync(path.join(src, 'X'));
+  renameSync(path.join(src, 'M'), path.join(src, 'X/M'));
+  renameSync(path.join(src, 'X/M/N'), path.join(src, 'X/N2'));
+}
+
+test('folders renamed in a chain and out of a moved folder: one sync leaves no empty old folder, the next check lists no extra', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, FILES);
+  const source = await startCliAgent(t, sourceEnv);
+  const peer = ['--no-discovery', '--peer', `127.0.0.1:${source.port}`];
+  assert.equal((await runSynker(['sync', 'photos', ...peer], { env: backupEnv })).code, 0);
+  renameFolders(sourceRoot);
+
+  const dry = await runSynker(['sync', 'photos', ...peer, '--dry-run', '--all'], { env: backupEnv });
+  assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+  assert.match(dry.stdout, /remove {4}A\/ \(emptied by the renames/);
+  assert.match(dry.stdout, /remove {4}M\/ \(emptied by the renames/);
+  assert.ok(existsSync(path.join(backupRoot, 'A')), 'a dry run changes nothing');
+
+  const run = await runSynker(['sync', 'photos', ...peer], { env: backupEnv });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stdout, /Extra on backup/);
+  assert.deepEqual(treeOf(backupRoot), treeOf(sourceRoot));
+
+  const check = await runSynker(['check', 'photos', ...peer, '--json'], { env: backupEnv });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  const report = JSON.parse(check.stdout) as CheckReport;
+  assert.equal(report.complete, true);
+  assert.deepEqual(report.differences, [], 'no extra left on the backup');
+});
+
+test('a folder the renames empty but that holds a file the user put on the backup is kept, with that file', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, FILES, {
+    backupFiles: { ...FILES, 'A/mine.txt': 'the user put this here' },
+  });
+  mkdirSync(path.join(backupRoot, 'M/keep'));
+  const source = await startCliAgent(t, sourceEnv);
+  const peer = ['--no-discovery', '--peer', `127.0.0.1:${source.port}`];
+  renameFolders(sourceRoot);
+
+  const run = await runSynker(['sync', 'photos', ...peer], { env: backupEnv });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.equal(readFileSync(path.join(backupRoot, 'A/mine.txt'), 'utf8'), 'the user put this here');
+  assert.ok(statSync(path.join(backupRoot, 'M/keep')).isDirectory(), "the user's empty folder in M is kept, and M with it");
+  const check = await runSynker(['check', 'photos', ...peer, '--json'], { env: backupEnv });
+  const report = JSON.parse(check.stdout) as CheckReport;
+  assert.equal(report.complete, true, check.stdout);
+  assert.deepEqual(report.differences.map((d) => [d.category, d.path]).sort(), [
+    ['extra', 'A'],
+    ['extra', 'A/mine.txt'],
+    ['extra', 'M'],
+    ['extra', 'M/keep'],
+  ]);
+  const { 'A/': _a, 'A/mine.txt': _m, 'M/': _mm, 'M/keep/': _k, ...rest } = treeOf(backupRoot);
+  assert.deepEqual(rest, treeOf(sourceRoot), 'everything else matches the source');
+});
