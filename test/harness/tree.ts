@@ -4,7 +4,7 @@
  * with the check's diff to feed the planner.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ManifestEntry } from '../../src/manifest/entry.js';
 import { MARKER_FILE, META_DIR } from '../../src/manifest/layout.js';
@@ -71,4 +71,21 @@ export async function diffTrees(source: string, backup: string, options: DiffOpt
 
 async function* iterate(entries: ManifestEntry[]): AsyncIterable<ManifestEntry> {
   yield* entries;
+}
+
+/** Every file and folder under `root` but `.synker`, with each file's content (a folder as `name/`: ''), to compare two trees whole. */
+export function treeOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      if (rel === '' && name === META_DIR) continue;
+      const p = rel === '' ? name : `${rel}/${name}`;
+      if (statSync(path.join(root, p)).isDirectory()) {
+        out[`${p}/`] = '';
+        walk(p);
+      } else out[p] = readFileSync(path.join(root, p), 'utf8');
+    }
+  };
+  walk('');
+  return out;
 }

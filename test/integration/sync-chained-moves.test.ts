@@ -6,7 +6,7 @@
  * 0), and a check after it finds the backup complete (src/sync/plan-moves.ts).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
@@ -17,29 +17,13 @@ import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { staticLocator } from '../harness/peer-address.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
+import { treeOf } from '../harness/tree.js';
 
 interface SyncJson {
   exitCode: number;
   verdict: { state: string };
   plan: { actions: Array<{ op: string; from?: { path: string }; to?: { path: string }; foundAt?: { path: string } }> };
   result: { pulled: number; bytesReceived: number; renames: number; failed: Array<{ path: string; code: string; message: string }> };
-}
-
-/** Every file and folder under `root` but `.synker`, with each file's content. */
-function treeOf(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string): void => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      if (rel === '' && name === '.synker') continue;
-      const p = rel === '' ? name : `${rel}/${name}`;
-      if (statSync(path.join(root, p)).isDirectory()) {
-        out[`${p}/`] = '';
-        walk(p);
-      } else out[p] = readFileSync(path.join(root, p), 'utf8');
-    }
-  };
-  walk('');
-  return out;
 }
 
 /**

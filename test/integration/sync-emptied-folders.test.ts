@@ -7,30 +7,14 @@
  * file the user put there is kept (src/sync/plan-moves.ts emptiedFolders).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { CheckReport } from '../../src/report/model.js';
 import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
 import { runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
-
-/** Every file and folder under `root` but `.synker`, with each file's content. */
-function treeOf(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string): void => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      if (rel === '' && name === '.synker') continue;
-      const p = rel === '' ? name : `${rel}/${name}`;
-      if (statSync(path.join(root, p)).isDirectory()) {
-        out[`${p}/`] = '';
-        walk(p);
-      } else out[p] = readFileSync(path.join(root, p), 'utf8');
-    }
-  };
-  walk('');
-  return out;
-}
+import { treeOf } from '../harness/tree.js';
 
 const FILES = { 'A/sub/a1': 'a1', 'A/a2': 'a2222', 'B/b1': 'bb', 'M/N/deep.txt': 'deep' };
 

@@ -6,20 +6,10 @@
  * ("internal error … UNKNOWN: realpath") while its check worked.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
-
-function* sources(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* sources(file);
-    else if (entry.name.endsWith('.ts')) yield file;
-  }
-}
+import { SRC, sources } from '../harness/source-files.js';
 
 test("only base/real-path.ts calls Node's realpath: the rest call realPath / realPathSync", () => {
   const offenders: string[] = [];

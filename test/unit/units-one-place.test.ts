@@ -5,12 +5,10 @@
  * `${n} files` is how "kB" next to "KiB" and "1 files" came about.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
+import { SRC, sources } from '../harness/source-files.js';
 
 const RULES: Array<[string, RegExp]> = [
   ['a number rounded on the spot (toFixed): formatBytes, formatDuration', /\.toFixed\(/],
@@ -24,14 +22,6 @@ const RULES: Array<[string, RegExp]> = [
   ],
   ['kB (decimal) sizes: formatBytes is IEC (KiB)', /\d ?kB\b|['"`]kB['"`]/],
 ];
-
-function* sources(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* sources(file);
-    else if (entry.name.endsWith('.ts')) yield file;
-  }
-}
 
 test('only base/units.ts formats sizes, counts, durations and plurals', () => {
   const found: string[] = [];
