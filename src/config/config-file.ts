@@ -37,12 +37,25 @@ const BACKSLASH_HINT =
  * `>` and Out-File, Notepad's "Unicode"): a byte order mark FF FE or FE FF,
  * or, without one, a zero byte beside every character of the first ones (a
  * config starts with ASCII). 'UTF-32LE' / 'UTF-32BE' for UTF-32's marks
- * (FF FE 00 00 begins with UTF-16LE's). Undefined otherwise: a file of zero
- * bytes (a crash mid-write) is damaged, not UTF-16.
+ * (FF FE 00 00 begins with UTF-16LE's), or without one three zero bytes
+ * beside every character. Undefined otherwise: a file of zero bytes (a crash
+ * mid-write) is damaged, not UTF-16.
  */
 export function wideEncoding(bytes: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | 'UTF-32LE' | 'UTF-32BE' | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) return 'UTF-32LE';
   if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return 'UTF-32BE';
+  const quads = Math.min(Math.floor(bytes.length / 4), 16);
+  if (quads > 0) {
+    let le32 = true;
+    let be32 = true;
+    for (let k = 0; k < quads; k++) {
+      const [a, b, c, d] = [bytes[4 * k]!, bytes[4 * k + 1]!, bytes[4 * k + 2]!, bytes[4 * k + 3]!];
+      le32 &&= a !== 0 && b === 0 && c === 0 && d === 0;
+      be32 &&= a === 0 && b === 0 && c === 0 && d !== 0;
+    }
+    if (le32) return 'UTF-32LE';
+    if (be32) return 'UTF-32BE';
+  }
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'UTF-16LE';
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'UTF-16BE';
   const pairs = Math.min(Math.floor(bytes.length / 2), 32);

@@ -6,6 +6,7 @@
  * its process being gone.
  */
 import { readFile, rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { errnoCode } from '../base/errors.js';
@@ -74,7 +75,14 @@ export async function webAddressState(dataDir: string, alive: (pid: number) => b
     typeof a.url !== 'string' ||
     typeof a.host !== 'string' ||
     typeof a.port !== 'number' ||
-    typeof a.pid !== 'number'
+    typeof a.pid !== 'number' ||
+    // Only the address an agent writes: its page on an IP address of this machine, nothing `synker ui` would
+    // hand the token to elsewhere (another site, a file: URL) if the file were edited.
+    isIP(a.host) === 0 ||
+    !Number.isInteger(a.port) ||
+    a.port < 1 ||
+    a.port > 65_535 ||
+    a.url !== pageUrl(a.host, a.port)
   )
     return { state: 'damaged' };
   if (!alive(a.pid)) return { state: 'gone', pid: a.pid };

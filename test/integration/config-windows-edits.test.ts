@@ -79,6 +79,8 @@ test('a config saved as UTF-16 says so and asks for UTF-8; a UTF-8 BOM and CRLF 
     // UTF-32's little-endian mark begins with UTF-16LE's: named for what it is (iconv -t UTF-32 writes it).
     [Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), utf32(good, 'le')]), 'UTF-32LE'],
     [Buffer.concat([Buffer.from([0, 0, 0xfe, 0xff]), utf32(good, 'be')]), 'UTF-32BE'],
+    [utf32(good, 'le'), 'UTF-32LE'],
+    [utf32(good, 'be'), 'UTF-32BE'],
   ] as const) {
     await writeFile(file, bytes);
     const err = await refusal(file);

@@ -53,6 +53,20 @@ test('synker ui names a damaged or missing web.json, and an agent without its pa
   assert.match(folder.stderr, /web\.json, where its status page's address is kept, is damaged\n/);
   assert.doesNotMatch(folder.stderr, /internal error/);
   await rm(webJson, { recursive: true });
+  // An address that is not the agent's own page (the file edited): damaged, and the token goes nowhere.
+  const real = { url: '', host: '127.0.0.1', port: 0, pid };
+  real.port = Number(new URL(ok.stdout.trim()).port);
+  for (const url of ['http://evil.example.com/', 'file:///etc/passwd', `http://127.0.0.1:${real.port}/\u001b[2J`]) {
+    await writeFile(webJson, `${JSON.stringify({ ...real, url })}\n`);
+    const edited = await runSynker(['ui', '--no-open'], { env });
+    assert.equal(edited.code, 2, `${url}: ${edited.stdout}`);
+    assert.equal(edited.stdout, '', `${url}: no address printed, no token`);
+    assert.match(edited.stderr, /web\.json, where its status page's address is kept, is damaged\n/);
+  }
+  for (const host of ['localhost', 'evil.example.com']) {
+    await writeFile(webJson, `${JSON.stringify({ ...real, host, url: `http://${host}:${real.port}/` })}\n`);
+    assert.match((await runSynker(['ui', '--no-open'], { env })).stderr, /is damaged\n/, host);
+  }
   await writeFile(webJson, 'not json');
 
   await rm(webJson);
