@@ -278,7 +278,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
 
   log.info(
-    `synker agent "${agentName()}" (${formatDeviceId(identity.deviceId)}) on port ${server.port}: ${describeFolders(store.current().folders)}` +
+    `synker agent "${printablePath(agentName())}" (${formatDeviceId(identity.deviceId)}) on port ${server.port}: ${describeFolders(store.current().folders)}` +
       `${discovery ? '' : '; mDNS off'}${schedule ? '' : '; schedule off'}`,
   );
 

@@ -3,11 +3,13 @@
  * symlink targets come from disk, or from the peer, and may hold control or
  * bidirectional-override characters that would forge a report line, move the
  * cursor, hide text, or make one name look like another (`gpj.exe` reversed
- * to read `exe.jpg`): those are shown as `\u{...}` escapes, everything else
+ * to read `exe.jpg`, an invisible zero width space): those are shown as `\u{...}` escapes, everything else
  * as it is.
  */
 
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Also the invisible U+200B (zero width space), U+2060 (word joiner) and U+FEFF (BOM), which make two names
+// look alike; not U+200C/U+200D (ZWNJ/ZWJ), which emoji sequences and several scripts need.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 /** Whether `text` holds a character the functions here escape (a name holding one is shown escaped, never as typed). */
 export function hasUnprintable(text: string): boolean {

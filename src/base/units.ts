@@ -21,9 +21,9 @@
 
 const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** `512 B`, `1.5 KiB`, `340 MiB`. */
+/** `512 B`, `1.5 KiB`, `340 MiB`. A fraction of a byte (a rate, bytes per second) is rounded: `34 B`, never `34.50008 B`. */
 export function formatBytes(bytes: number): string {
-  let value = bytes;
+  let value = Math.round(bytes);
   let unit = 0;
   while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
     value /= 1024;

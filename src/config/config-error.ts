@@ -4,6 +4,7 @@
  * the key path, e.g. `config.json:7:7: folders[0].role: ...`.
  */
 import { SynkerError } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import type { SourcePosition } from './json-source.js';
 
 export class ConfigError extends SynkerError {
@@ -18,7 +19,9 @@ export class ConfigError extends SynkerError {
     message: string,
     options: { position?: SourcePosition | undefined; key?: string; hint?: string; cause?: unknown } = {},
   ) {
-    const where = options.position ? `${file}:${options.position.line}:${options.position.column}` : file;
+    // The file as a message shows it (a SYNKER_HOME holding a newline or ESC stays on one line); `file` keeps the real path.
+    const shown = printablePath(file);
+    const where = options.position ? `${shown}:${options.position.line}:${options.position.column}` : shown;
     super(code, `${where}: ${options.key ? `${options.key}: ` : ''}${message}`, {
       ...(options.hint === undefined ? {} : { hint: options.hint }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),

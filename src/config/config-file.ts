@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import { throughAFile } from '../base/file-in-the-way.js';
 import { writeFileAtomic } from '../base/atomic-file.js';
 import { makeConfigDir } from '../dirs/config-dir.js';
@@ -142,7 +143,7 @@ export function parseConfigText(text: string, file: string): { config: SynkerCon
     const [first, ...rest] = err.issues;
     const lines = rest.map((issue) => {
       const at = parsed.locate(issue.path);
-      return `\n${file}${at ? `:${at.line}:${at.column}` : ''}: ${formatJsonPath(issue.path)}: ${issue.message}`;
+      return `\n${printablePath(file)}${at ? `:${at.line}:${at.column}` : ''}: ${formatJsonPath(issue.path)}: ${issue.message}`;
     });
     const position = parsed.locate(first!.path);
     return fail(

@@ -7,6 +7,7 @@
  * the file too).
  */
 import { SynkerError } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import { formatDeviceId, isDeviceId, parseDeviceId, shortDeviceId } from '../identity/device-id.js';
 import type { SynkerConfig, TrustedDevice } from './types.js';
 
@@ -58,7 +59,7 @@ export function deviceNameConflict(trusted: readonly TrustedDevice[], name: stri
   return undefined;
 }
 
-/** `nas (MFZWI3D)` or just the short ID: how lists name a device. */
+/** `nas (MFZWI3D)` or just the short ID: how lists and messages name a device (the name escaped, as every name shown). */
 export function describeDevice(device: TrustedDevice | undefined, deviceId: string): string {
-  return device?.name ? `${device.name} (${shortDeviceId(deviceId)})` : shortDeviceId(deviceId);
+  return device?.name ? `${printablePath(device.name)} (${shortDeviceId(deviceId)})` : shortDeviceId(deviceId);
 }

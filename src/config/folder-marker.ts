@@ -72,9 +72,9 @@ function metaDir(root: string, below: string[], make: boolean): string {
 export function metaLinkError(dir: string, isSymlink: boolean): FolderMarkerError {
   return new FolderMarkerError(
     'E_META_LINK',
-    `${dir} is ${isSymlink ? 'a symlink' : 'not a folder'}: synker keeps its own files only in a real folder inside the folder root`,
+    `${printablePath(dir)} is ${isSymlink ? 'a symlink' : 'not a folder'}: synker keeps its own files only in a real folder inside the folder root`,
     {
-      hint: `Remove ${dir} (a link could send versions and partial files elsewhere); synker makes the folder itself.`,
+      hint: `Remove ${printablePath(dir)} (a link could send versions and partial files elsewhere); synker makes the folder itself.`,
     },
   );
 }
@@ -92,8 +92,8 @@ async function readMarkerText(file: string): Promise<string> {
   const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     if (!(await handle.stat()).isFile())
-      throw new FolderMarkerError('E_MARKER_UNREADABLE', `the folder marker ${file} is not a file`, {
-        hint: `Remove ${file}: something other than synker's marker stands in its place.`,
+      throw new FolderMarkerError('E_MARKER_UNREADABLE', `the folder marker ${printablePath(file)} is not a file`, {
+        hint: `Remove ${printablePath(file)}: something other than synker's marker stands in its place.`,
       });
     return await handle.readFile('utf8');
   } finally {
@@ -111,7 +111,7 @@ export async function readFolderMarker(root: string): Promise<FolderMarker | und
     if (err instanceof FolderMarkerError) throw err;
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new FolderMarkerError('E_MARKER_UNREADABLE', `cannot read the folder marker ${file}: ${(err as Error).message}`, {
+    throw new FolderMarkerError('E_MARKER_UNREADABLE', printablePath(`cannot read the folder marker ${file}: ${(err as Error).message}`), {
       cause: err,
       hint: 'Check the permissions of the folder and its .synker directory.',
     });
@@ -124,7 +124,7 @@ export async function readFolderMarker(root: string): Promise<FolderMarker | und
   }
   const folderId = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).folderId : undefined;
   if (typeof folderId !== 'string' || folderId === '') {
-    throw new FolderMarkerError('E_MARKER_CORRUPT', `the folder marker ${file} is damaged (no folder ID in it)`, {
+    throw new FolderMarkerError('E_MARKER_CORRUPT', `the folder marker ${printablePath(file)} is damaged (no folder ID in it)`, {
       hint: 'Run `synker folder add` again for this folder to rewrite it, after checking the path is the right one.',
     });
   }
@@ -139,7 +139,9 @@ export async function checkFolderRoot(root: string, folderId: string): Promise<F
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent', reason: 'no-root' };
-    throw new FolderMarkerError('E_FOLDER_UNREADABLE', `cannot open the folder ${root}: ${(err as Error).message}`, { cause: err });
+    throw new FolderMarkerError('E_FOLDER_UNREADABLE', printablePath(`cannot open the folder ${root}: ${(err as Error).message}`), {
+      cause: err,
+    });
   }
   const meta = lstatSync(path.join(root, META_DIR), { throwIfNoEntry: false });
   if (meta?.isSymbolicLink()) realMetaDir(root); // throws E_META_LINK: a link is no marker
@@ -178,8 +180,8 @@ export async function verifyFolderRoot(folderRoot: string, folderId: string): Pr
 export async function writeFolderMarker(root: string, folderId: string): Promise<void> {
   const existing = await readFolderMarker(root);
   if (existing && existing.folderId !== folderId) {
-    throw new FolderMarkerError('E_FOLDER_MISMATCH', `${root} is already marked as folder "${existing.folderId}"`, {
-      hint: `Use the same ID ("${existing.folderId}") or pick the right path. To reuse this directory for another folder, delete ${markerPath(root)} first.`,
+    throw new FolderMarkerError('E_FOLDER_MISMATCH', `${printablePath(root)} is already marked as folder "${existing.folderId}"`, {
+      hint: `Use the same ID ("${existing.folderId}") or pick the right path. To reuse this directory for another folder, delete ${printablePath(markerPath(root))} first.`,
     });
   }
   if (existing) return;

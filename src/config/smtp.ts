@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { printablePath } from '../base/printable.js';
 import { SettingError } from './config-error.js';
 
 /** How the connection is protected: implicit TLS (port 465), STARTTLS, or plain. */
@@ -245,6 +246,8 @@ export function readSmtpPassword(settings: SmtpSettings, env: NodeJS.ProcessEnv 
     return value;
   }
   const file = settings.passwordFile!;
+  const shown = printablePath(file); // a config's path, shown in a message on one line
+
   let mode: number;
   let uid: number;
   try {
@@ -252,13 +255,13 @@ export function readSmtpPassword(settings: SmtpSettings, env: NodeJS.ProcessEnv 
     mode = st.mode;
     uid = st.uid;
     if (!st.isFile())
-      throw new SmtpConfigError(`smtp.passwordFile ${file} is not a file`, 'Point smtp.passwordFile at a file holding the password.', {
+      throw new SmtpConfigError(`smtp.passwordFile ${shown} is not a file`, 'Point smtp.passwordFile at a file holding the password.', {
         key: 'smtp.passwordFile',
       });
   } catch (err) {
     if (err instanceof SmtpConfigError) throw err;
     throw new SmtpConfigError(
-      `cannot read smtp.passwordFile ${file}: ${errnoCode(err) ?? String(err)}`,
+      `cannot read smtp.passwordFile ${shown}: ${errnoCode(err) ?? String(err)}`,
       'Create the file with the password on one line and run: chmod 600 FILE',
       { key: 'smtp.passwordFile', cause: err },
     );
@@ -266,21 +269,21 @@ export function readSmtpPassword(settings: SmtpSettings, env: NodeJS.ProcessEnv 
   if (process.platform !== 'win32') {
     if ((mode & 0o077) !== 0) {
       throw new SmtpConfigError(
-        `smtp.passwordFile ${file} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
-        `Run: chmod 600 ${file}`,
+        `smtp.passwordFile ${shown} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
+        `Run: chmod 600 ${shown}`,
         { key: 'smtp.passwordFile' },
       );
     }
     const me = process.getuid?.();
     if (me !== undefined && uid !== me) {
-      throw new SmtpConfigError(`smtp.passwordFile ${file} belongs to another user (uid ${uid})`, `Run: chown ${me} ${file}`, {
+      throw new SmtpConfigError(`smtp.passwordFile ${shown} belongs to another user (uid ${uid})`, `Run: chown ${me} ${shown}`, {
         key: 'smtp.passwordFile',
       });
     }
   }
   const password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   if (password === '')
-    throw new SmtpConfigError(`smtp.passwordFile ${file} is empty`, 'Write the password into the file (one line).', {
+    throw new SmtpConfigError(`smtp.passwordFile ${shown} is empty`, 'Write the password into the file (one line).', {
       key: 'smtp.passwordFile',
     });
   return password;

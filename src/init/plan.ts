@@ -7,6 +7,7 @@ import { UsageError } from '../base/errors.js';
 import { parseRole, type FolderRole } from '../config/types.js';
 import { expandHome, FOLDER_ID_PATTERN, folderIdProblem, folderOverlap } from '../config/folder-rules.js';
 import { isMailAddress } from '../config/smtp.js';
+import { nameProblem } from '../config/device-name.js';
 
 export interface PlannedFolder {
   id: string;
@@ -89,8 +90,15 @@ export function checkPort(value: string | number, flag: string, options: { allow
   return port;
 }
 
+/** The machine's name by the rule of every device name (config/device-name.ts): a usage error, before any key is made. */
+export function checkName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new UsageError(`--name ${problem}`);
+}
+
 /** Rejects contradictions before anything is written. */
 export function checkPlan(plan: InitPlan): void {
+  checkName(plan.name);
   const ids = new Set<string>();
   for (const folder of plan.folders) {
     const problem = folderIdProblem(folder.id);

@@ -49,9 +49,10 @@ export function summarizePlan(plan: SyncPlan): string {
  * (a restore's `leftAlone`): not a failure, restore never writes there by design.
  */
 export function leftAloneLines(plan: SyncPlan): string[] {
+  const files = new Set(plan.leftAloneFiles ?? []);
   return (plan.leftAlone ?? []).map(
     (p) =>
-      `left alone: ${printablePath(p)}/ - the backup holds an old copy of synker's own folder on this machine, which restore never writes over (restore it with --to DIR elsewhere if you need that copy)`,
+      `left alone: ${printablePath(p)}${files.has(p) ? '' : '/'} - the backup holds an old copy of synker's own folder on this machine, which restore never writes over (restore it with --to DIR elsewhere if you need that copy)`,
   );
 }
 

@@ -117,6 +117,8 @@ export interface SyncPlan {
    * them), outermost only. Never restored, by design (docs/configuration.md), and not a failure.
    */
   leftAlone?: string[];
+  /** Those of `leftAlone` that are files (or links), not folders: shown without the trailing `/` of a folder. */
+  leftAloneFiles?: string[];
   stops: GuardStop[];
   totals: PlanTotals;
 }

@@ -34,9 +34,17 @@ const OWN_DETAIL =
  * Notes a backup entry at one of this machine's own synker folders in `leftAlone`: one path per
  * folder (entries come parents first), never one per file in it.
  */
-function leaveAlone(leftAlone: string[], p: string): void {
-  const last = leftAlone[leftAlone.length - 1];
-  if (last === undefined || !isAtOrUnder(p, last)) leftAlone.push(p);
+function leaveAlone(leftAlone: LeftAlone, p: string, type: string): void {
+  const last = leftAlone.paths[leftAlone.paths.length - 1];
+  if (last !== undefined && isAtOrUnder(p, last)) return;
+  leftAlone.paths.push(p);
+  if (type !== 'dir') leftAlone.files.push(p);
+}
+
+/** What a restore leaves alone: the paths, and those of them that are not folders (shown without a trailing slash). */
+interface LeftAlone {
+  paths: string[];
+  files: string[];
 }
 
 /** Whether restoring `d` would write into, move or replace one of this machine's own synker folders. */
@@ -100,12 +108,12 @@ export function planRestore(differences: Iterable<PlanDifference>, options: Rest
   const explicit = paths.length > 0;
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
-  const leftAlone: string[] = [];
+  const leftAlone: LeftAlone = { paths: [], files: [] };
   for (const d of differences) {
     if (intoOwnDirs(d, options.own)) {
       if (d.backup === undefined || !matches(paths, d.newPath ?? d.path)) continue;
       // The backup's copy of this machine's synker folder: left alone, one line. A file of the backup's where a folder here holds them: skipped.
-      if (options.own?.holds(d.path) === true) leaveAlone(leftAlone, d.path);
+      if (options.own?.holds(d.path) === true) leaveAlone(leftAlone, d.path, d.backup.type);
       else skipped.push({ path: d.path, reason: 'unstorable', detail: OWN_DETAIL });
       continue;
     }
@@ -216,11 +224,11 @@ export function planRestoreInto(
   const paths = normalizePaths(options.paths);
   const actions: SyncAction[] = [];
   const skipped: SkippedItem[] = [];
-  const leftAlone: string[] = [];
+  const leftAlone: LeftAlone = { paths: [], files: [] };
   for (const e of backupEntries) {
     if (!matches(paths, e.path)) continue;
     if (options.own?.holds(e.path) === true) {
-      leaveAlone(leftAlone, e.path);
+      leaveAlone(leftAlone, e.path, e.type);
       continue;
     }
     const there = already.get(e.path);
@@ -235,8 +243,14 @@ export function planRestoreInto(
   return finish(actions, skipped, leftAlone);
 }
 
-function finish(actions: SyncAction[], skipped: SkippedItem[], leftAlone: string[]): SyncPlan {
+function finish(actions: SyncAction[], skipped: SkippedItem[], leftAlone: LeftAlone): SyncPlan {
   const key = (a: SyncAction) => ('at' in a ? a.at.path : a.to.path);
   actions.sort((a, b) => comparePaths(key(a), key(b)));
-  return { actions, skipped, stops: [], totals: planTotals(actions), ...(leftAlone.length > 0 ? { leftAlone } : {}) };
+  return {
+    actions,
+    skipped,
+    stops: [],
+    totals: planTotals(actions),
+    ...(leftAlone.paths.length > 0 ? { leftAlone: leftAlone.paths, leftAloneFiles: leftAlone.files } : {}),
+  };
 }

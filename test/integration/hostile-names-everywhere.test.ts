@@ -6,18 +6,18 @@
  * real devices, and no raw control byte may come out, nor a forged line.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { configureCliPair, startCliAgent } from '../harness/cli-pair.js';
+import { configureCliPair, deviceId, startCliAgent, synkerOk } from '../harness/cli-pair.js';
 import { type CliResult, isolatedEnv, runSynker } from '../harness/synker-cli.js';
 import { tempDir } from '../harness/tmp.js';
 import { TERMINAL_HOSTILE_NAMES } from '../harness/hostile-names.js';
 
 const HOSTILE = TERMINAL_HOSTILE_NAMES;
-/** Raw control characters (newline aside: lines are the output's own), C1 controls and bidirectional overrides. */
-const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** Raw control characters (newline aside: lines are the output's own), C1 controls, bidirectional overrides and invisible spaces. */
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
 
 function clean(what: string, r: CliResult): void {
   for (const [stream, text] of [
@@ -141,4 +141,82 @@ test("a folder path holding hostile characters comes out escaped from folder lis
     clean(args[0]!, r);
     assert.doesNotMatch(r.stderr, /\n\S*Missing on backup \(999\)/, `${args[0]}: the path's newline breaks no line`);
   }
+});
+
+test("folder add's errors name a hostile path escaped: a newline in it forges no line", async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(path.join(dir, 'home'));
+  const evil = path.join(dir, 'ev\u001b[31mil\nMissing on backup (999)\u202eyy');
+  mkdirSync(evil);
+  writeFileSync(path.join(evil, 'afile'), 'a file, not a folder');
+  mkdirSync(path.join(evil, 'sub'));
+  const notDir = await runSynker(['folder', 'add', 'bad', path.join(evil, 'afile'), '--role', 'source'], { env });
+  assert.notEqual(notDir.code, 0);
+  assert.match(notDir.stderr, /il\\u\{a\}Missing on backup \(999\)\\u\{202e\}yy\/afile is not a directory/);
+  clean('folder add <a file>', notDir);
+  await synkerOk(env, ['folder', 'add', 'photos', evil, '--role', 'source']);
+  for (const args of [
+    ['folder', 'add', 'photos', dir, '--role', 'source'],
+    ['folder', 'add', 'other', evil, '--role', 'source'],
+    ['folder', 'add', 'inner', path.join(evil, 'sub'), '--role', 'source'],
+  ]) {
+    const r = await runSynker(args, { env });
+    assert.notEqual(r.code, 0, `${args.join(' ')}: refused`);
+    assert.match(r.stderr, /\\u\{a\}Missing on backup/);
+    clean(args.join(' '), r);
+  }
+  // A damaged config at such a path: its FILE:LINE:COLUMN is on one line too.
+  writeFileSync(path.join(evil, 'config.json'), '{ "name": ');
+  const damaged = await runSynker(['folder', 'list', '--config', path.join(evil, 'config.json')], { env });
+  assert.equal(damaged.code, 2, damaged.stderr);
+  assert.match(damaged.stderr, /\\u\{a\}Missing on backup \(999\)\\u\{202e\}yy\/config\.json:1:/);
+  clean('a damaged config', damaged);
+});
+
+test('folder share names a trusted device whose name holds U+202E and the invisible U+200B escaped', async (t) => {
+  const dir = await tempDir(t);
+  const env = isolatedEnv(path.join(dir, 'home'));
+  mkdirSync(path.join(dir, 'pics'));
+  await synkerOk(env, ['folder', 'add', 'photos', path.join(dir, 'pics'), '--role', 'source']);
+  const otherEnv = isolatedEnv(path.join(dir, 'other'));
+  await synkerOk(env, ['trust', await deviceId(otherEnv), '--name', 'bak\u202exob\u200b']);
+  const share = await runSynker(['folder', 'share', 'photos', 'bak\u202exob\u200b'], { env });
+  assert.equal(share.code, 0, share.stderr);
+  assert.match(share.stdout, /shared "photos" with bak\\u\{202e\}xob\\u\{200b\} \(/);
+  clean('folder share', share);
+});
+
+test("init's summary shows the name and the config path (SYNKER_HOME) escaped; a name breaking the rule is a usage error before anything is made", async (t) => {
+  const dir = await tempDir(t);
+  const home = path.join(dir, 'h\u001b[31mome');
+  const initEnv = isolatedEnv(home, { SYNKER_HOME: home });
+  const init = await runSynker(['init', '--yes', '--name', 'my\u202ebox', '--port', '0', '--no-email'], { env: initEnv });
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /Name +my\\u\{202e\}box\n/);
+  assert.match(init.stdout, /Config +\S*h\\u\{1b\}\[31mome/);
+  clean('init', init);
+  // A name the config would refuse: a usage error about --name, and nothing made.
+  const badHome = path.join(dir, 'bad-home');
+  const bad = await runSynker(['init', '--yes', '--name', 'bad\tname', '--port', '0', '--no-email'], {
+    env: isolatedEnv(badHome, { SYNKER_HOME: badHome }),
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--name must not contain control characters/);
+  assert.doesNotMatch(bad.stderr, /config\.json/);
+  assert.ok(!existsSync(badHome) || readdirSync(badHome, { recursive: true }).length === 0, 'no key, no config');
+});
+
+test("peers and the agent's log line show a name ending in an invisible U+200B escaped", async (t) => {
+  const dir = await tempDir(t);
+  // One machine's two homes: peers lists the other home's agent by the name it registered.
+  const pair = await configureCliPair(path.join(dir, 'pair'), { 'a.txt': 'a' }, { sharedRuntime: true });
+  const name = 'src\u202ebox\u200b';
+  const configFile = path.join(pair.sourceEnv.SYNKER_HOME!, 'config', 'config.json');
+  writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), name }));
+  const source = await startCliAgent(t, pair.sourceEnv);
+  const peers = await runSynker(['peers', '--no-discovery', '--peer', `127.0.0.1:${source.port}`], { env: pair.backupEnv });
+  assert.match(peers.stdout, /src\\u\{202e\}box\\u\{200b\}/, peers.stdout + peers.stderr);
+  clean('peers', peers);
+  assert.match(source.log(), /synker agent "src\\u\{202e\}box\\u\{200b\}"/);
+  clean('the agent log', { code: 0, signal: null, stdout: '', stderr: source.log() });
 });

@@ -72,4 +72,9 @@ test("restore with a backup holding an old copy of this machine's synker folder:
   assert.equal(named.code, 1, named.stdout + named.stderr);
   assert.match(named.stdout, /^left alone: laptop\/synker\/config\/ - the backup holds an old copy of synker's own folder/m);
   assert.equal(readFileSync(keyFile, 'utf8'), keyBefore);
+  // A file named is a file: no folder's trailing slash.
+  const file = await runSynker(['restore', 'home', 'laptop/synker/config/key.pem', ...peer], { env: sourceEnv });
+  assert.equal(file.code, 1, file.stdout + file.stderr);
+  assert.match(file.stdout, /^left alone: laptop\/synker\/config\/key\.pem - the backup holds an old copy/m);
+  assert.equal(readFileSync(keyFile, 'utf8'), keyBefore);
 });

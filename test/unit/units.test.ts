@@ -68,3 +68,11 @@ test('the check report: exact bytes for an edit that rounds alike, no "(0 B)" fo
   assert.doesNotMatch(emptyText, /\(0 B\)/);
   assert.equal(formatBytes(0), '0 B', 'a size alone still says 0 B');
 });
+
+test('a size that is not a whole number of bytes (a rate: bytes per second) is rounded like any size', () => {
+  // `synker scan` wrote "34.50008162719313 B/s hashed": formatBytes printed bytes under 1 KiB as they came.
+  assert.equal(formatBytes(34.50008162719313), '35 B');
+  assert.equal(formatBytes(0.4), '0 B');
+  assert.equal(formatBytes(1023.7), '1.0 KiB', 'rounded up to 1 KiB: then in KiB, never "1024 B"');
+  assert.equal(formatBytes(1536.4), '1.5 KiB');
+});

@@ -12,6 +12,7 @@ import { foldersToCheck, DEFAULT_CHECK_TIMEOUT_MS } from '../../check/folders.js
 import { checkThroughAgent } from '../../control/client.js';
 import { CONTROL_VERSION, type RequestedCheckOptions } from '../../control/protocol.js';
 import { SynkerError, UsageError, errnoCode } from '../../base/errors.js';
+import { printablePath } from '../../base/printable.js';
 import { DEFAULT_PORT } from '../../config/defaults.js';
 import { CHECK_EXIT, type CheckReport } from '../../report/model.js';
 import { jsonLinesPieces } from '../../report/json.js';
@@ -174,23 +175,27 @@ async function checkOutputFile(raw: string): Promise<string> {
   if (raw.trim() === '')
     throw new UsageError('--output needs a file name', 'e.g. --output report.txt, or leave it out to print the report.');
   const file = path.resolve(raw);
+  const shown = printablePath(raw); // on one line in the message, whatever the name holds
   const target = await stat(file).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw new UsageError(`--output ${raw}: ${(err as Error).message}`, 'Name a file this user can write.');
+    throw new UsageError(`--output ${shown}: ${(err as Error).message}`, 'Name a file this user can write.');
   });
   if (target?.isDirectory())
-    throw new UsageError(`--output ${raw} is a directory`, `Name a file in it, e.g. --output ${path.join(raw, 'report.txt')}.`);
+    throw new UsageError(
+      `--output ${shown} is a directory`,
+      `Name a file in it, e.g. --output ${printablePath(path.join(raw, 'report.txt'))}.`,
+    );
   // Writing replaces the file by a rename: a device or pipe (/dev/null) would itself be replaced.
   if (target !== undefined && !target.isFile())
     throw new UsageError(
-      `--output ${raw} is not a regular file`,
+      `--output ${shown} is not a regular file`,
       'Leave --output out to print the report (and redirect it), or name a regular file.',
     );
   const dir = path.dirname(file);
   const parent = await stat(dir).catch(() => undefined);
   if (parent === undefined || !parent.isDirectory()) {
     throw new UsageError(
-      `--output ${raw}: ${parent === undefined ? `the folder ${dir} does not exist` : `${dir} is not a folder`}`,
+      `--output ${shown}: ${parent === undefined ? `the folder ${printablePath(dir)} does not exist` : `${printablePath(dir)} is not a folder`}`,
       'Create the folder first (synker does not create folders for --output), or name a file in an existing folder.',
     );
   }

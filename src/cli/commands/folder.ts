@@ -175,7 +175,7 @@ export function register(program: Command): void {
             const names = changed.map((d) => describeDevice(d, d.deviceId));
             process.stdout.write(
               names.length === 0
-                ? `nothing to change: "${id}" was ${sharing ? 'already' : 'not'} shared with ${refs.join(', ')}\n`
+                ? `nothing to change: "${id}" was ${sharing ? 'already' : 'not'} shared with ${refs.map(printablePath).join(', ')}\n`
                 : `${sharing ? 'shared' : 'unshared'} "${id}" ${sharing ? 'with' : 'from'} ${names.join(', ')}\n`,
             );
           }),
@@ -194,18 +194,20 @@ function checkFolderId(id: string): void {
 }
 
 async function checkRootExists(root: string): Promise<void> {
+  // The path as messages show it: a newline in it must not break the error's line (the error printer keeps line breaks).
+  const shown = printablePath(root);
   try {
     if (!(await stat(root)).isDirectory())
-      throw new FolderPathError('E_FOLDER_NOT_DIR', `${root} is not a directory`, { hint: 'Give the folder root, not a file in it.' });
+      throw new FolderPathError('E_FOLDER_NOT_DIR', `${shown} is not a directory`, { hint: 'Give the folder root, not a file in it.' });
   } catch (err) {
     if (err instanceof SynkerError) throw err;
     if (errnoCode(err) === 'ENOENT') {
-      throw new FolderPathError('E_FOLDER_PATH_MISSING', `${root} does not exist`, {
+      throw new FolderPathError('E_FOLDER_PATH_MISSING', `${shown} does not exist`, {
         hint: 'Create it (or mount the disk that holds it), then run this again.',
       });
     }
     const inTheWay = errnoCode(err) === 'ENOTDIR' ? throughAFile(root) : undefined;
-    throw new FolderPathError('E_FOLDER_UNREADABLE', `cannot open ${root}: ${inTheWay ?? (err as Error).message}`, {
+    throw new FolderPathError('E_FOLDER_UNREADABLE', printablePath(`cannot open ${root}: ${inTheWay ?? (err as Error).message}`), {
       cause: err,
       ...(inTheWay !== undefined ? { hint: 'Give the path of a folder whose parents are folders.' } : {}),
     });
@@ -216,20 +218,21 @@ async function assertCanAdd(config: SynkerConfig, id: string, root: string): Pro
   const sameId = config.folders.find((f) => f.id === id);
   if (sameId) {
     throw new UsageError(
-      `folder "${id}" already exists (at ${sameId.path})`,
+      `folder "${id}" already exists (at ${printablePath(sameId.path)})`,
       `Use \`synker folder share ${id} DEVICE\` to share it, or \`synker folder remove ${id}\` first to move it.`,
     );
   }
   // Real paths, so that a symlink or a bind-mounted spelling of a folder is seen for what it is.
   const real = await realFolderPath(root);
+  const shown = printablePath(root);
   for (const other of config.folders) {
     const overlap = folderOverlap(real, await realFolderPath(other.path));
     if (overlap === 'same')
-      throw new UsageError(`${root} is already folder "${other.id}"${other.path === root ? '' : ` (at ${other.path})`}`);
+      throw new UsageError(`${shown} is already folder "${other.id}"${other.path === root ? '' : ` (at ${printablePath(other.path)})`}`);
     if (overlap !== undefined) {
       throw new FolderPathError(
         'E_FOLDER_NESTED',
-        `${root} is ${overlapWords(overlap)} folder "${other.id}" (${other.path}): ${NESTING_RULE}`,
+        `${shown} is ${overlapWords(overlap)} folder "${other.id}" (${printablePath(other.path)}): ${NESTING_RULE}`,
         {
           hint: 'A sync writes into the whole backup folder and a check reads the whole source, so a folder inside another would be written to or read twice. Give each folder its own separate root (e.g. sibling folders).',
         },

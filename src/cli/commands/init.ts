@@ -8,8 +8,18 @@ import { synkerDirs } from '../../dirs/dirs.js';
 import { ownDirsNoticeFor } from '../../dirs/own-dirs.js';
 import type { FolderRole } from '../../config/types.js';
 import { UsageError } from '../../base/errors.js';
+import { printablePath } from '../../base/printable.js';
 import { applyInit, type InitResult } from '../../init/apply.js';
-import { checkAddress, checkPlan, checkPort, checkRole, parseFolderSpec, type InitPlan, type PlannedEmail } from '../../init/plan.js';
+import {
+  checkAddress,
+  checkName,
+  checkPlan,
+  checkPort,
+  checkRole,
+  parseFolderSpec,
+  type InitPlan,
+  type PlannedEmail,
+} from '../../init/plan.js';
 import { createPrompter, PromptClosedError } from '../../init/prompt.js';
 import { askMissing, providerFor } from '../../init/questions.js';
 import { addressPart } from '../../config/smtp.js';
@@ -72,6 +82,8 @@ export function register(program: Command): void {
           // On a terminal, an --email-to without what sending needs asks for the rest (below) rather than failing.
           ...(flags.email && flags.emailTo.length > 0 && (flags.yes || emailFlagsComplete(flags)) ? { email: emailFromFlags(flags) } : {}),
         };
+        // A name given that breaks the rule is refused before any question is asked (and checkPlan checks again).
+        if (flags.name !== undefined) checkName(plan.name);
         const interactive = !flags.yes;
         if (interactive) {
           if (!process.stdin.isTTY) {
@@ -203,7 +215,7 @@ function describe(result: InitResult, configFile: string, plan: InitPlan, role: 
   const steps = [
     `On the other machine:    synker init --role ${otherRole}${folderArg}`,
     `Trust each other. Here:  synker trust <ID the other machine printed> --name OTHER\n` +
-      `                   There:  synker trust ${id} --name ${c.name}`,
+      `                   There:  synker trust ${id} --name ${printablePath(c.name)}`,
     folder
       ? `Share the folder here:   synker folder share ${folder.id} OTHER   (and there the same)`
       : 'Add a folder:            synker folder add ID PATH --role source|backup',
@@ -213,7 +225,8 @@ function describe(result: InitResult, configFile: string, plan: InitPlan, role: 
   return [
     'synker is set up on this machine.',
     '',
-    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    // Names and paths (SYNKER_HOME, a folder's) as every name is shown: a control character never reaches the terminal.
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${printablePath(v)}`),
     '',
     'Next:',
     ...steps.map((s, i) => `  ${i + 1}. ${s.replace(/\n/g, '\n   ')}`),
