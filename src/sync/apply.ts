@@ -95,6 +95,7 @@ class PlanRunner {
     created: 0,
     metadataFixed: 0,
     deleted: 0,
+    emptiedFolders: 0,
     versions: [],
     failed: [],
   };
@@ -143,7 +144,7 @@ class PlanRunner {
       for (const a of byOp('set-aside')) await this.step(a, () => this.local.setAside(a as Extract<SyncAction, { op: 'set-aside' }>));
       // Folders the renames emptied go before anything is written: a file or link may take the place of one that held them.
       const [emptied, deletes] = partition(byOp('delete') as Array<Extract<SyncAction, { op: 'delete' }>>, (a) => a.emptied === true);
-      for (const a of emptied) await this.step(a, () => this.local.delete(a));
+      for (const a of emptied) await this.step(a, () => this.removeEmptied(a));
       for (const a of byOp('mkdir')) await this.step(a, () => this.local.mkdir(a as Extract<SyncAction, { op: 'mkdir' }>));
       await this.pullAll(byOp('pull') as Array<Extract<SyncAction, { op: 'pull' }>>);
       for (const a of byOp('symlink')) await this.step(a, () => this.local.symlink(a as Extract<SyncAction, { op: 'symlink' }>));
@@ -166,6 +167,13 @@ class PlanRunner {
     }
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);
+  }
+
+  /** A folder the renames emptied: removed if empty (counted), else it stays (not done). */
+  private async removeEmptied(a: Extract<SyncAction, { op: 'delete' }>): Promise<boolean> {
+    const removed = await this.local.delete(a);
+    if (removed) this.result.emptiedFolders++;
+    return removed;
   }
 
   /** Runs one action (`fn` false: nothing to do after all); a failure of that item is recorded, a transport failure propagates. */

@@ -153,3 +153,45 @@ test("a folder the renames empty but that holds a file the user put there is sti
   assert.equal(readFileSync(path.join(backupRoot, 'M'), 'utf8'), 'notadir', 'the file takes the place of the emptied M');
   assert.equal(readFileSync(path.join(backupRoot, 'B/a2'), 'utf8'), 'a2222');
 });
+
+test('after a sync that renamed folders, what stayed of them is listed under their new names, and the emptied folder it removed is counted', async (t) => {
+  const dir = await tempDir(t);
+  const files = { 'H/h1': 'h1', 'A/a1': 'a1', 'G/g1': 'g1' };
+  const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, files, {
+    backupFiles: { ...files, 'H/.hidden': 'the user put this here' },
+  });
+  mkdirSync(path.join(backupRoot, 'A/userdir'));
+  const source = await startCliAgent(t, sourceEnv);
+  const peer = ['--no-discovery', '--peer', `127.0.0.1:${source.port}`];
+  renameSync(path.join(sourceRoot, 'H'), path.join(sourceRoot, 'H2'));
+  renameSync(path.join(sourceRoot, 'A'), path.join(sourceRoot, 'A2'));
+  renameSync(path.join(sourceRoot, 'G/g1'), path.join(sourceRoot, 'g1moved'));
+  rmdirSync(path.join(sourceRoot, 'G'));
+
+  const run = await runSynker(['sync', 'photos', ...peer, '--json'], { env: backupEnv });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const sync = (JSON.parse(run.stdout) as { check: CheckReport }).check.sync!;
+  assert.deepEqual(
+    sync.remaining.differences.map((d) => [d.category, d.path]),
+    [
+      ['extra', 'A2/userdir'],
+      ['extra', 'H2/.hidden'],
+    ],
+  );
+  assert.ok(!existsSync(path.join(backupRoot, 'G')));
+  assert.equal(sync.fixed.emptiedFolders, 1);
+
+  const check = await runSynker(['check', 'photos', ...peer, '--json'], { env: backupEnv });
+  const report = JSON.parse(check.stdout) as CheckReport;
+  assert.deepEqual(
+    report.differences.map((d) => [d.category, d.path]),
+    sync.remaining.differences.map((d) => [d.category, d.path]),
+    'the next check lists what the sync said it left',
+  );
+
+  renameSync(path.join(sourceRoot, 'H2'), path.join(sourceRoot, 'H3'));
+  const text = await runSynker(['sync', 'photos', ...peer], { env: backupEnv });
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.match(text.stdout, /\n {2}H3\/\.hidden {2}/);
+  assert.doesNotMatch(text.stdout, /\n {2}H2\/\.hidden/);
+});
