@@ -46,3 +46,16 @@ export function collisions(
   }
   return out;
 }
+
+/** Takes out of `deletes` (and returns) the ones inside one of `folders`. */
+export function splitInside<T extends { at: PlanPath }>(deletes: T[], folders: readonly string[]): T[] {
+  if (folders.length === 0) return [];
+  const set = new Set(folders);
+  const inside = (p: string): boolean => {
+    for (let slash = p.lastIndexOf('/'); slash > 0; slash = p.lastIndexOf('/', slash - 1)) if (set.has(p.slice(0, slash))) return true;
+    return false;
+  };
+  const out = deletes.filter((d) => inside(d.at.path));
+  if (out.length > 0) deletes.splice(0, deletes.length, ...deletes.filter((d) => !inside(d.at.path)));
+  return out;
+}

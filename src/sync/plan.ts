@@ -20,7 +20,7 @@ import { comparePaths } from '../manifest/order.js';
 import { unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
 import { backupPathOf, unreadableDetail } from './plan-difference.js';
-import { collisions, targetOf } from './plan-targets.js';
+import { collisions, splitInside, targetOf } from './plan-targets.js';
 import { chainMoves, emptiedFolders, emptiedInTheWay, followFolderMoves } from './plan-moves.js';
 import {
   planTotals,
@@ -269,15 +269,17 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     }
   }
 
+  const written = creates.filter(keep).sort((a, b) => comparePaths(targetOf(a)!.path, targetOf(b)!.path));
+  // A folder a file or link replaces (--delete) goes to versions whole, with the extras in it: not deleted one by one after.
+  const replaced = inTheWay.flatMap(({ d, create: c }) =>
+    c !== undefined && written.includes(c) && !('emptied' in c && c.emptied) ? [d.path] : [],
+  );
+  const carried = splitInside(deletes, replaced);
   // Deepest first so a folder is emptied before it is removed.
   deletes.sort((a, b) => depth(b.at.path) - depth(a.at.path) || comparePaths(a.at.path, b.at.path));
-  const actions: SyncAction[] = [
-    ...chain.moves,
-    ...asides,
-    ...creates.filter(keep).sort((a, b) => comparePaths(targetOf(a)!.path, targetOf(b)!.path)),
-    ...metadata,
-    ...deletes,
-  ];
+  const actions: SyncAction[] = [...chain.moves, ...asides, ...written, ...metadata, ...deletes];
   const totals = planTotals(actions);
-  return { actions, skipped, stops: guards(options, totals.deletes, changedOnSource, removedOnSource), totals };
+  // The files carried away with a replaced folder are removed all the same: --max-delete counts them.
+  const removing = totals.deletes + planTotals(carried).deletes;
+  return { actions, skipped, stops: guards(options, removing, changedOnSource, removedOnSource), totals };
 }

@@ -195,3 +195,26 @@ test('after a sync that renamed folders, what stayed of them is listed under the
   assert.match(text.stdout, /\n {2}H3\/\.hidden {2}/);
   assert.doesNotMatch(text.stdout, /\n {2}H2\/\.hidden/);
 });
+
+test('with --delete, the folder the link replaces goes to versions with the file the user put in it, in one sync', async (t) => {
+  const dir = await tempDir(t);
+  const { sourceEnv, backupEnv, sourceRoot, backupRoot } = await configureCliPair(dir, IN_THE_WAY, {
+    backupFiles: { ...IN_THE_WAY, 'A/mine.txt': 'the user put this here' },
+  });
+  const source = await startCliAgent(t, sourceEnv);
+  const peer = ['--no-discovery', '--peer', `127.0.0.1:${source.port}`];
+  replaceFolders(sourceRoot);
+
+  const dry = await runSynker(['sync', 'photos', ...peer, '--delete', '--dry-run', '--all'], { env: backupEnv });
+  assert.match(dry.stdout, /symlink {3}A -> "B" \(the folder there, with what is in it, to versions\)/);
+  const run = await runSynker(['sync', 'photos', ...peer, '--delete'], { env: backupEnv });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stdout, /Failed|became a symlink/);
+  assert.equal(readlinkSync(path.join(backupRoot, 'A')), 'B');
+  assert.deepEqual(treeOf(backupRoot), treeOf(sourceRoot));
+  const versions = path.join(backupRoot, '.synker/versions');
+  const kept = readdirSync(versions);
+  assert.equal(kept.length, 1, kept.join(', '));
+  assert.match(kept[0]!, /^A~/);
+  assert.equal(readFileSync(path.join(versions, kept[0]!, 'mine.txt'), 'utf8'), 'the user put this here');
+});
