@@ -83,6 +83,7 @@ function syncBlocks(sync: SyncReport): Rendered[] {
     ['Folders and links created', f.created, ''],
     ['Times and permissions set', f.metadataFixed, ''],
     ['Removed (deleted on the source)', f.deleted, ''],
+    ['Folders the renames emptied, removed', f.emptiedFolders ?? 0, ''],
     ['Old copies kept in .synker/versions/', f.versions.length, ''],
   ];
   const shown = rows.filter(([, n]) => n > 0);

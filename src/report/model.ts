@@ -136,6 +136,8 @@ export interface SyncReport {
     metadataFixed: number;
     /** Files the source no longer has, moved into the versions folder (`--delete`). */
     deleted: number;
+    /** Folders the sync's own renames emptied (the source does not have them), removed; absent in older reports. */
+    emptiedFolders?: number;
     /** Every file the sync replaced or removed, kept under `.synker/versions/` (paths relative to the folder). */
     versions: string[];
   };

@@ -109,7 +109,8 @@ function syncLines(report: CheckReport, sync: SyncReport, limit: number, p: Pale
   const f = sync.fixed;
   if (f.bytesReceived < f.pulledBytes)
     lines.push(p.dim(`  ${formatBytes(f.bytesReceived)} over the network; the rest resumed or copied locally`));
-  if (f.versions.length > 0) lines.push(`  ${plural(f.versions.length, 'replaced or removed file')} kept in .synker/versions/`);
+  if (f.versions.length > 0)
+    lines.push(`  ${plural(f.versions.length, 'old copy', 'old copies')} of what was replaced or removed kept in .synker/versions/`);
   for (const stop of sync.stops)
     lines.push(
       `${p.bad(`STOPPED (${GUARD_WORDS[stop.guard] ?? stop.guard}):`)} ${printableText(stop.message)}`,

@@ -200,6 +200,7 @@ export function fixedPhrase(sync: Pick<SyncReport, 'fixed' | 'stops' | 'aborted'
   if (fixed.metadataFixed > 0)
     parts.push(`${formatCount(fixed.metadataFixed)} ${fixed.metadataFixed === 1 ? 'time or permission' : 'times and permissions'} set`);
   if (fixed.deleted > 0) parts.push(`${formatCount(fixed.deleted)} removed into versions`);
+  if ((fixed.emptiedFolders ?? 0) > 0) parts.push(`${plural(fixed.emptiedFolders ?? 0, 'emptied folder')} removed`);
   if (parts.length > 0) return parts.join(', ');
   const blocked = sync.stops.length > 0 || sync.aborted !== null || sync.failed.length > 0 || !sync.complete;
   return blocked ? 'nothing was fixed' : 'nothing needed fixing';

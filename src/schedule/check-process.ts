@@ -73,7 +73,7 @@ export function summarizeReport(report: CheckReport, by: VerifiedBy): CheckResul
       // Extras kept without --delete do not make the backup incomplete (sync.complete): not counted here either.
       differences: failingAfterSync(sync).failing,
       bytesMissing: failingAfterSync(sync).failingBytes,
-      fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted,
+      fixed: f.pulledFiles + f.moved + f.created + f.metadataFixed + f.deleted + (f.emptiedFolders ?? 0),
       ...(report.source.name ? { peer: report.source.name } : {}),
       by,
     };

@@ -73,6 +73,8 @@ export interface ApplyResult {
   created: number;
   metadataFixed: number;
   deleted: number;
+  /** Folders this run's renames emptied, removed (the plan's `emptied` folder deletes that found them empty). */
+  emptiedFolders: number;
   /** Versions kept of what was replaced or removed (paths relative to the root). */
   versions: string[];
   failed: FailedItem[];

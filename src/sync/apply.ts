@@ -67,6 +67,10 @@ export async function applyPlan(plan: SyncPlan, options: ApplyOptions): Promise<
   }
 }
 
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
 async function assertMarker(root: string): Promise<void> {
   try {
     await access(path.join(root, ...MARKER_FILE.split('/')));
@@ -91,6 +95,7 @@ class PlanRunner {
     created: 0,
     metadataFixed: 0,
     deleted: 0,
+    emptiedFolders: 0,
     versions: [],
     failed: [],
   };
@@ -137,11 +142,14 @@ class PlanRunner {
     try {
       for (const a of byOp('move')) await this.step(a, () => this.local.move(a as Extract<SyncAction, { op: 'move' }>));
       for (const a of byOp('set-aside')) await this.step(a, () => this.local.setAside(a as Extract<SyncAction, { op: 'set-aside' }>));
+      // Folders the renames emptied go before anything is written: a file or link may take the place of one that held them.
+      const [emptied, deletes] = partition(byOp('delete') as Array<Extract<SyncAction, { op: 'delete' }>>, (a) => a.emptied === true);
+      for (const a of emptied) await this.step(a, () => this.removeEmptied(a));
       for (const a of byOp('mkdir')) await this.step(a, () => this.local.mkdir(a as Extract<SyncAction, { op: 'mkdir' }>));
       await this.pullAll(byOp('pull') as Array<Extract<SyncAction, { op: 'pull' }>>);
       for (const a of byOp('symlink')) await this.step(a, () => this.local.symlink(a as Extract<SyncAction, { op: 'symlink' }>));
       for (const a of byOp('metadata')) await this.step(a, () => this.local.metadata(a as Extract<SyncAction, { op: 'metadata' }>));
-      for (const a of byOp('delete')) await this.step(a, () => this.local.delete(a as Extract<SyncAction, { op: 'delete' }>));
+      for (const a of deletes) await this.step(a, () => this.local.delete(a));
       // Writing into a folder changes its mtime: restore folder times last, deepest first.
       const dirs = byOp('mkdir') as Array<Extract<SyncAction, { op: 'mkdir' }>>;
       for (const a of dirs.reverse()) await this.step(a, () => this.local.folderTime(a));
@@ -159,6 +167,13 @@ class PlanRunner {
     }
     this.result.versions = [...this.keeper.kept];
     this.emitProgress(true);
+  }
+
+  /** A folder the renames emptied: removed if empty (counted), else it stays (not done). */
+  private async removeEmptied(a: Extract<SyncAction, { op: 'delete' }>): Promise<boolean> {
+    const removed = await this.local.delete(a);
+    if (removed) this.result.emptiedFolders++;
+    return removed;
   }
 
   /** Runs one action (`fn` false: nothing to do after all); a failure of that item is recorded, a transport failure propagates. */
@@ -232,7 +247,7 @@ class PlanRunner {
     let landedAt: string | undefined;
     try {
       const localCopy = earlier === undefined ? undefined : await earlier;
-      if (a.replaces?.type === 'dir') await this.keeper.moveAway(a.at.disk);
+      if (a.replaces?.type === 'dir') await (a.emptied ? this.local.clearEmptied(a) : this.keeper.moveAway(a.at.disk));
       await this.receive(a, localCopy, onReceived);
       landedAt = a.at.disk;
       this.result.pulled++;

@@ -126,7 +126,7 @@ export class LocalActions {
     await this.tree.parentOf(a.at.disk, true, async (dir, name) => {
       const abs = dir.entry(name);
       const existing = lstatOrUndefined(abs);
-      if (existing?.isDirectory()) await this.keeper.moveAway(a.at.disk);
+      if (existing?.isDirectory()) await (a.emptied ? removeInTheWay(abs, a.at.path) : this.keeper.moveAway(a.at.disk));
       else if (existing !== undefined) await this.keeper.keepBeforeReplace(a.at.disk);
       const temp = siblingTempPath(abs, 'synker-link');
       await rm(temp, { force: true });
@@ -154,6 +154,12 @@ export class LocalActions {
     });
     if (stats.isFile() && a.entry.hash !== undefined) await this.remember(a.at.disk, a.entry.hash);
     this.result.metadataFixed++;
+  }
+
+  /** Removes the folder the renames emptied where a pulled file lands (`emptied`), or says why it stays. */
+  async clearEmptied(a: Extract<SyncAction, { op: 'pull' }>): Promise<void> {
+    resolveUnderRoot(this.root, a.at.disk);
+    await this.tree.parentOf(a.at.disk, false, (dir, name) => removeInTheWay(dir.entry(name), a.at.path));
   }
 
   /** False when a folder stays: something is still in it (it is still there, not done). */
@@ -215,6 +221,25 @@ export class LocalActions {
   async folderTime(a: Extract<SyncAction, { op: 'mkdir' }>): Promise<void> {
     resolveUnderRoot(this.root, a.at.disk);
     await this.tree.parentOf(a.at.disk, false, (dir, name) => setModeAndTimesNoFollow(dir.entry(name), undefined, fsTime(a.entry.mtime)));
+  }
+}
+
+/**
+ * rmdir of a folder the plan's renames emptied, where the source has a file or a symlink: if anything is
+ * still in it, it stays, and so does all in it (the entry is not written: SyncError, an item's failure).
+ */
+async function removeInTheWay(abs: string, shown: string): Promise<void> {
+  try {
+    await rmdir(abs);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    throw new SyncError(
+      'E_SYNC_FOLDER_IN_WAY',
+      `${shown}: a folder is in the way: the renames emptied it of what the check found there, but something else is in it now; it was kept, with what is in it`,
+      { hint: 'move what is in it elsewhere, or replace the folder with `synker sync --delete` (the folder is kept in versions)' },
+    );
   }
 }
 

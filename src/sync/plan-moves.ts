@@ -183,3 +183,44 @@ export function emptiedFolders(
   }
   return out;
 }
+
+/**
+ * Of the backup folders where the source has a file or symlink (`folders`), the ones this plan's renames
+ * empty: something the check found in one is renamed away, the folder itself stays where it is, and
+ * nothing else the check found in it (`found`: the backup side of every difference) stays there after
+ * the renames, but for extra folders that are themselves `emptied`. Such a folder is the renames' to
+ * remove (rmdir, when the file or link takes its place), not --delete's; anything the check did not list
+ * (an ignored file) still keeps it, at that rmdir.
+ */
+export function emptiedInTheWay(
+  chain: MoveChain,
+  folders: readonly PlanPath[],
+  found: readonly PlanPath[],
+  emptied: readonly string[],
+  folding?: FoldingInfo,
+): Set<string> {
+  const out = new Set<string>();
+  if (chain.moves.length === 0) return out;
+  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  /** By key: the folder's path, and whether it is still a candidate. */
+  const candidates = new Map<string, { path: string; ok: boolean; renamedOut: boolean }>();
+  for (const f of folders)
+    if (key(chain.after(f).path) === key(f.path)) candidates.set(key(f.path), { path: f.path, ok: true, renamedOut: false });
+  if (candidates.size === 0) return out;
+  /** The candidates `p` lies strictly inside. */
+  const holding = (p: string): Array<{ ok: boolean; renamedOut: boolean }> => {
+    const k = key(p);
+    const hits = [];
+    for (const q of selfAndAncestors(k)) if (q !== k && candidates.has(q)) hits.push(candidates.get(q)!);
+    return hits;
+  };
+  for (const m of chain.moves) for (const c of holding((m.foundAt ?? m.from).path)) c.renamedOut = true;
+  const gone = new Set(emptied.map(key));
+  for (const b of found) {
+    if (gone.has(key(b.path))) continue;
+    const now = chain.after(b).path;
+    for (const c of holding(b.path)) if (holding(now).includes(c)) c.ok = false;
+  }
+  for (const c of candidates.values()) if (c.ok && c.renamedOut) out.add(c.path);
+  return out;
+}

@@ -11,17 +11,23 @@ import { renamesPhrase } from '../report/words.js';
 export const SYNC_RESULT_SCHEMA = 'synker/sync-result';
 export const SYNC_RESULT_VERSION = 1;
 
+/** A file or link that takes the place of a folder the renames empty (kept if anything else is in it). */
+const IN_PLACE = '; in place of the folder the renames empty, kept if anything else is in it';
+
+/** A file or link that replaces a folder with --delete: the folder goes to versions whole. */
+const WHOLE_FOLDER = 'the folder there, with what is in it, to versions';
+
 export function describeAction(a: SyncAction): string {
   switch (a.op) {
     case 'pull':
-      return `copy      ${printablePath(a.at.path)} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'})`;
+      return `copy      ${printablePath(a.at.path)} (${formatBytes(a.entry.size)}, ${a.reason === 'missing' ? 'missing' : a.reason === 'content' ? 'content differs' : 'type changed'}${a.emptied ? IN_PLACE : a.replaces?.type === 'dir' ? `; ${WHOLE_FOLDER}` : ''})`;
     case 'move':
       // By the name the check found (its folder's rename, listed before, moves it first).
       return `rename    ${printablePath((a.foundAt ?? a.from).path)} -> ${printablePath(a.to.path)}${a.fileCount > 1 ? ` (${plural(a.fileCount, 'file')})` : ''}`;
     case 'mkdir':
       return `mkdir     ${printablePath(a.at.path)}/`;
     case 'symlink':
-      return `symlink   ${printablePath(a.at.path)} -> ${printableTarget(a.entry.target)}`;
+      return `symlink   ${printablePath(a.at.path)} -> ${printableTarget(a.entry.target)}${a.emptied ? ` (${IN_PLACE.slice(2)})` : a.replaces?.type === 'dir' ? ` (${WHOLE_FOLDER})` : ''}`;
     case 'metadata':
       return `set time  ${printablePath(a.at.path)}`;
     case 'set-aside':

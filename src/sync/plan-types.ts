@@ -70,8 +70,26 @@ export type SyncAction =
       foundAt?: PlanPath;
     }
   | { op: 'mkdir'; at: PlanPath; entry: PlanEntry; replaces?: PlanEntry }
-  | { op: 'pull'; at: PlanPath; entry: PlanEntry & { hash: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }
-  | { op: 'symlink'; at: PlanPath; entry: PlanEntry & { target: string }; reason: 'missing' | 'content' | 'type'; replaces?: PlanEntry }
+  /**
+   * `emptied` (with `replaces` a folder): the backup's folder there is one this plan's renames empty; it is
+   * removed only if empty then (rmdir, nothing kept in versions), else the entry is not written (in the way).
+   */
+  | {
+      op: 'pull';
+      at: PlanPath;
+      entry: PlanEntry & { hash: string };
+      reason: 'missing' | 'content' | 'type';
+      replaces?: PlanEntry;
+      emptied?: true;
+    }
+  | {
+      op: 'symlink';
+      at: PlanPath;
+      entry: PlanEntry & { target: string };
+      reason: 'missing' | 'content' | 'type';
+      replaces?: PlanEntry;
+      emptied?: true;
+    }
   | { op: 'metadata'; at: PlanPath; entry: PlanEntry }
   /**
    * Removes an extra (into versions; a folder only once empty). `emptied`: a folder the source does not

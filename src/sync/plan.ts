@@ -17,10 +17,11 @@
  *   neither overwrites the other.
  */
 import { comparePaths } from '../manifest/order.js';
-import type { FoldingInfo } from './folding.js';
-import { foldName, unstorableReason } from '../manifest/storable.js';
+import { unstorableReason } from '../manifest/storable.js';
 import { guards } from './plan-guards.js';
-import { chainMoves, emptiedFolders, followFolderMoves } from './plan-moves.js';
+import { backupPathOf, unreadableDetail } from './plan-difference.js';
+import { collisions, splitInside, targetOf } from './plan-targets.js';
+import { chainMoves, emptiedFolders, emptiedInTheWay, followFolderMoves } from './plan-moves.js';
 import {
   planTotals,
   type PlanDifference,
@@ -54,6 +55,10 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
   const skipped: SkippedItem[] = [];
   /** Extra folders kept (no --delete): one the renames empty goes (plan-moves.ts emptiedFolders). */
   const extraFolders: Array<{ at: PlanPath; entry: PlanEntry }> = [];
+  /** Backup folders where the source has a file or symlink: replaced by rmdir if the renames empty them (plan-moves.ts). */
+  const inTheWay: Array<{ d: PlanDifference; create?: SyncAction }> = [];
+  /** Where the check found each backup entry it lists (the backup side of a difference). */
+  const onBackup: PlanPath[] = [];
   let changedOnSource = 0;
   let removedOnSource = 0;
 
@@ -91,6 +96,8 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     if (d.category === 'name-clash' && d.clash === 'within' && d.side !== 'backup' && d.otherPath !== undefined)
       pairs.push([d.path, d.otherPath]);
     if ((d.category === 'missing' || d.category === 'moved') && d.source) notOnBackup.add(onDisk(d.path, d.source).disk);
+    const found = backupPathOf(d);
+    if (found !== undefined) onBackup.push(onDisk(found, d.backup));
     switch (d.category) {
       case 'missing':
         if (!d.source) break;
@@ -116,12 +123,11 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
         break;
       case 'type':
         if (!d.source || !d.backup) break;
-        if (d.backup.type === 'dir' && !options.delete) {
-          skipped.push({
-            path: d.path,
-            reason: 'folder-in-the-way',
-            detail: `the backup has a folder where the source has a ${d.source.type}; use --delete to replace it (the folder is kept in versions)`,
-          });
+        if (d.backup.type === 'dir') {
+          // Decided once the renames are known: one that empties the folder lets it go without --delete.
+          const before = creates.length;
+          create(d, 'type');
+          inTheWay.push({ d, ...(creates.length > before ? { create: creates[creates.length - 1] } : {}) });
           break;
         }
         create(d, 'type');
@@ -238,62 +244,42 @@ export function planSync(differences: Iterable<PlanDifference>, options: PlanOpt
     creates.map((c) => targetOf(c)!.path),
   );
   const targets = [...chain.moves, ...creates].map((a) => targetOf(a)!.path);
-  deletes.push(...emptiedFolders(chain, extraFolders, targets, options.folding));
+  const emptied = emptiedFolders(chain, extraFolders, targets, options.folding);
+  deletes.push(...emptied);
+  if (inTheWay.length > 0) {
+    const replaceable = emptiedInTheWay(
+      chain,
+      inTheWay.map(({ d }) => onDisk(d.path, d.backup)),
+      onBackup,
+      emptied.map((e) => e.at.path),
+      options.folding,
+    );
+    for (const { d, create: c } of inTheWay) {
+      if (replaceable.has(d.path)) {
+        if (c !== undefined && (c.op === 'pull' || c.op === 'symlink')) c.emptied = true;
+      } else if (!options.delete && c !== undefined) {
+        // (A create already declined said why: unstorable, unhashed.)
+        creates.splice(creates.indexOf(c), 1);
+        skipped.push({
+          path: d.path,
+          reason: 'folder-in-the-way',
+          detail: `the backup has a folder where the source has a ${d.source!.type}; use --delete to replace it (the folder is kept in versions)`,
+        });
+      }
+    }
+  }
 
+  const written = creates.filter(keep).sort((a, b) => comparePaths(targetOf(a)!.path, targetOf(b)!.path));
+  // A folder a file or link replaces (--delete) goes to versions whole, with the extras in it: not deleted one by one after.
+  const replaced = inTheWay.flatMap(({ d, create: c }) =>
+    c !== undefined && written.includes(c) && !('emptied' in c && c.emptied) ? [d.path] : [],
+  );
+  const carried = splitInside(deletes, replaced);
   // Deepest first so a folder is emptied before it is removed.
   deletes.sort((a, b) => depth(b.at.path) - depth(a.at.path) || comparePaths(a.at.path, b.at.path));
-  const actions: SyncAction[] = [
-    ...chain.moves,
-    ...asides,
-    ...creates.filter(keep).sort((a, b) => comparePaths(targetOf(a)!.path, targetOf(b)!.path)),
-    ...metadata,
-    ...deletes,
-  ];
+  const actions: SyncAction[] = [...chain.moves, ...asides, ...written, ...metadata, ...deletes];
   const totals = planTotals(actions);
-  return { actions, skipped, stops: guards(options, totals.deletes, changedOnSource, removedOnSource), totals };
-}
-
-function targetOf(a: SyncAction): PlanPath | undefined {
-  switch (a.op) {
-    case 'move':
-      return a.to;
-    case 'pull':
-    case 'mkdir':
-    case 'symlink':
-      return a.at;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * New names that fold to the same name on the backup's file system: the first (manifest order) wins.
- * `kept` are the names the backup holds or is given of the source's own colliding pairs (the diff's
- * within-clashes): another spelling of one is never pulled, or it would land on it, or fail only after
- * its bytes came.
- */
-function collisions(moves: SyncAction[], creates: SyncAction[], folding: FoldingInfo | undefined, kept: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!folding || (!folding.case && !folding.normalization)) return out;
-  const targets = [...moves, ...creates].map((a) => targetOf(a)!).sort((a, b) => comparePaths(a.path, b.path));
-  const firstByKey = new Map<string, PlanPath>();
-  for (const k of kept) if (!firstByKey.has(foldName(k, folding))) firstByKey.set(foldName(k, folding), { path: k, disk: k });
-  for (const t of targets) {
-    const key = foldName(t.disk, folding);
-    const first = firstByKey.get(key);
-    if (first === undefined) firstByKey.set(key, t);
-    else if (first.disk !== t.disk) out.set(t.path, first.path);
-  }
-  return out;
-}
-
-/** Why an unreadable entry was left alone, and the fix that fits its error. */
-function unreadableDetail(d: PlanDifference): string {
-  const side = d.side ?? 'source';
-  const code = (side === 'backup' ? d.backup : d.source)?.errorCode ?? (side === 'both' ? d.source?.errorCode : undefined);
-  if (code === 'INVALID_NAME') {
-    return `its name on the ${side} cannot be sent between machines (not valid UTF-8, or a backslash); rename it there (convmv can fix old non-UTF-8 names), then sync again`;
-  }
-  if (code === 'EACCES' || code === 'EPERM') return `unreadable on the ${side} (permission denied); fix its permissions and sync again`;
-  return `unreadable on the ${side}${code === undefined ? '' : ` (${code})`}; see the check report for why, fix it there and sync again`;
+  // The files carried away with a replaced folder are removed all the same: --max-delete counts them.
+  const removing = totals.deletes + planTotals(carried).deletes;
+  return { actions, skipped, stops: guards(options, removing, changedOnSource, removedOnSource), totals };
 }

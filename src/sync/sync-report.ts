@@ -6,6 +6,7 @@
  */
 import { totalsByCategory, type Difference } from '../diff/index.js';
 import type { ReportError, SyncReport } from '../report/model.js';
+import { comparePaths } from '../manifest/order.js';
 import { wholeFolders } from '../report/whole-folders.js';
 import type { SyncOutcome } from './run.js';
 
@@ -31,7 +32,18 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
     const to = newName(d);
     return to !== undefined && (done.has(to) || refused.has(to));
   };
-  const remaining = differences.filter((d) => !done.has(d.path) && !gone(d));
+  // What stays of a folder the sync renamed is under the new name now, as the next check lists it.
+  let renamedAny = false;
+  const remaining = differences
+    .filter((d) => !done.has(d.path) && !gone(d))
+    .map((d) => {
+      const to = newName(d);
+      if (to === undefined) return d;
+      renamedAny = true;
+      return { ...d, path: to };
+    });
+  // Back in manifest order (the next check's) when a path changed.
+  if (renamedAny) remaining.sort((a, b) => comparePaths(a.path, b.path));
   const failing = remaining.filter((d) => d.failing);
   const stops = outcome?.plan.stops ?? [];
   const aborted =
@@ -53,6 +65,7 @@ export function buildSyncReport(differences: readonly Difference[], outcome: Syn
       created: result?.created ?? 0,
       metadataFixed: result?.metadataFixed ?? 0,
       deleted: result?.deleted ?? 0,
+      emptiedFolders: result?.emptiedFolders ?? 0,
       versions: result?.versions ?? [],
     },
     stops: stops.map((s) => ({ guard: s.guard, message: s.message, hint: s.hint })),

@@ -373,6 +373,7 @@ async function syncedKeepingOneExtra(): Promise<CheckReport> {
     created: 0,
     metadataFixed: 0,
     deleted: 0,
+    emptiedFolders: 0,
     versions: [],
     failed: [],
   };

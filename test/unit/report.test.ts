@@ -149,6 +149,10 @@ test('a sync that fixed nothing says whether nothing needed fixing or nothing co
   assert.equal(fixedPhrase({ ...clean, complete: false, failed: [{ path: 'a', code: 'EACCES', message: 'denied' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, complete: false, stops: [{ guard: 'max-delete', message: 'm', hint: 'h' }] }), 'nothing was fixed');
   assert.equal(fixedPhrase({ ...clean, fixed: { ...fixed, pulledFiles: 2, pulledBytes: 2048 } }), '2 files copied (2.0 KiB)');
+  assert.equal(
+    fixedPhrase({ ...clean, fixed: { ...fixed, moved: 3, renames: 3, emptiedFolders: 1 } }),
+    '3 renamed, 1 emptied folder removed',
+  );
 });
 
 test('names and link targets are escaped in the terminal report, so a name cannot forge a line or disguise itself', async () => {
