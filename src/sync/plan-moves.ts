@@ -16,6 +16,11 @@ import type { PlanEntry, PlanPath, SkippedItem, SyncAction } from './plan-types.
 
 type Move = Extract<SyncAction, { op: 'move' }>;
 
+/** A path as the backup's file system compares it (`folding`): the path itself where names are compared as written. */
+function pathKey(folding: FoldingInfo | undefined): (p: string) => string {
+  return folding !== undefined && (folding.case || folding.normalization) ? (p) => foldName(p, folding) : (p) => p;
+}
+
 export interface MoveChain {
   /** The renames in the order they run, each `from` where the renames before it leave the entry. */
   moves: Move[];
@@ -48,7 +53,7 @@ function rebase(inner: PlanPath, outer: PlanPath, to: PlanPath): PlanPath {
  * keeps the check's order.
  */
 export function chainMoves(input: readonly Move[], folding?: FoldingInfo): MoveChain {
-  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  const key = pathKey(folding);
   // Renames by their index in `input`: each one's origin and target as keys, and the indexes by them.
   const fromKey = input.map((m) => key(m.from.path));
   const toKey = input.map((m) => key(m.to.path));
@@ -168,7 +173,7 @@ export function emptiedFolders(
   folding?: FoldingInfo,
 ): Array<SyncAction & { op: 'delete' }> {
   if (chain.moves.length === 0 || extraFolders.length === 0) return [];
-  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  const key = pathKey(folding);
   const renamedFrom = new Set<string>();
   for (const m of chain.moves) {
     const from = key((m.foundAt ?? m.from).path);
@@ -201,7 +206,7 @@ export function emptiedInTheWay(
 ): Set<string> {
   const out = new Set<string>();
   if (chain.moves.length === 0) return out;
-  const key = folding !== undefined && (folding.case || folding.normalization) ? (p: string) => foldName(p, folding) : (p: string) => p;
+  const key = pathKey(folding);
   /** By key: the folder's path, and whether it is still a candidate. */
   const candidates = new Map<string, { path: string; ok: boolean; renamedOut: boolean }>();
   for (const f of folders)
